@@ -1,0 +1,188 @@
+/**
+ * The contract between the runtime (handlers) and the DB worker: every operation the worker
+ * executes, with its payload and result types, and the envelopes that carry them over ZeroMQ.
+ *
+ * The list only grows. A breaking change to an operation gets a new name or a new
+ * `PROTOCOL_VERSION`, never an edit in place.
+ */
+
+/** Version of the envelope format; the worker refuses envelopes of another version. */
+export const PROTOCOL_VERSION = 1
+
+/** A catalogue entry. `sku` is the company-wide key, stored upper-case. */
+export interface Item {
+  sku: string
+  name: string
+  unit: string
+  description: string
+  reorderPoint: number
+  createdAt: string
+  updatedAt: string
+}
+
+export interface ItemInput {
+  sku: string
+  name: string
+  unit: string
+  description?: string
+  reorderPoint?: number
+}
+
+export interface ItemPatch {
+  name?: string
+  unit?: string
+  description?: string
+  reorderPoint?: number
+}
+
+export type MovementType = 'receipt' | 'issue' | 'adjustment'
+
+/** One row of the append-only ledger. `delta` is the signed change to on hand. */
+export interface Movement {
+  seq: number
+  type: MovementType
+  sku: string
+  quantity: number
+  delta: number
+  countedQuantity: number | null
+  balanceAfter: number
+  reference: string
+  note: string
+  createdAt: string
+  prevHash: string
+  hash: string
+}
+
+interface MovementCommon {
+  sku: string
+  reference?: string
+  note?: string
+}
+
+/** A receipt or issue moves `quantity`; an adjustment sets a counted quantity or applies a delta. */
+export type MovementInput =
+  | (MovementCommon & { type: 'receipt' | 'issue'; quantity: number })
+  | (MovementCommon & { type: 'adjustment'; countedQuantity: number })
+  | (MovementCommon & { type: 'adjustment'; delta: number })
+
+export interface Stock {
+  sku: string
+  name: string
+  unit: string
+  onHand: number
+  reorderPoint: number
+  low: boolean
+  lastSeq: number | null
+  updatedAt: string
+}
+
+export interface PageRequest {
+  limit: number
+  cursor?: string
+}
+
+export interface MovementFilter extends PageRequest {
+  sku?: string
+  type?: MovementType
+  from?: string
+  to?: string
+  order?: 'asc' | 'desc'
+}
+
+export interface LedgerDifference {
+  kind: 'hash' | 'chain' | 'gap' | 'balance-after' | 'balance' | 'negative'
+  seq?: number
+  sku?: string
+  expected?: string | number | null
+  actual?: string | number | null
+  message: string
+}
+
+export interface LedgerCheck {
+  ok: boolean
+  differences: LedgerDifference[]
+  checked: { movements: number; balances: number }
+  head: { seq: number; hash: string }
+}
+
+export interface LedgerRebuild {
+  rebuilt: number
+  changes: { sku: string; before: number | null; after: number }[]
+}
+
+export interface NodeInfo {
+  id: string
+  name: string
+  counts: { items: number; movements: number }
+  database: { file: string; sqliteVersion: string; journalMode: string; synchronous: string }
+}
+
+/** Every operation, by name: what it takes and what it returns. */
+export interface Operations {
+  'node.info': { payload: Record<string, never>; result: NodeInfo }
+  'node.ping': { payload: Record<string, never>; result: { pong: true } }
+  'items.create': { payload: ItemInput; result: Item }
+  'items.get': { payload: { sku: string }; result: Item }
+  'items.update': { payload: { sku: string; patch: ItemPatch }; result: Item }
+  'items.list': {
+    payload: PageRequest & { search?: string }
+    result: { items: Item[]; nextCursor: string | null }
+  }
+  'stock.get': { payload: { sku: string }; result: Stock }
+  'stock.list': {
+    payload: PageRequest & { low?: boolean }
+    result: { stock: Stock[]; nextCursor: string | null }
+  }
+  'movements.record': { payload: MovementInput; result: Movement }
+  'movements.list': {
+    payload: MovementFilter
+    result: { movements: Movement[]; nextCursor: string | null }
+  }
+  'ledger.verify': { payload: Record<string, never>; result: LedgerCheck }
+  'ledger.rebuild': { payload: Record<string, never>; result: LedgerRebuild }
+}
+
+export type OpName = keyof Operations
+export type Payload<O extends OpName> = Operations[O]['payload']
+export type Result<O extends OpName> = Operations[O]['result']
+
+/** Operations that change the database: they run in the write transaction and honour idempotency keys. */
+export const WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>([
+  'items.create',
+  'items.update',
+  'movements.record',
+  'ledger.rebuild',
+])
+
+/** Error codes that cross the socket; the runtime maps each to an HTTP status. */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'VALIDATION_FAILED'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'INSUFFICIENT_STOCK'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'EXPIRED'
+  | 'UNKNOWN_OP'
+  | 'INTERNAL'
+
+export interface WireError {
+  code: ErrorCode
+  message: string
+  details?: unknown
+}
+
+export interface RequestEnvelope<O extends OpName = OpName> {
+  v: number
+  id: string
+  op: O
+  payload: Payload<O>
+  /** Epoch ms after which the caller has given up: the worker must not start the operation. */
+  deadline: number
+  /** Idempotency key of the HTTP request, for write operations. */
+  key?: string
+}
+
+export type ReplyEnvelope =
+  | { v: number; id: string; ok: true; data: unknown; replayed?: boolean }
+  | { v: number; id: string; ok: false; error: WireError; replayed?: boolean }

@@ -1,0 +1,93 @@
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import {
+  PROTOCOL_VERSION,
+  WRITE_OPS,
+  type ErrorCode,
+  type OpName,
+  type ReplyEnvelope,
+  type RequestEnvelope,
+} from './contract.ts'
+import { DomainError } from './domain-error.ts'
+import { fingerprint, recall, remember, type Outcome } from './idempotency.ts'
+import { operations as defaultTable, type OperationTable } from './operations/index.ts'
+
+export interface DispatchOptions {
+  log: Logger
+  table?: OperationTable
+  now?: () => number
+}
+
+function reply(id: string, outcome: Outcome, replayed = false): ReplyEnvelope {
+  const base = { v: PROTOCOL_VERSION, id, ...(replayed ? { replayed } : {}) }
+  return outcome.ok ? { ...base, ok: true, data: outcome.data } : { ...base, ok: false, error: outcome.error }
+}
+
+function failure(code: ErrorCode, message: string, details?: unknown): Outcome {
+  return { ok: false, error: details === undefined ? { code, message } : { code, message, details } }
+}
+
+/** True when the envelope names a write operation (which needs the write transaction). */
+export function isWrite(envelope: unknown): boolean {
+  return WRITE_OPS.has((envelope as RequestEnvelope | null)?.op as OpName)
+}
+
+async function run(db: Knex, env: RequestEnvelope, table: OperationTable, log: Logger): Promise<Outcome> {
+  const operation = table[env.op] as (trx: Knex, payload: unknown) => Promise<unknown>
+  try {
+    // A write runs inside a savepoint, so a refused or failed write leaves nothing behind while
+    // the other writes of its batch commit.
+    const data = WRITE_OPS.has(env.op)
+      ? await db.transaction((savepoint) => operation(savepoint, env.payload))
+      : await operation(db, env.payload)
+    return { ok: true, data }
+  } catch (err) {
+    if (err instanceof DomainError) return failure(err.code, err.message, err.details)
+    log.error({ err, op: env.op, id: env.id }, 'operation failed')
+    return failure('INTERNAL', 'The database worker failed to execute the operation')
+  }
+}
+
+/**
+ * Envelope in, envelope out. Write operations must be given a transaction: they honour the
+ * idempotency key, storing the outcome (success or refusal) under it in the same transaction.
+ */
+export async function dispatch(db: Knex, raw: unknown, options: DispatchOptions): Promise<ReplyEnvelope> {
+  const table = options.table ?? defaultTable
+  const env = raw as RequestEnvelope
+  const id = typeof env?.id === 'string' ? env.id : ''
+  if (!env || typeof env !== 'object' || !id) {
+    return reply(id, failure('BAD_REQUEST', 'The envelope has no id'))
+  }
+  if (env.v !== PROTOCOL_VERSION) {
+    return reply(id, failure('BAD_REQUEST', `Protocol version ${env.v} is not ${PROTOCOL_VERSION}`))
+  }
+  if (typeof env.op !== 'string' || !Object.hasOwn(table, env.op)) {
+    return reply(id, failure('UNKNOWN_OP', `Unknown operation ${String(env.op)}`))
+  }
+  if ((options.now ?? Date.now)() > env.deadline) {
+    return reply(id, failure('EXPIRED', 'The caller stopped waiting before the operation started'))
+  }
+  if (!WRITE_OPS.has(env.op) || !env.key) return reply(id, await run(db, env, table, options.log))
+
+  const print = fingerprint(env.op, env.payload)
+  const earlier = await recall(db, env.key)
+  if (earlier) {
+    if (earlier.fingerprint !== print) {
+      return reply(
+        id,
+        failure(
+          'IDEMPOTENCY_KEY_REUSED',
+          `Idempotency-Key ${env.key} was already used for a different request`,
+          [{ path: 'Idempotency-Key', message: 'was used before with another body or route' }]
+        )
+      )
+    }
+    return reply(id, earlier.outcome, true)
+  }
+  const outcome = await run(db, env, table, options.log)
+  if (outcome.ok || outcome.error.code !== 'INTERNAL') {
+    await remember(db, env.key, env.op, print, outcome)
+  }
+  return reply(id, outcome)
+}

@@ -1,0 +1,53 @@
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+import type { Knex } from 'knex'
+import objection from 'objection'
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
+
+/** Where a node keeps its database inside its data directory. */
+export function databaseFile(dataDir: string): string {
+  return path.join(path.resolve(dataDir), 'almacen.sqlite')
+}
+
+// Set on every new connection: WAL lets readers run beside the writer, synchronous=FULL makes a
+// commit durable before it returns (a 2xx means on disk), and foreign keys are off by default.
+const PRAGMAS = [
+  'PRAGMA journal_mode = WAL',
+  'PRAGMA synchronous = FULL',
+  'PRAGMA busy_timeout = 5000',
+  'PRAGMA foreign_keys = ON',
+  'PRAGMA temp_store = MEMORY',
+].join('; ')
+
+interface SqliteConnection {
+  exec(sql: string, done: (err: Error | null) => void): void
+}
+
+/**
+ * The one knex configuration, shared by the worker, the knex CLI (knexfile.js) and the tests.
+ * `filename` is a path or ':memory:'.
+ */
+export function knexConfig(filename: string): Knex.Config {
+  return {
+    client: 'sqlite3',
+    connection: { filename },
+    useNullAsDefault: true,
+    // One connection: the worker is the only writer, and SQLite serialises writers anyway.
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+        conn.exec(PRAGMAS, (err) => done(err, conn))
+      },
+    },
+    // The default (60 s) hides the pool-of-one trap: a query outside its transaction waits forever.
+    acquireConnectionTimeout: 10_000,
+    migrations: {
+      directory: MIGRATIONS_DIR,
+      extension: 'ts',
+      loadExtensions: ['.ts'],
+    },
+    ...objection.knexSnakeCaseMappers(),
+  }
+}

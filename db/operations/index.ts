@@ -1,0 +1,26 @@
+import type { Knex } from 'knex'
+import type { OpName, Payload, Result } from '../contract.ts'
+import * as items from './items.ts'
+import * as ledger from './ledger.ts'
+import * as movements from './movements.ts'
+import * as node from './node.ts'
+import * as stock from './stock.ts'
+
+/** An operation runs on the transaction (or connection) it is given, never on another. */
+export type Operation<O extends OpName> = (trx: Knex, payload: Payload<O>) => Promise<Result<O>>
+export type OperationTable = { [O in OpName]: Operation<O> }
+
+export const operations: OperationTable = {
+  'node.info': node.info,
+  'node.ping': node.ping,
+  'items.create': items.create,
+  'items.get': items.get,
+  'items.update': items.update,
+  'items.list': items.list,
+  'stock.get': stock.get,
+  'stock.list': stock.list,
+  'movements.record': movements.record,
+  'movements.list': movements.list,
+  'ledger.verify': ledger.verify,
+  'ledger.rebuild': ledger.rebuild,
+}

@@ -1,0 +1,76 @@
+import type { Knex } from 'knex'
+import type * as C from '../contract.ts'
+import { DomainError, itemNotFound } from '../domain-error.ts'
+import { Balance } from '../models/balance.ts'
+import { Item } from '../models/item.ts'
+import { decodeCursor, page } from '../paging.ts'
+
+function toItem(row: C.Item): C.Item {
+  const { sku, name, unit, description, reorderPoint, createdAt, updatedAt } = row
+  return { sku, name, unit, description, reorderPoint, createdAt, updatedAt }
+}
+
+/** Escapes LIKE wildcards so a search for "50%" finds "50%", not everything. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+}
+
+export async function create(trx: Knex, input: C.ItemInput): Promise<C.Item> {
+  if (await Item.query(trx).findById(input.sku)) {
+    throw new DomainError('CONFLICT', `An item with SKU ${input.sku} already exists`, [
+      { path: 'sku', message: 'already exists' },
+    ])
+  }
+  const now = new Date().toISOString()
+  const item: C.Item = {
+    sku: input.sku,
+    name: input.name,
+    unit: input.unit,
+    description: input.description ?? '',
+    reorderPoint: input.reorderPoint ?? 0,
+    createdAt: now,
+    updatedAt: now,
+  }
+  await Item.query(trx).insert(item)
+  await Balance.query(trx).insert({ sku: item.sku, onHand: 0, lastSeq: null, updatedAt: now })
+  return item
+}
+
+export async function get(trx: Knex, { sku }: { sku: string }): Promise<C.Item> {
+  const item = await Item.query(trx).findById(sku)
+  if (!item) throw itemNotFound(sku)
+  return toItem(item)
+}
+
+export async function update(trx: Knex, { sku, patch }: { sku: string; patch: C.ItemPatch }) {
+  const item = await get(trx, { sku })
+  if (patch.unit !== undefined && patch.unit !== item.unit) {
+    const moved = await trx('movements').where({ sku }).first('seq')
+    if (moved) {
+      throw new DomainError(
+        'CONFLICT',
+        `The unit of ${sku} cannot change from ${item.unit} to ${patch.unit}: it already has movements counted in ${item.unit}`,
+        [{ path: 'unit', message: 'cannot change once the item has movements' }]
+      )
+    }
+  }
+  const updated = { ...item, ...patch, updatedAt: new Date().toISOString() }
+  await Item.query(trx).findById(sku).patch({ ...patch, updatedAt: updated.updatedAt })
+  return updated
+}
+
+export async function list(trx: Knex, query: C.PageRequest & { search?: string }) {
+  const q = Item.query(trx).orderBy('sku').limit(query.limit + 1)
+  if (query.search) {
+    const pattern = likePattern(query.search)
+    q.where((w) =>
+      w
+        .whereRaw(`sku LIKE ? ESCAPE '\\'`, [pattern])
+        .orWhereRaw(`name LIKE ? ESCAPE '\\'`, [pattern])
+        .orWhereRaw(`description LIKE ? ESCAPE '\\'`, [pattern])
+    )
+  }
+  if (query.cursor) q.where('sku', '>', decodeCursor<string>(query.cursor, 'string'))
+  const { rows, nextCursor } = page(await q, query.limit, (item) => item.sku)
+  return { items: rows.map(toItem), nextCursor }
+}

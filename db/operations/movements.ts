@@ -1,0 +1,80 @@
+import type { Knex } from 'knex'
+import type * as C from '../contract.ts'
+import { DomainError, itemNotFound } from '../domain-error.ts'
+import { GENESIS_HASH, hashMovement } from '../ledger-hash.ts'
+import { decodeCursor, page } from '../paging.ts'
+import { warehouseName } from './node.ts'
+
+/** The signed change a movement makes to on hand, given what is on hand now. */
+function deltaOf(input: C.MovementInput, onHand: number) {
+  if (input.type !== 'adjustment') {
+    return { delta: input.type === 'receipt' ? input.quantity : -input.quantity, counted: null }
+  }
+  if ('countedQuantity' in input) {
+    return { delta: input.countedQuantity - onHand, counted: input.countedQuantity }
+  }
+  return { delta: input.delta, counted: null }
+}
+
+async function insufficient(trx: Knex, input: C.MovementInput, onHand: number, delta: number, unit: string) {
+  const warehouse = await warehouseName(trx)
+  const requested = -delta
+  const shortfall = requested - onHand
+  const what = input.type === 'issue' ? `issue ${requested} ${unit} of` : `adjust by ${delta} ${unit}`
+  return new DomainError(
+    'INSUFFICIENT_STOCK',
+    `Cannot ${what} ${input.sku} in ${warehouse}: only ${onHand} ${unit} on hand, short by ${shortfall}`,
+    { sku: input.sku, warehouse, onHand, requested, shortfall }
+  )
+}
+
+/** Appends one movement to the ledger and moves the balance with it, in the caller's transaction. */
+export async function record(trx: Knex, input: C.MovementInput): Promise<C.Movement> {
+  const current: { onHand: number; unit: string } | undefined = await trx('items')
+    .join('balances', 'balances.sku', 'items.sku')
+    .where('items.sku', input.sku)
+    .first('balances.onHand', 'items.unit')
+  if (!current) throw itemNotFound(input.sku)
+  const { delta, counted } = deltaOf(input, current.onHand)
+  const balanceAfter = current.onHand + delta
+  if (balanceAfter < 0) throw await insufficient(trx, input, current.onHand, delta, current.unit)
+
+  const head: { seq: number; hash: string } | undefined = await trx('movements')
+    .orderBy('seq', 'desc')
+    .first('seq', 'hash')
+  const row = {
+    seq: (head?.seq ?? 0) + 1,
+    type: input.type,
+    sku: input.sku,
+    quantity: Math.abs(delta),
+    delta,
+    countedQuantity: counted,
+    balanceAfter,
+    reference: input.reference ?? '',
+    note: input.note ?? '',
+    createdAt: new Date().toISOString(),
+    prevHash: head?.hash ?? GENESIS_HASH,
+  }
+  const movement: C.Movement = { ...row, hash: hashMovement(row) }
+  await trx('movements').insert(movement)
+  await trx('balances')
+    .where({ sku: input.sku })
+    .update({ onHand: balanceAfter, lastSeq: movement.seq, updatedAt: movement.createdAt })
+  return movement
+}
+
+export async function list(trx: Knex, filter: C.MovementFilter) {
+  const order = filter.order ?? 'desc'
+  const q = trx('movements')
+    .orderBy('seq', order)
+    .limit(filter.limit + 1)
+  if (filter.sku) q.where('sku', filter.sku)
+  if (filter.type) q.where('type', filter.type)
+  if (filter.from) q.where('createdAt', '>=', filter.from)
+  if (filter.to) q.where('createdAt', '<', filter.to)
+  if (filter.cursor) {
+    q.where('seq', order === 'desc' ? '<' : '>', decodeCursor<number>(filter.cursor, 'number'))
+  }
+  const { rows, nextCursor } = page<C.Movement>(await q, filter.limit, (m) => m.seq)
+  return { movements: rows, nextCursor }
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto'
+import type { Knex } from 'knex'
+import type * as C from '../contract.ts'
+import { NodeSetting } from '../models/node-setting.ts'
+
+export interface Identity {
+  id: string
+  name: string
+}
+
+/** The node's id is made on first start and kept; its name follows the configuration. */
+export async function ensureIdentity(knex: Knex, name: string): Promise<Identity> {
+  return knex.transaction(async (trx) => {
+    let id = (await NodeSetting.query(trx).findById('id'))?.value
+    if (!id) {
+      id = randomUUID()
+      await NodeSetting.query(trx).insert({ key: 'id', value: id })
+    }
+    await trx('node_settings').insert({ key: 'name', value: name }).onConflict('key').merge()
+    return { id, name }
+  })
+}
+
+export async function warehouseName(trx: Knex): Promise<string> {
+  return (await NodeSetting.query(trx).findById('name'))?.value ?? 'this warehouse'
+}
+
+export async function info(trx: Knex): Promise<C.NodeInfo> {
+  const settings = await NodeSetting.query(trx)
+  const setting = (key: string) => settings.find((s) => s.key === key)?.value ?? ''
+  const items = await trx('items').count({ n: '*' }).first()
+  const head = await trx('movements').max({ seq: 'seq' }).first()
+  const [{ file }] = await trx.raw(`SELECT file FROM pragma_database_list WHERE name = 'main'`)
+  const [{ version }] = await trx.raw('SELECT sqlite_version() AS version')
+  const [{ journalMode }] = await trx.raw('PRAGMA journal_mode')
+  const [{ synchronous }] = await trx.raw('PRAGMA synchronous')
+  return {
+    id: setting('id'),
+    name: setting('name'),
+    counts: { items: Number(items?.n ?? 0), movements: Number(head?.seq ?? 0) },
+    database: {
+      file,
+      sqliteVersion: version,
+      journalMode,
+      synchronous: ['off', 'normal', 'full', 'extra'][synchronous] ?? String(synchronous),
+    },
+  }
+}
+
+export async function ping(): Promise<{ pong: true }> {
+  return { pong: true }
+}

@@ -1,0 +1,122 @@
+// The database worker: a child process of the runtime that owns the SQLite database. It receives
+// envelopes on a ZeroMQ Router socket and executes them one at a time, in batches (db/batch.ts).
+import knexFactory, { type Knex } from 'knex'
+import type { Logger } from 'pino'
+import { Router } from 'zeromq'
+import { createLogger } from '../runtime/logger.ts'
+import { runBatch } from './batch.ts'
+import { databaseFile, knexConfig } from './knex-config.ts'
+import { ensureIdentity } from './operations/node.ts'
+
+/** Most envelopes executed in one transaction; beyond it the rest wait for the next commit. */
+const MAX_BATCH = 256
+
+interface WorkerSettings {
+  dataDir: string
+  name: string
+  endpoint: string
+}
+
+/** The socket loop: queue what arrives, execute the queue in batches, send each reply back. */
+class WorkerLoop {
+  private readonly queue: [Buffer, Buffer][] = []
+  private draining: Promise<void> | null = null
+  private stopped = false
+
+  constructor(
+    private readonly router: Router,
+    private readonly knex: Knex,
+    private readonly log: Logger
+  ) {}
+
+  async receive(): Promise<void> {
+    try {
+      for await (const [sender, frame] of this.router) {
+        this.queue.push([sender, frame])
+        this.draining ??= this.drain()
+      }
+    } catch (err) {
+      if (!this.stopped) this.log.error({ err }, 'receive loop failed')
+    }
+  }
+
+  private async drain(): Promise<void> {
+    // Let the messages already in the socket arrive, so they share this commit.
+    await new Promise((resolve) => setImmediate(resolve))
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH)
+      const envelopes = batch.map(([, frame]) => parse(frame))
+      const replies = await runBatch(this.knex, envelopes, { log: this.log })
+      for (let i = 0; i < batch.length; i++) {
+        const [sender] = batch[i]
+        try {
+          await this.router.send([sender, JSON.stringify(replies[i])])
+        } catch (err) {
+          // mandatory: the runtime that asked is gone (it restarted); its caller saw a 503.
+          this.log.warn({ err, id: replies[i].id }, 'reply could not be delivered')
+        }
+      }
+    }
+    this.draining = null
+  }
+
+  /** Stops taking envelopes and waits for the batch in progress to commit and be answered. */
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.router.close()
+    this.queue.length = 0
+    await this.draining
+  }
+}
+
+function parse(frame: Buffer): unknown {
+  try {
+    return JSON.parse(frame.toString())
+  } catch {
+    return null
+  }
+}
+
+async function main(settings: WorkerSettings, log: Logger): Promise<void> {
+  const knex = knexFactory(knexConfig(databaseFile(settings.dataDir)))
+  const [, applied] = await knex.migrate.latest()
+  if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
+  const identity = await ensureIdentity(knex, settings.name)
+
+  const router = new Router({ mandatory: true, linger: 0 })
+  await router.bind(settings.endpoint)
+  const loop = new WorkerLoop(router, knex, log)
+  void loop.receive()
+
+  let stopping = false
+  const stop = async (why: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ why }, 'worker stopping')
+    await loop.stop()
+    await knex.destroy()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  // Ctrl-C reaches the whole process group; the runtime decides when the worker stops.
+  process.on('SIGINT', () => {})
+  // The runtime is gone (even by kill -9): finish the batch in hand and leave.
+  process.on('disconnect', () => void stop('runtime gone'))
+  process.send?.({ type: 'ready', id: identity.id, name: identity.name, pid: process.pid })
+}
+
+// The runtime passes the settings it parsed (runtime/config.ts) through the environment.
+const log = createLogger(process.env.ALMACEN_LOG_LEVEL ?? 'info', {
+  node: process.env.ALMACEN_NAME,
+  process: 'worker',
+})
+const settings: WorkerSettings = {
+  dataDir: process.env.ALMACEN_DATA_DIR ?? './data',
+  name: process.env.ALMACEN_NAME ?? 'almacen',
+  endpoint: process.env.ALMACEN_DB_ENDPOINT ?? '',
+}
+main(settings, log).catch((err) => {
+  log.fatal({ err }, 'database worker failed to start')
+  process.send?.({ type: 'fatal', message: String(err?.message ?? err) })
+  process.exit(1)
+})

@@ -1,0 +1,43 @@
+import { z } from '../../runtime/index.ts'
+
+/** SKUs are case-insensitive: stored and compared upper-case. */
+export const sku = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z0-9][A-Z0-9._-]{0,63}$/, {
+    error: 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+  })
+
+export function text(max: number) {
+  return z.string().trim().max(max, { error: `must be at most ${max} characters` })
+}
+
+export function requiredText(max: number) {
+  return text(max).min(1, { error: 'must not be empty' })
+}
+
+/** A quantity of stock: a positive whole number in the item's unit. */
+export const quantity = z
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .positive({ error: 'must be greater than zero' })
+  .max(1_000_000_000, { error: 'must be at most 1,000,000,000' })
+
+/** Paging for list routes: `limit` (1-500, default 50) and the `cursor` a previous page returned. */
+export const paging = {
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(500, { error: 'must be at most 500' })
+    .default(50),
+  cursor: z.string().max(200).optional(),
+}
+
+/** A count that may be zero: a reorder point, a counted quantity. */
+export const count = z
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(0, { error: 'must not be negative' })
+  .max(1_000_000_000, { error: 'must be at most 1,000,000,000' })

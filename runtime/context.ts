@@ -1,0 +1,29 @@
+import type { IRequest } from 'itty-router'
+import type { Logger } from 'pino'
+import type { OpName, Payload, Result } from '../db/contract.ts'
+
+/** Who this node is, as handlers see it. */
+export interface NodeIdentity {
+  id: string
+  name: string
+  version: string
+  startedAt: string
+}
+
+/** The database as a handler sees it: typed messages to the worker, nothing else. */
+export interface Db {
+  send<O extends OpName>(op: O, payload: Payload<O>, options?: { timeoutMs?: number }): Promise<Result<O>>
+}
+
+/** What the runtime hands every handler besides the request. */
+export interface Ctx {
+  db: Db
+  log: Logger
+  requestId: string
+  node: NodeIdentity
+}
+
+/** The request as handlers see it: a fetch Request plus itty's decoded `params` and `query`. */
+export type HandlerRequest = IRequest
+
+export type Handler = (request: HandlerRequest, ctx: Ctx) => unknown

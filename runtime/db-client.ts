@@ -1,0 +1,166 @@
+import { Dealer } from 'zeromq'
+import type { Logger } from 'pino'
+import {
+  PROTOCOL_VERSION,
+  type OpName,
+  type Payload,
+  type ReplyEnvelope,
+  type RequestEnvelope,
+} from '../db/contract.ts'
+import { HttpError, errorFromCode } from './errors.ts'
+
+export interface DbReply<T> {
+  data: T
+  replayed: boolean
+}
+
+export interface CallOptions {
+  timeoutMs?: number
+  /** Idempotency key, honoured by write operations. */
+  key?: string
+}
+
+interface Pending {
+  resolve(reply: DbReply<unknown>): void
+  reject(err: Error): void
+  timer: NodeJS.Timeout
+}
+
+export interface DbClientOptions {
+  log: Logger
+  /** How long a caller waits for a reply by default (504 after). */
+  timeoutMs: number
+  /** Calls in flight beyond this are refused with 503 instead of queueing without bound. */
+  maxInFlight: number
+}
+
+/**
+ * The runtime's side of the ZeroMQ link: one Dealer socket, many calls in flight, replies matched
+ * to callers by envelope id. The caller owns the timeout; a late reply is dropped.
+ */
+export class DbClient {
+  private dealer: Dealer | null = null
+  private readonly pending = new Map<string, Pending>()
+  private readonly outbox: string[] = []
+  private sending = false
+  private nextId = 0
+
+  constructor(private readonly options: DbClientOptions) {}
+
+  get connected(): boolean {
+    return this.dealer !== null
+  }
+
+  get inFlight(): number {
+    return this.pending.size
+  }
+
+  connect(endpoint: string): void {
+    this.disconnect('reconnecting')
+    // linger 0: when the worker dies, messages still queued must be dropped, never delivered to
+    // its successor after their callers were told 503.
+    const dealer = new Dealer({ linger: 0, sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000 })
+    dealer.connect(endpoint)
+    this.dealer = dealer
+    void this.receive(dealer)
+  }
+
+  /** Drops the link: every call in flight fails with 503 at once, and new calls too until connect(). */
+  disconnect(reason: string): void {
+    const dealer = this.dealer
+    this.dealer = null
+    this.outbox.length = 0
+    if (dealer) dealer.close()
+    for (const [id, call] of this.pending) {
+      clearTimeout(call.timer)
+      this.pending.delete(id)
+      call.reject(unavailable(`${reason}; a write in flight may or may not have been applied`))
+    }
+  }
+
+  call<O extends OpName>(op: O, payload: Payload<O>, opts: CallOptions = {}): Promise<DbReply<unknown>> {
+    if (!this.dealer) return Promise.reject(unavailable('the database worker is not running'))
+    if (this.pending.size >= this.options.maxInFlight) {
+      return Promise.reject(
+        new HttpError(503, 'DB_BUSY', 'The node is overloaded; retry shortly', undefined, { 'retry-after': '1' })
+      )
+    }
+    const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs
+    const id = (++this.nextId).toString(36)
+    const envelope: RequestEnvelope<O> = {
+      v: PROTOCOL_VERSION,
+      id,
+      op,
+      payload,
+      deadline: Date.now() + timeoutMs,
+      key: opts.key,
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(
+          new HttpError(
+            504,
+            'DB_TIMEOUT',
+            `The database did not answer within ${timeoutMs} ms; the outcome is unknown, retry with the same Idempotency-Key`
+          )
+        )
+      }, timeoutMs)
+      this.pending.set(id, { resolve, reject, timer })
+      this.outbox.push(JSON.stringify(envelope))
+      void this.flush()
+    })
+  }
+
+  // zeromq.js allows one send in progress per socket, so sends go out one after another.
+  private async flush(): Promise<void> {
+    if (this.sending) return
+    this.sending = true
+    try {
+      while (this.outbox.length > 0 && this.dealer) {
+        const dealer = this.dealer
+        const frame = this.outbox.shift() as string
+        try {
+          await dealer.send(frame)
+        } catch (err) {
+          if (this.dealer === dealer) this.options.log.error({ err }, 'sending to the database worker failed')
+        }
+      }
+    } finally {
+      this.sending = false
+    }
+  }
+
+  private async receive(dealer: Dealer): Promise<void> {
+    try {
+      for await (const [frame] of dealer) this.settle(frame)
+    } catch (err) {
+      if (this.dealer === dealer) this.options.log.error({ err }, 'receiving from the database worker failed')
+    }
+  }
+
+  private settle(frame: Buffer): void {
+    const reply = JSON.parse(frame.toString()) as ReplyEnvelope
+    const call = this.pending.get(reply.id)
+    if (!call) return // its caller already timed out
+    this.pending.delete(reply.id)
+    clearTimeout(call.timer)
+    if (reply.ok) {
+      call.resolve({ data: reply.data, replayed: reply.replayed === true })
+    } else {
+      const err = errorFromCode(reply.error.code, reply.error.message, reply.error.details)
+      if (reply.replayed) Object.assign(err, { replayed: true })
+      call.reject(err)
+    }
+  }
+}
+
+function unavailable(reason: string): HttpError {
+  return new HttpError(
+    503,
+    'DB_UNAVAILABLE',
+    `The database worker is unavailable (${reason}); retry with the same Idempotency-Key`,
+    undefined,
+    { 'retry-after': '1' }
+  )
+}

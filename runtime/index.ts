@@ -1,0 +1,27 @@
+// The runtime's public surface: the only runtime file a handler imports.
+import { jsonResponse } from './errors.ts'
+import type { Handler } from './context.ts'
+
+export type { Ctx, Db, Handler, HandlerRequest, NodeIdentity } from './context.ts'
+export { HttpError, type FieldProblem } from './errors.ts'
+export { readJson, readQuery, validate } from './input.ts'
+export { z } from 'zod'
+
+/**
+ * Declares a handler: `export default defineHandler(async (request, ctx) => data)`. Returned data
+ * is sent as JSON with 200; return a Response (see `created`) for anything else, throw HttpError
+ * to refuse.
+ */
+export function defineHandler(handler: Handler): Handler {
+  return handler
+}
+
+/** A 201 Created JSON response. */
+export function created(body: unknown, location?: string): Response {
+  return jsonResponse(body, 201, location ? { location } : undefined)
+}
+
+/** A JSON response with any status. */
+export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return jsonResponse(body, status, headers)
+}

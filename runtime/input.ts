@@ -1,0 +1,84 @@
+import type { z } from 'zod'
+import { HttpError, type FieldProblem } from './errors.ts'
+
+/** Largest request body the node reads; stock messages are a few hundred bytes. */
+export const MAX_BODY_BYTES = 64 * 1024
+
+function problemsOf(error: z.ZodError): FieldProblem[] {
+  const problems: FieldProblem[] = []
+  for (const issue of error.issues) {
+    const at = issue.path.map(String).join('.')
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        problems.push({ path: at ? `${at}.${key}` : key, message: 'is not a known field' })
+      }
+    } else {
+      problems.push({ path: at, message: issue.message })
+    }
+  }
+  return problems
+}
+
+function validationError(where: string, error: z.ZodError): HttpError {
+  const details = problemsOf(error)
+  const summary = details.map((p) => (p.path ? `${p.path} ${p.message}` : p.message)).join('; ')
+  return new HttpError(400, 'VALIDATION_FAILED', `Invalid ${where}: ${summary}`, details)
+}
+
+/** Validates a value against a schema, refusing with 400 VALIDATION_FAILED and one detail per problem. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value)
+  if (!result.success) throw validationError(where, result.error)
+  return result.data
+}
+
+async function readText(request: Request): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? 0)
+  if (declared > MAX_BODY_BYTES) throw tooLarge()
+  if (!request.body) return ''
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength
+    if (size > MAX_BODY_BYTES) throw tooLarge()
+    chunks.push(chunk)
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+  } catch {
+    throw new HttpError(400, 'INVALID_JSON', 'Request body is not valid UTF-8')
+  }
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES} bytes`)
+}
+
+/**
+ * Reads a JSON body and validates it: 415 unless the content type is JSON, 413 when too large,
+ * 400 INVALID_JSON when it does not parse, 400 VALIDATION_FAILED when it does not fit the schema.
+ */
+export async function readJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+  const type = request.headers.get('content-type') ?? ''
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type must be application/json${type ? `, not ${type}` : ''}`
+    )
+  }
+  const text = await readText(request)
+  if (text.trim() === '') throw new HttpError(400, 'INVALID_JSON', 'Request body is empty; expected a JSON object')
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new HttpError(400, 'INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`)
+  }
+  return validate(schema, value, 'request body')
+}
+
+/** Validates the query string (itty's `request.query`) against a schema; unknown parameters are refused. */
+export function readQuery<S extends z.ZodType>(request: { query?: unknown }, schema: S): z.output<S> {
+  return validate(schema, request.query ?? {}, 'query')
+}

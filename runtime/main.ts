@@ -1,0 +1,47 @@
+// `npm start`: parse the configuration, start the node, stop cleanly on SIGTERM or Ctrl-C.
+import { ConfigError, USAGE, describeConfig, parseConfig } from './config.ts'
+import { createLogger } from './logger.ts'
+import { VERSION, startNode } from './node.ts'
+
+let config
+try {
+  config = parseConfig(process.argv.slice(2), process.env)
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  process.stderr.write(`almacen: ${err.message}\n\n${USAGE}`)
+  process.exit(2)
+}
+if (!config) {
+  process.stdout.write(USAGE)
+  process.exit(0)
+}
+
+const log = createLogger(config.logLevel, { node: config.name })
+log.info({ version: VERSION, config: describeConfig(config) }, 'almacen starting')
+const node = await startNode(config, log).catch((err: Error) => {
+  log.fatal(err.message)
+  process.exit(1)
+})
+log.info({ url: node.url, id: node.identity.id, name: node.identity.name }, `almacen listening on ${node.url}`)
+
+let stopping = false
+function stop(signal: NodeJS.Signals) {
+  if (stopping) {
+    log.warn({ signal }, 'second signal: exiting now')
+    process.exit(1)
+  }
+  stopping = true
+  log.info({ signal }, 'stopping: finishing requests in flight')
+  node.close().then(
+    () => {
+      log.info('stopped')
+      process.exit(0)
+    },
+    (err) => {
+      log.error({ err }, 'unclean stop')
+      process.exit(1)
+    }
+  )
+}
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)

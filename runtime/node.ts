@@ -1,0 +1,112 @@
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createServerAdapter } from '@whatwg-node/server'
+import type { Logger } from 'pino'
+import type { Config } from './config.ts'
+import type { NodeIdentity } from './context.ts'
+import { lockDataDir } from './data-dir-lock.ts'
+import { DbClient } from './db-client.ts'
+import { createApp, loadRoutes } from './router.ts'
+import { WorkerSupervisor } from './worker-supervisor.ts'
+
+export const HANDLERS_DIR = fileURLToPath(new URL('../handlers', import.meta.url))
+export const VERSION: string = JSON.parse(
+  readFileSync(new URL('../package.json', import.meta.url), 'utf8')
+).version
+
+/** Calls in flight to the worker beyond which requests are refused with 503. */
+const MAX_IN_FLIGHT = 2048
+
+export interface RunningNode {
+  url: string
+  port: number
+  identity: NodeIdentity
+  worker: WorkerSupervisor
+  db: DbClient
+  server: Server
+  /** Stops taking requests, finishes those in flight, stops the worker. */
+  close(): Promise<void>
+}
+
+function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve(server.address() as AddressInfo)
+    })
+  })
+}
+
+/** Starts a whole node: its database worker, the handlers, and the HTTP server. */
+export async function startNode(config: Config, log: Logger): Promise<RunningNode> {
+  const releaseDataDir = await lockDataDir(config.dataDir)
+  const endpoint = `ipc://${path.join(tmpdir(), `almacen-${process.pid}-${randomBytes(6).toString('hex')}.ipc`)}`
+  const db = new DbClient({ log, timeoutMs: config.dbTimeoutMs, maxInFlight: MAX_IN_FLIGHT })
+  const worker = new WorkerSupervisor({
+    endpoint,
+    dataDir: config.dataDir,
+    name: config.name,
+    logLevel: config.logLevel,
+    log,
+    onReady: () => db.connect(endpoint),
+    onDown: (reason) => db.disconnect(reason),
+  })
+  let server: Server | undefined
+  try {
+    const [ready, routes] = await Promise.all([worker.start(), loadRoutes(HANDLERS_DIR)])
+    const identity: NodeIdentity = {
+      id: ready.id,
+      name: ready.name,
+      version: VERSION,
+      startedAt: new Date().toISOString(),
+    }
+    const app = createApp(routes, { db, log, node: identity })
+    server = createServer(createServerAdapter(app))
+    // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
+    server.requestTimeout = 30_000
+    server.headersTimeout = 10_000
+    const address = await listen(server, config.port, config.host)
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    const url = `http://${host}:${address.port}`
+    const running = server
+    let closing: Promise<void> | null = null
+    return {
+      url,
+      port: address.port,
+      identity,
+      worker,
+      db,
+      server,
+      close: () => (closing ??= shutdown(running, worker, db, releaseDataDir)),
+    }
+  } catch (err) {
+    server?.close()
+    await worker.stop()
+    db.disconnect('start-up failed')
+    await releaseDataDir()
+    throw err
+  }
+}
+
+async function shutdown(
+  server: Server,
+  worker: WorkerSupervisor,
+  db: DbClient,
+  releaseDataDir: () => Promise<void>
+): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+  server.closeIdleConnections()
+  // Requests in flight get up to 10 s to finish; connections still open after that are cut.
+  const force = setTimeout(() => server.closeAllConnections(), 10_000)
+  await closed
+  clearTimeout(force)
+  await worker.stop()
+  db.disconnect('node stopped')
+  await releaseDataDir()
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto'
+import { pathToFileURL } from 'node:url'
+import { Response } from '@whatwg-node/server'
+import { Router, type IRequest } from 'itty-router'
+import type { Logger } from 'pino'
+import type { Ctx, Handler, NodeIdentity } from './context.ts'
+import type { DbClient } from './db-client.ts'
+import { HttpError, errorResponse, jsonResponse } from './errors.ts'
+import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
+
+export interface LoadedRoute extends RouteFile {
+  handler: Handler
+}
+
+/** Scans a handlers folder and imports every handler, refusing a file without a default function. */
+export async function loadRoutes(dir: string): Promise<LoadedRoute[]> {
+  const routes = await scanHandlers(dir)
+  return Promise.all(
+    routes.map(async (route) => {
+      const module = await import(pathToFileURL(route.absolute).href)
+      if (typeof module.default !== 'function') {
+        throw new ScanError(
+          `handlers/${route.file}: the default export must be a handler (export default defineHandler(...))`
+        )
+      }
+      return { ...route, handler: module.default as Handler }
+    })
+  )
+}
+
+export interface AppServices {
+  db: DbClient
+  log: Logger
+  node: NodeIdentity
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/
+
+function patternOf(path: string): RegExp {
+  return new RegExp(`^${path.replace(/:[^/]+/g, '[^/]+')}/?$`)
+}
+
+function decodeParams(request: IRequest): void {
+  for (const [name, value] of Object.entries(request.params)) {
+    try {
+      request.params[name] = decodeURIComponent(value)
+    } catch {
+      throw new HttpError(400, 'BAD_REQUEST', `The ${name} in the path is not valid percent-encoding`)
+    }
+  }
+}
+
+function toResponse(result: unknown): Response {
+  if (result instanceof Response || result instanceof globalThis.Response) return result as Response
+  if (result === undefined) return new Response(null, { status: 204 })
+  return jsonResponse(result)
+}
+
+/** Builds the node's fetch function: routes, context, the one catch, and a log line per request. */
+export function createApp(routes: LoadedRoute[], services: AppServices) {
+  const router = Router<IRequest, [Ctx]>()
+  const methodsByPattern = new Map<string, { pattern: RegExp; methods: Set<string> }>()
+  for (const route of routes) {
+    const invoke = (request: IRequest, ctx: Ctx) => {
+      decodeParams(request)
+      return route.handler(request, ctx)
+    }
+    router[route.method](route.path, invoke)
+    if (route.method === 'get') router.head(route.path, invoke)
+    const entry = methodsByPattern.get(route.path) ?? { pattern: patternOf(route.path), methods: new Set() }
+    entry.methods.add(route.method.toUpperCase())
+    if (route.method === 'get') entry.methods.add('HEAD')
+    methodsByPattern.set(route.path, entry)
+  }
+  router.all('*', function noRoute(request: IRequest) {
+    const { pathname } = new URL(request.url)
+    const allowed = new Set<string>()
+    for (const { pattern, methods } of methodsByPattern.values()) {
+      if (pattern.test(pathname)) for (const m of methods) allowed.add(m)
+    }
+    if (allowed.size === 0) throw new HttpError(404, 'NOT_FOUND', `No route for ${pathname}`)
+    const allow = [...allowed, 'OPTIONS'].join(', ')
+    if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } })
+    throw new HttpError(
+      405,
+      'METHOD_NOT_ALLOWED',
+      `${request.method} is not allowed on ${pathname}; use ${allow}`,
+      undefined,
+      { allow }
+    )
+  })
+
+  return async function handle(request: Request): Promise<Response> {
+    const started = performance.now()
+    const offered = request.headers.get('x-request-id')
+    const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID()
+    let replayed = false
+    let response: Response
+    try {
+      const key = request.headers.get('idempotency-key') ?? undefined
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+        throw new HttpError(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', [
+          { path: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' },
+        ])
+      }
+      let log: Logger | undefined
+      const ctx: Ctx = {
+        requestId,
+        node: services.node,
+        get log() {
+          return (log ??= services.log.child({ requestId }))
+        },
+        db: {
+          async send(op, payload, options) {
+            try {
+              const reply = await services.db.call(op, payload, { key, timeoutMs: options?.timeoutMs })
+              replayed ||= reply.replayed
+              return reply.data as never
+            } catch (err) {
+              replayed ||= (err as { replayed?: boolean }).replayed === true
+              throw err
+            }
+          },
+        },
+      }
+      response = toResponse(await router.fetch(request, ctx))
+    } catch (err) {
+      response = errorResponse(err, services.log, requestId)
+    }
+    response.headers.set('x-request-id', requestId)
+    if (replayed) response.headers.set('idempotent-replayed', 'true')
+    services.log.info(
+      {
+        requestId,
+        method: request.method,
+        url: request.url.slice(request.url.indexOf('/', 8)),
+        status: response.status,
+        ms: Math.round((performance.now() - started) * 10) / 10,
+      },
+      'request'
+    )
+    return response
+  }
+}

@@ -1,0 +1,120 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Logger } from 'pino'
+
+const WORKER_SCRIPT = fileURLToPath(new URL('../db/worker.ts', import.meta.url))
+const TSX_LOADER = import.meta.resolve('tsx')
+
+export interface WorkerReady {
+  id: string
+  name: string
+  pid: number
+}
+
+export interface SupervisorOptions {
+  endpoint: string
+  dataDir: string
+  name: string
+  logLevel: string
+  log: Logger
+  /** The worker is listening: connect to it. */
+  onReady(ready: WorkerReady): void
+  /** The worker is gone: fail what waits on it. */
+  onDown(reason: string): void
+  /** How long a start may take (migrations included) before it counts as failed. */
+  startTimeoutMs?: number
+}
+
+type WorkerMessage = { type: 'ready'; id: string; name: string; pid: number } | { type: 'fatal'; message: string }
+
+/**
+ * Starts the database worker as a child process and keeps it running: when it dies, everything
+ * waiting on it is failed at once and a new one is started, sooner after a long healthy run.
+ */
+export class WorkerSupervisor {
+  private child: ChildProcess | null = null
+  private stopping = false
+  private failures = 0
+  private restartTimer: NodeJS.Timeout | null = null
+
+  constructor(private readonly options: SupervisorOptions) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid
+  }
+
+  /** Starts the first worker; rejects with its reason if it dies or stalls before it is ready. */
+  start(): Promise<WorkerReady> {
+    return new Promise((resolve, reject) => this.spawn(resolve, reject))
+  }
+
+  private spawn(resolve?: (ready: WorkerReady) => void, reject?: (err: Error) => void): void {
+    const { options } = this
+    const startedAt = Date.now()
+    let fatal = ''
+    let ready = false
+    const child = fork(WORKER_SCRIPT, [], {
+      execArgv: [`--import=${TSX_LOADER}`],
+      env: {
+        ...process.env,
+        ALMACEN_DATA_DIR: options.dataDir,
+        ALMACEN_NAME: options.name,
+        ALMACEN_DB_ENDPOINT: options.endpoint,
+        ALMACEN_LOG_LEVEL: options.logLevel,
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    this.child = child
+    const stall = setTimeout(() => {
+      fatal = `not ready after ${options.startTimeoutMs ?? 30_000} ms`
+      child.kill('SIGKILL')
+    }, options.startTimeoutMs ?? 30_000)
+
+    child.on('message', (message: WorkerMessage) => {
+      if (message.type === 'fatal') fatal = message.message
+      if (message.type !== 'ready') return
+      clearTimeout(stall)
+      ready = true
+      options.log.info({ workerPid: message.pid }, 'database worker ready')
+      options.onReady(message)
+      resolve?.(message)
+    })
+    const onWorkerExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      clearTimeout(stall)
+      if (!ready && reject) {
+        if (this.child === child) this.child = null
+        reject(new Error(`The database worker failed to start: ${fatal || `exit ${code ?? signal}`}`))
+        return
+      }
+      this.onExit(child, code, signal, Date.now() - startedAt)
+    }
+    child.on('exit', onWorkerExit)
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: string | null, ranMs: number): void {
+    if (this.child === child) this.child = null
+    const reason = `worker exited with ${signal ?? `code ${code}`}`
+    this.options.onDown(reason)
+    if (this.stopping) return
+    this.failures = ranMs > 30_000 ? 0 : this.failures + 1
+    const delay = Math.min(50 * 2 ** this.failures, 5_000)
+    this.options.log.error({ code, signal, restartInMs: delay }, 'database worker died; restarting')
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null
+      if (!this.stopping) this.spawn()
+    }, delay)
+  }
+
+  /** Stops the worker: it finishes the batch in hand, commits, and exits. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopping = true
+    if (this.restartTimer) clearTimeout(this.restartTimer)
+    const child = this.child
+    if (!child || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    await exited
+    clearTimeout(timer)
+  }
+}

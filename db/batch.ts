@@ -21,12 +21,18 @@ export async function runBatch(
   try {
     return await knex.transaction(runAll)
   } catch (err) {
-    options.log.error({ err, size: envelopes.length }, 'batch transaction failed; nothing in it was applied')
+    options.log.error(
+      { err, size: envelopes.length },
+      'batch transaction failed; nothing in it was applied'
+    )
     return envelopes.map((envelope) => ({
       v: PROTOCOL_VERSION,
       id: String((envelope as { id?: unknown })?.id ?? ''),
       ok: false,
-      error: { code: 'INTERNAL', message: 'The transaction could not be committed; nothing was applied' },
+      error: {
+        code: 'INTERNAL',
+        message: 'The transaction could not be committed; nothing was applied',
+      },
     }))
   }
 }

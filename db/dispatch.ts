@@ -20,11 +20,16 @@ export interface DispatchOptions {
 
 function reply(id: string, outcome: Outcome, replayed = false): ReplyEnvelope {
   const base = { v: PROTOCOL_VERSION, id, ...(replayed ? { replayed } : {}) }
-  return outcome.ok ? { ...base, ok: true, data: outcome.data } : { ...base, ok: false, error: outcome.error }
+  return outcome.ok
+    ? { ...base, ok: true, data: outcome.data }
+    : { ...base, ok: false, error: outcome.error }
 }
 
 function failure(code: ErrorCode, message: string, details?: unknown): Outcome {
-  return { ok: false, error: details === undefined ? { code, message } : { code, message, details } }
+  return {
+    ok: false,
+    error: details === undefined ? { code, message } : { code, message, details },
+  }
 }
 
 /** True when the envelope names a write operation (which needs the write transaction). */
@@ -32,7 +37,12 @@ export function isWrite(envelope: unknown): boolean {
   return WRITE_OPS.has((envelope as RequestEnvelope | null)?.op as OpName)
 }
 
-async function run(db: Knex, env: RequestEnvelope, table: OperationTable, log: Logger): Promise<Outcome> {
+async function run(
+  db: Knex,
+  env: RequestEnvelope,
+  table: OperationTable,
+  log: Logger
+): Promise<Outcome> {
   const operation = table[env.op] as (trx: Knex, payload: unknown) => Promise<unknown>
   try {
     // A write runs inside a savepoint, so a refused or failed write leaves nothing behind while
@@ -52,7 +62,11 @@ async function run(db: Knex, env: RequestEnvelope, table: OperationTable, log: L
  * Envelope in, envelope out. Write operations must be given a transaction: they honour the
  * idempotency key, storing the outcome (success or refusal) under it in the same transaction.
  */
-export async function dispatch(db: Knex, raw: unknown, options: DispatchOptions): Promise<ReplyEnvelope> {
+export async function dispatch(
+  db: Knex,
+  raw: unknown,
+  options: DispatchOptions
+): Promise<ReplyEnvelope> {
   const table = options.table ?? defaultTable
   const env = raw as RequestEnvelope
   const id = typeof env?.id === 'string' ? env.id : ''
@@ -64,6 +78,14 @@ export async function dispatch(db: Knex, raw: unknown, options: DispatchOptions)
   }
   if (typeof env.op !== 'string' || !Object.hasOwn(table, env.op)) {
     return reply(id, failure('UNKNOWN_OP', `Unknown operation ${String(env.op)}`))
+  }
+  // The fingerprint and the key lookup need both; a malformed envelope must fail alone here, not
+  // throw out of its batch's transaction and take every other write with it.
+  if (typeof env.payload !== 'object' || env.payload === null) {
+    return reply(id, failure('BAD_REQUEST', 'The envelope has no payload object'))
+  }
+  if (env.key != null && typeof env.key !== 'string') {
+    return reply(id, failure('BAD_REQUEST', 'The idempotency key is not a string'))
   }
   if ((options.now ?? Date.now)() > env.deadline) {
     return reply(id, failure('EXPIRED', 'The caller stopped waiting before the operation started'))

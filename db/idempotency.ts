@@ -35,7 +35,13 @@ export async function recall(trx: Knex, key: string): Promise<Remembered | undef
   return { fingerprint: row.fingerprint, outcome }
 }
 
-export async function remember(trx: Knex, key: string, op: string, print: string, outcome: Outcome) {
+export async function remember(
+  trx: Knex,
+  key: string,
+  op: string,
+  print: string,
+  outcome: Outcome
+) {
   await trx('idempotency_keys').insert({
     key,
     op,

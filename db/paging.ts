@@ -5,7 +5,10 @@ export function encodeCursor(position: string | number): string {
   return Buffer.from(JSON.stringify({ p: position })).toString('base64url')
 }
 
-export function decodeCursor<T extends string | number>(cursor: string, kind: 'string' | 'number'): T {
+export function decodeCursor<T extends string | number>(
+  cursor: string,
+  kind: 'string' | 'number'
+): T {
   try {
     const { p } = JSON.parse(Buffer.from(cursor, 'base64url').toString())
     if (typeof p === kind) return p as T

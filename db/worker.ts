@@ -32,8 +32,13 @@ class WorkerLoop {
   async receive(): Promise<void> {
     try {
       for await (const [sender, frame] of this.router) {
+        if (this.stopped) continue // its caller gets 503 when this process exits
         this.queue.push([sender, frame])
-        this.draining ??= this.drain()
+        this.draining ??= this.drain().catch((err) => {
+          // A fault outside any operation: exit and let the runtime start a fresh worker.
+          this.log.fatal({ err }, 'worker loop failed')
+          process.exit(1)
+        })
       }
     } catch (err) {
       if (!this.stopped) this.log.error({ err }, 'receive loop failed')
@@ -43,7 +48,7 @@ class WorkerLoop {
   private async drain(): Promise<void> {
     // Let the messages already in the socket arrive, so they share this commit.
     await new Promise((resolve) => setImmediate(resolve))
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.stopped) {
       const batch = this.queue.splice(0, MAX_BATCH)
       const envelopes = batch.map(([, frame]) => parse(frame))
       const replies = await runBatch(this.knex, envelopes, { log: this.log })
@@ -63,9 +68,9 @@ class WorkerLoop {
   /** Stops taking envelopes and waits for the batch in progress to commit and be answered. */
   async stop(): Promise<void> {
     this.stopped = true
-    this.router.close()
     this.queue.length = 0
     await this.draining
+    this.router.close()
   }
 }
 

@@ -16,6 +16,13 @@ export async function up(knex: Knex): Promise<void> {
     table.text('created_at').notNullable()
     table.text('prev_hash').notNullable()
     table.text('hash').notNullable()
+    table.check('?? >= 0 AND ?? = abs(??)', ['quantity', 'quantity', 'delta'], 'movements_quantity')
+    table.check('?? >= 0', ['balance_after'], 'movements_balance_after_not_negative')
+    table.check(
+      '?? IS NULL OR ?? >= 0',
+      ['counted_quantity', 'counted_quantity'],
+      'movements_count'
+    )
     table.index(['sku', 'seq'], 'movements_sku_seq')
     table.index(['created_at'], 'movements_created_at')
   })

@@ -42,7 +42,20 @@ export async function get(trx: Knex, { sku }: { sku: string }): Promise<C.Item> 
   return toItem(item)
 }
 
-export async function update(trx: Knex, { sku, patch }: { sku: string; patch: C.ItemPatch }) {
+const PATCHABLE = ['name', 'unit', 'description', 'reorderPoint'] as const
+
+/** Only the fields an item patch may change, and only those given a value. */
+function changesOf(patch: C.ItemPatch): C.ItemPatch {
+  return Object.fromEntries(
+    PATCHABLE.filter((field) => patch[field] !== undefined).map((field) => [field, patch[field]])
+  )
+}
+
+export async function update(
+  trx: Knex,
+  { sku, patch: given }: { sku: string; patch: C.ItemPatch }
+): Promise<C.Item> {
+  const patch = changesOf(given)
   const item = await get(trx, { sku })
   if (patch.unit !== undefined && patch.unit !== item.unit) {
     const moved = await trx('movements').where({ sku }).first('seq')
@@ -55,12 +68,16 @@ export async function update(trx: Knex, { sku, patch }: { sku: string; patch: C.
     }
   }
   const updated = { ...item, ...patch, updatedAt: new Date().toISOString() }
-  await Item.query(trx).findById(sku).patch({ ...patch, updatedAt: updated.updatedAt })
+  await Item.query(trx)
+    .findById(sku)
+    .patch({ ...patch, updatedAt: updated.updatedAt })
   return updated
 }
 
 export async function list(trx: Knex, query: C.PageRequest & { search?: string }) {
-  const q = Item.query(trx).orderBy('sku').limit(query.limit + 1)
+  const q = Item.query(trx)
+    .orderBy('sku')
+    .limit(query.limit + 1)
   if (query.search) {
     const pattern = likePattern(query.search)
     q.where((w) =>

@@ -7,6 +7,10 @@ const PAGE = 5000
 /** Enough differences to act on; the count of all of them is still reported. */
 const MAX_DIFFERENCES = 1000
 
+function missing(from: number, to: number): string {
+  return from === to ? `movement ${from} is missing` : `movements ${from}…${to} are missing`
+}
+
 /**
  * Replays the whole ledger: every row's hash and link to the row before, the sequence without
  * gaps, each row's running balance, and finally every stored balance against the replayed sums.
@@ -19,59 +23,119 @@ export async function verify(trx: Knex): Promise<C.LedgerCheck> {
     if (differences.length < MAX_DIFFERENCES) differences.push(d)
   }
   const sums = new Map<string, number>()
+  const lastSeqs = new Map<string, number>()
   let head = { seq: 0, hash: GENESIS_HASH }
+  let checked = 0
   for (;;) {
     const rows: C.Movement[] = await trx('movements')
       .where('seq', '>', head.seq)
       .orderBy('seq')
       .limit(PAGE)
     for (const row of rows) {
-      if (row.seq !== head.seq + 1) {
-        note({ kind: 'gap', seq: row.seq, expected: head.seq + 1, actual: row.seq,
-          message: `movements ${head.seq + 1}…${row.seq - 1} are missing` })
+      const { seq, sku } = row
+      if (seq !== head.seq + 1) {
+        note({
+          kind: 'gap',
+          seq,
+          expected: head.seq + 1,
+          actual: seq,
+          message: missing(head.seq + 1, seq - 1),
+        })
       }
       if (row.prevHash !== head.hash) {
-        note({ kind: 'chain', seq: row.seq, expected: head.hash, actual: row.prevHash,
-          message: `movement ${row.seq} does not link to the movement before it` })
+        note({
+          kind: 'chain',
+          seq,
+          expected: head.hash,
+          actual: row.prevHash,
+          message: `movement ${seq} does not link to the movement before it`,
+        })
       }
       const { hash, ...fields } = row
       const computed = hashMovement(fields)
       if (computed !== hash) {
-        note({ kind: 'hash', seq: row.seq, sku: row.sku, expected: computed, actual: hash,
-          message: `movement ${row.seq} was changed after it was written` })
+        note({
+          kind: 'hash',
+          seq,
+          sku,
+          expected: computed,
+          actual: hash,
+          message: `movement ${seq} was changed after it was written`,
+        })
       }
-      const sum = (sums.get(row.sku) ?? 0) + row.delta
-      sums.set(row.sku, sum)
+      const sum = (sums.get(sku) ?? 0) + row.delta
+      sums.set(sku, sum)
+      lastSeqs.set(sku, seq)
       if (row.balanceAfter !== sum) {
-        note({ kind: 'balance-after', seq: row.seq, sku: row.sku, expected: sum, actual: row.balanceAfter,
-          message: `movement ${row.seq} records ${row.balanceAfter} on hand for ${row.sku}, the ledger sums to ${sum}` })
+        note({
+          kind: 'balance-after',
+          seq,
+          sku,
+          expected: sum,
+          actual: row.balanceAfter,
+          message: `movement ${seq} records ${row.balanceAfter} on hand for ${sku}, the ledger sums to ${sum}`,
+        })
       }
       if (sum < 0) {
-        note({ kind: 'negative', seq: row.seq, sku: row.sku, actual: sum,
-          message: `the ledger takes ${row.sku} below zero at movement ${row.seq}` })
+        note({
+          kind: 'negative',
+          seq,
+          sku,
+          actual: sum,
+          message: `the ledger takes ${sku} below zero at movement ${seq}`,
+        })
       }
-      head = { seq: row.seq, hash: row.hash }
+      head = { seq, hash }
+      checked++
     }
     if (rows.length < PAGE) break
   }
 
-  const balances: { sku: string; onHand: number }[] = await trx('balances').select('sku', 'onHand')
+  const balances: { sku: string; onHand: number; lastSeq: number | null }[] = await trx(
+    'balances'
+  ).select('sku', 'onHand', 'lastSeq')
   const seen = new Set<string>()
-  for (const balance of balances) {
-    seen.add(balance.sku)
-    const expected = sums.get(balance.sku) ?? 0
-    if (balance.onHand !== expected) {
-      note({ kind: 'balance', sku: balance.sku, expected, actual: balance.onHand,
-        message: `${balance.sku} shows ${balance.onHand} on hand, the ledger sums to ${expected}` })
+  for (const { sku, onHand, lastSeq } of balances) {
+    seen.add(sku)
+    const expected = sums.get(sku) ?? 0
+    if (onHand !== expected) {
+      note({
+        kind: 'balance',
+        sku,
+        expected,
+        actual: onHand,
+        message: `${sku} shows ${onHand} on hand, the ledger sums to ${expected}`,
+      })
+    }
+    // Catches a lost last movement even when it did not change the sum (a count that matched).
+    const last = lastSeqs.get(sku) ?? null
+    if (lastSeq !== last) {
+      note({
+        kind: 'balance',
+        sku,
+        expected: last,
+        actual: lastSeq,
+        message: `${sku} records movement ${lastSeq} as its last, the ledger's last is ${last}`,
+      })
     }
   }
   for (const [sku, expected] of sums) {
     if (!seen.has(sku)) {
-      note({ kind: 'balance', sku, expected, actual: null,
-        message: `${sku} has movements but no balance` })
+      note({
+        kind: 'balance',
+        sku,
+        expected,
+        actual: null,
+        message: `${sku} has movements but no balance`,
+      })
     }
   }
-  return { ok: total === 0, differences, checked: { movements: head.seq, balances: balances.length }, head }
+  return {
+    ok: total === 0,
+    differences,
+    checked: { movements: checked, balances: balances.length },
+    head,
+  }
 }
 
 /** Rewrites every balance that differs from what the ledger sums to; the ledger is not touched. */
@@ -82,21 +146,25 @@ export async function rebuild(trx: Knex): Promise<C.LedgerRebuild> {
     .max({ lastSeq: 'seq' })
     .groupBy('sku')
   const bySku = new Map(sums.map((s) => [s.sku, s]))
-  const items: { sku: string; onHand: number | null }[] = await trx('items')
+  const items: { sku: string; onHand: number | null; lastSeq: number | null }[] = await trx('items')
     .leftJoin('balances', 'balances.sku', 'items.sku')
-    .select('items.sku', 'balances.onHand')
+    .select('items.sku', 'balances.onHand', 'balances.lastSeq')
   const now = new Date().toISOString()
   const changes: C.LedgerRebuild['changes'] = []
   for (const item of items) {
     const sum = bySku.get(item.sku)
     const after = Number(sum?.onHand ?? 0)
     if (after < 0) {
-      throw new DomainError('CONFLICT', `The ledger sums to ${after} for ${item.sku}; run a verify and investigate before rebuilding`)
+      throw new DomainError(
+        'CONFLICT',
+        `The ledger sums to ${after} for ${item.sku}; run a verify and investigate before rebuilding`
+      )
     }
-    if (item.onHand === after) continue
-    changes.push({ sku: item.sku, before: item.onHand, after })
+    const lastSeq = sum?.lastSeq ?? null
+    if (item.onHand === after && item.lastSeq === lastSeq) continue
+    if (item.onHand !== after) changes.push({ sku: item.sku, before: item.onHand, after })
     await trx('balances')
-      .insert({ sku: item.sku, onHand: after, lastSeq: sum?.lastSeq ?? null, updatedAt: now })
+      .insert({ sku: item.sku, onHand: after, lastSeq, updatedAt: now })
       .onConflict('sku')
       .merge()
   }

@@ -16,14 +16,23 @@ function deltaOf(input: C.MovementInput, onHand: number) {
   return { delta: input.delta, counted: null }
 }
 
-async function insufficient(trx: Knex, input: C.MovementInput, onHand: number, delta: number, unit: string) {
+async function insufficient(
+  trx: Knex,
+  input: C.MovementInput,
+  onHand: number,
+  delta: number,
+  unit: string
+) {
   const warehouse = await warehouseName(trx)
   const requested = -delta
   const shortfall = requested - onHand
-  const what = input.type === 'issue' ? `issue ${requested} ${unit} of` : `adjust by ${delta} ${unit}`
+  const what =
+    input.type === 'issue'
+      ? `issue ${requested} ${unit} of ${input.sku}`
+      : `adjust ${input.sku} by ${delta} ${unit}`
   return new DomainError(
     'INSUFFICIENT_STOCK',
-    `Cannot ${what} ${input.sku} in ${warehouse}: only ${onHand} ${unit} on hand, short by ${shortfall}`,
+    `Cannot ${what} in ${warehouse}: only ${onHand} ${unit} on hand, short by ${shortfall}`,
     { sku: input.sku, warehouse, onHand, requested, shortfall }
   )
 }

@@ -7,7 +7,9 @@ export default defineHandler(async (_request, ctx) => {
     await ctx.db.send('node.ping', {}, { timeoutMs: 1000 })
   } catch (err) {
     const reason = (err as Error).message
-    return json({ status: 'unavailable', worker: { ok: false, error: reason } }, 503, { 'retry-after': '1' })
+    return json({ status: 'unavailable', worker: { ok: false, error: reason } }, 503, {
+      'retry-after': '1',
+    })
   }
   const ms = Math.round((performance.now() - started) * 100) / 100
   return { status: 'ok', worker: { ok: true, ms } }

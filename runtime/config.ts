@@ -48,7 +48,9 @@ function joinList(value: string): string[] {
     .filter(Boolean)
     .map((url) => {
       if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-        throw new ConfigError(`--join expects http(s) URLs such as http://10.0.0.2:8080, not "${url}"`)
+        throw new ConfigError(
+          `--join expects http(s) URLs such as http://10.0.0.2:8080, not "${url}"`
+        )
       }
       return url.replace(/\/+$/, '')
     })
@@ -78,10 +80,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nu
   const pick = (flag: string | undefined, name: string) => flag ?? env[name] ?? undefined
   const name = (pick(flags.name, 'ALMACEN_NAME') ?? hostname()).trim()
   if (!/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(name)) {
-    throw new ConfigError(`--name must be 1-64 letters, digits, spaces, dots, dashes or underscores, not "${name}"`)
+    throw new ConfigError(
+      `--name must be 1-64 letters, digits, spaces, dots, dashes or underscores, not "${name}"`
+    )
   }
   const logLevel = pick(flags['log-level'], 'ALMACEN_LOG_LEVEL') ?? 'info'
-  if (!LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}`)
+  if (!LEVELS.includes(logLevel))
+    throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}`)
   const dataDir = pick(flags['data-dir'], 'ALMACEN_DATA_DIR') ?? './data'
   if (!dataDir.trim()) throw new ConfigError('--data-dir must not be empty')
   return {
@@ -92,7 +97,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nu
     join: joinList(pick(flags.join, 'ALMACEN_JOIN') ?? ''),
     clusterKey: env.ALMACEN_CLUSTER_KEY || undefined,
     logLevel,
-    dbTimeoutMs: integer(env.ALMACEN_DB_TIMEOUT_MS ?? '5000', 'ALMACEN_DB_TIMEOUT_MS', 100, 600_000),
+    dbTimeoutMs: integer(
+      env.ALMACEN_DB_TIMEOUT_MS ?? '5000',
+      'ALMACEN_DB_TIMEOUT_MS',
+      100,
+      600_000
+    ),
   }
 }
 

@@ -12,7 +12,11 @@ export interface NodeIdentity {
 
 /** The database as a handler sees it: typed messages to the worker, nothing else. */
 export interface Db {
-  send<O extends OpName>(op: O, payload: Payload<O>, options?: { timeoutMs?: number }): Promise<Result<O>>
+  send<O extends OpName>(
+    op: O,
+    payload: Payload<O>,
+    options?: { timeoutMs?: number }
+  ): Promise<Result<O>>
 }
 
 /** What the runtime hands every handler besides the request. */

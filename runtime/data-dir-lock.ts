@@ -26,7 +26,9 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
       if (holder && holder !== process.pid && alive(holder)) {
-        throw new Error(`The data directory ${path.resolve(dataDir)} is in use by process ${holder}; stop that node or choose another --data-dir`)
+        throw new Error(
+          `The data directory ${path.resolve(dataDir)} is in use by process ${holder}; stop that node or choose another --data-dir`
+        )
       }
       await unlink(file).catch(() => undefined)
     }

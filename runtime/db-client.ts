@@ -59,7 +59,11 @@ export class DbClient {
     this.disconnect('reconnecting')
     // linger 0: when the worker dies, messages still queued must be dropped, never delivered to
     // its successor after their callers were told 503.
-    const dealer = new Dealer({ linger: 0, sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000 })
+    const dealer = new Dealer({
+      linger: 0,
+      sendHighWaterMark: 10_000,
+      receiveHighWaterMark: 10_000,
+    })
     dealer.connect(endpoint)
     this.dealer = dealer
     void this.receive(dealer)
@@ -78,11 +82,17 @@ export class DbClient {
     }
   }
 
-  call<O extends OpName>(op: O, payload: Payload<O>, opts: CallOptions = {}): Promise<DbReply<unknown>> {
+  call<O extends OpName>(
+    op: O,
+    payload: Payload<O>,
+    opts: CallOptions = {}
+  ): Promise<DbReply<unknown>> {
     if (!this.dealer) return Promise.reject(unavailable('the database worker is not running'))
     if (this.pending.size >= this.options.maxInFlight) {
       return Promise.reject(
-        new HttpError(503, 'DB_BUSY', 'The node is overloaded; retry shortly', undefined, { 'retry-after': '1' })
+        new HttpError(503, 'DB_BUSY', 'The node is overloaded; retry shortly', undefined, {
+          'retry-after': '1',
+        })
       )
     }
     const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs
@@ -123,7 +133,8 @@ export class DbClient {
         try {
           await dealer.send(frame)
         } catch (err) {
-          if (this.dealer === dealer) this.options.log.error({ err }, 'sending to the database worker failed')
+          if (this.dealer === dealer)
+            this.options.log.error({ err }, 'sending to the database worker failed')
         }
       }
     } finally {
@@ -135,7 +146,8 @@ export class DbClient {
     try {
       for await (const [frame] of dealer) this.settle(frame)
     } catch (err) {
-      if (this.dealer === dealer) this.options.log.error({ err }, 'receiving from the database worker failed')
+      if (this.dealer === dealer)
+        this.options.log.error({ err }, 'receiving from the database worker failed')
     }
   }
 

@@ -82,7 +82,11 @@ export function errorResponse(err: unknown, log: Logger, requestId: string): Res
   }
   log.error({ requestId, err }, 'unexpected error')
   return jsonResponse(
-    { status: 500, error: `Internal error; see the node's log for request ${requestId}`, code: 'INTERNAL' },
+    {
+      status: 500,
+      error: `Internal error; see the node's log for request ${requestId}`,
+      code: 'INTERNAL',
+    },
     500
   )
 }

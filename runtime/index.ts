@@ -1,6 +1,6 @@
 // The runtime's public surface: the only runtime file a handler imports.
 import { jsonResponse } from './errors.ts'
-import type { Handler } from './context.ts'
+import type { Ctx, HandlerRequest } from './context.ts'
 
 export type { Ctx, Db, Handler, HandlerRequest, NodeIdentity } from './context.ts'
 export { HttpError, type FieldProblem } from './errors.ts'
@@ -12,7 +12,9 @@ export { z } from 'zod'
  * is sent as JSON with 200; return a Response (see `created`) for anything else, throw HttpError
  * to refuse.
  */
-export function defineHandler(handler: Handler): Handler {
+export function defineHandler<R>(
+  handler: (request: HandlerRequest, ctx: Ctx) => R
+): (request: HandlerRequest, ctx: Ctx) => R {
   return handler
 }
 

@@ -26,7 +26,11 @@ function validationError(where: string, error: z.ZodError): HttpError {
 }
 
 /** Validates a value against a schema, refusing with 400 VALIDATION_FAILED and one detail per problem. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string
+): z.output<S> {
   const result = schema.safeParse(value)
   if (!result.success) throw validationError(where, result.error)
   return result.data
@@ -51,14 +55,21 @@ async function readText(request: Request): Promise<string> {
 }
 
 function tooLarge(): HttpError {
-  return new HttpError(413, 'PAYLOAD_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES} bytes`)
+  return new HttpError(
+    413,
+    'PAYLOAD_TOO_LARGE',
+    `Request body is larger than ${MAX_BODY_BYTES} bytes`
+  )
 }
 
 /**
  * Reads a JSON body and validates it: 415 unless the content type is JSON, 413 when too large,
  * 400 INVALID_JSON when it does not parse, 400 VALIDATION_FAILED when it does not fit the schema.
  */
-export async function readJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+export async function readJson<S extends z.ZodType>(
+  request: Request,
+  schema: S
+): Promise<z.output<S>> {
   const type = request.headers.get('content-type') ?? ''
   if (!/^application\/json\s*(;|$)/i.test(type)) {
     throw new HttpError(
@@ -68,17 +79,32 @@ export async function readJson<S extends z.ZodType>(request: Request, schema: S)
     )
   }
   const text = await readText(request)
-  if (text.trim() === '') throw new HttpError(400, 'INVALID_JSON', 'Request body is empty; expected a JSON object')
+  if (text.trim() === '')
+    throw new HttpError(400, 'INVALID_JSON', 'Request body is empty; expected a JSON object')
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (err) {
-    throw new HttpError(400, 'INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`)
+    throw new HttpError(
+      400,
+      'INVALID_JSON',
+      `Request body is not valid JSON: ${(err as Error).message}`
+    )
   }
   return validate(schema, value, 'request body')
 }
 
 /** Validates the query string (itty's `request.query`) against a schema; unknown parameters are refused. */
-export function readQuery<S extends z.ZodType>(request: { query?: unknown }, schema: S): z.output<S> {
-  return validate(schema, request.query ?? {}, 'query')
+export function readQuery<S extends z.ZodType>(
+  request: { query?: unknown },
+  schema: S
+): z.output<S> {
+  const query = (request.query ?? {}) as Record<string, unknown>
+  const repeated = Object.keys(query).filter((name) => Array.isArray(query[name]))
+  if (repeated.length > 0) {
+    const details = repeated.map((path) => ({ path, message: 'must be given once' }))
+    const summary = details.map((d) => `${d.path} ${d.message}`).join('; ')
+    throw new HttpError(400, 'VALIDATION_FAILED', `Invalid query: ${summary}`, details)
+  }
+  return validate(schema, query, 'query')
 }

@@ -22,7 +22,10 @@ const node = await startNode(config, log).catch((err: Error) => {
   log.fatal(err.message)
   process.exit(1)
 })
-log.info({ url: node.url, id: node.identity.id, name: node.identity.name }, `almacen listening on ${node.url}`)
+log.info(
+  { url: node.url, id: node.identity.id, name: node.identity.name },
+  `almacen listening on ${node.url}`
+)
 
 let stopping = false
 function stop(signal: NodeJS.Signals) {

@@ -46,14 +46,17 @@ function decodeParams(request: IRequest): void {
     try {
       request.params[name] = decodeURIComponent(value)
     } catch {
-      throw new HttpError(400, 'BAD_REQUEST', `The ${name} in the path is not valid percent-encoding`)
+      throw new HttpError(
+        400,
+        'BAD_REQUEST',
+        `The ${name} in the path is not valid percent-encoding`
+      )
     }
   }
 }
 
 function toResponse(result: unknown): Response {
   if (result instanceof Response || result instanceof globalThis.Response) return result as Response
-  if (result === undefined) return new Response(null, { status: 204 })
   return jsonResponse(result)
 }
 
@@ -62,13 +65,17 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
   const router = Router<IRequest, [Ctx]>()
   const methodsByPattern = new Map<string, { pattern: RegExp; methods: Set<string> }>()
   for (const route of routes) {
-    const invoke = (request: IRequest, ctx: Ctx) => {
+    const invoke = async (request: IRequest, ctx: Ctx) => {
       decodeParams(request)
-      return route.handler(request, ctx)
+      // itty-router reads undefined as "not handled" and would try the next route.
+      return (await route.handler(request, ctx)) ?? new Response(null, { status: 204 })
     }
     router[route.method](route.path, invoke)
     if (route.method === 'get') router.head(route.path, invoke)
-    const entry = methodsByPattern.get(route.path) ?? { pattern: patternOf(route.path), methods: new Set() }
+    const entry = methodsByPattern.get(route.path) ?? {
+      pattern: patternOf(route.path),
+      methods: new Set(),
+    }
     entry.methods.add(route.method.toUpperCase())
     if (route.method === 'get') entry.methods.add('HEAD')
     methodsByPattern.set(route.path, entry)
@@ -100,9 +107,12 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     try {
       const key = request.headers.get('idempotency-key') ?? undefined
       if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-        throw new HttpError(400, 'VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', [
-          { path: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' },
-        ])
+        throw new HttpError(
+          400,
+          'VALIDATION_FAILED',
+          'Idempotency-Key must be 1-200 visible ASCII characters',
+          [{ path: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' }]
+        )
       }
       let log: Logger | undefined
       const ctx: Ctx = {
@@ -114,7 +124,10 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
         db: {
           async send(op, payload, options) {
             try {
-              const reply = await services.db.call(op, payload, { key, timeoutMs: options?.timeoutMs })
+              const reply = await services.db.call(op, payload, {
+                key,
+                timeoutMs: options?.timeoutMs,
+              })
               replayed ||= reply.replayed
               return reply.data as never
             } catch (err) {

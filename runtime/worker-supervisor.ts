@@ -25,7 +25,8 @@ export interface SupervisorOptions {
   startTimeoutMs?: number
 }
 
-type WorkerMessage = { type: 'ready'; id: string; name: string; pid: number } | { type: 'fatal'; message: string }
+type WorkerMessage =
+  { type: 'ready'; id: string; name: string; pid: number } | { type: 'fatal'; message: string }
 
 /**
  * Starts the database worker as a child process and keeps it running: when it dies, everything
@@ -83,7 +84,9 @@ export class WorkerSupervisor {
       clearTimeout(stall)
       if (!ready && reject) {
         if (this.child === child) this.child = null
-        reject(new Error(`The database worker failed to start: ${fatal || `exit ${code ?? signal}`}`))
+        reject(
+          new Error(`The database worker failed to start: ${fatal || `exit ${code ?? signal}`}`)
+        )
         return
       }
       this.onExit(child, code, signal, Date.now() - startedAt)
@@ -91,7 +94,12 @@ export class WorkerSupervisor {
     child.on('exit', onWorkerExit)
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: string | null, ranMs: number): void {
+  private onExit(
+    child: ChildProcess,
+    code: number | null,
+    signal: string | null,
+    ranMs: number
+  ): void {
     if (this.child === child) this.child = null
     const reason = `worker exited with ${signal ?? `code ${code}`}`
     this.options.onDown(reason)

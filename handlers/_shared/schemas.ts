@@ -1,16 +1,29 @@
 import { z } from '../../runtime/index.ts'
 
-/** SKUs are case-insensitive: stored and compared upper-case. */
+/** A missing field is "required"; a field of the wrong type "must be a string" (or a number). */
+function expected(kind: string) {
+  return (issue: { input?: unknown }) =>
+    issue.input === undefined ? 'is required' : `must be ${kind}`
+}
+
+/**
+ * SKUs are case-insensitive: stored and compared upper-case. The characters are checked before
+ * upper-casing, which would otherwise turn `ß` into `SS` and `ﬀ` into `FF`, another item's SKU.
+ */
 export const sku = z
-  .string()
+  .string({ error: expected('a string') })
   .trim()
-  .toUpperCase()
-  .regex(/^[A-Z0-9][A-Z0-9._-]{0,63}$/, {
-    error: 'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    error:
+      'must be 1-64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
   })
+  .toUpperCase()
 
 export function text(max: number) {
-  return z.string().trim().max(max, { error: `must be at most ${max} characters` })
+  return z
+    .string({ error: expected('a string') })
+    .trim()
+    .max(max, { error: `must be at most ${max} characters` })
 }
 
 export function requiredText(max: number) {
@@ -19,7 +32,7 @@ export function requiredText(max: number) {
 
 /** A quantity of stock: a positive whole number in the item's unit. */
 export const quantity = z
-  .number({ error: 'must be a number' })
+  .number({ error: expected('a number') })
   .int({ error: 'must be a whole number' })
   .positive({ error: 'must be greater than zero' })
   .max(1_000_000_000, { error: 'must be at most 1,000,000,000' })
@@ -32,12 +45,12 @@ export const paging = {
     .min(1, { error: 'must be at least 1' })
     .max(500, { error: 'must be at most 500' })
     .default(50),
-  cursor: z.string().max(200).optional(),
+  cursor: z.string().max(200, { error: 'must be at most 200 characters' }).optional(),
 }
 
 /** A count that may be zero: a reorder point, a counted quantity. */
 export const count = z
-  .number({ error: 'must be a number' })
+  .number({ error: expected('a number') })
   .int({ error: 'must be a whole number' })
   .min(0, { error: 'must not be negative' })
   .max(1_000_000_000, { error: 'must be at most 1,000,000,000' })

@@ -1,8 +1,9 @@
 import t from 'tap'
+import type { Item } from '../../../db/contract.ts'
 import handler from '../../../handlers/items/[sku].get.ts'
 import { fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
 
-const bolt = {
+const bolt: Item = {
   sku: 'BOLT-M8',
   name: 'Bolt M8',
   unit: 'ea',
@@ -12,22 +13,37 @@ const bolt = {
   updatedAt: '2026-11-22T10:00:00.000Z',
 }
 
-t.test('asks the worker for the item, upper-casing the SKU from the path', async (t) => {
-  const ctx = fakeCtx({ 'items.get': () => bolt })
-  const { status, body } = await settle(await handler(request('GET', '/items/bolt-m8', { params: { sku: 'bolt-m8' } }), ctx))
-  t.equal(status, 200)
-  t.same(body, bolt)
-  t.same(ctx.sent, [{ op: 'items.get', payload: { sku: 'BOLT-M8' }, options: undefined }])
-})
+const get = (sku: string) =>
+  request('GET', `/items/${encodeURIComponent(sku)}`, { params: { sku } })
 
-t.test('refuses a malformed SKU without asking the worker', async (t) => {
-  const ctx = fakeCtx()
-  await t.rejects(handler(request('GET', '/items/a b', { params: { sku: 'a b' } }), ctx), {
-    status: 400,
-    code: 'VALIDATION_FAILED',
+t.test(
+  'asks the worker for the item, upper-casing and trimming the SKU from the path',
+  async (t) => {
+    const ctx = fakeCtx({ 'items.get': () => bolt })
+    const { status, body } = await settle(await handler(get(' bolt-m8 '), ctx))
+    t.equal(status, 200)
+    t.strictSame(body, bolt)
+    t.strictSame(ctx.sent, [{ op: 'items.get', payload: { sku: 'BOLT-M8' }, options: undefined }])
+  }
+)
+
+const malformed = [
+  ['a space', 'a b'],
+  ['a leading dash', '-BOLT'],
+  ['65 characters', 'A'.repeat(65)],
+  ['a letter that upper-cases into another SKU', 'straße'],
+]
+for (const [what, sku] of malformed) {
+  t.test(`refuses a SKU with ${what} without asking the worker`, async (t) => {
+    const ctx = fakeCtx()
+    await t.rejects(async () => handler(get(sku), ctx), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: /^Invalid SKU in the path: must be 1-64 letters/,
+    })
+    t.strictSame(ctx.sent, [])
   })
-  t.same(ctx.sent, [])
-})
+}
 
 t.test('passes on the worker refusal for an unknown SKU', async (t) => {
   const ctx = fakeCtx({
@@ -35,8 +51,9 @@ t.test('passes on the worker refusal for an unknown SKU', async (t) => {
       throw refusal('NOT_FOUND', 'No item with SKU NOPE')
     },
   })
-  await t.rejects(handler(request('GET', '/items/NOPE', { params: { sku: 'NOPE' } }), ctx), {
+  await t.rejects(async () => handler(get('NOPE'), ctx), {
     status: 404,
     code: 'NOT_FOUND',
+    message: 'No item with SKU NOPE',
   })
 })

@@ -1,0 +1,228 @@
+import t from 'tap'
+import type { Knex } from 'knex'
+import { pino } from 'pino'
+import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract.ts'
+import { runBatch } from '../../db/batch.ts'
+import { operations, type OperationTable } from '../../db/operations/index.ts'
+import { ensureIdentity } from '../../db/operations/node.ts'
+import { testDb } from '../fixtures/test-db.ts'
+
+const log = pino({ level: 'silent' })
+let counter = 0
+
+function envelope<O extends OpName>(op: O, payload: Payload<O>, key?: string) {
+  return {
+    v: PROTOCOL_VERSION,
+    id: `b-${++counter}`,
+    op,
+    payload,
+    deadline: Date.now() + 60_000,
+    ...(key ? { key } : {}),
+  }
+}
+
+function item(sku: string) {
+  return envelope('items.create', { sku, name: sku, unit: 'ea' })
+}
+
+function receipt(sku: string, quantity: number) {
+  return envelope('movements.record', { type: 'receipt', sku, quantity })
+}
+
+function issue(sku: string, quantity: number) {
+  return envelope('movements.record', { type: 'issue', sku, quantity })
+}
+
+async function count(knex: Knex, table: string): Promise<number> {
+  return Number((await knex(table).count({ n: '*' }).first())?.n)
+}
+
+t.test(
+  'every write of a batch commits, and replies come in envelope order with their ids',
+  async (t) => {
+    const knex = await testDb(t)
+    const envelopes = [
+      item('A'),
+      item('B'),
+      receipt('A', 5),
+      receipt('B', 7),
+      issue('A', 2),
+      envelope('stock.get', { sku: 'A' }),
+    ]
+    const replies = await runBatch(knex, envelopes, { log })
+    t.same(
+      replies.map((r) => [r.id, r.ok]),
+      envelopes.map((e) => [e.id, true])
+    )
+    t.match(replies[4], { data: { seq: 3, balanceAfter: 3 } })
+    t.match(replies[5], { data: { onHand: 3 } }, 'a read sees the writes before it')
+    t.same(await knex('balances').orderBy('sku').select('sku', 'onHand'), [
+      { sku: 'A', onHand: 3 },
+      { sku: 'B', onHand: 7 },
+    ])
+    t.equal(await count(knex, 'movements'), 3)
+  }
+)
+
+t.test(
+  'a refused write in the middle leaves the others committed and nothing of itself',
+  async (t) => {
+    const knex = await testDb(t)
+    await ensureIdentity(knex, 'Madrid Norte')
+    const envelopes = [
+      item('A'),
+      receipt('A', 5),
+      issue('A', 9),
+      receipt('A', 1),
+      item('A'),
+      item('B'),
+    ]
+    const replies = await runBatch(knex, envelopes, { log })
+    t.same(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['ok', 'ok', 'INSUFFICIENT_STOCK', 'ok', 'CONFLICT', 'ok']
+    )
+    t.match(replies[2], { id: envelopes[2].id, error: { message: /short by 4/ } })
+    t.same(
+      (await knex('movements').orderBy('seq').select('seq', 'delta')).map((m) => [m.seq, m.delta]),
+      [
+        [1, 5],
+        [2, 1],
+      ],
+      'the refused issue took no seq'
+    )
+    t.same(await knex('balances').orderBy('sku').select('sku', 'onHand'), [
+      { sku: 'A', onHand: 6 },
+      { sku: 'B', onHand: 0 },
+    ])
+    t.match(await operations['ledger.verify'](knex, {}), { ok: true })
+  }
+)
+
+t.test('a write that fails half-way in a batch leaves no orphan rows', async (t) => {
+  const knex = await testDb(t)
+  // An items.create that gets as far as writing both rows, then fails.
+  const table = {
+    ...operations,
+    'items.create': async (trx: Knex, payload: Payload<'items.create'>) => {
+      const created = await operations['items.create'](trx, payload)
+      if (payload.sku === 'BAD') throw new Error('the disk went away')
+      return created
+    },
+  } as OperationTable
+  const replies = await runBatch(knex, [item('A'), item('BAD'), item('C')], { log, table })
+  t.same(
+    replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+    ['ok', 'INTERNAL', 'ok']
+  )
+  t.same(
+    (await knex('items').orderBy('sku').select('sku')).map((r) => r.sku),
+    ['A', 'C']
+  )
+  t.same(
+    (await knex('balances').orderBy('sku').select('sku')).map((r) => r.sku),
+    ['A', 'C']
+  )
+})
+
+t.test('a read-only batch answers every envelope', async (t) => {
+  const knex = await testDb(t)
+  await runBatch(knex, [item('A'), receipt('A', 4)], { log })
+  const envelopes = [
+    envelope('node.ping', {}),
+    envelope('stock.get', { sku: 'A' }),
+    envelope('items.get', { sku: 'GHOST' }),
+    envelope('ledger.verify', {}),
+  ]
+  const replies = await runBatch(knex, envelopes, { log })
+  t.same(
+    replies.map((r) => r.id),
+    envelopes.map((e) => e.id)
+  )
+  t.match(replies, [
+    { ok: true, data: { pong: true } },
+    { ok: true, data: { sku: 'A', onHand: 4 } },
+    { ok: false, error: { code: 'NOT_FOUND' } },
+    { ok: true, data: { ok: true } },
+  ])
+})
+
+t.test('a malformed envelope fails alone, with the id it had', async (t) => {
+  const knex = await testDb(t)
+  const broken = { ...item('B'), payload: undefined, key: 'k-1' }
+  const envelopes = [item('A'), null, broken, { ...item('C'), v: 99 }, item('D')]
+  const replies = await runBatch(knex, envelopes, { log })
+  t.match(replies, [
+    { ok: true },
+    { id: '', ok: false, error: { code: 'BAD_REQUEST' } },
+    { id: broken.id, ok: false, error: { code: 'BAD_REQUEST' } },
+    { ok: false, error: { code: 'BAD_REQUEST' } },
+    { ok: true },
+  ])
+  t.same(
+    (await knex('items').orderBy('sku').select('sku')).map((r) => r.sku),
+    ['A', 'D']
+  )
+})
+
+t.test('the same key twice in one batch applies once and replays the second', async (t) => {
+  const knex = await testDb(t)
+  const first = { ...receipt('A', 5), key: 'k-1' }
+  const again = { ...receipt('A', 5), key: 'k-1' }
+  const replies = await runBatch(knex, [item('A'), first, again], { log })
+  t.match(replies, [{ ok: true }, { ok: true, data: { seq: 1 } }, { ok: true, replayed: true }])
+  t.same(replies[2], { ...replies[1], id: again.id, replayed: true })
+  t.equal(await count(knex, 'movements'), 1)
+})
+
+t.test(
+  'when the batch transaction cannot commit, every envelope is told nothing applied',
+  async (t) => {
+    const knex = await testDb(t)
+    // A failure outside any one operation's savepoint: the idempotency record cannot be written.
+    await knex.schema.renameTable('idempotency_keys', 'idempotency_keys_gone')
+    const envelopes = [item('A'), { ...item('B'), key: 'k-1' }]
+    const replies = await runBatch(knex, envelopes, { log })
+    t.same(replies, [
+      {
+        v: PROTOCOL_VERSION,
+        id: envelopes[0].id,
+        ok: false,
+        error: {
+          code: 'INTERNAL',
+          message: 'The transaction could not be committed; nothing was applied',
+        },
+      },
+      {
+        v: PROTOCOL_VERSION,
+        id: envelopes[1].id,
+        ok: false,
+        error: {
+          code: 'INTERNAL',
+          message: 'The transaction could not be committed; nothing was applied',
+        },
+      },
+    ])
+    t.equal(await count(knex, 'items'), 0, 'the first write was rolled back with the rest')
+  }
+)
+
+t.test('20 issues of 1 against 10 on hand: exactly 10 succeed and stock ends at 0', async (t) => {
+  const knex = await testDb(t)
+  await runBatch(knex, [item('A'), receipt('A', 10)], { log })
+  const issues = Array.from({ length: 20 }, () => issue('A', 1))
+  const replies = await runBatch(knex, issues, { log })
+  const outcomes = replies.map((r) => (r.ok ? 'ok' : r.error.code))
+  t.same(outcomes, [...Array(10).fill('ok'), ...Array(10).fill('INSUFFICIENT_STOCK')])
+  t.same(
+    replies.slice(0, 10).map((r) => r.ok && (r.data as { balanceAfter: number }).balanceAfter),
+    [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]
+  )
+  t.match(await knex('balances').where({ sku: 'A' }).first(), { onHand: 0, lastSeq: 11 })
+  t.equal(await count(knex, 'movements'), 11)
+  t.match(await operations['ledger.verify'](knex, {}), {
+    ok: true,
+    differences: [],
+    checked: { movements: 11 },
+  })
+})

@@ -1,0 +1,58 @@
+import t from 'tap'
+import type { Stock } from '../../../db/contract.ts'
+import handler from '../../../handlers/stock/[sku].get.ts'
+import { fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
+
+const bolt: Stock = {
+  sku: 'BOLT-M8',
+  name: 'Bolt M8',
+  unit: 'ea',
+  onHand: 40,
+  reorderPoint: 5,
+  low: false,
+  lastSeq: 12,
+  updatedAt: '2026-11-22T10:00:00.000Z',
+}
+
+const get = (sku: string) =>
+  request('GET', `/stock/${encodeURIComponent(sku)}`, { params: { sku } })
+
+t.test('asks the worker for the stock of the SKU, upper-cased and trimmed', async (t) => {
+  const ctx = fakeCtx({ 'stock.get': () => bolt })
+  const { status, body } = await settle(await handler(get(' bolt-m8'), ctx))
+  t.equal(status, 200)
+  t.strictSame(body, bolt)
+  t.strictSame(ctx.sent, [{ op: 'stock.get', payload: { sku: 'BOLT-M8' }, options: undefined }])
+})
+
+for (const sku of ['', 'BOLT/M8', 'BOLT M8', '_BOLT', 'ß']) {
+  t.test(
+    `refuses the malformed SKU ${JSON.stringify(sku)} without asking the worker`,
+    async (t) => {
+      const ctx = fakeCtx()
+      await t.rejects(async () => handler(get(sku), ctx), {
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        message: /^Invalid SKU in the path: /,
+        details: [
+          { path: '', message: /^must be 1-64 letters, digits, dots, dashes or underscores/ },
+        ],
+      })
+      t.strictSame(ctx.sent, [])
+    }
+  )
+}
+
+t.test('passes on the worker refusal for an item not in the catalogue', async (t) => {
+  const ctx = fakeCtx({
+    'stock.get': () => {
+      throw refusal('NOT_FOUND', 'No item with SKU NOPE')
+    },
+  })
+  await t.rejects(async () => handler(get('nope'), ctx), {
+    status: 404,
+    code: 'NOT_FOUND',
+    message: 'No item with SKU NOPE',
+  })
+  t.strictSame(ctx.sent, [{ op: 'stock.get', payload: { sku: 'NOPE' }, options: undefined }])
+})

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import t from 'tap'
+import { api } from '../fixtures/test-node.ts'
+
+const MAIN = new URL('../../runtime/main.ts', import.meta.url).pathname
+
+interface Started {
+  child: ChildProcess
+  url: string
+  lines: Record<string, unknown>[]
+  exited: Promise<number | null>
+}
+
+/** Runs `node --import tsx runtime/main.ts …` as a user would, and waits for its "listening" line. */
+async function startMain(
+  t: { teardown(fn: () => unknown): void },
+  args: string[]
+): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ALMACEN_LOG_LEVEL: 'info' },
+  })
+  t.teardown(() => child.exitCode === null && child.kill('SIGKILL'))
+  const exited = once(child, 'exit').then(([code]) => code as number | null)
+  const lines: Record<string, unknown>[] = []
+  const url = await new Promise<string>((resolve, reject) => {
+    let buffered = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk
+      let newline
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = JSON.parse(buffered.slice(0, newline))
+        buffered = buffered.slice(newline + 1)
+        lines.push(line)
+        if (typeof line.url === 'string' && /listening/.test(line.msg)) resolve(line.url)
+      }
+    })
+    exited.then((code) => reject(new Error(`the node exited with ${code} before listening`)))
+  })
+  return { child, url, lines, exited }
+}
+
+async function run(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+    env: { ...process.env, ...env },
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c) => (stdout += c))
+  child.stderr.on('data', (c) => (stderr += c))
+  const [code] = await once(child, 'exit')
+  return { code, stdout, stderr }
+}
+
+t.test(
+  'prints the configuration at start, stops cleanly on SIGTERM, and keeps what it wrote',
+  async (t) => {
+    const dataDir = t.testdir()
+    const node = await startMain(t, ['--port', '0', '--data-dir', dataDir, '--name', 'Sevilla'])
+    t.match(node.lines[0], {
+      msg: 'almacen starting',
+      config: { dataDir, name: 'Sevilla', port: 0, clusterKey: 'not set' },
+    })
+    t.ok(
+      node.lines.some((l) => l.msg === 'database worker ready'),
+      'the worker reported ready'
+    )
+    await api(node, 'POST', '/items', { sku: 'ROPE', name: 'Rope', unit: 'm' })
+    t.equal(
+      (await api(node, 'POST', '/movements', { type: 'receipt', sku: 'ROPE', quantity: 25 }))
+        .status,
+      201
+    )
+    node.child.kill('SIGTERM')
+    t.equal(await node.exited, 0, 'the node exited cleanly')
+    t.ok(node.lines.some((l) => l.msg === 'stopped'))
+
+    const again = await startMain(t, ['--port', '0', '--data-dir', dataDir])
+    t.match((await api(again, 'GET', '/stock/ROPE')).body, { onHand: 25 }, 'the receipt is on disk')
+    again.child.kill('SIGINT')
+    t.equal(await again.exited, 0, 'Ctrl-C stops it cleanly too')
+  }
+)
+
+t.test(
+  'refuses a second node on the same data directory, naming the process that holds it',
+  async (t) => {
+    const dataDir = t.testdir()
+    const first = await startMain(t, ['--port', '0', '--data-dir', dataDir])
+    const second = await run(['--port', '0', '--data-dir', dataDir])
+    t.equal(second.code, 1)
+    t.match(second.stdout, new RegExp(`in use by process ${first.child.pid}`))
+    t.match(
+      (await api(first, 'GET', '/health')).body,
+      { status: 'ok' },
+      'the first node is unharmed'
+    )
+  }
+)
+
+t.test('explains a bad setting and exits 2; --help prints the usage', async (t) => {
+  const badPort = await run(['--port', 'eighty'])
+  t.equal(badPort.code, 2)
+  t.match(badPort.stderr, /--port must be a whole number from 0 to 65535, not "eighty"/)
+  t.match(badPort.stderr, /Usage:/)
+  const unknown = await run(['--colour', 'blue'])
+  t.equal(unknown.code, 2)
+  t.match(unknown.stderr, /colour/)
+  const badEnv = await run([], { ALMACEN_PORT: '70000' })
+  t.equal(badEnv.code, 2)
+  t.match(badEnv.stderr, /--port must be/)
+  const help = await run(['--help'])
+  t.equal(help.code, 0)
+  t.match(help.stdout, /--data-dir <dir>\s+ALMACEN_DATA_DIR/)
+})

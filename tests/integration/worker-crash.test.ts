@@ -1,0 +1,105 @@
+import t from 'tap'
+import type { RunningNode } from '../../runtime/node.ts'
+import { api, startTestNode, type ApiReply } from '../fixtures/test-node.ts'
+
+/** Polls /health until the worker answers again (bounded). */
+async function untilHealthy(node: RunningNode, withinMs = 15_000): Promise<void> {
+  const deadline = Date.now() + withinMs
+  while (Date.now() < deadline) {
+    if ((await api(node, 'GET', '/health')).status === 200) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`the node was not healthy again within ${withinMs} ms`)
+}
+
+t.test(
+  'kill -9 of the worker during 200 concurrent receipts loses no acknowledged receipt',
+  async (t) => {
+    const node = await startTestNode(t)
+    await api(node, 'POST', '/items', { sku: 'PALLET', name: 'Pallet', unit: 'ea' })
+    const victim = node.worker.pid as number
+    const receipt = (i: number) => ({
+      type: 'receipt',
+      sku: 'PALLET',
+      quantity: 1,
+      reference: `R-${i}`,
+    })
+    const key = (i: number) => ({ 'idempotency-key': `receipt-${i}` })
+
+    let acknowledged = 0
+    const replies: ApiReply[] = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const reply = await api(node, 'POST', '/movements', receipt(i), key(i))
+        if (reply.status === 201 && ++acknowledged === 10) process.kill(victim, 'SIGKILL')
+        return reply
+      })
+    )
+    const acked = replies.filter((r) => r.status === 201)
+    const failed = replies.filter((r) => r.status !== 201)
+    t.ok(acked.length >= 10, `${acked.length} receipts were acknowledged before or after the kill`)
+    t.ok(failed.length > 0, `${failed.length} receipts were cut off by the kill`)
+    for (const reply of failed)
+      t.match(reply.body, { status: 503, code: 'DB_UNAVAILABLE' }, 'cut off with 503, not a hang')
+
+    await untilHealthy(node)
+    t.not(node.worker.pid, victim, 'a new worker is running')
+    const ledger = (await api(node, 'GET', '/movements?sku=PALLET&limit=500')).body.movements
+    const bySeq = new Map(ledger.map((m: { seq: number }) => [m.seq, m]))
+    t.ok(
+      acked.every(
+        (reply) => JSON.stringify(bySeq.get(reply.body.seq)) === JSON.stringify(reply.body)
+      ),
+      'every acknowledged receipt is in the ledger, exactly as acknowledged'
+    )
+    t.match((await api(node, 'POST', '/ledger/verify')).body, { ok: true })
+
+    // Clients retry what was not acknowledged, with the same keys: each applies exactly once.
+    const retried = await Promise.all(
+      replies.map((reply, i) =>
+        reply.status === 201 ? reply : api(node, 'POST', '/movements', receipt(i), key(i))
+      )
+    )
+    t.ok(
+      retried.every((r) => r.status === 201),
+      'every retry is accepted'
+    )
+    t.match((await api(node, 'GET', '/stock/PALLET')).body, { onHand: 200 })
+    t.match((await api(node, 'GET', '/node')).body, { counts: { movements: 200 } })
+    t.match((await api(node, 'POST', '/ledger/verify')).body, {
+      ok: true,
+      checked: { movements: 200 },
+    })
+  }
+)
+
+t.test(
+  'a worker that does not answer gets 504, and the abandoned write is never applied',
+  async (t) => {
+    const node = await startTestNode(t, { dbTimeoutMs: 400 })
+    await api(node, 'POST', '/items', { sku: 'DRUM', name: 'Drum', unit: 'ea' })
+    const worker = node.worker.pid as number
+    process.kill(worker, 'SIGSTOP')
+    t.teardown(() => {
+      try {
+        process.kill(worker, 'SIGCONT')
+      } catch {
+        // already gone
+      }
+    })
+    const receipt = { type: 'receipt', sku: 'DRUM', quantity: 7 }
+    const started = Date.now()
+    const timedOut = await api(node, 'POST', '/movements', receipt, { 'idempotency-key': 'drum-1' })
+    t.match(timedOut, { status: 504, body: { code: 'DB_TIMEOUT', error: /Idempotency-Key/ } })
+    t.ok(Date.now() - started < 3000, 'the caller is answered at its timeout, not left hanging')
+
+    process.kill(worker, 'SIGCONT')
+    await untilHealthy(node)
+    t.match(
+      (await api(node, 'GET', '/stock/DRUM')).body,
+      { onHand: 0 },
+      'the expired receipt was not applied'
+    )
+    const retry = await api(node, 'POST', '/movements', receipt, { 'idempotency-key': 'drum-1' })
+    t.match(retry, { status: 201, body: { seq: 1, balanceAfter: 7 } })
+  }
+)

@@ -1,0 +1,140 @@
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { pino } from 'pino'
+import t from 'tap'
+import { Router } from 'zeromq'
+import type { ReplyEnvelope, RequestEnvelope } from '../../db/contract.ts'
+import { DbClient } from '../../runtime/db-client.ts'
+
+type Answer = (envelope: RequestEnvelope) => ReplyEnvelope[]
+
+/** A stand-in worker: a Router that answers each envelope with the replies given (none: silence). */
+async function fakeWorker(t: { teardown(fn: () => unknown): void }, answer: Answer) {
+  const endpoint = `ipc://${path.join(tmpdir(), `almacen-test-${process.pid}-${Math.random().toString(36).slice(2)}.ipc`)}`
+  const router = new Router({ mandatory: true, linger: 0 })
+  await router.bind(endpoint)
+  const held: [Buffer, ReplyEnvelope][] = []
+  void (async () => {
+    for await (const [sender, frame] of router) {
+      for (const reply of answer(JSON.parse(frame.toString()))) held.push([sender, reply])
+      // Answer in reverse order of arrival within each burst, to prove replies are matched by id.
+      await new Promise((resolve) => setImmediate(resolve))
+      while (held.length) {
+        const [to, out] = held.pop() as [Buffer, ReplyEnvelope]
+        await router.send([to, JSON.stringify(out)])
+      }
+    }
+  })().catch(() => undefined)
+  t.teardown(() => router.close())
+  return endpoint
+}
+
+function client(
+  t: { teardown(fn: () => unknown): void },
+  endpoint: string,
+  opts: { timeoutMs?: number; maxInFlight?: number } = {}
+) {
+  const db = new DbClient({
+    log: pino({ level: 'silent' }),
+    timeoutMs: opts.timeoutMs ?? 2000,
+    maxInFlight: opts.maxInFlight ?? 100,
+  })
+  db.connect(endpoint)
+  t.teardown(() => db.disconnect('test over'))
+  return db
+}
+
+const echo: Answer = (e) => [{ v: 1, id: e.id, ok: true, data: e.payload }]
+
+t.test('keeps many calls in flight and gives each caller its own reply', async (t) => {
+  const db = client(t, await fakeWorker(t, echo))
+  const replies = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => db.call('items.get', { sku: `S${i}` }))
+  )
+  t.same(
+    replies.map((r) => r.data),
+    Array.from({ length: 50 }, (_, i) => ({ sku: `S${i}` }))
+  )
+  t.equal(db.inFlight, 0)
+})
+
+t.test(
+  'sends the idempotency key and a deadline, and turns refusals into HTTP errors',
+  async (t) => {
+    const seen: RequestEnvelope[] = []
+    const endpoint = await fakeWorker(t, (e) => {
+      seen.push(e)
+      const error = {
+        code: 'INSUFFICIENT_STOCK' as const,
+        message: 'short by 2',
+        details: { shortfall: 2 },
+      }
+      return [{ v: 1, id: e.id, ok: false, replayed: true, error }]
+    })
+    const db = client(t, endpoint)
+    const before = Date.now()
+    await t.rejects(
+      db.call(
+        'movements.record',
+        { type: 'issue', sku: 'A', quantity: 3 },
+        { key: 'k-1', timeoutMs: 1000 }
+      ),
+      {
+        status: 409,
+        code: 'INSUFFICIENT_STOCK',
+        message: 'short by 2',
+        details: { shortfall: 2 },
+        replayed: true,
+      }
+    )
+    t.match(seen[0], { v: 1, op: 'movements.record', key: 'k-1' })
+    t.ok(
+      seen[0].deadline >= before + 1000 && seen[0].deadline <= Date.now() + 1000,
+      'the deadline is the caller timeout'
+    )
+  }
+)
+
+t.test(
+  'a call that gets no reply fails with 504 at its timeout; a late reply is dropped',
+  async (t) => {
+    let late: RequestEnvelope | undefined
+    const endpoint = await fakeWorker(t, (e) => {
+      if (e.op === 'ledger.verify') {
+        late = e
+        return []
+      }
+      return late ? [{ v: 1, id: late.id, ok: true, data: 'late' }, ...echo(e)] : echo(e)
+    })
+    const db = client(t, endpoint, { timeoutMs: 100 })
+    await t.rejects(db.call('ledger.verify', {}), { status: 504, code: 'DB_TIMEOUT' })
+    // The worker now sends the stale reply alongside a fresh one: only the fresh one is delivered.
+    t.same((await db.call('items.get', { sku: 'B' })).data, { sku: 'B' })
+  }
+)
+
+t.test(
+  'fails calls in flight with 503 when the worker goes away, and new calls at once',
+  async (t) => {
+    const db = client(t, await fakeWorker(t, () => []))
+    const pending = db.call('stock.get', { sku: 'A' })
+    db.disconnect('worker exited with SIGKILL')
+    await t.rejects(pending, {
+      status: 503,
+      code: 'DB_UNAVAILABLE',
+      message: /SIGKILL.*may or may not have been applied/,
+    })
+    await t.rejects(db.call('stock.get', { sku: 'A' }), { status: 503, code: 'DB_UNAVAILABLE' })
+  }
+)
+
+t.test(
+  'refuses calls beyond its in-flight bound with 503 instead of queueing without end',
+  async (t) => {
+    const db = client(t, await fakeWorker(t, () => []), { maxInFlight: 2, timeoutMs: 5000 })
+    const held = [db.call('node.ping', {}), db.call('node.ping', {})]
+    await t.rejects(db.call('node.ping', {}), { status: 503, code: 'DB_BUSY' })
+    db.disconnect('test over')
+    await Promise.allSettled(held)
+  }
+)

@@ -1,0 +1,85 @@
+import t from 'tap'
+import { z } from 'zod'
+import { MAX_BODY_BYTES, readJson, readQuery } from '../../runtime/input.ts'
+
+const schema = z.strictObject({ sku: z.string(), quantity: z.number().int().positive() })
+const post = (
+  body: BodyInit | null,
+  headers: Record<string, string> = { 'content-type': 'application/json' }
+) =>
+  new Request('http://node.test/x', {
+    method: 'POST',
+    body,
+    headers,
+    duplex: 'half',
+  } as RequestInit)
+
+t.test('reads and validates a JSON body', async (t) => {
+  t.same(await readJson(post('{"sku":"A","quantity":2}'), schema), { sku: 'A', quantity: 2 })
+  t.same(
+    await readJson(
+      post('{"sku":"A","quantity":2}', { 'content-type': 'application/json; charset=utf-8' }),
+      schema
+    ),
+    {
+      sku: 'A',
+      quantity: 2,
+    }
+  )
+})
+
+t.test('refuses what is not JSON, or too big, with the status that says why', async (t) => {
+  await t.rejects(readJson(post('{}', { 'content-type': 'text/plain' }), schema), {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  })
+  await t.rejects(readJson(post('', {}), schema), { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' })
+  await t.rejects(readJson(post(''), schema), {
+    status: 400,
+    code: 'INVALID_JSON',
+    message: /empty/,
+  })
+  await t.rejects(readJson(post('{"sku":'), schema), { status: 400, code: 'INVALID_JSON' })
+  await t.rejects(readJson(post(new Uint8Array([0x7b, 0xff, 0x7d])), schema), {
+    status: 400,
+    message: /UTF-8/,
+  })
+  const big = `{"sku":"${'x'.repeat(MAX_BODY_BYTES)}","quantity":1}`
+  await t.rejects(readJson(post(big), schema), { status: 413, code: 'PAYLOAD_TOO_LARGE' })
+  // A streamed body declares no length: the limit still holds.
+  const stream = new ReadableStream({
+    start(controller) {
+      for (let i = 0; i < 10; i++)
+        controller.enqueue(new TextEncoder().encode('x'.repeat(MAX_BODY_BYTES / 4)))
+      controller.close()
+    },
+  })
+  await t.rejects(readJson(post(stream), schema), { status: 413, code: 'PAYLOAD_TOO_LARGE' })
+})
+
+t.test('lists every problem with its field path', async (t) => {
+  await t.rejects(readJson(post('{"sku":3,"quantity":-1,"colour":"red"}'), schema), {
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    details: [
+      { path: 'sku', message: /expected string/ },
+      { path: 'quantity', message: /0/ },
+      { path: 'colour', message: 'is not a known field' },
+    ],
+  })
+})
+
+t.test('validates the query string, refusing unknown parameters', async (t) => {
+  const query = z.strictObject({ limit: z.coerce.number().int().default(50) })
+  t.same(readQuery({ query: {} }, query), { limit: 50 })
+  t.same(readQuery({ query: { limit: '7' } }, query), { limit: 7 })
+  t.throws(() => readQuery({ query: { limit: ['7', '8'] } }, query), {
+    code: 'VALIDATION_FAILED',
+    message: 'Invalid query: limit must be given once',
+  })
+  t.throws(() => readQuery({ query: { lmit: '7' } }, query), {
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    details: [{ path: 'lmit' }],
+  })
+})

@@ -117,6 +117,21 @@ export interface NodeInfo {
   database: { file: string; sqliteVersion: string; journalMode: string; synchronous: string }
 }
 
+export type MemberState = 'alive' | 'suspect' | 'failed' | 'left'
+
+/** A node of the peer network as this node's peer list records it (itself included). */
+export interface Member {
+  id: string
+  name: string
+  /** Base URL peers use to reach it, e.g. http://10.0.0.2:8080 */
+  address: string
+  state: MemberState
+  incarnation: number
+  stateChangedAt: string
+  /** For suspect and failed: when the evidence was seen (last word heard, or a refusal). */
+  evidenceAt: string | null
+}
+
 /** Every operation, by name: what it takes and what it returns. */
 export interface Operations {
   'node.info': { payload: Record<string, never>; result: NodeInfo }
@@ -140,6 +155,12 @@ export interface Operations {
   }
   'ledger.verify': { payload: Record<string, never>; result: LedgerCheck }
   'ledger.rebuild': { payload: Record<string, never>; result: LedgerRebuild }
+  /** The peer list, and whether the node rejoins it by itself at start (false after an operator's leave). */
+  'members.list': { payload: Record<string, never>; result: { members: Member[]; rejoin: boolean } }
+  /** Writes decided membership changes (whole rows, upserted by id) in one transaction. */
+  'members.apply': { payload: { members: Member[]; rejoin?: boolean }; result: { applied: number } }
+  /** Forgets members that left or failed long ago. */
+  'members.reap': { payload: { ids: string[] }; result: { reaped: number } }
 }
 
 export type OpName = keyof Operations
@@ -152,6 +173,8 @@ export const WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'items.update',
   'movements.record',
   'ledger.rebuild',
+  'members.apply',
+  'members.reap',
 ])
 
 /** Error codes that cross the socket; the runtime maps each to an HTTP status. */

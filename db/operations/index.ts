@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type { OpName, Payload, Result } from '../contract.ts'
 import * as items from './items.ts'
 import * as ledger from './ledger.ts'
+import * as members from './members.ts'
 import * as movements from './movements.ts'
 import * as node from './node.ts'
 import * as stock from './stock.ts'
@@ -23,4 +24,7 @@ export const operations: OperationTable = {
   'movements.list': movements.list,
   'ledger.verify': ledger.verify,
   'ledger.rebuild': ledger.rebuild,
+  'members.list': members.list,
+  'members.apply': members.apply,
+  'members.reap': members.reap,
 }

@@ -1,0 +1,39 @@
+import type { Knex } from 'knex'
+import type * as C from '../contract.ts'
+import { Member } from '../models/member.ts'
+import { NodeSetting } from '../models/node-setting.ts'
+
+const REJOIN = 'membership.rejoin'
+
+function toMember(row: C.Member): C.Member {
+  const { id, name, address, state, incarnation, stateChangedAt, evidenceAt } = row
+  return { id, name, address, state, incarnation, stateChangedAt, evidenceAt: evidenceAt ?? null }
+}
+
+export async function list(trx: Knex) {
+  const members = await Member.query(trx).orderBy('name').orderBy('id')
+  const rejoin = (await NodeSetting.query(trx).findById(REJOIN))?.value !== 'false'
+  return { members: members.map(toMember), rejoin }
+}
+
+/** The protocol has already decided these rows; the worker only makes them durable. */
+export async function apply(
+  trx: Knex,
+  { members, rejoin }: { members: C.Member[]; rejoin?: boolean }
+) {
+  for (const member of members) {
+    await trx('members').insert(toMember(member)).onConflict('id').merge()
+  }
+  if (rejoin !== undefined) {
+    await trx('node_settings')
+      .insert({ key: REJOIN, value: String(rejoin) })
+      .onConflict('key')
+      .merge()
+  }
+  return { applied: members.length }
+}
+
+export async function reap(trx: Knex, { ids }: { ids: string[] }) {
+  const reaped = ids.length ? await trx('members').whereIn('id', ids).delete() : 0
+  return { reaped: Number(reaped) }
+}

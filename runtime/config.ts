@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 
@@ -8,6 +9,8 @@ export interface Config {
   dataDir: string
   name: string
   join: string[]
+  /** The URL other nodes reach this one at; by default derived from --host and the port. */
+  advertise?: string
   clusterKey?: string
   logLevel: string
   /** How long a request waits for the database worker before 504. */
@@ -26,7 +29,9 @@ Options (each also read from the environment variable shown):
   --data-dir <dir>   ALMACEN_DATA_DIR    where the SQLite database lives (default ./data)
   --name <name>      ALMACEN_NAME        the warehouse's name (default: the host name)
   --join <urls>      ALMACEN_JOIN        comma-separated URLs of nodes to join (peer network)
+  --advertise <url>  ALMACEN_ADVERTISE   the URL other nodes reach this one at (default: from --host)
                      ALMACEN_CLUSTER_KEY shared secret that signs node-to-node requests
+                     ALMACEN_CLUSTER_KEY_FILE  or a file holding it
   --log-level <lvl>  ALMACEN_LOG_LEVEL   fatal, error, warn, info (default), debug, trace, silent
   -h, --help                             show this help
 `
@@ -41,7 +46,7 @@ function integer(value: string, what: string, min: number, max: number): number 
   return n
 }
 
-function joinList(value: string): string[] {
+function urlList(value: string, flag: string): string[] {
   return value
     .split(',')
     .map((s) => s.trim())
@@ -49,11 +54,28 @@ function joinList(value: string): string[] {
     .map((url) => {
       if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
         throw new ConfigError(
-          `--join expects http(s) URLs such as http://10.0.0.2:8080, not "${url}"`
+          `${flag} expects http(s) URLs such as http://10.0.0.2:8080, not "${url}"`
         )
       }
       return url.replace(/\/+$/, '')
     })
+}
+
+function clusterKey(env: NodeJS.ProcessEnv): string | undefined {
+  let key = env.ALMACEN_CLUSTER_KEY
+  if (!key && env.ALMACEN_CLUSTER_KEY_FILE) {
+    try {
+      key = readFileSync(env.ALMACEN_CLUSTER_KEY_FILE, 'utf8').trim()
+    } catch (err) {
+      throw new ConfigError(`ALMACEN_CLUSTER_KEY_FILE cannot be read: ${(err as Error).message}`)
+    }
+  }
+  if (key !== undefined && key.length > 0 && key.length < 16) {
+    throw new ConfigError(
+      'The cluster key must be at least 16 characters: it is all that guards node-to-node requests'
+    )
+  }
+  return key || undefined
 }
 
 /** Parses flags and environment; throws ConfigError naming the bad setting. Returns null for --help. */
@@ -69,6 +91,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nu
         'data-dir': { type: 'string' },
         name: { type: 'string' },
         join: { type: 'string' },
+        advertise: { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -89,13 +112,25 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nu
     throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}`)
   const dataDir = pick(flags['data-dir'], 'ALMACEN_DATA_DIR') ?? './data'
   if (!dataDir.trim()) throw new ConfigError('--data-dir must not be empty')
+  const advertise = pick(flags.advertise, 'ALMACEN_ADVERTISE')
+  if (advertise !== undefined && urlList(advertise, '--advertise').length !== 1) {
+    throw new ConfigError(`--advertise expects one http(s) URL, not "${advertise}"`)
+  }
+  const key = clusterKey(env)
+  const join = urlList(pick(flags.join, 'ALMACEN_JOIN') ?? '', '--join')
+  if (join.length > 0 && !key) {
+    throw new ConfigError(
+      '--join needs the cluster key: set ALMACEN_CLUSTER_KEY (the same on every node)'
+    )
+  }
   return {
     port: integer(pick(flags.port, 'ALMACEN_PORT') ?? '8080', '--port', 0, 65535),
     host: pick(flags.host, 'ALMACEN_HOST') ?? '127.0.0.1',
     dataDir,
     name,
-    join: joinList(pick(flags.join, 'ALMACEN_JOIN') ?? ''),
-    clusterKey: env.ALMACEN_CLUSTER_KEY || undefined,
+    join,
+    advertise: advertise === undefined ? undefined : urlList(advertise, '--advertise')[0],
+    clusterKey: key,
     logLevel,
     dbTimeoutMs: integer(
       env.ALMACEN_DB_TIMEOUT_MS ?? '5000',

@@ -1,6 +1,7 @@
 import type { IRequest } from 'itty-router'
 import type { Logger } from 'pino'
 import type { OpName, Payload, Result } from '../db/contract.ts'
+import type { Membership } from './membership/membership.ts'
 
 /** Who this node is, as handlers see it. */
 export interface NodeIdentity {
@@ -25,6 +26,10 @@ export interface Ctx {
   log: Logger
   requestId: string
   node: NodeIdentity
+  /** This node's membership of the peer network. */
+  membership: Membership
+  /** On node-to-node routes (/peer/…): the id of the node that signed the request. */
+  peer?: string
 }
 
 /** The request as handlers see it: a fetch Request plus itty's decoded `params` and `query`. */

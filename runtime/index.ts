@@ -6,6 +6,9 @@ export type { Ctx, Db, Handler, HandlerRequest, NodeIdentity } from './context.t
 export { HttpError, type FieldProblem } from './errors.ts'
 export { readJson, readQuery, validate } from './input.ts'
 export { z } from 'zod'
+export type { Membership } from './membership/membership.ts'
+export type * from './membership/messages.ts'
+export type { MemberUpdate } from './membership/rules.ts'
 
 /**
  * Declares a handler: `export default defineHandler(async (request, ctx) => data)`. Returned data

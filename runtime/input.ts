@@ -36,7 +36,8 @@ export function validate<S extends z.ZodType>(
   return result.data
 }
 
-async function readText(request: Request): Promise<string> {
+/** Reads a body as UTF-8 text, refusing more than MAX_BODY_BYTES. */
+export async function readText(request: Request): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (declared > MAX_BODY_BYTES) throw tooLarge()
   if (!request.body) return ''

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { networkInterfaces, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createServerAdapter } from '@whatwg-node/server'
@@ -11,6 +11,7 @@ import type { Config } from './config.ts'
 import type { NodeIdentity } from './context.ts'
 import { lockDataDir } from './data-dir-lock.ts'
 import { DbClient } from './db-client.ts'
+import { Membership } from './membership/membership.ts'
 import { createApp, loadRoutes } from './router.ts'
 import { WorkerSupervisor } from './worker-supervisor.ts'
 
@@ -28,7 +29,10 @@ export interface RunningNode {
   identity: NodeIdentity
   worker: WorkerSupervisor
   db: DbClient
+  membership: Membership
   server: Server
+  /** The URL other nodes reach this one at. */
+  advertise: string
   /** Stops taking requests, finishes those in flight, stops the worker. */
   close(): Promise<void>
 }
@@ -43,7 +47,17 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
   })
 }
 
-/** Starts a whole node: its database worker, the handlers, and the HTTP server. */
+/** The URL peers use when none is configured: the bound address, or this machine's first IPv4. */
+function advertisedUrl(host: string, port: number): string {
+  if (host !== '0.0.0.0' && host !== '::')
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i && i.family === 'IPv4' && !i.internal)
+  return `http://${external?.address ?? '127.0.0.1'}:${port}`
+}
+
+/** Starts a whole node: its database worker, the handlers, the HTTP server and its membership. */
 export async function startNode(config: Config, log: Logger): Promise<RunningNode> {
   const releaseDataDir = await lockDataDir(config.dataDir)
   const endpoint = `ipc://${path.join(tmpdir(), `almacen-${process.pid}-${randomBytes(6).toString('hex')}.ipc`)}`
@@ -66,7 +80,20 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       version: VERSION,
       startedAt: new Date().toISOString(),
     }
-    const app = createApp(routes, { db, log, node: identity })
+    const membership = new Membership({
+      db,
+      log,
+      identity,
+      clusterKey: config.clusterKey,
+      join: config.join,
+    })
+    const app = createApp(routes, {
+      db,
+      log,
+      node: identity,
+      membership,
+      clusterKey: config.clusterKey,
+    })
     server = createServer(createServerAdapter(app))
     // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
     server.requestTimeout = 30_000
@@ -74,16 +101,20 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     const address = await listen(server, config.port, config.host)
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `http://${host}:${address.port}`
+    const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
+    await membership.open(advertise)
     const running = server
     let closing: Promise<void> | null = null
     return {
       url,
       port: address.port,
+      advertise,
       identity,
       worker,
       db,
+      membership,
       server,
-      close: () => (closing ??= shutdown(running, worker, db, releaseDataDir)),
+      close: () => (closing ??= shutdown(running, membership, worker, db, releaseDataDir)),
     }
   } catch (err) {
     server?.close()
@@ -96,10 +127,13 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
 
 async function shutdown(
   server: Server,
+  membership: Membership,
   worker: WorkerSupervisor,
   db: DbClient,
   releaseDataDir: () => Promise<void>
 ): Promise<void> {
+  // Leave first, while this node still answers: every member hears "left", never "failed".
+  await membership.stop()
   const closed = new Promise<void>((resolve) => server.close(() => resolve()))
   server.closeIdleConnections()
   // Requests in flight get up to 10 s to finish; connections still open after that are cut.

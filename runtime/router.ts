@@ -6,6 +6,9 @@ import type { Logger } from 'pino'
 import type { Ctx, Handler, NodeIdentity } from './context.ts'
 import type { DbClient } from './db-client.ts'
 import { HttpError, errorResponse, jsonResponse } from './errors.ts'
+import { readText } from './input.ts'
+import type { Membership } from './membership/membership.ts'
+import { verifySignature } from './membership/signing.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
 
 export interface LoadedRoute extends RouteFile {
@@ -32,6 +35,19 @@ export interface AppServices {
   db: DbClient
   log: Logger
   node: NodeIdentity
+  membership: Membership
+  clusterKey?: string
+}
+
+const PEER_PREFIX = '/peer/'
+
+/** Node-to-node requests must carry the cluster key's signature; the body is read to check it. */
+async function authenticatePeer(request: Request, clusterKey: string | undefined) {
+  const path = new URL(request.url).pathname
+  const body = await readText(request)
+  const peer = verifySignature(clusterKey, request, path, body)
+  const { method, headers, url } = request
+  return { request: new Request(url, { method, headers, body: body || undefined }), peer }
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/
@@ -98,7 +114,8 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     )
   })
 
-  return async function handle(request: Request): Promise<Response> {
+  return async function handle(incoming: Request): Promise<Response> {
+    let request = incoming
     const started = performance.now()
     const offered = request.headers.get('x-request-id')
     const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID()
@@ -114,10 +131,16 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
           [{ path: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' }]
         )
       }
+      let peer: string | undefined
+      if (new URL(request.url).pathname.startsWith(PEER_PREFIX)) {
+        ;({ request, peer } = await authenticatePeer(request, services.clusterKey))
+      }
       let log: Logger | undefined
       const ctx: Ctx = {
         requestId,
         node: services.node,
+        membership: services.membership,
+        peer,
         get log() {
           return (log ??= services.log.child({ requestId }))
         },
@@ -143,7 +166,9 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     }
     response.headers.set('x-request-id', requestId)
     if (replayed) response.headers.set('idempotent-replayed', 'true')
-    services.log.info(
+    // Node-to-node traffic (a few messages a second) would drown the log: it is debug.
+    const level = request.url.includes(PEER_PREFIX) && response.status < 400 ? 'debug' : 'info'
+    services.log[level](
       {
         requestId,
         method: request.method,

@@ -1,0 +1,26 @@
+import { defineHandler, HttpError, readJson, z } from '../../runtime/index.ts'
+
+const body = z.strictObject({
+  addresses: z
+    .array(
+      z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://10.0.0.2:8080' })
+    )
+    .min(1, { error: 'must name at least one node to join through' })
+    .max(50),
+})
+
+/** Joins the peer network through any of these nodes (undoing an earlier leave). */
+export default defineHandler(async (request, ctx) => {
+  const { addresses } = await readJson(request, body)
+  const outcomes = await ctx.membership.join(addresses.map((a) => a.replace(/\/+$/, '')))
+  if (!outcomes.some((o) => o.ok)) {
+    const reasons = outcomes.map((o) => `${o.address}: ${o.reason}`).join('; ')
+    throw new HttpError(
+      502,
+      'PEER_UNREACHABLE',
+      `Could not join through any of them (${reasons})`,
+      outcomes
+    )
+  }
+  return { joined: true, outcomes, members: ctx.membership.list().members }
+})

@@ -1,0 +1,11 @@
+import { defineHandler } from '../../runtime/index.ts'
+
+/**
+ * Takes this warehouse out of the peer network: every member is told and acknowledges, and sees
+ * it as left. The node keeps serving its own stock, and stays out (even after a restart) until
+ * POST /members/join.
+ */
+export default defineHandler(async (_request, ctx) => {
+  const { acked, missed } = await ctx.membership.leave(false)
+  return { left: true, acknowledgedBy: acked, missed }
+})

@@ -1,0 +1,6 @@
+import { peerRoute, joinMessage } from '../_shared/peer.ts'
+
+/** Another node joins through this one: it is admitted and gets the member list. */
+export default peerRoute(joinMessage, (membership, sender, message) =>
+  membership.onJoin(sender, message)
+)

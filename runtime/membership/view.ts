@@ -1,0 +1,130 @@
+import type { Member } from '../../db/contract.ts'
+import type { DbClient } from '../db-client.ts'
+import { supersedes, type MemberUpdate } from './rules.ts'
+
+interface Pending {
+  members: Member[]
+  rejoin?: boolean
+  resolve(applied: Member[]): void
+  reject(err: Error): void
+}
+
+/** What this node has heard from a member itself, kept in memory only. */
+export interface Contact {
+  at: number
+  rttMs?: number
+}
+
+/**
+ * The peer list in memory, always equal to what is committed in SQLite: a change is written
+ * through the worker first and applied here only after its commit. Changes that arrive together
+ * are written in one transaction.
+ */
+export class MemberView {
+  private readonly rows = new Map<string, Member>()
+  private readonly contacts = new Map<string, Contact>()
+  private readonly queue: Pending[] = []
+  private writing = false
+
+  constructor(
+    private readonly db: DbClient,
+    readonly selfId: string
+  ) {}
+
+  load(rows: Member[]): void {
+    for (const row of rows) this.rows.set(row.id, row)
+  }
+
+  forget(ids: string[]): void {
+    for (const id of ids) {
+      this.rows.delete(id)
+      this.contacts.delete(id)
+    }
+  }
+
+  get(id: string): Member | undefined {
+    return this.rows.get(id)
+  }
+
+  get self(): Member {
+    return this.rows.get(this.selfId) as Member
+  }
+
+  all(): Member[] {
+    return [...this.rows.values()]
+  }
+
+  /** Other members in the given states. */
+  others(...states: Member['state'][]): Member[] {
+    return this.all().filter((m) => m.id !== this.selfId && states.includes(m.state))
+  }
+
+  heardFrom(id: string, rttMs?: number): void {
+    const earlier = this.contacts.get(id)
+    const smoothed =
+      rttMs === undefined || earlier?.rttMs === undefined
+        ? rttMs
+        : earlier.rttMs * 0.8 + rttMs * 0.2
+    this.contacts.set(id, { at: Date.now(), rttMs: smoothed ?? earlier?.rttMs })
+  }
+
+  contact(id: string): Contact | undefined {
+    return this.contacts.get(id)
+  }
+
+  heardAgoMs(id: string): number | undefined {
+    const at = this.contacts.get(id)?.at
+    return at === undefined ? undefined : Date.now() - at
+  }
+
+  /** The row as it travels: evidence time turned into an age. */
+  toUpdate(member: Member): MemberUpdate {
+    const { id, name, address, state, incarnation, evidenceAt } = member
+    const update: MemberUpdate = { id, name, address, state, incarnation }
+    if (evidenceAt) update.evidenceAgeMs = Math.max(0, Date.now() - Date.parse(evidenceAt))
+    return update
+  }
+
+  /**
+   * Commits changes and then applies them; resolves with the rows that were still news when
+   * written (a concurrent change may have overtaken some). Rejects when the database is down.
+   */
+  commit(members: Member[], rejoin?: boolean): Promise<Member[]> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ members, rejoin, resolve, reject })
+      void this.write()
+    })
+  }
+
+  private async write(): Promise<void> {
+    if (this.writing) return
+    this.writing = true
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0)
+        const next = new Map<string, Member>()
+        const appliedBy = batch.map((pending) =>
+          pending.members.filter((m) => {
+            const current = next.get(m.id) ?? this.rows.get(m.id)
+            if (!supersedes(m, current)) return false
+            next.set(m.id, m)
+            return true
+          })
+        )
+        const rejoin = batch.findLast((p) => p.rejoin !== undefined)?.rejoin
+        try {
+          if (next.size > 0 || rejoin !== undefined) {
+            await this.db.call('members.apply', { members: [...next.values()], rejoin })
+          }
+        } catch (err) {
+          for (const pending of batch) pending.reject(err as Error)
+          continue
+        }
+        for (const member of next.values()) this.rows.set(member.id, member)
+        batch.forEach((pending, i) => pending.resolve(appliedBy[i]))
+      }
+    } finally {
+      this.writing = false
+    }
+  }
+}

@@ -4,7 +4,7 @@ import { create } from '../../db/operations/items.ts'
 import { record } from '../../db/operations/movements.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
-const TABLES = ['balances', 'idempotency_keys', 'items', 'movements', 'node_settings']
+const TABLES = ['balances', 'idempotency_keys', 'items', 'members', 'movements', 'node_settings']
 
 async function tables(knex: Knex): Promise<string[]> {
   const rows: { name: string }[] = await knex('sqlite_master')
@@ -52,6 +52,7 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
     left.push(await tables(knex))
   }
   t.same(left, [
+    ['balances', 'idempotency_keys', 'items', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements'],
     ['balances', 'items', 'movements'],
     ['items'],
@@ -60,7 +61,7 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.same(await triggers(knex), [], 'the triggers went with their tables')
 
   const [, applied] = await knex.migrate.latest()
-  t.equal(applied.length, 4)
+  t.equal(applied.length, 5)
   t.same(await tables(knex), TABLES)
   t.equal((await triggers(knex)).length, 4)
   await seed(knex)

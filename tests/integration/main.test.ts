@@ -1,62 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import t from 'tap'
+import { runMain as run, startProcess as startMain } from '../fixtures/node-process.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
-
-const MAIN = new URL('../../runtime/main.ts', import.meta.url).pathname
-
-interface Started {
-  child: ChildProcess
-  url: string
-  lines: Record<string, unknown>[]
-  exited: Promise<number | null>
-}
-
-/** Runs `node --import tsx runtime/main.ts …` as a user would, and waits for its "listening" line. */
-async function startMain(
-  t: { teardown(fn: () => unknown): void },
-  args: string[]
-): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ALMACEN_LOG_LEVEL: 'info' },
-  })
-  t.teardown(() => child.exitCode === null && child.kill('SIGKILL'))
-  const exited = once(child, 'exit').then(([code]) => code as number | null)
-  const lines: Record<string, unknown>[] = []
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffered = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk
-      let newline
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = JSON.parse(buffered.slice(0, newline))
-        buffered = buffered.slice(newline + 1)
-        lines.push(line)
-        if (typeof line.url === 'string' && /listening/.test(line.msg)) resolve(line.url)
-      }
-    })
-    exited.then((code) => reject(new Error(`the node exited with ${code} before listening`)))
-  })
-  return { child, url, lines, exited }
-}
-
-async function run(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, ...env },
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c) => (stdout += c))
-  child.stderr.on('data', (c) => (stderr += c))
-  const [code] = await once(child, 'exit')
-  return { code, stdout, stderr }
-}
 
 t.test(
   'prints the configuration at start, stops cleanly on SIGTERM, and keeps what it wrote',
   async (t) => {
-    const dataDir = t.testdir()
+    const dataDir = tempDir(t)
     const node = await startMain(t, ['--port', '0', '--data-dir', dataDir, '--name', 'Sevilla'])
     t.match(node.lines[0], {
       msg: 'almacen starting',
@@ -86,7 +36,7 @@ t.test(
 t.test(
   'refuses a second node on the same data directory, naming the process that holds it',
   async (t) => {
-    const dataDir = t.testdir()
+    const dataDir = tempDir(t)
     const first = await startMain(t, ['--port', '0', '--data-dir', dataDir])
     const second = await run(['--port', '0', '--data-dir', dataDir])
     t.equal(second.code, 1)

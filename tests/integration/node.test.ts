@@ -1,4 +1,5 @@
 import t from 'tap'
+import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
 const json = { 'content-type': 'application/json' }
@@ -140,7 +141,7 @@ t.test(
 )
 
 t.test('an idempotent retry returns the first response, even after a restart', async (t) => {
-  const dataDir = t.testdir()
+  const dataDir = tempDir(t)
   const first = await startTestNode(t, { dataDir })
   await api(first, 'POST', '/items', { sku: 'GLUE', name: 'Glue', unit: 'l' })
   const receipt = { type: 'receipt', sku: 'GLUE', quantity: 3 }

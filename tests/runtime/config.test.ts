@@ -9,6 +9,7 @@ t.test('runs with no settings at all: port 8080, ./data, loopback, the host name
     dataDir: './data',
     name: hostname(),
     join: [],
+    advertise: undefined,
     clusterKey: undefined,
     logLevel: 'info',
     dbTimeoutMs: 5000,
@@ -22,7 +23,7 @@ t.test('reads ALMACEN_* variables, and flags win over them', async (t) => {
     ALMACEN_DATA_DIR: '/var/lib/almacen',
     ALMACEN_NAME: 'Bilbao',
     ALMACEN_JOIN: 'http://10.0.0.2:8080/, http://10.0.0.3:8080',
-    ALMACEN_CLUSTER_KEY: 's3cret',
+    ALMACEN_CLUSTER_KEY: 'a-long-enough-s3cret',
   }
   t.match(parseConfig([], env), {
     port: 9000,
@@ -30,7 +31,7 @@ t.test('reads ALMACEN_* variables, and flags win over them', async (t) => {
     dataDir: '/var/lib/almacen',
     name: 'Bilbao',
     join: ['http://10.0.0.2:8080', 'http://10.0.0.3:8080'],
-    clusterKey: 's3cret',
+    clusterKey: 'a-long-enough-s3cret',
   })
   t.match(parseConfig(['--port', '9100', '--name', 'Vigo', '--data-dir', 'here'], env), {
     port: 9100,
@@ -53,6 +54,13 @@ t.test('names the bad setting', async (t) => {
     message: /--log-level must be one of/,
   })
   t.throws(() => parseConfig(['--frobnicate'], {}), { message: /frobnicate/ })
+  t.throws(() => parseConfig([], { ALMACEN_CLUSTER_KEY: 'short' }), {
+    message: /at least 16 characters/,
+  })
+  t.throws(() => parseConfig(['--join', 'http://10.0.0.2:8080'], {}), {
+    message: /--join needs the cluster key/,
+  })
+  t.throws(() => parseConfig(['--advertise', 'a,b'], {}), { message: /--advertise/ })
 })
 
 t.test('returns null for --help', async (t) => {
@@ -61,7 +69,9 @@ t.test('returns null for --help', async (t) => {
 })
 
 t.test('never prints the cluster key', async (t) => {
-  const described = describeConfig(parseConfig([], { ALMACEN_CLUSTER_KEY: 'hunter2' }) as never)
+  const described = describeConfig(
+    parseConfig([], { ALMACEN_CLUSTER_KEY: 'hunter2-hunter2-hunter2' }) as never
+  )
   t.equal(described.clusterKey, 'set')
   t.notMatch(JSON.stringify(described), /hunter2/)
 })

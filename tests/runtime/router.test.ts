@@ -12,7 +12,12 @@ function route(method: LoadedRoute['method'], path: string, handler: Handler): L
 }
 
 function appWith(routes: LoadedRoute[], db: Partial<DbClient> = {}) {
-  return createApp(routes, { db: db as DbClient, log: pino({ level: 'silent' }), node })
+  return createApp(routes, {
+    db: db as DbClient,
+    log: pino({ level: 'silent' }),
+    node,
+    membership: {} as never,
+  })
 }
 
 const call = (

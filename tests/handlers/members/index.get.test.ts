@@ -1,0 +1,56 @@
+import t from 'tap'
+import handler from '../../../handlers/members/index.get.ts'
+import { fakeCtx, request, settle } from '../../fixtures/handler-kit.ts'
+
+const row = {
+  name: 'Node',
+  address: 'http://10.0.0.2:8080',
+  state: 'alive' as const,
+  incarnation: 1,
+  stateChangedAt: '2026-11-22T10:00:00.000Z',
+  evidenceAt: null,
+}
+
+t.test(
+  'lists the committed peer list with what this node has heard from each member',
+  async (t) => {
+    const ctx = fakeCtx(
+      {
+        'members.list': () => ({
+          members: [
+            { ...row, id: ctx.node.id },
+            { ...row, id: 'peer', state: 'failed' },
+          ],
+          rejoin: true,
+        }),
+      },
+      {
+        live: (id: string) =>
+          id === 'peer'
+            ? { lastHeardAt: '2026-11-22T10:00:01.000Z', rttMs: 1.5 }
+            : { lastHeardAt: null, rttMs: null },
+      }
+    )
+    const { status, body } = await settle(await handler(request('GET', '/members'), ctx))
+    t.equal(status, 200)
+    t.same(body, {
+      self: ctx.node.id,
+      participating: true,
+      members: [
+        { ...row, id: ctx.node.id, self: true, lastHeardAt: null, rttMs: null },
+        {
+          ...row,
+          id: 'peer',
+          state: 'failed',
+          self: false,
+          lastHeardAt: '2026-11-22T10:00:01.000Z',
+          rttMs: 1.5,
+        },
+      ],
+    })
+    t.same(
+      ctx.sent.map((s) => s.op),
+      ['members.list']
+    )
+  }
+)

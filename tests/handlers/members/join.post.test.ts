@@ -1,0 +1,59 @@
+import t from 'tap'
+import handler from '../../../handlers/members/join.post.ts'
+import { fakeCtx, request, settle } from '../../fixtures/handler-kit.ts'
+
+const post = (body: unknown) => request('POST', '/members/join', { body })
+
+t.test('joins through the given addresses and answers with the member list', async (t) => {
+  const asked: string[][] = []
+  const ctx = fakeCtx(
+    {},
+    {
+      join: async (addresses: string[]) => {
+        asked.push(addresses)
+        return [
+          { address: addresses[0], ok: false, reason: 'refused' },
+          { address: addresses[1], ok: true },
+        ]
+      },
+      list: () => ({ self: {} as never, members: [] }),
+    }
+  )
+  const { status, body } = await settle(
+    await handler(post({ addresses: ['http://10.0.0.2:8080/', 'http://10.0.0.3:8080'] }), ctx)
+  )
+  t.equal(status, 200)
+  t.match(body, { joined: true, outcomes: [{ ok: false }, { ok: true }], members: [] })
+  t.same(asked, [['http://10.0.0.2:8080', 'http://10.0.0.3:8080']], 'trailing slashes dropped')
+})
+
+t.test('answers 502 naming each address when none could be joined', async (t) => {
+  const ctx = fakeCtx(
+    {},
+    {
+      join: async (a: string[]) =>
+        a.map((address) => ({ address, ok: false, reason: 'timeout: no answer in time' })),
+    }
+  )
+  await t.rejects(async () => handler(post({ addresses: ['http://10.0.0.9:8080'] }), ctx), {
+    status: 502,
+    code: 'PEER_UNREACHABLE',
+    message: /http:\/\/10\.0\.0\.9:8080: timeout/,
+  })
+})
+
+t.test('refuses a body without addresses, or with something that is not a URL', async (t) => {
+  for (const body of [
+    {},
+    { addresses: [] },
+    { addresses: ['10.0.0.2'] },
+    { addresses: ['ftp://x'] },
+    { addresses: ['http://a'], extra: 1 },
+  ]) {
+    await t.rejects(
+      async () => handler(post(body), fakeCtx()),
+      { status: 400, code: 'VALIDATION_FAILED' },
+      JSON.stringify(body)
+    )
+  }
+})

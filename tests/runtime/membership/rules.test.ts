@@ -1,0 +1,208 @@
+import t from 'tap'
+import type { Member } from '../../../db/contract.ts'
+import {
+  judge,
+  judgeProbe,
+  supersedes,
+  suspicionExpired,
+  type Judge,
+  type MemberUpdate,
+} from '../../../runtime/membership/rules.ts'
+
+const self = 'self-id'
+const peer: MemberUpdate = {
+  id: 'peer',
+  name: 'B',
+  address: 'http://b',
+  state: 'alive',
+  incarnation: 3,
+}
+const row = (u: MemberUpdate): Member => ({ ...u, stateChangedAt: '', evidenceAt: null })
+
+function context(
+  over: Partial<Judge> = {},
+  rows: MemberUpdate[] = [peer],
+  heard: Record<string, number> = {}
+): Judge {
+  return {
+    selfId: self,
+    selfIncarnation: 5,
+    leaving: false,
+    current: (id) => rows.map(row).find((r) => r.id === id),
+    heardAgoMs: (id) => heard[id],
+    ...over,
+  }
+}
+
+t.test(
+  'a higher incarnation always wins; at the same one, alive < suspect < failed < left',
+  async (t) => {
+    const at = (state: Member['state'], incarnation: number) => ({ state, incarnation })
+    t.ok(supersedes(at('alive', 4), at('failed', 3)), 'a refutation beats an older failure')
+    t.ok(supersedes(at('suspect', 3), at('alive', 3)))
+    t.ok(supersedes(at('failed', 3), at('suspect', 3)))
+    t.ok(
+      supersedes(at('left', 3), at('failed', 3)),
+      'left beats failed: a leave is never reported as a failure'
+    )
+    t.notOk(
+      supersedes(at('alive', 3), at('suspect', 3)),
+      'only the member itself refutes, with a new incarnation'
+    )
+    t.notOk(supersedes(at('failed', 3), at('left', 3)))
+    t.notOk(supersedes(at('failed', 2), at('alive', 3)), 'old news is ignored')
+    t.notOk(supersedes(at('alive', 3), at('alive', 3)))
+    t.ok(supersedes(at('alive', 0), undefined), 'a new member is news')
+  }
+)
+
+t.test(
+  'news about a member is accepted when it supersedes, ignored when it does not',
+  async (t) => {
+    t.same(judge({ ...peer, state: 'suspect' }, context()), {
+      kind: 'accept',
+      member: { ...peer, state: 'suspect' },
+    })
+    t.same(judge({ ...peer, incarnation: 2, state: 'failed' }, context()), { kind: 'ignore' })
+    t.same(judge({ ...peer, id: 'newcomer' }, context()), {
+      kind: 'accept',
+      member: { ...peer, id: 'newcomer' },
+    })
+  }
+)
+
+t.test('an accusation about this node is refuted with a higher incarnation', async (t) => {
+  const me = { ...peer, id: self }
+  t.same(judge({ ...me, state: 'suspect', incarnation: 5 }, context()), {
+    kind: 'refute',
+    incarnation: 6,
+  })
+  t.same(judge({ ...me, state: 'failed', incarnation: 7 }, context()), {
+    kind: 'refute',
+    incarnation: 8,
+  })
+  t.same(judge({ ...me, state: 'left', incarnation: 5 }, context()), {
+    kind: 'refute',
+    incarnation: 6,
+  })
+  t.same(
+    judge({ ...me, state: 'alive', incarnation: 9 }, context()),
+    { kind: 'refute', incarnation: 10 },
+    'a stranger incarnation is overtaken'
+  )
+  t.same(
+    judge({ ...me, state: 'failed', incarnation: 4 }, context()),
+    { kind: 'ignore' },
+    'stale news needs no answer'
+  )
+  t.same(judge({ ...me, state: 'alive', incarnation: 5 }, context()), { kind: 'ignore' })
+  t.same(
+    judge({ ...me, state: 'left', incarnation: 5 }, context({ leaving: true })),
+    { kind: 'ignore' },
+    'a leaving node lets it be'
+  )
+})
+
+t.test(
+  'an accusation older than this node’s own word from the member is checked before it is believed',
+  async (t) => {
+    const failed = { ...peer, state: 'failed' as const, evidenceAgeMs: 60_000 }
+    t.same(
+      judge(failed, context({}, [peer], { peer: 200 })),
+      { kind: 'verify', id: 'peer' },
+      'heard 0.2 s ago, accused on 60 s old silence'
+    )
+    t.same(
+      judge({ ...failed, evidenceAgeMs: 100 }, context({}, [peer], { peer: 2000 })),
+      { kind: 'accept', member: { ...failed, evidenceAgeMs: 100 } },
+      'a refusal seen after our last word is believed'
+    )
+    t.same(
+      judge(failed, context()),
+      { kind: 'accept', member: failed },
+      'never heard from it: believed'
+    )
+    t.same(
+      judge({ ...peer, state: 'left' }, context({}, [peer], { peer: 1 })),
+      { kind: 'accept', member: { ...peer, state: 'left' } },
+      'a leave needs no evidence'
+    )
+  }
+)
+
+t.test(
+  'a probe round: an ack anywhere is alive; a refusal nobody contradicts is failed; silence is suspect',
+  async (t) => {
+    const round = {
+      direct: 'timeout' as const,
+      indirect: [],
+      state: 'alive' as const,
+      frozen: false,
+    }
+    t.equal(judgeProbe({ ...round, direct: 'ack' }), 'alive')
+    t.equal(
+      judgeProbe({ ...round, indirect: [{ result: 'timeout' }, { result: 'ack' }] }),
+      'alive',
+      'reachable through a helper'
+    )
+    t.equal(
+      judgeProbe({ ...round, direct: 'refused', indirect: [undefined, { result: 'refused' }] }),
+      'failed'
+    )
+    t.equal(
+      judgeProbe({ ...round, direct: 'refused' }),
+      'failed',
+      'with no helper to ask, a refusal still counts'
+    )
+    t.equal(
+      judgeProbe({ ...round, direct: 'refused', indirect: [{ result: 'ack' }] }),
+      'alive',
+      'a helper’s ack overrules a refusal'
+    )
+    t.equal(
+      judgeProbe({
+        ...round,
+        direct: 'refused',
+        indirect: [{ result: 'refused', leftAt: { ...peer, state: 'left' } }],
+      }),
+      'left',
+      'a helper knows it left: never failed'
+    )
+    t.equal(
+      judgeProbe({ ...round, direct: 'wrong-node' }),
+      'failed',
+      'another node answers at its address'
+    )
+    t.equal(judgeProbe({ ...round, indirect: [{ result: 'timeout' }, undefined] }), 'suspect')
+    t.equal(
+      judgeProbe({ ...round, state: 'suspect' }),
+      'no-change',
+      'a suspect stays one until its timer runs out'
+    )
+    t.equal(
+      judgeProbe({ ...round, direct: 'refused', frozen: true }),
+      'no-change',
+      'a frozen prober proves nothing'
+    )
+  }
+)
+
+t.test(
+  'a suspicion timer fails its suspect, unless it fired late or the suspect refuted',
+  async (t) => {
+    t.equal(
+      suspicionExpired({ firedLateMs: 3, lateMs: 1000, stillSuspectAtSameIncarnation: true }),
+      'fail'
+    )
+    t.equal(
+      suspicionExpired({ firedLateMs: 4000, lateMs: 1000, stillSuspectAtSameIncarnation: true }),
+      'rearm',
+      'this process was frozen'
+    )
+    t.equal(
+      suspicionExpired({ firedLateMs: 3, lateMs: 1000, stillSuspectAtSameIncarnation: false }),
+      'drop',
+      'refuted or changed meanwhile'
+    )
+  }
+)

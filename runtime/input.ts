@@ -36,8 +36,20 @@ export function validate<S extends z.ZodType>(
   return result.data
 }
 
-/** Reads a body as UTF-8 text, refusing more than MAX_BODY_BYTES. */
-export async function readText(request: Request): Promise<string> {
+// A body can be read once; the runtime may read it first (to check a peer's signature).
+const bodies = new WeakMap<Request, Promise<string>>()
+
+/** Reads a body as UTF-8 text, refusing more than MAX_BODY_BYTES; the same text on every call. */
+export function readText(request: Request): Promise<string> {
+  let text = bodies.get(request)
+  if (!text) {
+    text = readOnce(request)
+    bodies.set(request, text)
+  }
+  return text
+}
+
+async function readOnce(request: Request): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (declared > MAX_BODY_BYTES) throw tooLarge()
   if (!request.body) return ''

@@ -1,18 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { networkInterfaces, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createServerAdapter } from '@whatwg-node/server'
 import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import type { NodeIdentity } from './context.ts'
 import { lockDataDir } from './data-dir-lock.ts'
 import { DbClient } from './db-client.ts'
-import { Membership } from './membership/membership.ts'
-import { createApp, loadRoutes } from './router.ts'
+import type { Membership } from './membership/membership.ts'
 import { WorkerSupervisor } from './worker-supervisor.ts'
 
 export const HANDLERS_DIR = fileURLToPath(new URL('../handlers', import.meta.url))
@@ -73,7 +72,15 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   })
   let server: Server | undefined
   try {
-    const [ready, routes] = await Promise.all([worker.start(), loadRoutes(HANDLERS_DIR)])
+    // The worker starts first; the HTTP side loads meanwhile (a restart is back sooner).
+    const starting = worker.start()
+    starting.catch(() => undefined) // observed below; a failure during the imports is not lost
+    const [{ createServerAdapter }, { createApp, loadRoutes }, { Membership }] = await Promise.all([
+      import('@whatwg-node/server'),
+      import('./router.ts'),
+      import('./membership/membership.ts'),
+    ])
+    const [ready, routes] = await Promise.all([starting, loadRoutes(HANDLERS_DIR)])
     const identity: NodeIdentity = {
       id: ready.id,
       name: ready.name,
@@ -94,10 +101,24 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       membership,
       clusterKey: config.clusterKey,
     })
-    server = createServer(createServerAdapter(app))
+    // A peer's requests come on kept connections; when its process dies they close at once.
+    const watched = new WeakSet<Socket>()
+    const connectionOf = (socket: Socket) => ({
+      from(peer: string) {
+        if (watched.has(socket)) return
+        watched.add(socket)
+        socket.once('close', () => membership.connectionLost({ id: peer }))
+      },
+    })
+    const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
+      app(request, connectionOf(req.socket))
+    )
+    server = createServer(adapter)
     // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
     server.requestTimeout = 30_000
     server.headersTimeout = 10_000
+    // Longer than peers keep idle connections (IDLE_CONNECTION_MS): only a peer closes them.
+    server.keepAliveTimeout = 90_000
     const address = await listen(server, config.port, config.host)
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `http://${host}:${address.port}`

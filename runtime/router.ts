@@ -41,13 +41,15 @@ export interface AppServices {
 
 const PEER_PREFIX = '/peer/'
 
-/** Node-to-node requests must carry the cluster key's signature; the body is read to check it. */
-async function authenticatePeer(request: Request, clusterKey: string | undefined) {
+/** The connection a request came on, so that a peer's dropped connection can be noticed. */
+export interface PeerConnection {
+  from(peer: string): void
+}
+
+/** Node-to-node requests must carry the cluster key's signature; returns the signer's id. */
+async function authenticatePeer(request: Request, clusterKey: string | undefined): Promise<string> {
   const path = new URL(request.url).pathname
-  const body = await readText(request)
-  const peer = verifySignature(clusterKey, request, path, body)
-  const { method, headers, url } = request
-  return { request: new Request(url, { method, headers, body: body || undefined }), peer }
+  return verifySignature(clusterKey, request, path, await readText(request))
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/
@@ -114,8 +116,7 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     )
   })
 
-  return async function handle(incoming: Request): Promise<Response> {
-    let request = incoming
+  return async function handle(request: Request, connection?: PeerConnection): Promise<Response> {
     const started = performance.now()
     const offered = request.headers.get('x-request-id')
     const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID()
@@ -133,7 +134,8 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
       }
       let peer: string | undefined
       if (new URL(request.url).pathname.startsWith(PEER_PREFIX)) {
-        ;({ request, peer } = await authenticatePeer(request, services.clusterKey))
+        peer = await authenticatePeer(request, services.clusterKey)
+        connection?.from(peer)
       }
       let log: Logger | undefined
       const ctx: Ctx = {

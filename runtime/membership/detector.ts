@@ -101,6 +101,13 @@ export class Detector {
     this.suspicions.set(member.id, suspicion)
   }
 
+  /** Probes a member now, out of turn (a connection to it closed). */
+  checkSoon(id: string): void {
+    const member = this.m.view.get(id)
+    if (this.running && member)
+      void this.probe(member).catch((err) => this.m.log.warn({ err }, 'probe failed'))
+  }
+
   /**
    * News accuses a member, but this node heard from it after the accuser's evidence: ask the
    * member itself before believing it. Believed only if it does not answer now either.

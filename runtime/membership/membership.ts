@@ -50,7 +50,9 @@ export class Membership {
   constructor(readonly options: MembershipOptions) {
     this.timing = { ...DEFAULT_TIMING, ...options.timing }
     this.view = new MemberView(options.db, options.identity.id)
-    this.client = new PeerClient(options.clusterKey, options.identity.id)
+    this.client = new PeerClient(options.clusterKey, options.identity.id, (address) =>
+      this.connectionLost({ address })
+    )
     this.gossip = new Disseminator(this.view, this.client, () => this.detector.timeoutMs)
     this.detector = new Detector(this)
   }
@@ -244,6 +246,24 @@ export class Membership {
     return outcome
   }
 
+  /**
+   * A connection to or from a member closed from its side: a crashed process closes them all at
+   * once, so look now rather than at the next probe round.
+   */
+  connectionLost(which: { id?: string; address?: string }): void {
+    if (this.leaving || !this.opened) return
+    const member = which.id
+      ? this.view.get(which.id)
+      : this.view.all().find((m) => m.address === which.address)
+    if (
+      member &&
+      member.id !== this.view.selfId &&
+      (member.state === 'alive' || member.state === 'suspect')
+    ) {
+      this.detector.checkSoon(member.id)
+    }
+  }
+
   /** Forgets members that left or failed long ago (reaped). */
   async forget(ids: string[]): Promise<void> {
     await this.options.db.call('members.reap', { ids })
@@ -257,5 +277,6 @@ export class Membership {
     await this.leave(true).catch((err) => this.log.warn({ err }, 'leave failed'))
     this.detector.stop()
     this.gossip.stop()
+    this.client.close()
   }
 }

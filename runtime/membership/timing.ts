@@ -1,8 +1,9 @@
 /**
  * The protocol's clock. A killed node is refused at once, so a refusal (confirmed by a peer) fails
  * it within a probe round; silence (a cut cable, a frozen process) only makes it a suspect, and
- * it fails after `suspicionMs` without a word: long enough for a 5 s freeze to pass unpunished,
- * short enough that a node cut off is failed by everyone within 10 s.
+ * it fails after `suspicionMs` without a word: long enough for a 5 s freeze to pass unpunished
+ * (a suspicion starts at least a probe timeout and an indirect round into the silence), short
+ * enough that a node cut off is failed by everyone within 10 s.
  */
 export interface Timing {
   /** Each node probes one member this often (round robin). */
@@ -29,10 +30,10 @@ export interface Timing {
 
 export const DEFAULT_TIMING: Timing = {
   probeIntervalMs: 500,
-  probeTimeoutMinMs: 400,
+  probeTimeoutMinMs: 600,
   probeTimeoutMaxMs: 1500,
   indirectChecks: 3,
-  suspicionMs: 5500,
+  suspicionMs: 5000,
   reconnectIntervalMs: 500,
   syncIntervalMs: 5000,
   lateMs: 1000,

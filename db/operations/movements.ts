@@ -6,7 +6,7 @@ import { decodeCursor, page } from '../paging.ts'
 import { warehouseName } from './node.ts'
 
 /** The signed change a movement makes to on hand, given what is on hand now. */
-function deltaOf(input: C.MovementInput, onHand: number) {
+export function deltaOf(input: C.MovementInput, onHand: number) {
   if (input.type !== 'adjustment') {
     return { delta: input.type === 'receipt' ? input.quantity : -input.quantity, counted: null }
   }
@@ -16,7 +16,7 @@ function deltaOf(input: C.MovementInput, onHand: number) {
   return { delta: input.delta, counted: null }
 }
 
-async function insufficient(
+export async function insufficient(
   trx: Knex,
   input: C.MovementInput,
   onHand: number,

@@ -7,6 +7,7 @@ import type { RunningServer } from './server-process.ts'
 
 export interface RunRecord extends LoadResult {
   peakRssMb: number
+  peakAnonMb: number
   otherCpu: number
   serverCpu: number
   attempts: number
@@ -17,6 +18,7 @@ type Say = (line: string) => void
 export class Measurer {
   /** Peak RSS seen under load, per server. */
   readonly peakRssMb = new Map<string, number>()
+  readonly peakAnonMb = new Map<string, number>()
   /** Writes acknowledged, and connections used, per server since the last reset. */
   readonly acknowledged = new Map<string, number>()
   readonly connectionsUsed = new Map<string, number>()
@@ -54,6 +56,7 @@ export class Measurer {
     })
     const seen = monitor.stop()
     this.peakRssMb.set(name, Math.max(this.peakRssMb.get(name) ?? 0, seen.peakRssMb))
+    this.peakAnonMb.set(name, Math.max(this.peakAnonMb.get(name) ?? 0, seen.peakAnonMb))
     this.acknowledged.set(name, (this.acknowledged.get(name) ?? 0) + result.acknowledged)
     this.connectionsUsed.set(name, (this.connectionsUsed.get(name) ?? 0) + connections)
     return { ...result, ...seen }

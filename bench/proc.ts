@@ -31,14 +31,20 @@ export function processTree(root: number): number[] {
   return pids
 }
 
-/** Resident memory of the processes, in kB, summed (as the issue counts it). */
-export function rssKb(pids: number[]): number {
-  let total = 0
+/**
+ * Resident memory of the processes in kB, summed as the issue counts it (`rss`), and the part of
+ * it that is each process's own (`anon`): RSS also counts the node binary and libraries, pages
+ * that the processes of a server share and that a sum counts once per process.
+ */
+export function memoryKb(pids: number[]): { rss: number; anon: number } {
+  let rss = 0
+  let anon = 0
   for (const pid of pids) {
-    const match = /VmRSS:\s+(\d+)/.exec(read(`/proc/${pid}/status`))
-    if (match) total += Number(match[1])
+    const status = read(`/proc/${pid}/status`)
+    rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    anon += Number(/RssAnon:\s+(\d+)/.exec(status)?.[1] ?? 0)
   }
-  return total
+  return { rss, anon }
 }
 
 /** CPU seconds (user + system, all threads) the processes have used so far. */
@@ -66,6 +72,7 @@ export function machineBusySeconds(): number {
  */
 export class RunMonitor {
   private peakKb = 0
+  private peakAnonKb = 0
   private readonly timer: NodeJS.Timeout
   private readonly busyAtStart = machineBusySeconds()
   private readonly oursAtStart = cpuSeconds(processTree(process.pid))
@@ -79,10 +86,12 @@ export class RunMonitor {
   }
 
   private sample(): void {
-    this.peakKb = Math.max(this.peakKb, rssKb(processTree(this.serverPid)))
+    const { rss, anon } = memoryKb(processTree(this.serverPid))
+    this.peakKb = Math.max(this.peakKb, rss)
+    this.peakAnonKb = Math.max(this.peakAnonKb, anon)
   }
 
-  stop(): { peakRssMb: number; otherCpu: number; serverCpu: number } {
+  stop(): { peakRssMb: number; peakAnonMb: number; otherCpu: number; serverCpu: number } {
     clearInterval(this.timer)
     this.sample()
     const seconds = (performance.now() - this.startedAt) / 1000
@@ -91,6 +100,7 @@ export class RunMonitor {
     const server = cpuSeconds(processTree(this.serverPid)) - this.serverAtStart
     return {
       peakRssMb: Math.round(this.peakKb / 102.4) / 10,
+      peakAnonMb: Math.round(this.peakAnonKb / 102.4) / 10,
       otherCpu: Math.max(0, Math.round((others / seconds) * 100) / 100),
       serverCpu: Math.round((server / seconds) * 100) / 100,
     }

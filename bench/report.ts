@@ -53,14 +53,14 @@ function rowCells(r: Row): string[] {
     r.p50.toFixed(2),
     r.p99.toFixed(2),
     String(r.errors),
-    r.peakRssMb.toFixed(0),
+    `${r.peakRssMb.toFixed(0)} (${r.peakAnonMb.toFixed(0)})`,
     r.serverCpu.toFixed(2),
     r.otherCpu.toFixed(2),
   ]
 }
 
 const HEADER = ['case', 'conns', 'server', 'req/s', 'range', 'p50 ms', 'p99 ms', 'errors']
-const HEADER_TAIL = ['peak RSS MB', 'server CPU', 'others CPU']
+const HEADER_TAIL = ['peak RSS (anon) MB', 'server CPU', 'others CPU']
 
 export function formatText(report: Report): string {
   const m = report.machine
@@ -68,7 +68,8 @@ export function formatText(report: Report): string {
     `almacen benchmark, ${report.date}: ${m.cores} × ${m.cpu}, ${m.memoryGb} GiB, Node ${m.node}`,
     '',
     ...report.servers.map(
-      (s) => `${s.name}: ${s.label}; ready in ${s.readyMs} ms; peak RSS ${s.peakRssMb} MB`
+      (s) =>
+        `${s.name}: ${s.label}; ready in ${s.readyMs} ms; peak RSS ${s.peakRssMb} MB (anon ${s.peakAnonMb} MB)`
     ),
     '',
     table([...HEADER, ...HEADER_TAIL], report.rows.map(rowCells)),
@@ -102,7 +103,7 @@ export function formatMarkdown(report: Report): string {
   return [
     `Measured ${report.date} on ${m.cores} × ${m.cpu} (${m.memoryGb} GiB, Linux ${m.kernel}), Node ${m.node}, load generator on the same machine; command: \`${report.command}\`.`,
     '',
-    md([...HEADER, 'peak RSS MB', 'others CPU']),
+    md([...HEADER, 'peak RSS (anon) MB', 'others CPU']),
     rule(HEADER.length + 2),
     ...report.rows.map((r) => md([...rowCells(r).slice(0, 9), r.otherCpu.toFixed(2)])),
     '',
@@ -116,8 +117,10 @@ export function formatMarkdown(report: Report): string {
     rule(4),
     ...report.targets.map((t) => md([t.what, t.goal, t.measured, mark(t.met)])),
     '',
-    md(['server', 'ready after start', 'peak RSS (all processes)']),
+    md(['server', 'ready after start', 'peak RSS, all processes (anon)']),
     rule(3),
-    ...report.servers.map((s) => md([s.label, `${s.readyMs} ms`, `${s.peakRssMb} MB`])),
+    ...report.servers.map((s) =>
+      md([s.label, `${s.readyMs} ms`, `${s.peakRssMb} MB (${s.peakAnonMb} MB)`])
+    ),
   ].join('\n')
 }

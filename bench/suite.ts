@@ -36,6 +36,7 @@ export interface ServerSummary {
   label: string
   readyMs: number
   peakRssMb: number
+  peakAnonMb: number
 }
 
 export interface SuiteResult {
@@ -75,6 +76,7 @@ export async function runSuite(options: BenchOptions, say: Say): Promise<SuiteRe
         label: spec.label,
         readyMs: server.readyMs,
         peakRssMb: 0,
+        peakAnonMb: 0,
       })
       say(`${spec.name}: ready in ${server.readyMs} ms at ${server.url} (pid ${server.pid})`)
     }

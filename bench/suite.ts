@@ -129,8 +129,10 @@ export async function runSuite(options: BenchOptions, say: Say): Promise<SuiteRe
         )
       }
     }
-    for (const [name, peak] of bench.peakRssMb)
-      (summaries.get(name) as ServerSummary).peakRssMb = peak
+    for (const summary of summaries.values()) {
+      summary.peakRssMb = bench.peakRssMb.get(summary.name) ?? 0
+      summary.peakAnonMb = bench.peakAnonMb.get(summary.name) ?? 0
+    }
   } finally {
     await Promise.all(running.map((s) => s.stop()))
     if (!options.keep) await rm(root, { recursive: true, force: true })

@@ -1,23 +1,46 @@
 import type { Knex } from 'knex'
-import { PROTOCOL_VERSION, type ReplyEnvelope } from './contract.ts'
-import { dispatch, isWrite, type DispatchOptions } from './dispatch.ts'
+import {
+  PROTOCOL_VERSION,
+  WRITE_OPS,
+  type ReplyEnvelope,
+  type RequestEnvelope,
+} from './contract.ts'
+import { admit, execute, type DispatchOptions } from './dispatch.ts'
+import { isPlainMovement, recordMany } from './bulk/record-many.ts'
+import { isPlainStockGet, stockMany } from './bulk/stock-many.ts'
+import { operations } from './operations/index.ts'
+import { inSavepoint, withSql } from './sql.ts'
+
+type Slot = [index: number, env: RequestEnvelope]
 
 /**
- * Executes envelopes one at a time, in arrival order. When any of them writes, all of them run in
- * one transaction that commits once (group commit: one fsync for the batch), and no reply is
- * released before that commit — so a 2xx always means on disk, and no read sees an uncommitted row.
+ * Executes a batch of envelopes. When any of them writes, all of them run in one transaction that
+ * commits once (group commit: one fsync for the batch), and no reply is released before that
+ * commit — so a 2xx always means on disk, and no read sees an uncommitted row.
+ *
+ * Writes run in arrival order. Reads run after the writes of their batch: every envelope of a
+ * batch was in flight at once, so any order among them is one the callers could have seen, and
+ * this one lets a run of receipts, and all the stock reads, each go to SQLite as one statement.
  */
 export async function runBatch(
   knex: Knex,
   envelopes: unknown[],
   options: DispatchOptions
 ): Promise<ReplyEnvelope[]> {
+  const replies: ReplyEnvelope[] = new Array(envelopes.length)
+  const writes: Slot[] = []
+  const reads: Slot[] = []
+  envelopes.forEach((raw, index) => {
+    const admission = admit(raw, options)
+    if (!admission.ok) replies[index] = admission.reply
+    else (WRITE_OPS.has(admission.env.op) ? writes : reads).push([index, admission.env])
+  })
   const runAll = async (db: Knex) => {
-    const replies: ReplyEnvelope[] = []
-    for (const envelope of envelopes) replies.push(await dispatch(db, envelope, options))
+    await runWrites(db, writes, replies, options)
+    await runReads(db, reads, replies, options)
     return replies
   }
-  if (!envelopes.some(isWrite)) return runAll(knex)
+  if (writes.length === 0) return runAll(knex)
   try {
     return await knex.transaction(runAll)
   } catch (err) {
@@ -25,14 +48,88 @@ export async function runBatch(
       { err, size: envelopes.length },
       'batch transaction failed; nothing in it was applied'
     )
-    return envelopes.map((envelope) => ({
-      v: PROTOCOL_VERSION,
-      id: String((envelope as { id?: unknown })?.id ?? ''),
-      ok: false,
-      error: {
-        code: 'INTERNAL',
-        message: 'The transaction could not be committed; nothing was applied',
-      },
-    }))
+    for (const [index, env] of [...writes, ...reads]) {
+      replies[index] = {
+        v: PROTOCOL_VERSION,
+        id: env.id,
+        ok: false,
+        error: {
+          code: 'INTERNAL',
+          message: 'The transaction could not be committed; nothing was applied',
+        },
+      }
+    }
+    return replies
   }
+}
+
+/** The fast paths apply only to the real operations (tests may swap in others). */
+function bulkable(env: RequestEnvelope, options: DispatchOptions): boolean {
+  const table = options.table ?? operations
+  if (env.op === 'movements.record') {
+    return table[env.op] === operations[env.op] && isPlainMovement(env.payload)
+  }
+  if (env.op === 'stock.get') {
+    return table[env.op] === operations[env.op] && isPlainStockGet(env.payload)
+  }
+  return false
+}
+
+async function runWrites(
+  db: Knex,
+  writes: Slot[],
+  replies: ReplyEnvelope[],
+  options: DispatchOptions
+) {
+  for (let i = 0; i < writes.length;) {
+    let end = i
+    while (end < writes.length && bulkable(writes[end][1], options)) end++
+    if (end === i) {
+      const [index, env] = writes[i++]
+      replies[index] = await execute(db, env, options)
+      continue
+    }
+    const run = writes.slice(i, end)
+    const envs = run.map(([, env]) => env as RequestEnvelope<'movements.record'>)
+    let out: ReplyEnvelope[]
+    try {
+      // One savepoint around the run: if any statement fails, none of the run is left behind.
+      out = await withSql(db, (sql) => inSavepoint(sql, () => recordMany(db, sql, envs)))
+    } catch (err) {
+      options.log.warn(
+        { err, size: run.length },
+        'bulk write failed; running its envelopes one by one'
+      )
+      out = []
+      for (const env of envs) out.push(await execute(db, env, options))
+    }
+    run.forEach(([index], k) => (replies[index] = out[k]))
+    i = end
+  }
+}
+
+async function runReads(
+  db: Knex,
+  reads: Slot[],
+  replies: ReplyEnvelope[],
+  options: DispatchOptions
+) {
+  const stock = reads.filter(([, env]) => bulkable(env, options))
+  const others = reads.filter(([, env]) => !bulkable(env, options))
+  if (stock.length > 0) {
+    const envs = stock.map(([, env]) => env as RequestEnvelope<'stock.get'>)
+    let out: ReplyEnvelope[]
+    try {
+      out = await withSql(db, (sql) => stockMany(sql, envs))
+    } catch (err) {
+      options.log.warn(
+        { err, size: envs.length },
+        'bulk read failed; running its envelopes one by one'
+      )
+      out = []
+      for (const env of envs) out.push(await execute(db, env, options))
+    }
+    stock.forEach(([index], k) => (replies[index] = out[k]))
+  }
+  for (const [index, env] of others) replies[index] = await execute(db, env, options)
 }

@@ -195,6 +195,12 @@ export interface WireError {
   details?: unknown
 }
 
+/**
+ * Framing: one ZeroMQ frame carries one envelope, or a JSON array of envelopes sent together
+ * (under load the runtime sends every call of an event-loop turn in one frame). The worker answers
+ * with one frame per sender per batch, holding one reply or an array of replies; callers match
+ * replies by `id`, never by position.
+ */
 export interface RequestEnvelope<O extends OpName = OpName> {
   v: number
   id: string

@@ -9,7 +9,7 @@ import {
   type RequestEnvelope,
 } from './contract.ts'
 import { DomainError } from './domain-error.ts'
-import { fingerprint, recall, remember, type Outcome } from './idempotency.ts'
+import { fingerprint, recall, remember, type Outcome, type Remembered } from './idempotency.ts'
 import { operations as defaultTable, type OperationTable } from './operations/index.ts'
 
 export interface DispatchOptions {
@@ -18,14 +18,14 @@ export interface DispatchOptions {
   now?: () => number
 }
 
-function reply(id: string, outcome: Outcome, replayed = false): ReplyEnvelope {
+export function reply(id: string, outcome: Outcome, replayed = false): ReplyEnvelope {
   const base = { v: PROTOCOL_VERSION, id, ...(replayed ? { replayed } : {}) }
   return outcome.ok
     ? { ...base, ok: true, data: outcome.data }
     : { ...base, ok: false, error: outcome.error }
 }
 
-function failure(code: ErrorCode, message: string, details?: unknown): Outcome {
+export function failure(code: ErrorCode, message: string, details?: unknown): Outcome {
   return {
     ok: false,
     error: details === undefined ? { code, message } : { code, message, details },
@@ -58,6 +58,55 @@ async function run(
   }
 }
 
+export type Admission = { ok: true; env: RequestEnvelope } | { ok: false; reply: ReplyEnvelope }
+
+/**
+ * The checks every envelope passes before it may touch the database. A malformed envelope must
+ * fail alone here, not throw out of its batch's transaction and take every other write with it.
+ */
+export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>): Admission {
+  const table = options.table ?? defaultTable
+  const env = raw as RequestEnvelope
+  const id = typeof env?.id === 'string' ? env.id : ''
+  const refuse = (code: ErrorCode, message: string): Admission => ({
+    ok: false,
+    reply: reply(id, failure(code, message)),
+  })
+  if (!env || typeof env !== 'object' || !id) return refuse('BAD_REQUEST', 'The envelope has no id')
+  if (env.v !== PROTOCOL_VERSION) {
+    return refuse('BAD_REQUEST', `Protocol version ${env.v} is not ${PROTOCOL_VERSION}`)
+  }
+  if (typeof env.op !== 'string' || !Object.hasOwn(table, env.op)) {
+    return refuse('UNKNOWN_OP', `Unknown operation ${String(env.op)}`)
+  }
+  // The fingerprint and the key lookup need both.
+  if (typeof env.payload !== 'object' || env.payload === null) {
+    return refuse('BAD_REQUEST', 'The envelope has no payload object')
+  }
+  if (env.key != null && typeof env.key !== 'string') {
+    return refuse('BAD_REQUEST', 'The idempotency key is not a string')
+  }
+  if ((options.now ?? Date.now)() > env.deadline) {
+    return refuse('EXPIRED', 'The caller stopped waiting before the operation started')
+  }
+  return { ok: true, env }
+}
+
+/** The reply to an earlier use of an idempotency key: a replay, or a refusal if the request differs. */
+export function replayOf(id: string, env: RequestEnvelope, earlier: Remembered, print: string) {
+  if (earlier.fingerprint !== print) {
+    return reply(
+      id,
+      failure(
+        'IDEMPOTENCY_KEY_REUSED',
+        `Idempotency-Key ${env.key} was already used for a different request`,
+        [{ path: 'Idempotency-Key', message: 'was used before with another body or route' }]
+      )
+    )
+  }
+  return reply(id, earlier.outcome, true)
+}
+
 /**
  * Envelope in, envelope out. Write operations must be given a transaction: they honour the
  * idempotency key, storing the outcome (success or refusal) under it in the same transaction.
@@ -67,49 +116,27 @@ export async function dispatch(
   raw: unknown,
   options: DispatchOptions
 ): Promise<ReplyEnvelope> {
+  const admission = admit(raw, options)
+  if (!admission.ok) return admission.reply
+  return execute(db, admission.env, options)
+}
+
+/** Executes an admitted envelope (see `admit`). */
+export async function execute(
+  db: Knex,
+  env: RequestEnvelope,
+  options: DispatchOptions
+): Promise<ReplyEnvelope> {
   const table = options.table ?? defaultTable
-  const env = raw as RequestEnvelope
-  const id = typeof env?.id === 'string' ? env.id : ''
-  if (!env || typeof env !== 'object' || !id) {
-    return reply(id, failure('BAD_REQUEST', 'The envelope has no id'))
-  }
-  if (env.v !== PROTOCOL_VERSION) {
-    return reply(id, failure('BAD_REQUEST', `Protocol version ${env.v} is not ${PROTOCOL_VERSION}`))
-  }
-  if (typeof env.op !== 'string' || !Object.hasOwn(table, env.op)) {
-    return reply(id, failure('UNKNOWN_OP', `Unknown operation ${String(env.op)}`))
-  }
-  // The fingerprint and the key lookup need both; a malformed envelope must fail alone here, not
-  // throw out of its batch's transaction and take every other write with it.
-  if (typeof env.payload !== 'object' || env.payload === null) {
-    return reply(id, failure('BAD_REQUEST', 'The envelope has no payload object'))
-  }
-  if (env.key != null && typeof env.key !== 'string') {
-    return reply(id, failure('BAD_REQUEST', 'The idempotency key is not a string'))
-  }
-  if ((options.now ?? Date.now)() > env.deadline) {
-    return reply(id, failure('EXPIRED', 'The caller stopped waiting before the operation started'))
-  }
-  if (!WRITE_OPS.has(env.op) || !env.key) return reply(id, await run(db, env, table, options.log))
+  if (!WRITE_OPS.has(env.op) || !env.key)
+    return reply(env.id, await run(db, env, table, options.log))
 
   const print = fingerprint(env.op, env.payload)
   const earlier = await recall(db, env.key)
-  if (earlier) {
-    if (earlier.fingerprint !== print) {
-      return reply(
-        id,
-        failure(
-          'IDEMPOTENCY_KEY_REUSED',
-          `Idempotency-Key ${env.key} was already used for a different request`,
-          [{ path: 'Idempotency-Key', message: 'was used before with another body or route' }]
-        )
-      )
-    }
-    return reply(id, earlier.outcome, true)
-  }
+  if (earlier) return replayOf(env.id, env, earlier, print)
   const outcome = await run(db, env, table, options.log)
   if (outcome.ok || outcome.error.code !== 'INTERNAL') {
     await remember(db, env.key, env.op, print, outcome)
   }
-  return reply(id, outcome)
+  return reply(env.id, outcome)
 }

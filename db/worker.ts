@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { Router } from 'zeromq'
 import { createLogger } from '../runtime/logger.ts'
 import { runBatch } from './batch.ts'
+import type { ReplyEnvelope } from './contract.ts'
 import { databaseFile, knexConfig } from './knex-config.ts'
 import { ensureIdentity } from './operations/node.ts'
 
@@ -19,7 +20,7 @@ interface WorkerSettings {
 
 /** The socket loop: queue what arrives, execute the queue in batches, send each reply back. */
 class WorkerLoop {
-  private readonly queue: [Buffer, Buffer][] = []
+  private readonly queue: [Buffer, unknown][] = []
   private draining: Promise<void> | null = null
   private stopped = false
 
@@ -33,7 +34,7 @@ class WorkerLoop {
     try {
       for await (const [sender, frame] of this.router) {
         if (this.stopped) continue // its caller gets 503 when this process exits
-        this.queue.push([sender, frame])
+        for (const envelope of unpack(frame)) this.queue.push([sender, envelope])
         this.draining ??= this.drain().catch((err) => {
           // A fault outside any operation: exit and let the runtime start a fresh worker.
           this.log.fatal({ err }, 'worker loop failed')
@@ -50,15 +51,24 @@ class WorkerLoop {
     await new Promise((resolve) => setImmediate(resolve))
     while (this.queue.length > 0 && !this.stopped) {
       const batch = this.queue.splice(0, MAX_BATCH)
-      const envelopes = batch.map(([, frame]) => parse(frame))
-      const replies = await runBatch(this.knex, envelopes, { log: this.log })
-      for (let i = 0; i < batch.length; i++) {
-        const [sender] = batch[i]
+      const replies = await runBatch(
+        this.knex,
+        batch.map(([, envelope]) => envelope),
+        { log: this.log }
+      )
+      // One frame per sender for the whole batch, as the runtime sends them.
+      const bySender = new Map<string, { sender: Buffer; replies: ReplyEnvelope[] }>()
+      batch.forEach(([sender], i) => {
+        const key = sender.toString('latin1')
+        const entry = bySender.get(key) ?? bySender.set(key, { sender, replies: [] }).get(key)
+        entry?.replies.push(replies[i])
+      })
+      for (const { sender, replies: out } of bySender.values()) {
         try {
-          await this.router.send([sender, JSON.stringify(replies[i])])
+          await this.router.send([sender, JSON.stringify(out.length === 1 ? out[0] : out)])
         } catch (err) {
           // mandatory: the runtime that asked is gone (it restarted); its caller saw a 503.
-          this.log.warn({ err, id: replies[i].id }, 'reply could not be delivered')
+          this.log.warn({ err, ids: out.map((r) => r.id) }, 'replies could not be delivered')
         }
       }
     }
@@ -74,11 +84,13 @@ class WorkerLoop {
   }
 }
 
-function parse(frame: Buffer): unknown {
+/** A frame holds one envelope or an array of them; one that does not parse is refused alone. */
+function unpack(frame: Buffer): unknown[] {
   try {
-    return JSON.parse(frame.toString())
+    const value = JSON.parse(frame.toString())
+    return Array.isArray(value) ? value : [value]
   } catch {
-    return null
+    return [null]
   }
 }
 

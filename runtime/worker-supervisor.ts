@@ -5,6 +5,15 @@ import type { Logger } from 'pino'
 const WORKER_SCRIPT = fileURLToPath(new URL('../db/worker.ts', import.meta.url))
 const TSX_LOADER = import.meta.resolve('tsx')
 
+/**
+ * Extra node flags for the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it:
+ * Node refuses --cpu-prof in NODE_OPTIONS, and the worker is started by the runtime, not by you.
+ */
+export function workerExecArgv(env: NodeJS.ProcessEnv): string[] {
+  const extra = (env.ALMACEN_WORKER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)
+  return [`--import=${TSX_LOADER}`, ...extra]
+}
+
 export interface WorkerReady {
   id: string
   name: string
@@ -55,7 +64,7 @@ export class WorkerSupervisor {
     let fatal = ''
     let ready = false
     const child = fork(WORKER_SCRIPT, [], {
-      execArgv: [`--import=${TSX_LOADER}`],
+      execArgv: workerExecArgv(process.env),
       env: {
         ...process.env,
         ALMACEN_DATA_DIR: options.dataDir,

@@ -3,7 +3,7 @@ import type * as C from '../contract.ts'
 import { itemNotFound } from '../domain-error.ts'
 import { decodeCursor, page } from '../paging.ts'
 
-interface StockRow {
+export interface StockRow {
   sku: string
   name: string
   unit: string
@@ -27,7 +27,7 @@ function stockQuery(trx: Knex) {
     )
 }
 
-function toStock(row: StockRow): C.Stock {
+export function toStock(row: StockRow): C.Stock {
   return { ...row, low: row.onHand <= row.reorderPoint }
 }
 

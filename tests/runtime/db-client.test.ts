@@ -16,7 +16,11 @@ async function fakeWorker(t: { teardown(fn: () => unknown): void }, answer: Answ
   const held: [Buffer, ReplyEnvelope][] = []
   void (async () => {
     for await (const [sender, frame] of router) {
-      for (const reply of answer(JSON.parse(frame.toString()))) held.push([sender, reply])
+      // A frame holds one envelope or an array of them, sent together.
+      const got = JSON.parse(frame.toString())
+      for (const envelope of Array.isArray(got) ? got : [got]) {
+        for (const reply of answer(envelope)) held.push([sender, reply])
+      }
       // Answer in reverse order of arrival within each burst, to prove replies are matched by id.
       await new Promise((resolve) => setImmediate(resolve))
       while (held.length) {
@@ -138,3 +142,43 @@ t.test(
     await Promise.allSettled(held)
   }
 )
+
+t.test('calls made in one turn of the event loop leave in one frame', async (t) => {
+  const frames: unknown[] = []
+  const endpoint = await fakeWorker(t, (e) => [{ v: 1, id: e.id, ok: true, data: e.payload }])
+  const spy = new Router({ mandatory: true, linger: 0 })
+  const spyEndpoint = endpoint.replace(/\.ipc$/, '-spy.ipc')
+  await spy.bind(spyEndpoint)
+  t.teardown(() => spy.close())
+  void (async () => {
+    for await (const [sender, frame] of spy) {
+      const got = JSON.parse(frame.toString())
+      frames.push(got)
+      const replies = (Array.isArray(got) ? got : [got]).map((e) => ({
+        v: 1,
+        id: e.id,
+        ok: true,
+        data: e.payload,
+      }))
+      await spy.send([sender, JSON.stringify(replies)])
+    }
+  })().catch(() => undefined)
+  const db = client(t, spyEndpoint)
+  const replies = await Promise.all(
+    Array.from({ length: 5 }, (_, i) => db.call('stock.get', { sku: `S${i}` }))
+  )
+  t.same(
+    replies.map((r) => r.data),
+    Array.from({ length: 5 }, (_, i) => ({ sku: `S${i}` })),
+    'replies that come back in one frame reach their callers'
+  )
+  t.equal(frames.length, 1)
+  t.equal((frames[0] as unknown[]).length, 5)
+  const single = await db.call('stock.get', { sku: 'ALONE' })
+  t.same(single.data, { sku: 'ALONE' })
+  t.match(
+    frames[1],
+    { op: 'stock.get', payload: { sku: 'ALONE' } },
+    'one call alone is a plain envelope'
+  )
+})

@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util'
+import { CASES, type CaseName } from './load.ts'
+import { SERVERS, type ServerSpec } from './server-process.ts'
+
+export interface BenchOptions {
+  items: number
+  movements: number
+  runs: number
+  /** Seconds per measured run. */
+  duration: number
+  /** Seconds of load before the runs of each case and connection count, not measured. */
+  warmup: number
+  connections: number[]
+  cases: CaseName[]
+  servers: ServerSpec[]
+  /** CPU (in cores) used by other processes above which a run is repeated. */
+  noiseLimit: number
+  /** Seconds of repeated runs allowed in all, so a busy machine cannot stretch the suite. */
+  retryBudget: number
+  keep: boolean
+  quick: boolean
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --quick               a smoke run: small database, 1 run of 1 s per case
+  --runs <n>            measured runs per case and connection count (default 3)
+  --duration <s>        seconds per run (default 3)
+  --warmup <s>          unmeasured load before each case and connection count (default 1)
+  --conns <list>        connection counts (default 1,10,50)
+  --cases <list>        ${CASES.join(',')} (default all)
+  --servers <list>      almacen,monolith,limit (default all)
+  --items <n>           seeded items (default 10000)
+  --movements <n>       seeded movements (default 100000)
+  --noise-limit <cores> repeat a run when other processes used more CPU than this (default 0.3)
+  --keep                keep the data directories
+`
+
+function list(value: string | undefined, fallback: string): string[] {
+  return (value ?? fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+}
+
+export function parseBenchOptions(argv: string[]): BenchOptions | null {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      conns: { type: 'string' },
+      cases: { type: 'string' },
+      servers: { type: 'string' },
+      items: { type: 'string' },
+      movements: { type: 'string' },
+      'noise-limit': { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (values.help) return null
+  const quick = values.quick === true
+  const number = (value: string | undefined, normal: number, smoke: number) => {
+    const n = Number(value ?? (quick ? smoke : normal))
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${value}`)
+    return n
+  }
+  const cases = list(values.cases, CASES.join(','))
+  for (const c of cases)
+    if (!(CASES as readonly string[]).includes(c)) throw new Error(`no case ${c}`)
+  const names = list(values.servers, SERVERS.map((s) => s.name).join(','))
+  return {
+    items: number(values.items, 10_000, 1_000),
+    movements: number(values.movements, 100_000, 10_000),
+    runs: number(values.runs, 3, 1),
+    duration: number(values.duration, 3, 1),
+    warmup: number(values.warmup, 1, 0.5),
+    connections: list(values.conns, '1,10,50').map(Number),
+    cases: cases as CaseName[],
+    servers: SERVERS.filter((s) => names.includes(s.name)),
+    noiseLimit: number(values['noise-limit'], 0.3, 0.3),
+    retryBudget: quick ? 0 : 60,
+    keep: values.keep === true,
+    quick,
+  }
+}

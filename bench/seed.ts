@@ -1,0 +1,94 @@
+// Fills a fresh database with items and a valid ledger, straight into SQLite: seeding 100,000
+// movements over HTTP would take longer than the benchmark. The schema comes from almacen's own
+// migrations and every row is what the node would have written (hash chain, running balances).
+import Database from 'better-sqlite3'
+import knexFactory from 'knex'
+import type { Movement } from '../db/contract.ts'
+import { knexConfig } from '../db/knex-config.ts'
+import { GENESIS_HASH, hashMovement } from '../db/ledger-hash.ts'
+import { toRow } from './servers/rows.ts'
+
+export interface SeedSize {
+  items: number
+  movements: number
+}
+
+/** The SKU of the n-th seeded item (0-based); the load generator picks from the same list. */
+export function skuOf(n: number): string {
+  return `SKU-${String(n + 1).padStart(6, '0')}`
+}
+
+/** A small deterministic generator (mulberry32), so every run seeds the same ledger. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export async function seedDatabase(file: string, size: SeedSize): Promise<void> {
+  const knex = knexFactory(knexConfig(file))
+  await knex.migrate.latest()
+  await knex.destroy()
+
+  const db = new Database(file)
+  db.pragma('journal_mode = WAL')
+  const next = random(4)
+  const start = Date.parse('2026-01-01T00:00:00Z')
+  const onHand = new Array<number>(size.items).fill(0)
+  const lastSeq = new Array<number | null>(size.items).fill(null)
+  const created = new Date(start).toISOString()
+  const addItem = db.prepare(`INSERT INTO items (sku, name, unit, description, reorder_point,
+    created_at, updated_at) VALUES (?, ?, 'ea', '', ?, ?, ?)`)
+  const addMovement = db.prepare(`INSERT INTO movements VALUES (@seq, @type, @sku, @quantity,
+    @delta, @counted_quantity, @balance_after, @reference, @note, @created_at, @prev_hash, @hash)`)
+  const addBalance = db.prepare('INSERT INTO balances VALUES (?, ?, ?, ?)')
+
+  db.transaction(() => {
+    for (let i = 0; i < size.items; i++) {
+      addItem.run(skuOf(i), `Item ${i + 1}`, Math.floor(next() * 20), created, created)
+    }
+    let prevHash = GENESIS_HASH
+    let createdAt = created
+    for (let seq = 1; seq <= size.movements; seq++) {
+      const n = Math.floor(next() * size.items)
+      const roll = next()
+      const quantity = 1 + Math.floor(next() * 20)
+      // Mostly receipts, some issues (never beyond what is on hand), some counts.
+      let type: Movement['type'] = roll < 0.2 && onHand[n] >= quantity ? 'issue' : 'receipt'
+      let delta = type === 'issue' ? -quantity : quantity
+      let counted: number | null = null
+      if (roll > 0.92) {
+        type = 'adjustment'
+        counted = Math.max(0, onHand[n] + Math.floor(next() * 7) - 3)
+        delta = counted - onHand[n]
+      }
+      onHand[n] += delta
+      lastSeq[n] = seq
+      createdAt = new Date(start + seq * 1000).toISOString()
+      const fields = {
+        seq,
+        type,
+        sku: skuOf(n),
+        quantity: Math.abs(delta),
+        delta,
+        countedQuantity: counted,
+        balanceAfter: onHand[n],
+        reference: `SEED-${seq}`,
+        note: '',
+        createdAt,
+        prevHash,
+      }
+      const hash = hashMovement(fields)
+      addMovement.run(toRow({ ...fields, hash }))
+      prevHash = hash
+    }
+    for (let i = 0; i < size.items; i++) {
+      addBalance.run(skuOf(i), onHand[i], lastSeq[i], lastSeq[i] === null ? created : createdAt)
+    }
+  })()
+  db.close() // checkpoints the WAL into the file, so the file alone can be copied
+}

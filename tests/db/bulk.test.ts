@@ -1,0 +1,204 @@
+// The batch fast paths (a run of movements.record as a few statements, all stock.get as one) must
+// answer and write exactly what executing the same envelopes one by one does.
+import t from 'tap'
+import type { Knex } from 'knex'
+import { pino } from 'pino'
+import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract.ts'
+import { runBatch } from '../../db/batch.ts'
+import { dispatch } from '../../db/dispatch.ts'
+import { operations } from '../../db/operations/index.ts'
+import { ensureIdentity } from '../../db/operations/node.ts'
+import { testDb } from '../fixtures/test-db.ts'
+
+const log = pino({ level: 'silent' })
+let counter = 0
+
+function envelope<O extends OpName>(op: O, payload: Payload<O>, key?: string) {
+  const id = `k-${++counter}`
+  return { v: PROTOCOL_VERSION, id, op, payload, deadline: Date.now() + 60_000, key }
+}
+
+async function setUp(t: Parameters<typeof testDb>[0]) {
+  const knex = await testDb(t)
+  await ensureIdentity(knex, 'Sevilla')
+  await runBatch(
+    knex,
+    ['A', 'B', 'C'].map((sku) => envelope('items.create', { sku, name: sku, unit: 'kg' })),
+    { log }
+  )
+  return knex
+}
+
+// A mix that exercises every decision the bulk path makes.
+function mixedWrites() {
+  return [
+    envelope(
+      'movements.record',
+      { type: 'receipt', sku: 'A', quantity: 10, reference: 'PO-1' },
+      'r1'
+    ),
+    envelope('movements.record', { type: 'issue', sku: 'A', quantity: 4, note: 'pick' }),
+    envelope('movements.record', { type: 'issue', sku: 'B', quantity: 1 }, 'i-b'),
+    envelope('movements.record', { type: 'receipt', sku: 'GHOST', quantity: 1 }, 'ghost'),
+    envelope(
+      'movements.record',
+      { type: 'receipt', sku: 'A', quantity: 10, reference: 'PO-1' },
+      'r1'
+    ),
+    envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 11 }, 'r1'),
+    envelope('movements.record', { type: 'adjustment', sku: 'A', countedQuantity: 5 }),
+    envelope('movements.record', { type: 'adjustment', sku: 'C', delta: 3 }, 'adj-c'),
+    envelope('movements.record', { type: 'adjustment', sku: 'C', delta: -4 }),
+    envelope('movements.record', { type: 'issue', sku: 'B', quantity: 1 }, 'i-b'),
+    envelope('movements.record', { type: 'receipt', sku: 'B', quantity: 2 }),
+  ]
+}
+
+// Times, and the hashes that cover them, differ between two runs; everything else must not.
+function comparable(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value), (k, v) =>
+    [
+      'createdAt',
+      'updatedAt',
+      'created_at',
+      'updated_at',
+      'hash',
+      'prevHash',
+      'prev_hash',
+      'id',
+      'result',
+    ].includes(k)
+      ? '·'
+      : v
+  )
+}
+
+async function state(knex: Knex) {
+  return {
+    movements: await knex('movements').orderBy('seq'),
+    balances: await knex('balances').orderBy('sku'),
+    keys: await knex('idempotency_keys').orderBy('key').select('key', 'op', 'fingerprint', 'ok'),
+  }
+}
+
+t.test('a run of movements in one batch answers and writes as one by one would', async (t) => {
+  const bulk = await setUp(t)
+  const single = await setUp(t)
+  const writes = mixedWrites()
+  const bulkReplies = await runBatch(bulk, writes, { log })
+  const singleReplies = []
+  for (const env of writes) {
+    singleReplies.push(await single.transaction((trx) => dispatch(trx, env, { log })))
+  }
+  t.same(comparable(bulkReplies), comparable(singleReplies))
+  t.match(
+    bulkReplies.map((r) => (r.ok ? (r.replayed ? 'replay' : 'ok') : r.error.code)),
+    [
+      'ok',
+      'ok',
+      'INSUFFICIENT_STOCK',
+      'NOT_FOUND',
+      'replay',
+      'IDEMPOTENCY_KEY_REUSED',
+      'ok',
+      'ok',
+      'INSUFFICIENT_STOCK',
+      'INSUFFICIENT_STOCK',
+      'ok',
+    ]
+  )
+  t.match(bulkReplies[2], { error: { message: /Cannot issue 1 kg of B in Sevilla/ } })
+  t.same(
+    { ...bulkReplies[9], id: bulkReplies[2].id },
+    { ...bulkReplies[2], replayed: true },
+    'a stored refusal is replayed'
+  )
+  t.same(comparable(await state(bulk)), comparable(await state(single)))
+  t.match(await operations['ledger.verify'](bulk, {}), { ok: true, checked: { movements: 5 } })
+})
+
+t.test('a replayed key answers what was stored, even across batches', async (t) => {
+  const knex = await setUp(t)
+  const [first] = await runBatch(
+    knex,
+    [envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 3 }, 'once')],
+    { log }
+  )
+  const [again] = await runBatch(
+    knex,
+    [envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 3 }, 'once')],
+    { log }
+  )
+  t.same(again, { ...first, id: again.id, replayed: true })
+  t.match(await knex('balances').where({ sku: 'A' }).first(), { onHand: 3 })
+})
+
+t.test(
+  'when a bulk statement fails, the run is executed one by one and only the culprit fails',
+  async (t) => {
+    const knex = await setUp(t)
+    await knex.raw(`CREATE TRIGGER boom BEFORE INSERT ON movements WHEN NEW.reference = 'BOOM'
+    BEGIN SELECT RAISE(ABORT, 'the disk went away'); END`)
+    const writes = [
+      envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 1 }, 'x1'),
+      envelope(
+        'movements.record',
+        { type: 'receipt', sku: 'A', quantity: 2, reference: 'BOOM' },
+        'x2'
+      ),
+      envelope('movements.record', { type: 'receipt', sku: 'B', quantity: 3 }, 'x3'),
+    ]
+    const replies = await runBatch(knex, writes, { log })
+    t.same(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['ok', 'INTERNAL', 'ok']
+    )
+    t.same(
+      (await knex('movements').orderBy('seq')).map((m) => [m.seq, m.sku, m.delta]),
+      [
+        [1, 'A', 1],
+        [2, 'B', 3],
+      ]
+    )
+    t.same(
+      (await knex('idempotency_keys').orderBy('key')).map((k) => k.key),
+      ['x1', 'x3'],
+      'the failed write keeps no key: a retry may apply it'
+    )
+    t.match(await operations['ledger.verify'](knex, {}), { ok: true })
+  }
+)
+
+t.test('stock reads of a batch go together, known and unknown, after its writes', async (t) => {
+  const knex = await setUp(t)
+  const replies = await runBatch(
+    knex,
+    [
+      envelope('stock.get', { sku: 'A' }),
+      envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 7 }),
+      envelope('stock.get', { sku: 'NOPE' }),
+      envelope('stock.get', { sku: 'A' }),
+      envelope('stock.get', { sku: 'C' }),
+    ],
+    { log }
+  )
+  const [read] = await runBatch(knex, [envelope('stock.get', { sku: 'A' })], { log })
+  t.same(read.ok && Object.keys(read.data as object), [
+    'sku',
+    'name',
+    'unit',
+    'reorderPoint',
+    'onHand',
+    'lastSeq',
+    'updatedAt',
+    'low',
+  ])
+  t.same(read.ok && read.data, await operations['stock.get'](knex, { sku: 'A' }))
+  t.match(replies, [
+    { ok: true, data: { sku: 'A', onHand: 7, lastSeq: 1 } },
+    { ok: true, data: { seq: 1 } },
+    { ok: false, error: { code: 'NOT_FOUND', message: 'No item with SKU NOPE' } },
+    { ok: true, data: { sku: 'A', onHand: 7 } },
+    { ok: true, data: { sku: 'C', onHand: 0, low: true } },
+  ])
+})

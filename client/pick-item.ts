@@ -1,0 +1,61 @@
+// Choosing an existing item by typing part of its SKU or name: suggestions come from the node as
+// the person types, so only SKUs that exist can be chosen.
+import type { Item, Stock } from '../db/contract.ts'
+import { skuPath, type Api } from './api.ts'
+import { ask } from './ask.ts'
+import { Cancelled, NodeRefusal } from './errors.ts'
+import type { Io } from './io.ts'
+
+export interface Suggestion {
+  title: string
+  value: string
+}
+
+/**
+ * Suggestions for what has been typed so far: up to 10 items whose SKU, name or description
+ * match. Uses a quiet API (one try, no spinner) because it runs under the prompt on every key.
+ */
+export function suggestItems(api: Api) {
+  const quiet = api.quiet()
+  return async function suggest(input: string): Promise<Suggestion[]> {
+    try {
+      const search = input.trim().slice(0, 100)
+      const { items } = await quiet.get<{ items: Item[] }>('/items', { search, limit: 10 })
+      const w = Math.max(0, ...items.map((i) => i.sku.length))
+      return items.map((i) => ({ title: `${i.sku.padEnd(w)}  ${i.name}`, value: i.sku }))
+    } catch {
+      return [] // shows "no matches"; Enter then finds out why, with the usual message and retry
+    }
+  }
+}
+
+/** Asks for an item until an existing one is chosen; returns its stock line (name, unit, on hand). */
+export async function pickItem(io: Io, message: string): Promise<Stock> {
+  const suggest = suggestItems(io.api)
+  for (;;) {
+    const sku = await ask<string | undefined>(io, {
+      type: 'autocomplete',
+      message,
+      choices: [],
+      suggest,
+      limit: 10,
+      noMatches: 'no matching item',
+    } as never)
+    if (!sku) {
+      const { items } = await io.api.get<{ items: Item[] }>('/items', { limit: 1 })
+      io.print(
+        items.length
+          ? '  No item chosen: type part of its SKU or name, pick it with ↑↓, then press Enter.'
+          : '  The catalogue is empty: add an item first (Items › Add an item).'
+      )
+      if (!items.length) throw new Cancelled()
+      continue
+    }
+    try {
+      return await io.api.get<Stock>(`/stock/${skuPath(sku)}`)
+    } catch (err) {
+      if (!(err instanceof NodeRefusal) || err.status !== 404) throw err
+      io.print(`  ${err.message}.`)
+    }
+  }
+}

@@ -68,7 +68,7 @@ function parse(
 }
 
 function settingsFrom(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Settings {
-  const url = (values.url as string | undefined) ?? env.ALMACEN_URL ?? 'http://127.0.0.1:8080'
+  const url = (values.url as string | undefined) ?? (env.ALMACEN_URL || 'http://127.0.0.1:8080')
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new UsageError(`--url must be an http(s) URL such as http://127.0.0.1:8080, not "${url}"`)
   }

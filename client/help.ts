@@ -18,6 +18,21 @@ function wrap(text: string, indent: number): string {
   return lines.map((l) => ' '.repeat(indent) + l).join('\n')
 }
 
+/** A synopsis broken between its [bracketed] groups, continuation lines indented further. */
+function wrapSynopsis(text: string): string {
+  const groups = text.match(/\[[^\]]*\]|\S+/g) ?? []
+  const lines: string[] = []
+  let line = '    '
+  for (const group of groups) {
+    if (line.trim() && line.length + 1 + group.length > WIDTH) {
+      lines.push(line)
+      line = '        '
+    }
+    line += (line.trim() ? ' ' : '') + group
+  }
+  return [...lines, line].join('\n')
+}
+
 /** Two columns: a term, then its explanation wrapped beside it. */
 function definitions(rows: [string, string][], indent = 4, termWidth = 0): string {
   const w = Math.max(termWidth, ...rows.map(([term]) => term.length)) + 2
@@ -78,7 +93,7 @@ export function mainHelp(): string {
       )}`
   ).join('\n')
   return `NAME
-    almacen - stock control for this warehouse: menus for people, commands for scripts
+    almacen - stock control for this warehouse, by menus or by commands
 
 SYNOPSIS
     almacen [--url URL]                       open the menus
@@ -116,7 +131,7 @@ export function commandHelp(c: Command): string {
   ])
   const sections = [
     `NAME\n    almacen ${c.name} - ${c.summary}`,
-    `SYNOPSIS\n    almacen ${c.name}${c.synopsis ? ` ${c.synopsis}` : ''} [--url URL] [--json]`,
+    `SYNOPSIS\n${wrapSynopsis(`almacen ${c.name} ${c.synopsis} [--url URL] [--json]`)}`,
     `DESCRIPTION\n${wrap(c.description, 4)}`,
     options.length ? `OPTIONS\n${definitions(options)}` : '',
     `    See almacen --help for --url, --json, --timeout and the exit status.`,

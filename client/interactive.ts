@@ -31,7 +31,7 @@ export function interactiveIo(options: InteractiveOptions): Io {
       timeoutMs: options.timeoutMs,
       attempts: options.attempts,
       progress: options.print ? undefined : createSpinner(process.stderr),
-      onUnreachable: (err) => offerRetry(io, err),
+      onUnreachable: (err) => offerRetry(io, err, 'Go back'),
     }),
     prompts: options.prompts ?? prompts,
     print,
@@ -42,12 +42,12 @@ export function interactiveIo(options: InteractiveOptions): Io {
   return io
 }
 
-async function offerRetry(io: Io, err: NodeUnreachable): Promise<boolean> {
+async function offerRetry(io: Io, err: NodeUnreachable, giveUp: string): Promise<boolean> {
   io.print(`✖ ${err.message}`)
   const safe = err.key ? ' (safe: it will not be recorded twice)' : ''
-  return choose(io, 'The node did not answer.', [
+  return choose(io, 'What now?', [
     { title: `Try again${safe}`, value: true },
-    { title: 'Go back', value: false },
+    { title: giveUp, value: false },
   ]).catch((cancel) => {
     if (cancel instanceof Cancelled) return false
     throw cancel
@@ -59,13 +59,20 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const io = interactiveIo(options)
   let node: NodeIdentity
   try {
-    node = await io.api.get<NodeIdentity>('/node')
+    // Before the menus there is nowhere to go back to: giving up quits.
+    const greeting = createApi({
+      url: options.url,
+      timeoutMs: options.timeoutMs,
+      attempts: options.attempts,
+      onUnreachable: (err) => offerRetry(io, err, 'Quit'),
+    })
+    node = await greeting.get<NodeIdentity>('/node')
   } catch (err) {
     if (err instanceof NodeUnreachable || err instanceof Cancelled) return EXIT.unreachable
     throw err
   }
   io.print(`almacen · ${node.name} · ${io.api.url}`)
-  io.print('Arrow keys choose, Enter confirms, Ctrl-C goes back.\n')
+  io.print('')
   await mainMenu(io, MENUS)
   io.print('Bye.')
   return EXIT.ok

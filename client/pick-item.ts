@@ -6,6 +6,10 @@ import { ask } from './ask.ts'
 import { Cancelled, NodeRefusal } from './errors.ts'
 import type { Io } from './io.ts'
 
+const SHOWN = 10
+/** The value of the one suggestion shown when the node does not answer: never a valid SKU. */
+const UNREACHABLE = '\u0000unreachable'
+
 export interface Suggestion {
   title: string
   value: string
@@ -20,11 +24,12 @@ export function suggestItems(api: Api) {
   return async function suggest(input: string): Promise<Suggestion[]> {
     try {
       const search = input.trim().slice(0, 100)
-      const { items } = await quiet.get<{ items: Item[] }>('/items', { search, limit: 10 })
+      const { items } = await quiet.get<{ items: Item[] }>('/items', { search, limit: SHOWN })
       const w = Math.max(0, ...items.map((i) => i.sku.length))
       return items.map((i) => ({ title: `${i.sku.padEnd(w)}  ${i.name}`, value: i.sku }))
     } catch {
-      return [] // shows "no matches"; Enter then finds out why, with the usual message and retry
+      // Said under the prompt; Enter then explains and offers a retry (see pickItem).
+      return [{ title: '(the node does not answer: press Enter)', value: UNREACHABLE }]
     }
   }
 }
@@ -36,19 +41,25 @@ export async function pickItem(io: Io, message: string): Promise<Stock> {
     const sku = await ask<string | undefined>(io, {
       type: 'autocomplete',
       message,
-      choices: [],
+      // prompts shows at most choices.length suggestions, so placeholders make room for the
+      // node's answers (terkelg/prompts#299); suggest() replaces them on every key.
+      choices: Array.from({ length: SHOWN }, () => ({ title: '', value: '' })),
       suggest,
-      limit: 10,
+      limit: SHOWN,
       noMatches: 'no matching item',
     } as never)
-    if (!sku) {
+    if (!sku || sku === UNREACHABLE) {
+      // Ask the node directly: if it is away, this explains why and offers to try again.
       const { items } = await io.api.get<{ items: Item[] }>('/items', { limit: 1 })
+      if (!items.length) {
+        io.print('  The catalogue is empty: add an item first (Items › Add an item).')
+        throw new Cancelled()
+      }
       io.print(
-        items.length
-          ? '  No item chosen: type part of its SKU or name, pick it with ↑↓, then press Enter.'
-          : '  The catalogue is empty: add an item first (Items › Add an item).'
+        sku === UNREACHABLE
+          ? '  The node answers again: choose the item.'
+          : '  No item chosen: type part of its SKU or name, pick it with ↑↓, then press Enter.'
       )
-      if (!items.length) throw new Cancelled()
       continue
     }
     try {

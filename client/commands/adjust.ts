@@ -36,7 +36,7 @@ export const adjust: Command = {
 /** Movements › Adjust by a difference. */
 export async function adjustItem(io: Io) {
   const item = await pickItem(io, 'Which item needs a correction? Type part of its SKU or name')
-  io.print(`  ${item.name}: ${item.onHand} ${item.unit} on hand now`)
+  io.print(`  On hand now: ${item.onHand} ${item.unit}`)
   const change = await askParsed(
     io,
     `Change in ${item.unit}: -2 takes two away, +5 adds five`,

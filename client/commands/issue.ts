@@ -33,7 +33,11 @@ export const issue: Command = {
 /** Movements › Issue goods. */
 export async function issueGoods(io: Io) {
   const item = await pickItem(io, 'Which item is going out? Type part of its SKU or name')
-  io.print(`  ${item.name}: ${item.onHand} ${item.unit} on hand now`)
+  if (item.onHand === 0) {
+    io.print(`  Nothing to issue: there are 0 ${item.unit} of ${item.sku} on hand.`)
+    return
+  }
+  io.print(`  On hand now: ${item.onHand} ${item.unit}`)
   const quantity = await askParsed(
     io,
     `How many ${item.unit} are going out?`,
@@ -41,7 +45,9 @@ export async function issueGoods(io: Io) {
       const n = input.quantity(text)
       // Caught here to save a round trip; the node checks again, so a race cannot go negative.
       if (n > item.onHand) {
-        throw new input.InputError(`must be at most ${item.onHand}: that is all there is on hand`)
+        throw new input.InputError(
+          `must be at most ${item.onHand}: only ${item.onHand} ${item.unit} on hand`
+        )
       }
       return n
     },

@@ -36,7 +36,7 @@ export const receive: Command = {
 /** Movements › Receive goods. */
 export async function receiveGoods(io: Io) {
   const item = await pickItem(io, 'Which item arrived? Type part of its SKU or name')
-  io.print(`  ${item.name}: ${item.onHand} ${item.unit} on hand now`)
+  io.print(`  On hand now: ${item.onHand} ${item.unit}`)
   const quantity = await askParsed(
     io,
     `How many ${item.unit} arrived?`,

@@ -10,6 +10,9 @@ export function when(iso: string): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`
 }
 
+/** "1 movement", "3 movements". */
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n))
 
 /** The ledger's word for a movement, except that a counted adjustment reads as a count. */

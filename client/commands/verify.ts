@@ -1,6 +1,7 @@
 import type { LedgerCheck } from '../../db/contract.ts'
 import { positionals, type Command } from '../command.ts'
 import { EXIT } from '../errors.ts'
+import { plural } from '../format.ts'
 import { printJson, type Io } from '../io.ts'
 import { table } from '../table.ts'
 
@@ -14,11 +15,13 @@ async function check(io: Io): Promise<boolean> {
   const { movements, balances } = result.checked
   if (result.ok) {
     io.print(
-      `✔ The ledger checks out: ${movements} movements and ${balances} balances agree, and the hash chain is unbroken (last entry #${result.head.seq}).`
+      `✔ The ledger checks out: ${plural(movements, 'movement')} and ${plural(balances, 'balance')} agree, and the hash chain is unbroken (last entry #${result.head.seq}).`
     )
     return true
   }
-  io.print(`✖ The ledger does NOT check out: ${result.differences.length} problems found.`)
+  io.print(
+    `✖ The ledger does NOT check out: ${plural(result.differences.length, 'problem')} found.`
+  )
   io.print(
     table(
       result.differences,

@@ -28,8 +28,9 @@ export function refNote(args: Args) {
 
 /** The one-shot path: look the item up (for its unit, and a clear "no such SKU"), then record. */
 export async function recordFromArgs(io: Io, args: Args, input: MovementInput) {
+  const key = keyOf(args) // checked before anything is sent
   const stock = await io.api.get<Stock>(`/stock/${skuPath(input.sku)}`)
-  const movement = await io.api.post<Movement>('/movements', input, keyOf(args))
+  const movement = await io.api.post<Movement>('/movements', input, key)
   if (io.json) printJson(io, movement)
   else io.print(describeMovement(movement, stock.unit))
 }

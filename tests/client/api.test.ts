@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import { closedPort } from '../fixtures/client-kit.ts'
 import { createApi } from '../../client/api.ts'
 import { NodeRefusal, NodeUnreachable } from '../../client/errors.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
@@ -23,15 +24,6 @@ async function fakeNode(
     server.close()
   })
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
-}
-
-/** A port on which nothing listens. */
-async function closedPort(): Promise<string> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await new Promise((resolve) => server.once('listening', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return `http://127.0.0.1:${port}`
 }
 
 /** The error a call fails with; a call that succeeds fails the test. */

@@ -43,11 +43,14 @@ export const count: Parse<number> = (text) => {
   return n
 }
 
-/** A signed correction: "+5" found, "-2" damaged. */
+/**
+ * A signed correction: "+5" found, "-2" damaged. The sign is required, so that a count typed
+ * into the wrong prompt ("197") is not taken as 197 more.
+ */
 export const delta: Parse<number> = (text) => {
-  const n = whole(text, true)
+  const n = /^\s*[+-]/.test(text) ? whole(text, true) : undefined
   if (n === undefined || n === 0) {
-    throw new InputError('must be a whole number other than zero, such as -2 or +5')
+    throw new InputError('must be + or - and a whole number other than zero, such as -2 or +5')
   }
   if (Math.abs(n) > MAX) throw new InputError('must be between -1000000000 and 1000000000')
   return n

@@ -36,9 +36,9 @@ export async function recordFromArgs(io: Io, args: Args, input: MovementInput) {
 }
 
 /** The last two questions of every movement: the paperwork and a remark, both optional. */
-export async function askRefNote(io: Io, referenceQuestion: string) {
+export async function askRefNote(io: Io, referenceQuestion: string, noteQuestion = 'Note') {
   const ref = await askOptional(io, referenceQuestion, reference, 'The reference')
-  const remark = await askOptional(io, 'Note', note, 'The note')
+  const remark = await askOptional(io, noteQuestion, note, 'The note')
   return { reference: ref, note: remark }
 }
 

@@ -34,13 +34,16 @@ export function suggestItems(api: Api) {
   }
 }
 
-/** Asks for an item until an existing one is chosen; returns its stock line (name, unit, on hand). */
+/**
+ * Asks for an item until an existing one is chosen; returns its stock line (name, unit, on hand).
+ * `message` names the item's role, short ("Item received"), so the chosen line fits 80 columns.
+ */
 export async function pickItem(io: Io, message: string): Promise<Stock> {
   const suggest = suggestItems(io.api)
   for (;;) {
     const sku = await ask<string | undefined>(io, {
       type: 'autocomplete',
-      message,
+      message: `${message} (type to search)`,
       // prompts shows at most choices.length suggestions, so placeholders make room for the
       // node's answers (terkelg/prompts#299); suggest() replaces them on every key.
       choices: Array.from({ length: SHOWN }, () => ({ title: '', value: '' })),

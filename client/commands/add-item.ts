@@ -12,7 +12,7 @@ export const unit = input.text(20, true)
 export const description = input.text(2000)
 
 const added = (item: Item) =>
-  `Added ${item.sku} (${item.name}, in ${item.unit}, reorder at ${item.reorderPoint}). It starts with 0 on hand: receive stock to add some.`
+  `Added ${item.sku} "${item.name}" (unit ${item.unit}, reorder point ${item.reorderPoint}). Its stock starts at 0.`
 
 export const addItem: Command = {
   name: 'add-item',

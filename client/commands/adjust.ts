@@ -16,7 +16,7 @@ export const adjust: Command = {
   summary: 'correct stock up or down by a difference',
   synopsis: 'SKU ±DELTA [--ref REF] [--note TEXT] [--key KEY]',
   description:
-    'Records an adjustment of DELTA (a whole number other than zero: -2 for two damaged, +5 for five found) to the stock of SKU. Say why with --note. Stock never goes below zero: a larger reduction is refused (exit 1). To set stock to what was counted, use count.',
+    'Records an adjustment of DELTA (a whole number with its sign: -2 for two damaged, +5 for five found) to the stock of SKU. Say why with --note. Stock never goes below zero: a larger reduction is refused (exit 1). To set stock to what was counted, use count.',
   options: MOVEMENT_OPTIONS,
   examples: [
     'almacen adjust BOLT-M8 -2 --note damaged',
@@ -35,7 +35,7 @@ export const adjust: Command = {
 
 /** Movements › Adjust by a difference. */
 export async function adjustItem(io: Io) {
-  const item = await pickItem(io, 'Which item needs a correction? Type part of its SKU or name')
+  const item = await pickItem(io, 'Item to correct')
   io.print(`  On hand now: ${item.onHand} ${item.unit}`)
   const change = await askParsed(
     io,
@@ -49,7 +49,7 @@ export async function adjustItem(io: Io) {
     },
     'The change'
   )
-  const extra = await askRefNote(io, 'Reference')
+  const extra = await askRefNote(io, 'Reference', 'Reason: damaged, found, miscounted…')
   const signed = change > 0 ? `+${change}` : String(change)
   await recordAfterConfirming(
     io,

@@ -35,7 +35,7 @@ export const count: Command = {
  * count is entered, so the person counts what is there rather than confirming a number.
  */
 export async function countItem(io: Io) {
-  const item = await pickItem(io, 'Which item did you count? Type part of its SKU or name')
+  const item = await pickItem(io, 'Item counted')
   const counted = await askParsed(
     io,
     `How many ${item.unit} did you count?`,

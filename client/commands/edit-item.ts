@@ -60,7 +60,7 @@ export const editItem: Command = {
 
 /** Items › Edit an item: each field is offered with its current value; Enter keeps it. */
 export async function editItemInteractively(io: Io) {
-  const picked = await pickItem(io, 'Which item? Type part of its SKU or name')
+  const picked = await pickItem(io, 'Item to edit')
   const item = await io.api.get<Item>(`/items/${skuPath(picked.sku)}`)
   io.print('  Enter keeps the value shown.')
   const next = {

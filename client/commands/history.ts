@@ -44,7 +44,7 @@ export const history: Command = {
 
 /** Movements › History of an item. */
 export async function itemHistory(io: Io) {
-  const item = await pickItem(io, 'History of which item? Type part of its SKU or name')
+  const item = await pickItem(io, 'History of')
   io.print(`  On hand now: ${item.onHand} ${item.unit}. Newest first:`)
   const pages = movementPages(io.api, item.sku)
   await browse(

@@ -32,7 +32,7 @@ export const issue: Command = {
 
 /** Movements › Issue goods. */
 export async function issueGoods(io: Io) {
-  const item = await pickItem(io, 'Which item is going out? Type part of its SKU or name')
+  const item = await pickItem(io, 'Item going out')
   if (item.onHand === 0) {
     io.print(`  Nothing to issue: there are 0 ${item.unit} of ${item.sku} on hand.`)
     return

@@ -51,7 +51,7 @@ export const item: Command = {
 
 /** Items › Show an item: its details and its last few movements. */
 export async function showItem(io: Io) {
-  const picked = await pickItem(io, 'Which item? Type part of its SKU or name')
+  const picked = await pickItem(io, 'Item')
   const { item, stock } = await lookUp(io.api, picked.sku)
   io.print(itemDetails(item, stock))
   const { movements } = await io.api.get<{ movements: Movement[] }>('/movements', {

@@ -35,7 +35,7 @@ export const receive: Command = {
 
 /** Movements › Receive goods. */
 export async function receiveGoods(io: Io) {
-  const item = await pickItem(io, 'Which item arrived? Type part of its SKU or name')
+  const item = await pickItem(io, 'Item received')
   io.print(`  On hand now: ${item.onHand} ${item.unit}`)
   const quantity = await askParsed(
     io,

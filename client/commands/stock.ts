@@ -91,6 +91,6 @@ export async function lowStock(io: Io) {
 
 /** Stock › One item. */
 export async function stockOfOne(io: Io) {
-  const item = await pickItem(io, 'Which item? Type part of its SKU or name')
+  const item = await pickItem(io, 'Item')
   io.print(stockDetails(item))
 }

@@ -29,8 +29,12 @@ t.test('a count may be zero but not negative or fractional', async (t) => {
 t.test('a delta is signed and never zero', async (t) => {
   t.equal(input.delta('-2'), -2)
   t.equal(input.delta('+5'), 5)
-  t.equal(input.delta('7'), 7)
-  t.equal(rejects(input.delta, '0'), 'must be a whole number other than zero, such as -2 or +5')
+  t.equal(
+    rejects(input.delta, '7'),
+    'must be + or - and a whole number other than zero, such as -2 or +5',
+    'the sign is required'
+  )
+  t.ok(rejects(input.delta, '+0'))
   t.ok(rejects(input.delta, '-0.5'))
 })
 

@@ -28,7 +28,10 @@ t.test('bad arguments exit 2 with what is wrong, before anything is sent', async
       "See 'almacen receive --help'.\n"
   )
   t.match(runs[2].stderr, /^almacen issue: missing QTY\n/)
-  t.match(runs[3].stderr, /^almacen adjust: DELTA must be a whole number other than zero/)
+  t.match(
+    runs[3].stderr,
+    /^almacen adjust: DELTA must be \+ or - and a whole number other than zero/
+  )
   t.match(runs[4].stderr, /^almacen count: SKU must be 1-64 letters/)
   t.match(runs[5].stderr, /^almacen stock: unknown option --frob\n/)
   t.equal(runs[6].stderr, 'almacen: there is no command "frob"\nSee \'almacen --help\'.\n')

@@ -56,7 +56,7 @@ t.test(
     term.press('Enter') // Movements
     await term.until('Receive goods')
     term.press('Enter') // Receive goods
-    await term.until((s) => s.includes('Which item arrived?') && s.includes('NUT-M8'))
+    await term.until((s) => s.includes('Item received (type to search)') && s.includes('NUT-M8'))
     term.type('bolt')
     await term.until((s) => /› bolt\n.*BOLT-M8  Bolt M8 zinc/.test(s) && !s.includes('NUT-M8'))
     term.press('Enter')

@@ -9,7 +9,10 @@ t.test('Add an item asks for each field, with ea and 0 as defaults, and adds it'
   const s = session(node.url, ['bolt-m8', 'Bolt M8 zinc', undefined, undefined, 'DIN 933', true])
   await addItemInteractively(s.io)
   t.same(s.unused(), [])
-  t.match(s.output(), '✔ Added BOLT-M8 (Bolt M8 zinc, in ea, reorder at 0).')
+  t.match(
+    s.output(),
+    '✔ Added BOLT-M8 "Bolt M8 zinc" (unit ea, reorder point 0). Its stock starts at 0.'
+  )
   t.match((await api(node, 'GET', '/items/BOLT-M8')).body, {
     name: 'Bolt M8 zinc',
     unit: 'ea',

@@ -30,13 +30,22 @@ t.test('Adjust by a difference records a signed correction with its reason', asy
   ])
 })
 
-t.test('zero, or taking away more than is on hand, is refused at the prompt', async (t) => {
-  const node = await startTestNode(t)
-  await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 3 }])
-  const s = session(node.url, ['BOLT-M8', '0', '-4', '-3', '', '', true])
-  await adjustItem(s.io)
-  t.same(s.unused(), [])
-  t.match(s.output(), 'The change must be a whole number other than zero, such as -2 or +5')
-  t.match(s.output(), 'The change must not take away more than the 3 on hand')
-  t.equal((await api(node, 'GET', '/stock/BOLT-M8')).body.onHand, 0)
-})
+t.test(
+  'zero, a number without its sign, or taking away more than is on hand, is refused at the prompt',
+  async (t) => {
+    const node = await startTestNode(t)
+    await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 3 }])
+    const s = session(node.url, ['BOLT-M8', '0', '3', '-4', '-3', '', '', true])
+    await adjustItem(s.io)
+    t.same(s.unused(), [])
+    t.equal(
+      s.lines.filter((l) =>
+        l.includes('The change must be + or - and a whole number other than zero')
+      ).length,
+      2,
+      'zero, and a number without its sign'
+    )
+    t.match(s.output(), 'The change must not take away more than the 3 on hand')
+    t.equal((await api(node, 'GET', '/stock/BOLT-M8')).body.onHand, 0)
+  }
+)

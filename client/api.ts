@@ -90,7 +90,7 @@ export function createApi(options: ApiOptions): Api {
         let last: Failure = { done: false, reason: 'not tried', wait: 0, busy: false }
         for (let n = 1; n <= attempts; n++) {
           if (n > 1) {
-            progress?.update(`no answer (${last.reason}); trying again, ${n} of ${attempts}`)
+            progress?.update(`${last.reason}; trying again (${n} of ${attempts})…`)
             await sleep(Math.max(last.wait, Math.min(backoffMs * 2 ** (n - 2), 2000)))
           }
           const result = await attempt(method, path, headers, body)

@@ -69,3 +69,21 @@ export function describeMovement(m: Movement, unit: string): string {
       : `the records said ${before} ${unit}, adjusted by ${signed(m.delta)} ${unit}`
   return `Counted ${m.countedQuantity} ${unit} of ${m.sku}${ref}: ${outcome}. Ledger entry #${m.seq}.`
 }
+
+/**
+ * A one-line message broken at spaces to fit the terminal, continuation lines indented two
+ * spaces (the terminal itself would cut words in half). Text with line breaks, such as a table,
+ * is already laid out and is returned as it is.
+ */
+export function fit(text: string, width: number): string {
+  if (text.includes('\n') || text.length <= width) return text
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = `  ${word}`
+    } else line = line ? `${line} ${word}` : word
+  }
+  return [...lines, line].join('\n')
+}

@@ -5,6 +5,7 @@ import { createApi } from './api.ts'
 import { choose } from './ask.ts'
 import type { NodeIdentity } from './commands/node.ts'
 import { Cancelled, EXIT, NodeUnreachable } from './errors.ts'
+import { fit } from './format.ts'
 import type { Io, Prompter } from './io.ts'
 import { mainMenu } from './menu-loop.ts'
 import { MENUS } from './menus.ts'
@@ -24,7 +25,9 @@ export interface InteractiveOptions {
  * to try again (same request, same Idempotency-Key) or go back.
  */
 export function interactiveIo(options: InteractiveOptions): Io {
-  const print = options.print ?? ((text: string) => void process.stdout.write(`${text}\n`))
+  const columns = process.stdout.isTTY ? process.stdout.columns : 100
+  const print =
+    options.print ?? ((text: string) => void process.stdout.write(`${fit(text, columns)}\n`))
   const io: Io = {
     api: createApi({
       url: options.url,
@@ -37,7 +40,7 @@ export function interactiveIo(options: InteractiveOptions): Io {
     print,
     note: print,
     json: false,
-    columns: process.stdout.isTTY ? process.stdout.columns : 100,
+    columns,
   }
   return io
 }

@@ -157,5 +157,5 @@ t.test('progress is started and stopped around a call, and told about retries', 
     stop: () => events.push('stop'),
   }
   await createApi({ url: fake.url, backoffMs: 1, progress }).get('/node')
-  t.same(events, ['start', 'update: no answer (busy); trying again, 2 of 4', 'stop'])
+  t.same(events, ['start', 'update: busy; trying again (2 of 4)…', 'stop'])
 })

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Movement } from '../../db/contract.ts'
-import { describeMovement, kind, when } from '../../client/format.ts'
+import { describeMovement, fit, kind, when } from '../../client/format.ts'
 
 const base: Movement = {
   seq: 7,
@@ -60,3 +60,16 @@ t.test('times are shown in local time, to the minute', async (t) => {
   const expected = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${String(d.getHours()).padStart(2, '0')}:04`
   t.equal(when(base.createdAt), expected)
 })
+
+t.test(
+  'a long message is broken between words to fit the terminal; a table is left alone',
+  async (t) => {
+    t.equal(
+      fit('✔ Received 200 ea of BOLT-M8 (PO-17). On hand now: 200 ea. Ledger entry #1.', 40),
+      '✔ Received 200 ea of BOLT-M8 (PO-17). On\n  hand now: 200 ea. Ledger entry #1.'
+    )
+    t.equal(fit('short', 40), 'short')
+    const table = 'SKU  NAME\nBOLT-M8  a name far longer than the width of forty columns'
+    t.equal(fit(table, 40), table)
+  }
+)

@@ -38,8 +38,8 @@ t.test('a slow call shows that it is working, then clears its line', async (t) =
   const spinner = createSpinner(term.stream, 1)!
   spinner.start()
   await until(() => term.written().includes('working…'))
-  spinner.update('no answer; trying again, 2 of 4')
-  await until(() => term.written().includes('trying again, 2 of 4'))
+  spinner.update('connection refused; trying again (2 of 4)…')
+  await until(() => term.written().includes('trying again (2 of 4)'))
   spinner.stop()
   await until(() => term.written().endsWith('\r\x1b[2K'))
   const after = term.written().length

@@ -55,13 +55,8 @@ export async function choose<T>(
   io: Io,
   message: string,
   choices: (Choice & { value: T })[],
-  initial = 0
+  initial = 0,
+  hint = '↑↓ then Enter; Ctrl-C goes back'
 ): Promise<T> {
-  return ask<T>(io, {
-    type: 'select',
-    message,
-    choices,
-    initial,
-    hint: '↑↓ then Enter; Ctrl-C goes back',
-  })
+  return ask<T>(io, { type: 'select', message, choices, initial, hint })
 }

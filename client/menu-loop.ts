@@ -15,7 +15,8 @@ export async function mainMenu(io: Io, menus: Menu[]): Promise<void> {
       ...menus.map((m) => ({ title: `${m.title.padEnd(width)}   ${m.hint}`, value: m.key })),
       { title: 'Quit', value: 'quit' },
     ]
-    const key = await choose(io, 'What do you want to do?', choices, last).catch(backOut)
+    const hint = '↑↓ then Enter; Ctrl-C quits'
+    const key = await choose(io, 'What do you want to do?', choices, last, hint).catch(backOut)
     if (key === undefined || key === 'quit') return
     last = menus.findIndex((m) => m.key === key)
     await subMenu(io, menus[last])

@@ -2,6 +2,9 @@
 // keystrokes from the main menu to a recorded receipt, then Ctrl-C out. The screen is polled
 // for each expected text with a deadline; nothing waits a fixed time.
 import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import t from 'tap'
 import { seed } from '../fixtures/client-kit.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
@@ -9,13 +12,20 @@ import { api, startTestNode } from '../fixtures/test-node.ts'
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
 const ROOT = new URL('../..', import.meta.url).pathname
 
-/** A tmux server of our own (its own socket), so a person's tmux sessions are never touched. */
+/**
+ * A tmux server of our own, on a socket in a fresh temporary directory (short enough for a Unix
+ * socket path, unlike the test's directory), so a person's tmux sessions are never touched.
+ */
 function terminal(t: { teardown(fn: () => unknown): void }, command: string) {
-  const socket = `almacen-test-${process.pid}-${Date.now()}`
+  const dir = mkdtempSync(path.join(tmpdir(), 'almacen-tmux-'))
+  const socket = path.join(dir, 'socket')
   const tmux = (...args: string[]) =>
-    execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' })
+    execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' })
   tmux('new-session', '-d', '-s', 'client', '-x', '110', '-y', '45', '-c', ROOT, command)
-  t.teardown(() => spawnSync('tmux', ['-L', socket, 'kill-server']))
+  t.teardown(() => {
+    spawnSync('tmux', ['-S', socket, 'kill-server'])
+    rmSync(dir, { recursive: true, force: true })
+  })
   const screen = () => tmux('capture-pane', '-p', '-t', 'client', '-S', '-')
   return {
     screen,

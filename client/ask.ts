@@ -1,0 +1,62 @@
+// Prompts, one question at a time, with the two rules the menus rely on: Ctrl-C or Esc throws
+// Cancelled (go back one level), and an answer is checked again after prompts returns it, because
+// injected answers (tests) and autocomplete skip prompts' own `validate`.
+import type { Choice, PromptObject } from 'prompts'
+import { Cancelled } from './errors.ts'
+import { validator, type Parse } from './input.ts'
+import type { Io } from './io.ts'
+
+type Question = Omit<PromptObject<'value'>, 'name'>
+
+export async function ask<T = string>(io: Io, question: Question): Promise<T> {
+  for (;;) {
+    let cancelled = false
+    const answers = await io.prompts(
+      {
+        ...question,
+        name: 'value',
+        // Esc in an autocomplete "exits" with the highlighted value instead of cancelling.
+        onState: (state: { exited?: boolean }) => void (cancelled ||= !!state.exited),
+      } as PromptObject<'value'>,
+      { onCancel: () => void (cancelled = true) }
+    )
+    if (cancelled || !('value' in answers)) throw new Cancelled()
+    const check = question.validate as ((value: unknown) => unknown) | undefined
+    const verdict = check ? await check(answers.value) : true
+    if (verdict === true) return answers.value as T
+    io.print(`  ${verdict === false ? 'Please check that answer.' : verdict}`)
+  }
+}
+
+/** A typed answer turned into a value by `parse`; `label` starts the sentence shown on a mistake. */
+export async function askParsed<T>(
+  io: Io,
+  message: string,
+  parse: Parse<T>,
+  label: string,
+  initial?: string
+): Promise<T> {
+  const validate = validator(parse, label)
+  const answer = await ask<string>(io, { type: 'text', message, initial, validate })
+  return parse(String(answer ?? ''))
+}
+
+/** Optional free text: Enter leaves it empty. */
+export async function askOptional(io: Io, message: string, parse: Parse<string>, label: string) {
+  const value = await askParsed(io, `${message} (optional)`, parse, label)
+  return value || undefined
+}
+
+export async function confirm(io: Io, message: string, initial = true): Promise<boolean> {
+  return ask<boolean>(io, { type: 'confirm', message, initial })
+}
+
+export async function choose<T>(
+  io: Io,
+  message: string,
+  choices: (Choice & { value: T })[],
+  initial = 0,
+  hint = '↑↓ then Enter; Ctrl-C goes back'
+): Promise<T> {
+  return ask<T>(io, { type: 'select', message, choices, initial, hint })
+}

@@ -1,0 +1,56 @@
+import type { Movement } from '../../db/contract.ts'
+import type { Api } from '../api.ts'
+import { parsed, positionals, type Command } from '../command.ts'
+import { movementTable } from '../format.ts'
+import * as input from '../input.ts'
+import type { Io } from '../io.ts'
+import { LIST_OPTIONS, printList } from '../list-options.ts'
+import { SCREEN_ROWS, browse } from '../pager.ts'
+import { pickItem } from '../pick-item.ts'
+
+function movementPages(api: Api, sku: string | undefined) {
+  return async (limit: number, cursor: string | undefined) => {
+    const page = await api.get<{ movements: Movement[]; nextCursor: string | null }>('/movements', {
+      sku,
+      limit,
+      cursor,
+    })
+    return { rows: page.movements, nextCursor: page.nextCursor }
+  }
+}
+
+export const history: Command = {
+  name: 'history',
+  summary: "show the ledger's movements, newest first",
+  synopsis: '[SKU] [--limit N | --all]',
+  description:
+    "Lists ledger entries, newest first: number, time, SKU, type (receipt, issue, count, adjustment), the change, the balance after it, reference and note. With SKU, only that item's.",
+  options: LIST_OPTIONS,
+  examples: ['almacen history BOLT-M8 --limit 10', 'almacen history --all --json'],
+  async run(io, args) {
+    const [text] = positionals(args, [], ['SKU'])
+    const sku = text === undefined ? undefined : parsed(input.sku, text, 'SKU')
+    const empty = sku ? `No movements of ${sku} yet.` : 'The ledger is empty.'
+    await printList(
+      io,
+      args,
+      'movements',
+      movementPages(io.api, sku),
+      (rows) => movementTable(rows, io.columns),
+      empty
+    )
+  },
+}
+
+/** Movements › History of an item. */
+export async function itemHistory(io: Io) {
+  const item = await pickItem(io, 'History of')
+  io.print(`  On hand now: ${item.onHand} ${item.unit}. Newest first:`)
+  const pages = movementPages(io.api, item.sku)
+  await browse(
+    io,
+    (cursor) => pages(SCREEN_ROWS, cursor),
+    (rows) => movementTable(rows, io.columns),
+    `No movements of ${item.sku} yet.`
+  )
+}

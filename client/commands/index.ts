@@ -1,0 +1,27 @@
+// Every one-shot command, grouped as `almacen --help` lists them.
+import type { Command } from '../command.ts'
+import { addItem } from './add-item.ts'
+import { adjust } from './adjust.ts'
+import { count } from './count.ts'
+import { editItem } from './edit-item.ts'
+import { health } from './health.ts'
+import { history } from './history.ts'
+import { issue } from './issue.ts'
+import { item } from './item.ts'
+import { items } from './items.ts'
+import { node } from './node.ts'
+import { receive } from './receive.ts'
+import { stock } from './stock.ts'
+import { verify } from './verify.ts'
+
+export const COMMAND_GROUPS: { title: string; commands: Command[] }[] = [
+  { title: 'Stock and movements', commands: [stock, receive, issue, count, adjust, history] },
+  { title: 'Catalogue', commands: [items, item, addItem, editItem] },
+  { title: 'Node', commands: [node, health, verify] },
+]
+
+export const COMMANDS: Command[] = COMMAND_GROUPS.flatMap((g) => g.commands)
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name)
+}

@@ -1,0 +1,82 @@
+import type { Item } from '../../db/contract.ts'
+import type { Api } from '../api.ts'
+import { askParsed } from '../ask.ts'
+import { optional, positionals, type Command } from '../command.ts'
+import { itemTable } from '../format.ts'
+import * as input from '../input.ts'
+import type { Io } from '../io.ts'
+import { LIST_OPTIONS, printList } from '../list-options.ts'
+import { SCREEN_ROWS, browse } from '../pager.ts'
+
+const search = input.text(100)
+
+function itemPages(api: Api, text: string | undefined) {
+  return async (limit: number, cursor: string | undefined) => {
+    const page = await api.get<{ items: Item[]; nextCursor: string | null }>('/items', {
+      search: text,
+      limit,
+      cursor,
+    })
+    return { rows: page.items, nextCursor: page.nextCursor }
+  }
+}
+
+export const items: Command = {
+  name: 'items',
+  summary: 'list or search the catalogue',
+  synopsis: '[--search TEXT] [--limit N | --all]',
+  description:
+    'Lists items in SKU order: SKU, name, unit, reorder point and description. With --search, only items whose SKU, name or description contain TEXT (any case).',
+  options: {
+    search: {
+      type: 'string',
+      arg: 'TEXT',
+      help: 'only items whose SKU, name or description contain TEXT',
+    },
+    ...LIST_OPTIONS,
+  },
+  examples: ['almacen items --search bolt', 'almacen items --all --json | jq -r ".items[].sku"'],
+  async run(io, args) {
+    positionals(args, [])
+    const text = optional(args, 'search', search)
+    const empty = text ? `No item matches "${text}".` : 'The catalogue is empty.'
+    await printList(
+      io,
+      args,
+      'items',
+      itemPages(io.api, text),
+      (rows) => itemTable(rows, io.columns),
+      empty
+    )
+  },
+}
+
+function browseItems(io: Io, text: string | undefined, empty: string) {
+  const pages = itemPages(io.api, text)
+  return browse(
+    io,
+    (cursor) => pages(SCREEN_ROWS, cursor),
+    (rows) => itemTable(rows, io.columns),
+    empty
+  )
+}
+
+/** Items › List all items. */
+export async function listItems(io: Io) {
+  await browseItems(
+    io,
+    undefined,
+    'The catalogue is empty: add an item first (Items › Add an item).'
+  )
+}
+
+/** Items › Search. */
+export async function searchItems(io: Io) {
+  const text = await askParsed(
+    io,
+    'Search for (part of a SKU, name or description)',
+    input.text(100, true),
+    'The search'
+  )
+  await browseItems(io, text, `No item matches "${text}".`)
+}

@@ -1,0 +1,85 @@
+// The four ways a client call can end badly, each with its own exit code, so that scripts can tell
+// "the node said no" from "I typed it wrong" from "nobody answered".
+
+/** The node answered and refused (4xx) or failed (500): `message` is the node's own sentence. */
+export class NodeRefusal extends Error {
+  readonly status: number
+  readonly code: string
+  readonly details?: unknown
+
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message)
+    this.name = 'NodeRefusal'
+    this.status = status
+    this.code = code
+    this.details = details
+  }
+}
+
+/**
+ * The node could not be reached, or did not answer after every retry (network error, timeout,
+ * 503, 504). For a write, the outcome is unknown: `key` is the Idempotency-Key that was sent, so
+ * the same request can be retried safely.
+ */
+export class NodeUnreachable extends Error {
+  readonly url: string
+  readonly reason: string
+  readonly key?: string
+
+  constructor(url: string, reason: string, key?: string, busy = false) {
+    super(
+      busy
+        ? `The almacen node at ${url} is up but did not answer (${reason}). Try again in a moment.`
+        : `Cannot reach the almacen node at ${url} (${reason}). Is it running? (npm start)`
+    )
+    this.name = 'NodeUnreachable'
+    this.url = url
+    this.reason = reason
+    this.key = key
+  }
+}
+
+/** Bad arguments on the command line, found before anything is sent. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+}
+
+/** The person pressed Ctrl-C or Esc in a prompt: go back one level. */
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled')
+    this.name = 'Cancelled'
+  }
+}
+
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const
+
+/** The exit code for an error thrown by a one-shot command. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) return EXIT.usage
+  if (err instanceof NodeUnreachable) return EXIT.unreachable
+  return EXIT.refused
+}
+
+/** Why fetch failed, in a few words a person can act on ("connection refused"). */
+export function networkReason(err: unknown, timeoutMs: number): string {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } }
+  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`
+  const code = e?.cause?.code ?? ''
+  const reasons: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ENOTFOUND: 'host not found',
+    EAI_AGAIN: 'host name lookup failed',
+    EHOSTUNREACH: 'host unreachable',
+    ENETUNREACH: 'network unreachable',
+    ECONNRESET: 'connection reset',
+    EPIPE: 'connection closed',
+    UND_ERR_SOCKET: 'connection closed before the answer',
+    UND_ERR_CLOSED: 'connection closed before the answer',
+    ETIMEDOUT: 'connection timed out',
+  }
+  return reasons[code] ?? e?.cause?.message ?? e?.message ?? String(err)
+}

@@ -1,0 +1,89 @@
+// How the node's records read on screen: one table shape per kind of record, and a sentence for
+// each movement, so the menus and the one-shot commands show the same thing the same way.
+import type { Item, Movement, Stock } from '../db/contract.ts'
+import { table, type Column } from './table.ts'
+
+/** A node timestamp in the warehouse computer's local time, to the minute: 2026-11-22 10:04. */
+export function when(iso: string): string {
+  const d = new Date(iso)
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`
+}
+
+/** "1 movement", "3 movements". */
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
+
+const signed = (n: number) => (n > 0 ? `+${n}` : String(n))
+
+/** The ledger's word for a movement, except that a counted adjustment reads as a count. */
+export function kind(m: Movement): string {
+  return m.type === 'adjustment' && m.countedQuantity !== null ? 'count' : m.type
+}
+
+const ITEM_COLUMNS: Column<Item>[] = [
+  { header: 'SKU', value: (i) => i.sku },
+  { header: 'NAME', value: (i) => i.name },
+  { header: 'UNIT', value: (i) => i.unit },
+  { header: 'REORDER AT', value: (i) => i.reorderPoint },
+  { header: 'DESCRIPTION', value: (i) => i.description, shrink: true },
+]
+
+const STOCK_COLUMNS: Column<Stock>[] = [
+  { header: 'SKU', value: (s) => s.sku },
+  { header: 'NAME', value: (s) => s.name, shrink: true },
+  { header: 'ON HAND', value: (s) => s.onHand },
+  { header: 'UNIT', value: (s) => s.unit },
+  { header: 'REORDER AT', value: (s) => s.reorderPoint },
+  { header: 'LOW', value: (s) => (s.low ? 'low' : '') },
+]
+
+const MOVEMENT_COLUMNS: Column<Movement>[] = [
+  { header: '#', value: (m) => m.seq },
+  { header: 'WHEN', value: (m) => when(m.createdAt) },
+  { header: 'SKU', value: (m) => m.sku },
+  { header: 'TYPE', value: kind },
+  { header: 'CHANGE', value: (m) => signed(m.delta), align: 'right' },
+  { header: 'BALANCE', value: (m) => m.balanceAfter },
+  { header: 'REFERENCE', value: (m) => m.reference },
+  { header: 'NOTE', value: (m) => m.note, shrink: true },
+]
+
+export const itemTable = (items: Item[], width?: number) => table(items, ITEM_COLUMNS, width)
+export const stockTable = (stock: Stock[], width?: number) => table(stock, STOCK_COLUMNS, width)
+export const movementTable = (movements: Movement[], width?: number) =>
+  table(movements, MOVEMENT_COLUMNS, width)
+
+/** What a recorded movement did, in one sentence a person can check against the paperwork. */
+export function describeMovement(m: Movement, unit: string): string {
+  const ref = m.reference ? ` (${m.reference})` : ''
+  const after = `On hand now: ${m.balanceAfter} ${unit}. Ledger entry #${m.seq}.`
+  if (m.type === 'receipt') return `Received ${m.quantity} ${unit} of ${m.sku}${ref}. ${after}`
+  if (m.type === 'issue') return `Issued ${m.quantity} ${unit} of ${m.sku}${ref}. ${after}`
+  if (m.countedQuantity === null) {
+    return `Adjusted ${m.sku} by ${signed(m.delta)} ${unit}${ref}. ${after}`
+  }
+  const before = m.balanceAfter - m.delta
+  const outcome =
+    m.delta === 0
+      ? 'it matches the records, nothing to adjust'
+      : `the records said ${before} ${unit}, adjusted by ${signed(m.delta)} ${unit}`
+  return `Counted ${m.countedQuantity} ${unit} of ${m.sku}${ref}: ${outcome}. Ledger entry #${m.seq}.`
+}
+
+/**
+ * A one-line message broken at spaces to fit the terminal, continuation lines indented two
+ * spaces (the terminal itself would cut words in half). Text with line breaks, such as a table,
+ * is already laid out and is returned as it is.
+ */
+export function fit(text: string, width: number): string {
+  if (text.includes('\n') || text.length <= width) return text
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = `  ${word}`
+    } else line = line ? `${line} ${word}` : word
+  }
+  return [...lines, line].join('\n')
+}

@@ -1,0 +1,141 @@
+// `almacen --help` and `almacen help COMMAND`: man-page summaries built from the commands' own
+// descriptions, so the help cannot drift from what the commands accept.
+import type { Command } from './command.ts'
+import { COMMAND_GROUPS } from './commands/index.ts'
+
+const WIDTH = 80
+
+function wrap(text: string, indent: number): string {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/)) {
+    if (line && indent + line.length + 1 + word.length > WIDTH) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  if (line) lines.push(line)
+  return lines.map((l) => ' '.repeat(indent) + l).join('\n')
+}
+
+/** A synopsis broken between its [bracketed] groups, continuation lines indented further. */
+function wrapSynopsis(text: string): string {
+  const groups = text.match(/\[[^\]]*\]|\S+/g) ?? []
+  const lines: string[] = []
+  let line = '    '
+  for (const group of groups) {
+    if (line.trim() && line.length + 1 + group.length > WIDTH) {
+      lines.push(line)
+      line = '        '
+    }
+    line += (line.trim() ? ' ' : '') + group
+  }
+  return [...lines, line].join('\n')
+}
+
+/** Two columns: a term, then its explanation wrapped beside it. */
+function definitions(rows: [string, string][], indent = 4, termWidth = 0): string {
+  const w = Math.max(termWidth, ...rows.map(([term]) => term.length)) + 2
+  return rows
+    .map(([term, text]) => {
+      const body = wrap(text, indent + w).trimStart()
+      return `${' '.repeat(indent)}${term.padEnd(w)}${body}`
+    })
+    .join('\n')
+}
+
+/** A command and its arguments without the options: `receive SKU QTY`, `stock [SKU]`. */
+function shortForm(c: Command): string {
+  const kept: string[] = []
+  let skip: 'no' | 'bracket' | 'value' = 'no'
+  for (const word of c.synopsis.split(' ').filter(Boolean)) {
+    if (skip === 'bracket') skip = word.endsWith(']') ? 'no' : 'bracket'
+    else if (skip === 'value') skip = 'no'
+    else if (word.startsWith('[--')) skip = word.endsWith(']') ? 'no' : 'bracket'
+    else if (word.startsWith('--')) skip = 'value'
+    else kept.push(word)
+  }
+  return [c.name, ...kept].join(' ')
+}
+
+export const GLOBAL_OPTIONS: [string, string][] = [
+  ['--url URL', 'the node to talk to (default http://127.0.0.1:8080, or ALMACEN_URL)'],
+  [
+    '--json',
+    "print the node's JSON on stdout; on failure, stderr carries one JSON line {error, code, ...}",
+  ],
+  ['--timeout SECONDS', 'how long to wait for each answer before trying again (default 10)'],
+  ['-h, --help', 'this help; with a command, the help of that command'],
+  ['-V, --version', "print the client's version"],
+]
+
+export const EXIT_STATUS: [string, string][] = [
+  ['0', 'done'],
+  [
+    '1',
+    "the node refused (unknown SKU, not enough stock, a SKU that exists…) or verify found problems; the node's message is on stderr",
+  ],
+  ['2', 'usage error: a missing or malformed argument; nothing was sent'],
+  [
+    '3',
+    'the node could not be reached, or did not answer after several tries. For a change (receive, issue…) the outcome is unknown: run the same command again with the --key shown, and it is applied at most once',
+  ],
+]
+
+export function mainHelp(): string {
+  const w = Math.max(...COMMAND_GROUPS.flatMap((g) => g.commands.map((c) => shortForm(c).length)))
+  const commands = COMMAND_GROUPS.map(
+    (g) =>
+      `  ${g.title}\n${definitions(
+        g.commands.map((c) => [shortForm(c), c.summary]),
+        4,
+        w
+      )}`
+  ).join('\n')
+  return `NAME
+    almacen - stock control for this warehouse, by menus or by commands
+
+SYNOPSIS
+    almacen [--url URL]                       open the menus
+    almacen COMMAND [ARGUMENTS] [OPTIONS]     do one thing and exit
+    almacen help COMMAND                      how COMMAND works
+
+DESCRIPTION
+${wrap("Talks to this warehouse's almacen node. Without a command it opens arrow-key menus: Enter chooses, Ctrl-C goes back, and Ctrl-C in the main menu quits. With a command it does that one thing, prints the result and exits with a status a script can trust. SKUs are case-insensitive; quantities are whole numbers in the item's unit.", 4)}
+
+COMMANDS
+${commands}
+
+OPTIONS
+${definitions(GLOBAL_OPTIONS)}
+
+EXIT STATUS
+${definitions(EXIT_STATUS)}
+
+ENVIRONMENT
+${definitions([['ALMACEN_URL', "the node's URL when --url is not given"]])}
+
+EXAMPLES
+    almacen stock BOLT-M8
+    almacen receive BOLT-M8 200 --ref PO-17
+    almacen issue BOLT-M8 40 --ref WO-881
+    almacen items --search bolt
+    almacen stock --low --json
+`
+}
+
+export function commandHelp(c: Command): string {
+  const options = Object.entries(c.options ?? {}).map(([name, o]): [string, string] => [
+    `--${name}${o.arg ? ` ${o.arg}` : ''}`,
+    o.help,
+  ])
+  const sections = [
+    `NAME\n    almacen ${c.name} - ${c.summary}`,
+    `SYNOPSIS\n${wrapSynopsis(`almacen ${c.name} ${c.synopsis} [--url URL] [--json]`)}`,
+    `DESCRIPTION\n${wrap(c.description, 4)}`,
+    options.length ? `OPTIONS\n${definitions(options)}` : '',
+    `    See almacen --help for --url, --json, --timeout and the exit status.`,
+    c.examples?.length ? `EXAMPLES\n${c.examples.map((e) => `    ${e}`).join('\n')}` : '',
+  ]
+  return sections.filter(Boolean).join('\n\n') + '\n'
+}

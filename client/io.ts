@@ -1,0 +1,24 @@
+// What every command works with, passed in rather than imported so that tests can hand in a real
+// node's API, prompts with injected answers, and a print that records lines.
+import type prompts from 'prompts'
+import type { Api } from './api.ts'
+
+export type Prompter = typeof prompts
+
+export interface Io {
+  api: Api
+  prompts: Prompter
+  /** Results, on stdout. */
+  print(text?: string): void
+  /** A remark beside the results: stderr for one-shot commands, so pipes carry only results. */
+  note(text: string): void
+  /** --json: the node's JSON instead of tables and sentences. */
+  json: boolean
+  /** Terminal width for tables; Infinity when stdout is not a terminal. */
+  columns: number
+}
+
+/** JSON for scripts: indented, so it reads by eye too, and jq takes it as is. */
+export function printJson(io: Io, value: unknown) {
+  io.print(JSON.stringify(value, null, 2))
+}

@@ -1,0 +1,31 @@
+// `almacen` / `npm run client`: read the command line, then open the menus or run one command.
+import { readFileSync } from 'node:fs'
+import { CommandUsageError, parseCli, type Cli } from './args.ts'
+import { EXIT, UsageError } from './errors.ts'
+import { runInteractive } from './interactive.ts'
+import { describe, runOneShot } from './one-shot.ts'
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+
+let cli: Cli
+try {
+  cli = parseCli(process.argv.slice(2), process.env, version)
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err
+  process.stderr.write(describe(err, err instanceof CommandUsageError ? err.command : undefined))
+  process.exit(EXIT.usage)
+}
+
+if (cli.mode === 'print') {
+  process.stdout.write(cli.text)
+} else if (cli.mode === 'one-shot') {
+  process.exitCode = await runOneShot(cli.command, cli.args, cli.settings)
+} else if (!process.stdin.isTTY) {
+  process.stderr.write(
+    "almacen: the menus need a terminal; give a command instead. See 'almacen --help'.\n"
+  )
+  process.exitCode = EXIT.usage
+} else {
+  // Exit explicitly: prompts leaves stdin open, which would keep the process waiting.
+  process.exit(await runInteractive({ url: cli.settings.url, timeoutMs: cli.settings.timeoutMs }))
+}

@@ -1,0 +1,78 @@
+// The interactive client's menus, as data: the main menu lists these in order, each opens its
+// actions. The peer network, transfers and messaging arrive as more entries in MENUS.
+import { addItemInteractively } from './commands/add-item.ts'
+import { adjustItem } from './commands/adjust.ts'
+import { countItem } from './commands/count.ts'
+import { editItemInteractively } from './commands/edit-item.ts'
+import { nodeHealth } from './commands/health.ts'
+import { itemHistory } from './commands/history.ts'
+import { issueGoods } from './commands/issue.ts'
+import { showItem } from './commands/item.ts'
+import { listItems, searchItems } from './commands/items.ts'
+import { nodeIdentity } from './commands/node.ts'
+import { receiveGoods } from './commands/receive.ts'
+import { lowStock, onHand, stockOfOne } from './commands/stock.ts'
+import { verifyLedger } from './commands/verify.ts'
+import type { Io } from './io.ts'
+
+export interface MenuAction {
+  /** Stable name for tests and scripts that inject answers. */
+  key: string
+  title: string
+  run(io: Io): Promise<void>
+}
+
+export interface Menu {
+  key: string
+  title: string
+  /** What is inside, shown beside the title in the main menu. */
+  hint: string
+  actions: MenuAction[]
+}
+
+export const MENUS: Menu[] = [
+  {
+    key: 'movements',
+    title: 'Movements',
+    hint: 'receive, issue, count, adjust, history',
+    actions: [
+      { key: 'receive', title: 'Receive goods', run: receiveGoods },
+      { key: 'issue', title: 'Issue goods', run: issueGoods },
+      { key: 'count', title: 'Count an item (stock becomes what you counted)', run: countItem },
+      { key: 'adjust', title: 'Adjust by a difference (damaged, found…)', run: adjustItem },
+      { key: 'history', title: 'History of an item', run: itemHistory },
+    ],
+  },
+  {
+    key: 'stock',
+    title: 'Stock',
+    hint: 'one item, low stock, everything on hand',
+    actions: [
+      { key: 'one', title: 'One item', run: stockOfOne },
+      { key: 'low', title: 'Low stock (what to reorder)', run: lowStock },
+      { key: 'all', title: 'Everything on hand', run: onHand },
+    ],
+  },
+  {
+    key: 'items',
+    title: 'Items',
+    hint: 'search, list, show, add, edit',
+    actions: [
+      { key: 'search', title: 'Search', run: searchItems },
+      { key: 'list', title: 'List all items', run: listItems },
+      { key: 'show', title: 'Show an item', run: showItem },
+      { key: 'add', title: 'Add an item', run: addItemInteractively },
+      { key: 'edit', title: 'Edit an item', run: editItemInteractively },
+    ],
+  },
+  {
+    key: 'node',
+    title: 'Node',
+    hint: 'identity, health, verify the ledger',
+    actions: [
+      { key: 'identity', title: 'Identity: which node this is', run: nodeIdentity },
+      { key: 'health', title: 'Health', run: nodeHealth },
+      { key: 'verify', title: 'Verify the ledger', run: verifyLedger },
+    ],
+  },
+]

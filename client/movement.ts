@@ -1,0 +1,58 @@
+// Recording a movement, shared by receive, issue, count and adjust: the options they all take, the
+// questions they all ask last, and the confirmation before anything is written.
+import type { Movement, MovementInput, Stock } from '../db/contract.ts'
+import { skuPath } from './api.ts'
+import { askOptional, confirm } from './ask.ts'
+import { KEY_OPTION, keyOf, optional, type Args, type OptionSpec } from './command.ts'
+import { describeMovement } from './format.ts'
+import { text } from './input.ts'
+import { printJson, type Io } from './io.ts'
+
+export const reference = text(100)
+export const note = text(1000)
+
+export const MOVEMENT_OPTIONS: Record<string, OptionSpec> = {
+  ref: {
+    type: 'string',
+    arg: 'REF',
+    help: 'the paperwork it belongs to: purchase order, work order, delivery note (≤ 100 characters)',
+  },
+  note: { type: 'string', arg: 'TEXT', help: 'a remark kept in the ledger (≤ 1000 characters)' },
+  key: KEY_OPTION,
+}
+
+/** --ref and --note, checked. */
+export function refNote(args: Args) {
+  return { reference: optional(args, 'ref', reference), note: optional(args, 'note', note) }
+}
+
+/** The one-shot path: look the item up (for its unit, and a clear "no such SKU"), then record. */
+export async function recordFromArgs(io: Io, args: Args, input: MovementInput) {
+  const key = keyOf(args) // checked before anything is sent
+  const stock = await io.api.get<Stock>(`/stock/${skuPath(input.sku)}`)
+  const movement = await io.api.post<Movement>('/movements', input, key)
+  if (io.json) printJson(io, movement)
+  else io.print(describeMovement(movement, stock.unit))
+}
+
+/** The last two questions of every movement: the paperwork and a remark, both optional. */
+export async function askRefNote(io: Io, referenceQuestion: string, noteQuestion = 'Note') {
+  const ref = await askOptional(io, referenceQuestion, reference, 'The reference')
+  const remark = await askOptional(io, noteQuestion, note, 'The note')
+  return { reference: ref, note: remark }
+}
+
+/** The interactive path: say what will happen, ask, then record and say what happened. */
+export async function recordAfterConfirming(
+  io: Io,
+  item: Stock,
+  input: MovementInput,
+  question: string
+) {
+  if (!(await confirm(io, question))) {
+    io.print('Nothing recorded.')
+    return
+  }
+  const movement = await io.api.post<Movement>('/movements', input)
+  io.print(`✔ ${describeMovement(movement, item.unit)}`)
+}

@@ -1,0 +1,69 @@
+// One command, then exit: the result on stdout, problems on stderr, and an exit status a script
+// can branch on (see EXIT in errors.ts and EXIT STATUS in the help).
+import prompts from 'prompts'
+import { createApi } from './api.ts'
+import type { Settings } from './args.ts'
+import type { Args, Command } from './command.ts'
+import { NodeRefusal, NodeUnreachable, UsageError, exitCodeFor } from './errors.ts'
+import type { Io } from './io.ts'
+import { createSpinner } from './spinner.ts'
+
+export interface Streams {
+  stdout: NodeJS.WriteStream
+  stderr: NodeJS.WriteStream
+}
+
+export async function runOneShot(
+  command: Command,
+  args: Args,
+  settings: Settings,
+  { stdout, stderr }: Streams = process
+): Promise<number> {
+  const io: Io = {
+    api: createApi({
+      url: settings.url,
+      timeoutMs: settings.timeoutMs,
+      progress: createSpinner(stderr),
+    }),
+    prompts,
+    print: (text = '') => void stdout.write(`${text}\n`),
+    note: (text) => stderr.write(`${text}\n`),
+    json: settings.json,
+    columns: stdout.isTTY ? stdout.columns : Infinity,
+  }
+  try {
+    return (await command.run(io, args)) ?? 0
+  } catch (err) {
+    stderr.write(settings.json ? `${JSON.stringify(asJson(err))}\n` : describe(err, command))
+    return exitCodeFor(err)
+  }
+}
+
+/** An error for people: one line saying what, and for a usage error where to read more. */
+export function describe(err: unknown, command?: Command): string {
+  if (err instanceof UsageError) {
+    const where = command ? ` ${command.name}` : ''
+    const usage = command ? `usage: almacen ${command.name} ${command.synopsis}\n` : ''
+    return `almacen${where}: ${err.message}\n${usage}See 'almacen${where} --help'.\n`
+  }
+  if (err instanceof NodeRefusal) return `almacen: ${err.message} (${err.code})\n`
+  if (err instanceof NodeUnreachable) {
+    const retry = err.key
+      ? `almacen: the outcome is unknown. To retry without applying it twice, run the same command with --key ${err.key}\n`
+      : ''
+    return `almacen: ${err.message}\n${retry}`
+  }
+  return `almacen: unexpected error: ${(err as Error)?.message ?? err}\n`
+}
+
+/** The same, as one JSON line in the node's error shape, for --json. */
+export function asJson(err: unknown): Record<string, unknown> {
+  if (err instanceof NodeRefusal) {
+    return { status: err.status, error: err.message, code: err.code, details: err.details }
+  }
+  if (err instanceof NodeUnreachable) {
+    return { error: err.message, code: 'UNREACHABLE', reason: err.reason, key: err.key }
+  }
+  if (err instanceof UsageError) return { error: err.message, code: 'USAGE' }
+  return { error: (err as Error)?.message ?? String(err), code: 'CLIENT_ERROR' }
+}

@@ -1,0 +1,75 @@
+// Choosing an existing item by typing part of its SKU or name: suggestions come from the node as
+// the person types, so only SKUs that exist can be chosen.
+import type { Item, Stock } from '../db/contract.ts'
+import { skuPath, type Api } from './api.ts'
+import { ask } from './ask.ts'
+import { Cancelled, NodeRefusal } from './errors.ts'
+import type { Io } from './io.ts'
+
+const SHOWN = 10
+/** The value of the one suggestion shown when the node does not answer: never a valid SKU. */
+const UNREACHABLE = '\u0000unreachable'
+
+export interface Suggestion {
+  title: string
+  value: string
+}
+
+/**
+ * Suggestions for what has been typed so far: up to 10 items whose SKU, name or description
+ * match. Uses a quiet API (one try, no spinner) because it runs under the prompt on every key.
+ */
+export function suggestItems(api: Api) {
+  const quiet = api.quiet()
+  return async function suggest(input: string): Promise<Suggestion[]> {
+    try {
+      const search = input.trim().slice(0, 100)
+      const { items } = await quiet.get<{ items: Item[] }>('/items', { search, limit: SHOWN })
+      const w = Math.max(0, ...items.map((i) => i.sku.length))
+      return items.map((i) => ({ title: `${i.sku.padEnd(w)}  ${i.name}`, value: i.sku }))
+    } catch {
+      // Said under the prompt; Enter then explains and offers a retry (see pickItem).
+      return [{ title: '(the node does not answer: press Enter)', value: UNREACHABLE }]
+    }
+  }
+}
+
+/**
+ * Asks for an item until an existing one is chosen; returns its stock line (name, unit, on hand).
+ * `message` names the item's role, short ("Item received"), so the chosen line fits 80 columns.
+ */
+export async function pickItem(io: Io, message: string): Promise<Stock> {
+  const suggest = suggestItems(io.api)
+  for (;;) {
+    const sku = await ask<string | undefined>(io, {
+      type: 'autocomplete',
+      message: `${message} (type to search)`,
+      // prompts shows at most choices.length suggestions, so placeholders make room for the
+      // node's answers (terkelg/prompts#299); suggest() replaces them on every key.
+      choices: Array.from({ length: SHOWN }, () => ({ title: '', value: '' })),
+      suggest,
+      limit: SHOWN,
+      noMatches: 'no matching item',
+    } as never)
+    if (!sku || sku === UNREACHABLE) {
+      // Ask the node directly: if it is away, this explains why and offers to try again.
+      const { items } = await io.api.get<{ items: Item[] }>('/items', { limit: 1 })
+      if (!items.length) {
+        io.print('  The catalogue is empty: add an item first (Items › Add an item).')
+        throw new Cancelled()
+      }
+      io.print(
+        sku === UNREACHABLE
+          ? '  The node answers again: choose the item.'
+          : '  No item chosen: type part of its SKU or name, pick it with ↑↓, then press Enter.'
+      )
+      continue
+    }
+    try {
+      return await io.api.get<Stock>(`/stock/${skuPath(sku)}`)
+    } catch (err) {
+      if (!(err instanceof NodeRefusal) || err.status !== 404) throw err
+      io.print(`  ${err.message}.`)
+    }
+  }
+}

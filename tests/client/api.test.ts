@@ -1,0 +1,161 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { closedPort } from '../fixtures/client-kit.ts'
+import { createApi } from '../../client/api.ts'
+import { NodeRefusal, NodeUnreachable } from '../../client/errors.ts'
+import { startTestNode } from '../fixtures/test-node.ts'
+
+/** A tiny HTTP server whose answers the test scripts; it records what it was sent. */
+async function fakeNode(
+  t: { teardown(fn: () => unknown): void },
+  answer: (req: IncomingMessage, res: ServerResponse, n: number) => void
+) {
+  const seen: { method?: string; url?: string; key?: string }[] = []
+  const server = createServer((req, res) => {
+    seen.push({ method: req.method, url: req.url, key: req.headers['idempotency-key'] as string })
+    req.resume()
+    answer(req, res, seen.length)
+  })
+  server.listen(0, '127.0.0.1')
+  await new Promise((resolve) => server.once('listening', resolve))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen }
+}
+
+/** The error a call fails with; a call that succeeds fails the test. */
+async function failure(call: Promise<unknown>): Promise<any> {
+  return call.then(
+    (value) => {
+      throw new Error(`expected a failure, got ${JSON.stringify(value)}`)
+    },
+    (err) => err
+  )
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json' })
+  res.end(JSON.stringify(body))
+}
+
+t.test('reads the node: a 2xx body comes back as data, and query values are encoded', async (t) => {
+  const node = await startTestNode(t)
+  const api = createApi({ url: node.url + '/' })
+  await api.post('/items', { sku: 'BOLT-M8', name: 'Bolt M8 & washer', unit: 'ea' })
+  t.match(await api.get('/items', { search: 'm8 & w', limit: 5, cursor: undefined }), {
+    items: [{ sku: 'BOLT-M8' }],
+  })
+})
+
+t.test("a refusal carries the node's sentence and code, and a 4xx is never retried", async (t) => {
+  const fake = await fakeNode(t, (_req, res) =>
+    json(res, 409, { status: 409, error: 'Cannot issue 5 ea', code: 'INSUFFICIENT_STOCK' })
+  )
+  const api = createApi({ url: fake.url, backoffMs: 1 })
+  const err = await failure(api.post('/movements', { type: 'issue' }))
+  t.type(err, NodeRefusal)
+  t.match(err, { status: 409, code: 'INSUFFICIENT_STOCK', message: 'Cannot issue 5 ea' })
+  t.equal(fake.seen.length, 1, 'sent once')
+})
+
+t.test('an answer that is not JSON is described, never shown raw', async (t) => {
+  const fake = await fakeNode(t, (_req, res) => {
+    res.writeHead(502, { 'content-type': 'text/html' })
+    res.end('<html>Bad Gateway</html>')
+  })
+  const err = await failure(createApi({ url: fake.url }).get('/node'))
+  t.match(err, { status: 502, code: 'HTTP_502', message: 'the node answered HTTP 502' })
+})
+
+t.test('a 503 is retried with the same Idempotency-Key until the node answers', async (t) => {
+  const fake = await fakeNode(t, (_req, res, n) =>
+    n < 3 ? json(res, 503, { error: 'busy', code: 'DB_BUSY' }) : json(res, 201, { seq: 1 })
+  )
+  const api = createApi({ url: fake.url, backoffMs: 1 })
+  t.same(await api.post('/movements', { type: 'receipt' }), { seq: 1 })
+  t.equal(fake.seen.length, 3)
+  t.ok(fake.seen[0].key, 'a key is sent')
+  t.same(
+    fake.seen.map((s) => s.key),
+    [fake.seen[0].key, fake.seen[0].key, fake.seen[0].key],
+    'the same key every time'
+  )
+})
+
+t.test('each write gets its own key unless one is given', async (t) => {
+  const fake = await fakeNode(t, (_req, res) => json(res, 201, {}))
+  const api = createApi({ url: fake.url })
+  await api.post('/movements', {})
+  await api.post('/movements', {})
+  await api.patch('/items/A', {}, 'PO-17-line-1')
+  await api.get('/items')
+  const [first, second, third, read] = fake.seen.map((s) => s.key)
+  t.not(first, second)
+  t.equal(third, 'PO-17-line-1')
+  t.equal(read, undefined, 'reads carry no key')
+})
+
+t.test('a closed port gives up after the bounded number of tries, saying why', async (t) => {
+  const url = await closedPort()
+  const api = createApi({ url, attempts: 3, backoffMs: 1 })
+  const err = await failure(api.post('/movements', {}, 'k-1'))
+  t.type(err, NodeUnreachable)
+  t.match(err, { reason: 'connection refused', key: 'k-1' })
+  t.equal(
+    err.message,
+    `Cannot reach the almacen node at ${url} (connection refused). Is it running? (npm start)`
+  )
+})
+
+t.test('a node that never answers is given up on after the timeout of each try', async (t) => {
+  const fake = await fakeNode(t, () => {}) // reads the request, never answers
+  const api = createApi({ url: fake.url, timeoutMs: 100, attempts: 2, backoffMs: 1 })
+  const err = await failure(api.get('/node'))
+  t.match(err, { name: 'NodeUnreachable', reason: 'no answer within 0.1 s' })
+  t.equal(fake.seen.length, 2)
+})
+
+t.test('a node still busy after every try is reported as busy, not as down', async (t) => {
+  const fake = await fakeNode(t, (_req, res) =>
+    json(res, 504, { error: 'The database did not answer in time', code: 'DB_TIMEOUT' })
+  )
+  const err = await failure(createApi({ url: fake.url, attempts: 2, backoffMs: 1 }).get('/stock'))
+  t.match(err.message, /is up but did not answer \(The database did not answer in time\)/)
+})
+
+t.test('when every try fails, the caller may try again, with the same key', async (t) => {
+  const fake = await fakeNode(t, (req, res, n) => {
+    if (n === 1) return req.socket.destroy() // the first answer is lost
+    json(res, 201, { ok: true })
+  })
+  const asked: NodeUnreachable[] = []
+  const api = createApi({
+    url: fake.url,
+    attempts: 1,
+    onUnreachable: async (err) => {
+      asked.push(err)
+      return true
+    },
+  })
+  t.same(await api.post('/movements', { n: 1 }), { ok: true })
+  t.equal(asked.length, 1, 'the caller was asked once')
+  t.equal(fake.seen[1].key, fake.seen[0].key, 'the retry carries the first key')
+  t.equal(asked[0].key, fake.seen[0].key)
+})
+
+t.test('progress is started and stopped around a call, and told about retries', async (t) => {
+  const fake = await fakeNode(t, (_req, res, n) =>
+    n === 1 ? json(res, 503, { error: 'busy' }) : json(res, 200, {})
+  )
+  const events: string[] = []
+  const progress = {
+    start: () => events.push('start'),
+    update: (text: string) => events.push(`update: ${text}`),
+    stop: () => events.push('stop'),
+  }
+  await createApi({ url: fake.url, backoffMs: 1, progress }).get('/node')
+  t.same(events, ['start', 'update: busy; trying again (2 of 4)…', 'stop'])
+})

@@ -1,0 +1,68 @@
+import t from 'tap'
+import { CommandUsageError, parseCli } from '../../client/args.ts'
+import { UsageError } from '../../client/errors.ts'
+
+const parse = (argv: string[], env: Record<string, string> = {}) => parseCli(argv, env, '9.9.9')
+
+const usage = (argv: string[]) => {
+  try {
+    parse(argv)
+  } catch (err) {
+    if (err instanceof UsageError) return err
+    throw err
+  }
+  throw new Error(`expected a usage error for ${argv.join(' ')}`)
+}
+
+t.test('no command opens the menus, on the default URL unless told otherwise', async (t) => {
+  t.same(parse([]), {
+    mode: 'interactive',
+    settings: { url: 'http://127.0.0.1:8080', json: false, timeoutMs: 10_000 },
+  })
+  t.match(parse([], { ALMACEN_URL: 'http://10.0.0.5:8080' }), {
+    settings: { url: 'http://10.0.0.5:8080' },
+  })
+  t.match(parse(['--url', 'http://a:1'], { ALMACEN_URL: 'http://b:2' }), {
+    settings: { url: 'http://a:1' },
+  })
+})
+
+t.test('a command gets its arguments and options; global options go anywhere', async (t) => {
+  t.match(parse(['receive', 'BOLT-M8', '200', '--ref', 'PO-17', '--json', '--timeout', '2.5']), {
+    mode: 'one-shot',
+    command: { name: 'receive' },
+    args: { positionals: ['BOLT-M8', '200'], values: { ref: 'PO-17' } },
+    settings: { json: true, timeoutMs: 2500 },
+  })
+  t.match(parse(['--json', 'stock', '--low']), {
+    command: { name: 'stock' },
+    args: { positionals: [], values: { low: true } },
+    settings: { json: true },
+  })
+})
+
+t.test('a negative number is an argument, not an option', async (t) => {
+  t.match(parse(['adjust', 'BOLT-M8', '-2', '--note', 'damaged']), {
+    args: { positionals: ['BOLT-M8', '-2'], values: { note: 'damaged' } },
+  })
+  t.match(parse(['history', '--limit', '-5']), { args: { values: { limit: '-5' } } })
+})
+
+t.test('help and version print instead of running', async (t) => {
+  t.match(parse(['--help']), { mode: 'print', text: /^NAME\n {4}almacen - / })
+  t.match(parse(['help', 'receive']), { mode: 'print', text: /almacen receive - record goods/ })
+  t.match(parse(['issue', '-h']), { mode: 'print', text: /almacen issue - / })
+  t.same(parse(['-V']), { mode: 'print', text: 'almacen 9.9.9\n' })
+})
+
+t.test('mistakes are usage errors that say what is wrong', async (t) => {
+  t.equal(usage(['frob']).message, 'there is no command "frob"')
+  t.equal(usage(['help', 'frob']).message, 'there is no command "frob"')
+  const unknown = usage(['items', '--bogus'])
+  t.type(unknown, CommandUsageError)
+  t.equal(unknown.message, 'unknown option --bogus')
+  t.equal(usage(['receive', 'A', '1', '--ref']).message, '--ref needs a value')
+  t.equal(usage(['stock', '--low=yes']).message, '--low takes no value')
+  t.match(usage(['--url', 'ftp://x']).message, /--url must be an http\(s\) URL/)
+  t.match(usage(['node', '--timeout', '0']).message, /--timeout must be a number of seconds/)
+})

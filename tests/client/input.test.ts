@@ -1,0 +1,71 @@
+import t from 'tap'
+import * as input from '../../client/input.ts'
+
+const rejects = (parse: input.Parse<unknown>, text: string) => {
+  try {
+    parse(text)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
+t.test('a quantity is a whole number greater than zero', async (t) => {
+  t.equal(input.quantity(' 12 '), 12)
+  t.equal(input.quantity('+3'), 3)
+  for (const bad of ['0', '1.5', '-4', '', 'ten', '1e3', '0x10', '1000000001']) {
+    t.ok(rejects(input.quantity, bad), `refuses "${bad}"`)
+  }
+  t.equal(rejects(input.quantity, '1.5'), 'must be a whole number greater than zero, such as 12')
+})
+
+t.test('a count may be zero but not negative or fractional', async (t) => {
+  t.equal(input.count('0'), 0)
+  t.equal(input.count('158'), 158)
+  t.ok(rejects(input.count, '-1'))
+  t.ok(rejects(input.count, '2.5'))
+})
+
+t.test('a delta is signed and never zero', async (t) => {
+  t.equal(input.delta('-2'), -2)
+  t.equal(input.delta('+5'), 5)
+  t.equal(
+    rejects(input.delta, '7'),
+    'must be + or - and a whole number other than zero, such as -2 or +5',
+    'the sign is required'
+  )
+  t.ok(rejects(input.delta, '+0'))
+  t.ok(rejects(input.delta, '-0.5'))
+})
+
+t.test('a SKU follows the node rules and is upper-cased', async (t) => {
+  t.equal(input.sku(' bolt-m8 '), 'BOLT-M8')
+  t.equal(input.sku('a.b_c-1'), 'A.B_C-1')
+  for (const bad of ['', '-BOLT', 'BOLT M8', 'x'.repeat(65), 'straße']) {
+    t.ok(rejects(input.sku, bad), `refuses "${bad}"`)
+  }
+})
+
+t.test('a limit is 1 to 500, and text has a maximum length', async (t) => {
+  t.equal(input.limit('500'), 500)
+  t.ok(rejects(input.limit, '501'))
+  t.ok(rejects(input.limit, '0'))
+  t.equal(input.text(5)('  abc  '), 'abc')
+  t.equal(rejects(input.text(5), 'abcdef'), 'must be at most 5 characters')
+  t.equal(rejects(input.text(5, true), '   '), 'must not be empty')
+})
+
+t.test('an idempotency key is visible ASCII without spaces', async (t) => {
+  t.equal(input.idempotencyKey('PO-17-line-1'), 'PO-17-line-1')
+  t.ok(rejects(input.idempotencyKey, 'PO 17'))
+  t.ok(rejects(input.idempotencyKey, 'x'.repeat(201)))
+})
+
+t.test(
+  'as a prompts validator, a parser answers true or a sentence that names the field',
+  async (t) => {
+    const validate = input.validator(input.quantity, 'The quantity')
+    t.equal(validate('3'), true)
+    t.equal(validate('0'), 'The quantity must be a whole number greater than zero, such as 12')
+  }
+)

@@ -1,0 +1,83 @@
+import prompts from 'prompts'
+import t from 'tap'
+import { EXIT } from '../../client/errors.ts'
+import { runInteractive } from '../../client/interactive.ts'
+import { closedPort, seed, session } from '../fixtures/client-kit.ts'
+import { api, startTestNode } from '../fixtures/test-node.ts'
+
+t.test(
+  'a session greets with the warehouse, records a receipt through the menus and quits',
+  async (t) => {
+    const node = await startTestNode(t, { name: 'Madrid' })
+    await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
+    const lines: string[] = []
+    const s = session(node.url, [
+      'movements',
+      'receive',
+      'BOLT-M8',
+      '12',
+      'PO-1',
+      '',
+      true,
+      'back',
+      'quit',
+    ])
+    const code = await runInteractive({
+      url: node.url,
+      prompts,
+      print: (l) => lines.push(l),
+      attempts: 1,
+    })
+    t.same(s.unused(), [])
+    t.equal(code, EXIT.ok)
+    t.equal(lines[0], `almacen · Madrid · ${node.url}`)
+    t.match(lines.join('\n'), '✔ Received 12 ea of BOLT-M8 (PO-1). On hand now: 12 ea.')
+    t.equal(lines.at(-1), 'Bye.')
+    t.equal((await api(node, 'GET', '/stock/BOLT-M8')).body.onHand, 12)
+  }
+)
+
+t.test(
+  'a node that is down at start is explained, offered again, and quitting exits 3',
+  async (t) => {
+    const url = await closedPort()
+    const lines: string[] = []
+    const s = session(url, [true, false]) // try again, then quit
+    const code = await runInteractive({ url, prompts, print: (l) => lines.push(l), attempts: 1 })
+    t.same(s.unused(), [])
+    t.equal(code, EXIT.unreachable)
+    const message = `✖ Cannot reach the almacen node at ${url} (connection refused). Is it running? (npm start)`
+    t.same(lines, [message, message])
+  }
+)
+
+t.test(
+  'a node that comes back while the person is asked is used as if nothing happened',
+  async (t) => {
+    const dataDir = t.testdir()
+    const node = await startTestNode(t, { name: 'Madrid', dataDir })
+    const url = node.url
+    const { port } = new URL(url)
+    await node.close()
+    const lines: string[] = []
+    let restarted: Awaited<ReturnType<typeof startTestNode>> | undefined
+    const s = session(url, [true, 'quit'])
+    const asking = (async (question, options) => {
+      // the node is started again while the "What now?" question is on screen
+      if ((question as { message?: string }).message === 'What now?' && !restarted) {
+        restarted = await startTestNode(t, { name: 'Madrid', port: Number(port), dataDir })
+      }
+      return prompts(question, options)
+    }) as typeof prompts
+    const code = await runInteractive({
+      url,
+      prompts: asking,
+      print: (l) => lines.push(l),
+      attempts: 1,
+    })
+    t.same(s.unused(), [])
+    t.equal(code, EXIT.ok)
+    t.equal(lines.filter((l) => l.startsWith('✖ Cannot reach')).length, 1)
+    t.match(lines.join('\n'), `almacen · Madrid · ${url}`)
+  }
+)

@@ -1,0 +1,73 @@
+// `almacen` as a script runs it: a child process, its stdout, stderr and exit status. These tests
+// cover the command line itself; one-shot.test.ts covers the commands against real nodes.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import t from 'tap'
+import { almacen, closedPort } from '../fixtures/client-kit.ts'
+
+t.test('bad arguments exit 2 with what is wrong, before anything is sent', async (t) => {
+  const url = await closedPort() // anything sent would end in exit 3 instead
+  const runs = await Promise.all(
+    [
+      ['receive', 'BOLT-M8', '0'],
+      ['receive', 'BOLT-M8', '1.5'],
+      ['issue', 'BOLT-M8'],
+      ['adjust', 'BOLT-M8', '0'],
+      ['count', 'BOLT M8', '3'],
+      ['stock', '--frob'],
+      ['frob'],
+      ['add-item', 'X-1', '--unit', 'ea'],
+      ['receive', 'A', '1', '--key', 'has space'],
+    ].map((args) => almacen([...args, '--url', url]))
+  )
+  for (const run of runs) t.same([run.code, run.stdout], [2, ''])
+  t.equal(
+    runs[1].stderr,
+    'almacen receive: QTY must be a whole number greater than zero, such as 12, not "1.5"\n' +
+      'usage: almacen receive SKU QTY [--ref REF] [--note TEXT] [--key KEY]\n' +
+      "See 'almacen receive --help'.\n"
+  )
+  t.match(runs[2].stderr, /^almacen issue: missing QTY\n/)
+  t.match(
+    runs[3].stderr,
+    /^almacen adjust: DELTA must be \+ or - and a whole number other than zero/
+  )
+  t.match(runs[4].stderr, /^almacen count: SKU must be 1-64 letters/)
+  t.match(runs[5].stderr, /^almacen stock: unknown option --frob\n/)
+  t.equal(runs[6].stderr, 'almacen: there is no command "frob"\nSee \'almacen --help\'.\n')
+  t.match(runs[7].stderr, /^almacen add-item: --name is required\n/)
+  t.match(runs[8].stderr, /^almacen receive: --key must be 1-200 visible ASCII characters/)
+})
+
+t.test('--help reads like a man page, for the client and for each command', async (t) => {
+  const [main, receive, version] = await Promise.all([
+    almacen(['--help']),
+    almacen(['receive', '--help']),
+    almacen(['--version']),
+  ])
+  t.match(main, { code: 0, stdout: /^NAME\n {4}almacen - [\s\S]*EXIT STATUS\n {4}0 {2}done/ })
+  t.match(receive, { code: 0, stdout: /^NAME\n {4}almacen receive - record goods received/ })
+  t.match(version, { code: 0, stdout: /^almacen \d+\.\d+\.\d+\n$/ })
+})
+
+t.test('the almacen bin runs the client, as npx almacen does', async (t) => {
+  const bin = new URL('../../client/almacen.js', import.meta.url).pathname
+  const child = spawn(bin, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  child.stdout.on('data', (c) => (stdout += c))
+  const [code] = await once(child, 'close')
+  t.equal(code, 0)
+  t.match(stdout, /^NAME\n {4}almacen - /)
+})
+
+t.test(
+  'without a command and without a terminal, it says to give a command (exit 2)',
+  async (t) => {
+    const run = await almacen([])
+    t.same(run, {
+      code: 2,
+      stdout: '',
+      stderr: "almacen: the menus need a terminal; give a command instead. See 'almacen --help'.\n",
+    })
+  }
+)

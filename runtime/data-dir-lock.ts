@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
-function alive(pid: number): boolean {
+/** True when a process with this pid runs (a zombie does not count). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
   } catch (err) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import type { NodeIdentity } from './context.ts'
-import { lockDataDir } from './data-dir-lock.ts'
+import { alive, lockDataDir } from './data-dir-lock.ts'
 import { DbClient } from './db-client.ts'
 import type { Membership } from './membership/membership.ts'
 import { WorkerSupervisor } from './worker-supervisor.ts'
@@ -56,10 +56,28 @@ function advertisedUrl(host: string, port: number): string {
   return `http://${external?.address ?? '127.0.0.1'}:${port}`
 }
 
+/** Removes the socket files of nodes killed before they could (their pid no longer runs). */
+function removeStaleSockets(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = /^almacen-(\d+)-[0-9a-f]+\.ipc$/.exec(name)?.[1]
+    if (pid && !alive(Number(pid))) rmSync(path.join(tmpdir(), name), { force: true })
+  }
+}
+
 /** Starts a whole node: its database worker, the handlers, the HTTP server and its membership. */
 export async function startNode(config: Config, log: Logger): Promise<RunningNode> {
-  const releaseDataDir = await lockDataDir(config.dataDir)
-  const endpoint = `ipc://${path.join(tmpdir(), `almacen-${process.pid}-${randomBytes(6).toString('hex')}.ipc`)}`
+  const unlockDataDir = await lockDataDir(config.dataDir)
+  removeStaleSockets()
+  const socketFile = path.join(
+    tmpdir(),
+    `almacen-${process.pid}-${randomBytes(6).toString('hex')}.ipc`
+  )
+  const endpoint = `ipc://${socketFile}`
+  // What a stopped node leaves behind: nothing (its socket file, its claim on the data directory).
+  const releaseDataDir = async () => {
+    rmSync(socketFile, { force: true })
+    await unlockDataDir()
+  }
   const db = new DbClient({ log, timeoutMs: config.dbTimeoutMs, maxInFlight: MAX_IN_FLIGHT })
   const worker = new WorkerSupervisor({
     endpoint,

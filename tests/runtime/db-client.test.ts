@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pino } from 'pino'
@@ -29,7 +30,10 @@ async function fakeWorker(t: { teardown(fn: () => unknown): void }, answer: Answ
       }
     }
   })().catch(() => undefined)
-  t.teardown(() => router.close())
+  t.teardown(() => {
+    router.close()
+    rmSync(endpoint.slice('ipc://'.length), { force: true })
+  })
   return endpoint
 }
 

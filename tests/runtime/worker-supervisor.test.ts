@@ -1,17 +1,23 @@
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { pino } from 'pino'
 import t from 'tap'
 import { WorkerSupervisor, type WorkerReady } from '../../runtime/worker-supervisor.ts'
 
 function supervisor(
+  t: { teardown(fn: () => unknown): void },
   dataDir: string,
   events: string[],
   onReady: (r: WorkerReady) => void = () => {}
 ) {
+  const socket = path.join(
+    tmpdir(),
+    `almacen-sup-${process.pid}-${Math.random().toString(36).slice(2)}.ipc`
+  )
+  t.teardown(() => rmSync(socket, { force: true }))
   return new WorkerSupervisor({
-    endpoint: `ipc://${path.join(tmpdir(), `almacen-sup-${process.pid}-${Math.random().toString(36).slice(2)}.ipc`)}`,
+    endpoint: `ipc://${socket}`,
     dataDir,
     name: 'Supervised',
     logLevel: 'silent',
@@ -29,7 +35,7 @@ t.test('restarts a worker that was killed, reporting it down and then ready agai
   let readyAgain: (r: WorkerReady) => void = () => {}
   const restarted = new Promise<WorkerReady>((resolve) => (readyAgain = resolve))
   let first = true
-  const sup = supervisor(t.testdir(), events, (r) => (first ? (first = false) : readyAgain(r)))
+  const sup = supervisor(t, t.testdir(), events, (r) => (first ? (first = false) : readyAgain(r)))
   t.teardown(() => sup.stop())
   const ready = await sup.start()
   t.match(ready, { name: 'Supervised', id: /^[0-9a-f-]{36}$/ })
@@ -48,7 +54,7 @@ t.test('a worker that cannot open its database fails the start with the reason',
     path.join(dir, 'almacen.sqlite'),
     'this is not a database, it is a text file that is long enough to have a header'
   )
-  const sup = supervisor(dir, [])
+  const sup = supervisor(t, dir, [])
   t.teardown(() => sup.stop())
   await t.rejects(sup.start(), {
     message: /The database worker failed to start: .*(not a database|SQLITE_NOTADB)/,

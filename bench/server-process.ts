@@ -11,7 +11,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 export interface ServerSpec {
   name: 'almacen' | 'monolith' | 'limit'
   label: string
-  /** The script and its arguments after `node --import tsx`, relative to the repository. */
+  /** The script, relative to the repository: JavaScript runs as is, TypeScript under tsx. */
   script: string
   args: string[]
   env?: Record<string, string>
@@ -21,7 +21,8 @@ export const SERVERS: ServerSpec[] = [
   {
     name: 'almacen',
     label: 'almacen (runtime + ZeroMQ worker, knex/sqlite3)',
-    script: 'runtime/main.ts',
+    // As `npm start` runs it: the built JavaScript (npm run bench builds first).
+    script: 'dist/runtime/main.js',
     args: ['--name', 'Bench'],
   },
   {
@@ -75,7 +76,15 @@ export async function startServer(spec: ServerSpec, dataDir: string): Promise<Ru
   const started = performance.now()
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', spec.script, '--port', '0', '--data-dir', dataDir, ...spec.args],
+    [
+      ...(spec.script.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      spec.script,
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      ...spec.args,
+    ],
     { cwd: ROOT, stdio: ['ignore', out, out], env: { ...process.env, ...spec.env } }
   )
   const stop = async () => {

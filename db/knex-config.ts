@@ -2,8 +2,11 @@ import { fileURLToPath } from 'node:url'
 import path from 'node:path'
 import type { Knex } from 'knex'
 import objection from 'objection'
+import { CompiledMigrations } from './compiled-migrations.ts'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
+/** True when running the built JavaScript (dist/), false when tsx runs the TypeScript. */
+const BUILT = import.meta.url.endsWith('.js')
 
 /** Where a node keeps its database inside its data directory. */
 export function databaseFile(dataDir: string): string {
@@ -43,11 +46,9 @@ export function knexConfig(filename: string): Knex.Config {
     },
     // The default (60 s) hides the pool-of-one trap: a query outside its transaction waits forever.
     acquireConnectionTimeout: 10_000,
-    migrations: {
-      directory: MIGRATIONS_DIR,
-      extension: 'ts',
-      loadExtensions: ['.ts'],
-    },
+    migrations: BUILT
+      ? { migrationSource: new CompiledMigrations(MIGRATIONS_DIR) }
+      : { directory: MIGRATIONS_DIR, extension: 'ts', loadExtensions: ['.ts'] },
     ...objection.knexSnakeCaseMappers(),
   }
 }

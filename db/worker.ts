@@ -114,9 +114,14 @@ async function main(settings: WorkerSettings, log: Logger): Promise<void> {
     await knex.destroy()
     process.exit(0)
   }
-  process.on('SIGTERM', () => void stop('SIGTERM'))
-  // Ctrl-C reaches the whole process group; the runtime decides when the worker stops.
+  // The runtime decides when the worker stops (it asks over IPC, after the node has left the
+  // network): signals meant for the whole process group (Ctrl-C, `timeout`, a cgroup kill) must
+  // not take the database away from a runtime that is still announcing its leave.
+  process.on('SIGTERM', () => {})
   process.on('SIGINT', () => {})
+  process.on('message', (message: { type?: string }) => {
+    if (message?.type === 'stop') void stop('asked by the runtime')
+  })
   // The runtime is gone (even by kill -9): finish the batch in hand and leave.
   process.on('disconnect', () => void stop('runtime gone'))
   process.send?.({ type: 'ready', id: identity.id, name: identity.name, pid: process.pid })

@@ -19,7 +19,7 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-export const USAGE = `Usage: npm start -- [options]      (or: node --import tsx runtime/main.ts [options])
+export const USAGE = `Usage: npm start -- [options]      (or, once built: node dist/runtime/main.js [options])
 
 Runs one almacen warehouse node: the REST API, and its database worker on ./data.
 

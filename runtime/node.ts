@@ -16,7 +16,14 @@ import { WorkerSupervisor } from './worker-supervisor.ts'
 
 export const HANDLERS_DIR = fileURLToPath(new URL('../handlers', import.meta.url))
 export const VERSION: string = JSON.parse(
-  readFileSync(new URL('../package.json', import.meta.url), 'utf8')
+  // From runtime/ under tsx, from dist/runtime/ when built.
+  readFileSync(
+    new URL(
+      import.meta.url.endsWith('.js') ? '../../package.json' : '../package.json',
+      import.meta.url
+    ),
+    'utf8'
+  )
 ).version
 
 /** Calls in flight to the worker beyond which requests are refused with 503. */

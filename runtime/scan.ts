@@ -33,7 +33,7 @@ function toSegment(part: string, file: string): string {
 export function routeOf(file: string): Pick<RouteFile, 'method' | 'path'> {
   const parts = file.split('/')
   const base = parts.pop() as string
-  const match = /^(.+)\.([a-z]+)\.ts$/.exec(base)
+  const match = /^(.+)\.([a-z]+)\.(?:ts|js)$/.exec(base)
   if (!match || !(METHODS as readonly string[]).includes(match[2])) {
     throw new ScanError(
       `handlers/${file}: a handler's name must end in the method, e.g. index.get.ts or [sku].patch.ts (${METHODS.join(', ')})`
@@ -64,7 +64,8 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
     if (entry.name.startsWith('_') || entry.name.startsWith('.')) continue
     const relative = prefix ? `${prefix}/${entry.name}` : entry.name
     if (entry.isDirectory()) files.push(...(await listFiles(path.join(dir, entry.name), relative)))
-    else if (entry.isFile() && !entry.name.endsWith('.d.ts')) files.push(relative)
+    // Sources under tsx, or the built .js in dist/ (with their source maps beside them).
+    else if (entry.isFile() && /(?<!\.d)\.(ts|js)$/.test(entry.name)) files.push(relative)
   }
   return files
 }

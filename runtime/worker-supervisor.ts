@@ -2,8 +2,9 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 
-const WORKER_SCRIPT = fileURLToPath(new URL('../db/worker.ts', import.meta.url))
-const TSX_LOADER = import.meta.resolve('tsx')
+// A built node (dist/*.js) runs its worker as JavaScript; under tsx, the worker needs tsx too.
+const BUILT = import.meta.url.endsWith('.js')
+const WORKER_SCRIPT = fileURLToPath(new URL(`../db/worker.${BUILT ? 'js' : 'ts'}`, import.meta.url))
 
 /**
  * Extra node flags for the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it:
@@ -11,7 +12,7 @@ const TSX_LOADER = import.meta.resolve('tsx')
  */
 export function workerExecArgv(env: NodeJS.ProcessEnv): string[] {
   const extra = (env.ALMACEN_WORKER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)
-  return [`--import=${TSX_LOADER}`, ...extra]
+  return BUILT ? extra : [`--import=${import.meta.resolve('tsx')}`, ...extra]
 }
 
 export interface WorkerReady {
@@ -129,7 +130,11 @@ export class WorkerSupervisor {
     const child = this.child
     if (!child || child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-    child.kill('SIGTERM')
+    try {
+      child.send({ type: 'stop' }) // the worker ignores signals; it stops when asked
+    } catch {
+      child.kill('SIGKILL') // its channel is already gone
+    }
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     await exited
     clearTimeout(timer)

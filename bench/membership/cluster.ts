@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 
-const MAIN = new URL('../../runtime/main.ts', import.meta.url).pathname
+// As `npm start` runs a node: the built JavaScript (npm run bench builds first).
+const MAIN = new URL('../../dist/runtime/main.js', import.meta.url).pathname
 export const KEY = 'bench-cluster-key-not-a-secret'
 
 export interface LogLine {

@@ -9,6 +9,7 @@ import { itemHistory } from './commands/history.ts'
 import { issueGoods } from './commands/issue.ts'
 import { showItem } from './commands/item.ts'
 import { listItems, searchItems } from './commands/items.ts'
+import { joinNetwork } from './commands/join.ts'
 import { networkMembers } from './commands/members.ts'
 import { nodeIdentity } from './commands/node.ts'
 import { receiveGoods } from './commands/receive.ts'
@@ -79,13 +80,14 @@ export const MENUS: Menu[] = [
   {
     key: 'network',
     title: 'Network',
-    hint: 'members and their state',
+    hint: 'members and their state, join',
     actions: [
       {
         key: 'members',
         title: 'Members: who is in the network, and how each is doing',
         run: networkMembers,
       },
+      { key: 'join', title: 'Join a network', run: joinNetwork },
     ],
   },
 ]

@@ -73,7 +73,7 @@ export const EXIT_STATUS: [string, string][] = [
   ['0', 'done'],
   [
     '1',
-    "the node refused (unknown SKU, not enough stock, a SKU that exists, no node answered a join…) or verify found problems; the node's message is on stderr",
+    'the node refused (unknown SKU, not enough stock, a SKU that exists, no node answered a join…) and its message is on stderr; or verify found problems; or a leave was not confirmed',
   ],
   ['2', 'usage error: a missing or malformed argument; nothing was sent'],
   [

@@ -10,6 +10,7 @@ import { issueGoods } from './commands/issue.ts'
 import { showItem } from './commands/item.ts'
 import { listItems, searchItems } from './commands/items.ts'
 import { joinNetwork } from './commands/join.ts'
+import { leaveNetwork } from './commands/leave.ts'
 import { networkMembers } from './commands/members.ts'
 import { nodeIdentity } from './commands/node.ts'
 import { receiveGoods } from './commands/receive.ts'
@@ -80,7 +81,7 @@ export const MENUS: Menu[] = [
   {
     key: 'network',
     title: 'Network',
-    hint: 'members and their state, join',
+    hint: 'members and their state, join, leave',
     actions: [
       {
         key: 'members',
@@ -88,6 +89,7 @@ export const MENUS: Menu[] = [
         run: networkMembers,
       },
       { key: 'join', title: 'Join a network', run: joinNetwork },
+      { key: 'leave', title: 'Leave the network', run: leaveNetwork },
     ],
   },
 ]

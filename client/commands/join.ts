@@ -16,7 +16,8 @@ interface Joined {
 
 /** Asks the node to join through `addresses`; `next` says where to watch the network form. */
 async function joinThrough(io: Io, addresses: string[], next: string) {
-  const answer = await io.api.post<Joined>('/members/join', { addresses })
+  // No Idempotency-Key: the node keeps none for membership, and a join is safe to send again.
+  const answer = await io.api.post<Joined>('/members/join', { addresses }, null)
   if (io.json) return printJson(io, answer)
   const width = Math.max(...answer.outcomes.map((o) => o.address.length))
   for (const o of answer.outcomes) {

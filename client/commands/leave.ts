@@ -12,6 +12,10 @@ interface Left {
   missed: string[]
 }
 
+// No Idempotency-Key: the node keeps none for membership, and leaving again is harmless (it
+// answers with empty lists), so a lost answer is not reported as one to retry with a key.
+const sendLeave = (io: Io) => io.api.post<Left>('/members/leave', undefined, null)
+
 const STAYS_OUT =
   'It keeps serving its own stock, and stays out, even after a restart, until it joins again.'
 
@@ -47,7 +51,7 @@ async function leaveAfterAsking(io: Io, ask: boolean, join: string): Promise<boo
       return false
     }
   }
-  const result = await io.api.post<Left>('/members/leave', undefined)
+  const result = await sendLeave(io)
   const asked = result.acknowledgedBy.length + result.missed.length
   const after = ask ? '' : ` ${STAYS_OUT}` // already said before asking
   io.print(
@@ -78,7 +82,7 @@ export const leave: Command = {
     if (!yes && (io.json || !io.canAsk)) {
       throw new UsageError('leaving the network needs confirmation: pass --yes (nothing was sent)')
     }
-    if (io.json) return printJson(io, await io.api.post<Left>('/members/leave', undefined))
+    if (io.json) return printJson(io, await sendLeave(io))
     const done = await leaveAfterAsking(io, !yes, "'almacen join URL'").catch((err) => {
       if (!(err instanceof Cancelled)) throw err
       io.print(NOTHING_DONE) // Ctrl-C at the question is a no

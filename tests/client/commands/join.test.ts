@@ -11,6 +11,7 @@ import {
   statesSeenBy,
   untilSeen,
 } from '../../fixtures/client-kit.ts'
+import { droppingProxy } from '../../fixtures/dropping-proxy.ts'
 
 const action = { key: 'join', title: 'Join a network', run: joinNetwork }
 
@@ -107,3 +108,24 @@ t.test('almacen join without a URL, or with one that is not http(s), sends nothi
       /^almacen join: URL must be an http\(s\) URL such as http:\/\/10\.0\.0\.2:8080, not "10\.0\.0\.3:8080"\n/,
   })
 })
+
+t.test(
+  'a join whose answer is lost exits 3 without pointing at a --key, and is safe to repeat',
+  async (t) => {
+    const [madrid, sevilla] = await Promise.all([startPeer(t, 'Madrid'), startPeer(t, 'Sevilla')])
+    const proxy = await droppingProxy(t, sevilla.url, (req) => req.method === 'POST')
+    t.same(await almacen(['join', madrid.url, '--url', proxy.url]), {
+      code: 3,
+      stdout: '',
+      stderr: `almacen: Cannot reach the almacen node at ${proxy.url} (connection closed before the answer). Is it running? (npm start)\n`,
+    })
+    const sent = proxy.seen.filter((r) => r.method === 'POST')
+    t.same(
+      sent.map((r) => r.key),
+      [undefined, undefined, undefined, undefined],
+      'four tries, none with an Idempotency-Key (the node keeps none for membership)'
+    )
+    t.match(await almacen(['join', madrid.url, '--url', sevilla.url]), { code: 0 })
+    await untilSeen(madrid, { Sevilla: 'alive' }, 'Madrid sees Sevilla alive')
+  }
+)

@@ -39,9 +39,8 @@ async function leaveAfterAsking(io: Io, ask: boolean, join: string): Promise<boo
     io.print(`This node has already left the network; nothing to do. ${join} takes it back in.`)
     return true
   }
-  const told = toTell(network)
   if (ask) {
-    const names = told.map((m) => m.name)
+    const names = toTell(network).map((m) => m.name)
     const who = names.length
       ? `${listed(names)} ${names.length === 1 ? 'is' : 'are'} told and will show it as left`
       : 'no other member is up to be told'

@@ -29,8 +29,12 @@ export type Query = Record<string, string | number | boolean | undefined>
 export interface Api {
   readonly url: string
   get<T>(path: string, query?: Query): Promise<T>
-  /** `key` defaults to a fresh UUID; pass one to make a whole script step idempotent. */
-  post<T>(path: string, body: unknown, key?: string): Promise<T>
+  /**
+   * `key` defaults to a fresh UUID; pass one to make a whole script step idempotent, or null to
+   * send none, for a request that is safe to repeat as it is (join, leave): then a lost answer is
+   * not reported as an outcome to retry with a key.
+   */
+  post<T>(path: string, body: unknown, key?: string | null): Promise<T>
   patch<T>(path: string, body: unknown, key?: string): Promise<T>
   /** The same node with one short try and no progress or retry prompt: for lookups as you type. */
   quiet(): Api
@@ -78,12 +82,12 @@ export function createApi(options: ApiOptions): Api {
     method: string,
     path: string,
     payload?: unknown,
-    key?: string
+    key?: string | null
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
     const body = payload === undefined ? undefined : JSON.stringify(payload)
     if (body !== undefined) headers['content-type'] = 'application/json'
-    if (method !== 'GET') headers['idempotency-key'] = key ?? randomUUID()
+    if (method !== 'GET' && key !== null) headers['idempotency-key'] = key ?? randomUUID()
     progress?.start()
     try {
       for (;;) {

@@ -10,6 +10,21 @@ export function when(iso: string): string {
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`
 }
 
+/**
+ * How long ago, in the unit a person takes in at a glance: "0.4 s ago", "12 s ago", "3 min ago",
+ * "5 h ago", "2 d ago"; "never" for null. Tenths only under 10 s, where they tell a live link from
+ * a slow one. A time slightly ahead of `now` (clocks a hair apart) reads as 0.0 s ago.
+ */
+export function ago(iso: string | null, now = Date.now()): string {
+  if (iso === null) return 'never'
+  const seconds = Math.max(0, now - Date.parse(iso)) / 1000
+  if (seconds < 10) return `${seconds.toFixed(1)} s ago`
+  if (seconds < 60) return `${Math.floor(seconds)} s ago`
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`
+  if (seconds < 2 * 86400) return `${Math.floor(seconds / 3600)} h ago`
+  return `${Math.floor(seconds / 86400)} d ago`
+}
+
 /** "1 movement", "3 movements". */
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 

@@ -73,7 +73,7 @@ export const EXIT_STATUS: [string, string][] = [
   ['0', 'done'],
   [
     '1',
-    "the node refused (unknown SKU, not enough stock, a SKU that exists…) or verify found problems; the node's message is on stderr",
+    'the node refused (unknown SKU, not enough stock, a SKU that exists, no node answered a join…) and its message is on stderr; or verify found problems; or a leave was not confirmed',
   ],
   ['2', 'usage error: a missing or malformed argument; nothing was sent'],
   [
@@ -121,6 +121,7 @@ EXAMPLES
     almacen issue BOLT-M8 40 --ref WO-881
     almacen items --search bolt
     almacen stock --low --json
+    almacen join http://10.0.0.2:8080
 `
 }
 

@@ -87,6 +87,34 @@ export function validator<T>(parse: Parse<T>, label: string) {
   }
 }
 
+const HTTP_URL = 'must be an http(s) URL such as http://10.0.0.2:8080'
+
+/** Another node's address, as the node checks it: an http(s) URL. */
+export const nodeUrl: Parse<string> = (text) => {
+  const trimmed = text.trim()
+  if (!URL.canParse(trimmed) || !/^https?:$/.test(new URL(trimmed).protocol)) {
+    throw new InputError(HTTP_URL)
+  }
+  return trimmed
+}
+
+/** One or more node addresses typed on one line, separated by spaces or commas (at most 50). */
+export const nodeUrls: Parse<string[]> = (text) => {
+  const words = text.split(/[\s,]+/).filter(Boolean)
+  if (!words.length)
+    throw new InputError('must name at least one node, such as http://10.0.0.2:8080')
+  if (words.length > 50) throw new InputError('must be at most 50 addresses')
+  return words.map((word) => {
+    try {
+      return nodeUrl(word)
+    } catch {
+      throw new InputError(
+        `must each be an http(s) URL such as http://10.0.0.2:8080; "${word}" is not`
+      )
+    }
+  })
+}
+
 /** An Idempotency-Key a script chooses, as the node accepts it. */
 export const idempotencyKey: Parse<string> = (value) => {
   if (!/^[\x21-\x7e]{1,200}$/.test(value)) {

@@ -41,6 +41,7 @@ export function interactiveIo(options: InteractiveOptions): Io {
     note: print,
     json: false,
     columns,
+    canAsk: true,
   }
   return io
 }

@@ -16,6 +16,8 @@ export interface Io {
   json: boolean
   /** Terminal width for tables; Infinity when stdout is not a terminal. */
   columns: number
+  /** A person is there to answer a question: the menus, or a command typed at a terminal. */
+  canAsk: boolean
 }
 
 /** JSON for scripts: indented, so it reads by eye too, and jq takes it as is. */

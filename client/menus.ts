@@ -1,5 +1,5 @@
 // The interactive client's menus, as data: the main menu lists these in order, each opens its
-// actions. The peer network, transfers and messaging arrive as more entries in MENUS.
+// actions. Transfers and messaging arrive as more entries in MENUS.
 import { addItemInteractively } from './commands/add-item.ts'
 import { adjustItem } from './commands/adjust.ts'
 import { countItem } from './commands/count.ts'
@@ -9,6 +9,9 @@ import { itemHistory } from './commands/history.ts'
 import { issueGoods } from './commands/issue.ts'
 import { showItem } from './commands/item.ts'
 import { listItems, searchItems } from './commands/items.ts'
+import { joinNetwork } from './commands/join.ts'
+import { leaveNetwork } from './commands/leave.ts'
+import { networkMembers } from './commands/members.ts'
 import { nodeIdentity } from './commands/node.ts'
 import { receiveGoods } from './commands/receive.ts'
 import { lowStock, onHand, stockOfOne } from './commands/stock.ts'
@@ -73,6 +76,20 @@ export const MENUS: Menu[] = [
       { key: 'identity', title: 'Identity: which node this is', run: nodeIdentity },
       { key: 'health', title: 'Health', run: nodeHealth },
       { key: 'verify', title: 'Verify the ledger', run: verifyLedger },
+    ],
+  },
+  {
+    key: 'network',
+    title: 'Network',
+    hint: 'members and their state, join, leave',
+    actions: [
+      {
+        key: 'members',
+        title: 'Members: who is in the network, and how each is doing',
+        run: networkMembers,
+      },
+      { key: 'join', title: 'Join a network', run: joinNetwork },
+      { key: 'leave', title: 'Leave the network', run: leaveNetwork },
     ],
   },
 ]

@@ -9,6 +9,8 @@ import type { Io } from './io.ts'
 import { createSpinner } from './spinner.ts'
 
 export interface Streams {
+  /** Only whether it is a terminal: a command may ask a question only then (leave). */
+  stdin: { isTTY?: boolean }
   stdout: NodeJS.WriteStream
   stderr: NodeJS.WriteStream
 }
@@ -17,7 +19,7 @@ export async function runOneShot(
   command: Command,
   args: Args,
   settings: Settings,
-  { stdout, stderr }: Streams = process
+  { stdin, stdout, stderr }: Streams = process
 ): Promise<number> {
   const io: Io = {
     api: createApi({
@@ -30,6 +32,7 @@ export async function runOneShot(
     note: (text) => stderr.write(`${text}\n`),
     json: settings.json,
     columns: stdout.isTTY ? stdout.columns : Infinity,
+    canAsk: Boolean(stdin.isTTY),
   }
   try {
     return (await command.run(io, args)) ?? 0

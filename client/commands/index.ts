@@ -9,6 +9,9 @@ import { history } from './history.ts'
 import { issue } from './issue.ts'
 import { item } from './item.ts'
 import { items } from './items.ts'
+import { join } from './join.ts'
+import { leave } from './leave.ts'
+import { members } from './members.ts'
 import { node } from './node.ts'
 import { receive } from './receive.ts'
 import { stock } from './stock.ts'
@@ -18,6 +21,7 @@ export const COMMAND_GROUPS: { title: string; commands: Command[] }[] = [
   { title: 'Stock and movements', commands: [stock, receive, issue, count, adjust, history] },
   { title: 'Catalogue', commands: [items, item, addItem, editItem] },
   { title: 'Node', commands: [node, health, verify] },
+  { title: 'Peer network', commands: [members, join, leave] },
 ]
 
 export const COMMANDS: Command[] = COMMAND_GROUPS.flatMap((g) => g.commands)

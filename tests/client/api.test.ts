@@ -92,10 +92,19 @@ t.test('each write gets its own key unless one is given', async (t) => {
   await api.post('/movements', {})
   await api.patch('/items/A', {}, 'PO-17-line-1')
   await api.get('/items')
-  const [first, second, third, read] = fake.seen.map((s) => s.key)
+  await api.post('/members/leave', undefined, null)
+  const [first, second, third, read, none] = fake.seen.map((s) => s.key)
   t.not(first, second)
   t.equal(third, 'PO-17-line-1')
   t.equal(read, undefined, 'reads carry no key')
+  t.equal(none, undefined, 'nor a write that asked for none')
+})
+
+t.test('a write sent without a key is not reported as one to retry with a key', async (t) => {
+  const api = createApi({ url: await closedPort(), attempts: 1 })
+  const err = await failure(api.post('/members/join', {}, null))
+  t.type(err, NodeUnreachable)
+  t.equal(err.key, undefined)
 })
 
 t.test('a closed port gives up after the bounded number of tries, saying why', async (t) => {

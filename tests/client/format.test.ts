@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Movement } from '../../db/contract.ts'
-import { describeMovement, fit, kind, when } from '../../client/format.ts'
+import { ago, describeMovement, fit, kind, when } from '../../client/format.ts'
 
 const base: Movement = {
   seq: 7,
@@ -60,6 +60,22 @@ t.test('times are shown in local time, to the minute', async (t) => {
   const expected = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${String(d.getHours()).padStart(2, '0')}:04`
   t.equal(when(base.createdAt), expected)
 })
+
+t.test(
+  'an age reads in the unit a person takes in at a glance, tenths only under 10 s',
+  async (t) => {
+    const now = Date.parse('2026-11-22T10:00:00.000Z')
+    const before = (ms: number) => new Date(now - ms).toISOString()
+    t.equal(ago(null, now), 'never')
+    t.equal(ago(before(400), now), '0.4 s ago')
+    t.equal(ago(before(9_940), now), '9.9 s ago')
+    t.equal(ago(before(12_700), now), '12 s ago')
+    t.equal(ago(before(3 * 60_000 + 59_000), now), '3 min ago')
+    t.equal(ago(before(5 * 3_600_000), now), '5 h ago')
+    t.equal(ago(before(3 * 86_400_000), now), '3 d ago')
+    t.equal(ago(before(-250), now), '0.0 s ago', 'a clock a hair ahead is not a negative age')
+  }
+)
 
 t.test(
   'a long message is broken between words to fit the terminal; a table is left alone',

@@ -61,6 +61,32 @@ t.test('an idempotency key is visible ASCII without spaces', async (t) => {
   t.ok(rejects(input.idempotencyKey, 'x'.repeat(201)))
 })
 
+t.test('a node address is an http(s) URL, and several may share one line', async (t) => {
+  t.equal(input.nodeUrl(' http://10.0.0.2:8080 '), 'http://10.0.0.2:8080')
+  t.equal(input.nodeUrl('https://sevilla.example'), 'https://sevilla.example')
+  for (const bad of ['', '10.0.0.2:8080', 'localhost:8080', 'ftp://10.0.0.2', 'http://']) {
+    t.equal(
+      rejects(input.nodeUrl, bad),
+      'must be an http(s) URL such as http://10.0.0.2:8080',
+      `refuses "${bad}"`
+    )
+  }
+  t.same(input.nodeUrls('http://a:1, http://b:2   https://c'), [
+    'http://a:1',
+    'http://b:2',
+    'https://c',
+  ])
+  t.equal(
+    rejects(input.nodeUrls, 'http://a:1 10.0.0.2:8080'),
+    'must each be an http(s) URL such as http://10.0.0.2:8080; "10.0.0.2:8080" is not'
+  )
+  t.equal(
+    rejects(input.nodeUrls, ' , '),
+    'must name at least one node, such as http://10.0.0.2:8080'
+  )
+  t.ok(rejects(input.nodeUrls, Array(51).fill('http://a:1').join(' ')), 'at most 50, as the node')
+})
+
 t.test(
   'as a prompts validator, a parser answers true or a sentence that names the field',
   async (t) => {

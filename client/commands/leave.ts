@@ -8,12 +8,14 @@ import { nameOf, type Network } from '../network.ts'
 /** POST /members/leave: ids of the members told that acknowledged, and of those not reached. */
 interface Left {
   left: true
+  /** The node had left before this request (a retry, or two people at once). */
+  alreadyLeft: boolean
   acknowledgedBy: string[]
   missed: string[]
 }
 
 // No Idempotency-Key: the node keeps none for membership, and leaving again is harmless (it
-// answers with empty lists), so a lost answer is not reported as one to retry with a key.
+// answers alreadyLeft), so a lost answer is not reported as one to retry with a key.
 const sendLeave = (io: Io) => io.api.post<Left>('/members/leave', undefined, null)
 
 const STAYS_OUT =
@@ -51,6 +53,12 @@ async function leaveAfterAsking(io: Io, ask: boolean, join: string): Promise<boo
     }
   }
   const result = await sendLeave(io)
+  if (result.alreadyLeft) {
+    io.print(
+      `This node had already left the network; nothing more to do. ${join} takes it back in.`
+    )
+    return true
+  }
   const asked = result.acknowledgedBy.length + result.missed.length
   const after = ask ? '' : ` ${STAYS_OUT}` // already said before asking
   io.print(

@@ -7,6 +7,7 @@ export default defineHandler(async (_request, ctx) => {
   return {
     self,
     participating: rejoin,
+    clusterKey: ctx.membership.canTalk,
     members: members.map((member) => ({
       ...member,
       self: member.id === self,

@@ -12,6 +12,13 @@ const body = z.strictObject({
 /** Joins the peer network through any of these nodes (undoing an earlier leave). */
 export default defineHandler(async (request, ctx) => {
   const { addresses } = await readJson(request, body)
+  if (!ctx.membership.canTalk) {
+    throw new HttpError(
+      409,
+      'NO_CLUSTER_KEY',
+      'This node has no cluster key: set ALMACEN_CLUSTER_KEY (the same on every node) and restart it to join a network'
+    )
+  }
   const outcomes = await ctx.membership.join(addresses.map((a) => a.replace(/\/+$/, '')))
   if (!outcomes.some((o) => o.ok)) {
     const reasons = outcomes.map((o) => `${o.address}: ${o.reason}`).join('; ')

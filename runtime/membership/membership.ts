@@ -57,6 +57,11 @@ export class Membership {
     this.detector = new Detector(this)
   }
 
+  /** False without a cluster key: this node can neither sign nor check a peer's word. */
+  get canTalk(): boolean {
+    return !!this.options.clusterKey
+  }
+
   get log(): Logger {
     return this.options.log
   }
@@ -122,7 +127,8 @@ export class Membership {
     }
     const applied = await this.apply(rows, spread ? source : null)
     if (refuteAt > 0) {
-      const self = { ...this.view.self, state: 'alive' as const, incarnation: refuteAt }
+      // Alive again at a higher incarnation; or, if this node is out, left at one.
+      const self = { ...this.view.self, state: this.leaving ? ('left' as const) : ('alive' as const), incarnation: refuteAt }
       // The accuser hears the refutation too: it goes to every member.
       applied.push(
         ...(await this.apply([
@@ -198,22 +204,35 @@ export class Membership {
     }
   }
 
-  /** Joins through these addresses (any one is enough); an operator's join also undoes a leave. */
+  /**
+   * Joins through these addresses (any one is enough). A node that left comes back only if one
+   * of them answers: until then it stays out, and says so.
+   */
   async join(addresses: string[], relay = true): Promise<JoinOutcome[]> {
-    if (this.leaving) await this.rise(this.view.self.incarnation, true)
-    return Promise.all(addresses.map((address) => this.contact(address, relay)))
+    const self = this.view.self
+    const asking = this.leaving ? { ...this.view.toUpdate(self), state: 'alive' as const, incarnation: self.incarnation + 1 } : this.view.toUpdate(self)
+    const answers = await Promise.all(addresses.map((address) => this.ask(address, relay, asking)))
+    const lists = answers.flatMap((a) => (a.list ? [a.list] : []))
+    if (lists.length > 0 && this.leaving) await this.rise(self.incarnation, true)
+    for (const list of lists) await this.absorb(list)
+    return answers.map((a) => a.outcome)
   }
 
-  private async contact(address: string, relay: boolean): Promise<JoinOutcome> {
-    const message: JoinMessage = { member: this.view.toUpdate(this.view.self), relay }
+  private async ask(address: string, relay: boolean, member: MemberUpdate) {
+    const message: JoinMessage = { member, relay }
     const answer = await this.client.post<MemberList>(address, '/peer/join', message, 3000)
-    if (!answer.ok) return { address, ok: false, reason: `${answer.reason}: ${answer.message}` }
-    if (answer.body.self.id === this.view.selfId)
-      return { address, ok: false, reason: 'that address is this node' }
+    if (!answer.ok) return { outcome: { address, ok: false, reason: `${answer.reason}: ${answer.message}` } }
+    if (answer.body.self.id === this.view.selfId) {
+      return { outcome: { address, ok: false, reason: 'that address is this node' } }
+    }
     this.view.heardFrom(answer.body.self.id, answer.rttMs)
-    await this.merge([answer.body.self, ...answer.body.members], answer.body.self.id)
-    this.gossip.spread([this.view.self], answer.body.self.id)
-    return { address, ok: true }
+    return { outcome: { address, ok: true }, list: answer.body }
+  }
+
+  /** Takes in a member's list (its answer to a join), and tells the others this node is here. */
+  private async absorb(list: MemberList): Promise<void> {
+    await this.merge([list.self, ...list.members], list.self.id)
+    this.gossip.spread([this.view.self], list.self.id)
   }
 
   // At start the peers may still be starting too: keep trying until one of them answers.
@@ -223,9 +242,8 @@ export class Membership {
       addresses.length > 0 && !this.leaving;
       wait = Math.min(wait * 2, 30_000)
     ) {
-      const outcomes = await Promise.all(
-        addresses.map((a) => this.contact(a, !this.view.all().some((m) => m.address === a)))
-      )
+      const known = (a: string) => this.view.all().some((m) => m.address === a)
+      const outcomes = await Promise.all(addresses.map((a) => this.join([a], !known(a)).then(([o]) => o)))
       if (outcomes.some((o) => o.ok)) return
       this.log.warn({ outcomes }, 'no peer answered the join; trying again')
       await new Promise((resolve) => setTimeout(resolve, wait).unref())
@@ -233,8 +251,8 @@ export class Membership {
   }
 
   /** Leaves the network: every member is told, and acknowledges, before this returns. */
-  async leave(rejoin: boolean): Promise<{ acked: string[]; missed: string[] }> {
-    if (this.leaving) return { acked: [], missed: [] }
+  async leave(rejoin: boolean): Promise<{ acked: string[]; missed: string[]; alreadyLeft?: true }> {
+    if (this.leaving) return { acked: [], missed: [], alreadyLeft: true }
     this.leaving = true
     this.detector.stop()
     const [self] = await this.view.commit(

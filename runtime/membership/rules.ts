@@ -36,7 +36,7 @@ export type Verdict =
 export interface Judge {
   selfId: string
   selfIncarnation: number
-  /** This node is leaving or has left: news about it is not refuted. */
+  /** This node is leaving or has left: only news that it is back is refuted (with its leave). */
   leaving: boolean
   current(id: string): Member | undefined
   /** How long ago this node last heard from `id` directly, if ever. */
@@ -49,7 +49,11 @@ export const EVIDENCE_SLACK_MS = 250
 /** What to do with one piece of membership news. */
 export function judge(update: MemberUpdate, ctx: Judge): Verdict {
   if (update.id === ctx.selfId) {
-    if (ctx.leaving) return { kind: 'ignore' }
+    if (ctx.leaving) {
+      // A join that reached a member but not this node's ear (it stayed out): say left again.
+      const back = update.state !== 'left' && update.incarnation > ctx.selfIncarnation
+      return back ? { kind: 'refute', incarnation: update.incarnation + 1 } : { kind: 'ignore' }
+    }
     const wrong = update.state !== 'alive' || update.incarnation > ctx.selfIncarnation
     if (wrong && update.incarnation >= ctx.selfIncarnation) {
       return { kind: 'refute', incarnation: update.incarnation + 1 }

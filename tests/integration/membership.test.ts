@@ -107,6 +107,14 @@ t.test('a graceful leave is seen as left by every member and never as failed', a
   const left = await api(c, 'POST', '/members/leave')
   t.match(left, { status: 200, body: { left: true, missed: [] } })
   await until(() => sees([a], { C: 'left' }), BOUND_MS, 'the operator leave is seen')
+  const nowhere = await api(c, 'POST', '/members/join', { addresses: ['http://127.0.0.1:1'] })
+  t.match(nowhere, { status: 502, body: { code: 'PEER_UNREACHABLE' } })
+  t.match(
+    (await api(c, 'GET', '/members')).body,
+    { participating: false },
+    'a join that reached nobody leaves it out'
+  )
+  t.match(await api(c, 'POST', '/members/leave'), { status: 200, body: { alreadyLeft: true } })
   const joined = await api(c, 'POST', '/members/join', { addresses: [a.url] })
   t.match(joined, { status: 200, body: { joined: true } })
   await until(() => sees([a, c], { A: 'alive', C: 'alive' }), BOUND_MS, 'it is back after joining')

@@ -61,7 +61,7 @@ t.test('members the leave did not reach are named', async (t) => {
       participating: true,
       members: [member('a', 'Bilbao'), member('me', 'Madrid', true), member('b', 'Vigo')],
     }),
-    post: async () => ({ left: true, acknowledgedBy: ['a'], missed: ['b'] }),
+    post: async () => ({ left: true, alreadyLeft: false, acknowledgedBy: ['a'], missed: ['b'] }),
   } as unknown as Api
   await leaveNetwork(s.io)
   t.match(s.output(), 'Bilbao and Vigo are told and will show it as left.')
@@ -114,6 +114,7 @@ t.test(
     t.same([json.code, json.stderr], [0, ''])
     t.same(JSON.parse(json.stdout), {
       left: true,
+      alreadyLeft: false,
       acknowledgedBy: [madrid.identity.id],
       missed: [],
     })

@@ -25,6 +25,7 @@ t.test(
         }),
       },
       {
+        canTalk: true,
         live: (id: string) =>
           id === 'peer'
             ? { lastHeardAt: '2026-11-22T10:00:01.000Z', rttMs: 1.5 }
@@ -36,6 +37,7 @@ t.test(
     t.same(body, {
       self: ctx.node.id,
       participating: true,
+      clusterKey: true,
       members: [
         { ...row, id: ctx.node.id, self: true, lastHeardAt: null, rttMs: null },
         {

@@ -9,6 +9,7 @@ t.test('joins through the given addresses and answers with the member list', asy
   const ctx = fakeCtx(
     {},
     {
+      canTalk: true,
       join: async (addresses: string[]) => {
         asked.push(addresses)
         return [
@@ -31,6 +32,7 @@ t.test('answers 502 naming each address when none could be joined', async (t) =>
   const ctx = fakeCtx(
     {},
     {
+      canTalk: true,
       join: async (a: string[]) =>
         a.map((address) => ({ address, ok: false, reason: 'timeout: no answer in time' })),
     }
@@ -56,4 +58,13 @@ t.test('refuses a body without addresses, or with something that is not a URL', 
       JSON.stringify(body)
     )
   }
+})
+
+t.test('refuses to join without a cluster key, saying how to set one', async (t) => {
+  const ctx = fakeCtx({}, { canTalk: false, join: async () => [] })
+  await t.rejects(async () => handler(post({ addresses: ['http://10.0.0.2:8080'] }), ctx), {
+    status: 409,
+    code: 'NO_CLUSTER_KEY',
+    message: /set ALMACEN_CLUSTER_KEY/,
+  })
 })

@@ -14,6 +14,9 @@ t.test('leaves for good (no rejoin at restart) and reports who acknowledged', as
     }
   )
   const { status, body } = await settle(await handler(request('POST', '/members/leave'), ctx))
-  t.same([status, body], [200, { left: true, acknowledgedBy: ['a', 'b'], missed: ['c'] }])
+  t.same(
+    [status, body],
+    [200, { left: true, alreadyLeft: false, acknowledgedBy: ['a', 'b'], missed: ['c'] }]
+  )
   t.same(calls, [false])
 })

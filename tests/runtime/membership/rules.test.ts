@@ -99,7 +99,17 @@ t.test('an accusation about this node is refuted with a higher incarnation', asy
   t.same(
     judge({ ...me, state: 'left', incarnation: 5 }, context({ leaving: true })),
     { kind: 'ignore' },
-    'a leaving node lets it be'
+    'a leaving node lets its leave stand'
+  )
+  t.same(
+    judge({ ...me, state: 'failed', incarnation: 5 }, context({ leaving: true })),
+    { kind: 'ignore' },
+    'left already outranks that'
+  )
+  t.same(
+    judge({ ...me, state: 'alive', incarnation: 6 }, context({ leaving: true })),
+    { kind: 'refute', incarnation: 7 },
+    'a node that is out says so above a stray alive (a join that never reached its ear)'
   )
 })
 

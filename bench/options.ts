@@ -19,6 +19,10 @@ export interface BenchOptions {
   retryBudget: number
   keep: boolean
   quick: boolean
+  /** Which parts run: the HTTP cases against the baselines, the peer network, or both. */
+  parts: ('http' | 'membership')[]
+  /** The membership part with every trial the targets name (20 storms, leaves, restarts). */
+  full: boolean
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -34,6 +38,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --movements <n>       seeded movements (default 100000)
   --noise-limit <cores> repeat a run when other processes used more CPU than this (default 0.3)
   --keep                keep the data directories
+  --part <name>         http (requests against the baselines), membership (the peer network,
+                        with Serf), or all (default)
+  --full                the membership part with 3 runs per size and 20 trials of each extra
 `
 
 function list(value: string | undefined, fallback: string): string[] {
@@ -41,6 +48,12 @@ function list(value: string | undefined, fallback: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
+}
+
+function partsOf(part: string): BenchOptions['parts'] {
+  if (part === 'all') return ['http', 'membership']
+  if (part === 'http' || part === 'membership') return [part]
+  throw new Error(`--part must be http, membership or all, not ${part}`)
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions | null {
@@ -58,6 +71,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
       movements: { type: 'string' },
       'noise-limit': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      part: { type: 'string', default: 'all' },
+      full: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   })
@@ -85,5 +100,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     retryBudget: quick ? 0 : 60,
     keep: values.keep === true,
     quick,
+    parts: partsOf(values.part as string),
+    full: values.full === true,
   }
 }

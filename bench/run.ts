@@ -1,8 +1,10 @@
 // `npm run bench`: almacen against the monolith a user would write instead and against the
-// machine's limit, in one run on loopback. Prints the table and writes bench/results/<date>.json.
+// machine's limit, in one run on loopback; then its peer network, next to Serf. Prints the
+// tables and writes bench/results/<date>.json (and membership-<date>.json).
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { parseBenchOptions, USAGE } from './options.ts'
+import { PRESETS, runMembership } from './membership/main.ts'
+import { parseBenchOptions, USAGE, type BenchOptions } from './options.ts'
 import { formatMarkdown, formatText, machine, type Report } from './report.ts'
 import { ROOT } from './server-process.ts'
 import { ratios, summarize, targets } from './summary.ts'
@@ -14,39 +16,52 @@ if (!options) {
   process.stdout.write(USAGE)
   process.exit(0)
 }
-
-const started = new Date()
 const say = (line: string) => process.stdout.write(`${line}\n`)
-const result = await runSuite(options, say)
-const rows = result.measurements.map(summarize)
-const rs = ratios(rows)
-const report: Report = {
-  date: started.toISOString(),
-  command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
-  machine: machine(),
-  servers: result.servers,
-  rows,
-  ratios: rs,
-  targets: targets(result, rows, rs),
-}
-say('')
-say(formatText(report))
 
-const dir = path.join(ROOT, 'bench', 'results')
-await mkdir(dir, { recursive: true })
-const name = started.toISOString().replace(/[:.]/g, '-')
-const { servers, ...settings } = options
-const file = path.join(dir, `${name}${options.quick ? '-quick' : ''}.json`)
-const json = {
-  ...report,
-  settings,
-  servers: result.servers,
-  measurements: result.measurements,
-  checks: result.checks,
+/** The HTTP part; true when every ledger check after the write cases passed. */
+async function runHttp(options: BenchOptions): Promise<boolean> {
+  const started = new Date()
+  const result = await runSuite(options, say)
+  const rows = result.measurements.map(summarize)
+  const rs = ratios(rows)
+  const report: Report = {
+    date: started.toISOString(),
+    command: ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' '),
+    machine: machine(),
+    servers: result.servers,
+    rows,
+    ratios: rs,
+    targets: targets(result, rows, rs),
+  }
+  say('')
+  say(formatText(report))
+
+  const dir = path.join(ROOT, 'bench', 'results')
+  await mkdir(dir, { recursive: true })
+  const name = started.toISOString().replace(/[:.]/g, '-')
+  const { servers, ...settings } = options
+  const file = path.join(dir, `${name}${options.quick ? '-quick' : ''}.json`)
+  const json = {
+    ...report,
+    settings,
+    servers: result.servers,
+    measurements: result.measurements,
+    checks: result.checks,
+  }
+  await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
+  await writeFile(file.replace(/\.json$/, '.md'), `${formatMarkdown(report)}\n`)
+  say(
+    `\nresults: ${path.relative(ROOT, file)} (and .md); took ${Math.round((Date.now() - started.getTime()) / 1000)} s`
+  )
+  return result.checks.every((c) => c.ok)
 }
-await writeFile(file, `${JSON.stringify(json, null, 2)}\n`)
-await writeFile(file.replace(/\.json$/, '.md'), `${formatMarkdown(report)}\n`)
-say(
-  `\nresults: ${path.relative(ROOT, file)} (and .md); took ${Math.round((Date.now() - started.getTime()) / 1000)} s`
-)
-process.exit(result.checks.every((c) => c.ok) ? 0 : 1)
+
+const started = Date.now()
+let ok = true
+if (options.parts.includes('http')) ok = await runHttp(options)
+if (options.parts.includes('membership')) {
+  say('\n== The peer network ==')
+  await runMembership(PRESETS[options.quick ? 'quick' : options.full ? 'full' : 'default'])
+}
+say(`\nnpm run bench took ${Math.round((Date.now() - started) / 1000)} s`)
+process.exit(ok ? 0 : 1)

@@ -100,7 +100,9 @@ async function main(settings: WorkerSettings, log: Logger): Promise<void> {
   if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
   const identity = await ensureIdentity(knex, settings.name)
 
-  const router = new Router({ mandatory: true, linger: 0 })
+  // sendTimeout: a reply to a runtime that is gone must fail, not wait for a peer that will
+  // never read it (that would hold the batch, and the database, forever).
+  const router = new Router({ mandatory: true, linger: 0, sendTimeout: 5000 })
   await router.bind(settings.endpoint)
   const loop = new WorkerLoop(router, knex, log)
   void loop.receive()
@@ -110,6 +112,8 @@ async function main(settings: WorkerSettings, log: Logger): Promise<void> {
     if (stopping) return
     stopping = true
     log.info({ why }, 'worker stopping')
+    // Nobody may be left to SIGKILL a stuck worker (the runtime died): exit on our own.
+    setTimeout(() => process.exit(1), 15_000).unref()
     await loop.stop()
     await knex.destroy()
     process.exit(0)

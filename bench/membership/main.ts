@@ -140,7 +140,7 @@ export async function runMembership(options: MembershipOptions) {
     serf,
     seconds: (Date.now() - started) / 1000,
   }
-  mkdirSync('bench/results', { recursive: true })
+  mkdirSync('bench/results', { recursive: true }) // npm run bench runs from the repository
   const file = `bench/results/membership-${results.date.replace(/[:.]/g, '-')}.json`
   writeFileSync(file, JSON.stringify(results, null, 2))
   console.log(`\nresults: ${file} (${results.seconds.toFixed(0)} s)`)

@@ -38,7 +38,9 @@ export async function sizeRun(n: number, portBase: number, idleMs: number): Prom
     const joinPollMs = await cluster.until(everyone, allAlive(cluster, everyone), BOUND)
     const joined = joinPollMs === null ? null : Date.now() - storm
 
-    await sleep(2000)
+    // Idle cost in the steady state: past start-up, the join and its news (Serf's script
+    // settles 5 s the same way).
+    await sleep(5000)
     const before = everyone.map((i) => cluster.cpuSeconds(i))
     await sleep(idleMs)
     const pct = everyone.map((i) => ((cluster.cpuSeconds(i) - before[i]) / (idleMs / 1000)) * 100)

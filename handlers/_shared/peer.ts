@@ -5,7 +5,10 @@ import { defineHandler, HttpError, readJson, z, type Membership } from '../../ru
 
 // Checked by pattern rather than z.url(): this runs several times a second on every node, and
 // the address is only ever used as the base of a request URL.
-const address = z.string().max(300).regex(/^https?:\/\/[^\s/?#]+$/, { error: 'must be an http(s) base URL' })
+const address = z
+  .string()
+  .max(300)
+  .regex(/^https?:\/\/[^\s/?#]+$/, { error: 'must be an http(s) base URL' })
 
 export const memberUpdate = z.object({
   id: z.string().min(1).max(64),

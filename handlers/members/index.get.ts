@@ -1,12 +1,17 @@
-import { defineHandler } from '../../runtime/index.ts'
+import { defineHandler, HttpError } from '../../runtime/index.ts'
 
-/** The peer list as committed in SQLite, with what this node has heard from each member live. */
+/**
+ * The peer list, with what this node has heard from each member live. It is read from the
+ * membership's copy, which holds only what is committed to SQLite (a change is written before
+ * it is applied), so polling it costs the database nothing.
+ */
 export default defineHandler(async (_request, ctx) => {
-  const { members, rejoin } = await ctx.db.send('members.list', {})
+  if (!ctx.membership.opened) throw new HttpError(503, 'NOT_READY', 'This node is still starting')
+  const { members, participating } = ctx.membership.snapshot()
   const self = ctx.node.id
   return {
     self,
-    participating: rejoin,
+    participating,
     clusterKey: ctx.membership.canTalk,
     members: members.map((member) => ({
       ...member,

@@ -193,7 +193,7 @@ export class Detector {
     if (outcome.ok) {
       this.observe(outcome.rttMs)
       view.heardFrom(target.id, outcome.rttMs)
-      await this.m.merge([outcome.body.self, ...outcome.body.updates], target.id)
+      await this.m.merge([outcome.body.self, ...outcome.body.updates])
     }
     return outcome
   }
@@ -286,7 +286,7 @@ export class Detector {
     )
     if (!answer.ok) return
     view.heardFrom(peer.id, answer.rttMs)
-    await this.m.merge(answer.body.members, peer.id)
+    await this.m.merge(answer.body.members)
   }
 
   private async reap(): Promise<void> {

@@ -4,21 +4,36 @@ import type { PeerClient } from './peer-client.ts'
 import type { MemberUpdate } from './rules.ts'
 import type { MemberView } from './view.ts'
 
-/** News younger than this rides along on probes and their answers. */
-const PIGGYBACK_MS = 30_000
-const PIGGYBACK_MAX = 8
-/** A gossip message that could not be delivered is tried again this many times, then left to sync. */
-const ATTEMPTS = 3
+/** Members a gossip round sends to, picked at random. */
+const FANOUT = 3
+/** Time between gossip rounds while there is news to spread. */
+const ROUND_MS = 100
+/** Each piece of news is sent this many times per order of magnitude of the network's size. */
+const RETRANSMIT_MULT = 3
+/** At most this much news in one message (the most recent first). */
+const MAX_UPDATES = 32
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[items[i], items[j]] = [items[j], items[i]]
+  }
+  return items
+}
 
 /**
- * Spreads membership news: each change goes straight to every other live member (the networks
- * here are small), coalesced into one message per peer every few milliseconds, retried a few
- * times; the periodic sync repairs whatever is still missed.
+ * Spreads membership news the epidemic way (SWIM): every round, the news still to tell goes to a
+ * few random members, and also rides along on probes and their answers; each piece is sent a
+ * bounded number of times (more in a larger network), and whoever learns it spreads it too. The
+ * load is bounded however much changes at once (a join storm, a crash seen by everyone), and
+ * news reaches everyone in a few rounds. The periodic sync repairs whatever is still missed; a
+ * leave, which must not be missed, is announced to every member and acknowledged.
  */
 export class Disseminator {
-  private readonly outbox = new Map<string, Map<string, number>>()
-  private readonly recent = new Map<string, number>()
+  /** Member id → transmissions left for the latest news about it. */
+  private readonly news = new Map<string, number>()
   private timer: NodeJS.Timeout | null = null
+  private stopped = false
 
   constructor(
     private readonly view: MemberView,
@@ -26,31 +41,37 @@ export class Disseminator {
     private readonly timeoutMs: () => number
   ) {}
 
-  /** Queues news about these members for every other live member except `except`. */
-  spread(members: Member[], except?: string): void {
-    const targets = this.view.others('alive', 'suspect')
+  private get budget(): number {
+    const n = this.view.all().length
+    return RETRANSMIT_MULT * Math.max(1, Math.ceil(Math.log10(n + 1)))
+  }
+
+  /** Queues news about these members (the latest state of each is what is sent). */
+  spread(members: Member[]): void {
     for (const member of members) {
-      this.recent.delete(member.id) // keep the map in order of the latest news
-      this.recent.set(member.id, Date.now())
-      for (const target of targets) {
-        if (target.id === except) continue
-        const queued = this.outbox.get(target.id) ?? new Map<string, number>()
-        queued.set(member.id, 0)
-        this.outbox.set(target.id, queued)
-      }
+      this.news.delete(member.id) // the freshest news goes first
+      this.news.set(member.id, this.budget)
     }
     this.schedule(5)
   }
 
-  /** Recent news, to ride along on a probe or its answer. */
+  /** News to ride along on a probe or its answer; each counts as one transmission. */
   piggyback(): MemberUpdate[] {
-    const since = Date.now() - PIGGYBACK_MS
+    return this.take(8)
+  }
+
+  private take(max: number): MemberUpdate[] {
     const updates: MemberUpdate[] = []
-    for (const [id, at] of [...this.recent].reverse()) {
-      if (at < since) this.recent.delete(id)
+    for (const [id, left] of [...this.news].reverse()) {
+      if (updates.length >= max) break
       const member = this.view.get(id)
-      if (at >= since && member && updates.length < PIGGYBACK_MAX)
-        updates.push(this.view.toUpdate(member))
+      if (!member) {
+        this.news.delete(id)
+        continue
+      }
+      updates.push(this.view.toUpdate(member))
+      if (left <= 1) this.news.delete(id)
+      else this.news.set(id, left - 1)
     }
     return updates
   }
@@ -89,29 +110,26 @@ export class Disseminator {
   }
 
   stop(): void {
+    this.stopped = true
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
-    this.outbox.clear()
+    this.news.clear()
   }
 
   private schedule(delayMs: number): void {
+    if (this.stopped || this.news.size === 0) return
     this.timer ??= setTimeout(() => {
       this.timer = null
-      void this.flush()
+      void this.round()
     }, delayMs)
   }
 
-  private async flush(): Promise<void> {
-    const batches = [...this.outbox]
-    this.outbox.clear()
+  private async round(): Promise<void> {
+    const targets = shuffle(this.view.others('alive', 'suspect')).slice(0, FANOUT)
     await Promise.all(
-      batches.map(async ([targetId, queued]) => {
-        const target = this.view.get(targetId)
-        if (!target || target.state === 'left' || target.state === 'failed') return
-        const updates = [...queued.keys()].flatMap((id) => {
-          const member = this.view.get(id)
-          return member ? [this.view.toUpdate(member)] : []
-        })
+      targets.map(async (target) => {
+        const updates = this.take(MAX_UPDATES)
+        if (updates.length === 0) return
         const message: GossipMessage = { from: this.view.toUpdate(this.view.self), updates }
         const sent = await this.client.post(
           target.address,
@@ -119,15 +137,9 @@ export class Disseminator {
           message,
           this.timeoutMs()
         )
-        if (sent.ok) return this.view.heardFrom(targetId)
-        for (const [id, attempts] of queued) {
-          if (attempts + 1 >= ATTEMPTS) continue
-          const again = this.outbox.get(targetId) ?? new Map<string, number>()
-          if (!again.has(id)) again.set(id, attempts + 1)
-          this.outbox.set(targetId, again)
-        }
-        this.schedule(200)
+        if (sent.ok) this.view.heardFrom(target.id)
       })
     )
+    this.schedule(ROUND_MS)
   }
 }

@@ -40,7 +40,7 @@ export async function onPing(
   hear(m, sender, message.from.id)
   // How the prober sees this node: a wrong suspicion is refuted before the ack leaves.
   const aboutMe = { ...m.view.toUpdate(m.view.self), ...message.target }
-  await m.merge([message.from, ...message.updates, aboutMe], sender)
+  await m.merge([message.from, ...message.updates, aboutMe])
   return { self: m.view.toUpdate(m.view.self), updates: m.gossip.piggyback() }
 }
 
@@ -50,7 +50,7 @@ export async function onPingReq(
   message: PingReqMessage
 ): Promise<PingReqAnswer> {
   hear(m, sender, message.from.id)
-  await m.merge([message.from, ...message.updates], sender)
+  await m.merge([message.from, ...message.updates])
   const { id, address, state, incarnation } = message.target
   const known = m.view.get(id)
   const target: Member = known ?? {
@@ -67,13 +67,13 @@ export async function onPingReq(
 
 export async function onGossip(m: Membership, sender: string, message: GossipMessage) {
   hear(m, sender, message.from.id)
-  await m.merge([message.from, ...message.updates], sender)
+  await m.merge([message.from, ...message.updates])
   return { ok: true }
 }
 
 export async function onSync(m: Membership, sender: string, message: SyncMessage) {
   hear(m, sender, message.from.id)
-  await m.merge([message.from, ...message.members], sender)
+  await m.merge([message.from, ...message.members])
   return { members: m.view.all().map((member) => m.view.toUpdate(member)) }
 }
 
@@ -90,6 +90,6 @@ export async function onJoin(
       'This node has left the peer network; join through another node'
     )
   }
-  await m.merge([message.member], sender, message.relay)
+  await m.merge([message.member], message.relay)
   return m.list()
 }

@@ -109,8 +109,11 @@ export class Membership {
     if (detect) this.detector.start()
   }
 
-  /** Turns news into rows: accepted ones are committed, then spread; wrong news about us is refuted. */
-  async merge(updates: MemberUpdate[], source?: string, spread = true): Promise<Member[]> {
+  /**
+   * Turns news into rows: accepted ones are committed, then spread (unless `spread` is false:
+   * the sender told everyone itself); wrong news about this node is refuted.
+   */
+  async merge(updates: MemberUpdate[], spread = true): Promise<Member[]> {
     const rows: Member[] = []
     let refuteAt = 0
     for (const update of updates) {
@@ -125,10 +128,14 @@ export class Membership {
       if (verdict.kind === 'refute') refuteAt = Math.max(refuteAt, verdict.incarnation)
       if (verdict.kind === 'verify') this.detector.verify(update)
     }
-    const applied = await this.apply(rows, spread ? source : null)
+    const applied = await this.apply(rows, spread)
     if (refuteAt > 0) {
       // Alive again at a higher incarnation; or, if this node is out, left at one.
-      const self = { ...this.view.self, state: this.leaving ? ('left' as const) : ('alive' as const), incarnation: refuteAt }
+      const self = {
+        ...this.view.self,
+        state: this.leaving ? ('left' as const) : ('alive' as const),
+        incarnation: refuteAt,
+      }
       // The accuser hears the refutation too: it goes to every member.
       applied.push(
         ...(await this.apply([
@@ -139,11 +146,8 @@ export class Membership {
     return applied
   }
 
-  /** Commits rows, then acts on them: suspicion timers, and news for every other member. */
-  async apply(
-    rows: Member[],
-    spreadExcept: string | null | undefined = undefined
-  ): Promise<Member[]> {
+  /** Commits rows, then acts on them: suspicion timers, and news for the other members. */
+  async apply(rows: Member[], spread = true): Promise<Member[]> {
     if (rows.length === 0) return []
     const applied = await this.view.commit(rows)
     for (const member of applied) {
@@ -158,7 +162,7 @@ export class Membership {
         `member ${member.state}`
       )
     }
-    if (spreadExcept !== null) this.gossip.spread(applied, spreadExcept)
+    if (spread) this.gossip.spread(applied)
     return applied
   }
 
@@ -196,6 +200,13 @@ export class Membership {
   onSync = (sender: string, m: SyncMessage) => inbound.onSync(this, sender, m)
   onJoin = (sender: string, m: JoinMessage) => inbound.onJoin(this, sender, m)
 
+  /** The peer list as committed, and whether this node takes part in the network now. */
+  snapshot(): { members: Member[]; participating: boolean } {
+    const byName = (a: Member, b: Member) =>
+      a.name.localeCompare(b.name) || a.id.localeCompare(b.id)
+    return { members: this.view.all().sort(byName), participating: !this.leaving }
+  }
+
   list(): MemberList {
     const others = this.view.all().filter((m) => m.id !== this.view.selfId)
     return {
@@ -210,7 +221,9 @@ export class Membership {
    */
   async join(addresses: string[], relay = true): Promise<JoinOutcome[]> {
     const self = this.view.self
-    const asking = this.leaving ? { ...this.view.toUpdate(self), state: 'alive' as const, incarnation: self.incarnation + 1 } : this.view.toUpdate(self)
+    const asking = this.leaving
+      ? { ...this.view.toUpdate(self), state: 'alive' as const, incarnation: self.incarnation + 1 }
+      : this.view.toUpdate(self)
     const answers = await Promise.all(addresses.map((address) => this.ask(address, relay, asking)))
     const lists = answers.flatMap((a) => (a.list ? [a.list] : []))
     if (lists.length > 0 && this.leaving) await this.rise(self.incarnation, true)
@@ -221,7 +234,8 @@ export class Membership {
   private async ask(address: string, relay: boolean, member: MemberUpdate) {
     const message: JoinMessage = { member, relay }
     const answer = await this.client.post<MemberList>(address, '/peer/join', message, 3000)
-    if (!answer.ok) return { outcome: { address, ok: false, reason: `${answer.reason}: ${answer.message}` } }
+    if (!answer.ok)
+      return { outcome: { address, ok: false, reason: `${answer.reason}: ${answer.message}` } }
     if (answer.body.self.id === this.view.selfId) {
       return { outcome: { address, ok: false, reason: 'that address is this node' } }
     }
@@ -231,8 +245,8 @@ export class Membership {
 
   /** Takes in a member's list (its answer to a join), and tells the others this node is here. */
   private async absorb(list: MemberList): Promise<void> {
-    await this.merge([list.self, ...list.members], list.self.id)
-    this.gossip.spread([this.view.self], list.self.id)
+    await this.merge([list.self, ...list.members])
+    this.gossip.spread([this.view.self])
   }
 
   // At start the peers may still be starting too: keep trying until one of them answers.
@@ -243,7 +257,9 @@ export class Membership {
       wait = Math.min(wait * 2, 30_000)
     ) {
       const known = (a: string) => this.view.all().some((m) => m.address === a)
-      const outcomes = await Promise.all(addresses.map((a) => this.join([a], !known(a)).then(([o]) => o)))
+      const outcomes = await Promise.all(
+        addresses.map((a) => this.join([a], !known(a)).then(([o]) => o))
+      )
       if (outcomes.some((o) => o.ok)) return
       this.log.warn({ outcomes }, 'no peer answered the join; trying again')
       await new Promise((resolve) => setTimeout(resolve, wait).unref())

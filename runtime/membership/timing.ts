@@ -29,12 +29,12 @@ export interface Timing {
 }
 
 export const DEFAULT_TIMING: Timing = {
-  probeIntervalMs: 500,
+  probeIntervalMs: 600,
   probeTimeoutMinMs: 600,
   probeTimeoutMaxMs: 1500,
   indirectChecks: 3,
   suspicionMs: 5000,
-  reconnectIntervalMs: 500,
+  reconnectIntervalMs: 1000,
   syncIntervalMs: 5000,
   lateMs: 1000,
   leaveDeadlineMs: 2000,

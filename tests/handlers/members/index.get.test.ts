@@ -14,18 +14,17 @@ const row = {
 t.test(
   'lists the committed peer list with what this node has heard from each member',
   async (t) => {
+    const base = fakeCtx()
+    const members = [
+      { ...row, id: base.node.id },
+      { ...row, id: 'peer', state: 'failed' as const },
+    ]
     const ctx = fakeCtx(
+      {},
       {
-        'members.list': () => ({
-          members: [
-            { ...row, id: ctx.node.id },
-            { ...row, id: 'peer', state: 'failed' },
-          ],
-          rejoin: true,
-        }),
-      },
-      {
+        opened: true,
         canTalk: true,
+        snapshot: () => ({ members, participating: true }),
         live: (id: string) =>
           id === 'peer'
             ? { lastHeardAt: '2026-11-22T10:00:01.000Z', rttMs: 1.5 }
@@ -50,9 +49,14 @@ t.test(
         },
       ],
     })
-    t.same(
-      ctx.sent.map((s) => s.op),
-      ['members.list']
-    )
+    t.same(ctx.sent, [], 'the database is not asked: the membership holds what is committed')
   }
 )
+
+t.test('answers 503 while the node is still starting', async (t) => {
+  const ctx = fakeCtx({}, { opened: false })
+  await t.rejects(async () => handler(request('GET', '/members'), ctx), {
+    status: 503,
+    code: 'NOT_READY',
+  })
+})

@@ -69,8 +69,6 @@ export class Cluster {
     const node = this.nodes[i]
     const host = new URL(node.url).hostname
     const args = [
-      '--import',
-      'tsx',
       MAIN,
       '--host',
       host,

@@ -42,7 +42,7 @@ function printSizes(runs: SizeRun[], serf: SerfResult) {
     '\nMembership on loopback, seconds: median [worst] over runs; poll = what GET /members shows'
   )
   console.log(
-    'N   join storm      kill -9 → failed   restart → alive   leave → left    left seen failed   idle CPU/node   RSS/node'
+    'N   join storm      kill -9 → failed   restart → alive   leave → left    left seen failed   idle CPU/node (of it membership)   RSS/node'
   )
   for (const n of [...new Set(runs.map((r) => r.n))]) {
     const at = runs.filter((r) => r.n === n)
@@ -54,7 +54,9 @@ function printSizes(runs: SizeRun[], serf: SerfResult) {
         cell(at.map((r) => r.restartPollMs)).padEnd(17),
         cell(at.map((r) => r.leavePollMs)).padEnd(15),
         `${at.reduce((s, r) => s + r.leaveSeenAsFailed, 0)} of ${at.length}`.padEnd(18),
-        `${median(at.map((r) => r.idleCpuPct)).toFixed(2)} %`.padEnd(15),
+        `${median(at.map((r) => r.idleCpuPct)).toFixed(2)} % (${median(
+          at.map((r) => r.idleCpuPct - r.loneCpuPct)
+        ).toFixed(2)} %)`.padEnd(34),
         `${median(at.map((r) => r.rssMb)).toFixed(0)} MB`,
       ].join(' ')
     )
@@ -71,7 +73,7 @@ function printSizes(runs: SizeRun[], serf: SerfResult) {
           `${s.reduce((sum, r) => sum + (r.leaveSeenAsFailedBy > 0 ? 1 : 0), 0)} of ${s.length}`.padEnd(
             18
           ),
-          `${median(s.map((r) => r.idleCpuPct)).toFixed(2)} %`.padEnd(15),
+          `${median(s.map((r) => r.idleCpuPct)).toFixed(2)} %`.padEnd(34),
           `${median(s.map((r) => r.idleRssMb)).toFixed(0)} MB`,
         ].join(' ')
       )

@@ -24,14 +24,17 @@ export interface SizeRun {
   leaveSeenAsFailed: number
   idleCpuPct: number
   idleCpuMaxPct: number
+  /** A node with no peers, idle in the same window: what a node costs without membership. */
+  loneCpuPct: number
   rssMb: number
 }
 
 /** One run at size n on a fresh cluster: storm, idle, crash, restart from disk, leave. */
 export async function sizeRun(n: number, portBase: number, idleMs: number): Promise<SizeRun> {
   const cluster = new Cluster(n, portBase)
+  const lone = new Cluster(1, portBase + 150, { prefix: 'lone' })
   try {
-    await cluster.startAll()
+    await Promise.all([cluster.startAll(), lone.startAll()])
     const everyone = range(0, n)
     const storm = Date.now()
     await Promise.all(range(1, n).map((i) => cluster.join(i, 0)))
@@ -42,8 +45,11 @@ export async function sizeRun(n: number, portBase: number, idleMs: number): Prom
     // settles 5 s the same way).
     await sleep(5000)
     const before = everyone.map((i) => cluster.cpuSeconds(i))
+    const loneBefore = lone.cpuSeconds(0)
     await sleep(idleMs)
     const pct = everyone.map((i) => ((cluster.cpuSeconds(i) - before[i]) / (idleMs / 1000)) * 100)
+    const lonePct = ((lone.cpuSeconds(0) - loneBefore) / (idleMs / 1000)) * 100
+    await lone.stop()
     const rssMb = everyone.reduce((sum, i) => sum + cluster.rssMb(i), 0) / n
 
     const victim = n - 1
@@ -82,10 +88,11 @@ export async function sizeRun(n: number, portBase: number, idleMs: number): Prom
       leaveSeenAsFailed,
       idleCpuPct: pct.reduce((a, b) => a + b, 0) / n,
       idleCpuMaxPct: Math.max(...pct),
+      loneCpuPct: lonePct,
       rssMb,
     }
   } finally {
-    await cluster.stop()
+    await Promise.all([cluster.stop(), lone.stop()])
   }
 }
 

@@ -29,7 +29,7 @@ export interface Timing {
 }
 
 export const DEFAULT_TIMING: Timing = {
-  probeIntervalMs: 600,
+  probeIntervalMs: 700,
   probeTimeoutMinMs: 600,
   probeTimeoutMaxMs: 1500,
   indirectChecks: 3,

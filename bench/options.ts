@@ -29,8 +29,8 @@ export const USAGE = `Usage: npm run bench -- [options]
 
   --quick               a smoke run: small database, 1 run of 1 s per case
   --runs <n>            measured runs per case and connection count (default 3)
-  --duration <s>        seconds per run (default 3)
-  --warmup <s>          unmeasured load before each case and connection count (default 1)
+  --duration <s>        seconds per run (default 2)
+  --warmup <s>          unmeasured load before each case and connection count (default 0.5)
   --conns <list>        connection counts (default 1,10,50)
   --cases <list>        ${CASES.join(',')} (default all)
   --servers <list>      almacen,monolith,limit (default all)
@@ -91,8 +91,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
     items: number(values.items, 10_000, 1_000),
     movements: number(values.movements, 100_000, 10_000),
     runs: number(values.runs, 3, 1),
-    duration: number(values.duration, 3, 1),
-    warmup: number(values.warmup, 1, 0.5),
+    duration: number(values.duration, 2, 1),
+    warmup: number(values.warmup, 0.5, 0.5),
     connections: list(values.conns, '1,10,50').map(Number),
     cases: cases as CaseName[],
     servers: SERVERS.filter((s) => names.includes(s.name)),

@@ -17,7 +17,7 @@ export interface MembershipOptions {
 
 export const PRESETS: Record<'quick' | 'default' | 'full', MembershipOptions> = {
   quick: { sizes: [5], runs: 1, trials: 2, loadSecs: 10, idleMs: 5000, serf: false },
-  default: { sizes: [5, 10, 20], runs: 2, trials: 5, loadSecs: 60, idleMs: 10_000, serf: true },
+  default: { sizes: [5, 10, 20], runs: 2, trials: 3, loadSecs: 60, idleMs: 10_000, serf: true },
   full: { sizes: [5, 10, 20], runs: 3, trials: 20, loadSecs: 60, idleMs: 30_000, serf: true },
 }
 

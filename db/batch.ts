@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import {
   PROTOCOL_VERSION,
   WRITE_OPS,
+  type OpName,
   type ReplyEnvelope,
   type RequestEnvelope,
 } from './contract.ts'
@@ -9,7 +10,7 @@ import { admit, execute, type DispatchOptions } from './dispatch.ts'
 import { isPlainMovement, recordMany } from './bulk/record-many.ts'
 import { isPlainStockGet, stockMany } from './bulk/stock-many.ts'
 import { operations } from './operations/index.ts'
-import { inSavepoint, withSql } from './sql.ts'
+import { inSavepoint, withSql, type Sql } from './sql.ts'
 
 type Slot = [index: number, env: RequestEnvelope]
 
@@ -63,16 +64,17 @@ export async function runBatch(
   }
 }
 
+// The operations with a fast path, and the payloads it takes (anything else runs one by one).
+const PLAIN: Partial<Record<OpName, (payload: unknown) => boolean>> = {
+  'movements.record': isPlainMovement,
+  'stock.get': isPlainStockGet,
+}
+
 /** The fast paths apply only to the real operations (tests may swap in others). */
 function bulkable(env: RequestEnvelope, options: DispatchOptions): boolean {
+  const plain = PLAIN[env.op]
   const table = options.table ?? operations
-  if (env.op === 'movements.record') {
-    return table[env.op] === operations[env.op] && isPlainMovement(env.payload)
-  }
-  if (env.op === 'stock.get') {
-    return table[env.op] === operations[env.op] && isPlainStockGet(env.payload)
-  }
-  return false
+  return plain !== undefined && table[env.op] === operations[env.op] && plain(env.payload)
 }
 
 async function runWrites(
@@ -89,21 +91,10 @@ async function runWrites(
       replies[index] = await execute(db, env, options)
       continue
     }
-    const run = writes.slice(i, end)
-    const envs = run.map(([, env]) => env as RequestEnvelope<'movements.record'>)
-    let out: ReplyEnvelope[]
-    try {
-      // One savepoint around the run: if any statement fails, none of the run is left behind.
-      out = await withSql(db, (sql) => inSavepoint(sql, () => recordMany(db, sql, envs)))
-    } catch (err) {
-      options.log.warn(
-        { err, size: run.length },
-        'bulk write failed; running its envelopes one by one'
-      )
-      out = []
-      for (const env of envs) out.push(await execute(db, env, options))
-    }
-    run.forEach(([index], k) => (replies[index] = out[k]))
+    // One savepoint around the run: if any statement fails, none of the run is left behind.
+    await runInBulk(db, writes.slice(i, end), replies, options, 'write', (sql, envs) =>
+      inSavepoint(sql, () => recordMany(db, sql, envs as RequestEnvelope<'movements.record'>[]))
+    )
     i = end
   }
 }
@@ -117,19 +108,33 @@ async function runReads(
   const stock = reads.filter(([, env]) => bulkable(env, options))
   const others = reads.filter(([, env]) => !bulkable(env, options))
   if (stock.length > 0) {
-    const envs = stock.map(([, env]) => env as RequestEnvelope<'stock.get'>)
-    let out: ReplyEnvelope[]
-    try {
-      out = await withSql(db, (sql) => stockMany(sql, envs))
-    } catch (err) {
-      options.log.warn(
-        { err, size: envs.length },
-        'bulk read failed; running its envelopes one by one'
-      )
-      out = []
-      for (const env of envs) out.push(await execute(db, env, options))
-    }
-    stock.forEach(([index], k) => (replies[index] = out[k]))
+    await runInBulk(db, stock, replies, options, 'read', (sql, envs) =>
+      stockMany(sql, envs as RequestEnvelope<'stock.get'>[])
+    )
   }
   for (const [index, env] of others) replies[index] = await execute(db, env, options)
+}
+
+/** Runs envelopes through a fast path; if it throws, runs them one by one instead. */
+async function runInBulk(
+  db: Knex,
+  slots: Slot[],
+  replies: ReplyEnvelope[],
+  options: DispatchOptions,
+  kind: 'read' | 'write',
+  bulk: (sql: Sql, envs: RequestEnvelope[]) => Promise<ReplyEnvelope[]>
+) {
+  const envs = slots.map(([, env]) => env)
+  let out: ReplyEnvelope[]
+  try {
+    out = await withSql(db, (sql) => bulk(sql, envs))
+  } catch (err) {
+    options.log.warn(
+      { err, size: envs.length },
+      `bulk ${kind} failed; running its envelopes one by one`
+    )
+    out = []
+    for (const env of envs) out.push(await execute(db, env, options))
+  }
+  slots.forEach(([index], k) => (replies[index] = out[k]))
 }

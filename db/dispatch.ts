@@ -32,6 +32,11 @@ export function failure(code: ErrorCode, message: string, details?: unknown): Ou
   }
 }
 
+/** The outcome of a refusal an operation decided. */
+export function refusalOf(err: DomainError): Outcome {
+  return failure(err.code, err.message, err.details)
+}
+
 /** True when the envelope names a write operation (which needs the write transaction). */
 export function isWrite(envelope: unknown): boolean {
   return WRITE_OPS.has((envelope as RequestEnvelope | null)?.op as OpName)
@@ -52,7 +57,7 @@ async function run(
       : await operation(db, env.payload)
     return { ok: true, data }
   } catch (err) {
-    if (err instanceof DomainError) return failure(err.code, err.message, err.details)
+    if (err instanceof DomainError) return refusalOf(err)
     log.error({ err, op: env.op, id: env.id }, 'operation failed')
     return failure('INTERNAL', 'The database worker failed to execute the operation')
   }

@@ -27,12 +27,20 @@ export interface Remembered {
   outcome: Outcome
 }
 
-export async function recall(trx: Knex, key: string): Promise<Remembered | undefined> {
-  const row = await IdempotencyKey.query(trx).findById(key)
-  if (!row) return undefined
+/** A stored idempotency row, decoded (SQLite returns `ok` as 0 or 1). */
+export function rememberedOf(row: {
+  fingerprint: string
+  ok: unknown
+  result: string
+}): Remembered {
   const stored = JSON.parse(row.result)
   const outcome: Outcome = row.ok ? { ok: true, data: stored } : { ok: false, error: stored }
   return { fingerprint: row.fingerprint, outcome }
+}
+
+export async function recall(trx: Knex, key: string): Promise<Remembered | undefined> {
+  const row = await IdempotencyKey.query(trx).findById(key)
+  return row ? rememberedOf(row) : undefined
 }
 
 export async function remember(

@@ -60,8 +60,9 @@ class WorkerLoop {
       const bySender = new Map<string, { sender: Buffer; replies: ReplyEnvelope[] }>()
       batch.forEach(([sender], i) => {
         const key = sender.toString('latin1')
-        const entry = bySender.get(key) ?? bySender.set(key, { sender, replies: [] }).get(key)
-        entry?.replies.push(replies[i])
+        let entry = bySender.get(key)
+        if (!entry) bySender.set(key, (entry = { sender, replies: [] }))
+        entry.replies.push(replies[i])
       })
       for (const { sender, replies: out } of bySender.values()) {
         try {

@@ -113,7 +113,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nu
   const dataDir = pick(flags['data-dir'], 'ALMACEN_DATA_DIR') ?? './data'
   if (!dataDir.trim()) throw new ConfigError('--data-dir must not be empty')
   const advertise = pick(flags.advertise, 'ALMACEN_ADVERTISE')
-  if (advertise !== undefined && urlList(advertise, '--advertise').length !== 1) {
+  const advertised = advertise === undefined ? undefined : urlList(advertise, '--advertise')
+  if (advertised && advertised.length !== 1) {
     throw new ConfigError(`--advertise expects one http(s) URL, not "${advertise}"`)
   }
   const key = clusterKey(env)
@@ -129,7 +130,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nu
     dataDir,
     name,
     join,
-    advertise: advertise === undefined ? undefined : urlList(advertise, '--advertise')[0],
+    advertise: advertised?.[0],
     clusterKey: key,
     logLevel,
     dbTimeoutMs: integer(

@@ -51,14 +51,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   DB_TIMEOUT: 504,
 }
 
-/** The status for an error code; unknown codes are server faults. */
-export function statusForCode(code: string): number {
-  return STATUS_BY_CODE[code] ?? 500
-}
-
-/** An error with a code but no status (the worker's), turned into an HttpError. */
+/** An error with a code but no status (the worker's) as an HttpError; unknown codes are 500. */
 export function errorFromCode(code: string, message: string, details?: unknown): HttpError {
-  return new HttpError(statusForCode(code), code, message, details)
+  return new HttpError(STATUS_BY_CODE[code] ?? 500, code, message, details)
 }
 
 /** A JSON response with the runtime's own Response class (the fast path of the server adapter). */

@@ -64,6 +64,7 @@ export class WorkerSupervisor {
     const startedAt = Date.now()
     let fatal = ''
     let ready = false
+    const startTimeoutMs = options.startTimeoutMs ?? 30_000
     const child = fork(WORKER_SCRIPT, [], {
       execArgv: workerExecArgv(process.env),
       env: {
@@ -77,9 +78,9 @@ export class WorkerSupervisor {
     })
     this.child = child
     const stall = setTimeout(() => {
-      fatal = `not ready after ${options.startTimeoutMs ?? 30_000} ms`
+      fatal = `not ready after ${startTimeoutMs} ms`
       child.kill('SIGKILL')
-    }, options.startTimeoutMs ?? 30_000)
+    }, startTimeoutMs)
 
     child.on('message', (message: WorkerMessage) => {
       if (message.type === 'fatal') fatal = message.message

@@ -5,11 +5,16 @@
 // caller undoes the whole run and executes it one envelope at a time instead.
 import type { Knex } from 'knex'
 import type * as C from '../contract.ts'
-import { failure, replayOf, reply } from '../dispatch.ts'
-import { DomainError, itemNotFound } from '../domain-error.ts'
-import { fingerprint, type Outcome, type Remembered } from '../idempotency.ts'
-import { GENESIS_HASH, hashMovement } from '../ledger-hash.ts'
-import { deltaOf, insufficient } from '../operations/movements.ts'
+import { refusalOf, replayOf, reply } from '../dispatch.ts'
+import { itemNotFound } from '../domain-error.ts'
+import { fingerprint, rememberedOf, type Outcome, type Remembered } from '../idempotency.ts'
+import {
+  deltaOf,
+  EMPTY_LEDGER,
+  insufficient,
+  nextMovement,
+  type LedgerHead,
+} from '../operations/movements.ts'
 import type { Sql } from '../sql.ts'
 import { appendRows } from './append-rows.ts'
 
@@ -44,17 +49,7 @@ async function earlierKeys(sql: Sql, envs: C.RequestEnvelope[]) {
         [JSON.stringify(keys)]
       )
     : []
-  return new Map<string, Remembered>(
-    rows.map((r) => {
-      const stored = JSON.parse(r.result)
-      const outcome: Outcome = r.ok ? { ok: true, data: stored } : { ok: false, error: stored }
-      return [r.key, { fingerprint: r.fingerprint, outcome }]
-    })
-  )
-}
-
-function refusal(err: DomainError): Outcome {
-  return failure(err.code, err.message, err.details)
+  return new Map<string, Remembered>(rows.map((r) => [r.key, rememberedOf(r)]))
 }
 
 export async function recordMany(
@@ -73,10 +68,10 @@ export async function recordMany(
       )
     ).map((row) => [row.sku, row])
   )
-  const [last] = await sql.all<{ seq: number; hash: string }>(
+  const [last] = await sql.all<LedgerHead>(
     'SELECT seq, hash FROM movements ORDER BY seq DESC LIMIT 1'
   )
-  let head = last ?? { seq: 0, hash: GENESIS_HASH }
+  let head = last ?? EMPTY_LEDGER
 
   const movements: C.Movement[] = []
   const balances = new Map<string, { sku: string; onHand: number; lastSeq: number; at: string }>()
@@ -95,32 +90,19 @@ export async function recordMany(
     const { delta, counted } = deltaOf(input, current?.onHand ?? 0)
     const balanceAfter = (current?.onHand ?? 0) + delta
     if (!current) {
-      outcome = refusal(itemNotFound(input.sku))
+      outcome = refusalOf(itemNotFound(input.sku))
     } else if (balanceAfter < 0) {
-      outcome = refusal(await insufficient(trx, input, current.onHand, delta, current.unit))
+      outcome = refusalOf(await insufficient(trx, input, current.onHand, delta, current.unit))
     } else {
-      const row = {
-        seq: head.seq + 1,
-        type: input.type,
-        sku: input.sku,
-        quantity: Math.abs(delta),
-        delta,
-        countedQuantity: counted,
-        balanceAfter,
-        reference: input.reference ?? '',
-        note: input.note ?? '',
-        createdAt: new Date().toISOString(),
-        prevHash: head.hash,
-      }
-      const movement: C.Movement = { ...row, hash: hashMovement(row) }
+      const movement = nextMovement(head, input, { delta, counted }, balanceAfter)
       movements.push(movement)
       head = movement
       current.onHand = balanceAfter
       balances.set(input.sku, {
         sku: input.sku,
         onHand: balanceAfter,
-        lastSeq: row.seq,
-        at: row.createdAt,
+        lastSeq: movement.seq,
+        at: movement.createdAt,
       })
       outcome = { ok: true, data: movement }
     }

@@ -1,7 +1,7 @@
 // stock.get for every such envelope of a batch in one statement: the same rows and refusals as
 // one `stock.get` each, at the cost of one trip to the database instead of one per read.
 import type * as C from '../contract.ts'
-import { failure, reply } from '../dispatch.ts'
+import { refusalOf, reply } from '../dispatch.ts'
 import { itemNotFound } from '../domain-error.ts'
 import { toStock, type StockRow } from '../operations/stock.ts'
 import type { Sql } from '../sql.ts'
@@ -27,7 +27,6 @@ export async function stockMany(
   return envs.map((env) => {
     const stock = bySku.get(env.payload.sku)
     if (stock) return reply(env.id, { ok: true, data: stock })
-    const missing = itemNotFound(env.payload.sku)
-    return reply(env.id, failure(missing.code, missing.message, missing.details))
+    return reply(env.id, refusalOf(itemNotFound(env.payload.sku)))
   })
 }

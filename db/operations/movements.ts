@@ -38,6 +38,37 @@ export async function insufficient(
   )
 }
 
+export interface LedgerHead {
+  seq: number
+  hash: string
+}
+
+/** The head of a ledger with no movements yet. */
+export const EMPTY_LEDGER: LedgerHead = { seq: 0, hash: GENESIS_HASH }
+
+/** The ledger row that follows `head`: the next seq, chained to its hash. */
+export function nextMovement(
+  head: LedgerHead,
+  input: C.MovementInput,
+  { delta, counted }: { delta: number; counted: number | null },
+  balanceAfter: number
+): C.Movement {
+  const row = {
+    seq: head.seq + 1,
+    type: input.type,
+    sku: input.sku,
+    quantity: Math.abs(delta),
+    delta,
+    countedQuantity: counted,
+    balanceAfter,
+    reference: input.reference ?? '',
+    note: input.note ?? '',
+    createdAt: new Date().toISOString(),
+    prevHash: head.hash,
+  }
+  return { ...row, hash: hashMovement(row) }
+}
+
 /** Appends one movement to the ledger and moves the balance with it, in the caller's transaction. */
 export async function record(trx: Knex, input: C.MovementInput): Promise<C.Movement> {
   const current: { onHand: number; unit: string } | undefined = await trx('items')
@@ -49,23 +80,10 @@ export async function record(trx: Knex, input: C.MovementInput): Promise<C.Movem
   const balanceAfter = current.onHand + delta
   if (balanceAfter < 0) throw await insufficient(trx, input, current.onHand, delta, current.unit)
 
-  const head: { seq: number; hash: string } | undefined = await trx('movements')
+  const head: LedgerHead | undefined = await trx('movements')
     .orderBy('seq', 'desc')
     .first('seq', 'hash')
-  const row = {
-    seq: (head?.seq ?? 0) + 1,
-    type: input.type,
-    sku: input.sku,
-    quantity: Math.abs(delta),
-    delta,
-    countedQuantity: counted,
-    balanceAfter,
-    reference: input.reference ?? '',
-    note: input.note ?? '',
-    createdAt: new Date().toISOString(),
-    prevHash: head?.hash ?? GENESIS_HASH,
-  }
-  const movement: C.Movement = { ...row, hash: hashMovement(row) }
+  const movement = nextMovement(head ?? EMPTY_LEDGER, input, { delta, counted }, balanceAfter)
   await trx('movements').insert(movement)
   await trx('balances')
     .where({ sku: input.sku })

@@ -19,11 +19,7 @@ export const memberUpdate = z.object({
   evidenceAgeMs: z.number().min(0).optional(),
 })
 
-const targetView = z.object({
-  id: z.string().min(1).max(64),
-  state: z.enum(['alive', 'suspect', 'failed', 'left']),
-  incarnation: z.int().min(0),
-})
+const targetView = memberUpdate.pick({ id: true, state: true, incarnation: true })
 
 const updates = z.array(memberUpdate).max(1000)
 

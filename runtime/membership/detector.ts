@@ -3,14 +3,7 @@ import type { Membership } from './membership.ts'
 import type { PingAck, PingMessage, PingReqAnswer, PingReqMessage } from './messages.ts'
 import type { PeerOutcome } from './peer-client.ts'
 import { judgeProbe, suspicionExpired, type MemberUpdate } from './rules.ts'
-
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    ;[items[i], items[j]] = [items[j], items[i]]
-  }
-  return items
-}
+import { shuffle } from './shuffle.ts'
 
 /**
  * The failure detector: every interval it probes one member (round robin); a member it cannot
@@ -25,7 +18,8 @@ export class Detector {
   private readonly probing = new Set<string>()
   private readonly verifying = new Set<string>()
   private readonly suspicions = new Map<string, NodeJS.Timeout>()
-  private readonly loops: NodeJS.Timeout[] = []
+  /** The next round of each loop, pending. */
+  private readonly loops = new Set<NodeJS.Timeout>()
   private srtt: number | undefined
   private rttvar = 0
 
@@ -49,25 +43,26 @@ export class Detector {
 
   stop(): void {
     this.running = false
-    for (const timer of this.loops.splice(0)) clearTimeout(timer)
+    for (const timer of this.loops) clearTimeout(timer)
+    this.loops.clear()
     for (const timer of this.suspicions.values()) clearTimeout(timer)
     this.suspicions.clear()
   }
 
   // Each loop waits for its round to finish before the next is due, so rounds never pile up.
   private every(intervalMs: number, round: () => Promise<void>): void {
-    const loop = async () => {
-      const started = Date.now()
-      await round().catch((err) => this.m.log.warn({ err }, 'membership round failed'))
-      if (!this.running) return
-      const timer = setTimeout(loop, Math.max(0, intervalMs - (Date.now() - started)))
+    const schedule = (delayMs: number): void => {
+      const loop = async () => {
+        this.loops.delete(timer)
+        const started = Date.now()
+        await round().catch((err) => this.m.log.warn({ err }, 'membership round failed'))
+        if (this.running) schedule(Math.max(0, intervalMs - (Date.now() - started)))
+      }
+      const timer = setTimeout(loop, delayMs)
       timer.unref()
-      this.loops.push(timer)
-      if (this.loops.length > 16) this.loops.splice(0, this.loops.length - 16)
+      this.loops.add(timer)
     }
-    const first = setTimeout(loop, Math.random() * intervalMs)
-    first.unref()
-    this.loops.push(first)
+    schedule(Math.random() * intervalMs)
   }
 
   /** A member changed: keep a timer on every suspect, and none on anyone else. */
@@ -140,7 +135,7 @@ export class Detector {
     }
   }
 
-  async probe(target: Member): Promise<void> {
+  private async probe(target: Member): Promise<void> {
     if (this.probing.has(target.id)) return
     this.probing.add(target.id)
     try {

@@ -2,6 +2,7 @@ import type { Member } from '../../db/contract.ts'
 import type { GossipMessage } from './messages.ts'
 import type { PeerClient } from './peer-client.ts'
 import type { MemberUpdate } from './rules.ts'
+import { shuffle } from './shuffle.ts'
 import type { MemberView } from './view.ts'
 
 /** Members a gossip round sends to, picked at random. */
@@ -12,14 +13,6 @@ const ROUND_MS = 100
 const RETRANSMIT_MULT = 3
 /** At most this much news in one message (the most recent first). */
 const MAX_UPDATES = 32
-
-function shuffle<T>(items: T[]): T[] {
-  for (let i = items.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1))
-    ;[items[i], items[j]] = [items[j], items[i]]
-  }
-  return items
-}
 
 /**
  * Spreads membership news the epidemic way (SWIM): every round, the news still to tell goes to a

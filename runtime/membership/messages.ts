@@ -1,4 +1,4 @@
-import type { MemberUpdate } from './rules.ts'
+import type { MemberUpdate, Reach } from './rules.ts'
 
 /** How a target looks to the node probing it, so that a wrongly suspected target can refute. */
 export interface TargetView {
@@ -27,7 +27,7 @@ export interface PingReqMessage {
 }
 
 export interface PingReqAnswer {
-  result: 'ack' | 'refused' | 'timeout' | 'unreachable' | 'unauthorized' | 'wrong-node' | 'error'
+  result: Reach
   /** The target's own answer, when it answered. */
   self?: MemberUpdate
   /** The helper's record of the target (it may know that the target left). */

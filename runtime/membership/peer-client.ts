@@ -13,17 +13,17 @@ export type PeerOutcome<T> =
       at: number
     }
 
-type Failure = Extract<PeerOutcome<unknown>, { ok: false }>
+export type PeerFailure = Extract<PeerOutcome<unknown>, { ok: false }>
 
 // Idle connections are kept longer than the probe rounds that reuse them, and shorter than the
 // server keeps them (runtime/node.ts), so only a peer that died closes one from its side.
 export const IDLE_CONNECTION_MS = 60_000
 
-function failure(reason: Failure['reason'], message: string): Failure {
+function failure(reason: PeerFailure['reason'], message: string): PeerFailure {
   return { ok: false, reason, message, at: Date.now() }
 }
 
-function classify(err: NodeJS.ErrnoException): Failure | 'reset' {
+function classify(err: NodeJS.ErrnoException): PeerFailure | 'reset' {
   if (err.code === 'ECONNREFUSED') return failure('refused', 'connection refused')
   if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'reset'
   return failure('unreachable', err.message)
@@ -48,7 +48,7 @@ export class PeerClient {
   constructor(
     private readonly key: string | undefined,
     private readonly selfId: string,
-    private readonly onLost: (address: string) => void = () => {}
+    private readonly onLost: (address: string) => void
   ) {}
 
   async post<T>(

@@ -1,4 +1,5 @@
 import type { Member, MemberState } from '../../db/contract.ts'
+import type { PeerFailure } from './peer-client.ts'
 
 /** A member as it travels between nodes: the row, with its evidence as an age, not a clock time. */
 export interface MemberUpdate {
@@ -44,7 +45,7 @@ export interface Judge {
 }
 
 /** Slack for the time a message spends in transit when comparing evidence ages. */
-export const EVIDENCE_SLACK_MS = 250
+const EVIDENCE_SLACK_MS = 250
 
 /** What to do with one piece of membership news. */
 export function judge(update: MemberUpdate, ctx: Judge): Verdict {
@@ -73,8 +74,7 @@ export function judge(update: MemberUpdate, ctx: Judge): Verdict {
 }
 
 /** How one attempt to reach a member ended, from this node or from a helper. */
-export type Reach =
-  'ack' | 'refused' | 'timeout' | 'unreachable' | 'unauthorized' | 'wrong-node' | 'error'
+export type Reach = 'ack' | PeerFailure['reason']
 
 export interface ProbeRound {
   /** This node's own attempt. */

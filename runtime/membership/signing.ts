@@ -2,11 +2,11 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { HttpError } from '../errors.ts'
 
 /** How far a request's timestamp may be from this node's clock before it is refused as stale. */
-export const MAX_SKEW_MS = 30_000
+const MAX_SKEW_MS = 30_000
 
-export const HEADER_NODE = 'x-almacen-node'
-export const HEADER_TIME = 'x-almacen-time'
-export const HEADER_SIGNATURE = 'x-almacen-signature'
+const HEADER_NODE = 'x-almacen-node'
+const HEADER_TIME = 'x-almacen-time'
+const HEADER_SIGNATURE = 'x-almacen-signature'
 
 function signature(
   key: string,

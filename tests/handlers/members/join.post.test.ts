@@ -3,6 +3,13 @@ import handler from '../../../handlers/members/join.post.ts'
 import { fakeCtx, request, settle } from '../../fixtures/handler-kit.ts'
 
 const post = (body: unknown) => request('POST', '/members/join', { body })
+const peer = {
+  id: 'b',
+  name: 'B',
+  address: 'http://10.0.0.3:8080',
+  state: 'alive' as const,
+  incarnation: 1,
+}
 
 t.test('joins through the given addresses and answers with the member list', async (t) => {
   const asked: string[][] = []
@@ -17,14 +24,15 @@ t.test('joins through the given addresses and answers with the member list', asy
           { address: addresses[1], ok: true },
         ]
       },
-      list: () => ({ self: {} as never, members: [] }),
+      list: () => ({ self: {} as never, members: [peer] }),
     }
   )
   const { status, body } = await settle(
     await handler(post({ addresses: ['http://10.0.0.2:8080/', 'http://10.0.0.3:8080'] }), ctx)
   )
   t.equal(status, 200)
-  t.match(body, { joined: true, outcomes: [{ ok: false }, { ok: true }], members: [] })
+  t.match(body, { joined: true, outcomes: [{ ok: false }, { ok: true }] })
+  t.same((body as { members: unknown }).members, [peer])
   t.same(asked, [['http://10.0.0.2:8080', 'http://10.0.0.3:8080']], 'trailing slashes dropped')
 })
 

@@ -58,7 +58,7 @@ function shortForm(c: Command): string {
   return [c.name, ...kept].join(' ')
 }
 
-export const GLOBAL_OPTIONS: [string, string][] = [
+const GLOBAL_OPTIONS: [string, string][] = [
   ['--url URL', 'the node to talk to (default http://127.0.0.1:8080, or ALMACEN_URL)'],
   [
     '--json',
@@ -69,7 +69,7 @@ export const GLOBAL_OPTIONS: [string, string][] = [
   ['-V, --version', "print the client's version"],
 ]
 
-export const EXIT_STATUS: [string, string][] = [
+const EXIT_STATUS: [string, string][] = [
   ['0', 'done'],
   [
     '1',

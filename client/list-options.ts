@@ -4,7 +4,7 @@ import { optional } from './command.ts'
 import { UsageError } from './errors.ts'
 import * as input from './input.ts'
 import { printJson, type Io } from './io.ts'
-import { collect, type FetchPage } from './pager.ts'
+import { collect, type FetchPage, type Render } from './pager.ts'
 
 export const LIST_OPTIONS: Record<string, OptionSpec> = {
   limit: { type: 'string', arg: 'N', help: 'at most N rows, 1-500 (default 50)' },
@@ -19,17 +19,17 @@ export async function printList<T>(
   io: Io,
   args: Args,
   name: string,
-  fetchPage: (limit: number, cursor: string | undefined) => ReturnType<FetchPage<T>>,
-  render: (rows: T[]) => string,
+  fetchPage: FetchPage<T>,
+  render: Render<T>,
   empty: string
 ) {
   const limit = optional(args, 'limit', input.limit)
   if (args.values.all && limit !== undefined)
     throw new UsageError('give --limit or --all, not both')
   const page = args.values.all
-    ? { rows: await collect<T>((cursor) => fetchPage(500, cursor)), nextCursor: null }
+    ? { rows: await collect(fetchPage), nextCursor: null }
     : await fetchPage(limit ?? 50, undefined)
   if (io.json) return printJson(io, { [name]: page.rows, nextCursor: page.nextCursor })
-  io.print(page.rows.length ? render(page.rows) : empty)
+  io.print(page.rows.length ? render(page.rows, io.columns) : empty)
   if (page.nextCursor) io.note(`(more ${name} than shown: use --all, or --limit up to 500)`)
 }

@@ -1,15 +1,23 @@
-// Recording a movement, shared by receive, issue, count and adjust: the options they all take, the
-// questions they all ask last, and the confirmation before anything is written.
+// Recording a movement, shared by receive, issue, count and adjust: the arguments and options
+// they all take, the questions they all ask last, and the confirmation before anything is written.
 import type { Movement, MovementInput, Stock } from '../db/contract.ts'
 import { skuPath } from './api.ts'
 import { askOptional, confirm } from './ask.ts'
-import { KEY_OPTION, keyOf, optional, type Args, type OptionSpec } from './command.ts'
+import {
+  KEY_OPTION,
+  keyOf,
+  optional,
+  parsed,
+  positionals,
+  type Args,
+  type OptionSpec,
+} from './command.ts'
 import { describeMovement } from './format.ts'
-import { text } from './input.ts'
+import * as input from './input.ts'
 import { printJson, type Io } from './io.ts'
 
-export const reference = text(100)
-export const note = text(1000)
+const reference = input.text(100)
+const note = input.text(1000)
 
 export const MOVEMENT_OPTIONS: Record<string, OptionSpec> = {
   ref: {
@@ -21,18 +29,27 @@ export const MOVEMENT_OPTIONS: Record<string, OptionSpec> = {
   key: KEY_OPTION,
 }
 
-/** --ref and --note, checked. */
-export function refNote(args: Args) {
-  return { reference: optional(args, 'ref', reference), note: optional(args, 'note', note) }
+/** The one-shot arguments: SKU, then the amount (`label`: QTY, DELTA), both checked. */
+export function skuAndAmount<T>(args: Args, label: string, parse: input.Parse<T>): [string, T] {
+  const [sku, amount] = positionals(args, ['SKU', label])
+  return [parsed(input.sku, sku!, 'SKU'), parsed(parse, amount!, label)]
 }
 
-/** The one-shot path: look the item up (for its unit, and a clear "no such SKU"), then record. */
-export async function recordFromArgs(io: Io, args: Args, input: MovementInput) {
+/**
+ * The one-shot path: add --ref and --note, look the item up (for its unit, and a clear "no such
+ * SKU"), then record.
+ */
+export async function recordFromArgs(io: Io, args: Args, movement: MovementInput) {
+  const body = {
+    ...movement,
+    reference: optional(args, 'ref', reference),
+    note: optional(args, 'note', note),
+  }
   const key = keyOf(args) // checked before anything is sent
-  const stock = await io.api.get<Stock>(`/stock/${skuPath(input.sku)}`)
-  const movement = await io.api.post<Movement>('/movements', input, key)
-  if (io.json) printJson(io, movement)
-  else io.print(describeMovement(movement, stock.unit))
+  const stock = await io.api.get<Stock>(`/stock/${skuPath(body.sku)}`)
+  const recorded = await io.api.post<Movement>('/movements', body, key)
+  if (io.json) printJson(io, recorded)
+  else io.print(describeMovement(recorded, stock.unit))
 }
 
 /** The last two questions of every movement: the paperwork and a remark, both optional. */

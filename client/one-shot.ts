@@ -60,7 +60,7 @@ export function describe(err: unknown, command?: Command): string {
 }
 
 /** The same, as one JSON line in the node's error shape, for --json. */
-export function asJson(err: unknown): Record<string, unknown> {
+function asJson(err: unknown): Record<string, unknown> {
   if (err instanceof NodeRefusal) {
     return { status: err.status, error: err.message, code: err.code, details: err.details }
   }

@@ -1,5 +1,5 @@
 import { askParsed } from '../ask.ts'
-import { parsed, positionals, type Command } from '../command.ts'
+import type { Command } from '../command.ts'
 import * as input from '../input.ts'
 import type { Io } from '../io.ts'
 import {
@@ -7,7 +7,7 @@ import {
   askRefNote,
   recordAfterConfirming,
   recordFromArgs,
-  refNote,
+  skuAndAmount,
 } from '../movement.ts'
 import { pickItem } from '../pick-item.ts'
 
@@ -23,13 +23,8 @@ export const adjust: Command = {
     'almacen adjust BOLT-M8 +5 --note "found in aisle 7"',
   ],
   async run(io, args) {
-    const [sku, change] = positionals(args, ['SKU', 'DELTA'])
-    await recordFromArgs(io, args, {
-      type: 'adjustment',
-      sku: parsed(input.sku, sku!, 'SKU'),
-      delta: parsed(input.delta, change!, 'DELTA'),
-      ...refNote(args),
-    })
+    const [sku, delta] = skuAndAmount(args, 'DELTA', input.delta)
+    await recordFromArgs(io, args, { type: 'adjustment', sku, delta })
   },
 }
 

@@ -1,5 +1,5 @@
 import { askParsed } from '../ask.ts'
-import { parsed, positionals, type Command } from '../command.ts'
+import type { Command } from '../command.ts'
 import * as input from '../input.ts'
 import type { Io } from '../io.ts'
 import {
@@ -7,7 +7,7 @@ import {
   askRefNote,
   recordAfterConfirming,
   recordFromArgs,
-  refNote,
+  skuAndAmount,
 } from '../movement.ts'
 import { pickItem } from '../pick-item.ts'
 
@@ -20,13 +20,8 @@ export const count: Command = {
   options: MOVEMENT_OPTIONS,
   examples: ['almacen count BOLT-M8 158 --note "cycle count, aisle 4"'],
   async run(io, args) {
-    const [sku, qty] = positionals(args, ['SKU', 'QTY'])
-    await recordFromArgs(io, args, {
-      type: 'adjustment',
-      sku: parsed(input.sku, sku!, 'SKU'),
-      countedQuantity: parsed(input.count, qty!, 'QTY'),
-      ...refNote(args),
-    })
+    const [sku, countedQuantity] = skuAndAmount(args, 'QTY', input.count)
+    await recordFromArgs(io, args, { type: 'adjustment', sku, countedQuantity })
   },
 }
 

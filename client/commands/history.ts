@@ -5,19 +5,11 @@ import { movementTable } from '../format.ts'
 import * as input from '../input.ts'
 import type { Io } from '../io.ts'
 import { LIST_OPTIONS, printList } from '../list-options.ts'
-import { SCREEN_ROWS, browse } from '../pager.ts'
+import { browse, pagesOf } from '../pager.ts'
 import { pickItem } from '../pick-item.ts'
 
-function movementPages(api: Api, sku: string | undefined) {
-  return async (limit: number, cursor: string | undefined) => {
-    const page = await api.get<{ movements: Movement[]; nextCursor: string | null }>('/movements', {
-      sku,
-      limit,
-      cursor,
-    })
-    return { rows: page.movements, nextCursor: page.nextCursor }
-  }
-}
+const movementPages = (api: Api, sku: string | undefined) =>
+  pagesOf<Movement>(api, '/movements', 'movements', { sku })
 
 export const history: Command = {
   name: 'history',
@@ -31,14 +23,7 @@ export const history: Command = {
     const [text] = positionals(args, [], ['SKU'])
     const sku = text === undefined ? undefined : parsed(input.sku, text, 'SKU')
     const empty = sku ? `No movements of ${sku} yet.` : 'The ledger is empty.'
-    await printList(
-      io,
-      args,
-      'movements',
-      movementPages(io.api, sku),
-      (rows) => movementTable(rows, io.columns),
-      empty
-    )
+    await printList(io, args, 'movements', movementPages(io.api, sku), movementTable, empty)
   },
 }
 
@@ -46,11 +31,6 @@ export const history: Command = {
 export async function itemHistory(io: Io) {
   const item = await pickItem(io, 'History of')
   io.print(`  On hand now: ${item.onHand} ${item.unit}. Newest first:`)
-  const pages = movementPages(io.api, item.sku)
-  await browse(
-    io,
-    (cursor) => pages(SCREEN_ROWS, cursor),
-    (rows) => movementTable(rows, io.columns),
-    `No movements of ${item.sku} yet.`
-  )
+  const empty = `No movements of ${item.sku} yet.`
+  await browse(io, movementPages(io.api, item.sku), movementTable, empty)
 }

@@ -8,7 +8,7 @@ import { pickItem } from '../pick-item.ts'
 import { details } from '../table.ts'
 
 /** An item's catalogue entry and its stock, as label: value lines. */
-export function itemDetails(item: Item, stock: Stock): string {
+function itemDetails(item: Item, stock: Stock): string {
   return details([
     ['SKU', item.sku],
     ['Name', item.name],

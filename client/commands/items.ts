@@ -6,20 +6,12 @@ import { itemTable } from '../format.ts'
 import * as input from '../input.ts'
 import type { Io } from '../io.ts'
 import { LIST_OPTIONS, printList } from '../list-options.ts'
-import { SCREEN_ROWS, browse } from '../pager.ts'
+import { browse, pagesOf } from '../pager.ts'
 
 const search = input.text(100)
 
-function itemPages(api: Api, text: string | undefined) {
-  return async (limit: number, cursor: string | undefined) => {
-    const page = await api.get<{ items: Item[]; nextCursor: string | null }>('/items', {
-      search: text,
-      limit,
-      cursor,
-    })
-    return { rows: page.items, nextCursor: page.nextCursor }
-  }
-}
+const itemPages = (api: Api, text: string | undefined) =>
+  pagesOf<Item>(api, '/items', 'items', { search: text })
 
 export const items: Command = {
   name: 'items',
@@ -40,25 +32,12 @@ export const items: Command = {
     positionals(args, [])
     const text = optional(args, 'search', search)
     const empty = text ? `No item matches "${text}".` : 'The catalogue is empty.'
-    await printList(
-      io,
-      args,
-      'items',
-      itemPages(io.api, text),
-      (rows) => itemTable(rows, io.columns),
-      empty
-    )
+    await printList(io, args, 'items', itemPages(io.api, text), itemTable, empty)
   },
 }
 
 function browseItems(io: Io, text: string | undefined, empty: string) {
-  const pages = itemPages(io.api, text)
-  return browse(
-    io,
-    (cursor) => pages(SCREEN_ROWS, cursor),
-    (rows) => itemTable(rows, io.columns),
-    empty
-  )
+  return browse(io, itemPages(io.api, text), itemTable, empty)
 }
 
 /** Items › List all items. */

@@ -1,5 +1,5 @@
 import { askParsed } from '../ask.ts'
-import { parsed, positionals, type Command } from '../command.ts'
+import type { Command } from '../command.ts'
 import * as input from '../input.ts'
 import type { Io } from '../io.ts'
 import {
@@ -7,7 +7,7 @@ import {
   askRefNote,
   recordAfterConfirming,
   recordFromArgs,
-  refNote,
+  skuAndAmount,
 } from '../movement.ts'
 import { pickItem } from '../pick-item.ts'
 
@@ -23,13 +23,8 @@ export const receive: Command = {
     'almacen receive bolt-m8 50 --ref PO-18 --note "pallet 3" --json',
   ],
   async run(io, args) {
-    const [sku, qty] = positionals(args, ['SKU', 'QTY'])
-    await recordFromArgs(io, args, {
-      type: 'receipt',
-      sku: parsed(input.sku, sku!, 'SKU'),
-      quantity: parsed(input.quantity, qty!, 'QTY'),
-      ...refNote(args),
-    })
+    const [sku, quantity] = skuAndAmount(args, 'QTY', input.quantity)
+    await recordFromArgs(io, args, { type: 'receipt', sku, quantity })
   },
 }
 

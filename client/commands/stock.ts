@@ -6,23 +6,15 @@ import { stockTable, when } from '../format.ts'
 import * as input from '../input.ts'
 import { printJson, type Io } from '../io.ts'
 import { LIST_OPTIONS, printList } from '../list-options.ts'
-import { SCREEN_ROWS, browse } from '../pager.ts'
+import { browse, pagesOf } from '../pager.ts'
 import { pickItem } from '../pick-item.ts'
 import { details } from '../table.ts'
 
 const EMPTY = 'The catalogue is empty: add an item first (Items › Add an item).'
 const NOTHING_LOW = 'Nothing is low: every item is above its reorder point.'
 
-function stockPages(api: Api, low: boolean) {
-  return async (limit: number, cursor: string | undefined) => {
-    const page = await api.get<{ stock: Stock[]; nextCursor: string | null }>('/stock', {
-      low: low || undefined,
-      limit,
-      cursor,
-    })
-    return { rows: page.stock, nextCursor: page.nextCursor }
-  }
-}
+const stockPages = (api: Api, low: boolean) =>
+  pagesOf<Stock>(api, '/stock', 'stock', { low: low || undefined })
 
 function stockDetails(s: Stock): string {
   return details([
@@ -55,38 +47,19 @@ export const stock: Command = {
       return io.json ? printJson(io, one) : io.print(stockDetails(one))
     }
     const low = Boolean(args.values.low)
-    const pages = stockPages(io.api, low)
-    await printList(
-      io,
-      args,
-      'stock',
-      pages,
-      (rows) => stockTable(rows, io.columns),
-      low ? NOTHING_LOW : EMPTY
-    )
+    const empty = low ? NOTHING_LOW : EMPTY
+    await printList(io, args, 'stock', stockPages(io.api, low), stockTable, empty)
   },
 }
 
 /** Stock › On hand, every item. */
 export async function onHand(io: Io) {
-  const pages = stockPages(io.api, false)
-  await browse(
-    io,
-    (cursor) => pages(SCREEN_ROWS, cursor),
-    (rows) => stockTable(rows, io.columns),
-    EMPTY
-  )
+  await browse(io, stockPages(io.api, false), stockTable, EMPTY)
 }
 
 /** Stock › Low stock: what to reorder. */
 export async function lowStock(io: Io) {
-  const pages = stockPages(io.api, true)
-  await browse(
-    io,
-    (cursor) => pages(SCREEN_ROWS, cursor),
-    (rows) => stockTable(rows, io.columns),
-    NOTHING_LOW
-  )
+  await browse(io, stockPages(io.api, true), stockTable, NOTHING_LOW)
 }
 
 /** Stock › One item. */

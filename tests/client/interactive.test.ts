@@ -2,7 +2,7 @@ import prompts from 'prompts'
 import t from 'tap'
 import { EXIT } from '../../client/errors.ts'
 import { runInteractive } from '../../client/interactive.ts'
-import { closedPort, seed, session } from '../fixtures/client-kit.ts'
+import { closedPort, inject, seed } from '../fixtures/client-kit.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
 t.test(
@@ -11,7 +11,7 @@ t.test(
     const node = await startTestNode(t, { name: 'Madrid' })
     await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
     const lines: string[] = []
-    const s = session(node.url, [
+    const unused = inject([
       'movements',
       'receive',
       'BOLT-M8',
@@ -28,7 +28,7 @@ t.test(
       print: (l) => lines.push(l),
       attempts: 1,
     })
-    t.same(s.unused(), [])
+    t.same(unused(), [])
     t.equal(code, EXIT.ok)
     t.equal(lines[0], `almacen · Madrid · ${node.url}`)
     t.match(lines.join('\n'), '✔ Received 12 ea of BOLT-M8 (PO-1). On hand now: 12 ea.')
@@ -42,9 +42,9 @@ t.test(
   async (t) => {
     const url = await closedPort()
     const lines: string[] = []
-    const s = session(url, [true, false]) // try again, then quit
+    const unused = inject([true, false]) // try again, then quit
     const code = await runInteractive({ url, prompts, print: (l) => lines.push(l), attempts: 1 })
-    t.same(s.unused(), [])
+    t.same(unused(), [])
     t.equal(code, EXIT.unreachable)
     const message = `✖ Cannot reach the almacen node at ${url} (connection refused). Is it running? (npm start)`
     t.same(lines, [message, message])
@@ -61,7 +61,7 @@ t.test(
     await node.close()
     const lines: string[] = []
     let restarted: Awaited<ReturnType<typeof startTestNode>> | undefined
-    const s = session(url, [true, 'quit'])
+    const unused = inject([true, 'quit'])
     const asking = (async (question, options) => {
       // the node is started again while the "What now?" question is on screen
       if ((question as { message?: string }).message === 'What now?' && !restarted) {
@@ -75,7 +75,7 @@ t.test(
       print: (l) => lines.push(l),
       attempts: 1,
     })
-    t.same(s.unused(), [])
+    t.same(unused(), [])
     t.equal(code, EXIT.ok)
     t.equal(lines.filter((l) => l.startsWith('✖ Cannot reach')).length, 1)
     t.match(lines.join('\n'), `almacen · Madrid · ${url}`)

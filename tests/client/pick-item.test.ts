@@ -61,4 +61,6 @@ t.test('Ctrl-C while picking goes back', async (t) => {
   const node = await startTestNode(t)
   const s = session(node.url, [CTRL_C])
   await t.rejects(pickItem(s.io, 'Which item?'), Cancelled)
+  // The catalogue is empty too, which also ends in Cancelled, but only after saying so.
+  t.same(s.lines, [], 'nothing said: it simply goes back')
 })

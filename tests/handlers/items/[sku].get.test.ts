@@ -1,7 +1,13 @@
 import t from 'tap'
 import type { Item } from '../../../db/contract.ts'
 import handler from '../../../handlers/items/[sku].get.ts'
-import { fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
+import {
+  assertPassesOn,
+  assertRefused,
+  fakeCtx,
+  request,
+  settle,
+} from '../../fixtures/handler-kit.ts'
 
 const bolt: Item = {
   sku: 'BOLT-M8',
@@ -34,26 +40,19 @@ const malformed = [
   ['a letter that upper-cases into another SKU', 'straße'],
 ]
 for (const [what, sku] of malformed) {
-  t.test(`refuses a SKU with ${what} without asking the worker`, async (t) => {
-    const ctx = fakeCtx()
-    await t.rejects(async () => handler(get(sku), ctx), {
+  t.test(`refuses a SKU with ${what} without asking the worker`, (t) =>
+    assertRefused(t, handler, get(sku), {
       status: 400,
       code: 'VALIDATION_FAILED',
       message: /^Invalid SKU in the path: must be 1-64 letters/,
     })
-    t.strictSame(ctx.sent, [])
-  })
+  )
 }
 
-t.test('passes on the worker refusal for an unknown SKU', async (t) => {
-  const ctx = fakeCtx({
-    'items.get': () => {
-      throw refusal('NOT_FOUND', 'No item with SKU NOPE')
-    },
-  })
-  await t.rejects(async () => handler(get('NOPE'), ctx), {
+t.test('passes on the worker refusal for an unknown SKU', (t) =>
+  assertPassesOn(t, handler, get('NOPE'), 'items.get', {
     status: 404,
     code: 'NOT_FOUND',
     message: 'No item with SKU NOPE',
   })
-})
+)

@@ -1,7 +1,13 @@
 import t from 'tap'
 import type { Movement } from '../../../db/contract.ts'
 import handler from '../../../handlers/movements/index.get.ts'
-import { fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
+import {
+  assertPassesOn,
+  assertRefused,
+  fakeCtx,
+  request,
+  settle,
+} from '../../fixtures/handler-kit.ts'
 
 const issue: Movement = {
   seq: 14,
@@ -97,27 +103,20 @@ const refused: [string, string, { path: string; message: string | RegExp }][] = 
   ['a repeated limit', 'limit=10&limit=20', { path: 'limit', message: 'must be given once' }],
 ]
 for (const [what, query, problem] of refused) {
-  t.test(`refuses ${what} without asking the worker`, async (t) => {
-    const ctx = fakeCtx()
-    await t.rejects(async () => handler(request('GET', `/movements?${query}`), ctx), {
+  t.test(`refuses ${what} without asking the worker`, (t) =>
+    assertRefused(t, handler, request('GET', `/movements?${query}`), {
       status: 400,
       code: 'VALIDATION_FAILED',
       message: /^Invalid query: /,
       details: [problem],
     })
-    t.strictSame(ctx.sent, [])
-  })
+  )
 }
 
-t.test('passes on the worker refusal of a cursor it did not issue', async (t) => {
-  const ctx = fakeCtx({
-    'movements.list': () => {
-      throw refusal('BAD_REQUEST', 'The cursor is not one this node issued')
-    },
-  })
-  await t.rejects(async () => handler(request('GET', '/movements?cursor=forged'), ctx), {
+t.test('passes on the worker refusal of a cursor it did not issue', (t) =>
+  assertPassesOn(t, handler, request('GET', '/movements?cursor=forged'), 'movements.list', {
     status: 400,
     code: 'BAD_REQUEST',
     message: 'The cursor is not one this node issued',
   })
-})
+)

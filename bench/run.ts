@@ -44,7 +44,6 @@ async function runHttp(options: BenchOptions): Promise<boolean> {
   const json = {
     ...report,
     settings,
-    servers: result.servers,
     measurements: result.measurements,
     checks: result.checks,
   }

@@ -14,7 +14,6 @@ export interface ServerSpec {
   /** The script, relative to the repository: JavaScript runs as is, TypeScript under tsx. */
   script: string
   args: string[]
-  env?: Record<string, string>
 }
 
 export const SERVERS: ServerSpec[] = [
@@ -85,7 +84,7 @@ export async function startServer(spec: ServerSpec, dataDir: string): Promise<Ru
       dataDir,
       ...spec.args,
     ],
-    { cwd: ROOT, stdio: ['ignore', out, out], env: { ...process.env, ...spec.env } }
+    { cwd: ROOT, stdio: ['ignore', out, out] }
   )
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return

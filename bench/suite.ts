@@ -12,8 +12,6 @@ import type { BenchOptions } from './options.ts'
 import { seedDatabase } from './seed.ts'
 import { startServer, type RunningServer } from './server-process.ts'
 
-export type { RunRecord }
-
 export interface Measurement {
   kase: CaseName
   connections: number

@@ -1,13 +1,14 @@
 // N real almacen nodes on loopback, started as a user starts them, watched through their API
 // (what a client sees) and their logs (when each node decided, to the millisecond).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { cpuSeconds, memoryKb } from '../proc.ts'
 
 // As `npm start` runs a node: the built JavaScript (npm run bench builds first).
 const MAIN = new URL('../../dist/runtime/main.js', import.meta.url).pathname
-export const KEY = 'bench-cluster-key-not-a-secret'
+const KEY = 'bench-cluster-key-not-a-secret'
 
 export interface LogLine {
   time: number
@@ -110,8 +111,8 @@ export class Cluster {
     })
   }
 
-  async startAll(join: (i: number) => string[] = () => []): Promise<void> {
-    await Promise.all(this.nodes.map((_, i) => this.start(i, join(i))))
+  async startAll(): Promise<void> {
+    await Promise.all(this.nodes.map((_, i) => this.start(i)))
   }
 
   /** Sends a signal; for SIGKILL and SIGTERM waits until the process is gone. */
@@ -180,35 +181,19 @@ export class Cluster {
     ).length
   }
 
+  /** The processes of node i: its runtime and, once it has logged it, its worker. */
+  private pids(i: number): number[] {
+    const node = this.nodes[i]
+    return [node.child?.pid, node.workerPid].filter((pid): pid is number => pid !== undefined)
+  }
+
   /** CPU seconds used so far by every process of node i (runtime and worker). */
   cpuSeconds(i: number): number {
-    const node = this.nodes[i]
-    const ticks = (pid?: number) => {
-      if (!pid) return 0
-      try {
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-        return Number(fields[11]) + Number(fields[12])
-      } catch {
-        return 0
-      }
-    }
-    return (ticks(node.child?.pid) + ticks(node.workerPid)) / 100
+    return cpuSeconds(this.pids(i))
   }
 
   rssMb(i: number): number {
-    const node = this.nodes[i]
-    const rss = (pid?: number) => {
-      if (!pid) return 0
-      try {
-        return (
-          Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) /
-          1024
-        )
-      } catch {
-        return 0
-      }
-    }
-    return rss(node.child?.pid) + rss(node.workerPid)
+    return memoryKb(this.pids(i)).rss / 1024
   }
 
   running(i: number): boolean {

@@ -2,6 +2,7 @@
 // phases as the Serf anchor, Serf itself in the same run, and a host cut off in a namespace.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
+import { median } from '../summary.ts'
 import { cutTest, type CutResult } from './netns.ts'
 import { extras, sizeRun, type Extras, type SizeRun } from './phases.ts'
 import { runSerf, type SerfResult } from './serf.ts'
@@ -36,14 +37,6 @@ export const PRESETS: Record<'quick' | 'default' | 'full', MembershipOptions> = 
   },
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length === 0
-    ? NaN
-    : s.length % 2
-      ? s[(s.length - 1) / 2]
-      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 const secs = (ms: number | null | undefined) =>
   ms === null || ms === undefined || Number.isNaN(ms) ? '  —  ' : (ms / 1000).toFixed(2)
 const cell = (values: (number | null)[]) => {
@@ -162,14 +155,4 @@ export async function runMembership(options: MembershipOptions) {
   writeFileSync(file, JSON.stringify(results, null, 2))
   console.log(`\nresults: ${file} (${results.seconds.toFixed(0)} s)`)
   return results
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const preset = process.argv.includes('--full')
-    ? 'full'
-    : process.argv.includes('--quick')
-      ? 'quick'
-      : 'default'
-  await runMembership(PRESETS[preset])
-  process.exit(0)
 }

@@ -136,7 +136,6 @@ export async function extras(
     const loadFrom = Date.now()
     await sleep((opts.loadSecs * 1000) / 2)
     const victim = n - 1
-    const killedAt = Date.now()
     await cluster.signal(victim, 'SIGKILL')
     const crashPollMs = await cluster.until(
       cluster.others(victim),
@@ -165,7 +164,6 @@ export async function extras(
       falseFailures: count('failed'),
       crashPollMs,
     }
-    void killedAt
     await cluster.start(victim)
     await cluster.until(everyone, allAlive(cluster, everyone), BOUND)
 

@@ -6,8 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import Database from 'better-sqlite3'
 import type { Movement } from '../../db/contract.ts'
-import { GENESIS_HASH, hashMovement } from '../../db/ledger-hash.ts'
-import { toMovement, toRow, type MovementRow } from './rows.ts'
+import { nextMovement, toMovement, toRow, type MovementRow } from './rows.ts'
 import { announce, serverArgs } from './server-args.ts'
 
 const args = serverArgs(process.argv.slice(2))
@@ -47,20 +46,8 @@ function record(input: { type: string; sku: string; quantity: number; reference?
   const balanceAfter = current.on_hand + delta
   if (balanceAfter < 0) return { status: 409, body: { status: 409, code: 'INSUFFICIENT_STOCK' } }
   const head = headOf.get() as { seq: number; hash: string } | undefined
-  const fields = {
-    seq: (head?.seq ?? 0) + 1,
-    type: input.type as Movement['type'],
-    sku,
-    quantity: input.quantity,
-    delta,
-    countedQuantity: null,
-    balanceAfter,
-    reference: input.reference ?? '',
-    note: '',
-    createdAt: new Date().toISOString(),
-    prevHash: head?.hash ?? GENESIS_HASH,
-  }
-  const movement: Movement = { ...fields, hash: hashMovement(fields) }
+  const type = input.type as Movement['type']
+  const movement = nextMovement(head, { ...input, type, sku, delta, balanceAfter, note: '' })
   insertMovement.run(toRow(movement))
   moveBalance.run(balanceAfter, movement.seq, movement.createdAt, sku)
   return { status: 201, body: movement }

@@ -4,10 +4,8 @@
 import { createHash } from 'node:crypto'
 import Fastify from 'fastify'
 import knexFactory, { type Knex } from 'knex'
-import type { Movement } from '../../db/contract.ts'
-import { GENESIS_HASH, hashMovement } from '../../db/ledger-hash.ts'
 import { announce, serverArgs } from './server-args.ts'
-import { toMovement, toRow, type MovementRow } from './rows.ts'
+import { nextMovement, toMovement, toRow, type MovementRow } from './rows.ts'
 
 const args = serverArgs(process.argv.slice(2))
 const knex = knexFactory({
@@ -112,20 +110,7 @@ async function record(trx: Knex.Transaction, input: MovementBody): Promise<Outco
     return { status: 409, body: { status: 409, error, code: 'INSUFFICIENT_STOCK' } }
   }
   const head = await trx('movements').orderBy('seq', 'desc').first('seq', 'hash')
-  const fields = {
-    seq: (head?.seq ?? 0) + 1,
-    type: input.type,
-    sku,
-    quantity: input.quantity,
-    delta,
-    countedQuantity: null,
-    balanceAfter,
-    reference: input.reference ?? '',
-    note: input.note ?? '',
-    createdAt: new Date().toISOString(),
-    prevHash: head?.hash ?? GENESIS_HASH,
-  }
-  const movement: Movement = { ...fields, hash: hashMovement(fields) }
+  const movement = nextMovement(head, { ...input, sku, delta, balanceAfter })
   await trx('movements').insert(toRow(movement))
   await trx('balances')
     .where({ sku })

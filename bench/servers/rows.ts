@@ -1,5 +1,7 @@
-// Ledger rows as SQLite stores them (snake_case), and as the API returns them (camelCase).
+// Ledger rows as SQLite stores them (snake_case), and as the API returns them (camelCase), and the
+// next row of the chain as both baselines write it.
 import type { Movement } from '../../db/contract.ts'
+import { GENESIS_HASH, hashMovement } from '../../db/ledger-hash.ts'
 
 export interface MovementRow {
   seq: number
@@ -49,4 +51,28 @@ export function toRow(m: Movement): MovementRow {
     prev_hash: m.prevHash,
     hash: m.hash,
   }
+}
+
+/** A receipt or issue appended after `head` (the ledger's last row), hashed as almacen hashes it. */
+export function nextMovement(
+  head: { seq: number; hash: string } | undefined,
+  change: Pick<Movement, 'type' | 'sku' | 'quantity' | 'delta' | 'balanceAfter'> & {
+    reference?: string
+    note?: string
+  }
+): Movement {
+  const fields = {
+    seq: (head?.seq ?? 0) + 1,
+    type: change.type,
+    sku: change.sku,
+    quantity: change.quantity,
+    delta: change.delta,
+    countedQuantity: null,
+    balanceAfter: change.balanceAfter,
+    reference: change.reference ?? '',
+    note: change.note ?? '',
+    createdAt: new Date().toISOString(),
+    prevHash: head?.hash ?? GENESIS_HASH,
+  }
+  return { ...fields, hash: hashMovement(fields) }
 }

@@ -60,7 +60,8 @@ let ok = true
 if (options.parts.includes('http')) ok = await runHttp(options)
 if (options.parts.includes('membership')) {
   say('\n== The peer network ==')
-  await runMembership(PRESETS[options.quick ? 'quick' : options.full ? 'full' : 'default'])
+  const preset = options.quick ? 'quick' : options.full ? 'full' : 'default'
+  await runMembership(PRESETS[preset], preset)
 }
 say(`\nnpm run bench took ${Math.round((Date.now() - started) / 1000)} s`)
 process.exit(ok ? 0 : 1)

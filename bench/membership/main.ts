@@ -115,7 +115,7 @@ function printExtras(x: Extras, cut: CutResult) {
     )
 }
 
-export async function runMembership(options: MembershipOptions) {
+export async function runMembership(options: MembershipOptions, preset = 'default') {
   const started = Date.now()
   const runs: SizeRun[] = []
   for (const n of options.sizes) {
@@ -151,7 +151,9 @@ export async function runMembership(options: MembershipOptions) {
     seconds: (Date.now() - started) / 1000,
   }
   mkdirSync('bench/results', { recursive: true }) // npm run bench runs from the repository
-  const file = `bench/results/membership-${results.date.replace(/[:.]/g, '-')}.json`
+  const stamp = results.date.replace(/[:.]/g, '-')
+  // A smoke run's file says so, like the HTTP part's.
+  const file = `bench/results/membership-${stamp}${preset === 'quick' ? '-quick' : ''}.json`
   writeFileSync(file, JSON.stringify(results, null, 2))
   console.log(`\nresults: ${file} (${results.seconds.toFixed(0)} s)`)
   return results

@@ -4,7 +4,16 @@ import { create } from '../../db/operations/items.ts'
 import { record } from '../../db/operations/movements.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
-const TABLES = ['balances', 'idempotency_keys', 'items', 'members', 'movements', 'node_settings']
+const TABLES = [
+  'balances',
+  'idempotency_keys',
+  'items',
+  'ledger_acceptances',
+  'ledger_head',
+  'members',
+  'movements',
+  'node_settings',
+]
 
 async function tables(knex: Knex): Promise<string[]> {
   const rows: { name: string }[] = await knex('sqlite_master')
@@ -51,8 +60,10 @@ t.test('the latest schema has every table and the ledger triggers', async (t) =>
   t.same(await triggers(knex), [
     'balances_not_negative_insert',
     'balances_not_negative_update',
+    'ledger_head_keep_row',
     'movements_append_only_delete',
     'movements_append_only_update',
+    'movements_move_head',
   ])
 })
 
@@ -68,6 +79,7 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
     left.push(await tables(knex))
   }
   t.same(left, [
+    ['balances', 'idempotency_keys', 'items', 'members', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements'],
     ['balances', 'items', 'movements'],
@@ -77,9 +89,9 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.same(await triggers(knex), [], 'the triggers went with their tables')
 
   const [, applied] = await knex.migrate.latest()
-  t.equal(applied.length, 5)
+  t.equal(applied.length, 6)
   t.same(await tables(knex), TABLES)
-  t.equal((await triggers(knex)).length, 4)
+  t.equal((await triggers(knex)).length, 6)
   await seed(knex)
   t.match(await knex('balances').first(), { sku: 'BOLT-M8', onHand: 10 })
 })
@@ -144,4 +156,36 @@ t.test('the schema refuses a movement type outside receipt, issue and adjustment
   await t.rejects(knex('movements').insert(movementRow({ type: 'theft' })), {
     message: /CHECK constraint failed: type$/,
   })
+})
+
+const anchor = (knex: Knex) => knex('ledger_head').first('seq', 'hash')
+
+t.test('the head anchor follows every movement inserted, by any code path', async (t) => {
+  const knex = await testDb(t)
+  t.same(await anchor(knex), { seq: 0, hash: '0'.repeat(64) }, 'an empty ledger')
+  await seed(knex)
+  const first = await knex('movements').where({ seq: 1 }).first('hash')
+  t.same(await anchor(knex), { seq: 1, hash: first.hash }, 'through record')
+  await knex('movements').insert(movementRow({ seq: 2, hash: 'a'.repeat(64) }))
+  t.same(await anchor(knex), { seq: 2, hash: 'a'.repeat(64) }, 'through a raw insert')
+  await t.rejects(knex('ledger_head').delete(), { message: /anchor cannot be deleted/ })
+})
+
+t.test('the head anchor only moves forward: rows put back below it leave it', async (t) => {
+  const knex = await testDb(t)
+  await seed(knex)
+  await knex('movements').insert(movementRow({ seq: 2 }))
+  await knex.raw('DROP TRIGGER movements_append_only_delete')
+  await knex('movements').where({ seq: 2 }).delete()
+  await knex('movements').insert(movementRow({ seq: 2, hash: 'b'.repeat(64) }))
+  t.same(await anchor(knex), { seq: 2, hash: 'f'.repeat(64) }, 'still the first row 2')
+})
+
+t.test('the anchor migration anchors a ledger that already has movements', async (t) => {
+  const knex = await testDb(t)
+  await knex.migrate.down() // the anchor's migration is the last one
+  await seed(knex)
+  await knex('movements').insert(movementRow({ seq: 2 }))
+  await knex.migrate.latest()
+  t.same(await anchor(knex), { seq: 2, hash: 'f'.repeat(64) })
 })

@@ -32,7 +32,7 @@ export async function runBatch(
   const writes: Slot[] = []
   const reads: Slot[] = []
   envelopes.forEach((raw, index) => {
-    const admission = admit(raw, options)
+    const admission = admit(raw, options, knex)
     if (!admission.ok) replies[index] = admission.reply
     else (WRITE_OPS.has(admission.env.op) ? writes : reads).push([index, admission.env])
   })

@@ -89,8 +89,13 @@ export interface MovementFilter extends PageRequest {
   order?: 'asc' | 'desc'
 }
 
+/**
+ * One thing in the ledger that does not check out. `gap`, `chain`, `hash` and `head` break the
+ * hash chain itself (a row missing, unlinked, changed, or removed from the end); the others are
+ * balances that disagree with the rows.
+ */
 export interface LedgerDifference {
-  kind: 'hash' | 'chain' | 'gap' | 'balance-after' | 'balance' | 'negative'
+  kind: 'hash' | 'chain' | 'gap' | 'head' | 'balance-after' | 'balance' | 'negative'
   seq?: number
   sku?: string
   expected?: string | number | null
@@ -108,6 +113,43 @@ export interface LedgerCheck {
 export interface LedgerRebuild {
   rebuilt: number
   changes: { sku: string; before: number | null; after: number }[]
+}
+
+/** Where a verify job stands: `checked` rows of `of` so far; `ready` when one finish is left. */
+export interface VerifyProgress {
+  job: string
+  checked: number
+  of: number
+  ready: boolean
+}
+
+/** Why the node refuses writes: what did not check out when it started, and since when. */
+export interface LedgerHalt {
+  since: string
+  problems: string[]
+  /** What an admin can do about it. */
+  action: string
+}
+
+export interface LedgerStatus {
+  /** `refused` while the ledger is halted (see `halt`). */
+  writes: 'accepted' | 'refused'
+  halt: LedgerHalt | null
+  verify: { job: string; checked: number; of: number; startedAt: string } | null
+}
+
+/** An admin's acceptance of the ledger as it stands (POST /ledger/accept). */
+export interface LedgerAcceptance {
+  acceptedAt: string
+  reason: string
+  /** The last movement, which the head anchor now records. */
+  head: { seq: number; hash: string }
+  /** What the anchor recorded before. */
+  anchor: { seq: number; hash: string }
+  /** What did not check out (head, anchor, balances) when it was accepted. */
+  problems: string[]
+  /** Balances set to what the ledger, as it stands, sums to. */
+  changes: LedgerRebuild['changes']
 }
 
 export interface NodeInfo {
@@ -153,8 +195,23 @@ export interface Operations {
     payload: MovementFilter
     result: { movements: Movement[]; nextCursor: string | null }
   }
+  /** The whole ledger in one operation, holding the worker throughout: for tools, not handlers. */
   'ledger.verify': { payload: Record<string, never>; result: LedgerCheck }
+  /**
+   * Rewrites the balances that differ from the ledger's sums; refused (LEDGER_BROKEN) when the
+   * hash chain is broken. Fast right after a verify job finished; otherwise it verifies inline.
+   */
   'ledger.rebuild': { payload: Record<string, never>; result: LedgerRebuild }
+  /** A verify in small steps (one job at a time): start, step until ready, then finish. */
+  'ledger.verifyStart': { payload: Record<string, never>; result: VerifyProgress }
+  'ledger.verifyStep': { payload: { job: string }; result: VerifyProgress }
+  /** Checks the rows appended since the last step and every balance, in one envelope. */
+  'ledger.verifyFinish': { payload: { job: string }; result: LedgerCheck }
+  'ledger.verifyCancel': { payload: { job: string }; result: { cancelled: boolean } }
+  /** Accepts the ledger as it stands: re-anchors its head, sets balances from it, lifts a halt. */
+  'ledger.accept': { payload: { reason: string }; result: LedgerAcceptance }
+  /** Whether writes are halted and why, and the verify job running, if any. Answers at once. */
+  'ledger.status': { payload: Record<string, never>; result: LedgerStatus }
   /** The peer list, and whether the node rejoins it by itself at start (false after an operator's leave). */
   'members.list': { payload: Record<string, never>; result: { members: Member[]; rejoin: boolean } }
   /** Writes decided membership changes (whole rows, upserted by id) in one transaction. */
@@ -173,6 +230,7 @@ export const WRITE_OPS: ReadonlySet<OpName> = new Set<OpName>([
   'items.update',
   'movements.record',
   'ledger.rebuild',
+  'ledger.accept',
   'members.apply',
   'members.reap',
 ])
@@ -188,6 +246,9 @@ export type ErrorCode =
   | 'EXPIRED'
   | 'UNKNOWN_OP'
   | 'INTERNAL'
+  | 'LEDGER_HALTED'
+  | 'LEDGER_BROKEN'
+  | 'VERIFY_BUSY'
 
 export interface WireError {
   code: ErrorCode

@@ -10,6 +10,7 @@ import {
 } from './contract.ts'
 import { DomainError } from './domain-error.ts'
 import { fingerprint, recall, remember, type Outcome, type Remembered } from './idempotency.ts'
+import { haltRefusal } from './ledger/start-check.ts'
 import { operations as defaultTable, type OperationTable } from './operations/index.ts'
 
 export interface DispatchOptions {
@@ -68,8 +69,10 @@ export type Admission = { ok: true; env: RequestEnvelope } | { ok: false; reply:
 /**
  * The checks every envelope passes before it may touch the database. A malformed envelope must
  * fail alone here, not throw out of its batch's transaction and take every other write with it.
+ * Given the database, a write that a halted ledger refuses is refused here too (and, like every
+ * refusal here, not stored under its idempotency key: a retry after the halt is lifted applies).
  */
-export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>): Admission {
+export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>, db?: Knex): Admission {
   const table = options.table ?? defaultTable
   const env = raw as RequestEnvelope
   const id = typeof env?.id === 'string' ? env.id : ''
@@ -94,6 +97,8 @@ export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>): Admi
   if ((options.now ?? Date.now)() > env.deadline) {
     return refuse('EXPIRED', 'The caller stopped waiting before the operation started')
   }
+  const halted = db && haltRefusal(db, env.op)
+  if (halted) return { ok: false, reply: reply(id, refusalOf(halted)) }
   return { ok: true, env }
 }
 
@@ -121,7 +126,7 @@ export async function dispatch(
   raw: unknown,
   options: DispatchOptions
 ): Promise<ReplyEnvelope> {
-  const admission = admit(raw, options)
+  const admission = admit(raw, options, db)
   if (!admission.ok) return admission.reply
   return execute(db, admission.env, options)
 }

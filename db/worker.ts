@@ -7,6 +7,7 @@ import { createLogger } from '../runtime/logger.ts'
 import { runBatch } from './batch.ts'
 import type { ReplyEnvelope } from './contract.ts'
 import { databaseFile, knexConfig } from './knex-config.ts'
+import { checkLedgerAtStart } from './ledger/start-check.ts'
 import { ensureIdentity } from './operations/node.ts'
 
 /** Most envelopes executed in one transaction; beyond it the rest wait for the next commit. */
@@ -100,6 +101,8 @@ async function main(settings: WorkerSettings, log: Logger): Promise<void> {
   const [, applied] = await knex.migrate.latest()
   if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
   const identity = await ensureIdentity(knex, settings.name)
+  // Before serving: a ledger whose head or balances do not check out halts writes (reads go on).
+  await checkLedgerAtStart(knex, log)
 
   // sendTimeout: a reply to a runtime that is gone must fail, not wait for a peer that will
   // never read it (that would hold the batch, and the database, forever).

@@ -1,10 +1,15 @@
 import { defineHandler, json } from '../runtime/index.ts'
 
-/** Liveness: the HTTP side answers, and the database worker answers a ping within a second. */
+/**
+ * Liveness: the HTTP side answers, and the database worker answers within a second, with the
+ * ledger's state: writes refused since start (and why), and the verify running, if any. A node
+ * whose ledger is halted still serves reads: 200, status "degraded".
+ */
 export default defineHandler(async (_request, ctx) => {
   const started = performance.now()
+  let ledger
   try {
-    await ctx.db.send('node.ping', {}, { timeoutMs: 1000 })
+    ledger = await ctx.db.send('ledger.status', {}, { timeoutMs: 1000 })
   } catch (err) {
     const reason = (err as Error).message
     return json({ status: 'unavailable', worker: { ok: false, error: reason } }, 503, {
@@ -12,5 +17,6 @@ export default defineHandler(async (_request, ctx) => {
     })
   }
   const ms = Math.round((performance.now() - started) * 100) / 100
-  return { status: 'ok', worker: { ok: true, ms } }
+  const status = ledger.writes === 'refused' ? 'degraded' : 'ok'
+  return { status, worker: { ok: true, ms }, ledger }
 })

@@ -1,172 +1,141 @@
 import type { Knex } from 'knex'
 import type * as C from '../contract.ts'
 import { DomainError } from '../domain-error.ts'
-import { GENESIS_HASH, hashMovement } from '../ledger-hash.ts'
+import { conclude, scan } from '../ledger/jobs.ts'
+import { readAnchor } from '../ledger/rows.ts'
+import { checkHeadAndBalances } from '../ledger/start-check.ts'
+import { afterCommit, ledgerState } from '../ledger/state.ts'
+import { LedgerVerifier } from '../ledger/verifier.ts'
+import { withSql } from '../sql.ts'
 
-const PAGE = 5000
-/** Enough differences to act on; the count of all of them is still reported. */
-const MAX_DIFFERENCES = 1000
+export { verifyCancel, verifyFinish, verifyStart, verifyStep } from '../ledger/jobs.ts'
 
-function missing(from: number, to: number): string {
-  return from === to ? `movement ${from} is missing` : `movements ${from}…${to} are missing`
-}
+/** How long a finished verify vouches for the chain, for the rebuild that follows it. */
+const VERIFIED_FRESH_MS = 30_000
+const END = Number.MAX_SAFE_INTEGER
 
 /**
- * Replays the whole ledger: every row's hash and link to the row before, the sequence without
- * gaps, each row's running balance, and finally every stored balance against the replayed sums.
+ * Replays the whole ledger in one go: every row's hash and link to the row before, the sequence
+ * without gaps, each row's running balance, the head anchor, and every stored balance against the
+ * replayed sums. It holds the worker throughout: handlers run it as a job of steps instead.
  */
-export async function verify(trx: Knex): Promise<C.LedgerCheck> {
-  const differences: C.LedgerDifference[] = []
-  let total = 0
-  const note = (d: C.LedgerDifference) => {
-    total++
-    if (differences.length < MAX_DIFFERENCES) differences.push(d)
-  }
-  const sums = new Map<string, number>()
-  const lastSeqs = new Map<string, number>()
-  let head = { seq: 0, hash: GENESIS_HASH }
-  let checked = 0
-  for (;;) {
-    const rows: C.Movement[] = await trx('movements')
-      .where('seq', '>', head.seq)
-      .orderBy('seq')
-      .limit(PAGE)
-    for (const row of rows) {
-      const { seq, sku } = row
-      if (seq !== head.seq + 1) {
-        note({
-          kind: 'gap',
-          seq,
-          expected: head.seq + 1,
-          actual: seq,
-          message: missing(head.seq + 1, seq - 1),
-        })
-      }
-      if (row.prevHash !== head.hash) {
-        note({
-          kind: 'chain',
-          seq,
-          expected: head.hash,
-          actual: row.prevHash,
-          message: `movement ${seq} does not link to the movement before it`,
-        })
-      }
-      const { hash, ...fields } = row
-      const computed = hashMovement(fields)
-      if (computed !== hash) {
-        note({
-          kind: 'hash',
-          seq,
-          sku,
-          expected: computed,
-          actual: hash,
-          message: `movement ${seq} was changed after it was written`,
-        })
-      }
-      const sum = (sums.get(sku) ?? 0) + row.delta
-      sums.set(sku, sum)
-      lastSeqs.set(sku, seq)
-      if (row.balanceAfter !== sum) {
-        note({
-          kind: 'balance-after',
-          seq,
-          sku,
-          expected: sum,
-          actual: row.balanceAfter,
-          message: `movement ${seq} records ${row.balanceAfter} on hand for ${sku}, the ledger sums to ${sum}`,
-        })
-      }
-      if (sum < 0) {
-        note({
-          kind: 'negative',
-          seq,
-          sku,
-          actual: sum,
-          message: `the ledger takes ${sku} below zero at movement ${seq}`,
-        })
-      }
-      head = { seq, hash }
-      checked++
-    }
-    if (rows.length < PAGE) break
-  }
-
-  const balances: { sku: string; onHand: number; lastSeq: number | null }[] = await trx(
-    'balances'
-  ).select('sku', 'onHand', 'lastSeq')
-  const seen = new Set<string>()
-  for (const { sku, onHand, lastSeq } of balances) {
-    seen.add(sku)
-    const expected = sums.get(sku) ?? 0
-    if (onHand !== expected) {
-      note({
-        kind: 'balance',
-        sku,
-        expected,
-        actual: onHand,
-        message: `${sku} shows ${onHand} on hand, the ledger sums to ${expected}`,
-      })
-    }
-    // Catches a lost last movement even when it did not change the sum (a count that matched).
-    const last = lastSeqs.get(sku) ?? null
-    if (lastSeq !== last) {
-      note({
-        kind: 'balance',
-        sku,
-        expected: last,
-        actual: lastSeq,
-        message: `${sku} records movement ${lastSeq} as its last, the ledger's last is ${last}`,
-      })
-    }
-  }
-  for (const [sku, expected] of sums) {
-    if (!seen.has(sku)) {
-      note({
-        kind: 'balance',
-        sku,
-        expected,
-        actual: null,
-        message: `${sku} has movements but no balance`,
-      })
-    }
-  }
-  return {
-    ok: total === 0,
-    differences,
-    checked: { movements: checked, balances: balances.length },
-    head,
-  }
+export async function verify(db: Knex): Promise<C.LedgerCheck> {
+  return withSql(db, (sql) => conclude(db, sql, new LedgerVerifier(), 0))
 }
 
-/** Rewrites every balance that differs from what the ledger sums to; the ledger is not touched. */
-export async function rebuild(trx: Knex): Promise<C.LedgerRebuild> {
-  const sums: { sku: string; onHand: number; lastSeq: number }[] = await trx('movements')
-    .select('sku')
-    .sum({ onHand: 'delta' })
-    .max({ lastSeq: 'seq' })
-    .groupBy('sku')
-  const bySku = new Map(sums.map((s) => [s.sku, s]))
-  const items: { sku: string; onHand: number | null; lastSeq: number | null }[] = await trx('items')
+function brokenChain(broken: C.LedgerDifference[]): DomainError {
+  const shown = broken.slice(0, 5).map((d) => d.message)
+  const more = broken.length > 5 ? ` (and ${broken.length - 5} more)` : ''
+  return new DomainError(
+    'LEDGER_BROKEN',
+    `The ledger's hash chain is broken, so no balance can be rebuilt from it: ${shown.join('; ')}${more}. Restore the database from a backup, or accept the ledger as it stands with POST /ledger/accept and a reason.`,
+    broken.slice(0, 20)
+  )
+}
+
+/** Rewrites every balance that differs from the sums given; the ledger is not touched. */
+async function setBalances(
+  db: Knex,
+  sums: ReadonlyMap<string, number>,
+  lastSeqs: ReadonlyMap<string, number>
+): Promise<C.LedgerRebuild> {
+  const items: { sku: string; onHand: number | null; lastSeq: number | null }[] = await db('items')
     .leftJoin('balances', 'balances.sku', 'items.sku')
     .select('items.sku', 'balances.onHand', 'balances.lastSeq')
   const now = new Date().toISOString()
   const changes: C.LedgerRebuild['changes'] = []
   for (const item of items) {
-    const sum = bySku.get(item.sku)
-    const after = Number(sum?.onHand ?? 0)
+    const after = sums.get(item.sku) ?? 0
     if (after < 0) {
       throw new DomainError(
         'CONFLICT',
-        `The ledger sums to ${after} for ${item.sku}; run a verify and investigate before rebuilding`
+        `The ledger sums to ${after} for ${item.sku}, and stock cannot be negative; run a verify and investigate`
       )
     }
-    const lastSeq = sum?.lastSeq ?? null
+    const lastSeq = lastSeqs.get(item.sku) ?? null
     if (item.onHand === after && item.lastSeq === lastSeq) continue
     if (item.onHand !== after) changes.push({ sku: item.sku, before: item.onHand, after })
-    await trx('balances')
+    await db('balances')
       .insert({ sku: item.sku, onHand: after, lastSeq, updatedAt: now })
       .onConflict('sku')
       .merge()
   }
   return { rebuilt: items.length, changes }
+}
+
+/**
+ * Rewrites every balance that differs from what the ledger sums to, but only over an unbroken
+ * chain: a rebuild must never make a ledger with a row removed or changed look whole. It builds
+ * on the verify that has just finished (checking only the rows appended since), or verifies the
+ * whole ledger itself. Lifts a halt: after it, everything checks out.
+ */
+export async function rebuild(db: Knex): Promise<C.LedgerRebuild> {
+  const state = ledgerState(db)
+  const { verified } = state
+  const verifier =
+    verified && Date.now() - verified.at < VERIFIED_FRESH_MS
+      ? verified.verifier.clone()
+      : new LedgerVerifier()
+  await withSql(db, async (sql) => {
+    await scan(sql, verifier, verifier.head.seq, END)
+    const broken = verifier.chainProblems(await readAnchor(sql))
+    if (broken.length > 0) throw brokenChain(broken)
+  })
+  const result = await setBalances(db, verifier.sums, verifier.lastSeqs)
+  afterCommit(db, () => {
+    state.verified = { at: Date.now(), verifier }
+    state.halt = null
+  })
+  return result
+}
+
+/**
+ * Accepts the ledger as it stands, an admin's explicit decision: the anchor moves to the last
+ * movement, every balance is set to what the ledger sums to, the acceptance is recorded with its
+ * reason and what did not check out, and a halt is lifted. A broken chain stays broken (a verify
+ * still reports it); the node carries on from here.
+ */
+export async function accept(
+  db: Knex,
+  { reason }: { reason: string }
+): Promise<C.LedgerAcceptance> {
+  const found = await withSql(db, checkHeadAndBalances)
+  const sums = new Map(found.sums.map((s) => [s.sku, s.onHand]))
+  const lastSeqs = new Map(found.sums.map((s) => [s.sku, s.lastSeq]))
+  const { changes } = await setBalances(db, sums, lastSeqs)
+  const { head } = found
+  const anchor = found.anchor ?? { seq: -1, hash: '' }
+  await db('ledger_head').insert({ id: 1, seq: head.seq, hash: head.hash }).onConflict('id').merge()
+  const acceptedAt = new Date().toISOString()
+  const problems = found.problems.map((p) => p.message)
+  await db('ledger_acceptances').insert({
+    acceptedAt,
+    reason,
+    headSeq: head.seq,
+    headHash: head.hash,
+    anchorSeq: anchor.seq,
+    anchorHash: anchor.hash,
+    problems: JSON.stringify(problems),
+  })
+  const state = ledgerState(db)
+  afterCommit(db, () => {
+    state.halt = null
+    state.verified = null
+  })
+  return { acceptedAt, reason, head, anchor, problems, changes }
+}
+
+/** Whether writes are halted and why, and the verify job in progress: memory only, at once. */
+export async function status(db: Knex): Promise<C.LedgerStatus> {
+  const { halt, job } = ledgerState(db)
+  return {
+    writes: halt ? 'refused' : 'accepted',
+    halt,
+    verify: job && {
+      job: job.id,
+      checked: job.verifier.checked,
+      of: job.target,
+      startedAt: job.startedAt,
+    },
+  }
 }

@@ -91,8 +91,8 @@ export async function record(trx: Knex, input: C.MovementInput): Promise<C.Movem
   return movement
 }
 
-// The ledger's columns under the names the API uses, in table order.
-const MOVEMENT_COLUMNS = `seq, type, sku, quantity, delta, counted_quantity AS countedQuantity,
+/** The ledger's columns under the names the API uses, in table order. */
+export const MOVEMENT_COLUMNS = `seq, type, sku, quantity, delta, counted_quantity AS countedQuantity,
   balance_after AS balanceAfter, reference, note, created_at AS createdAt,
   prev_hash AS prevHash, hash`
 

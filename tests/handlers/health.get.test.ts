@@ -1,21 +1,43 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import type { LedgerStatus } from '../../db/contract.ts'
 import handler from '../../handlers/health.get.ts'
 import { fakeCtx, refusal, request, settle } from '../fixtures/handler-kit.ts'
 
-t.test('answers ok after pinging the worker, waiting at most a second', async (t) => {
-  const ctx = fakeCtx({ 'node.ping': () => ({ pong: true }) })
-  const { status, body } = await settle(await handler(request('GET', '/health'), ctx))
-  t.equal(status, 200)
-  t.match(body, { status: 'ok', worker: { ok: true, ms: Number } })
-  t.strictSame(ctx.sent, [{ op: 'node.ping', payload: {}, options: { timeoutMs: 1000 } }])
-})
+const clean: LedgerStatus = { writes: 'accepted', halt: null, verify: null }
+
+t.test(
+  'answers ok after asking the worker for the ledger state, waiting at most a second',
+  async (t) => {
+    const ctx = fakeCtx({ 'ledger.status': () => clean })
+    const { status, body } = await settle(await handler(request('GET', '/health'), ctx))
+    t.equal(status, 200)
+    t.match(body, { status: 'ok', worker: { ok: true, ms: Number }, ledger: clean })
+    t.strictSame(ctx.sent, [{ op: 'ledger.status', payload: {}, options: { timeoutMs: 1000 } }])
+  }
+)
+
+t.test(
+  'reports a halted ledger: still 200 (reads are served), status degraded, and why',
+  async (t) => {
+    const halt = {
+      since: '2026-11-23T10:00:00.000Z',
+      problems: ['movement 57 was removed from the end'],
+      action: 'An admin can run POST /ledger/verify …',
+    }
+    const verify = { job: 'j', checked: 4000, of: 90_000, startedAt: '2026-11-23T10:00:01.000Z' }
+    const ctx = fakeCtx({ 'ledger.status': () => ({ writes: 'refused', halt, verify }) })
+    const { status, body } = await settle(await handler(request('GET', '/health'), ctx))
+    t.equal(status, 200)
+    t.match(body, { status: 'degraded', ledger: { writes: 'refused', halt, verify } })
+  }
+)
 
 t.test('reports how long the worker took to answer', async (t) => {
   const ctx = fakeCtx({
-    'node.ping': async () => {
+    'ledger.status': async () => {
       await sleep(40)
-      return { pong: true }
+      return clean
     },
   })
   const { body } = await settle(await handler(request('GET', '/health'), ctx))
@@ -25,7 +47,7 @@ t.test('reports how long the worker took to answer', async (t) => {
 
 t.test('answers 503 with Retry-After and the reason when the worker does not answer', async (t) => {
   const ctx = fakeCtx({
-    'node.ping': () => {
+    'ledger.status': () => {
       throw refusal('DB_TIMEOUT', 'The database did not answer within 1000 ms')
     },
   })

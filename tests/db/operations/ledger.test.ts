@@ -130,6 +130,7 @@ t.test('verify detects a lost last movement that did not change the sum', async 
   t.match(check, {
     ok: false,
     differences: [
+      { kind: 'head', seq: 5, message: 'movement 5 was removed from the end' },
       {
         kind: 'balance',
         sku: 'NUT-M8',
@@ -139,7 +140,7 @@ t.test('verify detects a lost last movement that did not change the sum', async 
       },
     ],
   })
-  t.equal(check.differences.length, 1)
+  t.equal(check.differences.length, 2)
 })
 
 t.test('verify detects a tampered balance', async (t) => {
@@ -239,4 +240,79 @@ t.test('rebuild also repairs a balance that points at the wrong last movement', 
   t.same(await rebuild(knex), { rebuilt: 3, changes: [] }, 'on hand did not change')
   t.match(await knex('balances').where({ sku: 'NUT-M8' }).first(), { onHand: 20, lastSeq: 5 })
   t.equal((await verify(knex)).ok, true)
+})
+
+/** Rewrites every row from `from` on with its hash recomputed, as a tamperer who knows the code. */
+async function rehashFrom(knex: Knex, from: number) {
+  const rows = await knex('movements').where('seq', '>=', from).orderBy('seq')
+  let prevHash =
+    (
+      await knex('movements')
+        .where({ seq: from - 1 })
+        .first()
+    )?.hash ?? '0'.repeat(64)
+  for (const { hash: _old, ...row } of rows) {
+    const hash = hashMovement({ ...row, prevHash })
+    await knex('movements').where({ seq: row.seq }).update({ prevHash, hash })
+    prevHash = hash
+  }
+  return prevHash
+}
+
+t.test('rebuild refuses to launder a last movement deleted with its balance fixed', async (t) => {
+  const knex = await ledger(t)
+  await dropAppendOnly(knex)
+  await knex('movements').where({ seq: 5 }).delete()
+  await knex('balances').where({ sku: 'NUT-M8' }).update({ lastSeq: 2 })
+  const balances = await knex('balances').orderBy('sku').select()
+  await t.rejects(rebuild(knex), {
+    code: 'LEDGER_BROKEN',
+    message:
+      /^The ledger's hash chain is broken, so no balance can be rebuilt from it: movement 5 was removed from the end\. Restore/,
+    details: [{ kind: 'head', seq: 5, expected: 5, actual: 4 }],
+  })
+  t.same(await knex('balances').orderBy('sku').select(), balances, 'nothing was rewritten')
+})
+
+t.test('rebuild refuses a ledger with a movement changed in the middle', async (t) => {
+  const knex = await ledger(t)
+  await dropAppendOnly(knex)
+  await knex('movements').where({ seq: 3 }).update({ delta: -1, quantity: 1 })
+  await t.rejects(rebuild(knex), {
+    code: 'LEDGER_BROKEN',
+    message: /: movement 3 was changed after it was written\. /,
+  })
+  t.match(await knex('balances').where({ sku: 'BOLT-M8' }).first(), { onHand: 7 })
+})
+
+t.test(
+  'rebuild builds on the verify just finished, and chains the rows appended since',
+  async (t) => {
+    const knex = await ledger(t)
+    t.match(await verify(knex), { ok: true })
+    const head = await knex('movements').where({ seq: 5 }).first()
+    const { hash: _, ...row } = { ...head, seq: 6, prevHash: 'f'.repeat(64) }
+    await knex('movements').insert({ ...row, hash: hashMovement(row) })
+    await t.rejects(rebuild(knex), {
+      code: 'LEDGER_BROKEN',
+      message: /: movement 6 does not link to the movement before it\. /,
+    })
+  }
+)
+
+t.test('verify catches a ledger edited and re-hashed to its end, by its head anchor', async (t) => {
+  const knex = await ledger(t)
+  await dropAppendOnly(knex)
+  await knex('movements').where({ seq: 2 }).update({ reference: 'PO-FORGED' })
+  const last = await rehashFrom(knex, 2)
+  t.match(await verify(knex), {
+    ok: false,
+    differences: [
+      { kind: 'head', seq: 5, message: 'movement 5 is not the one the head anchor recorded' },
+    ],
+  })
+  await t.rejects(rebuild(knex), { code: 'LEDGER_BROKEN' })
+  // The limit of an unkeyed chain on a disk the attacker controls (README): re-hash the anchor too.
+  await knex('ledger_head').update({ hash: last })
+  t.match(await verify(knex), { ok: true, differences: [] })
 })

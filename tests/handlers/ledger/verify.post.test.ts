@@ -1,7 +1,7 @@
 import t from 'tap'
-import type { LedgerCheck } from '../../../db/contract.ts'
+import type { LedgerCheck, VerifyProgress } from '../../../db/contract.ts'
 import handler from '../../../handlers/ledger/verify.post.ts'
-import { assertPassesOn, fakeCtx, request, settle } from '../../fixtures/handler-kit.ts'
+import { assertPassesOn, fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
 
 const drifted: LedgerCheck = {
   ok: false,
@@ -11,28 +11,141 @@ const drifted: LedgerCheck = {
       sku: 'BOLT-M8',
       expected: 47,
       actual: 50,
-      message: 'BOLT-M8: the balance is 50 but the ledger sums to 47',
+      message: 'BOLT-M8 shows 50 on hand, the ledger sums to 47',
     },
   ],
   checked: { movements: 14, balances: 3 },
   head: { seq: 14, hash: 'c'.repeat(64) },
 }
 
+/** A worker whose job takes `steps` steps after its start, each a separate envelope. */
+function jobOf(steps: number, job = 'job-1') {
+  let done = 0
+  const progress = (): VerifyProgress => ({ job, checked: done * 5, of: 14, ready: done >= steps })
+  return {
+    'ledger.verifyStart': () => progress(),
+    'ledger.verifyStep': () => (done++, progress()),
+    'ledger.verifyFinish': () => drifted,
+  }
+}
+
+const ops = (ctx: { sent: { op: string }[] }) => ctx.sent.map((s) => s.op)
+
 t.test(
-  'asks the worker to verify the whole ledger, allowing it two minutes, and answers its report',
+  'drives a verify job one envelope per step, and answers the report of its finish',
   async (t) => {
-    const ctx = fakeCtx({ 'ledger.verify': () => drifted })
+    const ctx = fakeCtx(jobOf(3))
     const { status, body } = await settle(await handler(request('POST', '/ledger/verify'), ctx))
     t.equal(status, 200)
     t.strictSame(body, drifted)
-    t.strictSame(ctx.sent, [{ op: 'ledger.verify', payload: {}, options: { timeoutMs: 120_000 } }])
+    t.strictSame(ops(ctx), [
+      'ledger.verifyStart',
+      'ledger.verifyStep',
+      'ledger.verifyStep',
+      'ledger.verifyStep',
+      'ledger.verifyFinish',
+    ])
+    t.strictSame(ctx.sent[1].payload, { job: 'job-1' })
+    t.strictSame(ctx.sent[4].payload, { job: 'job-1' })
   }
 )
 
-t.test('passes on a worker that did not finish in time', (t) =>
-  assertPassesOn(t, handler, request('POST', '/ledger/verify'), 'ledger.verify', {
-    status: 504,
-    code: 'DB_TIMEOUT',
-    message: 'The database did not answer within 120000 ms',
+t.test('a verify asked for while one is stepping joins it: one job, the same report', async (t) => {
+  let release = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  const worker = jobOf(2)
+  const ctx = fakeCtx({
+    ...worker,
+    'ledger.verifyStep': async () => {
+      await gate
+      return worker['ledger.verifyStep']()
+    },
+  })
+  const first = handler(request('POST', '/ledger/verify'), ctx)
+  await new Promise((resolve) => setImmediate(resolve)) // the first is now waiting on a step
+  const second = handler(request('POST', '/ledger/verify'), ctx)
+  release()
+  t.strictSame(await Promise.all([first, second]), [drifted, drifted])
+  t.equal(ops(ctx).filter((op) => op === 'ledger.verifyStart').length, 1, 'one job')
+})
+
+t.test('a verify asked for while one is finishing waits for it and starts its own', async (t) => {
+  let release = () => {}
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  let finishing = () => {}
+  const finishSent = new Promise<void>((resolve) => (finishing = resolve))
+  const worker = jobOf(0)
+  const ctx = fakeCtx({
+    ...worker,
+    'ledger.verifyFinish': async () => {
+      finishing()
+      await gate
+      return drifted
+    },
+  })
+  const first = handler(request('POST', '/ledger/verify'), ctx)
+  await finishSent
+  const second = handler(request('POST', '/ledger/verify'), ctx)
+  release()
+  await Promise.all([first, second])
+  t.strictSame(ops(ctx), [
+    'ledger.verifyStart',
+    'ledger.verifyFinish',
+    'ledger.verifyStart',
+    'ledger.verifyFinish',
+  ])
+})
+
+t.test('starts over once when the worker forgot the job (it restarted in between)', async (t) => {
+  let forgot = 0
+  const worker = jobOf(1)
+  const ctx = fakeCtx({
+    ...worker,
+    'ledger.verifyStep': () => {
+      if (forgot++ === 0) throw refusal('NOT_FOUND', 'No verify job job-1 is running')
+      return worker['ledger.verifyStep']()
+    },
+  })
+  t.strictSame(await handler(request('POST', '/ledger/verify'), ctx), drifted)
+  t.equal(ops(ctx).filter((op) => op === 'ledger.verifyStart').length, 2)
+})
+
+t.test('gives up with 503 when the job is forgotten again after starting over', async (t) => {
+  const ctx = fakeCtx({
+    ...jobOf(1),
+    'ledger.verifyStep': () => {
+      throw refusal('NOT_FOUND', 'No verify job job-1 is running')
+    },
+    'ledger.verifyCancel': () => ({ cancelled: false }),
+  })
+  await t.rejects(handler(request('POST', '/ledger/verify'), ctx), {
+    status: 503,
+    code: 'DB_UNAVAILABLE',
+    message: /restarted twice during the verify/,
+  })
+})
+
+t.test('cancels its job when a step fails, so the worker can take another', async (t) => {
+  const ctx = fakeCtx({
+    ...jobOf(3),
+    'ledger.verifyStep': () => {
+      throw refusal('DB_TIMEOUT', 'The database did not answer within 5000 ms')
+    },
+    'ledger.verifyCancel': () => ({ cancelled: true }),
+  })
+  await t.rejects(handler(request('POST', '/ledger/verify'), ctx), { code: 'DB_TIMEOUT' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.strictSame(ctx.sent.at(-1), {
+    op: 'ledger.verifyCancel',
+    payload: { job: 'job-1' },
+    options: undefined,
+  })
+})
+
+t.test('passes on a worker already running a job for someone else', (t) =>
+  assertPassesOn(t, handler, request('POST', '/ledger/verify'), 'ledger.verifyStart', {
+    status: 503,
+    code: 'VERIFY_BUSY',
+    message: 'A verify of the ledger is already running (4000 of 90000 movements checked)',
   })
 )

@@ -1,0 +1,121 @@
+// The check a worker makes before it serves: the ledger's head (the last row re-hashed and linked
+// to the one before, the anchor agreeing) and every balance against the ledger. Cheap enough for
+// every start: two rows, one GROUP BY and one join, never the whole chain (that is a verify).
+// On a mismatch the worker refuses writes until an admin acts; reads go on.
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import type * as C from '../contract.ts'
+import { DomainError } from '../domain-error.ts'
+import { EMPTY_LEDGER, type LedgerHead } from '../operations/movements.ts'
+import { withSql, type Sql } from '../sql.ts'
+import { anchorDifference, balanceDifferences, linkDifferences } from './differences.ts'
+import { headRows, readAnchor, readBalances } from './rows.ts'
+import { ledgerState } from './state.ts'
+
+/** The writes a halted ledger refuses: anything that adds to the ledger or changes an item. */
+export const HALTED_OPS: ReadonlySet<C.OpName> = new Set<C.OpName>([
+  'items.create',
+  'items.update',
+  'movements.record',
+])
+
+export const ADMIN_ACTION =
+  'An admin can run POST /ledger/verify to see every difference, then POST /ledger/rebuild if only balances drifted, or POST /ledger/accept with a reason to accept the ledger as it stands.'
+
+export interface SumRow {
+  sku: string
+  onHand: number
+  lastSeq: number
+}
+
+/** Each SKU's sum and last movement, read from the (sku, seq, delta) index alone. */
+export function readSums(sql: Sql): Promise<SumRow[]> {
+  return sql.all<SumRow>(
+    'SELECT sku, sum(delta) AS onHand, max(seq) AS lastSeq FROM movements GROUP BY sku'
+  )
+}
+
+export interface HeadAndBalances {
+  problems: C.LedgerDifference[]
+  /** The last movement, and what the anchor records. */
+  head: LedgerHead
+  anchor: LedgerHead | undefined
+  sums: SumRow[]
+}
+
+/** What does not check out at the head and in the balances; what it read comes back for reuse. */
+export async function checkHeadAndBalances(sql: Sql): Promise<HeadAndBalances> {
+  const problems: C.LedgerDifference[] = []
+  const [last, before] = await headRows(sql)
+  const [accepted] = await sql.all<{ seq: number; hash: string }>(
+    'SELECT head_seq AS seq, head_hash AS hash FROM ledger_acceptances ORDER BY id DESC LIMIT 1'
+  )
+  // A head an admin accepted as it stood is not held against the node again.
+  if (last && !(accepted?.seq === last.seq && accepted.hash === last.hash)) {
+    problems.push(...linkDifferences(before ?? EMPTY_LEDGER, last))
+  }
+  const head = last ? { seq: last.seq, hash: last.hash } : EMPTY_LEDGER
+  const anchor = await readAnchor(sql)
+  const anchored = anchorDifference(head, anchor)
+  if (anchored) problems.push(anchored)
+
+  const sums = await readSums(sql)
+  const totals = new Map(sums.map((s) => [s.sku, s.onHand]))
+  const lastSeqs = new Map(sums.map((s) => [s.sku, s.lastSeq]))
+  const drifted = balanceDifferences(totals, lastSeqs, await readBalances(sql))
+  problems.push(...drifted)
+  // A sum can be matched by editing a delta and the balance together; the running balance that
+  // the SKU's last movement recorded (under its hash) still tells.
+  const recorded = await sql.all<{ sku: string; onHand: number; seq: number; after: number }>(
+    `SELECT b.sku AS sku, b.on_hand AS onHand, m.seq AS seq, m.balance_after AS after
+     FROM balances b JOIN movements m ON m.seq = b.last_seq
+     WHERE m.sku = b.sku AND m.balance_after <> b.on_hand`
+  )
+  const shown = new Set(drifted.map((d) => `${d.sku} ${d.actual}`))
+  for (const r of recorded) {
+    if (shown.has(`${r.sku} ${r.onHand}`)) continue // already said: the sum disagrees too
+    problems.push({
+      kind: 'balance',
+      sku: r.sku,
+      seq: r.seq,
+      expected: r.after,
+      actual: r.onHand,
+      message: `${r.sku} shows ${r.onHand} on hand, its last movement ${r.seq} recorded ${r.after}`,
+    })
+  }
+  return { problems, head, anchor, sums }
+}
+
+/** Runs the check at start; on a mismatch, halts writes and says so at error level. */
+export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void> {
+  const started = performance.now()
+  const { problems } = await withSql(knex, checkHeadAndBalances)
+  const ms = Math.round(performance.now() - started)
+  if (problems.length === 0) {
+    log.info({ ms }, 'ledger head and balances check out')
+    return
+  }
+  const halt = {
+    since: new Date().toISOString(),
+    problems: problems.map((p) => p.message),
+    action: ADMIN_ACTION,
+  }
+  ledgerState(knex).halt = halt
+  log.error(
+    { problems: halt.problems, ms },
+    `the ledger did not check out at start: writes are refused until an admin acts. ${ADMIN_ACTION}`
+  )
+}
+
+/** The refusal of a write while the ledger is halted, or null. */
+export function haltRefusal(db: Knex, op: string): DomainError | null {
+  const { halt } = ledgerState(db)
+  if (!halt || !HALTED_OPS.has(op as C.OpName)) return null
+  const shown = halt.problems.slice(0, 3).join('; ')
+  const more = halt.problems.length > 3 ? ` (and ${halt.problems.length - 3} more)` : ''
+  return new DomainError(
+    'LEDGER_HALTED',
+    `Writes are refused: the ledger did not check out when the node started (${shown}${more}). ${ADMIN_ACTION}`,
+    halt
+  )
+}

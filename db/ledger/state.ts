@@ -1,0 +1,55 @@
+// What the worker holds in memory about its ledger, beside the database: the verify job in
+// progress, the last finished verify (a rebuild builds on it), and the halt the check at start
+// may have set. A restarted worker forgets all three, which is safe: a job is started over, a
+// rebuild verifies for itself, and the check at start runs again.
+import type { Knex } from 'knex'
+import type * as C from '../contract.ts'
+import type { LedgerVerifier } from './verifier.ts'
+
+export interface VerifyJob {
+  id: string
+  verifier: LedgerVerifier
+  /** Every row up to this seq has been read. */
+  through: number
+  /** Where this pass ends: the head seen at start, then the head of each catch-up. */
+  target: number
+  /** Catch-ups run after the head seen at start, while writes kept coming. */
+  catchUps: number
+  startedAt: string
+  /** performance.now() of the last step: a job left idle long enough is dropped. */
+  lastStepAt: number
+}
+
+export interface LedgerState {
+  halt: C.LedgerHalt | null
+  job: VerifyJob | null
+  /** The last finished verify, its state as of `at` (Date.now()). */
+  verified: { at: number; verifier: LedgerVerifier } | null
+}
+
+// Per database handle, not per process: tests open several databases in one process. A
+// transaction's client shares its root's `config` object, so any handle onto one database finds it.
+const states = new WeakMap<object, LedgerState>()
+
+export function ledgerState(db: Knex): LedgerState {
+  const key = db.client.config as object
+  let state = states.get(key)
+  if (!state) states.set(key, (state = { halt: null, job: null, verified: null }))
+  return state
+}
+
+interface Transactor {
+  parentTransaction?: Transactor
+  executionPromise?: Promise<unknown>
+}
+
+/**
+ * Runs `fn` once the outermost transaction around `db` has committed (at once outside one), so
+ * that memory never runs ahead of the database: a batch that fails to commit leaves no trace.
+ */
+export function afterCommit(db: Knex, fn: () => void): void {
+  let top = db as unknown as Transactor
+  while (top.parentTransaction) top = top.parentTransaction
+  if (top.executionPromise) top.executionPromise.then(fn, () => undefined)
+  else fn()
+}

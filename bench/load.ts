@@ -24,6 +24,8 @@ export interface LoadSpec {
   /** Seconds, or a request count when `amount` is set (used by the tests). */
   duration: number
   amount?: number
+  /** Stops the load as soon as this settles (the duration is then a cap). */
+  until?: Promise<unknown>
   items: number
   /** Makes the idempotency keys of this run unique across runs and servers. */
   runId: string
@@ -101,6 +103,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     }
     instance = autocannon(options, (err, result) => (err ? reject(err) : resolve(result)))
   })
+  const stop = () => instance?.stop()
+  spec.until?.then(stop, stop)
   instance?.on('response', (_client, status, _bytes, ms) => {
     responses++
     if (status === 201) acknowledged++

@@ -19,8 +19,10 @@ export interface BenchOptions {
   retryBudget: number
   keep: boolean
   quick: boolean
-  /** Which parts run: the HTTP cases against the baselines, the peer network, or both. */
-  parts: ('http' | 'membership')[]
+  /** Movements in the ledger of the verify part. */
+  verifyMovements: number
+  /** Which parts run: the HTTP cases against the baselines, a verify under load, the network. */
+  parts: ('http' | 'verify' | 'membership')[]
   /** The membership part with every trial the targets name (20 storms, leaves, restarts). */
   full: boolean
 }
@@ -36,10 +38,12 @@ export const USAGE = `Usage: npm run bench -- [options]
   --servers <list>      almacen,monolith,limit (default all)
   --items <n>           seeded items (default 10000)
   --movements <n>       seeded movements (default 100000)
+  --verify-movements <n> movements in the verify part's ledger (default 1000000; --quick 100000)
   --noise-limit <cores> repeat a run when other processes used more CPU than this (default 0.3)
   --keep                keep the data directories
-  --part <name>         http (requests against the baselines), membership (the peer network,
-                        with Serf), or all (default)
+  --part <name>         http (requests against the baselines), verify (reads at 50
+                        connections during a verify of a big ledger), membership (the peer
+                        network, with Serf), or all (default)
   --full                the membership part with 3 runs per size and 20 trials of each extra
 `
 
@@ -51,9 +55,9 @@ function list(value: string | undefined, fallback: string): string[] {
 }
 
 function partsOf(part: string): BenchOptions['parts'] {
-  if (part === 'all') return ['http', 'membership']
-  if (part === 'http' || part === 'membership') return [part]
-  throw new Error(`--part must be http, membership or all, not ${part}`)
+  if (part === 'all') return ['http', 'verify', 'membership']
+  if (part === 'http' || part === 'verify' || part === 'membership') return [part]
+  throw new Error(`--part must be http, verify, membership or all, not ${part}`)
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions | null {
@@ -69,6 +73,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
       servers: { type: 'string' },
       items: { type: 'string' },
       movements: { type: 'string' },
+      'verify-movements': { type: 'string' },
       'noise-limit': { type: 'string' },
       keep: { type: 'boolean', default: false },
       part: { type: 'string', default: 'all' },
@@ -90,6 +95,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions | null {
   return {
     items: number(values.items, 10_000, 1_000),
     movements: number(values.movements, 100_000, 10_000),
+    verifyMovements: number(values['verify-movements'], 1_000_000, 100_000),
     runs: number(values.runs, 3, 1),
     duration: number(values.duration, 2, 1),
     warmup: number(values.warmup, 0.5, 0.5),

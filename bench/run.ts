@@ -1,6 +1,7 @@
 // `npm run bench`: almacen against the monolith a user would write instead and against the
-// machine's limit, in one run on loopback; then its peer network, next to Serf. Prints the
-// tables and writes bench/results/<date>.json (and membership-<date>.json).
+// machine's limit, in one run on loopback; then reads during a verify of a big ledger; then its
+// peer network, next to Serf. Prints the tables and writes bench/results/<date>.json (and
+// verify-<date>.json, membership-<date>.json).
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PRESETS, runMembership } from './membership/main.ts'
@@ -9,6 +10,7 @@ import { formatMarkdown, formatText, machine, type Report } from './report.ts'
 import { ROOT } from './server-process.ts'
 import { ratios, summarize, targets } from './summary.ts'
 import { runSuite } from './suite.ts'
+import { formatVerifyUnderLoad, runVerifyUnderLoad } from './verify-under-load.ts'
 
 const argv = process.argv.slice(2)
 const options = parseBenchOptions(argv)
@@ -55,9 +57,30 @@ async function runHttp(options: BenchOptions): Promise<boolean> {
   return result.checks.every((c) => c.ok)
 }
 
+/** The verify part; true when both verifies found the seeded ledger whole. */
+async function runVerify(options: BenchOptions): Promise<boolean> {
+  const started = new Date()
+  const result = await runVerifyUnderLoad(options, say)
+  const table = formatVerifyUnderLoad(result)
+  say('')
+  say(table)
+  const dir = path.join(ROOT, 'bench', 'results')
+  await mkdir(dir, { recursive: true })
+  const name = `verify-${started.toISOString().replace(/[:.]/g, '-')}${options.quick ? '-quick' : ''}`
+  const report = { date: started.toISOString(), machine: machine(), ...result }
+  await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`)
+  await writeFile(path.join(dir, `${name}.md`), `${table}\n`)
+  say(`\nresults: bench/results/${name}.json (and .md)`)
+  return result.ok
+}
+
 const started = Date.now()
 let ok = true
 if (options.parts.includes('http')) ok = await runHttp(options)
+if (options.parts.includes('verify')) {
+  say('\n== A verify of a big ledger, under reads ==')
+  ok = (await runVerify(options)) && ok
+}
 if (options.parts.includes('membership')) {
   say('\n== The peer network ==')
   const preset = options.quick ? 'quick' : options.full ? 'full' : 'default'

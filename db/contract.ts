@@ -121,6 +121,8 @@ export interface VerifyProgress {
   checked: number
   of: number
   ready: boolean
+  /** The worker's time on this step, in ms. */
+  ms: number
 }
 
 /** Why the node refuses writes: what did not check out when it started, and since when. */

@@ -16,10 +16,10 @@ import { afterCommit, ledgerState, type VerifyJob } from './state.ts'
 import { LedgerVerifier } from './verifier.ts'
 
 /** One step's share of the worker: a few milliseconds, or this many rows, whichever comes first. */
-export const STEP = { ms: 4, rows: 4000 }
+export const STEP = { ms: 2, rows: 4000 }
 const UNBOUNDED = { ms: Infinity, rows: Infinity }
 /** Rows per read: the granularity at which a step looks at its clock. */
-const PAGE_ROWS = 500
+const PAGE_ROWS = 200
 /** Rows appended since the last step that the finish may take at once. */
 const FINISH_ROWS = 2000
 /** Catch-ups before the finish takes whatever is left, so a job ends under any write load. */
@@ -58,7 +58,8 @@ export async function conclude(db: Knex, sql: Sql, verifier: LedgerVerifier, thr
 }
 
 function progressOf(job: VerifyJob, ready: boolean): C.VerifyProgress {
-  return { job: job.id, checked: job.verifier.checked, of: job.target, ready }
+  const ms = Math.round((performance.now() - job.lastStepAt) * 100) / 100
+  return { job: job.id, checked: job.verifier.checked, of: job.target, ready, ms }
 }
 
 async function step(sql: Sql, job: VerifyJob): Promise<C.VerifyProgress> {

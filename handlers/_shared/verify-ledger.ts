@@ -3,6 +3,7 @@
 // asked for while one is still stepping joins it and gets its result, which covers every row
 // committed before the join (the finish comes later). One that arrives while a job is finishing
 // waits for it and starts its own: that finish may have read the ledger before the request came.
+import { performance } from 'node:perf_hooks'
 import type { LedgerCheck } from '../../db/contract.ts'
 import { HttpError, type Ctx } from '../../runtime/index.ts'
 
@@ -14,14 +15,33 @@ interface Driving {
 /** The job each node's handlers are driving, by node id (tests run several nodes in a process). */
 const driving = new Map<string, Driving>()
 
+// While the HTTP side is busy serving (its event loop more than half busy), a verify yields: after
+// each step it waits twice the worker's time on that step, so it takes at most a third of the
+// worker, and of the CPU the requests need. On an idle node it goes at full speed.
+const BUSY = 0.5
+const YIELD = 2
+
+/** After a step that took `ms`: gives way to requests if they kept the event loop busy meanwhile. */
+function yielder() {
+  let last = performance.eventLoopUtilization()
+  return async function giveWay(ms: number) {
+    const now = performance.eventLoopUtilization()
+    const busy = performance.eventLoopUtilization(now, last).utilization
+    last = now
+    if (busy > BUSY) await new Promise((resolve) => setTimeout(resolve, ms * YIELD))
+  }
+}
+
 async function drive(ctx: Ctx, entry: Driving): Promise<LedgerCheck> {
   const started = performance.now()
   let job: string | undefined
   let steps = 0
   try {
+    const giveWay = yielder()
     let progress = await ctx.db.send('ledger.verifyStart', {})
     job = progress.job
     for (steps = 1; !progress.ready; steps++) {
+      await giveWay(progress.ms)
       progress = await ctx.db.send('ledger.verifyStep', { job })
     }
     entry.joinable = false

@@ -11,8 +11,8 @@ const check: LedgerCheck = {
   head: { seq: 14, hash: 'c'.repeat(64) },
 }
 const verifies = {
-  'ledger.verifyStart': () => ({ job: 'j', checked: 10, of: 14, ready: false }),
-  'ledger.verifyStep': () => ({ job: 'j', checked: 14, of: 14, ready: true }),
+  'ledger.verifyStart': () => ({ job: 'j', checked: 10, of: 14, ready: false, ms: 1 }),
+  'ledger.verifyStep': () => ({ job: 'j', checked: 14, of: 14, ready: true, ms: 1 }),
   'ledger.verifyFinish': () => check,
 }
 

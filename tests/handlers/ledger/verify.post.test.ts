@@ -21,7 +21,13 @@ const drifted: LedgerCheck = {
 /** A worker whose job takes `steps` steps after its start, each a separate envelope. */
 function jobOf(steps: number, job = 'job-1') {
   let done = 0
-  const progress = (): VerifyProgress => ({ job, checked: done * 5, of: 14, ready: done >= steps })
+  const progress = (): VerifyProgress => ({
+    job,
+    checked: done * 5,
+    of: 14,
+    ready: done >= steps,
+    ms: 0.5,
+  })
   return {
     'ledger.verifyStart': () => progress(),
     'ledger.verifyStep': () => (done++, progress()),
@@ -140,6 +146,24 @@ t.test('cancels its job when a step fails, so the worker can take another', asyn
     payload: { job: 'job-1' },
     options: undefined,
   })
+})
+
+t.test('gives way to requests between steps while they keep the event loop busy', async (t) => {
+  const seen: string[] = []
+  const worker = jobOf(3)
+  const ctx = fakeCtx({
+    ...worker,
+    'ledger.verifyStep': () => {
+      seen.push('step')
+      const until = performance.now() + 20
+      while (performance.now() < until); // requests being served, as far as the loop can tell
+      setTimeout(() => seen.push('other work'), 0)
+      return worker['ledger.verifyStep']()
+    },
+  })
+  await handler(request('POST', '/ledger/verify'), ctx)
+  // Other work ran after each step but the last (the finish follows it at once).
+  t.strictSame(seen, ['step', 'other work', 'step', 'other work', 'step'])
 })
 
 t.test('passes on a worker already running a job for someone else', (t) =>

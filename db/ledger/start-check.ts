@@ -89,17 +89,19 @@ export async function checkHeadAndBalances(sql: Sql): Promise<HeadAndBalances> {
 /** Runs the check at start; on a mismatch, halts writes and says so at error level. */
 export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void> {
   const started = performance.now()
-  const { problems } = await withSql(knex, checkHeadAndBalances)
+  let problems: string[]
+  try {
+    problems = (await withSql(knex, checkHeadAndBalances)).problems.map((p) => p.message)
+  } catch (err) {
+    // A file too damaged to be read through: still serve what can be read, write nothing.
+    problems = [`the ledger could not be checked (${(err as Error).message})`]
+  }
   const ms = Math.round(performance.now() - started)
   if (problems.length === 0) {
     log.info({ ms }, 'ledger head and balances check out')
     return
   }
-  const halt = {
-    since: new Date().toISOString(),
-    problems: problems.map((p) => p.message),
-    action: ADMIN_ACTION,
-  }
+  const halt = { since: new Date().toISOString(), problems, action: ADMIN_ACTION }
   ledgerState(knex).halt = halt
   log.error(
     { problems: halt.problems, ms },

@@ -221,3 +221,21 @@ t.test('an accepted head is not held against the node at its next start', async 
   const { hash, ...fields } = last
   t.not(hashMovement(fields), hash)
 })
+
+t.test(
+  'a ledger that cannot even be read through halts writes instead of stopping the node',
+  async (t) => {
+    const knex = await ledgerFile(t, 50)
+    await knex.raw('DROP TABLE ledger_head') // what a damaged file, or a bad hand, can leave
+    const { log } = capture()
+    await checkLedgerAtStart(knex, log)
+    t.match((await status(knex)).halt?.problems, [
+      /^the ledger could not be checked \(.*no such table: ledger_head/,
+    ])
+    t.match(await dispatch(knex, receipt(), { log }), {
+      ok: false,
+      error: { code: 'LEDGER_HALTED' },
+    })
+    t.match(await dispatch(knex, envelope('stock.get', { sku: SKU }), { log }), { ok: true })
+  }
+)

@@ -72,11 +72,7 @@ async function attacked(t: Test, attack: (db: Database.Database) => void) {
 }
 
 /** What a halted node must do: refuse every write with the code, serve reads, say why. */
-async function assertHalted(
-  t: Test,
-  node: { url: string },
-  why: string
-) {
+async function assertHalted(t: Test, node: { url: string }, why: string) {
   const moved = await api(node, 'POST', '/movements', receipt('BOLT-M8'))
   t.equal(moved.status, 409)
   t.match(moved.body, { code: 'LEDGER_HALTED', error: new RegExp(`did not check out.*${why}`) })

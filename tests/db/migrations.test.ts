@@ -1,5 +1,6 @@
 import t from 'tap'
-import type { Knex } from 'knex'
+import knexFactory, { type Knex } from 'knex'
+import { knexConfig } from '../../db/knex-config.ts'
 import { create } from '../../db/operations/items.ts'
 import { record } from '../../db/operations/movements.ts'
 import { testDb } from '../fixtures/test-db.ts'
@@ -68,6 +69,7 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
     left.push(await tables(knex))
   }
   t.same(left, [
+    TABLES, // the reorder point made optional: no table comes or goes
     ['balances', 'idempotency_keys', 'items', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements'],
     ['balances', 'items', 'movements'],
@@ -77,7 +79,7 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.same(await triggers(knex), [], 'the triggers went with their tables')
 
   const [, applied] = await knex.migrate.latest()
-  t.equal(applied.length, 5)
+  t.equal(applied.length, 6)
   t.same(await tables(knex), TABLES)
   t.equal((await triggers(knex)).length, 4)
   await seed(knex)
@@ -145,3 +147,76 @@ t.test('the schema refuses a movement type outside receipt, issue and adjustment
     message: /CHECK constraint failed: type$/,
   })
 })
+
+t.test(
+  'making the reorder point optional turns the old default of 0 into none, and back',
+  async (t) => {
+    const knex = knexFactory(knexConfig(':memory:'))
+    t.teardown(() => knex.destroy())
+    for (;;) {
+      const [, [done]] = await knex.migrate.up()
+      if (done.endsWith('_create_members.ts')) break
+    }
+    // Rows as the old schema took them: no reorder point given means 0.
+    const at = '2026-11-22T10:00:00.000Z'
+    for (const [sku, reorderPoint] of [['BOLT-M8'], ['NUT-M8', 50], ['WASHER']]) {
+      const given = reorderPoint === undefined ? {} : { reorderPoint }
+      await knex('items').insert({
+        sku,
+        name: sku,
+        unit: 'ea',
+        createdAt: at,
+        updatedAt: at,
+        ...given,
+      })
+      await knex('balances').insert({ sku, onHand: 0, updatedAt: at })
+    }
+    await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
+    const reorderPoints = async () =>
+      (await knex('items').orderBy('sku').select('sku', 'reorderPoint')).map((row) => [
+        row.sku,
+        row.reorderPoint,
+      ])
+    t.same(await reorderPoints(), [
+      ['BOLT-M8', 0],
+      ['NUT-M8', 50],
+      ['WASHER', 0],
+    ])
+
+    await knex.migrate.latest()
+    t.same(await reorderPoints(), [
+      ['BOLT-M8', null],
+      ['NUT-M8', 50],
+      ['WASHER', null],
+    ])
+    t.match(await knex('movements').first(), { sku: 'BOLT-M8', quantity: 10 }, 'the ledger stays')
+    t.same(await triggers(knex), [
+      'balances_not_negative_insert',
+      'balances_not_negative_update',
+      'movements_append_only_delete',
+      'movements_append_only_update',
+    ])
+    await t.rejects(
+      knex('balances').insert({ sku: 'GHOST', onHand: 1, updatedAt: at }),
+      {
+        message: /FOREIGN KEY constraint failed/,
+      },
+      'foreign keys are on again, and point at the new table'
+    )
+    await t.rejects(knex('items').where({ sku: 'NUT-M8' }).update({ reorderPoint: -1 }), {
+      message: /CHECK constraint failed: items_reorder_point_not_negative/,
+    })
+    t.match(
+      await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'`),
+      [{ name: 'sqlite_autoindex_items_1' }, { name: 'items_name' }]
+    )
+
+    await knex.migrate.down()
+    t.same(await reorderPoints(), [
+      ['BOLT-M8', 0],
+      ['NUT-M8', 50],
+      ['WASHER', 0],
+    ])
+    t.match(await knex('balances').where({ sku: 'BOLT-M8' }).first(), { onHand: 10 })
+  }
+)

@@ -189,6 +189,7 @@ export type ErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'EXPIRED'
   | 'UNKNOWN_OP'
+  | 'SCHEMA_MISSING'
   | 'INTERNAL'
 
 export interface WireError {

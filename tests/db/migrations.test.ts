@@ -3,6 +3,8 @@ import knexFactory, { type Knex } from 'knex'
 import { knexConfig } from '../../db/knex-config.ts'
 import { create } from '../../db/operations/items.ts'
 import { record } from '../../db/operations/movements.ts'
+import { ensureIdentity } from '../../db/operations/node.ts'
+import * as ledger from '../../migrations/20261122190100_create_ledger.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
 const TABLES = ['balances', 'idempotency_keys', 'items', 'members', 'movements', 'node_settings']
@@ -86,9 +88,60 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.match(await knex('balances').first(), { sku: 'BOLT-M8', onHand: 10 })
 })
 
-t.test('rolling back all migrations with data in them leaves no table behind', async (t) => {
+t.test('a rollback that would drop rows is refused before anything is undone', async (t) => {
   const knex = await testDb(t)
   await seed(knex)
+  await ensureIdentity(knex, 'Madrid')
+  const refusal = await knex.migrate.rollback(undefined, true).then(
+    () => t.fail('the rollback went through'),
+    (err: Error) => err
+  )
+  t.match(refusal, {
+    name: 'DataLossRefused',
+    message: new RegExp(
+      '^Refusing to roll back: it would drop items \\(1 row: the catalogue\\), ' +
+        'movements \\(1 row: the ledger: every stock movement\\), balances \\(1 row: .*\\), ' +
+        'node_settings \\(2 rows: .*\\)\\. .*run the rollback again with ' +
+        'ALMACEN_ALLOW_DATA_LOSS=1\\.$'
+    ),
+  })
+  t.same(await tables(knex), TABLES)
+  const [, pending] = await knex.migrate.list()
+  t.same(pending, [], 'not even the migration without a table was undone')
+  t.match(await knex('balances').first(), { sku: 'BOLT-M8', onHand: 10 })
+})
+
+t.test('one migration down at a time is refused at the first that would drop rows', async (t) => {
+  const knex = await testDb(t)
+  await seed(knex)
+  const undone = []
+  for (let i = 0; i < 4; i++) undone.push((await knex.migrate.down())[1])
+  t.match(undone, [
+    [/_items_reorder_point_optional\.ts$/],
+    [/_create_members\.ts$/],
+    [/_create_node_settings\.ts$/],
+    [/_create_idempotency_keys\.ts$/],
+  ])
+  await t.rejects(knex.migrate.down(), {
+    message: /would drop movements \(1 row: the ledger: every stock movement\), balances/,
+  })
+  t.same(await tables(knex), ['balances', 'items', 'movements'])
+})
+
+t.test("a migration's own down refuses to drop rows, without the rollback's check", async (t) => {
+  const knex = await testDb(t)
+  await seed(knex)
+  await t.rejects(ledger.down(knex), {
+    message: /^Refusing to roll back: it would drop balances \(1 row: .*\), movements \(1 row/,
+  })
+  t.same(await tables(knex), TABLES)
+})
+
+t.test('with ALMACEN_ALLOW_DATA_LOSS=1 a rollback drops what it must', async (t) => {
+  const knex = await testDb(t)
+  await seed(knex)
+  process.env.ALMACEN_ALLOW_DATA_LOSS = '1'
+  t.teardown(() => delete process.env.ALMACEN_ALLOW_DATA_LOSS)
   await knex.migrate.rollback(undefined, true)
   t.same(await tables(knex), [])
   await knex.migrate.latest()

@@ -9,8 +9,13 @@ import { register } from 'tsx/esm/api'
 register()
 const { knexConfig, databaseFile } = await import('./db/knex-config.ts')
 const { DataDirInUse, lockDataDir, releaseDataDirSync } = await import('./runtime/data-dir-lock.ts')
+const { privateDataDir } = await import('./runtime/data-dir.ts')
 const dataDir = process.env.ALMACEN_DATA_DIR || './data'
 
+// As the node does: 0700, and 0600 for the database should this command create it.
+for (const { path, was } of await privateDataDir(dataDir)) {
+  process.stderr.write(`knex: made ${path} private (it was ${was})\n`)
+}
 try {
   await lockDataDir(dataDir)
 } catch (err) {

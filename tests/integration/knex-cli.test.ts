@@ -7,7 +7,7 @@ import path from 'node:path'
 import knexFactory from 'knex'
 import t from 'tap'
 import { databaseFile, knexConfig } from '../../db/knex-config.ts'
-import { startProcess } from '../fixtures/node-process.ts'
+import { runToEnd, startProcess } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
 
@@ -16,14 +16,8 @@ const ROOT = new URL('../..', import.meta.url).pathname
 const KNEX = path.join(ROOT, 'node_modules/.bin/knex')
 const KNEXFILE = new URL('../../knexfile.js', import.meta.url).href
 
-async function knexCli(args: string[], env: Record<string, string>) {
-  const child = spawn(KNEX, args, { cwd: ROOT, env: { ...process.env, ...env } })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c) => (stdout += c))
-  child.stderr.on('data', (c) => (stderr += c))
-  const [code] = await once(child, 'exit')
-  return { code: code as number | null, stdout, stderr }
+function knexCli(args: string[], env: Record<string, string>) {
+  return runToEnd(KNEX, args, { cwd: ROOT, env: { ...process.env, ...env } })
 }
 
 /** The tables of a stopped node's database, read straight from its file. */

@@ -1,11 +1,40 @@
 // Read by the knex CLI (`npx knex migrate:latest` …). The configuration and the migrations are
 // TypeScript, so register tsx first; the database is the node's, under ALMACEN_DATA_DIR (./data).
-import { mkdirSync } from 'node:fs'
+//
+// The CLI claims the data directory as a node does: it refuses to touch the database of a running
+// node (a rollback under a running node once dropped its whole schema), and no node starts on
+// the directory until the command has ended.
 import { register } from 'tsx/esm/api'
 
 register()
 const { knexConfig, databaseFile } = await import('./db/knex-config.ts')
+const { DataDirInUse, lockDataDir, releaseDataDirSync } = await import('./runtime/data-dir-lock.ts')
+const { privateDataDir } = await import('./runtime/data-dir.ts')
 const dataDir = process.env.ALMACEN_DATA_DIR || './data'
-mkdirSync(dataDir, { recursive: true })
+
+// As the node does: 0700, and 0600 for the database should this command create it.
+for (const { path, was } of await privateDataDir(dataDir)) {
+  process.stderr.write(`knex: made ${path} private (it was ${was})\n`)
+}
+try {
+  await lockDataDir(dataDir)
+} catch (err) {
+  if (!(err instanceof DataDirInUse)) throw err
+  process.stderr.write(
+    `knex: ${err.dataDir} is in use by process ${err.pid}, a running almacen node. ` +
+      'Stop that node first (Ctrl-C, or systemctl stop almacen), then run this again. ' +
+      'Nothing was changed.\n'
+  )
+  process.exit(1)
+}
+// The knex CLI ends with process.exit, after success and after an error alike.
+process.on('exit', () => releaseDataDirSync(dataDir))
+// A signal ends a process without 'exit': release, then die of the same signal.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    releaseDataDirSync(dataDir)
+    process.kill(process.pid, signal)
+  })
+}
 
 export default knexConfig(databaseFile(dataDir))

@@ -15,7 +15,8 @@ export interface Item {
   name: string
   unit: string
   description: string
-  reorderPoint: number
+  /** Stock at or below it is low; null: no reorder point, never low. */
+  reorderPoint: number | null
   createdAt: string
   updatedAt: string
 }
@@ -25,14 +26,14 @@ export interface ItemInput {
   name: string
   unit: string
   description?: string
-  reorderPoint?: number
+  reorderPoint?: number | null
 }
 
 export interface ItemPatch {
   name?: string
   unit?: string
   description?: string
-  reorderPoint?: number
+  reorderPoint?: number | null
 }
 
 export type MovementType = 'receipt' | 'issue' | 'adjustment'
@@ -70,7 +71,8 @@ export interface Stock {
   name: string
   unit: string
   onHand: number
-  reorderPoint: number
+  reorderPoint: number | null
+  /** On hand is at or below the reorder point (never, without one). */
   low: boolean
   lastSeq: number | null
   updatedAt: string
@@ -247,6 +249,7 @@ export type ErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'EXPIRED'
   | 'UNKNOWN_OP'
+  | 'SCHEMA_MISSING'
   | 'INTERNAL'
   | 'LEDGER_HALTED'
   | 'LEDGER_BROKEN'

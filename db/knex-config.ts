@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { Knex } from 'knex'
 import objection from 'objection'
 import { CompiledMigrations } from './compiled-migrations.ts'
+import { refuseLossyRollback } from './migration-guard.ts'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
 /** True when running the built JavaScript (dist/), false when tsx runs the TypeScript. */
@@ -27,6 +28,16 @@ interface SqliteConnection {
   exec(sql: string, done: (err: Error | null) => void): void
 }
 
+function migrationsConfig(): Knex.MigratorConfigWithLifecycleHooks {
+  return {
+    ...(BUILT
+      ? { migrationSource: new CompiledMigrations(MIGRATIONS_DIR) }
+      : { directory: MIGRATIONS_DIR, extension: 'ts', loadExtensions: ['.ts'] }),
+    // A rollback that would drop the ledger, the node's identity… is refused before it starts.
+    beforeAll: refuseLossyRollback,
+  }
+}
+
 /**
  * The one knex configuration, shared by the worker, the knex CLI (knexfile.js) and the tests.
  * `filename` is a path or ':memory:'.
@@ -46,9 +57,7 @@ export function knexConfig(filename: string): Knex.Config {
     },
     // The default (60 s) hides the pool-of-one trap: a query outside its transaction waits forever.
     acquireConnectionTimeout: 10_000,
-    migrations: BUILT
-      ? { migrationSource: new CompiledMigrations(MIGRATIONS_DIR) }
-      : { directory: MIGRATIONS_DIR, extension: 'ts', loadExtensions: ['.ts'] },
+    migrations: migrationsConfig(),
     ...objection.knexSnakeCaseMappers(),
   }
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { dropTables } from '../db/migration-guard.ts'
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('items', (table) => {
@@ -15,5 +16,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.dropTable('items')
+  await dropTables(knex, 'items')
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { dropTables } from '../db/migration-guard.ts'
 
 // The ledger is the truth: movements are appended and never changed; balances are its projection,
 // written in the same transaction. The triggers make "never changed" hold even for a stray UPDATE.
@@ -45,6 +46,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.dropTable('balances')
-  await knex.schema.dropTable('movements')
+  await dropTables(knex, 'balances', 'movements')
 }

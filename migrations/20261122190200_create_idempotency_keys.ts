@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { dropTables } from '../db/migration-guard.ts'
 
 // Kept forever, like the ledger: a retry is recognised however late it comes.
 export async function up(knex: Knex): Promise<void> {
@@ -13,5 +14,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.dropTable('idempotency_keys')
+  await dropTables(knex, 'idempotency_keys')
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { dropTables } from '../db/migration-guard.ts'
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('node_settings', (table) => {
@@ -8,5 +9,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.dropTable('node_settings')
+  await dropTables(knex, 'node_settings')
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { dropTables } from '../db/migration-guard.ts'
 
 // The peer list: one row per node this node knows, itself included. A row changes only when the
 // membership protocol has decided a change, and the change is committed before it is acted on.
@@ -17,5 +18,5 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.dropTable('members')
+  await dropTables(knex, 'members')
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { dropTables } from '../db/migration-guard.ts'
 
 const GENESIS_HASH = '0'.repeat(64)
 
@@ -49,7 +50,7 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await knex.schema.dropTable('ledger_acceptances')
+  await dropTables(knex, 'ledger_acceptances')
   await knex.schema.raw('DROP TRIGGER movements_move_head')
   await knex.schema.dropTable('ledger_head')
   await knex.schema.raw('CREATE INDEX movements_sku_seq ON movements (sku, seq)')

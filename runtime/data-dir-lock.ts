@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, unlinkSync } from 'node:fs'
 import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 
@@ -14,6 +14,19 @@ export function alive(pid: number): boolean {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return true // no /proc: trust kill(0)
+  }
+}
+
+/** The refusal to claim a data directory that a running process holds. */
+export class DataDirInUse extends Error {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number
+  ) {
+    super(
+      `The data directory ${dataDir} is in use by process ${pid}; stop that node or choose another --data-dir`
+    )
+    this.name = 'DataDirInUse'
   }
 }
 
@@ -33,9 +46,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
       if (holder && holder !== process.pid && alive(holder)) {
-        throw new Error(
-          `The data directory ${path.resolve(dataDir)} is in use by process ${holder}; stop that node or choose another --data-dir`
-        )
+        throw new DataDirInUse(path.resolve(dataDir), holder)
       }
       await unlink(file).catch(() => undefined)
     }
@@ -43,5 +54,15 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   return async function releaseDataDir() {
     const holder = (await readFile(file, 'utf8').catch(() => '')).trim()
     if (holder === mine) await unlink(file).catch(() => undefined)
+  }
+}
+
+/** releaseDataDir for process.on('exit'), where nothing asynchronous runs any more. */
+export function releaseDataDirSync(dataDir: string): void {
+  const file = path.join(dataDir, 'almacen.pid')
+  try {
+    if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file)
+  } catch {
+    // already gone
   }
 }

@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import type { NodeIdentity } from './context.ts'
 import { alive, lockDataDir } from './data-dir-lock.ts'
+import { privateDataDir } from './data-dir.ts'
 import { DbClient } from './db-client.ts'
 import type { Membership } from './membership/membership.ts'
 import { WorkerSupervisor } from './worker-supervisor.ts'
@@ -73,6 +74,8 @@ function removeStaleSockets(): void {
 
 /** Starts a whole node: its database worker, the handlers, the HTTP server and its membership. */
 export async function startNode(config: Config, log: Logger): Promise<RunningNode> {
+  const tightened = await privateDataDir(config.dataDir)
+  if (tightened.length > 0) log.warn({ tightened }, 'made the data directory private: it was open')
   const unlockDataDir = await lockDataDir(config.dataDir)
   removeStaleSockets()
   const socketFile = path.join(

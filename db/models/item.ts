@@ -8,7 +8,7 @@ export class Item extends Model {
   declare name: string
   declare unit: string
   declare description: string
-  declare reorderPoint: number
+  declare reorderPoint: number | null
   declare createdAt: string
   declare updatedAt: string
 }

@@ -27,7 +27,7 @@ export async function create(trx: Knex, input: C.ItemInput): Promise<C.Item> {
     name: input.name,
     unit: input.unit,
     description: input.description ?? '',
-    reorderPoint: input.reorderPoint ?? 0,
+    reorderPoint: input.reorderPoint ?? null,
     createdAt: now,
     updatedAt: now,
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
 import type * as C from '../contract.ts'
+import { DomainError } from '../domain-error.ts'
+import { DATA_TABLES } from '../migration-guard.ts'
 import { NodeSetting } from '../models/node-setting.ts'
 
 export interface Identity {
@@ -47,6 +49,24 @@ export async function info(trx: Knex): Promise<C.NodeInfo> {
   }
 }
 
-export async function ping(): Promise<{ pong: true }> {
+/**
+ * The worker answers, and the tables that hold the warehouse's data are there: a database whose
+ * schema went under a running node (a rollback, a stray DROP) fails every data request, and
+ * /health must say so rather than ok.
+ */
+export async function ping(trx: Knex): Promise<{ pong: true }> {
+  const wanted = Object.keys(DATA_TABLES)
+  const present = new Set<string>(
+    await trx('sqlite_master').where({ type: 'table' }).whereIn('name', wanted).pluck('name')
+  )
+  const missing = wanted.filter((table) => !present.has(table))
+  if (missing.length > 0) {
+    throw new DomainError(
+      'SCHEMA_MISSING',
+      `The database has lost its tables ${missing.join(', ')}: stop the node and restore the ` +
+        'database from a backup (started on it as it is, the node would make empty tables and a ' +
+        'new identity)'
+    )
+  }
   return { pong: true }
 }

@@ -7,7 +7,7 @@ export interface StockRow {
   sku: string
   name: string
   unit: string
-  reorderPoint: number
+  reorderPoint: number | null
   onHand: number
   lastSeq: number | null
   updatedAt: string
@@ -27,8 +27,9 @@ function stockQuery(trx: Knex) {
     )
 }
 
+/** Low only against a reorder point: an item without one is never low. */
 export function toStock(row: StockRow): C.Stock {
-  return { ...row, low: row.onHand <= row.reorderPoint }
+  return { ...row, low: row.reorderPoint !== null && row.onHand <= row.reorderPoint }
 }
 
 export async function get(trx: Knex, { sku }: { sku: string }): Promise<C.Stock> {
@@ -41,7 +42,9 @@ export async function list(trx: Knex, query: C.PageRequest & { low?: boolean }) 
   const q = stockQuery(trx)
     .orderBy('items.sku')
     .limit(query.limit + 1)
-  if (query.low) q.whereRaw('balances.on_hand <= items.reorder_point')
+  if (query.low) {
+    q.whereNotNull('items.reorderPoint').whereRaw('balances.on_hand <= items.reorder_point')
+  }
   if (query.cursor) q.where('items.sku', '>', decodeCursor<string>(query.cursor, 'string'))
   const { rows, nextCursor } = page<StockRow>(await q, query.limit, (row) => row.sku)
   return { stock: rows.map(toStock), nextCursor }

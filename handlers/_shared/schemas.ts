@@ -48,9 +48,16 @@ export const paging = {
   cursor: z.string().max(200, { error: 'must be at most 200 characters' }).optional(),
 }
 
-/** A count that may be zero: a reorder point, a counted quantity. */
-export const count = z
-  .number({ error: expected('a number') })
-  .int({ error: 'must be a whole number' })
-  .min(0, { error: 'must not be negative' })
-  .max(1_000_000_000, { error: 'must be at most 1,000,000,000' })
+function wholeCount(kind: string) {
+  return z
+    .number({ error: expected(kind) })
+    .int({ error: 'must be a whole number' })
+    .min(0, { error: 'must not be negative' })
+    .max(1_000_000_000, { error: 'must be at most 1,000,000,000' })
+}
+
+/** A count that may be zero: a counted quantity. */
+export const count = wholeCount('a number')
+
+/** Stock at or below it is low; null is no reorder point (the item is never low). */
+export const reorderPoint = wholeCount('a number, or null for none').nullable()

@@ -1,12 +1,12 @@
 import { defineHandler, readJson, validate, z } from '../../runtime/index.ts'
-import { count, requiredText, sku, text } from '../_shared/schemas.ts'
+import { reorderPoint, requiredText, sku, text } from '../_shared/schemas.ts'
 
 const body = z
   .strictObject({
     name: requiredText(200).optional(),
     unit: requiredText(20).optional(),
     description: text(2000).optional(),
-    reorderPoint: count.optional(),
+    reorderPoint: reorderPoint.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, {
     error: 'must change at least one of name, unit, description, reorderPoint',

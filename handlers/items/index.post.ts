@@ -1,12 +1,12 @@
 import { created, defineHandler, readJson, z } from '../../runtime/index.ts'
-import { count, requiredText, sku, text } from '../_shared/schemas.ts'
+import { reorderPoint, requiredText, sku, text } from '../_shared/schemas.ts'
 
 const body = z.strictObject({
   sku,
   name: requiredText(200),
   unit: requiredText(20),
   description: text(2000).optional(),
-  reorderPoint: count.optional(),
+  reorderPoint: reorderPoint.optional(),
 })
 
 /** Adds an item to the catalogue; its stock starts at zero. */

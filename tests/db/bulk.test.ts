@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { Knex } from 'knex'
 import { pino } from 'pino'
-import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract.ts'
+import { PROTOCOL_VERSION, type OpName, type Payload, type Stock } from '../../db/contract.ts'
 import { runBatch } from '../../db/batch.ts'
 import { dispatch } from '../../db/dispatch.ts'
 import { operations } from '../../db/operations/index.ts'
@@ -169,6 +169,39 @@ t.test(
   }
 )
 
+t.test(
+  'a batched stock read says low as stock.get does, never without a reorder point',
+  async (t) => {
+    const knex = await setUp(t)
+    await runBatch(
+      knex,
+      [
+        envelope('items.create', { sku: 'Z', name: 'Z', unit: 'kg', reorderPoint: 0 }),
+        envelope('items.update', { sku: 'B', patch: { reorderPoint: 3 } }),
+      ],
+      { log }
+    )
+    const skus = ['A', 'B', 'Z']
+    const replies = await runBatch(
+      knex,
+      skus.map((sku) => envelope('stock.get', { sku })),
+      { log }
+    )
+    const stock = replies.map((r) => (r.ok ? (r.data as Stock) : undefined))
+    t.same(
+      stock.map((s) => s && [s.sku, s.reorderPoint, s.low]),
+      [
+        ['A', null, false],
+        ['B', 3, true],
+        ['Z', 0, true],
+      ]
+    )
+    for (const [i, sku] of skus.entries()) {
+      t.same(replies[i].ok && replies[i].data, await operations['stock.get'](knex, { sku }))
+    }
+  }
+)
+
 t.test('stock reads of a batch go together, known and unknown, after its writes', async (t) => {
   const knex = await setUp(t)
   const replies = await runBatch(
@@ -199,6 +232,6 @@ t.test('stock reads of a batch go together, known and unknown, after its writes'
     { ok: true, data: { seq: 1 } },
     { ok: false, error: { code: 'NOT_FOUND', message: 'No item with SKU NOPE' } },
     { ok: true, data: { sku: 'A', onHand: 7 } },
-    { ok: true, data: { sku: 'C', onHand: 0, low: true } },
+    { ok: true, data: { sku: 'C', onHand: 0, low: false } }, // no reorder point: never low
   ])
 })

@@ -1,7 +1,10 @@
 import t from 'tap'
-import type { Knex } from 'knex'
+import knexFactory, { type Knex } from 'knex'
+import { knexConfig } from '../../db/knex-config.ts'
 import { create } from '../../db/operations/items.ts'
 import { record } from '../../db/operations/movements.ts'
+import { ensureIdentity } from '../../db/operations/node.ts'
+import * as ledger from '../../migrations/20261122190100_create_ledger.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
 const TABLES = [
@@ -79,6 +82,7 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
     left.push(await tables(knex))
   }
   t.same(left, [
+    TABLES, // the reorder point made optional: no table comes or goes
     ['balances', 'idempotency_keys', 'items', 'members', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements'],
@@ -89,16 +93,68 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.same(await triggers(knex), [], 'the triggers went with their tables')
 
   const [, applied] = await knex.migrate.latest()
-  t.equal(applied.length, 6)
+  t.equal(applied.length, 7)
   t.same(await tables(knex), TABLES)
   t.equal((await triggers(knex)).length, 6)
   await seed(knex)
   t.match(await knex('balances').first(), { sku: 'BOLT-M8', onHand: 10 })
 })
 
-t.test('rolling back all migrations with data in them leaves no table behind', async (t) => {
+t.test('a rollback that would drop rows is refused before anything is undone', async (t) => {
   const knex = await testDb(t)
   await seed(knex)
+  await ensureIdentity(knex, 'Madrid')
+  const refusal = await knex.migrate.rollback(undefined, true).then(
+    () => t.fail('the rollback went through'),
+    (err: Error) => err
+  )
+  t.match(refusal, {
+    name: 'DataLossRefused',
+    message: new RegExp(
+      '^Refusing to roll back: it would drop items \\(1 row: the catalogue\\), ' +
+        'movements \\(1 row: the ledger: every stock movement\\), balances \\(1 row: .*\\), ' +
+        'node_settings \\(2 rows: .*\\)\\. .*run the rollback again with ' +
+        'ALMACEN_ALLOW_DATA_LOSS=1\\.$'
+    ),
+  })
+  t.same(await tables(knex), TABLES)
+  const [, pending] = await knex.migrate.list()
+  t.same(pending, [], 'not even the migration without a table was undone')
+  t.match(await knex('balances').first(), { sku: 'BOLT-M8', onHand: 10 })
+})
+
+t.test('one migration down at a time is refused at the first that would drop rows', async (t) => {
+  const knex = await testDb(t)
+  await seed(knex)
+  const undone = []
+  for (let i = 0; i < 5; i++) undone.push((await knex.migrate.down())[1])
+  t.match(undone, [
+    [/_items_reorder_point_optional\.ts$/],
+    [/_create_ledger_head\.ts$/],
+    [/_create_members\.ts$/],
+    [/_create_node_settings\.ts$/],
+    [/_create_idempotency_keys\.ts$/],
+  ])
+  await t.rejects(knex.migrate.down(), {
+    message: /would drop movements \(1 row: the ledger: every stock movement\), balances/,
+  })
+  t.same(await tables(knex), ['balances', 'items', 'movements'])
+})
+
+t.test("a migration's own down refuses to drop rows, without the rollback's check", async (t) => {
+  const knex = await testDb(t)
+  await seed(knex)
+  await t.rejects(ledger.down(knex), {
+    message: /^Refusing to roll back: it would drop balances \(1 row: .*\), movements \(1 row/,
+  })
+  t.same(await tables(knex), TABLES)
+})
+
+t.test('with ALMACEN_ALLOW_DATA_LOSS=1 a rollback drops what it must', async (t) => {
+  const knex = await testDb(t)
+  await seed(knex)
+  process.env.ALMACEN_ALLOW_DATA_LOSS = '1'
+  t.teardown(() => delete process.env.ALMACEN_ALLOW_DATA_LOSS)
   await knex.migrate.rollback(undefined, true)
   t.same(await tables(knex), [])
   await knex.migrate.latest()
@@ -183,9 +239,95 @@ t.test('the head anchor only moves forward: rows put back below it leave it', as
 
 t.test('the anchor migration anchors a ledger that already has movements', async (t) => {
   const knex = await testDb(t)
-  await knex.migrate.down() // the anchor's migration is the last one
-  await seed(knex)
+  await knex.migrate.down() // the reorder point made optional
+  await knex.migrate.down() // the anchor
+  const at = '2026-11-22T10:00:00.000Z'
+  // The schema of that time: a reorder point of 0 where none is given.
+  await knex('items').insert({
+    sku: 'BOLT-M8',
+    name: 'Bolt M8',
+    unit: 'ea',
+    createdAt: at,
+    updatedAt: at,
+  })
+  await knex('balances').insert({ sku: 'BOLT-M8', onHand: 0, updatedAt: at })
+  await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
   await knex('movements').insert(movementRow({ seq: 2 }))
   await knex.migrate.latest()
   t.same(await anchor(knex), { seq: 2, hash: 'f'.repeat(64) })
 })
+
+t.test(
+  'making the reorder point optional turns the old default of 0 into none, and back',
+  async (t) => {
+    const knex = knexFactory(knexConfig(':memory:'))
+    t.teardown(() => knex.destroy())
+    for (;;) {
+      const [, [done]] = await knex.migrate.up()
+      if (done.endsWith('_create_members.ts')) break
+    }
+    // Rows as the old schema took them: no reorder point given means 0.
+    const at = '2026-11-22T10:00:00.000Z'
+    for (const [sku, reorderPoint] of [['BOLT-M8'], ['NUT-M8', 50], ['WASHER']]) {
+      const given = reorderPoint === undefined ? {} : { reorderPoint }
+      await knex('items').insert({
+        sku,
+        name: sku,
+        unit: 'ea',
+        createdAt: at,
+        updatedAt: at,
+        ...given,
+      })
+      await knex('balances').insert({ sku, onHand: 0, updatedAt: at })
+    }
+    await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
+    const reorderPoints = async () =>
+      (await knex('items').orderBy('sku').select('sku', 'reorderPoint')).map((row) => [
+        row.sku,
+        row.reorderPoint,
+      ])
+    t.same(await reorderPoints(), [
+      ['BOLT-M8', 0],
+      ['NUT-M8', 50],
+      ['WASHER', 0],
+    ])
+
+    await knex.migrate.latest()
+    t.same(await reorderPoints(), [
+      ['BOLT-M8', null],
+      ['NUT-M8', 50],
+      ['WASHER', null],
+    ])
+    t.match(await knex('movements').first(), { sku: 'BOLT-M8', quantity: 10 }, 'the ledger stays')
+    t.same(await triggers(knex), [
+      'balances_not_negative_insert',
+      'balances_not_negative_update',
+      'ledger_head_keep_row',
+      'movements_append_only_delete',
+      'movements_append_only_update',
+      'movements_move_head',
+    ])
+    await t.rejects(
+      knex('balances').insert({ sku: 'GHOST', onHand: 1, updatedAt: at }),
+      {
+        message: /FOREIGN KEY constraint failed/,
+      },
+      'foreign keys are on again, and point at the new table'
+    )
+    await t.rejects(knex('items').where({ sku: 'NUT-M8' }).update({ reorderPoint: -1 }), {
+      message: /CHECK constraint failed: items_reorder_point_not_negative/,
+    })
+    t.match(
+      await knex.raw(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'items'`),
+      [{ name: 'sqlite_autoindex_items_1' }, { name: 'items_name' }]
+    )
+
+    await knex.migrate.down()
+    t.same(await reorderPoints(), [
+      ['BOLT-M8', 0],
+      ['NUT-M8', 50],
+      ['WASHER', 0],
+    ])
+    t.match(await knex('balances').where({ sku: 'BOLT-M8' }).first(), { onHand: 10 })
+  }
+)

@@ -87,7 +87,14 @@ t.test('a person can drive every route of a node over HTTP', async (t) => {
       { sku: 'NUT-M8', onHand: 0 },
     ],
   })
+  // NUT-M8 has no reorder point: empty, but never low, until it gets one.
+  t.same((await api(node, 'GET', '/stock?low=true')).body, { stock: [], nextCursor: null })
+  await api(node, 'PATCH', '/items/NUT-M8', { reorderPoint: 10 })
   t.match((await api(node, 'GET', '/stock?low=true')).body, { stock: [{ sku: 'NUT-M8' }] })
+  t.match((await api(node, 'PATCH', '/items/NUT-M8', { reorderPoint: null })).body, {
+    reorderPoint: null,
+  })
+  t.match((await api(node, 'GET', '/stock/NUT-M8')).body, { reorderPoint: null, low: false })
 
   const history = await api(node, 'GET', '/movements?sku=BOLT-M8&limit=3')
   t.same(

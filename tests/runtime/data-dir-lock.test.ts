@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { lockDataDir } from '../../runtime/data-dir-lock.ts'
+import { DataDirInUse, lockDataDir, releaseDataDirSync } from '../../runtime/data-dir-lock.ts'
 
 t.test('claims the directory, and releases it', async (t) => {
   const dir = t.testdir()
@@ -18,7 +18,24 @@ t.test('refuses a directory held by a live process, naming it', async (t) => {
   const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
   t.teardown(() => holder.kill())
   writeFileSync(path.join(dir, 'almacen.pid'), String(holder.pid))
-  await t.rejects(lockDataDir(dir), { message: new RegExp(`in use by process ${holder.pid}`) })
+  await t.rejects(lockDataDir(dir), {
+    name: 'DataDirInUse',
+    pid: holder.pid,
+    message: new RegExp(`in use by process ${holder.pid}`),
+  })
+  await lockDataDir(dir).catch((err) => t.ok(err instanceof DataDirInUse))
+})
+
+t.test('releases synchronously, as an exit handler must, and only its own claim', async (t) => {
+  const dir = t.testdir()
+  const file = path.join(dir, 'almacen.pid')
+  await lockDataDir(dir)
+  releaseDataDirSync(dir)
+  t.notOk(existsSync(file))
+  writeFileSync(file, '1') // another process's claim
+  releaseDataDirSync(dir)
+  t.equal(readFileSync(file, 'utf8'), '1')
+  releaseDataDirSync(path.join(dir, 'never-claimed'))
 })
 
 t.test('takes over a lock left by a process that died', async (t) => {

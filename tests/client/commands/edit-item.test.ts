@@ -24,7 +24,7 @@ t.test('Edit an item keeps what is left as shown and saves only what changed', a
 
 t.test('leaving every field as it was sends nothing', async (t) => {
   const node = await startTestNode(t)
-  await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
+  await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', reorderPoint: 0 }])
   const before = (await api(node, 'GET', '/items/BOLT-M8')).body
   const s = session(node.url, ['BOLT-M8', undefined, undefined, undefined, undefined])
   await editItemInteractively(s.io)
@@ -35,7 +35,7 @@ t.test('leaving every field as it was sends nothing', async (t) => {
 
 t.test("a unit change after movements is refused with the node's sentence", async (t) => {
   const node = await startTestNode(t)
-  await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 5 }])
+  await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', reorderPoint: 0, onHand: 5 }])
   const s = session(node.url, ['BOLT-M8', undefined, 'box', undefined, undefined, true])
   await runAction(s.io, edit)
   t.same(s.unused(), [])

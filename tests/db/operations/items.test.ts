@@ -18,7 +18,7 @@ async function skusOfAllPages(knex: Knex, query: { limit: number; search?: strin
 }
 
 t.test(
-  'creates an item with an empty description and a reorder point of zero by default',
+  'creates an item with an empty description and no reorder point (null) by default',
   async (t) => {
     const knex = await testDb(t)
     const item = await create(knex, { sku: 'BOLT-M8', name: 'Bolt M8', unit: 'ea' })
@@ -27,7 +27,7 @@ t.test(
       name: 'Bolt M8',
       unit: 'ea',
       description: '',
-      reorderPoint: 0,
+      reorderPoint: null,
       createdAt: ISO,
     })
     t.equal(item.updatedAt, item.createdAt)
@@ -116,6 +116,17 @@ t.test('the unit cannot change once the item has movements', async (t) => {
     { unit: 'm', name: 'Cord' },
     'restating the same unit is not a change'
   )
+})
+
+t.test('a reorder point set to null is removed, and zero stays zero', async (t) => {
+  const knex = await testDb(t)
+  await create(knex, { sku: 'BOLT-M8', name: 'Bolt M8', unit: 'ea', reorderPoint: 5 })
+  t.match(await update(knex, { sku: 'BOLT-M8', patch: { reorderPoint: null } }), {
+    reorderPoint: null,
+  })
+  t.match(await get(knex, { sku: 'BOLT-M8' }), { reorderPoint: null })
+  await update(knex, { sku: 'BOLT-M8', patch: { reorderPoint: 0 } })
+  t.match(await get(knex, { sku: 'BOLT-M8' }), { reorderPoint: 0 })
 })
 
 t.test('a patch field given as undefined leaves the stored value alone', async (t) => {

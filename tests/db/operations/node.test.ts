@@ -57,5 +57,15 @@ t.test('node.info reports identity, counts and how the database is kept', async 
 })
 
 t.test('node.ping answers pong', async (t) => {
-  t.same(await ping(), { pong: true })
+  t.same(await ping(await testDb(t)), { pong: true })
+})
+
+t.test('node.ping is refused, naming them, when tables of the schema are gone', async (t) => {
+  const knex = await testDb(t)
+  await knex.schema.dropTable('members')
+  await knex.schema.dropTable('idempotency_keys')
+  await t.rejects(ping(knex), {
+    code: 'SCHEMA_MISSING',
+    message: /lost its tables idempotency_keys, members: stop the node and restore/,
+  })
 })

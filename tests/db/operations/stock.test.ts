@@ -5,15 +5,16 @@ import { record } from '../../../db/operations/movements.ts'
 import { get, list } from '../../../db/operations/stock.ts'
 import { testDb } from '../../fixtures/test-db.ts'
 
-/** Items A..F with reorder points and stock chosen around the low threshold. */
+/** Items A..G with reorder points and stock chosen around the low threshold. */
 async function shelves(knex: Knex) {
-  const rows: [string, number, number][] = [
+  const rows: [string, number | null, number][] = [
     ['A', 5, 10], // above its reorder point
     ['B', 5, 5], // exactly at it: low
     ['C', 5, 2], // below it: low
-    ['D', 0, 0], // nothing on hand, no reorder point: low
+    ['D', null, 0], // nothing on hand, but no reorder point: never low
     ['E', 0, 1],
     ['F', 100, 0], // never received: low
+    ['G', 0, 0], // a reorder point of zero, and nothing on hand: low
   ]
   for (const [sku, reorderPoint, received] of rows) {
     await create(knex, { sku, name: `Item ${sku}`, unit: 'ea', reorderPoint })
@@ -40,8 +41,15 @@ t.test('stock.get reports on hand, the reorder point and the last movement', asy
 
 t.test('stock.get of an item never moved shows zero and no last movement', async (t) => {
   const knex = await testDb(t)
-  await create(knex, { sku: 'BOLT-M8', name: 'Bolt M8', unit: 'ea' })
+  await create(knex, { sku: 'BOLT-M8', name: 'Bolt M8', unit: 'ea', reorderPoint: 0 })
   t.match(await get(knex, { sku: 'BOLT-M8' }), { onHand: 0, lastSeq: null, low: true })
+})
+
+t.test('an item without a reorder point is never low, even with nothing on hand', async (t) => {
+  const knex = await testDb(t)
+  await create(knex, { sku: 'BOLT-M8', name: 'Bolt M8', unit: 'ea' })
+  t.match(await get(knex, { sku: 'BOLT-M8' }), { onHand: 0, reorderPoint: null, low: false })
+  t.same((await list(knex, { limit: 50, low: true })).stock, [])
 })
 
 t.test('stock.get of an unknown SKU is refused with NOT_FOUND', async (t) => {
@@ -59,9 +67,10 @@ t.test('stock.list lists every item in SKU order, marking the low ones', async (
       ['A', 10, false],
       ['B', 5, true],
       ['C', 2, true],
-      ['D', 0, true],
+      ['D', 0, false],
       ['E', 1, false],
       ['F', 0, true],
+      ['G', 0, true],
     ]
   )
   t.equal(nextCursor, null)
@@ -73,12 +82,12 @@ t.test('stock.list with low keeps the items at or below their reorder point', as
   const { stock } = await list(knex, { limit: 50, low: true })
   t.same(
     stock.map((s) => s.sku),
-    ['B', 'C', 'D', 'F']
+    ['B', 'C', 'F', 'G']
   )
   t.ok(stock.every((s) => s.low))
   t.same(
     (await list(knex, { limit: 50, low: false })).stock.length,
-    6,
+    7,
     'low: false does not filter'
   )
 })
@@ -96,14 +105,10 @@ t.test('stock.list pages with a cursor, with or without the low filter', async (
     } while (cursor)
     return pages
   }
-  t.same(await walk(false), [
-    ['A', 'B'],
-    ['C', 'D'],
-    ['E', 'F'],
-  ])
+  t.same(await walk(false), [['A', 'B'], ['C', 'D'], ['E', 'F'], ['G']])
   t.same(await walk(true), [
     ['B', 'C'],
-    ['D', 'F'],
+    ['F', 'G'],
   ])
 })
 

@@ -51,6 +51,16 @@ t.test('sends an empty description, which clears it', async (t) => {
   )
 })
 
+t.test('sends a reorder point of null, which removes it (the item is never low)', async (t) => {
+  const ctx = fakeCtx({ 'items.update': () => ({ ...renamed, reorderPoint: null }) })
+  const { body } = await settle(await handler(patch('BOLT-M8', { reorderPoint: null }), ctx))
+  t.match(body, { reorderPoint: null })
+  t.strictSame(
+    ctx.sent.map((s) => s.payload),
+    [{ sku: 'BOLT-M8', patch: { reorderPoint: null } }]
+  )
+})
+
 const invalid: [string, unknown, { path: string; message: string }][] = [
   [
     'an empty patch',
@@ -80,7 +90,7 @@ const invalid: [string, unknown, { path: string; message: string }][] = [
   [
     'a reorder point given as a string',
     { reorderPoint: '7' },
-    { path: 'reorderPoint', message: 'must be a number' },
+    { path: 'reorderPoint', message: 'must be a number, or null for none' },
   ],
   [
     'a reorder point above a billion',

@@ -52,6 +52,19 @@ t.test('sends the description, trimmed, and a reorder point of zero', async (t) 
   )
 })
 
+t.test(
+  'sends a reorder point of null (none: never low), and none when it is left out',
+  async (t) => {
+    const ctx = fakeCtx({ 'items.create': () => bolt })
+    await handler(post({ ...valid, reorderPoint: null }), ctx)
+    await handler(post(valid), ctx)
+    t.strictSame(
+      ctx.sent.map((s) => s.payload),
+      [{ ...valid, reorderPoint: null }, valid]
+    )
+  }
+)
+
 const invalid: [string, unknown, { path: string; message: string | RegExp }[]][] = [
   [
     'an item without a name',
@@ -125,7 +138,7 @@ const invalid: [string, unknown, { path: string; message: string | RegExp }[]][]
   [
     'a reorder point given as a string',
     { ...valid, reorderPoint: '5' },
-    [{ path: 'reorderPoint', message: 'must be a number' }],
+    [{ path: 'reorderPoint', message: 'must be a number, or null for none' }],
   ],
   [
     'a reorder point above a billion',

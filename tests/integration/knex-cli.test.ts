@@ -1,0 +1,158 @@
+// The knex CLI as the README runs it (from the repository root, on the database under
+// ALMACEN_DATA_DIR), against real node processes: it must never drop a warehouse's data by accident.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import knexFactory from 'knex'
+import t from 'tap'
+import { databaseFile, knexConfig } from '../../db/knex-config.ts'
+import { runToEnd, startProcess } from '../fixtures/node-process.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
+import { api } from '../fixtures/test-node.ts'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+/** What `npx knex` runs. */
+const KNEX = path.join(ROOT, 'node_modules/.bin/knex')
+const KNEXFILE = new URL('../../knexfile.js', import.meta.url).href
+
+function knexCli(args: string[], env: Record<string, string>) {
+  return runToEnd(KNEX, args, { cwd: ROOT, env: { ...process.env, ...env } })
+}
+
+/** The tables of a stopped node's database, read straight from its file. */
+async function tablesIn(dataDir: string): Promise<string[]> {
+  const knex = knexFactory(knexConfig(databaseFile(dataDir)))
+  try {
+    const rows: { name: string }[] = await knex('sqlite_master')
+      .where({ type: 'table' })
+      .whereNot('name', 'like', 'sqlite_%')
+      .orderBy('name')
+      .select('name')
+    return rows.map((row) => row.name)
+  } finally {
+    await knex.destroy()
+  }
+}
+
+const SCHEMA = [
+  'balances',
+  'idempotency_keys',
+  'items',
+  'knex_migrations',
+  'knex_migrations_lock',
+  'members',
+  'movements',
+  'node_settings',
+]
+
+async function nodeWithStock(t: Parameters<typeof startProcess>[0], dataDir: string) {
+  const node = await startProcess(t, ['--port', '0', '--data-dir', dataDir])
+  await api(node, 'POST', '/items', { sku: 'ROPE', name: 'Rope', unit: 'm' })
+  await api(node, 'POST', '/movements', { type: 'receipt', sku: 'ROPE', quantity: 25 })
+  return node
+}
+
+t.test('every knex command refuses while a node runs on the directory, naming it', async (t) => {
+  const dataDir = tempDir(t)
+  const node = await nodeWithStock(t, dataDir)
+  for (const env of [{}, { ALMACEN_ALLOW_DATA_LOSS: '1' }] as Record<string, string>[]) {
+    const rollback = await knexCli(['migrate:rollback'], { ALMACEN_DATA_DIR: dataDir, ...env })
+    t.equal(rollback.code, 1)
+    t.match(
+      rollback.stderr,
+      `${dataDir} is in use by process ${node.child.pid}, a running almacen node. Stop that node first`
+    )
+  }
+  const status = await knexCli(['migrate:status'], { ALMACEN_DATA_DIR: dataDir })
+  t.equal(status.code, 1, 'even a read of the migrations waits for the node to stop')
+  t.match((await api(node, 'GET', '/stock/ROPE')).body, { onHand: 25 }, 'nothing was dropped')
+  t.equal(
+    readFileSync(path.join(dataDir, 'almacen.pid'), 'utf8'),
+    String(node.child.pid),
+    'the node keeps its claim'
+  )
+})
+
+t.test(
+  'no node starts while a knex command holds the directory, and one starts after',
+  async (t) => {
+    const dataDir = tempDir(t)
+    // The CLI loads knexfile.js before anything else; this one then waits, as a long migration would.
+    const cli = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `await import('${KNEXFILE}'); console.log('loaded'); process.stdin.resume()`,
+      ],
+      { cwd: ROOT, env: { ...process.env, ALMACEN_DATA_DIR: dataDir }, stdio: 'pipe' }
+    )
+    t.teardown(() => cli.kill('SIGKILL'))
+    const exited = once(cli, 'exit')
+    await once(cli.stdout, 'data')
+    await t.rejects(startProcess(t, ['--port', '0', '--data-dir', dataDir]), {
+      message: new RegExp(`exited with 1 before listening: .*in use by process ${cli.pid}`),
+    })
+
+    cli.kill('SIGINT') // Ctrl-C: no 'exit' event, so the knexfile releases on the signal
+    t.match(await exited, [null, 'SIGINT'], 'it still dies of the signal')
+    t.notOk(existsSync(path.join(dataDir, 'almacen.pid')), 'and its claim went with it')
+    const node = await startProcess(t, ['--port', '0', '--data-dir', dataDir])
+    t.match((await api(node, 'GET', '/health')).body, { status: 'ok' })
+  }
+)
+
+t.test(
+  'a rollback that would drop the ledger is refused, naming it, until it is forced',
+  async (t) => {
+    const dataDir = tempDir(t)
+    const node = await nodeWithStock(t, dataDir)
+    const id = node.lines.find((l) => typeof l.id === 'string')?.id
+    node.child.kill('SIGTERM')
+    t.equal(await node.exited, 0)
+    const env = { ALMACEN_DATA_DIR: dataDir }
+
+    const status = await knexCli(['migrate:status'], env)
+    t.equal(status.code, 0)
+    t.match(status.stdout, /Found 6 Completed Migration file\/files\.[\s\S]*No Pending Migration/)
+    const latest = await knexCli(['migrate:latest'], env)
+    t.equal(latest.code, 0)
+    t.match(latest.stdout, 'Already up to date')
+
+    const refused = await knexCli(['migrate:rollback'], env)
+    t.equal(refused.code, 1)
+    t.match(refused.stderr, /Refusing to roll back: it would drop .*movements \(1 row: the ledger/)
+    t.match(refused.stderr, /node_settings \(\d+ rows: this node's identity/)
+    t.match(refused.stderr, 'run the rollback again with ALMACEN_ALLOW_DATA_LOSS=1')
+    t.same(await tablesIn(dataDir), SCHEMA)
+    t.notOk(existsSync(path.join(dataDir, 'almacen.pid')), 'the CLI let go after its error')
+
+    const again = await startProcess(t, ['--port', '0', '--data-dir', dataDir])
+    t.match((await api(again, 'GET', '/stock/ROPE')).body, { onHand: 25 })
+    t.match((await api(again, 'GET', '/node')).body, { id }, 'the same node, not a new identity')
+    again.child.kill('SIGTERM')
+    t.equal(await again.exited, 0)
+
+    const forced = await knexCli(['migrate:rollback'], { ...env, ALMACEN_ALLOW_DATA_LOSS: '1' })
+    t.equal(forced.code, 0)
+    t.match(forced.stdout, 'Batch 1 rolled back: 6 migrations')
+    t.same(await tablesIn(dataDir), ['knex_migrations', 'knex_migrations_lock'])
+    t.equal((await knexCli(['migrate:latest'], env)).code, 0)
+    t.same(await tablesIn(dataDir), SCHEMA)
+  }
+)
+
+t.test('/health fails, naming them, when tables go from under a running node', async (t) => {
+  const dataDir = tempDir(t)
+  const node = await nodeWithStock(t, dataDir)
+  t.match(await api(node, 'GET', '/health'), { status: 200, body: { status: 'ok' } })
+  // What a rollback under the node did before the CLI took the lock: drop tables behind its back.
+  const behind = knexFactory(knexConfig(databaseFile(dataDir)))
+  t.teardown(() => behind.destroy())
+  await behind.schema.dropTable('members')
+  t.match(await api(node, 'GET', '/health'), {
+    status: 503,
+    body: { status: 'unavailable', worker: { ok: false, error: /lost its tables members/ } },
+  })
+})

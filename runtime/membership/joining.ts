@@ -53,7 +53,7 @@ async function joinThrough(m: Membership, addresses: string[], relay: boolean) {
     : m.view.toUpdate(self)
   const answers = await Promise.all(addresses.map((address) => ask(m, address, relay, asking)))
   const lists = answers.flatMap((a) => (a.list ? [a.list] : []))
-  if (lists.length > 0 && m.leaving) await m.rise(self.incarnation, true)
+  if (lists.length > 0 && m.leaving) await m.rise(true)
   for (const list of lists) await absorb(m, list)
   return answers
 }

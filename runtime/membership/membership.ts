@@ -92,7 +92,7 @@ export class Membership {
           'ALMACEN_CLUSTER_KEY is not set: this node knows peers but cannot talk to them; it runs alone'
         )
       }
-      await this.rise(stored?.incarnation, rejoin, false)
+      await this.rise(rejoin, false)
       this.opened = true
       return
     }
@@ -101,21 +101,40 @@ export class Membership {
       this.opened = true
       return
     }
-    await this.rise(stored?.incarnation, true)
+    await this.rise(true)
     this.opened = true
     const known = this.view.others('alive', 'suspect', 'failed').map((m) => m.address)
     void joining.joinUntilAnswered(this, [...new Set([...this.options.join, ...known])])
   }
 
   /** Becomes alive at a new incarnation, newer than anything said about this node's earlier life. */
-  async rise(above: number | undefined, rejoin: boolean, detect = true): Promise<void> {
+  async rise(rejoin: boolean, detect = true): Promise<void> {
     const { id, name } = this.options.identity
     const address = this.options.address as string
-    const incarnation = above === undefined ? 0 : nextIncarnation(above)
-    const self = this.member({ id, name, address, state: 'alive', incarnation })
-    await this.view.commit([self], rejoin)
+    await this.writeSelf((current) => {
+      const incarnation = current ? nextIncarnation(current.incarnation) : 0
+      return this.member({ id, name, address, state: 'alive', incarnation })
+    }, rejoin)
     this.leaving = false
     if (detect) this.detector.start()
+  }
+
+  private selfWrites: Promise<unknown> = Promise.resolve()
+
+  /**
+   * Changes this node's own record, one change at a time: each is made from the record as
+   * committed when its turn comes, so a rise, a refutation and a leave that race each other
+   * (a join answered while news of it arrives) build on each other instead of undoing each other.
+   */
+  private writeSelf(
+    change: (current: Member | undefined) => Member,
+    rejoin?: boolean
+  ): Promise<Member[]> {
+    const write = this.selfWrites.then(() =>
+      this.view.commit([change(this.view.get(this.view.selfId))], rejoin)
+    )
+    this.selfWrites = write.catch(() => undefined)
+    return write
   }
 
   /**
@@ -129,10 +148,11 @@ export class Membership {
   ): Promise<Member[]> {
     const rows: Member[] = []
     let refuteAt: number | undefined
+    const judgedAt = this.view.self.incarnation
     for (const update of updates) {
       const verdict = judge(update, {
         selfId: this.view.selfId,
-        selfIncarnation: this.view.self.incarnation,
+        selfIncarnation: judgedAt,
         leaving: this.leaving,
         from,
         current: (id) => rows.find((r) => r.id === id) ?? this.view.get(id),
@@ -150,18 +170,22 @@ export class Membership {
     }
     const applied = await this.apply(rows, spread)
     if (refuteAt !== undefined) {
-      // Alive again at a higher incarnation; or, if this node is out, left at one.
-      const self = {
-        ...this.view.self,
-        state: this.leaving ? ('left' as const) : ('alive' as const),
-        incarnation: refuteAt,
-      }
+      const at = refuteAt
+      // Alive again at a newer incarnation; or, if this node is out, left at one. Should this
+      // node have risen, left or refuted meanwhile, the refutation builds on that.
+      const refuted = await this.writeSelf((current) => {
+        const self = current as Member
+        const moved = self.incarnation !== judgedAt && !newer(at, self.incarnation)
+        return {
+          ...self,
+          state: self.state === 'left' ? 'left' : 'alive',
+          incarnation: moved ? nextIncarnation(self.incarnation) : at,
+          evidenceAt: null,
+          stateChangedAt: new Date().toISOString(),
+        }
+      })
       // The accuser hears the refutation too: it goes to every member.
-      applied.push(
-        ...(await this.apply([
-          { ...self, evidenceAt: null, stateChangedAt: new Date().toISOString() },
-        ]))
-      )
+      applied.push(...this.acted(refuted, true))
     }
     return applied
   }
@@ -169,7 +193,10 @@ export class Membership {
   /** Commits rows, then acts on them: suspicion timers, and news for the other members. */
   async apply(rows: Member[], spread = true): Promise<Member[]> {
     if (rows.length === 0) return []
-    const applied = await this.view.commit(rows)
+    return this.acted(await this.view.commit(rows), spread)
+  }
+
+  private acted(applied: Member[], spread: boolean): Member[] {
     for (const member of applied) {
       if (member.id !== this.view.selfId) this.detector.track(member)
       this.log.info(
@@ -272,8 +299,12 @@ export class Membership {
     if (this.leaving) return { acked: [], missed: [], alreadyLeft: true }
     this.leaving = true
     this.detector.stop()
-    const [self] = await this.view.commit(
-      [{ ...this.view.self, state: 'left', stateChangedAt: new Date().toISOString() }],
+    const [self] = await this.writeSelf(
+      (current) => ({
+        ...(current as Member),
+        state: 'left',
+        stateChangedAt: new Date().toISOString(),
+      }),
       rejoin
     )
     const outcome = await this.gossip.announce([self], this.timing.leaveDeadlineMs)

@@ -1,6 +1,6 @@
 // Attacks on the peer network from issue 9, against real nodes: a fake member, a join used to
 // scan other hosts, a signed message that tries to lock a member out, a captured request replayed.
-import { createServer, request as forward, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { JOIN_TIMEOUT_MS, NOT_A_MEMBER } from '../../runtime/membership/joining.ts'
@@ -8,6 +8,7 @@ import { signAnswer, signRequest } from '../../runtime/membership/signing.ts'
 import type { Config } from '../../runtime/config.ts'
 import type { RunningNode } from '../../runtime/node.ts'
 import { CLUSTER_KEY, until } from '../fixtures/node-process.ts'
+import { droppingProxy } from '../fixtures/dropping-proxy.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
@@ -270,59 +271,29 @@ t.test(
   }
 )
 
-/** A proxy in front of a node that keeps a copy of every request and the status of its answer. */
-async function recorder(t: Test) {
-  const seen: { path: string; headers: Record<string, string>; body: string; status?: number }[] =
-    []
-  let target = ''
-  const url = await listen(
-    t,
-    createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString()
-        const entry = { path: req.url ?? '/', headers: req.headers as Record<string, string>, body }
-        const upstream = new URL(target)
-        const out = forward(
-          {
-            host: upstream.hostname,
-            port: upstream.port,
-            method: req.method,
-            path: req.url,
-            headers: req.headers,
-          },
-          (answer) => {
-            seen.push({ ...entry, status: answer.statusCode })
-            res.writeHead(answer.statusCode ?? 502, answer.headers)
-            answer.pipe(res)
-          }
-        )
-        out.on('error', () => req.socket.destroy())
-        out.end(body)
-      })
-    })
-  )
-  return { url, seen, forwardTo: (to: string) => (target = to) }
-}
-
 t.test(
   'a captured signed request is refused when replayed; a clock out of step is refused and shown',
   async (t) => {
     const a = await keyed(t, 'A')
     const c = await keyed(t, 'C', { join: [a.url] })
-    const proxy = await recorder(t)
+    let bUrl = ''
+    const proxy = await droppingProxy(
+      t,
+      () => bUrl,
+      () => false
+    ) // records, drops nothing
     const b = await keyed(t, 'B', { advertise: proxy.url })
-    proxy.forwardTo(b.url)
+    bUrl = b.url
     t.match(await api(b, 'POST', '/members/join', { addresses: [a.url] }), { status: 200 })
     // A probe of B, and news for B (of its own join), went through the proxy: signed by A or C.
     const taken = (path: string) => proxy.seen.find((r) => r.path === path && r.status === 200)
     await until(() => !!taken('/peer/ping') && !!taken('/peer/gossip'), BOUND_MS, 'captures')
     for (const path of ['/peer/ping', '/peer/gossip']) {
       const captured = taken(path)!
-      const headers = Object.fromEntries(
-        Object.entries(captured.headers).filter(([name]) => /^(x-almacen-|content-type)/.test(name))
-      )
+      const headers: Record<string, string> = {}
+      for (const [name, value] of Object.entries(captured.headers)) {
+        if (/^(x-almacen-|content-type)/.test(name)) headers[name] = String(value)
+      }
       const replay = (node: RunningNode) => api(node, 'POST', path, captured.body, headers)
       t.match(await replay(b), { status: 409, body: { code: 'REPLAYED' } }, `${path} again`)
       for (const other of [a, c]) {

@@ -25,7 +25,10 @@ export interface PeerAuthOptions {
  * included, is signed in turn and bound to that request.
  *
  * Nonces live in memory for the window, so a request timestamped before this process started
- * cannot be checked against them, and is refused (the sender's next request is fresh). A join is
+ * cannot be checked against them, and is refused (the sender's next request is fresh). What this
+ * leaves open: a sender whose clock runs d seconds ahead could have a request taken by the
+ * previous process and timestamped after this one started; it can be replayed once in this
+ * process's first d seconds (d < 30 s, and about 0 with NTP). A join is
  * the one request addressed to anyone (the joiner does not know who answers at an address): a
  * join replayed to another node can only announce the joiner again, at an incarnation that node
  * already has or that is news it would take anyway.

@@ -7,8 +7,8 @@ export { HttpError, type FieldProblem } from './errors.ts'
 export { readJson, readQuery, validate } from './input.ts'
 export { z } from 'zod'
 export type { Membership } from './membership/membership.ts'
-export type * from './membership/messages.ts'
-export type { MemberUpdate } from './membership/rules.ts'
+// The node-to-node messages and answers: zod schemas and their types, defined once.
+export * from './membership/messages.ts'
 
 /**
  * Declares a handler: `export default defineHandler(async (request, ctx) => data)`. Returned data

@@ -8,7 +8,7 @@ import type { DbClient } from './db-client.ts'
 import { HttpError, errorResponse, jsonResponse } from './errors.ts'
 import { readText } from './input.ts'
 import type { Membership } from './membership/membership.ts'
-import { verifySignature } from './membership/signing.ts'
+import type { PeerExchange } from './membership/peer-auth.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
 
 export interface LoadedRoute extends RouteFile {
@@ -46,10 +46,12 @@ export interface PeerConnection {
   from(peer: string): void
 }
 
-/** Node-to-node requests must carry the cluster key's signature; returns the signer's id. */
-async function authenticatePeer(request: Request, clusterKey: string | undefined): Promise<string> {
-  const path = new URL(request.url).pathname
-  return verifySignature(clusterKey, request, path, await readText(request))
+/**
+ * Node-to-node requests must be signed with the cluster key, for this node, fresh and not seen
+ * before; returns the signer's id. `exchange` then signs the answer (runtime/membership/peer-auth).
+ */
+async function authenticatePeer(exchange: PeerExchange, request: Request): Promise<string> {
+  return exchange.admit(await readText(request))
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/
@@ -122,6 +124,7 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID()
     let replayed = false
     let response: Response
+    let exchange: PeerExchange | undefined
     try {
       const key = request.headers.get('idempotency-key') ?? undefined
       if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
@@ -133,8 +136,10 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
         )
       }
       let peer: string | undefined
-      if (new URL(request.url).pathname.startsWith(PEER_PREFIX)) {
-        peer = await authenticatePeer(request, services.clusterKey)
+      const { pathname } = new URL(request.url)
+      if (pathname.startsWith(PEER_PREFIX)) {
+        exchange = services.membership.auth.exchange(request, pathname)
+        peer = await authenticatePeer(exchange, request)
         connection?.from(peer)
       }
       let log: Logger | undefined
@@ -166,6 +171,7 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     } catch (err) {
       response = errorResponse(err, services.log, requestId)
     }
+    if (exchange) response = await exchange.answer(response)
     response.headers.set('x-request-id', requestId)
     if (replayed) response.headers.set('idempotent-replayed', 'true')
     // Node-to-node traffic (a few messages a second) would drown the log: it is debug.

@@ -13,7 +13,8 @@ const KEY = 'bench-cluster-key-not-a-secret'
 export interface LogLine {
   time: number
   msg: string
-  name?: string
+  /** The member a membership line is about (runtime/membership logs it as memberName). */
+  memberName?: string
   state?: string
   incarnation?: number
   workerPid?: number
@@ -164,7 +165,10 @@ export class Cluster {
     for (const i of observers) {
       const line = this.nodes[i].log.find(
         (l) =>
-          l.time >= since && l.name === name && l.state === state && l.msg === `member ${state}`
+          l.time >= since &&
+          l.memberName === name &&
+          l.state === state &&
+          l.msg === `member ${state}`
       )
       if (!line) return null
       latest = Math.max(latest, line.time)
@@ -176,7 +180,7 @@ export class Cluster {
   countLogged(observers: number[], name: string, state: string, since: number): number {
     return observers.filter((i) =>
       this.nodes[i].log.some(
-        (l) => l.time >= since && l.name === name && l.msg === `member ${state}`
+        (l) => l.time >= since && l.memberName === name && l.msg === `member ${state}`
       )
     ).length
   }

@@ -153,7 +153,7 @@ export async function extras(
             (l) =>
               l.time >= loadFrom &&
               l.msg === `member ${state}` &&
-              l.name !== cluster.nodes[victim].name
+              l.memberName !== cluster.nodes[victim].name
           ).length,
         0
       )

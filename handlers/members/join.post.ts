@@ -1,15 +1,23 @@
-import { defineHandler, HttpError, readJson, z } from '../../runtime/index.ts'
+import { defineHandler, HttpError, memberAddress, readJson, z } from '../../runtime/index.ts'
 
 const body = z.strictObject({
   addresses: z
     .array(
-      z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://10.0.0.2:8080' })
+      z
+        .string()
+        .transform((address) => address.replace(/\/+$/, ''))
+        .pipe(memberAddress)
     )
     .min(1, { error: 'must name at least one node to join through' })
     .max(50),
 })
 
-/** Joins the peer network through any of these nodes (undoing an earlier leave). */
+/**
+ * Joins the peer network through any of these nodes (undoing an earlier leave). Only the signed
+ * protocol is spoken to them, and an address that does not answer as a member of this network
+ * gets the same answer, after the same time, whatever is there: this route tells nothing about
+ * other hosts.
+ */
 export default defineHandler(async (request, ctx) => {
   const { addresses } = await readJson(request, body)
   if (!ctx.membership.canTalk) {
@@ -19,7 +27,7 @@ export default defineHandler(async (request, ctx) => {
       'This node has no cluster key: set ALMACEN_CLUSTER_KEY (the same on every node) and restart it to join a network'
     )
   }
-  const outcomes = await ctx.membership.join(addresses.map((a) => a.replace(/\/+$/, '')))
+  const outcomes = await ctx.membership.join(addresses)
   if (!outcomes.some((o) => o.ok)) {
     const reasons = outcomes.map((o) => `${o.address}: ${o.reason}`).join('; ')
     throw new HttpError(

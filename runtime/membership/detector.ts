@@ -1,15 +1,27 @@
 import type { Member } from '../../db/contract.ts'
 import type { Membership } from './membership.ts'
-import type { PingAck, PingMessage, PingReqAnswer, PingReqMessage } from './messages.ts'
-import type { PeerOutcome } from './peer-client.ts'
+import {
+  pingAck,
+  pingReqAnswer,
+  syncAnswer,
+  type PingAck,
+  type PingMessage,
+  type PingReqAnswer,
+  type PingReqMessage,
+} from './messages.ts'
+import type { PeerFailure, PeerOutcome } from './peer-client.ts'
 import { judgeProbe, suspicionExpired, type MemberUpdate } from './rules.ts'
 import { shuffle } from './shuffle.ts'
+
+/** A direct probe that ended so needs no helper's opinion: the address itself answered. */
+const DECISIVE = new Set<PeerFailure['reason']>(['wrong-node', 'bogus', 'clock-skew'])
 
 /**
  * The failure detector: every interval it probes one member (round robin); a member it cannot
  * reach is probed through others; a refusal confirmed by nobody's ack fails it at once, silence
  * makes it a suspect that fails only if it stays silent. Failed members are probed again so
- * they come back by themselves.
+ * they come back by themselves, except one whose address answered as something other than a
+ * member of this network: it is left alone until newer news about it arrives.
  */
 export class Detector {
   private running = false
@@ -142,8 +154,8 @@ export class Detector {
       const sentAt = Date.now()
       const direct = await this.ping(target)
       if (direct.ok || !this.running || this.frozenSince(sentAt)) return
-      // A different node answering at that address needs no second opinion.
-      const answers = direct.reason === 'wrong-node' ? [] : await this.indirect(target)
+      // What answered at that address settles it: no second opinion.
+      const answers = DECISIVE.has(direct.reason) ? [] : await this.indirect(target)
       const indirect = answers.map(
         (a) => a && { result: a.result, leftAt: a.view?.state === 'left' ? a.view : undefined }
       )
@@ -179,16 +191,18 @@ export class Detector {
       target: { id: target.id, state: target.state, incarnation: target.incarnation },
       updates: gossip.piggyback(),
     }
-    const outcome = await client.post<PingAck>(
-      target.address,
-      '/peer/ping',
-      message,
-      this.timeoutMs
-    )
+    const outcome = await client.post({
+      address: target.address,
+      path: '/peer/ping',
+      to: target.id,
+      body: message,
+      answer: pingAck,
+      timeoutMs: this.timeoutMs,
+    })
     if (outcome.ok) {
       this.observe(outcome.rttMs)
       view.heardFrom(target.id, outcome.rttMs)
-      await this.m.merge([outcome.body.self, ...outcome.body.updates])
+      await this.m.merge([outcome.body.self, ...outcome.body.updates], { from: target.id })
     }
     return outcome
   }
@@ -211,12 +225,14 @@ export class Detector {
     }
     return Promise.all(
       helpers.map(async (helper) => {
-        const answer = await client.post<PingReqAnswer>(
-          helper.address,
-          '/peer/ping-req',
-          message,
-          2 * this.timeoutMs + 200
-        )
+        const answer = await client.post({
+          address: helper.address,
+          path: '/peer/ping-req',
+          to: helper.id,
+          body: message,
+          answer: pingReqAnswer,
+          timeoutMs: 2 * this.timeoutMs + 200,
+        })
         if (!answer.ok) return undefined
         view.heardFrom(helper.id)
         return answer.body
@@ -224,12 +240,21 @@ export class Detector {
     )
   }
 
-  /** Answers a ping-req: probes the target for another node. */
+  /** Answers a ping-req: probes a member this node knows, at the address it knows, for another. */
   async probeFor(target: Member): Promise<PingReqAnswer> {
-    const direct = await this.ping(target)
-    if (direct.ok) return { result: 'ack', self: direct.body.self }
+    const direct = this.isShunned(target) ? undefined : await this.ping(target)
+    if (direct?.ok) return { result: 'ack', self: direct.body.self }
     const view = this.m.view.get(target.id)
-    return { result: direct.reason, view: view && this.m.view.toUpdate(view) }
+    return { result: direct?.reason ?? 'bogus', view: view && this.m.view.toUpdate(view) }
+  }
+
+  /**
+   * Its address answered as something other than this member (unsigned, malformed, another node)
+   * at its present incarnation: it is not contacted again until it is news.
+   */
+  private isShunned(member: Member): boolean {
+    const problem = this.m.view.problem(member.id)
+    return problem?.kind === 'answer' && problem.incarnation === member.incarnation
   }
 
   private async declare(
@@ -262,10 +287,12 @@ export class Detector {
   }
 
   private async reconnectNext(): Promise<void> {
-    if (this.failedOrder.length === 0)
-      this.failedOrder = shuffle(this.m.view.others('failed').map((m) => m.id))
+    if (this.failedOrder.length === 0) {
+      const failed = this.m.view.others('failed').filter((m) => !this.isShunned(m))
+      this.failedOrder = shuffle(failed.map((m) => m.id))
+    }
     const member = this.m.view.get(this.failedOrder.pop() ?? '')
-    if (member?.state === 'failed') await this.ping(member)
+    if (member?.state === 'failed' && !this.isShunned(member)) await this.ping(member)
   }
 
   private async syncOne(): Promise<void> {
@@ -273,15 +300,17 @@ export class Detector {
     if (!peer) return
     const { view, client } = this.m
     const members = view.all().map((m) => view.toUpdate(m))
-    const answer = await client.post<{ members: typeof members }>(
-      peer.address,
-      '/peer/sync',
-      { from: view.toUpdate(view.self), members },
-      2000
-    )
+    const answer = await client.post({
+      address: peer.address,
+      path: '/peer/sync',
+      to: peer.id,
+      body: { from: view.toUpdate(view.self), members },
+      answer: syncAnswer,
+      timeoutMs: 2000,
+    })
     if (!answer.ok) return
     view.heardFrom(peer.id, answer.rttMs)
-    await this.m.merge(answer.body.members)
+    await this.m.merge(answer.body.members, { from: peer.id })
   }
 
   private async reap(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Member } from '../../db/contract.ts'
-import type { GossipMessage } from './messages.ts'
-import type { PeerClient } from './peer-client.ts'
+import { gossipAck, type GossipMessage } from './messages.ts'
+import type { PeerClient, PeerFailure } from './peer-client.ts'
 import type { MemberUpdate } from './rules.ts'
 import { shuffle } from './shuffle.ts'
 import type { MemberView } from './view.ts'
@@ -13,6 +13,14 @@ const ROUND_MS = 100
 const RETRANSMIT_MULT = 3
 /** At most this much news in one message (the most recent first). */
 const MAX_UPDATES = 32
+/** An announcement that ended so is not retried: trying again before the deadline changes nothing. */
+const FINAL = new Set<PeerFailure['reason']>([
+  'refused',
+  'unauthorized',
+  'bogus',
+  'wrong-node',
+  'clock-skew',
+])
 
 /**
  * Spreads membership news the epidemic way (SWIM): every round, the news still to tell goes to a
@@ -84,14 +92,16 @@ export class Disseminator {
       targets.map(async (target) => {
         while (Date.now() < deadline) {
           const left = Math.max(50, deadline - Date.now())
-          const sent = await this.client.post(
-            target.address,
-            '/peer/gossip',
-            message(),
-            Math.min(left, this.timeoutMs())
-          )
+          const sent = await this.client.post({
+            address: target.address,
+            path: '/peer/gossip',
+            to: target.id,
+            body: message(),
+            answer: gossipAck,
+            timeoutMs: Math.min(left, this.timeoutMs()),
+          })
           if (sent.ok) return true
-          if (sent.reason === 'refused' || sent.reason === 'unauthorized') return false
+          if (FINAL.has(sent.reason)) return false
         }
         return false
       })
@@ -124,12 +134,14 @@ export class Disseminator {
         const updates = this.take(MAX_UPDATES)
         if (updates.length === 0) return
         const message: GossipMessage = { from: this.view.toUpdate(this.view.self), updates }
-        const sent = await this.client.post(
-          target.address,
-          '/peer/gossip',
-          message,
-          this.timeoutMs()
-        )
+        const sent = await this.client.post({
+          address: target.address,
+          path: '/peer/gossip',
+          to: target.id,
+          body: message,
+          answer: gossipAck,
+          timeoutMs: this.timeoutMs(),
+        })
         if (sent.ok) this.view.heardFrom(target.id)
       })
     )

@@ -1,7 +1,7 @@
-import type { Member } from '../../db/contract.ts'
 import { HttpError } from '../errors.ts'
 import type { Membership } from './membership.ts'
 import type {
+  GossipAck,
   GossipMessage,
   JoinMessage,
   MemberList,
@@ -9,10 +9,12 @@ import type {
   PingMessage,
   PingReqAnswer,
   PingReqMessage,
+  SyncAnswer,
   SyncMessage,
 } from './messages.ts'
 
-// What other nodes send this one. The router has checked the signature; `sender` is the signer.
+// What other nodes send this one. The router has checked the signature, the receiver, the time
+// and the nonce (peer-auth.ts); `sender` is the signer.
 
 function hear(m: Membership, sender: string, claimed: string): void {
   if (claimed !== sender) {
@@ -23,6 +25,7 @@ function hear(m: Membership, sender: string, claimed: string): void {
     )
   }
   m.view.heardFrom(sender)
+  m.view.clearProblem(sender, 'clock-skew') // its request was on time
 }
 
 export async function onPing(
@@ -40,7 +43,7 @@ export async function onPing(
   hear(m, sender, message.from.id)
   // How the prober sees this node: a wrong suspicion is refuted before the ack leaves.
   const aboutMe = { ...m.view.toUpdate(m.view.self), ...message.target }
-  await m.merge([message.from, ...message.updates, aboutMe])
+  await m.merge([message.from, ...message.updates, aboutMe], { from: sender })
   return { self: m.view.toUpdate(m.view.self), updates: m.gossip.piggyback() }
 }
 
@@ -50,30 +53,29 @@ export async function onPingReq(
   message: PingReqMessage
 ): Promise<PingReqAnswer> {
   hear(m, sender, message.from.id)
-  await m.merge([message.from, ...message.updates])
-  const { id, address, state, incarnation } = message.target
-  const known = m.view.get(id)
-  const target: Member = known ?? {
-    id,
-    name: id,
-    address,
-    state,
-    incarnation,
-    stateChangedAt: '',
-    evidenceAt: null,
-  }
-  return m.detector.probeFor(target)
+  await m.merge([message.from, ...message.updates], { from: sender })
+  // Only a member's address, as this node knows it, is ever contacted: never one from a message.
+  const known = m.view.get(message.target.id)
+  return known ? m.detector.probeFor(known) : { result: 'unknown' }
 }
 
-export async function onGossip(m: Membership, sender: string, message: GossipMessage) {
+export async function onGossip(
+  m: Membership,
+  sender: string,
+  message: GossipMessage
+): Promise<GossipAck> {
   hear(m, sender, message.from.id)
-  await m.merge([message.from, ...message.updates])
+  await m.merge([message.from, ...message.updates], { from: sender })
   return { ok: true }
 }
 
-export async function onSync(m: Membership, sender: string, message: SyncMessage) {
+export async function onSync(
+  m: Membership,
+  sender: string,
+  message: SyncMessage
+): Promise<SyncAnswer> {
   hear(m, sender, message.from.id)
-  await m.merge([message.from, ...message.members])
+  await m.merge([message.from, ...message.members], { from: sender })
   return { members: m.view.all().map((member) => m.view.toUpdate(member)) }
 }
 
@@ -90,6 +92,6 @@ export async function onJoin(
       'This node has left the peer network; join through another node'
     )
   }
-  await m.merge([message.member], message.relay)
+  await m.merge([message.member], { from: sender, spread: message.relay })
   return m.list()
 }

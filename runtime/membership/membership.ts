@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts'
 import { Detector } from './detector.ts'
 import { Disseminator } from './disseminator.ts'
 import * as inbound from './inbound.ts'
+import * as joining from './joining.ts'
 import type {
   GossipMessage,
   JoinMessage,
@@ -12,8 +13,10 @@ import type {
   PingReqMessage,
   SyncMessage,
 } from './messages.ts'
-import { PeerClient } from './peer-client.ts'
-import { judge, type MemberUpdate } from './rules.ts'
+import { describeSkew, PeerAuth } from './peer-auth.ts'
+import { PeerClient, type PeerOutcome } from './peer-client.ts'
+import { judge, newer, nextIncarnation, type MemberUpdate } from './rules.ts'
+import { ANY_RECEIVER } from './signing.ts'
 import { DEFAULT_TIMING, type Timing } from './timing.ts'
 import { MemberView } from './view.ts'
 
@@ -28,12 +31,6 @@ export interface MembershipOptions {
   timing?: Partial<Timing>
 }
 
-export interface JoinOutcome {
-  address: string
-  ok: boolean
-  reason?: string
-}
-
 /**
  * This node's membership in the peer network: its peer list (committed to SQLite before any
  * change is acted on), the failure detector, and the spreading of news. SWIM in its structure,
@@ -42,6 +39,8 @@ export interface JoinOutcome {
 export class Membership {
   readonly view: MemberView
   readonly client: PeerClient
+  /** Checks the signature, receiver, freshness and nonce of requests from other nodes. */
+  readonly auth: PeerAuth
   readonly gossip: Disseminator
   readonly detector: Detector
   readonly timing: Timing
@@ -50,9 +49,18 @@ export class Membership {
   constructor(readonly options: MembershipOptions) {
     this.timing = { ...DEFAULT_TIMING, ...options.timing }
     this.view = new MemberView(options.db, options.identity.id)
-    this.client = new PeerClient(options.clusterKey, options.identity.id, (address) =>
-      this.connectionLost({ address })
-    )
+    this.client = new PeerClient({
+      key: options.clusterKey,
+      selfId: options.identity.id,
+      onLost: (address) => this.connectionLost({ address }),
+      onOutcome: (to, outcome) => this.answered(to, outcome),
+    })
+    this.auth = new PeerAuth({
+      key: options.clusterKey,
+      selfId: options.identity.id,
+      onClockSkew: (sender, skewMs) =>
+        this.troubled(sender, 'clock-skew', `clock is ${describeSkew(skewMs)} this node's`),
+    })
     this.gossip = new Disseminator(this.view, this.client, () => this.detector.timeoutMs)
     this.detector = new Detector(this)
   }
@@ -84,7 +92,7 @@ export class Membership {
           'ALMACEN_CLUSTER_KEY is not set: this node knows peers but cannot talk to them; it runs alone'
         )
       }
-      await this.rise(stored?.incarnation ?? -1, rejoin, false)
+      await this.rise(rejoin, false)
       this.opened = true
       return
     }
@@ -93,55 +101,91 @@ export class Membership {
       this.opened = true
       return
     }
-    await this.rise(stored?.incarnation ?? -1, true)
+    await this.rise(true)
     this.opened = true
     const known = this.view.others('alive', 'suspect', 'failed').map((m) => m.address)
-    void this.joinUntilAnswered([...new Set([...this.options.join, ...known])])
+    void joining.joinUntilAnswered(this, [...new Set([...this.options.join, ...known])])
   }
 
-  /** Becomes alive at a new incarnation, above anything said about this node's earlier life. */
-  private async rise(above: number, rejoin: boolean, detect = true): Promise<void> {
+  /** Becomes alive at a new incarnation, newer than anything said about this node's earlier life. */
+  async rise(rejoin: boolean, detect = true): Promise<void> {
     const { id, name } = this.options.identity
     const address = this.options.address as string
-    const self = this.member({ id, name, address, state: 'alive', incarnation: above + 1 })
-    await this.view.commit([self], rejoin)
+    await this.writeSelf((current) => {
+      const incarnation = current ? nextIncarnation(current.incarnation) : 0
+      return this.member({ id, name, address, state: 'alive', incarnation })
+    }, rejoin)
     this.leaving = false
     if (detect) this.detector.start()
   }
 
+  private selfWrites: Promise<unknown> = Promise.resolve()
+
+  /**
+   * Changes this node's own record, one change at a time: each is made from the record as
+   * committed when its turn comes, so a rise, a refutation and a leave that race each other
+   * (a join answered while news of it arrives) build on each other instead of undoing each other.
+   */
+  private writeSelf(
+    change: (current: Member | undefined) => Member,
+    rejoin?: boolean
+  ): Promise<Member[]> {
+    const write = this.selfWrites.then(() =>
+      this.view.commit([change(this.view.get(this.view.selfId))], rejoin)
+    )
+    this.selfWrites = write.catch(() => undefined)
+    return write
+  }
+
   /**
    * Turns news into rows: accepted ones are committed, then spread (unless `spread` is false:
-   * the sender told everyone itself); wrong news about this node is refuted.
+   * the sender told everyone itself); wrong news about this node is refuted. `from` is the node
+   * whose signed word this is: only news about itself may move its incarnation far.
    */
-  async merge(updates: MemberUpdate[], spread = true): Promise<Member[]> {
+  async merge(
+    updates: MemberUpdate[],
+    { from, spread = true }: { from?: string; spread?: boolean } = {}
+  ): Promise<Member[]> {
     const rows: Member[] = []
-    let refuteAt = 0
+    let refuteAt: number | undefined
+    const judgedAt = this.view.self.incarnation
     for (const update of updates) {
       const verdict = judge(update, {
         selfId: this.view.selfId,
-        selfIncarnation: this.view.self.incarnation,
+        selfIncarnation: judgedAt,
         leaving: this.leaving,
+        from,
         current: (id) => rows.find((r) => r.id === id) ?? this.view.get(id),
         heardAgoMs: (id) => this.view.heardAgoMs(id),
       })
       if (verdict.kind === 'accept') rows.push(this.member(verdict.member))
-      if (verdict.kind === 'refute') refuteAt = Math.max(refuteAt, verdict.incarnation)
+      if (
+        verdict.kind === 'refute' &&
+        (refuteAt === undefined || newer(verdict.incarnation, refuteAt))
+      )
+        refuteAt = verdict.incarnation
       if (verdict.kind === 'verify') this.detector.verify(update)
+      if (verdict.kind === 'bogus')
+        this.log.warn({ from, news: update }, `bogus news refused: it ${verdict.reason}`)
     }
     const applied = await this.apply(rows, spread)
-    if (refuteAt > 0) {
-      // Alive again at a higher incarnation; or, if this node is out, left at one.
-      const self = {
-        ...this.view.self,
-        state: this.leaving ? ('left' as const) : ('alive' as const),
-        incarnation: refuteAt,
-      }
+    if (refuteAt !== undefined) {
+      const at = refuteAt
+      // Alive again at a newer incarnation; or, if this node is out, left at one. Should this
+      // node have risen, left or refuted meanwhile, the refutation builds on that.
+      const refuted = await this.writeSelf((current) => {
+        const self = current as Member
+        const moved = self.incarnation !== judgedAt && !newer(at, self.incarnation)
+        return {
+          ...self,
+          state: self.state === 'left' ? 'left' : 'alive',
+          incarnation: moved ? nextIncarnation(self.incarnation) : at,
+          evidenceAt: null,
+          stateChangedAt: new Date().toISOString(),
+        }
+      })
       // The accuser hears the refutation too: it goes to every member.
-      applied.push(
-        ...(await this.apply([
-          { ...self, evidenceAt: null, stateChangedAt: new Date().toISOString() },
-        ]))
-      )
+      applied.push(...this.acted(refuted, true))
     }
     return applied
   }
@@ -149,13 +193,17 @@ export class Membership {
   /** Commits rows, then acts on them: suspicion timers, and news for the other members. */
   async apply(rows: Member[], spread = true): Promise<Member[]> {
     if (rows.length === 0) return []
-    const applied = await this.view.commit(rows)
+    return this.acted(await this.view.commit(rows), spread)
+  }
+
+  private acted(applied: Member[], spread: boolean): Member[] {
     for (const member of applied) {
       if (member.id !== this.view.selfId) this.detector.track(member)
       this.log.info(
         {
           member: member.id,
-          name: member.name,
+          // Not `name`: pino-pretty would print it as the logger's name.
+          memberName: member.name,
           state: member.state,
           incarnation: member.incarnation,
         },
@@ -184,13 +232,41 @@ export class Membership {
     }
   }
 
-  /** What this node has heard from a member itself: when, and the smoothed round trip. */
-  live(id: string): { lastHeardAt: string | null; rttMs: number | null } {
+  /**
+   * What this node has heard from a member itself: when, the smoothed round trip, and a problem
+   * its state does not tell (a clock too far from ours, an address that answers wrongly).
+   */
+  live(id: string): { lastHeardAt: string | null; rttMs: number | null; problem: string | null } {
     const contact = this.view.contact(id)
     return {
       lastHeardAt: contact ? new Date(contact.at).toISOString() : null,
       rttMs: contact?.rttMs === undefined ? null : Math.round(contact.rttMs * 10) / 10,
+      problem: this.view.problem(id)?.text ?? null,
     }
+  }
+
+  /** How a call to a member ended: a problem with it is recorded, and cleared once it answers well. */
+  private answered(to: string, outcome: PeerOutcome<unknown>): void {
+    if (to === ANY_RECEIVER) return
+    if (outcome.ok) return this.view.clearProblem(to)
+    if (outcome.reason === 'clock-skew') {
+      const skew = outcome.skewMs === undefined ? 'too far from' : describeSkew(-outcome.skewMs)
+      this.troubled(to, 'clock-skew', `clock is ${skew} this node's`)
+    }
+    if (outcome.reason === 'bogus' || outcome.reason === 'wrong-node') {
+      this.troubled(to, 'answer', `its address ${joining.NOT_A_MEMBER}: ${outcome.message}`)
+    }
+  }
+
+  /** Records a problem with a member, in its list entry and (once) in the log. */
+  private troubled(id: string, kind: 'clock-skew' | 'answer', what: string): void {
+    const member = this.view.get(id)
+    if (!member) return
+    const text = kind === 'clock-skew' ? `clock skew: ${member.name}'s ${what}` : what
+    if (this.view.problem(id)?.text !== text) {
+      this.log.warn({ member: id, memberName: member.name }, text)
+    }
+    this.view.setProblem(id, { kind, text, incarnation: member.incarnation })
   }
 
   // Messages from other nodes (handlers/peer/*), each from the node that signed it.
@@ -215,64 +291,20 @@ export class Membership {
     }
   }
 
-  /**
-   * Joins through these addresses (any one is enough). A node that left comes back only if one
-   * of them answers: until then it stays out, and says so.
-   */
-  async join(addresses: string[], relay = true): Promise<JoinOutcome[]> {
-    const self = this.view.self
-    const asking = this.leaving
-      ? { ...this.view.toUpdate(self), state: 'alive' as const, incarnation: self.incarnation + 1 }
-      : this.view.toUpdate(self)
-    const answers = await Promise.all(addresses.map((address) => this.ask(address, relay, asking)))
-    const lists = answers.flatMap((a) => (a.list ? [a.list] : []))
-    if (lists.length > 0 && this.leaving) await this.rise(self.incarnation, true)
-    for (const list of lists) await this.absorb(list)
-    return answers.map((a) => a.outcome)
-  }
-
-  private async ask(address: string, relay: boolean, member: MemberUpdate) {
-    const message: JoinMessage = { member, relay }
-    const answer = await this.client.post<MemberList>(address, '/peer/join', message, 3000)
-    if (!answer.ok)
-      return { outcome: { address, ok: false, reason: `${answer.reason}: ${answer.message}` } }
-    if (answer.body.self.id === this.view.selfId) {
-      return { outcome: { address, ok: false, reason: 'that address is this node' } }
-    }
-    this.view.heardFrom(answer.body.self.id, answer.rttMs)
-    return { outcome: { address, ok: true }, list: answer.body }
-  }
-
-  /** Takes in a member's list (its answer to a join), and tells the others this node is here. */
-  private async absorb(list: MemberList): Promise<void> {
-    await this.merge([list.self, ...list.members])
-    this.gossip.spread([this.view.self])
-  }
-
-  // At start the peers may still be starting too: keep trying until one of them answers.
-  private async joinUntilAnswered(addresses: string[]): Promise<void> {
-    for (
-      let wait = 1000;
-      addresses.length > 0 && !this.leaving;
-      wait = Math.min(wait * 2, 30_000)
-    ) {
-      const known = (a: string) => this.view.all().some((m) => m.address === a)
-      const outcomes = await Promise.all(
-        addresses.map((a) => this.join([a], !known(a)).then(([o]) => o))
-      )
-      if (outcomes.some((o) => o.ok)) return
-      this.log.warn({ outcomes }, 'no peer answered the join; trying again')
-      await new Promise((resolve) => setTimeout(resolve, wait).unref())
-    }
-  }
+  /** Joins through these addresses: see joining.ts. */
+  join = (addresses: string[]) => joining.join(this, addresses)
 
   /** Leaves the network: every member is told, and acknowledges, before this returns. */
   async leave(rejoin: boolean): Promise<{ acked: string[]; missed: string[]; alreadyLeft?: true }> {
     if (this.leaving) return { acked: [], missed: [], alreadyLeft: true }
     this.leaving = true
     this.detector.stop()
-    const [self] = await this.view.commit(
-      [{ ...this.view.self, state: 'left', stateChangedAt: new Date().toISOString() }],
+    const [self] = await this.writeSelf(
+      (current) => ({
+        ...(current as Member),
+        state: 'left',
+        stateChangedAt: new Date().toISOString(),
+      }),
       rejoin
     )
     const outcome = await this.gossip.announce([self], this.timing.leaveDeadlineMs)

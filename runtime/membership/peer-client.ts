@@ -1,26 +1,46 @@
-import { Agent, request as httpRequest } from 'node:http'
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
-import { signedHeaders } from './signing.ts'
+import type { z } from 'zod'
+import { peerRefusal, type Reach } from './messages.ts'
+import { ANY_RECEIVER, signRequest, verifyAnswer } from './signing.ts'
 
-/** How a call to a peer ended. A refusal (nothing listens there) is stronger news than silence. */
-export type PeerOutcome<T> =
-  | { ok: true; body: T; rttMs: number }
-  | {
-      ok: false
-      reason: 'refused' | 'timeout' | 'unreachable' | 'unauthorized' | 'wrong-node' | 'error'
-      message: string
-      /** When the call ended (Date.now()): the time of the evidence. */
-      at: number
-    }
+/**
+ * How a call to a peer ended. A refusal (nothing listens there) is stronger news than silence;
+ * an answer that is not signed with the cluster key for this very request, or that does not
+ * have the shape of the answer asked for, is `bogus` and never believed.
+ */
+export type PeerOutcome<T> = { ok: true; body: T; rttMs: number; responder: string } | PeerFailure
 
-export type PeerFailure = Extract<PeerOutcome<unknown>, { ok: false }>
+export interface PeerFailure {
+  ok: false
+  reason: Exclude<Reach, 'ack' | 'unknown'>
+  message: string
+  /** When the call ended (Date.now()): the time of the evidence. */
+  at: number
+  /** For clock-skew: how far the receiver's clock is ahead of this node's (ms). */
+  skewMs?: number
+}
+
+export interface PeerCall<S extends z.ZodType> {
+  address: string
+  path: string
+  /** The receiver's node id, or ANY_RECEIVER for a join. */
+  to: string
+  body: unknown
+  /** The shape of a successful answer. */
+  answer: S
+  timeoutMs: number
+}
 
 // Idle connections are kept longer than the probe rounds that reuse them, and shorter than the
 // server keeps them (runtime/node.ts), so only a peer that died closes one from its side.
 export const IDLE_CONNECTION_MS = 60_000
 
-function failure(reason: PeerFailure['reason'], message: string): PeerFailure {
-  return { ok: false, reason, message, at: Date.now() }
+/** The largest answer read; a member list of a thousand members is about 200 KB. */
+const MAX_ANSWER_BYTES = 1024 * 1024
+
+function failure(reason: PeerFailure['reason'], message: string, skewMs?: number): PeerFailure {
+  return { ok: false, reason, message, at: Date.now(), ...(skewMs === undefined ? {} : { skewMs }) }
 }
 
 function classify(err: NodeJS.ErrnoException): PeerFailure | 'reset' {
@@ -29,10 +49,80 @@ function classify(err: NodeJS.ErrnoException): PeerFailure | 'reset' {
   return failure('unreachable', err.message)
 }
 
+function header(res: IncomingMessage, name: string): string | undefined {
+  const value = res.headers[name]
+  return Array.isArray(value) ? undefined : value
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 /**
- * Signed JSON calls to other nodes over kept-alive connections, each bounded by a timeout. A
- * kept connection that the other side closes is reported (`onLost`): when a node dies, the
- * kernel closes its connections at once, which is worth a look long before the next probe.
+ * What a complete answer means. Nothing in it is believed unless it is signed with the cluster
+ * key, for this request, by the node it was sent to, and has the shape asked for.
+ */
+function judgeAnswer<S extends z.ZodType>(
+  call: PeerCall<S>,
+  res: IncomingMessage,
+  text: string,
+  key: string,
+  request: string,
+  rttMs: number
+): PeerOutcome<z.output<S>> {
+  const status = res.statusCode ?? 0
+  const json = parse(text)
+  const responder = verifyAnswer(key, request, {
+    status,
+    header: (name) => header(res, name),
+    body: text,
+  })
+  if (!responder) {
+    const code = (json as { code?: unknown } | undefined)?.code
+    const said = typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''
+    return failure(
+      'bogus',
+      `answered ${status}${said} without a valid signature (another cluster key, or not an almacen node)`
+    )
+  }
+  if (call.to !== ANY_RECEIVER && responder !== call.to) {
+    return failure('wrong-node', `node ${responder} answered for ${call.to}`)
+  }
+  if (status >= 200 && status < 300) {
+    const answer = call.answer.safeParse(json)
+    if (answer.success) return { ok: true, body: answer.data, rttMs, responder }
+    return failure('bogus', `answered ${status}, signed, but not with the answer asked for`)
+  }
+  const refusal = peerRefusal.safeParse(json)
+  if (!refusal.success) return failure('bogus', `answered ${status}, signed, but not as a refusal`)
+  const { code, error, details } = refusal.data
+  const message = `${status} ${code}: ${error}`
+  if (code === 'WRONG_NODE') return failure('wrong-node', message)
+  if (code === 'CLOCK_SKEW') {
+    const skewMs = (details as { skewMs?: unknown } | undefined)?.skewMs
+    return failure('clock-skew', message, typeof skewMs === 'number' ? skewMs : undefined)
+  }
+  return failure('error', message)
+}
+
+export interface PeerClientOptions {
+  key: string | undefined
+  selfId: string
+  /** A kept connection to this address was closed by the other side. */
+  onLost(address: string): void
+  /** How each call ended, for the node it was addressed to. */
+  onOutcome(to: string, outcome: PeerOutcome<unknown>): void
+}
+
+/**
+ * Signed JSON calls to other nodes over kept-alive connections, each bounded by a timeout, whose
+ * answers are checked before they are returned. A kept connection that the other side closes is
+ * reported (`onLost`): when a node dies, the kernel closes its connections at once, which is
+ * worth a look long before the next probe.
  */
 export class PeerClient {
   private readonly agent = new Agent({
@@ -45,28 +135,18 @@ export class PeerClient {
   private readonly ours = new WeakSet<Socket>()
   private closing = false
 
-  constructor(
-    private readonly key: string | undefined,
-    private readonly selfId: string,
-    private readonly onLost: (address: string) => void
-  ) {}
+  constructor(private readonly options: PeerClientOptions) {}
 
-  async post<T>(
-    address: string,
-    path: string,
-    body: unknown,
-    timeoutMs: number
-  ): Promise<PeerOutcome<T>> {
-    if (!this.key) return failure('unauthorized', 'no cluster key')
-    const text = JSON.stringify(body)
+  async post<S extends z.ZodType>(call: PeerCall<S>): Promise<PeerOutcome<z.output<S>>> {
+    if (!this.options.key) return failure('unauthorized', 'no cluster key')
+    const text = JSON.stringify(call.body)
     // A reset means a kept connection died under us (the peer restarted or was killed): one
-    // fresh attempt tells a refusal from a live node.
-    const first = await this.once<T>(address, path, text, timeoutMs)
-    return first === 'reset'
-      ? this.once<T>(address, path, text, timeoutMs).then((r) =>
-          r === 'reset' ? failure('refused', 'connection reset') : r
-        )
-      : first
+    // fresh attempt (freshly signed) tells a refusal from a live node.
+    let outcome = await this.once(call, text)
+    if (outcome === 'reset') outcome = await this.once(call, text)
+    const ended = outcome === 'reset' ? failure('refused', 'connection reset') : outcome
+    this.options.onOutcome(call.to, ended)
+    return ended
   }
 
   close(): void {
@@ -74,55 +154,56 @@ export class PeerClient {
     this.agent.destroy()
   }
 
-  private once<T>(
-    address: string,
-    path: string,
-    text: string,
-    timeoutMs: number
-  ): Promise<PeerOutcome<T> | 'reset'> {
+  private once<S extends z.ZodType>(
+    call: PeerCall<S>,
+    text: string
+  ): Promise<PeerOutcome<z.output<S>> | 'reset'> {
     const started = performance.now()
+    const key = this.options.key as string
+    const signed = signRequest(key, {
+      from: this.options.selfId,
+      to: call.to,
+      method: 'POST',
+      path: call.path,
+      body: text,
+    })
     return new Promise((resolve) => {
-      const url = new URL(path, address)
+      const url = new URL(call.path, call.address)
       const req = httpRequest(url, {
         method: 'POST',
         agent: this.agent,
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(text),
-          ...signedHeaders(this.key as string, this.selfId, 'POST', path, text),
+          ...signed.headers,
         },
       })
+      const end = (outcome: PeerOutcome<z.output<S>> | 'reset') => {
+        clearTimeout(timer)
+        resolve(outcome)
+      }
       const timer = setTimeout(() => {
         if (req.socket) this.ours.add(req.socket)
         req.destroy()
         resolve(failure('timeout', 'no answer in time'))
-      }, timeoutMs)
-      req.on('socket', (socket) => this.watch(socket, address))
-      req.on('error', (err) => {
-        clearTimeout(timer)
-        resolve(classify(err))
-      })
+      }, call.timeoutMs)
+      req.on('socket', (socket) => this.watch(socket, call.address))
+      req.on('error', (err) => end(classify(err)))
       req.on('response', (res) => {
         const chunks: Buffer[] = []
-        res.on('data', (chunk: Buffer) => chunks.push(chunk))
-        res.on('error', (err) => {
-          clearTimeout(timer)
-          resolve(classify(err))
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size <= MAX_ANSWER_BYTES) return void chunks.push(chunk)
+          if (req.socket) this.ours.add(req.socket)
+          req.destroy()
+          end(failure('bogus', `answered with more than ${MAX_ANSWER_BYTES} bytes`))
         })
+        res.on('error', (err) => end(classify(err)))
         res.on('end', () => {
-          clearTimeout(timer)
+          const body = Buffer.concat(chunks).toString()
           const rttMs = performance.now() - started
-          let reply: { error?: string; code?: string } = {}
-          try {
-            reply = JSON.parse(Buffer.concat(chunks).toString())
-          } catch {
-            // not JSON: reported below by its status
-          }
-          const status = res.statusCode ?? 0
-          if (status >= 200 && status < 300) return resolve({ ok: true, body: reply as T, rttMs })
-          const message = `${status} ${reply.error ?? ''}`.trim()
-          if (status === 401) return resolve(failure('unauthorized', message))
-          resolve(failure(reply.code === 'WRONG_NODE' ? 'wrong-node' : 'error', message))
+          end(judgeAnswer(call, res, body, key, signed.signature, rttMs))
         })
       })
       req.end(text)
@@ -138,5 +219,9 @@ export class PeerClient {
     socket.once('close', () => {
       if (connected && !this.ours.has(socket) && !this.closing) this.onLost(address)
     })
+  }
+
+  private onLost(address: string): void {
+    this.options.onLost(address)
   }
 }

@@ -1,28 +1,51 @@
 import type { Member, MemberState } from '../../db/contract.ts'
-import type { PeerFailure } from './peer-client.ts'
+import type { MemberUpdate, Reach } from './messages.ts'
 
-/** A member as it travels between nodes: the row, with its evidence as an age, not a clock time. */
-export interface MemberUpdate {
-  id: string
-  name: string
-  address: string
-  state: MemberState
-  incarnation: number
-  /** For suspect and failed: how long before sending the evidence was seen (ms). */
-  evidenceAgeMs?: number
+export type { MemberUpdate, Reach }
+
+/**
+ * Incarnations are integers in [0, 2^32), compared as serial numbers (RFC 1982, like TCP's
+ * sequence numbers): `a` is newer than `b` when it is less than half the space ahead of it,
+ * counting round the end. A node at 2^32 - 1 that must rise goes to 0, and everyone takes that as
+ * newer, so no number said about a node can put it out of reach of its own next word.
+ */
+export const INCARNATIONS = 2 ** 32
+const HALF = INCARNATIONS / 2
+
+/**
+ * How far a third party's news may move a known member's incarnation forward. A member raises
+ * its own incarnation by one at a time (a restart, a refutation, a rejoin); only its own word
+ * may jump further (it refutes whatever it hears about itself, however high).
+ */
+export const MAX_RELAYED_JUMP = 2 ** 20
+
+/** How far `a` is ahead of `b`, counting round the end of the space: 0 to 2^32 - 1. */
+export function incarnationsAhead(a: number, b: number): number {
+  return (((a - b) % INCARNATIONS) + INCARNATIONS) % INCARNATIONS
+}
+
+/** Whether incarnation `a` is newer than `b` (serial-number arithmetic). */
+export function newer(a: number, b: number): boolean {
+  const ahead = incarnationsAhead(a, b)
+  return ahead > 0 && ahead < HALF
+}
+
+/** The incarnation after `a`: 2^32 - 1 is followed by 0. */
+export function nextIncarnation(a: number): number {
+  return (a + 1) % INCARNATIONS
 }
 
 // At one incarnation, later news outranks earlier news: alive < suspect < failed < left.
 const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, failed: 2, left: 3 }
 
-/** SWIM's merge rule: a higher incarnation wins; at the same incarnation, the higher-ranked state. */
+/** SWIM's merge rule: a newer incarnation wins; at the same incarnation, the higher-ranked state. */
 export function supersedes(
   incoming: { state: MemberState; incarnation: number },
   current: { state: MemberState; incarnation: number } | undefined
 ): boolean {
   if (!current) return true
   if (incoming.incarnation !== current.incarnation)
-    return incoming.incarnation > current.incarnation
+    return newer(incoming.incarnation, current.incarnation)
   return RANK[incoming.state] > RANK[current.state]
 }
 
@@ -33,12 +56,16 @@ export type Verdict =
   | { kind: 'refute'; incarnation: number }
   /** An accusation older than what this node has heard itself: check before believing it. */
   | { kind: 'verify'; id: string }
+  /** A third party moves a member's incarnation further than the member itself ever does. */
+  | { kind: 'bogus'; reason: string }
 
 export interface Judge {
   selfId: string
   selfIncarnation: number
   /** This node is leaving or has left: only news that it is back is refuted (with its leave). */
   leaving: boolean
+  /** The node whose signed word the news is: news about itself may move its incarnation freely. */
+  from?: string
   current(id: string): Member | undefined
   /** How long ago this node last heard from `id` directly, if ever. */
   heardAgoMs(id: string): number | undefined
@@ -49,19 +76,16 @@ const EVIDENCE_SLACK_MS = 250
 
 /** What to do with one piece of membership news. */
 export function judge(update: MemberUpdate, ctx: Judge): Verdict {
-  if (update.id === ctx.selfId) {
-    if (ctx.leaving) {
-      // A join that reached a member but not this node's ear (it stayed out): say left again.
-      const back = update.state !== 'left' && update.incarnation > ctx.selfIncarnation
-      return back ? { kind: 'refute', incarnation: update.incarnation + 1 } : { kind: 'ignore' }
+  if (update.id === ctx.selfId) return judgeAboutSelf(update, ctx)
+  const current = ctx.current(update.id)
+  if (!supersedes(update, current)) return { kind: 'ignore' }
+  const ahead = current ? incarnationsAhead(update.incarnation, current.incarnation) : 0
+  if (ahead > MAX_RELAYED_JUMP && update.id !== ctx.from) {
+    return {
+      kind: 'bogus',
+      reason: `moves ${update.id} from incarnation ${current?.incarnation} to ${update.incarnation}, further than a member ever goes by itself`,
     }
-    const wrong = update.state !== 'alive' || update.incarnation > ctx.selfIncarnation
-    if (wrong && update.incarnation >= ctx.selfIncarnation) {
-      return { kind: 'refute', incarnation: update.incarnation + 1 }
-    }
-    return { kind: 'ignore' }
   }
-  if (!supersedes(update, ctx.current(update.id))) return { kind: 'ignore' }
   if (update.state === 'suspect' || update.state === 'failed') {
     // A refused connection seen after our last word from the node is news; silence older than
     // our own last word is not (a partitioned node's view must not overrule ours).
@@ -73,8 +97,22 @@ export function judge(update: MemberUpdate, ctx: Judge): Verdict {
   return { kind: 'accept', member: update }
 }
 
-/** How one attempt to reach a member ended, from this node or from a helper. */
-export type Reach = 'ack' | PeerFailure['reason']
+// Only this node raises its own incarnation, so whatever wrong is said about it at its
+// incarnation or a newer one is answered with the next one: however high the number, the answer
+// is newer still (and this node takes it as its own, whatever its own was). A claim exactly half
+// the space away is neither newer nor older; it is answered too, so that no holder of it is left
+// with a word this node would never contradict.
+function judgeAboutSelf(update: MemberUpdate, ctx: Judge): Verdict {
+  const distance = incarnationsAhead(update.incarnation, ctx.selfIncarnation)
+  const ahead = distance > 0 && distance <= HALF
+  const refute: Verdict = { kind: 'refute', incarnation: nextIncarnation(update.incarnation) }
+  if (ctx.leaving) {
+    // A join that reached a member but not this node's ear (it stayed out): say left again.
+    return update.state !== 'left' && ahead ? refute : { kind: 'ignore' }
+  }
+  const wrong = update.state !== 'alive' || (ahead && distance < HALF)
+  return wrong && (ahead || distance === 0) ? refute : { kind: 'ignore' }
+}
 
 export interface ProbeRound {
   /** This node's own attempt. */
@@ -97,7 +135,10 @@ export type ProbeVerdict = 'alive' | 'left' | 'failed' | 'suspect' | 'no-change'
 export function judgeProbe(round: ProbeRound): ProbeVerdict {
   if (round.direct === 'ack') return 'alive'
   if (round.frozen) return 'no-change'
-  if (round.direct === 'wrong-node') return 'failed'
+  // Something else answers at its address, or nothing that speaks the signed protocol: no helper's
+  // view changes that. A member that refuses us only for our clock has answered, signed.
+  if (round.direct === 'clock-skew') return 'alive'
+  if (round.direct === 'wrong-node' || round.direct === 'bogus') return 'failed'
   if (round.indirect.some((a) => a?.result === 'ack')) return 'alive'
   if (round.indirect.some((a) => a?.leftAt)) return 'left'
   if (round.direct === 'refused') return 'failed'

@@ -1,41 +1,76 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { HttpError } from '../errors.ts'
 
-/** How far a request's timestamp may be from this node's clock before it is refused as stale. */
-const MAX_SKEW_MS = 30_000
+/** How far a request's timestamp may be from this node's clock, either way, before it is refused. */
+export const MAX_SKEW_MS = 30_000
 
-const HEADER_NODE = 'x-almacen-node'
-const HEADER_TIME = 'x-almacen-time'
-const HEADER_SIGNATURE = 'x-almacen-signature'
+/** The receiver a join names: the joiner cannot know the id of the node at an address yet. */
+export const ANY_RECEIVER = '*'
 
-function signature(
-  key: string,
-  method: string,
-  path: string,
-  time: string,
-  node: string,
-  body: string
-) {
+const HEADER = {
+  node: 'x-almacen-node',
+  to: 'x-almacen-to',
+  time: 'x-almacen-time',
+  nonce: 'x-almacen-nonce',
+  signature: 'x-almacen-signature',
+} as const
+
+const TIME = /^\d{1,15}$/
+const NONCE = /^[\w-]{16,64}$/
+
+// The first line keeps a request's signature from ever passing for an answer's, and back.
+function sign(key: string, kind: 'request' | 'answer', fields: string[], body: string): string {
   const digest = createHash('sha256').update(body).digest('hex')
   return createHmac('sha256', key)
-    .update(`${method.toUpperCase()}\n${path}\n${time}\n${node}\n${digest}`)
+    .update([`almacen-${kind}`, ...fields, digest].join('\n'))
     .digest('hex')
 }
 
-/** The headers that sign a node-to-node request: HMAC-SHA256 over method, path, time, sender and body. */
-export function signedHeaders(
-  key: string,
-  node: string,
-  method: string,
-  path: string,
+function same(given: string, expected: string): boolean {
+  const a = Buffer.from(given, 'hex')
+  const b = Buffer.from(expected, 'hex')
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+export interface RequestToSign {
+  from: string
+  /** The receiver's node id; ANY_RECEIVER only for /peer/join. */
+  to: string
+  method: string
+  path: string
   body: string
-) {
+}
+
+/**
+ * The headers that sign a node-to-node request: HMAC-SHA256 with the cluster key over method,
+ * path, time, sender, receiver, a random nonce and the body. The signature also names the request
+ * when its answer is signed (signAnswer).
+ */
+export function signRequest(
+  key: string,
+  request: RequestToSign
+): { headers: Record<string, string>; signature: string } {
   const time = String(Date.now())
-  return {
-    [HEADER_NODE]: node,
-    [HEADER_TIME]: time,
-    [HEADER_SIGNATURE]: signature(key, method, path, time, node, body),
+  const nonce = randomBytes(16).toString('base64url')
+  const { from, to, method, path, body } = request
+  const signature = sign(key, 'request', [method.toUpperCase(), path, time, from, to, nonce], body)
+  const headers = {
+    [HEADER.node]: from,
+    [HEADER.to]: to,
+    [HEADER.time]: time,
+    [HEADER.nonce]: nonce,
+    [HEADER.signature]: signature,
   }
+  return { headers, signature }
+}
+
+/** A request whose signature checked out: who sent it, to whom, when, and its nonce. */
+export interface SignedRequest {
+  sender: string
+  to: string
+  time: number
+  nonce: string
+  signature: string
 }
 
 function refuse(message: string): HttpError {
@@ -44,27 +79,67 @@ function refuse(message: string): HttpError {
 
 /**
  * Checks a node-to-node request's signature against the cluster key; refuses it (401) when the
- * signature is missing, wrong or stale, or when this node has no key. Returns the sender's id.
+ * signature is missing, malformed or wrong, or when this node has no key. Whether it is fresh,
+ * new and meant for this node is for the receiver to check (peer-auth.ts).
  */
-export function verifySignature(
+export function verifyRequest(
   key: string | undefined,
   request: { method: string; headers: Headers },
   path: string,
   body: string
-): string {
+): SignedRequest {
   if (!key) throw refuse('This node has no cluster key, so it takes no node-to-node requests')
-  const node = request.headers.get(HEADER_NODE)
-  const time = request.headers.get(HEADER_TIME)
-  const given = request.headers.get(HEADER_SIGNATURE)
-  if (!node || !time || !given)
+  const get = (name: string) => request.headers.get(name) ?? ''
+  const [sender, to, time, nonce, given] = [
+    get(HEADER.node),
+    get(HEADER.to),
+    get(HEADER.time),
+    get(HEADER.nonce),
+    get(HEADER.signature),
+  ]
+  if (!sender || !to || !time || !nonce || !given)
     throw refuse('Node-to-node requests must be signed with the cluster key')
-  if (!/^\d+$/.test(time) || Math.abs(Date.now() - Number(time)) > MAX_SKEW_MS) {
-    throw refuse("The request is stale: its timestamp is too far from this node's clock")
-  }
-  const expected = Buffer.from(signature(key, request.method, path, time, node, body), 'hex')
-  const actual = Buffer.from(given, 'hex')
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+  if (!TIME.test(time) || !NONCE.test(nonce))
+    throw refuse('The request is signed, but its time or nonce is malformed')
+  const fields = [request.method.toUpperCase(), path, time, sender, to, nonce]
+  if (!same(given, sign(key, 'request', fields, body))) {
     throw refuse('The signature does not match: the sender has another cluster key')
   }
-  return node
+  return { sender, to, time: Number(time), nonce, signature: given }
+}
+
+export interface AnswerToSign {
+  responder: string
+  /** The signature of the request answered: an answer counts for that request only. */
+  request: string
+  status: number
+  body: string
+}
+
+/** The headers that sign an answer: HMAC over the request's signature, status, responder, time, body. */
+export function signAnswer(key: string, answer: AnswerToSign): Record<string, string> {
+  const time = String(Date.now())
+  const fields = [answer.request, String(answer.status), answer.responder, time]
+  return {
+    [HEADER.node]: answer.responder,
+    [HEADER.time]: time,
+    [HEADER.signature]: sign(key, 'answer', fields, answer.body),
+  }
+}
+
+/**
+ * Checks an answer's signature: made with the cluster key, for the request that `request` signed.
+ * Returns the responder's id, or undefined when the answer is not signed that way.
+ */
+export function verifyAnswer(
+  key: string,
+  request: string,
+  answer: { status: number; header(name: string): string | undefined; body: string }
+): string | undefined {
+  const responder = answer.header(HEADER.node)
+  const time = answer.header(HEADER.time)
+  const given = answer.header(HEADER.signature)
+  if (!responder || !time || !given || !TIME.test(time)) return undefined
+  const fields = [request, String(answer.status), responder, time]
+  return same(given, sign(key, 'answer', fields, answer.body)) ? responder : undefined
 }

@@ -1,6 +1,6 @@
 import type { Member } from '../../db/contract.ts'
 import type { DbClient } from '../db-client.ts'
-import { supersedes, type MemberUpdate } from './rules.ts'
+import { INCARNATIONS, supersedes, type MemberUpdate } from './rules.ts'
 
 interface Pending {
   members: Member[]
@@ -16,6 +16,17 @@ export interface Contact {
 }
 
 /**
+ * Something wrong with a member that its state does not say: its clock is too far from ours, or
+ * its address answers as something other than a member of this network.
+ */
+export interface Problem {
+  kind: 'clock-skew' | 'answer'
+  text: string
+  /** The member's incarnation when it was seen: an answer problem holds until it is news. */
+  incarnation: number
+}
+
+/**
  * The peer list in memory, always equal to what is committed in SQLite: a change is written
  * through the worker first and applied here only after its commit. Changes that arrive together
  * are written in one transaction.
@@ -23,6 +34,7 @@ export interface Contact {
 export class MemberView {
   private readonly rows = new Map<string, Member>()
   private readonly contacts = new Map<string, Contact>()
+  private readonly problems = new Map<string, Problem>()
   private readonly queue: Pending[] = []
   private writing = false
 
@@ -32,13 +44,17 @@ export class MemberView {
   ) {}
 
   load(rows: Member[]): void {
-    for (const row of rows) this.rows.set(row.id, row)
+    // A number stored by an older version, beyond the space incarnations now live in, is read
+    // as its place in that space (2^53 - 1 is 2^32 - 1): the next rise wraps it round to 0.
+    for (const row of rows)
+      this.rows.set(row.id, { ...row, incarnation: row.incarnation % INCARNATIONS })
   }
 
   forget(ids: string[]): void {
     for (const id of ids) {
       this.rows.delete(id)
       this.contacts.delete(id)
+      this.problems.delete(id)
     }
   }
 
@@ -66,6 +82,20 @@ export class MemberView {
         ? rttMs
         : earlier.rttMs * 0.8 + rttMs * 0.2
     this.contacts.set(id, { at: Date.now(), rttMs: smoothed ?? earlier?.rttMs })
+  }
+
+  /** Records a problem with a member this node knows (only those: the map stays bounded). */
+  setProblem(id: string, problem: Problem): void {
+    if (this.rows.has(id)) this.problems.set(id, problem)
+  }
+
+  /** Clears a member's problem (of one kind only, if given): an exchange with it went well. */
+  clearProblem(id: string, kind?: Problem['kind']): void {
+    if (kind === undefined || this.problems.get(id)?.kind === kind) this.problems.delete(id)
+  }
+
+  problem(id: string): Problem | undefined {
+    return this.problems.get(id)
   }
 
   contact(id: string): Contact | undefined {
@@ -106,7 +136,8 @@ export class MemberView {
         const appliedBy = batch.map((pending) =>
           pending.members.filter((m) => {
             const current = next.get(m.id) ?? this.rows.get(m.id)
-            if (!supersedes(m, current)) return false
+            // Only this node writes its own record (rise, refute, leave): its word is final.
+            if (m.id !== this.selfId && !supersedes(m, current)) return false
             next.set(m.id, m)
             return true
           })

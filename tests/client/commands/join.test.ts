@@ -30,7 +30,7 @@ t.test(
     const width = Math.max(madrid.url.length, nobody.length)
     t.match(
       s.output(),
-      `✔ ${madrid.url.padEnd(width)}  joined\n✖ ${nobody.padEnd(width)}  refused: connection refused`
+      `✔ ${madrid.url.padEnd(width)}  joined\n✖ ${nobody.padEnd(width)}  did not answer as a member of this network`
     )
     t.match(
       s.output(),
@@ -48,7 +48,7 @@ t.test("a join that reaches nobody shows the node's message and joins nothing", 
   t.same(s.unused(), [])
   t.match(
     s.lines.at(-1),
-    `✖ Could not join through any of them (${nobody}: refused: connection refused)`
+    `✖ Could not join through any of them (${nobody}: did not answer as a member of this network)`
   )
   t.same(await statesSeenBy(sevilla), { Sevilla: 'alive' })
 })
@@ -82,14 +82,16 @@ t.test(
     t.same(await almacen(['join', nobody, '--url', sevilla.url]), {
       code: 1,
       stdout: '',
-      stderr: `almacen: Could not join through any of them (${nobody}: refused: connection refused) (PEER_UNREACHABLE)\n`,
+      stderr: `almacen: Could not join through any of them (${nobody}: did not answer as a member of this network) (PEER_UNREACHABLE)\n`,
     })
     const json = await almacen(['join', nobody, '--json', '--url', sevilla.url])
     t.same([json.code, json.stdout], [1, ''])
     t.match(JSON.parse(json.stderr), {
       status: 502,
       code: 'PEER_UNREACHABLE',
-      details: [{ address: nobody, ok: false, reason: 'refused: connection refused' }],
+      details: [
+        { address: nobody, ok: false, reason: 'did not answer as a member of this network' },
+      ],
     })
   }
 )

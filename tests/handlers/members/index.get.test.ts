@@ -27,8 +27,12 @@ t.test(
         snapshot: () => ({ members, participating: true }),
         live: (id: string) =>
           id === 'peer'
-            ? { lastHeardAt: '2026-11-22T10:00:01.000Z', rttMs: 1.5 }
-            : { lastHeardAt: null, rttMs: null },
+            ? {
+                lastHeardAt: '2026-11-22T10:00:01.000Z',
+                rttMs: 1.5,
+                problem: "clock skew: Node's clock is 45 s ahead of this node's",
+              }
+            : { lastHeardAt: null, rttMs: null, problem: null },
       }
     )
     const { status, body } = await settle(await handler(request('GET', '/members'), ctx))
@@ -38,7 +42,7 @@ t.test(
       participating: true,
       clusterKey: true,
       members: [
-        { ...row, id: ctx.node.id, self: true, lastHeardAt: null, rttMs: null },
+        { ...row, id: ctx.node.id, self: true, lastHeardAt: null, rttMs: null, problem: null },
         {
           ...row,
           id: 'peer',
@@ -46,6 +50,7 @@ t.test(
           self: false,
           lastHeardAt: '2026-11-22T10:00:01.000Z',
           rttMs: 1.5,
+          problem: "clock skew: Node's clock is 45 s ahead of this node's",
         },
       ],
     })

@@ -52,21 +52,29 @@ t.test('answers 502 naming each address when none could be joined', async (t) =>
   })
 })
 
-t.test('refuses a body without addresses, or with something that is not a URL', async (t) => {
-  for (const body of [
-    {},
-    { addresses: [] },
-    { addresses: ['10.0.0.2'] },
-    { addresses: ['ftp://x'] },
-    { addresses: ['http://a'], extra: 1 },
-  ]) {
-    await t.rejects(
-      async () => handler(post(body), fakeCtx()),
-      { status: 400, code: 'VALIDATION_FAILED' },
-      JSON.stringify(body)
-    )
+t.test(
+  'refuses a body without addresses, or one that is not a member address: credentials, a path, a query, a fragment, no such port',
+  async (t) => {
+    for (const body of [
+      {},
+      { addresses: [] },
+      { addresses: ['10.0.0.2'] },
+      { addresses: ['ftp://x'] },
+      { addresses: ['http://a'], extra: 1 },
+      { addresses: ['http://user:secret@10.0.0.2:8080'] },
+      { addresses: ['http://10.0.0.2:8080/admin'] },
+      { addresses: ['http://10.0.0.2:8080?x=1'] },
+      { addresses: ['http://10.0.0.2:8080#here'] },
+      { addresses: ['http://10.0.0.2:99999'] },
+    ]) {
+      await t.rejects(
+        async () => handler(post(body), fakeCtx()),
+        { status: 400, code: 'VALIDATION_FAILED' },
+        JSON.stringify(body)
+      )
+    }
   }
-})
+)
 
 t.test('refuses to join without a cluster key, saying how to set one', async (t) => {
   const ctx = fakeCtx({}, { canTalk: false, join: async () => [] })

@@ -3,6 +3,9 @@ import type { Member } from '../../../db/contract.ts'
 import {
   judge,
   judgeProbe,
+  MAX_RELAYED_JUMP,
+  newer,
+  nextIncarnation,
   supersedes,
   suspicionExpired,
   type Judge,
@@ -53,6 +56,79 @@ t.test(
     t.notOk(supersedes(at('failed', 2), at('alive', 3)), 'old news is ignored')
     t.notOk(supersedes(at('alive', 3), at('alive', 3)))
     t.ok(supersedes(at('alive', 0), undefined), 'a new member is news')
+  }
+)
+
+const TOP = 2 ** 32 - 1
+
+t.test('incarnations are serial numbers: after 2^32 - 1 comes 0, and 0 is newer', async (t) => {
+  t.equal(nextIncarnation(TOP), 0)
+  t.equal(nextIncarnation(41), 42)
+  t.ok(newer(0, TOP), '0 follows 2^32 - 1')
+  t.notOk(newer(TOP, 0))
+  t.ok(newer(5, 3))
+  t.notOk(newer(3, 5))
+  t.notOk(newer(7, 7))
+  t.ok(newer(2 ** 31 - 1, 0), 'up to half the space ahead is newer')
+  t.notOk(newer(2 ** 31, 0), 'exactly half way is neither newer nor older')
+  t.notOk(newer(0, 2 ** 31))
+  t.ok(newer(3, 2 ** 31 + 4), 'counting round the end')
+  const at = (state: Member['state'], incarnation: number) => ({ state, incarnation })
+  t.ok(supersedes(at('alive', 0), at('left', TOP)), 'a refutation after the top is news')
+  t.notOk(supersedes(at('left', TOP), at('alive', 1)), 'the top is old news to an incarnation of 1')
+})
+
+t.test(
+  'a third party cannot move a known member far; the member itself can, and a stranger is news',
+  async (t) => {
+    const jump = {
+      ...peer,
+      state: 'left' as const,
+      incarnation: peer.incarnation + MAX_RELAYED_JUMP + 1,
+    }
+    t.match(judge(jump, context({ from: 'someone-else' })), { kind: 'bogus', reason: /peer/ })
+    t.match(judge(jump, context()), { kind: 'bogus' }, 'news with no signer is a third party’s')
+    t.same(judge(jump, context({ from: 'peer' })), { kind: 'accept', member: jump }, 'its own word')
+    const step = { ...jump, incarnation: peer.incarnation + MAX_RELAYED_JUMP }
+    t.same(judge(step, context({ from: 'someone-else' })), { kind: 'accept', member: step })
+    const stranger = { ...jump, id: 'stranger', incarnation: TOP }
+    t.same(judge(stranger, context()), { kind: 'accept', member: stranger })
+    const top = { ...peer, incarnation: TOP - 1 }
+    const wrapped = { ...peer, state: 'suspect' as const, incarnation: 3 }
+    t.same(
+      judge(wrapped, context({ from: 'someone-else' }, [top])),
+      { kind: 'accept', member: wrapped },
+      'a short step round the end is a short step'
+    )
+  }
+)
+
+t.test(
+  'this node refutes anything at or above its incarnation, however high, round the end if need be',
+  async (t) => {
+    const me = { ...peer, id: self }
+    t.same(judge({ ...me, state: 'left', incarnation: TOP }, context({ selfIncarnation: TOP })), {
+      kind: 'refute',
+      incarnation: 0,
+    })
+    t.same(
+      judge({ ...me, state: 'failed', incarnation: 5 + 2 ** 30 }, context({ from: 'x' })),
+      { kind: 'refute', incarnation: 6 + 2 ** 30 },
+      'no bound on what this node answers about itself'
+    )
+    t.same(
+      judge({ ...me, state: 'left', incarnation: TOP }, context()),
+      { kind: 'ignore' },
+      'the top is behind an incarnation of 5: nothing to answer'
+    )
+    t.same(
+      judge({ ...me, state: 'failed', incarnation: 5 + 2 ** 31 }, context()),
+      { kind: 'refute', incarnation: 6 + 2 ** 31 },
+      'a failure exactly half the space away is neither newer nor older: it is answered all the same'
+    )
+    t.same(judge({ ...me, state: 'alive', incarnation: 5 + 2 ** 31 }, context()), {
+      kind: 'ignore',
+    })
   }
 )
 
@@ -182,6 +258,16 @@ t.test(
       judgeProbe({ ...round, direct: 'wrong-node' }),
       'failed',
       'another node answers at its address'
+    )
+    t.equal(
+      judgeProbe({ ...round, direct: 'bogus', indirect: [{ result: 'ack' }] }),
+      'failed',
+      'something that is not a member answers at its address, whatever helpers say'
+    )
+    t.equal(
+      judgeProbe({ ...round, direct: 'clock-skew' }),
+      'alive',
+      'a member that refuses only our clock has answered, signed'
     )
     t.equal(judgeProbe({ ...round, indirect: [{ result: 'timeout' }, undefined] }), 'suspect')
     t.equal(

@@ -1,0 +1,150 @@
+import { Response } from '@whatwg-node/server'
+import { HttpError } from '../errors.ts'
+import {
+  ANY_RECEIVER,
+  MAX_SKEW_MS,
+  signAnswer,
+  verifyRequest,
+  type SignedRequest,
+} from './signing.ts'
+
+/** Beyond this many nonces in the window, requests are refused rather than memory grown. */
+const MAX_NONCES = 200_000
+
+export interface PeerAuthOptions {
+  key: string | undefined
+  selfId: string
+  /** A signed request came with a clock this far behind this node's (negative: ahead). */
+  onClockSkew(sender: string, skewMs: number): void
+}
+
+/**
+ * The receiving side of node-to-node authentication. A request is taken only when it is signed
+ * with the cluster key, addressed to this node, timestamped within MAX_SKEW_MS of this node's
+ * clock, and carries a nonce not seen in that window; every answer to a signed request, refusals
+ * included, is signed in turn and bound to that request.
+ *
+ * Nonces live in memory for the window, so a request timestamped before this process started
+ * cannot be checked against them, and is refused (the sender's next request is fresh). What this
+ * leaves open: a sender whose clock runs d seconds ahead could have a request taken by the
+ * previous process and timestamped after this one started; it can be replayed once in this
+ * process's first d seconds (d < 30 s, and about 0 with NTP). A join is
+ * the one request addressed to anyone (the joiner does not know who answers at an address): a
+ * join replayed to another node can only announce the joiner again, at an incarnation that node
+ * already has or that is news it would take anyway.
+ */
+export class PeerAuth {
+  /** Nonce → when its request's timestamp leaves the window (insertion order, roughly by time). */
+  private readonly seen = new Map<string, number>()
+  readonly acceptingSince = Date.now()
+
+  constructor(private readonly options: PeerAuthOptions) {}
+
+  /** One request: `admit` checks it, `answer` signs what is sent back. */
+  exchange(request: Request, path: string): PeerExchange {
+    return new PeerExchange(this, request, path)
+  }
+
+  /** Signs an answer to a request whose signature checked out. */
+  sign(signed: SignedRequest, status: number, body: string): Record<string, string> {
+    const { key, selfId } = this.options
+    return signAnswer(key as string, {
+      responder: selfId,
+      request: signed.signature,
+      status,
+      body,
+    })
+  }
+
+  verify(request: Request, path: string, body: string): SignedRequest {
+    return verifyRequest(this.options.key, request, path, body)
+  }
+
+  /** Refuses a signed request that is not for this node, not fresh, or seen before. */
+  check(signed: SignedRequest, path: string): void {
+    const { selfId, onClockSkew } = this.options
+    const now = Date.now()
+    if (signed.to !== selfId && !(signed.to === ANY_RECEIVER && path === '/peer/join')) {
+      throw new HttpError(
+        409,
+        'WRONG_NODE',
+        `This is node ${selfId}; the request was signed for ${signed.to}`
+      )
+    }
+    const skewMs = now - signed.time
+    if (Math.abs(skewMs) > MAX_SKEW_MS) {
+      onClockSkew(signed.sender, skewMs)
+      throw new HttpError(
+        401,
+        'CLOCK_SKEW',
+        `The request's clock is ${describeSkew(skewMs)} this node's; peers must agree within ${MAX_SKEW_MS / 1000} s (keep their clocks set by NTP)`,
+        { skewMs, maxSkewMs: MAX_SKEW_MS }
+      )
+    }
+    if (signed.time < this.acceptingSince) {
+      throw new HttpError(
+        425,
+        'TOO_EARLY',
+        'The request was signed before this node started, so it cannot be told from a replay; send it again'
+      )
+    }
+    this.forgetOld(now)
+    if (this.seen.has(signed.nonce)) {
+      throw new HttpError(409, 'REPLAYED', 'This request was received before: a replay is refused')
+    }
+    if (this.seen.size >= MAX_NONCES) {
+      throw new HttpError(503, 'BUSY', 'Too many node-to-node requests at once; try again shortly')
+    }
+    this.seen.set(signed.nonce, signed.time + MAX_SKEW_MS)
+  }
+
+  // Entries come in about the order of their timestamps; one that lingers a little behind a later
+  // one is harmless (its request would be refused as stale anyway).
+  private forgetOld(now: number): void {
+    for (const [nonce, until] of this.seen) {
+      if (until >= now) return
+      this.seen.delete(nonce)
+    }
+  }
+}
+
+/** "45 s ahead of" / "3 s behind": how a clock stands to this node's, for a person. */
+export function describeSkew(skewMs: number): string {
+  const seconds = Math.round(Math.abs(skewMs) / 1000)
+  return `${seconds} s ${skewMs < 0 ? 'ahead of' : 'behind'}`
+}
+
+/** A request to a /peer/ route, from its arrival to its signed answer. */
+export class PeerExchange {
+  private signed?: SignedRequest
+
+  constructor(
+    private readonly auth: PeerAuth,
+    private readonly request: Request,
+    private readonly path: string
+  ) {}
+
+  /** Checks the request; returns the sender's id, or throws the refusal. */
+  admit(body: string): string {
+    this.signed = this.auth.verify(this.request, this.path, body)
+    this.auth.check(this.signed, this.path)
+    return this.signed.sender
+  }
+
+  /**
+   * Signs the answer when the request's signature checked out (a refusal too: the sender learns
+   * that it was this node that refused, and why). An answer to an unsigned or wrongly signed
+   * request goes unsigned: its sender could not check a signature anyway.
+   */
+  async answer(response: Response): Promise<Response> {
+    if (!this.signed) return response
+    const body = await response.text()
+    const signed = new Response(body === '' ? null : body, {
+      status: response.status,
+      headers: response.headers,
+    })
+    const headers = this.auth.sign(this.signed, response.status, body)
+    for (const [name, value] of Object.entries(headers)) signed.headers.set(name, value)
+    return signed
+  }
+}

@@ -1,0 +1,359 @@
+// Attacks on the peer network from issue 9, against real nodes: a fake member, a join used to
+// scan other hosts, a signed message that tries to lock a member out, a captured request replayed.
+import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { JOIN_TIMEOUT_MS, NOT_A_MEMBER } from '../../runtime/membership/joining.ts'
+import { signAnswer, signRequest } from '../../runtime/membership/signing.ts'
+import type { Config } from '../../runtime/config.ts'
+import type { RunningNode } from '../../runtime/node.ts'
+import { CLUSTER_KEY, until } from '../fixtures/node-process.ts'
+import { droppingProxy } from '../fixtures/dropping-proxy.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
+import { api, startTestNode } from '../fixtures/test-node.ts'
+
+interface Test {
+  teardown(fn: () => unknown): void
+}
+
+interface Member {
+  id: string
+  name: string
+  address: string
+  state: string
+  incarnation: number
+  problem: string | null
+}
+
+const BOUND_MS = 15_000
+
+function keyed(t: Test, name: string, over: Partial<Config> = {}) {
+  return startTestNode(t, { name, clusterKey: CLUSTER_KEY, ...over })
+}
+
+async function members(node: RunningNode): Promise<Member[]> {
+  return (await api(node, 'GET', '/members')).body.members
+}
+
+async function record(node: RunningNode, id: string): Promise<Member | undefined> {
+  return (await members(node)).find((m) => m.id === id)
+}
+
+/** Every node lists every one of them, alive (and at `incarnation`, for `id`, when given). */
+async function allAlive(nodes: RunningNode[], id?: string, incarnation?: number) {
+  for (const node of nodes) {
+    const list = await members(node)
+    if (list.length !== nodes.length || list.some((m) => m.state !== 'alive')) return false
+    if (id && list.find((m) => m.id === id)?.incarnation !== incarnation) return false
+  }
+  return true
+}
+
+/** A message signed with the cluster key, as `from` would send it to `to` (its clock moved by `clockMs`). */
+function signedPost(to: RunningNode, path: string, from: string, message: unknown, clockMs = 0) {
+  const body = JSON.stringify(message)
+  const realNow = Date.now
+  Date.now = () => realNow() + clockMs // only while signing, which does not yield
+  try {
+    const { headers } = signRequest(CLUSTER_KEY, {
+      from,
+      to: to.identity.id,
+      method: 'POST',
+      path,
+      body,
+    })
+    return api(to, 'POST', path, body, { 'content-type': 'application/json', ...headers })
+  } finally {
+    Date.now = realNow
+  }
+}
+
+/** A member in name only: `from` tells `node`, signed, that it is alive at `address`. */
+async function announce(node: RunningNode, id: string, address: string, incarnation = 0) {
+  const member = { id, name: id, address, state: 'alive', incarnation }
+  const told = await signedPost(node, '/peer/gossip', id, { from: member, updates: [] })
+  if (told.status !== 200) throw new Error(`${id}'s word was refused: ${JSON.stringify(told.body)}`)
+}
+
+/** Requests a fake member received from `node`. */
+const from = (node: RunningNode, requests: IncomingMessage[]) =>
+  requests.filter((r) => r.headers['x-almacen-node'] === node.identity.id).length
+
+async function listen(t: Test, server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    server.closeAllConnections()
+    server.close()
+  })
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** An address where nothing listens (a port just freed). */
+async function closedAddress(): Promise<string> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return `http://127.0.0.1:${port}`
+}
+
+t.test(
+  'an unauthenticated join through a fake member injects nothing, and tells nothing about the host',
+  async (t) => {
+    const a = await keyed(t, 'A')
+    const b = await keyed(t, 'B', { join: [a.url] })
+    await until(() => allAlive([a, b]), BOUND_MS, 'A and B form a network')
+    const bBefore = (await record(a, b.identity.id)) as Member
+
+    // The issue's fake: no key, answers every join with a member list of its own making.
+    const asked: IncomingMessage[] = []
+    const fake = await listen(
+      t,
+      createServer((req, res) => {
+        asked.push(req)
+        const forged = {
+          self: {
+            id: 'evil',
+            name: 'Evil',
+            address: 'http://127.0.0.1:9',
+            state: 'alive',
+            incarnation: 0,
+          },
+          members: [
+            {
+              id: 'injected',
+              name: 'Injected',
+              address: 'http://127.0.0.1:9',
+              state: 'alive',
+              incarnation: 0,
+            },
+            { ...bBefore, state: 'left', incarnation: 2 ** 32 - 1 },
+          ],
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(forged))
+      })
+    )
+    // Other hosts a scan would tell apart: an error page, a closed port, one that never answers.
+    const errorPage = await listen(
+      t,
+      createServer((_req, res) => res.writeHead(500).end('internal secret of another service'))
+    )
+    const closed = await closedAddress()
+    const silent = await listen(
+      t,
+      createServer(() => undefined)
+    )
+
+    const tries = await Promise.all(
+      [fake, errorPage, closed, silent].map(async (address) => {
+        const started = Date.now()
+        const answer = await api(a, 'POST', '/members/join', { addresses: [address] })
+        return { address, answer, ms: Date.now() - started }
+      })
+    )
+    const shapes = new Set(
+      tries.map(({ address, answer }) =>
+        JSON.stringify([answer.status, answer.body]).replaceAll(address, 'ADDRESS')
+      )
+    )
+    t.equal(shapes.size, 1, 'the same answer for every host')
+    t.match(tries[0].answer, {
+      status: 502,
+      body: { code: 'PEER_UNREACHABLE', details: [{ ok: false, reason: NOT_A_MEMBER }] },
+    })
+    t.notMatch(JSON.stringify(tries.map((x) => x.answer.body)), /secret|500|refused|timeout|evil/i)
+    for (const { address, ms } of tries) {
+      t.ok(ms >= JOIN_TIMEOUT_MS - 5, `${address} answered after ${ms} ms, the full join timeout`)
+    }
+    t.match(asked[0], { method: 'POST', url: '/peer/join' }, 'only the signed protocol was spoken')
+    t.ok(asked[0].headers['x-almacen-signature'])
+
+    for (const node of [a, b]) {
+      const list = await members(node)
+      t.same(
+        list.map((m) => [m.name, m.state]).sort(),
+        [
+          ['A', 'alive'],
+          ['B', 'alive'],
+        ],
+        `${node.identity.name} lists only the real members, alive`
+      )
+    }
+    t.equal((await record(a, b.identity.id))?.incarnation, bBefore.incarnation)
+
+    // A member in name whose address answers unsigned, and one whose address drops every request
+    // (a member that is down, which keeps being probed so that it is noticed when it is back).
+    const bogusHits: IncomingMessage[] = []
+    const bogus = await listen(
+      t,
+      createServer((req, res) => {
+        bogusHits.push(req)
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
+      })
+    )
+    const downHits: IncomingMessage[] = []
+    const down = await listen(
+      t,
+      createServer((req) => {
+        downHits.push(req)
+        req.socket.destroy()
+      })
+    )
+    await announce(a, 'bogus', bogus)
+    await announce(a, 'down', down)
+    const state = async (id: string) => (await record(a, id))?.state
+    await until(
+      async () => (await state('bogus')) === 'failed' && (await state('down')) === 'failed',
+      BOUND_MS,
+      'both are failed'
+    )
+    t.match(await record(a, 'bogus'), {
+      problem: /did not answer as a member of this network: answered 200 without a valid signature/,
+    })
+    const seen = { bogus: from(a, bogusHits), down: from(a, downHits) }
+    await until(() => from(a, downHits) >= seen.down + 6, BOUND_MS, 'three reconnect rounds')
+    t.equal(from(a, bogusHits), seen.bogus, 'the bogus member was not probed again meanwhile')
+    await announce(a, 'bogus', bogus, 1)
+    await until(() => from(a, bogusHits) > seen.bogus, BOUND_MS, 'probed once it is news')
+    t.pass('newer news about it makes it worth a probe again')
+  }
+)
+
+t.test(
+  'no signed message locks a member out: news at the top of the incarnation space wraps round',
+  async (t) => {
+    const dirs = { a: tempDir(t, 'a'), b: tempDir(t, 'b'), x: tempDir(t, 'x') }
+    let a = await keyed(t, 'A', { dataDir: dirs.a })
+    let b = await keyed(t, 'B', { dataDir: dirs.b, join: [a.url] })
+    let x = await keyed(t, 'X', { dataDir: dirs.x, join: [a.url] })
+    await until(() => allAlive([a, b, x]), BOUND_MS, 'the three form a network')
+    const xId = x.identity.id
+    const X = (await record(x, xId)) as Member
+
+    // The old attack value is not an incarnation at all.
+    const bRecord = (await record(a, b.identity.id)) as Member
+    const huge = await signedPost(a, '/peer/gossip', b.identity.id, {
+      from: bRecord,
+      updates: [{ ...X, state: 'left', incarnation: 2 ** 53 - 1 }],
+    })
+    t.match(huge, {
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', details: [{ path: 'updates.0.incarnation' }] },
+    })
+
+    // In X's own name (the attacker holds the key), to every other member: X left, as far ahead
+    // as news can be, then at the very top. Each time X hears it and answers with the next one.
+    const steps = [X.incarnation + 2 ** 31 - 1, 2 ** 32 - 1]
+    for (const left of steps) {
+      for (const node of [a, b]) {
+        const sent = await signedPost(node, '/peer/gossip', xId, {
+          from: { ...X, state: 'left', incarnation: left },
+          updates: [],
+        })
+        t.equal(sent.status, 200, `${node.identity.name} took "X left at ${left}"`)
+      }
+      const refuted = (left + 1) % 2 ** 32
+      await until(() => allAlive([a, b, x], xId, refuted), BOUND_MS, `X alive at ${refuted}`)
+      t.pass(`every member sees X alive again, at incarnation ${refuted}`)
+    }
+
+    // From disk, one at a time (each comes back on a new port; the others keep its news).
+    await x.close()
+    x = await keyed(t, 'X', { dataDir: dirs.x })
+    await until(() => allAlive([a, b, x], xId, 1), BOUND_MS, 'X restarted')
+    await a.close()
+    a = await keyed(t, 'A', { dataDir: dirs.a })
+    await until(() => allAlive([a, b, x], xId, 1), BOUND_MS, 'A restarted')
+    await b.close()
+    b = await keyed(t, 'B', { dataDir: dirs.b })
+    await until(() => allAlive([a, b, x], xId, 1), BOUND_MS, 'B restarted')
+    t.pass('after restarts from disk, every member sees X alive at incarnation 1')
+  }
+)
+
+t.test(
+  'a captured signed request is refused when replayed; a clock out of step is refused and shown',
+  async (t) => {
+    const a = await keyed(t, 'A')
+    const c = await keyed(t, 'C', { join: [a.url] })
+    let bUrl = ''
+    const proxy = await droppingProxy(
+      t,
+      () => bUrl,
+      () => false
+    ) // records, drops nothing
+    const b = await keyed(t, 'B', { advertise: proxy.url })
+    bUrl = b.url
+    t.match(await api(b, 'POST', '/members/join', { addresses: [a.url] }), { status: 200 })
+    // A probe of B, and news for B (of its own join), went through the proxy: signed by A or C.
+    const taken = (path: string) => proxy.seen.find((r) => r.path === path && r.status === 200)
+    await until(() => !!taken('/peer/ping') && !!taken('/peer/gossip'), BOUND_MS, 'captures')
+    for (const path of ['/peer/ping', '/peer/gossip']) {
+      const captured = taken(path)!
+      const headers: Record<string, string> = {}
+      for (const [name, value] of Object.entries(captured.headers)) {
+        if (/^(x-almacen-|content-type)/.test(name)) headers[name] = String(value)
+      }
+      const replay = (node: RunningNode) => api(node, 'POST', path, captured.body, headers)
+      t.match(await replay(b), { status: 409, body: { code: 'REPLAYED' } }, `${path} again`)
+      for (const other of [a, c]) {
+        t.match(
+          await replay(other),
+          { status: 409, body: { code: 'WRONG_NODE' } },
+          `${path} to ${other.identity.name}`
+        )
+      }
+    }
+
+    // A signed request from a clock 45 s ahead: refused, and the sender shown with the problem.
+    const gossip = { from: await record(b, c.identity.id), updates: [] }
+    const skewed = await signedPost(b, '/peer/gossip', c.identity.id, gossip, 45_000)
+    t.match(skewed, { status: 401, body: { code: 'CLOCK_SKEW', details: { maxSkewMs: 30_000 } } })
+    const skewMs = skewed.body.details.skewMs
+    t.ok(Math.abs(skewMs + 45_000) < 2000, `measured ${skewMs} ms`)
+    t.ok(
+      skewed.headers.get('x-almacen-signature'),
+      'the refusal is signed: the sender can trust it'
+    )
+    t.match(await record(b, c.identity.id), {
+      state: 'alive',
+      problem: "clock skew: C's clock is 45 s ahead of this node's",
+    })
+    await until(
+      async () => (await record(b, c.identity.id))?.problem === null,
+      BOUND_MS,
+      'the next exchange on time clears it'
+    )
+
+    // A member whose clock is 45 s ahead of A's: its signed CLOCK_SKEW refusals are shown on A,
+    // and a member that answers, signed, is not suspected for refusing A's clock.
+    const asked: IncomingMessage[] = []
+    const ahead = await listen(
+      t,
+      createServer((req, res) => {
+        asked.push(req)
+        req.resume()
+        const text = JSON.stringify({
+          status: 401,
+          error: 'clock',
+          code: 'CLOCK_SKEW',
+          details: { skewMs: 45_000, maxSkewMs: 30_000 },
+        })
+        const headers = signAnswer(CLUSTER_KEY, {
+          responder: 'tempus',
+          request: String(req.headers['x-almacen-signature']),
+          status: 401,
+          body: text,
+        })
+        res.writeHead(401, { 'content-type': 'application/json', ...headers }).end(text)
+      })
+    )
+    await announce(a, 'tempus', ahead)
+    const probes = () => asked.filter((r) => r.url === '/peer/ping').length
+    await until(() => from(a, asked) >= 3 && probes() >= 3, BOUND_MS, 'probes of tempus')
+    t.match(await record(a, 'tempus'), {
+      state: 'alive',
+      problem: "clock skew: tempus's clock is 45 s ahead of this node's",
+    })
+  }
+)

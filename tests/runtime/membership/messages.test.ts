@@ -1,0 +1,54 @@
+import t from 'tap'
+import {
+  isMemberAddress,
+  memberUpdate,
+  pingReqAnswer,
+} from '../../../runtime/membership/messages.ts'
+
+t.test('a member address is an http(s) host and port, and nothing else', async (t) => {
+  for (const good of [
+    'http://10.0.0.2:8080',
+    'https://almacen.madrid.example.com',
+    'http://localhost:9301',
+    'http://[::1]:8080',
+    'http://[fe80::1]:1',
+  ]) {
+    t.ok(isMemberAddress(good), good)
+  }
+  for (const bad of [
+    'ftp://10.0.0.2:21',
+    'http://user:secret@10.0.0.2:8080',
+    'http://10.0.0.2:8080/path',
+    'http://10.0.0.2:8080/',
+    'http://10.0.0.2:8080?q=1',
+    'http://10.0.0.2:8080#f',
+    'http://10.0.0.2:0',
+    'http://10.0.0.2:65536',
+    'http://0.0.0.0:8080',
+    'http://[::]:8080',
+    'http://300.1.1.1:8080',
+    'http://1.2.3:8080',
+    'http://2130706433:8080',
+    'http://-bad-.example.com',
+    'http://a b:80',
+    'http://',
+  ]) {
+    t.notOk(isMemberAddress(bad), bad)
+  }
+})
+
+t.test('an incarnation is an integer below 2^32', async (t) => {
+  const member = { id: 'a', name: 'A', address: 'http://10.0.0.2:8080', state: 'alive' }
+  t.ok(memberUpdate.safeParse({ ...member, incarnation: 2 ** 32 - 1 }).success)
+  for (const incarnation of [2 ** 32, 2 ** 53 - 1, -1, 1.5]) {
+    t.notOk(memberUpdate.safeParse({ ...member, incarnation }).success, String(incarnation))
+  }
+})
+
+t.test(
+  'a helper’s answer with a reason this node does not know yet reads as a failure',
+  async (t) => {
+    t.same(pingReqAnswer.parse({ result: 'a-newer-reason' }), { result: 'error' })
+    t.same(pingReqAnswer.parse({ result: 'ack', extra: 1 }), { result: 'ack' })
+  }
+)

@@ -1,0 +1,132 @@
+import t from 'tap'
+import { errorResponse } from '../../../runtime/errors.ts'
+import { PeerAuth } from '../../../runtime/membership/peer-auth.ts'
+import { MAX_SKEW_MS, signRequest, verifyAnswer } from '../../../runtime/membership/signing.ts'
+import { pino } from 'pino'
+
+const key = 'a-cluster-key-of-enough-length'
+const body = '{"from":"node-a"}'
+
+function receiver(selfId = 'node-b') {
+  const skews: [string, number][] = []
+  const auth = new PeerAuth({
+    key,
+    selfId,
+    onClockSkew: (sender, skewMs) => skews.push([sender, skewMs]),
+  })
+  return { auth, skews }
+}
+
+/** A request as it arrives, signed by node-a for `to`, optionally with its clock moved. */
+function arriving(to: string, path = '/peer/gossip', clockMs = 0) {
+  const realNow = Date.now
+  Date.now = () => realNow() + clockMs
+  try {
+    const { headers, signature } = signRequest(key, {
+      from: 'node-a',
+      to,
+      method: 'POST',
+      path,
+      body,
+    })
+    return { request: new Request(`http://b${path}`, { method: 'POST', headers }), path, signature }
+  } finally {
+    Date.now = realNow
+  }
+}
+
+const admit = (auth: PeerAuth, r: ReturnType<typeof arriving>) =>
+  auth.exchange(r.request, r.path).admit(body)
+
+t.test(
+  'takes a fresh request signed for this node, once: the same bytes again are a replay',
+  async (t) => {
+    const { auth } = receiver()
+    const captured = arriving('node-b')
+    t.equal(admit(auth, captured), 'node-a')
+    t.throws(() => admit(auth, captured), { status: 409, code: 'REPLAYED' })
+    t.equal(admit(auth, arriving('node-b')), 'node-a', 'a new request (new nonce) is taken')
+  }
+)
+
+t.test('refuses a request signed for another node; only a join may be for anyone', async (t) => {
+  const { auth } = receiver()
+  const c = receiver('node-c').auth
+  const forC = arriving('node-c')
+  t.throws(() => admit(auth, forC), {
+    status: 409,
+    code: 'WRONG_NODE',
+    message: /signed for node-c/,
+  })
+  t.equal(admit(c, forC), 'node-a', 'the node it was signed for takes it')
+  t.throws(() => admit(auth, arriving('*')), { code: 'WRONG_NODE' }, 'gossip for anyone')
+  t.equal(admit(auth, arriving('*', '/peer/join')), 'node-a')
+})
+
+t.test(
+  'refuses a signed request from a clock beyond the window with CLOCK_SKEW, and says by how much',
+  async (t) => {
+    const { auth, skews } = receiver()
+    const ahead = arriving('node-b', '/peer/gossip', 45_000)
+    t.throws(() => admit(auth, ahead), {
+      status: 401,
+      code: 'CLOCK_SKEW',
+      message: /45 s ahead of this node's/,
+      details: { maxSkewMs: MAX_SKEW_MS },
+    })
+    t.equal(skews.length, 1)
+    t.equal(skews[0][0], 'node-a', 'the signer is told to the membership')
+    t.ok(Math.abs(skews[0][1] + 45_000) < 1000, `measured ${skews[0][1]} ms`)
+    const behind = arriving('node-b', '/peer/gossip', -45_000)
+    t.throws(() => admit(auth, behind), { code: 'CLOCK_SKEW', message: /45 s behind/ })
+    t.equal(admit(auth, arriving('node-b', '/peer/gossip', 20_000)), 'node-a', 'within the window')
+  }
+)
+
+t.test(
+  'refuses a request signed before this process started: its nonce cannot be checked',
+  async (t) => {
+    const earlier = arriving('node-b', '/peer/gossip', -2000)
+    const { auth } = receiver()
+    t.throws(() => admit(auth, earlier), { status: 425, code: 'TOO_EARLY' })
+  }
+)
+
+t.test(
+  'signs its answers, refusals included, for the request they answer; an unsigned request gets an unsigned answer',
+  async (t) => {
+    const { auth } = receiver()
+    const log = pino({ level: 'silent' })
+    const answerTo = async (r: ReturnType<typeof arriving>, bodyText = body) => {
+      const exchange = auth.exchange(r.request, r.path)
+      let response: Response
+      try {
+        exchange.admit(bodyText)
+        response = new Response('{"ok":true}', { status: 200 })
+      } catch (err) {
+        response = errorResponse(err, log, 'test') as unknown as Response
+      }
+      const answered = await exchange.answer(response as never)
+      const text = await answered.text()
+      const responder = verifyAnswer(key, r.signature, {
+        status: answered.status,
+        header: (name) => answered.headers.get(name) ?? undefined,
+        body: text,
+      })
+      return { status: answered.status, responder, text }
+    }
+    const fresh = arriving('node-b')
+    t.match(await answerTo(fresh), { status: 200, responder: 'node-b', text: '{"ok":true}' })
+    t.match(await answerTo(fresh), { status: 409, responder: 'node-b', text: /REPLAYED/ })
+    t.match(
+      await answerTo(arriving('node-b', '/peer/gossip', 60_000)),
+      { status: 401, responder: 'node-b', text: /CLOCK_SKEW/ },
+      'the sender can trust what this node says about its clock'
+    )
+    t.match(
+      await answerTo(arriving('node-b'), '{"forged":true}'),
+      { status: 401, responder: undefined },
+      'a request that is not signed with the key gets nothing signed'
+    )
+  }
+)

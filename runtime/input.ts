@@ -53,25 +53,50 @@ async function readOnce(request: Request): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (declared > MAX_BODY_BYTES) throw tooLarge()
   if (!request.body) return ''
-  const chunks: Uint8Array[] = []
+  // Read by hand, not with for-await: leaving a for-await early returns the iterator, which
+  // destroys the request stream and with it the socket (whatwg-node's body is the IncomingMessage),
+  // so the 413 would never be sent. Left unread, the rest is dropped when the 413 closes the
+  // connection.
+  const chunks = (request.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+  const parts: Uint8Array[] = []
   let size = 0
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength
+  for (;;) {
+    const { done, value } = await chunks.next().catch((err) => {
+      throw request.signal?.aborted || isReset(err) ? clientClosed() : err
+    })
+    if (done) break
+    size += value.byteLength
     if (size > MAX_BODY_BYTES) throw tooLarge()
-    chunks.push(chunk)
+    parts.push(value)
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts))
   } catch {
     throw new HttpError(400, 'INVALID_JSON', 'Request body is not valid UTF-8')
   }
 }
 
-function tooLarge(): HttpError {
+function isReset(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ECONNRESET'
+}
+
+/** The client hung up before its body arrived: nobody is left to answer (see CLIENT_CLOSED). */
+function clientClosed(): HttpError {
+  return new HttpError(
+    499,
+    'CLIENT_CLOSED',
+    'The client closed the request before sending all of it'
+  )
+}
+
+/** The 413 for a body over MAX_BODY_BYTES; the connection closes after it (the rest is unread). */
+export function tooLarge(): HttpError {
   return new HttpError(
     413,
     'PAYLOAD_TOO_LARGE',
-    `Request body is larger than ${MAX_BODY_BYTES} bytes`
+    `Request body is larger than ${MAX_BODY_BYTES} bytes`,
+    undefined,
+    { connection: 'close' }
   )
 }
 

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync, readdirSync, rmSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { networkInterfaces, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +10,7 @@ import type { Config } from './config.ts'
 import type { NodeIdentity } from './context.ts'
 import { alive, lockDataDir } from './data-dir-lock.ts'
 import { DbClient } from './db-client.ts'
+import { HttpServer } from './http-server.ts'
 import type { Membership } from './membership/membership.ts'
 import { WorkerSupervisor } from './worker-supervisor.ts'
 
@@ -41,16 +41,6 @@ export interface RunningNode {
   advertise: string
   /** Stops taking requests, finishes those in flight, stops the worker. */
   close(): Promise<void>
-}
-
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve(server.address() as AddressInfo)
-    })
-  })
 }
 
 /** The URL peers use when none is configured: the bound address, or this machine's first IPv4. */
@@ -95,7 +85,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     onReady: () => db.connect(endpoint),
     onDown: (reason) => db.disconnect(reason),
   })
-  let server: Server | undefined
+  let http: HttpServer | undefined
   try {
     // The worker starts first; the HTTP side loads meanwhile (a restart is back sooner).
     const starting = worker.start()
@@ -138,13 +128,14 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
       app(request, connectionOf(req.socket))
     )
-    server = createServer(adapter)
+    http = new HttpServer(adapter, log)
+    const server = http.server
     // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
     server.requestTimeout = 30_000
     server.headersTimeout = 10_000
     // Longer than peers keep idle connections (IDLE_CONNECTION_MS): only a peer closes them.
     server.keepAliveTimeout = 90_000
-    const address = await listen(server, config.port, config.host)
+    const address = await http.listen(config.port, config.host)
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `http://${host}:${address.port}`
     const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
@@ -163,7 +154,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       close: () => (closing ??= shutdown(running, membership, worker, db, releaseDataDir)),
     }
   } catch (err) {
-    server?.close()
+    http?.server.close()
     await worker.stop()
     db.disconnect('start-up failed')
     await releaseDataDir()

@@ -168,8 +168,13 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     }
     response.headers.set('x-request-id', requestId)
     if (replayed) response.headers.set('idempotent-replayed', 'true')
-    // Node-to-node traffic (a few messages a second) would drown the log: it is debug.
-    const level = request.url.includes(PEER_PREFIX) && response.status < 400 ? 'debug' : 'info'
+    // Node-to-node traffic (a few messages a second) would drown the log: it is debug. So is a
+    // client that hung up mid-request: one line each, and nobody to answer.
+    const clientClosed = response.status === 499
+    const level =
+      (request.url.includes(PEER_PREFIX) && response.status < 400) || clientClosed
+        ? 'debug'
+        : 'info'
     services.log[level](
       {
         requestId,
@@ -178,7 +183,7 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
         status: response.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       },
-      'request'
+      clientClosed ? 'client closed the request' : 'request'
     )
     return response
   }

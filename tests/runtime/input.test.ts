@@ -107,3 +107,23 @@ t.test(
     )
   }
 )
+
+t.test('a body over the limit is refused without cancelling the stream it came on', async (t) => {
+  // In the node the stream is the connection's request: cancelling it destroys the socket, and
+  // the 413 is never sent (tests/integration/http-limits.test.ts shows it on a real socket).
+  let cancelled = false
+  const stream = new ReadableStream({
+    pull(controller) {
+      controller.enqueue(new TextEncoder().encode('x'.repeat(16 * 1024)))
+    },
+    cancel() {
+      cancelled = true
+    },
+  })
+  await t.rejects(readJson(post(stream), schema), {
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    headers: { connection: 'close' },
+  })
+  t.equal(cancelled, false, 'the rest is left to the closing connection')
+})

@@ -44,7 +44,10 @@ export async function checkLedger(dataDir: string, apiUrl?: string): Promise<Led
   const counts = await countRows(dataDir)
   let viaApi: boolean | undefined
   if (apiUrl) {
-    const response = await fetch(`${apiUrl}/ledger/verify`, { method: 'POST' })
+    const response = await fetch(`${apiUrl}/ledger/verify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    })
     viaApi = response.status === 200 && (await response.json()).ok === true
   }
   return {

@@ -100,6 +100,11 @@ export function tooLarge(): HttpError {
   )
 }
 
+/** True for `application/json`, with or without parameters (`; charset=utf-8`). */
+export function isJsonType(contentType: string): boolean {
+  return /^application\/json\s*(;|$)/i.test(contentType)
+}
+
 /**
  * Reads a JSON body and validates it: 415 unless the content type is JSON, 413 when too large,
  * 400 INVALID_JSON when it does not parse, 400 VALIDATION_FAILED when it does not fit the schema.
@@ -109,7 +114,7 @@ export async function readJson<S extends z.ZodType>(
   schema: S
 ): Promise<z.output<S>> {
   const type = request.headers.get('content-type') ?? ''
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
+  if (!isJsonType(type)) {
     throw new HttpError(
       415,
       'UNSUPPORTED_MEDIA_TYPE',

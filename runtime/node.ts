@@ -10,6 +10,7 @@ import type { Config } from './config.ts'
 import type { NodeIdentity } from './context.ts'
 import { alive, lockDataDir } from './data-dir-lock.ts'
 import { DbClient } from './db-client.ts'
+import { HostNames } from './host-names.ts'
 import { HttpServer } from './http-server.ts'
 import type { Membership } from './membership/membership.ts'
 import { WorkerSupervisor } from './worker-supervisor.ts'
@@ -109,12 +110,21 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       clusterKey: config.clusterKey,
       join: config.join,
     })
+    // The names a request's Host may carry (DNS rebinding); the advertised host is known now,
+    // only its port waits for the listen.
+    const names = new HostNames({
+      bound: config.host,
+      advertise: config.advertise ?? advertisedUrl(config.host, 0),
+      allowed: config.allowedHosts,
+    })
+    log.info({ hosts: names.list() }, 'requests are answered for these host names')
     const app = createApp(routes, {
       db,
       log,
       node: identity,
       membership,
       clusterKey: config.clusterKey,
+      names,
     })
     // A peer's requests come on kept connections; when its process dies they close at once.
     const watched = new WeakSet<Socket>()

@@ -6,10 +6,12 @@ import type { Logger } from 'pino'
 import type { Ctx, Handler, NodeIdentity } from './context.ts'
 import type { DbClient } from './db-client.ts'
 import { HttpError, errorResponse, jsonResponse } from './errors.ts'
+import type { HostNames } from './host-names.ts'
 import { readText } from './input.ts'
 import type { Membership } from './membership/membership.ts'
 import { verifySignature } from './membership/signing.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
+import { changesState, checkHost, checkOrigin, pathStart, requireJson } from './stages.ts'
 
 export interface LoadedRoute extends RouteFile {
   handler: Handler
@@ -37,6 +39,8 @@ export interface AppServices {
   node: NodeIdentity
   membership: Membership
   clusterKey?: string
+  /** The host names this node answers to; without them (a test's app) any Host is served. */
+  names?: HostNames
 }
 
 const PEER_PREFIX = '/peer/'
@@ -83,7 +87,10 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
   const router = Router<IRequest, [Ctx]>()
   const methodsByPattern = new Map<string, { pattern: RegExp; methods: Set<string> }>()
   for (const route of routes) {
+    // Checked once the route is known: a wrong method gets its 405, an unknown path its 404.
+    const needsJson = changesState(route.method.toUpperCase())
     const invoke = async (request: IRequest, ctx: Ctx) => {
+      if (needsJson) requireJson(request)
       decodeParams(request)
       // itty-router reads undefined as "not handled" and would try the next route.
       return (await route.handler(request, ctx)) ?? new Response(null, { status: 204 })
@@ -122,7 +129,11 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID()
     let replayed = false
     let response: Response
+    // Peers sign their requests: they may reach this node by any name they were given.
+    const toPeer = request.url.startsWith(PEER_PREFIX, pathStart(request.url))
     try {
+      if (services.names && !toPeer) checkHost(request, services.names)
+      checkOrigin(request)
       const key = request.headers.get('idempotency-key') ?? undefined
       if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
         throw new HttpError(
@@ -171,10 +182,7 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     // Node-to-node traffic (a few messages a second) would drown the log: it is debug. So is a
     // client that hung up mid-request: one line each, and nobody to answer.
     const clientClosed = response.status === 499
-    const level =
-      (request.url.includes(PEER_PREFIX) && response.status < 400) || clientClosed
-        ? 'debug'
-        : 'info'
+    const level = (toPeer && response.status < 400) || clientClosed ? 'debug' : 'info'
     services.log[level](
       {
         requestId,

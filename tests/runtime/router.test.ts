@@ -25,7 +25,16 @@ const call = (
   method: string,
   path: string,
   headers: Record<string, string> = {}
-) => app(new Request(`http://node.test${path}`, { method, headers }))
+) =>
+  app(
+    new Request(`http://node.test${path}`, {
+      method,
+      // As every client must send a request that changes something (see tests/runtime/stages).
+      headers: ['GET', 'HEAD', 'OPTIONS'].includes(method)
+        ? headers
+        : { 'content-type': 'application/json', ...headers },
+    })
+  )
 
 t.test('hands each handler its decoded params, the query and a context', async (t) => {
   let seen: unknown

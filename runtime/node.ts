@@ -118,6 +118,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       allowed: config.allowedHosts,
     })
     log.info({ hosts: names.list() }, 'requests are answered for these host names')
+    const status = { stopping: false }
     const app = createApp(routes, {
       db,
       log,
@@ -125,6 +126,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       membership,
       clusterKey: config.clusterKey,
       names,
+      status,
     })
     // A peer's requests come on kept connections; when its process dies they close at once.
     const watched = new WeakSet<Socket>()
@@ -132,6 +134,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       from(peer: string) {
         if (watched.has(socket)) return
         watched.add(socket)
+        http?.markPeer(socket)
         socket.once('close', () => membership.connectionLost({ id: peer }))
       },
     })
@@ -150,7 +153,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     const url = `http://${host}:${address.port}`
     const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
     await membership.open(advertise)
-    const running = server
+    const running = http
     let closing: Promise<void> | null = null
     return {
       url,
@@ -161,7 +164,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       db,
       membership,
       server,
-      close: () => (closing ??= shutdown(running, membership, worker, db, releaseDataDir)),
+      close: () => (closing ??= shutdown(running, status, membership, worker, db, releaseDataDir)),
     }
   } catch (err) {
     http?.server.close()
@@ -173,20 +176,21 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
 }
 
 async function shutdown(
-  server: Server,
+  http: HttpServer,
+  status: { stopping: boolean },
   membership: Membership,
   worker: WorkerSupervisor,
   db: DbClient,
   releaseDataDir: () => Promise<void>
 ): Promise<void> {
-  // Leave first, while this node still answers: every member hears "left", never "failed".
+  // From now on clients get 503 NODE_STOPPING, every answer to them closes its connection, and
+  // their quiet connections are closed.
+  status.stopping = true
+  http.drainClients()
+  // Leave while this node still answers its peers: every member hears "left", never "failed".
   await membership.stop()
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-  server.closeIdleConnections()
   // Requests in flight get up to 10 s to finish; connections still open after that are cut.
-  const force = setTimeout(() => server.closeAllConnections(), 10_000)
-  await closed
-  clearTimeout(force)
+  await http.close(10_000)
   await worker.stop()
   db.disconnect('node stopped')
   await releaseDataDir()

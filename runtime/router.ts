@@ -11,7 +11,14 @@ import { readText } from './input.ts'
 import type { Membership } from './membership/membership.ts'
 import { verifySignature } from './membership/signing.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
-import { changesState, checkHost, checkOrigin, pathStart, requireJson } from './stages.ts'
+import {
+  changesState,
+  checkHost,
+  checkOrigin,
+  pathStart,
+  refuseWhileStopping,
+  requireJson,
+} from './stages.ts'
 
 export interface LoadedRoute extends RouteFile {
   handler: Handler
@@ -41,6 +48,8 @@ export interface AppServices {
   clusterKey?: string
   /** The host names this node answers to; without them (a test's app) any Host is served. */
   names?: HostNames
+  /** Set once the node starts to stop: clients are turned away, peers still served. */
+  status?: { stopping: boolean }
 }
 
 const PEER_PREFIX = '/peer/'
@@ -105,6 +114,7 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     if (route.method === 'get') entry.methods.add('HEAD')
     methodsByPattern.set(route.path, entry)
   }
+  const status = services.status ?? { stopping: false }
   router.all('*', function noRoute(request: IRequest) {
     const { pathname } = new URL(request.url)
     const allowed = new Set<string>()
@@ -129,10 +139,11 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID()
     let replayed = false
     let response: Response
-    // Peers sign their requests: they may reach this node by any name they were given.
+    // Peers sign their requests, and keep being answered while this node leaves the network.
     const toPeer = request.url.startsWith(PEER_PREFIX, pathStart(request.url))
     try {
       if (services.names && !toPeer) checkHost(request, services.names)
+      if (status.stopping && !toPeer) refuseWhileStopping()
       checkOrigin(request)
       const key = request.headers.get('idempotency-key') ?? undefined
       if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
@@ -179,6 +190,8 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     }
     response.headers.set('x-request-id', requestId)
     if (replayed) response.headers.set('idempotent-replayed', 'true')
+    // Also on answers to requests that came in before the stop: no connection is kept.
+    if (status.stopping && !toPeer) response.headers.set('connection', 'close')
     // Node-to-node traffic (a few messages a second) would drown the log: it is debug. So is a
     // client that hung up mid-request: one line each, and nobody to answer.
     const clientClosed = response.status === 499

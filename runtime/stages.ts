@@ -1,6 +1,6 @@
-// Request stages that run before any handler: who may ask (Host, Origin), and in what form
-// (JSON). Each refuses by throwing an HttpError; each is a few string comparisons, since every
-// request passes through them.
+// Request stages that run before any handler: who may ask (Host, Origin), in what form (JSON),
+// and when (not while the node stops). Each refuses by throwing an HttpError; each is a few
+// string comparisons, since every request passes through them.
 import { HttpError } from './errors.ts'
 import { hostOfHeader, type HostNames } from './host-names.ts'
 import { isJsonType } from './input.ts'
@@ -69,5 +69,16 @@ export function requireJson(request: Request): undefined {
     `${request.method} ${new URL(request.url).pathname} must be sent as application/json` +
       `${type ? `, not ${type}` : ' (no Content-Type was given)'}; an empty body is fine. Other ` +
       'types are refused so that web pages cannot send requests to the node'
+  )
+}
+
+/** What the node tells clients while it stops: go elsewhere, or come back after the restart. */
+export function refuseWhileStopping(): never {
+  throw new HttpError(
+    503,
+    'NODE_STOPPING',
+    'This node is stopping; try again in a few seconds',
+    undefined,
+    { 'retry-after': '2', connection: 'close' }
   )
 }

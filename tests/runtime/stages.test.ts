@@ -16,13 +16,14 @@ const names = new HostNames({
   allowed: ['almacen.example.com'],
 })
 
-function appWith(routes: LoadedRoute[]) {
+function appWith(routes: LoadedRoute[], status = { stopping: false }) {
   return createApp(routes, {
     db: {} as never,
     log: pino({ level: 'silent' }),
     node,
     membership: {} as never,
     names,
+    status,
   })
 }
 
@@ -117,4 +118,36 @@ t.test('refuses a state-changing request from another origin', async (t) => {
   t.equal(own.status, 200, 'a page the node served itself may')
   const read = await call(app, 'GET', '/stock', { origin: 'http://evil.example' })
   t.equal(read.status, 200, 'a read is not refused: the browser keeps the answer from the page')
+})
+
+t.test('while stopping, clients are turned away and peers still served', async (t) => {
+  const status = { stopping: false }
+  let release: () => void = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  const app = appWith(
+    [...routes, route('get', '/slow', async () => held.then(() => ({ done: true })))],
+    status
+  )
+  const before = await call(app, 'GET', '/stock')
+  t.equal(before.headers.get('connection'), null, 'kept alive before the stop')
+  const inFlight = call(app, 'GET', '/slow')
+  status.stopping = true
+  release()
+  const finished = await inFlight
+  t.same(
+    [finished.status, finished.headers.get('connection')],
+    [200, 'close'],
+    'a request in flight is answered, and its connection closed'
+  )
+  const refused = await call(app, 'GET', '/stock')
+  t.match(
+    [refused.status, refused.headers.get('retry-after'), refused.headers.get('connection')],
+    [503, /^\d+$/, 'close']
+  )
+  t.match(await refused.json(), { code: 'NODE_STOPPING' })
+  // A peer goes on to its signature check (unsigned here), and keeps its connection: it must
+  // see this node leave, not fail.
+  const peer = await call(app, 'POST', '/peer/ping', json)
+  t.not((await peer.json()).code, 'NODE_STOPPING')
+  t.equal(peer.headers.get('connection'), null)
 })

@@ -1,14 +1,8 @@
 import { pino } from 'pino'
 import t from 'tap'
 import { HostNames } from '../../runtime/host-names.ts'
-import type { Handler } from '../../runtime/index.ts'
 import { createApp, type LoadedRoute } from '../../runtime/router.ts'
-
-const node = { id: 'n1', name: 'Test', version: '0.0.0', startedAt: '2026-11-22T00:00:00.000Z' }
-
-function route(method: LoadedRoute['method'], path: string, handler: Handler): LoadedRoute {
-  return { method, path, file: `${path}.${method}.ts`, absolute: '', handler }
-}
+import { node, route, send } from '../fixtures/app-kit.ts'
 
 const names = new HostNames({
   bound: '127.0.0.1',
@@ -33,18 +27,13 @@ const routes = [
   route('post', '/peer/ping', () => ({ pong: true })),
 ]
 
+// With the Host a client sends (a test's Request carries none).
 const call = (
   app: ReturnType<typeof appWith>,
   method: string,
   path: string,
   headers: Record<string, string> = {}
-) =>
-  app(
-    new Request(`http://127.0.0.1:9300${path}`, {
-      method,
-      headers: { host: '127.0.0.1:9300', ...headers },
-    })
-  )
+) => send(app, method, path, { host: '127.0.0.1:9300', ...headers })
 
 const json = { 'content-type': 'application/json' }
 

@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http'
+import { connect } from 'node:net'
 import t from 'tap'
 import { startProcess, until } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
@@ -61,6 +62,13 @@ t.test(
         if (answer.retryAfter) await new Promise((r) => setTimeout(r, answer.retryAfter! * 1000))
       }
     })()
+    // And a client that made one request and keeps its connection open, quiet.
+    const idle = connect(Number(port), '127.0.0.1')
+    let idleAnswer = ''
+    idle.on('data', (chunk) => (idleAnswer += chunk))
+    const idleClosed = new Promise<boolean>((resolve) => idle.once('close', resolve))
+    idle.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+    await until(() => idleAnswer.startsWith('HTTP/1.1 200'), 5000, 'the quiet client was answered')
     await until(() => answers.length >= 20, 5000, 'the client is under way')
     const killedAt = Date.now()
     node.child.kill('SIGTERM')
@@ -68,6 +76,7 @@ t.test(
     const tookMs = Date.now() - killedAt
     t.ok(tookMs < 2000, `and exited in ${tookMs} ms, well before the 10 s force-close`)
     await loop
+    t.equal(await idleClosed, false, 'the quiet connection was closed, not reset')
 
     const last = answers.pop()
     t.equal(last?.error, 'ECONNREFUSED', 'the loop ends when nobody listens any more')

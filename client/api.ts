@@ -86,7 +86,8 @@ export function createApi(options: ApiOptions): Api {
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
     const body = payload === undefined ? undefined : JSON.stringify(payload)
-    if (body !== undefined) headers['content-type'] = 'application/json'
+    // Even with no body: the node refuses a request that changes something in any other type.
+    if (method !== 'GET') headers['content-type'] = 'application/json'
     if (method !== 'GET' && key !== null) headers['idempotency-key'] = key ?? randomUUID()
     progress?.start()
     try {

@@ -24,6 +24,8 @@ class WorkerLoop {
   private readonly queue: [Buffer, unknown][] = []
   private draining: Promise<void> | null = null
   private stopped = false
+  /** False once the runtime is gone: nobody is left to read a reply. */
+  private delivering = true
 
   constructor(
     private readonly router: Router,
@@ -66,23 +68,33 @@ class WorkerLoop {
         entry.replies.push(replies[i])
       })
       for (const { sender, replies: out } of bySender.values()) {
+        if (!this.delivering) break
         try {
           await this.router.send([sender, JSON.stringify(out.length === 1 ? out[0] : out)])
         } catch (err) {
           // mandatory: the runtime that asked is gone (it restarted); its caller saw a 503.
-          this.log.warn({ err, ids: out.map((r) => r.id) }, 'replies could not be delivered')
+          if (this.delivering) {
+            this.log.warn({ err, ids: out.map((r) => r.id) }, 'replies could not be delivered')
+          }
         }
       }
     }
     this.draining = null
   }
 
-  /** Stops taking envelopes and waits for the batch in progress to commit and be answered. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking envelopes and waits for the batch in progress to commit and be answered; with
+   * the runtime gone, only to commit (a reply to nobody would wait out sendTimeout).
+   */
+  async stop(runtimeGone: boolean): Promise<void> {
     this.stopped = true
     this.queue.length = 0
+    if (runtimeGone) {
+      this.delivering = false
+      this.router.close() // a send in progress fails at once
+    }
     await this.draining
-    this.router.close()
+    if (!this.router.closed) this.router.close()
   }
 }
 
@@ -112,13 +124,13 @@ async function main(settings: WorkerSettings, log: Logger): Promise<void> {
   void loop.receive()
 
   let stopping = false
-  const stop = async (why: string) => {
+  const stop = async (why: string, runtimeGone = false) => {
     if (stopping) return
     stopping = true
     log.info({ why }, 'worker stopping')
     // Nobody may be left to SIGKILL a stuck worker (the runtime died): exit on our own.
     setTimeout(() => process.exit(1), 15_000).unref()
-    await loop.stop()
+    await loop.stop(runtimeGone)
     await knex.destroy()
     process.exit(0)
   }
@@ -130,8 +142,9 @@ async function main(settings: WorkerSettings, log: Logger): Promise<void> {
   process.on('message', (message: { type?: string }) => {
     if (message?.type === 'stop') void stop('asked by the runtime')
   })
-  // The runtime is gone (even by kill -9): finish the batch in hand and leave.
-  process.on('disconnect', () => void stop('runtime gone'))
+  // The runtime is gone (even by kill -9): commit the batch in hand and leave at once, before a
+  // restarted runtime starts its own worker on this database.
+  process.on('disconnect', () => void stop('runtime gone', true))
   process.send?.({ type: 'ready', id: identity.id, name: identity.name, pid: process.pid })
 }
 

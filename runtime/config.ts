@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
+import { normalizeHost } from './host-names.ts'
 
 /** Everything a node is configured with: flags win over ALMACEN_* variables, which win over defaults. */
 export interface Config {
@@ -11,6 +12,8 @@ export interface Config {
   join: string[]
   /** The URL other nodes reach this one at; by default derived from --host and the port. */
   advertise?: string
+  /** Host names clients may reach the node by, beyond its own (loopback, addresses, host name). */
+  allowedHosts?: string[]
   clusterKey?: string
   logLevel: string
   /** How long a request waits for the database worker before 504. */
@@ -30,6 +33,10 @@ Options (each also read from the environment variable shown):
   --name <name>      ALMACEN_NAME        the warehouse's name (default: the host name)
   --join <urls>      ALMACEN_JOIN        comma-separated URLs of nodes to join (peer network)
   --advertise <url>  ALMACEN_ADVERTISE   the URL other nodes reach this one at (default: from --host)
+  --allowed-hosts <names>
+                     ALMACEN_ALLOWED_HOSTS  names clients reach this node by, besides localhost,
+                                         its addresses, host name and advertised host (comma-
+                                         separated); a request for any other Host gets 403
                      ALMACEN_CLUSTER_KEY shared secret that signs node-to-node requests
                      ALMACEN_CLUSTER_KEY_FILE  or a file holding it
   --log-level <lvl>  ALMACEN_LOG_LEVEL   fatal, error, warn, info (default), debug, trace, silent
@@ -58,6 +65,23 @@ function urlList(value: string, flag: string): string[] {
         )
       }
       return url.replace(/\/+$/, '')
+    })
+}
+
+const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$|^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?$/i
+
+function hostList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((name) => {
+      if (!HOST_NAME.test(name)) {
+        throw new ConfigError(
+          `--allowed-hosts expects host names or addresses such as almacen.example.com or 10.0.0.5 (no scheme or port), not "${name}"`
+        )
+      }
+      return normalizeHost(name)
     })
 }
 
@@ -92,6 +116,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nu
         name: { type: 'string' },
         join: { type: 'string' },
         advertise: { type: 'string' },
+        'allowed-hosts': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -117,6 +142,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nu
   if (advertised && advertised.length !== 1) {
     throw new ConfigError(`--advertise expects one http(s) URL, not "${advertise}"`)
   }
+  const allowedHosts = hostList(pick(flags['allowed-hosts'], 'ALMACEN_ALLOWED_HOSTS') ?? '')
   const key = clusterKey(env)
   const join = urlList(pick(flags.join, 'ALMACEN_JOIN') ?? '', '--join')
   if (join.length > 0 && !key) {
@@ -131,6 +157,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | nu
     name,
     join,
     advertise: advertised?.[0],
+    ...(allowedHosts.length > 0 && { allowedHosts }),
     clusterKey: key,
     logLevel,
     dbTimeoutMs: integer(

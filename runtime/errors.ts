@@ -67,6 +67,9 @@ export function jsonResponse(body: unknown, status = 200, headers?: Record<strin
   })
 }
 
+// Refusals of 5xx that are part of normal operation: the request line says enough.
+const EXPECTED = new Set(['NODE_STOPPING'])
+
 /**
  * The one catch: an HttpError becomes `{ status, error, code, details? }`; anything else is a
  * plain 500 whose cause is logged with the request id and never sent.
@@ -75,7 +78,9 @@ export function errorResponse(err: unknown, log: Logger, requestId: string): Res
   if (err instanceof HttpError) {
     const body: Record<string, unknown> = { status: err.status, error: err.message, code: err.code }
     if (err.details !== undefined) body.details = err.details
-    if (err.status >= 500) log.warn({ requestId, code: err.code }, err.message)
+    if (err.status >= 500 && !EXPECTED.has(err.code)) {
+      log.warn({ requestId, code: err.code }, err.message)
+    }
     return jsonResponse(body, err.status, err.headers)
   }
   log.error({ requestId, err }, 'unexpected error')

@@ -19,8 +19,8 @@ function problemsOf(error: z.ZodError): FieldProblem[] {
   return problems
 }
 
-function validationError(where: string, error: z.ZodError): HttpError {
-  const details = problemsOf(error)
+/** 400 VALIDATION_FAILED listing every problem, summed up in the message. */
+function invalid(where: string, details: FieldProblem[]): HttpError {
   const summary = details.map((p) => (p.path ? `${p.path} ${p.message}` : p.message)).join('; ')
   return new HttpError(400, 'VALIDATION_FAILED', `Invalid ${where}: ${summary}`, details)
 }
@@ -32,7 +32,7 @@ export function validate<S extends z.ZodType>(
   where: string
 ): z.output<S> {
   const result = schema.safeParse(value)
-  if (!result.success) throw validationError(where, result.error)
+  if (!result.success) throw invalid(where, problemsOf(result.error))
   return result.data
 }
 
@@ -53,26 +53,56 @@ async function readOnce(request: Request): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? 0)
   if (declared > MAX_BODY_BYTES) throw tooLarge()
   if (!request.body) return ''
-  const chunks: Uint8Array[] = []
+  // Read by hand, not with for-await: leaving a for-await early returns the iterator, which
+  // destroys the request stream and with it the socket (whatwg-node's body is the IncomingMessage),
+  // so the 413 would never be sent. Left unread, the rest is dropped when the 413 closes the
+  // connection.
+  const chunks = (request.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+  const parts: Uint8Array[] = []
   let size = 0
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength
+  for (;;) {
+    const { done, value } = await chunks.next().catch((err) => {
+      throw request.signal?.aborted || isReset(err) ? clientClosed() : err
+    })
+    if (done) break
+    size += value.byteLength
     if (size > MAX_BODY_BYTES) throw tooLarge()
-    chunks.push(chunk)
+    parts.push(value)
   }
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts))
   } catch {
     throw new HttpError(400, 'INVALID_JSON', 'Request body is not valid UTF-8')
   }
 }
 
-function tooLarge(): HttpError {
+function isReset(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException)?.code === 'ECONNRESET'
+}
+
+/** The client hung up before its body arrived: nobody is left to answer (see CLIENT_CLOSED). */
+function clientClosed(): HttpError {
+  return new HttpError(
+    499,
+    'CLIENT_CLOSED',
+    'The client closed the request before sending all of it'
+  )
+}
+
+/** The 413 for a body over MAX_BODY_BYTES; the connection closes after it (the rest is unread). */
+export function tooLarge(): HttpError {
   return new HttpError(
     413,
     'PAYLOAD_TOO_LARGE',
-    `Request body is larger than ${MAX_BODY_BYTES} bytes`
+    `Request body is larger than ${MAX_BODY_BYTES} bytes`,
+    undefined,
+    { connection: 'close' }
   )
+}
+
+/** True for `application/json`, with or without parameters (`; charset=utf-8`). */
+export function isJsonType(contentType: string): boolean {
+  return /^application\/json\s*(;|$)/i.test(contentType)
 }
 
 /**
@@ -84,7 +114,7 @@ export async function readJson<S extends z.ZodType>(
   schema: S
 ): Promise<z.output<S>> {
   const type = request.headers.get('content-type') ?? ''
-  if (!/^application\/json\s*(;|$)/i.test(type)) {
+  if (!isJsonType(type)) {
     throw new HttpError(
       415,
       'UNSUPPORTED_MEDIA_TYPE',
@@ -104,7 +134,39 @@ export async function readJson<S extends z.ZodType>(
       `Request body is not valid JSON: ${(err as Error).message}`
     )
   }
+  // Raw bytes were checked as UTF-8 above; a lone surrogate can only come from a \u escape.
+  if (text.includes('\\u')) refuseMalformedText(value)
   return validate(schema, value, 'request body')
+}
+
+// In unicode mode a surrogate pair is one code point, so this matches only a lone half.
+const LONE_SURROGATE = /\p{Surrogate}/u
+const NOT_UNICODE = 'is not valid Unicode text (a lone surrogate)'
+
+/**
+ * Text must be Unicode that SQLite can store as it is hashed: a lone surrogate (`"\ud800"`, half
+ * an emoji cut at a length limit) would be written as bytes that read back as U+FFFD, and the
+ * ledger row would fail verify forever. Refused at the root, where text enters, keys included.
+ */
+function refuseMalformedText(value: unknown): void {
+  const details: FieldProblem[] = []
+  const walk = (node: unknown, at: string): void => {
+    if (typeof node === 'string') {
+      if (LONE_SURROGATE.test(node)) details.push({ path: at, message: NOT_UNICODE })
+    } else if (Array.isArray(node)) {
+      node.forEach((item, i) => walk(item, at ? `${at}.${i}` : String(i)))
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, item] of Object.entries(node)) {
+        // A bad key cannot be shown as it is: it is named by its JSON escape.
+        const name = LONE_SURROGATE.test(key) ? JSON.stringify(key).slice(1, -1) : key
+        const path = at ? `${at}.${name}` : name
+        if (name !== key) details.push({ path, message: `is a field name that ${NOT_UNICODE}` })
+        walk(item, path)
+      }
+    }
+  }
+  walk(value, '')
+  if (details.length > 0) throw invalid('request body', details)
 }
 
 /** Validates the query string (itty's `request.query`) against a schema; unknown parameters are refused. */
@@ -115,9 +177,10 @@ export function readQuery<S extends z.ZodType>(
   const query = (request.query ?? {}) as Record<string, unknown>
   const repeated = Object.keys(query).filter((name) => Array.isArray(query[name]))
   if (repeated.length > 0) {
-    const details = repeated.map((path) => ({ path, message: 'must be given once' }))
-    const summary = details.map((d) => `${d.path} ${d.message}`).join('; ')
-    throw new HttpError(400, 'VALIDATION_FAILED', `Invalid query: ${summary}`, details)
+    throw invalid(
+      'query',
+      repeated.map((path) => ({ path, message: 'must be given once' }))
+    )
   }
   return validate(schema, query, 'query')
 }

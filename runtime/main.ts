@@ -27,13 +27,17 @@ log.info(
   `almacen listening on ${node.url}`
 )
 
-let stopping = false
+// Under `npm start`, Ctrl-C reaches the node twice: from the terminal, and passed on by npm a
+// moment later. Only a signal well after the first one means "exit now".
+const REPEAT_MS = 1000
+let stoppingSince = 0
 function stop(signal: NodeJS.Signals) {
-  if (stopping) {
+  if (stoppingSince > 0) {
+    if (Date.now() - stoppingSince < REPEAT_MS) return
     log.warn({ signal }, 'second signal: exiting now')
     process.exit(1)
   }
-  stopping = true
+  stoppingSince = Date.now()
   log.info({ signal }, 'stopping: finishing requests in flight')
   node.close().then(
     () => {

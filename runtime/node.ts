@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync, readdirSync, rmSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import { networkInterfaces, tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,6 +11,8 @@ import type { NodeIdentity } from './context.ts'
 import { alive, lockDataDir } from './data-dir-lock.ts'
 import { privateDataDir } from './data-dir.ts'
 import { DbClient } from './db-client.ts'
+import { HostNames } from './host-names.ts'
+import { HttpServer } from './http-server.ts'
 import type { Membership } from './membership/membership.ts'
 import { WorkerSupervisor } from './worker-supervisor.ts'
 
@@ -42,16 +43,6 @@ export interface RunningNode {
   advertise: string
   /** Stops taking requests, finishes those in flight, stops the worker. */
   close(): Promise<void>
-}
-
-function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(port, host, () => {
-      server.off('error', reject)
-      resolve(server.address() as AddressInfo)
-    })
-  })
 }
 
 /** The URL peers use when none is configured: the bound address, or this machine's first IPv4. */
@@ -98,7 +89,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     onReady: () => db.connect(endpoint),
     onDown: (reason) => db.disconnect(reason),
   })
-  let server: Server | undefined
+  let http: HttpServer | undefined
   try {
     // The worker starts first; the HTTP side loads meanwhile (a restart is back sooner).
     const starting = worker.start()
@@ -122,12 +113,23 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       clusterKey: config.clusterKey,
       join: config.join,
     })
+    // The names a request's Host may carry (DNS rebinding); the advertised host is known now,
+    // only its port waits for the listen.
+    const names = new HostNames({
+      bound: config.host,
+      advertise: config.advertise ?? advertisedUrl(config.host, 0),
+      allowed: config.allowedHosts,
+    })
+    log.info({ hosts: names.list() }, 'requests are answered for these host names')
+    const status = { stopping: false }
     const app = createApp(routes, {
       db,
       log,
       node: identity,
       membership,
       clusterKey: config.clusterKey,
+      names,
+      status,
     })
     // A peer's requests come on kept connections; when its process dies they close at once.
     const watched = new WeakSet<Socket>()
@@ -135,24 +137,26 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       from(peer: string) {
         if (watched.has(socket)) return
         watched.add(socket)
+        http?.markPeer(socket)
         socket.once('close', () => membership.connectionLost({ id: peer }))
       },
     })
     const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
       app(request, connectionOf(req.socket))
     )
-    server = createServer(adapter)
+    http = new HttpServer(adapter, log)
+    const server = http.server
     // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
     server.requestTimeout = 30_000
     server.headersTimeout = 10_000
     // Longer than peers keep idle connections (IDLE_CONNECTION_MS): only a peer closes them.
     server.keepAliveTimeout = 90_000
-    const address = await listen(server, config.port, config.host)
+    const address = await http.listen(config.port, config.host)
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `http://${host}:${address.port}`
     const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
     await membership.open(advertise)
-    const running = server
+    const running = http
     let closing: Promise<void> | null = null
     return {
       url,
@@ -163,10 +167,10 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       db,
       membership,
       server,
-      close: () => (closing ??= shutdown(running, membership, worker, db, releaseDataDir)),
+      close: () => (closing ??= shutdown(running, status, membership, worker, db, releaseDataDir)),
     }
   } catch (err) {
-    server?.close()
+    http?.server.close()
     await worker.stop()
     db.disconnect('start-up failed')
     await releaseDataDir()
@@ -175,20 +179,21 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
 }
 
 async function shutdown(
-  server: Server,
+  http: HttpServer,
+  status: { stopping: boolean },
   membership: Membership,
   worker: WorkerSupervisor,
   db: DbClient,
   releaseDataDir: () => Promise<void>
 ): Promise<void> {
-  // Leave first, while this node still answers: every member hears "left", never "failed".
+  // From now on clients get 503 NODE_STOPPING, every answer to them closes its connection, and
+  // their quiet connections are closed.
+  status.stopping = true
+  http.drainClients()
+  // Leave while this node still answers its peers: every member hears "left", never "failed".
   await membership.stop()
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-  server.closeIdleConnections()
   // Requests in flight get up to 10 s to finish; connections still open after that are cut.
-  const force = setTimeout(() => server.closeAllConnections(), 10_000)
-  await closed
-  clearTimeout(force)
+  await http.close(10_000)
   await worker.stop()
   db.disconnect('node stopped')
   await releaseDataDir()

@@ -6,10 +6,19 @@ import type { Logger } from 'pino'
 import type { Ctx, Handler, NodeIdentity } from './context.ts'
 import type { DbClient } from './db-client.ts'
 import { HttpError, errorResponse, jsonResponse } from './errors.ts'
+import type { HostNames } from './host-names.ts'
 import { readText } from './input.ts'
 import type { Membership } from './membership/membership.ts'
 import type { PeerExchange } from './membership/peer-auth.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
+import {
+  changesState,
+  checkHost,
+  checkOrigin,
+  pathStart,
+  refuseWhileStopping,
+  requireJson,
+} from './stages.ts'
 
 export interface LoadedRoute extends RouteFile {
   handler: Handler
@@ -37,6 +46,10 @@ export interface AppServices {
   node: NodeIdentity
   membership: Membership
   clusterKey?: string
+  /** The host names this node answers to; without them (a test's app) any Host is served. */
+  names?: HostNames
+  /** Set once the node starts to stop: clients are turned away, peers still served. */
+  status?: { stopping: boolean }
 }
 
 const PEER_PREFIX = '/peer/'
@@ -85,7 +98,10 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
   const router = Router<IRequest, [Ctx]>()
   const methodsByPattern = new Map<string, { pattern: RegExp; methods: Set<string> }>()
   for (const route of routes) {
+    // Checked once the route is known: a wrong method gets its 405, an unknown path its 404.
+    const needsJson = changesState(route.method.toUpperCase())
     const invoke = async (request: IRequest, ctx: Ctx) => {
+      if (needsJson) requireJson(request)
       decodeParams(request)
       // itty-router reads undefined as "not handled" and would try the next route.
       return (await route.handler(request, ctx)) ?? new Response(null, { status: 204 })
@@ -100,6 +116,7 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     if (route.method === 'get') entry.methods.add('HEAD')
     methodsByPattern.set(route.path, entry)
   }
+  const status = services.status ?? { stopping: false }
   router.all('*', function noRoute(request: IRequest) {
     const { pathname } = new URL(request.url)
     const allowed = new Set<string>()
@@ -125,7 +142,12 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     let replayed = false
     let response: Response
     let exchange: PeerExchange | undefined
+    // Peers sign their requests, and keep being answered while this node leaves the network.
+    const toPeer = request.url.startsWith(PEER_PREFIX, pathStart(request.url))
     try {
+      if (services.names && !toPeer) checkHost(request, services.names)
+      if (status.stopping && !toPeer) refuseWhileStopping()
+      checkOrigin(request)
       const key = request.headers.get('idempotency-key') ?? undefined
       if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
         throw new HttpError(
@@ -136,9 +158,8 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
         )
       }
       let peer: string | undefined
-      const { pathname } = new URL(request.url)
-      if (pathname.startsWith(PEER_PREFIX)) {
-        exchange = services.membership.auth.exchange(request, pathname)
+      if (toPeer) {
+        exchange = services.membership.auth.exchange(request, new URL(request.url).pathname)
         peer = await authenticatePeer(exchange, request)
         connection?.from(peer)
       }
@@ -174,8 +195,12 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
     if (exchange) response = await exchange.answer(response)
     response.headers.set('x-request-id', requestId)
     if (replayed) response.headers.set('idempotent-replayed', 'true')
-    // Node-to-node traffic (a few messages a second) would drown the log: it is debug.
-    const level = request.url.includes(PEER_PREFIX) && response.status < 400 ? 'debug' : 'info'
+    // Also on answers to requests that came in before the stop: no connection is kept.
+    if (status.stopping && !toPeer) response.headers.set('connection', 'close')
+    // Node-to-node traffic (a few messages a second) would drown the log: it is debug. So is a
+    // client that hung up mid-request: one line each, and nobody to answer.
+    const clientClosed = response.status === 499
+    const level = (toPeer && response.status < 400) || clientClosed ? 'debug' : 'info'
     services.log[level](
       {
         requestId,
@@ -184,7 +209,7 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
         status: response.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       },
-      'request'
+      clientClosed ? 'client closed the request' : 'request'
     )
     return response
   }

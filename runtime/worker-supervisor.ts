@@ -1,10 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
+import { forgetWorker, previousWorkerGone, recordWorker } from './worker-pid.ts'
 
 // A built node (dist/*.js) runs its worker as JavaScript; under tsx, the worker needs tsx too.
 const BUILT = import.meta.url.endsWith('.js')
-const WORKER_SCRIPT = fileURLToPath(new URL(`../db/worker.${BUILT ? 'js' : 'ts'}`, import.meta.url))
+export const WORKER_SCRIPT = fileURLToPath(
+  new URL(`../db/worker.${BUILT ? 'js' : 'ts'}`, import.meta.url)
+)
 
 /**
  * Extra node flags for the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it:
@@ -33,6 +37,8 @@ export interface SupervisorOptions {
   onDown(reason: string): void
   /** How long a start may take (migrations included) before it counts as failed. */
   startTimeoutMs?: number
+  /** How long a start waits for a previous run's worker to exit (see previousWorkerGone). */
+  previousWorkerTimeoutMs?: number
 }
 
 type WorkerMessage =
@@ -55,8 +61,15 @@ export class WorkerSupervisor {
   }
 
   /** Starts the first worker; rejects with its reason if it dies or stalls before it is ready. */
-  start(): Promise<WorkerReady> {
+  async start(): Promise<WorkerReady> {
+    const { log, previousWorkerTimeoutMs = 20_000 } = this.options
+    await previousWorkerGone(this.dataDir, WORKER_SCRIPT, log, previousWorkerTimeoutMs)
     return new Promise((resolve, reject) => this.spawn(resolve, reject))
+  }
+
+  /** The data directory as the worker's command line names it. */
+  private get dataDir(): string {
+    return path.resolve(this.options.dataDir)
   }
 
   private spawn(resolve?: (ready: WorkerReady) => void, reject?: (err: Error) => void): void {
@@ -65,7 +78,8 @@ export class WorkerSupervisor {
     let fatal = ''
     let ready = false
     const startTimeoutMs = options.startTimeoutMs ?? 30_000
-    const child = fork(WORKER_SCRIPT, [], {
+    // The data directory as an argument: `ps` tells whose worker it is, and so does the next run.
+    const child = fork(WORKER_SCRIPT, [this.dataDir], {
       execArgv: workerExecArgv(process.env),
       env: {
         ...process.env,
@@ -77,6 +91,7 @@ export class WorkerSupervisor {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     this.child = child
+    recordWorker(this.dataDir, child.pid)
     const stall = setTimeout(() => {
       fatal = `not ready after ${startTimeoutMs} ms`
       child.kill('SIGKILL')
@@ -139,5 +154,6 @@ export class WorkerSupervisor {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     await exited
     clearTimeout(timer)
+    forgetWorker(this.dataDir)
   }
 }

@@ -221,7 +221,10 @@ export class Cluster {
   }
 
   async leave(i: number): Promise<boolean> {
-    const response = await fetch(`${this.nodes[i].url}/members/leave`, { method: 'POST' })
+    const response = await fetch(`${this.nodes[i].url}/members/leave`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    })
     return response.ok
   }
 

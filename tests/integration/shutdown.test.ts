@@ -1,4 +1,8 @@
+import { Agent, request } from 'node:http'
+import { connect } from 'node:net'
 import t from 'tap'
+import { startProcess, until } from '../fixtures/node-process.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
 t.test('closing a node finishes the request in flight before the worker stops', async (t) => {
@@ -22,3 +26,73 @@ t.test('closing a node finishes the request in flight before the worker stops', 
   await t.rejects(fetch(`${node.url}/health`), 'the node no longer listens')
   t.throws(() => process.kill(worker, 0), 'the worker has exited')
 })
+
+t.test(
+  'SIGTERM under keep-alive traffic: answers close their connections, none is reset, exit in 2 s',
+  async (t) => {
+    const node = await startProcess(t, ['--port', '0', '--data-dir', tempDir(t), '--name', 'Vigo'])
+    const { port } = new URL(node.url)
+    // One kept-alive connection, one request after another, as a busy client or a proxy sends.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+    t.teardown(() => agent.destroy())
+    const get = () =>
+      new Promise<{ status?: number; connection?: string; retryAfter?: number; error?: string }>(
+        (resolve) => {
+          const req = request({ host: '127.0.0.1', port, path: '/stock', agent }, (res) => {
+            res.resume()
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode,
+                connection: res.headers.connection,
+                retryAfter: Number(res.headers['retry-after'] ?? 0),
+              })
+            )
+          })
+          req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code }))
+          req.end()
+        }
+      )
+    const answers: Awaited<ReturnType<typeof get>>[] = []
+    const loop = (async () => {
+      for (;;) {
+        const answer = await get()
+        answers.push(answer)
+        if (answer.error) return
+        // A 503 says when to come back (Retry-After), and a well-behaved client waits.
+        if (answer.retryAfter) await new Promise((r) => setTimeout(r, answer.retryAfter! * 1000))
+      }
+    })()
+    // And a client that made one request and keeps its connection open, quiet.
+    const idle = connect(Number(port), '127.0.0.1')
+    let idleAnswer = ''
+    idle.on('data', (chunk) => (idleAnswer += chunk))
+    const idleClosed = new Promise<boolean>((resolve) => idle.once('close', resolve))
+    idle.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+    await until(() => idleAnswer.startsWith('HTTP/1.1 200'), 5000, 'the quiet client was answered')
+    await until(() => answers.length >= 20, 5000, 'the client is under way')
+    const killedAt = Date.now()
+    node.child.kill('SIGTERM')
+    t.equal(await node.exited, 0, 'the node stopped cleanly')
+    const tookMs = Date.now() - killedAt
+    t.ok(tookMs < 2000, `and exited in ${tookMs} ms, well before the 10 s force-close`)
+    await loop
+    t.equal(await idleClosed, false, 'the quiet connection was closed, not reset')
+
+    const last = answers.pop()
+    t.equal(last?.error, 'ECONNREFUSED', 'the loop ends when nobody listens any more')
+    t.same(
+      answers.filter((a) => a.error),
+      [],
+      'no request was reset or cut off'
+    )
+    const firstClose = answers.findIndex((a) => a.connection === 'close')
+    t.ok(firstClose > 0, 'from the stop on, answers close their connection')
+    t.same(
+      answers
+        .slice(firstClose)
+        .filter((a) => a.connection !== 'close' || ![200, 503].includes(a.status!)),
+      [],
+      'and every later answer is a 200 or a 503 that closes it too'
+    )
+  }
+)

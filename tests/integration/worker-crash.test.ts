@@ -1,5 +1,8 @@
 import t from 'tap'
+import { alive } from '../../runtime/data-dir-lock.ts'
 import type { RunningNode } from '../../runtime/node.ts'
+import { startProcess, until } from '../fixtures/node-process.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode, type ApiReply } from '../fixtures/test-node.ts'
 
 /** Polls /health until the worker answers again (bounded). */
@@ -101,5 +104,43 @@ t.test(
     )
     const retry = await api(node, 'POST', '/movements', receipt, { 'idempotency-key': 'drum-1' })
     t.match(retry, { status: 201, body: { seq: 1, balanceAfter: 7 } })
+  }
+)
+
+t.test(
+  'kill -9 of the runtime under load: its worker exits at once, and a restart finds the ledger whole',
+  async (t) => {
+    const dataDir = tempDir(t)
+    const node = await startProcess(t, ['--port', '0', '--data-dir', dataDir, '--name', 'Lugo'])
+    const workerPid = node.lines.find((l) => l.msg === 'database worker ready')?.workerPid as number
+    await api(node, 'POST', '/items', { sku: 'CRATE', name: 'Crate', unit: 'ea' })
+    // Fifty clients writing: when the runtime dies, the worker is in a batch with replies to send.
+    let acknowledged = 0
+    let stop = false
+    t.teardown(() => (stop = true))
+    const clients = Array.from({ length: 50 }, async () => {
+      while (!stop) {
+        const reply = await api(node, 'POST', '/movements', {
+          type: 'receipt',
+          sku: 'CRATE',
+          quantity: 1,
+        }).catch(() => null)
+        if (reply?.status === 201) acknowledged++
+      }
+    })
+    await until(() => acknowledged >= 200, 20_000, 'the writers are under way')
+    node.child.kill('SIGKILL')
+    const goneMs = await until(() => !alive(workerPid), 2000, 'the orphaned worker exits')
+    t.pass(`the worker was gone ${goneMs} ms after its runtime`)
+    stop = true
+    await Promise.all(clients)
+
+    const again = await startProcess(t, ['--port', '0', '--data-dir', dataDir])
+    const verify = await api(again, 'POST', '/ledger/verify')
+    t.match(verify.body, { ok: true }, 'the restarted node finds the ledger whole')
+    t.ok(
+      verify.body.checked.movements >= acknowledged,
+      `every acknowledged receipt is there (${acknowledged} acknowledged)`
+    )
   }
 )

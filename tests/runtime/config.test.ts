@@ -1,6 +1,6 @@
 import { hostname } from 'node:os'
 import t from 'tap'
-import { ConfigError, describeConfig, parseConfig } from '../../runtime/config.ts'
+import { ConfigError, USAGE, describeConfig, parseConfig } from '../../runtime/config.ts'
 
 t.test('runs with no settings at all: port 8080, ./data, loopback, the host name', async (t) => {
   t.same(parseConfig([], {}), {
@@ -74,4 +74,19 @@ t.test('never prints the cluster key', async (t) => {
   )
   t.equal(described.clusterKey, 'set')
   t.notMatch(JSON.stringify(described), /hunter2/)
+})
+
+t.test('reads the extra host names clients may use, and refuses what is not one', async (t) => {
+  t.match(parseConfig([], { ALMACEN_ALLOWED_HOSTS: 'Almacen.Example.com, 10.0.0.5,[fe80::1]' }), {
+    allowedHosts: ['almacen.example.com', '10.0.0.5', 'fe80::1'],
+  })
+  t.match(parseConfig(['--allowed-hosts', 'madrid'], { ALMACEN_ALLOWED_HOSTS: 'x' }), {
+    allowedHosts: ['madrid'],
+  })
+  for (const bad of ['http://almacen.example.com', 'almacen:8080', 'a b']) {
+    t.throws(() => parseConfig(['--allowed-hosts', bad], {}), {
+      message: `--allowed-hosts expects host names or addresses such as almacen.example.com or 10.0.0.5 (no scheme or port), not "${bad}"`,
+    })
+  }
+  t.match(USAGE, /--allowed-hosts <names>\s+ALMACEN_ALLOWED_HOSTS/)
 })

@@ -83,3 +83,47 @@ t.test('validates the query string, refusing unknown parameters', async (t) => {
     details: [{ path: 'lmit' }],
   })
 })
+
+t.test(
+  'refuses text that is not valid Unicode, naming each field, field names included',
+  async (t) => {
+    const loose = z.object({}).loose()
+    // Raw JSON escapes: a lone high half, a lone low half deep inside, half an emoji as a key.
+    const body = '{"note":"\\ud800","lines":[{"ref":"ok"},{"ref":"x\\udfff"}],"\\ud83d":1}'
+    await t.rejects(readJson(post(body), loose), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: /^Invalid request body: note is not valid Unicode text \(a lone surrogate\)/,
+      details: [
+        { path: 'note', message: 'is not valid Unicode text (a lone surrogate)' },
+        { path: 'lines.1.ref', message: 'is not valid Unicode text (a lone surrogate)' },
+        { path: '\\ud83d', message: /^is a field name that is not valid Unicode/ },
+      ],
+    })
+    t.same(
+      await readJson(post('{"note":"\\ud83d\\ude00 caf\\u00e9 \u20ac"}'), loose),
+      { note: '😀 café €' },
+      'a whole emoji, escaped or not, is text like any other'
+    )
+  }
+)
+
+t.test('a body over the limit is refused without cancelling the stream it came on', async (t) => {
+  // In the node the stream is the connection's request: cancelling it destroys the socket, and
+  // the 413 is never sent (tests/integration/http-limits.test.ts shows it on a real socket).
+  let cancelled = false
+  const stream = new ReadableStream({
+    pull(controller) {
+      controller.enqueue(new TextEncoder().encode('x'.repeat(16 * 1024)))
+    },
+    cancel() {
+      cancelled = true
+    },
+  })
+  await t.rejects(readJson(post(stream), schema), {
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+    headers: { connection: 'close' },
+  })
+  t.equal(cancelled, false, 'the rest is left to the closing connection')
+})

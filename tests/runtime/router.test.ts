@@ -2,14 +2,8 @@ import { pino } from 'pino'
 import t from 'tap'
 import type { DbClient } from '../../runtime/db-client.ts'
 import { HttpError } from '../../runtime/errors.ts'
-import type { Handler } from '../../runtime/index.ts'
 import { createApp, loadRoutes, type LoadedRoute } from '../../runtime/router.ts'
-
-const node = { id: 'n1', name: 'Test', version: '0.0.0', startedAt: '2026-11-22T00:00:00.000Z' }
-
-function route(method: LoadedRoute['method'], path: string, handler: Handler): LoadedRoute {
-  return { method, path, file: `${path}.${method}.ts`, absolute: '', handler }
-}
+import { node, route, send } from '../fixtures/app-kit.ts'
 
 function appWith(routes: LoadedRoute[], db: Partial<DbClient> = {}) {
   return createApp(routes, {
@@ -20,12 +14,17 @@ function appWith(routes: LoadedRoute[], db: Partial<DbClient> = {}) {
   })
 }
 
+// JSON, as every client must send a request that changes something (see tests/runtime/stages).
 const call = (
   app: ReturnType<typeof appWith>,
   method: string,
   path: string,
   headers: Record<string, string> = {}
-) => app(new Request(`http://node.test${path}`, { method, headers }))
+) =>
+  send(app, method, path, {
+    ...(!['GET', 'HEAD', 'OPTIONS'].includes(method) && { 'content-type': 'application/json' }),
+    ...headers,
+  })
 
 t.test('hands each handler its decoded params, the query and a context', async (t) => {
   let seen: unknown

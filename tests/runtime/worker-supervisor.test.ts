@@ -1,15 +1,24 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { rmSync, writeFileSync } from 'node:fs'
-import { pino } from 'pino'
+import { pino, type Logger } from 'pino'
 import t from 'tap'
-import { WorkerSupervisor, type WorkerReady } from '../../runtime/worker-supervisor.ts'
+import { WORKER_PID_FILE } from '../../runtime/worker-pid.ts'
+import {
+  WORKER_SCRIPT,
+  WorkerSupervisor,
+  type WorkerReady,
+} from '../../runtime/worker-supervisor.ts'
+import { until } from '../fixtures/node-process.ts'
 
 function supervisor(
   t: { teardown(fn: () => unknown): void },
   dataDir: string,
   events: string[],
-  onReady: (r: WorkerReady) => void = () => {}
+  onReady: (r: WorkerReady) => void = () => {},
+  log: Logger = pino({ level: 'silent' })
 ) {
   const socket = path.join(
     tmpdir(),
@@ -21,7 +30,7 @@ function supervisor(
     dataDir,
     name: 'Supervised',
     logLevel: 'silent',
-    log: pino({ level: 'silent' }),
+    log,
     onReady: (ready) => {
       events.push('ready')
       onReady(ready)
@@ -59,4 +68,42 @@ t.test('a worker that cannot open its database fails the start with the reason',
   await t.rejects(sup.start(), {
     message: /The database worker failed to start: .*(not a database|SQLITE_NOTADB)/,
   })
+})
+
+t.test('a start waits for the worker of a previous run still on the data directory', async (t) => {
+  const dir = t.testdir()
+  // A stand-in for the worker of a runtime killed with -9: same script and data directory on
+  // its command line, as the supervisor starts it.
+  const previous = spawn(
+    process.execPath,
+    ['-e', 'setInterval(() => {}, 1000)', WORKER_SCRIPT, path.resolve(dir)],
+    { stdio: 'ignore' }
+  )
+  t.teardown(() => previous.kill('SIGKILL'))
+  writeFileSync(path.join(dir, WORKER_PID_FILE), String(previous.pid))
+  const lines: { msg: string; workerPid?: number }[] = []
+  const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+  const sup = supervisor(t, dir, [], () => {}, log)
+  t.teardown(() => sup.stop())
+  let startedAt = 0
+  const started = sup.start().then((ready) => ((startedAt = Date.now()), ready))
+  await until(
+    () => lines.some((l) => /still runs: waiting/.test(l.msg) && l.workerPid === previous.pid),
+    5000,
+    'the start waits, and says for whom'
+  )
+  const exited = once(previous, 'exit').then(() => Date.now())
+  previous.kill('SIGKILL')
+  const ready = await started
+  t.ok(startedAt >= (await exited), 'the new worker started only once the old one was gone')
+  t.not(ready.pid, previous.pid)
+})
+
+t.test('a pid in the data directory that is no worker of it does not hold a start', async (t) => {
+  const dir = t.testdir()
+  // A reused pid: this test process is alive, but it is no worker on this data directory.
+  writeFileSync(path.join(dir, WORKER_PID_FILE), String(process.pid))
+  const sup = supervisor(t, dir, [])
+  t.teardown(() => sup.stop())
+  t.match(await sup.start(), { name: 'Supervised' })
 })

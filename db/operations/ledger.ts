@@ -1,4 +1,5 @@
 import type { Knex } from 'knex'
+import { ping } from './node.ts'
 import type * as C from '../contract.ts'
 import { DomainError } from '../domain-error.ts'
 import { conclude, scan } from '../ledger/jobs.ts'
@@ -127,6 +128,7 @@ export async function accept(
 
 /** Whether writes are halted and why, and the verify job in progress: memory only, at once. */
 export async function status(db: Knex): Promise<C.LedgerStatus> {
+  await ping(db) // /health asks this: a database that lost its tables is not healthy
   const { halt, job } = ledgerState(db)
   return {
     writes: halt ? 'refused' : 'accepted',

@@ -5,7 +5,21 @@ import { EXIT, UsageError } from './errors.ts'
 import { runInteractive } from './interactive.ts'
 import { describe, runOneShot } from './one-shot.ts'
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+// From dist/client/main.js (built) the package root is two folders up, from client/main.ts one.
+const root = import.meta.url.endsWith('.js') ? '../../' : '../'
+const { version } = JSON.parse(
+  readFileSync(new URL(`${root}package.json`, import.meta.url), 'utf8')
+)
+
+// `almacen … | head`: once the reader has gone, nothing more can be said to it. End quietly, as
+// a pipe's writer should, instead of dying on an unhandled EPIPE with a stack trace. Exit 0:
+// the reader took what it wanted, and `set -o pipefail` scripts should not fail for it.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(EXIT.ok)
+  })
+}
 
 let cli: Cli
 try {

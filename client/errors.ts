@@ -55,11 +55,30 @@ export class Cancelled extends Error {
   }
 }
 
-export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const
+/**
+ * Ctrl-C while waiting on the node: the call was given up, and the menus go back. For a change
+ * (`unconfirmed`), it may have reached the node, so whether it was applied is unknown; `key` is
+ * the Idempotency-Key it was sent with, if any.
+ */
+export class Interrupted extends Cancelled {
+  readonly unconfirmed: boolean
+  readonly key?: string
+
+  constructor(unconfirmed: boolean, key?: string) {
+    super()
+    this.name = 'Interrupted'
+    this.unconfirmed = unconfirmed
+    this.key = key
+  }
+}
+
+/** 130: ended by Ctrl-C (SIGINT), as shells report it. */
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, interrupted: 130 } as const
 
 /** The exit code for an error thrown by a one-shot command. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError) return EXIT.usage
+  if (err instanceof Interrupted) return EXIT.interrupted
   if (err instanceof NodeUnreachable) return EXIT.unreachable
   return EXIT.refused
 }
@@ -67,7 +86,7 @@ export function exitCodeFor(err: unknown): number {
 /** Why fetch failed, in a few words a person can act on ("connection refused"). */
 export function networkReason(err: unknown, timeoutMs: number): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } }
-  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`
+  if (e?.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 100) / 10} s`
   const code = e?.cause?.code ?? ''
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused',

@@ -1,6 +1,7 @@
 // `almacen` / `npm run client`: read the command line, then open the menus or run one command.
 import { readFileSync } from 'node:fs'
 import { CommandUsageError, parseCli, type Cli } from './args.ts'
+import { ctrlC } from './ctrl-c.ts'
 import { EXIT, UsageError } from './errors.ts'
 import { runInteractive } from './interactive.ts'
 import { describe, runOneShot } from './one-shot.ts'
@@ -33,7 +34,9 @@ try {
 if (cli.mode === 'print') {
   process.stdout.write(cli.text)
 } else if (cli.mode === 'one-shot') {
-  process.exitCode = await runOneShot(cli.command, cli.args, cli.settings)
+  const { stdin, stdout, stderr } = process
+  const streams = { stdin, stdout, stderr, interrupts: ctrlC() }
+  process.exitCode = await runOneShot(cli.command, cli.args, cli.settings, streams)
 } else if (!process.stdin.isTTY) {
   process.stderr.write(
     "almacen: the menus need a terminal; give a command instead. See 'almacen --help'.\n"

@@ -172,3 +172,59 @@ t.test(
     )
   }
 )
+
+t.test(
+  'Ctrl-C while the node does not answer goes back, and says when a change may have been recorded',
+  { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)' },
+  async (t) => {
+    const node = await startTestNode(t, { name: 'Madrid' })
+    await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 10 }])
+    // The node freezes on the stock list and on a receipt (which it records, then never answers).
+    const frozen = await droppingProxy(
+      t,
+      node.url,
+      () => false,
+      (seen) => (seen.path.startsWith('/stock?') || seen.method === 'POST' ? 600_000 : 0)
+    )
+    const client = `${process.execPath} --import tsx client/main.ts --url ${frozen.url}`
+    const term = terminal(t, `${client}; echo "exit status $?"; sleep 600`)
+    const waiting = 'Madrid has not answered for 3 s; still trying… Ctrl-C to go back'
+
+    await term.until('? What do you want to do?')
+    term.press('Down', 'Enter') // Stock
+    await term.until('Everything on hand')
+    term.press('Down', 'Down', 'Enter') // Everything on hand
+    await term.until(waiting)
+    term.press('C-c')
+    await term.until(/✔ Stock: › Everything on hand\s+\? Stock:/) // back in the same menu
+    t.notMatch(term.screen(), 'Cancelled', 'a look-up left with Ctrl-C says nothing of records')
+
+    term.press('C-c') // to the main menu
+    await term.nth('What do you want to do?', 2)
+    term.press('Up', 'Enter') // Movements
+    await term.until('Receive goods')
+    term.press('Enter')
+    await term.until('Item received (type to search)')
+    term.scan('BOLT-M8')
+    await term.until('How many ea arrived?')
+    term.type('5')
+    term.press('Enter')
+    await term.until('Purchase order or delivery note (optional)')
+    term.press('Enter')
+    await term.until('Note (optional)')
+    term.press('Enter')
+    await term.until('Receive 5 ea of BOLT-M8 (Bolt M8 zinc)?')
+    term.press('Enter')
+    await term.nth(waiting, 1)
+    term.press('C-c')
+    await term.until('✖ The node did not confirm it, so it may or may not have been recorded.')
+    await term.until(/Check the history before entering it\s+again\.\s+\? Movements:/) // back
+    term.press('C-c')
+    await term.nth('What do you want to do?', 3)
+    term.press('C-c')
+    const last = await term.until('exit status 0')
+    t.match(last, 'Bye.')
+    const { movements } = (await api(node, 'GET', '/movements?sku=BOLT-M8')).body
+    t.equal(movements.length, 2, 'the receipt did reach the node, as the person was warned')
+  }
+)

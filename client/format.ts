@@ -37,7 +37,7 @@ export function kind(m: Movement): string {
 
 const ITEM_COLUMNS: Column<Item>[] = [
   { header: 'SKU', value: (i) => i.sku },
-  { header: 'NAME', value: (i) => i.name },
+  { header: 'NAME', value: (i) => i.name, shrink: true },
   { header: 'UNIT', value: (i) => i.unit },
   { header: 'REORDER AT', value: (i) => i.reorderPoint },
   { header: 'DESCRIPTION', value: (i) => i.description, shrink: true },
@@ -59,7 +59,7 @@ const MOVEMENT_COLUMNS: Column<Movement>[] = [
   { header: 'TYPE', value: kind },
   { header: 'CHANGE', value: (m) => signed(m.delta), align: 'right' },
   { header: 'BALANCE', value: (m) => m.balanceAfter },
-  { header: 'REFERENCE', value: (m) => m.reference },
+  { header: 'REFERENCE', value: (m) => m.reference, shrink: true },
   { header: 'NOTE', value: (m) => m.note, shrink: true },
 ]
 

@@ -1,8 +1,9 @@
-// The client's only door to the node: JSON over fetch, with a timeout per attempt, bounded retries
+// The client's only door to the node: JSON over HTTP, with a timeout per attempt, bounded retries
 // for answers that never came, and one Idempotency-Key per write, reused on every retry, so a
 // receipt whose answer was lost is applied once however often it is sent.
 import { randomUUID } from 'node:crypto'
 import { Interrupted, NodeRefusal, NodeUnreachable, networkReason } from './errors.ts'
+import { send, type Sent } from './http-request.ts'
 
 /** Something that shows a call is in progress (a spinner on a terminal); all optional. */
 export interface Progress {
@@ -59,6 +60,9 @@ export interface Api {
 type Failure = { done: false; reason: string; wait: number; busy: boolean }
 type Attempt = { done: true; status: number; body: any } | Failure
 
+/** 2.5 for 2500 ms: a tenth of a second is as fine as a person reads it. */
+const seconds = (ms: number) => Math.round(ms / 100) / 10
+
 /** Waits `ms`, or less if `signal` aborts first. */
 function sleep(ms: number, signal: AbortSignal) {
   return new Promise<void>((resolve) => {
@@ -86,32 +90,31 @@ export function createApi(options: ApiOptions): Api {
   const { deadlineMs = Infinity, name = `The node at ${url}`, hint } = options
 
   async function attempt(
-    request: RequestInit & { headers: Record<string, string> },
+    request: Omit<Sent, 'signal'>,
     path: string,
     waitMs: number,
     stop: AbortSignal
   ): Promise<Attempt> {
-    // A timer of our own: AbortSignal.any holds AbortSignal.timeout() weakly, and a collected
-    // timeout signal never fires, which left a call to a frozen node waiting for ever.
     const attemptStop = new AbortController()
-    const onStop = () => attemptStop.abort(stop.reason)
+    const onStop = () => attemptStop.abort()
     stop.addEventListener('abort', onStop, { once: true })
-    const timer = setTimeout(
-      () => attemptStop.abort(new DOMException('no answer', 'TimeoutError')),
-      waitMs
-    )
+    let timedOut = false
+    const timer = setTimeout(function noAnswer() {
+      timedOut = true
+      attemptStop.abort()
+    }, waitMs)
     try {
-      const signal = attemptStop.signal
-      const response = await fetch(url + path, { ...request, signal })
-      const parsed = parse(await response.text())
-      if (response.status !== 503 && response.status !== 504) {
-        return { done: true, status: response.status, body: parsed }
+      const answer = await send(new URL(url + path), { ...request, signal: attemptStop.signal })
+      const parsed = parse(answer.text)
+      if (answer.status !== 503 && answer.status !== 504) {
+        return { done: true, status: answer.status, body: parsed }
       }
-      const retryAfter = Number(response.headers.get('retry-after')) * 1000 || 0
-      const said = typeof parsed?.error === 'string' ? parsed.error : response.statusText
+      const retryAfter = Number(answer.headers['retry-after']) * 1000 || 0
+      const said = typeof parsed?.error === 'string' ? parsed.error : answer.statusText
       return { done: false, reason: said, wait: Math.min(retryAfter, 2000), busy: true }
     } catch (err) {
-      return { done: false, reason: networkReason(err, waitMs), wait: 0, busy: false }
+      const reason = timedOut ? `no answer within ${seconds(waitMs)} s` : networkReason(err)
+      return { done: false, reason, wait: 0, busy: false }
     } finally {
       clearTimeout(timer)
       stop.removeEventListener('abort', onStop)

@@ -83,11 +83,12 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.refused
 }
 
-/** Why fetch failed, in a few words a person can act on ("connection refused"). */
-export function networkReason(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } }
-  if (e?.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 100) / 10} s`
-  const code = e?.cause?.code ?? ''
+/** Why a request failed, in a few words a person can act on ("connection refused"). */
+export function networkReason(err: unknown): string {
+  const e = err as { code?: string; message?: string }
+  if (e?.code === 'ECONNRESET' && e.message === 'socket hang up') {
+    return 'connection closed before the answer'
+  }
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ENOTFOUND: 'host not found',
@@ -96,9 +97,7 @@ export function networkReason(err: unknown, timeoutMs: number): string {
     ENETUNREACH: 'network unreachable',
     ECONNRESET: 'connection reset',
     EPIPE: 'connection closed',
-    UND_ERR_SOCKET: 'connection closed before the answer',
-    UND_ERR_CLOSED: 'connection closed before the answer',
     ETIMEDOUT: 'connection timed out',
   }
-  return reasons[code] ?? e?.cause?.message ?? e?.message ?? String(err)
+  return reasons[e?.code ?? ''] ?? e?.message ?? String(err)
 }

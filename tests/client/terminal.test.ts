@@ -11,6 +11,7 @@ import { droppingProxy } from '../fixtures/dropping-proxy.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
+const needsTmux = { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)' }
 const ROOT = new URL('../..', import.meta.url).pathname
 
 /**
@@ -56,19 +57,24 @@ function terminal(t: { teardown(fn: () => unknown): void }, command: string) {
   }
 }
 
+/** The menus in a terminal, talking to `url`, once they greet; the exit status shows at the end. */
+async function openClient(t: { teardown(fn: () => unknown): void }, url: string) {
+  const client = `${process.execPath} --import tsx client/main.ts --url ${url}`
+  const term = terminal(t, `${client}; echo "exit status $?"; sleep 600`)
+  await term.until('? What do you want to do?')
+  return term
+}
+
 t.test(
   'a person receives goods from the main menu with arrow keys and Enter, then leaves with Ctrl-C',
-  { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)' },
+  needsTmux,
   async (t) => {
     const node = await startTestNode(t, { name: 'Madrid' })
     await seed(node, [
       { sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 10 },
       { sku: 'NUT-M8', name: 'Nut M8' },
     ])
-    const client = `${process.execPath} --import tsx client/main.ts --url ${node.url}`
-    const term = terminal(t, `${client}; echo "exit status $?"; sleep 600`)
-
-    await term.until('? What do you want to do?')
+    const term = await openClient(t, node.url)
     t.match(term.screen(), `almacen · Madrid · ${node.url}`)
     term.press('Enter') // Movements
     await term.until('Receive goods')
@@ -116,7 +122,7 @@ t.test(
 
 t.test(
   'a SKU scanned with Enter straight after is the item recorded, however late the suggestions',
-  { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)' },
+  needsTmux,
   async (t) => {
     const node = await startTestNode(t, { name: 'Madrid' })
     // Hundreds of items whose SKUs are prefixes of one another: PART-2, PART-25, PART-250…
@@ -132,9 +138,7 @@ t.test(
       () => false,
       (seen) => (seen.path.startsWith('/items') ? 200 : 0)
     )
-    const client = `${process.execPath} --import tsx client/main.ts --url ${slow.url}`
-    const term = terminal(t, `${client}; echo "exit status $?"; sleep 600`)
-    await term.until('? What do you want to do?')
+    const term = await openClient(t, slow.url)
     term.press('Enter') // Movements
     await term.until('Receive goods')
 
@@ -175,7 +179,7 @@ t.test(
 
 t.test(
   'Ctrl-C while the node does not answer goes back, and says when a change may have been recorded',
-  { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)' },
+  needsTmux,
   async (t) => {
     const node = await startTestNode(t, { name: 'Madrid' })
     await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 10 }])
@@ -186,11 +190,8 @@ t.test(
       () => false,
       (seen) => (seen.path.startsWith('/stock?') || seen.method === 'POST' ? 600_000 : 0)
     )
-    const client = `${process.execPath} --import tsx client/main.ts --url ${frozen.url}`
-    const term = terminal(t, `${client}; echo "exit status $?"; sleep 600`)
+    const term = await openClient(t, frozen.url)
     const waiting = 'Madrid has not answered for 3 s; still trying… Ctrl-C to go back'
-
-    await term.until('? What do you want to do?')
     term.press('Down', 'Enter') // Stock
     await term.until('Everything on hand')
     term.press('Down', 'Down', 'Enter') // Everything on hand

@@ -1,6 +1,7 @@
-// The client's only door to the node: JSON over HTTP, with a timeout per attempt, bounded retries
-// for answers that never came, and one Idempotency-Key per write, reused on every retry, so a
-// receipt whose answer was lost is applied once however often it is sent.
+// The client's only door to the node: JSON over HTTP, with a timeout per attempt, retries for
+// answers that never came (so many tries, or until a deadline, or until Ctrl-C), and one
+// Idempotency-Key per write, reused on every retry, so a receipt whose answer was lost is applied
+// once however often it is sent.
 import { randomUUID } from 'node:crypto'
 import { Interrupted, NodeRefusal, NodeUnreachable, networkReason } from './errors.ts'
 import { send, type Sent } from './http-request.ts'
@@ -138,10 +139,10 @@ export function createApi(options: ApiOptions): Api {
     let last: Failure = { done: false, reason: 'not tried', wait: 0, busy: false }
     // A call without an answer for a few seconds says so, and how long it has been, every second.
     const tell = () => {
-      const seconds = Math.round((Date.now() - since) / 1000)
+      const waited = Math.round((Date.now() - since) / 1000)
       const why = last.reason === 'not tried' ? '' : ` (${last.reason})`
       progress?.update(
-        `${name} has not answered for ${seconds} s${why}; still trying…${hint ? ` ${hint}` : ''}`
+        `${name} has not answered for ${waited} s${why}; still trying…${hint ? ` ${hint}` : ''}`
       )
     }
     let ticking: NodeJS.Timeout | undefined

@@ -47,7 +47,7 @@ function menuApi(io: Io, options: InteractiveOptions, name: string | undefined, 
  * An Io for people: when the node does not answer, the person waits with Ctrl-C to go back, or
  * chooses to try again (same request, same Idempotency-Key) or go back.
  */
-export function interactiveIo(options: InteractiveOptions, name?: string): Io {
+export function interactiveIo(options: InteractiveOptions): Io {
   const print =
     options.print ?? ((text: string) => void process.stdout.write(`${fit(text, io.columns)}\n`))
   const io: Io = {
@@ -62,7 +62,7 @@ export function interactiveIo(options: InteractiveOptions, name?: string): Io {
     },
     canAsk: true,
   }
-  io.api = menuApi(io, options, name, 'Go back')
+  io.api = menuApi(io, options, undefined, 'Go back')
   return io
 }
 

@@ -1,8 +1,10 @@
-// The client's only door to the node: JSON over fetch, with a timeout per attempt, bounded retries
-// for answers that never came, and one Idempotency-Key per write, reused on every retry, so a
-// receipt whose answer was lost is applied once however often it is sent.
+// The client's only door to the node: JSON over HTTP, with a timeout per attempt, retries for
+// answers that never came (so many tries, or until a deadline, or until Ctrl-C), and one
+// Idempotency-Key per write, reused on every retry, so a receipt whose answer was lost is applied
+// once however often it is sent.
 import { randomUUID } from 'node:crypto'
-import { NodeRefusal, NodeUnreachable, networkReason } from './errors.ts'
+import { Interrupted, NodeRefusal, NodeUnreachable, networkReason } from './errors.ts'
+import { send, type Sent } from './http-request.ts'
 
 /** Something that shows a call is in progress (a spinner on a terminal); all optional. */
 export interface Progress {
@@ -13,15 +15,31 @@ export interface Progress {
 
 export interface ApiOptions {
   url: string
+  /** What to call the node when it is slow to answer (default: "The node at URL"). */
+  name?: string
   /** Per attempt, from sending to the last byte of the answer. */
   timeoutMs?: number
-  /** Tries per call before giving up (network errors, timeouts, 503 and 504 only). */
+  /**
+   * Tries per call before giving up (network errors, timeouts, 503 and 504 only). Infinity keeps
+   * trying until `deadlineMs` or an interrupt (the menus, where Ctrl-C goes back).
+   */
   attempts?: number
+  /** Gives up when no answer came within this long of the call's start, whatever the tries. */
+  deadlineMs?: number
   /** Wait before the second try; doubled each time, at most 2 s. */
   backoffMs?: number
+  /** From this long without an answer, the progress says so, every second. */
+  slowMs?: number
+  /** Said after "still trying…": what the person can do about it ("Ctrl-C to go back"). */
+  hint?: string
   progress?: Progress
   /** Asked when every try failed: resolve true to try again (same key), false to give up. */
   onUnreachable?: (err: NodeUnreachable) => Promise<boolean>
+  /**
+   * Ctrl-C while a call waits: called with a function that stops the call (which then throws
+   * Interrupted); returns the function that stops listening, called when the call ends.
+   */
+  interrupts?: (stop: () => void) => () => void
 }
 
 export type Query = Record<string, string | number | boolean | undefined>
@@ -43,7 +61,21 @@ export interface Api {
 type Failure = { done: false; reason: string; wait: number; busy: boolean }
 type Attempt = { done: true; status: number; body: any } | Failure
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** 2.5 for 2500 ms: a tenth of a second is as fine as a person reads it. */
+const seconds = (ms: number) => Math.round(ms / 100) / 10
+
+/** Waits `ms`, or less if `signal` aborts first. */
+function sleep(ms: number, signal: AbortSignal) {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, { once: true })
+    function done() {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+  })
+}
 
 function parse(text: string): any {
   try {
@@ -55,26 +87,38 @@ function parse(text: string): any {
 
 export function createApi(options: ApiOptions): Api {
   const url = options.url.replace(/\/+$/, '')
-  const { timeoutMs = 10_000, attempts = 4, backoffMs = 250, progress } = options
+  const { timeoutMs = 10_000, attempts = 4, backoffMs = 250, slowMs = 3000, progress } = options
+  const { deadlineMs = Infinity, name = `The node at ${url}`, hint } = options
 
   async function attempt(
-    method: string,
+    request: Omit<Sent, 'signal'>,
     path: string,
-    headers: Record<string, string>,
-    body?: string
+    waitMs: number,
+    stop: AbortSignal
   ): Promise<Attempt> {
+    const attemptStop = new AbortController()
+    const onStop = () => attemptStop.abort()
+    stop.addEventListener('abort', onStop, { once: true })
+    let timedOut = false
+    const timer = setTimeout(function noAnswer() {
+      timedOut = true
+      attemptStop.abort()
+    }, waitMs)
     try {
-      const signal = AbortSignal.timeout(timeoutMs)
-      const response = await fetch(url + path, { method, headers, body, signal })
-      const parsed = parse(await response.text())
-      if (response.status !== 503 && response.status !== 504) {
-        return { done: true, status: response.status, body: parsed }
+      const answer = await send(new URL(url + path), { ...request, signal: attemptStop.signal })
+      const parsed = parse(answer.text)
+      if (answer.status !== 503 && answer.status !== 504) {
+        return { done: true, status: answer.status, body: parsed }
       }
-      const retryAfter = Number(response.headers.get('retry-after')) * 1000 || 0
-      const said = typeof parsed?.error === 'string' ? parsed.error : response.statusText
+      const retryAfter = Number(answer.headers['retry-after']) * 1000 || 0
+      const said = typeof parsed?.error === 'string' ? parsed.error : answer.statusText
       return { done: false, reason: said, wait: Math.min(retryAfter, 2000), busy: true }
     } catch (err) {
-      return { done: false, reason: networkReason(err, timeoutMs), wait: 0, busy: false }
+      const reason = timedOut ? `no answer within ${seconds(waitMs)} s` : networkReason(err)
+      return { done: false, reason, wait: 0, busy: false }
+    } finally {
+      clearTimeout(timer)
+      stop.removeEventListener('abort', onStop)
     }
   }
 
@@ -89,26 +133,49 @@ export function createApi(options: ApiOptions): Api {
     // Even with no body: the node refuses a request that changes something in any other type.
     if (method !== 'GET') headers['content-type'] = 'application/json'
     if (method !== 'GET' && key !== null) headers['idempotency-key'] = key ?? randomUUID()
+    const sentKey = headers['idempotency-key']
+    const stop = new AbortController()
+    const stopListening = options.interrupts?.(() => stop.abort())
+    let since = Date.now()
+    let last: Failure = { done: false, reason: 'not tried', wait: 0, busy: false }
+    // A call without an answer for a few seconds says so, and how long it has been, every second.
+    const tell = () => {
+      const waited = Math.round((Date.now() - since) / 1000)
+      const why = last.reason === 'not tried' ? '' : ` (${last.reason})`
+      progress?.update(
+        `${name} has not answered for ${waited} s${why}; still trying…${hint ? ` ${hint}` : ''}`
+      )
+    }
+    let ticking: NodeJS.Timeout | undefined
+    const slow = setTimeout(function slowCall() {
+      tell()
+      ticking = setInterval(tell, 1000)
+    }, slowMs)
     progress?.start()
     try {
       for (;;) {
-        let last: Failure = { done: false, reason: 'not tried', wait: 0, busy: false }
-        for (let n = 1; n <= attempts; n++) {
+        for (let n = 1; n <= attempts && !stop.signal.aborted; n++) {
           if (n > 1) {
-            progress?.update(`${last.reason}; trying again (${n} of ${attempts})…`)
-            await sleep(Math.max(last.wait, Math.min(backoffMs * 2 ** (n - 2), 2000)))
+            await sleep(Math.max(last.wait, Math.min(backoffMs * 2 ** (n - 2), 2000)), stop.signal)
           }
-          const result = await attempt(method, path, headers, body)
+          const left = deadlineMs - (Date.now() - since)
+          if (left <= 0 || stop.signal.aborted) break
+          const request = { method, headers, body }
+          const result = await attempt(request, path, Math.min(timeoutMs, left), stop.signal)
           if (result.done) return settle<T>(result.status, result.body)
           last = result
         }
-        const key = headers['idempotency-key']
-        const unreachable = new NodeUnreachable(url, last.reason, key, last.busy)
+        if (stop.signal.aborted) throw new Interrupted(method !== 'GET', sentKey)
+        const unreachable = new NodeUnreachable(url, last.reason, sentKey, last.busy)
         progress?.stop()
         if (!(await options.onUnreachable?.(unreachable))) throw unreachable
         progress?.start()
+        since = Date.now()
       }
     } finally {
+      clearTimeout(slow)
+      clearInterval(ticking)
+      stopListening?.()
       progress?.stop()
     }
   }

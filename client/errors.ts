@@ -55,20 +55,40 @@ export class Cancelled extends Error {
   }
 }
 
-export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3 } as const
+/**
+ * Ctrl-C while waiting on the node: the call was given up, and the menus go back. For a change
+ * (`unconfirmed`), it may have reached the node, so whether it was applied is unknown; `key` is
+ * the Idempotency-Key it was sent with, if any.
+ */
+export class Interrupted extends Cancelled {
+  readonly unconfirmed: boolean
+  readonly key?: string
+
+  constructor(unconfirmed: boolean, key?: string) {
+    super()
+    this.name = 'Interrupted'
+    this.unconfirmed = unconfirmed
+    this.key = key
+  }
+}
+
+/** 130: ended by Ctrl-C (SIGINT), as shells report it. */
+export const EXIT = { ok: 0, refused: 1, usage: 2, unreachable: 3, interrupted: 130 } as const
 
 /** The exit code for an error thrown by a one-shot command. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError) return EXIT.usage
+  if (err instanceof Interrupted) return EXIT.interrupted
   if (err instanceof NodeUnreachable) return EXIT.unreachable
   return EXIT.refused
 }
 
-/** Why fetch failed, in a few words a person can act on ("connection refused"). */
-export function networkReason(err: unknown, timeoutMs: number): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } }
-  if (e?.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`
-  const code = e?.cause?.code ?? ''
+/** Why a request failed, in a few words a person can act on ("connection refused"). */
+export function networkReason(err: unknown): string {
+  const e = err as { code?: string; message?: string }
+  if (e?.code === 'ECONNRESET' && e.message === 'socket hang up') {
+    return 'connection closed before the answer'
+  }
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ENOTFOUND: 'host not found',
@@ -77,9 +97,7 @@ export function networkReason(err: unknown, timeoutMs: number): string {
     ENETUNREACH: 'network unreachable',
     ECONNRESET: 'connection reset',
     EPIPE: 'connection closed',
-    UND_ERR_SOCKET: 'connection closed before the answer',
-    UND_ERR_CLOSED: 'connection closed before the answer',
     ETIMEDOUT: 'connection timed out',
   }
-  return reasons[code] ?? e?.cause?.message ?? e?.message ?? String(err)
+  return reasons[e?.code ?? ''] ?? e?.message ?? String(err)
 }

@@ -1,6 +1,7 @@
 // How the node's records read on screen: one table shape per kind of record, and a sentence for
 // each movement, so the menus and the one-shot commands show the same thing the same way.
-import type { Item, Movement, Stock } from '../db/contract.ts'
+import type { Movement } from '../db/contract.ts'
+import type { Item, Stock } from './records.ts'
 import { table, type Column } from './table.ts'
 
 /** A node timestamp in the warehouse computer's local time, to the minute: 2026-11-22 10:04. */
@@ -30,6 +31,13 @@ export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' :
 
 const signed = (n: number) => (n > 0 ? `+${n}` : String(n))
 
+/** A reorder point in a table: — for none (never low). */
+const reorderAt = (point: number | null) => point ?? '—'
+
+/** A reorder point in a sentence or a detail line, with the item's unit. */
+export const reorderPoint = (point: number | null, unit: string) =>
+  point === null ? 'none (never shown as low)' : `${point} ${unit}`
+
 /** The ledger's word for a movement, except that a counted adjustment reads as a count. */
 export function kind(m: Movement): string {
   return m.type === 'adjustment' && m.countedQuantity !== null ? 'count' : m.type
@@ -37,9 +45,9 @@ export function kind(m: Movement): string {
 
 const ITEM_COLUMNS: Column<Item>[] = [
   { header: 'SKU', value: (i) => i.sku },
-  { header: 'NAME', value: (i) => i.name },
+  { header: 'NAME', value: (i) => i.name, shrink: true },
   { header: 'UNIT', value: (i) => i.unit },
-  { header: 'REORDER AT', value: (i) => i.reorderPoint },
+  { header: 'REORDER AT', value: (i) => reorderAt(i.reorderPoint), align: 'right' },
   { header: 'DESCRIPTION', value: (i) => i.description, shrink: true },
 ]
 
@@ -48,7 +56,7 @@ const STOCK_COLUMNS: Column<Stock>[] = [
   { header: 'NAME', value: (s) => s.name, shrink: true },
   { header: 'ON HAND', value: (s) => s.onHand },
   { header: 'UNIT', value: (s) => s.unit },
-  { header: 'REORDER AT', value: (s) => s.reorderPoint },
+  { header: 'REORDER AT', value: (s) => reorderAt(s.reorderPoint), align: 'right' },
   { header: 'LOW', value: (s) => (s.low ? 'low' : '') },
 ]
 
@@ -59,7 +67,7 @@ const MOVEMENT_COLUMNS: Column<Movement>[] = [
   { header: 'TYPE', value: kind },
   { header: 'CHANGE', value: (m) => signed(m.delta), align: 'right' },
   { header: 'BALANCE', value: (m) => m.balanceAfter },
-  { header: 'REFERENCE', value: (m) => m.reference },
+  { header: 'REFERENCE', value: (m) => m.reference, shrink: true },
   { header: 'NOTE', value: (m) => m.note, shrink: true },
 ]
 

@@ -64,7 +64,10 @@ const GLOBAL_OPTIONS: [string, string][] = [
     '--json',
     "print the node's JSON on stdout; on failure, stderr carries one JSON line {error, code, ...}",
   ],
-  ['--timeout SECONDS', 'how long to wait for each answer before trying again (default 10)'],
+  [
+    '--timeout SECONDS',
+    'how long a command keeps trying the node (not running, busy, frozen) before it gives up with exit 3 (default 10). The menus keep trying, saying for how long, until Ctrl-C',
+  ],
   ['-h, --help', 'this help; with a command, the help of that command'],
   ['-V, --version', "print the client's version"],
 ]
@@ -78,8 +81,9 @@ const EXIT_STATUS: [string, string][] = [
   ['2', 'usage error: a missing or malformed argument; nothing was sent'],
   [
     '3',
-    'the node could not be reached, or did not answer after several tries. For a change (receive, issue…) the outcome is unknown: run the same command again with the --key shown, and it is applied at most once',
+    'the node could not be reached, or did not answer within --timeout. For a change (receive, issue…) the outcome is unknown: run the same command again with the --key shown, and it is applied at most once',
   ],
+  ['130', 'interrupted with Ctrl-C; for a change that was sent, stderr names its --key as for 3'],
 ]
 
 export function mainHelp(): string {

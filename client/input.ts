@@ -43,6 +43,10 @@ export const count: Parse<number> = (text) => {
   return n
 }
 
+/** A reorder point, or none: empty, "-" or "none" (stock is then never shown as low). */
+export const reorderPoint: Parse<number | null> = (text) =>
+  ['', '-', 'none'].includes(text.trim().toLowerCase()) ? null : count(text)
+
 /**
  * A signed correction: "+5" found, "-2" damaged. The sign is required, so that a count typed
  * into the wrong prompt ("197") is not taken as 197 more.

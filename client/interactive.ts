@@ -2,9 +2,10 @@
 // node does not answer, greets with the warehouse's name, then hands over to the menu loop.
 import prompts from 'prompts'
 import { createApi } from './api.ts'
+import { ctrlC } from './ctrl-c.ts'
 import { choose } from './ask.ts'
 import type { NodeIdentity } from './commands/node.ts'
-import { Cancelled, EXIT, NodeUnreachable } from './errors.ts'
+import { Cancelled, EXIT, Interrupted, NodeUnreachable } from './errors.ts'
 import { fit } from './format.ts'
 import type { Io, Prompter } from './io.ts'
 import { mainMenu } from './menu-loop.ts'
@@ -18,31 +19,50 @@ export interface InteractiveOptions {
   print?: (text: string) => void
   /** Tries per call before asking the person (tests lower it). */
   attempts?: number
+  /** Where Ctrl-C comes from (tests); by default SIGINT, which the menus take over. */
+  interrupts?: (stop: () => void) => () => void
 }
 
 /**
- * An Io for people: when every try fails, the node's absence is explained and the person chooses
- * to try again (same request, same Idempotency-Key) or go back.
+ * The API for the menus. With a spinner to show it, a node that does not answer is tried again
+ * and again, the spinner saying for how long, until it answers or the person presses Ctrl-C:
+ * a node restarting or frozen for a moment costs them nothing. Without one (stderr is not a
+ * terminal, or a test), after a few tries the person is asked whether to try again.
+ */
+function menuApi(io: Io, options: InteractiveOptions, name: string | undefined, giveUp: string) {
+  const progress = options.print ? undefined : createSpinner(process.stderr)
+  return createApi({
+    url: options.url,
+    name,
+    timeoutMs: options.timeoutMs,
+    attempts: progress ? Infinity : options.attempts,
+    hint: `Ctrl-C to ${giveUp.toLowerCase()}`,
+    progress,
+    interrupts: options.interrupts,
+    onUnreachable: (err) => offerRetry(io, err, giveUp),
+  })
+}
+
+/**
+ * An Io for people: when the node does not answer, the person waits with Ctrl-C to go back, or
+ * chooses to try again (same request, same Idempotency-Key) or go back.
  */
 export function interactiveIo(options: InteractiveOptions): Io {
-  const columns = process.stdout.isTTY ? process.stdout.columns : 100
   const print =
-    options.print ?? ((text: string) => void process.stdout.write(`${fit(text, columns)}\n`))
+    options.print ?? ((text: string) => void process.stdout.write(`${fit(text, io.columns)}\n`))
   const io: Io = {
-    api: createApi({
-      url: options.url,
-      timeoutMs: options.timeoutMs,
-      attempts: options.attempts,
-      progress: options.print ? undefined : createSpinner(process.stderr),
-      onUnreachable: (err) => offerRetry(io, err, 'Go back'),
-    }),
+    api: undefined as unknown as Io['api'],
     prompts: options.prompts ?? prompts,
     print,
     note: print,
     json: false,
-    columns,
+    // Read at each use, so that a terminal resized during the session is filled as it is now.
+    get columns() {
+      return process.stdout.isTTY ? process.stdout.columns : 100
+    },
     canAsk: true,
   }
+  io.api = menuApi(io, options, undefined, 'Go back')
   return io
 }
 
@@ -60,21 +80,19 @@ async function offerRetry(io: Io, err: NodeUnreachable, giveUp: string): Promise
 
 /** The whole session; resolves to the exit code. */
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
+  if (!options.print && !options.interrupts) options = { ...options, interrupts: ctrlC() }
   const io = interactiveIo(options)
   let node: NodeIdentity
   try {
     // Before the menus there is nowhere to go back to: giving up quits.
-    const greeting = createApi({
-      url: options.url,
-      timeoutMs: options.timeoutMs,
-      attempts: options.attempts,
-      onUnreachable: (err) => offerRetry(io, err, 'Quit'),
-    })
-    node = await greeting.get<NodeIdentity>('/node')
+    node = await menuApi(io, options, undefined, 'Quit').get<NodeIdentity>('/node')
   } catch (err) {
+    if (err instanceof Interrupted) return EXIT.interrupted
     if (err instanceof NodeUnreachable || err instanceof Cancelled) return EXIT.unreachable
     throw err
   }
+  // From here on the node is called by its warehouse's name: "Madrid has not answered for 3 s".
+  io.api = menuApi(io, options, node.name, 'Go back')
   io.print(`almacen · ${node.name} · ${io.api.url}`)
   io.print('')
   await mainMenu(io, MENUS)

@@ -1,11 +1,26 @@
 // `almacen` / `npm run client`: read the command line, then open the menus or run one command.
 import { readFileSync } from 'node:fs'
 import { CommandUsageError, parseCli, type Cli } from './args.ts'
+import { ctrlC } from './ctrl-c.ts'
 import { EXIT, UsageError } from './errors.ts'
 import { runInteractive } from './interactive.ts'
 import { describe, runOneShot } from './one-shot.ts'
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+// From dist/client/main.js (built) the package root is two folders up, from client/main.ts one.
+const root = import.meta.url.endsWith('.js') ? '../../' : '../'
+const { version } = JSON.parse(
+  readFileSync(new URL(`${root}package.json`, import.meta.url), 'utf8')
+)
+
+// `almacen … | head`: once the reader has gone, nothing more can be said to it. End quietly, as
+// a pipe's writer should, instead of dying on an unhandled EPIPE with a stack trace. Exit 0:
+// the reader took what it wanted, and `set -o pipefail` scripts should not fail for it.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.exit(EXIT.ok)
+  })
+}
 
 let cli: Cli
 try {
@@ -19,7 +34,9 @@ try {
 if (cli.mode === 'print') {
   process.stdout.write(cli.text)
 } else if (cli.mode === 'one-shot') {
-  process.exitCode = await runOneShot(cli.command, cli.args, cli.settings)
+  const { stdin, stdout, stderr } = process
+  const streams = { stdin, stdout, stderr, interrupts: ctrlC() }
+  process.exitCode = await runOneShot(cli.command, cli.args, cli.settings, streams)
 } else if (!process.stdin.isTTY) {
   process.stderr.write(
     "almacen: the menus need a terminal; give a command instead. See 'almacen --help'.\n"

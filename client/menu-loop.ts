@@ -2,7 +2,7 @@
 // goes back one level: out of an action to its menu, out of a menu to the main menu, and out of
 // the main menu ends the session. An action's failure is shown as a sentence, never a stack.
 import { choose } from './ask.ts'
-import { Cancelled, NodeRefusal, NodeUnreachable } from './errors.ts'
+import { Cancelled, Interrupted, NodeRefusal, NodeUnreachable } from './errors.ts'
 import type { Io } from './io.ts'
 import type { Menu, MenuAction } from './menus.ts'
 
@@ -39,15 +39,26 @@ export async function subMenu(io: Io, menu: Menu): Promise<void> {
   }
 }
 
-/** Runs one action; whatever goes wrong is reported and the menu carries on. */
+/**
+ * Runs one action; whatever goes wrong is reported and the menu carries on. Going back (Ctrl-C)
+ * is explained only where something could have changed: a look-up simply goes back.
+ */
 export async function runAction(io: Io, action: MenuAction): Promise<void> {
   try {
     await action.run(io)
   } catch (err) {
-    if (err instanceof Cancelled) io.print('  Cancelled: nothing was recorded.')
+    const changes = action.changes
+    const unconfirmed =
+      (err instanceof Interrupted && err.unconfirmed) ||
+      (err instanceof NodeUnreachable && err.key !== undefined)
+    if (unconfirmed) io.print(`✖ ${changes?.unconfirmed ?? UNCONFIRMED}`)
+    else if (err instanceof Cancelled) changes && io.print(`  ${changes.cancelled}`)
     else io.print(`✖ ${explain(err)}`)
   }
 }
+
+export const UNCONFIRMED =
+  'The node did not confirm it, so it may or may not have been recorded. Check the history before entering it again.'
 
 function backOut(err: unknown): undefined {
   if (err instanceof Cancelled) return undefined
@@ -57,11 +68,7 @@ function backOut(err: unknown): undefined {
 /** A failed action in words: the node's own sentence, or what to do about a node that is away. */
 export function explain(err: unknown): string {
   if (err instanceof NodeRefusal) return err.message
-  if (err instanceof NodeUnreachable) {
-    return err.key
-      ? 'The node did not confirm it, so it may or may not have been recorded. Check the history before entering it again.'
-      : err.message
-  }
+  if (err instanceof NodeUnreachable) return err.key ? UNCONFIRMED : err.message
   if (process.env.ALMACEN_DEBUG) return (err as Error)?.stack ?? String(err)
   return `Something unexpected went wrong: ${(err as Error)?.message ?? err}. Set ALMACEN_DEBUG=1 to see the details.`
 }

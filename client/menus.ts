@@ -17,13 +17,36 @@ import { receiveGoods } from './commands/receive.ts'
 import { lowStock, onHand, stockOfOne } from './commands/stock.ts'
 import { verifyLedger } from './commands/verify.ts'
 import type { Io } from './io.ts'
+import { UNCONFIRMED } from './menu-loop.ts'
+
+/** What leaving an action that changes something means, in words for the person. */
+export interface Changes {
+  /** Said when Ctrl-C leaves it before anything was sent. */
+  cancelled: string
+  /** Said when the node did not confirm a change it was sent (Ctrl-C, or no answer). */
+  unconfirmed: string
+}
 
 export interface MenuAction {
   /** Stable name for tests and scripts that inject answers. */
   key: string
   title: string
   run(io: Io): Promise<void>
+  /** Set on actions that change something; a look-up left with Ctrl-C simply goes back. */
+  changes?: Changes
 }
+
+const RECORDS: Changes = { cancelled: 'Cancelled: nothing was recorded.', unconfirmed: UNCONFIRMED }
+const CATALOGUE: Changes = {
+  cancelled: 'Cancelled: nothing was changed.',
+  unconfirmed:
+    'The node did not confirm it, so it may or may not have been saved. Look at the item (Items › Show an item) before entering it again.',
+}
+const MEMBERSHIP = (cancelled: string): Changes => ({
+  cancelled,
+  unconfirmed:
+    'The node did not confirm it, so it may or may not have been done. Network › Members shows where this node stands.',
+})
 
 export interface Menu {
   key: string
@@ -39,10 +62,20 @@ export const MENUS: Menu[] = [
     title: 'Movements',
     hint: 'receive, issue, count, adjust, history',
     actions: [
-      { key: 'receive', title: 'Receive goods', run: receiveGoods },
-      { key: 'issue', title: 'Issue goods', run: issueGoods },
-      { key: 'count', title: 'Count an item (stock becomes what you counted)', run: countItem },
-      { key: 'adjust', title: 'Adjust by a difference (damaged, found…)', run: adjustItem },
+      { key: 'receive', title: 'Receive goods', run: receiveGoods, changes: RECORDS },
+      { key: 'issue', title: 'Issue goods', run: issueGoods, changes: RECORDS },
+      {
+        key: 'count',
+        title: 'Count an item (stock becomes what you counted)',
+        run: countItem,
+        changes: RECORDS,
+      },
+      {
+        key: 'adjust',
+        title: 'Adjust by a difference (damaged, found…)',
+        run: adjustItem,
+        changes: RECORDS,
+      },
       { key: 'history', title: 'History of an item', run: itemHistory },
     ],
   },
@@ -64,8 +97,8 @@ export const MENUS: Menu[] = [
       { key: 'search', title: 'Search', run: searchItems },
       { key: 'list', title: 'List all items', run: listItems },
       { key: 'show', title: 'Show an item', run: showItem },
-      { key: 'add', title: 'Add an item', run: addItemInteractively },
-      { key: 'edit', title: 'Edit an item', run: editItemInteractively },
+      { key: 'add', title: 'Add an item', run: addItemInteractively, changes: CATALOGUE },
+      { key: 'edit', title: 'Edit an item', run: editItemInteractively, changes: CATALOGUE },
     ],
   },
   {
@@ -88,8 +121,18 @@ export const MENUS: Menu[] = [
         title: 'Members: who is in the network, and how each is doing',
         run: networkMembers,
       },
-      { key: 'join', title: 'Join a network', run: joinNetwork },
-      { key: 'leave', title: 'Leave the network', run: leaveNetwork },
+      {
+        key: 'join',
+        title: 'Join a network',
+        run: joinNetwork,
+        changes: MEMBERSHIP('Cancelled: this node did not join.'),
+      },
+      {
+        key: 'leave',
+        title: 'Leave the network',
+        run: leaveNetwork,
+        changes: MEMBERSHIP('Nothing done: this node is still in the network.'),
+      },
     ],
   },
 ]

@@ -4,7 +4,7 @@ import prompts from 'prompts'
 import { createApi } from './api.ts'
 import type { Settings } from './args.ts'
 import type { Args, Command } from './command.ts'
-import { NodeRefusal, NodeUnreachable, UsageError, exitCodeFor } from './errors.ts'
+import { Interrupted, NodeRefusal, NodeUnreachable, UsageError, exitCodeFor } from './errors.ts'
 import type { Io } from './io.ts'
 import { createSpinner } from './spinner.ts'
 
@@ -13,19 +13,28 @@ export interface Streams {
   stdin: { isTTY?: boolean }
   stdout: NodeJS.WriteStream
   stderr: NodeJS.WriteStream
+  /** Where Ctrl-C comes from (see ctrl-c.ts); without it, Ctrl-C ends the process at once. */
+  interrupts?: (stop: () => void) => () => void
 }
 
 export async function runOneShot(
   command: Command,
   args: Args,
   settings: Settings,
-  { stdin, stdout, stderr }: Streams = process
+  { stdin, stdout, stderr, interrupts }: Streams = process
 ): Promise<number> {
+  const seconds = settings.timeoutMs / 1000
   const io: Io = {
+    // Tries again while the node cannot be reached or is busy, for --timeout in all: a script
+    // waits that long at most, then exits 3 (naming the --key of a change that was sent).
     api: createApi({
       url: settings.url,
       timeoutMs: settings.timeoutMs,
+      deadlineMs: settings.timeoutMs,
+      attempts: Infinity,
+      hint: `(gives up after ${seconds} s)`,
       progress: createSpinner(stderr),
+      interrupts,
     }),
     prompts,
     print: (text = '') => void stdout.write(`${text}\n`),
@@ -50,11 +59,14 @@ export function describe(err: unknown, command?: Command): string {
     return `almacen${where}: ${err.message}\n${usage}See 'almacen${where} --help'.\n`
   }
   if (err instanceof NodeRefusal) return `almacen: ${err.message} (${err.code})\n`
-  if (err instanceof NodeUnreachable) {
-    const retry = err.key
-      ? `almacen: the outcome is unknown. To retry without applying it twice, run the same command with --key ${err.key}\n`
+  const retry = (key?: string) =>
+    key
+      ? `almacen: the outcome is unknown. To retry without applying it twice, run the same command with --key ${key}\n`
       : ''
-    return `almacen: ${err.message}\n${retry}`
+  if (err instanceof NodeUnreachable) return `almacen: ${err.message}\n${retry(err.key)}`
+  if (err instanceof Interrupted) {
+    const unknown = err.unconfirmed && !err.key ? ' before the node confirmed it' : ''
+    return `almacen: interrupted${unknown}\n${retry(err.key)}`
   }
   return `almacen: unexpected error: ${(err as Error)?.message ?? err}\n`
 }
@@ -68,5 +80,6 @@ function asJson(err: unknown): Record<string, unknown> {
     return { error: err.message, code: 'UNREACHABLE', reason: err.reason, key: err.key }
   }
   if (err instanceof UsageError) return { error: err.message, code: 'USAGE' }
+  if (err instanceof Interrupted) return { error: 'interrupted', code: 'INTERRUPTED', key: err.key }
   return { error: (err as Error)?.message ?? String(err), code: 'CLIENT_ERROR' }
 }

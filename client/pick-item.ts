@@ -1,19 +1,16 @@
 // Choosing an existing item by typing part of its SKU or name: suggestions come from the node as
-// the person types, so only SKUs that exist can be chosen.
-import type { Item, Stock } from '../db/contract.ts'
+// the person types, so only SKUs that exist can be chosen. Typing (or scanning) a whole SKU and
+// Enter chooses that item, however quickly the Enter follows (see item-prompt.ts).
+import type { Item, Stock } from './records.ts'
 import { skuPath, type Api } from './api.ts'
 import { ask } from './ask.ts'
 import { Cancelled, NodeRefusal } from './errors.ts'
 import type { Io } from './io.ts'
+import { ITEM_PROMPT, type ItemQuestion, type Suggestion } from './item-prompt.ts'
 
 const SHOWN = 10
 /** The value of the one suggestion shown when the node does not answer: never a valid SKU. */
 const UNREACHABLE = '\u0000unreachable'
-
-export interface Suggestion {
-  title: string
-  value: string
-}
 
 /**
  * Suggestions for what has been typed so far: up to 10 items whose SKU, name or description
@@ -34,22 +31,38 @@ export function suggestItems(api: Api) {
   }
 }
 
+/** The item whose SKU is exactly what was typed, as a suggestion; undefined when unknown. */
+export function exactItem(api: Api) {
+  const quiet = api.quiet()
+  return async function exact(sku: string): Promise<Suggestion | undefined> {
+    try {
+      const item = await quiet.get<Item>(`/items/${skuPath(sku)}`)
+      return { title: `${item.sku}  ${item.name}`, value: item.sku }
+    } catch {
+      return undefined // no such item, or no answer: the suggestions decide
+    }
+  }
+}
+
 /**
  * Asks for an item until an existing one is chosen; returns its stock line (name, unit, on hand).
  * `message` names the item's role, short ("Item received"), so the chosen line fits 80 columns.
  */
 export async function pickItem(io: Io, message: string): Promise<Stock> {
-  const suggest = suggestItems(io.api)
+  const question: ItemQuestion = {
+    suggest: suggestItems(io.api),
+    item: { exact: exactItem(io.api) },
+    limit: SHOWN,
+  }
   for (;;) {
     const sku = await ask<string | undefined>(io, {
-      type: 'autocomplete',
+      type: ITEM_PROMPT,
       message: `${message} (type to search)`,
       // prompts shows at most choices.length suggestions, so placeholders make room for the
       // node's answers (terkelg/prompts#299); suggest() replaces them on every key.
       choices: Array.from({ length: SHOWN }, () => ({ title: '', value: '' })),
-      suggest,
-      limit: SHOWN,
       noMatches: 'no matching item',
+      ...question,
     } as never)
     if (!sku || sku === UNREACHABLE) {
       // Ask the node directly: if it is away, this explains why and offers to try again.

@@ -17,7 +17,35 @@ function truncate(s: string, max: number): string {
   return width(s) <= max ? s : [...s].slice(0, Math.max(max - 1, 0)).join('') + '…'
 }
 
-/** Rows as an aligned table; `maxWidth` is the terminal's width (Infinity when piped). */
+/**
+ * How wide each column may be for every row to fit `maxWidth`, or null for a column left out.
+ * The shrinkable columns give up width first, the widest first, down to their header's width
+ * (at least 4); then they are left out, the rightmost first. A table still too wide after that
+ * has its lines cut (see table()).
+ */
+function fitWidths<Row>(columns: Column<Row>[], natural: number[], maxWidth: number) {
+  const widths: (number | null)[] = [...natural]
+  const total = () =>
+    widths.reduce<number>((sum, w) => (w === null ? sum : sum + w + GAP.length), -GAP.length)
+  const least = columns.map((c, i) => Math.min(natural[i], Math.max(width(c.header), 4)))
+  const shrinkable = columns.flatMap((c, i) => (c.shrink ? [i] : []))
+  for (let excess = total() - maxWidth; excess > 0; excess--) {
+    const above = shrinkable.filter((i) => widths[i]! > least[i])
+    if (!above.length) break
+    const widest = above.reduce((a, b) => (widths[b]! > widths[a]! ? b : a))
+    widths[widest]!--
+  }
+  for (const i of [...shrinkable].reverse()) {
+    if (total() <= maxWidth) break
+    widths[i] = null
+  }
+  return widths
+}
+
+/**
+ * Rows as an aligned table; `maxWidth` is the terminal's width (Infinity when piped). Every
+ * line fits it: see fitWidths, and a line still too long is cut, ending in …
+ */
 export function table<Row>(rows: Row[], columns: Column<Row>[], maxWidth = Infinity): string {
   const cells = rows.map((row) =>
     columns.map((c) => {
@@ -28,30 +56,26 @@ export function table<Row>(rows: Row[], columns: Column<Row>[], maxWidth = Infin
       }
     })
   )
-  const widths = columns.map((c, i) =>
+  const natural = columns.map((c, i) =>
     Math.max(width(c.header), ...cells.map((r) => width(r[i].text)))
   )
-  const total = widths.reduce((a, b) => a + b, 0) + GAP.length * (columns.length - 1)
-  const shrinking = columns.findIndex((c) => c.shrink)
-  if (total > maxWidth && shrinking >= 0) {
-    widths[shrinking] = Math.max(
-      widths[shrinking] - (total - maxWidth),
-      width(columns[shrinking].header),
-      8
-    )
-  }
+  const widths = fitWidths(columns, natural, maxWidth)
+  const shown = columns.flatMap((c, i) => (widths[i] === null ? [] : [i]))
   const right = columns.map(
     (c, i) => c.align === 'right' || (c.align !== 'left' && cells.some((r) => r[i].n))
   )
   const line = (texts: string[]) =>
-    texts
-      .map((t, i) => {
-        const s = truncate(t, widths[i])
-        const pad = ' '.repeat(widths[i] - width(s))
-        return right[i] ? pad + s : i === texts.length - 1 ? s : s + pad
-      })
-      .join(GAP)
-      .trimEnd()
+    truncate(
+      shown
+        .map((i, k) => {
+          const s = truncate(texts[i], widths[i]!)
+          const pad = ' '.repeat(widths[i]! - width(s))
+          return right[i] ? pad + s : k === shown.length - 1 ? s : s + pad
+        })
+        .join(GAP)
+        .trimEnd(),
+      maxWidth
+    )
   return [line(columns.map((c) => c.header)), ...cells.map((r) => line(r.map((c) => c.text)))].join(
     '\n'
   )

@@ -1,4 +1,5 @@
-import type { Item, ItemInput } from '../../db/contract.ts'
+import type { ItemInput } from '../../db/contract.ts'
+import type { Item } from '../records.ts'
 import { skuPath } from '../api.ts'
 import { ask, askOptional, askParsed, confirm } from '../ask.ts'
 import { KEY_OPTION, keyOf, optional, parsed, positionals, type Command } from '../command.ts'
@@ -12,7 +13,7 @@ export const unit = input.text(20, true)
 export const description = input.text(2000)
 
 const added = (item: Item) =>
-  `Added ${item.sku} "${item.name}" (unit ${item.unit}, reorder point ${item.reorderPoint}). Its stock starts at 0.`
+  `Added ${item.sku} "${item.name}" (unit ${item.unit}, reorder point ${item.reorderPoint ?? 'none'}). Its stock starts at 0.`
 
 export const addItem: Command = {
   name: 'add-item',
@@ -26,7 +27,7 @@ export const addItem: Command = {
     'reorder-point': {
       type: 'string',
       arg: 'N',
-      help: 'stock at or below N shows as low (default 0)',
+      help: 'stock at or below N shows as low (default: none, never low)',
     },
     description: { type: 'string', arg: 'TEXT', help: 'size, material, supplier, shelf…' },
     key: KEY_OPTION,
@@ -38,7 +39,8 @@ export const addItem: Command = {
       sku: parsed(input.sku, text!, 'SKU'),
       name: required(args.values.name, '--name', name),
       unit: required(args.values.unit, '--unit', unit),
-      reorderPoint: optional(args, 'reorder-point', input.count),
+      // Omitted when none: the node's default is no reorder point.
+      reorderPoint: optional(args, 'reorder-point', input.reorderPoint) ?? undefined,
       description: optional(args, 'description', description),
     }
     const item = await io.api.post<Item>('/items', body, keyOf(args))
@@ -72,13 +74,13 @@ export async function addItemInteractively(io: Io) {
     sku: input.sku(sku),
     name: await askParsed(io, 'Name', name, 'The name'),
     unit: await askParsed(io, 'Unit it is counted in (ea, box, kg, m…)', unit, 'The unit', 'ea'),
-    reorderPoint: await askParsed(
-      io,
-      'Reorder point: stock at or below it shows as low',
-      input.count,
-      'The reorder point',
-      '0'
-    ),
+    reorderPoint:
+      (await askParsed(
+        io,
+        'Reorder point: stock at or below it shows as low (Enter: none)',
+        input.reorderPoint,
+        'The reorder point'
+      )) ?? undefined,
     description: await askOptional(io, 'Description', description, 'The description'),
   }
   io.print(
@@ -86,7 +88,7 @@ export async function addItemInteractively(io: Io) {
       ['SKU', body.sku],
       ['Name', body.name],
       ['Unit', body.unit],
-      ['Reorder at', body.reorderPoint],
+      ['Reorder at', body.reorderPoint ?? 'none (never shown as low)'],
       ['Description', body.description],
     ])
   )

@@ -1,4 +1,4 @@
-import type { Item, ItemPatch } from '../../db/contract.ts'
+import type { Item, ItemPatch } from '../records.ts'
 import { skuPath } from '../api.ts'
 import { askParsed, confirm } from '../ask.ts'
 import { KEY_OPTION, keyOf, optional, parsed, positionals, type Command } from '../command.ts'
@@ -16,19 +16,25 @@ const LABELS: Record<string, string> = {
   reorderPoint: 'Reorder point',
 }
 
-const shown = (value: unknown) => (value === '' ? '(empty)' : String(value))
+const shown = (value: unknown) =>
+  value === '' ? '(empty)' : value === null ? '(none)' : String(value)
 
 export const editItem: Command = {
   name: 'edit-item',
   summary: "change an item's name, unit, description or reorder point",
-  synopsis: 'SKU [--name NAME] [--unit UNIT] [--description TEXT] [--reorder-point N] [--key KEY]',
+  synopsis:
+    'SKU [--name NAME] [--unit UNIT] [--description TEXT] [--reorder-point N|none] [--key KEY]',
   description:
-    'Changes the fields given and leaves the others as they are. The unit can change only before the item has any movement; the SKU never changes. --description "" clears the description.',
+    'Changes the fields given and leaves the others as they are. The unit can change only before the item has any movement; the SKU never changes. --description "" clears the description; --reorder-point none removes the reorder point (the item is then never low).',
   options: {
     name: { type: 'string', arg: 'NAME', help: 'new name' },
     unit: { type: 'string', arg: 'UNIT', help: 'new unit (only before the first movement)' },
     description: { type: 'string', arg: 'TEXT', help: 'new description ("" clears it)' },
-    'reorder-point': { type: 'string', arg: 'N', help: 'new reorder point' },
+    'reorder-point': {
+      type: 'string',
+      arg: 'N',
+      help: 'new reorder point; none removes it',
+    },
     key: KEY_OPTION,
   },
   examples: ['almacen edit-item BOLT-M8 --reorder-point 80'],
@@ -39,7 +45,7 @@ export const editItem: Command = {
       name: optional(args, 'name', name),
       unit: optional(args, 'unit', unit),
       description: optional(args, 'description', description),
-      reorderPoint: optional(args, 'reorder-point', input.count),
+      reorderPoint: optional(args, 'reorder-point', input.reorderPoint),
     }
     const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
     if (!Object.keys(changes).length) {
@@ -58,14 +64,24 @@ export const editItem: Command = {
   },
 }
 
-/** Items › Edit an item: each field is offered with its current value; Enter keeps it. */
+/**
+ * Items › Edit an item: each field is offered with its current value; Enter keeps it. The unit
+ * is not offered once the item has movements: the node would refuse it after the confirmation.
+ */
 export async function editItemInteractively(io: Io) {
   const picked = await pickItem(io, 'Item to edit')
   const item = await io.api.get<Item>(`/items/${skuPath(picked.sku)}`)
   io.print('  Enter keeps the value shown.')
+  // Said where the unit would be asked, in the order of the questions.
+  const fixedUnit = () => {
+    io.print(
+      `  Unit: ${item.unit}. It cannot change: ${item.sku} already has movements counted in ${item.unit}.`
+    )
+    return item.unit
+  }
   const next = {
     name: await askParsed(io, 'Name', name, 'The name', item.name),
-    unit: await askParsed(io, 'Unit', unit, 'The unit', item.unit),
+    unit: picked.lastSeq ? fixedUnit() : await askParsed(io, 'Unit', unit, 'The unit', item.unit),
     description: await askParsed(
       io,
       'Description ("-" clears it)',
@@ -75,10 +91,10 @@ export async function editItemInteractively(io: Io) {
     ),
     reorderPoint: await askParsed(
       io,
-      'Reorder point',
-      input.count,
+      'Reorder point ("-" removes it: never low)',
+      input.reorderPoint,
       'The reorder point',
-      String(item.reorderPoint)
+      item.reorderPoint === null ? '' : String(item.reorderPoint)
     ),
   }
   if (next.description === '-') next.description = ''

@@ -1,7 +1,8 @@
-import type { Item, Movement, Stock } from '../../db/contract.ts'
+import type { Movement } from '../../db/contract.ts'
+import type { Item, Stock } from '../records.ts'
 import { skuPath, type Api } from '../api.ts'
 import { parsed, positionals, type Command } from '../command.ts'
-import { movementTable, when } from '../format.ts'
+import { movementTable, reorderPoint, when } from '../format.ts'
 import * as input from '../input.ts'
 import { printJson, type Io } from '../io.ts'
 import { pickItem } from '../pick-item.ts'
@@ -18,7 +19,7 @@ function itemDetails(item: Item, stock: Stock): string {
       'On hand',
       `${stock.onHand} ${item.unit}${stock.low ? '  (low: at or below its reorder point)' : ''}`,
     ],
-    ['Reorder at', `${item.reorderPoint} ${item.unit}`],
+    ['Reorder at', reorderPoint(item.reorderPoint, item.unit)],
     [
       'Last change',
       stock.lastSeq ? `${when(stock.updatedAt)} (ledger entry #${stock.lastSeq})` : 'none yet',

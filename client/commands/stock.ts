@@ -1,8 +1,8 @@
-import type { Stock } from '../../db/contract.ts'
+import type { Stock } from '../records.ts'
 import { skuPath, type Api } from '../api.ts'
 import { parsed, positionals, type Command } from '../command.ts'
 import { UsageError } from '../errors.ts'
-import { stockTable, when } from '../format.ts'
+import { reorderPoint, stockTable, when } from '../format.ts'
 import * as input from '../input.ts'
 import { printJson, type Io } from '../io.ts'
 import { LIST_OPTIONS, printList } from '../list-options.ts'
@@ -21,7 +21,7 @@ function stockDetails(s: Stock): string {
     ['SKU', s.sku],
     ['Name', s.name],
     ['On hand', `${s.onHand} ${s.unit}`],
-    ['Reorder at', `${s.reorderPoint} ${s.unit}${s.low ? '  (low: reorder now)' : ''}`],
+    ['Reorder at', `${reorderPoint(s.reorderPoint, s.unit)}${s.low ? '  (low: reorder now)' : ''}`],
     ['Last change', s.lastSeq ? `${when(s.updatedAt)} (ledger entry #${s.lastSeq})` : 'none yet'],
   ])
 }

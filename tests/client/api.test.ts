@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { closedPort } from '../fixtures/client-kit.ts'
 import { createApi } from '../../client/api.ts'
-import { NodeRefusal, NodeUnreachable } from '../../client/errors.ts'
+import { Interrupted, NodeRefusal, NodeUnreachable } from '../../client/errors.ts'
+import { until } from '../fixtures/node-process.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
 
 /** A tiny HTTP server whose answers the test scripts; it records what it was sent. */
@@ -155,9 +156,9 @@ t.test('when every try fails, the caller may try again, with the same key', asyn
   t.equal(asked[0].key, fake.seen[0].key)
 })
 
-t.test('progress is started and stopped around a call, and told about retries', async (t) => {
+t.test('a slow call says, every second, how long the node has not answered and why', async (t) => {
   const fake = await fakeNode(t, (_req, res, n) =>
-    n === 1 ? json(res, 503, { error: 'busy' }) : json(res, 200, {})
+    n === 1 ? json(res, 503, { error: 'busy' }) : setTimeout(() => json(res, 200, {}), 1300)
   )
   const events: string[] = []
   const progress = {
@@ -165,6 +166,44 @@ t.test('progress is started and stopped around a call, and told about retries', 
     update: (text: string) => events.push(`update: ${text}`),
     stop: () => events.push('stop'),
   }
-  await createApi({ url: fake.url, backoffMs: 1, progress }).get('/node')
-  t.same(events, ['start', 'update: busy; trying again (2 of 4)…', 'stop'])
+  const api = createApi({ url: fake.url, name: 'Madrid', backoffMs: 1, slowMs: 1000, progress })
+  await api.get('/node')
+  t.same(events, ['start', 'update: Madrid has not answered for 1 s (busy); still trying…', 'stop'])
+})
+
+t.test('with no limit on tries, a call waits for the node however long it takes', async (t) => {
+  const fake = await fakeNode(t, (_req, res, n) =>
+    n < 6 ? json(res, 503, { error: 'busy' }) : json(res, 201, { seq: 1 })
+  )
+  const api = createApi({ url: fake.url, attempts: Infinity, backoffMs: 1 })
+  t.same(await api.post('/movements', {}), { seq: 1 })
+  t.equal(fake.seen.length, 6)
+})
+
+t.test('a deadline bounds the whole call, however long each try may take', async (t) => {
+  const frozen = await fakeNode(t, () => {}) // a node stopped with SIGSTOP: it never answers
+  const api = createApi({ url: frozen.url, attempts: Infinity, deadlineMs: 300 })
+  const started = Date.now()
+  const err = await failure(api.post('/movements', {}, 'k-9'))
+  t.match(err, { name: 'NodeUnreachable', reason: 'no answer within 0.3 s', key: 'k-9' })
+  t.ok(Date.now() - started < 2000, 'given up at the deadline, not after 10 s tries')
+})
+
+t.test('Ctrl-C stops a call: a change sent is reported unconfirmed, with its key', async (t) => {
+  const frozen = await fakeNode(t, () => {})
+  let stops: (() => void)[] = []
+  const interrupts = (stop: () => void) => {
+    stops.push(stop)
+    return () => void (stops = stops.filter((s) => s !== stop))
+  }
+  const api = createApi({ url: frozen.url, attempts: Infinity, interrupts })
+  const calls = [api.get('/stock'), api.post('/movements', {}, 'k-1'), api.post('/x', {}, null)]
+  await until(() => frozen.seen.length === 3, 5000, 'the three calls are waiting on the node')
+  for (const stop of stops) stop()
+  const [read, write, unkeyed] = await Promise.all(calls.map(failure))
+  t.type(read, Interrupted)
+  t.match(read, { unconfirmed: false, key: undefined })
+  t.match(write, { name: 'Interrupted', unconfirmed: true, key: 'k-1' })
+  t.match(unkeyed, { name: 'Interrupted', unconfirmed: true, key: undefined })
+  t.same(stops, [], 'each call stopped listening when it ended')
 })

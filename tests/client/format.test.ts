@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Movement } from '../../db/contract.ts'
-import { ago, describeMovement, fit, kind, when } from '../../client/format.ts'
+import { ago, describeMovement, fit, kind, stockTable, when } from '../../client/format.ts'
 
 const base: Movement = {
   seq: 7,
@@ -89,3 +89,18 @@ t.test(
     t.equal(fit(table, 40), table)
   }
 )
+
+t.test('an item without a reorder point shows — in tables, and is never marked low', async (t) => {
+  const stock = [
+    { sku: 'A', name: 'a', onHand: 0, unit: 'ea', reorderPoint: null, low: false },
+    { sku: 'B', name: 'b', onHand: 0, unit: 'ea', reorderPoint: 5, low: true },
+  ] as Parameters<typeof stockTable>[0]
+  t.equal(
+    stockTable(stock),
+    [
+      'SKU  NAME  ON HAND  UNIT  REORDER AT  LOW',
+      'A    a           0  ea             —',
+      'B    b           0  ea             5  low',
+    ].join('\n')
+  )
+})

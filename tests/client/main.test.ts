@@ -2,8 +2,14 @@
 // cover the command line itself; one-shot.test.ts covers the commands against real nodes.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { copyFileSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
 import t from 'tap'
-import { almacen, closedPort } from '../fixtures/client-kit.ts'
+import { almacen, closedPort, runNode, seed } from '../fixtures/client-kit.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
+import { startTestNode } from '../fixtures/test-node.ts'
+
+const ROOT = new URL('../..', import.meta.url).pathname
 
 t.test('bad arguments exit 2 with what is wrong, before anything is sent', async (t) => {
   const url = await closedPort() // anything sent would end in exit 3 instead
@@ -45,7 +51,7 @@ t.test('--help reads like a man page, for the client and for each command', asyn
     almacen(['receive', '--help']),
     almacen(['--version']),
   ])
-  t.match(main, { code: 0, stdout: /^NAME\n {4}almacen - [\s\S]*EXIT STATUS\n {4}0 {2}done/ })
+  t.match(main, { code: 0, stdout: /^NAME\n {4}almacen - [\s\S]*EXIT STATUS\n {4}0 +done/ })
   t.match(receive, { code: 0, stdout: /^NAME\n {4}almacen receive - record goods received/ })
   t.match(version, { code: 0, stdout: /^almacen \d+\.\d+\.\d+\n$/ })
 })
@@ -58,6 +64,52 @@ t.test('the almacen bin runs the client, as npx almacen does', async (t) => {
   const [code] = await once(child, 'close')
   t.equal(code, 0)
   t.match(stdout, /^NAME\n {4}almacen - /)
+})
+
+t.test(
+  'the bin runs the built client, and the sources only while the build is missing or older',
+  async (t) => {
+    // A copy of the package's shape whose two entry points say which of them ran.
+    const dir = tempDir(t, 'bin')
+    mkdirSync(path.join(dir, 'client/commands'), { recursive: true })
+    mkdirSync(path.join(dir, 'dist/client'), { recursive: true })
+    symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'))
+    writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n')
+    const bin = path.join(dir, 'client/almacen.js')
+    copyFileSync(path.join(ROOT, 'client/almacen.js'), bin)
+    const source = path.join(dir, 'client/commands/stock.ts')
+    writeFileSync(path.join(dir, 'client/main.ts'), "import './commands/stock.ts'\n")
+    writeFileSync(source, "const from: string = 'source'\nconsole.log(from)\n")
+    const built = path.join(dir, 'dist/client/main.js')
+    const age = (file: string, seconds: number) => {
+      const when = new Date(Date.now() - seconds * 1000)
+      utimesSync(file, when, when)
+    }
+
+    t.match(await runNode([bin]), { code: 0, stdout: 'source\n' }, 'not built: from the sources')
+    writeFileSync(built, "console.log('built')\n")
+    for (const file of [bin, source, path.join(dir, 'client/main.ts')]) age(file, 60)
+    t.match(await runNode([bin]), { code: 0, stdout: 'built\n', stderr: '' }, 'built: the build')
+    age(built, 120) // a source edited since the build, in a folder of client/
+    t.match(await runNode([bin]), { code: 0, stdout: 'source\n' }, 'an older build is not run')
+  }
+)
+
+t.test('a reader that stops early ends the command quietly, with exit 0', async (t) => {
+  const node = await startTestNode(t)
+  await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
+  // `almacen items --all --json | head -c 100`, where head has gone before the answer comes.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'client/main.ts'), 'items', '--all', '--json'],
+    { env: { ...process.env, ALMACEN_URL: node.url }, stdio: ['ignore', 'pipe', 'pipe'] }
+  )
+  let stderr = ''
+  child.stderr.on('data', (c) => (stderr += c))
+  child.stdout.destroy()
+  const [code] = await once(child, 'close')
+  t.equal(code, 0)
+  t.equal(stderr, '', 'no EPIPE, no stack')
 })
 
 t.test(

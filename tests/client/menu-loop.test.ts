@@ -1,5 +1,5 @@
 import t from 'tap'
-import { NodeRefusal, NodeUnreachable } from '../../client/errors.ts'
+import { Cancelled, Interrupted, NodeRefusal, NodeUnreachable } from '../../client/errors.ts'
 import type { Io } from '../../client/io.ts'
 import { explain, mainMenu, runAction, subMenu } from '../../client/menu-loop.ts'
 import type { Menu } from '../../client/menus.ts'
@@ -57,6 +57,27 @@ t.test("a failed action shows the node's sentence or a plain one, never a stack"
   t.same(s.lines, [
     '✖ No item with SKU NOPE',
     '✖ Something unexpected went wrong: x is not a function. Set ALMACEN_DEBUG=1 to see the details.',
+  ])
+})
+
+t.test('Ctrl-C says "nothing was recorded" only where something could have been', async (t) => {
+  const s = session(offline, [])
+  const action = (key: string) => MENUS.flatMap((m) => m.actions).find((a) => a.key === key)!
+  const leftWith = (err: unknown) => async () => {
+    throw err
+  }
+  await runAction(s.io, { ...action('all'), run: leftWith(new Cancelled()) })
+  await runAction(s.io, { ...action('history'), run: leftWith(new Interrupted(false)) })
+  t.same(s.lines, [], 'a look-up simply goes back')
+  await runAction(s.io, { ...action('receive'), run: leftWith(new Cancelled()) })
+  await runAction(s.io, { ...action('issue'), run: leftWith(new Interrupted(false)) })
+  t.same(s.lines, ['  Cancelled: nothing was recorded.', '  Cancelled: nothing was recorded.'])
+  s.lines.length = 0
+  await runAction(s.io, { ...action('count'), run: leftWith(new Interrupted(true, 'k-1')) })
+  await runAction(s.io, { ...action('leave'), run: leftWith(new Interrupted(true)) })
+  t.match(s.lines, [
+    /^✖ The node did not confirm it, so it may or may not have been recorded/,
+    /Network › Members/,
   ])
 })
 

@@ -1,8 +1,12 @@
 // The one-shot commands against real nodes, run as child processes the way scripts run them:
 // what lands on stdout and stderr, and the exit status.
+import { once } from 'node:events'
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { almacen, closedPort, seed } from '../fixtures/client-kit.ts'
 import { droppingProxy } from '../fixtures/dropping-proxy.ts'
+import { until } from '../fixtures/node-process.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
 const ledger = async (node: { url: string }) =>
@@ -158,17 +162,48 @@ t.test('a receipt never confirmed names the --key that makes running it again sa
   const node = await startTestNode(t)
   await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
   const proxy = await droppingProxy(t, node.url, (req) => req.method === 'POST')
-  const lost = await almacen(['receive', 'BOLT-M8', '200', '--url', proxy.url])
+  const lost = await almacen(['receive', 'BOLT-M8', '200', '--url', proxy.url, '--timeout', '2'])
   t.equal(lost.code, 3)
   const key = /run the same command with --key (\S+)/.exec(lost.stderr)?.[1]
   t.ok(key, 'the key is on stderr')
-  t.equal(proxy.seen.filter((r) => r.method === 'POST').length, 4, 'four tries, then it gave up')
+  const posts = proxy.seen.filter((r) => r.method === 'POST')
+  t.ok(posts.length > 1, 'tried again until --timeout, then gave up')
+  t.ok(
+    posts.every((p) => p.key === key),
+    'every try with the same key'
+  )
   const again = await almacen(['receive', 'BOLT-M8', '200', '--key', key!, '--url', node.url])
   t.same(
     [again.code, again.stdout],
     [0, 'Received 200 ea of BOLT-M8. On hand now: 200 ea. Ledger entry #1.\n']
   )
   t.equal((await ledger(node)).length, 1, 'applied once however often it was sent')
+})
+
+t.test('a frozen node is given up on after --timeout in all, naming the --key', async (t) => {
+  const held: ServerResponse[] = []
+  // The item is looked up, then the node freezes (SIGSTOP): it takes the change, never answers.
+  const frozen = createServer((req, res) => {
+    if (req.method !== 'GET') return void held.push(res)
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ sku: 'BOLT-M8', unit: 'ea', onHand: 5 }))
+  })
+  frozen.listen(0, '127.0.0.1')
+  await once(frozen, 'listening')
+  t.teardown(() => {
+    frozen.closeAllConnections()
+    frozen.close()
+  })
+  const url = `http://127.0.0.1:${(frozen.address() as AddressInfo).port}`
+  const child = almacen(['adjust', 'BOLT-M8', '-2', '--url', url, '--timeout', '2'])
+  await until(() => held.length > 0, 10_000, 'the command reaches the node') // after start-up
+  const asked = Date.now()
+  const run = await child
+  const seconds = (Date.now() - asked) / 1000
+  t.equal(run.code, 3)
+  t.match(run.stderr, /no answer within 2 s[\s\S]*run the same command with --key \S+/)
+  // Before: four tries of --timeout each, 8 s and more.
+  t.ok(seconds < 3.5, `gave up ${seconds} s after the first try, within --timeout`)
 })
 
 t.test(

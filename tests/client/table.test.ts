@@ -1,4 +1,6 @@
 import t from 'tap'
+import type { Movement } from '../../db/contract.ts'
+import { movementTable } from '../../client/format.ts'
 import { details, table } from '../../client/table.ts'
 
 const rows = [
@@ -30,6 +32,37 @@ t.test(
     t.ok(out.split('\n').every((line) => line.length <= 26))
   }
 )
+
+t.test('every line fits the terminal, however narrow, and shrinking is tried first', async (t) => {
+  const movement = {
+    seq: 54,
+    createdAt: '2026-11-22T10:04:00Z',
+    sku: 'PART-250',
+    type: 'adjustment' as const,
+    countedQuantity: null,
+    delta: -2,
+    balanceAfter: 295,
+    reference: 'COUNT-2026-11-22',
+    note: 'first count of the day, aisle 4',
+  } as Movement
+  const rows = [movement, { ...movement, seq: 55, note: '' }]
+  for (const columns of [120, 80, 72, 60, 40, 12]) {
+    const lines = movementTable(rows, columns).split('\n')
+    t.ok(
+      lines.every((line) => line.length <= columns),
+      `${columns} columns:\n${lines.join('\n')}`
+    )
+  }
+  const [header, row] = movementTable(rows, 80).split('\n')
+  t.match(
+    header,
+    /#\s+WHEN\s+SKU\s+TYPE\s+CHANGE\s+BALANCE\s+REFERENCE\s+NOTE$/,
+    'nothing left out'
+  )
+  t.match(row, /-2\s+295  COUNT-20…  first c…$/, 'the reference and the note shrink')
+  t.match(movementTable(rows, 60).split('\n')[0], / {2}BALANCE$/, 'then they are left out')
+  t.match(movementTable(rows, 40).split('\n')[1], /^54 .{36}…$/, 'the line cut last')
+})
 
 t.test('line breaks and missing values never break the layout', async (t) => {
   const out = table(

@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { seed } from '../fixtures/client-kit.ts'
+import { droppingProxy } from '../fixtures/dropping-proxy.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
+const needsTmux = { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)' }
 const ROOT = new URL('../..', import.meta.url).pathname
 
 /**
@@ -27,41 +29,52 @@ function terminal(t: { teardown(fn: () => unknown): void }, command: string) {
     rmSync(dir, { recursive: true, force: true })
   })
   const screen = () => tmux('capture-pane', '-p', '-t', 'client', '-S', '-')
+  /** Resolves when the screen satisfies `check`; fails, showing the screen, after a deadline. */
+  async function until(check: string | RegExp | ((s: string) => boolean), ms = 20_000) {
+    const test =
+      typeof check === 'function'
+        ? check
+        : (s: string) => (typeof check === 'string' ? s.includes(check) : check.test(s))
+    const deadline = Date.now() + ms
+    for (;;) {
+      const now = screen()
+      if (test(now)) return now
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${check}; the screen:\n${now}`)
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
   return {
     screen,
+    until,
     type: (text: string) => tmux('send-keys', '-t', 'client', '-l', text),
     press: (...keys: string[]) => tmux('send-keys', '-t', 'client', ...keys),
-    /** Resolves when the screen satisfies `check`; fails, showing the screen, after a deadline. */
-    async until(check: string | RegExp | ((s: string) => boolean), ms = 20_000) {
-      const test =
-        typeof check === 'function'
-          ? check
-          : (s: string) => (typeof check === 'string' ? s.includes(check) : check.test(s))
-      const deadline = Date.now() + ms
-      for (;;) {
-        const now = screen()
-        if (test(now)) return now
-        if (Date.now() > deadline)
-          throw new Error(`timed out waiting for ${check}; the screen:\n${now}`)
-        await new Promise((resolve) => setTimeout(resolve, 50))
-      }
-    },
+    /** A barcode scanner: the code and Enter in one go, with nothing in between. */
+    scan: (code: string) =>
+      tmux('send-keys', '-t', 'client', '-l', code, ';', 'send-keys', '-t', 'client', 'Enter'),
+    /** Resolves when `text` has appeared `n` times (the screen and its history). */
+    nth: (text: string, n: number) => until((s) => s.split(text).length - 1 >= n),
   }
+}
+
+/** The menus in a terminal, talking to `url`, once they greet; the exit status shows at the end. */
+async function openClient(t: { teardown(fn: () => unknown): void }, url: string) {
+  const client = `${process.execPath} --import tsx client/main.ts --url ${url}`
+  const term = terminal(t, `${client}; echo "exit status $?"; sleep 600`)
+  await term.until('? What do you want to do?')
+  return term
 }
 
 t.test(
   'a person receives goods from the main menu with arrow keys and Enter, then leaves with Ctrl-C',
-  { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)' },
+  needsTmux,
   async (t) => {
     const node = await startTestNode(t, { name: 'Madrid' })
     await seed(node, [
       { sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 10 },
       { sku: 'NUT-M8', name: 'Nut M8' },
     ])
-    const client = `${process.execPath} --import tsx client/main.ts --url ${node.url}`
-    const term = terminal(t, `${client}; echo "exit status $?"; sleep 600`)
-
-    await term.until('? What do you want to do?')
+    const term = await openClient(t, node.url)
     t.match(term.screen(), `almacen · Madrid · ${node.url}`)
     term.press('Enter') // Movements
     await term.until('Receive goods')
@@ -104,5 +117,116 @@ t.test(
       { type: 'receipt', quantity: 25, reference: 'PO-42' },
     ])
     t.equal(movements.length, 2, 'recorded once')
+  }
+)
+
+t.test(
+  'a SKU scanned with Enter straight after is the item recorded, however late the suggestions',
+  needsTmux,
+  async (t) => {
+    const node = await startTestNode(t, { name: 'Madrid' })
+    // Hundreds of items whose SKUs are prefixes of one another: PART-2, PART-25, PART-250…
+    await seed(node, [
+      { sku: 'BOLT-M8', name: 'Bolt M8 zinc' },
+      { sku: 'WASHER-M8', name: 'Washer M8 zinc' },
+      ...Array.from({ length: 300 }, (_, i) => ({ sku: `PART-${i + 1}`, name: `Part ${i + 1}` })),
+    ])
+    // Suggestions (and look-ups) of items come back a fifth of a second late, as on a busy node.
+    const slow = await droppingProxy(
+      t,
+      node.url,
+      () => false,
+      (seen) => (seen.path.startsWith('/items') ? 200 : 0)
+    )
+    const term = await openClient(t, slow.url)
+    term.press('Enter') // Movements
+    await term.until('Receive goods')
+
+    const scans = ['PART-250', 'washer-m8', 'PART-25', 'PART-2', 'part-299', 'PART-30', 'PART-3']
+    const receive = async (round: number, keys: () => void) => {
+      term.press('Enter') // Receive goods: the menu keeps the last choice
+      await term.nth('Item received (type to search)', round)
+      // The first suggestions are on screen, as they are by the time a person scans.
+      await term.until((s) => s.slice(s.lastIndexOf('? Item received')).includes('BOLT-M8'))
+      keys()
+      await term.nth('How many ea arrived?', round)
+      term.type('1')
+      term.press('Enter')
+      await term.nth('Purchase order or delivery note (optional)', round)
+      term.press('Enter')
+      await term.nth('Note (optional)', round)
+      term.press('Enter')
+      await term.nth('Receive 1 ea of ', round)
+      term.press('Enter') // yes
+      await term.nth('✔ Received 1 ea of ', round)
+      await term.until((s) => s.lastIndexOf('? Movements:') > s.lastIndexOf('✔ Received'))
+    }
+    for (const [i, code] of scans.entries()) await receive(i + 1, () => term.scan(code))
+    // The highlight moved on the first list, then a SKU scanned: the new list starts afresh.
+    await receive(scans.length + 1, () => {
+      term.press('Down', 'Down')
+      term.scan('PART-25')
+    })
+
+    const { movements } = (await api(node, 'GET', '/movements?order=asc&limit=50')).body
+    t.same(
+      movements.map((m: { sku: string }) => m.sku),
+      [...scans, 'PART-25'].map((code) => code.toUpperCase()),
+      'every receipt is recorded against the item scanned'
+    )
+  }
+)
+
+t.test(
+  'Ctrl-C while the node does not answer goes back, and says when a change may have been recorded',
+  needsTmux,
+  async (t) => {
+    const node = await startTestNode(t, { name: 'Madrid' })
+    await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 10 }])
+    // The node freezes on the stock list and on a receipt (which it records, then never answers).
+    const frozen = await droppingProxy(
+      t,
+      node.url,
+      () => false,
+      (seen) => (seen.path.startsWith('/stock?') || seen.method === 'POST' ? 600_000 : 0)
+    )
+    const term = await openClient(t, frozen.url)
+    // Said from 3 s on, and counted every second: the count may have moved on when looked at.
+    const waiting = /Madrid has not answered for \d+ s; still trying… Ctrl-C to go back/
+    term.press('Down', 'Enter') // Stock
+    await term.until('Everything on hand')
+    term.press('Down', 'Down', 'Enter') // Everything on hand
+    await term.until(waiting)
+    term.press('C-c')
+    await term.until(/✔ Stock: › Everything on hand\s+\? Stock:/) // back in the same menu
+    t.notMatch(term.screen(), 'Cancelled', 'a look-up left with Ctrl-C says nothing of records')
+
+    term.press('C-c') // to the main menu
+    await term.nth('What do you want to do?', 2)
+    term.press('Up', 'Enter') // Movements
+    await term.until('Receive goods')
+    term.press('Enter')
+    await term.until('Item received (type to search)')
+    term.scan('BOLT-M8')
+    await term.until('How many ea arrived?')
+    term.type('5')
+    term.press('Enter')
+    await term.until('Purchase order or delivery note (optional)')
+    term.press('Enter')
+    await term.until('Note (optional)')
+    term.press('Enter')
+    await term.until('Receive 5 ea of BOLT-M8 (Bolt M8 zinc)?')
+    term.press('Enter')
+    await term.until((s) => waiting.test(s.slice(s.lastIndexOf('Receive 5 ea of BOLT-M8'))))
+    term.press('C-c')
+    await term.until('✖ The node did not confirm it, so it may or may not have been recorded.')
+    await term.until(/Check the history before entering it\s+again\.\s+\? Movements:/) // back
+    term.press('C-c')
+    await term.nth('What do you want to do?', 3)
+    term.press('C-c')
+    const last = await term.until('exit status 0')
+    t.match(last, 'Bye.')
+    const { movements } = (await api(node, 'GET', '/movements?sku=BOLT-M8')).body
+    t.equal(movements.length, 2, 'the receipt did reach the node, as the person was warned')
   }
 )

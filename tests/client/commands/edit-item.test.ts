@@ -33,13 +33,33 @@ t.test('leaving every field as it was sends nothing', async (t) => {
   t.same((await api(node, 'GET', '/items/BOLT-M8')).body, before)
 })
 
-t.test("a unit change after movements is refused with the node's sentence", async (t) => {
+t.test('the unit of an item with movements is not offered, and the reason is said', async (t) => {
   const node = await startTestNode(t)
-  await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', reorderPoint: 0, onHand: 5 }])
-  const s = session(node.url, ['BOLT-M8', undefined, 'box', undefined, undefined, true])
+  await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', reorderPoint: 5, onHand: 5 }])
+  // name, description and reorder point: no unit question in between
+  const s = session(node.url, ['BOLT-M8', undefined, undefined, undefined])
   await runAction(s.io, edit)
   t.same(s.unused(), [])
-  t.match(s.lines.at(-1), /^✖ .*unit/i)
-  t.notMatch(s.lines.at(-1), /CONFLICT|\{/)
-  t.equal((await api(node, 'GET', '/items/BOLT-M8')).body.unit, 'ea')
+  t.match(s.output(), 'Unit: ea. It cannot change: BOLT-M8 already has movements counted in ea.')
+  t.equal(s.lines.at(-1), 'Nothing changed.')
+})
+
+t.test('the reorder point can be removed: "-" sends null, shown as none', async (t) => {
+  const node = await startTestNode(t)
+  await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', reorderPoint: 50 }])
+  const s = session(node.url, ['BOLT-M8', undefined, undefined, undefined, '-', true])
+  const sent: unknown[] = []
+  const real = s.io.api
+  s.io.api = {
+    ...real,
+    get: real.get,
+    async patch<T>(path: string, body: unknown) {
+      sent.push(body)
+      return { sku: 'BOLT-M8', name: 'Bolt M8 zinc' } as T
+    },
+  }
+  await editItemInteractively(s.io)
+  t.same(s.unused(), [])
+  t.same(sent, [{ reorderPoint: null }])
+  t.match(s.output(), /Reorder point: +50 → \(none\)/)
 })

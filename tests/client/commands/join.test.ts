@@ -2,6 +2,7 @@
 import t from 'tap'
 import { joinNetwork } from '../../../client/commands/join.ts'
 import { runAction } from '../../../client/menu-loop.ts'
+import { MENUS } from '../../../client/menus.ts'
 import {
   CTRL_C,
   almacen,
@@ -13,7 +14,7 @@ import {
 } from '../../fixtures/client-kit.ts'
 import { droppingProxy } from '../../fixtures/dropping-proxy.ts'
 
-const action = { key: 'join', title: 'Join a network', run: joinNetwork }
+const action = MENUS.find((m) => m.key === 'network')!.actions.find((a) => a.key === 'join')!
 
 t.test(
   'Join a network checks the addresses, shows the outcome of each, and the network forms',
@@ -116,16 +117,16 @@ t.test(
   async (t) => {
     const [madrid, sevilla] = await Promise.all([startPeer(t, 'Madrid'), startPeer(t, 'Sevilla')])
     const proxy = await droppingProxy(t, sevilla.url, (req) => req.method === 'POST')
-    t.same(await almacen(['join', madrid.url, '--url', proxy.url]), {
+    t.same(await almacen(['join', madrid.url, '--url', proxy.url, '--timeout', '2']), {
       code: 3,
       stdout: '',
       stderr: `almacen: Cannot reach the almacen node at ${proxy.url} (connection closed before the answer). Is it running? (npm start)\n`,
     })
     const sent = proxy.seen.filter((r) => r.method === 'POST')
-    t.same(
-      sent.map((r) => r.key),
-      [undefined, undefined, undefined, undefined],
-      'four tries, none with an Idempotency-Key (the node keeps none for membership)'
+    t.ok(sent.length > 1, 'tried again until --timeout')
+    t.ok(
+      sent.every((r) => r.key === undefined),
+      'no try with an Idempotency-Key (the node keeps none for membership)'
     )
     t.match(await almacen(['join', madrid.url, '--url', sevilla.url]), { code: 0 })
     await untilSeen(madrid, { Sevilla: 'alive' }, 'Madrid sees Sevilla alive')

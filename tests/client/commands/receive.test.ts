@@ -1,6 +1,7 @@
 import t from 'tap'
 import { receiveGoods } from '../../../client/commands/receive.ts'
 import { runAction } from '../../../client/menu-loop.ts'
+import { MENUS } from '../../../client/menus.ts'
 import { droppingProxy } from '../../fixtures/dropping-proxy.ts'
 import { CTRL_C, seed, session } from '../../fixtures/client-kit.ts'
 import { api, startTestNode } from '../../fixtures/test-node.ts'
@@ -58,7 +59,8 @@ t.test('saying no at the confirmation, or Ctrl-C on the way, records nothing', a
   await receiveGoods(declined.io)
   t.match(declined.output(), 'Nothing recorded.')
   const interrupted = session(node.url, ['BOLT-M8', CTRL_C])
-  await runAction(interrupted.io, { key: 'receive', title: 'Receive goods', run: receiveGoods })
+  const receive = MENUS[0].actions.find((a) => a.key === 'receive')!
+  await runAction(interrupted.io, receive)
   t.match(interrupted.output(), 'Cancelled: nothing was recorded.')
   t.same(interrupted.unused(), [])
   t.same(await ledger(node), [])

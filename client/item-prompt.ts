@@ -1,0 +1,199 @@
+// The item picker's prompt: prompts' autocomplete, made to act on what was typed. prompts itself
+// submits the highlighted row of whatever list it holds when Enter comes, even a list for an
+// earlier text whose successor is still on its way from the node, and it keeps the highlight's
+// row number when a new list replaces the old one. A barcode scanner types a SKU and Enter within
+// milliseconds, so both recorded movements against the wrong item (issue 9, item 2).
+import { createRequire } from 'node:module'
+import prompts from 'prompts'
+
+export interface Suggestion {
+  title: string
+  value: string
+}
+
+/** What the picker knows when Enter is pressed. */
+export interface EnterState {
+  /** The text typed. */
+  input: string
+  /** The text that the suggestions in hand answer; undefined before the first answer. */
+  listFor: string | undefined
+  /** The suggested SKUs, in order. */
+  values: string[]
+  /** The highlighted row. */
+  select: number
+  /** The list in hand may not hold every match (it is as long as the node was asked for). */
+  full: boolean
+  /** The person moved the highlight since the text or the list last changed. */
+  moved: boolean
+  /** A SKU the node said it does not have, so it is not asked about again. */
+  absent?: string
+}
+
+export type EnterStep =
+  /** Submit this SKU (undefined: nothing matches, said as "no item chosen"). */
+  | { choose: string | undefined }
+  /** Ask the node whether an item has exactly this SKU: if so choose it, else decide again. */
+  | { lookup: string }
+  /** Wait for the suggestions for the text as typed, then decide again. */
+  | { wait: true }
+
+const SKU = /^[A-Z0-9][A-Z0-9._-]{0,63}$/
+
+/**
+ * What Enter does. The typed text, when it is exactly a SKU, is the answer: in the list in hand,
+ * or, when that list is behind the text (or cut short), after asking the node. Otherwise only a
+ * list that answers the text as typed may decide, on its highlighted row. A highlight the person
+ * moved on that list wins over an exact SKU: they chose it, with the list in front of them.
+ */
+export function onEnter(state: EnterState): EnterStep {
+  const typed = state.input.trim().toUpperCase()
+  const current = state.listFor !== undefined && state.listFor.trim() === state.input.trim()
+  if (current && state.moved) return { choose: state.values[state.select] }
+  if (typed && state.values.includes(typed)) return { choose: typed }
+  if (SKU.test(typed) && state.absent !== typed && (!current || state.full)) {
+    return { lookup: typed }
+  }
+  if (!current) return { wait: true }
+  return { choose: state.values[state.select] }
+}
+
+/** The options of an `item` question: prompts' autocomplete's, plus the exact look-up. */
+export interface ItemQuestion {
+  suggest(input: string): Promise<Suggestion[]>
+  /** Inside an object: prompts calls any function-valued option before it asks. */
+  item: {
+    /** The item whose SKU is exactly `sku`, or undefined (none, or the node did not say). */
+    exact(sku: string): Promise<Suggestion | undefined>
+  }
+  limit: number
+}
+
+/** The parts of prompts' AutocompletePrompt (lib/elements/autocomplete.js) used here. */
+interface Autocomplete {
+  input: string
+  suggestions: Suggestion[]
+  select: number
+  value: unknown
+  limit: number
+  closed?: boolean
+  completing: unknown
+  choices: unknown[]
+  suggest(input: string, choices: unknown[]): Promise<Suggestion[]>
+  moveSelect(i: number): void
+  render(): void
+  submit(): void
+  on(event: string, listener: (value: unknown) => void): void
+}
+
+type AutocompleteClass = new (options: object) => Autocomplete
+
+const require = createRequire(import.meta.url)
+const Base = require('prompts/lib/elements/autocomplete.js') as AutocompleteClass
+
+/** Keys that change the text or move the highlight: held off while Enter is being decided. */
+const EDITS = ['_', 'delete', 'deleteForward', 'up', 'down', 'next', 'first', 'last']
+const MOVES = ['up', 'down', 'next', 'first', 'last', 'nextPage', 'prevPage']
+
+const sameValues = (a: Suggestion[], b: Suggestion[]) =>
+  a.length === b.length && a.every((s, i) => s.value === b[i].value)
+
+class ItemPrompt extends Base {
+  // `declare`: the base constructor already runs complete(), which sets some of these, and a
+  // class field would be reset to undefined after it.
+  declare listFor: string | undefined
+  declare arriving: Promise<void>
+  declare deciding: boolean
+  declare moved: boolean
+  declare absent: string | undefined
+  declare exact: ItemQuestion['item']['exact']
+
+  constructor(options: ItemQuestion) {
+    super(options)
+    this.exact = options.item.exact
+    const self = this as unknown as Record<string, (...args: unknown[]) => unknown>
+    for (const name of new Set([...EDITS, ...MOVES])) {
+      const key = self[name].bind(this)
+      self[name] = (...args) => {
+        if (this.deciding) return
+        key(...args)
+        // Typing starts afresh: a highlight moved on the old list means nothing for the new.
+        this.moved = MOVES.includes(name)
+      }
+    }
+  }
+
+  /** prompts' complete, except that a list that changed is shown from its first row. */
+  complete(done?: () => void) {
+    const input = this.input
+    const asked = this.suggest(input, this.choices)
+    this.completing = asked
+    this.arriving = asked.then((list) => {
+      if (this.completing !== asked) return // a later text's list is on its way
+      const changed = !sameValues(list, this.suggestions)
+      this.suggestions = list.map(({ title, value }) => ({ title, value }))
+      this.listFor = input
+      this.completing = false
+      if (changed) this.moved = false
+      this.moveSelect(changed ? 0 : Math.min(this.select, Math.max(list.length - 1, 0)))
+      done?.()
+    })
+    return this.arriving
+  }
+
+  submit() {
+    if (this.deciding) return
+    this.deciding = true
+    void this.decide().then((value) => {
+      this.deciding = false
+      if (this.closed) return // Ctrl-C while deciding
+      this.value = value
+      super.submit()
+    })
+  }
+
+  private async decide(): Promise<string | undefined> {
+    for (;;) {
+      const step = onEnter({
+        input: this.input,
+        listFor: this.listFor,
+        values: this.suggestions.map((s) => s.value),
+        select: this.select,
+        full: this.suggestions.length >= this.limit,
+        moved: this.moved,
+        absent: this.absent,
+      })
+      if ('choose' in step) {
+        const row = this.suggestions.findIndex((s) => s.value === step.choose)
+        if (row >= 0) this.select = row // the line left on screen names the item chosen
+        return step.choose
+      }
+      if ('wait' in step) {
+        await this.arriving
+        continue
+      }
+      const found = await this.exact(step.lookup)
+      if (!found) {
+        this.absent = step.lookup
+        continue
+      }
+      this.suggestions = [found]
+      this.select = 0
+      return found.value
+    }
+  }
+}
+
+/** The prompt type to ask for, registered with prompts when this module loads. */
+export const ITEM_PROMPT = 'item'
+
+const types = prompts.prompts as unknown as Record<string, (options: ItemQuestion) => unknown>
+types[ITEM_PROMPT] ??= function itemPrompt(options) {
+  return new Promise((resolve, reject) => {
+    const prompt = new ItemPrompt(options)
+    const onState = (options as { onState?: (state: unknown) => void }).onState
+    if (onState) prompt.on('state', onState)
+    prompt.on('submit', resolve)
+    prompt.on('exit', resolve)
+    prompt.on('abort', reject)
+  })
+}

@@ -127,7 +127,6 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       log,
       node: identity,
       membership,
-      clusterKey: config.clusterKey,
       names,
       status,
     })

@@ -3,7 +3,7 @@
 import knexFactory, { type Knex } from 'knex'
 import type { Logger } from 'pino'
 import { Router } from 'zeromq'
-import { createLogger } from '../runtime/logger.ts'
+import { createLogger } from '../lib/logger.ts'
 import { runBatch } from './batch.ts'
 import type { ReplyEnvelope } from './contract.ts'
 import { databaseFile, knexConfig } from './knex-config.ts'

@@ -1,6 +1,6 @@
 // `npm start`: parse the configuration, start the node, stop cleanly on SIGTERM or Ctrl-C.
 import { ConfigError, USAGE, describeConfig, parseConfig } from './config.ts'
-import { createLogger } from './logger.ts'
+import { createLogger } from '../lib/logger.ts'
 import { VERSION, startNode } from './node.ts'
 
 let config

@@ -11,8 +11,8 @@ try {
   process.stderr.write(`almacen: ${err.message}\n\n${USAGE}`)
   process.exit(2)
 }
-if (!config) {
-  process.stdout.write(USAGE)
+if (config === 'help' || config === 'version') {
+  process.stdout.write(config === 'help' ? USAGE : `almacen ${VERSION}\n`)
   process.exit(0)
 }
 

@@ -11,7 +11,14 @@ import type { HostNames } from './host-names.ts'
 import type { Membership } from './membership/membership.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
 import { ACCESS, accessStages, signPeerAnswer, type Access } from './stages/access.ts'
-import { openExchange, type Exchange, type PeerConnection, type Stage } from './stages/exchange.ts'
+import {
+  inOrder,
+  inOrderFinally,
+  openExchange,
+  type Exchange,
+  type PeerConnection,
+  type Stage,
+} from './stages/exchange.ts'
 import {
   changesState,
   guardHost,
@@ -107,21 +114,23 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
   if (services.names) before.push(guardHost(services.names))
   before.push(guardStopping(status), guardOrigin, withIdempotencyKey)
   const router = Router<IRequest, [Exchange]>({
-    before,
+    before: [inOrder(before)],
     catch: toErrorResponse(services.log),
-    finally: [toResponse, signPeerAnswer, markAnswer(status), logLine(services.log)],
+    finally: [
+      inOrderFinally([toResponse, signPeerAnswer, markAnswer(status), logLine(services.log)]),
+    ],
   })
   const access = accessStages(services.membership.auth)
   for (const route of routes) {
     // After the route is known: a wrong method gets its 405, an unknown path its 404.
     const stages: Stage[] = [...access[route.access]]
     if (changesState(route.method.toUpperCase())) stages.push(requireJson)
-    const chain = [...stages, decodeParams, invoke(route.handler, services)]
+    const chain = [inOrder([...stages, decodeParams]), invoke(route.handler, services)]
     router[route.method](route.path, ...chain)
     if (route.method === 'get') router.head(route.path, ...chain)
   }
   // A peer is answered, signed, even about a route this node does not have (an older version).
-  router.all('/peer/*', ...access.peer, noRoute(router.routes))
+  router.all('/peer/*', inOrder(access.peer), noRoute(router.routes))
   router.all('*', noRoute(router.routes))
 
   return function handle(request: Request, connection?: PeerConnection): Promise<Response> {

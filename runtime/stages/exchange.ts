@@ -56,3 +56,39 @@ export function openExchange(request: Request, connection?: PeerConnection): Exc
     replayed: false,
   }
 }
+
+/**
+ * Stages run in order as one: itty-router awaits every stage it is given, and most of ours are
+ * synchronous checks, so here only a stage that returns a promise is awaited. (An await per
+ * stage cost each request about 2 µs of CPU, a tenth of the router's own time.)
+ */
+export function inOrder(stages: Stage[]): Stage {
+  const from = (first: number, request: IRequest, exchange: Exchange): void | Promise<void> => {
+    for (let i = first; i < stages.length; i++) {
+      const result = stages[i](request, exchange)
+      if (result instanceof Promise) return result.then(() => from(i + 1, request, exchange))
+    }
+  }
+  return function inOrder(request, exchange) {
+    return from(0, request, exchange)
+  }
+}
+
+/** The `finally` stages in order as one, awaiting only those that return a promise. */
+export function inOrderFinally(stages: Finally[]): Finally {
+  const from = (first: number, response: Response, request: IRequest, exchange: Exchange) => {
+    for (let i = first; i < stages.length; i++) {
+      const result = stages[i](response, request, exchange)
+      if (result instanceof Promise) {
+        return result.then((next): Response | Promise<Response> =>
+          from(i + 1, next, request, exchange)
+        )
+      }
+      response = result
+    }
+    return response
+  }
+  return function inOrderFinally(response, request, exchange) {
+    return from(0, response, request, exchange)
+  }
+}

@@ -20,6 +20,14 @@ export function workerExecArgv(extra: string[]): string[] {
   return BUILT ? extra : [`--import=${import.meta.resolve('tsx')}`, ...extra]
 }
 
+/**
+ * The worker's environment: the runtime's without the node's settings. It is sent those it needs
+ * (db/settings.ts), and the cluster key is none of its business.
+ */
+function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('ALMACEN_')))
+}
+
 export interface WorkerReady {
   id: string
   name: string
@@ -82,6 +90,7 @@ export class WorkerSupervisor {
     // The data directory as an argument: `ps` tells whose worker it is, and so does the next run.
     const child = fork(WORKER_SCRIPT, [this.dataDir], {
       execArgv: workerExecArgv(options.nodeOptions ?? []),
+      env: workerEnv(process.env),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
     child.send({ type: 'start', settings: options.settings } satisfies StartMessage)

@@ -2,7 +2,7 @@ import { fork, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { existsSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { pino, type Logger } from 'pino'
 import t from 'tap'
 import { WORKER_PID_FILE } from '../../runtime/worker-pid.ts'
@@ -141,3 +141,23 @@ t.test('the worker runs on the settings it is sent, whatever its environment say
   worker.send({ type: 'stop' })
   await once(worker, 'exit')
 })
+
+t.test(
+  "the worker gets none of the node's settings in its environment, least of all the key",
+  async (t) => {
+    process.env.ALMACEN_CLUSTER_KEY = 'not-for-the-worker-0123456789'
+    t.teardown(() => delete process.env.ALMACEN_CLUSTER_KEY)
+    const sup = supervisor(t, t.testdir(), [])
+    t.teardown(() => sup.stop())
+    const ready = await sup.start()
+    const environment = readFileSync(`/proc/${ready.pid}/environ`, 'utf8').split('\0')
+    t.same(
+      environment.filter((line) => line.startsWith('ALMACEN_')),
+      []
+    )
+    t.ok(
+      environment.some((line) => line.startsWith('PATH=')),
+      'the rest of it is kept'
+    )
+  }
+)

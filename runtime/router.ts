@@ -4,7 +4,6 @@
 import { pathToFileURL } from 'node:url'
 import { Response } from '@whatwg-node/server'
 import { Router, type IRequest } from 'itty-router'
-import type { Logger } from 'pino'
 import type { Handler } from './context.ts'
 import { HttpError } from './errors.ts'
 import type { HostNames } from './host-names.ts'

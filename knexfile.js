@@ -10,7 +10,9 @@ register()
 const { knexConfig, databaseFile } = await import('./db/knex-config.ts')
 const { DataDirInUse, lockDataDir, releaseDataDirSync } = await import('./runtime/data-dir-lock.ts')
 const { privateDataDir } = await import('./runtime/data-dir.ts')
-const dataDir = process.env.ALMACEN_DATA_DIR || './data'
+// The node's own setting (runtime/settings.ts): its variable and its default, read as the node does.
+const { SETTINGS } = await import('./runtime/settings.ts')
+const dataDir = process.env[SETTINGS.dataDir.env] || SETTINGS.dataDir.default
 
 // As the node does: 0700, and 0600 for the database should this command create it.
 for (const { path, was } of await privateDataDir(dataDir)) {

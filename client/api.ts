@@ -3,7 +3,13 @@
 // Idempotency-Key per write, reused on every retry, so a receipt whose answer was lost is applied
 // once however often it is sent.
 import { randomUUID } from 'node:crypto'
-import { Interrupted, NodeRefusal, NodeUnreachable, networkReason } from './errors.ts'
+import {
+  Interrupted,
+  NodeRefusal,
+  NodeUnreachable,
+  networkReason,
+  type RefusalCode,
+} from './errors.ts'
 import { send, type Sent } from './http-request.ts'
 
 /** Something that shows a call is in progress (a spinner on a terminal); all optional. */
@@ -200,7 +206,7 @@ export function createApi(options: ApiOptions): Api {
 function settle<T>(status: number, body: any): T {
   if (status >= 200 && status < 300) return body as T
   const message = typeof body?.error === 'string' ? body.error : `the node answered HTTP ${status}`
-  const code = typeof body?.code === 'string' ? body.code : `HTTP_${status}`
+  const code: RefusalCode = typeof body?.code === 'string' ? body.code : `HTTP_${status}`
   throw new NodeRefusal(status, code, message, body?.details)
 }
 

@@ -1,13 +1,17 @@
 // The four ways a client call can end badly, each with its own exit code, so that scripts can tell
 // "the node said no" from "I typed it wrong" from "nobody answered".
+import type { ErrorCode } from '../api/index.ts'
+
+/** A refusal's code: one of the node's (api/errors.ts), or HTTP_<status> for an answer without one. */
+export type RefusalCode = ErrorCode | `HTTP_${number}`
 
 /** The node answered and refused (4xx) or failed (500): `message` is the node's own sentence. */
 export class NodeRefusal extends Error {
   readonly status: number
-  readonly code: string
+  readonly code: RefusalCode
   readonly details?: unknown
 
-  constructor(status: number, code: string, message: string, details?: unknown) {
+  constructor(status: number, code: RefusalCode, message: string, details?: unknown) {
     super(message)
     this.name = 'NodeRefusal'
     this.status = status

@@ -1,7 +1,7 @@
 // How the node's records read on screen: one table shape per kind of record, and a sentence for
 // each movement, so the menus and the one-shot commands show the same thing the same way.
-import type { Movement } from '../db/contract.ts'
-import type { Item, Stock } from './records.ts'
+import type { Movement } from '../api/index.ts'
+import type { Item, Stock } from '../api/index.ts'
 import { table, type Column } from './table.ts'
 
 /** A node timestamp in the warehouse computer's local time, to the minute: 2026-11-22 10:04. */

@@ -117,7 +117,10 @@ EXIT STATUS
 ${definitions(EXIT_STATUS)}
 
 ENVIRONMENT
-${definitions([['ALMACEN_URL', "the node's URL when --url is not given"]])}
+${definitions([
+  ['ALMACEN_URL', "the node's URL when --url is not given"],
+  ['ALMACEN_DEBUG', 'set to 1, an unexpected error in the menus shows its stack trace'],
+])}
 
 EXAMPLES
     almacen stock BOLT-M8

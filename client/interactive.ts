@@ -4,7 +4,7 @@ import prompts from 'prompts'
 import { createApi } from './api.ts'
 import { ctrlC } from './ctrl-c.ts'
 import { choose } from './ask.ts'
-import type { NodeIdentity } from './commands/node.ts'
+import type { NodeInfo } from '../api/index.ts'
 import { Cancelled, EXIT, Interrupted, NodeUnreachable } from './errors.ts'
 import { fit } from './format.ts'
 import type { Io, Prompter } from './io.ts'
@@ -82,10 +82,10 @@ async function offerRetry(io: Io, err: NodeUnreachable, giveUp: string): Promise
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
   if (!options.print && !options.interrupts) options = { ...options, interrupts: ctrlC() }
   const io = interactiveIo(options)
-  let node: NodeIdentity
+  let node: NodeInfo
   try {
     // Before the menus there is nowhere to go back to: giving up quits.
-    node = await menuApi(io, options, undefined, 'Quit').get<NodeIdentity>('/node')
+    node = await menuApi(io, options, undefined, 'Quit').get<NodeInfo>('/node')
   } catch (err) {
     if (err instanceof Interrupted) return EXIT.interrupted
     if (err instanceof NodeUnreachable || err instanceof Cancelled) return EXIT.unreachable

@@ -1,7 +1,6 @@
 // Recording a movement, shared by receive, issue, count and adjust: the arguments and options
 // they all take, the questions they all ask last, and the confirmation before anything is written.
-import type { Movement, MovementInput } from '../db/contract.ts'
-import type { Stock } from './records.ts'
+import type { Movement, MovementInput, Stock } from '../api/index.ts'
 import { skuPath } from './api.ts'
 import { askOptional, confirm } from './ask.ts'
 import {

@@ -1,24 +1,10 @@
 // The peer network as the client shows it: the node's member list (GET /members) as a table and a
 // summary, shared by the Network menu and the members, join and leave commands.
-import type { Member, MemberState } from '../db/contract.ts'
+import { MEMBER_STATES, type Network, type NetworkMember } from '../api/index.ts'
 import { ago, plural } from './format.ts'
 import { table, type Column } from './table.ts'
 
-/** One row of GET /members: the committed row, plus what this node has heard from it live. */
-export interface NetworkMember extends Member {
-  self: boolean
-  lastHeardAt: string | null
-  rttMs: number | null
-}
-
-/** GET /members. `participating` is false after a leave, until a join. */
-export interface Network {
-  self: string
-  participating: boolean
-  members: NetworkMember[]
-}
-
-const STATES: MemberState[] = ['alive', 'suspect', 'failed', 'left']
+export type { Network, NetworkMember }
 
 function columns(now: number): Column<NetworkMember>[] {
   return [
@@ -46,7 +32,10 @@ export function membersTable(members: NetworkMember[], width?: number, now = Dat
  */
 export function networkSummary(network: Network): string[] {
   const { members } = network
-  const counts = STATES.map((state) => [state, members.filter((m) => m.state === state).length])
+  const counts = MEMBER_STATES.map((state) => [
+    state,
+    members.filter((m) => m.state === state).length,
+  ])
   const states = counts.filter(([, n]) => n).map(([state, n]) => `${n} ${state}`)
   const lines = [`${plural(members.length, 'member')}: ${states.join(', ')}`]
   const self = members.find((m) => m.self)

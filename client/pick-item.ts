@@ -1,7 +1,7 @@
 // Choosing an existing item by typing part of its SKU or name: suggestions come from the node as
 // the person types, so only SKUs that exist can be chosen. Typing (or scanning) a whole SKU and
 // Enter chooses that item, however quickly the Enter follows (see item-prompt.ts).
-import type { Item, Stock } from './records.ts'
+import type { Item, Stock } from '../api/index.ts'
 import { skuPath, type Api } from './api.ts'
 import { ask } from './ask.ts'
 import { Cancelled, NodeRefusal } from './errors.ts'

@@ -3,21 +3,16 @@
 import knexFactory, { type Knex } from 'knex'
 import type { Logger } from 'pino'
 import { Router } from 'zeromq'
-import { createLogger } from '../runtime/logger.ts'
+import { createLogger } from '../lib/logger.ts'
 import { runBatch } from './batch.ts'
 import type { ReplyEnvelope } from './contract.ts'
 import { databaseFile, knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
 import { ensureIdentity } from './operations/node.ts'
+import type { StartMessage, WorkerSettings } from './settings.ts'
 
 /** Most envelopes executed in one transaction; beyond it the rest wait for the next commit. */
 const MAX_BATCH = 256
-
-interface WorkerSettings {
-  dataDir: string
-  name: string
-  endpoint: string
-}
 
 /** The socket loop: queue what arrives, execute the queue in batches, send each reply back. */
 class WorkerLoop {
@@ -148,18 +143,13 @@ async function main(settings: WorkerSettings, log: Logger): Promise<void> {
   process.send?.({ type: 'ready', id: identity.id, name: identity.name, pid: process.pid })
 }
 
-// The runtime passes the settings it parsed (runtime/config.ts) through the environment.
-const log = createLogger(process.env.ALMACEN_LOG_LEVEL ?? 'info', {
-  node: process.env.ALMACEN_NAME,
-  process: 'worker',
-})
-const settings: WorkerSettings = {
-  dataDir: process.env.ALMACEN_DATA_DIR ?? './data',
-  name: process.env.ALMACEN_NAME ?? 'almacen',
-  endpoint: process.env.ALMACEN_DB_ENDPOINT ?? '',
-}
-main(settings, log).catch((err) => {
-  log.fatal({ err }, 'database worker failed to start')
-  process.send?.({ type: 'fatal', message: String(err?.message ?? err) })
-  process.exit(1)
+// The runtime's first message holds the settings it parsed (db/settings.ts); until it comes, the
+// worker waits (Node keeps a message for the first listener).
+process.once('message', function start({ settings }: StartMessage) {
+  const log = createLogger(settings.logLevel, { node: settings.name, process: 'worker' })
+  main(settings, log).catch((err) => {
+    log.fatal({ err }, 'database worker failed to start')
+    process.send?.({ type: 'fatal', message: String(err?.message ?? err) })
+    process.exit(1)
+  })
 })

@@ -1,7 +1,8 @@
+import type { NodeInfo } from '../api/index.ts'
 import { defineHandler } from '../runtime/index.ts'
 
 /** Identity: who this node is, how long it has run, and what its database holds. */
-export default defineHandler(async (_request, ctx) => {
+export default defineHandler({ access: 'public' }, async (_request, ctx): Promise<NodeInfo> => {
   const info = await ctx.db.send('node.info', {})
   const { id, name, version, startedAt } = ctx.node
   return {

@@ -1,7 +1,16 @@
+// The node's configuration, parsed once: flags win over ALMACEN_* variables, which win over
+// defaults, each setting as runtime/settings.ts describes it; --help is written from the same
+// table. The database worker gets its part as one settings object (db/settings.ts), the
+// membership its timings.
 import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
-import { normalizeHost } from './host-names.ts'
+import type { z } from 'zod'
+import { ALLOW_DATA_LOSS } from '../db/migration-guard.ts'
+import { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
+import { SETTINGS, TIMINGS, type Key, type Setting } from './settings.ts'
+
+export class ConfigError extends Error {}
 
 /** Everything a node is configured with: flags win over ALMACEN_* variables, which win over defaults. */
 export interface Config {
@@ -18,78 +27,90 @@ export interface Config {
   logLevel: string
   /** How long a request waits for the database worker before 504. */
   dbTimeoutMs: number
+  /** Node flags for the database worker's process alone. */
+  workerNodeOptions?: string[]
+  /** The membership timings set; the others are the protocol's own (DEFAULT_TIMING). */
+  timing?: Partial<Timing>
 }
 
-export class ConfigError extends Error {}
+/** --help, in sections; each setting once, from SETTINGS. */
+const SECTIONS: [string, Key[]][] = [
+  ['The node', ['port', 'host', 'dataDir', 'name', 'logLevel']],
+  ['The peer network', ['join', 'advertise', 'allowedHosts', 'clusterKey', 'clusterKeyFile']],
+  ['Membership timing, in ms (best the same on every node)', [...TIMINGS]],
+  ['The database worker', ['dbTimeoutMs', 'workerNodeOptions']],
+]
+
+/** Variables read by other programs of the node's (the knex CLI takes no flags of ours). */
+const ALSO_READ: [string, string][] = [
+  [ALLOW_DATA_LOSS, "set to 1, lets 'npx knex migrate:rollback' drop tables that hold rows"],
+]
+
+/** Wraps text at 100 columns, every line indented by `indent`. */
+function wrap(text: string, indent: string): string {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && indent.length + line.length + 1 + word.length > 100) {
+      lines.push(indent + line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  return [...lines, indent + line].join('\n')
+}
+
+function usageOf(s: Setting<unknown>): string {
+  const flag = s.flag ? `--${s.flag} ${s.arg}` : ''
+  return `  ${flag.padEnd(28)}${s.env}\n${wrap(s.help, '      ')}`
+}
 
 export const USAGE = `Usage: npm start -- [options]      (or, once built: node dist/runtime/main.js [options])
 
-Runs one almacen warehouse node: the REST API, and its database worker on ./data.
+Runs one almacen warehouse node: the REST API, and its database worker on ./data. Each option is
+also read from the environment variable shown; a flag wins over its variable.
 
-Options (each also read from the environment variable shown):
-  --port <n>         ALMACEN_PORT        TCP port to listen on (default 8080; 0 picks a free one)
-  --host <addr>      ALMACEN_HOST        address to bind (default 127.0.0.1; 0.0.0.0 for every interface)
-  --data-dir <dir>   ALMACEN_DATA_DIR    where the SQLite database lives (default ./data)
-  --name <name>      ALMACEN_NAME        the warehouse's name (default: the host name)
-  --join <urls>      ALMACEN_JOIN        comma-separated URLs of nodes to join (peer network)
-  --advertise <url>  ALMACEN_ADVERTISE   the URL other nodes reach this one at (default: from --host)
-  --allowed-hosts <names>
-                     ALMACEN_ALLOWED_HOSTS  names clients reach this node by, besides localhost,
-                                         its addresses, host name and advertised host (comma-
-                                         separated); a request for any other Host gets 403
-                     ALMACEN_CLUSTER_KEY shared secret that signs node-to-node requests
-                     ALMACEN_CLUSTER_KEY_FILE  or a file holding it
-  --log-level <lvl>  ALMACEN_LOG_LEVEL   fatal, error, warn, info (default), debug, trace, silent
-  -h, --help                             show this help
+${SECTIONS.map(
+  ([title, keys]) => `${title}:\n${keys.map((key) => usageOf(SETTINGS[key])).join('\n')}`
+).join('\n\n')}
+
+Also read:
+${ALSO_READ.map(([env, help]) => `  ${''.padEnd(28)}${env}\n${wrap(help, '      ')}`).join('\n')}
+
+  -h, --help                  show this help
+  -v, --version               show the version
 `
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-
-function integer(value: string, what: string, min: number, max: number): number {
-  const n = Number(value)
-  if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
-    throw new ConfigError(`${what} must be a whole number from ${min} to ${max}, not "${value}"`)
-  }
-  return n
+/** The text of one setting (from its flag, its variable or its default), and where it came from. */
+function textOf(s: Setting<unknown>, flags: Record<string, unknown>, env: NodeJS.ProcessEnv) {
+  const flag = s.flag === undefined ? undefined : flags[s.flag]
+  if (typeof flag === 'string') return { text: flag, from: 'flag' }
+  if (env[s.env] !== undefined) return { text: env[s.env] as string, from: 'env' }
+  return { text: s.default, from: 'default' }
 }
 
-function urlList(value: string, flag: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((url) => {
-      if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-        throw new ConfigError(
-          `${flag} expects http(s) URLs such as http://10.0.0.2:8080, not "${url}"`
-        )
-      }
-      return url.replace(/\/+$/, '')
-    })
-}
-
-const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$|^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?$/i
-
-function hostList(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((name) => {
-      if (!HOST_NAME.test(name)) {
-        throw new ConfigError(
-          `--allowed-hosts expects host names or addresses such as almacen.example.com or 10.0.0.5 (no scheme or port), not "${name}"`
-        )
-      }
-      return normalizeHost(name)
-    })
+/** Reads a setting: its value, undefined when unset, or a ConfigError naming where it was given. */
+function read<K extends Key>(
+  key: K,
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  fallback?: string
+): z.output<(typeof SETTINGS)[K]['schema']> | undefined {
+  const s = SETTINGS[key] as Setting<z.output<(typeof SETTINGS)[K]['schema']>>
+  const { text = fallback, from } = textOf(s, flags, env)
+  if (text === undefined) return undefined
+  const parsed = s.schema.safeParse(text)
+  if (parsed.success) return parsed.data
+  // Named by its flag, as --help lists it, and by the variable it was read from, if it was.
+  const problem = `${s.flag ? `--${s.flag}` : s.env} ${parsed.error.issues[0].message}`
+  throw new ConfigError(from === 'env' && s.flag ? `${problem} (${s.env})` : problem)
 }
 
 function clusterKey(env: NodeJS.ProcessEnv): string | undefined {
-  let key = env.ALMACEN_CLUSTER_KEY
-  if (!key && env.ALMACEN_CLUSTER_KEY_FILE) {
+  let key = env[SETTINGS.clusterKey.env]
+  const file = env[SETTINGS.clusterKeyFile.env]
+  if (!key && file) {
     try {
-      key = readFileSync(env.ALMACEN_CLUSTER_KEY_FILE, 'utf8').trim()
+      key = readFileSync(file, 'utf8').trim()
     } catch (err) {
       throw new ConfigError(`ALMACEN_CLUSTER_KEY_FILE cannot be read: ${(err as Error).message}`)
     }
@@ -102,70 +123,70 @@ function clusterKey(env: NodeJS.ProcessEnv): string | undefined {
   return key || undefined
 }
 
-/** Parses flags and environment; throws ConfigError naming the bad setting. Returns null for --help. */
-export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | null {
+/** The timings set, checked against each other with the protocol's defaults for the rest. */
+function timingsOf(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Partial<Timing> {
+  const set: Partial<Timing> = {}
+  for (const key of TIMINGS) {
+    const value = read(key, flags, env)
+    if (value !== undefined) set[key] = value
+  }
+  const { probeTimeoutMinMs: min, probeTimeoutMaxMs: max } = { ...DEFAULT_TIMING, ...set }
+  if (min > max) {
+    throw new ConfigError(
+      `--probe-timeout-min-ms (${min}) must not be more than --probe-timeout-max-ms (${max})`
+    )
+  }
+  return set
+}
+
+const FLAGS = Object.fromEntries(
+  Object.values(SETTINGS as Record<Key, Setting<unknown>>)
+    .filter((s) => s.flag !== undefined)
+    .map((s) => [s.flag as string, { type: 'string' as const }])
+)
+
+/**
+ * Parses flags and environment; throws ConfigError naming the bad setting. Returns 'help' or
+ * 'version' when those were asked for.
+ */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'help' | 'version' {
   let flags
   try {
     flags = parseArgs({
       args: argv,
       strict: true,
       options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'data-dir': { type: 'string' },
-        name: { type: 'string' },
-        join: { type: 'string' },
-        advertise: { type: 'string' },
-        'allowed-hosts': { type: 'string' },
-        'log-level': { type: 'string' },
+        ...FLAGS,
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     }).values
   } catch (err) {
     throw new ConfigError((err as Error).message)
   }
-  if (flags.help) return null
-  const pick = (flag: string | undefined, name: string) => flag ?? env[name] ?? undefined
-  const name = (pick(flags.name, 'ALMACEN_NAME') ?? hostname()).trim()
-  if (!/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(name)) {
-    throw new ConfigError(
-      `--name must be 1-64 letters, digits, spaces, dots, dashes or underscores, not "${name}"`
-    )
-  }
-  const logLevel = pick(flags['log-level'], 'ALMACEN_LOG_LEVEL') ?? 'info'
-  if (!LEVELS.includes(logLevel))
-    throw new ConfigError(`--log-level must be one of ${LEVELS.join(', ')}`)
-  const dataDir = pick(flags['data-dir'], 'ALMACEN_DATA_DIR') ?? './data'
-  if (!dataDir.trim()) throw new ConfigError('--data-dir must not be empty')
-  const advertise = pick(flags.advertise, 'ALMACEN_ADVERTISE')
-  const advertised = advertise === undefined ? undefined : urlList(advertise, '--advertise')
-  if (advertised && advertised.length !== 1) {
-    throw new ConfigError(`--advertise expects one http(s) URL, not "${advertise}"`)
-  }
-  const allowedHosts = hostList(pick(flags['allowed-hosts'], 'ALMACEN_ALLOWED_HOSTS') ?? '')
+  if (flags.help) return 'help'
+  if (flags.version) return 'version'
   const key = clusterKey(env)
-  const join = urlList(pick(flags.join, 'ALMACEN_JOIN') ?? '', '--join')
+  const join = read('join', flags, env) ?? []
   if (join.length > 0 && !key) {
     throw new ConfigError(
       '--join needs the cluster key: set ALMACEN_CLUSTER_KEY (the same on every node)'
     )
   }
+  const allowedHosts = read('allowedHosts', flags, env) ?? []
   return {
-    port: integer(pick(flags.port, 'ALMACEN_PORT') ?? '8080', '--port', 0, 65535),
-    host: pick(flags.host, 'ALMACEN_HOST') ?? '127.0.0.1',
-    dataDir,
-    name,
+    port: read('port', flags, env) as number,
+    host: read('host', flags, env) as string,
+    dataDir: read('dataDir', flags, env) as string,
+    name: read('name', flags, env, hostname()) as string,
     join,
-    advertise: advertised?.[0],
+    advertise: read('advertise', flags, env)?.[0],
     ...(allowedHosts.length > 0 && { allowedHosts }),
     clusterKey: key,
-    logLevel,
-    dbTimeoutMs: integer(
-      env.ALMACEN_DB_TIMEOUT_MS ?? '5000',
-      'ALMACEN_DB_TIMEOUT_MS',
-      100,
-      600_000
-    ),
+    logLevel: read('logLevel', flags, env) as string,
+    dbTimeoutMs: read('dbTimeoutMs', flags, env) as number,
+    workerNodeOptions: read('workerNodeOptions', flags, env) ?? [],
+    timing: timingsOf(flags, env),
   }
 }
 

@@ -2,6 +2,7 @@ import type { IRequest } from 'itty-router'
 import type { Logger } from 'pino'
 import type { OpName, Payload, Result } from '../db/contract.ts'
 import type { Membership } from './membership/membership.ts'
+import type { Access } from './stages/access.ts'
 
 /** Who this node is, as handlers see it. */
 export interface NodeIdentity {
@@ -36,3 +37,12 @@ export interface Ctx {
 export type HandlerRequest = IRequest
 
 export type Handler = (request: HandlerRequest, ctx: Ctx) => unknown
+
+/** What a handler declares about itself besides its function: who may call it. */
+export interface HandlerOptions {
+  access: Access
+}
+
+/** A handler as `defineHandler` makes it: still a plain function, carrying its declaration. */
+export type DeclaredHandler<R = unknown> = ((request: HandlerRequest, ctx: Ctx) => R) &
+  Readonly<HandlerOptions>

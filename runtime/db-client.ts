@@ -94,8 +94,8 @@ export class DbClient {
     if (!this.dealer) return Promise.reject(unavailable('the database worker is not running'))
     if (this.pending.size >= this.options.maxInFlight) {
       return Promise.reject(
-        new HttpError(503, 'DB_BUSY', 'The node is overloaded; retry shortly', undefined, {
-          'retry-after': '1',
+        new HttpError('DB_BUSY', 'The node is overloaded; retry shortly', {
+          headers: { 'retry-after': '1' },
         })
       )
     }
@@ -114,7 +114,6 @@ export class DbClient {
         this.pending.delete(id)
         reject(
           new HttpError(
-            504,
             'DB_TIMEOUT',
             `The database did not answer within ${timeoutMs} ms; the outcome is unknown, retry with the same Idempotency-Key`
           )
@@ -187,10 +186,8 @@ export class DbClient {
 
 function unavailable(reason: string): HttpError {
   return new HttpError(
-    503,
     'DB_UNAVAILABLE',
     `The database worker is unavailable (${reason}); retry with the same Idempotency-Key`,
-    undefined,
-    { 'retry-after': '1' }
+    { headers: { 'retry-after': '1' } }
   )
 }

@@ -1,62 +1,65 @@
 import { Response } from '@whatwg-node/server'
 import type { Logger } from 'pino'
+import { statusOf, type ErrorBody, type ErrorCode } from '../api/errors.ts'
+import type { ErrorCode as WorkerCode } from '../db/contract.ts'
 
-/** One problem with one field of the input, as listed in an error's `details`. */
-export interface FieldProblem {
-  path: string
-  message: string
+export type { ErrorCode, FieldProblem } from '../api/errors.ts'
+
+// Every code the worker sends has a status in the catalogue: adding one to db/contract without a
+// row in api/errors.ts fails the type check here, naming the code.
+type Catalogued<Code extends ErrorCode> = Code
+export type WorkerErrorCode = Catalogued<WorkerCode>
+
+/** What an HttpError may carry besides its code and sentence. */
+export interface HttpErrorOptions {
+  /** Listed in the body: `{ path, message }` for each field that failed validation. */
+  details?: unknown
+  /** Sent with the answer: `retry-after`, `allow`, `connection: close`. */
+  headers?: Record<string, string>
 }
 
 /**
  * An error that becomes an HTTP response: thrown by handlers for refusals, and by the runtime for
- * bad input and an unavailable worker. `code` is UPPER_SNAKE; `error` in the body is the message.
+ * bad input and an unavailable worker. The status comes from the code (api/errors.ts); `error`
+ * in the body is the message.
  */
 export class HttpError extends Error {
   readonly status: number
-  readonly code: string
+  readonly code: ErrorCode
   readonly details?: unknown
   readonly headers?: Record<string, string>
 
+  constructor(code: ErrorCode, message: string, options?: HttpErrorOptions)
+  /**
+   * @deprecated The status written at the throw site, as runtime/membership still does until it
+   * moves to network/ with errors of its own; the catalogue's status is used all the same.
+   */
   constructor(
     status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
     details?: unknown,
     headers?: Record<string, string>
-  ) {
+  )
+  constructor(...args: [unknown, ...unknown[]]) {
+    const [code, message, options] = (
+      typeof args[0] === 'number'
+        ? [args[1], args[2], { details: args[3], headers: args[4] }]
+        : args
+    ) as [ErrorCode, string, HttpErrorOptions | undefined]
     super(message)
     this.name = 'HttpError'
-    this.status = status
+    this.status = statusOf(code)
     this.code = code
-    this.details = details
-    this.headers = headers
+    this.details = options?.details
+    this.headers = options?.headers
   }
 }
 
-// How the worker's error codes (and the runtime's own) read over HTTP.
-const STATUS_BY_CODE: Record<string, number> = {
-  BAD_REQUEST: 400,
-  VALIDATION_FAILED: 400,
-  INVALID_JSON: 400,
-  NOT_FOUND: 404,
-  METHOD_NOT_ALLOWED: 405,
-  CONFLICT: 409,
-  INSUFFICIENT_STOCK: 409,
-  LEDGER_HALTED: 409,
-  LEDGER_BROKEN: 409,
-  VERIFY_BUSY: 503,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  IDEMPOTENCY_KEY_REUSED: 422,
-  DB_BUSY: 503,
-  DB_UNAVAILABLE: 503,
-  EXPIRED: 504,
-  DB_TIMEOUT: 504,
-}
-
-/** An error with a code but no status (the worker's) as an HttpError; unknown codes are 500. */
+/** A refusal from the worker (its code, sentence and details) as the HttpError it answers with. */
 export function errorFromCode(code: string, message: string, details?: unknown): HttpError {
-  return new HttpError(STATUS_BY_CODE[code] ?? 500, code, message, details)
+  // A code this runtime does not know (a newer worker's) still answers, as a 500.
+  return new HttpError(code as ErrorCode, message, { details })
 }
 
 /** A JSON response with the runtime's own Response class (the fast path of the server adapter). */
@@ -68,7 +71,7 @@ export function jsonResponse(body: unknown, status = 200, headers?: Record<strin
 }
 
 // Refusals of 5xx that are part of normal operation: the request line says enough.
-const EXPECTED = new Set(['NODE_STOPPING'])
+const EXPECTED = new Set<ErrorCode>(['NODE_STOPPING'])
 
 /**
  * The one catch: an HttpError becomes `{ status, error, code, details? }`; anything else is a
@@ -76,7 +79,7 @@ const EXPECTED = new Set(['NODE_STOPPING'])
  */
 export function errorResponse(err: unknown, log: Logger, requestId: string): Response {
   if (err instanceof HttpError) {
-    const body: Record<string, unknown> = { status: err.status, error: err.message, code: err.code }
+    const body: ErrorBody = { status: err.status, error: err.message, code: err.code }
     if (err.details !== undefined) body.details = err.details
     if (err.status >= 500 && !EXPECTED.has(err.code)) {
       log.warn({ requestId, code: err.code }, err.message)
@@ -84,12 +87,10 @@ export function errorResponse(err: unknown, log: Logger, requestId: string): Res
     return jsonResponse(body, err.status, err.headers)
   }
   log.error({ requestId, err }, 'unexpected error')
-  return jsonResponse(
-    {
-      status: 500,
-      error: `Internal error; see the node's log for request ${requestId}`,
-      code: 'INTERNAL',
-    },
-    500
-  )
+  const body: ErrorBody = {
+    status: 500,
+    error: `Internal error; see the node's log for request ${requestId}`,
+    code: 'INTERNAL',
+  }
+  return jsonResponse(body, 500)
 }

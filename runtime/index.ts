@@ -1,9 +1,18 @@
 // The runtime's public surface: the only runtime file a handler imports.
 import { jsonResponse } from './errors.ts'
-import type { Ctx, HandlerRequest } from './context.ts'
+import type { Ctx, DeclaredHandler, HandlerOptions, HandlerRequest } from './context.ts'
 
-export type { Ctx, Db, Handler, HandlerRequest, NodeIdentity } from './context.ts'
-export { HttpError, type FieldProblem } from './errors.ts'
+export type {
+  Ctx,
+  Db,
+  DeclaredHandler,
+  Handler,
+  HandlerOptions,
+  HandlerRequest,
+  NodeIdentity,
+} from './context.ts'
+export type { Access } from './stages/access.ts'
+export { HttpError, type ErrorCode, type FieldProblem, type HttpErrorOptions } from './errors.ts'
 export { readJson, readQuery, validate } from './input.ts'
 export { z } from 'zod'
 export type { Membership } from './membership/membership.ts'
@@ -11,18 +20,20 @@ export type { Membership } from './membership/membership.ts'
 export * from './membership/messages.ts'
 
 /**
- * Declares a handler: `export default defineHandler(async (request, ctx) => data)`. Returned data
- * is sent as JSON with 200; return a Response (see `created`) for anything else, throw HttpError
- * to refuse.
+ * Declares a handler and who may call it:
+ * `export default defineHandler({ access: 'public' }, async (request, ctx) => data)`.
+ * Returned data is sent as JSON with 200; return a Response (see `created`) for anything else,
+ * throw HttpError to refuse. The scanner refuses a handler that declares no access.
  */
 export function defineHandler<R>(
+  options: HandlerOptions,
   handler: (request: HandlerRequest, ctx: Ctx) => R
-): (request: HandlerRequest, ctx: Ctx) => R {
-  return handler
+): DeclaredHandler<R> {
+  return Object.assign(handler, { access: options.access })
 }
 
-/** A 201 Created JSON response. */
-export function created(body: unknown, location?: string): Response {
+/** A 201 Created JSON response; the type argument checks the body against the API's shape. */
+export function created<T>(body: T, location?: string): Response {
   return jsonResponse(body, 201, location ? { location } : undefined)
 }
 

@@ -22,7 +22,7 @@ function problemsOf(error: z.ZodError): FieldProblem[] {
 /** 400 VALIDATION_FAILED listing every problem, summed up in the message. */
 function invalid(where: string, details: FieldProblem[]): HttpError {
   const summary = details.map((p) => (p.path ? `${p.path} ${p.message}` : p.message)).join('; ')
-  return new HttpError(400, 'VALIDATION_FAILED', `Invalid ${where}: ${summary}`, details)
+  return new HttpError('VALIDATION_FAILED', `Invalid ${where}: ${summary}`, { details })
 }
 
 /** Validates a value against a schema, refusing with 400 VALIDATION_FAILED and one detail per problem. */
@@ -72,7 +72,7 @@ async function readOnce(request: Request): Promise<string> {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(parts))
   } catch {
-    throw new HttpError(400, 'INVALID_JSON', 'Request body is not valid UTF-8')
+    throw new HttpError('INVALID_JSON', 'Request body is not valid UTF-8')
   }
 }
 
@@ -82,22 +82,14 @@ function isReset(err: unknown): boolean {
 
 /** The client hung up before its body arrived: nobody is left to answer (see CLIENT_CLOSED). */
 function clientClosed(): HttpError {
-  return new HttpError(
-    499,
-    'CLIENT_CLOSED',
-    'The client closed the request before sending all of it'
-  )
+  return new HttpError('CLIENT_CLOSED', 'The client closed the request before sending all of it')
 }
 
 /** The 413 for a body over MAX_BODY_BYTES; the connection closes after it (the rest is unread). */
 export function tooLarge(): HttpError {
-  return new HttpError(
-    413,
-    'PAYLOAD_TOO_LARGE',
-    `Request body is larger than ${MAX_BODY_BYTES} bytes`,
-    undefined,
-    { connection: 'close' }
-  )
+  return new HttpError('PAYLOAD_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES} bytes`, {
+    headers: { connection: 'close' },
+  })
 }
 
 /** True for `application/json`, with or without parameters (`; charset=utf-8`). */
@@ -116,23 +108,18 @@ export async function readJson<S extends z.ZodType>(
   const type = request.headers.get('content-type') ?? ''
   if (!isJsonType(type)) {
     throw new HttpError(
-      415,
       'UNSUPPORTED_MEDIA_TYPE',
       `Content-Type must be application/json${type ? `, not ${type}` : ''}`
     )
   }
   const text = await readText(request)
   if (text.trim() === '')
-    throw new HttpError(400, 'INVALID_JSON', 'Request body is empty; expected a JSON object')
+    throw new HttpError('INVALID_JSON', 'Request body is empty; expected a JSON object')
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (err) {
-    throw new HttpError(
-      400,
-      'INVALID_JSON',
-      `Request body is not valid JSON: ${(err as Error).message}`
-    )
+    throw new HttpError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`)
   }
   // Raw bytes were checked as UTF-8 above; a lone surrogate can only come from a \u escape.
   if (text.includes('\\u')) refuseMalformedText(value)

@@ -1,6 +1,6 @@
 // `npm start`: parse the configuration, start the node, stop cleanly on SIGTERM or Ctrl-C.
 import { ConfigError, USAGE, describeConfig, parseConfig } from './config.ts'
-import { createLogger } from './logger.ts'
+import { createLogger } from '../lib/logger.ts'
 import { VERSION, startNode } from './node.ts'
 
 let config
@@ -11,8 +11,8 @@ try {
   process.stderr.write(`almacen: ${err.message}\n\n${USAGE}`)
   process.exit(2)
 }
-if (!config) {
-  process.stdout.write(USAGE)
+if (config === 'help' || config === 'version') {
+  process.stdout.write(config === 'help' ? USAGE : `almacen ${VERSION}\n`)
   process.exit(0)
 }
 

@@ -81,10 +81,8 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   }
   const db = new DbClient({ log, timeoutMs: config.dbTimeoutMs, maxInFlight: MAX_IN_FLIGHT })
   const worker = new WorkerSupervisor({
-    endpoint,
-    dataDir: config.dataDir,
-    name: config.name,
-    logLevel: config.logLevel,
+    settings: { dataDir: config.dataDir, name: config.name, endpoint, logLevel: config.logLevel },
+    nodeOptions: config.workerNodeOptions,
     log,
     onReady: () => db.connect(endpoint),
     onDown: (reason) => db.disconnect(reason),
@@ -112,6 +110,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       identity,
       clusterKey: config.clusterKey,
       join: config.join,
+      timing: config.timing,
     })
     // The names a request's Host may carry (DNS rebinding); the advertised host is known now,
     // only its port waits for the listen.
@@ -127,7 +126,6 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       log,
       node: identity,
       membership,
-      clusterKey: config.clusterKey,
       names,
       status,
     })

@@ -1,216 +1,138 @@
-import { randomUUID } from 'node:crypto'
+// The node's fetch function: the handlers' routes, behind the request stages of runtime/stages/,
+// composed as itty-router composes them: `before` every route, a route's own stages and its
+// handler, one `catch`, and `finally` the stages that see every answer.
 import { pathToFileURL } from 'node:url'
 import { Response } from '@whatwg-node/server'
 import { Router, type IRequest } from 'itty-router'
-import type { Logger } from 'pino'
-import type { Ctx, Handler, NodeIdentity } from './context.ts'
-import type { DbClient } from './db-client.ts'
-import { HttpError, errorResponse, jsonResponse } from './errors.ts'
+import type { Handler } from './context.ts'
+import { HttpError } from './errors.ts'
 import type { HostNames } from './host-names.ts'
-import { readText } from './input.ts'
 import type { Membership } from './membership/membership.ts'
-import type { PeerExchange } from './membership/peer-auth.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
+import { ACCESS, accessStages, signPeerAnswer, type Access } from './stages/access.ts'
+import {
+  inOrder,
+  inOrderFinally,
+  openExchange,
+  type Exchange,
+  type PeerConnection,
+  type Stage,
+} from './stages/exchange.ts'
 import {
   changesState,
-  checkHost,
-  checkOrigin,
-  pathStart,
-  refuseWhileStopping,
+  guardHost,
+  guardOrigin,
+  guardStopping,
   requireJson,
-} from './stages.ts'
+} from './stages/guards.ts'
+import { withIdempotencyKey } from './stages/idempotency.ts'
+import { decodeParams, invoke, type ContextServices } from './stages/invoke.ts'
+import { logLine } from './stages/log-line.ts'
+import { withRequestId } from './stages/request-id.ts'
+import { markAnswer, toErrorResponse, toResponse } from './stages/respond.ts'
+
+export type { PeerConnection } from './stages/exchange.ts'
 
 export interface LoadedRoute extends RouteFile {
   handler: Handler
+  access: Access
 }
 
-/** Scans a handlers folder and imports every handler, refusing a file without a default function. */
+/** Node-to-node routes live under /peer/, and only they: the stages before routing rely on it. */
+const PEER_PATH = /^\/peer(\/|$)/
+
+/** Why a route's declared access cannot be served, naming its file; undefined when it can. */
+function accessProblem(route: RouteFile, access: unknown): string | undefined {
+  const where = `handlers/${route.file}`
+  if (!(ACCESS as readonly unknown[]).includes(access)) {
+    return (
+      `${where} must declare who may call it: export default defineHandler({ access: 'public' }, ` +
+      `async (request, ctx) => …) (access is one of ${ACCESS.join(', ')})`
+    )
+  }
+  const underPeer = PEER_PATH.test(route.path)
+  if (access === 'peer' && !underPeer)
+    return `${where} declares access 'peer': node-to-node routes belong under handlers/peer/`
+  if (underPeer && access !== 'peer')
+    return `${where} is under /peer/, where every route is node-to-node: declare access 'peer'`
+}
+
+/**
+ * Scans a handlers folder and imports every handler, refusing (naming the file) one without a
+ * default function or without its access declared.
+ */
 export async function loadRoutes(dir: string): Promise<LoadedRoute[]> {
   const routes = await scanHandlers(dir)
   return Promise.all(
     routes.map(async (route) => {
       const module = await import(pathToFileURL(route.absolute).href)
-      if (typeof module.default !== 'function') {
+      const handler = module.default
+      if (typeof handler !== 'function') {
         throw new ScanError(
           `handlers/${route.file}: the default export must be a handler (export default defineHandler(...))`
         )
       }
-      return { ...route, handler: module.default as Handler }
+      const problem = accessProblem(route, handler.access)
+      if (problem) throw new ScanError(problem)
+      return { ...route, handler: handler as Handler, access: handler.access as Access }
     })
   )
 }
 
-export interface AppServices {
-  db: DbClient
-  log: Logger
-  node: NodeIdentity
+export interface AppServices extends ContextServices {
   membership: Membership
-  clusterKey?: string
   /** The host names this node answers to; without them (a test's app) any Host is served. */
   names?: HostNames
   /** Set once the node starts to stop: clients are turned away, peers still served. */
   status?: { stopping: boolean }
 }
 
-const PEER_PREFIX = '/peer/'
-
-/** The connection a request came on, so that a peer's dropped connection can be noticed. */
-export interface PeerConnection {
-  from(peer: string): void
-}
-
-/**
- * Node-to-node requests must be signed with the cluster key, for this node, fresh and not seen
- * before; returns the signer's id. `exchange` then signs the answer (runtime/membership/peer-auth).
- */
-async function authenticatePeer(exchange: PeerExchange, request: Request): Promise<string> {
-  return exchange.admit(await readText(request))
-}
-
-const REQUEST_ID = /^[\w.:-]{1,64}$/
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/
-
-function patternOf(path: string): RegExp {
-  return new RegExp(`^${path.replace(/:[^/]+/g, '[^/]+')}/?$`)
-}
-
-function decodeParams(request: IRequest): void {
-  for (const [name, value] of Object.entries(request.params)) {
-    try {
-      request.params[name] = decodeURIComponent(value)
-    } catch {
-      throw new HttpError(
-        400,
-        'BAD_REQUEST',
-        `The ${name} in the path is not valid percent-encoding`
-      )
-    }
-  }
-}
-
-function toResponse(result: unknown): Response {
-  if (result instanceof Response || result instanceof globalThis.Response) return result as Response
-  return jsonResponse(result)
-}
-
-/** Builds the node's fetch function: routes, context, the one catch, and a log line per request. */
-export function createApp(routes: LoadedRoute[], services: AppServices) {
-  const router = Router<IRequest, [Ctx]>()
-  const methodsByPattern = new Map<string, { pattern: RegExp; methods: Set<string> }>()
-  for (const route of routes) {
-    // Checked once the route is known: a wrong method gets its 405, an unknown path its 404.
-    const needsJson = changesState(route.method.toUpperCase())
-    const invoke = async (request: IRequest, ctx: Ctx) => {
-      if (needsJson) requireJson(request)
-      decodeParams(request)
-      // itty-router reads undefined as "not handled" and would try the next route.
-      return (await route.handler(request, ctx)) ?? new Response(null, { status: 204 })
-    }
-    router[route.method](route.path, invoke)
-    if (route.method === 'get') router.head(route.path, invoke)
-    const entry = methodsByPattern.get(route.path) ?? {
-      pattern: patternOf(route.path),
-      methods: new Set(),
-    }
-    entry.methods.add(route.method.toUpperCase())
-    if (route.method === 'get') entry.methods.add('HEAD')
-    methodsByPattern.set(route.path, entry)
-  }
-  const status = services.status ?? { stopping: false }
-  router.all('*', function noRoute(request: IRequest) {
+/** 404, or 405 with the methods the path has; OPTIONS answers with them. */
+function noRoute(routes: [string, RegExp, ...unknown[]][]) {
+  return function noRoute(request: IRequest): Response {
     const { pathname } = new URL(request.url)
     const allowed = new Set<string>()
-    for (const { pattern, methods } of methodsByPattern.values()) {
-      if (pattern.test(pathname)) for (const m of methods) allowed.add(m)
+    for (const [method, pattern] of routes) {
+      if (method !== 'ALL' && pattern.test(pathname)) allowed.add(method)
     }
-    if (allowed.size === 0) throw new HttpError(404, 'NOT_FOUND', `No route for ${pathname}`)
+    if (allowed.size === 0) throw new HttpError('NOT_FOUND', `No route for ${pathname}`)
     const allow = [...allowed, 'OPTIONS'].join(', ')
     if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } })
     throw new HttpError(
-      405,
       'METHOD_NOT_ALLOWED',
       `${request.method} is not allowed on ${pathname}; use ${allow}`,
-      undefined,
-      { allow }
+      { headers: { allow } }
     )
-  })
+  }
+}
 
-  return async function handle(request: Request, connection?: PeerConnection): Promise<Response> {
-    const started = performance.now()
-    const offered = request.headers.get('x-request-id')
-    const requestId = offered && REQUEST_ID.test(offered) ? offered : randomUUID()
-    let replayed = false
-    let response: Response
-    let exchange: PeerExchange | undefined
-    // Peers sign their requests, and keep being answered while this node leaves the network.
-    const toPeer = request.url.startsWith(PEER_PREFIX, pathStart(request.url))
-    try {
-      if (services.names && !toPeer) checkHost(request, services.names)
-      if (status.stopping && !toPeer) refuseWhileStopping()
-      checkOrigin(request)
-      const key = request.headers.get('idempotency-key') ?? undefined
-      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-        throw new HttpError(
-          400,
-          'VALIDATION_FAILED',
-          'Idempotency-Key must be 1-200 visible ASCII characters',
-          [{ path: 'Idempotency-Key', message: 'must be 1-200 visible ASCII characters' }]
-        )
-      }
-      let peer: string | undefined
-      if (toPeer) {
-        exchange = services.membership.auth.exchange(request, new URL(request.url).pathname)
-        peer = await authenticatePeer(exchange, request)
-        connection?.from(peer)
-      }
-      let log: Logger | undefined
-      const ctx: Ctx = {
-        requestId,
-        node: services.node,
-        membership: services.membership,
-        peer,
-        get log() {
-          return (log ??= services.log.child({ requestId }))
-        },
-        db: {
-          async send(op, payload, options) {
-            try {
-              const reply = await services.db.call(op, payload, {
-                key,
-                timeoutMs: options?.timeoutMs,
-              })
-              replayed ||= reply.replayed
-              return reply.data as never
-            } catch (err) {
-              replayed ||= (err as { replayed?: boolean }).replayed === true
-              throw err
-            }
-          },
-        },
-      }
-      response = toResponse(await router.fetch(request, ctx))
-    } catch (err) {
-      response = errorResponse(err, services.log, requestId)
-    }
-    if (exchange) response = await exchange.answer(response)
-    response.headers.set('x-request-id', requestId)
-    if (replayed) response.headers.set('idempotent-replayed', 'true')
-    // Also on answers to requests that came in before the stop: no connection is kept.
-    if (status.stopping && !toPeer) response.headers.set('connection', 'close')
-    // Node-to-node traffic (a few messages a second) would drown the log: it is debug. So is a
-    // client that hung up mid-request: one line each, and nobody to answer.
-    const clientClosed = response.status === 499
-    const level = (toPeer && response.status < 400) || clientClosed ? 'debug' : 'info'
-    services.log[level](
-      {
-        requestId,
-        method: request.method,
-        url: request.url.slice(request.url.indexOf('/', 8)),
-        status: response.status,
-        ms: Math.round((performance.now() - started) * 10) / 10,
-      },
-      clientClosed ? 'client closed the request' : 'request'
-    )
-    return response
+/** Builds the node's fetch function: the request stages around every route's handler. */
+export function createApp(routes: LoadedRoute[], services: AppServices) {
+  const status = services.status ?? { stopping: false }
+  const before: Stage[] = [withRequestId]
+  if (services.names) before.push(guardHost(services.names))
+  before.push(guardStopping(status), guardOrigin, withIdempotencyKey)
+  const router = Router<IRequest, [Exchange]>({
+    before: [inOrder(before)],
+    catch: toErrorResponse(services.log),
+    finally: [
+      inOrderFinally([toResponse, signPeerAnswer, markAnswer(status), logLine(services.log)]),
+    ],
+  })
+  const access = accessStages(services.membership.auth)
+  for (const route of routes) {
+    // After the route is known: a wrong method gets its 405, an unknown path its 404.
+    const stages: Stage[] = [...access[route.access]]
+    if (changesState(route.method.toUpperCase())) stages.push(requireJson)
+    const chain = [inOrder([...stages, decodeParams]), invoke(route.handler, services)]
+    router[route.method](route.path, ...chain)
+    if (route.method === 'get') router.head(route.path, ...chain)
+  }
+  // A peer is answered, signed, even about a route this node does not have (an older version).
+  router.all('/peer/*', inOrder(access.peer), noRoute(router.routes))
+  router.all('*', noRoute(router.routes))
+
+  return function handle(request: Request, connection?: PeerConnection): Promise<Response> {
+    return router.fetch(request, openExchange(request, connection))
   }
 }

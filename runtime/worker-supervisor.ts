@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
+import type { StartMessage, WorkerSettings } from '../db/settings.ts'
 import { forgetWorker, previousWorkerGone, recordWorker } from './worker-pid.ts'
 
 // A built node (dist/*.js) runs its worker as JavaScript; under tsx, the worker needs tsx too.
@@ -11,12 +12,20 @@ export const WORKER_SCRIPT = fileURLToPath(
 )
 
 /**
- * Extra node flags for the worker only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it:
- * Node refuses --cpu-prof in NODE_OPTIONS, and the worker is started by the runtime, not by you.
+ * The worker's node flags: tsx under TypeScript, and any extra ones for the worker only, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it (ALMACEN_WORKER_NODE_OPTIONS): Node refuses
+ * --cpu-prof in NODE_OPTIONS, and the worker is started by the runtime, not by you.
  */
-export function workerExecArgv(env: NodeJS.ProcessEnv): string[] {
-  const extra = (env.ALMACEN_WORKER_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean)
+export function workerExecArgv(extra: string[]): string[] {
   return BUILT ? extra : [`--import=${import.meta.resolve('tsx')}`, ...extra]
+}
+
+/**
+ * The worker's environment: the runtime's without the node's settings. It is sent those it needs
+ * (db/settings.ts), and the cluster key is none of its business.
+ */
+function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('ALMACEN_')))
 }
 
 export interface WorkerReady {
@@ -26,10 +35,10 @@ export interface WorkerReady {
 }
 
 export interface SupervisorOptions {
-  endpoint: string
-  dataDir: string
-  name: string
-  logLevel: string
+  /** Handed to every worker started, as its first message. */
+  settings: WorkerSettings
+  /** Node flags for the worker's process alone. */
+  nodeOptions?: string[]
   log: Logger
   /** The worker is listening: connect to it. */
   onReady(ready: WorkerReady): void
@@ -69,7 +78,7 @@ export class WorkerSupervisor {
 
   /** The data directory as the worker's command line names it. */
   private get dataDir(): string {
-    return path.resolve(this.options.dataDir)
+    return path.resolve(this.options.settings.dataDir)
   }
 
   private spawn(resolve?: (ready: WorkerReady) => void, reject?: (err: Error) => void): void {
@@ -80,16 +89,11 @@ export class WorkerSupervisor {
     const startTimeoutMs = options.startTimeoutMs ?? 30_000
     // The data directory as an argument: `ps` tells whose worker it is, and so does the next run.
     const child = fork(WORKER_SCRIPT, [this.dataDir], {
-      execArgv: workerExecArgv(process.env),
-      env: {
-        ...process.env,
-        ALMACEN_DATA_DIR: options.dataDir,
-        ALMACEN_NAME: options.name,
-        ALMACEN_DB_ENDPOINT: options.endpoint,
-        ALMACEN_LOG_LEVEL: options.logLevel,
-      },
+      execArgv: workerExecArgv(options.nodeOptions ?? []),
+      env: workerEnv(process.env),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
+    child.send({ type: 'start', settings: options.settings } satisfies StartMessage)
     this.child = child
     recordWorker(this.dataDir, child.pid)
     const stall = setTimeout(() => {

@@ -1,5 +1,4 @@
-import type { ItemInput } from '../../db/contract.ts'
-import type { Item } from '../records.ts'
+import type { Item, ItemInput } from '../../api/index.ts'
 import { skuPath } from '../api.ts'
 import { ask, askOptional, askParsed, confirm } from '../ask.ts'
 import { KEY_OPTION, keyOf, optional, parsed, positionals, type Command } from '../command.ts'

@@ -1,4 +1,4 @@
-import type { Item, ItemPatch } from '../records.ts'
+import type { Item, ItemPatch } from '../../api/index.ts'
 import { skuPath } from '../api.ts'
 import { askParsed, confirm } from '../ask.ts'
 import { KEY_OPTION, keyOf, optional, parsed, positionals, type Command } from '../command.ts'

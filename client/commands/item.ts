@@ -1,5 +1,4 @@
-import type { Movement } from '../../db/contract.ts'
-import type { Item, Stock } from '../records.ts'
+import type { Item, Movement, Stock } from '../../api/index.ts'
 import { skuPath, type Api } from '../api.ts'
 import { parsed, positionals, type Command } from '../command.ts'
 import { movementTable, reorderPoint, when } from '../format.ts'

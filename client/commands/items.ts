@@ -1,4 +1,4 @@
-import type { Item } from '../records.ts'
+import type { Item } from '../../api/index.ts'
 import type { Api } from '../api.ts'
 import { askParsed } from '../ask.ts'
 import { optional, positionals, type Command } from '../command.ts'

@@ -4,17 +4,12 @@ import { UsageError } from '../errors.ts'
 import { plural } from '../format.ts'
 import * as input from '../input.ts'
 import { printJson, type Io } from '../io.ts'
-import type { NetworkMember } from '../network.ts'
+import type { Joined } from '../../api/index.ts'
 
-/** POST /members/join. A join that reached nobody is a 502, thrown as a NodeRefusal. */
-interface Joined {
-  joined: true
-  outcomes: { address: string; ok: boolean; reason?: string }[]
-  /** The other members this node knows now (it is not among them). */
-  members: Pick<NetworkMember, 'id' | 'name' | 'address' | 'state' | 'incarnation'>[]
-}
-
-/** Asks the node to join through `addresses`; `next` says where to watch the network form. */
+/**
+ * Asks the node to join through `addresses`; `next` says where to watch the network form. A join
+ * that reached nobody is a 502, thrown as a NodeRefusal.
+ */
 async function joinThrough(io: Io, addresses: string[], next: string) {
   // No Idempotency-Key: the node keeps none for membership, and a join is safe to send again.
   const answer = await io.api.post<Joined>('/members/join', { addresses }, null)

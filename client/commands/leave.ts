@@ -3,16 +3,8 @@ import { positionals, type Command } from '../command.ts'
 import { Cancelled, EXIT, UsageError } from '../errors.ts'
 import { plural } from '../format.ts'
 import { printJson, type Io } from '../io.ts'
+import type { Left } from '../../api/index.ts'
 import { nameOf, type Network } from '../network.ts'
-
-/** POST /members/leave: ids of the members told that acknowledged, and of those not reached. */
-interface Left {
-  left: true
-  /** The node had left before this request (a retry, or two people at once). */
-  alreadyLeft: boolean
-  acknowledgedBy: string[]
-  missed: string[]
-}
 
 // No Idempotency-Key: the node keeps none for membership, and leaving again is harmless (it
 // answers alreadyLeft), so a lost answer is not reported as one to retry with a key.

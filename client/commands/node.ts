@@ -1,15 +1,8 @@
-import type { NodeInfo } from '../../db/contract.ts'
+import type { NodeInfo } from '../../api/index.ts'
 import { positionals, type Command } from '../command.ts'
 import { when } from '../format.ts'
 import { printJson, type Io } from '../io.ts'
 import { details } from '../table.ts'
-
-/** GET /node: the contract's NodeInfo plus what the HTTP side adds. */
-export interface NodeIdentity extends NodeInfo {
-  version: string
-  startedAt: string
-  uptimeSeconds: number
-}
 
 function uptime(seconds: number): string {
   const d = Math.floor(seconds / 86400)
@@ -19,7 +12,7 @@ function uptime(seconds: number): string {
 }
 
 async function show(io: Io) {
-  const node = await io.api.get<NodeIdentity>('/node')
+  const node = await io.api.get<NodeInfo>('/node')
   if (io.json) return printJson(io, node)
   io.print(
     details([

@@ -1,4 +1,4 @@
-import type { Stock } from '../records.ts'
+import type { Stock } from '../../api/index.ts'
 import { skuPath, type Api } from '../api.ts'
 import { parsed, positionals, type Command } from '../command.ts'
 import { UsageError } from '../errors.ts'

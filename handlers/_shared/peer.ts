@@ -23,10 +23,9 @@ export function peerRoute<S extends z.ZodType>(
   schema: S,
   receive: (membership: Membership, sender: string, message: z.output<S>) => Promise<unknown>
 ) {
-  return defineHandler(async (request, ctx) => {
-    if (!ctx.peer)
-      throw new HttpError(401, 'UNAUTHENTICATED', 'Node-to-node requests must be signed')
-    if (!ctx.membership.opened) throw new HttpError(503, 'NOT_READY', 'This node is still starting')
+  return defineHandler({ access: 'peer' }, async (request, ctx) => {
+    if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
+    if (!ctx.membership.opened) throw new HttpError('NOT_READY', 'This node is still starting')
     return receive(ctx.membership, ctx.peer, await readJson(request, schema))
   })
 }

@@ -4,7 +4,7 @@
 // committed before the join (the finish comes later). One that arrives while a job is finishing
 // waits for it and starts its own: that finish may have read the ledger before the request came.
 import { performance } from 'node:perf_hooks'
-import type { LedgerCheck } from '../../db/contract.ts'
+import type { LedgerCheck } from '../../api/index.ts'
 import { HttpError, type Ctx } from '../../runtime/index.ts'
 
 interface Driving {
@@ -76,11 +76,9 @@ async function driveOnce(ctx: Ctx, entry: Driving): Promise<LedgerCheck> {
   } catch (err) {
     if (!lost(err)) throw err
     throw new HttpError(
-      503,
       'DB_UNAVAILABLE',
       'The database worker restarted twice during the verify; nothing was changed, run it again',
-      undefined,
-      { 'retry-after': '1' }
+      { headers: { 'retry-after': '1' } }
     )
   }
 }

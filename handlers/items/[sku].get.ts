@@ -1,6 +1,6 @@
+import { sku, type Item } from '../../api/index.ts'
 import { defineHandler, validate } from '../../runtime/index.ts'
-import { sku } from '../_shared/schemas.ts'
 
-export default defineHandler(async (request, ctx) => {
+export default defineHandler({ access: 'public' }, async (request, ctx): Promise<Item> => {
   return ctx.db.send('items.get', { sku: validate(sku, request.params.sku, 'SKU in the path') })
 })

@@ -1,3 +1,4 @@
+import type { LedgerRebuild } from '../../api/index.ts'
 import { defineHandler } from '../../runtime/index.ts'
 import { verifyLedger } from '../_shared/verify-ledger.ts'
 
@@ -6,7 +7,10 @@ import { verifyLedger } from '../_shared/verify-ledger.ts'
  * LEDGER_BROKEN) when the hash chain itself is broken. The worker builds on the verify run first,
  * in steps, so the rebuild itself holds it only for the rows appended since and the balances.
  */
-export default defineHandler(async (_request, ctx) => {
-  await verifyLedger(ctx)
-  return ctx.db.send('ledger.rebuild', {}, { timeoutMs: 120_000 })
-})
+export default defineHandler(
+  { access: 'public' },
+  async (_request, ctx): Promise<LedgerRebuild> => {
+    await verifyLedger(ctx)
+    return ctx.db.send('ledger.rebuild', {}, { timeoutMs: 120_000 })
+  }
+)

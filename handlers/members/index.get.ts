@@ -5,8 +5,8 @@ import { defineHandler, HttpError } from '../../runtime/index.ts'
  * membership's copy, which holds only what is committed to SQLite (a change is written before
  * it is applied), so polling it costs the database nothing.
  */
-export default defineHandler(async (_request, ctx) => {
-  if (!ctx.membership.opened) throw new HttpError(503, 'NOT_READY', 'This node is still starting')
+export default defineHandler({ access: 'public' }, async (_request, ctx) => {
+  if (!ctx.membership.opened) throw new HttpError('NOT_READY', 'This node is still starting')
   const { members, participating } = ctx.membership.snapshot()
   const self = ctx.node.id
   return {

@@ -5,7 +5,7 @@ import { defineHandler } from '../../runtime/index.ts'
  * it as left. The node keeps serving its own stock, and stays out (even after a restart) until
  * POST /members/join.
  */
-export default defineHandler(async (_request, ctx) => {
+export default defineHandler({ access: 'public' }, async (_request, ctx) => {
   const { acked, missed, alreadyLeft } = await ctx.membership.leave(false)
   return { left: true, alreadyLeft: alreadyLeft === true, acknowledgedBy: acked, missed }
 })

@@ -1,6 +1,6 @@
+import { sku, type Stock } from '../../api/index.ts'
 import { defineHandler, validate } from '../../runtime/index.ts'
-import { sku } from '../_shared/schemas.ts'
 
-export default defineHandler(async (request, ctx) => {
+export default defineHandler({ access: 'public' }, async (request, ctx): Promise<Stock> => {
   return ctx.db.send('stock.get', { sku: validate(sku, request.params.sku, 'SKU in the path') })
 })

@@ -2,6 +2,7 @@ import type { Membership } from './membership.ts'
 import { memberList, type JoinMessage, type MemberList, type MemberUpdate } from './messages.ts'
 import { nextIncarnation } from './rules.ts'
 import { ANY_RECEIVER } from './signing.ts'
+import { DEFAULT_TIMING } from './timing.ts'
 
 // Joining the network through members' addresses, given by an operator or kept on disk.
 
@@ -18,8 +19,8 @@ export interface JoinOutcome {
  */
 export const NOT_A_MEMBER = 'did not answer as a member of this network'
 
-/** How long a join waits for an answer; a failed join through an address takes this long, always. */
-export const JOIN_TIMEOUT_MS = 3000
+/** How long a join waits by default (Timing.joinTimeoutMs); a failed join always takes this long. */
+export const JOIN_TIMEOUT_MS = DEFAULT_TIMING.joinTimeoutMs
 
 // Failures that only a node holding the cluster key can cause: its own signed refusals.
 const SIGNED_REFUSALS = new Set(['error', 'clock-skew', 'wrong-node'])
@@ -36,7 +37,7 @@ export async function join(m: Membership, addresses: string[]): Promise<JoinOutc
     if (detail) m.log.info({ address: outcome.address, detail }, `join: ${outcome.reason}`)
   }
   if (answers.some((a) => !a.outcome.ok)) {
-    const waitMs = started + JOIN_TIMEOUT_MS - Date.now()
+    const waitMs = started + m.timing.joinTimeoutMs - Date.now()
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs))
   }
   return answers.map((a) => a.outcome)
@@ -70,7 +71,7 @@ async function ask(
     to: ANY_RECEIVER,
     body: { member, relay } satisfies JoinMessage,
     answer: memberList,
-    timeoutMs: JOIN_TIMEOUT_MS,
+    timeoutMs: m.timing.joinTimeoutMs,
   })
   if (!answer.ok) {
     // A member's own refusal (signed) is told as it is; anything else, the same for all.

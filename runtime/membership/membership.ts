@@ -1,6 +1,6 @@
 import type { Member } from '../../db/contract.ts'
 import type { DbClient } from '../db-client.ts'
-import type { Logger } from '../logger.ts'
+import type { Logger } from '../../lib/logger.ts'
 import { Detector } from './detector.ts'
 import { Disseminator } from './disseminator.ts'
 import * as inbound from './inbound.ts'

@@ -23,6 +23,8 @@ export interface Timing {
   lateMs: number
   /** How long a leave waits for every member to acknowledge it. */
   leaveDeadlineMs: number
+  /** How long a join waits for an answer; a failed join through an address takes this long. */
+  joinTimeoutMs: number
   reapLeftMs: number
   reapFailedMs: number
   reapIntervalMs: number
@@ -38,6 +40,7 @@ export const DEFAULT_TIMING: Timing = {
   syncIntervalMs: 5000,
   lateMs: 1000,
   leaveDeadlineMs: 2000,
+  joinTimeoutMs: 3000,
   reapLeftMs: 24 * 3600_000,
   reapFailedMs: 72 * 3600_000,
   reapIntervalMs: 60_000,

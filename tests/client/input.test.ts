@@ -1,4 +1,5 @@
 import t from 'tap'
+import { joinInput } from '../../api/index.ts'
 import * as input from '../../client/input.ts'
 
 const rejects = (parse: input.Parse<unknown>, text: string) => {
@@ -95,3 +96,24 @@ t.test(
     t.equal(validate('0'), 'The quantity must be a whole number greater than zero, such as 12')
   }
 )
+
+t.test('a node address is refused at the prompt whenever the node would refuse it', async (t) => {
+  for (const bad of [
+    'http://clerk@10.0.0.2:8080',
+    'http://10.0.0.2:8080/api',
+    'http://10.0.0.2:8080?x=1',
+    'http://0.0.0.0:8080',
+    'http://300.1.1.1:8080',
+    'http://10.0.0.2:99999',
+  ]) {
+    t.equal(rejects(input.nodeUrl, bad), 'must be an http(s) URL such as http://10.0.0.2:8080', bad)
+    t.ok(joinInput.safeParse({ addresses: [bad] }).error, `the node refuses ${bad} too`)
+  }
+  t.equal(input.nodeUrl('http://10.0.0.2:8080/'), 'http://10.0.0.2:8080', 'as the node keeps it')
+})
+
+t.test('a number only too big is refused with the node’s own sentence', async (t) => {
+  t.equal(rejects(input.quantity, '1000000001'), 'must be at most 1,000,000,000')
+  t.equal(rejects(input.count, '1000000001'), 'must be at most 1,000,000,000')
+  t.equal(rejects(input.limit, '501'), 'must be at most 500')
+})

@@ -22,6 +22,7 @@ function member(name: string, extra: Partial<NetworkMember> = {}): NetworkMember
     self: false,
     lastHeardAt: before(400),
     rttMs: 1.25,
+    problem: null,
     ...extra,
   }
 }
@@ -29,6 +30,7 @@ function member(name: string, extra: Partial<NetworkMember> = {}): NetworkMember
 const network: Network = {
   self: 'madrid',
   participating: true,
+  clusterKey: true,
   members: [
     member('Bilbao', { state: 'failed', lastHeardAt: before(3 * 60_000), rttMs: 12 }),
     member('Madrid', { self: true, lastHeardAt: null, rttMs: null, incarnation: 2 }),

@@ -18,7 +18,7 @@ t.test("the README's log pipe works in a fresh checkout, where npx cannot ask", 
   let out = ''
   child.stdout.on('data', (chunk) => (out += chunk))
   child.stderr.on('data', (chunk) => (out += chunk))
-  // A line as the node writes it (runtime/logger.ts).
+  // A line as the node writes it (lib/logger.ts).
   const line = {
     level: 30,
     time: '2026-11-30T10:00:00.000Z',

@@ -1,5 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import t from 'tap'
+import { mainHelp } from '../../client/help.ts'
 import { ConfigError, USAGE, describeConfig, parseConfig } from '../../runtime/config.ts'
 
 t.test('runs with no settings at all: port 8080, ./data, loopback, the host name', async (t) => {
@@ -13,6 +17,8 @@ t.test('runs with no settings at all: port 8080, ./data, loopback, the host name
     clusterKey: undefined,
     logLevel: 'info',
     dbTimeoutMs: 5000,
+    workerNodeOptions: [],
+    timing: {},
   })
 })
 
@@ -63,9 +69,11 @@ t.test('names the bad setting', async (t) => {
   t.throws(() => parseConfig(['--advertise', 'a,b'], {}), { message: /--advertise/ })
 })
 
-t.test('returns null for --help', async (t) => {
-  t.equal(parseConfig(['--help'], {}), null)
-  t.equal(parseConfig(['-h'], {}), null)
+t.test('says when --help or --version was asked for', async (t) => {
+  t.equal(parseConfig(['--help'], {}), 'help')
+  t.equal(parseConfig(['-h', '--port', 'x'], {}), 'help')
+  t.equal(parseConfig(['--version'], {}), 'version')
+  t.equal(parseConfig(['-v'], {}), 'version')
 })
 
 t.test('never prints the cluster key', async (t) => {
@@ -89,4 +97,90 @@ t.test('reads the extra host names clients may use, and refuses what is not one'
     })
   }
   t.match(USAGE, /--allowed-hosts <names>\s+ALMACEN_ALLOWED_HOSTS/)
+})
+
+t.test(
+  "the database timeout and the worker's node flags are read here, with the rest",
+  async (t) => {
+    t.match(
+      parseConfig(['--db-timeout-ms', '250'], {
+        ALMACEN_WORKER_NODE_OPTIONS: ' --cpu-prof  --cpu-prof-dir=/tmp/prof ',
+      }),
+      { dbTimeoutMs: 250, workerNodeOptions: ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] }
+    )
+    t.match(parseConfig([], { ALMACEN_DB_TIMEOUT_MS: '60000' }), { dbTimeoutMs: 60_000 })
+    t.throws(() => parseConfig([], { ALMACEN_DB_TIMEOUT_MS: '10' }), {
+      message:
+        '--db-timeout-ms must be a whole number from 100 to 600000, not "10" (ALMACEN_DB_TIMEOUT_MS)',
+    })
+  }
+)
+
+t.test('membership timings are settable, and only those set are passed on', async (t) => {
+  const config = parseConfig(
+    ['--probe-interval-ms', '200', '--suspicion-ms=1500', '--join-timeout-ms', '400'],
+    {
+      ALMACEN_PROBE_TIMEOUT_MIN_MS: '100',
+      ALMACEN_PROBE_TIMEOUT_MAX_MS: '300',
+      ALMACEN_SYNC_INTERVAL_MS: '1000',
+      ALMACEN_LEAVE_DEADLINE_MS: '500',
+      ALMACEN_SUSPICION_MS: '9000',
+    }
+  )
+  t.same((config as { timing: unknown }).timing, {
+    probeIntervalMs: 200,
+    probeTimeoutMinMs: 100,
+    probeTimeoutMaxMs: 300,
+    suspicionMs: 1500,
+    syncIntervalMs: 1000,
+    leaveDeadlineMs: 500,
+    joinTimeoutMs: 400,
+  })
+  t.throws(() => parseConfig(['--probe-timeout-min-ms', '2000'], {}), {
+    message: '--probe-timeout-min-ms (2000) must not be more than --probe-timeout-max-ms (1500)',
+  })
+  t.throws(() => parseConfig([], { ALMACEN_SUSPICION_MS: 'soon' }), {
+    message: /^--suspicion-ms must be a whole number .* \(ALMACEN_SUSPICION_MS\)$/,
+  })
+})
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+/** Every ALMACEN_* name in the code that runs (not the tests), with the files it is in. */
+function variablesInCode(): Map<string, string[]> {
+  const found = new Map<string, string[]>()
+  const files = ['knexfile.js']
+  for (const dir of ['api', 'client', 'db', 'handlers', 'lib', 'migrations', 'runtime']) {
+    for (const file of readdirSync(path.join(ROOT, dir), { recursive: true }) as string[]) {
+      if (/\.(ts|js)$/.test(file)) files.push(path.join(dir, file))
+    }
+  }
+  for (const file of files) {
+    for (const [name] of readFileSync(path.join(ROOT, file), 'utf8').matchAll(/ALMACEN_[A-Z_]+/g)) {
+      found.set(name, [...new Set([...(found.get(name) ?? []), file])])
+    }
+  }
+  return found
+}
+
+t.test('every ALMACEN_* variable in the code is in --help and in the README', async (t) => {
+  const variables = variablesInCode()
+  t.ok(variables.has('ALMACEN_PORT') && variables.has('ALMACEN_URL'), 'the scan finds them')
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+  const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('### Running it'))
+  const client = mainHelp()
+  for (const [name, files] of variables) {
+    const where = files.join(', ')
+    // The node's in its --help; the client's in its own, or the node's for a node setting it names.
+    if (files.some((file) => !file.startsWith('client/'))) {
+      t.ok(USAGE.includes(name), `${name} (${where}) is in the node's --help`)
+    } else {
+      t.ok(client.includes(name) || USAGE.includes(name), `${name} (${where}) is in --help`)
+    }
+    t.match(
+      table,
+      new RegExp(`\\| \`${name}\` +\\|`),
+      `${name} (${where}) is in the README's table`
+    )
+  }
 })

@@ -84,7 +84,9 @@ t.test(
   async (t) => {
     const app = appWith([
       route('get', '/refuse', () => {
-        throw new HttpError(409, 'CONFLICT', 'Already there', [{ path: 'sku', message: 'exists' }])
+        throw new HttpError('CONFLICT', 'Already there', {
+          details: [{ path: 'sku', message: 'exists' }],
+        })
       }),
       route('get', '/crash', () => {
         throw new Error('SQLITE_CORRUPT: select * from secrets')
@@ -145,8 +147,161 @@ t.test('loading refuses a handler file without a default function, naming it', a
     message:
       'handlers/items/index.get.ts: the default export must be a handler (export default defineHandler(...))',
   })
-  const good = t.testdir({ 'health.get.ts': "export default () => 'up'\n" })
-  const [loaded] = await loadRoutes(good)
-  t.match(loaded, { method: 'get', path: '/health' })
-  t.equal(loaded.handler({} as never, {} as never), 'up')
+  const good = t.testdir({
+    'health.get.ts': "export default Object.assign(() => 'up', { access: 'public' })\n",
+    peer: { 'ping.post.ts': "export default Object.assign(() => 'pong', { access: 'peer' })\n" },
+  })
+  const loaded = await loadRoutes(good)
+  t.match(loaded, [
+    { method: 'get', path: '/health', access: 'public' },
+    { method: 'post', path: '/peer/ping', access: 'peer' },
+  ])
+  t.equal(loaded[0].handler({} as never, {} as never), 'up')
 })
+
+t.test(
+  'loading refuses, naming the file, a route that does not declare who may call it',
+  async (t) => {
+    const undeclared = t.testdir({ stock: { 'index.get.ts': "export default () => 'up'\n" } })
+    await t.rejects(loadRoutes(undeclared), {
+      message: /^handlers\/stock\/index\.get\.ts must declare who may call it: .*access: 'public'/,
+    })
+    const unknown = t.testdir({
+      'health.get.ts': "export default Object.assign(() => 'up', { access: 'everyone' })\n",
+    })
+    await t.rejects(loadRoutes(unknown), { message: /^handlers\/health\.get\.ts must declare/ })
+  }
+)
+
+t.test('loading keeps node-to-node routes under /peer/, and only them', async (t) => {
+  const peerOutside = t.testdir({
+    members: { 'sync.post.ts': "export default Object.assign(() => 1, { access: 'peer' })\n" },
+  })
+  await t.rejects(loadRoutes(peerOutside), {
+    message:
+      "handlers/members/sync.post.ts declares access 'peer': node-to-node routes belong under handlers/peer/",
+  })
+  const publicInside = t.testdir({
+    peer: { 'gossip.post.ts': "export default Object.assign(() => 1, { access: 'public' })\n" },
+  })
+  await t.rejects(loadRoutes(publicInside), {
+    message:
+      "handlers/peer/gossip.post.ts is under /peer/, where every route is node-to-node: declare access 'peer'",
+  })
+})
+
+/** A membership whose signature check admits `sender` (or refuses), and signs every answer. */
+function peersAdmitting(sender: string | Error) {
+  const checked: string[] = []
+  const membership = {
+    auth: {
+      exchange: (_request: Request, path: string) => ({
+        admit(body: string) {
+          checked.push(`${path} ${body}`)
+          if (sender instanceof Error) throw sender
+          return sender
+        },
+        async answer(response: Response) {
+          response.headers.set('x-signed-by', 'this-node')
+          return response
+        },
+      }),
+    },
+  }
+  return { membership, checked }
+}
+
+t.test(
+  'a peer route checks the signature first, hands ctx.peer on and signs its answer',
+  async (t) => {
+    const { membership, checked } = peersAdmitting('node-b')
+    const froms: string[] = []
+    const app = createApp(
+      [
+        route('post', '/peer/ping', (_request, ctx) => ({ from: ctx.peer })),
+        route('get', '/stock', (_request, ctx) => ({ peer: ctx.peer ?? null })),
+      ],
+      { db: {} as DbClient, log: pino({ level: 'silent' }), node, membership: membership as never }
+    )
+    const request = new Request('http://127.0.0.1:9300/peer/ping', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"hello":1}',
+    })
+    const answer = await app(request, { from: (peer) => froms.push(peer) })
+    t.same([answer.status, await answer.json()], [200, { from: 'node-b' }])
+    t.equal(answer.headers.get('x-signed-by'), 'this-node')
+    t.same(checked, ['/peer/ping {"hello":1}'], 'the signature is checked over the body')
+    t.same(froms, ['node-b'], 'the connection is known to be a peer’s')
+    const client = await call(app, 'GET', '/stock')
+    t.same(await client.json(), { peer: null }, 'a public route asks for no signature')
+    t.same(checked.length, 1)
+    const unknown = await call(app, 'POST', '/peer/nothing-here')
+    t.same(
+      [unknown.status, unknown.headers.get('x-signed-by')],
+      [404, 'this-node'],
+      'a peer asking for a route this node lacks is answered, signed, after the same check'
+    )
+  }
+)
+
+t.test('a peer route refuses a request whose signature does not check out', async (t) => {
+  const refusal = new HttpError('UNAUTHENTICATED', 'The signature does not match')
+  const { membership } = peersAdmitting(refusal)
+  let reached = false
+  const app = createApp([route('post', '/peer/ping', () => (reached = true))], {
+    db: {} as DbClient,
+    log: pino({ level: 'silent' }),
+    node,
+    membership: membership as never,
+  })
+  const refused = await call(app, 'POST', '/peer/ping')
+  t.match([refused.status, await refused.json()], [401, { code: 'UNAUTHENTICATED' }])
+  t.equal(reached, false)
+})
+
+t.test(
+  'a request makes one write: its key goes to that write only, a second is refused',
+  async (t) => {
+    const calls: [string, string | undefined][] = []
+    const db = {
+      async call(op: string, _payload: unknown, opts: { key?: string }) {
+        calls.push([op, opts.key])
+        return { data: { seq: 1 }, replayed: false }
+      },
+    }
+    const lines: { msg: string; err?: { message: string } }[] = []
+    const app = createApp(
+      [
+        route('post', '/movements', async (_r, ctx) => {
+          await ctx.db.send('stock.get', { sku: 'A' })
+          return ctx.db.send('movements.record', {} as never)
+        }),
+        route('post', '/twice', async (_r, ctx) => {
+          await ctx.db.send('movements.record', {} as never)
+          return ctx.db.send('items.update', {} as never)
+        }),
+      ],
+      {
+        db: db as never,
+        log: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
+        node,
+        membership: {} as never,
+      }
+    )
+    const one = await call(app, 'POST', '/movements', { 'idempotency-key': 'k-1' })
+    t.equal(one.status, 200)
+    t.same(calls, [
+      ['stock.get', undefined],
+      ['movements.record', 'k-1'],
+    ])
+    calls.length = 0
+    const two = await call(app, 'POST', '/twice', { 'idempotency-key': 'k-2' })
+    t.match([two.status, await two.json()], [500, { code: 'INTERNAL' }])
+    t.same(calls, [['movements.record', 'k-2']], 'the second write never reaches the worker')
+    t.match(
+      lines.find((l) => l.msg === 'unexpected error')?.err?.message,
+      /sent movements.record and then items.update: make them one worker operation/
+    )
+  }
+)

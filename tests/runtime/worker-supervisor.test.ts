@@ -1,17 +1,28 @@
-import { spawn } from 'node:child_process'
+import { fork, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { pino, type Logger } from 'pino'
 import t from 'tap'
 import { WORKER_PID_FILE } from '../../runtime/worker-pid.ts'
+import type { StartMessage } from '../../db/settings.ts'
 import {
   WORKER_SCRIPT,
   WorkerSupervisor,
+  workerExecArgv,
   type WorkerReady,
 } from '../../runtime/worker-supervisor.ts'
 import { until } from '../fixtures/node-process.ts'
+
+function socketFile(t: { teardown(fn: () => unknown): void }): string {
+  const socket = path.join(
+    tmpdir(),
+    `almacen-sup-${process.pid}-${Math.random().toString(36).slice(2)}.ipc`
+  )
+  t.teardown(() => rmSync(socket, { force: true }))
+  return socket
+}
 
 function supervisor(
   t: { teardown(fn: () => unknown): void },
@@ -20,16 +31,9 @@ function supervisor(
   onReady: (r: WorkerReady) => void = () => {},
   log: Logger = pino({ level: 'silent' })
 ) {
-  const socket = path.join(
-    tmpdir(),
-    `almacen-sup-${process.pid}-${Math.random().toString(36).slice(2)}.ipc`
-  )
-  t.teardown(() => rmSync(socket, { force: true }))
+  const socket = socketFile(t)
   return new WorkerSupervisor({
-    endpoint: `ipc://${socket}`,
-    dataDir,
-    name: 'Supervised',
-    logLevel: 'silent',
+    settings: { endpoint: `ipc://${socket}`, dataDir, name: 'Supervised', logLevel: 'silent' },
     log,
     onReady: (ready) => {
       events.push('ready')
@@ -107,3 +111,53 @@ t.test('a pid in the data directory that is no worker of it does not hold a star
   t.teardown(() => sup.stop())
   t.match(await sup.start(), { name: 'Supervised' })
 })
+
+t.test('the worker runs on the settings it is sent, whatever its environment says', async (t) => {
+  const root = t.testdir({ here: {}, elsewhere: {} })
+  const [dir, elsewhere] = [path.join(root, 'here'), path.join(root, 'elsewhere')]
+  const worker = fork(WORKER_SCRIPT, [dir], {
+    execArgv: workerExecArgv([]),
+    env: {
+      ...process.env,
+      ALMACEN_NAME: 'From the environment',
+      ALMACEN_DATA_DIR: elsewhere,
+      ALMACEN_DB_ENDPOINT: `ipc://${socketFile(t)}`,
+      ALMACEN_LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  })
+  t.teardown(() => worker.kill('SIGKILL'))
+  const settings = {
+    dataDir: dir,
+    name: 'From the runtime',
+    endpoint: `ipc://${socketFile(t)}`,
+    logLevel: 'silent',
+  }
+  worker.send({ type: 'start', settings } satisfies StartMessage)
+  const [ready] = await once(worker, 'message')
+  t.match(ready, { type: 'ready', name: 'From the runtime' })
+  t.ok(existsSync(path.join(dir, 'almacen.sqlite')), 'its database is where it was told')
+  t.notOk(existsSync(path.join(elsewhere, 'almacen.sqlite')), 'ALMACEN_DATA_DIR is not read')
+  worker.send({ type: 'stop' })
+  await once(worker, 'exit')
+})
+
+t.test(
+  "the worker gets none of the node's settings in its environment, least of all the key",
+  async (t) => {
+    process.env.ALMACEN_CLUSTER_KEY = 'not-for-the-worker-0123456789'
+    t.teardown(() => delete process.env.ALMACEN_CLUSTER_KEY)
+    const sup = supervisor(t, t.testdir(), [])
+    t.teardown(() => sup.stop())
+    const ready = await sup.start()
+    const environment = readFileSync(`/proc/${ready.pid}/environ`, 'utf8').split('\0')
+    t.same(
+      environment.filter((line) => line.startsWith('ALMACEN_')),
+      []
+    )
+    t.ok(
+      environment.some((line) => line.startsWith('PATH=')),
+      'the rest of it is kept'
+    )
+  }
+)

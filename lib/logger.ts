@@ -1,3 +1,5 @@
+// The one logger of both processes, the runtime and the database worker: in lib/, which imports
+// from neither, so that neither reaches into the other for it.
 import { pino, type Logger } from 'pino'
 
 export type { Logger }

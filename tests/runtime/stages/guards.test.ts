@@ -1,8 +1,8 @@
 import { pino } from 'pino'
 import t from 'tap'
-import { HostNames } from '../../runtime/host-names.ts'
-import { createApp, type LoadedRoute } from '../../runtime/router.ts'
-import { node, route, send } from '../fixtures/app-kit.ts'
+import { HostNames } from '../../../runtime/host-names.ts'
+import { createApp, type LoadedRoute } from '../../../runtime/router.ts'
+import { node, route, send } from '../../fixtures/app-kit.ts'
 
 const names = new HostNames({
   bound: '127.0.0.1',
@@ -112,14 +112,15 @@ t.test('refuses a state-changing request from another origin', async (t) => {
 t.test('while stopping, clients are turned away and peers still served', async (t) => {
   const status = { stopping: false }
   let release: () => void = () => {}
+  let entered: () => void = () => {}
   const held = new Promise<void>((resolve) => (release = resolve))
-  const app = appWith(
-    [...routes, route('get', '/slow', async () => held.then(() => ({ done: true })))],
-    status
-  )
+  const handling = new Promise<void>((resolve) => (entered = resolve))
+  const slow = async () => (entered(), held.then(() => ({ done: true })))
+  const app = appWith([...routes, route('get', '/slow', slow)], status)
   const before = await call(app, 'GET', '/stock')
   t.equal(before.headers.get('connection'), null, 'kept alive before the stop')
   const inFlight = call(app, 'GET', '/slow')
+  await handling
   status.stopping = true
   release()
   const finished = await inFlight

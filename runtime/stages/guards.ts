@@ -1,20 +1,16 @@
-// Request stages that run before any handler: who may ask (Host, Origin), in what form (JSON),
-// and when (not while the node stops). Each refuses by throwing an HttpError; each is a few
-// string comparisons, since every request passes through them.
-import { HttpError } from './errors.ts'
-import { hostOfHeader, type HostNames } from './host-names.ts'
-import { isJsonType } from './input.ts'
+// The stages that guard the door, before any route: who may ask (Host, Origin), in what form
+// (JSON, once the route is known), and when (not while the node stops). Each refuses by throwing
+// an HttpError; each is a few string comparisons, since every request passes through them.
+import { HttpError } from '../errors.ts'
+import { hostOfHeader, type HostNames } from '../host-names.ts'
+import { isJsonType } from '../input.ts'
+import type { Stage } from './exchange.ts'
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 /** True for the methods that change something: those a web page must not send. */
 export function changesState(method: string): boolean {
   return STATE_CHANGING.has(method)
-}
-
-/** Where the path of an absolute request URL starts, found without parsing it. */
-export function pathStart(url: string): number {
-  return url.indexOf('/', url.indexOf('//') + 2)
 }
 
 /**
@@ -26,7 +22,6 @@ export function checkHost(request: Request, names: HostNames): void {
   const host = request.headers.get('host')
   if (host === null || names.allowsHeader(host)) return
   throw new HttpError(
-    403,
     'HOST_NOT_ALLOWED',
     `Requests for host ${hostOfHeader(host)} are refused: this node answers to localhost, its own ` +
       'addresses and host name, its advertised address, and the names in --allowed-hosts ' +
@@ -48,7 +43,6 @@ export function checkOrigin(request: Request): void {
   if (host !== null && /^https?:\/\//i.test(origin) && own.toLowerCase() === host.toLowerCase())
     return
   throw new HttpError(
-    403,
     'ORIGIN_NOT_ALLOWED',
     `${request.method} from a web page at ${origin} is refused: only the node's own pages may ` +
       'change it'
@@ -64,7 +58,6 @@ export function requireJson(request: Request): undefined {
   const type = request.headers.get('content-type')
   if (type !== null && isJsonType(type)) return undefined
   throw new HttpError(
-    415,
     'UNSUPPORTED_MEDIA_TYPE',
     `${request.method} ${new URL(request.url).pathname} must be sent as application/json` +
       `${type ? `, not ${type}` : ' (no Content-Type was given)'}; an empty body is fine. Other ` +
@@ -74,11 +67,28 @@ export function requireJson(request: Request): undefined {
 
 /** What the node tells clients while it stops: go elsewhere, or come back after the restart. */
 export function refuseWhileStopping(): never {
-  throw new HttpError(
-    503,
-    'NODE_STOPPING',
-    'This node is stopping; try again in a few seconds',
-    undefined,
-    { 'retry-after': '2', connection: 'close' }
-  )
+  throw new HttpError('NODE_STOPPING', 'This node is stopping; try again in a few seconds', {
+    headers: { 'retry-after': '2', connection: 'close' },
+  })
+}
+
+/** Clients must name this node by one of its names; peers sign their requests instead. */
+export function guardHost(names: HostNames): Stage {
+  return function guardHost(request, exchange) {
+    if (!exchange.toPeer) checkHost(request, names)
+  }
+}
+
+/**
+ * Clients are turned away once the node stops; peers are still served, so that they hear it
+ * leave rather than see it fail.
+ */
+export function guardStopping(status: { stopping: boolean }): Stage {
+  return function guardStopping(_request, exchange) {
+    if (status.stopping && !exchange.toPeer) refuseWhileStopping()
+  }
+}
+
+export const guardOrigin: Stage = function guardOrigin(request) {
+  checkOrigin(request)
 }

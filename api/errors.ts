@@ -1,0 +1,76 @@
+// Every error code the node answers with, and its HTTP status: the one catalogue. A refusal is
+// thrown with a code and a sentence, never a status; the worker's codes (db/contract) are here too,
+// and the runtime's type check fails when one of them is missing (runtime/errors.ts). Codes are
+// UPPER_SNAKE and only ever added: clients (and scripts) branch on them.
+
+/** Code → HTTP status. */
+export const ERROR_STATUS = {
+  // The request as sent.
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** The client hung up before its body arrived (nginx's 499): nobody reads this answer. */
+  CLIENT_CLOSED: 499,
+  // Who may ask.
+  UNAUTHENTICATED: 401,
+  /** A peer whose clock is too far from this node's (signed requests carry their time). */
+  CLOCK_SKEW: 401,
+  HOST_NOT_ALLOWED: 403,
+  ORIGIN_NOT_ALLOWED: 403,
+  /** A peer's request signed before this node started: it cannot be told from a replay. */
+  TOO_EARLY: 425,
+  // The state of things refuses it.
+  CONFLICT: 409,
+  INSUFFICIENT_STOCK: 409,
+  LEDGER_HALTED: 409,
+  LEDGER_BROKEN: 409,
+  NO_CLUSTER_KEY: 409,
+  NOT_A_MEMBER: 409,
+  WRONG_NODE: 409,
+  REPLAYED: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  // Not now: retry (most of these come with Retry-After).
+  NOT_READY: 503,
+  NODE_STOPPING: 503,
+  BUSY: 503,
+  DB_BUSY: 503,
+  DB_UNAVAILABLE: 503,
+  VERIFY_BUSY: 503,
+  /** The caller's deadline passed before the worker started the operation. */
+  EXPIRED: 504,
+  DB_TIMEOUT: 504,
+  /** None of the members asked answered (POST /members/join). */
+  PEER_UNREACHABLE: 502,
+  // A fault of the node, never of the request.
+  INTERNAL: 500,
+  UNKNOWN_OP: 500,
+  SCHEMA_MISSING: 500,
+} as const satisfies Record<string, number>
+
+export type ErrorCode = keyof typeof ERROR_STATUS
+
+/** The status of a code; 500 for one this catalogue does not know (a newer worker's, say). */
+export function statusOf(code: string): number {
+  return Object.hasOwn(ERROR_STATUS, code) ? ERROR_STATUS[code as ErrorCode] : 500
+}
+
+/** One problem with one field of the input, as listed in an error's `details`. */
+export interface FieldProblem {
+  path: string
+  message: string
+}
+
+/**
+ * The body of every refusal: `error` is a sentence for a person, `code` is for programs, and
+ * `details` lists `{ path, message }` for validation failures.
+ */
+export interface ErrorBody {
+  status: number
+  error: string
+  code: ErrorCode
+  details?: unknown
+}

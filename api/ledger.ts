@@ -1,0 +1,64 @@
+// Checking the ledger: POST /ledger/verify, POST /ledger/rebuild, POST /ledger/accept.
+import { z } from 'zod'
+import { requiredText } from './fields.ts'
+
+/** POST /ledger/accept: why an admin accepts a ledger that did not check out. */
+export const acceptInput = z.strictObject({ reason: requiredText(500) })
+
+/**
+ * One thing in the ledger that does not check out. `gap`, `chain`, `hash` and `head` break the
+ * hash chain itself (a row missing, unlinked, changed, or removed from the end); the others are
+ * balances that disagree with the rows.
+ */
+export interface LedgerDifference {
+  kind: 'hash' | 'chain' | 'gap' | 'head' | 'balance-after' | 'balance' | 'negative'
+  seq?: number
+  sku?: string
+  expected?: string | number | null
+  actual?: string | number | null
+  message: string
+}
+
+/** POST /ledger/verify: `ok` when every balance and the hash chain agree with the ledger. */
+export interface LedgerCheck {
+  ok: boolean
+  differences: LedgerDifference[]
+  checked: { movements: number; balances: number }
+  head: { seq: number; hash: string }
+}
+
+/** POST /ledger/rebuild: the balances that were rewritten from the ledger's sums. */
+export interface LedgerRebuild {
+  rebuilt: number
+  changes: { sku: string; before: number | null; after: number }[]
+}
+
+/** Why the node refuses writes: what did not check out when it started, and since when. */
+export interface LedgerHalt {
+  since: string
+  problems: string[]
+  /** What an admin can do about it. */
+  action: string
+}
+
+/** The ledger's part of GET /health. */
+export interface LedgerStatus {
+  /** `refused` while the ledger is halted (see `halt`). */
+  writes: 'accepted' | 'refused'
+  halt: LedgerHalt | null
+  verify: { job: string; checked: number; of: number; startedAt: string } | null
+}
+
+/** POST /ledger/accept: the ledger accepted as it stands. */
+export interface LedgerAcceptance {
+  acceptedAt: string
+  reason: string
+  /** The last movement, which the head anchor now records. */
+  head: { seq: number; hash: string }
+  /** What the anchor recorded before. */
+  anchor: { seq: number; hash: string }
+  /** What did not check out (head, anchor, balances) when it was accepted. */
+  problems: string[]
+  /** Balances set to what the ledger, as it stands, sums to. */
+  changes: LedgerRebuild['changes']
+}

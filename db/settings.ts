@@ -1,0 +1,20 @@
+/**
+ * What the runtime tells its database worker, once, as it starts it: the worker's part of the
+ * node's configuration (parsed in runtime/config.ts), sent as the first message on the IPC
+ * channel (runtime/worker-supervisor.ts). The worker reads no environment variable of its own.
+ */
+export interface WorkerSettings {
+  /** Where the database lives (almacen.sqlite in it). */
+  dataDir: string
+  /** The warehouse's name: a new database's node identity is created with it. */
+  name: string
+  /** The ZeroMQ endpoint to bind, ipc://… */
+  endpoint: string
+  logLevel: string
+}
+
+/** The runtime's first message to the worker. */
+export interface StartMessage {
+  type: 'start'
+  settings: WorkerSettings
+}

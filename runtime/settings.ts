@@ -1,0 +1,223 @@
+// Every setting of the node once: its flag, its ALMACEN_* variable, its default, its check (zod)
+// and what --help says of it. runtime/config.ts reads them and writes --help from this table, so
+// a setting added here is parsed and documented at once.
+import { z } from 'zod'
+import { normalizeHost } from './host-names.ts'
+import { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
+
+/** One setting: where it is read from, how it is checked, and what --help says of it. */
+export interface Setting<T> {
+  /** Its flag, without the dashes; none for a secret (any user may read a command line). */
+  flag?: string
+  /** What --help shows after the flag: <n>, <url>… */
+  arg?: string
+  env: string
+  /** The text used when neither is given, checked as any other; none: the setting is unset. */
+  default?: string
+  /** From the text given to the value; a failure's message completes "--flag …". */
+  schema: z.ZodType<T, string>
+  help: string
+}
+
+const setting = <T>(s: Setting<T>): Setting<T> => s
+
+function whole(min: number, max: number) {
+  return z
+    .string()
+    .refine((s) => /^\d+$/.test(s.trim()) && Number(s) >= min && Number(s) <= max, {
+      error: (issue) => `must be a whole number from ${min} to ${max}, not "${issue.input}"`,
+    })
+    .transform(Number)
+}
+
+/** A comma-separated list, each item checked by `item`. */
+function list<T>(item: z.ZodType<T, string>) {
+  return z.string().transform((text, ctx) => {
+    const items: T[] = []
+    for (const part of text.split(',')) {
+      if (!part.trim()) continue
+      const parsed = item.safeParse(part.trim())
+      if (parsed.success) items.push(parsed.data)
+      else ctx.issues.push({ code: 'custom', input: part, message: parsed.error.issues[0].message })
+    }
+    return items
+  })
+}
+
+const httpUrl = z
+  .string()
+  .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), {
+    error: (issue) => `expects http(s) URLs such as http://10.0.0.2:8080, not "${issue.input}"`,
+  })
+  .transform((url) => url.replace(/\/+$/, ''))
+
+const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$|^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?$/i
+
+const hostName = z
+  .string()
+  .regex(HOST_NAME, {
+    error: (issue) =>
+      'expects host names or addresses such as almacen.example.com or 10.0.0.5 (no scheme or ' +
+      `port), not "${issue.input}"`,
+  })
+  .transform(normalizeHost)
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** A membership timing in ms, ALMACEN_<FLAG>; --help shows the protocol's own default. */
+function timing(key: keyof Timing, min: number, max: number, help: string) {
+  const flag = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+  return setting({
+    flag,
+    arg: '<ms>',
+    env: `ALMACEN_${flag.toUpperCase().replaceAll('-', '_')}`,
+    schema: whole(min, max),
+    help: `${help} (default ${DEFAULT_TIMING[key]})`,
+  })
+}
+
+export const SETTINGS = {
+  port: setting({
+    flag: 'port',
+    arg: '<n>',
+    env: 'ALMACEN_PORT',
+    default: '8080',
+    schema: whole(0, 65535),
+    help: 'TCP port to listen on (default 8080; 0 picks a free one)',
+  }),
+  host: setting({
+    flag: 'host',
+    arg: '<addr>',
+    env: 'ALMACEN_HOST',
+    default: '127.0.0.1',
+    schema: z.string(),
+    help: 'address to bind (default 127.0.0.1; 0.0.0.0 for every interface)',
+  }),
+  dataDir: setting({
+    flag: 'data-dir',
+    arg: '<dir>',
+    env: 'ALMACEN_DATA_DIR',
+    default: './data',
+    schema: z.string().refine((dir) => dir.trim() !== '', { error: 'must not be empty' }),
+    help: 'where the SQLite database lives (default ./data)',
+  }),
+  name: setting({
+    flag: 'name',
+    arg: '<name>',
+    env: 'ALMACEN_NAME',
+    schema: z
+      .string()
+      .trim()
+      .refine((name) => /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(name), {
+        error: (issue) =>
+          'must be 1-64 letters, digits, spaces, dots, dashes or underscores, ' +
+          `not "${String(issue.input).trim()}"`,
+      }),
+    help: "the warehouse's name, shown in messages and to its peers (default: the host name)",
+  }),
+  logLevel: setting({
+    flag: 'log-level',
+    arg: '<lvl>',
+    env: 'ALMACEN_LOG_LEVEL',
+    default: 'info',
+    schema: z.enum(LEVELS, { error: `must be one of ${LEVELS.join(', ')}` }),
+    help: 'fatal, error, warn, info (default), debug, trace, silent',
+  }),
+  join: setting({
+    flag: 'join',
+    arg: '<urls>',
+    env: 'ALMACEN_JOIN',
+    default: '',
+    schema: list(httpUrl),
+    help: 'comma-separated URLs of members to join through at start (needs the cluster key)',
+  }),
+  advertise: setting({
+    flag: 'advertise',
+    arg: '<url>',
+    env: 'ALMACEN_ADVERTISE',
+    schema: list(httpUrl).refine((urls) => urls.length === 1, {
+      error: (issue) => `expects one http(s) URL, not "${issue.input}"`,
+    }),
+    help: 'the URL other nodes reach this one at (default: from --host and the port)',
+  }),
+  allowedHosts: setting({
+    flag: 'allowed-hosts',
+    arg: '<names>',
+    env: 'ALMACEN_ALLOWED_HOSTS',
+    default: '',
+    schema: list(hostName),
+    help:
+      'names clients reach this node by, besides localhost, its addresses, host name and ' +
+      'advertised host (comma-separated); a request for any other Host gets 403',
+  }),
+  clusterKey: setting({
+    env: 'ALMACEN_CLUSTER_KEY',
+    schema: z.string(),
+    help: 'the secret that signs node-to-node requests: 16 characters or more, the same on every node',
+  }),
+  clusterKeyFile: setting({
+    env: 'ALMACEN_CLUSTER_KEY_FILE',
+    schema: z.string(),
+    help: 'or a file holding it (a systemd credential, say)',
+  }),
+  probeIntervalMs: timing('probeIntervalMs', 50, 60_000, 'each node probes one member this often'),
+  probeTimeoutMinMs: timing(
+    'probeTimeoutMinMs',
+    10,
+    60_000,
+    "the shortest wait for a probe's answer"
+  ),
+  probeTimeoutMaxMs: timing(
+    'probeTimeoutMaxMs',
+    10,
+    60_000,
+    'the longest; in between it follows the round trip'
+  ),
+  suspicionMs: timing(
+    'suspicionMs',
+    100,
+    600_000,
+    'how long a suspect has to refute before it fails'
+  ),
+  syncIntervalMs: timing(
+    'syncIntervalMs',
+    100,
+    3_600_000,
+    'full list exchanged with one member this often'
+  ),
+  leaveDeadlineMs: timing(
+    'leaveDeadlineMs',
+    100,
+    60_000,
+    'how long a leave waits for acknowledgements'
+  ),
+  joinTimeoutMs: timing('joinTimeoutMs', 100, 60_000, 'how long a join waits for an answer'),
+  dbTimeoutMs: setting({
+    flag: 'db-timeout-ms',
+    arg: '<ms>',
+    env: 'ALMACEN_DB_TIMEOUT_MS',
+    default: '5000',
+    schema: whole(100, 600_000),
+    help: 'how long a request waits for the database worker before 504 (default 5000)',
+  }),
+  workerNodeOptions: setting({
+    env: 'ALMACEN_WORKER_NODE_OPTIONS',
+    default: '',
+    schema: z.string().transform((flags) => flags.split(/\s+/).filter(Boolean)),
+    help:
+      'node flags for the database worker alone, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to ' +
+      'profile it (Node refuses --cpu-prof in NODE_OPTIONS)',
+  }),
+}
+
+export type Key = keyof typeof SETTINGS
+
+export const TIMINGS = [
+  'probeIntervalMs',
+  'probeTimeoutMinMs',
+  'probeTimeoutMaxMs',
+  'suspicionMs',
+  'syncIntervalMs',
+  'leaveDeadlineMs',
+  'joinTimeoutMs',
+] as const satisfies (Key & keyof Timing)[]

@@ -1,0 +1,51 @@
+// The last stages of a route: its path parameters decoded, then its handler called with the
+// context made from what the stages before it learnt.
+import { Response } from '@whatwg-node/server'
+import type { IRequest } from 'itty-router'
+import type { Logger } from 'pino'
+import type { Ctx, Handler, NodeIdentity } from '../context.ts'
+import type { DbClient } from '../db-client.ts'
+import { HttpError } from '../errors.ts'
+import type { Exchange, Stage } from './exchange.ts'
+import { requestDb } from './idempotency.ts'
+
+/** What the runtime gives every handler, whatever the request. */
+export interface ContextServices {
+  db: DbClient
+  log: Logger
+  node: NodeIdentity
+  membership: Ctx['membership']
+}
+
+export const decodeParams: Stage = function decodeParams(request) {
+  for (const [name, value] of Object.entries(request.params)) {
+    try {
+      request.params[name] = decodeURIComponent(value)
+    } catch {
+      throw new HttpError('BAD_REQUEST', `The ${name} in the path is not valid percent-encoding`)
+    }
+  }
+}
+
+/** A handler's view of its request's exchange: the runtime's services and what was learnt. */
+function contextOf(exchange: Exchange, services: ContextServices): Ctx {
+  let log: Logger | undefined
+  return {
+    requestId: exchange.requestId,
+    node: services.node,
+    membership: services.membership,
+    peer: exchange.peer,
+    get log() {
+      return (log ??= services.log.child({ requestId: exchange.requestId }))
+    },
+    db: requestDb(services.db, exchange),
+  }
+}
+
+/** Calls the handler. Nothing returned is 204: itty-router would read it as "not handled". */
+export function invoke(handler: Handler, services: ContextServices) {
+  return async function invoke(request: IRequest, exchange: Exchange): Promise<unknown> {
+    const result = await handler(request, contextOf(exchange, services))
+    return result ?? new Response(null, { status: 204 })
+  }
+}

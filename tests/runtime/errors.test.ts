@@ -1,0 +1,48 @@
+import t from 'tap'
+import { ERROR_STATUS, type ErrorCode } from '../../api/errors.ts'
+import { HttpError, errorFromCode } from '../../runtime/errors.ts'
+
+t.test(
+  'a refusal is thrown with a code, and answers with the status the catalogue gives it',
+  async (t) => {
+    for (const [code, status] of Object.entries(ERROR_STATUS)) {
+      t.equal(new HttpError(code as ErrorCode, 'a sentence').status, status, code)
+    }
+    const refusal = new HttpError('NODE_STOPPING', 'Stopping', {
+      details: [{ path: 'x', message: 'y' }],
+      headers: { 'retry-after': '2' },
+    })
+    t.match(refusal, {
+      status: 503,
+      code: 'NODE_STOPPING',
+      message: 'Stopping',
+      details: [{ path: 'x', message: 'y' }],
+      headers: { 'retry-after': '2' },
+    })
+  }
+)
+
+t.test('a worker refusal answers with its code’s status; a code unknown here, 500', async (t) => {
+  t.match(errorFromCode('INSUFFICIENT_STOCK', 'short by 3', { shortfall: 3 }), {
+    status: 409,
+    code: 'INSUFFICIENT_STOCK',
+    details: { shortfall: 3 },
+  })
+  t.equal(errorFromCode('EXPIRED', 'too late').status, 504)
+  t.equal(errorFromCode('A_NEWER_WORKERS_CODE', 'what').status, 500)
+  t.equal(errorFromCode('toString', 'not a code').status, 500, 'only the catalogue’s own keys')
+})
+
+t.test(
+  'the old form, with a status at the throw site, still answers with the catalogue’s',
+  async (t) => {
+    // Only runtime/membership still throws so, until it moves to network/.
+    t.match(new HttpError(409, 'REPLAYED', 'seen', { at: 1 }, { 'x-a': 'b' }), {
+      status: 409,
+      code: 'REPLAYED',
+      details: { at: 1 },
+      headers: { 'x-a': 'b' },
+    })
+    t.equal(new HttpError(400, 'TOO_EARLY', 'early').status, 425)
+  }
+)

@@ -1,6 +1,6 @@
 // How the node's records read on screen: one table shape per kind of record, and a sentence for
 // each movement, so the menus and the one-shot commands show the same thing the same way.
-import type { Movement } from '../db/contract.ts'
+import type { Movement } from '../db/contract/index.ts'
 import type { Item, Stock } from './records.ts'
 import { table, type Column } from './table.ts'
 

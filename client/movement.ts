@@ -1,6 +1,6 @@
 // Recording a movement, shared by receive, issue, count and adjust: the arguments and options
 // they all take, the questions they all ask last, and the confirmation before anything is written.
-import type { Movement, MovementInput } from '../db/contract.ts'
+import type { Movement, MovementInput } from '../db/contract/index.ts'
 import type { Stock } from './records.ts'
 import { skuPath } from './api.ts'
 import { askOptional, confirm } from './ask.ts'

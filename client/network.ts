@@ -1,6 +1,6 @@
 // The peer network as the client shows it: the node's member list (GET /members) as a table and a
 // summary, shared by the Network menu and the members, join and leave commands.
-import type { Member, MemberState } from '../db/contract.ts'
+import type { Member, MemberState } from '../db/contract/index.ts'
 import { ago, plural } from './format.ts'
 import { table, type Column } from './table.ts'
 

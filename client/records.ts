@@ -1,7 +1,7 @@
 // The node's records as the client reads them. In the API the reorder point may be null (no
-// reorder point: never low); db/contract.ts says number until the node's side of that change
+// reorder point: never low); db/contract/ says number until the node's side of that change
 // lands, after which these become the contract's own types again.
-import type * as Contract from '../db/contract.ts'
+import type * as Contract from '../db/contract/index.ts'
 
 type Nullable<T> = Omit<T, 'reorderPoint'> & { reorderPoint: number | null }
 

@@ -6,7 +6,7 @@ import {
   type Payload,
   type ReplyEnvelope,
   type RequestEnvelope,
-} from '../db/contract.ts'
+} from '../db/contract/index.ts'
 import { HttpError, errorFromCode } from './errors.ts'
 
 export interface DbReply<T> {
@@ -20,7 +20,7 @@ export interface CallOptions {
   key?: string
 }
 
-/** Envelopes in one frame at most (see `frames` in db/contract.ts). */
+/** Envelopes in one frame at most (see `RequestEnvelope` in db/contract/envelope.ts). */
 const MAX_PER_FRAME = 128
 
 interface Pending {

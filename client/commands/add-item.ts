@@ -1,4 +1,4 @@
-import type { ItemInput } from '../../db/contract.ts'
+import type { ItemInput } from '../../db/contract/index.ts'
 import type { Item } from '../records.ts'
 import { skuPath } from '../api.ts'
 import { ask, askOptional, askParsed, confirm } from '../ask.ts'

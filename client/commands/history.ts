@@ -1,4 +1,4 @@
-import type { Movement } from '../../db/contract.ts'
+import type { Movement } from '../../db/contract/index.ts'
 import type { Api } from '../api.ts'
 import { parsed, positionals, type Command } from '../command.ts'
 import { movementTable } from '../format.ts'

@@ -1,4 +1,4 @@
-import type { Movement } from '../../db/contract.ts'
+import type { Movement } from '../../db/contract/index.ts'
 import type { Item, Stock } from '../records.ts'
 import { skuPath, type Api } from '../api.ts'
 import { parsed, positionals, type Command } from '../command.ts'

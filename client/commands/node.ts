@@ -1,4 +1,4 @@
-import type { NodeInfo } from '../../db/contract.ts'
+import type { NodeInfo } from '../../db/contract/index.ts'
 import { positionals, type Command } from '../command.ts'
 import { when } from '../format.ts'
 import { printJson, type Io } from '../io.ts'

@@ -1,4 +1,4 @@
-import type { LedgerCheck } from '../../db/contract.ts'
+import type { LedgerCheck } from '../../db/contract/index.ts'
 import { positionals, type Command } from '../command.ts'
 import { EXIT } from '../errors.ts'
 import { plural } from '../format.ts'

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import type * as C from '../contract.ts'
+import type * as C from '../contract/index.ts'
 import { DomainError, itemNotFound } from '../domain-error.ts'
 import { Balance } from '../models/balance.ts'
 import { Item } from '../models/item.ts'

@@ -4,7 +4,7 @@
 // committed before the join (the finish comes later). One that arrives while a job is finishing
 // waits for it and starts its own: that finish may have read the ledger before the request came.
 import { performance } from 'node:perf_hooks'
-import type { LedgerCheck } from '../../db/contract.ts'
+import type { LedgerCheck } from '../../db/contract/index.ts'
 import { HttpError, type Ctx } from '../../runtime/index.ts'
 
 interface Driving {

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Knex } from 'knex'
 import { pino } from 'pino'
-import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract.ts'
+import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract/index.ts'
 import { runBatch } from '../../db/batch.ts'
 import { operations, type OperationTable } from '../../db/operations/index.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'

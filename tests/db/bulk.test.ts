@@ -3,7 +3,7 @@
 import t from 'tap'
 import type { Knex } from 'knex'
 import { pino } from 'pino'
-import { PROTOCOL_VERSION, type OpName, type Payload, type Stock } from '../../db/contract.ts'
+import { PROTOCOL_VERSION, type OpName, type Payload, type Stock } from '../../db/contract/index.ts'
 import { runBatch } from '../../db/batch.ts'
 import { dispatch } from '../../db/dispatch.ts'
 import { operations } from '../../db/operations/index.ts'

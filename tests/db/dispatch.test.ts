@@ -6,7 +6,7 @@ import {
   type OpName,
   type Payload,
   type RequestEnvelope,
-} from '../../db/contract.ts'
+} from '../../db/contract/index.ts'
 import { dispatch, isWrite, type DispatchOptions } from '../../db/dispatch.ts'
 import { DomainError } from '../../db/domain-error.ts'
 import { operations, type OperationTable } from '../../db/operations/index.ts'

@@ -1,6 +1,8 @@
 import t from 'tap'
 import knexFactory, { type Knex } from 'knex'
 import { knexConfig } from '../../db/knex-config.ts'
+import { EMPTY_LEDGER } from '../../db/ledger/hash.ts'
+import { post } from '../../db/ledger/post.ts'
 import { create } from '../../db/operations/items.ts'
 import { record } from '../../db/operations/movements.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
@@ -39,6 +41,20 @@ async function triggers(knex: Knex): Promise<string[]> {
 async function seed(knex: Knex) {
   await create(knex, { sku: 'BOLT-M8', name: 'Bolt M8', unit: 'ea' })
   await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
+}
+
+/**
+ * The first receipt of an item already in the catalogue, written as the schema of before the
+ * event log takes it: the row the posting rule decides, and its balance.
+ */
+async function firstReceipt(knex: Knex, sku: string, quantity: number) {
+  const stock = new Map([[sku, { onHand: 0, unit: 'ea' }]])
+  const state = { head: EMPTY_LEDGER, stock, warehouse: 'test' }
+  const posting = post(state, { type: 'receipt', sku, quantity }, new Date().toISOString())
+  if (!posting.ok) throw posting.refusal
+  await knex('movements').insert(posting.movement)
+  const { onHand, lastSeq, updatedAt } = posting.balance
+  await knex('balances').where({ sku }).update({ onHand, lastSeq, updatedAt })
 }
 
 /** A movement row that breaks no CHECK constraint, but for the fields given. */
@@ -82,6 +98,7 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
     left.push(await tables(knex))
   }
   t.same(left, [
+    TABLES, // the idempotency keys' scope: the table is rebuilt, none comes or goes
     TABLES, // the reorder point made optional: no table comes or goes
     ['balances', 'idempotency_keys', 'items', 'members', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements', 'node_settings'],
@@ -93,7 +110,7 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.same(await triggers(knex), [], 'the triggers went with their tables')
 
   const [, applied] = await knex.migrate.latest()
-  t.equal(applied.length, 7)
+  t.equal(applied.length, 8)
   t.same(await tables(knex), TABLES)
   t.equal((await triggers(knex)).length, 6)
   await seed(knex)
@@ -125,10 +142,19 @@ t.test('a rollback that would drop rows is refused before anything is undone', a
 
 t.test('one migration down at a time is refused at the first that would drop rows', async (t) => {
   const knex = await testDb(t)
-  await seed(knex)
+  await knex('items').insert({
+    sku: 'BOLT-M8',
+    name: 'Bolt M8',
+    unit: 'ea',
+    createdAt: 'x',
+    updatedAt: 'x',
+  })
+  await knex('balances').insert({ sku: 'BOLT-M8', onHand: 0, updatedAt: 'x' })
+  await firstReceipt(knex, 'BOLT-M8', 10)
   const undone = []
-  for (let i = 0; i < 5; i++) undone.push((await knex.migrate.down())[1])
+  for (let i = 0; i < 6; i++) undone.push((await knex.migrate.down())[1])
   t.match(undone, [
+    [/_idempotency_keys_scope\.ts$/],
     [/_items_reorder_point_optional\.ts$/],
     [/_create_ledger_head\.ts$/],
     [/_create_members\.ts$/],
@@ -239,6 +265,7 @@ t.test('the head anchor only moves forward: rows put back below it leave it', as
 
 t.test('the anchor migration anchors a ledger that already has movements', async (t) => {
   const knex = await testDb(t)
+  await knex.migrate.down() // the idempotency keys' scope
   await knex.migrate.down() // the reorder point made optional
   await knex.migrate.down() // the anchor
   const at = '2026-11-22T10:00:00.000Z'
@@ -251,7 +278,7 @@ t.test('the anchor migration anchors a ledger that already has movements', async
     updatedAt: at,
   })
   await knex('balances').insert({ sku: 'BOLT-M8', onHand: 0, updatedAt: at })
-  await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
+  await firstReceipt(knex, 'BOLT-M8', 10)
   await knex('movements').insert(movementRow({ seq: 2 }))
   await knex.migrate.latest()
   t.same(await anchor(knex), { seq: 2, hash: 'f'.repeat(64) })
@@ -280,7 +307,7 @@ t.test(
       })
       await knex('balances').insert({ sku, onHand: 0, updatedAt: at })
     }
-    await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
+    await firstReceipt(knex, 'BOLT-M8', 10)
     const reorderPoints = async () =>
       (await knex('items').orderBy('sku').select('sku', 'reorderPoint')).map((row) => [
         row.sku,
@@ -292,7 +319,10 @@ t.test(
       ['WASHER', 0],
     ])
 
-    await knex.migrate.latest()
+    for (;;) {
+      const [, [done]] = await knex.migrate.up() // up to this migration, not beyond
+      if (done.endsWith('_items_reorder_point_optional.ts')) break
+    }
     t.same(await reorderPoints(), [
       ['BOLT-M8', null],
       ['NUT-M8', 50],

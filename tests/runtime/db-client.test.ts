@@ -4,7 +4,7 @@ import path from 'node:path'
 import { pino } from 'pino'
 import t from 'tap'
 import { Router } from 'zeromq'
-import type { ReplyEnvelope, RequestEnvelope } from '../../db/contract.ts'
+import type { ReplyEnvelope, RequestEnvelope } from '../../db/contract/index.ts'
 import { DbClient } from '../../runtime/db-client.ts'
 
 type Answer = (envelope: RequestEnvelope) => ReplyEnvelope[]

@@ -1,5 +1,5 @@
-// The wire between the runtime and the database worker: the envelopes, the error codes, and how
-// an operation is declared (db/contract/<resource>.ts).
+// The wire between the runtime and the database worker: the envelopes, the error codes, the
+// notice the worker sends unasked, and how an operation is declared (db/contract/<resource>.ts).
 import { z } from 'zod'
 import type { OpName, Payload } from './index.ts'
 
@@ -82,3 +82,13 @@ export interface RequestEnvelope<O extends OpName = OpName> {
 export type ReplyEnvelope =
   | { v: number; id: string; ok: true; data: unknown; replayed?: boolean }
   | { v: number; id: string; ok: false; error: WireError; replayed?: boolean }
+
+/**
+ * Sent by the worker unasked, in a frame of its own, to every runtime it has heard from: after a
+ * batch that appended events, the event log's last seq. It has no `id`: it answers no call.
+ */
+export interface Notice {
+  v: number
+  notice: 'events'
+  head: number
+}

@@ -9,6 +9,7 @@
  */
 import type { z } from 'zod'
 import type { OpDescriptor } from './envelope.ts'
+import { eventOps } from './events.ts'
 import { itemOps } from './items.ts'
 import { ledgerOps } from './ledger.ts'
 import { memberOps } from './members.ts'
@@ -17,6 +18,7 @@ import { nodeOps } from './node.ts'
 import { stockOps } from './stock.ts'
 
 export * from './envelope.ts'
+export type * from './events.ts'
 export type * from './items.ts'
 export type * from './ledger.ts'
 export { MEMBER_STATES, type Member, type MemberState } from './members.ts'
@@ -32,6 +34,7 @@ export const OPS = {
   ...movementOps,
   ...ledgerOps,
   ...memberOps,
+  ...eventOps,
 } satisfies Record<string, OpDescriptor>
 
 type Descriptors = typeof OPS

@@ -1,9 +1,10 @@
 // The one way movements enter the ledger, for a single receipt as for a run of hundreds: load the
 // state the run needs (one statement), post each movement on it in memory (post.ts), then write
-// the rows decided and the balances they moved (one statement each). A refusal is an
+// the rows decided, the balances they moved and their events (one statement each). A refusal is an
 // outcome and disturbs nothing else; a fault throws, and the run's savepoint leaves nothing behind.
 import type { Knex } from 'knex'
 import type { Movement, MovementInput } from '../contract/index.ts'
+import { appendEvents } from '../events/log.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
 import { inSavepoint, withSql, type Sql } from '../sql.ts'
 import { EMPTY_LEDGER } from './hash.ts'
@@ -42,11 +43,18 @@ const MOVE_BALANCES = `UPDATE balances SET on_hand = j.value->>'onHand',
   last_seq = j.value->>'lastSeq', updated_at = j.value->>'updatedAt'
   FROM json_each(?) AS j WHERE balances.sku = j.value->>'sku'`
 
-/** Stores decided movements: the rows and the balances they moved. */
-async function write(sql: Sql, movements: Movement[], balances: BalanceChange[]) {
+/** Stores decided movements: the rows, the balances they moved, and one event each. */
+async function write(db: Knex, sql: Sql, movements: Movement[], balances: BalanceChange[]) {
   if (movements.length === 0) return
   await MOVEMENT_ROW.insert(sql, movements)
   await sql.run(MOVE_BALANCES, [JSON.stringify(balances)])
+  const events = movements.map((movement) => ({
+    type: 'movement.recorded' as const,
+    subject: movement.sku,
+    data: movement,
+    createdAt: movement.createdAt,
+  }))
+  await appendEvents(db, events, sql)
 }
 
 /**
@@ -71,7 +79,7 @@ export async function recordRun(db: Knex, inputs: readonly MovementInput[]): Pro
         balances.set(posting.balance.sku, posting.balance)
         outcomes.push({ ok: true, data: posting.movement })
       }
-      await write(sql, movements, [...balances.values()])
+      await write(db, sql, movements, [...balances.values()])
       return outcomes
     })
   )

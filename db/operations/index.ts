@@ -1,4 +1,5 @@
 import type { OpName } from '../contract/index.ts'
+import { listEvents } from '../events/log.ts'
 import * as items from './items.ts'
 import * as ledger from './ledger.ts'
 import * as members from './members.ts'
@@ -32,4 +33,5 @@ export const operations: OperationTable = {
   'members.list': members.list,
   'members.apply': members.apply,
   'members.reap': members.reap,
+  'events.list': listEvents,
 }

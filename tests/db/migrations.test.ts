@@ -11,6 +11,7 @@ import { testDb } from '../fixtures/test-db.ts'
 
 const TABLES = [
   'balances',
+  'events',
   'idempotency_keys',
   'items',
   'ledger_acceptances',
@@ -79,6 +80,9 @@ t.test('the latest schema has every table and the ledger triggers', async (t) =>
   t.same(await triggers(knex), [
     'balances_not_negative_insert',
     'balances_not_negative_update',
+    'events_append_only_delete',
+    'events_append_only_update',
+    'events_numbered',
     'ledger_head_keep_row',
     'movements_append_only_delete',
     'movements_append_only_update',
@@ -97,9 +101,11 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
     if (undone.length === 0) break
     left.push(await tables(knex))
   }
+  const withoutEvents = TABLES.filter((table) => table !== 'events')
   t.same(left, [
-    TABLES, // the idempotency keys' scope: the table is rebuilt, none comes or goes
-    TABLES, // the reorder point made optional: no table comes or goes
+    withoutEvents,
+    withoutEvents, // the idempotency keys' scope: the table is rebuilt, none comes or goes
+    withoutEvents, // the reorder point made optional: no table comes or goes
     ['balances', 'idempotency_keys', 'items', 'members', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements'],
@@ -110,9 +116,9 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.same(await triggers(knex), [], 'the triggers went with their tables')
 
   const [, applied] = await knex.migrate.latest()
-  t.equal(applied.length, 8)
+  t.equal(applied.length, 9)
   t.same(await tables(knex), TABLES)
-  t.equal((await triggers(knex)).length, 6)
+  t.equal((await triggers(knex)).length, 9)
   await seed(knex)
   t.match(await knex('balances').first(), { sku: 'BOLT-M8', onHand: 10 })
 })
@@ -130,7 +136,8 @@ t.test('a rollback that would drop rows is refused before anything is undone', a
     message: new RegExp(
       '^Refusing to roll back: it would drop items \\(1 row: the catalogue\\), ' +
         'movements \\(1 row: the ledger: every stock movement\\), balances \\(1 row: .*\\), ' +
-        'node_settings \\(2 rows: .*\\)\\. .*run the rollback again with ' +
+        'node_settings \\(2 rows: .*\\), events \\(2 rows: the event log.*\\)\\. ' +
+        '.*run the rollback again with ' +
         'ALMACEN_ALLOW_DATA_LOSS=1\\.$'
     ),
   })
@@ -150,10 +157,11 @@ t.test('one migration down at a time is refused at the first that would drop row
     updatedAt: 'x',
   })
   await knex('balances').insert({ sku: 'BOLT-M8', onHand: 0, updatedAt: 'x' })
-  await firstReceipt(knex, 'BOLT-M8', 10)
+  await firstReceipt(knex, 'BOLT-M8', 10) // with an empty event log, which goes first
   const undone = []
-  for (let i = 0; i < 6; i++) undone.push((await knex.migrate.down())[1])
+  for (let i = 0; i < 7; i++) undone.push((await knex.migrate.down())[1])
   t.match(undone, [
+    [/_create_events\.ts$/],
     [/_idempotency_keys_scope\.ts$/],
     [/_items_reorder_point_optional\.ts$/],
     [/_create_ledger_head\.ts$/],
@@ -265,6 +273,7 @@ t.test('the head anchor only moves forward: rows put back below it leave it', as
 
 t.test('the anchor migration anchors a ledger that already has movements', async (t) => {
   const knex = await testDb(t)
+  await knex.migrate.down() // the event log
   await knex.migrate.down() // the idempotency keys' scope
   await knex.migrate.down() // the reorder point made optional
   await knex.migrate.down() // the anchor

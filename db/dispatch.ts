@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
+import type { z } from 'zod'
 import {
   OPS,
   PROTOCOL_VERSION,
@@ -36,12 +37,27 @@ export function isWrite(envelope: unknown): boolean {
 
 export type Admission = { ok: true; env: RequestEnvelope } | { ok: false; reply: ReplyEnvelope }
 
+type Issue = z.core.$ZodIssue
+
+/**
+ * The issues to report: for a payload that matches no alternative of a union (movements.record),
+ * those of the alternative it came closest to, rather than zod's bare "Invalid input".
+ */
+function closest(issues: readonly Issue[], under: PropertyKey[] = []): Issue[] {
+  return issues.flatMap((issue) => {
+    const path = [...under, ...issue.path]
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ ...issue, path }]
+    const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a))
+    return closest(best, path)
+  })
+}
+
 /** Where the payload breaks the operation's contract, as `{ path, message }` details. */
 function payloadProblems(op: OpName, payload: unknown) {
   const checked = OPS[op]?.payload.safeParse(payload)
   if (!checked || checked.success) return null
-  return checked.error.issues.map((issue) => ({
-    path: issue.path.join('.') || '(payload)',
+  return closest(checked.error.issues).map((issue) => ({
+    path: issue.path.map(String).join('.') || '(payload)',
     message: issue.message,
   }))
 }

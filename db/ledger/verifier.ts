@@ -49,14 +49,18 @@ export class LedgerVerifier {
     this.checked++
   }
 
-  /** The whole check: the rows so far, then the anchor and the balances given (read together). */
-  result(anchor: LedgerHead | undefined, balances: BalanceRow[]): C.LedgerCheck {
-    const end = [checkHead(this.head, anchor) ?? [], ...this.balances(balances)].flat()
+  /**
+   * The whole check: the rows so far, then the anchor and the balances given (read together).
+   * Without balances (a replica of another node's ledger has none of its own), none are checked.
+   */
+  result(anchor: LedgerHead | undefined, balances: BalanceRow[] | null): C.LedgerCheck {
+    const stored = balances ? checkBalances(this.sums, this.lastSeqs, balances) : []
+    const end = [checkHead(this.head, anchor) ?? [], ...stored].flat()
     const room = Math.max(0, MAX_DIFFERENCES - this.found.length)
     return {
       ok: this.total + end.length === 0,
       differences: [...this.found, ...end.slice(0, room)],
-      checked: { movements: this.checked, balances: balances.length },
+      checked: { movements: this.checked, balances: balances?.length ?? 0 },
       head: this.head,
     }
   }
@@ -77,10 +81,6 @@ export class LedgerVerifier {
       chainBreaks: [...this.chainBreaks],
     })
     return copy
-  }
-
-  private balances(balances: BalanceRow[]): C.LedgerDifference[] {
-    return checkBalances(this.sums, this.lastSeqs, balances)
   }
 
   private note(d: C.LedgerDifference): void {

@@ -370,3 +370,36 @@ t.test(
     t.match(await knex('balances').where({ sku: 'BOLT-M8' }).first(), { onHand: 10 })
   }
 )
+
+t.test(
+  "scoping the idempotency keys keeps every key; its down refuses to drop another scope's",
+  async (t) => {
+    const knex = await testDb(t)
+    await knex.migrate.down() // the event log
+    await knex.migrate.down() // the scope
+    const key = { op: 'items.create', fingerprint: 'f', ok: true, result: '{}', createdAt: 'now' }
+    await knex('idempotency_keys').insert({ ...key, key: 'k-1' })
+    await knex.migrate.latest()
+    t.match(await knex('idempotency_keys').select(), [{ key: 'k-1', scope: 'request' }])
+
+    // A peer's message id is another record than a client's key, even when the text is the same.
+    await knex('idempotency_keys').insert({ ...key, key: 'k-1', scope: 'peer:bilbao' })
+    await t.rejects(knex('idempotency_keys').insert({ ...key, key: 'k-1' }), {
+      message: /UNIQUE constraint failed/,
+    })
+
+    await knex.migrate.down() // the event log, empty
+    await t.rejects(knex.migrate.down(), {
+      name: 'DataLossRefused',
+      message: /would drop idempotency_keys \(1 row: the exactly-once records/,
+    })
+    await knex('idempotency_keys').where({ scope: 'peer:bilbao' }).delete()
+    await knex.migrate.down()
+    const columns: { name: string }[] = await knex.raw('PRAGMA table_info(idempotency_keys)')
+    t.notOk(
+      columns.some((c) => c.name === 'scope'),
+      'the table as it was'
+    )
+    t.match(await knex('idempotency_keys').select(), [{ key: 'k-1', op: 'items.create' }])
+  }
+)

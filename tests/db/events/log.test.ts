@@ -13,9 +13,9 @@ import {
 } from '../../../db/contract/index.ts'
 import { dispatch } from '../../../db/dispatch.ts'
 import { grownHead, listEvents } from '../../../db/events/log.ts'
-import { operations, type OperationTable } from '../../../db/operations/index.ts'
 import { ensureIdentity } from '../../../db/operations/node.ts'
 import { testDb } from '../../fixtures/test-db.ts'
+import { failingCreate } from '../failing-table.ts'
 
 const log = pino({ level: 'silent' })
 let counter = 0
@@ -73,15 +73,7 @@ t.test(
 t.test('refused and failed writes leave no event, and the others keep theirs', async (t) => {
   const knex = await testDb(t)
   await ensureIdentity(knex, 'Sevilla')
-  // An items.create that gets as far as writing its rows and its event, then fails.
-  const table = {
-    ...operations,
-    'items.create': async (trx: Knex, payload: Payload<'items.create'>) => {
-      const created = await operations['items.create'](trx, payload)
-      if (payload.sku === 'BAD') throw new Error('the disk went away')
-      return created
-    },
-  } as OperationTable
+  const table = failingCreate('BAD')
   const replies = await runBatch(
     knex,
     [item('A'), item('BAD'), receipt('A', 2), issue('A', 5), receipt('GHOST', 1), item('A')],

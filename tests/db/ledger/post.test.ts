@@ -3,6 +3,7 @@ import t from 'tap'
 import type { Movement, MovementInput } from '../../../db/contract/index.ts'
 import { EMPTY_LEDGER, GENESIS_HASH, hashMovement } from '../../../db/ledger/hash.ts'
 import { advance, post, type PostingState } from '../../../db/ledger/post.ts'
+import { MOVEMENT_ROW } from '../../../db/ledger/row.ts'
 import { random, randomInput } from '../random-movements.ts'
 
 const AT = '2026-12-15T10:00:00.000Z'
@@ -63,21 +64,8 @@ t.test('a posting chains to the head, is hashed, and leaves the state as it was'
   t.same(s, state({ BOLT: 0 }), 'post is pure')
   t.same(
     Object.keys(posting.ok ? posting.movement : {}),
-    [
-      'seq',
-      'type',
-      'sku',
-      'quantity',
-      'delta',
-      'countedQuantity',
-      'balanceAfter',
-      'reference',
-      'note',
-      'createdAt',
-      'prevHash',
-      'hash',
-    ],
-    'the fields in the order the API has always given them'
+    MOVEMENT_ROW.columns.map(([field]) => field),
+    "the fields in the ledger table's order, as the API has always given them"
   )
 })
 

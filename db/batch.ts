@@ -5,7 +5,8 @@ import {
   type ReplyEnvelope,
   type RequestEnvelope,
 } from './contract/index.ts'
-import { admit, execute, type DispatchOptions } from './dispatch.ts'
+import { admit, type DispatchOptions } from './dispatch.ts'
+import { execute } from './execute.ts'
 import { operations } from './operations/index.ts'
 
 type Slot = [index: number, env: RequestEnvelope]

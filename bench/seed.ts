@@ -1,12 +1,14 @@
 // Fills a fresh database with items and a valid ledger, straight into SQLite: seeding 100,000
 // movements over HTTP would take longer than the benchmark. The schema comes from almacen's own
-// migrations and every row is what the node would have written (hash chain, running balances).
+// migrations and every row is what the node would have written: each is posted by the node's own
+// posting rule (db/ledger/post.ts) and stored through its row codec.
 import Database from 'better-sqlite3'
 import knexFactory from 'knex'
-import type { Movement } from '../db/contract.ts'
+import type { MovementInput } from '../db/contract/index.ts'
 import { knexConfig } from '../db/knex-config.ts'
-import { GENESIS_HASH, hashMovement } from '../db/ledger-hash.ts'
-import { toRow } from './servers/rows.ts'
+import { EMPTY_LEDGER } from '../db/ledger/hash.ts'
+import { advance, post, type PostingState } from '../db/ledger/post.ts'
+import { INSERT_MOVEMENT, toRow } from './servers/rows.ts'
 
 export interface SeedSize {
   items: number
@@ -43,48 +45,38 @@ export async function seedDatabase(file: string, size: SeedSize): Promise<void> 
   const created = new Date(start).toISOString()
   const addItem = db.prepare(`INSERT INTO items (sku, name, unit, description, reorder_point,
     created_at, updated_at) VALUES (?, ?, 'ea', '', ?, ?, ?)`)
-  const addMovement = db.prepare(`INSERT INTO movements VALUES (@seq, @type, @sku, @quantity,
-    @delta, @counted_quantity, @balance_after, @reference, @note, @created_at, @prev_hash, @hash)`)
+  const addMovement = db.prepare(INSERT_MOVEMENT)
   const addBalance = db.prepare('INSERT INTO balances VALUES (?, ?, ?, ?)')
 
   db.transaction(() => {
     for (let i = 0; i < size.items; i++) {
       addItem.run(skuOf(i), `Item ${i + 1}`, Math.floor(next() * 20), created, created)
     }
-    let prevHash = GENESIS_HASH
+    const state: PostingState = { head: EMPTY_LEDGER, stock: new Map(), warehouse: 'seed' }
+    for (let i = 0; i < size.items; i++) state.stock.set(skuOf(i), { onHand: 0, unit: 'ea' })
     let createdAt = created
     for (let seq = 1; seq <= size.movements; seq++) {
       const n = Math.floor(next() * size.items)
       const roll = next()
       const quantity = 1 + Math.floor(next() * 20)
+      const common = { sku: skuOf(n), reference: `SEED-${seq}` }
       // Mostly receipts, some issues (never beyond what is on hand), some counts.
-      let type: Movement['type'] = roll < 0.2 && onHand[n] >= quantity ? 'issue' : 'receipt'
-      let delta = type === 'issue' ? -quantity : quantity
-      let counted: number | null = null
+      let input: MovementInput = {
+        type: roll < 0.2 && onHand[n] >= quantity ? 'issue' : 'receipt',
+        quantity,
+        ...common,
+      }
       if (roll > 0.92) {
-        type = 'adjustment'
-        counted = Math.max(0, onHand[n] + Math.floor(next() * 7) - 3)
-        delta = counted - onHand[n]
+        const countedQuantity = Math.max(0, onHand[n] + Math.floor(next() * 7) - 3)
+        input = { type: 'adjustment', countedQuantity, ...common }
       }
-      onHand[n] += delta
-      lastSeq[n] = seq
       createdAt = new Date(start + seq * 1000).toISOString()
-      const fields = {
-        seq,
-        type,
-        sku: skuOf(n),
-        quantity: Math.abs(delta),
-        delta,
-        countedQuantity: counted,
-        balanceAfter: onHand[n],
-        reference: `SEED-${seq}`,
-        note: '',
-        createdAt,
-        prevHash,
-      }
-      const hash = hashMovement(fields)
-      addMovement.run(toRow({ ...fields, hash }))
-      prevHash = hash
+      const posting = post(state, input, createdAt)
+      if (!posting.ok) throw posting.refusal // the choices above never go below zero
+      advance(state, posting)
+      onHand[n] = posting.balance.onHand
+      lastSeq[n] = seq
+      addMovement.run(toRow(posting.movement))
     }
     for (let i = 0; i < size.items; i++) {
       addBalance.run(skuOf(i), onHand[i], lastSeq[i], lastSeq[i] === null ? created : createdAt)

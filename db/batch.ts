@@ -2,15 +2,12 @@ import type { Knex } from 'knex'
 import {
   PROTOCOL_VERSION,
   WRITE_OPS,
-  type OpName,
   type ReplyEnvelope,
   type RequestEnvelope,
-} from './contract.ts'
-import { admit, execute, type DispatchOptions } from './dispatch.ts'
-import { isPlainMovement, recordMany } from './bulk/record-many.ts'
-import { isPlainStockGet, stockMany } from './bulk/stock-many.ts'
+} from './contract/index.ts'
+import { admit, type DispatchOptions } from './dispatch.ts'
+import { execute } from './execute.ts'
 import { operations } from './operations/index.ts'
-import { inSavepoint, withSql, type Sql } from './sql.ts'
 
 type Slot = [index: number, env: RequestEnvelope]
 
@@ -37,8 +34,8 @@ export async function runBatch(
     else (WRITE_OPS.has(admission.env.op) ? writes : reads).push([index, admission.env])
   })
   const runAll = async (db: Knex) => {
-    await runWrites(db, writes, replies, options)
-    await runReads(db, reads, replies, options)
+    for (const run of writeRuns(writes, options)) await runSlots(db, run, replies, options)
+    for (const run of readRuns(reads, options)) await runSlots(db, run, replies, options)
     return replies
   }
   if (writes.length === 0) return runAll(knex)
@@ -64,77 +61,52 @@ export async function runBatch(
   }
 }
 
-// The operations with a fast path, and the payloads it takes (anything else runs one by one).
-const PLAIN: Partial<Record<OpName, (payload: unknown) => boolean>> = {
-  'movements.record': isPlainMovement,
-  'stock.get': isPlainStockGet,
+async function runSlots(db: Knex, run: Slot[], replies: ReplyEnvelope[], options: DispatchOptions) {
+  const out = await execute(
+    db,
+    run.map(([, env]) => env),
+    options
+  )
+  run.forEach(([index], k) => (replies[index] = out[k]))
 }
 
-/** The fast paths apply only to the real operations (tests may swap in others). */
-function bulkable(env: RequestEnvelope, options: DispatchOptions): boolean {
-  const plain = PLAIN[env.op]
-  const table = options.table ?? operations
-  return plain !== undefined && table[env.op] === operations[env.op] && plain(env.payload)
+function hasRunForm(env: RequestEnvelope, options: DispatchOptions): boolean {
+  return (options.table ?? operations)[env.op].run !== undefined
 }
 
-async function runWrites(
-  db: Knex,
-  writes: Slot[],
-  replies: ReplyEnvelope[],
-  options: DispatchOptions
-) {
-  for (let i = 0; i < writes.length;) {
-    let end = i
-    while (end < writes.length && bulkable(writes[end][1], options)) end++
-    if (end === i) {
-      const [index, env] = writes[i++]
-      replies[index] = await execute(db, env, options)
-      continue
-    }
-    // One savepoint around the run: if any statement fails, none of the run is left behind.
-    await runInBulk(db, writes.slice(i, end), replies, options, 'write', (sql, envs) =>
-      inSavepoint(sql, () => recordMany(db, sql, envs as RequestEnvelope<'movements.record'>[]))
-    )
-    i = end
+/**
+ * The writes cut into runs, in arrival order: consecutive envelopes of one operation with a run
+ * form go together (a run of receipts), cut before a key already in the run (the second use of a
+ * key must see the first one's stored outcome); every other write is a run of its own.
+ */
+function writeRuns(writes: Slot[], options: DispatchOptions): Slot[][] {
+  const runs: Slot[][] = []
+  let keys = new Set<string>()
+  for (const slot of writes) {
+    const [, env] = slot
+    const last = runs.at(-1)
+    const joins =
+      last !== undefined &&
+      last[0][1].op === env.op &&
+      hasRunForm(env, options) &&
+      !(env.key && keys.has(env.key))
+    if (!joins) {
+      runs.push([slot])
+      keys = new Set()
+    } else last.push(slot)
+    if (env.key) keys.add(env.key)
   }
+  return runs
 }
 
-async function runReads(
-  db: Knex,
-  reads: Slot[],
-  replies: ReplyEnvelope[],
-  options: DispatchOptions
-) {
-  const stock = reads.filter(([, env]) => bulkable(env, options))
-  const others = reads.filter(([, env]) => !bulkable(env, options))
-  if (stock.length > 0) {
-    await runInBulk(db, stock, replies, options, 'read', (sql, envs) =>
-      stockMany(sql, envs as RequestEnvelope<'stock.get'>[])
-    )
+/** The reads: all those of one operation with a run form together, every other one alone. */
+function readRuns(reads: Slot[], options: DispatchOptions): Slot[][] {
+  const together = new Map<string, Slot[]>()
+  const alone: Slot[][] = []
+  for (const slot of reads) {
+    if (!hasRunForm(slot[1], options)) alone.push([slot])
+    else if (together.has(slot[1].op)) together.get(slot[1].op)?.push(slot)
+    else together.set(slot[1].op, [slot])
   }
-  for (const [index, env] of others) replies[index] = await execute(db, env, options)
-}
-
-/** Runs envelopes through a fast path; if it throws, runs them one by one instead. */
-async function runInBulk(
-  db: Knex,
-  slots: Slot[],
-  replies: ReplyEnvelope[],
-  options: DispatchOptions,
-  kind: 'read' | 'write',
-  bulk: (sql: Sql, envs: RequestEnvelope[]) => Promise<ReplyEnvelope[]>
-) {
-  const envs = slots.map(([, env]) => env)
-  let out: ReplyEnvelope[]
-  try {
-    out = await withSql(db, (sql) => bulk(sql, envs))
-  } catch (err) {
-    options.log.warn(
-      { err, size: envs.length },
-      `bulk ${kind} failed; running its envelopes one by one`
-    )
-    out = []
-    for (const env of envs) out.push(await execute(db, env, options))
-  }
-  slots.forEach(([index], k) => (replies[index] = out[k]))
+  return [...together.values(), ...alone]
 }

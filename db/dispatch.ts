@@ -1,17 +1,19 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
+import type { z } from 'zod'
 import {
+  OPS,
   PROTOCOL_VERSION,
   WRITE_OPS,
   type ErrorCode,
   type OpName,
   type ReplyEnvelope,
   type RequestEnvelope,
-} from './contract.ts'
-import { DomainError } from './domain-error.ts'
-import { fingerprint, recall, remember, type Outcome, type Remembered } from './idempotency.ts'
+} from './contract/index.ts'
+import { execute } from './execute.ts'
 import { haltRefusal } from './ledger/start-check.ts'
 import { operations as defaultTable, type OperationTable } from './operations/index.ts'
+import { failure, refusalOf, reply } from './outcome.ts'
 
 export interface DispatchOptions {
   log: Logger
@@ -19,52 +21,37 @@ export interface DispatchOptions {
   now?: () => number
 }
 
-export function reply(id: string, outcome: Outcome, replayed = false): ReplyEnvelope {
-  const base = { v: PROTOCOL_VERSION, id, ...(replayed ? { replayed } : {}) }
-  return outcome.ok
-    ? { ...base, ok: true, data: outcome.data }
-    : { ...base, ok: false, error: outcome.error }
-}
-
-export function failure(code: ErrorCode, message: string, details?: unknown): Outcome {
-  return {
-    ok: false,
-    error: details === undefined ? { code, message } : { code, message, details },
-  }
-}
-
-/** The outcome of a refusal an operation decided. */
-export function refusalOf(err: DomainError): Outcome {
-  return failure(err.code, err.message, err.details)
-}
-
 /** True when the envelope names a write operation (which needs the write transaction). */
 export function isWrite(envelope: unknown): boolean {
   return WRITE_OPS.has((envelope as RequestEnvelope | null)?.op as OpName)
 }
 
-async function run(
-  db: Knex,
-  env: RequestEnvelope,
-  table: OperationTable,
-  log: Logger
-): Promise<Outcome> {
-  const operation = table[env.op] as (trx: Knex, payload: unknown) => Promise<unknown>
-  try {
-    // A write runs inside a savepoint, so a refused or failed write leaves nothing behind while
-    // the other writes of its batch commit.
-    const data = WRITE_OPS.has(env.op)
-      ? await db.transaction((savepoint) => operation(savepoint, env.payload))
-      : await operation(db, env.payload)
-    return { ok: true, data }
-  } catch (err) {
-    if (err instanceof DomainError) return refusalOf(err)
-    log.error({ err, op: env.op, id: env.id }, 'operation failed')
-    return failure('INTERNAL', 'The database worker failed to execute the operation')
-  }
+export type Admission = { ok: true; env: RequestEnvelope } | { ok: false; reply: ReplyEnvelope }
+
+type Issue = z.core.$ZodIssue
+
+/**
+ * The issues to report: for a payload that matches no alternative of a union (movements.record),
+ * those of the alternative it came closest to, rather than zod's bare "Invalid input".
+ */
+function closest(issues: readonly Issue[], under: PropertyKey[] = []): Issue[] {
+  return issues.flatMap((issue) => {
+    const path = [...under, ...issue.path]
+    if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [{ ...issue, path }]
+    const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a))
+    return closest(best, path)
+  })
 }
 
-export type Admission = { ok: true; env: RequestEnvelope } | { ok: false; reply: ReplyEnvelope }
+/** Where the payload breaks the operation's contract, as `{ path, message }` details. */
+function payloadProblems(op: OpName, payload: unknown) {
+  const checked = OPS[op]?.payload.safeParse(payload)
+  if (!checked || checked.success) return null
+  return closest(checked.error.issues).map((issue) => ({
+    path: issue.path.map(String).join('.') || '(payload)',
+    message: issue.message,
+  }))
+}
 
 /**
  * The checks every envelope passes before it may touch the database. A malformed envelope must
@@ -76,9 +63,9 @@ export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>, db?: 
   const table = options.table ?? defaultTable
   const env = raw as RequestEnvelope
   const id = typeof env?.id === 'string' ? env.id : ''
-  const refuse = (code: ErrorCode, message: string): Admission => ({
+  const refuse = (code: ErrorCode, message: string, details?: unknown): Admission => ({
     ok: false,
-    reply: reply(id, failure(code, message)),
+    reply: reply(id, failure(code, message, details)),
   })
   if (!env || typeof env !== 'object' || !id) return refuse('BAD_REQUEST', 'The envelope has no id')
   if (env.v !== PROTOCOL_VERSION) {
@@ -87,9 +74,18 @@ export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>, db?: 
   if (typeof env.op !== 'string' || !Object.hasOwn(table, env.op)) {
     return refuse('UNKNOWN_OP', `Unknown operation ${String(env.op)}`)
   }
-  // The fingerprint and the key lookup need both.
   if (typeof env.payload !== 'object' || env.payload === null) {
     return refuse('BAD_REQUEST', 'The envelope has no payload object')
+  }
+  // The contract's schema, so that no operation ever sees a payload of another shape.
+  const problems = payloadProblems(env.op, env.payload)
+  if (problems) {
+    const where = problems.map((p) => `${p.path}: ${p.message}`).join('; ')
+    return refuse(
+      'BAD_REQUEST',
+      `The payload of ${env.op} breaks its contract (${where})`,
+      problems
+    )
   }
   if (env.key != null && typeof env.key !== 'string') {
     return refuse('BAD_REQUEST', 'The idempotency key is not a string')
@@ -100,21 +96,6 @@ export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>, db?: 
   const halted = db && haltRefusal(db, env.op)
   if (halted) return { ok: false, reply: reply(id, refusalOf(halted)) }
   return { ok: true, env }
-}
-
-/** The reply to an earlier use of an idempotency key: a replay, or a refusal if the request differs. */
-export function replayOf(id: string, env: RequestEnvelope, earlier: Remembered, print: string) {
-  if (earlier.fingerprint !== print) {
-    return reply(
-      id,
-      failure(
-        'IDEMPOTENCY_KEY_REUSED',
-        `Idempotency-Key ${env.key} was already used for a different request`,
-        [{ path: 'Idempotency-Key', message: 'was used before with another body or route' }]
-      )
-    )
-  }
-  return reply(id, earlier.outcome, true)
 }
 
 /**
@@ -128,25 +109,6 @@ export async function dispatch(
 ): Promise<ReplyEnvelope> {
   const admission = admit(raw, options, db)
   if (!admission.ok) return admission.reply
-  return execute(db, admission.env, options)
-}
-
-/** Executes an admitted envelope (see `admit`). */
-export async function execute(
-  db: Knex,
-  env: RequestEnvelope,
-  options: DispatchOptions
-): Promise<ReplyEnvelope> {
-  const table = options.table ?? defaultTable
-  if (!WRITE_OPS.has(env.op) || !env.key)
-    return reply(env.id, await run(db, env, table, options.log))
-
-  const print = fingerprint(env.op, env.payload)
-  const earlier = await recall(db, env.key)
-  if (earlier) return replayOf(env.id, env, earlier, print)
-  const outcome = await run(db, env, table, options.log)
-  if (outcome.ok || outcome.error.code !== 'INTERNAL') {
-    await remember(db, env.key, env.op, print, outcome)
-  }
-  return reply(env.id, outcome)
+  const [answer] = await execute(db, [admission.env], options)
+  return answer
 }

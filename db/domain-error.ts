@@ -1,4 +1,4 @@
-import type { ErrorCode } from './contract.ts'
+import type { ErrorCode } from './contract/index.ts'
 
 /**
  * A refusal decided by an operation (unknown SKU, not enough stock…). Its code and message cross

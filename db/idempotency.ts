@@ -1,7 +1,15 @@
+// The one store of exactly-once records: for every key already used, the outcome it had (a success
+// or a refusal) and the fingerprint of what was asked, kept for ever like the ledger. A `scope`
+// says whose keys they are: `request` for the Idempotency-Key of HTTP requests; the message ids of
+// each peer will have their own scope (the inbox of transfers), so a client's key can never stand
+// in for a peer's message. Each read or write is one statement, for one key or a whole run.
 import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
-import type { WireError } from './contract.ts'
-import { IdempotencyKey } from './models/idempotency-key.ts'
+import type { Outcome } from './outcome.ts'
+import { withSql, type Sql } from './sql.ts'
+
+/** The scope of HTTP requests' Idempotency-Keys. */
+export const REQUEST_SCOPE = 'request'
 
 /** JSON with keys sorted, so the same request always has the same fingerprint. */
 function canonical(value: unknown): string {
@@ -20,42 +28,89 @@ export function fingerprint(op: string, payload: unknown): string {
   return createHash('sha256').update(op).update('\n').update(canonical(payload)).digest('hex')
 }
 
-export type Outcome = { ok: true; data: unknown } | { ok: false; error: WireError }
-
 export interface Remembered {
   fingerprint: string
   outcome: Outcome
 }
 
-/** A stored idempotency row, decoded (SQLite returns `ok` as 0 or 1). */
-export function rememberedOf(row: {
+/** A key's record, to store: the key, what used it, and the outcome to replay. */
+export interface KeyRecord extends Remembered {
+  key: string
+  op: string
+}
+
+/**
+ * Whether an outcome is kept under its key. A fault (INTERNAL) is not: nothing was applied, and a
+ * retry must run. Nor is a write refused while the ledger is halted: a retry after an admin has
+ * acted must apply.
+ */
+export function storable(outcome: Outcome): boolean {
+  return outcome.ok || (outcome.error.code !== 'INTERNAL' && outcome.error.code !== 'LEDGER_HALTED')
+}
+
+interface KeyRow {
+  key: string
   fingerprint: string
-  ok: unknown
+  ok: number
   result: string
-}): Remembered {
-  const stored = JSON.parse(row.result)
-  const outcome: Outcome = row.ok ? { ok: true, data: stored } : { ok: false, error: stored }
-  return { fingerprint: row.fingerprint, outcome }
 }
 
-export async function recall(trx: Knex, key: string): Promise<Remembered | undefined> {
-  const row = await IdempotencyKey.query(trx).findById(key)
-  return row ? rememberedOf(row) : undefined
+/** The records of the keys given that were used before, by key. */
+export async function loadKeys(
+  sql: Sql,
+  keys: readonly string[],
+  scope = REQUEST_SCOPE
+): Promise<Map<string, Remembered>> {
+  if (keys.length === 0) return new Map()
+  const rows = await sql.all<KeyRow>(
+    `SELECT key, fingerprint, ok, result FROM idempotency_keys
+     WHERE key IN (SELECT value FROM json_each(?)) AND scope = ?`,
+    [JSON.stringify(keys), scope]
+  )
+  return new Map(
+    rows.map((row) => {
+      const stored = JSON.parse(row.result)
+      const outcome: Outcome = row.ok ? { ok: true, data: stored } : { ok: false, error: stored }
+      return [row.key, { fingerprint: row.fingerprint, outcome }]
+    })
+  )
 }
 
+/** Stores the records given; a key used before in the scope is refused (its primary key). */
+export async function storeKeys(
+  sql: Sql,
+  records: readonly KeyRecord[],
+  scope = REQUEST_SCOPE
+): Promise<void> {
+  if (records.length === 0) return
+  const rows = records.map(({ key, op, fingerprint, outcome }) => ({
+    key,
+    op,
+    fingerprint,
+    ok: outcome.ok ? 1 : 0,
+    result: JSON.stringify(outcome.ok ? outcome.data : outcome.error),
+  }))
+  await sql.run(
+    `INSERT INTO idempotency_keys (key, scope, op, fingerprint, ok, result, created_at)
+     SELECT value->>'key', ?, value->>'op', value->>'fingerprint', value->>'ok', value->>'result', ?
+     FROM json_each(?)`,
+    [scope, new Date().toISOString(), JSON.stringify(rows)]
+  )
+}
+
+/** One key's record, if it was used before. */
+export async function recall(db: Knex, key: string, scope = REQUEST_SCOPE) {
+  return (await withSql(db, (sql) => loadKeys(sql, [key], scope))).get(key)
+}
+
+/** Stores one key's record. */
 export async function remember(
-  trx: Knex,
+  db: Knex,
   key: string,
   op: string,
   print: string,
-  outcome: Outcome
+  outcome: Outcome,
+  scope = REQUEST_SCOPE
 ) {
-  await trx('idempotency_keys').insert({
-    key,
-    op,
-    fingerprint: print,
-    ok: outcome.ok,
-    result: JSON.stringify(outcome.ok ? outcome.data : outcome.error),
-    createdAt: new Date().toISOString(),
-  })
+  await withSql(db, (sql) => storeKeys(sql, [{ key, op, fingerprint: print, outcome }], scope))
 }

@@ -27,6 +27,10 @@ export const DATA_TABLES = {
     holds: 'who accepted a ledger that did not check out, and why',
     madeBy: '20261123100000_create_ledger_head.ts',
   },
+  events: {
+    holds: 'the event log: every change, in order, that peers and clients follow',
+    madeBy: '20261215100100_create_events.ts',
+  },
 } as const
 
 export type DataTable = keyof typeof DATA_TABLES

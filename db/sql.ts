@@ -54,7 +54,7 @@ let savepoints = 0
  * rethrown, while the enclosing transaction goes on.
  */
 export async function inSavepoint<T>(sql: Sql, fn: () => Promise<T>): Promise<T> {
-  const name = `bulk_${++savepoints}`
+  const name = `run_${++savepoints}`
   await sql.run(`SAVEPOINT ${name}`)
   try {
     const result = await fn()

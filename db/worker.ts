@@ -5,7 +5,8 @@ import type { Logger } from 'pino'
 import { Router } from 'zeromq'
 import { createLogger } from '../lib/logger.ts'
 import { runBatch } from './batch.ts'
-import type { ReplyEnvelope } from './contract.ts'
+import { PROTOCOL_VERSION, type Notice, type ReplyEnvelope } from './contract/index.ts'
+import { grownHead } from './events/log.ts'
 import { databaseFile, knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
 import { ensureIdentity } from './operations/node.ts'
@@ -21,6 +22,10 @@ class WorkerLoop {
   private stopped = false
   /** False once the runtime is gone: nobody is left to read a reply. */
   private delivering = true
+  /** Every runtime heard from (its Dealer's identity), to tell when the event log grows. */
+  private readonly runtimes = new Map<string, Buffer>()
+  /** The last head of the event log told to the runtimes. */
+  private noticed = 0
 
   constructor(
     private readonly router: Router,
@@ -32,6 +37,7 @@ class WorkerLoop {
     try {
       for await (const [sender, frame] of this.router) {
         if (this.stopped) continue // its caller gets 503 when this process exits
+        this.runtimes.set(sender.toString('latin1'), sender)
         for (const envelope of unpack(frame)) this.queue.push([sender, envelope])
         this.draining ??= this.drain().catch((err) => {
           // A fault outside any operation: exit and let the runtime start a fresh worker.
@@ -73,8 +79,33 @@ class WorkerLoop {
           }
         }
       }
+      await this.notice()
     }
     this.draining = null
+  }
+
+  /**
+   * After a batch that appended events (it has committed): tells every runtime the log's new
+   * head, unasked, so that nothing has to poll it. A runtime that is gone is forgotten.
+   */
+  private async notice(): Promise<void> {
+    let head: number | null
+    try {
+      head = await grownHead(this.knex)
+    } catch (err) {
+      this.log.warn({ err }, 'the event log head could not be read')
+      return
+    }
+    if (head === null || head <= this.noticed || !this.delivering) return
+    this.noticed = head
+    const frame = JSON.stringify({ v: PROTOCOL_VERSION, notice: 'events', head } satisfies Notice)
+    for (const [identity, runtime] of this.runtimes) {
+      try {
+        await this.router.send([runtime, frame])
+      } catch {
+        this.runtimes.delete(identity) // mandatory: a runtime that restarted is unreachable
+      }
+    }
   }
 
   /**

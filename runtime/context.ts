@@ -1,6 +1,6 @@
 import type { IRequest } from 'itty-router'
 import type { Logger } from 'pino'
-import type { OpName, Payload, Result } from '../db/contract.ts'
+import type { OpName, Payload, Result } from '../db/contract/index.ts'
 import type { Membership } from './membership/membership.ts'
 import type { Access } from './stages/access.ts'
 

@@ -2,11 +2,12 @@ import { Dealer } from 'zeromq'
 import type { Logger } from 'pino'
 import {
   PROTOCOL_VERSION,
+  type Notice,
   type OpName,
   type Payload,
   type ReplyEnvelope,
   type RequestEnvelope,
-} from '../db/contract.ts'
+} from '../db/contract/index.ts'
 import { HttpError, errorFromCode } from './errors.ts'
 
 export interface DbReply<T> {
@@ -20,7 +21,7 @@ export interface CallOptions {
   key?: string
 }
 
-/** Envelopes in one frame at most (see `frames` in db/contract.ts). */
+/** Envelopes in one frame at most (see `RequestEnvelope` in db/contract/envelope.ts). */
 const MAX_PER_FRAME = 128
 
 interface Pending {
@@ -48,6 +49,7 @@ export class DbClient {
   private sending = false
   private flushQueued = false
   private nextId = 0
+  private readonly eventListeners = new Set<(head: number) => void>()
 
   constructor(private readonly options: DbClientOptions) {}
 
@@ -57,6 +59,15 @@ export class DbClient {
 
   get inFlight(): number {
     return this.pending.size
+  }
+
+  /**
+   * Calls `listener` with the event log's last seq each time the worker says the log has grown
+   * (after the commit of a batch that appended events): no polling. Returns the unsubscribe.
+   */
+  onEvents(listener: (head: number) => void): () => void {
+    this.eventListeners.add(listener)
+    return () => this.eventListeners.delete(listener)
   }
 
   connect(endpoint: string): void {
@@ -164,9 +175,21 @@ export class DbClient {
   }
 
   private settle(frame: Buffer): void {
-    const replies = JSON.parse(frame.toString()) as ReplyEnvelope | ReplyEnvelope[]
+    const replies = JSON.parse(frame.toString()) as ReplyEnvelope | ReplyEnvelope[] | Notice
     if (Array.isArray(replies)) for (const reply of replies) this.settleOne(reply)
+    else if ('notice' in replies) this.noticed(replies)
     else this.settleOne(replies)
+  }
+
+  private noticed(notice: Notice): void {
+    if (notice.notice !== 'events') return
+    for (const listener of this.eventListeners) {
+      try {
+        listener(notice.head)
+      } catch (err) {
+        this.options.log.error({ err }, 'an events listener failed')
+      }
+    }
   }
 
   private settleOne(reply: ReplyEnvelope): void {

@@ -1,7 +1,7 @@
 import { Response } from '@whatwg-node/server'
 import type { Logger } from 'pino'
 import { statusOf, type ErrorBody, type ErrorCode } from '../api/errors.ts'
-import type { ErrorCode as WorkerCode } from '../db/contract.ts'
+import type { ErrorCode as WorkerCode } from '../db/contract/index.ts'
 
 export type { ErrorCode, FieldProblem } from '../api/errors.ts'
 

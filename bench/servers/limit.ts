@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Database from 'better-sqlite3'
-import type { Movement } from '../../db/contract.ts'
-import { nextMovement, toMovement, toRow, type MovementRow } from './rows.ts'
+import type { Movement } from '../../db/contract/index.ts'
+import { INSERT_MOVEMENT, nextMovement, toMovement, toRow, type MovementRow } from './rows.ts'
 import { announce, serverArgs } from './server-args.ts'
 
 const args = serverArgs(process.argv.slice(2))
@@ -20,10 +20,7 @@ const stockOf = db.prepare(`SELECT i.sku, i.name, i.unit, i.reorder_point, b.on_
   b.updated_at FROM items i JOIN balances b ON b.sku = i.sku WHERE i.sku = ?`)
 const pageOf = db.prepare('SELECT * FROM movements WHERE sku = ? ORDER BY seq DESC LIMIT ?')
 const headOf = db.prepare('SELECT seq, hash FROM movements ORDER BY seq DESC LIMIT 1')
-const insertMovement = db.prepare(`INSERT INTO movements (seq, type, sku, quantity, delta,
-  counted_quantity, balance_after, reference, note, created_at, prev_hash, hash) VALUES (@seq,
-  @type, @sku, @quantity, @delta, @counted_quantity, @balance_after, @reference, @note,
-  @created_at, @prev_hash, @hash)`)
+const insertMovement = db.prepare(INSERT_MOVEMENT)
 const moveBalance = db.prepare(
   'UPDATE balances SET on_hand = ?, last_seq = ?, updated_at = ? WHERE sku = ?'
 )

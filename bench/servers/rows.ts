@@ -1,57 +1,18 @@
-// Ledger rows as SQLite stores them (snake_case), and as the API returns them (camelCase), and the
-// next row of the chain as both baselines write it.
-import type { Movement } from '../../db/contract.ts'
-import { GENESIS_HASH, hashMovement } from '../../db/ledger-hash.ts'
+// Ledger rows as SQLite stores them (snake_case) and as the API returns them (camelCase), through
+// almacen's own row codec, and the next row of the chain as both baselines write it.
+import type { Movement } from '../../db/contract/index.ts'
+import { GENESIS_HASH, hashMovement } from '../../db/ledger/hash.ts'
+import { MOVEMENT_ROW, type MovementRow } from '../../db/ledger/row.ts'
 
-export interface MovementRow {
-  seq: number
-  type: Movement['type']
-  sku: string
-  quantity: number
-  delta: number
-  counted_quantity: number | null
-  balance_after: number
-  reference: string
-  note: string
-  created_at: string
-  prev_hash: string
-  hash: string
-}
+export type { MovementRow }
 
-export function toMovement(row: MovementRow): Movement {
-  return {
-    seq: row.seq,
-    type: row.type,
-    sku: row.sku,
-    quantity: row.quantity,
-    delta: row.delta,
-    countedQuantity: row.counted_quantity,
-    balanceAfter: row.balance_after,
-    reference: row.reference,
-    note: row.note,
-    createdAt: row.created_at,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  }
-}
+export const toMovement = (row: MovementRow): Movement => MOVEMENT_ROW.fromRow(row)
 
 /** The same row with the column names SQLite uses, for an insert. */
-export function toRow(m: Movement): MovementRow {
-  return {
-    seq: m.seq,
-    type: m.type,
-    sku: m.sku,
-    quantity: m.quantity,
-    delta: m.delta,
-    counted_quantity: m.countedQuantity,
-    balance_after: m.balanceAfter,
-    reference: m.reference,
-    note: m.note,
-    created_at: m.createdAt,
-    prev_hash: m.prevHash,
-    hash: m.hash,
-  }
-}
+export const toRow = (movement: Movement): MovementRow => MOVEMENT_ROW.toRow(movement)
+
+/** An insert of one row from `toRow`'s named parameters (better-sqlite3). */
+export const INSERT_MOVEMENT = MOVEMENT_ROW.insertNamed
 
 /** A receipt or issue appended after `head` (the ledger's last row), hashed as almacen hashes it. */
 export function nextMovement(

@@ -8,7 +8,7 @@
 // runs between those reads, so the balances are compared against a state that really existed.
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
-import type * as C from '../contract.ts'
+import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { withSql, type Sql } from '../sql.ts'
 import { lastSeq, readAnchor, readBalances, readRows } from './rows.ts'

@@ -1,11 +1,11 @@
 // Reading the ledger for a verify, fast: hand-written SQL on the raw connection (see db/sql.ts),
 // one JSON text per page of rows, and for each row the text it is hashed over, built by SQLite.
 // Through knex and objection's mappers a verify cost ~10 µs a row; this costs about half.
-import type * as C from '../contract.ts'
-import { HASHED_JSON_SQL, hashMovement, sha256 } from '../ledger-hash.ts'
-import { MOVEMENT_COLUMNS, type LedgerHead } from '../operations/movements.ts'
+import type * as C from '../contract/index.ts'
 import type { Sql } from '../sql.ts'
-import type { BalanceRow, VerifiedRow } from './differences.ts'
+import { HASHED_JSON_SQL, hashMovement, sha256, type LedgerHead } from './hash.ts'
+import { MOVEMENT_ROW } from './row.ts'
+import type { BalanceRow, VerifiedRow } from './verify.ts'
 
 type PageRow = [
   hashed: string,
@@ -54,7 +54,7 @@ function verified({ hash, ...fields }: C.Movement): VerifiedRow {
 
 async function slowRows(sql: Sql, after: number, upTo: number, limit: number) {
   const rows = await sql.all<C.Movement>(
-    `SELECT ${MOVEMENT_COLUMNS} FROM movements WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+    `SELECT ${MOVEMENT_ROW.select} FROM movements WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
     [after, upTo, limit]
   )
   return rows.map(verified)
@@ -69,7 +69,7 @@ export async function lastSeq(sql: Sql): Promise<number> {
 /** The last two movements, newest first, as the verifier sees them. */
 export async function headRows(sql: Sql): Promise<VerifiedRow[]> {
   const rows = await sql.all<C.Movement>(
-    `SELECT ${MOVEMENT_COLUMNS} FROM movements ORDER BY seq DESC LIMIT 2`
+    `SELECT ${MOVEMENT_ROW.select} FROM movements ORDER BY seq DESC LIMIT 2`
   )
   return rows.map(verified)
 }

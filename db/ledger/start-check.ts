@@ -4,12 +4,12 @@
 // On a mismatch the worker refuses writes until an admin acts; reads go on.
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
-import type * as C from '../contract.ts'
+import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
-import { EMPTY_LEDGER, type LedgerHead } from '../operations/movements.ts'
 import { withSql, type Sql } from '../sql.ts'
-import { anchorDifference, balanceDifferences, linkDifferences } from './differences.ts'
+import { EMPTY_LEDGER, type LedgerHead } from './hash.ts'
 import { headRows, readAnchor, readBalances } from './rows.ts'
+import { checkBalances, checkHead, checkRow, LINK_CHECKS } from './verify.ts'
 import { ledgerState } from './state.ts'
 
 /** The writes a halted ledger refuses: anything that adds to the ledger or changes an item. */
@@ -52,17 +52,17 @@ export async function checkHeadAndBalances(sql: Sql): Promise<HeadAndBalances> {
   )
   // A head an admin accepted as it stood is not held against the node again.
   if (last && !(accepted?.seq === last.seq && accepted.hash === last.hash)) {
-    problems.push(...linkDifferences(before ?? EMPTY_LEDGER, last))
+    problems.push(...checkRow(last, { head: before ?? EMPTY_LEDGER, sum: 0 }, LINK_CHECKS))
   }
   const head = last ? { seq: last.seq, hash: last.hash } : EMPTY_LEDGER
   const anchor = await readAnchor(sql)
-  const anchored = anchorDifference(head, anchor)
+  const anchored = checkHead(head, anchor)
   if (anchored) problems.push(anchored)
 
   const sums = await readSums(sql)
   const totals = new Map(sums.map((s) => [s.sku, s.onHand]))
   const lastSeqs = new Map(sums.map((s) => [s.sku, s.lastSeq]))
-  const drifted = balanceDifferences(totals, lastSeqs, await readBalances(sql))
+  const drifted = checkBalances(totals, lastSeqs, await readBalances(sql))
   problems.push(...drifted)
   // A sum can be matched by editing a delta and the balance together; the running balance that
   // the SKU's last movement recorded (under its hash) still tells.

@@ -3,7 +3,7 @@
 // may have set. A restarted worker forgets all three, which is safe: a job is started over, a
 // rebuild verifies for itself, and the check at start runs again.
 import type { Knex } from 'knex'
-import type * as C from '../contract.ts'
+import type * as C from '../contract/index.ts'
 import type { LedgerVerifier } from './verifier.ts'
 
 export interface VerifyJob {

@@ -1,20 +1,20 @@
-// What a verify checks, row by row and at the end, kept apart from how rows are read (rows.ts)
-// and from who drives it (a job of steps, or one pass).
-import type * as C from '../contract.ts'
-import { EMPTY_LEDGER, type LedgerHead } from '../operations/movements.ts'
+// The running state of a verify: the rows are put through the checks of verify.ts in seq order,
+// kept apart from how rows are read (rows.ts) and from who drives it (a job of steps, or one pass).
+import type * as C from '../contract/index.ts'
+import { EMPTY_LEDGER, type LedgerHead } from './hash.ts'
 import {
-  anchorDifference,
-  balanceDifferences,
-  linkDifferences,
+  checkBalances,
+  checkHead,
+  ROW_CHECKS,
   type BalanceRow,
   type VerifiedRow,
-} from './differences.ts'
+} from './verify.ts'
 
 /** Enough differences to act on; the count of all of them is still reported. */
 const MAX_DIFFERENCES = 1000
 
 /** Differences that break the hash chain itself: a rebuild cannot fix them. */
-export const CHAIN_KINDS: ReadonlySet<C.LedgerDifference['kind']> = new Set([
+const CHAIN_KINDS: ReadonlySet<C.LedgerDifference['kind']> = new Set([
   'gap',
   'chain',
   'hash',
@@ -36,44 +36,38 @@ export class LedgerVerifier {
   private readonly chainBreaks: C.LedgerDifference[] = []
 
   add(row: VerifiedRow): void {
-    for (const d of linkDifferences(this.head, row)) this.note(d)
     const { seq, sku } = row
-    const sum = (this.sums.get(sku) ?? 0) + row.delta
-    this.sums.set(sku, sum)
+    const sum = this.sums.get(sku) ?? 0
+    const before = { head: this.head, sum }
+    for (const { check } of ROW_CHECKS) {
+      const difference = check(row, before)
+      if (difference) this.note(difference)
+    }
+    this.sums.set(sku, sum + row.delta)
     this.lastSeqs.set(sku, seq)
-    if (row.balanceAfter !== sum) {
-      this.note({
-        kind: 'balance-after',
-        seq,
-        sku,
-        expected: sum,
-        actual: row.balanceAfter,
-        message: `movement ${seq} records ${row.balanceAfter} on hand for ${sku}, the ledger sums to ${sum}`,
-      })
-    }
-    if (sum < 0) {
-      const message = `the ledger takes ${sku} below zero at movement ${seq}`
-      this.note({ kind: 'negative', seq, sku, actual: sum, message })
-    }
     this.head = { seq, hash: row.hash }
     this.checked++
   }
 
-  /** The whole check: the rows so far, then the anchor and the balances given (read together). */
-  result(anchor: LedgerHead | undefined, balances: BalanceRow[]): C.LedgerCheck {
-    const end = [anchorDifference(this.head, anchor) ?? [], ...this.balances(balances)].flat()
+  /**
+   * The whole check: the rows so far, then the anchor and the balances given (read together).
+   * Without balances (a replica of another node's ledger has none of its own), none are checked.
+   */
+  result(anchor: LedgerHead | undefined, balances: BalanceRow[] | null): C.LedgerCheck {
+    const stored = balances ? checkBalances(this.sums, this.lastSeqs, balances) : []
+    const end = [checkHead(this.head, anchor) ?? [], ...stored].flat()
     const room = Math.max(0, MAX_DIFFERENCES - this.found.length)
     return {
       ok: this.total + end.length === 0,
       differences: [...this.found, ...end.slice(0, room)],
-      checked: { movements: this.checked, balances: balances.length },
+      checked: { movements: this.checked, balances: balances?.length ?? 0 },
       head: this.head,
     }
   }
 
   /** What breaks the chain: the rows' breaks so far and the anchor's, if it disagrees. */
   chainProblems(anchor: LedgerHead | undefined): C.LedgerDifference[] {
-    const atEnd = anchorDifference(this.head, anchor)
+    const atEnd = checkHead(this.head, anchor)
     return atEnd ? [...this.chainBreaks, atEnd] : this.chainBreaks
   }
 
@@ -87,10 +81,6 @@ export class LedgerVerifier {
       chainBreaks: [...this.chainBreaks],
     })
     return copy
-  }
-
-  private balances(balances: BalanceRow[]): C.LedgerDifference[] {
-    return balanceDifferences(this.sums, this.lastSeqs, balances)
   }
 
   private note(d: C.LedgerDifference): void {

@@ -1,5 +1,5 @@
 import { Model } from 'objection'
-import type { MemberState } from '../contract.ts'
+import type { MemberState } from '../contract/index.ts'
 
 export class Member extends Model {
   static tableName = 'members'

@@ -1,14 +1,14 @@
-import type { Knex } from 'knex'
-import type { OpName, Payload, Result } from '../contract.ts'
+import type { OpName } from '../contract/index.ts'
+import { listEvents } from '../events/log.ts'
 import * as items from './items.ts'
 import * as ledger from './ledger.ts'
 import * as members from './members.ts'
 import * as movements from './movements.ts'
 import * as node from './node.ts'
+import type { Operation } from './run.ts'
 import * as stock from './stock.ts'
 
-/** An operation runs on the transaction (or connection) it is given, never on another. */
-export type Operation<O extends OpName> = (trx: Knex, payload: Payload<O>) => Promise<Result<O>>
+export type { Operation } from './run.ts'
 export type OperationTable = { [O in OpName]: Operation<O> }
 
 export const operations: OperationTable = {
@@ -33,4 +33,5 @@ export const operations: OperationTable = {
   'members.list': members.list,
   'members.apply': members.apply,
   'members.reap': members.reap,
+  'events.list': listEvents,
 }

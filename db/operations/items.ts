@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
-import type * as C from '../contract.ts'
+import type * as C from '../contract/index.ts'
 import { DomainError, itemNotFound } from '../domain-error.ts'
+import { appendEvents } from '../events/log.ts'
 import { Balance } from '../models/balance.ts'
 import { Item } from '../models/item.ts'
 import { decodeCursor, page } from '../paging.ts'
@@ -33,6 +34,7 @@ export async function create(trx: Knex, input: C.ItemInput): Promise<C.Item> {
   }
   await Item.query(trx).insert(item)
   await Balance.query(trx).insert({ sku: item.sku, onHand: 0, lastSeq: null, updatedAt: now })
+  await appendEvents(trx, [{ type: 'item.created', subject: item.sku, data: item, createdAt: now }])
   return item
 }
 
@@ -71,6 +73,10 @@ export async function update(
   await Item.query(trx)
     .findById(sku)
     .patch({ ...patch, updatedAt: updated.updatedAt })
+  const { updatedAt } = updated
+  await appendEvents(trx, [
+    { type: 'item.updated', subject: sku, data: updated, createdAt: updatedAt },
+  ])
   return updated
 }
 

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import { ping } from './node.ts'
-import type * as C from '../contract.ts'
+import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { conclude, scan } from '../ledger/jobs.ts'
 import { readAnchor } from '../ledger/rows.ts'

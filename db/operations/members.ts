@@ -1,11 +1,13 @@
 import type { Knex } from 'knex'
-import type * as C from '../contract.ts'
+import type * as C from '../contract/index.ts'
+import { appendEvents } from '../events/log.ts'
 import { Member } from '../models/member.ts'
 import { NodeSetting } from '../models/node-setting.ts'
 
 const REJOIN = 'membership.rejoin'
 
-function toMember(row: C.Member): C.Member {
+/** A row as stored: the columns of a member, whatever else the object carries. */
+function toMember(row: C.Payload<'members.apply'>['members'][number]): C.Member {
   const { id, name, address, state, incarnation, stateChangedAt, evidenceAt } = row
   return { id, name, address, state, incarnation, stateChangedAt, evidenceAt: evidenceAt ?? null }
 }
@@ -16,14 +18,23 @@ export async function list(trx: Knex) {
   return { members: members.map(toMember), rejoin }
 }
 
-/** The protocol has already decided these rows; the worker only makes them durable. */
-export async function apply(
-  trx: Knex,
-  { members, rejoin }: { members: C.Member[]; rejoin?: boolean }
-) {
-  for (const member of members) {
-    await trx('members').insert(toMember(member)).onConflict('id').merge()
-  }
+/**
+ * The protocol has already decided these rows; the worker only makes them durable, each with a
+ * `member.changed` event.
+ */
+export async function apply(trx: Knex, { members, rejoin }: C.Payload<'members.apply'>) {
+  const rows = members.map(toMember)
+  for (const row of rows) await trx('members').insert(row).onConflict('id').merge()
+  const at = new Date().toISOString()
+  await appendEvents(
+    trx,
+    rows.map((row) => ({
+      type: 'member.changed' as const,
+      subject: row.id,
+      data: row,
+      createdAt: at,
+    }))
+  )
   if (rejoin !== undefined) {
     await trx('node_settings')
       .insert({ key: REJOIN, value: String(rejoin) })

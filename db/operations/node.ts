@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
-import type * as C from '../contract.ts'
+import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { DATA_TABLES } from '../migration-guard.ts'
 import { NodeSetting } from '../models/node-setting.ts'

@@ -1,7 +1,10 @@
 import type { Knex } from 'knex'
-import type * as C from '../contract.ts'
+import type * as C from '../contract/index.ts'
 import { itemNotFound } from '../domain-error.ts'
+import { refusalOf, type Outcome } from '../outcome.ts'
 import { decodeCursor, page } from '../paging.ts'
+import { withSql } from '../sql.ts'
+import { runOperation } from './run.ts'
 
 export interface StockRow {
   sku: string
@@ -32,11 +35,29 @@ export function toStock(row: StockRow): C.Stock {
   return { ...row, low: row.reorderPoint !== null && row.onHand <= row.reorderPoint }
 }
 
-export async function get(trx: Knex, { sku }: { sku: string }): Promise<C.Stock> {
-  const row: StockRow | undefined = await stockQuery(trx).where('items.sku', sku).first()
-  if (!row) throw itemNotFound(sku)
-  return toStock(row)
+/**
+ * The stock of every item asked, in one statement (hand-written SQL, see db/sql.ts): all the stock
+ * reads of a batch cost one trip to the database, a lone one too.
+ */
+async function getMany(db: Knex, asked: { sku: string }[]): Promise<Outcome<C.Stock>[]> {
+  const skus = [...new Set(asked.map((a) => a.sku))]
+  const rows = await withSql(db, (sql) =>
+    sql.all<StockRow>(
+      `SELECT i.sku AS sku, i.name AS name, i.unit AS unit, i.reorder_point AS reorderPoint,
+         b.on_hand AS onHand, b.last_seq AS lastSeq, b.updated_at AS updatedAt
+       FROM items i JOIN balances b ON b.sku = i.sku
+       WHERE i.sku IN (SELECT value FROM json_each(?))`,
+      [JSON.stringify(skus)]
+    )
+  )
+  const bySku = new Map(rows.map((row) => [row.sku, toStock(row)]))
+  return asked.map(({ sku }) => {
+    const stock = bySku.get(sku)
+    return stock ? { ok: true, data: stock } : refusalOf(itemNotFound(sku))
+  })
 }
+
+export const get = runOperation<'stock.get'>(getMany)
 
 export async function list(trx: Knex, query: C.PageRequest & { low?: boolean }) {
   const q = stockQuery(trx)

@@ -1,4 +1,4 @@
-import type { Member } from '../../db/contract.ts'
+import type { Member } from '../../db/contract/index.ts'
 import type { Membership } from './membership.ts'
 import {
   pingAck,

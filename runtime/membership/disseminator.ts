@@ -1,4 +1,4 @@
-import type { Member } from '../../db/contract.ts'
+import type { Member } from '../../db/contract/index.ts'
 import { gossipAck, type GossipMessage } from './messages.ts'
 import type { PeerClient, PeerFailure } from './peer-client.ts'
 import type { MemberUpdate } from './rules.ts'

@@ -1,4 +1,4 @@
-import type { Member, MemberState } from '../../db/contract.ts'
+import type { Member, MemberState } from '../../db/contract/index.ts'
 import type { MemberUpdate, Reach } from './messages.ts'
 
 export type { MemberUpdate, Reach }

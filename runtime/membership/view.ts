@@ -1,4 +1,4 @@
-import type { Member } from '../../db/contract.ts'
+import type { Member } from '../../db/contract/index.ts'
 import type { DbClient } from '../db-client.ts'
 import { INCARNATIONS, supersedes, type MemberUpdate } from './rules.ts'
 

@@ -4,7 +4,7 @@
 // (a handler that needs two writes needs one worker operation doing both, in one transaction, as
 // a transfer and its outbox row will). Reads carry no key: they change nothing to replay.
 import { IDEMPOTENCY_KEY } from '../../api/fields.ts'
-import { WRITE_OPS, type OpName } from '../../db/contract.ts'
+import { WRITE_OPS, type OpName } from '../../db/contract/index.ts'
 import type { Db } from '../context.ts'
 import type { DbClient } from '../db-client.ts'
 import { HttpError } from '../errors.ts'

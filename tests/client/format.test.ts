@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Movement } from '../../db/contract.ts'
+import type { Movement } from '../../db/contract/index.ts'
 import { ago, describeMovement, fit, kind, stockTable, when } from '../../client/format.ts'
 
 const base: Movement = {

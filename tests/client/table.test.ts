@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Movement } from '../../db/contract.ts'
+import type { Movement } from '../../db/contract/index.ts'
 import { movementTable } from '../../client/format.ts'
 import { details, table } from '../../client/table.ts'
 

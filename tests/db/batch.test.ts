@@ -1,11 +1,12 @@
 import t from 'tap'
 import type { Knex } from 'knex'
 import { pino } from 'pino'
-import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract.ts'
+import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract/index.ts'
 import { runBatch } from '../../db/batch.ts'
-import { operations, type OperationTable } from '../../db/operations/index.ts'
+import { operations } from '../../db/operations/index.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
 import { testDb } from '../fixtures/test-db.ts'
+import { failingCreate } from './failing-table.ts'
 
 const log = pino({ level: 'silent' })
 let counter = 0
@@ -101,15 +102,7 @@ t.test(
 
 t.test('a write that fails half-way in a batch leaves no orphan rows', async (t) => {
   const knex = await testDb(t)
-  // An items.create that gets as far as writing both rows, then fails.
-  const table = {
-    ...operations,
-    'items.create': async (trx: Knex, payload: Payload<'items.create'>) => {
-      const created = await operations['items.create'](trx, payload)
-      if (payload.sku === 'BAD') throw new Error('the disk went away')
-      return created
-    },
-  } as OperationTable
+  const table = failingCreate('BAD')
   const replies = await runBatch(knex, [item('A'), item('BAD'), item('C')], { log, table })
   t.same(
     replies.map((r) => (r.ok ? 'ok' : r.error.code)),

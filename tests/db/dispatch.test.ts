@@ -6,7 +6,7 @@ import {
   type OpName,
   type Payload,
   type RequestEnvelope,
-} from '../../db/contract.ts'
+} from '../../db/contract/index.ts'
 import { dispatch, isWrite, type DispatchOptions } from '../../db/dispatch.ts'
 import { DomainError } from '../../db/domain-error.ts'
 import { operations, type OperationTable } from '../../db/operations/index.ts'
@@ -130,6 +130,45 @@ t.test('refuses an envelope without a payload, and does not fail its transaction
   }
   t.equal(await count(knex, 'idempotency_keys'), 0)
   t.match(await send(knex, env), { ok: true }, 'the key is still free')
+})
+
+t.test("refuses a payload that breaks its operation's contract, naming the field", async (t) => {
+  const knex = await testDb(t)
+  await bolts(knex, 5)
+  const refusals: [string, unknown, string][] = [
+    ['a quantity as text', { type: 'receipt', sku: 'BOLT-M8', quantity: '5' }, 'quantity'],
+    ['a fraction', { type: 'issue', sku: 'BOLT-M8', quantity: 1.5 }, 'quantity'],
+    [
+      'a count and a delta',
+      { type: 'adjustment', sku: 'BOLT-M8', countedQuantity: 1, delta: 1 },
+      '',
+    ],
+    ['a kind no one records', { type: 'theft', sku: 'BOLT-M8', quantity: 1 }, 'type'],
+  ]
+  for (const [what, payload, path] of refusals) {
+    const env = { ...envelope('node.ping', {}), op: 'movements.record', payload, key: 'k-1' }
+    t.match(
+      await send(knex, env),
+      {
+        id: env.id,
+        ok: false,
+        error: {
+          code: 'BAD_REQUEST',
+          message: /^The payload of movements.record breaks its contract \(/,
+          details: [{ path: path || /./ }],
+        },
+      },
+      what
+    )
+  }
+  const extra = { sku: 'A', name: 'A', unit: 'ea', price: 3 }
+  t.match(await send(knex, { ...envelope('items.create', extra as never), key: 'k-2' }), {
+    ok: false,
+    error: { code: 'BAD_REQUEST', details: [{ path: '(payload)', message: /price/ }] },
+  })
+  t.equal(await onHand(knex), 5, 'nothing applied')
+  t.equal(await count(knex, 'items'), 1)
+  t.equal(await count(knex, 'idempotency_keys'), 0, 'and no key taken')
 })
 
 t.test('refuses an idempotency key that is not a string', async (t) => {

@@ -1,6 +1,8 @@
 import t from 'tap'
 import knexFactory, { type Knex } from 'knex'
 import { knexConfig } from '../../db/knex-config.ts'
+import { EMPTY_LEDGER } from '../../db/ledger/hash.ts'
+import { post } from '../../db/ledger/post.ts'
 import { create } from '../../db/operations/items.ts'
 import { record } from '../../db/operations/movements.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
@@ -9,6 +11,7 @@ import { testDb } from '../fixtures/test-db.ts'
 
 const TABLES = [
   'balances',
+  'events',
   'idempotency_keys',
   'items',
   'ledger_acceptances',
@@ -41,6 +44,20 @@ async function seed(knex: Knex) {
   await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
 }
 
+/**
+ * The first receipt of an item already in the catalogue, written as the schema of before the
+ * event log takes it: the row the posting rule decides, and its balance.
+ */
+async function firstReceipt(knex: Knex, sku: string, quantity: number) {
+  const stock = new Map([[sku, { onHand: 0, unit: 'ea' }]])
+  const state = { head: EMPTY_LEDGER, stock, warehouse: 'test' }
+  const posting = post(state, { type: 'receipt', sku, quantity }, new Date().toISOString())
+  if (!posting.ok) throw posting.refusal
+  await knex('movements').insert(posting.movement)
+  const { onHand, lastSeq, updatedAt } = posting.balance
+  await knex('balances').where({ sku }).update({ onHand, lastSeq, updatedAt })
+}
+
 /** A movement row that breaks no CHECK constraint, but for the fields given. */
 function movementRow(fields: Record<string, unknown>) {
   return {
@@ -63,6 +80,9 @@ t.test('the latest schema has every table and the ledger triggers', async (t) =>
   t.same(await triggers(knex), [
     'balances_not_negative_insert',
     'balances_not_negative_update',
+    'events_append_only_delete',
+    'events_append_only_update',
+    'events_numbered',
     'ledger_head_keep_row',
     'movements_append_only_delete',
     'movements_append_only_update',
@@ -81,8 +101,11 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
     if (undone.length === 0) break
     left.push(await tables(knex))
   }
+  const withoutEvents = TABLES.filter((table) => table !== 'events')
   t.same(left, [
-    TABLES, // the reorder point made optional: no table comes or goes
+    withoutEvents,
+    withoutEvents, // the idempotency keys' scope: the table is rebuilt, none comes or goes
+    withoutEvents, // the reorder point made optional: no table comes or goes
     ['balances', 'idempotency_keys', 'items', 'members', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements', 'node_settings'],
     ['balances', 'idempotency_keys', 'items', 'movements'],
@@ -93,9 +116,9 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.same(await triggers(knex), [], 'the triggers went with their tables')
 
   const [, applied] = await knex.migrate.latest()
-  t.equal(applied.length, 7)
+  t.equal(applied.length, 9)
   t.same(await tables(knex), TABLES)
-  t.equal((await triggers(knex)).length, 6)
+  t.equal((await triggers(knex)).length, 9)
   await seed(knex)
   t.match(await knex('balances').first(), { sku: 'BOLT-M8', onHand: 10 })
 })
@@ -113,7 +136,8 @@ t.test('a rollback that would drop rows is refused before anything is undone', a
     message: new RegExp(
       '^Refusing to roll back: it would drop items \\(1 row: the catalogue\\), ' +
         'movements \\(1 row: the ledger: every stock movement\\), balances \\(1 row: .*\\), ' +
-        'node_settings \\(2 rows: .*\\)\\. .*run the rollback again with ' +
+        'node_settings \\(2 rows: .*\\), events \\(2 rows: the event log.*\\)\\. ' +
+        '.*run the rollback again with ' +
         'ALMACEN_ALLOW_DATA_LOSS=1\\.$'
     ),
   })
@@ -125,10 +149,20 @@ t.test('a rollback that would drop rows is refused before anything is undone', a
 
 t.test('one migration down at a time is refused at the first that would drop rows', async (t) => {
   const knex = await testDb(t)
-  await seed(knex)
+  await knex('items').insert({
+    sku: 'BOLT-M8',
+    name: 'Bolt M8',
+    unit: 'ea',
+    createdAt: 'x',
+    updatedAt: 'x',
+  })
+  await knex('balances').insert({ sku: 'BOLT-M8', onHand: 0, updatedAt: 'x' })
+  await firstReceipt(knex, 'BOLT-M8', 10) // with an empty event log, which goes first
   const undone = []
-  for (let i = 0; i < 5; i++) undone.push((await knex.migrate.down())[1])
+  for (let i = 0; i < 7; i++) undone.push((await knex.migrate.down())[1])
   t.match(undone, [
+    [/_create_events\.ts$/],
+    [/_idempotency_keys_scope\.ts$/],
     [/_items_reorder_point_optional\.ts$/],
     [/_create_ledger_head\.ts$/],
     [/_create_members\.ts$/],
@@ -239,6 +273,8 @@ t.test('the head anchor only moves forward: rows put back below it leave it', as
 
 t.test('the anchor migration anchors a ledger that already has movements', async (t) => {
   const knex = await testDb(t)
+  await knex.migrate.down() // the event log
+  await knex.migrate.down() // the idempotency keys' scope
   await knex.migrate.down() // the reorder point made optional
   await knex.migrate.down() // the anchor
   const at = '2026-11-22T10:00:00.000Z'
@@ -251,7 +287,7 @@ t.test('the anchor migration anchors a ledger that already has movements', async
     updatedAt: at,
   })
   await knex('balances').insert({ sku: 'BOLT-M8', onHand: 0, updatedAt: at })
-  await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
+  await firstReceipt(knex, 'BOLT-M8', 10)
   await knex('movements').insert(movementRow({ seq: 2 }))
   await knex.migrate.latest()
   t.same(await anchor(knex), { seq: 2, hash: 'f'.repeat(64) })
@@ -280,7 +316,7 @@ t.test(
       })
       await knex('balances').insert({ sku, onHand: 0, updatedAt: at })
     }
-    await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
+    await firstReceipt(knex, 'BOLT-M8', 10)
     const reorderPoints = async () =>
       (await knex('items').orderBy('sku').select('sku', 'reorderPoint')).map((row) => [
         row.sku,
@@ -292,7 +328,10 @@ t.test(
       ['WASHER', 0],
     ])
 
-    await knex.migrate.latest()
+    for (;;) {
+      const [, [done]] = await knex.migrate.up() // up to this migration, not beyond
+      if (done.endsWith('_items_reorder_point_optional.ts')) break
+    }
     t.same(await reorderPoints(), [
       ['BOLT-M8', null],
       ['NUT-M8', 50],
@@ -329,5 +368,38 @@ t.test(
       ['WASHER', 0],
     ])
     t.match(await knex('balances').where({ sku: 'BOLT-M8' }).first(), { onHand: 10 })
+  }
+)
+
+t.test(
+  "scoping the idempotency keys keeps every key; its down refuses to drop another scope's",
+  async (t) => {
+    const knex = await testDb(t)
+    await knex.migrate.down() // the event log
+    await knex.migrate.down() // the scope
+    const key = { op: 'items.create', fingerprint: 'f', ok: true, result: '{}', createdAt: 'now' }
+    await knex('idempotency_keys').insert({ ...key, key: 'k-1' })
+    await knex.migrate.latest()
+    t.match(await knex('idempotency_keys').select(), [{ key: 'k-1', scope: 'request' }])
+
+    // A peer's message id is another record than a client's key, even when the text is the same.
+    await knex('idempotency_keys').insert({ ...key, key: 'k-1', scope: 'peer:bilbao' })
+    await t.rejects(knex('idempotency_keys').insert({ ...key, key: 'k-1' }), {
+      message: /UNIQUE constraint failed/,
+    })
+
+    await knex.migrate.down() // the event log, empty
+    await t.rejects(knex.migrate.down(), {
+      name: 'DataLossRefused',
+      message: /would drop idempotency_keys \(1 row: the exactly-once records/,
+    })
+    await knex('idempotency_keys').where({ scope: 'peer:bilbao' }).delete()
+    await knex.migrate.down()
+    const columns: { name: string }[] = await knex.raw('PRAGMA table_info(idempotency_keys)')
+    t.notOk(
+      columns.some((c) => c.name === 'scope'),
+      'the table as it was'
+    )
+    t.match(await knex('idempotency_keys').select(), [{ key: 'k-1', op: 'items.create' }])
   }
 )

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import type { LedgerStatus } from '../../db/contract.ts'
+import type { LedgerStatus } from '../../db/contract/index.ts'
 import handler from '../../handlers/health.get.ts'
 import { fakeCtx, refusal, request, settle } from '../fixtures/handler-kit.ts'
 

@@ -94,13 +94,13 @@ function reasonAgainst(file: string, { specifier, typeOnly }: ImportRef): string
     const target = posix.normalize(posix.join(posix.dirname(file), specifier))
     if (target === 'runtime/index.ts' || target.startsWith('handlers/_shared/')) return undefined
     if (target.startsWith('api/')) return undefined
-    if (target === 'db/contract.ts')
+    if (target.startsWith('db/contract/'))
       return typeOnly ? undefined : 'the db contract may be imported only with `import type`'
     if (target.startsWith('handlers/'))
       return 'a handler never imports another handler; share code through handlers/_shared/'
     if (target.startsWith('runtime/')) return 'only runtime/index.ts is the runtime surface'
     if (target.startsWith('db/'))
-      return 'the worker is reached only through ctx.db; import types from db/contract.ts'
+      return 'the worker is reached only through ctx.db; import types from db/contract/'
     if (target.startsWith('client/')) return 'the client is not part of the node'
     return `${target} is outside what a handler may import`
   }
@@ -139,13 +139,13 @@ function importProblems(file: string, source: string): string[] {
 
 t.test('the checker accepts what a handler may import', async (t) => {
   const source = [
-    "import type { Item } from '../../db/contract.ts'",
+    "import type { Item } from '../../db/contract/index.ts'",
     "import { defineHandler, readJson, z } from '../../runtime/index.ts'",
     "import { sku, type Item } from '../../api/index.ts'",
     "import { verifyLedger } from '../_shared/verify-ledger.ts'",
     "import { randomUUID } from 'node:crypto'",
     "import { setTimeout as sleep } from 'node:timers/promises'",
-    "export type { Movement } from '../../db/contract.ts'",
+    "export type { Movement } from '../../db/contract/index.ts'",
     "// import knex from 'knex' is what a handler must never do",
     '/* nor: import { Dealer } from "zeromq" */',
     'export default defineHandler(async (request, ctx) => ctx.db.send("items.get", { sku: "X" }))',
@@ -209,13 +209,13 @@ const forbidden: [string, string, string, RegExp][] = [
   [
     'a value from the db contract',
     'handlers/items/a.get.ts',
-    "import { PROTOCOL_VERSION } from '../../db/contract.ts'",
+    "import { PROTOCOL_VERSION } from '../../db/contract/index.ts'",
     /only with `import type`/,
   ],
   [
     'the db contract with inline type modifiers',
     'handlers/items/a.get.ts',
-    "import { type Item } from '../../db/contract.ts'",
+    "import { type Item } from '../../db/contract/index.ts'",
     /only with `import type`/,
   ],
   [

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { NodeInfo } from '../../db/contract.ts'
+import type { NodeInfo } from '../../db/contract/index.ts'
 import handler from '../../handlers/node.get.ts'
 import { assertPassesOn, fakeCtx, request, settle } from '../fixtures/handler-kit.ts'
 

@@ -39,6 +39,7 @@ const MIGRATIONS = readdirSync(new URL('../../migrations', import.meta.url)).len
 
 const SCHEMA = [
   'balances',
+  'events',
   'idempotency_keys',
   'items',
   'knex_migrations',

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { pino } from 'pino'
 import t from 'tap'
 import { Router } from 'zeromq'
-import type { ReplyEnvelope, RequestEnvelope } from '../../db/contract.ts'
+import type { ReplyEnvelope, RequestEnvelope } from '../../db/contract/index.ts'
 import { DbClient } from '../../runtime/db-client.ts'
 
 type Answer = (envelope: RequestEnvelope) => ReplyEnvelope[]
@@ -185,4 +185,30 @@ t.test('calls made in one turn of the event loop leave in one frame', async (t) 
     { op: 'stock.get', payload: { sku: 'ALONE' } },
     'one call alone is a plain envelope'
   )
+})
+
+t.test('a notice from the worker reaches every events listener and settles no call', async (t) => {
+  const notice = (head: number) => ({ v: 1, notice: 'events', head }) as unknown as ReplyEnvelope
+  // The stand-in worker tells the log's head after answering, as the real one does.
+  let head = 0
+  const endpoint = await fakeWorker(t, (e) =>
+    e.op === 'items.create' ? [notice(++head), ...echo(e)] : echo(e)
+  )
+  const db = client(t, endpoint)
+  const first: number[] = []
+  const second: number[] = []
+  db.onEvents(() => {
+    throw new Error('a broken listener')
+  })
+  const stop = db.onEvents((h) => first.push(h))
+  db.onEvents((h) => second.push(h))
+  const reply = await db.call('items.create', { sku: 'A', name: 'A', unit: 'ea' })
+  t.same(reply.data, { sku: 'A', name: 'A', unit: 'ea' }, 'the call gets its own reply')
+  await db.call('node.ping', {}) // the notice was sent before this reply
+  t.same([first, second], [[1], [1]])
+  stop()
+  await db.call('items.create', { sku: 'B', name: 'B', unit: 'ea' })
+  await db.call('node.ping', {})
+  t.same([first, second], [[1], [1, 2]], 'an unsubscribed listener hears no more')
+  t.equal(db.inFlight, 0)
 })

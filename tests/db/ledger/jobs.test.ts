@@ -2,9 +2,9 @@ import type { Knex } from 'knex'
 import { pino } from 'pino'
 import t from 'tap'
 import { runBatch } from '../../../db/batch.ts'
-import type { RequestEnvelope, VerifyProgress } from '../../../db/contract.ts'
+import type { RequestEnvelope, VerifyProgress } from '../../../db/contract/index.ts'
 import { STEP } from '../../../db/ledger/jobs.ts'
-import { hashMovement } from '../../../db/ledger-hash.ts'
+import { hashMovement } from '../../../db/ledger/hash.ts'
 import {
   verify,
   verifyCancel,

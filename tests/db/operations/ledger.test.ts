@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Knex } from 'knex'
-import { hashMovement } from '../../../db/ledger-hash.ts'
+import { hashMovement } from '../../../db/ledger/hash.ts'
 import { create } from '../../../db/operations/items.ts'
 import { rebuild, verify } from '../../../db/operations/ledger.ts'
 import { record } from '../../../db/operations/movements.ts'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Item } from '../../../db/contract.ts'
+import type { Item } from '../../../db/contract/index.ts'
 import handler from '../../../handlers/items/[sku].get.ts'
 import {
   assertPassesOn,

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { LedgerAcceptance } from '../../../db/contract.ts'
+import type { LedgerAcceptance } from '../../../db/contract/index.ts'
 import handler from '../../../handlers/ledger/accept.post.ts'
 import { assertRefused, fakeCtx, request, settle } from '../../fixtures/handler-kit.ts'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { LedgerCheck, LedgerRebuild } from '../../../db/contract.ts'
+import type { LedgerCheck, LedgerRebuild } from '../../../db/contract/index.ts'
 import handler from '../../../handlers/ledger/rebuild.post.ts'
 import { fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
 

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { LedgerCheck, VerifyProgress } from '../../../db/contract.ts'
+import type { LedgerCheck, VerifyProgress } from '../../../db/contract/index.ts'
 import handler from '../../../handlers/ledger/verify.post.ts'
 import { assertPassesOn, fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
 

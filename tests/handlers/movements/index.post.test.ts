@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Movement, MovementInput } from '../../../db/contract.ts'
+import type { Movement, MovementInput } from '../../../db/contract/index.ts'
 import handler from '../../../handlers/movements/index.post.ts'
 import type { HandlerRequest } from '../../../runtime/index.ts'
 import {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Stock } from '../../../db/contract.ts'
+import type { Stock } from '../../../db/contract/index.ts'
 import handler from '../../../handlers/stock/index.get.ts'
 import {
   assertPassesOn,

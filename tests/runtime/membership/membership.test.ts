@@ -1,6 +1,6 @@
 import { pino } from 'pino'
 import t from 'tap'
-import type { Member } from '../../../db/contract.ts'
+import type { Member } from '../../../db/contract/index.ts'
 import type { DbClient } from '../../../runtime/db-client.ts'
 import { Membership } from '../../../runtime/membership/membership.ts'
 

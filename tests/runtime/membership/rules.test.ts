@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Member } from '../../../db/contract.ts'
+import type { Member } from '../../../db/contract/index.ts'
 import {
   judge,
   judgeProbe,

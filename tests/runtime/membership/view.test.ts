@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Member } from '../../../db/contract.ts'
+import type { Member } from '../../../db/contract/index.ts'
 import type { DbClient } from '../../../runtime/db-client.ts'
 import { MemberView } from '../../../runtime/membership/view.ts'
 

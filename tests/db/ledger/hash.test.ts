@@ -1,6 +1,6 @@
 import t from 'tap'
-import type { Movement } from '../../db/contract.ts'
-import { GENESIS_HASH, hashMovement } from '../../db/ledger-hash.ts'
+import type { Movement } from '../../../db/contract/index.ts'
+import { GENESIS_HASH, hashMovement } from '../../../db/ledger/hash.ts'
 
 const row: Omit<Movement, 'hash'> = {
   seq: 7,

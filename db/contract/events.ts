@@ -1,0 +1,35 @@
+import { z } from 'zod'
+import { read } from './envelope.ts'
+
+/**
+ * What the log records: a movement recorded, an item created or changed, a member's row changed
+ * (later transfer steps and published messages). The list only grows.
+ */
+export type EventType = 'movement.recorded' | 'item.created' | 'item.updated' | 'member.changed'
+
+/**
+ * One entry of the node's append-only event log, written in the same transaction as the change it
+ * records. `seq` counts from 1 without gaps; `data` is the whole row (the movement, the item, the
+ * member), so a reader needs nothing else; `subject` is its key (the SKU, the member's id).
+ */
+export interface LogEvent<T = unknown> {
+  seq: number
+  type: EventType
+  subject: string
+  data: T
+  createdAt: string
+}
+
+export const eventOps = {
+  /**
+   * The events after seq `after`, oldest first, at most `limit`; only the `types` given, if any
+   * (a type this node does not know matches nothing). `head` is the last seq of the whole log.
+   */
+  'events.list': read(
+    z.strictObject({
+      after: z.number().int().min(0),
+      limit: z.number().int().min(1),
+      types: z.array(z.string()).optional(),
+    })
+  ).returns<{ events: LogEvent[]; head: number }>(),
+}

@@ -1,0 +1,125 @@
+// Running admitted envelopes (db/dispatch.ts admits them): one alone, or a run of an operation
+// that has a run form, each write honouring its idempotency key through the one key store.
+import type { Knex } from 'knex'
+import type { Logger } from 'pino'
+import { WRITE_OPS, type ReplyEnvelope, type RequestEnvelope } from './contract/index.ts'
+import type { DispatchOptions } from './dispatch.ts'
+import { DomainError } from './domain-error.ts'
+import {
+  fingerprint,
+  loadKeys,
+  storable,
+  storeKeys,
+  type KeyRecord,
+  type Remembered,
+} from './idempotency.ts'
+import { operations as defaultTable } from './operations/index.ts'
+import { failure, refusalOf, reply, type Outcome } from './outcome.ts'
+import { withSql } from './sql.ts'
+
+/** The reply to an earlier use of an idempotency key: a replay, or a refusal if the request differs. */
+export function replayOf(id: string, env: RequestEnvelope, earlier: Remembered, print: string) {
+  if (earlier.fingerprint !== print) {
+    return reply(
+      id,
+      failure(
+        'IDEMPOTENCY_KEY_REUSED',
+        `Idempotency-Key ${env.key} was already used for a different request`,
+        [{ path: 'Idempotency-Key', message: 'was used before with another body or route' }]
+      )
+    )
+  }
+  return reply(id, earlier.outcome, true)
+}
+
+/**
+ * Executes admitted envelopes of one operation, in order (see `admit`): one alone, or a run of an
+ * operation with a run form (db/operations/run.ts), which it decides at once. A write replays
+ * what its idempotency key stored, and stores its outcome under the key; the keys of a run are
+ * read and written with one statement each, and no key may appear twice in a run.
+ */
+export async function execute(
+  db: Knex,
+  envs: RequestEnvelope[],
+  options: DispatchOptions
+): Promise<ReplyEnvelope[]> {
+  const { op } = envs[0]
+  if (!WRITE_OPS.has(op)) {
+    return (await perform(db, envs, options)).map((outcome, i) => reply(envs[i].id, outcome))
+  }
+  const keys = envs.flatMap((env) => (env.key ? [env.key] : []))
+  const earlier = keys.length ? await withSql(db, (sql) => loadKeys(sql, keys)) : new Map()
+  const replies: ReplyEnvelope[] = new Array(envs.length)
+  const fresh: { index: number; print: string }[] = []
+  envs.forEach((env, index) => {
+    const print = env.key ? fingerprint(op, env.payload) : ''
+    const before = env.key ? earlier.get(env.key) : undefined
+    if (before) replies[index] = replayOf(env.id, env, before, print)
+    else fresh.push({ index, print })
+  })
+  const outcomes = await perform(
+    db,
+    fresh.map(({ index }) => envs[index]),
+    options
+  )
+  const records: KeyRecord[] = []
+  fresh.forEach(({ index, print }, k) => {
+    const { id, key } = envs[index]
+    const outcome = outcomes[k]
+    replies[index] = reply(id, outcome)
+    if (key && storable(outcome)) records.push({ key, op, fingerprint: print, outcome })
+  })
+  // Outside the operations' savepoints: a key that cannot be stored fails the whole batch.
+  if (records.length > 0) await withSql(db, (sql) => storeKeys(sql, records))
+  return replies
+}
+
+/** Runs the operation for each envelope: a run at once if it can, else one by one. */
+async function perform(
+  db: Knex,
+  envs: RequestEnvelope[],
+  { log, table = defaultTable }: DispatchOptions
+): Promise<Outcome[]> {
+  if (envs.length === 0) return []
+  const { op } = envs[0]
+  const operation = table[op] as Operation
+  if (envs.length > 1 && operation.run) {
+    try {
+      return await operation.run(
+        db,
+        envs.map((env) => env.payload)
+      )
+    } catch (err) {
+      // The run left nothing behind: one by one, only the culprit fails.
+      log.warn({ err, op, size: envs.length }, 'a run failed; running its envelopes one by one')
+    }
+  }
+  const outcomes: Outcome[] = []
+  for (const env of envs) outcomes.push(await performOne(db, env, operation, log))
+  return outcomes
+}
+
+type Operation = ((trx: Knex, payload: unknown) => Promise<unknown>) & {
+  run?: (db: Knex, payloads: unknown[]) => Promise<Outcome[]>
+}
+
+async function performOne(
+  db: Knex,
+  env: RequestEnvelope,
+  operation: Operation,
+  log: Logger
+): Promise<Outcome> {
+  try {
+    // A run form holds a savepoint of its own; any other write runs inside one, so a refused or
+    // failed write leaves nothing behind while the other writes of its batch commit.
+    if (operation.run) return (await operation.run(db, [env.payload]))[0]
+    const data = WRITE_OPS.has(env.op)
+      ? await db.transaction((savepoint) => operation(savepoint, env.payload))
+      : await operation(db, env.payload)
+    return { ok: true, data }
+  } catch (err) {
+    if (err instanceof DomainError) return refusalOf(err)
+    log.error({ err, op: env.op, id: env.id }, 'operation failed')
+    return failure('INTERNAL', 'The database worker failed to execute the operation')
+  }
+}

@@ -1,0 +1,93 @@
+// The posting rule, as a pure function: given the state a movement needs (the ledger's head, the
+// stock of its item, the warehouse's name), the new ledger row and balance, or the refusal. No
+// I/O: record.ts loads the state and writes what was decided, for one movement or a run of them.
+import type { Movement, MovementInput } from '../contract/index.ts'
+import { DomainError, itemNotFound } from '../domain-error.ts'
+import { hashMovement, type LedgerHead } from './hash.ts'
+import { carriedFields, KINDS, type KindInput, type Kinds, type MovementKind } from './kinds.ts'
+
+/** What posting needs to know, loaded before a run and moved along by `advance`. */
+export interface PostingState {
+  head: LedgerHead
+  /** Each item involved, by SKU; an item missing here is not in the catalogue. */
+  stock: Map<string, { onHand: number; unit: string }>
+  /** The warehouse's name, for the refusal's sentence. */
+  warehouse: string
+}
+
+/** An item's balance after a movement. */
+export interface BalanceChange {
+  sku: string
+  onHand: number
+  lastSeq: number
+  updatedAt: string
+}
+
+export type Posting =
+  { ok: true; movement: Movement; balance: BalanceChange } | { ok: false; refusal: DomainError }
+
+function insufficient(
+  kind: MovementKind<KindInput>,
+  input: KindInput,
+  { onHand, unit }: { onHand: number; unit: string },
+  delta: number,
+  warehouse: string
+): DomainError {
+  const requested = -delta
+  const shortfall = requested - onHand
+  const what = kind.attempt({ input, unit, delta })
+  return new DomainError(
+    'INSUFFICIENT_STOCK',
+    `Cannot ${what} in ${warehouse}: only ${onHand} ${unit} on hand, short by ${shortfall}`,
+    { sku: input.sku, warehouse, onHand, requested, shortfall }
+  )
+}
+
+/**
+ * Posts `input` on `state` at time `at`: the row that follows the head (the next seq, chained to
+ * its hash) and the item's new balance, or a refusal (an unknown item; stock that would go below
+ * zero). `state` is not changed: `advance` moves it past an accepted posting.
+ */
+export function post<I extends KindInput = MovementInput>(
+  state: PostingState,
+  input: I,
+  at: string,
+  kinds: Kinds = KINDS
+): Posting {
+  const kind = kinds[input.type] as MovementKind<KindInput> | undefined
+  if (!kind) throw new Error(`No movement kind ${input.type}`) // the contract admits none such
+  const current = state.stock.get(input.sku)
+  if (!current) return { ok: false, refusal: itemNotFound(input.sku) }
+  const delta = kind.delta(input, current.onHand)
+  const balanceAfter = current.onHand + delta
+  if (balanceAfter < 0) {
+    return { ok: false, refusal: insufficient(kind, input, current, delta, state.warehouse) }
+  }
+  const carried: Record<string, unknown> = {}
+  for (const field of carriedFields(kinds)) {
+    carried[field] = kind.carries?.[field]?.(input, current.onHand) ?? null
+  }
+  const row = {
+    seq: state.head.seq + 1,
+    type: input.type,
+    sku: input.sku,
+    quantity: Math.abs(delta),
+    delta,
+    ...carried,
+    balanceAfter,
+    reference: input.reference ?? '',
+    note: input.note ?? '',
+    createdAt: at,
+    prevHash: state.head.hash,
+  } as Omit<Movement, 'hash'>
+  const movement = { ...row, hash: hashMovement(row, kinds) }
+  const balance = { sku: input.sku, onHand: balanceAfter, lastSeq: row.seq, updatedAt: at }
+  return { ok: true, movement, balance }
+}
+
+/** Moves `state` past an accepted posting: the next one chains to it and sees its balance. */
+export function advance(state: PostingState, { movement }: { movement: Movement }): void {
+  state.head = { seq: movement.seq, hash: movement.hash }
+  const stock = state.stock.get(movement.sku)
+  if (stock) stock.onHand = movement.balanceAfter
+}

@@ -1,0 +1,86 @@
+// The one way movements enter the ledger, for a single receipt as for a run of hundreds: load the
+// state the run needs (one statement), post each movement on it in memory (post.ts), then write
+// the rows decided, the balances they moved and their events (one statement each). A refusal is an
+// outcome and disturbs nothing else; a fault throws, and the run's savepoint leaves nothing behind.
+import type { Knex } from 'knex'
+import type { Movement, MovementInput } from '../contract/index.ts'
+import { appendEvents } from '../events/log.ts'
+import { refusalOf, type Outcome } from '../outcome.ts'
+import { inSavepoint, withSql, type Sql } from '../sql.ts'
+import { EMPTY_LEDGER } from './hash.ts'
+import { advance, post, type BalanceChange, type PostingState } from './post.ts'
+import { MOVEMENT_ROW } from './row.ts'
+
+interface StateRow {
+  stock: string
+  head: string | null
+  warehouse: string | null
+}
+
+// The items involved with their stock, the ledger's last row and the warehouse's name, at once.
+const STATE_SQL = `SELECT
+  (SELECT json_group_array(json_array(i.sku, i.unit, b.on_hand)) FROM items i
+    JOIN balances b ON b.sku = i.sku WHERE i.sku IN (SELECT value FROM json_each(?))) AS stock,
+  (SELECT json_array(seq, hash) FROM movements ORDER BY seq DESC LIMIT 1) AS head,
+  (SELECT value FROM node_settings WHERE key = 'name') AS warehouse`
+
+/** What posting the movements of `skus` needs, read in one statement. */
+export async function loadState(sql: Sql, skus: readonly string[]): Promise<PostingState> {
+  const [row] = await sql.all<StateRow>(STATE_SQL, [JSON.stringify(skus)])
+  const stock = new Map<string, { onHand: number; unit: string }>()
+  for (const [sku, unit, onHand] of JSON.parse(row.stock) as [string, string, number][]) {
+    stock.set(sku, { onHand, unit })
+  }
+  const head = row.head ? (JSON.parse(row.head) as [number, string]) : null
+  return {
+    head: head ? { seq: head[0], hash: head[1] } : EMPTY_LEDGER,
+    stock,
+    warehouse: row.warehouse ?? 'this warehouse',
+  }
+}
+
+const MOVE_BALANCES = `UPDATE balances SET on_hand = j.value->>'onHand',
+  last_seq = j.value->>'lastSeq', updated_at = j.value->>'updatedAt'
+  FROM json_each(?) AS j WHERE balances.sku = j.value->>'sku'`
+
+/** Stores decided movements: the rows, the balances they moved, and one event each. */
+async function write(db: Knex, sql: Sql, movements: Movement[], balances: BalanceChange[]) {
+  if (movements.length === 0) return
+  await MOVEMENT_ROW.insert(sql, movements)
+  await sql.run(MOVE_BALANCES, [JSON.stringify(balances)])
+  const events = movements.map((movement) => ({
+    type: 'movement.recorded' as const,
+    subject: movement.sku,
+    data: movement,
+    createdAt: movement.createdAt,
+  }))
+  await appendEvents(db, events, sql)
+}
+
+/**
+ * Records a run of movements, in order, each on the ledger as the ones before it left it: an
+ * outcome per input (the movement, or its refusal). Throws on a fault, having written nothing.
+ */
+export async function recordRun(db: Knex, inputs: readonly MovementInput[]): Promise<Outcome[]> {
+  return withSql(db, (sql) =>
+    inSavepoint(sql, async () => {
+      const state = await loadState(sql, [...new Set(inputs.map((input) => input.sku))])
+      const outcomes: Outcome[] = []
+      const movements: Movement[] = []
+      const balances = new Map<string, BalanceChange>()
+      for (const input of inputs) {
+        const posting = post(state, input, new Date().toISOString())
+        if (!posting.ok) {
+          outcomes.push(refusalOf(posting.refusal))
+          continue
+        }
+        advance(state, posting)
+        movements.push(posting.movement)
+        balances.set(posting.balance.sku, posting.balance)
+        outcomes.push({ ok: true, data: posting.movement })
+      }
+      await write(db, sql, movements, [...balances.values()])
+      return outcomes
+    })
+  )
+}

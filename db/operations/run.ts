@@ -1,0 +1,26 @@
+import type { Knex } from 'knex'
+import type { OpName, Payload, Result } from '../contract/index.ts'
+import { unwrap, type Outcome } from '../outcome.ts'
+
+/** An operation runs on the transaction (or connection) it is given, never on another. */
+export type Operation<O extends OpName> = ((
+  trx: Knex,
+  payload: Payload<O>
+) => Promise<Result<O>>) & {
+  /**
+   * The same operation over a run of payloads at once (a run of receipts is a few statements):
+   * an outcome for each, a refusal being one. It throws only on a fault, leaving nothing written.
+   */
+  run?: (db: Knex, payloads: Payload<O>[]) => Promise<Outcome<Result<O>>[]>
+}
+
+/** An operation whose run form is the whole of it: one payload is a run of one. */
+export function runOperation<O extends OpName>(
+  run: (db: Knex, payloads: Payload<O>[]) => Promise<Outcome[]>
+): Operation<O> {
+  const one = async (db: Knex, payload: Payload<O>) => {
+    const [outcome] = await run(db, [payload])
+    return unwrap(outcome) as Result<O>
+  }
+  return Object.assign(one, { run: run as NonNullable<Operation<O>['run']> })
+}

@@ -1,7 +1,7 @@
 import type { IRequest } from 'itty-router'
 import type { Logger } from 'pino'
 import type { OpName, Payload, Result } from '../db/contract.ts'
-import type { Membership } from './membership/membership.ts'
+import type { Membership } from '../network/membership/membership.ts'
 
 /** Who this node is, as handlers see it. */
 export interface NodeIdentity {

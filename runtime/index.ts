@@ -6,9 +6,9 @@ export type { Ctx, Db, Handler, HandlerRequest, NodeIdentity } from './context.t
 export { HttpError, type FieldProblem } from './errors.ts'
 export { readJson, readQuery, validate } from './input.ts'
 export { z } from 'zod'
-export type { Membership } from './membership/membership.ts'
+export type { Membership } from '../network/membership/membership.ts'
 // The node-to-node messages and answers: zod schemas and their types, defined once.
-export * from './membership/messages.ts'
+export * from '../network/membership/messages.ts'
 
 /**
  * Declares a handler: `export default defineHandler(async (request, ctx) => data)`. Returned data

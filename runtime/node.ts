@@ -13,7 +13,7 @@ import { privateDataDir } from './data-dir.ts'
 import { DbClient } from './db-client.ts'
 import { HostNames } from './host-names.ts'
 import { HttpServer } from './http-server.ts'
-import type { Membership } from './membership/membership.ts'
+import type { Membership } from '../network/membership/membership.ts'
 import { WorkerSupervisor } from './worker-supervisor.ts'
 
 export const HANDLERS_DIR = fileURLToPath(new URL('../handlers', import.meta.url))
@@ -97,7 +97,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     const [{ createServerAdapter }, { createApp, loadRoutes }, { Membership }] = await Promise.all([
       import('@whatwg-node/server'),
       import('./router.ts'),
-      import('./membership/membership.ts'),
+      import('../network/membership/membership.ts'),
     ])
     const [ready, routes] = await Promise.all([starting, loadRoutes(HANDLERS_DIR)])
     const identity: NodeIdentity = {

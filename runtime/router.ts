@@ -8,8 +8,8 @@ import type { DbClient } from './db-client.ts'
 import { HttpError, errorResponse, jsonResponse } from './errors.ts'
 import type { HostNames } from './host-names.ts'
 import { readText } from './input.ts'
-import type { Membership } from './membership/membership.ts'
-import type { PeerExchange } from './membership/peer-auth.ts'
+import type { Membership } from '../network/membership/membership.ts'
+import type { PeerExchange } from '../network/transport/peer-auth.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
 import {
   changesState,
@@ -61,7 +61,7 @@ export interface PeerConnection {
 
 /**
  * Node-to-node requests must be signed with the cluster key, for this node, fresh and not seen
- * before; returns the signer's id. `exchange` then signs the answer (runtime/membership/peer-auth).
+ * before; returns the signer's id. `exchange` then signs the answer (network/transport/peer-auth).
  */
 async function authenticatePeer(exchange: PeerExchange, request: Request): Promise<string> {
   return exchange.admit(await readText(request))

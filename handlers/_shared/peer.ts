@@ -11,7 +11,7 @@ import {
   type z,
 } from '../../runtime/index.ts'
 
-// Node-to-node messages are defined once, with their answers, in runtime/membership/messages.ts.
+// Node-to-node messages are defined once, with their answers, in network/membership/messages.ts.
 export { gossipMessage, joinMessage, pingMessage, pingReqMessage, syncMessage }
 
 /**

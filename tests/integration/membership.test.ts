@@ -1,5 +1,5 @@
 import t from 'tap'
-import { signRequest } from '../../runtime/membership/signing.ts'
+import { signRequest } from '../../network/transport/signing.ts'
 import {
   CLUSTER_KEY,
   runMain,

@@ -9,7 +9,7 @@ import {
   type PingReqAnswer,
   type PingReqMessage,
 } from './messages.ts'
-import type { PeerFailure, PeerOutcome } from './peer-client.ts'
+import type { PeerFailure, PeerOutcome } from '../transport/http-transport.ts'
 import { judgeProbe, suspicionExpired, type MemberUpdate } from './rules.ts'
 import { shuffle } from './shuffle.ts'
 

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../runtime/errors.ts'
 
 /** How far a request's timestamp may be from this node's clock, either way, before it is refused. */
 export const MAX_SKEW_MS = 30_000

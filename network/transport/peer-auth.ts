@@ -1,5 +1,5 @@
 import { Response } from '@whatwg-node/server'
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../runtime/errors.ts'
 import {
   ANY_RECEIVER,
   MAX_SKEW_MS,

@@ -1,4 +1,4 @@
-import { HttpError } from '../errors.ts'
+import { HttpError } from '../../runtime/errors.ts'
 import type { Membership } from './membership.ts'
 import type {
   GossipAck,

@@ -2,7 +2,7 @@ import { pino } from 'pino'
 import t from 'tap'
 import type { Member } from '../../../db/contract.ts'
 import type { DbClient } from '../../../runtime/db-client.ts'
-import { Membership } from '../../../runtime/membership/membership.ts'
+import { Membership } from '../../../network/membership/membership.ts'
 
 const self: Member = {
   id: 'me',

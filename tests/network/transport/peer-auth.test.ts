@@ -1,7 +1,7 @@
 import t from 'tap'
 import { errorResponse } from '../../../runtime/errors.ts'
-import { PeerAuth } from '../../../runtime/membership/peer-auth.ts'
-import { MAX_SKEW_MS, signRequest, verifyAnswer } from '../../../runtime/membership/signing.ts'
+import { PeerAuth } from '../../../network/transport/peer-auth.ts'
+import { MAX_SKEW_MS, signRequest, verifyAnswer } from '../../../network/transport/signing.ts'
 import { pino } from 'pino'
 
 const key = 'a-cluster-key-of-enough-length'

@@ -1,6 +1,6 @@
 import type { Member } from '../../db/contract.ts'
-import type { DbClient } from '../db-client.ts'
-import type { Logger } from '../logger.ts'
+import type { DbClient } from '../../runtime/db-client.ts'
+import type { Logger } from '../../runtime/logger.ts'
 import { Detector } from './detector.ts'
 import { Disseminator } from './disseminator.ts'
 import * as inbound from './inbound.ts'
@@ -13,10 +13,10 @@ import type {
   PingReqMessage,
   SyncMessage,
 } from './messages.ts'
-import { describeSkew, PeerAuth } from './peer-auth.ts'
-import { PeerClient, type PeerOutcome } from './peer-client.ts'
+import { describeSkew, PeerAuth } from '../transport/peer-auth.ts'
+import { PeerClient, type PeerOutcome } from '../transport/http-transport.ts'
 import { judge, newer, nextIncarnation, type MemberUpdate } from './rules.ts'
-import { ANY_RECEIVER } from './signing.ts'
+import { ANY_RECEIVER } from '../transport/signing.ts'
 import { DEFAULT_TIMING, type Timing } from './timing.ts'
 import { MemberView } from './view.ts'
 

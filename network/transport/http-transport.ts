@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import type { z } from 'zod'
-import { peerRefusal, type Reach } from './messages.ts'
+import { peerRefusal, type Reach } from '../membership/messages.ts'
 import { ANY_RECEIVER, signRequest, verifyAnswer } from './signing.ts'
 
 /**

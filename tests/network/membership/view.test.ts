@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Member } from '../../../db/contract.ts'
 import type { DbClient } from '../../../runtime/db-client.ts'
-import { MemberView } from '../../../runtime/membership/view.ts'
+import { MemberView } from '../../../network/membership/view.ts'
 
 const member = (id: string, state: Member['state'], incarnation: number): Member => ({
   id,

@@ -4,7 +4,7 @@ import {
   signRequest,
   verifyAnswer,
   verifyRequest,
-} from '../../../runtime/membership/signing.ts'
+} from '../../../network/transport/signing.ts'
 
 const key = 'a-cluster-key-of-enough-length'
 const body = '{"hello":"peer"}'

@@ -1,7 +1,7 @@
 import type { Membership } from './membership.ts'
 import { memberList, type JoinMessage, type MemberList, type MemberUpdate } from './messages.ts'
 import { nextIncarnation } from './rules.ts'
-import { ANY_RECEIVER } from './signing.ts'
+import { ANY_RECEIVER } from '../transport/signing.ts'
 
 // Joining the network through members' addresses, given by an operator or kept on disk.
 

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { memberList, type MemberList } from '../../../runtime/membership/messages.ts'
-import { PeerClient, type PeerOutcome } from '../../../runtime/membership/peer-client.ts'
-import { signAnswer } from '../../../runtime/membership/signing.ts'
+import { memberList, type MemberList } from '../../../network/membership/messages.ts'
+import { PeerClient, type PeerOutcome } from '../../../network/transport/http-transport.ts'
+import { signAnswer } from '../../../network/transport/signing.ts'
 
 const key = 'a-cluster-key-of-enough-length'
 const member = {

@@ -1,6 +1,6 @@
 import type { Member } from '../../db/contract.ts'
 import { gossipAck, type GossipMessage } from './messages.ts'
-import type { PeerClient, PeerFailure } from './peer-client.ts'
+import type { PeerClient, PeerFailure } from '../transport/http-transport.ts'
 import type { MemberUpdate } from './rules.ts'
 import { shuffle } from './shuffle.ts'
 import type { MemberView } from './view.ts'

@@ -1,5 +1,5 @@
 import type { Member } from '../../db/contract.ts'
-import type { DbClient } from '../db-client.ts'
+import type { DbClient } from '../../runtime/db-client.ts'
 import { INCARNATIONS, supersedes, type MemberUpdate } from './rules.ts'
 
 interface Pending {

@@ -1,7 +1,7 @@
 import type { IRequest } from 'itty-router'
 import type { Logger } from 'pino'
 import type { OpName, Payload, Result } from '../db/contract.ts'
-import type { Membership } from '../network/membership/membership.ts'
+import type { MembershipApi } from '../network/index.ts'
 
 /** Who this node is, as handlers see it. */
 export interface NodeIdentity {
@@ -26,8 +26,8 @@ export interface Ctx {
   log: Logger
   requestId: string
   node: NodeIdentity
-  /** This node's membership of the peer network. */
-  membership: Membership
+  /** This node's membership of the peer network (network/membership/api.ts). */
+  membership: MembershipApi
   /** On node-to-node routes (/peer/…): the id of the node that signed the request. */
   peer?: string
 }

@@ -6,9 +6,16 @@ export type { Ctx, Db, Handler, HandlerRequest, NodeIdentity } from './context.t
 export { HttpError, type FieldProblem } from './errors.ts'
 export { readJson, readQuery, validate } from './input.ts'
 export { z } from 'zod'
-export type { Membership } from '../network/membership/membership.ts'
-// The node-to-node messages and answers: zod schemas and their types, defined once.
-export * from '../network/membership/messages.ts'
+// What handlers need of the network: the membership as they see it, its peer exchanges (each
+// defined once, as a zod schema) and how the protocol's refusals read over HTTP.
+export {
+  memberAddress,
+  messageSchema,
+  type MembershipApi,
+  type PeerKind,
+  type PeerMessage,
+} from '../network/index.ts'
+export { httpErrorOf } from './peer-refusals.ts'
 
 /**
  * Declares a handler: `export default defineHandler(async (request, ctx) => data)`. Returned data

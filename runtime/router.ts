@@ -8,8 +8,8 @@ import type { DbClient } from './db-client.ts'
 import { HttpError, errorResponse, jsonResponse } from './errors.ts'
 import type { HostNames } from './host-names.ts'
 import { readText } from './input.ts'
-import type { Membership } from '../network/membership/membership.ts'
-import type { PeerExchange } from '../network/transport/peer-auth.ts'
+import { httpErrorOf } from './peer-refusals.ts'
+import type { MembershipApi, PeerAuth, PeerExchange } from '../network/index.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
 import {
   changesState,
@@ -44,8 +44,9 @@ export interface AppServices {
   db: DbClient
   log: Logger
   node: NodeIdentity
-  membership: Membership
-  clusterKey?: string
+  membership: MembershipApi
+  /** Checks what peers send to /peer/ routes; without it (a test's app) they are refused. */
+  peerAuth?: PeerAuth
   /** The host names this node answers to; without them (a test's app) any Host is served. */
   names?: HostNames
   /** Set once the node starts to stop: clients are turned away, peers still served. */
@@ -64,7 +65,12 @@ export interface PeerConnection {
  * before; returns the signer's id. `exchange` then signs the answer (network/transport/peer-auth).
  */
 async function authenticatePeer(exchange: PeerExchange, request: Request): Promise<string> {
-  return exchange.admit(await readText(request))
+  const body = await readText(request)
+  try {
+    return exchange.admit(body)
+  } catch (err) {
+    throw httpErrorOf(err)
+  }
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/
@@ -159,7 +165,10 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
       }
       let peer: string | undefined
       if (toPeer) {
-        exchange = services.membership.auth.exchange(request, new URL(request.url).pathname)
+        if (!services.peerAuth) {
+          throw new HttpError(401, 'UNAUTHENTICATED', 'This node takes no node-to-node requests')
+        }
+        exchange = services.peerAuth.exchange(request, new URL(request.url).pathname)
         peer = await authenticatePeer(exchange, request)
         connection?.from(peer)
       }

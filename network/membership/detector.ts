@@ -1,20 +1,39 @@
+import type { Logger } from 'pino'
 import type { Member } from '../../db/contract.ts'
-import type { Membership } from './membership.ts'
+import { isoAt, type Clock, type Timer } from '../clock.ts'
+import type { PeerFailure, PeerOutcome, Transport } from '../transport/transport.ts'
 import {
-  pingAck,
-  pingReqAnswer,
-  syncAnswer,
+  PEER_MESSAGES,
   type PingAck,
   type PingMessage,
   type PingReqAnswer,
   type PingReqMessage,
 } from './messages.ts'
-import type { PeerFailure, PeerOutcome } from '../transport/http-transport.ts'
-import { judgeProbe, suspicionExpired, type MemberUpdate } from './rules.ts'
+import { judgeProbe, type MemberUpdate } from './rules.ts'
 import { shuffle } from './shuffle.ts'
+import { Suspicions } from './suspicion.ts'
+import type { Timing } from './timing.ts'
+import type { MemberView } from './view.ts'
 
 /** A direct probe that ended so needs no helper's opinion: the address itself answered. */
 const DECISIVE = new Set<PeerFailure['reason']>(['wrong-node', 'bogus', 'clock-skew'])
+
+export interface DetectorDeps {
+  view: MemberView
+  transport: Transport
+  timing: Timing
+  clock: Clock
+  random: () => number
+  log: Logger
+  /** News to ride along on a probe. */
+  piggyback(): MemberUpdate[]
+  /** News heard in an answer; `from`: the member whose own signed word it is. */
+  heard(updates: MemberUpdate[], from?: string): Promise<unknown>
+  /** The detector's verdicts (suspect, failed, an accusation confirmed): committed, acted on. */
+  decided(rows: Member[]): Promise<unknown>
+  /** Members that left or failed long ago. */
+  forget(ids: string[]): Promise<void>
+}
 
 /**
  * The failure detector: every interval it probes one member (round robin); a member it cannot
@@ -29,24 +48,33 @@ export class Detector {
   private failedOrder: string[] = []
   private readonly probing = new Set<string>()
   private readonly verifying = new Set<string>()
-  private readonly suspicions = new Map<string, NodeJS.Timeout>()
+  private readonly suspicions: Suspicions
   /** The next round of each loop, pending. */
-  private readonly loops = new Set<NodeJS.Timeout>()
+  private readonly loops = new Set<Timer>()
   private srtt: number | undefined
   private rttvar = 0
 
-  constructor(private readonly m: Membership) {}
+  constructor(private readonly deps: DetectorDeps) {
+    this.suspicions = new Suspicions({
+      view: deps.view,
+      clock: deps.clock,
+      timing: deps.timing,
+      expired: (suspect, lastWordAt) => void this.declare(suspect, 'failed', lastWordAt),
+    })
+  }
 
   /** The probe timeout: a multiple of the measured round trip, within bounds. */
   get timeoutMs(): number {
-    const { probeTimeoutMinMs: min, probeTimeoutMaxMs: max } = this.m.timing
+    const { probeTimeoutMinMs: min, probeTimeoutMaxMs: max } = this.deps.timing
     return this.srtt === undefined ? min : Math.min(max, Math.max(min, this.srtt + 4 * this.rttvar))
   }
 
   start(): void {
     if (this.running) return
     this.running = true
-    const { probeIntervalMs, reconnectIntervalMs, syncIntervalMs, reapIntervalMs } = this.m.timing
+    this.suspicions.start()
+    const { probeIntervalMs, reconnectIntervalMs, syncIntervalMs, reapIntervalMs } =
+      this.deps.timing
     this.every(probeIntervalMs, () => this.probeNext())
     this.every(reconnectIntervalMs, () => this.reconnectNext())
     this.every(syncIntervalMs, () => this.syncOne())
@@ -55,64 +83,37 @@ export class Detector {
 
   stop(): void {
     this.running = false
-    for (const timer of this.loops) clearTimeout(timer)
+    for (const timer of this.loops) this.deps.clock.clearTimeout(timer)
     this.loops.clear()
-    for (const timer of this.suspicions.values()) clearTimeout(timer)
-    this.suspicions.clear()
-  }
-
-  // Each loop waits for its round to finish before the next is due, so rounds never pile up.
-  private every(intervalMs: number, round: () => Promise<void>): void {
-    const schedule = (delayMs: number): void => {
-      const loop = async () => {
-        this.loops.delete(timer)
-        const started = Date.now()
-        await round().catch((err) => this.m.log.warn({ err }, 'membership round failed'))
-        if (this.running) schedule(Math.max(0, intervalMs - (Date.now() - started)))
-      }
-      const timer = setTimeout(loop, delayMs)
-      timer.unref()
-      this.loops.add(timer)
-    }
-    schedule(Math.random() * intervalMs)
+    this.suspicions.stop()
   }
 
   /** A member changed: keep a timer on every suspect, and none on anyone else. */
   track(member: Member): void {
-    const timer = this.suspicions.get(member.id)
-    if (member.state !== 'suspect') {
-      if (timer) clearTimeout(timer)
-      this.suspicions.delete(member.id)
-      return
+    this.suspicions.track(member)
+  }
+
+  // Each loop waits for its round to finish before the next is due, so rounds never pile up.
+  private every(intervalMs: number, round: () => Promise<void>): void {
+    const { clock, log } = this.deps
+    const schedule = (delayMs: number): void => {
+      const loop = async () => {
+        this.loops.delete(timer)
+        const started = clock.now()
+        await round().catch((err) => log.warn({ err }, 'membership round failed'))
+        if (this.running) schedule(Math.max(0, intervalMs - (clock.now() - started)))
+      }
+      const timer = clock.setTimeout(loop, delayMs)
+      this.loops.add(timer)
     }
-    if (timer || !this.running) return
-    const due = Date.now() + this.m.timing.suspicionMs
-    const expire = () => {
-      this.suspicions.delete(member.id)
-      const now = this.m.view.get(member.id)
-      const verdict = suspicionExpired({
-        firedLateMs: Date.now() - due,
-        lateMs: this.m.timing.lateMs,
-        stillSuspectAtSameIncarnation:
-          this.running && now?.state === 'suspect' && now.incarnation === member.incarnation,
-      })
-      if (!now || verdict === 'drop') return
-      if (verdict === 'rearm') return this.track(now)
-      const lastWord =
-        this.m.view.contact(now.id)?.at ??
-        (now.evidenceAt ? Date.parse(now.evidenceAt) : Date.now())
-      void this.declare(now, 'failed', lastWord)
-    }
-    const suspicion = setTimeout(expire, this.m.timing.suspicionMs)
-    suspicion.unref()
-    this.suspicions.set(member.id, suspicion)
+    schedule(this.deps.random() * intervalMs)
   }
 
   /** Probes a member now, out of turn (a connection to it closed). */
   checkSoon(id: string): void {
-    const member = this.m.view.get(id)
+    const member = this.deps.view.get(id)
     if (this.running && member)
-      void this.probe(member).catch((err) => this.m.log.warn({ err }, 'probe failed'))
+      void this.probe(member).catch((err) => this.deps.log.warn({ err }, 'probe failed'))
   }
 
   /**
@@ -120,28 +121,33 @@ export class Detector {
    * member itself before believing it. Believed only if it does not answer now either.
    */
   verify(accusation: MemberUpdate): void {
-    const member = this.m.view.get(accusation.id)
-    const heardAgo = this.m.view.heardAgoMs(accusation.id) ?? Infinity
+    const { view, clock, timing, log } = this.deps
+    const member = view.get(accusation.id)
+    const heardAgo = view.heardAgoMs(accusation.id) ?? Infinity
     if (!this.running || !member || this.verifying.has(member.id)) return
-    if (heardAgo < this.m.timing.probeIntervalMs) return // it spoke a moment ago
+    if (heardAgo < timing.probeIntervalMs) return // it spoke a moment ago
     this.verifying.add(member.id)
-    const sentAt = Date.now()
+    const sentAt = clock.now()
     void this.ping(member)
       .then(async (answer) => {
         if (answer.ok || this.frozenSince(sentAt) || !this.running) return
-        await this.m.apply([this.m.member(accusation)])
+        await this.deps.decided([view.toRow(accusation)])
       })
-      .catch((err) => this.m.log.warn({ err }, 'verification failed'))
+      .catch((err) => log.warn({ err }, 'verification failed'))
       .finally(() => this.verifying.delete(member.id))
   }
 
   private async probeNext(): Promise<void> {
+    const { view, random } = this.deps
     for (;;) {
       if (this.order.length === 0) {
-        this.order = shuffle(this.m.view.others('alive', 'suspect').map((m) => m.id))
+        this.order = shuffle(
+          view.others('alive', 'suspect').map((m) => m.id),
+          random
+        )
         if (this.order.length === 0) return
       }
-      const member = this.m.view.get(this.order.pop() as string)
+      const member = view.get(this.order.pop() as string)
       if (member && (member.state === 'alive' || member.state === 'suspect'))
         return this.probe(member)
     }
@@ -151,7 +157,7 @@ export class Detector {
     if (this.probing.has(target.id)) return
     this.probing.add(target.id)
     try {
-      const sentAt = Date.now()
+      const sentAt = this.deps.clock.now()
       const direct = await this.ping(target)
       if (direct.ok || !this.running || this.frozenSince(sentAt)) return
       // What answered at that address settles it: no second opinion.
@@ -167,13 +173,13 @@ export class Detector {
       })
       if (verdict === 'alive') {
         const acked = answers.find((a) => a?.result === 'ack' && a.self)
-        if (acked?.self) await this.m.merge([acked.self])
+        if (acked?.self) await this.deps.heard([acked.self])
       }
       if (verdict === 'left')
-        await this.m.merge([indirect.find((a) => a?.leftAt)?.leftAt as MemberUpdate])
+        await this.deps.heard([indirect.find((a) => a?.leftAt)?.leftAt as MemberUpdate])
       if (verdict === 'failed') await this.declare(target, 'failed', direct.at)
       if (verdict === 'suspect')
-        await this.declare(target, 'suspect', this.m.view.contact(target.id)?.at ?? sentAt)
+        await this.declare(target, 'suspect', this.deps.view.contact(target.id)?.at ?? sentAt)
     } finally {
       this.probing.delete(target.id)
     }
@@ -181,38 +187,37 @@ export class Detector {
 
   /** True when this process could not have run for a while (a freeze, a starved CPU). */
   private frozenSince(sentAt: number): boolean {
-    return Date.now() - sentAt > 2 * this.timeoutMs + this.m.timing.lateMs
+    return this.deps.clock.now() - sentAt > 2 * this.timeoutMs + this.deps.timing.lateMs
   }
 
   private async ping(target: Member): Promise<PeerOutcome<PingAck>> {
-    const { view, gossip, client } = this.m
+    const { view, transport } = this.deps
     const message: PingMessage = {
       from: view.toUpdate(view.self),
       target: { id: target.id, state: target.state, incarnation: target.incarnation },
-      updates: gossip.piggyback(),
+      updates: this.deps.piggyback(),
     }
-    const outcome = await client.post({
+    const outcome = await transport.call({
+      kind: PEER_MESSAGES.ping,
       address: target.address,
-      path: '/peer/ping',
       to: target.id,
       body: message,
-      answer: pingAck,
       timeoutMs: this.timeoutMs,
     })
     if (outcome.ok) {
       this.observe(outcome.rttMs)
       view.heardFrom(target.id, outcome.rttMs)
-      await this.m.merge([outcome.body.self, ...outcome.body.updates], { from: target.id })
+      await this.deps.heard([outcome.body.self, ...outcome.body.updates], target.id)
     }
     return outcome
   }
 
   private async indirect(target: Member): Promise<(PingReqAnswer | undefined)[]> {
-    const { view, gossip, client, timing } = this.m
-    const helpers = shuffle(view.others('alive').filter((m) => m.id !== target.id)).slice(
-      0,
-      timing.indirectChecks
-    )
+    const { view, transport, timing, random } = this.deps
+    const helpers = shuffle(
+      view.others('alive').filter((m) => m.id !== target.id),
+      random
+    ).slice(0, timing.indirectChecks)
     const message: PingReqMessage = {
       from: view.toUpdate(view.self),
       target: {
@@ -221,16 +226,15 @@ export class Detector {
         state: target.state,
         incarnation: target.incarnation,
       },
-      updates: gossip.piggyback(),
+      updates: this.deps.piggyback(),
     }
     return Promise.all(
       helpers.map(async (helper) => {
-        const answer = await client.post({
+        const answer = await transport.call({
+          kind: PEER_MESSAGES['ping-req'],
           address: helper.address,
-          path: '/peer/ping-req',
           to: helper.id,
           body: message,
-          answer: pingReqAnswer,
           timeoutMs: 2 * this.timeoutMs + 200,
         })
         if (!answer.ok) return undefined
@@ -244,8 +248,8 @@ export class Detector {
   async probeFor(target: Member): Promise<PingReqAnswer> {
     const direct = this.isShunned(target) ? undefined : await this.ping(target)
     if (direct?.ok) return { result: 'ack', self: direct.body.self }
-    const view = this.m.view.get(target.id)
-    return { result: direct?.reason ?? 'bogus', view: view && this.m.view.toUpdate(view) }
+    const known = this.deps.view.get(target.id)
+    return { result: direct?.reason ?? 'bogus', view: known && this.deps.view.toUpdate(known) }
   }
 
   /**
@@ -253,7 +257,7 @@ export class Detector {
    * at its present incarnation: it is not contacted again until it is news.
    */
   private isShunned(member: Member): boolean {
-    const problem = this.m.view.problem(member.id)
+    const problem = this.deps.view.problem(member.id)
     return problem?.kind === 'answer' && problem.incarnation === member.incarnation
   }
 
@@ -262,16 +266,16 @@ export class Detector {
     state: 'suspect' | 'failed',
     evidenceAt: number
   ): Promise<void> {
-    const current = this.m.view.get(target.id)
+    const { view, clock } = this.deps
+    const current = view.get(target.id)
     if (!current || current.incarnation !== target.incarnation || current.state === 'left') return
     if (current.state === 'failed' || (state === 'suspect' && current.state !== 'alive')) return
-    const changedAt = new Date().toISOString()
-    await this.m.apply([
+    await this.deps.decided([
       {
         ...current,
         state,
-        evidenceAt: new Date(evidenceAt).toISOString(),
-        stateChangedAt: changedAt,
+        evidenceAt: isoAt(clock, evidenceAt),
+        stateChangedAt: isoAt(clock),
       },
     ])
   }
@@ -287,39 +291,42 @@ export class Detector {
   }
 
   private async reconnectNext(): Promise<void> {
+    const { view, random } = this.deps
     if (this.failedOrder.length === 0) {
-      const failed = this.m.view.others('failed').filter((m) => !this.isShunned(m))
-      this.failedOrder = shuffle(failed.map((m) => m.id))
+      const failed = view.others('failed').filter((m) => !this.isShunned(m))
+      this.failedOrder = shuffle(
+        failed.map((m) => m.id),
+        random
+      )
     }
-    const member = this.m.view.get(this.failedOrder.pop() ?? '')
+    const member = view.get(this.failedOrder.pop() ?? '')
     if (member?.state === 'failed' && !this.isShunned(member)) await this.ping(member)
   }
 
   private async syncOne(): Promise<void> {
-    const [peer] = shuffle(this.m.view.others('alive'))
+    const { view, transport, random } = this.deps
+    const [peer] = shuffle(view.others('alive'), random)
     if (!peer) return
-    const { view, client } = this.m
     const members = view.all().map((m) => view.toUpdate(m))
-    const answer = await client.post({
+    const answer = await transport.call({
+      kind: PEER_MESSAGES.sync,
       address: peer.address,
-      path: '/peer/sync',
       to: peer.id,
       body: { from: view.toUpdate(view.self), members },
-      answer: syncAnswer,
       timeoutMs: 2000,
     })
     if (!answer.ok) return
     view.heardFrom(peer.id, answer.rttMs)
-    await this.m.merge(answer.body.members, { from: peer.id })
+    await this.deps.heard(answer.body.members, peer.id)
   }
 
   private async reap(): Promise<void> {
-    const { reapLeftMs, reapFailedMs } = this.m.timing
-    const now = Date.now()
-    const old = this.m.view.others('left', 'failed').filter((m) => {
+    const { view, clock, timing } = this.deps
+    const now = clock.now()
+    const old = view.others('left', 'failed').filter((m) => {
       const age = now - Date.parse(m.stateChangedAt)
-      return age > (m.state === 'left' ? reapLeftMs : reapFailedMs)
+      return age > (m.state === 'left' ? timing.reapLeftMs : timing.reapFailedMs)
     })
-    if (old.length > 0) await this.m.forget(old.map((m) => m.id))
+    if (old.length > 0) await this.deps.forget(old.map((m) => m.id))
   }
 }

@@ -137,7 +137,13 @@ export class Disseminator {
   }
 
   private async round(): Promise<void> {
-    const targets = shuffle(this.view.others('alive', 'suspect'), this.deps.random).slice(0, FANOUT)
+    // A suspect is told of its suspicion first: it is the one member that can refute it, and the
+    // others, who check an accusation before they believe it (rules.ts), do not pass it on.
+    const accused = [...this.news.keys()]
+      .map((id) => this.view.get(id))
+      .filter((m): m is Member => m?.state === 'suspect' && m.id !== this.view.selfId)
+    const others = this.view.others('alive', 'suspect').filter((m) => !accused.includes(m))
+    const targets = [...accused, ...shuffle(others, this.deps.random).slice(0, FANOUT)]
     await Promise.all(
       targets.map(async (target) => {
         const updates = this.take(MAX_UPDATES)

@@ -127,3 +127,21 @@ t.test(
     t.ok(ms < 10_000, `the failed members were probed again and are back in ${ms} ms`)
   }
 )
+
+t.test('lost and duplicated messages fail no live member; a crash is still seen', async (t) => {
+  const cluster = await formed(t, 7)
+  const seen = NAMES.flatMap((o) => NAMES.filter((n) => n !== o).map((n) => cluster.watch(o, n)))
+  cluster.net.setFaults({ drop: 0.1, duplicate: 0.1 })
+  await cluster.run(60_000)
+  const lost = cluster.net.traffic.filter((m) => m.copies === 0).length
+  const twice = cluster.net.traffic.filter((m) => m.copies === 2).length
+  t.ok(lost > 100 && twice > 100, `${lost} messages lost and ${twice} duplicated`)
+  t.notOk(seen.flat().includes('failed'), 'no one was failed')
+  t.ok(cluster.sees(NAMES, allAlive))
+  cluster.crash('B')
+  await cluster.until(
+    () => cluster.sees(['A', 'C', 'D', 'E'], { B: 'failed' }),
+    10_000,
+    'a crash on a lossy network'
+  )
+})

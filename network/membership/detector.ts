@@ -1,14 +1,9 @@
 import type { Logger } from 'pino'
 import type { Member } from '../../db/contract.ts'
 import { isoAt, type Clock, type Timer } from '../clock.ts'
-import type { PeerFailure, PeerOutcome, Transport } from '../transport/transport.ts'
-import {
-  PEER_MESSAGES,
-  type PingAck,
-  type PingMessage,
-  type PingReqAnswer,
-  type PingReqMessage,
-} from './messages.ts'
+import type { PeerFailure, Transport } from '../transport/transport.ts'
+import { PEER_MESSAGES, type PingReqAnswer } from './messages.ts'
+import { Prober } from './probe.ts'
 import { judgeProbe, type MemberUpdate } from './rules.ts'
 import { shuffle } from './shuffle.ts'
 import { Suspicions } from './suspicion.ts'
@@ -49,12 +44,12 @@ export class Detector {
   private readonly probing = new Set<string>()
   private readonly verifying = new Set<string>()
   private readonly suspicions: Suspicions
+  private readonly prober: Prober
   /** The next round of each loop, pending. */
   private readonly loops = new Set<Timer>()
-  private srtt: number | undefined
-  private rttvar = 0
 
   constructor(private readonly deps: DetectorDeps) {
+    this.prober = new Prober(deps)
     this.suspicions = new Suspicions({
       view: deps.view,
       clock: deps.clock,
@@ -65,8 +60,12 @@ export class Detector {
 
   /** The probe timeout: a multiple of the measured round trip, within bounds. */
   get timeoutMs(): number {
-    const { probeTimeoutMinMs: min, probeTimeoutMaxMs: max } = this.deps.timing
-    return this.srtt === undefined ? min : Math.min(max, Math.max(min, this.srtt + 4 * this.rttvar))
+    return this.prober.timeoutMs
+  }
+
+  /** Answers a ping-req: probes a member this node knows, at the address it knows, for another. */
+  probeFor(target: Member): Promise<PingReqAnswer> {
+    return this.prober.probeFor(target)
   }
 
   start(): void {
@@ -128,7 +127,8 @@ export class Detector {
     if (heardAgo < timing.probeIntervalMs) return // it spoke a moment ago
     this.verifying.add(member.id)
     const sentAt = clock.now()
-    void this.ping(member)
+    void this.prober
+      .ping(member)
       .then(async (answer) => {
         if (answer.ok || this.frozenSince(sentAt) || !this.running) return
         await this.deps.decided([view.toRow(accusation)])
@@ -158,10 +158,10 @@ export class Detector {
     this.probing.add(target.id)
     try {
       const sentAt = this.deps.clock.now()
-      const direct = await this.ping(target)
+      const direct = await this.prober.ping(target)
       if (direct.ok || !this.running || this.frozenSince(sentAt)) return
       // What answered at that address settles it: no second opinion.
-      const answers = DECISIVE.has(direct.reason) ? [] : await this.indirect(target)
+      const answers = DECISIVE.has(direct.reason) ? [] : await this.prober.indirect(target)
       const indirect = answers.map(
         (a) => a && { result: a.result, leftAt: a.view?.state === 'left' ? a.view : undefined }
       )
@@ -190,77 +190,6 @@ export class Detector {
     return this.deps.clock.now() - sentAt > 2 * this.timeoutMs + this.deps.timing.lateMs
   }
 
-  private async ping(target: Member): Promise<PeerOutcome<PingAck>> {
-    const { view, transport } = this.deps
-    const message: PingMessage = {
-      from: view.toUpdate(view.self),
-      target: { id: target.id, state: target.state, incarnation: target.incarnation },
-      updates: this.deps.piggyback(),
-    }
-    const outcome = await transport.call({
-      kind: PEER_MESSAGES.ping,
-      address: target.address,
-      to: target.id,
-      body: message,
-      timeoutMs: this.timeoutMs,
-    })
-    if (outcome.ok) {
-      this.observe(outcome.rttMs)
-      view.heardFrom(target.id, outcome.rttMs)
-      await this.deps.heard([outcome.body.self, ...outcome.body.updates], target.id)
-    }
-    return outcome
-  }
-
-  private async indirect(target: Member): Promise<(PingReqAnswer | undefined)[]> {
-    const { view, transport, timing, random } = this.deps
-    const helpers = shuffle(
-      view.others('alive').filter((m) => m.id !== target.id),
-      random
-    ).slice(0, timing.indirectChecks)
-    const message: PingReqMessage = {
-      from: view.toUpdate(view.self),
-      target: {
-        id: target.id,
-        address: target.address,
-        state: target.state,
-        incarnation: target.incarnation,
-      },
-      updates: this.deps.piggyback(),
-    }
-    return Promise.all(
-      helpers.map(async (helper) => {
-        const answer = await transport.call({
-          kind: PEER_MESSAGES['ping-req'],
-          address: helper.address,
-          to: helper.id,
-          body: message,
-          timeoutMs: 2 * this.timeoutMs + 200,
-        })
-        if (!answer.ok) return undefined
-        view.heardFrom(helper.id)
-        return answer.body
-      })
-    )
-  }
-
-  /** Answers a ping-req: probes a member this node knows, at the address it knows, for another. */
-  async probeFor(target: Member): Promise<PingReqAnswer> {
-    const direct = this.isShunned(target) ? undefined : await this.ping(target)
-    if (direct?.ok) return { result: 'ack', self: direct.body.self }
-    const known = this.deps.view.get(target.id)
-    return { result: direct?.reason ?? 'bogus', view: known && this.deps.view.toUpdate(known) }
-  }
-
-  /**
-   * Its address answered as something other than this member (unsigned, malformed, another node)
-   * at its present incarnation: it is not contacted again until it is news.
-   */
-  private isShunned(member: Member): boolean {
-    const problem = this.deps.view.problem(member.id)
-    return problem?.kind === 'answer' && problem.incarnation === member.incarnation
-  }
-
   private async declare(
     target: Member,
     state: 'suspect' | 'failed',
@@ -280,27 +209,17 @@ export class Detector {
     ])
   }
 
-  private observe(rttMs: number): void {
-    if (this.srtt === undefined) {
-      this.srtt = rttMs
-      this.rttvar = rttMs / 2
-      return
-    }
-    this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - rttMs)
-    this.srtt = 0.875 * this.srtt + 0.125 * rttMs
-  }
-
   private async reconnectNext(): Promise<void> {
     const { view, random } = this.deps
     if (this.failedOrder.length === 0) {
-      const failed = view.others('failed').filter((m) => !this.isShunned(m))
+      const failed = view.others('failed').filter((m) => !this.prober.isShunned(m))
       this.failedOrder = shuffle(
         failed.map((m) => m.id),
         random
       )
     }
     const member = view.get(this.failedOrder.pop() ?? '')
-    if (member?.state === 'failed' && !this.isShunned(member)) await this.ping(member)
+    if (member?.state === 'failed' && !this.prober.isShunned(member)) await this.prober.ping(member)
   }
 
   private async syncOne(): Promise<void> {

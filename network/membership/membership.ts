@@ -1,18 +1,13 @@
 import type { Logger } from 'pino'
 import type { Member } from '../../db/contract.ts'
 import { isoAt, systemClock, type Clock } from '../clock.ts'
-import {
-  ANY_RECEIVER,
-  describeSkew,
-  ProtocolError,
-  type PeerOutcome,
-  type Transport,
-} from '../transport/transport.ts'
+import { ProtocolError, type Transport } from '../transport/transport.ts'
 import type { LeaveOutcome, LiveContact, MembershipApi } from './api.ts'
 import { Detector } from './detector.ts'
 import { Disseminator } from './disseminator.ts'
+import { Evidence } from './evidence.ts'
 import { Inbound } from './inbound.ts'
-import { Joining, NOT_A_MEMBER, type JoinOutcome } from './joining.ts'
+import { Joining, type JoinOutcome } from './joining.ts'
 import { Merger } from './merge.ts'
 import type { MemberList, PeerAnswer, PeerKind, PeerMessage } from './messages.ts'
 import { nextIncarnation } from './rules.ts'
@@ -115,12 +110,14 @@ export class Membership implements MembershipApi {
       merge,
       spread,
     })
-    this.unwatch = transport.watch({
-      lost: (peer) => this.connectionLost(peer),
-      answered: (to, outcome) => this.answered(to, outcome),
-      skewed: (sender, skewMs) =>
-        this.troubled(sender, 'clock-skew', `clock is ${describeSkew(skewMs)} this node's`),
-    })
+    this.unwatch = transport.watch(
+      new Evidence({
+        view,
+        log,
+        listening: () => this.isOpen && !this.leaving,
+        checkSoon: (id) => this.detector.checkSoon(id),
+      })
+    )
   }
 
   get opened(): boolean {
@@ -250,48 +247,6 @@ export class Membership implements MembershipApi {
     )
     this.leaving = false
     if (detect) this.detector.start()
-  }
-
-  /**
-   * A connection to or from a member closed from its side: a crashed process closes them all at
-   * once, so look now rather than at the next probe round.
-   */
-  private connectionLost(which: { id?: string; address?: string }): void {
-    if (this.leaving || !this.isOpen) return
-    const member = which.id
-      ? this.view.get(which.id)
-      : this.view.all().find((m) => m.address === which.address)
-    if (
-      member &&
-      member.id !== this.view.selfId &&
-      (member.state === 'alive' || member.state === 'suspect')
-    ) {
-      this.detector.checkSoon(member.id)
-    }
-  }
-
-  /** How a call to a member ended: a problem with it is recorded, and cleared once it answers well. */
-  private answered(to: string, outcome: PeerOutcome<unknown>): void {
-    if (to === ANY_RECEIVER) return
-    if (outcome.ok) return this.view.clearProblem(to)
-    if (outcome.reason === 'clock-skew') {
-      const skew = outcome.skewMs === undefined ? 'too far from' : describeSkew(-outcome.skewMs)
-      this.troubled(to, 'clock-skew', `clock is ${skew} this node's`)
-    }
-    if (outcome.reason === 'bogus' || outcome.reason === 'wrong-node') {
-      this.troubled(to, 'answer', `its address ${NOT_A_MEMBER}: ${outcome.message}`)
-    }
-  }
-
-  /** Records a problem with a member, in its list entry and (once) in the log. */
-  private troubled(id: string, kind: 'clock-skew' | 'answer', what: string): void {
-    const member = this.view.get(id)
-    if (!member) return
-    const text = kind === 'clock-skew' ? `clock skew: ${member.name}'s ${what}` : what
-    if (this.view.problem(id)?.text !== text) {
-      this.log.warn({ member: id, memberName: member.name }, text)
-    }
-    this.view.setProblem(id, { kind, text, incarnation: member.incarnation })
   }
 
   /** Forgets members that left or failed long ago (reaped). */

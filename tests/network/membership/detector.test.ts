@@ -3,18 +3,14 @@
 // timings on a manual clock: every bound below is protocol time, and costs no real time.
 import t from 'tap'
 import { DEFAULT_TIMING } from '../../../network/index.ts'
-import { MockCluster } from '../../fixtures/mock-cluster.ts'
+import { formedCluster, type MockCluster } from '../../fixtures/mock-cluster.ts'
 
 const NAMES = ['A', 'B', 'C', 'D', 'E']
 const allAlive = Object.fromEntries(NAMES.map((n) => [n, 'alive']))
 const { probeIntervalMs, suspicionMs } = DEFAULT_TIMING
 
 async function formed(t: { teardown(fn: () => void): void }, seed = 1) {
-  const cluster = new MockCluster({ seed })
-  t.teardown(() => cluster.stop())
-  await cluster.start('A')
-  for (let i = 1; i < NAMES.length; i++) await cluster.start(NAMES[i], [NAMES[i - 1]])
-  await cluster.until(() => cluster.sees(NAMES, allAlive), 5000, 'the network forms')
+  const cluster = await formedCluster(t, NAMES, { seed })
   await cluster.run(2000) // probes have measured the round trips
   return cluster
 }

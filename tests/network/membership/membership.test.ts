@@ -8,20 +8,12 @@ import {
   Membership,
   NOT_A_MEMBER,
 } from '../../../network/index.ts'
-import { MemoryStore, MockCluster } from '../../fixtures/mock-cluster.ts'
+import { formedCluster, MemoryStore, MockCluster } from '../../fixtures/mock-cluster.ts'
 
 const NAMES = ['A', 'B', 'C', 'D', 'E']
 const allAlive = Object.fromEntries(NAMES.map((n) => [n, 'alive']))
 
-/** Five members, each joined through the one before it (so through one that itself just joined). */
-async function formed(t: { teardown(fn: () => void): void }) {
-  const cluster = new MockCluster()
-  t.teardown(() => cluster.stop())
-  await cluster.start('A')
-  for (let i = 1; i < NAMES.length; i++) await cluster.start(NAMES[i], [NAMES[i - 1]])
-  await cluster.until(() => cluster.sees(NAMES, allAlive), 5000, 'the network forms')
-  return cluster
-}
+const formed = (t: { teardown(fn: () => void): void }) => formedCluster(t, NAMES)
 
 t.test('a network forms through any member, and every member lists exactly the five', async (t) => {
   const cluster = new MockCluster()

@@ -17,6 +17,14 @@ const self: Member = {
   evidenceAt: null,
 }
 
+const b: MemberUpdate = {
+  id: 'b',
+  name: 'B',
+  address: 'http://127.0.0.1:2',
+  state: 'alive',
+  incarnation: 1,
+}
+
 function setUp(leaving: () => boolean) {
   const disk = new MemoryStore()
   const view = new MemberView(disk, self.id, systemClock)
@@ -64,13 +72,6 @@ t.test(
   async (t) => {
     const { view, merger, spread } = setUp(() => false)
     await merger.writeSelf((current) => ({ ...(current as Member), state: 'alive' }))
-    const b = {
-      id: 'b',
-      name: 'B',
-      address: 'http://127.0.0.1:2',
-      state: 'alive' as const,
-      incarnation: 1,
-    }
     const applied = await merger.merge([b, { ...view.toUpdate(view.self), state: 'suspect' }], {
       from: 'b',
     })
@@ -89,13 +90,6 @@ t.test(
 t.test('an accusation older than this node’s own word is checked, not believed', async (t) => {
   const { view, merger, verified } = setUp(() => false)
   await merger.writeSelf((current) => ({ ...(current as Member), state: 'alive' }))
-  const b = {
-    id: 'b',
-    name: 'B',
-    address: 'http://127.0.0.1:2',
-    state: 'alive' as const,
-    incarnation: 1,
-  }
   await merger.merge([b], { from: 'b' })
   view.heardFrom('b')
   const stale = { ...b, state: 'failed' as const, evidenceAgeMs: 60_000 }

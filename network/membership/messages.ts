@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { FAILURES, type ExchangeKind } from '../transport/transport.ts'
-import { INCARNATIONS } from './rules.ts'
+import { INCARNATIONS } from './incarnations.ts'
 
 // Every node-to-node message and every answer, defined once: the receiver validates a request
 // with these schemas, the sender validates the answer with them before believing a word of it,

@@ -7,7 +7,7 @@ import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 import type { z } from 'zod'
 import { ALLOW_DATA_LOSS } from '../db/migration-guard.ts'
-import { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
+import { DEFAULT_TIMING, type Timing } from '../network/index.ts'
 import { SETTINGS, TIMINGS, type Key, type Setting } from './settings.ts'
 
 export class ConfigError extends Error {}

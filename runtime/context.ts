@@ -1,7 +1,7 @@
 import type { IRequest } from 'itty-router'
 import type { Logger } from 'pino'
 import type { OpName, Payload, Result } from '../db/contract/index.ts'
-import type { Membership } from './membership/membership.ts'
+import type { MembershipApi } from '../network/index.ts'
 import type { Access } from './stages/access.ts'
 
 /** Who this node is, as handlers see it. */
@@ -27,8 +27,8 @@ export interface Ctx {
   log: Logger
   requestId: string
   node: NodeIdentity
-  /** This node's membership of the peer network. */
-  membership: Membership
+  /** This node's membership of the peer network (network/membership/api.ts). */
+  membership: MembershipApi
   /** On node-to-node routes (/peer/…): the id of the node that signed the request. */
   peer?: string
 }

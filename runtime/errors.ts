@@ -29,24 +29,7 @@ export class HttpError extends Error {
   readonly details?: unknown
   readonly headers?: Record<string, string>
 
-  constructor(code: ErrorCode, message: string, options?: HttpErrorOptions)
-  /**
-   * @deprecated The status written at the throw site, as runtime/membership still does until it
-   * moves to network/ with errors of its own; the catalogue's status is used all the same.
-   */
-  constructor(
-    status: number,
-    code: ErrorCode,
-    message: string,
-    details?: unknown,
-    headers?: Record<string, string>
-  )
-  constructor(...args: [unknown, ...unknown[]]) {
-    const [code, message, options] = (
-      typeof args[0] === 'number'
-        ? [args[1], args[2], { details: args[3], headers: args[4] }]
-        : args
-    ) as [ErrorCode, string, HttpErrorOptions | undefined]
+  constructor(code: ErrorCode, message: string, options?: HttpErrorOptions) {
     super(message)
     this.name = 'HttpError'
     this.status = statusOf(code)

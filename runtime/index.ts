@@ -15,9 +15,16 @@ export type { Access } from './stages/access.ts'
 export { HttpError, type ErrorCode, type FieldProblem, type HttpErrorOptions } from './errors.ts'
 export { readJson, readQuery, validate } from './input.ts'
 export { z } from 'zod'
-export type { Membership } from './membership/membership.ts'
-// The node-to-node messages and answers: zod schemas and their types, defined once.
-export * from './membership/messages.ts'
+// What handlers need of the network: the membership as they see it, its peer exchanges (each
+// defined once, as a zod schema) and how the protocol's refusals read over HTTP.
+export {
+  memberAddress,
+  messageSchema,
+  type MembershipApi,
+  type PeerKind,
+  type PeerMessage,
+} from '../network/index.ts'
+export { httpErrorOf } from './peer-refusals.ts'
 
 /**
  * Declares a handler and who may call it:

@@ -13,7 +13,8 @@ import { privateDataDir } from './data-dir.ts'
 import { DbClient } from './db-client.ts'
 import { HostNames } from './host-names.ts'
 import { HttpServer } from './http-server.ts'
-import type { Membership } from './membership/membership.ts'
+import type { Membership } from '../network/index.ts'
+import { Services } from './services.ts'
 import { WorkerSupervisor } from './worker-supervisor.ts'
 
 export const HANDLERS_DIR = fileURLToPath(new URL('../handlers', import.meta.url))
@@ -63,7 +64,7 @@ function removeStaleSockets(): void {
   }
 }
 
-/** Starts a whole node: its database worker, the handlers, the HTTP server and its membership. */
+/** Starts a whole node: its database worker, the handlers, the HTTP server and its network. */
 export async function startNode(config: Config, log: Logger): Promise<RunningNode> {
   const tightened = await privateDataDir(config.dataDir)
   if (tightened.length > 0) log.warn({ tightened }, 'made the data directory private: it was open')
@@ -92,11 +93,12 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     // The worker starts first; the HTTP side loads meanwhile (a restart is back sooner).
     const starting = worker.start()
     starting.catch(() => undefined) // observed below; a failure during the imports is not lost
-    const [{ createServerAdapter }, { createApp, loadRoutes }, { Membership }] = await Promise.all([
-      import('@whatwg-node/server'),
-      import('./router.ts'),
-      import('./membership/membership.ts'),
-    ])
+    const [{ createServerAdapter }, { createApp, loadRoutes }, { createNetwork }] =
+      await Promise.all([
+        import('@whatwg-node/server'),
+        import('./router.ts'),
+        import('../network/index.ts'),
+      ])
     const [ready, routes] = await Promise.all([starting, loadRoutes(HANDLERS_DIR)])
     const identity: NodeIdentity = {
       id: ready.id,
@@ -104,7 +106,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       version: VERSION,
       startedAt: new Date().toISOString(),
     }
-    const membership = new Membership({
+    const { transport, membership } = createNetwork({
       db,
       log,
       identity,
@@ -112,6 +114,8 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       join: config.join,
       timing: config.timing,
     })
+    // Opened in this order once the server listens, closed in the reverse one.
+    const services = new Services([transport, membership], log)
     // The names a request's Host may carry (DNS rebinding); the advertised host is known now,
     // only its port waits for the listen.
     const names = new HostNames({
@@ -126,17 +130,15 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       log,
       node: identity,
       membership,
+      peerAuth: transport.auth,
       names,
       status,
     })
     // A peer's requests come on kept connections; when its process dies they close at once.
-    const watched = new WeakSet<Socket>()
     const connectionOf = (socket: Socket) => ({
       from(peer: string) {
-        if (watched.has(socket)) return
-        watched.add(socket)
         http?.markPeer(socket)
-        socket.once('close', () => membership.connectionLost({ id: peer }))
+        transport.watchInbound(socket, peer)
       },
     })
     const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
@@ -153,7 +155,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `http://${host}:${address.port}`
     const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
-    await membership.open(advertise)
+    await services.open({ advertise })
     const running = http
     let closing: Promise<void> | null = null
     return {
@@ -165,7 +167,8 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       db,
       membership,
       server,
-      close: () => (closing ??= shutdown(running, status, membership, worker, db, releaseDataDir)),
+      close: () =>
+        (closing ??= shutdown({ http: running, status, services, worker, db, releaseDataDir })),
     }
   } catch (err) {
     http?.server.close()
@@ -176,20 +179,27 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
   }
 }
 
-async function shutdown(
-  http: HttpServer,
-  status: { stopping: boolean },
-  membership: Membership,
-  worker: WorkerSupervisor,
-  db: DbClient,
+interface Parts {
+  http: HttpServer
+  status: { stopping: boolean }
+  services: Services
+  worker: WorkerSupervisor
+  db: DbClient
   releaseDataDir: () => Promise<void>
-): Promise<void> {
+}
+
+/**
+ * How a node stops, in this order: clients are turned away while peers are still answered; the
+ * services close (membership leaves, and every member hears "left", never "failed"; then the
+ * transport); HTTP closes; the worker stops; the data directory is released.
+ */
+async function shutdown({ http, status, services, worker, db, releaseDataDir }: Parts) {
   // From now on clients get 503 NODE_STOPPING, every answer to them closes its connection, and
   // their quiet connections are closed.
   status.stopping = true
   http.drainClients()
-  // Leave while this node still answers its peers: every member hears "left", never "failed".
-  await membership.stop()
+  // Leave while this node still answers its peers.
+  await services.close()
   // Requests in flight get up to 10 s to finish; connections still open after that are cut.
   await http.close(10_000)
   await worker.stop()

@@ -7,7 +7,7 @@ import { Router, type IRequest } from 'itty-router'
 import type { Handler } from './context.ts'
 import { HttpError } from './errors.ts'
 import type { HostNames } from './host-names.ts'
-import type { Membership } from './membership/membership.ts'
+import type { MembershipApi, PeerAuth } from '../network/index.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
 import { ACCESS, accessStages, signPeerAnswer, type Access } from './stages/access.ts'
 import {
@@ -80,7 +80,9 @@ export async function loadRoutes(dir: string): Promise<LoadedRoute[]> {
 }
 
 export interface AppServices extends ContextServices {
-  membership: Membership
+  membership: MembershipApi
+  /** Checks what peers send to /peer/ routes; without it (a test's app) they are refused. */
+  peerAuth?: PeerAuth
   /** The host names this node answers to; without them (a test's app) any Host is served. */
   names?: HostNames
   /** Set once the node starts to stop: clients are turned away, peers still served. */
@@ -119,7 +121,7 @@ export function createApp(routes: LoadedRoute[], services: AppServices) {
       inOrderFinally([toResponse, signPeerAnswer, markAnswer(status), logLine(services.log)]),
     ],
   })
-  const access = accessStages(services.membership.auth)
+  const access = accessStages(services.peerAuth)
   for (const route of routes) {
     // After the route is known: a wrong method gets its 405, an unknown path its 404.
     const stages: Stage[] = [...access[route.access]]

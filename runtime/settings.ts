@@ -3,7 +3,7 @@
 // a setting added here is parsed and documented at once.
 import { z } from 'zod'
 import { normalizeHost } from './host-names.ts'
-import { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
+import { DEFAULT_TIMING, type Timing } from '../network/index.ts'
 
 /** One setting: where it is read from, how it is checked, and what --help says of it. */
 export interface Setting<T> {

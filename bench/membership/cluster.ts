@@ -13,7 +13,7 @@ const KEY = 'bench-cluster-key-not-a-secret'
 export interface LogLine {
   time: number
   msg: string
-  /** The member a membership line is about (runtime/membership logs it as memberName). */
+  /** The member a membership line is about (network/membership logs it as memberName). */
   memberName?: string
   state?: string
   incarnation?: number

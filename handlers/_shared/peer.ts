@@ -1,31 +1,27 @@
 import {
   defineHandler,
-  gossipMessage,
   HttpError,
-  joinMessage,
-  pingMessage,
-  pingReqMessage,
+  httpErrorOf,
+  messageSchema,
   readJson,
-  syncMessage,
-  type Membership,
-  type z,
+  type PeerKind,
 } from '../../runtime/index.ts'
 
-// Node-to-node messages are defined once, with their answers, in runtime/membership/messages.ts.
-export { gossipMessage, joinMessage, pingMessage, pingReqMessage, syncMessage }
-
 /**
- * A node-to-node route: the runtime has checked the cluster-key signature, the receiver, the
- * time and the nonce (ctx.peer is the signer); the body is validated and handed to the
- * membership. The runtime signs the answer.
+ * A node-to-node route for one of the membership's exchanges: the runtime has checked the
+ * cluster-key signature, the receiver, the time and the nonce (ctx.peer is the signer); the
+ * message is validated with its one schema (network/membership/messages.ts) and handed to the
+ * membership, whose refusals become HTTP statuses here. The runtime signs the answer.
  */
-export function peerRoute<S extends z.ZodType>(
-  schema: S,
-  receive: (membership: Membership, sender: string, message: z.output<S>) => Promise<unknown>
-) {
+export function peerRoute<K extends PeerKind>(kind: K) {
+  const schema = messageSchema(kind)
   return defineHandler({ access: 'peer' }, async (request, ctx) => {
     if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
-    if (!ctx.membership.opened) throw new HttpError('NOT_READY', 'This node is still starting')
-    return receive(ctx.membership, ctx.peer, await readJson(request, schema))
+    const message = await readJson(request, schema)
+    try {
+      return await ctx.membership.receive(kind, ctx.peer, message)
+    } catch (err) {
+      throw httpErrorOf(err)
+    }
   })
 }

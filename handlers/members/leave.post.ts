@@ -6,6 +6,6 @@ import { defineHandler } from '../../runtime/index.ts'
  * POST /members/join.
  */
 export default defineHandler({ access: 'public' }, async (_request, ctx) => {
-  const { acked, missed, alreadyLeft } = await ctx.membership.leave(false)
+  const { acked, missed, alreadyLeft } = await ctx.membership.leave({ rejoin: false })
   return { left: true, alreadyLeft: alreadyLeft === true, acknowledgedBy: acked, missed }
 })

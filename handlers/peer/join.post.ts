@@ -1,6 +1,4 @@
-import { peerRoute, joinMessage } from '../_shared/peer.ts'
+import { peerRoute } from '../_shared/peer.ts'
 
 /** Another node joins through this one: it is admitted and gets the member list. */
-export default peerRoute(joinMessage, (membership, sender, message) =>
-  membership.onJoin(sender, message)
-)
+export default peerRoute('join')

@@ -1,6 +1,4 @@
-import { peerRoute, pingReqMessage } from '../_shared/peer.ts'
+import { peerRoute } from '../_shared/peer.ts'
 
 /** An indirect probe: another node could not reach the target and asks this one to try. */
-export default peerRoute(pingReqMessage, (membership, sender, message) =>
-  membership.onPingReq(sender, message)
-)
+export default peerRoute('ping-req')

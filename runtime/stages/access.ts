@@ -1,6 +1,8 @@
 // Who may call a route: each handler declares it (defineHandler({ access }, …)), the scanner
 // refuses a route that declares nothing (runtime/load-routes.ts), and this stage checks it.
+import { HttpError } from '../errors.ts'
 import { readText } from '../input.ts'
+import { httpErrorOf } from '../peer-refusals.ts'
 import type { Finally, Stage } from './exchange.ts'
 
 /**
@@ -19,14 +21,19 @@ export interface PeerExchange {
   answer(response: Response): Promise<Response>
 }
 
-/** Checks peers' signatures: the membership's (runtime/membership/peer-auth.ts). */
+/** Checks peers' signatures: the network's (network/transport/peer-auth.ts). */
 export interface PeerAuthenticator {
   exchange(request: Request, path: string): PeerExchange
 }
 
 /** The stages that run, for each kind of access, before a route's handler. */
-export function accessStages(peers: PeerAuthenticator): Record<Access, Stage[]> {
-  return { public: [], peer: [authenticatePeer(peers)] }
+export function accessStages(peers: PeerAuthenticator | undefined): Record<Access, Stage[]> {
+  return { public: [], peer: [peers ? authenticatePeer(peers) : refusePeers] }
+}
+
+/** A node (or a test's app) without the cluster key's checker takes no node-to-node requests. */
+const refusePeers: Stage = function refusePeers() {
+  throw new HttpError('UNAUTHENTICATED', 'This node takes no node-to-node requests')
 }
 
 /**
@@ -38,7 +45,12 @@ function authenticatePeer(peers: PeerAuthenticator): Stage {
   return async function authenticatePeer(request, exchange) {
     const signed = peers.exchange(request, new URL(request.url).pathname)
     exchange.signAnswer = (response) => signed.answer(response)
-    exchange.peer = signed.admit(await readText(request))
+    const body = await readText(request)
+    try {
+      exchange.peer = signed.admit(body)
+    } catch (err) {
+      throw httpErrorOf(err) // the protocol's refusal, with its status from the catalogue
+    }
     exchange.connection?.from(exchange.peer)
   }
 }

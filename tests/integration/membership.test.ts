@@ -1,12 +1,9 @@
+// The peer network with each node in its own process, as a user runs them: where the process is
+// the point (a kill -9, a restart from disk, a SIGTERM that leaves). The protocol itself is
+// tested in one process on a simulated network (tests/network/membership/).
+import { createServer } from 'node:net'
 import t from 'tap'
-import { signRequest } from '../../runtime/membership/signing.ts'
-import {
-  CLUSTER_KEY,
-  runMain,
-  startProcess,
-  until,
-  type NodeProcess,
-} from '../fixtures/node-process.ts'
+import { CLUSTER_KEY, startProcess, until, type NodeProcess } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
 
@@ -18,9 +15,19 @@ const dir = tempDir
 
 const key = { ALMACEN_CLUSTER_KEY: CLUSTER_KEY }
 
-function start(t: Test, name: string, dataDir: string, join: NodeProcess[] = [], env = key) {
-  const joinArgs = join.length ? ['--join', join.map((n) => n.url).join(',')] : []
-  return startProcess(t, ['--port', '0', '--data-dir', dataDir, '--name', name, ...joinArgs], env)
+function start(t: Test, name: string, dataDir: string, join: string[] = [], port = 0) {
+  const joinArgs = join.length ? ['--join', join.join(',')] : []
+  const args = ['--port', String(port), '--data-dir', dataDir, '--name', name, ...joinArgs]
+  return startProcess(t, args, key)
+}
+
+/** A port free a moment ago on loopback: nodes told of each other's address start at once. */
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }
 
 /** Each member's state as `node` sees it, by name. */
@@ -43,9 +50,15 @@ t.test(
   'a network forms through any member, notices a crash, and takes back a node restarted from its disk',
   async (t) => {
     const dirs = { a: dir(t, 'a'), b: dir(t, 'b'), c: dir(t, 'c') }
-    const a = await start(t, 'A', dirs.a)
-    const b = await start(t, 'B', dirs.b, [a])
-    const c = await start(t, 'C', dirs.c, [b]) // through a node that itself joined
+    const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()]
+    const url = (port: number) => `http://127.0.0.1:${port}`
+    // All at once, as a site starts its nodes: each keeps trying the others until one answers.
+    // C joins through B, a node that itself joins.
+    const [a, b, c] = await Promise.all([
+      start(t, 'A', dirs.a, [], pa),
+      start(t, 'B', dirs.b, [url(pa)], pb),
+      start(t, 'C', dirs.c, [url(pb)], pc),
+    ])
     const all = { A: 'alive', B: 'alive', C: 'alive' }
     await until(() => sees([a, b, c], all), BOUND_MS, 'every node sees the three alive')
     const before = (await api(a, 'GET', '/members')).body.members.find(
@@ -74,9 +87,13 @@ t.test(
 )
 
 t.test('a graceful leave is seen as left by every member and never as failed', async (t) => {
-  const a = await start(t, 'A', dir(t, 'a'))
-  const b = await start(t, 'B', dir(t, 'b'), [a])
-  const c = await start(t, 'C', dir(t, 'c'), [a])
+  const pa = await freePort()
+  const seed = [`http://127.0.0.1:${pa}`]
+  const [a, b, c] = await Promise.all([
+    start(t, 'A', dir(t, 'a'), [], pa),
+    start(t, 'B', dir(t, 'b'), seed),
+    start(t, 'C', dir(t, 'c'), seed),
+  ])
   await until(() => sees([a, b, c], { A: 'alive', B: 'alive', C: 'alive' }), BOUND_MS, 'formed')
 
   const seenOfB = new Set<string>()
@@ -90,8 +107,9 @@ t.test('a graceful leave is seen as left by every member and never as failed', a
   b.child.kill('SIGTERM')
   t.equal(await b.exited, 0, 'the leaving node stops cleanly')
   await until(() => sees([a, c], { B: 'left' }), BOUND_MS, 'the leave is seen')
-  // Keep watching past the probe and suspicion periods: a late "failed" would show here.
-  await new Promise((resolve) => setTimeout(resolve, 3000))
+  // Nothing can follow "left" but news B itself sends at a newer incarnation (rules.ts ranks
+  // left above failed), so the watch ends here; the in-process tests (tests/network/) watch a
+  // leave well past the suspicion period.
   watching = false
   await watch
   t.notOk(
@@ -108,67 +126,9 @@ t.test('a graceful leave is seen as left by every member and never as failed', a
   t.match(left, { status: 200, body: { left: true } })
   t.same(left.body.missed, [], 'every member acknowledged it')
   await until(() => sees([a], { C: 'left' }), BOUND_MS, 'the operator leave is seen')
-  const nowhere = await api(c, 'POST', '/members/join', { addresses: ['http://127.0.0.1:1'] })
-  t.match(nowhere, { status: 502, body: { code: 'PEER_UNREACHABLE' } })
-  t.match(
-    (await api(c, 'GET', '/members')).body,
-    { participating: false },
-    'a join that reached nobody leaves it out'
-  )
+  t.match((await api(c, 'GET', '/members')).body, { participating: false })
   t.match(await api(c, 'POST', '/members/leave'), { status: 200, body: { alreadyLeft: true } })
   const joined = await api(c, 'POST', '/members/join', { addresses: [a.url] })
   t.match(joined, { status: 200, body: { joined: true } })
   await until(() => sees([a, c], { A: 'alive', C: 'alive' }), BOUND_MS, 'it is back after joining')
 })
-
-t.test(
-  'a node with another cluster key cannot join, and cannot tell a member anything',
-  async (t) => {
-    const a = await start(t, 'A', dir(t, 'a'))
-    const stranger = await start(t, 'Stranger', dir(t, 'stranger'), [a], {
-      ALMACEN_CLUSTER_KEY: 'another-key-entirely-0000',
-    })
-    await until(
-      () => stranger.lines.some((l) => l.msg === 'no peer answered the join; trying again'),
-      BOUND_MS,
-      'the stranger was refused'
-    )
-    t.match(JSON.stringify(stranger.lines), /without a valid signature \(another cluster key/)
-    t.same(Object.keys(await view(a)), ['A'], 'the member never listed the stranger')
-    const aId = (await api(a, 'GET', '/members')).body.self
-
-    const news = JSON.stringify({
-      from: { id: 'x', name: 'X', address: 'http://127.0.0.1:1', state: 'alive', incarnation: 9 },
-      updates: [],
-    })
-    const send = (headers: Record<string, string>) =>
-      fetch(`${a.url}/peer/gossip`, {
-        method: 'POST',
-        body: news,
-        headers: { 'content-type': 'application/json', ...headers },
-      })
-    const unsigned = await send({})
-    t.match(
-      [unsigned.status, await unsigned.json()],
-      [401, { code: 'UNAUTHENTICATED', error: /must be signed/ }]
-    )
-    const signed = (key: string) =>
-      signRequest(key, { from: 'x', to: aId, method: 'POST', path: '/peer/gossip', body: news })
-        .headers
-    const wrongKey = await send(signed('another-key-entirely-0000'))
-    t.match([wrongKey.status, await wrongKey.json()], [401, { error: /another cluster key/ }])
-    const stale = signed(CLUSTER_KEY)
-    stale['x-almacen-time'] = String(Date.now() - 120_000)
-    t.match((await send(stale)).status, 401, 'a replayed old message is stale')
-    t.same(Object.keys(await view(a)), ['A'], 'nothing was merged')
-    const good = await send(signed(CLUSTER_KEY))
-    t.equal(good.status, 200, 'the same message, signed with the key, is taken')
-
-    const keyless = await runMain(
-      ['--port', '0', '--data-dir', dir(t, 'keyless'), '--join', a.url],
-      { ALMACEN_CLUSTER_KEY: '' }
-    )
-    t.equal(keyless.code, 2)
-    t.match(keyless.stderr, /--join needs the cluster key/)
-  }
-)

@@ -3,8 +3,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { JOIN_TIMEOUT_MS, NOT_A_MEMBER } from '../../runtime/membership/joining.ts'
-import { signAnswer, signRequest } from '../../runtime/membership/signing.ts'
+import { HttpTransport, JOIN_TIMEOUT_MS, NOT_A_MEMBER, PEER_MESSAGES } from '../../network/index.ts'
+import { signAnswer, signRequest } from '../../network/transport/signing.ts'
 import type { Config } from '../../runtime/config.ts'
 import type { RunningNode } from '../../runtime/node.ts'
 import { CLUSTER_KEY, until } from '../fixtures/node-process.ts'
@@ -355,5 +355,57 @@ t.test(
       state: 'alive',
       problem: "clock skew: tempus's clock is 45 s ahead of this node's",
     })
+  }
+)
+
+t.test(
+  'a node with another cluster key cannot join, and no unsigned, wrongly signed or stale message is taken',
+  async (t) => {
+    const a = await keyed(t, 'A')
+    const otherKey = 'another-key-entirely-0000'
+    // What a node started with another key sends when it joins through A.
+    const stranger = new HttpTransport({ key: otherKey, selfId: 'stranger' })
+    t.teardown(() => stranger.close())
+    const member = { id: 'stranger', name: 'Stranger', address: 'http://127.0.0.1:1' }
+    const joined = await stranger.call({
+      kind: PEER_MESSAGES.join,
+      address: a.url,
+      to: '*',
+      body: { member: { ...member, state: 'alive', incarnation: 0 }, relay: true },
+      timeoutMs: JOIN_TIMEOUT_MS,
+    })
+    t.match(joined, {
+      ok: false,
+      reason: 'bogus',
+      message: /401 UNAUTHENTICATED without a valid signature \(another cluster key/,
+    })
+
+    const news = JSON.stringify({
+      from: { id: 'x', name: 'X', address: 'http://127.0.0.1:1', state: 'alive', incarnation: 9 },
+      updates: [],
+    })
+    const send = (headers: Record<string, string>) =>
+      api(a, 'POST', '/peer/gossip', news, { 'content-type': 'application/json', ...headers })
+    t.match(await send({}), {
+      status: 401,
+      body: { code: 'UNAUTHENTICATED', error: /must be signed/ },
+    })
+    const signed = (key: string) =>
+      signRequest(key, {
+        from: 'x',
+        to: a.identity.id,
+        method: 'POST',
+        path: '/peer/gossip',
+        body: news,
+      }).headers
+    t.match(await send(signed(otherKey)), { status: 401, body: { error: /another cluster key/ } })
+    const stale = await signedPost(a, '/peer/gossip', 'x', JSON.parse(news), -120_000)
+    t.match(stale, { status: 401, body: { code: 'CLOCK_SKEW' } }, 'a message two minutes old')
+    t.same(
+      (await members(a)).map((m) => m.name),
+      ['A'],
+      'nothing was merged: A never listed the stranger, nor X'
+    )
+    t.match(await send(signed(CLUSTER_KEY)), { status: 200 }, 'the same message, signed, is taken')
   }
 )

@@ -32,17 +32,3 @@ t.test('a worker refusal answers with its code’s status; a code unknown here, 
   t.equal(errorFromCode('A_NEWER_WORKERS_CODE', 'what').status, 500)
   t.equal(errorFromCode('toString', 'not a code').status, 500, 'only the catalogue’s own keys')
 })
-
-t.test(
-  'the old form, with a status at the throw site, still answers with the catalogue’s',
-  async (t) => {
-    // Only runtime/membership still throws so, until it moves to network/.
-    t.match(new HttpError(409, 'REPLAYED', 'seen', { at: 1 }, { 'x-a': 'b' }), {
-      status: 409,
-      code: 'REPLAYED',
-      details: { at: 1 },
-      headers: { 'x-a': 'b' },
-    })
-    t.equal(new HttpError(400, 'TOO_EARLY', 'early').status, 425)
-  }
-)

@@ -7,7 +7,7 @@ t.test('leaves for good (no rejoin at restart) and reports who acknowledged', as
   const ctx = fakeCtx(
     {},
     {
-      leave: async (rejoin: boolean) => {
+      leave: async ({ rejoin }: { rejoin: boolean }) => {
         calls.push(rejoin)
         return { acked: ['a', 'b'], missed: ['c'] }
       },

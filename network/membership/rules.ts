@@ -1,16 +1,9 @@
 import type { Member, MemberState } from '../../db/contract/index.ts'
+import { HALF, incarnationsAhead, newer, nextIncarnation } from './incarnations.ts'
 import type { MemberUpdate, Reach } from './messages.ts'
 
 export type { MemberUpdate, Reach }
-
-/**
- * Incarnations are integers in [0, 2^32), compared as serial numbers (RFC 1982, like TCP's
- * sequence numbers): `a` is newer than `b` when it is less than half the space ahead of it,
- * counting round the end. A node at 2^32 - 1 that must rise goes to 0, and everyone takes that as
- * newer, so no number said about a node can put it out of reach of its own next word.
- */
-export const INCARNATIONS = 2 ** 32
-const HALF = INCARNATIONS / 2
+export { INCARNATIONS, incarnationsAhead, newer, nextIncarnation } from './incarnations.ts'
 
 /**
  * How far a third party's news may move a known member's incarnation forward. A member raises
@@ -18,22 +11,6 @@ const HALF = INCARNATIONS / 2
  * may jump further (it refutes whatever it hears about itself, however high).
  */
 export const MAX_RELAYED_JUMP = 2 ** 20
-
-/** How far `a` is ahead of `b`, counting round the end of the space: 0 to 2^32 - 1. */
-export function incarnationsAhead(a: number, b: number): number {
-  return (((a - b) % INCARNATIONS) + INCARNATIONS) % INCARNATIONS
-}
-
-/** Whether incarnation `a` is newer than `b` (serial-number arithmetic). */
-export function newer(a: number, b: number): boolean {
-  const ahead = incarnationsAhead(a, b)
-  return ahead > 0 && ahead < HALF
-}
-
-/** The incarnation after `a`: 2^32 - 1 is followed by 0. */
-export function nextIncarnation(a: number): number {
-  return (a + 1) % INCARNATIONS
-}
 
 // At one incarnation, later news outranks earlier news: alive < suspect < failed < left.
 const RANK: Record<MemberState, number> = { alive: 0, suspect: 1, failed: 2, left: 3 }

@@ -1,7 +1,8 @@
 import t from 'tap'
 import type { Member } from '../../../db/contract/index.ts'
-import type { DbClient } from '../../../runtime/db-client.ts'
-import { MemberView } from '../../../runtime/membership/view.ts'
+import { systemClock } from '../../../network/clock.ts'
+import type { MemberStore } from '../../../network/membership/store.ts'
+import { MemberView } from '../../../network/membership/view.ts'
 
 const member = (id: string, state: Member['state'], incarnation: number): Member => ({
   id,
@@ -13,22 +14,20 @@ const member = (id: string, state: Member['state'], incarnation: number): Member
   evidenceAt: null,
 })
 
-/** A database whose commits are released by the test, recording what was written. */
+/** A store whose commits are released by the test, recording what was written. */
 function heldDb() {
   const writes: Member[][] = []
   const held: (() => void)[] = []
   let fail = false
-  const db = {
-    call: (_op: string, payload: { members: Member[] }) =>
-      new Promise((resolve, reject) => {
-        writes.push(payload.members)
-        held.push(() =>
-          fail ? reject(new Error('DB_UNAVAILABLE')) : resolve({ data: { applied: 1 } })
-        )
+  const store = {
+    apply: ({ members }: { members: Member[] }) =>
+      new Promise<void>((resolve, reject) => {
+        writes.push(members)
+        held.push(() => (fail ? reject(new Error('DB_UNAVAILABLE')) : resolve()))
       }),
-  } as unknown as DbClient
+  } as unknown as MemberStore
   return {
-    db,
+    db: store,
     writes,
     release: () => held.splice(0).forEach((go) => go()),
     failNext: () => (fail = true),
@@ -37,7 +36,7 @@ function heldDb() {
 
 t.test('a change shows in the view only after its commit', async (t) => {
   const { db, writes, release } = heldDb()
-  const view = new MemberView(db, 'me')
+  const view = new MemberView(db, 'me', systemClock)
   view.load([member('b', 'alive', 1)])
   const committing = view.commit([member('b', 'suspect', 1)])
   await new Promise((resolve) => setImmediate(resolve))
@@ -52,7 +51,7 @@ t.test(
   'changes that arrive while a commit runs share the next one; news overtaken meanwhile is dropped',
   async (t) => {
     const { db, writes, release } = heldDb()
-    const view = new MemberView(db, 'me')
+    const view = new MemberView(db, 'me', systemClock)
     view.load([member('b', 'alive', 1)])
     const first = view.commit([member('b', 'suspect', 1)])
     const second = view.commit([member('b', 'alive', 2), member('c', 'alive', 0)])
@@ -76,7 +75,7 @@ t.test(
 
 t.test('a failed commit changes nothing and tells the caller', async (t) => {
   const { db, release, failNext } = heldDb()
-  const view = new MemberView(db, 'me')
+  const view = new MemberView(db, 'me', systemClock)
   view.load([member('b', 'alive', 1)])
   failNext()
   const committing = view.commit([member('b', 'failed', 1)])
@@ -86,7 +85,7 @@ t.test('a failed commit changes nothing and tells the caller', async (t) => {
 })
 
 t.test('turns evidence times into ages for the wire', async (t) => {
-  const view = new MemberView(heldDb().db, 'me')
+  const view = new MemberView(heldDb().db, 'me', systemClock)
   const tenSecondsAgo = new Date(Date.now() - 10_000).toISOString()
   const update = view.toUpdate({ ...member('b', 'failed', 1), evidenceAt: tenSecondsAgo })
   t.ok(

@@ -1,6 +1,7 @@
 import type { Member } from '../../db/contract/index.ts'
-import type { DbClient } from '../db-client.ts'
+import { isoAt, type Clock } from '../clock.ts'
 import { INCARNATIONS, supersedes, type MemberUpdate } from './rules.ts'
+import type { MemberStore } from './store.ts'
 
 interface Pending {
   members: Member[]
@@ -26,22 +27,40 @@ export interface Problem {
   incarnation: number
 }
 
+/** A committed change of one member's row: memberlist's NotifyJoin, NotifyUpdate, NotifyLeave. */
+export interface MemberChange {
+  member: Member
+  /** The row before, or undefined for a member new to this node. */
+  previous: Member | undefined
+}
+
 /**
- * The peer list in memory, always equal to what is committed in SQLite: a change is written
- * through the worker first and applied here only after its commit. Changes that arrive together
- * are written in one transaction.
+ * The peer list in memory, always equal to what is committed in the store: a change is written
+ * there first and applied here only after its commit. Changes that arrive together are written in
+ * one transaction.
  */
 export class MemberView {
   private readonly rows = new Map<string, Member>()
   private readonly contacts = new Map<string, Contact>()
   private readonly problems = new Map<string, Problem>()
   private readonly queue: Pending[] = []
+  private readonly listeners = new Set<(change: MemberChange) => void>()
   private writing = false
 
   constructor(
-    private readonly db: DbClient,
-    readonly selfId: string
+    private readonly store: MemberStore,
+    readonly selfId: string,
+    private readonly clock: Clock
   ) {}
+
+  /**
+   * Calls `listener` after each committed change of a row (this node's own included), with the
+   * row and the one it replaced, in commit order and never two at once. Returns the unsubscribe.
+   */
+  onChange(listener: (change: MemberChange) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
 
   load(rows: Member[]): void {
     // A number stored by an older version, beyond the space incarnations now live in, is read
@@ -81,7 +100,7 @@ export class MemberView {
       rttMs === undefined || earlier?.rttMs === undefined
         ? rttMs
         : earlier.rttMs * 0.8 + rttMs * 0.2
-    this.contacts.set(id, { at: Date.now(), rttMs: smoothed ?? earlier?.rttMs })
+    this.contacts.set(id, { at: this.clock.now(), rttMs: smoothed ?? earlier?.rttMs })
   }
 
   /** Records a problem with a member this node knows (only those: the map stays bounded). */
@@ -104,22 +123,42 @@ export class MemberView {
 
   heardAgoMs(id: string): number | undefined {
     const at = this.contacts.get(id)?.at
-    return at === undefined ? undefined : Date.now() - at
+    return at === undefined ? undefined : this.clock.now() - at
   }
 
   /** The row as it travels: evidence time turned into an age. */
   toUpdate(member: Member): MemberUpdate {
     const { id, name, address, state, incarnation, evidenceAt } = member
     const update: MemberUpdate = { id, name, address, state, incarnation }
-    if (evidenceAt) update.evidenceAgeMs = Math.max(0, Date.now() - Date.parse(evidenceAt))
+    if (evidenceAt) update.evidenceAgeMs = Math.max(0, this.clock.now() - Date.parse(evidenceAt))
     return update
+  }
+
+  /** A row for news as this node records it: the evidence's age turned back into a time. */
+  toRow(update: MemberUpdate): Member {
+    const { id, name, address, state, incarnation, evidenceAgeMs } = update
+    const now = this.clock.now()
+    const evidenceAt =
+      state === 'suspect' || state === 'failed'
+        ? isoAt(this.clock, now - (evidenceAgeMs ?? 0))
+        : null
+    return {
+      id,
+      name,
+      address,
+      state,
+      incarnation,
+      evidenceAt,
+      stateChangedAt: isoAt(this.clock, now),
+    }
   }
 
   /**
    * Commits changes and then applies them; resolves with the rows that were still news when
-   * written (a concurrent change may have overtaken some). Rejects when the database is down.
+   * written (a concurrent change may have overtaken some). Rejects when the store is down.
+   * `rejoin` is written with them: whether this node rejoins by itself at its next start.
    */
-  commit(members: Member[], rejoin?: boolean): Promise<Member[]> {
+  commit(members: Member[], { rejoin }: { rejoin?: boolean } = {}): Promise<Member[]> {
     return new Promise((resolve, reject) => {
       this.queue.push({ members, rejoin, resolve, reject })
       void this.write()
@@ -145,13 +184,19 @@ export class MemberView {
         const rejoin = batch.findLast((p) => p.rejoin !== undefined)?.rejoin
         try {
           if (next.size > 0 || rejoin !== undefined) {
-            await this.db.call('members.apply', { members: [...next.values()], rejoin })
+            await this.store.apply({ members: [...next.values()], rejoin })
           }
         } catch (err) {
           for (const pending of batch) pending.reject(err as Error)
           continue
         }
-        for (const member of next.values()) this.rows.set(member.id, member)
+        const changes = [...next.values()].map((member) => {
+          const previous = this.rows.get(member.id)
+          this.rows.set(member.id, member)
+          return { member, previous }
+        })
+        // Listeners see the whole batch applied (Membership.onChange keeps their errors theirs).
+        for (const change of changes) for (const listener of this.listeners) listener(change)
         batch.forEach((pending, i) => pending.resolve(appliedBy[i]))
       }
     } finally {

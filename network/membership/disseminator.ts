@@ -1,9 +1,19 @@
 import type { Member } from '../../db/contract/index.ts'
-import { gossipAck, type GossipMessage } from './messages.ts'
-import type { PeerClient, PeerFailure } from './peer-client.ts'
+import type { Clock, Timer } from '../clock.ts'
+import type { PeerFailure, Transport } from '../transport/transport.ts'
+import { PEER_MESSAGES, type GossipMessage } from './messages.ts'
 import type { MemberUpdate } from './rules.ts'
 import { shuffle } from './shuffle.ts'
 import type { MemberView } from './view.ts'
+
+export interface DisseminatorDeps {
+  view: MemberView
+  transport: Transport
+  clock: Clock
+  random: () => number
+  /** How long to wait for a member's answer (the detector's measure of the round trip). */
+  timeoutMs(): number
+}
 
 /** Members a gossip round sends to, picked at random. */
 const FANOUT = 3
@@ -33,14 +43,13 @@ const FINAL = new Set<PeerFailure['reason']>([
 export class Disseminator {
   /** Member id → transmissions left for the latest news about it. */
   private readonly news = new Map<string, number>()
-  private timer: NodeJS.Timeout | null = null
+  private timer: Timer | null = null
   private stopped = false
+  private readonly view: MemberView
 
-  constructor(
-    private readonly view: MemberView,
-    private readonly client: PeerClient,
-    private readonly timeoutMs: () => number
-  ) {}
+  constructor(private readonly deps: DisseminatorDeps) {
+    this.view = deps.view
+  }
 
   private get budget(): number {
     const n = this.view.all().length
@@ -82,7 +91,8 @@ export class Disseminator {
     members: Member[],
     deadlineMs: number
   ): Promise<{ acked: string[]; missed: string[] }> {
-    const deadline = Date.now() + deadlineMs
+    const { clock, transport } = this.deps
+    const deadline = clock.now() + deadlineMs
     const message = (): GossipMessage => ({
       from: this.view.toUpdate(this.view.self),
       updates: members.map((m) => this.view.toUpdate(m)),
@@ -90,15 +100,14 @@ export class Disseminator {
     const targets = this.view.others('alive', 'suspect')
     const results = await Promise.all(
       targets.map(async (target) => {
-        while (Date.now() < deadline) {
-          const left = Math.max(50, deadline - Date.now())
-          const sent = await this.client.post({
+        while (clock.now() < deadline) {
+          const left = Math.max(50, deadline - clock.now())
+          const sent = await transport.call({
+            kind: PEER_MESSAGES.gossip,
             address: target.address,
-            path: '/peer/gossip',
             to: target.id,
             body: message(),
-            answer: gossipAck,
-            timeoutMs: Math.min(left, this.timeoutMs()),
+            timeoutMs: Math.min(left, this.deps.timeoutMs()),
           })
           if (sent.ok) return true
           if (FINAL.has(sent.reason)) return false
@@ -114,33 +123,38 @@ export class Disseminator {
 
   stop(): void {
     this.stopped = true
-    if (this.timer) clearTimeout(this.timer)
+    if (this.timer) this.deps.clock.clearTimeout(this.timer)
     this.timer = null
     this.news.clear()
   }
 
   private schedule(delayMs: number): void {
     if (this.stopped || this.news.size === 0) return
-    this.timer ??= setTimeout(() => {
+    this.timer ??= this.deps.clock.setTimeout(() => {
       this.timer = null
       void this.round()
     }, delayMs)
   }
 
   private async round(): Promise<void> {
-    const targets = shuffle(this.view.others('alive', 'suspect')).slice(0, FANOUT)
+    // A suspect is told of its suspicion first: it is the one member that can refute it, and the
+    // others, who check an accusation before they believe it (rules.ts), do not pass it on.
+    const accused = [...this.news.keys()]
+      .map((id) => this.view.get(id))
+      .filter((m): m is Member => m?.state === 'suspect' && m.id !== this.view.selfId)
+    const others = this.view.others('alive', 'suspect').filter((m) => !accused.includes(m))
+    const targets = [...accused, ...shuffle(others, this.deps.random).slice(0, FANOUT)]
     await Promise.all(
       targets.map(async (target) => {
         const updates = this.take(MAX_UPDATES)
         if (updates.length === 0) return
         const message: GossipMessage = { from: this.view.toUpdate(this.view.self), updates }
-        const sent = await this.client.post({
+        const sent = await this.deps.transport.call({
+          kind: PEER_MESSAGES.gossip,
           address: target.address,
-          path: '/peer/gossip',
           to: target.id,
           body: message,
-          answer: gossipAck,
-          timeoutMs: this.timeoutMs(),
+          timeoutMs: this.deps.timeoutMs(),
         })
         if (sent.ok) this.view.heardFrom(target.id)
       })

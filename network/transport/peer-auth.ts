@@ -1,12 +1,6 @@
 import { Response } from '@whatwg-node/server'
-import { HttpError } from '../errors.ts'
-import {
-  ANY_RECEIVER,
-  MAX_SKEW_MS,
-  signAnswer,
-  verifyRequest,
-  type SignedRequest,
-} from './signing.ts'
+import { MAX_SKEW_MS, signAnswer, verifyRequest, type SignedRequest } from './signing.ts'
+import { ANY_RECEIVER, ANY_RECEIVER_PATH, describeSkew, ProtocolError } from './transport.ts'
 
 /** Beyond this many nonces in the window, requests are refused rather than memory grown. */
 const MAX_NONCES = 200_000
@@ -64,9 +58,8 @@ export class PeerAuth {
   check(signed: SignedRequest, path: string): void {
     const { selfId, onClockSkew } = this.options
     const now = Date.now()
-    if (signed.to !== selfId && !(signed.to === ANY_RECEIVER && path === '/peer/join')) {
-      throw new HttpError(
-        409,
+    if (signed.to !== selfId && !(signed.to === ANY_RECEIVER && path === ANY_RECEIVER_PATH)) {
+      throw new ProtocolError(
         'WRONG_NODE',
         `This is node ${selfId}; the request was signed for ${signed.to}`
       )
@@ -74,26 +67,24 @@ export class PeerAuth {
     const skewMs = now - signed.time
     if (Math.abs(skewMs) > MAX_SKEW_MS) {
       onClockSkew(signed.sender, skewMs)
-      throw new HttpError(
-        401,
+      throw new ProtocolError(
         'CLOCK_SKEW',
         `The request's clock is ${describeSkew(skewMs)} this node's; peers must agree within ${MAX_SKEW_MS / 1000} s (keep their clocks set by NTP)`,
         { skewMs, maxSkewMs: MAX_SKEW_MS }
       )
     }
     if (signed.time < this.acceptingSince) {
-      throw new HttpError(
-        425,
+      throw new ProtocolError(
         'TOO_EARLY',
         'The request was signed before this node started, so it cannot be told from a replay; send it again'
       )
     }
     this.forgetOld(now)
     if (this.seen.has(signed.nonce)) {
-      throw new HttpError(409, 'REPLAYED', 'This request was received before: a replay is refused')
+      throw new ProtocolError('REPLAYED', 'This request was received before: a replay is refused')
     }
     if (this.seen.size >= MAX_NONCES) {
-      throw new HttpError(503, 'BUSY', 'Too many node-to-node requests at once; try again shortly')
+      throw new ProtocolError('BUSY', 'Too many node-to-node requests at once; try again shortly')
     }
     this.seen.set(signed.nonce, signed.time + MAX_SKEW_MS)
   }
@@ -106,12 +97,6 @@ export class PeerAuth {
       this.seen.delete(nonce)
     }
   }
-}
-
-/** "45 s ahead of" / "3 s behind": how a clock stands to this node's, for a person. */
-export function describeSkew(skewMs: number): string {
-  const seconds = Math.round(Math.abs(skewMs) / 1000)
-  return `${seconds} s ${skewMs < 0 ? 'ahead of' : 'behind'}`
 }
 
 /** A request to a /peer/ route, from its arrival to its signed answer. */

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { errorResponse } from '../../../runtime/errors.ts'
-import { PeerAuth } from '../../../runtime/membership/peer-auth.ts'
-import { MAX_SKEW_MS, signRequest, verifyAnswer } from '../../../runtime/membership/signing.ts'
+import { httpErrorOf } from '../../../runtime/peer-refusals.ts'
+import { PeerAuth } from '../../../network/transport/peer-auth.ts'
+import { MAX_SKEW_MS, signRequest, verifyAnswer } from '../../../network/transport/signing.ts'
 import { pino } from 'pino'
 
 const key = 'a-cluster-key-of-enough-length'
@@ -44,7 +45,7 @@ t.test(
     const { auth } = receiver()
     const captured = arriving('node-b')
     t.equal(admit(auth, captured), 'node-a')
-    t.throws(() => admit(auth, captured), { status: 409, code: 'REPLAYED' })
+    t.throws(() => admit(auth, captured), { name: 'ProtocolError', code: 'REPLAYED' })
     t.equal(admit(auth, arriving('node-b')), 'node-a', 'a new request (new nonce) is taken')
   }
 )
@@ -54,7 +55,6 @@ t.test('refuses a request signed for another node; only a join may be for anyone
   const c = receiver('node-c').auth
   const forC = arriving('node-c')
   t.throws(() => admit(auth, forC), {
-    status: 409,
     code: 'WRONG_NODE',
     message: /signed for node-c/,
   })
@@ -69,7 +69,6 @@ t.test(
     const { auth, skews } = receiver()
     const ahead = arriving('node-b', '/peer/gossip', 45_000)
     t.throws(() => admit(auth, ahead), {
-      status: 401,
       code: 'CLOCK_SKEW',
       message: /45 s ahead of this node's/,
       details: { maxSkewMs: MAX_SKEW_MS },
@@ -88,7 +87,7 @@ t.test(
   async (t) => {
     const earlier = arriving('node-b', '/peer/gossip', -2000)
     const { auth } = receiver()
-    t.throws(() => admit(auth, earlier), { status: 425, code: 'TOO_EARLY' })
+    t.throws(() => admit(auth, earlier), { code: 'TOO_EARLY' })
   }
 )
 
@@ -104,7 +103,7 @@ t.test(
         exchange.admit(bodyText)
         response = new Response('{"ok":true}', { status: 200 })
       } catch (err) {
-        response = errorResponse(err, log, 'test') as unknown as Response
+        response = errorResponse(httpErrorOf(err), log, 'test') as unknown as Response
       }
       const answered = await exchange.answer(response as never)
       const text = await answered.text()

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { memberList, type MemberList } from '../../../runtime/membership/messages.ts'
-import { PeerClient, type PeerOutcome } from '../../../runtime/membership/peer-client.ts'
-import { signAnswer } from '../../../runtime/membership/signing.ts'
+import { PEER_MESSAGES, type MemberList } from '../../../network/membership/messages.ts'
+import { HttpTransport } from '../../../network/transport/http-transport.ts'
+import { signAnswer } from '../../../network/transport/signing.ts'
+import type { PeerOutcome } from '../../../network/transport/transport.ts'
 
 const key = 'a-cluster-key-of-enough-length'
 const member = {
@@ -55,20 +56,15 @@ async function server(t: { teardown(fn: () => unknown): void }, answer: Answer) 
 
 function client(t: { teardown(fn: () => unknown): void }) {
   const outcomes: [string, PeerOutcome<unknown>][] = []
-  const peer = new PeerClient({
-    key,
-    selfId: 'node-a',
-    onLost: () => undefined,
-    onOutcome: (to, outcome) => outcomes.push([to, outcome]),
-  })
+  const peer = new HttpTransport({ key, selfId: 'node-a' })
+  peer.watch({ answered: (to, outcome) => outcomes.push([to, outcome]) })
   t.teardown(() => peer.close())
   const join = (address: string, to = '*') =>
-    peer.post({
+    peer.call({
+      kind: PEER_MESSAGES.join,
       address,
-      path: '/peer/join',
       to,
       body: { member: { ...member, id: 'node-a' }, relay: true },
-      answer: memberList,
       timeoutMs: 2000,
     })
   return { join, outcomes }

@@ -3,7 +3,7 @@ import {
   isMemberAddress,
   memberUpdate,
   pingReqAnswer,
-} from '../../../runtime/membership/messages.ts'
+} from '../../../network/membership/messages.ts'
 
 t.test('a member address is an http(s) host and port, and nothing else', async (t) => {
   for (const good of [

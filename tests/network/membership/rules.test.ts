@@ -10,7 +10,7 @@ import {
   suspicionExpired,
   type Judge,
   type MemberUpdate,
-} from '../../../runtime/membership/rules.ts'
+} from '../../../network/membership/rules.ts'
 
 const self = 'self-id'
 const peer: MemberUpdate = {

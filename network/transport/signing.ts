@@ -1,11 +1,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { HttpError } from '../errors.ts'
+import { ProtocolError } from './transport.ts'
 
 /** How far a request's timestamp may be from this node's clock, either way, before it is refused. */
 export const MAX_SKEW_MS = 30_000
-
-/** The receiver a join names: the joiner cannot know the id of the node at an address yet. */
-export const ANY_RECEIVER = '*'
 
 const HEADER = {
   node: 'x-almacen-node',
@@ -73,12 +70,12 @@ export interface SignedRequest {
   signature: string
 }
 
-function refuse(message: string): HttpError {
-  return new HttpError(401, 'UNAUTHENTICATED', message)
+function refuse(message: string): ProtocolError {
+  return new ProtocolError('UNAUTHENTICATED', message)
 }
 
 /**
- * Checks a node-to-node request's signature against the cluster key; refuses it (401) when the
+ * Checks a node-to-node request's signature against the cluster key; refuses it (UNAUTHENTICATED) when the
  * signature is missing, malformed or wrong, or when this node has no key. Whether it is fresh,
  * new and meant for this node is for the receiver to check (peer-auth.ts).
  */

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { INCARNATIONS } from './rules.ts'
+import { FAILURES, type ExchangeKind } from '../transport/transport.ts'
+import { INCARNATIONS } from './incarnations.ts'
 
 // Every node-to-node message and every answer, defined once: the receiver validates a request
 // with these schemas, the sender validates the answer with them before believing a word of it,
@@ -68,14 +69,7 @@ export type TargetView = z.output<typeof targetView>
 /** How one attempt to reach a member ended, from this node or from a helper. */
 export const REACH = [
   'ack',
-  'refused',
-  'timeout',
-  'unreachable',
-  'unauthorized',
-  'wrong-node',
-  'clock-skew',
-  'bogus',
-  'error',
+  ...FAILURES,
   /** A helper asked about a member it does not know: it contacted nothing. */
   'unknown',
 ] as const
@@ -131,11 +125,24 @@ export type JoinMessage = z.output<typeof joinMessage>
 export const memberList = z.object({ self: memberUpdate, members: updates })
 export type MemberList = z.output<typeof memberList>
 
-/** A refusal, as every node answers one (runtime/errors.ts). */
-export const peerRefusal = z.object({
-  status: z.int(),
-  error: z.string().max(2000),
-  code: z.string().max(64),
-  details: z.unknown().optional(),
-})
-export type PeerRefusal = z.output<typeof peerRefusal>
+/**
+ * The membership's exchanges, by name: each route (handlers/peer/<name>.post.ts), its message and
+ * its answer. Senders call the transport with one of these; receivers validate with it.
+ */
+export const PEER_MESSAGES = {
+  ping: { path: '/peer/ping', message: pingMessage, answer: pingAck },
+  'ping-req': { path: '/peer/ping-req', message: pingReqMessage, answer: pingReqAnswer },
+  gossip: { path: '/peer/gossip', message: gossipMessage, answer: gossipAck },
+  sync: { path: '/peer/sync', message: syncMessage, answer: syncAnswer },
+  join: { path: '/peer/join', message: joinMessage, answer: memberList },
+} as const satisfies Record<string, ExchangeKind>
+
+export type PeerKind = keyof typeof PEER_MESSAGES
+export type PeerMessage<K extends PeerKind> = z.output<(typeof PEER_MESSAGES)[K]['message']>
+export type PeerAnswer<K extends PeerKind> = z.output<(typeof PEER_MESSAGES)[K]['answer']>
+
+/** The schema a receiver validates a message of this kind with, typed for the kind. */
+export function messageSchema<K extends PeerKind>(kind: K): z.ZodType<PeerMessage<K>> {
+  // TypeScript cannot follow a generic key into the table's union of schemas.
+  return PEER_MESSAGES[kind].message as unknown as z.ZodType<PeerMessage<K>>
+}

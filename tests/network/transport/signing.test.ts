@@ -4,7 +4,7 @@ import {
   signRequest,
   verifyAnswer,
   verifyRequest,
-} from '../../../runtime/membership/signing.ts'
+} from '../../../network/transport/signing.ts'
 
 const key = 'a-cluster-key-of-enough-length'
 const body = '{"hello":"peer"}'
@@ -38,7 +38,7 @@ t.test(
   'refuses a missing, wrong or tampered signature, and any request when it has no key',
   async (t) => {
     const { headers } = sign()
-    const refused = { status: 401, code: 'UNAUTHENTICATED' }
+    const refused = { name: 'ProtocolError', code: 'UNAUTHENTICATED' }
     t.throws(() => verifyRequest(key, request({}), path, body), {
       ...refused,
       message: /must be signed/,

@@ -1,0 +1,70 @@
+// The network's public surface: what the runtime uses, and (through runtime/index.ts) the
+// handlers. Everything node to node lives under network/ and runs in the runtime process:
+// transport/ carries signed request/answer exchanges (over HTTP, or an in-memory MockNetwork in
+// tests), membership/ keeps the peer list. Replication, the transfer relay and topic federation
+// will sit beside membership, on the same transport.
+import type { Logger } from 'pino'
+import { Membership } from './membership/membership.ts'
+import { workerStore, type WorkerCalls } from './membership/store.ts'
+import type { Timing } from './membership/timing.ts'
+import { HttpTransport } from './transport/http-transport.ts'
+
+export { systemClock, type Clock } from './clock.ts'
+export type { LeaveOutcome, LiveContact, MembershipApi } from './membership/api.ts'
+export { JOIN_TIMEOUT_MS, NOT_A_MEMBER, type JoinOutcome } from './membership/joining.ts'
+export { Membership, type MembershipOptions } from './membership/membership.ts'
+export {
+  memberAddress,
+  messageSchema,
+  PEER_MESSAGES,
+  type MemberList,
+  type MemberUpdate,
+  type PeerAnswer,
+  type PeerKind,
+  type PeerMessage,
+} from './membership/messages.ts'
+export { workerStore, type MemberStore, type WorkerCalls } from './membership/store.ts'
+export { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
+export type { MemberChange } from './membership/view.ts'
+export { HttpTransport } from './transport/http-transport.ts'
+export type { PeerAuth, PeerExchange } from './transport/peer-auth.ts'
+export {
+  ProtocolError,
+  type ExchangeKind,
+  type PeerOutcome,
+  type ProtocolCode,
+  type Transport,
+} from './transport/transport.ts'
+
+export interface NetworkOptions {
+  /** The database worker, where the peer list is kept. */
+  db: WorkerCalls
+  log: Logger
+  identity: { id: string; name: string }
+  clusterKey?: string
+  /** Addresses to join through at start. */
+  join: string[]
+  /** Membership timings over the defaults (from the node's configuration). */
+  timing?: Partial<Timing>
+}
+
+export interface Network {
+  /** Signed HTTP to the other nodes, and the checks of what they send (`transport.auth`). */
+  transport: HttpTransport
+  membership: Membership
+}
+
+/** A node's network: its HTTP transport and its membership over it. */
+export function createNetwork(options: NetworkOptions): Network {
+  const { db, log, identity, clusterKey, join, timing } = options
+  const transport = new HttpTransport({ key: clusterKey, selfId: identity.id })
+  const membership = new Membership({
+    store: workerStore(db),
+    transport,
+    log,
+    identity,
+    join,
+    timing,
+  })
+  return { transport, membership }
+}

@@ -1,0 +1,260 @@
+import type { Logger } from 'pino'
+import type { Member } from '../../db/contract/index.ts'
+import { isoAt, systemClock, type Clock } from '../clock.ts'
+import { ProtocolError, type Transport } from '../transport/transport.ts'
+import type { LeaveOutcome, LiveContact, MembershipApi } from './api.ts'
+import { Detector } from './detector.ts'
+import { Disseminator } from './disseminator.ts'
+import { Evidence } from './evidence.ts'
+import { Inbound } from './inbound.ts'
+import { Joining, type JoinOutcome } from './joining.ts'
+import { Merger } from './merge.ts'
+import type { MemberList, PeerAnswer, PeerKind, PeerMessage } from './messages.ts'
+import { nextIncarnation } from './rules.ts'
+import type { MemberStore } from './store.ts'
+import { DEFAULT_TIMING, type Timing } from './timing.ts'
+import { MemberView, type MemberChange } from './view.ts'
+
+export interface MembershipOptions {
+  store: MemberStore
+  transport: Transport
+  log: Logger
+  identity: { id: string; name: string }
+  /** Addresses to join through at start (--join). */
+  join: string[]
+  /** Any of the protocol's timings, over the defaults (timing.ts). */
+  timing?: Partial<Timing>
+  clock?: Clock
+  /** Where the random choices come from (probe order, helpers, gossip targets); seeded in tests. */
+  random?: () => number
+}
+
+/**
+ * This node's membership in the peer network: its peer list (committed to the store before any
+ * change is acted on), the failure detector, and the spreading of news. SWIM in its structure,
+ * with refusals told from silence and leaves acknowledged by every member. Each part gets only
+ * what it uses, by constructor; this class wires them and is what the node and its handlers see.
+ */
+export class Membership implements MembershipApi {
+  readonly name = 'membership'
+  private readonly view: MemberView
+  private readonly gossip: Disseminator
+  private readonly detector: Detector
+  private readonly merger: Merger
+  private readonly inbound: Inbound
+  private readonly joining: Joining
+  /** The protocol's timings, as configured over the defaults. */
+  readonly timing: Timing
+  private readonly clock: Clock
+  private readonly log: Logger
+  private readonly unwatch: () => void
+  /** Out of the network: leaving, left, or kept out by an operator's leave. */
+  private leaving = false
+  private isOpen = false
+  private address = ''
+
+  constructor(private readonly options: MembershipOptions) {
+    const { store, transport, log, identity } = options
+    const clock = options.clock ?? systemClock
+    const random = options.random ?? Math.random
+    const timing = { ...DEFAULT_TIMING, ...options.timing }
+    const view = new MemberView(store, identity.id, clock)
+    const merge: Merger['merge'] = (updates, how) => this.merger.merge(updates, how)
+    const spread = (members: Member[]) => this.gossip.spread(members)
+    const piggyback = () => this.gossip.piggyback()
+    this.view = view
+    this.clock = clock
+    this.log = log
+    this.timing = timing
+    this.gossip = new Disseminator({
+      view,
+      transport,
+      clock,
+      random,
+      timeoutMs: () => this.detector.timeoutMs,
+    })
+    this.detector = new Detector({
+      view,
+      transport,
+      timing,
+      clock,
+      random,
+      log,
+      piggyback,
+      heard: (updates, from) => merge(updates, { from }),
+      decided: (rows) => this.merger.apply(rows),
+      forget: (ids) => this.forget(ids),
+    })
+    this.merger = new Merger({
+      view,
+      clock,
+      log,
+      leaving: () => this.leaving,
+      spread,
+      detector: this.detector,
+    })
+    this.inbound = new Inbound({
+      view,
+      piggyback,
+      merge,
+      probeFor: (target) => this.detector.probeFor(target),
+      participating: () => !this.leaving,
+      list: () => this.list(),
+    })
+    this.joining = new Joining({
+      view,
+      transport,
+      clock,
+      log,
+      joinTimeoutMs: this.timing.joinTimeoutMs,
+      leaving: () => this.leaving,
+      rise: () => this.rise({ rejoin: true }),
+      merge,
+      spread,
+    })
+    this.unwatch = transport.watch(
+      new Evidence({
+        view,
+        log,
+        listening: () => this.isOpen && !this.leaving,
+        checkSoon: (id) => this.detector.checkSoon(id),
+      })
+    )
+  }
+
+  get opened(): boolean {
+    return this.isOpen
+  }
+
+  get canTalk(): boolean {
+    return this.options.transport.canTalk
+  }
+
+  /** Loads the peer list, starts the detector, and (re)joins in the background. */
+  async open({ advertise }: { advertise: string }): Promise<void> {
+    this.address = advertise
+    const { members, rejoin } = await this.options.store.list()
+    this.view.load(members)
+    const stored = this.view.get(this.view.selfId)
+    const participating = rejoin || this.options.join.length > 0
+    if (!this.canTalk) {
+      // Without the key this node can neither sign nor check a peer's word: it runs alone.
+      if (this.view.others('alive', 'suspect', 'failed').length > 0) {
+        this.log.warn(
+          'ALMACEN_CLUSTER_KEY is not set: this node knows peers but cannot talk to them; it runs alone'
+        )
+      }
+      await this.rise({ rejoin, detect: false })
+      this.isOpen = true
+      return
+    }
+    if (!participating && stored) {
+      this.leaving = true // an operator took this node out; it stays out until told to join
+      this.isOpen = true
+      return
+    }
+    await this.rise({ rejoin: true })
+    this.isOpen = true
+    const known = this.view.others('alive', 'suspect', 'failed').map((m) => m.address)
+    void this.joining.untilAnswered([...new Set([...this.options.join, ...known])])
+  }
+
+  /** On shutdown: leave (the node rejoins by itself when it starts again), then stop sending. */
+  async close(): Promise<void> {
+    if (this.isOpen) {
+      await this.leave({ rejoin: true }).catch((err) => this.log.warn({ err }, 'leave failed'))
+    }
+    this.detector.stop()
+    this.gossip.stop()
+    this.unwatch()
+  }
+
+  /**
+   * Calls `listener` after each committed change of a member's row (memberlist's event
+   * delegate), this node's own included, with the row and the one before; in commit order,
+   * never two at once. Members reaped long after they left or failed go without a call.
+   * Returns the unsubscribe.
+   */
+  onChange(listener: (change: MemberChange) => void): () => void {
+    return this.view.onChange((change) => {
+      try {
+        listener(change)
+      } catch (err) {
+        this.log.error({ err, member: change.member.id }, 'a membership listener failed')
+      }
+    })
+  }
+
+  snapshot(): { members: Member[]; participating: boolean } {
+    const byName = (a: Member, b: Member) =>
+      a.name.localeCompare(b.name) || a.id.localeCompare(b.id)
+    return { members: this.view.all().sort(byName), participating: !this.leaving }
+  }
+
+  list(): MemberList {
+    const others = this.view.all().filter((m) => m.id !== this.view.selfId)
+    return {
+      self: this.view.toUpdate(this.view.self),
+      members: others.map((m) => this.view.toUpdate(m)),
+    }
+  }
+
+  live(id: string): LiveContact {
+    const contact = this.view.contact(id)
+    return {
+      lastHeardAt: contact ? isoAt(this.clock, contact.at) : null,
+      rttMs: contact?.rttMs === undefined ? null : Math.round(contact.rttMs * 10) / 10,
+      problem: this.view.problem(id)?.text ?? null,
+    }
+  }
+
+  join(addresses: string[]): Promise<JoinOutcome[]> {
+    return this.joining.join(addresses)
+  }
+
+  async leave({ rejoin }: { rejoin: boolean }): Promise<LeaveOutcome> {
+    if (this.leaving) return { acked: [], missed: [], alreadyLeft: true }
+    this.leaving = true
+    this.detector.stop()
+    const [self] = await this.merger.writeSelf(
+      (current) => ({ ...(current as Member), state: 'left', stateChangedAt: isoAt(this.clock) }),
+      { rejoin }
+    )
+    const outcome = await this.gossip.announce([self], this.timing.leaveDeadlineMs)
+    this.log.info(outcome, 'left the peer network')
+    return outcome
+  }
+
+  receive<K extends PeerKind>(
+    kind: K,
+    sender: string,
+    message: PeerMessage<K>
+  ): Promise<PeerAnswer<K>> {
+    if (!this.isOpen) {
+      return Promise.reject(new ProtocolError('NOT_READY', 'This node is still starting'))
+    }
+    return this.inbound.receive(kind, sender, message)
+  }
+
+  /** Becomes alive at a new incarnation, newer than anything said about this node's earlier life. */
+  private async rise({ rejoin, detect = true }: { rejoin: boolean; detect?: boolean }) {
+    const { id, name } = this.options.identity
+    const address = this.address
+    await this.merger.writeSelf(
+      (current) => {
+        const incarnation = current ? nextIncarnation(current.incarnation) : 0
+        return this.view.toRow({ id, name, address, state: 'alive', incarnation })
+      },
+      { rejoin }
+    )
+    this.leaving = false
+    if (detect) this.detector.start()
+  }
+
+  /** Forgets members that left or failed long ago (reaped). */
+  private async forget(ids: string[]): Promise<void> {
+    await this.options.store.reap(ids)
+    this.view.forget(ids)
+    this.log.info({ members: ids }, 'members reaped')
+  }
+}

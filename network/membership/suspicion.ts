@@ -1,0 +1,64 @@
+import type { Member } from '../../db/contract/index.ts'
+import type { Clock, Timer } from '../clock.ts'
+import { suspicionExpired } from './rules.ts'
+import type { Timing } from './timing.ts'
+import type { MemberView } from './view.ts'
+
+export interface SuspicionDeps {
+  view: MemberView
+  clock: Clock
+  timing: Pick<Timing, 'suspicionMs' | 'lateMs'>
+  /** A suspect stayed silent for the whole period: fail it (its last word was at `lastWordAt`). */
+  expired(suspect: Member, lastWordAt: number): void
+}
+
+/**
+ * A timer on every suspect, and none on anyone else: a suspect that stays silent for
+ * `suspicionMs` is failed, unless it refuted meanwhile, or this process was frozen (its timer
+ * fired late), in which case it gets a fresh period rather than a verdict.
+ */
+export class Suspicions {
+  private readonly timers = new Map<string, Timer>()
+  private running = false
+
+  constructor(private readonly deps: SuspicionDeps) {}
+
+  start(): void {
+    this.running = true
+  }
+
+  stop(): void {
+    this.running = false
+    for (const timer of this.timers.values()) this.deps.clock.clearTimeout(timer)
+    this.timers.clear()
+  }
+
+  /** A member changed: time it if it is a suspect, stop timing it otherwise. */
+  track(member: Member): void {
+    const { clock, timing, view } = this.deps
+    const timer = this.timers.get(member.id)
+    if (member.state !== 'suspect') {
+      clock.clearTimeout(timer)
+      this.timers.delete(member.id)
+      return
+    }
+    if (timer || !this.running) return
+    const due = clock.now() + timing.suspicionMs
+    const expire = () => {
+      this.timers.delete(member.id)
+      const now = view.get(member.id)
+      const verdict = suspicionExpired({
+        firedLateMs: clock.now() - due,
+        lateMs: timing.lateMs,
+        stillSuspectAtSameIncarnation:
+          this.running && now?.state === 'suspect' && now.incarnation === member.incarnation,
+      })
+      if (!now || verdict === 'drop') return
+      if (verdict === 'rearm') return this.track(now)
+      const lastWord =
+        view.contact(now.id)?.at ?? (now.evidenceAt ? Date.parse(now.evidenceAt) : clock.now())
+      this.deps.expired(now, lastWord)
+    }
+    this.timers.set(member.id, clock.setTimeout(expire, timing.suspicionMs))
+  }
+}

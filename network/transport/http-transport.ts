@@ -1,0 +1,243 @@
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
+import { z } from 'zod'
+import { PeerAuth } from './peer-auth.ts'
+import { signRequest, verifyAnswer } from './signing.ts'
+import {
+  ANY_RECEIVER,
+  failure,
+  refusedWith,
+  Watchers,
+  type ExchangeKind,
+  type PeerCall,
+  type PeerOutcome,
+  type Transport,
+  type TransportEvents,
+} from './transport.ts'
+
+/** A refusal, as every node answers one over HTTP (runtime/errors.ts). */
+export const peerRefusal = z.object({
+  status: z.int(),
+  error: z.string().max(2000),
+  code: z.string().max(64),
+  details: z.unknown().optional(),
+})
+
+// Idle connections are kept longer than the probe rounds that reuse them, and shorter than the
+// server keeps them (runtime/node.ts), so only a peer that died closes one from its side.
+export const IDLE_CONNECTION_MS = 60_000
+
+/** The largest answer read; a member list of a thousand members is about 200 KB. */
+const MAX_ANSWER_BYTES = 1024 * 1024
+
+type Ending<K extends ExchangeKind> = PeerOutcome<z.output<K['answer']>>
+
+function classify<K extends ExchangeKind>(err: NodeJS.ErrnoException): Ending<K> | 'reset' {
+  if (err.code === 'ECONNREFUSED') return failure('refused', 'connection refused', Date.now())
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'reset'
+  return failure('unreachable', err.message, Date.now())
+}
+
+function header(res: IncomingMessage, name: string): string | undefined {
+  const value = res.headers[name]
+  return Array.isArray(value) ? undefined : value
+}
+
+function parse(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * What a complete answer means. Nothing in it is believed unless it is signed with the cluster
+ * key, for this request, by the node it was sent to, and has the shape asked for.
+ */
+function judgeAnswer<K extends ExchangeKind>(
+  call: PeerCall<K>,
+  res: IncomingMessage,
+  text: string,
+  key: string,
+  request: string,
+  rttMs: number
+): Ending<K> {
+  const at = Date.now()
+  const status = res.statusCode ?? 0
+  const json = parse(text)
+  const responder = verifyAnswer(key, request, {
+    status,
+    header: (name) => header(res, name),
+    body: text,
+  })
+  if (!responder) {
+    const code = (json as { code?: unknown } | undefined)?.code
+    const said = typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''
+    return failure(
+      'bogus',
+      `answered ${status}${said} without a valid signature (another cluster key, or not an almacen node)`,
+      at
+    )
+  }
+  if (call.to !== ANY_RECEIVER && responder !== call.to) {
+    return failure('wrong-node', `node ${responder} answered for ${call.to}`, at)
+  }
+  if (status >= 200 && status < 300) {
+    const answer = call.kind.answer.safeParse(json)
+    if (answer.success) {
+      return { ok: true, body: answer.data as z.output<K['answer']>, rttMs, responder }
+    }
+    return failure('bogus', `answered ${status}, signed, but not with the answer asked for`, at)
+  }
+  const refusal = peerRefusal.safeParse(json)
+  if (!refusal.success) {
+    return failure('bogus', `answered ${status}, signed, but not as a refusal`, at)
+  }
+  const { code, error, details } = refusal.data
+  return refusedWith({ code, message: `${status} ${code}: ${error}`, details }, at)
+}
+
+export interface HttpTransportOptions {
+  key: string | undefined
+  selfId: string
+}
+
+/**
+ * The transport over HTTP: signed JSON calls to other nodes over kept-alive connections, each
+ * bounded by a timeout, whose answers are checked before they are returned; and, for the peer
+ * routes, the checks of what arrives (`auth`). A kept connection that the other side closes is
+ * reported (`lost`): when a node dies, the kernel closes its connections at once, which is worth
+ * a look long before the next probe.
+ */
+export class HttpTransport implements Transport {
+  readonly name = 'transport'
+  /** Checks the signature, receiver, freshness and nonce of requests from other nodes. */
+  readonly auth: PeerAuth
+  private readonly watchers = new Watchers()
+  private readonly agent = new Agent({
+    keepAlive: true,
+    maxSockets: 8,
+    timeout: IDLE_CONNECTION_MS,
+  })
+  private readonly watched = new WeakSet<Socket>()
+  /** Connections this side closed (idle, or a call that timed out): not news about the peer. */
+  private readonly ours = new WeakSet<Socket>()
+  private closing = false
+
+  constructor(private readonly options: HttpTransportOptions) {
+    this.auth = new PeerAuth({
+      key: options.key,
+      selfId: options.selfId,
+      onClockSkew: (sender, skewMs) => this.watchers.skewed(sender, skewMs),
+    })
+  }
+
+  get canTalk(): boolean {
+    return !!this.options.key
+  }
+
+  watch(events: TransportEvents): () => void {
+    return this.watchers.add(events)
+  }
+
+  async call<K extends ExchangeKind>(call: PeerCall<K>): Promise<Ending<K>> {
+    if (!this.options.key) return failure('unauthorized', 'no cluster key', Date.now())
+    const text = JSON.stringify(call.body)
+    // A reset means a kept connection died under us (the peer restarted or was killed): one
+    // fresh attempt (freshly signed) tells a refusal from a live node.
+    let outcome = await this.once(call, text)
+    if (outcome === 'reset') outcome = await this.once(call, text)
+    const ended = outcome === 'reset' ? failure('refused', 'connection reset', Date.now()) : outcome
+    this.watchers.answered(call.to, ended)
+    return ended
+  }
+
+  /**
+   * A peer's requests came on this connection: when it closes from the peer's side (its process
+   * died), that is evidence too.
+   */
+  watchInbound(socket: Socket, peer: string): void {
+    if (this.watched.has(socket)) return
+    this.watched.add(socket)
+    socket.once('close', () => {
+      if (!this.closing) this.watchers.lost({ id: peer })
+    })
+  }
+
+  async open(): Promise<void> {}
+
+  /** Closes the kept connections; evidence stops. */
+  async close(): Promise<void> {
+    this.closing = true
+    this.agent.destroy()
+  }
+
+  private once<K extends ExchangeKind>(
+    call: PeerCall<K>,
+    text: string
+  ): Promise<Ending<K> | 'reset'> {
+    const started = performance.now()
+    const key = this.options.key as string
+    const path = call.kind.path
+    const signed = signRequest(key, {
+      from: this.options.selfId,
+      to: call.to,
+      method: 'POST',
+      path,
+      body: text,
+    })
+    return new Promise((resolve) => {
+      const url = new URL(path, call.address)
+      const req = httpRequest(url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(text),
+          ...signed.headers,
+        },
+      })
+      const end = (outcome: Ending<K> | 'reset') => {
+        clearTimeout(timer)
+        resolve(outcome)
+      }
+      const timer = setTimeout(() => {
+        if (req.socket) this.ours.add(req.socket)
+        req.destroy()
+        resolve(failure('timeout', 'no answer in time', Date.now()))
+      }, call.timeoutMs)
+      req.on('socket', (socket) => this.watchOutbound(socket, call.address))
+      req.on('error', (err) => end(classify<K>(err)))
+      req.on('response', (res) => {
+        const chunks: Buffer[] = []
+        let size = 0
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length
+          if (size <= MAX_ANSWER_BYTES) return void chunks.push(chunk)
+          if (req.socket) this.ours.add(req.socket)
+          req.destroy()
+          end(failure('bogus', `answered with more than ${MAX_ANSWER_BYTES} bytes`, Date.now()))
+        })
+        res.on('error', (err) => end(classify<K>(err)))
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString()
+          const rttMs = performance.now() - started
+          end(judgeAnswer(call, res, body, key, signed.signature, rttMs))
+        })
+      })
+      req.end(text)
+    })
+  }
+
+  private watchOutbound(socket: Socket, address: string): void {
+    if (this.watched.has(socket)) return
+    this.watched.add(socket)
+    let connected = !socket.connecting
+    socket.once('connect', () => (connected = true))
+    socket.once('timeout', () => this.ours.add(socket)) // the agent closes idle connections itself
+    socket.once('close', () => {
+      if (connected && !this.ours.has(socket) && !this.closing) this.watchers.lost({ address })
+    })
+  }
+}

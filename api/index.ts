@@ -2,6 +2,7 @@
 // OpenAPI document: zod schemas for what is sent, types for what comes back, the error codes.
 // Only zod is imported here: this folder must load in a browser too.
 export * from './errors.ts'
+export * from './events.ts'
 export * from './fields.ts'
 export * from './items.ts'
 export * from './ledger.ts'

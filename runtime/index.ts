@@ -1,4 +1,5 @@
 // The runtime's public surface: the only runtime file a handler imports.
+import { Response } from '@whatwg-node/server'
 import { jsonResponse } from './errors.ts'
 import type { Ctx, DeclaredHandler, HandlerOptions, HandlerRequest } from './context.ts'
 
@@ -12,6 +13,7 @@ export type {
   NodeIdentity,
 } from './context.ts'
 export type { Access } from './stages/access.ts'
+export type { EventFeed } from './event-hub.ts'
 export { HttpError, type ErrorCode, type FieldProblem, type HttpErrorOptions } from './errors.ts'
 export { readJson, readQuery, validate } from './input.ts'
 export { z } from 'zod'
@@ -42,6 +44,11 @@ export function defineHandler<R>(
 /** A 201 Created JSON response; the type argument checks the body against the API's shape. */
 export function created<T>(body: T, location?: string): Response {
   return jsonResponse(body, 201, location ? { location } : undefined)
+}
+
+/** A response whose body is written as it goes (server-sent events), with the headers given. */
+export function stream(body: ReadableStream<Uint8Array>, headers: Record<string, string>): Response {
+  return new Response(body, { status: 200, headers })
 }
 
 /** A JSON response with any status. */

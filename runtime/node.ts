@@ -11,6 +11,7 @@ import type { NodeIdentity } from './context.ts'
 import { alive, lockDataDir } from './data-dir-lock.ts'
 import { privateDataDir } from './data-dir.ts'
 import { DbClient } from './db-client.ts'
+import { EventHub } from './event-hub.ts'
 import { HostNames } from './host-names.ts'
 import { HttpServer } from './http-server.ts'
 import type { Membership } from '../network/index.ts'
@@ -85,10 +86,15 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     settings: { dataDir: config.dataDir, name: config.name, endpoint, logLevel: config.logLevel },
     nodeOptions: config.workerNodeOptions,
     log,
-    onReady: () => db.connect(endpoint),
+    onReady: () => {
+      db.connect(endpoint)
+      // A restarted worker: a commit just before its crash may have gone without a notice.
+      if (events) void events.refresh().catch(() => undefined)
+    },
     onDown: (reason) => db.disconnect(reason),
   })
   let http: HttpServer | undefined
+  let events: EventHub | undefined
   try {
     // The worker starts first; the HTTP side loads meanwhile (a restart is back sooner).
     const starting = worker.start()
@@ -114,8 +120,10 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       join: config.join,
       timing: config.timing,
     })
-    // Opened in this order once the server listens, closed in the reverse one.
-    const services = new Services([transport, membership], log)
+    events = new EventHub(db)
+    // Opened in this order once the server listens, closed in the reverse one (the event hub
+    // first: the streams it feeds end before the network leaves and HTTP closes).
+    const services = new Services([transport, membership, events], log)
     // The names a request's Host may carry (DNS rebinding); the advertised host is known now,
     // only its port waits for the listen.
     const names = new HostNames({
@@ -130,6 +138,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       log,
       node: identity,
       membership,
+      events,
       peerAuth: transport.auth,
       names,
       status,

@@ -15,6 +15,7 @@ export interface ContextServices {
   log: Logger
   node: NodeIdentity
   membership: Ctx['membership']
+  events: Ctx['events']
 }
 
 export const decodeParams: Stage = function decodeParams(request) {
@@ -34,6 +35,7 @@ function contextOf(exchange: Exchange, services: ContextServices): Ctx {
     requestId: exchange.requestId,
     node: services.node,
     membership: services.membership,
+    events: services.events,
     peer: exchange.peer,
     get log() {
       return (log ??= services.log.child({ requestId: exchange.requestId }))

@@ -11,6 +11,7 @@ function appWith(routes: LoadedRoute[], db: Partial<DbClient> = {}) {
     log: pino({ level: 'silent' }),
     node,
     membership: {} as never,
+    events: {} as never,
   })
 }
 
@@ -221,7 +222,13 @@ t.test(
         route('post', '/peer/ping', (_request, ctx) => ({ from: ctx.peer })),
         route('get', '/stock', (_request, ctx) => ({ peer: ctx.peer ?? null })),
       ],
-      { db: {} as DbClient, log: pino({ level: 'silent' }), node, membership: membership as never }
+      {
+        db: {} as DbClient,
+        log: pino({ level: 'silent' }),
+        node,
+        membership: membership as never,
+        events: {} as never,
+      }
     )
     const request = new Request('http://127.0.0.1:9300/peer/ping', {
       method: 'POST',
@@ -254,6 +261,7 @@ t.test('a peer route refuses a request whose signature does not check out', asyn
     log: pino({ level: 'silent' }),
     node,
     membership: membership as never,
+    events: {} as never,
   })
   const refused = await call(app, 'POST', '/peer/ping')
   t.match([refused.status, await refused.json()], [401, { code: 'UNAUTHENTICATED' }])
@@ -287,6 +295,7 @@ t.test(
         log: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
         node,
         membership: {} as never,
+    events: {} as never,
       }
     )
     const one = await call(app, 'POST', '/movements', { 'idempotency-key': 'k-1' })

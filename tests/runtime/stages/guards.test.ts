@@ -16,6 +16,7 @@ function appWith(routes: LoadedRoute[], status = { stopping: false }) {
     log: pino({ level: 'silent' }),
     node,
     membership: {} as never,
+    events: {} as never,
     names,
     status,
   })

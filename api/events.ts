@@ -1,0 +1,62 @@
+// The node's event log: GET /events pages through it, GET /events/stream follows it live as
+// server-sent events. Every change others must hear about is an event, in commit order.
+import { z } from 'zod'
+
+/** What the log records so far; the list only grows (transfers and messages add theirs). */
+export const EVENT_TYPES = ['movement.recorded', 'item.created', 'item.updated', 'member.changed']
+
+/** One entry of the log: `seq` counts from 1 without gaps, `data` is the whole row it is about. */
+export interface NodeEvent<T = unknown> {
+  seq: number
+  type: string
+  /** The key of what it is about: the SKU, the member's id. */
+  subject: string
+  data: T
+  createdAt: string
+}
+
+/** An event sequence number: 0 is "before the first event". */
+const seq = z.coerce
+  .number({ error: 'must be a number' })
+  .int({ error: 'must be a whole number' })
+  .min(0, { error: 'must not be negative' })
+
+/** A comma-separated list of event types, such as movement.recorded,item.updated. */
+const types = z
+  .string()
+  .max(500, { error: 'must be at most 500 characters' })
+  .transform((list) =>
+    list
+      .split(',')
+      .map((type) => type.trim())
+      .filter(Boolean)
+  )
+
+/** GET /events: the events after `after`, oldest first, `limit` at most, of the `types` given. */
+export const eventsQuery = z.strictObject({
+  after: seq.default(0),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(500, { error: 'must be at most 500' })
+    .default(100),
+  types: types.optional(),
+})
+
+export interface EventPage {
+  events: NodeEvent[]
+  /** The last seq of the whole log. */
+  head: number
+  /** Pass as `after` for the next page (the last seq of this page, or `after` when it is empty). */
+  nextAfter: number
+}
+
+/**
+ * GET /events/stream: from `after` (or the Last-Event-ID header a reconnecting browser sends),
+ * else from now; `types` as for GET /events.
+ */
+export const eventStreamQuery = z.strictObject({ after: seq.optional(), types: types.optional() })
+
+/** A Last-Event-ID header: the seq of the last event the client received. */
+export const lastEventId = seq

@@ -1,0 +1,147 @@
+// The event log over HTTP, as a browser or a script follows it: a page at a time, and live as
+// server-sent events that resume from the last id seen, through a real node.
+import t from 'tap'
+import { api, startTestNode } from '../fixtures/test-node.ts'
+
+interface Sse {
+  id: number
+  event: string
+  data: { seq: number; type: string; subject: string }
+}
+
+/** Follows GET /events/stream; `take(n)` waits (bounded) for the next n events. */
+async function follow(url: string, headers: Record<string, string> = {}) {
+  const aborter = new AbortController()
+  const response = await fetch(url, { headers, signal: aborter.signal })
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+  let buffered = ''
+  const seen: Sse[] = []
+  let ended = false
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: '', done: true }))
+      if (done) return void (ended = true)
+      buffered += value
+      let end
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const block = buffered.slice(0, end)
+        buffered = buffered.slice(end + 2)
+        const field = (name: string) =>
+          block
+            .split('\n')
+            .find((l) => l.startsWith(`${name}: `))
+            ?.slice(name.length + 2)
+        const id = field('id')
+        if (id !== undefined) {
+          seen.push({ id: Number(id), event: field('event')!, data: JSON.parse(field('data')!) })
+        }
+      }
+    }
+  })()
+  return {
+    response,
+    seen,
+    ended: () => ended,
+    async take(n: number, within = 5000): Promise<Sse[]> {
+      const deadline = Date.now() + within
+      while (seen.length < n && !ended && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      return seen.slice(0, n)
+    },
+    close: async () => {
+      aborter.abort()
+      await pump
+    },
+  }
+}
+
+const receipt = (sku: string, quantity: number) => ({ type: 'receipt', sku, quantity }) as const
+
+t.test('the stream carries every committed change, in order, as it happens', async (t) => {
+  const node = await startTestNode(t)
+  const stream = await follow(`${node.url}/events/stream?after=0`)
+  t.teardown(stream.close)
+  t.equal(stream.response.headers.get('content-type'), 'text/event-stream; charset=utf-8')
+  await api(node, 'POST', '/items', { sku: 'BOLT-M8', name: 'Bolt', unit: 'ea' })
+  for (const quantity of [5, 6, 7]) {
+    await api(node, 'POST', '/movements', receipt('BOLT-M8', quantity))
+  }
+  const refused = await api(node, 'POST', '/movements', {
+    type: 'issue',
+    sku: 'BOLT-M8',
+    quantity: 99,
+  })
+  t.equal(refused.status, 409)
+  const head = (await api(node, 'GET', '/events?after=0&limit=500')).body.head
+  const events = await stream.take(head)
+  t.same(
+    events.map((e) => e.id),
+    Array.from({ length: head }, (_, i) => i + 1),
+    'ids are the seqs, 1 to the head, none missing'
+  )
+  t.same(
+    events.filter((e) => e.data.subject === 'BOLT-M8').map((e) => e.event),
+    ['item.created', 'movement.recorded', 'movement.recorded', 'movement.recorded'],
+    'the refused issue made no event'
+  )
+  t.match(
+    events.at(-1)?.data,
+    {
+      seq: head,
+      type: 'movement.recorded',
+      subject: 'BOLT-M8',
+      data: { seq: 3, type: 'receipt', quantity: 7, balanceAfter: 18 },
+    },
+    'each event carries the whole row'
+  )
+})
+
+t.test('a client that reconnects with Last-Event-ID misses nothing made meanwhile', async (t) => {
+  const node = await startTestNode(t)
+  await api(node, 'POST', '/items', { sku: 'NUT-M8', name: 'Nut', unit: 'ea' })
+  const first = await follow(`${node.url}/events/stream?after=0`)
+  const before = (await api(node, 'GET', '/events')).body.head
+  const seen = await first.take(before)
+  await first.close()
+  const lastId = seen.at(-1)!.id
+  for (const quantity of [1, 2, 3])
+    await api(node, 'POST', '/movements', receipt('NUT-M8', quantity))
+  const again = await follow(`${node.url}/events/stream`, { 'last-event-id': String(lastId) })
+  t.teardown(again.close)
+  const resumed = await again.take(3)
+  t.same(
+    resumed.map((e) => e.id),
+    [lastId + 1, lastId + 2, lastId + 3]
+  )
+  t.same(
+    resumed.map((e) => e.event),
+    ['movement.recorded', 'movement.recorded', 'movement.recorded']
+  )
+})
+
+t.test('without a position the stream starts from now, and types narrow it', async (t) => {
+  const node = await startTestNode(t)
+  await api(node, 'POST', '/items', { sku: 'OLD', name: 'Old', unit: 'ea' })
+  const stream = await follow(`${node.url}/events/stream?types=movement.recorded`)
+  t.teardown(stream.close)
+  await api(node, 'POST', '/items', { sku: 'NEW', name: 'New', unit: 'ea' })
+  await api(node, 'POST', '/movements', receipt('NEW', 4))
+  const [only] = await stream.take(1)
+  t.match(only, { event: 'movement.recorded', data: { subject: 'NEW' } })
+  t.equal(stream.seen.length, 1, 'neither the old item nor the new one came')
+})
+
+t.test('a bad position is refused, and a stopping node ends its streams', async (t) => {
+  const node = await startTestNode(t)
+  t.match(await api(node, 'GET', '/events/stream', undefined, { 'last-event-id': 'x' }), {
+    status: 400,
+    body: { code: 'VALIDATION_FAILED', details: [{ path: '' }] },
+  })
+  const stream = await follow(`${node.url}/events/stream`)
+  t.teardown(stream.close)
+  const started = Date.now()
+  await node.close()
+  t.ok(stream.ended(), 'the stream ended before the node finished stopping')
+  t.ok(Date.now() - started < 5000, 'and the node did not wait out the force-close')
+})

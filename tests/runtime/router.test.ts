@@ -226,8 +226,9 @@ t.test(
         db: {} as DbClient,
         log: pino({ level: 'silent' }),
         node,
-        membership: membership as never,
+        membership: {} as never,
         events: {} as never,
+        peerAuth: membership.auth as never,
       }
     )
     const request = new Request('http://127.0.0.1:9300/peer/ping', {
@@ -260,8 +261,9 @@ t.test('a peer route refuses a request whose signature does not check out', asyn
     db: {} as DbClient,
     log: pino({ level: 'silent' }),
     node,
-    membership: membership as never,
+    membership: {} as never,
     events: {} as never,
+    peerAuth: membership.auth as never,
   })
   const refused = await call(app, 'POST', '/peer/ping')
   t.match([refused.status, await refused.json()], [401, { code: 'UNAUTHENTICATED' }])

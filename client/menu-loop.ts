@@ -4,7 +4,31 @@
 import { choose } from './ask.ts'
 import { Cancelled, Interrupted, NodeRefusal, NodeUnreachable } from './errors.ts'
 import type { Io } from './io.ts'
-import type { Menu, MenuAction } from './menus.ts'
+
+/** What leaving an action that changes something means, in words for the person. */
+export interface Changes {
+  /** Said when Ctrl-C leaves it before anything was sent. */
+  cancelled: string
+  /** Said when the node did not confirm a change it was sent (Ctrl-C, or no answer). */
+  unconfirmed: string
+}
+
+export interface MenuAction {
+  /** Stable name for tests and scripts that inject answers. */
+  key: string
+  title: string
+  run(io: Io): Promise<void>
+  /** Set on actions that change something; a look-up left with Ctrl-C simply goes back. */
+  changes?: Changes
+}
+
+export interface Menu {
+  key: string
+  title: string
+  /** What is inside, shown beside the title in the main menu. */
+  hint: string
+  actions: MenuAction[]
+}
 
 /** The main menu, until Quit or Ctrl-C. */
 export async function mainMenu(io: Io, menus: Menu[]): Promise<void> {

@@ -17,24 +17,7 @@ import { receiveGoods } from './commands/receive.ts'
 import { lowStock, onHand, stockOfOne } from './commands/stock.ts'
 import { verifyLedger } from './commands/verify.ts'
 import type { Io } from './io.ts'
-import { UNCONFIRMED } from './menu-loop.ts'
-
-/** What leaving an action that changes something means, in words for the person. */
-export interface Changes {
-  /** Said when Ctrl-C leaves it before anything was sent. */
-  cancelled: string
-  /** Said when the node did not confirm a change it was sent (Ctrl-C, or no answer). */
-  unconfirmed: string
-}
-
-export interface MenuAction {
-  /** Stable name for tests and scripts that inject answers. */
-  key: string
-  title: string
-  run(io: Io): Promise<void>
-  /** Set on actions that change something; a look-up left with Ctrl-C simply goes back. */
-  changes?: Changes
-}
+import { UNCONFIRMED, type Changes, type Menu } from './menu-loop.ts'
 
 const RECORDS: Changes = { cancelled: 'Cancelled: nothing was recorded.', unconfirmed: UNCONFIRMED }
 const CATALOGUE: Changes = {
@@ -47,14 +30,6 @@ const MEMBERSHIP = (cancelled: string): Changes => ({
   unconfirmed:
     'The node did not confirm it, so it may or may not have been done. Network › Members shows where this node stands.',
 })
-
-export interface Menu {
-  key: string
-  title: string
-  /** What is inside, shown beside the title in the main menu. */
-  hint: string
-  actions: MenuAction[]
-}
 
 export const MENUS: Menu[] = [
   {

@@ -10,16 +10,12 @@ import {
   type ReplyEnvelope,
   type RequestEnvelope,
 } from './contract/index.ts'
-import { execute } from './execute.ts'
+import { execute, type DispatchOptions } from './execute.ts'
 import { haltRefusal } from './ledger/start-check.ts'
 import { operations as defaultTable, type OperationTable } from './operations/index.ts'
 import { failure, refusalOf, reply } from './outcome.ts'
 
-export interface DispatchOptions {
-  log: Logger
-  table?: OperationTable
-  now?: () => number
-}
+export type { DispatchOptions }
 
 /** True when the envelope names a write operation (which needs the write transaction). */
 export function isWrite(envelope: unknown): boolean {

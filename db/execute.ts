@@ -3,7 +3,6 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { WRITE_OPS, type ReplyEnvelope, type RequestEnvelope } from './contract/index.ts'
-import type { DispatchOptions } from './dispatch.ts'
 import { DomainError } from './domain-error.ts'
 import {
   fingerprint,
@@ -13,9 +12,16 @@ import {
   type KeyRecord,
   type Remembered,
 } from './idempotency.ts'
-import { operations as defaultTable } from './operations/index.ts'
+import { operations as defaultTable, type OperationTable } from './operations/index.ts'
 import { failure, refusalOf, reply, type Outcome } from './outcome.ts'
 import { withSql } from './sql.ts'
+
+/** How envelopes are admitted and run: the log, and (in tests) another table or clock. */
+export interface DispatchOptions {
+  log: Logger
+  table?: OperationTable
+  now?: () => number
+}
 
 /** The reply to an earlier use of an idempotency key: a replay, or a refusal if the request differs. */
 export function replayOf(id: string, env: RequestEnvelope, earlier: Remembered, print: string) {

@@ -2,6 +2,7 @@
 // batch, so the first `knex migrate:rollback` an admin tries would drop the whole schema, ledger
 // included; the triggers that keep the ledger append-only do not cover DROP TABLE.
 import type { Knex } from 'knex'
+import { ALLOW_DATA_LOSS } from './settings.ts'
 
 /** The tables that hold what a warehouse cannot get back: what each holds, which migration made it. */
 export const DATA_TABLES = {
@@ -33,10 +34,9 @@ export const DATA_TABLES = {
   },
 } as const
 
-export type DataTable = keyof typeof DATA_TABLES
+export { ALLOW_DATA_LOSS }
 
-/** Set to 1 to let a rollback drop tables that hold rows (the knex CLI takes no flags of ours). */
-export const ALLOW_DATA_LOSS = 'ALMACEN_ALLOW_DATA_LOSS'
+export type DataTable = keyof typeof DATA_TABLES
 
 type Rows = { table: DataTable; count: number }[]
 

@@ -18,3 +18,9 @@ export interface StartMessage {
   type: 'start'
   settings: WorkerSettings
 }
+
+/**
+ * Set to 1 to let a rollback drop tables that hold rows (db/migration-guard.ts): read by the knex
+ * CLI, which takes no flags of ours, and listed in the node's --help.
+ */
+export const ALLOW_DATA_LOSS = 'ALMACEN_ALLOW_DATA_LOSS'

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 import type { z } from 'zod'
-import { ALLOW_DATA_LOSS } from '../db/migration-guard.ts'
+import { ALLOW_DATA_LOSS } from '../db/settings.ts'
 import { DEFAULT_TIMING, type Timing } from '../network/index.ts'
 import { SETTINGS, TIMINGS, type Key, type Setting } from './settings.ts'
 

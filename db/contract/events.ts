@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { read } from './envelope.ts'
+import { read } from './descriptor.ts'
 
 /**
  * What the log records: a movement recorded, an item created or changed, a member's row changed

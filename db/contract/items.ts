@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { pageRequest, read, write } from './envelope.ts'
+import { pageRequest, read, write } from './descriptor.ts'
 
 /** A catalogue entry. `sku` is the company-wide key, stored upper-case. */
 export interface Item {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { nothing, read, write } from './envelope.ts'
+import { nothing, read, write } from './descriptor.ts'
 
 /**
  * One thing in the ledger that does not check out. `gap`, `chain`, `hash` and `head` break the

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { nothing, read, write } from './envelope.ts'
+import { nothing, read, write } from './descriptor.ts'
 
 export const MEMBER_STATES = ['alive', 'suspect', 'failed', 'left'] as const
 export type MemberState = (typeof MEMBER_STATES)[number]

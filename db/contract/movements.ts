@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { KindName } from '../ledger/kinds.ts'
-import { pageRequest, read, write } from './envelope.ts'
+import { pageRequest, read, write } from './descriptor.ts'
 
 /** receipt, issue, adjustment: one per entry of the ledger's table of kinds (db/ledger/kinds.ts). */
 export type MovementType = KindName

@@ -1,4 +1,4 @@
-import { nothing, read } from './envelope.ts'
+import { nothing, read } from './descriptor.ts'
 
 export interface NodeInfo {
   id: string

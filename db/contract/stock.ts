@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { pageRequest, read } from './envelope.ts'
+import { pageRequest, read } from './descriptor.ts'
 
 export interface Stock {
   sku: string

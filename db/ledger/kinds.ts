@@ -4,8 +4,6 @@
 // posting rule (post.ts), the row codec (row.ts), the hash (hash.ts) and the type a movement's
 // `type` may take all read this table: a new kind is a new entry here, plus the migration that
 // lets its name (and any field it carries) into the `movements` table.
-import type { MovementInput } from '../contract/index.ts'
-
 /** A value a movement's field may hold. */
 export type Scalar = string | number | null
 
@@ -31,21 +29,26 @@ export interface MovementKind<I extends KindInput = KindInput> {
   attempt(tried: { input: I; unit: string; delta: number }): string
 }
 
-type Input<T extends MovementInput['type']> = MovementInput & { type: T }
+// What each kind is posted from. They are the ledger's own (the contract's movements.record
+// payload fits them; a transfer's operation will post its kinds from its own payload).
+type Input<T extends string, Fields> = KindInput & { type: T } & Fields
+type ReceiptInput = Input<'receipt', { quantity: number }>
+type IssueInput = Input<'issue', { quantity: number }>
+type AdjustmentInput = Input<'adjustment', { countedQuantity: number } | { delta: number }>
 
-const receipt: MovementKind<Input<'receipt'>> = {
+const receipt: MovementKind<ReceiptInput> = {
   delta: (input) => input.quantity,
   attempt: ({ input, unit }) => `receive ${input.quantity} ${unit} of ${input.sku}`,
 }
 
-const issue: MovementKind<Input<'issue'>> = {
+const issue: MovementKind<IssueInput> = {
   delta: (input) => -input.quantity,
   attempt: ({ input, unit }) => `issue ${input.quantity} ${unit} of ${input.sku}`,
 }
 
 // countedQuantity was hashed in every kind's row from the first one (hash.ts lists it with the
 // common fields), so it hashes nothing more.
-const adjustment: MovementKind<Input<'adjustment'>> = {
+const adjustment: MovementKind<AdjustmentInput> = {
   delta: (input, onHand) =>
     'countedQuantity' in input ? input.countedQuantity - onHand : input.delta,
   carries: {

@@ -1,8 +1,7 @@
 import t from 'tap'
 import { Cancelled, Interrupted, NodeRefusal, NodeUnreachable } from '../../client/errors.ts'
 import type { Io } from '../../client/io.ts'
-import { explain, mainMenu, runAction, subMenu } from '../../client/menu-loop.ts'
-import type { Menu } from '../../client/menus.ts'
+import { explain, mainMenu, runAction, subMenu, type Menu } from '../../client/menu-loop.ts'
 import { MENUS } from '../../client/menus.ts'
 import { CTRL_C, session } from '../fixtures/client-kit.ts'
 

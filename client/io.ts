@@ -20,6 +20,13 @@ export interface Io {
   canAsk: boolean
 }
 
+/** Where the client writes: a terminal, a pipe or a file (or, in tests, a recording). */
+export interface Output {
+  write(text: string): unknown
+  isTTY?: boolean
+  columns?: number
+}
+
 /** JSON for scripts: indented, so it reads by eye too, and jq takes it as is. */
 export function printJson(io: Io, value: unknown) {
   io.print(JSON.stringify(value, null, 2))

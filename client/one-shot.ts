@@ -5,14 +5,14 @@ import { createApi } from './api.ts'
 import type { Settings } from './args.ts'
 import type { Args, Command } from './command.ts'
 import { Interrupted, NodeRefusal, NodeUnreachable, UsageError, exitCodeFor } from './errors.ts'
-import type { Io } from './io.ts'
+import type { Io, Output } from './io.ts'
 import { createSpinner } from './spinner.ts'
 
 export interface Streams {
   /** Only whether it is a terminal: a command may ask a question only then (leave). */
   stdin: { isTTY?: boolean }
-  stdout: NodeJS.WriteStream
-  stderr: NodeJS.WriteStream
+  stdout: Output
+  stderr: Output
   /** Where Ctrl-C comes from (see ctrl-c.ts); without it, Ctrl-C ends the process at once. */
   interrupts?: (stop: () => void) => () => void
 }
@@ -40,7 +40,7 @@ export async function runOneShot(
     print: (text = '') => void stdout.write(`${text}\n`),
     note: (text) => stderr.write(`${text}\n`),
     json: settings.json,
-    columns: stdout.isTTY ? stdout.columns : Infinity,
+    columns: stdout.isTTY ? (stdout.columns ?? 80) : Infinity,
     canAsk: Boolean(stdin.isTTY),
   }
   try {

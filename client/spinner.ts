@@ -1,10 +1,11 @@
 // "Working…" on stderr when a call takes longer than a moment. Quick calls print nothing, so the
 // screen does not flicker; when stderr is not a terminal (a script, a log) nothing is ever drawn.
 import type { Progress } from './api.ts'
+import type { Output } from './io.ts'
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 
-export function createSpinner(stream: NodeJS.WriteStream, delayMs = 300): Progress | undefined {
+export function createSpinner(stream: Output, delayMs = 300): Progress | undefined {
   if (!stream.isTTY) return undefined
   let depth = 0
   let text = 'working…'

@@ -1,11 +1,13 @@
-// `almacen` as a script runs it: a child process, its stdout, stderr and exit status. These tests
-// cover the command line itself; one-shot.test.ts covers the commands against real nodes.
+// `almacen` as a script runs it: its stdout, stderr and exit status. These tests cover the command
+// line itself, in the test's process (client/cli.ts) and, for what only a process shows (the bin,
+// the exit status it hands the shell, a closed pipe), as a child process. one-shot.test.ts covers
+// the commands against real nodes.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { copyFileSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { almacen, closedPort, runNode, seed } from '../fixtures/client-kit.ts'
+import { almacen, almacenProcess, closedPort, runNode, seed } from '../fixtures/client-kit.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
 
@@ -113,9 +115,9 @@ t.test('a reader that stops early ends the command quietly, with exit 0', async 
 })
 
 t.test(
-  'without a command and without a terminal, it says to give a command (exit 2)',
+  'without a command and without a terminal, the process says to give a command and exits 2',
   async (t) => {
-    const run = await almacen([])
+    const run = await almacenProcess([])
     t.same(run, {
       code: 2,
       stdout: '',

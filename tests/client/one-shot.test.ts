@@ -1,5 +1,6 @@
-// The one-shot commands against real nodes, run as child processes the way scripts run them:
-// what lands on stdout and stderr, and the exit status.
+// The one-shot commands against real nodes, run as scripts run them (without a terminal, in the
+// test's process; main.test.ts runs the process itself): what lands on stdout and stderr, and the
+// exit status.
 import { once } from 'node:events'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -125,12 +126,16 @@ t.test("a refusal exits 1 with the node's sentence on stderr and nothing on stdo
 
 t.test('a node that is down exits 3 with a message saying so', async (t) => {
   const url = await closedPort()
-  t.same(await almacen(['stock', 'BOLT-M8'], { ALMACEN_URL: url }), {
+  // It is tried again for --timeout in all (10 s unless told), then given up on.
+  const [text, json] = await Promise.all([
+    almacen(['stock', 'BOLT-M8', '--timeout', '1'], { ALMACEN_URL: url }),
+    almacen(['health', '--json', '--url', url, '--timeout', '1']),
+  ])
+  t.same(text, {
     code: 3,
     stdout: '',
     stderr: `almacen: Cannot reach the almacen node at ${url} (connection refused). Is it running? (npm start)\n`,
   })
-  const json = await almacen(['health', '--json', '--url', url])
   t.equal(json.code, 3)
   t.match(JSON.parse(json.stderr), { code: 'UNREACHABLE', reason: 'connection refused' })
 })

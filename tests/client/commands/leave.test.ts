@@ -152,7 +152,7 @@ t.test('almacen leave at a terminal asks first: no exits 1 and stays, yes leaves
 
 t.test('almacen leave against a node that is down exits 3', async (t) => {
   const down = await closedPort()
-  t.match(await almacen(['leave', '--yes', '--url', down]), {
+  t.match(await almacen(['leave', '--yes', '--url', down, '--timeout', '1']), {
     code: 3,
     stdout: '',
     stderr: /^almacen: Cannot reach the almacen node at /,

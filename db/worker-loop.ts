@@ -1,0 +1,168 @@
+// The worker's work, apart from its process: open the database as a worker must before it serves,
+// and the loop that executes what arrives on a Router socket in batches (db/batch.ts). The worker
+// process (db/worker.ts) runs them; tests run them in their own process, on the same socket.
+import knexFactory, { type Knex } from 'knex'
+import type { Logger } from 'pino'
+import { Router } from 'zeromq'
+import { runBatch } from './batch.ts'
+import { PROTOCOL_VERSION, type Notice, type ReplyEnvelope } from './contract/index.ts'
+import { grownHead } from './events/log.ts'
+import { knexConfig } from './knex-config.ts'
+import { checkLedgerAtStart } from './ledger/start-check.ts'
+import { ensureIdentity, type Identity } from './operations/node.ts'
+
+/**
+ * Opens the database at `filename` (a path, or ':memory:') for serving: migrated, with the node's
+ * identity, and its ledger checked (a head or balances that do not check out halt writes).
+ */
+export async function openDatabase(
+  filename: string,
+  name: string,
+  log: Logger
+): Promise<{ knex: Knex; identity: Identity }> {
+  const knex = knexFactory(knexConfig(filename))
+  try {
+    const [, applied] = await knex.migrate.latest()
+    if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
+    const identity = await ensureIdentity(knex, name)
+    // Before serving: a ledger whose head or balances do not check out halts writes (reads go on).
+    await checkLedgerAtStart(knex, log)
+    return { knex, identity }
+  } catch (err) {
+    await knex.destroy()
+    throw err
+  }
+}
+
+/** Binds the worker's Router socket at `endpoint` and serves the database on it. */
+export async function serve(endpoint: string, knex: Knex, log: Logger): Promise<WorkerLoop> {
+  // sendTimeout: a reply to a runtime that is gone must fail, not wait for a peer that will
+  // never read it (that would hold the batch, and the database, forever).
+  const router = new Router({ mandatory: true, linger: 0, sendTimeout: 5000 })
+  await router.bind(endpoint)
+  const loop = new WorkerLoop(router, knex, log)
+  void loop.receive()
+  return loop
+}
+
+/** Most envelopes executed in one transaction; beyond it the rest wait for the next commit. */
+const MAX_BATCH = 256
+
+/** The socket loop: queue what arrives, execute the queue in batches, send each reply back. */
+export class WorkerLoop {
+  private readonly queue: [Buffer, unknown][] = []
+  private draining: Promise<void> | null = null
+  private stopped = false
+  /** False once the runtime is gone: nobody is left to read a reply. */
+  private delivering = true
+  /** Every runtime heard from (its Dealer's identity), to tell when the event log grows. */
+  private readonly runtimes = new Map<string, Buffer>()
+  /** The last head of the event log told to the runtimes. */
+  private noticed = 0
+
+  constructor(
+    private readonly router: Router,
+    private readonly knex: Knex,
+    private readonly log: Logger
+  ) {}
+
+  async receive(): Promise<void> {
+    try {
+      for await (const [sender, frame] of this.router) {
+        if (this.stopped) continue // its caller gets 503 when this process exits
+        this.runtimes.set(sender.toString('latin1'), sender)
+        for (const envelope of unpack(frame)) this.queue.push([sender, envelope])
+        this.draining ??= this.drain().catch((err) => {
+          // A fault outside any operation: exit and let the runtime start a fresh worker.
+          this.log.fatal({ err }, 'worker loop failed')
+          process.exit(1)
+        })
+      }
+    } catch (err) {
+      if (!this.stopped) this.log.error({ err }, 'receive loop failed')
+    }
+  }
+
+  private async drain(): Promise<void> {
+    // Let the messages already in the socket arrive, so they share this commit.
+    await new Promise((resolve) => setImmediate(resolve))
+    while (this.queue.length > 0 && !this.stopped) {
+      const batch = this.queue.splice(0, MAX_BATCH)
+      const replies = await runBatch(
+        this.knex,
+        batch.map(([, envelope]) => envelope),
+        { log: this.log }
+      )
+      // One frame per sender for the whole batch, as the runtime sends them.
+      const bySender = new Map<string, { sender: Buffer; replies: ReplyEnvelope[] }>()
+      batch.forEach(([sender], i) => {
+        const key = sender.toString('latin1')
+        let entry = bySender.get(key)
+        if (!entry) bySender.set(key, (entry = { sender, replies: [] }))
+        entry.replies.push(replies[i])
+      })
+      for (const { sender, replies: out } of bySender.values()) {
+        if (!this.delivering) break
+        try {
+          await this.router.send([sender, JSON.stringify(out.length === 1 ? out[0] : out)])
+        } catch (err) {
+          // mandatory: the runtime that asked is gone (it restarted); its caller saw a 503.
+          if (this.delivering) {
+            this.log.warn({ err, ids: out.map((r) => r.id) }, 'replies could not be delivered')
+          }
+        }
+      }
+      await this.notice()
+    }
+    this.draining = null
+  }
+
+  /**
+   * After a batch that appended events (it has committed): tells every runtime the log's new
+   * head, unasked, so that nothing has to poll it. A runtime that is gone is forgotten.
+   */
+  private async notice(): Promise<void> {
+    let head: number | null
+    try {
+      head = await grownHead(this.knex)
+    } catch (err) {
+      this.log.warn({ err }, 'the event log head could not be read')
+      return
+    }
+    if (head === null || head <= this.noticed || !this.delivering) return
+    this.noticed = head
+    const frame = JSON.stringify({ v: PROTOCOL_VERSION, notice: 'events', head } satisfies Notice)
+    for (const [identity, runtime] of this.runtimes) {
+      try {
+        await this.router.send([runtime, frame])
+      } catch {
+        this.runtimes.delete(identity) // mandatory: a runtime that restarted is unreachable
+      }
+    }
+  }
+
+  /**
+   * Stops taking envelopes and waits for the batch in progress to commit and be answered; with
+   * the runtime gone, only to commit (a reply to nobody would wait out sendTimeout).
+   */
+  async stop(runtimeGone: boolean): Promise<void> {
+    this.stopped = true
+    this.queue.length = 0
+    if (runtimeGone) {
+      this.delivering = false
+      this.router.close() // a send in progress fails at once
+    }
+    await this.draining
+    if (!this.router.closed) this.router.close()
+  }
+}
+
+/** A frame holds one envelope or an array of them; one that does not parse is refused alone. */
+function unpack(frame: Buffer): unknown[] {
+  try {
+    const value = JSON.parse(frame.toString())
+    return Array.isArray(value) ? value : [value]
+  } catch {
+    return [null]
+  }
+}

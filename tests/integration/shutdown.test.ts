@@ -36,22 +36,28 @@ t.test(
     const agent = new Agent({ keepAlive: true, maxSockets: 1 })
     t.teardown(() => agent.destroy())
     const get = () =>
-      new Promise<{ status?: number; connection?: string; retryAfter?: number; error?: string }>(
-        (resolve) => {
-          const req = request({ host: '127.0.0.1', port, path: '/stock', agent }, (res) => {
-            res.resume()
-            res.on('end', () =>
-              resolve({
-                status: res.statusCode,
-                connection: res.headers.connection,
-                retryAfter: Number(res.headers['retry-after'] ?? 0),
-              })
-            )
-          })
-          req.on('error', (err: NodeJS.ErrnoException) => resolve({ error: err.code }))
-          req.end()
-        }
-      )
+      new Promise<{
+        status?: number
+        connection?: string
+        retryAfter?: number
+        error?: string
+        reused?: boolean
+      }>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/stock', agent }, (res) => {
+          res.resume()
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode,
+              connection: res.headers.connection,
+              retryAfter: Number(res.headers['retry-after'] ?? 0),
+            })
+          )
+        })
+        req.on('error', (err: NodeJS.ErrnoException) =>
+          resolve({ error: err.code, reused: req.reusedSocket })
+        )
+        req.end()
+      })
     const answers: Awaited<ReturnType<typeof get>>[] = []
     const loop = (async () => {
       for (;;) {
@@ -78,8 +84,14 @@ t.test(
     await loop
     t.equal(await idleClosed, false, 'the quiet connection was closed, not reset')
 
+    // The loop ends when nobody listens any more: refused, or, when its new connection was
+    // still in the listener's queue as the listener closed, reset by the kernel before the node
+    // ever read it (TCP's own race; nothing was sent on it). Never on a kept-alive connection.
     const last = answers.pop()
-    t.equal(last?.error, 'ECONNREFUSED', 'the loop ends when nobody listens any more')
+    t.ok(
+      last?.error === 'ECONNREFUSED' || (last?.error === 'ECONNRESET' && last.reused === false),
+      `the loop ends when nobody listens any more (${JSON.stringify(last)})`
+    )
     t.same(
       answers.filter((a) => a.error),
       [],

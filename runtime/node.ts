@@ -16,7 +16,7 @@ import { HostNames } from './host-names.ts'
 import { HttpServer } from './http-server.ts'
 import type { Membership } from '../network/index.ts'
 import { Services } from './services.ts'
-import { WorkerSupervisor } from './worker-supervisor.ts'
+import { WorkerSupervisor, type SupervisorOptions, type WorkerReady } from './worker-supervisor.ts'
 
 export const HANDLERS_DIR = fileURLToPath(new URL('../handlers', import.meta.url))
 export const VERSION: string = JSON.parse(
@@ -37,7 +37,7 @@ export interface RunningNode {
   url: string
   port: number
   identity: NodeIdentity
-  worker: WorkerSupervisor
+  worker: DatabaseWorker
   db: DbClient
   membership: Membership
   server: Server
@@ -45,6 +45,25 @@ export interface RunningNode {
   advertise: string
   /** Stops taking requests, finishes those in flight, stops the worker. */
   close(): Promise<void>
+}
+
+/** What runs the node's database: the worker process under its supervisor, by default. */
+export interface DatabaseWorker {
+  /** The worker process, while one runs. */
+  readonly pid: number | undefined
+  /** Resolves once the worker serves at the endpoint (it calls `onReady` first). */
+  start(): Promise<WorkerReady>
+  /** Finishes the batch in hand, commits, and stops. */
+  stop(): Promise<void>
+}
+
+export interface NodeOptions {
+  /**
+   * Starts the database worker that serves `options.settings.endpoint`. A node always forks
+   * db/worker.ts; tests may run the same loop in their own process
+   * (tests/fixtures/in-process-worker.ts).
+   */
+  worker?: (options: SupervisorOptions) => DatabaseWorker
 }
 
 /** The URL peers use when none is configured: the bound address, or this machine's first IPv4. */
@@ -66,7 +85,11 @@ function removeStaleSockets(): void {
 }
 
 /** Starts a whole node: its database worker, the handlers, the HTTP server and its network. */
-export async function startNode(config: Config, log: Logger): Promise<RunningNode> {
+export async function startNode(
+  config: Config,
+  log: Logger,
+  { worker: createWorker = (options) => new WorkerSupervisor(options) }: NodeOptions = {}
+): Promise<RunningNode> {
   const tightened = await privateDataDir(config.dataDir)
   if (tightened.length > 0) log.warn({ tightened }, 'made the data directory private: it was open')
   const unlockDataDir = await lockDataDir(config.dataDir)
@@ -82,7 +105,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
     await unlockDataDir()
   }
   const db = new DbClient({ log, timeoutMs: config.dbTimeoutMs, maxInFlight: MAX_IN_FLIGHT })
-  const worker = new WorkerSupervisor({
+  const worker = createWorker({
     settings: { dataDir: config.dataDir, name: config.name, endpoint, logLevel: config.logLevel },
     nodeOptions: config.workerNodeOptions,
     log,
@@ -192,7 +215,7 @@ interface Parts {
   http: HttpServer
   status: { stopping: boolean }
   services: Services
-  worker: WorkerSupervisor
+  worker: DatabaseWorker
   db: DbClient
   releaseDataDir: () => Promise<void>
 }

@@ -59,7 +59,8 @@ function terminal(t: { teardown(fn: () => unknown): void }, command: string) {
 
 /** The menus in a terminal, talking to `url`, once they greet; the exit status shows at the end. */
 async function openClient(t: { teardown(fn: () => unknown): void }, url: string) {
-  const client = `${process.execPath} --import tsx client/main.ts --url ${url}`
+  // The `almacen` command itself: the built client, as a person runs it (tsx if the build is old).
+  const client = `${process.execPath} client/almacen.js --url ${url}`
   const term = terminal(t, `${client}; echo "exit status $?"; sleep 600`)
   await term.until('? What do you want to do?')
   return term

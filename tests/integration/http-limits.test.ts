@@ -3,9 +3,9 @@
 import { connect, type Socket } from 'node:net'
 import { pino } from 'pino'
 import t from 'tap'
-import { startNode, type RunningNode } from '../../runtime/node.ts'
+import type { RunningNode } from '../../runtime/node.ts'
 import { until } from '../fixtures/node-process.ts'
-import { tempDir } from '../fixtures/temp-dir.ts'
+import { startTestNode } from '../fixtures/test-node.ts'
 
 interface Test {
   teardown(fn: () => unknown): void
@@ -15,19 +15,7 @@ interface Test {
 async function startLogged(t: Test): Promise<{ node: RunningNode; lines: any[] }> {
   const lines: any[] = []
   const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) })
-  const node = await startNode(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      dataDir: tempDir(t),
-      name: 'Wire',
-      join: [],
-      logLevel: 'debug',
-      dbTimeoutMs: 5000,
-    },
-    log
-  )
-  t.teardown(() => node.close())
+  const node = await startTestNode(t, { name: 'Wire', logLevel: 'debug', log })
   return { node, lines }
 }
 
@@ -59,12 +47,13 @@ const head = (path: string, headers: string[]) =>
   ].join('\r\n')
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
   return Promise.race([
     promise,
-    new Promise<T>((_, reject) =>
-      setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)
-    ),
-  ])
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)
+    }),
+  ]).finally(() => clearTimeout(timer)) // a pending timer would hold the process open for `ms`
 }
 
 /** The status line, the headers (lower-cased) and the JSON body of the one answer received. */

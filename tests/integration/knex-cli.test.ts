@@ -1,5 +1,7 @@
 // The knex CLI as the README runs it (from the repository root, on the database under
-// ALMACEN_DATA_DIR), against real node processes: it must never drop a warehouse's data by accident.
+// ALMACEN_DATA_DIR), beside real nodes: it must never drop a warehouse's data by accident. The CLI
+// runs as a process; a node runs in this one (its claim on the directory is the runtime's), except
+// where a node's start as a process is the point.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
@@ -9,7 +11,7 @@ import t from 'tap'
 import { databaseFile, knexConfig } from '../../db/knex-config.ts'
 import { runToEnd, startProcess } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
-import { api } from '../fixtures/test-node.ts'
+import { api, startTestNode } from '../fixtures/test-node.ts'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 /** What `npx knex` runs. */
@@ -51,8 +53,8 @@ const SCHEMA = [
   'node_settings',
 ]
 
-async function nodeWithStock(t: Parameters<typeof startProcess>[0], dataDir: string) {
-  const node = await startProcess(t, ['--port', '0', '--data-dir', dataDir])
+async function nodeWithStock(t: Parameters<typeof startTestNode>[0], dataDir: string) {
+  const node = await startTestNode(t, { dataDir })
   await api(node, 'POST', '/items', { sku: 'ROPE', name: 'Rope', unit: 'm' })
   await api(node, 'POST', '/movements', { type: 'receipt', sku: 'ROPE', quantity: 25 })
   return node
@@ -66,7 +68,7 @@ t.test('every knex command refuses while a node runs on the directory, naming it
     t.equal(rollback.code, 1)
     t.match(
       rollback.stderr,
-      `${dataDir} is in use by process ${node.child.pid}, a running almacen node. Stop that node first`
+      `${dataDir} is in use by process ${process.pid}, a running almacen node. Stop that node first`
     )
   }
   const status = await knexCli(['migrate:status'], { ALMACEN_DATA_DIR: dataDir })
@@ -74,7 +76,7 @@ t.test('every knex command refuses while a node runs on the directory, naming it
   t.match((await api(node, 'GET', '/stock/ROPE')).body, { onHand: 25 }, 'nothing was dropped')
   t.equal(
     readFileSync(path.join(dataDir, 'almacen.pid'), 'utf8'),
-    String(node.child.pid),
+    String(process.pid),
     'the node keeps its claim'
   )
 })
@@ -113,9 +115,7 @@ t.test(
   async (t) => {
     const dataDir = tempDir(t)
     const node = await nodeWithStock(t, dataDir)
-    const id = node.lines.find((l) => typeof l.id === 'string')?.id
-    node.child.kill('SIGTERM')
-    t.equal(await node.exited, 0)
+    await node.close()
     const env = { ALMACEN_DATA_DIR: dataDir }
 
     const status = await knexCli(['migrate:status'], env)
@@ -138,11 +138,10 @@ t.test(
     t.same(await tablesIn(dataDir), SCHEMA)
     t.notOk(existsSync(path.join(dataDir, 'almacen.pid')), 'the CLI let go after its error')
 
-    const again = await startProcess(t, ['--port', '0', '--data-dir', dataDir])
+    const again = await startTestNode(t, { dataDir })
     t.match((await api(again, 'GET', '/stock/ROPE')).body, { onHand: 25 })
-    t.match((await api(again, 'GET', '/node')).body, { id }, 'the same node, not a new identity')
-    again.child.kill('SIGTERM')
-    t.equal(await again.exited, 0)
+    t.equal(again.identity.id, node.identity.id, 'the same node, not a new identity')
+    await again.close()
 
     const forced = await knexCli(['migrate:rollback'], { ...env, ALMACEN_ALLOW_DATA_LOSS: '1' })
     t.equal(forced.code, 0)

@@ -3,7 +3,13 @@
 // tested in one process on a simulated network (tests/network/membership/).
 import { createServer } from 'node:net'
 import t from 'tap'
-import { CLUSTER_KEY, startProcess, until, type NodeProcess } from '../fixtures/node-process.ts'
+import {
+  CLUSTER_KEY,
+  QUICK_TIMING_ARGS,
+  startProcess,
+  until,
+  type NodeProcess,
+} from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
 
@@ -18,6 +24,7 @@ const key = { ALMACEN_CLUSTER_KEY: CLUSTER_KEY }
 function start(t: Test, name: string, dataDir: string, join: string[] = [], port = 0) {
   const joinArgs = join.length ? ['--join', join.join(',')] : []
   const args = ['--port', String(port), '--data-dir', dataDir, '--name', name, ...joinArgs]
+  args.push(...QUICK_TIMING_ARGS)
   return startProcess(t, args, key)
 }
 

@@ -5,7 +5,8 @@ import { api, startTestNode } from '../fixtures/test-node.ts'
 const json = { 'content-type': 'application/json' }
 
 t.test('a person can drive every route of a node over HTTP', async (t) => {
-  const node = await startTestNode(t, { name: 'Madrid Norte' })
+  // The node as it runs for real: its worker a process of its own, on a database file.
+  const node = await startTestNode(t, { name: 'Madrid Norte', worker: 'process' })
 
   t.match((await api(node, 'GET', '/health')).body, { status: 'ok', worker: { ok: true } })
   t.match((await api(node, 'GET', '/node')).body, {

@@ -6,7 +6,7 @@ import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
 t.test('closing a node finishes the request in flight before the worker stops', async (t) => {
-  const node = await startTestNode(t)
+  const node = await startTestNode(t, { worker: 'process' })
   await api(node, 'POST', '/items', { sku: 'HOSE', name: 'Hose', unit: 'm' })
   const worker = node.worker.pid as number
   process.kill(worker, 'SIGSTOP')

@@ -18,7 +18,7 @@ async function untilHealthy(node: RunningNode, withinMs = 15_000): Promise<void>
 t.test(
   'kill -9 of the worker during 200 concurrent receipts loses no acknowledged receipt',
   async (t) => {
-    const node = await startTestNode(t)
+    const node = await startTestNode(t, { worker: 'process' })
     await api(node, 'POST', '/items', { sku: 'PALLET', name: 'Pallet', unit: 'ea' })
     const victim = node.worker.pid as number
     const receipt = (i: number) => ({
@@ -78,7 +78,7 @@ t.test(
 t.test(
   'a worker that does not answer gets 504, and the abandoned write is never applied',
   async (t) => {
-    const node = await startTestNode(t, { dbTimeoutMs: 400 })
+    const node = await startTestNode(t, { dbTimeoutMs: 400, worker: 'process' })
     await api(node, 'POST', '/items', { sku: 'DRUM', name: 'Drum', unit: 'ea' })
     const worker = node.worker.pid as number
     process.kill(worker, 'SIGSTOP')

@@ -1,12 +1,16 @@
 // Starts a server the way its user would (a node process on port 0 with its data directory), and
 // stops it by its pid. Ready means the first 200 from GET /health, counted from the spawn.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { openSync, readFileSync } from 'node:fs'
+import { existsSync, openSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** The repository, whether this runs from bench/ (tsx) or built, from dist/bench/ (the tests). */
+const above = new URL('..', import.meta.url)
+export const ROOT = fileURLToPath(
+  existsSync(new URL('package.json', above)) ? above : new URL('..', above)
+)
 
 export interface ServerSpec {
   name: 'almacen' | 'monolith' | 'limit'

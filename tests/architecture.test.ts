@@ -1,7 +1,6 @@
 // The layering of the whole tree (STYLE.md, "The house"), checked on the import graph as a real
 // TypeScript parser reads it: data flows HTTP → runtime → handler → ctx.db → worker → SQLite, what
 // crosses between nodes goes through network/, and no folder imports one above it.
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import {
   cycles,
@@ -11,8 +10,8 @@ import {
   packageOf,
   type ImportRef,
 } from './fixtures/import-graph.ts'
+import { ROOT } from './fixtures/root.ts'
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const FOLDERS = ['api', 'lib', 'runtime', 'network', 'handlers', 'db', 'migrations', 'client']
 
 // Built-ins that reach the disk, the network or other processes, or load code behind our back.

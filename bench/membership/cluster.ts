@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { cpuSeconds, memoryKb } from '../proc.ts'
+import { ROOT } from '../server-process.ts'
 
 // As `npm start` runs a node: the built JavaScript (npm run bench builds first).
-const MAIN = new URL('../../dist/runtime/main.js', import.meta.url).pathname
+const MAIN = path.join(ROOT, 'dist/runtime/main.js')
 const KEY = 'bench-cluster-key-not-a-secret'
 
 export interface LogLine {

@@ -1,9 +1,7 @@
 // api/ is shared with the web client: it must bundle for a browser, with zod as its only library.
 import { build } from 'esbuild'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+import { ROOT } from '../fixtures/root.ts'
 
 /** Bundles `entry` for a browser; returns the files it pulled in, or the bundler's errors. */
 async function bundle(entry: string) {

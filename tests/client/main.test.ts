@@ -10,8 +10,7 @@ import t from 'tap'
 import { almacen, almacenProcess, closedPort, runNode, seed } from '../fixtures/client-kit.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
-
-const ROOT = new URL('../..', import.meta.url).pathname
+import { ROOT, fromRoot } from '../fixtures/root.ts'
 
 t.test('bad arguments exit 2 with what is wrong, before anything is sent', async (t) => {
   const url = await closedPort() // anything sent would end in exit 3 instead
@@ -59,7 +58,7 @@ t.test('--help reads like a man page, for the client and for each command', asyn
 })
 
 t.test('the almacen bin runs the client, as npx almacen does', async (t) => {
-  const bin = new URL('../../client/almacen.js', import.meta.url).pathname
+  const bin = fromRoot('client/almacen.js')
   const child = spawn(bin, ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   child.stdout.on('data', (c) => (stdout += c))

@@ -9,10 +9,10 @@ import t from 'tap'
 import { seed } from '../fixtures/client-kit.ts'
 import { droppingProxy } from '../fixtures/dropping-proxy.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
+import { ROOT } from '../fixtures/root.ts'
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
 const needsTmux = { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)' }
-const ROOT = new URL('../..', import.meta.url).pathname
 
 /**
  * A tmux server of our own, on a socket in a fresh temporary directory (short enough for a Unix

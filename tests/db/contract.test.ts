@@ -5,8 +5,9 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import t from 'tap'
 import { z } from 'zod'
 import { OPS, WRITE_OPS, type OpName } from '../../db/contract/index.ts'
+import { ROOT_URL } from '../fixtures/root.ts'
 
-const SNAPSHOT = new URL('./contract.snapshot.json', import.meta.url)
+const SNAPSHOT = new URL('tests/db/contract.snapshot.json', ROOT_URL)
 const APPEND = 'ALMACEN_CONTRACT_APPEND'
 
 interface Released {
@@ -50,7 +51,7 @@ t.test('every operation is released in the snapshot', async (t) => {
     [],
     `new operations are not in tests/db/contract.snapshot.json. To add an operation: declare it ` +
       `in db/contract/<resource>.ts with read(...) or write(...), run ` +
-      `\`${APPEND}=1 npx tap tests/db/contract.test.ts\` (it appends the new entries and ` +
+      `\`${APPEND}=1 npm run test:ts -- tests/db/contract.test.ts\` (it appends the new entries and ` +
       `never rewrites the others), and commit the snapshot with the operation.`
   )
 })

@@ -6,17 +6,18 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import knexFactory from 'knex'
 import t from 'tap'
 import { databaseFile, knexConfig } from '../../db/knex-config.ts'
 import { runToEnd, startProcess } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
+import { ROOT, fromRoot } from '../fixtures/root.ts'
 
-const ROOT = new URL('../..', import.meta.url).pathname
 /** What `npx knex` runs. */
 const KNEX = path.join(ROOT, 'node_modules/.bin/knex')
-const KNEXFILE = new URL('../../knexfile.js', import.meta.url).href
+const KNEXFILE = pathToFileURL(fromRoot('knexfile.js')).href
 
 function knexCli(args: string[], env: Record<string, string>) {
   return runToEnd(KNEX, args, { cwd: ROOT, env: { ...process.env, ...env } })
@@ -37,7 +38,7 @@ async function tablesIn(dataDir: string): Promise<string[]> {
   }
 }
 
-const MIGRATIONS = readdirSync(new URL('../../migrations', import.meta.url)).length
+const MIGRATIONS = readdirSync(fromRoot('migrations')).length
 
 const SCHEMA = [
   'balances',

@@ -5,13 +5,12 @@ import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { parseConfig } from '../../runtime/config.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
+import { ROOT } from '../fixtures/root.ts'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const json = (file: string) => JSON.parse(readFileSync(path.join(ROOT, file), 'utf8'))
 
 /** The package-lock.json key of the package a file belongs to (its innermost node_modules/x). */

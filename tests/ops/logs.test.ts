@@ -2,10 +2,8 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+import { ROOT } from '../fixtures/root.ts'
 
 t.test("the README's log pipe works in a fresh checkout, where npx cannot ask", async (t) => {
   const readme = readFileSync(`${ROOT}/README.md`, 'utf8')

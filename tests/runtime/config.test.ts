@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { mainHelp } from '../../client/help.ts'
 import { ConfigError, USAGE, describeConfig, parseConfig } from '../../runtime/config.ts'
+import { ROOT } from '../fixtures/root.ts'
 
 t.test('runs with no settings at all: port 8080, ./data, loopback, the host name', async (t) => {
   t.same(parseConfig([], {}), {
@@ -143,8 +143,6 @@ t.test('membership timings are settable, and only those set are passed on', asyn
     message: /^--suspicion-ms must be a whole number .* \(ALMACEN_SUSPICION_MS\)$/,
   })
 })
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /** Every ALMACEN_* name in the code that runs (not the tests), with the files it is in. */
 function variablesInCode(): Map<string, string[]> {

@@ -143,14 +143,14 @@ t.test('passes the Idempotency-Key to the worker and marks replayed answers', as
 })
 
 t.test('loading refuses a handler file without a default function, naming it', async (t) => {
-  const dir = t.testdir({ items: { 'index.get.ts': 'export const handler = () => 1\n' } })
+  const dir = t.testdir({ items: { 'index.get.js': 'export const handler = () => 1\n' } })
   await t.rejects(loadRoutes(dir), {
     message:
-      'handlers/items/index.get.ts: the default export must be a handler (export default defineHandler(...))',
+      'handlers/items/index.get.js: the default export must be a handler (export default defineHandler(...))',
   })
   const good = t.testdir({
-    'health.get.ts': "export default Object.assign(() => 'up', { access: 'public' })\n",
-    peer: { 'ping.post.ts': "export default Object.assign(() => 'pong', { access: 'peer' })\n" },
+    'health.get.js': "export default Object.assign(() => 'up', { access: 'public' })\n",
+    peer: { 'ping.post.js': "export default Object.assign(() => 'pong', { access: 'peer' })\n" },
   })
   const loaded = await loadRoutes(good)
   t.match(loaded, [
@@ -163,31 +163,31 @@ t.test('loading refuses a handler file without a default function, naming it', a
 t.test(
   'loading refuses, naming the file, a route that does not declare who may call it',
   async (t) => {
-    const undeclared = t.testdir({ stock: { 'index.get.ts': "export default () => 'up'\n" } })
+    const undeclared = t.testdir({ stock: { 'index.get.js': "export default () => 'up'\n" } })
     await t.rejects(loadRoutes(undeclared), {
-      message: /^handlers\/stock\/index\.get\.ts must declare who may call it: .*access: 'public'/,
+      message: /^handlers\/stock\/index\.get\.js must declare who may call it: .*access: 'public'/,
     })
     const unknown = t.testdir({
-      'health.get.ts': "export default Object.assign(() => 'up', { access: 'everyone' })\n",
+      'health.get.js': "export default Object.assign(() => 'up', { access: 'everyone' })\n",
     })
-    await t.rejects(loadRoutes(unknown), { message: /^handlers\/health\.get\.ts must declare/ })
+    await t.rejects(loadRoutes(unknown), { message: /^handlers\/health\.get\.js must declare/ })
   }
 )
 
 t.test('loading keeps node-to-node routes under /peer/, and only them', async (t) => {
   const peerOutside = t.testdir({
-    members: { 'sync.post.ts': "export default Object.assign(() => 1, { access: 'peer' })\n" },
+    members: { 'sync.post.js': "export default Object.assign(() => 1, { access: 'peer' })\n" },
   })
   await t.rejects(loadRoutes(peerOutside), {
     message:
-      "handlers/members/sync.post.ts declares access 'peer': node-to-node routes belong under handlers/peer/",
+      "handlers/members/sync.post.js declares access 'peer': node-to-node routes belong under handlers/peer/",
   })
   const publicInside = t.testdir({
-    peer: { 'gossip.post.ts': "export default Object.assign(() => 1, { access: 'public' })\n" },
+    peer: { 'gossip.post.js': "export default Object.assign(() => 1, { access: 'public' })\n" },
   })
   await t.rejects(loadRoutes(publicInside), {
     message:
-      "handlers/peer/gossip.post.ts is under /peer/, where every route is node-to-node: declare access 'peer'",
+      "handlers/peer/gossip.post.js is under /peer/, where every route is node-to-node: declare access 'peer'",
   })
 })
 
@@ -297,7 +297,7 @@ t.test(
         log: pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) }),
         node,
         membership: {} as never,
-    events: {} as never,
+        events: {} as never,
       }
     )
     const one = await call(app, 'POST', '/movements', { 'idempotency-key': 'k-1' })

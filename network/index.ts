@@ -26,6 +26,14 @@ export {
 export { workerStore, type MemberStore, type WorkerCalls } from './membership/store.ts'
 export { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
 export type { MemberChange } from './membership/view.ts'
+export {
+  logPosition,
+  MAX_WAIT_MS,
+  REPLICATION_MESSAGES,
+  type FeedAnswer,
+  type FeedMessage,
+  type LogPosition,
+} from './replication/messages.ts'
 export { HttpTransport } from './transport/http-transport.ts'
 export type { PeerAuth, PeerExchange } from './transport/peer-auth.ts'
 export {

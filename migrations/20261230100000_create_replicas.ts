@@ -35,50 +35,53 @@ export async function up(knex: Knex): Promise<void> {
     table.text('updated_at').notNullable()
   })
 
-  await knex.schema.createTable('replica_events', (table) => {
-    table.text('node_id').notNullable()
-    table.integer('seq').notNullable()
-    table.text('type').notNullable()
-    table.text('subject').notNullable()
-    table.text('data').notNullable()
-    table.text('created_at').notNullable()
-    table.primary(['node_id', 'seq'])
-    table.check('json_valid(??)', ['data'], 'replica_events_data_json')
-  })
+  // WITHOUT ROWID: the rows live in their (node, seq) key's own b-tree, one write per row less
+  // on the catch-up path (knex's builder cannot say it).
+  await knex.schema.raw(`CREATE TABLE replica_events (
+    node_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    data TEXT NOT NULL CONSTRAINT replica_events_data_json CHECK (json_valid(data)),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (node_id, seq)
+  ) WITHOUT ROWID`)
   await knex.schema.raw(`CREATE TRIGGER replica_events_numbered BEFORE INSERT ON replica_events
     WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM replica_events
       WHERE node_id = NEW.node_id)
     BEGIN SELECT RAISE(ABORT, 'replica events are numbered without gaps'); END`)
   await appendOnly(knex, 'replica_events', 'replica events are append-only')
 
-  await knex.schema.createTable('replica_movements', (table) => {
-    table.text('node_id').notNullable()
-    table.integer('seq').notNullable()
-    table.text('type').notNullable()
-    table.text('sku').notNullable()
-    table.integer('quantity').notNullable()
-    table.integer('delta').notNullable()
-    table.integer('counted_quantity').nullable()
-    table.integer('balance_after').notNullable()
-    table.text('reference').notNullable().defaultTo('')
-    table.text('note').notNullable().defaultTo('')
-    table.text('created_at').notNullable()
-    table.text('prev_hash').notNullable()
-    table.text('hash').notNullable()
-    // The owner's event that carried it.
-    table.integer('event_seq').notNullable()
-    table.primary(['node_id', 'seq'])
-    table.index(['node_id', 'sku', 'seq', 'delta'], 'replica_movements_sku_seq')
-    table.index(['node_id', 'created_at'], 'replica_movements_created_at')
-  })
-  // Numbered on and linked to the row before, whatever code path inserts: a replica cannot hold
-  // a row that does not chain, even if the apply's own checks were bypassed.
+  await knex.schema.raw(`CREATE TABLE replica_movements (
+    node_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    quantity INTEGER NOT NULL,
+    delta INTEGER NOT NULL,
+    counted_quantity INTEGER,
+    balance_after INTEGER NOT NULL,
+    reference TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    event_seq INTEGER NOT NULL,
+    PRIMARY KEY (node_id, seq)
+  ) WITHOUT ROWID`)
+  await knex.schema.raw(
+    'CREATE INDEX replica_movements_sku_seq ON replica_movements (node_id, sku, seq, delta)'
+  )
+  await knex.schema.raw(
+    'CREATE INDEX replica_movements_created_at ON replica_movements (node_id, created_at)'
+  )
+  // Linked to the row before, whatever code path inserts: a replica cannot hold a row that does
+  // not chain, even if the apply's own checks were bypassed. With the key, that also numbers them
+  // on without gaps (a row's predecessor must be there, and no seq twice).
   await knex.schema.raw(`CREATE TRIGGER replica_movements_chained BEFORE INSERT ON replica_movements
     WHEN NEW.prev_hash IS NOT coalesce(
       (SELECT hash FROM replica_movements WHERE node_id = NEW.node_id AND seq = NEW.seq - 1),
       CASE WHEN NEW.seq = 1 THEN '${GENESIS_HASH}' END)
-    OR NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM replica_movements
-      WHERE node_id = NEW.node_id)
     BEGIN SELECT RAISE(ABORT, 'replica movements are numbered on and chained to the row before'); END`)
   await appendOnly(knex, 'replica_movements', 'replica movements are append-only')
 

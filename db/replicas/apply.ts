@@ -118,13 +118,37 @@ async function ownHeadProblem(sql: Sql, replica: Replica): Promise<string | null
   return found.length ? `the replica's own ${found[0].message} on this node's disk` : null
 }
 
-const INSERT_EVENTS = `INSERT INTO replica_events (node_id, seq, type, subject, data, created_at)
-  SELECT ?, value->>'seq', value->>'type', value->>'subject', value->'data', value->>'createdAt'
-  FROM json_each(?)`
+const EVENT_COLUMNS = ['node_id', 'seq', 'type', 'subject', 'data', 'created_at']
+const eventValues = (nodeId: string, events: readonly LogEvent[]) =>
+  events.map((e) => [nodeId, e.seq, e.type, e.subject, JSON.stringify(e.data ?? null), e.createdAt])
 
 const COLUMNS = [...MOVEMENT_ROW.columns, ['eventSeq', 'event_seq'] as const]
-const INSERT_MOVEMENTS = `INSERT INTO replica_movements (node_id, ${COLUMNS.map(([, c]) => c).join(', ')})
-  SELECT ?, ${COLUMNS.map(([f]) => `value->>'${f}'`).join(', ')} FROM json_each(?)`
+const MOVEMENT_COLUMNS = ['node_id', ...COLUMNS.map(([, column]) => column)]
+const movementValues = (nodeId: string, movements: Decided['movements']) =>
+  movements.map((m) => [
+    nodeId,
+    ...COLUMNS.map(([field]) => (m as unknown as Record<string, unknown>)[field] ?? null),
+  ])
+
+// Multi-row VALUES with bound parameters, in chunks: for a page of rows, several times faster
+// in SQLite than reading the same rows out of one JSON text with json_each.
+const CHUNK_PARAMS = 8000
+const statements = new Map<string, string>()
+
+async function insertRows(sql: Sql, table: string, columns: string[], rows: unknown[][]) {
+  const perChunk = Math.max(1, Math.floor(CHUNK_PARAMS / columns.length))
+  for (let i = 0; i < rows.length; i += perChunk) {
+    const chunk = rows.slice(i, i + perChunk)
+    const key = `${table} ${chunk.length}`
+    let text = statements.get(key)
+    if (!text) {
+      const row = `(${columns.map(() => '?').join(', ')})`
+      text = `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(chunk.length).fill(row).join(', ')}`
+      statements.set(key, text)
+    }
+    await sql.run(text, chunk.flat())
+  }
+}
 
 const UPSERT_BALANCES = `INSERT INTO replica_balances (node_id, sku, on_hand, last_seq, updated_at)
   SELECT ?, value->>'sku', value->>'onHand', value->>'lastSeq', value->>'updatedAt'
@@ -163,10 +187,15 @@ async function balancesAfter(sql: Sql, nodeId: string, movements: Decided['movem
 
 async function write(sql: Sql, page: Page, decided: Decided, now: string) {
   const { nodeId } = page
-  if (page.events.length > 0) await sql.run(INSERT_EVENTS, [nodeId, JSON.stringify(page.events)])
+  await insertRows(sql, 'replica_events', EVENT_COLUMNS, eventValues(nodeId, page.events))
   if (decided.movements.length > 0) {
     const balances = await balancesAfter(sql, nodeId, decided.movements)
-    await sql.run(INSERT_MOVEMENTS, [nodeId, JSON.stringify(decided.movements)])
+    await insertRows(
+      sql,
+      'replica_movements',
+      MOVEMENT_COLUMNS,
+      movementValues(nodeId, decided.movements)
+    )
     await sql.run(UPSERT_BALANCES, [nodeId, JSON.stringify(balances)])
   }
   if (decided.items.size > 0) {

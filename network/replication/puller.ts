@@ -1,7 +1,7 @@
 import type { Logger } from 'pino'
 import type { Replica } from '../../db/contract/index.ts'
 import { isoAt, type Clock, type Timer } from '../clock.ts'
-import type { Transport } from '../transport/transport.ts'
+import type { PeerOutcome, Transport } from '../transport/transport.ts'
 import { REPLICATION_MESSAGES, type FeedAnswer, type LogPosition } from './messages.ts'
 import type { ReplicaStore } from './store.ts'
 
@@ -33,6 +33,23 @@ export const DEFAULT_PULL: PullTiming = {
 }
 
 const START: LogPosition = { events: 0, ledger: { seq: 0, hash: '0'.repeat(64) } }
+
+type FeedOutcome = PeerOutcome<FeedAnswer>
+
+const same = (a: LogPosition, b: LogPosition) =>
+  a.events === b.events && a.ledger.seq === b.ledger.seq && a.ledger.hash === b.ledger.hash
+
+/** Where the replica will stand once a page is applied: its last event, its last ledger row. */
+function positionAfter(cursor: LogPosition, page: FeedAnswer): LogPosition {
+  let ledger = cursor.ledger
+  for (const event of page.events) {
+    const row = event.data as { seq?: unknown; hash?: unknown } | null
+    if (event.type === 'movement.recorded' && typeof row?.seq === 'number') {
+      ledger = { seq: row.seq, hash: String(row.hash) }
+    }
+  }
+  return { events: page.events.at(-1)?.seq ?? cursor.events, ledger }
+}
 
 /** The peer a puller follows, as membership knows it now. */
 export interface Owner {
@@ -128,6 +145,9 @@ export class Puller {
 
   private async run(): Promise<void> {
     let cursor: LogPosition | undefined
+    // While catching up, the next page is asked for while this one is applied: the owner reads
+    // as the replica writes. It is used only if it follows what was committed.
+    let next: { after: LogPosition; outcome: Promise<FeedOutcome> } | undefined
     while (!this.stopped) {
       if (!this.following) {
         await this.sleep(Infinity)
@@ -139,13 +159,20 @@ export class Puller {
           if (replica?.state === 'broken') return this.broke(replica)
           cursor = replica?.cursor ?? START
         }
-        const answer = await this.fetch(cursor)
+        const asked = next && same(next.after, cursor) ? next : undefined
+        next = undefined
+        const answer = await this.answered(cursor, await (asked?.outcome ?? this.request(cursor)))
         if (this.stopped) return
         if (answer === 'forked') return
         if (!answer) {
           cursor = undefined // resumed from what is committed, whatever happened to the last apply
           await this.sleep(this.nextBackoff())
           continue
+        }
+        if (!answer.upToDate) {
+          const after = positionAfter(cursor, answer)
+          next = { after, outcome: this.request(after) }
+          next.outcome.catch(() => undefined)
         }
         const replica = await this.apply(cursor, answer)
         cursor = replica?.cursor
@@ -158,14 +185,14 @@ export class Puller {
     }
   }
 
-  /** One page from the owner; undefined after a failure, 'forked' once the replica broke. */
-  private async fetch(after: LogPosition): Promise<FeedAnswer | 'forked' | undefined> {
-    const { transport, timing, clock } = this.deps
+  /** Asks the owner for the page after `after`; nothing is believed or acted on yet. */
+  private request(after: LogPosition): Promise<FeedOutcome> {
+    const { transport, timing } = this.deps
     const owner = this.deps.owner()
     const head = this.status().knownHead
     const behind = head ? head.events - after.events : 0
     const waitMs = this.upToDate && behind <= 0 ? timing.waitMs : 0
-    const outcome = await transport.call({
+    return transport.call({
       kind: REPLICATION_MESSAGES.feed,
       address: owner.address,
       to: owner.id,
@@ -177,8 +204,16 @@ export class Puller {
       },
       timeoutMs: waitMs + timing.answerMs,
     })
+  }
+
+  /** What the owner's answer means: a page; undefined after a failure; 'forked' (broken). */
+  private async answered(
+    after: LogPosition,
+    outcome: FeedOutcome
+  ): Promise<FeedAnswer | 'forked' | undefined> {
+    const owner = this.deps.owner()
     if (outcome.ok) {
-      this.lastContact = clock.now()
+      this.lastContact = this.deps.clock.now()
       return outcome.body
     }
     if (outcome.code === 'FORKED') {

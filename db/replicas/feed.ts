@@ -4,6 +4,7 @@
 import type { Knex } from 'knex'
 import type { FeedPage, FeedPosition, Hashes, LogEvent, Payload } from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
+import type { EventRow } from '../events/log.ts'
 import { EMPTY_LEDGER, GENESIS_HASH } from '../ledger/hash.ts'
 import { OWN_LEDGER, whereOf, type RowSource } from '../ledger/rows.ts'
 import { withSql, type Sql } from '../sql.ts'
@@ -20,14 +21,6 @@ const replicaLog = (nodeId: string): LogSource => ({
   events: 'replica_events',
   ledger: { table: 'replica_movements', nodeId },
 })
-
-interface EventRow {
-  seq: number
-  type: LogEvent['type']
-  subject: string
-  data: string
-  createdAt: string
-}
 
 /** The hash of the ledger row at `seq` in a source (the genesis at 0), or null without one. */
 async function hashAt(sql: Sql, source: RowSource, seq: number): Promise<string | null> {

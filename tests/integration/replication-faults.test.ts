@@ -3,7 +3,6 @@
 // restarted, replica rows corrupted on disk with sqlite3. After each, the checker
 // (tests/fixtures/replica-check.ts): every replica a prefix of its owner's ledger, no row
 // missing or repeated, balances equal to the projection of the rows.
-import { createServer } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import {
@@ -15,6 +14,7 @@ import {
 } from '../fixtures/node-process.ts'
 import { checkReplicas } from '../fixtures/replica-check.ts'
 import { seedLedger } from '../fixtures/seed-ledger.ts'
+import { freePort } from '../fixtures/free-port.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
 
@@ -23,14 +23,6 @@ interface Test {
 }
 
 const BACKLOG = 30_000
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 interface Site {
   name: string
@@ -67,7 +59,8 @@ async function replicaOf(holder: Site, ownerId: string) {
 
 const url = (s: Site) => s.node as NodeProcess
 
-t.test('the owner killed with kill -9 mid-catch-up: the replica waits, then resumes', async (t) => {
+/** Owner A with a backlog, and B joined to it and catching up on it. */
+async function catchingUp(t: Test) {
   const a = await site(t, 'Norte')
   const b = await site(t, 'Centro', [a])
   const aId = await seedLedger(a.dir, { name: 'Norte', items: 20, movements: BACKLOG })
@@ -78,6 +71,11 @@ t.test('the owner killed with kill -9 mid-catch-up: the replica waits, then resu
     20_000,
     'B starts catching up'
   )
+  return { a, b, aId }
+}
+
+t.test('the owner killed with kill -9 mid-catch-up: the replica waits, then resumes', async (t) => {
+  const { a, b, aId } = await catchingUp(t)
   await kill(a)
   const cut = (await replicaOf(b, aId)).cursor.ledger.seq
   t.ok(cut < BACKLOG, `A killed with ${cut} of ${BACKLOG} rows replicated`)
@@ -99,16 +97,7 @@ t.test('the owner killed with kill -9 mid-catch-up: the replica waits, then resu
 })
 
 t.test('the puller killed with its node mid-catch-up resumes from its disk', async (t) => {
-  const a = await site(t, 'Norte')
-  const b = await site(t, 'Centro', [a])
-  const aId = await seedLedger(a.dir, { name: 'Norte', items: 20, movements: BACKLOG })
-  await start(t, a)
-  await start(t, b)
-  await until(
-    async () => ((await replicaOf(b, aId))?.cursor.ledger.seq ?? 0) > 0,
-    20_000,
-    'B starts catching up'
-  )
+  const { a, b, aId } = await catchingUp(t)
   await kill(b)
   await start(t, b)
   const resumed = (await replicaOf(b, aId))?.cursor.ledger.seq ?? 0

@@ -8,8 +8,10 @@ import { runBatch } from './batch.ts'
 import { PROTOCOL_VERSION, type Notice, type ReplyEnvelope } from './contract/index.ts'
 import { grownHead } from './events/log.ts'
 import { knexConfig } from './knex-config.ts'
+import { readAnchor } from './ledger/rows.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
+import { withSql } from './sql.ts'
 
 /**
  * Opens the database at `filename` (a path, or ':memory:') for serving: migrated, with the node's
@@ -123,15 +125,18 @@ export class WorkerLoop {
    */
   private async notice(): Promise<void> {
     let head: number | null
+    let ledger: Notice['ledger']
     try {
       head = await grownHead(this.knex)
+      if (head !== null) ledger = await withSql(this.knex, readAnchor)
     } catch (err) {
       this.log.warn({ err }, 'the event log head could not be read')
       return
     }
     if (head === null || head <= this.noticed || !this.delivering) return
     this.noticed = head
-    const frame = JSON.stringify({ v: PROTOCOL_VERSION, notice: 'events', head } satisfies Notice)
+    const notice: Notice = { v: PROTOCOL_VERSION, notice: 'events', head, ledger }
+    const frame = JSON.stringify(notice)
     for (const [identity, runtime] of this.runtimes) {
       try {
         await this.router.send([runtime, frame])

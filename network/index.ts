@@ -7,6 +7,9 @@ import type { Logger } from 'pino'
 import { Membership } from './membership/membership.ts'
 import { workerStore, type WorkerCalls } from './membership/store.ts'
 import type { Timing } from './membership/timing.ts'
+import type { LogPosition } from './replication/messages.ts'
+import { Replication } from './replication/replication.ts'
+import { workerReplicas } from './replication/store.ts'
 import { HttpTransport } from './transport/http-transport.ts'
 
 export { systemClock, type Clock } from './clock.ts'
@@ -26,6 +29,22 @@ export {
 export { workerStore, type MemberStore, type WorkerCalls } from './membership/store.ts'
 export { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
 export type { MemberChange } from './membership/view.ts'
+export {
+  logPosition,
+  MAX_WAIT_MS,
+  REPLICATION_MESSAGES,
+  type FeedAnswer,
+  type FeedMessage,
+  type LogPosition,
+} from './replication/messages.ts'
+export {
+  Replication,
+  type PeerReplication,
+  type ReplicationApi,
+  type ReplicationOptions,
+} from './replication/replication.ts'
+export { DEFAULT_PULL, type PullTiming } from './replication/puller.ts'
+export { workerReplicas, type ReplicaStore } from './replication/store.ts'
 export { HttpTransport } from './transport/http-transport.ts'
 export type { PeerAuth, PeerExchange } from './transport/peer-auth.ts'
 export {
@@ -46,17 +65,21 @@ export interface NetworkOptions {
   join: string[]
   /** Membership timings over the defaults (from the node's configuration). */
   timing?: Partial<Timing>
+  /** This node's log head, told to peers on membership traffic. */
+  ownHead?: () => LogPosition | undefined
 }
 
 export interface Network {
   /** Signed HTTP to the other nodes, and the checks of what they send (`transport.auth`). */
   transport: HttpTransport
   membership: Membership
+  /** This node's replicas of its peers' logs, one puller per member. */
+  replication: Replication
 }
 
 /** A node's network: its HTTP transport and its membership over it. */
 export function createNetwork(options: NetworkOptions): Network {
-  const { db, log, identity, clusterKey, join, timing } = options
+  const { db, log, identity, clusterKey, join, timing, ownHead } = options
   const transport = new HttpTransport({ key: clusterKey, selfId: identity.id })
   const membership = new Membership({
     store: workerStore(db),
@@ -65,6 +88,14 @@ export function createNetwork(options: NetworkOptions): Network {
     identity,
     join,
     timing,
+    ownHead,
   })
-  return { transport, membership }
+  const replication = new Replication({
+    selfId: identity.id,
+    membership,
+    transport,
+    store: workerReplicas(db),
+    log,
+  })
+  return { transport, membership, replication }
 }

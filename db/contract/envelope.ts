@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'LEDGER_HALTED'
   | 'LEDGER_BROKEN'
   | 'VERIFY_BUSY'
+  /** A feed asked for after a ledger row this ledger does not have at that seq. */
+  | 'FORKED'
 
 export interface WireError {
   code: ErrorCode
@@ -56,4 +58,6 @@ export interface Notice {
   v: number
   notice: 'events'
   head: number
+  /** The ledger's last row as of that head (older workers leave it out). */
+  ledger?: { seq: number; hash: string }
 }

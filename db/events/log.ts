@@ -53,7 +53,8 @@ export async function grownHead(knex: Knex): Promise<number | null> {
   return withSql(knex, eventsHead)
 }
 
-interface EventRow {
+/** An event as SQLite stores it: its data as JSON text. */
+export interface EventRow {
   seq: number
   type: LogEvent['type']
   subject: string

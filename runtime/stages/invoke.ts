@@ -16,7 +16,11 @@ export interface ContextServices {
   node: NodeIdentity
   membership: Ctx['membership']
   events: Ctx['events']
+  /** A test's app may have none: it follows no peer. */
+  replication?: Ctx['replication']
 }
+
+const NO_REPLICATION: Ctx['replication'] = { peers: () => [] }
 
 export const decodeParams: Stage = function decodeParams(request) {
   for (const [name, value] of Object.entries(request.params)) {
@@ -36,6 +40,7 @@ function contextOf(exchange: Exchange, services: ContextServices): Ctx {
     node: services.node,
     membership: services.membership,
     events: services.events,
+    replication: services.replication ?? NO_REPLICATION,
     peer: exchange.peer,
     get log() {
       return (log ??= services.log.child({ requestId: exchange.requestId }))

@@ -52,6 +52,11 @@ const SCHEMA = [
   'members',
   'movements',
   'node_settings',
+  'replica_balances',
+  'replica_events',
+  'replica_items',
+  'replica_movements',
+  'replicas',
 ]
 
 async function nodeWithStock(t: Parameters<typeof startTestNode>[0], dataDir: string) {

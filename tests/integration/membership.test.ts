@@ -1,7 +1,6 @@
 // The peer network with each node in its own process, as a user runs them: where the process is
 // the point (a kill -9, a restart from disk, a SIGTERM that leaves). The protocol itself is
 // tested in one process on a simulated network (tests/network/membership/).
-import { createServer } from 'node:net'
 import t from 'tap'
 import {
   CLUSTER_KEY,
@@ -10,6 +9,7 @@ import {
   until,
   type NodeProcess,
 } from '../fixtures/node-process.ts'
+import { freePort } from '../fixtures/free-port.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
 
@@ -26,15 +26,6 @@ function start(t: Test, name: string, dataDir: string, join: string[] = [], port
   const args = ['--port', String(port), '--data-dir', dataDir, '--name', name, ...joinArgs]
   args.push(...QUICK_TIMING_ARGS)
   return startProcess(t, args, key)
-}
-
-/** A port free a moment ago on loopback: nodes told of each other's address start at once. */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /** Each member's state as `node` sees it, by name. */

@@ -4,18 +4,23 @@ import { EventHub } from '../../runtime/event-hub.ts'
 
 /** A DbClient stand-in: the head the log reports, and a way to send the worker's notice. */
 function fakeDb(head: number) {
-  let listener: ((head: number) => void) | undefined
+  type Listener = (head: number, ledger?: { seq: number; hash: string }) => void
+  let listener: Listener | undefined
   const db = {
     log: { head },
-    onEvents(fn: (head: number) => void) {
+    onEvents(fn: Listener) {
       listener = fn
       return () => (listener = undefined)
     },
     async call() {
-      return { data: { events: [], head: db.log.head }, replayed: false }
+      const head = { events: db.log.head, ledger: { seq: 1, hash: 'a'.repeat(64) } }
+      return { data: { events: [], head, upToDate: true }, replayed: false }
     },
   }
-  return { db: db as unknown as DbClient & typeof db, notice: (h: number) => listener?.(h) }
+  return {
+    db: db as unknown as DbClient & typeof db,
+    notice: (h: number, ledger?: { seq: number; hash: string }) => listener?.(h, ledger),
+  }
 }
 
 const settled = (promise: Promise<unknown>) =>
@@ -68,3 +73,14 @@ t.test(
     t.equal(await settled(waiting), true)
   }
 )
+
+t.test('the position peers replicate from: the log head with the ledger’s last row', async (t) => {
+  const { db, notice } = fakeDb(5)
+  const hub = new EventHub(db)
+  await hub.open()
+  t.same(hub.position(), { events: 5, ledger: { seq: 1, hash: 'a'.repeat(64) } }, 'read at start')
+  notice(7, { seq: 3, hash: 'c'.repeat(64) })
+  t.same(hub.position(), { events: 7, ledger: { seq: 3, hash: 'c'.repeat(64) } })
+  notice(8) // an item change: the ledger stands where it was
+  t.same(hub.position(), { events: 8, ledger: { seq: 3, hash: 'c'.repeat(64) } })
+})

@@ -24,6 +24,14 @@ export {
   type PeerMessage,
 } from './membership/messages.ts'
 export { workerStore, type MemberStore, type WorkerCalls } from './membership/store.ts'
+export {
+  MAX_DEADLINE_MS,
+  MAX_FIGURES,
+  STOCK_EXCHANGE,
+  stockAsk,
+  type StockAnswer,
+  type StockAsk,
+} from './stock/messages.ts'
 export { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
 export type { MemberChange } from './membership/view.ts'
 export { HttpTransport } from './transport/http-transport.ts'

@@ -22,7 +22,10 @@ export { z } from 'zod'
 export {
   memberAddress,
   messageSchema,
+  MAX_FIGURES,
+  stockAsk,
   type MembershipApi,
+  type StockAnswer,
   type PeerKind,
   type PeerMessage,
 } from '../network/index.ts'

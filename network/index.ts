@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import { Membership } from './membership/membership.ts'
 import { workerStore, type WorkerCalls } from './membership/store.ts'
 import type { Timing } from './membership/timing.ts'
+import { StockFanOut } from './stock/fan-out.ts'
 import { HttpTransport } from './transport/http-transport.ts'
 
 export { systemClock, type Clock } from './clock.ts'
@@ -24,8 +25,14 @@ export {
   type PeerMessage,
 } from './membership/messages.ts'
 export { workerStore, type MemberStore, type WorkerCalls } from './membership/store.ts'
+export { composeStock, type Gathered, type ReplicaFigures } from './stock/answer.ts'
 export {
-  MAX_DEADLINE_MS,
+  StockFanOut,
+  type NotLive,
+  type PeerStock,
+  type WarehouseOutcome,
+} from './stock/fan-out.ts'
+export {
   MAX_FIGURES,
   STOCK_EXCHANGE,
   stockAsk,
@@ -60,6 +67,8 @@ export interface Network {
   /** Signed HTTP to the other nodes, and the checks of what they send (`transport.auth`). */
   transport: HttpTransport
   membership: Membership
+  /** Company-wide stock: every other member asked at once, under a deadline. */
+  stock: StockFanOut
 }
 
 /** A node's network: its HTTP transport and its membership over it. */
@@ -74,5 +83,10 @@ export function createNetwork(options: NetworkOptions): Network {
     join,
     timing,
   })
-  return { transport, membership }
+  const stock = new StockFanOut({
+    transport,
+    selfId: identity.id,
+    members: () => membership.snapshot().members,
+  })
+  return { transport, membership, stock }
 }

@@ -112,7 +112,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       version: VERSION,
       startedAt: new Date().toISOString(),
     }
-    const { transport, membership } = createNetwork({
+    const { transport, membership, stock } = createNetwork({
       db,
       log,
       identity,
@@ -139,6 +139,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       node: identity,
       membership,
       events,
+      peers: stock,
       peerAuth: transport.auth,
       names,
       status,

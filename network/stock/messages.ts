@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { sku } from '../../api/fields.ts'
+import { MAX_DEADLINE_MS } from '../../api/network-stock.ts'
 import type { ExchangeKind } from '../transport/transport.ts'
 
 // POST /peer/stock: another warehouse's live figures, for a company-wide answer. Like every
@@ -9,8 +10,6 @@ import type { ExchangeKind } from '../transport/transport.ts'
 /** The most SKUs one message may name, and the most figures one answer carries. */
 export const MAX_ASKED_SKUS = 1000
 export const MAX_FIGURES = 5000
-/** The longest a peer is given to answer (the caller's deadline is bounded the same way). */
-export const MAX_DEADLINE_MS = 10_000
 
 /** What is asked: these SKUs, or every item (`all`); `low` keeps those at or below reorder. */
 export const stockAsk = z
@@ -18,7 +17,7 @@ export const stockAsk = z
     skus: z.array(sku).min(1).max(MAX_ASKED_SKUS).optional(),
     all: z.literal(true).optional(),
     low: z.literal(true).optional(),
-    /** What is left of the caller's deadline: the receiver does not work past it. */
+    /** What is left of the caller's deadline (bounded as the caller's): not worked past. */
     deadlineMs: z.int().min(1).max(MAX_DEADLINE_MS).optional(),
   })
   .refine((ask) => (ask.skus === undefined) !== (ask.all === undefined), {

@@ -16,6 +16,13 @@ export interface ContextServices {
   node: NodeIdentity
   membership: Ctx['membership']
   events: Ctx['events']
+  /** The network's questions to other members; an app without them (a test's) refuses them. */
+  peers?: Ctx['peers']
+}
+
+const NO_PEERS: Ctx['peers'] = {
+  stock: () =>
+    Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network')),
 }
 
 export const decodeParams: Stage = function decodeParams(request) {
@@ -36,6 +43,7 @@ function contextOf(exchange: Exchange, services: ContextServices): Ctx {
     node: services.node,
     membership: services.membership,
     events: services.events,
+    peers: services.peers ?? NO_PEERS,
     peer: exchange.peer,
     get log() {
       return (log ??= services.log.child({ requestId: exchange.requestId }))

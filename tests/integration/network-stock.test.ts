@@ -1,9 +1,88 @@
 // Company-wide stock against real nodes: the signed peer route, and the network answer under its
 // deadline whatever the peers do (frozen by SIGSTOP, a port that accepts and never answers).
+import { createServer, connect, type Socket } from 'node:net'
 import t from 'tap'
 import { HttpTransport, STOCK_EXCHANGE } from '../../network/index.ts'
-import { CLUSTER_KEY } from '../fixtures/node-process.ts'
+import { CLUSTER_KEY, startProcess, until, type NodeProcess } from '../fixtures/node-process.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
+
+interface Test {
+  teardown(fn: () => unknown): void
+}
+
+/** The answer may take its deadline and this much more (HTTP both ways, JSON), never longer. */
+const SLACK_MS = 50
+
+/**
+ * A TCP relay in front of a node, as its advertised address: it forwards until told to go
+ * silent, and from then on takes connections and bytes and answers nothing (a wedged link, or a
+ * host whose kernel accepts for a process that never reads).
+ */
+async function relay(t: Test, target: () => number) {
+  const pairs: [Socket, Socket][] = []
+  let silent = false
+  const server = createServer((client) => {
+    if (silent) return void pairs.push([client, client])
+    const upstream = connect(target(), '127.0.0.1')
+    pairs.push([client, upstream])
+    client.pipe(upstream)
+    upstream.pipe(client)
+    const end = () => (client.destroy(), upstream.destroy())
+    client.on('error', end)
+    upstream.on('error', end)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const [a, b] of pairs) (a.destroy(), b.destroy())
+    server.close()
+  })
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    /** Stops forwarding on every connection, open or new; the client side stays open, unanswered. */
+    silence() {
+      silent = true
+      for (const [client, upstream] of pairs) {
+        if (client === upstream) continue
+        client.unpipe(upstream)
+        upstream.unpipe(client)
+        upstream.destroy()
+        client.removeAllListeners('error')
+        client.on('error', () => undefined)
+        client.resume() // read and drop what comes
+      }
+    },
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+async function allAlive(nodes: NodeProcess[]): Promise<boolean> {
+  for (const node of nodes) {
+    const { body } = await api(node, 'GET', '/members')
+    const alive = body.members.filter((m: { state: string }) => m.state === 'alive')
+    if (alive.length !== nodes.length) return false
+  }
+  return true
+}
+
+async function stockUp(node: NodeProcess, quantity: number) {
+  await api(node, 'POST', '/items', { sku: 'BOLT-M8', name: 'Bolt M8', unit: 'ea' })
+  await api(node, 'POST', '/movements', { type: 'receipt', sku: 'BOLT-M8', quantity })
+}
+
+/** GET, timed from the caller's side. */
+async function timed(node: NodeProcess, path: string) {
+  const started = performance.now()
+  const reply = await api(node, 'GET', path)
+  return { ...reply, ms: performance.now() - started }
+}
 
 t.test('a node answers a signed stock ask with its figures and ledger head, signed', async (t) => {
   const node = await startTestNode(t, { name: 'Norte', clusterKey: CLUSTER_KEY })
@@ -53,3 +132,71 @@ t.test('a node answers a signed stock ask with its figures and ledger head, sign
   const unsigned = await api(node, 'POST', '/peer/stock', { all: true })
   t.match(unsigned, { status: 401, body: { code: 'UNAUTHENTICATED' } })
 })
+
+t.test(
+  'a network answer arrives within its deadline with one peer frozen (SIGSTOP) and one silent',
+  async (t) => {
+    const portC = await freePort()
+    const toC = await relay(t, () => portC)
+    // Warn-level logs keep the processes quiet, but startProcess waits for the listening line.
+    const a = await startProcess(
+      t,
+      ['--port', '0', '--data-dir', tempDir(t, 'a'), '--name', 'Centro'],
+      { ALMACEN_CLUSTER_KEY: CLUSTER_KEY }
+    )
+    const b = await startProcess(
+      t,
+      ['--port', '0', '--data-dir', tempDir(t, 'b'), '--name', 'Norte', '--join', a.url],
+      { ALMACEN_CLUSTER_KEY: CLUSTER_KEY }
+    )
+    const c = await startProcess(
+      t,
+      [
+        ...['--port', String(portC), '--data-dir', tempDir(t, 'c'), '--name', 'Sur'],
+        ...['--join', a.url, '--advertise', toC.url],
+      ],
+      { ALMACEN_CLUSTER_KEY: CLUSTER_KEY }
+    )
+    t.teardown(() => void b.child.kill('SIGCONT'))
+    await until(() => allAlive([a, b, c]), 10_000, 'the three see each other alive')
+    await stockUp(a, 5)
+    await stockUp(b, 7)
+    await stockUp(c, 9)
+
+    const whole = await timed(a, '/network/stock/BOLT-M8?deadlineMs=2000')
+    t.match(whole.body, {
+      total: { onHand: 21, liveOnHand: 21, unit: 'ea' },
+      counts: { total: 3, live: 3, replica: 0, missing: 0 },
+      complete: true,
+      timedOut: false,
+    })
+
+    b.child.kill('SIGSTOP')
+    toC.silence()
+    for (const deadlineMs of [300, 1000]) {
+      const one = await timed(a, `/network/stock/BOLT-M8?deadlineMs=${deadlineMs}`)
+      t.ok(
+        one.ms <= deadlineMs + SLACK_MS,
+        `one SKU answered in ${one.ms.toFixed(0)} ms (${one.body.tookMs} ms in the node) under a ${deadlineMs} ms deadline`
+      )
+      t.match(one.body, {
+        total: { onHand: 5, liveOnHand: 5 },
+        counts: { total: 3, live: 1, missing: 2 },
+        complete: false,
+        timedOut: true,
+      })
+      const byName = Object.fromEntries(
+        one.body.warehouses.map((w: { node: { name: string } }) => [w.node.name, w])
+      )
+      t.match(byName.Centro, { source: 'live', node: { self: true } })
+      t.match(byName.Norte, { source: 'none', reason: 'timed_out' })
+      t.match(byName.Sur, { source: 'none', reason: 'timed_out' })
+      const all = await timed(a, `/network/stock?deadlineMs=${deadlineMs}`)
+      t.ok(
+        all.ms <= deadlineMs + SLACK_MS,
+        `every SKU answered in ${all.ms.toFixed(0)} ms (${all.body.tookMs} ms in the node)`
+      )
+      t.match(all.body, { complete: false, timedOut: true, counts: { live: 1 } })
+    }
+  }
+)

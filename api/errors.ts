@@ -32,6 +32,8 @@ export const ERROR_STATUS = {
   NOT_A_MEMBER: 409,
   WRONG_NODE: 409,
   REPLAYED: 409,
+  /** A replica's cursor names a ledger row the owner does not have: the histories differ. */
+  FORKED: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   // Not now: retry (most of these come with Retry-After).
   NOT_READY: 503,

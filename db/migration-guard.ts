@@ -32,6 +32,26 @@ export const DATA_TABLES = {
     holds: 'the event log: every change, in order, that peers and clients follow',
     madeBy: '20261215100100_create_events.ts',
   },
+  replicas: {
+    holds: "the cursors of the peers' ledger replicas",
+    madeBy: '20261230100000_create_replicas.ts',
+  },
+  replica_events: {
+    holds: "the peers' event logs, which a peer that lost its disk is restored from",
+    madeBy: '20261230100000_create_replicas.ts',
+  },
+  replica_movements: {
+    holds: "the peers' ledgers, which a peer that lost its disk is restored from",
+    madeBy: '20261230100000_create_replicas.ts',
+  },
+  replica_balances: {
+    holds: "the peers' stock on hand, their replicas' projection",
+    madeBy: '20261230100000_create_replicas.ts',
+  },
+  replica_items: {
+    holds: "the peers' catalogues",
+    madeBy: '20261230100000_create_replicas.ts',
+  },
 } as const
 
 export { ALLOW_DATA_LOSS }

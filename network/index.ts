@@ -41,6 +41,14 @@ export {
 } from './stock/messages.ts'
 export { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
 export type { MemberChange } from './membership/view.ts'
+export {
+  logPosition,
+  MAX_WAIT_MS,
+  REPLICATION_MESSAGES,
+  type FeedAnswer,
+  type FeedMessage,
+  type LogPosition,
+} from './replication/messages.ts'
 export { HttpTransport } from './transport/http-transport.ts'
 export type { PeerAuth, PeerExchange } from './transport/peer-auth.ts'
 export {

@@ -31,6 +31,9 @@ export {
   type WarehouseOutcome,
   type PeerKind,
   type PeerMessage,
+  REPLICATION_MESSAGES,
+  MAX_WAIT_MS,
+  type FeedAnswer,
 } from '../network/index.ts'
 export { httpErrorOf } from './peer-refusals.ts'
 
@@ -53,7 +56,10 @@ export function created<T>(body: T, location?: string): Response {
 }
 
 /** A response whose body is written as it goes (server-sent events), with the headers given. */
-export function stream(body: ReadableStream<Uint8Array>, headers: Record<string, string>): Response {
+export function stream(
+  body: ReadableStream<Uint8Array>,
+  headers: Record<string, string>
+): Response {
   return new Response(body, { status: 200, headers })
 }
 

@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'LEDGER_HALTED'
   | 'LEDGER_BROKEN'
   | 'VERIFY_BUSY'
+  /** A feed asked for after a ledger row this ledger does not have at that seq. */
+  | 'FORKED'
 
 export interface WireError {
   code: ErrorCode

@@ -16,4 +16,16 @@ export type * from './ledger.ts'
 export { MEMBER_STATES, type Member, type MemberState } from './members.ts'
 export type * from './movements.ts'
 export type * from './node.ts'
+export {
+  BROKEN_REASONS,
+  REPLICA_STATES,
+  type BrokenReason,
+  type FeedPage,
+  type FeedPosition,
+  type Hashes,
+  type Replica,
+  type ReplicaState,
+  type ReplicaStock,
+  type ReplicaStockLine,
+} from './replicas.ts'
 export type * from './stock.ts'

@@ -35,7 +35,7 @@ const movementInput = z.union([
 ])
 export type MovementInput = z.infer<typeof movementInput>
 
-const movementFilter = z.strictObject({
+export const movementFilter = z.strictObject({
   ...pageRequest,
   sku: z.string().optional(),
   // Any text: a kind added later is a filter like the others, and this payload never changes.

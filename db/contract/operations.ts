@@ -7,6 +7,7 @@ import { ledgerOps } from './ledger.ts'
 import { memberOps } from './members.ts'
 import { movementOps } from './movements.ts'
 import { nodeOps } from './node.ts'
+import { replicaOps } from './replicas.ts'
 import { stockOps } from './stock.ts'
 
 /** Every operation, by name. */
@@ -18,6 +19,7 @@ export const OPS = {
   ...ledgerOps,
   ...memberOps,
   ...eventOps,
+  ...replicaOps,
 } satisfies Record<string, OpDescriptor>
 
 type Descriptors = typeof OPS

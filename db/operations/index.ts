@@ -5,6 +5,9 @@ import * as ledger from './ledger.ts'
 import * as members from './members.ts'
 import * as movements from './movements.ts'
 import * as node from './node.ts'
+import { apply, breakOne } from '../replicas/apply.ts'
+import { ownFeed, ownHashes, replicaFeed, replicaHashes } from '../replicas/feed.ts'
+import * as replicas from '../replicas/read.ts'
 import type { Operation } from './run.ts'
 import * as stock from './stock.ts'
 
@@ -35,4 +38,16 @@ export const operations: OperationTable = {
   'members.apply': members.apply,
   'members.reap': members.reap,
   'events.list': listEvents,
+  'replicas.apply': apply,
+  'replicas.break': breakOne,
+  'replicas.list': replicas.list,
+  'replicas.get': replicas.get,
+  'replicas.movements': replicas.movements,
+  'replicas.verify': replicas.verify,
+  'replicas.feed': replicaFeed,
+  'replicas.head': replicas.head,
+  'replicas.hashes': replicaHashes,
+  'replicas.stock': replicas.stock,
+  'events.feed': ownFeed,
+  'ledger.hashes': ownHashes,
 }

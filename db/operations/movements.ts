@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import { recordRun } from '../ledger/record.ts'
 import { MOVEMENT_ROW } from '../ledger/row.ts'
+import { OWN_LEDGER, type RowSource } from '../ledger/rows.ts'
 import { decodeCursor, page } from '../paging.ts'
 import { withSql } from '../sql.ts'
 import { runOperation } from './run.ts'
@@ -17,7 +18,12 @@ export const record = runOperation<'movements.record'>(recordRun)
  * One page of the ledger. Hand-written SQL (see db/sql.ts): listing an item's movements is a hot
  * read, and through the query builder it cost several times what SQLite spends on it.
  */
-export async function list(trx: Knex, filter: C.MovementFilter) {
+export function list(trx: Knex, filter: C.MovementFilter) {
+  return listRows(trx, filter, OWN_LEDGER)
+}
+
+/** One page of a ledger, this node's own or a replica of a peer's (replicas.movements). */
+export async function listRows(trx: Knex, filter: C.MovementFilter, source: RowSource) {
   const order = filter.order === 'asc' ? 'ASC' : 'DESC'
   const where: string[] = []
   const params: unknown[] = []
@@ -25,6 +31,7 @@ export async function list(trx: Knex, filter: C.MovementFilter) {
     where.push(condition)
     params.push(value)
   }
+  if (source.nodeId !== undefined) add('node_id = ?', source.nodeId)
   if (filter.sku) add('sku = ?', filter.sku)
   if (filter.type) add('type = ?', filter.type)
   if (filter.from) add('created_at >= ?', filter.from)
@@ -32,7 +39,7 @@ export async function list(trx: Knex, filter: C.MovementFilter) {
   if (filter.cursor) {
     add(order === 'DESC' ? 'seq < ?' : 'seq > ?', decodeCursor<number>(filter.cursor, 'number'))
   }
-  const text = `SELECT ${MOVEMENT_ROW.select} FROM movements
+  const text = `SELECT ${MOVEMENT_ROW.select} FROM ${source.table}
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`
   const rows = await withSql(trx, (sql) => sql.all<C.Movement>(text, [...params, filter.limit + 1]))
   const { rows: movements, nextCursor } = page(rows, filter.limit, (m) => m.seq)

@@ -27,7 +27,7 @@ export const peerRefusal = z.object({
 // server keeps them (runtime/node.ts), so only a peer that died closes one from its side.
 export const IDLE_CONNECTION_MS = 60_000
 
-/** The largest answer read; a member list of a thousand members is about 200 KB. */
+/** The largest answer read unless the exchange says; a member list of a thousand members is about 200 KB. */
 const MAX_ANSWER_BYTES = 1024 * 1024
 
 type Ending<K extends ExchangeKind> = PeerOutcome<z.output<K['answer']>>
@@ -212,12 +212,13 @@ export class HttpTransport implements Transport {
       req.on('response', (res) => {
         const chunks: Buffer[] = []
         let size = 0
+        const most = call.kind.maxAnswerBytes ?? MAX_ANSWER_BYTES
         res.on('data', (chunk: Buffer) => {
           size += chunk.length
-          if (size <= MAX_ANSWER_BYTES) return void chunks.push(chunk)
+          if (size <= most) return void chunks.push(chunk)
           if (req.socket) this.ours.add(req.socket)
           req.destroy()
-          end(failure('bogus', `answered with more than ${MAX_ANSWER_BYTES} bytes`, Date.now()))
+          end(failure('bogus', `answered with more than ${most} bytes`, Date.now()))
         })
         res.on('error', (err) => end(classify<K>(err)))
         res.on('end', () => {

@@ -20,6 +20,8 @@ export interface ExchangeKind<M extends z.ZodType = z.ZodType, A extends z.ZodTy
   path: string
   message: M
   answer: A
+  /** The largest answer read (bytes); the transport's default otherwise. */
+  maxAnswerBytes?: number
 }
 
 /** How a call can fail, from the weakest evidence against the peer to the strongest. */
@@ -49,6 +51,8 @@ export interface PeerFailure {
   at: number
   /** For clock-skew: how far the receiver's clock is ahead of this node's (ms). */
   skewMs?: number
+  /** For a refusal the receiver signed: its code (FORKED, NOT_FOUND…). */
+  code?: string
 }
 
 export interface PeerCall<K extends ExchangeKind> {
@@ -129,7 +133,7 @@ export function refusedWith(
     const skewMs = (details as { skewMs?: unknown } | undefined)?.skewMs
     return failure('clock-skew', message, at, typeof skewMs === 'number' ? skewMs : undefined)
   }
-  return failure('error', message, at)
+  return { ...failure('error', message, at), code }
 }
 
 /** The watchers of one transport: each piece of evidence goes to all of them. */

@@ -19,6 +19,11 @@ const TABLES = [
   'members',
   'movements',
   'node_settings',
+  'replica_balances',
+  'replica_events',
+  'replica_items',
+  'replica_movements',
+  'replicas',
 ]
 
 async function tables(knex: Knex): Promise<string[]> {
@@ -87,6 +92,12 @@ t.test('the latest schema has every table and the ledger triggers', async (t) =>
     'movements_append_only_delete',
     'movements_append_only_update',
     'movements_move_head',
+    'replica_events_append_only_delete',
+    'replica_events_append_only_update',
+    'replica_events_numbered',
+    'replica_movements_append_only_delete',
+    'replica_movements_append_only_update',
+    'replica_movements_chained',
   ])
 })
 
@@ -101,8 +112,10 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
     if (undone.length === 0) break
     left.push(await tables(knex))
   }
-  const withoutEvents = TABLES.filter((table) => table !== 'events')
+  const withoutReplicas = TABLES.filter((table) => !table.startsWith('replica'))
+  const withoutEvents = withoutReplicas.filter((table) => table !== 'events')
   t.same(left, [
+    withoutReplicas,
     withoutEvents,
     withoutEvents, // the idempotency keys' scope: the table is rebuilt, none comes or goes
     withoutEvents, // the reorder point made optional: no table comes or goes
@@ -116,9 +129,9 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.same(await triggers(knex), [], 'the triggers went with their tables')
 
   const [, applied] = await knex.migrate.latest()
-  t.equal(applied.length, 9)
+  t.equal(applied.length, 10)
   t.same(await tables(knex), TABLES)
-  t.equal((await triggers(knex)).length, 9)
+  t.equal((await triggers(knex)).length, 15)
   await seed(knex)
   t.match(await knex('balances').first(), { sku: 'BOLT-M8', onHand: 10 })
 })
@@ -159,8 +172,9 @@ t.test('one migration down at a time is refused at the first that would drop row
   await knex('balances').insert({ sku: 'BOLT-M8', onHand: 0, updatedAt: 'x' })
   await firstReceipt(knex, 'BOLT-M8', 10) // with an empty event log, which goes first
   const undone = []
-  for (let i = 0; i < 7; i++) undone.push((await knex.migrate.down())[1])
+  for (let i = 0; i < 8; i++) undone.push((await knex.migrate.down())[1])
   t.match(undone, [
+    [/_create_replicas\.ts$/],
     [/_create_events\.ts$/],
     [/_idempotency_keys_scope\.ts$/],
     [/_items_reorder_point_optional\.ts$/],
@@ -375,6 +389,7 @@ t.test(
   "scoping the idempotency keys keeps every key; its down refuses to drop another scope's",
   async (t) => {
     const knex = await testDb(t)
+    await knex.migrate.down() // the replicas
     await knex.migrate.down() // the event log
     await knex.migrate.down() // the scope
     const key = { op: 'items.create', fingerprint: 'f', ok: true, result: '{}', createdAt: 'now' }
@@ -388,6 +403,7 @@ t.test(
       message: /UNIQUE constraint failed/,
     })
 
+    await knex.migrate.down() // the replicas, empty
     await knex.migrate.down() // the event log, empty
     await t.rejects(knex.migrate.down(), {
       name: 'DataLossRefused',

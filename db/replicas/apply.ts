@@ -1,0 +1,236 @@
+// Applying a page of a peer's log to this node's replica of it. The page must follow the stored
+// cursor exactly; its events must be numbered on; every ledger row must follow the replica's
+// head (next seq, linked to its hash) and hash to its own hash. A page that fails any of that
+// breaks the replica, with its reason, and none of it is applied. Otherwise the events, the
+// ledger rows, the projections (balances, items) and the cursor are written with a handful of
+// statements, in the batch's one transaction: a crash never loses or repeats a row.
+import type { Knex } from 'knex'
+import { z } from 'zod'
+import type { BrokenReason, FeedPosition, Movement, Payload, Replica } from '../contract/index.ts'
+import { DomainError } from '../domain-error.ts'
+import { hashMovement } from '../ledger/hash.ts'
+import { MOVEMENT_ROW } from '../ledger/row.ts'
+import { headRows } from '../ledger/rows.ts'
+import { checkRow, LINK_CHECKS } from '../ledger/verify.ts'
+import { withSql, type Sql } from '../sql.ts'
+import { breakReplica, ensureReplica, getReplica } from './store.ts'
+
+type Page = Payload<'replicas.apply'>
+type LogEvent = Page['events'][number]
+
+// A ledger row as it travels; checked before it is hashed or stored.
+const movementRow = z.object({
+  seq: z.number().int().min(1),
+  type: z.string(),
+  sku: z.string(),
+  quantity: z.number().int(),
+  delta: z.number().int(),
+  countedQuantity: z.number().int().nullable(),
+  balanceAfter: z.number().int(),
+  reference: z.string(),
+  note: z.string(),
+  createdAt: z.string(),
+  prevHash: z.string(),
+  hash: z.string(),
+})
+
+const itemRow = z.object({
+  sku: z.string(),
+  name: z.string(),
+  unit: z.string(),
+  description: z.string(),
+  reorderPoint: z.number().int().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+})
+type ItemRow = z.output<typeof itemRow>
+
+interface Decided {
+  movements: (Movement & { eventSeq: number })[]
+  items: Map<string, ItemRow>
+  cursor: FeedPosition
+}
+
+type Break = { reason: BrokenReason; message: string }
+
+const same = (a: FeedPosition, b: FeedPosition) =>
+  a.events === b.events && a.ledger.seq === b.ledger.seq && a.ledger.hash === b.ledger.hash
+
+/** What the page adds, checked against the cursor it follows; or why it breaks the replica. */
+export function decide(cursor: FeedPosition, events: readonly LogEvent[]): Decided | Break {
+  let at = cursor.events
+  let head = cursor.ledger
+  const movements: Decided['movements'] = []
+  const items = new Map<string, ItemRow>()
+  for (const event of events) {
+    if (event.seq !== at + 1) {
+      return {
+        reason: 'gap',
+        message: `event ${at + 1} is missing: the page goes on at ${event.seq}`,
+      }
+    }
+    at = event.seq
+    if (event.type === 'item.created' || event.type === 'item.updated') {
+      const item = itemRow.safeParse(event.data)
+      if (item.success) items.set(item.data.sku, item.data)
+      continue
+    }
+    if (event.type !== 'movement.recorded') continue
+    const parsed = movementRow.safeParse(event.data)
+    if (!parsed.success) {
+      return { reason: 'chain_broken', message: `event ${event.seq} carries no whole ledger row` }
+    }
+    const row = parsed.data as Movement
+    if (row.seq !== head.seq + 1) {
+      const message = `ledger row ${head.seq + 1} is missing: event ${event.seq} carries row ${row.seq}`
+      return { reason: 'gap', message }
+    }
+    if (row.prevHash !== head.hash) {
+      const message = `ledger row ${row.seq} does not link to row ${head.seq} held here`
+      return { reason: 'chain_broken', message }
+    }
+    const { hash, ...fields } = row
+    if (hashMovement(fields) !== hash) {
+      const message = `ledger row ${row.seq} does not hash to its hash: it was changed`
+      return { reason: 'chain_broken', message }
+    }
+    head = { seq: row.seq, hash }
+    movements.push({ ...row, eventSeq: event.seq })
+  }
+  return { movements, items, cursor: { events: at, ledger: head } }
+}
+
+/**
+ * The replica's own last rows still re-hash, link, and are what the cursor says: a row changed or
+ * removed on this node's disk is caught before anything is built on it. Two rows, every page.
+ */
+async function ownHeadProblem(sql: Sql, replica: Replica): Promise<string | null> {
+  const [last, before] = await headRows(sql, { table: 'replica_movements', nodeId: replica.nodeId })
+  const held = last
+    ? { seq: last.seq, hash: last.hash }
+    : { seq: 0, hash: replica.cursor.ledger.hash }
+  if (held.seq !== replica.cursor.ledger.seq || held.hash !== replica.cursor.ledger.hash) {
+    return `the replica's last row held is ${held.seq}, its cursor says ${replica.cursor.ledger.seq}: a row was changed or removed on this node's disk`
+  }
+  if (!last) return null
+  const base = before ?? { seq: 0, hash: '0'.repeat(64) }
+  const found = checkRow(last, { head: base, sum: 0 }, LINK_CHECKS)
+  return found.length ? `the replica's own ${found[0].message} on this node's disk` : null
+}
+
+const INSERT_EVENTS = `INSERT INTO replica_events (node_id, seq, type, subject, data, created_at)
+  SELECT ?, value->>'seq', value->>'type', value->>'subject', value->'data', value->>'createdAt'
+  FROM json_each(?)`
+
+const COLUMNS = [...MOVEMENT_ROW.columns, ['eventSeq', 'event_seq'] as const]
+const INSERT_MOVEMENTS = `INSERT INTO replica_movements (node_id, ${COLUMNS.map(([, c]) => c).join(', ')})
+  SELECT ?, ${COLUMNS.map(([f]) => `value->>'${f}'`).join(', ')} FROM json_each(?)`
+
+const UPSERT_BALANCES = `INSERT INTO replica_balances (node_id, sku, on_hand, last_seq, updated_at)
+  SELECT ?, value->>'sku', value->>'onHand', value->>'lastSeq', value->>'updatedAt'
+  FROM json_each(?) WHERE true
+  ON CONFLICT (node_id, sku) DO UPDATE SET on_hand = excluded.on_hand,
+    last_seq = excluded.last_seq, updated_at = excluded.updated_at`
+
+const UPSERT_ITEMS = `INSERT INTO replica_items (node_id, sku, name, unit, description,
+    reorder_point, created_at, updated_at)
+  SELECT ?, value->>'sku', value->>'name', value->>'unit', value->>'description',
+    value->>'reorderPoint', value->>'createdAt', value->>'updatedAt' FROM json_each(?) WHERE true
+  ON CONFLICT (node_id, sku) DO UPDATE SET name = excluded.name, unit = excluded.unit,
+    description = excluded.description, reorder_point = excluded.reorder_point,
+    updated_at = excluded.updated_at`
+
+/** The balances the page's rows move, from those held: the projection, row by row. */
+async function balancesAfter(sql: Sql, nodeId: string, movements: Decided['movements']) {
+  const skus = [...new Set(movements.map((m) => m.sku))]
+  const held = await sql.all<{ sku: string; onHand: number }>(
+    `SELECT sku, on_hand AS onHand FROM replica_balances
+     WHERE node_id = ? AND sku IN (SELECT value FROM json_each(?))`,
+    [nodeId, JSON.stringify(skus)]
+  )
+  const onHand = new Map(held.map((b) => [b.sku, b.onHand]))
+  const moved = new Map<
+    string,
+    { sku: string; onHand: number; lastSeq: number; updatedAt: string }
+  >()
+  for (const m of movements) {
+    const after = (onHand.get(m.sku) ?? 0) + m.delta
+    onHand.set(m.sku, after)
+    moved.set(m.sku, { sku: m.sku, onHand: after, lastSeq: m.seq, updatedAt: m.createdAt })
+  }
+  return [...moved.values()]
+}
+
+async function write(sql: Sql, page: Page, decided: Decided, now: string) {
+  const { nodeId } = page
+  if (page.events.length > 0) await sql.run(INSERT_EVENTS, [nodeId, JSON.stringify(page.events)])
+  if (decided.movements.length > 0) {
+    const balances = await balancesAfter(sql, nodeId, decided.movements)
+    await sql.run(INSERT_MOVEMENTS, [nodeId, JSON.stringify(decided.movements)])
+    await sql.run(UPSERT_BALANCES, [nodeId, JSON.stringify(balances)])
+  }
+  if (decided.items.size > 0) {
+    await sql.run(UPSERT_ITEMS, [nodeId, JSON.stringify([...decided.items.values()])])
+  }
+  const { cursor } = decided
+  await sql.run(
+    `UPDATE replicas SET events_seq = ?, ledger_seq = ?, ledger_hash = ?, state = ?,
+       last_error = NULL, head_events_seq = ?, head_ledger_seq = ?,
+       caught_up_at = CASE WHEN ? THEN ? ELSE caught_up_at END,
+       name = CASE WHEN ? <> '' THEN ? ELSE name END, updated_at = ?
+     WHERE node_id = ?`,
+    [
+      cursor.events,
+      cursor.ledger.seq,
+      cursor.ledger.hash,
+      page.upToDate ? 'live' : 'catching_up',
+      Math.max(page.head.events, cursor.events),
+      Math.max(page.head.ledger.seq, cursor.ledger.seq),
+      page.upToDate ? 1 : 0,
+      now,
+      page.name ?? '',
+      page.name ?? '',
+      now,
+      nodeId,
+    ]
+  )
+}
+
+export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; applied: number }> {
+  return withSql(db, async (sql) => {
+    const replica = await ensureReplica(sql, page.nodeId, page.name)
+    const who = replica.name || page.nodeId
+    if (replica.state === 'broken') {
+      throw new DomainError(
+        'CONFLICT',
+        `The replica of ${who} is broken (${replica.reason}: ${replica.lastError}); nothing more is applied to it`,
+        { replica }
+      )
+    }
+    if (!same(replica.cursor, page.after)) {
+      throw new DomainError(
+        'CONFLICT',
+        `The page follows event ${page.after.events}, but the replica of ${who} stands at event ${replica.cursor.events}: it was applied already, or another is missing`,
+        { cursor: replica.cursor }
+      )
+    }
+    const corrupt = await ownHeadProblem(sql, replica)
+    if (corrupt)
+      return { replica: await breakReplica(sql, page.nodeId, 'chain_broken', corrupt), applied: 0 }
+    const decided = decide(replica.cursor, page.events)
+    if ('reason' in decided) {
+      const broken = await breakReplica(sql, page.nodeId, decided.reason, decided.message)
+      return { replica: broken, applied: 0 }
+    }
+    await write(sql, page, decided, new Date().toISOString())
+    return { replica: await getReplica(sql, page.nodeId), applied: page.events.length }
+  })
+}
+
+/** Breaks a replica from outside a page (the owner said the cursor forked). */
+export async function breakOne(db: Knex, p: Payload<'replicas.break'>): Promise<Replica> {
+  return withSql(db, async (sql) => {
+    await ensureReplica(sql, p.nodeId)
+    return breakReplica(sql, p.nodeId, p.reason, p.message)
+  })
+}

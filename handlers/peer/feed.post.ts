@@ -1,0 +1,34 @@
+import {
+  defineHandler,
+  HttpError,
+  readJson,
+  REPLICATION_MESSAGES,
+  type FeedAnswer,
+} from '../../runtime/index.ts'
+
+const { message } = REPLICATION_MESSAGES.feed
+
+/**
+ * This node's event log after a position, for a peer's replica of it: a page, with the head.
+ * 409 FORKED when the position's ledger row is not this ledger's. When the peer already has
+ * everything, the answer waits (up to waitMs) for the log to grow: no polling, and released at
+ * once when the node stops. The runtime signs the answer; the puller validates it.
+ */
+export default defineHandler({ access: 'peer' }, async (request, ctx): Promise<FeedAnswer> => {
+  if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
+  const { after, limit, maxBytes, waitMs } = await readJson(request, message)
+  const until = Date.now() + waitMs
+  for (;;) {
+    const page = await ctx.db.send('events.feed', { after, limit, maxBytes })
+    const left = until - Date.now()
+    if (page.events.length > 0 || left <= 0 || ctx.events.stopping.aborted) return page
+    const timeout = new AbortController()
+    const timer = setTimeout(() => timeout.abort(), left)
+    await ctx.events.next(
+      after.events,
+      AbortSignal.any([timeout.signal, ctx.events.stopping, request.signal])
+    )
+    clearTimeout(timer)
+    if (request.signal.aborted) return page // the peer went away: nobody reads this
+  }
+})

@@ -1,0 +1,345 @@
+import t from 'tap'
+import type { Knex } from 'knex'
+import { pino } from 'pino'
+import { runBatch } from '../../db/batch.ts'
+import {
+  PROTOCOL_VERSION,
+  type FeedPage,
+  type FeedPosition,
+  type OpName,
+  type Payload,
+  type Result,
+} from '../../db/contract/index.ts'
+import { dispatch } from '../../db/dispatch.ts'
+import { EMPTY_LEDGER } from '../../db/ledger/hash.ts'
+import { ensureIdentity } from '../../db/operations/node.ts'
+import { testDb } from '../fixtures/test-db.ts'
+
+const log = pino({ level: 'silent' })
+let counter = 0
+const START: FeedPosition = { events: 0, ledger: EMPTY_LEDGER }
+
+function envelope<O extends OpName>(op: O, payload: Payload<O>) {
+  return { v: PROTOCOL_VERSION, id: `r-${++counter}`, op, payload, deadline: Date.now() + 60_000 }
+}
+
+/** One operation through the worker's admission and batch, as the runtime sends it. */
+async function call<O extends OpName>(knex: Knex, op: O, payload: Payload<O>) {
+  const [reply] = await runBatch(knex, [envelope(op, payload)], { log })
+  return reply
+}
+
+async function ok<O extends OpName>(knex: Knex, op: O, payload: Payload<O>): Promise<Result<O>> {
+  const reply = await call(knex, op, payload)
+  if (!reply.ok) throw new Error(`${op}: ${reply.error.code} ${reply.error.message}`)
+  return reply.data as Result<O>
+}
+
+/** An owner with two items, a few movements and an item change. */
+async function owner(t: Parameters<typeof testDb>[0]) {
+  const knex = await testDb(t)
+  await ensureIdentity(knex, 'Norte')
+  await runBatch(
+    knex,
+    [
+      envelope('items.create', { sku: 'A', name: 'Bolt', unit: 'ea', reorderPoint: 5 }),
+      envelope('items.create', { sku: 'B', name: 'Rope', unit: 'm' }),
+      envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 10 }),
+      envelope('movements.record', { type: 'receipt', sku: 'B', quantity: 7 }),
+      envelope('movements.record', { type: 'issue', sku: 'A', quantity: 6 }),
+      envelope('items.update', { sku: 'B', patch: { name: 'Rope 10 mm' } }),
+      envelope('movements.record', { type: 'adjustment', sku: 'B', countedQuantity: 3 }),
+    ],
+    { log }
+  )
+  return knex
+}
+
+const feed = (knex: Knex, after: FeedPosition, limit = 100) =>
+  ok(knex, 'events.feed', { after, limit, maxBytes: 1_000_000 })
+
+const applyPage = (knex: Knex, after: FeedPosition, page: FeedPage, nodeId = 'norte') =>
+  call(knex, 'replicas.apply', {
+    nodeId,
+    name: 'Norte',
+    after,
+    events: page.events,
+    head: page.head,
+    upToDate: page.upToDate,
+  })
+
+/** Pulls the owner's whole log into the replica, `limit` events a page. */
+async function pullAll(from: Knex, into: Knex, limit: number) {
+  let after = START
+  for (let pages = 0; pages < 100; pages++) {
+    const page = await feed(from, after, limit)
+    const reply = await applyPage(into, after, page)
+    if (!reply.ok) throw new Error(reply.error.message)
+    after = (reply.data as Result<'replicas.apply'>).replica.cursor
+    if (page.upToDate) return after
+  }
+  throw new Error('never up to date')
+}
+
+t.test(
+  'a replica pulled page by page holds the owner ledger, balances and catalogue',
+  async (t) => {
+    const from = await owner(t)
+    const into = await testDb(t)
+    const cursor = await pullAll(from, into, 2)
+    const own = await ok(from, 'movements.list', { limit: 100, order: 'asc' })
+    const held = await ok(into, 'replicas.movements', { nodeId: 'norte', limit: 100, order: 'asc' })
+    t.same(held, own, 'the same rows, same seqs and hashes')
+    t.same(cursor, { events: 7, ledger: { seq: 4, hash: own.movements[3].hash } })
+    const replica = await ok(into, 'replicas.get', { nodeId: 'norte' })
+    t.match(replica, { name: 'Norte', state: 'live', reason: null, head: { events: 7 } })
+    t.ok(replica.caughtUpAt, 'caught up: as of now')
+    const { replicas } = await ok(into, 'replicas.stock', {})
+    t.match(replicas, [
+      {
+        nodeId: 'norte',
+        name: 'Norte',
+        state: 'live',
+        ledger: cursor.ledger,
+        events: 7,
+        asOf: replica.caughtUpAt,
+        stock: [
+          { sku: 'A', name: 'Bolt', unit: 'ea', reorderPoint: 5, onHand: 4, low: true, lastSeq: 3 },
+          { sku: 'B', name: 'Rope 10 mm', unit: 'm', reorderPoint: null, onHand: 3, low: false },
+        ],
+      },
+    ])
+    const low = await ok(into, 'replicas.stock', { low: true })
+    t.same(
+      low.replicas[0].stock.map((s) => s.sku),
+      ['A']
+    )
+    const one = await ok(into, 'replicas.stock', { skus: ['B', 'NONE'] })
+    t.same(
+      one.replicas[0].stock.map((s) => [s.sku, s.onHand]),
+      [['B', 3]]
+    )
+    t.match(await ok(into, 'replicas.verify', { nodeId: 'norte' }), {
+      ok: true,
+      checked: { movements: 4, balances: 2 },
+    })
+    const events = await into('replica_events').orderBy('seq').select('seq', 'type')
+    t.same(
+      events.map((e) => e.seq),
+      [1, 2, 3, 4, 5, 6, 7],
+      'every event, of every type, verbatim'
+    )
+  }
+)
+
+t.test('a page applied twice is refused the second time and changes nothing', async (t) => {
+  const from = await owner(t)
+  const into = await testDb(t)
+  const page = await feed(from, START, 3)
+  t.ok((await applyPage(into, START, page)).ok)
+  const before = await ok(into, 'replicas.get', { nodeId: 'norte' })
+  t.match(await applyPage(into, START, page), {
+    ok: false,
+    error: { code: 'CONFLICT', details: { cursor: before.cursor } },
+  })
+  t.same(await ok(into, 'replicas.get', { nodeId: 'norte' }), before)
+  t.equal((await into('replica_events').count({ n: '*' }))[0].n, 3)
+})
+
+/** A page of the owner's whole log with one event changed by `edit`. */
+async function tampered(from: Knex, edit: (page: FeedPage) => void) {
+  const page = await feed(from, START)
+  edit(page)
+  return page
+}
+
+const breaks: [string, (page: FeedPage) => void, string, RegExp][] = [
+  [
+    'a row whose quantity was changed',
+    (p) => Object.assign(p.events[3].data as object, { delta: 70, balanceAfter: 70 }),
+    'chain_broken',
+    /row 2 does not hash/,
+  ],
+  [
+    'a row that links elsewhere',
+    (p) => Object.assign(p.events[3].data as object, { prevHash: 'f'.repeat(64) }),
+    'chain_broken',
+    /row 2 does not link/,
+  ],
+  ['an event missing', (p) => p.events.splice(1, 1), 'gap', /event 2 is missing/],
+  [
+    'a ledger row missing (its event swapped for another kind)',
+    (p) => Object.assign(p.events[2], { type: 'item.updated', data: {} }),
+    'gap',
+    /ledger row 1 is missing/,
+  ],
+  [
+    'an event that carries no ledger row',
+    (p) => Object.assign(p.events[2], { data: { seq: 1 } }),
+    'chain_broken',
+    /carries no whole ledger row/,
+  ],
+]
+
+for (const [what, edit, reason, message] of breaks) {
+  t.test(`${what} breaks the replica, and nothing of its page is applied`, async (t) => {
+    const from = await owner(t)
+    const into = await testDb(t)
+    const reply = await applyPage(into, START, await tampered(from, edit))
+    t.match(reply, { ok: true, data: { applied: 0, replica: { state: 'broken', reason } } })
+    const replica = await ok(into, 'replicas.get', { nodeId: 'norte' })
+    t.match(replica.lastError, message)
+    t.same(replica.cursor, START)
+    for (const table of [
+      'replica_events',
+      'replica_movements',
+      'replica_balances',
+      'replica_items',
+    ])
+      t.equal((await into(table).count({ n: '*' }))[0].n, 0, `nothing in ${table}`)
+    const good = await feed(from, START)
+    t.match(await applyPage(into, START, good), {
+      ok: false,
+      error: { code: 'CONFLICT', message: /is broken/ },
+    })
+  })
+}
+
+t.test('the owner feed refuses a position its ledger does not have, as FORKED', async (t) => {
+  const from = await owner(t)
+  const first = await feed(from, START, 4)
+  const at = { events: 4, ledger: { seq: 2, hash: 'e'.repeat(64) } }
+  t.match(await call(from, 'events.feed', { after: at, limit: 10, maxBytes: 1000 }), {
+    ok: false,
+    error: { code: 'FORKED', details: { seq: 2, hash: (first.events[3].data as any).hash } },
+  })
+  const beyond = { events: 9, ledger: { seq: 9, hash: 'e'.repeat(64) } }
+  t.match(await call(from, 'events.feed', { after: beyond, limit: 10, maxBytes: 1000 }), {
+    ok: false,
+    error: { code: 'FORKED', details: { hash: null } },
+  })
+  t.same(first.upToDate, false)
+  t.same(first.head.events, 7)
+  const cut = await ok(from, 'events.feed', { after: START, limit: 100, maxBytes: 1 })
+  t.equal(cut.events.length, 1, 'maxBytes cuts the page, one event at least')
+})
+
+t.test('a replica serves the log it holds, and the hashes it holds', async (t) => {
+  const from = await owner(t)
+  const into = await testDb(t)
+  await pullAll(from, into, 100)
+  const served = await ok(into, 'replicas.feed', {
+    nodeId: 'norte',
+    after: START,
+    limit: 100,
+    maxBytes: 1_000_000,
+  })
+  t.same(served, await feed(from, START), 'the same page as the owner serves')
+  t.same(
+    await ok(into, 'replicas.hashes', { nodeId: 'norte', seqs: [2, 4, 9] }),
+    await ok(from, 'ledger.hashes', { seqs: [2, 4, 9] })
+  )
+  t.match(await call(into, 'replicas.hashes', { nodeId: 'sur', seqs: [1] }), {
+    ok: false,
+    error: { code: 'NOT_FOUND' },
+  })
+})
+
+t.test(
+  'a replica row changed on disk is reported by verify and breaks the next page',
+  async (t) => {
+    const from = await owner(t)
+    const into = await testDb(t)
+    const page = await feed(from, START, 5)
+    await applyPage(into, START, page)
+    const cursor = (await ok(into, 'replicas.get', { nodeId: 'norte' })).cursor
+    await into.raw('DROP TRIGGER replica_movements_append_only_update')
+    await into('replica_movements').where({ nodeId: 'norte', seq: 3 }).update({ delta: -1 })
+    const check = await ok(into, 'replicas.verify', { nodeId: 'norte' })
+    t.equal(check.ok, false)
+    t.match(check.differences, [{ kind: 'hash', seq: 3 }])
+    const next = await feed(from, cursor)
+    t.match(await applyPage(into, cursor, next), {
+      ok: true,
+      data: { applied: 0, replica: { state: 'broken', reason: 'chain_broken' } },
+    })
+    t.match((await ok(into, 'replicas.get', { nodeId: 'norte' })).lastError, /on this node's disk/)
+  }
+)
+
+t.test('the schema keeps replica rows numbered, chained and append-only', async (t) => {
+  const from = await owner(t)
+  const into = await testDb(t)
+  await pullAll(from, into, 100)
+  const row = await into('replica_movements').where({ seq: 4 }).first()
+  const next = { ...row, seq: 5, prevHash: 'f'.repeat(64) }
+  await t.rejects(into('replica_movements').insert(next), { message: /chained/ })
+  await t.rejects(into('replica_movements').insert({ ...next, seq: 6, prevHash: row.hash }), {
+    message: /chained/,
+  })
+  await t.rejects(into('replica_movements').update({ note: 'x' }), { message: /append-only/ })
+  await t.rejects(into('replica_movements').delete(), { message: /append-only/ })
+  const event = { nodeId: 'norte', type: 'x', subject: 'x', data: '{}', createdAt: 'now' }
+  await t.rejects(into('replica_events').insert({ ...event, seq: 9 }), { message: /without gaps/ })
+  await t.rejects(into('replica_events').delete(), { message: /append-only/ })
+  await into('replica_events').insert({ ...event, nodeId: 'sur', seq: 1 })
+})
+
+t.test('replicas.movements pages and filters as movements.list does', async (t) => {
+  const from = await owner(t)
+  const into = await testDb(t)
+  await pullAll(from, into, 100)
+  const filters: Payload<'movements.list'>[] = [
+    { limit: 2 },
+    { limit: 10, sku: 'A' },
+    { limit: 10, type: 'adjustment', order: 'asc' },
+  ]
+  for (const filter of filters) {
+    const own = await ok(from, 'movements.list', filter)
+    t.same(await ok(into, 'replicas.movements', { ...filter, nodeId: 'norte' }), own)
+    if (own.nextCursor) {
+      const more = { ...filter, cursor: own.nextCursor }
+      t.same(
+        await ok(into, 'replicas.movements', { ...more, nodeId: 'norte' }),
+        await ok(from, 'movements.list', more)
+      )
+    }
+  }
+  t.match(await call(into, 'replicas.movements', { nodeId: 'nobody', limit: 1 }), {
+    ok: false,
+    error: { code: 'NOT_FOUND' },
+  })
+})
+
+t.test('an empty up-to-date page moves the as-of time and nothing else', async (t) => {
+  const from = await owner(t)
+  const into = await testDb(t)
+  const cursor = await pullAll(from, into, 100)
+  const before = await ok(into, 'replicas.get', { nodeId: 'norte' })
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  const empty = await feed(from, cursor)
+  t.same(empty.events, [])
+  t.ok((await applyPage(into, cursor, empty)).ok)
+  const after = await ok(into, 'replicas.get', { nodeId: 'norte' })
+  t.same(after.cursor, before.cursor)
+  t.ok((after.caughtUpAt as string) > (before.caughtUpAt as string))
+})
+
+t.test('replicas.break marks a replica forked', async (t) => {
+  const into = await testDb(t)
+  t.match(await ok(into, 'replicas.break', { nodeId: 'x', reason: 'forked', message: 'm' }), {
+    nodeId: 'x',
+    state: 'broken',
+    reason: 'forked',
+    lastError: 'm',
+  })
+  t.match(await ok(into, 'replicas.list', {}), { replicas: [{ nodeId: 'x' }] })
+  t.match(await call(into, 'replicas.get', { nodeId: 'y' }), {
+    ok: false,
+    error: { code: 'NOT_FOUND' },
+  })
+  t.match(await dispatch(into, envelope('replicas.stock', { skus: ['A'] }), { log }), {
+    ok: true,
+    data: { replicas: [{ nodeId: 'x', stock: [] }] },
+  })
+})

@@ -1,0 +1,99 @@
+import t from 'tap'
+import handler from '../../../handlers/peer/feed.post.ts'
+import type { FeedPage } from '../../../db/contract/index.ts'
+import type { Ctx } from '../../../runtime/index.ts'
+import { fakeCtx, refusal, request } from '../../fixtures/handler-kit.ts'
+
+const genesis = { seq: 0, hash: '0'.repeat(64) }
+const after = { events: 3, ledger: { seq: 1, hash: 'a'.repeat(64) } }
+const body = { after, limit: 500, maxBytes: 1_000_000, waitMs: 0 }
+const event = (seq: number) => ({
+  seq,
+  type: 'item.created' as const,
+  subject: 'A',
+  data: { sku: 'A' },
+  createdAt: '2026-12-30T10:00:00.000Z',
+})
+const pageOf = (events: FeedPage['events'], head = 4): FeedPage => ({
+  events,
+  head: { events: head, ledger: after.ledger },
+  upToDate: true,
+})
+
+/** An event hub whose log grows when the test says, and stops when it says. */
+function hub() {
+  const stop = new AbortController()
+  let grow = () => {}
+  const waits: number[] = []
+  const events: Partial<Ctx['events']> = {
+    stopping: stop.signal,
+    next: (seq, signal) =>
+      new Promise<void>((resolve) => {
+        waits.push(seq)
+        grow = resolve
+        signal?.addEventListener('abort', () => resolve(), { once: true })
+      }),
+  }
+  return { events, waits, grow: () => grow(), stop: () => stop.abort() }
+}
+
+const call = (ctx: Ctx, sent: unknown = body) =>
+  handler(request('POST', '/peer/feed', { body: sent }), ctx)
+
+t.test('answers a page of the log after the position, with the head, at once', async (t) => {
+  const ctx = { ...fakeCtx({ 'events.feed': () => pageOf([event(4)]) }), peer: 'node-b' }
+  t.same(await call(ctx, { ...body, waitMs: 20_000, newerField: 1 }), pageOf([event(4)]))
+  t.same(ctx.sent[0].payload, { after, limit: 500, maxBytes: 1_000_000 })
+})
+
+t.test('when the peer has everything, waits for the log to grow, then answers', async (t) => {
+  const { events, waits, grow } = hub()
+  let reads = 0
+  const feed = () => (++reads === 1 ? pageOf([], 3) : pageOf([event(4)]))
+  const ctx = { ...fakeCtx({ 'events.feed': feed }, {}, events), peer: 'node-b' }
+  const answer = call(ctx, { ...body, waitMs: 20_000 })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(waits, [3], 'it waits on the event hub for what comes after its position')
+  grow()
+  t.same(await answer, pageOf([event(4)]))
+  t.equal(reads, 2)
+})
+
+t.test('never waits past waitMs, and not at all once the node stops', async (t) => {
+  const { events, stop } = hub()
+  const ctx = { ...fakeCtx({ 'events.feed': () => pageOf([], 3) }, {}, events), peer: 'node-b' }
+  const started = Date.now()
+  t.same(await call(ctx, { ...body, waitMs: 150 }), pageOf([], 3))
+  const took = Date.now() - started
+  t.ok(took >= 140 && took < 1000, `answered after ${took} ms, for 150 ms asked`)
+  const held = call(ctx, { ...body, waitMs: 20_000 })
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  const stopping = Date.now()
+  stop()
+  t.same(await held, pageOf([], 3))
+  t.ok(Date.now() - stopping < 200, 'released at shutdown')
+})
+
+t.test('passes on FORKED, refuses unsigned and malformed requests', async (t) => {
+  const forked = refusal('FORKED', 'not in this log', { seq: 1, hash: null, head: genesis })
+  const ctx = {
+    ...fakeCtx({
+      'events.feed': () => {
+        throw forked
+      },
+    }),
+    peer: 'node-b',
+  }
+  await t.rejects(async () => call(ctx), { status: 409, code: 'FORKED', details: { seq: 1 } })
+  await t.rejects(async () => call(fakeCtx()), { status: 401, code: 'UNAUTHENTICATED' })
+  const signed = { ...fakeCtx(), peer: 'node-b' }
+  for (const bad of [
+    { ...body, limit: 0 },
+    { ...body, waitMs: 60_000 },
+    { ...body, after: { events: -1, ledger: genesis } },
+    { limit: 1 },
+  ]) {
+    await t.rejects(async () => call(signed, bad), { status: 400, code: 'VALIDATION_FAILED' })
+  }
+  t.same(signed.sent, [], 'nothing reaches the worker')
+})

@@ -57,14 +57,15 @@ export interface WarehouseStatus extends Provenance {
 export interface WarehouseFigure extends Provenance {
   node: { id: string; name: string }
   onHand: number
-  unit: string
+  /** Null only from a replica whose log never described the item (made before the log began). */
+  unit: string | null
   reorderPoint: number | null
   low: boolean
 }
 
 /** On hand summed over the warehouses that count one unit. */
 export interface UnitTotal {
-  unit: string
+  unit: string | null
   onHand: number
   /** Over live figures only. */
   liveOnHand: number
@@ -74,7 +75,8 @@ export interface UnitTotal {
 /** A SKU across the warehouses that have it. */
 export interface SkuAcross {
   sku: string
-  name: string
+  /** Null only when no warehouse that has it described the item (an old replica). */
+  name: string | null
   figures: WarehouseFigure[]
   /**
    * The total when every figure has one unit; `onHand` and `unit` are null when units differ
@@ -98,9 +100,7 @@ export interface NetworkAnswer {
 }
 
 /** GET /network/stock/:sku; `name` is null when no warehouse that answered has the SKU. */
-export interface NetworkStockOne extends NetworkAnswer, Omit<SkuAcross, 'name'> {
-  name: string | null
-}
+export interface NetworkStockOne extends NetworkAnswer, SkuAcross {}
 
 /** GET /network/stock */
 export interface NetworkStockAll extends NetworkAnswer {

@@ -27,6 +27,7 @@ export {
   stockAsk,
   type MembershipApi,
   type PeerStock,
+  type ReplicaFigures,
   type StockAnswer,
   type WarehouseOutcome,
   type PeerKind,

@@ -1,5 +1,14 @@
 import type { NotLiveReason } from '../../api/index.ts'
-import { composeStock, MAX_FIGURES, type Ctx, type WarehouseOutcome } from '../../runtime/index.ts'
+import type { Replica, ReplicaStock } from '../../db/contract/index.ts'
+import {
+  composeStock,
+  MAX_FIGURES,
+  type Ctx,
+  type ReplicaFigures,
+  type WarehouseOutcome,
+} from '../../runtime/index.ts'
+
+type Ask = { skus: string[]; low?: true } | { all: true; low?: true }
 
 /** Why this node's own figures are missing: its worker too slow, down, or refusing. */
 function ownReason(err: { code?: string }): NotLiveReason {
@@ -7,20 +16,44 @@ function ownReason(err: { code?: string }): NotLiveReason {
   return err.code === 'DB_UNAVAILABLE' ? 'down' : 'refused'
 }
 
+/** This node's replicas as figures: those that hold anything, how far behind their owner's head. */
+function replicaFigures(stock: ReplicaStock[], replicas: Replica[]): ReplicaFigures[] {
+  const heads = new Map(replicas.map((r) => [r.nodeId, r.head.ledger.seq]))
+  return stock
+    .filter((r) => r.state !== 'never_synced')
+    .map((r) => {
+      const head = heads.get(r.nodeId)
+      return {
+        nodeId: r.nodeId,
+        ledger: r.ledger,
+        asOf: r.asOf,
+        rowsBehind: head === undefined ? null : Math.max(0, head - r.ledger.seq),
+        warning:
+          r.state === 'broken' ? `its replica stopped at row ${r.ledger.seq} (${r.reason})` : null,
+        figures: r.stock.map(({ sku, name, unit, onHand, reorderPoint }) => ({
+          sku,
+          name,
+          unit,
+          onHand,
+          reorderPoint,
+        })),
+      }
+    })
+}
+
 /**
- * Asks this warehouse (its database) and every other member (ctx.peers) at once, each bounded by
- * the deadline, and composes the company-wide answer: it never waits past `deadlineMs`.
+ * Asks this warehouse (its database), every other member (ctx.peers) and this node's replicas of
+ * them, all at once and each bounded by the deadline, and composes the company-wide answer: a
+ * warehouse that does not answer live is answered from its replica, labelled. Never waits past
+ * `deadlineMs`.
  */
-export async function gatherStock(
-  ctx: Ctx,
-  ask: { skus: string[]; low?: true } | { all: true; low?: true },
-  deadlineMs: number
-) {
+export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
   const started = performance.now()
   const member = { id: ctx.node.id, name: ctx.node.name }
   const skus = 'skus' in ask ? ask.skus : undefined
+  const bounded = { timeoutMs: deadlineMs }
   const own = ctx.db
-    .send('stock.figures', { skus, low: ask.low, limit: MAX_FIGURES }, { timeoutMs: deadlineMs })
+    .send('stock.figures', { skus, low: ask.low, limit: MAX_FIGURES }, bounded)
     .then(
       (read): WarehouseOutcome => ({
         member,
@@ -28,7 +61,16 @@ export async function gatherStock(
       }),
       (err): WarehouseOutcome => ({ member, reason: ownReason(err), detail: err.message })
     )
-  const [self, peers] = await Promise.all([own, ctx.peers.stock(ask, deadlineMs)])
+  // Read at once, beside the question (hedged): no second round after a peer fails to answer.
+  // Without replicas (a worker that cannot say) the answer stands on the live figures alone.
+  const replicas = Promise.all([
+    ctx.db.send('replicas.stock', { skus, low: ask.low === true }, bounded),
+    ctx.db.send('replicas.list', {}, bounded),
+  ]).then(
+    ([stock, list]) => replicaFigures(stock.replicas, list.replicas),
+    (err) => (ctx.log.warn({ err }, 'replicas unread for a network answer'), [])
+  )
+  const [self, peers, held] = await Promise.all([own, ctx.peers.stock(ask, deadlineMs), replicas])
   const tookMs = Math.round(performance.now() - started)
-  return composeStock({ self, peers, replicas: [], now: Date.now(), deadlineMs, tookMs })
+  return composeStock({ self, peers, replicas: held, now: Date.now(), deadlineMs, tookMs })
 }

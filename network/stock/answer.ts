@@ -8,16 +8,22 @@ import type {
 import type { WarehouseOutcome } from './fan-out.ts'
 import type { StockAnswer } from './messages.ts'
 
-type Figure = StockAnswer['figures'][number]
+/** A figure as a warehouse tells it, or as a replica knows it (its item possibly never described). */
+type Figure = Omit<StockAnswer['figures'][number], 'name' | 'unit'> & {
+  name: string | null
+  unit: string | null
+}
 
 /** This node's replica of a warehouse's ledger, as its projection answers for the SKUs asked. */
 export interface ReplicaFigures {
   nodeId: string
   ledger: { seq: number; hash: string }
-  /** When the replica was last caught up with the warehouse, on this node's clock. */
-  asOf: string
+  /** When the replica was last caught up with the warehouse, on this node's clock; null: never. */
+  asOf: string | null
   /** How far the warehouse's known head is ahead of the replica; null when not known. */
   rowsBehind: number | null
+  /** Something a reader must know about the replica (it broke at some row, and why). */
+  warning: string | null
   figures: Figure[]
 }
 
@@ -71,15 +77,19 @@ function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced 
     reason,
     ledger: replica.ledger,
     asOf: replica.asOf,
-    ageMs: Math.max(0, g.now - Date.parse(replica.asOf)),
+    ageMs: replica.asOf === null ? null : Math.max(0, g.now - Date.parse(replica.asOf)),
     rowsBehind: replica.rowsBehind,
   }
-  return { status: { node, ...fromReplica, detail, truncated: false }, figures: replica.figures }
+  const said = replica.warning ? `${detail}; ${replica.warning}` : detail
+  return {
+    status: { node, ...fromReplica, detail: said, truncated: false },
+    figures: replica.figures,
+  }
 }
 
 /** Totals per unit; one total only when every figure counts the same unit. */
 function totals(figures: WarehouseFigure[]): Pick<SkuAcross, 'total' | 'byUnit' | 'unitsDiffer'> {
-  const byUnit = new Map<string, SkuAcross['byUnit'][number]>()
+  const byUnit = new Map<string | null, SkuAcross['byUnit'][number]>()
   for (const f of figures) {
     const sum = byUnit.get(f.unit) ?? { unit: f.unit, onHand: 0, liveOnHand: 0, warehouses: 0 }
     sum.onHand += f.onHand
@@ -87,7 +97,7 @@ function totals(figures: WarehouseFigure[]): Pick<SkuAcross, 'total' | 'byUnit' 
     sum.warehouses += 1
     byUnit.set(f.unit, sum)
   }
-  const units = [...byUnit.values()].sort((a, b) => a.unit.localeCompare(b.unit))
+  const units = [...byUnit.values()].sort((a, b) => (a.unit ?? '').localeCompare(b.unit ?? ''))
   const [only] = units
   const total =
     units.length === 1
@@ -107,11 +117,12 @@ export function composeStock(g: Gathered): { answer: NetworkAnswer; stock: SkuAc
     source(g.self, true, g),
     ...[...g.peers].sort(byName).map((outcome) => source(outcome, false, g)),
   ]
-  const skus = new Map<string, { name: string; figures: WarehouseFigure[] }>()
+  const skus = new Map<string, { name: string | null; figures: WarehouseFigure[] }>()
   for (const { status, figures } of sourced) {
     const { node, detail: _detail, truncated: _truncated, ...provenance } = status
     for (const f of figures) {
       const entry = skus.get(f.sku) ?? { name: f.name, figures: [] }
+      entry.name ??= f.name
       const { onHand, unit, reorderPoint } = f
       const low = reorderPoint !== null && onHand <= reorderPoint
       const who = { id: node.id, name: node.name }

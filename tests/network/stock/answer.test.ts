@@ -107,6 +107,7 @@ t.test(
             ledger: { seq: 40, hash: HASH('b') },
             asOf: new Date(NOW - 90_000).toISOString(),
             rowsBehind: 3,
+            warning: null,
             figures: [{ sku: 'BOLT', name: 'Bolt', unit: 'ea', onHand: 6, reorderPoint: null }],
           },
         ],
@@ -147,3 +148,33 @@ t.test('an answer cut short by its size is not complete', async (t) => {
   t.equal(answer.complete, false)
   t.equal(answer.warehouses[0].truncated, true)
 })
+
+t.test(
+  'a replica never caught up has no age, and a broken one says where it stopped',
+  async (t) => {
+    const { answer, stock } = composeStock(
+      gathered({
+        peers: [
+          { member: { id: 'n-2', name: 'Sur' }, reason: 'down', detail: 'connection refused' },
+        ],
+        replicas: [
+          {
+            nodeId: 'n-2',
+            ledger: { seq: 12, hash: HASH('d') },
+            asOf: null,
+            rowsBehind: null,
+            warning: 'its replica stopped at row 12 (chain_broken)',
+            figures: [{ sku: 'OLD', name: null, unit: null, onHand: 3, reorderPoint: null }],
+          },
+        ],
+      })
+    )
+    t.match(answer.warehouses[1], {
+      source: 'replica',
+      asOf: null,
+      ageMs: null,
+      detail: 'connection refused; its replica stopped at row 12 (chain_broken)',
+    })
+    t.match(stock[0], { sku: 'OLD', name: null, total: { onHand: 3, unit: null } })
+  }
+)

@@ -115,3 +115,89 @@ t.test('is 404 only when every warehouse answered and none has the SKU', async (
     counts: { total: 2, live: 1, missing: 1 },
   })
 })
+
+t.test(
+  'answers a warehouse that is not live from this node’s replica of it, with its age and lag',
+  async (t) => {
+    const asOf = new Date(Date.now() - 60_000).toISOString()
+    const replica = {
+      nodeId: 'n-sur',
+      name: 'Sur',
+      state: 'live',
+      reason: null,
+      ledger: { seq: 40, hash: 'e'.repeat(64) },
+      events: 44,
+      asOf,
+      stock: [{ ...BOLT, onHand: 6, low: false, lastSeq: 40 }],
+    }
+    const ctx = fakeCtx(
+      {
+        'stock.figures': () => ({ figures: [BOLT], ledger: HEAD, truncated: false }),
+        'replicas.stock': () => ({ replicas: [replica] }) as never,
+        'replicas.list': () =>
+          ({ replicas: [{ nodeId: 'n-sur', head: { ledger: { seq: 43 } } }] }) as never,
+      },
+      {},
+      {},
+      {
+        async stock() {
+          return [{ member: { id: 'n-sur', name: 'Sur' }, reason: 'timed_out', detail: 'late' }]
+        },
+      }
+    )
+    const answer = await handler(get('BOLT-M8', '?deadlineMs=500'), ctx)
+    t.same(
+      ctx.sent.map((s) => [s.op, s.options]),
+      [
+        ['stock.figures', { timeoutMs: 500 }],
+        ['replicas.stock', { timeoutMs: 500 }],
+        ['replicas.list', { timeoutMs: 500 }],
+      ],
+      'the replicas are read at once, beside the question, under the same deadline'
+    )
+    t.same(ctx.sent[1].payload, { skus: ['BOLT-M8'], low: false })
+    t.match(answer, {
+      total: { onHand: 10, liveOnHand: 4 },
+      counts: { total: 2, live: 1, replica: 1, missing: 0 },
+      complete: false,
+      timedOut: true,
+    })
+    t.match(answer.figures[1], {
+      node: { name: 'Sur' },
+      source: 'replica',
+      reason: 'timed_out',
+      ledger: { seq: 40 },
+      asOf,
+      rowsBehind: 3,
+      onHand: 6,
+    })
+    t.ok(
+      answer.figures[1].ageMs! >= 60_000 && answer.figures[1].ageMs! < 70_000,
+      'about a minute old'
+    )
+  }
+)
+
+t.test('a live warehouse is never shown from its replica', async (t) => {
+  const replica = {
+    nodeId: 'n-sur',
+    state: 'live',
+    ledger: HEAD,
+    asOf: new Date().toISOString(),
+    stock: [{ ...BOLT, onHand: 999 }],
+  }
+  const ctx = fakeCtx(
+    {
+      'stock.figures': () => ({ figures: [BOLT], ledger: HEAD, truncated: false }),
+      'replicas.stock': () => ({ replicas: [replica] }) as never,
+      'replicas.list': () => ({ replicas: [] }),
+    },
+    {},
+    {},
+    { stock: async () => [sur(10)] }
+  )
+  t.match(await handler(get('BOLT-M8'), ctx), {
+    total: { onHand: 14 },
+    counts: { live: 2, replica: 0 },
+  })
+})

@@ -28,10 +28,12 @@ export function age(ms: number): string {
 function sourceOf(w: WarehouseStatus): string {
   if (w.source === 'live') return 'live'
   const why = REASONS[w.reason ?? 'down']
-  if (w.source === 'none') return `NO FIGURE: ${why}${w.detail ? ` (${w.detail})` : ''}`
+  // What happened, when it adds to the reason: "connection refused", a signature that failed.
+  const said = w.detail && (w.reason === 'down' || w.reason === 'refused') ? ` (${w.detail})` : ''
+  if (w.source === 'none') return `NO FIGURE: ${why}${said}`
   const old = w.ageMs === null ? 'never caught up' : `${age(w.ageMs)} old`
   const behind = w.rowsBehind ? `, ${plural(w.rowsBehind, 'movement')} behind` : ''
-  return `REPLICA, ${old}${behind}: ${why}`
+  return `REPLICA, ${old}${behind}: ${why}${said}`
 }
 
 const amount = (n: number, unit: string | null) => (unit ? `${n} ${unit}` : `${n} (unit unknown)`)
@@ -60,8 +62,7 @@ function totalLine(a: NetworkStockOne): string {
     return `Total: the warehouses count it in different units, not added together: ${each.join(', ')}`
   }
   const { onHand, liveOnHand, unit } = a.total
-  const live =
-    a.counts.live === a.counts.total ? '' : ` (${amount(liveOnHand ?? 0, unit)} of it live)`
+  const live = liveOnHand === onHand ? '' : ` (${amount(liveOnHand ?? 0, unit)} of it live)`
   return `Total: ${amount(onHand ?? 0, unit)}${live}`
 }
 

@@ -3,6 +3,7 @@
 import { createServer, connect, type Socket } from 'node:net'
 import t from 'tap'
 import { HttpTransport, STOCK_EXCHANGE } from '../../network/index.ts'
+import { closedPort } from '../fixtures/client-kit.ts'
 import { CLUSTER_KEY, startProcess, until, type NodeProcess } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
@@ -53,14 +54,6 @@ async function relay(t: Test, target: () => number) {
       }
     },
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 async function allAlive(nodes: NodeProcess[]): Promise<boolean> {
@@ -136,7 +129,7 @@ t.test('a node answers a signed stock ask with its figures and ledger head, sign
 t.test(
   'a network answer arrives within its deadline with one peer frozen (SIGSTOP) and one silent',
   async (t) => {
-    const portC = await freePort()
+    const portC = Number(new URL(await closedPort()).port)
     const toC = await relay(t, () => portC)
     // Warn-level logs keep the processes quiet, but startProcess waits for the listening line.
     const a = await startProcess(

@@ -4,6 +4,7 @@ import { createServer, type Socket } from 'node:net'
 import t from 'tap'
 import type { Member } from '../../../db/contract/index.ts'
 import { HttpTransport, StockFanOut } from '../../../network/index.ts'
+import { closedPort } from '../../fixtures/client-kit.ts'
 import { CLUSTER_KEY } from '../../fixtures/node-process.ts'
 import { api, startTestNode } from '../../fixtures/test-node.ts'
 
@@ -26,15 +27,6 @@ async function silentServer(t: { teardown(fn: () => unknown): void }): Promise<s
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`
 }
 
-/** An address where nothing listens (a port free a moment ago). */
-async function deadAddress(): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return `http://127.0.0.1:${port}`
-}
-
 t.test(
   'asks every member at once and labels each outcome, never waiting past the deadline',
   async (t) => {
@@ -45,7 +37,7 @@ t.test(
       member('self', 'http://127.0.0.1:1'),
       member(norte.identity.id, norte.url),
       member('silent', await silentServer(t), 'suspect'),
-      member('gone', await deadAddress()),
+      member('gone', await closedPort()),
       member(stranger.identity.id, stranger.url),
       member('failed', 'http://127.0.0.1:2', 'failed'),
       member('left', 'http://127.0.0.1:3', 'left'),

@@ -8,7 +8,9 @@ import { runBatch } from './batch.ts'
 import { PROTOCOL_VERSION, type Notice, type ReplyEnvelope } from './contract/index.ts'
 import { grownHead } from './events/log.ts'
 import { databaseFile, knexConfig } from './knex-config.ts'
+import { readAnchor } from './ledger/rows.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
+import { withSql } from './sql.ts'
 import { ensureIdentity } from './operations/node.ts'
 import type { StartMessage, WorkerSettings } from './settings.ts'
 
@@ -90,15 +92,18 @@ class WorkerLoop {
    */
   private async notice(): Promise<void> {
     let head: number | null
+    let ledger: Notice['ledger']
     try {
       head = await grownHead(this.knex)
+      if (head !== null) ledger = await withSql(this.knex, readAnchor)
     } catch (err) {
       this.log.warn({ err }, 'the event log head could not be read')
       return
     }
     if (head === null || head <= this.noticed || !this.delivering) return
     this.noticed = head
-    const frame = JSON.stringify({ v: PROTOCOL_VERSION, notice: 'events', head } satisfies Notice)
+    const notice: Notice = { v: PROTOCOL_VERSION, notice: 'events', head, ledger }
+    const frame = JSON.stringify(notice)
     for (const [identity, runtime] of this.runtimes) {
       try {
         await this.router.send([runtime, frame])

@@ -7,6 +7,9 @@ import type { Logger } from 'pino'
 import { Membership } from './membership/membership.ts'
 import { workerStore, type WorkerCalls } from './membership/store.ts'
 import type { Timing } from './membership/timing.ts'
+import type { LogPosition } from './replication/messages.ts'
+import { Replication } from './replication/replication.ts'
+import { workerReplicas } from './replication/store.ts'
 import { StockFanOut } from './stock/fan-out.ts'
 import { HttpTransport } from './transport/http-transport.ts'
 
@@ -49,6 +52,14 @@ export {
   type FeedMessage,
   type LogPosition,
 } from './replication/messages.ts'
+export {
+  Replication,
+  type PeerReplication,
+  type ReplicationApi,
+  type ReplicationOptions,
+} from './replication/replication.ts'
+export { DEFAULT_PULL, type PullTiming } from './replication/puller.ts'
+export { workerReplicas, type ReplicaStore } from './replication/store.ts'
 export { HttpTransport } from './transport/http-transport.ts'
 export type { PeerAuth, PeerExchange } from './transport/peer-auth.ts'
 export {
@@ -69,6 +80,8 @@ export interface NetworkOptions {
   join: string[]
   /** Membership timings over the defaults (from the node's configuration). */
   timing?: Partial<Timing>
+  /** This node's log head, told to peers on membership traffic. */
+  ownHead?: () => LogPosition | undefined
 }
 
 export interface Network {
@@ -77,11 +90,13 @@ export interface Network {
   membership: Membership
   /** Company-wide stock: every other member asked at once, under a deadline. */
   stock: StockFanOut
+  /** This node's replicas of its peers' logs, one puller per member. */
+  replication: Replication
 }
 
 /** A node's network: its HTTP transport and its membership over it. */
 export function createNetwork(options: NetworkOptions): Network {
-  const { db, log, identity, clusterKey, join, timing } = options
+  const { db, log, identity, clusterKey, join, timing, ownHead } = options
   const transport = new HttpTransport({ key: clusterKey, selfId: identity.id })
   const membership = new Membership({
     store: workerStore(db),
@@ -90,11 +105,19 @@ export function createNetwork(options: NetworkOptions): Network {
     identity,
     join,
     timing,
+    ownHead,
+  })
+  const replication = new Replication({
+    selfId: identity.id,
+    membership,
+    transport,
+    store: workerReplicas(db),
+    log,
   })
   const stock = new StockFanOut({
     transport,
     selfId: identity.id,
     members: () => membership.snapshot().members,
   })
-  return { transport, membership, stock }
+  return { transport, membership, replication, stock }
 }

@@ -30,6 +30,9 @@ interface Pending {
   timer: NodeJS.Timeout
 }
 
+/** Told the event log's new head, and the ledger's last row with it when the worker says. */
+export type EventsListener = (head: number, ledger?: { seq: number; hash: string }) => void
+
 export interface DbClientOptions {
   log: Logger
   /** How long a caller waits for a reply by default (504 after). */
@@ -49,7 +52,7 @@ export class DbClient {
   private sending = false
   private flushQueued = false
   private nextId = 0
-  private readonly eventListeners = new Set<(head: number) => void>()
+  private readonly eventListeners = new Set<EventsListener>()
 
   constructor(private readonly options: DbClientOptions) {}
 
@@ -65,7 +68,7 @@ export class DbClient {
    * Calls `listener` with the event log's last seq each time the worker says the log has grown
    * (after the commit of a batch that appended events): no polling. Returns the unsubscribe.
    */
-  onEvents(listener: (head: number) => void): () => void {
+  onEvents(listener: EventsListener): () => void {
     this.eventListeners.add(listener)
     return () => this.eventListeners.delete(listener)
   }
@@ -185,7 +188,7 @@ export class DbClient {
     if (notice.notice !== 'events') return
     for (const listener of this.eventListeners) {
       try {
-        listener(notice.head)
+        listener(notice.head, notice.ledger)
       } catch (err) {
         this.options.log.error({ err }, 'an events listener failed')
       }

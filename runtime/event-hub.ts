@@ -1,6 +1,7 @@
 // The runtime's side of the event log (db/events/): it knows the log's head from the notices the
 // worker sends after each commit that grew it, and wakes whoever waits for what comes next (the
 // live event stream now; replication's feed, the outbox relay and topics later). Nothing polls.
+import type { FeedPage } from '../db/contract/index.ts'
 import type { DbClient } from './db-client.ts'
 import type { Service } from './services.ts'
 
@@ -8,6 +9,8 @@ import type { Service } from './services.ts'
 export interface EventFeed {
   /** The last seq known to be committed. */
   head(): number
+  /** The log's head with the ledger's last row, once known (what peers' replicas follow). */
+  position(): { events: number; ledger: { seq: number; hash: string } } | undefined
   /** Resolves once the log has grown past `after`, or when `signal` aborts or the node stops. */
   next(after: number, signal?: AbortSignal): Promise<void>
   /** Aborted when the node stops: long-lived answers (streams) end, so HTTP can close. */
@@ -22,12 +25,13 @@ interface Waiter {
 export class EventHub implements Service, EventFeed {
   readonly name = 'events'
   private known = 0
+  private ledger: { seq: number; hash: string } | undefined
   private readonly waiters = new Set<Waiter>()
   private readonly stop = new AbortController()
   private readonly unsubscribe: () => void
 
   constructor(private readonly db: DbClient) {
-    this.unsubscribe = db.onEvents((head) => this.grew(head))
+    this.unsubscribe = db.onEvents((head, ledger) => this.grew(head, ledger))
   }
 
   get stopping(): AbortSignal {
@@ -36,6 +40,10 @@ export class EventHub implements Service, EventFeed {
 
   head(): number {
     return this.known
+  }
+
+  position() {
+    return this.ledger && { events: this.known, ledger: this.ledger }
   }
 
   async open(): Promise<void> {
@@ -47,8 +55,13 @@ export class EventHub implements Service, EventFeed {
    * before a crash may have had no notice).
    */
   async refresh(): Promise<void> {
-    const { data } = await this.db.call('events.list', { after: 0, limit: 1 })
-    this.grew((data as { head: number }).head)
+    const { data } = await this.db.call('events.feed', {
+      after: { events: 0, ledger: { seq: 0, hash: '0'.repeat(64) } },
+      limit: 1,
+      maxBytes: 1,
+    })
+    const { head } = data as FeedPage
+    this.grew(head.events, head.ledger)
   }
 
   next(after: number, signal?: AbortSignal): Promise<void> {
@@ -67,8 +80,10 @@ export class EventHub implements Service, EventFeed {
     })
   }
 
-  private grew(head: number): void {
-    if (head <= this.known) return
+  private grew(head: number, ledger?: { seq: number; hash: string }): void {
+    if (head < this.known || (head === this.known && this.ledger)) return
+    if (ledger && (!this.ledger || ledger.seq >= this.ledger.seq)) this.ledger = ledger
+    if (head === this.known) return
     this.known = head
     for (const waiter of [...this.waiters]) if (waiter.after < head) waiter.wake()
   }

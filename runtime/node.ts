@@ -112,18 +112,20 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       version: VERSION,
       startedAt: new Date().toISOString(),
     }
-    const { transport, membership, stock } = createNetwork({
+    const { transport, membership, replication, stock } = createNetwork({
       db,
       log,
       identity,
       clusterKey: config.clusterKey,
       join: config.join,
       timing: config.timing,
+      ownHead: () => events?.position(),
     })
     events = new EventHub(db)
     // Opened in this order once the server listens, closed in the reverse one (the event hub
     // first: the streams it feeds end before the network leaves and HTTP closes).
-    const services = new Services([transport, membership, events], log)
+    // Replication closes first: its pullers stop before the feeds they read end.
+    const services = new Services([transport, membership, events, replication], log)
     // The names a request's Host may carry (DNS rebinding); the advertised host is known now,
     // only its port waits for the listen.
     const names = new HostNames({
@@ -139,6 +141,7 @@ export async function startNode(config: Config, log: Logger): Promise<RunningNod
       node: identity,
       membership,
       events,
+      replication,
       peers: stock,
       peerAuth: transport.auth,
       names,

@@ -58,4 +58,6 @@ export interface Notice {
   v: number
   notice: 'events'
   head: number
+  /** The ledger's last row as of that head (older workers leave it out). */
+  ledger?: { seq: number; hash: string }
 }

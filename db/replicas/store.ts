@@ -73,7 +73,10 @@ export async function ensureReplica(sql: Sql, nodeId: string, name = ''): Promis
   return getReplica(sql, nodeId)
 }
 
-/** Marks a replica broken: nothing more is applied to it until an operator re-seeds it. */
+/**
+ * Marks a replica broken: nothing more is applied to it until an operator re-seeds it. The first
+ * break's reason stands.
+ */
 export async function breakReplica(
   sql: Sql,
   nodeId: string,
@@ -82,7 +85,7 @@ export async function breakReplica(
 ): Promise<Replica> {
   await sql.run(
     `UPDATE replicas SET state = 'broken', reason = ?, last_error = ?, updated_at = ?
-     WHERE node_id = ?`,
+     WHERE node_id = ? AND state <> 'broken'`,
     [reason, message, new Date().toISOString(), nodeId]
   )
   return getReplica(sql, nodeId)

@@ -11,6 +11,7 @@ import { Joining, type JoinOutcome } from './joining.ts'
 import { Merger } from './merge.ts'
 import type { MemberList, PeerAnswer, PeerKind, PeerMessage } from './messages.ts'
 import { nextIncarnation } from './rules.ts'
+import type { LogPosition } from '../replication/messages.ts'
 import type { MemberStore } from './store.ts'
 import { DEFAULT_TIMING, type Timing } from './timing.ts'
 import { MemberView, type MemberChange } from './view.ts'
@@ -27,6 +28,8 @@ export interface MembershipOptions {
   clock?: Clock
   /** Where the random choices come from (probe order, helpers, gossip targets); seeded in tests. */
   random?: () => number
+  /** This node's log head, which rides on what it says of itself (replication's lag). */
+  ownHead?: () => LogPosition | undefined
 }
 
 /**
@@ -58,8 +61,11 @@ export class Membership implements MembershipApi {
     const clock = options.clock ?? systemClock
     const random = options.random ?? Math.random
     const timing = { ...DEFAULT_TIMING, ...options.timing }
-    const view = new MemberView(store, identity.id, clock)
-    const merge: Merger['merge'] = (updates, how) => this.merger.merge(updates, how)
+    const view = new MemberView(store, identity.id, clock, options.ownHead)
+    const merge: Merger['merge'] = (updates, how) => {
+      view.noteHeads(updates, how?.from)
+      return this.merger.merge(updates, how)
+    }
     const spread = (members: Member[]) => this.gossip.spread(members)
     const piggyback = () => this.gossip.piggyback()
     this.view = view
@@ -183,6 +189,11 @@ export class Membership implements MembershipApi {
         this.log.error({ err, member: change.member.id }, 'a membership listener failed')
       }
     })
+  }
+
+  /** A member's log head as it last said itself (in memory), and when this node heard it. */
+  headOf(id: string): { head: LogPosition; at: number } | undefined {
+    return this.view.headOf(id)
   }
 
   snapshot(): { members: Member[]; participating: boolean } {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { FAILURES, type ExchangeKind } from '../transport/transport.ts'
+import { logPosition } from '../replication/messages.ts'
 import { INCARNATIONS } from './incarnations.ts'
 
 // Every node-to-node message and every answer, defined once: the receiver validates a request
@@ -57,6 +58,11 @@ export const memberUpdate = z.object({
   incarnation,
   /** For suspect and failed: how long before sending the evidence was seen (ms). */
   evidenceAgeMs: z.number().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /**
+   * The head of the member's log (its last event and ledger row), on its own word only: replicas
+   * know how far behind they are without asking. Kept in memory by whoever hears it.
+   */
+  head: logPosition.optional(),
 })
 export type MemberUpdate = z.output<typeof memberUpdate>
 

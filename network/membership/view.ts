@@ -1,6 +1,7 @@
 import type { Member } from '../../db/contract/index.ts'
 import { isoAt, type Clock } from '../clock.ts'
 import { INCARNATIONS, supersedes, type MemberUpdate } from './rules.ts'
+import type { LogPosition } from '../replication/messages.ts'
 import type { MemberStore } from './store.ts'
 
 interface Pending {
@@ -47,11 +48,33 @@ export class MemberView {
   private readonly listeners = new Set<(change: MemberChange) => void>()
   private writing = false
 
+  /** Each member's log head, as it last said itself, and when. */
+  private readonly heads = new Map<string, { head: LogPosition; at: number }>()
+
   constructor(
     private readonly store: MemberStore,
     readonly selfId: string,
-    private readonly clock: Clock
+    private readonly clock: Clock,
+    /** This node's own log head, sent on everything it says of itself. */
+    private readonly ownHead: () => LogPosition | undefined = () => undefined
   ) {}
+
+  /** A member's head, from its own signed word (`from`); relayed heads are not taken. */
+  noteHeads(updates: readonly MemberUpdate[], from: string | undefined): void {
+    for (const update of updates) {
+      if (update.head && update.id === from && from !== this.selfId) {
+        const known = this.heads.get(from)?.head
+        // Heads only move forward; an older word arriving late does not move it back.
+        if (!known || update.head.events >= known.events) {
+          this.heads.set(from, { head: update.head, at: this.clock.now() })
+        }
+      }
+    }
+  }
+
+  headOf(id: string): { head: LogPosition; at: number } | undefined {
+    return this.heads.get(id)
+  }
 
   /**
    * Calls `listener` after each committed change of a row (this node's own included), with the
@@ -130,6 +153,8 @@ export class MemberView {
   toUpdate(member: Member): MemberUpdate {
     const { id, name, address, state, incarnation, evidenceAt } = member
     const update: MemberUpdate = { id, name, address, state, incarnation }
+    const head = id === this.selfId ? this.ownHead() : undefined
+    if (head) update.head = head
     if (evidenceAt) update.evidenceAgeMs = Math.max(0, this.clock.now() - Date.parse(evidenceAt))
     return update
   }

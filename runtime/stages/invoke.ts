@@ -16,6 +16,8 @@ export interface ContextServices {
   node: NodeIdentity
   membership: Ctx['membership']
   events: Ctx['events']
+  /** A test's app may have none: it follows no peer. */
+  replication?: Ctx['replication']
   /** The network's questions to other members; an app without them (a test's) refuses them. */
   peers?: Ctx['peers']
 }
@@ -24,6 +26,8 @@ const NO_PEERS: Ctx['peers'] = {
   stock: () =>
     Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network')),
 }
+
+const NO_REPLICATION: Ctx['replication'] = { peers: () => [] }
 
 export const decodeParams: Stage = function decodeParams(request) {
   for (const [name, value] of Object.entries(request.params)) {
@@ -43,6 +47,7 @@ function contextOf(exchange: Exchange, services: ContextServices): Ctx {
     node: services.node,
     membership: services.membership,
     events: services.events,
+    replication: services.replication ?? NO_REPLICATION,
     peers: services.peers ?? NO_PEERS,
     peer: exchange.peer,
     get log() {

@@ -12,7 +12,8 @@ function fakeDb(head: number) {
       return () => (listener = undefined)
     },
     async call() {
-      return { data: { events: [], head: db.log.head }, replayed: false }
+      const head = { events: db.log.head, ledger: { seq: 1, hash: 'a'.repeat(64) } }
+      return { data: { events: [], head, upToDate: true }, replayed: false }
     },
   }
   return { db: db as unknown as DbClient & typeof db, notice: (h: number) => listener?.(h) }

@@ -13,6 +13,7 @@ function ctxWith(own: (typeof BOLT)[], peers: WarehouseOutcome[]) {
     { 'stock.figures': () => ({ figures: own, ledger: HEAD, truncated: false }) },
     {},
     {},
+    {},
     {
       async stock(ask, deadlineMs) {
         asked.push([ask, deadlineMs])
@@ -139,6 +140,7 @@ t.test(
       },
       {},
       {},
+      {},
       {
         async stock() {
           return [{ member: { id: 'n-sur', name: 'Sur' }, reason: 'timed_out', detail: 'late' }]
@@ -192,6 +194,7 @@ t.test('a live warehouse is never shown from its replica', async (t) => {
       'replicas.stock': () => ({ replicas: [replica] }) as never,
       'replicas.list': () => ({ replicas: [] }),
     },
+    {},
     {},
     {},
     { stock: async () => [sur(10)] }

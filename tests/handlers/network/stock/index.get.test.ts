@@ -16,6 +16,7 @@ function ctx() {
     },
     {},
     {},
+    {},
     {
       async stock(ask, deadlineMs) {
         asked.push([ask, deadlineMs])

@@ -1,0 +1,47 @@
+// A replica as the REST surface shows it: what the database holds (cursor, state, as-of) with
+// what its puller knows now (is the owner reachable, how far its head is).
+import type { ReplicaView } from '../../api/index.ts'
+import type { Replica } from '../../db/contract/index.ts'
+import type { Ctx } from '../../runtime/index.ts'
+
+type Peer = ReturnType<Ctx['replication']['peers']>[number]
+
+export function replicaView(replica: Replica | undefined, peer: Peer | undefined): ReplicaView {
+  const nodeId = (replica?.nodeId ?? peer?.nodeId) as string
+  const cursor = replica?.cursor ?? { events: 0, ledger: { seq: 0, hash: '0'.repeat(64) } }
+  const gossip = peer?.knownHead
+  const stored = replica?.head ?? { events: 0, ledger: { seq: 0 } }
+  const knownHead =
+    gossip && gossip.events >= stored.events
+      ? gossip
+      : { events: stored.events, ledger: { seq: stored.ledger.seq, hash: null } }
+  const rowsBehind = Math.max(0, knownHead.ledger.seq - cursor.ledger.seq)
+  const stored_ = replica?.state ?? 'never_synced'
+  let state: ReplicaView['state'] = stored_
+  if (peer?.stopped || stored_ === 'broken') state = 'broken'
+  else if (peer && (!peer.following || peer.failing) && stored_ !== 'never_synced') state = 'stale'
+  else if (state === 'live' && knownHead.events > cursor.events) state = 'catching_up'
+  return {
+    nodeId,
+    name: replica?.name || peer?.name || '',
+    state,
+    reason: replica?.reason ?? null,
+    cursor,
+    knownHead,
+    rowsBehind,
+    asOf: replica?.caughtUpAt ?? null,
+    lastContactAt: peer?.lastContactAt ?? null,
+    lastError: peer?.lastError ?? replica?.lastError ?? null,
+  }
+}
+
+/** Every replica this node holds or follows. */
+export async function replicaViews(ctx: Ctx): Promise<ReplicaView[]> {
+  const { replicas } = await ctx.db.send('replicas.list', {})
+  const peers = new Map(ctx.replication.peers().map((p) => [p.nodeId, p]))
+  const views = replicas.map((r) => replicaView(r, peers.get(r.nodeId)))
+  for (const [id, peer] of peers) {
+    if (!replicas.some((r) => r.nodeId === id)) views.push(replicaView(undefined, peer))
+  }
+  return views
+}

@@ -1,0 +1,242 @@
+import type { Logger } from 'pino'
+import type { Replica } from '../../db/contract/index.ts'
+import { isoAt, type Clock, type Timer } from '../clock.ts'
+import type { Transport } from '../transport/transport.ts'
+import { REPLICATION_MESSAGES, type FeedAnswer, type LogPosition } from './messages.ts'
+import type { ReplicaStore } from './store.ts'
+
+/** How a puller pages and waits. */
+export interface PullTiming {
+  /** Events per page near the head, and when further behind than `farBehind`. */
+  page: number
+  bigPage: number
+  farBehind: number
+  maxBytes: number
+  /** How long the owner may hold a request when this replica has everything. */
+  waitMs: number
+  /** How long an answer may take beyond that wait. */
+  answerMs: number
+  /** The first wait after a failure, doubled on each failure after it, up to `maxBackoffMs`. */
+  backoffMs: number
+  maxBackoffMs: number
+}
+
+export const DEFAULT_PULL: PullTiming = {
+  page: 500,
+  bigPage: 2000,
+  farBehind: 2000,
+  maxBytes: 4 * 1024 * 1024,
+  waitMs: 20_000,
+  answerMs: 10_000,
+  backoffMs: 250,
+  maxBackoffMs: 30_000,
+}
+
+const START: LogPosition = { events: 0, ledger: { seq: 0, hash: '0'.repeat(64) } }
+
+/** The peer a puller follows, as membership knows it now. */
+export interface Owner {
+  id: string
+  name: string
+  address: string
+}
+
+export interface PullerDeps {
+  owner: () => Owner
+  transport: Transport
+  store: ReplicaStore
+  clock: Clock
+  log: Logger
+  timing: PullTiming
+  /** The owner's head as it last said itself on membership traffic. */
+  gossipHead: () => LogPosition | undefined
+}
+
+/** What a puller knows beyond the database: how its last exchange with the owner went. */
+export interface PullStatus {
+  /** The owner is alive to membership and the puller follows it. */
+  following: boolean
+  /** The last exchange with the owner failed (the replica is stale until one succeeds). */
+  failing: boolean
+  /** Stopped for good: the replica broke (its reason is in the database). */
+  stopped: boolean
+  /** The furthest head known: from gossip or from the owner's last page. */
+  knownHead: LogPosition | null
+  lastContactAt: string | null
+  lastError: string | null
+  /** The last page held everything up to the owner's head. */
+  upToDate: boolean
+}
+
+/**
+ * Follows one peer's log into this node's replica of it: a page after the committed cursor, the
+ * page applied (the store checks it), and again; big pages while far behind, a long-poll once up
+ * to date. A failure backs off (doubling, up to a bound) and resumes from the committed cursor;
+ * a broken or forked replica stops it for good, said at error level.
+ */
+export class Puller {
+  private following = false
+  private stopped = false
+  private broken = false
+  private running: Promise<void> | null = null
+  private wake: (() => void) | null = null
+  private backoff = 0
+  private failing = false
+  private upToDate = false
+  private pageHead: LogPosition | undefined
+  private lastContact: number | undefined
+  private lastError: string | null = null
+
+  constructor(private readonly deps: PullerDeps) {}
+
+  /** Follows the owner from now on, at once (membership sees it alive): no backoff left. */
+  resume(): void {
+    if (this.stopped) return
+    this.following = true
+    this.backoff = 0
+    this.running ??= this.run().finally(() => (this.running = null))
+    this.wake?.()
+  }
+
+  /** Stops asking the owner (it failed or left) until resumed. */
+  pause(): void {
+    this.following = false
+  }
+
+  /** Stops for good (the node stops): a sleep ends at once; an exchange in flight is left. */
+  stop(): void {
+    this.stopped = true
+    this.following = false
+    this.wake?.()
+  }
+
+  status(): PullStatus {
+    const gossip = this.deps.gossipHead()
+    const page = this.pageHead
+    const knownHead = !page || (gossip && gossip.events > page.events) ? gossip : page
+    return {
+      following: this.following,
+      failing: this.failing,
+      stopped: this.broken,
+      knownHead: knownHead ?? null,
+      lastContactAt:
+        this.lastContact === undefined ? null : isoAt(this.deps.clock, this.lastContact),
+      lastError: this.lastError,
+      upToDate: this.upToDate,
+    }
+  }
+
+  private async run(): Promise<void> {
+    let cursor: LogPosition | undefined
+    while (!this.stopped) {
+      if (!this.following) {
+        await this.sleep(Infinity)
+        continue
+      }
+      try {
+        if (!cursor) {
+          const replica = await this.deps.store.load(this.deps.owner().id)
+          if (replica?.state === 'broken') return this.broke(replica)
+          cursor = replica?.cursor ?? START
+        }
+        const answer = await this.fetch(cursor)
+        if (this.stopped) return
+        if (answer === 'forked') return
+        if (!answer) {
+          cursor = undefined // resumed from what is committed, whatever happened to the last apply
+          await this.sleep(this.nextBackoff())
+          continue
+        }
+        const replica = await this.apply(cursor, answer)
+        cursor = replica?.cursor
+        if (replica?.state === 'broken') return this.broke(replica)
+      } catch (err) {
+        this.failed(`the replica could not be stored: ${(err as Error).message}`)
+        cursor = undefined
+        await this.sleep(this.nextBackoff())
+      }
+    }
+  }
+
+  /** One page from the owner; undefined after a failure, 'forked' once the replica broke. */
+  private async fetch(after: LogPosition): Promise<FeedAnswer | 'forked' | undefined> {
+    const { transport, timing, clock } = this.deps
+    const owner = this.deps.owner()
+    const head = this.status().knownHead
+    const behind = head ? head.events - after.events : 0
+    const waitMs = this.upToDate && behind <= 0 ? timing.waitMs : 0
+    const outcome = await transport.call({
+      kind: REPLICATION_MESSAGES.feed,
+      address: owner.address,
+      to: owner.id,
+      body: {
+        after,
+        limit: behind > timing.farBehind ? timing.bigPage : timing.page,
+        maxBytes: timing.maxBytes,
+        waitMs,
+      },
+      timeoutMs: waitMs + timing.answerMs,
+    })
+    if (outcome.ok) {
+      this.lastContact = clock.now()
+      return outcome.body
+    }
+    if (outcome.code === 'FORKED') {
+      const message = `the owner's ledger does not hold this replica's row ${after.ledger.seq}: ${outcome.message}`
+      await this.deps.store.break(owner.id, 'forked', message)
+      this.broke({ reason: 'forked', lastError: message })
+      return 'forked'
+    }
+    this.failed(`${outcome.reason}: ${outcome.message}`)
+    return undefined
+  }
+
+  private async apply(after: LogPosition, page: FeedAnswer): Promise<Replica | undefined> {
+    const { id, name } = this.deps.owner()
+    const applied = await this.deps.store.apply({ ...page, nodeId: id, name, after })
+    if (applied === 'conflict') return undefined // reloaded from the store on the next turn
+    this.pageHead = page.head
+    this.upToDate = page.upToDate
+    this.failing = false
+    this.lastError = null
+    this.backoff = 0
+    return applied
+  }
+
+  private broke(replica: Pick<Replica, 'reason' | 'lastError'>): void {
+    this.stopped = true
+    this.broken = true
+    this.following = false
+    this.failing = true
+    this.lastError = replica.lastError
+    const { id, name } = this.deps.owner()
+    this.deps.log.error(
+      { node: id, reason: replica.reason, problem: replica.lastError },
+      `the replica of ${name || id} is broken (${replica.reason}): replication from it stopped`
+    )
+  }
+
+  private failed(message: string): void {
+    this.failing = true
+    this.upToDate = false
+    this.lastError = message
+  }
+
+  private nextBackoff(): number {
+    const { backoffMs, maxBackoffMs } = this.deps.timing
+    this.backoff = this.backoff === 0 ? backoffMs : Math.min(maxBackoffMs, this.backoff * 2)
+    return this.backoff
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: Timer | undefined
+      this.wake = () => {
+        this.wake = null
+        this.deps.clock.clearTimeout(timer)
+        resolve()
+      }
+      if (ms !== Infinity) timer = this.deps.clock.setTimeout(() => this.wake?.(), ms)
+    })
+  }
+}

@@ -1,0 +1,99 @@
+import type { Logger } from 'pino'
+import type { Member } from '../../db/contract/index.ts'
+import { systemClock, type Clock } from '../clock.ts'
+import type { MemberChange } from '../membership/view.ts'
+import type { Transport } from '../transport/transport.ts'
+import type { LogPosition } from './messages.ts'
+import { DEFAULT_PULL, Puller, type PullStatus, type PullTiming } from './puller.ts'
+import type { ReplicaStore } from './store.ts'
+
+/** What replication needs of the membership: the peers, their changes, the heads they gossip. */
+export interface MembershipView {
+  snapshot(): { members: Member[] }
+  onChange(listener: (change: MemberChange) => void): () => void
+  headOf(id: string): { head: LogPosition; at: number } | undefined
+}
+
+export interface ReplicationOptions {
+  selfId: string
+  membership: MembershipView
+  transport: Transport
+  store: ReplicaStore
+  log: Logger
+  clock?: Clock
+  timing?: Partial<PullTiming>
+}
+
+/** One peer's replication as this node sees it now. */
+export interface PeerReplication extends PullStatus {
+  nodeId: string
+  name: string
+}
+
+/** Replication as handlers see it (ctx.replication). */
+export interface ReplicationApi {
+  /** Every peer this node follows or followed since it started, by node id. */
+  peers(): PeerReplication[]
+}
+
+/**
+ * Every node keeps a replica of every peer's log: one puller per member, started the moment
+ * membership sees it alive, paused while it is failed or left, resumed (at once, from the
+ * committed cursor) when it is seen alive again.
+ */
+export class Replication implements ReplicationApi {
+  readonly name = 'replication'
+  private readonly pullers = new Map<string, { puller: Puller; member: Member }>()
+  private unsubscribe: (() => void) | null = null
+  private readonly timing: PullTiming
+  private readonly clock: Clock
+
+  constructor(private readonly options: ReplicationOptions) {
+    this.timing = { ...DEFAULT_PULL, ...options.timing }
+    this.clock = options.clock ?? systemClock
+  }
+
+  async open(): Promise<void> {
+    this.unsubscribe = this.options.membership.onChange(({ member }) => this.changed(member))
+    for (const member of this.options.membership.snapshot().members) this.changed(member)
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.()
+    for (const { puller } of this.pullers.values()) puller.stop()
+  }
+
+  peers(): PeerReplication[] {
+    return [...this.pullers.values()].map(({ puller, member }) => ({
+      nodeId: member.id,
+      name: member.name,
+      ...puller.status(),
+    }))
+  }
+
+  private changed(member: Member): void {
+    if (member.id === this.options.selfId) return
+    let entry = this.pullers.get(member.id)
+    if (entry) entry.member = member
+    if (member.state === 'alive') {
+      if (!entry)
+        this.pullers.set(member.id, (entry = { puller: this.pullerFor(member.id), member }))
+      entry.puller.resume()
+    } else if (member.state === 'failed' || member.state === 'left') {
+      entry?.puller.pause()
+    }
+  }
+
+  private pullerFor(id: string): Puller {
+    const { transport, store, log, membership } = this.options
+    return new Puller({
+      owner: () => this.pullers.get(id)?.member as Member,
+      transport,
+      store,
+      clock: this.clock,
+      log,
+      timing: this.timing,
+      gossipHead: () => membership.headOf(id)?.head,
+    })
+  }
+}

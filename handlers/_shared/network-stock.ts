@@ -17,8 +17,17 @@ function ownReason(err: { code?: string }): NotLiveReason {
 }
 
 /** This node's replicas as figures: those that hold anything, how far behind their owner's head. */
-function replicaFigures(stock: ReplicaStock[], replicas: Replica[]): ReplicaFigures[] {
+function replicaFigures(
+  stock: ReplicaStock[],
+  replicas: Replica[],
+  known: Ctx['replication']
+): ReplicaFigures[] {
+  // The furthest head heard of: the owner's last page (stored), or its gossip since (in memory).
   const heads = new Map(replicas.map((r) => [r.nodeId, r.head.ledger.seq]))
+  for (const peer of known.peers()) {
+    const seq = peer.knownHead?.ledger.seq
+    if (seq !== undefined && seq > (heads.get(peer.nodeId) ?? -1)) heads.set(peer.nodeId, seq)
+  }
   return stock
     .filter((r) => r.state !== 'never_synced')
     .map((r) => {
@@ -49,9 +58,11 @@ function replicaFigures(stock: ReplicaStock[], replicas: Replica[]): ReplicaFigu
  */
 export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
   const started = performance.now()
+  // What is gathered by then is composed and sent within the rest (a few ms on a busy machine).
+  const budgetMs = deadlineMs - Math.min(20, Math.floor(deadlineMs / 10))
   const member = { id: ctx.node.id, name: ctx.node.name }
   const skus = 'skus' in ask ? ask.skus : undefined
-  const bounded = { timeoutMs: deadlineMs }
+  const bounded = { timeoutMs: budgetMs }
   const own = ctx.db
     .send('stock.figures', { skus, low: ask.low, limit: MAX_FIGURES }, bounded)
     .then(
@@ -67,10 +78,10 @@ export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
     ctx.db.send('replicas.stock', { skus, low: ask.low === true }, bounded),
     ctx.db.send('replicas.list', {}, bounded),
   ]).then(
-    ([stock, list]) => replicaFigures(stock.replicas, list.replicas),
+    ([stock, list]) => replicaFigures(stock.replicas, list.replicas, ctx.replication),
     (err) => (ctx.log.warn({ err }, 'replicas unread for a network answer'), [])
   )
-  const [self, peers, held] = await Promise.all([own, ctx.peers.stock(ask, deadlineMs), replicas])
+  const [self, peers, held] = await Promise.all([own, ctx.peers.stock(ask, budgetMs), replicas])
   const tookMs = Math.round(performance.now() - started)
   return composeStock({ self, peers, replicas: held, now: Date.now(), deadlineMs, tookMs })
 }

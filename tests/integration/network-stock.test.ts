@@ -127,7 +127,7 @@ t.test('a node answers a signed stock ask with its figures and ledger head, sign
 })
 
 t.test(
-  'a network answer arrives within its deadline with one peer frozen (SIGSTOP) and one silent',
+  'a network answer arrives within its deadline with one peer frozen (SIGSTOP) and one silent, both answered from their replicas',
   async (t) => {
     const portC = Number(new URL(await closedPort()).port)
     const toC = await relay(t, () => portC)
@@ -164,6 +164,16 @@ t.test(
       timedOut: false,
     })
 
+    // Centro's replicas of the other two hold their receipts before they go quiet.
+    const caughtUp = async () => {
+      const { body } = await api(a, 'GET', '/replicas')
+      const held = body.replicas.filter(
+        (r: { cursor: { ledger: { seq: number } } }) => r.cursor.ledger.seq >= 1
+      )
+      return held.length === 2
+    }
+    await until(caughtUp, 10_000, "Centro's replicas hold the others' receipts")
+
     b.child.kill('SIGSTOP')
     toC.silence()
     for (const deadlineMs of [300, 1000]) {
@@ -172,10 +182,9 @@ t.test(
         one.ms <= deadlineMs + SLACK_MS,
         `one SKU answered in ${one.ms.toFixed(0)} ms (${one.body.tookMs} ms in the node) under a ${deadlineMs} ms deadline`
       )
-      // Once replication runs, the two come from their replicas; until then, they are missing.
       t.match(one.body, {
-        total: { liveOnHand: 5 },
-        counts: { total: 3, live: 1 },
+        total: { onHand: 21, liveOnHand: 5, unit: 'ea' },
+        counts: { total: 3, live: 1, replica: 2, missing: 0 },
         complete: false,
         timedOut: true,
       })
@@ -183,14 +192,26 @@ t.test(
         one.body.warehouses.map((w: { node: { name: string } }) => [w.node.name, w])
       )
       t.match(byName.Centro, { source: 'live', node: { self: true } })
-      t.match(byName.Norte, { source: /^(none|replica)$/, reason: 'timed_out' })
-      t.match(byName.Sur, { source: /^(none|replica)$/, reason: 'timed_out' })
+      const replica = { source: 'replica', reason: 'timed_out', ledger: { seq: 1 }, ageMs: Number }
+      t.match(byName.Norte, replica, 'Norte, frozen, from its replica, with its age')
+      t.match(byName.Sur, replica, 'Sur, silent, from its replica, with its age')
+      t.match(
+        one.body.figures.map((f: { node: { name: string }; onHand: number }) => [
+          f.node.name,
+          f.onHand,
+        ]),
+        [
+          ['Centro', 5],
+          ['Norte', 7],
+          ['Sur', 9],
+        ]
+      )
       const all = await timed(a, `/network/stock?deadlineMs=${deadlineMs}`)
       t.ok(
         all.ms <= deadlineMs + SLACK_MS,
         `every SKU answered in ${all.ms.toFixed(0)} ms (${all.body.tookMs} ms in the node)`
       )
-      t.match(all.body, { complete: false, timedOut: true, counts: { live: 1 } })
+      t.match(all.body, { complete: false, timedOut: true, counts: { live: 1, replica: 2 } })
     }
   }
 )

@@ -13,7 +13,7 @@ function ctxWith(own: (typeof BOLT)[], peers: WarehouseOutcome[]) {
     { 'stock.figures': () => ({ figures: own, ledger: HEAD, truncated: false }) },
     {},
     {},
-    {},
+    { peers: () => [] },
     {
       async stock(ask, deadlineMs) {
         asked.push([ask, deadlineMs])
@@ -41,8 +41,8 @@ const sur = (onHand: number, unit = 'ea'): WarehouseOutcome => ({
 t.test('asks this warehouse and the others under the default deadline of 2 s', async (t) => {
   const { ctx, asked } = ctxWith([BOLT], [sur(10)])
   const answer = await handler(get('bolt-m8'), ctx)
-  t.same(asked, [[{ skus: ['BOLT-M8'] }, 2000]])
-  t.same(ctx.sent[0].options, { timeoutMs: 2000 }, 'its own database bounded by it too')
+  t.same(asked, [[{ skus: ['BOLT-M8'] }, 1980]], 'all but 20 ms of it: the rest is to answer in')
+  t.same(ctx.sent[0].options, { timeoutMs: 1980 }, 'its own database bounded by it too')
   t.match(answer, {
     sku: 'BOLT-M8',
     name: 'Bolt M8',
@@ -60,7 +60,8 @@ t.test('takes a deadline between 50 ms and 10 s, and names a bad one', async (t)
   await handler(get('BOLT-M8', '?deadlineMs=10000'), ctx)
   t.same(
     asked.map((a) => (a as unknown[])[1]),
-    [50, 10000]
+    [45, 9980],
+    'a tenth of a short deadline kept to answer in, 20 ms of a long one'
   )
   for (const bad of ['49', '10001', 'soon', '1.5']) {
     const { ctx: fresh, asked: none } = ctxWith([BOLT], [])
@@ -118,7 +119,7 @@ t.test('is 404 only when every warehouse answered and none has the SKU', async (
 })
 
 t.test(
-  'answers a warehouse that is not live from this node’s replica of it, with its age and lag',
+  'answers a warehouse that is not live from this node’s replica of it, with its age and lag behind the furthest head heard of',
   async (t) => {
     const asOf = new Date(Date.now() - 60_000).toISOString()
     const replica = {
@@ -140,7 +141,11 @@ t.test(
       },
       {},
       {},
-      {},
+      {
+        peers: () => [
+          { nodeId: 'n-sur', knownHead: { events: 50, ledger: { seq: 45, hash: 'f'.repeat(64) } } },
+        ],
+      } as never,
       {
         async stock() {
           return [{ member: { id: 'n-sur', name: 'Sur' }, reason: 'timed_out', detail: 'late' }]
@@ -151,9 +156,9 @@ t.test(
     t.same(
       ctx.sent.map((s) => [s.op, s.options]),
       [
-        ['stock.figures', { timeoutMs: 500 }],
-        ['replicas.stock', { timeoutMs: 500 }],
-        ['replicas.list', { timeoutMs: 500 }],
+        ['stock.figures', { timeoutMs: 480 }],
+        ['replicas.stock', { timeoutMs: 480 }],
+        ['replicas.list', { timeoutMs: 480 }],
       ],
       'the replicas are read at once, beside the question, under the same deadline'
     )
@@ -170,7 +175,7 @@ t.test(
       reason: 'timed_out',
       ledger: { seq: 40 },
       asOf,
-      rowsBehind: 3,
+      rowsBehind: 5,
       onHand: 6,
     })
     t.ok(
@@ -196,7 +201,7 @@ t.test('a live warehouse is never shown from its replica', async (t) => {
     },
     {},
     {},
-    {},
+    { peers: () => [] },
     { stock: async () => [sur(10)] }
   )
   t.match(await handler(get('BOLT-M8'), ctx), {

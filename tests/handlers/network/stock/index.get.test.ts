@@ -16,7 +16,7 @@ function ctx() {
     },
     {},
     {},
-    {},
+    { peers: () => [] },
     {
       async stock(ask, deadlineMs) {
         asked.push([ask, deadlineMs])
@@ -42,7 +42,7 @@ t.test('asks every warehouse for every item, or the low ones, under the deadline
     complete: false,
     timedOut: false,
   })
-  t.same(all.asked, [[{ all: true }, 2000]])
+  t.same(all.asked, [[{ all: true }, 1980]])
   t.same(all.sent[0].payload, { skus: undefined, low: undefined, limit: 5000 })
 
   const low = ctx()
@@ -50,7 +50,7 @@ t.test('asks every warehouse for every item, or the low ones, under the deadline
     low: true,
     deadlineMs: 700,
   })
-  t.same(low.asked, [[{ all: true, low: true }, 700]])
+  t.same(low.asked, [[{ all: true, low: true }, 680]])
   t.same(low.sent[0].payload, { skus: undefined, low: true, limit: 5000 })
 })
 

@@ -43,7 +43,12 @@ export async function mainMenu(io: Io, menus: Menu[]): Promise<void> {
     const key = await choose(io, 'What do you want to do?', choices, last, hint).catch(backOut)
     if (key === undefined || key === 'quit') return
     last = menus.findIndex((m) => m.key === key)
-    await subMenu(io, menus[last])
+    const [only, ...more] = menus[last].actions
+    // A menu of one action (Where is it?) is that action: no sub-menu to pick it from.
+    if (more.length === 0) {
+      await runAction(io, only)
+      io.print('')
+    } else await subMenu(io, menus[last])
   }
 }
 

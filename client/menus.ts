@@ -16,6 +16,7 @@ import { nodeIdentity } from './commands/node.ts'
 import { receiveGoods } from './commands/receive.ts'
 import { lowStock, onHand, stockOfOne } from './commands/stock.ts'
 import { verifyLedger } from './commands/verify.ts'
+import { whereIsIt } from './commands/where.ts'
 import type { Io } from './io.ts'
 import { UNCONFIRMED, type Changes, type Menu } from './menu-loop.ts'
 
@@ -63,6 +64,12 @@ export const MENUS: Menu[] = [
       { key: 'low', title: 'Low stock (what to reorder)', run: lowStock },
       { key: 'all', title: 'Everything on hand', run: onHand },
     ],
+  },
+  {
+    key: 'where',
+    title: 'Where is it?',
+    hint: 'one SKU in every warehouse, and the total',
+    actions: [{ key: 'where', title: 'Where is it?', run: whereIsIt }],
   },
   {
     key: 'items',

@@ -10,6 +10,7 @@ import type { Timing } from './membership/timing.ts'
 import type { LogPosition } from './replication/messages.ts'
 import { Replication } from './replication/replication.ts'
 import { workerReplicas } from './replication/store.ts'
+import { StockFanOut } from './stock/fan-out.ts'
 import { HttpTransport } from './transport/http-transport.ts'
 
 export { systemClock, type Clock } from './clock.ts'
@@ -27,6 +28,20 @@ export {
   type PeerMessage,
 } from './membership/messages.ts'
 export { workerStore, type MemberStore, type WorkerCalls } from './membership/store.ts'
+export { composeStock, type Gathered, type ReplicaFigures } from './stock/answer.ts'
+export {
+  StockFanOut,
+  type NotLive,
+  type PeerStock,
+  type WarehouseOutcome,
+} from './stock/fan-out.ts'
+export {
+  MAX_FIGURES,
+  STOCK_EXCHANGE,
+  stockAsk,
+  type StockAnswer,
+  type StockAsk,
+} from './stock/messages.ts'
 export { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
 export type { MemberChange } from './membership/view.ts'
 export {
@@ -73,6 +88,8 @@ export interface Network {
   /** Signed HTTP to the other nodes, and the checks of what they send (`transport.auth`). */
   transport: HttpTransport
   membership: Membership
+  /** Company-wide stock: every other member asked at once, under a deadline. */
+  stock: StockFanOut
   /** This node's replicas of its peers' logs, one puller per member. */
   replication: Replication
 }
@@ -97,5 +114,10 @@ export function createNetwork(options: NetworkOptions): Network {
     store: workerReplicas(db),
     log,
   })
-  return { transport, membership, replication }
+  const stock = new StockFanOut({
+    transport,
+    selfId: identity.id,
+    members: () => membership.snapshot().members,
+  })
+  return { transport, membership, replication, stock }
 }

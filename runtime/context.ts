@@ -1,7 +1,7 @@
 import type { IRequest } from 'itty-router'
 import type { Logger } from 'pino'
 import type { OpName, Payload, Result } from '../db/contract/index.ts'
-import type { MembershipApi, ReplicationApi } from '../network/index.ts'
+import type { MembershipApi, PeerStock, ReplicationApi } from '../network/index.ts'
 import type { EventFeed } from './event-hub.ts'
 import type { Access } from './stages/access.ts'
 
@@ -30,6 +30,8 @@ export interface Ctx {
   node: NodeIdentity
   /** This node's membership of the peer network (network/membership/api.ts). */
   membership: MembershipApi
+  /** Questions to the other members, under a deadline: company-wide stock. */
+  peers: PeerStock
   /** The node's event log as it grows: its head, and a wait for what comes next. */
   events: EventFeed
   /** This node's replicas of its peers' logs, as their pullers see them now. */

@@ -20,9 +20,16 @@ export { z } from 'zod'
 // What handlers need of the network: the membership as they see it, its peer exchanges (each
 // defined once, as a zod schema) and how the protocol's refusals read over HTTP.
 export {
+  composeStock,
   memberAddress,
   messageSchema,
+  MAX_FIGURES,
+  stockAsk,
   type MembershipApi,
+  type PeerStock,
+  type ReplicaFigures,
+  type StockAnswer,
+  type WarehouseOutcome,
   type PeerKind,
   type PeerMessage,
   REPLICATION_MESSAGES,

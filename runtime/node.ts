@@ -135,7 +135,7 @@ export async function startNode(
       version: VERSION,
       startedAt: new Date().toISOString(),
     }
-    const { transport, membership, replication } = createNetwork({
+    const { transport, membership, replication, stock } = createNetwork({
       db,
       log,
       identity,
@@ -165,6 +165,7 @@ export async function startNode(
       membership,
       events,
       replication,
+      peers: stock,
       peerAuth: transport.auth,
       names,
       status,

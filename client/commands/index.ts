@@ -16,9 +16,13 @@ import { node } from './node.ts'
 import { receive } from './receive.ts'
 import { stock } from './stock.ts'
 import { verify } from './verify.ts'
+import { where } from './where.ts'
 
 export const COMMAND_GROUPS: { title: string; commands: Command[] }[] = [
-  { title: 'Stock and movements', commands: [stock, receive, issue, count, adjust, history] },
+  {
+    title: 'Stock and movements',
+    commands: [stock, where, receive, issue, count, adjust, history],
+  },
   { title: 'Catalogue', commands: [items, item, addItem, editItem] },
   { title: 'Node', commands: [node, health, verify] },
   { title: 'Peer network', commands: [members, join, leave] },

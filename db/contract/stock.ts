@@ -13,10 +13,38 @@ export interface Stock {
   updatedAt: string
 }
 
+/** One item's figure as another warehouse is told it (POST /peer/stock). */
+export interface StockFigure {
+  sku: string
+  name: string
+  unit: string
+  onHand: number
+  reorderPoint: number | null
+}
+
+/** This warehouse's figures with the ledger head they are the projection of, read together. */
+export interface StockFigures {
+  figures: StockFigure[]
+  ledger: { seq: number; hash: string }
+  /** More items matched than `limit`: the figures are the first ones, in SKU order. */
+  truncated: boolean
+}
+
 export const stockOps = {
   'stock.get': read(z.strictObject({ sku: z.string() })).returns<Stock>(),
   'stock.list': read(z.strictObject({ ...pageRequest, low: z.boolean().optional() })).returns<{
     stock: Stock[]
     nextCursor: string | null
   }>(),
+  /**
+   * The figures of the SKUs asked (every item without `skus`; only those at or below their
+   * reorder point with `low`), in SKU order, at most `limit`, and the ledger head, in one read.
+   */
+  'stock.figures': read(
+    z.strictObject({
+      skus: z.array(z.string()).optional(),
+      low: z.boolean().optional(),
+      limit: z.number().int().min(1),
+    })
+  ).returns<StockFigures>(),
 }

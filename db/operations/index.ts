@@ -23,6 +23,7 @@ export const operations: OperationTable = {
   'items.list': items.list,
   'stock.get': stock.get,
   'stock.list': stock.list,
+  'stock.figures': stock.figures,
   'movements.record': movements.record,
   'movements.list': movements.list,
   'ledger.verify': ledger.verify,

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import { itemNotFound } from '../domain-error.ts'
+import { EMPTY_LEDGER } from '../ledger/hash.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
 import { decodeCursor, page } from '../paging.ts'
 import { withSql } from '../sql.ts'
@@ -69,4 +70,41 @@ export async function list(trx: Knex, query: C.PageRequest & { low?: boolean }) 
   if (query.cursor) q.where('items.sku', '>', decodeCursor<string>(query.cursor, 'string'))
   const { rows, nextCursor } = page<StockRow>(await q, query.limit, (row) => row.sku)
   return { stock: rows.map(toStock), nextCursor }
+}
+
+/**
+ * What another warehouse is told of this one's stock: the figures and the ledger head they
+ * project, read on one connection of the one worker, so no movement lands between the two reads.
+ * The head is the last row itself (not the anchor): the position a replica of it is compared with.
+ */
+export async function figures(
+  db: Knex,
+  asked: { skus?: string[]; low?: boolean; limit: number }
+): Promise<C.StockFigures> {
+  const where: string[] = []
+  const params: unknown[] = []
+  if (asked.skus) {
+    where.push('i.sku IN (SELECT value FROM json_each(?))')
+    params.push(JSON.stringify(asked.skus))
+  }
+  if (asked.low) where.push('i.reorder_point IS NOT NULL AND b.on_hand <= i.reorder_point')
+  return withSql(db, async (sql) => {
+    const rows = await sql.all<C.StockFigure>(
+      `SELECT i.sku AS sku, i.name AS name, i.unit AS unit, b.on_hand AS onHand,
+         i.reorder_point AS reorderPoint
+       FROM items i JOIN balances b ON b.sku = i.sku
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY i.sku LIMIT ?`,
+      [...params, asked.limit + 1]
+    )
+    const [head] = await sql.all<C.StockFigures['ledger']>(
+      'SELECT seq, hash FROM movements ORDER BY seq DESC LIMIT 1'
+    )
+    const truncated = rows.length > asked.limit
+    return {
+      figures: truncated ? rows.slice(0, asked.limit) : rows,
+      ledger: head ?? EMPTY_LEDGER,
+      truncated,
+    }
+  })
 }

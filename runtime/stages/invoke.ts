@@ -18,6 +18,13 @@ export interface ContextServices {
   events: Ctx['events']
   /** A test's app may have none: it follows no peer. */
   replication?: Ctx['replication']
+  /** The network's questions to other members; an app without them (a test's) refuses them. */
+  peers?: Ctx['peers']
+}
+
+const NO_PEERS: Ctx['peers'] = {
+  stock: () =>
+    Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network')),
 }
 
 const NO_REPLICATION: Ctx['replication'] = { peers: () => [] }
@@ -41,6 +48,7 @@ function contextOf(exchange: Exchange, services: ContextServices): Ctx {
     membership: services.membership,
     events: services.events,
     replication: services.replication ?? NO_REPLICATION,
+    peers: services.peers ?? NO_PEERS,
     peer: exchange.peer,
     get log() {
       return (log ??= services.log.child({ requestId: exchange.requestId }))

@@ -10,7 +10,8 @@ function fakeMenus(ran: string[]): Menu[] {
   const action = (key: string) => ({ key, title: key, run: async () => void ran.push(key) })
   return [
     { key: 'one', title: 'One', hint: 'a, b', actions: [action('a'), action('b')] },
-    { key: 'two', title: 'Two', hint: 'c', actions: [action('c')] },
+    { key: 'two', title: 'Two', hint: 'c, d', actions: [action('c'), action('d')] },
+    { key: 'three', title: 'Three', hint: 'e', actions: [action('e')] },
   ]
 }
 
@@ -21,6 +22,14 @@ t.test('the main menu opens sub-menus, runs actions and quits on Quit', async (t
   const s = session(offline, ['one', 'b', 'a', 'back', 'two', 'c', 'back', 'quit'])
   await mainMenu(s.io, fakeMenus(ran))
   t.same(ran, ['b', 'a', 'c'])
+  t.same(s.unused(), [])
+})
+
+t.test('a menu of one action runs it at once, and the main menu comes back', async (t) => {
+  const ran: string[] = []
+  const s = session(offline, ['three', 'three', 'quit'])
+  await mainMenu(s.io, fakeMenus(ran))
+  t.same(ran, ['e', 'e'])
   t.same(s.unused(), [])
 })
 
@@ -99,5 +108,5 @@ t.test('every menu has actions, and every key is unique, so answers can name the
     const actionKeys = menu.actions.map((a) => a.key)
     t.same(new Set(actionKeys).size, actionKeys.length, `${menu.title} keys are unique`)
   }
-  t.same(keys, ['movements', 'stock', 'items', 'node', 'network'])
+  t.same(keys, ['movements', 'stock', 'where', 'items', 'node', 'network'])
 })

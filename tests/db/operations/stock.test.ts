@@ -2,7 +2,7 @@ import t from 'tap'
 import type { Knex } from 'knex'
 import { create } from '../../../db/operations/items.ts'
 import { record } from '../../../db/operations/movements.ts'
-import { get, list } from '../../../db/operations/stock.ts'
+import { figures, get, list } from '../../../db/operations/stock.ts'
 import { testDb } from '../../fixtures/test-db.ts'
 
 /** Items A..G with reorder points and stock chosen around the low threshold. */
@@ -116,3 +116,46 @@ t.test('stock.list refuses a cursor it did not give out', async (t) => {
   const knex = await testDb(t)
   await t.rejects(list(knex, { limit: 2, cursor: '%%%' }), { code: 'BAD_REQUEST' })
 })
+
+t.test(
+  'stock.figures gives the SKUs asked, or the low ones, with the ledger head they project',
+  async (t) => {
+    const knex = await testDb(t)
+    t.same(
+      await figures(knex, { limit: 10 }),
+      { figures: [], ledger: { seq: 0, hash: '0'.repeat(64) }, truncated: false },
+      'an empty warehouse: no figures, and the genesis head'
+    )
+    await shelves(knex)
+    const last = await record(knex, { type: 'issue', sku: 'A', quantity: 1 })
+    const all = await figures(knex, { limit: 10 })
+    t.same(all.ledger, { seq: last.seq, hash: last.hash })
+    t.same(all.figures[0], { sku: 'A', name: 'Item A', unit: 'ea', onHand: 9, reorderPoint: 5 })
+    t.same(
+      all.figures.map((f) => f.sku),
+      ['A', 'B', 'C', 'D', 'E', 'F', 'G']
+    )
+    const some = await figures(knex, { skus: ['G', 'C', 'NOPE'], limit: 10 })
+    t.same(
+      some.figures.map((f) => f.sku),
+      ['C', 'G'],
+      'unknown SKUs are simply absent'
+    )
+    const low = await figures(knex, { low: true, limit: 10 })
+    t.same(
+      low.figures.map((f) => f.sku),
+      ['B', 'C', 'F', 'G']
+    )
+    const lowOfSome = await figures(knex, { skus: ['A', 'B'], low: true, limit: 10 })
+    t.same(
+      lowOfSome.figures.map((f) => f.sku),
+      ['B']
+    )
+    const cut = await figures(knex, { limit: 3 })
+    t.same(
+      cut.figures.map((f) => f.sku),
+      ['A', 'B', 'C']
+    )
+    t.equal(cut.truncated, true, 'says when more matched than the limit')
+  }
+)

@@ -1,0 +1,87 @@
+import type { NotLiveReason } from '../../api/index.ts'
+import type { Replica, ReplicaStock } from '../../db/contract/index.ts'
+import {
+  composeStock,
+  MAX_FIGURES,
+  type Ctx,
+  type ReplicaFigures,
+  type WarehouseOutcome,
+} from '../../runtime/index.ts'
+
+type Ask = { skus: string[]; low?: true } | { all: true; low?: true }
+
+/** Why this node's own figures are missing: its worker too slow, down, or refusing. */
+function ownReason(err: { code?: string }): NotLiveReason {
+  if (err.code === 'DB_TIMEOUT' || err.code === 'EXPIRED') return 'timed_out'
+  return err.code === 'DB_UNAVAILABLE' ? 'down' : 'refused'
+}
+
+/** This node's replicas as figures: those that hold anything, how far behind their owner's head. */
+function replicaFigures(
+  stock: ReplicaStock[],
+  replicas: Replica[],
+  known: Ctx['replication']
+): ReplicaFigures[] {
+  // The furthest head heard of: the owner's last page (stored), or its gossip since (in memory).
+  const heads = new Map(replicas.map((r) => [r.nodeId, r.head.ledger.seq]))
+  for (const peer of known.peers()) {
+    const seq = peer.knownHead?.ledger.seq
+    if (seq !== undefined && seq > (heads.get(peer.nodeId) ?? -1)) heads.set(peer.nodeId, seq)
+  }
+  return stock
+    .filter((r) => r.state !== 'never_synced')
+    .map((r) => {
+      const head = heads.get(r.nodeId)
+      return {
+        nodeId: r.nodeId,
+        ledger: r.ledger,
+        asOf: r.asOf,
+        rowsBehind: head === undefined ? null : Math.max(0, head - r.ledger.seq),
+        warning:
+          r.state === 'broken' ? `its replica stopped at row ${r.ledger.seq} (${r.reason})` : null,
+        figures: r.stock.map(({ sku, name, unit, onHand, reorderPoint }) => ({
+          sku,
+          name,
+          unit,
+          onHand,
+          reorderPoint,
+        })),
+      }
+    })
+}
+
+/**
+ * Asks this warehouse (its database), every other member (ctx.peers) and this node's replicas of
+ * them, all at once and each bounded by the deadline, and composes the company-wide answer: a
+ * warehouse that does not answer live is answered from its replica, labelled. Never waits past
+ * `deadlineMs`.
+ */
+export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
+  const started = performance.now()
+  // What is gathered by then is composed and sent within the rest (a few ms on a busy machine).
+  const budgetMs = deadlineMs - Math.min(20, Math.floor(deadlineMs / 10))
+  const member = { id: ctx.node.id, name: ctx.node.name }
+  const skus = 'skus' in ask ? ask.skus : undefined
+  const bounded = { timeoutMs: budgetMs }
+  const own = ctx.db
+    .send('stock.figures', { skus, low: ask.low, limit: MAX_FIGURES }, bounded)
+    .then(
+      (read): WarehouseOutcome => ({
+        member,
+        answer: { node: member, at: new Date().toISOString(), ...read },
+      }),
+      (err): WarehouseOutcome => ({ member, reason: ownReason(err), detail: err.message })
+    )
+  // Read at once, beside the question (hedged): no second round after a peer fails to answer.
+  // Without replicas (a worker that cannot say) the answer stands on the live figures alone.
+  const replicas = Promise.all([
+    ctx.db.send('replicas.stock', { skus, low: ask.low === true }, bounded),
+    ctx.db.send('replicas.list', {}, bounded),
+  ]).then(
+    ([stock, list]) => replicaFigures(stock.replicas, list.replicas, ctx.replication),
+    (err) => (ctx.log.warn({ err }, 'replicas unread for a network answer'), [])
+  )
+  const [self, peers, held] = await Promise.all([own, ctx.peers.stock(ask, budgetMs), replicas])
+  const tookMs = Math.round(performance.now() - started)
+  return composeStock({ self, peers, replicas: held, now: Date.now(), deadlineMs, tookMs })
+}

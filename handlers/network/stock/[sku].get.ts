@@ -1,0 +1,22 @@
+import { networkStockOneQuery, sku as skuSchema, type NetworkStockOne } from '../../../api/index.ts'
+import { defineHandler, HttpError, readQuery, validate } from '../../../runtime/index.ts'
+import { gatherStock } from '../../_shared/network-stock.ts'
+
+/**
+ * Where is this SKU, and how much is there in total: every warehouse asked at once under
+ * `deadlineMs`, each figure labelled live, replica (how old, and why) or missing.
+ */
+export default defineHandler(
+  { access: 'public' },
+  async (request, ctx): Promise<NetworkStockOne> => {
+    const sku = validate(skuSchema, request.params.sku, 'SKU in the path')
+    const { deadlineMs } = readQuery(request, networkStockOneQuery)
+    const { answer, stock } = await gatherStock(ctx, { skus: [sku] }, deadlineMs)
+    const [found] = stock
+    if (found) return { ...found, ...answer }
+    // Absent everywhere that answered: a 404 only when every warehouse did.
+    if (answer.complete) throw new HttpError('NOT_FOUND', `No warehouse has an item ${sku}`)
+    const total = { onHand: 0, liveOnHand: 0, unit: null }
+    return { sku, name: null, figures: [], total, byUnit: [], unitsDiffer: false, ...answer }
+  }
+)

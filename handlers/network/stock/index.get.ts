@@ -1,0 +1,18 @@
+import { networkStockQuery, type NetworkStockAll } from '../../../api/index.ts'
+import { defineHandler, readQuery } from '../../../runtime/index.ts'
+import { gatherStock } from '../../_shared/network-stock.ts'
+
+/**
+ * Every SKU across every warehouse (`low=true`: the figures at or below their warehouse's
+ * reorder point), asked at once under `deadlineMs`, each figure labelled with its source.
+ */
+export default defineHandler(
+  { access: 'public' },
+  async (request, ctx): Promise<NetworkStockAll> => {
+    const { low, deadlineMs } = readQuery(request, networkStockQuery)
+    const lowOnly = low === 'true'
+    const ask = lowOnly ? ({ all: true, low: true } as const) : ({ all: true } as const)
+    const { answer, stock } = await gatherStock(ctx, ask, deadlineMs)
+    return { low: lowOnly, stock, ...answer }
+  }
+)

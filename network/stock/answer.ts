@@ -1,0 +1,153 @@
+import type {
+  NetworkAnswer,
+  Provenance,
+  SkuAcross,
+  WarehouseFigure,
+  WarehouseStatus,
+} from '../../api/network-stock.ts'
+import type { WarehouseOutcome } from './fan-out.ts'
+import type { StockAnswer } from './messages.ts'
+
+/** A figure as a warehouse tells it, or as a replica knows it (its item possibly never described). */
+type Figure = Omit<StockAnswer['figures'][number], 'name' | 'unit'> & {
+  name: string | null
+  unit: string | null
+}
+
+/** This node's replica of a warehouse's ledger, as its projection answers for the SKUs asked. */
+export interface ReplicaFigures {
+  nodeId: string
+  ledger: { seq: number; hash: string }
+  /** When the replica was last caught up with the warehouse, on this node's clock; null: never. */
+  asOf: string | null
+  /** How far the warehouse's known head is ahead of the replica; null when not known. */
+  rowsBehind: number | null
+  /** Something a reader must know about the replica (it broke at some row, and why). */
+  warning: string | null
+  figures: Figure[]
+}
+
+/** Everything gathered for one answer: this node's own read, the peers', the replicas. */
+export interface Gathered {
+  self: WarehouseOutcome
+  peers: WarehouseOutcome[]
+  replicas: ReplicaFigures[]
+  /** Date.now() when the answer is made (ages are measured to it). */
+  now: number
+  deadlineMs: number
+  tookMs: number
+}
+
+interface Sourced {
+  status: WarehouseStatus
+  figures: Figure[]
+}
+
+/** Where one warehouse's figures come from: its answer, else this node's replica, else none. */
+function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced {
+  const node = { ...outcome.member, self }
+  if ('answer' in outcome) {
+    const { answer } = outcome
+    const live: Provenance = {
+      source: 'live',
+      reason: null,
+      ledger: answer.ledger,
+      asOf: answer.at,
+      ageMs: 0,
+      rowsBehind: 0,
+    }
+    const status = { node, ...live, detail: null, truncated: answer.truncated }
+    return { status, figures: answer.figures }
+  }
+  const { reason, detail } = outcome
+  const replica = g.replicas.find((r) => r.nodeId === outcome.member.id)
+  if (!replica) {
+    const none: Provenance = {
+      source: 'none',
+      reason,
+      ledger: null,
+      asOf: null,
+      ageMs: null,
+      rowsBehind: null,
+    }
+    return { status: { node, ...none, detail, truncated: false }, figures: [] }
+  }
+  const fromReplica: Provenance = {
+    source: 'replica',
+    reason,
+    ledger: replica.ledger,
+    asOf: replica.asOf,
+    ageMs: replica.asOf === null ? null : Math.max(0, g.now - Date.parse(replica.asOf)),
+    rowsBehind: replica.rowsBehind,
+  }
+  const said = replica.warning ? `${detail}; ${replica.warning}` : detail
+  return {
+    status: { node, ...fromReplica, detail: said, truncated: false },
+    figures: replica.figures,
+  }
+}
+
+/** Totals per unit; one total only when every figure counts the same unit. */
+function totals(figures: WarehouseFigure[]): Pick<SkuAcross, 'total' | 'byUnit' | 'unitsDiffer'> {
+  const byUnit = new Map<string | null, SkuAcross['byUnit'][number]>()
+  for (const f of figures) {
+    const sum = byUnit.get(f.unit) ?? { unit: f.unit, onHand: 0, liveOnHand: 0, warehouses: 0 }
+    sum.onHand += f.onHand
+    if (f.source === 'live') sum.liveOnHand += f.onHand
+    sum.warehouses += 1
+    byUnit.set(f.unit, sum)
+  }
+  const units = [...byUnit.values()].sort((a, b) => (a.unit ?? '').localeCompare(b.unit ?? ''))
+  const [only] = units
+  const total =
+    units.length === 1
+      ? { onHand: only.onHand, liveOnHand: only.liveOnHand, unit: only.unit }
+      : { onHand: null, liveOnHand: null, unit: null }
+  return { total, byUnit: units, unitsDiffer: units.length > 1 }
+}
+
+/**
+ * The company-wide answer from what was gathered: each warehouse labelled with where its figures
+ * come from, each SKU across the warehouses that have it, in SKU order, with its totals.
+ */
+export function composeStock(g: Gathered): { answer: NetworkAnswer; stock: SkuAcross[] } {
+  const byName = (a: WarehouseOutcome, b: WarehouseOutcome) =>
+    a.member.name.localeCompare(b.member.name) || a.member.id.localeCompare(b.member.id)
+  const sourced = [
+    source(g.self, true, g),
+    ...[...g.peers].sort(byName).map((outcome) => source(outcome, false, g)),
+  ]
+  const skus = new Map<string, { name: string | null; figures: WarehouseFigure[] }>()
+  for (const { status, figures } of sourced) {
+    const { node, detail: _detail, truncated: _truncated, ...provenance } = status
+    for (const f of figures) {
+      const entry = skus.get(f.sku) ?? { name: f.name, figures: [] }
+      entry.name ??= f.name
+      const { onHand, unit, reorderPoint } = f
+      const low = reorderPoint !== null && onHand <= reorderPoint
+      const who = { id: node.id, name: node.name }
+      entry.figures.push({ node: who, ...provenance, onHand, unit, reorderPoint, low })
+      skus.set(f.sku, entry)
+    }
+  }
+  const stock = [...skus.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([sku, { name, figures }]) => ({ sku, name, figures, ...totals(figures) }))
+  const warehouses = sourced.map((s) => s.status)
+  const count = (source: string) => warehouses.filter((w) => w.source === source).length
+  const counts = {
+    total: warehouses.length,
+    live: count('live'),
+    replica: count('replica'),
+    missing: count('none'),
+  }
+  const answer: NetworkAnswer = {
+    warehouses,
+    counts,
+    complete: counts.live === counts.total && warehouses.every((w) => !w.truncated),
+    timedOut: warehouses.some((w) => w.reason === 'timed_out'),
+    deadlineMs: g.deadlineMs,
+    tookMs: g.tookMs,
+  }
+  return { answer, stock }
+}

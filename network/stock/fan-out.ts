@@ -1,0 +1,87 @@
+import type { Member } from '../../db/contract/index.ts'
+import type { PeerFailure, Transport } from '../transport/transport.ts'
+import { STOCK_EXCHANGE, type StockAnswer, type StockAsk } from './messages.ts'
+
+/** Why a warehouse's figure is not live: the member is down or left, or it was asked and failed. */
+export type NotLive = 'down' | 'timed_out' | 'left' | 'refused'
+
+/** How asking one member ended: its answer, or why there is none (and what happened, in words). */
+export type WarehouseOutcome =
+  | { member: Pick<Member, 'id' | 'name'>; answer: StockAnswer }
+  | { member: Pick<Member, 'id' | 'name'>; reason: NotLive; detail: string }
+
+/** The company-wide stock question as handlers put it (ctx.peers). */
+export interface PeerStock {
+  /**
+   * Asks every other member at once and resolves within `deadlineMs`, whatever they do: a
+   * member that has not answered by then is `timed_out` (its call is cut). Members failed or
+   * left are not asked: their outcome is known at once.
+   */
+  stock(ask: Omit<StockAsk, 'deadlineMs'>, deadlineMs: number): Promise<WarehouseOutcome[]>
+}
+
+/** A transport failure as the reason a figure is not live. */
+function notLive(failure: PeerFailure): NotLive {
+  if (failure.reason === 'timeout') return 'timed_out'
+  // Nothing listens at its address, or the address cannot be reached: the node is down for us.
+  if (failure.reason === 'refused' || failure.reason === 'unreachable') return 'down'
+  // It answered, but not with figures we can believe: a refusal, a wrong key or node, a skew.
+  return 'refused'
+}
+
+export interface StockFanOutOptions {
+  transport: Transport
+  selfId: string
+  /** The peer list as committed (the membership's snapshot). */
+  members(): Member[]
+}
+
+/** Scatter-gather of POST /peer/stock over the transport, bounded by one deadline. */
+export class StockFanOut implements PeerStock {
+  constructor(private readonly options: StockFanOutOptions) {}
+
+  stock(ask: Omit<StockAsk, 'deadlineMs'>, deadlineMs: number): Promise<WarehouseOutcome[]> {
+    const { selfId, members } = this.options
+    const deadlineAt = performance.now() + deadlineMs
+    const others = members().filter((m) => m.id !== selfId)
+    return Promise.all(others.map((m) => this.askOne(m, ask, deadlineAt)))
+  }
+
+  private async askOne(
+    m: Member,
+    ask: Omit<StockAsk, 'deadlineMs'>,
+    deadlineAt: number
+  ): Promise<WarehouseOutcome> {
+    const member = { id: m.id, name: m.name }
+    if (m.state === 'left') return { member, reason: 'left', detail: `left at ${m.stateChangedAt}` }
+    if (m.state === 'failed') {
+      return { member, reason: 'down', detail: `failed since ${m.stateChangedAt}` }
+    }
+    // Alive, or suspect (it may still answer: asking costs nothing but the deadline).
+    const timeoutMs = Math.max(1, Math.floor(deadlineAt - performance.now()))
+    const late = { member, reason: 'timed_out', detail: `no answer within the deadline` } as const
+    let timer: NodeJS.Timeout | undefined
+    // The transport cuts its call at timeoutMs; this bound holds even when it retries a reset.
+    const deadline = new Promise<typeof late>((resolve) => {
+      timer = setTimeout(() => resolve(late), timeoutMs)
+    })
+    const call = this.options.transport
+      .call({
+        kind: STOCK_EXCHANGE,
+        address: m.address,
+        to: m.id,
+        body: { ...ask, deadlineMs: timeoutMs },
+        timeoutMs,
+      })
+      .then((outcome): WarehouseOutcome => {
+        if (outcome.ok) return { member, answer: outcome.body }
+        return { member, reason: notLive(outcome), detail: outcome.message }
+      })
+      .catch((err: Error): WarehouseOutcome => ({ member, reason: 'refused', detail: err.message }))
+    try {
+      return await Promise.race([call, deadline])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod'
+import { sku } from '../../api/fields.ts'
+import { MAX_DEADLINE_MS } from '../../api/network-stock.ts'
+import type { ExchangeKind } from '../transport/transport.ts'
+
+// POST /peer/stock: another warehouse's live figures, for a company-wide answer. Like every
+// exchange, the receiver validates the message and the sender the answer, both with these
+// schemas; the parameters travel in the signed body (the signature does not cover the query).
+
+/** The most SKUs one message may name, and the most figures one answer carries. */
+export const MAX_ASKED_SKUS = 1000
+export const MAX_FIGURES = 5000
+
+/** What is asked: these SKUs, or every item (`all`); `low` keeps those at or below reorder. */
+export const stockAsk = z
+  .object({
+    skus: z.array(sku).min(1).max(MAX_ASKED_SKUS).optional(),
+    all: z.literal(true).optional(),
+    low: z.literal(true).optional(),
+    /** What is left of the caller's deadline (bounded as the caller's): not worked past. */
+    deadlineMs: z.int().min(1).max(MAX_DEADLINE_MS).optional(),
+  })
+  .refine((ask) => (ask.skus === undefined) !== (ask.all === undefined), {
+    error: 'must name the SKUs asked (skus) or ask for every item (all: true), not both',
+  })
+export type StockAsk = z.output<typeof stockAsk>
+
+const ledgerPosition = z.object({
+  seq: z.int().min(0),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+})
+
+export const stockFigure = z.object({
+  sku: z.string().min(1).max(64),
+  name: z.string().max(200),
+  unit: z.string().max(20),
+  onHand: z.int(),
+  reorderPoint: z.int().min(0).nullable(),
+})
+
+/** The answer: this node, its figures and the ledger head they are the projection of. */
+export const stockAnswer = z.object({
+  node: z.object({ id: z.string().min(1).max(64), name: z.string().min(1).max(64) }),
+  /** When the figures were read, on the answering node's clock. */
+  at: z.iso.datetime(),
+  ledger: ledgerPosition,
+  figures: z.array(stockFigure).max(MAX_FIGURES),
+  /** More items matched than MAX_FIGURES: these are the first, in SKU order. */
+  truncated: z.boolean(),
+})
+export type StockAnswer = z.output<typeof stockAnswer>
+
+export const STOCK_EXCHANGE = {
+  path: '/peer/stock',
+  message: stockAsk,
+  answer: stockAnswer,
+} as const satisfies ExchangeKind

@@ -1,0 +1,180 @@
+import t from 'tap'
+import { composeStock, type Gathered, type WarehouseOutcome } from '../../../network/index.ts'
+
+const HASH = (c: string) => c.repeat(64)
+const NOW = Date.parse('2026-12-01T12:00:00.000Z')
+
+function live(id: string, name: string, figures: [string, number, string][]): WarehouseOutcome {
+  return {
+    member: { id, name },
+    answer: {
+      node: { id, name },
+      at: new Date(NOW - 5).toISOString(),
+      ledger: { seq: 10, hash: HASH('a') },
+      figures: figures.map(([sku, onHand, unit]) => ({
+        sku,
+        name: `Item ${sku}`,
+        unit,
+        onHand,
+        reorderPoint: 5,
+      })),
+      truncated: false,
+    },
+  }
+}
+
+function gathered(over: Partial<Gathered>): Gathered {
+  return {
+    self: live('n-self', 'Centro', []),
+    peers: [],
+    replicas: [],
+    now: NOW,
+    deadlineMs: 2000,
+    tookMs: 12,
+    ...over,
+  }
+}
+
+t.test('adds live figures of one unit, and says the answer is complete', async (t) => {
+  const { answer, stock } = composeStock(
+    gathered({
+      self: live('n-self', 'Centro', [['BOLT', 4, 'ea']]),
+      peers: [live('n-2', 'Sur', [['BOLT', 10, 'ea']]), live('n-1', 'Norte', [['NUT', 7, 'ea']])],
+    })
+  )
+  t.match(answer, {
+    counts: { total: 3, live: 3, replica: 0, missing: 0 },
+    complete: true,
+    timedOut: false,
+  })
+  t.same(
+    answer.warehouses.map((w) => [w.node.name, w.node.self, w.source]),
+    [
+      ['Centro', true, 'live'],
+      ['Norte', false, 'live'],
+      ['Sur', false, 'live'],
+    ],
+    'this node first, then the others by name'
+  )
+  t.same(
+    stock.map((s) => s.sku),
+    ['BOLT', 'NUT']
+  )
+  t.match(stock[0], {
+    total: { onHand: 14, liveOnHand: 14, unit: 'ea' },
+    unitsDiffer: false,
+    figures: [
+      { node: { name: 'Centro' }, source: 'live', onHand: 4, low: true, ageMs: 0 },
+      { node: { name: 'Sur' }, source: 'live', onHand: 10, low: false },
+    ],
+  })
+})
+
+t.test('never adds figures in different units: it totals them per unit and says so', async (t) => {
+  const { stock } = composeStock(
+    gathered({
+      self: live('n-self', 'Centro', [['CABLE', 300, 'm']]),
+      peers: [
+        live('n-2', 'Sur', [['CABLE', 2, 'roll']]),
+        live('n-3', 'Este', [['CABLE', 50, 'm']]),
+      ],
+    })
+  )
+  t.match(stock[0], {
+    unitsDiffer: true,
+    total: { onHand: null, liveOnHand: null, unit: null },
+    byUnit: [
+      { unit: 'm', onHand: 350, liveOnHand: 350, warehouses: 2 },
+      { unit: 'roll', onHand: 2, liveOnHand: 2, warehouses: 1 },
+    ],
+  })
+})
+
+t.test(
+  'labels a warehouse that did not answer: from its replica with its age and position, or as missing',
+  async (t) => {
+    const { answer, stock } = composeStock(
+      gathered({
+        self: live('n-self', 'Centro', [['BOLT', 4, 'ea']]),
+        peers: [
+          { member: { id: 'n-2', name: 'Sur' }, reason: 'timed_out', detail: 'no answer in time' },
+          { member: { id: 'n-3', name: 'Este' }, reason: 'down', detail: 'connection refused' },
+          { member: { id: 'n-4', name: 'Oeste' }, reason: 'left', detail: 'left' },
+        ],
+        replicas: [
+          {
+            nodeId: 'n-2',
+            ledger: { seq: 40, hash: HASH('b') },
+            asOf: new Date(NOW - 90_000).toISOString(),
+            rowsBehind: 3,
+            warning: null,
+            figures: [{ sku: 'BOLT', name: 'Bolt', unit: 'ea', onHand: 6, reorderPoint: null }],
+          },
+        ],
+      })
+    )
+    t.match(answer, {
+      counts: { total: 4, live: 1, replica: 1, missing: 2 },
+      complete: false,
+      timedOut: true,
+    })
+    t.match(answer.warehouses, [
+      { node: { name: 'Centro' }, source: 'live', reason: null },
+      { node: { name: 'Este' }, source: 'none', reason: 'down', detail: 'connection refused' },
+      { node: { name: 'Oeste' }, source: 'none', reason: 'left', ledger: null, asOf: null },
+      {
+        node: { name: 'Sur' },
+        source: 'replica',
+        reason: 'timed_out',
+        ledger: { seq: 40 },
+        ageMs: 90_000,
+        rowsBehind: 3,
+      },
+    ])
+    t.match(stock[0], {
+      total: { onHand: 10, liveOnHand: 4, unit: 'ea' },
+      figures: [
+        { node: { name: 'Centro' }, source: 'live', onHand: 4 },
+        { node: { name: 'Sur' }, source: 'replica', reason: 'timed_out', ageMs: 90_000, onHand: 6 },
+      ],
+    })
+  }
+)
+
+t.test('an answer cut short by its size is not complete', async (t) => {
+  const self = live('n-self', 'Centro', [['BOLT', 4, 'ea']])
+  if ('answer' in self) self.answer.truncated = true
+  const { answer } = composeStock(gathered({ self }))
+  t.equal(answer.complete, false)
+  t.equal(answer.warehouses[0].truncated, true)
+})
+
+t.test(
+  'a replica never caught up has no age, and a broken one says where it stopped',
+  async (t) => {
+    const { answer, stock } = composeStock(
+      gathered({
+        peers: [
+          { member: { id: 'n-2', name: 'Sur' }, reason: 'down', detail: 'connection refused' },
+        ],
+        replicas: [
+          {
+            nodeId: 'n-2',
+            ledger: { seq: 12, hash: HASH('d') },
+            asOf: null,
+            rowsBehind: null,
+            warning: 'its replica stopped at row 12 (chain_broken)',
+            figures: [{ sku: 'OLD', name: null, unit: null, onHand: 3, reorderPoint: null }],
+          },
+        ],
+      })
+    )
+    t.match(answer.warehouses[1], {
+      source: 'replica',
+      asOf: null,
+      ageMs: null,
+      detail: 'connection refused; its replica stopped at row 12 (chain_broken)',
+    })
+    t.match(stock[0], { sku: 'OLD', name: null, total: { onHand: 3, unit: null } })
+  }
+)

@@ -17,9 +17,9 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
+import { nodeArgs } from '../lib/build.ts'
 import { plan, WAREHOUSES, type DemoWarehouse } from './catalogue.ts'
 
-const MAIN = new URL('../runtime/main.ts', import.meta.url).pathname
 /** A data directory with this file is the demo's own: it is wiped at the next run. */
 const MARKER = '.almacen-demo'
 const STOP_GRACE_MS = 15_000
@@ -87,7 +87,7 @@ async function startNode(
   const log = path.join(root, `${w.name.toLowerCase()}.log`)
   const args = ['--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir]
   args.push('--name', w.name, ...(join.length ? ['--join', join.join(',')] : []))
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const child = spawn(process.execPath, nodeArgs(args), {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ALMACEN_CLUSTER_KEY: key, ALMACEN_LOG_LEVEL: 'info' },

@@ -80,12 +80,13 @@ t.test(
     pids = [group, ...descendants(group)]
     t.ok(pids.length >= 8, `${pids.length} processes: npm, the script, 3 nodes, 3 workers`)
     process.kill(-group, 'SIGINT')
+    let timer: NodeJS.Timeout | undefined
     const [code, signal] = await Promise.race([
       exited,
-      new Promise<never>((_, reject) =>
-        setTimeout(() => reject(new Error(`not stopped in 30 s:\n${out}`)), 30_000)
-      ),
-    ])
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`not stopped in 30 s:\n${out}`)), 30_000)
+      }),
+    ]).finally(() => clearTimeout(timer)) // a pending timer would hold the test open for 30 s
     // npm waits for the script, then ends by the signal it got, as a Ctrl-C'd program does.
     t.ok(code === 0 || signal === 'SIGINT', `npm run demo ended (${code ?? signal})`)
     t.match(out, 'Stopped: every node left the network and exited.')

@@ -10,6 +10,7 @@ import { withSql, type Sql } from '../sql.ts'
 import { EMPTY_LEDGER, type LedgerHead } from './hash.ts'
 import { headRows, readAnchor, readBalances } from './rows.ts'
 import { checkBalances, checkHead, checkRow, LINK_CHECKS } from './verify.ts'
+import { pendingRestore } from './restore.ts'
 import { ledgerState } from './state.ts'
 
 /** The writes a halted ledger refuses: anything that adds to the ledger or changes an item. */
@@ -91,7 +92,17 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
   const started = performance.now()
   let problems: string[]
   try {
-    problems = (await withSql(knex, checkHeadAndBalances)).problems.map((p) => p.message)
+    problems = await withSql(knex, async (sql) => {
+      const found = (await checkHeadAndBalances(sql)).problems.map((p) => p.message)
+      const restoring = await pendingRestore(sql)
+      // Its log is a prefix of the restored node's, not a ledger of its own to write on.
+      if (restoring) {
+        found.unshift(
+          `a restore of node ${restoring} was begun and not finished: start the node with --restore --restore-id ${restoring} to finish it`
+        )
+      }
+      return found
+    })
   } catch (err) {
     // A file too damaged to be read through: still serve what can be read, write nothing.
     problems = [`the ledger could not be checked (${(err as Error).message})`]

@@ -62,3 +62,29 @@ export interface LedgerAcceptance {
   /** Balances set to what the ledger, as it stands, sums to. */
   changes: LedgerRebuild['changes']
 }
+
+/** One peer a restore asked: what it holds of the node, and whether it was used or why not. */
+export interface RestoreSource {
+  peer: { id: string | null; name: string | null; address: string }
+  replica: {
+    state: string
+    reason: string | null
+    position: { events: number; ledger: { seq: number; hash: string } }
+    caughtUpAt: string | null
+  } | null
+  used: boolean
+  problem: string | null
+}
+
+/** GET /ledger/restore: what the restore that rebuilt this node restored, from whom, what may be lost. */
+export interface RestoreReport {
+  nodeId: string
+  restoredTo: { seq: number; hash: string; events: number }
+  from: { id: string; name: string }
+  sources: RestoreSource[]
+  lastSeenBy: { id: string; name: string; at: string } | null
+  mayBeLost: string
+  verified: { movements: number; balances: number }
+  startedAt: string
+  restoredAt: string
+}

@@ -50,7 +50,10 @@ export {
   REPLICATION_MESSAGES,
   type FeedAnswer,
   type FeedMessage,
+  type HeldReplica,
   type LogPosition,
+  type ReplicaHashesAnswer,
+  type ReplicaHeadAnswer,
 } from './replication/messages.ts'
 export {
   Replication,
@@ -60,6 +63,12 @@ export {
 } from './replication/replication.ts'
 export { DEFAULT_PULL, type PullTiming } from './replication/puller.ts'
 export { workerReplicas, type ReplicaStore } from './replication/store.ts'
+export {
+  restoreFromPeers,
+  RestoreError,
+  type RestoreOptions,
+  type RestoreSource,
+} from './replication/restore.ts'
 export { HttpTransport } from './transport/http-transport.ts'
 export type { PeerAuth, PeerExchange } from './transport/peer-auth.ts'
 export {

@@ -14,6 +14,8 @@ import { DbClient } from './db-client.ts'
 import { EventHub } from './event-hub.ts'
 import { HostNames } from './host-names.ts'
 import { HttpServer } from './http-server.ts'
+import { jsonResponse } from './errors.ts'
+import type { PeerConnection } from './router.ts'
 import type { Membership } from '../network/index.ts'
 import { Services } from './services.ts'
 import { WorkerSupervisor, type SupervisorOptions, type WorkerReady } from './worker-supervisor.ts'
@@ -76,6 +78,20 @@ function advertisedUrl(host: string, port: number): string {
   return `http://${external?.address ?? '127.0.0.1'}:${port}`
 }
 
+/** The answer to every request while the node restores its ledger: not yet, and why. */
+function restoring(): Response {
+  return jsonResponse(
+    {
+      status: 503,
+      error:
+        "This node is restoring its ledger from its peers' replicas; it serves once the whole ledger is verified (see its log)",
+      code: 'RESTORING',
+    },
+    503,
+    { 'retry-after': '5' }
+  )
+}
+
 /** Removes the socket files of nodes killed before they could (their pid no longer runs). */
 function removeStaleSockets(): void {
   for (const name of readdirSync(tmpdir())) {
@@ -122,18 +138,69 @@ export async function startNode(
     // The worker starts first; the HTTP side loads meanwhile (a restart is back sooner).
     const starting = worker.start()
     starting.catch(() => undefined) // observed below; a failure during the imports is not lost
-    const [{ createServerAdapter }, { createApp, loadRoutes }, { createNetwork }] =
-      await Promise.all([
-        import('@whatwg-node/server'),
-        import('./router.ts'),
-        import('../network/index.ts'),
-      ])
+    const [
+      { createServerAdapter },
+      { createApp, loadRoutes },
+      { createNetwork, HttpTransport, restoreFromPeers },
+    ] = await Promise.all([
+      import('@whatwg-node/server'),
+      import('./router.ts'),
+      import('../network/index.ts'),
+    ])
     const [ready, routes] = await Promise.all([starting, loadRoutes(HANDLERS_DIR)])
     const identity: NodeIdentity = {
       id: ready.id,
       name: ready.name,
       version: VERSION,
       startedAt: new Date().toISOString(),
+    }
+    // The names a request's Host may carry (DNS rebinding); the advertised host is known now,
+    // only its port waits for the listen.
+    const names = new HostNames({
+      bound: config.host,
+      advertise: config.advertise ?? advertisedUrl(config.host, 0),
+      allowed: config.allowedHosts,
+    })
+    log.info({ hosts: names.list() }, 'requests are answered for these host names')
+    const status = { stopping: false }
+    // Until the node's routes are up (a restore first rebuilds and verifies the ledger), every
+    // request is answered 503 RESTORING: nothing is served from a ledger not yet verified.
+    let app: ((request: Request, connection: PeerConnection) => Promise<Response>) | undefined
+    let connectionOf: (socket: Socket) => PeerConnection = () => ({ from() {} })
+    const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
+      app ? app(request, connectionOf(req.socket)) : restoring()
+    )
+    http = new HttpServer(adapter, log)
+    const server = http.server
+    // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
+    server.requestTimeout = 30_000
+    server.headersTimeout = 10_000
+    // Longer than peers keep idle connections (IDLE_CONNECTION_MS): only a peer closes them.
+    server.keepAliveTimeout = 90_000
+    const address = await http.listen(config.port, config.host)
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    const url = `http://${host}:${address.port}`
+    const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
+    if (config.restore) {
+      log.info(
+        { url },
+        `listening on ${url} while restoring: clients get 503 RESTORING until the ledger is verified`
+      )
+      // Its own transport: the node's network starts under the restored id, once it is known.
+      const asking = new HttpTransport({ key: config.clusterKey, selfId: identity.id })
+      const report = await restoreFromPeers({
+        transport: asking,
+        db,
+        log,
+        addresses: config.join,
+        nodeId: config.restoreId,
+        name: identity.name,
+      }).finally(() => asking.close())
+      identity.id = report.nodeId
+      log.info(
+        { report },
+        `restored: ledger row ${report.restoredTo.seq} from ${report.from.name}, verified; ${report.mayBeLost}`
+      )
     }
     const { transport, membership, replication, stock } = createNetwork({
       db,
@@ -149,16 +216,7 @@ export async function startNode(
     // first: the streams it feeds end before the network leaves and HTTP closes).
     // Replication closes first: its pullers stop before the feeds they read end.
     const services = new Services([transport, membership, events, replication], log)
-    // The names a request's Host may carry (DNS rebinding); the advertised host is known now,
-    // only its port waits for the listen.
-    const names = new HostNames({
-      bound: config.host,
-      advertise: config.advertise ?? advertisedUrl(config.host, 0),
-      allowed: config.allowedHosts,
-    })
-    log.info({ hosts: names.list() }, 'requests are answered for these host names')
-    const status = { stopping: false }
-    const app = createApp(routes, {
+    app = createApp(routes, {
       db,
       log,
       node: identity,
@@ -171,26 +229,12 @@ export async function startNode(
       status,
     })
     // A peer's requests come on kept connections; when its process dies they close at once.
-    const connectionOf = (socket: Socket) => ({
+    connectionOf = (socket: Socket) => ({
       from(peer: string) {
         http?.markPeer(socket)
         transport.watchInbound(socket, peer)
       },
     })
-    const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
-      app(request, connectionOf(req.socket))
-    )
-    http = new HttpServer(adapter, log)
-    const server = http.server
-    // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
-    server.requestTimeout = 30_000
-    server.headersTimeout = 10_000
-    // Longer than peers keep idle connections (IDLE_CONNECTION_MS): only a peer closes them.
-    server.keepAliveTimeout = 90_000
-    const address = await http.listen(config.port, config.host)
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-    const url = `http://${host}:${address.port}`
-    const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
     await services.open({ advertise })
     const running = http
     let closing: Promise<void> | null = null

@@ -136,11 +136,13 @@ export function restorePage(db: Knex, page: C.Payload<'ledger.restorePage'>) {
   })
 }
 
-// Every item's balance from its rows: the sum and the last movement (0 and none without any).
+// Every item's balance from its rows: the sum and the last movement (0 and none without any),
+// dated as the node dated it: by its last movement, or by the item's creation.
 const SET_BALANCES = `INSERT INTO balances (sku, on_hand, last_seq, updated_at)
-  SELECT i.sku, coalesce(s.onHand, 0), s.lastSeq, ? FROM items i
+  SELECT i.sku, coalesce(s.onHand, 0), s.lastSeq, coalesce(m.created_at, i.created_at) FROM items i
   LEFT JOIN (SELECT sku, sum(delta) AS onHand, max(seq) AS lastSeq FROM movements GROUP BY sku) s
-    ON s.sku = i.sku WHERE true
+    ON s.sku = i.sku
+  LEFT JOIN movements m ON m.seq = s.lastSeq WHERE true
   ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, last_seq = excluded.last_seq,
     updated_at = excluded.updated_at`
 
@@ -148,7 +150,7 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
   const report = await withSql(db, async (sql) => {
     await requirePending(sql, p.nodeId)
     const now = new Date().toISOString()
-    await sql.run(SET_BALANCES, [now])
+    await sql.run(SET_BALANCES)
     const check = await conclude(db, sql, new LedgerVerifier(), 0)
     if (!check.ok) {
       const shown = check.differences.slice(0, 5).map((d) => d.message)

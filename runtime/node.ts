@@ -210,6 +210,14 @@ export async function startNode(
       join: config.join,
       timing: config.timing,
       ownHead: () => events?.position(),
+      // The start check's second half: a peer's replica that disagrees halts writes.
+      onWitnessDisagrees: async (witness) => {
+        log.error(
+          { witness },
+          `a witness disagrees with this ledger: ${witness.message}. Writes are refused until an admin acts`
+        )
+        await db.call('ledger.witnessed', { problems: [witness.message] })
+      },
     })
     events = new EventHub(db)
     // Opened in this order once the server listens, closed in the reverse one (the event hub

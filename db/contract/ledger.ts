@@ -7,7 +7,8 @@ import { nothing, read, write } from './descriptor.ts'
  * balances that disagree with the rows.
  */
 export interface LedgerDifference {
-  kind: 'hash' | 'chain' | 'gap' | 'head' | 'balance-after' | 'balance' | 'negative'
+  /** `witness`: a peer's replica of this ledger disagrees with it (see `witnesses`). */
+  kind: 'hash' | 'chain' | 'gap' | 'head' | 'balance-after' | 'balance' | 'negative' | 'witness'
   seq?: number
   sku?: string
   expected?: string | number | null
@@ -41,6 +42,8 @@ export interface VerifyProgress {
 export interface LedgerHalt {
   since: string
   problems: string[]
+  /** A peer's replica disagreed: only an acceptance lifts it, never a rebuild of balances. */
+  witnessed?: boolean
   /** What an admin can do about it. */
   action: string
 }
@@ -152,6 +155,13 @@ export const ledgerOps = {
   'ledger.restoreFinish': write(
     z.strictObject({ nodeId: restoreId, report: z.record(z.string(), z.unknown()) })
   ).returns<RestoreReport>(),
+  /**
+   * Halts writes because a peer's replica of this ledger disagrees with it (the start check's
+   * witnesses, asked by the runtime once peers are alive): the problems join any halt in force.
+   */
+  'ledger.witnessed': read(
+    z.strictObject({ problems: z.array(z.string().max(2000)).min(1).max(100) })
+  ).returns<LedgerStatus>(),
   /** The report of the restore that made this node, or NOT_FOUND when it was never restored. */
   'ledger.restoreReport': read(nothing).returns<RestoreReport>(),
 }

@@ -128,7 +128,39 @@ export function haltRefusal(db: Knex, op: string): DomainError | null {
   const more = halt.problems.length > 3 ? ` (and ${halt.problems.length - 3} more)` : ''
   return new DomainError(
     'LEDGER_HALTED',
-    `Writes are refused: the ledger did not check out when the node started (${shown}${more}). ${ADMIN_ACTION}`,
+    `Writes are refused: the ledger did not check out when the node started (${shown}${more}). ${halt.action}`,
     halt
   )
+}
+
+export const WITNESS_ACTION =
+  "A peer's replica of this ledger disagrees with it: find out which is right (GET /ledger/restore, POST /ledger/verify). If this node's disk was changed, restore it from its peers (--restore on an empty data directory); if the ledger as it stands is right, an admin accepts it with POST /ledger/accept and a reason."
+
+/**
+ * Halts writes because a witness disagrees (the runtime asks the peers once they are alive, after
+ * the worker's own check): the problems join a halt in force. Only an acceptance lifts it.
+ */
+export async function witnessed(
+  db: Knex,
+  { problems }: { problems: string[] }
+): Promise<C.LedgerStatus> {
+  const state = ledgerState(db)
+  const held = state.halt
+  state.halt = {
+    since: held?.since ?? new Date().toISOString(),
+    problems: [...(held?.problems ?? []), ...problems.filter((p) => !held?.problems.includes(p))],
+    action: held && !held.witnessed ? `${held.action} ${WITNESS_ACTION}` : WITNESS_ACTION,
+    witnessed: true,
+  }
+  const { job } = state
+  return {
+    writes: 'refused',
+    halt: state.halt,
+    verify: job && {
+      job: job.id,
+      checked: job.verifier.checked,
+      of: job.target,
+      startedAt: job.startedAt,
+    },
+  }
 }

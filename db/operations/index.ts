@@ -1,6 +1,7 @@
 import type { OpName } from '../contract/index.ts'
 import { listEvents } from '../events/log.ts'
 import { restoreBegin, restoreFinish, restorePage, restoreReport } from '../ledger/restore.ts'
+import { witnessed } from '../ledger/start-check.ts'
 import * as items from './items.ts'
 import * as ledger from './ledger.ts'
 import * as members from './members.ts'
@@ -39,6 +40,7 @@ export const operations: OperationTable = {
   'ledger.restorePage': restorePage,
   'ledger.restoreFinish': restoreFinish,
   'ledger.restoreReport': restoreReport,
+  'ledger.witnessed': witnessed,
   'members.list': members.list,
   'members.apply': members.apply,
   'members.reap': members.reap,

@@ -27,7 +27,14 @@ const NO_PEERS: Ctx['peers'] = {
     Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network')),
 }
 
-const NO_REPLICATION: Ctx['replication'] = { peers: () => [] }
+const NO_REPLICATION: Ctx['replication'] = {
+  peers: () => [],
+  witness: async () => ({
+    available: false,
+    witnesses: [],
+    summary: 'no witness available: this node runs without its peer network',
+  }),
+}
 
 export const decodeParams: Stage = function decodeParams(request) {
   for (const [name, value] of Object.entries(request.params)) {

@@ -4,6 +4,8 @@
 // is verified, and go on replicating to its peers. A peer holding a forked replica is named and
 // never used. After each, the replica checker (tests/fixtures/replica-check.ts).
 import { cp, rm } from 'node:fs/promises'
+import path from 'node:path'
+import Database from 'better-sqlite3'
 import t from 'tap'
 import {
   CLUSTER_KEY,
@@ -17,6 +19,9 @@ import { seedLedger } from '../fixtures/seed-ledger.ts'
 import { freePort } from '../fixtures/free-port.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
+import { hashMovement } from '../../db/ledger/hash.ts'
+import { MOVEMENT_ROW } from '../../db/ledger/row.ts'
+import type { Movement } from '../../db/contract/index.ts'
 
 interface Test {
   teardown(fn: () => unknown): void
@@ -96,6 +101,9 @@ async function replicaOf(holder: Site, ownerId: string) {
   const { status, body } = await api(url(holder), 'GET', `/replicas/${ownerId}`)
   return status === 200 ? body : undefined
 }
+
+const halted = (s: Site) => async () =>
+  (await api(url(s), 'GET', '/health')).body.ledger.writes === 'refused'
 
 const holds = (s: Site, ownerId: string, seq: number) => async () =>
   (await replicaOf(s, ownerId))?.cursor.ledger.seq === seq
@@ -247,6 +255,14 @@ t.test(
       problem: /broken \(forked\).*never restored from/,
     })
     t.match(byName.Sur, { used: true, problem: null })
+    // Centro witnessed rows 51…60 that A acknowledged once and lost to its backup: the start
+    // check halts writes until an admin accepts the ledger as restored.
+    await until(halted(a), 20_000, "Centro's witness halts A")
+    t.match((await api(url(a), 'GET', '/health')).body.ledger.halt, {
+      problems: [/Centro's copy and this ledger part at row 51/],
+    })
+    const reason = 'rows 51-60 were lost with the old disk; counted again by hand'
+    t.match(await api(url(a), 'POST', '/ledger/accept', { reason }), { status: 200 })
     await api(url(a), 'POST', '/movements', { type: 'issue', sku: 'SEED-0002', quantity: 1 })
     await until(holds(c, aId, 56), 20_000, 'C has the new movement')
     const reports = await checkReplicas([url(a), url(c)], { complete: true })
@@ -254,5 +270,74 @@ t.test(
       reports.flatMap((r) => r.problems),
       []
     )
+  }
+)
+
+/**
+ * What an attacker with the disk does: a row's note changed, and every row from it on re-hashed
+ * and re-linked, the head anchor with them, so that the ledger checks out by itself.
+ */
+function rehashFrom(s: Site, seq: number) {
+  const db = new Database(path.join(s.dir, 'almacen.sqlite'))
+  db.exec('DROP TRIGGER movements_append_only_update')
+  const rows = db.prepare('SELECT * FROM movements WHERE seq >= ? ORDER BY seq').all(seq)
+  let prev = (
+    db.prepare('SELECT hash FROM movements WHERE seq = ?').get(seq - 1) as { hash: string }
+  ).hash
+  const update = db.prepare('UPDATE movements SET note = ?, prev_hash = ?, hash = ? WHERE seq = ?')
+  for (const stored of rows) {
+    const row = MOVEMENT_ROW.fromRow(stored as never) as Movement
+    if (row.seq === seq) row.note = 'changed afterwards'
+    const { hash: _old, ...fields } = { ...row, prevHash: prev }
+    prev = hashMovement(fields)
+    update.run(row.note, fields.prevHash, prev, row.seq)
+  }
+  db.prepare('UPDATE ledger_head SET hash = ?').run(prev)
+  db.close()
+}
+
+t.test(
+  'a ledger re-hashed on its own disk is caught by its witnesses at start and at verify; with no peer up it is said plainly',
+  async (t) => {
+    const a = await site(t, 'Norte')
+    const b = await site(t, 'Centro', [a])
+    const aId = await seedLedger(a.dir, { name: 'Norte', items: 4, movements: 100 })
+    await Promise.all([start(t, a), start(t, b)])
+    await until(holds(b, aId, 100), 30_000, 'B holds A')
+    await stop(a)
+    rehashFrom(a, 60)
+    await start(t, a)
+
+    await until(halted(a), 20_000, 'the start check halts writes on the witness')
+    const refused = await api(url(a), 'POST', '/movements', {
+      type: 'receipt',
+      sku: 'SEED-0001',
+      quantity: 1,
+    })
+    t.match(refused, {
+      status: 409,
+      body: { code: 'LEDGER_HALTED', error: /Centro's copy and this ledger part at row 60/ },
+    })
+    const verified = await api(url(a), 'POST', '/ledger/verify', {})
+    t.match(verified.body, {
+      ok: false,
+      differences: [{ kind: 'witness', seq: 60, message: /Centro's copy .* part at row 60/ }],
+      witnesses: {
+        available: true,
+        witnesses: [{ peer: { name: 'Centro' }, verdict: 'differs', holds: { seq: 100 } }],
+      },
+    })
+    t.equal(verified.body.differences.length, 1, 'by itself, the ledger checks out')
+    // An outsider's check says the same: Centro's copy and A's ledger differ from row 60 on.
+    const [ofA] = (await checkReplicas([url(a), url(b)])).filter((r) => r.owner === aId)
+    t.equal(ofA.problems.filter((p) => /differs from the owner/.test(p)).length, 41)
+    t.match(ofA.problems[0], /row 60 differs/)
+
+    await stop(b)
+    const alone = await api(url(a), 'POST', '/ledger/verify', {})
+    t.match(alone.body, {
+      ok: true,
+      witnesses: { available: false, summary: /^no witness available/ },
+    })
   }
 )

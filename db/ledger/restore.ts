@@ -18,6 +18,8 @@ import { LedgerVerifier } from './verifier.ts'
 
 const PENDING = 'restore_pending'
 const REPORT = 'restore_report'
+/** The last event a pending restore appended: any after it were not restored. */
+const RESTORED_EVENTS = 'restore_events'
 
 async function setting(sql: Sql, key: string): Promise<string | null> {
   const [row] = await sql.all<{ value: string }>('SELECT value FROM node_settings WHERE key = ?', [
@@ -61,11 +63,10 @@ export function restoreBegin(db: Knex, { nodeId }: { nodeId: string }) {
       )
     }
     if (!pending) {
-      const [held] = await sql.all<{ movements: number; items: number; events: number }>(
-        `SELECT (SELECT count(*) FROM movements) AS movements, (SELECT count(*) FROM items) AS items,
-           (SELECT count(*) FROM events) AS events`
+      const [held] = await sql.all<{ movements: number; items: number }>(
+        'SELECT (SELECT count(*) FROM movements) AS movements, (SELECT count(*) FROM items) AS items'
       )
-      if (held.movements + held.items + held.events > 0) {
+      if (held.movements + held.items > 0) {
         throw new DomainError(
           'CONFLICT',
           `This node holds ${held.movements} movements and ${held.items} items: a restore only fills an empty node (start it on an empty data directory)`,
@@ -73,9 +74,27 @@ export function restoreBegin(db: Knex, { nodeId }: { nodeId: string }) {
         )
       }
       await setSetting(sql, PENDING, nodeId)
+      await setSetting(sql, RESTORED_EVENTS, '0')
     }
+    // The restored log must be the node's own, seq for seq: events appended here that were not
+    // restored (a running node's membership changes, under the identity it gives up) go.
+    await dropEventsAfter(sql, Number(await setting(sql, RESTORED_EVENTS)))
     return ownHead(sql)
   })
+}
+
+/** Removes the events after `seq`, past the log's append-only trigger, which is then put back. */
+async function dropEventsAfter(sql: Sql, seq: number): Promise<void> {
+  const [extra] = await sql.all<{ n: number }>('SELECT count(*) AS n FROM events WHERE seq > ?', [
+    seq,
+  ])
+  if (extra.n === 0) return
+  const [trigger] = await sql.all<{ sql: string }>(
+    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_append_only_delete'"
+  )
+  await sql.run('DROP TRIGGER events_append_only_delete')
+  await sql.run('DELETE FROM events WHERE seq > ?', [seq])
+  await sql.run(trigger.sql)
 }
 
 interface ItemRow {
@@ -132,6 +151,7 @@ export function restorePage(db: Knex, page: C.Payload<'ledger.restorePage'>) {
     const rows = events.map((e) => [e.seq, e.type, e.subject, JSON.stringify(e.data), e.createdAt])
     await insertRows(sql, 'events', EVENT_COLUMNS, rows)
     await MOVEMENT_ROW.insert(sql, decided.movements)
+    await setSetting(sql, RESTORED_EVENTS, String(decided.cursor.events))
     return decided.cursor
   })
 }
@@ -170,7 +190,7 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
     } as C.RestoreReport
     await setSetting(sql, 'id', p.nodeId)
     await setSetting(sql, REPORT, JSON.stringify(report))
-    await sql.run('DELETE FROM node_settings WHERE key = ?', [PENDING])
+    await sql.run('DELETE FROM node_settings WHERE key IN (?, ?)', [PENDING, RESTORED_EVENTS])
     return report
   })
   const state = ledgerState(db)

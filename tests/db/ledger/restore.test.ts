@@ -11,6 +11,7 @@ import {
   type Payload,
   type Result,
 } from '../../../db/contract/index.ts'
+import { appendEvents } from '../../../db/events/log.ts'
 import { EMPTY_LEDGER } from '../../../db/ledger/hash.ts'
 import { checkLedgerAtStart } from '../../../db/ledger/start-check.ts'
 import { ledgerState } from '../../../db/ledger/state.ts'
@@ -180,5 +181,35 @@ t.test(
     )
     t.equal((await into('events').count({ n: '*' }).first())?.n, 0)
     t.equal((await into('movements').count({ n: '*' }).first())?.n, 0)
+  }
+)
+
+const memberEvent = (n: number) => ({
+  type: 'member.changed' as const,
+  subject: `m-${n}`,
+  data: { id: `m-${n}` },
+  createdAt: new Date().toISOString(),
+})
+
+t.test(
+  "events that are not the restored node's own (a running node's membership) are dropped, before and during a restore",
+  async (t) => {
+    const { owner, peer, id } = await ownerAndPeer(t)
+    const into = await testDb(t)
+    await appendEvents(into, [memberEvent(1), memberEvent(2)]) // joined the network, nothing else
+    let after = await ok(into, 'ledger.restoreBegin', { nodeId: id })
+    t.same(after, START, 'its own log given up')
+    const page = await ok(peer, 'replicas.feed', { nodeId: id, after, limit: 6, maxBytes: 1e6 })
+    after = await ok(into, 'ledger.restorePage', { nodeId: id, after, events: page.events })
+    await appendEvents(into, [memberEvent(3)]) // cut short, then started without --restore
+    t.same(await ok(into, 'ledger.restoreBegin', { nodeId: id }), after, 'resumed where it stood')
+    await restore(into, peer, id)
+    await ok(into, 'ledger.restoreFinish', { nodeId: id, report: {} })
+    t.same(await rows(into, 'events'), await rows(owner, 'events'), 'the log, verbatim')
+    await t.rejects(
+      into('events').where({ seq: 1 }).delete(),
+      /append-only/,
+      'the log guarded again'
+    )
   }
 )

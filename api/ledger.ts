@@ -112,3 +112,11 @@ export interface RestoreReport {
   startedAt: string
   restoredAt: string
 }
+
+/** POST /ledger/restore: the node to restore, or none for the one its peers know by its name. */
+export const restoreInput = z.strictObject({
+  nodeId: z
+    .string()
+    .regex(/^[\w-]{1,64}$/, 'a node id (GET /replicas on a peer lists them)')
+    .optional(),
+})

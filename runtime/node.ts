@@ -14,7 +14,8 @@ import { DbClient } from './db-client.ts'
 import { EventHub } from './event-hub.ts'
 import { HostNames } from './host-names.ts'
 import { HttpServer } from './http-server.ts'
-import { jsonResponse } from './errors.ts'
+import { HttpError, jsonResponse } from './errors.ts'
+import type { NodeInfo, RestoreReport } from '../db/contract/index.ts'
 import type { PeerConnection } from './router.ts'
 import type { Membership } from '../network/index.ts'
 import { Services } from './services.ts'
@@ -141,7 +142,7 @@ export async function startNode(
     const [
       { createServerAdapter },
       { createApp, loadRoutes },
-      { createNetwork, HttpTransport, restoreFromPeers },
+      { createNetwork, HttpTransport, restoreFromPeers, RestoreError },
     ] = await Promise.all([
       import('@whatwg-node/server'),
       import('./router.ts'),
@@ -181,69 +182,125 @@ export async function startNode(
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `http://${host}:${address.port}`
     const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
-    if (config.restore) {
-      log.info(
-        { url },
-        `listening on ${url} while restoring: clients get 503 RESTORING until the ledger is verified`
-      )
-      // Its own transport: the node's network starts under the restored id, once it is known.
+    /** Rebuilds the ledger from the peers' replicas, asking `addresses`; the id it restored. */
+    const restore = async (addresses: string[], nodeId?: string) => {
+      // Its own transport: the node's network starts again under the restored id, once known.
       const asking = new HttpTransport({ key: config.clusterKey, selfId: identity.id })
       const report = await restoreFromPeers({
         transport: asking,
         db,
         log,
-        addresses: config.join,
-        nodeId: config.restoreId,
+        addresses,
+        nodeId,
         name: identity.name,
+        selfId: identity.id,
       }).finally(() => asking.close())
       identity.id = report.nodeId
       log.info(
         { report },
         `restored: ledger row ${report.restoredTo.seq} from ${report.from.name}, verified; ${report.mayBeLost}`
       )
+      return report
     }
-    const { transport, membership, replication, stock } = createNetwork({
-      db,
-      log,
-      identity,
-      clusterKey: config.clusterKey,
-      join: config.join,
-      timing: config.timing,
-      ownHead: () => events?.position(),
-      // The start check's second half: a peer's replica that disagrees halts writes.
-      onWitnessDisagrees: async (witness) => {
-        log.error(
-          { witness },
-          `a witness disagrees with this ledger: ${witness.message}. Writes are refused until an admin acts`
+    if (config.restore) {
+      log.info(
+        { url },
+        `listening on ${url} while restoring: clients get 503 RESTORING until the ledger is verified`
+      )
+      await restore(config.join, config.restoreId)
+    }
+
+    /** The node's network and routes under its identity as it stands; opened once it listens. */
+    const openNetwork = async () => {
+      const { transport, membership, replication, stock } = createNetwork({
+        db,
+        log,
+        identity,
+        clusterKey: config.clusterKey,
+        join: config.join,
+        timing: config.timing,
+        ownHead: () => events?.position(),
+        // The start check's second half: a peer's replica that disagrees halts writes.
+        onWitnessDisagrees: async (witness) => {
+          log.error(
+            { witness },
+            `a witness disagrees with this ledger: ${witness.message}. Writes are refused until an admin acts`
+          )
+          await db.call('ledger.witnessed', { problems: [witness.message] })
+        },
+      })
+      events = new EventHub(db)
+      // Opened in this order once the server listens, closed in the reverse one (the event hub
+      // first: the streams it feeds end before the network leaves and HTTP closes).
+      // Replication closes first: its pullers stop before the feeds they read end.
+      const services = new Services([transport, membership, events, replication], log)
+      app = createApp(routes, {
+        db,
+        log,
+        node: identity,
+        membership,
+        events,
+        replication,
+        peers: stock,
+        peerAuth: transport.auth,
+        names,
+        status,
+        restore: restoreRunning,
+      })
+      // A peer's requests come on kept connections; when its process dies they close at once.
+      connectionOf = (socket: Socket) => ({
+        from(peer: string) {
+          http?.markPeer(socket)
+          transport.watchInbound(socket, peer)
+        },
+      })
+      await services.open({ advertise })
+      return { services, membership }
+    }
+
+    /**
+     * POST /ledger/restore on a running node with no movement or item: its network closes (it
+     * leaves under the identity it gives up, and nothing more is logged meanwhile), every request
+     * gets 503 RESTORING, the ledger is rebuilt and verified, and the network opens again under
+     * the restored id. A restore that fails reopens it as it was (the worker halts writes while a
+     * restore is pending: a second one resumes it).
+     */
+    let underWay: Promise<RestoreReport> | null = null
+    async function restoreRunning(nodeId?: string): Promise<RestoreReport> {
+      if (underWay || status.stopping) {
+        throw new HttpError('CONFLICT', 'A restore is under way, or the node is stopping')
+      }
+      const { counts } = (await db.call('node.info', {})).data as NodeInfo
+      if (counts.movements + counts.items > 0) {
+        throw new HttpError(
+          'CONFLICT',
+          `This node holds ${counts.movements} movements and ${counts.items} items: a restore only fills an empty node`
         )
-        await db.call('ledger.witnessed', { problems: [witness.message] })
-      },
-    })
-    events = new EventHub(db)
-    // Opened in this order once the server listens, closed in the reverse one (the event hub
-    // first: the streams it feeds end before the network leaves and HTTP closes).
-    // Replication closes first: its pullers stop before the feeds they read end.
-    const services = new Services([transport, membership, events, replication], log)
-    app = createApp(routes, {
-      db,
-      log,
-      node: identity,
-      membership,
-      events,
-      replication,
-      peers: stock,
-      peerAuth: transport.auth,
-      names,
-      status,
-    })
-    // A peer's requests come on kept connections; when its process dies they close at once.
-    connectionOf = (socket: Socket) => ({
-      from(peer: string) {
-        http?.markPeer(socket)
-        transport.watchInbound(socket, peer)
-      },
-    })
-    await services.open({ advertise })
+      }
+      const peers = current.membership.snapshot().members.filter((m) => m.id !== identity.id)
+      const addresses = [...new Set([...config.join, ...peers.map((m) => m.address)])]
+      if (addresses.length === 0) {
+        throw new HttpError('CONFLICT', 'This node knows no peer to restore from: join them first')
+      }
+      underWay = (async () => {
+        app = undefined
+        await current.services.close()
+        try {
+          return await restore(addresses, nodeId)
+        } finally {
+          current = await openNetwork()
+        }
+      })()
+      try {
+        return await underWay
+      } catch (err) {
+        throw err instanceof RestoreError ? new HttpError('CONFLICT', err.message) : err
+      } finally {
+        underWay = null
+      }
+    }
+
+    let current = await openNetwork()
     const running = http
     let closing: Promise<void> | null = null
     return {
@@ -253,10 +310,19 @@ export async function startNode(
       identity,
       worker,
       db,
-      membership,
+      get membership() {
+        return current.membership
+      },
       server,
       close: () =>
-        (closing ??= shutdown({ http: running, status, services, worker, db, releaseDataDir })),
+        (closing ??= shutdown({
+          http: running,
+          status,
+          services: () => current.services,
+          worker,
+          db,
+          releaseDataDir,
+        })),
     }
   } catch (err) {
     http?.server.close()
@@ -270,7 +336,7 @@ export async function startNode(
 interface Parts {
   http: HttpServer
   status: { stopping: boolean }
-  services: Services
+  services: () => Services
   worker: DatabaseWorker
   db: DbClient
   releaseDataDir: () => Promise<void>
@@ -287,7 +353,7 @@ async function shutdown({ http, status, services, worker, db, releaseDataDir }: 
   status.stopping = true
   http.drainClients()
   // Leave while this node still answers its peers.
-  await services.close()
+  await services().close()
   // Requests in flight get up to 10 s to finish; connections still open after that are cut.
   await http.close(10_000)
   await worker.stop()

@@ -35,6 +35,8 @@ export interface RestoreOptions {
   /** The node to restore; without it, the one the peers' replicas name `name`. */
   nodeId?: string
   name: string
+  /** This node's id as it stands (a running empty node's own): never the one restored. */
+  selfId: string
   /** Events per page pulled. */
   page?: number
   /** How long one peer exchange may take. */
@@ -122,7 +124,9 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
   // 2. Which node: the id given, or the one node the peers' replicas call by this name.
   let nodeId = o.nodeId
   if (!nodeId) {
-    const ids = new Set(answered.flatMap((a) => a.replicas.map((r) => r.nodeId)))
+    const ids = new Set(
+      answered.flatMap((a) => a.replicas.map((r) => r.nodeId)).filter((n) => n !== o.selfId)
+    )
     const peers = answered.map((a) => a.name).join(', ')
     if (ids.size === 0) {
       throw new RestoreError(

@@ -4,124 +4,26 @@
 // is verified, and go on replicating to its peers. A peer holding a forked replica is named and
 // never used. After each, the replica checker (tests/fixtures/replica-check.ts).
 import { cp, rm } from 'node:fs/promises'
-import path from 'node:path'
-import Database from 'better-sqlite3'
 import t from 'tap'
-import {
-  CLUSTER_KEY,
-  QUICK_TIMING_ARGS,
-  startProcess,
-  until,
-  type NodeProcess,
-} from '../fixtures/node-process.ts'
 import { checkReplicas } from '../fixtures/replica-check.ts'
 import { seedLedger } from '../fixtures/seed-ledger.ts'
-import { freePort } from '../fixtures/free-port.ts'
+import {
+  address,
+  eventsOf,
+  halted,
+  holds,
+  ledgerOf,
+  lose,
+  replicaOf,
+  served,
+  site,
+  start,
+  stop,
+  url,
+} from '../fixtures/sites.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
+import { until } from '../fixtures/node-process.ts'
 import { api } from '../fixtures/test-node.ts'
-import { hashMovement } from '../../db/ledger/hash.ts'
-import { MOVEMENT_ROW } from '../../db/ledger/row.ts'
-import type { Movement } from '../../db/contract/index.ts'
-
-interface Test {
-  teardown(fn: () => unknown): void
-}
-
-interface Site {
-  name: string
-  dir: string
-  port: number
-  join: string[]
-  node?: NodeProcess
-}
-
-const address = (s: Site) => `http://127.0.0.1:${s.port}`
-
-async function site(t: Test, name: string, join: Site[] = []): Promise<Site> {
-  return { name, dir: tempDir(t, name), port: await freePort(), join: join.map(address) }
-}
-
-/** Starts (or restarts, on its data and port) a node in a process group of its own. */
-async function start(t: Test, s: Site, extra: string[] = []): Promise<NodeProcess> {
-  const join = s.join.length ? ['--join', s.join.join(',')] : []
-  const args = ['--port', String(s.port), '--data-dir', s.dir, '--name', s.name, ...join]
-  s.node = await startProcess(
-    t,
-    [...args, ...QUICK_TIMING_ARGS, ...extra],
-    { ALMACEN_CLUSTER_KEY: CLUSTER_KEY },
-    { detached: true }
-  )
-  return s.node
-}
-
-/** The disk dies: kill -9 of the node and its worker, and its data directory gone. */
-async function lose(s: Site): Promise<void> {
-  const node = s.node as NodeProcess
-  process.kill(-(node.child.pid as number), 'SIGKILL')
-  await node.exited
-  await rm(s.dir, { recursive: true, force: true })
-}
-
-/** A clean stop (SIGTERM: it leaves the network and its worker commits). */
-async function stop(s: Site): Promise<void> {
-  const node = s.node as NodeProcess
-  node.child.kill('SIGTERM')
-  await node.exited
-}
-
-const url = (s: Site) => s.node as NodeProcess
-
-async function ledgerOf(s: Site): Promise<{ seq: number; hash: string }[]> {
-  const rows: { seq: number; hash: string }[] = []
-  let cursor: string | null = null
-  do {
-    const query: string = `?order=asc&limit=500${cursor ? `&cursor=${cursor}` : ''}`
-    const { body } = await api(url(s), 'GET', `/movements${query}`)
-    rows.push(
-      ...body.movements.map((m: { seq: number; hash: string }) => ({ seq: m.seq, hash: m.hash }))
-    )
-    cursor = body.nextCursor
-  } while (cursor)
-  return rows
-}
-
-/** The node's event log up to seq `upTo`, verbatim. */
-async function eventsOf(s: Site, upTo: number): Promise<unknown[]> {
-  const events: { seq: number }[] = []
-  while (events.length < upTo) {
-    const after = events.at(-1)?.seq ?? 0
-    const { body } = await api(url(s), 'GET', `/events?after=${after}&limit=500`)
-    if (body.events.length === 0) break
-    events.push(...body.events)
-  }
-  return events.slice(0, upTo)
-}
-
-async function replicaOf(holder: Site, ownerId: string) {
-  const { status, body } = await api(url(holder), 'GET', `/replicas/${ownerId}`)
-  return status === 200 ? body : undefined
-}
-
-const halted = (s: Site) => async () =>
-  (await api(url(s), 'GET', '/health')).body.ledger.writes === 'refused'
-
-const holds = (s: Site, ownerId: string, seq: number) => async () =>
-  (await replicaOf(s, ownerId))?.cursor.ledger.seq === seq
-
-/** Waits for the restored node to serve; every answer before that must be 503 RESTORING. */
-async function served(t: { same(found: unknown, wanted: unknown): void }, s: Site) {
-  const early: unknown[] = []
-  await until(
-    async () => {
-      const { status, body } = await api(url(s), 'GET', '/node')
-      if (status !== 200) early.push({ status, code: body?.code })
-      return status === 200
-    },
-    60_000,
-    'the restored node serves'
-  )
-  for (const answer of early) t.same(answer, { status: 503, code: 'RESTORING' })
-}
 
 t.test(
   'a node whose data directory was deleted comes back from its peers with the same id, ledger and balances, and replicates again',
@@ -227,8 +129,17 @@ t.test(
     await rm(a.dir, { recursive: true })
     await cp(backup, a.dir, { recursive: true })
     await start(t, a)
+    // Centro witnessed rows 51…60, which A no longer has: A halts, and its admin accepts the
+    // backup as it stands (those rows are lost) before A writes on.
+    await until(halted(a), 20_000, "Centro's witness halts A on its backup")
+    t.match((await api(url(a), 'GET', '/health')).body.ledger.halt, {
+      problems: [/Centro holds rows up to 60.*rows 51…60 are missing here/],
+    })
+    const rollback = 'the disk was put back from the backup at row 50'
+    t.match(await api(url(a), 'POST', '/ledger/accept', { reason: rollback }), { status: 200 })
     for (let i = 0; i < 5; i++) {
-      await api(url(a), 'POST', '/movements', { type: 'issue', sku: 'SEED-0002', quantity: 1 })
+      const issued = { type: 'issue', sku: 'SEED-0002', quantity: 1 }
+      t.match(await api(url(a), 'POST', '/movements', issued), { status: 201 })
     }
     await until(
       async () => (await replicaOf(b, aId))?.state === 'broken',
@@ -273,71 +184,45 @@ t.test(
   }
 )
 
-/**
- * What an attacker with the disk does: a row's note changed, and every row from it on re-hashed
- * and re-linked, the head anchor with them, so that the ledger checks out by itself.
- */
-function rehashFrom(s: Site, seq: number) {
-  const db = new Database(path.join(s.dir, 'almacen.sqlite'))
-  db.exec('DROP TRIGGER movements_append_only_update')
-  const rows = db.prepare('SELECT * FROM movements WHERE seq >= ? ORDER BY seq').all(seq)
-  let prev = (
-    db.prepare('SELECT hash FROM movements WHERE seq = ?').get(seq - 1) as { hash: string }
-  ).hash
-  const update = db.prepare('UPDATE movements SET note = ?, prev_hash = ?, hash = ? WHERE seq = ?')
-  for (const stored of rows) {
-    const row = MOVEMENT_ROW.fromRow(stored as never) as Movement
-    if (row.seq === seq) row.note = 'changed afterwards'
-    const { hash: _old, ...fields } = { ...row, prevHash: prev }
-    prev = hashMovement(fields)
-    update.run(row.note, fields.prevHash, prev, row.seq)
-  }
-  db.prepare('UPDATE ledger_head SET hash = ?').run(prev)
-  db.close()
-}
-
 t.test(
-  'a ledger re-hashed on its own disk is caught by its witnesses at start and at verify; with no peer up it is said plainly',
+  'POST /ledger/restore on a running empty node rebuilds it as the lost node; on a node that holds a ledger it is refused',
   async (t) => {
     const a = await site(t, 'Norte')
     const b = await site(t, 'Centro', [a])
-    const aId = await seedLedger(a.dir, { name: 'Norte', items: 4, movements: 100 })
+    const aId = await seedLedger(a.dir, { name: 'Norte', items: 3, movements: 300 })
     await Promise.all([start(t, a), start(t, b)])
-    await until(holds(b, aId, 100), 30_000, 'B holds A')
-    await stop(a)
-    rehashFrom(a, 60)
-    await start(t, a)
+    await until(holds(b, aId, 300), 30_000, 'B holds A')
+    const ledger = await ledgerOf(a)
+    await lose(a)
+    a.join = [address(b)]
+    await start(t, a) // a new empty node, with an id of its own, in the network
+    const fresh = (await api(url(a), 'GET', '/node')).body.id
+    t.not(fresh, aId)
+    t.match(await api(url(a), 'POST', '/ledger/restore', { nodeId: 'not an id' }), {
+      status: 400,
+    })
 
-    await until(halted(a), 20_000, 'the start check halts writes on the witness')
-    const refused = await api(url(a), 'POST', '/movements', {
-      type: 'receipt',
-      sku: 'SEED-0001',
-      quantity: 1,
-    })
-    t.match(refused, {
+    const restored = await api(url(a), 'POST', '/ledger/restore', {})
+    t.match(restored, { status: 200, body: { nodeId: aId, restoredTo: { seq: 300 } } })
+    t.equal((await api(url(a), 'GET', '/node')).body.id, aId, 'the lost node id')
+    t.same(await ledgerOf(a), ledger)
+    t.same((await api(url(a), 'GET', '/ledger/restore')).body, restored.body)
+
+    const again = await api(url(a), 'POST', '/ledger/restore', {})
+    t.match(again, {
       status: 409,
-      body: { code: 'LEDGER_HALTED', error: /Centro's copy and this ledger part at row 60/ },
-    })
-    const verified = await api(url(a), 'POST', '/ledger/verify', {})
-    t.match(verified.body, {
-      ok: false,
-      differences: [{ kind: 'witness', seq: 60, message: /Centro's copy .* part at row 60/ }],
-      witnesses: {
-        available: true,
-        witnesses: [{ peer: { name: 'Centro' }, verdict: 'differs', holds: { seq: 100 } }],
+      body: {
+        code: 'CONFLICT',
+        error: /holds 300 movements and 3 items: a restore only fills an empty node/,
       },
     })
-    t.equal(verified.body.differences.length, 1, 'by itself, the ledger checks out')
-    // An outsider's check says the same: Centro's copy and A's ledger differ from row 60 on.
-    const [ofA] = (await checkReplicas([url(a), url(b)])).filter((r) => r.owner === aId)
-    t.equal(ofA.problems.filter((p) => /differs from the owner/.test(p)).length, 41)
-    t.match(ofA.problems[0], /row 60 differs/)
-
-    await stop(b)
-    const alone = await api(url(a), 'POST', '/ledger/verify', {})
-    t.match(alone.body, {
-      ok: true,
-      witnesses: { available: false, summary: /^no witness available/ },
-    })
+    t.same(await ledgerOf(a), ledger, 'nothing changed')
+    await api(url(a), 'POST', '/movements', { type: 'receipt', sku: 'SEED-0001', quantity: 1 })
+    await until(holds(b, aId, 301), 20_000, 'B has the new movement')
+    const reports = await checkReplicas([url(a), url(b)], { complete: true })
+    t.same(
+      reports.flatMap((r) => r.problems),
+      []
+    )
   }
 )

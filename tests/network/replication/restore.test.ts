@@ -76,6 +76,7 @@ function network(peers: Record<string, FakePeer>) {
       addresses: Object.keys(peers),
       nodeId,
       name: 'Norte',
+      selfId: 'T',
     })
   return { restore, feeds }
 }
@@ -131,6 +132,15 @@ t.test('two histories held by as many peers each are refused, naming both sides'
   })
   await t.rejects(restore(), { name: 'RestoreError', message: /two histories.*B against C/ })
   t.same(feeds, [], 'nothing pulled')
+})
+
+t.test('a running node restored by name is not taken for itself', async (t) => {
+  const { restore, feeds } = network({
+    b: { name: 'B', replicas: [{ ...held(0, h('0')), nodeId: 'T' }, held(3, h('b'))], rows: {} },
+  })
+  const { nodeId } = (await restore()) as unknown as { nodeId: string }
+  t.equal(nodeId, 'W')
+  t.same(feeds, ['B'])
 })
 
 t.test('a name no peer knows, or two nodes of one name, are refused', async (t) => {

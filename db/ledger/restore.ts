@@ -97,16 +97,6 @@ async function dropEventsAfter(sql: Sql, seq: number): Promise<void> {
   await sql.run(trigger.sql)
 }
 
-interface ItemRow {
-  sku: string
-  name: string
-  unit: string
-  description: string
-  reorderPoint: number | null
-  createdAt: string
-  updatedAt: string
-}
-
 const UPSERT_ITEMS = `INSERT INTO items (sku, name, unit, description, reorder_point, created_at,
     updated_at)
   SELECT value->>'sku', value->>'name', value->>'unit', value->>'description',
@@ -143,7 +133,7 @@ export function restorePage(db: Knex, page: C.Payload<'ledger.restorePage'>) {
         `The replica's log does not check out (${decided.reason}): ${decided.message}`
       )
     }
-    const items = [...decided.items.values()] as ItemRow[]
+    const items = [...decided.items.values()] as C.Item[]
     if (items.length > 0) await sql.run(UPSERT_ITEMS, [JSON.stringify(items)])
     if (decided.movements.length > 0) {
       await sql.run(PLACEHOLDER_ITEMS, [JSON.stringify(decided.movements)])

@@ -7,6 +7,7 @@
 // verify the whole chain and every balance before it takes the node id. Nothing here serves a
 // client: the runtime answers 503 RESTORING until this resolves.
 import type { Logger } from 'pino'
+import type { RestoreSource } from '../../api/ledger.ts'
 import type { OpName, Payload, RestoreReport } from '../../db/contract/index.ts'
 import { ANY_RECEIVER, type Transport } from '../transport/transport.ts'
 import {
@@ -56,14 +57,7 @@ export class RestoreError extends Error {
   }
 }
 
-/** One peer asked: what it holds of the node, and whether it was used or why not. */
-export interface RestoreSource {
-  peer: { id: string | null; name: string | null; address: string }
-  replica: Omit<HeldReplica, 'nodeId' | 'name'> | null
-  used: boolean
-  /** Why it was not used (unreachable, no replica, broken, another history). */
-  problem: string | null
-}
+export type { RestoreSource }
 
 interface Candidate extends RestoreSource {
   peer: { id: string; name: string; address: string }

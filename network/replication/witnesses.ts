@@ -4,6 +4,7 @@
 // witness: a row whose hash differs at the same seq, or a witness holding rows this node lacks.
 // Where they part is found by comparing hashes at a spread of seqs, narrowing in a few rounds.
 // A peer down is no evidence either way: "no witness available" is said plainly, never a failure.
+import type { Witness, WitnessReport } from '../../api/ledger.ts'
 import type { Member } from '../../db/contract/index.ts'
 import type { Transport } from '../transport/transport.ts'
 import { REPLICATION_MESSAGES } from './messages.ts'
@@ -15,26 +16,7 @@ export interface OwnLedger {
   hashes(seqs: number[]): Promise<{ seq: number; hash: string }[]>
 }
 
-/** One peer's word on this node's ledger. */
-export interface Witness {
-  peer: { id: string; name: string }
-  /** How far its replica of this node goes; null when it holds none or did not answer. */
-  holds: { seq: number; hash: string } | null
-  caughtUpAt: string | null
-  /** agrees: a prefix of this ledger (or the same); differs: it disagrees; silent: no word. */
-  verdict: 'agrees' | 'differs' | 'silent'
-  /** For `differs`: the first seq where the chains part (a row missing here: past the head). */
-  differsFrom: number | null
-  message: string
-}
-
-export interface WitnessReport {
-  /** False when no peer could witness (none alive, none answered, none holds a replica). */
-  available: boolean
-  witnesses: Witness[]
-  /** One sentence: what the witnesses say. */
-  summary: string
-}
+export type { Witness, WitnessReport }
 
 export interface WitnessOptions {
   transport: Transport

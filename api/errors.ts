@@ -38,6 +38,8 @@ export const ERROR_STATUS = {
   // Not now: retry (most of these come with Retry-After).
   NOT_READY: 503,
   NODE_STOPPING: 503,
+  /** The node is rebuilding its ledger from its peers' replicas (--restore): not yet verified. */
+  RESTORING: 503,
   BUSY: 503,
   DB_BUSY: 503,
   DB_UNAVAILABLE: 503,

@@ -11,7 +11,8 @@ export const acceptInput = z.strictObject({ reason: requiredText(500) })
  * balances that disagree with the rows.
  */
 export interface LedgerDifference {
-  kind: 'hash' | 'chain' | 'gap' | 'head' | 'balance-after' | 'balance' | 'negative'
+  /** `witness`: a peer's replica of this ledger disagrees with it (see `witnesses`). */
+  kind: 'hash' | 'chain' | 'gap' | 'head' | 'balance-after' | 'balance' | 'negative' | 'witness'
   seq?: number
   sku?: string
   expected?: string | number | null
@@ -25,6 +26,27 @@ export interface LedgerCheck {
   differences: LedgerDifference[]
   checked: { movements: number; balances: number }
   head: { seq: number; hash: string }
+  /** POST /ledger/verify: what the alive peers hold of this ledger, compared with it. */
+  witnesses?: WitnessReport
+}
+
+/** One peer's word on this node's ledger: its replica's head, and whether it agrees. */
+export interface Witness {
+  peer: { id: string; name: string }
+  holds: { seq: number; hash: string } | null
+  caughtUpAt: string | null
+  /** `silent`: down, no replica, or a replica it knows broken: no evidence either way. */
+  verdict: 'agrees' | 'differs' | 'silent'
+  /** For `differs`: the first seq where the chains part. */
+  differsFrom: number | null
+  message: string
+}
+
+export interface WitnessReport {
+  /** False when no peer could witness: said plainly, not a failure. */
+  available: boolean
+  witnesses: Witness[]
+  summary: string
 }
 
 /** POST /ledger/rebuild: the balances that were rewritten from the ledger's sums. */
@@ -37,6 +59,8 @@ export interface LedgerRebuild {
 export interface LedgerHalt {
   since: string
   problems: string[]
+  /** A peer's replica disagreed: only an acceptance lifts it, never a rebuild of balances. */
+  witnessed?: boolean
   /** What an admin can do about it. */
   action: string
 }
@@ -62,3 +86,37 @@ export interface LedgerAcceptance {
   /** Balances set to what the ledger, as it stands, sums to. */
   changes: LedgerRebuild['changes']
 }
+
+/** One peer a restore asked: what it holds of the node, and whether it was used or why not. */
+export interface RestoreSource {
+  peer: { id: string | null; name: string | null; address: string }
+  replica: {
+    state: string
+    reason: string | null
+    position: { events: number; ledger: { seq: number; hash: string } }
+    caughtUpAt: string | null
+  } | null
+  used: boolean
+  problem: string | null
+}
+
+/** GET /ledger/restore: what the restore that rebuilt this node restored, from whom, what may be lost. */
+export interface RestoreReport {
+  nodeId: string
+  restoredTo: { seq: number; hash: string; events: number }
+  from: { id: string; name: string }
+  sources: RestoreSource[]
+  lastSeenBy: { id: string; name: string; at: string } | null
+  mayBeLost: string
+  verified: { movements: number; balances: number }
+  startedAt: string
+  restoredAt: string
+}
+
+/** POST /ledger/restore: the node to restore, or none for the one its peers know by its name. */
+export const restoreInput = z.strictObject({
+  nodeId: z
+    .string()
+    .regex(/^[\w-]{1,64}$/, 'a node id (GET /replicas on a peer lists them)')
+    .optional(),
+})

@@ -8,6 +8,7 @@ import { Membership } from './membership/membership.ts'
 import { workerStore, type WorkerCalls } from './membership/store.ts'
 import type { Timing } from './membership/timing.ts'
 import type { LogPosition } from './replication/messages.ts'
+import type { OwnLedger, Witness } from './replication/witnesses.ts'
 import { Replication } from './replication/replication.ts'
 import { workerReplicas } from './replication/store.ts'
 import { StockFanOut } from './stock/fan-out.ts'
@@ -50,7 +51,10 @@ export {
   REPLICATION_MESSAGES,
   type FeedAnswer,
   type FeedMessage,
+  type HeldReplica,
   type LogPosition,
+  type ReplicaHashesAnswer,
+  type ReplicaHeadAnswer,
 } from './replication/messages.ts'
 export {
   Replication,
@@ -60,6 +64,18 @@ export {
 } from './replication/replication.ts'
 export { DEFAULT_PULL, type PullTiming } from './replication/puller.ts'
 export { workerReplicas, type ReplicaStore } from './replication/store.ts'
+export {
+  askWitnesses,
+  type OwnLedger,
+  type Witness,
+  type WitnessReport,
+} from './replication/witnesses.ts'
+export {
+  restoreFromPeers,
+  RestoreError,
+  type RestoreOptions,
+  type RestoreSource,
+} from './replication/restore.ts'
 export { HttpTransport } from './transport/http-transport.ts'
 export type { PeerAuth, PeerExchange } from './transport/peer-auth.ts'
 export {
@@ -82,6 +98,8 @@ export interface NetworkOptions {
   timing?: Partial<Timing>
   /** This node's log head, told to peers on membership traffic. */
   ownHead?: () => LogPosition | undefined
+  /** A witness that disagrees with this node's ledger at start: halt its writes. */
+  onWitnessDisagrees?: (witness: Witness) => Promise<void>
 }
 
 export interface Network {
@@ -94,9 +112,24 @@ export interface Network {
   replication: Replication
 }
 
+/** This node's ledger through its worker: its head, and its hashes at given seqs. */
+async function ownLedger(db: WorkerCalls): Promise<OwnLedger> {
+  const start = { events: 0, ledger: { seq: 0, hash: '0'.repeat(64) } }
+  const { data } = await db.call('events.feed', { after: start, limit: 1, maxBytes: 1 })
+  return {
+    head: (data as { head: LogPosition }).head.ledger,
+    hashes: async (seqs) =>
+      (
+        (await db.call('ledger.hashes', { seqs })).data as {
+          hashes: { seq: number; hash: string }[]
+        }
+      ).hashes,
+  }
+}
+
 /** A node's network: its HTTP transport and its membership over it. */
 export function createNetwork(options: NetworkOptions): Network {
-  const { db, log, identity, clusterKey, join, timing, ownHead } = options
+  const { db, log, identity, clusterKey, join, timing, ownHead, onWitnessDisagrees } = options
   const transport = new HttpTransport({ key: clusterKey, selfId: identity.id })
   const membership = new Membership({
     store: workerStore(db),
@@ -113,6 +146,9 @@ export function createNetwork(options: NetworkOptions): Network {
     transport,
     store: workerReplicas(db),
     log,
+    ...(onWitnessDisagrees && {
+      witnessAtStart: { own: () => ownLedger(db), disagrees: onWitnessDisagrees },
+    }),
   })
   const stock = new StockFanOut({
     transport,

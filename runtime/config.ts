@@ -31,6 +31,10 @@ export interface Config {
   workerNodeOptions?: string[]
   /** The membership timings set; the others are the protocol's own (DEFAULT_TIMING). */
   timing?: Partial<Timing>
+  /** Rebuild the ledger from the peers' replicas before serving (an empty data directory). */
+  restore?: boolean
+  /** The node id to restore; by default the one the peers know by this node's name. */
+  restoreId?: string
 }
 
 /** --help, in sections; each setting once, from SETTINGS. */
@@ -38,6 +42,7 @@ const SECTIONS: [string, Key[]][] = [
   ['The node', ['port', 'host', 'dataDir', 'name', 'logLevel']],
   ['The peer network', ['join', 'advertise', 'allowedHosts', 'clusterKey', 'clusterKeyFile']],
   ['Membership timing, in ms (best the same on every node)', [...TIMINGS]],
+  ['Restoring a warehouse whose disk was lost', ['restore', 'restoreId']],
   ['The database worker', ['dbTimeoutMs', 'workerNodeOptions']],
 ]
 
@@ -60,7 +65,7 @@ function wrap(text: string, indent: string): string {
 }
 
 function usageOf(s: Setting<unknown>): string {
-  const flag = s.flag ? `--${s.flag} ${s.arg}` : ''
+  const flag = s.flag ? `--${s.flag}${s.arg ? ` ${s.arg}` : ''}` : ''
   return `  ${flag.padEnd(28)}${s.env}\n${wrap(s.help, '      ')}`
 }
 
@@ -84,6 +89,7 @@ ${ALSO_READ.map(([env, help]) => `  ${''.padEnd(28)}${env}\n${wrap(help, '      
 function textOf(s: Setting<unknown>, flags: Record<string, unknown>, env: NodeJS.ProcessEnv) {
   const flag = s.flag === undefined ? undefined : flags[s.flag]
   if (typeof flag === 'string') return { text: flag, from: 'flag' }
+  if (flag === true) return { text: 'true', from: 'flag' }
   if (env[s.env] !== undefined) return { text: env[s.env] as string, from: 'env' }
   return { text: s.default, from: 'default' }
 }
@@ -142,7 +148,10 @@ function timingsOf(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): Part
 const FLAGS = Object.fromEntries(
   Object.values(SETTINGS as Record<Key, Setting<unknown>>)
     .filter((s) => s.flag !== undefined)
-    .map((s) => [s.flag as string, { type: 'string' as const }])
+    .map((s) => [
+      s.flag as string,
+      { type: s.boolean ? ('boolean' as const) : ('string' as const) },
+    ])
 )
 
 /**
@@ -174,6 +183,16 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'h
     )
   }
   const allowedHosts = read('allowedHosts', flags, env) ?? []
+  const restore = read('restore', flags, env) === true
+  const restoreId = read('restoreId', flags, env)
+  if (restoreId !== undefined && !restore) {
+    throw new ConfigError('--restore-id names the node a restore rebuilds: give --restore with it')
+  }
+  if (restore && join.length === 0) {
+    throw new ConfigError(
+      '--restore rebuilds the ledger from the replicas peers hold: give their URLs with --join'
+    )
+  }
   return {
     port: read('port', flags, env) as number,
     host: read('host', flags, env) as string,
@@ -187,6 +206,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'h
     dbTimeoutMs: read('dbTimeoutMs', flags, env) as number,
     workerNodeOptions: read('workerNodeOptions', flags, env) ?? [],
     timing: timingsOf(flags, env),
+    ...(restore && { restore, ...(restoreId && { restoreId }) }),
   }
 }
 

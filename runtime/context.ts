@@ -1,6 +1,6 @@
 import type { IRequest } from 'itty-router'
 import type { Logger } from 'pino'
-import type { OpName, Payload, Result } from '../db/contract/index.ts'
+import type { OpName, Payload, RestoreReport, Result } from '../db/contract/index.ts'
 import type { MembershipApi, PeerStock, ReplicationApi } from '../network/index.ts'
 import type { EventFeed } from './event-hub.ts'
 import type { Access } from './stages/access.ts'
@@ -36,6 +36,11 @@ export interface Ctx {
   events: EventFeed
   /** This node's replicas of its peers' logs, as their pullers see them now. */
   replication: ReplicationApi
+  /**
+   * Rebuilds this node's ledger (it holds no movement or item) from its peers' replicas, as the
+   * node `nodeId` or the one they know by this node's name; the node serves again once verified.
+   */
+  restore(nodeId?: string): Promise<RestoreReport>
   /** On node-to-node routes (/peer/…): the id of the node that signed the request. */
   peer?: string
 }

@@ -35,6 +35,9 @@ export {
   REPLICATION_MESSAGES,
   MAX_WAIT_MS,
   type FeedAnswer,
+  type HeldReplica,
+  type ReplicaHashesAnswer,
+  type ReplicaHeadAnswer,
 } from '../network/index.ts'
 export { httpErrorOf } from './peer-refusals.ts'
 

@@ -14,6 +14,9 @@ import { DbClient } from './db-client.ts'
 import { EventHub } from './event-hub.ts'
 import { HostNames } from './host-names.ts'
 import { HttpServer } from './http-server.ts'
+import { HttpError, jsonResponse } from './errors.ts'
+import type { NodeInfo, RestoreReport } from '../db/contract/index.ts'
+import type { PeerConnection } from './router.ts'
 import type { Membership } from '../network/index.ts'
 import { Services } from './services.ts'
 import { WorkerSupervisor, type SupervisorOptions, type WorkerReady } from './worker-supervisor.ts'
@@ -76,6 +79,20 @@ function advertisedUrl(host: string, port: number): string {
   return `http://${external?.address ?? '127.0.0.1'}:${port}`
 }
 
+/** The answer to every request while the node restores its ledger: not yet, and why. */
+function restoring(): Response {
+  return jsonResponse(
+    {
+      status: 503,
+      error:
+        "This node is restoring its ledger from its peers' replicas; it serves once the whole ledger is verified (see its log)",
+      code: 'RESTORING',
+    },
+    503,
+    { 'retry-after': '5' }
+  )
+}
+
 /** Removes the socket files of nodes killed before they could (their pid no longer runs). */
 function removeStaleSockets(): void {
   for (const name of readdirSync(tmpdir())) {
@@ -122,12 +139,15 @@ export async function startNode(
     // The worker starts first; the HTTP side loads meanwhile (a restart is back sooner).
     const starting = worker.start()
     starting.catch(() => undefined) // observed below; a failure during the imports is not lost
-    const [{ createServerAdapter }, { createApp, loadRoutes }, { createNetwork }] =
-      await Promise.all([
-        import('@whatwg-node/server'),
-        import('./router.ts'),
-        import('../network/index.ts'),
-      ])
+    const [
+      { createServerAdapter },
+      { createApp, loadRoutes },
+      { createNetwork, HttpTransport, restoreFromPeers, RestoreError },
+    ] = await Promise.all([
+      import('@whatwg-node/server'),
+      import('./router.ts'),
+      import('../network/index.ts'),
+    ])
     const [ready, routes] = await Promise.all([starting, loadRoutes(HANDLERS_DIR)])
     const identity: NodeIdentity = {
       id: ready.id,
@@ -135,20 +155,6 @@ export async function startNode(
       version: VERSION,
       startedAt: new Date().toISOString(),
     }
-    const { transport, membership, replication, stock } = createNetwork({
-      db,
-      log,
-      identity,
-      clusterKey: config.clusterKey,
-      join: config.join,
-      timing: config.timing,
-      ownHead: () => events?.position(),
-    })
-    events = new EventHub(db)
-    // Opened in this order once the server listens, closed in the reverse one (the event hub
-    // first: the streams it feeds end before the network leaves and HTTP closes).
-    // Replication closes first: its pullers stop before the feeds they read end.
-    const services = new Services([transport, membership, events, replication], log)
     // The names a request's Host may carry (DNS rebinding); the advertised host is known now,
     // only its port waits for the listen.
     const names = new HostNames({
@@ -158,27 +164,12 @@ export async function startNode(
     })
     log.info({ hosts: names.list() }, 'requests are answered for these host names')
     const status = { stopping: false }
-    const app = createApp(routes, {
-      db,
-      log,
-      node: identity,
-      membership,
-      events,
-      replication,
-      peers: stock,
-      peerAuth: transport.auth,
-      names,
-      status,
-    })
-    // A peer's requests come on kept connections; when its process dies they close at once.
-    const connectionOf = (socket: Socket) => ({
-      from(peer: string) {
-        http?.markPeer(socket)
-        transport.watchInbound(socket, peer)
-      },
-    })
+    // Until the node's routes are up (a restore first rebuilds and verifies the ledger), every
+    // request is answered 503 RESTORING: nothing is served from a ledger not yet verified.
+    let app: ((request: Request, connection: PeerConnection) => Promise<Response>) | undefined
+    let connectionOf: (socket: Socket) => PeerConnection = () => ({ from() {} })
     const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
-      app(request, connectionOf(req.socket))
+      app ? app(request, connectionOf(req.socket)) : restoring()
     )
     http = new HttpServer(adapter, log)
     const server = http.server
@@ -191,7 +182,125 @@ export async function startNode(
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `http://${host}:${address.port}`
     const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
-    await services.open({ advertise })
+    /** Rebuilds the ledger from the peers' replicas, asking `addresses`; the id it restored. */
+    const restore = async (addresses: string[], nodeId?: string) => {
+      // Its own transport: the node's network starts again under the restored id, once known.
+      const asking = new HttpTransport({ key: config.clusterKey, selfId: identity.id })
+      const report = await restoreFromPeers({
+        transport: asking,
+        db,
+        log,
+        addresses,
+        nodeId,
+        name: identity.name,
+        selfId: identity.id,
+      }).finally(() => asking.close())
+      identity.id = report.nodeId
+      log.info(
+        { report },
+        `restored: ledger row ${report.restoredTo.seq} from ${report.from.name}, verified; ${report.mayBeLost}`
+      )
+      return report
+    }
+    if (config.restore) {
+      log.info(
+        { url },
+        `listening on ${url} while restoring: clients get 503 RESTORING until the ledger is verified`
+      )
+      await restore(config.join, config.restoreId)
+    }
+
+    /** The node's network and routes under its identity as it stands; opened once it listens. */
+    const openNetwork = async () => {
+      const { transport, membership, replication, stock } = createNetwork({
+        db,
+        log,
+        identity,
+        clusterKey: config.clusterKey,
+        join: config.join,
+        timing: config.timing,
+        ownHead: () => events?.position(),
+        // The start check's second half: a peer's replica that disagrees halts writes.
+        onWitnessDisagrees: async (witness) => {
+          log.error(
+            { witness },
+            `a witness disagrees with this ledger: ${witness.message}. Writes are refused until an admin acts`
+          )
+          await db.call('ledger.witnessed', { problems: [witness.message] })
+        },
+      })
+      events = new EventHub(db)
+      // Opened in this order once the server listens, closed in the reverse one (the event hub
+      // first: the streams it feeds end before the network leaves and HTTP closes).
+      // Replication closes first: its pullers stop before the feeds they read end.
+      const services = new Services([transport, membership, events, replication], log)
+      app = createApp(routes, {
+        db,
+        log,
+        node: identity,
+        membership,
+        events,
+        replication,
+        peers: stock,
+        peerAuth: transport.auth,
+        names,
+        status,
+        restore: restoreRunning,
+      })
+      // A peer's requests come on kept connections; when its process dies they close at once.
+      connectionOf = (socket: Socket) => ({
+        from(peer: string) {
+          http?.markPeer(socket)
+          transport.watchInbound(socket, peer)
+        },
+      })
+      await services.open({ advertise })
+      return { services, membership }
+    }
+
+    /**
+     * POST /ledger/restore on a running node with no movement or item: its network closes (it
+     * leaves under the identity it gives up, and nothing more is logged meanwhile), every request
+     * gets 503 RESTORING, the ledger is rebuilt and verified, and the network opens again under
+     * the restored id. A restore that fails reopens it as it was (the worker halts writes while a
+     * restore is pending: a second one resumes it).
+     */
+    let underWay: Promise<RestoreReport> | null = null
+    async function restoreRunning(nodeId?: string): Promise<RestoreReport> {
+      if (underWay || status.stopping) {
+        throw new HttpError('CONFLICT', 'A restore is under way, or the node is stopping')
+      }
+      const { counts } = (await db.call('node.info', {})).data as NodeInfo
+      if (counts.movements + counts.items > 0) {
+        throw new HttpError(
+          'CONFLICT',
+          `This node holds ${counts.movements} movements and ${counts.items} items: a restore only fills an empty node`
+        )
+      }
+      const peers = current.membership.snapshot().members.filter((m) => m.id !== identity.id)
+      const addresses = [...new Set([...config.join, ...peers.map((m) => m.address)])]
+      if (addresses.length === 0) {
+        throw new HttpError('CONFLICT', 'This node knows no peer to restore from: join them first')
+      }
+      underWay = (async () => {
+        app = undefined
+        await current.services.close()
+        try {
+          return await restore(addresses, nodeId)
+        } finally {
+          current = await openNetwork()
+        }
+      })()
+      try {
+        return await underWay
+      } catch (err) {
+        throw err instanceof RestoreError ? new HttpError('CONFLICT', err.message) : err
+      } finally {
+        underWay = null
+      }
+    }
+
+    let current = await openNetwork()
     const running = http
     let closing: Promise<void> | null = null
     return {
@@ -201,10 +310,19 @@ export async function startNode(
       identity,
       worker,
       db,
-      membership,
+      get membership() {
+        return current.membership
+      },
       server,
       close: () =>
-        (closing ??= shutdown({ http: running, status, services, worker, db, releaseDataDir })),
+        (closing ??= shutdown({
+          http: running,
+          status,
+          services: () => current.services,
+          worker,
+          db,
+          releaseDataDir,
+        })),
     }
   } catch (err) {
     http?.server.close()
@@ -218,7 +336,7 @@ export async function startNode(
 interface Parts {
   http: HttpServer
   status: { stopping: boolean }
-  services: Services
+  services: () => Services
   worker: DatabaseWorker
   db: DbClient
   releaseDataDir: () => Promise<void>
@@ -235,7 +353,7 @@ async function shutdown({ http, status, services, worker, db, releaseDataDir }: 
   status.stopping = true
   http.drainClients()
   // Leave while this node still answers its peers.
-  await services.close()
+  await services().close()
   // Requests in flight get up to 10 s to finish; connections still open after that are cut.
   await http.close(10_000)
   await worker.stop()

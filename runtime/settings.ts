@@ -9,8 +9,10 @@ import { DEFAULT_TIMING, type Timing } from '../network/index.ts'
 export interface Setting<T> {
   /** Its flag, without the dashes; none for a secret (any user may read a command line). */
   flag?: string
-  /** What --help shows after the flag: <n>, <url>… */
+  /** What --help shows after the flag: <n>, <url>…; none for a flag that takes no value. */
   arg?: string
+  /** A flag without a value (--restore): given, it reads as "true". */
+  boolean?: true
   env: string
   /** The text used when neither is given, checked as any other; none: the setting is unset. */
   default?: string
@@ -192,6 +194,31 @@ export const SETTINGS = {
     'how long a leave waits for acknowledgements'
   ),
   joinTimeoutMs: timing('joinTimeoutMs', 100, 60_000, 'how long a join waits for an answer'),
+  restore: setting({
+    flag: 'restore',
+    boolean: true,
+    env: 'ALMACEN_RESTORE',
+    default: 'false',
+    schema: z
+      .string()
+      .refine((s) => /^(1|0|true|false|yes|no)$/i.test(s.trim()), {
+        error: (issue) => `must be true or false, not "${issue.input}"`,
+      })
+      .transform((s) => /^(1|true|yes)$/i.test(s.trim())),
+    help:
+      "rebuild this warehouse's ledger from the replicas its peers (--join) hold of it, on an " +
+      'empty data directory after a disk was lost; it keeps its node id (see --restore-id) and ' +
+      'serves only once the whole ledger is verified',
+  }),
+  restoreId: setting({
+    flag: 'restore-id',
+    arg: '<id>',
+    env: 'ALMACEN_RESTORE_ID',
+    schema: z.string().regex(/^[\w-]{1,64}$/, { error: 'must be a node id (GET /node shows it)' }),
+    help:
+      'the node id to restore (GET /replicas on a peer lists them); by default the one the ' +
+      "peers' replicas know by --name",
+  }),
   dbTimeoutMs: setting({
     flag: 'db-timeout-ms',
     arg: '<ms>',

@@ -7,7 +7,8 @@ import { nothing, read, write } from './descriptor.ts'
  * balances that disagree with the rows.
  */
 export interface LedgerDifference {
-  kind: 'hash' | 'chain' | 'gap' | 'head' | 'balance-after' | 'balance' | 'negative'
+  /** `witness`: a peer's replica of this ledger disagrees with it (see `witnesses`). */
+  kind: 'hash' | 'chain' | 'gap' | 'head' | 'balance-after' | 'balance' | 'negative' | 'witness'
   seq?: number
   sku?: string
   expected?: string | number | null
@@ -41,6 +42,8 @@ export interface VerifyProgress {
 export interface LedgerHalt {
   since: string
   problems: string[]
+  /** A peer's replica disagreed: only an acceptance lifts it, never a rebuild of balances. */
+  witnessed?: boolean
   /** What an admin can do about it. */
   action: string
 }
@@ -66,7 +69,38 @@ export interface LedgerAcceptance {
   changes: LedgerRebuild['changes']
 }
 
+/** A log position as a restore follows it: the last event, and the last ledger row. */
+export interface RestorePosition {
+  events: number
+  ledger: { seq: number; hash: string }
+}
+
+/**
+ * What a restore rebuilt, from where, and what it cannot vouch for: kept in node_settings, shown
+ * by GET /ledger/restore and logged. Filled by the runtime (which peers held what) and the worker
+ * (what it verified).
+ */
+export interface RestoreReport {
+  nodeId: string
+  restoredTo: { seq: number; hash: string; events: number }
+  /** The peer whose replica was pulled. */
+  from: { id: string; name: string }
+  /** Every peer asked, with the head of its replica and whether it was used or why not. */
+  sources: unknown[]
+  /** The peer that last saw the warehouse's feed caught up, and when (its clock). */
+  lastSeenBy: { id: string; name: string; at: string } | null
+  mayBeLost: string
+  verified: LedgerCheck['checked']
+  startedAt: string
+  restoredAt: string
+}
+
 const job = z.strictObject({ job: z.string() })
+const restoreId = z.string().min(1).max(64)
+const position = z.strictObject({
+  events: z.number().int().min(0),
+  ledger: z.strictObject({ seq: z.number().int().min(0), hash: z.string().max(64) }),
+})
 
 export const ledgerOps = {
   /** The whole ledger in one operation, holding the worker throughout: for tools, not handlers. */
@@ -86,4 +120,48 @@ export const ledgerOps = {
   'ledger.accept': write(z.strictObject({ reason: z.string() })).returns<LedgerAcceptance>(),
   /** Whether writes are halted and why, and the verify job running, if any. Answers at once. */
   'ledger.status': read(nothing).returns<LedgerStatus>(),
+  /**
+   * Starts (or resumes) filling an empty node with the log of `nodeId`, pulled from a peer's
+   * replica: refused (CONFLICT) when the node holds any movement, item or event and no restore of
+   * that node is pending. Returns where the own log stands: the next page follows it.
+   */
+  'ledger.restoreBegin': write(z.strictObject({ nodeId: restoreId })).returns<RestorePosition>(),
+  /**
+   * Appends a page of the restored node's log verbatim (events, ledger rows with their hashes,
+   * items), after checking that it follows the own log and that every row links and re-hashes.
+   */
+  'ledger.restorePage': write(
+    z.strictObject({
+      nodeId: restoreId,
+      after: position,
+      events: z
+        .array(
+          z.strictObject({
+            seq: z.number().int().min(1),
+            type: z.string().max(64),
+            subject: z.string().max(200),
+            data: z.unknown(),
+            createdAt: z.string().max(64),
+          })
+        )
+        .max(5000),
+    })
+  ).returns<RestorePosition>(),
+  /**
+   * Ends a restore: balances from the rows, the whole chain and every balance verified, the node
+   * id taken over, the report kept. LEDGER_BROKEN (and nothing of this step kept) if the verify
+   * finds anything.
+   */
+  'ledger.restoreFinish': write(
+    z.strictObject({ nodeId: restoreId, report: z.record(z.string(), z.unknown()) })
+  ).returns<RestoreReport>(),
+  /**
+   * Halts writes because a peer's replica of this ledger disagrees with it (the start check's
+   * witnesses, asked by the runtime once peers are alive): the problems join any halt in force.
+   */
+  'ledger.witnessed': read(
+    z.strictObject({ problems: z.array(z.string().max(2000)).min(1).max(100) })
+  ).returns<LedgerStatus>(),
+  /** The report of the restore that made this node, or NOT_FOUND when it was never restored. */
+  'ledger.restoreReport': read(nothing).returns<RestoreReport>(),
 }

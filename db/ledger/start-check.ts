@@ -10,6 +10,7 @@ import { withSql, type Sql } from '../sql.ts'
 import { EMPTY_LEDGER, type LedgerHead } from './hash.ts'
 import { headRows, readAnchor, readBalances } from './rows.ts'
 import { checkBalances, checkHead, checkRow, LINK_CHECKS } from './verify.ts'
+import { pendingRestore } from './restore.ts'
 import { ledgerState } from './state.ts'
 
 /** The writes a halted ledger refuses: anything that adds to the ledger or changes an item. */
@@ -91,7 +92,17 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
   const started = performance.now()
   let problems: string[]
   try {
-    problems = (await withSql(knex, checkHeadAndBalances)).problems.map((p) => p.message)
+    problems = await withSql(knex, async (sql) => {
+      const found = (await checkHeadAndBalances(sql)).problems.map((p) => p.message)
+      const restoring = await pendingRestore(sql)
+      // Its log is a prefix of the restored node's, not a ledger of its own to write on.
+      if (restoring) {
+        found.unshift(
+          `a restore of node ${restoring} was begun and not finished: start the node with --restore --restore-id ${restoring} to finish it`
+        )
+      }
+      return found
+    })
   } catch (err) {
     // A file too damaged to be read through: still serve what can be read, write nothing.
     problems = [`the ledger could not be checked (${(err as Error).message})`]
@@ -117,7 +128,39 @@ export function haltRefusal(db: Knex, op: string): DomainError | null {
   const more = halt.problems.length > 3 ? ` (and ${halt.problems.length - 3} more)` : ''
   return new DomainError(
     'LEDGER_HALTED',
-    `Writes are refused: the ledger did not check out when the node started (${shown}${more}). ${ADMIN_ACTION}`,
+    `Writes are refused: the ledger did not check out when the node started (${shown}${more}). ${halt.action}`,
     halt
   )
+}
+
+export const WITNESS_ACTION =
+  "A peer's replica of this ledger disagrees with it: find out which is right (GET /ledger/restore, POST /ledger/verify). If this node's disk was changed, restore it from its peers (--restore on an empty data directory); if the ledger as it stands is right, an admin accepts it with POST /ledger/accept and a reason."
+
+/**
+ * Halts writes because a witness disagrees (the runtime asks the peers once they are alive, after
+ * the worker's own check): the problems join a halt in force. Only an acceptance lifts it.
+ */
+export async function witnessed(
+  db: Knex,
+  { problems }: { problems: string[] }
+): Promise<C.LedgerStatus> {
+  const state = ledgerState(db)
+  const held = state.halt
+  state.halt = {
+    since: held?.since ?? new Date().toISOString(),
+    problems: [...(held?.problems ?? []), ...problems.filter((p) => !held?.problems.includes(p))],
+    action: held && !held.witnessed ? `${held.action} ${WITNESS_ACTION}` : WITNESS_ACTION,
+    witnessed: true,
+  }
+  const { job } = state
+  return {
+    writes: 'refused',
+    halt: state.halt,
+    verify: job && {
+      job: job.id,
+      checked: job.verifier.checked,
+      of: job.target,
+      startedAt: job.startedAt,
+    },
+  }
 }

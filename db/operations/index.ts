@@ -1,5 +1,7 @@
 import type { OpName } from '../contract/index.ts'
 import { listEvents } from '../events/log.ts'
+import { restoreBegin, restoreFinish, restorePage, restoreReport } from '../ledger/restore.ts'
+import { witnessed } from '../ledger/start-check.ts'
 import * as items from './items.ts'
 import * as ledger from './ledger.ts'
 import * as members from './members.ts'
@@ -34,6 +36,11 @@ export const operations: OperationTable = {
   'ledger.verifyCancel': ledger.verifyCancel,
   'ledger.accept': ledger.accept,
   'ledger.status': ledger.status,
+  'ledger.restoreBegin': restoreBegin,
+  'ledger.restorePage': restorePage,
+  'ledger.restoreFinish': restoreFinish,
+  'ledger.restoreReport': restoreReport,
+  'ledger.witnessed': witnessed,
   'members.list': members.list,
   'members.apply': members.apply,
   'members.reap': members.reap,

@@ -85,7 +85,8 @@ export async function rebuild(db: Knex): Promise<C.LedgerRebuild> {
   const result = await setBalances(db, verifier.sums, verifier.lastSeqs)
   afterCommit(db, () => {
     state.verified = { at: Date.now(), verifier }
-    state.halt = null
+    // Balances rebuilt do not answer a witness that holds another chain: that halt stays.
+    if (!state.halt?.witnessed) state.halt = null
   })
   return result
 }

@@ -53,7 +53,7 @@ interface Decided {
 
 type Break = { reason: BrokenReason; message: string }
 
-const same = (a: FeedPosition, b: FeedPosition) =>
+export const same = (a: FeedPosition, b: FeedPosition) =>
   a.events === b.events && a.ledger.seq === b.ledger.seq && a.ledger.hash === b.ledger.hash
 
 /** What the page adds, checked against the cursor it follows; or why it breaks the replica. */
@@ -135,7 +135,7 @@ const movementValues = (nodeId: string, movements: Decided['movements']) =>
 const CHUNK_PARAMS = 8000
 const statements = new Map<string, string>()
 
-async function insertRows(sql: Sql, table: string, columns: string[], rows: unknown[][]) {
+export async function insertRows(sql: Sql, table: string, columns: string[], rows: unknown[][]) {
   const perChunk = Math.max(1, Math.floor(CHUNK_PARAMS / columns.length))
   for (let i = 0; i < rows.length; i += perChunk) {
     const chunk = rows.slice(i, i + perChunk)

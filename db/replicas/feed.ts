@@ -45,7 +45,7 @@ async function hashesIn(sql: Sql, source: RowSource, seqs: number[]): Promise<Ha
 }
 
 /** The own log's head: its last event, and the last ledger row. */
-async function ownHead(sql: Sql): Promise<FeedPosition> {
+export async function ownHead(sql: Sql): Promise<FeedPosition> {
   const [row] = await sql.all<{ events: number; ledger: string | null }>(
     `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS events,
        (SELECT json_array(seq, hash) FROM movements ORDER BY seq DESC LIMIT 1) AS ledger`

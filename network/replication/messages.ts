@@ -48,6 +48,56 @@ export const feedAnswer = z.object({
 })
 export type FeedAnswer = z.output<typeof feedAnswer>
 
+const nodeId = z.string().min(1).max(64)
+
+/**
+ * POST /peer/replica-head: the replicas this node holds of a node, by its id or by its name (a
+ * node being restored may know only its name). Read-only; may be addressed to any receiver.
+ */
+export const replicaHeadMessage = z
+  .object({ node: nodeId.optional(), name: z.string().min(1).max(64).optional() })
+  .refine((m) => m.node !== undefined || m.name !== undefined, {
+    error: 'name the node (node) or its name (name)',
+  })
+export type ReplicaHeadMessage = z.output<typeof replicaHeadMessage>
+
+/** One replica as its holder tells it: how far it goes, whether it broke, since when complete. */
+export const heldReplica = z.object({
+  nodeId,
+  name: z.string().max(64),
+  state: z.string().max(32),
+  reason: z.string().max(32).nullable(),
+  position: logPosition,
+  caughtUpAt: z.string().max(64).nullable(),
+})
+export type HeldReplica = z.output<typeof heldReplica>
+
+export const replicaHeadAnswer = z.object({
+  /** The holder's own name (its id is the answer's signer). */
+  name: z.string().max(64),
+  replicas: z.array(heldReplica).max(100),
+})
+export type ReplicaHeadAnswer = z.output<typeof replicaHeadAnswer>
+
+/** POST /peer/replica-hashes: the hashes of a replica's rows at these seqs (a witness's word). */
+export const replicaHashesMessage = z.object({
+  node: nodeId,
+  seqs: z.array(z.int().min(1)).max(1000),
+})
+export const replicaHashesAnswer = z.object({
+  hashes: z.array(z.object({ seq: z.int().min(1), hash })).max(1000),
+})
+export type ReplicaHashesAnswer = z.output<typeof replicaHashesAnswer>
+
+/** POST /peer/replica-feed: a node's log as this node's replica holds it (a restore's source). */
+export const replicaFeedMessage = z.object({
+  node: nodeId,
+  after: logPosition,
+  limit: z.int().min(1).max(MAX_PAGE),
+  maxBytes: z.int().min(1).max(MAX_PAGE_BYTES),
+})
+export type ReplicaFeedMessage = z.output<typeof replicaFeedMessage>
+
 export const REPLICATION_MESSAGES = {
   feed: {
     path: '/peer/feed',
@@ -55,5 +105,21 @@ export const REPLICATION_MESSAGES = {
     answer: feedAnswer,
     // A page's events plus their envelope: JSON escapes can grow the text a little.
     maxAnswerBytes: 2 * MAX_PAGE_BYTES,
+  },
+  replicaFeed: {
+    path: '/peer/replica-feed',
+    message: replicaFeedMessage,
+    answer: feedAnswer,
+    maxAnswerBytes: 2 * MAX_PAGE_BYTES,
+  },
+  replicaHead: {
+    path: '/peer/replica-head',
+    message: replicaHeadMessage,
+    answer: replicaHeadAnswer,
+  },
+  replicaHashes: {
+    path: '/peer/replica-hashes',
+    message: replicaHashesMessage,
+    answer: replicaHashesAnswer,
   },
 } as const satisfies Record<string, ExchangeKind>

@@ -40,7 +40,7 @@ const same = (a: LogPosition, b: LogPosition) =>
   a.events === b.events && a.ledger.seq === b.ledger.seq && a.ledger.hash === b.ledger.hash
 
 /** Where the replica will stand once a page is applied: its last event, its last ledger row. */
-function positionAfter(cursor: LogPosition, page: FeedAnswer): LogPosition {
+export function positionAfter(cursor: LogPosition, page: FeedAnswer): LogPosition {
   let ledger = cursor.ledger
   for (const event of page.events) {
     const row = event.data as { seq?: unknown; hash?: unknown } | null

@@ -6,6 +6,7 @@ import type { Transport } from '../transport/transport.ts'
 import type { LogPosition } from './messages.ts'
 import { DEFAULT_PULL, Puller, type PullStatus, type PullTiming } from './puller.ts'
 import type { ReplicaStore } from './store.ts'
+import { askWitnesses, type OwnLedger, type Witness, type WitnessReport } from './witnesses.ts'
 
 /** What replication needs of the membership: the peers, their changes, the heads they gossip. */
 export interface MembershipView {
@@ -22,6 +23,12 @@ export interface ReplicationOptions {
   log: Logger
   clock?: Clock
   timing?: Partial<PullTiming>
+  /**
+   * The start-up check's second half: this node's ledger as it stands, compared with what each
+   * peer holds of it the first time the peer is seen alive; `disagrees` hears of every witness
+   * that differs. Without it, no check at start.
+   */
+  witnessAtStart?: { own: () => Promise<OwnLedger>; disagrees: (w: Witness) => Promise<void> }
 }
 
 /** One peer's replication as this node sees it now. */
@@ -34,6 +41,8 @@ export interface PeerReplication extends PullStatus {
 export interface ReplicationApi {
   /** Every peer this node follows or followed since it started, by node id. */
   peers(): PeerReplication[]
+  /** What the alive peers hold of this node's ledger, compared with it (its witnesses). */
+  witness(own: OwnLedger): Promise<WitnessReport>
 }
 
 /**
@@ -45,6 +54,8 @@ export class Replication implements ReplicationApi {
   readonly name = 'replication'
   private readonly pullers = new Map<string, { puller: Puller; member: Member }>()
   private unsubscribe: (() => void) | null = null
+  /** Peers already asked by the start-up check. */
+  private readonly witnessed = new Set<string>()
   private readonly timing: PullTiming
   private readonly clock: Clock
 
@@ -71,8 +82,33 @@ export class Replication implements ReplicationApi {
     }))
   }
 
+  witness(own: OwnLedger): Promise<WitnessReport> {
+    const { transport, selfId, membership } = this.options
+    const peers = membership.snapshot().members.filter((m) => m.state === 'alive')
+    return askWitnesses({ transport, selfId, peers, own })
+  }
+
+  /** The start check's witness: asked once, the first time the peer is seen alive. */
+  private async witnessOnce(member: Member): Promise<void> {
+    const check = this.options.witnessAtStart
+    if (!check || this.witnessed.has(member.id)) return
+    this.witnessed.add(member.id)
+    const { transport, selfId, log } = this.options
+    try {
+      const own = await check.own()
+      const report = await askWitnesses({ transport, selfId, peers: [member], own })
+      for (const w of report.witnesses) {
+        if (w.verdict === 'differs') await check.disagrees(w)
+        else log.info({ witness: w }, `witness at start: ${w.message}`)
+      }
+    } catch (err) {
+      log.warn({ err, peer: member.id }, 'the start check could not ask a witness')
+    }
+  }
+
   private changed(member: Member): void {
     if (member.id === this.options.selfId) return
+    if (member.state === 'alive') void this.witnessOnce(member)
     let entry = this.pullers.get(member.id)
     if (entry) entry.member = member
     if (member.state === 'alive') {

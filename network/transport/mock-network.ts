@@ -2,7 +2,7 @@ import type { z } from 'zod'
 import type { Clock } from '../clock.ts'
 import {
   ANY_RECEIVER,
-  ANY_RECEIVER_PATH,
+  ANY_RECEIVER_PATHS,
   failure,
   ProtocolError,
   refusedWith,
@@ -193,7 +193,7 @@ export class MockNetwork {
       return back({ kind: 'unsigned', code: 'UNAUTHENTICATED' })
     }
     const path = call.kind.path
-    if (call.to !== host.id && !(call.to === ANY_RECEIVER && path === ANY_RECEIVER_PATH)) {
+    if (call.to !== host.id && !(call.to === ANY_RECEIVER && ANY_RECEIVER_PATHS.has(path))) {
       return back(
         refusal('WRONG_NODE', `This is node ${host.id}; the request was signed for ${call.to}`)
       )

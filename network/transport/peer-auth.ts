@@ -1,6 +1,6 @@
 import { Response } from '@whatwg-node/server'
 import { MAX_SKEW_MS, signAnswer, verifyRequest, type SignedRequest } from './signing.ts'
-import { ANY_RECEIVER, ANY_RECEIVER_PATH, describeSkew, ProtocolError } from './transport.ts'
+import { ANY_RECEIVER, ANY_RECEIVER_PATHS, describeSkew, ProtocolError } from './transport.ts'
 
 /** Beyond this many nonces in the window, requests are refused rather than memory grown. */
 const MAX_NONCES = 200_000
@@ -58,7 +58,7 @@ export class PeerAuth {
   check(signed: SignedRequest, path: string): void {
     const { selfId, onClockSkew } = this.options
     const now = Date.now()
-    if (signed.to !== selfId && !(signed.to === ANY_RECEIVER && path === ANY_RECEIVER_PATH)) {
+    if (signed.to !== selfId && !(signed.to === ANY_RECEIVER && ANY_RECEIVER_PATHS.has(path))) {
       throw new ProtocolError(
         'WRONG_NODE',
         `This is node ${selfId}; the request was signed for ${signed.to}`

@@ -7,8 +7,12 @@ import type { z } from 'zod'
 
 /** The receiver a join names: the joiner cannot know the id of the node at an address yet. */
 export const ANY_RECEIVER = '*'
-/** The one route that may be addressed to ANY_RECEIVER. */
-export const ANY_RECEIVER_PATH = '/peer/join'
+/**
+ * The routes that may be addressed to ANY_RECEIVER: a join, and the read-only question a node
+ * being restored asks at the addresses it was given (it knows no peer's id yet). The answer is
+ * still signed by the node that gave it, and names it.
+ */
+export const ANY_RECEIVER_PATHS: ReadonlySet<string> = new Set(['/peer/join', '/peer/replica-head'])
 
 /**
  * One kind of exchange between nodes: where it goes, what it carries, what comes back. The

@@ -20,6 +20,8 @@ export interface ContextServices {
   replication?: Ctx['replication']
   /** The network's questions to other members; an app without them (a test's) refuses them. */
   peers?: Ctx['peers']
+  /** A restore of the running node; an app without it (a test's) refuses it. */
+  restore?: Ctx['restore']
 }
 
 const NO_PEERS: Ctx['peers'] = {
@@ -27,7 +29,17 @@ const NO_PEERS: Ctx['peers'] = {
     Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network')),
 }
 
-const NO_REPLICATION: Ctx['replication'] = { peers: () => [] }
+const NO_RESTORE: Ctx['restore'] = () =>
+  Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network'))
+
+const NO_REPLICATION: Ctx['replication'] = {
+  peers: () => [],
+  witness: async () => ({
+    available: false,
+    witnesses: [],
+    summary: 'no witness available: this node runs without its peer network',
+  }),
+}
 
 export const decodeParams: Stage = function decodeParams(request) {
   for (const [name, value] of Object.entries(request.params)) {
@@ -49,6 +61,7 @@ function contextOf(exchange: Exchange, services: ContextServices): Ctx {
     events: services.events,
     replication: services.replication ?? NO_REPLICATION,
     peers: services.peers ?? NO_PEERS,
+    restore: services.restore ?? NO_RESTORE,
     peer: exchange.peer,
     get log() {
       return (log ??= services.log.child({ requestId: exchange.requestId }))

@@ -69,6 +69,31 @@ t.test('names the bad setting', async (t) => {
   t.throws(() => parseConfig(['--advertise', 'a,b'], {}), { message: /--advertise/ })
 })
 
+t.test('--restore takes no value, needs peers to ask, and --restore-id needs it', async (t) => {
+  const key = { ALMACEN_CLUSTER_KEY: 'a-long-enough-cluster-key' }
+  const join = ['--join', 'http://127.0.0.1:9001']
+  t.match(parseConfig(['--restore', ...join], key), {
+    restore: true,
+    join: ['http://127.0.0.1:9001'],
+  })
+  t.match(parseConfig([...join, '--restore', '--restore-id', 'abc-1'], key), {
+    restore: true,
+    restoreId: 'abc-1',
+  })
+  t.match(parseConfig(join, { ...key, ALMACEN_RESTORE: '1' }), { restore: true })
+  t.notOk('restore' in (parseConfig(join, key) as object), 'off unless asked for')
+  t.throws(() => parseConfig(['--restore'], key), { message: /--restore .*--join/ })
+  t.throws(() => parseConfig([...join, '--restore-id', 'abc'], key), {
+    message: /--restore-id .*give --restore/,
+  })
+  t.throws(() => parseConfig(join, { ...key, ALMACEN_RESTORE: 'maybe' }), {
+    message: /--restore must be true or false.*ALMACEN_RESTORE/,
+  })
+  t.throws(() => parseConfig([...join, '--restore', '--restore-id', 'a b'], key), {
+    message: /--restore-id must be a node id/,
+  })
+})
+
 t.test('says when --help or --version was asked for', async (t) => {
   t.equal(parseConfig(['--help'], {}), 'help')
   t.equal(parseConfig(['-h', '--port', 'x'], {}), 'help')

@@ -18,6 +18,12 @@ const drifted: LedgerCheck = {
   head: { seq: 14, hash: 'c'.repeat(64) },
 }
 
+/** The report as answered on a node with no peer to witness it: said, and not a failure. */
+const answered = {
+  ...drifted,
+  witnesses: { available: false, witnesses: [], summary: 'no witness available' },
+}
+
 /** A worker whose job takes `steps` steps after its start, each a separate envelope. */
 function jobOf(steps: number, job = 'job-1') {
   let done = 0
@@ -43,7 +49,7 @@ t.test(
     const ctx = fakeCtx(jobOf(3))
     const { status, body } = await settle(await handler(request('POST', '/ledger/verify'), ctx))
     t.equal(status, 200)
-    t.strictSame(body, drifted)
+    t.strictSame(body, answered)
     t.strictSame(ops(ctx), [
       'ledger.verifyStart',
       'ledger.verifyStep',
@@ -71,7 +77,7 @@ t.test('a verify asked for while one is stepping joins it: one job, the same rep
   await new Promise((resolve) => setImmediate(resolve)) // the first is now waiting on a step
   const second = handler(request('POST', '/ledger/verify'), ctx)
   release()
-  t.strictSame(await Promise.all([first, second]), [drifted, drifted])
+  t.strictSame(await Promise.all([first, second]), [answered, answered])
   t.equal(ops(ctx).filter((op) => op === 'ledger.verifyStart').length, 1, 'one job')
 })
 
@@ -112,7 +118,7 @@ t.test('starts over once when the worker forgot the job (it restarted in between
       return worker['ledger.verifyStep']()
     },
   })
-  t.strictSame(await handler(request('POST', '/ledger/verify'), ctx), drifted)
+  t.strictSame(await handler(request('POST', '/ledger/verify'), ctx), answered)
   t.equal(ops(ctx).filter((op) => op === 'ledger.verifyStart').length, 2)
 })
 
@@ -172,4 +178,48 @@ t.test('passes on a worker already running a job for someone else', (t) =>
     code: 'VERIFY_BUSY',
     message: 'A verify of the ledger is already running (4000 of 90000 movements checked)',
   })
+)
+
+const head = { seq: 14, hash: 'c'.repeat(64) }
+const clean: LedgerCheck = {
+  ok: true,
+  differences: [],
+  checked: { movements: 14, balances: 3 },
+  head,
+}
+
+t.test(
+  'a witness that disagrees makes the verify fail, naming the peer and where the chains part',
+  async (t) => {
+    const asked: unknown[] = []
+    const differs = {
+      peer: { id: 'n-2', name: 'Centro' },
+      holds: { seq: 14, hash: 'd'.repeat(64) },
+      caughtUpAt: null,
+      verdict: 'differs' as const,
+      differsFrom: 9,
+      message: "Centro's copy and this ledger part at row 9",
+    }
+    const ctx = fakeCtx(
+      { ...jobOf(0), 'ledger.verifyFinish': () => clean, 'ledger.hashes': () => ({ hashes: [] }) },
+      {},
+      {},
+      {
+        witness: async (own) => {
+          asked.push(own.head, await own.hashes([9]))
+          return { available: true, witnesses: [differs], summary: '1 of 1 witnesses disagree' }
+        },
+      }
+    )
+    const body = (await handler(request('POST', '/ledger/verify'), ctx)) as LedgerCheck
+    t.match(body, {
+      ok: false,
+      differences: [
+        { kind: 'witness', seq: 9, message: /Centro's copy and this ledger part at row 9/ },
+      ],
+      witnesses: { available: true, witnesses: [differs] },
+    })
+    t.same(asked, [head, []], "compared from the verified head, with this node's own hashes")
+    t.match(ctx.sent.at(-1), { op: 'ledger.hashes', payload: { seqs: [9] } })
+  }
 )

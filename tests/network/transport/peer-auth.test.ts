@@ -50,18 +50,26 @@ t.test(
   }
 )
 
-t.test('refuses a request signed for another node; only a join may be for anyone', async (t) => {
-  const { auth } = receiver()
-  const c = receiver('node-c').auth
-  const forC = arriving('node-c')
-  t.throws(() => admit(auth, forC), {
-    code: 'WRONG_NODE',
-    message: /signed for node-c/,
-  })
-  t.equal(admit(c, forC), 'node-a', 'the node it was signed for takes it')
-  t.throws(() => admit(auth, arriving('*')), { code: 'WRONG_NODE' }, 'gossip for anyone')
-  t.equal(admit(auth, arriving('*', '/peer/join')), 'node-a')
-})
+t.test(
+  'refuses a request signed for another node; only a join and the replica question may be for anyone',
+  async (t) => {
+    const { auth } = receiver()
+    const c = receiver('node-c').auth
+    const forC = arriving('node-c')
+    t.throws(() => admit(auth, forC), {
+      code: 'WRONG_NODE',
+      message: /signed for node-c/,
+    })
+    t.equal(admit(c, forC), 'node-a', 'the node it was signed for takes it')
+    t.throws(() => admit(auth, arriving('*')), { code: 'WRONG_NODE' }, 'gossip for anyone')
+    t.equal(admit(auth, arriving('*', '/peer/join')), 'node-a')
+    // A node being restored knows only its peers' addresses; what it asks first is read-only.
+    t.equal(admit(auth, arriving('*', '/peer/replica-head')), 'node-a')
+    for (const path of ['/peer/replica-feed', '/peer/replica-hashes', '/peer/feed']) {
+      t.throws(() => admit(auth, arriving('*', path)), { code: 'WRONG_NODE' }, `${path} for anyone`)
+    }
+  }
+)
 
 t.test(
   'refuses a signed request from a clock beyond the window with CLOCK_SKEW, and says by how much',

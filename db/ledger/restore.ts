@@ -1,0 +1,197 @@
+// Restoring a node whose disk died from a peer's replica of its log. The log is appended verbatim
+// (same event seqs, same ledger rows and hashes), page by page, each checked as a replica's page
+// is (db/replicas/apply.ts: numbered on, every row linked and re-hashed). Tables are append-only,
+// so a restore cut short cannot be rolled back: it is marked pending instead (node_settings
+// restore_pending), resumed from where the own log stands, and the node refuses writes until it
+// finishes. The finish sets the balances from the rows, verifies everything, and only then takes
+// the restored node's id.
+import type { Knex } from 'knex'
+import type * as C from '../contract/index.ts'
+import { DomainError } from '../domain-error.ts'
+import { decide, insertRows, same } from '../replicas/apply.ts'
+import { ownHead } from '../replicas/feed.ts'
+import { withSql, type Sql } from '../sql.ts'
+import { conclude } from './jobs.ts'
+import { MOVEMENT_ROW } from './row.ts'
+import { afterCommit, ledgerState } from './state.ts'
+import { LedgerVerifier } from './verifier.ts'
+
+const PENDING = 'restore_pending'
+const REPORT = 'restore_report'
+/** The last event a pending restore appended: any after it were not restored. */
+const RESTORED_EVENTS = 'restore_events'
+
+async function setting(sql: Sql, key: string): Promise<string | null> {
+  const [row] = await sql.all<{ value: string }>('SELECT value FROM node_settings WHERE key = ?', [
+    key,
+  ])
+  return row?.value ?? null
+}
+
+async function setSetting(sql: Sql, key: string, value: string): Promise<void> {
+  await sql.run(
+    `INSERT INTO node_settings (key, value) VALUES (?, ?)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+    [key, value]
+  )
+}
+
+/** The restore of which node was begun here and not finished, if any. */
+export function pendingRestore(sql: Sql): Promise<string | null> {
+  return setting(sql, PENDING)
+}
+
+async function requirePending(sql: Sql, nodeId: string): Promise<void> {
+  const pending = await pendingRestore(sql)
+  if (pending !== nodeId) {
+    throw new DomainError(
+      'CONFLICT',
+      pending
+        ? `This node is being restored as ${pending}, not ${nodeId}`
+        : 'No restore was begun on this node'
+    )
+  }
+}
+
+export function restoreBegin(db: Knex, { nodeId }: { nodeId: string }) {
+  return withSql(db, async (sql) => {
+    const pending = await pendingRestore(sql)
+    if (pending && pending !== nodeId) {
+      throw new DomainError(
+        'CONFLICT',
+        `A restore of node ${pending} was begun on this node and not finished: restore ${pending} (--restore-id ${pending}), not ${nodeId}`
+      )
+    }
+    if (!pending) {
+      const [held] = await sql.all<{ movements: number; items: number }>(
+        'SELECT (SELECT count(*) FROM movements) AS movements, (SELECT count(*) FROM items) AS items'
+      )
+      if (held.movements + held.items > 0) {
+        throw new DomainError(
+          'CONFLICT',
+          `This node holds ${held.movements} movements and ${held.items} items: a restore only fills an empty node (start it on an empty data directory)`,
+          held
+        )
+      }
+      await setSetting(sql, PENDING, nodeId)
+      await setSetting(sql, RESTORED_EVENTS, '0')
+    }
+    // The restored log must be the node's own, seq for seq: events appended here that were not
+    // restored (a running node's membership changes, under the identity it gives up) go.
+    await dropEventsAfter(sql, Number(await setting(sql, RESTORED_EVENTS)))
+    return ownHead(sql)
+  })
+}
+
+/** Removes the events after `seq`, past the log's append-only trigger, which is then put back. */
+async function dropEventsAfter(sql: Sql, seq: number): Promise<void> {
+  const [extra] = await sql.all<{ n: number }>('SELECT count(*) AS n FROM events WHERE seq > ?', [
+    seq,
+  ])
+  if (extra.n === 0) return
+  const [trigger] = await sql.all<{ sql: string }>(
+    "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'events_append_only_delete'"
+  )
+  await sql.run('DROP TRIGGER events_append_only_delete')
+  await sql.run('DELETE FROM events WHERE seq > ?', [seq])
+  await sql.run(trigger.sql)
+}
+
+const UPSERT_ITEMS = `INSERT INTO items (sku, name, unit, description, reorder_point, created_at,
+    updated_at)
+  SELECT value->>'sku', value->>'name', value->>'unit', value->>'description',
+    value->>'reorderPoint', value->>'createdAt', value->>'updatedAt' FROM json_each(?) WHERE true
+  ON CONFLICT (sku) DO UPDATE SET name = excluded.name, unit = excluded.unit,
+    description = excluded.description, reorder_point = excluded.reorder_point,
+    updated_at = excluded.updated_at`
+
+// A movement of an item its log never described (made before the event log began): the ledger's
+// row needs an item to refer to; its definition is lost, and says so.
+const PLACEHOLDER_ITEMS = `INSERT INTO items (sku, name, unit, description, created_at, updated_at)
+  SELECT DISTINCT value->>'sku', value->>'sku', 'unit',
+    'restored: the log never described this item', value->>'createdAt', value->>'createdAt'
+  FROM json_each(?) WHERE true ON CONFLICT (sku) DO NOTHING`
+
+const EVENT_COLUMNS = ['seq', 'type', 'subject', 'data', 'created_at']
+
+export function restorePage(db: Knex, page: C.Payload<'ledger.restorePage'>) {
+  return withSql(db, async (sql) => {
+    await requirePending(sql, page.nodeId)
+    const head = await ownHead(sql)
+    if (!same(head, page.after)) {
+      throw new DomainError(
+        'CONFLICT',
+        `The page follows event ${page.after.events}, but the restored log stands at event ${head.events}`,
+        { head }
+      )
+    }
+    const events = page.events.map((e) => ({ ...e, data: e.data ?? null }))
+    const decided = decide(head, events)
+    if ('reason' in decided) {
+      throw new DomainError(
+        'LEDGER_BROKEN',
+        `The replica's log does not check out (${decided.reason}): ${decided.message}`
+      )
+    }
+    const items = [...decided.items.values()] as C.Item[]
+    if (items.length > 0) await sql.run(UPSERT_ITEMS, [JSON.stringify(items)])
+    if (decided.movements.length > 0) {
+      await sql.run(PLACEHOLDER_ITEMS, [JSON.stringify(decided.movements)])
+    }
+    const rows = events.map((e) => [e.seq, e.type, e.subject, JSON.stringify(e.data), e.createdAt])
+    await insertRows(sql, 'events', EVENT_COLUMNS, rows)
+    await MOVEMENT_ROW.insert(sql, decided.movements)
+    await setSetting(sql, RESTORED_EVENTS, String(decided.cursor.events))
+    return decided.cursor
+  })
+}
+
+// Every item's balance from its rows: the sum and the last movement (0 and none without any),
+// dated as the node dated it: by its last movement, or by the item's creation.
+const SET_BALANCES = `INSERT INTO balances (sku, on_hand, last_seq, updated_at)
+  SELECT i.sku, coalesce(s.onHand, 0), s.lastSeq, coalesce(m.created_at, i.created_at) FROM items i
+  LEFT JOIN (SELECT sku, sum(delta) AS onHand, max(seq) AS lastSeq FROM movements GROUP BY sku) s
+    ON s.sku = i.sku
+  LEFT JOIN movements m ON m.seq = s.lastSeq WHERE true
+  ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, last_seq = excluded.last_seq,
+    updated_at = excluded.updated_at`
+
+export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish'>) {
+  const report = await withSql(db, async (sql) => {
+    await requirePending(sql, p.nodeId)
+    const now = new Date().toISOString()
+    await sql.run(SET_BALANCES)
+    const check = await conclude(db, sql, new LedgerVerifier(), 0)
+    if (!check.ok) {
+      const shown = check.differences.slice(0, 5).map((d) => d.message)
+      throw new DomainError(
+        'LEDGER_BROKEN',
+        `The restored ledger does not check out, so the node does not take it: ${shown.join('; ')}`,
+        check.differences.slice(0, 20)
+      )
+    }
+    const { events } = await ownHead(sql)
+    const report = {
+      ...p.report,
+      nodeId: p.nodeId,
+      restoredTo: { ...check.head, events },
+      verified: check.checked,
+      restoredAt: now,
+    } as C.RestoreReport
+    await setSetting(sql, 'id', p.nodeId)
+    await setSetting(sql, REPORT, JSON.stringify(report))
+    await sql.run('DELETE FROM node_settings WHERE key IN (?, ?)', [PENDING, RESTORED_EVENTS])
+    return report
+  })
+  const state = ledgerState(db)
+  afterCommit(db, () => (state.halt = null))
+  return report
+}
+
+export function restoreReport(db: Knex): Promise<C.RestoreReport> {
+  return withSql(db, async (sql) => {
+    const text = await setting(sql, REPORT)
+    if (!text) throw new DomainError('NOT_FOUND', 'This node was never restored')
+    return JSON.parse(text) as C.RestoreReport
+  })
+}

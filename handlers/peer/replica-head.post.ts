@@ -1,0 +1,38 @@
+import {
+  defineHandler,
+  HttpError,
+  readJson,
+  REPLICATION_MESSAGES,
+  type HeldReplica,
+  type ReplicaHeadAnswer,
+} from '../../runtime/index.ts'
+
+const { message } = REPLICATION_MESSAGES.replicaHead
+
+/**
+ * The replicas this node holds of a node, named by its id or by its name: how far each goes,
+ * whether it broke, since when it is known complete. A node being restored asks it at the
+ * addresses it was given (addressed to any receiver: it knows no id yet); a node verifying its
+ * ledger asks its peers what they hold of it (its witnesses). Read-only.
+ */
+export default defineHandler(
+  { access: 'peer' },
+  async (request, ctx): Promise<ReplicaHeadAnswer> => {
+    if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
+    const { node, name } = await readJson(request, message)
+    const { replicas } = await ctx.db.send('replicas.list', {})
+    const held: HeldReplica[] = replicas
+      .filter(
+        (r) => (node === undefined || r.nodeId === node) && (name === undefined || r.name === name)
+      )
+      .map((r) => ({
+        nodeId: r.nodeId,
+        name: r.name,
+        state: r.state,
+        reason: r.reason,
+        position: r.cursor,
+        caughtUpAt: r.caughtUpAt,
+      }))
+    return { name: ctx.node.name, replicas: held }
+  }
+)

@@ -1,0 +1,309 @@
+// Restoring a node whose disk died from the replicas its peers hold of it (research §5: a peer's
+// replica is the backup, and its hash chain makes any holder's copy checkable). The node asks
+// the addresses it was given which of them hold a replica of it (by id, or by its name), picks
+// the longest history that the others' heads are prefixes of (a peer whose replica broke, or that
+// holds another history, is named and never used), pulls its own log from that replica into its
+// empty database page by page (the worker checks every row's hash and link), and has the worker
+// verify the whole chain and every balance before it takes the node id. Nothing here serves a
+// client: the runtime answers 503 RESTORING until this resolves.
+import type { Logger } from 'pino'
+import type { RestoreSource } from '../../api/ledger.ts'
+import type { OpName, Payload, RestoreReport } from '../../db/contract/index.ts'
+import { ANY_RECEIVER, type Transport } from '../transport/transport.ts'
+import {
+  REPLICATION_MESSAGES,
+  type FeedAnswer,
+  type HeldReplica,
+  type LogPosition,
+} from './messages.ts'
+import { positionAfter } from './puller.ts'
+
+/** The worker, with a longer wait for the steps that take longer (the final verify). */
+export interface RestoreDb {
+  call<O extends OpName>(
+    op: O,
+    payload: Payload<O>,
+    options?: { timeoutMs?: number }
+  ): Promise<{ data: unknown }>
+}
+
+export interface RestoreOptions {
+  transport: Transport
+  db: RestoreDb
+  log: Logger
+  /** Where to ask: the addresses the node was given to join through. */
+  addresses: string[]
+  /** The node to restore; without it, the one the peers' replicas name `name`. */
+  nodeId?: string
+  name: string
+  /** This node's id as it stands (a running empty node's own): never the one restored. */
+  selfId: string
+  /** Events per page pulled. */
+  page?: number
+  /** How long one peer exchange may take. */
+  timeoutMs?: number
+  /** How long the worker may take to verify the whole restored ledger. */
+  verifyTimeoutMs?: number
+}
+
+/** A restore that cannot go on, and why, in words for the person who started it. */
+export class RestoreError extends Error {
+  constructor(
+    message: string,
+    readonly sources: RestoreSource[] = []
+  ) {
+    super(message)
+    this.name = 'RestoreError'
+  }
+}
+
+export type { RestoreSource }
+
+interface Candidate extends RestoreSource {
+  peer: { id: string; name: string; address: string }
+  replica: NonNullable<RestoreSource['replica']>
+}
+
+const short = (hash: string | null | undefined) => (hash ? `${hash.slice(0, 12)}…` : 'nothing')
+const who = (s: RestoreSource) => s.peer.name ?? s.peer.address
+const rowsOf = (c: Candidate) => c.replica.position.ledger.seq
+
+export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport> {
+  const startedAt = new Date().toISOString()
+  const timeoutMs = o.timeoutMs ?? 30_000
+  if (o.addresses.length === 0) {
+    throw new RestoreError('A restore asks the peers given with --join: none was given')
+  }
+  if (!o.transport.canTalk) {
+    throw new RestoreError(
+      'A restore asks the peers, which needs the cluster key (ALMACEN_CLUSTER_KEY)'
+    )
+  }
+
+  // 1. Who holds what of the node.
+  const asked = await Promise.all(
+    o.addresses.map(async (address) => {
+      const outcome = await o.transport.call({
+        kind: REPLICATION_MESSAGES.replicaHead,
+        address,
+        to: ANY_RECEIVER,
+        body: o.nodeId ? { node: o.nodeId } : { name: o.name },
+        timeoutMs,
+      })
+      return { address, outcome }
+    })
+  )
+  const answered = asked.flatMap(({ address, outcome }) =>
+    outcome.ok ? [{ address, id: outcome.responder, ...outcome.body }] : []
+  )
+  const silent: RestoreSource[] = asked.flatMap(({ address, outcome }) =>
+    outcome.ok
+      ? []
+      : [
+          {
+            peer: { id: null, name: null, address },
+            replica: null,
+            used: false,
+            problem: `did not answer (${outcome.reason}: ${outcome.message})`,
+          },
+        ]
+  )
+  if (answered.length === 0) {
+    throw new RestoreError(
+      `No peer answered: ${silent.map((s) => `${s.peer.address} ${s.problem}`).join('; ')}`,
+      silent
+    )
+  }
+
+  // 2. Which node: the id given, or the one node the peers' replicas call by this name.
+  let nodeId = o.nodeId
+  if (!nodeId) {
+    const ids = new Set(
+      answered.flatMap((a) => a.replicas.map((r) => r.nodeId)).filter((n) => n !== o.selfId)
+    )
+    const peers = answered.map((a) => a.name).join(', ')
+    if (ids.size === 0) {
+      throw new RestoreError(
+        `No peer (${peers}) holds a replica of a warehouse named "${o.name}": check --name, or give its node id with --restore-id`,
+        silent
+      )
+    }
+    if (ids.size > 1) {
+      throw new RestoreError(
+        `The peers hold replicas of ${ids.size} warehouses named "${o.name}" (${[...ids].join(', ')}): say which with --restore-id`,
+        silent
+      )
+    }
+    nodeId = [...ids][0]
+  }
+  const id = nodeId
+  const sources: RestoreSource[] = [
+    ...answered.map((a): RestoreSource => {
+      const held = a.replicas.find((r) => r.nodeId === id)
+      const peer = { id: a.id, name: a.name, address: a.address }
+      if (!held) return { peer, replica: null, used: false, problem: 'holds no replica of it' }
+      const { nodeId: _id, name: _name, ...replica } = held
+      const problem =
+        replica.state === 'broken'
+          ? `its replica is broken (${replica.reason}): it is never restored from`
+          : replica.position.events === 0
+            ? 'its replica holds nothing yet'
+            : null
+      return { peer, replica, used: false, problem }
+    }),
+    ...silent,
+  ]
+  const name = answered.flatMap((a) => a.replicas.filter((r) => r.nodeId === id))[0]?.name ?? o.name
+
+  // 3. The longest history the others agree with.
+  const chosen = await choose(
+    o,
+    id,
+    sources.filter((s): s is Candidate => s.problem === null && s.replica !== null),
+    timeoutMs
+  )
+  if (!chosen) {
+    const why = sources.map((s) => `${who(s)}: ${s.problem}`).join('; ')
+    throw new RestoreError(
+      `No peer holds a replica of node ${id} to restore from (${why})`,
+      sources
+    )
+  }
+  chosen.used = true
+  o.log.info(
+    { node: id, from: chosen.peer, head: chosen.replica.position, sources },
+    `restoring node ${id} (${name}) from ${chosen.peer.name}'s replica: ${rowsOf(chosen)} ledger rows`
+  )
+
+  // 4. Its log, page by page, from there.
+  const position = await pull(o, id, chosen, timeoutMs)
+
+  // 5. Verified whole by the worker, which only then takes the node id.
+  const seen = sources
+    .filter((s) => s.replica?.caughtUpAt)
+    .sort((a, b) => String(b.replica?.caughtUpAt).localeCompare(String(a.replica?.caughtUpAt)))[0]
+  const report: Partial<RestoreReport> = {
+    from: { id: chosen.peer.id, name: chosen.peer.name },
+    sources,
+    lastSeenBy: seen?.peer.id
+      ? { id: seen.peer.id, name: seen.peer.name ?? '', at: seen.replica?.caughtUpAt as string }
+      : null,
+    mayBeLost: `writes acknowledged after ledger row ${position.ledger.seq} (event ${position.events}), if any, were not replicated to the peer restored from and are lost`,
+    startedAt,
+  }
+  const { data } = await o.db.call(
+    'ledger.restoreFinish',
+    { nodeId: id, report: report as Record<string, unknown> },
+    { timeoutMs: o.verifyTimeoutMs ?? 600_000 }
+  )
+  return data as RestoreReport
+}
+
+/**
+ * The candidate to restore from: the longest replica whose history the others' heads are
+ * prefixes of. One that holds another history (its head's hash is not the longest's row there)
+ * is named and set aside; when those outnumber the ones that agree, the choice is made among
+ * them instead; a tie cannot be decided and is refused.
+ */
+async function choose(
+  o: RestoreOptions,
+  nodeId: string,
+  candidates: Candidate[],
+  timeoutMs: number
+): Promise<Candidate | undefined> {
+  const sorted = [...candidates].sort(
+    (a, b) => b.replica.position.events - a.replica.position.events
+  )
+  const [longest, ...others] = sorted
+  if (!longest) return undefined
+  const seqs = [...new Set(others.map(rowsOf).filter((seq) => seq > 0))]
+  const outcome = seqs.length
+    ? await o.transport.call({
+        kind: REPLICATION_MESSAGES.replicaHashes,
+        address: longest.peer.address,
+        to: longest.peer.id,
+        body: { node: nodeId, seqs },
+        timeoutMs,
+      })
+    : { ok: true as const, body: { hashes: [] } }
+  if (!outcome.ok) {
+    longest.problem = `did not answer for its row hashes (${outcome.reason}: ${outcome.message})`
+    return choose(o, nodeId, others, timeoutMs)
+  }
+  const at = new Map(outcome.body.hashes.map((h) => [h.seq, h.hash]))
+  const agree = [longest]
+  const differ: Candidate[] = []
+  for (const other of others) {
+    const { seq, hash } = other.replica.position.ledger
+    if (seq === 0 || at.get(seq) === hash) agree.push(other)
+    else differ.push(other)
+  }
+  const mark = (group: Candidate[], against: Candidate[]) => {
+    const names = against.map((c) => c.peer.name).join(', ')
+    for (const c of group) {
+      const { seq, hash } = c.replica.position.ledger
+      c.problem = `holds another history of the ledger: its row ${seq} is ${short(hash)}, ${names} ${against.length > 1 ? 'hold' : 'holds'} ${short(at.get(seq) ?? null)} there (a fork: never restored from)`
+    }
+  }
+  if (differ.length === 0) return longest
+  if (agree.length > differ.length) {
+    mark(differ, agree)
+    return longest
+  }
+  if (differ.length > agree.length) {
+    mark(agree, differ)
+    return choose(o, nodeId, differ, timeoutMs)
+  }
+  throw new RestoreError(
+    `The peers hold two histories of node ${nodeId}'s ledger, as many on each side (${agree.map((c) => c.peer.name).join(', ')} against ${differ.map((c) => c.peer.name).join(', ')}): which one is the warehouse's own cannot be told from here; restore from one by giving only its address with --join`,
+    candidates
+  )
+}
+
+/** Pulls the node's log from the chosen replica into the worker; the next page is asked for while one is applied. */
+async function pull(
+  o: RestoreOptions,
+  nodeId: string,
+  from: Candidate,
+  timeoutMs: number
+): Promise<LogPosition> {
+  const limit = o.page ?? 5000
+  const ask = (after: LogPosition) =>
+    o.transport.call({
+      kind: REPLICATION_MESSAGES.replicaFeed,
+      address: from.peer.address,
+      to: from.peer.id,
+      body: { node: nodeId, after, limit, maxBytes: 4 * 1024 * 1024 },
+      timeoutMs,
+    })
+  let position = (await o.db.call('ledger.restoreBegin', { nodeId })).data as LogPosition
+  if (position.events > 0) {
+    o.log.info({ position }, 'resuming a restore cut short: its log stands here')
+  }
+  let next = ask(position)
+  let logged = 0
+  for (;;) {
+    const outcome = await next
+    if (!outcome.ok) {
+      throw new RestoreError(
+        `${from.peer.name} stopped answering for the replica's log after event ${position.events} (${outcome.reason}: ${outcome.message}); start the restore again to resume it`
+      )
+    }
+    const page: FeedAnswer = outcome.body
+    if (page.events.length === 0) return position
+    const after = positionAfter(position, page)
+    if (!page.upToDate) next = ask(after)
+    position = (
+      await o.db.call(
+        'ledger.restorePage',
+        { nodeId, after: position, events: page.events },
+        { timeoutMs }
+      )
+    ).data as LogPosition
+    if (position.ledger.seq - logged >= 50_000) {
+      logged = position.ledger.seq
+      o.log.info({ position, of: from.replica.position }, 'restoring: pages applied')
+    }
+    if (page.upToDate) return position
+  }
+}

@@ -1,0 +1,52 @@
+import t from 'tap'
+import handler from '../../../handlers/peer/replica-head.post.ts'
+import type { Replica } from '../../../db/contract/index.ts'
+import { fakeCtx, request } from '../../fixtures/handler-kit.ts'
+
+const replica = (nodeId: string, name: string, state: Replica['state'] = 'live') =>
+  ({
+    nodeId,
+    name,
+    state,
+    reason: state === 'broken' ? 'forked' : null,
+    lastError: null,
+    cursor: { events: 9, ledger: { seq: 7, hash: 'a'.repeat(64) } },
+    head: { events: 9, ledger: { seq: 7 } },
+    caughtUpAt: '2026-11-30T10:00:00.000Z',
+    createdAt: '2026-11-30T09:00:00.000Z',
+    updatedAt: '2026-11-30T10:00:00.000Z',
+  }) as Replica
+
+const replicas = [replica('n-1', 'Norte'), replica('s-1', 'Sur', 'broken')]
+const ask = (body: unknown, peer = 'node-b') => {
+  const ctx = { ...fakeCtx({ 'replicas.list': () => ({ replicas }) }), peer: peer || undefined }
+  return handler(request('POST', '/peer/replica-head', { body }), ctx)
+}
+
+t.test(
+  "tells the replicas held of a node named by id or by name, with this node's name",
+  async (t) => {
+    t.same(await ask({ name: 'Norte' }), {
+      name: 'Test Warehouse',
+      replicas: [
+        {
+          nodeId: 'n-1',
+          name: 'Norte',
+          state: 'live',
+          reason: null,
+          position: { events: 9, ledger: { seq: 7, hash: 'a'.repeat(64) } },
+          caughtUpAt: '2026-11-30T10:00:00.000Z',
+        },
+      ],
+    })
+    t.match(await ask({ node: 's-1' }), {
+      replicas: [{ nodeId: 's-1', state: 'broken', reason: 'forked' }],
+    })
+    t.same((await ask({ name: 'Este' })).replicas, [], 'none: an empty list')
+  }
+)
+
+t.test('refuses a question that names no node, and an unsigned one', async (t) => {
+  await t.rejects(ask({}), { status: 400, message: /name the node \(node\) or its name/ })
+  await t.rejects(ask({ name: 'Norte' }, ''), { status: 401, code: 'UNAUTHENTICATED' })
+})

@@ -1,0 +1,156 @@
+// Which peer a restore pulls from, and what it refuses, with the peers and the worker faked: the
+// longest history the others agree with; a broken replica or a minority's other history named and
+// never used; a tie, an unknown name or an ambiguous one refused in words.
+import t from 'tap'
+import { pino } from 'pino'
+import { restoreFromPeers, RestoreError } from '../../../network/replication/restore.ts'
+import type { HeldReplica } from '../../../network/replication/messages.ts'
+import type {
+  ExchangeKind,
+  PeerCall,
+  PeerOutcome,
+  Transport,
+} from '../../../network/transport/transport.ts'
+
+const log = pino({ level: 'silent' })
+const h = (c: string) => c.repeat(64)
+
+interface FakePeer {
+  name: string
+  replicas: HeldReplica[]
+  /** seq → hash of its replica's rows of node W. */
+  rows: Record<number, string>
+}
+
+const held = (seq: number, hash: string, state = 'live', name = 'Norte'): HeldReplica => ({
+  nodeId: 'W',
+  name,
+  state,
+  reason: state === 'broken' ? 'forked' : null,
+  position: { events: seq + 2, ledger: { seq, hash } },
+  caughtUpAt: '2026-11-30T10:00:00.000Z',
+})
+
+function network(peers: Record<string, FakePeer>) {
+  const feeds: string[] = []
+  const transport: Transport = {
+    canTalk: true,
+    watch: () => () => undefined,
+    async call(call: PeerCall<ExchangeKind>): Promise<PeerOutcome<never>> {
+      const id = call.address
+      const peer = peers[id]
+      if (!peer) return { ok: false, reason: 'refused', message: 'nothing listens', at: 0 }
+      const body = call.body as Record<string, unknown>
+      const ok = (answer: unknown) =>
+        ({ ok: true, body: answer, rttMs: 1, responder: id }) as PeerOutcome<never>
+      switch (call.kind.path) {
+        case '/peer/replica-head':
+          return ok({
+            name: peer.name,
+            replicas: peer.replicas.filter((r) => r.nodeId === body.node || r.name === body.name),
+          })
+        case '/peer/replica-hashes': {
+          const seqs = body.seqs as number[]
+          return ok({ hashes: seqs.map((seq) => ({ seq, hash: peer.rows[seq] })) })
+        }
+        case '/peer/replica-feed':
+          feeds.push(peer.name)
+          return ok({ events: [], head: peer.replicas[0].position, upToDate: true })
+      }
+      throw new Error(`unexpected ${call.kind.path}`)
+    },
+  }
+  const db = {
+    async call(op: string, payload: unknown) {
+      if (op === 'ledger.restoreBegin')
+        return { data: { events: 0, ledger: { seq: 0, hash: h('0') } } }
+      if (op === 'ledger.restoreFinish') return { data: payload }
+      throw new Error(op)
+    },
+  }
+  const restore = (nodeId?: string) =>
+    restoreFromPeers({
+      transport,
+      db: db as never,
+      log,
+      addresses: Object.keys(peers),
+      nodeId,
+      name: 'Norte',
+      selfId: 'T',
+    })
+  return { restore, feeds }
+}
+
+t.test('the longest replica the others agree with is used; a minority fork is named', async (t) => {
+  const { restore, feeds } = network({
+    b: { name: 'B', replicas: [held(10, h('a'))], rows: { 6: h('6'), 8: h('8'), 10: h('a') } },
+    c: { name: 'C', replicas: [held(8, h('8'))], rows: { 8: h('8') } },
+    d: { name: 'D', replicas: [held(6, h('x'))], rows: { 6: h('x') } },
+  })
+  const report = (await restore()) as unknown as { report: Record<string, never> }
+  t.same(feeds, ['B'], 'pulled from B')
+  const sources = report.report.sources as unknown as {
+    peer: { name: string }
+    used: boolean
+    problem: string | null
+  }[]
+  t.match(sources, [
+    { peer: { name: 'B' }, used: true, problem: null },
+    { peer: { name: 'C' }, used: false, problem: null },
+    {
+      peer: { name: 'D' },
+      used: false,
+      problem: /another history.*row 6 is xxxxxxxxxxxx…, B, C hold 666666666666…/,
+    },
+  ])
+})
+
+t.test('when the longest is the minority, the majority history is restored', async (t) => {
+  const { restore, feeds } = network({
+    b: { name: 'B', replicas: [held(10, h('f'))], rows: { 8: h('z'), 6: h('y') } },
+    c: { name: 'C', replicas: [held(8, h('8'))], rows: { 6: h('6'), 8: h('8') } },
+    d: { name: 'D', replicas: [held(6, h('6'))], rows: { 6: h('6') } },
+  })
+  await restore()
+  t.same(feeds, ['C'])
+})
+
+t.test('a broken replica is never used, however long', async (t) => {
+  const { restore, feeds } = network({
+    b: { name: 'B', replicas: [held(60, h('b'), 'broken')], rows: {} },
+    c: { name: 'C', replicas: [held(55, h('c'))], rows: {} },
+  })
+  const report = (await restore('W')) as unknown as { report: { sources: unknown[] } }
+  t.same(feeds, ['C'])
+  t.match(report.report.sources, [{ used: false, problem: /broken \(forked\)/ }, { used: true }])
+})
+
+t.test('two histories held by as many peers each are refused, naming both sides', async (t) => {
+  const { restore, feeds } = network({
+    b: { name: 'B', replicas: [held(10, h('b'))], rows: { 10: h('b') } },
+    c: { name: 'C', replicas: [held(10, h('c'))], rows: { 10: h('c') } },
+  })
+  await t.rejects(restore(), { name: 'RestoreError', message: /two histories.*B against C/ })
+  t.same(feeds, [], 'nothing pulled')
+})
+
+t.test('a running node restored by name is not taken for itself', async (t) => {
+  const { restore, feeds } = network({
+    b: { name: 'B', replicas: [{ ...held(0, h('0')), nodeId: 'T' }, held(3, h('b'))], rows: {} },
+  })
+  const { nodeId } = (await restore()) as unknown as { nodeId: string }
+  t.equal(nodeId, 'W')
+  t.same(feeds, ['B'])
+})
+
+t.test('a name no peer knows, or two nodes of one name, are refused', async (t) => {
+  const none = network({ b: { name: 'B', replicas: [], rows: {} } })
+  await t.rejects(none.restore(), /No peer \(B\) holds a replica of a warehouse named "Norte"/)
+  const two = network({
+    b: { name: 'B', replicas: [held(3, h('b'))], rows: {} },
+    c: { name: 'C', replicas: [{ ...held(3, h('c')), nodeId: 'V' }], rows: {} },
+  })
+  await t.rejects(two.restore(), /2 warehouses named "Norte" \(W, V\).*--restore-id/)
+  const down = network({})
+  await t.rejects(down.restore(), RestoreError, 'no address given: nothing to ask')
+})

@@ -1,0 +1,83 @@
+// What being replicated costs a node: reads (GET /stock/:sku) and receipts (POST /movements) at 50
+// connections from autocannon, as the HTTP part runs them, on a seeded node alone; then on the
+// same node with 4 peers joined and replicating from it (every receipt goes out on 4 feeds).
+// The ratio is with ÷ alone (medians). The peers run on this machine too, so their share of its
+// 2 cores is part of the cost measured here: on separate machines it would be lower.
+import { databaseFile } from '../../db/knex-config.ts'
+import { runLoad } from '../load.ts'
+import type { BenchOptions } from '../options.ts'
+import { seedDatabase } from '../seed.ts'
+import { median } from '../summary.ts'
+import { Nodes, until, type BenchNode } from './nodes.ts'
+
+const CONNECTIONS = 50
+const PEERS = 4
+const KASES = ['read', 'receipt'] as const
+
+export interface CostCase {
+  kase: (typeof KASES)[number]
+  alone: number[]
+  withPeers: number[]
+  /** Median req/s with the peers ÷ median alone. */
+  ratio: number
+}
+
+async function measure(node: BenchNode, options: BenchOptions, label: string) {
+  const out = new Map<string, number[]>(KASES.map((k) => [k, []]))
+  const load = { url: node.url, connections: CONNECTIONS, items: options.items }
+  for (const kase of KASES) {
+    await runLoad({ ...load, kase, duration: options.warmup, runId: `cost-${label}-w-${kase}` })
+    for (let run = 0; run < options.runs; run++) {
+      const runId = `cost-${label}-${kase}-${run}`
+      const result = await runLoad({ ...load, kase, duration: options.duration, runId })
+      if (result.errors > 0) throw new Error(`${kase} ${label}: ${result.errors} errors`)
+      out.get(kase)?.push(result.rps)
+    }
+  }
+  return out
+}
+
+export async function runCost(options: BenchOptions, say: (line: string) => void) {
+  const nodes = new Nodes()
+  try {
+    await seedDatabase(databaseFile(nodes.dirOf('cost')), { ...options, events: true })
+    const node = await nodes.start('cost')
+    const alone = await measure(node, options, 'alone')
+    const peers = await Promise.all(
+      Array.from({ length: PEERS }, (_, i) => nodes.start(`cost-peer${i + 1}`, [node.url]))
+    )
+    // Every peer holds the node's log as it is now (the receipts alone went into it).
+    await until(
+      async () => {
+        const heads = await Promise.all(
+          peers.map(async (p) => {
+            const r = await fetch(`${p.url}/replicas/${node.id}`)
+            return r.ok ? ((await r.json()) as { state: string }).state : 'none'
+          })
+        )
+        return heads.every((state) => state === 'live')
+      },
+      300_000,
+      'the peers caught up'
+    )
+    const withPeers = await measure(node, options, 'peers')
+    const cases: CostCase[] = KASES.map((kase) => {
+      const a = alone.get(kase) as number[]
+      const w = withPeers.get(kase) as number[]
+      return {
+        kase,
+        alone: a,
+        withPeers: w,
+        ratio: Math.round((median(w) / median(a)) * 100) / 100,
+      }
+    })
+    for (const c of cases) {
+      say(
+        `  cost ${c.kase} @${CONNECTIONS}: alone ${median(c.alone)} req/s, with ${PEERS} peers replicating ${median(c.withPeers)} req/s: ${c.ratio}×`
+      )
+    }
+    return { connections: CONNECTIONS, peers: PEERS, cases }
+  } finally {
+    await nodes.stop()
+  }
+}

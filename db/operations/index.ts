@@ -1,5 +1,6 @@
 import type { OpName } from '../contract/index.ts'
 import { listEvents } from '../events/log.ts'
+import * as catalogue from './catalogue.ts'
 import * as items from './items.ts'
 import * as ledger from './ledger.ts'
 import * as members from './members.ts'
@@ -50,4 +51,6 @@ export const operations: OperationTable = {
   'replicas.stock': replicas.stock,
   'events.feed': ownFeed,
   'ledger.hashes': ownHashes,
+  'items.network': catalogue.network,
+  'items.adopt': catalogue.adopt,
 }

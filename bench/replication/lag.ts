@@ -7,7 +7,7 @@
 import { median } from '../summary.ts'
 import { Nodes, replicaSeq, until, type BenchNode } from './nodes.ts'
 
-export const POLL_MS = 10
+export const POLL_MS = 20
 
 export interface LagRun {
   sent: number

@@ -107,7 +107,7 @@ export async function replicaSeq(holder: BenchNode, owner: BenchNode): Promise<n
   return ((await response.json()) as ReplicaView).cursor.ledger.seq
 }
 
-/** Waits (bounded) until `check` holds, polling every `everyMs`. */
+/** Waits (bounded) until `check` holds, trying every 50 ms. */
 export async function until(check: () => Promise<boolean>, withinMs: number, what: string) {
   const deadline = Date.now() + withinMs
   while (Date.now() < deadline) {

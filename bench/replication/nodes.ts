@@ -1,13 +1,12 @@
-// Real almacen nodes for the replication part: the built node as `npm start` runs it, each on its
-// own data directory and port 0, one cluster key, on loopback. Started, frozen, thawed and
-// stopped by the pids this bench spawned, never by name.
-import { spawn, type ChildProcess } from 'node:child_process'
+// Real almacen nodes for the replication part: the built node as `npm start` runs it (npm run
+// bench builds first), each on its own data directory and port 0, one cluster key, on loopback,
+// each in a process group of its own. Frozen, thawed and stopped by the pids this bench spawned.
+import type { ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { ROOT } from '../server-process.ts'
+import { startProcess } from '../../tests/fixtures/node-process.ts'
 
-const MAIN = path.join(ROOT, 'dist/runtime/main.js')
 const KEY = 'bench-replication-cluster-key-not-a-secret'
 
 export interface BenchNode {
@@ -17,13 +16,13 @@ export interface BenchNode {
   child: ChildProcess
   /** The node's id, as GET /node says it. */
   id: string
-  workerPid?: number
 }
 
 /** A set of nodes under one temporary folder; `stop` ends every one of them and removes it. */
 export class Nodes {
   readonly list: BenchNode[] = []
   readonly root = mkdtempSync(path.join(tmpdir(), 'almacen-bench-replication-'))
+  private readonly stops: (() => unknown)[] = []
 
   /** A data directory for `name`, made now (to be seeded before the node starts). */
   dirOf(name: string): string {
@@ -33,34 +32,22 @@ export class Nodes {
   }
 
   /** Starts a node and waits until it listens and says who it is. */
-  async start(name: string, join: string[] = [], env: Record<string, string> = {}) {
+  async start(name: string, join: string[] = []) {
     const dataDir = this.dirOf(name)
-    const args = [MAIN, '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir]
-    args.push('--name', name, ...(join.length ? ['--join', join.join(',')] : []))
-    const child = spawn(process.execPath, args, {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ALMACEN_CLUSTER_KEY: KEY, ALMACEN_LOG_LEVEL: 'info', ...env },
-    })
-    let workerPid: number | undefined
-    const url = await new Promise<string>((resolve, reject) => {
-      let buffered = ''
-      child.stdout?.on('data', (chunk: Buffer) => {
-        buffered += chunk
-        let newline
-        while ((newline = buffered.indexOf('\n')) >= 0) {
-          const line = JSON.parse(buffered.slice(0, newline))
-          buffered = buffered.slice(newline + 1)
-          if (typeof line.workerPid === 'number') workerPid = line.workerPid
-          if (typeof line.url === 'string' && /listening/.test(line.msg)) resolve(line.url)
-        }
-      })
-      child.once('exit', (code) =>
-        reject(new Error(`${name} exited with ${code} before listening`))
-      )
-    })
-    const { id } = (await (await fetch(`${url}/node`)).json()) as { id: string }
-    const node: BenchNode = { name, url, dataDir, child, id, workerPid }
+    const args = ['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--name', name]
+    if (join.length) args.push('--join', join.join(','))
+    const teardown = (fn: () => unknown) => this.stops.push(fn)
+    const started = await startProcess(
+      { teardown },
+      args,
+      { ALMACEN_CLUSTER_KEY: KEY },
+      {
+        built: true,
+        detached: true,
+      }
+    )
+    const { id } = await getJson<{ id: string }>(`${started.url}/node`)
+    const node: BenchNode = { name, url: started.url, dataDir, child: started.child, id }
     this.list.push(node)
     return node
   }
@@ -70,19 +57,9 @@ export class Nodes {
     if (node.child.exitCode === null && node.child.signalCode === null) node.child.kill(signal)
   }
 
+  /** Kills every node's process group (runtime and worker; nothing of theirs is kept). */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.list.map(async (node) => {
-        const { child } = node
-        if (child.exitCode !== null || child.signalCode !== null) return
-        const gone = new Promise((resolve) => child.once('exit', resolve))
-        child.kill('SIGCONT') // a frozen node cannot act on SIGTERM
-        child.kill('SIGTERM')
-        const force = setTimeout(() => child.kill('SIGKILL'), 10_000)
-        await gone
-        clearTimeout(force)
-      })
-    )
+    for (const stop of this.stops.splice(0)) await stop()
     rmSync(this.root, { recursive: true, force: true })
   }
 }

@@ -8,17 +8,8 @@ import { decodeCursor, page } from '../paging.ts'
 import { NodeSetting } from '../models/node-setting.ts'
 import { create, likePattern } from './items.ts'
 
-interface DefinitionRow {
-  nodeId: string
-  warehouse: string
-  sku: string
-  name: string
-  unit: string
-  description: string
-  reorderPoint: number | null
-  createdAt: string
-  updatedAt: string
-}
+/** An item as one warehouse defines it, and that warehouse. */
+type DefinitionRow = C.Item & { nodeId: string; warehouse: string }
 
 const ITEM_COLUMNS = `sku, name, unit, description, reorder_point AS reorderPoint,
   created_at AS createdAt, updated_at AS updatedAt`

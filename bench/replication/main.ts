@@ -53,7 +53,9 @@ async function runCatchUp(s: ReplicationSettings, say: Say) {
   }
   const rates = runs.map((r) => r.rowsPerSecond)
   const ceilings = runs.flatMap((r) => (r.ceiling ? [r.ceiling.rowsPerSecond] : []))
-  const ratio = ceilings.length ? Math.round((median(rates) / median(ceilings)) * 100) / 100 : null
+  // Each run against the ceiling measured right after it, on the machine as it was then.
+  const ratios = runs.flatMap((r) => (r.ceiling ? [r.rowsPerSecond / r.ceiling.rowsPerSecond] : []))
+  const ratio = ratios.length ? Math.round(median(ratios) * 100) / 100 : null
   return {
     rows: s.catchUpRows,
     page: CATCH_UP_PAGE,

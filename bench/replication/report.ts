@@ -70,7 +70,7 @@ export function formatReplication(r: Report): string {
   return [
     `Measured ${r.date} on ${m.cores} × ${m.cpu} (${m.memoryGb} GiB, Linux ${m.kernel}), Node ${m.node}, every node and the load generator on the same machine; command: \`${r.command}\`.`,
     '',
-    `Catch-up of ${n(catchUp.rows)} rows (page ${catchUp.page}), rows/s; the ceiling is ../shared/anchors/replication/ run right after each catch-up:`,
+    `Catch-up of ${n(catchUp.rows)} rows (page ${catchUp.page}), rows/s; the ceiling is ../shared/anchors/replication/ run right after each catch-up; medians (the ratio: of the runs' ratios):`,
     '',
     md(['run', 'node to node', 'from B start (join included)', 'verified', 'ceiling', 'ratio']),
     rule(6),

@@ -5,6 +5,7 @@
 // 2 cores is part of the cost measured here: on separate machines it would be lower.
 import { databaseFile } from '../../db/knex-config.ts'
 import { runLoad } from '../load.ts'
+import { cpuSeconds, processTree, RunMonitor } from '../proc.ts'
 import type { BenchOptions } from '../options.ts'
 import { seedDatabase } from '../seed.ts'
 import { median } from '../summary.ts'
@@ -16,22 +17,44 @@ const KASES = ['read', 'receipt'] as const
 
 export interface CostCase {
   kase: (typeof KASES)[number]
-  alone: number[]
-  withPeers: number[]
+  alone: CostRun[]
+  withPeers: CostRun[]
   /** Median req/s with the peers ÷ median alone. */
   ratio: number
 }
 
-async function measure(node: BenchNode, options: BenchOptions, label: string) {
-  const out = new Map<string, number[]>(KASES.map((k) => [k, []]))
+/** One run, with the CPU (cores) of the node, of its peers, and of everything outside the bench. */
+export interface CostRun {
+  rps: number
+  nodeCpu: number
+  peersCpu: number
+  otherCpu: number
+}
+
+async function measure(node: BenchNode, peers: BenchNode[], options: BenchOptions, label: string) {
+  const out = new Map<string, CostRun[]>(KASES.map((k) => [k, []]))
   const load = { url: node.url, connections: CONNECTIONS, items: options.items }
+  const peersCpu = () => cpuSeconds(peers.flatMap((p) => processTree(p.child.pid as number)))
   for (const kase of KASES) {
     await runLoad({ ...load, kase, duration: options.warmup, runId: `cost-${label}-w-${kase}` })
     for (let run = 0; run < options.runs; run++) {
       const runId = `cost-${label}-${kase}-${run}`
+      const [monitor, peersAt, at] = [
+        new RunMonitor(node.child.pid as number),
+        peersCpu(),
+        performance.now(),
+      ]
       const result = await runLoad({ ...load, kase, duration: options.duration, runId })
+      const seen = monitor.stop()
+      const seconds = (performance.now() - at) / 1000
       if (result.errors > 0) throw new Error(`${kase} ${label}: ${result.errors} errors`)
-      out.get(kase)?.push(result.rps)
+      const round = (cores: number) => Math.round(cores * 100) / 100
+      out.get(kase)?.push({
+        rps: result.rps,
+        nodeCpu: seen.serverCpu,
+        peersCpu: round((peersCpu() - peersAt) / seconds),
+        otherCpu: seen.otherCpu,
+      })
     }
   }
   return out
@@ -42,7 +65,7 @@ export async function runCost(options: BenchOptions, say: (line: string) => void
   try {
     await seedDatabase(databaseFile(nodes.dirOf('cost')), { ...options, events: true })
     const node = await nodes.start('cost')
-    const alone = await measure(node, options, 'alone')
+    const alone = await measure(node, [], options, 'alone')
     const peers = await Promise.all(
       Array.from({ length: PEERS }, (_, i) => nodes.start(`cost-peer${i + 1}`, [node.url]))
     )
@@ -60,20 +83,23 @@ export async function runCost(options: BenchOptions, say: (line: string) => void
       300_000,
       'the peers caught up'
     )
-    const withPeers = await measure(node, options, 'peers')
+    const withPeers = await measure(node, peers, options, 'peers')
     const cases: CostCase[] = KASES.map((kase) => {
-      const a = alone.get(kase) as number[]
-      const w = withPeers.get(kase) as number[]
-      return {
-        kase,
-        alone: a,
-        withPeers: w,
-        ratio: Math.round((median(w) / median(a)) * 100) / 100,
-      }
+      const a = alone.get(kase) as CostRun[]
+      const w = withPeers.get(kase) as CostRun[]
+      const rps = (runs: CostRun[]) => median(runs.map((r) => r.rps))
+      return { kase, alone: a, withPeers: w, ratio: Math.round((rps(w) / rps(a)) * 100) / 100 }
     })
+    const show = (runs: CostRun[]) =>
+      runs
+        .map(
+          (r) =>
+            `${r.rps} req/s (node ${r.nodeCpu}, peers ${r.peersCpu}, others ${r.otherCpu} cores)`
+        )
+        .join(', ')
     for (const c of cases) {
       say(
-        `  cost ${c.kase} @${CONNECTIONS}: alone ${median(c.alone)} req/s, with ${PEERS} peers replicating ${median(c.withPeers)} req/s: ${c.ratio}×`
+        `  cost ${c.kase} @${CONNECTIONS}: alone ${show(c.alone)}; with ${PEERS} peers replicating ${show(c.withPeers)}: ${c.ratio}×`
       )
     }
     return { connections: CONNECTIONS, peers: PEERS, cases }

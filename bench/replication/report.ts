@@ -2,6 +2,7 @@
 import type { Machine } from '../report.ts'
 import { median } from '../summary.ts'
 import type { Target } from '../summary.ts'
+import type { CostRun } from './cost.ts'
 import type { ReplicationResult } from './main.ts'
 
 const mark = (met: boolean | null) => (met === null ? 'n/a' : met ? 'met' : 'NOT met')
@@ -119,13 +120,35 @@ export function formatReplication(r: Report): string {
       )
     ),
     '',
-    `Reads and receipts at ${cost.connections} connections on one node, alone and with ${cost.peers} peers replicating from it (on this machine too), req/s (median of runs):`,
+    `Reads and receipts at ${cost.connections} connections on one node, alone and with ${cost.peers} peers replicating from it (on this machine too), req/s and CPU in cores (medians of runs; others: everything outside this bench):`,
     '',
-    md(['case', 'alone', 'with peers', 'ratio']),
-    rule(4),
-    ...cost.cases.map((c) =>
-      md([c.kase, n(median(c.alone)), n(median(c.withPeers)), `${c.ratio}×`])
-    ),
+    md([
+      'case',
+      'alone',
+      'node CPU',
+      'others',
+      'with peers',
+      'node CPU',
+      'peers CPU',
+      'others',
+      'ratio',
+    ]),
+    rule(9),
+    ...cost.cases.map((c) => {
+      const m = (runs: CostRun[], k: keyof CostRun) => median(runs.map((r) => r[k]))
+      const [a, w] = [c.alone, c.withPeers]
+      return md([
+        c.kase,
+        n(m(a, 'rps')),
+        m(a, 'nodeCpu'),
+        m(a, 'otherCpu'),
+        n(m(w, 'rps')),
+        m(w, 'nodeCpu'),
+        m(w, 'peersCpu'),
+        m(w, 'otherCpu'),
+        `${c.ratio}×`,
+      ])
+    }),
     '',
     md(['target', 'goal', 'measured', '']),
     rule(4),

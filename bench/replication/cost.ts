@@ -21,6 +21,11 @@ export interface CostCase {
   withPeers: CostRun[]
   /** Median req/s with the peers ÷ median alone. */
   ratio: number
+  /**
+   * The same for req/s per core the node used: what serving its peers costs the node itself,
+   * apart from the CPU its peers (here on the same machine) and other processes took from it.
+   */
+  perCoreRatio: number
 }
 
 /** One run, with the CPU (cores) of the node, of its peers, and of everything outside the bench. */
@@ -88,7 +93,15 @@ export async function runCost(options: BenchOptions, say: (line: string) => void
       const a = alone.get(kase) as CostRun[]
       const w = withPeers.get(kase) as CostRun[]
       const rps = (runs: CostRun[]) => median(runs.map((r) => r.rps))
-      return { kase, alone: a, withPeers: w, ratio: Math.round((rps(w) / rps(a)) * 100) / 100 }
+      const perCore = (runs: CostRun[]) => median(runs.map((r) => r.rps / r.nodeCpu))
+      const round = (x: number) => Math.round(x * 100) / 100
+      return {
+        kase,
+        alone: a,
+        withPeers: w,
+        ratio: round(rps(w) / rps(a)),
+        perCoreRatio: round(perCore(w) / perCore(a)),
+      }
     })
     const show = (runs: CostRun[]) =>
       runs
@@ -99,7 +112,7 @@ export async function runCost(options: BenchOptions, say: (line: string) => void
         .join(', ')
     for (const c of cases) {
       say(
-        `  cost ${c.kase} @${CONNECTIONS}: alone ${show(c.alone)}; with ${PEERS} peers replicating ${show(c.withPeers)}: ${c.ratio}×`
+        `  cost ${c.kase} @${CONNECTIONS}: alone ${show(c.alone)}; with ${PEERS} peers replicating ${show(c.withPeers)}: ${c.ratio}× (per core of the node ${c.perCoreRatio}×)`
       )
     }
     return { connections: CONNECTIONS, peers: PEERS, cases }

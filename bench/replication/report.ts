@@ -132,8 +132,9 @@ export function formatReplication(r: Report): string {
       'peers CPU',
       'others',
       'ratio',
+      'per node core',
     ]),
-    rule(9),
+    rule(10),
     ...cost.cases.map((c) => {
       const m = (runs: CostRun[], k: keyof CostRun) => median(runs.map((r) => r[k]))
       const [a, w] = [c.alone, c.withPeers]
@@ -147,6 +148,7 @@ export function formatReplication(r: Report): string {
         m(w, 'peersCpu'),
         m(w, 'otherCpu'),
         `${c.ratio}×`,
+        `${c.perCoreRatio}×`,
       ])
     }),
     '',

@@ -14,12 +14,16 @@ type DefinitionRow = C.Item & { nodeId: string; warehouse: string }
 const ITEM_COLUMNS = `sku, name, unit, description, reorder_point AS reorderPoint,
   created_at AS createdAt, updated_at AS updatedAt`
 
+// Every peer's definition, as this node's replicas hold them, with the peer's name.
+const REPLICA_DEFINITIONS = `SELECT ri.node_id AS nodeId,
+    coalesce(nullif(r.name, ''), ri.node_id) AS warehouse, ri.sku, ri.name, ri.unit,
+    ri.description, ri.reorder_point AS reorderPoint, ri.created_at AS createdAt,
+    ri.updated_at AS updatedAt
+  FROM replica_items ri LEFT JOIN replicas r ON r.node_id = ri.node_id`
+
 // Every definition known here: own (under this node's id and name), then each replica's.
 const DEFINITIONS = `SELECT ? AS nodeId, ? AS warehouse, ${ITEM_COLUMNS} FROM items
-  UNION ALL SELECT ri.node_id AS nodeId, coalesce(nullif(r.name, ''), ri.node_id) AS warehouse,
-    ri.sku, ri.name, ri.unit, ri.description, ri.reorder_point AS reorderPoint,
-    ri.created_at AS createdAt, ri.updated_at AS updatedAt
-  FROM replica_items ri LEFT JOIN replicas r ON r.node_id = ri.node_id`
+  UNION ALL ${REPLICA_DEFINITIONS}`
 
 async function self(trx: Knex): Promise<{ id: string; name: string }> {
   const settings = await NodeSetting.query(trx).whereIn('key', ['id', 'name'])
@@ -89,7 +93,7 @@ const DEFINING = ['name', 'unit', 'description', 'reorderPoint'] as const
  */
 export async function adopt(trx: Knex, { sku, from }: { sku: string; from: string }) {
   const [theirs]: DefinitionRow[] = await trx.raw(
-    `SELECT ${ITEM_COLUMNS} FROM replica_items WHERE node_id = ? AND sku = ?`,
+    `SELECT * FROM (${REPLICA_DEFINITIONS}) WHERE nodeId = ? AND sku = ?`,
     [from, sku]
   )
   if (!theirs) {
@@ -107,8 +111,11 @@ export async function adopt(trx: Knex, { sku, from }: { sku: string; from: strin
     if (differ.length === 0) return { item: toItem(ours), adopted: false }
     throw new DomainError(
       'CONFLICT',
-      `${sku} is already in this catalogue with another ${differ.join(', ')}: ${differ.map((f) => `${JSON.stringify(ours[f])} here, ${JSON.stringify(theirs[f])} at ${from}`).join('; ')}`,
-      differ.map((field) => ({ path: field, message: `differs from ${from}'s definition` }))
+      `${sku} is already in this catalogue with another ${differ.join(', ')}: ${differ.map((f) => `${JSON.stringify(ours[f])} here, ${JSON.stringify(theirs[f])} at ${theirs.warehouse}`).join('; ')}`,
+      differ.map((field) => ({
+        path: field,
+        message: `differs from ${theirs.warehouse}'s definition`,
+      }))
     )
   }
   const { name, unit, description, reorderPoint } = theirs

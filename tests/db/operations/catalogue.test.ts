@@ -125,7 +125,7 @@ t.test('adopting over another definition is refused and changes nothing', async 
   const reply = await call(sur, 'items.adopt', { sku: 'GLUE', from: 'norte' })
   t.match(reply, {
     ok: false,
-    error: { code: 'CONFLICT', message: /GLUE .*unit: "l" here, "kg" at norte/ },
+    error: { code: 'CONFLICT', message: /GLUE .*unit: "l" here, "kg" at Norte/ },
   })
   t.match(await ok(sur, 'items.get', { sku: 'GLUE' }), { unit: 'l' })
 })

@@ -41,3 +41,45 @@ export interface Item {
 }
 
 export type ItemPage = Page<'items', Item>
+
+/** GET /network/items: every SKU known here; `unitsDiffer=true` keeps those with a unit conflict. */
+export const networkItemsQuery = z.strictObject({
+  search: text(100).optional(),
+  unitsDiffer: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+  ...paging,
+})
+
+/** POST /items/:sku/adopt: the peer (node id) whose definition this node takes on. */
+export const adoptInput = z.strictObject({
+  from: z
+    .string({ error: 'must be the node id of a peer' })
+    .min(1, { error: 'must not be empty' })
+    .max(64, { error: 'must be at most 64 characters' }),
+})
+
+/** One warehouse's definition of a SKU: this node's own, or a peer's as replicated here. */
+export interface ItemOrigin {
+  node: { id: string; name: string }
+  /** This node's own catalogue (false: a peer's, read-only here). */
+  here: boolean
+  item: Item
+}
+
+/** A SKU as the company knows it: who defines it, and whether their units differ. */
+export interface NetworkItem {
+  sku: string
+  /** The units the definitions use, sorted: more than one is a conflict, never added silently. */
+  units: string[]
+  unitsDiffer: boolean
+  /** In this node's own catalogue. */
+  here: boolean
+  origins: ItemOrigin[]
+}
+
+export type NetworkItemPage = Page<'items', NetworkItem>
+
+/** What POST /items/:sku/adopt answers: 201 with adopted true, or 200 when it was here already. */
+export interface Adopted {
+  item: Item
+  adopted: boolean
+}

@@ -21,8 +21,11 @@ export interface BenchOptions {
   quick: boolean
   /** Movements in the ledger of the verify part. */
   verifyMovements: number
-  /** Which parts run: the HTTP cases against the baselines, a verify under load, the network. */
-  parts: ('http' | 'verify' | 'membership')[]
+  /**
+   * Which parts run: the HTTP cases against the baselines, a verify under load, the network,
+   * replication between nodes.
+   */
+  parts: ('http' | 'verify' | 'membership' | 'replication')[]
   /** The membership part with every trial the targets name (20 storms, leaves, restarts). */
   full: boolean
 }
@@ -43,7 +46,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --keep                keep the data directories
   --part <name>         http (requests against the baselines), verify (reads at 50
                         connections during a verify of a big ledger), membership (the peer
-                        network, with Serf), or all (default)
+                        network, with Serf), replication (catch-up, lag, network stock, the
+                        cost of being replicated), or all (default)
   --full                the membership part with 3 runs per size and 20 trials of each extra
 `
 
@@ -55,9 +59,11 @@ function list(value: string | undefined, fallback: string): string[] {
 }
 
 function partsOf(part: string): BenchOptions['parts'] {
-  if (part === 'all') return ['http', 'verify', 'membership']
-  if (part === 'http' || part === 'verify' || part === 'membership') return [part]
-  throw new Error(`--part must be http, verify, membership or all, not ${part}`)
+  if (part === 'all') return ['http', 'verify', 'membership', 'replication']
+  const one = ['http', 'verify', 'membership', 'replication'] as const
+  const found = one.find((p) => p === part)
+  if (found) return [found]
+  throw new Error(`--part must be http, verify, membership, replication or all, not ${part}`)
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions | null {

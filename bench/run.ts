@@ -1,11 +1,12 @@
 // `npm run bench`: almacen against the monolith a user would write instead and against the
 // machine's limit, in one run on loopback; then reads during a verify of a big ledger; then its
-// peer network, next to Serf. Prints the tables and writes bench/results/<date>.json (and
-// verify-<date>.json, membership-<date>.json).
+// peer network, next to Serf; then replication between nodes. Prints the tables and writes
+// bench/results/<date>.json (and verify-, membership-, replication-<date>.json).
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PRESETS, runMembership } from './membership/main.ts'
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.ts'
+import { runReplication } from './replication/main.ts'
 import { formatMarkdown, formatText, machine, type Report } from './report.ts'
 import { ROOT } from './server-process.ts'
 import { ratios, summarize, targets } from './summary.ts'
@@ -85,6 +86,11 @@ if (options.parts.includes('membership')) {
   say('\n== The peer network ==')
   const preset = options.quick ? 'quick' : options.full ? 'full' : 'default'
   await runMembership(PRESETS[preset], preset)
+}
+if (options.parts.includes('replication')) {
+  say('\n== Replication between nodes ==')
+  const command = ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ')
+  ok = (await runReplication(options, command, say)) && ok
 }
 say(`\nnpm run bench took ${Math.round((Date.now() - started) / 1000)} s`)
 process.exit(ok ? 0 : 1)

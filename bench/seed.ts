@@ -13,6 +13,12 @@ import { INSERT_MOVEMENT, toRow } from './servers/rows.ts'
 export interface SeedSize {
   items: number
   movements: number
+  /**
+   * Also the event log the node would have written with them (item.created, movement.recorded):
+   * what peers replicate. Without it a peer's replica of this node would find the ledger's first
+   * rows missing from its feed.
+   */
+  events?: boolean
 }
 
 /** The SKU of the n-th seeded item (0-based); the load generator picks from the same list. */
@@ -47,10 +53,21 @@ export async function seedDatabase(file: string, size: SeedSize): Promise<void> 
     created_at, updated_at) VALUES (?, ?, 'ea', '', ?, ?, ?)`)
   const addMovement = db.prepare(INSERT_MOVEMENT)
   const addBalance = db.prepare('INSERT INTO balances VALUES (?, ?, ?, ?)')
+  const addEvent = db.prepare(
+    'INSERT INTO events (seq, type, subject, data, created_at) VALUES (?, ?, ?, ?, ?)'
+  )
+  let events = 0
+  const event = (type: string, subject: string, data: { createdAt: string }) => {
+    if (size.events) addEvent.run(++events, type, subject, JSON.stringify(data), data.createdAt)
+  }
 
   db.transaction(() => {
     for (let i = 0; i < size.items; i++) {
-      addItem.run(skuOf(i), `Item ${i + 1}`, Math.floor(next() * 20), created, created)
+      const reorderPoint = Math.floor(next() * 20)
+      addItem.run(skuOf(i), `Item ${i + 1}`, reorderPoint, created, created)
+      const item = { sku: skuOf(i), name: `Item ${i + 1}`, unit: 'ea', description: '' }
+      const data = { ...item, reorderPoint, createdAt: created, updatedAt: created }
+      event('item.created', skuOf(i), data)
     }
     const state: PostingState = { head: EMPTY_LEDGER, stock: new Map(), warehouse: 'seed' }
     for (let i = 0; i < size.items; i++) state.stock.set(skuOf(i), { onHand: 0, unit: 'ea' })
@@ -77,6 +94,7 @@ export async function seedDatabase(file: string, size: SeedSize): Promise<void> 
       onHand[n] = posting.balance.onHand
       lastSeq[n] = seq
       addMovement.run(toRow(posting.movement))
+      event('movement.recorded', posting.movement.sku, posting.movement)
     }
     for (let i = 0; i < size.items; i++) {
       addBalance.run(skuOf(i), onHand[i], lastSeq[i], lastSeq[i] === null ? created : createdAt)

@@ -1,7 +1,7 @@
 // How the node's records read on screen: one table shape per kind of record, and a sentence for
 // each movement, so the menus and the one-shot commands show the same thing the same way.
 import type { Movement } from '../api/index.ts'
-import type { Item, Stock } from '../api/index.ts'
+import type { Item, NetworkItem, Stock } from '../api/index.ts'
 import { table, type Column } from './table.ts'
 
 /** A node timestamp in the warehouse computer's local time, to the minute: 2026-11-22 10:04. */
@@ -71,6 +71,20 @@ const MOVEMENT_COLUMNS: Column<Movement>[] = [
   { header: 'NOTE', value: (m) => m.note, shrink: true },
 ]
 
+const NETWORK_ITEM_COLUMNS: Column<NetworkItem>[] = [
+  { header: 'SKU', value: (i) => i.sku },
+  { header: 'NAME', value: (i) => i.origins[0]?.item.name ?? '', shrink: true },
+  { header: 'UNIT', value: (i) => i.units.join(' / ') },
+  {
+    header: 'DEFINED AT',
+    value: (i) => i.origins.map((o) => (o.here ? `${o.node.name} (here)` : o.node.name)).join(', '),
+    shrink: true,
+  },
+  { header: 'NOTE', value: (i) => (i.unitsDiffer ? 'units differ' : i.here ? '' : 'not here') },
+]
+
+export const networkItemTable = (items: NetworkItem[], width?: number) =>
+  table(items, NETWORK_ITEM_COLUMNS, width)
 export const itemTable = (items: Item[], width?: number) => table(items, ITEM_COLUMNS, width)
 export const stockTable = (stock: Stock[], width?: number) => table(stock, STOCK_COLUMNS, width)
 export const movementTable = (movements: Movement[], width?: number) =>

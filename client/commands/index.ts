@@ -2,6 +2,7 @@
 import type { Command } from '../command.ts'
 import { addItem } from './add-item.ts'
 import { adjust } from './adjust.ts'
+import { adopt } from './adopt.ts'
 import { count } from './count.ts'
 import { editItem } from './edit-item.ts'
 import { health } from './health.ts'
@@ -23,7 +24,7 @@ export const COMMAND_GROUPS: { title: string; commands: Command[] }[] = [
     title: 'Stock and movements',
     commands: [stock, where, receive, issue, count, adjust, history],
   },
-  { title: 'Catalogue', commands: [items, item, addItem, editItem] },
+  { title: 'Catalogue', commands: [items, item, addItem, editItem, adopt] },
   { title: 'Node', commands: [node, health, verify] },
   { title: 'Peer network', commands: [members, join, leave] },
 ]

@@ -1,8 +1,9 @@
-import type { Item } from '../../api/index.ts'
+import type { Item, NetworkItem } from '../../api/index.ts'
 import type { Api } from '../api.ts'
 import { askParsed } from '../ask.ts'
 import { optional, positionals, type Command } from '../command.ts'
-import { itemTable } from '../format.ts'
+import { itemTable, networkItemTable } from '../format.ts'
+import { UsageError } from '../errors.ts'
 import * as input from '../input.ts'
 import type { Io } from '../io.ts'
 import { LIST_OPTIONS, printList } from '../list-options.ts'
@@ -16,21 +17,35 @@ const itemPages = (api: Api, text: string | undefined) =>
 export const items: Command = {
   name: 'items',
   summary: 'list or search the catalogue',
-  synopsis: '[--search TEXT] [--limit N | --all]',
+  synopsis: '[--network [--conflicts]] [--search TEXT] [--limit N | --all]',
   description:
-    'Lists items in SKU order: SKU, name, unit, reorder point and description. With --search, only items whose SKU, name or description contain TEXT (any case).',
+    "Lists items in SKU order: SKU, name, unit, reorder point and description. With --search, only items whose SKU, name or description contain TEXT (any case). With --network, every SKU known in the company (this node's catalogue and its replicas of the other warehouses'), with the warehouses that define it; SKUs whose warehouses use different units are marked.",
   options: {
     search: {
       type: 'string',
       arg: 'TEXT',
       help: 'only items whose SKU, name or description contain TEXT',
     },
+    network: { type: 'boolean', help: 'the company-wide catalogue (GET /network/items)' },
+    conflicts: { type: 'boolean', help: 'with --network: only SKUs defined with different units' },
     ...LIST_OPTIONS,
   },
-  examples: ['almacen items --search bolt', 'almacen items --all --json | jq -r ".items[].sku"'],
+  examples: [
+    'almacen items --search bolt',
+    'almacen items --all --json | jq -r ".items[].sku"',
+    'almacen items --network --conflicts',
+  ],
   async run(io, args) {
     positionals(args, [])
     const text = optional(args, 'search', search)
+    if (args.values.conflicts && !args.values.network)
+      throw new UsageError('--conflicts goes with --network')
+    if (args.values.network) {
+      const query = { search: text, unitsDiffer: args.values.conflicts ? 'true' : undefined }
+      const pages = pagesOf<NetworkItem>(io.api, '/network/items', 'items', query)
+      const empty = text ? `No SKU in the company matches "${text}".` : 'No SKU is known here.'
+      return printList(io, args, 'items', pages, networkItemTable, empty)
+    }
     const empty = text ? `No item matches "${text}".` : 'The catalogue is empty.'
     await printList(io, args, 'items', itemPages(io.api, text), itemTable, empty)
   },

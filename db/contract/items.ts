@@ -32,6 +32,25 @@ const itemPatch = z.strictObject({
 })
 export type ItemPatch = z.infer<typeof itemPatch>
 
+/** One warehouse's definition of a SKU: this node's own catalogue, or a peer's through its replica. */
+export interface ItemOrigin {
+  node: { id: string; name: string }
+  /** This node's own catalogue (false: a peer's, read-only here). */
+  here: boolean
+  item: Item
+}
+
+/** A SKU as the company knows it: every warehouse that defines it, and whether their units differ. */
+export interface NetworkItem {
+  sku: string
+  /** The units the definitions use, sorted; more than one is a conflict, never added silently. */
+  units: string[]
+  unitsDiffer: boolean
+  /** Defined in this node's own catalogue. */
+  here: boolean
+  origins: ItemOrigin[]
+}
+
 export const itemOps = {
   'items.create': write(itemInput).returns<Item>(),
   'items.get': read(z.strictObject({ sku: z.string() })).returns<Item>(),
@@ -39,5 +58,17 @@ export const itemOps = {
   'items.list': read(z.strictObject({ ...pageRequest, search: z.string().optional() })).returns<{
     items: Item[]
     nextCursor: string | null
+  }>(),
+  'items.network': read(
+    z.strictObject({
+      ...pageRequest,
+      search: z.string().optional(),
+      unitsDiffer: z.boolean().optional(),
+    })
+  ).returns<{ items: NetworkItem[]; nextCursor: string | null }>(),
+  'items.adopt': write(z.strictObject({ sku: z.string(), from: z.string() })).returns<{
+    item: Item
+    /** false: this node held the same definition already, and nothing changed. */
+    adopted: boolean
   }>(),
 }

@@ -1,5 +1,6 @@
 import type { OpName } from '../contract/index.ts'
 import { listEvents } from '../events/log.ts'
+import * as catalogue from './catalogue.ts'
 import { restoreBegin, restoreFinish, restorePage, restoreReport } from '../ledger/restore.ts'
 import { witnessed } from '../ledger/start-check.ts'
 import * as items from './items.ts'
@@ -57,4 +58,6 @@ export const operations: OperationTable = {
   'replicas.stock': replicas.stock,
   'events.feed': ownFeed,
   'ledger.hashes': ownHashes,
+  'items.network': catalogue.network,
+  'items.adopt': catalogue.adopt,
 }

@@ -119,8 +119,13 @@ async function ownHeadProblem(sql: Sql, replica: Replica): Promise<string | null
 }
 
 const EVENT_COLUMNS = ['node_id', 'seq', 'type', 'subject', 'data', 'created_at']
+// A movement's event keeps, as its data, only the seq of the ledger row it carried: the row is
+// stored once, in replica_movements, and the feed served from this replica puts it back
+// (db/replicas/feed.ts). Storing it twice made the catch-up write every row's text twice.
+const eventData = (e: LogEvent) =>
+  e.type === 'movement.recorded' ? String((e.data as Movement).seq) : JSON.stringify(e.data ?? null)
 const eventValues = (nodeId: string, events: readonly LogEvent[]) =>
-  events.map((e) => [nodeId, e.seq, e.type, e.subject, JSON.stringify(e.data ?? null), e.createdAt])
+  events.map((e) => [nodeId, e.seq, e.type, e.subject, eventData(e), e.createdAt])
 
 const COLUMNS = [...MOVEMENT_ROW.columns, ['eventSeq', 'event_seq'] as const]
 const MOVEMENT_COLUMNS = ['node_id', ...COLUMNS.map(([, column]) => column)]

@@ -6,6 +6,7 @@ import type { FeedPage, FeedPosition, Hashes, LogEvent, Payload } from '../contr
 import { DomainError } from '../domain-error.ts'
 import type { EventRow } from '../events/log.ts'
 import { EMPTY_LEDGER, GENESIS_HASH } from '../ledger/hash.ts'
+import { MOVEMENT_ROW } from '../ledger/row.ts'
 import { OWN_LEDGER, whereOf, type RowSource } from '../ledger/rows.ts'
 import { withSql, type Sql } from '../sql.ts'
 import { getReplica } from './store.ts'
@@ -14,12 +15,25 @@ import { getReplica } from './store.ts'
 interface LogSource {
   events: 'events' | 'replica_events'
   ledger: RowSource
+  /** The SQL that reads an event's data (the table is `e`). */
+  data: string
 }
 
-const OWN_LOG: LogSource = { events: 'events', ledger: OWN_LEDGER }
+const OWN_LOG: LogSource = { events: 'events', ledger: OWN_LEDGER, data: 'e.data' }
+
+// A replica stores a movement.recorded event's data as the seq of the ledger row it carried
+// (db/replicas/apply.ts): the row itself is in replica_movements. Served, it is that row again,
+// every field, as the owner's event had it. Data stored whole (by an earlier version) is served
+// as stored.
+const REPLICA_EVENT_DATA = `CASE WHEN e.type = 'movement.recorded' AND json_type(e.data) = 'integer'
+  THEN (SELECT json_object(${MOVEMENT_ROW.columns.map(([f, c]) => `'${f}', m.${c}`).join(', ')})
+    FROM replica_movements m WHERE m.node_id = e.node_id AND m.seq = e.data + 0)
+  ELSE e.data END`
+
 const replicaLog = (nodeId: string): LogSource => ({
   events: 'replica_events',
   ledger: { table: 'replica_movements', nodeId },
+  data: REPLICA_EVENT_DATA,
 })
 
 /** The hash of the ledger row at `seq` in a source (the genesis at 0), or null without one. */
@@ -71,8 +85,8 @@ async function page(
   }
   const { where, params } = whereOf(source.ledger)
   const rows = await sql.all<EventRow>(
-    `SELECT seq, type, subject, data, created_at AS createdAt FROM ${source.events}
-     WHERE ${where} seq > ? ORDER BY seq LIMIT ?`,
+    `SELECT e.seq, e.type, e.subject, ${source.data} AS data, e.created_at AS createdAt
+     FROM ${source.events} e WHERE ${where} seq > ? ORDER BY seq LIMIT ?`,
     [...params, after.events, limit]
   )
   const events: LogEvent[] = []

@@ -235,6 +235,11 @@ t.test('a replica serves the log it holds, and the hashes it holds', async (t) =
     maxBytes: 1_000_000,
   })
   t.same(served, await feed(from, START), 'the same page as the owner serves')
+  const stored = await into('replica_events')
+    .where({ type: 'movement.recorded' })
+    .orderBy('seq')
+    .pluck('data')
+  t.same(stored, ['1', '2', '3', '4'], "a movement's row is stored once, its event keeps its seq")
   t.same(
     await ok(into, 'replicas.hashes', { nodeId: 'norte', seqs: [2, 4, 9] }),
     await ok(from, 'ledger.hashes', { seqs: [2, 4, 9] })

@@ -1,10 +1,10 @@
 import {
   defineHandler,
-  HttpError,
   readJson,
   REPLICATION_MESSAGES,
   type FeedAnswer,
 } from '../../runtime/index.ts'
+import { signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.feed
 
@@ -15,7 +15,7 @@ const { message } = REPLICATION_MESSAGES.feed
  * once when the node stops. The runtime signs the answer; the puller validates it.
  */
 export default defineHandler({ access: 'peer' }, async (request, ctx): Promise<FeedAnswer> => {
-  if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
+  signer(ctx)
   const { after, limit, maxBytes, waitMs } = await readJson(request, message)
   const until = Date.now() + waitMs
   for (;;) {

@@ -1,10 +1,10 @@
 import {
   defineHandler,
-  HttpError,
   readJson,
   REPLICATION_MESSAGES,
   type FeedAnswer,
 } from '../../runtime/index.ts'
+import { signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.replicaFeed
 
@@ -14,7 +14,7 @@ const { message } = REPLICATION_MESSAGES.replicaFeed
  * 409 FORKED when the position is not in the replica, 404 without a replica of that node.
  */
 export default defineHandler({ access: 'peer' }, async (request, ctx): Promise<FeedAnswer> => {
-  if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
+  signer(ctx)
   const { node, after, limit, maxBytes } = await readJson(request, message)
   return ctx.db.send('replicas.feed', { nodeId: node, after, limit, maxBytes })
 })

@@ -1,10 +1,10 @@
 import {
   defineHandler,
-  HttpError,
   readJson,
   REPLICATION_MESSAGES,
   type ReplicaHashesAnswer,
 } from '../../runtime/index.ts'
+import { signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.replicaHashes
 
@@ -15,7 +15,7 @@ const { message } = REPLICATION_MESSAGES.replicaHashes
 export default defineHandler(
   { access: 'peer' },
   async (request, ctx): Promise<ReplicaHashesAnswer> => {
-    if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
+    signer(ctx)
     const { node, seqs } = await readJson(request, message)
     return ctx.db.send('replicas.hashes', { nodeId: node, seqs })
   }

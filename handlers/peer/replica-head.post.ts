@@ -1,11 +1,11 @@
 import {
   defineHandler,
-  HttpError,
   readJson,
   REPLICATION_MESSAGES,
   type HeldReplica,
   type ReplicaHeadAnswer,
 } from '../../runtime/index.ts'
+import { signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.replicaHead
 
@@ -18,7 +18,7 @@ const { message } = REPLICATION_MESSAGES.replicaHead
 export default defineHandler(
   { access: 'peer' },
   async (request, ctx): Promise<ReplicaHeadAnswer> => {
-    if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
+    signer(ctx)
     const { node, name } = await readJson(request, message)
     const { replicas } = await ctx.db.send('replicas.list', {})
     const held: HeldReplica[] = replicas

@@ -1,11 +1,11 @@
 import {
   defineHandler,
-  HttpError,
   MAX_FIGURES,
   readJson,
   stockAsk,
   type StockAnswer,
 } from '../../runtime/index.ts'
+import { signer } from '../_shared/peer.ts'
 
 /**
  * Another warehouse asks for this one's live figures, for a company-wide answer: the items asked
@@ -13,7 +13,7 @@ import {
  * remaining deadline bounds the wait for the database: past it, nobody is listening.
  */
 export default defineHandler({ access: 'peer' }, async (request, ctx): Promise<StockAnswer> => {
-  if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
+  signer(ctx)
   const { skus, low, deadlineMs } = await readJson(request, stockAsk)
   const read = await ctx.db.send(
     'stock.figures',

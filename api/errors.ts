@@ -2,6 +2,7 @@
 // thrown with a code and a sentence, never a status; the worker's codes (db/contract) are here too,
 // and the runtime's type check fails when one of them is missing (runtime/errors.ts). Codes are
 // UPPER_SNAKE and only ever added: clients (and scripts) branch on them.
+import { z } from 'zod'
 
 /** Code → HTTP status. */
 export const ERROR_STATUS = {
@@ -19,6 +20,8 @@ export const ERROR_STATUS = {
   UNAUTHENTICATED: 401,
   /** A peer whose clock is too far from this node's (signed requests carry their time). */
   CLOCK_SKEW: 401,
+  /** A valid token whose role is too weak for the route. */
+  FORBIDDEN: 403,
   HOST_NOT_ALLOWED: 403,
   ORIGIN_NOT_ALLOWED: 403,
   /** A peer's request signed before this node started: it cannot be told from a replay. */
@@ -34,7 +37,28 @@ export const ERROR_STATUS = {
   REPLAYED: 409,
   /** A replica's cursor names a ledger row the owner does not have: the histories differ. */
   FORKED: 409,
+  /** A transfer's state does not allow this step (receive at its sender, return with nothing due…). */
+  INVALID_TRANSFER_STATE: 409,
+  /** A cancel after the receiver has received against the transfer: it cannot be undone. */
+  ALREADY_RECEIVED: 409,
+  /** A receipt after the final one. */
+  ALREADY_FINAL: 409,
+  /** A receipt for a transfer its sender cancelled (with the receiver's agreement) or it rejected. */
+  TRANSFER_CANCELLED: 409,
+  TRANSFER_REJECTED: 409,
+  /** More booked back or received than is on the road. */
+  EXCEEDS_IN_TRANSIT: 409,
+  /** A cluster key id that is not installed on the node asked. */
+  KEY_UNKNOWN: 409,
+  /** A cluster key still signing (on this node or a member), or a keyring already full. */
+  KEY_IN_USE: 409,
+  /** A rotation step that needs every live member, and some do not hold the key or did not answer. */
+  KEY_NOT_EVERYWHERE: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
+  /** A transfer to a warehouse that is not a member of this network. */
+  UNKNOWN_DESTINATION: 422,
+  /** A transfer to this warehouse itself. */
+  INVALID_DESTINATION: 422,
   // Not now: retry (most of these come with Retry-After).
   NOT_READY: 503,
   NODE_STOPPING: 503,
@@ -78,3 +102,11 @@ export interface ErrorBody {
   code: ErrorCode
   details?: unknown
 }
+
+/** ErrorBody as a schema, for the OpenAPI document: the codes are this catalogue's. */
+export const errorBody = z.object({
+  status: z.number().int(),
+  error: z.string(),
+  code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+  details: z.unknown().optional(),
+}) satisfies z.ZodType<ErrorBody>

@@ -2,14 +2,20 @@
 // server-sent events. Every change others must hear about is an event, in commit order.
 import { z } from 'zod'
 
-/** What the log records so far; the list only grows (transfers and messages add theirs). */
-export const EVENT_TYPES = ['movement.recorded', 'item.created', 'item.updated', 'member.changed']
+/** What the log records so far; the list only grows. `transfer.changed`: data is the Transfer. */
+export const EVENT_TYPES = [
+  'movement.recorded',
+  'item.created',
+  'item.updated',
+  'member.changed',
+  'transfer.changed',
+]
 
 /** One entry of the log: `seq` counts from 1 without gaps, `data` is the whole row it is about. */
 export interface NodeEvent<T = unknown> {
   seq: number
   type: string
-  /** The key of what it is about: the SKU, the member's id. */
+  /** The key of what it is about: the SKU, the member's id, the transfer's id. */
   subject: string
   data: T
   createdAt: string

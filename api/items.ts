@@ -83,3 +83,79 @@ export interface Adopted {
   item: Item
   adopted: boolean
 }
+
+/** Items in one POST /items/import at most. */
+export const MAX_IMPORT_ITEMS = 50_000
+
+/** The columns of the items CSV, in the order exports write them. */
+export const ITEM_COLUMNS = ['sku', 'name', 'unit', 'description', 'reorderPoint'] as const
+/** The columns an import's header must have (the others may be left out). */
+export const REQUIRED_ITEM_COLUMNS = ['sku', 'name', 'unit'] as const
+
+/**
+ * POST /items/import: `mode=all` (the default) applies every line or none; `mode=lines` applies
+ * the good lines and reports the others. A SKU the catalogue has is refused by default
+ * (`existing=refuse`), left as it is (`skip`), or changed as PATCH /items/:sku would (`update`).
+ */
+export const IMPORT_MODES = ['all', 'lines'] as const
+export const IMPORT_EXISTING = ['refuse', 'skip', 'update'] as const
+
+export const importQuery = z.strictObject({
+  mode: z.enum(IMPORT_MODES, { error: 'must be all or lines' }).default('all'),
+  existing: z.enum(IMPORT_EXISTING, { error: 'must be refuse, skip or update' }).default('refuse'),
+})
+
+/**
+ * POST /items/import as JSON: the items as POST /items takes them. Each is checked on its own
+ * (its `line` in a report is its place in the list, from 1), so that mode=lines can keep the good.
+ */
+export const importBody = z.strictObject({
+  items: z
+    .array(z.record(z.string(), z.unknown()), { error: 'must be a list of items' })
+    .min(1, { error: 'must have at least one item' })
+    .max(MAX_IMPORT_ITEMS, { error: `must have at most ${MAX_IMPORT_ITEMS} items` }),
+})
+
+/** A line of an import that was not applied: its line (of the file, or place in the list) and why. */
+export interface ImportProblem {
+  line: number
+  /** The SKU as the line gives it, when it gives one. */
+  sku?: string
+  code: string
+  error: string
+  details?: { path: string; message: string }[]
+}
+
+/** What POST /items/import answers (200): what happened to the lines, and those not applied. */
+export interface ImportReport {
+  mode: (typeof IMPORT_MODES)[number]
+  existing: (typeof IMPORT_EXISTING)[number]
+  /** Item lines read (the CSV's header not counted). */
+  lines: number
+  created: number
+  updated: number
+  /** Lines for existing SKUs that matched them already (existing=update): nothing written. */
+  unchanged: number
+  skipped: number
+  refused: ImportProblem[]
+}
+
+/** GET /items/export and GET /stock/export: the whole list, as CSV (the default) or JSON. */
+export const exportQuery = z.strictObject({
+  format: z.enum(['csv', 'json'], { error: 'must be csv or json' }).default('csv'),
+})
+
+/** A CSV record (header → fields) as the item it stands for; empty reorderPoint is none (null). */
+export function itemOfCsv(header: readonly string[], fields: readonly string[]): unknown {
+  const item: Record<string, unknown> = {}
+  header.forEach((column, i) => {
+    const value = fields[i]
+    if (column !== 'reorderPoint') item[column] = value
+    else {
+      const trimmed = value.trim()
+      item.reorderPoint =
+        trimmed === '' ? null : /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed
+    }
+  })
+  return item
+}

@@ -105,3 +105,10 @@ export interface Left {
   acknowledgedBy: string[]
   missed: string[]
 }
+
+/** POST /members/:id/force-leave: the member as now left, and who of the live members was told. */
+export interface ForcedLeave {
+  member: Pick<Member, 'id' | 'name' | 'state' | 'incarnation'>
+  acknowledgedBy: string[]
+  missed: string[]
+}

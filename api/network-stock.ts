@@ -57,6 +57,14 @@ export interface WarehouseStatus extends Provenance {
 export interface WarehouseFigure extends Provenance {
   node: { id: string; name: string }
   onHand: number
+  /**
+   * What this warehouse sent and has not heard settled, as it says itself; null from a replica
+   * (a ledger tells what left, not what the peer has received since).
+   */
+  inTransit: number | null
+  /** Ledger projections: transferred out (less returns and losses in transit), transferred in. */
+  sent: number
+  received: number
   /** Null only from a replica whose log never described the item (made before the log began). */
   unit: string | null
   reorderPoint: number | null
@@ -69,6 +77,9 @@ export interface UnitTotal {
   onHand: number
   /** Over live figures only. */
   liveOnHand: number
+  /** Σ sent − Σ received over these figures: what is on the road between the warehouses. */
+  inTransit: number
+  onHandPlusInTransit: number
   warehouses: number
 }
 
@@ -82,7 +93,15 @@ export interface SkuAcross {
    * The total when every figure has one unit; `onHand` and `unit` are null when units differ
    * (see `byUnit`): figures in different units are never added.
    */
-  total: { onHand: number | null; liveOnHand: number | null; unit: string | null }
+  total: {
+    onHand: number | null
+    liveOnHand: number | null
+    /** Σ sent − Σ received: sent by one warehouse and not yet received by another. */
+    inTransit: number | null
+    /** What the company holds, the goods on the road included. */
+    onHandPlusInTransit: number | null
+    unit: string | null
+  }
   byUnit: UnitTotal[]
   unitsDiffer: boolean
 }

@@ -13,6 +13,12 @@ export interface Stock {
   name: string
   unit: string
   onHand: number
+  /** Sent from here on transfers not yet settled, as this warehouse knows it. */
+  inTransit: number
+  /** Sent on transfers (less returned and written off), and received from them: over the
+   * company, Σ sent − Σ received is the stock on the road. */
+  sent: number
+  received: number
   reorderPoint: number | null
   /** On hand is at or below the reorder point (never, without one). */
   low: boolean

@@ -4,6 +4,7 @@
 import knexFactory from 'knex'
 import { databaseFile, knexConfig } from '../db/knex-config.ts'
 import { verify } from '../db/operations/ledger.ts'
+import { nodeFetch } from '../tests/fixtures/tokens.ts'
 
 export interface RowCounts {
   movements: number
@@ -44,7 +45,7 @@ export async function checkLedger(dataDir: string, apiUrl?: string): Promise<Led
   const counts = await countRows(dataDir)
   let viaApi: boolean | undefined
   if (apiUrl) {
-    const response = await fetch(`${apiUrl}/ledger/verify`, {
+    const response = await nodeFetch(`${apiUrl}/ledger/verify`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',

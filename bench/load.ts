@@ -3,6 +3,7 @@
 // to whole milliseconds, too coarse for sub-millisecond reads.
 import autocannon from 'autocannon'
 import { random, skuOf } from './seed.ts'
+import { withToken } from '../tests/fixtures/tokens.ts'
 
 export const CASES = ['read', 'receipt', 'mix', 'list'] as const
 export type CaseName = (typeof CASES)[number]
@@ -73,6 +74,7 @@ function requestsFor(spec: LoadSpec): autocannon.Request[] {
       return {
         ...req,
         headers: {
+          ...req.headers,
           'content-type': 'application/json',
           'idempotency-key': `${spec.runId}-${++written}`,
         },
@@ -99,6 +101,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       duration: spec.duration,
       amount: spec.amount,
       timeout: 20,
+      // almacen's admin token (the baselines take none): its check is part of what is measured.
+      headers: Object.fromEntries(new Headers(withToken(spec.url).headers).entries()),
       requests: requestsFor(spec),
     }
     instance = autocannon(options, (err, result) => (err ? reject(err) : resolve(result)))

@@ -19,13 +19,23 @@ export interface BenchOptions {
   retryBudget: number
   keep: boolean
   quick: boolean
-  /** Movements in the ledger of the verify part. */
+  /** Movements in the ledger of the verify and backup parts. */
   verifyMovements: number
   /**
    * Which parts run: the HTTP cases against the baselines, a verify under load, the network,
    * replication between nodes.
    */
-  parts: ('http' | 'verify' | 'membership' | 'replication')[]
+  parts: (
+    | 'http'
+    | 'verify'
+    | 'backup'
+    | 'membership'
+    | 'replication'
+    | 'transfers'
+    | 'bulk'
+    | 'tokens'
+    | 'messaging'
+  )[]
   /** The membership part with every trial the targets name (20 storms, leaves, restarts). */
   full: boolean
 }
@@ -41,13 +51,23 @@ export const USAGE = `Usage: npm run bench -- [options]
   --servers <list>      almacen,monolith,limit (default all)
   --items <n>           seeded items (default 10000)
   --movements <n>       seeded movements (default 100000)
-  --verify-movements <n> movements in the verify part's ledger (default 1000000; --quick 100000)
+  --verify-movements <n> movements in the ledger of the verify and backup parts (default
+                        1000000; --quick 100000)
   --noise-limit <cores> repeat a run when other processes used more CPU than this (default 0.3)
   --keep                keep the data directories
   --part <name>         http (requests against the baselines), verify (reads at 50
-                        connections during a verify of a big ledger), membership (the peer
+                        connections during a verify of a big ledger), backup (the same
+                        during a backup of it), membership (the peer
                         network, with Serf), replication (catch-up, lag, network stock, the
-                        cost of being replicated), or all (default)
+                        cost of being replicated), transfers (per second at 1, 10, 50
+                        senders, latency to the receiver, drain after a cut, cost to
+                        receipts), bulk (import of 10,000 items as CSV, exports, a
+                        batch of 1,000 movements), tokens (the CPU a token check costs,
+                        as a share of a read at 50 connections), messaging (queues:
+                        publish at 1, 10, 50 publishers, batches, consume with ack,
+                        publish → delivery, syncs, kill -9 and resend, idle RSS;
+                        against RabbitMQ and NATS JetStream when installed), or all
+                        (default)
   --full                the membership part with 3 runs per size and 20 trials of each extra
 `
 
@@ -59,11 +79,23 @@ function list(value: string | undefined, fallback: string): string[] {
 }
 
 function partsOf(part: string): BenchOptions['parts'] {
-  if (part === 'all') return ['http', 'verify', 'membership', 'replication']
-  const one = ['http', 'verify', 'membership', 'replication'] as const
+  const one = [
+    'http',
+    'verify',
+    'backup',
+    'membership',
+    'replication',
+    'transfers',
+    'bulk',
+    'tokens',
+    'messaging',
+  ] as const
+  if (part === 'all') return [...one]
   const found = one.find((p) => p === part)
   if (found) return [found]
-  throw new Error(`--part must be http, verify, membership, replication or all, not ${part}`)
+  throw new Error(
+    `--part must be http, verify, backup, membership, replication, transfers, bulk, tokens, messaging or all, not ${part}`
+  )
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions | null {

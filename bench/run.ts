@@ -1,17 +1,23 @@
 // `npm run bench`: almacen against the monolith a user would write instead and against the
 // machine's limit, in one run on loopback; then reads during a verify of a big ledger; then its
-// peer network, next to Serf; then replication between nodes. Prints the tables and writes
+// peer network, next to Serf; then replication between nodes; then transfers between them; then bulk import and export. Prints the tables and writes
 // bench/results/<date>.json (and verify-, membership-, replication-<date>.json).
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { runBulk } from './bulk/main.ts'
 import { PRESETS, runMembership } from './membership/main.ts'
 import { parseBenchOptions, USAGE, type BenchOptions } from './options.ts'
 import { runReplication } from './replication/main.ts'
+import { runMessaging } from './messaging/main.ts'
+import { formatMessaging } from './messaging/report.ts'
+import { formatTokenCost, runTokenCost } from './token-cost.ts'
+import { runTransfers } from './transfers/main.ts'
 import { formatMarkdown, formatText, machine, type Report } from './report.ts'
 import { ROOT } from './server-process.ts'
 import { ratios, summarize, targets } from './summary.ts'
 import { runSuite } from './suite.ts'
 import { formatVerifyUnderLoad, runVerifyUnderLoad } from './verify-under-load.ts'
+import { formatBackupUnderLoad, runBackupUnderLoad } from './backup-under-load.ts'
 
 const argv = process.argv.slice(2)
 const options = parseBenchOptions(argv)
@@ -58,21 +64,39 @@ async function runHttp(options: BenchOptions): Promise<boolean> {
   return result.checks.every((c) => c.ok)
 }
 
-/** The verify part; true when both verifies found the seeded ledger whole. */
-async function runVerify(options: BenchOptions): Promise<boolean> {
-  const started = new Date()
-  const result = await runVerifyUnderLoad(options, say)
-  const table = formatVerifyUnderLoad(result)
+/** Prints a part's table and keeps it, with its figures, in bench/results/<prefix>-<date>. */
+async function keepPart(
+  prefix: string,
+  options: BenchOptions,
+  started: Date,
+  table: string,
+  result: object
+) {
   say('')
   say(table)
   const dir = path.join(ROOT, 'bench', 'results')
   await mkdir(dir, { recursive: true })
-  const name = `verify-${started.toISOString().replace(/[:.]/g, '-')}${options.quick ? '-quick' : ''}`
+  const name = `${prefix}-${started.toISOString().replace(/[:.]/g, '-')}${options.quick ? '-quick' : ''}`
   const report = { date: started.toISOString(), machine: machine(), ...result }
   await writeFile(path.join(dir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`)
   await writeFile(path.join(dir, `${name}.md`), `${table}\n`)
   say(`\nresults: bench/results/${name}.json (and .md)`)
+}
+
+/** The verify part; true when both verifies found the seeded ledger whole. */
+async function runVerify(options: BenchOptions): Promise<boolean> {
+  const started = new Date()
+  const result = await runVerifyUnderLoad(options, say)
+  await keepPart('verify', options, started, formatVerifyUnderLoad(result), result)
   return result.ok
+}
+
+/** The backup part; true when its target was met. */
+async function runBackup(options: BenchOptions): Promise<boolean> {
+  const started = new Date()
+  const result = await runBackupUnderLoad(options, say)
+  await keepPart('backup', options, started, formatBackupUnderLoad(result), result)
+  return result.met
 }
 
 const started = Date.now()
@@ -81,6 +105,10 @@ if (options.parts.includes('http')) ok = await runHttp(options)
 if (options.parts.includes('verify')) {
   say('\n== A verify of a big ledger, under reads ==')
   ok = (await runVerify(options)) && ok
+}
+if (options.parts.includes('backup')) {
+  say('\n== A backup of a big database, under reads ==')
+  await runBackup(options)
 }
 if (options.parts.includes('membership')) {
   say('\n== The peer network ==')
@@ -91,6 +119,29 @@ if (options.parts.includes('replication')) {
   say('\n== Replication between nodes ==')
   const command = ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ')
   ok = (await runReplication(options, command, say)) && ok
+}
+if (options.parts.includes('transfers')) {
+  say('\n== Transfers between warehouses ==')
+  const command = ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ')
+  await runTransfers(options, command, say)
+}
+if (options.parts.includes('bulk')) {
+  say('\n== Bulk import, export and batches ==')
+  const command = ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ')
+  ok = (await runBulk(options, command, say)) && ok
+}
+if (options.parts.includes('tokens')) {
+  say('\n== What checking an API token costs a read ==')
+  const began = new Date()
+  const result = await runTokenCost(options, say)
+  await keepPart('tokens', options, began, formatTokenCost(result), result)
+}
+if (options.parts.includes('messaging')) {
+  say('\n== Messaging: durable queues, against RabbitMQ and NATS JetStream ==')
+  const began = new Date()
+  const command = ['npm run bench', ...(argv.length ? ['--', ...argv] : [])].join(' ')
+  const result = await runMessaging(options, command, say)
+  await keepPart('messaging', options, began, formatMessaging(result), result)
 }
 say(`\nnpm run bench took ${Math.round((Date.now() - started) / 1000)} s`)
 process.exit(ok ? 0 : 1)

@@ -52,7 +52,9 @@ export async function seedDatabase(file: string, size: SeedSize): Promise<void> 
   const addItem = db.prepare(`INSERT INTO items (sku, name, unit, description, reorder_point,
     created_at, updated_at) VALUES (?, ?, 'ea', '', ?, ?, ?)`)
   const addMovement = db.prepare(INSERT_MOVEMENT)
-  const addBalance = db.prepare('INSERT INTO balances VALUES (?, ?, ?, ?)')
+  const addBalance = db.prepare(
+    'INSERT INTO balances (sku, on_hand, last_seq, updated_at) VALUES (?, ?, ?, ?)'
+  )
   const addEvent = db.prepare(
     'INSERT INTO events (seq, type, subject, data, created_at) VALUES (?, ?, ?, ?, ?)'
   )

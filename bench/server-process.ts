@@ -5,6 +5,7 @@ import { existsSync, openSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { nodeFetch, rememberToken } from '../tests/fixtures/tokens.ts'
 
 /** The repository, whether this runs from bench/ (tsx) or built, from dist/bench/ (the tests). */
 const above = new URL('..', import.meta.url)
@@ -63,7 +64,7 @@ async function waitForUrl(logFile: string, child: ChildProcess, deadline: number
 
 async function waitForHealth(url: string, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
-    const ok = await fetch(`${url}/health`).then(
+    const ok = await nodeFetch(`${url}/health`).then(
       (r) => r.status === 200,
       () => false
     )
@@ -101,6 +102,7 @@ export async function startServer(spec: ServerSpec, dataDir: string): Promise<Ru
   try {
     const deadline = Date.now() + 60_000
     const url = await waitForUrl(logFile, child, deadline)
+    rememberToken(url, dataDir) // almacen's first admin token; the baselines take none
     await waitForHealth(url, deadline)
     const readyMs = Math.round(performance.now() - started)
     return { spec, url, pid: child.pid as number, readyMs, logFile, stop }

@@ -11,12 +11,13 @@ import { RunMonitor } from './proc.ts'
 import { seedDatabase } from './seed.ts'
 import { median } from './summary.ts'
 import { SERVERS, startServer, type RunningServer } from './server-process.ts'
+import { nodeFetch } from '../tests/fixtures/tokens.ts'
 
-const CONNECTIONS = 50
+export const CONNECTIONS = 50
 /** The target: reads' p99 during a verify at most this many times their p99 alone. */
 export const P99_RATIO_GOAL = 2
 
-type Reads = LoadResult & { serverCpu: number; otherCpu: number }
+export type Reads = LoadResult & { serverCpu: number; otherCpu: number }
 
 /** One run: reads alone, then reads while a verify runs. */
 export interface VerifyRun {
@@ -49,7 +50,7 @@ type Say = (line: string) => void
 
 async function verifyOnce(server: RunningServer) {
   const started = performance.now()
-  const response = await fetch(`${server.url}/ledger/verify`, {
+  const response = await nodeFetch(`${server.url}/ledger/verify`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '{}',
@@ -61,7 +62,7 @@ async function verifyOnce(server: RunningServer) {
 }
 
 /** Reads for `seconds`, or until `until` settles (600 s at most). */
-async function reads(
+export async function reads(
   server: RunningServer,
   options: BenchOptions,
   runId: string,
@@ -82,22 +83,39 @@ async function reads(
   return { ...result, serverCpu, otherCpu }
 }
 
+/** The almacen server, as the parts under load start it. */
+export const ALMACEN = SERVERS.find((s) => s.name === 'almacen') as (typeof SERVERS)[number]
+
+/** A temporary folder for `part`, with a node's data directory seeded with the big ledger. */
+export async function seedBig(options: BenchOptions, say: Say, part: string) {
+  const root = await mkdtemp(path.join(tmpdir(), `almacen-bench-${part}-`))
+  const movements = options.verifyMovements
+  const dir = path.join(root, 'almacen')
+  await mkdir(dir)
+  const seeding = performance.now()
+  await seedDatabase(databaseFile(dir), { items: options.items, movements })
+  const seedMs = Math.round(performance.now() - seeding)
+  say(`seeded ${options.items} items, ${movements} movements in ${seedMs} ms (${root})`)
+  return { root, dir, movements, seedMs }
+}
+
+/** The medians of the runs' p99s, alone and during, and their ratio against the goal. */
+export function p99Ratio(runs: { alone: Reads; during: Reads }[]) {
+  const p99Alone = median(runs.map((r) => r.alone.p99))
+  const p99During = median(runs.map((r) => r.during.p99))
+  const ratio = Math.round((p99During / p99Alone) * 100) / 100
+  const met = ratio <= P99_RATIO_GOAL && runs.every((r) => r.during.errors === 0)
+  return { p99Alone, p99During, ratio, met }
+}
+
 export async function runVerifyUnderLoad(
   options: BenchOptions,
   say: Say
 ): Promise<VerifyUnderLoad> {
-  const root = await mkdtemp(path.join(tmpdir(), 'almacen-bench-verify-'))
-  const movements = options.verifyMovements
-  const spec = SERVERS.find((s) => s.name === 'almacen') as (typeof SERVERS)[number]
+  const { root, dir, movements, seedMs } = await seedBig(options, say, 'verify')
   let server: RunningServer | undefined
   try {
-    const dir = path.join(root, 'almacen')
-    await mkdir(dir)
-    const seeding = performance.now()
-    await seedDatabase(databaseFile(dir), { items: options.items, movements })
-    const seedMs = Math.round(performance.now() - seeding)
-    say(`seeded ${options.items} items, ${movements} movements in ${seedMs} ms (${root})`)
-    server = await startServer(spec, dir)
+    server = await startServer(ALMACEN, dir)
     say(`almacen: ready in ${server.readyMs} ms at ${server.url} (pid ${server.pid})`)
 
     const alone = await verifyOnce(server) // also brings the file into the page cache
@@ -114,14 +132,10 @@ export async function runVerifyUnderLoad(
       const during = await verifying
       ok &&= during.ok
       runs.push({ alone: readsAlone, during: readsDuring, verifyMs: during.ms })
-      const show = (r: Reads) =>
-        `${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, others ${r.otherCpu} cores`
       say(`run ${run}/${options.runs}: reads c=${CONNECTIONS} alone: ${show(readsAlone)}`)
       say(`run ${run}/${options.runs}: during a verify of ${during.ms} ms: ${show(readsDuring)}`)
     }
-    const p99Alone = median(runs.map((r) => r.alone.p99))
-    const p99During = median(runs.map((r) => r.during.p99))
-    const ratio = Math.round((p99During / p99Alone) * 100) / 100
+    const { p99Alone, p99During, ratio, met } = p99Ratio(runs)
     return {
       movements,
       seedMs,
@@ -132,9 +146,9 @@ export async function runVerifyUnderLoad(
       runs,
       p99Alone,
       p99During,
-      verifyMs: median(runs.map((r) => r.verifyMs)),
       ratio,
-      met: ratio <= P99_RATIO_GOAL && runs.every((r) => r.during.errors === 0),
+      met,
+      verifyMs: median(runs.map((r) => r.verifyMs)),
     }
   } finally {
     await server?.stop()
@@ -142,16 +156,29 @@ export async function runVerifyUnderLoad(
   }
 }
 
+/** One run of reads, as a progress line says it. */
+export const show = (r: Reads) =>
+  `${r.rps} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, errors ${r.errors}, others ${r.otherCpu} cores`
+
+/** A whole number as the tables print it. */
+export const n = (v: number) => Math.round(v).toLocaleString('en-US')
+
+/** One run of reads as a row of the table under `readsHeader`. */
+export const readsLine = (what: string, x: Reads) =>
+  `| ${what} | ${n(x.rps)} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.errors} | ${x.serverCpu.toFixed(2)} | ${x.otherCpu.toFixed(2)} |`
+
+export const readsHeader = [
+  `| reads (GET /stock/:sku) @${CONNECTIONS} | req/s | p50 ms | p99 ms | errors | server CPU | others CPU |`,
+  '| --- | --- | --- | --- | --- | --- | --- |',
+]
+
 /** The part's table, printed and kept in its results file. */
 export function formatVerifyUnderLoad(r: VerifyUnderLoad): string {
-  const n = (v: number) => Math.round(v).toLocaleString('en-US')
-  const line = (what: string, x: Reads) =>
-    `| ${what} | ${n(x.rps)} | ${x.p50.toFixed(2)} | ${x.p99.toFixed(2)} | ${x.errors} | ${x.serverCpu.toFixed(2)} | ${x.otherCpu.toFixed(2)} |`
+  const line = readsLine
   return [
     `A verify of ${n(r.movements)} movements (${r.ok ? 'ok' : 'NOT ok'}) took ${n(r.aloneMs)} ms alone and ${n(r.verifyMs)} ms (median) under reads at ${CONNECTIONS} connections; the node was ready ${n(r.readyMs)} ms after its start, its ledger check at start included.`,
     '',
-    `| reads (GET /stock/:sku) @${CONNECTIONS} | req/s | p50 ms | p99 ms | errors | server CPU | others CPU |`,
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...readsHeader,
     ...r.runs.flatMap((run, i) => [
       line(`run ${i + 1}: alone`, run.alone),
       line(`run ${i + 1}: during the verify (${n(run.verifyMs)} ms)`, run.during),

@@ -5,12 +5,13 @@
 import { randomUUID } from 'node:crypto'
 import {
   Interrupted,
+  isCertificateError,
   NodeRefusal,
   NodeUnreachable,
   networkReason,
   type RefusalCode,
 } from './errors.ts'
-import { send, type Sent } from './http-request.ts'
+import { receiveFile, send, type Sent } from './http-request.ts'
 
 /** Something that shows a call is in progress (a spinner on a terminal); all optional. */
 export interface Progress {
@@ -21,6 +22,10 @@ export interface Progress {
 
 export interface ApiOptions {
   url: string
+  /** Sent as `Authorization: Bearer`: the node refuses its client routes without one. */
+  token?: string
+  /** The CA (PEM) an https:// node's certificate may be signed by (--ca). */
+  ca?: string
   /** What to call the node when it is slow to answer (default: "The node at URL"). */
   name?: string
   /** Per attempt, from sending to the last byte of the answer. */
@@ -60,12 +65,27 @@ export interface Api {
    */
   post<T>(path: string, body: unknown, key?: string | null): Promise<T>
   patch<T>(path: string, body: unknown, key?: string): Promise<T>
+  /** DELETE, with no key: what it removes stays removed when it is sent again. */
+  delete<T>(path: string): Promise<T>
+  /** POST of a body as text in its own type (a CSV file), with a fresh key as post. */
+  postText<T>(path: string, text: string, type: string, key?: string): Promise<T>
+  /** GET of an answer as text, not JSON (an export); refusals are still NodeRefusals. */
+  getText(path: string, query?: Query): Promise<string>
   /** The same node with one short try and no progress or retry prompt: for lookups as you type. */
   quiet(): Api
+  /** A file the node serves (GET `path`), written into `file`: one try, no timeout. */
+  download(path: string, file: string): Promise<{ bytes: number }>
 }
 
-type Failure = { done: false; reason: string; wait: number; busy: boolean }
-type Attempt = { done: true; status: number; body: any } | Failure
+/** `final`: trying again cannot help (the node's certificate is not trusted). */
+type Failure = { done: false; reason: string; wait: number; busy: boolean; final?: boolean }
+type Attempt = { done: true; status: number; body: any; text: string } | Failure
+
+/** What a call sends and reads besides JSON: a body of another type, an answer kept as text. */
+interface Form {
+  text?: { body: string; type: string }
+  answerAsText?: boolean
+}
 
 /** 2.5 for 2500 ms: a tenth of a second is as fine as a person reads it. */
 const seconds = (ms: number) => Math.round(ms / 100) / 10
@@ -111,17 +131,21 @@ export function createApi(options: ApiOptions): Api {
       attemptStop.abort()
     }, waitMs)
     try {
-      const answer = await send(new URL(url + path), { ...request, signal: attemptStop.signal })
+      const answer = await send(new URL(url + path), {
+        ...request,
+        signal: attemptStop.signal,
+        ca: options.ca,
+      })
       const parsed = parse(answer.text)
       if (answer.status !== 503 && answer.status !== 504) {
-        return { done: true, status: answer.status, body: parsed }
+        return { done: true, status: answer.status, body: parsed, text: answer.text }
       }
       const retryAfter = Number(answer.headers['retry-after']) * 1000 || 0
       const said = typeof parsed?.error === 'string' ? parsed.error : answer.statusText
       return { done: false, reason: said, wait: Math.min(retryAfter, 2000), busy: true }
     } catch (err) {
       const reason = timedOut ? `no answer within ${seconds(waitMs)} s` : networkReason(err)
-      return { done: false, reason, wait: 0, busy: false }
+      return { done: false, reason, wait: 0, busy: false, final: isCertificateError(err) }
     } finally {
       clearTimeout(timer)
       stop.removeEventListener('abort', onStop)
@@ -132,12 +156,14 @@ export function createApi(options: ApiOptions): Api {
     method: string,
     path: string,
     payload?: unknown,
-    key?: string | null
+    key?: string | null,
+    form: Form = {}
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
-    const body = payload === undefined ? undefined : JSON.stringify(payload)
+    if (options.token) headers.authorization = `Bearer ${options.token}`
+    const body = form.text?.body ?? (payload === undefined ? undefined : JSON.stringify(payload))
     // Even with no body: the node refuses a request that changes something in any other type.
-    if (method !== 'GET') headers['content-type'] = 'application/json'
+    if (method !== 'GET') headers['content-type'] = form.text?.type ?? 'application/json'
     if (method !== 'GET' && key !== null) headers['idempotency-key'] = key ?? randomUUID()
     const sentKey = headers['idempotency-key']
     const stop = new AbortController()
@@ -168,11 +194,17 @@ export function createApi(options: ApiOptions): Api {
           if (left <= 0 || stop.signal.aborted) break
           const request = { method, headers, body }
           const result = await attempt(request, path, Math.min(timeoutMs, left), stop.signal)
-          if (result.done) return settle<T>(result.status, result.body)
+          if (result.done) {
+            const ok = result.status >= 200 && result.status < 300
+            if (ok && form.answerAsText) return result.text as T
+            return settle<T>(result.status, result.body)
+          }
           last = result
+          if (result.final) break
         }
         if (stop.signal.aborted) throw new Interrupted(method !== 'GET', sentKey)
-        const unreachable = new NodeUnreachable(url, last.reason, sentKey, last.busy)
+        const why = last.busy ? 'busy' : last.final ? 'untrusted' : undefined
+        const unreachable = new NodeUnreachable(url, last.reason, sentKey, why)
         progress?.stop()
         if (!(await options.onUnreachable?.(unreachable))) throw unreachable
         progress?.start()
@@ -186,19 +218,56 @@ export function createApi(options: ApiOptions): Api {
     }
   }
 
+  const withQuery = (path: string, query: Query) => {
+    const search = new URLSearchParams()
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') search.set(name, String(value))
+    }
+    return search.size ? `${path}?${search}` : path
+  }
+
   return {
     url,
-    get<T>(path: string, query: Query = {}) {
-      const search = new URLSearchParams()
-      for (const [name, value] of Object.entries(query)) {
-        if (value !== undefined && value !== '') search.set(name, String(value))
-      }
-      const qs = search.size ? `?${search}` : ''
-      return call<T>('GET', path + qs)
-    },
+    get: <T>(path: string, query: Query = {}) => call<T>('GET', withQuery(path, query)),
+    getText: (path, query = {}) =>
+      call<string>('GET', withQuery(path, query), undefined, undefined, { answerAsText: true }),
     post: (path, body, key) => call('POST', path, body, key),
+    async download(path, file) {
+      const stop = new AbortController()
+      const stopListening = options.interrupts?.(() => stop.abort())
+      try {
+        const headers: Record<string, string> = {
+          accept: 'application/octet-stream, application/json',
+        }
+        if (options.token) headers.authorization = `Bearer ${options.token}`
+        const answer = await receiveFile(
+          new URL(url + path),
+          { headers, signal: stop.signal, ca: options.ca },
+          file
+        )
+        if (answer.status !== 200) settle(answer.status, parse(answer.text))
+        return { bytes: answer.bytes }
+      } catch (err) {
+        if (err instanceof NodeRefusal) throw err
+        if (stop.signal.aborted) throw new Interrupted(false, undefined)
+        const why = isCertificateError(err) ? 'untrusted' : undefined
+        throw new NodeUnreachable(url, networkReason(err), undefined, why)
+      } finally {
+        stopListening?.()
+      }
+    },
+    postText: (path, text, type, key) =>
+      call('POST', path, undefined, key, { text: { body: text, type } }),
     patch: (path, body, key) => call('PATCH', path, body, key),
-    quiet: () => createApi({ url, timeoutMs: Math.min(timeoutMs, 3000), attempts: 1 }),
+    delete: (path) => call('DELETE', path, undefined, null),
+    quiet: () =>
+      createApi({
+        url,
+        token: options.token,
+        ca: options.ca,
+        timeoutMs: Math.min(timeoutMs, 3000),
+        attempts: 1,
+      }),
   }
 }
 

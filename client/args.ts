@@ -1,15 +1,21 @@
-// The command line, read once: global options (--url, --json, --timeout, --help, --version)
+// The command line, read once: global options (--url, --token, --ca, --json, --timeout, --help, --version)
 // anywhere, then the command and its own options. Nothing here talks to the node.
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import type { Args, Command } from './command.ts'
 import { findCommand } from './commands/index.ts'
 import { UsageError } from './errors.ts'
 import { commandHelp, mainHelp } from './help.ts'
+import { tokenFor } from './token.ts'
 
 export interface Settings {
   url: string
   json: boolean
   timeoutMs: number
+  /** The API token sent (client/token.ts), if one was found. */
+  token?: string
+  /** The CA (PEM) from --ca or ALMACEN_CA: an https:// node's certificate may be signed by it. */
+  ca?: string
 }
 
 export type Cli =
@@ -28,6 +34,8 @@ export class CommandUsageError extends UsageError {
 
 const GLOBAL = {
   url: { type: 'string' },
+  token: { type: 'string' },
+  ca: { type: 'string' },
   json: { type: 'boolean' },
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -77,7 +85,30 @@ function settingsFrom(values: Record<string, unknown>, env: NodeJS.ProcessEnv): 
   if (!/^\d+(\.\d+)?$/.test(timeout) || seconds <= 0 || seconds > 600) {
     throw new UsageError(`--timeout must be a number of seconds from 0.1 to 600, not "${timeout}"`)
   }
-  return { url, json: Boolean(values.json), timeoutMs: Math.round(seconds * 1000) }
+  const token = tokenFor(url, values.token as string | undefined, env)
+  const ca = caFrom((values.ca as string | undefined) ?? (env.ALMACEN_CA || undefined))
+  return {
+    url,
+    json: Boolean(values.json),
+    timeoutMs: Math.round(seconds * 1000),
+    token,
+    ...(ca && { ca }),
+  }
+}
+
+/** The CA file's PEM text, read before anything is sent. */
+function caFrom(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined
+  let text
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new UsageError(`--ca ${file} cannot be read: ${(err as Error).message}`)
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new UsageError(`--ca ${file} holds no PEM certificate (no "-----BEGIN CERTIFICATE-----")`)
+  }
+  return text
 }
 
 /** What the command line asks for; throws UsageError (exit 2) when it asks for nothing sensible. */

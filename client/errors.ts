@@ -30,11 +30,14 @@ export class NodeUnreachable extends Error {
   readonly reason: string
   readonly key?: string
 
-  constructor(url: string, reason: string, key?: string, busy = false) {
+  /** `why`: busy, it answered 503/504; untrusted, its TLS certificate was refused. */
+  constructor(url: string, reason: string, key?: string, why?: 'busy' | 'untrusted') {
     super(
-      busy
+      why === 'busy'
         ? `The almacen node at ${url} is up but did not answer (${reason}). Try again in a moment.`
-        : `Cannot reach the almacen node at ${url} (${reason}). Is it running? (npm start)`
+        : why === 'untrusted'
+          ? `Cannot talk to the almacen node at ${url} safely: ${reason}.`
+          : `Cannot reach the almacen node at ${url} (${reason}). Is it running? (npm start)`
     )
     this.name = 'NodeUnreachable'
     this.url = url
@@ -87,9 +90,18 @@ export function exitCodeFor(err: unknown): number {
   return EXIT.refused
 }
 
+/** OpenSSL's verify errors and Node's name check: the node's certificate was not believed. */
+export function isCertificateError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code
+  return typeof code === 'string' && /CERT|SELF_SIGNED|ISSUER|VERIFY/.test(code)
+}
+
 /** Why a request failed, in a few words a person can act on ("connection refused"). */
 export function networkReason(err: unknown): string {
   const e = err as { code?: string; message?: string }
+  if (isCertificateError(err)) {
+    return `its TLS certificate is not trusted: ${e.message}; give the CA that signed it with --ca or ALMACEN_CA`
+  }
   if (e?.code === 'ECONNRESET' && e.message === 'socket hang up') {
     return 'connection closed before the answer'
   }

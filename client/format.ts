@@ -40,7 +40,8 @@ export const reorderPoint = (point: number | null, unit: string) =>
 
 /** The ledger's word for a movement, except that a counted adjustment reads as a count. */
 export function kind(m: Movement): string {
-  return m.type === 'adjustment' && m.countedQuantity !== null ? 'count' : m.type
+  if (m.type === 'adjustment' && m.countedQuantity !== null) return 'count'
+  return m.type.replace(/_/g, ' ') // transfer_out: "transfer out"
 }
 
 const ITEM_COLUMNS: Column<Item>[] = [
@@ -55,6 +56,7 @@ const STOCK_COLUMNS: Column<Stock>[] = [
   { header: 'SKU', value: (s) => s.sku },
   { header: 'NAME', value: (s) => s.name, shrink: true },
   { header: 'ON HAND', value: (s) => s.onHand },
+  { header: 'IN TRANSIT', value: (s) => s.inTransit },
   { header: 'UNIT', value: (s) => s.unit },
   { header: 'REORDER AT', value: (s) => reorderAt(s.reorderPoint), align: 'right' },
   { header: 'LOW', value: (s) => (s.low ? 'low' : '') },
@@ -67,6 +69,8 @@ const MOVEMENT_COLUMNS: Column<Movement>[] = [
   { header: 'TYPE', value: kind },
   { header: 'CHANGE', value: (m) => signed(m.delta), align: 'right' },
   { header: 'BALANCE', value: (m) => m.balanceAfter },
+  // Who made it; rows from before that was recorded say nothing.
+  { header: 'BY', value: (m) => m.actor ?? '', shrink: true },
   { header: 'REFERENCE', value: (m) => m.reference, shrink: true },
   { header: 'NOTE', value: (m) => m.note, shrink: true },
 ]
@@ -86,7 +90,15 @@ const NETWORK_ITEM_COLUMNS: Column<NetworkItem>[] = [
 export const networkItemTable = (items: NetworkItem[], width?: number) =>
   table(items, NETWORK_ITEM_COLUMNS, width)
 export const itemTable = (items: Item[], width?: number) => table(items, ITEM_COLUMNS, width)
-export const stockTable = (stock: Stock[], width?: number) => table(stock, STOCK_COLUMNS, width)
+/** Stock as a table; IN TRANSIT (sent from here, not yet settled) only when something is. */
+export const stockTable = (stock: Stock[], width?: number) =>
+  table(
+    stock,
+    stock.some((s) => s.inTransit)
+      ? STOCK_COLUMNS
+      : STOCK_COLUMNS.filter((c) => c.header !== 'IN TRANSIT'),
+    width
+  )
 export const movementTable = (movements: Movement[], width?: number) =>
   table(movements, MOVEMENT_COLUMNS, width)
 

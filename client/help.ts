@@ -4,6 +4,8 @@ import type { Command } from './command.ts'
 import { COMMAND_GROUPS } from './commands/index.ts'
 
 const WIDTH = 80
+/** The longest command and arguments that share a line with their summary in the command list. */
+const SHORT_FORM = 20
 
 function wrap(text: string, indent: number): string {
   const lines: string[] = []
@@ -33,13 +35,20 @@ function wrapSynopsis(text: string): string {
   return [...lines, line].join('\n')
 }
 
-/** Two columns: a term, then its explanation wrapped beside it. */
-function definitions(rows: [string, string][], indent = 4, termWidth = 0): string {
-  const w = Math.max(termWidth, ...rows.map(([term]) => term.length)) + 2
+/**
+ * Two columns: a term, then its explanation wrapped beside it. A term longer than `longest`
+ * has a line of its own, its explanation below in the column, as man pages do.
+ */
+function definitions(rows: [string, string][], indent = 4, termWidth = 0, longest = 40): string {
+  const fits = rows.map(([term]) => term.length).filter((n) => n <= longest)
+  const w = Math.max(termWidth, ...fits) + 2
   return rows
     .map(([term, text]) => {
-      const body = wrap(text, indent + w).trimStart()
-      return `${' '.repeat(indent)}${term.padEnd(w)}${body}`
+      const body = wrap(text, indent + w)
+      const head = `${' '.repeat(indent)}${term}`
+      return term.length > w - 2
+        ? `${head}\n${body}`
+        : `${head.padEnd(indent + w)}${body.trimStart()}`
     })
     .join('\n')
 }
@@ -60,6 +69,14 @@ function shortForm(c: Command): string {
 
 const GLOBAL_OPTIONS: [string, string][] = [
   ['--url URL', 'the node to talk to (default http://127.0.0.1:8080, or ALMACEN_URL)'],
+  [
+    '--token TOKEN',
+    'the API token to send (or ALMACEN_TOKEN); for a node on this machine, by default its first admin token, from ALMACEN_DATA_DIR (./data)/admin-token',
+  ],
+  [
+    '--ca FILE',
+    "the CA (PEM) that signed an https:// node's certificate, trusted beside the public ones (or ALMACEN_CA)",
+  ],
   [
     '--json',
     "print the node's JSON on stdout; on failure, stderr carries one JSON line {error, code, ...}",
@@ -87,12 +104,15 @@ const EXIT_STATUS: [string, string][] = [
 ]
 
 export function mainHelp(): string {
-  const w = Math.max(...COMMAND_GROUPS.flatMap((g) => g.commands.map((c) => shortForm(c).length)))
+  // The column of summaries stays where the short forms put it; a longer one sits above its own.
+  const forms = COMMAND_GROUPS.flatMap((g) => g.commands.map((c) => shortForm(c).length))
+  const w = Math.max(...forms.filter((n) => n <= SHORT_FORM))
   const commands = COMMAND_GROUPS.map(
     (g) =>
       `  ${g.title}\n${definitions(
         g.commands.map((c) => [shortForm(c), c.summary]),
         4,
+        w,
         w
       )}`
   ).join('\n')
@@ -119,6 +139,9 @@ ${definitions(EXIT_STATUS)}
 ENVIRONMENT
 ${definitions([
   ['ALMACEN_URL', "the node's URL when --url is not given"],
+  ['ALMACEN_TOKEN', 'the API token when --token is not given'],
+  ['ALMACEN_CA', 'the CA file when --ca is not given'],
+  ['ALMACEN_DATA_DIR', "the local node's data directory, where its first admin token is (./data)"],
   ['ALMACEN_DEBUG', 'set to 1, an unexpected error in the menus shows its stack trace'],
 ])}
 
@@ -128,6 +151,8 @@ EXAMPLES
     almacen issue BOLT-M8 40 --ref WO-881
     almacen items --search bolt
     almacen stock --low --json
+    almacen send --to Norte BOLT-M8 40 --ref DN-311
+    almacen transfers --in
     almacen join http://10.0.0.2:8080
 `
 }

@@ -14,14 +14,28 @@ export interface Sent {
   headers: Record<string, string>
   body?: string
   signal: AbortSignal
+  /** The CA (PEM) an https:// node's certificate must be signed by, beside the public ones. */
+  ca?: string
+}
+
+/**
+ * node:http or node:https by the URL's scheme (https loaded only when used); over TLS, the company
+ * CA trusted besides the public ones (a certificate from either is believed).
+ */
+async function transport(url: URL, ca: string | undefined) {
+  if (url.protocol !== 'https:') return { request: httpRequest, trust: {} }
+  const { request } = await import('node:https')
+  const trust = ca ? { ca: [...(await import('node:tls')).rootCertificates, ca] } : {}
+  return { request, trust }
 }
 
 /** Sends one request and reads the whole answer; rejects with Node's error (err.code). */
-export async function send(url: URL, { method, headers, body, signal }: Sent): Promise<Answer> {
-  const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest
+export async function send(url: URL, { method, headers, body, signal, ca }: Sent): Promise<Answer> {
+  const { request, trust } = await transport(url, ca)
   const length = body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { ...headers, ...length }, signal }, (res) => {
+    const options = { method, headers: { ...headers, ...length }, signal, ...trust }
+    const req = request(url, options, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('error', reject)
@@ -41,5 +55,57 @@ export async function send(url: URL, { method, headers, body, signal }: Sent): P
     })
     req.on('error', reject)
     req.end(body)
+  })
+}
+
+/**
+ * A GET whose 200 answer is written into `file` as it comes (a backup is larger than memory
+ * should hold), under `file.partial` until its last byte, so that a cut-off download never
+ * leaves a file that looks whole. Any other answer is read whole, as `send` reads it.
+ */
+export async function receiveFile(
+  url: URL,
+  { headers, signal, ca }: Omit<Sent, 'method' | 'body'>,
+  file: string
+): Promise<Answer & { bytes: number }> {
+  const [{ createWriteStream }, { rename, rm }, { pipeline }] = await Promise.all([
+    import('node:fs'),
+    import('node:fs/promises'),
+    import('node:stream/promises'),
+  ])
+  const { request, trust } = await transport(url, ca)
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', headers, signal, ...trust }, (res) => {
+      const answer = {
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        headers: res.headers,
+      }
+      if (answer.status !== 200) {
+        const chunks: Buffer[] = []
+        res.on('data', (chunk: Buffer) => chunks.push(chunk))
+        res.on('error', reject)
+        res.on('end', () =>
+          resolve({ ...answer, text: Buffer.concat(chunks).toString('utf8'), bytes: 0 })
+        )
+        return
+      }
+      const partial = `${file}.partial`
+      let bytes = 0
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length))
+      pipeline(res, createWriteStream(partial))
+        .then(() => {
+          if (!res.complete)
+            throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
+          return rename(partial, file)
+        })
+        .then(() => resolve({ ...answer, text: '', bytes }))
+        .catch(async (err) => {
+          await rm(partial, { force: true })
+          reject(err)
+        })
+    })
+    req.on('error', reject)
+    req.end()
   })
 }

@@ -100,3 +100,24 @@ export const nodeUrls: Parse<string[]> = (text) => {
 /** An Idempotency-Key a script chooses, as the node accepts it. */
 export const idempotencyKey: Parse<string> = (value) =>
   check(api.idempotencyKey, value, 'must be 1-200 visible ASCII characters (no spaces)')
+
+/** Another warehouse as the node resolves it among its members: its name or its node id. */
+export const warehouse: Parse<string> = (value) =>
+  check(api.transferInput.shape.to, value, 'must name a warehouse: its name or node id')
+
+/** A transfer's id, as the node made it (a UUID) and shows it. */
+export const transferId: Parse<string> = (value) => {
+  const id = value.trim()
+  if (!/^[\x21-\x7e]{1,100}$/.test(id)) {
+    throw new InputError('must be a transfer id as almacen transfers shows it')
+  }
+  return id
+}
+
+/** A state of a transfer, at either side. */
+export const transferState: Parse<string> = (value) =>
+  check(
+    api.transfersQuery.shape.state,
+    value.trim().toLowerCase(),
+    `must be one of ${api.TRANSFER_STATES.join(', ')}`
+  ) as string

@@ -14,6 +14,9 @@ import { createSpinner } from './spinner.ts'
 
 export interface InteractiveOptions {
   url: string
+  token?: string
+  /** The CA (PEM) an https:// node's certificate may be signed by (--ca). */
+  ca?: string
   timeoutMs?: number
   prompts?: Prompter
   print?: (text: string) => void
@@ -33,6 +36,8 @@ function menuApi(io: Io, options: InteractiveOptions, name: string | undefined, 
   const progress = options.print ? undefined : createSpinner(process.stderr)
   return createApi({
     url: options.url,
+    token: options.token,
+    ca: options.ca,
     name,
     timeoutMs: options.timeoutMs,
     attempts: progress ? Infinity : options.attempts,

@@ -27,10 +27,12 @@ export interface EnterState {
   moved: boolean
   /** A SKU the node said it does not have, so it is not asked about again. */
   absent?: string
+  /** Enter on nothing typed ends a list of items (a transfer's lines) instead of choosing one. */
+  endOnEmpty?: boolean
 }
 
 export type EnterStep =
-  /** Submit this SKU (undefined: nothing matches, said as "no item chosen"). */
+  /** Submit this SKU (undefined: nothing matches, said as "no item chosen"; '': done). */
   | { choose: string | undefined }
   /** Ask the node whether an item has exactly this SKU: if so choose it, else decide again. */
   | { lookup: string }
@@ -49,6 +51,8 @@ export function onEnter(state: EnterState): EnterStep {
   const typed = state.input.trim().toUpperCase()
   const current = state.listFor !== undefined && state.listFor.trim() === state.input.trim()
   if (current && state.moved) return { choose: state.values[state.select] }
+  // Nothing typed and no row picked: the person is done (the first row is not a choice made).
+  if (state.endOnEmpty && !typed) return { choose: '' }
   if (typed && state.values.includes(typed)) return { choose: typed }
   if (SKU.test(typed) && state.absent !== typed && (!current || state.full)) {
     return { lookup: typed }
@@ -66,6 +70,8 @@ export interface ItemQuestion {
     exact(sku: string): Promise<Suggestion | undefined>
   }
   limit: number
+  /** Enter on nothing typed answers '' (done) instead of the first suggestion. */
+  endOnEmpty?: boolean
 }
 
 /** The parts of prompts' AutocompletePrompt (lib/elements/autocomplete.js) used here. */
@@ -106,10 +112,12 @@ class ItemPrompt extends Base {
   declare moved: boolean
   declare absent: string | undefined
   declare exact: ItemQuestion['item']['exact']
+  declare endOnEmpty: boolean
 
   constructor(options: ItemQuestion) {
     super(options)
     this.exact = options.item.exact
+    this.endOnEmpty = options.endOnEmpty === true
     const self = this as unknown as Record<string, (...args: unknown[]) => unknown>
     for (const name of new Set([...EDITS, ...MOVES])) {
       const key = self[name].bind(this)
@@ -161,8 +169,11 @@ class ItemPrompt extends Base {
         full: this.suggestions.length >= this.limit,
         moved: this.moved,
         absent: this.absent,
+        endOnEmpty: this.endOnEmpty,
       })
       if ('choose' in step) {
+        // Done: the line left on screen shows nothing typed, not the first row's item.
+        if (step.choose === '') this.suggestions = []
         const row = this.suggestions.findIndex((s) => s.value === step.choose)
         if (row >= 0) this.select = row // the line left on screen names the item chosen
         return step.choose

@@ -21,5 +21,6 @@ process.exitCode = await runCli(process.argv.slice(2), process.env, {
   stderr,
   ctrlC,
   // Exit explicitly: prompts leaves stdin open, which would keep the process waiting.
-  menus: async ({ url, timeoutMs }) => process.exit(await runInteractive({ url, timeoutMs })),
+  menus: async ({ url, timeoutMs, token, ca }) =>
+    process.exit(await runInteractive({ url, timeoutMs, token, ca })),
 })

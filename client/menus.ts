@@ -1,5 +1,5 @@
 // The interactive client's menus, as data: the main menu lists these in order, each opens its
-// actions. Transfers and messaging arrive as more entries in MENUS.
+// actions.
 import { addItemInteractively } from './commands/add-item.ts'
 import { adjustItem } from './commands/adjust.ts'
 import { countItem } from './commands/count.ts'
@@ -11,10 +11,25 @@ import { showItem } from './commands/item.ts'
 import { listItems, searchItems } from './commands/items.ts'
 import { joinNetwork } from './commands/join.ts'
 import { leaveNetwork } from './commands/leave.ts'
+import {
+  createQueueInteractively,
+  deadLetters,
+  deleteQueueInteractively,
+  listQueues,
+  peekQueue,
+  publishInteractively,
+} from './commands/messages.ts'
 import { networkMembers } from './commands/members.ts'
 import { nodeIdentity } from './commands/node.ts'
 import { receiveGoods } from './commands/receive.ts'
+import { receiveIncoming } from './commands/receive-transfer.ts'
+import { sendGoods } from './commands/send.ts'
 import { lowStock, onHand, stockOfOne } from './commands/stock.ts'
+import {
+  incomingTransfersList,
+  outgoingTransfers,
+  transferStoryInteractively,
+} from './commands/transfers.ts'
 import { verifyLedger } from './commands/verify.ts'
 import { whereIsIt } from './commands/where.ts'
 import type { Io } from './io.ts'
@@ -25,6 +40,26 @@ const CATALOGUE: Changes = {
   cancelled: 'Cancelled: nothing was changed.',
   unconfirmed:
     'The node did not confirm it, so it may or may not have been saved. Look at the item (Items › Show an item) before entering it again.',
+}
+const SENT: Changes = {
+  cancelled: 'Cancelled: nothing was sent.',
+  unconfirmed:
+    'The node did not confirm it, so it may or may not have been sent. Look at Transfers › Outgoing before sending it again.',
+}
+const RECEIVED: Changes = {
+  cancelled: 'Cancelled: nothing was received.',
+  unconfirmed:
+    "The node did not confirm it, so it may or may not have been recorded. Look at the transfer's story (Transfers › One transfer) before receiving it again.",
+}
+const PUBLISHED: Changes = {
+  cancelled: 'Cancelled: nothing was published.',
+  unconfirmed:
+    'The node did not confirm it, so it may or may not have been published. Publish it again with the same id: it is taken once.',
+}
+const QUEUES: Changes = {
+  cancelled: 'Cancelled: nothing was changed.',
+  unconfirmed:
+    'The node did not confirm it, so it may or may not have been done. Messages › Queues shows where things stand.',
 }
 const MEMBERSHIP = (cancelled: string): Changes => ({
   cancelled,
@@ -72,6 +107,23 @@ export const MENUS: Menu[] = [
     actions: [{ key: 'where', title: 'Where is it?', run: whereIsIt }],
   },
   {
+    key: 'transfers',
+    title: 'Transfers',
+    hint: 'send to another warehouse, receive, in and out',
+    actions: [
+      { key: 'send', title: 'Send goods to another warehouse', run: sendGoods, changes: SENT },
+      {
+        key: 'receive-transfer',
+        title: 'Receive a transfer that arrived',
+        run: receiveIncoming,
+        changes: RECEIVED,
+      },
+      { key: 'outgoing', title: 'Outgoing transfers', run: outgoingTransfers },
+      { key: 'incoming', title: 'Incoming transfers', run: incomingTransfersList },
+      { key: 'story', title: "One transfer's story", run: transferStoryInteractively },
+    ],
+  },
+  {
     key: 'items',
     title: 'Items',
     hint: 'search, list, show, add, edit',
@@ -81,6 +133,19 @@ export const MENUS: Menu[] = [
       { key: 'show', title: 'Show an item', run: showItem },
       { key: 'add', title: 'Add an item', run: addItemInteractively, changes: CATALOGUE },
       { key: 'edit', title: 'Edit an item', run: editItemInteractively, changes: CATALOGUE },
+    ],
+  },
+  {
+    key: 'messages',
+    title: 'Messages',
+    hint: 'queues, publish, look, dead letters',
+    actions: [
+      { key: 'queues', title: 'Queues and what they hold', run: listQueues },
+      { key: 'publish', title: 'Publish a message', run: publishInteractively, changes: PUBLISHED },
+      { key: 'look', title: 'Look at a queue (nothing is taken)', run: peekQueue },
+      { key: 'dead', title: 'Dead letters', run: deadLetters },
+      { key: 'create', title: 'Make a queue', run: createQueueInteractively, changes: QUEUES },
+      { key: 'delete', title: 'Delete a queue', run: deleteQueueInteractively, changes: QUEUES },
     ],
   },
   {

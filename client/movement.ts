@@ -16,8 +16,8 @@ import { describeMovement } from './format.ts'
 import * as input from './input.ts'
 import { printJson, type Io } from './io.ts'
 
-const reference = input.text(100)
-const note = input.text(1000)
+export const reference = input.text(100)
+export const note = input.text(1000)
 
 export const MOVEMENT_OPTIONS: Record<string, OptionSpec> = {
   ref: {

@@ -29,6 +29,8 @@ export async function runOneShot(
     // waits that long at most, then exits 3 (naming the --key of a change that was sent).
     api: createApi({
       url: settings.url,
+      token: settings.token,
+      ca: settings.ca,
       timeoutMs: settings.timeoutMs,
       deadlineMs: settings.timeoutMs,
       attempts: Infinity,

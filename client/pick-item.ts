@@ -49,21 +49,35 @@ export function exactItem(api: Api) {
  * `message` names the item's role, short ("Item received"), so the chosen line fits 80 columns.
  */
 export async function pickItem(io: Io, message: string): Promise<Stock> {
+  return (await pick(io, message, false))!
+}
+
+/**
+ * The same, for a list of items (a transfer's lines): Enter on nothing typed (or an empty answer)
+ * means the list is complete, and resolves to undefined.
+ */
+export function pickItemOrDone(io: Io, message: string): Promise<Stock | undefined> {
+  return pick(io, message, true)
+}
+
+async function pick(io: Io, message: string, endOnEmpty: boolean): Promise<Stock | undefined> {
   const question: ItemQuestion = {
     suggest: suggestItems(io.api),
     item: { exact: exactItem(io.api) },
     limit: SHOWN,
+    endOnEmpty,
   }
   for (;;) {
     const sku = await ask<string | undefined>(io, {
       type: ITEM_PROMPT,
-      message: `${message} (type to search)`,
+      message: `${message} (type to search${endOnEmpty ? '; Enter on nothing: done' : ''})`,
       // prompts shows at most choices.length suggestions, so placeholders make room for the
       // node's answers (terkelg/prompts#299); suggest() replaces them on every key.
       choices: Array.from({ length: SHOWN }, () => ({ title: '', value: '' })),
       noMatches: 'no matching item',
       ...question,
     } as never)
+    if (endOnEmpty && sku === '') return undefined
     if (!sku || sku === UNREACHABLE) {
       // Ask the node directly: if it is away, this explains why and offers to try again.
       const { items } = await io.api.get<{ items: Item[] }>('/items', { limit: 1 })

@@ -5,8 +5,10 @@ import {
   type ReplyEnvelope,
   type RequestEnvelope,
 } from './contract/index.ts'
+import { failpoint, failpointsArmed } from '../lib/failpoint.ts'
 import { admit, type DispatchOptions } from './dispatch.ts'
 import { execute } from './execute.ts'
+import { workerMetrics } from './metrics.ts'
 import { operations } from './operations/index.ts'
 
 type Slot = [index: number, env: RequestEnvelope]
@@ -33,15 +35,33 @@ export async function runBatch(
     if (!admission.ok) replies[index] = admission.reply
     else (WRITE_OPS.has(admission.env.op) ? writes : reads).push([index, admission.env])
   })
+  const started = performance.now()
+  let ran = started
   const runAll = async (db: Knex) => {
     for (const run of writeRuns(writes, options)) await runSlots(db, run, replies, options)
     for (const run of readRuns(reads, options)) await runSlots(db, run, replies, options)
+    ran = performance.now()
     return replies
   }
-  if (writes.length === 0) return runAll(knex)
+  const metrics = workerMetrics(knex)
+  if (writes.length === 0) {
+    await runAll(knex)
+    metrics.batch('read', envelopes.length, ran - started)
+    return replies
+  }
   try {
-    return await knex.transaction(runAll)
+    const committed = await knex.transaction(runAll)
+    const done = performance.now()
+    metrics.batch('write', envelopes.length, done - started, done - ran)
+    if (failpointsArmed()) {
+      // Committed, no reply sent yet: a crash here is a write applied whose caller never heard.
+      for (const [index, env] of writes) {
+        if (committed[index]?.ok) failpoint(`${env.op}.after-commit`)
+      }
+    }
+    return committed
   } catch (err) {
+    metrics.batchFailed()
     options.log.error(
       { err, size: envelopes.length },
       'batch transaction failed; nothing in it was applied'

@@ -86,6 +86,9 @@ export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>, db?: 
   if (env.key != null && typeof env.key !== 'string') {
     return refuse('BAD_REQUEST', 'The idempotency key is not a string')
   }
+  if (env.actor != null && (typeof env.actor !== 'string' || env.actor.length > 200)) {
+    return refuse('BAD_REQUEST', 'The actor is not a string of at most 200 characters')
+  }
   if ((options.now ?? Date.now)() > env.deadline) {
     return refuse('EXPIRED', 'The caller stopped waiting before the operation started')
   }

@@ -3,6 +3,7 @@
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { WRITE_OPS, type ReplyEnvelope, type RequestEnvelope } from './contract/index.ts'
+import { noteActors } from './actor.ts'
 import { DomainError } from './domain-error.ts'
 import {
   fingerprint,
@@ -87,6 +88,7 @@ async function perform(
   { log, table = defaultTable }: DispatchOptions
 ): Promise<Outcome[]> {
   if (envs.length === 0) return []
+  noteActors(envs)
   const { op } = envs[0]
   const operation = table[op] as Operation
   if (envs.length > 1 && operation.run) {

@@ -52,6 +52,71 @@ export const DATA_TABLES = {
     holds: "the peers' catalogues",
     madeBy: '20261230100000_create_replicas.ts',
   },
+  transfers: {
+    holds: 'the transfers to and from other warehouses',
+    madeBy: '20261231100000_create_transfers.ts',
+  },
+  transfer_lines: {
+    holds: "the transfers' lines",
+    madeBy: '20261231100000_create_transfers.ts',
+  },
+  transfer_receipts: {
+    holds: 'the receipts recorded against transfers',
+    madeBy: '20261231100000_create_transfers.ts',
+  },
+  outbox: {
+    holds: 'the messages to other warehouses, delivered or waiting',
+    madeBy: '20261231100000_create_transfers.ts',
+  },
+  inbox_log: {
+    holds: 'the messages other warehouses sent, as applied',
+    madeBy: '20261231100000_create_transfers.ts',
+  },
+  users: {
+    holds: "the API's users and their roles",
+    madeBy: '20270105100000_create_users_and_tokens.ts',
+  },
+  api_tokens: {
+    holds: 'the API tokens issued, as hashes',
+    madeBy: '20270105100000_create_users_and_tokens.ts',
+  },
+  queues: {
+    holds: 'the message queues and their settings',
+    madeBy: '20270110100000_create_queues.ts',
+  },
+  queue_messages: {
+    holds: 'the messages waiting in the queues, published and confirmed',
+    madeBy: '20270110100000_create_queues.ts',
+  },
+  queue_message_ids: {
+    holds: 'every message id published, which keeps a publish sent again from being taken twice',
+    madeBy: '20270110100000_create_queues.ts',
+  },
+  messaging_grants: {
+    holds: 'who may publish, consume and manage each queue and topic kept to some users',
+    madeBy: '20270110100000_create_queues.ts',
+  },
+  topics: {
+    holds: 'the topics and their retention',
+    madeBy: '20270110100100_create_topics.ts',
+  },
+  topic_messages: {
+    holds: 'the messages published to topics, kept for their retention',
+    madeBy: '20270110100100_create_topics.ts',
+  },
+  topic_message_ids: {
+    holds:
+      'every message id published to a topic, which keeps a publish sent again from being taken twice',
+    madeBy: '20270110100100_create_topics.ts',
+  },
+  federations: {
+    holds: 'which topics are carried to which peer warehouses',
+    madeBy: '20270110100200_create_federations.ts',
+  },
+  topic_subscriptions: {
+    holds: "the topics' durable subscriptions and their patterns",
+    madeBy: '20270110100100_create_topics.ts',
+  },
 } as const
 
 export { ALLOW_DATA_LOSS }

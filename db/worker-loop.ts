@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { Router } from 'zeromq'
 import { runBatch } from './batch.ts'
 import { PROTOCOL_VERSION, type Notice, type ReplyEnvelope } from './contract/index.ts'
-import { grownHead } from './events/log.ts'
+import { grownHead, takeOutboxGrew } from './events/log.ts'
 import { knexConfig } from './knex-config.ts'
 import { readAnchor } from './ledger/rows.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
@@ -135,7 +135,14 @@ export class WorkerLoop {
     }
     if (head === null || head <= this.noticed || !this.delivering) return
     this.noticed = head
-    const notice: Notice = { v: PROTOCOL_VERSION, notice: 'events', head, ledger }
+    const outbox = takeOutboxGrew(this.knex)
+    const notice: Notice = {
+      v: PROTOCOL_VERSION,
+      notice: 'events',
+      head,
+      ledger,
+      ...(outbox && { outbox }),
+    }
     const frame = JSON.stringify(notice)
     for (const [identity, runtime] of this.runtimes) {
       try {

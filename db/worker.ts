@@ -4,11 +4,13 @@
 import type { Logger } from 'pino'
 import { createLogger } from '../lib/logger.ts'
 import { databaseFile } from './knex-config.ts'
+import { workerMetrics } from './metrics.ts'
 import type { StartMessage, WorkerSettings } from './settings.ts'
 import { openDatabase, serve } from './worker-loop.ts'
 
 async function main(settings: WorkerSettings, log: Logger): Promise<void> {
   const { knex, identity } = await openDatabase(databaseFile(settings.dataDir), settings.name, log)
+  workerMetrics(knex).collectProcess()
   const loop = await serve(settings.endpoint, knex, log)
 
   let stopping = false

@@ -12,13 +12,16 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { nodeArgs } from '../lib/build.ts'
 import { plan, WAREHOUSES, type DemoWarehouse } from './catalogue.ts'
+import { ADMIN_TOKEN_FILE } from '../api/access.ts'
 
 /** A data directory with this file is the demo's own: it is wiped at the next run. */
 const MARKER = '.almacen-demo'
@@ -32,6 +35,8 @@ interface Running {
   child: ChildProcess
   url: string
   dataDir: string
+  /** Its first admin token, which it wrote in its data directory. */
+  token: string
   log: string
   exited: Promise<unknown>
 }
@@ -116,7 +121,9 @@ async function startNode(
       reject(new Error(`${w.name} exited (${code}) before listening: see ${log}`))
     )
   })
-  return { name: w.name, child, url, dataDir, log, exited }
+  const token = readFileSync(path.join(dataDir, ADMIN_TOKEN_FILE), 'utf8').trim()
+  tokens.set(url, token)
+  return { name: w.name, child, url, dataDir, token, log, exited }
 }
 
 /** Stops every node: SIGTERM (each leaves the network), then its whole group if it lingers. */
@@ -141,10 +148,14 @@ function killGroup(pid: number): void {
   }
 }
 
+/** Each node's admin token, by its URL. */
+const tokens = new Map<string, string>()
+
 async function call(url: string, method: string, route: string, body?: unknown) {
+  const auth = { authorization: `Bearer ${tokens.get(url)}` }
   const res = await fetch(url + route, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? auth : { ...auth, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const answer = await res.json()
@@ -162,6 +173,97 @@ async function untilJoined(nodes: Running[], withinMs: number): Promise<void> {
     if (Date.now() > until) throw new Error('the three did not see each other alive in time')
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
+}
+
+/** Runs the text client once (a one-shot command) against `url`; its output, or why it failed. */
+async function client(url: string, args: string[]): Promise<string> {
+  const main = fileURLToPath(new URL('../client/main.ts', import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', main, '--url', url, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', ALMACEN_TOKEN: tokens.get(url) },
+  })
+  let out = ''
+  child.stdout?.on('data', (chunk) => (out += chunk))
+  child.stderr?.on('data', (chunk) => (out += chunk))
+  const [code] = await once(child, 'close')
+  if (code !== 0) throw new Error(`almacen ${args.join(' ')} at ${url} failed: ${out.trim()}`)
+  return out
+}
+
+async function untilTrue(check: () => Promise<boolean>, withinMs: number, what: string) {
+  const until = Date.now() + withinMs
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > until) throw new Error(`${what}: not within ${withinMs / 1000} s`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+/** Stops one node cleanly (SIGTERM: it leaves the network) and waits until it has exited. */
+async function stopNode(node: Running): Promise<void> {
+  node.child.kill('SIGTERM')
+  await node.exited
+  killGroup(node.child.pid as number)
+}
+
+export interface DemoTransfers {
+  received: string
+  waited: string
+  waitedMs: number
+}
+
+/**
+ * Two transfers through the text client, as staff make them: Madrid sends to Sevilla, which
+ * receives it; then Bilbao is stopped, Madrid sends to it all the same (the transfer waits in
+ * Madrid's outbox), Bilbao starts again and the transfer arrives, for Bilbao's staff to receive.
+ */
+async function transfers(
+  nodes: Running[],
+  restart: (node: Running) => Promise<Running>
+): Promise<DemoTransfers> {
+  const [madrid, sevilla] = nodes
+  const idOf = (json: string) => (JSON.parse(json) as { id: string }).id
+  const received = idOf(
+    await client(madrid.url, [
+      'send',
+      '--to',
+      'Sevilla',
+      'BOLT-M8',
+      '40',
+      '--ref',
+      'DN-1001',
+      '--json',
+    ])
+  )
+  await untilTrue(
+    async () => (await call(sevilla.url, 'GET', `/transfers/${received}`)).state === 'announced',
+    10_000,
+    'Sevilla hears of DN-1001'
+  )
+  await client(sevilla.url, ['receive-transfer', received])
+
+  await stopNode(nodes[2])
+  const waited = idOf(
+    await client(madrid.url, [
+      'send',
+      '--to',
+      'Bilbao',
+      'TAPE-PTFE',
+      '12',
+      '--ref',
+      'DN-1002',
+      '--json',
+    ])
+  )
+  const pending = await call(madrid.url, 'GET', `/transfers/${waited}`)
+  if (pending.messages[0]?.deliveredAt) throw new Error('DN-1002 reached a stopped Bilbao')
+  const back = Date.now()
+  nodes[2] = await restart(nodes[2])
+  await untilTrue(
+    async () => (await call(nodes[2].url, 'GET', `/transfers/${waited}`)).state === 'announced',
+    30_000,
+    'Bilbao receives DN-1002 once it is back'
+  )
+  return { received, waited, waitedMs: Date.now() - back }
 }
 
 /** Puts each warehouse's catalogue and movements in through its REST API. */
@@ -188,14 +290,20 @@ function shown(p: string): string {
 function instructions(
   nodes: Running[],
   root: string,
-  counts: { items: number; movements: number }
+  counts: { items: number; movements: number },
+  moved: DemoTransfers
 ) {
   const [madrid, sevilla, bilbao] = nodes
   const w = Math.max(...nodes.map((n) => n.name.length))
   const rows = nodes.map(
     (n) => `  ${n.name.padEnd(w)}  ${n.url}   pid ${n.child.pid}   log ${shown(n.log)}`
   )
-  const client = `npm run -s client -- --url`
+  // The client finds a node's admin token in ALMACEN_DATA_DIR: each warehouse its own.
+  const at = Object.fromEntries(
+    nodes.map((n) => [n.url, `ALMACEN_DATA_DIR=${shown(n.dataDir)} npm run -s client -- --url`])
+  )
+  const curlAt = (n: Running) =>
+    `curl -s -H "Authorization: Bearer $(cat ${shown(path.join(n.dataDir, ADMIN_TOKEN_FILE))})"`
   return `
 almacen demo: three warehouses on this machine, joined in one peer network.
 
@@ -203,13 +311,32 @@ ${rows.join('\n')}
 
 Seeded through the REST API: ${counts.items} items and ${counts.movements} movements (data in ${shown(root)}, cluster key in ${shown(path.join(root, 'cluster.key'))}).
 
-Try, in another terminal:
-  ${client} ${madrid.url}                     the menus, as Madrid's staff see them
-  ${client} ${madrid.url} where BOLT-M8       one SKU in every warehouse, and the total
-  ${client} ${madrid.url} where CABLE-2.5     Bilbao counts it in rolls: never added to metres
-  curl -s '${sevilla.url}/network/stock?low=true'   what is low, in every warehouse
-  kill -STOP ${bilbao.child.pid}; ${client} ${madrid.url} where BOLT-M8; kill -CONT ${bilbao.child.pid}
-                                      Bilbao frozen: the answer still comes within 2 s, marked INCOMPLETE
+Transfers made through the text client (almacen send, almacen receive-transfer):
+  DN-1001  Madrid → Sevilla, 40 BOLT-M8: received at Sevilla, closed at Madrid.
+  DN-1002  Madrid → Bilbao, 12 TAPE-PTFE: sent while Bilbao was stopped; it waited in Madrid's
+           outbox and reached Bilbao ${(moved.waitedMs / 1000).toFixed(1)} s after Bilbao started again.
+
+In a browser, each warehouse's page (sign in with its admin token, in its data directory):
+${nodes.map((n) => `  ${n.url}/  ${n.name.padEnd(w)}  token in ${shown(path.join(n.dataDir, ADMIN_TOKEN_FILE))}`).join('\n')}
+  Where is it, Transfers and Network show the whole company, live: a transfer sent from one
+  warehouse's page appears on the other's without a reload.
+
+Each warehouse issues its own API tokens; its first admin token is in its data directory
+(admin-token), where the client finds it through ALMACEN_DATA_DIR. Try, in another terminal:
+  ${at[bilbao.url]} ${bilbao.url} transfers --in
+        Bilbao's incoming transfers: DN-1002 waits
+  ${at[bilbao.url]} ${bilbao.url} receive-transfer ${moved.waited}
+  ${at[madrid.url]} ${madrid.url} transfers ${moved.waited}
+        its story at Madrid: sent, delivered, received
+  ${at[madrid.url]} ${madrid.url} send --to Sevilla NUT-M8 100 --ref DN-1003
+  ${at[madrid.url]} ${madrid.url}
+        the menus, as Madrid's staff see them
+  ${at[madrid.url]} ${madrid.url} where BOLT-M8
+        one SKU in every warehouse, and the total (where CABLE-2.5: Bilbao counts it in rolls)
+  ${curlAt(sevilla)} '${sevilla.url}/network/stock?low=true'
+        what is low, in every warehouse
+  kill -STOP ${bilbao.child.pid}; ${at[madrid.url]} ${madrid.url} where BOLT-M8; kill -CONT ${bilbao.child.pid}
+        Bilbao frozen: the answer still comes within 2 s, marked INCOMPLETE
 
 Ctrl-C stops all three.`
 }
@@ -243,7 +370,15 @@ async function main() {
     for (const s of settled) if (s.status === 'rejected') throw s.reason
     await untilJoined(nodes, 20_000)
     const counts = await seed(nodes)
-    console.log(instructions(nodes, root, counts))
+    const restart = async (node: Running) => {
+      const index = nodes.indexOf(node)
+      const again = await startNode(WAREHOUSES[index], Number(new URL(node.url).port), root, key, [
+        first.url,
+      ])
+      return again
+    }
+    const moved = await transfers(nodes, restart)
+    console.log(instructions(nodes, root, counts, moved))
   } catch (err) {
     console.error(`npm run demo: ${(err as Error).message}`)
     await stopAll()

@@ -6,17 +6,20 @@ import { defineHandler, json } from '../runtime/index.ts'
  * ledger's state: writes refused since start (and why), and the verify running, if any. A node
  * whose ledger is halted still serves reads: 200, status "degraded".
  */
-export default defineHandler({ access: 'public' }, async (_request, ctx) => {
-  const started = performance.now()
-  let ledger
-  try {
-    ledger = await ctx.db.send('ledger.status', {}, { timeoutMs: 1000 })
-  } catch (err) {
-    const reason = (err as Error).message
-    const unavailable: Health = { status: 'unavailable', worker: { ok: false, error: reason } }
-    return json(unavailable, 503, { 'retry-after': '1' })
+export default defineHandler(
+  { access: 'public', summary: 'Liveness: the node, its database worker and its ledger' },
+  async (_request, ctx) => {
+    const started = performance.now()
+    let ledger
+    try {
+      ledger = await ctx.db.send('ledger.status', {}, { timeoutMs: 1000 })
+    } catch (err) {
+      const reason = (err as Error).message
+      const unavailable: Health = { status: 'unavailable', worker: { ok: false, error: reason } }
+      return json(unavailable, 503, { 'retry-after': '1' })
+    }
+    const ms = Math.round((performance.now() - started) * 100) / 100
+    const status = ledger.writes === 'refused' ? 'degraded' : 'ok'
+    return { status, worker: { ok: true, ms }, ledger } satisfies Health
   }
-  const ms = Math.round((performance.now() - started) * 100) / 100
-  const status = ledger.writes === 'refused' ? 'degraded' : 'ok'
-  return { status, worker: { ok: true, ms }, ledger } satisfies Health
-})
+)

@@ -1,9 +1,12 @@
 // The network's public surface: what the runtime uses, and (through runtime/index.ts) the
 // handlers. Everything node to node lives under network/ and runs in the runtime process:
 // transport/ carries signed request/answer exchanges (over HTTP, or an in-memory MockNetwork in
-// tests), membership/ keeps the peer list. Replication, the transfer relay and topic federation
-// will sit beside membership, on the same transport.
+// tests), membership/ keeps the peer list; replication/ keeps replicas of the peers' logs and
+// transfers/ carries the transfers' outbox to the peers' inboxes, on the same transport;
+// keyring/ holds the cluster keys that sign it all, and rotates them across the members.
 import type { Logger } from 'pino'
+import type { Keyring } from './keyring/keyring.ts'
+import { KeyRotation } from './keyring/rotation.ts'
 import { Membership } from './membership/membership.ts'
 import { workerStore, type WorkerCalls } from './membership/store.ts'
 import type { Timing } from './membership/timing.ts'
@@ -12,10 +15,17 @@ import type { OwnLedger, Witness } from './replication/witnesses.ts'
 import { Replication } from './replication/replication.ts'
 import { workerReplicas } from './replication/store.ts'
 import { StockFanOut } from './stock/fan-out.ts'
-import { HttpTransport } from './transport/http-transport.ts'
+import { Relay } from './transfers/relay.ts'
+import { workerTransfers } from './transfers/store.ts'
+import { HttpTransport, type PeerTls } from './transport/http-transport.ts'
 
 export { systemClock, type Clock } from './clock.ts'
-export type { LeaveOutcome, LiveContact, MembershipApi } from './membership/api.ts'
+export type {
+  ForceLeaveOutcome,
+  LeaveOutcome,
+  LiveContact,
+  MembershipApi,
+} from './membership/api.ts'
 export { JOIN_TIMEOUT_MS, NOT_A_MEMBER, type JoinOutcome } from './membership/joining.ts'
 export { Membership, type MembershipOptions } from './membership/membership.ts'
 export {
@@ -76,7 +86,21 @@ export {
   type RestoreOptions,
   type RestoreSource,
 } from './replication/restore.ts'
-export { HttpTransport } from './transport/http-transport.ts'
+export {
+  MAX_BATCH,
+  resultsFor,
+  TRANSFER_MESSAGES,
+  transferMessagesMessage,
+  type TransferMessagesAnswer,
+  type TransferMessagesMessage,
+} from './transfers/messages.ts'
+export { DEFAULT_RELAY, type LaneStatus, type RelayTiming } from './transfers/lane.ts'
+export { Relay, type RelayApi, type RelayOptions } from './transfers/relay.ts'
+export { workerTransfers, type Settlement, type TransferStore } from './transfers/store.ts'
+export { HttpTransport, type PeerTls } from './transport/http-transport.ts'
+export { Keyring, KEYRING_FILE, signingKey, type SigningKey } from './keyring/keyring.ts'
+export { keyringMessage, type KeyringAnswer, type KeyringMessage } from './keyring/messages.ts'
+export { KeyRotation, type KeyringApi } from './keyring/rotation.ts'
 export type { PeerAuth, PeerExchange } from './transport/peer-auth.ts'
 export {
   ProtocolError,
@@ -91,7 +115,10 @@ export interface NetworkOptions {
   db: WorkerCalls
   log: Logger
   identity: { id: string; name: string }
-  clusterKey?: string
+  /** The cluster keys: the primary signs, any installed one is accepted. */
+  keys: Keyring
+  /** TLS with peers at https:// addresses: the CA their certificates are checked against, ours. */
+  tls?: PeerTls
   /** Addresses to join through at start. */
   join: string[]
   /** Membership timings over the defaults (from the node's configuration). */
@@ -110,6 +137,10 @@ export interface Network {
   stock: StockFanOut
   /** This node's replicas of its peers' logs, one puller per member. */
   replication: Replication
+  /** The transfers' outbox carried to each peer, in order, until its inbox answers. */
+  relay: Relay
+  /** The cluster keys across the members: listed, installed, made primary, removed. */
+  keys: KeyRotation
 }
 
 /** This node's ledger through its worker: its head, and its hashes at given seqs. */
@@ -129,8 +160,8 @@ async function ownLedger(db: WorkerCalls): Promise<OwnLedger> {
 
 /** A node's network: its HTTP transport and its membership over it. */
 export function createNetwork(options: NetworkOptions): Network {
-  const { db, log, identity, clusterKey, join, timing, ownHead, onWitnessDisagrees } = options
-  const transport = new HttpTransport({ key: clusterKey, selfId: identity.id })
+  const { db, log, identity, keys, tls, join, timing, ownHead, onWitnessDisagrees } = options
+  const transport = new HttpTransport({ keys, selfId: identity.id, tls })
   const membership = new Membership({
     store: workerStore(db),
     transport,
@@ -155,5 +186,18 @@ export function createNetwork(options: NetworkOptions): Network {
     selfId: identity.id,
     members: () => membership.snapshot().members,
   })
-  return { transport, membership, replication, stock }
+  const relay = new Relay({
+    identity,
+    membership,
+    transport,
+    store: workerTransfers(db),
+    log: log.child({ service: 'relay' }),
+  })
+  const rotation = new KeyRotation({
+    keyring: keys,
+    transport,
+    selfId: () => identity.id,
+    members: () => membership.snapshot().members,
+  })
+  return { transport, membership, replication, stock, relay, keys: rotation }
 }

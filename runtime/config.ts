@@ -6,9 +6,13 @@ import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 import type { z } from 'zod'
+import type { BackupSchedule } from './backups.ts'
 import { ALLOW_DATA_LOSS } from '../db/settings.ts'
+import { FAILPOINT_ENV } from '../lib/failpoint.ts'
 import { DEFAULT_TIMING, type Timing } from '../network/index.ts'
+import { MIN_KEY_LENGTH } from '../api/keys.ts'
 import { SETTINGS, TIMINGS, type Key, type Setting } from './settings.ts'
+import { TlsError, plainHttpRefusal, readTls, type TlsSettings } from './tls.ts'
 
 export class ConfigError extends Error {}
 
@@ -23,6 +27,8 @@ export interface Config {
   advertise?: string
   /** Host names clients may reach the node by, beyond its own (loopback, addresses, host name). */
   allowedHosts?: string[]
+  /** Reverse proxies whose X-Forwarded-For is believed for the client's address. */
+  trustedProxies?: string[]
   clusterKey?: string
   logLevel: string
   /** How long a request waits for the database worker before 504. */
@@ -35,20 +41,32 @@ export interface Config {
   restore?: boolean
   /** The node id to restore; by default the one the peers know by this node's name. */
   restoreId?: string
+  /** The certificate, key and CA read from --tls-cert, --tls-key, --tls-ca. */
+  tls?: TlsSettings
+  /** Plain HTTP on an address other machines reach, on purpose (--insecure-http). */
+  insecureHttp?: boolean
+  /** Scheduled backups: every so many ms (0: none), and how many of them are kept. */
+  backup?: BackupSchedule
 }
 
 /** --help, in sections; each setting once, from SETTINGS. */
 const SECTIONS: [string, Key[]][] = [
-  ['The node', ['port', 'host', 'dataDir', 'name', 'logLevel']],
+  ['The node', ['port', 'host', 'dataDir', 'name', 'logLevel', 'trustedProxies']],
   ['The peer network', ['join', 'advertise', 'allowedHosts', 'clusterKey', 'clusterKeyFile']],
+  ['TLS (see TLS in the README)', ['tlsCert', 'tlsKey', 'tlsCa', 'insecureHttp']],
   ['Membership timing, in ms (best the same on every node)', [...TIMINGS]],
   ['Restoring a warehouse whose disk was lost', ['restore', 'restoreId']],
+  ['Backups', ['backupEveryMinutes', 'backupKeep']],
   ['The database worker', ['dbTimeoutMs', 'workerNodeOptions']],
 ]
 
 /** Variables read by other programs of the node's (the knex CLI takes no flags of ours). */
 const ALSO_READ: [string, string][] = [
   [ALLOW_DATA_LOSS, "set to 1, lets 'npx knex migrate:rollback' drop tables that hold rows"],
+  [
+    FAILPOINT_ENV,
+    'for tests of crashes: name:kill,… makes the node (or its worker) kill itself (SIGKILL) on reaching each failpoint named',
+  ],
 ]
 
 /** Wraps text at 100 columns, every line indented by `indent`. */
@@ -121,9 +139,9 @@ function clusterKey(env: NodeJS.ProcessEnv): string | undefined {
       throw new ConfigError(`ALMACEN_CLUSTER_KEY_FILE cannot be read: ${(err as Error).message}`)
     }
   }
-  if (key !== undefined && key.length > 0 && key.length < 16) {
+  if (key !== undefined && key.length > 0 && key.length < MIN_KEY_LENGTH) {
     throw new ConfigError(
-      'The cluster key must be at least 16 characters: it is all that guards node-to-node requests'
+      `The cluster key must be at least ${MIN_KEY_LENGTH} characters: it is all that guards node-to-node requests`
     )
   }
   return key || undefined
@@ -183,6 +201,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'h
     )
   }
   const allowedHosts = read('allowedHosts', flags, env) ?? []
+  const trustedProxies = read('trustedProxies', flags, env) ?? []
   const restore = read('restore', flags, env) === true
   const restoreId = read('restoreId', flags, env)
   if (restoreId !== undefined && !restore) {
@@ -193,25 +212,61 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'h
       '--restore rebuilds the ledger from the replicas peers hold: give their URLs with --join'
     )
   }
+  const host = read('host', flags, env) as string
+  const tls = tlsOf(flags, env)
+  const insecureHttp = read('insecureHttp', flags, env) === true
+  const refusal = plainHttpRefusal(host, tls?.cert !== undefined, insecureHttp)
+  if (refusal) throw new ConfigError(refusal)
+  const advertise = read('advertise', flags, env)?.[0]
+  if (tls?.cert && advertise?.startsWith('http:')) {
+    throw new ConfigError(
+      `--advertise ${advertise} is plain HTTP, but this node serves HTTPS: give its https:// URL`
+    )
+  }
   return {
     port: read('port', flags, env) as number,
-    host: read('host', flags, env) as string,
+    host,
     dataDir: read('dataDir', flags, env) as string,
     name: read('name', flags, env, hostname()) as string,
     join,
-    advertise: read('advertise', flags, env)?.[0],
+    advertise,
     ...(allowedHosts.length > 0 && { allowedHosts }),
+    ...(trustedProxies.length > 0 && { trustedProxies }),
     clusterKey: key,
     logLevel: read('logLevel', flags, env) as string,
     dbTimeoutMs: read('dbTimeoutMs', flags, env) as number,
     workerNodeOptions: read('workerNodeOptions', flags, env) ?? [],
     timing: timingsOf(flags, env),
+    backup: {
+      everyMs: (read('backupEveryMinutes', flags, env) as number) * 60_000,
+      keep: read('backupKeep', flags, env) as number,
+    },
     ...(restore && { restore, ...(restoreId && { restoreId }) }),
+    ...(tls && { tls }),
+    ...(insecureHttp && { insecureHttp }),
+  }
+}
+
+/** The TLS files named, read and checked (runtime/tls.ts); undefined when none is named. */
+function tlsOf(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): TlsSettings | undefined {
+  try {
+    return readTls({
+      cert: read('tlsCert', flags, env),
+      key: read('tlsKey', flags, env),
+      ca: read('tlsCa', flags, env),
+    })
+  } catch (err) {
+    if (err instanceof TlsError) throw new ConfigError(err.message)
+    throw err
   }
 }
 
 /** The configuration as printed at start: secrets replaced by whether they are set. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const { clusterKey, ...rest } = config
-  return { ...rest, clusterKey: clusterKey ? 'set' : 'not set' }
+  const { clusterKey, tls, ...rest } = config
+  return {
+    ...rest,
+    clusterKey: clusterKey ? 'set' : 'not set',
+    ...(tls && { tls: tls.files }),
+  }
 }

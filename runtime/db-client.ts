@@ -19,6 +19,8 @@ export interface CallOptions {
   timeoutMs?: number
   /** Idempotency key, honoured by write operations. */
   key?: string
+  /** Who asks, recorded on the ledger rows a write makes (RequestEnvelope.actor). */
+  actor?: string
 }
 
 /** Envelopes in one frame at most (see `RequestEnvelope` in db/contract/envelope.ts). */
@@ -31,7 +33,12 @@ interface Pending {
 }
 
 /** Told the event log's new head, and the ledger's last row with it when the worker says. */
-export type EventsListener = (head: number, ledger?: { seq: number; hash: string }) => void
+/** `outbox`: the appends may have put messages for peers in the outbox (federation). */
+export type EventsListener = (
+  head: number,
+  ledger?: { seq: number; hash: string },
+  outbox?: boolean
+) => void
 
 export interface DbClientOptions {
   log: Logger
@@ -122,6 +129,7 @@ export class DbClient {
       payload,
       deadline: Date.now() + timeoutMs,
       key: opts.key,
+      actor: opts.actor,
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -188,7 +196,7 @@ export class DbClient {
     if (notice.notice !== 'events') return
     for (const listener of this.eventListeners) {
       try {
-        listener(notice.head, notice.ledger)
+        listener(notice.head, notice.ledger, notice.outbox === true)
       } catch (err) {
         this.options.log.error({ err }, 'an events listener failed')
       }

@@ -1,13 +1,51 @@
-// The node's HTTP server (node:http): the limits that must hold before a request is read, and a
-// stop that closes every connection between two requests, never under one.
+// The node's HTTP server (node:http, or node:https with a certificate): the limits that must hold
+// before a request is read, and a stop that closes every connection between two requests, never
+// under one.
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import type { Logger } from 'pino'
 import { MAX_BODY_BYTES, tooLarge } from './input.ts'
 
 /** Once the node stops, a connection with no request for this long is closed. */
 const QUIET_MS = 200
+
+/** A TLS handshake not done in this long is cut (Node's default is 2 min); as headersTimeout. */
+const HANDSHAKE_MS = 10_000
+
+/** A certificate and its key (PEM): the server speaks HTTPS only. */
+export interface ServerTls {
+  cert: string
+  key: string
+  /**
+   * The company CA: a peer's request (under /peer/) must come with a client certificate it
+   * signed. Clients (browsers, curl, the text client) need none.
+   */
+  ca?: string
+}
+
+/**
+ * The request target as the router will read it, in origin form: dot segments resolved
+ * (`/x/../peer/ping` is `/peer/ping`) and an absolute-form target (`GET http://host/peer/ping`, as
+ * proxies send) reduced to its path and query. Done once at the door, so that every check before
+ * the router (the peer's certificate, the body limit) sees the path the router will route.
+ * Undefined for a target that is not a URL path at all.
+ */
+function originForm(target: string): string | undefined {
+  try {
+    const url = new URL(target, 'http://node')
+    return url.pathname + url.search
+  } catch {
+    return undefined
+  }
+}
+
+/** A peer's request on a connection without a certificate the CA signed. */
+function uncertifiedPeer(req: IncomingMessage): boolean {
+  return req.url?.startsWith('/peer/') === true && !(req.socket as TLSSocket).authorized
+}
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
 
@@ -18,11 +56,10 @@ interface Connection {
   quiet?: NodeJS.Timeout
 }
 
-/** A declared body over the limit is refused before a byte of it is read. */
-function declaresTooMuch(req: IncomingMessage): boolean {
-  const length = req.headers['content-length']
-  return length !== undefined && Number(length) > MAX_BODY_BYTES
-}
+/** The largest body a request may declare, by method and path (router.ts bodyLimits). */
+export type BodyLimit = (method: string, path: string) => number
+
+const everywhere: BodyLimit = () => MAX_BODY_BYTES
 
 /**
  * The HTTP server a node listens with. A body declared larger than the limit gets its 413 at once,
@@ -38,22 +75,40 @@ export class HttpServer {
 
   constructor(
     listener: Listener,
-    private readonly log: Logger
+    private readonly log: Logger,
+    private readonly bodyLimit: BodyLimit = everywhere,
+    tls?: ServerTls
   ) {
+    const peersShowCertificates = !!tls?.ca
     const serve: Listener = (req, res) => {
-      if (declaresTooMuch(req)) return this.refuseTooLarge(req, res)
+      if (!this.inOriginForm(req, res)) return
+      if (this.declaresTooMuch(req)) return this.refuseTooLarge(req, res)
+      if (peersShowCertificates && uncertifiedPeer(req)) return this.refuseUncertifiedPeer(req, res)
       const connection = this.connections.get(req.socket)
       if (connection) this.track(connection, req.socket, res)
       listener(req, res)
     }
-    this.server = createServer(serve)
+    this.server = tls
+      ? createTlsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            handshakeTimeout: HANDSHAKE_MS,
+            // Asked for, not required: clients have none; peers' requests are refused without.
+            ...(tls.ca && { ca: tls.ca, requestCert: true, rejectUnauthorized: false }),
+          },
+          serve
+        )
+      : createServer(serve)
     // `Expect: 100-continue` (curl sends it for large bodies): say no before the body is sent.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-      if (declaresTooMuch(req)) return this.refuseTooLarge(req, res)
+      if (!this.inOriginForm(req, res)) return
+      if (this.declaresTooMuch(req)) return this.refuseTooLarge(req, res)
       res.writeContinue()
       serve(req, res)
     })
-    this.server.on('connection', (socket: Socket) => {
+    // Over TLS, requests come on the TLS socket that wraps the TCP one: that one is tracked.
+    this.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       const connection: Connection = { inFlight: 0, peer: false }
       this.connections.set(socket, connection)
       socket.once('close', () => {
@@ -61,6 +116,11 @@ export class HttpServer {
         this.connections.delete(socket)
       })
       if (this.draining) this.closeWhenQuiet(socket, connection)
+    })
+    // A client that does not speak TLS, or refuses the certificate: its connection is closed.
+    this.server.on('tlsClientError', (err: Error, socket: Socket) => {
+      this.log.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed')
+      socket.destroy()
     })
   }
 
@@ -125,9 +185,51 @@ export class HttpServer {
     }, QUIET_MS)
   }
 
+  /** Puts the request's target in origin form (see originForm); refuses one that is no path. */
+  private inOriginForm(req: IncomingMessage, res: ServerResponse): boolean {
+    const target = originForm(req.url ?? '/')
+    if (target === undefined) {
+      this.refuse(req, res, 400, 'BAD_REQUEST', 'The request target is not a path this node serves')
+      return false
+    }
+    req.url = target
+    return true
+  }
+
+  /** A declared body over the limit is refused before a byte of it is read. */
+  private declaresTooMuch(req: IncomingMessage): boolean {
+    const length = req.headers['content-length']
+    return length !== undefined && Number(length) > this.limitOf(req)
+  }
+
+  private limitOf(req: IncomingMessage): number {
+    return this.bodyLimit(req.method ?? 'GET', (req.url ?? '/').split('?')[0])
+  }
+
   private refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+    const { status, code, message } = tooLarge(this.limitOf(req))
+    this.refuse(req, res, status, code, message)
+  }
+
+  private refuseUncertifiedPeer(req: IncomingMessage, res: ServerResponse): void {
+    const reason = (req.socket as TLSSocket).authorizationError?.message ?? 'no certificate'
+    this.log.warn(
+      { remote: req.socket.remoteAddress, url: req.url, reason },
+      "a peer's request without a certificate the company CA (--tls-ca) signed: refused"
+    )
+    const message = `A node's request needs a client certificate signed by this network's CA (--tls-ca); this one came with none it signed (${reason})`
+    this.refuse(req, res, 401, 'UNAUTHENTICATED', message)
+  }
+
+  /** Answers before the request reaches the router, and closes the connection. */
+  private refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    code: string,
+    message: string
+  ): void {
     const requestId = randomUUID()
-    const { status, code, message } = tooLarge()
     const body = JSON.stringify({ status, error: message, code })
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',

@@ -1,7 +1,23 @@
 // The runtime's public surface: the only runtime file a handler imports.
 import { Response } from '@whatwg-node/server'
 import { jsonResponse } from './errors.ts'
-import type { Ctx, DeclaredHandler, HandlerOptions, HandlerRequest } from './context.ts'
+import type { z } from 'zod'
+import type {
+  Ctx,
+  DeclaredHandler,
+  HandlerOptions,
+  HandlerRequest,
+  Input,
+  TextBody,
+} from './context.ts'
+import {
+  isType,
+  MAX_BODY_BYTES,
+  MAX_ROUTE_BODY_BYTES,
+  readJson,
+  readQuery,
+  readText,
+} from './input.ts'
 
 export type {
   Ctx,
@@ -11,6 +27,7 @@ export type {
   HandlerOptions,
   HandlerRequest,
   NodeIdentity,
+  OpenApiDocument,
 } from './context.ts'
 export type { Access } from './stages/access.ts'
 export type { EventFeed } from './event-hub.ts'
@@ -38,20 +55,48 @@ export {
   type HeldReplica,
   type ReplicaHashesAnswer,
   type ReplicaHeadAnswer,
+  TRANSFER_MESSAGES,
+  type LaneStatus,
+  type RelayApi,
+  type TransferMessagesAnswer,
+  keyringMessage,
+  type KeyringAnswer,
 } from '../network/index.ts'
 export { httpErrorOf } from './peer-refusals.ts'
+export { newToken } from './tokens.ts'
+export { csvRows, parseCsv } from './csv.ts'
 
 /**
- * Declares a handler and who may call it:
- * `export default defineHandler({ access: 'public' }, async (request, ctx) => data)`.
- * Returned data is sent as JSON with 200; return a Response (see `created`) for anything else,
- * throw HttpError to refuse. The scanner refuses a handler that declares no access.
+ * Declares a handler, who may call it and what it takes:
+ * `export default defineHandler({ access: 'operator', body: movementInput }, async (request, ctx,
+ * { body }) => data)`. The declared query and body are validated before the handler runs (a
+ * refusal is a 4xx naming the problem) and handed to it; GET /openapi.json is made from the same
+ * declarations. Returned data is sent as JSON with 200; return a Response (see `created`) for
+ * anything else, throw HttpError to refuse. The scanner refuses a handler that declares no access.
  */
-export function defineHandler<R>(
-  options: HandlerOptions,
-  handler: (request: HandlerRequest, ctx: Ctx) => R
-): DeclaredHandler<R> {
-  return Object.assign(handler, { access: options.access })
+export function defineHandler<
+  R,
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  T extends TextBody | undefined = undefined,
+>(
+  options: HandlerOptions<B, Q, T>,
+  handler: (request: HandlerRequest, ctx: Ctx, input: Input<B, Q, T>) => R
+): DeclaredHandler<Awaited<R>> {
+  const { body, query, text, maxBodyBytes = MAX_BODY_BYTES } = options
+  if (maxBodyBytes > MAX_ROUTE_BODY_BYTES) {
+    throw new Error(`maxBodyBytes ${maxBodyBytes} is over the cap of ${MAX_ROUTE_BODY_BYTES}`)
+  }
+  async function declared(request: HandlerRequest, ctx: Ctx): Promise<Awaited<R>> {
+    const asText = text && isType(request.headers.get('content-type') ?? '', text.type)
+    const input = {
+      query: query && readQuery(request, query),
+      text: asText ? await readText(request, maxBodyBytes) : undefined,
+      body: body && !asText ? await readJson(request, body, maxBodyBytes) : undefined,
+    } as Input<B, Q, T>
+    return await handler(request, ctx, input)
+  }
+  return Object.assign(declared, options) as DeclaredHandler<Awaited<R>>
 }
 
 /** A 201 Created JSON response; the type argument checks the body against the API's shape. */
@@ -71,3 +116,20 @@ export function stream(
 export function json(body: unknown, status = 200, headers?: Record<string, string>): Response {
   return jsonResponse(body, status, headers)
 }
+
+/** A text response: the body as given, with its content type. */
+export function text(body: string, contentType: string, status = 200): Response {
+  return new Response(body, { status, headers: { 'content-type': contentType } })
+}
+
+/** An HTML page, which may load nothing from anywhere (no script, its style inline). */
+export function html(body: string): Response {
+  return new Response(body, {
+    status: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    },
+  })
+}
+export { webAsset, webPage } from './web-assets.ts'

@@ -4,6 +4,9 @@ import { HttpError, type FieldProblem } from './errors.ts'
 /** Largest request body the node reads; stock messages are a few hundred bytes. */
 export const MAX_BODY_BYTES = 64 * 1024
 
+/** The most a route may declare it reads (`maxBodyBytes`): a whole file, never unbounded. */
+export const MAX_ROUTE_BODY_BYTES = 16 * 1024 * 1024
+
 function problemsOf(error: z.ZodError): FieldProblem[] {
   const problems: FieldProblem[] = []
   for (const issue of error.issues) {
@@ -39,19 +42,22 @@ export function validate<S extends z.ZodType>(
 // A body can be read once; the runtime may read it first (to check a peer's signature).
 const bodies = new WeakMap<Request, Promise<string>>()
 
-/** Reads a body as UTF-8 text, refusing more than MAX_BODY_BYTES; the same text on every call. */
-export function readText(request: Request): Promise<string> {
+/**
+ * Reads a body as UTF-8 text, refusing more than `limit` bytes (MAX_BODY_BYTES unless the route
+ * declares its own); the same text on every call.
+ */
+export function readText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
   let text = bodies.get(request)
   if (!text) {
-    text = readOnce(request)
+    text = readOnce(request, limit)
     bodies.set(request, text)
   }
   return text
 }
 
-async function readOnce(request: Request): Promise<string> {
+async function readOnce(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? 0)
-  if (declared > MAX_BODY_BYTES) throw tooLarge()
+  if (declared > limit) throw tooLarge(limit)
   if (!request.body) return ''
   // Read by hand, not with for-await: leaving a for-await early returns the iterator, which
   // destroys the request stream and with it the socket (whatwg-node's body is the IncomingMessage),
@@ -66,7 +72,7 @@ async function readOnce(request: Request): Promise<string> {
     })
     if (done) break
     size += value.byteLength
-    if (size > MAX_BODY_BYTES) throw tooLarge()
+    if (size > limit) throw tooLarge(limit)
     parts.push(value)
   }
   try {
@@ -85,16 +91,22 @@ function clientClosed(): HttpError {
   return new HttpError('CLIENT_CLOSED', 'The client closed the request before sending all of it')
 }
 
-/** The 413 for a body over MAX_BODY_BYTES; the connection closes after it (the rest is unread). */
-export function tooLarge(): HttpError {
-  return new HttpError('PAYLOAD_TOO_LARGE', `Request body is larger than ${MAX_BODY_BYTES} bytes`, {
+/** The 413 for a body over the limit; the connection closes after it (the rest is unread). */
+export function tooLarge(limit = MAX_BODY_BYTES): HttpError {
+  return new HttpError('PAYLOAD_TOO_LARGE', `Request body is larger than ${limit} bytes`, {
     headers: { connection: 'close' },
   })
 }
 
 /** True for `application/json`, with or without parameters (`; charset=utf-8`). */
 export function isJsonType(contentType: string): boolean {
-  return /^application\/json\s*(;|$)/i.test(contentType)
+  return isType(contentType, 'application/json')
+}
+
+/** True when the content type is `type`, with or without parameters. */
+export function isType(contentType: string, type: string): boolean {
+  const [essence] = contentType.split(';')
+  return essence.trim().toLowerCase() === type
 }
 
 /**
@@ -103,7 +115,8 @@ export function isJsonType(contentType: string): boolean {
  */
 export async function readJson<S extends z.ZodType>(
   request: Request,
-  schema: S
+  schema: S,
+  limit = MAX_BODY_BYTES
 ): Promise<z.output<S>> {
   const type = request.headers.get('content-type') ?? ''
   if (!isJsonType(type)) {
@@ -112,7 +125,7 @@ export async function readJson<S extends z.ZodType>(
       `Content-Type must be application/json${type ? `, not ${type}` : ''}`
     )
   }
-  const text = await readText(request)
+  const text = await readText(request, limit)
   if (text.trim() === '')
     throw new HttpError('INVALID_JSON', 'Request body is empty; expected a JSON object')
   let value: unknown

@@ -8,17 +8,21 @@ import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 import type { Config } from './config.ts'
 import type { NodeIdentity } from './context.ts'
+import { catchUpBackup, NodeBackups, NO_SCHEDULE } from './backups.ts'
 import { alive, lockDataDir } from './data-dir-lock.ts'
 import { privateDataDir } from './data-dir.ts'
+import { ensureFirstAdmin } from './admin-token.ts'
 import { DbClient } from './db-client.ts'
 import { EventHub } from './event-hub.ts'
 import { HostNames } from './host-names.ts'
-import { HttpServer } from './http-server.ts'
+import { HttpServer, type ServerTls } from './http-server.ts'
 import { HttpError, jsonResponse } from './errors.ts'
+import { NodeMetrics } from './metrics.ts'
 import type { NodeInfo, RestoreReport } from '../db/contract/index.ts'
 import type { PeerConnection } from './router.ts'
-import type { Membership } from '../network/index.ts'
+import type { Membership, RelayApi } from '../network/index.ts'
 import { Services } from './services.ts'
+import { certificateMismatch } from './tls.ts'
 import { WorkerSupervisor, type SupervisorOptions, type WorkerReady } from './worker-supervisor.ts'
 
 export const HANDLERS_DIR = fileURLToPath(new URL('../handlers', import.meta.url))
@@ -42,6 +46,7 @@ export interface RunningNode {
   identity: NodeIdentity
   worker: DatabaseWorker
   db: DbClient
+  backups: NodeBackups
   membership: Membership
   server: Server
   /** The URL other nodes reach this one at. */
@@ -54,6 +59,8 @@ export interface RunningNode {
 export interface DatabaseWorker {
   /** The worker process, while one runs. */
   readonly pid: number | undefined
+  /** Times the worker died and was started again. */
+  readonly restarts: number
   /** Resolves once the worker serves at the endpoint (it calls `onReady` first). */
   start(): Promise<WorkerReady>
   /** Finishes the batch in hand, commits, and stops. */
@@ -69,14 +76,17 @@ export interface NodeOptions {
   worker?: (options: SupervisorOptions) => DatabaseWorker
 }
 
-/** The URL peers use when none is configured: the bound address, or this machine's first IPv4. */
-function advertisedUrl(host: string, port: number): string {
+/**
+ * The URL peers use when none is configured: the bound address, or this machine's first IPv4;
+ * https:// when the node serves TLS.
+ */
+function advertisedUrl(host: string, port: number, scheme: 'http' | 'https'): string {
   if (host !== '0.0.0.0' && host !== '::')
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+    return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
   const external = Object.values(networkInterfaces())
     .flat()
     .find((i) => i && i.family === 'IPv4' && !i.internal)
-  return `http://${external?.address ?? '127.0.0.1'}:${port}`
+  return `${scheme}://${external?.address ?? '127.0.0.1'}:${port}`
 }
 
 /** The answer to every request while the node restores its ledger: not yet, and why. */
@@ -107,6 +117,16 @@ export async function startNode(
   log: Logger,
   { worker: createWorker = (options) => new WorkerSupervisor(options) }: NodeOptions = {}
 ): Promise<RunningNode> {
+  const { cert, key, ca } = config.tls ?? {}
+  const serving: ServerTls | undefined = cert && key ? { cert, key, ca } : undefined
+  const scheme = serving ? 'https' : 'http'
+  if (serving) {
+    const mismatch = certificateMismatch(
+      serving.cert,
+      config.advertise ?? advertisedUrl(config.host, 0, scheme)
+    )
+    if (mismatch) throw new Error(mismatch)
+  }
   const tightened = await privateDataDir(config.dataDir)
   if (tightened.length > 0) log.warn({ tightened }, 'made the data directory private: it was open')
   const unlockDataDir = await lockDataDir(config.dataDir)
@@ -123,32 +143,50 @@ export async function startNode(
   }
   const db = new DbClient({ log, timeoutMs: config.dbTimeoutMs, maxInFlight: MAX_IN_FLIGHT })
   const worker = createWorker({
-    settings: { dataDir: config.dataDir, name: config.name, endpoint, logLevel: config.logLevel },
+    settings: {
+      dataDir: config.dataDir,
+      name: config.name,
+      endpoint,
+      logLevel: config.logLevel,
+    },
     nodeOptions: config.workerNodeOptions,
     log,
     onReady: () => {
       db.connect(endpoint)
-      // A restarted worker: a commit just before its crash may have gone without a notice.
+      // A restarted worker: a commit just before its crash may have gone without a notice, and
+      // one that put a message in the outbox without the relay being told.
       if (events) void events.refresh().catch(() => undefined)
+      relay?.wake()
     },
     onDown: (reason) => db.disconnect(reason),
   })
+  const metrics = new NodeMetrics({ workerRestarts: () => worker.restarts })
+  // A federated topic's events are put in the outbox by the event log's trigger, in the commit of
+  // the change (migrations/…_create_federations.ts): the worker's notice says so, and the relay
+  // is told.
+  db.onEvents((_head, _ledger, outbox) => {
+    if (outbox) relay?.wake()
+  })
   let http: HttpServer | undefined
   let events: EventHub | undefined
+  let relay: RelayApi | undefined
   try {
     // The worker starts first; the HTTP side loads meanwhile (a restart is back sooner).
     const starting = worker.start()
     starting.catch(() => undefined) // observed below; a failure during the imports is not lost
     const [
       { createServerAdapter },
-      { createApp, loadRoutes },
-      { createNetwork, HttpTransport, restoreFromPeers, RestoreError },
+      { bodyLimits, createApp, loadRoutes },
+      { createNetwork, HttpTransport, Keyring, restoreFromPeers, RestoreError },
     ] = await Promise.all([
       import('@whatwg-node/server'),
       import('./router.ts'),
       import('../network/index.ts'),
     ])
     const [ready, routes] = await Promise.all([starting, loadRoutes(HANDLERS_DIR)])
+    await ensureFirstAdmin(db, config.dataDir, log)
+    const { keyring, note } = await Keyring.load(config.dataDir, config.clusterKey)
+    if (note) log.warn(note)
     const identity: NodeIdentity = {
       id: ready.id,
       name: ready.name,
@@ -159,7 +197,7 @@ export async function startNode(
     // only its port waits for the listen.
     const names = new HostNames({
       bound: config.host,
-      advertise: config.advertise ?? advertisedUrl(config.host, 0),
+      advertise: config.advertise ?? advertisedUrl(config.host, 0, scheme),
       allowed: config.allowedHosts,
     })
     log.info({ hosts: names.list() }, 'requests are answered for these host names')
@@ -167,11 +205,14 @@ export async function startNode(
     // Until the node's routes are up (a restore first rebuilds and verifies the ledger), every
     // request is answered 503 RESTORING: nothing is served from a ledger not yet verified.
     let app: ((request: Request, connection: PeerConnection) => Promise<Response>) | undefined
-    let connectionOf: (socket: Socket) => PeerConnection = () => ({ from() {} })
+    let connectionOf: (socket: Socket) => PeerConnection = (socket) => ({
+      address: socket.remoteAddress,
+      from() {},
+    })
     const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
       app ? app(request, connectionOf(req.socket)) : restoring()
     )
-    http = new HttpServer(adapter, log)
+    http = new HttpServer(adapter, log, bodyLimits(routes), serving)
     const server = http.server
     // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
     server.requestTimeout = 30_000
@@ -180,12 +221,16 @@ export async function startNode(
     server.keepAliveTimeout = 90_000
     const address = await http.listen(config.port, config.host)
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-    const url = `http://${host}:${address.port}`
-    const advertise = config.advertise ?? advertisedUrl(config.host, address.port)
+    const url = `${scheme}://${host}:${address.port}`
+    const advertise = config.advertise ?? advertisedUrl(config.host, address.port, scheme)
     /** Rebuilds the ledger from the peers' replicas, asking `addresses`; the id it restored. */
     const restore = async (addresses: string[], nodeId?: string) => {
       // Its own transport: the node's network starts again under the restored id, once known.
-      const asking = new HttpTransport({ key: config.clusterKey, selfId: identity.id })
+      const asking = new HttpTransport({
+        keys: keyring,
+        selfId: identity.id,
+        tls: config.tls,
+      })
       const report = await restoreFromPeers({
         transport: asking,
         db,
@@ -202,21 +247,33 @@ export async function startNode(
       )
       return report
     }
+    const backups = new NodeBackups(db, config.dataDir, config.backup ?? NO_SCHEDULE, log)
     if (config.restore) {
       log.info(
         { url },
         `listening on ${url} while restoring: clients get 503 RESTORING until the ledger is verified`
       )
       await restore(config.join, config.restoreId)
+    } else {
+      await catchUpBackup({
+        db,
+        log,
+        selfId: identity.id,
+        join: config.join,
+        url,
+        networked: keyring.primary !== undefined,
+        restore,
+      })
     }
 
     /** The node's network and routes under its identity as it stands; opened once it listens. */
     const openNetwork = async () => {
-      const { transport, membership, replication, stock } = createNetwork({
+      const network = createNetwork({
         db,
         log,
         identity,
-        clusterKey: config.clusterKey,
+        keys: keyring,
+        tls: config.tls,
         join: config.join,
         timing: config.timing,
         ownHead: () => events?.position(),
@@ -226,29 +283,42 @@ export async function startNode(
             { witness },
             `a witness disagrees with this ledger: ${witness.message}. Writes are refused until an admin acts`
           )
-          await db.call('ledger.witnessed', { problems: [witness.message] })
+          await db.call('ledger.witnessHalt', { problems: [witness.message] })
         },
       })
+      const { transport, membership, replication, stock } = network
+      relay = network.relay
       events = new EventHub(db)
-      // Opened in this order once the server listens, closed in the reverse one (the event hub
-      // first: the streams it feeds end before the network leaves and HTTP closes).
-      // Replication closes first: its pullers stop before the feeds they read end.
-      const services = new Services([transport, membership, events, replication], log)
+      // Opened in this order once the server listens, closed in the reverse one: the backup
+      // schedule first (after the scheduled backup in progress), then the relay
+      // (an exchange in flight is abandoned, its messages sent again on the next start), then
+      // replication (its pullers stop before the feeds they read end), then the event hub (the
+      // streams it feeds end before the network leaves and HTTP closes).
+      const services = new Services(
+        [transport, membership, events, replication, network.relay, backups],
+        log
+      )
       app = createApp(routes, {
         db,
         log,
         node: identity,
         membership,
         events,
+        metrics,
         replication,
+        relay: network.relay,
+        keys: network.keys,
         peers: stock,
         peerAuth: transport.auth,
         names,
         status,
+        trustedProxies: config.trustedProxies,
         restore: restoreRunning,
+        backups,
       })
       // A peer's requests come on kept connections; when its process dies they close at once.
       connectionOf = (socket: Socket) => ({
+        address: socket.remoteAddress,
         from(peer: string) {
           http?.markPeer(socket)
           transport.watchInbound(socket, peer)
@@ -310,6 +380,7 @@ export async function startNode(
       identity,
       worker,
       db,
+      backups,
       get membership() {
         return current.membership
       },

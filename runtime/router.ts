@@ -4,11 +4,17 @@
 import { pathToFileURL } from 'node:url'
 import { Response } from '@whatwg-node/server'
 import { Router, type IRequest } from 'itty-router'
-import type { Handler } from './context.ts'
+import type { Result } from '../db/contract/index.ts'
+import type { Handler, OpenApiDocument } from './context.ts'
+import type { DbClient } from './db-client.ts'
 import { HttpError } from './errors.ts'
 import type { HostNames } from './host-names.ts'
+import { MAX_BODY_BYTES } from './input.ts'
+import { NodeMetrics } from './metrics.ts'
 import type { MembershipApi, PeerAuth } from '../network/index.ts'
+import { openApiDocument } from './openapi.ts'
 import { ScanError, scanHandlers, type RouteFile } from './scan.ts'
+import { TokenHolders } from './tokens.ts'
 import { ACCESS, accessStages, signPeerAnswer, type Access } from './stages/access.ts'
 import {
   inOrder,
@@ -24,12 +30,16 @@ import {
   guardOrigin,
   guardStopping,
   requireJson,
+  requireJsonOr,
 } from './stages/guards.ts'
+import { withClientAddress } from './stages/client-address.ts'
 import { withIdempotencyKey } from './stages/idempotency.ts'
 import { decodeParams, invoke, type ContextServices } from './stages/invoke.ts'
+import { countRequest } from './stages/count-request.ts'
 import { logLine } from './stages/log-line.ts'
 import { withRequestId } from './stages/request-id.ts'
 import { markAnswer, toErrorResponse, toResponse } from './stages/respond.ts'
+import { QueueWaiters } from './queue-signals.ts'
 
 export type { PeerConnection } from './stages/exchange.ts'
 
@@ -46,7 +56,7 @@ function accessProblem(route: RouteFile, access: unknown): string | undefined {
   const where = `handlers/${route.file}`
   if (!(ACCESS as readonly unknown[]).includes(access)) {
     return (
-      `${where} must declare who may call it: export default defineHandler({ access: 'public' }, ` +
+      `${where} must declare who may call it: export default defineHandler({ access: 'viewer' }, ` +
       `async (request, ctx) => …) (access is one of ${ACCESS.join(', ')})`
     )
   }
@@ -79,15 +89,22 @@ export async function loadRoutes(dir: string): Promise<LoadedRoute[]> {
   )
 }
 
-export interface AppServices extends ContextServices {
+export interface AppServices extends Omit<ContextServices, 'metrics'> {
   membership: MembershipApi
+  /** The node's figures, kept across the apps of a restore; a test's app has its own. */
+  metrics?: NodeMetrics
   /** Checks what peers send to /peer/ routes; without it (a test's app) they are refused. */
   peerAuth?: PeerAuth
   /** The host names this node answers to; without them (a test's app) any Host is served. */
   names?: HostNames
+  /** Reverse proxies whose X-Forwarded-For the log believes (--trusted-proxies). */
+  trustedProxies?: readonly string[]
   /** Set once the node starts to stop: clients are turned away, peers still served. */
   status?: { stopping: boolean }
 }
+
+/** The routes that catch what no handler's route matched. */
+const CATCH_ALL = ['/peer/*', '*']
 
 /** 404, or 405 with the methods the path has; OPTIONS answers with them. */
 function noRoute(routes: [string, RegExp, ...unknown[]][]) {
@@ -108,31 +125,74 @@ function noRoute(routes: [string, RegExp, ...unknown[]][]) {
   }
 }
 
+/** Who holds a token, as the worker says: the runtime's own question, with no request's key. */
+function holdersOf(client: DbClient): TokenHolders {
+  return new TokenHolders(async (hash) => {
+    const { data } = await client.call('tokens.lookup', { hash })
+    return (data as Result<'tokens.lookup'>).holder
+  })
+}
+
+/**
+ * The largest body a request may declare, by its method and path: MAX_BODY_BYTES, or what its
+ * route declares (maxBodyBytes). The HTTP server refuses a larger one before reading a byte.
+ */
+export function bodyLimits(routes: LoadedRoute[]): (method: string, path: string) => number {
+  const larger = routes.flatMap((route) => {
+    const limit = (route.handler as { maxBodyBytes?: number }).maxBodyBytes
+    if (limit === undefined || limit <= MAX_BODY_BYTES) return []
+    const pattern = route.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:\w+/g, '[^/]+')
+    return [{ method: route.method.toUpperCase(), path: new RegExp(`^${pattern}$`), limit }]
+  })
+  return function bodyLimit(method, path) {
+    const route = larger.find((r) => r.method === method && r.path.test(path))
+    return route?.limit ?? MAX_BODY_BYTES
+  }
+}
+
 /** Builds the node's fetch function: the request stages around every route's handler. */
-export function createApp(routes: LoadedRoute[], services: AppServices) {
+export function createApp(routes: LoadedRoute[], given: AppServices) {
+  const services = {
+    ...given,
+    metrics: given.metrics ?? new NodeMetrics(),
+    holders: given.holders ?? holdersOf(given.db),
+    queues: given.queues ?? new QueueWaiters(),
+  }
   const status = services.status ?? { stopping: false }
-  const before: Stage[] = [withRequestId]
+  const before: Stage[] = [withRequestId, withClientAddress(services.trustedProxies)]
   if (services.names) before.push(guardHost(services.names))
   before.push(guardStopping(status), guardOrigin, withIdempotencyKey)
   const router = Router<IRequest, [Exchange]>({
     before: [inOrder(before)],
     catch: toErrorResponse(services.log),
     finally: [
-      inOrderFinally([toResponse, signPeerAnswer, markAnswer(status), logLine(services.log)]),
+      inOrderFinally([
+        toResponse,
+        signPeerAnswer,
+        markAnswer(status),
+        countRequest(services.metrics, CATCH_ALL),
+        logLine(services.log),
+      ]),
     ],
   })
-  const access = accessStages(services.peerAuth)
+  const access = accessStages(services.peerAuth, services.holders)
+  let document: OpenApiDocument | undefined
+  const openapi = () => (document ??= openApiDocument(routes, services.node.version))
+  const context = { ...services, openapi }
   for (const route of routes) {
     // After the route is known: a wrong method gets its 405, an unknown path its 404.
     const stages: Stage[] = [...access[route.access]]
-    if (changesState(route.method.toUpperCase())) stages.push(requireJson)
-    const chain = [inOrder([...stages, decodeParams]), invoke(route.handler, services)]
+    const { text } = route.handler as { text?: { type: string } }
+    if (changesState(route.method.toUpperCase()))
+      stages.push(text ? requireJsonOr(text.type) : requireJson)
+    const chain = [inOrder([...stages, decodeParams]), invoke(route.handler, context)]
     router[route.method](route.path, ...chain)
     if (route.method === 'get') router.head(route.path, ...chain)
   }
   // A peer is answered, signed, even about a route this node does not have (an older version).
-  router.all('/peer/*', inOrder(access.peer), noRoute(router.routes))
-  router.all('*', noRoute(router.routes))
+  const [peerCatchAll, catchAll] = CATCH_ALL
+  router.all(peerCatchAll, inOrder(access.peer), noRoute(router.routes))
+  router.all(catchAll, noRoute(router.routes))
 
   return function handle(request: Request, connection?: PeerConnection): Promise<Response> {
     return router.fetch(request, openExchange(request, connection))

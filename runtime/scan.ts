@@ -17,7 +17,8 @@ export interface RouteFile {
 /** A handlers folder that cannot be served; the message names the file. */
 export class ScanError extends Error {}
 
-const STATIC_SEGMENT = /^[a-z0-9][a-z0-9-]*$/
+// A dot only before a last word, as in openapi.json.
+const STATIC_SEGMENT = /^[a-z0-9][a-z0-9-]*(\.[a-z0-9]+)?$/
 const PARAM_SEGMENT = /^\[([a-zA-Z][a-zA-Z0-9]*)\]$/
 
 function toSegment(part: string, file: string): string {
@@ -25,7 +26,7 @@ function toSegment(part: string, file: string): string {
   if (param) return `:${param[1]}`
   if (STATIC_SEGMENT.test(part)) return part
   throw new ScanError(
-    `handlers/${file}: "${part}" is not a route segment (use lower-case kebab-case, or [name] for a parameter)`
+    `handlers/${file}: "${part}" is not a route segment (use lower-case kebab-case, maybe with an extension such as .json, or [name] for a parameter)`
   )
 }
 

@@ -1,6 +1,7 @@
 // Every setting of the node once: its flag, its ALMACEN_* variable, its default, its check (zod)
 // and what --help says of it. runtime/config.ts reads them and writes --help from this table, so
 // a setting added here is parsed and documented at once.
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { normalizeHost } from './host-names.ts'
 import { DEFAULT_TIMING, type Timing } from '../network/index.ts'
@@ -44,6 +45,16 @@ function list<T>(item: z.ZodType<T, string>) {
     }
     return items
   })
+}
+
+/** A flag without a value, or its variable: 1, true, yes (or 0, false, no). */
+function yesNo() {
+  return z
+    .string()
+    .refine((s) => /^(1|0|true|false|yes|no)$/i.test(s.trim()), {
+      error: (issue) => `must be true or false, not "${issue.input}"`,
+    })
+    .transform((s) => /^(1|true|yes)$/i.test(s.trim()))
 }
 
 const httpUrl = z
@@ -152,6 +163,52 @@ export const SETTINGS = {
       'names clients reach this node by, besides localhost, its addresses, host name and ' +
       'advertised host (comma-separated); a request for any other Host gets 403',
   }),
+  tlsCert: setting({
+    flag: 'tls-cert',
+    arg: '<file>',
+    env: 'ALMACEN_TLS_CERT',
+    schema: z.string().min(1, { error: 'must name a file' }),
+    help:
+      "this node's certificate (PEM; the chain after it, if any): with --tls-key, it serves " +
+      'HTTPS only, and its URL is https://',
+  }),
+  tlsKey: setting({
+    flag: 'tls-key',
+    arg: '<file>',
+    env: 'ALMACEN_TLS_KEY',
+    schema: z.string().min(1, { error: 'must name a file' }),
+    help: "the certificate's private key (PEM), readable by the node alone",
+  }),
+  tlsCa: setting({
+    flag: 'tls-ca',
+    arg: '<file>',
+    env: 'ALMACEN_TLS_CA',
+    schema: z.string().min(1, { error: 'must name a file' }),
+    help:
+      "the company CA (PEM) that signs the nodes' certificates: a peer at an https:// address " +
+      "is believed only with a certificate it signed, and a peer's request only with one too " +
+      '(default: the public CAs Node trusts, and no certificate asked of peers)',
+  }),
+  insecureHttp: setting({
+    flag: 'insecure-http',
+    boolean: true,
+    env: 'ALMACEN_INSECURE_HTTP',
+    default: 'false',
+    schema: yesNo(),
+    help:
+      'serve plain HTTP on an address other machines reach (without it, a --host other than ' +
+      'loopback needs --tls-cert and --tls-key): tokens and stock cross the network readable',
+  }),
+  trustedProxies: setting({
+    flag: 'trusted-proxies',
+    arg: '<addrs>',
+    env: 'ALMACEN_TRUSTED_PROXIES',
+    default: '',
+    schema: list(z.string().refine((addr) => isIP(addr) !== 0, { error: 'must be an IP address' })),
+    help:
+      'addresses of reverse proxies in front of the node (comma-separated): only from them is ' +
+      "X-Forwarded-For believed, for the client's address in the log",
+  }),
   clusterKey: setting({
     env: 'ALMACEN_CLUSTER_KEY',
     schema: z.string(),
@@ -199,12 +256,7 @@ export const SETTINGS = {
     boolean: true,
     env: 'ALMACEN_RESTORE',
     default: 'false',
-    schema: z
-      .string()
-      .refine((s) => /^(1|0|true|false|yes|no)$/i.test(s.trim()), {
-        error: (issue) => `must be true or false, not "${issue.input}"`,
-      })
-      .transform((s) => /^(1|true|yes)$/i.test(s.trim())),
+    schema: yesNo(),
     help:
       "rebuild this warehouse's ledger from the replicas its peers (--join) hold of it, on an " +
       'empty data directory after a disk was lost; it keeps its node id (see --restore-id) and ' +
@@ -218,6 +270,26 @@ export const SETTINGS = {
     help:
       'the node id to restore (GET /replicas on a peer lists them); by default the one the ' +
       "peers' replicas know by --name",
+  }),
+  backupEveryMinutes: setting({
+    flag: 'backup-every-minutes',
+    arg: '<n>',
+    env: 'ALMACEN_BACKUP_EVERY_MINUTES',
+    default: '0',
+    schema: whole(0, 525_600),
+    help:
+      'take a backup into <data-dir>/backups/ every n minutes while the node runs (default 0: ' +
+      'none; POST /backup takes one at any time)',
+  }),
+  backupKeep: setting({
+    flag: 'backup-keep',
+    arg: '<n>',
+    env: 'ALMACEN_BACKUP_KEEP',
+    default: '7',
+    schema: whole(1, 10_000),
+    help:
+      'scheduled backups kept; the oldest beyond it are removed (default 7; backups taken by ' +
+      'hand are never removed by the node)',
   }),
   dbTimeoutMs: setting({
     flag: 'db-timeout-ms',

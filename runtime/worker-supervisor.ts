@@ -3,6 +3,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from 'pino'
 import type { StartMessage, WorkerSettings } from '../db/settings.ts'
+import { FAILPOINT_ENV } from '../lib/failpoint.ts'
 import { forgetWorker, previousWorkerGone, recordWorker } from './worker-pid.ts'
 
 // A built node (dist/*.js) runs its worker as JavaScript; under tsx, the worker needs tsx too.
@@ -22,10 +23,13 @@ export function workerExecArgv(extra: string[]): string[] {
 
 /**
  * The worker's environment: the runtime's without the node's settings. It is sent those it needs
- * (db/settings.ts), and the cluster key is none of its business.
+ * (db/settings.ts), and the cluster key is none of its business. ALMACEN_FAILPOINT stays: the
+ * worker's failpoints (lib/failpoint.ts) are where crash tests kill it.
  */
 function workerEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('ALMACEN_')))
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => !name.startsWith('ALMACEN_') || name === FAILPOINT_ENV)
+  )
 }
 
 export interface WorkerReady {
@@ -62,11 +66,17 @@ export class WorkerSupervisor {
   private stopping = false
   private failures = 0
   private restartTimer: NodeJS.Timeout | null = null
+  private restarted = 0
 
   constructor(private readonly options: SupervisorOptions) {}
 
   get pid(): number | undefined {
     return this.child?.pid
+  }
+
+  /** Times a worker died and another was started in its place. */
+  get restarts(): number {
+    return this.restarted
   }
 
   /** Starts the first worker; rejects with its reason if it dies or stalls before it is ready. */
@@ -139,7 +149,9 @@ export class WorkerSupervisor {
     this.options.log.error({ code, signal, restartInMs: delay }, 'database worker died; restarting')
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null
-      if (!this.stopping) this.spawn()
+      if (this.stopping) return
+      this.restarted++
+      this.spawn()
     }, delay)
   }
 

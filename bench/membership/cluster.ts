@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { cpuSeconds, memoryKb } from '../proc.ts'
 import { ROOT } from '../server-process.ts'
+import { nodeFetch, rememberToken } from '../../tests/fixtures/tokens.ts'
 
 // As `npm start` runs a node: the built JavaScript (npm run bench builds first).
 const MAIN = path.join(ROOT, 'dist/runtime/main.js')
@@ -90,7 +91,13 @@ export class Cluster {
       : [process.execPath, args]
     const child = spawn(command, argv, {
       stdio: ['ignore', 'pipe', 'ignore'],
-      env: { ...process.env, ALMACEN_CLUSTER_KEY: KEY, ALMACEN_LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        ALMACEN_CLUSTER_KEY: KEY,
+        ALMACEN_LOG_LEVEL: 'info',
+        // In the netns lab each node is bound to its own lab address: plain HTTP on purpose.
+        ALMACEN_INSECURE_HTTP: '1',
+      },
     })
     node.child = child
     return new Promise((resolve, reject) => {
@@ -104,7 +111,10 @@ export class Cluster {
           const line: LogLine = { ...raw, time: Date.parse(raw.time) }
           node.log.push(line)
           if (line.workerPid) node.workerPid = line.workerPid
-          if (/listening/.test(line.msg)) resolve(node)
+          if (/listening/.test(line.msg)) {
+            rememberToken(node.url, node.dataDir)
+            resolve(node)
+          }
         }
       })
       child.once('exit', (code) =>
@@ -128,7 +138,7 @@ export class Cluster {
 
   async view(i: number): Promise<View | null> {
     try {
-      const response = await fetch(`${this.nodes[i].url}/members`, {
+      const response = await nodeFetch(`${this.nodes[i].url}/members`, {
         signal: AbortSignal.timeout(2000),
       })
       const body = (await response.json()) as { members: { name: string; state: string }[] }
@@ -213,7 +223,7 @@ export class Cluster {
 
   /** Asks node i to join through node `via`, as an operator would (POST /members/join). */
   async join(i: number, via: number): Promise<boolean> {
-    const response = await fetch(`${this.nodes[i].url}/members/join`, {
+    const response = await nodeFetch(`${this.nodes[i].url}/members/join`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ addresses: [this.nodes[via].url] }),
@@ -222,7 +232,7 @@ export class Cluster {
   }
 
   async leave(i: number): Promise<boolean> {
-    const response = await fetch(`${this.nodes[i].url}/members/leave`, {
+    const response = await nodeFetch(`${this.nodes[i].url}/members/leave`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
     })

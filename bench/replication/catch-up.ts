@@ -14,6 +14,7 @@ import { DEFAULT_PULL } from '../../network/replication/puller.ts'
 import { seedLedger } from '../../tests/fixtures/seed-ledger.ts'
 import { ROOT } from '../server-process.ts'
 import { getJson, Nodes, replicaSeq } from './nodes.ts'
+import { nodeFetch } from '../../tests/fixtures/tokens.ts'
 
 export interface CatchUpRun {
   /** From B's first replica row to its last. */
@@ -63,7 +64,7 @@ async function sameHead(a: { url: string; id: string }, b: { url: string }, rows
   type Page = { movements: { seq: number; hash: string }[] }
   const own = await getJson<Page>(`${a.url}/movements?limit=1`)
   const held = await getJson<Page>(`${b.url}/replicas/${a.id}/movements?limit=1`)
-  const check = await fetch(`${b.url}/replicas/${a.id}/verify`, {
+  const check = await nodeFetch(`${b.url}/replicas/${a.id}/verify`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
   })

@@ -10,6 +10,7 @@ import type { BenchOptions } from '../options.ts'
 import { seedDatabase } from '../seed.ts'
 import { median } from '../summary.ts'
 import { Nodes, until, type BenchNode } from './nodes.ts'
+import { nodeFetch } from '../../tests/fixtures/tokens.ts'
 
 const CONNECTIONS = 50
 const PEERS = 4
@@ -79,7 +80,7 @@ export async function runCost(options: BenchOptions, say: (line: string) => void
       async () => {
         const heads = await Promise.all(
           peers.map(async (p) => {
-            const r = await fetch(`${p.url}/replicas/${node.id}`)
+            const r = await nodeFetch(`${p.url}/replicas/${node.id}`)
             return r.ok ? ((await r.json()) as { state: string }).state : 'none'
           })
         )

@@ -6,6 +6,7 @@
 // the acknowledgement arrived. The polling interval bounds how finely that is seen.
 import { median } from '../summary.ts'
 import { Nodes, replicaSeq, until, type BenchNode } from './nodes.ts'
+import { nodeFetch } from '../../tests/fixtures/tokens.ts'
 
 export const POLL_MS = 20
 
@@ -35,7 +36,7 @@ const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN
 
 async function post(node: BenchNode, path: string, body: unknown) {
-  const response = await fetch(`${node.url}${path}`, {
+  const response = await nodeFetch(`${node.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -54,7 +55,7 @@ export async function startNetwork(nodes: Nodes, n: number, prefix: string) {
   )
   const all = [first, ...rest]
   const live = async (holder: BenchNode) => {
-    const { replicas } = (await (await fetch(`${holder.url}/replicas`)).json()) as {
+    const { replicas } = (await (await nodeFetch(`${holder.url}/replicas`)).json()) as {
       replicas: { state: string }[]
     }
     return replicas.length === n - 1 && replicas.every((r) => r.state === 'live')
@@ -127,7 +128,7 @@ export async function runLag(
   const nodes = new Nodes()
   try {
     const [owner, ...replicas] = await startNetwork(nodes, options.nodes, 'lag')
-    await fetch(`${owner.url}/items`, {
+    await nodeFetch(`${owner.url}/items`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ sku: 'LAG-1', name: 'Lag probe', unit: 'ea' }),

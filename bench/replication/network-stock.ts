@@ -5,6 +5,7 @@
 import { median } from '../summary.ts'
 import { Nodes, type BenchNode } from './nodes.ts'
 import { startNetwork } from './lag.ts'
+import { nodeFetch } from '../../tests/fixtures/tokens.ts'
 
 export const DEADLINE_MS = 1000
 export const SLACK_MS = 50
@@ -33,7 +34,7 @@ async function times(first: BenchNode, queries: number): Promise<StockTimes> {
   let timedOut = 0
   for (let i = 0; i < queries; i++) {
     const started = performance.now()
-    const response = await fetch(`${first.url}/network/stock/${SKU}?deadlineMs=${DEADLINE_MS}`)
+    const response = await nodeFetch(`${first.url}/network/stock/${SKU}?deadlineMs=${DEADLINE_MS}`)
     const body = (await response.json()) as { timedOut?: boolean }
     took.push(performance.now() - started)
     if (response.status !== 200) throw new Error(`GET /network/stock answered ${response.status}`)
@@ -59,13 +60,13 @@ async function atSize(n: number, queries: number): Promise<StockAtSize> {
     await Promise.all(
       all.map(async (node, i) => {
         const item = { sku: SKU, name: 'Network probe', unit: 'ea' }
-        await fetch(`${node.url}/items`, {
+        await nodeFetch(`${node.url}/items`, {
           method: 'POST',
           headers: json,
           body: JSON.stringify(item),
         })
         const receipt = { type: 'receipt', sku: SKU, quantity: i + 1, reference: 'NET' }
-        await fetch(`${node.url}/movements`, {
+        await nodeFetch(`${node.url}/movements`, {
           method: 'POST',
           headers: json,
           body: JSON.stringify(receipt),

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { startProcess } from '../../tests/fixtures/node-process.ts'
+import { nodeFetch } from '../../tests/fixtures/tokens.ts'
 
 const KEY = 'bench-replication-cluster-key-not-a-secret'
 
@@ -32,10 +33,11 @@ export class Nodes {
   }
 
   /** Starts a node and waits until it listens and says who it is. */
-  async start(name: string, join: string[] = []) {
+  async start(name: string, join: string[] = [], extra: string[] = []) {
     const dataDir = this.dirOf(name)
     const args = ['--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--name', name]
     if (join.length) args.push('--join', join.join(','))
+    args.push(...extra)
     const teardown = (fn: () => unknown) => this.stops.push(fn)
     const started = await startProcess(
       { teardown },
@@ -66,7 +68,7 @@ export class Nodes {
 
 /** GET `path` on a node as JSON (throws on a non-2xx answer). */
 export async function getJson<T>(url: string, timeoutMs = 10_000): Promise<T> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+  const response = await nodeFetch(url, { signal: AbortSignal.timeout(timeoutMs) })
   if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`)
   return (await response.json()) as T
 }
@@ -78,7 +80,7 @@ interface ReplicaView {
 
 /** How far `holder` holds `owner`'s ledger (0 before it has a replica of it). */
 export async function replicaSeq(holder: BenchNode, owner: BenchNode): Promise<number> {
-  const response = await fetch(`${holder.url}/replicas/${owner.id}`)
+  const response = await nodeFetch(`${holder.url}/replicas/${owner.id}`)
   if (response.status === 404) return 0
   if (!response.ok) throw new Error(`GET /replicas/${owner.id} answered ${response.status}`)
   return ((await response.json()) as ReplicaView).cursor.ledger.seq

@@ -50,10 +50,10 @@ export function replicationTargets(r: ReplicationResult): Target[] {
     atLeast('reads @50 with 4 peers replicating ÷ alone', ratio('read'), 0.8, '×'),
     atLeast('receipts @50 with 4 peers replicating ÷ alone', ratio('receipt'), 0.8, '×'),
     {
-      what: 'restore of 1M rows: verified and serving',
-      goal: '≤ 60 s',
-      measured: r.restore === null ? 'not measured (restore not built yet)' : `${r.restore} s`,
-      met: null,
+      what: `restore of ${r.restore.rows} rows: verified and serving`,
+      goal: r.restore.rows >= 1_000_000 ? '≤ 60 s' : '≤ 60 s at 1M (this run is smaller)',
+      measured: `${r.restore.seconds} s${r.restore.verified ? '' : ' (NOT verified)'}`,
+      met: r.restore.rows >= 1_000_000 ? r.restore.verified && r.restore.seconds <= 60 : null,
     },
   ]
 }
@@ -151,6 +151,20 @@ export function formatReplication(r: Report): string {
         `${c.perCoreRatio}×`,
       ])
     }),
+    '',
+    `Restore of a ${n(r.restore.rows)}-row ledger: A seeded, B replicates it whole, A killed and its data directory deleted, A started with --restore; seconds from that start to A answering GET /node (pulled, re-hashed, balances set, verified):`,
+    '',
+    md(['run', 'rows restored', 'rows verified', 'seconds', 'rows/s']),
+    rule(5),
+    ...r.restore.runs.map((x, i) =>
+      md([
+        i + 1,
+        n(x.restoredTo),
+        n(x.verified),
+        x.seconds.toFixed(2),
+        n(Math.round(x.restoredTo / x.seconds)),
+      ])
+    ),
     '',
     md(['target', 'goal', 'measured', '']),
     rule(4),

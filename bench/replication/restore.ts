@@ -2,19 +2,30 @@
 // real stack: A is seeded with a ledger, B replicates it whole, A is killed and its data directory
 // deleted, then A starts with --restore; the time is from that start to A answering GET /node
 // (the whole ledger pulled, re-hashed page by page, balances set, everything verified).
+// Part of `npm run bench -- --part replication` (1M rows; 20k with --quick); alone:
 //   node --import tsx bench/replication/restore.ts [rows=200000] [runs=1]
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { CLUSTER_KEY, startProcess } from '../../tests/fixtures/node-process.ts'
 import { seedLedger } from '../../tests/fixtures/seed-ledger.ts'
 import { api } from '../../tests/fixtures/test-node.ts'
 
-const rows = Number(process.argv[2] ?? 200_000)
-const runs = Number(process.argv[3] ?? 1)
 const env = { ALMACEN_CLUSTER_KEY: CLUSTER_KEY }
 
-async function once(): Promise<{ seconds: number; restoredTo: number; verified: number }> {
+export interface RestoreRun {
+  /** From the restoring node's start to it answering GET /node. */
+  seconds: number
+  restoredTo: number
+  verified: number
+}
+
+/** One restore of a `rows`-row ledger; `say` gets where the time went, from the node's log. */
+export async function restoreOnce(
+  rows: number,
+  say: (line: string) => void = console.error
+): Promise<RestoreRun> {
   const cleanups: (() => unknown)[] = []
   const t = { teardown: (fn: () => unknown) => cleanups.push(fn) }
   const dirs = ['a', 'b'].map((n) => mkdtempSync(path.join(tmpdir(), `almacen-restore-${n}-`)))
@@ -47,7 +58,7 @@ async function once(): Promise<{ seconds: number; restoredTo: number; verified: 
     const t0 = Date.parse(String(restored.lines[0]?.time))
     for (const line of restored.lines) {
       if (/restor|listening/.test(String(line.msg))) {
-        console.error(
+        say(
           `  +${((Date.parse(String(line.time)) - t0) / 1000).toFixed(2)} s ${String(line.msg).slice(0, 90)}`
         )
       }
@@ -60,19 +71,30 @@ async function once(): Promise<{ seconds: number; restoredTo: number; verified: 
   }
 }
 
-const times: number[] = []
-for (let i = 0; i < runs; i++) {
-  const r = await once()
-  console.log(
+/** The sentence a run is reported with. */
+export function describeRestore(r: RestoreRun): string {
+  return (
     `restore of ${r.restoredTo} rows (${r.verified} verified) from data dir deleted to serving: ` +
-      `${r.seconds.toFixed(2)} s (${Math.round(r.restoredTo / r.seconds)} rows/s)`
-  )
-  times.push(r.seconds)
-}
-if (runs > 1) {
-  const sorted = [...times].sort((x, y) => x - y)
-  console.log(
-    `median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} s, worst ${sorted.at(-1)?.toFixed(2)} s`
+    `${r.seconds.toFixed(2)} s (${Math.round(r.restoredTo / r.seconds)} rows/s)`
   )
 }
-process.exit(0)
+
+async function main(rows: number, runs: number) {
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const r = await restoreOnce(rows)
+    console.log(describeRestore(r))
+    times.push(r.seconds)
+  }
+  if (runs > 1) {
+    const sorted = [...times].sort((x, y) => x - y)
+    console.log(
+      `median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} s, worst ${sorted.at(-1)?.toFixed(2)} s`
+    )
+  }
+  process.exit(0)
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(Number(process.argv[2] ?? 200_000), Number(process.argv[3] ?? 1))
+}

@@ -16,7 +16,7 @@ export const history: Command = {
   summary: "show the ledger's movements, newest first",
   synopsis: '[SKU] [--limit N | --all]',
   description:
-    "Lists ledger entries, newest first: number, time, SKU, type (receipt, issue, count, adjustment), the change, the balance after it, reference and note. With SKU, only that item's.",
+    "Lists ledger entries, newest first: number, time, SKU, type (receipt, issue, count, adjustment), the change, the balance after it, who made it, reference and note. With SKU, only that item's.",
   options: LIST_OPTIONS,
   examples: ['almacen history BOLT-M8 --limit 10', 'almacen history --all --json'],
   async run(io, args) {

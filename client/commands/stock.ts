@@ -21,6 +21,8 @@ function stockDetails(s: Stock): string {
     ['SKU', s.sku],
     ['Name', s.name],
     ['On hand', `${s.onHand} ${s.unit}`],
+    // Sent from here on transfers not yet settled: out of on hand, not yet in the receiver's.
+    ['In transit', s.inTransit ? `${s.inTransit} ${s.unit} sent, not yet received` : null],
     ['Reorder at', `${reorderPoint(s.reorderPoint, s.unit)}${s.low ? '  (low: reorder now)' : ''}`],
     ['Last change', s.lastSeq ? `${when(s.updatedAt)} (ledger entry #${s.lastSeq})` : 'none yet'],
   ])

@@ -22,6 +22,16 @@ export type ErrorCode =
   | 'VERIFY_BUSY'
   /** A feed asked for after a ledger row this ledger does not have at that seq. */
   | 'FORKED'
+  // Transfers (db/contract/transfers.ts).
+  | 'INVALID_DESTINATION'
+  | 'INVALID_TRANSFER_STATE'
+  | 'ALREADY_RECEIVED'
+  | 'ALREADY_FINAL'
+  | 'TRANSFER_CANCELLED'
+  | 'TRANSFER_REJECTED'
+  | 'EXCEEDS_IN_TRANSIT'
+  /** A queue or topic kept to granted users, and the envelope's user is not granted that. */
+  | 'FORBIDDEN'
 
 export interface WireError {
   code: ErrorCode
@@ -44,6 +54,11 @@ export interface RequestEnvelope<O extends OpName = OpName> {
   deadline: number
   /** Idempotency key of the HTTP request, for write operations. */
   key?: string
+  /**
+   * Who asks: the user whose API token the request carried, or `peer:<node id>` for a signed
+   * peer's request. The ledger records it on the rows the write makes (db/actor.ts).
+   */
+  actor?: string
 }
 
 export type ReplyEnvelope =
@@ -60,4 +75,6 @@ export interface Notice {
   head: number
   /** The ledger's last row as of that head (older workers leave it out). */
   ledger?: { seq: number; hash: string }
+  /** The events may have put messages for peers in the outbox (a federated topic's). */
+  outbox?: true
 }

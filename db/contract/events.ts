@@ -5,7 +5,13 @@ import { read } from './descriptor.ts'
  * What the log records: a movement recorded, an item created or changed, a member's row changed
  * (later transfer steps and published messages). The list only grows.
  */
-export type EventType = 'movement.recorded' | 'item.created' | 'item.updated' | 'member.changed'
+export type EventType =
+  | 'movement.recorded'
+  | 'item.created'
+  | 'item.updated'
+  | 'member.changed'
+  /** A transfer's record changed (subject: its id; data: the Transfer as GET /transfers/:id). */
+  | 'transfer.changed'
 
 /**
  * One entry of the node's append-only event log, written in the same transaction as the change it

@@ -10,6 +10,8 @@
 export * from './descriptor.ts'
 export * from './envelope.ts'
 export * from './operations.ts'
+export { ROLES, type ApiToken, type Role, type TokenHolder, type User } from './access.ts'
+export { BACKUP_NAME, type Backup, type BackupJob } from './backups.ts'
 export type * from './events.ts'
 export type * from './items.ts'
 export type * from './ledger.ts'
@@ -28,4 +30,7 @@ export {
   type ReplicaStock,
   type ReplicaStockLine,
 } from './replicas.ts'
+export { GRANT_KINDS, type Grant } from './grants.ts'
+export type * from './queues.ts'
+export type * from './topics.ts'
 export type * from './stock.ts'

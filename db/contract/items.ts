@@ -51,6 +51,38 @@ export interface NetworkItem {
   origins: ItemOrigin[]
 }
 
+/** What items.import does with a SKU the catalogue has: refuse the line, skip it, or update it. */
+const IMPORT_EXISTING = ['refuse', 'skip', 'update'] as const
+/** all: every line applies or none does; lines: the good lines apply, the bad are reported. */
+const IMPORT_MODES = ['all', 'lines'] as const
+
+const importInput = z.strictObject({
+  /** Each item with the line of the file it came from, to name it in a refusal. */
+  lines: z.array(z.strictObject({ line: z.number().int(), item: itemInput })),
+  mode: z.enum(IMPORT_MODES),
+  existing: z.enum(IMPORT_EXISTING),
+})
+export type ImportInput = z.infer<typeof importInput>
+
+/** A line items.import did not apply, and why (a wire error's code and sentence). */
+export interface ImportRefusal {
+  line: number
+  sku: string
+  code: string
+  error: string
+}
+
+/** What items.import did: counts by what happened to each line, and the lines refused. */
+export interface ImportOutcome {
+  created: number
+  updated: number
+  /** Existing SKUs the line matched exactly (existing=update): nothing written. */
+  unchanged: number
+  /** Existing SKUs left as they are (existing=skip). */
+  skipped: number
+  refused: ImportRefusal[]
+}
+
 export const itemOps = {
   'items.create': write(itemInput).returns<Item>(),
   'items.get': read(z.strictObject({ sku: z.string() })).returns<Item>(),
@@ -71,4 +103,10 @@ export const itemOps = {
     /** false: this node held the same definition already, and nothing changed. */
     adopted: boolean
   }>(),
+  /**
+   * Many items at once, in one transaction: created, or (existing=update) updated under the rules
+   * of items.update. mode=all refuses the whole import with CONFLICT, applying nothing, when any
+   * line is refused; mode=lines applies the others and lists the refused.
+   */
+  'items.import': write(importInput).returns<ImportOutcome>(),
 }

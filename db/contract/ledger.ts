@@ -162,6 +162,13 @@ export const ledgerOps = {
   'ledger.witnessed': read(
     z.strictObject({ problems: z.array(z.string().max(2000)).min(1).max(100) })
   ).returns<LedgerStatus>(),
+  /**
+   * The same halt, kept on disk (node_settings) until an acceptance: a restart with no witness
+   * reachable must not lift it. The runtime calls this one; `ledger.witnessed` halts in memory only.
+   */
+  'ledger.witnessHalt': write(
+    z.strictObject({ problems: z.array(z.string().max(2000)).min(1).max(100) })
+  ).returns<LedgerStatus>(),
   /** The report of the restore that made this node, or NOT_FOUND when it was never restored. */
   'ledger.restoreReport': read(nothing).returns<RestoreReport>(),
 }

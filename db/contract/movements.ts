@@ -16,12 +16,20 @@ export interface Movement {
   quantity: number
   delta: number
   countedQuantity: number | null
+  /** A transfer's rows (transfer_out, _in, _return, _writeoff): the transfer and the other warehouse. */
+  transferId?: string | null
+  counterparty?: string | null
   balanceAfter: number
   reference: string
   note: string
   createdAt: string
   prevHash: string
   hash: string
+  /**
+   * Who made it: a user's name, `peer:<node id>` for a peer's message, `system` for the node
+   * itself; null on rows from before it was recorded (and from peers that do not send it).
+   */
+  actor?: string | null
 }
 
 const common = { sku: z.string(), reference: z.string().optional(), note: z.string().optional() }

@@ -7,8 +7,20 @@ export interface NodeInfo {
   database: { file: string; sqliteVersion: string; journalMode: string; synchronous: string }
 }
 
+/** The worker's figures for GET /metrics. */
+export interface WorkerFigures {
+  /** Its batches (size, time, commit time) and its process, in Prometheus's text format. */
+  text: string
+  /** Transfer messages not yet delivered, per destination node (those with any). */
+  outbox: { peer: string; pending: number }[]
+  /** Each queue's messages by state, as GET /queues counts them. */
+  queues?: { name: string; ready: number; delayed: number; inFlight: number; deadLetters: number }[]
+}
+
 export const nodeOps = {
   'node.info': read(nothing).returns<NodeInfo>(),
   /** Answers when the worker does and the data tables are there (SCHEMA_MISSING otherwise). */
   'node.ping': read(nothing).returns<{ pong: true }>(),
+  /** The worker's figures for the runtime's GET /metrics. */
+  'node.metrics': read(nothing).returns<WorkerFigures>(),
 }

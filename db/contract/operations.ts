@@ -1,14 +1,20 @@
 // Every operation the worker executes, composed from the files of their resources.
 import type { z } from 'zod'
 import type { OpDescriptor } from './descriptor.ts'
+import { accessOps } from './access.ts'
+import { backupOps } from './backups.ts'
 import { eventOps } from './events.ts'
+import { grantOps } from './grants.ts'
 import { itemOps } from './items.ts'
 import { ledgerOps } from './ledger.ts'
 import { memberOps } from './members.ts'
 import { movementOps } from './movements.ts'
 import { nodeOps } from './node.ts'
+import { queueOps } from './queues.ts'
+import { topicOps } from './topics.ts'
 import { replicaOps } from './replicas.ts'
 import { stockOps } from './stock.ts'
+import { transferOps } from './transfers.ts'
 
 /** Every operation, by name. */
 export const OPS = {
@@ -20,6 +26,12 @@ export const OPS = {
   ...memberOps,
   ...eventOps,
   ...replicaOps,
+  ...transferOps,
+  ...accessOps,
+  ...backupOps,
+  ...queueOps,
+  ...topicOps,
+  ...grantOps,
 } satisfies Record<string, OpDescriptor>
 
 type Descriptors = typeof OPS

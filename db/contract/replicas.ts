@@ -57,6 +57,9 @@ export interface ReplicaStockLine {
   unit: string | null
   reorderPoint: number | null
   onHand: number
+  /** The owner's projections of its transfers (db/ledger/kinds.ts): sent out, received in. */
+  sent: number
+  received: number
   low: boolean
   /** The owner's last ledger row that moved it (null: none yet). */
   lastSeq: number | null

@@ -6,6 +6,15 @@ export interface Stock {
   name: string
   unit: string
   onHand: number
+  /**
+   * Out of here on open transfers and not yet settled, as this node knows it (what it sent less
+   * what the receivers' receipts, write-offs and returns account for).
+   */
+  inTransit: number
+  /** The ledger's projections (db/ledger/kinds.ts): sent on transfers and not returned or
+   * written off; received from transfers. Over the company, Σ sent − Σ received is in transit. */
+  sent: number
+  received: number
   reorderPoint: number | null
   /** On hand is at or below the reorder point (never, without one). */
   low: boolean
@@ -20,6 +29,14 @@ export interface StockFigure {
   unit: string
   onHand: number
   reorderPoint: number | null
+  /** What this warehouse sent and has not heard settled: its own view of its transfers out. */
+  inTransit: number
+  /**
+   * Projections of the ledger, like on hand: transferred out (less what came back or was written
+   * off in transit), and transferred in. The company's in transit is Σ sent − Σ received.
+   */
+  sent: number
+  received: number
 }
 
 /** This warehouse's figures with the ledger head they are the projection of, read together. */

@@ -23,16 +23,52 @@ const APPEND = `WITH base (seq) AS MATERIALIZED (SELECT coalesce(max(seq), 0) FR
     e.value->>'createdAt'
   FROM base, json_each(?) AS e`
 
-// Per database handle, as db/ledger/state.ts: whether events were appended since the worker asked.
+// Per database handle, as db/ledger/state.ts: whether events were appended since the worker asked,
+// whether a federation rule exists (read once, forgotten when the rules change), and whether an
+// append may have put federated messages in the outbox (its trigger does, for matching events).
 const appended = new WeakMap<object, boolean>()
+const federating = new WeakMap<object, boolean>()
+const outboxGrew = new WeakMap<object, boolean>()
+
+const ANY_FEDERATION = 'SELECT EXISTS (SELECT 1 FROM federations) AS yes'
+
+/** Whether a federation rule exists; none on a database from before federation (its tests). */
+async function anyFederation(sql: Sql): Promise<boolean> {
+  try {
+    const [{ yes }] = await sql.all<{ yes: number }>(ANY_FEDERATION)
+    return yes === 1
+  } catch (err) {
+    if (/no such table: federations/.test((err as Error).message)) return false
+    throw err
+  }
+}
 
 /** Appends events with one statement, on `sql` if given (the caller's raw connection). */
 export async function appendEvents(db: Knex, events: readonly NewEvent[], sql?: Sql) {
   if (events.length === 0) return
   const text = JSON.stringify(events)
-  if (sql) await sql.run(APPEND, [text])
-  else await withSql(db, (own) => own.run(APPEND, [text]))
-  appended.set(db.client.config, true)
+  const key = db.client.config as object
+  const append = async (on: Sql) => {
+    await on.run(APPEND, [text])
+    if (!federating.has(key)) federating.set(key, await anyFederation(on))
+  }
+  if (sql) await append(sql)
+  else await withSql(db, append)
+  appended.set(key, true)
+  if (federating.get(key)) outboxGrew.set(key, true)
+}
+
+/** The federation rules changed: read again whether there is any, at the next append. */
+export function forgetFederating(db: Knex): void {
+  federating.delete(db.client.config as object)
+}
+
+/** Whether appends since the last call may have put federated messages in the outbox. */
+export function takeOutboxGrew(knex: Knex): boolean {
+  const key = knex.client.config as object
+  const grew = outboxGrew.get(key) === true
+  outboxGrew.set(key, false)
+  return grew
 }
 
 /** The last seq of the log (0 when empty). */

@@ -46,12 +46,15 @@ export const sha256: (text: string) => string = oneShot
 
 /**
  * The hash of a ledger row: SHA-256 over the JSON array of its hashed fields, the previous row's
- * hash first, then the fields its kind hashes (none for receipts, issues and adjustments).
+ * hash first, then the fields its kind hashes (none for receipts, issues and adjustments), then
+ * who made it when the row says (rows from before that was recorded say nothing, and keep their
+ * hashes; the type fixes how many fields come before, so the array's length tells the two apart).
  */
 export function hashMovement(row: Unhashed, kinds: Kinds = KINDS): string {
   const values: unknown[] = HASHED_FIELDS.map(([field]) => row[field])
   const own = row as unknown as Record<string, Scalar | undefined>
   for (const field of kinds[row.type]?.hashes ?? []) values.push(own[field] ?? null)
+  if (row.actor != null) values.push(row.actor)
   return sha256(JSON.stringify(values))
 }
 
@@ -64,14 +67,17 @@ export function hashMovement(row: Unhashed, kinds: Kinds = KINDS): string {
  */
 export function hashedJsonSql(kinds: Kinds = KINDS): string {
   const common = HASHED_FIELDS.map(([, column]) => column)
-  const array = (columns: string[]) => `json_array(${columns.join(', ')})`
   const own = Object.entries(kinds).filter(([, kind]) => kind.hashes?.length)
-  if (own.length === 0) return `(${array(common)} || '')`
-  const cases = own.map(
-    ([name, kind]) =>
-      `WHEN '${name}' THEN ${array([...common, ...(kind.hashes ?? []).map(columnOf)])}`
-  )
-  return `(CASE type ${cases.join(' ')} ELSE ${array(common)} END || '')`
+  const byType = (last: string[]) => {
+    const array = (columns: string[]) => `json_array(${[...columns, ...last].join(', ')})`
+    if (own.length === 0) return array(common)
+    const cases = own.map(
+      ([name, kind]) =>
+        `WHEN '${name}' THEN ${array([...common, ...(kind.hashes ?? []).map(columnOf)])}`
+    )
+    return `CASE type ${cases.join(' ')} ELSE ${array(common)} END`
+  }
+  return `(CASE WHEN actor IS NULL THEN ${byType([])} ELSE ${byType(['actor'])} END || '')`
 }
 
 export const HASHED_JSON_SQL = hashedJsonSql()

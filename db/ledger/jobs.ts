@@ -11,6 +11,7 @@ import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { withSql, type Sql } from '../sql.ts'
+import { checkProjections } from './projections.ts'
 import { lastSeq, readAnchor, readBalances, readRows } from './rows.ts'
 import { afterCommit, ledgerState, type VerifyJob } from './state.ts'
 import { LedgerVerifier } from './verifier.ts'
@@ -51,10 +52,19 @@ export async function scan(
 /** The rows left, then the anchor and every balance, read together: the whole check. */
 export async function conclude(db: Knex, sql: Sql, verifier: LedgerVerifier, through: number) {
   await scan(sql, verifier, through, END)
-  const result = verifier.result(await readAnchor(sql), await readBalances(sql))
+  const result = withProjections(
+    verifier.result(await readAnchor(sql), await readBalances(sql)),
+    await checkProjections(sql)
+  )
   const state = ledgerState(db)
   afterCommit(db, () => (state.verified = { at: Date.now(), verifier }))
   return result
+}
+
+/** A verify's result with the projections' differences (sent, received) added. */
+export function withProjections(result: C.LedgerCheck, found: C.LedgerDifference[]) {
+  if (found.length === 0) return result
+  return { ...result, ok: false, differences: [...result.differences, ...found] }
 }
 
 function progressOf(job: VerifyJob, ready: boolean): C.VerifyProgress {

@@ -4,13 +4,23 @@
 import type { Movement, MovementInput } from '../contract/index.ts'
 import { DomainError, itemNotFound } from '../domain-error.ts'
 import { hashMovement, type LedgerHead } from './hash.ts'
-import { carriedFields, KINDS, type KindInput, type Kinds, type MovementKind } from './kinds.ts'
+import {
+  carriedFields,
+  KINDS,
+  projected,
+  type KindInput,
+  type Kinds,
+  type MovementKind,
+} from './kinds.ts'
+
+/** The actor of a row the node makes with nobody's request behind it. */
+export const SYSTEM = 'system'
 
 /** What posting needs to know, loaded before a run and moved along by `advance`. */
 export interface PostingState {
   head: LedgerHead
   /** Each item involved, by SKU; an item missing here is not in the catalogue. */
-  stock: Map<string, { onHand: number; unit: string }>
+  stock: Map<string, { onHand: number; unit: string; sent?: number; received?: number }>
   /** The warehouse's name, for the refusal's sentence. */
   warehouse: string
 }
@@ -19,6 +29,8 @@ export interface PostingState {
 export interface BalanceChange {
   sku: string
   onHand: number
+  sent: number
+  received: number
   lastSeq: number
   updatedAt: string
 }
@@ -63,31 +75,50 @@ export function post<I extends KindInput = MovementInput>(
   if (balanceAfter < 0) {
     return { ok: false, refusal: insufficient(kind, input, current, delta, state.warehouse) }
   }
+  // The fields kinds carry, in the table's order: countedQuantity among the common ones (it came
+  // first), the others after the hash.
   const carried: Record<string, unknown> = {}
   for (const field of carriedFields(kinds)) {
     carried[field] = kind.carries?.[field]?.(input, current.onHand) ?? null
   }
-  const row = {
+  const { countedQuantity = null, ...own } = carried
+  const common = {
     seq: state.head.seq + 1,
     type: input.type,
     sku: input.sku,
-    quantity: Math.abs(delta),
+    quantity: kind.quantity?.(input, delta) ?? Math.abs(delta),
     delta,
-    ...carried,
+    countedQuantity,
     balanceAfter,
     reference: input.reference ?? '',
     note: input.note ?? '',
     createdAt: at,
     prevHash: state.head.hash,
-  } as Omit<Movement, 'hash'>
-  const movement = { ...row, hash: hashMovement(row, kinds) }
-  const balance = { sku: input.sku, onHand: balanceAfter, lastSeq: row.seq, updatedAt: at }
+  }
+  // null: a row as before actors were recorded (tests of older schemas); absent: the node's own.
+  const actor = input.actor === undefined ? SYSTEM : input.actor
+  const hash = hashMovement({ ...common, ...own, actor } as Omit<Movement, 'hash'>, kinds)
+  const movement = { ...common, hash, ...own, actor } as Movement
+  const balance = {
+    sku: input.sku,
+    onHand: balanceAfter,
+    sent: (current.sent ?? 0) + projected('sent', common, kinds),
+    received: (current.received ?? 0) + projected('received', common, kinds),
+    lastSeq: common.seq,
+    updatedAt: at,
+  }
   return { ok: true, movement, balance }
 }
 
 /** Moves `state` past an accepted posting: the next one chains to it and sees its balance. */
-export function advance(state: PostingState, { movement }: { movement: Movement }): void {
+export function advance(
+  state: PostingState,
+  { movement, balance }: { movement: Movement; balance?: BalanceChange }
+): void {
   state.head = { seq: movement.seq, hash: movement.hash }
   const stock = state.stock.get(movement.sku)
-  if (stock) stock.onHand = movement.balanceAfter
+  if (!stock) return
+  stock.onHand = movement.balanceAfter
+  stock.sent = balance?.sent ?? (stock.sent ?? 0) + projected('sent', movement)
+  stock.received = balance?.received ?? (stock.received ?? 0) + projected('received', movement)
 }

@@ -3,11 +3,14 @@
 // the rows decided, the balances they moved and their events (one statement each). A refusal is an
 // outcome and disturbs nothing else; a fault throws, and the run's savepoint leaves nothing behind.
 import type { Knex } from 'knex'
-import type { Movement, MovementInput } from '../contract/index.ts'
+import type { Movement } from '../contract/index.ts'
+import { actorOf } from '../actor.ts'
+import { DomainError } from '../domain-error.ts'
 import { appendEvents } from '../events/log.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
 import { inSavepoint, withSql, type Sql } from '../sql.ts'
 import { EMPTY_LEDGER } from './hash.ts'
+import type { KindInput } from './kinds.ts'
 import { advance, post, type BalanceChange, type PostingState } from './post.ts'
 import { MOVEMENT_ROW } from './row.ts'
 
@@ -19,7 +22,7 @@ interface StateRow {
 
 // The items involved with their stock, the ledger's last row and the warehouse's name, at once.
 const STATE_SQL = `SELECT
-  (SELECT json_group_array(json_array(i.sku, i.unit, b.on_hand)) FROM items i
+  (SELECT json_group_array(json_array(i.sku, i.unit, b.on_hand, b.sent, b.received)) FROM items i
     JOIN balances b ON b.sku = i.sku WHERE i.sku IN (SELECT value FROM json_each(?))) AS stock,
   (SELECT json_array(seq, hash) FROM movements ORDER BY seq DESC LIMIT 1) AS head,
   (SELECT value FROM node_settings WHERE key = 'name') AS warehouse`
@@ -27,9 +30,10 @@ const STATE_SQL = `SELECT
 /** What posting the movements of `skus` needs, read in one statement. */
 export async function loadState(sql: Sql, skus: readonly string[]): Promise<PostingState> {
   const [row] = await sql.all<StateRow>(STATE_SQL, [JSON.stringify(skus)])
-  const stock = new Map<string, { onHand: number; unit: string }>()
-  for (const [sku, unit, onHand] of JSON.parse(row.stock) as [string, string, number][]) {
-    stock.set(sku, { onHand, unit })
+  const stock: PostingState['stock'] = new Map()
+  const held = JSON.parse(row.stock) as [string, string, number, number, number][]
+  for (const [sku, unit, onHand, sent, received] of held) {
+    stock.set(sku, { onHand, unit, sent, received })
   }
   const head = row.head ? (JSON.parse(row.head) as [number, string]) : null
   return {
@@ -40,7 +44,7 @@ export async function loadState(sql: Sql, skus: readonly string[]): Promise<Post
 }
 
 const MOVE_BALANCES = `UPDATE balances SET on_hand = j.value->>'onHand',
-  last_seq = j.value->>'lastSeq', updated_at = j.value->>'updatedAt'
+  sent = j.value->>'sent', received = j.value->>'received', last_seq = j.value->>'lastSeq', updated_at = j.value->>'updatedAt'
   FROM json_each(?) AS j WHERE balances.sku = j.value->>'sku'`
 
 /** Stores decided movements: the rows, the balances they moved, and one event each. */
@@ -57,30 +61,63 @@ async function write(db: Knex, sql: Sql, movements: Movement[], balances: Balanc
   await appendEvents(db, events, sql)
 }
 
+interface Decided {
+  outcomes: Outcome<Movement>[]
+  movements: Movement[]
+  balances: BalanceChange[]
+}
+
+/** Posts each input on the ledger as the ones before it left it, in memory. */
+async function decideRun(sql: Sql, inputs: readonly KindInput[]): Promise<Decided> {
+  const state = await loadState(sql, [...new Set(inputs.map((input) => input.sku))])
+  const outcomes: Outcome<Movement>[] = []
+  const movements: Movement[] = []
+  const balances = new Map<string, BalanceChange>()
+  for (const input of inputs) {
+    // A movements.record payload names nobody: who sent it is beside it (db/actor.ts).
+    const actor = input.actor === undefined ? actorOf(input) : input.actor
+    const posting = post(state, { ...input, actor }, new Date().toISOString())
+    if (!posting.ok) {
+      outcomes.push(refusalOf(posting.refusal))
+      continue
+    }
+    advance(state, posting)
+    movements.push(posting.movement)
+    balances.set(posting.balance.sku, posting.balance)
+    outcomes.push({ ok: true, data: posting.movement })
+  }
+  return { outcomes, movements, balances: [...balances.values()] }
+}
+
 /**
  * Records a run of movements, in order, each on the ledger as the ones before it left it: an
  * outcome per input (the movement, or its refusal). Throws on a fault, having written nothing.
  */
-export async function recordRun(db: Knex, inputs: readonly MovementInput[]): Promise<Outcome[]> {
+export async function recordRun(db: Knex, inputs: readonly KindInput[]): Promise<Outcome[]> {
   return withSql(db, (sql) =>
     inSavepoint(sql, async () => {
-      const state = await loadState(sql, [...new Set(inputs.map((input) => input.sku))])
-      const outcomes: Outcome[] = []
-      const movements: Movement[] = []
-      const balances = new Map<string, BalanceChange>()
-      for (const input of inputs) {
-        const posting = post(state, input, new Date().toISOString())
-        if (!posting.ok) {
-          outcomes.push(refusalOf(posting.refusal))
-          continue
-        }
-        advance(state, posting)
-        movements.push(posting.movement)
-        balances.set(posting.balance.sku, posting.balance)
-        outcomes.push({ ok: true, data: posting.movement })
-      }
-      await write(db, sql, movements, [...balances.values()])
+      const { outcomes, movements, balances } = await decideRun(sql, inputs)
+      await write(db, sql, movements, balances)
       return outcomes
     })
   )
+}
+
+/**
+ * Records all of `inputs` or none (a transfer's lines leave together): the movements, or every
+ * refusal (each input's, in order) with nothing written.
+ */
+export async function recordAll(
+  db: Knex,
+  inputs: readonly KindInput[]
+): Promise<{ ok: true; movements: Movement[] } | { ok: false; refusals: DomainError[] }> {
+  return withSql(db, async (sql) => {
+    const { outcomes, movements, balances } = await decideRun(sql, inputs)
+    const refusals = outcomes.flatMap((o) =>
+      o.ok ? [] : [new DomainError(o.error.code, o.error.message, o.error.details)]
+    )
+    if (refusals.length > 0) return { ok: false, refusals }
+    await inSavepoint(sql, () => write(db, sql, movements, balances))
+    return { ok: true, movements }
+  })
 }

@@ -12,8 +12,9 @@ import { decide, insertRows, same } from '../replicas/apply.ts'
 import { ownHead } from '../replicas/feed.ts'
 import { withSql, type Sql } from '../sql.ts'
 import { conclude } from './jobs.ts'
+import { projectionSql } from './kinds.ts'
 import { MOVEMENT_ROW } from './row.ts'
-import { afterCommit, ledgerState } from './state.ts'
+import { afterCommit, BACKUP_STAMP, ledgerState, WITNESS_HALT } from './state.ts'
 import { LedgerVerifier } from './verifier.ts'
 
 const PENDING = 'restore_pending'
@@ -63,24 +64,43 @@ export function restoreBegin(db: Knex, { nodeId }: { nodeId: string }) {
       )
     }
     if (!pending) {
-      const [held] = await sql.all<{ movements: number; items: number }>(
-        'SELECT (SELECT count(*) FROM movements) AS movements, (SELECT count(*) FROM items) AS items'
-      )
-      if (held.movements + held.items > 0) {
-        throw new DomainError(
-          'CONFLICT',
-          `This node holds ${held.movements} movements and ${held.items} items: a restore only fills an empty node (start it on an empty data directory)`,
-          held
-        )
-      }
+      await setSetting(sql, RESTORED_EVENTS, String(await restoredSoFar(sql, nodeId)))
       await setSetting(sql, PENDING, nodeId)
-      await setSetting(sql, RESTORED_EVENTS, '0')
     }
     // The restored log must be the node's own, seq for seq: events appended here that were not
     // restored (a running node's membership changes, under the identity it gives up) go.
     await dropEventsAfter(sql, Number(await setting(sql, RESTORED_EVENTS)))
     return ownHead(sql)
   })
+}
+
+/**
+ * Where the own log of a restore begins: nothing, on an empty node; or, on a database put back
+ * from a backup of this very node, the log as the backup holds it (its tail is in the peers'
+ * replicas). Anything else is refused: a restore never mixes two histories.
+ */
+async function restoredSoFar(sql: Sql, nodeId: string): Promise<number> {
+  const [held] = await sql.all<{ movements: number; items: number; seq: number | null }>(
+    `SELECT (SELECT count(*) FROM movements) AS movements, (SELECT count(*) FROM items) AS items,
+       (SELECT max(seq) FROM movements) AS seq`
+  )
+  if (held.movements + held.items === 0) return 0
+  const stamp = await setting(sql, BACKUP_STAMP)
+  const backup = stamp ? (JSON.parse(stamp) as C.Backup) : null
+  if (!backup || backup.nodeId !== nodeId || (await setting(sql, 'id')) !== nodeId) {
+    throw new DomainError(
+      'CONFLICT',
+      `This node holds ${held.movements} movements and ${held.items} items: a restore only fills an empty node (start it on an empty data directory), or catches up a backup of the node itself`,
+      { movements: held.movements, items: held.items }
+    )
+  }
+  if ((held.seq ?? 0) > backup.head.seq) {
+    throw new DomainError(
+      'CONFLICT',
+      `Movements ${backup.head.seq + 1}…${held.seq} were written on this database after it was put back from backup ${backup.name}: they are not the node's own history, and a catch-up would fork it. Put the backup back again and start the node with its peers up`
+    )
+  }
+  return backup.events
 }
 
 /** Removes the events after `seq`, past the log's append-only trigger, which is then put back. */
@@ -148,13 +168,15 @@ export function restorePage(db: Knex, page: C.Payload<'ledger.restorePage'>) {
 
 // Every item's balance from its rows: the sum and the last movement (0 and none without any),
 // dated as the node dated it: by its last movement, or by the item's creation.
-const SET_BALANCES = `INSERT INTO balances (sku, on_hand, last_seq, updated_at)
-  SELECT i.sku, coalesce(s.onHand, 0), s.lastSeq, coalesce(m.created_at, i.created_at) FROM items i
-  LEFT JOIN (SELECT sku, sum(delta) AS onHand, max(seq) AS lastSeq FROM movements GROUP BY sku) s
-    ON s.sku = i.sku
+const SET_BALANCES = `INSERT INTO balances (sku, on_hand, sent, received, last_seq, updated_at)
+  SELECT i.sku, coalesce(s.onHand, 0), coalesce(s.sent, 0), coalesce(s.received, 0), s.lastSeq,
+    coalesce(m.created_at, i.created_at) FROM items i
+  LEFT JOIN (SELECT sku, sum(delta) AS onHand, max(seq) AS lastSeq,
+      sum(${projectionSql('sent')}) AS sent, sum(${projectionSql('received')}) AS received
+    FROM movements GROUP BY sku) s ON s.sku = i.sku
   LEFT JOIN movements m ON m.seq = s.lastSeq WHERE true
-  ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, last_seq = excluded.last_seq,
-    updated_at = excluded.updated_at`
+  ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, sent = excluded.sent,
+    received = excluded.received, last_seq = excluded.last_seq, updated_at = excluded.updated_at`
 
 export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish'>) {
   const report = await withSql(db, async (sql) => {
@@ -180,7 +202,13 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
     } as C.RestoreReport
     await setSetting(sql, 'id', p.nodeId)
     await setSetting(sql, REPORT, JSON.stringify(report))
-    await sql.run('DELETE FROM node_settings WHERE key IN (?, ?)', [PENDING, RESTORED_EVENTS])
+    // A backup caught up is the node's whole log again: its witnesses agree with it now.
+    await sql.run('DELETE FROM node_settings WHERE key IN (?, ?, ?, ?)', [
+      PENDING,
+      RESTORED_EVENTS,
+      BACKUP_STAMP,
+      WITNESS_HALT,
+    ])
     return report
   })
   const state = ledgerState(db)

@@ -41,7 +41,9 @@ export interface RowCodec {
 
 /** The codec of a ledger whose kinds are `kinds`: the common columns, then what kinds carry. */
 export function rowCodec(kinds: Kinds): RowCodec {
-  const fields = [...COMMON, ...carriedFields(kinds).filter((f) => !COMMON.includes(f as never))]
+  const carried = carriedFields(kinds).filter((f) => !COMMON.includes(f as never))
+  // Who made the row came last (a migration added it), after what kinds carry.
+  const fields = [...COMMON, ...carried, 'actor']
   const columns = fields.map((field) => [field, columnOf(field)] as const)
   const names = columns.map(([, column]) => column).join(', ')
   const insertSql = `INSERT INTO movements (${names})

@@ -8,16 +8,25 @@ import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { withSql, type Sql } from '../sql.ts'
 import { EMPTY_LEDGER, type LedgerHead } from './hash.ts'
+import { checkProjections } from './projections.ts'
 import { headRows, readAnchor, readBalances } from './rows.ts'
 import { checkBalances, checkHead, checkRow, LINK_CHECKS } from './verify.ts'
 import { pendingRestore } from './restore.ts'
-import { ledgerState } from './state.ts'
+import { afterCommit, ledgerState, ledgerStatus, WITNESS_HALT } from './state.ts'
+
+type Halt = C.LedgerHalt
 
 /** The writes a halted ledger refuses: anything that adds to the ledger or changes an item. */
 export const HALTED_OPS: ReadonlySet<C.OpName> = new Set<C.OpName>([
   'items.create',
   'items.update',
   'movements.record',
+  // Transfers post ledger rows (the inbox too: a final receipt's write-offs at A, B's receipts).
+  'transfers.create',
+  'transfers.receive',
+  'transfers.return',
+  'transfers.inbox',
+  'transfers.inboxV2',
 ])
 
 export const ADMIN_ACTION =
@@ -64,7 +73,7 @@ export async function checkHeadAndBalances(sql: Sql): Promise<HeadAndBalances> {
   const totals = new Map(sums.map((s) => [s.sku, s.onHand]))
   const lastSeqs = new Map(sums.map((s) => [s.sku, s.lastSeq]))
   const drifted = checkBalances(totals, lastSeqs, await readBalances(sql))
-  problems.push(...drifted)
+  problems.push(...drifted, ...(await checkProjections(sql)))
   // A sum can be matched by editing a delta and the balance together; the running balance that
   // the SKU's last movement recorded (under its hash) still tells.
   const recorded = await sql.all<{ sku: string; onHand: number; seq: number; after: number }>(
@@ -87,10 +96,34 @@ export async function checkHeadAndBalances(sql: Sql): Promise<HeadAndBalances> {
   return { problems, head, anchor, sums }
 }
 
+/** The witness halt kept on disk, if any. */
+async function storedWitnessHalt(sql: Sql): Promise<string[]> {
+  const [row] = await sql.all<{ value: string }>('SELECT value FROM node_settings WHERE key = ?', [
+    WITNESS_HALT,
+  ])
+  return row ? (JSON.parse(row.value) as { problems: string[] }).problems : []
+}
+
+/** Lifts the witness halt kept on disk (an acceptance), in the caller's transaction. */
+export async function clearWitnessHalt(db: Knex): Promise<void> {
+  await db('node_settings').where({ key: WITNESS_HALT }).delete()
+}
+
+/** A halt with a witness's problems joined to the one in force (if any). */
+function withWitness(held: Halt | null | undefined, problems: string[]): Halt {
+  return {
+    since: held?.since ?? new Date().toISOString(),
+    problems: [...(held?.problems ?? []), ...problems.filter((p) => !held?.problems.includes(p))],
+    action: held && !held.witnessed ? `${held.action} ${WITNESS_ACTION}` : WITNESS_ACTION,
+    witnessed: true,
+  }
+}
+
 /** Runs the check at start; on a mismatch, halts writes and says so at error level. */
 export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void> {
   const started = performance.now()
   let problems: string[]
+  let witnessed: string[] = []
   try {
     problems = await withSql(knex, async (sql) => {
       const found = (await checkHeadAndBalances(sql)).problems.map((p) => p.message)
@@ -101,6 +134,7 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
           `a restore of node ${restoring} was begun and not finished: start the node with --restore --restore-id ${restoring} to finish it`
         )
       }
+      witnessed = await storedWitnessHalt(sql)
       return found
     })
   } catch (err) {
@@ -108,11 +142,14 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
     problems = [`the ledger could not be checked (${(err as Error).message})`]
   }
   const ms = Math.round(performance.now() - started)
-  if (problems.length === 0) {
+  if (problems.length === 0 && witnessed.length === 0) {
     log.info({ ms }, 'ledger head and balances check out')
     return
   }
-  const halt = { since: new Date().toISOString(), problems, action: ADMIN_ACTION }
+  const own = problems.length
+    ? { since: new Date().toISOString(), problems, action: ADMIN_ACTION }
+    : null
+  const halt = witnessed.length ? withWitness(own, witnessed) : (own as Halt)
   ledgerState(knex).halt = halt
   log.error(
     { problems: halt.problems, ms },
@@ -145,22 +182,23 @@ export async function witnessed(
   { problems }: { problems: string[] }
 ): Promise<C.LedgerStatus> {
   const state = ledgerState(db)
-  const held = state.halt
-  state.halt = {
-    since: held?.since ?? new Date().toISOString(),
-    problems: [...(held?.problems ?? []), ...problems.filter((p) => !held?.problems.includes(p))],
-    action: held && !held.witnessed ? `${held.action} ${WITNESS_ACTION}` : WITNESS_ACTION,
-    witnessed: true,
-  }
-  const { job } = state
-  return {
-    writes: 'refused',
-    halt: state.halt,
-    verify: job && {
-      job: job.id,
-      checked: job.verifier.checked,
-      of: job.target,
-      startedAt: job.startedAt,
-    },
-  }
+  state.halt = withWitness(state.halt, problems)
+  return ledgerStatus(db)
+}
+
+/** Like `witnessed`, and kept on disk until an acceptance, so a restart does not lift it. */
+export async function witnessHalt(
+  db: Knex,
+  { problems }: { problems: string[] }
+): Promise<C.LedgerStatus> {
+  const kept = await withSql(db, storedWitnessHalt)
+  const all = [...kept, ...problems.filter((p) => !kept.includes(p))]
+  await db('node_settings')
+    .insert({ key: WITNESS_HALT, value: JSON.stringify({ problems: all }) })
+    .onConflict('key')
+    .merge()
+  const state = ledgerState(db)
+  const halt = withWitness(state.halt, problems)
+  afterCommit(db, () => (state.halt = halt))
+  return { ...ledgerStatus(db), writes: 'refused', halt }
 }

@@ -6,6 +6,15 @@ import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import type { LedgerVerifier } from './verifier.ts'
 
+/** The node_settings key of a witness's halt, kept until an acceptance or a restore lifts it. */
+export const WITNESS_HALT = 'witness_halt'
+
+/**
+ * The node_settings key where a backup says what it is (db/backups/ops.ts): read when it is
+ * listed, and when a node starts on it to catch up its own tail (restore.ts).
+ */
+export const BACKUP_STAMP = 'backup'
+
 export interface VerifyJob {
   id: string
   verifier: LedgerVerifier
@@ -52,4 +61,19 @@ export function afterCommit(db: Knex, fn: () => void): void {
   while (top.parentTransaction) top = top.parentTransaction
   if (top.executionPromise) top.executionPromise.then(fn, () => undefined)
   else fn()
+}
+
+/** Whether writes are halted and why, and the verify job in progress, as the node holds them. */
+export function ledgerStatus(db: Knex): C.LedgerStatus {
+  const { halt, job } = ledgerState(db)
+  return {
+    writes: halt ? 'refused' : 'accepted',
+    halt,
+    verify: job && {
+      job: job.id,
+      checked: job.verifier.checked,
+      of: job.target,
+      startedAt: job.startedAt,
+    },
+  }
 }

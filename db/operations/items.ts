@@ -16,14 +16,9 @@ export function likePattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
 }
 
-export async function create(trx: Knex, input: C.ItemInput): Promise<C.Item> {
-  if (await Item.query(trx).findById(input.sku)) {
-    throw new DomainError('CONFLICT', `An item with SKU ${input.sku} already exists`, [
-      { path: 'sku', message: 'already exists' },
-    ])
-  }
-  const now = new Date().toISOString()
-  const item: C.Item = {
+/** A new item as given, the fields left out at their defaults (no description, no reorder point). */
+export function newItem(input: C.ItemInput, now: string): C.Item {
+  return {
     sku: input.sku,
     name: input.name,
     unit: input.unit,
@@ -32,6 +27,16 @@ export async function create(trx: Knex, input: C.ItemInput): Promise<C.Item> {
     createdAt: now,
     updatedAt: now,
   }
+}
+
+export async function create(trx: Knex, input: C.ItemInput): Promise<C.Item> {
+  if (await Item.query(trx).findById(input.sku)) {
+    throw new DomainError('CONFLICT', `An item with SKU ${input.sku} already exists`, [
+      { path: 'sku', message: 'already exists' },
+    ])
+  }
+  const now = new Date().toISOString()
+  const item = newItem(input, now)
   await Item.query(trx).insert(item)
   await Balance.query(trx).insert({ sku: item.sku, onHand: 0, lastSeq: null, updatedAt: now })
   await appendEvents(trx, [{ type: 'item.created', subject: item.sku, data: item, createdAt: now }])
@@ -44,7 +49,13 @@ export async function get(trx: Knex, { sku }: { sku: string }): Promise<C.Item> 
   return toItem(item)
 }
 
-const PATCHABLE = ['name', 'unit', 'description', 'reorderPoint'] as const
+/** What a patch (or an import's update) may change. */
+export const PATCHABLE = ['name', 'unit', 'description', 'reorderPoint'] as const
+
+/** Why an item's unit cannot change: its movements are counted in the old one. */
+export function unitChangeRefused(sku: string, from: string, to: string): string {
+  return `The unit of ${sku} cannot change from ${from} to ${to}: it already has movements counted in ${from}`
+}
 
 /** Only the fields an item patch may change, and only those given a value. */
 function changesOf(patch: C.ItemPatch): C.ItemPatch {
@@ -62,11 +73,9 @@ export async function update(
   if (patch.unit !== undefined && patch.unit !== item.unit) {
     const moved = await trx('movements').where({ sku }).first('seq')
     if (moved) {
-      throw new DomainError(
-        'CONFLICT',
-        `The unit of ${sku} cannot change from ${item.unit} to ${patch.unit}: it already has movements counted in ${item.unit}`,
-        [{ path: 'unit', message: 'cannot change once the item has movements' }]
-      )
+      throw new DomainError('CONFLICT', unitChangeRefused(sku, item.unit, patch.unit), [
+        { path: 'unit', message: 'cannot change once the item has movements' },
+      ])
     }
   }
   const updated = { ...item, ...patch, updatedAt: new Date().toISOString() }

@@ -3,9 +3,10 @@ import { ping } from './node.ts'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { conclude, scan } from '../ledger/jobs.ts'
+import { setProjections } from '../ledger/projections.ts'
 import { readAnchor } from '../ledger/rows.ts'
-import { checkHeadAndBalances } from '../ledger/start-check.ts'
-import { afterCommit, ledgerState } from '../ledger/state.ts'
+import { checkHeadAndBalances, clearWitnessHalt } from '../ledger/start-check.ts'
+import { afterCommit, ledgerState, ledgerStatus } from '../ledger/state.ts'
 import { LedgerVerifier } from '../ledger/verifier.ts'
 import { withSql } from '../sql.ts'
 
@@ -83,6 +84,7 @@ export async function rebuild(db: Knex): Promise<C.LedgerRebuild> {
     if (broken.length > 0) throw brokenChain(broken)
   })
   const result = await setBalances(db, verifier.sums, verifier.lastSeqs)
+  await withSql(db, (sql) => setProjections(sql))
   afterCommit(db, () => {
     state.verified = { at: Date.now(), verifier }
     // Balances rebuilt do not answer a witness that holds another chain: that halt stays.
@@ -105,6 +107,7 @@ export async function accept(
   const sums = new Map(found.sums.map((s) => [s.sku, s.onHand]))
   const lastSeqs = new Map(found.sums.map((s) => [s.sku, s.lastSeq]))
   const { changes } = await setBalances(db, sums, lastSeqs)
+  await withSql(db, (sql) => setProjections(sql))
   const { head } = found
   const anchor = found.anchor ?? { seq: -1, hash: '' }
   await db('ledger_head').insert({ id: 1, seq: head.seq, hash: head.hash }).onConflict('id').merge()
@@ -119,6 +122,7 @@ export async function accept(
     anchorHash: anchor.hash,
     problems: JSON.stringify(problems),
   })
+  await clearWitnessHalt(db)
   const state = ledgerState(db)
   afterCommit(db, () => {
     state.halt = null
@@ -130,15 +134,5 @@ export async function accept(
 /** Whether writes are halted and why, and the verify job in progress: memory only, at once. */
 export async function status(db: Knex): Promise<C.LedgerStatus> {
   await ping(db) // /health asks this: a database that lost its tables is not healthy
-  const { halt, job } = ledgerState(db)
-  return {
-    writes: halt ? 'refused' : 'accepted',
-    halt,
-    verify: job && {
-      job: job.id,
-      checked: job.verifier.checked,
-      of: job.target,
-      startedAt: job.startedAt,
-    },
-  }
+  return ledgerStatus(db)
 }

@@ -13,19 +13,33 @@ export interface StockRow {
   unit: string
   reorderPoint: number | null
   onHand: number
+  inTransit: number
+  sent: number
+  received: number
   lastSeq: number | null
   updatedAt: string
 }
 
+/**
+ * What this node sent of an item (`i`) on open transfers and has not seen settled: its own view
+ * (sent − received − written off − returned per line of each transfer not closed).
+ */
+const IN_TRANSIT_SQL = `coalesce((SELECT sum(max(0, l.sent - l.received - l.written_off
+    - l.returned)) FROM transfer_lines l JOIN transfers t ON t.id = l.transfer_id
+  WHERE l.sku = i.sku AND t.direction = 'out' AND t.state <> 'closed'), 0)`
+
 function stockQuery(trx: Knex) {
-  return trx('items')
-    .join('balances', 'balances.sku', 'items.sku')
+  return trx('items as i')
+    .join('balances', 'balances.sku', 'i.sku')
     .select(
-      'items.sku',
-      'items.name',
-      'items.unit',
-      'items.reorderPoint',
+      'i.sku',
+      'i.name',
+      'i.unit',
+      'i.reorderPoint',
       'balances.onHand',
+      trx.raw(`${IN_TRANSIT_SQL} AS in_transit`),
+      'balances.sent',
+      'balances.received',
       'balances.lastSeq',
       'balances.updatedAt'
     )
@@ -45,7 +59,8 @@ async function getMany(db: Knex, asked: { sku: string }[]): Promise<Outcome<C.St
   const rows = await withSql(db, (sql) =>
     sql.all<StockRow>(
       `SELECT i.sku AS sku, i.name AS name, i.unit AS unit, i.reorder_point AS reorderPoint,
-         b.on_hand AS onHand, b.last_seq AS lastSeq, b.updated_at AS updatedAt
+         b.on_hand AS onHand, ${IN_TRANSIT_SQL} AS inTransit, b.sent AS sent,
+         b.received AS received, b.last_seq AS lastSeq, b.updated_at AS updatedAt
        FROM items i JOIN balances b ON b.sku = i.sku
        WHERE i.sku IN (SELECT value FROM json_each(?))`,
       [JSON.stringify(skus)]
@@ -62,12 +77,12 @@ export const get = runOperation<'stock.get'>(getMany)
 
 export async function list(trx: Knex, query: C.PageRequest & { low?: boolean }) {
   const q = stockQuery(trx)
-    .orderBy('items.sku')
+    .orderBy('i.sku')
     .limit(query.limit + 1)
   if (query.low) {
-    q.whereNotNull('items.reorderPoint').whereRaw('balances.on_hand <= items.reorder_point')
+    q.whereNotNull('i.reorderPoint').whereRaw('balances.on_hand <= i.reorder_point')
   }
-  if (query.cursor) q.where('items.sku', '>', decodeCursor<string>(query.cursor, 'string'))
+  if (query.cursor) q.where('i.sku', '>', decodeCursor<string>(query.cursor, 'string'))
   const { rows, nextCursor } = page<StockRow>(await q, query.limit, (row) => row.sku)
   return { stock: rows.map(toStock), nextCursor }
 }
@@ -91,6 +106,7 @@ export async function figures(
   return withSql(db, async (sql) => {
     const rows = await sql.all<C.StockFigure>(
       `SELECT i.sku AS sku, i.name AS name, i.unit AS unit, b.on_hand AS onHand,
+         ${IN_TRANSIT_SQL} AS inTransit, b.sent AS sent, b.received AS received,
          i.reorder_point AS reorderPoint
        FROM items i JOIN balances b ON b.sku = i.sku
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

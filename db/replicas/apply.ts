@@ -9,6 +9,7 @@ import { z } from 'zod'
 import type { BrokenReason, FeedPosition, Movement, Payload, Replica } from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { hashMovement } from '../ledger/hash.ts'
+import { projected } from '../ledger/kinds.ts'
 import { MOVEMENT_ROW } from '../ledger/row.ts'
 import { headRows } from '../ledger/rows.ts'
 import { checkRow, LINK_CHECKS } from '../ledger/verify.ts'
@@ -26,12 +27,27 @@ const movementRow = z.object({
   quantity: z.number().int(),
   delta: z.number().int(),
   countedQuantity: z.number().int().nullable(),
+  // A transfer's rows name it and the other warehouse (hashed); other rows hold null, and rows
+  // from a node of before transfers lack them.
+  transferId: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
+  counterparty: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
   balanceAfter: z.number().int(),
   reference: z.string(),
   note: z.string(),
   createdAt: z.string(),
   prevHash: z.string(),
   hash: z.string(),
+  // Who made it (hashed when set); rows from before, and from nodes of before, have none.
+  actor: z
+    .string()
+    .nullish()
+    .transform((v) => v ?? null),
 })
 
 const itemRow = z.object({
@@ -155,11 +171,13 @@ export async function insertRows(sql: Sql, table: string, columns: string[], row
   }
 }
 
-const UPSERT_BALANCES = `INSERT INTO replica_balances (node_id, sku, on_hand, last_seq, updated_at)
-  SELECT ?, value->>'sku', value->>'onHand', value->>'lastSeq', value->>'updatedAt'
+const UPSERT_BALANCES = `INSERT INTO replica_balances
+    (node_id, sku, on_hand, sent, received, last_seq, updated_at)
+  SELECT ?, value->>'sku', value->>'onHand', value->>'sent', value->>'received', value->>'lastSeq',
+    value->>'updatedAt'
   FROM json_each(?) WHERE true
-  ON CONFLICT (node_id, sku) DO UPDATE SET on_hand = excluded.on_hand,
-    last_seq = excluded.last_seq, updated_at = excluded.updated_at`
+  ON CONFLICT (node_id, sku) DO UPDATE SET on_hand = excluded.on_hand, sent = excluded.sent,
+    received = excluded.received, last_seq = excluded.last_seq, updated_at = excluded.updated_at`
 
 const UPSERT_ITEMS = `INSERT INTO replica_items (node_id, sku, name, unit, description,
     reorder_point, created_at, updated_at)
@@ -172,20 +190,24 @@ const UPSERT_ITEMS = `INSERT INTO replica_items (node_id, sku, name, unit, descr
 /** The balances the page's rows move, from those held: the projection, row by row. */
 async function balancesAfter(sql: Sql, nodeId: string, movements: Decided['movements']) {
   const skus = [...new Set(movements.map((m) => m.sku))]
-  const held = await sql.all<{ sku: string; onHand: number }>(
-    `SELECT sku, on_hand AS onHand FROM replica_balances
+  type Held = { sku: string; onHand: number; sent: number; received: number }
+  const held = await sql.all<Held>(
+    `SELECT sku, on_hand AS onHand, sent, received FROM replica_balances
      WHERE node_id = ? AND sku IN (SELECT value FROM json_each(?))`,
     [nodeId, JSON.stringify(skus)]
   )
-  const onHand = new Map(held.map((b) => [b.sku, b.onHand]))
-  const moved = new Map<
-    string,
-    { sku: string; onHand: number; lastSeq: number; updatedAt: string }
-  >()
+  const balances = new Map(held.map((b) => [b.sku, b]))
+  const moved = new Map<string, Held & { lastSeq: number; updatedAt: string }>()
   for (const m of movements) {
-    const after = (onHand.get(m.sku) ?? 0) + m.delta
-    onHand.set(m.sku, after)
-    moved.set(m.sku, { sku: m.sku, onHand: after, lastSeq: m.seq, updatedAt: m.createdAt })
+    const before = balances.get(m.sku) ?? { sku: m.sku, onHand: 0, sent: 0, received: 0 }
+    const after = {
+      sku: m.sku,
+      onHand: before.onHand + m.delta,
+      sent: before.sent + projected('sent', m),
+      received: before.received + projected('received', m),
+    }
+    balances.set(m.sku, after)
+    moved.set(m.sku, { ...after, lastSeq: m.seq, updatedAt: m.createdAt })
   }
   return [...moved.values()]
 }

@@ -3,6 +3,8 @@
 import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import { LedgerVerifier } from '../ledger/verifier.ts'
+import { withProjections } from '../ledger/jobs.ts'
+import { checkProjections } from '../ledger/projections.ts'
 import { readRows, type RowSource } from '../ledger/rows.ts'
 import { listRows } from '../operations/movements.ts'
 import { withSql } from '../sql.ts'
@@ -50,7 +52,10 @@ export function verify(db: Knex, { nodeId }: { nodeId: string }): Promise<C.Ledg
       `SELECT sku, on_hand AS onHand, last_seq AS lastSeq FROM replica_balances WHERE node_id = ?`,
       [nodeId]
     )
-    return verifier.result(replica.cursor.ledger, balances)
+    return withProjections(
+      verifier.result(replica.cursor.ledger, balances),
+      await checkProjections(sql, source)
+    )
   })
 }
 
@@ -60,12 +65,14 @@ interface LineRow extends Omit<C.ReplicaStockLine, 'low'> {
 
 // Every SKU a replica knows of: from its catalogue, with its balance (0 before any movement),
 // and balances whose item the log never described (made before the owner's event log began).
-const LINES = `SELECT nodeId, sku, name, unit, reorderPoint, onHand, lastSeq FROM (
+const LINES = `SELECT nodeId, sku, name, unit, reorderPoint, onHand, sent, received, lastSeq FROM (
     SELECT i.node_id AS nodeId, i.sku AS sku, i.name AS name, i.unit AS unit,
-      i.reorder_point AS reorderPoint, coalesce(b.on_hand, 0) AS onHand, b.last_seq AS lastSeq
+      i.reorder_point AS reorderPoint, coalesce(b.on_hand, 0) AS onHand,
+      coalesce(b.sent, 0) AS sent, coalesce(b.received, 0) AS received, b.last_seq AS lastSeq
     FROM replica_items i LEFT JOIN replica_balances b ON b.node_id = i.node_id AND b.sku = i.sku
     UNION ALL
-    SELECT b.node_id, b.sku, NULL, NULL, NULL, b.on_hand, b.last_seq FROM replica_balances b
+    SELECT b.node_id, b.sku, NULL, NULL, NULL, b.on_hand, b.sent, b.received, b.last_seq
+    FROM replica_balances b
     WHERE NOT EXISTS (SELECT 1 FROM replica_items i WHERE i.node_id = b.node_id AND i.sku = b.sku))
   WHERE (? IS NULL OR sku IN (SELECT value FROM json_each(?)))
     AND (? = 0 OR (reorderPoint IS NOT NULL AND onHand <= reorderPoint))

@@ -1,9 +1,10 @@
-// Server-sent events from the node's event log: pages read from the worker while the client keeps
-// up, a wait on the event hub (no polling) once it has everything, a comment every so often so
-// that proxies keep a quiet connection open, and an end when the client goes or the node stops.
+// Server-sent events from a log the worker keeps (the node's event log, a topic's messages): pages
+// read from the worker while the client keeps up, a wait (no polling) once it has everything, a
+// comment every so often so that proxies keep a quiet connection open, and an end when the client
+// goes or the node stops.
 import type { Ctx } from '../../runtime/index.ts'
 
-/** Events read from the worker at a time while a client catches up. */
+/** Entries read from the worker at a time while a client catches up. */
 const PAGE = 200
 /** A comment line this often while nothing happens (proxies drop idle connections). */
 const KEEP_ALIVE_MS = 15_000
@@ -17,7 +18,24 @@ interface Options {
   signal: AbortSignal
 }
 
-export function eventStream(ctx: Ctx, options: Options): ReadableStream<Uint8Array> {
+/** A log as a stream reads it: a page after a cursor, and a wait for what comes after it. */
+export interface StreamSource {
+  /** The entries after `cursor` (at most `limit`), each with its id and name, and the log's head. */
+  page(
+    cursor: number,
+    limit: number
+  ): Promise<{ entries: { seq: number; event: string; data: unknown }[]; head: number }>
+  /** Whether the log may have grown past `cursor` (a wait is pointless then). */
+  ahead(cursor: number): boolean
+  /** Resolves when the log may have grown past `cursor`, or when `signal` aborts. */
+  next(cursor: number, signal: AbortSignal): Promise<void>
+}
+
+export function sseStream(
+  ctx: Ctx,
+  source: StreamSource,
+  options: { after: number; signal: AbortSignal }
+): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
   const ended = AbortSignal.any([options.signal, ctx.events.stopping])
   let cursor = options.after
@@ -31,26 +49,49 @@ export function eventStream(ctx: Ctx, options: Options): ReadableStream<Uint8Arr
       }
       for (;;) {
         if (ended.aborted) return controller.close()
-        if (ctx.events.head() > cursor) {
-          const { events, head } = await ctx.db.send('events.list', {
-            after: cursor,
-            limit: PAGE,
-            types: options.types,
-          })
-          // A short page holds every event (of those types) up to the head it was read at.
-          cursor = events.length < PAGE ? head : (events.at(-1)?.seq ?? head)
-          if (events.length === 0) continue
-          const text = events
-            .map((e) => `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`)
+        if (source.ahead(cursor)) {
+          const { entries, head } = await source.page(cursor, PAGE)
+          // A short page holds every entry up to the head it was read at.
+          cursor = entries.length < PAGE ? Math.max(cursor, head) : (entries.at(-1)?.seq ?? head)
+          if (entries.length === 0) continue
+          const text = entries
+            .map((e) => `id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`)
             .join('')
           return controller.enqueue(encoder.encode(text))
         }
         const quiet = await Promise.race([
-          ctx.events.next(cursor, ended).then(() => false),
+          source.next(cursor, ended).then(() => false),
           new Promise<boolean>((resolve) => setTimeout(resolve, KEEP_ALIVE_MS, true).unref()),
         ])
         if (quiet) return controller.enqueue(encoder.encode(': keep-alive\n\n'))
       }
     },
   })
+}
+
+/** The node's event log, of the `types` given if any. */
+export function eventStream(ctx: Ctx, options: Options): ReadableStream<Uint8Array> {
+  return sseStream(
+    ctx,
+    {
+      ahead: (cursor) => ctx.events.head() > cursor,
+      next: (cursor, signal) => ctx.events.next(cursor, signal),
+      async page(cursor, limit) {
+        const { events, head } = await ctx.db.send('events.list', {
+          after: cursor,
+          limit,
+          types: options.types,
+        })
+        return { entries: events.map((e) => ({ seq: e.seq, event: e.type, data: e })), head }
+      },
+    },
+    options
+  )
+}
+
+/** The headers of a stream of server-sent events. */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-accel-buffering': 'no',
 }

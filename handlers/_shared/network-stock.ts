@@ -39,11 +39,15 @@ function replicaFigures(
         rowsBehind: head === undefined ? null : Math.max(0, head - r.ledger.seq),
         warning:
           r.state === 'broken' ? `its replica stopped at row ${r.ledger.seq} (${r.reason})` : null,
-        figures: r.stock.map(({ sku, name, unit, onHand, reorderPoint }) => ({
+        figures: r.stock.map(({ sku, name, unit, onHand, sent, received, reorderPoint }) => ({
           sku,
           name,
           unit,
           onHand,
+          // The warehouse's own view of what it sent is not in its ledger: unknown here.
+          inTransit: null,
+          sent,
+          received,
           reorderPoint,
         })),
       }

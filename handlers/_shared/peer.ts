@@ -3,9 +3,9 @@ import {
   HttpError,
   httpErrorOf,
   messageSchema,
-  readJson,
   type Ctx,
   type PeerKind,
+  type PeerMessage,
 } from '../../runtime/index.ts'
 
 /**
@@ -23,15 +23,45 @@ export function signer(ctx: Ctx): string {
  * message is validated with its one schema (network/membership/messages.ts) and handed to the
  * membership, whose refusals become HTTP statuses here. The runtime signs the answer.
  */
-export function peerRoute<K extends PeerKind>(kind: K) {
-  const schema = messageSchema(kind)
-  return defineHandler({ access: 'peer' }, async (request, ctx) => {
-    const from = signer(ctx)
-    const message = await readJson(request, schema)
-    try {
-      return await ctx.membership.receive(kind, from, message)
-    } catch (err) {
-      throw httpErrorOf(err)
+export function peerRoute<K extends PeerKind>(kind: K, summary: string, example: PeerMessage<K>) {
+  const body = messageSchema(kind)
+  return defineHandler(
+    { access: 'peer', summary, body, example: { body: example } },
+    async (_request, ctx, { body: message }) => {
+      const from = signer(ctx)
+      try {
+        return await ctx.membership.receive(kind, from, message)
+      } catch (err) {
+        throw httpErrorOf(err)
+      }
     }
-  })
+  )
+}
+
+/** Two members, as the examples of the node-to-node routes show them. */
+export const EXAMPLE_MEMBERS = [
+  {
+    id: '6f1c2a5e-7d7b-4f0e-9a43-2b8f1e0c9d11',
+    name: 'Madrid',
+    address: 'http://10.0.4.11:8080',
+    state: 'alive',
+    incarnation: 3,
+  },
+  {
+    id: '0b9d4e7a-2c61-4f3b-8e15-7a4c9d2f6b30',
+    name: 'Sevilla',
+    address: 'http://10.0.4.12:8080',
+    state: 'suspect',
+    incarnation: 1,
+  },
+] as const
+
+/** A page of a log after a position, as the examples of the feed routes ask for it. */
+export const EXAMPLE_PAGE = {
+  after: {
+    events: 120,
+    ledger: { seq: 80, hash: '3f9a0c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b2a10' },
+  },
+  limit: 2000,
+  maxBytes: 1048576,
 }

@@ -1,5 +1,5 @@
 import { acceptInput, type LedgerAcceptance } from '../../api/index.ts'
-import { defineHandler, readJson } from '../../runtime/index.ts'
+import { defineHandler } from '../../runtime/index.ts'
 
 /**
  * An admin accepts the ledger as it stands, after finding out why it did not check out: its head
@@ -7,9 +7,13 @@ import { defineHandler, readJson } from '../../runtime/index.ts'
  * acceptance is recorded with its reason, and logged.
  */
 export default defineHandler(
-  { access: 'public' },
-  async (request, ctx): Promise<LedgerAcceptance> => {
-    const { reason } = await readJson(request, acceptInput)
+  {
+    access: 'admin',
+    summary: 'Accepts the ledger as it stands, lifting a halt on writes',
+    body: acceptInput,
+    example: { body: { reason: 'Row 1207 was restored from the nightly backup; checked by hand' } },
+  },
+  async (_request, ctx, { body: { reason } }): Promise<LedgerAcceptance> => {
     const accepted = await ctx.db.send('ledger.accept', { reason }, { timeoutMs: 120_000 })
     ctx.log.warn(accepted, 'the ledger was accepted as it stands')
     return accepted

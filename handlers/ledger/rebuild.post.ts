@@ -8,7 +8,7 @@ import { verifyLedger } from '../_shared/verify-ledger.ts'
  * in steps, so the rebuild itself holds it only for the rows appended since and the balances.
  */
 export default defineHandler(
-  { access: 'public' },
+  { access: 'admin', summary: 'Recomputes every balance from the ledger' },
   async (_request, ctx): Promise<LedgerRebuild> => {
     await verifyLedger(ctx)
     return ctx.db.send('ledger.rebuild', {}, { timeoutMs: 120_000 })

@@ -7,7 +7,7 @@ import { defineHandler } from '../../runtime/index.ts'
  * 404 when the node was never restored.
  */
 export default defineHandler(
-  { access: 'public' },
+  { access: 'viewer', summary: 'What the restore that rebuilt this node restored' },
   async (_request, ctx): Promise<RestoreReport> =>
     (await ctx.db.send('ledger.restoreReport', {})) as RestoreReport
 )

@@ -1,5 +1,5 @@
 import { restoreInput, type RestoreReport } from '../../api/index.ts'
-import { defineHandler, readJson } from '../../runtime/index.ts'
+import { defineHandler } from '../../runtime/index.ts'
 
 /**
  * Rebuilds this node's ledger from its peers' replicas: only on a node that holds no movement or
@@ -7,7 +7,14 @@ import { defineHandler, readJson } from '../../runtime/index.ts'
  * meanwhile, verifies the whole restored ledger, takes the restored node's id and joins again;
  * the answer is the report GET /ledger/restore keeps.
  */
-export default defineHandler({ access: 'public' }, async (request, ctx): Promise<RestoreReport> => {
-  const { nodeId } = await readJson(request, restoreInput)
-  return (await ctx.restore(nodeId)) as RestoreReport
-})
+export default defineHandler(
+  {
+    access: 'admin',
+    summary: "Rebuilds this (empty) node's ledger from its peers' replicas",
+    body: restoreInput,
+    example: { body: { nodeId: '6f1c2a5e-7d7b-4f0e-9a43-2b8f1e0c9d11' } },
+  },
+  async (_request, ctx, { body: { nodeId } }): Promise<RestoreReport> => {
+    return (await ctx.restore(nodeId)) as RestoreReport
+  }
+)

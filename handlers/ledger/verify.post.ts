@@ -8,24 +8,30 @@ import { verifyLedger } from '../_shared/verify-ledger.ts'
  * ledger edited and re-hashed, or cut short, on this node's disk cannot fool. It runs in small
  * steps, so the node keeps serving meanwhile. No peer to ask is said, and is not a failure.
  */
-export default defineHandler({ access: 'public' }, async (_request, ctx): Promise<LedgerCheck> => {
-  const check = await verifyLedger(ctx)
-  const witnesses = await ctx.replication.witness({
-    head: check.head,
-    hashes: async (seqs) => (await ctx.db.send('ledger.hashes', { seqs })).hashes,
-  })
-  const differing = witnesses.witnesses.filter((w) => w.verdict === 'differs')
-  return {
-    ...check,
-    ok: check.ok && differing.length === 0,
-    differences: [
-      ...check.differences,
-      ...differing.map((w) => ({
-        kind: 'witness' as const,
-        ...(w.differsFrom !== null && { seq: w.differsFrom }),
-        message: w.message,
-      })),
-    ],
-    witnesses,
+export default defineHandler(
+  {
+    access: 'operator',
+    summary: 'Checks the ledger: hash chain, balances, and what peers hold of it',
+  },
+  async (_request, ctx): Promise<LedgerCheck> => {
+    const check = await verifyLedger(ctx)
+    const witnesses = await ctx.replication.witness({
+      head: check.head,
+      hashes: async (seqs) => (await ctx.db.send('ledger.hashes', { seqs })).hashes,
+    })
+    const differing = witnesses.witnesses.filter((w) => w.verdict === 'differs')
+    return {
+      ...check,
+      ok: check.ok && differing.length === 0,
+      differences: [
+        ...check.differences,
+        ...differing.map((w) => ({
+          kind: 'witness' as const,
+          ...(w.differsFrom !== null && { seq: w.differsFrom }),
+          message: w.message,
+        })),
+      ],
+      witnesses,
+    }
   }
-})
+)

@@ -5,7 +5,10 @@ import { defineHandler } from '../../runtime/index.ts'
  * it as left. The node keeps serving its own stock, and stays out (even after a restart) until
  * POST /members/join.
  */
-export default defineHandler({ access: 'public' }, async (_request, ctx) => {
-  const { acked, missed, alreadyLeft } = await ctx.membership.leave({ rejoin: false })
-  return { left: true, alreadyLeft: alreadyLeft === true, acknowledgedBy: acked, missed }
-})
+export default defineHandler(
+  { access: 'admin', summary: 'Takes this warehouse out of the peer network' },
+  async (_request, ctx) => {
+    const { acked, missed, alreadyLeft } = await ctx.membership.leave({ rejoin: false })
+    return { left: true, alreadyLeft: alreadyLeft === true, acknowledgedBy: acked, missed }
+  }
+)

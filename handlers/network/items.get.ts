@@ -1,5 +1,5 @@
 import { networkItemsQuery, type NetworkItemPage } from '../../api/index.ts'
-import { defineHandler, readQuery } from '../../runtime/index.ts'
+import { defineHandler } from '../../runtime/index.ts'
 
 /**
  * The company-wide catalogue: every SKU known here, from this node's own catalogue and from the
@@ -8,9 +8,17 @@ import { defineHandler, readQuery } from '../../runtime/index.ts'
  * every link down (each peer as of its replica).
  */
 export default defineHandler(
-  { access: 'public' },
-  async (request, ctx): Promise<NetworkItemPage> => {
-    const { search, unitsDiffer, limit, cursor } = readQuery(request, networkItemsQuery)
+  {
+    access: 'viewer',
+    summary: 'The company-wide catalogue, from this node and its replicas',
+    query: networkItemsQuery,
+    example: { query: { search: 'bolt', unitsDiffer: 'true' } },
+  },
+  async (
+    _request,
+    ctx,
+    { query: { search, unitsDiffer, limit, cursor } }
+  ): Promise<NetworkItemPage> => {
     return ctx.db.send('items.network', {
       search: search || undefined,
       unitsDiffer: unitsDiffer === 'true',

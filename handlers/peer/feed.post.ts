@@ -1,10 +1,5 @@
-import {
-  defineHandler,
-  readJson,
-  REPLICATION_MESSAGES,
-  type FeedAnswer,
-} from '../../runtime/index.ts'
-import { signer } from '../_shared/peer.ts'
+import { defineHandler, REPLICATION_MESSAGES, type FeedAnswer } from '../../runtime/index.ts'
+import { EXAMPLE_PAGE, signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.feed
 
@@ -14,21 +9,33 @@ const { message } = REPLICATION_MESSAGES.feed
  * everything, the answer waits (up to waitMs) for the log to grow: no polling, and released at
  * once when the node stops. The runtime signs the answer; the puller validates it.
  */
-export default defineHandler({ access: 'peer' }, async (request, ctx): Promise<FeedAnswer> => {
-  signer(ctx)
-  const { after, limit, maxBytes, waitMs } = await readJson(request, message)
-  const until = Date.now() + waitMs
-  for (;;) {
-    const page = await ctx.db.send('events.feed', { after, limit, maxBytes })
-    const left = until - Date.now()
-    if (page.events.length > 0 || left <= 0 || ctx.events.stopping.aborted) return page
-    const timeout = new AbortController()
-    const timer = setTimeout(() => timeout.abort(), left)
-    await ctx.events.next(
-      after.events,
-      AbortSignal.any([timeout.signal, ctx.events.stopping, request.signal])
-    )
-    clearTimeout(timer)
-    if (request.signal.aborted) return page // the peer went away: nobody reads this
+export default defineHandler(
+  {
+    access: 'peer',
+    summary: "This node's event log after a position, for a peer's replica",
+    body: message,
+    example: {
+      body: {
+        ...EXAMPLE_PAGE,
+        waitMs: 10000,
+      },
+    },
+  },
+  async (request, ctx, { body: { after, limit, maxBytes, waitMs } }): Promise<FeedAnswer> => {
+    signer(ctx)
+    const until = Date.now() + waitMs
+    for (;;) {
+      const page = await ctx.db.send('events.feed', { after, limit, maxBytes })
+      const left = until - Date.now()
+      if (page.events.length > 0 || left <= 0 || ctx.events.stopping.aborted) return page
+      const timeout = new AbortController()
+      const timer = setTimeout(() => timeout.abort(), left)
+      await ctx.events.next(
+        after.events,
+        AbortSignal.any([timeout.signal, ctx.events.stopping, request.signal])
+      )
+      clearTimeout(timer)
+      if (request.signal.aborted) return page // the peer went away: nobody reads this
+    }
   }
-})
+)

@@ -1,10 +1,5 @@
-import {
-  defineHandler,
-  readJson,
-  REPLICATION_MESSAGES,
-  type FeedAnswer,
-} from '../../runtime/index.ts'
-import { signer } from '../_shared/peer.ts'
+import { defineHandler, REPLICATION_MESSAGES, type FeedAnswer } from '../../runtime/index.ts'
+import { EXAMPLE_PAGE, signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.replicaFeed
 
@@ -13,8 +8,20 @@ const { message } = REPLICATION_MESSAGES.replicaFeed
  * pulls (its rows chain, so any holder may serve them; the restoring node checks every page).
  * 409 FORKED when the position is not in the replica, 404 without a replica of that node.
  */
-export default defineHandler({ access: 'peer' }, async (request, ctx): Promise<FeedAnswer> => {
-  signer(ctx)
-  const { node, after, limit, maxBytes } = await readJson(request, message)
-  return ctx.db.send('replicas.feed', { nodeId: node, after, limit, maxBytes })
-})
+export default defineHandler(
+  {
+    access: 'peer',
+    summary: "A node's log as this node's replica holds it",
+    body: message,
+    example: {
+      body: {
+        node: '0b9d4e7a-2c61-4f3b-8e15-7a4c9d2f6b30',
+        ...EXAMPLE_PAGE,
+      },
+    },
+  },
+  async (_request, ctx, { body: { node, after, limit, maxBytes } }): Promise<FeedAnswer> => {
+    signer(ctx)
+    return ctx.db.send('replicas.feed', { nodeId: node, after, limit, maxBytes })
+  }
+)

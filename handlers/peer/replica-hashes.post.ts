@@ -1,6 +1,5 @@
 import {
   defineHandler,
-  readJson,
   REPLICATION_MESSAGES,
   type ReplicaHashesAnswer,
 } from '../../runtime/index.ts'
@@ -13,10 +12,14 @@ const { message } = REPLICATION_MESSAGES.replicaHashes
  * finds where its own chain and a witness's part (404 when it holds no replica of that node).
  */
 export default defineHandler(
-  { access: 'peer' },
-  async (request, ctx): Promise<ReplicaHashesAnswer> => {
+  {
+    access: 'peer',
+    summary: "The hashes this node's replica of a node holds at some seqs",
+    body: message,
+    example: { body: { node: '0b9d4e7a-2c61-4f3b-8e15-7a4c9d2f6b30', seqs: [1, 500, 1000] } },
+  },
+  async (_request, ctx, { body: { node, seqs } }): Promise<ReplicaHashesAnswer> => {
     signer(ctx)
-    const { node, seqs } = await readJson(request, message)
     return ctx.db.send('replicas.hashes', { nodeId: node, seqs })
   }
 )

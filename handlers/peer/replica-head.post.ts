@@ -1,6 +1,5 @@
 import {
   defineHandler,
-  readJson,
   REPLICATION_MESSAGES,
   type HeldReplica,
   type ReplicaHeadAnswer,
@@ -16,10 +15,14 @@ const { message } = REPLICATION_MESSAGES.replicaHead
  * ledger asks its peers what they hold of it (its witnesses). Read-only.
  */
 export default defineHandler(
-  { access: 'peer' },
-  async (request, ctx): Promise<ReplicaHeadAnswer> => {
+  {
+    access: 'peer',
+    summary: 'The replicas this node holds of a node, and how far each goes',
+    body: message,
+    example: { body: { name: 'Sevilla' } },
+  },
+  async (_request, ctx, { body: { node, name } }): Promise<ReplicaHeadAnswer> => {
     signer(ctx)
-    const { node, name } = await readJson(request, message)
     const { replicas } = await ctx.db.send('replicas.list', {})
     const held: HeldReplica[] = replicas
       .filter(

@@ -1,10 +1,4 @@
-import {
-  defineHandler,
-  MAX_FIGURES,
-  readJson,
-  stockAsk,
-  type StockAnswer,
-} from '../../runtime/index.ts'
+import { defineHandler, MAX_FIGURES, stockAsk, type StockAnswer } from '../../runtime/index.ts'
 import { signer } from '../_shared/peer.ts'
 
 /**
@@ -12,13 +6,20 @@ import { signer } from '../_shared/peer.ts'
  * (or all, or the low ones) and the ledger head they project, read together. The caller's
  * remaining deadline bounds the wait for the database: past it, nobody is listening.
  */
-export default defineHandler({ access: 'peer' }, async (request, ctx): Promise<StockAnswer> => {
-  signer(ctx)
-  const { skus, low, deadlineMs } = await readJson(request, stockAsk)
-  const read = await ctx.db.send(
-    'stock.figures',
-    { skus, low, limit: MAX_FIGURES },
-    deadlineMs === undefined ? undefined : { timeoutMs: deadlineMs }
-  )
-  return { node: { id: ctx.node.id, name: ctx.node.name }, at: new Date().toISOString(), ...read }
-})
+export default defineHandler(
+  {
+    access: 'peer',
+    summary: "This warehouse's live figures, for a company-wide answer",
+    body: stockAsk,
+    example: { body: { skus: ['BOLT-M8', 'NUT-M8'], deadlineMs: 1500 } },
+  },
+  async (_request, ctx, { body: { skus, low, deadlineMs } }): Promise<StockAnswer> => {
+    signer(ctx)
+    const read = await ctx.db.send(
+      'stock.figures',
+      { skus, low, limit: MAX_FIGURES },
+      deadlineMs === undefined ? undefined : { timeoutMs: deadlineMs }
+    )
+    return { node: { id: ctx.node.id, name: ctx.node.name }, at: new Date().toISOString(), ...read }
+  }
+)

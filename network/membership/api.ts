@@ -18,6 +18,11 @@ export interface LeaveOutcome {
   alreadyLeft?: true
 }
 
+/** The answer to a force-leave: done (and who acknowledged it), or why not, in a sentence. */
+export type ForceLeaveOutcome =
+  | ({ ok: true; member: Member } & LeaveOutcome)
+  | { ok: false; reason: 'unknown' | 'self' | 'changed' | Member['state']; text: string }
+
 /**
  * The membership as handlers see it (ctx.membership): what the REST routes and the peer routes
  * need, and nothing of how it works.
@@ -40,6 +45,8 @@ export interface MembershipApi {
    * operator's leave).
    */
   leave(options: { rejoin: boolean }): Promise<LeaveOutcome>
+  /** Marks a failed member left for good, and tells every live member (serf's force-leave). */
+  forceLeave(id: string): Promise<ForceLeaveOutcome>
   /** A message from another node, signed by `sender` and validated; resolves with the answer. */
   receive<K extends PeerKind>(
     kind: K,

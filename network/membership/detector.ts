@@ -54,7 +54,12 @@ export class Detector {
       view: deps.view,
       clock: deps.clock,
       timing: deps.timing,
-      expired: (suspect, lastWordAt) => void this.declare(suspect, 'failed', lastWordAt),
+      // A store that is down (the worker restarting) refuses the write: said, never unhandled; the
+      // suspect is declared again by the next round that still finds it silent.
+      expired: (suspect, lastWordAt) =>
+        void this.declare(suspect, 'failed', lastWordAt).catch((err) =>
+          deps.log.warn({ err, member: suspect.id }, 'could not declare a suspect failed')
+        ),
     })
   }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino'
 import type { Member } from '../../db/contract/index.ts'
 import { isoAt, systemClock, type Clock } from '../clock.ts'
 import { ProtocolError, type Transport } from '../transport/transport.ts'
-import type { LeaveOutcome, LiveContact, MembershipApi } from './api.ts'
+import type { ForceLeaveOutcome, LeaveOutcome, LiveContact, MembershipApi } from './api.ts'
 import { Detector } from './detector.ts'
 import { Disseminator } from './disseminator.ts'
 import { Evidence } from './evidence.ts'
@@ -234,6 +234,40 @@ export class Membership implements MembershipApi {
     const outcome = await this.gossip.announce([self], this.timing.leaveDeadlineMs)
     this.log.info(outcome, 'left the peer network')
     return outcome
+  }
+
+  /**
+   * Serf's force-leave: an operator's word that a failed member is gone for good. It is marked
+   * left at the incarnation it failed at, by the same rule every member applies to news (a left
+   * outranks a failure at one incarnation), and announced to every live member. Only the member
+   * itself raises its incarnation, so should it come back, its rise is newer and it rejoins.
+   */
+  async forceLeave(id: string): Promise<ForceLeaveOutcome> {
+    const member = this.view.get(id)
+    if (!member) return { ok: false, reason: 'unknown', text: `No member ${id} is known here` }
+    if (id === this.view.selfId) {
+      return { ok: false, reason: 'self', text: 'This is this node itself: use leave instead' }
+    }
+    if (member.state !== 'failed') {
+      const text =
+        member.state === 'left'
+          ? `${member.name} has already left the network; nothing to do`
+          : `${member.name} is ${member.state}, not failed: only a member this node sees as failed can be forced out (a member that is up leaves by itself)`
+      return { ok: false, reason: member.state, text }
+    }
+    const update = { ...this.view.toUpdate(member), state: 'left' as const }
+    const [row] = await this.merger.merge([update])
+    if (!row) {
+      const now = this.view.get(id)
+      return {
+        ok: false,
+        reason: 'changed',
+        text: `${member.name} changed meanwhile: it is ${now?.state ?? 'gone'}`,
+      }
+    }
+    const outcome = await this.gossip.announce([row], this.timing.leaveDeadlineMs)
+    this.log.info({ member: id, memberName: member.name, ...outcome }, 'member forced out')
+    return { ok: true, member: row, ...outcome }
   }
 
   receive<K extends PeerKind>(

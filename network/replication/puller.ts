@@ -103,6 +103,8 @@ export class Puller {
   private pageHead: LogPosition | undefined
   private lastContact: number | undefined
   private lastError: string | null = null
+  /** Why the owner is not asked (membership's word), while paused. */
+  private pausedBecause: string | null = null
 
   constructor(private readonly deps: PullerDeps) {}
 
@@ -110,14 +112,19 @@ export class Puller {
   resume(): void {
     if (this.stopped) return
     this.following = true
+    this.pausedBecause = null
     this.backoff = 0
     this.running ??= this.run().finally(() => (this.running = null))
     this.wake?.()
   }
 
-  /** Stops asking the owner (it failed or left) until resumed. */
-  pause(): void {
+  /**
+   * Stops asking the owner until resumed; `why` (membership's word: failed, left) is the replica's
+   * last error unless an exchange failed with a more precise one, so a stale replica always says why.
+   */
+  pause(why: string): void {
     this.following = false
+    this.pausedBecause = why
   }
 
   /** Stops for good (the node stops): a sleep ends at once; an exchange in flight is left. */
@@ -138,7 +145,7 @@ export class Puller {
       knownHead: knownHead ?? null,
       lastContactAt:
         this.lastContact === undefined ? null : isoAt(this.deps.clock, this.lastContact),
-      lastError: this.lastError,
+      lastError: this.lastError ?? this.pausedBecause,
       upToDate: this.upToDate,
     }
   }

@@ -116,7 +116,9 @@ export class Replication implements ReplicationApi {
         this.pullers.set(member.id, (entry = { puller: this.pullerFor(member.id), member }))
       entry.puller.resume()
     } else if (member.state === 'failed' || member.state === 'left') {
-      entry?.puller.pause()
+      entry?.puller.pause(
+        `membership says ${member.name || member.id} ${member.state === 'left' ? 'left' : 'failed'}: not asked until it is alive again`
+      )
     }
   }
 

@@ -278,7 +278,26 @@ async function pull(
     })
   let position = (await o.db.call('ledger.restoreBegin', { nodeId })).data as LogPosition
   if (position.events > 0) {
-    o.log.info({ position }, 'resuming a restore cut short: its log stands here')
+    o.log.info({ position }, 'the own log stands here already (a backup, or a restore cut short)')
+  }
+  const held = from.replica.position
+  if (held.events <= position.events) {
+    // A backup newer than the replica: nothing to pull, only the replica's rows to agree with.
+    const { seq, hash } = held.ledger
+    const own =
+      seq === 0
+        ? []
+        : (
+            (await o.db.call('ledger.hashes', { seqs: [seq] })).data as {
+              hashes: { seq: number; hash: string }[]
+            }
+          ).hashes
+    if (seq > 0 && own[0]?.hash !== hash) {
+      throw new RestoreError(
+        `${from.peer.name}'s replica holds row ${seq} as ${short(hash)}, this ledger ${short(own[0]?.hash)}: two histories, nothing is pulled`
+      )
+    }
+    return position
   }
   let next = ask(position)
   let logged = 0

@@ -8,10 +8,14 @@ import type {
 import type { WarehouseOutcome } from './fan-out.ts'
 import type { StockAnswer } from './messages.ts'
 
-/** A figure as a warehouse tells it, or as a replica knows it (its item possibly never described). */
-type Figure = Omit<StockAnswer['figures'][number], 'name' | 'unit'> & {
+/**
+ * A figure as a warehouse tells it, or as a replica knows it (its item possibly never described,
+ * the warehouse's own view of its transfers unknown).
+ */
+type Figure = Omit<StockAnswer['figures'][number], 'name' | 'unit' | 'inTransit'> & {
   name: string | null
   unit: string | null
+  inTransit: number | null
 }
 
 /** This node's replica of a warehouse's ledger, as its projection answers for the SKUs asked. */
@@ -91,9 +95,19 @@ function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced 
 function totals(figures: WarehouseFigure[]): Pick<SkuAcross, 'total' | 'byUnit' | 'unitsDiffer'> {
   const byUnit = new Map<string | null, SkuAcross['byUnit'][number]>()
   for (const f of figures) {
-    const sum = byUnit.get(f.unit) ?? { unit: f.unit, onHand: 0, liveOnHand: 0, warehouses: 0 }
+    const sum = byUnit.get(f.unit) ?? {
+      unit: f.unit,
+      onHand: 0,
+      liveOnHand: 0,
+      inTransit: 0,
+      onHandPlusInTransit: 0,
+      warehouses: 0,
+    }
     sum.onHand += f.onHand
     if (f.source === 'live') sum.liveOnHand += f.onHand
+    // What one sent and the other received is counted once: on the road until received.
+    sum.inTransit += f.sent - f.received
+    sum.onHandPlusInTransit = sum.onHand + sum.inTransit
     sum.warehouses += 1
     byUnit.set(f.unit, sum)
   }
@@ -101,8 +115,14 @@ function totals(figures: WarehouseFigure[]): Pick<SkuAcross, 'total' | 'byUnit' 
   const [only] = units
   const total =
     units.length === 1
-      ? { onHand: only.onHand, liveOnHand: only.liveOnHand, unit: only.unit }
-      : { onHand: null, liveOnHand: null, unit: null }
+      ? {
+          onHand: only.onHand,
+          liveOnHand: only.liveOnHand,
+          inTransit: only.inTransit,
+          onHandPlusInTransit: only.onHandPlusInTransit,
+          unit: only.unit,
+        }
+      : { onHand: null, liveOnHand: null, inTransit: null, onHandPlusInTransit: null, unit: null }
   return { total, byUnit: units, unitsDiffer: units.length > 1 }
 }
 
@@ -123,10 +143,11 @@ export function composeStock(g: Gathered): { answer: NetworkAnswer; stock: SkuAc
     for (const f of figures) {
       const entry = skus.get(f.sku) ?? { name: f.name, figures: [] }
       entry.name ??= f.name
-      const { onHand, unit, reorderPoint } = f
+      const { onHand, inTransit, sent, received, unit, reorderPoint } = f
       const low = reorderPoint !== null && onHand <= reorderPoint
       const who = { id: node.id, name: node.name }
-      entry.figures.push({ node: who, ...provenance, onHand, unit, reorderPoint, low })
+      const counts = { onHand, inTransit, sent, received }
+      entry.figures.push({ node: who, ...provenance, ...counts, unit, reorderPoint, low })
       skus.set(f.sku, entry)
     }
   }

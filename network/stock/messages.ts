@@ -36,6 +36,10 @@ export const stockFigure = z.object({
   unit: z.string().max(20),
   onHand: z.int(),
   reorderPoint: z.int().min(0).nullable(),
+  // A node from before transfers has none: none sent, none received, none on the road.
+  inTransit: z.int().default(0),
+  sent: z.int().default(0),
+  received: z.int().default(0),
 })
 
 /** The answer: this node, its figures and the ledger head they are the projection of. */

@@ -1,6 +1,9 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http'
+import { Agent as TlsAgent, request as httpsRequest } from 'node:https'
 import type { Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
 import { z } from 'zod'
+import type { Keyring, SigningKey } from '../keyring/keyring.ts'
 import { PeerAuth } from './peer-auth.ts'
 import { signRequest, verifyAnswer } from './signing.ts'
 import {
@@ -32,8 +35,14 @@ const MAX_ANSWER_BYTES = 1024 * 1024
 
 type Ending<K extends ExchangeKind> = PeerOutcome<z.output<K['answer']>>
 
+/** OpenSSL's verify errors and Node's name check: the peer's certificate was not believed. */
+const CERTIFICATE_REFUSED = /CERT|SELF_SIGNED|ISSUER|VERIFY/
+
 function classify<K extends ExchangeKind>(err: NodeJS.ErrnoException): Ending<K> | 'reset' {
   if (err.code === 'ECONNREFUSED') return failure('refused', 'connection refused', Date.now())
+  if (err.code && CERTIFICATE_REFUSED.test(err.code)) {
+    return failure('bogus', `its TLS certificate was refused: ${err.message}`, Date.now())
+  }
   if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'reset'
   return failure('unreachable', err.message, Date.now())
 }
@@ -59,7 +68,7 @@ function judgeAnswer<K extends ExchangeKind>(
   call: PeerCall<K>,
   res: IncomingMessage,
   text: string,
-  key: string,
+  key: SigningKey,
   request: string,
   rttMs: number
 ): Ending<K> {
@@ -99,8 +108,22 @@ function judgeAnswer<K extends ExchangeKind>(
 }
 
 export interface HttpTransportOptions {
-  key: string | undefined
+  /** The cluster keys: the primary signs each call, any installed one is accepted from peers. */
+  keys: Keyring
   selfId: string
+  tls?: PeerTls
+}
+
+/** TLS between nodes (PEM texts), for peers at https:// addresses. */
+export interface PeerTls {
+  /**
+   * The CA a peer must show a certificate signed by (and for its address); by default the public
+   * CAs Node trusts.
+   */
+  ca?: string
+  /** This node's certificate and key, shown to the peers it calls (they check it against their CA). */
+  cert?: string
+  key?: string
 }
 
 /**
@@ -120,21 +143,30 @@ export class HttpTransport implements Transport {
     maxSockets: 8,
     timeout: IDLE_CONNECTION_MS,
   })
+  /** For peers at https:// addresses (the address decides): the signatures are checked all the same. */
+  private readonly tlsAgent: TlsAgent
   private readonly watched = new WeakSet<Socket>()
   /** Connections this side closed (idle, or a call that timed out): not news about the peer. */
   private readonly ours = new WeakSet<Socket>()
   private closing = false
 
   constructor(private readonly options: HttpTransportOptions) {
+    this.tlsAgent = new TlsAgent({
+      keepAlive: true,
+      maxSockets: 8,
+      timeout: IDLE_CONNECTION_MS,
+      ...(options.tls?.ca && { ca: options.tls.ca }),
+      ...(options.tls?.cert && { cert: options.tls.cert, key: options.tls.key }),
+    })
     this.auth = new PeerAuth({
-      key: options.key,
+      keys: options.keys,
       selfId: options.selfId,
       onClockSkew: (sender, skewMs) => this.watchers.skewed(sender, skewMs),
     })
   }
 
   get canTalk(): boolean {
-    return !!this.options.key
+    return this.options.keys.primary !== undefined
   }
 
   watch(events: TransportEvents): () => void {
@@ -142,7 +174,7 @@ export class HttpTransport implements Transport {
   }
 
   async call<K extends ExchangeKind>(call: PeerCall<K>): Promise<Ending<K>> {
-    if (!this.options.key) return failure('unauthorized', 'no cluster key', Date.now())
+    if (!this.canTalk) return failure('unauthorized', 'no cluster key', Date.now())
     const text = JSON.stringify(call.body)
     // A reset means a kept connection died under us (the peer restarted or was killed): one
     // fresh attempt (freshly signed) tells a refusal from a live node.
@@ -171,6 +203,7 @@ export class HttpTransport implements Transport {
   async close(): Promise<void> {
     this.closing = true
     this.agent.destroy()
+    this.tlsAgent.destroy()
   }
 
   private once<K extends ExchangeKind>(
@@ -178,7 +211,8 @@ export class HttpTransport implements Transport {
     text: string
   ): Promise<Ending<K> | 'reset'> {
     const started = performance.now()
-    const key = this.options.key as string
+    // The key of this attempt: the answer is checked with it, whatever a rotation does meanwhile.
+    const key = this.options.keys.primary as SigningKey
     const path = call.kind.path
     const signed = signRequest(key, {
       from: this.options.selfId,
@@ -189,9 +223,10 @@ export class HttpTransport implements Transport {
     })
     return new Promise((resolve) => {
       const url = new URL(path, call.address)
-      const req = httpRequest(url, {
+      const tls = url.protocol === 'https:'
+      const req = (tls ? httpsRequest : httpRequest)(url, {
         method: 'POST',
-        agent: this.agent,
+        agent: tls ? this.tlsAgent : this.agent,
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(text),
@@ -208,7 +243,14 @@ export class HttpTransport implements Transport {
         resolve(failure('timeout', 'no answer in time', Date.now()))
       }, call.timeoutMs)
       req.on('socket', (socket) => this.watchOutbound(socket, call.address))
-      req.on('error', (err) => end(classify<K>(err)))
+      req.on('error', (err) => {
+        const outcome = classify<K>(err)
+        // A certificate refused: this side closes the connection, and that is no news of a death.
+        if (outcome !== 'reset' && !outcome.ok && outcome.reason === 'bogus' && req.socket) {
+          this.ours.add(req.socket)
+        }
+        end(outcome)
+      })
       req.on('response', (res) => {
         const chunks: Buffer[] = []
         let size = 0
@@ -235,7 +277,10 @@ export class HttpTransport implements Transport {
     if (this.watched.has(socket)) return
     this.watched.add(socket)
     let connected = !socket.connecting
-    socket.once('connect', () => (connected = true))
+    // Over TLS, a connection counts once the handshake is done (a certificate refused is not one).
+    const ready = socket instanceof TLSSocket ? 'secureConnect' : 'connect'
+    if (socket instanceof TLSSocket) connected = !socket.connecting && !!socket.authorized
+    socket.once(ready, () => (connected = true))
     socket.once('timeout', () => this.ours.add(socket)) // the agent closes idle connections itself
     socket.once('close', () => {
       if (connected && !this.ours.has(socket) && !this.closing) this.watchers.lost({ address })

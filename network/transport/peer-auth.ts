@@ -1,4 +1,5 @@
 import { Response } from '@whatwg-node/server'
+import type { Keyring } from '../keyring/keyring.ts'
 import { MAX_SKEW_MS, signAnswer, verifyRequest, type SignedRequest } from './signing.ts'
 import { ANY_RECEIVER, ANY_RECEIVER_PATHS, describeSkew, ProtocolError } from './transport.ts'
 
@@ -6,7 +7,8 @@ import { ANY_RECEIVER, ANY_RECEIVER_PATHS, describeSkew, ProtocolError } from '.
 const MAX_NONCES = 200_000
 
 export interface PeerAuthOptions {
-  key: string | undefined
+  /** The installed cluster keys: a request signed with any of them is taken. */
+  keys: Keyring
   selfId: string
   /** A signed request came with a clock this far behind this node's (negative: ahead). */
   onClockSkew(sender: string, skewMs: number): void
@@ -14,7 +16,7 @@ export interface PeerAuthOptions {
 
 /**
  * The receiving side of node-to-node authentication. A request is taken only when it is signed
- * with the cluster key, addressed to this node, timestamped within MAX_SKEW_MS of this node's
+ * with a cluster key installed here, addressed to this node, timestamped within MAX_SKEW_MS of this node's
  * clock, and carries a nonce not seen in that window; every answer to a signed request, refusals
  * included, is signed in turn and bound to that request.
  *
@@ -41,9 +43,8 @@ export class PeerAuth {
 
   /** Signs an answer to a request whose signature checked out. */
   sign(signed: SignedRequest, status: number, body: string): Record<string, string> {
-    const { key, selfId } = this.options
-    return signAnswer(key as string, {
-      responder: selfId,
+    return signAnswer(signed.key, {
+      responder: this.options.selfId,
       request: signed.signature,
       status,
       body,
@@ -51,7 +52,14 @@ export class PeerAuth {
   }
 
   verify(request: Request, path: string, body: string): SignedRequest {
-    return verifyRequest(this.options.key, request, path, body)
+    const { keys } = this.options
+    if (!keys.primary) {
+      throw new ProtocolError(
+        'UNAUTHENTICATED',
+        'This node has no cluster key, so it takes no node-to-node requests'
+      )
+    }
+    return verifyRequest((id) => keys.secret(id), request, path, body)
   }
 
   /** Refuses a signed request that is not for this node, not fresh, or seen before. */

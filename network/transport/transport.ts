@@ -98,6 +98,9 @@ export type ProtocolCode =
   | 'NOT_READY'
   | 'NOT_A_MEMBER'
   | 'BAD_REQUEST'
+  | 'KEY_UNKNOWN'
+  | 'KEY_IN_USE'
+  | 'KEY_NOT_EVERYWHERE'
 
 /** A receiver's refusal of an exchange: thrown by the protocols, never an HTTP error. */
 export class ProtocolError extends Error {

@@ -2,9 +2,12 @@
 // (itty-router hands it to every stage after the request). Handlers never see it: they get the
 // Ctx that is made from it (runtime/stages/context.ts).
 import type { IRequest } from 'itty-router'
+import type { Role } from '../../db/contract/index.ts'
 
 /** The connection a request came on, so that a peer's dropped connection can be noticed. */
 export interface PeerConnection {
+  /** The address the connection came from (the socket's remote address). */
+  readonly address?: string
   from(peer: string): void
 }
 
@@ -12,6 +15,8 @@ export interface PeerConnection {
 export interface Exchange {
   /** performance.now() when it arrived. */
   readonly started: number
+  /** Milliseconds from arrival to the answer, once a `finally` stage asked (answeredIn). */
+  answeredMs?: number
   /** For the log line and the X-Request-Id answer header (set by withRequestId, the first stage). */
   requestId: string
   /** Addressed to a node-to-node route: under /peer/, where every route is `peer` (load-routes). */
@@ -25,6 +30,12 @@ export interface Exchange {
   replayed: boolean
   /** The node that signed the request, once the signature checked out. */
   peer?: string
+  /** The client's address, for the log (runtime/stages/client-address.ts). */
+  client?: string
+  /** The refusal's code, when the answer is one. */
+  code?: string
+  /** The holder of the request's API token, once it checked out (client routes). */
+  user?: { name: string; role: Role; tokenId: string }
   /** Signs the answer to a signed request (the peer exchange of runtime/membership/peer-auth). */
   signAnswer?: (response: Response) => Promise<Response>
 }
@@ -38,6 +49,11 @@ export type Finally = (
   request: IRequest,
   exchange: Exchange
 ) => Response | Promise<Response>
+
+/** Milliseconds from the request's arrival to its answer: measured once, by the first to ask. */
+export function answeredIn(exchange: Exchange): number {
+  return (exchange.answeredMs ??= performance.now() - exchange.started)
+}
 
 /** Where the path of an absolute request URL starts, found without parsing it. */
 export function pathStart(url: string): number {

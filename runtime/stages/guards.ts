@@ -3,7 +3,7 @@
 // an HttpError; each is a few string comparisons, since every request passes through them.
 import { HttpError } from '../errors.ts'
 import { hostOfHeader, type HostNames } from '../host-names.ts'
-import { isJsonType } from '../input.ts'
+import { isJsonType, isType } from '../input.ts'
 import type { Stage } from './exchange.ts'
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
@@ -63,6 +63,22 @@ export function requireJson(request: Request): undefined {
       `${type ? `, not ${type}` : ' (no Content-Type was given)'}; an empty body is fine. Other ` +
       'types are refused so that web pages cannot send requests to the node'
   )
+}
+
+/**
+ * requireJson for a route that also takes a text type (text/csv). Not one a page can send
+ * without asking first: only text/plain, forms and multipart are (CORS "simple" types).
+ */
+export function requireJsonOr(textType: string): Stage {
+  return function requireJsonOrText(request) {
+    const type = request.headers.get('content-type')
+    if (type !== null && (isJsonType(type) || isType(type, textType))) return
+    throw new HttpError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `${request.method} ${new URL(request.url).pathname} must be sent as application/json or ` +
+        `${textType}${type ? `, not ${type}` : ' (no Content-Type was given)'}`
+    )
+  }
 }
 
 /** What the node tells clients while it stops: go elsewhere, or come back after the restart. */

@@ -5,7 +5,7 @@
 // a transfer and its outbox row will). Reads carry no key: they change nothing to replay.
 import { IDEMPOTENCY_KEY } from '../../api/fields.ts'
 import { WRITE_OPS, type OpName } from '../../db/contract/index.ts'
-import type { Db } from '../context.ts'
+import type { Db, EachAnswer } from '../context.ts'
 import type { DbClient } from '../db-client.ts'
 import { HttpError } from '../errors.ts'
 import type { Exchange, Stage } from './exchange.ts'
@@ -33,7 +33,10 @@ export function requestDb(db: DbClient, exchange: Exchange): Db {
       if (write) oneWrite(exchange, op)
       try {
         const key = write ? exchange.key : undefined
-        const reply = await db.call(op, payload, { key, timeoutMs: options?.timeoutMs })
+        // Reads name their user too: an operation that only reads may still be kept to some
+        // users (a queue's messages looked at, a topic's stream).
+        const actor = actorOf(exchange)
+        const reply = await db.call(op, payload, { key, actor, timeoutMs: options?.timeoutMs })
         if (reply.replayed) exchange.replayed = true
         return reply.data as never
       } catch (err) {
@@ -41,7 +44,51 @@ export function requestDb(db: DbClient, exchange: Exchange): Db {
         throw err
       }
     },
+    async sendEach(op, calls, options) {
+      oneWrite(exchange, op)
+      if (exchange.key !== undefined) {
+        const message = 'is not taken here: each line carries its own key'
+        throw new HttpError('VALIDATION_FAILED', `Idempotency-Key ${message}`, {
+          details: [{ path: 'Idempotency-Key', message }],
+        })
+      }
+      const actor = actorOf(exchange)
+      const answers: EachAnswer<never>[] = []
+      // A slice at a time, in order: a later line may depend on an earlier one (a receipt, then
+      // an issue of it), and the calls in flight stay well under the client's bound.
+      for (let at = 0; at < calls.length; at += EACH_SLICE) {
+        const slice = calls.slice(at, at + EACH_SLICE)
+        const sent = slice.map((call) => answerOf(db, op, call, { ...options, actor }))
+        answers.push(...(await Promise.all(sent)))
+      }
+      return answers
+    },
   }
+}
+
+/** Calls of sendEach in flight at once. */
+const EACH_SLICE = 128
+
+async function answerOf(
+  db: DbClient,
+  op: OpName,
+  { payload, key }: { payload: unknown; key: string },
+  options: { timeoutMs?: number; actor?: string }
+): Promise<EachAnswer<never>> {
+  try {
+    const reply = await db.call(op, payload as never, { key, ...options })
+    return { ok: true, data: reply.data as never, replayed: reply.replayed }
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err
+    const { status, code, message: error, details } = err
+    const replayed = (err as { replayed?: boolean }).replayed === true
+    return { ok: false, status, code, error, ...(details !== undefined && { details }), replayed }
+  }
+}
+
+/** Who a request's write is made by: its token's user, or the peer that signed it. */
+function actorOf(exchange: Exchange): string | undefined {
+  return exchange.user?.name ?? (exchange.peer === undefined ? undefined : `peer:${exchange.peer}`)
 }
 
 /** A second write in one request is a fault of its handler: a 500, logged, and nothing sent. */

@@ -3,11 +3,16 @@
 import { Response } from '@whatwg-node/server'
 import type { IRequest } from 'itty-router'
 import type { Logger } from 'pino'
-import type { Ctx, Handler, NodeIdentity } from '../context.ts'
+import type { Ctx, Handler, NodeIdentity, OpenApiDocument } from '../context.ts'
 import type { DbClient } from '../db-client.ts'
+import type { NodeMetrics } from '../metrics.ts'
 import { HttpError } from '../errors.ts'
 import type { Exchange, Stage } from './exchange.ts'
 import { requestDb } from './idempotency.ts'
+import type { TokenHolders } from '../tokens.ts'
+import { forgettingHolders } from './forget-tokens.ts'
+import { LATE_COMMIT_WAKES_MS, wakingRelay } from './wake-relay.ts'
+import { QueueWaiters } from '../queue-signals.ts'
 
 /** What the runtime gives every handler, whatever the request. */
 export interface ContextServices {
@@ -16,21 +21,45 @@ export interface ContextServices {
   node: NodeIdentity
   membership: Ctx['membership']
   events: Ctx['events']
+  /** Who holds which API token, as remembered (runtime/tokens.ts); made by createApp. */
+  holders?: TokenHolders
+  metrics: NodeMetrics
   /** A test's app may have none: it follows no peer. */
   replication?: Ctx['replication']
+  /** The transfers' outbox relay; a test's app may have none (nothing is carried). */
+  relay?: Ctx['relay']
   /** The network's questions to other members; an app without them (a test's) refuses them. */
   peers?: Ctx['peers']
   /** A restore of the running node; an app without it (a test's) refuses it. */
   restore?: Ctx['restore']
+  /** The routes' OpenAPI document (createApp makes it from the routes it serves). */
+  openapi?: () => OpenApiDocument
+  /** The node's backups; an app without them (a test's) refuses them. */
+  backups?: Ctx['backups']
+  /** The cluster keys across the members; an app without them (a test's) refuses them. */
+  keys?: Ctx['keys']
+  /** The queues' waiting receives (createApp makes them). */
+  queues?: Ctx['queues']
 }
 
-const NO_PEERS: Ctx['peers'] = {
-  stock: () =>
-    Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network')),
-}
-
-const NO_RESTORE: Ctx['restore'] = () =>
+const withoutNetwork = () =>
   Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network'))
+const NO_PEERS: Ctx['peers'] = { stock: withoutNetwork }
+const NO_RESTORE: Ctx['restore'] = withoutNetwork
+const NO_KEYS: Ctx['keys'] = {
+  report: withoutNetwork,
+  install: withoutNetwork,
+  use: withoutNetwork,
+  remove: withoutNetwork,
+  receive: withoutNetwork,
+}
+
+const noBackups = () =>
+  Promise.reject(new HttpError('NOT_READY', 'This node was started without backups'))
+const NO_BACKUPS: Ctx['backups'] = { take: noBackups, list: noBackups, download: noBackups }
+
+/** A test's context with no app: nobody waits on a queue there. */
+const NO_WAITERS: Ctx['queues'] = new QueueWaiters()
 
 const NO_REPLICATION: Ctx['replication'] = {
   peers: () => [],
@@ -40,6 +69,12 @@ const NO_REPLICATION: Ctx['replication'] = {
     summary: 'no witness available: this node runs without its peer network',
   }),
 }
+
+const NO_DOCUMENT: Ctx['openapi'] = () => {
+  throw new HttpError('NOT_READY', 'This node was started without its API document')
+}
+
+const NO_RELAY: Ctx['relay'] = { wake: () => undefined, peers: () => [] }
 
 export const decodeParams: Stage = function decodeParams(request) {
   for (const [name, value] of Object.entries(request.params)) {
@@ -59,15 +94,30 @@ function contextOf(exchange: Exchange, services: ContextServices): Ctx {
     node: services.node,
     membership: services.membership,
     events: services.events,
+    metrics: services.metrics,
     replication: services.replication ?? NO_REPLICATION,
+    relay: services.relay ?? NO_RELAY,
     peers: services.peers ?? NO_PEERS,
     restore: services.restore ?? NO_RESTORE,
+    openapi: services.openapi ?? NO_DOCUMENT,
+    backups: services.backups ?? NO_BACKUPS,
+    keys: services.keys ?? NO_KEYS,
+    queues: services.queues ?? NO_WAITERS,
     peer: exchange.peer,
+    user: exchange.user,
     get log() {
       return (log ??= services.log.child({ requestId: exchange.requestId }))
     },
-    db: requestDb(services.db, exchange),
+    db: databaseOf(exchange, services),
   }
+}
+
+/** The database as the handler sees it: its request's key, and the runtime told of its writes. */
+function databaseOf(exchange: Exchange, services: ContextServices): Ctx['db'] {
+  let db = requestDb(services.db, exchange)
+  if (services.relay) db = wakingRelay(db, services.relay)
+  if (services.holders) db = forgettingHolders(db, services.holders, LATE_COMMIT_WAKES_MS)
+  return db
 }
 
 /** Calls the handler. Nothing returned is 204: itty-router would read it as "not handled". */

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino'
-import type { Finally } from './exchange.ts'
+import { answeredIn, type Finally } from './exchange.ts'
 
 /**
- * One line per request. Node-to-node traffic (a few messages a second) would drown the log: it
+ * One line per request: what, the answer, how long, who (address, user or peer) and a refusal's
+ * code. Node-to-node traffic (a few messages a second) would drown the log: it
  * is debug. So is a client that hung up mid-request: nobody is left to answer.
  */
 export function logLine(log: Logger): Finally {
@@ -15,7 +16,12 @@ export function logLine(log: Logger): Finally {
         method: request.method,
         url: request.url.slice(request.url.indexOf('/', 8)),
         status: response.status,
-        ms: Math.round((performance.now() - exchange.started) * 10) / 10,
+        ms: Math.round(answeredIn(exchange) * 10) / 10,
+        // Who: the address, and the token's user or the signing peer; never a token.
+        client: exchange.client,
+        user: exchange.user?.name,
+        peer: exchange.peer,
+        code: exchange.code,
       },
       clientClosed ? 'client closed the request' : 'request'
     )

@@ -1,7 +1,7 @@
 // The stages after the handler: the answer as a Response (or the refusal as one), and the
 // headers every answer carries.
 import { Response } from '@whatwg-node/server'
-import { errorResponse, jsonResponse } from '../errors.ts'
+import { HttpError, errorResponse, jsonResponse } from '../errors.ts'
 import type { Logger } from 'pino'
 import type { IRequest } from 'itty-router'
 import type { Exchange, Finally } from './exchange.ts'
@@ -15,6 +15,7 @@ export const toResponse: Finally = function toResponse(result: unknown) {
 /** The one catch: a refusal as its JSON body, anything else a 500 that leaks nothing. */
 export function toErrorResponse(log: Logger) {
   return function toErrorResponse(err: unknown, _request: IRequest, exchange: Exchange): Response {
+    exchange.code = err instanceof HttpError ? err.code : 'INTERNAL'
     return errorResponse(err, log, exchange.requestId)
   }
 }

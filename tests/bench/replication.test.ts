@@ -62,6 +62,7 @@ function result(over: {
   p99?: number
   worst?: number
   cost?: number
+  restore?: { rows: number; seconds: number; verified?: boolean }
 }): ReplicationResult {
   const times = { queries: 10, p50: 20, p99: 30, worst: over.worst ?? 40, timedOut: 0, late: 0 }
   return {
@@ -75,16 +76,23 @@ function result(over: {
     lag: { targetRate: 500, nodes: 5, p50: over.p50 ?? 50, p99: over.p99 ?? 500 },
     stock: { deadlineMs: 1000, slackMs: 50, sizes: [{ nodes: 5, live: times, frozen: times }] },
     cost: { cases: ['read', 'receipt'].map((kase) => ({ kase, ratio: over.cost ?? 0.9 })) },
-    restore: null,
+    restore: { verified: true, ...(over.restore ?? { rows: 1_000_000, seconds: 50 }) },
   } as unknown as ReplicationResult
 }
 
 t.test('the targets are met by figures within them, and not by figures outside', async (t) => {
   const met = (r: ReplicationResult) => replicationTargets(r).map((x) => x.met)
-  t.same(met(result({})), [true, true, true, true, true, true, true, null])
+  t.same(met(result({})), [true, true, true, true, true, true, true, true])
   t.same(met(result({ rate: 19_999, ratio: 0.39 })).slice(0, 2), [false, false])
   t.same(met(result({ p50: 101 }))[3], false)
   t.same(met(result({ p99: 1001 }))[3], false)
   t.same(met(result({ worst: 1051 }))[4], false)
   t.same(met(result({ cost: 0.79 })).slice(5, 7), [false, false])
+  t.same(met(result({ restore: { rows: 1_000_000, seconds: 61 } }))[7], false)
+  t.same(met(result({ restore: { rows: 1_000_000, seconds: 30, verified: false } }))[7], false)
+  t.same(
+    met(result({ restore: { rows: 20_000, seconds: 2 } }))[7],
+    null,
+    'a quick run judges nothing'
+  )
 })

@@ -6,6 +6,7 @@ import { createApi } from '../../client/api.ts'
 import { Interrupted, NodeRefusal, NodeUnreachable } from '../../client/errors.ts'
 import { until } from '../fixtures/node-process.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
+import { tokenOf } from '../fixtures/tokens.ts'
 
 /** A tiny HTTP server whose answers the test scripts; it records what it was sent. */
 async function fakeNode(
@@ -44,7 +45,7 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
 
 t.test('reads the node: a 2xx body comes back as data, and query values are encoded', async (t) => {
   const node = await startTestNode(t)
-  const api = createApi({ url: node.url + '/' })
+  const api = createApi({ url: node.url + '/', token: tokenOf(node.url) })
   await api.post('/items', { sku: 'BOLT-M8', name: 'Bolt M8 & washer', unit: 'ea' })
   t.match(await api.get('/items', { search: 'm8 & w', limit: 5, cursor: undefined }), {
     items: [{ sku: 'BOLT-M8' }],

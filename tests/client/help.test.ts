@@ -2,6 +2,8 @@ import t from 'tap'
 import { COMMANDS } from '../../client/commands/index.ts'
 import { commandHelp, mainHelp } from '../../client/help.ts'
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
 t.test(
   'the main help lists every command, the options, the exit statuses and examples',
   async (t) => {
@@ -18,8 +20,11 @@ t.test(
     ]) {
       t.match(help, new RegExp(`^${section}$`, 'm'), section)
     }
+    // A long command and its arguments has its summary on the next line, in the column.
     for (const c of COMMANDS)
-      t.match(help, new RegExp(`^ {4}${c.name}\\b.* ${c.summary}`, 'm'), c.name)
+      t.match(help, new RegExp(`^ {4}${c.name}\\b.*(\\n {22})? ${escape(c.summary)}`, 'm'), c.name)
+    t.match(help, /^ {4}send SKU QTY \[SKU QTY…\]\n {23}send goods to another warehouse/m)
+    t.match(help, /^ {4}transfers \[ID\] +list transfers/m)
     t.match(help, /^ {4}receive SKU QTY +record goods received/m)
     for (const code of ['0', '1', '2', '3']) t.match(help, new RegExp(`^ {4}${code}  `, 'm'))
     t.ok(

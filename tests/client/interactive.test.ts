@@ -4,6 +4,7 @@ import { EXIT } from '../../client/errors.ts'
 import { runInteractive } from '../../client/interactive.ts'
 import { closedPort, inject, seed } from '../fixtures/client-kit.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
+import { tokenOf } from '../fixtures/tokens.ts'
 
 t.test(
   'a session greets with the warehouse, records a receipt through the menus and quits',
@@ -24,6 +25,7 @@ t.test(
     ])
     const code = await runInteractive({
       url: node.url,
+      token: tokenOf(node.url),
       prompts,
       print: (l) => lines.push(l),
       attempts: 1,
@@ -71,6 +73,7 @@ t.test(
     }) as typeof prompts
     const code = await runInteractive({
       url,
+      token: tokenOf(url),
       prompts: asking,
       print: (l) => lines.push(l),
       attempts: 1,

@@ -54,3 +54,12 @@ t.test('a highlight the person moved on the current list wins over the SKU typed
   const older = { listFor: 'PART-2', values: ['PART-2', 'PART-20', 'PART-200'], select: 2 }
   t.same(onEnter({ ...moved, ...older }), { lookup: 'PART-25' })
 })
+
+t.test('a list of items ends on Enter with nothing typed, unless a row was picked', async (t) => {
+  const list = { listFor: '', values: ['BOLT-M8', 'NUT-M8'], endOnEmpty: true }
+  t.same(onEnter(state(list)), { choose: '' }, 'done, not the first row')
+  t.same(onEnter(state({ ...list, listFor: undefined })), { choose: '' }, 'before any list came')
+  t.same(onEnter(state({ ...list, moved: true, select: 1 })), { choose: 'NUT-M8' })
+  t.same(onEnter(state({ ...list, input: 'nut-m8', listFor: 'nut-m8' })), { choose: 'NUT-M8' })
+  t.same(onEnter(state({ ...list, endOnEmpty: false })), { choose: 'BOLT-M8' }, 'a single item')
+})

@@ -7,6 +7,7 @@ import { once } from 'node:events'
 import { copyFileSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
+import { tokenOf } from '../fixtures/tokens.ts'
 import { almacen, almacenProcess, closedPort, runNode, seed } from '../fixtures/client-kit.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
@@ -103,7 +104,10 @@ t.test('a reader that stops early ends the command quietly, with exit 0', async 
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(ROOT, 'client/main.ts'), 'items', '--all', '--json'],
-    { env: { ...process.env, ALMACEN_URL: node.url }, stdio: ['ignore', 'pipe', 'pipe'] }
+    {
+      env: { ...process.env, ALMACEN_URL: node.url, ALMACEN_TOKEN: tokenOf(node.url) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
   )
   let stderr = ''
   child.stderr.on('data', (c) => (stderr += c))

@@ -108,5 +108,5 @@ t.test('every menu has actions, and every key is unique, so answers can name the
     const actionKeys = menu.actions.map((a) => a.key)
     t.same(new Set(actionKeys).size, actionKeys.length, `${menu.title} keys are unique`)
   }
-  t.same(keys, ['movements', 'stock', 'where', 'items', 'node', 'network'])
+  t.same(keys, ['movements', 'stock', 'where', 'transfers', 'items', 'messages', 'node', 'network'])
 })

@@ -73,7 +73,7 @@ t.test("look-ups print aligned tables, and --json prints the node's JSON", async
   )
   t.match(
     history.stdout,
-    /^#  WHEN +SKU +TYPE +CHANGE +BALANCE +REFERENCE +NOTE\n1  .* BOLT-M8 +receipt +\+200 +200\n$/
+    /^#  WHEN +SKU +TYPE +CHANGE +BALANCE +BY +REFERENCE +NOTE\n1  .* BOLT-M8 +receipt +\+200 +200 +admin\n$/
   )
   t.match(JSON.parse(json.stdout), { sku: 'BOLT-M8', onHand: 200, low: false })
   t.match(JSON.parse(itemsJson.stdout), {

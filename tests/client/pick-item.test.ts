@@ -4,6 +4,7 @@ import { Cancelled } from '../../client/errors.ts'
 import { pickItem, suggestItems } from '../../client/pick-item.ts'
 import { CTRL_C, seed, session } from '../fixtures/client-kit.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
+import { tokenOf } from '../fixtures/tokens.ts'
 
 t.test('suggestions are the items matching what was typed, SKUs aligned', async (t) => {
   const node = await startTestNode(t)
@@ -12,7 +13,7 @@ t.test('suggestions are the items matching what was typed, SKUs aligned', async 
     { sku: 'BOLT-M10', name: 'Bolt M10 zinc' },
     { sku: 'NUT-M8', name: 'Nut M8' },
   ])
-  const suggest = suggestItems(createApi({ url: node.url }))
+  const suggest = suggestItems(createApi({ url: node.url, token: tokenOf(node.url) }))
   t.same(await suggest('bolt'), [
     { title: 'BOLT-M10  Bolt M10 zinc', value: 'BOLT-M10' },
     { title: 'BOLT-M8   Bolt M8 zinc', value: 'BOLT-M8' },
@@ -27,7 +28,10 @@ t.test('no more than ten suggestions are asked for', async (t) => {
     node,
     Array.from({ length: 12 }, (_, i) => ({ sku: `S-${i}`, name: `Screw ${i}` }))
   )
-  t.equal((await suggestItems(createApi({ url: node.url }))('screw')).length, 10)
+  t.equal(
+    (await suggestItems(createApi({ url: node.url, token: tokenOf(node.url) }))('screw')).length,
+    10
+  )
 })
 
 t.test('a node that does not answer shows as one suggestion that is not a SKU', async (t) => {

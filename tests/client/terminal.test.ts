@@ -6,10 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { seed } from '../fixtures/client-kit.ts'
+import { seed, startNetwork } from '../fixtures/client-kit.ts'
 import { droppingProxy } from '../fixtures/dropping-proxy.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 import { ROOT } from '../fixtures/root.ts'
+import { tokenOf } from '../fixtures/tokens.ts'
 
 const hasTmux = spawnSync('tmux', ['-V']).status === 0
 const needsTmux = { skip: hasTmux ? false : 'tmux is not installed (.ci/run installs it)' }
@@ -60,7 +61,8 @@ function terminal(t: { teardown(fn: () => unknown): void }, command: string) {
 /** The menus in a terminal, talking to `url`, once they greet; the exit status shows at the end. */
 async function openClient(t: { teardown(fn: () => unknown): void }, url: string) {
   // The `almacen` command itself: the built client, as a person runs it (tsx if the build is old).
-  const client = `${process.execPath} client/almacen.js --url ${url}`
+  const token = tokenOf(url)
+  const client = `${process.execPath} client/almacen.js --url ${url}${token ? ` --token ${token}` : ''}`
   const term = terminal(t, `${client}; echo "exit status $?"; sleep 600`)
   await term.until('? What do you want to do?')
   return term
@@ -229,5 +231,67 @@ t.test(
     t.match(last, 'Bye.')
     const { movements } = (await api(node, 'GET', '/movements?sku=BOLT-M8')).body
     t.equal(movements.length, 2, 'the receipt did reach the node, as the person was warned')
+  }
+)
+
+t.test(
+  'a transfer is sent with a scanner: each code and Enter an item, Enter on nothing ends the list',
+  needsTmux,
+  async (t) => {
+    const [node, norte] = await startNetwork(t, ['Madrid', 'Norte'])
+    await seed(
+      node,
+      ['BOLT-M8', 'PART-2', 'PART-25', 'PART-250', 'WASHER-M8'].map((sku) => ({
+        sku,
+        name: `Item ${sku}`,
+        onHand: 10,
+      }))
+    )
+    // Suggestions come back a fifth of a second late, as on a busy node.
+    const slow = await droppingProxy(
+      t,
+      node.url,
+      () => false,
+      (seen) => (seen.path.startsWith('/items') ? 200 : 0)
+    )
+    const term = await openClient(t, slow.url)
+    term.press('Down', 'Down', 'Down', 'Enter') // Transfers
+    await term.until('Send goods to another warehouse')
+    term.press('Enter')
+    await term.until('Send to which warehouse?')
+    term.press('Enter') // Norte, the only other one
+    await term.until((s) => s.includes('Item to send (type to search') && s.includes('BOLT-M8'))
+    term.scan('PART-25')
+    await term.until('How many ea of PART-25 go?')
+    term.type('2')
+    term.press('Enter')
+    await term.until('Next item (type to search')
+    term.scan('washer-m8')
+    await term.until('How many ea of WASHER-M8 go?')
+    term.type('1')
+    term.press('Enter')
+    await term.nth('Next item (type to search', 2)
+    await term.until((s) => s.slice(s.lastIndexOf('Next item')).includes('BOLT-M8'))
+    term.press('Enter') // nothing typed: the list is complete
+    await term.until('Reference (delivery note, order) (optional)')
+    term.press('Enter')
+    await term.until('Note (optional)')
+    term.press('Enter')
+    await term.until('Send 2 lines to Norte?')
+    term.press('Enter')
+    await term.until(/✔ Sent PART-25 ×2, WASHER-M8 ×1 to Norte: transfer/)
+    const { transfers } = (await api(node, 'GET', '/transfers')).body
+    t.match(transfers, [
+      {
+        direction: 'out',
+        peer: norte.identity.id,
+        lines: [
+          { sku: 'PART-25', sent: 2 },
+          { sku: 'WASHER-M8', sent: 1 },
+        ],
+      },
+    ])
+    t.equal(transfers.length, 1, 'sent once')
+    t.equal((await api(node, 'GET', '/stock/BOLT-M8')).body.onHand, 10, 'BOLT-M8 never chosen')
   }
 )

@@ -1,29 +1,52 @@
+import { readdirSync } from 'node:fs'
 import t from 'tap'
 import knexFactory, { type Knex } from 'knex'
-import { knexConfig } from '../../db/knex-config.ts'
+import { knexConfig, MIGRATIONS_DIR } from '../../db/knex-config.ts'
 import { EMPTY_LEDGER } from '../../db/ledger/hash.ts'
 import { post } from '../../db/ledger/post.ts'
 import { create } from '../../db/operations/items.ts'
 import { record } from '../../db/operations/movements.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
 import * as ledger from '../../migrations/20261122190100_create_ledger.ts'
-import { testDb } from '../fixtures/test-db.ts'
+import { BEFORE_MESSAGING, downTo, testDb } from '../fixtures/test-db.ts'
 
+const TRANSFER_TABLES = ['inbox_log', 'outbox', 'transfer_lines', 'transfer_receipts', 'transfers']
+const ACCESS_TABLES = ['api_tokens', 'users']
+/** Migrations in the folder (sources, or the build's .js beside their maps). */
+const MIGRATIONS = readdirSync(MIGRATIONS_DIR).filter((file) => /\.(ts|js)$/.test(file)).length
+const QUEUE_TABLES = ['messaging_grants', 'queue_message_ids', 'queue_messages', 'queues']
+const TOPIC_TABLES = ['topic_message_ids', 'topic_messages', 'topic_subscriptions', 'topics']
 const TABLES = [
+  'api_tokens',
   'balances',
   'events',
+  'federations',
   'idempotency_keys',
+  'inbox_log',
   'items',
   'ledger_acceptances',
   'ledger_head',
   'members',
+  'messaging_grants',
   'movements',
   'node_settings',
+  'outbox',
+  'queue_message_ids',
+  'queue_messages',
+  'queues',
   'replica_balances',
   'replica_events',
   'replica_items',
   'replica_movements',
   'replicas',
+  'topic_message_ids',
+  'topic_messages',
+  'topic_subscriptions',
+  'topics',
+  'transfer_lines',
+  'transfer_receipts',
+  'transfers',
+  'users',
 ]
 
 async function tables(knex: Knex): Promise<string[]> {
@@ -56,9 +79,15 @@ async function seed(knex: Knex) {
 async function firstReceipt(knex: Knex, sku: string, quantity: number) {
   const stock = new Map([[sku, { onHand: 0, unit: 'ea' }]])
   const state = { head: EMPTY_LEDGER, stock, warehouse: 'test' }
-  const posting = post(state, { type: 'receipt', sku, quantity }, new Date().toISOString())
+  const posting = post(
+    state,
+    { type: 'receipt', sku, quantity, actor: null },
+    new Date().toISOString()
+  )
   if (!posting.ok) throw posting.refusal
-  await knex('movements').insert(posting.movement)
+  // The row as the schema of before transfers had it: without a transfer's two columns.
+  const { transferId: _t, counterparty: _c, actor: _a, ...row } = posting.movement
+  await knex('movements').insert(row)
   const { onHand, lastSeq, updatedAt } = posting.balance
   await knex('balances').where({ sku }).update({ onHand, lastSeq, updatedAt })
 }
@@ -88,16 +117,22 @@ t.test('the latest schema has every table and the ledger triggers', async (t) =>
     'events_append_only_delete',
     'events_append_only_update',
     'events_numbered',
+    'events_to_federation',
+    'events_to_subscriptions',
     'ledger_head_keep_row',
     'movements_append_only_delete',
     'movements_append_only_update',
     'movements_move_head',
+    'queue_messages_depth_delete',
+    'queue_messages_depth_insert',
     'replica_events_append_only_delete',
     'replica_events_append_only_update',
     'replica_events_numbered',
     'replica_movements_append_only_delete',
     'replica_movements_append_only_update',
     'replica_movements_chained',
+    'topic_messages_to_federation',
+    'topic_messages_to_subscriptions',
   ])
 })
 
@@ -112,9 +147,20 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
     if (undone.length === 0) break
     left.push(await tables(knex))
   }
-  const withoutReplicas = TABLES.filter((table) => !table.startsWith('replica'))
+  const withoutFederations = TABLES.filter((table) => table !== 'federations')
+  const withoutTopics = withoutFederations.filter((table) => !TOPIC_TABLES.includes(table))
+  const beforeMessaging = withoutTopics.filter((table) => !QUEUE_TABLES.includes(table))
+  const withoutAccess = beforeMessaging.filter((table) => !ACCESS_TABLES.includes(table))
+  const withoutTransfers = withoutAccess.filter((table) => !TRANSFER_TABLES.includes(table))
+  const withoutReplicas = withoutTransfers.filter((table) => !table.startsWith('replica'))
   const withoutEvents = withoutReplicas.filter((table) => table !== 'events')
   t.same(left, [
+    withoutFederations,
+    withoutTopics,
+    beforeMessaging,
+    beforeMessaging, // who made each row: a column, no table
+    withoutAccess,
+    withoutTransfers,
     withoutReplicas,
     withoutEvents,
     withoutEvents, // the idempotency keys' scope: the table is rebuilt, none comes or goes
@@ -129,9 +175,9 @@ t.test('every migration runs down, one at a time, and up again', async (t) => {
   t.same(await triggers(knex), [], 'the triggers went with their tables')
 
   const [, applied] = await knex.migrate.latest()
-  t.equal(applied.length, 10)
+  t.equal(applied.length, MIGRATIONS, 'every migration, up again')
   t.same(await tables(knex), TABLES)
-  t.equal((await triggers(knex)).length, 15)
+  t.equal((await triggers(knex)).length, 21)
   await seed(knex)
   t.match(await knex('balances').first(), { sku: 'BOLT-M8', onHand: 10 })
 })
@@ -171,9 +217,13 @@ t.test('one migration down at a time is refused at the first that would drop row
   })
   await knex('balances').insert({ sku: 'BOLT-M8', onHand: 0, updatedAt: 'x' })
   await firstReceipt(knex, 'BOLT-M8', 10) // with an empty event log, which goes first
+  await downTo(knex, BEFORE_MESSAGING)
   const undone = []
-  for (let i = 0; i < 8; i++) undone.push((await knex.migrate.down())[1])
+  for (let i = 0; i < 11; i++) undone.push((await knex.migrate.down())[1])
   t.match(undone, [
+    [/_movements_actor\.ts$/],
+    [/_create_users_and_tokens\.ts$/],
+    [/_create_transfers\.ts$/],
     [/_create_replicas\.ts$/],
     [/_create_events\.ts$/],
     [/_idempotency_keys_scope\.ts$/],
@@ -287,6 +337,11 @@ t.test('the head anchor only moves forward: rows put back below it leave it', as
 
 t.test('the anchor migration anchors a ledger that already has movements', async (t) => {
   const knex = await testDb(t)
+  await downTo(knex, BEFORE_MESSAGING)
+  await knex.migrate.down() // who made each row
+  await knex.migrate.down() // the users and tokens
+  await knex.migrate.down() // the transfers
+  await knex.migrate.down() // the replicas
   await knex.migrate.down() // the event log
   await knex.migrate.down() // the idempotency keys' scope
   await knex.migrate.down() // the reorder point made optional
@@ -389,6 +444,9 @@ t.test(
   "scoping the idempotency keys keeps every key; its down refuses to drop another scope's",
   async (t) => {
     const knex = await testDb(t)
+    await downTo(knex, BEFORE_MESSAGING)
+    await knex.migrate.down() // the users and tokens
+    await knex.migrate.down() // the transfers
     await knex.migrate.down() // the replicas
     await knex.migrate.down() // the event log
     await knex.migrate.down() // the scope
@@ -403,6 +461,10 @@ t.test(
       message: /UNIQUE constraint failed/,
     })
 
+    await downTo(knex, BEFORE_MESSAGING)
+    await knex.migrate.down() // who made each row, empty
+    await knex.migrate.down() // the users and tokens, empty
+    await knex.migrate.down() // the transfers, empty
     await knex.migrate.down() // the replicas, empty
     await knex.migrate.down() // the event log, empty
     await t.rejects(knex.migrate.down(), {

@@ -3,10 +3,12 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import path from 'node:path'
 import t from 'tap'
 import { ROOT } from '../fixtures/root.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
+import { rememberToken } from '../fixtures/tokens.ts'
 
 /** Every process below `pid` now, from /proc (the nodes, their workers, their helpers). */
 function descendants(pid: number): number[] {
@@ -65,10 +67,27 @@ t.test(
       })
       exited.then(() => reject(new Error(`the demo ended early:\n${out}`)))
     })
-    const urls = [...out.matchAll(/^ {2}(Madrid|Sevilla|Bilbao) +(http:\S+)/gm)].map((m) => m[2])
+    const printed = [...out.matchAll(/^ {2}(Madrid|Sevilla|Bilbao) +(http:\S+)/gm)]
+    const urls = printed.map((m) => m[2])
     t.equal(urls.length, 3, 'prints the three URLs')
+    // Each warehouse's admin token is where the demo says: in its data directory.
+    for (const [, name, url] of printed) {
+      t.ok(rememberToken(url, path.join(dir, name.toLowerCase())), `${name}'s admin token`)
+    }
+    t.match(
+      out,
+      new RegExp(`ALMACEN_DATA_DIR=\\S+ npm run -s client -- --url ${urls[0]} where BOLT-M8`)
+    )
     t.match(out, /Seeded through the REST API: \d+ items and \d+ movements/)
     t.match(out, /where BOLT-M8/, 'and the commands to try')
+    // Two transfers through the client; the second sent while Bilbao was stopped.
+    const moved = out.match(/DN-1002 .*\n.*reached Bilbao ([\d.]+) s after/)
+    t.ok(moved, 'the transfer sent to a stopped Bilbao reached it once it was back')
+    const story = out.match(/receive-transfer (\S+)/)
+    const waiting = await api({ url: urls[2] }, 'GET', `/transfers/${story?.[1]}`)
+    t.match(waiting.body, { state: 'announced', reference: 'DN-1002', peerName: 'Madrid' })
+    const first = await api({ url: urls[0] }, 'GET', '/transfers?direction=out&state=closed')
+    t.match(first.body.transfers, [{ reference: 'DN-1001', outcome: 'delivered' }])
 
     const where = await api({ url: urls[0] }, 'GET', '/network/stock/BOLT-M8')
     t.match(where.body, { complete: true, counts: { total: 3, live: 3 } })

@@ -5,8 +5,12 @@ import t from 'tap'
 import type { RunningNode } from '../../runtime/node.ts'
 import { CLUSTER_KEY } from '../fixtures/node-process.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
+import { tokenOf } from '../fixtures/tokens.ts'
 
-/** A request with exactly these headers (fetch will not send a Host of our choosing). */
+/**
+ * A request with these headers (fetch will not send a Host of our choosing), and the node's admin
+ * token: each defence is tried on its own, as if the page had the token too.
+ */
 function send(
   node: RunningNode,
   method: string,
@@ -16,7 +20,14 @@ function send(
 ): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: node.port, method, path, headers, agent: false },
+      {
+        host: '127.0.0.1',
+        port: node.port,
+        method,
+        path,
+        headers: { authorization: `Bearer ${tokenOf(node.url)}`, ...headers },
+        agent: false,
+      },
       (res) => {
         let text = ''
         res.on('data', (chunk) => (text += chunk))

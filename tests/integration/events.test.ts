@@ -2,6 +2,7 @@
 // server-sent events that resume from the last id seen, through a real node.
 import t from 'tap'
 import { api, startTestNode } from '../fixtures/test-node.ts'
+import { nodeFetch } from '../fixtures/tokens.ts'
 
 interface Sse {
   id: number
@@ -12,7 +13,7 @@ interface Sse {
 /** Follows GET /events/stream; `take(n)` waits (bounded) for the next n events. */
 async function follow(url: string, headers: Record<string, string> = {}) {
   const aborter = new AbortController()
-  const response = await fetch(url, { headers, signal: aborter.signal })
+  const response = await nodeFetch(url, { headers, signal: aborter.signal })
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
   let buffered = ''
   const seen: Sse[] = []

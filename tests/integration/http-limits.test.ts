@@ -6,6 +6,7 @@ import t from 'tap'
 import type { RunningNode } from '../../runtime/node.ts'
 import { until } from '../fixtures/node-process.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
+import { nodeFetch, tokenOf } from '../fixtures/tokens.ts'
 
 interface Test {
   teardown(fn: () => unknown): void
@@ -16,6 +17,7 @@ async function startLogged(t: Test): Promise<{ node: RunningNode; lines: any[] }
   const lines: any[] = []
   const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) })
   const node = await startTestNode(t, { name: 'Wire', logLevel: 'debug', log })
+  authorization = `Authorization: Bearer ${tokenOf(node.url)}`
   return { node, lines }
 }
 
@@ -36,11 +38,15 @@ function open(node: RunningNode): {
   }
 }
 
+/** The token of the node the test started last: what is tried here is past authentication. */
+let authorization = ''
+
 const head = (path: string, headers: string[]) =>
   [
     `POST ${path} HTTP/1.1`,
     'Host: 127.0.0.1',
     'Content-Type: application/json',
+    authorization,
     ...headers,
     '',
     '',
@@ -97,7 +103,7 @@ t.test(
       body: { code: 'PAYLOAD_TOO_LARGE', error: 'Request body is larger than 65536 bytes' },
     })
     t.match(
-      (await fetch(`${node.url}/members`).then((r) => r.json())).participating,
+      (await nodeFetch(`${node.url}/members`).then((r) => r.json())).participating,
       true,
       'the node did not leave'
     )
@@ -150,3 +156,30 @@ t.test('a client that hangs up mid-upload is a debug line, not an error', async 
     'nothing at warn or error level'
   )
 })
+
+t.test(
+  'a target in absolute form (as proxies send it) is served by its path; a bad one gets a 400',
+  async (t) => {
+    const { node } = await startLogged(t)
+    const { hostname, port } = new URL(node.url)
+    const ask = async (target: string) => {
+      const { socket, received, closed } = open(node)
+      socket.write(
+        [`GET ${target} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close', '', ''].join(
+          '\r\n'
+        )
+      )
+      await within(closed, 5000, 'the answer')
+      return parse(received())
+    }
+    t.match(await ask(`http://${hostname}:${port}/health`), {
+      status: 'HTTP/1.1 200 OK',
+      body: { status: 'ok' },
+    })
+    t.match(await ask('/x/../health'), { status: 'HTTP/1.1 200 OK', body: { status: 'ok' } })
+    t.match(await ask('http://[::1'), {
+      status: 'HTTP/1.1 400 Bad Request',
+      body: { code: 'BAD_REQUEST', error: /not a path/ },
+    })
+  }
+)

@@ -2,6 +2,7 @@
 // warehouse, and the attacks of issue 9 made with a raw SQLite connection while the node is
 // stopped, then seen by the restarted node (its check at start), by verify, rebuild and accept.
 import { copyFile } from 'node:fs/promises'
+import path from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
 import { seedDatabase } from '../../bench/seed.ts'
@@ -64,6 +65,7 @@ t.before(async () => {
 async function attacked(t: Test, attack: (db: Database.Database) => void) {
   const dataDir = tempDir(t)
   await copyFile(databaseFile(base), databaseFile(dataDir))
+  await copyFile(path.join(base, 'admin-token'), path.join(dataDir, 'admin-token'))
   const db = new Database(databaseFile(dataDir))
   db.exec('DROP TRIGGER movements_append_only_update; DROP TRIGGER movements_append_only_delete')
   attack(db)
@@ -188,6 +190,7 @@ function editAndRehash(db: Database.Database): string {
       note: r.note,
       createdAt: r.created_at,
       prevHash,
+      actor: r.actor,
     }
     prevHash = hashMovement(row)
     update.run(row.reference, row.prevHash, prevHash, row.seq)

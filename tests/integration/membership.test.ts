@@ -12,6 +12,7 @@ import {
 import { freePort } from '../fixtures/free-port.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
+import { almacen } from '../fixtures/client-kit.ts'
 
 interface Test {
   teardown(fn: () => unknown): void
@@ -130,3 +131,40 @@ t.test('a graceful leave is seen as left by every member and never as failed', a
   t.match(joined, { status: 200, body: { joined: true } })
   await until(() => sees([a, c], { A: 'alive', C: 'alive' }), BOUND_MS, 'it is back after joining')
 })
+
+t.test(
+  'almacen force-leave removes a killed node on every member, and the node rejoins when restarted',
+  async (t) => {
+    const pa = await freePort()
+    const seed = [`http://127.0.0.1:${pa}`]
+    const dirC = dir(t, 'c')
+    const [a, b, c] = await Promise.all([
+      start(t, 'A', dir(t, 'a'), [], pa),
+      start(t, 'B', dir(t, 'b'), seed),
+      start(t, 'C', dirC, seed),
+    ])
+    const all = { A: 'alive', B: 'alive', C: 'alive' }
+    await until(() => sees([a, b, c], all), BOUND_MS, 'formed')
+
+    const early = await almacen(['force-leave', 'C', '--url', a.url])
+    t.match(early, { code: 1, stderr: /C is alive, not failed/ }, 'an alive node is refused')
+
+    c.child.kill('SIGKILL')
+    await until(() => sees([a, b], { C: 'failed' }), BOUND_MS, 'the crash is seen')
+    const forced = await almacen(['force-leave', 'C', '--url', a.url])
+    t.same(forced, {
+      code: 0,
+      stdout: '✔ C is left for good: 1 of 1 member acknowledged.\n',
+      stderr: '',
+    })
+    // Acknowledged means B has committed it: no waiting needed.
+    t.ok(await sees([a, b], { C: 'left' }), 'both remaining members show C left')
+    t.match(await almacen(['force-leave', 'C', '--url', b.url]), {
+      code: 1,
+      stderr: /C has already left/,
+    })
+
+    const back = await start(t, 'C', dirC) // no --join: only what it kept on disk
+    await until(() => sees([a, b, back], all), BOUND_MS, 'the restarted node rejoins')
+  }
+)

@@ -2,7 +2,7 @@
 // deadline whatever the peers do (frozen by SIGSTOP, a port that accepts and never answers).
 import { createServer, connect, type Socket } from 'node:net'
 import t from 'tap'
-import { HttpTransport, STOCK_EXCHANGE } from '../../network/index.ts'
+import { HttpTransport, Keyring, STOCK_EXCHANGE } from '../../network/index.ts'
 import { closedPort } from '../fixtures/client-kit.ts'
 import { CLUSTER_KEY, startProcess, until, type NodeProcess } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
@@ -12,8 +12,14 @@ interface Test {
   teardown(fn: () => unknown): void
 }
 
-/** The answer may take its deadline and this much more (HTTP both ways, JSON), never longer. */
+/** The node answers within its deadline and this much more (composing the answer), never longer. */
 const SLACK_MS = 50
+/**
+ * What the client may see on top, on a CI machine whose 2 cores run several test files at once:
+ * HTTP both ways and the JSON of every SKU. A wait on the frozen or silent peer would take its
+ * whole timeout, seconds: still caught. (`npm run bench` measures the time itself.)
+ */
+const CLIENT_SLACK_MS = 500
 
 /**
  * A TCP relay in front of a node, as its advertised address: it forwards until told to go
@@ -86,7 +92,7 @@ t.test('a node answers a signed stock ask with its figures and ledger head, sign
     reorderPoint: 5,
   })
   await api(node, 'POST', '/movements', { type: 'receipt', sku: 'BOLT-M8', quantity: 3 })
-  const transport = new HttpTransport({ key: CLUSTER_KEY, selfId: 'asker' })
+  const transport = new HttpTransport({ keys: Keyring.of(CLUSTER_KEY), selfId: 'asker' })
   t.teardown(() => transport.close())
   const call = (body: object) =>
     transport.call({
@@ -112,7 +118,10 @@ t.test('a node answers a signed stock ask with its figures and ledger head, sign
     body: { figures: [{ sku: 'BOLT-M8' }] },
   })
 
-  const stranger = new HttpTransport({ key: 'another-cluster-key-entirely', selfId: 'x' })
+  const stranger = new HttpTransport({
+    keys: Keyring.of('another-cluster-key-entirely'),
+    selfId: 'x',
+  })
   t.teardown(() => stranger.close())
   const refused = await stranger.call({
     kind: STOCK_EXCHANGE,
@@ -179,7 +188,7 @@ t.test(
     for (const deadlineMs of [300, 1000]) {
       const one = await timed(a, `/network/stock/BOLT-M8?deadlineMs=${deadlineMs}`)
       t.ok(
-        one.ms <= deadlineMs + SLACK_MS,
+        one.body.tookMs <= deadlineMs + SLACK_MS && one.ms <= deadlineMs + CLIENT_SLACK_MS,
         `one SKU answered in ${one.ms.toFixed(0)} ms (${one.body.tookMs} ms in the node) under a ${deadlineMs} ms deadline`
       )
       t.match(one.body, {
@@ -208,7 +217,7 @@ t.test(
       )
       const all = await timed(a, `/network/stock?deadlineMs=${deadlineMs}`)
       t.ok(
-        all.ms <= deadlineMs + SLACK_MS,
+        all.body.tookMs <= deadlineMs + SLACK_MS && all.ms <= deadlineMs + CLIENT_SLACK_MS,
         `every SKU answered in ${all.ms.toFixed(0)} ms (${all.body.tookMs} ms in the node)`
       )
       t.match(all.body, { complete: false, timedOut: true, counts: { live: 1, replica: 2 } })

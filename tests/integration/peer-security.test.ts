@@ -2,8 +2,16 @@
 // scan other hosts, a signed message that tries to lock a member out, a captured request replayed.
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { pino } from 'pino'
 import t from 'tap'
-import { HttpTransport, JOIN_TIMEOUT_MS, NOT_A_MEMBER, PEER_MESSAGES } from '../../network/index.ts'
+import {
+  HttpTransport,
+  JOIN_TIMEOUT_MS,
+  Keyring,
+  NOT_A_MEMBER,
+  PEER_MESSAGES,
+  signingKey,
+} from '../../network/index.ts'
 import { signAnswer, signRequest } from '../../network/transport/signing.ts'
 import type { RunningNode } from '../../runtime/node.ts'
 import { CLUSTER_KEY, QUICK_TIMING, until } from '../fixtures/node-process.ts'
@@ -60,7 +68,7 @@ function signedPost(to: RunningNode, path: string, from: string, message: unknow
   const realNow = Date.now
   Date.now = () => realNow() + clockMs // only while signing, which does not yield
   try {
-    const { headers } = signRequest(CLUSTER_KEY, {
+    const { headers } = signRequest(signingKey(CLUSTER_KEY), {
       from,
       to: to.identity.id,
       method: 'POST',
@@ -167,7 +175,11 @@ t.test(
       status: 502,
       body: { code: 'PEER_UNREACHABLE', details: [{ ok: false, reason: NOT_A_MEMBER }] },
     })
-    t.notMatch(JSON.stringify(tries.map((x) => x.answer.body)), /secret|500|refused|timeout|evil/i)
+    // Words, not digits inside a port number (35005 is an address, not a 500).
+    t.notMatch(
+      JSON.stringify(tries.map((x) => x.answer.body)),
+      /secret|\b500\b|refused|timeout|evil/i
+    )
     for (const { address, ms } of tries) {
       t.ok(
         ms >= QUICK_TIMING.joinTimeoutMs - 5,
@@ -177,18 +189,25 @@ t.test(
     t.match(asked[0], { method: 'POST', url: '/peer/join' }, 'only the signed protocol was spoken')
     t.ok(asked[0].headers['x-almacen-signature'])
 
+    // Only the real members, alive: on a loaded machine one may suspect the other for a moment
+    // (and be refuted), which is the protocol at work, not the forgery: so waited for, bounded.
+    const real = async (node: typeof a) =>
+      JSON.stringify((await members(node)).map((m) => [m.name, m.state]).sort()) ===
+      JSON.stringify([
+        ['A', 'alive'],
+        ['B', 'alive'],
+      ])
     for (const node of [a, b]) {
-      const list = await members(node)
-      t.same(
-        list.map((m) => [m.name, m.state]).sort(),
-        [
-          ['A', 'alive'],
-          ['B', 'alive'],
-        ],
-        `${node.identity.name} lists only the real members, alive`
-      )
+      await until(() => real(node), BOUND_MS, `${node.identity.name} lists only the real members`)
+      t.pass(`${node.identity.name} lists only the real members, alive`)
     }
-    t.equal((await record(a, b.identity.id))?.incarnation, bBefore.incarnation)
+    // The forged "left at incarnation 2^32 - 1" was not taken: B's incarnation is its own (a
+    // refutation of a passing suspicion moves it by one).
+    const bNow = (await record(a, b.identity.id)) as Member
+    t.ok(
+      bNow.incarnation <= bBefore.incarnation + 2,
+      `B's incarnation ${bNow.incarnation}, not the forged one`
+    )
 
     // A member in name whose address answers unsigned, and one whose address drops every request
     // (a member that is down, which keeps being probed so that it is noticed when it is back).
@@ -219,6 +238,10 @@ t.test(
     t.match(await record(a, 'bogus'), {
       problem: /did not answer as a member of this network: answered 200 without a valid signature/,
     })
+    // Counted from one reconnect round after both are failed: a probe already on its way to the
+    // bogus member when it was declared failed is not a probe of a failed member.
+    const first = from(a, downHits)
+    await until(() => from(a, downHits) >= first + 2, BOUND_MS, 'a reconnect round')
     const seen = { bogus: from(a, bogusHits), down: from(a, downHits) }
     await until(() => from(a, downHits) >= seen.down + 6, BOUND_MS, 'three reconnect rounds')
     t.equal(from(a, bogusHits), seen.bogus, 'the bogus member was not probed again meanwhile')
@@ -291,7 +314,12 @@ t.test(
       () => bUrl,
       () => false
     ) // records, drops nothing
-    const b = await keyed(t, 'B', { advertise: proxy.url })
+    const warnings: string[] = []
+    const log = pino(
+      { level: 'warn' },
+      { write: (line: string) => warnings.push(JSON.parse(line).msg) }
+    )
+    const b = await keyed(t, 'B', { advertise: proxy.url, log })
     bUrl = b.url
     t.match(await api(b, 'POST', '/members/join', { addresses: [a.url] }), { status: 200 })
     // A probe of B, and news for B (of its own join), went through the proxy: signed by A or C.
@@ -324,10 +352,9 @@ t.test(
       skewed.headers.get('x-almacen-signature'),
       'the refusal is signed: the sender can trust it'
     )
-    t.match(await record(b, c.identity.id), {
-      state: 'alive',
-      problem: "clock skew: C's clock is 45 s ahead of this node's",
-    })
+    // Said in B's log, and on C's row until an exchange on time clears it: one may have come
+    // already (probes run every 200 ms here), so the row is not read at a moment's chance.
+    t.ok(warnings.includes("clock skew: C's clock is 45 s ahead of this node's"), 'logged')
     await until(
       async () => (await record(b, c.identity.id))?.problem === null,
       BOUND_MS,
@@ -348,7 +375,7 @@ t.test(
           code: 'CLOCK_SKEW',
           details: { skewMs: 45_000, maxSkewMs: 30_000 },
         })
-        const headers = signAnswer(CLUSTER_KEY, {
+        const headers = signAnswer(signingKey(CLUSTER_KEY), {
           responder: 'tempus',
           request: String(req.headers['x-almacen-signature']),
           status: 401,
@@ -373,7 +400,7 @@ t.test(
     const a = await keyed(t, 'A')
     const otherKey = 'another-key-entirely-0000'
     // What a node started with another key sends when it joins through A.
-    const stranger = new HttpTransport({ key: otherKey, selfId: 'stranger' })
+    const stranger = new HttpTransport({ keys: Keyring.of(otherKey), selfId: 'stranger' })
     t.teardown(() => stranger.close())
     const member = { id: 'stranger', name: 'Stranger', address: 'http://127.0.0.1:1' }
     const joined = await stranger.call({
@@ -399,7 +426,7 @@ t.test(
       status: 401,
       body: { code: 'UNAUTHENTICATED', error: /must be signed/ },
     })
-    const signed = (key: string) =>
+    const signed = (key: { id: string; secret: string }) =>
       signRequest(key, {
         from: 'x',
         to: a.identity.id,
@@ -407,7 +434,13 @@ t.test(
         path: '/peer/gossip',
         body: news,
       }).headers
-    t.match(await send(signed(otherKey)), { status: 401, body: { error: /another cluster key/ } })
+    t.match(await send(signed(signingKey(otherKey))), {
+      status: 401,
+      body: { error: /signed with cluster key [0-9a-f]{16}, which is not installed/ },
+    })
+    // One that names A's key by its id without holding it.
+    const forged = { id: signingKey(CLUSTER_KEY).id, secret: otherKey }
+    t.match(await send(signed(forged)), { status: 401, body: { error: /another cluster key/ } })
     const stale = await signedPost(a, '/peer/gossip', 'x', JSON.parse(news), -120_000)
     t.match(stale, { status: 401, body: { code: 'CLOCK_SKEW' } }, 'a message two minutes old')
     t.same(
@@ -415,6 +448,10 @@ t.test(
       ['A'],
       'nothing was merged: A never listed the stranger, nor X'
     )
-    t.match(await send(signed(CLUSTER_KEY)), { status: 200 }, 'the same message, signed, is taken')
+    t.match(
+      await send(signed(signingKey(CLUSTER_KEY))),
+      { status: 200 },
+      'the same message, signed, is taken'
+    )
   }
 )

@@ -51,5 +51,22 @@ t.test(
       ok: true,
       witnesses: { available: false, summary: /^no witness available/ },
     })
+
+    // The halt is kept on disk: a restart with no witness reachable does not lift it.
+    await stop(a)
+    await start(t, a)
+    t.ok(await halted(a)(), 'still halted after a restart, with no peer up')
+    const health = await api(url(a), 'GET', '/health')
+    t.match(health.body.ledger.halt, { witnessed: true, problems: [/Centro's copy/] })
+    // Only an acceptance lifts it, for good.
+    const accepted = await api(url(a), 'POST', '/ledger/accept', {
+      reason: 'the edit at row 60 was a tested repair',
+    })
+    t.equal(accepted.status, 200)
+    await stop(a)
+    await start(t, a)
+    t.notOk(await halted(a)(), 'accepted: writes go on after a restart')
+    const receipt = { type: 'receipt', sku: 'SEED-0001', quantity: 1 }
+    t.equal((await api(url(a), 'POST', '/movements', receipt)).status, 201)
   }
 )

@@ -29,14 +29,28 @@ t.test(
     })
     const key = (i: number) => ({ 'idempotency-key': `receipt-${i}` })
 
+    // 100 receipts at once; after 10 acknowledgements the worker is frozen, 100 more are sent
+    // (they wait on it, certainly in flight), and then it is killed: some of the first 100 may have
+    // committed unacknowledged, all of the second are cut off. (Killing it at the 10th alone let a
+    // quiet machine commit all of them first.)
     let acknowledged = 0
-    const replies: ApiReply[] = await Promise.all(
-      Array.from({ length: 200 }, async (_, i) => {
-        const reply = await api(node, 'POST', '/movements', receipt(i), key(i))
-        if (reply.status === 201 && ++acknowledged === 10) process.kill(victim, 'SIGKILL')
+    let tenAcknowledged!: () => void
+    const ten = new Promise<void>((resolve) => (tenAcknowledged = resolve))
+    const send = (from: number) =>
+      Array.from({ length: 100 }, async (_, n) => {
+        const reply = await api(node, 'POST', '/movements', receipt(from + n), key(from + n))
+        if (reply.status === 201 && ++acknowledged === 10) {
+          process.kill(victim, 'SIGSTOP')
+          tenAcknowledged()
+        }
         return reply
       })
-    )
+    const first = send(0)
+    await ten
+    const second = send(100)
+    await until(() => node.db.inFlight > 0, 10_000, 'receipts waiting on the frozen worker')
+    process.kill(victim, 'SIGKILL')
+    const replies: ApiReply[] = await Promise.all([...first, ...second])
     const acked = replies.filter((r) => r.status === 201)
     const failed = replies.filter((r) => r.status !== 201)
     t.ok(acked.length >= 10, `${acked.length} receipts were acknowledged before or after the kill`)

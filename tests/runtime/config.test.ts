@@ -19,6 +19,7 @@ t.test('runs with no settings at all: port 8080, ./data, loopback, the host name
     dbTimeoutMs: 5000,
     workerNodeOptions: [],
     timing: {},
+    backup: { everyMs: 0, keep: 7 },
   })
 })
 
@@ -26,6 +27,7 @@ t.test('reads ALMACEN_* variables, and flags win over them', async (t) => {
   const env = {
     ALMACEN_PORT: '9000',
     ALMACEN_HOST: '0.0.0.0',
+    ALMACEN_INSECURE_HTTP: '1',
     ALMACEN_DATA_DIR: '/var/lib/almacen',
     ALMACEN_NAME: 'Bilbao',
     ALMACEN_JOIN: 'http://10.0.0.2:8080/, http://10.0.0.3:8080',
@@ -206,4 +208,14 @@ t.test('every ALMACEN_* variable in the code is in --help and in the README', as
       `${name} (${where}) is in the README's table`
     )
   }
+})
+
+t.test('schedules backups in minutes, and refuses a count of none kept', async (t) => {
+  t.same(parseConfig(['--backup-every-minutes', '60', '--backup-keep', '24'], {}), {
+    ...(parseConfig([], {}) as object),
+    backup: { everyMs: 3_600_000, keep: 24 },
+  })
+  t.throws(() => parseConfig(['--backup-keep', '0'], {}), {
+    message: /--backup-keep must be a whole number from 1 to 10000, not "0"/,
+  })
 })

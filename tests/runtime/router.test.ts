@@ -165,7 +165,7 @@ t.test(
   async (t) => {
     const undeclared = t.testdir({ stock: { 'index.get.js': "export default () => 'up'\n" } })
     await t.rejects(loadRoutes(undeclared), {
-      message: /^handlers\/stock\/index\.get\.js must declare who may call it: .*access: 'public'/,
+      message: /^handlers\/stock\/index\.get\.js must declare who may call it: .*access: 'viewer'/,
     })
     const unknown = t.testdir({
       'health.get.js': "export default Object.assign(() => 'up', { access: 'everyone' })\n",

@@ -12,6 +12,7 @@ t.test('names routes from file paths in Nitro grammar', async (t) => {
     path: '/transfers/:transferId/receive',
   })
   t.same(routeOf('index.get.ts'), { method: 'get', path: '/' })
+  t.same(routeOf('openapi.json.get.ts'), { method: 'get', path: '/openapi.json' })
 })
 
 t.test('refuses file names without a method or with a bad segment, naming the file', async (t) => {
@@ -26,6 +27,8 @@ t.test('refuses file names without a method or with a bad segment, naming the fi
     message: /handlers\/Items\/index\.get\.ts: "Items" is not a route segment/,
   })
   t.throws(() => routeOf('items/[s-k-u].get.ts'), { message: /"\[s-k-u\]" is not a route segment/ })
+  t.throws(() => routeOf('openapi.v1.json.get.ts'), { message: /"openapi.v1.json" is not a route/ })
+  t.throws(() => routeOf('.json.get.ts'), { message: /".json" is not a route segment/ })
 })
 
 t.test(

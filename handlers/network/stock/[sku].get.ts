@@ -1,5 +1,5 @@
 import { networkStockOneQuery, sku as skuSchema, type NetworkStockOne } from '../../../api/index.ts'
-import { defineHandler, HttpError, readQuery, validate } from '../../../runtime/index.ts'
+import { defineHandler, HttpError, validate } from '../../../runtime/index.ts'
 import { gatherStock } from '../../_shared/network-stock.ts'
 
 /**
@@ -7,16 +7,20 @@ import { gatherStock } from '../../_shared/network-stock.ts'
  * `deadlineMs`, each figure labelled live, replica (how old, and why) or missing.
  */
 export default defineHandler(
-  { access: 'public' },
-  async (request, ctx): Promise<NetworkStockOne> => {
+  {
+    access: 'viewer',
+    summary: 'Where a SKU is, and how much in all: every warehouse asked under a deadline',
+    query: networkStockOneQuery,
+    example: { params: { sku: 'BOLT-M8' }, query: { deadlineMs: '1500' } },
+  },
+  async (request, ctx, { query: { deadlineMs } }): Promise<NetworkStockOne> => {
     const sku = validate(skuSchema, request.params.sku, 'SKU in the path')
-    const { deadlineMs } = readQuery(request, networkStockOneQuery)
     const { answer, stock } = await gatherStock(ctx, { skus: [sku] }, deadlineMs)
     const [found] = stock
     if (found) return { ...found, ...answer }
     // Absent everywhere that answered: a 404 only when every warehouse did.
     if (answer.complete) throw new HttpError('NOT_FOUND', `No warehouse has an item ${sku}`)
-    const total = { onHand: 0, liveOnHand: 0, unit: null }
+    const total = { onHand: 0, liveOnHand: 0, inTransit: 0, onHandPlusInTransit: 0, unit: null }
     return { sku, name: null, figures: [], total, byUnit: [], unitsDiffer: false, ...answer }
   }
 )

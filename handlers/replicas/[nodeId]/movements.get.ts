@@ -1,8 +1,19 @@
 import { movementsQuery, nodeIdParam, type MovementPage } from '../../../api/index.ts'
-import { defineHandler, readQuery, validate } from '../../../runtime/index.ts'
+import { defineHandler, validate } from '../../../runtime/index.ts'
 
 /** A peer's ledger as this node's replica holds it: the filters and paging of GET /movements. */
-export default defineHandler({ access: 'public' }, async (request, ctx): Promise<MovementPage> => {
-  const nodeId = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
-  return ctx.db.send('replicas.movements', { nodeId, ...readQuery(request, movementsQuery) })
-})
+export default defineHandler(
+  {
+    access: 'viewer',
+    summary: "A peer's ledger as this node's replica holds it (filters of GET /movements)",
+    query: movementsQuery,
+    example: {
+      params: { nodeId: '6f1c2a5e-7d7b-4f0e-9a43-2b8f1e0c9d11' },
+      query: { sku: 'BOLT-M8' },
+    },
+  },
+  async (request, ctx, { query }): Promise<MovementPage> => {
+    const nodeId = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
+    return ctx.db.send('replicas.movements', { nodeId, ...query })
+  }
+)

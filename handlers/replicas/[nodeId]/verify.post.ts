@@ -8,13 +8,19 @@ const CHAIN = new Set(['hash', 'chain', 'gap', 'head'])
  * running balances, the cursor, the balances. A broken chain (a row changed or removed on this
  * node's disk) breaks the replica: nothing more is built on it.
  */
-export default defineHandler({ access: 'public' }, async (request, ctx): Promise<LedgerCheck> => {
-  const nodeId = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
-  const check = await ctx.db.send('replicas.verify', { nodeId })
-  const broken = check.differences.find((d) => CHAIN.has(d.kind))
-  if (broken) {
-    const message = `verify found the replica's ${broken.message} on this node's disk`
-    await ctx.db.send('replicas.break', { nodeId, reason: 'chain_broken', message })
+export default defineHandler(
+  {
+    access: 'operator',
+    summary: "Checks a peer's replica as a ledger verify checks the node's own",
+  },
+  async (request, ctx): Promise<LedgerCheck> => {
+    const nodeId = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
+    const check = await ctx.db.send('replicas.verify', { nodeId })
+    const broken = check.differences.find((d) => CHAIN.has(d.kind))
+    if (broken) {
+      const message = `verify found the replica's ${broken.message} on this node's disk`
+      await ctx.db.send('replicas.break', { nodeId, reason: 'chain_broken', message })
+    }
+    return check
   }
-  return check
-})
+)

@@ -25,9 +25,9 @@ t.test('History of an item shows its movements newest first, a page at a time', 
   t.ok(first && second, 'two pages')
   const firstRows = first.split('\n').slice(1)
   t.equal(firstRows.length, 20)
-  t.match(firstRows[0], /^24 .* BOLT-M8 +receipt +\+24 +300 +PO-24$/)
+  t.match(firstRows[0], /^24 .* BOLT-M8 +receipt +\+24 +300 +admin +PO-24$/)
   t.equal(second.split('\n').length - 1, 4)
-  t.match(second.split('\n').at(-1), /^1  .* \+1 +1 +PO-1$/)
+  t.match(second.split('\n').at(-1), /^1  .* \+1 +1 +admin +PO-1$/)
   t.notMatch(s.output(), 'NUT-M8', "only that item's movements")
 })
 

@@ -13,6 +13,7 @@ import {
   untilSeen,
 } from '../../fixtures/client-kit.ts'
 import { api } from '../../fixtures/test-node.ts'
+import { tokenOf } from '../../fixtures/tokens.ts'
 
 const participating = async (node: { url: string }) =>
   (await api(node, 'GET', '/members')).body.participating
@@ -131,7 +132,7 @@ async function atTerminal(url: string, answers: unknown[]) {
     stdout: { write: (s: string) => (stdout += s) },
     stderr: { write: (s: string) => (stderr += s) },
   } as unknown as Streams
-  const settings = { url, json: false, timeoutMs: 10_000 }
+  const settings = { url, json: false, timeoutMs: 10_000, token: tokenOf(url) }
   const code = await runOneShot(leave, { positionals: [], values: {} }, settings, streams)
   return { code, stdout, stderr, unused: unused() }
 }

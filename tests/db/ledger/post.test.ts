@@ -58,8 +58,11 @@ t.test('a posting chains to the head, is hashed, and leaves the state as it was'
       createdAt: AT,
       prevHash: GENESIS_HASH,
       hash: posting.ok ? hashMovement(posting.movement) : '',
+      transferId: null,
+      counterparty: null,
+      actor: 'system',
     },
-    balance: { sku: 'BOLT', onHand: 40, lastSeq: 1, updatedAt: AT },
+    balance: { sku: 'BOLT', onHand: 40, sent: 0, received: 0, lastSeq: 1, updatedAt: AT },
   })
   t.same(s, state({ BOLT: 0 }), 'post is pure')
   t.same(

@@ -19,6 +19,9 @@ const count: Movement = {
   createdAt: '2026-12-15T10:00:00.000Z',
   prevHash: 'a'.repeat(64),
   hash: 'b'.repeat(64),
+  transferId: null,
+  counterparty: null,
+  actor: 'ana',
 }
 
 t.test('a movement survives the trip to a row and back', async (t) => {
@@ -36,6 +39,9 @@ t.test('a movement survives the trip to a row and back', async (t) => {
     created_at: '2026-12-15T10:00:00.000Z',
     prev_hash: 'a'.repeat(64),
     hash: 'b'.repeat(64),
+    transfer_id: null,
+    counterparty: null,
+    actor: 'ana',
   })
   t.same(MOVEMENT_ROW.fromRow(row), count)
 })

@@ -79,7 +79,11 @@ const refused: [string, string, { path: string; message: string | RegExp }][] = 
   [
     'an unknown type',
     'type=transfer',
-    { path: 'type', message: 'must be receipt, issue or adjustment' },
+    {
+      path: 'type',
+      message:
+        'must be one of receipt, issue, adjustment, transfer_out, transfer_in, transfer_return, transfer_writeoff',
+    },
   ],
   ['a malformed SKU', 'sku=BOLT%20M8', { path: 'sku', message: /^must be 1-64 letters/ }],
   ['a from that is not a date', 'from=yesterday', { path: 'from', message: instant }],

@@ -3,7 +3,16 @@ import handler from '../../../handlers/peer/stock.post.ts'
 import { fakeCtx, request } from '../../fixtures/handler-kit.ts'
 
 const HEAD = { seq: 7, hash: 'a'.repeat(64) }
-const BOLT = { sku: 'BOLT-M8', name: 'Bolt M8', unit: 'ea', onHand: 12, reorderPoint: 5 }
+const BOLT = {
+  sku: 'BOLT-M8',
+  name: 'Bolt M8',
+  unit: 'ea',
+  onHand: 12,
+  reorderPoint: 5,
+  inTransit: 2,
+  sent: 2,
+  received: 0,
+}
 
 function signedCtx() {
   const ctx = fakeCtx({

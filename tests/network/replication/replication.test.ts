@@ -263,6 +263,11 @@ t.test('a crashed owner: pullers pause, and resume from the committed cursor', a
   const whileDown = feedRequests(cluster, 'B', 'A').length
   await cluster.run(60_000)
   t.ok(feedRequests(cluster, 'B', 'A').length - whileDown <= 1, 'paused while A is failed')
+  const paused = site
+    .get('B')
+    ?.replication?.peers()
+    .find((p) => p.nodeId === cluster.node('A').id)
+  t.match(paused, { following: false, lastError: /refused|unreachable|failed/ }, 'and says why')
   // Its disk kept its log; it comes back, and writes more.
   await cluster.start('A')
   serve(cluster, site, 'A')
@@ -274,6 +279,18 @@ t.test('a crashed owner: pullers pause, and resume from the committed cursor', a
   )
   checkPrefixes(t, cluster, site)
   t.same(site.get('B')?.disk.held.get(cluster.node('A').id)?.length, 1000, 'no row repeated')
+})
+
+t.test('an owner that leaves: its replicas stop asking it and say why', async (t) => {
+  const { cluster, site } = await sites(t, ['A', 'B'])
+  for (const name of ['A', 'B']) await replicate(cluster, site, cluster.node(name))
+  site.get('A')?.log.receipts(10)
+  await cluster.until(() => holds(site, cluster, 'B', 'A'), 5000, 'caught up')
+  const leaving = cluster.node('A').membership.leave({ rejoin: false })
+  await cluster.until(() => cluster.sees(['B'], { A: 'left' }), 5000, 'A left')
+  await leaving
+  const [status] = site.get('B')?.replication?.peers() ?? []
+  t.match(status, { following: false, lastError: /membership says A left/ })
 })
 
 t.test('a puller killed with its node resumes from its disk when the node restarts', async (t) => {

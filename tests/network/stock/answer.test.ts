@@ -1,22 +1,33 @@
 import t from 'tap'
-import { composeStock, type Gathered, type WarehouseOutcome } from '../../../network/index.ts'
+import {
+  composeStock,
+  STOCK_EXCHANGE,
+  type Gathered,
+  type WarehouseOutcome,
+} from '../../../network/index.ts'
 
 const HASH = (c: string) => c.repeat(64)
 const NOW = Date.parse('2026-12-01T12:00:00.000Z')
 
-function live(id: string, name: string, figures: [string, number, string][]): WarehouseOutcome {
+/** A SKU's figure: on hand, unit, and what the ledger says was transferred out and in. */
+type Row = [sku: string, onHand: number, unit: string, sent?: number, received?: number]
+
+function live(id: string, name: string, figures: Row[]): WarehouseOutcome {
   return {
     member: { id, name },
     answer: {
       node: { id, name },
       at: new Date(NOW - 5).toISOString(),
       ledger: { seq: 10, hash: HASH('a') },
-      figures: figures.map(([sku, onHand, unit]) => ({
+      figures: figures.map(([sku, onHand, unit, sent = 0, received = 0]) => ({
         sku,
         name: `Item ${sku}`,
         unit,
         onHand,
         reorderPoint: 5,
+        inTransit: sent,
+        sent,
+        received,
       })),
       truncated: false,
     },
@@ -108,7 +119,18 @@ t.test(
             asOf: new Date(NOW - 90_000).toISOString(),
             rowsBehind: 3,
             warning: null,
-            figures: [{ sku: 'BOLT', name: 'Bolt', unit: 'ea', onHand: 6, reorderPoint: null }],
+            figures: [
+              {
+                sku: 'BOLT',
+                name: 'Bolt',
+                unit: 'ea',
+                onHand: 6,
+                reorderPoint: null,
+                inTransit: null,
+                sent: 0,
+                received: 0,
+              },
+            ],
           },
         ],
       })
@@ -164,7 +186,18 @@ t.test(
             asOf: null,
             rowsBehind: null,
             warning: 'its replica stopped at row 12 (chain_broken)',
-            figures: [{ sku: 'OLD', name: null, unit: null, onHand: 3, reorderPoint: null }],
+            figures: [
+              {
+                sku: 'OLD',
+                name: null,
+                unit: null,
+                onHand: 3,
+                reorderPoint: null,
+                inTransit: null,
+                sent: 0,
+                received: 0,
+              },
+            ],
           },
         ],
       })
@@ -178,3 +211,96 @@ t.test(
     t.match(stock[0], { sku: 'OLD', name: null, total: { onHand: 3, unit: null } })
   }
 )
+
+t.test(
+  'counts the goods on the road once: in transit is what was sent less what was received',
+  async (t) => {
+    // Centro sent 10 BOLT to Sur and 4 to Norte; Sur has received 7 of them, Norte all 4.
+    const { stock } = composeStock(
+      gathered({
+        self: live('n-self', 'Centro', [['BOLT', 20, 'ea', 14, 0]]),
+        peers: [
+          live('n-2', 'Sur', [['BOLT', 7, 'ea', 0, 7]]),
+          live('n-1', 'Norte', [['BOLT', 4, 'ea', 0, 4]]),
+        ],
+      })
+    )
+    t.match(stock[0], {
+      total: { onHand: 31, liveOnHand: 31, inTransit: 3, onHandPlusInTransit: 34, unit: 'ea' },
+      byUnit: [{ unit: 'ea', onHand: 31, inTransit: 3, onHandPlusInTransit: 34, warehouses: 3 }],
+      figures: [
+        { node: { name: 'Centro' }, onHand: 20, inTransit: 14, sent: 14, received: 0 },
+        { node: { name: 'Norte' }, onHand: 4, inTransit: 0, sent: 0, received: 4 },
+        { node: { name: 'Sur' }, onHand: 7, inTransit: 0, sent: 0, received: 7 },
+      ],
+    })
+  }
+)
+
+t.test(
+  "a replica's figure adds its ledger's transfers to the totals, and does not know the warehouse's own view",
+  async (t) => {
+    const { stock } = composeStock(
+      gathered({
+        self: live('n-self', 'Centro', [['BOLT', 2, 'ea', 0, 3]]),
+        peers: [{ member: { id: 'n-2', name: 'Sur' }, reason: 'down', detail: 'refused' }],
+        replicas: [
+          {
+            nodeId: 'n-2',
+            ledger: { seq: 9, hash: HASH('c') },
+            asOf: new Date(NOW - 1000).toISOString(),
+            rowsBehind: 0,
+            warning: null,
+            figures: [
+              {
+                sku: 'BOLT',
+                name: 'Bolt',
+                unit: 'ea',
+                onHand: 5,
+                reorderPoint: null,
+                inTransit: null,
+                sent: 5,
+                received: 0,
+              },
+            ],
+          },
+        ],
+      })
+    )
+    t.match(stock[0], {
+      total: { onHand: 7, inTransit: 2, onHandPlusInTransit: 9 },
+      figures: [
+        { node: { name: 'Centro' }, source: 'live', inTransit: 0, received: 3 },
+        { node: { name: 'Sur' }, source: 'replica', inTransit: null, sent: 5 },
+      ],
+    })
+  }
+)
+
+t.test('in transit is never added across units', async (t) => {
+  const { stock } = composeStock(
+    gathered({
+      self: live('n-self', 'Centro', [['CABLE', 300, 'm', 50, 0]]),
+      peers: [live('n-2', 'Sur', [['CABLE', 2, 'roll', 0, 1]])],
+    })
+  )
+  t.match(stock[0], {
+    total: { onHand: null, inTransit: null, onHandPlusInTransit: null },
+    byUnit: [
+      { unit: 'm', inTransit: 50, onHandPlusInTransit: 350 },
+      { unit: 'roll', inTransit: -1, onHandPlusInTransit: 1 },
+    ],
+  })
+})
+
+t.test('a warehouse from before transfers has nothing on the road', async (t) => {
+  const figure = { sku: 'BOLT', name: 'Bolt', unit: 'ea', onHand: 3, reorderPoint: null }
+  const answer = STOCK_EXCHANGE.answer.parse({
+    node: { id: 'n-2', name: 'Sur' },
+    at: new Date(NOW).toISOString(),
+    ledger: { seq: 1, hash: HASH('a') },
+    figures: [figure],
+    truncated: false,
+  })
+  t.same(answer.figures, [{ ...figure, inTransit: 0, sent: 0, received: 0 }])
+})

@@ -3,7 +3,7 @@
 import { createServer, type Socket } from 'node:net'
 import t from 'tap'
 import type { Member } from '../../../db/contract/index.ts'
-import { HttpTransport, StockFanOut } from '../../../network/index.ts'
+import { HttpTransport, Keyring, StockFanOut } from '../../../network/index.ts'
 import { closedPort } from '../../fixtures/client-kit.ts'
 import { CLUSTER_KEY } from '../../fixtures/node-process.ts'
 import { api, startTestNode } from '../../fixtures/test-node.ts'
@@ -42,7 +42,7 @@ t.test(
       member('failed', 'http://127.0.0.1:2', 'failed'),
       member('left', 'http://127.0.0.1:3', 'left'),
     ]
-    const transport = new HttpTransport({ key: CLUSTER_KEY, selfId: 'self' })
+    const transport = new HttpTransport({ keys: Keyring.of(CLUSTER_KEY), selfId: 'self' })
     t.teardown(() => transport.close())
     const fanOut = new StockFanOut({ transport, selfId: 'self', members: () => members })
 

@@ -2,11 +2,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { PEER_MESSAGES, type MemberList } from '../../../network/membership/messages.ts'
+import { Keyring, signingKey } from '../../../network/keyring/keyring.ts'
 import { HttpTransport } from '../../../network/transport/http-transport.ts'
 import { signAnswer } from '../../../network/transport/signing.ts'
 import type { PeerOutcome } from '../../../network/transport/transport.ts'
 
-const key = 'a-cluster-key-of-enough-length'
+const key = signingKey('a-cluster-key-of-enough-length')
 const member = {
   id: 'node-b',
   name: 'B',
@@ -56,7 +57,7 @@ async function server(t: { teardown(fn: () => unknown): void }, answer: Answer) 
 
 function client(t: { teardown(fn: () => unknown): void }) {
   const outcomes: [string, PeerOutcome<unknown>][] = []
-  const peer = new HttpTransport({ key, selfId: 'node-a' })
+  const peer = new HttpTransport({ keys: Keyring.of(key.secret), selfId: 'node-a' })
   peer.watch({ answered: (to, outcome) => outcomes.push([to, outcome]) })
   t.teardown(() => peer.close())
   const join = (address: string, to = '*') =>

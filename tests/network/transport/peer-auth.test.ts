@@ -1,17 +1,18 @@
 import t from 'tap'
 import { errorResponse } from '../../../runtime/errors.ts'
 import { httpErrorOf } from '../../../runtime/peer-refusals.ts'
+import { Keyring, signingKey } from '../../../network/keyring/keyring.ts'
 import { PeerAuth } from '../../../network/transport/peer-auth.ts'
 import { MAX_SKEW_MS, signRequest, verifyAnswer } from '../../../network/transport/signing.ts'
 import { pino } from 'pino'
 
-const key = 'a-cluster-key-of-enough-length'
+const key = signingKey('a-cluster-key-of-enough-length')
 const body = '{"from":"node-a"}'
 
 function receiver(selfId = 'node-b') {
   const skews: [string, number][] = []
   const auth = new PeerAuth({
-    key,
+    keys: Keyring.of(key.secret),
     selfId,
     onClockSkew: (sender, skewMs) => skews.push([sender, skewMs]),
   })

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { signingKey } from '../../../network/keyring/keyring.ts'
 import {
   signAnswer,
   signRequest,
@@ -6,7 +7,14 @@ import {
   verifyRequest,
 } from '../../../network/transport/signing.ts'
 
-const key = 'a-cluster-key-of-enough-length'
+const key = signingKey('a-cluster-key-of-enough-length')
+const other = signingKey('another-cluster-key-entirely')
+/** A keyring holding `held`: the secret of each by its id. */
+const ring =
+  (...held: { id: string; secret: string }[]) =>
+  (id: string) =>
+    held.find((k) => k.id === id)?.secret
+const keys = ring(key)
 const body = '{"hello":"peer"}'
 const path = '/peer/gossip'
 
@@ -20,12 +28,19 @@ t.test(
   'accepts a request signed with the cluster key and names its sender and receiver',
   async (t) => {
     const { headers, signature } = sign()
-    t.match(verifyRequest(key, request(headers), path, body), {
+    t.match(verifyRequest(keys, request(headers), path, body), {
       sender: 'node-a',
       to: 'node-b',
       nonce: /^[\w-]{22}$/,
       signature,
+      key,
     })
+    t.equal(headers['x-almacen-key'], key.id, 'the key is named by its id, never sent')
+    t.notMatch(JSON.stringify(headers), key.secret)
+    t.ok(
+      verifyRequest(ring(other, key), request(headers), path, body),
+      'any installed key is accepted'
+    )
     t.not(
       sign().headers['x-almacen-nonce'],
       headers['x-almacen-nonce'],
@@ -35,45 +50,53 @@ t.test(
 )
 
 t.test(
-  'refuses a missing, wrong or tampered signature, and any request when it has no key',
+  'refuses a missing, wrong or tampered signature, and one under a key not installed',
   async (t) => {
     const { headers } = sign()
     const refused = { name: 'ProtocolError', code: 'UNAUTHENTICATED' }
-    t.throws(() => verifyRequest(key, request({}), path, body), {
+    t.throws(() => verifyRequest(keys, request({}), path, body), {
       ...refused,
       message: /must be signed/,
     })
-    t.throws(() => verifyRequest('another-cluster-key-entirely', request(headers), path, body), {
+    t.throws(() => verifyRequest(ring(other), request(headers), path, body), {
+      ...refused,
+      message: new RegExp(`signed with cluster key ${key.id}, which is not installed`),
+    })
+    // A stranger who names our key's id without holding it.
+    const forged = (id: string) => (id === key.id ? other.secret : undefined)
+    t.throws(() => verifyRequest(forged, request(headers), path, body), {
       ...refused,
       message: /another cluster key/,
     })
     t.throws(
-      () => verifyRequest(key, request(headers), path, '{"hello":"forged"}'),
+      () => verifyRequest(keys, request(headers), path, '{"hello":"forged"}'),
       refused,
       'body'
     )
-    t.throws(() => verifyRequest(key, request(headers), '/peer/sync', body), refused, 'path')
-    t.throws(() => verifyRequest(key, request(headers, 'PUT'), path, body), refused, 'method')
+    t.throws(() => verifyRequest(keys, request(headers), '/peer/sync', body), refused, 'path')
+    t.throws(() => verifyRequest(keys, request(headers, 'PUT'), path, body), refused, 'method')
     for (const [name, value] of [
       ['x-almacen-node', 'node-c'],
       ['x-almacen-to', 'node-c'],
       ['x-almacen-to', '*'],
       ['x-almacen-nonce', 'another-nonce-0123456789'],
-      ['x-almacen-time', String(Date.now() - 1)],
+      ['x-almacen-key', other.id],
+      // one millisecond off the signed time, never the signed time itself
+      ['x-almacen-time', String(Number(headers['x-almacen-time']) - 1)],
     ]) {
       t.throws(
-        () => verifyRequest(key, request({ ...headers, [name]: value }), path, body),
+        () => verifyRequest(ring(key, other), request({ ...headers, [name]: value }), path, body),
         refused,
         `another ${name}`
       )
     }
     t.throws(
-      () => verifyRequest(key, request({ ...headers, 'x-almacen-nonce': 'short' }), path, body),
+      () => verifyRequest(keys, request({ ...headers, 'x-almacen-nonce': 'short' }), path, body),
       { ...refused, message: /malformed/ }
     )
-    t.throws(() => verifyRequest(undefined, request(headers), path, body), {
+    t.throws(() => verifyRequest(ring(), request(headers), path, body), {
       ...refused,
-      message: /no cluster key/,
+      message: /not installed on this node/,
     })
   }
 )
@@ -90,7 +113,7 @@ t.test(
     }
     const headers = signAnswer(key, answer)
     const check = (
-      over: Partial<{ key: string; request: string; status: number; body: string }> = {},
+      over: Partial<{ key: typeof key; request: string; status: number; body: string }> = {},
       extra: Record<string, string> = {}
     ) =>
       verifyAnswer(over.key ?? key, over.request ?? asked.signature, {
@@ -100,7 +123,13 @@ t.test(
       })
     t.equal(check(), 'node-b')
     t.equal(check({ request: sign().signature }), undefined, 'not an answer to another request')
-    t.equal(check({ key: 'another-cluster-key-entirely' }), undefined, 'not with another key')
+    t.equal(check({ key: other }), undefined, 'not with another key')
+    t.equal(
+      check({ key: { id: key.id, secret: other.secret } }),
+      undefined,
+      'not with another key under the same id'
+    )
+    t.equal(check({}, { 'x-almacen-key': other.id }), undefined, 'not naming another key')
     t.equal(check({ status: 409 }), undefined, 'not with another status')
     t.equal(check({ body: '{"ok":false}' }), undefined, 'not with another body')
     t.equal(check({}, { 'x-almacen-node': 'node-c' }), undefined, 'not from another responder')

@@ -1,7 +1,7 @@
 import { pino } from 'pino'
 import t from 'tap'
 import { HostNames } from '../../../runtime/host-names.ts'
-import { createApp, type LoadedRoute } from '../../../runtime/router.ts'
+import { bodyLimits, createApp, type LoadedRoute } from '../../../runtime/router.ts'
 import { node, route, send } from '../../fixtures/app-kit.ts'
 
 const names = new HostNames({
@@ -56,6 +56,27 @@ t.test('a request that changes something must say it is JSON, even with no body'
   t.same([ok.status, await ok.json()], [200, { left: true }], 'an empty JSON request is fine')
   t.equal((await call(app, 'GET', '/stock')).status, 200, 'a read needs no content type')
   t.equal((await call(app, 'PUT', '/stock')).status, 405, 'a wrong method is still a 405')
+})
+
+t.test('a route that declares a text type takes it too, and only it', async (t) => {
+  const csvRoute = route('post', '/items/import', () => ({ imported: true }))
+  Object.assign(csvRoute.handler, { text: { type: 'text/csv' }, maxBodyBytes: 1_000_000 })
+  const app = appWith([...routes, csvRoute])
+  const csv = await call(app, 'POST', '/items/import', { 'content-type': 'text/csv' })
+  t.same([csv.status, await csv.json()], [200, { imported: true }])
+  t.equal((await call(app, 'POST', '/items/import', json)).status, 200, 'JSON still')
+  const plain = await call(app, 'POST', '/items/import', { 'content-type': 'text/plain' })
+  t.match(await plain.json(), {
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    error: /application\/json or text\/csv, not text\/plain/,
+  })
+  const other = await call(app, 'POST', '/members/leave', { 'content-type': 'text/csv' })
+  t.equal(other.status, 415, 'on its own route only')
+  // The HTTP server's limit before reading, by route: the declared one there, 64 KiB elsewhere.
+  const limit = bodyLimits([...routes, csvRoute])
+  t.equal(limit('POST', '/items/import'), 1_000_000)
+  t.equal(limit('POST', '/members/leave'), 64 * 1024)
+  t.equal(limit('GET', '/items/import'), 64 * 1024, 'for its method only')
 })
 
 t.test('refuses a Host that is not one of the node names (DNS rebinding)', async (t) => {

@@ -4,7 +4,15 @@ import type { WarehouseOutcome } from '../../../../runtime/index.ts'
 import { fakeCtx, request } from '../../../fixtures/handler-kit.ts'
 
 const HEAD = { seq: 3, hash: 'c'.repeat(64) }
-const BOLT = { sku: 'BOLT-M8', name: 'Bolt M8', unit: 'ea', onHand: 4, reorderPoint: 5 }
+const NO_TRANSFERS = { inTransit: 0, sent: 0, received: 0 }
+const BOLT = {
+  sku: 'BOLT-M8',
+  name: 'Bolt M8',
+  unit: 'ea',
+  onHand: 4,
+  reorderPoint: 5,
+  ...NO_TRANSFERS,
+}
 
 /** A context whose own warehouse has `own` and whose peers answer with `peers`. */
 function ctxWith(own: (typeof BOLT)[], peers: WarehouseOutcome[]) {
@@ -130,11 +138,15 @@ t.test(
       ledger: { seq: 40, hash: 'e'.repeat(64) },
       events: 44,
       asOf,
-      stock: [{ ...BOLT, onHand: 6, low: false, lastSeq: 40 }],
+      stock: [{ ...BOLT, onHand: 6, sent: 0, received: 3, low: false, lastSeq: 40 }],
     }
     const ctx = fakeCtx(
       {
-        'stock.figures': () => ({ figures: [BOLT], ledger: HEAD, truncated: false }),
+        'stock.figures': () => ({
+          figures: [{ ...BOLT, inTransit: 5, sent: 5 }],
+          ledger: HEAD,
+          truncated: false,
+        }),
         'replicas.stock': () => ({ replicas: [replica] }) as never,
         'replicas.list': () =>
           ({ replicas: [{ nodeId: 'n-sur', head: { ledger: { seq: 43 } } }] }) as never,
@@ -164,7 +176,7 @@ t.test(
     )
     t.same(ctx.sent[1].payload, { skus: ['BOLT-M8'], low: false })
     t.match(answer, {
-      total: { onHand: 10, liveOnHand: 4 },
+      total: { onHand: 10, liveOnHand: 4, inTransit: 2, onHandPlusInTransit: 12 },
       counts: { total: 2, live: 1, replica: 1, missing: 0 },
       complete: false,
       timedOut: true,
@@ -177,6 +189,9 @@ t.test(
       asOf,
       rowsBehind: 5,
       onHand: 6,
+      inTransit: null,
+      sent: 0,
+      received: 3,
     })
     t.ok(
       answer.figures[1].ageMs! >= 60_000 && answer.figures[1].ageMs! < 70_000,

@@ -9,7 +9,18 @@ function ctx() {
   const c = fakeCtx(
     {
       'stock.figures': () => ({
-        figures: [{ sku: 'NUT', name: 'Nut', unit: 'ea', onHand: 1, reorderPoint: 2 }],
+        figures: [
+          {
+            sku: 'NUT',
+            name: 'Nut',
+            unit: 'ea',
+            onHand: 1,
+            reorderPoint: 2,
+            inTransit: 0,
+            sent: 0,
+            received: 0,
+          },
+        ],
         ledger: HEAD,
         truncated: false,
       }),

@@ -1,0 +1,78 @@
+// Users and API tokens as the REST surface takes and gives them. Roles, weakest first: viewer
+// (reads), operator (movements, transfers, counts), admin (catalogue, ledger, membership, users
+// and tokens); each may do what the ones before it may.
+import { z } from 'zod'
+import { requiredText } from './fields.ts'
+
+/**
+ * The file in a node's data directory that holds its first admin token (written on its first
+ * start, readable only by the node's user): the node writes it, the local client reads it.
+ */
+export const ADMIN_TOKEN_FILE = 'admin-token'
+
+export const ROLE_NAMES = ['viewer', 'operator', 'admin'] as const
+export type RoleName = (typeof ROLE_NAMES)[number]
+
+const role = z.enum(ROLE_NAMES, { error: `must be one of ${ROLE_NAMES.join(', ')}` })
+
+/** A user's name: what the ledger will record as who made a movement. */
+export const userName = z
+  .string({ error: 'must be a string' })
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
+    error: 'must be 1-64 lower-case letters, digits, dots, dashes or underscores',
+  })
+
+export const userInput = z.strictObject({ name: userName, role })
+export const userChange = z
+  .strictObject({ role: role.optional(), disabled: z.boolean().optional() })
+  .refine((change) => change.role !== undefined || change.disabled !== undefined, {
+    error: 'give role or disabled (or both)',
+  })
+
+export const tokenInput = z.strictObject({
+  user: userName,
+  /** What the token is for ("scanner 3", "prometheus"): shown in the list. */
+  name: requiredText(100),
+  /** When it stops working (an ISO 8601 time in the future); never, without one. */
+  expiresAt: z.iso
+    .datetime({ offset: true, error: 'must be an ISO 8601 time such as 2027-01-31T00:00:00Z' })
+    .refine((at) => Date.parse(at) > Date.now(), { error: 'must be in the future' })
+    .transform((at) => new Date(at).toISOString())
+    .optional(),
+})
+
+export const tokensQuery = z.strictObject({ user: userName.optional() })
+
+/** A token's id, as lists show it and revocations name it. */
+export const tokenId = z
+  .string()
+  .regex(/^tok_[0-9a-f]{12}$/, { error: 'must be a token id (tok_…)' })
+
+export interface UserView {
+  name: string
+  role: RoleName
+  createdAt: string
+  disabledAt: string | null
+}
+
+export interface TokenView {
+  id: string
+  user: string
+  name: string
+  createdAt: string
+  expiresAt: string | null
+  revokedAt: string | null
+}
+
+/** A token just made: the only time its secret is shown. */
+export interface IssuedToken extends TokenView {
+  token: string
+}
+
+/** GET /me: who the token given belongs to. */
+export interface Me {
+  user: string
+  role: RoleName
+  tokenId: string
+}

@@ -1,0 +1,168 @@
+// Durable queues as the REST surface takes and gives them (/queues…). A message's body is any
+// JSON value; its id, given or made by the node, de-duplicates a publish sent again, forever.
+import { z } from 'zod'
+
+/** The largest body of one message, as JSON text. */
+export const MAX_MESSAGE_BYTES = 64 * 1024
+/** The longest a receive waits for a message (long poll). */
+export const MAX_RECEIVE_WAIT_MS = 20_000
+export const DEFAULT_VISIBILITY_MS = 30_000
+export const DEFAULT_MAX_DELIVERIES = 5
+
+const WEEK_MS = 7 * 24 * 3600 * 1000
+
+export const queueName = z
+  .string({ error: 'must be a string' })
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, {
+    error:
+      'must be 1-100 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+  })
+
+const duration = (most: number, what: string) =>
+  z
+    .int({ error: `must be a whole number of milliseconds (${what})` })
+    .min(0, { error: 'must not be negative' })
+    .max(most, { error: `must be at most ${most} ms` })
+
+export const queueInput = z.strictObject({
+  name: queueName,
+  /** How long a delivered message stays hidden from other consumers unless acknowledged. */
+  visibilityTimeoutMs: duration(12 * 3600 * 1000, 'visibility timeout')
+    .min(1, { error: 'must be at least 1 ms' })
+    .default(DEFAULT_VISIBILITY_MS),
+  /** Deliveries without an ack before the message goes to the dead-letter queue. */
+  maxDeliveries: z
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(1000, { error: 'must be at most 1000' })
+    .default(DEFAULT_MAX_DELIVERIES),
+})
+
+export const queueMessageInput = z.strictObject({
+  /** Any JSON value. */
+  body: z.unknown().refine((body) => body !== undefined, {
+    error: 'is required',
+  }),
+  /** Sent again with the same id, the message is taken once (in this queue, ever). */
+  id: z
+    .string({ error: 'must be a string' })
+    .regex(/^[\x21-\x7e]{1,200}$/, { error: 'must be 1-200 visible ASCII characters' })
+    .optional(),
+  headers: z
+    .record(z.string().max(100), z.string().max(1000), { error: 'must map names to strings' })
+    .refine((h) => Object.keys(h).length <= 50, { error: 'must have at most 50 headers' })
+    .default({}),
+  /** Hidden from consumers this long after it is published. */
+  delayMs: duration(WEEK_MS, 'delay').default(0),
+  /** Dead-lettered if not consumed within this long. */
+  ttlMs: duration(WEEK_MS, 'time to live').min(1, { error: 'must be at least 1 ms' }).optional(),
+})
+export type QueueMessageInput = z.output<typeof queueMessageInput>
+
+export const queueBatchInput = z.strictObject({
+  messages: z
+    .array(queueMessageInput)
+    .min(1, { error: 'must have at least one message' })
+    .max(1000, { error: 'must have at most 1000 messages' }),
+})
+
+export const queueReceiveInput = z.strictObject({
+  max: z.int().min(1).max(100, { error: 'must be at most 100' }).default(1),
+  /** Waits this long for a message when none is ready (a long poll). */
+  waitMs: duration(MAX_RECEIVE_WAIT_MS, 'wait').default(0),
+  /** This receive's visibility timeout, instead of the queue's. */
+  visibilityMs: duration(12 * 3600 * 1000, 'visibility')
+    .min(1)
+    .optional(),
+})
+
+const receipts = z
+  .array(z.string().min(1).max(100), { error: 'must be a list of receipts' })
+  .min(1, { error: 'must name at least one receipt' })
+  .max(1000, { error: 'must name at most 1000 receipts' })
+
+export const queueAckInput = z.strictObject({ receipts })
+export const queueNackInput = z.strictObject({
+  receipts,
+  /** Visible again after this long (0: at once). */
+  delayMs: duration(WEEK_MS, 'delay').default(0),
+})
+export const queueExtendInput = z.strictObject({
+  receipts,
+  visibilityMs: duration(12 * 3600 * 1000, 'visibility').min(1, { error: 'must be at least 1 ms' }),
+})
+
+/** POST /queues/:name/purge: the queue's name again, so that no purge happens by mistake. */
+export const queuePurgeInput = z.strictObject({ confirm: z.string({ error: 'must be a string' }) })
+
+/** POST /grants: what one user may do with one queue or topic (the others' grants unchanged). */
+export const grantInput = z.strictObject({
+  kind: z.enum(['queue', 'topic'], { error: 'must be queue or topic' }),
+  name: z.string().min(1).max(100),
+  user: z.string().min(1).max(64),
+  publish: z.boolean().default(false),
+  consume: z.boolean().default(false),
+  manage: z.boolean().default(false),
+})
+
+/** GET /grants: those on one kind, or one queue or topic. */
+export const grantsQuery = z.strictObject({
+  kind: z.enum(['queue', 'topic'], { error: 'must be queue or topic' }).optional(),
+  name: z.string().min(1).max(100).optional(),
+})
+
+/** GET /queues/:name/messages: the first messages a receive would get, looked at only. */
+export const queueBrowseQuery = z.strictObject({
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .min(1, { error: 'must be at least 1' })
+    .max(100, { error: 'must be at most 100' })
+    .default(20),
+})
+
+/** POST /queues/:name/messages with a text/plain body: its id, for a retry taken once. */
+export const queueTextQuery = z.strictObject({
+  id: z
+    .string({ error: 'must be a string' })
+    .regex(/^[\x21-\x7e]{1,200}$/, { error: 'must be 1-200 visible ASCII characters' })
+    .optional(),
+})
+
+/** A queue as GET /queues shows it: its settings and what it holds now. */
+export interface QueueView {
+  name: string
+  createdAt: string
+  visibilityTimeoutMs: number
+  /** Deliveries without an ack before a message is dead; null on a dead-letter queue. */
+  maxDeliveries: number | null
+  deadLetterQueue: string | null
+  depth: number
+  ready: number
+  delayed: number
+  inFlight: number
+  deadLetters: number
+}
+
+/** POST …/messages: the message's id, its place, and whether that id was taken before. */
+export interface PublishedMessage {
+  id: string
+  seq: number
+  duplicate: boolean
+}
+
+/** A message as GET /queues/:name/messages shows it (looked at, not taken). */
+export interface QueueMessage {
+  id: string
+  seq: number
+  body: unknown
+  headers: Record<string, string>
+  publishedAt: string
+  deliveries: number
+}
+
+/** A message as a receive hands it over: with the receipt that acks, nacks or extends it. */
+export interface DeliveredMessage extends QueueMessage {
+  receipt: string
+  visibleUntil: string
+}

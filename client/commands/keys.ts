@@ -1,0 +1,73 @@
+import { keyId, type KeyInstalled, type KeyringReport } from '../../api/index.ts'
+import { positionals, type Command } from '../command.ts'
+import { UsageError } from '../errors.ts'
+import { printJson, type Io } from '../io.ts'
+import { table } from '../table.ts'
+
+const id = (text: string | undefined) => {
+  const checked = keyId.safeParse(text ?? '')
+  if (!checked.success)
+    throw new UsageError(`ID ${checked.error.issues[0].message}, as almacen keys lists them`)
+  return checked.data
+}
+
+function showReport(io: Io, report: KeyringReport) {
+  const of = `of ${report.asked}`
+  io.print(
+    table(
+      report.keys,
+      [
+        { header: 'KEY', value: (k) => k.id },
+        { header: 'HELD BY', value: (k) => `${k.installedOn} ${of}` },
+        { header: 'SIGNS ON', value: (k) => `${k.primaryOn} ${of}` },
+      ],
+      io.columns
+    )
+  )
+  for (const member of report.members) {
+    if (member.problem) io.print(`✖ ${member.name}: ${member.problem}`)
+  }
+}
+
+export const keys: Command = {
+  name: 'keys',
+  summary: 'the cluster keys, and their rotation (admin)',
+  synopsis: '[install [KEY] | use ID | remove ID]',
+  description:
+    "Without arguments, lists the cluster keys by id (never the keys themselves) with how many members hold each and sign with it. A rotation is three steps, each spread to every live member: install puts a new key on them (accepted from then on, signing nothing yet; without KEY the node makes one of 256 random bits and shows it this once: keep it for ALMACEN_CLUSTER_KEY on new nodes); use makes it the one every member signs with, and is refused until every member holds it; remove takes the old key off every member, and is refused while any member signs with it. A member that is down is named: bring it back and ask the step again. A key given on the command line is seen by other users of this machine (ps): prefer letting the node make it. Needs an admin's token.",
+  examples: [
+    'almacen keys',
+    'almacen keys install',
+    'almacen keys use 3f9a0c1e8b7d6a5f',
+    'almacen keys remove 0b9d4e7a2c614f3b',
+  ],
+  async run(io, args) {
+    const [what, given] = positionals(args, [], ['what', 'KEY or ID'])
+    if (what === undefined) {
+      const report = await io.api.get<KeyringReport>('/keys')
+      return io.json ? printJson(io, report) : showReport(io, report)
+    }
+    // No Idempotency-Key: each step asked again changes nothing that is already done.
+    let report: KeyringReport
+    if (what === 'install') {
+      const body = given === undefined ? { generate: true } : { key: given }
+      const installed = await io.api.post<KeyInstalled>('/keys', body, null)
+      if (io.json) return printJson(io, installed)
+      io.print(
+        `✔ Key ${installed.id} installed on ${installed.keys.find((k) => k.id === installed.id)?.installedOn ?? 0} of ${installed.asked} members.`
+      )
+      if (installed.generated) {
+        io.print(`The new key, shown this once: ${installed.generated}`)
+      }
+      report = installed
+    } else if (what === 'use') {
+      report = await io.api.post<KeyringReport>(`/keys/${id(given)}/use`, undefined, null)
+    } else if (what === 'remove') {
+      report = await io.api.delete<KeyringReport>(`/keys/${id(given)}`)
+    } else {
+      throw new UsageError(`there is no "keys ${what}": use install, use or remove`)
+    }
+    if (io.json) return printJson(io, report)
+    showReport(io, report)
+  },
+}

@@ -1,0 +1,270 @@
+// Messages from the command line: the queues with what they hold, a message published, messages
+// taken (and acknowledged when asked). For scripts and for looking at a dead-letter queue.
+import {
+  queueName,
+  type DeliveredMessage,
+  type PublishedMessage,
+  type QueueMessage,
+  type QueueView,
+} from '../../api/index.ts'
+import { askOptional, askParsed, choose, confirm } from '../ask.ts'
+import { positionals, type Command } from '../command.ts'
+import { InputError, type Parse } from '../input.ts'
+import { UsageError } from '../errors.ts'
+import { printJson, type Io } from '../io.ts'
+import { table } from '../table.ts'
+
+const queueNameInput: Parse<string> = (text) => {
+  const checked = queueName.safeParse(text)
+  if (!checked.success) throw new InputError(checked.error.issues[0].message)
+  return text
+}
+const idInput: Parse<string> = (text) => {
+  if (text !== '' && !/^[\x21-\x7e]{1,200}$/.test(text)) {
+    throw new InputError('must be 1-200 visible ASCII characters')
+  }
+  return text
+}
+const jsonInput: Parse<unknown> = (text) => {
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new InputError('is not JSON (a string needs its quotes: "text")')
+  }
+}
+
+const whole = (text: string | boolean | undefined, label: string, fallback: number) => {
+  if (text === undefined) return fallback
+  const n = Number(text)
+  if (typeof text !== 'string' || !Number.isInteger(n) || n < 0) {
+    throw new UsageError(`${label} must be a whole number, not "${String(text)}"`)
+  }
+  return n
+}
+
+function showQueues(io: Io, queues: QueueView[]) {
+  io.print(
+    table(
+      queues,
+      [
+        { header: 'QUEUE', value: (q) => q.name },
+        { header: 'READY', value: (q) => String(q.ready) },
+        { header: 'DELAYED', value: (q) => String(q.delayed) },
+        { header: 'IN FLIGHT', value: (q) => String(q.inFlight) },
+        { header: 'DEAD', value: (q) => String(q.deadLetters) },
+      ],
+      io.columns
+    )
+  )
+}
+
+export const queues: Command = {
+  name: 'queues',
+  summary: 'the queues and what they hold; make, purge or delete one',
+  synopsis: '[create NAME | purge NAME | delete NAME]',
+  description:
+    "Without arguments, lists this node's queues with their messages ready, delayed, in flight (delivered, not yet acknowledged) and dead (in the queue's dead-letter queue NAME.dead). create makes a queue (and its dead-letter queue) with a 30 s visibility timeout and 5 deliveries before a message is dead; purge deletes every message of a queue; delete deletes it with its dead letters. Creating and deleting need an admin's token, or for purge and delete a user granted manage on it.",
+  examples: ['almacen queues', 'almacen queues create orders', 'almacen queues purge orders.dead'],
+  async run(io, args) {
+    const [what, name] = positionals(args, [], ['what', 'NAME'])
+    if (what === undefined) {
+      const { queues: all } = await io.api.get<{ queues: QueueView[] }>('/queues')
+      return io.json ? printJson(io, all) : showQueues(io, all)
+    }
+    if (name === undefined) throw new UsageError(`missing NAME`)
+    const path = `/queues/${encodeURIComponent(name)}`
+    if (what === 'create') {
+      const made = await io.api.post<QueueView>('/queues', { name })
+      return io.json ? printJson(io, made) : showQueues(io, [made])
+    }
+    if (what === 'purge') {
+      const { purged } = await io.api.post<{ purged: number }>(
+        `${path}/purge`,
+        { confirm: name },
+        null
+      )
+      return io.json
+        ? printJson(io, { purged })
+        : io.print(`✔ Purged ${purged} messages from ${name}.`)
+    }
+    if (what === 'delete') {
+      const { deleted } = await io.api.delete<{ deleted: string[] }>(path)
+      return io.json ? printJson(io, { deleted }) : io.print(`✔ Deleted ${deleted.join(' and ')}.`)
+    }
+    throw new UsageError(`there is no "queues ${what}": use create, purge or delete`)
+  },
+}
+
+export const publish: Command = {
+  name: 'post',
+  summary: 'publish a message to a queue or a topic',
+  synopsis: 'QUEUE JSON [--topic] [--id ID] [--delay MS]',
+  description:
+    'Publishes JSON (any JSON value: an object, a string in quotes, a number) to QUEUE, or with --topic to the topic of that name and its subscriptions. It is on disk when this prints. Give --id to make a retry safe: the same id is taken once, ever; without it the node makes one.',
+  options: {
+    topic: { type: 'boolean', help: 'QUEUE names a topic' },
+    id: { type: 'string', arg: 'ID', help: "the message's id, for a retry taken once" },
+    delay: { type: 'string', arg: 'MS', help: 'hidden from consumers this long (queues only)' },
+  },
+  examples: [
+    'almacen post orders \'{"order":1042}\' --id order-1042',
+    'almacen post labels.printer1 \'"BOLT-M8"\' --topic',
+  ],
+  async run(io, args) {
+    const [queue, json] = positionals(args, ['QUEUE', 'JSON']) as [string, string]
+    let body: unknown
+    try {
+      body = JSON.parse(json)
+    } catch {
+      throw new UsageError(`JSON is not JSON: ${json} (a string needs its quotes: '"text"')`)
+    }
+    const id = args.values.id
+    const delayMs = whole(args.values.delay, '--delay', 0)
+    const kind = args.values.topic ? 'topics' : 'queues'
+    const message = { body, ...(typeof id === 'string' && { id }), ...(delayMs && { delayMs }) }
+    const path = `/${kind}/${encodeURIComponent(queue)}/messages`
+    const result = await io.api.post<PublishedMessage>(path, message, null)
+    if (io.json) return printJson(io, result)
+    io.print(
+      result.duplicate
+        ? `Already published as ${result.id} (message ${result.seq}): taken once, nothing new.`
+        : `✔ Published ${result.id} to ${queue} (message ${result.seq}).`
+    )
+  },
+}
+
+export const receiveMessages: Command = {
+  name: 'take',
+  summary: 'take messages from a queue, and acknowledge them if asked',
+  synopsis: 'QUEUE [--max N] [--wait S] [--ack]',
+  description:
+    'Prints up to --max messages (1 by default) from QUEUE as JSON lines, waiting up to --wait seconds for one. Without --ack they are only borrowed: hidden from other consumers until the visibility timeout passes, then delivered again (a way to look at a dead-letter queue, QUEUE.dead, without emptying it). With --ack they are acknowledged once printed, and gone.',
+  options: {
+    max: { type: 'string', arg: 'N', help: 'at most this many (1 to 100)' },
+    wait: { type: 'string', arg: 'S', help: 'seconds to wait for one (up to 20)' },
+    ack: { type: 'boolean', help: 'acknowledge what was printed' },
+  },
+  examples: ['almacen take orders --max 10 --ack', 'almacen take orders.dead --max 100'],
+  async run(io, args) {
+    const [queue] = positionals(args, ['QUEUE']) as [string]
+    const max = whole(args.values.max, '--max', 1)
+    const waitMs = whole(args.values.wait, '--wait', 0) * 1000
+    const path = `/queues/${encodeURIComponent(queue)}`
+    const { messages } = await io.api.post<{ messages: DeliveredMessage[] }>(
+      `${path}/receive`,
+      { max, waitMs },
+      null
+    )
+    if (io.json) printJson(io, messages)
+    else for (const m of messages) io.print(JSON.stringify(m))
+    if (args.values.ack && messages.length > 0) {
+      await io.api.post(`${path}/ack`, { receipts: messages.map((m) => m.receipt) }, null)
+      if (!io.json) io.note(`Acknowledged ${messages.length}.`)
+    }
+    if (messages.length === 0 && !io.json) io.note(`No message in ${queue}.`)
+  },
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Messages menu.
+
+/** One of the node's queues, chosen from its list (dead-letter queues too when asked). */
+async function chooseQueue(io: Io, message: string, dead = false): Promise<string | undefined> {
+  const { queues: all } = await io.api.get<{ queues: QueueView[] }>('/queues')
+  const shown = all.filter((q) => (q.maxDeliveries === null) === dead)
+  if (shown.length === 0) {
+    io.print(dead ? '  No queue has dead letters yet.' : '  No queue yet: Messages › Make a queue.')
+    return undefined
+  }
+  return choose(
+    io,
+    message,
+    shown.map((q) => ({
+      title: `${q.name}  (${q.ready} ready, ${q.inFlight} in flight, ${q.deadLetters} dead)`,
+      value: q.name,
+    }))
+  )
+}
+
+function showQueueMessage(io: Io, name: string, messages: QueueMessage[]) {
+  if (messages.length === 0) return io.print(`  ${name} has no message ready.`)
+  for (const m of messages) {
+    const why = m.headers['x-dead-reason']
+    io.print(
+      `  #${m.seq} ${m.id} · ${m.publishedAt.slice(0, 19).replace('T', ' ')} · delivered ${m.deliveries}×${why ? ` · ${why}` : ''}`
+    )
+    io.print(`    ${JSON.stringify(m.body)}`)
+  }
+}
+
+/** Messages › Queues. */
+export async function listQueues(io: Io) {
+  const { queues: all } = await io.api.get<{ queues: QueueView[] }>('/queues')
+  if (all.length === 0) return io.print('  No queue yet: Messages › Make a queue.')
+  showQueues(io, all)
+}
+
+/** Messages › Make a queue. */
+export async function createQueueInteractively(io: Io) {
+  const name = await askParsed(io, 'Name of the new queue', queueNameInput, 'The name')
+  const made = await io.api.post<QueueView>('/queues', { name })
+  io.print(`✔ Made ${made.name}, and ${made.name}.dead for its dead letters.`)
+}
+
+/** Messages › Publish. */
+export async function publishInteractively(io: Io) {
+  const name = await chooseQueue(io, 'Publish to which queue?')
+  if (name === undefined) return
+  const body = await askParsed(
+    io,
+    'The message (JSON: {"order":1}, "text", 42)',
+    jsonInput,
+    'The message'
+  )
+  const id = await askOptional(io, 'Its id, to make a retry safe', idInput, 'The id')
+  const result = await io.api.post<PublishedMessage>(
+    `/queues/${encodeURIComponent(name)}/messages`,
+    { body, ...(id && { id }) },
+    null
+  )
+  io.print(
+    result.duplicate
+      ? `  Already published as ${result.id}: taken once, nothing new.`
+      : `✔ Published ${result.id} to ${name} (message ${result.seq}).`
+  )
+}
+
+/** Messages › Look at a queue (nothing is taken). */
+export async function peekQueue(io: Io) {
+  const name = await chooseQueue(io, 'Look at which queue?')
+  if (name === undefined) return
+  const { messages } = await io.api.get<{ messages: QueueMessage[] }>(
+    `/queues/${encodeURIComponent(name)}/messages`,
+    { limit: 20 }
+  )
+  showQueueMessage(io, name, messages)
+}
+
+/** Messages › Dead letters. */
+export async function deadLetters(io: Io) {
+  const name = await chooseQueue(io, 'Dead letters of which queue?', true)
+  if (name === undefined) return
+  const { messages } = await io.api.get<{ messages: QueueMessage[] }>(
+    `/queues/${encodeURIComponent(name)}/messages`,
+    { limit: 20 }
+  )
+  showQueueMessage(io, name, messages)
+}
+
+/** Messages › Delete a queue. */
+export async function deleteQueueInteractively(io: Io) {
+  const name = await chooseQueue(io, 'Delete which queue?')
+  if (name === undefined) return
+  if (!(await confirm(io, `Delete ${name}, its dead letters and every message in them?`, false))) {
+    return io.print('  Nothing deleted.')
+  }
+  const { deleted } = await io.api.delete<{ deleted: string[] }>(
+    `/queues/${encodeURIComponent(name)}`
+  )
+  io.print(`✔ Deleted ${deleted.join(' and ')}.`)
+}

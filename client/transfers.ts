@@ -1,0 +1,45 @@
+// What the transfer commands share: SKU QTY pairs from the command line, the path of one
+// transfer, and the transfers this warehouse still has to receive.
+import type { Transfer, TransferPage } from '../api/index.ts'
+import type { Api } from './api.ts'
+import { parsed } from './command.ts'
+import { UsageError } from './errors.ts'
+import * as input from './input.ts'
+
+export const transferPath = (id: string) => `/transfers/${encodeURIComponent(id)}`
+
+const MAX_LINES = 500
+
+/** `SKU QTY [SKU QTY…]` as lines, each SKU once; mistakes name the word at fault. */
+export function skuQuantities(words: string[]): { sku: string; quantity: number }[] {
+  // The node's own limit, caught before anything is sent.
+  if (words.length > 2 * MAX_LINES) {
+    throw new UsageError(`a transfer has at most ${MAX_LINES} lines, not ${words.length / 2}`)
+  }
+  if (words.length % 2) {
+    throw new UsageError(`each SKU needs a quantity after it: "${words.at(-1)}" has none`)
+  }
+  const lines: { sku: string; quantity: number }[] = []
+  for (let i = 0; i < words.length; i += 2) {
+    const sku = parsed(input.sku, words[i], 'SKU')
+    if (lines.some((l) => l.sku === sku)) throw new UsageError(`${sku} is given twice`)
+    lines.push({ sku, quantity: parsed(input.quantity, words[i + 1], `the QTY of ${sku}`) })
+  }
+  return lines
+}
+
+/**
+ * B's transfers with goods known to be on their way: announced, or received in part. Not those
+ * received before their dispatch message (unannounced): what is still to come is not known.
+ */
+const WAITING = ['announced', 'partially_received'] as const
+
+/** Transfers from other warehouses that this one has still to receive, newest first. */
+export async function incomingTransfers(api: Api): Promise<Transfer[]> {
+  const pages = await Promise.all(
+    WAITING.map((state) =>
+      api.get<TransferPage>('/transfers', { direction: 'in', state, limit: 500 })
+    )
+  )
+  return pages.flatMap((p) => p.transfers).sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+}

@@ -1,0 +1,118 @@
+// Who may use a queue or a topic (db/contract/grants.ts), and the check the messaging operations
+// make with the user their envelope names.
+import type { Knex } from 'knex'
+import { actorOf } from '../actor.ts'
+import type * as C from '../contract/index.ts'
+import { DomainError } from '../domain-error.ts'
+
+type Kind = C.Grant['kind']
+type Action = 'publish' | 'consume' | 'manage'
+
+interface GrantRow {
+  kind: Kind
+  name: string
+  userName: string
+  publish: number | boolean
+  consume: number | boolean
+  manage: number | boolean
+}
+
+const grantOf = (row: GrantRow): C.Grant => ({
+  kind: row.kind,
+  name: row.name,
+  user: row.userName,
+  publish: !!row.publish,
+  consume: !!row.consume,
+  manage: !!row.manage,
+})
+
+export async function list(trx: Knex, filter: C.Payload<'grants.list'>) {
+  const rows = (await trx('messagingGrants')
+    .where((q) => {
+      if (filter.kind) q.where({ kind: filter.kind })
+      if (filter.name) q.where({ name: filter.name })
+    })
+    .orderBy(['kind', 'name', 'userName'])) as GrantRow[]
+  return { grants: rows.map(grantOf) }
+}
+
+export async function set(trx: Knex, grant: C.Payload<'grants.set'>): Promise<C.Grant> {
+  const { kind, name, user, publish, consume, manage } = grant
+  const table = kind === 'queue' ? 'queues' : 'topics'
+  if (!(await trx(table).where({ name }).first())) {
+    throw new DomainError('NOT_FOUND', `No ${kind} named ${name}`, [
+      { path: 'name', message: `no ${kind} named ${name}` },
+    ])
+  }
+  if (!(await trx('users').where({ name: user }).first())) {
+    throw new DomainError('NOT_FOUND', `No user named ${user}`, [
+      { path: 'user', message: `no user named ${user}` },
+    ])
+  }
+  await trx('messagingGrants')
+    .insert({ kind, name, userName: user, publish, consume, manage })
+    .onConflict(['kind', 'name', 'userName'])
+    .merge(['publish', 'consume', 'manage'])
+  return { kind, name, user, publish, consume, manage }
+}
+
+export async function remove(trx: Knex, { kind, name, user }: C.Payload<'grants.delete'>) {
+  const gone = await trx('messagingGrants').where({ kind, name, userName: user }).delete()
+  return { deleted: gone > 0 }
+}
+
+/**
+ * Refuses (403) the user the envelope of `payload` names when `kind` `name` is kept to granted
+ * users and it is neither granted `action` nor an admin; with no grant on it, `manage` is an
+ * admin's and the rest any operator's (the route has checked the role). The node's own work (no
+ * user named) may.
+ */
+export async function mayUse(
+  trx: Knex,
+  payload: unknown,
+  kind: Kind,
+  name: string,
+  action: Action
+): Promise<void> {
+  const user = actorOf(payload)
+  if (user === undefined || user.startsWith('peer:')) return
+  const grants = (await trx('messagingGrants').where({ kind, name })) as GrantRow[]
+  if (grants.length === 0 && action !== 'manage') return
+  const granted = grants.find((g) => g.userName === user)
+  if (granted?.[action]) return
+  const role = (await trx('users').where({ name: user }).first('role')) as
+    { role: string } | undefined
+  if (role?.role === 'admin') return
+  const why =
+    grants.length === 0
+      ? 'only an admin manages it while no user is granted'
+      : `it is kept to the users granted, and ${user} is ${granted ? `not granted ${action}` : 'not one of them'}`
+  throw new DomainError('FORBIDDEN', `${user} may not ${action} on ${kind} ${name}: ${why}`)
+}
+
+/**
+ * For the operations that only read messages (a queue looked at, a topic's stream): refuses (403)
+ * a user who is not an admin when one of `names` is kept to granted users and the user is not
+ * granted consume on it. `what` names what was asked, for the sentence.
+ */
+export async function mayRead(
+  trx: Knex,
+  payload: unknown,
+  kind: Kind,
+  names: string[],
+  what: string
+): Promise<void> {
+  const user = actorOf(payload)
+  if (user === undefined || user.startsWith('peer:') || names.length === 0) return
+  const grants = (await trx('messagingGrants').where({ kind }).whereIn('name', names)) as GrantRow[]
+  const mine = new Set(grants.filter((g) => g.userName === user && g.consume).map((g) => g.name))
+  const refused = [...new Set(grants.map((g) => g.name))].filter((name) => !mine.has(name)).sort()
+  if (refused.length === 0) return
+  const role = (await trx('users').where({ name: user }).first('role')) as
+    { role: string } | undefined
+  if (role?.role === 'admin') return
+  throw new DomainError(
+    'FORBIDDEN',
+    `${user} may not read ${what}: ${kind} ${refused.join(', ')} is kept to the users granted consume`
+  )
+}

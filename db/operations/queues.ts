@@ -1,0 +1,400 @@
+// Durable queues (db/contract/queues.ts): each operation runs in the worker's write transaction,
+// so what it answers is what committed. Times are the worker's clock, in ms since the epoch.
+import { randomBytes } from 'node:crypto'
+import type { Knex } from 'knex'
+import type * as C from '../contract/index.ts'
+import { DomainError } from '../domain-error.ts'
+import { refusalOf, type Outcome } from '../outcome.ts'
+import { mayRead, mayUse } from './grants.ts'
+
+/** The suffix of a queue's dead-letter queue: `orders` sends its dead messages to `orders.dead`. */
+export const DEAD_SUFFIX = '.dead'
+/** The most queues a node keeps (each with its dead-letter queue). */
+export const MAX_QUEUES = 1000
+/** The most messages one queue holds; a publish past it is refused until consumers catch up. */
+export const MAX_DEPTH = 1_000_000
+/**
+ * The messages of a queue read in publish order: the oldest visible first, so a receive stops after
+ * the few it takes (the planner, guessing, would sort the whole backlog by visible_at otherwise).
+ */
+const inOrder = (trx: Knex) => trx.from(trx.raw('queue_messages INDEXED BY queue_messages_order'))
+/** Dead messages moved at once by a receive (the rest on the next one). */
+const DEAD_LETTER_RUN = 100
+
+interface QueueRow {
+  name: string
+  depth: number
+  createdAt: string
+  visibilityTimeoutMs: number
+  maxDeliveries: number | null
+  deadLetterQueue: string | null
+}
+
+interface MessageRow {
+  seq: number
+  queue: string
+  messageId: string
+  body: string
+  headers: string
+  publishedAt: string
+  visibleAt: number
+  expiresAt: number | null
+  deliveries: number
+  receipt: string | null
+}
+
+export async function queueNamed(trx: Knex, name: string): Promise<QueueRow> {
+  const queue = (await trx('queues').where({ name }).first()) as QueueRow | undefined
+  if (!queue) {
+    throw new DomainError('NOT_FOUND', `No queue named ${name}`, [
+      { path: 'queue', message: `no queue named ${name}` },
+    ])
+  }
+  return queue
+}
+
+export async function infoOf(trx: Knex, queue: QueueRow, now = Date.now()): Promise<C.QueueInfo> {
+  const count = async (where: (q: Knex.QueryBuilder) => Knex.QueryBuilder, name = queue.name) =>
+    Number(
+      (
+        await where(trx('queue_messages').where({ queue: name }))
+          .count({ n: '*' })
+          .first()
+      )?.n
+    )
+  const visible = (q: Knex.QueryBuilder) => q.where('visibleAt', '<=', now)
+  // Visible but done with (its deliveries had, or past its TTL): dead already, moved at the next receive.
+  const done = (q: Knex.QueryBuilder) =>
+    queue.maxDeliveries === null
+      ? q.whereRaw('0')
+      : visible(q).where((w) =>
+          w.where('deliveries', '>=', queue.maxDeliveries as number).orWhere('expiresAt', '<=', now)
+        )
+  const [visibleNow, dying, hidden, inFlight, moved] = await Promise.all([
+    count(visible),
+    count(done),
+    count((q) => q.where('visibleAt', '>', now)),
+    count((q) => q.where('visibleAt', '>', now).whereNotNull('receipt')),
+    queue.deadLetterQueue ? count((q) => q, queue.deadLetterQueue) : Promise.resolve(0),
+  ])
+  return {
+    ...queue,
+    ready: visibleNow - dying,
+    delayed: hidden - inFlight,
+    inFlight,
+    deadLetters: moved + dying,
+  }
+}
+
+export async function create(trx: Knex, input: C.Payload<'queues.create'>): Promise<C.QueueInfo> {
+  const { name } = input
+  if (name.endsWith(DEAD_SUFFIX)) {
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `A queue's name cannot end in ${DEAD_SUFFIX}: that is where each queue keeps its dead letters`,
+      [{ path: 'name', message: `must not end in ${DEAD_SUFFIX}` }]
+    )
+  }
+  const dead = `${name}${DEAD_SUFFIX}`
+  const [{ n }] = await trx('queues').whereNotNull('deadLetterQueue').count({ n: '*' })
+  if (Number(n) >= MAX_QUEUES) {
+    throw new DomainError(
+      'CONFLICT',
+      `This node keeps ${MAX_QUEUES} queues already, the most it takes: delete one first`
+    )
+  }
+  if (await trx('queues').whereIn('name', [name, dead]).first()) {
+    throw new DomainError('CONFLICT', `There is already a queue named ${name}`, [
+      { path: 'name', message: 'taken' },
+    ])
+  }
+  const createdAt = new Date().toISOString()
+  const deadQueue: QueueRow = {
+    name: dead,
+    createdAt,
+    visibilityTimeoutMs: input.visibilityTimeoutMs,
+    maxDeliveries: null,
+    deadLetterQueue: null,
+    depth: 0,
+  }
+  await trx('queues').insert(deadQueue)
+  const queue: QueueRow = { ...input, createdAt, deadLetterQueue: dead, depth: 0 }
+  await trx('queues').insert(queue)
+  return infoOf(trx, queue)
+}
+
+export async function list(trx: Knex): Promise<{ queues: C.QueueInfo[] }> {
+  const rows = (await trx('queues').orderBy('name')) as QueueRow[]
+  const now = Date.now()
+  return { queues: await Promise.all(rows.map((row) => infoOf(trx, row, now))) }
+}
+
+export async function get(trx: Knex, { name }: C.Payload<'queues.get'>): Promise<C.QueueInfo> {
+  return infoOf(trx, await queueNamed(trx, name))
+}
+
+export async function remove(trx: Knex, input: C.Payload<'queues.delete'>) {
+  const { name } = input
+  const queue = await queueNamed(trx, name)
+  await mayUse(trx, input, 'queue', name, 'manage')
+  if (
+    queue.deadLetterQueue === null &&
+    (await trx('queues').where({ deadLetterQueue: name }).first())
+  ) {
+    throw new DomainError(
+      'CONFLICT',
+      `${name} is the dead-letter queue of ${name.slice(0, -DEAD_SUFFIX.length)}: delete that queue, and this one goes with it`
+    )
+  }
+  const names = [queue.name, ...(queue.deadLetterQueue ? [queue.deadLetterQueue] : [])]
+  await trx('topicSubscriptions').where({ name: queue.name }).delete()
+  await trx('messagingGrants').where({ kind: 'queue' }).whereIn('name', names).delete()
+  await trx('queue_message_ids').whereIn('queue', names).delete()
+  await trx('queue_messages').whereIn('queue', names).delete()
+  await trx('queues').where({ name: queue.name }).delete()
+  if (queue.deadLetterQueue) await trx('queues').where({ name: queue.deadLetterQueue }).delete()
+  return { deleted: names }
+}
+
+export async function purge(trx: Knex, input: C.Payload<'queues.purge'>) {
+  const { name } = input
+  await queueNamed(trx, name)
+  await mayUse(trx, input, 'queue', name, 'manage')
+  return { purged: await trx('queue_messages').where({ queue: name }).delete() }
+}
+
+export async function publish(trx: Knex, payload: C.Payload<'queues.publish'>) {
+  await admit(trx, payload, await queueNamed(trx, payload.queue), 0)
+  return publishTo(trx, payload)
+}
+
+/**
+ * Refuses a publish its user may not make, or one that would take the queue past MAX_DEPTH
+ * (`added`: messages the same batch has published to it already).
+ */
+async function admit(
+  trx: Knex,
+  payload: C.Payload<'queues.publish'>,
+  queue: QueueRow,
+  added: number
+): Promise<void> {
+  await mayUse(trx, payload, 'queue', queue.name, 'publish')
+  const depth = queue.depth + added
+  if (depth + payload.messages.length > MAX_DEPTH) {
+    throw new DomainError(
+      'CONFLICT',
+      `Queue ${queue.name} holds ${depth} messages, and takes at most ${MAX_DEPTH}: consume some first`
+    )
+  }
+}
+
+/**
+ * The publishes of a batch at once, in one savepoint (the worker's run form): each queue looked
+ * up once, and no savepoint per publish, which is most of the statements of a one-message publish.
+ * A publish refused (no such queue, not granted, the queue full) is refused alone, before it
+ * writes anything.
+ */
+publish.run = (db: Knex, payloads: C.Payload<'queues.publish'>[]): Promise<Published[]> =>
+  db.transaction(async (trx) => {
+    const found = new Map<string, Promise<QueueRow>>()
+    const added = new Map<string, number>()
+    const outcomes: Published[] = []
+    for (const payload of payloads) {
+      if (!found.has(payload.queue)) found.set(payload.queue, queueNamed(trx, payload.queue))
+      try {
+        await admit(trx, payload, await found.get(payload.queue)!, added.get(payload.queue) ?? 0)
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err
+        outcomes.push(refusalOf(err))
+        continue
+      }
+      const data = await publishTo(trx, payload)
+      const fresh = data.results.filter((r) => !r.duplicate).length
+      added.set(payload.queue, (added.get(payload.queue) ?? 0) + fresh)
+      outcomes.push({ ok: true, data })
+    }
+    return outcomes
+  })
+
+type Published = Outcome<{ results: C.Published[] }>
+
+async function publishTo(trx: Knex, { queue: name, messages }: C.Payload<'queues.publish'>) {
+  const now = Date.now()
+  const publishedAt = new Date(now).toISOString()
+  const results: C.Published[] = []
+  for (const message of messages) {
+    const seen = (await trx('queue_message_ids')
+      .where({ queue: name, messageId: message.id })
+      .first()) as { seq: number } | undefined
+    if (seen) {
+      results.push({ id: message.id, seq: seen.seq, duplicate: true })
+      continue
+    }
+    const [seq] = await trx('queue_messages').insert({
+      queue: name,
+      messageId: message.id,
+      body: message.body,
+      headers: JSON.stringify(message.headers),
+      publishedAt,
+      visibleAt: now + message.delayMs,
+      expiresAt: message.ttlMs === null ? null : now + message.ttlMs,
+      deliveries: 0,
+      receipt: null,
+    })
+    await trx('queue_message_ids').insert({ queue: name, messageId: message.id, seq })
+    results.push({ id: message.id, seq, duplicate: false })
+  }
+  return { results }
+}
+
+export async function browse(trx: Knex, input: C.Payload<'queues.browse'>) {
+  const { queue: name, limit } = input
+  await queueNamed(trx, name)
+  await mayRead(trx, input, 'queue', [name], `queue ${name}`)
+  const rows = (await inOrder(trx)
+    .where({ queue: name })
+    .where('visibleAt', '<=', Date.now())
+    .orderBy('seq')
+    .limit(limit)) as MessageRow[]
+  return {
+    messages: rows.map((row) => ({
+      id: row.messageId,
+      seq: row.seq,
+      body: JSON.parse(row.body),
+      headers: JSON.parse(row.headers),
+      publishedAt: row.publishedAt,
+      deliveries: row.deliveries,
+    })),
+  }
+}
+
+export async function peek(trx: Knex, { queue: name }: C.Payload<'queues.peek'>) {
+  await queueNamed(trx, name)
+  const now = Date.now()
+  const ready = await trx('queue_messages')
+    .where({ queue: name })
+    .where('visibleAt', '<=', now)
+    .first('seq')
+  const next = (await trx('queue_messages')
+    .where({ queue: name })
+    .where('visibleAt', '>', now)
+    .min({ at: 'visibleAt' })
+    .first()) as { at: number | null } | undefined
+  return { ready: ready !== undefined, nextVisibleAt: next?.at ?? null }
+}
+
+/**
+ * Moves the visible messages of `queue` that have had their deliveries, or outlived their TTL,
+ * to its dead-letter queue, with why in their headers.
+ */
+async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<void> {
+  const { deadLetterQueue, maxDeliveries } = queue
+  if (!deadLetterQueue || maxDeliveries === null) return
+  const dead = (await trx('queue_messages')
+    .where({ queue: queue.name })
+    .where('visibleAt', '<=', now)
+    .where((q) => q.where('deliveries', '>=', maxDeliveries).orWhere('expiresAt', '<=', now))
+    // The partial index's own condition, so that only those rows are read (the migration's).
+    .whereRaw('(deliveries > 0 OR expires_at IS NOT NULL)')
+    .orderBy('seq')
+    .limit(DEAD_LETTER_RUN)) as MessageRow[]
+  for (const row of dead) {
+    const reason =
+      row.deliveries >= maxDeliveries
+        ? `delivered ${row.deliveries} times without an ack`
+        : `expired at ${new Date(row.expiresAt as number).toISOString()} before it was consumed`
+    const headers = {
+      ...JSON.parse(row.headers),
+      'x-dead-reason': reason,
+      'x-dead-from': queue.name,
+      'x-dead-deliveries': String(row.deliveries),
+      'x-dead-at': new Date(now).toISOString(),
+    }
+    await trx('queue_messages').where({ seq: row.seq }).delete()
+    const [seq] = await trx('queue_messages').insert({
+      queue: deadLetterQueue,
+      messageId: row.messageId,
+      body: row.body,
+      headers: JSON.stringify(headers),
+      publishedAt: row.publishedAt,
+      visibleAt: now,
+      expiresAt: null,
+      deliveries: 0,
+      receipt: null,
+    })
+    await trx('queue_message_ids')
+      .insert({ queue: deadLetterQueue, messageId: row.messageId, seq })
+      .onConflict(['queue', 'messageId'])
+      .merge()
+  }
+}
+
+export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
+  const queue = await queueNamed(trx, input.queue)
+  await mayUse(trx, input, 'queue', queue.name, 'consume')
+  const now = Date.now()
+  await deadLetter(trx, queue, now)
+  const visibleAt = now + (input.visibilityMs ?? queue.visibilityTimeoutMs)
+  const rows = (await inOrder(trx)
+    .where({ queue: queue.name })
+    .where('visibleAt', '<=', now)
+    .orderBy('seq')
+    .limit(input.max)) as MessageRow[]
+  const messages: C.Delivered[] = []
+  for (const row of rows) {
+    const receipt = `${row.seq}.${randomBytes(12).toString('base64url')}`
+    const deliveries = row.deliveries + 1
+    await trx('queue_messages').where({ seq: row.seq }).update({ receipt, deliveries, visibleAt })
+    messages.push({
+      id: row.messageId,
+      seq: row.seq,
+      body: JSON.parse(row.body),
+      headers: JSON.parse(row.headers),
+      publishedAt: row.publishedAt,
+      deliveries,
+      receipt,
+      visibleUntil: new Date(visibleAt).toISOString(),
+    })
+  }
+  return { messages }
+}
+
+/** Applies `change` to the message each receipt still holds; a receipt that holds none is named. */
+async function byReceipt(
+  trx: Knex,
+  input: { queue: string; receipts: string[] },
+  change: (q: Knex.QueryBuilder) => Promise<number>
+): Promise<{ results: C.ReceiptOutcome[] }> {
+  const { queue, receipts } = input
+  await queueNamed(trx, queue)
+  await mayUse(trx, input, 'queue', queue, 'consume')
+  const results: C.ReceiptOutcome[] = []
+  for (const receipt of receipts) {
+    const changed = await change(trx('queue_messages').where({ queue, receipt }))
+    results.push(
+      changed > 0
+        ? { receipt, ok: true }
+        : {
+            receipt,
+            ok: false,
+            problem:
+              'this delivery is over: the message was acknowledged already, or delivered again after its visibility timeout',
+          }
+    )
+  }
+  return { results }
+}
+
+export function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
+  return byReceipt(trx, input, (q) => q.delete())
+}
+
+export function nack(trx: Knex, input: C.Payload<'queues.nack'>) {
+  const visibleAt = Date.now() + input.delayMs
+  return byReceipt(trx, input, (q) => q.update({ receipt: null, visibleAt }))
+}
+
+export function extend(trx: Knex, input: C.Payload<'queues.extend'>) {
+  const visibleAt = Date.now() + input.visibilityMs
+  return byReceipt(trx, input, (q) => q.update({ visibleAt }))
+}

@@ -1,0 +1,324 @@
+// Topics and durable subscriptions (db/contract/topics.ts). The copies into the subscriptions'
+// queues are made by the triggers of migrations/20270110100100_create_topics.ts, in the
+// transaction of the publish or of the change that appended the event; what is here makes the
+// topics and subscriptions, publishes, prunes by retention, and fills a new subscription from a
+// start point.
+import type { Knex } from 'knex'
+import type * as C from '../contract/index.ts'
+import { DomainError } from '../domain-error.ts'
+import { forgetFederating } from '../events/log.ts'
+import { mayRead, mayUse } from './grants.ts'
+import { create as createQueue, infoOf, queueNamed } from './queues.ts'
+
+interface Retention {
+  retentionMs: number
+  retentionCount: number
+}
+
+interface TopicRow extends Retention {
+  name: string
+  createdAt: string
+}
+
+interface SubscriptionRow {
+  name: string
+  pattern: string
+  createdAt: string
+}
+
+// As the triggers match (the migration keeps its own copy: a migration stands alone).
+const DOTS = (name: string) => `(length(${name}) - length(replace(${name}, '.', '')))`
+const MATCHES = (topic: string) =>
+  `${topic} GLOB s.glob AND (${DOTS(topic)} = s.dots OR (s.open AND ${DOTS(topic)} > s.dots))`
+
+async function topicNamed(trx: Knex, name: string): Promise<TopicRow> {
+  const topic = (await trx('topics').where({ name }).first()) as TopicRow | undefined
+  if (!topic) {
+    throw new DomainError('NOT_FOUND', `No topic named ${name}`, [
+      { path: 'topic', message: `no topic named ${name}` },
+    ])
+  }
+  return topic
+}
+
+async function topicInfo(trx: Knex, topic: TopicRow): Promise<C.TopicInfo> {
+  const row = (await trx('topicMessages')
+    .where({ topic: topic.name })
+    .count({ messages: '*' })
+    .min({ firstSeq: 'seq' })
+    .max({ lastSeq: 'seq' })
+    .first()) as { messages: number; firstSeq: number | null; lastSeq: number | null }
+  return { ...topic, ...row, messages: Number(row.messages) }
+}
+
+export async function create(trx: Knex, input: C.Payload<'topics.create'>) {
+  if (await trx('topics').where({ name: input.name }).first()) {
+    throw new DomainError('CONFLICT', `There is already a topic named ${input.name}`, [
+      { path: 'name', message: 'taken' },
+    ])
+  }
+  const topic: TopicRow = { ...input, createdAt: new Date().toISOString() }
+  await trx('topics').insert(topic)
+  return topicInfo(trx, topic)
+}
+
+async function subscriptionInfo(trx: Knex, row: SubscriptionRow): Promise<C.SubscriptionInfo> {
+  const { name, pattern, createdAt } = row
+  return { name, pattern, createdAt, queue: await infoOf(trx, await queueNamed(trx, name)) }
+}
+
+export async function list(trx: Knex) {
+  const topics = (await trx('topics').orderBy('name')) as TopicRow[]
+  const subscriptions = (await trx('topicSubscriptions')
+    .orderBy('name')
+    .select('name', 'pattern', 'createdAt')) as SubscriptionRow[]
+  return {
+    topics: await Promise.all(topics.map((t) => topicInfo(trx, t))),
+    subscriptions: await Promise.all(subscriptions.map((s) => subscriptionInfo(trx, s))),
+  }
+}
+
+export async function get(trx: Knex, { name }: C.Payload<'topics.get'>) {
+  return topicInfo(trx, await topicNamed(trx, name))
+}
+
+export async function remove(trx: Knex, input: C.Payload<'topics.delete'>) {
+  const { name } = input
+  await topicNamed(trx, name)
+  await mayUse(trx, input, 'topic', name, 'manage')
+  await trx('messagingGrants').where({ kind: 'topic', name }).delete()
+  await trx('topicMessageIds').where({ topic: name }).delete()
+  await trx('topicMessages').where({ topic: name }).delete()
+  await trx('topics').where({ name }).delete()
+  return { deleted: name }
+}
+
+export async function publish(trx: Knex, input: C.Payload<'topics.publish'>) {
+  const { topic: name, messages } = input
+  const topic = await topicNamed(trx, name)
+  await mayUse(trx, input, 'topic', name, 'publish')
+  const now = Date.now()
+  const publishedAt = new Date(now).toISOString()
+  const results: { id: string; seq: number; duplicate: boolean }[] = []
+  for (const { id, body, headers } of messages) {
+    const kept = await keepOnce(trx, { topic: name, messageId: id, body, headers, publishedAt })
+    results.push({ id, ...kept })
+  }
+  const last = results.reduce((most, r) => Math.max(most, r.seq), 0)
+  await prune(trx, topic, last, now)
+  return { results }
+}
+
+/**
+ * Keeps a message on its topic once: an id the topic has had before (ever) is not kept again,
+ * and its first place is given back. `origin`: the peer it came from (never carried on).
+ */
+async function keepOnce(
+  trx: Knex,
+  message: {
+    topic: string
+    messageId: string
+    body: string
+    headers: Record<string, string>
+    publishedAt: string
+    origin?: string
+  }
+): Promise<{ seq: number; duplicate: boolean }> {
+  const { topic, messageId } = message
+  const seen = (await trx('topicMessageIds').where({ topic, messageId }).first()) as
+    { seq: number } | undefined
+  if (seen) return { seq: seen.seq, duplicate: true }
+  const [seq] = await trx('topicMessages').insert({
+    ...message,
+    headers: JSON.stringify(message.headers),
+    origin: message.origin ?? null,
+  })
+  await trx('topicMessageIds').insert({ topic, messageId, seq })
+  return { seq, duplicate: false }
+}
+
+/** Retention: what is older than retentionMs, or beyond the last retentionCount, goes. */
+async function prune(trx: Knex, topic: Retention & { name: string }, last: number, now: number) {
+  await trx('topicMessages')
+    .where({ topic: topic.name })
+    .where((q) =>
+      q
+        .where('publishedAt', '<', new Date(now - topic.retentionMs).toISOString())
+        .orWhere('seq', '<=', last - topic.retentionCount)
+    )
+    .delete()
+}
+
+/** What a topic keeps when it has no row here (one a peer federates, not made on this node). */
+const DEFAULT_RETENTION: Retention = {
+  retentionMs: 7 * 24 * 3600 * 1000,
+  retentionCount: 100_000,
+}
+
+/**
+ * A message a peer federates to this node (its inbox applies it once): published on the same
+ * topic here, named by its origin and its id there, and never carried on (its origin is set).
+ */
+export async function receiveFederated(
+  trx: Knex,
+  sender: { from: string; fromName: string },
+  message: {
+    topic: string
+    id: string
+    body: unknown
+    headers: Record<string, string>
+    publishedAt: string
+  }
+): Promise<void> {
+  const { topic, publishedAt } = message
+  const kept = await keepOnce(trx, {
+    topic,
+    messageId: `${sender.from}/${message.id}`,
+    body: JSON.stringify(message.body ?? null),
+    headers: { ...message.headers, 'x-origin': sender.from, 'x-origin-name': sender.fromName },
+    publishedAt,
+    origin: sender.from,
+  })
+  if (kept.duplicate) return
+  const own = (await trx('topics').where({ name: topic }).first()) as TopicRow | undefined
+  await prune(trx, { name: topic, ...(own ?? DEFAULT_RETENTION) }, kept.seq, Date.now())
+}
+
+/** A pattern's GLOB, its count of dots and whether it ends in `>` (see the migration). */
+function compiled(pattern: string) {
+  const tokens = pattern.split('.')
+  const open = tokens[tokens.length - 1] === '>'
+  const glob = tokens.map((t) => (t === '*' || t === '>' ? '*' : t)).join('.')
+  return { glob, dots: tokens.length - 1, open }
+}
+
+export async function subscribe(trx: Knex, input: C.Payload<'topics.subscribe'>) {
+  const { name, pattern, since, afterEvent } = input
+  const { visibilityTimeoutMs, maxDeliveries } = input
+  await createQueue(trx, { name, visibilityTimeoutMs, maxDeliveries })
+  const row = { name, pattern, createdAt: new Date().toISOString() }
+  await trx('topicSubscriptions').insert({ ...row, ...compiled(pattern) })
+  if (since !== null || afterEvent !== null) {
+    // What is kept from the start point, oldest first: events of the log and topic messages.
+    const now = Date.now()
+    const fromEvents =
+      afterEvent !== null ? 'e.seq > ?' : since !== null ? 'e.created_at >= ?' : '0'
+    const fromMessages = since !== null ? 'm.published_at >= ?' : '0'
+    await trx.raw(
+      `INSERT INTO queue_messages (queue, message_id, body, headers, published_at, visible_at, deliveries)
+       SELECT ?, id, body, headers, at, ?, 0 FROM (
+         SELECT 'event:' || e.seq AS id,
+           json_object('type', e.type, 'subject', e.subject, 'seq', e.seq, 'data', json(e.data),
+             'createdAt', e.created_at) AS body,
+           json_object('x-topic', e.topic, 'x-event-seq', CAST(e.seq AS TEXT)) AS headers,
+           e.created_at AS at, 0 AS source, e.seq AS n
+         FROM event_topics e, topic_subscriptions s
+         WHERE s.name = ? AND ${fromEvents} AND ${MATCHES('e.topic')}
+         UNION ALL
+         SELECT m.message_id, m.body,
+           json_set(m.headers, '$."x-topic"', m.topic, '$."x-topic-seq"', CAST(m.seq AS TEXT)),
+           m.published_at, 1, m.seq
+         FROM topic_messages m, topic_subscriptions s
+         WHERE s.name = ? AND ${fromMessages} AND ${MATCHES('m.topic')}
+       ) ORDER BY at, source, n`,
+      [
+        name,
+        now,
+        name,
+        ...(afterEvent !== null ? [afterEvent] : since !== null ? [since] : []),
+        name,
+        ...(since !== null ? [since] : []),
+      ]
+    )
+  }
+  return subscriptionInfo(trx, row)
+}
+
+interface FederationRow {
+  pattern: string
+  peers: string | null
+  createdAt: string
+}
+
+const federationOf = (row: FederationRow): C.Federation => ({
+  pattern: row.pattern,
+  peers: row.peers === null ? null : (JSON.parse(row.peers) as string[]),
+  createdAt: row.createdAt,
+})
+
+export async function federations(trx: Knex) {
+  const rows = (await trx('federations')
+    .orderBy('pattern')
+    .select('pattern', 'peers', 'createdAt')) as FederationRow[]
+  return { federations: rows.map(federationOf) }
+}
+
+/** Carries the topics `pattern` matches to `peers` (warehouse names; null: every member). */
+export async function federate(trx: Knex, { pattern, peers }: C.Payload<'federations.set'>) {
+  const row: FederationRow = {
+    pattern,
+    peers: peers === null ? null : JSON.stringify(peers),
+    createdAt: new Date().toISOString(),
+  }
+  forgetFederating(trx)
+  await trx('federations')
+    .insert({ ...row, ...compiled(pattern) })
+    .onConflict('pattern')
+    .merge(['peers'])
+  return federationOf(
+    (await trx('federations')
+      .where({ pattern })
+      .first('pattern', 'peers', 'createdAt')) as FederationRow
+  )
+}
+
+export async function unfederate(trx: Knex, { pattern }: C.Payload<'federations.delete'>) {
+  forgetFederating(trx)
+  const gone = await trx('federations').where({ pattern }).delete()
+  if (gone === 0) {
+    throw new DomainError('NOT_FOUND', `No federation of ${pattern}`, [
+      { path: 'pattern', message: `no federation of ${pattern}` },
+    ])
+  }
+  return { deleted: pattern }
+}
+
+/** The messages kept on the topics a pattern matches, after a seq; and the last seq of all. */
+export async function feed(trx: Knex, input: C.Payload<'topics.feed'>) {
+  const { pattern, after, limit } = input
+  const { glob, dots, open } = compiled(pattern)
+  const kept = (await trx.raw(
+    `SELECT DISTINCT name FROM messaging_grants, (SELECT ? AS glob, ? AS dots, ? AS open) s
+     WHERE kind = 'topic' AND ${MATCHES('name')}`,
+    [glob, dots, open ? 1 : 0]
+  )) as { name: string }[]
+  await mayRead(
+    trx,
+    input,
+    'topic',
+    kept.map((k) => k.name),
+    `the topics of ${pattern}`
+  )
+  const rows = (await trx.raw(
+    `SELECT seq, topic, message_id AS id, body, headers, published_at AS publishedAt
+     FROM topic_messages, (SELECT ? AS glob, ? AS dots, ? AS open) s
+     WHERE seq > ? AND ${MATCHES('topic')} ORDER BY seq LIMIT ?`,
+    [glob, dots, open ? 1 : 0, after, limit]
+  )) as {
+    seq: number
+    topic: string
+    id: string
+    body: string
+    headers: string
+    publishedAt: string
+  }[]
+  const [{ head }] = (await trx.raw(
+    'SELECT coalesce(max(seq), 0) AS head FROM topic_messages'
+  )) as {
+    head: number
+  }[]
+  return {
+    messages: rows.map((r) => ({ ...r, body: JSON.parse(r.body), headers: JSON.parse(r.headers) })),
+    head,
+  }
+}

@@ -1,0 +1,571 @@
+// The transfer operations of the worker (db/contract/transfers.ts). Each loads a record, takes
+// one step of its state machine (states.ts) and writes what the step decided, all in the batch's
+// transaction: the ledger rows through the one posting path (db/ledger/record.ts: each row a
+// movement.recorded event), the record, the outbox messages, and a transfer.changed event. A
+// refusal throws before anything is kept (the op's savepoint rolls back). Peers' messages arrive
+// through the inbox, each applied exactly once: its answer is stored in the idempotency store
+// (scope `peer:<node id>`, for ever) in the same transaction as its effect.
+import { randomUUID } from 'node:crypto'
+import type { Knex } from 'knex'
+import { failpoint } from '../../lib/failpoint.ts'
+import type { Payload, Result } from '../contract/index.ts'
+import {
+  MAX_MESSAGE_BYTES,
+  messagePayloads,
+  type InboxResult,
+  type TransferMessageEnvelope,
+} from '../contract/transfers.ts'
+import { DomainError, itemNotFound } from '../domain-error.ts'
+import { appendEvents } from '../events/log.ts'
+import { fingerprint, loadKeys, storeKeys } from '../idempotency.ts'
+import type { KindInput } from '../ledger/kinds.ts'
+import { recordAll } from '../ledger/record.ts'
+import { create as createItem } from '../operations/items.ts'
+import { decodeCursor, page } from '../paging.ts'
+import { withSql, type Sql } from '../sql.ts'
+import * as S from './states.ts'
+import { detail, enqueue, load, ownId, ownName, save, view, type Loaded } from './store.ts'
+import { actorOf } from '../actor.ts'
+import { receiveFederated } from '../operations/topics.ts'
+
+type Ok = Extract<S.Step, { ok: true }>
+
+const refusal = (step: Extract<S.Step, { ok: false }>) =>
+  new DomainError(step.code, step.message, step.details)
+
+function noTransfer(id: string): DomainError {
+  return new DomainError('NOT_FOUND', `No transfer ${id} here`, [
+    { path: 'id', message: `no transfer ${id}` },
+  ])
+}
+
+/** The refusals of a run of postings, as one: every line short, with its shortfall. */
+function postingRefusal(refusals: DomainError[]): DomainError {
+  if (refusals.length === 1) return refusals[0]
+  const code = refusals.every((r) => r.code === 'INSUFFICIENT_STOCK')
+    ? 'INSUFFICIENT_STOCK'
+    : refusals[0].code
+  return new DomainError(
+    code,
+    refusals.map((r) => r.message).join('; '),
+    refusals.map((r) => r.details)
+  )
+}
+
+/**
+ * Writes what a step decided. `name` names its failpoints (lib/failpoint.ts). The ledger rows go
+ * first: a refusal there (stock short) leaves nothing else written.
+ */
+/** Refuses a step whose message the peer could not read (MAX_MESSAGE_BYTES), before it writes. */
+function fitsOneMessage(id: string, e: { send: string; payload: unknown }) {
+  // The envelope adds the ids, the kind and the time: under 300 bytes.
+  const bytes = Buffer.byteLength(JSON.stringify(e.payload)) + 300
+  if (bytes <= MAX_MESSAGE_BYTES) return
+  const kib = (n: number) => Math.ceil(n / 1024)
+  throw new DomainError(
+    'VALIDATION_FAILED',
+    `Transfer ${id}'s ${e.send.replace('transfer.', '')} message would be ${kib(bytes)} KiB, more than the ${kib(MAX_MESSAGE_BYTES)} KiB a warehouse takes in one message: split the lines over several transfers (or receipts), or shorten their notes`,
+    [
+      {
+        path: 'lines',
+        message: `make a message of ${kib(bytes)} KiB, over ${kib(MAX_MESSAGE_BYTES)} KiB`,
+      },
+    ]
+  )
+}
+
+async function commit(
+  db: Knex,
+  sql: Sql,
+  before: Loaded | null,
+  step: Ok,
+  name: string,
+  /** Who made the step: its rows record it (db/actor.ts). */
+  actor: string | undefined
+): Promise<Loaded> {
+  const { record, effects } = step
+  for (const e of effects) if ('send' in e) fitsOneMessage(record.id, e)
+  const now = new Date().toISOString()
+  const rows: KindInput[] = effects.flatMap((e) =>
+    'post' in e
+      ? [
+          {
+            type: e.post,
+            sku: e.sku,
+            quantity: e.quantity,
+            // A receipt of an excess is B's own, not the transfer's: it names it in its reference.
+            ...(e.post === 'receipt' ? {} : { transferId: record.id, counterparty: record.peer }),
+            reference: e.reference ?? record.reference,
+            note: e.note ?? '',
+            actor,
+          } as KindInput,
+        ]
+      : []
+  )
+  if (rows.length > 0) {
+    const posted = await recordAll(db, rows)
+    if (!posted.ok) throw postingRefusal(posted.refusals)
+    failpoint(`${name}.after-post`)
+  }
+  const known = new Set(before?.record.receipts.map((r) => r.receiptId) ?? [])
+  await save(sql, record, now, known)
+  for (const e of effects) {
+    if (!('send' in e)) continue
+    await enqueue(
+      sql,
+      { to: record.peer, kind: e.send, transferId: record.id, payload: e.payload },
+      now
+    )
+  }
+  if (effects.some((e) => 'send' in e)) failpoint(`${name}.after-outbox`)
+  const saved = (await load(sql, record.id)) as Loaded
+  await appendEvents(
+    db,
+    [{ type: 'transfer.changed', subject: record.id, data: view(saved), createdAt: now }],
+    sql
+  )
+  return saved
+}
+
+async function mustLoad(sql: Sql, id: string): Promise<Loaded> {
+  const loaded = await load(sql, id)
+  if (!loaded) throw noTransfer(id)
+  return loaded
+}
+
+function onceEach(lines: { sku: string }[]): void {
+  const seen = new Set<string>()
+  lines.forEach((line, i) => {
+    if (seen.has(line.sku)) {
+      throw new DomainError('VALIDATION_FAILED', `${line.sku} is listed twice`, [
+        { path: `lines.${i}.sku`, message: `lists ${line.sku} twice` },
+      ])
+    }
+    seen.add(line.sku)
+  })
+}
+
+export async function create(
+  db: Knex,
+  p: Payload<'transfers.create'>
+): Promise<Result<'transfers.create'>> {
+  return withSql(db, async (sql) => {
+    onceEach(p.lines)
+    if (p.to === (await ownId(sql))) {
+      throw new DomainError(
+        'INVALID_DESTINATION',
+        'A transfer goes to another warehouse, not to this one',
+        [{ path: 'to', message: 'is this warehouse itself' }]
+      )
+    }
+    const skus = p.lines.map((l) => l.sku)
+    const items = await sql.all<{ sku: string; name: string; unit: string; description: string }>(
+      `SELECT sku, name, unit, description FROM items WHERE sku IN (SELECT value FROM json_each(?))`,
+      [JSON.stringify(skus)]
+    )
+    const bySku = new Map(items.map(({ sku, ...item }) => [sku, item]))
+    const missing = p.lines.findIndex((l) => !bySku.has(l.sku))
+    if (missing >= 0) throw itemNotFound(p.lines[missing].sku, `lines.${missing}.sku`)
+    const step = S.create({
+      id: randomUUID(),
+      peer: p.to,
+      peerName: p.toName,
+      lines: p.lines,
+      reference: p.reference,
+      note: p.note,
+      items: Object.fromEntries(bySku),
+      fromName: await ownName(sql),
+    })
+    if (!step.ok) throw refusal(step)
+    return view(await commit(db, sql, null, step, 'transfers.create', actorOf(p)))
+  })
+}
+
+/** Which of the SKUs of `lines` this catalogue has. */
+async function skusHere(sql: Sql, lines: { sku: string }[]): Promise<Set<string>> {
+  const rows = await sql.all<{ sku: string }>(
+    'SELECT sku FROM items WHERE sku IN (SELECT value FROM json_each(?))',
+    [JSON.stringify(lines.map((l) => l.sku))]
+  )
+  return new Set(rows.map((r) => r.sku))
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+async function detailOf(sql: Sql, id: string) {
+  const found = await detail(sql, id)
+  if (!found) throw noTransfer(id)
+  return found
+}
+
+export async function receive(
+  db: Knex,
+  p: Payload<'transfers.receive'>
+): Promise<Result<'transfers.receive'>> {
+  return withSql(db, async (sql) => {
+    onceEach(p.lines)
+    const before = await load(sql, p.id)
+    if (before && p.from && before.record.direction === 'in' && before.record.peer !== p.from) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `Transfer ${p.id} comes from ${before.record.peerName || before.record.peer}, not ${p.fromName || p.from}`,
+        [{ path: 'from', message: `is not the warehouse transfer ${p.id} comes from` }]
+      )
+    }
+    // Before the dispatch, the id comes from the delivery note: it must be one a sender makes.
+    if (!before && !UUID.test(p.id)) {
+      throw new DomainError(
+        'VALIDATION_FAILED',
+        `${p.id} is not a transfer id as a sender makes them (a UUID such as 0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01): check the delivery note`,
+        [{ path: 'id', message: 'must be a UUID' }]
+      )
+    }
+    const sender = p.from ?? before?.record.peer
+    if (!before?.record.announced && sender) {
+      await knowItems(db, sql, p.lines, sender, p.fromName || before?.record.peerName || sender)
+    }
+    const step = S.receive(before?.record ?? null, {
+      id: p.id,
+      peer: p.from,
+      peerName: p.fromName ?? '',
+      receiptId: p.receiptId ?? randomUUID(),
+      lines: p.lines,
+      final: p.final,
+    })
+    if (!step.ok) throw refusal(step)
+    if (step.changed) await commit(db, sql, before, step, 'transfers.receive', actorOf(p))
+    return detailOf(sql, p.id)
+  })
+}
+
+/**
+ * Goods received before the dispatch has arrived (which would bring the items it carries): an
+ * item this catalogue lacks is taken from the sender's as this node's replica holds it; refused,
+ * saying what to do, when the replica does not have it either. A line with nothing received
+ * (only damaged or short) posts no row and needs no item.
+ */
+async function knowItems(
+  db: Knex,
+  sql: Sql,
+  lines: { sku: string; received: number }[],
+  sender: string,
+  senderName: string
+) {
+  const have = await skusHere(sql, lines)
+  for (const [index, { sku, received }] of lines.entries()) {
+    if (received === 0 || have.has(sku)) continue
+    const [theirs] = await sql.all<{
+      name: string
+      unit: string
+      description: string
+      reorderPoint: number | null
+    }>(
+      `SELECT name, unit, description, reorder_point AS reorderPoint FROM replica_items
+       WHERE node_id = ? AND sku = ?`,
+      [sender, sku]
+    )
+    if (!theirs) {
+      throw new DomainError(
+        'NOT_FOUND',
+        `No item with SKU ${sku} here, nor in ${senderName}'s catalogue as replicated here: add it to the catalogue, or wait for the sender's dispatch, which brings it`,
+        [{ path: `lines.${index}.sku`, message: `no item with SKU ${sku}` }]
+      )
+    }
+    await createItem(db, { sku, ...theirs })
+  }
+}
+
+/** A step on a record that must exist, by REST: its detail after. */
+function onRecord<O extends 'transfers.reject' | 'transfers.cancel' | 'transfers.return'>(
+  name: O,
+  take: (record: S.TransferRecord, p: Payload<O>) => S.Step
+) {
+  return (db: Knex, p: Payload<O>): Promise<Result<O>> =>
+    withSql(db, async (sql) => {
+      const before = await mustLoad(sql, p.id)
+      const step = take(before.record, p)
+      if (!step.ok) throw refusal(step)
+      if (step.changed) await commit(db, sql, before, step, name, actorOf(p))
+      return (await detailOf(sql, p.id)) as Result<O>
+    })
+}
+
+export const reject = onRecord('transfers.reject', (record, p) => S.reject(record, p))
+export const cancel = onRecord('transfers.cancel', (record, p) => S.requestCancel(record, p))
+export const bookReturn = onRecord('transfers.return', (record, p) => {
+  if (p.lines) onceEach(p.lines)
+  return S.bookReturn(record, p)
+})
+
+export async function get(db: Knex, { id }: { id: string }): Promise<Result<'transfers.get'>> {
+  return withSql(db, (sql) => detailOf(sql, id))
+}
+
+export async function list(
+  db: Knex,
+  f: Payload<'transfers.list'>
+): Promise<Result<'transfers.list'>> {
+  return withSql(db, async (sql) => {
+    const where: string[] = []
+    const params: unknown[] = []
+    if (f.direction) (where.push('t.direction = ?'), params.push(f.direction))
+    if (f.state) (where.push('t.state = ?'), params.push(f.state))
+    if (f.peer) {
+      where.push('(t.peer = ? OR t.peer_name = ? COLLATE NOCASE)')
+      params.push(f.peer, f.peer)
+    }
+    if (f.sku) {
+      where.push('EXISTS (SELECT 1 FROM transfer_lines l WHERE l.transfer_id = t.id AND l.sku = ?)')
+      params.push(f.sku)
+    }
+    if (f.cursor) {
+      const [at, id] = JSON.parse(decodeCursor<string>(f.cursor, 'string')) as [string, string]
+      where.push('(t.created_at, t.id) < (?, ?)')
+      params.push(at, id)
+    }
+    const rows = await sql.all<{ id: string; createdAt: string }>(
+      `SELECT id, created_at AS createdAt FROM transfers t
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY t.created_at DESC, t.id DESC LIMIT ?`,
+      [...params, f.limit + 1]
+    )
+    const { rows: shown, nextCursor } = page(rows, f.limit, (r) =>
+      JSON.stringify([r.createdAt, r.id])
+    )
+    const loaded = await Promise.all(shown.map((r) => load(sql, r.id)))
+    return { transfers: loaded.map((l) => view(l as Loaded)), nextCursor }
+  })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The inbox.
+
+type Message = TransferMessageEnvelope
+
+/** Each SKU the dispatch carries that this node lacks enters its catalogue, as A describes it. */
+async function learnItems(
+  db: Knex,
+  sql: Sql,
+  lines: { sku: string; item: { name: string; unit: string; description?: string } }[]
+) {
+  const have = await skusHere(sql, lines)
+  for (const { sku, item } of lines) {
+    if (!have.has(sku)) await createItem(db, { sku, ...item })
+  }
+}
+
+/** One message's step, on the record it names (refused if the sender is not its peer). */
+async function stepOf(
+  db: Knex,
+  sql: Sql,
+  from: string,
+  fromName: string,
+  m: Message,
+  before: Loaded | null
+): Promise<S.Step> {
+  const { record } = before ?? { record: null }
+  const theirs = !record || record.peer === from
+  if (!theirs) {
+    return {
+      ok: false,
+      code: 'NOT_FOUND',
+      message: `Transfer ${m.transferId} is not one with ${fromName || from}`,
+    }
+  }
+  switch (m.kind) {
+    case 'transfer.dispatched': {
+      if (record && record.direction !== 'in') break
+      const p = messagePayloads[m.kind].parse(m.payload)
+      await learnItems(db, sql, p.lines)
+      return S.dispatched(record, {
+        id: m.transferId,
+        peer: from,
+        peerName: p.fromName || fromName,
+        lines: p.lines,
+        reference: p.reference,
+        note: p.note,
+      })
+    }
+    case 'transfer.cancel_requested': {
+      if (record && record.direction !== 'in') break
+      const p = messagePayloads[m.kind].parse(m.payload)
+      return S.cancelRequested(record, {
+        id: m.transferId,
+        peer: from,
+        peerName: fromName,
+        reason: p.reason,
+      })
+    }
+    case 'message.federated':
+      break // applied on its own (applyOne), never a transfer's step
+    default: {
+      if (!record || record.direction !== 'out') break
+      if (m.kind === 'transfer.received') {
+        return S.outReceived(record, messagePayloads[m.kind].parse(m.payload))
+      }
+      if (m.kind === 'transfer.rejected') {
+        return S.outRejected(record, messagePayloads[m.kind].parse(m.payload))
+      }
+      if (m.kind === 'transfer.cancel_accepted') return S.cancelAccepted(record)
+      return S.cancelRefused(record, messagePayloads[m.kind].parse(m.payload))
+    }
+  }
+  return { ok: false, code: 'NOT_FOUND', message: `No transfer ${m.transferId} here for ${m.kind}` }
+}
+
+/** Applies one message in its own savepoint: its effect and its stored answer, or neither. */
+async function applyOne(
+  db: Knex,
+  from: string,
+  fromName: string,
+  m: Message,
+  scope: string
+): Promise<InboxResult> {
+  const checked = messagePayloads[m.kind].safeParse(m.payload)
+  let answer: InboxResult
+  if (!checked.success) {
+    const problem = checked.error.issues[0]
+    answer = {
+      id: m.id,
+      status: 'refused',
+      code: 'VALIDATION_FAILED',
+      message: `payload.${problem.path.join('.')} ${problem.message}`,
+    }
+  } else {
+    // A refusal throws inside the savepoint, so nothing of the message stays (an item learnt
+    // from a refused dispatch, say); only its answer is kept.
+    answer = await db
+      .transaction((trx) =>
+        withSql(trx, async (sql): Promise<InboxResult> => {
+          if (m.kind === 'message.federated') {
+            const federated = messagePayloads[m.kind].parse(m.payload)
+            await receiveFederated(trx, { from, fromName }, federated)
+            return { id: m.id, status: 'applied' }
+          }
+          const before = await load(sql, m.transferId)
+          const step = await stepOf(trx, sql, from, fromName, m, before)
+          if (!step.ok) throw refusal(step)
+          if (step.changed || step.effects.length > 0) {
+            await commit(trx, sql, before, step, `inbox.${m.kind}`, scope)
+          }
+          return { id: m.id, status: 'applied' }
+        })
+      )
+      .catch((err: unknown) => {
+        if (!(err instanceof DomainError)) throw err
+        return { id: m.id, status: 'refused', code: err.code, message: err.message }
+      })
+  }
+  // The answer, kept for ever with the effect (same batch transaction): a duplicate gets it.
+  failpoint('inbox.after-apply')
+  await withSql(db, async (sql) => {
+    const outcome = { ok: true as const, data: answer }
+    await storeKeys(
+      sql,
+      [{ key: m.id, op: m.kind, fingerprint: fingerprint(m.kind, m.payload), outcome }],
+      scope
+    )
+    await sql.run(
+      `INSERT INTO inbox_log (from_node, id, kind, transfer_id, created_at, applied_at, status)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [
+        from,
+        m.id,
+        m.kind,
+        m.transferId,
+        m.createdAt,
+        new Date().toISOString(),
+        answer.status === 'applied' ? 'applied' : 'refused',
+      ]
+    )
+  })
+  return answer
+}
+
+export async function inbox(
+  db: Knex,
+  { from, fromName, messages }: Payload<'transfers.inboxV2'>
+): Promise<Result<'transfers.inboxV2'>> {
+  const scope = `peer:${from}`
+  const earlier = await withSql(db, (sql) =>
+    loadKeys(
+      sql,
+      messages.map((m) => m.id),
+      scope
+    )
+  )
+  const results: InboxResult[] = []
+  const seen = new Map<string, InboxResult>()
+  for (const m of messages) {
+    const first =
+      earlier.get(m.id)?.outcome ?? (seen.has(m.id) ? { ok: true, data: seen.get(m.id) } : null)
+    if (first?.ok) {
+      const answer = first.data as InboxResult
+      // Applied before: a duplicate. Refused before: refused again, with the same words.
+      results.push(answer.status === 'refused' ? answer : { id: m.id, status: 'duplicate' })
+      continue
+    }
+    const answer = await applyOne(db, from, fromName, m, scope)
+    seen.set(m.id, answer)
+    results.push(answer)
+  }
+  return { results }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The outbox, for the relay (network/transfers).
+
+export async function pending(
+  db: Knex,
+  { to, limit }: Payload<'outbox.pending'>
+): Promise<Result<'outbox.pending'>> {
+  return withSql(db, async (sql) => {
+    const rows = await sql.all<{
+      id: string
+      to: string
+      kind: Message['kind']
+      transferId: string
+      createdAt: string
+      payload: string
+      attempts: number
+      nextAttemptAt: string | null
+    }>(
+      `SELECT id, to_node AS "to", kind, transfer_id AS transferId, created_at AS createdAt,
+         payload, attempts, next_attempt_at AS nextAttemptAt
+       FROM outbox WHERE delivered_at IS NULL ${to ? 'AND to_node = ?' : ''}
+       ORDER BY seq LIMIT ?`,
+      to ? [to, limit] : [limit]
+    )
+    return { messages: rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) })) }
+  })
+}
+
+export async function settle(
+  db: Knex,
+  { delivered, failed }: Payload<'outbox.settle'>
+): Promise<Result<'outbox.settle'>> {
+  failpoint('outbox.settle.before-write')
+  return withSql(db, async (sql) => {
+    let done = 0
+    for (const d of delivered) {
+      const { status } = d
+      const [row] = await sql.all<{ n: number }>(
+        `UPDATE outbox SET delivered_at = ?, status = ?,
+           last_error = CASE WHEN ? = 'refused' THEN ? ELSE NULL END
+         WHERE id = ? AND delivered_at IS NULL RETURNING 1 AS n`,
+        [d.at, status, status, `refused by the peer: ${d.problem ?? 'no reason given'}`, d.id]
+      )
+      if (row) done++
+    }
+    let retried = 0
+    for (const f of failed) {
+      const [row] = await sql.all<{ n: number }>(
+        `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+         WHERE id = ? AND delivered_at IS NULL RETURNING 1 AS n`,
+        [f.error, f.nextAttemptAt, f.id]
+      )
+      if (row) retried++
+    }
+    return { delivered: done, failed: retried }
+  })
+}

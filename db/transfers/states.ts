@@ -1,0 +1,608 @@
+// The two state machines of a transfer, as pure functions: `(record, event) → {record, effects}`
+// or a refusal. A (the sender, direction `out`) and B (the receiver, `in`) each keep their own
+// record; they learn of each other's steps only through messages, which are facts: every function
+// here that takes a peer's message is idempotent and order-tolerant (a dispatch arriving after B
+// received against the id, a receipt id told twice, a cancel request after a receipt). The ops
+// (db/transfers/ops.ts) load the record, call one of these, and write the record and the effects
+// (ledger rows through the one posting path, outbox messages) in one transaction.
+//
+// The invariants (../shared/research/replication-transfers.md §6.2) these keep, per SKU line:
+// T1 at A: received + writtenOff + returned ≤ sent, and toWriteOff + toReturn + received ≤ sent;
+//    on close everything sent is accounted for (received, written off or returned).
+// T2 each receipt id applies once, at both sides (the record's receipts).
+// T6 B never applies a receipt to a cancelled or rejected transfer; A books goods back only after
+//    B's rejection, B's acceptance of a cancel, or a receipt that sends goods back.
+import type {
+  Disposition,
+  InState,
+  OutState,
+  TransferLine,
+  TransferMessageKind,
+  TransferOutcome,
+} from '../contract/transfers.ts'
+import type { ErrorCode } from '../contract/index.ts'
+
+/** One SKU of a transfer as this side keeps it: the contract's line but its in transit, derived. */
+export type LineRecord = Omit<TransferLine, 'inTransit'>
+
+/** Why goods are coming back at A: B rejected, B accepted a cancel, or a receipt's disposition. */
+export type ReturnCause = 'rejected' | 'cancelled' | null
+
+export interface TransferRecord {
+  id: string
+  direction: 'out' | 'in'
+  peer: string
+  peerName: string
+  state: OutState | InState
+  outcome: TransferOutcome | null
+  reference: string
+  note: string
+  reason: string | null
+  cause: ReturnCause
+  /** At B: whether A's dispatch has arrived (lines' `sent` are known). Always true at A. */
+  announced: boolean
+  lines: LineRecord[]
+  /** Every receipt, in the order B made them (A applies them in that order: B's outbox's). */
+  receipts: { receiptId: string; final: boolean; lines: ReceiptLine[] }[]
+}
+
+export interface ReceiptLine {
+  sku: string
+  received: number
+  damaged?: number
+  short?: number
+  disposition?: Disposition
+  reason?: string
+}
+
+/** What a step asks to be done, in its transaction. */
+export type Effect =
+  | {
+      post: 'transfer_out' | 'transfer_in' | 'transfer_return' | 'transfer_writeoff' | 'receipt'
+      sku: string
+      /** transfer_in may be negative: the correction of an excess received before the dispatch. */
+      quantity: number
+      note?: string
+      reference?: string
+    }
+  | { send: TransferMessageKind; payload: Record<string, unknown> }
+  | { receipt: { receiptId: string; final: boolean; lines: ReceiptLine[] } }
+
+export type Step =
+  | { ok: true; record: TransferRecord; effects: Effect[]; changed: boolean }
+  | { ok: false; code: ErrorCode; message: string; details?: unknown }
+
+const refuse = (code: ErrorCode, message: string, details?: unknown): Step => ({
+  ok: false,
+  code,
+  message,
+  ...(details === undefined ? {} : { details }),
+})
+const unchanged = (record: TransferRecord): Step => ({
+  ok: true,
+  record,
+  effects: [],
+  changed: false,
+})
+
+const emptyLine = (sku: string): LineRecord => ({
+  sku,
+  sent: 0,
+  received: 0,
+  damaged: 0,
+  short: 0,
+  toWriteOff: 0,
+  toReturn: 0,
+  returned: 0,
+  writtenOff: 0,
+})
+
+/** Still on the road as this side knows it. */
+export const inTransit = (l: LineRecord) =>
+  Math.max(0, l.sent - l.received - l.writtenOff - l.returned)
+
+/** Sent and not yet accounted for by a receipt (received, or marked to write off or return). */
+const unaccounted = (l: LineRecord) => l.sent - l.received - l.toWriteOff - l.toReturn
+
+const clone = (r: TransferRecord): TransferRecord => ({
+  ...r,
+  lines: r.lines.map((l) => ({ ...l })),
+  receipts: [...r.receipts],
+})
+
+/**
+ * One receipt line on a line record; the same rule at both sides, so that they agree on what the
+ * transfer delivered. Once what was sent is known (`clamp`), a line never accounts for more than
+ * was sent: received first, then damaged, then short, each within what is still unaccounted.
+ * Returns what is booked as received.
+ */
+function account(line: LineRecord, given: ReceiptLine, clamp: boolean): number {
+  const within = (n: number | undefined) =>
+    clamp ? Math.min(Math.max(0, n ?? 0), Math.max(0, unaccounted(line))) : Math.max(0, n ?? 0)
+  const received = within(given.received)
+  line.received += received
+  const damaged = within(given.damaged)
+  line.damaged += damaged
+  const short = within(given.short)
+  line.short += short
+  if (given.disposition === 'return') line.toReturn += damaged + short
+  else line.toWriteOff += damaged + short
+  return received
+}
+
+function lineOf(record: TransferRecord, sku: string): LineRecord {
+  let line = record.lines.find((l) => l.sku === sku)
+  if (!line) {
+    line = emptyLine(sku)
+    record.lines.push(line)
+  }
+  return line
+}
+
+const who = (r: TransferRecord) => r.peerName || r.peer
+
+// ---------------------------------------------------------------------------------------------
+// A, the sender.
+
+export interface CreateInput {
+  id: string
+  peer: string
+  peerName: string
+  lines: { sku: string; quantity: number }[]
+  reference?: string
+  note?: string
+  /** The catalogue entry of each line's item, travelling with the goods. */
+  items: Record<string, { name: string; unit: string; description?: string }>
+  fromName: string
+}
+
+/** POST /transfers: the goods leave (transfer_out per line) and the dispatch message is queued. */
+export function create(input: CreateInput): Step {
+  const record: TransferRecord = {
+    id: input.id,
+    direction: 'out',
+    peer: input.peer,
+    peerName: input.peerName,
+    state: 'in_transit',
+    outcome: null,
+    reference: input.reference ?? '',
+    note: input.note ?? '',
+    reason: null,
+    cause: null,
+    announced: true,
+    lines: input.lines.map((l) => ({ ...emptyLine(l.sku), sent: l.quantity })),
+    receipts: [],
+  }
+  const effects: Effect[] = input.lines.map((l) => ({
+    post: 'transfer_out',
+    sku: l.sku,
+    quantity: l.quantity,
+  }))
+  effects.push({
+    send: 'transfer.dispatched',
+    payload: {
+      fromName: input.fromName,
+      lines: input.lines.map((l) => ({
+        sku: l.sku,
+        quantity: l.quantity,
+        item: input.items[l.sku],
+      })),
+      reference: record.reference,
+      note: record.note,
+    },
+  })
+  return { ok: true, record, effects, changed: true }
+}
+
+/** Write off what is to be written off and not yet; the rows that do it. */
+function writeOffDue(record: TransferRecord, receiptId: string): Effect[] {
+  const effects: Effect[] = []
+  for (const line of record.lines) {
+    const due = line.toWriteOff - line.writtenOff
+    if (due <= 0) continue
+    line.writtenOff += due
+    effects.push({
+      post: 'transfer_writeoff',
+      sku: line.sku,
+      quantity: due,
+      note: `lost in transit: receipt ${receiptId} of ${who(record)}`,
+    })
+  }
+  return effects
+}
+
+const returnDue = (record: TransferRecord) => record.lines.some((l) => l.toReturn - l.returned > 0)
+
+/** Closes A's record with its outcome, once nothing is left to come back. */
+function close(record: TransferRecord): void {
+  const received = record.lines.some((l) => l.received > 0)
+  const returned = record.lines.some((l) => l.returned > 0)
+  const lost = record.lines.some((l) => l.writtenOff > 0)
+  record.state = 'closed'
+  record.outcome =
+    record.cause === 'cancelled'
+      ? 'cancelled'
+      : returned
+        ? received
+          ? 'partially_returned'
+          : 'returned'
+        : lost
+          ? 'delivered_with_loss'
+          : 'delivered'
+}
+
+/**
+ * A hears of one of B's receipts. Each receipt id once; quantities beyond what is still on the
+ * road are not A's to book (B turns an excess into its own receipt when it knows the dispatch).
+ * A final receipt settles the transfer: what B did not account for is lost in transit, written
+ * off with what B marked to write off; what B marked to return keeps it open (returning).
+ */
+export function outReceived(
+  current: TransferRecord,
+  receipt: { receiptId: string; lines: ReceiptLine[]; final: boolean }
+): Step {
+  if (current.receipts.some((r) => r.receiptId === receipt.receiptId)) return unchanged(current)
+  if (current.cause === 'rejected' || current.cause === 'cancelled') {
+    return refuse(
+      current.cause === 'rejected' ? 'TRANSFER_REJECTED' : 'TRANSFER_CANCELLED',
+      `Transfer ${current.id} was ${current.cause} by ${who(current)}: a receipt cannot apply to it`
+    )
+  }
+  if (current.receipts.some((r) => r.final)) {
+    return refuse('ALREADY_FINAL', `Transfer ${current.id} has had its final receipt`)
+  }
+  const record = clone(current)
+  for (const given of receipt.lines) {
+    const line = record.lines.find((l) => l.sku === given.sku)
+    if (line) account(line, given, true) // a SKU not sent is B's excess, B's own receipt
+  }
+  record.receipts.push({ ...receipt })
+  const effects: Effect[] = [
+    { receipt: { receiptId: receipt.receiptId, final: receipt.final, lines: receipt.lines } },
+  ]
+  if (receipt.final) {
+    for (const line of record.lines) {
+      const rest = unaccounted(line)
+      if (rest > 0) {
+        line.short += rest
+        line.toWriteOff += rest
+      }
+    }
+    effects.push(...writeOffDue(record, receipt.receiptId))
+    if (returnDue(record)) record.state = 'returning'
+    else close(record)
+  } else if (record.state === 'in_transit') {
+    record.state = 'partially_received'
+  }
+  return { ok: true, record, effects, changed: true }
+}
+
+/** B refused the whole transfer (before any receipt): everything sent is to come back. */
+export function outRejected(current: TransferRecord, { reason }: { reason: string }): Step {
+  if (current.cause === 'rejected') return unchanged(current)
+  if (current.state === 'closed' || current.receipts.length > 0) {
+    return refuse(
+      'ALREADY_RECEIVED',
+      `Transfer ${current.id} has receipts here: ${who(current)} cannot reject it now`
+    )
+  }
+  const record = clone(current)
+  for (const line of record.lines) line.toReturn += unaccounted(line)
+  record.state = 'returning'
+  record.cause = 'rejected'
+  record.reason = reason
+  return { ok: true, record, effects: [], changed: true }
+}
+
+/** POST /transfers/:id/cancel at A: only asks; B's answer decides. */
+export function requestCancel(current: TransferRecord, { reason }: { reason: string }): Step {
+  if (current.direction !== 'out') {
+    return refuse(
+      'INVALID_TRANSFER_STATE',
+      `Transfer ${current.id} comes from ${who(current)}: only its sender can cancel it; reject it instead`
+    )
+  }
+  if (current.receipts.length > 0) {
+    return refuse(
+      'ALREADY_RECEIVED',
+      `Transfer ${current.id} cannot be cancelled: ${who(current)} has already received against it`,
+      { receipts: current.receipts.map((r) => r.receiptId) }
+    )
+  }
+  if (current.state !== 'in_transit') {
+    const why =
+      current.state === 'cancel_requested'
+        ? `its cancel is already asked of ${who(current)}, awaiting the answer`
+        : `it is ${current.state.replace('_', ' ')}`
+    return refuse('INVALID_TRANSFER_STATE', `Transfer ${current.id} cannot be cancelled: ${why}`)
+  }
+  const record = clone(current)
+  record.state = 'cancel_requested'
+  record.reason = reason
+  return {
+    ok: true,
+    record,
+    effects: [{ send: 'transfer.cancel_requested', payload: { reason } }],
+    changed: true,
+  }
+}
+
+/** B agreed: it will refuse any receipt; everything sent is to come back. */
+export function cancelAccepted(current: TransferRecord): Step {
+  if (current.state !== 'cancel_requested') return unchanged(current)
+  const record = clone(current)
+  for (const line of record.lines) line.toReturn += unaccounted(line)
+  record.state = 'returning'
+  record.cause = 'cancelled'
+  return { ok: true, record, effects: [], changed: true }
+}
+
+/** B refused (it had received): the transfer goes on where it was. */
+export function cancelRefused(current: TransferRecord, { reason }: { reason: string }): Step {
+  if (current.state !== 'cancel_requested') return unchanged(current)
+  const record = clone(current)
+  record.state = current.receipts.length > 0 ? 'partially_received' : 'in_transit'
+  record.reason = `cancel refused by ${who(current)}: ${reason}`
+  return { ok: true, record, effects: [], changed: true }
+}
+
+/**
+ * POST /transfers/:id/return at A: books back (transfer_return rows) goods that came back, all
+ * that is due without lines. Closes the transfer once nothing more is due and no receipt is to come.
+ */
+export function bookReturn(
+  current: TransferRecord,
+  input: { lines?: { sku: string; quantity: number }[]; note?: string }
+): Step {
+  if (current.direction !== 'out') {
+    return refuse(
+      'INVALID_TRANSFER_STATE',
+      `Transfer ${current.id} comes from ${who(current)}: goods are booked back by their sender`
+    )
+  }
+  const due = new Map(current.lines.map((l) => [l.sku, l.toReturn - l.returned]))
+  if (![...due.values()].some((n) => n > 0)) {
+    return refuse(
+      'INVALID_TRANSFER_STATE',
+      `Transfer ${current.id} has nothing to come back (${current.state.replace('_', ' ')})`
+    )
+  }
+  const asked =
+    input.lines ?? [...due].filter(([, n]) => n > 0).map(([sku, quantity]) => ({ sku, quantity }))
+  const over = asked.filter((l) => l.quantity > (due.get(l.sku) ?? 0))
+  if (over.length > 0) {
+    return refuse(
+      'EXCEEDS_IN_TRANSIT',
+      `Cannot book back more than is to come back: ${over
+        .map((l) => `${l.sku} ${l.quantity} of ${Math.max(0, due.get(l.sku) ?? 0)}`)
+        .join(', ')}`,
+      over.map((l) => ({
+        sku: l.sku,
+        requested: l.quantity,
+        due: Math.max(0, due.get(l.sku) ?? 0),
+      }))
+    )
+  }
+  const record = clone(current)
+  const effects: Effect[] = []
+  for (const { sku, quantity } of asked) {
+    lineOf(record, sku).returned += quantity
+    effects.push({ post: 'transfer_return', sku, quantity, note: input.note })
+  }
+  const finished = record.receipts.some((r) => r.final) || record.cause !== null
+  if (finished && !returnDue(record)) close(record)
+  return { ok: true, record, effects, changed: true }
+}
+
+// ---------------------------------------------------------------------------------------------
+// B, the receiver.
+
+/** B's record of a transfer it hears of for the first time (by a message, or its own receipt). */
+function incoming(
+  id: string,
+  peer: string,
+  peerName: string,
+  state: InState,
+  announced: boolean
+): TransferRecord {
+  return {
+    id,
+    direction: 'in',
+    peer,
+    peerName,
+    state,
+    outcome: null,
+    reference: '',
+    note: '',
+    reason: null,
+    cause: null,
+    announced,
+    lines: [],
+    receipts: [],
+  }
+}
+
+export interface DispatchInput {
+  id: string
+  peer: string
+  peerName: string
+  lines: { sku: string; quantity: number }[]
+  reference: string
+  note: string
+}
+
+/** The state at B from its record: announced or not, then its receipts. */
+function inState(record: TransferRecord): InState {
+  if (record.state === 'rejected' || record.state === 'cancelled') return record.state
+  if (!record.announced) return 'unannounced'
+  if (record.receipts.some((r) => r.final)) return 'received'
+  return record.receipts.length > 0 ? 'partially_received' : 'announced'
+}
+
+/**
+ * A's dispatch arrives at B. Before any receipt: the transfer is announced. After B received
+ * against the id (the truck beat the network): the lines learn what was sent, and whatever B
+ * booked beyond it becomes B's own receipt (transfer_in −x, receipt +x: on hand unchanged).
+ */
+export function dispatched(current: TransferRecord | null, input: DispatchInput): Step {
+  if (current?.announced) return unchanged(current)
+  const record: TransferRecord = current
+    ? clone(current)
+    : incoming(input.id, input.peer, input.peerName, 'announced', false)
+  record.announced = true
+  record.peerName = input.peerName || record.peerName
+  record.reference = input.reference
+  record.note = input.note
+  // The receipts again, in their order, under the rule A applies them by (`account`): what B
+  // booked beyond it is its own receipt.
+  const booked = new Map(record.lines.map((l) => [l.sku, l.received]))
+  record.lines = input.lines.map(({ sku, quantity }) => ({ ...emptyLine(sku), sent: quantity }))
+  for (const receipt of record.receipts) {
+    for (const given of receipt.lines) account(lineOf(record, given.sku), given, true)
+  }
+  const effects: Effect[] = []
+  for (const [sku, before] of booked) {
+    const excess = before - (record.lines.find((l) => l.sku === sku)?.received ?? 0)
+    if (excess <= 0) continue
+    const note = `excess on transfer ${record.id}`
+    // The receipt first: B may have issued the goods since, and on hand never goes below zero.
+    effects.push({ post: 'receipt', sku, quantity: excess, note, reference: record.id })
+    effects.push({ post: 'transfer_in', sku, quantity: -excess, note })
+  }
+  record.state = inState(record)
+  return { ok: true, record, effects, changed: true }
+}
+
+export interface ReceiveInput {
+  id: string
+  /** A, when B receives before the dispatch has arrived. */
+  peer?: string
+  peerName?: string
+  receiptId: string
+  lines: ReceiptLine[]
+  final: boolean
+}
+
+/**
+ * POST /transfers/:id/receive at B. Goods received enter on hand (transfer_in); damaged and
+ * short are told to A with their disposition. With the dispatch known, what goes beyond what is
+ * still expected is B's own receipt, never the transfer's.
+ */
+export function receive(current: TransferRecord | null, input: ReceiveInput): Step {
+  if (current?.receipts.some((r) => r.receiptId === input.receiptId)) return unchanged(current)
+  if (current && current.direction !== 'in') {
+    return refuse(
+      'INVALID_TRANSFER_STATE',
+      `Transfer ${current.id} was sent from here to ${who(current)}: it is received there`
+    )
+  }
+  if (current?.state === 'cancelled') {
+    return refuse(
+      'TRANSFER_CANCELLED',
+      `Transfer ${current.id} was cancelled by ${who(current)}: send the goods back, or have them sent as a new transfer`
+    )
+  }
+  if (current?.state === 'rejected') {
+    return refuse(
+      'TRANSFER_REJECTED',
+      `Transfer ${current.id} was rejected here: its goods go back to ${who(current)}`
+    )
+  }
+  if (current?.receipts.some((r) => r.final)) {
+    return refuse('ALREADY_FINAL', `Transfer ${current.id} has had its final receipt`)
+  }
+  if (!current && !input.peer) {
+    return refuse(
+      'VALIDATION_FAILED',
+      `Transfer ${input.id} is not known here yet: say which warehouse sent it (from)`,
+      [{ path: 'from', message: 'is required until the transfer is known here' }]
+    )
+  }
+  const record: TransferRecord = current
+    ? clone(current)
+    : incoming(input.id, input.peer ?? '', input.peerName ?? '', 'unannounced', false)
+  const effects: Effect[] = []
+  for (const given of input.lines) {
+    const booked = account(lineOf(record, given.sku), given, record.announced)
+    if (booked > 0) effects.push({ post: 'transfer_in', sku: given.sku, quantity: booked })
+    const excess = given.received - booked
+    if (excess > 0) {
+      const note = `excess on transfer ${record.id}`
+      effects.push({
+        post: 'receipt',
+        sku: given.sku,
+        quantity: excess,
+        note,
+        reference: record.id,
+      })
+    }
+  }
+  record.receipts.push({ receiptId: input.receiptId, final: input.final, lines: input.lines })
+  effects.push({ receipt: { receiptId: input.receiptId, final: input.final, lines: input.lines } })
+  effects.push({
+    send: 'transfer.received',
+    payload: { receiptId: input.receiptId, lines: input.lines, final: input.final },
+  })
+  record.state = inState(record)
+  return { ok: true, record, effects, changed: true }
+}
+
+/** POST /transfers/:id/reject at B: the whole transfer refused, before any receipt. */
+export function reject(current: TransferRecord, { reason }: { reason: string }): Step {
+  if (current.direction !== 'in') {
+    return refuse(
+      'INVALID_TRANSFER_STATE',
+      `Transfer ${current.id} was sent from here: only ${who(current)} can reject it; cancel it instead`
+    )
+  }
+  if (current.state === 'rejected') return unchanged(current)
+  if (current.state === 'cancelled') {
+    return refuse('TRANSFER_CANCELLED', `Transfer ${current.id} was cancelled by ${who(current)}`)
+  }
+  if (current.receipts.length > 0) {
+    return refuse(
+      'ALREADY_RECEIVED',
+      `Transfer ${current.id} cannot be rejected: goods were already received against it`,
+      { receipts: current.receipts.map((r) => r.receiptId) }
+    )
+  }
+  const record = clone(current)
+  record.state = 'rejected'
+  record.reason = reason
+  return {
+    ok: true,
+    record,
+    effects: [{ send: 'transfer.rejected', payload: { reason } }],
+    changed: true,
+  }
+}
+
+/**
+ * A asks B to cancel. With no receipt, B accepts and will refuse any later one (T6); after a
+ * receipt it refuses, and changes nothing. Asked again, it answers again the same way.
+ */
+export function cancelRequested(
+  current: TransferRecord | null,
+  input: { id: string; peer: string; peerName: string; reason: string }
+): Step {
+  if (current && current.receipts.length > 0) {
+    const reason = `goods were already received against it (${current.receipts.map((r) => r.receiptId).join(', ')})`
+    return {
+      ok: true,
+      record: current,
+      effects: [{ send: 'transfer.cancel_refused', payload: { reason } }],
+      changed: false,
+    }
+  }
+  if (current?.state === 'rejected') return unchanged(current) // A learns it from the rejection
+  const accepted: Effect[] = [{ send: 'transfer.cancel_accepted', payload: {} }]
+  if (current?.state === 'cancelled')
+    return { ok: true, record: current, effects: accepted, changed: false }
+  const record: TransferRecord = current
+    ? clone(current)
+    : // A cancel before the dispatch: the dispatch, when it comes, changes nothing.
+      incoming(input.id, input.peer, input.peerName, 'cancelled', true)
+  record.state = 'cancelled'
+  record.reason = input.reason
+  return { ok: true, record, effects: accepted, changed: true }
+}

@@ -1,0 +1,252 @@
+// A transfer's record as SQLite keeps it (transfers, transfer_lines, transfer_receipts), the
+// outbox and the inbox log, and the views the API returns (Transfer, TransferDetail). Hand-written
+// SQL on the batch's connection (db/sql.ts), like the ledger's.
+import { randomUUID } from 'node:crypto'
+import type {
+  Transfer,
+  TransferDetail,
+  TransferLine,
+  TransferMessage,
+  TransferMessageKind,
+} from '../contract/transfers.ts'
+import type { Sql } from '../sql.ts'
+import { inTransit, type LineRecord, type ReceiptLine, type TransferRecord } from './states.ts'
+
+interface TransferRow {
+  id: string
+  direction: 'out' | 'in'
+  peer: string
+  peerName: string
+  state: TransferRecord['state']
+  outcome: TransferRecord['outcome']
+  reference: string
+  note: string
+  reason: string | null
+  cause: TransferRecord['cause']
+  announced: number
+  createdAt: string
+  updatedAt: string
+  closedAt: string | null
+}
+
+const TRANSFER_COLUMNS = `id, direction, peer, peer_name AS peerName, state, outcome, reference,
+  note, reason, cause, announced, created_at AS createdAt, updated_at AS updatedAt,
+  closed_at AS closedAt`
+const LINE_COLUMNS = `transfer_id AS transferId, sku, sent, received, damaged, short,
+  to_write_off AS toWriteOff, to_return AS toReturn, returned, written_off AS writtenOff`
+
+/** A record as loaded, with the times its row holds. */
+export interface Loaded {
+  record: TransferRecord
+  createdAt: string
+  updatedAt: string
+  closedAt: string | null
+}
+
+type LineRow = LineRecord & { transferId: string }
+
+function recordOf(row: TransferRow, lines: LineRecord[], receipts: TransferRecord['receipts']) {
+  const { createdAt, updatedAt, closedAt, announced, ...rest } = row
+  return {
+    record: { ...rest, announced: announced === 1, lines, receipts },
+    createdAt,
+    updatedAt,
+    closedAt,
+  }
+}
+
+/** The records of the ids given that exist, by id. */
+export async function loadMany(sql: Sql, ids: string[]): Promise<Map<string, Loaded>> {
+  const json = JSON.stringify(ids)
+  const rows = await sql.all<TransferRow>(
+    `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE id IN (SELECT value FROM json_each(?))`,
+    [json]
+  )
+  const lines = await sql.all<LineRow>(
+    `SELECT ${LINE_COLUMNS} FROM transfer_lines
+     WHERE transfer_id IN (SELECT value FROM json_each(?)) ORDER BY transfer_id, sku`,
+    [json]
+  )
+  const receipts = await sql.all<{
+    transferId: string
+    receiptId: string
+    final: number
+    lines: string
+  }>(
+    `SELECT transfer_id AS transferId, receipt_id AS receiptId, final, lines FROM transfer_receipts
+     WHERE transfer_id IN (SELECT value FROM json_each(?)) ORDER BY transfer_id, n`,
+    [json]
+  )
+  const out = new Map<string, Loaded>()
+  for (const row of rows) {
+    const own = lines.filter((l) => l.transferId === row.id).map(({ transferId: _, ...l }) => l)
+    const told = receipts
+      .filter((r) => r.transferId === row.id)
+      .map((r) => ({
+        receiptId: r.receiptId,
+        final: r.final === 1,
+        lines: JSON.parse(r.lines) as ReceiptLine[],
+      }))
+    out.set(row.id, recordOf(row, own, told))
+  }
+  return out
+}
+
+export async function load(sql: Sql, id: string): Promise<Loaded | null> {
+  return (await loadMany(sql, [id])).get(id) ?? null
+}
+
+/**
+ * Writes a record as a step left it: its row, its lines, and the receipts it did not have
+ * (`known`: the receipt ids already stored). Receipts keep their order by a time that only grows.
+ */
+export async function save(
+  sql: Sql,
+  record: TransferRecord,
+  now: string,
+  known: ReadonlySet<string>
+): Promise<void> {
+  const closedAt = record.state === 'closed' ? now : null
+  await sql.run(
+    `INSERT INTO transfers (id, direction, peer, peer_name, state, outcome, reference, note,
+       reason, cause, announced, created_at, updated_at, closed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET peer_name = excluded.peer_name, state = excluded.state,
+       outcome = excluded.outcome, reference = excluded.reference, note = excluded.note,
+       reason = excluded.reason, cause = excluded.cause, announced = excluded.announced,
+       updated_at = excluded.updated_at, closed_at = coalesce(transfers.closed_at, excluded.closed_at)`,
+    [
+      record.id,
+      record.direction,
+      record.peer,
+      record.peerName,
+      record.state,
+      record.outcome,
+      record.reference,
+      record.note,
+      record.reason,
+      record.cause,
+      record.announced ? 1 : 0,
+      now,
+      now,
+      closedAt,
+    ]
+  )
+  // A line a step dropped (B's lines rebuilt from the dispatch keep every SKU) never happens:
+  // lines are upserted.
+  await sql.run(
+    `INSERT INTO transfer_lines (transfer_id, sku, sent, received, damaged, short, to_write_off,
+       to_return, returned, written_off)
+     SELECT ?, value->>'sku', value->>'sent', value->>'received', value->>'damaged',
+       value->>'short', value->>'toWriteOff', value->>'toReturn', value->>'returned',
+       value->>'writtenOff' FROM json_each(?) WHERE true
+     ON CONFLICT (transfer_id, sku) DO UPDATE SET sent = excluded.sent,
+       received = excluded.received, damaged = excluded.damaged, short = excluded.short,
+       to_write_off = excluded.to_write_off, to_return = excluded.to_return,
+       returned = excluded.returned, written_off = excluded.written_off`,
+    [record.id, JSON.stringify(record.lines)]
+  )
+  // Receipts in the order they were applied (`n`): B's dispatch replays them in that order.
+  const fresh = record.receipts.filter((r) => !known.has(r.receiptId))
+  for (const receipt of fresh) {
+    await sql.run(
+      `INSERT INTO transfer_receipts (transfer_id, receipt_id, n, final, lines, created_at)
+       SELECT ?, ?, coalesce(max(n), 0) + 1, ?, ?, ? FROM transfer_receipts WHERE transfer_id = ?`,
+      [
+        record.id,
+        receipt.receiptId,
+        receipt.final ? 1 : 0,
+        JSON.stringify(receipt.lines),
+        now,
+        record.id,
+      ]
+    )
+  }
+}
+
+/** Queues a message to a peer; its id is made here (the peer's inbox de-duplicates by it). */
+export async function enqueue(
+  sql: Sql,
+  message: { to: string; kind: TransferMessageKind; transferId: string; payload: unknown },
+  now: string
+): Promise<string> {
+  const id = randomUUID()
+  await sql.run(
+    `INSERT INTO outbox (id, to_node, kind, transfer_id, payload, created_at, next_attempt_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    [id, message.to, message.kind, message.transferId, JSON.stringify(message.payload), now, now]
+  )
+  return id
+}
+
+/**
+ * A line as this side shows it. At the sender, in transit is what left and is not settled (what
+ * is to come back stays in it until booked back); at the receiver, what is still to arrive: what
+ * no receipt has accounted for, so a final receipt leaves nothing on its way to it.
+ */
+export function lineView(line: LineRecord, direction: 'out' | 'in'): TransferLine {
+  const toArrive = Math.max(0, line.sent - line.received - line.toWriteOff - line.toReturn)
+  return { ...line, inTransit: direction === 'out' ? inTransit(line) : toArrive }
+}
+
+export function view(loaded: Loaded): Transfer {
+  const { record, createdAt, updatedAt, closedAt } = loaded
+  return {
+    id: record.id,
+    direction: record.direction,
+    peer: record.peer,
+    peerName: record.peerName,
+    state: record.state,
+    outcome: record.outcome,
+    reference: record.reference,
+    note: record.note,
+    reason: record.reason,
+    createdAt,
+    updatedAt,
+    closedAt,
+    lines: record.lines.map((line) => lineView(line, record.direction)),
+  }
+}
+
+/** The transfer with every message of it (outbox and inbox, oldest first) and its receipts. */
+export async function detail(sql: Sql, id: string): Promise<TransferDetail | null> {
+  const loaded = await load(sql, id)
+  if (!loaded) return null
+  const messages = await sql.all<TransferMessage>(
+    `SELECT id, kind, 'outbound' AS direction, to_node AS peer, created_at AS createdAt,
+       delivered_at AS deliveredAt, attempts, next_attempt_at AS nextAttemptAt,
+       CASE WHEN status = 'refused' THEN coalesce(last_error, 'refused by the peer')
+         ELSE last_error END AS lastError
+     FROM outbox WHERE transfer_id = ?
+     UNION ALL
+     SELECT id, kind, 'inbound', from_node, created_at, applied_at, 1, NULL,
+       CASE WHEN status = 'refused' THEN 'refused here' END
+     FROM inbox_log WHERE transfer_id = ?
+     ORDER BY createdAt, id`,
+    [id, id]
+  )
+  const receipts = await sql.all<{ receiptId: string; final: number; createdAt: string }>(
+    `SELECT receipt_id AS receiptId, final, created_at AS createdAt FROM transfer_receipts
+     WHERE transfer_id = ? ORDER BY n`,
+    [id]
+  )
+  return {
+    ...view(loaded),
+    messages,
+    receipts: receipts.map((r) => ({ ...r, final: r.final === 1 })),
+  }
+}
+
+/** This node's own warehouse name, as its messages carry it. */
+export async function ownName(sql: Sql): Promise<string> {
+  const [row] = await sql.all<{ value: string }>(
+    "SELECT value FROM node_settings WHERE key = 'name'"
+  )
+  return row?.value ?? ''
+}
+
+/** This node's id. */
+export async function ownId(sql: Sql): Promise<string> {
+  const [row] = await sql.all<{ value: string }>("SELECT value FROM node_settings WHERE key = 'id'")
+  return row?.value ?? ''
+}

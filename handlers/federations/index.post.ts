@@ -1,0 +1,28 @@
+import { federationInput } from '../../api/index.ts'
+import { defineHandler, HttpError } from '../../runtime/index.ts'
+
+/**
+ * Carries every message on the topics a pattern matches (published here, or this node's events
+ * on system topics) to the peers named, or to every member: store-and-forward through the
+ * outbox, in order, applied once by each peer, published there on the same topic. From the next
+ * message on; setting a pattern again changes its peers.
+ */
+export default defineHandler(
+  {
+    access: 'admin',
+    summary: 'Carries the topics a pattern matches to peer warehouses',
+    body: federationInput,
+    example: { body: { pattern: 'stock.>', peers: ['Sevilla'] } },
+  },
+  async (_request, ctx, { body: { pattern, peers } }) => {
+    const known = new Set(ctx.membership.snapshot().members.map((m) => m.name))
+    const unknown = (peers ?? []).filter((name) => !known.has(name))
+    if (unknown.length > 0) {
+      const problem = `no member of this network is named ${unknown.join(', ')}`
+      throw new HttpError('VALIDATION_FAILED', `Invalid federation: peers: ${problem}`, {
+        details: [{ path: 'peers', message: problem }],
+      })
+    }
+    return ctx.db.send('federations.set', { pattern, peers: peers ?? null })
+  }
+)

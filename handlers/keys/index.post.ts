@@ -1,0 +1,23 @@
+import { keyInput, type KeyInstalled } from '../../api/index.ts'
+import { defineHandler, httpErrorOf } from '../../runtime/index.ts'
+
+/**
+ * The first step of a rotation: installs a key on this node and on every live member (sealed
+ * under the key they share now). Installed, it is accepted from any member; it signs nothing
+ * until it is made primary (POST /keys/:id/use). Given, or made here (generate) and shown once.
+ */
+export default defineHandler(
+  {
+    access: 'admin',
+    summary: 'Installs a cluster key on every live member',
+    body: keyInput,
+    example: { body: { generate: true } },
+  },
+  async (_request, ctx, { body }): Promise<KeyInstalled> => {
+    try {
+      return await ctx.keys.install(body.key)
+    } catch (err) {
+      throw httpErrorOf(err)
+    }
+  }
+)

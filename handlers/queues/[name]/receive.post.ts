@@ -1,0 +1,38 @@
+import { queueReceiveInput } from '../../../api/index.ts'
+import { defineHandler } from '../../../runtime/index.ts'
+import { queueOf } from '../../_shared/queues.ts'
+
+/**
+ * Up to `max` messages, in publish order (redeliveries aside), each hidden from other consumers
+ * until acknowledged or its visibility timeout passes. With `waitMs`, waits that long for one
+ * (a long poll); the wait only reads, and the one write takes what is there at its end. A
+ * topic's subscription is a queue, filled by publishes to its topics and by the node's events.
+ */
+export default defineHandler(
+  {
+    access: 'operator',
+    summary: 'Receives messages from a queue, waiting for them up to waitMs',
+    body: queueReceiveInput,
+    example: { body: { max: 10, waitMs: 5000 } },
+  },
+  async (request, ctx, { body: { max, waitMs, visibilityMs } }) => {
+    const queue = queueOf(request)
+    const until = Date.now() + waitMs
+    for (;;) {
+      const { ready, nextVisibleAt } = await ctx.db.send('queues.peek', { queue })
+      if (ready || Date.now() >= until || ctx.events.stopping.aborted) break
+      // A publish here, or an event of the log (a subscription's queue is filled with its events).
+      const woken = new AbortController()
+      const stop = () => woken.abort()
+      ctx.events.stopping.addEventListener('abort', stop, { once: true })
+      const head = ctx.events.head()
+      await Promise.race([
+        ctx.queues.next(queue, Math.min(until, nextVisibleAt ?? until), woken.signal),
+        ctx.events.next(head, woken.signal),
+      ])
+      woken.abort()
+      ctx.events.stopping.removeEventListener('abort', stop)
+    }
+    return ctx.db.send('queues.receive', { queue, max, visibilityMs })
+  }
+)

@@ -1,0 +1,281 @@
+import type { Logger } from 'pino'
+import type { Member } from '../../db/contract/index.ts'
+import type { OutboxMessage, TransferMessageEnvelope } from '../../db/contract/transfers.ts'
+import { failpoint } from '../../lib/failpoint.ts'
+import { isoAt, type Clock, type Timer } from '../clock.ts'
+import type { Transport } from '../transport/transport.ts'
+import { MAX_BATCH, MAX_BATCH_BYTES, resultsFor, TRANSFER_MESSAGES } from './messages.ts'
+import type { TransferStore } from './store.ts'
+
+/** How the relay batches, waits for answers and backs off. */
+export interface RelayTiming {
+  /** Messages per exchange (at most MAX_BATCH). */
+  batch: number
+  /** How long an answer may take. */
+  answerMs: number
+  /** The wait after a first failure, doubled after each one after it, up to `maxBackoffMs`. */
+  backoffMs: number
+  maxBackoffMs: number
+}
+
+export const DEFAULT_RELAY: RelayTiming = {
+  batch: MAX_BATCH,
+  answerMs: 10_000,
+  backoffMs: 200,
+  maxBackoffMs: 30_000,
+}
+
+export interface LaneDeps {
+  peer: string
+  self: { id: string; name: string }
+  /** The peer as membership knows it now; undefined when it is not a member. */
+  member: () => Member | undefined
+  transport: Transport
+  store: TransferStore
+  clock: Clock
+  random: () => number
+  log: Logger
+  timing: RelayTiming
+}
+
+/** One peer's lane as it stands (GET /transfers' messages carry the durable half). */
+export interface LaneStatus {
+  peer: string
+  name: string
+  /** Messages the peer answered for since this node started. */
+  delivered: number
+  /** Attempts failed in a row; 0 after an answer. */
+  failures: number
+  lastError: string | null
+  /** When it is tried again after a failure; null when not waiting on a back-off. */
+  nextAttemptAt: string | null
+}
+
+/** What the peer's inbox validates: the envelope, without the outbox's own columns. */
+const envelope = ({ id, kind, transferId, createdAt, payload }: OutboxMessage) =>
+  ({ id, kind, transferId, createdAt, payload }) satisfies TransferMessageEnvelope
+
+/** The oldest messages that fit one request body (one at least, whatever its size). */
+function fitting(messages: OutboxMessage[]): { batch: TransferMessageEnvelope[]; bytes: number } {
+  const batch: TransferMessageEnvelope[] = []
+  let bytes = 0
+  for (const message of messages) {
+    const one = envelope(message)
+    const size = Buffer.byteLength(JSON.stringify(one)) + 1
+    if (batch.length > 0 && bytes + size > MAX_BATCH_BYTES) break
+    batch.push(one)
+    bytes += size
+  }
+  return { batch, bytes }
+}
+
+/**
+ * Carries one peer's outbox to it, in order: the oldest pending messages in a batch, signed, and
+ * recorded as delivered once the peer's answer speaks of each of them; on a failure the batch is
+ * recorded as failed and tried again after a back-off (jittered, doubling up to a bound), for
+ * ever. Idle, it waits to be kicked: nothing polls.
+ */
+export class Lane {
+  private stopped = false
+  private running: Promise<void> | null = null
+  /** Kicked since the outbox was last read: read it again before going idle. */
+  private dirty = false
+  private sleeping: { idle: boolean; wake: () => void } | null = null
+  private failures = 0
+  private delivered = 0
+  private lastError: string | null = null
+  private retryAt: number | null = null
+  /** Membership saw the peer alive since the last attempt: no back-off before the next one. */
+  private hurry = false
+  /** The reason last written to the outbox for a peer not a member (written once). */
+  private recordedWait: string | null = null
+
+  constructor(private readonly deps: LaneDeps) {}
+
+  /** Something may be new in the outbox: read it now, unless a back-off is under way. */
+  kick(): void {
+    if (this.stopped) return
+    this.dirty = true
+    this.running ??= this.run().finally(() => (this.running = null))
+    if (this.sleeping?.idle) this.sleeping.wake()
+  }
+
+  /** Membership sees the peer alive: no back-off left, tried at once. */
+  alive(): void {
+    if (this.stopped) return
+    this.failures = 0
+    this.hurry = true
+    this.kick()
+    this.sleeping?.wake()
+  }
+
+  /** The node stops: a wait ends at once; an exchange in flight is abandoned, never recorded. */
+  stop(): void {
+    this.stopped = true
+    this.sleeping?.wake()
+  }
+
+  status(): LaneStatus {
+    const { peer, clock } = this.deps
+    return {
+      peer,
+      name: this.deps.member()?.name ?? '',
+      delivered: this.delivered,
+      failures: this.failures,
+      lastError: this.lastError,
+      nextAttemptAt: this.retryAt === null ? null : isoAt(clock, this.retryAt),
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      this.dirty = false
+      const member = this.deps.member()
+      if (!member) {
+        await this.waitForMembership()
+        continue
+      }
+      this.recordedWait = null
+      let pending: OutboxMessage[]
+      try {
+        pending = await this.deps.store.pending(this.deps.peer, this.deps.timing.batch)
+      } catch (err) {
+        await this.backOff(`the outbox could not be read: ${(err as Error).message}`)
+        continue
+      }
+      if (this.stopped) return
+      if (pending.length === 0) {
+        if (!this.dirty) await this.sleep(Infinity, true)
+        continue
+      }
+      try {
+        await this.send(member, fitting(pending))
+      } catch (err) {
+        // Nothing the lane calls should throw; should it, the lane backs off rather than end.
+        await this.backOff(`the attempt failed: ${(err as Error).message}`)
+      }
+    }
+  }
+
+  /** One attempt: the batch to the peer, and what became of it recorded. */
+  private async send(
+    member: Member,
+    { batch, bytes }: { batch: TransferMessageEnvelope[]; bytes: number }
+  ): Promise<void> {
+    const { transport, store, clock, self, timing } = this.deps
+    this.hurry = false
+    failpoint('relay.before-send')
+    const outcome = await transport.call({
+      kind: TRANSFER_MESSAGES,
+      address: member.address,
+      to: member.id,
+      body: { fromName: self.name, messages: batch },
+      timeoutMs: timing.answerMs,
+    })
+    // Abandoned: the batch stays pending, is sent again on the next start, and the peer's inbox
+    // answers `duplicate` for whatever it had applied.
+    if (this.stopped) return
+    const results = outcome.ok ? resultsFor(batch, outcome.body) : undefined
+    if (!results || 'problem' in results) {
+      const why = outcome.ok
+        ? `bogus: ${(results as { problem: string }).problem}`
+        : `${outcome.reason}: ${outcome.message}`
+      // Alone and still too big for a peer to read: said, since every message after it waits.
+      const tooBig =
+        bytes > MAX_BATCH_BYTES
+          ? `; message ${batch[0].id} is ${bytes} bytes, more than one request carries (${MAX_BATCH_BYTES}; a node reads 64 KiB): it and those after it to this peer wait until that changes`
+          : ''
+      return this.backOff(`${member.name || member.id} not reached: ${why}${tooBig}`, batch)
+    }
+    failpoint('relay.after-answer-before-settle')
+    const at = isoAt(clock)
+    try {
+      await store.settle({
+        delivered: results.map(({ id, status, code, message }) => ({
+          id,
+          status,
+          at,
+          ...(status === 'refused' && {
+            problem: `${code ?? 'REFUSED'}: ${message ?? ''}`.slice(0, 1000),
+          }),
+        })),
+        failed: [],
+      })
+    } catch (err) {
+      // Answered but not recorded: sent again, and answered `duplicate`.
+      return this.backOff(`delivered, not recorded: ${(err as Error).message}`)
+    }
+    for (const r of results.filter((r) => r.status === 'refused')) {
+      this.deps.log.warn(
+        { peer: member.id, message: r.id, code: r.code, problem: r.message },
+        `${member.name || member.id} refused transfer message ${r.id}: ${r.code} ${r.message ?? ''}`
+      )
+    }
+    this.delivered += results.length
+    this.failures = 0
+    this.lastError = null
+    this.retryAt = null
+  }
+
+  /** After a failure: recorded on the batch (when there is one), then the back-off waited. */
+  private async backOff(error: string, batch: TransferMessageEnvelope[] = []): Promise<void> {
+    const { store, clock, log, peer } = this.deps
+    const wait = this.nextBackoff()
+    this.lastError = error
+    this.retryAt = clock.now() + wait
+    if (batch.length > 0) {
+      const nextAttemptAt = isoAt(clock, this.retryAt)
+      const text = error.slice(0, 1000)
+      const failed = batch.map(({ id }) => ({ id, error: text, nextAttemptAt }))
+      await store.settle({ delivered: [], failed }).catch((err) => {
+        log.warn({ err, peer }, 'a failed attempt could not be recorded in the outbox')
+      })
+    }
+    // Seen alive since this attempt began: the next one goes now (once: a hurry is spent here).
+    const hurry = this.hurry
+    this.hurry = false
+    if (!hurry) await this.sleep(wait, false)
+    this.retryAt = null
+  }
+
+  /** Not a member: said once in the outbox, then nothing until membership knows the peer. */
+  private async waitForMembership(): Promise<void> {
+    const { store, clock, peer, log } = this.deps
+    const why = `node ${peer} is not a member of this network: waiting until it joins`
+    this.lastError = why
+    if (this.recordedWait !== why) {
+      this.recordedWait = why
+      try {
+        const pending = await store.pending(peer, this.deps.timing.batch)
+        const at = isoAt(clock)
+        const failed = pending.map(({ id }) => ({ id, error: why, nextAttemptAt: at }))
+        if (failed.length > 0) await store.settle({ delivered: [], failed })
+      } catch (err) {
+        log.warn({ err, peer }, 'why the outbox waits could not be recorded')
+      }
+    }
+    if (!this.dirty && !this.deps.member()) await this.sleep(Infinity, true)
+  }
+
+  private nextBackoff(): number {
+    const { backoffMs, maxBackoffMs } = this.deps.timing
+    const full = Math.min(maxBackoffMs, backoffMs * 2 ** this.failures)
+    this.failures++
+    // Half fixed, half random: peers cut off together do not all come back at once.
+    return Math.round(full / 2 + (this.deps.random() * full) / 2)
+  }
+
+  /** Waits `ms` (or until kicked, when `idle`); `alive()` and `stop()` end any wait. */
+  private sleep(ms: number, idle: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: Timer | undefined
+      const wake = () => {
+        if (this.sleeping?.wake === wake) this.sleeping = null
+        this.deps.clock.clearTimeout(timer)
+        resolve()
+      }
+      this.sleeping = { idle, wake }
+      if (ms !== Infinity) timer = this.deps.clock.setTimeout(wake, ms)
+    })
+  }
+}

@@ -1,0 +1,33 @@
+// The node's first admin: on a node with no user yet, the user `admin` and a token for it, the
+// token written to a file in the data directory that only this user can read. The log says where,
+// never what; the local client reads it from there.
+import path from 'node:path'
+import type { Logger } from 'pino'
+import type { DbClient } from './db-client.ts'
+import { newToken } from './tokens.ts'
+import { ADMIN_TOKEN_FILE } from '../api/access.ts'
+import { writePrivately } from '../lib/private-file.ts'
+
+/**
+ * Makes the first admin and its token when the node has no user. The file is written before the
+ * token is stored: a crash between the two leaves a file whose token is not stored, and the next
+ * start, still finding no user, writes it again.
+ */
+export async function ensureFirstAdmin(db: DbClient, dataDir: string, log: Logger): Promise<void> {
+  const { users } = (await db.call('users.list', {})).data as { users: unknown[] }
+  if (users.length > 0) return
+  const made = newToken()
+  const file = path.resolve(dataDir, ADMIN_TOKEN_FILE)
+  await writePrivately(file, `${made.token}\n`)
+  const { data } = await db.call('access.bootstrap', {
+    id: made.id,
+    name: 'first admin token',
+    hash: made.hash,
+  })
+  if ((data as { created: boolean }).created) {
+    log.info(
+      { file },
+      `no user yet: made the user admin and its first API token, written to ${file} (readable by this user only)`
+    )
+  }
+}

@@ -1,0 +1,61 @@
+// CSV for the routes that take or give a whole file (items import, exports), on the csv project's
+// parser and writer: quoted fields (commas, quotes and line breaks inside), a UTF-8 BOM and CRLF
+// or LF line ends are theirs to get right, and they have for years.
+import { CsvError, parse } from 'csv-parse/sync'
+import { stringify } from 'csv-stringify/sync'
+import { HttpError } from './errors.ts'
+
+/** One record of a CSV file and the line it starts on (1 is the header's). */
+export interface CsvRecord {
+  line: number
+  fields: string[]
+}
+
+/** Line breaks the parser counted inside a record's quoted fields (each \r and \n counts one). */
+function breaksIn(fields: string[]): number {
+  let breaks = 0
+  for (const field of fields) for (const c of field) if (c === '\n' || c === '\r') breaks++
+  return breaks
+}
+
+/**
+ * The records of a CSV text, each with the line it starts on; blank lines are skipped. A record
+ * may have any number of fields (the caller checks them against its header). A file that is not
+ * CSV (a quote left open) is refused with 400 naming the line.
+ */
+export function parseCsv(text: string): CsvRecord[] {
+  try {
+    const parsed = parse(text, {
+      bom: true,
+      info: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[]
+    // `lines` is where a record ends, as the parser counts: its start is that less the breaks
+    // inside its fields. The parser counts a CRLF inside quotes as two lines where an editor
+    // shows one, and carries the difference to every record after: taken off again here.
+    let extra = 0
+    return parsed.map(({ record, info }) => {
+      const line = info.lines - breaksIn(record) - extra
+      for (const field of record) extra += field.split('\r\n').length - 1
+      return { line, fields: record }
+    })
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err
+    const line = (err as CsvError & { lines?: number }).lines
+    throw new HttpError('VALIDATION_FAILED', `The CSV cannot be read: ${err.message}`, {
+      details: [{ path: line ? `line ${line}` : '(file)', message: err.message }],
+    })
+  }
+}
+
+/**
+ * Rows as CSV text, each ended by CRLF (RFC 4180), fields quoted where they need it; null is an
+ * empty field, a boolean true or false.
+ */
+export function csvRows(rows: readonly (readonly unknown[])[]): string {
+  return stringify(rows as unknown[][], {
+    record_delimiter: '\r\n',
+    cast: { boolean: (value) => String(value) },
+  })
+}

@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto'
+import { readFile, readdir } from 'node:fs/promises'
+import path from 'node:path'
+import t from 'tap'
+import { almacen } from '../../fixtures/client-kit.ts'
+import { tempDir } from '../../fixtures/temp-dir.ts'
+import { api, startTestNode } from '../../fixtures/test-node.ts'
+
+const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')
+
+t.test(
+  'almacen backup FILE has the node take a backup and saves the very file where it is told',
+  async (t) => {
+    const dataDir = tempDir(t)
+    const node = await startTestNode(t, { dataDir })
+    await api(node, 'POST', '/items', { sku: 'ROPE', name: 'Rope', unit: 'm' })
+    await api(node, 'POST', '/movements', { type: 'receipt', sku: 'ROPE', quantity: 5 })
+    const file = path.join(tempDir(t, 'elsewhere'), 'norte.sqlite')
+
+    const run = await almacen(['backup', file, '--url', node.url])
+    t.equal(run.code, 0, run.stderr)
+    t.match(run.stdout, /^Backup: +backup-[0-9TZ-]+\.sqlite$/m)
+    t.match(run.stdout, /^Last ledger row: +#1 \([0-9a-f]{12}…\)$/m)
+    t.match(run.stdout, new RegExp(`^Saved to: +${file} \\(`, 'm'))
+    const [name] = await readdir(path.join(dataDir, 'backups'))
+    const kept = await readFile(path.join(dataDir, 'backups', name))
+    t.equal(sha(await readFile(file)), sha(kept), 'the saved file is the backup, byte for byte')
+    t.same(
+      await readdir(path.dirname(file)),
+      ['norte.sqlite'],
+      'and nothing half-written beside it'
+    )
+
+    const json = await almacen(['backup', '--json', '--url', node.url])
+    t.match(JSON.parse(json.stdout), { name: /^backup-/, head: { seq: 1 }, scheduled: false })
+  }
+)

@@ -1,0 +1,41 @@
+// `almacen keys`: a whole rotation from the command line against real nodes that share a key.
+import t from 'tap'
+import { signingKey } from '../../../network/index.ts'
+import { almacen, startNetwork } from '../../fixtures/client-kit.ts'
+import { CLUSTER_KEY } from '../../fixtures/node-process.ts'
+
+const OLD = signingKey(CLUSTER_KEY).id
+
+t.test('almacen keys lists, installs, uses and removes, saying what each step did', async (t) => {
+  const [madrid, sevilla] = await startNetwork(t, ['Madrid', 'Sevilla'])
+  const at = ['--url', madrid.url]
+  t.same(await almacen(['keys', ...at]), {
+    code: 0,
+    stdout: `KEY               HELD BY  SIGNS ON\n${OLD}  2 of 2   2 of 2\n`,
+    stderr: '',
+  })
+  const installed = await almacen(['keys', 'install', ...at])
+  t.equal(installed.code, 0, installed.stderr)
+  const [, id, secret] =
+    /^✔ Key ([0-9a-f]{16}) installed on 2 of 2 members\.\nThe new key, shown this once: ([\w-]{43})\n/.exec(
+      installed.stdout
+    ) ?? []
+  t.ok(id && secret, installed.stdout)
+  t.equal(signingKey(secret).id, id, 'the key shown is the one installed')
+
+  const refused = await almacen(['keys', 'remove', OLD, '--url', sevilla.url])
+  t.equal(refused.code, 1)
+  t.match(refused.stderr, /still signs on .*make another key primary first/)
+  t.equal((await almacen(['keys', 'use', id, ...at])).code, 0)
+  t.same(await almacen(['keys', 'remove', OLD, ...at]), {
+    code: 0,
+    stdout: `KEY               HELD BY  SIGNS ON\n${id}  2 of 2   2 of 2\n`,
+    stderr: '',
+  })
+  const json = await almacen(['keys', '--json', ...at])
+  t.match(JSON.parse(json.stdout), { keys: [{ id, installedOn: 2, primaryOn: 2 }], answered: 2 })
+
+  const bad = await almacen(['keys', 'use', 'nope', ...at])
+  t.same([bad.code, bad.stdout], [2, ''])
+  t.match(bad.stderr, /ID a key id is 16 hex digits/)
+})

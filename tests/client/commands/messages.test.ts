@@ -1,0 +1,114 @@
+// `almacen queues`, `almacen post` and `almacen take` against a real node.
+import t from 'tap'
+import {
+  createQueueInteractively,
+  deadLetters,
+  deleteQueueInteractively,
+  listQueues,
+  peekQueue,
+  publishInteractively,
+} from '../../../client/commands/messages.ts'
+import { almacen, session } from '../../fixtures/client-kit.ts'
+import { until } from '../../fixtures/node-process.ts'
+import { api, startTestNode } from '../../fixtures/test-node.ts'
+
+t.test('make a queue, publish to it once, look, take and acknowledge, purge, delete', async (t) => {
+  const node = await startTestNode(t)
+  const at = ['--url', node.url]
+  t.equal((await almacen(['queues', 'create', 'orders', ...at])).code, 0)
+  t.same(await almacen(['post', 'orders', '{"order":1}', '--id', 'o-1', ...at]), {
+    code: 0,
+    stdout: '✔ Published o-1 to orders (message 1).\n',
+    stderr: '',
+  })
+  t.same(await almacen(['post', 'orders', '{"order":1}', '--id', 'o-1', ...at]), {
+    code: 0,
+    stdout: 'Already published as o-1 (message 1): taken once, nothing new.\n',
+    stderr: '',
+  })
+  t.equal((await almacen(['post', 'orders', '"two"', ...at])).code, 0)
+  t.match(await almacen(['queues', ...at]), {
+    code: 0,
+    stdout: /QUEUE\s+READY\s+DELAYED\s+IN FLIGHT\s+DEAD\n.*orders\s+2\s+0\s+0\s+0\n/s,
+  })
+
+  const looked = await almacen(['take', 'orders', '--max', '1', ...at])
+  t.match(JSON.parse(looked.stdout), { id: 'o-1', body: { order: 1 }, deliveries: 1 })
+  const taken = await almacen(['take', 'orders', '--max', '10', '--ack', ...at])
+  t.same(
+    taken.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).body),
+    ['two'],
+    'the borrowed one stays hidden; the other is taken'
+  )
+  t.match(taken.stderr, /Acknowledged 1\./)
+
+  t.match(await almacen(['post', 'orders', 'not json', ...at]), {
+    code: 2,
+    stderr: /JSON is not JSON: not json/,
+  })
+  t.match(await almacen(['take', 'orders', '--max', 'lots', ...at]), {
+    code: 2,
+    stderr: /--max must be a whole number, not "lots"/,
+  })
+  t.match(await almacen(['post', 'nope', '1', ...at]), {
+    code: 1,
+    stderr: /No queue named nope/,
+  })
+  t.same(
+    (await almacen(['queues', 'purge', 'orders', ...at])).stdout,
+    '✔ Purged 1 messages from orders.\n'
+  )
+  t.same(
+    (await almacen(['queues', 'delete', 'orders', ...at])).stdout,
+    '✔ Deleted orders and orders.dead.\n'
+  )
+})
+
+t.test('Messages menu: make a queue, publish, look, dead letters, delete', async (t) => {
+  const node = await startTestNode(t)
+  const made = session(node.url, ['labels'])
+  await createQueueInteractively(made.io)
+  t.same(made.lines, ['✔ Made labels, and labels.dead for its dead letters.'])
+
+  const published = session(node.url, ['labels', '{"sku":"BOLT-M8"}', 'l-1'])
+  await publishInteractively(published.io)
+  t.same(published.unused(), [])
+  t.same(published.lines, ['✔ Published l-1 to labels (message 1).'])
+
+  const looked = session(node.url, ['labels'])
+  await peekQueue(looked.io)
+  t.match(looked.output(), /#1 l-1 · .* · delivered 0×\n {4}\{"sku":"BOLT-M8"\}/)
+  t.match(
+    (await api(node, 'GET', '/queues/labels')).body,
+    { ready: 1, inFlight: 0 },
+    'nothing taken'
+  )
+
+  // Make one dead: delivered once without an ack, with one delivery allowed.
+  await api(node, 'POST', '/queues', { name: 'jobs', visibilityTimeoutMs: 1, maxDeliveries: 1 })
+  await api(node, 'POST', '/queues/jobs/messages', { id: 'j-1', body: 'print' })
+  await api(node, 'POST', '/queues/jobs/receive', {})
+  await until(
+    async () => (await api(node, 'GET', '/queues/jobs')).body.deadLetters === 1,
+    5000,
+    'dead'
+  )
+  await api(node, 'POST', '/queues/jobs/receive', {}) // moves it
+  const dead = session(node.url, ['jobs.dead'])
+  await deadLetters(dead.io)
+  t.match(dead.output(), /j-1 · .* · delivered 0× · delivered 1 times without an ack\n {4}"print"/)
+
+  const kept = session(node.url, ['labels', false])
+  await deleteQueueInteractively(kept.io)
+  t.same(kept.lines, ['  Nothing deleted.'])
+  const gone = session(node.url, ['labels', true])
+  await deleteQueueInteractively(gone.io)
+  t.same(gone.lines, ['✔ Deleted labels and labels.dead.'])
+
+  const listed = session(node.url, [])
+  await listQueues(listed.io)
+  t.match(listed.output(), /jobs\s+0\s+0\s+0\s+1/)
+})

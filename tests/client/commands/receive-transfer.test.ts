@@ -1,0 +1,222 @@
+// Receiving transfers at Norte, sent from Sur by the real nodes; each test waits until the relay
+// has delivered the dispatch message to Norte's inbox (tests/fixtures/delivered.ts).
+import prompts from 'prompts'
+import t from 'tap'
+import { LOOK_AGAIN } from '../../../client/commands/receive-transfer.ts'
+import type { Prompter } from '../../../client/io.ts'
+import { runAction } from '../../../client/menu-loop.ts'
+import { MENUS } from '../../../client/menus.ts'
+import { almacen, seed, session, startNetwork } from '../../fixtures/client-kit.ts'
+import { droppingProxy } from '../../fixtures/dropping-proxy.ts'
+import { delivered } from '../../fixtures/delivered.ts'
+import { api } from '../../fixtures/test-node.ts'
+
+const action = (key: string) => MENUS.flatMap((m) => m.actions).find((a) => a.key === key)!
+
+/** Sur and Norte, started once for the file; Sur has plenty of stock to send. */
+let network: Promise<Awaited<ReturnType<typeof startNetwork>>> | undefined
+function surAndNorte() {
+  network ??= startNetwork(t, ['Sur', 'Norte']).then(async (nodes) => {
+    await seed(nodes[0], [
+      { sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 1000 },
+      { sku: 'NUT-M8', name: 'Nut M8', unit: 'box', onHand: 1000 },
+    ])
+    return nodes
+  })
+  return network
+}
+
+/** A transfer sent by Sur to Norte, once its message has reached Norte. */
+async function sent(lines: [string, number][], reference = '') {
+  const [sur, norte] = await surAndNorte()
+  const body = {
+    to: 'Norte',
+    reference,
+    lines: lines.map(([sku, quantity]) => ({ sku, quantity })),
+  }
+  const { status, body: transfer } = await api(sur, 'POST', '/transfers', body)
+  if (status !== 201) throw new Error(`send refused: ${JSON.stringify(transfer)}`)
+  await delivered(sur, norte)
+  return transfer as { id: string }
+}
+
+/** Norte behind a proxy that keeps the receipts the client posts, their bodies parsed. */
+async function norteRecorded(test: { teardown(fn: () => unknown): void }) {
+  const [, norte] = await surAndNorte()
+  const proxy = await droppingProxy(test, norte.url, () => false)
+  const receipts = () =>
+    proxy.seen
+      .filter((r) => r.method === 'POST' && r.path.startsWith('/transfers'))
+      .map((r) => ({ ...r, body: JSON.parse(r.body) }))
+  return { norte, url: proxy.url, receipts }
+}
+
+const stockAt = async (node: { url: string }, sku: string) =>
+  (await api(node, 'GET', `/stock/${sku}`)).body.onHand as number
+
+t.test(
+  'receive-transfer ID receives everything still in transit, as a final receipt',
+  async (t) => {
+    const { norte, url, receipts } = await norteRecorded(t)
+    const transfer = await sent(
+      [
+        ['BOLT-M8', 40],
+        ['NUT-M8', 3],
+      ],
+      'DN-1'
+    )
+    const bolts = await stockAt(norte, 'BOLT-M8')
+    const run = await almacen(['receive-transfer', transfer.id, '--url', url])
+    t.equal(run.code, 0, run.stderr)
+    t.match(
+      run.stdout,
+      `Received BOLT-M8 ×40, NUT-M8 ×3 into stock from Sur: transfer ${transfer.id} is received.\n`
+    )
+    t.match(run.stdout, /SKU +SENT +RECEIVED +IN TRANSIT\nBOLT-M8 +40 +40 +0\nNUT-M8 +3 +3 +0/)
+    t.equal(await stockAt(norte, 'BOLT-M8'), bolts + 40)
+    t.match(receipts(), [
+      {
+        path: `/transfers/${transfer.id}/receive`,
+        key: /^[0-9a-f-]{36}$/,
+        body: {
+          final: true,
+          lines: [
+            { sku: 'BOLT-M8', received: 40 },
+            { sku: 'NUT-M8', received: 3 },
+          ],
+        },
+      },
+    ])
+
+    const again = await almacen(['receive-transfer', transfer.id, '--url', url])
+    t.same(again, {
+      code: 1,
+      stdout: '',
+      stderr: `almacen: nothing of transfer ${transfer.id} is in transit here: it is received.\n`,
+    })
+  }
+)
+
+t.test('receive-transfer ID SKU QTY receives part; --final says nothing more comes', async (t) => {
+  const { norte, url, receipts } = await norteRecorded(t)
+  const transfer = await sent([['BOLT-M8', 40]])
+  const bolts = await stockAt(norte, 'BOLT-M8')
+  const part = await almacen(['receive-transfer', transfer.id, 'bolt-m8', '30', '--url', url])
+  t.equal(part.code, 0, part.stderr)
+  t.match(part.stdout, `transfer ${transfer.id} is partially received.`)
+  t.match(receipts().at(-1)!.body, { final: false, lines: [{ sku: 'BOLT-M8', received: 30 }] })
+
+  const json = await almacen([
+    'receive-transfer',
+    transfer.id,
+    'BOLT-M8',
+    '10',
+    '--final',
+    '--json',
+    '--url',
+    url,
+  ])
+  t.equal(json.code, 0, json.stderr)
+  t.match(JSON.parse(json.stdout), {
+    state: 'received',
+    lines: [{ sku: 'BOLT-M8', received: 40, inTransit: 0 }],
+  })
+  t.equal(await stockAt(norte, 'BOLT-M8'), bolts + 40)
+  const after = await almacen(['receive-transfer', transfer.id, 'BOLT-M8', '1', '--url', url])
+  t.match(after, { code: 1, stderr: /has had its final receipt \(ALREADY_FINAL\)/ })
+})
+
+t.test('bad arguments exit 2 naming the mistake, and nothing is sent', async (t) => {
+  const { url, receipts } = await norteRecorded(t)
+  const cases: [string[], RegExp][] = [
+    [[], /missing ID/],
+    [['ID-1', 'BOLT-M8'], /each SKU needs a quantity after it/],
+    [['ID-1', 'BOLT-M8', '-1'], /the QTY of BOLT-M8 must be a whole number greater than zero/],
+    [['ID-1', 'BOLT-M8', '1', '--from', ''], /--from must name a warehouse/],
+    [['ID-1', '--key', 'two words'], /--key must be 1-200 visible ASCII/],
+  ]
+  for (const [args, message] of cases) {
+    const run = await almacen(['receive-transfer', ...args, '--url', url])
+    t.equal(run.code, 2, args.join(' '))
+    t.match(run.stderr, message)
+  }
+  t.same(receipts(), [], 'nothing reached the node')
+})
+
+t.test(
+  'Transfers › Receive: what came in good order, damaged or missing with what to do, then confirmed',
+  async (t) => {
+    const { norte, url, receipts } = await norteRecorded(t)
+    const transfer = await sent(
+      [
+        ['BOLT-M8', 40],
+        ['NUT-M8', 5],
+      ],
+      'DN-1'
+    )
+    const bolts = await stockAt(norte, 'BOLT-M8')
+    const s = session(url, [
+      transfer.id,
+      true, // the last delivery
+      '41', // more than on the way: asked again
+      '36',
+      '1', // damaged; so 3 missing
+      'write_off',
+      '5',
+      true,
+    ])
+    await runAction(s.io, action('receive-transfer'))
+    t.same(s.unused(), [])
+    const out = s.output()
+    t.match(out, 'The quantity must be at most the 40 on the way')
+    t.match(out, /BOLT-M8 +36 +1 +3 +write off\nNUT-M8 +5 +0 +0/)
+    t.match(
+      out,
+      `✔ Received BOLT-M8 ×36, NUT-M8 ×5 into stock from Sur: transfer ${transfer.id} is received.`
+    )
+    t.match(receipts().at(-1), {
+      key: /^[0-9a-f-]{36}$/,
+      body: {
+        final: true,
+        lines: [
+          { sku: 'BOLT-M8', received: 36, damaged: 1, short: 3, disposition: 'write_off' },
+          { sku: 'NUT-M8', received: 5 },
+        ],
+      },
+    })
+    t.equal(await stockAt(norte, 'BOLT-M8'), bolts + 36)
+  }
+)
+
+t.test(
+  'a partial receipt leaves the rest on its way, and a transfer shows when looked at again once its message arrived',
+  async (t) => {
+    const { url, receipts } = await norteRecorded(t)
+    let transfer = { id: '' }
+    const offered: unknown[][] = []
+    const s = session(url, [false, '10', '0', '0', '0', true])
+    s.io.prompts = (async (question, options) => {
+      const q = question as { message?: string; choices?: { value: unknown }[] }
+      if (q.message !== 'Which transfer arrived?') return prompts(question, options)
+      offered.push(q.choices!.map((c) => c.value))
+      if (offered.length > 1) return { value: transfer.id }
+      // Sur sends while the person looks at the list; its message arrives; they look again.
+      transfer = await sent(
+        [
+          ['BOLT-M8', 40],
+          ['NUT-M8', 2],
+        ],
+        'DN-LATE'
+      )
+      return { value: LOOK_AGAIN }
+    }) as Prompter
+    await runAction(s.io, action('receive-transfer'))
+    t.same(s.unused(), [])
+    t.notOk(offered[0].includes(transfer.id), 'not offered before its message arrived')
+    t.ok(offered[1].includes(transfer.id), 'offered once it had')
+    t.match(s.output(), `transfer ${transfer.id} is partially received.`)
+    const [receipt] = receipts()
+    t.match(receipt.body, { final: false, lines: [{ sku: 'BOLT-M8', received: 10 }] })
+    t.equal(receipt.body.lines.length, 1, 'nothing of NUT-M8 came: no line for it')
+  }
+)

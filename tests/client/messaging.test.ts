@@ -1,0 +1,61 @@
+// The messaging client against real nodes: a publish is taken once whatever the retries, the next
+// node takes over when one does not answer, and a subscription acknowledges what its handler took
+// and gives back what it threw on.
+import t from 'tap'
+import { Messaging, type Delivery } from '../../client/messaging.ts'
+import { api, startTestNode } from '../fixtures/test-node.ts'
+
+t.test('publish once, fail over, subscribe with ack and give back', async (t) => {
+  const [a, b] = [await startTestNode(t), await startTestNode(t)]
+  for (const node of [a, b]) await api(node, 'POST', '/queues', { name: 'orders' })
+  // Each node issues its own tokens: the client has one for each.
+  const operator = async (node: { url: string }) => {
+    await api(node, 'POST', '/users', { name: 'erp', role: 'operator' })
+    return (await api(node, 'POST', '/tokens', { user: 'erp', name: 'erp' })).body.token as string
+  }
+  const nodes = [
+    { url: a.url, token: await operator(a) },
+    { url: b.url, token: await operator(b) },
+  ]
+  const messaging = new Messaging({ nodes, timeoutMs: 2000 })
+
+  const first = await messaging.publish('orders', { id: 'o-1', body: { n: 1 } })
+  t.match(first, { id: 'o-1', duplicate: false, node: a.url })
+  t.match(await messaging.publish('orders', { id: 'o-1', body: { n: 1 } }), {
+    duplicate: true,
+    node: a.url,
+  })
+  const made = await messaging.publish('orders', { body: { n: 2 } })
+  t.match(made.id, /^[0-9a-f-]{36}$/, 'an id made by the client')
+
+  // A refusal is the node's word, not a reason to try elsewhere.
+  await t.rejects(messaging.publish('nope', { body: 1 }), { name: 'NodeRefusal', status: 404 })
+
+  // a stops answering: the next node takes the publish.
+  await a.close()
+  t.match(await messaging.publish('orders', { id: 'o-3', body: { n: 3 } }), { node: b.url })
+
+  // A subscription on b: the handler throws once, the message comes back, then it is taken.
+  const seen: Delivery[] = []
+  let done!: () => void
+  const twice = new Promise<void>((resolve) => (done = resolve))
+  const stop = messaging.subscribe(
+    'orders',
+    async (message) => {
+      seen.push(message)
+      if (seen.length === 1) throw new Error('not now')
+      done()
+    },
+    { waitMs: 2000, retryMs: 100 }
+  )
+  await twice
+  await stop()
+  t.same(
+    seen.map((m) => [m.id, m.deliveries, m.node]),
+    [
+      ['o-3', 1, b.url],
+      ['o-3', 2, b.url],
+    ]
+  )
+  t.match((await api(b, 'GET', '/queues/orders')).body, { ready: 0, inFlight: 0 }, 'acknowledged')
+})

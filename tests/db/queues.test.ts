@@ -1,0 +1,112 @@
+// The queues' limits, at the worker's operations on a migrated database.
+import t from 'tap'
+import {
+  ack,
+  create,
+  get,
+  MAX_DEPTH,
+  MAX_QUEUES,
+  publish,
+  receive,
+} from '../../db/operations/queues.ts'
+import { testDb } from '../fixtures/test-db.ts'
+
+t.test('a node keeps at most MAX_QUEUES queues, and says so', async (t) => {
+  const knex = await testDb(t)
+  const settings = { visibilityTimeoutMs: 30_000, maxDeliveries: 5 }
+  await knex.transaction(async (trx) => {
+    for (let i = 0; i < MAX_QUEUES; i++) await create(trx, { name: `q${i}`, ...settings })
+  })
+  await t.rejects(create(knex, { name: 'one-more', ...settings }), {
+    code: 'CONFLICT',
+    message: `This node keeps ${MAX_QUEUES} queues already, the most it takes: delete one first`,
+  })
+  t.notOk(await knex('queues').where({ name: 'one-more' }).first(), 'nothing made')
+})
+
+t.test(
+  'a queue holds at most MAX_DEPTH messages; its depth follows every publish and ack',
+  async (t) => {
+    const knex = await testDb(t)
+    await create(knex, { name: 'orders', visibilityTimeoutMs: 30_000, maxDeliveries: 5 })
+    const message = (id: string) => ({ id, body: '1', headers: {}, delayMs: 0, ttlMs: null })
+    await publish(knex, { queue: 'orders', messages: [message('a'), message('b'), message('c')] })
+    const [first] = (await receive(knex, { queue: 'orders', max: 1 })).messages
+    await ack(knex, { queue: 'orders', receipts: [first.receipt] })
+    t.match(await get(knex, { name: 'orders' }), { depth: 2, ready: 2 })
+
+    // Full (as if a million messages waited): refused, saying why, nothing stored.
+    await knex('queues')
+      .where({ name: 'orders' })
+      .update({ depth: MAX_DEPTH - 1 })
+    await t.rejects(publish(knex, { queue: 'orders', messages: [message('d'), message('e')] }), {
+      code: 'CONFLICT',
+      message: `Queue orders holds ${MAX_DEPTH - 1} messages, and takes at most ${MAX_DEPTH}: consume some first`,
+    })
+    t.match(
+      await publish(knex, { queue: 'orders', messages: [message('d')] }),
+      {
+        results: [{ id: 'd', duplicate: false }],
+      },
+      'one more fits'
+    )
+  }
+)
+
+/** Runs `body` with Date.now under the test's hand: the worker's operations read no other clock. */
+function onClock(t: { teardown(fn: () => void): void }) {
+  const real = Date.now
+  let now = real()
+  Date.now = () => now
+  t.teardown(() => (Date.now = real))
+  return { advance: (ms: number) => (now += ms) }
+}
+
+t.test(
+  'on a fake clock: delay, visibility, redelivery, dead letters and TTL, to the millisecond',
+  async (t) => {
+    const clock = onClock(t)
+    const knex = await testDb(t)
+    await create(knex, { name: 'jobs', visibilityTimeoutMs: 1000, maxDeliveries: 2 })
+    const message = (id: string, delayMs = 0, ttlMs: number | null = null) => ({
+      id,
+      body: JSON.stringify(id),
+      headers: {},
+      delayMs,
+      ttlMs,
+    })
+    const take = async () =>
+      (await receive(knex, { queue: 'jobs', max: 10 })).messages.map((m) => [m.id, m.deliveries])
+
+    await publish(knex, { queue: 'jobs', messages: [message('late', 500)] })
+    t.same(await take(), [], 'delayed: not before its time')
+    clock.advance(499)
+    t.same(await take(), [], 'one millisecond early')
+    clock.advance(1)
+    t.same(await take(), [['late', 1]], 'on time')
+
+    t.same(await take(), [], 'hidden while delivered')
+    clock.advance(999)
+    t.same(await take(), [], 'its visibility timeout not over')
+    clock.advance(1)
+    t.same(await take(), [['late', 2]], 'delivered again once it is over')
+    clock.advance(1000)
+    t.same(await take(), [], 'delivered twice, the most: not a third time')
+    t.match(await get(knex, { name: 'jobs.dead' }), { depth: 1, ready: 1 })
+    const [dead] = (await receive(knex, { queue: 'jobs.dead', max: 1 })).messages
+    t.match(dead.headers, {
+      'x-dead-reason': 'delivered 2 times without an ack',
+      'x-dead-from': 'jobs',
+    })
+
+    await publish(knex, { queue: 'jobs', messages: [message('stale', 0, 200)] })
+    clock.advance(200)
+    t.same(await take(), [], 'at its TTL: dead, not delivered')
+    t.match(
+      (await receive(knex, { queue: 'jobs.dead', max: 10 })).messages.map(
+        (m) => m.headers['x-dead-reason']
+      ),
+      [/^expired at /]
+    )
+  }
+)

@@ -1,0 +1,643 @@
+// The transfer operations end to end between two warehouses' databases, through the worker's
+// admission and batch as the runtime sends them: A's outbox carried by hand to B's inbox and
+// back (the relay's job, network/transfers), so every message can be delayed, repeated or
+// reordered at will. Each test checks what each side's ledger, stock and record say.
+import t from 'tap'
+import type { Knex } from 'knex'
+import { pino } from 'pino'
+import { runBatch } from '../../../db/batch.ts'
+import {
+  PROTOCOL_VERSION,
+  type OpName,
+  type Payload,
+  type ReplyEnvelope,
+  type Result,
+} from '../../../db/contract/index.ts'
+import type { OutboxMessage } from '../../../db/contract/transfers.ts'
+import { create as createItem } from '../../../db/operations/items.ts'
+import { record } from '../../../db/operations/movements.ts'
+import { verify } from '../../../db/operations/ledger.ts'
+import { ledgerState } from '../../../db/ledger/state.ts'
+import { ensureIdentity } from '../../../db/operations/node.ts'
+import { testDb } from '../../fixtures/test-db.ts'
+
+const log = pino({ level: 'silent' })
+let counter = 0
+
+async function call<O extends OpName>(
+  knex: Knex,
+  op: O,
+  payload: Payload<O>,
+  key?: string
+): Promise<ReplyEnvelope> {
+  const env = {
+    v: PROTOCOL_VERSION,
+    id: `r-${++counter}`,
+    op,
+    payload,
+    deadline: Date.now() + 60_000,
+    ...(key ? { key } : {}),
+  }
+  const [reply] = await runBatch(knex, [env], { log })
+  return reply
+}
+
+async function ok<O extends OpName>(knex: Knex, op: O, payload: Payload<O>, key?: string) {
+  const reply = await call(knex, op, payload, key)
+  if (!reply.ok) throw new Error(`${op}: ${reply.error.code} ${reply.error.message}`)
+  return reply.data as Result<O>
+}
+
+interface Side {
+  knex: Knex
+  id: string
+  name: string
+}
+
+async function side(t: Parameters<typeof testDb>[0], name: string): Promise<Side> {
+  const knex = await testDb(t)
+  const { id } = await ensureIdentity(knex, name)
+  return { knex, id, name }
+}
+
+async function pair(t: Parameters<typeof testDb>[0]) {
+  const a = await side(t, 'Norte')
+  const b = await side(t, 'Sur')
+  await createItem(a.knex, { sku: 'ROPE', name: 'Rope', unit: 'm', description: 'hemp' })
+  await createItem(a.knex, { sku: 'BOLT', name: 'Bolt', unit: 'ea' })
+  await record(a.knex, { type: 'receipt', sku: 'ROPE', quantity: 50 })
+  await record(a.knex, { type: 'receipt', sku: 'BOLT', quantity: 20 })
+  return { a, b }
+}
+
+const send = (a: Side, b: Side, lines = [{ sku: 'ROPE', quantity: 10 }], key?: string) =>
+  ok(a.knex, 'transfers.create', { to: b.id, toName: b.name, lines, reference: 'PO-7' }, key)
+
+/** Carries `from`'s pending messages to `to` (all, or those `pick` keeps), and settles them. */
+async function carry(
+  from: Side,
+  to: Side,
+  pick: (m: OutboxMessage[]) => OutboxMessage[] = (m) => m
+) {
+  const { messages } = await ok(from.knex, 'outbox.pending', { to: to.id, limit: 100 })
+  const chosen = pick(messages)
+  if (chosen.length === 0) return []
+  const envelopes = chosen.map(({ id, kind, transferId, createdAt, payload }) => ({
+    id,
+    kind,
+    transferId,
+    createdAt,
+    payload,
+  }))
+  const { results } = await ok(to.knex, 'transfers.inboxV2', {
+    from: from.id,
+    fromName: from.name,
+    messages: envelopes,
+  })
+  const at = new Date().toISOString()
+  await ok(from.knex, 'outbox.settle', {
+    delivered: results.map((r) => ({ id: r.id, status: r.status, at })),
+    failed: [],
+  })
+  return results
+}
+
+const stock = async (s: Side, sku: string) => {
+  const { onHand, inTransit, sent, received } = await ok(s.knex, 'stock.get', { sku })
+  return { onHand, inTransit, sent, received }
+}
+
+const count = async (knex: Knex, table: string) =>
+  Number((await knex(table).count({ n: '*' }).first())?.n)
+
+t.test(
+  'create: the goods leave, the transfer is in transit, its dispatch queued, at once',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const events = await count(a.knex, 'events')
+    const sent = await send(a, b, [
+      { sku: 'ROPE', quantity: 10 },
+      { sku: 'BOLT', quantity: 4 },
+    ])
+    t.match(sent, {
+      direction: 'out',
+      peer: b.id,
+      peerName: 'Sur',
+      state: 'in_transit',
+      reference: 'PO-7',
+      lines: [
+        { sku: 'BOLT', sent: 4, inTransit: 4 },
+        { sku: 'ROPE', sent: 10, inTransit: 10 },
+      ],
+    })
+    t.same(await stock(a, 'ROPE'), { onHand: 40, inTransit: 10, sent: 10, received: 0 })
+    const rows = await a.knex('movements').where({ transferId: sent.id }).orderBy('seq')
+    t.match(rows, [
+      { type: 'transfer_out', sku: 'ROPE', delta: -10, counterparty: b.id },
+      { type: 'transfer_out', sku: 'BOLT', delta: -4, counterparty: b.id },
+    ])
+    const { messages } = await ok(a.knex, 'outbox.pending', { to: b.id, limit: 10 })
+    t.match(messages, [
+      {
+        kind: 'transfer.dispatched',
+        transferId: sent.id,
+        to: b.id,
+        payload: {
+          fromName: 'Norte',
+          lines: [
+            { sku: 'ROPE', quantity: 10, item: { name: 'Rope', unit: 'm', description: 'hemp' } },
+            { sku: 'BOLT', quantity: 4 },
+          ],
+        },
+      },
+    ])
+    const { events: logged } = await ok(a.knex, 'events.list', { after: events, limit: 10 })
+    t.same(
+      logged.map((e) => e.type),
+      ['movement.recorded', 'movement.recorded', 'transfer.changed'],
+      'each row a movement.recorded event, then the transfer'
+    )
+    t.match(await ok(a.knex, 'transfers.get', { id: sent.id }), {
+      messages: [
+        { kind: 'transfer.dispatched', direction: 'outbound', deliveredAt: null, attempts: 0 },
+      ],
+      receipts: [],
+    })
+    t.match(await verify(a.knex), { ok: true })
+  }
+)
+
+t.test(
+  'create is refused, changing nothing, when short, unknown, to itself, or a SKU twice',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const before = {
+      movements: await count(a.knex, 'movements'),
+      events: await count(a.knex, 'events'),
+    }
+    const refusals: [Payload<'transfers.create'>, string, RegExp][] = [
+      [
+        {
+          to: b.id,
+          toName: 'Sur',
+          lines: [
+            { sku: 'ROPE', quantity: 10 },
+            { sku: 'BOLT', quantity: 25 },
+          ],
+        },
+        'INSUFFICIENT_STOCK',
+        /^Cannot send 25 ea of BOLT in Norte: only 20 ea on hand, short by 5$/,
+      ],
+      [{ to: b.id, toName: 'Sur', lines: [{ sku: 'GHOST', quantity: 1 }] }, 'NOT_FOUND', /GHOST/],
+      [
+        { to: a.id, toName: 'Norte', lines: [{ sku: 'ROPE', quantity: 1 }] },
+        'INVALID_DESTINATION',
+        /not to this one/,
+      ],
+      [
+        {
+          to: b.id,
+          toName: 'Sur',
+          lines: [
+            { sku: 'ROPE', quantity: 1 },
+            { sku: 'ROPE', quantity: 1 },
+          ],
+        },
+        'VALIDATION_FAILED',
+        /ROPE is listed twice/,
+      ],
+    ]
+    for (const [payload, code, message] of refusals) {
+      const reply = await call(a.knex, 'transfers.create', payload)
+      t.match(reply, { ok: false, error: { code, message } }, code)
+    }
+    const short = await call(a.knex, 'transfers.create', refusals[0][0])
+    t.match(short, { error: { details: { sku: 'BOLT', onHand: 20, requested: 25, shortfall: 5 } } })
+    t.equal(await count(a.knex, 'transfers'), 0)
+    t.equal(await count(a.knex, 'outbox'), 0)
+    t.equal(await count(a.knex, 'movements'), before.movements)
+    t.equal(await count(a.knex, 'events'), before.events)
+    t.same(await stock(a, 'ROPE'), { onHand: 50, inTransit: 0, sent: 0, received: 0 })
+  }
+)
+
+t.test('a retried Idempotency-Key replays the transfer: the goods leave once', async (t) => {
+  const { a, b } = await pair(t)
+  const first = await send(a, b, undefined, 'key-1')
+  const again = await call(
+    a.knex,
+    'transfers.create',
+    { to: b.id, toName: b.name, lines: [{ sku: 'ROPE', quantity: 10 }], reference: 'PO-7' },
+    'key-1'
+  )
+  t.match(again, { ok: true, replayed: true, data: { id: first.id } })
+  t.equal(await count(a.knex, 'transfers'), 1)
+  t.same(await stock(a, 'ROPE'), { onHand: 40, inTransit: 10, sent: 10, received: 0 })
+})
+
+t.test(
+  'B learns the transfer and its items from the dispatch, once however often told',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const sent = await send(a, b)
+    const { messages } = await ok(a.knex, 'outbox.pending', { to: b.id, limit: 10 })
+    const results = await carry(a, b)
+    t.match(results, [{ status: 'applied' }])
+    t.match(await ok(b.knex, 'items.get', { sku: 'ROPE' }), {
+      name: 'Rope',
+      unit: 'm',
+      description: 'hemp',
+    })
+    const incoming = await ok(b.knex, 'transfers.get', { id: sent.id })
+    t.match(incoming, {
+      direction: 'in',
+      state: 'announced',
+      peer: a.id,
+      peerName: 'Norte',
+      reference: 'PO-7',
+      lines: [{ sku: 'ROPE', sent: 10, received: 0, inTransit: 10 }],
+      messages: [{ kind: 'transfer.dispatched', direction: 'inbound', peer: a.id }],
+    })
+    // The relay crashed before settling, and sends it again, twice in one batch.
+    const envelope = { ...messages[0] } as Partial<OutboxMessage>
+    delete envelope.to
+    delete envelope.attempts
+    delete envelope.nextAttemptAt
+    const twice = await ok(b.knex, 'transfers.inbox', {
+      from: a.id,
+      fromName: 'Norte',
+      messages: [envelope, envelope] as never,
+    })
+    t.same(twice.results, [
+      { id: messages[0].id, status: 'duplicate' },
+      { id: messages[0].id, status: 'duplicate' },
+    ])
+    t.equal(await count(b.knex, 'transfers'), 1)
+    t.match(await ok(a.knex, 'transfers.get', { id: sent.id }), {
+      messages: [{ deliveredAt: /^\d{4}-/ }],
+    })
+    t.same((await ok(a.knex, 'outbox.pending', { limit: 10 })).messages, [], 'delivered, kept')
+    t.equal(await count(a.knex, 'outbox'), 1)
+  }
+)
+
+t.test(
+  'a message the inbox refuses is answered the same way for ever, and changes nothing',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const message = {
+      id: 'm-1',
+      kind: 'transfer.received' as const,
+      transferId: 'no-such',
+      createdAt: new Date().toISOString(),
+      payload: { receiptId: 'R1', lines: [{ sku: 'ROPE', received: 1 }], final: true },
+    }
+    const first = await ok(a.knex, 'transfers.inbox', {
+      from: b.id,
+      fromName: 'Sur',
+      messages: [message],
+    })
+    t.match(first.results, [{ id: 'm-1', status: 'refused', code: 'NOT_FOUND' }])
+    const bad = { ...message, id: 'm-2', payload: { receiptId: 'R1' } }
+    const second = await ok(a.knex, 'transfers.inbox', {
+      from: b.id,
+      fromName: 'Sur',
+      messages: [bad, message],
+    })
+    t.match(second.results, [
+      { id: 'm-2', status: 'refused', code: 'VALIDATION_FAILED', message: /^payload\.lines / },
+      { id: 'm-1', status: 'refused', code: 'NOT_FOUND' },
+    ])
+    t.equal(await count(a.knex, 'transfers'), 0)
+    // Another peer's message with the same id is another message.
+    const other = await ok(a.knex, 'transfers.inbox', {
+      from: 'node-c',
+      fromName: 'Este',
+      messages: [message],
+    })
+    t.match(other.results, [{ status: 'refused', code: 'NOT_FOUND' }])
+  }
+)
+
+t.test('a full receipt at B settles the transfer at both ends', async (t) => {
+  const { a, b } = await pair(t)
+  const sent = await send(a, b)
+  await carry(a, b)
+  const received = await ok(b.knex, 'transfers.receive', {
+    id: sent.id,
+    receiptId: 'GRN-1',
+    lines: [{ sku: 'ROPE', received: 10 }],
+    final: true,
+  })
+  t.match(received, { state: 'received', receipts: [{ receiptId: 'GRN-1', final: true }] })
+  t.same(await stock(b, 'ROPE'), { onHand: 10, inTransit: 0, sent: 0, received: 10 })
+  const again = await ok(b.knex, 'transfers.receive', {
+    id: sent.id,
+    receiptId: 'GRN-1',
+    lines: [{ sku: 'ROPE', received: 10 }],
+    final: true,
+  })
+  t.equal(again.receipts.length, 1, 'the same receipt id again: applied once')
+  t.same(await stock(b, 'ROPE'), { onHand: 10, inTransit: 0, sent: 0, received: 10 })
+  t.match(
+    await call(b.knex, 'transfers.receive', {
+      id: sent.id,
+      lines: [{ sku: 'ROPE', received: 1 }],
+      final: true,
+    }),
+    {
+      ok: false,
+      error: { code: 'ALREADY_FINAL' },
+    }
+  )
+
+  t.match(await carry(b, a), [{ status: 'applied' }])
+  t.match(await ok(a.knex, 'transfers.get', { id: sent.id }), {
+    state: 'closed',
+    outcome: 'delivered',
+    closedAt: /^\d{4}-/,
+    lines: [{ received: 10, inTransit: 0 }],
+    receipts: [{ receiptId: 'GRN-1' }],
+  })
+  t.same(await stock(a, 'ROPE'), { onHand: 40, inTransit: 0, sent: 10, received: 0 })
+  // The company: on hand 50, nothing on the road (Σ sent − Σ received = 0).
+  t.match(await verify(a.knex), { ok: true })
+  t.match(await verify(b.knex), { ok: true })
+})
+
+t.test('B receives before the dispatch arrives; the excess becomes its own receipt', async (t) => {
+  const { a, b } = await pair(t)
+  const sent = await send(a, b)
+  const early = { id: sent.id, from: a.id, fromName: 'Norte', final: true }
+  t.match(
+    await call(b.knex, 'transfers.receive', { ...early, lines: [{ sku: 'ROPE', received: 1 }] }),
+    {
+      ok: false,
+      error: {
+        code: 'NOT_FOUND',
+        message:
+          "No item with SKU ROPE here, nor in Norte's catalogue as replicated here: add it to the catalogue, or wait for the sender's dispatch, which brings it",
+        details: [{ path: 'lines.0.sku' }],
+      },
+    }
+  )
+  t.equal(await count(b.knex, 'transfers'), 0, 'nothing recorded')
+  await createItem(b.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
+  t.match(
+    await call(b.knex, 'transfers.receive', {
+      id: sent.id,
+      lines: [{ sku: 'ROPE', received: 12 }],
+      final: true,
+    }),
+    {
+      ok: false,
+      error: { code: 'VALIDATION_FAILED', details: [{ path: 'from' }] },
+    }
+  )
+  const first = await ok(b.knex, 'transfers.receive', {
+    id: sent.id,
+    from: a.id,
+    fromName: 'Norte',
+    receiptId: 'GRN-1',
+    lines: [{ sku: 'ROPE', received: 12 }],
+    final: true,
+  })
+  t.match(first, { state: 'unannounced', direction: 'in', lines: [{ sent: 0, received: 12 }] })
+  // B's receipt reaches A before A's dispatch reaches B.
+  await carry(b, a)
+  t.match(await ok(a.knex, 'transfers.get', { id: sent.id }), {
+    state: 'closed',
+    outcome: 'delivered',
+  })
+  await carry(a, b)
+  const late = await ok(b.knex, 'transfers.get', { id: sent.id })
+  t.match(late, { state: 'received', lines: [{ sent: 10, received: 10, inTransit: 0 }] })
+  const rows = await b.knex('movements').orderBy('seq').select('type', 'delta', 'transferId')
+  t.match(rows, [
+    { type: 'transfer_in', delta: 12, transferId: sent.id },
+    { type: 'receipt', delta: 2, transferId: null },
+    { type: 'transfer_in', delta: -2, transferId: sent.id },
+  ])
+  t.same(await stock(b, 'ROPE'), { onHand: 12, inTransit: 0, sent: 0, received: 10 })
+  t.same(await stock(a, 'ROPE'), { onHand: 40, inTransit: 0, sent: 10, received: 0 })
+  t.match(await verify(b.knex), { ok: true })
+})
+
+t.test('a cancel B accepts brings the goods back; B then refuses a receipt', async (t) => {
+  const { a, b } = await pair(t)
+  const sent = await send(a, b)
+  await carry(a, b)
+  const asked = await ok(a.knex, 'transfers.cancel', { id: sent.id, reason: 'wrong truck' })
+  t.match(asked, { state: 'cancel_requested', reason: 'wrong truck' })
+  t.match(await call(a.knex, 'transfers.return', { id: sent.id }), {
+    ok: false,
+    error: { code: 'INVALID_TRANSFER_STATE' },
+  })
+  await carry(a, b)
+  t.match(await ok(b.knex, 'transfers.get', { id: sent.id }), { state: 'cancelled' })
+  t.match(
+    await call(b.knex, 'transfers.receive', {
+      id: sent.id,
+      lines: [{ sku: 'ROPE', received: 1 }],
+      final: false,
+    }),
+    {
+      ok: false,
+      error: { code: 'TRANSFER_CANCELLED' },
+    }
+  )
+  await carry(b, a)
+  t.match(await ok(a.knex, 'transfers.get', { id: sent.id }), { state: 'returning' })
+  t.same(await stock(a, 'ROPE'), { onHand: 40, inTransit: 10, sent: 10, received: 0 })
+  const back = await ok(a.knex, 'transfers.return', { id: sent.id, note: 'truck came back' })
+  t.match(back, { state: 'closed', outcome: 'cancelled', lines: [{ returned: 10, inTransit: 0 }] })
+  t.same(await stock(a, 'ROPE'), { onHand: 50, inTransit: 0, sent: 0, received: 0 })
+})
+
+t.test('a cancel after B received is refused at A, or by B when the news crossed', async (t) => {
+  const { a, b } = await pair(t)
+  const sent = await send(a, b)
+  await carry(a, b)
+  await ok(b.knex, 'transfers.receive', {
+    id: sent.id,
+    lines: [{ sku: 'ROPE', received: 4 }],
+    final: false,
+  })
+  // A asks before B's receipt reaches it.
+  await ok(a.knex, 'transfers.cancel', { id: sent.id, reason: 'x' })
+  await carry(a, b)
+  t.match(await ok(b.knex, 'transfers.get', { id: sent.id }), { state: 'partially_received' })
+  await carry(b, a)
+  t.match(await ok(a.knex, 'transfers.get', { id: sent.id }), {
+    state: 'partially_received',
+    reason: /cancel refused by Sur: goods were already received/,
+  })
+  t.match(await call(a.knex, 'transfers.cancel', { id: sent.id, reason: 'again' }), {
+    ok: false,
+    error: { code: 'ALREADY_RECEIVED' },
+  })
+})
+
+t.test('a rejection at B, before any receipt, lets A book everything back', async (t) => {
+  const { a, b } = await pair(t)
+  const sent = await send(a, b)
+  await carry(a, b)
+  t.match(await ok(b.knex, 'transfers.reject', { id: sent.id, reason: 'not ordered' }), {
+    state: 'rejected',
+    reason: 'not ordered',
+  })
+  await carry(b, a)
+  t.match(await ok(a.knex, 'transfers.return', { id: sent.id }), {
+    state: 'closed',
+    outcome: 'returned',
+  })
+  t.same(await stock(a, 'ROPE'), { onHand: 50, inTransit: 0, sent: 0, received: 0 })
+})
+
+t.test('a final receipt with damage: write off at A, or back to A', async (t) => {
+  const { a, b } = await pair(t)
+  const sent = await send(a, b, [
+    { sku: 'ROPE', quantity: 10 },
+    { sku: 'BOLT', quantity: 6 },
+  ])
+  await carry(a, b)
+  await ok(b.knex, 'transfers.receive', {
+    id: sent.id,
+    lines: [
+      { sku: 'ROPE', received: 8, damaged: 2, disposition: 'write_off', reason: 'wet' },
+      { sku: 'BOLT', received: 5, damaged: 1, disposition: 'return' },
+    ],
+    final: true,
+  })
+  await carry(b, a)
+  const at = await ok(a.knex, 'transfers.get', { id: sent.id })
+  t.match(at, {
+    state: 'returning',
+    lines: [
+      { sku: 'BOLT', received: 5, toReturn: 1, inTransit: 1 },
+      { sku: 'ROPE', received: 8, toWriteOff: 2, writtenOff: 2, inTransit: 0 },
+    ],
+  })
+  t.same(await stock(a, 'ROPE'), { onHand: 40, inTransit: 0, sent: 8, received: 0 })
+  t.match(await ok(a.knex, 'transfers.return', { id: sent.id }), {
+    state: 'closed',
+    outcome: 'partially_returned',
+  })
+  t.same(await stock(a, 'BOLT'), { onHand: 15, inTransit: 0, sent: 5, received: 0 })
+  t.match(await verify(a.knex), { ok: true })
+})
+
+t.test(
+  'transfers.list filters by direction, state, peer and SKU, newest first, in pages',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const one = await send(a, b)
+    const two = await send(a, b, [{ sku: 'BOLT', quantity: 1 }])
+    const three = await send(a, b, [{ sku: 'BOLT', quantity: 1 }])
+    await ok(a.knex, 'transfers.cancel', { id: three.id, reason: 'x' })
+    const ids = async (f: Omit<Payload<'transfers.list'>, 'limit'> & { limit?: number }) =>
+      (await ok(a.knex, 'transfers.list', { limit: 50, ...f })).transfers.map((x) => x.id)
+    t.same(new Set(await ids({})), new Set([one.id, two.id, three.id]))
+    t.same(await ids({ sku: 'ROPE' }), [one.id])
+    t.same(await ids({ state: 'cancel_requested' }), [three.id])
+    t.same(await ids({ direction: 'in' }), [])
+    t.same((await ids({ peer: 'sur' })).length, 3, 'by name, any case')
+    t.same((await ids({ peer: b.id })).length, 3, 'by node id')
+    const first = await ok(a.knex, 'transfers.list', { limit: 2 })
+    t.equal(first.transfers.length, 2)
+    const rest = await ok(a.knex, 'transfers.list', { limit: 2, cursor: first.nextCursor ?? '' })
+    t.equal(rest.transfers.length, 1)
+    t.equal(rest.nextCursor, null)
+    t.same(
+      new Set([...first.transfers, ...rest.transfers].map((x) => x.id)),
+      new Set([one.id, two.id, three.id])
+    )
+    t.match(await call(a.knex, 'transfers.get', { id: 'nope' }), {
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    })
+  }
+)
+
+t.test(
+  'the outbox: pending in order per peer; a failed attempt waits, a delivery is kept',
+  async (t) => {
+    const { a, b } = await pair(t)
+    await send(a, b)
+    await send(a, b, [{ sku: 'BOLT', quantity: 1 }])
+    const { messages } = await ok(a.knex, 'outbox.pending', { to: b.id, limit: 10 })
+    t.equal(messages.length, 2)
+    const later = new Date(Date.now() + 60_000).toISOString()
+    t.same(
+      await ok(a.knex, 'outbox.settle', {
+        delivered: [],
+        failed: [{ id: messages[0].id, error: 'connection refused', nextAttemptAt: later }],
+      }),
+      { delivered: 0, failed: 1 }
+    )
+    const after = await ok(a.knex, 'outbox.pending', { limit: 10 })
+    t.match(after.messages, [
+      { id: messages[0].id, attempts: 1, nextAttemptAt: later },
+      { id: messages[1].id },
+    ])
+    t.same((await ok(a.knex, 'outbox.pending', { to: 'other', limit: 10 })).messages, [])
+    const at = new Date().toISOString()
+    t.same(
+      await ok(a.knex, 'outbox.settle', {
+        delivered: [{ id: messages[0].id, status: 'refused', at }],
+        failed: [],
+      }),
+      { delivered: 1, failed: 0 }
+    )
+    t.same(
+      await ok(a.knex, 'outbox.settle', {
+        delivered: [{ id: messages[0].id, status: 'applied', at }],
+        failed: [],
+      }),
+      { delivered: 0, failed: 0 },
+      'settled once'
+    )
+    const shown = await ok(a.knex, 'transfers.get', { id: messages[0].transferId })
+    t.match(shown.messages, [{ deliveredAt: at, lastError: 'refused by the peer', attempts: 1 }])
+  }
+)
+
+t.test('a halted ledger refuses every transfer step that posts rows, and the inbox', async (t) => {
+  const { a, b } = await pair(t)
+  const sent = await send(a, b)
+  const halt = {
+    since: new Date().toISOString(),
+    problems: ['a balance drifted'],
+    action: 'verify',
+  }
+  ledgerState(a.knex).halt = halt
+  t.teardown(() => (ledgerState(a.knex).halt = null))
+  const refused = { ok: false, error: { code: 'LEDGER_HALTED' } }
+  t.match(
+    await call(a.knex, 'transfers.create', {
+      to: b.id,
+      toName: 'Sur',
+      lines: [{ sku: 'ROPE', quantity: 1 }],
+    }),
+    refused
+  )
+  t.match(await call(a.knex, 'transfers.return', { id: sent.id }), refused)
+  const message = {
+    id: 'm-1',
+    kind: 'transfer.received' as const,
+    transferId: sent.id,
+    createdAt: new Date().toISOString(),
+    payload: { receiptId: 'R1', lines: [{ sku: 'ROPE', received: 10 }], final: true },
+  }
+  t.match(
+    await call(a.knex, 'transfers.inbox', { from: b.id, fromName: 'Sur', messages: [message] }),
+    refused
+  )
+  ledgerState(a.knex).halt = null
+  const later = await ok(a.knex, 'transfers.inbox', {
+    from: b.id,
+    fromName: 'Sur',
+    messages: [message],
+  })
+  t.match(later.results, [{ status: 'applied' }], 'the refusal was not kept: the retry applies')
+})

@@ -1,0 +1,407 @@
+// Durable queues on a real node (HTTP, runtime, worker, SQLite): publish, receive, ack; a
+// delivery not acknowledged comes back after its visibility timeout and, after its deliveries, goes
+// to the dead-letter queue saying why; delays, TTLs, ids that de-duplicate forever, long polls,
+// and bad requests that change nothing.
+import t from 'tap'
+import { until } from '../fixtures/node-process.ts'
+import { api, startTestNode } from '../fixtures/test-node.ts'
+
+type Node = { url: string }
+
+const post = (node: Node, path: string, body?: unknown) => api(node, 'POST', path, body)
+
+async function receive(node: Node, queue: string, body: Record<string, unknown> = {}) {
+  const reply = await post(node, `/queues/${queue}/receive`, body)
+  if (reply.status !== 200)
+    throw new Error(`receive: ${reply.status} ${JSON.stringify(reply.body)}`)
+  return reply.body.messages as {
+    id: string
+    body: unknown
+    receipt: string
+    deliveries: number
+    headers: Record<string, string>
+  }[]
+}
+
+/** Receives (up to 10 at a time) until some messages `accept` takes come, and returns those. */
+async function receiveUntil(
+  node: Node,
+  queue: string,
+  accept: (m: { deliveries: number }) => boolean
+) {
+  let got: Awaited<ReturnType<typeof receive>> = []
+  await until(
+    async () => (got = (await receive(node, queue, { max: 10 })).filter(accept)).length > 0,
+    10_000,
+    `messages from ${queue}`
+  )
+  return got
+}
+
+t.test(
+  'publish, receive in order, ack: a message is delivered until it is acknowledged',
+  async (t) => {
+    const node = await startTestNode(t)
+    const made = await post(node, '/queues', { name: 'orders', visibilityTimeoutMs: 1000 })
+    t.equal(made.status, 201)
+    t.match(made.body, {
+      name: 'orders',
+      maxDeliveries: 5,
+      deadLetterQueue: 'orders.dead',
+      ready: 0,
+    })
+    for (const n of [1, 2, 3]) {
+      const published = await post(node, '/queues/orders/messages', { body: { order: n } })
+      t.equal(published.status, 201)
+      t.match(published.body, { id: /^[0-9a-f-]{36}$/, duplicate: false })
+    }
+    t.match((await api(node, 'GET', '/queues/orders')).body, { ready: 3, inFlight: 0 })
+
+    const [first, second] = await receive(node, 'orders', { max: 2 })
+    t.same([first.body, second.body], [{ order: 1 }, { order: 2 }], 'in publish order')
+    t.equal(first.deliveries, 1)
+    t.match((await api(node, 'GET', '/queues/orders')).body, { ready: 1, inFlight: 2 })
+    const [third] = await receive(node, 'orders', { max: 10 })
+    t.same(third.body, { order: 3 }, 'another consumer gets what is left, not what is in flight')
+
+    t.same((await post(node, '/queues/orders/ack', { receipts: [first.receipt] })).body, {
+      results: [{ receipt: first.receipt, ok: true }],
+    })
+    t.match((await post(node, '/queues/orders/ack', { receipts: [first.receipt] })).body, {
+      results: [{ ok: false, problem: /acknowledged already, or delivered again/ }],
+    })
+    // Not acknowledged: back after the visibility timeout (each its own), with another receipt.
+    const again: Awaited<ReturnType<typeof receive>> = []
+    await until(
+      async () => {
+        again.push(
+          ...(await receive(node, 'orders', { max: 10 })).filter((m) => m.deliveries === 2)
+        )
+        return again.length === 2
+      },
+      10_000,
+      'both unacknowledged messages come back'
+    )
+    t.same(
+      again.map((m) => m.body).sort((a: any, b: any) => a.order - b.order),
+      [{ order: 2 }, { order: 3 }]
+    )
+    t.match(
+      (await post(node, '/queues/orders/ack', { receipts: [second.receipt] })).body,
+      {
+        results: [{ ok: false }],
+      },
+      "the first delivery's receipt no longer acknowledges it"
+    )
+    const acked = await post(node, '/queues/orders/ack', { receipts: again.map((m) => m.receipt) })
+    t.same(
+      acked.body.results.map((r: { ok: boolean }) => r.ok),
+      [true, true]
+    )
+    t.match((await api(node, 'GET', '/queues/orders')).body, { ready: 0, inFlight: 0, delayed: 0 })
+  }
+)
+
+t.test('after its deliveries a message goes to the dead-letter queue, saying why', async (t) => {
+  const node = await startTestNode(t)
+  await post(node, '/queues', { name: 'labels', visibilityTimeoutMs: 1, maxDeliveries: 2 })
+  await post(node, '/queues/labels/messages', {
+    id: 'label-7',
+    body: 'print 7',
+    headers: { printer: 'p1' },
+  })
+  t.equal((await receive(node, 'labels'))[0].deliveries, 1)
+  const [second] = await receiveUntil(node, 'labels', () => true)
+  t.equal(second.deliveries, 2)
+  await until(
+    async () => (await api(node, 'GET', '/queues/labels')).body.deadLetters === 1,
+    5000,
+    'dead-lettered once its visibility passes'
+  )
+  t.equal((await receive(node, 'labels')).length, 0, 'never delivered a third time')
+  const [dead] = await receive(node, 'labels.dead')
+  t.match(dead, {
+    id: 'label-7',
+    body: 'print 7',
+    headers: {
+      printer: 'p1',
+      'x-dead-reason': 'delivered 2 times without an ack',
+      'x-dead-from': 'labels',
+      'x-dead-deliveries': '2',
+    },
+  })
+})
+
+t.test(
+  'delay, nack with a delay, TTL, and an id taken once whenever it is sent again',
+  async (t) => {
+    const node = await startTestNode(t)
+    await post(node, '/queues', { name: 'jobs' })
+    await post(node, '/queues/jobs/messages', { id: 'late', body: 1, delayMs: 1500 })
+    t.equal((await receive(node, 'jobs')).length, 0, 'hidden while delayed')
+    t.match((await api(node, 'GET', '/queues/jobs')).body, { ready: 0, delayed: 1 })
+    const started = Date.now()
+    const [late] = await receive(node, 'jobs', { waitMs: 5000 })
+    t.equal(late.id, 'late', 'a long poll gets it when its delay is over')
+    t.ok(Date.now() - started < 4000, 'not at the end of the wait')
+    await post(node, '/queues/jobs/nack', { receipts: [late.receipt], delayMs: 1500 })
+    t.equal((await receive(node, 'jobs')).length, 0, 'nacked with a delay: hidden')
+    const [back] = await receive(node, 'jobs', { waitMs: 5000 })
+    t.match(back, { id: 'late', deliveries: 2 })
+    await post(node, '/queues/jobs/ack', { receipts: [back.receipt] })
+
+    const again = await post(node, '/queues/jobs/messages', { id: 'late', body: 'other' })
+    t.match(
+      again,
+      { status: 201, body: { id: 'late', duplicate: true } },
+      'acknowledged long ago, still known'
+    )
+    t.equal((await receive(node, 'jobs')).length, 0, 'and not stored again')
+
+    await post(node, '/queues/jobs/messages', { id: 'stale', body: 2, ttlMs: 1 })
+    await until(
+      async () => (await api(node, 'GET', '/queues/jobs')).body.deadLetters === 1,
+      2000,
+      'counted dead once past its TTL'
+    )
+    t.equal((await receive(node, 'jobs')).length, 0, 'past its TTL: not delivered')
+    t.match((await receive(node, 'jobs.dead'))[0].headers, { 'x-dead-reason': /^expired at / })
+  }
+)
+
+t.test('a long poll is woken by a publish, and ends empty at its wait', async (t) => {
+  const node = await startTestNode(t)
+  await post(node, '/queues', { name: 'events' })
+  const waiting = receive(node, 'events', { waitMs: 10_000 })
+  // Whichever reaches the node first, the receive gets the message without waiting out its wait.
+  const started = Date.now()
+  await post(node, '/queues/events/messages', { body: 'hello' })
+  t.same(
+    (await waiting).map((m) => m.body),
+    ['hello']
+  )
+  t.ok(Date.now() - started < 5000, 'at once, not at the end of the wait')
+  const before = Date.now()
+  t.same(await receive(node, 'events', { waitMs: 300 }), [])
+  t.ok(Date.now() - before >= 290, 'it waited its wait')
+})
+
+t.test('a text body is a message as it is, its id in the query', async (t) => {
+  const node = await startTestNode(t)
+  await post(node, '/queues', { name: 'labels' })
+  const text = { 'content-type': 'text/plain' }
+  const sent = await api(
+    node,
+    'POST',
+    '/queues/labels/messages?id=l-1',
+    'BOLT-M8 x 40 to bay 3',
+    text
+  )
+  t.match(sent, { status: 201, body: { id: 'l-1', duplicate: false } })
+  t.match(await api(node, 'POST', '/queues/labels/messages?id=l-1', 'again', text), {
+    body: { duplicate: true },
+  })
+  t.match(await receive(node, 'labels'), [{ id: 'l-1', body: 'BOLT-M8 x 40 to bay 3' }])
+  t.match(
+    await api(node, 'POST', '/queues/labels/messages', 'x', { 'content-type': 'image/png' }),
+    {
+      status: 415,
+    }
+  )
+})
+
+t.test('a batch publishes many in one commit, each with its own result', async (t) => {
+  const node = await startTestNode(t)
+  await post(node, '/queues', { name: 'bulk' })
+  const messages = Array.from({ length: 500 }, (_, i) => ({ id: `m-${i}`, body: { i } }))
+  const first = await post(node, '/queues/bulk/messages/batch', { messages })
+  t.equal(first.status, 200)
+  t.equal(first.body.results.filter((r: { duplicate: boolean }) => !r.duplicate).length, 500)
+  const again = await post(node, '/queues/bulk/messages/batch', {
+    messages: messages.slice(495).concat([{ id: 'm-new', body: { i: -1 } }]),
+  })
+  t.same(
+    again.body.results.map((r: { duplicate: boolean }) => r.duplicate),
+    [true, true, true, true, true, false]
+  )
+  const got = await receive(node, 'bulk', { max: 100 })
+  t.same(
+    got.map((m) => m.id),
+    messages.slice(0, 100).map((m) => m.id),
+    'in order'
+  )
+})
+
+t.test('bad requests are refused, naming the problem, and change nothing', async (t) => {
+  const node = await startTestNode(t)
+  await post(node, '/queues', { name: 'q' })
+  const cases: [string, unknown, RegExp][] = [
+    ['/queues', { name: 'bad name!' }, /name must be 1-100 letters/],
+    ['/queues', { name: 'x.dead' }, /cannot end in \.dead/],
+    ['/queues', { name: 'q', maxDeliveries: 0 }, /maxDeliveries must be at least 1/],
+    ['/queues/q/messages', {}, /body/],
+    ['/queues/q/messages', { body: 1, delayMs: -5 }, /delayMs must not be negative/],
+    ['/queues/q/messages', { body: 1, id: '' }, /id must be 1-200 visible ASCII/],
+    ['/queues/q/receive', { max: 1000 }, /max must be at most 100/],
+    ['/queues/q/receive', { waitMs: 60_000 }, /waitMs must be at most 20000 ms/],
+    ['/queues/q/ack', { receipts: [] }, /receipts must name at least one receipt/],
+  ]
+  for (const [path, body, error] of cases) {
+    t.match(
+      await post(node, path, body),
+      { status: 400, body: { error } },
+      `${path} ${JSON.stringify(body)}`
+    )
+  }
+  const big = { body: 'x'.repeat(70 * 1024) }
+  t.match(
+    await post(node, '/queues/q/messages', big),
+    { status: 413 },
+    'a body past the route limit'
+  )
+  const batch = { messages: [{ body: 'x'.repeat(65 * 1024) }] }
+  t.match(await post(node, '/queues/q/messages/batch', batch), {
+    status: 400,
+    body: { error: /messages\.0\.body is \d+ bytes as JSON; a message may be at most 65536/ },
+  })
+  t.match(await post(node, '/queues', { name: 'q' }), { status: 409, body: { code: 'CONFLICT' } })
+  t.match(await post(node, '/queues/nope/messages', { body: 1 }), {
+    status: 404,
+    body: { error: 'No queue named nope' },
+  })
+  t.match(await api(node, 'DELETE', '/queues/q.dead'), {
+    status: 409,
+    body: { error: /delete that queue/ },
+  })
+  t.match((await api(node, 'GET', '/queues/q')).body, { ready: 0, delayed: 0, inFlight: 0 })
+
+  // A purge needs the queue's name again; then every message goes, and Prometheus sees it.
+  await post(node, '/queues/q/messages/batch', { messages: [{ body: 1 }, { body: 2 }] })
+  const metrics = async () => (await api(node, 'GET', '/metrics')).body as string
+  t.match(await metrics(), /almacen_queue_messages\{queue="q",state="ready"\} 2/)
+  t.match(await post(node, '/queues/q/purge', { confirm: 'orders' }), {
+    status: 400,
+    body: { error: /confirm must be the queue's name, q, to purge it/ },
+  })
+  t.match(
+    (await api(node, 'GET', '/queues/q')).body,
+    { ready: 2 },
+    'a wrong confirm purges nothing'
+  )
+  t.same((await post(node, '/queues/q/purge', { confirm: 'q' })).body, { purged: 2 })
+  t.match(await metrics(), /almacen_queue_messages\{queue="q",state="ready"\} 0/)
+
+  t.same((await api(node, 'DELETE', '/queues/q')).body, { deleted: ['q', 'q.dead'] })
+  t.same((await api(node, 'GET', '/queues')).body, { queues: [] })
+})
+
+t.test('a queue kept to granted users: each may only what it was granted', async (t) => {
+  const node = await startTestNode(t)
+  const tokenOf = async (name: string) => {
+    await post(node, '/users', { name, role: 'operator' })
+    const made = await post(node, '/tokens', { user: name, name: 'test' })
+    return { authorization: `Bearer ${made.body.token}` }
+  }
+  const [erp, clerk] = [await tokenOf('erp'), await tokenOf('clerk')]
+  const as = (who: Record<string, string>, path: string, body?: unknown) =>
+    api(node, 'POST', path, body ?? {}, who)
+  await post(node, '/queues', { name: 'orders' })
+  t.match(
+    await as(clerk, '/queues/orders/messages', { body: 1 }),
+    { status: 201 },
+    'no grant: any operator'
+  )
+  t.match(await as(clerk, '/queues/orders/purge', { confirm: 'orders' }), {
+    status: 403,
+    body: {
+      error:
+        'clerk may not manage on queue orders: only an admin manages it while no user is granted',
+    },
+  })
+
+  t.match(
+    await post(node, '/grants', { kind: 'queue', name: 'orders', user: 'erp', consume: true }),
+    {
+      status: 200,
+      body: {
+        kind: 'queue',
+        name: 'orders',
+        user: 'erp',
+        publish: false,
+        consume: true,
+        manage: false,
+      },
+    }
+  )
+  t.match(await as(clerk, '/queues/orders/receive'), {
+    status: 403,
+    body: {
+      code: 'FORBIDDEN',
+      error:
+        /clerk may not consume on queue orders: it is kept to the users granted, and clerk is not one of them/,
+    },
+  })
+  t.match(await as(erp, '/queues/orders/messages', { body: 2 }), {
+    status: 403,
+    body: { error: /erp may not publish on queue orders: .* erp is not granted publish/ },
+  })
+  const look = (who: Record<string, string>) =>
+    api(node, 'GET', '/queues/orders/messages', undefined, who)
+  t.match(await look(clerk), {
+    status: 403,
+    body: {
+      error: 'clerk may not read queue orders: queue orders is kept to the users granted consume',
+    },
+  })
+  t.match(await look(erp), { status: 200, body: { messages: [{ body: 1 }] } }, 'erp may look')
+  // The same for a topic's stream, refused before it starts for a topic the pattern covers.
+  await post(node, '/topics', { name: 'orders.eu' })
+  await post(node, '/grants', { kind: 'topic', name: 'orders.eu', user: 'erp', consume: true })
+  const stream = async (who: Record<string, string>) => {
+    const stop = new AbortController()
+    const response = await fetch(`${node.url}/topics/orders.*/stream`, {
+      headers: who,
+      signal: stop.signal,
+    })
+    const body = response.status === 200 ? undefined : await response.json()
+    stop.abort()
+    return { status: response.status, body }
+  }
+  t.match(await stream(clerk), {
+    status: 403,
+    body: {
+      error:
+        'clerk may not read the topics of orders.*: topic orders.eu is kept to the users granted consume',
+    },
+  })
+  t.match(await stream(erp), { status: 200 }, 'erp may follow them')
+  const got = await as(erp, '/queues/orders/receive', { max: 10 })
+  t.match(got, { status: 200, body: { messages: [{ body: 1 }] } }, 'erp consumes')
+  t.match(await as(erp, '/queues/orders/ack', { receipts: [got.body.messages[0].receipt] }), {
+    status: 200,
+  })
+  t.match(
+    await post(node, '/queues/orders/messages', { body: 3 }),
+    { status: 201 },
+    'an admin always may'
+  )
+
+  await post(node, '/grants', { kind: 'queue', name: 'orders', user: 'clerk', manage: true })
+  t.same((await as(clerk, '/queues/orders/purge', { confirm: 'orders' })).body, { purged: 1 })
+  t.match((await api(node, 'GET', '/grants?kind=queue&name=orders')).body.grants, [
+    { user: 'clerk', manage: true },
+    { user: 'erp', consume: true },
+  ])
+  for (const user of ['erp', 'clerk']) {
+    t.same((await api(node, 'DELETE', `/grants/queue/orders/${user}`)).body, { deleted: true })
+  }
+  t.match(
+    await as(clerk, '/queues/orders/receive'),
+    { status: 200 },
+    'no grant left: the roles decide'
+  )
+  t.match(await post(node, '/grants', { kind: 'queue', name: 'nope', user: 'erp' }), {
+    status: 404,
+    body: { error: 'No queue named nope' },
+  })
+})

@@ -1,0 +1,499 @@
+// The warehouse's own screens in a real browser (Debian's chromium, driven by playwright-core)
+// against a real node: the nav bar and its hash routes, items searched, created and changed with
+// the keyboard, the history filtered and paged with a movement made through the API appearing
+// live, the ledger check explained (whole, then with a row edited on disk), and a viewer who sees
+// no form that writes. It saves docs/screenshots/items.png, history.png and verify.png.
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import t, { type Test } from 'tap'
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
+import { databaseFile } from '../../db/knex-config.ts'
+import { api, startTestNode } from '../fixtures/test-node.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
+import { tokenOf } from '../fixtures/tokens.ts'
+import { CHROMIUM, SHOTS, skip } from '../fixtures/chromium.ts'
+import { axeProblems, summary, timeFromEnter, type Drawn } from '../fixtures/page-checks.ts'
+
+t.test('the warehouse screens, by keyboard, live, by role', { skip }, async (t) => {
+  const dataDir = tempDir(t)
+  let node = await startTestNode(t, { name: 'Madrid', dataDir })
+  const admin = tokenOf(node.url)!
+  const ana = await userToken(node, 'ana', 'operator')
+  const vic = await userToken(node, 'vic', 'viewer')
+  for (const [sku, name] of [
+    ['BOLT-M8', 'Bolt M8 × 40'],
+    ['BOLT-M10', 'Bolt M10 × 60'],
+    ['NUT-M8', 'Hex nut M8'],
+    ['SCREW-4X30', 'Wood screw 4 × 30'],
+  ]) {
+    const made = await api(node, 'POST', '/items', { sku, name, unit: 'pcs', reorderPoint: 10 })
+    t.equal(made.status, 201, `item ${sku} made`)
+  }
+  // 30 movements by ana: more than one page of history (25 rows).
+  for (let i = 1; i <= 30; i++) {
+    const body = i % 3 === 0 ? issue('NUT-M8', 1) : receipt(i % 2 ? 'BOLT-M8' : 'NUT-M8', i)
+    t.equal((await asUser(node, ana, 'POST', '/movements', body)).status, 201)
+  }
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+  t.teardown(() => browser.close())
+  mkdirSync(SHOTS, { recursive: true })
+
+  t.test('an admin reaches the screens from the nav bar by keyboard, #/stock first', async (t) => {
+    const page = await signedIn(browser, node.url, admin)
+    // The router puts the default screen in the address once it has drawn it.
+    await page.waitForURL(/#\/stock$/)
+    t.equal(new URL(page.url()).hash, '#/stock', 'the default screen is #/stock')
+    t.same(await navLabels(page), [
+      'Stock',
+      'Items',
+      'History',
+      'Ledger check',
+      'Where is it',
+      'Transfers',
+      'Network',
+    ])
+    await tabTo(t, page, page.getByRole('link', { name: 'Items' }))
+    await page.keyboard.press('Enter')
+    await page.getByRole('heading', { name: 'Items' }).waitFor()
+    t.equal(new URL(page.url()).hash, '#/items')
+    t.equal(
+      await page.getByRole('link', { name: 'Items' }).getAttribute('aria-current'),
+      'page',
+      'the nav bar marks the screen shown'
+    )
+    await page.goBack()
+    await page.locator('input[name=quantity]').waitFor()
+    t.pass('Back returns to the stock screen')
+
+    // Switching screens from the nav bar, Enter to the screen drawn with its rows, timed in the
+    // page (reported, not judged).
+    const drawn: [string, Drawn][] = [
+      ['Items', { selector: 'table.items tbody tr' }],
+      ['History', { selector: 'table.history tbody tr' }],
+      ['Stock', { selector: 'td.on-hand' }],
+    ]
+    const switches: number[] = []
+    for (let i = 0; i < 12; i++) {
+      const [label, until] = drawn[i % drawn.length]
+      await page.getByRole('link', { name: label }).focus()
+      switches.push(await timeFromEnter(page, until, () => page.keyboard.press('Enter')))
+    }
+    t.comment(summary('switching screens, Enter on the nav bar to the screen drawn', switches))
+    await page.goto(node.url + '/#/nowhere')
+    await page.waitForURL(/#\/stock$/)
+    await page.locator('input[name=quantity]').waitFor()
+    t.pass('an unknown route shows the default screen, #/stock')
+    await page.close()
+  })
+
+  t.test('an admin searches as they type, creates and changes items by keyboard', async (t) => {
+    const page = await signedIn(browser, node.url, admin, '#/items')
+    const search = page.getByLabel('Search items by SKU, name or description')
+    await rows(page, 'table.items', ['BOLT-M10', 'BOLT-M8', 'NUT-M8', 'SCREW-4X30'])
+    t.ok(await getsFocus(search), 'the search field has the focus')
+
+    // Search as you type, timed from the last keystroke to the rows shown (reported, not judged).
+    const timings: { total: number; request: number }[] = []
+    // Each last keystroke changes the rows (the text before it shows others).
+    for (const [text, expected] of [
+      ['bolt m8', ['BOLT-M8']],
+      ['m8', ['BOLT-M8', 'NUT-M8']],
+      ['bolt-m1', ['BOLT-M10']],
+      ['40', ['BOLT-M8']],
+      ['6', ['BOLT-M10']],
+    ] as const) {
+      await search.fill('')
+      await rows(page, 'table.items', ['BOLT-M10', 'BOLT-M8', 'NUT-M8', 'SCREW-4X30'])
+      timings.push(await timeSearch(page, text, expected))
+    }
+    t.comment(
+      `search as you type, last keystroke to rows shown: ${timings.map((m) => m.total).join(', ')} ms` +
+        ` (of which the GET /items: ${timings.map((m) => m.request).join(', ')} ms)`
+    )
+    t.pass('each search shows only the items that match')
+
+    // Create: the node refuses a SKU it has, in its own words; then a new one.
+    await search.fill('')
+    await tabTo(t, page, page.locator('summary', { hasText: 'New item' }))
+    await page.keyboard.press('Enter')
+    await page.keyboard.press('Tab')
+    const create = page.getByRole('form', { name: 'New item' })
+    t.ok(await isFocused(create.getByLabel('SKU')), 'Tab from New item reaches its SKU field')
+    await typeFields(page, ['bolt-m8', 'Another bolt', 'pcs'])
+    await page.keyboard.press('Enter')
+    const duplicate = await api(node, 'POST', '/items', { sku: 'bolt-m8', name: 'x', unit: 'pcs' })
+    t.equal(duplicate.status, 409)
+    await create.getByRole('alert').filter({ hasText: duplicate.body.error }).waitFor()
+    t.pass(`a SKU the catalogue has is refused in the node's words: ${duplicate.body.error}`)
+    await create.getByLabel('SKU').focus()
+    await typeFields(page, ['washer-m8', 'Washer M8', 'pcs', '200', 'Zinc, DIN 125'])
+    await page.keyboard.press('Enter')
+    await create.getByRole('status').filter({ hasText: 'Created WASHER-M8' }).waitFor()
+    t.ok(await isFocused(create.getByLabel('SKU')), 'the SKU field has the focus for the next one')
+    t.match((await api(node, 'GET', '/items/WASHER-M8')).body, {
+      name: 'Washer M8',
+      unit: 'pcs',
+      reorderPoint: 200,
+      description: 'Zinc, DIN 125',
+    })
+    await rows(page, 'table.items', ['BOLT-M10', 'BOLT-M8', 'NUT-M8', 'SCREW-4X30', 'WASHER-M8'])
+    t.pass('the new item is in the list without a reload')
+
+    // Edit: a scan (the SKU and Enter at once) opens the item, its first field focused.
+    await search.focus()
+    await page.keyboard.type('nut-m8\n')
+    const edit = page.getByRole('form', { name: 'Edit NUT-M8' })
+    await edit.waitFor()
+    t.ok(await getsFocus(edit.getByLabel('Name')), 'the scanned item opens at its name')
+    await edit.getByLabel('Name').fill('')
+    await page.keyboard.press('Enter')
+    const empty = await api(node, 'PATCH', '/items/NUT-M8', { name: '' })
+    t.equal(empty.status, 400)
+    await edit.getByRole('alert').filter({ hasText: empty.body.error }).waitFor()
+    t.equal(
+      await edit.getByRole('alert').textContent(),
+      empty.body.error,
+      `an empty name is refused in the node's words, once: ${empty.body.error}`
+    )
+    await page.keyboard.type('Hex nut M8 zinc')
+    await page.keyboard.press('Tab') // unit
+    await page.keyboard.press('Tab') // reorder point
+    await page.keyboard.press('Control+A')
+    await page.keyboard.type('25')
+    await page.keyboard.press('Enter')
+    await page.getByRole('status').filter({ hasText: 'Saved NUT-M8' }).waitFor()
+    t.match((await api(node, 'GET', '/items/NUT-M8')).body, {
+      name: 'Hex nut M8 zinc',
+      reorderPoint: 25,
+    })
+    await page
+      .locator('table.items tr[data-sku="NUT-M8"]', { hasText: 'Hex nut M8 zinc' })
+      .waitFor()
+    t.pass('the change is saved and the list shows it')
+    await page.screenshot({ path: path.join(SHOTS, 'items.png'), fullPage: true })
+    t.same(await axeProblems(page), [], 'items, one open: no serious or critical axe violation')
+    await page.keyboard.press('Escape')
+    await edit.waitFor({ state: 'detached' })
+    t.ok(await isFocused(search), 'Escape closes the item and returns to the search')
+
+    // Opening an item: Enter on its SKU to its form drawn, timed in the page.
+    const openings: number[] = []
+    for (let i = 0; i < 10; i++) {
+      await search.fill('nut-m8')
+      await rows(page, 'table.items', ['NUT-M8'])
+      const form = { selector: 'form.item-form[aria-label="Edit NUT-M8"]' }
+      openings.push(await timeFromEnter(page, form, () => page.keyboard.press('Enter')))
+      await getsFocus(edit.getByLabel('Name')) // Escape closes it from inside
+      await page.keyboard.press('Escape')
+      await edit.waitFor({ state: 'detached' })
+    }
+    t.comment(summary('opening an item, Enter on its SKU to its form drawn', openings))
+    await page.close()
+  })
+
+  t.test(
+    'the history filters, pages, names who moved, and shows a new movement live',
+    async (t) => {
+      const page = await signedIn(browser, node.url, ana, '#/history')
+      const all = (await api(node, 'GET', '/movements?limit=500')).body.movements as {
+        seq: number
+      }[]
+      t.equal(all.length, 30)
+      await page.locator('table.history tr[data-seq="30"]').waitFor()
+      t.same(await seqs(page), range(30, 6), 'the newest 25 first')
+      t.equal(await page.locator('tr.is-new').count(), 0, 'none marked new when first shown')
+      t.equal(await page.locator('td.actor', { hasText: /^ana$/ }).count(), 25, 'ana made each')
+      await page.getByRole('button', { name: 'Older' }).click()
+      await page.locator('table.history tr[data-seq="5"]').waitFor()
+      t.same(await seqs(page), range(5, 1), 'the older page: the rest')
+      await page.getByRole('button', { name: 'Newer' }).click()
+      await page.locator('table.history tr[data-seq="30"]').waitFor()
+      // On an older page a movement does not move the rows under the reader: it is offered.
+      await page.getByRole('button', { name: 'Older' }).click()
+      await page.locator('table.history tr[data-seq="5"]').waitFor()
+      const meanwhile = await asUser(node, ana, 'POST', '/movements', receipt('BOLT-M8', 1))
+      const offered = page.getByRole('button', { name: 'New movements: show the newest (1)' })
+      await offered.waitFor()
+      t.same(await seqs(page), range(5, 1), 'the older page stays as it was')
+      await offered.click()
+      await page.locator(`table.history tr[data-seq="${meanwhile.body.seq}"]`).waitFor()
+      t.pass('a movement recorded meanwhile is offered, and shown when asked')
+
+      const filters = page.getByRole('form', { name: 'Filters' })
+      await filters.getByLabel('SKU').fill('bad sku!')
+      await page.keyboard.press('Enter')
+      const refused = await api(node, 'GET', '/movements?sku=bad%20sku!')
+      t.equal(refused.status, 400)
+      await page.getByRole('alert').filter({ hasText: refused.body.error }).waitFor()
+      t.pass(`a SKU that cannot be one is refused in the node's words: ${refused.body.error}`)
+
+      await filters.getByLabel('SKU').fill('nut-m8')
+      await filters.getByLabel('Type').selectOption({ label: 'Issue' })
+      await filters.getByLabel('SKU').focus()
+      await page.keyboard.press('Enter')
+      const issues = (await api(node, 'GET', '/movements?sku=NUT-M8&type=issue')).body.movements
+      t.equal(issues.length, 10)
+      await page.locator('table.history tr[data-seq="30"]').waitFor()
+      await page.locator('table.history tr[data-seq="29"]').waitFor({ state: 'detached' })
+      t.same(
+        await seqs(page),
+        issues.map((m: { seq: number }) => m.seq),
+        'only the NUT-M8 issues'
+      )
+
+      // Made elsewhere: a receipt of bolts (filtered out) then an issue of nuts (shown), live.
+      t.equal((await asUser(node, admin, 'POST', '/movements', receipt('BOLT-M8', 5))).status, 201)
+      const made = await asUser(node, admin, 'POST', '/movements', issue('NUT-M8', 2))
+      t.equal(made.status, 201)
+      const row = page.locator(`table.history tr[data-seq="${made.body.seq}"]`)
+      await row.waitFor()
+      t.match(await row.getAttribute('class'), /is-new/, 'the new row is marked')
+      t.match(
+        await row.textContent(),
+        /Issue.*NUT-M8.*-2.*admin/,
+        'with its type, SKU, change, actor'
+      )
+      t.equal(
+        await page.locator(`tr[data-seq="${made.body.seq - 1}"]`).count(),
+        0,
+        'the filtered-out receipt is not shown'
+      )
+      t.pass('a movement made through the API appears without a reload')
+      await page.screenshot({ path: path.join(SHOTS, 'history.png') })
+      t.same(await axeProblems(page), [], 'the history: no serious or critical axe violation')
+
+      const tomorrow = new Date(Date.now() + 86_400_000).toLocaleDateString('en-CA') // yyyy-mm-dd
+      await filters.getByLabel('From (day)').fill(tomorrow)
+      await filters.getByLabel('SKU').focus()
+      await page.keyboard.press('Enter')
+      await page.getByText('No movements match.').waitFor()
+      t.pass('from tomorrow on there is nothing')
+      // The days are the browser's, both included: the node's `to` (exclusive) is the day after.
+      const day = new Date(made.body.createdAt).toLocaleDateString('en-CA')
+      await filters.getByLabel('From (day)').fill(day)
+      await filters.getByLabel('To (day, included)').fill(day)
+      await filters.getByLabel('SKU').focus()
+      await page.keyboard.press('Enter')
+      await page.locator(`table.history tr[data-seq="${made.body.seq}"]`).waitFor()
+      t.equal(
+        await page.locator('table.history tbody tr').count(),
+        issues.length + 1,
+        'from the day they were made to that day: all of them'
+      )
+      await page.setViewportSize({ width: 390, height: 760 })
+      await filters.getByRole('button', { name: 'Clear' }).click()
+      // Cleared: every type of every SKU again, the bolts' receipt too.
+      await page.locator(`table.history tr[data-seq="${made.body.seq - 1}"]`).waitFor()
+      await page.screenshot({ path: path.join(SHOTS, 'history-phone.png') })
+
+      // A filter, Enter to its rows shown, timed in the page: the newest of one SKU, not the other's.
+      await page.setViewportSize({ width: 1000, height: 720 })
+      const newest = async (sku: string) =>
+        (await api(node, 'GET', `/movements?sku=${sku}&limit=1`)).body.movements[0].seq as number
+      const [bolt, nut] = [await newest('BOLT-M8'), await newest('NUT-M8')]
+      const filterings: number[] = []
+      for (let i = 0; i < 10; i++) {
+        const [sku, shown, other] = i % 2 ? ['NUT-M8', nut, bolt] : ['BOLT-M8', bolt, nut]
+        await filters.getByLabel('SKU').fill(sku)
+        const until = {
+          selector: `table.history tr[data-seq="${shown}"]`,
+          gone: `table.history tr[data-seq="${other}"]`,
+        }
+        filterings.push(await timeFromEnter(page, until, () => page.keyboard.press('Enter')))
+      }
+      t.comment(summary('a history filter, Enter to its rows shown', filterings))
+      await page.close()
+    }
+  )
+
+  t.test('a viewer sees no form that writes, and no ledger check', async (t) => {
+    const page = await signedIn(browser, node.url, vic)
+    t.same(await navLabels(page), [
+      'Stock',
+      'Items',
+      'History',
+      'Where is it',
+      'Transfers',
+      'Network',
+    ])
+    await page.getByRole('button', { name: 'Español' }).click()
+    await page.getByRole('link', { name: 'Artículos' }).waitFor()
+    t.same(
+      await navLabels(page),
+      ['Existencias', 'Artículos', 'Historial', 'Dónde está', 'Traspasos', 'Red'],
+      'and in Spanish'
+    )
+    await page.getByRole('button', { name: 'English' }).click()
+    await page.getByText('Your role may look, not move stock.').waitFor()
+    t.equal(await page.locator('input[name=quantity]').count(), 0, 'no movement form')
+    await page.goto(node.url + '/#/items')
+    await page.getByText('Your role may look at the catalogue, not change it.').waitFor()
+    await page.waitForFunction(() => document.activeElement?.getAttribute('name') === 'search')
+    await page.keyboard.type('BOLT-M8\n')
+    await page.getByRole('heading', { name: 'BOLT-M8 · Bolt M8 × 40' }).waitFor()
+    t.equal(await page.locator('form').count(), 0, 'no form on items, an item opened included')
+    t.equal(await page.locator('summary').count(), 0, 'no New item')
+    await page.goto(node.url + '/#/verify')
+    await page.waitForURL(/#\/stock$/)
+    await page.getByText('Your role may look, not move stock.').waitFor()
+    t.pass('#/verify is not there for a viewer: the stock screen is shown instead')
+    await page.close()
+  })
+
+  t.test('an operator checks the ledger and reads what the result means', async (t) => {
+    const page = await signedIn(browser, node.url, ana, '#/verify')
+    const button = page.getByRole('button', { name: 'Check the ledger now' })
+    await tabTo(t, page, button)
+    await page.keyboard.press('Enter')
+    await page.getByText('The ledger checks out').waitFor()
+    const check = (await api(node, 'POST', '/ledger/verify', {})).body
+    t.equal(
+      await page.getByTestId('checked').textContent(),
+      `${check.checked.movements} movements, ${check.checked.balances} balances`
+    )
+    t.equal(await page.getByTestId('head').textContent(), `#${check.head.seq} ${check.head.hash}`)
+    await page.getByText('No other warehouse could vouch').waitFor()
+    t.pass('with no peer, the page says the ledger was judged by itself')
+    await page.screenshot({ path: path.join(SHOTS, 'verify.png'), fullPage: true })
+    t.same(await axeProblems(page), [], 'the ledger check: no serious or critical axe violation')
+
+    // A movement edited on the node's disk: the check names it and says what a break means.
+    const port = Number(new URL(node.url).port)
+    await node.close()
+    const db = new Database(databaseFile(dataDir))
+    db.exec('DROP TRIGGER movements_append_only_update')
+    db.exec(`UPDATE movements SET reference = 'PO-FORGED' WHERE seq = 3`)
+    db.close()
+    node = await startTestNode(t, { name: 'Madrid', dataDir, port })
+    await button.click()
+    await page.getByText('The ledger does not check out (1)').waitFor()
+    await page.getByText('movement 3 was changed after it was written').waitFor()
+    await page.getByText('A break in the hash chain means').waitFor()
+    t.pass('a changed row is named, and what a break means is said')
+    await page.screenshot({ path: path.join(SHOTS, 'verify-broken.png'), fullPage: true })
+    t.same(await axeProblems(page), [], 'a broken ledger: no serious or critical axe violation')
+    await page.close()
+  })
+})
+
+async function userToken(node: { url: string }, name: string, role: string): Promise<string> {
+  await api(node, 'POST', '/users', { name, role })
+  return (await api(node, 'POST', '/tokens', { user: name, name: 'browser' })).body.token
+}
+
+function asUser(node: { url: string }, token: string, method: string, path: string, body: unknown) {
+  return api(node, method, path, body, { authorization: `Bearer ${token}` })
+}
+
+const receipt = (sku: string, quantity: number) => ({ type: 'receipt', sku, quantity })
+const issue = (sku: string, quantity: number) => ({ type: 'issue', sku, quantity })
+const range = (from: number, to: number) =>
+  Array.from({ length: from - to + 1 }, (_, i) => from - i)
+
+/** A new tab signed in with `token`, at `hash` (or the default screen). */
+async function signedIn(browser: Browser, url: string, token: string, hash = ''): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 720 }, locale: 'en-GB' })
+  page.setDefaultTimeout(10_000)
+  await page.goto(url + '/' + hash)
+  await page.getByLabel('API token').fill(token)
+  await page.keyboard.press('Enter')
+  await page.getByTestId('role').waitFor()
+  return page
+}
+
+async function navLabels(page: Page): Promise<string[]> {
+  return page.locator('nav.screens a').allTextContents()
+}
+
+/** Presses Tab until `target` has the focus: it is reachable by keyboard (in at most 30). */
+async function tabTo(t: Test, page: Page, target: Locator): Promise<void> {
+  for (let presses = 0; presses < 30; presses++) {
+    if (await isFocused(target)) return
+    await page.keyboard.press('Tab')
+  }
+  t.fail(`Tab never reached ${target}`)
+}
+
+/** Whether `target` has the focus, or gets it within 2 s (a screen focuses after it is drawn). */
+async function getsFocus(target: Locator): Promise<boolean> {
+  const element = await target.elementHandle()
+  return target
+    .page()
+    .waitForFunction((element) => element === document.activeElement, element, { timeout: 2000 })
+    .then(
+      () => true,
+      () => false
+    )
+}
+
+async function isFocused(target: Locator): Promise<boolean> {
+  return target.evaluate((element) => element === document.activeElement)
+}
+
+/** Types each value over what the focused field holds, and Tab to the next. */
+async function typeFields(page: Page, values: string[]): Promise<void> {
+  for (const [i, value] of values.entries()) {
+    await page.keyboard.press('Control+A')
+    await page.keyboard.type(value)
+    if (i < values.length - 1) await page.keyboard.press('Tab')
+  }
+}
+
+/** Waits until the table's rows are exactly these SKUs. */
+async function rows(page: Page, table: string, skus: readonly string[]): Promise<void> {
+  await page.waitForFunction(
+    ([table, want]) =>
+      [...document.querySelectorAll(`${table} tbody tr`)]
+        .map((row) => (row as HTMLElement).dataset.sku)
+        .join() === want,
+    [table, skus.join()]
+  )
+}
+
+async function seqs(page: Page): Promise<number[]> {
+  return (await page
+    .locator('table.history tbody tr')
+    .evaluateAll((rows) => rows.map((row) => Number((row as HTMLElement).dataset.seq)))) as number[]
+}
+
+/**
+ * Types `text` in the search field and answers the milliseconds from its last keystroke (the last
+ * input event) to the first frame drawn with exactly the `expected` rows, and of those the time
+ * of the GET /items that answered it, measured in the page with performance.now().
+ */
+async function timeSearch(page: Page, text: string, expected: readonly string[]) {
+  await page.evaluate(
+    ([text, want]) => {
+      const field = document.querySelector<HTMLInputElement>('input[name=search]')!
+      const body = document.querySelector('table.items tbody')!
+      let typed = 0
+      field.addEventListener('input', () => (typed = performance.now()))
+      ;(window as unknown as { shown: Promise<unknown> }).shown = new Promise((resolve) => {
+        const watch = new MutationObserver(() => {
+          const skus = [...body.querySelectorAll('tr')].map((row) => row.dataset.sku).join()
+          if (!typed || skus !== want || field.value !== text) return
+          watch.disconnect()
+          const asked = performance
+            .getEntriesByType('resource')
+            .filter((e) => new URL(e.name).searchParams.get('search') === text)
+            .at(-1) as PerformanceResourceTiming
+          requestAnimationFrame(() =>
+            resolve({
+              total: Math.round(performance.now() - typed),
+              request: Math.round(asked.responseEnd - asked.startTime),
+            })
+          )
+        })
+        watch.observe(body, { childList: true, subtree: true, characterData: true })
+      })
+    },
+    [text, expected.join()]
+  )
+  await page.locator('input[name=search]').focus()
+  await page.keyboard.type(text)
+  return page.evaluate(
+    () => (window as unknown as { shown: Promise<{ total: number; request: number }> }).shown
+  )
+}

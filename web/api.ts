@@ -1,0 +1,59 @@
+// Calls to this node's API (same origin), with the signed-in token. A refusal carries the node's
+// own sentence; a node that cannot be reached is told apart from one that refuses.
+import type { ErrorBody, FieldProblem } from '../api/index.ts'
+
+const TOKEN_KEY = 'almacen.token'
+
+export const token = {
+  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  set: (value: string) => sessionStorage.setItem(TOKEN_KEY, value),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+}
+
+/** The node answered with a refusal: `message` is its sentence, `code` its error code. */
+export class Refused extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly status: number
+  ) {
+    super(message)
+  }
+}
+
+/** No answer at all: the node is down or the network is. */
+export class Unreachable extends Error {}
+
+export async function call<T>(
+  path: string,
+  init: { method?: string; body?: unknown; token?: string } = {}
+): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' }
+  const bearer = init.token ?? token.get()
+  if (bearer) headers.authorization = `Bearer ${bearer}`
+  if (init.body !== undefined) headers['content-type'] = 'application/json'
+  let response: Response
+  try {
+    response = await fetch(path, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    })
+  } catch {
+    throw new Unreachable()
+  }
+  const body = await response.json().catch(() => undefined)
+  if (!response.ok) {
+    const error = body as Partial<ErrorBody> | undefined
+    const sentence = error?.error ?? `${response.status} ${response.statusText}`
+    // The details the sentence does not say already ("Invalid request body: name must not be
+    // empty" names its first problem).
+    const problems = Array.isArray(error?.details)
+      ? (error.details as FieldProblem[])
+          .map((p) => `${p.path} ${p.message}`)
+          .filter((problem) => !sentence.includes(problem))
+      : []
+    throw new Refused([sentence, ...problems].join(' — '), error?.code ?? 'HTTP', response.status)
+  }
+  return body as T
+}

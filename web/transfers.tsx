@@ -1,0 +1,517 @@
+// Transfers between warehouses: send (operator), what is coming in to receive (live: a transfer
+// sent from another warehouse appears here without a reload, from the event stream), what went
+// out, and one transfer's story with the messages its two nodes exchanged (#/transfers/<id>).
+import { useEffect, useRef, useState } from 'preact/hooks'
+import type {
+  Network,
+  NodeEvent,
+  Transfer,
+  TransferDetail,
+  TransferLine,
+  TransferPage,
+} from '../api/index.ts'
+import { agoSince } from './age.ts'
+import { call } from './api.ts'
+import type { Words } from './i18n.ts'
+import { mayDo, OfflineBanner, problemOf, type ScreenProps } from './screen.tsx'
+import { follow } from './live.ts'
+
+type Props = ScreenProps
+
+/** Incoming states in which goods may still be expected here. */
+const TO_RECEIVE = new Set(['announced', 'unannounced', 'partially_received'])
+
+/** An incoming transfer with something still due on it (known once its dispatch has arrived). */
+const receivable = (t: Transfer) =>
+  TO_RECEIVE.has(t.state) && t.lines.some((line) => line.inTransit > 0)
+
+/** The transfer the hash names (#/transfers/<id>), if any. */
+function openedId(): string | null {
+  const match = /^#\/transfers\/(.+)$/.exec(location.hash)
+  return match ? decodeURIComponent(match[1]) : null
+}
+
+/** A short, readable name for a transfer: its reference, else the start of its id. */
+export function label(t: Transfer): string {
+  return t.reference || t.id.slice(0, 8)
+}
+
+export function Transfers({ me, words, onRefused }: Props) {
+  const [rows, setRows] = useState(new Map<string, Transfer>())
+  const [connected, setConnected] = useState(true)
+  const [loaded, setLoaded] = useState(false)
+  const [opened, setOpened] = useState(openedId)
+  const [receiving, setReceiving] = useState<string | null>(null)
+  const mayAct = mayDo(me, 'operator')
+
+  async function reload() {
+    const [inbound, outbound] = await Promise.all([
+      call<TransferPage>('/transfers?direction=in&limit=100'),
+      call<TransferPage>('/transfers?direction=out&limit=100'),
+    ])
+    setRows(new Map([...inbound.transfers, ...outbound.transfers].map((t) => [t.id, t])))
+    setLoaded(true)
+  }
+  const upsert = (t: Transfer) => setRows((before) => new Map(before).set(t.id, t))
+
+  useEffect(() => {
+    const onHash = () => setOpened(openedId())
+    addEventListener('hashchange', onHash)
+    const stop = follow({
+      types: ['transfer.changed'],
+      onRefused,
+      onConnected(open) {
+        setConnected(open)
+        if (open) reload().catch(() => setConnected(false))
+      },
+      onEvent: (event: NodeEvent) => upsert(event.data as Transfer),
+    })
+    return () => (stop(), removeEventListener('hashchange', onHash))
+  }, [])
+
+  const all = [...rows.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))
+  const incoming = all.filter((t) => t.direction === 'in')
+  const outgoing = all.filter((t) => t.direction === 'out')
+  const story = opened ? rows.get(opened) : undefined
+  const toReceive = receiving ? rows.get(receiving) : undefined
+
+  return (
+    <main>
+      <OfflineBanner connected={connected} words={words} />
+      {opened ? (
+        <Story id={opened} version={story?.updatedAt} words={words} />
+      ) : (
+        <>
+          {mayAct && <SendForm words={words} onSent={upsert} />}
+          <section aria-labelledby="incoming-title" aria-busy={!loaded}>
+            <h2 id="incoming-title">
+              {words.incoming} {connected && <span class="live-badge">● {words.live}</span>}
+            </h2>
+            <List rows={incoming} words={words} onReceive={mayAct ? setReceiving : undefined} />
+            {toReceive && receivable(toReceive) && (
+              <ReceiveForm
+                key={toReceive.id}
+                transfer={toReceive}
+                words={words}
+                onDone={(t) => (upsert(t), setReceiving(null))}
+                onCancel={() => setReceiving(null)}
+              />
+            )}
+          </section>
+          <section aria-labelledby="outgoing-title">
+            <h2 id="outgoing-title">{words.outgoing}</h2>
+            <List rows={outgoing} words={words} />
+          </section>
+        </>
+      )}
+    </main>
+  )
+}
+
+function List(props: { rows: Transfer[]; words: Words; onReceive?(id: string): void }) {
+  const { rows, words, onReceive } = props
+  if (rows.length === 0) return <p class="hint">{words.noTransfers}</p>
+  return (
+    <table class="transfers">
+      <thead>
+        <tr>
+          <th scope="col">{words.transfer}</th>
+          <th scope="col">{words.warehouse}</th>
+          <th scope="col">{words.goods}</th>
+          <th scope="col">{words.state}</th>
+          {onReceive && <th scope="col">{words.action}</th>}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((t) => (
+          <tr key={t.id} data-transfer={t.id} data-state={t.state}>
+            <td>
+              <a href={`#/transfers/${encodeURIComponent(t.id)}`}>{label(t)}</a>
+            </td>
+            <td>{t.peerName}</td>
+            <td>{t.lines.map((l) => `${l.sku} × ${l.sent || l.inTransit}`).join(', ')}</td>
+            <td class="state">{words.transferStates[t.state]}</td>
+            {onReceive && (
+              <td>
+                {receivable(t) && (
+                  <button type="button" onClick={() => onReceive(t.id)}>
+                    {words.receive} {label(t)}
+                  </button>
+                )}
+              </td>
+            )}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
+/** Lines scanned one at a time (SKU, Enter, quantity, Enter), then sent to one warehouse. */
+function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }) {
+  const [members, setMembers] = useState<Network['members']>([])
+  const [lines, setLines] = useState<{ sku: string; quantity: number }[]>([])
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null)
+  const [busy, setBusy] = useState(false)
+  const to = useRef<HTMLSelectElement>(null)
+  const sku = useRef<HTMLInputElement>(null)
+  const quantity = useRef<HTMLInputElement>(null)
+  const reference = useRef<HTMLInputElement>(null)
+  useEffect(() => {
+    call<Network>('/members').then(
+      (network) => setMembers(network.members.filter((m) => !m.self && m.state !== 'left')),
+      () => undefined
+    )
+  }, [])
+
+  function addLine(): boolean {
+    const given = sku.current!.value.trim()
+    const count = Number(quantity.current!.value)
+    if (!given || !Number.isInteger(count) || count < 1) return false
+    setLines((before) => [
+      ...before.filter((l) => l.sku !== given),
+      { sku: given, quantity: count },
+    ])
+    sku.current!.value = ''
+    quantity.current!.value = ''
+    sku.current!.focus()
+    return true
+  }
+
+  async function send() {
+    // With two or more warehouses to choose from, none is assumed: Enter must not send to the
+    // first of a list the clerk never looked at.
+    if (!to.current!.value) {
+      setOutcome({ ok: false, text: words.chooseWarehouseFirst })
+      return to.current!.focus()
+    }
+    const pending = sku.current!.value.trim()
+      ? [{ sku: sku.current!.value.trim(), quantity: Number(quantity.current!.value) }]
+      : []
+    const all = [...lines.filter((l) => !pending.some((p) => p.sku === l.sku)), ...pending]
+    setBusy(true)
+    try {
+      const ref = reference.current!.value.trim()
+      const body = { to: to.current!.value, lines: all, ...(ref ? { reference: ref } : {}) }
+      const sent = await call<Transfer>('/transfers', { method: 'POST', body })
+      onSent(sent)
+      setOutcome({ ok: true, text: `${words.sentTo} ${sent.peerName}: ${label(sent)}` })
+      setLines([])
+      sku.current!.value = ''
+      quantity.current!.value = ''
+      reference.current!.value = ''
+      sku.current!.focus()
+    } catch (error) {
+      setOutcome({ ok: false, text: problemOf(error, words) })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent) {
+    if (event.key !== 'Enter') return
+    event.preventDefault()
+    if (event.currentTarget === sku.current) {
+      if (sku.current!.value.trim()) return quantity.current!.focus()
+      if (lines.length > 0 && !busy) void send() // an empty scan sends what is listed
+      return
+    }
+    addLine()
+  }
+
+  return (
+    <section aria-labelledby="send-title" class="send">
+      <h2 id="send-title">{words.sendTitle}</h2>
+      <form onSubmit={(e) => (e.preventDefault(), void send())}>
+        <label>
+          {words.sendTo}
+          <select ref={to} name="to" required>
+            {members.length > 1 && <option value="">{words.chooseWarehouse}</option>}
+            {members.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name} ({words.memberStates[m.state]})
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {words.sku}
+          <input ref={sku} name="send-sku" autocomplete="off" onKeyDown={onKeyDown} />
+        </label>
+        <label>
+          {words.quantity}
+          <input
+            ref={quantity}
+            name="send-quantity"
+            type="number"
+            inputMode="numeric"
+            min="1"
+            step="1"
+            onKeyDown={onKeyDown}
+          />
+        </label>
+        <label>
+          {words.reference}
+          <input ref={reference} name="send-reference" autocomplete="off" />
+        </label>
+        <button type="submit" disabled={busy || members.length === 0}>
+          {words.send}
+        </button>
+      </form>
+      {lines.length > 0 && (
+        <ul class="lines" aria-label={words.goods}>
+          {lines.map((l) => (
+            <li key={l.sku}>
+              {l.sku} × {l.quantity}{' '}
+              <button
+                type="button"
+                class="link"
+                onClick={() => setLines(lines.filter((x) => x !== l))}
+              >
+                {words.remove} {l.sku}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <p class="hint">{members.length === 0 ? words.noPeers : words.sendKeys}</p>
+      <p role={outcome?.ok === false ? 'alert' : 'status'} class={outcome?.ok ? 'done' : 'problem'}>
+        {outcome?.text}
+      </p>
+    </section>
+  )
+}
+
+interface ReceiveProps {
+  transfer: Transfer
+  words: Words
+  onDone(t: Transfer): void
+  onCancel(): void
+}
+
+/**
+ * What arrived, line by line, with what is still due filled in: Enter moves on, Enter on the last
+ * records. Less than due asks what to do with the rest (sent back, or written off by the sender).
+ */
+function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
+  const due = transfer.lines.filter((l) => l.inTransit > 0)
+  const [counts, setCounts] = useState(due.map((l) => String(l.inTransit)))
+  const [dispositions, setDispositions] = useState(due.map(() => 'return'))
+  const [final, setFinal] = useState(true)
+  const [problem, setProblem] = useState('')
+  const [busy, setBusy] = useState(false)
+  const form = useRef<HTMLFormElement>(null)
+  useEffect(() => {
+    const first = form.current!.querySelector<HTMLInputElement>('input[type=number]')
+    first?.focus()
+    first?.select()
+  }, [])
+
+  async function record() {
+    setBusy(true)
+    try {
+      const lines = due.map((line: TransferLine, i) => {
+        const received = Number(counts[i])
+        const short = Math.max(0, line.inTransit - received)
+        const rest = final && short > 0 ? { short, disposition: dispositions[i] } : {}
+        return { sku: line.sku, received, ...rest }
+      })
+      const body = { lines: lines.filter((l) => l.received > 0 || 'short' in l), final }
+      const url = `/transfers/${encodeURIComponent(transfer.id)}/receive`
+      onDone(await call<TransferDetail>(url, { method: 'POST', body }))
+    } catch (error) {
+      setProblem(problemOf(error, words))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  function onKeyDown(event: KeyboardEvent) {
+    if (event.key === 'Escape') return onCancel()
+    if (event.key !== 'Enter') return
+    event.preventDefault()
+    const fields = [...form.current!.querySelectorAll<HTMLInputElement>('input[type=number]')]
+    const at = fields.indexOf(event.currentTarget as HTMLInputElement)
+    if (at >= 0 && at < fields.length - 1) return fields[at + 1].focus()
+    if (!busy) void record()
+  }
+
+  return (
+    <form
+      ref={form}
+      class="receive"
+      aria-labelledby="receive-title"
+      onSubmit={(e) => (e.preventDefault(), void record())}
+    >
+      <h3 id="receive-title">
+        {words.receiveTitle} {label(transfer)} · {transfer.peerName}
+      </h3>
+      {due.map((line, i) => (
+        <div class="receive-line" key={line.sku}>
+          <label>
+            {line.sku}: {words.arrived} ({words.due} {line.inTransit})
+            <input
+              type="number"
+              name={`received-${line.sku}`}
+              min="0"
+              max={line.inTransit}
+              step="1"
+              value={counts[i]}
+              onInput={(e) =>
+                setCounts(counts.map((c, j) => (j === i ? e.currentTarget.value : c)))
+              }
+              onKeyDown={onKeyDown}
+            />
+          </label>
+          {final && Number(counts[i]) < line.inTransit && (
+            <label>
+              {words.theRest}
+              <select
+                value={dispositions[i]}
+                onChange={(e) =>
+                  setDispositions(dispositions.map((d, j) => (j === i ? e.currentTarget.value : d)))
+                }
+              >
+                <option value="return">{words.sendBack}</option>
+                <option value="write_off">{words.writeOff}</option>
+              </select>
+            </label>
+          )}
+        </div>
+      ))}
+      <label class="check">
+        <input
+          type="checkbox"
+          checked={final}
+          onChange={(e) => setFinal(e.currentTarget.checked)}
+        />
+        {words.finalReceipt}
+      </label>
+      <div class="actions">
+        <button type="submit" disabled={busy}>
+          {words.record}
+        </button>
+        <button type="button" class="secondary" onClick={onCancel}>
+          {words.cancel}
+        </button>
+      </div>
+      <p class="hint">{words.receiveKeys}</p>
+      {problem && (
+        <p role="alert" class="problem">
+          {problem}
+        </p>
+      )}
+    </form>
+  )
+}
+
+/** One transfer as this node knows it: its lines, its receipts, every message and its fate. */
+function Story({ id, version, words }: { id: string; version?: string; words: Words }) {
+  const [detail, setDetail] = useState<TransferDetail | null>(null)
+  const [problem, setProblem] = useState('')
+  useEffect(() => {
+    call<TransferDetail>(`/transfers/${encodeURIComponent(id)}`).then(
+      (d) => (setDetail(d), setProblem('')),
+      (error) => setProblem(problemOf(error, words))
+    )
+  }, [id, version]) // asked again when the stream says it changed
+  const at = (iso: string | null) => (iso ? agoSince(iso, words.locale) : '—')
+  return (
+    <section aria-labelledby="story-title" class="story">
+      <p>
+        <a href="#/transfers">← {words.allTransfers}</a>
+      </p>
+      {problem && (
+        <p role="alert" class="problem">
+          {problem}
+        </p>
+      )}
+      {detail && (
+        <>
+          <h2 id="story-title">
+            {detail.direction === 'out' ? words.outgoing : words.incoming}: {label(detail)}
+          </h2>
+          <dl class="facts">
+            <dt>{detail.direction === 'out' ? words.sendTo : words.from}</dt>
+            <dd>{detail.peerName}</dd>
+            <dt>{words.state}</dt>
+            <dd data-testid="story-state">
+              {words.transferStates[detail.state]}
+              {detail.outcome && ` · ${words.outcomes[detail.outcome]}`}
+            </dd>
+            <dt>{words.made}</dt>
+            <dd>{at(detail.createdAt)}</dd>
+            {detail.note && (
+              <>
+                <dt>{words.note}</dt>
+                <dd>{detail.note}</dd>
+              </>
+            )}
+            {detail.reason && (
+              <>
+                <dt>{words.reason}</dt>
+                <dd>{detail.reason}</dd>
+              </>
+            )}
+          </dl>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{words.sku}</th>
+                <th scope="col" class="num">
+                  {words.sentCol}
+                </th>
+                <th scope="col" class="num">
+                  {words.receivedCol}
+                </th>
+                <th scope="col" class="num">
+                  {words.notAccepted}
+                </th>
+                <th scope="col" class="num">
+                  {words.inTransit}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {detail.lines.map((l) => (
+                <tr key={l.sku}>
+                  <td>{l.sku}</td>
+                  <td class="num">{l.sent}</td>
+                  <td class="num">{l.received}</td>
+                  <td class="num">{l.damaged + l.short}</td>
+                  <td class="num">{l.inTransit}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h3>{words.messages}</h3>
+          <ol class="messages">
+            {detail.messages.map((m) => (
+              <li key={m.id} data-kind={m.kind} data-delivered={m.deliveredAt ? 'yes' : 'no'}>
+                <strong>{words.messageKinds[m.kind]}</strong>{' '}
+                {m.direction === 'outbound' ? words.sentOut : words.cameIn} {at(m.createdAt)}
+                {m.direction === 'outbound' &&
+                  (m.deliveredAt
+                    ? ` · ${words.delivered} ${at(m.deliveredAt)}`
+                    : ` · ${words.waiting} (${m.attempts} ${words.attempts}${m.lastError ? `: ${m.lastError}` : ''})`)}
+              </li>
+            ))}
+          </ol>
+          {detail.receipts.length > 0 && (
+            <>
+              <h3>{words.receipts}</h3>
+              <ul>
+                {detail.receipts.map((r) => (
+                  <li key={r.receiptId}>
+                    {r.receiptId} · {at(r.createdAt)}
+                    {r.final && ` · ${words.finalReceipt}`}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </>
+      )}
+    </section>
+  )
+}

@@ -17,20 +17,15 @@ if (config === 'help' || config === 'version') {
 }
 
 const log = createLogger(config.logLevel, { node: config.name })
-log.info({ version: VERSION, config: describeConfig(config) }, 'almacen starting')
-const node = await startNode(config, log).catch((err: Error) => {
-  log.fatal(err.message)
-  process.exit(1)
-})
-log.info(
-  { url: node.url, id: node.identity.id, name: node.identity.name },
-  `almacen listening on ${node.url}`
-)
 
-// Under `npm start`, Ctrl-C reaches the node twice: from the terminal, and passed on by npm a
-// moment later. Only a signal well after the first one means "exit now".
+// The signals are heard from the first moment: one that comes while the node starts (a service
+// manager's stop, Ctrl-C) stops it as soon as it is up, never kills it half-way. Under
+// `npm start`, Ctrl-C reaches the node twice: from the terminal, and passed on by npm a moment
+// later. Only a signal well after the first one means "exit now".
 const REPEAT_MS = 1000
 let stoppingSince = 0
+let node: Awaited<ReturnType<typeof startNode>> | undefined
+let pending: NodeJS.Signals | undefined
 function stop(signal: NodeJS.Signals) {
   if (stoppingSince > 0) {
     if (Date.now() - stoppingSince < REPEAT_MS) return
@@ -38,8 +33,15 @@ function stop(signal: NodeJS.Signals) {
     process.exit(1)
   }
   stoppingSince = Date.now()
+  if (node) close(node, signal)
+  else {
+    pending = signal
+    log.info({ signal }, 'stopping once the node has started')
+  }
+}
+function close(started: NonNullable<typeof node>, signal: NodeJS.Signals) {
   log.info({ signal }, 'stopping: finishing requests in flight')
-  node.close().then(
+  started.close().then(
     () => {
       log.info('stopped')
       process.exit(0)
@@ -52,3 +54,14 @@ function stop(signal: NodeJS.Signals) {
 }
 process.on('SIGTERM', stop)
 process.on('SIGINT', stop)
+
+log.info({ version: VERSION, config: describeConfig(config) }, 'almacen starting')
+node = await startNode(config, log).catch((err: Error) => {
+  log.fatal(err.message)
+  process.exit(1)
+})
+log.info(
+  { url: node.url, id: node.identity.id, name: node.identity.name },
+  `almacen listening on ${node.url}`
+)
+if (pending) close(node, pending)

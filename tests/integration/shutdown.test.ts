@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { Agent, request } from 'node:http'
 import { connect } from 'node:net'
 import t from 'tap'
@@ -25,6 +26,25 @@ t.test('closing a node finishes the request in flight before the worker stops', 
   await closed
   await t.rejects(fetch(`${node.url}/health`), 'the node no longer listens')
   t.throws(() => process.kill(worker, 0), 'the worker has exited')
+})
+
+t.test('a SIGTERM while the node starts stops it cleanly once it is up', async (t) => {
+  const node = await startProcess(
+    t,
+    ['--port', '0', '--data-dir', tempDir(t), '--name', 'Lugo'],
+    {},
+    {
+      onLine: (line, child) => {
+        if (line.msg === 'almacen starting') child.kill('SIGTERM')
+      },
+    }
+  )
+  const closed = once(node.child, 'close')
+  t.equal(await node.exited, 0, 'it exits 0, as after any stop: the signal did not kill it')
+  await closed
+  const said = node.lines.map((l) => l.msg)
+  t.ok(said.includes('stopping once the node has started'), 'the signal came while it started')
+  t.ok(said.includes('stopped'), 'and it stopped as it does when running')
 })
 
 t.test(

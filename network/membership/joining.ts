@@ -50,7 +50,19 @@ export interface JoiningDeps {
 }
 
 export class Joining {
+  /** The start's join attempt while it waits for answers (none while it sleeps between tries). */
+  private asking: Promise<unknown> | null = null
+
   constructor(private readonly deps: JoiningDeps) {}
+
+  /**
+   * Settles when the start's join attempt in flight, if any, has been answered or timed out. A
+   * node that stops waits for it: a member that answers is one to tell it leaves, and its answer
+   * must not land after the database is gone.
+   */
+  async settled(): Promise<void> {
+    await this.asking?.catch(() => {})
+  }
 
   /**
    * Joins through these addresses (any one is enough). A node that left comes back only if one
@@ -80,9 +92,11 @@ export class Joining {
       wait = Math.min(wait * 2, 30_000)
     ) {
       const known = (a: string) => view.all().some((m) => m.address === a)
-      const answers = await Promise.all(
+      const attempt = Promise.all(
         addresses.map((a) => this.through([a], { relay: !known(a) }).then(([answer]) => answer))
       )
+      this.asking = attempt
+      const answers = await attempt.finally(() => (this.asking = null))
       if (answers.some((a) => a.outcome.ok)) return
       const outcomes = answers.map(({ outcome, detail }) => ({ ...outcome, detail }))
       log.warn({ outcomes }, 'no peer answered the join; trying again')

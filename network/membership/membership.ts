@@ -162,12 +162,16 @@ export class Membership implements MembershipApi {
     await this.rise({ rejoin: true })
     this.isOpen = true
     const known = this.view.others('alive', 'suspect', 'failed').map((m) => m.address)
-    void this.joining.untilAnswered([...new Set([...this.options.join, ...known])])
+    this.joining
+      .untilAnswered([...new Set([...this.options.join, ...known])])
+      .catch((err: Error) => this.log.warn({ err }, 'joining at start stopped'))
   }
 
   /** On shutdown: leave (the node rejoins by itself when it starts again), then stop sending. */
   async close(): Promise<void> {
     if (this.isOpen) {
+      // A member answering the join in flight is one to say goodbye to.
+      await this.joining.settled()
       await this.leave({ rejoin: true }).catch((err) => this.log.warn({ err }, 'leave failed'))
     }
     this.detector.stop()

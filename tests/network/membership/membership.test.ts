@@ -75,6 +75,27 @@ t.test(
 )
 
 t.test(
+  'a node stopped while its join is answered waits for the answer, and says goodbye to who answered',
+  async (t) => {
+    const cluster = new MockCluster()
+    t.teardown(() => cluster.stop())
+    await cluster.start('A')
+    // A takes B in at once; its answer is slow on the way back.
+    cluster.net.setFaults(
+      { delayMs: 400 },
+      { from: cluster.address('A'), to: cluster.address('B') }
+    )
+    const b = await cluster.start('B', ['A'])
+    await cluster.until(() => cluster.sees(['A'], { B: 'alive' }), 1000, 'A took B in')
+    t.same(b.membership.snapshot().members.length, 1, 'B has not heard the answer yet')
+    await cluster.finish(b.membership.close(), 5000, 'the leave')
+    const outcome = b.log.find((l) => l.msg === 'left the peer network')!
+    t.same(outcome.acked, [cluster.node('A').id], 'A heard the goodbye and acknowledged it')
+    t.ok(cluster.sees(['A'], { B: 'left' }), 'A sees B left, not failed')
+  }
+)
+
+t.test(
   'an operator’s leave keeps a node out, even across a restart, until a join through a member',
   async (t) => {
     const cluster = await formed(t)

@@ -12,14 +12,18 @@ interface Test {
   teardown(fn: () => unknown): void
 }
 
-/** The node answers within its deadline and this much more (composing the answer), never longer. */
-const SLACK_MS = 50
+/**
+ * The node answers within its deadline and this much more (composing the answer, and its event
+ * loop late on a CI machine whose 2 cores run several test files at once: 97 ms was seen), never
+ * longer. A wait on the frozen or silent peer would take its whole timeout, seconds: still caught.
+ */
+const SLACK_MS = 250
 /**
  * What the client may see on top, on a CI machine whose 2 cores run several test files at once:
  * HTTP both ways and the JSON of every SKU. A wait on the frozen or silent peer would take its
  * whole timeout, seconds: still caught. (`npm run bench` measures the time itself.)
  */
-const CLIENT_SLACK_MS = 500
+const CLIENT_SLACK_MS = 700
 
 /**
  * A TCP relay in front of a node, as its advertised address: it forwards until told to go

@@ -56,10 +56,13 @@ export const subscriptionInput = queueInput
       .optional(),
     /** Or the node's events after this event seq (GET /events numbers them). */
     afterEvent: z.int().min(0, { error: 'must not be negative' }).optional(),
+    /** And/or the topics' kept messages after this message seq (publish answers each one's). */
+    afterMessage: z.int().min(0, { error: 'must not be negative' }).optional(),
   })
-  .refine((s) => s.since === undefined || s.afterEvent === undefined, {
-    error: 'give since or afterEvent, not both',
-  })
+  .refine(
+    (s) => s.since === undefined || (s.afterEvent === undefined && s.afterMessage === undefined),
+    { error: 'give since, or afterEvent and/or afterMessage, not both kinds' }
+  )
 
 /** POST /federations: carry the topics a pattern matches to these peers (by warehouse name), or to all. */
 export const federationInput = z.strictObject({

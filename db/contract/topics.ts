@@ -84,6 +84,22 @@ export const topicOps = {
       afterEvent: z.int().min(0).nullable(),
     })
   ).returns<SubscriptionInfo>(),
+  /**
+   * topics.subscribe with one more start point: `afterMessage` (a topic message seq, as publish
+   * answers and the stream numbers them), the topics' kept messages after it; with `afterEvent`
+   * too, the log's events after that, the two merged by time.
+   */
+  'topics.subscribeV2': write(
+    z.strictObject({
+      name,
+      pattern: z.string().min(1).max(200),
+      visibilityTimeoutMs: z.int().min(1),
+      maxDeliveries: z.int().min(1),
+      since: z.string().nullable(),
+      afterEvent: z.int().min(0).nullable(),
+      afterMessage: z.int().min(0).nullable(),
+    })
+  ).returns<SubscriptionInfo>(),
   /** The messages kept on the topics `pattern` matches after `after` (a topic message seq), oldest first. */
   'topics.feed': read(
     z.strictObject({

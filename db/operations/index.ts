@@ -114,6 +114,7 @@ export const operations: OperationTable = {
   'topics.delete': topics.remove,
   'topics.publish': topics.publish,
   'topics.subscribe': topics.subscribe,
+  'topics.subscribeV2': topics.subscribeV2,
   'topics.feed': topics.feed,
   'federations.list': topics.federations,
   'federations.set': topics.federate,

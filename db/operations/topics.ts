@@ -192,18 +192,23 @@ function compiled(pattern: string) {
   return { glob, dots: tokens.length - 1, open }
 }
 
-export async function subscribe(trx: Knex, input: C.Payload<'topics.subscribe'>) {
-  const { name, pattern, since, afterEvent } = input
+export function subscribe(trx: Knex, input: C.Payload<'topics.subscribe'>) {
+  return subscribeV2(trx, { ...input, afterMessage: null })
+}
+
+export async function subscribeV2(trx: Knex, input: C.Payload<'topics.subscribeV2'>) {
+  const { name, pattern, since, afterEvent, afterMessage } = input
   const { visibilityTimeoutMs, maxDeliveries } = input
   await createQueue(trx, { name, visibilityTimeoutMs, maxDeliveries })
   const row = { name, pattern, createdAt: new Date().toISOString() }
   await trx('topicSubscriptions').insert({ ...row, ...compiled(pattern) })
-  if (since !== null || afterEvent !== null) {
+  if (since !== null || afterEvent !== null || afterMessage !== null) {
     // What is kept from the start point, oldest first: events of the log and topic messages.
     const now = Date.now()
     const fromEvents =
       afterEvent !== null ? 'e.seq > ?' : since !== null ? 'e.created_at >= ?' : '0'
-    const fromMessages = since !== null ? 'm.published_at >= ?' : '0'
+    const fromMessages =
+      afterMessage !== null ? 'm.seq > ?' : since !== null ? 'm.published_at >= ?' : '0'
     await trx.raw(
       `INSERT INTO queue_messages (queue, message_id, body, headers, published_at, visible_at, deliveries)
        SELECT ?, id, body, headers, at, ?, 0 FROM (
@@ -227,7 +232,7 @@ export async function subscribe(trx: Knex, input: C.Payload<'topics.subscribe'>)
         name,
         ...(afterEvent !== null ? [afterEvent] : since !== null ? [since] : []),
         name,
-        ...(since !== null ? [since] : []),
+        ...(afterMessage !== null ? [afterMessage] : since !== null ? [since] : []),
       ]
     )
   }

@@ -84,34 +84,59 @@ t.test('a published message reaches every matching subscription once', async (t)
   })
 })
 
-t.test('a subscription can start in the past: since a time, or after an event', async (t) => {
-  const node = await startTestNode(t)
-  await post(node, '/topics', { name: 'labels', retentionCount: 2 })
-  const before = new Date(Date.now() - 1000).toISOString()
-  for (const n of [1, 2, 3]) await post(node, '/topics/labels/messages', { id: `l-${n}`, body: n })
-  t.match(
-    (await api(node, 'GET', '/topics/labels')).body,
-    { messages: 2, firstSeq: 2, lastSeq: 3 },
-    'kept: the last 2'
-  )
-  await subscribe(node, 'labels', { name: 'late', since: before })
-  t.same(
-    (await drain(node, 'late')).map((m) => m.body),
-    [2, 3],
-    'what the topic still keeps'
-  )
+t.test(
+  'a subscription can start in the past: since a time, after an event, or after a message',
+  async (t) => {
+    const node = await startTestNode(t)
+    await post(node, '/topics', { name: 'labels', retentionCount: 2 })
+    const before = new Date(Date.now() - 1000).toISOString()
+    for (const n of [1, 2, 3])
+      await post(node, '/topics/labels/messages', { id: `l-${n}`, body: n })
+    t.match(
+      (await api(node, 'GET', '/topics/labels')).body,
+      { messages: 2, firstSeq: 2, lastSeq: 3 },
+      'kept: the last 2'
+    )
+    await subscribe(node, 'labels', { name: 'late', since: before })
+    t.same(
+      (await drain(node, 'late')).map((m) => m.body),
+      [2, 3],
+      'what the topic still keeps'
+    )
 
-  await post(node, '/items', { sku: 'NUT', name: 'Nut', unit: 'ea' })
-  await post(node, '/movements', { type: 'receipt', sku: 'NUT', quantity: 3 })
-  await subscribe(node, 'stock.*', { name: 'replay', afterEvent: 0 })
-  t.same(
-    (await drain(node, 'replay')).map((m) => m.body.data.quantity),
-    [3],
-    'the log from the start'
-  )
-  await subscribe(node, 'stock.*', { name: 'from-now' })
-  t.same(await drain(node, 'from-now'), [], 'from now: nothing before')
-})
+    await post(node, '/items', { sku: 'NUT', name: 'Nut', unit: 'ea' })
+    await post(node, '/movements', { type: 'receipt', sku: 'NUT', quantity: 3 })
+    await subscribe(node, 'stock.*', { name: 'replay', afterEvent: 0 })
+    t.same(
+      (await drain(node, 'replay')).map((m) => m.body.data.quantity),
+      [3],
+      'the log from the start'
+    )
+    await subscribe(node, 'stock.*', { name: 'from-now' })
+    t.same(await drain(node, 'from-now'), [], 'from now: nothing before')
+
+    // A consumer that kept the seq of the last message it handled starts after it.
+    const fourth = await post(node, '/topics/labels/messages', { id: 'l-4', body: 4 })
+    t.match(fourth.body, { seq: 4 })
+    await post(node, '/topics/labels/messages', { id: 'l-5', body: 5 })
+    await subscribe(node, 'labels', { name: 'after-3', afterMessage: 3 })
+    t.same(
+      (await drain(node, 'after-3')).map((m) => m.body),
+      [4, 5],
+      'the messages after seq 3'
+    )
+    await subscribe(node, '>', { name: 'both', afterMessage: 4, afterEvent: 0 })
+    t.same(
+      (await drain(node, 'both'))
+        .map((m) => m.headers['x-topic'])
+        .filter((topic) => !topic.startsWith('member.')),
+      ['item.NUT', 'stock.NUT', 'labels'],
+      'with afterEvent too: the events after it and the messages after seq 4, by time'
+    )
+    await subscribe(node, 'labels', { name: 'after-all', afterMessage: 99 })
+    t.same(await drain(node, 'after-all'), [], 'after the last one: nothing yet')
+  }
+)
 
 t.test('a long poll on a subscription is woken by a movement', async (t) => {
   const node = await startTestNode(t)
@@ -144,9 +169,17 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
     await subscribe(node, 'orders', { name: 's', since: '2027-01-01T00:00:00Z', afterEvent: 3 }),
     {
       status: 400,
-      body: { error: /since or afterEvent, not both/ },
+      body: { error: /give since, or afterEvent and\/or afterMessage, not both kinds/ },
     }
   )
+  t.match(
+    await subscribe(node, 'orders', { name: 's', since: '2027-01-01T00:00:00Z', afterMessage: 3 }),
+    { status: 400, body: { error: /not both kinds/ } }
+  )
+  t.match(await subscribe(node, 'orders', { name: 's', afterMessage: -1 }), {
+    status: 400,
+    body: { error: /afterMessage must not be negative/ },
+  })
   t.match(await post(node, '/topics/nope/messages', { body: 1 }), {
     status: 404,
     body: { error: 'No topic named nope' },

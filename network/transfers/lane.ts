@@ -205,6 +205,13 @@ export class Lane {
       // Answered but not recorded: sent again, and answered `duplicate`.
       return this.backOff(`delivered, not recorded: ${(err as Error).message}`)
     }
+    const duplicates = results.filter((r) => r.status === 'duplicate').length
+    if (duplicates > 0) {
+      this.deps.log.info(
+        { peer: member.id, duplicates },
+        `${member.name || member.id} had applied ${duplicates} of these ${results.length} messages already (sent again after a lost answer or a crash): answered duplicate, applied once`
+      )
+    }
     for (const r of results.filter((r) => r.status === 'refused')) {
       this.deps.log.warn(
         { peer: member.id, message: r.id, code: r.code, problem: r.message },

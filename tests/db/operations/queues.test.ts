@@ -67,3 +67,61 @@ t.test('a batch of publishes is answered as each alone would be', async (t) => {
   )
   t.same(warnings, [], 'the publishes ran as one run, not one by one')
 })
+
+t.test(
+  'one publish of many: ids repeated in it or seen before are duplicates, the rest in order',
+  async (t) => {
+    const knex = await testDb(t)
+    await runBatch(
+      knex,
+      [envelope('queues.create', { name: 'q', visibilityTimeoutMs: 30_000, maxDeliveries: 5 })],
+      { log }
+    )
+    const [before] = await runBatch(
+      knex,
+      [envelope('queues.publish', { queue: 'q', messages: [message('old')] })],
+      { log }
+    )
+    const oldSeq = (before as { data: { results: { seq: number }[] } }).data.results[0].seq
+    // More than one statement's worth (500 rows), with repeats on both sides of the cut.
+    const ids = Array.from({ length: 990 }, (_, i) => `m-${i}`)
+    const sent = [...ids.slice(0, 600), 'old', 'm-3', ...ids.slice(600), 'm-700']
+    const [reply] = await runBatch(
+      knex,
+      [envelope('queues.publish', { queue: 'q', messages: sent.map(message) })],
+      { log }
+    )
+    const results = (
+      reply as { data: { results: { id: string; seq: number; duplicate: boolean }[] } }
+    ).data.results
+    t.equal(results.length, sent.length, 'one result per message sent, in its place')
+    t.same(
+      results.filter((r) => r.duplicate).map((r) => r.id),
+      ['old', 'm-3', 'm-700'],
+      'the id seen before and the two repeated in the publish'
+    )
+    const seqOf = new Map(results.filter((r) => !r.duplicate).map((r) => [r.id, r.seq]))
+    t.equal(
+      results.find((r) => r.id === 'old')?.seq,
+      oldSeq,
+      'a duplicate names the seq it repeats'
+    )
+    t.equal(results.at(-1)?.seq, seqOf.get('m-700'))
+    const seqs = ids.map((id) => seqOf.get(id) as number)
+    t.ok(
+      seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]),
+      'the new ones take seqs in the order sent'
+    )
+    const stored = (
+      (await knex('queue_messages').where({ queue: 'q' }).orderBy('seq').select('messageId')) as {
+        messageId: string
+      }[]
+    ).map((row) => row.messageId)
+    t.same(stored, ['old', ...ids], 'each stored once, in order')
+    t.equal(
+      Number((await knex('queue_message_ids').where({ queue: 'q' }).count({ n: '*' }))[0].n),
+      991,
+      'every id kept for ever'
+    )
+  }
+)

@@ -369,39 +369,67 @@ export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
     .where('visibleAt', '<=', now)
     .orderBy('seq')
     .limit(input.max)) as MessageRow[]
-  const messages: C.Delivered[] = []
-  for (const row of rows) {
-    const receipt = `${row.seq}.${randomBytes(12).toString('base64url')}`
-    const deliveries = row.deliveries + 1
-    await trx('queue_messages').where({ seq: row.seq }).update({ receipt, deliveries, visibleAt })
-    messages.push({
-      id: row.messageId,
-      seq: row.seq,
-      body: JSON.parse(row.body),
-      headers: JSON.parse(row.headers),
-      publishedAt: row.publishedAt,
-      deliveries,
-      receipt,
-      visibleUntil: new Date(visibleAt).toISOString(),
-    })
+  const messages: C.Delivered[] = rows.map((row) => ({
+    id: row.messageId,
+    seq: row.seq,
+    body: JSON.parse(row.body),
+    headers: JSON.parse(row.headers),
+    publishedAt: row.publishedAt,
+    deliveries: row.deliveries + 1,
+    receipt: `${row.seq}.${randomBytes(12).toString('base64url')}`,
+    visibleUntil: new Date(visibleAt).toISOString(),
+  }))
+  // Each taken under its new receipt, in one statement (one per message made a receive of 50
+  // cost 50 round trips to SQLite).
+  for (const part of inParts(messages)) {
+    await trx.raw(
+      `UPDATE queue_messages SET receipt = r.column2, deliveries = deliveries + 1, visible_at = ?
+       FROM (VALUES ${part.map(() => '(?, ?)').join(', ')}) AS r
+       WHERE queue_messages.seq = r.column1`,
+      [visibleAt, ...part.flatMap((m) => [m.seq, m.receipt])]
+    )
   }
   return { messages }
 }
 
-/** Applies `change` to the message each receipt still holds; a receipt that holds none is named. */
+/**
+ * Applies `change` (a DELETE, or an UPDATE's SET clause with its values) to the messages the
+ * receipts still hold, a statement for all of them (receipts are unique, and indexed); a receipt
+ * that holds none, or is given twice, is named.
+ */
 async function byReceipt(
   trx: Knex,
   input: { queue: string; receipts: string[] },
-  change: (q: Knex.QueryBuilder) => Promise<number>
+  change: 'delete' | { set: string; values: Knex.Value[] }
 ): Promise<{ results: C.ReceiptOutcome[] }> {
   const { queue, receipts } = input
   await queueNamed(trx, queue)
   await mayUse(trx, input, 'queue', queue, 'consume')
-  const results: C.ReceiptOutcome[] = []
-  for (const receipt of receipts) {
-    const changed = await change(trx('queue_messages').where({ queue, receipt }))
-    results.push(
-      changed > 0
+  const held = new Set<string>()
+  for (const part of inParts([...new Set(receipts)])) {
+    // By the receipts' index: with many receipts, SQLite's planner would rather walk the
+    // queue's index, every message of the queue (measured: 4 ms for 50 receipts in 25,000).
+    const table = 'queue_messages INDEXED BY queue_messages_receipt_unique'
+    const where = `WHERE queue = ? AND receipt IN (${part.map(() => '?').join(', ')})`
+    // A DELETE returns the rows as they were; an UPDATE as they become (a nack's receipt is
+    // NULL then): which receipts hold a message is read first.
+    const rows = (await (change === 'delete'
+      ? trx.raw(`DELETE FROM ${table} ${where} RETURNING receipt`, [queue, ...part])
+      : trx.raw(`SELECT receipt FROM ${table} ${where}`, [queue, ...part]))) as {
+      receipt: string
+    }[]
+    if (change !== 'delete' && rows.length > 0) {
+      await trx.raw(`UPDATE ${table} SET ${change.set} ${where}`, [
+        ...change.values,
+        queue,
+        ...part,
+      ])
+    }
+    for (const row of rows) held.add(row.receipt)
+  }
+  return {
+    results: receipts.map((receipt) =>
+      held.delete(receipt)
         ? { receipt, ok: true }
         : {
             receipt,
@@ -409,21 +437,20 @@ async function byReceipt(
             problem:
               'this delivery is over: the message was acknowledged already, or delivered again after its visibility timeout',
           }
-    )
+    ),
   }
-  return { results }
 }
 
 export function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
-  return byReceipt(trx, input, (q) => q.delete())
+  return byReceipt(trx, input, 'delete')
 }
 
 export function nack(trx: Knex, input: C.Payload<'queues.nack'>) {
   const visibleAt = Date.now() + input.delayMs
-  return byReceipt(trx, input, (q) => q.update({ receipt: null, visibleAt }))
+  return byReceipt(trx, input, { set: 'receipt = NULL, visible_at = ?', values: [visibleAt] })
 }
 
 export function extend(trx: Knex, input: C.Payload<'queues.extend'>) {
   const visibleAt = Date.now() + input.visibilityMs
-  return byReceipt(trx, input, (q) => q.update({ visibleAt }))
+  return byReceipt(trx, input, { set: 'visible_at = ?', values: [visibleAt] })
 }

@@ -125,3 +125,61 @@ t.test(
     )
   }
 )
+
+t.test(
+  'acks, nacks and extensions of many receipts at once: each answered for itself',
+  async (t) => {
+    const knex = await testDb(t)
+    const run = async <O extends OpName>(op: O, payload: Payload<O>) => {
+      const [reply] = await runBatch(knex, [envelope(op, payload)], { log })
+      if (!reply.ok) throw new Error(JSON.stringify(reply))
+      return reply.data as any
+    }
+    await run('queues.create', { name: 'q', visibilityTimeoutMs: 30_000, maxDeliveries: 5 })
+    const ids = Array.from({ length: 120 }, (_, i) => `m-${i}`)
+    await run('queues.publish', { queue: 'q', messages: ids.map(message) })
+    const { messages } = await run('queues.receive', { queue: 'q', max: 100 })
+    const receipts: string[] = messages.map((m: { receipt: string }) => m.receipt)
+    t.equal(new Set(receipts).size, 100, 'each delivery its own receipt')
+    const acked = await run('queues.ack', {
+      queue: 'q',
+      receipts: [receipts[0], receipts[0], receipts[1], '7.not-a-receipt'],
+    })
+    t.same(
+      acked.results.map((r: { ok: boolean }) => r.ok),
+      [true, false, true, false],
+      'a receipt given twice is acknowledged once; one that holds nothing is named'
+    )
+    const nacked = await run('queues.nack', {
+      queue: 'q',
+      receipts: receipts.slice(2, 50),
+      delayMs: 0,
+    })
+    t.ok(
+      nacked.results.every((r: { ok: boolean }) => r.ok),
+      'each nacked'
+    )
+    const extended = await run('queues.extend', {
+      queue: 'q',
+      receipts: [...receipts.slice(40, 60)],
+      visibilityMs: 60_000,
+    })
+    t.same(
+      extended.results.map((r: { ok: boolean }) => r.ok),
+      [...Array(10).fill(false), ...Array(10).fill(true)],
+      'the nacked ones are no longer held; the others are extended'
+    )
+    const rows = (await knex('queue_messages')
+      .where({ queue: 'q' })
+      .select('messageId', 'receipt')) as {
+      messageId: string
+      receipt: string | null
+    }[]
+    t.equal(rows.length, 118, 'the two acknowledged are gone')
+    t.equal(
+      rows.filter((r) => r.receipt !== null).length,
+      50,
+      'held: the 50 neither acked nor nacked'
+    )
+  }
+)

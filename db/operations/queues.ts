@@ -5,6 +5,7 @@ import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
+import { actorOf } from '../actor.ts'
 import { mayRead, mayUse } from './grants.ts'
 
 /** The suffix of a queue's dead-letter queue: `orders` sends its dead messages to `orders.dead`. */
@@ -164,54 +165,31 @@ export async function purge(trx: Knex, input: C.Payload<'queues.purge'>) {
 }
 
 export async function publish(trx: Knex, payload: C.Payload<'queues.publish'>) {
-  await admit(trx, payload, await queueNamed(trx, payload.queue), 0)
-  return publishTo(trx, payload)
+  const [outcome] = await publishAll(trx, payload.queue, [payload])
+  if (!outcome.ok) throw outcome.cause
+  return outcome.data
 }
 
 /**
- * Refuses a publish its user may not make, or one that would take the queue past MAX_DEPTH
- * (`added`: messages the same batch has published to it already).
- */
-async function admit(
-  trx: Knex,
-  payload: C.Payload<'queues.publish'>,
-  queue: QueueRow,
-  added: number
-): Promise<void> {
-  await mayUse(trx, payload, 'queue', queue.name, 'publish')
-  const depth = queue.depth + added
-  if (depth + payload.messages.length > MAX_DEPTH) {
-    throw new DomainError(
-      'CONFLICT',
-      `Queue ${queue.name} holds ${depth} messages, and takes at most ${MAX_DEPTH}: consume some first`
-    )
-  }
-}
-
-/**
- * The publishes of a batch at once, in one savepoint (the worker's run form): each queue looked
- * up once, and no savepoint per publish, which is most of the statements of a one-message publish.
- * A publish refused (no such queue, not granted, the queue full) is refused alone, before it
- * writes anything.
+ * The publishes of a batch at once, in one savepoint (the worker's run form), each answered as
+ * it would be alone: those to one queue share its lookup and their statements (the ids seen
+ * before read at once, every new message inserted in one statement). A publish refused (no such
+ * queue, not granted, the queue full) is refused alone and writes nothing.
  */
 publish.run = (db: Knex, payloads: C.Payload<'queues.publish'>[]): Promise<Published[]> =>
   db.transaction(async (trx) => {
-    const found = new Map<string, Promise<QueueRow>>()
-    const added = new Map<string, number>()
-    const outcomes: Published[] = []
-    for (const payload of payloads) {
-      if (!found.has(payload.queue)) found.set(payload.queue, queueNamed(trx, payload.queue))
-      try {
-        await admit(trx, payload, await found.get(payload.queue)!, added.get(payload.queue) ?? 0)
-      } catch (err) {
-        if (!(err instanceof DomainError)) throw err
-        outcomes.push(refusalOf(err))
-        continue
-      }
-      const data = await publishTo(trx, payload)
-      const fresh = data.results.filter((r) => !r.duplicate).length
-      added.set(payload.queue, (added.get(payload.queue) ?? 0) + fresh)
-      outcomes.push({ ok: true, data })
+    const byQueue = new Map<string, number[]>()
+    payloads.forEach((p, i) => byQueue.set(p.queue, [...(byQueue.get(p.queue) ?? []), i]))
+    const outcomes: Published[] = new Array(payloads.length)
+    for (const [name, indexes] of byQueue) {
+      const answered = await publishAll(
+        trx,
+        name,
+        indexes.map((i) => payloads[i])
+      )
+      answered.forEach((outcome, k) => {
+        outcomes[indexes[k]] = outcome.ok ? outcome : refusalOf(outcome.cause)
+      })
     }
     return outcomes
   })
@@ -226,28 +204,71 @@ const inParts = <T>(items: T[]): T[][] =>
     items.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT)
   )
 
+type Message = C.Payload<'queues.publish'>['messages'][number]
+type Admitted = { ok: true; data: { results: C.Published[] } } | { ok: false; cause: DomainError }
+
 /**
- * Puts a publish's messages in the queue, a few statements for all of them (a statement per
- * message made a batch of 100 cost 300 round trips to SQLite): the ids seen before are read at
- * once, the new messages inserted in their order (so their seqs follow it: FIFO), and their ids
- * kept for ever. An id seen before, or earlier in the same publish, is a duplicate, answered with
- * the seq of the message it repeats.
+ * Puts the messages of publishes to one queue in it, in their order, with a few statements for
+ * all of them (a statement per message made a batch of 100 cost 300 round trips to SQLite): the
+ * ids seen before are read at once; each publish is admitted (its user may publish, the queue
+ * has room for what it adds) in turn; the new messages are inserted in order, so their seqs
+ * follow it (FIFO), and their ids kept for ever. An id seen before, or earlier in the same run,
+ * is a duplicate, answered with the seq of the message it repeats.
  */
-async function publishTo(trx: Knex, { queue: name, messages }: C.Payload<'queues.publish'>) {
-  const now = Date.now()
-  const publishedAt = new Date(now).toISOString()
+async function publishAll(
+  trx: Knex,
+  name: string,
+  payloads: C.Payload<'queues.publish'>[]
+): Promise<Admitted[]> {
+  let queue: QueueRow
+  try {
+    queue = await queueNamed(trx, name)
+  } catch (err) {
+    if (!(err instanceof DomainError)) throw err
+    return payloads.map(() => ({ ok: false, cause: err }))
+  }
   const seqOf = new Map<string, number>()
-  for (const ids of inParts([...new Set(messages.map((m) => m.id))])) {
+  const ids = [...new Set(payloads.flatMap((p) => p.messages.map((m) => m.id)))]
+  for (const part of inParts(ids)) {
     const rows = (await trx('queue_message_ids')
       .where({ queue: name })
-      .whereIn('messageId', ids)
+      .whereIn('messageId', part)
       .select('messageId', 'seq')) as { messageId: string; seq: number }[]
     for (const row of rows) seqOf.set(row.messageId, row.seq)
   }
-  const fresh = new Map<string, (typeof messages)[number]>()
-  for (const message of messages) {
-    if (!seqOf.has(message.id) && !fresh.has(message.id)) fresh.set(message.id, message)
+  // Each in turn: what it adds depends on what those admitted before it added.
+  const fresh = new Map<string, Message>()
+  const admitted: Admitted[] = []
+  const mayPublish = new Map<string, Promise<unknown>>()
+  for (const payload of payloads) {
+    const own = payload.messages.filter((m) => !seqOf.has(m.id) && !fresh.has(m.id))
+    const adds = new Set(own.map((m) => m.id)).size
+    try {
+      const actor = JSON.stringify(actorOf(payload) ?? null)
+      if (!mayPublish.has(actor)) {
+        mayPublish.set(
+          actor,
+          mayUse(trx, payload, 'queue', name, 'publish').catch((e) => e)
+        )
+      }
+      const refused = await mayPublish.get(actor)
+      if (refused) throw refused
+      if (queue.depth + fresh.size + adds > MAX_DEPTH) {
+        throw new DomainError(
+          'CONFLICT',
+          `Queue ${name} holds ${queue.depth + fresh.size} messages, and takes at most ${MAX_DEPTH}: consume some first`
+        )
+      }
+    } catch (err) {
+      if (!(err instanceof DomainError)) throw err
+      admitted.push({ ok: false, cause: err })
+      continue
+    }
+    for (const m of own) if (!fresh.has(m.id)) fresh.set(m.id, m)
+    admitted.push({ ok: true, data: { results: [] } })
   }
+  const now = Date.now()
+  const publishedAt = new Date(now).toISOString()
   for (const part of inParts([...fresh.values()])) {
     const rows = (await trx('queue_messages').insert(
       part.map((message) => ({
@@ -268,12 +289,20 @@ async function publishTo(trx: Knex, { queue: name, messages }: C.Payload<'queues
       part.map((message) => ({ queue: name, messageId: message.id, seq: seqOf.get(message.id) }))
     )
   }
-  const results: C.Published[] = messages.map((message) => ({
-    id: message.id,
-    seq: seqOf.get(message.id) as number,
-    duplicate: fresh.get(message.id) !== message,
-  }))
-  return { results }
+  return admitted.map((outcome, k) =>
+    outcome.ok
+      ? {
+          ok: true,
+          data: {
+            results: payloads[k].messages.map((message) => ({
+              id: message.id,
+              seq: seqOf.get(message.id) as number,
+              duplicate: fresh.get(message.id) !== message,
+            })),
+          },
+        }
+      : outcome
+  )
 }
 
 export async function browse(trx: Knex, input: C.Payload<'queues.browse'>) {

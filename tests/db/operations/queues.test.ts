@@ -5,6 +5,7 @@ import t from 'tap'
 import { pino } from 'pino'
 import { PROTOCOL_VERSION, type OpName, type Payload } from '../../../db/contract/index.ts'
 import { runBatch } from '../../../db/batch.ts'
+import { MAX_DEPTH } from '../../../db/operations/queues.ts'
 import { testDb } from '../../fixtures/test-db.ts'
 
 // A run that fails falls back to one by one, with a warning: none must be logged here.
@@ -183,3 +184,46 @@ t.test(
     )
   }
 )
+
+t.test('in one run, the queue fills as each publish would fill it alone', async (t) => {
+  const knex = await testDb(t)
+  await runBatch(
+    knex,
+    [envelope('queues.create', { name: 'q', visibilityTimeoutMs: 30_000, maxDeliveries: 5 })],
+    { log }
+  )
+  await knex('queues')
+    .where({ name: 'q' })
+    .update({ depth: MAX_DEPTH - 2 })
+  const replies = await runBatch(
+    knex,
+    [
+      envelope('queues.publish', { queue: 'q', messages: [message('a'), message('b')] }),
+      envelope('queues.publish', { queue: 'q', messages: [message('b'), message('a')] }),
+      envelope('queues.publish', { queue: 'q', messages: [message('c')] }),
+    ],
+    { log }
+  )
+  t.match(replies[0], { ok: true, data: { results: [{ duplicate: false }, { duplicate: false }] } })
+  t.match(
+    replies[1],
+    {
+      ok: true,
+      data: {
+        results: [
+          { id: 'b', duplicate: true },
+          { id: 'a', duplicate: true },
+        ],
+      },
+    },
+    'repeats add nothing, so they fit'
+  )
+  t.match(replies[2], {
+    ok: false,
+    error: {
+      code: 'CONFLICT',
+      message: `Queue q holds ${MAX_DEPTH} messages, and takes at most ${MAX_DEPTH}: consume some first`,
+    },
+  })
+  t.equal(warnings.length, 0, 'the run was not taken apart')
+})

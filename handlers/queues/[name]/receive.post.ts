@@ -18,6 +18,9 @@ export default defineHandler(
   async (request, ctx, { body: { max, waitMs, visibilityMs } }) => {
     const queue = queueOf(request)
     const until = Date.now() + waitMs
+    // No wait: one call to the worker. (A wait peeks first: a request makes one write, so the
+    // write comes once there is something to take, or the wait is over.)
+    if (waitMs === 0) return ctx.db.send('queues.receive', { queue, max, visibilityMs })
     for (;;) {
       const { ready, nextVisibleAt } = await ctx.db.send('queues.peek', { queue })
       if (ready || Date.now() >= until || ctx.events.stopping.aborted) break

@@ -22,15 +22,18 @@ export default defineHandler(
     // write comes once there is something to take, or the wait is over.)
     if (waitMs === 0) return ctx.db.send('queues.receive', { queue, max, visibilityMs })
     for (;;) {
+      // Where the publishes and the log stand before looking: one that lands while the peek is
+      // on its way wakes the wait at once, instead of being missed until the wait ends.
+      const published = ctx.queues.version()
+      const head = ctx.events.head()
       const { ready, nextVisibleAt } = await ctx.db.send('queues.peek', { queue })
       if (ready || Date.now() >= until || ctx.events.stopping.aborted) break
       // A publish here, or an event of the log (a subscription's queue is filled with its events).
       const woken = new AbortController()
       const stop = () => woken.abort()
       ctx.events.stopping.addEventListener('abort', stop, { once: true })
-      const head = ctx.events.head()
       await Promise.race([
-        ctx.queues.next(queue, Math.min(until, nextVisibleAt ?? until), woken.signal),
+        ctx.queues.next(queue, Math.min(until, nextVisibleAt ?? until), woken.signal, published),
         ctx.events.next(head, woken.signal),
       ])
       woken.abort()

@@ -1,0 +1,73 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import handler from '../../../../handlers/queues/[name]/receive.post.ts'
+import { fakeCtx, request, settle } from '../../../fixtures/handler-kit.ts'
+
+const delivered = {
+  id: 'o-1',
+  seq: 1,
+  body: { order: 1 },
+  headers: {},
+  publishedAt: '2027-01-01T00:00:00.000Z',
+  deliveries: 1,
+  receipt: '1.abc',
+  visibleUntil: '2027-01-01T00:00:30.000Z',
+}
+
+t.test('a long poll does not miss a publish that lands while it looks at the queue', async (t) => {
+  let peeks = 0
+  const ctx = fakeCtx(
+    {
+      'queues.peek': () => {
+        peeks++
+        // The publish commits and wakes its waiters while this peek's answer is on its way.
+        if (peeks === 1) ctx.queues.published('orders')
+        return { ready: peeks > 1, nextVisibleAt: null }
+      },
+      'queues.receive': () => ({ messages: [delivered] }),
+    },
+    {},
+    {
+      head: () => 0,
+      next: () => new Promise<void>(() => undefined), // no event of the log comes
+      stopping: new AbortController().signal,
+    }
+  )
+  const answering = handler(
+    request('POST', '/queues/orders/receive', {
+      params: { name: 'orders' },
+      body: { max: 10, waitMs: 20_000 },
+    }),
+    ctx
+  ).then(settle)
+  // Missed, the wait would last its 20 s; seen, it ends at once.
+  const giveUp = new AbortController()
+  const outcome = await Promise.race([
+    answering,
+    sleep(10_000, 'still waiting', { signal: giveUp.signal }),
+  ])
+  giveUp.abort()
+  t.not(outcome, 'still waiting', 'the wait saw the publish')
+  t.match(await answering, { status: 200, body: { messages: [{ id: 'o-1' }] } })
+  t.equal(peeks, 2, 'it looked again at once')
+  t.same(
+    ctx.sent.map((s) => s.op),
+    ['queues.peek', 'queues.peek', 'queues.receive']
+  )
+})
+
+t.test('with no wait, one receive and no peek', async (t) => {
+  const ctx = fakeCtx({ 'queues.receive': () => ({ messages: [] }) })
+  const { status, body } = await settle(
+    await handler(
+      request('POST', '/queues/orders/receive', { params: { name: 'orders' }, body: { max: 5 } }),
+      ctx
+    )
+  )
+  t.equal(status, 200)
+  t.same(body, { messages: [] })
+  t.same(
+    ctx.sent.map((s) => [s.op, s.payload]),
+    [['queues.receive', { queue: 'orders', max: 5, visibilityMs: undefined }]]
+  )
+})

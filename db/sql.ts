@@ -66,3 +66,13 @@ export async function inSavepoint<T>(sql: Sql, fn: () => Promise<T>): Promise<T>
     throw err
   }
 }
+
+/** Rows per statement of many: far under SQLite's limit on bound values (32,766). */
+export const ROWS_PER_STATEMENT = 500
+
+/** `items` in parts of at most ROWS_PER_STATEMENT, in order: one statement each. */
+export function inParts<T>(items: T[]): T[][] {
+  return Array.from({ length: Math.ceil(items.length / ROWS_PER_STATEMENT) }, (_, i) =>
+    items.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT)
+  )
+}

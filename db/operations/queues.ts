@@ -5,6 +5,7 @@ import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
+import { inParts } from '../sql.ts'
 import { actorOf } from '../actor.ts'
 import { mayRead, mayUse } from './grants.ts'
 
@@ -195,14 +196,6 @@ publish.run = (db: Knex, payloads: C.Payload<'queues.publish'>[]): Promise<Publi
   })
 
 type Published = Outcome<{ results: C.Published[] }>
-
-/** Rows per statement: far under SQLite's limit on bound values (9 columns each). */
-const ROWS_PER_STATEMENT = 500
-
-const inParts = <T>(items: T[]): T[][] =>
-  Array.from({ length: Math.ceil(items.length / ROWS_PER_STATEMENT) }, (_, i) =>
-    items.slice(i * ROWS_PER_STATEMENT, (i + 1) * ROWS_PER_STATEMENT)
-  )
 
 type Message = C.Payload<'queues.publish'>['messages'][number]
 type Admitted = { ok: true; data: { results: C.Published[] } } | { ok: false; cause: DomainError }

@@ -4,6 +4,7 @@
 // topics and subscriptions, publishes, prunes by retention, and fills a new subscription from a
 // start point.
 import type { Knex } from 'knex'
+import { inParts } from '../sql.ts'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { forgetFederating } from '../events/log.ts'
@@ -99,42 +100,68 @@ export async function publish(trx: Knex, input: C.Payload<'topics.publish'>) {
   await mayUse(trx, input, 'topic', name, 'publish')
   const now = Date.now()
   const publishedAt = new Date(now).toISOString()
-  const results: { id: string; seq: number; duplicate: boolean }[] = []
-  for (const { id, body, headers } of messages) {
-    const kept = await keepOnce(trx, { topic: name, messageId: id, body, headers, publishedAt })
-    results.push({ id, ...kept })
-  }
+  const kept = await keepAll(
+    trx,
+    name,
+    messages.map(({ id, body, headers }) => ({ messageId: id, body, headers, publishedAt }))
+  )
+  const results = messages.map(({ id }, i) => ({ id, ...kept[i] }))
   const last = results.reduce((most, r) => Math.max(most, r.seq), 0)
   await prune(trx, topic, last, now)
   return { results }
 }
 
+interface Kept {
+  messageId: string
+  body: string
+  headers: Record<string, string>
+  publishedAt: string
+  /** The peer it came from (never carried on). */
+  origin?: string
+}
+
 /**
- * Keeps a message on its topic once: an id the topic has had before (ever) is not kept again,
- * and its first place is given back. `origin`: the peer it came from (never carried on).
+ * Keeps messages on their topic once each, in their order, with a few statements for all of them:
+ * an id the topic has had before (ever), or earlier in `messages`, is not kept again, and the
+ * place it had is given back.
  */
-async function keepOnce(
+async function keepAll(
   trx: Knex,
-  message: {
-    topic: string
-    messageId: string
-    body: string
-    headers: Record<string, string>
-    publishedAt: string
-    origin?: string
+  topic: string,
+  messages: Kept[]
+): Promise<{ seq: number; duplicate: boolean }[]> {
+  const seqOf = new Map<string, number>()
+  for (const part of inParts([...new Set(messages.map((m) => m.messageId))])) {
+    const rows = (await trx('topicMessageIds')
+      .where({ topic })
+      .whereIn('messageId', part)
+      .select('messageId', 'seq')) as { messageId: string; seq: number }[]
+    for (const row of rows) seqOf.set(row.messageId, row.seq)
   }
-): Promise<{ seq: number; duplicate: boolean }> {
-  const { topic, messageId } = message
-  const seen = (await trx('topicMessageIds').where({ topic, messageId }).first()) as
-    { seq: number } | undefined
-  if (seen) return { seq: seen.seq, duplicate: true }
-  const [seq] = await trx('topicMessages').insert({
-    ...message,
-    headers: JSON.stringify(message.headers),
-    origin: message.origin ?? null,
-  })
-  await trx('topicMessageIds').insert({ topic, messageId, seq })
-  return { seq, duplicate: false }
+  const fresh = new Map<string, Kept>()
+  for (const m of messages)
+    if (!seqOf.has(m.messageId) && !fresh.has(m.messageId)) fresh.set(m.messageId, m)
+  for (const part of inParts([...fresh.values()])) {
+    const rows = (await trx('topicMessages').insert(
+      part.map((m) => ({
+        topic,
+        messageId: m.messageId,
+        body: m.body,
+        headers: JSON.stringify(m.headers),
+        publishedAt: m.publishedAt,
+        origin: m.origin ?? null,
+      })),
+      ['seq', 'messageId']
+    )) as { seq: number; messageId: string }[]
+    for (const row of rows) seqOf.set(row.messageId, row.seq)
+    await trx('topicMessageIds').insert(
+      part.map((m) => ({ topic, messageId: m.messageId, seq: seqOf.get(m.messageId) }))
+    )
+  }
+  return messages.map((m) => ({
+    seq: seqOf.get(m.messageId) as number,
+    duplicate: fresh.get(m.messageId) !== m,
+  }))
 }
 
 /** Retention: what is older than retentionMs, or beyond the last retentionCount, goes. */
@@ -171,14 +198,15 @@ export async function receiveFederated(
   }
 ): Promise<void> {
   const { topic, publishedAt } = message
-  const kept = await keepOnce(trx, {
-    topic,
-    messageId: `${sender.from}/${message.id}`,
-    body: JSON.stringify(message.body ?? null),
-    headers: { ...message.headers, 'x-origin': sender.from, 'x-origin-name': sender.fromName },
-    publishedAt,
-    origin: sender.from,
-  })
+  const [kept] = await keepAll(trx, topic, [
+    {
+      messageId: `${sender.from}/${message.id}`,
+      body: JSON.stringify(message.body ?? null),
+      headers: { ...message.headers, 'x-origin': sender.from, 'x-origin-name': sender.fromName },
+      publishedAt,
+      origin: sender.from,
+    },
+  ])
   if (kept.duplicate) return
   const own = (await trx('topics').where({ name: topic }).first()) as TopicRow | undefined
   await prune(trx, { name: topic, ...(own ?? DEFAULT_RETENTION) }, kept.seq, Date.now())

@@ -11,35 +11,39 @@ export interface QueueSignals {
   published(queue?: string): void
   /**
    * Resolves when `queue` is told of a message, at `untilMs` (ms since the epoch), or on abort; at
-   * once when anything was published since `since` (a `version()` read before looking).
+   * once when something was published to it since `since` (a `version(queue)` read before looking).
    */
   next(queue: string, untilMs: number, signal?: AbortSignal, since?: number): Promise<void>
-  /** Counts every `published`: read it before looking, and pass it to `next`, to miss none. */
-  version(): number
+  /**
+   * Counts the publishes that concern `queue`: its own, and those that name no queue (topics,
+   * which fill subscriptions' queues); with no queue, only the latter. Read it before looking,
+   * and pass it to `next`, to miss none. Per queue, so that a wait on a quiet queue is not sent
+   * back to look by every publish to another.
+   */
+  version(queue?: string): number
 }
 
 export class QueueWaiters implements QueueSignals {
   private readonly waiting = new Map<string, Set<() => void>>()
-  private times = 0
+  private readonly times = new Map<string, number>()
+  private everywhere = 0
 
-  version(): number {
-    return this.times
+  version(queue?: string): number {
+    return this.everywhere + (queue === undefined ? 0 : (this.times.get(queue) ?? 0))
   }
 
   published(queue?: string): void {
-    this.times++
     if (queue === undefined) {
-      for (const name of [...this.waiting.keys()]) this.published(name)
+      this.everywhere++
+      for (const name of [...this.waiting.keys()]) this.wake(name)
       return
     }
-    const wakes = this.waiting.get(queue)
-    if (!wakes) return
-    this.waiting.delete(queue)
-    for (const wake of wakes) wake()
+    this.times.set(queue, (this.times.get(queue) ?? 0) + 1)
+    this.wake(queue)
   }
 
   next(queue: string, untilMs: number, signal?: AbortSignal, since?: number): Promise<void> {
-    if (since !== undefined && this.times > since) return Promise.resolve()
+    if (since !== undefined && this.version(queue) > since) return Promise.resolve()
     return new Promise((resolve) => {
       const wakes = this.waiting.get(queue) ?? new Set<() => void>()
       this.waiting.set(queue, wakes)
@@ -55,5 +59,12 @@ export class QueueWaiters implements QueueSignals {
       signal?.addEventListener('abort', wake, { once: true })
       wakes.add(wake)
     })
+  }
+
+  private wake(queue: string): void {
+    const wakes = this.waiting.get(queue)
+    if (!wakes) return
+    this.waiting.delete(queue)
+    for (const wake of wakes) wake()
   }
 }

@@ -24,7 +24,7 @@ export default defineHandler(
     for (;;) {
       // Where the publishes and the log stand before looking: one that lands while the peek is
       // on its way wakes the wait at once, instead of being missed until the wait ends.
-      const published = ctx.queues.version()
+      const published = ctx.queues.version(queue)
       const head = ctx.events.head()
       const { ready, nextVisibleAt } = await ctx.db.send('queues.peek', { queue })
       if (ready || Date.now() >= until || ctx.events.stopping.aborted) break

@@ -67,7 +67,11 @@ export async function inSavepoint<T>(sql: Sql, fn: () => Promise<T>): Promise<T>
   }
 }
 
-/** Rows per statement of many: far under SQLite's limit on bound values (32,766). */
+/**
+ * Rows per statement of many. Exactly SQLite's limit for knex's multi-row INSERT, which it writes
+ * as `INSERT … SELECT … UNION ALL SELECT …`, one term per row: SQLite takes at most 500 terms in a
+ * compound SELECT (SQLITE_MAX_COMPOUND_SELECT; 501 rows fail, tried). Do not raise it.
+ */
 export const ROWS_PER_STATEMENT = 500
 
 /** `items` in parts of at most ROWS_PER_STATEMENT, in order: one statement each. */

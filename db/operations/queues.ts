@@ -422,7 +422,7 @@ export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
 async function byReceipt(
   trx: Knex,
   input: { queue: string; receipts: string[] },
-  change: 'delete' | { set: string; values: Knex.Value[] }
+  change: 'delete' | { set: string; values: Knex.Value[]; ends: boolean }
 ): Promise<{ results: C.ReceiptOutcome[] }> {
   const { queue, receipts } = input
   await queueNamed(trx, queue)
@@ -449,9 +449,12 @@ async function byReceipt(
     }
     for (const row of rows) held.add(row.receipt)
   }
+  // A receipt given twice: an ack or a nack ends its delivery at the first (the second is over);
+  // an extension leaves it held, so each copy is answered as the first was.
+  const once = change === 'delete' || change.ends
   return {
     results: receipts.map((receipt) =>
-      held.delete(receipt)
+      (once ? held.delete(receipt) : held.has(receipt))
         ? { receipt, ok: true }
         : {
             receipt,
@@ -469,10 +472,14 @@ export function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
 
 export function nack(trx: Knex, input: C.Payload<'queues.nack'>) {
   const visibleAt = Date.now() + input.delayMs
-  return byReceipt(trx, input, { set: 'receipt = NULL, visible_at = ?', values: [visibleAt] })
+  return byReceipt(trx, input, {
+    set: 'receipt = NULL, visible_at = ?',
+    values: [visibleAt],
+    ends: true,
+  })
 }
 
 export function extend(trx: Knex, input: C.Payload<'queues.extend'>) {
   const visibleAt = Date.now() + input.visibilityMs
-  return byReceipt(trx, input, { set: 'visible_at = ?', values: [visibleAt] })
+  return byReceipt(trx, input, { set: 'visible_at = ?', values: [visibleAt], ends: false })
 }

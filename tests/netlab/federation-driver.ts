@@ -9,6 +9,7 @@
 // ERP received (origin, seq, message id), in the order received.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -117,6 +118,14 @@ const state = (of: Name, seen: Name) =>
 const steps: string[] = []
 const step = (text: string) => steps.push(`${new Date().toISOString()} ${text}`)
 
+// The whole scenario within tap's 120 s for a file: past this, it says where it was and stops.
+const DEADLINE_MS = 100_000
+setTimeout(() => {
+  report({ ok: false, error: `not done within ${DEADLINE_MS / 1000} s` })
+  for (const child of running.values()) child.kill('SIGKILL')
+  process.exit(1)
+}, DEADLINE_MS).unref()
+
 try {
   await start('Sevilla', [])
   const madrid = await start('Madrid', ['Sevilla'], {
@@ -140,8 +149,14 @@ try {
   }
 
   // Madrid's first delivery: Sevilla applies it and answers; Madrid dies before recording that.
+  const killed = once(madrid, 'exit')
   await record('Madrid', 'BOLT-M8', 1)
-  const [, signal] = await once(madrid, 'exit')
+  const [, signal] = await Promise.race([
+    killed,
+    sleep(30_000).then(() => {
+      throw new Error('Madrid was not killed by its failpoint within 30 s')
+    }),
+  ])
   step(`Madrid killed by its failpoint (${signal}) after Sevilla applied its first message`)
   await start('Madrid', ['Sevilla'])
   await allAlive(['Madrid', 'Sevilla', 'Bilbao'])
@@ -185,22 +200,24 @@ try {
     .split('\n')
     .filter((line) => line.includes('"duplicates":'))
     .reduce((sum, line) => sum + (JSON.parse(line).duplicates as number), 0)
-  process.stdout.write(
-    `${JSON.stringify({ ok: true, signal, duplicates, acknowledged, received, steps, logs })}\n`
-  )
+  report({ ok: true, signal, duplicates })
 } catch (err) {
-  // What each node said last, for a run that did not get to its end.
-  const tails = Object.fromEntries(
-    Object.keys(HOSTS).map((name) => {
-      const file = path.join(logs, `${name}.log`)
-      const text = existsSync(file) ? readFileSync(file, 'utf8') : '(not started)'
-      return [name, text.split('\n').slice(-15).join('\n')]
-    })
-  )
-  steps.push(`the nodes' last lines: ${JSON.stringify(tails, null, 1)}`)
-  process.stdout.write(
-    `${JSON.stringify({ ok: false, error: (err as Error).message, acknowledged, received, steps, logs })}\n`
-  )
+  report({ ok: false, error: (err as Error).message })
 } finally {
   for (const child of running.values()) child.kill('SIGKILL')
+}
+
+/** Prints the one JSON line the test reads; a run that failed adds each node's last lines. */
+function report(outcome: Record<string, unknown>) {
+  if (!outcome.ok) {
+    const tails = Object.fromEntries(
+      Object.keys(HOSTS).map((name) => {
+        const file = path.join(logs, `${name}.log`)
+        const text = existsSync(file) ? readFileSync(file, 'utf8') : '(not started)'
+        return [name, text.split('\n').slice(-15).join('\n')]
+      })
+    )
+    steps.push(`the nodes' last lines: ${JSON.stringify(tails, null, 1)}`)
+  }
+  process.stdout.write(`${JSON.stringify({ ...outcome, acknowledged, received, steps, logs })}\n`)
 }

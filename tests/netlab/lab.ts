@@ -36,6 +36,41 @@ export function labUnavailable(): string | null {
 }
 
 /**
+ * Takes down what a run killed before its teardown left (its namespaces, and what still ran in
+ * them): the labs named `<stem><pid>-…` whose process is gone.
+ */
+export function sweepStaleLabs(stem: string): void {
+  const names = ip('netns', 'list')
+    .toString()
+    .split('\n')
+    .map((line) => line.split(' ')[0])
+  const stale = new Set<string>()
+  for (const name of names) {
+    const pid = new RegExp(`^${stem}(\\d+)-`).exec(name)?.[1]
+    if (pid === undefined || alive(Number(pid))) continue
+    stale.add(`${stem}${pid}`)
+  }
+  for (const prefix of stale) {
+    const hosts = names
+      .filter((n) => n.startsWith(`${prefix}-`))
+      .map((n) => n.slice(prefix.length + 1))
+    attachLab(
+      prefix,
+      hosts.filter((h) => h !== 'ctl' && h !== 'net')
+    ).close()
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
  * Makes the namespaces `<prefix>-<host>` for each host (addresses 10.77.0.11, .12, … in the
  * order given) and `<prefix>-ctl` (10.77.0.100), all on a bridge in `<prefix>-net`. Each lab
  * has its own bridge, so labs with different prefixes never see each other.

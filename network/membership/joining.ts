@@ -43,6 +43,8 @@ export interface JoiningDeps {
   joinTimeoutMs: number
   /** True while this node is out of the network (it left, or is leaving). */
   leaving(): boolean
+  /** True once the node has begun to stop: no join is asked from then on. */
+  stopping(): boolean
   /** Back in the network at a new incarnation: a member answered this node's join. */
   rise(): Promise<void>
   merge(updates: MemberUpdate[], options: { from: string }): Promise<unknown>
@@ -50,18 +52,18 @@ export interface JoiningDeps {
 }
 
 export class Joining {
-  /** The start's join attempt while it waits for answers (none while it sleeps between tries). */
-  private asking: Promise<unknown> | null = null
+  /** The join attempts waiting for answers: the start's, an operator's (none while one sleeps). */
+  private readonly asking = new Set<Promise<unknown>>()
 
   constructor(private readonly deps: JoiningDeps) {}
 
   /**
-   * Settles when the start's join attempt in flight, if any, has been answered or timed out. A
-   * node that stops waits for it: a member that answers is one to tell it leaves, and its answer
-   * must not land after the database is gone.
+   * Settles when the join attempts in flight have been answered or timed out. A node that stops
+   * waits for them: a member that answers is one to tell it leaves, and an answer must not land
+   * after its leave (it would raise the node again) or after the database is gone.
    */
   async settled(): Promise<void> {
-    await this.asking?.catch(() => {})
+    await Promise.allSettled([...this.asking])
   }
 
   /**
@@ -92,11 +94,9 @@ export class Joining {
       wait = Math.min(wait * 2, 30_000)
     ) {
       const known = (a: string) => view.all().some((m) => m.address === a)
-      const attempt = Promise.all(
+      const answers = await Promise.all(
         addresses.map((a) => this.through([a], { relay: !known(a) }).then(([answer]) => answer))
       )
-      this.asking = attempt
-      const answers = await attempt.finally(() => (this.asking = null))
       if (answers.some((a) => a.outcome.ok)) return
       const outcomes = answers.map(({ outcome, detail }) => ({ ...outcome, detail }))
       log.warn({ outcomes }, 'no peer answered the join; trying again')
@@ -105,7 +105,21 @@ export class Joining {
   }
 
   /** `relay`: the member asked tells the others (this node knows none of them yet). */
-  private async through(addresses: string[], { relay }: { relay: boolean }): Promise<Answer[]> {
+  private async through(addresses: string[], options: { relay: boolean }): Promise<Answer[]> {
+    if (this.deps.stopping()) {
+      const reason = 'this node is stopping'
+      return addresses.map((address) => ({ outcome: { address, ok: false, reason } }))
+    }
+    const attempt = this.askAll(addresses, options)
+    this.asking.add(attempt)
+    try {
+      return await attempt
+    } finally {
+      this.asking.delete(attempt)
+    }
+  }
+
+  private async askAll(addresses: string[], { relay }: { relay: boolean }): Promise<Answer[]> {
     const { view } = this.deps
     const self = view.self
     const asking = this.deps.leaving()

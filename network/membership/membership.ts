@@ -54,6 +54,8 @@ export class Membership implements MembershipApi {
   /** Out of the network: leaving, left, or kept out by an operator's leave. */
   private leaving = false
   private isOpen = false
+  /** Set when close() begins: joins asked from then on are refused, those in flight awaited. */
+  private stopping = false
   private address = ''
 
   constructor(private readonly options: MembershipOptions) {
@@ -114,6 +116,7 @@ export class Membership implements MembershipApi {
       log,
       joinTimeoutMs: this.timing.joinTimeoutMs,
       leaving: () => this.leaving,
+      stopping: () => this.stopping,
       rise: () => this.rise({ rejoin: true }),
       merge,
       spread,
@@ -169,8 +172,9 @@ export class Membership implements MembershipApi {
 
   /** On shutdown: leave (the node rejoins by itself when it starts again), then stop sending. */
   async close(): Promise<void> {
+    this.stopping = true
     if (this.isOpen) {
-      // A member answering the join in flight is one to say goodbye to.
+      // A member answering a join in flight is one to say goodbye to.
       await this.joining.settled()
       await this.leave({ rejoin: true }).catch((err) => this.log.warn({ err }, 'leave failed'))
     }

@@ -96,6 +96,34 @@ t.test(
 )
 
 t.test(
+  "an operator's join in flight when the node stops is waited for, and answered by a goodbye",
+  async (t) => {
+    const cluster = new MockCluster()
+    t.teardown(() => cluster.stop())
+    await cluster.start('A')
+    const b = await cluster.start('B') // alone, until an operator joins it through A
+    cluster.net.setFaults(
+      { delayMs: 400 },
+      { from: cluster.address('A'), to: cluster.address('B') }
+    )
+    const joining = b.membership.join([cluster.address('A')])
+    await cluster.until(() => cluster.sees(['A'], { B: 'alive' }), 1000, 'A took B in')
+    await cluster.finish(b.membership.close(), 5000, 'the stop')
+    const outcome = b.log.find((l) => l.msg === 'left the peer network')!
+    t.same(outcome.acked, [cluster.node('A').id], 'A heard the goodbye')
+    t.same((await joining)[0], { address: cluster.address('A'), ok: true })
+    await cluster.run(3000)
+    t.ok(cluster.sees(['A'], { B: 'left' }), 'A sees B left, not failed')
+    const late = await cluster.finish(b.membership.join([cluster.address('A')]), 10_000, 'j')
+    t.same(
+      late.value,
+      [{ address: cluster.address('A'), ok: false, reason: 'this node is stopping' }],
+      'a join asked once it stops is refused'
+    )
+  }
+)
+
+t.test(
   'an operator’s leave keeps a node out, even across a restart, until a join through a member',
   async (t) => {
     const cluster = await formed(t)

@@ -51,6 +51,16 @@ const stored = z.strictObject({
   headers: z.record(z.string(), z.string()),
 })
 
+/** topics.subscribe's payload (topics.subscribeV2 adds afterMessage). */
+const subscription = z.strictObject({
+  name,
+  pattern: z.string().min(1).max(200),
+  visibilityTimeoutMs: z.int().min(1),
+  maxDeliveries: z.int().min(1),
+  since: z.string().nullable(),
+  afterEvent: z.int().min(0).nullable(),
+})
+
 export const topicOps = {
   'topics.create': write(
     z.strictObject({
@@ -74,31 +84,14 @@ export const topicOps = {
    * now on; with `since` (an ISO time) or `afterEvent` (an event seq), what is kept from then
    * first: the topics' retained messages and the log's events, in that order.
    */
-  'topics.subscribe': write(
-    z.strictObject({
-      name,
-      pattern: z.string().min(1).max(200),
-      visibilityTimeoutMs: z.int().min(1),
-      maxDeliveries: z.int().min(1),
-      since: z.string().nullable(),
-      afterEvent: z.int().min(0).nullable(),
-    })
-  ).returns<SubscriptionInfo>(),
+  'topics.subscribe': write(subscription).returns<SubscriptionInfo>(),
   /**
    * topics.subscribe with one more start point: `afterMessage` (a topic message seq, as publish
    * answers and the stream numbers them), the topics' kept messages after it; with `afterEvent`
    * too, the log's events after that, the two merged by time.
    */
   'topics.subscribeV2': write(
-    z.strictObject({
-      name,
-      pattern: z.string().min(1).max(200),
-      visibilityTimeoutMs: z.int().min(1),
-      maxDeliveries: z.int().min(1),
-      since: z.string().nullable(),
-      afterEvent: z.int().min(0).nullable(),
-      afterMessage: z.int().min(0).nullable(),
-    })
+    subscription.extend({ afterMessage: z.int().min(0).nullable() })
   ).returns<SubscriptionInfo>(),
   /** The messages kept on the topics `pattern` matches after `after` (a topic message seq), oldest first. */
   'topics.feed': read(

@@ -412,14 +412,16 @@ export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
   }))
   // Each taken under its new receipt, in one statement (one per message made a receive of 50
   // cost 50 round trips to SQLite).
-  for (const part of inParts(messages)) {
-    await trx.raw(
-      `UPDATE queue_messages SET receipt = r.column2, deliveries = deliveries + 1, visible_at = ?
-       FROM (VALUES ${part.map(() => '(?, ?)').join(', ')}) AS r
-       WHERE queue_messages.seq = r.column1`,
-      [visibleAt, ...part.flatMap((m) => [m.seq, m.receipt])]
-    )
-  }
+  await withSql(trx, async (sql) => {
+    for (const part of inParts(messages)) {
+      await sql.run(
+        `UPDATE queue_messages SET receipt = r.column2, deliveries = deliveries + 1, visible_at = ?
+         FROM (VALUES ${part.map(() => '(?, ?)').join(', ')}) AS r
+         WHERE queue_messages.seq = r.column1`,
+        [visibleAt, ...part.flatMap((m) => [m.seq, m.receipt])]
+      )
+    }
+  })
   return { messages }
 }
 
@@ -431,33 +433,36 @@ export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
 async function byReceipt(
   trx: Knex,
   input: { queue: string; receipts: string[] },
-  change: 'delete' | { set: string; values: Knex.Value[]; ends: boolean }
+  change: 'delete' | { set: string; values: unknown[]; ends: boolean }
 ): Promise<{ results: C.ReceiptOutcome[] }> {
   const { queue, receipts } = input
   await queueNamed(trx, queue)
   await mayUse(trx, input, 'queue', queue, 'consume')
   const held = new Set<string>()
-  for (const part of inParts([...new Set(receipts)])) {
-    // By the receipts' index: with many receipts, SQLite's planner would rather walk the
-    // queue's index, every message of the queue (measured: 4 ms for 50 receipts in 25,000).
-    const table = 'queue_messages INDEXED BY queue_messages_receipt_unique'
-    const where = `WHERE queue = ? AND receipt IN (${part.map(() => '?').join(', ')})`
-    // A DELETE returns the rows as they were; an UPDATE as they become (a nack's receipt is
-    // NULL then): which receipts hold a message is read first.
-    const rows = (await (change === 'delete'
-      ? trx.raw(`DELETE FROM ${table} ${where} RETURNING receipt`, [queue, ...part])
-      : trx.raw(`SELECT receipt FROM ${table} ${where}`, [queue, ...part]))) as {
-      receipt: string
-    }[]
-    if (change !== 'delete' && rows.length > 0) {
-      await trx.raw(`UPDATE ${table} SET ${change.set} ${where}`, [
-        ...change.values,
-        queue,
-        ...part,
-      ])
+  await withSql(trx, async (sql) => {
+    for (const part of inParts([...new Set(receipts)])) {
+      // By the receipts' index: with many receipts, SQLite's planner would rather walk the
+      // queue's index, every message of the queue (measured: 4 ms for 50 receipts in 25,000).
+      const table = 'queue_messages INDEXED BY queue_messages_receipt_unique'
+      const where = `WHERE queue = ? AND receipt IN (${part.map(() => '?').join(', ')})`
+      // A DELETE returns the rows as they were; an UPDATE as they become (a nack's receipt is
+      // NULL then): which receipts hold a message is read first.
+      const rows = await sql.all<{ receipt: string }>(
+        change === 'delete'
+          ? `DELETE FROM ${table} ${where} RETURNING receipt`
+          : `SELECT receipt FROM ${table} ${where}`,
+        [queue, ...part]
+      )
+      if (change !== 'delete' && rows.length > 0) {
+        await sql.run(`UPDATE ${table} SET ${change.set} ${where}`, [
+          ...change.values,
+          queue,
+          ...part,
+        ])
+      }
+      for (const row of rows) held.add(row.receipt)
     }
-    for (const row of rows) held.add(row.receipt)
-  }
+  })
   // A receipt given twice: an ack or a nack ends its delivery at the first (the second is over);
   // an extension leaves it held, so each copy is answered as the first was.
   const once = change === 'delete' || change.ends

@@ -11,7 +11,7 @@ import { refusalOf, type Outcome } from '../outcome.ts'
 import { inSavepoint, withSql, type Sql } from '../sql.ts'
 import { EMPTY_LEDGER } from './hash.ts'
 import type { KindInput } from './kinds.ts'
-import { advance, post, type BalanceChange, type PostingState } from './post.ts'
+import { advance, post, type BalanceChange, type Posting, type PostingState } from './post.ts'
 import { MOVEMENT_ROW } from './row.ts'
 
 interface StateRow {
@@ -103,21 +103,65 @@ export async function recordRun(db: Knex, inputs: readonly KindInput[]): Promise
   )
 }
 
+/** Each group posted whole or refused whole: its movements, or every refusal of its inputs. */
+export type GroupPosting =
+  { ok: true; movements: Movement[] } | { ok: false; refusals: DomainError[] }
+
+/**
+ * Records groups of movements, each all or none (a transfer's lines leave together), in order:
+ * each group on the ledger as the groups before it left it, one group's refusal disturbing no
+ * other. The state is loaded, and the rows, balances and events written, once for all of them.
+ * Throws on a fault, having written nothing.
+ */
+export async function recordGroups(
+  db: Knex,
+  groups: readonly (readonly KindInput[])[]
+): Promise<GroupPosting[]> {
+  return withSql(db, async (sql) => {
+    const state = await loadState(sql, [...new Set(groups.flat().map((input) => input.sku))])
+    const results: GroupPosting[] = []
+    const movements: Movement[] = []
+    const balances = new Map<string, BalanceChange>()
+    for (const group of groups) {
+      // What the group may move, kept to put back if any of its inputs is refused.
+      const head = state.head
+      const before = group.map(({ sku }) => [sku, state.stock.get(sku)] as const)
+      for (const [sku, stock] of before) if (stock) state.stock.set(sku, { ...stock })
+      const posted: Extract<Posting, { ok: true }>[] = []
+      const refusals: DomainError[] = []
+      for (const input of group) {
+        const actor = input.actor === undefined ? actorOf(input) : input.actor
+        const posting = post(state, { ...input, actor }, new Date().toISOString())
+        if (!posting.ok) refusals.push(posting.refusal)
+        else {
+          advance(state, posting)
+          posted.push(posting)
+        }
+      }
+      if (refusals.length > 0) {
+        state.head = head
+        for (const [sku, stock] of before) if (stock) state.stock.set(sku, stock)
+        results.push({ ok: false, refusals })
+        continue
+      }
+      for (const { movement, balance } of posted) {
+        movements.push(movement)
+        balances.set(balance.sku, balance)
+      }
+      results.push({ ok: true, movements: posted.map((p) => p.movement) })
+    }
+    if (movements.length > 0) {
+      await inSavepoint(sql, () => write(db, sql, movements, [...balances.values()]))
+    }
+    return results
+  })
+}
+
 /**
  * Records all of `inputs` or none (a transfer's lines leave together): the movements, or every
  * refusal (each input's, in order) with nothing written.
  */
-export async function recordAll(
-  db: Knex,
-  inputs: readonly KindInput[]
-): Promise<{ ok: true; movements: Movement[] } | { ok: false; refusals: DomainError[] }> {
-  return withSql(db, async (sql) => {
-    const { outcomes, movements, balances } = await decideRun(sql, inputs)
-    const refusals = outcomes.flatMap((o) =>
-      o.ok ? [] : [new DomainError(o.error.code, o.error.message, o.error.details)]
-    )
-    if (refusals.length > 0) return { ok: false, refusals }
-    await inSavepoint(sql, () => write(db, sql, movements, balances))
-    return { ok: true, movements }
-  })
+export async function recordAll(db: Knex, inputs: readonly KindInput[]): Promise<GroupPosting> {
+  const [result] = await recordGroups(db, [inputs])
+  return result
 }

@@ -19,12 +19,24 @@ import { DomainError, itemNotFound } from '../domain-error.ts'
 import { appendEvents } from '../events/log.ts'
 import { fingerprint, loadKeys, storeKeys } from '../idempotency.ts'
 import type { KindInput } from '../ledger/kinds.ts'
-import { recordAll } from '../ledger/record.ts'
+import { recordGroups } from '../ledger/record.ts'
 import { create as createItem } from '../operations/items.ts'
 import { decodeCursor, page } from '../paging.ts'
-import { withSql, type Sql } from '../sql.ts'
+import { inSavepoint, withSql, type Sql } from '../sql.ts'
+import { refusalOf, type Outcome } from '../outcome.ts'
+import { runOperation } from '../operations/run.ts'
 import * as S from './states.ts'
-import { detail, enqueue, load, ownId, ownName, save, view, type Loaded } from './store.ts'
+import {
+  detail,
+  enqueueAll,
+  load,
+  loadMany,
+  ownId,
+  ownName,
+  saveAll,
+  view,
+  type Loaded,
+} from './store.ts'
 import { actorOf } from '../actor.ts'
 import { receiveFederated } from '../operations/topics.ts'
 
@@ -52,10 +64,6 @@ function postingRefusal(refusals: DomainError[]): DomainError {
   )
 }
 
-/**
- * Writes what a step decided. `name` names its failpoints (lib/failpoint.ts). The ledger rows go
- * first: a refusal there (stock short) leaves nothing else written.
- */
 /** Refuses a step whose message the peer could not read (MAX_MESSAGE_BYTES), before it writes. */
 function fitsOneMessage(id: string, e: { send: string; payload: unknown }) {
   // The envelope adds the ids, the kind and the time: under 300 bytes.
@@ -74,19 +82,19 @@ function fitsOneMessage(id: string, e: { send: string; payload: unknown }) {
   )
 }
 
-async function commit(
-  db: Knex,
-  sql: Sql,
-  before: Loaded | null,
-  step: Ok,
-  name: string,
+/** A step to write: the record before it (null: a new one), what it decided, who made it. */
+interface Decided {
+  before: Loaded | null
+  step: Ok
+  /** Names its failpoints (lib/failpoint.ts). */
+  name: string
   /** Who made the step: its rows record it (db/actor.ts). */
   actor: string | undefined
-): Promise<Loaded> {
-  const { record, effects } = step
-  for (const e of effects) if ('send' in e) fitsOneMessage(record.id, e)
-  const now = new Date().toISOString()
-  const rows: KindInput[] = effects.flatMap((e) =>
+}
+
+/** The ledger rows a step posts, in its effects' order. */
+function rowsOf({ step: { record, effects }, actor }: Decided): KindInput[] {
+  return effects.flatMap((e) =>
     'post' in e
       ? [
           {
@@ -102,29 +110,81 @@ async function commit(
         ]
       : []
   )
-  if (rows.length > 0) {
-    const posted = await recordAll(db, rows)
-    if (!posted.ok) throw postingRefusal(posted.refusals)
-    failpoint(`${name}.after-post`)
-  }
-  const known = new Set(before?.record.receipts.map((r) => r.receiptId) ?? [])
-  await save(sql, record, now, known)
-  for (const e of effects) {
-    if (!('send' in e)) continue
-    await enqueue(
-      sql,
-      { to: record.peer, kind: e.send, transferId: record.id, payload: e.payload },
-      now
-    )
-  }
-  if (effects.some((e) => 'send' in e)) failpoint(`${name}.after-outbox`)
-  const saved = (await load(sql, record.id)) as Loaded
+}
+
+/**
+ * Writes what steps decided, each whole or refused whole (its stock short, its message too
+ * large), the others going on: the ledger rows first (a refusal there leaves nothing of its step
+ * written), then the records, the outbox messages, and a transfer.changed event each — for a run
+ * of steps, a few statements in all. The saved record of each step, or its refusal.
+ */
+async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded | DomainError)[]> {
+  const results: (Loaded | DomainError | null)[] = steps.map((d) => {
+    try {
+      for (const e of d.step.effects) if ('send' in e) fitsOneMessage(d.step.record.id, e)
+      return null
+    } catch (err) {
+      if (err instanceof DomainError) return err
+      throw err
+    }
+  })
+  const fitting = steps.filter((_, i) => results[i] === null)
+  const posted = await recordGroups(db, fitting.map(rowsOf))
+  const kept = fitting.filter((d, k) => {
+    const p = posted[k]
+    if (!p.ok) results[steps.indexOf(d)] = postingRefusal(p.refusals)
+    else if (p.movements.length > 0) failpoint(`${d.name}.after-post`)
+    return p.ok
+  })
+  const now = new Date().toISOString()
+  const known = (d: Decided) => new Set(d.before?.record.receipts.map((r) => r.receiptId) ?? [])
+  await saveAll(
+    sql,
+    kept.map((d) => ({ record: d.step.record, known: known(d) })),
+    now
+  )
+  await enqueueAll(
+    sql,
+    kept.flatMap(({ step: { record, effects } }) =>
+      effects.flatMap((e) =>
+        'send' in e
+          ? [{ to: record.peer, kind: e.send, transferId: record.id, payload: e.payload }]
+          : []
+      )
+    ),
+    now
+  )
+  for (const d of kept)
+    if (d.step.effects.some((e) => 'send' in e)) failpoint(`${d.name}.after-outbox`)
+  const saved = await loadMany(
+    sql,
+    kept.map((d) => d.step.record.id)
+  )
   await appendEvents(
     db,
-    [{ type: 'transfer.changed', subject: record.id, data: view(saved), createdAt: now }],
+    kept.map(({ step: { record } }) => ({
+      type: 'transfer.changed' as const,
+      subject: record.id,
+      data: view(saved.get(record.id) as Loaded),
+      createdAt: now,
+    })),
     sql
   )
-  return saved
+  return steps.map((d, i) => results[i] ?? (saved.get(d.step.record.id) as Loaded))
+}
+
+/** Writes what one step decided (see `commitAll`); its refusal thrown. */
+async function commit(
+  db: Knex,
+  sql: Sql,
+  before: Loaded | null,
+  step: Ok,
+  name: string,
+  actor: string | undefined
+): Promise<Loaded> {
+  const [result] = await commitAll(db, sql, [{ before, step, name, actor }])
+  if (result instanceof DomainError) throw result
+  return result
 }
 
 async function mustLoad(sql: Sql, id: string): Promise<Loaded> {
@@ -145,40 +205,78 @@ function onceEach(lines: { sku: string }[]): void {
   })
 }
 
-export async function create(
-  db: Knex,
-  p: Payload<'transfers.create'>
-): Promise<Result<'transfers.create'>> {
-  return withSql(db, async (sql) => {
-    onceEach(p.lines)
-    if (p.to === (await ownId(sql))) {
-      throw new DomainError(
-        'INVALID_DESTINATION',
-        'A transfer goes to another warehouse, not to this one',
-        [{ path: 'to', message: 'is this warehouse itself' }]
+/**
+ * transfers.create over a run of payloads (one is a run of one): the catalogue and the ledger's
+ * state read once, each transfer decided in memory, all of them written with a few statements
+ * (commitAll). A refused transfer (its stock short, an item unknown, this node as destination)
+ * leaves nothing of it written and disturbs no other.
+ */
+export const create = runOperation<'transfers.create'>((db, payloads) =>
+  withSql(db, (sql) =>
+    inSavepoint(sql, async () => {
+      const here = await ownId(sql)
+      const fromName = await ownName(sql)
+      const skus = [...new Set(payloads.flatMap((p) => p.lines.map((l) => l.sku)))]
+      const items = await sql.all<Item & { sku: string }>(
+        `SELECT sku, name, unit, description FROM items WHERE sku IN (SELECT value FROM json_each(?))`,
+        [JSON.stringify(skus)]
       )
-    }
-    const skus = p.lines.map((l) => l.sku)
-    const items = await sql.all<{ sku: string; name: string; unit: string; description: string }>(
-      `SELECT sku, name, unit, description FROM items WHERE sku IN (SELECT value FROM json_each(?))`,
-      [JSON.stringify(skus)]
-    )
-    const bySku = new Map(items.map(({ sku, ...item }) => [sku, item]))
-    const missing = p.lines.findIndex((l) => !bySku.has(l.sku))
-    if (missing >= 0) throw itemNotFound(p.lines[missing].sku, `lines.${missing}.sku`)
-    const step = S.create({
-      id: randomUUID(),
-      peer: p.to,
-      peerName: p.toName,
-      lines: p.lines,
-      reference: p.reference,
-      note: p.note,
-      items: Object.fromEntries(bySku),
-      fromName: await ownName(sql),
+      const bySku = new Map(items.map(({ sku, ...item }) => [sku, item]))
+      const decided = payloads.map((p): Decided | DomainError => {
+        try {
+          return {
+            before: null,
+            step: decideCreate(p, here, fromName, bySku),
+            name: 'transfers.create',
+            actor: actorOf(p),
+          }
+        } catch (err) {
+          if (err instanceof DomainError) return err
+          throw err
+        }
+      })
+      const steps = decided.filter((d): d is Decided => !(d instanceof DomainError))
+      const written = await commitAll(db, sql, steps)
+      return decided.map((d): Outcome => {
+        const result = d instanceof DomainError ? d : written[steps.indexOf(d)]
+        return result instanceof DomainError ? refusalOf(result) : { ok: true, data: view(result) }
+      })
     })
-    if (!step.ok) throw refusal(step)
-    return view(await commit(db, sql, null, step, 'transfers.create', actorOf(p)))
+  )
+)
+
+/** An item as a dispatch message carries it, for a receiver that does not know it. */
+type Item = { name: string; unit: string; description: string }
+
+/** A new transfer's first step, or its refusal thrown. */
+function decideCreate(
+  p: Payload<'transfers.create'>,
+  here: string,
+  fromName: string,
+  bySku: Map<string, Item>
+): Ok {
+  onceEach(p.lines)
+  if (p.to === here) {
+    throw new DomainError(
+      'INVALID_DESTINATION',
+      'A transfer goes to another warehouse, not to this one',
+      [{ path: 'to', message: 'is this warehouse itself' }]
+    )
+  }
+  const missing = p.lines.findIndex((l) => !bySku.has(l.sku))
+  if (missing >= 0) throw itemNotFound(p.lines[missing].sku, `lines.${missing}.sku`)
+  const step = S.create({
+    id: randomUUID(),
+    peer: p.to,
+    peerName: p.toName,
+    lines: p.lines,
+    reference: p.reference,
+    note: p.note,
+    items: Object.fromEntries(p.lines.map((l) => [l.sku, bySku.get(l.sku) as Item])),
+    fromName,
   })
+  if (!step.ok) throw refusal(step)
+  return step
 }
 
 /** Which of the SKUs of `lines` this catalogue has. */

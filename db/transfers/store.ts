@@ -106,77 +106,100 @@ export async function save(
   now: string,
   known: ReadonlySet<string>
 ): Promise<void> {
-  const closedAt = record.state === 'closed' ? now : null
+  await saveAll(sql, [{ record, known }], now)
+}
+
+/** Writes records as their steps left them (see `save`): one statement for all their rows. */
+export async function saveAll(
+  sql: Sql,
+  records: readonly { record: TransferRecord; known: ReadonlySet<string> }[],
+  now: string
+): Promise<void> {
+  if (records.length === 0) return
+  const rows = records.map(({ record }) => ({
+    ...record,
+    lines: undefined,
+    receipts: undefined,
+    announced: record.announced ? 1 : 0,
+    closedAt: record.state === 'closed' ? now : null,
+  }))
   await sql.run(
     `INSERT INTO transfers (id, direction, peer, peer_name, state, outcome, reference, note,
        reason, cause, announced, created_at, updated_at, closed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     SELECT value->>'id', value->>'direction', value->>'peer', value->>'peerName',
+       value->>'state', value->>'outcome', value->>'reference', value->>'note', value->>'reason',
+       value->>'cause', value->>'announced', ?1, ?1, value->>'closedAt' FROM json_each(?2) WHERE true
      ON CONFLICT (id) DO UPDATE SET peer_name = excluded.peer_name, state = excluded.state,
        outcome = excluded.outcome, reference = excluded.reference, note = excluded.note,
        reason = excluded.reason, cause = excluded.cause, announced = excluded.announced,
        updated_at = excluded.updated_at, closed_at = coalesce(transfers.closed_at, excluded.closed_at)`,
-    [
-      record.id,
-      record.direction,
-      record.peer,
-      record.peerName,
-      record.state,
-      record.outcome,
-      record.reference,
-      record.note,
-      record.reason,
-      record.cause,
-      record.announced ? 1 : 0,
-      now,
-      now,
-      closedAt,
-    ]
+    [now, JSON.stringify(rows)]
   )
   // A line a step dropped (B's lines rebuilt from the dispatch keep every SKU) never happens:
   // lines are upserted.
+  const lines = records.flatMap(({ record }) =>
+    record.lines.map((line) => ({ ...line, transferId: record.id }))
+  )
   await sql.run(
     `INSERT INTO transfer_lines (transfer_id, sku, sent, received, damaged, short, to_write_off,
        to_return, returned, written_off)
-     SELECT ?, value->>'sku', value->>'sent', value->>'received', value->>'damaged',
-       value->>'short', value->>'toWriteOff', value->>'toReturn', value->>'returned',
-       value->>'writtenOff' FROM json_each(?) WHERE true
+     SELECT value->>'transferId', value->>'sku', value->>'sent', value->>'received',
+       value->>'damaged', value->>'short', value->>'toWriteOff', value->>'toReturn',
+       value->>'returned', value->>'writtenOff' FROM json_each(?) WHERE true
      ON CONFLICT (transfer_id, sku) DO UPDATE SET sent = excluded.sent,
        received = excluded.received, damaged = excluded.damaged, short = excluded.short,
        to_write_off = excluded.to_write_off, to_return = excluded.to_return,
        returned = excluded.returned, written_off = excluded.written_off`,
-    [record.id, JSON.stringify(record.lines)]
+    [JSON.stringify(lines)]
   )
   // Receipts in the order they were applied (`n`): B's dispatch replays them in that order.
-  const fresh = record.receipts.filter((r) => !known.has(r.receiptId))
-  for (const receipt of fresh) {
-    await sql.run(
-      `INSERT INTO transfer_receipts (transfer_id, receipt_id, n, final, lines, created_at)
-       SELECT ?, ?, coalesce(max(n), 0) + 1, ?, ?, ? FROM transfer_receipts WHERE transfer_id = ?`,
-      [
-        record.id,
-        receipt.receiptId,
-        receipt.final ? 1 : 0,
-        JSON.stringify(receipt.lines),
-        now,
-        record.id,
-      ]
-    )
+  for (const { record, known } of records) {
+    for (const receipt of record.receipts.filter((r) => !known.has(r.receiptId))) {
+      await sql.run(
+        `INSERT INTO transfer_receipts (transfer_id, receipt_id, n, final, lines, created_at)
+         SELECT ?, ?, coalesce(max(n), 0) + 1, ?, ?, ? FROM transfer_receipts WHERE transfer_id = ?`,
+        [
+          record.id,
+          receipt.receiptId,
+          receipt.final ? 1 : 0,
+          JSON.stringify(receipt.lines),
+          now,
+          record.id,
+        ]
+      )
+    }
   }
 }
 
+/** A message for a peer; its id is made when it is queued (the peer's inbox de-duplicates by it). */
+export interface Outgoing {
+  to: string
+  kind: TransferMessageKind
+  transferId: string
+  payload: unknown
+}
+
 /** Queues a message to a peer; its id is made here (the peer's inbox de-duplicates by it). */
-export async function enqueue(
+export async function enqueue(sql: Sql, message: Outgoing, now: string): Promise<string> {
+  const [id] = await enqueueAll(sql, [message], now)
+  return id
+}
+
+/** Queues messages to peers, in order, with one statement; their ids, made here. */
+export async function enqueueAll(
   sql: Sql,
-  message: { to: string; kind: TransferMessageKind; transferId: string; payload: unknown },
+  messages: readonly Outgoing[],
   now: string
-): Promise<string> {
-  const id = randomUUID()
+): Promise<string[]> {
+  if (messages.length === 0) return []
+  const rows = messages.map((m) => ({ ...m, id: randomUUID(), payload: JSON.stringify(m.payload) }))
   await sql.run(
     `INSERT INTO outbox (id, to_node, kind, transfer_id, payload, created_at, next_attempt_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    [id, message.to, message.kind, message.transferId, JSON.stringify(message.payload), now, now]
+     SELECT value->>'id', value->>'to', value->>'kind', value->>'transferId', value->>'payload',
+       ?1, ?1 FROM json_each(?2) ORDER BY key`,
+    [now, JSON.stringify(rows)]
   )
-  return id
+  return rows.map((r) => r.id)
 }
 
 /**

@@ -221,6 +221,92 @@ t.test(
   }
 )
 
+t.test(
+  'a run of creates in one batch: each decided on the stock the ones before it left, a refusal disturbing none',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const events = await count(a.knex, 'events')
+    const payloads: Payload<'transfers.create'>[] = [
+      { to: b.id, toName: 'Sur', lines: [{ sku: 'ROPE', quantity: 30 }], reference: 'R-1' },
+      // Short only because of the one before it (50 - 30 = 20 left): refused whole, BOLT too.
+      {
+        to: b.id,
+        toName: 'Sur',
+        lines: [
+          { sku: 'BOLT', quantity: 5 },
+          { sku: 'ROPE', quantity: 25 },
+        ],
+      },
+      { to: b.id, toName: 'Sur', lines: [{ sku: 'GHOST', quantity: 1 }] },
+      {
+        to: b.id,
+        toName: 'Sur',
+        lines: [
+          { sku: 'ROPE', quantity: 20 },
+          { sku: 'BOLT', quantity: 20 },
+        ],
+        note: 'the rest',
+      },
+      { to: a.id, toName: 'Norte', lines: [{ sku: 'ROPE', quantity: 1 }] },
+    ]
+    const replies = await runBatch(
+      a.knex,
+      payloads.map((payload, i) => ({
+        v: PROTOCOL_VERSION,
+        id: `run-${i}`,
+        op: 'transfers.create',
+        payload,
+        deadline: Date.now() + 60_000,
+        key: `run-key-${i}`,
+      })),
+      { log }
+    )
+    t.match(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['ok', 'INSUFFICIENT_STOCK', 'NOT_FOUND', 'ok', 'INVALID_DESTINATION']
+    )
+    t.match(replies[1], { error: { details: { sku: 'ROPE', onHand: 20, requested: 25 } } })
+    // What each reply says is what the node says of it afterwards.
+    for (const i of [0, 3]) {
+      const sent = (replies[i] as { data: Result<'transfers.create'> }).data
+      const {
+        messages: _,
+        receipts: __,
+        ...stored
+      } = await ok(a.knex, 'transfers.get', {
+        id: sent.id,
+      })
+      t.same(sent, stored, `transfer ${i} as stored`)
+    }
+    t.same(await stock(a, 'ROPE'), { onHand: 0, inTransit: 50, sent: 50, received: 0 })
+    t.same(await stock(a, 'BOLT'), { onHand: 0, inTransit: 20, sent: 20, received: 0 })
+    const rows = await a.knex('movements').whereNotNull('transferId').orderBy('seq')
+    t.same(
+      rows.map((r) => [r.sku, r.delta]),
+      [
+        ['ROPE', -30],
+        ['ROPE', -20],
+        ['BOLT', -20],
+      ]
+    )
+    const { messages } = await ok(a.knex, 'outbox.pending', { to: b.id, limit: 10 })
+    t.same(
+      messages.map((m) => m.transferId),
+      [0, 3].map((i) => (replies[i] as { data: { id: string } }).data.id),
+      'one dispatch each, in order'
+    )
+    // Three movements and two transfers, each with its event.
+    t.equal(await count(a.knex, 'events'), events + 5)
+    t.match(await verify(a.knex), { ok: true })
+    // The run's keys replay what it decided, refusals included.
+    const again = await call(a.knex, 'transfers.create', payloads[1], 'run-key-1')
+    t.match(again, { ok: false, replayed: true, error: { code: 'INSUFFICIENT_STOCK' } })
+    const first = await call(a.knex, 'transfers.create', payloads[0], 'run-key-0')
+    t.match(first, { ok: true, replayed: true, data: { id: messages[0].transferId } })
+    t.equal(await count(a.knex, 'transfers'), 2)
+  }
+)
+
 t.test('a retried Idempotency-Key replays the transfer: the goods leave once', async (t) => {
   const { a, b } = await pair(t)
   const first = await send(a, b, undefined, 'key-1')

@@ -322,6 +322,89 @@ t.test('a retried Idempotency-Key replays the transfer: the goods leave once', a
 })
 
 t.test(
+  'a batch of messages applies as one run: each as alone, a refused one disturbing none, replayed as duplicates',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const first = await send(a, b, [{ sku: 'ROPE', quantity: 10 }])
+    const second = await send(a, b, [
+      { sku: 'ROPE', quantity: 5 },
+      { sku: 'BOLT', quantity: 2 },
+    ])
+    const third = await send(a, b, [{ sku: 'BOLT', quantity: 3 }])
+    const { messages } = await ok(a.knex, 'outbox.pending', { to: b.id, limit: 10 })
+    t.equal(messages.length, 3)
+    const envelopes = messages.map(({ id, kind, transferId, createdAt, payload }) => ({
+      id,
+      kind,
+      transferId,
+      createdAt,
+      payload,
+    }))
+    // A received message about a transfer B never sent: refused, the dispatches applied.
+    const stranger = {
+      id: '6f1c2b3a-0000-4000-8000-000000000001',
+      kind: 'transfer.received' as const,
+      transferId: '6f1c2b3a-0000-4000-8000-0000000000aa',
+      createdAt: new Date().toISOString(),
+      payload: {
+        receiptId: '6f1c2b3a-0000-4000-8000-0000000000bb',
+        final: true,
+        lines: [{ sku: 'ROPE', received: 1 }],
+      },
+    }
+    const events = await count(b.knex, 'events')
+    const { results } = await ok(b.knex, 'transfers.inboxV2', {
+      from: a.id,
+      fromName: 'Norte',
+      messages: [envelopes[0], stranger, envelopes[1], envelopes[2]] as never,
+    })
+    t.match(results, [
+      { id: envelopes[0].id, status: 'applied' },
+      { id: stranger.id, status: 'refused', code: 'NOT_FOUND' },
+      { id: envelopes[1].id, status: 'applied' },
+      { id: envelopes[2].id, status: 'applied' },
+    ])
+    for (const [sent, lines] of [
+      [first, [{ sku: 'ROPE', sent: 10, inTransit: 10 }]],
+      [
+        second,
+        [
+          { sku: 'BOLT', sent: 2 },
+          { sku: 'ROPE', sent: 5 },
+        ],
+      ],
+      [third, [{ sku: 'BOLT', sent: 3 }]],
+    ] as const) {
+      t.match(await ok(b.knex, 'transfers.get', { id: sent.id }), {
+        direction: 'in',
+        state: 'announced',
+        peer: a.id,
+        lines,
+        messages: [{ kind: 'transfer.dispatched', direction: 'inbound' }],
+      })
+    }
+    // Both items learnt once; two item events and three transfer events.
+    t.equal(await count(b.knex, 'items'), 2)
+    t.equal(await count(b.knex, 'events'), events + 5)
+    t.equal(await count(b.knex, 'inbox_log'), 4)
+    // Sent again (a lost answer), with the refused one: the same answers, nothing applied twice.
+    const again = await ok(b.knex, 'transfers.inboxV2', {
+      from: a.id,
+      fromName: 'Norte',
+      messages: [envelopes[2], stranger, envelopes[0]] as never,
+    })
+    t.match(again.results, [
+      { id: envelopes[2].id, status: 'duplicate' },
+      { id: stranger.id, status: 'refused', code: 'NOT_FOUND' },
+      { id: envelopes[0].id, status: 'duplicate' },
+    ])
+    t.equal(await count(b.knex, 'transfers'), 3)
+    t.equal(await count(b.knex, 'events'), events + 5)
+    t.match(await verify(b.knex), { ok: true })
+  }
+)
+
+t.test(
   'B learns the transfer and its items from the dispatch, once however often told',
   async (t) => {
     const { a, b } = await pair(t)

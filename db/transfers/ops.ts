@@ -750,26 +750,26 @@ export async function settle(
 ): Promise<Result<'outbox.settle'>> {
   failpoint('outbox.settle.before-write')
   return withSql(db, async (sql) => {
-    let done = 0
-    for (const d of delivered) {
-      const { status } = d
-      const [row] = await sql.all<{ n: number }>(
-        `UPDATE outbox SET delivered_at = ?, status = ?,
-           last_error = CASE WHEN ? = 'refused' THEN ? ELSE NULL END
-         WHERE id = ? AND delivered_at IS NULL RETURNING 1 AS n`,
-        [d.at, status, status, `refused by the peer: ${d.problem ?? 'no reason given'}`, d.id]
-      )
-      if (row) done++
-    }
-    let retried = 0
-    for (const f of failed) {
-      const [row] = await sql.all<{ n: number }>(
-        `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
-         WHERE id = ? AND delivered_at IS NULL RETURNING 1 AS n`,
-        [f.error, f.nextAttemptAt, f.id]
-      )
-      if (row) retried++
-    }
-    return { delivered: done, failed: retried }
+    // One statement each, whatever the batch's size; a message already delivered stays as it was.
+    const done = delivered.length
+      ? await sql.all(
+          `UPDATE outbox SET delivered_at = j.value->>'at', status = j.value->>'status',
+             last_error = CASE WHEN j.value->>'status' = 'refused'
+               THEN 'refused by the peer: ' || coalesce(j.value->>'problem', 'no reason given') END
+           FROM json_each(?) AS j
+           WHERE outbox.id = j.value->>'id' AND outbox.delivered_at IS NULL RETURNING 1 AS n`,
+          [JSON.stringify(delivered)]
+        )
+      : []
+    const retried = failed.length
+      ? await sql.all(
+          `UPDATE outbox SET attempts = attempts + 1, last_error = j.value->>'error',
+             next_attempt_at = j.value->>'nextAttemptAt'
+           FROM json_each(?) AS j
+           WHERE outbox.id = j.value->>'id' AND outbox.delivered_at IS NULL RETURNING 1 AS n`,
+          [JSON.stringify(failed)]
+        )
+      : []
+    return { delivered: done.length, failed: retried.length }
   })
 }

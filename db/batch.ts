@@ -18,9 +18,11 @@ type Slot = [index: number, env: RequestEnvelope]
  * commits once (group commit: one fsync for the batch), and no reply is released before that
  * commit — so a 2xx always means on disk, and no read sees an uncommitted row.
  *
- * Writes run in arrival order. Reads run after the writes of their batch: every envelope of a
+ * Writes run grouped by operation (the operations in the order each first arrived, each one's
+ * envelopes in arrival order), and reads after the writes of their batch: every envelope of a
  * batch was in flight at once, so any order among them is one the callers could have seen, and
- * this one lets a run of receipts, and all the stock reads, each go to SQLite as one statement.
+ * this one lets the receipts of a batch, and all its stock reads, each go to SQLite as one run —
+ * a transfer or a relay's settle arriving among receipts no longer cuts their run in two.
  */
 export async function runBatch(
   knex: Knex,
@@ -95,14 +97,20 @@ function hasRunForm(env: RequestEnvelope, options: DispatchOptions): boolean {
 }
 
 /**
- * The writes cut into runs, in arrival order: consecutive envelopes of one operation with a run
- * form go together (a run of receipts), cut before a key already in the run (the second use of a
- * key must see the first one's stored outcome); every other write is a run of its own.
+ * The writes cut into runs, grouped by operation (see runBatch): consecutive envelopes of one
+ * operation with a run form go together (a run of receipts), cut before a key already in the run
+ * (the second use of a key must see the first one's stored outcome); every other write is a run
+ * of its own.
  */
 function writeRuns(writes: Slot[], options: DispatchOptions): Slot[][] {
+  const first = new Map<string, number>()
+  for (const [, env] of writes) if (!first.has(env.op)) first.set(env.op, first.size)
+  const rank = (slot: Slot) => first.get(slot[1].op) as number
+  // Array.prototype.sort is stable: each operation's envelopes keep their arrival order.
+  const grouped = [...writes].sort((x, y) => rank(x) - rank(y))
   const runs: Slot[][] = []
   let keys = new Set<string>()
-  for (const slot of writes) {
+  for (const slot of grouped) {
     const [, env] = slot
     const last = runs.at(-1)
     const joins =

@@ -196,6 +196,46 @@ t.test(
 )
 
 t.test(
+  'the writes of a batch run grouped by operation: an item change among receipts leaves one run',
+  async (t) => {
+    const knex = await setUp(t)
+    const before = await knex('events').max({ seq: 'seq' }).first()
+    const replies = await runBatch(
+      knex,
+      [
+        envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 1 }, 'g1'),
+        envelope('items.update', { sku: 'B', patch: { reorderPoint: 3 } }),
+        envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 2 }, 'g2'),
+        envelope('movements.record', { type: 'issue', sku: 'A', quantity: 3 }, 'g3'),
+      ],
+      { log }
+    )
+    t.same(
+      replies.map((r) => r.ok),
+      [true, true, true, true]
+    )
+    // The receipts' events, in their arrival order, then the item's: one run, not two.
+    const events = await knex('events')
+      .where('seq', '>', before?.seq ?? 0)
+      .orderBy('seq')
+    t.same(
+      events.map((e) => [e.type, e.subject]),
+      [
+        ['movement.recorded', 'A'],
+        ['movement.recorded', 'A'],
+        ['movement.recorded', 'A'],
+        ['item.updated', 'B'],
+      ]
+    )
+    t.same(
+      (await knex('movements').orderBy('seq')).map((m) => m.delta),
+      [1, 2, -3],
+      'the issue saw both receipts'
+    )
+  }
+)
+
+t.test(
   'a batched stock read says low as stock.get does, never without a reorder point',
   async (t) => {
     const knex = await setUp(t)

@@ -10,7 +10,9 @@
 //
 // The names, where they are and what has happened when they fire:
 //
-// Inside the worker's batch transaction (nothing of the step is committed; the batch rolls back):
+// Inside the worker's batch transaction (nothing of the step is committed; the batch rolls back).
+// A step's rows, record, outbox message and event go to SQLite in one script (db/sql.ts), so
+// "posted" and "in the outbox" mean decided, in the batch's transaction, not yet written:
 //   transfers.create.after-post     A: the transfer_out rows are posted, before the transfer row
 //   transfers.create.after-outbox   A: the dispatch message is in the outbox, before the event
 //   transfers.receive.after-post    B: the transfer_in rows are posted, before the receipt row

@@ -4,7 +4,7 @@
 // replication, the transfer outbox, system topics and live clients.
 import type { Knex } from 'knex'
 import type { EventType, LogEvent } from '../contract/index.ts'
-import { withSql, type Sql } from '../sql.ts'
+import { withSql, type Sql, type Statement } from '../sql.ts'
 
 export interface NewEvent {
   type: EventType
@@ -46,16 +46,30 @@ async function anyFederation(sql: Sql): Promise<boolean> {
 /** Appends events with one statement, on `sql` if given (the caller's raw connection). */
 export async function appendEvents(db: Knex, events: readonly NewEvent[], sql?: Sql) {
   if (events.length === 0) return
-  const text = JSON.stringify(events)
-  const key = db.client.config as object
   const append = async (on: Sql) => {
-    await on.run(APPEND, [text])
-    if (!federating.has(key)) federating.set(key, await anyFederation(on))
+    const statement = await appendStatement(db, on, events)
+    if (statement) await on.run(statement[0], [...(statement[1] ?? [])])
   }
   if (sql) await append(sql)
   else await withSql(db, append)
+}
+
+/**
+ * The statement that appends `events`, for a caller that runs it in a script with its other
+ * writes (db/sql.ts); null when there are none. The log is told it grew (the worker's notice
+ * reads its head after the commit; a batch that rolls back leaves the head where it was).
+ */
+export async function appendStatement(
+  db: Knex,
+  sql: Sql,
+  events: readonly NewEvent[]
+): Promise<Statement | null> {
+  if (events.length === 0) return null
+  const key = db.client.config as object
+  if (!federating.has(key)) federating.set(key, await anyFederation(sql))
   appended.set(key, true)
   if (federating.get(key)) outboxGrew.set(key, true)
+  return [APPEND, [JSON.stringify(events)]]
 }
 
 /** The federation rules changed: read again whether there is any, at the next append. */

@@ -6,9 +6,9 @@ import type { Knex } from 'knex'
 import type { Movement } from '../contract/index.ts'
 import { actorOf } from '../actor.ts'
 import { DomainError } from '../domain-error.ts'
-import { appendEvents } from '../events/log.ts'
+import { appendStatement } from '../events/log.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
-import { inSavepoint, withSql, type Sql } from '../sql.ts'
+import { withSql, type Sql, type Statement } from '../sql.ts'
 import { EMPTY_LEDGER } from './hash.ts'
 import type { KindInput } from './kinds.ts'
 import { advance, post, type BalanceChange, type Posting, type PostingState } from './post.ts'
@@ -47,18 +47,33 @@ const MOVE_BALANCES = `UPDATE balances SET on_hand = j.value->>'onHand',
   sent = j.value->>'sent', received = j.value->>'received', last_seq = j.value->>'lastSeq', updated_at = j.value->>'updatedAt'
   FROM json_each(?) AS j WHERE balances.sku = j.value->>'sku'`
 
-/** Stores decided movements: the rows, the balances they moved, and one event each. */
-async function write(db: Knex, sql: Sql, movements: Movement[], balances: BalanceChange[]) {
-  if (movements.length === 0) return
-  await MOVEMENT_ROW.insert(sql, movements)
-  await sql.run(MOVE_BALANCES, [JSON.stringify(balances)])
+/**
+ * The writes that store decided movements: the rows, the balances they moved, and one event each
+ * — for a script (db/sql.ts), with whatever else the caller writes.
+ */
+export async function movementWrites(
+  db: Knex,
+  sql: Sql,
+  movements: readonly Movement[],
+  balances: readonly BalanceChange[]
+): Promise<Statement[]> {
+  if (movements.length === 0) return []
   const events = movements.map((movement) => ({
     type: 'movement.recorded' as const,
     subject: movement.sku,
     data: movement,
     createdAt: movement.createdAt,
   }))
-  await appendEvents(db, events, sql)
+  return [
+    MOVEMENT_ROW.insertStatement(movements),
+    [MOVE_BALANCES, [JSON.stringify(balances)]],
+    (await appendStatement(db, sql, events)) as Statement,
+  ]
+}
+
+/** Stores decided movements in one trip, in a savepoint: all of them, or none and the error. */
+async function write(db: Knex, sql: Sql, movements: Movement[], balances: BalanceChange[]) {
+  await sql.script(await movementWrites(db, sql, movements, balances), { savepoint: true })
 }
 
 interface Decided {
@@ -94,74 +109,65 @@ async function decideRun(sql: Sql, inputs: readonly KindInput[]): Promise<Decide
  * outcome per input (the movement, or its refusal). Throws on a fault, having written nothing.
  */
 export async function recordRun(db: Knex, inputs: readonly KindInput[]): Promise<Outcome[]> {
-  return withSql(db, (sql) =>
-    inSavepoint(sql, async () => {
-      const { outcomes, movements, balances } = await decideRun(sql, inputs)
-      await write(db, sql, movements, balances)
-      return outcomes
-    })
-  )
+  return withSql(db, async (sql) => {
+    const { outcomes, movements, balances } = await decideRun(sql, inputs)
+    await write(db, sql, movements, balances)
+    return outcomes
+  })
 }
 
 /** Each group posted whole or refused whole: its movements, or every refusal of its inputs. */
 export type GroupPosting =
   { ok: true; movements: Movement[] } | { ok: false; refusals: DomainError[] }
 
-/**
- * Records groups of movements, each all or none (a transfer's lines leave together), in order:
- * each group on the ledger as the groups before it left it, one group's refusal disturbing no
- * other. The state is loaded, and the rows, balances and events written, once for all of them.
- * Throws on a fault, having written nothing.
- */
-export async function recordGroups(
-  db: Knex,
-  groups: readonly (readonly KindInput[])[]
-): Promise<GroupPosting[]> {
-  return withSql(db, async (sql) => {
-    const state = await loadState(sql, [...new Set(groups.flat().map((input) => input.sku))])
-    const results: GroupPosting[] = []
-    const movements: Movement[] = []
-    const balances = new Map<string, BalanceChange>()
-    for (const group of groups) {
-      // What the group may move, kept to put back if any of its inputs is refused.
-      const head = state.head
-      const before = group.map(({ sku }) => [sku, state.stock.get(sku)] as const)
-      for (const [sku, stock] of before) if (stock) state.stock.set(sku, { ...stock })
-      const posted: Extract<Posting, { ok: true }>[] = []
-      const refusals: DomainError[] = []
-      for (const input of group) {
-        const actor = input.actor === undefined ? actorOf(input) : input.actor
-        const posting = post(state, { ...input, actor }, new Date().toISOString())
-        if (!posting.ok) refusals.push(posting.refusal)
-        else {
-          advance(state, posting)
-          posted.push(posting)
-        }
-      }
-      if (refusals.length > 0) {
-        state.head = head
-        for (const [sku, stock] of before) if (stock) state.stock.set(sku, stock)
-        results.push({ ok: false, refusals })
-        continue
-      }
-      for (const { movement, balance } of posted) {
-        movements.push(movement)
-        balances.set(balance.sku, balance)
-      }
-      results.push({ ok: true, movements: posted.map((p) => p.movement) })
-    }
-    if (movements.length > 0) {
-      await inSavepoint(sql, () => write(db, sql, movements, [...balances.values()]))
-    }
-    return results
-  })
+/** What `decideGroups` decided: each group's posting, and what storing them all writes. */
+export interface GroupsDecided {
+  results: GroupPosting[]
+  movements: Movement[]
+  balances: BalanceChange[]
 }
 
 /**
- * Records all of `inputs` or none (a transfer's lines leave together): the movements, or every
- * refusal (each input's, in order) with nothing written.
+ * Decides groups of movements, each all or none (a transfer's lines leave together), in order:
+ * each group on the ledger as the groups before it left it, one group's refusal disturbing no
+ * other; the state read with one statement for all of them. Nothing is written: the caller
+ * writes `movementWrites` of what was decided, with its own writes, in one script.
  */
-export async function recordAll(db: Knex, inputs: readonly KindInput[]): Promise<GroupPosting> {
-  const [result] = await recordGroups(db, [inputs])
-  return result
+export async function decideGroups(
+  sql: Sql,
+  groups: readonly (readonly KindInput[])[]
+): Promise<GroupsDecided> {
+  const state = await loadState(sql, [...new Set(groups.flat().map((input) => input.sku))])
+  const results: GroupPosting[] = []
+  const movements: Movement[] = []
+  const balances = new Map<string, BalanceChange>()
+  for (const group of groups) {
+    // What the group may move, kept to put back if any of its inputs is refused.
+    const head = state.head
+    const before = group.map(({ sku }) => [sku, state.stock.get(sku)] as const)
+    for (const [sku, stock] of before) if (stock) state.stock.set(sku, { ...stock })
+    const posted: Extract<Posting, { ok: true }>[] = []
+    const refusals: DomainError[] = []
+    for (const input of group) {
+      const actor = input.actor === undefined ? actorOf(input) : input.actor
+      const posting = post(state, { ...input, actor }, new Date().toISOString())
+      if (!posting.ok) refusals.push(posting.refusal)
+      else {
+        advance(state, posting)
+        posted.push(posting)
+      }
+    }
+    if (refusals.length > 0) {
+      state.head = head
+      for (const [sku, stock] of before) if (stock) state.stock.set(sku, stock)
+      results.push({ ok: false, refusals })
+      continue
+    }
+    for (const { movement, balance } of posted) {
+      movements.push(movement)
+      balances.set(balance.sku, balance)
+    }
+    results.push({ ok: true, movements: posted.map((p) => p.movement) })
+  }
+  return { results, movements, balances: [...balances.values()] }
 }

@@ -3,7 +3,7 @@
 // of rows. The ledger's insert, movements.list, the verify, the bench and (later) the replication
 // feed all use it, so a column is named here and nowhere else.
 import type { Movement } from '../contract/index.ts'
-import type { Sql } from '../sql.ts'
+import type { Sql, Statement } from '../sql.ts'
 import { carriedFields, columnOf, KINDS, type Kinds, type Scalar } from './kinds.ts'
 
 // The columns every row has, in table order. counted_quantity was the first field one kind
@@ -37,6 +37,8 @@ export interface RowCodec {
   fromRow(row: MovementRow): Movement
   /** Appends movements (already decided and hashed) with one statement, whatever their number. */
   insert(sql: Sql, movements: readonly Movement[]): Promise<void>
+  /** That statement, for a script (db/sql.ts). */
+  insertStatement(movements: readonly Movement[]): Statement
 }
 
 /** The codec of a ledger whose kinds are `kinds`: the common columns, then what kinds carry. */
@@ -61,6 +63,7 @@ export function rowCodec(kinds: Kinds): RowCodec {
     insert: async (sql, movements) => {
       if (movements.length > 0) await sql.run(insertSql, [JSON.stringify(movements)])
     },
+    insertStatement: (movements) => [insertSql, [JSON.stringify(movements)]],
   }
 }
 

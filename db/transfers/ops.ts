@@ -16,10 +16,10 @@ import {
   type TransferMessageEnvelope,
 } from '../contract/transfers.ts'
 import { DomainError, itemNotFound } from '../domain-error.ts'
-import { appendEvents } from '../events/log.ts'
+import { appendStatement } from '../events/log.ts'
 import { fingerprint, loadKeys, storeKeys } from '../idempotency.ts'
 import type { KindInput } from '../ledger/kinds.ts'
-import { recordGroups } from '../ledger/record.ts'
+import { decideGroups, movementWrites } from '../ledger/record.ts'
 import { create as createItem } from '../operations/items.ts'
 import { decodeCursor, page } from '../paging.ts'
 import { inSavepoint, withSql, type Sql } from '../sql.ts'
@@ -28,12 +28,12 @@ import { runOperation } from '../operations/run.ts'
 import * as S from './states.ts'
 import {
   detail,
-  enqueueAll,
+  enqueueStatement,
   load,
   loadMany,
-  ownId,
-  ownName,
-  saveAll,
+  own,
+  savedAs,
+  saveStatements,
   view,
   type Loaded,
 } from './store.ts'
@@ -114,9 +114,10 @@ function rowsOf({ step: { record, effects }, actor }: Decided): KindInput[] {
 
 /**
  * Writes what steps decided, each whole or refused whole (its stock short, its message too
- * large), the others going on: the ledger rows first (a refusal there leaves nothing of its step
- * written), then the records, the outbox messages, and a transfer.changed event each — for a run
- * of steps, a few statements in all. The saved record of each step, or its refusal.
+ * large), the others going on: the ledger decides every step's rows first (a refusal there
+ * leaves nothing of its step written), then the rows, balances, records, outbox messages and a
+ * transfer.changed event each go to SQLite in one script — one trip to its thread pool, in a
+ * savepoint of its own. The record of each step as saved, or its refusal.
  */
 async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded | DomainError)[]> {
   const results: (Loaded | DomainError | null)[] = steps.map((d) => {
@@ -129,22 +130,16 @@ async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded 
     }
   })
   const fitting = steps.filter((_, i) => results[i] === null)
-  const posted = await recordGroups(db, fitting.map(rowsOf))
+  const posted = await decideGroups(sql, fitting.map(rowsOf))
   const kept = fitting.filter((d, k) => {
-    const p = posted[k]
+    const p = posted.results[k]
     if (!p.ok) results[steps.indexOf(d)] = postingRefusal(p.refusals)
+    // Decided, nothing written yet: a crash here or after leaves the batch uncommitted.
     else if (p.movements.length > 0) failpoint(`${d.name}.after-post`)
     return p.ok
   })
   const now = new Date().toISOString()
-  const known = (d: Decided) => new Set(d.before?.record.receipts.map((r) => r.receiptId) ?? [])
-  await saveAll(
-    sql,
-    kept.map((d) => ({ record: d.step.record, known: known(d) })),
-    now
-  )
-  await enqueueAll(
-    sql,
+  const outbox = enqueueStatement(
     kept.flatMap(({ step: { record, effects } }) =>
       effects.flatMap((e) =>
         'send' in e
@@ -156,21 +151,34 @@ async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded 
   )
   for (const d of kept)
     if (d.step.effects.some((e) => 'send' in e)) failpoint(`${d.name}.after-outbox`)
-  const saved = await loadMany(
-    sql,
-    kept.map((d) => d.step.record.id)
-  )
-  await appendEvents(
+  const saved = kept.map((d) => savedAs(d.step.record, d.before, now))
+  const changed = await appendStatement(
     db,
-    kept.map(({ step: { record } }) => ({
+    sql,
+    saved.map((loaded) => ({
       type: 'transfer.changed' as const,
-      subject: record.id,
-      data: view(saved.get(record.id) as Loaded),
+      subject: loaded.record.id,
+      data: view(loaded),
       createdAt: now,
-    })),
-    sql
+    }))
   )
-  return steps.map((d, i) => results[i] ?? (saved.get(d.step.record.id) as Loaded))
+  await sql.script(
+    [
+      ...(await movementWrites(db, sql, posted.movements, posted.balances)),
+      ...saveStatements(
+        kept.map((d) => ({
+          record: d.step.record,
+          known: new Set(d.before?.record.receipts.map((r) => r.receiptId) ?? []),
+        })),
+        now
+      ),
+      ...(outbox ? [outbox] : []),
+      ...(changed ? [changed] : []),
+    ],
+    { savepoint: true }
+  )
+  const byId = new Map(saved.map((loaded) => [loaded.record.id, loaded]))
+  return steps.map((d, i) => results[i] ?? (byId.get(d.step.record.id) as Loaded))
 }
 
 /** Writes what one step decided (see `commitAll`); its refusal thrown. */
@@ -212,37 +220,35 @@ function onceEach(lines: { sku: string }[]): void {
  * leaves nothing of it written and disturbs no other.
  */
 export const create = runOperation<'transfers.create'>((db, payloads) =>
-  withSql(db, (sql) =>
-    inSavepoint(sql, async () => {
-      const here = await ownId(sql)
-      const fromName = await ownName(sql)
-      const skus = [...new Set(payloads.flatMap((p) => p.lines.map((l) => l.sku)))]
-      const items = await sql.all<Item & { sku: string }>(
-        `SELECT sku, name, unit, description FROM items WHERE sku IN (SELECT value FROM json_each(?))`,
-        [JSON.stringify(skus)]
-      )
-      const bySku = new Map(items.map(({ sku, ...item }) => [sku, item]))
-      const decided = payloads.map((p): Decided | DomainError => {
-        try {
-          return {
-            before: null,
-            step: decideCreate(p, here, fromName, bySku),
-            name: 'transfers.create',
-            actor: actorOf(p),
-          }
-        } catch (err) {
-          if (err instanceof DomainError) return err
-          throw err
+  // Nothing is written before commitAll's script, whose savepoint leaves nothing of a fault.
+  withSql(db, async (sql) => {
+    const { id: here, name: fromName } = await own(sql)
+    const skus = [...new Set(payloads.flatMap((p) => p.lines.map((l) => l.sku)))]
+    const items = await sql.all<Item & { sku: string }>(
+      `SELECT sku, name, unit, description FROM items WHERE sku IN (SELECT value FROM json_each(?))`,
+      [JSON.stringify(skus)]
+    )
+    const bySku = new Map(items.map(({ sku, ...item }) => [sku, item]))
+    const decided = payloads.map((p): Decided | DomainError => {
+      try {
+        return {
+          before: null,
+          step: decideCreate(p, here, fromName, bySku),
+          name: 'transfers.create',
+          actor: actorOf(p),
         }
-      })
-      const steps = decided.filter((d): d is Decided => !(d instanceof DomainError))
-      const written = await commitAll(db, sql, steps)
-      return decided.map((d): Outcome => {
-        const result = d instanceof DomainError ? d : written[steps.indexOf(d)]
-        return result instanceof DomainError ? refusalOf(result) : { ok: true, data: view(result) }
-      })
+      } catch (err) {
+        if (err instanceof DomainError) return err
+        throw err
+      }
     })
-  )
+    const steps = decided.filter((d): d is Decided => !(d instanceof DomainError))
+    const written = await commitAll(db, sql, steps)
+    return decided.map((d): Outcome => {
+      const result = d instanceof DomainError ? d : written[steps.indexOf(d)]
+      return result instanceof DomainError ? refusalOf(result) : { ok: true, data: view(result) }
+    })
+  })
 )
 
 /** An item as a dispatch message carries it, for a receiver that does not know it. */

@@ -9,7 +9,7 @@ import type {
   TransferMessage,
   TransferMessageKind,
 } from '../contract/transfers.ts'
-import type { Sql } from '../sql.ts'
+import type { Sql, Statement } from '../sql.ts'
 import { inTransit, type LineRecord, type ReceiptLine, type TransferRecord } from './states.ts'
 
 interface TransferRow {
@@ -97,25 +97,15 @@ export async function load(sql: Sql, id: string): Promise<Loaded | null> {
 }
 
 /**
- * Writes a record as a step left it: its row, its lines, and the receipts it did not have
- * (`known`: the receipt ids already stored). Receipts keep their order by a time that only grows.
+ * The writes that store records as their steps left them — each row, its lines, and the receipts
+ * it did not have (`known`: the receipt ids already stored) — for a script (db/sql.ts). Receipts
+ * keep their order by a number that only grows.
  */
-export async function save(
-  sql: Sql,
-  record: TransferRecord,
-  now: string,
-  known: ReadonlySet<string>
-): Promise<void> {
-  await saveAll(sql, [{ record, known }], now)
-}
-
-/** Writes records as their steps left them (see `save`): one statement for all their rows. */
-export async function saveAll(
-  sql: Sql,
+export function saveStatements(
   records: readonly { record: TransferRecord; known: ReadonlySet<string> }[],
   now: string
-): Promise<void> {
-  if (records.length === 0) return
+): Statement[] {
+  if (records.length === 0) return []
   const rows = records.map(({ record }) => ({
     ...record,
     lines: undefined,
@@ -123,52 +113,56 @@ export async function saveAll(
     announced: record.announced ? 1 : 0,
     closedAt: record.state === 'closed' ? now : null,
   }))
-  await sql.run(
-    `INSERT INTO transfers (id, direction, peer, peer_name, state, outcome, reference, note,
-       reason, cause, announced, created_at, updated_at, closed_at)
-     SELECT value->>'id', value->>'direction', value->>'peer', value->>'peerName',
-       value->>'state', value->>'outcome', value->>'reference', value->>'note', value->>'reason',
-       value->>'cause', value->>'announced', ?1, ?1, value->>'closedAt' FROM json_each(?2) WHERE true
-     ON CONFLICT (id) DO UPDATE SET peer_name = excluded.peer_name, state = excluded.state,
-       outcome = excluded.outcome, reference = excluded.reference, note = excluded.note,
-       reason = excluded.reason, cause = excluded.cause, announced = excluded.announced,
-       updated_at = excluded.updated_at, closed_at = coalesce(transfers.closed_at, excluded.closed_at)`,
-    [now, JSON.stringify(rows)]
-  )
   // A line a step dropped (B's lines rebuilt from the dispatch keep every SKU) never happens:
   // lines are upserted.
   const lines = records.flatMap(({ record }) =>
     record.lines.map((line) => ({ ...line, transferId: record.id }))
   )
-  await sql.run(
-    `INSERT INTO transfer_lines (transfer_id, sku, sent, received, damaged, short, to_write_off,
-       to_return, returned, written_off)
-     SELECT value->>'transferId', value->>'sku', value->>'sent', value->>'received',
-       value->>'damaged', value->>'short', value->>'toWriteOff', value->>'toReturn',
-       value->>'returned', value->>'writtenOff' FROM json_each(?) WHERE true
-     ON CONFLICT (transfer_id, sku) DO UPDATE SET sent = excluded.sent,
-       received = excluded.received, damaged = excluded.damaged, short = excluded.short,
-       to_write_off = excluded.to_write_off, to_return = excluded.to_return,
-       returned = excluded.returned, written_off = excluded.written_off`,
-    [JSON.stringify(lines)]
-  )
-  // Receipts in the order they were applied (`n`): B's dispatch replays them in that order.
-  for (const { record, known } of records) {
-    for (const receipt of record.receipts.filter((r) => !known.has(r.receiptId))) {
-      await sql.run(
-        `INSERT INTO transfer_receipts (transfer_id, receipt_id, n, final, lines, created_at)
-         SELECT ?, ?, coalesce(max(n), 0) + 1, ?, ?, ? FROM transfer_receipts WHERE transfer_id = ?`,
-        [
-          record.id,
-          receipt.receiptId,
-          receipt.final ? 1 : 0,
-          JSON.stringify(receipt.lines),
-          now,
-          record.id,
-        ]
-      )
-    }
-  }
+  return [
+    [
+      `INSERT INTO transfers (id, direction, peer, peer_name, state, outcome, reference, note,
+         reason, cause, announced, created_at, updated_at, closed_at)
+       SELECT value->>'id', value->>'direction', value->>'peer', value->>'peerName',
+         value->>'state', value->>'outcome', value->>'reference', value->>'note',
+         value->>'reason', value->>'cause', value->>'announced', ?1, ?1, value->>'closedAt'
+       FROM json_each(?2) WHERE true
+       ON CONFLICT (id) DO UPDATE SET peer_name = excluded.peer_name, state = excluded.state,
+         outcome = excluded.outcome, reference = excluded.reference, note = excluded.note,
+         reason = excluded.reason, cause = excluded.cause, announced = excluded.announced,
+         updated_at = excluded.updated_at,
+         closed_at = coalesce(transfers.closed_at, excluded.closed_at)`,
+      [now, JSON.stringify(rows)],
+    ],
+    [
+      `INSERT INTO transfer_lines (transfer_id, sku, sent, received, damaged, short, to_write_off,
+         to_return, returned, written_off)
+       SELECT value->>'transferId', value->>'sku', value->>'sent', value->>'received',
+         value->>'damaged', value->>'short', value->>'toWriteOff', value->>'toReturn',
+         value->>'returned', value->>'writtenOff' FROM json_each(?) WHERE true
+       ON CONFLICT (transfer_id, sku) DO UPDATE SET sent = excluded.sent,
+         received = excluded.received, damaged = excluded.damaged, short = excluded.short,
+         to_write_off = excluded.to_write_off, to_return = excluded.to_return,
+         returned = excluded.returned, written_off = excluded.written_off`,
+      [JSON.stringify(lines)],
+    ],
+    ...records.flatMap(({ record, known }) =>
+      record.receipts
+        .filter((r) => !known.has(r.receiptId))
+        .map((receipt): Statement => [
+          `INSERT INTO transfer_receipts (transfer_id, receipt_id, n, final, lines, created_at)
+             SELECT ?, ?, coalesce(max(n), 0) + 1, ?, ?, ? FROM transfer_receipts
+             WHERE transfer_id = ?`,
+          [
+            record.id,
+            receipt.receiptId,
+            receipt.final ? 1 : 0,
+            JSON.stringify(receipt.lines),
+            now,
+            record.id,
+          ],
+        ])
+    ),
+  ]
 }
 
 /** A message for a peer; its id is made when it is queued (the peer's inbox de-duplicates by it). */
@@ -179,27 +173,33 @@ export interface Outgoing {
   payload: unknown
 }
 
-/** Queues a message to a peer; its id is made here (the peer's inbox de-duplicates by it). */
-export async function enqueue(sql: Sql, message: Outgoing, now: string): Promise<string> {
-  const [id] = await enqueueAll(sql, [message], now)
-  return id
-}
-
-/** Queues messages to peers, in order, with one statement; their ids, made here. */
-export async function enqueueAll(
-  sql: Sql,
-  messages: readonly Outgoing[],
-  now: string
-): Promise<string[]> {
-  if (messages.length === 0) return []
+/** The write that queues messages to peers, in order, each with an id made here; null if none. */
+export function enqueueStatement(messages: readonly Outgoing[], now: string): Statement | null {
+  if (messages.length === 0) return null
   const rows = messages.map((m) => ({ ...m, id: randomUUID(), payload: JSON.stringify(m.payload) }))
-  await sql.run(
+  return [
     `INSERT INTO outbox (id, to_node, kind, transfer_id, payload, created_at, next_attempt_at)
      SELECT value->>'id', value->>'to', value->>'kind', value->>'transferId', value->>'payload',
        ?1, ?1 FROM json_each(?2) ORDER BY key`,
-    [now, JSON.stringify(rows)]
-  )
-  return rows.map((r) => r.id)
+    [now, JSON.stringify(rows)],
+  ]
+}
+
+/**
+ * The record as `loadMany` will read it once `saveStatements` has stored what a step left: its
+ * lines in SKU order (SQLite's, byte by byte), its times those the row keeps.
+ */
+export function savedAs(record: TransferRecord, before: Loaded | null, now: string): Loaded {
+  const bytes = (sku: string) => Buffer.from(sku)
+  return {
+    record: {
+      ...record,
+      lines: [...record.lines].sort((a, b) => Buffer.compare(bytes(a.sku), bytes(b.sku))),
+    },
+    createdAt: before?.createdAt ?? now,
+    updatedAt: now,
+    closedAt: before?.closedAt ?? (record.state === 'closed' ? now : null),
+  }
 }
 
 /**
@@ -260,16 +260,11 @@ export async function detail(sql: Sql, id: string): Promise<TransferDetail | nul
   }
 }
 
-/** This node's own warehouse name, as its messages carry it. */
-export async function ownName(sql: Sql): Promise<string> {
-  const [row] = await sql.all<{ value: string }>(
-    "SELECT value FROM node_settings WHERE key = 'name'"
+/** This node's id, and its warehouse name as its messages carry it: one statement. */
+export async function own(sql: Sql): Promise<{ id: string; name: string }> {
+  const [row] = await sql.all<{ id: string | null; name: string | null }>(
+    `SELECT (SELECT value FROM node_settings WHERE key = 'id') AS id,
+       (SELECT value FROM node_settings WHERE key = 'name') AS name`
   )
-  return row?.value ?? ''
-}
-
-/** This node's id. */
-export async function ownId(sql: Sql): Promise<string> {
-  const [row] = await sql.all<{ value: string }>("SELECT value FROM node_settings WHERE key = 'id'")
-  return row?.value ?? ''
+  return { id: row?.id ?? '', name: row?.name ?? '' }
 }

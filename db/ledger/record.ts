@@ -18,28 +18,43 @@ interface StateRow {
   stock: string
   head: string | null
   warehouse: string | null
+  node: string | null
 }
 
-// The items involved with their stock, the ledger's last row and the warehouse's name, at once.
+// The items involved with their stock, the ledger's last row and the node's name and id, at once.
 const STATE_SQL = `SELECT
-  (SELECT json_group_array(json_array(i.sku, i.unit, b.on_hand, b.sent, b.received)) FROM items i
+  (SELECT json_group_array(json_array(i.sku, i.unit, b.on_hand, b.sent, b.received, i.name,
+    i.description)) FROM items i
     JOIN balances b ON b.sku = i.sku WHERE i.sku IN (SELECT value FROM json_each(?))) AS stock,
   (SELECT json_array(seq, hash) FROM movements ORDER BY seq DESC LIMIT 1) AS head,
-  (SELECT value FROM node_settings WHERE key = 'name') AS warehouse`
+  (SELECT value FROM node_settings WHERE key = 'name') AS warehouse,
+  (SELECT value FROM node_settings WHERE key = 'id') AS node`
+
+/** What posting needs, and what a transfer's dispatch says of the node and its items. */
+export interface LoadedState extends PostingState {
+  /** The node's id and name ('' when unnamed) as its messages carry them. */
+  node: { id: string; name: string }
+  /** Each item involved, as a dispatch describes it to a warehouse that lacks it. */
+  items: Map<string, { name: string; unit: string; description: string }>
+}
 
 /** What posting the movements of `skus` needs, read in one statement. */
-export async function loadState(sql: Sql, skus: readonly string[]): Promise<PostingState> {
+export async function loadState(sql: Sql, skus: readonly string[]): Promise<LoadedState> {
   const [row] = await sql.all<StateRow>(STATE_SQL, [JSON.stringify(skus)])
   const stock: PostingState['stock'] = new Map()
-  const held = JSON.parse(row.stock) as [string, string, number, number, number][]
-  for (const [sku, unit, onHand, sent, received] of held) {
+  const items: LoadedState['items'] = new Map()
+  const held = JSON.parse(row.stock) as [string, string, number, number, number, string, string][]
+  for (const [sku, unit, onHand, sent, received, name, description] of held) {
     stock.set(sku, { onHand, unit, sent, received })
+    items.set(sku, { name, unit, description })
   }
   const head = row.head ? (JSON.parse(row.head) as [number, string]) : null
   return {
     head: head ? { seq: head[0], hash: head[1] } : EMPTY_LEDGER,
     stock,
     warehouse: row.warehouse ?? 'this warehouse',
+    node: { id: row.node ?? '', name: row.warehouse ?? '' },
+    items,
   }
 }
 
@@ -135,9 +150,12 @@ export interface GroupsDecided {
  */
 export async function decideGroups(
   sql: Sql,
-  groups: readonly (readonly KindInput[])[]
+  groups: readonly (readonly KindInput[])[],
+  /** Loaded by the caller already, for every SKU of the groups (it is moved along). */
+  loaded?: PostingState
 ): Promise<GroupsDecided> {
-  const state = await loadState(sql, [...new Set(groups.flat().map((input) => input.sku))])
+  const state =
+    loaded ?? (await loadState(sql, [...new Set(groups.flat().map((input) => input.sku))]))
   const results: GroupPosting[] = []
   const movements: Movement[] = []
   const balances = new Map<string, BalanceChange>()

@@ -19,7 +19,8 @@ import { DomainError, itemNotFound } from '../domain-error.ts'
 import { appendStatement } from '../events/log.ts'
 import { fingerprint, loadKeys, storeKeys } from '../idempotency.ts'
 import type { KindInput } from '../ledger/kinds.ts'
-import { decideGroups, movementWrites } from '../ledger/record.ts'
+import { decideGroups, loadState, movementWrites } from '../ledger/record.ts'
+import type { PostingState } from '../ledger/post.ts'
 import { create as createItem } from '../operations/items.ts'
 import { decodeCursor, page } from '../paging.ts'
 import { inSavepoint, withSql, type Sql } from '../sql.ts'
@@ -31,7 +32,6 @@ import {
   enqueueStatement,
   load,
   loadMany,
-  own,
   savedAs,
   saveStatements,
   view,
@@ -119,7 +119,13 @@ function rowsOf({ step: { record, effects }, actor }: Decided): KindInput[] {
  * transfer.changed event each go to SQLite in one script — one trip to its thread pool, in a
  * savepoint of its own. The record of each step as saved, or its refusal.
  */
-async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded | DomainError)[]> {
+async function commitAll(
+  db: Knex,
+  sql: Sql,
+  steps: Decided[],
+  /** The ledger's state for every SKU the steps post, when the caller has read it already. */
+  state?: PostingState
+): Promise<(Loaded | DomainError)[]> {
   const results: (Loaded | DomainError | null)[] = steps.map((d) => {
     try {
       for (const e of d.step.effects) if ('send' in e) fitsOneMessage(d.step.record.id, e)
@@ -130,7 +136,7 @@ async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded 
     }
   })
   const fitting = steps.filter((_, i) => results[i] === null)
-  const posted = await decideGroups(sql, fitting.map(rowsOf))
+  const posted = await decideGroups(sql, fitting.map(rowsOf), state)
   const kept = fitting.filter((d, k) => {
     const p = posted.results[k]
     if (!p.ok) results[steps.indexOf(d)] = postingRefusal(p.refusals)
@@ -222,13 +228,11 @@ function onceEach(lines: { sku: string }[]): void {
 export const create = runOperation<'transfers.create'>((db, payloads) =>
   // Nothing is written before commitAll's script, whose savepoint leaves nothing of a fault.
   withSql(db, async (sql) => {
-    const { id: here, name: fromName } = await own(sql)
+    // The node, its items and the ledger's state for all of the run: one statement.
     const skus = [...new Set(payloads.flatMap((p) => p.lines.map((l) => l.sku)))]
-    const items = await sql.all<Item & { sku: string }>(
-      `SELECT sku, name, unit, description FROM items WHERE sku IN (SELECT value FROM json_each(?))`,
-      [JSON.stringify(skus)]
-    )
-    const bySku = new Map(items.map(({ sku, ...item }) => [sku, item]))
+    const state = await loadState(sql, skus)
+    const { id: here, name: fromName } = state.node
+    const bySku = state.items
     const decided = payloads.map((p): Decided | DomainError => {
       try {
         return {
@@ -243,7 +247,7 @@ export const create = runOperation<'transfers.create'>((db, payloads) =>
       }
     })
     const steps = decided.filter((d): d is Decided => !(d instanceof DomainError))
-    const written = await commitAll(db, sql, steps)
+    const written = await commitAll(db, sql, steps, state)
     return decided.map((d): Outcome => {
       const result = d instanceof DomainError ? d : written[steps.indexOf(d)]
       return result instanceof DomainError ? refusalOf(result) : { ok: true, data: view(result) }

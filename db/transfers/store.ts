@@ -259,12 +259,3 @@ export async function detail(sql: Sql, id: string): Promise<TransferDetail | nul
     receipts: receipts.map((r) => ({ ...r, final: r.final === 1 })),
   }
 }
-
-/** This node's id, and its warehouse name as its messages carry it: one statement. */
-export async function own(sql: Sql): Promise<{ id: string; name: string }> {
-  const [row] = await sql.all<{ id: string | null; name: string | null }>(
-    `SELECT (SELECT value FROM node_settings WHERE key = 'id') AS id,
-       (SELECT value FROM node_settings WHERE key = 'name') AS name`
-  )
-  return { id: row?.id ?? '', name: row?.name ?? '' }
-}

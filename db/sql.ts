@@ -58,13 +58,17 @@ export async function withSql<T>(db: Knex, fn: (sql: Sql) => Promise<T>): Promis
         new Promise<void>((resolve, reject) =>
           connection.exec(text, (err) => (err ? reject(err) : resolve()))
         )
-      if (!savepoint) return exec(texts.join(';\n'))
+      // On lines of their own: a statement that ends in a comment cannot swallow the `;`.
+      const join = (parts: string[]) => parts.join('\n;\n')
+      if (!savepoint) return exec(join(texts))
       const name = `script_${++savepoints}`
       try {
-        await exec([`SAVEPOINT ${name}`, ...texts, `RELEASE ${name}`].join(';\n'))
+        await exec(join([`SAVEPOINT ${name}`, ...texts, `RELEASE ${name}`]))
       } catch (err) {
         // Stopped at the failing statement: what ran before it is undone, the savepoint closed.
-        await exec(`ROLLBACK TO ${name}; RELEASE ${name}`)
+        // If the failure ended the whole transaction, the savepoint went with it: its error is
+        // the one to tell.
+        await exec(`ROLLBACK TO ${name}; RELEASE ${name}`).catch(() => undefined)
         throw err
       }
     },
@@ -78,60 +82,81 @@ export async function withSql<T>(db: Knex, fn: (sql: Sql) => Promise<T>): Promis
 
 let savepoints = 0
 
-/** A value as an SQL literal, stored as node-sqlite3 would bind it. */
+/**
+ * A value as an SQL literal, stored as node-sqlite3 would bind it: null and undefined as NULL,
+ * a boolean as 1 or 0, a number that is a 32-bit integer as an INTEGER and any other as a REAL,
+ * text as text. Whole numbers are exact; SQLite's reading of a decimal fraction may differ from
+ * the bound double in its last bit, and none of our writes carries one.
+ */
 export function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL'
   if (typeof value === 'boolean') return value ? '1' : '0'
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error(`${value} cannot be stored as a number`)
-    // node-sqlite3 binds a number that is a 32-bit integer as an INTEGER, any other as a REAL.
-    if (value === (value | 0)) return String(value | 0)
+    // Parenthesised: a negative after a minus (`-?`) must not become a comment (`--1`).
+    const signed = (text: string) => (text.startsWith('-') ? `(${text})` : text)
+    if (value === (value | 0)) return signed(String(value | 0))
+    // A whole number read as an integer is exact, and so is its cast to a REAL.
+    if (Number.isSafeInteger(value)) return `CAST(${signed(String(value))} AS REAL)`
     const text = String(value)
-    return /[.e]/.test(text) ? text : `${text}.0`
+    return signed(/[.e]/.test(text) ? text : `${text}.0`)
   }
   if (typeof value === 'string') {
-    // exec reads the script as C text: a NUL would end it there.
-    if (value.includes('\0')) throw new Error('a text with a NUL character cannot go in a script')
+    // exec reads the script as C text, ended by a NUL: such a text goes as its bytes.
+    if (value.includes('\0')) return `CAST(X'${Buffer.from(value).toString('hex')}' AS TEXT)`
     return `'${value.replaceAll("'", "''")}'`
   }
   throw new Error(`a ${typeof value} cannot go in a script`)
 }
 
+/** Where each quoted part of SQL text ends: its closing character. */
+const CLOSING: Record<string, string> = { "'": "'", '"': '"', '`': '`', '[': ']' }
+
 /**
- * `text` with its parameters written in as literals: `?` takes the next one, `?N` the Nth. The
- * text's own quoted strings and identifiers, and comments, are copied as they are.
+ * `text` with its parameters written in as literals, numbered as SQLite numbers them: `?N` is the
+ * Nth, a bare `?` one more than the largest number given before it. The text's own quoted strings
+ * and identifiers, and its comments, are copied as they are; named parameters are refused.
  */
 export function inline(text: string, params: readonly unknown[]): string {
   let out = ''
-  let next = 0
+  let largest = 0
   let i = 0
+  const copyTo = (end: number) => {
+    out += text.slice(i, end)
+    i = end
+  }
   while (i < text.length) {
     const c = text[i]
-    if (c === "'" || c === '"' || c === '`') {
-      const end = text.indexOf(c, i + 1)
+    if (c in CLOSING) {
+      const end = text.indexOf(CLOSING[c], i + 1)
       if (end < 0) throw new Error(`an unterminated ${c} in: ${text}`)
       // A doubled quote inside stays inside: the loop comes back to it as the next opening.
-      out += text.slice(i, end + 1)
-      i = end + 1
+      copyTo(end + 1)
     } else if (c === '-' && text[i + 1] === '-') {
       const end = text.indexOf('\n', i)
-      out += end < 0 ? text.slice(i) : text.slice(i, end)
-      i = end < 0 ? text.length : end
+      copyTo(end < 0 ? text.length : end)
+    } else if (c === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2)
+      if (end < 0) throw new Error(`an unterminated comment in: ${text}`)
+      copyTo(end + 2)
     } else if (c === '?') {
       const digits = /^\d*/.exec(text.slice(i + 1))?.[0] ?? ''
-      const index = digits ? Number(digits) - 1 : next++
-      if (index < 0 || index >= params.length) {
-        throw new Error(`parameter ${index + 1} of ${params.length} in: ${text}`)
+      const number = digits ? Number(digits) : largest + 1
+      if (number < 1 || number > params.length) {
+        throw new Error(`parameter ${number} of ${params.length} in: ${text}`)
       }
-      out += literal(params[index])
+      largest = Math.max(largest, number)
+      out += literal(params[number - 1])
       i += 1 + digits.length
+    } else if ((c === ':' || c === '@' || c === '$') && /[A-Za-z_]/.test(text[i + 1] ?? '')) {
+      throw new Error(`a named parameter (${c}…) cannot go in a script: ${text}`)
     } else {
       out += c
       i++
     }
   }
-  if (!/\?\d/.test(text) && next !== params.length) {
-    throw new Error(`${params.length} parameters for ${next} places in: ${text}`)
+  if (largest !== params.length) {
+    throw new Error(`${params.length} parameters for ${largest} places in: ${text}`)
   }
   return out
 }

@@ -760,26 +760,33 @@ export async function settle(
 ): Promise<Result<'outbox.settle'>> {
   failpoint('outbox.settle.before-write')
   return withSql(db, async (sql) => {
-    // One statement each, whatever the batch's size; a message already delivered stays as it was.
-    const done = delivered.length
+    // One statement each, whatever the batch's size, with what one update per entry would leave:
+    // a message already delivered stays as it was (an id's first delivery counts), and an id
+    // failed n times gains n attempts and keeps its last error.
+    const firsts = [...new Map([...delivered].reverse().map((d) => [d.id, d])).values()]
+    const done = firsts.length
       ? await sql.all(
           `UPDATE outbox SET delivered_at = j.value->>'at', status = j.value->>'status',
              last_error = CASE WHEN j.value->>'status' = 'refused'
                THEN 'refused by the peer: ' || coalesce(j.value->>'problem', 'no reason given') END
            FROM json_each(?) AS j
            WHERE outbox.id = j.value->>'id' AND outbox.delivered_at IS NULL RETURNING 1 AS n`,
-          [JSON.stringify(delivered)]
+          [JSON.stringify(firsts)]
         )
       : []
-    const retried = failed.length
-      ? await sql.all(
-          `UPDATE outbox SET attempts = attempts + 1, last_error = j.value->>'error',
+    const tries = new Map<string, (typeof failed)[number] & { n: number }>()
+    for (const f of failed) tries.set(f.id, { ...f, n: (tries.get(f.id)?.n ?? 0) + 1 })
+    const retried = tries.size
+      ? await sql.all<{ id: string }>(
+          `UPDATE outbox SET attempts = attempts + (j.value->>'n'), last_error = j.value->>'error',
              next_attempt_at = j.value->>'nextAttemptAt'
            FROM json_each(?) AS j
-           WHERE outbox.id = j.value->>'id' AND outbox.delivered_at IS NULL RETURNING 1 AS n`,
-          [JSON.stringify(failed)]
+           WHERE outbox.id = j.value->>'id' AND outbox.delivered_at IS NULL
+           RETURNING outbox.id AS id`,
+          [JSON.stringify([...tries.values()])]
         )
       : []
-    return { delivered: done.length, failed: retried.length }
+    const counted = retried.reduce((sum, r) => sum + (tries.get(r.id)?.n ?? 0), 0)
+    return { delivered: done.length, failed: counted }
   })
 }

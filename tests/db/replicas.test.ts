@@ -132,6 +132,28 @@ t.test(
   }
 )
 
+t.test('texts a script could trip on are held exactly: quotes, a NUL, a comment', async (t) => {
+  const from = await owner(t)
+  const notes = ["O'Brien's -- not a comment", 'a\0b', "'; DROP TABLE replica_movements; --"]
+  await runBatch(
+    from,
+    notes.map((note) =>
+      envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 1, note })
+    ),
+    { log }
+  )
+  const into = await testDb(t)
+  await pullAll(from, into, 3)
+  const own = await ok(from, 'movements.list', { limit: 100, order: 'asc' })
+  const held = await ok(into, 'replicas.movements', { nodeId: 'norte', limit: 100, order: 'asc' })
+  t.same(held, own)
+  t.same(
+    held.movements.slice(-3).map((m) => m.note),
+    notes
+  )
+  t.match(await ok(into, 'replicas.verify', { nodeId: 'norte' }), { ok: true })
+})
+
 t.test('a page applied twice is refused the second time and changes nothing', async (t) => {
   const from = await owner(t)
   const into = await testDb(t)

@@ -749,11 +749,35 @@ t.test(
       { id: messages[0].id, attempts: 1, nextAttemptAt: later },
       { id: messages[1].id },
     ])
+    // An id named twice in one settle counts as two attempts, its last error standing.
+    const latest = new Date(Date.now() + 90_000).toISOString()
+    t.same(
+      await ok(a.knex, 'outbox.settle', {
+        delivered: [],
+        failed: [
+          { id: messages[1].id, error: 'timed out', nextAttemptAt: later },
+          { id: messages[1].id, error: 'reset', nextAttemptAt: latest },
+        ],
+      }),
+      { delivered: 0, failed: 2 }
+    )
+    t.match((await ok(a.knex, 'outbox.pending', { limit: 10 })).messages[1], {
+      id: messages[1].id,
+      attempts: 2,
+      nextAttemptAt: latest,
+    })
+    t.match((await ok(a.knex, 'transfers.get', { id: messages[1].transferId })).messages, [
+      { attempts: 2, lastError: 'reset' },
+    ])
     t.same((await ok(a.knex, 'outbox.pending', { to: 'other', limit: 10 })).messages, [])
     const at = new Date().toISOString()
     t.same(
       await ok(a.knex, 'outbox.settle', {
-        delivered: [{ id: messages[0].id, status: 'refused', at }],
+        // Named twice: the first delivery stands.
+        delivered: [
+          { id: messages[0].id, status: 'refused', at },
+          { id: messages[0].id, status: 'applied', at: later },
+        ],
         failed: [],
       }),
       { delivered: 1, failed: 0 }

@@ -86,48 +86,21 @@ export async function movementWrites(
   ]
 }
 
-/** Stores decided movements in one trip, in a savepoint: all of them, or none and the error. */
-async function write(db: Knex, sql: Sql, movements: Movement[], balances: BalanceChange[]) {
-  await sql.script(await movementWrites(db, sql, movements, balances), { savepoint: true })
-}
-
-interface Decided {
-  outcomes: Outcome<Movement>[]
-  movements: Movement[]
-  balances: BalanceChange[]
-}
-
-/** Posts each input on the ledger as the ones before it left it, in memory. */
-async function decideRun(sql: Sql, inputs: readonly KindInput[]): Promise<Decided> {
-  const state = await loadState(sql, [...new Set(inputs.map((input) => input.sku))])
-  const outcomes: Outcome<Movement>[] = []
-  const movements: Movement[] = []
-  const balances = new Map<string, BalanceChange>()
-  for (const input of inputs) {
-    // A movements.record payload names nobody: who sent it is beside it (db/actor.ts).
-    const actor = input.actor === undefined ? actorOf(input) : input.actor
-    const posting = post(state, { ...input, actor }, new Date().toISOString())
-    if (!posting.ok) {
-      outcomes.push(refusalOf(posting.refusal))
-      continue
-    }
-    advance(state, posting)
-    movements.push(posting.movement)
-    balances.set(posting.balance.sku, posting.balance)
-    outcomes.push({ ok: true, data: posting.movement })
-  }
-  return { outcomes, movements, balances: [...balances.values()] }
-}
-
 /**
- * Records a run of movements, in order, each on the ledger as the ones before it left it: an
- * outcome per input (the movement, or its refusal). Throws on a fault, having written nothing.
+ * Records a run of movements, in order, each on the ledger as the ones before it left it (each a
+ * group of one for decideGroups): an outcome per input (the movement, or its refusal). The writes
+ * go in one script, in a savepoint: a fault throws, having written nothing.
  */
 export async function recordRun(db: Knex, inputs: readonly KindInput[]): Promise<Outcome[]> {
   return withSql(db, async (sql) => {
-    const { outcomes, movements, balances } = await decideRun(sql, inputs)
-    await write(db, sql, movements, balances)
-    return outcomes
+    const { results, movements, balances } = await decideGroups(
+      sql,
+      inputs.map((input) => [input])
+    )
+    await sql.script(await movementWrites(db, sql, movements, balances), { savepoint: true })
+    return results.map((r) =>
+      r.ok ? { ok: true, data: r.movements[0] } : refusalOf(r.refusals[0])
+    )
   })
 }
 
@@ -167,6 +140,7 @@ export async function decideGroups(
     const posted: Extract<Posting, { ok: true }>[] = []
     const refusals: DomainError[] = []
     for (const input of group) {
+      // A movements.record payload names nobody: who sent it is beside it (db/actor.ts).
       const actor = input.actor === undefined ? actorOf(input) : input.actor
       const posting = post(state, { ...input, actor }, new Date().toISOString())
       if (!posting.ok) refusals.push(posting.refusal)

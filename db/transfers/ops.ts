@@ -135,14 +135,18 @@ async function commitAll(
       throw err
     }
   })
-  const fitting = steps.filter((_, i) => results[i] === null)
-  const posted = await decideGroups(sql, fitting.map(rowsOf), state)
-  const kept = fitting.filter((d, k) => {
+  const fitting = steps.flatMap((d, i) => (results[i] === null ? [i] : []))
+  const posted = await decideGroups(
+    sql,
+    fitting.map((i) => rowsOf(steps[i])),
+    state
+  )
+  const kept = fitting.flatMap((i, k) => {
     const p = posted.results[k]
-    if (!p.ok) results[steps.indexOf(d)] = postingRefusal(p.refusals)
+    if (!p.ok) results[i] = postingRefusal(p.refusals)
     // Decided, nothing written yet: a crash here or after leaves the batch uncommitted.
-    else if (p.movements.length > 0) failpoint(`${d.name}.after-post`)
-    return p.ok
+    else if (p.movements.length > 0) failpoint(`${steps[i].name}.after-post`)
+    return p.ok ? [steps[i]] : []
   })
   const now = new Date().toISOString()
   const outbox = enqueueStatement(
@@ -248,8 +252,9 @@ export const create = runOperation<'transfers.create'>((db, payloads) =>
     })
     const steps = decided.filter((d): d is Decided => !(d instanceof DomainError))
     const written = await commitAll(db, sql, steps, state)
+    let k = 0
     return decided.map((d): Outcome => {
-      const result = d instanceof DomainError ? d : written[steps.indexOf(d)]
+      const result = d instanceof DomainError ? d : written[k++]
       return result instanceof DomainError ? refusalOf(result) : { ok: true, data: view(result) }
     })
   })
@@ -450,7 +455,10 @@ export async function list(
 
 type Message = TransferMessageEnvelope
 
-/** Each SKU the dispatches among `messages` carry that this node lacks enters its catalogue, as A describes it. */
+/**
+ * Each SKU the dispatches among `messages` carry that this node lacks enters its catalogue, as A
+ * describes it.
+ */
 async function learnItems(db: Knex, sql: Sql, messages: Message[]) {
   const lines = messages.flatMap((m) =>
     m.kind === 'transfer.dispatched' ? messagePayloads[m.kind].parse(m.payload).lines : []
@@ -654,6 +662,7 @@ async function applyRun(
         }))
       )
       if (results.some((r) => r instanceof DomainError)) throw new NotAsARun()
+      // Where applyOne passes it once per message: each, applied and not yet answered.
       for (const _ of messages) failpoint('inbox.after-apply')
       await keepAnswers(
         sql,
@@ -680,6 +689,11 @@ function asOneRun(messages: Message[]): boolean {
   )
 }
 
+/** A message answered before: applied, a duplicate; refused, refused again with the same words. */
+function answeredAgain(m: Message, first: InboxResult): InboxResult {
+  return first.status === 'refused' ? first : { id: m.id, status: 'duplicate' }
+}
+
 export async function inbox(
   db: Knex,
   { from, fromName, messages }: Payload<'transfers.inboxV2'>
@@ -697,9 +711,7 @@ export async function inbox(
   messages.forEach((m, i) => {
     const first = earlier.get(m.id)?.outcome
     if (!first?.ok) return void fresh.push(i)
-    const answer = first.data as InboxResult
-    // Applied before: a duplicate. Refused before: refused again, with the same words.
-    results[i] = answer.status === 'refused' ? answer : { id: m.id, status: 'duplicate' }
+    results[i] = answeredAgain(m, first.data as InboxResult)
   })
   const run = fresh.map((i) => messages[i])
   if (asOneRun(run)) {
@@ -716,7 +728,7 @@ export async function inbox(
     const m = messages[i]
     const first = seen.get(m.id)
     if (first) {
-      results[i] = first.status === 'refused' ? first : { id: m.id, status: 'duplicate' }
+      results[i] = answeredAgain(m, first)
       continue
     }
     const answer = await applyOne(db, from, fromName, m, scope)

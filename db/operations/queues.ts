@@ -234,21 +234,21 @@ async function publishAll(
   })
   // Each in turn: what it adds depends on what those admitted before it added.
   const fresh = new Map<string, Message>()
-  const admitted: Admitted[] = []
-  const mayPublish = new Map<string, Promise<unknown>>()
+  const refused: (DomainError | null)[] = []
+  const mayPublish = new Map<string | undefined, Promise<unknown>>()
   for (const payload of payloads) {
     const own = payload.messages.filter((m) => !seqOf.has(m.id) && !fresh.has(m.id))
     const adds = new Set(own.map((m) => m.id)).size
     try {
-      const actor = JSON.stringify(actorOf(payload) ?? null)
+      const actor = actorOf(payload)
       if (!mayPublish.has(actor)) {
         mayPublish.set(
           actor,
           mayUse(trx, payload, 'queue', name, 'publish').catch((e) => e)
         )
       }
-      const refused = await mayPublish.get(actor)
-      if (refused) throw refused
+      const denied = await mayPublish.get(actor)
+      if (denied) throw denied
       if (queue.depth + fresh.size + adds > MAX_DEPTH) {
         throw new DomainError(
           'CONFLICT',
@@ -257,11 +257,11 @@ async function publishAll(
       }
     } catch (err) {
       if (!(err instanceof DomainError)) throw err
-      admitted.push({ ok: false, cause: err })
+      refused.push(err)
       continue
     }
     for (const m of own) if (!fresh.has(m.id)) fresh.set(m.id, m)
-    admitted.push({ ok: true, data: { results: [] } })
+    refused.push(null)
   }
   const now = Date.now()
   const publishedAt = new Date(now).toISOString()
@@ -291,8 +291,8 @@ async function publishAll(
       )
     }
   })
-  return admitted.map((outcome, k) =>
-    outcome.ok
+  return refused.map((cause, k): Admitted =>
+    cause === null
       ? {
           ok: true,
           data: {
@@ -303,7 +303,7 @@ async function publishAll(
             })),
           },
         }
-      : outcome
+      : { ok: false, cause }
   )
 }
 

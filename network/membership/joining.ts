@@ -90,14 +90,15 @@ export class Joining {
     const { view, clock, log } = this.deps
     for (
       let wait = 1000;
-      addresses.length > 0 && !this.deps.leaving();
+      addresses.length > 0 && !this.deps.leaving() && !this.deps.stopping();
       wait = Math.min(wait * 2, 30_000)
     ) {
       const known = (a: string) => view.all().some((m) => m.address === a)
       const answers = await Promise.all(
         addresses.map((a) => this.through([a], { relay: !known(a) }).then(([answer]) => answer))
       )
-      if (answers.some((a) => a.outcome.ok)) return
+      // Stopped meanwhile: every attempt was refused by this node itself, not by a peer.
+      if (answers.some((a) => a.outcome.ok) || this.deps.stopping()) return
       const outcomes = answers.map(({ outcome, detail }) => ({ ...outcome, detail }))
       log.warn({ outcomes }, 'no peer answered the join; trying again')
       await sleep(clock, wait)

@@ -1,7 +1,7 @@
 // `npm start`: parse the configuration, start the node, stop cleanly on SIGTERM or Ctrl-C.
 import { ConfigError, USAGE, describeConfig, parseConfig } from './config.ts'
 import { createLogger } from '../lib/logger.ts'
-import { VERSION, startNode } from './node.ts'
+import { VERSION, startNode, type RunningNode } from './node.ts'
 
 let config
 try {
@@ -24,7 +24,7 @@ const log = createLogger(config.logLevel, { node: config.name })
 // later. Only a signal well after the first one means "exit now".
 const REPEAT_MS = 1000
 let stoppingSince = 0
-let node: Awaited<ReturnType<typeof startNode>> | undefined
+let node: RunningNode | undefined
 let pending: NodeJS.Signals | undefined
 function stop(signal: NodeJS.Signals) {
   if (stoppingSince > 0) {
@@ -39,7 +39,7 @@ function stop(signal: NodeJS.Signals) {
     log.info({ signal }, 'stopping once the node has started')
   }
 }
-function close(started: NonNullable<typeof node>, signal: NodeJS.Signals) {
+function close(started: RunningNode, signal: NodeJS.Signals) {
   log.info({ signal }, 'stopping: finishing requests in flight')
   started.close().then(
     () => {

@@ -37,6 +37,7 @@ t.test(
     const report = JSON.parse(out.trim().split('\n').at(-1) ?? '{}')
     t.comment(report.steps?.join('\n') ?? out)
     t.ok(report.ok, report.error ?? 'the scenario ran to its end')
+    if (!report.ok) t.comment(`the nodes' logs: ${report.logs}`)
     t.equal(report.signal, 'SIGKILL', 'Madrid was killed after Sevilla applied, before it recorded')
     t.ok(
       report.duplicates >= 1,
@@ -61,6 +62,5 @@ t.test(
       [],
       'nothing else'
     )
-    if (!report.ok) t.comment(`the nodes' logs: ${report.logs}`)
   }
 )

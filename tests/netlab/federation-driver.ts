@@ -9,7 +9,6 @@
 // ERP received (origin, seq, message id), in the order received.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { existsSync, mkdtempSync, openSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -82,6 +81,13 @@ async function record(name: 'Madrid' | 'Bilbao', sku: string, count: number) {
 
 type Received = { origin: string; seq: number; id: string }
 const received: Received[] = []
+/** Messages the ERP took off its queue, as received. */
+type Taken = { id: string; headers: Record<string, string>; body: { data: { seq: number } } }
+const took = (messages: Taken[]) => {
+  for (const m of messages) {
+    received.push({ origin: m.headers['x-origin-name'], seq: m.body.data.seq, id: m.id })
+  }
+}
 async function drain(want: number, withinMs: number) {
   await until(
     async () => {
@@ -95,9 +101,7 @@ async function drain(want: number, withinMs: number) {
         headers: Record<string, string>
         body: { data: { seq: number } }
       }[]
-      for (const m of messages) {
-        received.push({ origin: m.headers['x-origin-name'], seq: m.body.data.seq, id: m.id })
-      }
+      took(messages)
       if (messages.length) {
         await api(at('Sevilla'), 'POST', '/queues/erp/ack', {
           receipts: messages.map((m) => m.receipt),
@@ -149,14 +153,11 @@ try {
   }
 
   // Madrid's first delivery: Sevilla applies it and answers; Madrid dies before recording that.
-  const killed = once(madrid, 'exit')
+  const killed = once(madrid, 'exit', { signal: AbortSignal.timeout(30_000) }).catch(() => {
+    throw new Error('Madrid was not killed by its failpoint within 30 s')
+  })
   await record('Madrid', 'BOLT-M8', 1)
-  const [, signal] = await Promise.race([
-    killed,
-    sleep(30_000).then(() => {
-      throw new Error('Madrid was not killed by its failpoint within 30 s')
-    }),
-  ])
+  const [, signal] = await killed
   step(`Madrid killed by its failpoint (${signal}) after Sevilla applied its first message`)
   await start('Madrid', ['Sevilla'])
   await allAlive(['Madrid', 'Sevilla', 'Bilbao'])
@@ -189,11 +190,7 @@ try {
   step(`the ERP got ${received.length}`)
   // Anything more (a duplicate) would come now: one more wait for it.
   await api(at('Sevilla'), 'POST', '/queues/erp/receive', { max: 100, waitMs: 1500 }).then(
-    (reply) => {
-      for (const m of reply.body.messages) {
-        received.push({ origin: m.headers['x-origin-name'], seq: m.body.data.seq, id: m.id })
-      }
-    }
+    (reply) => took(reply.body.messages)
   )
   // Madrid's relay says when Sevilla answers that it had applied a message already.
   const duplicates = readFileSync(path.join(logs, 'Madrid.log'), 'utf8')

@@ -97,17 +97,34 @@ function hasRunForm(env: RequestEnvelope, options: DispatchOptions): boolean {
 }
 
 /**
+ * What a write runs with: the others of its operation, or, for an operation that posts to the
+ * ledger, every such write of the batch (db/execute.ts: one state, one script for all of them).
+ */
+function runKind(env: RequestEnvelope, options: DispatchOptions): string {
+  return (options.table ?? operations)[env.op].posting ? 'ledger' : env.op
+}
+
+/**
  * The writes cut into runs, grouped by operation (see runBatch): consecutive envelopes of one
- * operation with a run form go together (a run of receipts), cut before a key already in the run
- * (the second use of a key must see the first one's stored outcome); every other write is a run
- * of its own.
+ * operation with a run form go together (a run of receipts), and so do consecutive operations
+ * that post to the ledger (a batch's receipts and transfers); a run is cut before a key already
+ * in it (the second use of a key must see the first one's stored outcome); every other write is
+ * a run of its own.
  */
 function writeRuns(writes: Slot[], options: DispatchOptions): Slot[][] {
+  // Ranked by their kind's first arrival, then their operation's: the ledger writes together.
   const first = new Map<string, number>()
-  for (const [, env] of writes) if (!first.has(env.op)) first.set(env.op, first.size)
-  const rank = (slot: Slot) => first.get(slot[1].op) as number
+  for (const [, env] of writes) {
+    const kind = `kind:${runKind(env, options)}`
+    if (!first.has(kind)) first.set(kind, first.size)
+    if (!first.has(env.op)) first.set(env.op, first.size)
+  }
+  const rank = ([, env]: Slot) => [first.get(`kind:${runKind(env, options)}`), first.get(env.op)]
   // Array.prototype.sort is stable: each operation's envelopes keep their arrival order.
-  const grouped = [...writes].sort((x, y) => rank(x) - rank(y))
+  const grouped = [...writes].sort((x, y) => {
+    const [a, b] = [rank(x), rank(y)] as number[][]
+    return a[0] - b[0] || a[1] - b[1]
+  })
   const runs: Slot[][] = []
   let keys = new Set<string>()
   for (const slot of grouped) {
@@ -115,7 +132,7 @@ function writeRuns(writes: Slot[], options: DispatchOptions): Slot[][] {
     const last = runs.at(-1)
     const joins =
       last !== undefined &&
-      last[0][1].op === env.op &&
+      runKind(last[0][1], options) === runKind(env, options) &&
       hasRunForm(env, options) &&
       !(env.key && keys.has(env.key))
     if (!joins) {

@@ -13,6 +13,7 @@ import {
   type KeyRecord,
   type Remembered,
 } from './idempotency.ts'
+import { postTogether, type LedgerWrite, type LedgerWritePart } from './ledger/record.ts'
 import { operations as defaultTable, type OperationTable } from './operations/index.ts'
 import { failure, refusalOf, reply, type Outcome } from './outcome.ts'
 import { withSql } from './sql.ts'
@@ -40,18 +41,18 @@ export function replayOf(id: string, env: RequestEnvelope, earlier: Remembered, 
 }
 
 /**
- * Executes admitted envelopes of one operation, in order (see `admit`): one alone, or a run of an
- * operation with a run form (db/operations/run.ts), which it decides at once. A write replays
- * what its idempotency key stored, and stores its outcome under the key; the keys of a run are
- * read and written with one statement each, and no key may appear twice in a run.
+ * Executes admitted envelopes, in order (see `admit`): one alone, or a run — of an operation with
+ * a run form (db/operations/run.ts), or of operations that post to the ledger, one after another
+ * (`postTogether`) — which it decides at once. A write replays what its idempotency key stored,
+ * and stores its outcome under the key; the keys of a run are read and written with one statement
+ * each, and no key may appear twice in a run.
  */
 export async function execute(
   db: Knex,
   envs: RequestEnvelope[],
   options: DispatchOptions
 ): Promise<ReplyEnvelope[]> {
-  const { op } = envs[0]
-  if (!WRITE_OPS.has(op)) {
+  if (!WRITE_OPS.has(envs[0].op)) {
     return (await perform(db, envs, options)).map((outcome, i) => reply(envs[i].id, outcome))
   }
   const keys = envs.flatMap((env) => (env.key ? [env.key] : []))
@@ -59,7 +60,7 @@ export async function execute(
   const replies: ReplyEnvelope[] = new Array(envs.length)
   const fresh: { index: number; print: string }[] = []
   envs.forEach((env, index) => {
-    const print = env.key ? fingerprint(op, env.payload) : ''
+    const print = env.key ? fingerprint(env.op, env.payload) : ''
     const before = env.key ? earlier.get(env.key) : undefined
     if (before) replies[index] = replayOf(env.id, env, before, print)
     else fresh.push({ index, print })
@@ -71,7 +72,7 @@ export async function execute(
   )
   const records: KeyRecord[] = []
   fresh.forEach(({ index, print }, k) => {
-    const { id, key } = envs[index]
+    const { id, key, op } = envs[index]
     const outcome = outcomes[k]
     replies[index] = reply(id, outcome)
     if (key && storable(outcome)) records.push({ key, op, fingerprint: print, outcome })
@@ -91,24 +92,46 @@ async function perform(
   noteActors(envs)
   const { op } = envs[0]
   const operation = table[op] as Operation
-  if (envs.length > 1 && operation.run) {
+  const together = envs.some((env) => env.op !== op)
+  if (envs.length > 1 && (operation.run || together)) {
     try {
-      return await operation.run(
-        db,
-        envs.map((env) => env.payload)
-      )
+      if (!together) {
+        return await (operation.run as NonNullable<Operation['run']>)(
+          db,
+          envs.map((env) => env.payload)
+        )
+      }
+      return await postTogether(db, postingParts(envs, table))
     } catch (err) {
       // The run left nothing behind: one by one, only the culprit fails.
       log.warn({ err, op, size: envs.length }, 'a run failed; running its envelopes one by one')
     }
   }
   const outcomes: Outcome[] = []
-  for (const env of envs) outcomes.push(await performOne(db, env, operation, log))
+  for (const env of envs) {
+    outcomes.push(await performOne(db, env, table[env.op] as Operation, log))
+  }
   return outcomes
+}
+
+/** A run of ledger writes of several operations as postTogether takes it: each op's in turn. */
+function postingParts(envs: RequestEnvelope[], table: OperationTable): LedgerWritePart[] {
+  const parts: (LedgerWritePart & { op: string })[] = []
+  for (const env of envs) {
+    const last = parts.at(-1)
+    if (last?.op === env.op) last.payloads.push(env.payload)
+    else {
+      const { posting } = table[env.op] as Operation
+      if (!posting) throw new Error(`${env.op} does not post to the ledger: it runs alone`)
+      parts.push({ op: env.op, posting, payloads: [env.payload] })
+    }
+  }
+  return parts
 }
 
 type Operation = ((trx: Knex, payload: unknown) => Promise<unknown>) & {
   run?: (db: Knex, payloads: unknown[]) => Promise<Outcome[]>
+  posting?: LedgerWrite<never>
 }
 
 async function performOne(

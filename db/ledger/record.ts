@@ -1,12 +1,13 @@
-// The one way movements enter the ledger, for a single receipt as for a run of hundreds: load the
-// state the run needs (one statement), post each movement on it in memory (post.ts), then write
-// the rows decided, the balances they moved and their events (one statement each). A refusal is an
-// outcome and disturbs nothing else; a fault throws, and the run's savepoint leaves nothing behind.
+// The one way movements enter the ledger, for a single receipt as for a run of hundreds, and for a
+// batch's receipts and transfers together: load the state the run needs (one statement), decide
+// each write on it in memory (post.ts), then write the rows decided, the balances they moved, their
+// events and whatever else the writes keep, in one script. A refusal is an outcome and disturbs
+// nothing else; a fault throws, and the run's savepoint leaves nothing behind.
 import type { Knex } from 'knex'
 import type { Movement } from '../contract/index.ts'
 import { actorOf } from '../actor.ts'
 import { DomainError } from '../domain-error.ts'
-import { appendStatement } from '../events/log.ts'
+import { appendStatement, type NewEvent } from '../events/log.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
 import { withSql, type Sql, type Statement } from '../sql.ts'
 import { EMPTY_LEDGER } from './hash.ts'
@@ -62,6 +63,25 @@ const MOVE_BALANCES = `UPDATE balances SET on_hand = j.value->>'onHand',
   sent = j.value->>'sent', received = j.value->>'received', last_seq = j.value->>'lastSeq', updated_at = j.value->>'updatedAt'
   FROM json_each(?) AS j WHERE balances.sku = j.value->>'sku'`
 
+/** The movement.recorded event of each movement. */
+function movementEvents(movements: readonly Movement[]): NewEvent[] {
+  return movements.map((movement) => ({
+    type: 'movement.recorded' as const,
+    subject: movement.sku,
+    data: movement,
+    createdAt: movement.createdAt,
+  }))
+}
+
+/** The statements that store decided movements' rows and the balances they moved. */
+function rowWrites(
+  movements: readonly Movement[],
+  balances: readonly BalanceChange[]
+): Statement[] {
+  if (movements.length === 0) return []
+  return [MOVEMENT_ROW.insertStatement(movements), [MOVE_BALANCES, [JSON.stringify(balances)]]]
+}
+
 /**
  * The writes that store decided movements: the rows, the balances they moved, and one event each
  * — for a script (db/sql.ts), with whatever else the caller writes.
@@ -73,35 +93,125 @@ export async function movementWrites(
   balances: readonly BalanceChange[]
 ): Promise<Statement[]> {
   if (movements.length === 0) return []
-  const events = movements.map((movement) => ({
-    type: 'movement.recorded' as const,
-    subject: movement.sku,
-    data: movement,
-    createdAt: movement.createdAt,
-  }))
-  return [
-    MOVEMENT_ROW.insertStatement(movements),
-    [MOVE_BALANCES, [JSON.stringify(balances)]],
-    (await appendStatement(db, sql, events)) as Statement,
-  ]
+  const append = await appendStatement(db, sql, movementEvents(movements))
+  return [...rowWrites(movements, balances), append as Statement]
 }
 
 /**
- * Records a run of movements, in order, each on the ledger as the ones before it left it (each a
- * group of one for decideGroups): an outcome per input (the movement, or its refusal). The writes
- * go in one script, in a savepoint: a fault throws, having written nothing.
+ * The ledger writes of one run, decided and not yet written: every movement posted on one state,
+ * and whatever else the run's writes keep. Stored with a few statements whatever the run holds —
+ * one for all the rows, one for all the balances, one for all the events — after the others.
  */
-export async function recordRun(db: Knex, inputs: readonly KindInput[]): Promise<Outcome[]> {
+export class LedgerRun {
+  private readonly movements: Movement[] = []
+  private readonly balances = new Map<string, BalanceChange>()
+  private readonly events: NewEvent[] = []
+  private readonly writes: Statement[] = []
+
+  private constructor(readonly state: LoadedState) {}
+
+  /** A run on the state of `skus`, read with one statement. */
+  static async open(sql: Sql, skus: Iterable<string>): Promise<LedgerRun> {
+    return new LedgerRun(await loadState(sql, [...new Set(skus)]))
+  }
+
+  /** Decides `groups` on the run's state (decideGroups); what they post is stored with the run. */
+  async post(sql: Sql, groups: readonly (readonly KindInput[])[]): Promise<GroupPosting[]> {
+    const decided = await decideGroups(sql, groups, this.state)
+    this.movements.push(...decided.movements)
+    for (const balance of decided.balances) this.balances.set(balance.sku, balance)
+    this.events.push(...movementEvents(decided.movements))
+    return decided.results
+  }
+
+  /** Statements stored after the rows and balances, in order. */
+  write(...statements: Statement[]): void {
+    this.writes.push(...statements)
+  }
+
+  /** Events appended after those of the movements posted so far. */
+  event(...events: NewEvent[]): void {
+    this.events.push(...events)
+  }
+
+  /** Everything decided, as statements for one script. */
+  async statements(db: Knex, sql: Sql): Promise<Statement[]> {
+    const append = await appendStatement(db, sql, this.events)
+    return [
+      ...rowWrites(this.movements, [...this.balances.values()]),
+      ...this.writes,
+      ...(append ? [append] : []),
+    ]
+  }
+}
+
+/**
+ * A write that posts to the ledger, in the form that lets a batch decide it together with the
+ * other ledger writes of the batch (a transfer among receipts): which SKUs its decision reads, and
+ * the decision itself on a run shared with them, nothing written yet.
+ */
+export interface LedgerWrite<P> {
+  /** The SKUs whose stock and items deciding `payload` reads. */
+  skus: (payload: P) => readonly string[]
+  /**
+   * Decides `payloads` in order on the run's state, moving it along as the ledger would, and
+   * leaves what they store with the run: an outcome for each (a refusal being one).
+   */
+  plan: (db: Knex, sql: Sql, payloads: P[], run: LedgerRun) => Promise<Outcome[]>
+}
+
+/** Payloads of one operation, with how it posts them. */
+export interface LedgerWritePart {
+  posting: LedgerWrite<never>
+  payloads: unknown[]
+}
+
+/**
+ * Decides the parts in order, each write on the ledger as the ones before it left it, the state
+ * read once for all of them, and stores everything decided in one script, in a savepoint: an
+ * outcome per payload, in order. A fault throws, having written nothing. This is the run form of
+ * every operation that posts (`postingOperation`), alone or with others of its batch.
+ */
+export async function postTogether(
+  db: Knex,
+  parts: readonly LedgerWritePart[]
+): Promise<Outcome[]> {
   return withSql(db, async (sql) => {
-    const { results, movements, balances } = await decideGroups(
+    const run = await LedgerRun.open(
+      sql,
+      parts.flatMap(({ posting, payloads }) =>
+        payloads.flatMap((payload) => posting.skus(payload as never))
+      )
+    )
+    const outcomes: Outcome[] = []
+    for (const { posting, payloads } of parts) {
+      outcomes.push(...(await posting.plan(db, sql, payloads as never[], run)))
+    }
+    await sql.script(await run.statements(db, sql), { savepoint: true })
+    return outcomes
+  })
+}
+
+/**
+ * Movements, each on the ledger as the ones before it left it (each a group of one for
+ * decideGroups): the movement, or its refusal.
+ */
+export const MOVEMENTS: LedgerWrite<KindInput> = {
+  skus: (input) => [input.sku],
+  async plan(db, sql, inputs, run) {
+    const results = await run.post(
       sql,
       inputs.map((input) => [input])
     )
-    await sql.script(await movementWrites(db, sql, movements, balances), { savepoint: true })
     return results.map((r) =>
       r.ok ? { ok: true, data: r.movements[0] } : refusalOf(r.refusals[0])
     )
-  })
+  },
+}
+
+/** Records a run of movements, in order (MOVEMENTS), in one savepoint. */
+export async function recordRun(db: Knex, inputs: readonly KindInput[]): Promise<Outcome[]> {
+  return postTogether(db, [{ posting: MOVEMENTS as LedgerWrite<never>, payloads: [...inputs] }])
 }
 
 /** Each group posted whole or refused whole: its movements, or every refusal of its inputs. */

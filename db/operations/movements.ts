@@ -1,18 +1,19 @@
 import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
-import { recordRun } from '../ledger/record.ts'
+import { MOVEMENTS } from '../ledger/record.ts'
 import { MOVEMENT_ROW } from '../ledger/row.ts'
 import { OWN_LEDGER, type RowSource } from '../ledger/rows.ts'
 import { decodeCursor, page } from '../paging.ts'
 import { withSql } from '../sql.ts'
-import { runOperation } from './run.ts'
+import { postingOperation } from './run.ts'
 
 /**
  * Appends a movement to the ledger and moves its balance, in the caller's transaction; refused
  * (NOT_FOUND, INSUFFICIENT_STOCK) without writing. The batch records a run of them at once through
- * the same function (`record.run`): one movement is a run of one.
+ * the same function (`record.run`), with the batch's other ledger writes: one movement is a run
+ * of one.
  */
-export const record = runOperation<'movements.record'>(recordRun)
+export const record = postingOperation<'movements.record'>(MOVEMENTS)
 
 /**
  * One page of the ledger. Hand-written SQL (see db/sql.ts): listing an item's movements is a hot

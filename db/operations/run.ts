@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import type { OpName, Payload, Result } from '../contract/index.ts'
+import { postTogether, type LedgerWrite, type LedgerWritePart } from '../ledger/record.ts'
 import { unwrap, type Outcome } from '../outcome.ts'
 
 /** An operation runs on the transaction (or connection) it is given, never on another. */
@@ -12,6 +13,11 @@ export type Operation<O extends OpName> = ((
    * an outcome for each, a refusal being one. It throws only on a fault, leaving nothing written.
    */
   run?: (db: Knex, payloads: Payload<O>[]) => Promise<Outcome<Result<O>>[]>
+  /**
+   * How it posts to the ledger, for an operation that does: a batch runs its envelopes together
+   * with the other ledger writes of the batch, on one state and in one script (`postTogether`).
+   */
+  posting?: LedgerWrite<Payload<O>>
 }
 
 /** An operation whose run form is the whole of it: one payload is a run of one. */
@@ -23,4 +29,16 @@ export function runOperation<O extends OpName>(
     return unwrap(outcome) as Result<O>
   }
   return Object.assign(one, { run: run as NonNullable<Operation<O>['run']> })
+}
+
+/** An operation that posts to the ledger: its run form is `posting` through `postTogether`. */
+export function postingOperation<O extends OpName>(posting: LedgerWrite<Payload<O>>): Operation<O> {
+  const part = (payloads: unknown[]): LedgerWritePart => ({
+    posting: posting as LedgerWrite<never>,
+    payloads,
+  })
+  return Object.assign(
+    runOperation<O>((db, payloads) => postTogether(db, [part(payloads)])),
+    { posting }
+  )
 }

@@ -16,16 +16,14 @@ import {
   type TransferMessageEnvelope,
 } from '../contract/transfers.ts'
 import { DomainError, itemNotFound } from '../domain-error.ts'
-import { appendStatement } from '../events/log.ts'
 import { fingerprint, loadKeys, storeKeys } from '../idempotency.ts'
 import type { KindInput } from '../ledger/kinds.ts'
-import { decideGroups, loadState, movementWrites } from '../ledger/record.ts'
-import type { PostingState } from '../ledger/post.ts'
+import { LedgerRun } from '../ledger/record.ts'
 import { create as createItem } from '../operations/items.ts'
 import { decodeCursor, page } from '../paging.ts'
 import { inSavepoint, withSql, type Sql } from '../sql.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
-import { runOperation } from '../operations/run.ts'
+import { postingOperation } from '../operations/run.ts'
 import * as S from './states.ts'
 import {
   detail,
@@ -114,17 +112,30 @@ function rowsOf({ step: { record, effects }, actor }: Decided): KindInput[] {
 
 /**
  * Writes what steps decided, each whole or refused whole (its stock short, its message too
- * large), the others going on: the ledger decides every step's rows first (a refusal there
- * leaves nothing of its step written), then the rows, balances, records, outbox messages and a
+ * large), the others going on (planAll): the rows, balances, records, outbox messages and a
  * transfer.changed event each go to SQLite in one script — one trip to its thread pool, in a
  * savepoint of its own. The record of each step as saved, or its refusal.
  */
-async function commitAll(
-  db: Knex,
+async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded | DomainError)[]> {
+  const run = await LedgerRun.open(
+    sql,
+    steps.flatMap((d) => rowsOf(d).map((row) => row.sku))
+  )
+  const results = await planAll(sql, steps, run)
+  await sql.script(await run.statements(db, sql), { savepoint: true })
+  return results
+}
+
+/**
+ * What steps decided, each whole or refused whole, left with `run` (nothing written yet): the
+ * ledger decides every step's rows first (a refusal there leaves nothing of its step in the run),
+ * then the records, outbox messages and a transfer.changed event each join the run. The record
+ * of each step as it will be saved, or its refusal.
+ */
+async function planAll(
   sql: Sql,
   steps: Decided[],
-  /** The ledger's state for every SKU the steps post, when the caller has read it already. */
-  state?: PostingState
+  run: LedgerRun
 ): Promise<(Loaded | DomainError)[]> {
   const results: (Loaded | DomainError | null)[] = steps.map((d) => {
     try {
@@ -136,13 +147,12 @@ async function commitAll(
     }
   })
   const fitting = steps.flatMap((d, i) => (results[i] === null ? [i] : []))
-  const posted = await decideGroups(
+  const posted = await run.post(
     sql,
-    fitting.map((i) => rowsOf(steps[i])),
-    state
+    fitting.map((i) => rowsOf(steps[i]))
   )
   const kept = fitting.flatMap((i, k) => {
-    const p = posted.results[k]
+    const p = posted[k]
     if (!p.ok) results[i] = postingRefusal(p.refusals)
     // Decided, nothing written yet: a crash here or after leaves the batch uncommitted.
     else if (p.movements.length > 0) failpoint(`${steps[i].name}.after-post`)
@@ -162,30 +172,23 @@ async function commitAll(
   for (const d of kept)
     if (d.step.effects.some((e) => 'send' in e)) failpoint(`${d.name}.after-outbox`)
   const saved = kept.map((d) => savedAs(d.step.record, d.before, now))
-  const changed = await appendStatement(
-    db,
-    sql,
-    saved.map((loaded) => ({
+  run.write(
+    ...saveStatements(
+      kept.map((d) => ({
+        record: d.step.record,
+        known: new Set(d.before?.record.receipts.map((r) => r.receiptId) ?? []),
+      })),
+      now
+    ),
+    ...(outbox ? [outbox] : [])
+  )
+  run.event(
+    ...saved.map((loaded) => ({
       type: 'transfer.changed' as const,
       subject: loaded.record.id,
       data: view(loaded),
       createdAt: now,
     }))
-  )
-  await sql.script(
-    [
-      ...(await movementWrites(db, sql, posted.movements, posted.balances)),
-      ...saveStatements(
-        kept.map((d) => ({
-          record: d.step.record,
-          known: new Set(d.before?.record.receipts.map((r) => r.receiptId) ?? []),
-        })),
-        now
-      ),
-      ...(outbox ? [outbox] : []),
-      ...(changed ? [changed] : []),
-    ],
-    { savepoint: true }
   )
   const byId = new Map(saved.map((loaded) => [loaded.record.id, loaded]))
   return steps.map((d, i) => results[i] ?? (byId.get(d.step.record.id) as Loaded))
@@ -224,24 +227,21 @@ function onceEach(lines: { sku: string }[]): void {
 }
 
 /**
- * transfers.create over a run of payloads (one is a run of one): the catalogue and the ledger's
- * state read once, each transfer decided in memory, all of them written with a few statements
- * (commitAll). A refused transfer (its stock short, an item unknown, this node as destination)
+ * transfers.create over a run of payloads (one is a run of one), alone or with the batch's other
+ * ledger writes (postTogether): the catalogue and the ledger's state read once, each transfer
+ * decided in memory on the stock the writes before it left, all of them written in one script
+ * (planAll). A refused transfer (its stock short, an item unknown, this node as destination)
  * leaves nothing of it written and disturbs no other.
  */
-export const create = runOperation<'transfers.create'>((db, payloads) =>
-  // Nothing is written before commitAll's script, whose savepoint leaves nothing of a fault.
-  withSql(db, async (sql) => {
-    // The node, its items and the ledger's state for all of the run: one statement.
-    const skus = [...new Set(payloads.flatMap((p) => p.lines.map((l) => l.sku)))]
-    const state = await loadState(sql, skus)
-    const { id: here, name: fromName } = state.node
-    const bySku = state.items
+export const create = postingOperation<'transfers.create'>({
+  skus: (p) => p.lines.map((l) => l.sku),
+  async plan(db, sql, payloads, run) {
+    const { id: here, name: fromName } = run.state.node
     const decided = payloads.map((p): Decided | DomainError => {
       try {
         return {
           before: null,
-          step: decideCreate(p, here, fromName, bySku),
+          step: decideCreate(p, here, fromName, run.state.items),
           name: 'transfers.create',
           actor: actorOf(p),
         }
@@ -251,14 +251,14 @@ export const create = runOperation<'transfers.create'>((db, payloads) =>
       }
     })
     const steps = decided.filter((d): d is Decided => !(d instanceof DomainError))
-    const written = await commitAll(db, sql, steps, state)
+    const results = await planAll(sql, steps, run)
     let k = 0
     return decided.map((d): Outcome => {
-      const result = d instanceof DomainError ? d : written[k++]
+      const result = d instanceof DomainError ? d : results[k++]
       return result instanceof DomainError ? refusalOf(result) : { ok: true, data: view(result) }
     })
-  })
-)
+  },
+})
 
 /** An item as a dispatch message carries it, for a receiver that does not know it. */
 type Item = { name: string; unit: string; description: string }

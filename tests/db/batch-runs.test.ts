@@ -7,7 +7,7 @@ import { pino } from 'pino'
 import { PROTOCOL_VERSION, type OpName, type Payload, type Stock } from '../../db/contract/index.ts'
 import { runBatch } from '../../db/batch.ts'
 import { dispatch } from '../../db/dispatch.ts'
-import { operations } from '../../db/operations/index.ts'
+import { operations, type OperationTable } from '../../db/operations/index.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
 import { testDb } from '../fixtures/test-db.ts'
 import { random, randomInput } from './random-movements.ts'
@@ -56,7 +56,10 @@ function mixedWrites() {
   ]
 }
 
-// Times, and the hashes that cover them, differ between two runs; everything else must not.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+
+// Times, the hashes that cover them, and the ids a transfer is given differ between two runs;
+// everything else must not.
 function comparable(value: unknown): unknown {
   return JSON.parse(JSON.stringify(value), (k, v) =>
     [
@@ -69,7 +72,8 @@ function comparable(value: unknown): unknown {
       'prev_hash',
       'id',
       'result',
-    ].includes(k)
+    ].includes(k) ||
+    (typeof v === 'string' && UUID.test(v))
       ? '·'
       : v
   )
@@ -232,6 +236,111 @@ t.test(
       [1, 2, -3],
       'the issue saw both receipts'
     )
+  }
+)
+
+/** operations, with each ledger write's plan noting the state it was given. */
+function spiedTable(seen: [string, object][]): OperationTable {
+  const spy = <O extends 'movements.record' | 'transfers.create'>(op: O) => {
+    const operation = operations[op]
+    const posting = operation.posting as NonNullable<typeof operation.posting>
+    return Object.assign((db: Knex, payload: Payload<O>) => operation(db, payload), operation, {
+      posting: {
+        ...posting,
+        plan: (...args: Parameters<typeof posting.plan>) => {
+          seen.push([op, args[3]])
+          return posting.plan(...args)
+        },
+      },
+    })
+  }
+  return {
+    ...operations,
+    'movements.record': spy('movements.record'),
+    'transfers.create': spy('transfers.create'),
+  } as OperationTable
+}
+
+t.test(
+  "a batch's receipts and transfers run as one: one state read, each decided on what the writes before it left",
+  async (t) => {
+    const to = { to: 'b2f0c6a4-0000-4000-8000-000000000001', toName: 'Cádiz' }
+    // Arrival order; the batch runs its ledger writes together, movements first, then transfers,
+    // then the item change.
+    const writes = [
+      envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 10 }, 'm1'),
+      envelope('transfers.create', { ...to, lines: [{ sku: 'A', quantity: 6 }] }, 't1'),
+      envelope('items.update', { sku: 'B', patch: { reorderPoint: 3 } }),
+      envelope('movements.record', { type: 'issue', sku: 'A', quantity: 3 }, 'm2'),
+      envelope('transfers.create', { ...to, lines: [{ sku: 'A', quantity: 2 }] }, 't2'),
+      envelope('transfers.create', { ...to, lines: [{ sku: 'GHOST', quantity: 1 }] }, 't3'),
+    ]
+    const runOrder = [0, 3, 1, 4, 5, 2].map((i) => writes[i])
+    const seen: [string, object][] = []
+    const together = await setUp(t)
+    const replies = await runBatch(together, writes, { log, table: spiedTable(seen) })
+    t.same(
+      seen.map(([op]) => op),
+      ['movements.record', 'transfers.create'],
+      'one run for the ledger writes'
+    )
+    t.equal(seen[0][1], seen[1][1], 'on one state, read once')
+    t.same(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['ok', 'ok', 'ok', 'ok', 'INSUFFICIENT_STOCK', 'NOT_FOUND']
+    )
+    t.match(replies[4], { error: { message: /A/ } }, 'short by what the transfer before it took')
+    const single = await setUp(t)
+    const alone = []
+    for (const env of runOrder) alone.push(...(await runBatch(single, [env], { log })))
+    const byId = new Map(replies.map((r) => [r.id, r]))
+    t.same(
+      comparable(runOrder.map((env) => byId.get(env.id))),
+      comparable(alone),
+      'each answered as if alone, in the order the batch ran them'
+    )
+    t.same(comparable(await state(together)), comparable(await state(single)))
+    t.match(await together('balances').where({ sku: 'A' }).first(), { onHand: 1, sent: 6 })
+    t.match(await operations['ledger.verify'](together, {}), {
+      ok: true,
+      checked: { movements: 3 },
+    })
+    const [again] = await runBatch(together, [writes[1]], { log })
+    t.same(again, { ...replies[1], id: again.id, replayed: true }, 'a key replays its transfer')
+  }
+)
+
+t.test(
+  'when a statement of a run of receipts and transfers fails, only the culprit fails',
+  async (t) => {
+    const knex = await setUp(t)
+    await knex.raw(`CREATE TRIGGER boom BEFORE INSERT ON movements WHEN NEW.reference = 'BOOM'
+    BEGIN SELECT RAISE(ABORT, 'the disk went away'); END`)
+    const to = { to: 'b2f0c6a4-0000-4000-8000-000000000001', toName: 'Cádiz' }
+    const replies = await runBatch(
+      knex,
+      [
+        envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 5 }, 'y1'),
+        envelope(
+          'transfers.create',
+          { ...to, lines: [{ sku: 'A', quantity: 1 }], reference: 'BOOM' },
+          'y2'
+        ),
+        envelope('transfers.create', { ...to, lines: [{ sku: 'A', quantity: 2 }] }, 'y3'),
+      ],
+      { log }
+    )
+    t.same(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['ok', 'INTERNAL', 'ok']
+    )
+    t.match(await knex('balances').where({ sku: 'A' }).first(), { onHand: 3, sent: 2 })
+    t.same(
+      (await knex('idempotency_keys').orderBy('key')).map((k) => k.key),
+      ['y1', 'y3']
+    )
+    t.equal((await knex('transfers')).length, 1, 'the failed transfer left nothing')
+    t.match(await operations['ledger.verify'](knex, {}), { ok: true })
   }
 )
 

@@ -64,6 +64,11 @@ export async function runBatch(
     return committed
   } catch (err) {
     metrics.batchFailed()
+    // A COMMIT that fails (a deferred constraint, a full disk, a lock) leaves SQLite's
+    // transaction open, and knex does not roll it back: the next batch's reads would see its
+    // writes, uncommitted, and answer with them. Ended here; when the transaction is gone
+    // already, SQLite says there is none, which is fine.
+    await knex.raw('ROLLBACK').catch(() => undefined)
     options.log.error(
       { err, size: envelopes.length },
       'batch transaction failed; nothing in it was applied'

@@ -118,6 +118,34 @@ t.test('a write that fails half-way in a batch leaves no orphan rows', async (t)
   )
 })
 
+t.test(
+  'a batch whose COMMIT fails leaves nothing open: the next reads never see its writes',
+  async (t) => {
+    const knex = await testDb(t)
+    await ensureIdentity(knex, 'Sevilla')
+    // A deferred foreign key fails only at COMMIT, and SQLite then keeps the transaction open.
+    await knex.raw('CREATE TABLE parents (id INTEGER PRIMARY KEY)')
+    await knex.raw(`CREATE TABLE children (id INTEGER PRIMARY KEY,
+      parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)`)
+    const table = {
+      ...operations,
+      'items.create': async (trx: Knex, payload: Payload<'items.create'>) => {
+        const created = await operations['items.create'](trx, payload)
+        if (payload.sku === 'ORPHAN') await trx.raw('INSERT INTO children VALUES (1, 42)')
+        return created
+      },
+    } as typeof operations
+    const replies = await runBatch(knex, [item('ORPHAN')], { log, table })
+    t.match(replies, [{ ok: false, error: { code: 'INTERNAL' } }])
+    const [read] = await runBatch(knex, [envelope('items.get', { sku: 'ORPHAN' })], { log })
+    t.match(read, { ok: false, error: { code: 'NOT_FOUND' } }, 'the refused batch is not read')
+    t.equal(await count(knex, 'children'), 0)
+    const [next] = await runBatch(knex, [item('NEXT')], { log })
+    t.match(next, { ok: true }, 'and the next batch commits')
+    t.equal(await count(knex, 'items'), 1)
+  }
+)
+
 t.test('a read-only batch answers every envelope', async (t) => {
   const knex = await testDb(t)
   await runBatch(knex, [item('A'), receipt('A', 4)], { log })

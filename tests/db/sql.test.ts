@@ -3,7 +3,7 @@
 // bound before, whatever the schema became — must never hold the transaction open, and must let
 // the database close; a script in a savepoint must leave nothing behind when one statement fails.
 import t from 'tap'
-import { LONGEST_KEPT, PREPARED_PER_CONNECTION, withSql } from '../../db/sql.ts'
+import { PREPARED_PER_CONNECTION, TEXT_KEPT_PER_CONNECTION, withSql } from '../../db/sql.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
 const VALUES = [
@@ -110,7 +110,9 @@ t.test('past the limit the oldest statements go; the database still closes', asy
       t.same(await sql.all(`SELECT ${i} AS i`), [{ i }])
     }
     t.same(await sql.all('SELECT 0 AS i'), [{ i: 0 }], 'a dropped one is compiled again')
-    const long = `SELECT ? AS i /* ${'x'.repeat(LONGEST_KEPT)} */`
+    const half = (n: number) => `SELECT ${n} AS i /* ${'x'.repeat(TEXT_KEPT_PER_CONNECTION / 2)} */`
+    for (const n of [1, 2, 3, 1]) t.same(await sql.all(half(n)), [{ i: n }], 'past the text kept')
+    const long = `SELECT ? AS i /* ${'x'.repeat(TEXT_KEPT_PER_CONNECTION)} */`
     t.same(await sql.all(long, [1]), [{ i: 1 }])
     t.same(await sql.all(long, [2]), [{ i: 2 }], 'a text too long to keep: compiled for each use')
   })

@@ -72,7 +72,13 @@ async function witness(o: WitnessOptions, peer: Member): Promise<Witness> {
     const message = `${peer.name}'s replica of this ledger is broken (${replica.reason}): not a witness`
     return { ...seen, verdict: 'silent', message }
   }
-  const head = o.own.head
+  let head = o.own.head
+  // The head was read before the witness answered: rows this node committed since, which the
+  // witness may already hold, are this ledger's too. Only a row it does not have is missing.
+  if (holds.seq > head.seq) {
+    const [now] = await o.own.hashes([holds.seq])
+    if (now) head = now
+  }
   // Compared where both have a row: the witness's last, or this ledger's last if it is shorter.
   const compared = Math.min(holds.seq, head.seq)
   let sameAt = true

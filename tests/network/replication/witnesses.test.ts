@@ -122,6 +122,24 @@ t.test('a witness holding rows this ledger lacks tells that it was cut short', a
   })
 })
 
+t.test(
+  'rows committed after the head was read, which the witness already holds, are not missing',
+  async (t) => {
+    // The node read its head at 100, then wrote rows 101…120, and the witness replicated them
+    // before answering (a node's first writes after its start, as its start check asks).
+    const grown = { ...own(120), head: own(100).head }
+    const { report } = ask({ b: { seq: 120 } }, grown)
+    t.match(await report, {
+      witnesses: [{ verdict: 'agrees', message: /holds rows 1…120 of this ledger, the same/ }],
+      summary: '1 witness agrees with this ledger',
+    })
+    const forked = { ...own(120, 110), head: own(100, 110).head }
+    t.match(await ask({ b: { seq: 120 } }, forked).report, {
+      witnesses: [{ verdict: 'differs', differsFrom: 110 }],
+    })
+  }
+)
+
 t.test('a witness of a longer ledger cut short and then written on is caught too', async (t) => {
   const { report } = ask({ b: { seq: 120 } }, own(110, 101))
   t.match(await report, { witnesses: [{ verdict: 'differs', differsFrom: 101 }] })

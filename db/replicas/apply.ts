@@ -220,13 +220,10 @@ async function balancesAfter(sql: Sql, nodeId: string, movements: Decided['movem
   return [...moved.values()]
 }
 
-/** The most values of a page's inserts written into a script; beyond, they are bound. */
-const INLINE_VALUES = 2000
-
 /**
- * Stores a decided page in one script (db/sql.ts): its events, rows, the balances they move, the
- * items it defines, and the cursor. The caller's savepoint (every write runs in one) undoes it
- * all if a statement fails.
+ * Stores a decided page (db/sql.ts): its events, rows, the balances they move, the items it
+ * defines, and the cursor. The caller's savepoint (every write runs in one) undoes it all if a
+ * statement fails.
  */
 async function write(sql: Sql, page: Page, decided: Decided, now: string) {
   const { nodeId } = page
@@ -237,12 +234,8 @@ async function write(sql: Sql, page: Page, decided: Decided, now: string) {
     ...rowInserts('replica_events', EVENT_COLUMNS, eventValues(nodeId, page.events)),
     ...rowInserts('replica_movements', MOVEMENT_COLUMNS, movementValues(nodeId, decided.movements)),
   ]
-  // A catch-up page's thousands of values bind faster than they are written into text (measured:
-  // 28.3k rows/s bound, 26.6k written in); a live page's few go with the rest in one trip.
-  const bound = inserts.reduce((n, [, params]) => n + (params?.length ?? 0), 0) > INLINE_VALUES
-  if (bound) for (const [text, params] of inserts) await sql.run(text, [...(params ?? [])])
   await sql.script([
-    ...(bound ? [] : inserts),
+    ...inserts,
     ...(balances.length > 0
       ? [[UPSERT_BALANCES, [nodeId, JSON.stringify(balances)]] as const]
       : []),

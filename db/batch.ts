@@ -18,11 +18,12 @@ type Slot = [index: number, env: RequestEnvelope]
  * commits once (group commit: one fsync for the batch), and no reply is released before that
  * commit — so a 2xx always means on disk, and no read sees an uncommitted row.
  *
- * Writes run grouped by operation (the operations in the order each first arrived, each one's
- * envelopes in arrival order), and reads after the writes of their batch: every envelope of a
- * batch was in flight at once, so any order among them is one the callers could have seen, and
- * this one lets the receipts of a batch, and all its stock reads, each go to SQLite as one run —
- * a transfer or a relay's settle arriving among receipts no longer cuts their run in two.
+ * Writes run grouped (see writeRuns: every write that posts to the ledger together, then each
+ * other operation's, in the order each first arrived, each one's envelopes in arrival order), and
+ * reads after the writes of their batch: every envelope of a batch was in flight at once, so any
+ * order among them is one the callers could have seen, and this one lets the receipts and
+ * transfers of a batch, and all its stock reads, each go to SQLite as one run — a relay's settle
+ * arriving among receipts no longer cuts their run in two.
  */
 export async function runBatch(
   knex: Knex,
@@ -118,18 +119,17 @@ function runKind(env: RequestEnvelope, options: DispatchOptions): string {
  */
 function writeRuns(writes: Slot[], options: DispatchOptions): Slot[][] {
   // Ranked by their kind's first arrival, then their operation's: the ledger writes together.
-  const first = new Map<string, number>()
+  const kinds = new Map<string, number>()
+  const ops = new Map<string, number>()
   for (const [, env] of writes) {
-    const kind = `kind:${runKind(env, options)}`
-    if (!first.has(kind)) first.set(kind, first.size)
-    if (!first.has(env.op)) first.set(env.op, first.size)
+    const kind = runKind(env, options)
+    if (!kinds.has(kind)) kinds.set(kind, kinds.size)
+    if (!ops.has(env.op)) ops.set(env.op, ops.size)
   }
-  const rank = ([, env]: Slot) => [first.get(`kind:${runKind(env, options)}`), first.get(env.op)]
+  const kindRank = ([, env]: Slot) => kinds.get(runKind(env, options)) as number
+  const opRank = ([, env]: Slot) => ops.get(env.op) as number
   // Array.prototype.sort is stable: each operation's envelopes keep their arrival order.
-  const grouped = [...writes].sort((x, y) => {
-    const [a, b] = [rank(x), rank(y)] as number[][]
-    return a[0] - b[0] || a[1] - b[1]
-  })
+  const grouped = [...writes].sort((x, y) => kindRank(x) - kindRank(y) || opRank(x) - opRank(y))
   const runs: Slot[][] = []
   let keys = new Set<string>()
   for (const slot of grouped) {

@@ -50,7 +50,7 @@ export const PREPARED_PER_CONNECTION = 256
  * The most SQL text, in characters, each connection keeps compiled, the least recently used
  * dropped beyond it; a longer text is compiled for its one use. A catch-up page's multi-row
  * inserts (tens of KiB of text each, the same few texts page after page) stay compiled: measured,
- * 31.2-31.5k rows/s caught up against 25.4-28.4k when each was compiled for its use.
+ * 31.0-32.7k rows/s caught up against 25.4-28.4k when each was compiled for its use.
  */
 export const TEXT_KEPT_PER_CONNECTION = 1 << 20
 
@@ -62,7 +62,7 @@ interface Kept {
 
 const compiled = new WeakMap<SqliteConnection, Kept>()
 
-/** `text` compiled: kept from an earlier use, or compiled now. */
+/** `text` compiled anew. */
 function compile(connection: SqliteConnection, text: string): Promise<Prepared> {
   return new Promise<Prepared>((resolve, reject) => {
     const compiling: Prepared = connection.prepare(text, (err) =>

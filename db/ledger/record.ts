@@ -40,7 +40,7 @@ export interface LoadedState extends PostingState {
 }
 
 /** What posting the movements of `skus` needs, read in one statement. */
-export async function loadState(sql: Sql, skus: readonly string[]): Promise<LoadedState> {
+async function loadState(sql: Sql, skus: readonly string[]): Promise<LoadedState> {
   const [row] = await sql.all<StateRow>(STATE_SQL, [JSON.stringify(skus)])
   const stock: PostingState['stock'] = new Map()
   const items: LoadedState['items'] = new Map()
@@ -83,21 +83,6 @@ function rowWrites(
 }
 
 /**
- * The writes that store decided movements: the rows, the balances they moved, and one event each
- * — for a script (db/sql.ts), with whatever else the caller writes.
- */
-export async function movementWrites(
-  db: Knex,
-  sql: Sql,
-  movements: readonly Movement[],
-  balances: readonly BalanceChange[]
-): Promise<Statement[]> {
-  if (movements.length === 0) return []
-  const append = await appendStatement(db, sql, movementEvents(movements))
-  return [...rowWrites(movements, balances), append as Statement]
-}
-
-/**
  * The ledger writes of one run, decided and not yet written: every movement posted on one state,
  * and whatever else the run's writes keep. Stored with a few statements whatever the run holds —
  * one for all the rows, one for all the balances, one for all the events — after the others.
@@ -115,13 +100,41 @@ export class LedgerRun {
     return new LedgerRun(await loadState(sql, [...new Set(skus)]))
   }
 
-  /** Decides `groups` on the run's state (decideGroups); what they post is stored with the run. */
-  async post(sql: Sql, groups: readonly (readonly KindInput[])[]): Promise<GroupPosting[]> {
-    const decided = await decideGroups(sql, groups, this.state)
-    this.movements.push(...decided.movements)
-    for (const balance of decided.balances) this.balances.set(balance.sku, balance)
-    this.events.push(...movementEvents(decided.movements))
-    return decided.results
+  /**
+   * Decides groups of movements on the run's state, each all or none (a transfer's lines leave
+   * together), in order: each group as the ones before it left the ledger, one group's refusal
+   * disturbing no other. What they post is stored with the run.
+   */
+  post(groups: readonly (readonly KindInput[])[]): GroupPosting[] {
+    const { state } = this
+    return groups.map((group): GroupPosting => {
+      // What the group may move, kept to put back if any of its inputs is refused.
+      const head = state.head
+      const before = group.map(({ sku }) => [sku, state.stock.get(sku)] as const)
+      for (const [sku, stock] of before) if (stock) state.stock.set(sku, { ...stock })
+      const posted: Extract<Posting, { ok: true }>[] = []
+      const refusals: DomainError[] = []
+      for (const input of group) {
+        // A movements.record payload names nobody: who sent it is beside it (db/actor.ts).
+        const actor = input.actor === undefined ? actorOf(input) : input.actor
+        const posting = post(state, { ...input, actor }, new Date().toISOString())
+        if (!posting.ok) refusals.push(posting.refusal)
+        else {
+          advance(state, posting)
+          posted.push(posting)
+        }
+      }
+      if (refusals.length > 0) {
+        state.head = head
+        for (const [sku, stock] of before) if (stock) state.stock.set(sku, stock)
+        return { ok: false, refusals }
+      }
+      const movements = posted.map((p) => p.movement)
+      this.movements.push(...movements)
+      for (const { balance } of posted) this.balances.set(balance.sku, balance)
+      this.events.push(...movementEvents(movements))
+      return { ok: true, movements }
+    })
   }
 
   /** Statements stored after the rows and balances, in order. */
@@ -157,7 +170,7 @@ export interface LedgerWrite<P> {
    * Decides `payloads` in order on the run's state, moving it along as the ledger would, and
    * leaves what they store with the run: an outcome for each (a refusal being one).
    */
-  plan: (db: Knex, sql: Sql, payloads: P[], run: LedgerRun) => Promise<Outcome[]>
+  plan: (payloads: P[], run: LedgerRun) => Outcome[]
 }
 
 /** Payloads of one operation, with how it posts them. */
@@ -185,7 +198,7 @@ export async function postTogether(
     )
     const outcomes: Outcome[] = []
     for (const { posting, payloads } of parts) {
-      outcomes.push(...(await posting.plan(db, sql, payloads as never[], run)))
+      outcomes.push(...posting.plan(payloads as never[], run))
     }
     await sql.script(await run.statements(db, sql), { savepoint: true })
     return outcomes
@@ -194,19 +207,14 @@ export async function postTogether(
 
 /**
  * Movements, each on the ledger as the ones before it left it (each a group of one for
- * decideGroups): the movement, or its refusal.
+ * LedgerRun.post): the movement, or its refusal.
  */
 export const MOVEMENTS: LedgerWrite<KindInput> = {
   skus: (input) => [input.sku],
-  async plan(db, sql, inputs, run) {
-    const results = await run.post(
-      sql,
-      inputs.map((input) => [input])
-    )
-    return results.map((r) =>
-      r.ok ? { ok: true, data: r.movements[0] } : refusalOf(r.refusals[0])
-    )
-  },
+  plan: (inputs, run) =>
+    run
+      .post(inputs.map((input) => [input]))
+      .map((r) => (r.ok ? { ok: true, data: r.movements[0] } : refusalOf(r.refusals[0]))),
 }
 
 /** Records a run of movements, in order (MOVEMENTS), in one savepoint. */
@@ -217,59 +225,3 @@ export async function recordRun(db: Knex, inputs: readonly KindInput[]): Promise
 /** Each group posted whole or refused whole: its movements, or every refusal of its inputs. */
 export type GroupPosting =
   { ok: true; movements: Movement[] } | { ok: false; refusals: DomainError[] }
-
-/** What `decideGroups` decided: each group's posting, and what storing them all writes. */
-export interface GroupsDecided {
-  results: GroupPosting[]
-  movements: Movement[]
-  balances: BalanceChange[]
-}
-
-/**
- * Decides groups of movements, each all or none (a transfer's lines leave together), in order:
- * each group on the ledger as the groups before it left it, one group's refusal disturbing no
- * other; the state read with one statement for all of them. Nothing is written: the caller
- * writes `movementWrites` of what was decided, with its own writes, in one script.
- */
-export async function decideGroups(
-  sql: Sql,
-  groups: readonly (readonly KindInput[])[],
-  /** Loaded by the caller already, for every SKU of the groups (it is moved along). */
-  loaded?: PostingState
-): Promise<GroupsDecided> {
-  const state =
-    loaded ?? (await loadState(sql, [...new Set(groups.flat().map((input) => input.sku))]))
-  const results: GroupPosting[] = []
-  const movements: Movement[] = []
-  const balances = new Map<string, BalanceChange>()
-  for (const group of groups) {
-    // What the group may move, kept to put back if any of its inputs is refused.
-    const head = state.head
-    const before = group.map(({ sku }) => [sku, state.stock.get(sku)] as const)
-    for (const [sku, stock] of before) if (stock) state.stock.set(sku, { ...stock })
-    const posted: Extract<Posting, { ok: true }>[] = []
-    const refusals: DomainError[] = []
-    for (const input of group) {
-      // A movements.record payload names nobody: who sent it is beside it (db/actor.ts).
-      const actor = input.actor === undefined ? actorOf(input) : input.actor
-      const posting = post(state, { ...input, actor }, new Date().toISOString())
-      if (!posting.ok) refusals.push(posting.refusal)
-      else {
-        advance(state, posting)
-        posted.push(posting)
-      }
-    }
-    if (refusals.length > 0) {
-      state.head = head
-      for (const [sku, stock] of before) if (stock) state.stock.set(sku, stock)
-      results.push({ ok: false, refusals })
-      continue
-    }
-    for (const { movement, balance } of posted) {
-      movements.push(movement)
-      balances.set(balance.sku, balance)
-    }
-    results.push({ ok: true, movements: posted.map((p) => p.movement) })
-  }
-  return { results, movements, balances: [...balances.values()] }
-}

@@ -121,7 +121,7 @@ async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded 
     sql,
     steps.flatMap((d) => rowsOf(d).map((row) => row.sku))
   )
-  const results = await planAll(sql, steps, run)
+  const results = planAll(steps, run)
   await sql.script(await run.statements(db, sql), { savepoint: true })
   return results
 }
@@ -132,11 +132,7 @@ async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded 
  * then the records, outbox messages and a transfer.changed event each join the run. The record
  * of each step as it will be saved, or its refusal.
  */
-async function planAll(
-  sql: Sql,
-  steps: Decided[],
-  run: LedgerRun
-): Promise<(Loaded | DomainError)[]> {
+function planAll(steps: Decided[], run: LedgerRun): (Loaded | DomainError)[] {
   const results: (Loaded | DomainError | null)[] = steps.map((d) => {
     try {
       for (const e of d.step.effects) if ('send' in e) fitsOneMessage(d.step.record.id, e)
@@ -147,10 +143,7 @@ async function planAll(
     }
   })
   const fitting = steps.flatMap((d, i) => (results[i] === null ? [i] : []))
-  const posted = await run.post(
-    sql,
-    fitting.map((i) => rowsOf(steps[i]))
-  )
+  const posted = run.post(fitting.map((i) => rowsOf(steps[i])))
   const kept = fitting.flatMap((i, k) => {
     const p = posted[k]
     if (!p.ok) results[i] = postingRefusal(p.refusals)
@@ -235,7 +228,7 @@ function onceEach(lines: { sku: string }[]): void {
  */
 export const create = postingOperation<'transfers.create'>({
   skus: (p) => p.lines.map((l) => l.sku),
-  async plan(db, sql, payloads, run) {
+  plan(payloads, run) {
     const { id: here, name: fromName } = run.state.node
     const decided = payloads.map((p): Decided | DomainError => {
       try {
@@ -251,7 +244,7 @@ export const create = postingOperation<'transfers.create'>({
       }
     })
     const steps = decided.filter((d): d is Decided => !(d instanceof DomainError))
-    const results = await planAll(sql, steps, run)
+    const results = planAll(steps, run)
     let k = 0
     return decided.map((d): Outcome => {
       const result = d instanceof DomainError ? d : results[k++]

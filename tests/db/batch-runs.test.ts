@@ -31,6 +31,12 @@ async function setUp(t: Parameters<typeof testDb>[0]) {
   return knex
 }
 
+/** Makes the insert of any movement whose reference is BOOM fail, as a disk that went away. */
+function failOnBoom(knex: Knex) {
+  return knex.raw(`CREATE TRIGGER boom BEFORE INSERT ON movements WHEN NEW.reference = 'BOOM'
+    BEGIN SELECT RAISE(ABORT, 'the disk went away'); END`)
+}
+
 // A mix that exercises every decision the bulk path makes.
 function mixedWrites() {
   return [
@@ -167,8 +173,7 @@ t.test(
   'when a statement of a run fails, the run is executed one by one and only the culprit fails',
   async (t) => {
     const knex = await setUp(t)
-    await knex.raw(`CREATE TRIGGER boom BEFORE INSERT ON movements WHEN NEW.reference = 'BOOM'
-    BEGIN SELECT RAISE(ABORT, 'the disk went away'); END`)
+    await failOnBoom(knex)
     const writes = [
       envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 1 }, 'x1'),
       envelope(
@@ -248,7 +253,7 @@ function spiedTable(seen: [string, object][]): OperationTable {
       posting: {
         ...posting,
         plan: (...args: Parameters<typeof posting.plan>) => {
-          seen.push([op, args[3]])
+          seen.push([op, args[1]])
           return posting.plan(...args)
         },
       },
@@ -314,8 +319,7 @@ t.test(
   'when a statement of a run of receipts and transfers fails, only the culprit fails',
   async (t) => {
     const knex = await setUp(t)
-    await knex.raw(`CREATE TRIGGER boom BEFORE INSERT ON movements WHEN NEW.reference = 'BOOM'
-    BEGIN SELECT RAISE(ABORT, 'the disk went away'); END`)
+    await failOnBoom(knex)
     const to = { to: 'b2f0c6a4-0000-4000-8000-000000000001', toName: 'Cádiz' }
     const replies = await runBatch(
       knex,

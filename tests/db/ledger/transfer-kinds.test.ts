@@ -16,7 +16,7 @@ import {
 import { EMPTY_LEDGER, hashedJsonSql, hashMovement, sha256 } from '../../../db/ledger/hash.ts'
 import type { KindInput } from '../../../db/ledger/kinds.ts'
 import { post } from '../../../db/ledger/post.ts'
-import { decideGroups, movementWrites, recordRun } from '../../../db/ledger/record.ts'
+import { LedgerRun, recordRun } from '../../../db/ledger/record.ts'
 import { checkHeadAndBalances } from '../../../db/ledger/start-check.ts'
 import { create } from '../../../db/operations/items.ts'
 import { rebuild, verify } from '../../../db/operations/ledger.ts'
@@ -148,36 +148,40 @@ t.test('a drifted sent or received is found by verify and at start, and rebuilt'
   t.match(await verify(knex), { ok: true })
 })
 
-t.test('decideGroups: each group posted whole or refused whole, the others going on', async (t) => {
-  const knex = await warehouse(t)
-  const decided = await withSql(knex, async (sql) => {
-    const groups = await decideGroups(sql, [
-      [input('transfer_out', 'ROPE', 2), input('transfer_out', 'BOLT', 50)],
-      [input('transfer_out', 'ROPE', 3), input('transfer_out', 'BOLT', 1)],
-      // Short only after the group before it: 14 - 3 = 11 ROPE left.
-      [input('transfer_out', 'ROPE', 12)],
+t.test(
+  'LedgerRun.post: each group posted whole or refused whole, the others going on',
+  async (t) => {
+    const knex = await warehouse(t)
+    const results = await withSql(knex, async (sql) => {
+      const run = await LedgerRun.open(sql, ['ROPE', 'BOLT'])
+      const posted = run.post([
+        [input('transfer_out', 'ROPE', 2), input('transfer_out', 'BOLT', 50)],
+        [input('transfer_out', 'ROPE', 3), input('transfer_out', 'BOLT', 1)],
+        // Short only after the group before it: 14 - 3 = 11 ROPE left.
+        [input('transfer_out', 'ROPE', 12)],
+      ])
+      await sql.script(await run.statements(knex, sql))
+      return posted
+    })
+    t.match(results, [
+      { ok: false, refusals: [{ code: 'INSUFFICIENT_STOCK', details: { sku: 'BOLT' } }] },
+      {
+        ok: true,
+        movements: [
+          { seq: 7, sku: 'ROPE', delta: -3 },
+          { seq: 8, sku: 'BOLT', delta: -1 },
+        ],
+      },
+      { ok: false, refusals: [{ details: { sku: 'ROPE', onHand: 11, requested: 12 } }] },
     ])
-    await sql.script(await movementWrites(knex, sql, groups.movements, groups.balances))
-    return groups
-  })
-  t.match(decided.results, [
-    { ok: false, refusals: [{ code: 'INSUFFICIENT_STOCK', details: { sku: 'BOLT' } }] },
-    {
-      ok: true,
-      movements: [
-        { seq: 7, sku: 'ROPE', delta: -3 },
-        { seq: 8, sku: 'BOLT', delta: -1 },
-      ],
-    },
-    { ok: false, refusals: [{ details: { sku: 'ROPE', onHand: 11, requested: 12 } }] },
-  ])
-  t.equal((await knex('movements').count({ n: '*' }).first())?.n, 8, 'the one group written')
-  t.same(await balances(knex), [
-    { sku: 'BOLT', onHand: 4, sent: 1, received: 5 },
-    { sku: 'ROPE', onHand: 11, sent: 8, received: 0 },
-  ])
-  t.match(await verify(knex), { ok: true })
-})
+    t.equal((await knex('movements').count({ n: '*' }).first())?.n, 8, 'the one group written')
+    t.same(await balances(knex), [
+      { sku: 'BOLT', onHand: 4, sent: 1, received: 5 },
+      { sku: 'ROPE', onHand: 11, sent: 8, received: 0 },
+    ])
+    t.match(await verify(knex), { ok: true })
+  }
+)
 
 function envelope<O extends OpName>(op: O, payload: Payload<O>) {
   return { v: PROTOCOL_VERSION, id: `r-${Math.random()}`, op, payload, deadline: Date.now() + 6e4 }

@@ -16,7 +16,7 @@ import {
 import { postTogether, type LedgerWrite, type LedgerWritePart } from './ledger/record.ts'
 import { operations as defaultTable, type OperationTable } from './operations/index.ts'
 import { failure, refusalOf, reply, type Outcome } from './outcome.ts'
-import { withSql } from './sql.ts'
+import { inSavepointOf, withSql } from './sql.ts'
 
 /** How envelopes are admitted and run: the log, and (in tests) another table or clock. */
 export interface DispatchOptions {
@@ -145,7 +145,7 @@ async function performOne(
     // failed write leaves nothing behind while the other writes of its batch commit.
     if (operation.run) return (await operation.run(db, [env.payload]))[0]
     const data = WRITE_OPS.has(env.op)
-      ? await db.transaction((savepoint) => operation(savepoint, env.payload))
+      ? await inSavepointOf(db, (trx) => operation(trx, env.payload))
       : await operation(db, env.payload)
     return { ok: true, data }
   } catch (err) {

@@ -201,6 +201,18 @@ export async function inSavepoint<T>(sql: Sql, fn: () => Promise<T>): Promise<T>
 }
 
 /**
+ * Runs `fn` inside a savepoint of the transaction `db`, as SQL on its own connection: those
+ * statements stay compiled, where knex's SAVEPOINT and RELEASE cost about 100 µs each, a fifth of
+ * a small write's time in the worker. `fn` gets the handle to run its statements on. Given no
+ * transaction (a test's database), a knex transaction as before: holding the pool's one
+ * connection here while `fn` asked knex for it would wait for ever.
+ */
+export function inSavepointOf<T>(db: Knex, fn: (trx: Knex) => Promise<T>): Promise<T> {
+  if (!db.isTransaction) return db.transaction((trx) => fn(trx))
+  return withSql(db, (sql) => inSavepoint(sql, () => fn(db)))
+}
+
+/**
  * Rows per statement of many. Exactly SQLite's limit for knex's multi-row INSERT, which it writes
  * as `INSERT … SELECT … UNION ALL SELECT …`, one term per row: SQLite takes at most 500 terms in a
  * compound SELECT (SQLITE_MAX_COMPOUND_SELECT; 501 rows fail, tried). Do not raise it.

@@ -4,6 +4,7 @@ import type { Knex } from 'knex'
 import { actorOf } from '../actor.ts'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
+import { withSql } from '../sql.ts'
 
 type Kind = C.Grant['kind']
 type Action = 'publish' | 'consume' | 'manage'
@@ -76,7 +77,13 @@ export async function mayUse(
 ): Promise<void> {
   const user = actorOf(payload)
   if (user === undefined || user.startsWith('peer:')) return
-  const grants = (await trx('messagingGrants').where({ kind, name })) as GrantRow[]
+  const grants = await withSql(trx, (sql) =>
+    sql.all<GrantRow>(
+      `SELECT kind, name, user_name AS userName, publish, consume, manage
+       FROM messaging_grants WHERE kind = ? AND name = ?`,
+      [kind, name]
+    )
+  )
   if (grants.length === 0 && action !== 'manage') return
   const granted = grants.find((g) => g.userName === user)
   if (granted?.[action]) return

@@ -5,7 +5,7 @@ import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
-import { inParts, withSql } from '../sql.ts'
+import { inParts, inSavepointOf, withSql } from '../sql.ts'
 import { actorOf } from '../actor.ts'
 import { mayRead, mayUse } from './grants.ts'
 
@@ -20,6 +20,8 @@ export const MAX_DEPTH = 1_000_000
  * the few it takes (the planner, guessing, would sort the whole backlog by visible_at otherwise).
  */
 const inOrder = (trx: Knex) => trx.from(trx.raw('queue_messages INDEXED BY queue_messages_order'))
+/** The random part of a receipt, in bytes: what proves its holder was given the delivery. */
+const RECEIPT_BYTES = 12
 /** Dead messages moved at once by a receive (the rest on the next one). */
 const DEAD_LETTER_RUN = 100
 
@@ -31,6 +33,10 @@ interface QueueRow {
   maxDeliveries: number | null
   deadLetterQueue: string | null
 }
+
+/** A message's columns as MessageRow names them, for hand-written SQL. */
+const MESSAGE_COLUMNS = `seq, queue, message_id AS messageId, body, headers,
+  published_at AS publishedAt, visible_at AS visibleAt, expires_at AS expiresAt, deliveries, receipt`
 
 interface MessageRow {
   seq: number
@@ -45,8 +51,14 @@ interface MessageRow {
   receipt: string | null
 }
 
+/** A queue's row as the operations read it (by hand-written SQL: see publishAll). */
+const QUEUE_ROW = `SELECT name, depth, created_at AS createdAt,
+    visibility_timeout_ms AS visibilityTimeoutMs, max_deliveries AS maxDeliveries,
+    dead_letter_queue AS deadLetterQueue
+  FROM queues WHERE name = ?`
+
 export async function queueNamed(trx: Knex, name: string): Promise<QueueRow> {
-  const queue = (await trx('queues').where({ name }).first()) as QueueRow | undefined
+  const [queue] = await withSql(trx, (sql) => sql.all<QueueRow>(QUEUE_ROW, [name]))
   if (!queue) {
     throw new DomainError('NOT_FOUND', `No queue named ${name}`, [
       { path: 'queue', message: `no queue named ${name}` },
@@ -178,7 +190,7 @@ export async function publish(trx: Knex, payload: C.Payload<'queues.publish'>) {
  * queue, not granted, the queue full) is refused alone and writes nothing.
  */
 publish.run = (db: Knex, payloads: C.Payload<'queues.publish'>[]): Promise<Published[]> =>
-  db.transaction(async (trx) => {
+  inSavepointOf(db, async (trx) => {
     const byQueue = new Map<string, number[]>()
     payloads.forEach((p, i) => byQueue.set(p.queue, [...(byQueue.get(p.queue) ?? []), i]))
     const outcomes: Published[] = new Array(payloads.length)
@@ -328,19 +340,22 @@ export async function browse(trx: Knex, input: C.Payload<'queues.browse'>) {
   }
 }
 
+/**
+ * Whether the queue has a message to take now, and when the next hidden one shows: what a long
+ * poll looks at before and after each wait, so one statement (three through knex cost 0.6 ms).
+ */
 export async function peek(trx: Knex, { queue: name }: C.Payload<'queues.peek'>) {
-  await queueNamed(trx, name)
   const now = Date.now()
-  const ready = await trx('queue_messages')
-    .where({ queue: name })
-    .where('visibleAt', '<=', now)
-    .first('seq')
-  const next = (await trx('queue_messages')
-    .where({ queue: name })
-    .where('visibleAt', '>', now)
-    .min({ at: 'visibleAt' })
-    .first()) as { at: number | null } | undefined
-  return { ready: ready !== undefined, nextVisibleAt: next?.at ?? null }
+  const [row] = await withSql(trx, (sql) =>
+    sql.all<{ known: number | null; ready: number; nextAt: number | null }>(
+      `SELECT (SELECT 1 FROM queues WHERE name = ?) AS known,
+         EXISTS (SELECT 1 FROM queue_messages WHERE queue = ? AND visible_at <= ?) AS ready,
+         (SELECT min(visible_at) FROM queue_messages WHERE queue = ? AND visible_at > ?) AS nextAt`,
+      [name, name, now, name, now]
+    )
+  )
+  if (row.known === null) await queueNamed(trx, name) // says which queue is not there
+  return { ready: row.ready === 1, nextVisibleAt: row.nextAt }
 }
 
 /**
@@ -350,14 +365,16 @@ export async function peek(trx: Knex, { queue: name }: C.Payload<'queues.peek'>)
 async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<void> {
   const { deadLetterQueue, maxDeliveries } = queue
   if (!deadLetterQueue || maxDeliveries === null) return
-  const dead = (await trx('queue_messages')
-    .where({ queue: queue.name })
-    .where('visibleAt', '<=', now)
-    .where((q) => q.where('deliveries', '>=', maxDeliveries).orWhere('expiresAt', '<=', now))
-    // The partial index's own condition, so that only those rows are read (the migration's).
-    .whereRaw('(deliveries > 0 OR expires_at IS NOT NULL)')
-    .orderBy('seq')
-    .limit(DEAD_LETTER_RUN)) as MessageRow[]
+  const dead = await withSql(trx, (sql) =>
+    sql.all<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM queue_messages
+       WHERE queue = ? AND visible_at <= ? AND (deliveries >= ? OR expires_at <= ?)
+         -- the partial index's own condition, so that only those rows are read (the migration's)
+         AND (deliveries > 0 OR expires_at IS NOT NULL)
+       ORDER BY seq LIMIT ?`,
+      [queue.name, now, maxDeliveries, now, DEAD_LETTER_RUN]
+    )
+  )
   for (const row of dead) {
     const reason =
       row.deliveries >= maxDeliveries
@@ -395,19 +412,24 @@ export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
   const now = Date.now()
   await deadLetter(trx, queue, now)
   const visibleAt = now + (input.visibilityMs ?? queue.visibilityTimeoutMs)
-  const rows = (await inOrder(trx)
-    .where({ queue: queue.name })
-    .where('visibleAt', '<=', now)
-    .orderBy('seq')
-    .limit(input.max)) as MessageRow[]
-  const messages: C.Delivered[] = rows.map((row) => ({
+  // The oldest visible first, read by the queue's order index (see inOrder).
+  const rows = await withSql(trx, (sql) =>
+    sql.all<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM queue_messages INDEXED BY queue_messages_order
+       WHERE queue = ? AND visible_at <= ? ORDER BY seq LIMIT ?`,
+      [queue.name, now, input.max]
+    )
+  )
+  // One draw of randomness for all the receipts (one each cost 2–3 µs, a tenth of a receive of 50).
+  const random = randomBytes(RECEIPT_BYTES * rows.length)
+  const messages: C.Delivered[] = rows.map((row, i) => ({
     id: row.messageId,
     seq: row.seq,
     body: JSON.parse(row.body),
     headers: JSON.parse(row.headers),
     publishedAt: row.publishedAt,
     deliveries: row.deliveries + 1,
-    receipt: `${row.seq}.${randomBytes(12).toString('base64url')}`,
+    receipt: `${row.seq}.${random.subarray(i * RECEIPT_BYTES, (i + 1) * RECEIPT_BYTES).toString('base64url')}`,
     visibleUntil: new Date(visibleAt).toISOString(),
   }))
   // Each taken under its new receipt, in one statement (one per message made a receive of 50

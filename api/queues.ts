@@ -66,20 +66,25 @@ export const queueBatchInput = z.strictObject({
     .max(1000, { error: 'must have at most 1000 messages' }),
 })
 
+const receipts = z
+  .array(z.string().min(1).max(100), { error: 'must be a list of receipts' })
+  .min(1, { error: 'must name at least one receipt' })
+  .max(1000, { error: 'must name at most 1000 receipts' })
+
 export const queueReceiveInput = z.strictObject({
   max: z.int().min(1).max(100, { error: 'must be at most 100' }).default(1),
-  /** Waits this long for a message when none is ready (a long poll). */
+  /** Waits this long for a message when none is ready (a long poll); not with `ack`. */
   waitMs: duration(MAX_RECEIVE_WAIT_MS, 'wait').default(0),
   /** This receive's visibility timeout, instead of the queue's. */
   visibilityMs: duration(12 * 3600 * 1000, 'visibility')
     .min(1)
     .optional(),
+  /**
+   * Receipts to acknowledge first, in the same write: a consumer acks what it has handled and
+   * takes the next messages in one request. The answer comes at once, with `acked`.
+   */
+  ack: receipts.optional(),
 })
-
-const receipts = z
-  .array(z.string().min(1).max(100), { error: 'must be a list of receipts' })
-  .min(1, { error: 'must name at least one receipt' })
-  .max(1000, { error: 'must name at most 1000 receipts' })
 
 export const queueAckInput = z.strictObject({ receipts })
 export const queueNackInput = z.strictObject({
@@ -165,4 +170,10 @@ export interface QueueMessage {
 export interface DeliveredMessage extends QueueMessage {
   receipt: string
   visibleUntil: string
+}
+
+/** POST /queues/:name/receive: the messages taken, and with `ack`, what became of each receipt. */
+export interface QueueReceived {
+  messages: DeliveredMessage[]
+  acked?: { receipt: string; ok: boolean; problem?: string }[]
 }

@@ -126,4 +126,13 @@ export const queueOps = {
   'queues.extend': write(
     z.strictObject({ queue: queueName, receipts, visibilityMs: ms.min(1) })
   ).returns<{ results: ReceiptOutcome[] }>(),
+  /** queues.ack of `receipts`, then queues.receive, in one write (one commit for a consumer's turn). */
+  'queues.ackAndReceive': write(
+    z.strictObject({
+      queue: queueName,
+      receipts,
+      max: z.int().min(1).max(100),
+      visibilityMs: ms.min(1).optional(),
+    })
+  ).returns<{ acked: ReceiptOutcome[]; messages: Delivered[] }>(),
 }

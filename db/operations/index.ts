@@ -105,6 +105,7 @@ export const operations: OperationTable = {
   'queues.peek': queues.peek,
   'queues.browse': queues.browse,
   'queues.receive': queues.receive,
+  'queues.ackAndReceive': queues.ackAndReceive,
   'queues.ack': queues.ack,
   'queues.nack': queues.nack,
   'queues.extend': queues.extend,

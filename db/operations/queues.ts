@@ -506,6 +506,17 @@ export function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
   return byReceipt(trx, input, 'delete')
 }
 
+/**
+ * A consumer's turn in one write: acknowledges what it has handled, then takes the next messages
+ * (the acknowledged ones are gone before the take, so never among them). The same payload goes
+ * to both, so that both check the user it came from.
+ */
+export async function ackAndReceive(trx: Knex, input: C.Payload<'queues.ackAndReceive'>) {
+  const { results: acked } = await ack(trx, input)
+  const { messages } = await receive(trx, input)
+  return { acked, messages }
+}
+
 export function nack(trx: Knex, input: C.Payload<'queues.nack'>) {
   const visibleAt = Date.now() + input.delayMs
   return byReceipt(trx, input, {

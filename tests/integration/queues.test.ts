@@ -295,6 +295,65 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
   t.same((await api(node, 'GET', '/queues')).body, { queues: [] })
 })
 
+t.test(
+  'a consumer acks what it handled with its next receive: one request, one commit, at once',
+  async (t) => {
+    const node = await startTestNode(t)
+    await post(node, '/queues', { name: 'picks' })
+    for (const n of [1, 2, 3, 4, 5]) await post(node, '/queues/picks/messages', { body: n })
+    const first = await receive(node, 'picks', { max: 2 })
+    t.same(
+      first.map((m) => m.body),
+      [1, 2]
+    )
+    const second = await post(node, '/queues/picks/receive', {
+      max: 2,
+      ack: first.map((m) => m.receipt),
+    })
+    t.equal(second.status, 200)
+    t.same(
+      second.body.acked.map((a: { ok: boolean }) => a.ok),
+      [true, true]
+    )
+    t.same(
+      second.body.messages.map((m: { body: number }) => m.body),
+      [3, 4],
+      'the next ones, never those just acknowledged'
+    )
+    const receipts = second.body.messages.map((m: { receipt: string }) => m.receipt)
+    const third = await post(node, '/queues/picks/receive', {
+      max: 10,
+      ack: [...receipts, receipts[0], '9.never-given'],
+    })
+    t.same(
+      third.body.acked.map((a: { ok: boolean }) => a.ok),
+      [true, true, false, false],
+      'a receipt given twice is acknowledged once; one that holds nothing is named'
+    )
+    t.match(third.body.acked[3], { receipt: '9.never-given', problem: /this delivery is over/ })
+    t.same(
+      third.body.messages.map((m: { body: number }) => m.body),
+      [5]
+    )
+    const started = Date.now()
+    const last = await post(node, '/queues/picks/receive', {
+      waitMs: 20_000,
+      ack: [third.body.messages[0].receipt],
+    })
+    t.match(last, { status: 200, body: { acked: [{ ok: true }], messages: [] } })
+    t.ok(Date.now() - started < 10_000, 'with acks, the answer does not wait for a message')
+    t.match((await api(node, 'GET', '/queues/picks')).body, { depth: 0, inFlight: 0 })
+
+    const before = (await api(node, 'GET', '/queues/picks')).body
+    const bad = await post(node, '/queues/picks/receive', { ack: [] })
+    t.match(bad, {
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', details: [{ path: 'ack' }] },
+    })
+    t.same((await api(node, 'GET', '/queues/picks')).body, before, 'and nothing changed')
+  }
+)
+
 t.test('a queue kept to granted users: each may only what it was granted', async (t) => {
   const node = await startTestNode(t)
   const tokenOf = async (name: string) => {
@@ -341,6 +400,11 @@ t.test('a queue kept to granted users: each may only what it was granted', async
         /clerk may not consume on queue orders: it is kept to the users granted, and clerk is not one of them/,
     },
   })
+  t.match(
+    await as(clerk, '/queues/orders/receive', { ack: ['1.not-yours'] }),
+    { status: 403, body: { code: 'FORBIDDEN', error: /clerk may not consume on queue orders/ } },
+    'acks carried by a receive are checked as the receive is'
+  )
   t.match(await as(erp, '/queues/orders/messages', { body: 2 }), {
     status: 403,
     body: { error: /erp may not publish on queue orders: .* erp is not granted publish/ },

@@ -1,12 +1,14 @@
-import { queueReceiveInput } from '../../../api/index.ts'
+import { queueReceiveInput, type QueueReceived } from '../../../api/index.ts'
 import { defineHandler } from '../../../runtime/index.ts'
 import { queueOf } from '../../_shared/queues.ts'
 
 /**
  * Up to `max` messages, in publish order (redeliveries aside), each hidden from other consumers
  * until acknowledged or its visibility timeout passes. With `waitMs`, waits that long for one
- * (a long poll); the wait only reads, and the one write takes what is there at its end. A
- * topic's subscription is a queue, filled by publishes to its topics and by the node's events.
+ * (a long poll); the wait only reads, and the one write takes what is there at its end. With
+ * `ack`, those receipts are acknowledged and the messages ready taken in one write, at once (no
+ * wait: a consumer that gets none asks again without `ack`). A topic's subscription is a queue,
+ * filled by publishes to its topics and by the node's events.
  */
 export default defineHandler(
   {
@@ -15,8 +17,19 @@ export default defineHandler(
     body: queueReceiveInput,
     example: { body: { max: 10, waitMs: 5000 } },
   },
-  async (request, ctx, { body: { max, waitMs, visibilityMs } }) => {
+  async (request, ctx, { body: { max, waitMs, visibilityMs, ack } }): Promise<QueueReceived> => {
     const queue = queueOf(request)
+    // Acks first, then the take, in one write and at once: the acks must not wait for a message
+    // to come (they would outlive their visibility timeout), and a request makes one write.
+    if (ack) {
+      const { acked, messages } = await ctx.db.send('queues.ackAndReceive', {
+        queue,
+        receipts: ack,
+        max,
+        visibilityMs,
+      })
+      return { messages, acked }
+    }
     const until = Date.now() + waitMs
     // No wait: one call to the worker. (A wait peeks first: a request makes one write, so the
     // write comes once there is something to take, or the wait is over.)

@@ -71,3 +71,27 @@ t.test('with no wait, one receive and no peek', async (t) => {
     [['queues.receive', { queue: 'orders', max: 5, visibilityMs: undefined }]]
   )
 })
+
+t.test('with acks: one write that acks and takes, at once, whatever the wait', async (t) => {
+  const ctx = fakeCtx({
+    'queues.ackAndReceive': () => ({ acked: [{ receipt: '1.abc', ok: true }], messages: [] }),
+  })
+  const answer = await handler(
+    request('POST', '/queues/orders/receive', {
+      params: { name: 'orders' },
+      body: { max: 5, waitMs: 20_000, ack: ['1.abc'] },
+    }),
+    ctx
+  ).then(settle)
+  t.match(answer, { status: 200, body: { messages: [], acked: [{ receipt: '1.abc', ok: true }] } })
+  t.same(
+    ctx.sent.map(({ op, payload }) => ({ op, payload })),
+    [
+      {
+        op: 'queues.ackAndReceive',
+        payload: { queue: 'orders', receipts: ['1.abc'], max: 5, visibilityMs: undefined },
+      },
+    ],
+    'no peek, no wait'
+  )
+})

@@ -13,6 +13,8 @@ export interface TargetResult {
   publish: ({ publishers: number } & Latency)[]
   batch?: Latency
   consume?: Record<number, number>
+  /** almacen: consume at prefetch 50, each batch acked by a request of its own. */
+  consumeAcksApart?: number
   e2e?: { p50: number; p99: number; delivered: number; sent: number }
   syncs?: {
     publishers: number
@@ -86,6 +88,12 @@ export function goals(r: MessagingResult): Goal[] {
       '≥ 0.5',
       (v) => v >= 0.5
     )
+  add(
+    'the same, each batch acked by a request of its own, ÷ RabbitMQ quorum',
+    ratio(a?.consumeAcksApart, quorum?.consume?.[50]),
+    '≥ 0.5',
+    (v) => v >= 0.5
+  )
   add(
     'publish → delivery p99 ÷ RabbitMQ quorum',
     ratio(a?.e2e?.p99, quorum?.e2e?.p99),

@@ -53,6 +53,8 @@ export class AlmacenTarget implements Target {
   server?: RunningServer
   clients = new Set<Client>()
   admin?: Client
+  /** Whether a consumer acknowledges with an ack request of its own (else with its next receive). */
+  acksApart = false
   constructor(readonly dir: string) {}
 
   async start() {
@@ -137,32 +139,44 @@ export class AlmacenTarget implements Target {
     }
   }
 
-  /** receive max = prefetch (a long poll of up to 20 s), then one ack of what came. */
+  /**
+   * receive max = prefetch. What came is acknowledged by the next receive (`ack`: one request,
+   * one commit), which answers at once; with nothing to acknowledge, a receive is a long poll of
+   * up to 20 s. With acksApart, each batch is acknowledged by an ack request of its own, awaited
+   * before the next receive.
+   */
   async consume(prefetch: number, onBody: (body: Buffer) => void) {
     const c = this.client()
     const acks = this.client()
     const stopped = new AbortController()
+    let held: string[] = []
     const loop = (async () => {
       while (!stopped.signal.aborted) {
+        const body =
+          held.length > 0 ? { max: prefetch, ack: held } : { max: prefetch, waitMs: 20_000 }
         const got = await this.call(
           c,
           'POST',
           `/queues/${QUEUE}/receive`,
-          { max: prefetch, waitMs: 20_000 },
+          body,
           stopped.signal
         ).catch(() => null)
         if (!got || got.status !== 200) break
+        held = []
         const messages = got.body.messages as { body: string; receipt: string }[]
         if (messages.length === 0) continue
         for (const m of messages) onBody(Buffer.from(m.body, 'base64'))
         const receipts = messages.map((m) => m.receipt)
-        await this.call(acks, 'POST', `/queues/${QUEUE}/ack`, { receipts })
+        if (this.acksApart) await this.call(acks, 'POST', `/queues/${QUEUE}/ack`, { receipts })
+        else held = receipts
       }
     })()
     return {
       close: async () => {
         stopped.abort()
         await loop
+        if (held.length > 0)
+          await this.call(acks, 'POST', `/queues/${QUEUE}/ack`, { receipts: held })
         await this.drop(c)
         await this.drop(acks)
       },

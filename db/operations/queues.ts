@@ -406,9 +406,23 @@ async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<void
   }
 }
 
-export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
+/** The queue a consumer names, once its user may consume from it. */
+async function consumable(trx: Knex, input: { queue: string }): Promise<QueueRow> {
   const queue = await queueNamed(trx, input.queue)
   await mayUse(trx, input, 'queue', queue.name, 'consume')
+  return queue
+}
+
+export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
+  return take(trx, await consumable(trx, input), input)
+}
+
+/** The receive proper, from a queue its user may consume from. */
+async function take(
+  trx: Knex,
+  queue: QueueRow,
+  input: Pick<C.Payload<'queues.receive'>, 'max' | 'visibilityMs'>
+): Promise<{ messages: C.Delivered[] }> {
   const now = Date.now()
   await deadLetter(trx, queue, now)
   const visibleAt = now + (input.visibilityMs ?? queue.visibilityTimeoutMs)
@@ -455,11 +469,11 @@ export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
 async function byReceipt(
   trx: Knex,
   input: { queue: string; receipts: string[] },
-  change: 'delete' | { set: string; values: unknown[]; ends: boolean }
+  change: 'delete' | { set: string; values: unknown[]; ends: boolean },
+  checked?: QueueRow
 ): Promise<{ results: C.ReceiptOutcome[] }> {
   const { queue, receipts } = input
-  await queueNamed(trx, queue)
-  await mayUse(trx, input, 'queue', queue, 'consume')
+  if (!checked) await consumable(trx, input)
   const held = new Set<string>()
   await withSql(trx, async (sql) => {
     for (const part of inParts([...new Set(receipts)])) {
@@ -508,12 +522,13 @@ export function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
 
 /**
  * A consumer's turn in one write: acknowledges what it has handled, then takes the next messages
- * (the acknowledged ones are gone before the take, so never among them). The same payload goes
- * to both, so that both check the user it came from.
+ * (the acknowledged ones are gone before the take, so never among them). The queue and its user
+ * are checked once, for both.
  */
 export async function ackAndReceive(trx: Knex, input: C.Payload<'queues.ackAndReceive'>) {
-  const { results: acked } = await ack(trx, input)
-  const { messages } = await receive(trx, input)
+  const queue = await consumable(trx, input)
+  const { results: acked } = await byReceipt(trx, input, 'delete', queue)
+  const { messages } = await take(trx, queue, input)
   return { acked, messages }
 }
 

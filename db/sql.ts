@@ -11,10 +11,13 @@ interface SqliteConnection {
   close(done: (err: Error | null) => void): void
 }
 
-/** A statement node-sqlite3 has compiled; each call binds its parameters afresh. */
+/**
+ * A statement node-sqlite3 has compiled; each call binds its parameters afresh. A callback's
+ * `this` is the statement, with `lastID` and `changes` after a run.
+ */
 interface Prepared {
-  all(params: unknown[], done: (err: Error | null, rows: unknown[]) => void): void
-  run(params: unknown[], done: (err: Error | null) => void): void
+  all(params: unknown[], done: (this: unknown, err: Error | null, rows: unknown[]) => void): void
+  run(params: unknown[], done: (this: unknown, err: Error | null) => void): void
   finalize(done: (err: Error | null) => void): void
 }
 
@@ -134,6 +137,31 @@ function keepCompiled(connection: SqliteConnection): Kept {
     )
   }
   return kept
+}
+
+/**
+ * One of knex's queries (db/knex-config.ts) on its text compiled and kept, as node-sqlite3's
+ * Database#all or #run would run it (they compile the text, run it, and finalize it: three trips
+ * to the thread pool, where a kept statement makes one): its rows, and the statement as the
+ * context knex reads `lastID` and `changes` from.
+ */
+export function queryKept(
+  connection: unknown,
+  text: string,
+  method: 'all' | 'run',
+  params: unknown[]
+): Promise<{ response: unknown; context: unknown }> {
+  return withStatement(
+    connection as SqliteConnection,
+    text,
+    (statement) =>
+      new Promise((resolve, reject) =>
+        statement[method](params, function (err: Error | null, response?: unknown) {
+          if (err) reject(err)
+          else resolve({ response, context: this })
+        })
+      )
+  )
 }
 
 /**

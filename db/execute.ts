@@ -16,7 +16,7 @@ import {
 import { postTogether, type LedgerWrite, type LedgerWritePart } from './ledger/record.ts'
 import { operations as defaultTable, type OperationTable } from './operations/index.ts'
 import { failure, refusalOf, reply, type Outcome } from './outcome.ts'
-import { inSavepointOf, withSql } from './sql.ts'
+import { inSavepointOf, TransactionLost, withSql } from './sql.ts'
 
 /** How envelopes are admitted and run: the log, and (in tests) another table or clock. */
 export interface DispatchOptions {
@@ -103,6 +103,7 @@ async function perform(
       }
       return await postTogether(db, postingParts(envs, table))
     } catch (err) {
+      if (err instanceof TransactionLost) throw err // the batch fails whole (db/batch.ts)
       // The run left nothing behind: one by one, only the culprit fails.
       log.warn({ err, op, size: envs.length }, 'a run failed; running its envelopes one by one')
     }
@@ -149,6 +150,7 @@ async function performOne(
       : await operation(db, env.payload)
     return { ok: true, data }
   } catch (err) {
+    if (err instanceof TransactionLost) throw err // the batch fails whole (db/batch.ts)
     if (err instanceof DomainError) return refusalOf(err)
     log.error({ err, op: env.op, id: env.id }, 'operation failed')
     return failure('INTERNAL', 'The database worker failed to execute the operation')

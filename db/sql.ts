@@ -220,11 +220,26 @@ export async function inSavepoint<T>(sql: Sql, fn: () => Promise<T>): Promise<T>
     await sql.run('RELEASE almacen')
     return result
   } catch (err) {
-    // If the failure ended the whole transaction, the savepoint went with it: its error is the
-    // one to tell.
-    await sql.run('ROLLBACK TO almacen').catch(() => undefined)
+    // A failure that ended the whole transaction (a full disk, an I/O error) took the savepoint
+    // with it: what comes next would run outside any transaction, each statement committed on
+    // its own, so the batch must end here.
+    const undone = await sql.run('ROLLBACK TO almacen').then(
+      () => true,
+      () => false
+    )
+    if (!undone) throw new TransactionLost(err)
     await sql.run('RELEASE almacen').catch(() => undefined)
     throw err
+  }
+}
+
+/**
+ * The transaction a savepoint was in is gone (SQLite ended it on a failure): nothing more may run
+ * in the batch, whose writes are all undone; its error is the one that ended it.
+ */
+export class TransactionLost extends Error {
+  constructor(readonly failure: unknown) {
+    super(`the transaction ended on a failure: ${(failure as Error)?.message ?? failure}`)
   }
 }
 

@@ -119,6 +119,35 @@ t.test('a write that fails half-way in a batch leaves no orphan rows', async (t)
 })
 
 t.test(
+  'a failure that ends the whole transaction fails the whole batch: nothing after it commits alone',
+  async (t) => {
+    const knex = await testDb(t)
+    await ensureIdentity(knex, 'Sevilla')
+    // As a full disk or an I/O error does: SQLite rolls the whole transaction back.
+    const table = {
+      ...operations,
+      'items.create': async (trx: Knex, payload: Payload<'items.create'>) => {
+        if (payload.sku === 'LOST') {
+          await trx.raw('ROLLBACK')
+          throw new Error('database or disk is full')
+        }
+        return operations['items.create'](trx, payload)
+      },
+    } as typeof operations
+    const replies = await runBatch(knex, [item('A'), item('LOST'), item('C')], { log, table })
+    t.same(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['INTERNAL', 'INTERNAL', 'INTERNAL'],
+      'every write is told nothing was applied'
+    )
+    t.equal(await count(knex, 'items'), 0, 'and nothing was: C did not commit on its own')
+    const [next] = await runBatch(knex, [item('NEXT')], { log })
+    t.match(next, { ok: true }, 'the next batch commits')
+    t.equal(await count(knex, 'items'), 1)
+  }
+)
+
+t.test(
   'a batch whose COMMIT fails leaves nothing open: the next reads never see its writes',
   async (t) => {
     const knex = await testDb(t)

@@ -55,11 +55,14 @@ class Sqlite3Kept extends (Sqlite3Dialect as unknown as new (config: Knex.Config
       return super._query(connection, query)
     }
     // As knex's own dialect chooses: rows for reads and RETURNING, the statement for the rest.
+    // A kept statement run once and left with a row to give would stay open (and hold COMMIT
+    // back): any text that returns rows is read to its end.
     const { method } = query
     const run =
-      ((method === 'insert' || method === 'update') && !query.returning) ||
-      method === 'counter' ||
-      method === 'del'
+      (((method === 'insert' || method === 'update') && !query.returning) ||
+        method === 'counter' ||
+        method === 'del') &&
+      !/\breturning\b/i.test(query.sql)
     return queryKept(connection, query.sql, run ? 'run' : 'all', query.bindings ?? []).then(
       ({ response, context }) => Object.assign(query, { response, context })
     )

@@ -172,8 +172,15 @@ export interface DeliveredMessage extends QueueMessage {
   visibleUntil: string
 }
 
+/** What an ack, a nack or an extension did with one receipt, or why it could not. */
+export interface ReceiptOutcome {
+  receipt: string
+  ok: boolean
+  problem?: string
+}
+
 /** POST /queues/:name/receive: the messages taken, and with `ack`, what became of each receipt. */
 export interface QueueReceived {
   messages: DeliveredMessage[]
-  acked?: { receipt: string; ok: boolean; problem?: string }[]
+  acked?: ReceiptOutcome[]
 }

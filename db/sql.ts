@@ -3,7 +3,8 @@
 // machinery (query builder, pool acquire/release, snake-case mapping of every row, promise
 // chains: ~130 µs per query) far more than SQLite (~5 µs); here a whole batch of envelopes costs
 // a few statements, each one trip to node-sqlite3's thread pool. Everything else stays on knex
-// and objection.
+// and objection, whose queries run on the same compiled statements (queryKept, used by
+// db/knex-config.ts).
 import type { Knex } from 'knex'
 
 interface SqliteConnection {
@@ -173,24 +174,11 @@ export async function withSql<T>(db: Knex, fn: (sql: Sql) => Promise<T>): Promis
   const client = db.client as unknown as ConnectionClient
   const connection = await client.acquireConnection()
   const sql: Sql = {
-    all: (text, params = []) =>
-      withStatement(
-        connection,
-        text,
-        (statement) =>
-          new Promise((resolve, reject) =>
-            statement.all(params, (err, rows) => (err ? reject(err) : resolve(rows as never)))
-          )
-      ),
-    run: (text, params = []) =>
-      withStatement(
-        connection,
-        text,
-        (statement) =>
-          new Promise((resolve, reject) =>
-            statement.run(params, (err) => (err ? reject(err) : resolve()))
-          )
-      ),
+    all: async (text, params = []) =>
+      (await queryKept(connection, text, 'all', params)).response as never,
+    run: async (text, params = []) => {
+      await queryKept(connection, text, 'run', params)
+    },
     script: async (statements, { savepoint = false } = {}) => {
       if (statements.length === 0) return
       const runAll = async () => {

@@ -189,20 +189,30 @@ export async function postTogether(
   db: Knex,
   parts: readonly LedgerWritePart[]
 ): Promise<Outcome[]> {
-  return withSql(db, async (sql) => {
-    const run = await LedgerRun.open(
-      sql,
-      parts.flatMap(({ posting, payloads }) =>
-        payloads.flatMap((payload) => posting.skus(payload as never))
-      )
+  const skus = parts.flatMap(({ posting, payloads }) =>
+    payloads.flatMap((payload) => posting.skus(payload as never))
+  )
+  return withSql(db, (sql) =>
+    inLedgerRun(db, sql, skus, (run) =>
+      parts.flatMap(({ posting, payloads }) => posting.plan(payloads as never[], run))
     )
-    const outcomes: Outcome[] = []
-    for (const { posting, payloads } of parts) {
-      outcomes.push(...posting.plan(payloads as never[], run))
-    }
-    await sql.script(await run.statements(db, sql), { savepoint: true })
-    return outcomes
-  })
+  )
+}
+
+/**
+ * Opens a run on the state of `skus`, has `decide` decide on it, then stores everything decided
+ * in one script, in a savepoint: what `decide` answered. A fault throws, having written nothing.
+ */
+export async function inLedgerRun<T>(
+  db: Knex,
+  sql: Sql,
+  skus: Iterable<string>,
+  decide: (run: LedgerRun) => T
+): Promise<T> {
+  const run = await LedgerRun.open(sql, skus)
+  const decided = decide(run)
+  await sql.script(await run.statements(db, sql), { savepoint: true })
+  return decided
 }
 
 /**

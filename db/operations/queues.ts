@@ -15,11 +15,6 @@ export const DEAD_SUFFIX = '.dead'
 export const MAX_QUEUES = 1000
 /** The most messages one queue holds; a publish past it is refused until consumers catch up. */
 export const MAX_DEPTH = 1_000_000
-/**
- * The messages of a queue read in publish order: the oldest visible first, so a receive stops after
- * the few it takes (the planner, guessing, would sort the whole backlog by visible_at otherwise).
- */
-const inOrder = (trx: Knex) => trx.from(trx.raw('queue_messages INDEXED BY queue_messages_order'))
 /** The random part of a receipt, in bytes: what proves its holder was given the delivery. */
 const RECEIPT_BYTES = 12
 /** Dead messages moved at once by a receive (the rest on the next one). */
@@ -49,6 +44,21 @@ interface MessageRow {
   expiresAt: number | null
   deliveries: number
   receipt: string | null
+}
+
+/**
+ * The first `limit` messages of a queue visible at `now`, in publish order, read by the queue's
+ * order index: the oldest visible first, so a receive stops after the few it takes (the planner,
+ * guessing, would sort the whole backlog by visible_at otherwise).
+ */
+function readyInOrder(trx: Knex, name: string, now: number, limit: number): Promise<MessageRow[]> {
+  return withSql(trx, (sql) =>
+    sql.all<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM queue_messages INDEXED BY queue_messages_order
+       WHERE queue = ? AND visible_at <= ? ORDER BY seq LIMIT ?`,
+      [name, now, limit]
+    )
+  )
 }
 
 /** A queue's row as the operations read it (by hand-written SQL: see publishAll). */
@@ -323,11 +333,7 @@ export async function browse(trx: Knex, input: C.Payload<'queues.browse'>) {
   const { queue: name, limit } = input
   await queueNamed(trx, name)
   await mayRead(trx, input, 'queue', [name], `queue ${name}`)
-  const rows = (await inOrder(trx)
-    .where({ queue: name })
-    .where('visibleAt', '<=', Date.now())
-    .orderBy('seq')
-    .limit(limit)) as MessageRow[]
+  const rows = await readyInOrder(trx, name, Date.now(), limit)
   return {
     messages: rows.map((row) => ({
       id: row.messageId,
@@ -426,14 +432,7 @@ async function take(
   const now = Date.now()
   await deadLetter(trx, queue, now)
   const visibleAt = now + (input.visibilityMs ?? queue.visibilityTimeoutMs)
-  // The oldest visible first, read by the queue's order index (see inOrder).
-  const rows = await withSql(trx, (sql) =>
-    sql.all<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM queue_messages INDEXED BY queue_messages_order
-       WHERE queue = ? AND visible_at <= ? ORDER BY seq LIMIT ?`,
-      [queue.name, now, input.max]
-    )
-  )
+  const rows = await readyInOrder(trx, queue.name, now, input.max)
   // One draw of randomness for all the receipts (one each cost 2–3 µs, a tenth of a receive of 50).
   const random = randomBytes(RECEIPT_BYTES * rows.length)
   const messages: C.Delivered[] = rows.map((row, i) => ({
@@ -464,16 +463,15 @@ async function take(
 /**
  * Applies `change` (a DELETE, or an UPDATE's SET clause with its values) to the messages the
  * receipts still hold, a statement for all of them (receipts are unique, and indexed); a receipt
- * that holds none, or is given twice, is named.
+ * that holds none, or is given twice, is named. The caller has checked the queue and its user
+ * (`consumable`).
  */
 async function byReceipt(
   trx: Knex,
   input: { queue: string; receipts: string[] },
-  change: 'delete' | { set: string; values: unknown[]; ends: boolean },
-  checked?: QueueRow
+  change: 'delete' | { set: string; values: unknown[]; ends: boolean }
 ): Promise<{ results: C.ReceiptOutcome[] }> {
   const { queue, receipts } = input
-  if (!checked) await consumable(trx, input)
   const held = new Set<string>()
   await withSql(trx, async (sql) => {
     for (const part of inParts([...new Set(receipts)])) {
@@ -516,7 +514,8 @@ async function byReceipt(
   }
 }
 
-export function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
+export async function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
+  await consumable(trx, input)
   return byReceipt(trx, input, 'delete')
 }
 
@@ -527,12 +526,13 @@ export function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
  */
 export async function ackAndReceive(trx: Knex, input: C.Payload<'queues.ackAndReceive'>) {
   const queue = await consumable(trx, input)
-  const { results: acked } = await byReceipt(trx, input, 'delete', queue)
+  const { results: acked } = await byReceipt(trx, input, 'delete')
   const { messages } = await take(trx, queue, input)
   return { acked, messages }
 }
 
-export function nack(trx: Knex, input: C.Payload<'queues.nack'>) {
+export async function nack(trx: Knex, input: C.Payload<'queues.nack'>) {
+  await consumable(trx, input)
   const visibleAt = Date.now() + input.delayMs
   return byReceipt(trx, input, {
     set: 'receipt = NULL, visible_at = ?',
@@ -541,7 +541,8 @@ export function nack(trx: Knex, input: C.Payload<'queues.nack'>) {
   })
 }
 
-export function extend(trx: Knex, input: C.Payload<'queues.extend'>) {
+export async function extend(trx: Knex, input: C.Payload<'queues.extend'>) {
+  await consumable(trx, input)
   const visibleAt = Date.now() + input.visibilityMs
   return byReceipt(trx, input, { set: 'visible_at = ?', values: [visibleAt], ends: false })
 }

@@ -18,7 +18,7 @@ import {
 import { DomainError, itemNotFound } from '../domain-error.ts'
 import { fingerprint, loadKeys, storeKeys } from '../idempotency.ts'
 import type { KindInput } from '../ledger/kinds.ts'
-import { LedgerRun } from '../ledger/record.ts'
+import { inLedgerRun, type LedgerRun } from '../ledger/record.ts'
 import { create as createItem } from '../operations/items.ts'
 import { decodeCursor, page } from '../paging.ts'
 import { inSavepoint, withSql, type Sql } from '../sql.ts'
@@ -116,14 +116,9 @@ function rowsOf({ step: { record, effects }, actor }: Decided): KindInput[] {
  * transfer.changed event each go to SQLite in one script — one trip to its thread pool, in a
  * savepoint of its own. The record of each step as saved, or its refusal.
  */
-async function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded | DomainError)[]> {
-  const run = await LedgerRun.open(
-    sql,
-    steps.flatMap((d) => rowsOf(d).map((row) => row.sku))
-  )
-  const results = planAll(steps, run)
-  await sql.script(await run.statements(db, sql), { savepoint: true })
-  return results
+function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded | DomainError)[]> {
+  const skus = steps.flatMap((d) => rowsOf(d).map((row) => row.sku))
+  return inLedgerRun(db, sql, skus, (run) => planAll(steps, run))
 }
 
 /**

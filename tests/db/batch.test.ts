@@ -6,7 +6,7 @@ import { runBatch } from '../../db/batch.ts'
 import { operations } from '../../db/operations/index.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
 import { testDb } from '../fixtures/test-db.ts'
-import { failingCreate } from './failing-table.ts'
+import { afterCreate, failingCreate } from './failing-table.ts'
 
 const log = pino({ level: 'silent' })
 let counter = 0
@@ -124,16 +124,10 @@ t.test(
     const knex = await testDb(t)
     await ensureIdentity(knex, 'Sevilla')
     // As a full disk or an I/O error does: SQLite rolls the whole transaction back.
-    const table = {
-      ...operations,
-      'items.create': async (trx: Knex, payload: Payload<'items.create'>) => {
-        if (payload.sku === 'LOST') {
-          await trx.raw('ROLLBACK')
-          throw new Error('database or disk is full')
-        }
-        return operations['items.create'](trx, payload)
-      },
-    } as typeof operations
+    const table = afterCreate('LOST', async (trx) => {
+      await trx.raw('ROLLBACK')
+      throw new Error('database or disk is full')
+    })
     const replies = await runBatch(knex, [item('A'), item('LOST'), item('C')], { log, table })
     t.same(
       replies.map((r) => (r.ok ? 'ok' : r.error.code)),
@@ -156,14 +150,7 @@ t.test(
     await knex.raw('CREATE TABLE parents (id INTEGER PRIMARY KEY)')
     await knex.raw(`CREATE TABLE children (id INTEGER PRIMARY KEY,
       parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)`)
-    const table = {
-      ...operations,
-      'items.create': async (trx: Knex, payload: Payload<'items.create'>) => {
-        const created = await operations['items.create'](trx, payload)
-        if (payload.sku === 'ORPHAN') await trx.raw('INSERT INTO children VALUES (1, 42)')
-        return created
-      },
-    } as typeof operations
+    const table = afterCreate('ORPHAN', (trx) => trx.raw('INSERT INTO children VALUES (1, 42)'))
     const replies = await runBatch(knex, [item('ORPHAN')], { log, table })
     t.match(replies, [{ ok: false, error: { code: 'INTERNAL' } }])
     const [read] = await runBatch(knex, [envelope('items.get', { sku: 'ORPHAN' })], { log })

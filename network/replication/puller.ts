@@ -161,10 +161,25 @@ export class Puller {
   private async run(): Promise<void> {
     let cursor: LogPosition | undefined
     // While catching up, the next page is asked for while this one is applied: the owner reads
-    // as the replica writes. It is used only if it follows what was committed.
+    // as the replica writes. It is used only if it follows the page before.
     let next: { after: LogPosition; outcome: Promise<FeedOutcome> } | undefined
+    // While catching up, a page also goes to the store before the one before it is committed, so
+    // that the store (the worker) does not wait for each page's hop: `cursor` is then where the
+    // replica will stand once `pending` is applied. The store checks every page against what is
+    // committed, so a page after one that was not applied is refused, never applied out of turn.
+    let pending: { applied: Promise<Replica | undefined>; to: LogPosition } | undefined
+    // The last apply handed to the store: the store applies in order, so once it has settled
+    // every apply before it has too.
+    let last: Promise<unknown> = Promise.resolve()
+    const restart = async () => {
+      await last.catch(() => undefined)
+      pending = undefined
+      next = undefined
+      cursor = undefined // resumed from what is committed, whatever happened to the applies
+    }
     while (!this.stopped) {
       if (!this.following) {
+        if (pending) await restart()
         await this.sleep(Infinity)
         continue
       }
@@ -180,22 +195,40 @@ export class Puller {
         if (this.stopped) return
         if (answer === 'forked') return
         if (!answer) {
-          cursor = undefined // resumed from what is committed, whatever happened to the last apply
+          await restart()
           await this.sleep(this.nextBackoff())
           continue
         }
+        const after = positionAfter(cursor, answer)
         if (!answer.upToDate) {
-          const after = positionAfter(cursor, answer)
           next = { after, outcome: this.request(after) }
           next.outcome.catch(() => undefined)
         }
-        const replica = await this.apply(cursor, answer)
+        const applied = this.apply(cursor, answer)
+        last = applied
+        applied.catch(() => undefined)
+        const before = pending
+        pending = undefined
+        if (before) {
+          const replica = await before.applied
+          if (replica?.state === 'broken') return this.broke(replica)
+          if (!replica || !same(replica.cursor, before.to)) {
+            await restart()
+            continue
+          }
+        }
+        if (!answer.upToDate) {
+          pending = { applied, to: after }
+          cursor = after
+          continue
+        }
+        const replica = await applied
         cursor = replica?.cursor
         if (replica?.state === 'broken') return this.broke(replica)
-        if (answer.upToDate && answer.events.length > 0) await this.sleep(this.deps.timing.lingerMs)
+        if (answer.events.length > 0) await this.sleep(this.deps.timing.lingerMs)
       } catch (err) {
         this.failed(`the replica could not be stored: ${(err as Error).message}`)
-        cursor = undefined
+        await restart()
         await this.sleep(this.nextBackoff())
       }
     }

@@ -14,13 +14,6 @@ export interface PullTiming {
   maxBytes: number
   /** How long the owner may hold a request when this replica has everything. */
   waitMs: number
-  /**
-   * Once up to date, how long to let the owner's log grow before asking again after a page that
-   * brought something: under a steady stream of writes, one page per linger rather than one per
-   * commit, for a lag of at most this much more. A lone write still arrives at once: the owner
-   * holds the next request until its log grows.
-   */
-  lingerMs: number
   /** How long an answer may take beyond that wait. */
   answerMs: number
   /** The first wait after a failure, doubled on each failure after it, up to `maxBackoffMs`. */
@@ -34,7 +27,6 @@ export const DEFAULT_PULL: PullTiming = {
   farBehind: 2000,
   maxBytes: 4 * 1024 * 1024,
   waitMs: 20_000,
-  lingerMs: 50,
   answerMs: 10_000,
   backoffMs: 250,
   maxBackoffMs: 30_000,
@@ -225,7 +217,6 @@ export class Puller {
         const replica = await applied
         cursor = replica?.cursor
         if (replica?.state === 'broken') return this.broke(replica)
-        if (answer.events.length > 0) await this.sleep(this.deps.timing.lingerMs)
       } catch (err) {
         this.failed(`the replica could not be stored: ${(err as Error).message}`)
         await restart()

@@ -159,7 +159,7 @@ export class Puller {
     // that the store (the worker) does not wait for each page's hop: `cursor` is then where the
     // replica will stand once `pending` is applied. The store checks every page against what is
     // committed, so a page after one that was not applied is refused, never applied out of turn.
-    let pending: { applied: Promise<Replica | undefined>; to: LogPosition } | undefined
+    let pending: Promise<Replica | undefined> | undefined
     // The last apply handed to the store: the store applies in order, so once it has settled
     // every apply before it has too.
     let last: Promise<unknown> = Promise.resolve()
@@ -202,15 +202,15 @@ export class Puller {
         const before = pending
         pending = undefined
         if (before) {
-          const replica = await before.applied
+          const replica = await before
           if (replica?.state === 'broken') return this.broke(replica)
-          if (!replica || !same(replica.cursor, before.to)) {
+          if (!replica || !same(replica.cursor, cursor)) {
             await restart()
             continue
           }
         }
         if (!answer.upToDate) {
-          pending = { applied, to: after }
+          pending = applied
           cursor = after
           continue
         }

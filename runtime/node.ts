@@ -223,6 +223,8 @@ export async function startNode(
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `${scheme}://${host}:${address.port}`
     const advertise = config.advertise ?? advertisedUrl(config.host, address.port, scheme)
+    // Said at once: the node may wait a while on its peers (a join, a restore) before it is ready.
+    log.info({ url, advertise }, `bound to ${url}, advertised to peers as ${advertise}`)
     /** Rebuilds the ledger from the peers' replicas, asking `addresses`; the id it restored. */
     const restore = async (addresses: string[], nodeId?: string) => {
       // Its own transport: the node's network starts again under the restored id, once known.

@@ -169,10 +169,15 @@ t.test(
 
     await start(t, sur, [madrid])
     await allAlive(ws)
-    t.match((await api(node(madrid), 'POST', '/keys', { key: NEW_KEY })).body.keys, [
-      { id: OLD, installedOn: 3 },
-      { id: NEW, installedOn: 3 },
-    ])
+    const again = await api(node(madrid), 'POST', '/keys', { key: NEW_KEY })
+    t.match(
+      again.body.keys,
+      [
+        { id: OLD, installedOn: 3 },
+        { id: NEW, installedOn: 3 },
+      ],
+      `installed everywhere: ${JSON.stringify(again.body.members)}`
+    )
     t.equal((await api(node(madrid), 'POST', `/keys/${NEW}/use`)).status, 200)
     t.equal((await api(node(madrid), 'DELETE', `/keys/${OLD}`)).status, 200)
     await allAlive(ws)

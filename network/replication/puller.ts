@@ -97,6 +97,8 @@ export class Puller {
   private broken = false
   private running: Promise<void> | null = null
   private wake: (() => void) | null = null
+  /** A resume or stop came while the loop was not asleep: its next sleep ends at once. */
+  private nudged = false
   private backoff = 0
   private failing = false
   private upToDate = false
@@ -114,8 +116,8 @@ export class Puller {
     this.following = true
     this.pausedBecause = null
     this.backoff = 0
-    this.running ??= this.run().finally(() => (this.running = null))
-    this.wake?.()
+    if (this.running) this.nudge()
+    else this.running = this.run().finally(() => (this.running = null))
   }
 
   /**
@@ -131,7 +133,16 @@ export class Puller {
   stop(): void {
     this.stopped = true
     this.following = false
-    this.wake?.()
+    this.nudge()
+  }
+
+  /**
+   * Ends the loop's sleep, or the next one if it is busy (awaiting an answer or the store): a
+   * resume that came while a paused puller waited for its last apply is not lost.
+   */
+  private nudge(): void {
+    if (this.wake) this.wake()
+    else this.nudged = true
   }
 
   status(): PullStatus {
@@ -175,6 +186,7 @@ export class Puller {
         await this.sleep(Infinity)
         continue
       }
+      this.nudged = false // it follows: a resume meanwhile has nothing left to wake
       try {
         if (!cursor) {
           const replica = await this.deps.store.load(this.deps.owner().id)
@@ -304,6 +316,10 @@ export class Puller {
   }
 
   private sleep(ms: number): Promise<void> {
+    if (this.nudged) {
+      this.nudged = false
+      return Promise.resolve()
+    }
     return new Promise((resolve) => {
       let timer: Timer | undefined
       this.wake = () => {

@@ -55,7 +55,13 @@ t.test(
       async () => (await replicaOf(b, aId))?.cursor.ledger.seq === BACKLOG,
       30_000,
       'B resumes and catches up'
-    )
+    ).catch(async (err) => {
+      // What B says of the replica and of Norte, for the one who reads the failure.
+      const { body: seen } = await api(url(b), 'GET', '/members')
+      throw new Error(
+        `${err.message}: ${JSON.stringify({ replica: await replicaOf(b, aId), seen })}`
+      )
+    })
     t.match(await replicaOf(b, aId), { state: 'live', rowsBehind: 0, lastError: null })
     const reports = await checkReplicas([url(a), url(b)], { complete: true })
     t.same(

@@ -1,0 +1,86 @@
+// One puller on its own, with a transport and a store the test answers by hand: the orderings
+// that the simulated cluster reaches only by chance.
+import t from 'tap'
+import { pino } from 'pino'
+import type { LogEvent, Replica } from '../../../db/contract/index.ts'
+import { ManualClock } from '../../../network/manual-clock.ts'
+import type { FeedAnswer, LogPosition } from '../../../network/replication/messages.ts'
+import { DEFAULT_PULL, positionAfter, Puller } from '../../../network/replication/puller.ts'
+import type { PageToApply, ReplicaStore } from '../../../network/replication/store.ts'
+import type { PeerOutcome, Transport } from '../../../network/transport/transport.ts'
+
+/** A feed request the test has not answered yet. */
+interface Asked {
+  after: LogPosition
+  answer(page: FeedAnswer): void
+}
+
+/** Lets every promise chain that can move, move (the puller awaits nothing the test holds). */
+async function settle() {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
+}
+
+const event = (seq: number) => ({ seq, type: 'item.changed', data: null }) as unknown as LogEvent
+
+function harness() {
+  const asked: Asked[] = []
+  const transport = {
+    call: (call: { body: { after: LogPosition } }) =>
+      new Promise<PeerOutcome<FeedAnswer>>((resolve) =>
+        asked.push({
+          after: call.body.after,
+          answer: (body) => resolve({ ok: true, body, rttMs: 1, responder: 'A' }),
+        })
+      ),
+  } as unknown as Transport
+  /** Applies the test has not let finish: each ends with the replica after its page. */
+  const held: (() => void)[] = []
+  let committed: Replica | undefined
+  const store: ReplicaStore = {
+    load: async () => committed,
+    apply: (page: PageToApply) =>
+      new Promise((resolve) =>
+        held.push(() => {
+          committed = { state: 'catching_up', cursor: positionAfter(page.after, page) } as Replica
+          resolve(committed)
+        })
+      ),
+    break: async () => undefined,
+  }
+  const puller = new Puller({
+    owner: () => ({ id: 'A', name: 'A', address: 'http://127.0.0.1:1' }),
+    transport,
+    store,
+    clock: new ManualClock(),
+    log: pino({ level: 'silent' }),
+    timing: DEFAULT_PULL,
+    gossipHead: () => undefined,
+  })
+  return { asked, held, puller }
+}
+
+t.test(
+  'resumed while it waits for its last apply after a pause: it asks again, with no second resume',
+  async (t) => {
+    const { asked, held, puller } = harness()
+    puller.resume()
+    await settle()
+    t.equal(asked.length, 1, 'the first page is asked for')
+    // Membership says the owner failed while the page is on its way; the page comes all the same.
+    puller.pause('membership says A failed')
+    const head = { events: 10, ledger: { seq: 0, hash: '0'.repeat(64) } }
+    asked[0].answer({ events: [event(1)], head, upToDate: false })
+    await settle()
+    t.equal(held.length, 1, 'the page went to the store')
+    // Paused, the puller waits for that apply before it sleeps; the owner is back meanwhile.
+    puller.resume()
+    held[0]()
+    await settle()
+    const last = asked.at(-1) as Asked
+    t.ok(asked.length >= 3, `asked again once the apply ended (${asked.length} requests)`)
+    t.same(last.after.events, 1, 'from what the store committed')
+    puller.stop()
+    last.answer({ events: [], head, upToDate: true })
+    await settle()
+  }
+)

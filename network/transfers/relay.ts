@@ -52,7 +52,8 @@ export class Relay implements RelayApi {
   private readonly clock: Clock
   private unsubscribe: (() => void) | null = null
   private stopped = false
-  private looking: Promise<void> | null = null
+  /** A look-over runs; `lookAgain`: a wake came during it, so it reads the outbox once more. */
+  private looking = false
   private lookAgain = false
 
   constructor(private readonly options: RelayOptions) {
@@ -117,18 +118,29 @@ export class Relay implements RelayApi {
       this.lookAgain = true
       return
     }
-    this.looking = (async () => {
-      do {
-        this.lookAgain = false
-        try {
-          const pending = await this.options.store.pending(undefined, this.options.discover ?? 1000)
-          if (this.stopped) return
-          for (const to of new Set(pending.map((m) => m.to))) this.lane(to).kick()
-        } catch (err) {
-          // Each member's lane reads its own part anyway; only a non-member's would be missed.
-          this.options.log.warn({ err }, 'the outbox could not be looked over')
-        }
-      } while (this.lookAgain && !this.stopped)
-    })().finally(() => (this.looking = null))
+    // Set before the first read and cleared in the same step as the last check of `lookAgain`:
+    // cleared a turn later (in a .finally), a wake in between was taken for one this look-over
+    // would see, and lost.
+    this.looking = true
+    void (async () => {
+      try {
+        do {
+          this.lookAgain = false
+          try {
+            const pending = await this.options.store.pending(
+              undefined,
+              this.options.discover ?? 1000
+            )
+            if (this.stopped) return
+            for (const to of new Set(pending.map((m) => m.to))) this.lane(to).kick()
+          } catch (err) {
+            // Each member's lane reads its own part anyway; only a non-member's would be missed.
+            this.options.log.warn({ err }, 'the outbox could not be looked over')
+          }
+        } while (this.lookAgain && !this.stopped)
+      } finally {
+        this.looking = false
+      }
+    })()
   }
 }

@@ -545,3 +545,40 @@ t.test('a message too big for one request says so, since those after it wait', a
   )
   t.equal(a.disk.rows()[1].lastError, null, 'the one after it was never sent')
 })
+
+t.test(
+  'a wake that comes as a look-over of the outbox ends is not lost: the outbox is read again',
+  async (t) => {
+    // The worker answers a batch's calls in one frame: the look-over's read and a write that put
+    // a message in the outbox settle in one turn, and the write's wake comes right after.
+    const reads: ((rows: { to: string }[]) => void)[] = []
+    const store = {
+      pending: (peer: string | undefined) =>
+        peer === undefined
+          ? new Promise((resolve) => reads.push(resolve))
+          : new Promise(() => undefined), // the lanes' own reads: not what is tested
+      settle: async () => undefined,
+    }
+    const relay = new Relay({
+      identity: { id: 'self', name: 'Self' },
+      membership: { snapshot: () => ({ members: [] }), onChange: () => () => undefined },
+      transport: {},
+      store,
+      log: pino({ level: 'silent' }),
+    } as never)
+    await relay.open()
+    t.equal(reads.length, 1, 'the outbox is looked over at open')
+    ;(reads.shift() as (rows: { to: string }[]) => void)([])
+    await Promise.resolve().then(() => relay.wake())
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve))
+    t.equal(reads.length, 1, 'and once more after the wake')
+    reads.shift()?.([{ to: 'X' }])
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve))
+    t.same(
+      relay.peers().map((p) => p.peer),
+      ['X'],
+      'which finds the message for X: a lane is opened for it'
+    )
+    await relay.close()
+  }
+)

@@ -39,6 +39,8 @@ export interface DetectorDeps {
  */
 export class Detector {
   private running = false
+  /** Counts starts: a loop belongs to the start that began it. */
+  private generation = 0
   private order: string[] = []
   private failedOrder: string[] = []
   private readonly probing = new Set<string>()
@@ -76,6 +78,7 @@ export class Detector {
   start(): void {
     if (this.running) return
     this.running = true
+    this.generation++
     this.suspicions.start()
     const { probeIntervalMs, reconnectIntervalMs, syncIntervalMs, reapIntervalMs } =
       this.deps.timing
@@ -97,15 +100,19 @@ export class Detector {
     this.suspicions.track(member)
   }
 
-  // Each loop waits for its round to finish before the next is due, so rounds never pile up.
+  // Each loop waits for its round to finish before the next is due, so rounds never pile up. A
+  // round still out when the detector stops and starts again (a leave, then a join answered)
+  // ends its loop: the start began new ones.
   private every(intervalMs: number, round: () => Promise<void>): void {
     const { clock, log } = this.deps
+    const generation = this.generation
     const schedule = (delayMs: number): void => {
       const loop = async () => {
         this.loops.delete(timer)
         const started = clock.now()
         await round().catch((err) => log.warn({ err }, 'membership round failed'))
-        if (this.running) schedule(Math.max(0, intervalMs - (clock.now() - started)))
+        if (this.running && this.generation === generation)
+          schedule(Math.max(0, intervalMs - (clock.now() - started)))
       }
       const timer = clock.setTimeout(loop, delayMs)
       this.loops.add(timer)

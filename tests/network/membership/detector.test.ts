@@ -2,7 +2,9 @@
 // refutation, a frozen member, partitions one way and both ways, a lossy network. Production
 // timings on a manual clock: every bound below is protocol time, and costs no real time.
 import t from 'tap'
+import { pino } from 'pino'
 import { DEFAULT_TIMING } from '../../../network/index.ts'
+import { Detector } from '../../../network/membership/detector.ts'
 import { formedCluster, type MockCluster } from '../../fixtures/mock-cluster.ts'
 
 const NAMES = ['A', 'B', 'C', 'D', 'E']
@@ -141,3 +143,60 @@ t.test('lost and duplicated messages fail no live member; a crash is still seen'
     'a crash on a lossy network'
   )
 })
+
+t.test(
+  'a round still out when the detector stops and starts again ends its loop: no loop runs twice',
+  async (t) => {
+    // A hand-made clock whose timers the test fires, and a transport that answers when told.
+    const timers = new Set<{ run: () => void; ms: number }>()
+    const clock = {
+      now: () => 0,
+      setTimeout(run: () => void, ms: number) {
+        const timer = { run, ms }
+        timers.add(timer)
+        return timer
+      },
+      clearTimeout: (timer: unknown) => void timers.delete(timer as never),
+    }
+    let answer: (outcome: unknown) => void = () => undefined
+    const peer = {
+      id: 'p',
+      name: 'P',
+      address: 'http://127.0.0.1:1',
+      state: 'alive',
+      incarnation: 0,
+    }
+    const detector = new Detector({
+      view: {
+        others: (...states: string[]) => (states.includes('alive') ? [peer] : []),
+        all: () => [peer],
+        get: () => peer,
+        self: peer,
+        toUpdate: (m: unknown) => m,
+        heardFrom: () => undefined,
+        contact: () => undefined,
+      },
+      transport: { call: () => new Promise((resolve) => (answer = resolve)) },
+      timing: DEFAULT_TIMING,
+      clock,
+      random: () => 0,
+      log: pino({ level: 'silent' }),
+      piggyback: () => [],
+      heard: async () => undefined,
+      decided: async () => undefined,
+      forget: async () => undefined,
+    } as never)
+    detector.start()
+    t.equal(timers.size, 4, 'four loops: probe, reconnect, sync, reap')
+    const sync = [...timers][2] // its round waits on the transport
+    timers.delete(sync)
+    sync.run()
+    await new Promise((resolve) => setImmediate(resolve))
+    detector.stop() // a leave…
+    detector.start() // …and a join answered, while the sync round is out
+    answer({ ok: false, reason: 'timeout', message: 'no answer in time', at: 0 })
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve))
+    t.equal(timers.size, 4, 'still four once the old round ends')
+    detector.stop()
+  }
+)

@@ -2,7 +2,10 @@ import { queueExtendInput } from '../../../api/index.ts'
 import { defineHandler } from '../../../runtime/index.ts'
 import { queueOf } from '../../_shared/queues.ts'
 
-/** Keeps deliveries hidden for visibilityMs more, from now: for work that takes longer. */
+/**
+ * Keeps deliveries hidden for visibilityMs more, from now: for work that takes longer. A shorter
+ * visibilityMs shows them sooner than a waiting receive expected: it is told to look again.
+ */
 export default defineHandler(
   {
     access: 'operator',
@@ -10,6 +13,10 @@ export default defineHandler(
     body: queueExtendInput,
     example: { body: { receipts: ['17.Qm9sdC1NOC16aW5j'], visibilityMs: 60000 } },
   },
-  async (request, ctx, { body }) =>
-    ctx.db.send('queues.extend', { queue: queueOf(request), ...body })
+  async (request, ctx, { body }) => {
+    const queue = queueOf(request)
+    const answer = await ctx.db.send('queues.extend', { queue, ...body })
+    ctx.queues.published(queue)
+    return answer
+  }
 )

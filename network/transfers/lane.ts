@@ -241,7 +241,8 @@ export class Lane {
     // Seen alive since this attempt began: the next one goes now (once: a hurry is spent here).
     const hurry = this.hurry
     this.hurry = false
-    if (!hurry) await this.sleep(wait, false)
+    // Stopped while the outbox was written: no sleep that nothing would end.
+    if (!hurry && !this.stopped) await this.sleep(wait, false)
     this.retryAt = null
   }
 
@@ -261,7 +262,7 @@ export class Lane {
         log.warn({ err, peer }, 'why the outbox waits could not be recorded')
       }
     }
-    if (!this.dirty && !this.deps.member()) await this.sleep(Infinity, true)
+    if (!this.dirty && !this.stopped && !this.deps.member()) await this.sleep(Infinity, true)
   }
 
   private nextBackoff(): number {

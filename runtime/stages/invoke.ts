@@ -12,6 +12,7 @@ import { requestDb } from './idempotency.ts'
 import type { TokenHolders } from '../tokens.ts'
 import { forgettingHolders } from './forget-tokens.ts'
 import { LATE_COMMIT_WAKES_MS, wakingRelay } from './wake-relay.ts'
+import { wakingQueues } from './wake-queues.ts'
 import { QueueWaiters } from '../queue-signals.ts'
 
 /** What the runtime gives every handler, whatever the request. */
@@ -117,6 +118,7 @@ function databaseOf(exchange: Exchange, services: ContextServices): Ctx['db'] {
   let db = requestDb(services.db, exchange)
   if (services.relay) db = wakingRelay(db, services.relay)
   if (services.holders) db = forgettingHolders(db, services.holders, LATE_COMMIT_WAKES_MS)
+  if (services.queues) db = wakingQueues(db, services.queues, LATE_COMMIT_WAKES_MS)
   return db
 }
 

@@ -4,7 +4,8 @@ import { queueOf } from '../../_shared/queues.ts'
 
 /**
  * Keeps deliveries hidden for visibilityMs more, from now: for work that takes longer. A shorter
- * visibilityMs shows them sooner than a waiting receive expected: it is told to look again.
+ * visibilityMs shows them sooner than a waiting receive expected: it is told to look again
+ * (runtime/stages/wake-queues.ts).
  */
 export default defineHandler(
   {
@@ -13,10 +14,6 @@ export default defineHandler(
     body: queueExtendInput,
     example: { body: { receipts: ['17.Qm9sdC1NOC16aW5j'], visibilityMs: 60000 } },
   },
-  async (request, ctx, { body }) => {
-    const queue = queueOf(request)
-    const answer = await ctx.db.send('queues.extend', { queue, ...body })
-    ctx.queues.published(queue)
-    return answer
-  }
+  async (request, ctx, { body }) =>
+    ctx.db.send('queues.extend', { queue: queueOf(request), ...body })
 )

@@ -30,7 +30,6 @@ export default defineHandler(
         : body
     const stored = toStored(message as NonNullable<typeof body>)
     const { results } = await ctx.db.send('queues.publish', { queue, messages: [stored] })
-    ctx.queues.published(queue)
     return created(results[0])
   }
 )

@@ -10,10 +10,5 @@ export default defineHandler(
     body: queueNackInput,
     example: { body: { receipts: ['17.Qm9sdC1NOC16aW5j'], delayMs: 1000 } },
   },
-  async (request, ctx, { body }) => {
-    const queue = queueOf(request)
-    const answer = await ctx.db.send('queues.nack', { queue, ...body })
-    ctx.queues.published(queue)
-    return answer
-  }
+  async (request, ctx, { body }) => ctx.db.send('queues.nack', { queue: queueOf(request), ...body })
 )

@@ -36,7 +36,6 @@ export default defineHandler(
       topic,
       messages: [{ id, body: text, headers }],
     })
-    ctx.queues.published() // the subscriptions' queues: whoever waits on one looks again
     return created(results[0])
   }
 )

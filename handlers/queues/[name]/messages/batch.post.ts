@@ -24,8 +24,6 @@ export default defineHandler(
   async (request, ctx, { body }) => {
     const queue = queueOf(request)
     const messages = body.messages.map((m, i) => toStored(m, `messages.${i}.body`))
-    const answer = await ctx.db.send('queues.publish', { queue, messages })
-    ctx.queues.published(queue)
-    return answer
+    return ctx.db.send('queues.publish', { queue, messages })
   }
 )

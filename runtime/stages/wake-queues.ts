@@ -1,0 +1,39 @@
+// The receives that wait on a queue (long polls), and the streams of topics, are told of a write
+// that may have made a message visible the moment the worker answers it: a publish, a nack, an
+// extension (it may shorten a delivery's visibility). A write whose outcome is unknown (the worker
+// did not answer in time) may still commit after the caller gave up: they are told again once it
+// must have, as the relay is (wake-relay.ts). Without that, a receive would wait out its waitMs
+// and a topic's stream the next publish.
+import type { OpName } from '../../db/contract/index.ts'
+import type { QueueSignals } from '../queue-signals.ts'
+import type { Db } from '../context.ts'
+
+/** The writes that may make messages visible on the queue their payload names. */
+const ON_A_QUEUE: ReadonlySet<OpName> = new Set(['queues.publish', 'queues.nack', 'queues.extend'])
+/** …and on every queue a topic fills (its subscriptions'), whoever waits on one. */
+const ON_TOPICS: ReadonlySet<OpName> = new Set(['topics.publish'])
+
+/** The database as a handler sees it, telling the waiting receives of every publish. */
+export function wakingQueues(db: Db, queues: QueueSignals, lateWakesMs: number[]): Db {
+  return {
+    async send(op, payload, options) {
+      if (!ON_A_QUEUE.has(op) && !ON_TOPICS.has(op)) return db.send(op, payload, options)
+      const queue = ON_A_QUEUE.has(op) ? (payload as { queue: string }).queue : undefined
+      try {
+        const data = await db.send(op, payload, options)
+        queues.published(queue)
+        return data
+      } catch (err) {
+        if ((err as { code?: unknown }).code === 'DB_TIMEOUT') {
+          for (const ms of lateWakesMs) setTimeout(() => queues.published(queue), ms).unref()
+        }
+        throw err
+      }
+    },
+    async sendEach(op, calls, options) {
+      const answers = await db.sendEach(op, calls, options)
+      if (ON_A_QUEUE.has(op) || ON_TOPICS.has(op)) queues.published()
+      return answers
+    },
+  }
+}

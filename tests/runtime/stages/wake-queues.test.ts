@@ -1,0 +1,64 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import type { Db } from '../../../runtime/index.ts'
+import { errorFromCode } from '../../../runtime/errors.ts'
+import { QueueWaiters } from '../../../runtime/queue-signals.ts'
+import { wakingQueues } from '../../../runtime/stages/wake-queues.ts'
+
+/** A database answering each op with `reply`, and the waiters the stage tells. */
+function setup(reply: (op: string) => unknown) {
+  const queues = new QueueWaiters()
+  const db: Db = {
+    send: async (op) => reply(op) as never,
+    sendEach: async () => [],
+  }
+  return { queues, db: wakingQueues(db, queues, [5, 20]) }
+}
+
+t.test(
+  'a publish, a nack or an extension wakes the receives waiting on its queue; a topic publish, every queue',
+  async (t) => {
+    const { queues, db } = setup(() => ({ results: [] }))
+    for (const op of ['queues.publish', 'queues.nack', 'queues.extend'] as const) {
+      const before = queues.version('orders')
+      const payload = { queue: 'orders', messages: [], receipts: ['1.a'], delayMs: 0 }
+      await db.send(op, { ...payload, visibilityMs: 1 } as never)
+      t.equal(queues.version('orders'), before + 1, `${op}: a receive that peeked before wakes`)
+    }
+    const [orders, other] = [queues.version('orders'), queues.version('other')]
+    await db.send('topics.publish', { topic: 'stock.A', messages: [] })
+    t.ok(queues.version('orders') > orders && queues.version('other') > other, 'topics: all')
+  }
+)
+
+t.test('a read or a refused write wakes nobody', async (t) => {
+  const { queues, db } = setup((op) => {
+    if (op === 'queues.nack') throw errorFromCode('NOT_FOUND', 'no such queue')
+    return { ready: false, nextVisibleAt: null }
+  })
+  await db.send('queues.peek', { queue: 'orders' })
+  await t.rejects(db.send('queues.nack', { queue: 'orders', receipts: ['1.a'], delayMs: 0 }))
+  t.equal(queues.version('orders'), 0)
+})
+
+t.test(
+  'a publish whose outcome is unknown wakes them again once it may have committed',
+  async (t) => {
+    const { queues, db } = setup(() => {
+      throw errorFromCode('DB_TIMEOUT', 'The database did not answer within 5000 ms')
+    })
+    // A wait of 60 s: only a wake ends it before the sentinel's 10 s.
+    const woken = queues
+      .next('orders', Date.now() + 60_000, undefined, queues.version('orders'))
+      .then(() => 'woken')
+    await t.rejects(db.send('queues.publish', { queue: 'orders', messages: [] }), {
+      code: 'DB_TIMEOUT',
+    })
+    t.equal(queues.version('orders'), 0, 'not at once: it may not have committed yet')
+    const giveUp = new AbortController()
+    const sentinel = sleep(10_000, 'still waiting', { signal: giveUp.signal }).catch(() => '')
+    t.equal(await Promise.race([woken, sentinel]), 'woken', 'the late wake ends the wait')
+    giveUp.abort()
+    t.ok(queues.version('orders') >= 1)
+  }
+)

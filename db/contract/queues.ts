@@ -56,6 +56,13 @@ export interface ReceiptOutcome {
   problem?: string
 }
 
+/** What a receive took; and the dead-letter queue it moved messages to first, if it did. */
+export interface Received {
+  messages: Delivered[]
+  /** The runtime wakes the receives waiting on it (runtime/stages/wake-queues.ts), and keeps it. */
+  deadLettered?: string
+}
+
 const queueName = z.string().min(1).max(100)
 const receipts = z.array(z.string().min(1).max(100)).min(1).max(1000)
 const ms = z
@@ -116,7 +123,7 @@ export const queueOps = {
       max: z.int().min(1).max(100),
       visibilityMs: ms.min(1).optional(),
     })
-  ).returns<{ messages: Delivered[] }>(),
+  ).returns<Received>(),
   'queues.ack': write(z.strictObject({ queue: queueName, receipts })).returns<{
     results: ReceiptOutcome[]
   }>(),
@@ -134,5 +141,5 @@ export const queueOps = {
       max: z.int().min(1).max(100),
       visibilityMs: ms.min(1).optional(),
     })
-  ).returns<{ acked: ReceiptOutcome[]; messages: Delivered[] }>(),
+  ).returns<Received & { acked: ReceiptOutcome[] }>(),
 }

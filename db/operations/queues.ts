@@ -368,9 +368,9 @@ export async function peek(trx: Knex, { queue: name }: C.Payload<'queues.peek'>)
  * Moves the visible messages of `queue` that have had their deliveries, or outlived their TTL,
  * to its dead-letter queue, with why in their headers.
  */
-async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<void> {
+async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<string | undefined> {
   const { deadLetterQueue, maxDeliveries } = queue
-  if (!deadLetterQueue || maxDeliveries === null) return
+  if (!deadLetterQueue || maxDeliveries === null) return undefined
   const dead = await withSql(trx, (sql) =>
     sql.all<MessageRow>(
       `SELECT ${MESSAGE_COLUMNS} FROM queue_messages
@@ -410,6 +410,7 @@ async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<void
       .onConflict(['queue', 'messageId'])
       .merge()
   }
+  return dead.length > 0 ? deadLetterQueue : undefined
 }
 
 /** The queue a consumer names, once its user may consume from it. */
@@ -428,9 +429,9 @@ async function take(
   trx: Knex,
   queue: QueueRow,
   input: Pick<C.Payload<'queues.receive'>, 'max' | 'visibilityMs'>
-): Promise<{ messages: C.Delivered[] }> {
+): Promise<{ messages: C.Delivered[]; deadLettered?: string }> {
   const now = Date.now()
-  await deadLetter(trx, queue, now)
+  const deadLettered = await deadLetter(trx, queue, now)
   const visibleAt = now + (input.visibilityMs ?? queue.visibilityTimeoutMs)
   const rows = await readyInOrder(trx, queue.name, now, input.max)
   // One draw of randomness for all the receipts (one each cost 2–3 µs, a tenth of a receive of 50).
@@ -457,7 +458,7 @@ async function take(
       )
     }
   })
-  return { messages }
+  return { messages, ...(deadLettered && { deadLettered }) }
 }
 
 /**
@@ -527,8 +528,8 @@ export async function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
 export async function ackAndReceive(trx: Knex, input: C.Payload<'queues.ackAndReceive'>) {
   const queue = await consumable(trx, input)
   const { results: acked } = await byReceipt(trx, input, 'delete')
-  const { messages } = await take(trx, queue, input)
-  return { acked, messages }
+  const { messages, deadLettered } = await take(trx, queue, input)
+  return { acked, messages, ...(deadLettered && { deadLettered }) }
 }
 
 export async function nack(trx: Knex, input: C.Payload<'queues.nack'>) {

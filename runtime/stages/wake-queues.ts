@@ -12,11 +12,24 @@ import type { Db } from '../context.ts'
 const ON_A_QUEUE: ReadonlySet<OpName> = new Set(['queues.publish', 'queues.nack', 'queues.extend'])
 /** …and on every queue a topic fills (its subscriptions'), whoever waits on one. */
 const ON_TOPICS: ReadonlySet<OpName> = new Set(['topics.publish'])
+/**
+ * A receive moves the messages delivered too often to the queue's dead-letter queue first, in the
+ * worker: it names that queue (`deadLettered`), whose waiting receives are woken, and the name
+ * goes no further.
+ */
+const RECEIVING: ReadonlySet<OpName> = new Set(['queues.receive', 'queues.ackAndReceive'])
 
 /** The database as a handler sees it, telling the waiting receives of every publish. */
 export function wakingQueues(db: Db, queues: QueueSignals, lateWakesMs: number[]): Db {
   return {
     async send(op, payload, options) {
+      if (RECEIVING.has(op)) {
+        const { deadLettered, ...received } = (await db.send(op, payload, options)) as {
+          deadLettered?: string
+        }
+        if (deadLettered !== undefined) queues.published(deadLettered)
+        return received as never
+      }
       if (!ON_A_QUEUE.has(op) && !ON_TOPICS.has(op)) return db.send(op, payload, options)
       const queue = ON_A_QUEUE.has(op) ? (payload as { queue: string }).queue : undefined
       try {

@@ -91,7 +91,12 @@ t.test(
     clock.advance(1)
     t.same(await take(), [['late', 2]], 'delivered again once it is over')
     clock.advance(1000)
-    t.same(await take(), [], 'delivered twice, the most: not a third time')
+    t.same(
+      await receive(knex, { queue: 'jobs', max: 10 }),
+      { messages: [], deadLettered: 'jobs.dead' },
+      'delivered twice, the most: not a third time, and the receive names where it went'
+    )
+    t.notOk('deadLettered' in (await receive(knex, { queue: 'jobs', max: 10 })), 'once')
     t.match(await get(knex, { name: 'jobs.dead' }), { depth: 1, ready: 1 })
     const [dead] = (await receive(knex, { queue: 'jobs.dead', max: 1 })).messages
     t.match(dead.headers, {

@@ -62,3 +62,21 @@ t.test(
     t.ok(queues.version('orders') >= 1)
   }
 )
+
+t.test(
+  'a receive that moved messages to the dead-letter queue wakes its receives; the name goes no further',
+  async (t) => {
+    const { queues, db } = setup(() => ({ messages: [], deadLettered: 'orders.dead' }))
+    const answer = await db.send('queues.receive', { queue: 'orders', max: 10 })
+    t.same(answer, { messages: [] })
+    t.equal(queues.version('orders.dead'), 1, 'a receive waiting on orders.dead looks again')
+    t.equal(queues.version('orders'), 0)
+    const acked = await db.send('queues.ackAndReceive', {
+      queue: 'orders',
+      receipts: ['1.a'],
+      max: 10,
+    })
+    t.notOk('deadLettered' in acked)
+    t.equal(queues.version('orders.dead'), 2)
+  }
+)

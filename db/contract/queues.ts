@@ -59,7 +59,7 @@ export interface ReceiptOutcome {
 /** What a receive took; and the dead-letter queue it moved messages to first, if it did. */
 export interface Received {
   messages: Delivered[]
-  /** The runtime wakes the receives waiting on it (runtime/stages/wake-queues.ts), and keeps it. */
+  /** The runtime wakes the receives waiting on it and leaves it out of the REST answer (runtime/stages/wake-queues.ts). */
   deadLettered?: string
 }
 

@@ -7,6 +7,7 @@
 import type { OpName } from '../../db/contract/index.ts'
 import type { QueueSignals } from '../queue-signals.ts'
 import type { Db } from '../context.ts'
+import { againIfLate } from './wake-relay.ts'
 
 /** The writes that may make messages visible on the queue their payload names. */
 const ON_A_QUEUE: ReadonlySet<OpName> = new Set(['queues.publish', 'queues.nack', 'queues.extend'])
@@ -37,9 +38,7 @@ export function wakingQueues(db: Db, queues: QueueSignals, lateWakesMs: number[]
         queues.published(queue)
         return data
       } catch (err) {
-        if ((err as { code?: unknown }).code === 'DB_TIMEOUT') {
-          for (const ms of lateWakesMs) setTimeout(() => queues.published(queue), ms).unref()
-        }
+        againIfLate(err, () => queues.published(queue), lateWakesMs)
         throw err
       }
     },

@@ -26,6 +26,15 @@ const ENQUEUING: ReadonlySet<OpName> = new Set([
 /** After a timed-out write: when to tell the relay again (the worker finishes its batch first). */
 export const LATE_COMMIT_WAKES_MS = [1000, 10_000]
 
+/**
+ * When `err` says the worker did not answer in time (the write may still commit), runs `again`
+ * at each of `lateWakesMs`, once it must have.
+ */
+export function againIfLate(err: unknown, again: () => void, lateWakesMs: number[]): void {
+  if ((err as { code?: unknown }).code !== 'DB_TIMEOUT') return
+  for (const ms of lateWakesMs) setTimeout(again, ms).unref()
+}
+
 const text = (value: unknown) => (typeof value === 'string' ? value : undefined)
 
 /** The peer a transfer write concerns: the inbox's sender, the transfer's other side. */
@@ -45,10 +54,7 @@ export function wakingRelay(db: Db, relay: RelayApi, lateWakesMs = LATE_COMMIT_W
         relay.wake(peerOf(op, payload, data))
         return data
       } catch (err) {
-        if ((err as { code?: unknown }).code === 'DB_TIMEOUT') {
-          const peer = peerOf(op, payload)
-          for (const ms of lateWakesMs) setTimeout(() => relay.wake(peer), ms).unref()
-        }
+        againIfLate(err, () => relay.wake(peerOf(op, payload)), lateWakesMs)
         throw err
       }
     },

@@ -5,6 +5,7 @@
 import t from 'tap'
 import { until } from '../fixtures/node-process.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
+import { tokenOf } from '../fixtures/tokens.ts'
 
 type Node = { url: string }
 
@@ -184,6 +185,41 @@ t.test('a long poll is woken by a publish, and ends empty at its wait', async (t
   const before = Date.now()
   t.same(await receive(node, 'events', { waitMs: 300 }), [])
   t.ok(Date.now() - before >= 290, 'it waited its wait')
+})
+
+t.test('a consumer that goes away while it waits takes nothing from the queue', async (t) => {
+  const node = await startTestNode(t)
+  await post(node, '/queues', { name: 'picks', visibilityTimeoutMs: 60_000 })
+  const finished = async () => {
+    const metrics = await api(node, 'GET', '/metrics')
+    const line = String(metrics.body)
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('almacen_http_request_duration_seconds_count{') &&
+          l.includes('"/queues/:name/receive"')
+      )
+    return line ? Number(line.split(' ').at(-1)) : 0
+  }
+  // A scanner's long poll, cut off: its connection closes before anything is published.
+  const scanner = new AbortController()
+  const waiting = fetch(`${node.url}/queues/picks/receive`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${tokenOf(node.url)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ waitMs: 20_000 }),
+    signal: scanner.signal,
+  }).catch(() => 'gone')
+  await until(async () => (await api(node, 'GET', '/queues/picks')).status === 200, 5000, 'queue')
+  scanner.abort()
+  t.equal(await waiting, 'gone')
+  await until(async () => (await finished()) === 1, 10_000, 'the node ends the abandoned wait')
+  await post(node, '/queues/picks/messages', { body: 'pick 7' })
+  // The next consumer gets it now, not after the 60 s the cut-off one would have hidden it.
+  t.same(
+    (await receive(node, 'picks')).map((m) => m.body),
+    ['pick 7']
+  )
+  t.match((await api(node, 'GET', '/queues/picks')).body, { ready: 0, inFlight: 1 })
 })
 
 t.test('a text body is a message as it is, its id in the query', async (t) => {

@@ -34,24 +34,30 @@ export default defineHandler(
     // No wait: one call to the worker. (A wait peeks first: a request makes one write, so the
     // write comes once there is something to take, or the wait is over.)
     if (waitMs === 0) return ctx.db.send('queues.receive', { queue, max, visibilityMs })
+    // A consumer that goes away while it waits (closed, timed out, cut off) takes nothing: what
+    // the wait took would stay hidden from every other consumer for its visibility timeout.
+    const gone = request.signal
     for (;;) {
       // Where the publishes and the log stand before looking: one that lands while the peek is
       // on its way wakes the wait at once, instead of being missed until the wait ends.
       const published = ctx.queues.version(queue)
       const head = ctx.events.head()
       const { ready, nextVisibleAt } = await ctx.db.send('queues.peek', { queue })
-      if (ready || Date.now() >= until || ctx.events.stopping.aborted) break
+      if (ready || Date.now() >= until || ctx.events.stopping.aborted || gone.aborted) break
       // A publish here, or an event of the log (a subscription's queue is filled with its events).
       const woken = new AbortController()
       const stop = () => woken.abort()
       ctx.events.stopping.addEventListener('abort', stop, { once: true })
+      gone.addEventListener('abort', stop, { once: true })
       await Promise.race([
         ctx.queues.next(queue, Math.min(until, nextVisibleAt ?? until), woken.signal, published),
         ctx.events.next(head, woken.signal),
       ])
       woken.abort()
       ctx.events.stopping.removeEventListener('abort', stop)
+      gone.removeEventListener('abort', stop)
     }
+    if (gone.aborted) return { messages: [] } // nobody reads this answer
     return ctx.db.send('queues.receive', { queue, max, visibilityMs })
   }
 )

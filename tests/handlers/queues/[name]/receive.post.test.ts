@@ -56,6 +56,45 @@ t.test('a long poll does not miss a publish that lands while it looks at the que
   )
 })
 
+t.test('a long poll whose client went away takes nothing', async (t) => {
+  const ctx = fakeCtx(
+    {
+      'queues.peek': () => ({ ready: false, nextVisibleAt: null }),
+      'queues.receive': () => ({ messages: [delivered] }),
+    },
+    {},
+    {
+      head: () => 0,
+      next: () => new Promise<void>(() => undefined),
+      stopping: new AbortController().signal,
+    }
+  )
+  const client = new AbortController()
+  const answering = handler(
+    request('POST', '/queues/orders/receive', {
+      params: { name: 'orders' },
+      body: { max: 10, waitMs: 20_000 },
+      signal: client.signal,
+    }),
+    ctx
+  ).then(settle)
+  await sleep(20)
+  client.abort()
+  const giveUp = new AbortController()
+  const outcome = await Promise.race([
+    answering,
+    sleep(10_000, 'still waiting', { signal: giveUp.signal }),
+  ])
+  giveUp.abort()
+  t.not(outcome, 'still waiting', 'the wait ended when the client went')
+  t.match(await answering, { status: 200, body: { messages: [] } })
+  // A take here would hide its messages from every other consumer for their visibility timeout.
+  t.same(
+    ctx.sent.map((s) => s.op),
+    ['queues.peek']
+  )
+})
+
 t.test('with no wait, one receive and no peek', async (t) => {
   const ctx = fakeCtx({ 'queues.receive': () => ({ messages: [] }) })
   const { status, body } = await settle(

@@ -63,7 +63,7 @@ export interface Api {
    * send none, for a request that is safe to repeat as it is (join, leave): then a lost answer is
    * not reported as an outcome to retry with a key.
    */
-  post<T>(path: string, body: unknown, key?: string | null): Promise<T>
+  post<T>(path: string, body: unknown, key?: string | null, hold?: Hold): Promise<T>
   patch<T>(path: string, body: unknown, key?: string): Promise<T>
   /** DELETE, with no key: what it removes stays removed when it is sent again. */
   delete<T>(path: string): Promise<T>
@@ -77,12 +77,21 @@ export interface Api {
   download(path: string, file: string): Promise<{ bytes: number }>
 }
 
+/**
+ * A call the node may hold before it answers (a long poll's `waitMs`): each try's timeout and
+ * the deadline are that much longer, so a healthy node that is waiting, as asked, is not taken
+ * for one that does not answer.
+ */
+export interface Hold {
+  holdMs: number
+}
+
 /** `final`: trying again cannot help (the node's certificate is not trusted). */
 type Failure = { done: false; reason: string; wait: number; busy: boolean; final?: boolean }
 type Attempt = { done: true; status: number; body: any; text: string } | Failure
 
 /** What a call sends and reads besides JSON: a body of another type, an answer kept as text. */
-interface Form {
+interface Form extends Partial<Hold> {
   text?: { body: string; type: string }
   answerAsText?: boolean
 }
@@ -190,10 +199,11 @@ export function createApi(options: ApiOptions): Api {
           if (n > 1) {
             await sleep(Math.max(last.wait, Math.min(backoffMs * 2 ** (n - 2), 2000)), stop.signal)
           }
-          const left = deadlineMs - (Date.now() - since)
+          const hold = form.holdMs ?? 0
+          const left = deadlineMs + hold - (Date.now() - since)
           if (left <= 0 || stop.signal.aborted) break
           const request = { method, headers, body }
-          const result = await attempt(request, path, Math.min(timeoutMs, left), stop.signal)
+          const result = await attempt(request, path, Math.min(timeoutMs + hold, left), stop.signal)
           if (result.done) {
             const ok = result.status >= 200 && result.status < 300
             if (ok && form.answerAsText) return result.text as T
@@ -231,7 +241,7 @@ export function createApi(options: ApiOptions): Api {
     get: <T>(path: string, query: Query = {}) => call<T>('GET', withQuery(path, query)),
     getText: (path, query = {}) =>
       call<string>('GET', withQuery(path, query), undefined, undefined, { answerAsText: true }),
-    post: (path, body, key) => call('POST', path, body, key),
+    post: (path, body, key, hold) => call('POST', path, body, key, hold),
     async download(path, file) {
       const stop = new AbortController()
       const stopListening = options.interrupts?.(() => stop.abort())

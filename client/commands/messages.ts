@@ -150,10 +150,12 @@ export const receiveMessages: Command = {
     const max = whole(args.values.max, '--max', 1)
     const waitMs = whole(args.values.wait, '--wait', 0) * 1000
     const path = `/queues/${encodeURIComponent(queue)}`
+    // The node holds the receive up to --wait: the client's --timeout is for the answer after it.
     const { messages } = await io.api.post<{ messages: DeliveredMessage[] }>(
       `${path}/receive`,
       { max, waitMs },
-      null
+      null,
+      { holdMs: waitMs }
     )
     if (io.json) printJson(io, messages)
     else for (const m of messages) io.print(JSON.stringify(m))

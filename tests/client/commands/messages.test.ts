@@ -67,6 +67,20 @@ t.test('make a queue, publish to it once, look, take and acknowledge, purge, del
   )
 })
 
+t.test(
+  'take --wait longer than --timeout waits as asked, not reported as a node that does not answer',
+  async (t) => {
+    const node = await startTestNode(t)
+    const at = ['--url', node.url]
+    t.equal((await almacen(['queues', 'create', 'orders', ...at])).code, 0)
+    const started = Date.now()
+    const waited = await almacen(['take', 'orders', '--wait', '2', '--timeout', '0.5', ...at])
+    const took = Date.now() - started
+    t.match(waited, { code: 0, stdout: '', stderr: /No message in orders\./ })
+    t.ok(took >= 1900, `it waited the 2 s asked (${took} ms), beyond the 0.5 s --timeout`)
+  }
+)
+
 t.test('Messages menu: make a queue, publish, look, dead letters, delete', async (t) => {
   const node = await startTestNode(t)
   const made = session(node.url, ['labels'])

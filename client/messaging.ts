@@ -115,10 +115,14 @@ export class Messaging {
         for (const message of got) {
           try {
             await handler(message)
-            await this.ack(queue, [message])
           } catch {
             await this.nack(queue, [message], retryMs).catch(() => undefined)
+            continue
           }
+          // Handled: never given back. An ack that gets no answer may have been applied; if it
+          // was not, the message comes again once its visibility timeout passes, as it would
+          // have had this consumer stopped here.
+          await this.ack(queue, [message]).catch(() => undefined)
         }
       }
     })()

@@ -1,7 +1,10 @@
 // The messaging client against real nodes: a publish is taken once whatever the retries, the next
 // node takes over when one does not answer, and a subscription acknowledges what its handler took
 // and gives back what it threw on.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import { until } from '../fixtures/node-process.ts'
 import { Messaging, type Delivery } from '../../client/messaging.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
@@ -58,4 +61,39 @@ t.test('publish once, fail over, subscribe with ack and give back', async (t) =>
     ]
   )
   t.match((await api(b, 'GET', '/queues/orders')).body, { ready: 0, inFlight: 0 }, 'acknowledged')
+})
+
+t.test('a handled message whose ack gets no answer is not given back', async (t) => {
+  // A node that delivers one message, never answers its ack, and counts what it is sent.
+  const calls: string[] = []
+  let delivered = false
+  const node = createServer((req, res) => {
+    calls.push(req.url as string)
+    req.resume()
+    if (req.url?.endsWith('/ack')) return // no answer
+    const messages = delivered
+      ? []
+      : [{ id: 'o-1', seq: 1, body: 1, headers: {}, deliveries: 1, receipt: '1.r' }]
+    delivered = true
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ messages }))
+  })
+  await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => node.close())
+  const url = `http://127.0.0.1:${(node.address() as AddressInfo).port}`
+  const messaging = new Messaging({ nodes: [{ url, token: 't' }], timeoutMs: 300 })
+  let handled!: () => void
+  const once = new Promise<void>((resolve) => (handled = resolve))
+  const stop = messaging.subscribe('orders', () => handled(), { waitMs: 0, retryMs: 50 })
+  await once
+  await until(async () => calls.some((c) => c.endsWith('/ack')), 5000, 'the ack')
+  // Its timeout, then a few more turns of the loop.
+  await until(async () => calls.filter((c) => c.endsWith('/receive')).length >= 3, 5000, 'turns')
+  await stop()
+  node.closeAllConnections()
+  t.same(
+    calls.filter((c) => c.endsWith('/nack')),
+    [],
+    'handled, so never given back'
+  )
 })

@@ -29,6 +29,13 @@ const BACKLOG = 20_000
 const E2E_RATE = 200
 const KILL_N = 5000
 const KILL_PUBLISHERS = 10
+/**
+ * How long almacen is left quiet before its settled memory is read. V8 gives back the young
+ * generation a busy process grew (up to 32 MiB in each of the runtime and the worker) only when
+ * its memory reducer runs a full collection: measured here 10 s to over 2 min after the load
+ * ended (in an idle process, at the latest its watchdog, 100 s after the last full collection).
+ */
+const QUIET_MS = 180_000
 
 function medianOf(runs: Latency[]): Latency {
   return {
@@ -61,11 +68,26 @@ async function measure(
   const r: TargetResult = { name: t.name, fsyncBeforeConfirm: t.fsyncBeforeConfirm, publish: [] }
   const load = () => loadavg()[0].toFixed(1)
   r.load = load()
+  // almacen's memory once quiet: read every 10 s for QUIET_MS, the last reading kept.
+  const settled = async (from: number, what: string) => {
+    const seen: (number | null)[] = []
+    while (performance.now() - from < QUIET_MS) {
+      await sleep(Math.min(10_000, Math.max(0, from + QUIET_MS - performance.now())))
+      seen.push(treeRss())
+    }
+    say(
+      `${t.name}: RSS ${what}, every 10 s until ${QUIET_MS / 1000} s quiet: ${seen.join(', ')} MiB`
+    )
+    return seen.at(-1) ?? null
+  }
+  const quiet = t instanceof AlmacenTarget
+  const started = performance.now()
   r.startMs = Math.round(await t.start())
   await sleep(3000)
   r.idleRssMiB = treeRss()
-  await t.open()
   say(`${t.name}: up in ${r.startMs} ms, idle RSS ${r.idleRssMiB} MiB`)
+  if (quiet) r.quietRssMiB = await settled(started, 'from its start')
+  await t.open()
   for (const c of PUBLISHERS) {
     const rows: Latency[] = []
     for (let i = 0; i < runs; i++) {
@@ -132,9 +154,11 @@ async function measure(
     }
   }
   await t.purge()
+  const done = performance.now()
   await sleep(3000)
   r.idleRssAfterMiB = treeRss()
   say(`${t.name}: idle RSS after the workloads ${r.idleRssAfterMiB} MiB`)
+  if (quiet) r.quietRssAfterMiB = await settled(done, 'after the workloads')
   r.kill = await resendAfterKill(t, KILL_N, KILL_PUBLISHERS)
   r.load += `–${load()}`
   say(

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { keyId, type KeyInstalled, type KeyringReport } from '../../api/index.ts'
 import { positionals, type Command } from '../command.ts'
 import { UsageError } from '../errors.ts'
@@ -47,11 +48,15 @@ export const keys: Command = {
       const report = await io.api.get<KeyringReport>('/keys')
       return io.json ? printJson(io, report) : showReport(io, report)
     }
-    // No Idempotency-Key: each step asked again changes nothing that is already done.
+    // No Idempotency-Key: each step asked again changes nothing that is already done. So the
+    // client makes a new key itself (as the node would: 256 random bits): a try whose answer is
+    // lost, sent again, installs that same key, where a node asked twice to make one would make
+    // two, and show only the second.
     let report: KeyringReport
     if (what === 'install') {
-      const body = given === undefined ? { generate: true } : { key: given }
-      const installed = await io.api.post<KeyInstalled>('/keys', body, null)
+      const made = given === undefined ? randomBytes(32).toString('base64url') : undefined
+      const sent = await io.api.post<KeyInstalled>('/keys', { key: given ?? made }, null)
+      const installed = made === undefined ? sent : { ...sent, generated: made }
       if (io.json) return printJson(io, installed)
       io.print(
         `✔ Key ${installed.id} installed on ${installed.keys.find((k) => k.id === installed.id)?.installedOn ?? 0} of ${installed.asked} members.`

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { signingKey } from '../../../network/index.ts'
 import { almacen, startNetwork } from '../../fixtures/client-kit.ts'
+import { droppingProxy } from '../../fixtures/dropping-proxy.ts'
 import { CLUSTER_KEY } from '../../fixtures/node-process.ts'
 
 const OLD = signingKey(CLUSTER_KEY).id
@@ -38,4 +39,29 @@ t.test('almacen keys lists, installs, uses and removes, saying what each step di
   const bad = await almacen(['keys', 'use', 'nope', ...at])
   t.same([bad.code, bad.stdout], [2, ''])
   t.match(bad.stderr, /ID a key id is 16 hex digits/)
+})
+
+t.test('keys install whose answer is lost installs one key, the one it shows', async (t) => {
+  const [madrid] = await startNetwork(t, ['Madrid', 'Sevilla'])
+  let posts = 0
+  const proxy = await droppingProxy(t, madrid.url, (req) => req.method === 'POST' && ++posts === 1)
+  const installed = await almacen(['keys', 'install', '--url', proxy.url])
+  t.equal(installed.code, 0, installed.stderr)
+  const [, id, secret] = /Key ([0-9a-f]{16}) .*\n.*shown this once: ([\w-]{43})\n/.exec(
+    installed.stdout
+  ) ?? ['', '', '']
+  t.equal(signingKey(secret).id, id, 'the key shown is the one installed')
+  const sent = proxy.seen.filter((r) => r.method === 'POST')
+  t.same(
+    sent.map((r) => r.dropped),
+    [true, false],
+    'the first answer lost, the install sent again'
+  )
+  t.same(
+    JSON.parse((await almacen(['keys', '--json', '--url', madrid.url])).stdout)
+      .keys.map((k: { id: string }) => k.id)
+      .sort(),
+    [OLD, id].sort(),
+    'one new key, not one per try'
+  )
 })

@@ -177,9 +177,17 @@ export class HttpTransport implements Transport {
     if (!this.canTalk) return failure('unauthorized', 'no cluster key', Date.now())
     const text = JSON.stringify(call.body)
     // A reset means a kept connection died under us (the peer restarted or was killed): one
-    // fresh attempt (freshly signed) tells a refusal from a live node.
+    // fresh attempt (freshly signed) tells a refusal from a live node, in the time the call has
+    // left: a caller's timeout is how long the call takes at most, however it fails.
+    const deadline = performance.now() + call.timeoutMs
     let outcome = await this.once(call, text)
-    if (outcome === 'reset') outcome = await this.once(call, text)
+    if (outcome === 'reset') {
+      const left = Math.round(deadline - performance.now())
+      outcome =
+        left > 0
+          ? await this.once({ ...call, timeoutMs: left }, text)
+          : failure('timeout', 'no answer in time', Date.now())
+    }
     const ended = outcome === 'reset' ? failure('refused', 'connection reset', Date.now()) : outcome
     this.watchers.answered(call.to, ended)
     return ended

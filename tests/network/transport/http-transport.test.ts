@@ -141,3 +141,26 @@ t.test('stops reading an answer larger than any member list', async (t) => {
   const { address } = await server(t, () => ({ body: ' '.repeat(2 * 1024 * 1024), unsigned: true }))
   t.match(await client(t).join(address), { ok: false, reason: 'bogus', message: /more than/ })
 })
+
+t.test('a call that meets a reset tries once more, within the time it had', async (t) => {
+  // The first request's connection is cut after a while; the second is never answered.
+  let requests = 0
+  const { address } = await server(t, () => ({ body: JSON.stringify(list) }))
+  const hanging = createServer((req) => {
+    requests++
+    if (requests === 1) setTimeout(() => req.socket.destroy(), 1200)
+  })
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    hanging.closeAllConnections()
+    return new Promise((resolve) => hanging.close(resolve))
+  })
+  const { join } = client(t)
+  t.match(await join(address), { ok: true }, 'a node that answers is answered as ever')
+  const started = performance.now()
+  const outcome = await join(`http://127.0.0.1:${(hanging.address() as AddressInfo).port}`)
+  const took = performance.now() - started
+  t.equal(requests, 2, 'tried again after the reset')
+  t.match(outcome, { ok: false, reason: 'timeout' })
+  t.ok(took < 2400, `over in ${Math.round(took)} ms, for a call of 2000 ms`)
+})

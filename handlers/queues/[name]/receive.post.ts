@@ -56,6 +56,7 @@ export default defineHandler(
       woken.abort()
       ctx.events.stopping.removeEventListener('abort', stop)
       gone.removeEventListener('abort', stop)
+      if (gone.aborted) break
     }
     if (gone.aborted) return { messages: [] } // nobody reads this answer
     return ctx.db.send('queues.receive', { queue, max, visibilityMs })

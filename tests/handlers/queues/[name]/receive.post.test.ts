@@ -88,7 +88,8 @@ t.test('a long poll whose client went away takes nothing', async (t) => {
   giveUp.abort()
   t.not(outcome, 'still waiting', 'the wait ended when the client went')
   t.match(await answering, { status: 200, body: { messages: [] } })
-  // A take here would hide its messages from every other consumer for their visibility timeout.
+  // A take here would hide its messages from every other consumer for their visibility timeout;
+  // and no look at the queue once it has gone.
   t.same(
     ctx.sent.map((s) => s.op),
     ['queues.peek']

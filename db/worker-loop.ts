@@ -6,12 +6,10 @@ import type { Logger } from 'pino'
 import { Router } from 'zeromq'
 import { runBatch } from './batch.ts'
 import { PROTOCOL_VERSION, type Notice, type ReplyEnvelope } from './contract/index.ts'
-import { grownHead, takeOutboxGrew } from './events/log.ts'
+import { grownPosition, takeOutboxGrew, type LogPositionNow } from './events/log.ts'
 import { knexConfig } from './knex-config.ts'
-import { readAnchor } from './ledger/rows.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
-import { withSql } from './sql.ts'
 
 /**
  * Opens the database at `filename` (a path, or ':memory:') for serving: migrated, with the node's
@@ -124,16 +122,15 @@ export class WorkerLoop {
    * head, unasked, so that nothing has to poll it. A runtime that is gone is forgotten.
    */
   private async notice(): Promise<void> {
-    let head: number | null
-    let ledger: Notice['ledger']
+    let position: LogPositionNow | null
     try {
-      head = await grownHead(this.knex)
-      if (head !== null) ledger = await withSql(this.knex, readAnchor)
+      position = await grownPosition(this.knex)
     } catch (err) {
       this.log.warn({ err }, 'the event log head could not be read')
       return
     }
-    if (head === null || head <= this.noticed || !this.delivering) return
+    if (position === null || position.head <= this.noticed || !this.delivering) return
+    const { head, ledger } = position
     this.noticed = head
     const outbox = takeOutboxGrew(this.knex)
     const notice: Notice = {

@@ -4,6 +4,7 @@
 // replication, the transfer outbox, system topics and live clients.
 import type { Knex } from 'knex'
 import type { EventType, LogEvent } from '../contract/index.ts'
+import type { LedgerHead } from '../ledger/hash.ts'
 import { withSql, type Sql, type Statement } from '../sql.ts'
 
 export interface NewEvent {
@@ -91,16 +92,32 @@ export async function eventsHead(sql: Sql): Promise<number> {
   return row.head
 }
 
+/** Where the log and the ledger stand: the log's last seq, and the ledger's last row if any. */
+export interface LogPositionNow {
+  head: number
+  ledger?: LedgerHead
+}
+
 /**
- * After a batch has committed: the log's last seq if events may have been appended since the last
- * call, else null (and no statement). A write rolled back after appending makes a false alarm,
- * never a missed one: the head is read from the log itself.
+ * After a batch has committed: where the log and the ledger stand if events may have been
+ * appended since the last call, else null (and no statement). One statement, as it follows every
+ * write batch: each is a trip to node-sqlite3's thread pool. A write rolled back after appending
+ * makes a false alarm, never a missed one: the head is read from the log itself.
  */
-export async function grownHead(knex: Knex): Promise<number | null> {
+export async function grownPosition(knex: Knex): Promise<LogPositionNow | null> {
   const key = knex.client.config as object
   if (!appended.get(key)) return null
   appended.set(key, false)
-  return withSql(knex, eventsHead)
+  return withSql(knex, async (sql) => {
+    const [row] = await sql.all<{ head: number; seq: number | null; hash: string | null }>(
+      `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS head, l.seq, l.hash
+       FROM (SELECT 1) LEFT JOIN ledger_head l ON l.id = 1`
+    )
+    return {
+      head: row.head,
+      ...(row.seq !== null && row.hash !== null && { ledger: { seq: row.seq, hash: row.hash } }),
+    }
+  })
 }
 
 /** An event as SQLite stores it: its data as JSON text. */

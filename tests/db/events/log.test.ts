@@ -12,7 +12,7 @@ import {
   type Payload,
 } from '../../../db/contract/index.ts'
 import { dispatch } from '../../../db/dispatch.ts'
-import { grownHead, listEvents } from '../../../db/events/log.ts'
+import { grownPosition, listEvents } from '../../../db/events/log.ts'
 import { ensureIdentity } from '../../../db/operations/node.ts'
 import { testDb } from '../../fixtures/test-db.ts'
 import { failingCreate } from '../failing-table.ts'
@@ -65,8 +65,13 @@ t.test(
       }),
       'each event holds the movement as the reply gave it'
     )
-    t.same(await grownHead(knex), 42, 'the worker is told the log grew, to its last seq')
-    t.equal(await grownHead(knex), null, 'and told once')
+    const [last] = await knex('movements').orderBy('seq', 'desc').limit(1).select('seq', 'hash')
+    t.same(
+      await grownPosition(knex),
+      { head: 42, ledger: { seq: last.seq, hash: last.hash } },
+      'the worker is told the log grew, to its last seq, with the ledger head'
+    )
+    t.equal(await grownPosition(knex), null, 'and told once')
   }
 )
 

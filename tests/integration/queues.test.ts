@@ -201,6 +201,15 @@ t.test('a consumer that goes away while it waits takes nothing from the queue', 
       )
     return line ? Number(line.split(' ').at(-1)) : 0
   }
+  // The worker's read envelopes so far; each scrape adds its own (node.metrics), counted after it.
+  const reads = async () => {
+    const text = String((await api(node, 'GET', '/metrics')).body)
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith('almacen_db_batch_envelopes_sum{kind="read"}'))
+    return line ? Number(line.split(' ').at(-1)) : 0
+  }
+  const before = await reads()
   // A scanner's long poll, cut off: its connection closes before anything is published.
   const scanner = new AbortController()
   const waiting = fetch(`${node.url}/queues/picks/receive`, {
@@ -209,7 +218,13 @@ t.test('a consumer that goes away while it waits takes nothing from the queue', 
     body: JSON.stringify({ waitMs: 20_000 }),
     signal: scanner.signal,
   }).catch(() => 'gone')
-  await until(async () => (await api(node, 'GET', '/queues/picks')).status === 200, 5000, 'queue')
+  // Cut once it waits: its peek is read (the scrapes' own reads taken out), as a take would be.
+  let scrapes = 0
+  await until(
+    async () => (await reads()) - before - ++scrapes >= 1,
+    10_000,
+    'the long poll looked at the queue'
+  )
   scanner.abort()
   t.equal(await waiting, 'gone')
   await until(async () => (await finished()) === 1, 10_000, 'the node ends the abandoned wait')

@@ -188,10 +188,14 @@ export function createApi(options: ApiOptions): Api {
       )
     }
     let ticking: NodeJS.Timeout | undefined
-    const slow = setTimeout(function slowCall() {
-      tell()
-      ticking = setInterval(tell, 1000)
-    }, slowMs)
+    // A call the node holds (a long poll) is slow only past its hold.
+    const slow = setTimeout(
+      function slowCall() {
+        tell()
+        ticking = setInterval(tell, 1000)
+      },
+      slowMs + (form.holdMs ?? 0)
+    )
     progress?.start()
     try {
       for (;;) {

@@ -121,8 +121,10 @@ export class Messaging {
           }
           // Handled: never given back. An ack that gets no answer may have been applied; if it
           // was not, the message comes again once its visibility timeout passes, as it would
-          // have had this consumer stopped here.
-          await this.ack(queue, [message]).catch(() => undefined)
+          // have had this consumer stopped here. A refusal ends the subscription, as a receive's.
+          await this.ack(queue, [message]).catch((err) => {
+            if (!(err instanceof NodeUnreachable)) throw err
+          })
         }
       }
     })()

@@ -189,13 +189,11 @@ export function createApi(options: ApiOptions): Api {
     }
     let ticking: NodeJS.Timeout | undefined
     // A call the node holds (a long poll) is slow only past its hold.
-    const slow = setTimeout(
-      function slowCall() {
-        tell()
-        ticking = setInterval(tell, 1000)
-      },
-      slowMs + (form.holdMs ?? 0)
-    )
+    const hold = form.holdMs ?? 0
+    const slow = setTimeout(function slowCall() {
+      tell()
+      ticking = setInterval(tell, 1000)
+    }, slowMs + hold)
     progress?.start()
     try {
       for (;;) {
@@ -203,7 +201,6 @@ export function createApi(options: ApiOptions): Api {
           if (n > 1) {
             await sleep(Math.max(last.wait, Math.min(backoffMs * 2 ** (n - 2), 2000)), stop.signal)
           }
-          const hold = form.holdMs ?? 0
           const left = deadlineMs + hold - (Date.now() - since)
           if (left <= 0 || stop.signal.aborted) break
           const request = { method, headers, body }

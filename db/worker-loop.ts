@@ -6,7 +6,7 @@ import type { Logger } from 'pino'
 import { Router } from 'zeromq'
 import { runBatch } from './batch.ts'
 import { PROTOCOL_VERSION, type Notice, type ReplyEnvelope } from './contract/index.ts'
-import { grownPosition, takeOutboxGrew, type LogPositionNow } from './events/log.ts'
+import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
@@ -122,13 +122,10 @@ export class WorkerLoop {
    * head, unasked, so that nothing has to poll it. A runtime that is gone is forgotten.
    */
   private async notice(): Promise<void> {
-    let position: LogPositionNow | null
-    try {
-      position = await grownPosition(this.knex)
-    } catch (err) {
+    const position = await grownPosition(this.knex).catch((err: unknown) => {
       this.log.warn({ err }, 'the event log head could not be read')
-      return
-    }
+      return null
+    })
     if (position === null || position.head <= this.noticed || !this.delivering) return
     const { head, ledger } = position
     this.noticed = head

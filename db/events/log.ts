@@ -3,8 +3,7 @@
 // without gaps. It feeds the notice the worker sends after each commit (db/worker.ts), and later
 // replication, the transfer outbox, system topics and live clients.
 import type { Knex } from 'knex'
-import type { EventType, LogEvent } from '../contract/index.ts'
-import type { LedgerHead } from '../ledger/hash.ts'
+import type { EventType, LogEvent, Notice } from '../contract/index.ts'
 import { withSql, type Sql, type Statement } from '../sql.ts'
 
 export interface NewEvent {
@@ -92,19 +91,13 @@ export async function eventsHead(sql: Sql): Promise<number> {
   return row.head
 }
 
-/** Where the log and the ledger stand: the log's last seq, and the ledger's last row if any. */
-export interface LogPositionNow {
-  head: number
-  ledger?: LedgerHead
-}
-
 /**
  * After a batch has committed: where the log and the ledger stand if events may have been
  * appended since the last call, else null (and no statement). One statement, as it follows every
  * write batch: each is a trip to node-sqlite3's thread pool. A write rolled back after appending
  * makes a false alarm, never a missed one: the head is read from the log itself.
  */
-export async function grownPosition(knex: Knex): Promise<LogPositionNow | null> {
+export async function grownPosition(knex: Knex): Promise<Pick<Notice, 'head' | 'ledger'> | null> {
   const key = knex.client.config as object
   if (!appended.get(key)) return null
   appended.set(key, false)

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import handler from '../../../../handlers/queues/[name]/receive.post.ts'
 import { fakeCtx, request, settle } from '../../../fixtures/handler-kit.ts'
+import type { Ctx } from '../../../../runtime/index.ts'
 
 const delivered = {
   id: 'o-1',
@@ -12,6 +13,35 @@ const delivered = {
   deliveries: 1,
   receipt: '1.abc',
   visibleUntil: '2027-01-01T00:00:30.000Z',
+}
+
+/** The log's side of a long poll: no event of it ever comes, and the node does not stop. */
+const quietLog = {
+  head: () => 0,
+  next: () => new Promise<void>(() => undefined),
+  stopping: new AbortController().signal,
+}
+
+/** A receive of up to 10 from `orders` that waits up to 20 s; `signal` is its client's. */
+const longPoll = (ctx: Ctx, signal?: AbortSignal) =>
+  handler(
+    request('POST', '/queues/orders/receive', {
+      params: { name: 'orders' },
+      body: { max: 10, waitMs: 20_000 },
+      signal,
+    }),
+    ctx
+  ).then(settle)
+
+/** What `answering` came to within 10 s, or 'still waiting'. */
+async function within10s(answering: Promise<unknown>) {
+  const giveUp = new AbortController()
+  const outcome = await Promise.race([
+    answering,
+    sleep(10_000, 'still waiting', { signal: giveUp.signal }),
+  ])
+  giveUp.abort()
+  return outcome
 }
 
 t.test('a long poll does not miss a publish that lands while it looks at the queue', async (t) => {
@@ -27,27 +57,11 @@ t.test('a long poll does not miss a publish that lands while it looks at the que
       'queues.receive': () => ({ messages: [delivered] }),
     },
     {},
-    {
-      head: () => 0,
-      next: () => new Promise<void>(() => undefined), // no event of the log comes
-      stopping: new AbortController().signal,
-    }
+    quietLog
   )
-  const answering = handler(
-    request('POST', '/queues/orders/receive', {
-      params: { name: 'orders' },
-      body: { max: 10, waitMs: 20_000 },
-    }),
-    ctx
-  ).then(settle)
+  const answering = longPoll(ctx)
   // Missed, the wait would last its 20 s; seen, it ends at once.
-  const giveUp = new AbortController()
-  const outcome = await Promise.race([
-    answering,
-    sleep(10_000, 'still waiting', { signal: giveUp.signal }),
-  ])
-  giveUp.abort()
-  t.not(outcome, 'still waiting', 'the wait saw the publish')
+  t.not(await within10s(answering), 'still waiting', 'the wait saw the publish')
   t.match(await answering, { status: 200, body: { messages: [{ id: 'o-1' }] } })
   t.equal(peeks, 2, 'it looked again at once')
   t.same(
@@ -63,30 +77,13 @@ t.test('a long poll whose client went away takes nothing', async (t) => {
       'queues.receive': () => ({ messages: [delivered] }),
     },
     {},
-    {
-      head: () => 0,
-      next: () => new Promise<void>(() => undefined),
-      stopping: new AbortController().signal,
-    }
+    quietLog
   )
   const client = new AbortController()
-  const answering = handler(
-    request('POST', '/queues/orders/receive', {
-      params: { name: 'orders' },
-      body: { max: 10, waitMs: 20_000 },
-      signal: client.signal,
-    }),
-    ctx
-  ).then(settle)
+  const answering = longPoll(ctx, client.signal)
   await sleep(20)
   client.abort()
-  const giveUp = new AbortController()
-  const outcome = await Promise.race([
-    answering,
-    sleep(10_000, 'still waiting', { signal: giveUp.signal }),
-  ])
-  giveUp.abort()
-  t.not(outcome, 'still waiting', 'the wait ended when the client went')
+  t.not(await within10s(answering), 'still waiting', 'the wait ended when the client went')
   t.match(await answering, { status: 200, body: { messages: [] } })
   // A take here would hide its messages from every other consumer for their visibility timeout;
   // and no look at the queue once it has gone.

@@ -9,7 +9,7 @@ import { withSql } from '../sql.ts'
 type Kind = C.Grant['kind']
 type Action = 'publish' | 'consume' | 'manage'
 
-interface GrantRow {
+export interface GrantRow {
   kind: Kind
   name: string
   userName: string
@@ -66,24 +66,27 @@ export async function remove(trx: Knex, { kind, name, user }: C.Payload<'grants.
  * Refuses (403) the user the envelope of `payload` names when `kind` `name` is kept to granted
  * users and it is neither granted `action` nor an admin; with no grant on it, `manage` is an
  * admin's and the rest any operator's (the route has checked the role). The node's own work (no
- * user named) may.
+ * user named) may. `known`: the grants on it, when the caller read them with its own statement.
  */
 export async function mayUse(
   trx: Knex,
   payload: unknown,
   kind: Kind,
   name: string,
-  action: Action
+  action: Action,
+  known?: GrantRow[]
 ): Promise<void> {
   const user = actorOf(payload)
   if (user === undefined || user.startsWith('peer:')) return
-  const grants = await withSql(trx, (sql) =>
-    sql.all<GrantRow>(
-      `SELECT kind, name, user_name AS userName, publish, consume, manage
-       FROM messaging_grants WHERE kind = ? AND name = ?`,
-      [kind, name]
-    )
-  )
+  const grants =
+    known ??
+    (await withSql(trx, (sql) =>
+      sql.all<GrantRow>(
+        `SELECT kind, name, user_name AS userName, publish, consume, manage
+         FROM messaging_grants WHERE kind = ? AND name = ?`,
+        [kind, name]
+      )
+    ))
   if (grants.length === 0 && action !== 'manage') return
   const granted = grants.find((g) => g.userName === user)
   if (granted?.[action]) return

@@ -14,7 +14,13 @@ import { MOVEMENT_ROW } from '../ledger/row.ts'
 import { headRows } from '../ledger/rows.ts'
 import { checkRow, LINK_CHECKS } from '../ledger/verify.ts'
 import { withSql, type Sql, type Statement } from '../sql.ts'
-import { breakReplica, ensureReplica, getReplica } from './store.ts'
+import {
+  breakReplica,
+  ensureReplica,
+  REPLICA_COLUMNS,
+  toReplica,
+  type ReplicaRow,
+} from './store.ts'
 
 type Page = Payload<'replicas.apply'>
 type LogEvent = Page['events'][number]
@@ -221,10 +227,10 @@ async function balancesAfter(sql: Sql, nodeId: string, movements: Decided['movem
 
 /**
  * Stores a decided page (db/sql.ts): its events, rows, the balances they move, the items it
- * defines, and the cursor. The caller's savepoint (every write runs in one) undoes it all if a
- * statement fails.
+ * defines, and the cursor; the replica as it then stands. The caller's savepoint (every write
+ * runs in one) undoes it all if a statement fails.
  */
-async function write(sql: Sql, page: Page, decided: Decided, now: string) {
+async function write(sql: Sql, page: Page, decided: Decided, now: string): Promise<Replica> {
   const { nodeId } = page
   const { cursor } = decided
   const balances =
@@ -241,28 +247,30 @@ async function write(sql: Sql, page: Page, decided: Decided, now: string) {
     ...(decided.items.size > 0
       ? [[UPSERT_ITEMS, [nodeId, JSON.stringify([...decided.items.values()])]] as const]
       : []),
-    [
-      `UPDATE replicas SET events_seq = ?, ledger_seq = ?, ledger_hash = ?, state = ?,
-         last_error = NULL, head_events_seq = ?, head_ledger_seq = ?,
-         caught_up_at = CASE WHEN ? THEN ? ELSE caught_up_at END,
-         name = CASE WHEN ? <> '' THEN ? ELSE name END, updated_at = ?
-       WHERE node_id = ?`,
-      [
-        cursor.events,
-        cursor.ledger.seq,
-        cursor.ledger.hash,
-        page.upToDate ? 'live' : 'catching_up',
-        Math.max(page.head.events, cursor.events),
-        Math.max(page.head.ledger.seq, cursor.ledger.seq),
-        page.upToDate ? 1 : 0,
-        now,
-        page.name ?? '',
-        page.name ?? '',
-        now,
-        nodeId,
-      ],
-    ],
   ])
+  // The cursor moved, and the replica read back as it stands, in one statement.
+  const [row] = await sql.all<ReplicaRow>(
+    `UPDATE replicas SET events_seq = ?, ledger_seq = ?, ledger_hash = ?, state = ?,
+       last_error = NULL, head_events_seq = ?, head_ledger_seq = ?,
+       caught_up_at = CASE WHEN ? THEN ? ELSE caught_up_at END,
+       name = CASE WHEN ? <> '' THEN ? ELSE name END, updated_at = ?
+     WHERE node_id = ? RETURNING ${REPLICA_COLUMNS}`,
+    [
+      cursor.events,
+      cursor.ledger.seq,
+      cursor.ledger.hash,
+      page.upToDate ? 'live' : 'catching_up',
+      Math.max(page.head.events, cursor.events),
+      Math.max(page.head.ledger.seq, cursor.ledger.seq),
+      page.upToDate ? 1 : 0,
+      now,
+      page.name ?? '',
+      page.name ?? '',
+      now,
+      nodeId,
+    ]
+  )
+  return toReplica(row)
 }
 
 export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; applied: number }> {
@@ -291,8 +299,8 @@ export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; a
       const broken = await breakReplica(sql, page.nodeId, decided.reason, decided.message)
       return { replica: broken, applied: 0 }
     }
-    await write(sql, page, decided, new Date().toISOString())
-    return { replica: await getReplica(sql, page.nodeId), applied: page.events.length }
+    const stored = await write(sql, page, decided, new Date().toISOString())
+    return { replica: stored, applied: page.events.length }
   })
 }
 

@@ -9,7 +9,7 @@ import { EMPTY_LEDGER, GENESIS_HASH } from '../ledger/hash.ts'
 import { MOVEMENT_ROW } from '../ledger/row.ts'
 import { OWN_LEDGER, whereOf, type RowSource } from '../ledger/rows.ts'
 import { withSql, type Sql } from '../sql.ts'
-import { getReplica } from './store.ts'
+import { getReplica, replicaNotFound } from './store.ts'
 
 /** A log and its ledger: this node's own, or a replica's (the same columns, per node id). */
 interface LogSource {
@@ -17,9 +17,25 @@ interface LogSource {
   ledger: RowSource
   /** The SQL that reads an event's data (the table is `e`). */
   data: string
+  /**
+   * The SQL that reads the log's head as `headEvents` and `headLedger` (a JSON [seq, hash], or
+   * null with no ledger row), one row, none for a replica this node does not hold; its parameters.
+   */
+  head: string
+  headParams: unknown[]
 }
 
-const OWN_LOG: LogSource = { events: 'events', ledger: OWN_LEDGER, data: 'e.data' }
+/** The own log's head: its last event, and its last ledger row. */
+const OWN_HEAD = `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS headEvents,
+  (SELECT json_array(seq, hash) FROM movements ORDER BY seq DESC LIMIT 1) AS headLedger`
+
+const OWN_LOG: LogSource = {
+  events: 'events',
+  ledger: OWN_LEDGER,
+  data: 'e.data',
+  head: OWN_HEAD,
+  headParams: [],
+}
 
 // A replica stores a movement.recorded event's data as the seq of the ledger row it carried
 // (db/replicas/apply.ts): the row itself is in replica_movements. Served, it is that row again,
@@ -30,22 +46,15 @@ const REPLICA_EVENT_DATA = `CASE WHEN e.type = 'movement.recorded' AND json_type
     FROM replica_movements m WHERE m.node_id = e.node_id AND m.seq = e.data + 0)
   ELSE e.data END`
 
+// A replica's head, served, is its cursor: what it has received.
 const replicaLog = (nodeId: string): LogSource => ({
   events: 'replica_events',
   ledger: { table: 'replica_movements', nodeId },
   data: REPLICA_EVENT_DATA,
+  head: `SELECT events_seq AS headEvents, json_array(ledger_seq, ledger_hash) AS headLedger
+    FROM replicas WHERE node_id = ?`,
+  headParams: [nodeId],
 })
-
-/** The hash of the ledger row at `seq` in a source (the genesis at 0), or null without one. */
-async function hashAt(sql: Sql, source: RowSource, seq: number): Promise<string | null> {
-  if (seq === 0) return GENESIS_HASH
-  const { where, params } = whereOf(source)
-  const [row] = await sql.all<{ hash: string }>(
-    `SELECT hash FROM ${source.table} WHERE ${where} seq = ?`,
-    [...params, seq]
-  )
-  return row?.hash ?? null
-}
 
 /** The hashes of the rows at `seqs` that a source has. */
 async function hashesIn(sql: Sql, source: RowSource, seqs: number[]): Promise<Hashes> {
@@ -58,23 +67,60 @@ async function hashesIn(sql: Sql, source: RowSource, seqs: number[]): Promise<Ha
   return { hashes }
 }
 
+interface HeadRow {
+  headEvents: number
+  headLedger: string | null
+}
+
+const headOf = (row: HeadRow): FeedPosition => {
+  const ledger = row.headLedger ? (JSON.parse(row.headLedger) as [number, string]) : null
+  return {
+    events: row.headEvents,
+    ledger: ledger ? { seq: ledger[0], hash: ledger[1] } : EMPTY_LEDGER,
+  }
+}
+
 /** The own log's head: its last event, and the last ledger row. */
 export async function ownHead(sql: Sql): Promise<FeedPosition> {
-  const [row] = await sql.all<{ events: number; ledger: string | null }>(
-    `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS events,
-       (SELECT json_array(seq, hash) FROM movements ORDER BY seq DESC LIMIT 1) AS ledger`
-  )
-  const ledger = row.ledger ? (JSON.parse(row.ledger) as [number, string]) : null
-  return { events: row.events, ledger: ledger ? { seq: ledger[0], hash: ledger[1] } : EMPTY_LEDGER }
+  const [row] = await sql.all<HeadRow>(OWN_HEAD)
+  return headOf(row)
+}
+
+/**
+ * A page of a log after a position, its head, and the hash its ledger has at the position's row,
+ * read by one statement (three cost three trips to SQLite's thread, and a feed is asked for after
+ * every write a peer follows): a row per event, each with the head and the hash; one row with no
+ * event when the page is empty; none when the source has no head (a replica not held here).
+ */
+function pageSql(source: LogSource): string {
+  const { where } = whereOf(source.ledger)
+  return `SELECT h.headEvents, h.headLedger,
+      (SELECT hash FROM ${source.ledger.table} WHERE ${where} seq = ?) AS ours,
+      p.seq, p.type, p.subject, p.data, p.createdAt
+    FROM (${source.head}) h
+    LEFT JOIN (SELECT e.seq, e.type, e.subject, ${source.data} AS data, e.created_at AS createdAt
+      FROM ${source.events} e WHERE ${where} seq > ? ORDER BY seq LIMIT ?) p ON true
+    ORDER BY p.seq`
 }
 
 async function page(
   sql: Sql,
   source: LogSource,
-  head: FeedPosition,
   { after, limit, maxBytes }: Omit<Payload<'events.feed'>, never>
-): Promise<FeedPage> {
-  const ours = await hashAt(sql, source.ledger, after.ledger.seq)
+): Promise<FeedPage | null> {
+  const { params } = whereOf(source.ledger)
+  type Row = HeadRow & { ours: string | null } & ({ seq: null } | EventRow)
+  const rows = await sql.all<Row>(pageSql(source), [
+    ...params,
+    after.ledger.seq,
+    ...source.headParams,
+    ...params,
+    after.events,
+    limit,
+  ])
+  if (rows.length === 0) return null
+  const head = headOf(rows[0])
+  const ours = after.ledger.seq === 0 ? GENESIS_HASH : rows[0].ours
   if (ours !== after.ledger.hash || after.events > head.events) {
     const what = ours === null ? 'has no such row' : `has ${ours.slice(0, 12)}… there`
     throw new DomainError(
@@ -83,18 +129,14 @@ async function page(
       { seq: after.ledger.seq, hash: ours, head }
     )
   }
-  const { where, params } = whereOf(source.ledger)
-  const rows = await sql.all<EventRow>(
-    `SELECT e.seq, e.type, e.subject, ${source.data} AS data, e.created_at AS createdAt
-     FROM ${source.events} e WHERE ${where} seq > ? ORDER BY seq LIMIT ?`,
-    [...params, after.events, limit]
-  )
   const events: LogEvent[] = []
   let bytes = 0
   for (const row of rows) {
+    if (row.seq === null) break // the empty page's one row
     bytes += row.data.length
     if (events.length > 0 && bytes > maxBytes) break
-    events.push({ ...row, data: JSON.parse(row.data) })
+    const { seq, type, subject, data, createdAt } = row
+    events.push({ seq, type, subject, data: JSON.parse(data), createdAt })
   }
   const last = events.at(-1)?.seq ?? after.events
   return { events, head, upToDate: last >= head.events }
@@ -102,15 +144,16 @@ async function page(
 
 /** This node's own log after a position (events.feed). */
 export function ownFeed(db: Knex, payload: Payload<'events.feed'>): Promise<FeedPage> {
-  return withSql(db, async (sql) => page(sql, OWN_LOG, await ownHead(sql), payload))
+  return withSql(db, async (sql) => (await page(sql, OWN_LOG, payload)) as FeedPage)
 }
 
 /** A peer's log as this node's replica holds it (replicas.feed). */
 export function replicaFeed(db: Knex, payload: Payload<'replicas.feed'>): Promise<FeedPage> {
   const { nodeId, ...asked } = payload
   return withSql(db, async (sql) => {
-    const { cursor } = await getReplica(sql, nodeId)
-    return page(sql, replicaLog(nodeId), cursor, asked)
+    const served = await page(sql, replicaLog(nodeId), asked)
+    if (!served) throw replicaNotFound(nodeId)
+    return served
   })
 }
 

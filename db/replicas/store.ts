@@ -5,7 +5,7 @@ import { DomainError } from '../domain-error.ts'
 import { GENESIS_HASH } from '../ledger/hash.ts'
 import type { Sql } from '../sql.ts'
 
-interface ReplicaRow {
+export interface ReplicaRow {
   nodeId: string
   name: string
   eventsSeq: number
@@ -21,12 +21,15 @@ interface ReplicaRow {
   updatedAt: string
 }
 
-const SELECT = `SELECT node_id AS nodeId, name, events_seq AS eventsSeq, ledger_seq AS ledgerSeq,
-  ledger_hash AS ledgerHash, state, reason, last_error AS lastError,
+/** A replica's row as ReplicaRow names its columns: for a SELECT, or an UPDATE's RETURNING. */
+export const REPLICA_COLUMNS = `node_id AS nodeId, name, events_seq AS eventsSeq,
+  ledger_seq AS ledgerSeq, ledger_hash AS ledgerHash, state, reason, last_error AS lastError,
   head_events_seq AS headEventsSeq, head_ledger_seq AS headLedgerSeq,
-  caught_up_at AS caughtUpAt, created_at AS createdAt, updated_at AS updatedAt FROM replicas`
+  caught_up_at AS caughtUpAt, created_at AS createdAt, updated_at AS updatedAt`
 
-function toReplica(row: ReplicaRow): Replica {
+const SELECT = `SELECT ${REPLICA_COLUMNS} FROM replicas`
+
+export function toReplica(row: ReplicaRow): Replica {
   return {
     nodeId: row.nodeId,
     name: row.name,
@@ -64,6 +67,9 @@ export async function getReplica(sql: Sql, nodeId: string): Promise<Replica> {
 
 /** The replica of `nodeId`, made (never synced, at the start of its log) if there is none yet. */
 export async function ensureReplica(sql: Sql, nodeId: string, name = ''): Promise<Replica> {
+  // Read first: the replica is there for every page but a peer's first.
+  const found = await findReplica(sql, nodeId)
+  if (found) return found
   const now = new Date().toISOString()
   await sql.run(
     `INSERT INTO replicas (node_id, name, ledger_hash, created_at, updated_at)

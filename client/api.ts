@@ -41,8 +41,11 @@ export interface ApiOptions {
   backoffMs?: number
   /** From this long without an answer, the progress says so, every second. */
   slowMs?: number
-  /** Said after "still trying…": what the person can do about it ("Ctrl-C to go back"). */
-  hint?: string
+  /**
+   * Said after "still trying…": what the person can do about it ("Ctrl-C to go back"); or made
+   * from the call's own deadline in ms (a long poll's is longer by its hold).
+   */
+  hint?: string | ((deadlineMs: number) => string)
   progress?: Progress
   /** Asked when every try failed: resolve true to try again (same key), false to give up. */
   onUnreachable?: (err: NodeUnreachable) => Promise<boolean>
@@ -180,16 +183,17 @@ export function createApi(options: ApiOptions): Api {
     let since = Date.now()
     let last: Failure = { done: false, reason: 'not tried', wait: 0, busy: false }
     // A call without an answer for a few seconds says so, and how long it has been, every second.
+    // A call the node holds (a long poll) is slow only past its hold, and has that much longer.
+    const hold = form.holdMs ?? 0
+    const said = typeof hint === 'function' ? hint(deadlineMs + hold) : hint
     const tell = () => {
       const waited = Math.round((Date.now() - since) / 1000)
       const why = last.reason === 'not tried' ? '' : ` (${last.reason})`
       progress?.update(
-        `${name} has not answered for ${waited} s${why}; still trying…${hint ? ` ${hint}` : ''}`
+        `${name} has not answered for ${waited} s${why}; still trying…${said ? ` ${said}` : ''}`
       )
     }
     let ticking: NodeJS.Timeout | undefined
-    // A call the node holds (a long poll) is slow only past its hold.
-    const hold = form.holdMs ?? 0
     const slow = setTimeout(function slowCall() {
       tell()
       ticking = setInterval(tell, 1000)

@@ -23,7 +23,6 @@ export async function runOneShot(
   settings: Settings,
   { stdin, stdout, stderr, interrupts }: Streams = process
 ): Promise<number> {
-  const seconds = settings.timeoutMs / 1000
   const io: Io = {
     // Tries again while the node cannot be reached or is busy, for --timeout in all: a script
     // waits that long at most, then exits 3 (naming the --key of a change that was sent).
@@ -34,7 +33,7 @@ export async function runOneShot(
       timeoutMs: settings.timeoutMs,
       deadlineMs: settings.timeoutMs,
       attempts: Infinity,
-      hint: `(gives up after ${seconds} s)`,
+      hint: (deadlineMs) => `(gives up after ${deadlineMs / 1000} s)`,
       progress: createSpinner(stderr),
       interrupts,
     }),

@@ -172,6 +172,30 @@ t.test('a slow call says, every second, how long the node has not answered and w
   t.same(events, ['start', 'update: Madrid has not answered for 1 s (busy); still trying…', 'stop'])
 })
 
+t.test('a long poll is slow only past its hold, and its deadline is longer by it', async (t) => {
+  const fake = await fakeNode(t, (_req, res) => setTimeout(() => json(res, 200, {}), 1900))
+  const events: string[] = []
+  const progress = {
+    start: () => events.push('start'),
+    update: (text: string) => events.push(`update: ${text}`),
+    stop: () => events.push('stop'),
+  }
+  const api = createApi({
+    url: fake.url,
+    name: 'Madrid',
+    slowMs: 1000,
+    deadlineMs: 10_000,
+    hint: (ms) => `(gives up after ${ms / 1000} s)`,
+    progress,
+  })
+  await api.post('/queues/q/receive', { waitMs: 200 }, undefined, { holdMs: 200 })
+  t.same(events, [
+    'start',
+    'update: Madrid has not answered for 1 s; still trying… (gives up after 10.2 s)',
+    'stop',
+  ])
+})
+
 t.test('with no limit on tries, a call waits for the node however long it takes', async (t) => {
   const fake = await fakeNode(t, (_req, res, n) =>
     n < 6 ? json(res, 503, { error: 'busy' }) : json(res, 201, { seq: 1 })

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { keyId, type KeyInstalled, type KeyringReport } from '../../api/index.ts'
 import { positionals, type Command } from '../command.ts'
-import { UsageError } from '../errors.ts'
+import { keyIdOf } from '../../lib/key-id.ts'
+import { Interrupted, NodeUnreachable, UsageError } from '../errors.ts'
 import { printJson, type Io } from '../io.ts'
 import { table } from '../table.ts'
 
@@ -55,7 +56,17 @@ export const keys: Command = {
     let report: KeyringReport
     if (what === 'install') {
       const made = given === undefined ? randomBytes(32).toString('base64url') : undefined
-      const sent = await io.api.post<KeyInstalled>('/keys', { key: given ?? made }, null)
+      const key = (given ?? made) as string
+      const sent = await io.api.post<KeyInstalled>('/keys', { key }, null).catch((err) => {
+        // Sent, and no answer: the key may be on the network. Named, and a key made here shown,
+        // so that it is not installed and lost.
+        if (err instanceof NodeUnreachable || err instanceof Interrupted) {
+          io.note(
+            `The key ${keyIdOf(key)} may have been installed: 'almacen keys' shows whether it was.${made ? ` The key, shown this once: ${made}` : ''}`
+          )
+        }
+        throw err
+      })
       const installed = made === undefined ? sent : { ...sent, generated: made }
       if (io.json) return printJson(io, installed)
       io.print(

@@ -3,11 +3,12 @@
 // makes it primary everywhere, then removes the old one, so that at every step each member
 // accepts what every other member signs and the network never splits (rotation.ts spreads the
 // steps). The keys live in the node process only, never in the database worker.
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import { keyId, MIN_KEY_LENGTH } from '../../api/keys.ts'
+import { keyIdOf } from '../../lib/key-id.ts'
 import { writePrivately } from '../../lib/private-file.ts'
 import { ProtocolError } from '../transport/transport.ts'
 
@@ -23,8 +24,7 @@ export interface SigningKey {
 }
 
 export function signingKey(secret: string): SigningKey {
-  const id = createHash('sha256').update(`almacen-cluster-key\n${secret}`).digest('hex')
-  return { id: id.slice(0, 16), secret }
+  return { id: keyIdOf(secret), secret }
 }
 
 const base64 = (most: number) =>

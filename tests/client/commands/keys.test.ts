@@ -65,3 +65,23 @@ t.test('keys install whose answer is lost installs one key, the one it shows', a
     'one new key, not one per try'
   )
 })
+
+t.test(
+  'keys install with no answer at all names the key it sent, and shows a key it made',
+  async (t) => {
+    const [madrid] = await startNetwork(t, ['Madrid', 'Sevilla'])
+    const proxy = await droppingProxy(t, madrid.url, (req) => req.method === 'POST')
+    const lost = await almacen(['keys', 'install', '--url', proxy.url, '--timeout', '1'])
+    t.equal(lost.code, 3, 'the node did not answer: exit 3')
+    const [, id, secret] =
+      /The key ([0-9a-f]{16}) may have been installed: .* shown this once: ([\w-]{43})\n/.exec(
+        lost.stderr
+      ) ?? ['', '', '']
+    t.equal(signingKey(secret).id, id, 'the key shown is the one named')
+    const keys = JSON.parse((await almacen(['keys', '--json', '--url', madrid.url])).stdout).keys
+    t.ok(
+      keys.some((k: { id: string }) => k.id === id),
+      'the key named is the one the node installed'
+    )
+  }
+)

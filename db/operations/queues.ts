@@ -201,6 +201,7 @@ export async function publish(trx: Knex, payload: C.Payload<'queues.publish'>) {
 const PUBLISH = `INSERT INTO queue_messages
     (queue, message_id, body, headers, published_at, visible_at, expires_at, deliveries)
   SELECT ?1, value->>0, value->>1, value->>2, ?2, value->>3, value->>4, 0 FROM json_each(?3)
+  ORDER BY key
   RETURNING seq, message_id AS messageId`
 const KEEP_IDS = `INSERT INTO queue_message_ids (queue, message_id, seq)
   SELECT ?1, value->>0, value->>1 FROM json_each(?2)`
@@ -424,28 +425,42 @@ async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<stri
 
 /**
  * What a consumer's turn reads before it acts, in one statement (each is a trip to SQLite's
- * thread, 0.1–0.2 ms on this machine): the queue, the grants on it, and whether a message visible
- * at `now` is done with (its deliveries had, or past its TTL: deadLetter's own condition).
+ * thread, 0.1–0.2 ms on this machine): the queue, the grants on it, and, before a take, whether
+ * a message visible at `now` is done with (its deliveries had, or past its TTL: deadLetter's own
+ * condition); 0 for the rest, which take nothing.
  */
-const CONSUMER_VIEW = `SELECT name, depth, created_at AS createdAt,
+const consumerView = (beforeTake: boolean) => `SELECT name, depth, created_at AS createdAt,
     visibility_timeout_ms AS visibilityTimeoutMs, max_deliveries AS maxDeliveries,
     dead_letter_queue AS deadLetterQueue,
     (SELECT json_group_array(json_object('kind', g.kind, 'name', g.name, 'userName', g.user_name,
         'publish', g.publish, 'consume', g.consume, 'manage', g.manage))
       FROM messaging_grants g WHERE g.kind = 'queue' AND g.name = q.name) AS grants,
-    EXISTS (SELECT 1 FROM queue_messages m WHERE m.queue = q.name AND m.visible_at <= ?
+    ${
+      beforeTake
+        ? `EXISTS (SELECT 1 FROM queue_messages m WHERE m.queue = q.name AND m.visible_at <= ?
         AND (m.deliveries >= q.max_deliveries OR m.expires_at <= ?)
-        AND (m.deliveries > 0 OR m.expires_at IS NOT NULL)) AS dying
+        AND (m.deliveries > 0 OR m.expires_at IS NOT NULL))`
+        : '0'
+    } AS dying
   FROM queues q WHERE q.name = ?`
+const BEFORE_TAKE = consumerView(true)
+const NO_TAKE = consumerView(false)
 
-/** A queue a consumer names, once its user may consume from it; and whether any is dying at `now`. */
+/**
+ * A queue a consumer names, once its user may consume from it; given the `now` of a take to
+ * follow, whether any message is dying then.
+ */
 async function consumable(
   trx: Knex,
   input: { queue: string },
-  now: number
+  now?: number
 ): Promise<{ queue: QueueRow; dying: boolean }> {
   type Row = QueueRow & { grants: string; dying: number }
-  const [row] = await withSql(trx, (sql) => sql.all<Row>(CONSUMER_VIEW, [now, now, input.queue]))
+  const [row] = await withSql(trx, (sql) =>
+    now === undefined
+      ? sql.all<Row>(NO_TAKE, [input.queue])
+      : sql.all<Row>(BEFORE_TAKE, [now, now, input.queue])
+  )
   if (!row) throw noQueue(input.queue)
   const { grants, dying, ...queue } = row
   await mayUse(trx, input, 'queue', queue.name, 'consume', JSON.parse(grants) as GrantRow[])
@@ -553,7 +568,7 @@ async function byReceipt(
 }
 
 export async function ack(trx: Knex, input: C.Payload<'queues.ack'>) {
-  await consumable(trx, input, Date.now())
+  await consumable(trx, input)
   return byReceipt(trx, input, 'delete')
 }
 
@@ -572,9 +587,8 @@ export async function ackAndReceive(trx: Knex, input: C.Payload<'queues.ackAndRe
 }
 
 export async function nack(trx: Knex, input: C.Payload<'queues.nack'>) {
-  const now = Date.now()
-  await consumable(trx, input, now)
-  const visibleAt = now + input.delayMs
+  await consumable(trx, input)
+  const visibleAt = Date.now() + input.delayMs
   return byReceipt(trx, input, {
     set: 'receipt = NULL, visible_at = ?',
     values: [visibleAt],
@@ -583,8 +597,7 @@ export async function nack(trx: Knex, input: C.Payload<'queues.nack'>) {
 }
 
 export async function extend(trx: Knex, input: C.Payload<'queues.extend'>) {
-  const now = Date.now()
-  await consumable(trx, input, now)
-  const visibleAt = now + input.visibilityMs
+  await consumable(trx, input)
+  const visibleAt = Date.now() + input.visibilityMs
   return byReceipt(trx, input, { set: 'visible_at = ?', values: [visibleAt], ends: false })
 }

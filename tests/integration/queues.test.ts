@@ -4,6 +4,7 @@
 // and bad requests that change nothing.
 import t from 'tap'
 import { until } from '../fixtures/node-process.ts'
+import { parseExposition, samplesOf } from '../fixtures/metrics-text.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 import { tokenOf } from '../fixtures/tokens.ts'
 
@@ -190,25 +191,15 @@ t.test('a long poll is woken by a publish, and ends empty at its wait', async (t
 t.test('a consumer that goes away while it waits takes nothing from the queue', async (t) => {
   const node = await startTestNode(t)
   await post(node, '/queues', { name: 'picks', visibilityTimeoutMs: 60_000 })
-  const finished = async () => {
-    const metrics = await api(node, 'GET', '/metrics')
-    const line = String(metrics.body)
-      .split('\n')
-      .find(
-        (l) =>
-          l.startsWith('almacen_http_request_duration_seconds_count{') &&
-          l.includes('"/queues/:name/receive"')
-      )
-    return line ? Number(line.split(' ').at(-1)) : 0
+  // A sum over the samples of one metric from GET /metrics (each scrape is a read of its own).
+  const metric = async (name: string, labels: Record<string, string>) => {
+    const page = parseExposition(String((await api(node, 'GET', '/metrics')).body))
+    return samplesOf(page, name, labels).reduce((sum, s) => sum + s.value, 0)
   }
+  const finished = () =>
+    metric('almacen_http_request_duration_seconds_count', { route: '/queues/:name/receive' })
   // The worker's read envelopes so far; each scrape adds its own (node.metrics), counted after it.
-  const reads = async () => {
-    const text = String((await api(node, 'GET', '/metrics')).body)
-    const line = text
-      .split('\n')
-      .find((l) => l.startsWith('almacen_db_batch_envelopes_sum{kind="read"}'))
-    return line ? Number(line.split(' ').at(-1)) : 0
-  }
+  const reads = () => metric('almacen_db_batch_envelopes_sum', { kind: 'read' })
   const before = await reads()
   // A scanner's long poll, cut off: its connection closes before anything is published.
   const scanner = new AbortController()

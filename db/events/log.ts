@@ -3,7 +3,8 @@
 // without gaps. It feeds the notice the worker sends after each commit (db/worker.ts), and later
 // replication, the transfer outbox, system topics and live clients.
 import type { Knex } from 'knex'
-import type { EventType, LogEvent, Notice } from '../contract/index.ts'
+import type { EventType, FeedPosition, LogEvent, Notice } from '../contract/index.ts'
+import { EMPTY_LEDGER } from '../ledger/hash.ts'
 import { withSql, type Sql, type Statement } from '../sql.ts'
 
 export interface NewEvent {
@@ -92,25 +93,44 @@ export async function eventsHead(sql: Sql): Promise<number> {
 }
 
 /**
- * After a batch has committed: where the log and the ledger stand if events may have been
- * appended since the last call, else null (and no statement). One statement, as it follows every
- * write batch: each is a trip to node-sqlite3's thread pool. A write rolled back after appending
- * makes a false alarm, never a missed one: the head is read from the log itself.
+ * The own log's head, as SQL: its last event (`headEvents`) and its last ledger row
+ * (`headLedger`, a JSON [seq, hash], or null with none). One statement: the feed reads it with
+ * each page (db/replicas/feed.ts), the worker after every write batch.
+ */
+export const OWN_HEAD = `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS headEvents,
+  (SELECT json_array(seq, hash) FROM movements ORDER BY seq DESC LIMIT 1) AS headLedger`
+
+export interface HeadRow {
+  headEvents: number
+  headLedger: string | null
+}
+
+export const headOf = (row: HeadRow): FeedPosition => {
+  const ledger = row.headLedger ? (JSON.parse(row.headLedger) as [number, string]) : null
+  return {
+    events: row.headEvents,
+    ledger: ledger ? { seq: ledger[0], hash: ledger[1] } : EMPTY_LEDGER,
+  }
+}
+
+/** The own log's head: its last event, and the last ledger row. */
+export async function ownHead(sql: Sql): Promise<FeedPosition> {
+  const [row] = await sql.all<HeadRow>(OWN_HEAD)
+  return headOf(row)
+}
+
+/**
+ * After a batch has committed: where the log and the ledger stand (no ledger before its first
+ * row) if events may have been appended since the last call, else null (and no statement). A
+ * write rolled back after appending makes a false alarm, never a missed one: the head is read
+ * from the log itself.
  */
 export async function grownPosition(knex: Knex): Promise<Pick<Notice, 'head' | 'ledger'> | null> {
   const key = knex.client.config as object
   if (!appended.get(key)) return null
   appended.set(key, false)
-  return withSql(knex, async (sql) => {
-    const [row] = await sql.all<{ head: number; seq: number | null; hash: string | null }>(
-      `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS head, l.seq, l.hash
-       FROM (SELECT 1) LEFT JOIN ledger_head l ON l.id = 1`
-    )
-    return {
-      head: row.head,
-      ...(row.seq !== null && row.hash !== null && { ledger: { seq: row.seq, hash: row.hash } }),
-    }
-  })
+  const { events, ledger } = await withSql(knex, ownHead)
+  return { head: events, ...(ledger.seq > 0 && { ledger }) }
 }
 
 /** An event as SQLite stores it: its data as JSON text. */

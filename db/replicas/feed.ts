@@ -2,10 +2,10 @@
 // with the log's head. Served from this node's own log (events.feed, what peers replicate) or
 // from its replica of a peer's (replicas.feed: the rows chain, so any holder may serve them).
 import type { Knex } from 'knex'
-import type { FeedPage, FeedPosition, Hashes, LogEvent, Payload } from '../contract/index.ts'
+import type { FeedPage, Hashes, LogEvent, Payload } from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
-import type { EventRow } from '../events/log.ts'
-import { EMPTY_LEDGER, GENESIS_HASH } from '../ledger/hash.ts'
+import { headOf, OWN_HEAD, type EventRow, type HeadRow } from '../events/log.ts'
+import { GENESIS_HASH } from '../ledger/hash.ts'
 import { MOVEMENT_ROW } from '../ledger/row.ts'
 import { OWN_LEDGER, whereOf, type RowSource } from '../ledger/rows.ts'
 import { withSql, type Sql } from '../sql.ts'
@@ -24,10 +24,6 @@ interface LogSource {
   head: string
   headParams: unknown[]
 }
-
-/** The own log's head: its last event, and its last ledger row. */
-const OWN_HEAD = `SELECT (SELECT coalesce(max(seq), 0) FROM events) AS headEvents,
-  (SELECT json_array(seq, hash) FROM movements ORDER BY seq DESC LIMIT 1) AS headLedger`
 
 const OWN_LOG: LogSource = {
   events: 'events',
@@ -65,25 +61,6 @@ async function hashesIn(sql: Sql, source: RowSource, seqs: number[]): Promise<Ha
     [...params, JSON.stringify(seqs)]
   )
   return { hashes }
-}
-
-interface HeadRow {
-  headEvents: number
-  headLedger: string | null
-}
-
-const headOf = (row: HeadRow): FeedPosition => {
-  const ledger = row.headLedger ? (JSON.parse(row.headLedger) as [number, string]) : null
-  return {
-    events: row.headEvents,
-    ledger: ledger ? { seq: ledger[0], hash: ledger[1] } : EMPTY_LEDGER,
-  }
-}
-
-/** The own log's head: its last event, and the last ledger row. */
-export async function ownHead(sql: Sql): Promise<FeedPosition> {
-  const [row] = await sql.all<HeadRow>(OWN_HEAD)
-  return headOf(row)
 }
 
 /**

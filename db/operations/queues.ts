@@ -62,10 +62,10 @@ function readyInOrder(trx: Knex, name: string, now: number, limit: number): Prom
 }
 
 /** A queue's row as the operations read it (by hand-written SQL: see publishAll). */
-const QUEUE_ROW = `SELECT name, depth, created_at AS createdAt,
-    visibility_timeout_ms AS visibilityTimeoutMs, max_deliveries AS maxDeliveries,
-    dead_letter_queue AS deadLetterQueue
-  FROM queues WHERE name = ?`
+const QUEUE_COLUMNS = `name, depth, created_at AS createdAt,
+  visibility_timeout_ms AS visibilityTimeoutMs, max_deliveries AS maxDeliveries,
+  dead_letter_queue AS deadLetterQueue`
+const QUEUE_ROW = `SELECT ${QUEUE_COLUMNS} FROM queues WHERE name = ?`
 
 export async function queueNamed(trx: Knex, name: string): Promise<QueueRow> {
   const [queue] = await withSql(trx, (sql) => sql.all<QueueRow>(QUEUE_ROW, [name]))
@@ -196,8 +196,9 @@ export async function publish(trx: Knex, payload: C.Payload<'queues.publish'>) {
 
 // A publish's messages, and their ids kept for de-duplication, each in one statement whatever
 // their number, read out of one JSON array: a text for each number of rows (multi-row VALUES)
-// filled the worker's cache of compiled statements with hundreds of them, about 25 MiB of
-// SQLite's memory kept after a load (measured: 256 such statements compiled, 42.5 → 67.4 MiB).
+// filled the worker's cache of compiled statements (measured: after the messaging bench's
+// workloads, 107 such texts held 4.4 MiB; 256 of up to 250 rows, 25 MiB). The ids go in as the
+// de-duplication lookup reads them, through json_each both.
 const PUBLISH = `INSERT INTO queue_messages
     (queue, message_id, body, headers, published_at, visible_at, expires_at, deliveries)
   SELECT ?1, value->>0, value->>1, value->>2, ?2, value->>3, value->>4, 0 FROM json_each(?3)
@@ -429,9 +430,7 @@ async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<stri
  * a message visible at `now` is done with (its deliveries had, or past its TTL: deadLetter's own
  * condition); 0 for the rest, which take nothing.
  */
-const consumerView = (beforeTake: boolean) => `SELECT name, depth, created_at AS createdAt,
-    visibility_timeout_ms AS visibilityTimeoutMs, max_deliveries AS maxDeliveries,
-    dead_letter_queue AS deadLetterQueue,
+const consumerView = (beforeTake: boolean) => `SELECT ${QUEUE_COLUMNS},
     (SELECT json_group_array(json_object('kind', g.kind, 'name', g.name, 'userName', g.user_name,
         'publish', g.publish, 'consume', g.consume, 'manage', g.manage))
       FROM messaging_grants g WHERE g.kind = 'queue' AND g.name = q.name) AS grants,

@@ -126,11 +126,22 @@ const UPSERT_ITEMS = `INSERT INTO items (sku, name, unit, description, reorder_p
     updated_at = excluded.updated_at`
 
 // A movement of an item its log never described (made before the event log began): the ledger's
-// row needs an item to refer to; its definition is lost, and says so.
+// row needs an item to refer to; its definition is lost, and says so. One per SKU, dated by its
+// first movement. The page's SKUs are found here: SELECT DISTINCT over the page's rows took 42 ms
+// of a 5,000-row page's 270 in the worker, the SKUs found here 4.
 const PLACEHOLDER_ITEMS = `INSERT INTO items (sku, name, unit, description, created_at, updated_at)
-  SELECT DISTINCT value->>'sku', value->>'sku', 'unit',
-    'restored: the log never described this item', value->>'createdAt', value->>'createdAt'
+  SELECT value->>0, value->>0, 'unit', 'restored: the log never described this item',
+    value->>1, value->>1
   FROM json_each(?) WHERE true ON CONFLICT (sku) DO NOTHING`
+
+/** [sku, createdAt of its first movement] for each SKU the movements name. */
+function firstMovementOfEach(movements: readonly C.Movement[]): [string, string][] {
+  const first = new Map<string, string>()
+  for (const m of movements) if (!first.has(m.sku)) first.set(m.sku, m.createdAt)
+  return [...first]
+}
+
+const MOVEMENT_COLUMNS = MOVEMENT_ROW.columns.map(([, column]) => column)
 
 const EVENT_COLUMNS = ['seq', 'type', 'subject', 'data', 'created_at']
 
@@ -156,11 +167,14 @@ export function restorePage(db: Knex, page: C.Payload<'ledger.restorePage'>) {
     const items = [...decided.items.values()] as C.Item[]
     if (items.length > 0) await sql.run(UPSERT_ITEMS, [JSON.stringify(items)])
     if (decided.movements.length > 0) {
-      await sql.run(PLACEHOLDER_ITEMS, [JSON.stringify(decided.movements)])
+      await sql.run(PLACEHOLDER_ITEMS, [JSON.stringify(firstMovementOfEach(decided.movements))])
     }
     const rows = events.map((e) => [e.seq, e.type, e.subject, JSON.stringify(e.data), e.createdAt])
     await insertRows(sql, 'events', EVENT_COLUMNS, rows)
-    await MOVEMENT_ROW.insert(sql, decided.movements)
+    // Multi-row VALUES, as a replica's page is written: 82 ms for a page of 5,000 rows, where
+    // MOVEMENT_ROW.insert's one JSON text took 101.
+    const values = decided.movements.map((m) => MOVEMENT_ROW.values(m))
+    await insertRows(sql, 'movements', MOVEMENT_COLUMNS, values)
     await setSetting(sql, RESTORED_EVENTS, String(decided.cursor.events))
     return decided.cursor
   })

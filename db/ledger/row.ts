@@ -35,6 +35,8 @@ export interface RowCodec {
   readonly insertNamed: string
   toRow(movement: Movement): MovementRow
   fromRow(row: MovementRow): Movement
+  /** A row's values in column order, for a multi-row VALUES insert (db/replicas/apply.ts). */
+  values(movement: Movement): Scalar[]
   /** Appends movements (already decided and hashed) with one statement, whatever their number. */
   insert(sql: Sql, movements: readonly Movement[]): Promise<void>
   /** That statement, for a script (db/sql.ts). */
@@ -60,6 +62,10 @@ export function rowCodec(kinds: Kinds): RowCodec {
     },
     fromRow: (row) =>
       Object.fromEntries(columns.map(([field, column]) => [field, row[column] ?? null])) as never,
+    values: (movement) => {
+      const source = movement as unknown as Record<string, Scalar>
+      return columns.map(([field]) => source[field] ?? null)
+    },
     insert: async (sql, movements) => {
       if (movements.length > 0) await sql.run(insertSql, [JSON.stringify(movements)])
     },

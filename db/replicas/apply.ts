@@ -141,13 +141,13 @@ const eventData = (e: LogEvent) =>
 const eventValues = (nodeId: string, events: readonly LogEvent[]) =>
   events.map((e) => [nodeId, e.seq, e.type, e.subject, eventData(e), e.createdAt])
 
-const COLUMNS = [...MOVEMENT_ROW.columns, ['eventSeq', 'event_seq'] as const]
-const MOVEMENT_COLUMNS = ['node_id', ...COLUMNS.map(([, column]) => column)]
+const MOVEMENT_COLUMNS = [
+  'node_id',
+  ...MOVEMENT_ROW.columns.map(([, column]) => column),
+  'event_seq',
+]
 const movementValues = (nodeId: string, movements: Decided['movements']) =>
-  movements.map((m) => [
-    nodeId,
-    ...COLUMNS.map(([field]) => (m as unknown as Record<string, unknown>)[field] ?? null),
-  ])
+  movements.map((m) => [nodeId, ...MOVEMENT_ROW.values(m), m.eventSeq])
 
 // Multi-row VALUES, in chunks: for a page of rows, several times faster in SQLite than reading
 // the same rows out of one JSON text with json_each.

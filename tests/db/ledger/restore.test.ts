@@ -123,6 +123,65 @@ t.test(
   }
 )
 
+t.test(
+  'a movement of an item the log never described restores with a placeholder item, dated by its first movement',
+  async (t) => {
+    const owner = await testDb(t)
+    const { id } = await ensureIdentity(owner, 'Norte')
+    // Items made before the event log began: in the tables, not in the log.
+    const before = '2026-01-01T00:00:00.000Z'
+    for (const sku of ['OLD', 'GONE']) {
+      await owner('items').insert({
+        sku,
+        name: 'Before',
+        unit: 'ea',
+        createdAt: before,
+        updatedAt: before,
+      })
+      await owner('balances').insert({ sku, onHand: 0, updatedAt: before })
+    }
+    await ok(owner, 'items.create', { sku: 'NEW', name: 'Logged', unit: 'ea' })
+    const made: Result<'movements.record'>[] = []
+    for (const sku of ['GONE', 'OLD', 'NEW', 'OLD', 'GONE']) {
+      made.push(await ok(owner, 'movements.record', { type: 'receipt', sku, quantity: 2 }))
+      // Each movement in a millisecond of its own, so the first is told from the later ones.
+      while (new Date().toISOString() === made[made.length - 1].createdAt) await Promise.resolve()
+    }
+    const peer = await testDb(t)
+    let after = START
+    for (;;) {
+      const page = await ok(owner, 'events.feed', { after, limit: 2, maxBytes: 1_000_000 })
+      const applied = await ok(peer, 'replicas.apply', {
+        nodeId: id,
+        name: 'Norte',
+        after,
+        ...page,
+      })
+      after = applied.replica.cursor
+      if (page.upToDate) break
+    }
+    const into = await testDb(t)
+    await ensureIdentity(into, 'Norte')
+    await restore(into, peer, id, 20) // one page: its first movement of each SKU counts
+    await ok(into, 'ledger.restoreFinish', { nodeId: id, report: { from: { id: 'p' } } })
+    const placeholder = (sku: string, first: number) => ({
+      sku,
+      name: sku,
+      unit: 'unit',
+      description: 'restored: the log never described this item',
+      createdAt: made[first].createdAt,
+    })
+    t.match(await into('items').whereIn('sku', ['GONE', 'OLD']).orderBy('sku'), [
+      placeholder('GONE', 0),
+      placeholder('OLD', 1),
+    ])
+    t.match(await into('items').where({ sku: 'NEW' }).first(), { name: 'Logged', unit: 'ea' })
+    const balances = (knex: Knex) => knex('balances').select('sku', 'onHand').orderBy('sku')
+    t.same(await balances(into), await balances(owner))
+    t.match(await ok(into, 'ledger.verify', {}), { ok: true })
+  }
+)
+
 t.test('a node that holds anything is not restored over', async (t) => {
   const { peer, id } = await ownerAndPeer(t)
   const into = await testDb(t)

@@ -10,6 +10,10 @@ import { HttpError, type Ctx } from '../../runtime/index.ts'
 interface Driving {
   joinable: boolean
   result: Promise<LedgerCheck>
+  /** The requests waiting on it that have not gone away. */
+  waiting: number
+  /** Aborted when the last of them went away: the job stops at its next step. */
+  abandoned: AbortController
 }
 
 /** The job each node's handlers are driving, by node id (tests run several nodes in a process). */
@@ -42,6 +46,10 @@ async function drive(ctx: Ctx, entry: Driving): Promise<LedgerCheck> {
     job = progress.job
     for (steps = 1; !progress.ready; steps++) {
       await giveWay(progress.ms)
+      if (entry.abandoned.signal.aborted) {
+        ctx.log.info({ steps }, 'ledger verify stopped: every request for it went away')
+        throw gone()
+      }
       progress = await ctx.db.send('ledger.verifyStep', { job })
     }
     entry.joinable = false
@@ -58,6 +66,9 @@ async function drive(ctx: Ctx, entry: Driving): Promise<LedgerCheck> {
     if (job !== undefined) void ctx.db.send('ledger.verifyCancel', { job }).catch(() => undefined)
   }
 }
+
+const gone = () =>
+  new HttpError('CLIENT_CLOSED', 'The request went away before the verify finished: stopped')
 
 /** The job forgot: the worker restarted between two steps, and a new one knows nothing of it. */
 function lost(err: unknown): boolean {
@@ -83,17 +94,44 @@ async function driveOnce(ctx: Ctx, entry: Driving): Promise<LedgerCheck> {
   }
 }
 
-/** Verifies the whole ledger without stopping the node, joining a verify already under way. */
-export async function verifyLedger(ctx: Ctx): Promise<LedgerCheck> {
+/**
+ * Verifies the whole ledger without stopping the node, joining a verify already under way. When
+ * every request waiting on it has gone away (`signal`: the client hung up), the job stops at its
+ * next step instead of holding the worker's steps for an answer nobody reads.
+ */
+export async function verifyLedger(ctx: Ctx, signal?: AbortSignal): Promise<LedgerCheck> {
   const node = ctx.node.id
   for (let current = driving.get(node); current; current = driving.get(node)) {
-    if (current.joinable) return current.result
+    if (current.joinable) return waitFor(current, signal)
     await current.result.catch(() => undefined)
   }
-  const entry: Driving = { joinable: true, result: Promise.resolve(null as never) }
+  if (signal?.aborted) throw gone() // before a job starts that nobody would wait for
+  const entry: Driving = {
+    joinable: true,
+    result: Promise.resolve(null as never),
+    waiting: 0,
+    abandoned: new AbortController(),
+  }
   entry.result = driveOnce(ctx, entry).finally(() => {
     if (driving.get(node) === entry) driving.delete(node)
   })
   driving.set(node, entry)
-  return entry.result
+  return waitFor(entry, signal)
+}
+
+/** `entry`'s result, for one more request that waits on it until it ends or `signal` aborts. */
+async function waitFor(entry: Driving, signal?: AbortSignal): Promise<LedgerCheck> {
+  if (signal?.aborted) throw gone()
+  entry.waiting++
+  const left = () => {
+    if (--entry.waiting > 0) return
+    entry.joinable = false
+    entry.abandoned.abort()
+  }
+  signal?.addEventListener('abort', left, { once: true })
+  try {
+    return await entry.result
+  } finally {
+    signal?.removeEventListener('abort', left)
+  }
 }

@@ -13,8 +13,8 @@ export default defineHandler(
     access: 'operator',
     summary: 'Checks the ledger: hash chain, balances, and what peers hold of it',
   },
-  async (_request, ctx): Promise<LedgerCheck> => {
-    const check = await verifyLedger(ctx)
+  async (request, ctx): Promise<LedgerCheck> => {
+    const check = await verifyLedger(ctx, request.signal)
     const witnesses = await ctx.replication.witness({
       head: check.head,
       hashes: async (seqs) => (await ctx.db.send('ledger.hashes', { seqs })).hashes,

@@ -172,6 +172,80 @@ t.test('gives way to requests between steps while they keep the event loop busy'
   t.strictSame(seen, ['step', 'other work', 'step', 'other work', 'step'])
 })
 
+/** A worker whose every step waits to be answered with `open()`. */
+function gatedJob(steps: number) {
+  const worker = jobOf(steps)
+  const waiting: (() => void)[] = []
+  let notify = () => {}
+  const ctx = fakeCtx({
+    ...worker,
+    'ledger.verifyStep': async () => {
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve)
+        notify()
+      })
+      return worker['ledger.verifyStep']()
+    },
+    'ledger.verifyCancel': () => ({ cancelled: true }),
+  })
+  return {
+    ctx,
+    /** Resolves once a step waits to be answered. */
+    asked: () =>
+      waiting.length > 0 ? Promise.resolve() : new Promise<void>((resolve) => (notify = resolve)),
+    /** Answers the step that waits. */
+    open: () => waiting.shift()?.(),
+  }
+}
+
+t.test(
+  'stops its job at the next step when the request goes away, and frees the worker for another',
+  async (t) => {
+    const { ctx, asked, open } = gatedJob(5)
+    const hangUp = new AbortController()
+    const answer = handler(request('POST', '/ledger/verify', { signal: hangUp.signal }), ctx)
+    await asked()
+    hangUp.abort()
+    open()
+    await t.rejects(answer, { status: 499, code: 'CLIENT_CLOSED' })
+    await new Promise((resolve) => setImmediate(resolve))
+    t.strictSame(ops(ctx), ['ledger.verifyStart', 'ledger.verifyStep', 'ledger.verifyCancel'])
+  }
+)
+
+t.test('goes on while another request still waits on it', async (t) => {
+  const { ctx, asked, open } = gatedJob(3)
+  const hangUp = new AbortController()
+  const first = handler(request('POST', '/ledger/verify', { signal: hangUp.signal }), ctx)
+  const second = handler(request('POST', '/ledger/verify'), ctx)
+  await asked()
+  hangUp.abort()
+  for (let step = 0; step < 3; step++) {
+    await asked()
+    open()
+  }
+  t.strictSame(await second, answered)
+  t.strictSame(await first, answered, 'the one that left gets it too: nobody reads it')
+  t.strictSame(ops(ctx), [
+    'ledger.verifyStart',
+    'ledger.verifyStep',
+    'ledger.verifyStep',
+    'ledger.verifyStep',
+    'ledger.verifyFinish',
+  ])
+})
+
+t.test('a request that went away before it began starts nothing', async (t) => {
+  const { ctx } = gatedJob(3)
+  const hangUp = new AbortController()
+  hangUp.abort()
+  await t.rejects(handler(request('POST', '/ledger/verify', { signal: hangUp.signal }), ctx), {
+    code: 'CLIENT_CLOSED',
+  })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.strictSame(ops(ctx), [])
+})
+
 t.test('passes on a worker already running a job for someone else', (t) =>
   assertPassesOn(t, handler, request('POST', '/ledger/verify'), 'ledger.verifyStart', {
     status: 503,

@@ -81,6 +81,9 @@ async function driveOnce(ctx: Ctx, entry: Driving): Promise<LedgerCheck> {
   } catch (err) {
     if (!lost(err)) throw err
   }
+  // Nobody waits for it any more: not started over (the abort cannot be undone, so a request
+  // joining it now would be answered 499).
+  if (entry.abandoned.signal.aborted) throw gone()
   entry.joinable = true
   try {
     return await drive(ctx, entry) // started over, once

@@ -210,6 +210,14 @@ t.test(
     await t.rejects(answer, { status: 499, code: 'CLIENT_CLOSED' })
     await new Promise((resolve) => setImmediate(resolve))
     t.strictSame(ops(ctx), ['ledger.verifyStart', 'ledger.verifyStep', 'ledger.verifyCancel'])
+    // The next verify gets a job of its own, and its report.
+    const next = handler(request('POST', '/ledger/verify'), ctx)
+    for (let step = 0; step < 4; step++) {
+      await asked()
+      open()
+    }
+    t.strictSame(await next, answered)
+    t.equal(ops(ctx).filter((op) => op === 'ledger.verifyStart').length, 2)
   }
 )
 
@@ -225,7 +233,7 @@ t.test('goes on while another request still waits on it', async (t) => {
     open()
   }
   t.strictSame(await second, answered)
-  t.strictSame(await first, answered, 'the one that left gets it too: nobody reads it')
+  await t.rejects(first, { code: 'CLIENT_CLOSED' }, 'the one that left: no peer asked for it')
   t.strictSame(ops(ctx), [
     'ledger.verifyStart',
     'ledger.verifyStep',
@@ -234,6 +242,37 @@ t.test('goes on while another request still waits on it', async (t) => {
     'ledger.verifyFinish',
   ])
 })
+
+t.test(
+  'a verify left by every request is not started over when the worker forgot it; the next gets a job of its own',
+  async (t) => {
+    const worker = jobOf(1)
+    let stepAsked = () => {}
+    const asked = new Promise<void>((resolve) => (stepAsked = resolve))
+    let forget = () => {}
+    const forgot = new Promise<void>((resolve) => (forget = resolve))
+    let steps = 0
+    const ctx = fakeCtx({
+      ...worker,
+      'ledger.verifyStep': async () => {
+        if (steps++ > 0) return worker['ledger.verifyStep']()
+        stepAsked()
+        await forgot
+        throw refusal('NOT_FOUND', 'No verify job job-1 is running')
+      },
+      'ledger.verifyCancel': () => ({ cancelled: true }),
+    })
+    const hangUp = new AbortController()
+    const first = handler(request('POST', '/ledger/verify', { signal: hangUp.signal }), ctx)
+    await asked
+    hangUp.abort()
+    forget()
+    await t.rejects(first, { code: 'CLIENT_CLOSED' })
+    // A verify asked for now is not answered 499: it starts a job of its own.
+    t.strictSame(await handler(request('POST', '/ledger/verify'), ctx), answered)
+    t.equal(ops(ctx).filter((op) => op === 'ledger.verifyStart').length, 2)
+  }
+)
 
 t.test('a request that went away before it began starts nothing', async (t) => {
   const { ctx } = gatedJob(3)

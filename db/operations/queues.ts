@@ -61,6 +61,11 @@ function readyInOrder(trx: Knex, name: string, now: number, limit: number): Prom
   )
 }
 
+/** The grants on the queue `q` as a JSON array of GrantRow, for a view read in one statement. */
+const GRANTS_OF_QUEUE = `(SELECT json_group_array(json_object('kind', g.kind, 'name', g.name,
+      'userName', g.user_name, 'publish', g.publish, 'consume', g.consume, 'manage', g.manage))
+    FROM messaging_grants g WHERE g.kind = 'queue' AND g.name = q.name)`
+
 /** A queue's row as the operations read it (by hand-written SQL: see publishAll). */
 const QUEUE_COLUMNS = `name, depth, created_at AS createdAt,
   visibility_timeout_ms AS visibilityTimeoutMs, max_deliveries AS maxDeliveries,
@@ -208,6 +213,17 @@ const KEEP_IDS = `INSERT INTO queue_message_ids (queue, message_id, seq)
   SELECT ?1, value->>0, value->>1 FROM json_each(?2)`
 
 /**
+ * What a run of publishes to one queue reads before it writes, in one statement (see
+ * consumerView): the queue, the grants on it, and [id, seq] of each of the ids (`?1`, a JSON
+ * array) it has kept before.
+ */
+const PUBLISHER_VIEW = `SELECT ${QUEUE_COLUMNS},
+    ${GRANTS_OF_QUEUE} AS grants,
+    (SELECT json_group_array(json_array(i.message_id, i.seq)) FROM queue_message_ids i
+      WHERE i.queue = q.name AND i.message_id IN (SELECT value FROM json_each(?1))) AS seen
+  FROM queues q WHERE q.name = ?2`
+
+/**
  * The publishes of a batch at once, in one savepoint (the worker's run form), each answered as
  * it would be alone: those to one queue share its lookup and their statements (the ids seen
  * before read at once, every new message inserted in one statement). A publish refused (no such
@@ -249,25 +265,17 @@ async function publishAll(
   name: string,
   payloads: C.Payload<'queues.publish'>[]
 ): Promise<Admitted[]> {
-  let queue: QueueRow
-  try {
-    queue = await queueNamed(trx, name)
-  } catch (err) {
-    if (!(err instanceof DomainError)) throw err
-    return payloads.map(() => ({ ok: false, cause: err }))
-  }
-  const seqOf = new Map<string, number>()
   const ids = [...new Set(payloads.flatMap((p) => p.messages.map((m) => m.id)))]
   // Hand-written SQL on the transaction's connection (db/sql.ts): a knex statement costs about
   // 100 µs of its own, a few of these per group commit of publishes.
-  await withSql(trx, async (sql) => {
-    const seen = await sql.all<{ messageId: string; seq: number }>(
-      `SELECT message_id AS messageId, seq FROM queue_message_ids
-       WHERE queue = ? AND message_id IN (SELECT value FROM json_each(?))`,
-      [name, JSON.stringify(ids)]
-    )
-    for (const row of seen) seqOf.set(row.messageId, row.seq)
-  })
+  type Row = QueueRow & { grants: string; seen: string }
+  const [row] = await withSql(trx, (sql) =>
+    sql.all<Row>(PUBLISHER_VIEW, [JSON.stringify(ids), name])
+  )
+  if (!row) return payloads.map(() => ({ ok: false, cause: noQueue(name) }))
+  const { grants: granted, seen, ...queue } = row
+  const grants = JSON.parse(granted) as GrantRow[]
+  const seqOf = new Map<string, number>(JSON.parse(seen) as [string, number][])
   // Each in turn: what it adds depends on what those admitted before it added.
   const fresh = new Map<string, Message>()
   const refused: (DomainError | null)[] = []
@@ -280,7 +288,7 @@ async function publishAll(
       if (!mayPublish.has(actor)) {
         mayPublish.set(
           actor,
-          mayUse(trx, payload, 'queue', name, 'publish').catch((e) => e)
+          mayUse(trx, payload, 'queue', name, 'publish', grants).catch((e) => e)
         )
       }
       const denied = await mayPublish.get(actor)
@@ -431,9 +439,7 @@ async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<stri
  * condition); 0 for the rest, which take nothing.
  */
 const consumerView = (beforeTake: boolean) => `SELECT ${QUEUE_COLUMNS},
-    (SELECT json_group_array(json_object('kind', g.kind, 'name', g.name, 'userName', g.user_name,
-        'publish', g.publish, 'consume', g.consume, 'manage', g.manage))
-      FROM messaging_grants g WHERE g.kind = 'queue' AND g.name = q.name) AS grants,
+    ${GRANTS_OF_QUEUE} AS grants,
     ${
       beforeTake
         ? `EXISTS (SELECT 1 FROM queue_messages m WHERE m.queue = q.name AND m.visible_at <= ?

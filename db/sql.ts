@@ -129,15 +129,32 @@ function keepCompiled(connection: SqliteConnection): Kept {
   const kept: Kept = { statements: new Map(), length: 0 }
   compiled.set(connection, kept)
   const close = connection.close.bind(connection)
-  connection.close = (done) => {
-    const statements = [...kept.statements.values()]
-    kept.statements.clear()
-    kept.length = 0
-    void Promise.all(statements.map((p) => p.then(finalize, () => undefined))).then(() =>
-      close(done)
-    )
-  }
+  connection.close = (done) => void finalizeAll(kept).then(() => close(done))
   return kept
+}
+
+/** Finalizes every statement `kept` holds, emptied now; how many there were. */
+async function finalizeAll(kept: Kept): Promise<number> {
+  const statements = [...kept.statements.values()]
+  kept.statements.clear()
+  kept.length = 0
+  await Promise.all(statements.map((p) => p.then(finalize, () => undefined)))
+  return statements.length
+}
+
+/**
+ * Finalizes every statement `db`'s connection keeps compiled, giving their memory back (the
+ * worker, idle: db/worker-loop.ts); each is compiled again at its next use. How many there were.
+ */
+export async function forgetCompiled(db: Knex): Promise<number> {
+  const client = db.client as unknown as ConnectionClient
+  const connection = await client.acquireConnection()
+  try {
+    const kept = compiled.get(connection)
+    return kept ? await finalizeAll(kept) : 0
+  } finally {
+    await client.releaseConnection(connection)
+  }
 }
 
 /**

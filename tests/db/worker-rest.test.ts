@@ -1,0 +1,58 @@
+// The worker, idle for a while, gives back what SQLite keeps for speed (its compiled statements,
+// its page cache), and serves as before once asked again.
+import { rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import { pino } from 'pino'
+import t from 'tap'
+import { databaseFile } from '../../db/knex-config.ts'
+import { openDatabase, serve } from '../../db/worker-loop.ts'
+import { DbClient } from '../../runtime/db-client.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
+
+t.test('an idle worker gives its compiled statements back, then compiles them again', async (t) => {
+  const rested: number[] = []
+  let heard = () => {}
+  const lines = new Writable({
+    write(chunk, _encoding, done) {
+      const line = JSON.parse(String(chunk)) as { msg: string; statements?: number }
+      if (line.msg.startsWith('idle:')) {
+        rested.push(line.statements ?? -1)
+        heard()
+      }
+      done()
+    },
+  })
+  const log = pino({ level: 'debug' }, lines)
+  const dir = tempDir(t)
+  const { knex } = await openDatabase(databaseFile(dir), 'Rest', log)
+  const endpoint = `ipc://${path.join(tmpdir(), `almacen-rest-${process.pid}-${Date.now()}`)}`
+  t.teardown(() => rmSync(endpoint.slice('ipc://'.length), { force: true }))
+  const loop = await serve(endpoint, knex, log, 20)
+  t.teardown(async () => {
+    await loop.stop(false)
+    await knex.destroy()
+  })
+  const db = new DbClient({ log: pino({ level: 'silent' }), timeoutMs: 5000, maxInFlight: 10 })
+  db.connect(endpoint)
+  t.teardown(() => db.disconnect('test over'))
+  /** Resolves once more than `seen` rests are logged (at once if they already are). */
+  const restsBeyond = (seen: number) =>
+    new Promise<void>((resolve) => {
+      heard = () => rested.length > seen && resolve()
+      heard()
+    })
+
+  await db.call('items.create', { sku: 'ROPE', name: 'Rope', unit: 'm' })
+  await db.call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 7 })
+  await restsBeyond(0)
+  t.ok(rested[0] > 0, `gave back ${rested[0]} compiled statements`)
+
+  const seen = rested.length
+  const { data } = await db.call('movements.record', { type: 'issue', sku: 'ROPE', quantity: 2 })
+  t.match(data, { seq: 2, balanceAfter: 5 }, 'served as before, its statements compiled again')
+  t.match((await db.call('stock.get', { sku: 'ROPE' })).data, { onHand: 5 })
+  await restsBeyond(seen)
+  t.ok((rested.at(-1) as number) > 0, 'rests again after the next spell of work')
+})

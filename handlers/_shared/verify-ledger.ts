@@ -67,7 +67,8 @@ async function drive(ctx: Ctx, entry: Driving): Promise<LedgerCheck> {
   }
 }
 
-const gone = () =>
+/** 499 for a request that went away: nobody reads it. */
+export const gone = () =>
   new HttpError('CLIENT_CLOSED', 'The request went away before the verify finished: stopped')
 
 /** The job forgot: the worker restarted between two steps, and a new one knows nothing of it. */

@@ -1,6 +1,6 @@
 import type { LedgerCheck } from '../../api/index.ts'
-import { defineHandler, HttpError } from '../../runtime/index.ts'
-import { verifyLedger } from '../_shared/verify-ledger.ts'
+import { defineHandler } from '../../runtime/index.ts'
+import { gone, verifyLedger } from '../_shared/verify-ledger.ts'
 
 /**
  * Replays the whole ledger against the hash chain, the head anchor and every balance, and reports
@@ -16,7 +16,7 @@ export default defineHandler(
   async (request, ctx): Promise<LedgerCheck> => {
     const check = await verifyLedger(ctx, request.signal)
     // Gone while a verify it joined went on for another request: no peer is asked for it.
-    if (request.signal.aborted) throw new HttpError('CLIENT_CLOSED', 'The request went away')
+    if (request.signal.aborted) throw gone()
     const witnesses = await ctx.replication.witness({
       head: check.head,
       hashes: async (seqs) => (await ctx.db.send('ledger.hashes', { seqs })).hashes,

@@ -84,6 +84,13 @@ export interface Ctx {
   peer?: string
   /** On client routes: the user whose API token the request carries, and its role. */
   user?: { name: string; role: Role; tokenId: string }
+  /**
+   * Checks the request's API token again, as when the request came (throws the same refusal if
+   * it was revoked, expired or its user disabled or demoted since): for an answer that lasts.
+   */
+  stillAdmitted(): Promise<void>
+  /** Ends the request's connection at once, mid-answer: its client sees the answer broken off. */
+  cutOff(): void
   /** The OpenAPI document of this node's routes, made from their declarations (runtime/openapi.ts). */
   openapi(): OpenApiDocument
 }

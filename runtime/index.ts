@@ -104,12 +104,32 @@ export function created<T>(body: T, location?: string): Response {
   return jsonResponse(body, 201, location ? { location } : undefined)
 }
 
-/** A response whose body is written as it goes (server-sent events), with the headers given. */
+/**
+ * A response whose body is written as it goes (server-sent events, an export), with the headers
+ * given. A body whose read fails ends with the connection cut off (`ctx.cutOff`): its client sees
+ * the answer broken off, never as complete, and the failure never reaches the HTTP server, whose
+ * pipe of the body has no error handler (a failed read there took the node's process down).
+ */
 export function stream(
   body: ReadableStream<Uint8Array>,
-  headers: Record<string, string>
+  headers: Record<string, string>,
+  cutOff: () => void
 ): Response {
-  return new Response(body, { status: 200, headers })
+  const reader = body.getReader()
+  const unfailing = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await reader.read()
+        if (done) controller.close()
+        else controller.enqueue(value)
+      } catch {
+        cutOff()
+        controller.close()
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  })
+  return new Response(unfailing, { status: 200, headers })
 }
 
 /** A JSON response with any status. */

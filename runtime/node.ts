@@ -208,6 +208,7 @@ export async function startNode(
     let connectionOf: (socket: Socket) => PeerConnection = (socket) => ({
       address: socket.remoteAddress,
       from() {},
+      cutOff: () => socket.destroy(),
     })
     const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
       app ? app(request, connectionOf(req.socket)) : restoring()
@@ -325,6 +326,7 @@ export async function startNode(
           http?.markPeer(socket)
           transport.watchInbound(socket, peer)
         },
+        cutOff: () => socket.destroy(),
       })
       await services.open({ advertise })
       return { services, membership }

@@ -48,6 +48,7 @@ export function follow(options: LiveOptions): () => void {
 
   function dispatch(block: string): void {
     let id: string | null = null
+    let name = 'message'
     let data = ''
     for (const line of block.split('\n')) {
       const colon = line.indexOf(':')
@@ -55,11 +56,13 @@ export function follow(options: LiveOptions): () => void {
       const field = line.slice(0, colon)
       const value = line.slice(colon + 1).replace(/^ /, '')
       if (field === 'id') id = value
+      else if (field === 'event') name = value
       else if (field === 'data') data += value
       else if (field === 'retry') retryMs = Number(value) || retryMs
     }
     if (id !== null) lastId = id
-    if (data) options.onEvent(JSON.parse(data) as NodeEvent)
+    // `end`: the node ends the stream and says why (a token revoked is refused on the way back).
+    if (data && name !== 'end') options.onEvent(JSON.parse(data) as NodeEvent)
   }
 
   async function run(): Promise<void> {

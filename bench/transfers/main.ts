@@ -92,6 +92,8 @@ class Arrivals {
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, end)
           buffer = buffer.slice(end + 2)
+          if (frame.split('\n').includes('event: end'))
+            throw new Error(`B's event stream ended: ${frame}`)
           const data = frame
             .split('\n')
             .filter((l) => l.startsWith('data:'))

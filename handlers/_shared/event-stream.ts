@@ -1,8 +1,9 @@
 // Server-sent events from a log the worker keeps (the node's event log, a topic's messages): pages
 // read from the worker while the client keeps up, a wait (no polling) once it has everything, a
 // comment every so often so that proxies keep a quiet connection open, and an end when the client
-// goes or the node stops.
-import type { Ctx } from '../../runtime/index.ts'
+// goes or the node stops; or, when it cannot go on (its token revoked, a topic's grants changed,
+// the worker busy or restarting), an `end` event that says why, then the end.
+import { HttpError, type Ctx } from '../../runtime/index.ts'
 
 /** Entries read from the worker at a time while a client catches up. */
 const PAGE = 200
@@ -40,30 +41,50 @@ export function sseStream(
   const ended = AbortSignal.any([options.signal, ctx.events.stopping])
   let cursor = options.after
   let first = true
+  /** One page, or one wait, as the client can take more. */
+  async function step(controller: ReadableStreamDefaultController<Uint8Array>) {
+    for (;;) {
+      if (ended.aborted) return controller.close()
+      // The request's token is checked again before anything more is sent: a token revoked, or a
+      // user disabled, since the stream began gets nothing more.
+      await ctx.stillAdmitted()
+      if (source.ahead(cursor)) {
+        const { entries, head } = await source.page(cursor, PAGE)
+        // A short page holds every entry up to the head it was read at.
+        cursor = entries.length < PAGE ? Math.max(cursor, head) : (entries.at(-1)?.seq ?? head)
+        if (entries.length === 0) continue
+        const text = entries
+          .map((e) => `id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`)
+          .join('')
+        return controller.enqueue(encoder.encode(text))
+      }
+      const quiet = await Promise.race([
+        source.next(cursor, ended).then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(resolve, KEEP_ALIVE_MS, true).unref()),
+      ])
+      if (quiet) return controller.enqueue(encoder.encode(': keep-alive\n\n'))
+    }
+  }
+
   return new ReadableStream({
-    // Called whenever the client can take more: one page, or one wait, per call.
+    // Called whenever the client can take more. A stream that cannot go on says why and ends:
+    // it never fails, which would take the node's process down with it. A client that comes
+    // back (after `retry`, from its Last-Event-ID) is checked afresh.
     async pull(controller) {
       if (first) {
         first = false
         return controller.enqueue(encoder.encode(`retry: ${RETRY_MS}\n\n`))
       }
-      for (;;) {
-        if (ended.aborted) return controller.close()
-        if (source.ahead(cursor)) {
-          const { entries, head } = await source.page(cursor, PAGE)
-          // A short page holds every entry up to the head it was read at.
-          cursor = entries.length < PAGE ? Math.max(cursor, head) : (entries.at(-1)?.seq ?? head)
-          if (entries.length === 0) continue
-          const text = entries
-            .map((e) => `id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`)
-            .join('')
-          return controller.enqueue(encoder.encode(text))
-        }
-        const quiet = await Promise.race([
-          source.next(cursor, ended).then(() => false),
-          new Promise<boolean>((resolve) => setTimeout(resolve, KEEP_ALIVE_MS, true).unref()),
-        ])
-        if (quiet) return controller.enqueue(encoder.encode(': keep-alive\n\n'))
+      try {
+        await step(controller)
+      } catch (err) {
+        const refusal =
+          err instanceof HttpError
+            ? { error: err.code, message: err.message }
+            : { error: 'INTERNAL', message: 'The stream could not go on; connect again' }
+        ctx.log.info({ err, code: refusal.error }, 'an event stream ended: it could not go on')
+        controller.enqueue(encoder.encode(`event: end\ndata: ${JSON.stringify(refusal)}\n\n`))
+        controller.close()
       }
     },
   })

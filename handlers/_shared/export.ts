@@ -21,11 +21,13 @@ export interface ExportOptions<Row> {
   fields(row: Row): unknown[]
   page(limit: number, cursor?: string): Promise<Page<Row>>
   signal: AbortSignal
+  /** Cuts the connection off (`ctx.cutOff`): a list that cannot be read to its end is never sent as if whole. */
+  cutOff: () => void
 }
 
 /** The list as CSV (a header, then a line per row) or JSON (`{"<name>": [...]}`). */
 export async function exportList<Row>(options: ExportOptions<Row>): Promise<Response> {
-  const { format, name, columns, fields, signal } = options
+  const { format, name, columns, fields, signal, cutOff } = options
   const csv = format === 'csv'
   const encoder = new TextEncoder()
   let next: Page<Row> | null = await options.page(PAGE)
@@ -46,9 +48,13 @@ export async function exportList<Row>(options: ExportOptions<Row>): Promise<Resp
       next = nextCursor === null ? null : await options.page(PAGE, nextCursor)
     },
   })
-  return stream(body, {
-    'content-type': csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
-    'content-disposition': `attachment; filename="${name}.${format}"`,
-    'cache-control': 'no-store',
-  })
+  return stream(
+    body,
+    {
+      'content-type': csv ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+      'content-disposition': `attachment; filename="${name}.${format}"`,
+      'cache-control': 'no-store',
+    },
+    cutOff
+  )
 }

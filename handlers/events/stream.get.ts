@@ -22,7 +22,8 @@ export default defineHandler(
         : (query.after ?? ctx.events.head())
     return stream(
       eventStream(ctx, { after, types: query.types, signal: request.signal }),
-      SSE_HEADERS
+      SSE_HEADERS,
+      ctx.cutOff
     )
   }
 )

@@ -21,5 +21,6 @@ export default defineHandler(
         return { rows: items, nextCursor }
       },
       signal: request.signal,
+      cutOff: ctx.cutOff,
     })
 )

@@ -23,5 +23,6 @@ export default defineHandler(
         return { rows: stock, nextCursor }
       },
       signal: request.signal,
+      cutOff: ctx.cutOff,
     })
 )

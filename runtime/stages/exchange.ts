@@ -9,6 +9,11 @@ export interface PeerConnection {
   /** The address the connection came from (the socket's remote address). */
   readonly address?: string
   from(peer: string): void
+  /**
+   * Ends the connection at once, mid-answer: a streamed body that cannot go on is then seen as
+   * broken off by its client, never as complete.
+   */
+  cutOff?(): void
 }
 
 /** One request on its way through the stages: what they have learnt about it so far. */
@@ -36,6 +41,8 @@ export interface Exchange {
   code?: string
   /** The holder of the request's API token, once it checked out (client routes). */
   user?: { name: string; role: Role; tokenId: string }
+  /** Checks the request's token again, as when it came: for an answer that lasts (a stream). */
+  recheck?: () => void | Promise<void>
   /** Signs the answer to a signed request (the peer exchange of runtime/membership/peer-auth). */
   signAnswer?: (response: Response) => Promise<Response>
 }

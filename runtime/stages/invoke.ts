@@ -106,6 +106,10 @@ function contextOf(exchange: Exchange, services: ContextServices): Ctx {
     queues: services.queues ?? NO_WAITERS,
     peer: exchange.peer,
     user: exchange.user,
+    stillAdmitted: async () => {
+      await exchange.recheck?.()
+    },
+    cutOff: () => exchange.connection?.cutOff?.(),
     get log() {
       return (log ??= services.log.child({ requestId: exchange.requestId }))
     },

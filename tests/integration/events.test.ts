@@ -18,6 +18,8 @@ async function follow(url: string, headers: Record<string, string> = {}) {
   let buffered = ''
   const seen: Sse[] = []
   let ended = false
+  // What an `end` event said: why the node ended the stream.
+  let endedWith: { error: string; message: string } | undefined
   const pump = (async () => {
     for (;;) {
       const { value, done } = await reader.read().catch(() => ({ value: '', done: true }))
@@ -33,7 +35,8 @@ async function follow(url: string, headers: Record<string, string> = {}) {
             .find((l) => l.startsWith(`${name}: `))
             ?.slice(name.length + 2)
         const id = field('id')
-        if (id !== undefined) {
+        if (field('event') === 'end') endedWith = JSON.parse(field('data')!)
+        else if (id !== undefined) {
           seen.push({ id: Number(id), event: field('event')!, data: JSON.parse(field('data')!) })
         }
       }
@@ -43,6 +46,15 @@ async function follow(url: string, headers: Record<string, string> = {}) {
     response,
     seen,
     ended: () => ended,
+    endedWith: () => endedWith,
+    /** Waits (bounded) until the node has ended the stream. */
+    async end(within = 20_000) {
+      const deadline = Date.now() + within
+      while (!ended && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      return endedWith
+    },
     async take(n: number, within = 5000): Promise<Sse[]> {
       const deadline = Date.now() + within
       while (seen.length < n && !ended && Date.now() < deadline) {
@@ -146,3 +158,49 @@ t.test('a bad position is refused, and a stopping node ends its streams', async 
   t.ok(stream.ended(), 'the stream ended before the node finished stopping')
   t.ok(Date.now() - started < 5000, 'and the node did not wait out the force-close')
 })
+
+t.test(
+  'a token revoked, or a topic kept from its user, while a stream is open: the stream says why and ends, and the node serves on',
+  async (t) => {
+    const node = await startTestNode(t)
+    t.equal((await api(node, 'POST', '/users', { name: 'vic', role: 'viewer' })).status, 201)
+    t.equal((await api(node, 'POST', '/users', { name: 'olga', role: 'operator' })).status, 201)
+    const viewer = (await api(node, 'POST', '/tokens', { user: 'vic', name: 'screen' })).body
+    const operator = (await api(node, 'POST', '/tokens', { user: 'olga', name: 'screen' })).body
+    await api(node, 'POST', '/items', { sku: 'BOLT-M8', name: 'Bolt', unit: 'ea' })
+
+    const events = await follow(`${node.url}/events/stream`, {
+      authorization: `Bearer ${viewer.token}`,
+    })
+    t.teardown(events.close)
+    await api(node, 'POST', '/movements', receipt('BOLT-M8', 1))
+    t.match(await events.take(1), [{ event: 'movement.recorded' }], 'the viewer follows')
+    t.equal((await api(node, 'POST', `/tokens/${viewer.id}/revoke`)).status, 200)
+    await api(node, 'POST', '/movements', receipt('BOLT-M8', 2))
+    t.match(
+      await events.end(),
+      { error: 'UNAUTHENTICATED', message: /revoked/ },
+      'the stream ends, saying the token was revoked'
+    )
+    t.equal(events.seen.length, 1, 'nothing made after the revocation was sent')
+
+    // A topic the operator follows becomes kept to the users granted it: its next page is
+    // refused. That refusal, thrown inside an open stream, once took the node's process down.
+    t.equal((await api(node, 'POST', '/topics', { name: 'orders' })).status, 201)
+    const topic = await follow(`${node.url}/topics/orders/stream`, {
+      authorization: `Bearer ${operator.token}`,
+    })
+    t.teardown(topic.close)
+    const granted = await api(node, 'POST', '/grants', {
+      kind: 'topic',
+      name: 'orders',
+      user: 'vic',
+      consume: true,
+    })
+    t.equal(granted.status, 200, 'vic alone may read orders now')
+    await api(node, 'POST', '/topics/orders/messages', { body: { secret: 'for vic only' } })
+    t.match(await topic.end(), { error: 'FORBIDDEN' }, 'the topic stream ends, saying why')
+    t.equal(topic.seen.length, 0, 'the message was not sent to the operator')
+    t.match(await api(node, 'GET', '/health'), { status: 200 }, 'and the node serves on')
+  }
+)

@@ -40,6 +40,10 @@ export default defineHandler(
         return { entries: messages.map((m) => ({ seq: m.seq, event: m.topic, data: m })), head }
       },
     }
-    return stream(sseStream(ctx, source, { after, signal: request.signal }), SSE_HEADERS)
+    return stream(
+      sseStream(ctx, source, { after, signal: request.signal }),
+      SSE_HEADERS,
+      ctx.cutOff
+    )
   }
 )

@@ -203,7 +203,11 @@ export function createApi(options: ApiOptions): Api {
       for (;;) {
         for (let n = 1; n <= attempts && !stop.signal.aborted; n++) {
           if (n > 1) {
-            await sleep(Math.max(last.wait, Math.min(backoffMs * 2 ** (n - 2), 2000)), stop.signal)
+            const wait = Math.max(last.wait, Math.min(backoffMs * 2 ** (n - 2), 2000))
+            // A wait that would end past the deadline is not waited: --timeout is the most a
+            // call takes in all.
+            if (wait >= deadlineMs + hold - (Date.now() - since)) break
+            await sleep(wait, stop.signal)
           }
           const left = deadlineMs + hold - (Date.now() - since)
           if (left <= 0 || stop.signal.aborted) break

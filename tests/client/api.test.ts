@@ -214,6 +214,16 @@ t.test('a deadline bounds the whole call, however long each try may take', async
   t.ok(Date.now() - started < 2000, 'given up at the deadline, not after 10 s tries')
 })
 
+t.test('a wait between tries that would end past the deadline is not waited', async (t) => {
+  const busy = await fakeNode(t, (_req, res) => json(res, 503, { error: 'busy' }))
+  // The next try would come 2 s after the first: past the 0.3 s deadline, so none comes.
+  const api = createApi({ url: busy.url, attempts: Infinity, backoffMs: 5000, deadlineMs: 300 })
+  const started = Date.now()
+  await failure(api.get('/stock'))
+  t.equal(busy.seen.length, 1, 'one try')
+  t.ok(Date.now() - started < 1500, 'given up at once, not after a 2 s wait')
+})
+
 t.test('Ctrl-C stops a call: a change sent is reported unconfirmed, with its key', async (t) => {
   const frozen = await fakeNode(t, () => {})
   let stops: (() => void)[] = []

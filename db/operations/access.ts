@@ -22,11 +22,12 @@ interface TokenRow {
 const toToken = ({ userName, ...row }: TokenRow): C.ApiToken => ({ ...row, user: userName })
 const TOKEN_COLUMNS = ['id', 'userName', 'name', 'createdAt', 'expiresAt', 'revokedAt']
 
-async function userNamed(trx: Knex, name: string): Promise<UserRow> {
+/** The user named `name`, given in the request's `field`; NOT_FOUND names that field. */
+async function userNamed(trx: Knex, name: string, field: 'name' | 'user'): Promise<UserRow> {
   const user = (await trx('users').where({ name }).first()) as UserRow | undefined
   if (!user) {
     throw new DomainError('NOT_FOUND', `No user named ${name}`, [
-      { path: 'name', message: `no user named ${name}` },
+      { path: field, message: `no user named ${name}` },
     ])
   }
   return user
@@ -52,7 +53,7 @@ export async function createUser(trx: Knex, { name, role }: C.Payload<'users.cre
  * demoted nor disabled: nobody could manage the node after it.
  */
 export async function updateUser(trx: Knex, change: C.Payload<'users.update'>) {
-  const user = await userNamed(trx, change.name)
+  const user = await userNamed(trx, change.name, 'name')
   const next: UserRow = {
     ...user,
     role: change.role ?? user.role,
@@ -91,7 +92,7 @@ export async function listTokens(trx: Knex, { user }: C.Payload<'tokens.list'>) 
 }
 
 export async function createToken(trx: Knex, token: C.Payload<'tokens.create'>) {
-  const user = await userNamed(trx, token.user)
+  const user = await userNamed(trx, token.user, 'user')
   if (user.disabledAt) {
     throw new DomainError('CONFLICT', `${user.name} is disabled: enable the user first`)
   }

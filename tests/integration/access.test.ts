@@ -128,5 +128,10 @@ t.test(
     })
     t.match(await api(node, 'POST', '/users', { name: 'ana', role: 'operator' }), { status: 409 })
     t.match(await api(node, 'POST', '/users', { name: 'bob', role: 'root' }), { status: 400 })
+    t.match(
+      await api(node, 'POST', '/tokens', { user: 'nobody', name: 'x' }),
+      { status: 404, body: { details: [{ path: 'user', message: 'no user named nobody' }] } },
+      'a token for no user names the field that is wrong'
+    )
   }
 )

@@ -48,12 +48,21 @@ export async function call<T>(
     const sentence = error?.error ?? `${response.status} ${response.statusText}`
     // The details the sentence does not say already ("Invalid request body: name must not be
     // empty" names its first problem).
+    const said = sentence.toLowerCase()
     const problems = Array.isArray(error?.details)
       ? (error.details as FieldProblem[])
+          .filter((p) => !said.includes(p.message.toLowerCase()))
           .map((p) => `${p.path} ${p.message}`)
-          .filter((problem) => !sentence.includes(problem))
       : []
     throw new Refused([sentence, ...problems].join(' — '), error?.code ?? 'HTTP', response.status)
   }
   return body as T
+}
+
+/**
+ * A quantity as typed: its digits (and sign) as a number, else NaN. `Number` alone would take
+ * "1e3" for 1000, "0x10" for 16 and "" for 0; NaN goes as null, which the node refuses.
+ */
+export function wholeOf(text: string): number {
+  return /^[+-]?\d+$/.test(text.trim()) ? Number(text) : NaN
 }

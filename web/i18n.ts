@@ -232,6 +232,7 @@ const en = {
   counted: 'Counted',
   adjusted: 'Adjusted',
   amountMissing: 'Type a number first.',
+  amountNotWhole: 'Type a whole number, such as 12.',
   // Transfers: the destination chosen, never assumed
   chooseWarehouse: 'Choose…',
   chooseWarehouseFirst: 'Choose the warehouse to send to first.',
@@ -470,6 +471,7 @@ const es: typeof en = {
   counted: 'Contado',
   adjusted: 'Ajustado',
   amountMissing: 'Escriba antes un número.',
+  amountNotWhole: 'Escriba un número entero, como 12.',
   // Transfers: the destination chosen, never assumed
   chooseWarehouse: 'Elija…',
   chooseWarehouseFirst: 'Elija antes el almacén de destino.',

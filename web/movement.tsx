@@ -5,7 +5,7 @@
 // item) is the node's own sentence.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Movement } from '../api/index.ts'
-import { call, Refused } from './api.ts'
+import { call, Refused, wholeOf } from './api.ts'
 import type { Words } from './i18n.ts'
 
 const KINDS = ['receipt', 'issue', 'count', 'adjust'] as const
@@ -62,12 +62,16 @@ export function MovementForm(props: Props) {
       setOutcome({ ok: false, text: words.amountMissing })
       return quantityField.current!.focus()
     }
+    if (Number.isNaN(wholeOf(amount))) {
+      setOutcome({ ok: false, text: words.amountNotWhole })
+      return quantityField.current!.select()
+    }
     const reference = referenceField.current!.value.trim()
     const note = noteField.current?.value.trim()
     setBusy(true)
     try {
       const body = {
-        ...bodyOf(kind, sku, Number(amount)),
+        ...bodyOf(kind, sku, wholeOf(amount)),
         ...(reference ? { reference } : {}),
         ...(note ? { note } : {}),
       }

@@ -11,7 +11,7 @@ import type {
   TransferPage,
 } from '../api/index.ts'
 import { agoSince } from './age.ts'
-import { call } from './api.ts'
+import { call, wholeOf } from './api.ts'
 import type { Words } from './i18n.ts'
 import { mayDo, OfflineBanner, problemOf, type ScreenProps } from './screen.tsx'
 import { follow } from './live.ts'
@@ -166,7 +166,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
 
   function addLine(): boolean {
     const given = sku.current!.value.trim()
-    const count = Number(quantity.current!.value)
+    const count = wholeOf(quantity.current!.value)
     if (!given || !Number.isInteger(count) || count < 1) return false
     setLines((before) => [
       ...before.filter((l) => l.sku !== given),
@@ -186,7 +186,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
       return to.current!.focus()
     }
     const pending = sku.current!.value.trim()
-      ? [{ sku: sku.current!.value.trim(), quantity: Number(quantity.current!.value) }]
+      ? [{ sku: sku.current!.value.trim(), quantity: wholeOf(quantity.current!.value) }]
       : []
     const all = [...lines.filter((l) => !pending.some((p) => p.sku === l.sku)), ...pending]
     setBusy(true)
@@ -311,7 +311,7 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
     setBusy(true)
     try {
       const lines = due.map((line: TransferLine, i) => {
-        const received = Number(counts[i])
+        const received = wholeOf(counts[i])
         const short = Math.max(0, line.inTransit - received)
         const rest = final && short > 0 ? { short, disposition: dispositions[i] } : {}
         return { sku: line.sku, received, ...rest }
@@ -363,7 +363,7 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
               onKeyDown={onKeyDown}
             />
           </label>
-          {final && Number(counts[i]) < line.inTransit && (
+          {final && wholeOf(counts[i]) < line.inTransit && (
             <label>
               {words.theRest}
               <select

@@ -111,6 +111,31 @@ t.test(
     t.pass(`the refused issue shows the node's sentence: ${asked.body.error}`)
     await shot('refused-issue')
 
+    // "1e3" is no whole number to a clerk, however JavaScript reads it: nothing is sent.
+    await page.locator('input[name=quantity]').fill('')
+    await page.keyboard.type('1e3')
+    await page.keyboard.press('Enter')
+    await alert.filter({ hasText: 'Type a whole number, such as 12.' }).waitFor()
+    t.equal(
+      (await api(node, 'GET', '/movements?sku=BOLT-M8')).body.movements.length,
+      1,
+      'a quantity of "1e3" is refused in the page, and nothing is recorded'
+    )
+
+    // A refusal whose detail repeats its sentence in other case is said once.
+    const unknown = await api(node, 'POST', '/movements', {
+      type: 'issue',
+      sku: 'NOPE-1',
+      quantity: 1,
+    })
+    t.equal(unknown.status, 404)
+    await page.locator('input[name=sku]').fill('NOPE-1')
+    await page.locator('input[name=quantity]').fill('1')
+    await page.keyboard.press('Enter')
+    await alert.filter({ hasText: unknown.body.error }).waitFor()
+    t.equal(await alert.textContent(), unknown.body.error, `said once: ${unknown.body.error}`)
+    await page.locator('input[name=sku]').fill('BOLT-M8')
+
     await page.locator('input[name=quantity]').fill('')
     await page.keyboard.type('45')
     await page.keyboard.press('Enter')

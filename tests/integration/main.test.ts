@@ -64,3 +64,19 @@ t.test('explains a bad setting and exits 2; --help prints the usage', async (t) 
   t.equal(help.code, 0)
   t.match(help.stdout, /--data-dir <dir>\s+ALMACEN_DATA_DIR/)
 })
+
+t.test('a port in use is said as a sentence, with what to do, not as a stack', async (t) => {
+  const { createServer } = await import('node:net')
+  const taken = createServer()
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => taken.close())
+  const port = String((taken.address() as { port: number }).port)
+  const started = await run(['--port', port, '--data-dir', tempDir(t)])
+  t.equal(started.code, 1)
+  t.match(
+    started.stderr,
+    new RegExp(
+      `^almacen: port ${port} on 127\\.0\\.0\\.1 is already in use .*--port or ALMACEN_PORT\\n$`
+    )
+  )
+})

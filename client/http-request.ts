@@ -93,7 +93,8 @@ export async function receiveFile(
       const partial = `${file}.partial`
       let bytes = 0
       res.on('data', (chunk: Buffer) => (bytes += chunk.length))
-      pipeline(res, createWriteStream(partial))
+      // Private, as the node keeps its own copies: a backup holds the users and their tokens' hashes.
+      pipeline(res, createWriteStream(partial, { mode: 0o600 }))
         .then(() => {
           if (!res.complete)
             throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })

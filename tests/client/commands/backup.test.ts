@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { readFile, readdir } from 'node:fs/promises'
+import { readFile, readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import t from 'tap'
 import { almacen } from '../../fixtures/client-kit.ts'
@@ -17,7 +17,12 @@ t.test(
     await api(node, 'POST', '/movements', { type: 'receipt', sku: 'ROPE', quantity: 5 })
     const file = path.join(tempDir(t, 'elsewhere'), 'norte.sqlite')
 
-    const run = await almacen(['backup', file, '--url', node.url])
+    // The client runs in this process, where the node set a umask of 0077: a clerk's shell has
+    // 0022, under which a file made without a mode of its own is readable by everyone.
+    const umask = process.umask(0o022)
+    const run = await almacen(['backup', file, '--url', node.url]).finally(() =>
+      process.umask(umask)
+    )
     t.equal(run.code, 0, run.stderr)
     t.match(run.stdout, /^Backup: +backup-[0-9TZ-]+\.sqlite$/m)
     t.match(run.stdout, /^Last ledger row: +#1 \([0-9a-f]{12}…\)$/m)
@@ -30,6 +35,7 @@ t.test(
       ['norte.sqlite'],
       'and nothing half-written beside it'
     )
+    t.equal((await stat(file)).mode & 0o777, 0o600, 'readable by its owner alone, as on the node')
 
     const json = await almacen(['backup', '--json', '--url', node.url])
     t.match(JSON.parse(json.stdout), { name: /^backup-/, head: { seq: 1 }, scheduled: false })

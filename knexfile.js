@@ -4,10 +4,33 @@
 // The CLI claims the data directory as a node does: it refuses to touch the database of a running
 // node (a rollback under a running node once dropped its whole schema), and no node starts on
 // the directory until the command has ended.
+import { readdirSync } from 'node:fs'
 import { register } from 'tsx/esm/api'
 
 register()
-const { knexConfig, databaseFile } = await import('./db/knex-config.ts')
+const { knexConfig, databaseFile, MIGRATIONS_DIR } = await import('./db/knex-config.ts')
+
+// `migrate:make NAME` names the file after the clock (knex's `new Date()`), and migrations run in
+// the order of their names. This repository's are dated ahead of some clocks (to 2027-01-10): a
+// migration named after an earlier clock would sort before them, and on a new node run before
+// the tables it changes exist. For that command alone, a clock behind the newest migration is
+// read as one second after it, so a new migration always comes last.
+if (process.argv.includes('migrate:make')) {
+  const newest = readdirSync(MIGRATIONS_DIR)
+    .map((name) => /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)_/.exec(name))
+    .filter((match) => match !== null)
+    .map(([, ...parts]) => Date.UTC(...parts.map((part, i) => Number(part) - (i === 1 ? 1 : 0))))
+    .reduce((a, b) => Math.max(a, b), 0)
+  if (Date.now() <= newest) {
+    const Clock = Date
+    globalThis.Date = class extends Clock {
+      constructor(...given) {
+        if (given.length === 0) super(newest + 1000)
+        else super(...given)
+      }
+    }
+  }
+}
 const { DataDirInUse, lockDataDir, releaseDataDirSync } = await import('./runtime/data-dir-lock.ts')
 const { privateDataDir } = await import('./runtime/data-dir.ts')
 // The node's own setting (runtime/settings.ts): its variable and its default, read as the node does.

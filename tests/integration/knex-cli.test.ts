@@ -215,3 +215,19 @@ t.test('/health fails, naming them, when tables go from under a running node', a
     body: { status: 'unavailable', worker: { ok: false, error: /lost its tables members/ } },
   })
 })
+
+t.test(
+  'migrate:make names a new migration after every one there, whatever the clock',
+  async (t) => {
+    // Into a folder of its own: a stray migration in migrations/ would reach the other tests.
+    const made = tempDir(t)
+    const run = await knexCli(['migrate:make', 'add_bins', '--migrations-directory', made], {
+      ALMACEN_DATA_DIR: tempDir(t),
+    })
+    t.equal(run.code, 0, run.stderr)
+    const [name] = readdirSync(made)
+    t.match(name, /^\d{14}_add_bins\.ts$/)
+    const newest = readdirSync(fromRoot('migrations')).sort().at(-1) as string
+    t.ok(name > newest, `${name} sorts after ${newest}, so it runs last on a new node`)
+  }
+)

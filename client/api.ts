@@ -3,6 +3,7 @@
 // Idempotency-Key per write, reused on every retry, so a receipt whose answer was lost is applied
 // once however often it is sent.
 import { randomUUID } from 'node:crypto'
+import { ADMIN_TOKEN_FILE } from '../api/access.ts'
 import {
   Interrupted,
   isCertificateError,
@@ -216,7 +217,7 @@ export function createApi(options: ApiOptions): Api {
           if (result.done) {
             const ok = result.status >= 200 && result.status < 300
             if (ok && form.answerAsText) return result.text as T
-            return settle<T>(result.status, result.body)
+            return settle<T>(result.status, result.body, !options.token)
           }
           last = result
           if (result.final) break
@@ -291,12 +292,23 @@ export function createApi(options: ApiOptions): Api {
 }
 
 /** A 2xx is the result; anything else becomes a NodeRefusal carrying the node's sentence. */
-function settle<T>(status: number, body: any): T {
+function settle<T>(status: number, body: any, tokenless = false): T {
   if (status >= 200 && status < 300) return body as T
-  const message = typeof body?.error === 'string' ? body.error : `the node answered HTTP ${status}`
+  const message =
+    status === 401 && tokenless
+      ? NO_TOKEN
+      : typeof body?.error === 'string'
+        ? body.error
+        : `the node answered HTTP ${status}`
   const code: RefusalCode = typeof body?.code === 'string' ? body.code : `HTTP_${status}`
   throw new NodeRefusal(status, code, message, body?.details)
 }
+
+/** A node asked for a token, and the client had none to send (client/token.ts). */
+const NO_TOKEN =
+  'This needs an API token, and none was given: pass one with --token or ALMACEN_TOKEN. For a ' +
+  `node on this machine the client reads its first admin token from ${ADMIN_TOKEN_FILE} in the ` +
+  "node's data directory: ./data from where you are, or the directory ALMACEN_DATA_DIR names"
 
 /** Path segment for a SKU. */
 export const skuPath = (sku: string) => encodeURIComponent(sku)

@@ -214,6 +214,32 @@ t.test('a deadline bounds the whole call, however long each try may take', async
   t.ok(Date.now() - started < 2000, 'given up at the deadline, not after 10 s tries')
 })
 
+t.test(
+  'a 401 to a client that had no token says how to give one, not how to send a header',
+  async (t) => {
+    const node = await fakeNode(t, (_req, res) =>
+      json(res, 401, {
+        error: 'This needs an API token: send it as "Authorization: Bearer <token>"',
+        code: 'UNAUTHENTICATED',
+      })
+    )
+    const tokenless = await failure(createApi({ url: node.url }).get('/stock'))
+    t.type(tokenless, NodeRefusal)
+    t.match(tokenless, {
+      code: 'UNAUTHENTICATED',
+      message: /none was given: pass one with --token or ALMACEN_TOKEN.*ALMACEN_DATA_DIR/,
+    })
+    const refused = await failure(
+      createApi({ url: node.url, token: 'almacen_wrong' }).get('/stock')
+    )
+    t.match(
+      refused,
+      { message: /^This needs an API token: send it as/ },
+      "else the node's sentence"
+    )
+  }
+)
+
 t.test('a wait between tries that would end past the deadline is not waited', async (t) => {
   const busy = await fakeNode(t, (_req, res) => json(res, 503, { error: 'busy' }))
   // The next try would come 2 s after the first: past the 0.3 s deadline, so none comes.

@@ -93,12 +93,23 @@ export function exitCodeFor(err: unknown): number {
 /** OpenSSL's verify errors and Node's name check: the node's certificate was not believed. */
 export function isCertificateError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code
-  return typeof code === 'string' && /CERT|SELF_SIGNED|ISSUER|VERIFY/.test(code)
+  return (
+    (typeof code === 'string' && /CERT|SELF_SIGNED|ISSUER|VERIFY/.test(code)) || speaksNoTls(err)
+  )
+}
+
+/** An https:// URL to something that answered in plain text: OpenSSL's "wrong version number". */
+function speaksNoTls(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown }
+  return e?.code === 'EPROTO' && /wrong version number/.test(String(e.message))
 }
 
 /** Why a request failed, in a few words a person can act on ("connection refused"). */
 export function networkReason(err: unknown): string {
   const e = err as { code?: string; message?: string }
+  if (speaksNoTls(err)) {
+    return 'what answers there does not speak HTTPS; for a node that serves plain HTTP, use an http:// URL'
+  }
   if (isCertificateError(err)) {
     return `its TLS certificate is not trusted: ${e.message}; give the CA that signed it with --ca or ALMACEN_CA`
   }

@@ -240,6 +240,21 @@ t.test(
   }
 )
 
+t.test(
+  'an https:// URL to a plain HTTP node says so, on one line, and does not ask whether it runs',
+  async (t) => {
+    const plain = await fakeNode(t, (_req, res) => json(res, 200, {}))
+    const url = plain.url.replace(/^http:/, 'https:')
+    const err = await failure(createApi({ url, attempts: 4 }).get('/health'))
+    t.type(err, NodeUnreachable)
+    t.match(err, {
+      reason: /does not speak HTTPS; for a node that serves plain HTTP, use an http:\/\/ URL/,
+      message: /^Cannot talk to the almacen node at https:\/\/.* safely/,
+    })
+    t.notMatch(err.message, /\n|Is it running/, 'one line, and no wrong advice')
+  }
+)
+
 t.test('a wait between tries that would end past the deadline is not waited', async (t) => {
   const busy = await fakeNode(t, (_req, res) => json(res, 503, { error: 'busy' }))
   // The next try would come 2 s after the first: past the 0.3 s deadline, so none comes.

@@ -27,7 +27,11 @@ function sign(key: SigningKey, kind: 'request' | 'answer', fields: string[], bod
     .digest('hex')
 }
 
+/** A signature as signed: 64 lower-case hex digits, exactly (Buffer.from stops at a bad one). */
+const SIGNATURE = /^[0-9a-f]{64}$/
+
 function same(given: string, expected: string): boolean {
+  if (!SIGNATURE.test(given)) return false
   const a = Buffer.from(given, 'hex')
   const b = Buffer.from(expected, 'hex')
   return a.length === b.length && timingSafeEqual(a, b)

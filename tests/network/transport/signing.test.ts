@@ -94,6 +94,16 @@ t.test(
       () => verifyRequest(keys, request({ ...headers, 'x-almacen-nonce': 'short' }), path, body),
       { ...refused, message: /malformed/ }
     )
+    // The right signature in another spelling: Buffer.from(hex) would read both as the same bytes.
+    const signed = headers['x-almacen-signature']
+    for (const spelling of [signed.toUpperCase(), `${signed}zz`, `${signed}0`]) {
+      t.throws(
+        () =>
+          verifyRequest(keys, request({ ...headers, 'x-almacen-signature': spelling }), path, body),
+        refused,
+        `the signature spelled ${JSON.stringify(spelling.slice(60))}`
+      )
+    }
     t.throws(() => verifyRequest(ring(), request(headers), path, body), {
       ...refused,
       message: /not installed on this node/,

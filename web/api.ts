@@ -48,12 +48,13 @@ export async function call<T>(
     const sentence = error?.error ?? `${response.status} ${response.statusText}`
     // The details the sentence does not say already ("Invalid request body: name must not be
     // empty" names its first problem).
+    // ("No item with SKU X" with its one detail "sku no item with SKU X" is said once).
     const said = sentence.toLowerCase()
-    const problems = Array.isArray(error?.details)
-      ? (error.details as FieldProblem[])
-          .filter((p) => !said.includes(p.message.toLowerCase()))
-          .map((p) => `${p.path} ${p.message}`)
-      : []
+    const details = Array.isArray(error?.details) ? (error.details as FieldProblem[]) : []
+    const problems = details
+      .filter((p) => !said.includes(`${p.path} ${p.message}`.toLowerCase()))
+      .filter((p) => details.length > 1 || !said.includes(p.message.toLowerCase()))
+      .map((p) => `${p.path} ${p.message}`)
     throw new Refused([sentence, ...problems].join(' — '), error?.code ?? 'HTTP', response.status)
   }
   return body as T
@@ -61,7 +62,7 @@ export async function call<T>(
 
 /**
  * A quantity as typed: its digits (and sign) as a number, else NaN. `Number` alone would take
- * "1e3" for 1000, "0x10" for 16 and "" for 0; NaN goes as null, which the node refuses.
+ * "1e3" for 1000, "0x10" for 16 and "" for 0; NaN goes as null, which a quantity may not be.
  */
 export function wholeOf(text: string): number {
   return /^[+-]?\d+$/.test(text.trim()) ? Number(text) : NaN

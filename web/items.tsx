@@ -3,7 +3,7 @@
 // form. A refusal is the node's own sentence.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Item, ItemInput, ItemPage, ItemPatch } from '../api/index.ts'
-import { call, wholeOf } from './api.ts'
+import { call } from './api.ts'
 import type { Words } from './i18n.ts'
 import { useLive } from './live.ts'
 import { mayDo, OfflineBanner, Problem, problemOf, type ScreenProps } from './screen.tsx'
@@ -178,7 +178,7 @@ function valuesOf(form: HTMLFormElement): Record<string, string> {
 }
 
 /** An empty reorder point is none; anything else goes as a number for the node to judge. */
-const reorderOf = (text: string) => (text === '' ? null : wholeOf(text))
+const reorderOf = (text: string) => (text === '' ? null : Number(text))
 
 function NewItem({ words }: { words: Words }) {
   const [outcome, setOutcome] = useState<Outcome>(null)

@@ -311,7 +311,7 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
     setBusy(true)
     try {
       const lines = due.map((line: TransferLine, i) => {
-        const received = wholeOf(counts[i])
+        const received = Number(counts[i]) // a blank count is 0: the rest is short
         const short = Math.max(0, line.inTransit - received)
         const rest = final && short > 0 ? { short, disposition: dispositions[i] } : {}
         return { sku: line.sku, received, ...rest }
@@ -363,7 +363,7 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
               onKeyDown={onKeyDown}
             />
           </label>
-          {final && wholeOf(counts[i]) < line.inTransit && (
+          {final && Number(counts[i]) < line.inTransit && (
             <label>
               {words.theRest}
               <select

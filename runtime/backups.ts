@@ -12,6 +12,7 @@ import type { RestoreSource } from '../api/ledger.ts'
 import { BACKUP_NAME, type Backup, type BackupJob, type Member } from '../db/contract/index.ts'
 import type { DbClient } from './db-client.ts'
 import { HttpError } from './errors.ts'
+import { unfailing } from './unfailing.ts'
 import type { Service } from './services.ts'
 
 /** How often a backup being taken is asked where it stands. */
@@ -22,7 +23,8 @@ export interface BackupsApi {
   take(): Promise<Backup>
   list(): Promise<Backup[]>
   /** The backup `name` as a download (NOT_FOUND for any other name). */
-  download(name: string): Promise<Response>
+  /** `cutOff` ends the connection if the file cannot be read to its end (`ctx.cutOff`). */
+  download(name: string, cutOff: () => void): Promise<Response>
 }
 
 export interface BackupSchedule {
@@ -76,7 +78,7 @@ export class NodeBackups implements BackupsApi, Service {
     return (await this.db.call('backups.list', {})).data as Backup[]
   }
 
-  async download(name: string): Promise<Response> {
+  async download(name: string, cutOff: () => void): Promise<Response> {
     const missing = new HttpError('NOT_FOUND', `This node holds no backup named ${name}`)
     if (!BACKUP_NAME.test(name)) throw missing
     const file = path.join(path.resolve(this.dataDir), 'backups', name)
@@ -86,7 +88,7 @@ export class NodeBackups implements BackupsApi, Service {
     )
     if (size === null) throw missing
     const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>
-    return new Response(body, {
+    return new Response(unfailing(body, cutOff), {
       status: 200,
       headers: {
         'content-type': 'application/vnd.sqlite3',

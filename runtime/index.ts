@@ -1,6 +1,7 @@
 // The runtime's public surface: the only runtime file a handler imports.
 import { Response } from '@whatwg-node/server'
 import { jsonResponse } from './errors.ts'
+import { unfailing } from './unfailing.ts'
 import type { z } from 'zod'
 import type {
   Ctx,
@@ -115,21 +116,7 @@ export function stream(
   headers: Record<string, string>,
   cutOff: () => void
 ): Response {
-  const reader = body.getReader()
-  const unfailing = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await reader.read()
-        if (done) controller.close()
-        else controller.enqueue(value)
-      } catch {
-        cutOff()
-        controller.close()
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  })
-  return new Response(unfailing, { status: 200, headers })
+  return new Response(unfailing(body, cutOff), { status: 200, headers })
 }
 
 /** A JSON response with any status. */

@@ -59,8 +59,10 @@ log.info({ version: VERSION, config: describeConfig(config) }, 'almacen starting
 node = await startNode(config, log).catch((err: NodeJS.ErrnoException) => {
   const where = `port ${config.port} on ${config.host}`
   // The port is the one setting the machine can refuse: said as a sentence, with what to do.
-  const sentence =
-    err.code === 'EADDRINUSE'
+  const listening = err.syscall === 'listen'
+  const sentence = !listening
+    ? undefined
+    : err.code === 'EADDRINUSE'
       ? `${where} is already in use (another almacen node, or another program): stop it, or choose another port with --port or ALMACEN_PORT`
       : err.code === 'EACCES'
         ? `${where} may not be used by this user (ports below 1024 need privileges): choose another with --port or ALMACEN_PORT`

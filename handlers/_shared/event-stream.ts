@@ -66,7 +66,11 @@ export function sseStream(
     }
   }
 
+  let cancelled = false
   return new ReadableStream({
+    cancel() {
+      cancelled = true
+    },
     // Called whenever the client can take more. A stream that cannot go on says why and ends:
     // it never fails, which would take the node's process down with it. A client that comes
     // back (after `retry`, from its Last-Event-ID) is checked afresh.
@@ -78,6 +82,8 @@ export function sseStream(
       try {
         await step(controller)
       } catch (err) {
+        // The client went away meanwhile: nothing failed, and nobody is left to tell.
+        if (cancelled || ended.aborted) return
         const refusal =
           err instanceof HttpError
             ? { error: err.code, message: err.message }

@@ -10,5 +10,5 @@ export default defineHandler(
     summary: "One backup's file, to keep on another machine",
     example: { params: { name: 'backup-2026-12-01T02-46-10-335Z.sqlite' } },
   },
-  async (request, ctx) => ctx.backups.download(request.params.name)
+  async (request, ctx) => ctx.backups.download(request.params.name, ctx.cutOff)
 )

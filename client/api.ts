@@ -265,7 +265,7 @@ export function createApi(options: ApiOptions): Api {
           { headers, signal: stop.signal, ca: options.ca },
           file
         )
-        if (answer.status !== 200) settle(answer.status, parse(answer.text))
+        if (answer.status !== 200) settle(answer.status, parse(answer.text), !options.token)
         return { bytes: answer.bytes }
       } catch (err) {
         if (err instanceof NodeRefusal) throw err
@@ -307,7 +307,7 @@ function settle<T>(status: number, body: any, tokenless = false): T {
 /** A node asked for a token, and the client had none to send (client/token.ts). */
 const NO_TOKEN =
   'This needs an API token, and none was given: pass one with --token or ALMACEN_TOKEN. For a ' +
-  `node on this machine the client reads its first admin token from ${ADMIN_TOKEN_FILE} in the ` +
+  `node on this machine (a localhost or 127.x URL) the client reads its first admin token from ${ADMIN_TOKEN_FILE} in the ` +
   "node's data directory: ./data from where you are, or the directory ALMACEN_DATA_DIR names"
 
 /** Path segment for a SKU. */

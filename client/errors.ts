@@ -101,7 +101,10 @@ export function isCertificateError(err: unknown): boolean {
 /** An https:// URL to something that answered in plain text: OpenSSL's "wrong version number". */
 function speaksNoTls(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown }
-  return e?.code === 'EPROTO' && /wrong version number/.test(String(e.message))
+  return (
+    e?.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ||
+    (e?.code === 'EPROTO' && /wrong version number/.test(String(e.message)))
+  )
 }
 
 /** Why a request failed, in a few words a person can act on ("connection refused"). */

@@ -68,7 +68,7 @@ export async function receiveFile(
   { headers, signal, ca }: Omit<Sent, 'method' | 'body'>,
   file: string
 ): Promise<Answer & { bytes: number }> {
-  const [{ createWriteStream }, { rename, rm }, { pipeline }] = await Promise.all([
+  const [{ createWriteStream }, { chmod, rename, rm }, { pipeline }] = await Promise.all([
     import('node:fs'),
     import('node:fs/promises'),
     import('node:stream/promises'),
@@ -98,7 +98,8 @@ export async function receiveFile(
         .then(() => {
           if (!res.complete)
             throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
-          return rename(partial, file)
+          // A .partial a killed client left keeps its old mode: made private here too.
+          return chmod(partial, 0o600).then(() => rename(partial, file))
         })
         .then(() => resolve({ ...answer, text: '', bytes }))
         .catch(async (err) => {

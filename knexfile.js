@@ -19,7 +19,7 @@ if (process.argv.includes('migrate:make')) {
   const newest = readdirSync(MIGRATIONS_DIR)
     .map((name) => /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)_/.exec(name))
     .filter((match) => match !== null)
-    .map(([, ...parts]) => Date.UTC(...parts.map((part, i) => Number(part) - (i === 1 ? 1 : 0))))
+    .map(([, y, mo, d, h, mi, s]) => Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`))
     .reduce((a, b) => Math.max(a, b), 0)
   if (Date.now() <= newest) {
     const Clock = Date

@@ -57,16 +57,13 @@ process.on('SIGINT', stop)
 
 log.info({ version: VERSION, config: describeConfig(config) }, 'almacen starting')
 node = await startNode(config, log).catch((err: NodeJS.ErrnoException) => {
-  const where = `port ${config.port} on ${config.host}`
   // The port is the one setting the machine can refuse: said as a sentence, with what to do.
-  const listening = err.syscall === 'listen'
-  const sentence = !listening
-    ? undefined
-    : err.code === 'EADDRINUSE'
-      ? `${where} is already in use (another almacen node, or another program): stop it, or choose another port with --port or ALMACEN_PORT`
-      : err.code === 'EACCES'
-        ? `${where} may not be used by this user (ports below 1024 need privileges): choose another with --port or ALMACEN_PORT`
-        : undefined
+  const where = `port ${config.port} on ${config.host}`
+  const refusals: Record<string, string> = {
+    EADDRINUSE: `${where} is already in use (another almacen node, or another program): stop it, or choose another port with --port or ALMACEN_PORT`,
+    EACCES: `${where} may not be used by this user (ports below 1024 need privileges): choose another with --port or ALMACEN_PORT`,
+  }
+  const sentence = err.syscall === 'listen' ? refusals[err.code ?? ''] : undefined
   log.fatal({ err }, sentence ?? err.message)
   if (sentence) process.stderr.write(`almacen: ${sentence}\n`)
   process.exit(1)

@@ -46,9 +46,8 @@ export async function call<T>(
   if (!response.ok) {
     const error = body as Partial<ErrorBody> | undefined
     const sentence = error?.error ?? `${response.status} ${response.statusText}`
-    // The details the sentence does not say already ("Invalid request body: name must not be
-    // empty" names its first problem).
-    // ("No item with SKU X" with its one detail "sku no item with SKU X" is said once).
+    // The details the sentence does not say already, in any case: "Invalid request body: name
+    // must not be empty" names its first problem, and "No item with SKU X" its one detail.
     const said = sentence.toLowerCase()
     const details = Array.isArray(error?.details) ? (error.details as FieldProblem[]) : []
     const problems = details

@@ -51,12 +51,10 @@ function requireRole(holders: TokenHolders, needed: Role): Stage {
     admit(holder, needed)
     exchange.user = { name: holder.user, role: holder.role, tokenId: holder.tokenId }
   }
-  // What is remembered of tokens is forgotten after every write to users or tokens, so a check
-  // again sees a revocation, a disabled user or a role taken away.
-  const again = (token: string) => () => {
+  // The holder as remembered (no wait), else looked up.
+  const withHolder = <T>(token: string, use: (holder: TokenHolder | null) => T) => {
     const remembered = holders.remembering(token)
-    if (remembered !== undefined) return admit(remembered, needed)
-    return holders.lookup(token).then((holder) => admit(holder, needed))
+    return remembered !== undefined ? use(remembered) : holders.lookup(token).then(use)
   }
   return function requireRole(request, exchange) {
     const header = request.headers.get('authorization')
@@ -71,10 +69,10 @@ function requireRole(holders: TokenHolders, needed: Role): Stage {
     if (token === undefined) {
       throw unauthenticated('The Authorization header must be "Bearer <token>"')
     }
-    exchange.recheck = again(token)
-    const remembered = holders.remembering(token)
-    if (remembered !== undefined) return check(remembered, exchange)
-    return holders.lookup(token).then((holder) => check(holder, exchange))
+    // What is remembered of tokens is forgotten after every write to users or tokens, so a check
+    // again sees a revocation, a disabled user or a role taken away.
+    exchange.recheck = () => withHolder(token, (holder) => admit(holder, needed))
+    return withHolder(token, (holder) => check(holder, exchange))
   }
 }
 

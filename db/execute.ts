@@ -33,7 +33,12 @@ export function replayOf(id: string, env: RequestEnvelope, earlier: Remembered, 
       failure(
         'IDEMPOTENCY_KEY_REUSED',
         `Idempotency-Key ${env.key} was already used for a different request`,
-        [{ path: 'Idempotency-Key', message: 'was used before with another body or route' }]
+        [
+          {
+            path: 'Idempotency-Key',
+            message: 'was used before with another body or route, or by another user',
+          },
+        ]
       )
     )
   }
@@ -60,7 +65,7 @@ export async function execute(
   const replies: ReplyEnvelope[] = new Array(envs.length)
   const fresh: { index: number; print: string }[] = []
   envs.forEach((env, index) => {
-    const print = env.key ? fingerprint(env.op, env.payload) : ''
+    const print = env.key ? fingerprint(env.op, env.payload, env.actor) : ''
     const before = env.key ? earlier.get(env.key) : undefined
     if (before) replies[index] = replayOf(env.id, env, before, print)
     else fresh.push({ index, print })

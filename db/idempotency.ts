@@ -23,9 +23,16 @@ function canonical(value: unknown): string {
   return JSON.stringify(value)
 }
 
-/** What a retry must repeat exactly: the operation and its payload. */
-export function fingerprint(op: string, payload: unknown): string {
-  return createHash('sha256').update(op).update('\n').update(canonical(payload)).digest('hex')
+/**
+ * What a retry must repeat exactly: the operation, its payload, and who asks (`actor`, when a
+ * token's user or a peer asks). A key is its user's own: another user who sends it, even with the
+ * same body, is refused as a different request, never given the first user's answer (nor is the
+ * write applied under the first user's name).
+ */
+export function fingerprint(op: string, payload: unknown, actor?: string): string {
+  const hash = createHash('sha256').update(op).update('\n').update(canonical(payload))
+  if (actor !== undefined) hash.update('\n').update(actor)
+  return hash.digest('hex')
 }
 
 export interface Remembered {

@@ -303,6 +303,32 @@ t.test('idempotency keys', async (t) => {
     t.equal(await onHand(knex), 5)
   })
 
+  t.test("another user's key is refused, with none of its answer", async (t) => {
+    const knex = await testDb(t)
+    await bolts(knex, 0)
+    const payload = { type: 'receipt', sku: 'BOLT-M8', quantity: 5 } as const
+    const first = await send(
+      knex,
+      envelope('movements.record', payload, { key: 'k-1', actor: 'ana' })
+    )
+    t.match(first, { ok: true })
+    t.match(await send(knex, envelope('movements.record', payload, { key: 'k-1', actor: 'ana' })), {
+      ok: true,
+      replayed: true,
+    })
+    const other = await send(
+      knex,
+      envelope('movements.record', payload, { key: 'k-1', actor: 'bea' })
+    )
+    t.match(other, { ok: false, error: { code: 'IDEMPOTENCY_KEY_REUSED' } })
+    t.notMatch(
+      JSON.stringify(other),
+      (first as { data: { id: string } }).data.id,
+      'nothing of ana’s'
+    )
+    t.equal(await onHand(knex), 5, 'applied once, as ana')
+  })
+
   t.test('the same key with a different payload or operation is refused', async (t) => {
     const knex = await testDb(t)
     await bolts(knex, 0)
@@ -323,7 +349,10 @@ t.test('idempotency keys', async (t) => {
         code: 'IDEMPOTENCY_KEY_REUSED',
         message: 'Idempotency-Key k-1 was already used for a different request',
         details: [
-          { path: 'Idempotency-Key', message: 'was used before with another body or route' },
+          {
+            path: 'Idempotency-Key',
+            message: 'was used before with another body or route, or by another user',
+          },
         ],
       },
     })

@@ -14,6 +14,10 @@ export const ERROR_STATUS = {
   METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** Request headers over Node's limit (16 KiB in all), refused before any route sees them. */
+  HEADERS_TOO_LARGE: 431,
+  /** A request (its headers, or its body) that did not all arrive within the server's time. */
+  REQUEST_TIMEOUT: 408,
   /** The client hung up before its body arrived (nginx's 499): nobody reads this answer. */
   CLIENT_CLOSED: 499,
   // Who may ask.

@@ -2,12 +2,29 @@
 // before a request is read, and a stop that closes every connection between two requests, never
 // under one.
 import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http'
 import { createServer as createTlsServer } from 'node:https'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Logger } from 'pino'
 import { MAX_BODY_BYTES, tooLarge } from './input.ts'
+
+/** What a parser error (err.code) is answered with: status, code, sentence. */
+const UNPARSED: Record<string, readonly [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'HEADERS_TOO_LARGE',
+    "The request's headers are too large: at most 16 KiB in all",
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request did not all arrive in time'],
+  default: [400, 'BAD_REQUEST', 'The request is not HTTP/1.1 this node can read'],
+}
 
 /** Once the node stops, a connection with no request for this long is closed. */
 const QUIET_MS = 200
@@ -117,6 +134,12 @@ export class HttpServer {
       })
       if (this.draining) this.closeWhenQuiet(socket, connection)
     })
+    // What node:http's parser refuses before there is a request (headers too large, not HTTP at
+    // all, too slow to arrive) is answered in JSON as every refusal is, not with Node's bare
+    // status line; then the connection is closed, as Node would.
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      this.refuseUnparsed(err, socket)
+    })
     // A client that does not speak TLS, or refuses the certificate: its connection is closed.
     this.server.on('tlsClientError', (err: Error, socket: Socket) => {
       this.log.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed')
@@ -219,6 +242,28 @@ export class HttpServer {
     )
     const message = `A node's request needs a client certificate signed by this network's CA (--tls-ca); this one came with none it signed (${reason})`
     this.refuse(req, res, 401, 'UNAUTHENTICATED', message)
+  }
+
+  /** Answers a request node:http could not parse (see 'clientError'), and closes the connection. */
+  private refuseUnparsed(err: NodeJS.ErrnoException, socket: Socket): void {
+    // As Node's own handler: nothing is written over an answer already begun on this connection.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage
+    if (err.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
+      return void socket.destroy()
+    }
+    const [status, code, message] = UNPARSED[err.code ?? ''] ?? UNPARSED.default
+    const requestId = randomUUID()
+    const body = JSON.stringify({ status, error: message, code })
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+        'Content-Type: application/json; charset=utf-8\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
+    )
+    this.log.info(
+      { requestId, status, remote: socket.remoteAddress, reason: err.code },
+      'request refused before it could be read'
+    )
   }
 
   /** Answers before the request reaches the router, and closes the connection. */

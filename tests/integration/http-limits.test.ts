@@ -183,3 +183,33 @@ t.test(
     })
   }
 )
+
+t.test(
+  'what cannot be read as a request gets a JSON refusal naming why, and the node serves on',
+  async (t) => {
+    const { node } = await startLogged(t)
+    const cases: [string, string, object][] = [
+      [
+        head('/movements', [`X-Padding: ${'a'.repeat(20_000)}`]),
+        'HTTP/1.1 431 Request Header Fields Too Large',
+        { status: 431, code: 'HEADERS_TOO_LARGE', error: /headers are too large: at most 16 KiB/ },
+      ],
+      [
+        'GARBAGE / FOO\r\n\r\n',
+        'HTTP/1.1 400 Bad Request',
+        { status: 400, code: 'BAD_REQUEST', error: /not HTTP\/1.1 this node can read/ },
+      ],
+    ]
+    for (const [sent, status, body] of cases) {
+      const { socket, received, closed } = open(node)
+      socket.write(sent)
+      await within(closed, 5000, `the connection closed after ${status}`)
+      const answer = parse(received())
+      t.equal(answer.status, status)
+      t.match(answer.headers, { 'content-type': /application\/json/, connection: 'close' })
+      t.ok(answer.headers['x-request-id'], 'with a request id, as every answer')
+      t.match(answer.body, body)
+    }
+    t.equal((await nodeFetch(`${node.url}/health`)).status, 200, 'the node serves on')
+  }
+)

@@ -25,12 +25,22 @@ export const sku = z
   })
   .toUpperCase()
 
-/** Free text, surrounding spaces dropped, at most `max` characters. */
+/**
+ * Control characters other than tab and line breaks: NUL, the terminal's escape (ESC) and the
+ * rest of C0, DEL, and C1. Stored, they would go into every export, label and terminal that
+ * shows the text: an ESC sequence in a note could rewrite what a person sees in the client.
+ */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/
+
+/** Free text, surrounding spaces dropped, at most `max` characters, no control characters. */
 export function text(max: number) {
   return z
     .string({ error: expected('a string') })
     .trim()
     .max(max, { error: `must be at most ${max} characters` })
+    .refine((s) => !CONTROL.test(s), {
+      error: 'must not contain control characters (tabs and line breaks aside)',
+    })
 }
 
 export function requiredText(max: number) {

@@ -96,6 +96,16 @@ const invalid: [string, unknown, { path: string; message: string | RegExp }[]][]
     [{ path: 'description', message: 'must be at most 2000 characters' }],
   ],
   [
+    'a name with a NUL in it',
+    { ...valid, name: 'Bolt\u0000M8' },
+    [{ path: 'name', message: 'must not contain control characters (tabs and line breaks aside)' }],
+  ],
+  [
+    'a description with a terminal escape sequence',
+    { ...valid, description: 'zinc \u001b]0;pwned\u0007 plated' },
+    [{ path: 'description', message: /^must not contain control characters/ }],
+  ],
+  [
     'an opening stock, which only a movement can set',
     { ...valid, onHand: 10 },
     [{ path: 'onHand', message: 'is not a known field' }],

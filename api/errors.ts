@@ -59,6 +59,8 @@ export const ERROR_STATUS = {
   /** A rotation step that needs every live member, and some do not hold the key or did not answer. */
   KEY_NOT_EVERYWHERE: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
+  /** An event stream over the open streams a user (or the node) may have at once. */
+  TOO_MANY_STREAMS: 429,
   /** A transfer to a warehouse that is not a member of this network. */
   UNKNOWN_DESTINATION: 422,
   /** A transfer to this warehouse itself. */

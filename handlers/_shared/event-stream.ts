@@ -12,6 +12,45 @@ const KEEP_ALIVE_MS = 15_000
 /** How soon a browser reconnects after losing the stream. */
 const RETRY_MS = 1000
 
+/**
+ * The streams open at once: each user's, and the node's in all. One token cannot hold the node's
+ * connections and the worker's reads for itself (an attacker's thousands of streams did); a
+ * browser tab, a dashboard or an integration needs a few each.
+ */
+export const STREAM_LIMITS = { perUser: 64, perNode: 1024 }
+const open = new Map<string, number>()
+let openInAll = 0
+
+/** Counts a stream in, or refuses it (429, Retry-After); the function that counts it out, once. */
+function admit(ctx: Ctx): () => void {
+  const who = ctx.user?.name ?? `peer:${ctx.peer ?? ''}`
+  const mine = open.get(who) ?? 0
+  const [limit, whose] =
+    mine >= STREAM_LIMITS.perUser
+      ? [STREAM_LIMITS.perUser, `${who} has`]
+      : openInAll >= STREAM_LIMITS.perNode
+        ? [STREAM_LIMITS.perNode, 'this node has']
+        : [undefined, '']
+  if (limit !== undefined) {
+    throw new HttpError(
+      'TOO_MANY_STREAMS',
+      `${whose} ${limit} event streams open, the most allowed at once: close one, or retry later`,
+      { headers: { 'retry-after': '5' } }
+    )
+  }
+  open.set(who, mine + 1)
+  openInAll++
+  let counted = true
+  return () => {
+    if (!counted) return
+    counted = false
+    openInAll--
+    const left = (open.get(who) ?? 1) - 1
+    if (left > 0) open.set(who, left)
+    else open.delete(who)
+  }
+}
+
 interface Options {
   after: number
   types?: string[]
@@ -37,6 +76,9 @@ export function sseStream(
   source: StreamSource,
   options: { after: number; signal: AbortSignal }
 ): ReadableStream<Uint8Array> {
+  const release = admit(ctx)
+  // However it ends: the client gone (the request's signal), the stream closed or cancelled.
+  options.signal.addEventListener('abort', release, { once: true })
   const encoder = new TextEncoder()
   const ended = AbortSignal.any([options.signal, ctx.events.stopping])
   let cursor = options.after
@@ -70,6 +112,7 @@ export function sseStream(
   return new ReadableStream({
     cancel() {
       cancelled = true
+      release()
     },
     // Called whenever the client can take more. A stream that cannot go on says why and ends:
     // it never fails, which would take the node's process down with it. A client that comes
@@ -81,6 +124,7 @@ export function sseStream(
       }
       try {
         await step(controller)
+        if (ended.aborted) release() // step closed the stream
       } catch (err) {
         // The client went away meanwhile: nothing failed, and nobody is left to tell.
         if (cancelled || ended.aborted) return
@@ -91,6 +135,7 @@ export function sseStream(
         ctx.log.info({ err, code: refusal.error }, 'an event stream ended: it could not go on')
         controller.enqueue(encoder.encode(`event: end\ndata: ${JSON.stringify(refusal)}\n\n`))
         controller.close()
+        release()
       }
     },
   })

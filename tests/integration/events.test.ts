@@ -3,6 +3,7 @@
 import t from 'tap'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 import { nodeFetch } from '../fixtures/tokens.ts'
+import { STREAM_LIMITS } from '../../handlers/_shared/event-stream.ts'
 
 interface Sse {
   id: number
@@ -202,5 +203,53 @@ t.test(
     t.match(await topic.end(), { error: 'FORBIDDEN' }, 'the topic stream ends, saying why')
     t.equal(topic.seen.length, 0, 'the message was not sent to the operator')
     t.match(await api(node, 'GET', '/health'), { status: 200 }, 'and the node serves on')
+  }
+)
+
+t.test(
+  'one user holds at most so many streams at once, the node so many in all: one closed makes room',
+  async (t) => {
+    const saved = { ...STREAM_LIMITS }
+    Object.assign(STREAM_LIMITS, { perUser: 2, perNode: 3 })
+    t.teardown(() => Object.assign(STREAM_LIMITS, saved))
+    const node = await startTestNode(t)
+    t.equal((await api(node, 'POST', '/users', { name: 'vic', role: 'viewer' })).status, 201)
+    const viewer = (await api(node, 'POST', '/tokens', { user: 'vic', name: 'screen' })).body
+    const asVic = { authorization: `Bearer ${viewer.token}` }
+    const open = async (headers: Record<string, string> = {}) => {
+      const stream = await follow(`${node.url}/events/stream`, headers)
+      t.teardown(stream.close)
+      return stream
+    }
+    const [first, second] = [await open(asVic), await open(asVic)]
+    t.equal(first.response.status, 200)
+    t.equal(second.response.status, 200)
+    const third = await api(node, 'GET', '/events/stream', undefined, asVic)
+    t.equal(third.headers.get('retry-after'), '5')
+    t.match(third, {
+      status: 429,
+      body: {
+        code: 'TOO_MANY_STREAMS',
+        error: 'vic has 2 event streams open, the most allowed at once: close one, or retry later',
+      },
+    })
+    // The admin's own stream is the node's third; a fourth stream of anyone's is refused.
+    const admins = await open()
+    t.equal(admins.response.status, 200, "another user's stream is not vic's to count")
+    t.match(await api(node, 'GET', '/events/stream'), {
+      status: 429,
+      body: { error: /^this node has 3 event streams open/ },
+    })
+    // A stream closed by its client is counted out: vic may open one again.
+    await first.close()
+    let again
+    for (let tries = 0; tries < 100; tries++) {
+      again = await follow(`${node.url}/events/stream`, asVic)
+      t.teardown(again.close)
+      if (again.response.status === 200) break
+      await again.close()
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    t.equal(again?.response.status, 200, 'room again once a stream has gone')
   }
 )

@@ -75,8 +75,11 @@ export interface Api {
   postText<T>(path: string, text: string, type: string, key?: string): Promise<T>
   /** GET of an answer as text, not JSON (an export); refusals are still NodeRefusals. */
   getText(path: string, query?: Query): Promise<string>
-  /** The same node with one short try and no progress or retry prompt: for lookups as you type. */
-  quiet(): Api
+  /**
+   * The same node with one try and no progress or retry prompt: for lookups as you type, a try
+   * of at most 3 s; `patient`, of the ordinary timeout (a look-up the person pressed Enter for).
+   */
+  quiet(patient?: 'patient'): Api
   /** A file the node serves (GET `path`), written into `file`: one try, no timeout. */
   download(path: string, file: string): Promise<{ bytes: number }>
 }
@@ -280,12 +283,12 @@ export function createApi(options: ApiOptions): Api {
       call('POST', path, undefined, key, { text: { body: text, type } }),
     patch: (path, body, key) => call('PATCH', path, body, key),
     delete: (path) => call('DELETE', path, undefined, null),
-    quiet: () =>
+    quiet: (patient) =>
       createApi({
         url,
         token: options.token,
         ca: options.ca,
-        timeoutMs: Math.min(timeoutMs, 3000),
+        timeoutMs: patient ? timeoutMs : Math.min(timeoutMs, 3000),
         attempts: 1,
       }),
   }

@@ -11,6 +11,9 @@ export interface Suggestion {
   value: string
 }
 
+/** The value of the one suggestion shown when the node does not answer: never a valid SKU. */
+export const UNREACHABLE = '\u0000unreachable'
+
 /** What the picker knows when Enter is pressed. */
 export interface EnterState {
   /** The text typed. */
@@ -27,6 +30,11 @@ export interface EnterState {
   moved: boolean
   /** A SKU the node said it does not have, so it is not asked about again. */
   absent?: string
+  /**
+   * The list in hand is the node not answering (UNREACHABLE): a whole SKU typed is asked for
+   * again, so that one suggestion lost on a slow moment does not lose a scan.
+   */
+  failed?: boolean
   /** Enter on nothing typed ends a list of items (a transfer's lines) instead of choosing one. */
   endOnEmpty?: boolean
 }
@@ -54,7 +62,7 @@ export function onEnter(state: EnterState): EnterStep {
   // Nothing typed and no row picked: the person is done (the first row is not a choice made).
   if (state.endOnEmpty && !typed) return { choose: '' }
   if (typed && state.values.includes(typed)) return { choose: typed }
-  if (SKU.test(typed) && state.absent !== typed && (!current || state.full)) {
+  if (SKU.test(typed) && state.absent !== typed && (!current || state.full || state.failed)) {
     return { lookup: typed }
   }
   if (!current) return { wait: true }
@@ -169,6 +177,7 @@ class ItemPrompt extends Base {
         full: this.suggestions.length >= this.limit,
         moved: this.moved,
         absent: this.absent,
+        failed: this.suggestions.some((s) => s.value === UNREACHABLE),
         endOnEmpty: this.endOnEmpty,
       })
       if ('choose' in step) {

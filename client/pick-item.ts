@@ -6,11 +6,9 @@ import { skuPath, type Api } from './api.ts'
 import { ask } from './ask.ts'
 import { Cancelled, NodeRefusal } from './errors.ts'
 import type { Io } from './io.ts'
-import { ITEM_PROMPT, type ItemQuestion, type Suggestion } from './item-prompt.ts'
+import { ITEM_PROMPT, UNREACHABLE, type ItemQuestion, type Suggestion } from './item-prompt.ts'
 
 const SHOWN = 10
-/** The value of the one suggestion shown when the node does not answer: never a valid SKU. */
-const UNREACHABLE = '\u0000unreachable'
 
 /**
  * Suggestions for what has been typed so far: up to 10 items whose SKU, name or description
@@ -31,9 +29,13 @@ export function suggestItems(api: Api) {
   }
 }
 
-/** The item whose SKU is exactly what was typed, as a suggestion; undefined when unknown. */
+/**
+ * The item whose SKU is exactly what was typed, as a suggestion; undefined when unknown. Asked
+ * when Enter is pressed on it: it waits the ordinary timeout, not a suggestion's 3 s, so that a
+ * slow node does not lose a scan.
+ */
 export function exactItem(api: Api) {
-  const quiet = api.quiet()
+  const quiet = api.quiet('patient')
   return async function exact(sku: string): Promise<Suggestion | undefined> {
     try {
       const item = await quiet.get<Item>(`/items/${skuPath(sku)}`)

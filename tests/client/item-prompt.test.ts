@@ -1,6 +1,6 @@
 // What Enter chooses in the item picker, decided from what was typed and the list in hand.
 import t from 'tap'
-import { onEnter, type EnterState } from '../../client/item-prompt.ts'
+import { onEnter, UNREACHABLE, type EnterState } from '../../client/item-prompt.ts'
 
 const state = (over: Partial<EnterState>): EnterState => ({
   input: '',
@@ -62,4 +62,16 @@ t.test('a list of items ends on Enter with nothing typed, unless a row was picke
   t.same(onEnter(state({ ...list, moved: true, select: 1 })), { choose: 'NUT-M8' })
   t.same(onEnter(state({ ...list, input: 'nut-m8', listFor: 'nut-m8' })), { choose: 'NUT-M8' })
   t.same(onEnter(state({ ...list, endOnEmpty: false })), { choose: 'BOLT-M8' }, 'a single item')
+})
+
+t.test('a list that says the node did not answer: a whole SKU is asked for again', async (t) => {
+  // A scanner's PART-2 and Enter, while the one suggestion request for it went unanswered.
+  const failed = state({ input: 'PART-2', listFor: 'PART-2', values: [UNREACHABLE], failed: true })
+  t.same(onEnter(failed), { lookup: 'PART-2' }, 'the scan is not lost to one slow answer')
+  t.same(
+    onEnter({ ...failed, absent: 'PART-2' }),
+    { choose: UNREACHABLE },
+    'no answer to that either: the node does not answer, said as before'
+  )
+  t.same(onEnter({ ...failed, input: 'part 2', listFor: 'part 2' }), { choose: UNREACHABLE })
 })

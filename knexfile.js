@@ -62,4 +62,18 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   })
 }
 
-export default knexConfig(databaseFile(dataDir))
+// knex warns of a failed migration ("migration failed with error: …"), then the CLI prints the
+// error as it exits: a refused rollback was said twice. Its warning is left to the CLI; every
+// other warning is printed as knex prints it (on stdout; without its colour).
+const { REFUSAL } = await import('./db/migration-guard.ts')
+const config = knexConfig(databaseFile(dataDir))
+export default {
+  ...config,
+  log: {
+    warn(message) {
+      if (!String(message).startsWith(`migration failed with error: ${REFUSAL}`)) {
+        console.log(message)
+      }
+    },
+  },
+}

@@ -125,6 +125,9 @@ export type DataTable = keyof typeof DATA_TABLES
 
 type Rows = { table: DataTable; count: number }[]
 
+/** How a refused rollback's message begins (the knexfile says it once, not twice). */
+export const REFUSAL = 'Refusing to roll back:'
+
 /** A rollback refused because it would drop rows; its message says what and how to force it. */
 export class DataLossRefused extends Error {
   constructor(readonly rows: Rows) {
@@ -133,7 +136,7 @@ export class DataLossRefused extends Error {
         `${table} (${count} row${count === 1 ? '' : 's'}: ${DATA_TABLES[table].holds})`
     )
     super(
-      `Refusing to roll back: it would drop ${what.join(', ')}. No table that holds rows was ` +
+      `${REFUSAL} it would drop ${what.join(', ')}. No table that holds rows was ` +
         `dropped. Back up the database first; to drop them anyway, run the rollback again ` +
         `with ${ALLOW_DATA_LOSS}=1.`
     )

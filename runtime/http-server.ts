@@ -208,11 +208,20 @@ export class HttpServer {
     }, QUIET_MS)
   }
 
-  /** Puts the request's target in origin form (see originForm); refuses one that is no path. */
+  /**
+   * Puts the request's target in origin form (see originForm); refuses one that is no path, and a
+   * Host header that is no host name and port: the request's URL is made of them, and a URL that
+   * cannot be made failed inside the router, before its stages, as a 500 in plain text.
+   */
   private inOriginForm(req: IncomingMessage, res: ServerResponse): boolean {
     const target = originForm(req.url ?? '/')
     if (target === undefined) {
       this.refuse(req, res, 400, 'BAD_REQUEST', 'The request target is not a path this node serves')
+      return false
+    }
+    if (req.headers.host !== undefined && !URL.canParse(`http://${req.headers.host}${target}`)) {
+      const message = 'The Host header is not a host name (or address) with an optional port'
+      this.refuse(req, res, 400, 'BAD_REQUEST', message)
       return false
     }
     req.url = target

@@ -213,3 +213,20 @@ t.test(
     t.equal((await nodeFetch(`${node.url}/health`)).status, 200, 'the node serves on')
   }
 )
+
+t.test(
+  'a Host header that is no host and port gets a 400 in JSON, not a 500 in text',
+  async (t) => {
+    const { node } = await startLogged(t)
+    for (const host of ['localhost:99999', 'localhost:abc', 'a%b', '[zz]']) {
+      const { socket, received, closed } = open(node)
+      socket.write(`GET /health HTTP/1.1\r\nHost: ${host}\r\n\r\n`)
+      await within(closed, 5000, `the connection closed after Host: ${host}`)
+      t.match(parse(received()), {
+        status: 'HTTP/1.1 400 Bad Request',
+        headers: { 'content-type': /application\/json/ },
+        body: { code: 'BAD_REQUEST', error: /Host header is not a host name/ },
+      })
+    }
+  }
+)

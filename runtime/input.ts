@@ -134,9 +134,42 @@ export async function readJson<S extends z.ZodType>(
   } catch (err) {
     throw new HttpError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`)
   }
+  if (nestingOf(text) > MAX_NESTING) {
+    throw new HttpError(
+      'VALIDATION_FAILED',
+      `Request body is nested more than ${MAX_NESTING} levels deep`,
+      { details: [{ path: '', message: `is nested more than ${MAX_NESTING} levels deep` }] }
+    )
+  }
   // Raw bytes were checked as UTF-8 above; a lone surrogate can only come from a \u escape.
   if (text.includes('\\u')) refuseMalformedText(value)
   return validate(schema, value, 'request body')
+}
+
+/**
+ * The most a JSON body may nest (arrays and objects in one another). JSON.parse takes far more,
+ * but what is stored later is not: a message body 5,000 levels deep overflowed the stack of the
+ * JSON.stringify that stores it, and one of 2,000 SQLite's JSON functions (a limit of 1,000):
+ * each a 500, the second with the whole body in the worker's error log.
+ */
+export const MAX_NESTING = 100
+
+/** How deep the arrays and objects of valid JSON text nest (brackets in strings aside). */
+function nestingOf(text: string): number {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c)
+        i++ // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth)
+    else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return deepest
 }
 
 // In unicode mode a surrogate pair is one code point, so this matches only a lone half.

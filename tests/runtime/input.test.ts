@@ -127,3 +127,17 @@ t.test('a body over the limit is refused without cancelling the stream it came o
   })
   t.equal(cancelled, false, 'the rest is left to the closing connection')
 })
+
+t.test('a body nested deeper than 100 levels is refused, brackets in strings aside', async (t) => {
+  const anything = z.unknown()
+  const nested = (levels: number) => `{"body":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`
+  t.same(await readJson(post(nested(100)), anything), JSON.parse(nested(100)), '100 levels')
+  await t.rejects(readJson(post(nested(101)), anything), {
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    message: 'Request body is nested more than 100 levels deep',
+  })
+  await t.rejects(readJson(post(nested(5000)), anything), { code: 'VALIDATION_FAILED' })
+  const brackets = `{"note":"${'[{'.repeat(200)}\\"]"}`
+  t.same(await readJson(post(brackets), anything), JSON.parse(brackets), 'text is not nesting')
+})

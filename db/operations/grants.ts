@@ -63,6 +63,19 @@ export async function remove(trx: Knex, { kind, name, user }: C.Payload<'grants.
 }
 
 /**
+ * The grants that govern a queue: its own, and, for a dead-letter queue, those of the queue whose
+ * dead messages it keeps (`orders.dead` is part of `orders`: its messages are `orders`'s, and it
+ * goes when `orders` is deleted). A topic's are its own.
+ */
+const GRANTS_OF = {
+  queue: `SELECT kind, name, user_name AS userName, publish, consume, manage
+    FROM messaging_grants WHERE kind = 'queue'
+      AND (name = ?1 OR name IN (SELECT name FROM queues WHERE dead_letter_queue = ?1))`,
+  topic: `SELECT kind, name, user_name AS userName, publish, consume, manage
+    FROM messaging_grants WHERE kind = 'topic' AND name = ?1`,
+}
+
+/**
  * Refuses (403) the user the envelope of `payload` names when `kind` `name` is kept to granted
  * users and it is neither granted `action` nor an admin; with no grant on it, `manage` is an
  * admin's and the rest any operator's (the route has checked the role). The node's own work (no
@@ -78,17 +91,10 @@ export async function mayUse(
 ): Promise<void> {
   const user = actorOf(payload)
   if (user === undefined || user.startsWith('peer:')) return
-  const grants =
-    known ??
-    (await withSql(trx, (sql) =>
-      sql.all<GrantRow>(
-        `SELECT kind, name, user_name AS userName, publish, consume, manage
-         FROM messaging_grants WHERE kind = ? AND name = ?`,
-        [kind, name]
-      )
-    ))
+  const grants = known ?? (await withSql(trx, (sql) => sql.all<GrantRow>(GRANTS_OF[kind], [name])))
   if (grants.length === 0 && action !== 'manage') return
-  const granted = grants.find((g) => g.userName === user)
+  const granted =
+    grants.find((g) => g.userName === user && g[action]) ?? grants.find((g) => g.userName === user)
   if (granted?.[action]) return
   const role = (await trx('users').where({ name: user }).first('role')) as
     { role: string } | undefined
@@ -114,9 +120,16 @@ export async function mayRead(
 ): Promise<void> {
   const user = actorOf(payload)
   if (user === undefined || user.startsWith('peer:') || names.length === 0) return
-  const grants = (await trx('messagingGrants').where({ kind }).whereIn('name', names)) as GrantRow[]
-  const mine = new Set(grants.filter((g) => g.userName === user && g.consume).map((g) => g.name))
-  const refused = [...new Set(grants.map((g) => g.name))].filter((name) => !mine.has(name)).sort()
+  // Each name's grants, a dead-letter queue's those of its queue too (see GRANTS_OF).
+  const governing: { name: string; grants: GrantRow[] }[] = []
+  for (const name of names) {
+    governing.push({ name, grants: await withSql(trx, (s) => s.all(GRANTS_OF[kind], [name])) })
+  }
+  const refused = governing
+    .filter(({ grants }) => grants.length > 0)
+    .filter(({ grants }) => !grants.some((g) => g.userName === user && g.consume))
+    .map(({ name }) => name)
+    .sort()
   if (refused.length === 0) return
   const role = (await trx('users').where({ name: user }).first('role')) as
     { role: string } | undefined

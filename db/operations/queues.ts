@@ -61,10 +61,14 @@ function readyInOrder(trx: Knex, name: string, now: number, limit: number): Prom
   )
 }
 
-/** The grants on the queue `q` as a JSON array of GrantRow, for a view read in one statement. */
+/**
+ * The grants on the queue `q` as a JSON array of GrantRow, for a view read in one statement: its
+ * own, and, for a dead-letter queue, those of the queue it serves (grants.ts QUEUE_GRANTS).
+ */
 const GRANTS_OF_QUEUE = `(SELECT json_group_array(json_object('kind', g.kind, 'name', g.name,
       'userName', g.user_name, 'publish', g.publish, 'consume', g.consume, 'manage', g.manage))
-    FROM messaging_grants g WHERE g.kind = 'queue' AND g.name = q.name)`
+    FROM messaging_grants g WHERE g.kind = 'queue' AND (g.name = q.name
+      OR g.name IN (SELECT p.name FROM queues p WHERE p.dead_letter_queue = q.name)))`
 
 /** A queue's row as the operations read it (by hand-written SQL: see publishAll). */
 const QUEUE_COLUMNS = `name, depth, created_at AS createdAt,

@@ -511,3 +511,36 @@ t.test('a queue kept to granted users: each may only what it was granted', async
     body: { error: 'No queue named nope' },
   })
 })
+
+t.test('a dead-letter queue is kept as its queue is: the same grants govern it', async (t) => {
+  const node = await startTestNode(t)
+  const tokenOf = async (name: string) => {
+    await post(node, '/users', { name, role: 'operator' })
+    const made = await post(node, '/tokens', { user: name, name: 'test' })
+    return { authorization: `Bearer ${made.body.token}` }
+  }
+  const [erp, clerk] = [await tokenOf('erp'), await tokenOf('clerk')]
+  await post(node, '/queues', { name: 'pins', visibilityTimeoutMs: 1, maxDeliveries: 1 })
+  await post(node, '/grants', { kind: 'queue', name: 'pins', user: 'erp', consume: true })
+  await post(node, '/queues/pins/messages', { id: 'p1', body: { pin: '9999' } })
+  t.equal((await receive(node, 'pins')).length, 1)
+  await until(
+    async () => (await api(node, 'GET', '/queues/pins')).body.deadLetters === 1,
+    5000,
+    'dead-lettered'
+  )
+  t.equal((await receive(node, 'pins')).length, 0, 'never delivered again: in pins.dead')
+  const refused = {
+    status: 403,
+    body: { code: 'FORBIDDEN', error: /^clerk may not (consume on|read) queue pins\.dead/ },
+  }
+  t.match(await api(node, 'GET', '/queues/pins.dead/messages', undefined, clerk), refused)
+  t.match(await api(node, 'POST', '/queues/pins.dead/receive', {}, clerk), refused)
+  t.notMatch(
+    JSON.stringify((await api(node, 'GET', '/queues/pins.dead/messages', undefined, clerk)).body),
+    '9999',
+    'nothing of the message'
+  )
+  const got = await api(node, 'POST', '/queues/pins.dead/receive', {}, erp)
+  t.match(got, { status: 200, body: { messages: [{ id: 'p1', body: { pin: '9999' } }] } })
+})

@@ -1,6 +1,8 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { nodeHealth } from '../../../client/commands/health.ts'
-import { session } from '../../fixtures/client-kit.ts'
+import { almacen, session } from '../../fixtures/client-kit.ts'
 import { startTestNode } from '../../fixtures/test-node.ts'
 
 t.test('Health says the node and its database answer', async (t) => {
@@ -8,4 +10,35 @@ t.test('Health says the node and its database answer', async (t) => {
   const s = session(node.url, [])
   await nodeHealth(s.io)
   t.match(s.output(), /^✔ The node at .* is up and its database answers \(in [\d.]+ ms\)\.$/)
+})
+
+t.test('a node whose ledger is halted is not healthy: it says why, and exits 1', async (t) => {
+  // A node's own answer when it started on a ledger that did not check out (handlers/health.get.ts).
+  const halt = {
+    since: '2026-12-02T10:00:00.000Z',
+    problems: ['movement 6 was removed from the end'],
+    action: 'An admin can rebuild the balances (POST /ledger/rebuild) or accept the ledger.',
+  }
+  const degraded = {
+    status: 'degraded',
+    worker: { ok: true, ms: 1.5 },
+    ledger: { writes: 'refused', halt, verify: null },
+  }
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(degraded))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const run = await almacen(['health', '--url', url])
+  t.equal(run.code, 1, 'not 0: a monitor must notice')
+  t.match(
+    run.stdout,
+    /^✖ The node at .* is up .*, but it refuses every write: its ledger is halted since 2026-12-02T10:00:00.000Z\.\n  movement 6 was removed from the end\n  An admin can rebuild/
+  )
+  t.match(run.stderr, 'its ledger is halted (LEDGER_HALTED)')
+  const json = await almacen(['health', '--url', url, '--json'])
+  t.equal(json.code, 1)
+  t.same(JSON.parse(json.stdout), degraded)
 })

@@ -57,6 +57,12 @@ process.on('SIGINT', stop)
 
 log.info({ version: VERSION, config: describeConfig(config) }, 'almacen starting')
 node = await startNode(config, log).catch((err: NodeJS.ErrnoException) => {
+  // Ctrl-C in a terminal reaches the worker too, which may die of it before it is ready: a start
+  // stopped as asked, not a failure.
+  if (pending) {
+    log.info({ signal: pending, why: err.message }, 'stopped before it had started')
+    process.exit(0)
+  }
   // The port is the one setting the machine can refuse: said as a sentence, with what to do.
   const where = `port ${config.port} on ${config.host}`
   const refusals: Record<string, string> = {

@@ -132,6 +132,14 @@ export class WorkerSupervisor {
       this.onExit(child, code, signal, Date.now() - startedAt)
     }
     child.on('exit', onWorkerExit)
+    // A message the worker could not take (it died at once: Ctrl-C in a terminal reaches the whole
+    // process group), or a worker that could not be started at all: said, never thrown, which
+    // would take the runtime down. A worker that ran ends with its exit, handled as any.
+    child.on('error', (err) => {
+      fatal ||= err.message
+      options.log.warn({ err: err.message }, 'the database worker could not be reached')
+      if (child.pid === undefined) onWorkerExit(null, null)
+    })
   }
 
   private onExit(

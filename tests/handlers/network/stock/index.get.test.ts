@@ -60,9 +60,64 @@ t.test('asks every warehouse for every item, or the low ones, under the deadline
   t.match(await handler(request('GET', '/network/stock?low=true&deadlineMs=700'), low), {
     low: true,
     deadlineMs: 700,
+    stock: [{ sku: 'NUT' }],
   })
-  t.same(low.asked, [[{ all: true, low: true }, 680]])
-  t.same(low.sent[0].payload, { skus: undefined, low: true, limit: 5000 })
+  // Every figure is asked for: a low SKU's totals are over every warehouse, not the low ones.
+  t.same(low.asked, [[{ all: true }, 680]])
+  t.same(low.sent[0].payload, { skus: undefined, low: undefined, limit: 5000 })
+})
+
+t.test('low=true: a SKU low at one warehouse, totalled over every warehouse', async (t) => {
+  const figure = (sku: string, onHand: number, sent: number, received: number) => ({
+    sku,
+    name: sku,
+    unit: 'ea',
+    onHand,
+    reorderPoint: 10,
+    inTransit: sent - received,
+    sent,
+    received,
+  })
+  const c = fakeCtx(
+    {
+      // Here: BOLT low (5 ≤ 10), 40 of it received from Sur; ROPE plenty.
+      'stock.figures': () => ({
+        figures: [figure('BOLT', 5, 0, 40), figure('ROPE', 50, 0, 0)],
+        ledger: HEAD,
+        truncated: false,
+      }),
+    },
+    {},
+    {},
+    { peers: () => [] },
+    {
+      async stock() {
+        // Sur: BOLT plenty (100), the 40 it sent here among its figures.
+        const node = { id: 'n-sur', name: 'Sur' }
+        const answer = {
+          node,
+          at: new Date().toISOString(),
+          figures: [figure('BOLT', 100, 40, 0), figure('ROPE', 30, 0, 0)],
+          ledger: HEAD,
+          truncated: false,
+        }
+        return [{ member: node, answer }]
+      },
+    }
+  )
+  const answer = await handler(request('GET', '/network/stock?low=true'), c)
+  t.same(
+    answer.stock.map((s) => s.sku),
+    ['BOLT'],
+    'only the SKU low somewhere'
+  )
+  t.match(answer.stock[0], {
+    figures: [
+      { node: { name: c.node.name }, low: true },
+      { node: { name: 'Sur' }, low: false },
+    ],
+    total: { onHand: 105, inTransit: 0, onHandPlusInTransit: 105 },
+  })
 })
 
 t.test('refuses a bad low or deadline, naming it, and asks nobody', async (t) => {

@@ -130,6 +130,20 @@ function account(line: LineRecord, given: ReceiptLine, clamp: boolean): number {
   return received
 }
 
+/**
+ * A final receipt: what no receipt accounted for did not arrive, short, and is written off (at A,
+ * whose goods they were). Both sides apply it, so they tell the same story of the transfer.
+ */
+function settleFinal(record: TransferRecord): void {
+  for (const line of record.lines) {
+    const rest = unaccounted(line)
+    if (rest > 0) {
+      line.short += rest
+      line.toWriteOff += rest
+    }
+  }
+}
+
 function lineOf(record: TransferRecord, sku: string): LineRecord {
   let line = record.lines.find((l) => l.sku === sku)
   if (!line) {
@@ -261,13 +275,7 @@ export function outReceived(
     { receipt: { receiptId: receipt.receiptId, final: receipt.final, lines: receipt.lines } },
   ]
   if (receipt.final) {
-    for (const line of record.lines) {
-      const rest = unaccounted(line)
-      if (rest > 0) {
-        line.short += rest
-        line.toWriteOff += rest
-      }
-    }
+    settleFinal(record)
     effects.push(...writeOffDue(record, receipt.receiptId))
     if (returnDue(record)) record.state = 'returning'
     else close(record)
@@ -460,6 +468,7 @@ export function dispatched(current: TransferRecord | null, input: DispatchInput)
   for (const receipt of record.receipts) {
     for (const given of receipt.lines) account(lineOf(record, given.sku), given, true)
   }
+  if (record.receipts.some((r) => r.final)) settleFinal(record)
   const effects: Effect[] = []
   for (const [sku, before] of booked) {
     const excess = before - (record.lines.find((l) => l.sku === sku)?.received ?? 0)
@@ -538,6 +547,8 @@ export function receive(current: TransferRecord | null, input: ReceiveInput): St
     }
   }
   record.receipts.push({ receiptId: input.receiptId, final: input.final, lines: input.lines })
+  // What was sent is known only once the dispatch has come (dispatched() settles it then).
+  if (input.final && record.announced) settleFinal(record)
   effects.push({ receipt: { receiptId: input.receiptId, final: input.final, lines: input.lines } })
   effects.push({
     send: 'transfer.received',

@@ -5,6 +5,7 @@
 import t from 'tap'
 import * as S from '../../../db/transfers/states.ts'
 import type { Effect, Step, TransferRecord } from '../../../db/transfers/states.ts'
+import { lineView } from '../../../db/transfers/store.ts'
 
 const ITEM = { name: 'Rope', unit: 'm' }
 
@@ -243,6 +244,50 @@ t.test('B: the dispatch announces it; receipts move it to received', async (t) =
       code: 'ALREADY_FINAL',
     }
   )
+})
+
+t.test('B: a final receipt short of what was sent leaves nothing to arrive, as at A', async (t) => {
+  const b = ok(S.dispatched(null, dispatch())).record
+  const part = ok(
+    S.receive(b, { id: 'T1', receiptId: 'R1', lines: [{ sku: 'ROPE', received: 6 }], final: false })
+  ).record
+  const last = ok(
+    S.receive(part, {
+      id: 'T1',
+      receiptId: 'R2',
+      lines: [{ sku: 'ROPE', received: 1 }],
+      final: true,
+    })
+  )
+  t.match(last.record, { state: 'received', lines: [{ sent: 10, received: 7, short: 3 }] })
+  t.equal(lineView(last.record.lines[0], 'in').inTransit, 0, 'nothing still on its way')
+  t.same(posts(last.effects), ['transfer_in ROPE 1'], 'B books only what came')
+  // A applies the same receipts: both sides tell the same story of the line.
+  let atA = sent().record
+  for (const r of last.record.receipts) atA = ok(S.outReceived(atA, r)).record
+  const story = ({ sent, received, damaged, short, toWriteOff, toReturn }: S.LineRecord) => ({
+    sent,
+    received,
+    damaged,
+    short,
+    toWriteOff,
+    toReturn,
+  })
+  t.same(story(atA.lines[0]), story(last.record.lines[0]), 'A and B tell the same story')
+  // Final before the dispatch came: settled once what was sent is known.
+  const early = ok(
+    S.receive(null, {
+      id: 'T1',
+      peer: 'node-a',
+      peerName: 'Norte',
+      receiptId: 'R1',
+      lines: [{ sku: 'ROPE', received: 4 }],
+      final: true,
+    })
+  ).record
+  const late = ok(S.dispatched(early, dispatch())).record
+  t.match(late.lines, [{ sent: 10, received: 4, short: 6 }])
+  t.equal(lineView(late.lines[0], 'in').inTransit, 0)
 })
 
 t.test(

@@ -43,8 +43,14 @@ t.test(
     const patch = await api(node, 'PATCH', '/items/TAPE', '{"description":"x\\udc00"}', json)
     t.match(patch.body, { code: 'VALIDATION_FAILED', details: [{ path: 'description' }] })
 
-    // What is valid is kept exactly as it was hashed: emoji, accents, even control characters.
-    const note = 'caja 😀 añadida\u0000\u0007\ttab'
+    // Control characters other than tabs and line breaks are refused too (a NUL, a bell).
+    const controls = { type: 'receipt', sku: 'TAPE', quantity: 5, note: 'caja\u0000\u0007' }
+    t.match(await api(node, 'POST', '/movements', controls), {
+      status: 400,
+      body: { details: [{ path: 'note', message: /^must not contain control characters/ }] },
+    })
+    // What is valid is kept exactly as it was hashed: emoji, accents, tabs and line breaks.
+    const note = 'caja 😀 añadida\ttab\nline'
     t.equal(
       (await api(node, 'POST', '/movements', { type: 'receipt', sku: 'TAPE', quantity: 5, note }))
         .status,

@@ -59,6 +59,16 @@ function originForm(target: string): string | undefined {
   }
 }
 
+/**
+ * A Host header that is a host name or address with an optional port, nothing else: the request's
+ * URL is made of it and the target, so `Host: x/peer` with the target `/ping` would be routed as
+ * `/peer/ping`, past the checks made on the target. The port within range, as URL says.
+ */
+const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:\d{1,5})?$/
+function isAuthority(host: string): boolean {
+  return AUTHORITY.test(host) && URL.canParse(`http://${host}/`)
+}
+
 /** A peer's request on a connection without a certificate the CA signed. */
 function uncertifiedPeer(req: IncomingMessage): boolean {
   return req.url?.startsWith('/peer/') === true && !(req.socket as TLSSocket).authorized
@@ -219,7 +229,7 @@ export class HttpServer {
       this.refuse(req, res, 400, 'BAD_REQUEST', 'The request target is not a path this node serves')
       return false
     }
-    if (req.headers.host !== undefined && !URL.canParse(`http://${req.headers.host}${target}`)) {
+    if (req.headers.host !== undefined && !isAuthority(req.headers.host)) {
       const message = 'The Host header is not a host name (or address) with an optional port'
       this.refuse(req, res, 400, 'BAD_REQUEST', message)
       return false
@@ -263,11 +273,15 @@ export class HttpServer {
     const [status, code, message] = UNPARSED[err.code ?? ''] ?? UNPARSED.default
     const requestId = randomUUID()
     const body = JSON.stringify({ status, error: message, code })
-    socket.end(
+    // Written, then closed both ways, as Node's own handler does: a request whose body was still
+    // coming (a 408) must not go on to its handler once refused.
+    socket.pause()
+    socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
         'Content-Type: application/json; charset=utf-8\r\n' +
         `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`
+        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy()
     )
     this.log.info(
       { requestId, status, remote: socket.remoteAddress, reason: err.code },

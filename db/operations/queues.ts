@@ -63,7 +63,7 @@ function readyInOrder(trx: Knex, name: string, now: number, limit: number): Prom
 
 /**
  * The grants on the queue `q` as a JSON array of GrantRow, for a view read in one statement: its
- * own, and, for a dead-letter queue, those of the queue it serves (grants.ts QUEUE_GRANTS).
+ * own, and, for a dead-letter queue, those of the queue it serves (as grants.ts GRANTS_OF).
  */
 const GRANTS_OF_QUEUE = `(SELECT json_group_array(json_object('kind', g.kind, 'name', g.name,
       'userName', g.user_name, 'publish', g.publish, 'consume', g.consume, 'manage', g.manage))

@@ -32,13 +32,24 @@ export const sku = z
  */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/
 
+/** Whether a text holds none of those control characters. */
+export const withoutControls = (s: string): boolean => !CONTROL.test(s)
+
+/** How deep the arrays and objects of a JSON value nest (0 for a string, a number…). */
+export function depthOf(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0
+  let deepest = 0
+  for (const inner of Object.values(value)) deepest = Math.max(deepest, depthOf(inner))
+  return deepest + 1
+}
+
 /** Free text, surrounding spaces dropped, at most `max` characters, no control characters. */
 export function text(max: number) {
   return z
     .string({ error: expected('a string') })
     .trim()
     .max(max, { error: `must be at most ${max} characters` })
-    .refine((s) => !CONTROL.test(s), {
+    .refine(withoutControls, {
       error: 'must not contain control characters (tabs and line breaks aside)',
     })
 }

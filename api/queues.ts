@@ -1,6 +1,7 @@
 // Durable queues as the REST surface takes and gives them (/queues…). A message's body is any
 // JSON value; its id, given or made by the node, de-duplicates a publish sent again, forever.
 import { z } from 'zod'
+import { depthOf, withoutControls } from './fields.ts'
 
 /** The largest body of one message, as JSON text. */
 export const MAX_MESSAGE_BYTES = 64 * 1024
@@ -38,18 +39,31 @@ export const queueInput = z.strictObject({
     .default(DEFAULT_MAX_DELIVERIES),
 })
 
+/** How deep a message's body may nest. */
+export const MAX_BODY_DEPTH = 64
+
 export const queueMessageInput = z.strictObject({
-  /** Any JSON value. */
-  body: z.unknown().refine((body) => body !== undefined, {
-    error: 'is required',
-  }),
+  /**
+   * Any JSON value, nested at most 64 deep: a message travels inside a federation hop's request
+   * (several levels more), which a peer refuses past 100 levels (runtime/input.ts).
+   */
+  body: z
+    .unknown()
+    .refine((body) => body !== undefined, { error: 'is required' })
+    .refine((body) => depthOf(body) <= MAX_BODY_DEPTH, {
+      error: `must not nest more than ${MAX_BODY_DEPTH} levels deep`,
+    }),
   /** Sent again with the same id, the message is taken once (in this queue, ever). */
   id: z
     .string({ error: 'must be a string' })
     .regex(/^[\x21-\x7e]{1,200}$/, { error: 'must be 1-200 visible ASCII characters' })
     .optional(),
   headers: z
-    .record(z.string().max(100), z.string().max(1000), { error: 'must map names to strings' })
+    .record(
+      z.string().max(100).refine(withoutControls, { error: 'must not hold control characters' }),
+      z.string().max(1000).refine(withoutControls, { error: 'must not hold control characters' }),
+      { error: 'must map names to strings' }
+    )
     .refine((h) => Object.keys(h).length <= 50, { error: 'must have at most 50 headers' })
     .default({}),
   /** Hidden from consumers this long after it is published. */

@@ -274,6 +274,9 @@ t.test('a batch publishes many in one commit, each with its own result', async (
   )
 })
 
+/** A JSON value `levels` deep: [[[…]]]. */
+const nested = (levels: number): unknown => (levels === 0 ? 1 : [nested(levels - 1)])
+
 t.test('bad requests are refused, naming the problem, and change nothing', async (t) => {
   const node = await startTestNode(t)
   await post(node, '/queues', { name: 'q' })
@@ -284,6 +287,13 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
     ['/queues/q/messages', {}, /body/],
     ['/queues/q/messages', { body: 1, delayMs: -5 }, /delayMs must not be negative/],
     ['/queues/q/messages', { body: 1, id: '' }, /id must be 1-200 visible ASCII/],
+    // 65 levels: with a federation hop's envelope around it, more than a peer takes (100).
+    ['/queues/q/messages', { body: nested(65) }, /body must not nest more than 64 levels deep/],
+    [
+      '/queues/q/messages',
+      { body: 1, headers: { note: 'red\u001b[31m' } },
+      /headers\.note must not hold control characters/,
+    ],
     ['/queues/q/receive', { max: 1000 }, /max must be at most 100/],
     ['/queues/q/receive', { waitMs: 60_000 }, /waitMs must be at most 20000 ms/],
     ['/queues/q/ack', { receipts: [] }, /receipts must name at least one receipt/],
@@ -332,6 +342,7 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
   )
   t.same((await post(node, '/queues/q/purge', { confirm: 'q' })).body, { purged: 2 })
   t.match(await metrics(), /almacen_queue_messages\{queue="q",state="ready"\} 0/)
+  t.match(await post(node, '/queues/q/messages', { body: nested(64) }), { status: 201 }, '64 deep')
 
   t.same((await api(node, 'DELETE', '/queues/q')).body, { deleted: ['q', 'q.dead'] })
   t.same((await api(node, 'GET', '/queues')).body, { queues: [] })

@@ -274,6 +274,13 @@ t.test('a batch publishes many in one commit, each with its own result', async (
   )
 })
 
+/** A new operator, and the Authorization header of a token made for them. */
+async function operator(node: Node, name: string) {
+  await post(node, '/users', { name, role: 'operator' })
+  const made = await post(node, '/tokens', { user: name, name: 'test' })
+  return { authorization: `Bearer ${made.body.token}` }
+}
+
 /** A JSON value `levels` deep: [[[…]]]. */
 const nested = (levels: number): unknown => (levels === 0 ? 1 : [nested(levels - 1)])
 
@@ -409,12 +416,7 @@ t.test(
 
 t.test('a queue kept to granted users: each may only what it was granted', async (t) => {
   const node = await startTestNode(t)
-  const tokenOf = async (name: string) => {
-    await post(node, '/users', { name, role: 'operator' })
-    const made = await post(node, '/tokens', { user: name, name: 'test' })
-    return { authorization: `Bearer ${made.body.token}` }
-  }
-  const [erp, clerk] = [await tokenOf('erp'), await tokenOf('clerk')]
+  const [erp, clerk] = [await operator(node, 'erp'), await operator(node, 'clerk')]
   const as = (who: Record<string, string>, path: string, body?: unknown) =>
     api(node, 'POST', path, body ?? {}, who)
   await post(node, '/queues', { name: 'orders' })
@@ -525,12 +527,7 @@ t.test('a queue kept to granted users: each may only what it was granted', async
 
 t.test('a dead-letter queue is kept as its queue is: the same grants govern it', async (t) => {
   const node = await startTestNode(t)
-  const tokenOf = async (name: string) => {
-    await post(node, '/users', { name, role: 'operator' })
-    const made = await post(node, '/tokens', { user: name, name: 'test' })
-    return { authorization: `Bearer ${made.body.token}` }
-  }
-  const [erp, clerk] = [await tokenOf('erp'), await tokenOf('clerk')]
+  const [erp, clerk] = [await operator(node, 'erp'), await operator(node, 'clerk')]
   await post(node, '/queues', { name: 'pins', visibilityTimeoutMs: 1, maxDeliveries: 1 })
   await post(node, '/grants', { kind: 'queue', name: 'pins', user: 'erp', consume: true })
   await post(node, '/queues/pins/messages', { id: 'p1', body: { pin: '9999' } })

@@ -37,6 +37,16 @@ const dispatch = (lines: [string, number][] = [['ROPE', 10]]) => ({
   note: '',
 })
 
+/** B's final receipt of `received` ROPE from Norte, before Norte's dispatch has come. */
+const beforeDispatch = (received: number) => ({
+  id: 'T1',
+  peer: 'node-a',
+  peerName: 'Norte',
+  receiptId: 'R1',
+  lines: [{ sku: 'ROPE', received }],
+  final: true,
+})
+
 const posts = (effects: Effect[]) =>
   effects.flatMap((e) => ('post' in e ? [`${e.post} ${e.sku} ${e.quantity}`] : []))
 const sends = (effects: Effect[]) => effects.flatMap((e) => ('send' in e ? [e.send] : []))
@@ -275,16 +285,7 @@ t.test('B: a final receipt short of what was sent leaves nothing to arrive, as a
   })
   t.same(story(atA.lines[0]), story(last.record.lines[0]), 'A and B tell the same story')
   // Final before the dispatch came: settled once what was sent is known.
-  const early = ok(
-    S.receive(null, {
-      id: 'T1',
-      peer: 'node-a',
-      peerName: 'Norte',
-      receiptId: 'R1',
-      lines: [{ sku: 'ROPE', received: 4 }],
-      final: true,
-    })
-  ).record
+  const early = ok(S.receive(null, beforeDispatch(4))).record
   const late = ok(S.dispatched(early, dispatch())).record
   t.match(late.lines, [{ sent: 10, received: 4, short: 6 }])
   t.equal(lineView(late.lines[0], 'in').inTransit, 0)
@@ -306,16 +307,7 @@ t.test(
         details: [{ path: 'from' }],
       }
     )
-    const early = ok(
-      S.receive(null, {
-        id: 'T1',
-        peer: 'node-a',
-        peerName: 'Norte',
-        receiptId: 'R1',
-        lines: [{ sku: 'ROPE', received: 12 }],
-        final: true,
-      })
-    )
+    const early = ok(S.receive(null, beforeDispatch(12)))
     t.match(early.record, {
       state: 'unannounced',
       announced: false,

@@ -108,7 +108,8 @@ function textOf(s: Setting<unknown>, flags: Record<string, unknown>, env: NodeJS
   const flag = s.flag === undefined ? undefined : flags[s.flag]
   if (typeof flag === 'string') return { text: flag, from: 'flag' }
   if (flag === true) return { text: 'true', from: 'flag' }
-  if (env[s.env] !== undefined) return { text: env[s.env] as string, from: 'env' }
+  // An empty variable is an unset one (an env file's line with nothing after its `=`).
+  if (env[s.env]) return { text: env[s.env] as string, from: 'env' }
   return { text: s.default, from: 'default' }
 }
 

@@ -2,6 +2,7 @@ import { Dealer } from 'zeromq'
 import type { Logger } from 'pino'
 import {
   PROTOCOL_VERSION,
+  WRITE_OPS,
   type Notice,
   type OpName,
   type Payload,
@@ -30,6 +31,8 @@ interface Pending {
   resolve(reply: DbReply<unknown>): void
   reject(err: Error): void
   timer: NodeJS.Timeout
+  /** A write: its outcome is unknown if it fails in flight (a read's is nothing). */
+  write: boolean
 }
 
 /** Told the event log's new head, and the ledger's last row with it when the worker says. */
@@ -103,7 +106,8 @@ export class DbClient {
     for (const [id, call] of this.pending) {
       clearTimeout(call.timer)
       this.pending.delete(id)
-      call.reject(unavailable(`${reason}; a write in flight may or may not have been applied`))
+      const unknown = call.write ? '; a write in flight may or may not have been applied' : ''
+      call.reject(unavailable(`${reason}${unknown}`, call.write))
     }
   }
 
@@ -112,7 +116,10 @@ export class DbClient {
     payload: Payload<O>,
     opts: CallOptions = {}
   ): Promise<DbReply<unknown>> {
-    if (!this.dealer) return Promise.reject(unavailable('the database worker is not running'))
+    const write = WRITE_OPS.has(op)
+    if (!this.dealer) {
+      return Promise.reject(unavailable('the database worker is not running', write))
+    }
     if (this.pending.size >= this.options.maxInFlight) {
       return Promise.reject(
         new HttpError('DB_BUSY', 'The node is overloaded; retry shortly', {
@@ -137,11 +144,13 @@ export class DbClient {
         reject(
           new HttpError(
             'DB_TIMEOUT',
-            `The database did not answer within ${timeoutMs} ms; the outcome is unknown, retry with the same Idempotency-Key`
+            write
+              ? `The database did not answer within ${timeoutMs} ms; the outcome is unknown, ${retry(write)}`
+              : `The database did not answer within ${timeoutMs} ms; ${retry(write)}`
           )
         )
       }, timeoutMs)
-      this.pending.set(id, { resolve, reject, timer })
+      this.pending.set(id, { resolve, reject, timer, write })
       this.outbox.push(envelope)
       if (this.sending || this.flushQueued) return
       // Wait for the rest of this turn of the event loop: the calls that other requests make in
@@ -218,10 +227,13 @@ export class DbClient {
   }
 }
 
-function unavailable(reason: string): HttpError {
+/** What a caller may do after a call that failed: a write is retried with its key, a read again. */
+const retry = (write: boolean) => (write ? 'retry with the same Idempotency-Key' : 'retry shortly')
+
+function unavailable(reason: string, write: boolean): HttpError {
   return new HttpError(
     'DB_UNAVAILABLE',
-    `The database worker is unavailable (${reason}); retry with the same Idempotency-Key`,
+    `The database worker is unavailable (${reason}); ${retry(write)}`,
     { headers: { 'retry-after': '1' } }
   )
 }

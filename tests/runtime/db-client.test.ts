@@ -125,12 +125,19 @@ t.test(
   'fails calls in flight with 503 when the worker goes away, and new calls at once',
   async (t) => {
     const db = client(t, await fakeWorker(t, () => []))
-    const pending = db.call('stock.get', { sku: 'A' })
+    const read = db.call('stock.get', { sku: 'A' })
+    const write = db.call('movements.record', { type: 'receipt', sku: 'A', quantity: 1 })
     db.disconnect('worker exited with SIGKILL')
-    await t.rejects(pending, {
+    await t.rejects(write, {
       status: 503,
       code: 'DB_UNAVAILABLE',
-      message: /SIGKILL.*may or may not have been applied/,
+      message:
+        /SIGKILL; a write in flight may or may not have been applied\); retry with the same Idempotency-Key/,
+    })
+    // A read changed nothing: it is simply asked again, no key to keep.
+    await t.rejects(read, {
+      status: 503,
+      message: 'The database worker is unavailable (worker exited with SIGKILL); retry shortly',
     })
     await t.rejects(db.call('stock.get', { sku: 'A' }), { status: 503, code: 'DB_UNAVAILABLE' })
   }

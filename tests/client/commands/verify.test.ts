@@ -1,7 +1,7 @@
 import t from 'tap'
 import { verifyLedger } from '../../../client/commands/verify.ts'
 import type { Api } from '../../../client/api.ts'
-import { seed, session } from '../../fixtures/client-kit.ts'
+import { almacen, closedPort, seed, session } from '../../fixtures/client-kit.ts'
 import { startTestNode } from '../../fixtures/test-node.ts'
 
 t.test('Verify the ledger reports a sound ledger in one sentence', async (t) => {
@@ -41,5 +41,15 @@ t.test(
     t.match(s.output(), /^balance +BOLT-M8 +balance 5, ledger says 3$/m)
     t.match(s.output(), /^hash +2 +row 2 does not match its hash$/m)
     t.match(s.output(), 'call IT')
+  }
+)
+
+t.test(
+  'a verify that reaches no node offers no --key: it changes nothing to apply twice',
+  async (t) => {
+    const run = await almacen(['verify', '--url', await closedPort(), '--timeout', '1'])
+    t.equal(run.code, 3)
+    t.match(run.stderr, /Cannot reach the almacen node/)
+    t.notMatch(run.stderr, /--key|outcome is unknown/)
   }
 )

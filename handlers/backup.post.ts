@@ -8,7 +8,11 @@ import { created, defineHandler } from '../runtime/index.ts'
  * another backup is being taken.
  */
 export default defineHandler(
-  { access: 'admin', summary: "Takes a consistent backup of the node's database while it serves" },
+  {
+    access: 'admin',
+    summary: "Takes a consistent backup of the node's database while it serves",
+    keyless: 'each request takes a new copy; unsure whether one was taken? GET /backups',
+  },
   async (_request, ctx) => {
     const backup: Backup = await ctx.backups.take()
     return created(backup, `/backups/${backup.name}`)

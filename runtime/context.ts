@@ -152,6 +152,12 @@ export interface HandlerOptions<
    * is refused with 413 before it is read. Only for routes that take a whole file.
    */
   maxBodyBytes?: number
+  /**
+   * For a route whose effect no Idempotency-Key can make once (it is outside the database
+   * worker's write, or shown only once): why, and what to do instead. A request that sends a
+   * key is refused with 400 and this sentence, rather than have the key silently do nothing.
+   */
+  keyless?: string
   /** A request that this route takes, shown in the documentation and checked by its test. */
   example?: {
     body?: B extends z.ZodType ? z.input<B> : never

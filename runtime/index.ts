@@ -1,6 +1,6 @@
 // The runtime's public surface: the only runtime file a handler imports.
 import { Response } from '@whatwg-node/server'
-import { jsonResponse } from './errors.ts'
+import { HttpError, jsonResponse } from './errors.ts'
 import { unfailing } from './unfailing.ts'
 import type { z } from 'zod'
 import type {
@@ -89,6 +89,12 @@ export function defineHandler<
     throw new Error(`maxBodyBytes ${maxBodyBytes} is over the cap of ${MAX_ROUTE_BODY_BYTES}`)
   }
   async function declared(request: HandlerRequest, ctx: Ctx): Promise<Awaited<R>> {
+    if (options.keyless !== undefined && request.headers.has('idempotency-key')) {
+      const route = `${request.method} ${new URL(request.url).pathname}`
+      throw new HttpError('BAD_REQUEST', `${route} takes no Idempotency-Key: ${options.keyless}`, {
+        details: [{ path: 'Idempotency-Key', message: 'is not taken by this route' }],
+      })
+    }
     const asText = text && isType(request.headers.get('content-type') ?? '', text.type)
     const input = {
       query: query && readQuery(request, query),

@@ -12,6 +12,8 @@ export default defineHandler(
     summary: 'Installs a cluster key on every live member',
     body: keyInput,
     example: { body: { generate: true } },
+    keyless:
+      'a key is installed on every member, not in this database, and a retry of generate makes another; unsure whether one was installed? GET /keys',
   },
   async (_request, ctx, { body }): Promise<KeyInstalled> => {
     try {

@@ -118,6 +118,17 @@ t.test(
       { status: 400, body: { error: /no Idempotency-Key/ } },
       'a token is never replayed: its secret could not be shown again'
     )
+    // Routes whose effect no key can make once refuse one, rather than let it do nothing.
+    const keyed = { 'idempotency-key': 'k2' }
+    t.match(await api(node, 'POST', '/backup', {}, keyed), {
+      status: 400,
+      body: { error: /^POST \/backup takes no Idempotency-Key: each request takes a new copy/ },
+    })
+    t.same((await api(node, 'GET', '/backups')).body.backups, [], 'and no backup was taken')
+    t.match(await api(node, 'POST', '/keys', { generate: true }, keyed), {
+      status: 400,
+      body: { error: /^POST \/keys takes no Idempotency-Key: .*GET \/keys/ },
+    })
     t.match(await api(node, 'PATCH', '/users/admin', { role: 'viewer' }), {
       status: 409,
       body: { error: /last admin/ },

@@ -63,16 +63,18 @@ export async function remove(trx: Knex, { kind, name, user }: C.Payload<'grants.
 }
 
 /**
- * The grants that govern a queue: its own, and, for a dead-letter queue, those of the queue whose
- * dead messages it keeps (`orders.dead` is part of `orders`: its messages are `orders`'s, and it
- * goes when `orders` is deleted). A topic's are its own.
+ * The condition on `messaging_grants g` for the grants that govern the queue named by the SQL
+ * `queue`: its own, and, for a dead-letter queue, those of the queue whose dead messages it keeps
+ * (`orders.dead` is part of `orders`: its messages are `orders`'s, and it goes when `orders` is
+ * deleted). A topic's are its own.
  */
+export const governsQueue = (queue: string) => `g.kind = 'queue' AND (g.name = ${queue}
+  OR g.name IN (SELECT p.name FROM queues p WHERE p.dead_letter_queue = ${queue}))`
+
+const GRANT_COLUMNS = 'g.kind, g.name, g.user_name AS userName, g.publish, g.consume, g.manage'
 const GRANTS_OF = {
-  queue: `SELECT kind, name, user_name AS userName, publish, consume, manage
-    FROM messaging_grants WHERE kind = 'queue'
-      AND (name = ?1 OR name IN (SELECT name FROM queues WHERE dead_letter_queue = ?1))`,
-  topic: `SELECT kind, name, user_name AS userName, publish, consume, manage
-    FROM messaging_grants WHERE kind = 'topic' AND name = ?1`,
+  queue: `SELECT ${GRANT_COLUMNS} FROM messaging_grants g WHERE ${governsQueue('?1')}`,
+  topic: `SELECT ${GRANT_COLUMNS} FROM messaging_grants g WHERE g.kind = 'topic' AND g.name = ?1`,
 }
 
 /**

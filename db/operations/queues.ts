@@ -7,7 +7,7 @@ import { DomainError } from '../domain-error.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
 import { inSavepointOf, withSql } from '../sql.ts'
 import { actorOf } from '../actor.ts'
-import { mayRead, mayUse, type GrantRow } from './grants.ts'
+import { governsQueue, mayRead, mayUse, type GrantRow } from './grants.ts'
 
 /** The suffix of a queue's dead-letter queue: `orders` sends its dead messages to `orders.dead`. */
 export const DEAD_SUFFIX = '.dead'
@@ -62,13 +62,12 @@ function readyInOrder(trx: Knex, name: string, now: number, limit: number): Prom
 }
 
 /**
- * The grants on the queue `q` as a JSON array of GrantRow, for a view read in one statement: its
- * own, and, for a dead-letter queue, those of the queue it serves (as grants.ts GRANTS_OF).
+ * The grants that govern the queue `q` (grants.ts governsQueue) as a JSON array of GrantRow, for
+ * a view read in one statement.
  */
 const GRANTS_OF_QUEUE = `(SELECT json_group_array(json_object('kind', g.kind, 'name', g.name,
       'userName', g.user_name, 'publish', g.publish, 'consume', g.consume, 'manage', g.manage))
-    FROM messaging_grants g WHERE g.kind = 'queue' AND (g.name = q.name
-      OR g.name IN (SELECT p.name FROM queues p WHERE p.dead_letter_queue = q.name)))`
+    FROM messaging_grants g WHERE ${governsQueue('q.name')})`
 
 /** A queue's row as the operations read it (by hand-written SQL: see publishAll). */
 const QUEUE_COLUMNS = `name, depth, created_at AS createdAt,

@@ -26,6 +26,19 @@ const UNPARSED: Record<string, readonly [number, string, string]> = {
   default: [400, 'BAD_REQUEST', 'The request is not HTTP/1.1 this node can read'],
 }
 
+/** A refusal at the door: JSON as every refusal, a request id, and the connection closed. */
+function refusal(status: number, code: string, message: string) {
+  const requestId = randomUUID()
+  const body = JSON.stringify({ status, error: message, code })
+  const headers = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-request-id': requestId,
+    connection: 'close',
+  }
+  return { requestId, headers, body }
+}
+
 /** Once the node stops, a connection with no request for this long is closed. */
 const QUIET_MS = 200
 
@@ -271,17 +284,13 @@ export class HttpServer {
       return void socket.destroy()
     }
     const [status, code, message] = UNPARSED[err.code ?? ''] ?? UNPARSED.default
-    const requestId = randomUUID()
-    const body = JSON.stringify({ status, error: message, code })
+    const { requestId, headers, body } = refusal(status, code, message)
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`)
     // Written, then closed both ways, as Node's own handler does: a request whose body was still
     // coming (a 408) must not go on to its handler once refused.
     socket.pause()
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-        'Content-Type: application/json; charset=utf-8\r\n' +
-        `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-      () => socket.destroy()
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${body}`, () =>
+      socket.destroy()
     )
     this.log.info(
       { requestId, status, remote: socket.remoteAddress, reason: err.code },
@@ -297,14 +306,8 @@ export class HttpServer {
     code: string,
     message: string
   ): void {
-    const requestId = randomUUID()
-    const body = JSON.stringify({ status, error: message, code })
-    res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'x-request-id': requestId,
-      connection: 'close',
-    })
+    const { requestId, headers, body } = refusal(status, code, message)
+    res.writeHead(status, headers)
     res.end(body)
     this.log.info({ requestId, method: req.method, url: req.url, status, ms: 0 }, 'request')
   }

@@ -68,12 +68,14 @@ export async function receiveFile(
   { headers, signal, ca }: Omit<Sent, 'method' | 'body'>,
   file: string
 ): Promise<Answer & { bytes: number }> {
-  const [{ createWriteStream }, { chmod, rename, rm }, { pipeline }] = await Promise.all([
+  const [{ createWriteStream }, { rename, rm }, { pipeline }] = await Promise.all([
     import('node:fs'),
     import('node:fs/promises'),
     import('node:stream/promises'),
   ])
   const { request, trust } = await transport(url, ca)
+  const partial = `${file}.partial`
+  await rm(partial, { force: true }) // see below: the file is made afresh
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'GET', headers, signal, ...trust }, (res) => {
       const answer = {
@@ -90,16 +92,16 @@ export async function receiveFile(
         )
         return
       }
-      const partial = `${file}.partial`
       let bytes = 0
       res.on('data', (chunk: Buffer) => (bytes += chunk.length))
-      // Private, as the node keeps its own copies: a backup holds the users and their tokens' hashes.
-      pipeline(res, createWriteStream(partial, { mode: 0o600 }))
+      // Private, as the node keeps its own copies: a backup holds the users and their tokens'
+      // hashes. Made afresh (wx): a .partial a killed client left, or one someone else put there
+      // (a file they can read, or a link to one), was removed before asking, never written into.
+      pipeline(res, createWriteStream(partial, { mode: 0o600, flags: 'wx' }))
         .then(() => {
           if (!res.complete)
             throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })
-          // A .partial a killed client left keeps its old mode: made private here too.
-          return chmod(partial, 0o600).then(() => rename(partial, file))
+          return rename(partial, file)
         })
         .then(() => resolve({ ...answer, text: '', bytes }))
         .catch(async (err) => {

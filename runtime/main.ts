@@ -59,7 +59,8 @@ log.info({ version: VERSION, config: describeConfig(config) }, 'almacen starting
 node = await startNode(config, log).catch((err: NodeJS.ErrnoException) => {
   // Ctrl-C in a terminal reaches the worker too, which may die of it before it is ready: a start
   // stopped as asked, not a failure. Any other failure is one, signal or not.
-  if (pending && /exit SIG(INT|TERM|HUP)\b/.test(err.message)) {
+  const killed = (err as { signal?: string | null }).signal
+  if (pending && (killed === 'SIGINT' || killed === 'SIGTERM' || killed === 'SIGHUP')) {
     log.info({ signal: pending, why: err.message }, 'stopped before it had started')
     process.exit(0)
   }

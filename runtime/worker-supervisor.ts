@@ -124,9 +124,9 @@ export class WorkerSupervisor {
       clearTimeout(stall)
       if (!ready && reject) {
         if (this.child === child) this.child = null
-        reject(
-          new Error(`The database worker failed to start: ${fatal || `exit ${code ?? signal}`}`)
-        )
+        // `signal`: the worker was killed (by a Ctrl-C that reached its process group, say).
+        const why = fatal || `exit ${code ?? signal}`
+        reject(Object.assign(new Error(`The database worker failed to start: ${why}`), { signal }))
         return
       }
       this.onExit(child, code, signal, Date.now() - startedAt)

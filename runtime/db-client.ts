@@ -144,9 +144,7 @@ export class DbClient {
         reject(
           new HttpError(
             'DB_TIMEOUT',
-            write
-              ? `The database did not answer within ${timeoutMs} ms; the outcome is unknown, ${retry(write)}`
-              : `The database did not answer within ${timeoutMs} ms; ${retry(write)}`
+            `The database did not answer within ${timeoutMs} ms; ${write ? 'the outcome is unknown, ' : ''}${retry(write)}`
           )
         )
       }, timeoutMs)

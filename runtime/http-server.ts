@@ -13,17 +13,17 @@ import { createServer as createTlsServer } from 'node:https'
 import { Server as NetServer, type AddressInfo, type Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import type { Logger } from 'pino'
+import { ERROR_STATUS, type ErrorCode } from '../api/errors.ts'
 import { MAX_BODY_BYTES, tooLarge } from './input.ts'
 
-/** What a parser error (err.code) is answered with: status, code, sentence. */
-const UNPARSED: Record<string, readonly [number, string, string]> = {
+/** What a parser error (err.code) is answered with: code and sentence (the status, the code's). */
+const UNPARSED: Record<string, readonly [ErrorCode, string]> = {
   HPE_HEADER_OVERFLOW: [
-    431,
     'HEADERS_TOO_LARGE',
     "The request's headers are too large: at most 16 KiB in all",
   ],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'REQUEST_TIMEOUT', 'The request did not all arrive in time'],
-  default: [400, 'BAD_REQUEST', 'The request is not HTTP/1.1 this node can read'],
+  ERR_HTTP_REQUEST_TIMEOUT: ['REQUEST_TIMEOUT', 'The request did not all arrive in time'],
+  default: ['BAD_REQUEST', 'The request is not HTTP/1.1 this node can read'],
 }
 
 /** A refusal at the door: JSON as every refusal, a request id, and the connection closed. */
@@ -283,7 +283,8 @@ export class HttpServer {
     if (err.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
       return void socket.destroy()
     }
-    const [status, code, message] = UNPARSED[err.code ?? ''] ?? UNPARSED.default
+    const [code, message] = UNPARSED[err.code ?? ''] ?? UNPARSED.default
+    const status = ERROR_STATUS[code]
     const { requestId, headers, body } = refusal(status, code, message)
     const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`)
     // Written, then closed both ways, as Node's own handler does: a request whose body was still

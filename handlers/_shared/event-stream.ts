@@ -79,6 +79,7 @@ export function sseStream(
   const release = admit(ctx)
   // However it ends: the client gone (the request's signal), the stream closed or cancelled.
   options.signal.addEventListener('abort', release, { once: true })
+  if (options.signal.aborted) release() // gone before the stream began
   const encoder = new TextEncoder()
   const ended = AbortSignal.any([options.signal, ctx.events.stopping])
   let cursor = options.after

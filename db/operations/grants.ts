@@ -71,6 +71,14 @@ export async function remove(trx: Knex, { kind, name, user }: C.Payload<'grants.
 export const governsQueue = (queue: string) => `g.kind = 'queue' AND (g.name = ${queue}
   OR g.name IN (SELECT p.name FROM queues p WHERE p.dead_letter_queue = ${queue}))`
 
+/** The grants that govern each of a JSON array of names (?1), by the name asked. */
+const GRANTS_OF_NAMES = {
+  queue: `SELECT n.value AS asked, g.user_name AS userName, g.consume
+    FROM json_each(?1) n JOIN messaging_grants g ON ${governsQueue('n.value')}`,
+  topic: `SELECT n.value AS asked, g.user_name AS userName, g.consume
+    FROM json_each(?1) n JOIN messaging_grants g ON g.kind = 'topic' AND g.name = n.value`,
+}
+
 const GRANT_COLUMNS = 'g.kind, g.name, g.user_name AS userName, g.publish, g.consume, g.manage'
 const GRANTS_OF = {
   queue: `SELECT ${GRANT_COLUMNS} FROM messaging_grants g WHERE ${governsQueue('?1')}`,
@@ -122,16 +130,14 @@ export async function mayRead(
 ): Promise<void> {
   const user = actorOf(payload)
   if (user === undefined || user.startsWith('peer:') || names.length === 0) return
-  // Each name's grants, a dead-letter queue's those of its queue too (see GRANTS_OF).
-  const governing: { name: string; grants: GrantRow[] }[] = []
-  for (const name of names) {
-    governing.push({ name, grants: await withSql(trx, (s) => s.all(GRANTS_OF[kind], [name])) })
-  }
-  const refused = governing
-    .filter(({ grants }) => grants.length > 0)
-    .filter(({ grants }) => !grants.some((g) => g.userName === user && g.consume))
-    .map(({ name }) => name)
-    .sort()
+  // Each name's grants, a dead-letter queue's those of its queue too (governsQueue): one statement.
+  type Governing = { asked: string; userName: string; consume: number }
+  const rows = await withSql(trx, (sql) =>
+    sql.all<Governing>(GRANTS_OF_NAMES[kind], [JSON.stringify(names)])
+  )
+  const kept = new Set(rows.map((r) => r.asked))
+  const mine = new Set(rows.filter((r) => r.userName === user && r.consume).map((r) => r.asked))
+  const refused = [...kept].filter((name) => !mine.has(name)).sort()
   if (refused.length === 0) return
   const role = (await trx('users').where({ name: user }).first('role')) as
     { role: string } | undefined

@@ -289,6 +289,9 @@ interface ReceiveProps {
   onCancel(): void
 }
 
+/** A count as typed: blank is 0, else a whole number, else NaN. */
+const countOf = (typed: string) => (typed.trim() === '' ? 0 : wholeOf(typed))
+
 /**
  * What arrived, line by line, with what is still due filled in: Enter moves on, Enter on the last
  * records. Less than due asks what to do with the rest (sent back, or written off by the sender).
@@ -308,13 +311,22 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
   }, [])
 
   async function record() {
+    // A blank count is 0 (the rest is short); anything else must be a whole number, and is never
+    // taken as 0: a final receipt would send back or write off what the count says is missing.
+    // What the browser cannot read as a number has the value "", and says so.
+    const fields = [...form.current!.querySelectorAll<HTMLInputElement>('input[type=number]')]
+    const received = fields.map((field) => (field.validity.badInput ? NaN : countOf(field.value)))
+    const unread = received.findIndex(Number.isNaN)
+    if (unread >= 0) {
+      setProblem(`${due[unread].sku}: ${words.amountNotWhole}`)
+      return fields[unread].select()
+    }
     setBusy(true)
     try {
       const lines = due.map((line: TransferLine, i) => {
-        const received = Number(counts[i]) // a blank count is 0: the rest is short
-        const short = Math.max(0, line.inTransit - received)
+        const short = Math.max(0, line.inTransit - received[i])
         const rest = final && short > 0 ? { short, disposition: dispositions[i] } : {}
-        return { sku: line.sku, received, ...rest }
+        return { sku: line.sku, received: received[i], ...rest }
       })
       const body = { lines: lines.filter((l) => l.received > 0 || 'short' in l), final }
       const url = `/transfers/${encodeURIComponent(transfer.id)}/receive`
@@ -363,7 +375,7 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
               onKeyDown={onKeyDown}
             />
           </label>
-          {final && Number(counts[i]) < line.inTransit && (
+          {final && countOf(counts[i]) < line.inTransit && (
             <label>
               {words.theRest}
               <select

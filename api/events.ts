@@ -27,16 +27,29 @@ const seq = z.coerce
   .int({ error: 'must be a whole number' })
   .min(0, { error: 'must not be negative' })
 
-/** A comma-separated list of event types, such as movement.recorded,item.updated. */
+/**
+ * A comma-separated list of event types, such as movement.recorded,item.updated. A type the log
+ * does not record is refused by name: a typo would otherwise match nothing, and a stream wait
+ * silently for ever.
+ */
 const types = z
   .string()
   .max(500, { error: 'must be at most 500 characters' })
-  .transform((list) =>
-    list
+  .transform((list, ctx) => {
+    const asked = list
       .split(',')
       .map((type) => type.trim())
       .filter(Boolean)
-  )
+    const unknown = asked.filter((type) => !EVENT_TYPES.includes(type))
+    if (unknown.length > 0) {
+      ctx.issues.push({
+        code: 'custom',
+        input: list,
+        message: `names no event type the log records: ${unknown.join(', ')} (it records ${EVENT_TYPES.join(', ')})`,
+      })
+    }
+    return asked
+  })
 
 /** GET /events: the events after `after`, oldest first, `limit` at most, of the `types` given. */
 export const eventsQuery = z.strictObject({

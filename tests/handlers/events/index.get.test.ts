@@ -47,3 +47,17 @@ t.test('refuses a negative seq, a limit over 500 and an unknown parameter', asyn
     })
   }
 })
+
+t.test('refuses a type the log does not record, naming it and the ones it does', async (t) => {
+  await assertRefused(t, handler, request('GET', '/events?types=item.created,movement.recoded'), {
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    details: [
+      {
+        path: 'types',
+        message:
+          'names no event type the log records: movement.recoded (it records movement.recorded, item.created, item.updated, member.changed, transfer.changed)',
+      },
+    ],
+  })
+})

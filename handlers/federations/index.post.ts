@@ -17,8 +17,14 @@ export default defineHandler(
   async (_request, ctx, { body: { pattern, peers } }) => {
     const known = new Set(ctx.membership.snapshot().members.map((m) => m.name))
     const unknown = (peers ?? []).filter((name) => !known.has(name))
-    if (unknown.length > 0) {
-      const problem = `no member of this network is named ${unknown.join(', ')}`
+    // This warehouse's messages are its own already: naming it would carry nothing, unsaid.
+    const problem =
+      unknown.length > 0
+        ? `no member of this network is named ${unknown.join(', ')}`
+        : peers?.includes(ctx.node.name)
+          ? `${ctx.node.name} is this warehouse: name the others to carry to`
+          : null
+    if (problem !== null) {
       throw new HttpError('VALIDATION_FAILED', `Invalid federation: peers: ${problem}`, {
         details: [{ path: 'peers', message: problem }],
       })

@@ -1,0 +1,38 @@
+import t from 'tap'
+import handler from '../../../handlers/federations/index.post.ts'
+import type { Ctx } from '../../../runtime/index.ts'
+import { fakeCtx, request, settle } from '../../fixtures/handler-kit.ts'
+
+/** This node ('Test Warehouse') and one peer, as membership knows them. */
+const membership = {
+  snapshot: () => ({ members: [{ name: 'Test Warehouse' }, { name: 'Sevilla' }] }),
+} as unknown as Ctx['membership']
+
+const post = (body: unknown) => request('POST', '/federations', { body })
+
+t.test('carries a pattern to the peers named, or to every member', async (t) => {
+  for (const [peers, sent] of [
+    [['Sevilla'], ['Sevilla']],
+    [undefined, null],
+  ] as const) {
+    const ctx = fakeCtx({ 'federations.set': (p) => ({ ...p, createdAt: 'now' }) }, membership)
+    const { status } = await settle(await handler(post({ pattern: 'stock.>', peers }), ctx))
+    t.equal(status, 200)
+    t.same(ctx.sent[0].payload, { pattern: 'stock.>', peers: sent })
+  }
+})
+
+t.test('refuses a name no member has, and this warehouse itself, changing nothing', async (t) => {
+  for (const [peers, message] of [
+    [['Sevilla', 'Nowhere'], 'no member of this network is named Nowhere'],
+    [['Test Warehouse'], 'Test Warehouse is this warehouse: name the others to carry to'],
+  ] as const) {
+    const ctx = fakeCtx({}, membership)
+    await t.rejects(handler(post({ pattern: 'stock.>', peers }), ctx), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      details: [{ path: 'peers', message }],
+    })
+    t.same(ctx.sent, [], `${peers.join(', ')}: nothing is asked of the worker`)
+  }
+})

@@ -20,6 +20,12 @@ const ON_TOPICS: ReadonlySet<OpName> = new Set(['topics.publish'])
  */
 const RECEIVING: ReadonlySet<OpName> = new Set(['queues.receive', 'queues.ackAndReceive'])
 
+type Published = { messages: { delayMs?: number }[] }
+
+/** Whether a publish makes messages visible as soon as it commits: some, none of them delayed. */
+const visibleAtOnce = ({ messages }: Published) =>
+  messages.length > 0 && messages.every((m) => !m.delayMs)
+
 /** The database as a handler sees it, telling the waiting receives of every publish. */
 export function wakingQueues(db: Db, queues: QueueSignals, lateWakesMs: number[]): Db {
   return {
@@ -34,7 +40,11 @@ export function wakingQueues(db: Db, queues: QueueSignals, lateWakesMs: number[]
       if (!ON_A_QUEUE.has(op) && !ON_TOPICS.has(op)) return db.send(op, payload, options)
       const queue = ON_A_QUEUE.has(op) ? (payload as { queue: string }).queue : undefined
       try {
-        const data = await db.send(op, payload, options)
+        const sent = db.send(op, payload, options) // on its way to the worker, in this turn's frame
+        if (op === 'queues.publish' && visibleAtOnce(payload as Published)) {
+          queues.publishing(queue as string) // their takes follow it into its batch
+        }
+        const data = await sent
         queues.published(queue)
         return data
       } catch (err) {

@@ -188,6 +188,45 @@ t.test('a long poll is woken by a publish, and ends empty at its wait', async (t
   t.ok(Date.now() - before >= 290, 'it waited its wait')
 })
 
+t.test(
+  'a waiting receive takes the message in the commit of the publish that wakes it',
+  async (t) => {
+    const node = await startTestNode(t)
+    await post(node, '/queues', { name: 'labels' })
+    const metric = async (name: string, labels: Record<string, string>) => {
+      const page = parseExposition(String((await api(node, 'GET', '/metrics')).body))
+      return samplesOf(page, name, labels).reduce((sum, s) => sum + s.value, 0)
+    }
+    const reads = () => metric('almacen_db_batch_envelopes_sum', { kind: 'read' })
+    const writes = async () => ({
+      batches: await metric('almacen_db_batch_envelopes_count', { kind: 'write' }),
+      envelopes: await metric('almacen_db_batch_envelopes_sum', { kind: 'write' }),
+    })
+    const before = await reads()
+    const waiting = receive(node, 'labels', { waitMs: 20_000 })
+    // Once it waits: its peek is read (the scrapes' own reads taken out).
+    let scrapes = 0
+    await until(
+      async () => (await reads()) - before - ++scrapes >= 1,
+      10_000,
+      'the long poll looked at the queue'
+    )
+    const ahead = await writes()
+    const published = await post(node, '/queues/labels/messages', { body: 'label 12' })
+    t.equal(published.status, 201)
+    t.same(
+      (await waiting).map((m) => m.body),
+      ['label 12']
+    )
+    const after = await writes()
+    t.same(
+      { batches: after.batches - ahead.batches, envelopes: after.envelopes - ahead.envelopes },
+      { batches: 1, envelopes: 2 },
+      'the publish and the take: two writes, one commit'
+    )
+  }
+)
+
 t.test('a consumer that goes away while it waits takes nothing from the queue', async (t) => {
   const node = await startTestNode(t)
   await post(node, '/queues', { name: 'picks', visibilityTimeoutMs: 60_000 })

@@ -2,7 +2,7 @@ import t from 'tap'
 import { QueueWaiters } from '../../runtime/queue-signals.ts'
 
 /** Whether `waiting` has settled, after the microtasks already queued have run. */
-async function settled(waiting: Promise<void>): Promise<boolean> {
+async function settled(waiting: Promise<unknown>): Promise<boolean> {
   let done = false
   void waiting.then(() => (done = true))
   await new Promise((resolve) => setImmediate(resolve))
@@ -41,4 +41,23 @@ t.test('waiting receives are woken by a publish to their queue, and by nothing e
   t.notOk(await settled(labels))
   signals.published()
   t.ok(await settled(labels))
+})
+
+t.test('a wait says why it ended: take, for messages on their way; else look', async (t) => {
+  const signals = new QueueWaiters()
+  const stop = new AbortController()
+  t.teardown(() => stop.abort())
+  const far = Date.now() + 60_000
+  const take = signals.next('orders', far, stop.signal)
+  signals.publishing('orders')
+  t.equal(await take, 'take')
+  const look = signals.next('orders', far, stop.signal)
+  signals.published('orders')
+  t.equal(await look, 'look')
+  t.equal(await signals.next('orders', Date.now() + 5, stop.signal), 'look', 'its time is up')
+  const aborted = new AbortController()
+  const gone = signals.next('orders', far, aborted.signal)
+  aborted.abort()
+  t.equal(await gone, 'look', 'aborted')
+  t.equal(signals.version('orders'), 1, 'on its way is not yet published: it counts once committed')
 })

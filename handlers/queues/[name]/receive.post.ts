@@ -49,14 +49,16 @@ export default defineHandler(
       const stop = () => woken.abort()
       ctx.events.stopping.addEventListener('abort', stop, { once: true })
       gone.addEventListener('abort', stop, { once: true })
-      await Promise.race([
+      const why = await Promise.race([
         ctx.queues.next(queue, Math.min(until, nextVisibleAt ?? until), woken.signal, published),
-        ctx.events.next(head, woken.signal),
+        ctx.events.next(head, woken.signal).then(() => 'look' as const),
       ])
       woken.abort()
       ctx.events.stopping.removeEventListener('abort', stop)
       gone.removeEventListener('abort', stop)
-      if (gone.aborted) break
+      // A publish of messages visible at once is on its way: take now, with no await before the
+      // send, so that the take leaves in its frame and commits with it (runtime/queue-signals.ts).
+      if (gone.aborted || why === 'take') break
     }
     if (gone.aborted) return { messages: [] } // nobody reads this answer
     return ctx.db.send('queues.receive', { queue, max, visibilityMs })

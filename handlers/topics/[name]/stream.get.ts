@@ -31,8 +31,9 @@ export default defineHandler(
     let seen = -1 // the publishes counted when the last page was read: a wait misses none after it
     const source = {
       ahead: () => seen !== ctx.queues.version(),
-      next: (_cursor: number, signal: AbortSignal) =>
-        ctx.queues.next(TOPICS, Date.now() + 60_000, signal, seen),
+      next: async (_cursor: number, signal: AbortSignal) => {
+        await ctx.queues.next(TOPICS, Date.now() + 60_000, signal, seen)
+      },
       async page(cursor: number, limit: number) {
         seen = ctx.queues.version()
         const { messages, head } = await read(cursor, limit)

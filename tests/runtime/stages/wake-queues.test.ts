@@ -80,3 +80,49 @@ t.test(
     t.equal(queues.version('orders.dead'), 2)
   }
 )
+
+t.test(
+  'a publish of messages visible at once has its waiting receives take as it leaves, before it commits; a delayed one, once it has',
+  async (t) => {
+    const queues = new QueueWaiters()
+    let commit = () => {}
+    const sent: string[] = []
+    const db = wakingQueues(
+      {
+        send: async (op) => {
+          sent.push(op)
+          await new Promise<void>((resolve) => (commit = resolve))
+          return { results: [] } as never
+        },
+        sendEach: async () => [],
+      },
+      queues,
+      [5, 20]
+    )
+    const far = Date.now() + 60_000
+    const message = (delayMs: number) => ({ id: 'm', body: '1', headers: {}, delayMs, ttlMs: null })
+
+    const waiting = queues.next('orders', far)
+    const stop = new AbortController()
+    t.teardown(() => stop.abort())
+    const other = queues.next('labels', far, stop.signal).then(() => 'woken')
+    const publish = db.send('queues.publish', { queue: 'orders', messages: [message(0)] })
+    t.same(sent, ['queues.publish'], 'the publish left first')
+    t.equal(await waiting, 'take', 'the receive waiting on its queue takes, the publish unanswered')
+    commit()
+    await publish
+    const still = await Promise.race([other, new Promise((r) => setImmediate(() => r('waiting')))])
+    t.equal(still, 'waiting', 'a receive waiting on another queue waits on')
+
+    const delayed = queues.next('orders', far)
+    const later = db.send('queues.publish', { queue: 'orders', messages: [message(0), message(5)] })
+    const early = await Promise.race([
+      delayed,
+      new Promise((r) => setImmediate(() => r('waiting'))),
+    ])
+    t.equal(early, 'waiting', 'with a delayed message among them, nobody takes before the commit')
+    commit()
+    await later
+    t.equal(await delayed, 'look', 'after it, the receive looks again, as for a nack')
+  }
+)

@@ -33,6 +33,8 @@ interface Pending {
   timer: NodeJS.Timeout
   /** A write: its outcome is unknown if it fails in flight (a read's is nothing). */
   write: boolean
+  /** A write with an idempotency key: a retry with it is safe. */
+  keyed: boolean
 }
 
 /** Told the event log's new head, and the ledger's last row with it when the worker says. */
@@ -107,7 +109,7 @@ export class DbClient {
       clearTimeout(call.timer)
       this.pending.delete(id)
       const unknown = call.write ? '; a write in flight may or may not have been applied' : ''
-      call.reject(unavailable(`${reason}${unknown}`, call.write))
+      call.reject(unavailable(`${reason}${unknown}`, retry(call)))
     }
   }
 
@@ -118,7 +120,8 @@ export class DbClient {
   ): Promise<DbReply<unknown>> {
     const write = WRITE_OPS.has(op)
     if (!this.dealer) {
-      return Promise.reject(unavailable('the database worker is not running', write))
+      // Nothing was sent: a write was not applied, and is simply sent again.
+      return Promise.reject(unavailable('the database worker is not running', 'retry shortly'))
     }
     if (this.pending.size >= this.options.maxInFlight) {
       return Promise.reject(
@@ -128,6 +131,7 @@ export class DbClient {
       )
     }
     const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs
+    const keyed = write && opts.key !== undefined
     const id = (++this.nextId).toString(36)
     const envelope: RequestEnvelope<O> = {
       v: PROTOCOL_VERSION,
@@ -144,11 +148,11 @@ export class DbClient {
         reject(
           new HttpError(
             'DB_TIMEOUT',
-            `The database did not answer within ${timeoutMs} ms; ${write ? 'the outcome is unknown, ' : ''}${retry(write)}`
+            `The database did not answer within ${timeoutMs} ms; ${write ? 'the outcome is unknown, ' : ''}${retry({ write, keyed })}`
           )
         )
       }, timeoutMs)
-      this.pending.set(id, { resolve, reject, timer, write })
+      this.pending.set(id, { resolve, reject, timer, write, keyed })
       this.outbox.push(envelope)
       if (this.sending || this.flushQueued) return
       // Wait for the rest of this turn of the event loop: the calls that other requests make in
@@ -225,13 +229,21 @@ export class DbClient {
   }
 }
 
-/** What a caller may do after a call that failed: a write is retried with its key, a read again. */
-const retry = (write: boolean) => (write ? 'retry with the same Idempotency-Key' : 'retry shortly')
+/**
+ * What a caller may do after a call that failed in flight: a read is asked again; a write is
+ * retried with its key, or, sent without one, looked for first (a second one would be applied too).
+ */
+function retry({ write, keyed }: { write: boolean; keyed: boolean }): string {
+  if (!write) return 'retry shortly'
+  return keyed
+    ? 'retry with the same Idempotency-Key'
+    : 'look whether it was applied before sending it again (a write sent with an Idempotency-Key can simply be retried)'
+}
 
-function unavailable(reason: string, write: boolean): HttpError {
+function unavailable(reason: string, retry: string): HttpError {
   return new HttpError(
     'DB_UNAVAILABLE',
-    `The database worker is unavailable (${reason}); ${retry(write)}`,
+    `The database worker is unavailable (${reason}); ${retry}`,
     { headers: { 'retry-after': '1' } }
   )
 }

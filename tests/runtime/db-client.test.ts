@@ -126,13 +126,21 @@ t.test(
   async (t) => {
     const db = client(t, await fakeWorker(t, () => []))
     const read = db.call('stock.get', { sku: 'A' })
-    const write = db.call('movements.record', { type: 'receipt', sku: 'A', quantity: 1 })
+    const receipt = { type: 'receipt', sku: 'A', quantity: 1 } as const
+    const write = db.call('movements.record', receipt, { key: 'r-1' })
+    const unkeyed = db.call('movements.record', receipt)
     db.disconnect('worker exited with SIGKILL')
     await t.rejects(write, {
       status: 503,
       code: 'DB_UNAVAILABLE',
       message:
-        /SIGKILL; a write in flight may or may not have been applied\); retry with the same Idempotency-Key/,
+        /SIGKILL; a write in flight may or may not have been applied\); retry with the same Idempotency-Key$/,
+    })
+    // Sent with no key, a second one would be applied too: it is looked for first.
+    await t.rejects(unkeyed, {
+      status: 503,
+      message:
+        /applied\); look whether it was applied before sending it again \(a write sent with an Idempotency-Key can simply be retried\)$/,
     })
     // A read changed nothing: it is simply asked again, no key to keep.
     await t.rejects(read, {
@@ -140,6 +148,12 @@ t.test(
       message: 'The database worker is unavailable (worker exited with SIGKILL); retry shortly',
     })
     await t.rejects(db.call('stock.get', { sku: 'A' }), { status: 503, code: 'DB_UNAVAILABLE' })
+    // Once the link is down, nothing is sent: a write was not applied, and is simply sent again.
+    await t.rejects(db.call('movements.record', receipt), {
+      status: 503,
+      message:
+        'The database worker is unavailable (the database worker is not running); retry shortly',
+    })
   }
 )
 

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto'
 import { ADMIN_TOKEN_FILE } from '../api/access.ts'
 import {
+  HUNG_UP,
   Interrupted,
   isCertificateError,
   NodeRefusal,
@@ -12,7 +13,7 @@ import {
   networkReason,
   type RefusalCode,
 } from './errors.ts'
-import { receiveFile, send, type Sent } from './http-request.ts'
+import { receiveFile, send, speaksTls, type Sent } from './http-request.ts'
 
 /** Something that shows a call is in progress (a spinner on a terminal); all optional. */
 export interface Progress {
@@ -132,6 +133,15 @@ export function createApi(options: ApiOptions): Api {
   const { timeoutMs = 10_000, attempts = 4, backoffMs = 250, slowMs = 3000, progress } = options
   const { deadlineMs = Infinity, name = `The node at ${url}`, hint } = options
 
+  /**
+   * Whether an http:// URL hung up on every time (`reason`) is a node that serves HTTPS only: a
+   * TLS server closes a plain request unanswered, as a node that died mid-answer would.
+   */
+  async function servesHttps(reason: string): Promise<boolean> {
+    const target = new URL(url)
+    return reason === HUNG_UP && target.protocol === 'http:' && (await speaksTls(target))
+  }
+
   async function attempt(
     request: Omit<Sent, 'signal'>,
     path: string,
@@ -226,7 +236,13 @@ export function createApi(options: ApiOptions): Api {
           if (result.final) break
         }
         if (stop.signal.aborted) throw new Interrupted(method !== 'GET', sentKey)
-        const why = last.busy ? 'busy' : last.final ? 'untrusted' : undefined
+        const why = last.busy
+          ? 'busy'
+          : last.final
+            ? 'untrusted'
+            : (await servesHttps(last.reason))
+              ? 'https'
+              : undefined
         const unreachable = new NodeUnreachable(url, last.reason, sentKey, why)
         progress?.stop()
         if (!(await options.onUnreachable?.(unreachable))) throw unreachable
@@ -273,8 +289,13 @@ export function createApi(options: ApiOptions): Api {
       } catch (err) {
         if (err instanceof NodeRefusal) throw err
         if (stop.signal.aborted) throw new Interrupted(false, undefined)
-        const why = isCertificateError(err) ? 'untrusted' : undefined
-        throw new NodeUnreachable(url, networkReason(err), undefined, why)
+        const reason = networkReason(err)
+        const why = isCertificateError(err)
+          ? 'untrusted'
+          : (await servesHttps(reason))
+            ? 'https'
+            : undefined
+        throw new NodeUnreachable(url, reason, undefined, why)
       } finally {
         stopListening?.()
       }

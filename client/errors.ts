@@ -30,14 +30,19 @@ export class NodeUnreachable extends Error {
   readonly reason: string
   readonly key?: string
 
-  /** `why`: busy, it answered 503/504; untrusted, its TLS certificate was refused. */
-  constructor(url: string, reason: string, key?: string, why?: 'busy' | 'untrusted') {
+  /**
+   * `why`: busy, it answered 503/504; untrusted, its TLS certificate was refused; https, an
+   * http:// URL where the node serves HTTPS only.
+   */
+  constructor(url: string, reason: string, key?: string, why?: 'busy' | 'untrusted' | 'https') {
     super(
       why === 'busy'
         ? `The almacen node at ${url} is up but did not answer (${reason}). Try again in a moment.`
         : why === 'untrusted'
           ? `Cannot talk to the almacen node at ${url} safely: ${reason}.`
-          : `Cannot reach the almacen node at ${url} (${reason}). Is it running? (npm start)`
+          : why === 'https'
+            ? `The almacen node at ${url} serves HTTPS only (plain HTTP: ${reason}): use ${url.replace(/^http:/, 'https:')}`
+            : `Cannot reach the almacen node at ${url} (${reason}). Is it running? (npm start)`
     )
     this.name = 'NodeUnreachable'
     this.url = url
@@ -107,6 +112,9 @@ function speaksNoTls(err: unknown): boolean {
   )
 }
 
+/** What answers a request to a TLS server over plain HTTP, as to a node that died mid-answer. */
+export const HUNG_UP = 'connection closed before the answer'
+
 /** Why a request failed, in a few words a person can act on ("connection refused"). */
 export function networkReason(err: unknown): string {
   const e = err as { code?: string; message?: string }
@@ -116,9 +124,7 @@ export function networkReason(err: unknown): string {
   if (isCertificateError(err)) {
     return `its TLS certificate is not trusted: ${e.message}; give the CA that signed it with --ca or ALMACEN_CA`
   }
-  if (e?.code === 'ECONNRESET' && e.message === 'socket hang up') {
-    return 'connection closed before the answer'
-  }
+  if (e?.code === 'ECONNRESET' && e.message === 'socket hang up') return HUNG_UP
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ENOTFOUND: 'host not found',

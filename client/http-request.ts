@@ -29,6 +29,25 @@ async function transport(url: URL, ca: string | undefined) {
   return { request, trust }
 }
 
+/**
+ * Whether what listens at an http:// URL's host and port speaks TLS: a handshake, nothing sent
+ * over it, answered by a server (its certificate is not judged: this only chooses a hint).
+ */
+export async function speaksTls(url: URL, timeoutMs = 2000): Promise<boolean> {
+  const { connect } = await import('node:tls')
+  return new Promise((resolve) => {
+    const host = url.hostname.replace(/^\[|\]$/g, '')
+    const socket = connect({ host, port: Number(url.port || 80), rejectUnauthorized: false })
+    const done = (tls: boolean) => (socket.destroy(), resolve(tls))
+    socket.once('secureConnect', () => done(true))
+    // A server that asks for a client certificate may end the handshake with an alert: TLS too.
+    // (A plain HTTP server answers the hello with text: "wrong version number", not TLS.)
+    const alert = /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_/
+    socket.once('error', (err: { code?: string }) => done(alert.test(err.code ?? '')))
+    socket.setTimeout(timeoutMs, () => done(false))
+  })
+}
+
 /** Sends one request and reads the whole answer; rejects with Node's error (err.code). */
 export async function send(url: URL, { method, headers, body, signal, ca }: Sent): Promise<Answer> {
   const { request, trust } = await transport(url, ca)

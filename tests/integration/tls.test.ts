@@ -253,6 +253,14 @@ t.test(
       Date.now() - started < 30_000,
       'a certificate refused is not tried again until the timeout'
     )
+    // The same node by an http:// URL: it closes plain requests unanswered; the client says why.
+    const plain = node.url.replace(/^https:/, 'http:')
+    const http = await almacen(['--url', plain, '--ca', company.certFile, 'stock'])
+    t.equal(http.code, 3)
+    t.equal(
+      http.stderr,
+      `almacen: The almacen node at ${plain} serves HTTPS only (plain HTTP: connection closed before the answer): use ${node.url}\n`
+    )
     const wrongCa = await almacen(['--url', node.url, '--ca', stranger.certFile, 'stock'])
     t.equal(wrongCa.code, 3, "another CA's certificate does not make it trusted")
     // A backup downloaded over HTTPS (the client's other way of reading an answer).

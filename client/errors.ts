@@ -51,6 +51,17 @@ export class NodeUnreachable extends Error {
   }
 }
 
+/**
+ * What was named is not there, as the node's answers show (the client asked, and judged them
+ * itself): a refusal, as the node's own NOT_FOUND would be (exit 1), not a usage error.
+ */
+export class NotThere extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'NotThere'
+  }
+}
+
 /** Bad arguments on the command line, found before anything is sent. */
 export class UsageError extends Error {
   constructor(message: string) {

@@ -4,7 +4,14 @@ import prompts from 'prompts'
 import { createApi } from './api.ts'
 import type { Settings } from './args.ts'
 import type { Args, Command } from './command.ts'
-import { Interrupted, NodeRefusal, NodeUnreachable, UsageError, exitCodeFor } from './errors.ts'
+import {
+  Interrupted,
+  NodeRefusal,
+  NodeUnreachable,
+  NotThere,
+  UsageError,
+  exitCodeFor,
+} from './errors.ts'
 import type { Io, Output } from './io.ts'
 import { createSpinner } from './spinner.ts'
 
@@ -60,6 +67,7 @@ export function describe(err: unknown, command?: Command): string {
     return `almacen${where}: ${err.message}\n${usage}See 'almacen${where} --help'.\n`
   }
   if (err instanceof NodeRefusal) return `almacen: ${err.message} (${err.code})\n`
+  if (err instanceof NotThere) return `almacen: ${err.message}\n`
   const retry = (key?: string) =>
     key
       ? `almacen: the outcome is unknown. To retry without applying it twice, run the same command with --key ${key}\n`
@@ -81,6 +89,7 @@ function asJson(err: unknown): Record<string, unknown> {
     return { error: err.message, code: 'UNREACHABLE', reason: err.reason, key: err.key }
   }
   if (err instanceof UsageError) return { error: err.message, code: 'USAGE' }
+  if (err instanceof NotThere) return { error: err.message, code: 'NOT_FOUND' }
   if (err instanceof Interrupted) return { error: 'interrupted', code: 'INTERRUPTED', key: err.key }
   return { error: (err as Error)?.message ?? String(err), code: 'CLIENT_ERROR' }
 }

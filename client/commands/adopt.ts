@@ -1,7 +1,7 @@
 import type { Adopted, NetworkItemPage } from '../../api/index.ts'
 import { skuPath } from '../api.ts'
 import { KEY_OPTION, keyOf, parsed, positionals, type Command } from '../command.ts'
-import { UsageError } from '../errors.ts'
+import { NotThere, UsageError } from '../errors.ts'
 import * as input from '../input.ts'
 import { printJson, type Io } from '../io.ts'
 
@@ -15,7 +15,7 @@ async function peerOf(io: Io, sku: string, from: string) {
   const known = peers.map((o) => `${o.node.name} (${o.node.id})`).join(', ')
   if (named.length > 1)
     throw new UsageError(`two warehouses are named ${from}: give its id: ${known}`)
-  throw new UsageError(
+  throw new NotThere(
     known
       ? `no other warehouse named ${from} defines ${sku}; it is defined at ${known}`
       : `no other warehouse defines ${sku}, as far as this node's replicas know`

@@ -1,6 +1,6 @@
 import type { Health } from '../../api/index.ts'
 import { positionals, type Command } from '../command.ts'
-import { NodeRefusal } from '../errors.ts'
+import { EXIT } from '../errors.ts'
 import { printJson, type Io } from '../io.ts'
 
 type Answered = Extract<Health, { worker: { ok: true } }>
@@ -32,10 +32,8 @@ export const health: Command = {
   async run(io, args) {
     positionals(args, [])
     const answered = await check(io)
-    if (answered.status === 'degraded') {
-      // Said above (or in the JSON); the exit status is for the script that asked.
-      throw new NodeRefusal(200, 'LEDGER_HALTED', 'The node refuses writes: its ledger is halted')
-    }
+    // Said above (or in the JSON): the exit status is for the script that asked.
+    if (answered.status === 'degraded') return EXIT.refused
   },
 }
 

@@ -1,4 +1,9 @@
-import { defineHandler, REPLICATION_MESSAGES, type FeedAnswer } from '../../runtime/index.ts'
+import {
+  defineHandler,
+  HttpError,
+  REPLICATION_MESSAGES,
+  type FeedAnswer,
+} from '../../runtime/index.ts'
 import { EXAMPLE_PAGE, signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.feed
@@ -23,6 +28,13 @@ export default defineHandler(
   },
   async (request, ctx, { body: { after, limit, maxBytes, waitMs } }): Promise<FeedAnswer> => {
     signer(ctx)
+    // A wait in flight is released when the node stops; one asked after that is refused, so the
+    // peer backs off instead of asking again at once until the node has closed.
+    if (ctx.events.stopping.aborted) {
+      throw new HttpError('NODE_STOPPING', 'This node is stopping; try again in a few seconds', {
+        headers: { 'retry-after': '1' },
+      })
+    }
     const until = Date.now() + waitMs
     for (;;) {
       const page = await ctx.db.send('events.feed', { after, limit, maxBytes })

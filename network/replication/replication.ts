@@ -48,11 +48,14 @@ export interface ReplicationApi {
 /**
  * Every node keeps a replica of every peer's log: one puller per member, started the moment
  * membership sees it alive, paused while it is failed or left, resumed (at once, from the
- * committed cursor) when it is seen alive again.
+ * committed cursor) when it is seen alive again. A node that left follows nobody until it joins
+ * again: its pullers pause with it.
  */
 export class Replication implements ReplicationApi {
   readonly name = 'replication'
   private readonly pullers = new Map<string, { puller: Puller; member: Member }>()
+  /** This node left the network (membership's word on itself): it asks no peer for its log. */
+  private out = false
   private unsubscribe: (() => void) | null = null
   /** Peers already asked by the start-up check. */
   private readonly witnessed = new Set<string>()
@@ -107,18 +110,32 @@ export class Replication implements ReplicationApi {
   }
 
   private changed(member: Member): void {
-    if (member.id === this.options.selfId) return
+    if (member.id === this.options.selfId) return this.selfChanged(member)
     if (member.state === 'alive') void this.witnessOnce(member)
     let entry = this.pullers.get(member.id)
     if (entry) entry.member = member
     if (member.state === 'alive') {
       if (!entry)
         this.pullers.set(member.id, (entry = { puller: this.pullerFor(member.id), member }))
-      entry.puller.resume()
+      if (!this.out) entry.puller.resume()
     } else if (member.state === 'failed' || member.state === 'left') {
       entry?.puller.pause(
         `membership says ${member.name || member.id} ${member.state === 'left' ? 'left' : 'failed'}: not asked until it is alive again`
       )
+    }
+  }
+
+  /**
+   * This node left (an operator's leave, kept across restarts): every puller pauses, and a
+   * stopping peer's feed is not asked again and again. Joined again: those alive resume.
+   */
+  private selfChanged(self: Member): void {
+    const out = self.state === 'left'
+    if (out === this.out) return
+    this.out = out
+    for (const { puller, member } of this.pullers.values()) {
+      if (out) puller.pause('this node left the network: it follows no one until it joins again')
+      else if (member.state === 'alive') puller.resume()
     }
   }
 

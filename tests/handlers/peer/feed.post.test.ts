@@ -97,3 +97,18 @@ t.test('passes on FORKED, refuses unsigned and malformed requests', async (t) =>
   }
   t.same(signed.sent, [], 'nothing reaches the worker')
 })
+
+t.test(
+  'asked once the node is stopping: refused, so the peer backs off, reading nothing',
+  async (t) => {
+    const { events, stop } = hub()
+    stop()
+    const ctx = { ...fakeCtx({}, {}, events), peer: 'node-b' }
+    await t.rejects(call(ctx, { ...body, waitMs: 20_000 }), {
+      status: 503,
+      code: 'NODE_STOPPING',
+      headers: { 'retry-after': '1' },
+    })
+    t.same(ctx.sent, [])
+  }
+)

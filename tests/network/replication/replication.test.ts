@@ -342,6 +342,33 @@ t.test('an owner that leaves: its replicas stop asking it and say why', async (t
   t.match(status, { following: false, lastError: /membership says A left/ })
 })
 
+t.test(
+  'a node that leaves asks no peer for its log until it joins again, then catches up',
+  async (t) => {
+    const { cluster, site } = await sites(t, ['A', 'B'])
+    for (const name of ['A', 'B']) await replicate(cluster, site, cluster.node(name))
+    site.get('A')?.log.receipts(10)
+    await cluster.until(() => holds(site, cluster, 'B', 'A'), 5000, 'caught up')
+    await cluster.finish(cluster.node('B').membership.leave({ rejoin: false }), 5000, 'B left')
+    const [status] = site.get('B')?.replication?.peers() ?? []
+    t.match(status, { following: false, lastError: /this node left the network/ }, 'says why')
+    // A's log grows, and a long time passes: B, out of the network, does not follow it. (The
+    // wait in flight when it left may still bring a page.)
+    site.get('A')?.log.receipts(5)
+    await cluster.run(60_000)
+    const whileOut = feedRequests(cluster, 'B', 'A').length
+    site.get('A')?.log.receipts(5)
+    await cluster.run(60_000)
+    t.equal(feedRequests(cluster, 'B', 'A').length, whileOut, 'no more requests')
+    t.notOk(holds(site, cluster, 'B', 'A'), 'and nothing newer held')
+    // Joined again: it follows A at once, from its committed cursor.
+    const joined = cluster.node('B').membership.join([cluster.node('A').address])
+    await cluster.finish(joined, 10_000, 'B joined')
+    await cluster.until(() => holds(site, cluster, 'B', 'A'), 10_000, 'caught up again')
+    checkPrefixes(t, cluster, site)
+  }
+)
+
 t.test('a puller killed with its node resumes from its disk when the node restarts', async (t) => {
   const { cluster, site } = await sites(t, ['A', 'B'])
   for (const name of ['A', 'B']) await replicate(cluster, site, cluster.node(name))

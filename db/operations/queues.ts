@@ -485,13 +485,17 @@ export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
  * Takes the first `max` messages visible at `now`, in publish order, each under a new receipt:
  * one statement reads them by the queue's order index (see readyInOrder) and marks them taken,
  * answering them as they become. `?1` is the receipts' random parts, a JSON array, one for each
- * row by its place.
+ * row by its place. A message done with (its deliveries had, `?6`, or past its TTL) is never
+ * taken: a receive moves a run of them to the dead letters first, and any beyond that run wait
+ * for the next receive to move them.
  */
 const TAKE = `UPDATE queue_messages AS m
     SET receipt = m.seq || '.' || (?1 ->> r.k), deliveries = m.deliveries + 1, visible_at = ?2
   FROM (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS k
     FROM (SELECT seq FROM queue_messages INDEXED BY queue_messages_order
-      WHERE queue = ?3 AND visible_at <= ?4 ORDER BY seq LIMIT ?5)) AS r
+      WHERE queue = ?3 AND visible_at <= ?4
+        AND (?6 IS NULL OR deliveries < ?6) AND (expires_at IS NULL OR expires_at > ?4)
+      ORDER BY seq LIMIT ?5)) AS r
   WHERE m.seq = r.seq
   RETURNING seq, message_id AS messageId, body, headers, published_at AS publishedAt, deliveries,
     receipt`
@@ -516,7 +520,14 @@ async function take(
   )
   type Taken = Pick<MessageRow, Shown> & { receipt: string }
   const rows = await withSql(trx, (sql) =>
-    sql.all<Taken>(TAKE, [JSON.stringify(parts), visibleAt, queue.name, now, input.max])
+    sql.all<Taken>(TAKE, [
+      JSON.stringify(parts),
+      visibleAt,
+      queue.name,
+      now,
+      input.max,
+      queue.maxDeliveries,
+    ])
   )
   const visibleUntil = new Date(visibleAt).toISOString()
   const messages: C.Delivered[] = rows

@@ -115,3 +115,37 @@ t.test(
     )
   }
 )
+
+t.test(
+  'more messages done with than a receive moves at once: none of them is delivered',
+  async (t) => {
+    const clock = onClock(t)
+    const knex = await testDb(t)
+    await create(knex, { name: 'labels', visibilityTimeoutMs: 1000, maxDeliveries: 1 })
+    await create(knex, { name: 'prices', visibilityTimeoutMs: 1000, maxDeliveries: 5 })
+    const messages = (prefix: string, n: number, ttlMs: number | null = null) =>
+      Array.from({ length: n }, (_, i) => ({
+        id: `${prefix}${i}`,
+        body: String(i),
+        headers: {},
+        delayMs: 0,
+        ttlMs,
+      }))
+    // 150 delivered once each, the most: none may go out a second time.
+    await publish(knex, { queue: 'labels', messages: messages('l', 150) })
+    for (let i = 0; i < 2; i++) await receive(knex, { queue: 'labels', max: 100 })
+    // 150 past their TTL before anyone took them.
+    await publish(knex, { queue: 'prices', messages: messages('p', 150, 10) })
+    clock.advance(1000)
+    for (const queue of ['labels', 'prices']) {
+      const first = await receive(knex, { queue, max: 10 })
+      t.same(first, { messages: [], deadLettered: `${queue}.dead` }, `${queue}: none delivered`)
+      t.same(await receive(knex, { queue, max: 10 }), {
+        messages: [],
+        deadLettered: `${queue}.dead`,
+      })
+      t.same(await receive(knex, { queue, max: 10 }), { messages: [] }, 'all moved by now')
+      t.match(await get(knex, { name: `${queue}.dead` }), { depth: 150 })
+    }
+  }
+)

@@ -72,6 +72,14 @@ export class PeerAuth {
         `This is node ${selfId}; the request was signed for ${signed.to}`
       )
     }
+    // Only a key holder could sign it: a node sends itself nothing, so one that says it comes
+    // from this node is another pretending (a transfer "from" here would be applied as incoming).
+    if (signed.sender === selfId && signed.to === selfId) {
+      throw new ProtocolError(
+        'WRONG_NODE',
+        `The request says it comes from this node, ${selfId}; a node sends itself nothing`
+      )
+    }
     const skewMs = now - signed.time
     if (Math.abs(skewMs) > MAX_SKEW_MS) {
       onClockSkew(signed.sender, skewMs)

@@ -63,6 +63,11 @@ t.test(
     })
     t.equal(admit(c, forC), 'node-a', 'the node it was signed for takes it')
     t.throws(() => admit(auth, arriving('*')), { code: 'WRONG_NODE' }, 'gossip for anyone')
+    // Signed by a key holder in node-a's name, to node-a itself: refused.
+    t.throws(() => admit(receiver('node-a').auth, arriving('node-a')), {
+      code: 'WRONG_NODE',
+      message: 'The request says it comes from this node, node-a; a node sends itself nothing',
+    })
     t.equal(admit(auth, arriving('*', '/peer/join')), 'node-a')
     // A node being restored knows only its peers' addresses; what it asks first is read-only.
     t.equal(admit(auth, arriving('*', '/peer/replica-head')), 'node-a')

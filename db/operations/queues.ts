@@ -11,6 +11,8 @@ import { governsQueue, mayRead, mayUse, type GrantRow } from './grants.ts'
 
 /** The suffix of a queue's dead-letter queue: `orders` sends its dead messages to `orders.dead`. */
 export const DEAD_SUFFIX = '.dead'
+/** The longest queue name a path or a payload takes (api/queues.ts, the contract). */
+const MAX_NAME = 100
 /** The most queues a node keeps (each with its dead-letter queue). */
 export const MAX_QUEUES = 1000
 /** The most messages one queue holds; a publish past it is refused until consumers catch up. */
@@ -129,6 +131,15 @@ export async function create(trx: Knex, input: C.Payload<'queues.create'>): Prom
     )
   }
   const dead = `${name}${DEAD_SUFFIX}`
+  // Every route that names a queue takes at most 100 characters: its dead letters must fit too.
+  if (dead.length > MAX_NAME) {
+    const most = MAX_NAME - DEAD_SUFFIX.length
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `A queue's name may have at most ${most} characters, so that its dead-letter queue, ${DEAD_SUFFIX} after it, can be named too`,
+      [{ path: 'name', message: `must be at most ${most} characters` }]
+    )
+  }
   const [{ n }] = await trx('queues').whereNotNull('deadLetterQueue').count({ n: '*' })
   if (Number(n) >= MAX_QUEUES) {
     throw new DomainError(

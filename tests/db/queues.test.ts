@@ -149,3 +149,16 @@ t.test(
     }
   }
 )
+
+t.test('a queue whose dead letters could not be named is refused, naming the limit', async (t) => {
+  const knex = await testDb(t)
+  const settings = { visibilityTimeoutMs: 30_000, maxDeliveries: 5 }
+  await t.rejects(create(knex, { name: 'q'.repeat(96), ...settings }), {
+    code: 'VALIDATION_FAILED',
+    message:
+      "A queue's name may have at most 95 characters, so that its dead-letter queue, .dead after it, can be named too",
+  })
+  t.notOk(await knex('queues').first(), 'nothing made')
+  t.match(await create(knex, { name: 'q'.repeat(95), ...settings }), { name: 'q'.repeat(95) })
+  t.match(await get(knex, { name: `${'q'.repeat(95)}.dead` }), { depth: 0 }, 'its dead letters too')
+})

@@ -381,19 +381,24 @@ type Shown = 'seq' | 'messageId' | 'body' | 'headers' | 'publishedAt' | 'deliver
 
 /**
  * Whether the queue has a message to take now, and when the next hidden one shows: what a long
- * poll looks at before and after each wait, so one statement (three through knex cost 0.6 ms).
+ * poll looks at before and after each wait, so one statement (three through knex cost 0.6 ms),
+ * with the grants on the queue: a user who may not consume from it may not wait on it either.
  */
-export async function peek(trx: Knex, { queue: name }: C.Payload<'queues.peek'>) {
+export async function peek(trx: Knex, input: C.Payload<'queues.peek'>) {
+  const { queue: name } = input
   const now = Date.now()
   const [row] = await withSql(trx, (sql) =>
-    sql.all<{ known: number | null; ready: number; nextAt: number | null }>(
-      `SELECT (SELECT 1 FROM queues WHERE name = ?) AS known,
-         EXISTS (SELECT 1 FROM queue_messages WHERE queue = ? AND visible_at <= ?) AS ready,
-         (SELECT min(visible_at) FROM queue_messages WHERE queue = ? AND visible_at > ?) AS nextAt`,
-      [name, name, now, name, now]
+    sql.all<{ grants: string; ready: number; nextAt: number | null }>(
+      `SELECT ${GRANTS_OF_QUEUE} AS grants,
+         EXISTS (SELECT 1 FROM queue_messages WHERE queue = q.name AND visible_at <= ?) AS ready,
+         (SELECT min(visible_at) FROM queue_messages WHERE queue = q.name AND visible_at > ?)
+           AS nextAt
+       FROM queues q WHERE q.name = ?`,
+      [now, now, name]
     )
   )
-  if (row.known === null) await queueNamed(trx, name) // says which queue is not there
+  if (!row) throw noQueue(name)
+  await mayUse(trx, input, 'queue', name, 'consume', JSON.parse(row.grants) as GrantRow[])
   return { ready: row.ready === 1, nextVisibleAt: row.nextAt }
 }
 

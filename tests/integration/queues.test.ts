@@ -499,6 +499,13 @@ t.test('a queue kept to granted users: each may only what it was granted', async
     { status: 403, body: { code: 'FORBIDDEN', error: /clerk may not consume on queue orders/ } },
     'acks carried by a receive are checked as the receive is'
   )
+  const waited = Date.now()
+  t.match(
+    await as(clerk, '/queues/orders/receive', { waitMs: 20_000 }),
+    { status: 403, body: { code: 'FORBIDDEN', error: /clerk may not consume on queue orders/ } },
+    'a long poll is checked before it waits, not when a message comes'
+  )
+  t.ok(Date.now() - waited < 10_000, 'at once')
   t.match(await as(erp, '/queues/orders/messages', { body: 2 }), {
     status: 403,
     body: { error: /erp may not publish on queue orders: .* erp is not granted publish/ },

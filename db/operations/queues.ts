@@ -8,6 +8,7 @@ import { refusalOf, type Outcome } from '../outcome.ts'
 import { inSavepointOf, withSql } from '../sql.ts'
 import { actorOf } from '../actor.ts'
 import { governsQueue, mayRead, mayUse, type GrantRow } from './grants.ts'
+import { MATCHES } from './patterns.ts'
 
 /** The suffix of a queue's dead-letter queue: `orders` sends its dead messages to `orders.dead`. */
 export const DEAD_SUFFIX = '.dead'
@@ -364,6 +365,13 @@ export async function browse(trx: Knex, input: C.Payload<'queues.browse'>) {
   const { queue: name, limit } = input
   await queueNamed(trx, name)
   await mayRead(trx, input, 'queue', [name], `queue ${name}`)
+  const [{ keptTopics }] = await withSql(trx, (sql) =>
+    sql.all<{ keptTopics: string }>(
+      `SELECT ${KEPT_TOPICS} AS keptTopics FROM queues q WHERE q.name = ?`,
+      [name]
+    )
+  )
+  await mayReadTopicsOf(trx, input, name, keptTopics)
   const rows = await readyInOrder(trx, name, Date.now(), limit)
   return { messages: rows.map(shown) }
 }
@@ -388,8 +396,8 @@ export async function peek(trx: Knex, input: C.Payload<'queues.peek'>) {
   const { queue: name } = input
   const now = Date.now()
   const [row] = await withSql(trx, (sql) =>
-    sql.all<{ grants: string; ready: number; nextAt: number | null }>(
-      `SELECT ${GRANTS_OF_QUEUE} AS grants,
+    sql.all<{ grants: string; keptTopics: string; ready: number; nextAt: number | null }>(
+      `SELECT ${GRANTS_OF_QUEUE} AS grants, ${KEPT_TOPICS} AS keptTopics,
          EXISTS (SELECT 1 FROM queue_messages WHERE queue = q.name AND visible_at <= ?) AS ready,
          (SELECT min(visible_at) FROM queue_messages WHERE queue = q.name AND visible_at > ?)
            AS nextAt
@@ -399,6 +407,7 @@ export async function peek(trx: Knex, input: C.Payload<'queues.peek'>) {
   )
   if (!row) throw noQueue(name)
   await mayUse(trx, input, 'queue', name, 'consume', JSON.parse(row.grants) as GrantRow[])
+  await mayReadTopicsOf(trx, input, name, row.keptTopics)
   return { ready: row.ready === 1, nextVisibleAt: row.nextAt }
 }
 
@@ -452,13 +461,29 @@ async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<stri
 }
 
 /**
+ * A subscription's queue holds its topics' messages: the topics its pattern covers that are kept
+ * to granted users (a JSON array; empty for a queue that is no subscription). Reading the queue,
+ * or its dead letters, takes consume on each of them, as a topic's stream does (topics.feed).
+ */
+const KEPT_TOPICS = `(SELECT json_group_array(DISTINCT g.name)
+    FROM topic_subscriptions s, messaging_grants g
+    WHERE (s.name = q.name OR s.name || '${DEAD_SUFFIX}' = q.name) AND g.kind = 'topic'
+      AND ${MATCHES('g.name')})`
+
+/** Refuses a user who may not read every kept topic (`keptTopics`) of the subscription `queue`. */
+async function mayReadTopicsOf(trx: Knex, input: unknown, queue: string, keptTopics: string) {
+  const topics = JSON.parse(keptTopics) as string[]
+  if (topics.length > 0) await mayRead(trx, input, 'topic', topics, `subscription ${queue}`)
+}
+
+/**
  * What a consumer's turn reads before it acts, in one statement (each is a trip to SQLite's
  * thread, 0.1–0.2 ms on this machine): the queue, the grants on it, and, before a take, whether
  * a message visible at `now` is done with (its deliveries had, or past its TTL: deadLetter's own
  * condition); 0 for the rest, which take nothing.
  */
 const consumerView = (beforeTake: boolean) => `SELECT ${QUEUE_COLUMNS},
-    ${GRANTS_OF_QUEUE} AS grants,
+    ${GRANTS_OF_QUEUE} AS grants, ${KEPT_TOPICS} AS keptTopics,
     ${
       beforeTake
         ? `EXISTS (SELECT 1 FROM queue_messages m WHERE m.queue = q.name AND m.visible_at <= ?
@@ -479,15 +504,16 @@ async function consumable(
   input: { queue: string },
   now?: number
 ): Promise<{ queue: QueueRow; dying: boolean }> {
-  type Row = QueueRow & { grants: string; dying: number }
+  type Row = QueueRow & { grants: string; keptTopics: string; dying: number }
   const [row] = await withSql(trx, (sql) =>
     now === undefined
       ? sql.all<Row>(NO_TAKE, [input.queue])
       : sql.all<Row>(BEFORE_TAKE, [now, now, input.queue])
   )
   if (!row) throw noQueue(input.queue)
-  const { grants, dying, ...queue } = row
+  const { grants, keptTopics, dying, ...queue } = row
   await mayUse(trx, input, 'queue', queue.name, 'consume', JSON.parse(grants) as GrantRow[])
+  await mayReadTopicsOf(trx, input, queue.name, keptTopics)
   return { queue, dying: dying === 1 }
 }
 

@@ -9,6 +9,7 @@ import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { forgetFederating } from '../events/log.ts'
 import { mayRead, mayUse } from './grants.ts'
+import { compiled, MATCHES } from './patterns.ts'
 import { create as createQueue, infoOf, queueNamed } from './queues.ts'
 
 interface Retention {
@@ -26,11 +27,6 @@ interface SubscriptionRow {
   pattern: string
   createdAt: string
 }
-
-// As the triggers match (the migration keeps its own copy: a migration stands alone).
-const DOTS = (name: string) => `(length(${name}) - length(replace(${name}, '.', '')))`
-const MATCHES = (topic: string) =>
-  `${topic} GLOB s.glob AND (${DOTS(topic)} = s.dots OR (s.open AND ${DOTS(topic)} > s.dots))`
 
 async function topicNamed(trx: Knex, name: string): Promise<TopicRow> {
   const topic = (await trx('topics').where({ name }).first()) as TopicRow | undefined
@@ -210,14 +206,6 @@ export async function receiveFederated(
   if (kept.duplicate) return
   const own = (await trx('topics').where({ name: topic }).first()) as TopicRow | undefined
   await prune(trx, { name: topic, ...(own ?? DEFAULT_RETENTION) }, kept.seq, Date.now())
-}
-
-/** A pattern's GLOB, its count of dots and whether it ends in `>` (see the migration). */
-function compiled(pattern: string) {
-  const tokens = pattern.split('.')
-  const open = tokens[tokens.length - 1] === '>'
-  const glob = tokens.map((t) => (t === '*' || t === '>' ? '*' : t)).join('.')
-  return { glob, dots: tokens.length - 1, open }
 }
 
 export function subscribe(trx: Knex, input: C.Payload<'topics.subscribe'>) {

@@ -540,6 +540,33 @@ t.test('a queue kept to granted users: each may only what it was granted', async
     },
   })
   t.match(await stream(erp), { status: 200 }, 'erp may follow them')
+  // A subscription's queue holds its topics' messages: the same grants govern it, and its dead
+  // letters, whatever the queue's own grants (it has none).
+  t.match(await post(node, '/topics/>/subscriptions', { name: 'everything' }), { status: 201 })
+  t.match(await post(node, '/topics/orders.eu/messages', { id: 'eu-1', body: 'x' }), {
+    status: 201,
+  })
+  const refused =
+    'clerk may not read subscription everything: topic orders.eu is kept to the users granted consume'
+  t.match(await as(clerk, '/queues/everything/receive', { max: 10 }), {
+    status: 403,
+    body: { error: refused },
+  })
+  t.match(await as(clerk, '/queues/everything/receive', { waitMs: 20_000 }), {
+    status: 403,
+    body: { error: refused },
+  })
+  const browsed = await fetch(`${node.url}/queues/everything/messages`, { headers: clerk })
+  t.equal(browsed.status, 403, 'nor look at it')
+  t.match(await as(clerk, '/queues/everything.dead/receive', { max: 10 }), {
+    status: 403,
+    body: { error: /clerk may not read subscription everything\.dead/ },
+  })
+  t.match(
+    await as(erp, '/queues/everything/receive', { max: 10 }),
+    { status: 200, body: { messages: [{ id: 'eu-1' }] } },
+    'erp, granted consume on orders.eu, may'
+  )
   const got = await as(erp, '/queues/orders/receive', { max: 10 })
   t.match(got, { status: 200, body: { messages: [{ body: 1 }] } }, 'erp consumes')
   t.match(await as(erp, '/queues/orders/ack', { receipts: [got.body.messages[0].receipt] }), {

@@ -5,15 +5,17 @@ import type { Choice, PromptObject } from 'prompts'
 import { Cancelled } from './errors.ts'
 import { validator, type Parse } from './input.ts'
 import type { Io } from './io.ts'
+import { throughTypeAhead } from './type-ahead.ts'
 
 type Question = Omit<PromptObject<'value'>, 'name'>
 
 export async function ask<T = string>(io: Io, question: Question): Promise<T> {
   for (;;) {
     let cancelled = false
+    const asked = io.typeAhead ? throughTypeAhead(io.typeAhead, question) : question
     const answers = await io.prompts(
       {
-        ...question,
+        ...asked,
         name: 'value',
         // Esc in an autocomplete "exits" with the highlighted value instead of cancelling.
         onState: (state: { exited?: boolean }) => void (cancelled ||= !!state.exited),

@@ -11,6 +11,7 @@ import type { Io, Prompter } from './io.ts'
 import { mainMenu } from './menu-loop.ts'
 import { MENUS } from './menus.ts'
 import { createSpinner } from './spinner.ts'
+import { TypeAhead } from './type-ahead.ts'
 
 export interface InteractiveOptions {
   url: string
@@ -66,6 +67,8 @@ export function interactiveIo(options: InteractiveOptions): Io {
       return process.stdout.isTTY ? process.stdout.columns : 100
     },
     canAsk: true,
+    // At a terminal, each line typed ahead goes to the question it was typed for (type-ahead.ts).
+    ...(!options.prompts && process.stdin.isTTY && { typeAhead: new TypeAhead(process.stdin) }),
   }
   io.api = menuApi(io, options, undefined, 'Go back')
   return io

@@ -2,6 +2,7 @@
 // node's API, prompts with injected answers, and a print that records lines.
 import type prompts from 'prompts'
 import type { Api } from './api.ts'
+import type { TypeAhead } from './type-ahead.ts'
 
 export type Prompter = typeof prompts
 
@@ -18,6 +19,8 @@ export interface Io {
   columns: number
   /** A person is there to answer a question: the menus, or a command typed at a terminal. */
   canAsk: boolean
+  /** The keys typed ahead, each line kept for the question it was typed for (the menus). */
+  typeAhead?: TypeAhead
 }
 
 /** Where the client writes: a terminal, a pipe or a file (or, in tests, a recording). */

@@ -181,6 +181,45 @@ t.test(
 )
 
 t.test(
+  'keys typed ahead go each to the question they were typed for, and a refused answer drops what followed it',
+  needsTmux,
+  async (t) => {
+    const node = await startTestNode(t, { name: 'Madrid' })
+    await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 10 }])
+    const term = await openClient(t, node.url)
+    term.press('Enter') // Movements
+    await term.until('Receive goods')
+    term.press('Enter') // Receive goods
+    await term.until('Item received (type to search)')
+    // The SKU, the quantity, the reference and the note, each with its Enter, in one burst.
+    term.type('bolt-m8\r25\rPO-99\rpallet 3\r')
+    await term.until('Receive 25 ea of BOLT-M8 (Bolt M8 zinc)?')
+    term.press('Enter') // yes
+    await term.until('✔ Received 25 ea of BOLT-M8 (PO-99). On hand now: 35 ea.')
+
+    // A quantity refused: what was typed after it was meant for the questions after, not for it.
+    await term.until((s) => s.lastIndexOf('? Movements:') > s.lastIndexOf('✔ Received'))
+    term.press('Enter') // Receive goods
+    await term.nth('Item received (type to search)', 2)
+    term.type('bolt-m8\r0\rPO-100\r')
+    await term.until('The quantity must be a whole number greater than zero')
+    term.press('BSpace')
+    term.type('5\rPO-100\r\r')
+    await term.until('Receive 5 ea of BOLT-M8 (Bolt M8 zinc)?')
+    term.press('Enter')
+    await term.until('✔ Received 5 ea of BOLT-M8 (PO-100). On hand now: 40 ea.')
+
+    const { movements } = (await api(node, 'GET', '/movements?sku=BOLT-M8&order=asc')).body
+    t.match(movements, [
+      { quantity: 10 },
+      { quantity: 25, reference: 'PO-99', note: 'pallet 3' },
+      { quantity: 5, reference: 'PO-100', note: '' },
+    ])
+    t.equal(movements.length, 3)
+  }
+)
+
+t.test(
   'Ctrl-C while the node does not answer goes back, and says when a change may have been recorded',
   needsTmux,
   async (t) => {

@@ -1,0 +1,106 @@
+// Keys typed ahead of the question they are meant for. A clerk or a scanner types the quantity,
+// Enter, the reference, Enter, faster than the menus move on. prompts takes keys from stdin as
+// they come: those that arrive while an answer is being checked (its `validate` is awaited) are
+// added to that answer ("25PO-99"), and those that arrive between two questions (the node being
+// asked meanwhile) reach no question at all and are lost.
+//
+// So the menus' questions read a stream of their own. Each question is given what was typed for
+// it, up to and including its Enter, and nothing after, until it has closed and the next has
+// opened: every line goes to the question it was typed for. A line the check refuses drops what
+// was typed after it (it was meant for later questions, whose place it would otherwise take),
+// and the person types on from the mistake shown.
+import { PassThrough } from 'node:stream'
+import { StringDecoder } from 'node:string_decoder'
+
+/** What a question needs of the terminal: its keys, and raw mode while it has them. */
+export interface Keyboard {
+  on(event: 'data', listener: (chunk: Buffer | string) => void): unknown
+  setRawMode?(raw: boolean): unknown
+}
+
+export class TypeAhead {
+  /** What the questions read (prompts' `stdin`): not a terminal, so prompts sets no mode on it. */
+  readonly input = new PassThrough()
+  /** Typed and not yet given to a question. */
+  private pending = ''
+  /** A question has the keyboard and takes keys as they come (none since its Enter). */
+  private giving = false
+  private readonly decoder = new StringDecoder('utf8')
+
+  constructor(private readonly keyboard: Keyboard) {
+    keyboard.on('data', (chunk) => {
+      this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
+      this.pump()
+    })
+  }
+
+  /** A question has the keyboard (its first render): it gets what was typed for it. */
+  opened(): void {
+    this.keyboard.setRawMode?.(true)
+    this.giving = true
+    this.pump()
+  }
+
+  /** Its answer is in: what was typed after its Enter waits for the next question. */
+  closed(): void {
+    this.giving = false
+    this.keyboard.setRawMode?.(false) // between questions Ctrl-C is SIGINT (ctrl-c.ts)
+  }
+
+  /** Its answer was refused: what was typed after it is dropped, and keys go to it again. */
+  refused(): void {
+    this.pending = ''
+    this.giving = true
+  }
+
+  private pump(): void {
+    while (this.giving && this.pending) {
+      const end = this.pending.search(/[\r\n]/)
+      if (end < 0) {
+        this.input.write(this.pending)
+        this.pending = ''
+        return
+      }
+      this.input.write(this.pending.slice(0, end + 1))
+      this.pending = this.pending.slice(end + 1)
+      this.giving = false // until this question closes and the next opens, or the line is refused
+    }
+  }
+}
+
+/** The state of a prompts question that onRender reads (`this` is the prompt). */
+interface Rendered {
+  done?: boolean
+  aborted?: boolean
+  exited?: boolean
+}
+
+/**
+ * The options that make a prompts question read through `typeAhead`: its stream, its opening
+ * and closing from its renders, and its check's refusals from `validate` (wrapped).
+ */
+export function throughTypeAhead<Q extends { validate?: unknown }>(
+  typeAhead: TypeAhead,
+  question: Q
+) {
+  let opened = false
+  const validate = question.validate as ((value: unknown) => unknown) | undefined
+  return {
+    ...question,
+    stdin: typeAhead.input,
+    onRender(this: Rendered) {
+      if (!opened) {
+        opened = true
+        typeAhead.opened()
+      }
+      if (this.done || this.aborted || this.exited) typeAhead.closed()
+    },
+    ...(validate && {
+      async validate(value: unknown) {
+        const verdict = await validate(value)
+        if (verdict !== true) typeAhead.refused()
+        return verdict
+      },
+    }),
+  }
+}

@@ -1,0 +1,61 @@
+import { EventEmitter } from 'node:events'
+import t from 'tap'
+import { TypeAhead } from '../../client/type-ahead.ts'
+
+/** A keyboard that types what the test says, and the mode each question set on it. */
+function keyboard() {
+  const keys = new EventEmitter()
+  const modes: boolean[] = []
+  const typeAhead = new TypeAhead({
+    on: (event, listener) => keys.on(event, listener),
+    setRawMode: (raw) => modes.push(raw),
+  })
+  let given = ''
+  typeAhead.input.on('data', (chunk: Buffer) => (given += chunk.toString()))
+  const read = async () => {
+    await new Promise((resolve) => setImmediate(resolve))
+    const out = given
+    given = ''
+    return out
+  }
+  const type = (text: string) => keys.emit('data', Buffer.from(text, 'latin1'))
+  return { type, typeAhead, read, modes }
+}
+
+t.test('each question gets the keys typed for it, up to its Enter, and no more', async (t) => {
+  const { type, typeAhead, read, modes } = keyboard()
+  type('BOLT') // before any question: kept
+  t.equal(await read(), '')
+  typeAhead.opened()
+  t.equal(await read(), 'BOLT')
+  type('-M8\r25\rPO-99\r')
+  t.equal(await read(), '-M8\r', 'the SKU question: its line, not the next ones')
+  typeAhead.closed()
+  typeAhead.opened()
+  t.equal(await read(), '25\r', 'the quantity')
+  typeAhead.closed()
+  typeAhead.opened()
+  t.equal(await read(), 'PO-99\r')
+  typeAhead.closed()
+  typeAhead.opened()
+  const [first, second] = [...Buffer.from('é')]
+  type(Buffer.from([first]).toString('latin1')) // one byte of two: nothing given yet
+  t.equal(await read(), '')
+  type(Buffer.from([second]).toString('latin1'))
+  t.equal(await read(), 'é', 'a character split across chunks is given whole')
+  t.same(modes, [true, false, true, false, true, false, true], 'raw while a question has the keys')
+})
+
+t.test('a refused answer drops what was typed after it; keys go to it again', async (t) => {
+  const { type, typeAhead, read } = keyboard()
+  typeAhead.opened()
+  type('0\rPO-1\rnote\r')
+  t.equal(await read(), '0\r')
+  typeAhead.refused()
+  t.equal(await read(), '', 'the rest was meant for the next questions: dropped')
+  type('5\rPO-2\r')
+  t.equal(await read(), '5\r')
+  typeAhead.closed()
+  typeAhead.opened()
+  t.equal(await read(), 'PO-2\r')
+})

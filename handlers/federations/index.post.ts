@@ -5,7 +5,7 @@ import { defineHandler, HttpError } from '../../runtime/index.ts'
  * Carries every message on the topics a pattern matches (published here, or this node's events
  * on system topics) to the peers named, or to every member: store-and-forward through the
  * outbox, in order, applied once by each peer, published there on the same topic. From the next
- * message on; setting a pattern again changes its peers.
+ * message on; setting a pattern again replaces its peers, and says which it had.
  */
 export default defineHandler(
   {
@@ -29,6 +29,15 @@ export default defineHandler(
         details: [{ path: 'peers', message: problem }],
       })
     }
-    return ctx.db.send('federations.set', { pattern, peers: peers ?? null })
+    // Setting a pattern again replaces its peers: the answer names those it had, since a peer
+    // taken off gets nothing published meanwhile, even if it is put back later.
+    const { federations } = await ctx.db.send('federations.list', {})
+    const before = federations.find((f) => f.pattern === pattern)
+    const set = await ctx.db.send('federations.set', { pattern, peers: peers ?? null })
+    const same = (a: string[] | null, b: string[] | null) =>
+      a === null || b === null ? a === b : [...a].sort().join('\n') === [...b].sort().join('\n')
+    if (!before || same(before.peers, set.peers)) return set
+    ctx.log.info({ pattern, before: before.peers, now: set.peers }, 'federation peers replaced')
+    return { ...set, replaced: { peers: before.peers } }
   }
 )

@@ -15,10 +15,16 @@ t.test('carries a pattern to the peers named, or to every member', async (t) => 
     [['Sevilla'], ['Sevilla']],
     [undefined, null],
   ] as const) {
-    const ctx = fakeCtx({ 'federations.set': (p) => ({ ...p, createdAt: 'now' }) }, membership)
+    const ctx = fakeCtx(
+      {
+        'federations.list': () => ({ federations: [] }),
+        'federations.set': (p) => ({ ...p, createdAt: 'now' }),
+      },
+      membership
+    )
     const { status } = await settle(await handler(post({ pattern: 'stock.>', peers }), ctx))
     t.equal(status, 200)
-    t.same(ctx.sent[0].payload, { pattern: 'stock.>', peers: sent })
+    t.same(ctx.sent[1].payload, { pattern: 'stock.>', peers: sent })
   }
 })
 
@@ -35,4 +41,19 @@ t.test('refuses a name no member has, and this warehouse itself, changing nothin
     })
     t.same(ctx.sent, [], `${peers.join(', ')}: nothing is asked of the worker`)
   }
+})
+
+t.test('set again with other peers: replaced, and the answer names the peers it had', async (t) => {
+  const rule = { pattern: 'stock.>', peers: ['Sevilla'], createdAt: 'then' }
+  const ctx = fakeCtx(
+    {
+      'federations.list': () => ({ federations: [rule] }),
+      'federations.set': (p) => ({ ...rule, ...p }),
+    },
+    membership
+  )
+  const moved = await settle(await handler(post({ pattern: 'stock.>' }), ctx))
+  t.same(moved.body, { ...rule, peers: null, replaced: { peers: ['Sevilla'] } })
+  const again = await settle(await handler(post({ pattern: 'stock.>', peers: ['Sevilla'] }), ctx))
+  t.same(again.body, rule, 'the same peers: nothing replaced')
 })

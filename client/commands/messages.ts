@@ -10,7 +10,7 @@ import {
 import { askOptional, askParsed, choose, confirm } from '../ask.ts'
 import { positionals, type Command } from '../command.ts'
 import { InputError, type Parse } from '../input.ts'
-import { UsageError } from '../errors.ts'
+import { NodeRefusal, UsageError } from '../errors.ts'
 import { printJson, type Io } from '../io.ts'
 import { table } from '../table.ts'
 
@@ -123,7 +123,14 @@ export const publish: Command = {
     const kind = args.values.topic ? 'topics' : 'queues'
     const message = { body, ...(typeof id === 'string' && { id }), ...(delayMs && { delayMs }) }
     const path = `/${kind}/${encodeURIComponent(queue)}/messages`
-    const result = await io.api.post<PublishedMessage>(path, message, null)
+    const result = await io.api.post<PublishedMessage>(path, message, null).catch(async (err) => {
+      // No queue of that name: if it is a topic's, say how to publish to it.
+      if (kind === 'queues' && err instanceof NodeRefusal && err.status === 404) {
+        const topic = await io.api.get(`/topics/${encodeURIComponent(queue)}`).catch(() => null)
+        if (topic) io.note(`almacen: ${queue} is a topic: publish to it with --topic`)
+      }
+      throw err
+    })
     if (io.json) return printJson(io, result)
     io.print(
       result.duplicate

@@ -55,7 +55,14 @@ t.test('make a queue, publish to it once, look, take and acknowledge, purge, del
   })
   t.match(await almacen(['post', 'nope', '1', ...at]), {
     code: 1,
-    stderr: /No queue named nope/,
+    stderr: /^almacen: No queue named nope \(NOT_FOUND\)\n$/,
+  })
+  await api(node, 'POST', '/topics', { name: 'picking.sevilla' })
+  t.same(await almacen(['post', 'picking.sevilla', '{"order":3}', ...at]), {
+    code: 1,
+    stdout: '',
+    stderr:
+      'almacen: picking.sevilla is a topic: publish to it with --topic\nalmacen: No queue named picking.sevilla (NOT_FOUND)\n',
   })
   t.same(
     (await almacen(['queues', 'purge', 'orders', ...at])).stdout,

@@ -11,7 +11,7 @@ register()
 const { knexConfig, databaseFile, MIGRATIONS_DIR } = await import('./db/knex-config.ts')
 
 // `migrate:make NAME` names the file after the clock (knex's `new Date()`), and migrations run in
-// the order of their names. This repository's are dated ahead of some clocks (to 2027-01-10): a
+// the order of their names. This repository's are dated ahead of some clocks (to 2027-01-12): a
 // migration named after an earlier clock would sort before them, and on a new node run before
 // the tables it changes exist. For that command alone, a clock behind the newest migration is
 // read as one second after it, so a new migration always comes last.

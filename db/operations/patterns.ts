@@ -5,9 +5,27 @@
 /** The count of dots in a SQL text expression. */
 export const DOTS = (name: string) => `(length(${name}) - length(replace(${name}, '.', '')))`
 
-/** Whether the topic `topic` (a SQL expression) matches the compiled pattern of the row `s`. */
+/** The words of the name `topic` as a JSON array's text. */
+const WORDS = (topic: string) =>
+  `('["' || replace(replace(replace(${topic}, '\\', '\\\\'), '"', '\\"'), '.', '","') || '"]')`
+
+/**
+ * For an open pattern with a `*` before its `>` (`*.eu.>`): each word before the `>` compared with
+ * the name's word at the same place, since the GLOB's `*` could take several words there (a name
+ * that cannot be a JSON array, a transfer id with a control character, keeps the GLOB's answer).
+ */
+const IN_PLACE = (topic: string) => `(instr(substr(s.glob, 1, length(s.glob) - 1), '*') = 0
+    OR NOT json_valid(${WORDS(topic)})
+    OR NOT EXISTS (SELECT 1 FROM json_each('["' || replace(s.glob, '.', '","') || '"]') p
+      WHERE p.key < s.dots AND p.value <> '*'
+        AND p.value IS NOT json_extract(${WORDS(topic)}, '$[' || p.key || ']')))`
+
+/**
+ * Whether the topic `topic` (a SQL expression) matches the compiled pattern of the row `s`: as
+ * the triggers match (migrations/20270112100000_topic_patterns_word_by_word.ts).
+ */
 export const MATCHES = (topic: string) =>
-  `${topic} GLOB s.glob AND (${DOTS(topic)} = s.dots OR (s.open AND ${DOTS(topic)} > s.dots))`
+  `${topic} GLOB s.glob AND (${DOTS(topic)} = s.dots OR (s.open AND ${DOTS(topic)} > s.dots AND ${IN_PLACE(topic)}))`
 
 /** A pattern's GLOB, its count of dots and whether it ends in `>` (see the migration). */
 export function compiled(pattern: string) {

@@ -84,6 +84,41 @@ t.test('a published message reaches every matching subscription once', async (t)
   })
 })
 
+t.test('a * matches one word, even before a last >: in subscriptions and streams', async (t) => {
+  const node = await startTestNode(t)
+  for (const name of ['orders.eu.x', 'orders.fr.eu.x', 'a.eu.b.c']) {
+    t.equal((await post(node, '/topics', { name })).status, 201)
+  }
+  await subscribe(node, '*.eu.>', { name: 'eu-sub' })
+  await subscribe(node, '*.*.eu.>', { name: 'deeper' })
+  for (const [topic, id] of [
+    ['orders.eu.x', 'm-1'],
+    ['orders.fr.eu.x', 'm-2'],
+    ['a.eu.b.c', 'm-3'],
+  ]) {
+    t.equal((await post(node, `/topics/${topic}/messages`, { id, body: id })).status, 201)
+  }
+  const ids = async (queue: string) => (await drain(node, queue)).map((m) => m.id)
+  t.same(await ids('eu-sub'), ['m-1', 'm-3'], 'orders.fr.eu.x has fr as its second word')
+  t.same(await ids('deeper'), ['m-2'])
+  // A stream of the pattern from the start reads the same.
+  const stop = new AbortController()
+  const response = await fetch(`${node.url}/topics/*.eu.%3E/stream?after=0`, {
+    headers: { authorization: `Bearer ${tokenOf(node.url)}` },
+    signal: stop.signal,
+  })
+  const reader = response.body!.getReader()
+  let text = ''
+  while ((text.match(/^id: /gm) ?? []).length < 2) {
+    text += new TextDecoder().decode((await reader.read()).value)
+  }
+  stop.abort()
+  t.same(
+    [...text.matchAll(/^event: (.*)$/gm)].map((m) => m[1]),
+    ['orders.eu.x', 'a.eu.b.c']
+  )
+})
+
 t.test(
   'a subscription can start in the past: since a time, after an event, or after a message',
   async (t) => {

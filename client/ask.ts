@@ -26,6 +26,7 @@ export async function ask<T = string>(io: Io, question: Question): Promise<T> {
     const check = question.validate as ((value: unknown) => unknown) | undefined
     const verdict = check ? await check(answers.value) : true
     if (verdict === true) return answers.value as T
+    io.typeAhead?.drop() // what was typed after it was meant for the questions after it
     io.print(`  ${verdict === false ? 'Please check that answer.' : verdict}`)
   }
 }

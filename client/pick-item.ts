@@ -81,6 +81,8 @@ async function pick(io: Io, message: string, endOnEmpty: boolean): Promise<Stock
     } as never)
     if (endOnEmpty && sku === '') return undefined
     if (!sku || sku === UNREACHABLE) {
+      // No item chosen: what was typed after it was meant for the questions after the item.
+      io.typeAhead?.drop()
       // Ask the node directly: if it is away, this explains why and offers to try again.
       const { items } = await io.api.get<{ items: Item[] }>('/items', { limit: 1 })
       if (!items.length) {
@@ -98,6 +100,7 @@ async function pick(io: Io, message: string, endOnEmpty: boolean): Promise<Stock
       return await io.api.get<Stock>(`/stock/${skuPath(sku)}`)
     } catch (err) {
       if (!(err instanceof NodeRefusal) || err.status !== 404) throw err
+      io.typeAhead?.drop()
       io.print(`  ${err.message}.`)
     }
   }

@@ -18,31 +18,65 @@ export interface Keyboard {
   setRawMode?(raw: boolean): unknown
 }
 
+/** Ctrl-C: never held, since it is how a person stops a question that is deciding. */
+const CTRL_C = '\x03'
+
 export class TypeAhead {
   /** What the questions read (prompts' `stdin`): not a terminal, so prompts sets no mode on it. */
   readonly input = new PassThrough()
   /** Typed and not yet given to a question. */
   private pending = ''
-  /** A question has the keyboard and takes keys as they come (none since its Enter). */
+  /** A question has the keyboard and takes keys as they come (none since its answer). */
   private giving = false
+  /** A question is open (from its first render until its answer is in). */
+  private open = false
+  /** Counts the questions opened, so that a late start is not taken for the next question's. */
+  private opening = 0
+  /** What ends the open question's answer: Enter, and for a yes/no question its y or n too. */
+  private ends = /[\r\n]/
   private readonly decoder = new StringDecoder('utf8')
 
   constructor(private readonly keyboard: Keyboard) {
     keyboard.on('data', (chunk) => {
-      this.pending += typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
+      const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
+      if (!this.giving && text.includes(CTRL_C)) {
+        // The question that has its answer is still deciding (a look-up): Ctrl-C goes to it, and
+        // what was typed ahead goes with the question it was typed after.
+        this.pending = ''
+        this.input.write(CTRL_C)
+        return
+      }
+      this.pending += text
       this.pump()
     })
   }
 
-  /** A question has the keyboard (its first render): it gets what was typed for it. */
-  opened(): void {
+  /**
+   * A question has the keyboard (its first render, inside its constructor): it gets what was
+   * typed for it once it listens for its own answer, on the next turn (a yes/no question would
+   * otherwise answer before anyone heard it, and the menus would wait for ever). `ends` is what
+   * ends its answer.
+   */
+  opened(ends = /[\r\n]/): void {
     this.keyboard.setRawMode?.(true)
-    this.giving = true
-    this.pump()
+    this.ends = ends
+    this.open = true
+    const opening = ++this.opening
+    setImmediate(() => {
+      if (!this.open || opening !== this.opening) return
+      this.giving = true
+      this.pump()
+    })
+  }
+
+  /** What was typed ahead is not for the questions to come (a choice refused): dropped. */
+  drop(): void {
+    this.pending = ''
   }
 
   /** Its answer is in: what was typed after its Enter waits for the next question. */
   closed(): void {
+    this.open = false
     this.giving = false
     this.keyboard.setRawMode?.(false) // between questions Ctrl-C is SIGINT (ctrl-c.ts)
   }
@@ -50,12 +84,12 @@ export class TypeAhead {
   /** Its answer was refused: what was typed after it is dropped, and keys go to it again. */
   refused(): void {
     this.pending = ''
-    this.giving = true
+    this.giving = this.open
   }
 
   private pump(): void {
     while (this.giving && this.pending) {
-      const end = this.pending.search(/[\r\n]/)
+      const end = this.pending.search(this.ends)
       if (end < 0) {
         this.input.write(this.pending)
         this.pending = ''
@@ -79,11 +113,12 @@ interface Rendered {
  * The options that make a prompts question read through `typeAhead`: its stream, its opening
  * and closing from its renders, and its check's refusals from `validate` (wrapped).
  */
-export function throughTypeAhead<Q extends { validate?: unknown }>(
+export function throughTypeAhead<Q extends { validate?: unknown; type?: unknown }>(
   typeAhead: TypeAhead,
   question: Q
 ) {
   let opened = false
+  const ends = question.type === 'confirm' ? /[\r\nyYnN]/ : /[\r\n]/
   const validate = question.validate as ((value: unknown) => unknown) | undefined
   return {
     ...question,
@@ -91,7 +126,7 @@ export function throughTypeAhead<Q extends { validate?: unknown }>(
     onRender(this: Rendered) {
       if (!opened) {
         opened = true
-        typeAhead.opened()
+        typeAhead.opened(ends)
       }
       if (this.done || this.aborted || this.exited) typeAhead.closed()
     },

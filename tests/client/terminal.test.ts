@@ -191,10 +191,9 @@ t.test(
     await term.until('Receive goods')
     term.press('Enter') // Receive goods
     await term.until('Item received (type to search)')
-    // The SKU, the quantity, the reference and the note, each with its Enter, in one burst.
-    term.type('bolt-m8\r25\rPO-99\rpallet 3\r')
-    await term.until('Receive 25 ea of BOLT-M8 (Bolt M8 zinc)?')
-    term.press('Enter') // yes
+    // The SKU, the quantity, the reference, the note and the yes, each with its Enter, in one
+    // burst; then the next choice of the menu, and the next SKU, before the menu is back.
+    term.type('bolt-m8\r25\rPO-99\rpallet 3\r\r')
     await term.until('✔ Received 25 ea of BOLT-M8 (PO-99). On hand now: 35 ea.')
 
     // A quantity refused: what was typed after it was meant for the questions after, not for it.
@@ -204,18 +203,27 @@ t.test(
     term.type('bolt-m8\r0\rPO-100\r')
     await term.until('The quantity must be a whole number greater than zero')
     term.press('BSpace')
-    term.type('5\rPO-100\r\r')
-    await term.until('Receive 5 ea of BOLT-M8 (Bolt M8 zinc)?')
-    term.press('Enter')
+    term.type('5\rPO-100\r\ry')
     await term.until('✔ Received 5 ea of BOLT-M8 (PO-100). On hand now: 40 ea.')
+
+    // A SKU the catalogue does not have: the quantity typed after it is not taken as a search.
+    await term.until((s) => s.lastIndexOf('? Movements:') > s.lastIndexOf('✔ Received 5'))
+    term.press('Enter') // Receive goods
+    await term.nth('Item received (type to search)', 3)
+    term.type('nope-1\r7\r')
+    await term.until('No item chosen')
+    // Were the 7 and its Enter given to the item question asked again, this would not be it.
+    term.type('bolt-m8\r1\rPO-7\r\r\r')
+    await term.until('✔ Received 1 ea of BOLT-M8 (PO-7). On hand now: 41 ea.')
 
     const { movements } = (await api(node, 'GET', '/movements?sku=BOLT-M8&order=asc')).body
     t.match(movements, [
       { quantity: 10 },
       { quantity: 25, reference: 'PO-99', note: 'pallet 3' },
       { quantity: 5, reference: 'PO-100', note: '' },
+      { quantity: 1, reference: 'PO-7' },
     ])
-    t.equal(movements.length, 3)
+    t.equal(movements.length, 4)
   }
 )
 

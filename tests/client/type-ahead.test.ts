@@ -59,3 +59,41 @@ t.test('a refused answer drops what was typed after it; keys go to it again', as
   typeAhead.opened()
   t.equal(await read(), 'PO-2\r')
 })
+
+t.test('a yes/no question answers with its y or n: what follows waits for the next', async (t) => {
+  const { type, typeAhead, read } = keyboard()
+  type('ynext\r')
+  typeAhead.opened(/[\r\nyYnN]/)
+  t.equal(await read(), 'y')
+  typeAhead.closed()
+  typeAhead.opened()
+  t.equal(await read(), 'next\r')
+})
+
+t.test(
+  'Ctrl-C reaches a question still deciding its answer, and drops what followed',
+  async (t) => {
+    const { type, typeAhead, read } = keyboard()
+    typeAhead.opened()
+    type('PART-25\r3\r')
+    t.equal(await read(), 'PART-25\r')
+    type('\x03')
+    t.equal(await read(), '\x03', 'not held for the next question')
+    typeAhead.closed()
+    typeAhead.opened()
+    t.equal(await read(), '', 'the quantity typed after went with it')
+  }
+)
+
+t.test(
+  'a question closed before it started to listen gives nothing to its successor early',
+  async (t) => {
+    const { type, typeAhead, read } = keyboard()
+    type('a\r')
+    typeAhead.opened()
+    typeAhead.closed() // answered from elsewhere (an injected answer) before the next turn
+    t.equal(await read(), '')
+    typeAhead.opened()
+    t.equal(await read(), 'a\r')
+  }
+)

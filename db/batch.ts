@@ -18,10 +18,11 @@ type Slot = [index: number, env: RequestEnvelope]
  * commits once (group commit: one fsync for the batch), and no reply is released before that
  * commit — so a 2xx always means on disk, and no read sees an uncommitted row.
  *
- * Writes run grouped (see writeRuns: every write that posts to the ledger together, then each
- * other operation's, in the order each first arrived, each one's envelopes in arrival order), and
- * reads after the writes of their batch: every envelope of a batch was in flight at once, so any
- * order among them is one the callers could have seen, and this one lets the receipts and
+ * Writes run grouped (see writeRuns: publishes first, every write that posts to the ledger
+ * together, then each other operation's, in the order each first arrived, each one's envelopes in
+ * arrival order), and reads after the writes of their batch: every envelope of a batch was in
+ * flight at once, so any order among them is one the callers could have seen, and this one lets
+ * the receipts and
  * transfers of a batch, and all its stock reads, each go to SQLite as one run — a relay's settle
  * arriving among receipts no longer cuts their run in two.
  */
@@ -119,9 +120,11 @@ function runKind(env: RequestEnvelope, options: DispatchOptions): string {
  */
 function writeRuns(writes: Slot[], options: DispatchOptions): Slot[][] {
   // Ranked by their kind's first arrival, then their operation's: the ledger writes together.
+  // Publishes come first: a receive woken by a publish is sent beside it, to take what it
+  // publishes in its commit (runtime/queue-signals.ts), whatever else arrived before them.
   const kinds = new Map<string, number>()
   const ops = new Map<string, number>()
-  for (const [, env] of writes) {
+  for (const [, env] of [...writes].sort((x, y) => publishFirst(x) - publishFirst(y))) {
     const kind = runKind(env, options)
     if (!kinds.has(kind)) kinds.set(kind, kinds.size)
     if (!ops.has(env.op)) ops.set(env.op, ops.size)
@@ -148,6 +151,10 @@ function writeRuns(writes: Slot[], options: DispatchOptions): Slot[][] {
   }
   return runs
 }
+
+/** The operations that make messages visible to the receives of the same batch. */
+const PUBLISHING: ReadonlySet<string> = new Set(['queues.publish', 'topics.publish'])
+const publishFirst = ([, env]: Slot) => (PUBLISHING.has(env.op) ? 0 : 1)
 
 /** The reads: all those of one operation with a run form together, every other one alone. */
 function readRuns(reads: Slot[], options: DispatchOptions): Slot[][] {

@@ -244,6 +244,32 @@ t.test(
   }
 )
 
+t.test(
+  "a batch's publishes run before its receives, whatever arrived first: a take beside its publish gets it",
+  async (t) => {
+    const knex = await setUp(t)
+    const queue = { visibilityTimeoutMs: 30_000, maxDeliveries: 5 }
+    await runBatch(
+      knex,
+      ['labels', 'orders'].map((name) => envelope('queues.create', { name, ...queue })),
+      { log }
+    )
+    const message = { id: 'o-1', body: '1', headers: {}, delayMs: 0, ttlMs: null }
+    const [other, published, taken] = await runBatch(
+      knex,
+      [
+        envelope('queues.receive', { queue: 'labels', max: 10 }),
+        envelope('queues.publish', { queue: 'orders', messages: [message] }),
+        envelope('queues.receive', { queue: 'orders', max: 10 }),
+      ],
+      { log }
+    )
+    t.match(other, { ok: true, data: { messages: [] } })
+    t.match(published, { ok: true })
+    t.match(taken, { ok: true, data: { messages: [{ id: 'o-1', deliveries: 1 }] } })
+  }
+)
+
 /** operations, with each ledger write's plan noting the state it was given. */
 function spiedTable(seen: [string, object][]): OperationTable {
   const spy = <O extends 'movements.record' | 'transfers.create'>(op: O) => {

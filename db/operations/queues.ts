@@ -465,10 +465,13 @@ async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<stri
  * to granted users (a JSON array; empty for a queue that is no subscription). Reading the queue,
  * or its dead letters, takes consume on each of them, as a topic's stream does (topics.feed).
  */
+/** The queue whose dead letters the queue named `name` holds, else NULL (a SQL expression). */
+const PARENT = (name: string) =>
+  `CASE WHEN ${name} LIKE '%${DEAD_SUFFIX}' THEN substr(${name}, 1, length(${name}) - ${DEAD_SUFFIX.length}) END`
+
 const KEPT_TOPICS = `(SELECT json_group_array(DISTINCT g.name)
     FROM topic_subscriptions s, messaging_grants g
-    WHERE (s.name = q.name OR s.name || '${DEAD_SUFFIX}' = q.name) AND g.kind = 'topic'
-      AND ${MATCHES('g.name')})`
+    WHERE s.name IN (q.name, ${PARENT('q.name')}) AND g.kind = 'topic' AND ${MATCHES('g.name')})`
 
 /** Refuses a user who may not read every kept topic (`keptTopics`) of the subscription `queue`. */
 async function mayReadTopicsOf(trx: Knex, input: unknown, queue: string, keptTopics: string) {
@@ -527,16 +530,17 @@ export async function receive(trx: Knex, input: C.Payload<'queues.receive'>) {
  * Takes the first `max` messages visible at `now`, in publish order, each under a new receipt:
  * one statement reads them by the queue's order index (see readyInOrder) and marks them taken,
  * answering them as they become. `?1` is the receipts' random parts, a JSON array, one for each
- * row by its place. A message done with (its deliveries had, `?6`, or past its TTL) is never
- * taken: a receive moves a run of them to the dead letters first, and any beyond that run wait
- * for the next receive to move them.
+ * row by its place. On a queue with dead letters (`?6`, its deliveries, set), a message done with
+ * (its deliveries had, or past its TTL) is never taken: a receive moves a run of them to the dead
+ * letters first, and any beyond that run wait for the next receive to move them. A dead-letter
+ * queue moves nothing on, so it delivers what it holds.
  */
 const TAKE = `UPDATE queue_messages AS m
     SET receipt = m.seq || '.' || (?1 ->> r.k), deliveries = m.deliveries + 1, visible_at = ?2
   FROM (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS k
     FROM (SELECT seq FROM queue_messages INDEXED BY queue_messages_order
       WHERE queue = ?3 AND visible_at <= ?4
-        AND (?6 IS NULL OR deliveries < ?6) AND (expires_at IS NULL OR expires_at > ?4)
+        AND (?6 IS NULL OR (deliveries < ?6 AND (expires_at IS NULL OR expires_at > ?4)))
       ORDER BY seq LIMIT ?5)) AS r
   WHERE m.seq = r.seq
   RETURNING seq, message_id AS messageId, body, headers, published_at AS publishedAt, deliveries,

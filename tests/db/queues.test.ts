@@ -147,6 +147,16 @@ t.test(
       t.same(await receive(knex, { queue, max: 10 }), { messages: [] }, 'all moved by now')
       t.match(await get(knex, { name: `${queue}.dead` }), { depth: 150 })
     }
+    // A dead-letter queue moves nothing on: what it holds is delivered, past its TTL or not.
+    await publish(knex, { queue: 'labels.dead', messages: messages('d', 1, 10) })
+    clock.advance(1000)
+    const [oldest] = (await receive(knex, { queue: 'labels.dead', max: 1 })).messages
+    t.match(oldest, { id: 'l0' })
+    t.match(
+      (await receive(knex, { queue: 'labels.dead', max: 200 })).messages.at(-1),
+      { id: 'd0' },
+      'an expired message published to the dead letters is delivered, not held for ever'
+    )
   }
 )
 

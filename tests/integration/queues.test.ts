@@ -499,10 +499,13 @@ t.test('a queue kept to granted users: each may only what it was granted', async
     { status: 403, body: { code: 'FORBIDDEN', error: /clerk may not consume on queue orders/ } },
     'acks carried by a receive are checked as the receive is'
   )
+  // On an empty queue (its waits end only on a publish or their time): refused before the wait.
+  await post(node, '/queues', { name: 'picks' })
+  await post(node, '/grants', { kind: 'queue', name: 'picks', user: 'erp', consume: true })
   const waited = Date.now()
   t.match(
-    await as(clerk, '/queues/orders/receive', { waitMs: 20_000 }),
-    { status: 403, body: { code: 'FORBIDDEN', error: /clerk may not consume on queue orders/ } },
+    await as(clerk, '/queues/picks/receive', { waitMs: 20_000 }),
+    { status: 403, body: { code: 'FORBIDDEN', error: /clerk may not consume on queue picks/ } },
     'a long poll is checked before it waits, not when a message comes'
   )
   t.ok(Date.now() - waited < 10_000, 'at once')

@@ -5,20 +5,18 @@ import type { Knex } from 'knex'
 // `>` lets the name have more. The triggers that copy topic messages and events into
 // subscriptions (20270110100100) and into the federation outbox (20270110100200) are made again
 // so that, for such a pattern, every word before the `>` is compared with the name's word at the
-// same place: the name's words as a JSON array (a name that cannot be one, a transfer id with a
-// control character, keeps the GLOB's answer: such a name has no word to misplace under a `*`).
+// same place: the name's words read as a JSON array made from the name quoted by SQLite
+// (json_quote escapes whatever a transfer id holds; a dot is never escaped).
 // The operations match the same way (db/operations/patterns.ts).
 
 const DOTS = (name: string) => `(length(${name}) - length(replace(${name}, '.', '')))`
 /** The words of the name `topic` as a JSON array's text. */
-const WORDS = (topic: string) =>
-  `('["' || replace(replace(replace(${topic}, '\\', '\\\\'), '"', '\\"'), '.', '","') || '"]')`
+const WORDS = (topic: string) => `('[' || replace(json_quote(${topic}), '.', '","') || ']')`
 /** For an open pattern of the row `r` with a `*` before its `>`: each word before `>` in place. */
 const IN_PLACE = (
   topic: string,
   r: string
 ) => `(instr(substr(${r}.glob, 1, length(${r}.glob) - 1), '*') = 0
-    OR NOT json_valid(${WORDS(topic)})
     OR NOT EXISTS (SELECT 1 FROM json_each('["' || replace(${r}.glob, '.', '","') || '"]') p
       WHERE p.key < ${r}.dots AND p.value <> '*'
         AND p.value IS NOT json_extract(${WORDS(topic)}, '$[' || p.key || ']')))`

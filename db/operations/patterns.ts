@@ -6,16 +6,15 @@
 export const DOTS = (name: string) => `(length(${name}) - length(replace(${name}, '.', '')))`
 
 /** The words of the name `topic` as a JSON array's text. */
-const WORDS = (topic: string) =>
-  `('["' || replace(replace(replace(${topic}, '\\', '\\\\'), '"', '\\"'), '.', '","') || '"]')`
+const WORDS = (topic: string) => `('[' || replace(json_quote(${topic}), '.', '","') || ']')`
 
 /**
  * For an open pattern with a `*` before its `>` (`*.eu.>`): each word before the `>` compared with
- * the name's word at the same place, since the GLOB's `*` could take several words there (a name
- * that cannot be a JSON array, a transfer id with a control character, keeps the GLOB's answer).
+ * the name's word at the same place, since the GLOB's `*` could take several words there. The
+ * name's words are read as a JSON array made from the name quoted by SQLite (json_quote escapes
+ * whatever a transfer id holds, quotes and control characters included; a dot is never escaped).
  */
 const IN_PLACE = (topic: string) => `(instr(substr(s.glob, 1, length(s.glob) - 1), '*') = 0
-    OR NOT json_valid(${WORDS(topic)})
     OR NOT EXISTS (SELECT 1 FROM json_each('["' || replace(s.glob, '.', '","') || '"]') p
       WHERE p.key < s.dots AND p.value <> '*'
         AND p.value IS NOT json_extract(${WORDS(topic)}, '$[' || p.key || ']')))`

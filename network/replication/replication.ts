@@ -69,7 +69,12 @@ export class Replication implements ReplicationApi {
 
   async open(): Promise<void> {
     this.unsubscribe = this.options.membership.onChange(({ member }) => this.changed(member))
-    for (const member of this.options.membership.snapshot().members) this.changed(member)
+    // This node's own state first: one that left starts no puller, even for a moment.
+    const { members } = this.options.membership.snapshot()
+    const self = (m: Member) => m.id === this.options.selfId
+    for (const member of [...members.filter(self), ...members.filter((m) => !self(m))]) {
+      this.changed(member)
+    }
   }
 
   async close(): Promise<void> {
@@ -111,7 +116,7 @@ export class Replication implements ReplicationApi {
 
   private changed(member: Member): void {
     if (member.id === this.options.selfId) return this.selfChanged(member)
-    if (member.state === 'alive') void this.witnessOnce(member)
+    if (member.state === 'alive' && !this.out) void this.witnessOnce(member)
     let entry = this.pullers.get(member.id)
     if (entry) entry.member = member
     if (member.state === 'alive') {

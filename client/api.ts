@@ -95,7 +95,15 @@ export interface Hold {
 }
 
 /** `final`: trying again cannot help (the node's certificate is not trusted). */
-type Failure = { done: false; reason: string; wait: number; busy: boolean; final?: boolean }
+type Failure = {
+  done: false
+  reason: string
+  wait: number
+  busy: boolean
+  final?: boolean
+  /** An http:// URL hung up on by a server that speaks TLS: the node serves HTTPS only. */
+  https?: boolean
+}
 type Attempt = { done: true; status: number; body: any; text: string } | Failure
 
 /** What a call sends and reads besides JSON: a body of another type, an answer kept as text. */
@@ -171,7 +179,16 @@ export function createApi(options: ApiOptions): Api {
       return { done: false, reason: said, wait: Math.min(retryAfter, 2000), busy: true }
     } catch (err) {
       const reason = timedOut ? `no answer within ${seconds(waitMs)} s` : networkReason(err)
-      return { done: false, reason, wait: 0, busy: false, final: isCertificateError(err) }
+      // Asked again, a node that serves HTTPS only would hang up again: said at once.
+      const https = await servesHttps(reason)
+      return {
+        done: false,
+        reason,
+        wait: 0,
+        busy: false,
+        final: isCertificateError(err) || https,
+        https,
+      }
     } finally {
       clearTimeout(timer)
       stop.removeEventListener('abort', onStop)
@@ -236,13 +253,7 @@ export function createApi(options: ApiOptions): Api {
           if (result.final) break
         }
         if (stop.signal.aborted) throw new Interrupted(method !== 'GET', sentKey)
-        const why = last.busy
-          ? 'busy'
-          : last.final
-            ? 'untrusted'
-            : (await servesHttps(last.reason))
-              ? 'https'
-              : undefined
+        const why = last.busy ? 'busy' : last.https ? 'https' : last.final ? 'untrusted' : undefined
         const unreachable = new NodeUnreachable(url, last.reason, sentKey, why)
         progress?.stop()
         if (!(await options.onUnreachable?.(unreachable))) throw unreachable

@@ -142,8 +142,8 @@ export function createApi(options: ApiOptions): Api {
   const { deadlineMs = Infinity, name = `The node at ${url}`, hint } = options
 
   /**
-   * Whether an http:// URL hung up on every time (`reason`) is a node that serves HTTPS only: a
-   * TLS server closes a plain request unanswered, as a node that died mid-answer would.
+   * Whether an attempt on an http:// URL hung up on (`reason`) reached a node that serves HTTPS
+   * only: a TLS server closes a plain request unanswered, as a node that died mid-answer would.
    */
   async function servesHttps(reason: string): Promise<boolean> {
     const target = new URL(url)

@@ -83,7 +83,7 @@ export class TypeAhead {
 
   /** Its answer was refused: what was typed after it is dropped, and keys go to it again. */
   refused(): void {
-    this.pending = ''
+    this.drop()
     this.giving = this.open
   }
 

@@ -22,9 +22,8 @@ type Slot = [index: number, env: RequestEnvelope]
  * together, then each other operation's, in the order each first arrived, each one's envelopes in
  * arrival order), and reads after the writes of their batch: every envelope of a batch was in
  * flight at once, so any order among them is one the callers could have seen, and this one lets
- * the receipts and
- * transfers of a batch, and all its stock reads, each go to SQLite as one run — a relay's settle
- * arriving among receipts no longer cuts their run in two.
+ * the receipts and transfers of a batch, and all its stock reads, each go to SQLite as one run — a
+ * relay's settle arriving among receipts no longer cuts their run in two.
  */
 export async function runBatch(
   knex: Knex,

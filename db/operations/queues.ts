@@ -463,15 +463,13 @@ async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<stri
 /**
  * A subscription's queue holds its topics' messages: the topics its pattern covers that are kept
  * to granted users (a JSON array; empty for a queue that is no subscription). Reading the queue,
- * or its dead letters, takes consume on each of them, as a topic's stream does (topics.feed).
+ * or its dead letters (the queue whose dead_letter_queue it is: as governsQueue finds it), takes
+ * consume on each of them, as a topic's stream does (topics.feed).
  */
-/** The queue whose dead letters the queue named `name` holds, else NULL (a SQL expression). */
-const PARENT = (name: string) =>
-  `CASE WHEN ${name} LIKE '%${DEAD_SUFFIX}' THEN substr(${name}, 1, length(${name}) - ${DEAD_SUFFIX.length}) END`
-
 const KEPT_TOPICS = `(SELECT json_group_array(DISTINCT g.name)
     FROM topic_subscriptions s, messaging_grants g
-    WHERE s.name IN (q.name, ${PARENT('q.name')}) AND g.kind = 'topic' AND ${MATCHES('g.name')})`
+    WHERE s.name IN (q.name, (SELECT p.name FROM queues p WHERE p.dead_letter_queue = q.name))
+      AND g.kind = 'topic' AND ${MATCHES('g.name')})`
 
 /** Refuses a user who may not read every kept topic (`keptTopics`) of the subscription `queue`. */
 async function mayReadTopicsOf(trx: Knex, input: unknown, queue: string, keptTopics: string) {

@@ -4,7 +4,7 @@
 // did not answer in time) may still commit after the caller gave up: they are told again once it
 // must have, as the relay is (wake-relay.ts). Without that, a receive would wait out its waitMs
 // and a topic's stream the next publish.
-import type { OpName } from '../../db/contract/index.ts'
+import type { OpName, Payload } from '../../db/contract/index.ts'
 import type { QueueSignals } from '../queue-signals.ts'
 import type { Db } from '../context.ts'
 import { againIfLate } from './wake-relay.ts'
@@ -20,10 +20,8 @@ const ON_TOPICS: ReadonlySet<OpName> = new Set(['topics.publish'])
  */
 const RECEIVING: ReadonlySet<OpName> = new Set(['queues.receive', 'queues.ackAndReceive'])
 
-type Published = { messages: { delayMs?: number }[] }
-
 /** Whether a publish makes messages visible as soon as it commits: some, none of them delayed. */
-const visibleAtOnce = ({ messages }: Published) =>
+const visibleAtOnce = ({ messages }: Payload<'queues.publish'>) =>
   messages.length > 0 && messages.every((m) => !m.delayMs)
 
 /** The database as a handler sees it, telling the waiting receives of every publish. */
@@ -41,7 +39,7 @@ export function wakingQueues(db: Db, queues: QueueSignals, lateWakesMs: number[]
       const queue = ON_A_QUEUE.has(op) ? (payload as { queue: string }).queue : undefined
       try {
         const sent = db.send(op, payload, options) // on its way to the worker, in this turn's frame
-        if (op === 'queues.publish' && visibleAtOnce(payload as Published)) {
+        if (op === 'queues.publish' && visibleAtOnce(payload as Payload<'queues.publish'>)) {
           queues.publishing(queue as string) // their takes follow it into its batch
         }
         const data = await sent

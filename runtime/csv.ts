@@ -5,6 +5,14 @@ import { CsvError, parse } from 'csv-parse/sync'
 import { stringify } from 'csv-stringify/sync'
 import { HttpError } from './errors.ts'
 
+/**
+ * A text field that a spreadsheet would run as a formula (=, +, -, @, a tab or a carriage return
+ * first: OWASP's "CSV injection") is written with a ' before it, which a spreadsheet shows as
+ * text without the quote; csv-stringify's escape_formulas does it, and leaves numbers alone. An
+ * import takes that quote off again, so a file exported and imported keeps its names as they were.
+ */
+const ESCAPED_FORMULA = /^'[=+\-@\t\r]/
+
 /** One record of a CSV file and the line it starts on (1 is the header's). */
 export interface CsvRecord {
   line: number
@@ -38,7 +46,8 @@ export function parseCsv(text: string): CsvRecord[] {
     return parsed.map(({ record, info }) => {
       const line = info.lines - breaksIn(record) - extra
       for (const field of record) extra += field.split('\r\n').length - 1
-      return { line, fields: record }
+      const fields = record.map((f) => (ESCAPED_FORMULA.test(f) ? f.slice(1) : f))
+      return { line, fields }
     })
   } catch (err) {
     if (!(err instanceof CsvError)) throw err
@@ -51,11 +60,13 @@ export function parseCsv(text: string): CsvRecord[] {
 
 /**
  * Rows as CSV text, each ended by CRLF (RFC 4180), fields quoted where they need it; null is an
- * empty field, a boolean true or false.
+ * empty field, a boolean true or false; a text that would be a formula has a ' before it
+ * (ESCAPED_FORMULA).
  */
 export function csvRows(rows: readonly (readonly unknown[])[]): string {
   return stringify(rows as unknown[][], {
     record_delimiter: '\r\n',
+    escape_formulas: true,
     cast: { boolean: (value) => String(value) },
   })
 }

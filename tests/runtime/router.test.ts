@@ -316,3 +316,48 @@ t.test(
     )
   }
 )
+
+t.test(
+  'the same write again (a take that found nothing): allowed with no key, refused with one',
+  async (t) => {
+    const calls: [string, string | undefined][] = []
+    const db = {
+      async call(op: string, _payload: unknown, opts: { key?: string }) {
+        calls.push([op, opts.key])
+        return { data: { messages: [] }, replayed: false }
+      },
+    }
+    const app = createApp(
+      [
+        route('post', '/take', async (_r, ctx) => {
+          const payload = { queue: 'q', max: 1 } as never
+          await ctx.db.send('queues.receive', payload)
+          return ctx.db.send('queues.receive', payload, { again: true })
+        }),
+        route('post', '/other', async (_r, ctx) => {
+          await ctx.db.send('queues.receive', { queue: 'q', max: 1 } as never)
+          return ctx.db.send('movements.record', {} as never, { again: true })
+        }),
+      ],
+      {
+        db: db as never,
+        log: pino({ level: 'silent' }),
+        node,
+        membership: {} as never,
+        events: {} as never,
+      }
+    )
+    t.equal((await call(app, 'POST', '/take')).status, 200, 'no key: taken twice')
+    t.same(calls, [
+      ['queues.receive', undefined],
+      ['queues.receive', undefined],
+    ])
+    calls.length = 0
+    const keyed = await call(app, 'POST', '/take', { 'idempotency-key': 'k-3' })
+    t.equal(keyed.status, 500, 'with a key, which covers one write: refused')
+    t.same(calls, [['queues.receive', 'k-3']], 'the second never reaches the worker')
+    calls.length = 0
+    t.equal((await call(app, 'POST', '/other')).status, 500, 'again names the same write only')
+    t.same(calls, [['queues.receive', undefined]])
+  }
+)

@@ -5,8 +5,8 @@ import { queueOf } from '../../_shared/queues.ts'
 /**
  * Up to `max` messages, in publish order (redeliveries aside), each hidden from other consumers
  * until acknowledged or its visibility timeout passes. With `waitMs`, waits that long for one
- * (a long poll); the wait only reads, and the one write takes what is there at its end. With
- * `ack`, those receipts are acknowledged and the messages ready taken in one write, at once (no
+ * (a long poll); the wait only reads, and takes when a publish brings something, or at its end.
+ * With `ack`, those receipts are acknowledged and the messages ready taken in one write, at once (no
  * wait: a consumer that gets none asks again without `ack`). A topic's subscription is a queue,
  * filled by publishes to its topics and by the node's events.
  */
@@ -37,6 +37,9 @@ export default defineHandler(
     // A consumer that goes away while it waits (closed, timed out, cut off) takes nothing: what
     // the wait took would stay hidden from every other consumer for its visibility timeout.
     const gone = request.signal
+    const keyed = request.headers.get('idempotency-key') !== null
+    // A take made already, which found nothing: the next is the same write again (Db.send).
+    let again = false
     for (;;) {
       // Where the publishes and the log stand before looking: one that lands while the peek is
       // on its way wakes the wait at once, instead of being missed until the wait ends.
@@ -56,11 +59,19 @@ export default defineHandler(
       woken.abort()
       ctx.events.stopping.removeEventListener('abort', stop)
       gone.removeEventListener('abort', stop)
+      if (gone.aborted) break
+      if (why !== 'take') continue
       // A publish of messages visible at once is on its way: take now, with no await before the
       // send, so that the take leaves in its frame and commits with it (runtime/queue-signals.ts).
-      if (gone.aborted || why === 'take') break
+      const took = await ctx.db.send('queues.receive', { queue, max, visibilityMs }, { again })
+      again = true
+      // Nothing taken: that publish was refused (its user may not publish here) or a duplicate,
+      // or another consumer took first. The wait goes on, unless it is over, or the request has
+      // an Idempotency-Key (which covers one take, this one).
+      const over = Date.now() >= until || ctx.events.stopping.aborted || keyed
+      if (took.messages.length > 0 || over) return took
     }
     if (gone.aborted) return { messages: [] } // nobody reads this answer
-    return ctx.db.send('queues.receive', { queue, max, visibilityMs })
+    return ctx.db.send('queues.receive', { queue, max, visibilityMs }, { again })
   }
 )

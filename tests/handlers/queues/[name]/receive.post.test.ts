@@ -132,3 +132,73 @@ t.test('with acks: one write that acks and takes, at once, whatever the wait', a
     'no peek, no wait'
   )
 })
+
+t.test(
+  'woken to take by a publish that brought nothing (refused, a duplicate), it waits on',
+  async (t) => {
+    let takes = 0
+    let peeks = 0
+    const ctx = fakeCtx(
+      {
+        'queues.peek': () => {
+          peeks++
+          return { ready: false, nextVisibleAt: null }
+        },
+        // The first publish is refused in the worker: its take finds nothing.
+        'queues.receive': () => ({ messages: ++takes === 1 ? [] : [delivered] }),
+      },
+      {},
+      quietLog
+    )
+    const answering = longPoll(ctx)
+    let answered = false
+    void answering.then(() => (answered = true))
+    /** Until the wait has looked at the queue `n` times, or has answered. */
+    const looked = async (n: number) => {
+      while (peeks < n && !answered) await new Promise((resolve) => setImmediate(resolve))
+    }
+    await looked(1)
+    ctx.queues.publishing('orders')
+    await looked(2)
+    // Without the wait going on, the answer would be this empty take, 20 s early.
+    t.equal(answered, false, 'no answer from the empty take')
+    t.equal(peeks, 2, 'it looked at the queue again, and waits')
+    ctx.queues.publishing('orders')
+    t.match(await answering, { status: 200, body: { messages: [{ id: 'o-1' }] } })
+    t.same(
+      ctx.sent.map((s) => s.op),
+      ['queues.peek', 'queues.receive', 'queues.peek', 'queues.receive']
+    )
+  }
+)
+
+t.test('with an Idempotency-Key, the take that found nothing is the answer', async (t) => {
+  let peeks = 0
+  const ctx = fakeCtx(
+    {
+      'queues.peek': () => {
+        peeks++
+        return { ready: false, nextVisibleAt: null }
+      },
+      'queues.receive': () => ({ messages: [] }),
+    },
+    {},
+    quietLog
+  )
+  const answering = handler(
+    request('POST', '/queues/orders/receive', {
+      params: { name: 'orders' },
+      body: { max: 10, waitMs: 20_000 },
+      headers: { 'idempotency-key': 'take-1' },
+    }),
+    ctx
+  ).then(settle)
+  while (peeks < 1) await new Promise((resolve) => setImmediate(resolve))
+  ctx.queues.publishing('orders')
+  // The key covers one write: that take is kept under it, and answered.
+  t.match(await answering, { status: 200, body: { messages: [] } })
+  t.same(
+    ctx.sent.map((s) => s.op),
+    ['queues.peek', 'queues.receive']
+  )
+})

@@ -6,12 +6,14 @@ import { stringify } from 'csv-stringify/sync'
 import { HttpError } from './errors.ts'
 
 /**
- * A text field that a spreadsheet would run as a formula (=, +, -, @, a tab or a carriage return
- * first: OWASP's "CSV injection") is written with a ' before it, which a spreadsheet shows as
- * text without the quote; csv-stringify's escape_formulas does it, and leaves numbers alone. An
- * import takes that quote off again, so a file exported and imported keeps its names as they were.
+ * A text field that a spreadsheet would run as a formula (=, +, -, @, their full-width forms, a
+ * tab or a carriage return first, after any quotes: OWASP's "CSV injection") is written with a '
+ * before it, which a spreadsheet shows as text without the quote; numbers are left alone. The
+ * import takes one quote off such a field again: the two are exact inverses, so a file exported
+ * and imported keeps every name as it was, `'=x` included (written `''=x`).
  */
-const ESCAPED_FORMULA = /^'[=+\-@\t\r]/
+const FORMULA = /^'*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/
+const ESCAPED_FORMULA = /^'+[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/
 
 /** One record of a CSV file and the line it starts on (1 is the header's). */
 export interface CsvRecord {
@@ -61,12 +63,14 @@ export function parseCsv(text: string): CsvRecord[] {
 /**
  * Rows as CSV text, each ended by CRLF (RFC 4180), fields quoted where they need it; null is an
  * empty field, a boolean true or false; a text that would be a formula has a ' before it
- * (ESCAPED_FORMULA).
+ * (FORMULA).
  */
 export function csvRows(rows: readonly (readonly unknown[])[]): string {
   return stringify(rows as unknown[][], {
     record_delimiter: '\r\n',
-    escape_formulas: true,
-    cast: { boolean: (value) => String(value) },
+    cast: {
+      boolean: (value) => String(value),
+      string: (value) => (FORMULA.test(value) ? `'${value}` : value),
+    },
   })
 }

@@ -11,7 +11,12 @@ const names = [
   '@SUM(A1)',
   '\tTabbed',
   '\rReturn',
+  '＝SUM(A1)', // full width: some spreadsheets read these as their ASCII forms
+  '－10%',
 ]
+
+/** Texts that already begin with quotes: written with one more, read back as they were. */
+const quoted = ["'=not a formula", "'-- clearance", "''+1"]
 
 /** The fields exactly as written, quote included: csv-parse itself, without parseCsv's care. */
 const parseCsvRaw = (text: string): string[][] => parse(text)
@@ -39,10 +44,15 @@ t.test(
 t.test(
   'the import takes the quote off again: an export reads back as it was written',
   async (t) => {
-    const rows = [['sku', 'name'], ...names.map((name, i) => [`S${i}`, name])]
+    const rows = [['sku', 'name'], ...[...names, ...quoted].map((name, i) => [`S${i}`, name])]
     t.same(
       parseCsv(csvRows(rows)).map((r) => r.fields),
       rows
+    )
+    t.same(
+      parseCsvRaw(csvRows([quoted]))[0],
+      quoted.map((q) => `'${q}`),
+      'a text that begins with quotes before a formula gets one more'
     )
     t.same(
       parseCsv("sku,name\r\nA,'plain\r\n")[1].fields,

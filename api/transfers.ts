@@ -131,7 +131,8 @@ const receiptLine = z
 
 /**
  * POST /transfers/:id/receive at the receiver. `from` (the sender's node id or name) is needed
- * only before the dispatch message has arrived; `receiptId` makes a retried receipt harmless
+ * only before the dispatch message has arrived, and then only while this node's replica of the
+ * sender does not show the transfer leaving; `receiptId` makes a retried receipt harmless
  * even without an Idempotency-Key; `final` says nothing more will be received.
  */
 export const receiveInput = z.strictObject(

@@ -50,13 +50,13 @@ export const receiveTransfer: Command = {
   summary: 'record a transfer from another warehouse as arrived',
   synopsis: 'ID [SKU QTY…] [--final] [--from WAREHOUSE] [--key KEY]',
   description:
-    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock; add --final when nothing more of the transfer will come. A transfer may be received before its sender's message has reached this node: then give the lines and --from, the sending warehouse. Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
+    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock; add --final when nothing more of the transfer will come. A transfer may be received before its sender's message has reached this node: then give the lines and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
   options: {
     final: { type: 'boolean', help: 'nothing more of this transfer will come' },
     from: {
       type: 'string',
       arg: 'WAREHOUSE',
-      help: 'the sender (name or node id): needed only before its message has arrived',
+      help: "the sender (name or node id): needed only before its message has arrived, while this node's replica of it does not show the transfer",
     },
     key: KEY_OPTION,
   },

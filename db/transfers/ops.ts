@@ -321,14 +321,15 @@ export async function receive(
         [{ path: 'id', message: 'must be a UUID' }]
       )
     }
-    const sender = p.from ?? before?.record.peer
+    const { from, fromName } = before ? p : await senderByReplica(sql, p)
+    const sender = from ?? before?.record.peer
     if (!before?.record.announced && sender) {
-      await knowItems(db, sql, p.lines, sender, p.fromName || before?.record.peerName || sender)
+      await knowItems(db, sql, p.lines, sender, fromName || before?.record.peerName || sender)
     }
     const step = S.receive(before?.record ?? null, {
       id: p.id,
-      peer: p.from,
-      peerName: p.fromName ?? '',
+      peer: from,
+      peerName: fromName ?? '',
       receiptId: p.receiptId ?? randomUUID(),
       lines: p.lines,
       final: p.final,
@@ -337,6 +338,55 @@ export async function receive(
     if (step.changed) await commit(db, sql, before, step, 'transfers.receive', actorOf(p))
     return detailOf(sql, p.id)
   })
+}
+
+/**
+ * The sender of a transfer received before its dispatch has arrived, when the sender's ledger as
+ * replicated here already shows it leaving: `from` may then be left out, and a `from` that names
+ * another warehouse, or a transfer to another warehouse, is refused, saying whose ledger shows
+ * what. With no replica showing it (not replicated yet, or an id no one sent), `from` is taken as
+ * given.
+ */
+async function senderByReplica(
+  sql: Sql,
+  p: Payload<'transfers.receive'>
+): Promise<{ from?: string; fromName?: string }> {
+  const [sent] = await sql.all<{
+    sender: string
+    senderName: string
+    to: string
+    toName: string
+    seq: number
+    here: string
+  }>(
+    `SELECT r.node_id AS sender, coalesce(s.name, nullif(o.name, ''), r.node_id) AS senderName,
+       r.counterparty AS "to", coalesce(d.name, nullif(t.name, ''), r.counterparty) AS toName, r.seq AS seq,
+       (SELECT value FROM node_settings WHERE key = 'id') AS here
+     FROM replica_movements r
+     LEFT JOIN members s ON s.id = r.node_id
+     LEFT JOIN replicas o ON o.node_id = r.node_id
+     LEFT JOIN members d ON d.id = r.counterparty
+     LEFT JOIN replicas t ON t.node_id = r.counterparty
+     WHERE r.type = 'transfer_out' AND r.transfer_id = ? LIMIT 1`,
+    [p.id]
+  )
+  if (!sent) return p
+  const shown = `${sent.senderName}'s ledger, as replicated here, row #${sent.seq}`
+  if (sent.to !== sent.here) {
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `Transfer ${p.id} was sent by ${sent.senderName} to ${sent.toName}, not to this warehouse (${shown}): check the delivery note`,
+      [{ path: 'id', message: `is a transfer to ${sent.toName}` }]
+    )
+  }
+  if (p.from && p.from !== sent.sender) {
+    throw new DomainError(
+      'VALIDATION_FAILED',
+      `Transfer ${p.id} comes from ${sent.senderName}, not ${p.fromName || p.from} (${shown})`,
+      [{ path: 'from', message: `is not the warehouse transfer ${p.id} comes from` }]
+    )
+  }
+  return { from: sent.sender, fromName: sent.senderName }
 }
 
 /**

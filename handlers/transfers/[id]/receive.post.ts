@@ -5,7 +5,8 @@ import { idOf, member } from '../../_shared/transfers.ts'
 /**
  * Records a receipt of a transfer at the receiving warehouse: what arrived enters on hand
  * (transfer_in rows), damaged and short go back to the sender with their disposition. Accepted
- * before the dispatch message has arrived, given `from` (the sender). A receipt id makes a
+ * before the dispatch message has arrived, given `from` (the sender), which this node's replica
+ * of the sender can tell instead (and then checks). A receipt id makes a
  * repeated receipt harmless; `final` says nothing more will come.
  */
 export default defineHandler(

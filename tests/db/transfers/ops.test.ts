@@ -19,6 +19,7 @@ import { record } from '../../../db/operations/movements.ts'
 import { verify } from '../../../db/operations/ledger.ts'
 import { ledgerState } from '../../../db/ledger/state.ts'
 import { ensureIdentity } from '../../../db/operations/node.ts'
+import { EMPTY_LEDGER } from '../../../db/ledger/hash.ts'
 import { testDb } from '../../fixtures/test-db.ts'
 
 const log = pino({ level: 'silent' })
@@ -591,6 +592,73 @@ t.test('B receives before the dispatch arrives; the excess becomes its own recei
   t.same(await stock(a, 'ROPE'), { onHand: 40, inTransit: 0, sent: 10, received: 0 })
   t.match(await verify(b.knex), { ok: true })
 })
+
+/** `reader` takes in `owner`'s whole ledger as its replica (the feed's pages, as a puller would). */
+async function replicate(owner: Side, reader: Side) {
+  const start = { events: 0, ledger: EMPTY_LEDGER }
+  const page = await ok(owner.knex, 'events.feed', { after: start, limit: 1000, maxBytes: 1e7 })
+  const { nodeId, name } = { nodeId: owner.id, name: owner.name }
+  await ok(reader.knex, 'replicas.apply', { nodeId, name, after: start, ...page })
+}
+
+t.test(
+  "received before the dispatch: the sender's ledger as replicated here names it, and a wrong sender or destination is refused",
+  async (t) => {
+    const { a, b } = await pair(t)
+    const c = await side(t, 'Este')
+    const toB = await send(a, b)
+    const also = await send(a, b, [{ sku: 'BOLT', quantity: 2 }])
+    const toC = await send(a, c)
+    await replicate(a, b)
+    const lines = [{ sku: 'ROPE', received: 10 }]
+
+    // No `from`: the replica names the sender, and its catalogue the item.
+    const first = await ok(b.knex, 'transfers.receive', { id: toB.id, lines, final: true })
+    t.match(first, {
+      state: 'unannounced',
+      peer: a.id,
+      peerName: 'Norte',
+      lines: [{ received: 10 }],
+    })
+
+    const wrong = await call(b.knex, 'transfers.receive', {
+      id: also.id,
+      from: c.id,
+      fromName: 'Este',
+      lines: [{ sku: 'BOLT', received: 2 }],
+      final: true,
+    })
+    t.match(wrong, {
+      ok: false,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message:
+          /^Transfer \S+ comes from Norte, not Este \(Norte's ledger, as replicated here, row #\d+\)$/,
+        details: [{ path: 'from' }],
+      },
+    })
+    const elsewhere = await call(b.knex, 'transfers.receive', { id: toC.id, lines, final: true })
+    t.match(elsewhere, {
+      ok: false,
+      error: {
+        code: 'VALIDATION_FAILED',
+        message: new RegExp(
+          `was sent by Norte to ${c.id}, not to this warehouse .*check the delivery note`
+        ),
+        details: [{ path: 'id' }],
+      },
+    })
+    t.equal(await count(b.knex, 'transfers'), 1, 'the refused receipts recorded nothing')
+    t.equal(await count(b.knex, 'movements'), 1, 'and posted nothing')
+
+    // The receipt reaches A before its dispatch reaches B: the transfer settles at both ends.
+    await carry(b, a)
+    t.match(await ok(a.knex, 'transfers.get', { id: toB.id }), { state: 'closed' })
+    await carry(a, b)
+    t.match(await ok(b.knex, 'transfers.get', { id: toB.id }), { state: 'received' })
+    t.same(await stock(b, 'ROPE'), { onHand: 10, inTransit: 0, sent: 0, received: 10 })
+  }
+)
 
 t.test('a cancel B accepts brings the goods back; B then refuses a receipt', async (t) => {
   const { a, b } = await pair(t)

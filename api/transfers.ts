@@ -193,8 +193,13 @@ export interface TransferMessage {
   direction: 'outbound' | 'inbound'
   peer: string
   createdAt: string
-  /** Outbound: when the peer's signed answer said applied; null while pending. */
+  /** Outbound: when the peer's signed answer came (applied, duplicate or refused); null while pending. */
   deliveredAt: string | null
+  /**
+   * Outbound: `pending` until the peer answers, then its answer; inbound: `applied`, or `refused`
+   * here. A refused message changed nothing at the receiver: `lastError` says why.
+   */
+  status: 'pending' | 'applied' | 'duplicate' | 'refused'
   attempts: number
   nextAttemptAt: string | null
   lastError: string | null

@@ -61,9 +61,15 @@ export function linesTable(lines: TransferLine[], width?: number): string {
   return table(lines, columns, width)
 }
 
-/** Where a message stands: delivered when, or still trying and why. */
+/** Where a message stands: delivered when, refused and why, or still trying and why. */
 function delivery(m: TransferMessage): string {
-  if (m.direction === 'inbound') return 'received and applied'
+  if (m.direction === 'inbound') {
+    return m.status === 'refused' ? 'REFUSED here: it changed nothing' : 'received and applied'
+  }
+  if (m.status === 'refused') {
+    const why = (m.lastError ?? '').replace(/^refused by the peer: /, '')
+    return `REFUSED by the peer ${when(m.deliveredAt ?? m.createdAt)}: ${why}`
+  }
   if (m.deliveredAt) return `delivered ${when(m.deliveredAt)}`
   const tries = m.attempts ? `, ${plural(m.attempts, 'attempt')}` : ', not tried yet'
   const why = m.lastError ? `: ${m.lastError}` : ''

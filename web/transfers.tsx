@@ -499,13 +499,22 @@ function Story({ id, version, words }: { id: string; version?: string; words: Wo
           <h3>{words.messages}</h3>
           <ol class="messages">
             {detail.messages.map((m) => (
-              <li key={m.id} data-kind={m.kind} data-delivered={m.deliveredAt ? 'yes' : 'no'}>
+              <li
+                key={m.id}
+                data-kind={m.kind}
+                data-delivered={m.deliveredAt ? 'yes' : 'no'}
+                data-status={m.status}
+              >
                 <strong>{words.messageKinds[m.kind]}</strong>{' '}
                 {m.direction === 'outbound' ? words.sentOut : words.cameIn} {at(m.createdAt)}
-                {m.direction === 'outbound' &&
-                  (m.deliveredAt
-                    ? ` · ${words.delivered} ${at(m.deliveredAt)}`
-                    : ` · ${words.waiting} (${m.attempts} ${words.attempts}${m.lastError ? `: ${m.lastError}` : ''})`)}
+                {m.status === 'refused'
+                  ? m.direction === 'outbound'
+                    ? ` · ${words.refusedByPeer} ${at(m.deliveredAt ?? m.createdAt)}: ${(m.lastError ?? '').replace(/^refused by the peer: /, '')}`
+                    : ` · ${words.refusedHere}`
+                  : m.direction === 'outbound' &&
+                    (m.deliveredAt
+                      ? ` · ${words.delivered} ${at(m.deliveredAt)}`
+                      : ` · ${words.waiting} (${m.attempts} ${words.attempts}${m.lastError ? `: ${m.lastError}` : ''})`)}
               </li>
             ))}
           </ol>

@@ -72,8 +72,10 @@ export interface TransferMessage {
   /** The peer it goes to or came from. */
   peer: string
   createdAt: string
-  /** Outbound: when the peer's signed answer said applied (or duplicate); null while pending. */
+  /** Outbound: when the peer's signed answer came (applied, duplicate or refused); null while pending. */
   deliveredAt: string | null
+  /** Outbound: `pending` until the peer answers, then its answer; inbound: applied or refused here. */
+  status: 'pending' | 'applied' | 'duplicate' | 'refused'
   attempts: number
   nextAttemptAt: string | null
   lastError: string | null

@@ -237,12 +237,13 @@ export async function detail(sql: Sql, id: string): Promise<TransferDetail | nul
   if (!loaded) return null
   const messages = await sql.all<TransferMessage>(
     `SELECT id, kind, 'outbound' AS direction, to_node AS peer, created_at AS createdAt,
-       delivered_at AS deliveredAt, attempts, next_attempt_at AS nextAttemptAt,
+       delivered_at AS deliveredAt, coalesce(status, 'pending') AS status, attempts,
+       next_attempt_at AS nextAttemptAt,
        CASE WHEN status = 'refused' THEN coalesce(last_error, 'refused by the peer')
          ELSE last_error END AS lastError
      FROM outbox WHERE transfer_id = ?
      UNION ALL
-     SELECT id, kind, 'inbound', from_node, created_at, applied_at, 1, NULL,
+     SELECT id, kind, 'inbound', from_node, created_at, applied_at, status, 1, NULL,
        CASE WHEN status = 'refused' THEN 'refused here' END
      FROM inbox_log WHERE transfer_id = ?
      ORDER BY createdAt, id`,

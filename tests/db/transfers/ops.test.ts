@@ -97,7 +97,13 @@ async function carry(
   })
   const at = new Date().toISOString()
   await ok(from.knex, 'outbox.settle', {
-    delivered: results.map((r) => ({ id: r.id, status: r.status, at })),
+    // As the relay settles them (network/transfers/lane.ts): a refusal with its code and words.
+    delivered: results.map((r) => ({
+      id: r.id,
+      status: r.status,
+      at,
+      ...(r.status === 'refused' && { problem: `${r.code}: ${r.message}` }),
+    })),
     failed: [],
   })
   return results
@@ -657,6 +663,39 @@ t.test(
     await carry(a, b)
     t.match(await ok(b.knex, 'transfers.get', { id: toB.id }), { state: 'received' })
     t.same(await stock(b, 'ROPE'), { onHand: 10, inTransit: 0, sent: 0, received: 10 })
+  }
+)
+
+t.test(
+  'a receipt against an id its sender never sent: the sender refuses it, and both records say so',
+  async (t) => {
+    const { a, b } = await pair(t)
+    await createItem(b.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
+    const madeUp = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
+    const lines = [{ sku: 'ROPE', received: 4 }]
+    await ok(b.knex, 'transfers.receive', { id: madeUp, from: a.id, lines, final: true })
+    t.match(await carry(b, a), [{ status: 'refused', code: 'NOT_FOUND' }])
+    const there = await ok(b.knex, 'transfers.get', { id: madeUp })
+    t.match(there, {
+      state: 'unannounced',
+      messages: [
+        {
+          kind: 'transfer.received',
+          direction: 'outbound',
+          status: 'refused',
+          deliveredAt: String,
+          lastError: `refused by the peer: NOT_FOUND: No transfer ${madeUp} here for transfer.received`,
+        },
+      ],
+    })
+    t.equal(await count(a.knex, 'transfers'), 0, 'the sender recorded nothing')
+    const sent = await send(a, b)
+    await carry(a, b)
+    const { messages } = await ok(b.knex, 'transfers.get', { id: sent.id })
+    t.match(messages, [{ direction: 'inbound', status: 'applied', lastError: null }])
+    t.match((await ok(a.knex, 'transfers.get', { id: sent.id })).messages, [
+      { direction: 'outbound', status: 'applied', lastError: null },
+    ])
   }
 )
 

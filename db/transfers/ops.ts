@@ -427,7 +427,7 @@ async function knowItems(
 }
 
 /** A step on a record that must exist, by REST: its detail after. */
-function onRecord<O extends 'transfers.reject' | 'transfers.cancel' | 'transfers.return'>(
+function onRecord<O extends 'transfers.cancel' | 'transfers.return'>(
   name: O,
   take: (record: S.TransferRecord, p: Payload<O>) => S.Step
 ) {
@@ -441,7 +441,34 @@ function onRecord<O extends 'transfers.reject' | 'transfers.cancel' | 'transfers
     })
 }
 
-export const reject = onRecord('transfers.reject', (record, p) => S.reject(record, p))
+export async function reject(
+  db: Knex,
+  p: Payload<'transfers.reject'>
+): Promise<Result<'transfers.reject'>> {
+  return withSql(db, async (sql) => {
+    const before = await mustLoad(sql, p.id)
+    const step = S.reject(before.record, p, await senderRefused(sql, p.id))
+    if (!step.ok) throw refusal(step)
+    if (step.changed) await commit(db, sql, before, step, 'transfers.reject', actorOf(p))
+    return detailOf(sql, p.id)
+  })
+}
+
+/**
+ * Whether the sender answered every receipt B sent it of this transfer, and refused them as a
+ * transfer it does not have with B (NOT_FOUND): none still on its way, none it applied.
+ */
+async function senderRefused(sql: Sql, id: string): Promise<boolean> {
+  const [row] = await sql.all<{ refused: number; other: number }>(
+    `SELECT count(*) FILTER (WHERE status = 'refused'
+         AND last_error LIKE 'refused by the peer: NOT_FOUND:%') AS refused,
+       count(*) FILTER (WHERE status IS NOT 'refused'
+         OR last_error NOT LIKE 'refused by the peer: NOT_FOUND:%') AS other
+     FROM outbox WHERE transfer_id = ? AND kind = 'transfer.received'`,
+    [id]
+  )
+  return row.refused > 0 && row.other === 0
+}
 export const cancel = onRecord('transfers.cancel', (record, p) => S.requestCancel(record, p))
 export const bookReturn = onRecord('transfers.return', (record, p) => {
   if (p.lines) onceEach(p.lines)

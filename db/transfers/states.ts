@@ -558,8 +558,18 @@ export function receive(current: TransferRecord | null, input: ReceiveInput): St
   return { ok: true, record, effects, changed: true }
 }
 
-/** POST /transfers/:id/reject at B: the whole transfer refused, before any receipt. */
-export function reject(current: TransferRecord, { reason }: { reason: string }): Step {
+/**
+ * POST /transfers/:id/reject at B: the whole transfer refused, before any receipt. Or after
+ * receipts made before the dispatch arrived, once the sender they name has refused them
+ * (`senderRefused`: it has no such transfer with this warehouse — a wrong id or sender on the
+ * delivery note, or a transfer lost with the sender's disk): what they booked comes off on hand
+ * again, and nothing is sent, the sender knowing nothing of it.
+ */
+export function reject(
+  current: TransferRecord,
+  { reason }: { reason: string },
+  senderRefused = false
+): Step {
   if (current.direction !== 'in') {
     return refuse(
       'INVALID_TRANSFER_STATE',
@@ -570,10 +580,16 @@ export function reject(current: TransferRecord, { reason }: { reason: string }):
   if (current.state === 'cancelled') {
     return refuse('TRANSFER_CANCELLED', `Transfer ${current.id} was cancelled by ${who(current)}`)
   }
+  if (current.receipts.length > 0 && !current.announced && senderRefused) {
+    return undoReceipts(current, reason)
+  }
   if (current.receipts.length > 0) {
+    const unless = current.announced
+      ? ''
+      : ` (and ${who(current)} has not refused them: rejecting undoes them only once it has)`
     return refuse(
       'ALREADY_RECEIVED',
-      `Transfer ${current.id} cannot be rejected: goods were already received against it`,
+      `Transfer ${current.id} cannot be rejected: goods were already received against it${unless}`,
       { receipts: current.receipts.map((r) => r.receiptId) }
     )
   }
@@ -586,6 +602,22 @@ export function reject(current: TransferRecord, { reason }: { reason: string }):
     effects: [{ send: 'transfer.rejected', payload: { reason } }],
     changed: true,
   }
+}
+
+/** Receipts the sender refused, undone: what they put on hand comes off (transfer_in below zero). */
+function undoReceipts(current: TransferRecord, reason: string): Step {
+  const record = clone(current)
+  const note = `receipt undone: ${who(current)} has no transfer ${current.id} with this warehouse`
+  const effects: Effect[] = []
+  for (const line of record.lines) {
+    if (line.received > 0) {
+      effects.push({ post: 'transfer_in', sku: line.sku, quantity: -line.received, note })
+    }
+    Object.assign(line, { received: 0, damaged: 0, short: 0, toWriteOff: 0, toReturn: 0 })
+  }
+  record.state = 'rejected'
+  record.reason = reason
+  return { ok: true, record, effects, changed: true }
 }
 
 /**

@@ -2,7 +2,11 @@ import { rejectInput, type TransferDetail } from '../../../api/index.ts'
 import { defineHandler } from '../../../runtime/index.ts'
 import { idOf } from '../../_shared/transfers.ts'
 
-/** Refuses a whole incoming transfer, before any receipt: the sender books the goods back. */
+/**
+ * Refuses a whole incoming transfer, before any receipt: the sender books the goods back. Also
+ * undoes receipts made before the dispatch arrived that the sender refused (it has no such
+ * transfer with this warehouse): what they put on hand comes off again.
+ */
 export default defineHandler(
   {
     access: 'operator',

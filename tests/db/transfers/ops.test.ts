@@ -673,7 +673,19 @@ t.test(
     await createItem(b.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
     const madeUp = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
     const lines = [{ sku: 'ROPE', received: 4 }]
-    await ok(b.knex, 'transfers.receive', { id: madeUp, from: a.id, lines, final: true })
+    await ok(b.knex, 'transfers.receive', {
+      id: madeUp,
+      from: a.id,
+      fromName: 'Norte',
+      lines,
+      final: true,
+    })
+    t.same(await stock(b, 'ROPE'), { onHand: 4, inTransit: 0, sent: 0, received: 4 })
+    // Before the sender has answered, the receipt stands: rejecting is refused.
+    t.match(await call(b.knex, 'transfers.reject', { id: madeUp, reason: 'wrong note' }), {
+      ok: false,
+      error: { code: 'ALREADY_RECEIVED', message: /Norte has not refused them/ },
+    })
     t.match(await carry(b, a), [{ status: 'refused', code: 'NOT_FOUND' }])
     const there = await ok(b.knex, 'transfers.get', { id: madeUp })
     t.match(there, {
@@ -689,6 +701,21 @@ t.test(
       ],
     })
     t.equal(await count(a.knex, 'transfers'), 0, 'the sender recorded nothing')
+
+    // Refused by its sender, the receipt can be undone: on hand as it was, and nothing is sent.
+    const undone = await ok(b.knex, 'transfers.reject', { id: madeUp, reason: 'wrong note' })
+    t.match(undone, { state: 'rejected', reason: 'wrong note', lines: [{ received: 0 }] })
+    t.same(await stock(b, 'ROPE'), { onHand: 0, inTransit: 0, sent: 0, received: 0 })
+    t.match(await b.knex('movements').orderBy('seq').select('type', 'delta', 'note'), [
+      { type: 'transfer_in', delta: 4 },
+      { type: 'transfer_in', delta: -4, note: /^receipt undone: Norte has no transfer / },
+    ])
+    t.same(await carry(b, a), [], 'nothing more for the sender')
+    t.match(await call(b.knex, 'transfers.receive', { id: madeUp, lines, final: true }), {
+      ok: false,
+      error: { code: 'TRANSFER_REJECTED' },
+    })
+    t.match(await verify(b.knex), { ok: true })
     const sent = await send(a, b)
     await carry(a, b)
     const { messages } = await ok(b.knex, 'transfers.get', { id: sent.id })

@@ -349,6 +349,26 @@ t.test('B: reject before any receipt; refused after one', async (t) => {
   t.match(S.reject(sent().record, { reason: 'x' }), { ok: false, code: 'INVALID_TRANSFER_STATE' })
 })
 
+t.test(
+  'B: receipts made before the dispatch are undone by a reject once the sender refused them',
+  async (t) => {
+    const early = ok(S.receive(null, beforeDispatch(4))).record
+    t.match(S.reject(early, { reason: 'x' }), { ok: false, code: 'ALREADY_RECEIVED' })
+    const undone = ok(S.reject(early, { reason: 'wrong id on the note' }, true))
+    t.match(undone.record, { state: 'rejected', reason: 'wrong id on the note' })
+    t.same(posts(undone.effects), ['transfer_in ROPE -4'])
+    t.same(sends(undone.effects), [], 'the sender knows nothing of it: nothing is sent')
+    t.match(undone.record.lines, [{ sku: 'ROPE', received: 0, damaged: 0, short: 0 }])
+    t.match(S.receive(undone.record, { ...beforeDispatch(1), receiptId: 'R2' }), {
+      ok: false,
+      code: 'TRANSFER_REJECTED',
+    })
+    // Once announced, the sender knows the transfer: a receipt stands, whatever was refused.
+    const announced = ok(S.dispatched(early, dispatch())).record
+    t.match(S.reject(announced, { reason: 'x' }, true), { ok: false, code: 'ALREADY_RECEIVED' })
+  }
+)
+
 t.test('B: a cancel request is accepted without a receipt, refused after one (T6)', async (t) => {
   const b = ok(S.dispatched(null, dispatch())).record
   const req = { id: 'T1', peer: 'node-a', peerName: 'Norte', reason: 'wrong truck' }

@@ -197,7 +197,8 @@ export interface TransferMessage {
   deliveredAt: string | null
   /**
    * Outbound: `pending` until the peer answers, then its answer; inbound: `applied`, or `refused`
-   * here. A refused message changed nothing at the receiver: `lastError` says why.
+   * here. A refused message changed nothing at the receiver: outbound, `lastError` gives the
+   * peer's code and why; inbound, the sender was given them.
    */
   status: 'pending' | 'applied' | 'duplicate' | 'refused'
   attempts: number

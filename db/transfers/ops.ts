@@ -162,10 +162,16 @@ function planAll(steps: Decided[], run: LedgerRun): (Loaded | DomainError)[] {
   const saved = kept.map((d) => savedAs(d.step.record, d.before, now))
   run.write(
     ...saveStatements(
-      kept.map((d) => ({
-        record: d.step.record,
-        known: new Set(d.before?.record.receipts.map((r) => r.receiptId) ?? []),
-      })),
+      kept.map((d) => {
+        // A record undone (S.undone) that a step started afresh: its lines and receipts go.
+        const replaced = d.before !== null && S.undone(d.before.record) && !S.undone(d.step.record)
+        const known = replaced ? [] : (d.before?.record.receipts ?? [])
+        return {
+          record: d.step.record,
+          known: new Set(known.map((r) => r.receiptId)),
+          replaced,
+        }
+      }),
       now
     ),
     ...(outbox ? [outbox] : [])
@@ -305,7 +311,8 @@ export async function receive(
 ): Promise<Result<'transfers.receive'>> {
   return withSql(db, async (sql) => {
     onceEach(p.lines)
-    const before = await load(sql, p.id)
+    const loaded = await load(sql, p.id)
+    const before = loaded && !S.undone(loaded.record) ? loaded : null
     if (before && p.from && before.record.direction === 'in' && before.record.peer !== p.from) {
       throw new DomainError(
         'VALIDATION_FAILED',
@@ -335,7 +342,7 @@ export async function receive(
       final: p.final,
     })
     if (!step.ok) throw refusal(step)
-    if (step.changed) await commit(db, sql, before, step, 'transfers.receive', actorOf(p))
+    if (step.changed) await commit(db, sql, loaded, step, 'transfers.receive', actorOf(p))
     return detailOf(sql, p.id)
   })
 }
@@ -367,9 +374,12 @@ async function senderByReplica(
      LEFT JOIN replicas o ON o.node_id = r.node_id
      LEFT JOIN members d ON d.id = r.counterparty
      LEFT JOIN replicas t ON t.node_id = r.counterparty
-     WHERE r.type = 'transfer_out' AND r.transfer_id = ? LIMIT 1`,
-    [p.id]
+     WHERE r.type = 'transfer_out' AND r.transfer_id = ?
+     ORDER BY r.node_id = ? DESC LIMIT 1`,
+    [p.id, p.from ?? '']
   )
+  // Only its sender's ledger can hold a transfer's id (ids are UUIDs it makes); should another's
+  // hold it too, the one named in `from` is taken.
   if (!sent) return p
   const shown = `${sent.senderName}'s ledger, as replicated here, row #${sent.seq}`
   if (sent.to !== sent.here) {
@@ -447,11 +457,36 @@ export async function reject(
 ): Promise<Result<'transfers.reject'>> {
   return withSql(db, async (sql) => {
     const before = await mustLoad(sql, p.id)
-    const step = S.reject(before.record, p, await senderRefused(sql, p.id))
+    const refused = await senderRefused(sql, p.id)
+    if (refused && !before.record.announced) await notSentHere(sql, before.record)
+    const step = S.reject(before.record, p, refused)
     if (!step.ok) throw refusal(step)
     if (step.changed) await commit(db, sql, before, step, 'transfers.reject', actorOf(p))
     return detailOf(sql, p.id)
   })
+}
+
+/**
+ * Refuses to undo receipts whose sender refused them when its ledger, as replicated here, shows
+ * the transfer sent to this warehouse: the goods are the transfer's, and the sender has lost its
+ * record of it (its disk, restored from its peers' replicas of its ledger, which hold no
+ * records). Undone, they would stay in transit at the sender for ever.
+ */
+async function notSentHere(sql: Sql, record: S.TransferRecord): Promise<void> {
+  const [row] = await sql.all<{ seq: number }>(
+    `SELECT seq FROM replica_movements
+     WHERE node_id = ? AND type = 'transfer_out' AND transfer_id = ?
+       AND counterparty = (SELECT value FROM node_settings WHERE key = 'id')
+     LIMIT 1`,
+    [record.peer, record.id]
+  )
+  if (!row) return
+  const sender = record.peerName || record.peer
+  throw new DomainError(
+    'ALREADY_RECEIVED',
+    `Transfer ${record.id} cannot be rejected: ${sender}'s ledger, as replicated here, row #${row.seq}, shows it sent to this warehouse, so the receipt stands; ${sender} has lost its record of it (a restore?), which its staff put right`,
+    { receipts: record.receipts.map((r) => r.receiptId) }
+  )
 }
 
 /**
@@ -542,7 +577,7 @@ async function learnItems(db: Knex, sql: Sql, messages: Message[]) {
  * taken names items the catalogue may lack: `learnItems` adds them before the step is written.
  */
 function stepOf(from: string, fromName: string, m: Message, before: Loaded | null): S.Step {
-  const { record } = before ?? { record: null }
+  const record = before && !S.undone(before.record) ? before.record : null
   const theirs = !record || record.peer === from
   if (!theirs) {
     return {

@@ -604,6 +604,15 @@ export function reject(
   }
 }
 
+/**
+ * B's record of receipts undone because their sender refused them: it stands for nothing any
+ * more, and gives way to the first real news of the id (a dispatch, a cancel, a receipt naming
+ * the right sender), which starts the record afresh.
+ */
+export function undone(record: TransferRecord): boolean {
+  return record.direction === 'in' && record.state === 'rejected' && !record.announced
+}
+
 /** Receipts the sender refused, undone: what they put on hand comes off (transfer_in below zero). */
 function undoReceipts(current: TransferRecord, reason: string): Step {
   const record = clone(current)

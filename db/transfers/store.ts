@@ -102,7 +102,12 @@ export async function load(sql: Sql, id: string): Promise<Loaded | null> {
  * keep their order by a number that only grows.
  */
 export function saveStatements(
-  records: readonly { record: TransferRecord; known: ReadonlySet<string> }[],
+  records: readonly {
+    record: TransferRecord
+    known: ReadonlySet<string>
+    /** The stored record is replaced whole: its lines and receipts go first. */
+    replaced?: boolean
+  }[],
   now: string
 ): Statement[] {
   if (records.length === 0) return []
@@ -118,7 +123,14 @@ export function saveStatements(
   const lines = records.flatMap(({ record }) =>
     record.lines.map((line) => ({ ...line, transferId: record.id }))
   )
+  const replaced = JSON.stringify(records.filter((r) => r.replaced).map((r) => r.record.id))
   return [
+    ...(replaced === '[]'
+      ? []
+      : ['transfer_receipts', 'transfer_lines'].map((table): Statement => [
+          `DELETE FROM ${table} WHERE transfer_id IN (SELECT value FROM json_each(?))`,
+          [replaced],
+        ])),
     [
       `INSERT INTO transfers (id, direction, peer, peer_name, state, outcome, reference, note,
          reason, cause, announced, created_at, updated_at, closed_at)
@@ -126,7 +138,8 @@ export function saveStatements(
          value->>'state', value->>'outcome', value->>'reference', value->>'note',
          value->>'reason', value->>'cause', value->>'announced', ?1, ?1, value->>'closedAt'
        FROM json_each(?2) WHERE true
-       ON CONFLICT (id) DO UPDATE SET peer_name = excluded.peer_name, state = excluded.state,
+       ON CONFLICT (id) DO UPDATE SET peer = excluded.peer, peer_name = excluded.peer_name,
+         state = excluded.state,
          outcome = excluded.outcome, reference = excluded.reference, note = excluded.note,
          reason = excluded.reason, cause = excluded.cause, announced = excluded.announced,
          updated_at = excluded.updated_at,

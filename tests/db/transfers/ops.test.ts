@@ -711,9 +711,10 @@ t.test(
       { type: 'transfer_in', delta: -4, note: /^receipt undone: Norte has no transfer / },
     ])
     t.same(await carry(b, a), [], 'nothing more for the sender')
+    // Undone, the record stands for nothing: a receipt against the id starts afresh.
     t.match(await call(b.knex, 'transfers.receive', { id: madeUp, lines, final: true }), {
       ok: false,
-      error: { code: 'TRANSFER_REJECTED' },
+      error: { code: 'VALIDATION_FAILED', details: [{ path: 'from' }] },
     })
     t.match(await verify(b.knex), { ok: true })
     const sent = await send(a, b)
@@ -723,6 +724,82 @@ t.test(
     t.match((await ok(a.knex, 'transfers.get', { id: sent.id })).messages, [
       { direction: 'outbound', status: 'applied', lastError: null },
     ])
+  }
+)
+
+for (const first of ['the dispatch', 'a receipt naming the right sender'] as const) {
+  t.test(
+    `a receipt naming the wrong sender, refused by it and undone, gives way to ${first}`,
+    async (t) => {
+      const { a, b } = await pair(t)
+      const c = await side(t, 'Este')
+      await createItem(b.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
+      const sent = await send(a, b) // its dispatch held up: B's replica of Norte has nothing
+      const lines = [{ sku: 'ROPE', received: 10 }]
+      const wrong = { id: sent.id, from: c.id, fromName: 'Este', lines, final: true }
+      await ok(b.knex, 'transfers.receive', wrong)
+      t.match(await carry(b, c), [{ status: 'refused', code: 'NOT_FOUND' }])
+      await ok(b.knex, 'transfers.reject', { id: sent.id, reason: 'not from Este' })
+      t.same(await stock(b, 'ROPE'), { onHand: 0, inTransit: 0, sent: 0, received: 0 })
+
+      if (first === 'the dispatch') {
+        t.match(await carry(a, b), [{ status: 'applied' }])
+        t.match(await ok(b.knex, 'transfers.get', { id: sent.id }), {
+          state: 'announced',
+          peer: a.id,
+          peerName: 'Norte',
+          reason: null,
+          lines: [{ sku: 'ROPE', sent: 10, received: 0, inTransit: 10 }],
+          receipts: [],
+        })
+        await ok(b.knex, 'transfers.receive', { id: sent.id, lines, final: true })
+      } else {
+        const right = { id: sent.id, from: a.id, fromName: 'Norte', lines, final: true }
+        t.match(await ok(b.knex, 'transfers.receive', right), {
+          state: 'unannounced',
+          peer: a.id,
+          lines: [{ sku: 'ROPE', received: 10 }],
+          receipts: [{ final: true }],
+        })
+      }
+      t.match(await carry(b, a), [{ status: 'applied' }])
+      t.match(await ok(a.knex, 'transfers.get', { id: sent.id }), {
+        state: 'closed',
+        outcome: 'delivered',
+      })
+      await carry(a, b)
+      t.match(await ok(b.knex, 'transfers.get', { id: sent.id }), { state: 'received' })
+      t.same(await stock(b, 'ROPE'), { onHand: 10, inTransit: 0, sent: 0, received: 10 })
+      t.same(await stock(a, 'ROPE'), { onHand: 40, inTransit: 0, sent: 10, received: 0 })
+      t.match(await verify(b.knex), { ok: true })
+    }
+  )
+}
+
+t.test(
+  'receipts the sender refused are not undone while its replicated ledger shows the transfer sent here',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const sent = await send(a, b)
+    await replicate(a, b)
+    // Norte loses its record of the transfer (a restore from its peers' replicas brings back its
+    // ledger, not its records), before its dispatch went.
+    for (const table of ['transfer_lines', 'transfer_receipts', 'outbox']) {
+      await a.knex(table).where({ transfer_id: sent.id }).delete()
+    }
+    await a.knex('transfers').where({ id: sent.id }).delete()
+    const lines = [{ sku: 'ROPE', received: 10 }]
+    await ok(b.knex, 'transfers.receive', { id: sent.id, lines, final: true })
+    t.match(await carry(b, a), [{ status: 'refused', code: 'NOT_FOUND' }])
+    t.match(await call(b.knex, 'transfers.reject', { id: sent.id, reason: 'x' }), {
+      ok: false,
+      error: {
+        code: 'ALREADY_RECEIVED',
+        message:
+          /Norte's ledger, as replicated here, row #\d+, shows it sent to this warehouse, so the receipt stands/,
+      },
+    })
+    t.same(await stock(b, 'ROPE'), { onHand: 10, inTransit: 0, sent: 0, received: 10 })
   }
 )
 

@@ -20,6 +20,7 @@ import { members } from './members.ts'
 import { node } from './node.ts'
 import { receive } from './receive.ts'
 import { receiveTransfer } from './receive-transfer.ts'
+import { rejectTransfer } from './reject-transfer.ts'
 import { send } from './send.ts'
 import { stock } from './stock.ts'
 import { transfers } from './transfers.ts'
@@ -34,7 +35,10 @@ export const COMMAND_GROUPS: { title: string; commands: Command[] }[] = [
     title: 'Stock and movements',
     commands: [stock, where, receive, issue, count, adjust, history],
   },
-  { title: 'Transfers between warehouses', commands: [send, transfers, receiveTransfer] },
+  {
+    title: 'Transfers between warehouses',
+    commands: [send, transfers, receiveTransfer, rejectTransfer],
+  },
   { title: 'Catalogue', commands: [items, item, addItem, editItem, adopt] },
   { title: 'Bulk', commands: [importItems, exportList] },
   { title: 'Node', commands: [node, health, verify, backup] },

@@ -20,10 +20,12 @@ t.test(
     ]) {
       t.match(help, new RegExp(`^${section}$`, 'm'), section)
     }
-    // A long command and its arguments has its summary on the next line, in the column.
+    // A long command and its arguments has its summary on the next line, in the column; a long
+    // summary goes on over the lines below, in the column too.
+    const wrapped = (summary: string) => escape(summary).replace(/ /g, '(?: |\\n {24})')
     for (const c of COMMANDS)
-      t.match(help, new RegExp(`^ {4}${c.name}\\b.*(\\n {22})? ${escape(c.summary)}`, 'm'), c.name)
-    t.match(help, /^ {4}send SKU QTY \[SKU QTY…\]\n {23}send goods to another warehouse/m)
+      t.match(help, new RegExp(`^ {4}${c.name}\\b.*(\\n {23})? ${wrapped(c.summary)}`, 'm'), c.name)
+    t.match(help, /^ {4}send SKU QTY \[SKU QTY…\]\n {24}send goods to another warehouse/m)
     t.match(help, /^ {4}transfers \[ID\] +list transfers/m)
     t.match(help, /^ {4}receive SKU QTY +record goods received/m)
     for (const code of ['0', '1', '2', '3']) t.match(help, new RegExp(`^ {4}${code}  `, 'm'))

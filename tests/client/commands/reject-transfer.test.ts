@@ -1,0 +1,80 @@
+// almacen reject-transfer at Norte, for transfers Sur sends through the real relay: a whole
+// transfer refused before any receipt, and receipts Sur refused undone.
+import t from 'tap'
+import { almacen, seed, startNetwork } from '../../fixtures/client-kit.ts'
+import { delivered } from '../../fixtures/delivered.ts'
+import { api } from '../../fixtures/test-node.ts'
+
+/** Sur and Norte, started once for the file; both know BOLT-M8, Sur has plenty to send. */
+let network: Promise<Awaited<ReturnType<typeof startNetwork>>> | undefined
+function surAndNorte() {
+  network ??= startNetwork(t, ['Sur', 'Norte']).then(async (nodes) => {
+    await seed(nodes[0], [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 1000 }])
+    await seed(nodes[1], [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 0 }])
+    return nodes
+  })
+  return network
+}
+
+const stateAt = async (node: { url: string }, id: string) =>
+  (await api(node, 'GET', `/transfers/${id}`)).body.state as string
+const onHand = async (node: { url: string }) =>
+  (await api(node, 'GET', '/stock/BOLT-M8')).body.onHand as number
+
+async function sent(quantity: number): Promise<string> {
+  const [sur, norte] = await surAndNorte()
+  const body = { to: 'Norte', lines: [{ sku: 'BOLT-M8', quantity }] }
+  const { status, body: transfer } = await api(sur, 'POST', '/transfers', body)
+  if (status !== 201) throw new Error(`send refused: ${JSON.stringify(transfer)}`)
+  await delivered(sur, norte)
+  return transfer.id as string
+}
+
+t.test('a transfer refused before any receipt goes back to its sender', async (t) => {
+  const [sur, norte] = await surAndNorte()
+  const id = await sent(40)
+  const run = await almacen(['reject-transfer', id, '--reason', 'not ordered', '--url', norte.url])
+  t.equal(run.code, 0, run.stderr)
+  t.equal(
+    run.stdout,
+    `Rejected transfer ${id} from Sur: nothing of it enters this warehouse's stock, and Sur books the goods back once they are there.\n`
+  )
+  t.equal(await stateAt(norte, id), 'rejected')
+  await delivered(norte, sur)
+  t.equal(await stateAt(sur, id), 'returning')
+})
+
+t.test('refused once goods were received, and without a reason', async (t) => {
+  const [, norte] = await surAndNorte()
+  const id = await sent(5)
+  t.match(await almacen(['reject-transfer', id, '--url', norte.url]), {
+    code: 2,
+    stderr: /missing --reason: say why/,
+  })
+  const receipt = { lines: [{ sku: 'BOLT-M8', received: 2 }], final: false }
+  t.equal((await api(norte, 'POST', `/transfers/${id}/receive`, receipt)).status, 200)
+  const run = await almacen(['reject-transfer', id, '--reason', 'late', '--url', norte.url])
+  t.match(run, {
+    code: 1,
+    stdout: '',
+    stderr: /cannot be rejected: goods were already received against it \(ALREADY_RECEIVED\)/,
+  })
+  t.equal(await stateAt(norte, id), 'partially_received')
+})
+
+t.test('receipts the sender refused are undone, and their goods leave stock again', async (t) => {
+  const [sur, norte] = await surAndNorte()
+  const before = await onHand(norte)
+  const madeUp = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
+  const receipt = { from: 'Sur', lines: [{ sku: 'BOLT-M8', received: 7 }], final: true }
+  t.equal((await api(norte, 'POST', `/transfers/${madeUp}/receive`, receipt)).status, 200)
+  t.equal(await onHand(norte), before + 7)
+  await delivered(norte, sur)
+  const run = await almacen(['reject-transfer', madeUp, '--reason', 'wrong id', '--url', norte.url])
+  t.equal(run.code, 0, run.stderr)
+  t.equal(
+    run.stdout,
+    `Undid the receipts of transfer ${madeUp}, which Sur refused (it has no such transfer with this warehouse): what they put into stock is taken off again. Receive the goods against the right transfer.\n`
+  )
+  t.equal(await onHand(norte), before)
+})

@@ -1,14 +1,26 @@
-// What the transfer commands share: SKU QTY pairs from the command line, the path of one
-// transfer, and the transfers this warehouse still has to receive.
+// What the transfer commands share: SKU QTY pairs from the command line, a transfer's ID and a
+// --reason, the path of one transfer, and the transfers this warehouse still has to receive.
 import type { Transfer, TransferPage } from '../api/index.ts'
 import type { Api } from './api.ts'
-import { parsed } from './command.ts'
+import { optional, parsed, type Args } from './command.ts'
 import { UsageError } from './errors.ts'
 import * as input from './input.ts'
+import { note } from './movement.ts'
 
 export const transferPath = (id: string) => `/transfers/${encodeURIComponent(id)}`
 
 const MAX_LINES = 500
+
+/** `ID --reason TEXT`, nothing more: a step on one transfer that says why. */
+export function idAndReason(args: Args): { id: string; reason: string } {
+  const [text, ...rest] = args.positionals
+  if (text === undefined) throw new UsageError('missing ID')
+  if (rest.length) throw new UsageError(`unexpected argument "${rest.join(' ')}"`)
+  const id = parsed(input.transferId, text, 'ID')
+  const reason = optional(args, 'reason', note)
+  if (reason === undefined) throw new UsageError('missing --reason: say why')
+  return { id, reason }
+}
 
 /** `SKU QTY [SKU QTY…]` as lines, each SKU once; mistakes name the word at fault. */
 export function skuQuantities(words: string[]): { sku: string; quantity: number }[] {

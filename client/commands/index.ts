@@ -21,6 +21,8 @@ import { node } from './node.ts'
 import { receive } from './receive.ts'
 import { receiveTransfer } from './receive-transfer.ts'
 import { rejectTransfer } from './reject-transfer.ts'
+import { cancelTransfer } from './cancel-transfer.ts'
+import { returnTransfer } from './return-transfer.ts'
 import { send } from './send.ts'
 import { stock } from './stock.ts'
 import { transfers } from './transfers.ts'
@@ -37,7 +39,7 @@ export const COMMAND_GROUPS: { title: string; commands: Command[] }[] = [
   },
   {
     title: 'Transfers between warehouses',
-    commands: [send, transfers, receiveTransfer, rejectTransfer],
+    commands: [send, transfers, receiveTransfer, rejectTransfer, cancelTransfer, returnTransfer],
   },
   { title: 'Catalogue', commands: [items, item, addItem, editItem, adopt] },
   { title: 'Bulk', commands: [importItems, exportList] },

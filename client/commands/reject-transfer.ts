@@ -1,10 +1,7 @@
 import type { TransferDetail } from '../../api/index.ts'
-import { KEY_OPTION, keyOf, optional, parsed, type Command } from '../command.ts'
-import { UsageError } from '../errors.ts'
-import * as input from '../input.ts'
+import { KEY_OPTION, keyOf, type Command } from '../command.ts'
 import { printJson } from '../io.ts'
-import { note } from '../movement.ts'
-import { transferPath } from '../transfers.ts'
+import { idAndReason, transferPath } from '../transfers.ts'
 
 /** What a reject did, in one sentence: refused the transfer, or undid receipts its sender refused. */
 export function rejectedSentence(t: TransferDetail): string {
@@ -27,12 +24,7 @@ export const rejectTransfer: Command = {
   },
   examples: ["almacen reject-transfer 5b0c6a7e-3f0e-4b8e-9a51-0d6c1f3e2a10 --reason 'not ordered'"],
   async run(io, args) {
-    const [text, ...rest] = args.positionals
-    if (text === undefined) throw new UsageError('missing ID')
-    if (rest.length) throw new UsageError(`unexpected argument "${rest.join(' ')}"`)
-    const id = parsed(input.transferId, text, 'ID')
-    const reason = optional(args, 'reason', note)
-    if (reason === undefined) throw new UsageError('missing --reason: say why')
+    const { id, reason } = idAndReason(args)
     const key = keyOf(args)
     const result = await io.api.post<TransferDetail>(`${transferPath(id)}/reject`, { reason }, key)
     if (io.json) return printJson(io, result)

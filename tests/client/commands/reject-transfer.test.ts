@@ -1,34 +1,12 @@
 // almacen reject-transfer at Norte, for transfers Sur sends through the real relay: a whole
 // transfer refused before any receipt, and receipts Sur refused undone.
 import t from 'tap'
-import { almacen, seed, startNetwork } from '../../fixtures/client-kit.ts'
+import { almacen } from '../../fixtures/client-kit.ts'
 import { delivered } from '../../fixtures/delivered.ts'
 import { api } from '../../fixtures/test-node.ts'
+import { boltsAt as onHand, stateAt, transferPair } from '../../fixtures/transfer-pair.ts'
 
-/** Sur and Norte, started once for the file; both know BOLT-M8, Sur has plenty to send. */
-let network: Promise<Awaited<ReturnType<typeof startNetwork>>> | undefined
-function surAndNorte() {
-  network ??= startNetwork(t, ['Sur', 'Norte']).then(async (nodes) => {
-    await seed(nodes[0], [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 1000 }])
-    await seed(nodes[1], [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc', onHand: 0 }])
-    return nodes
-  })
-  return network
-}
-
-const stateAt = async (node: { url: string }, id: string) =>
-  (await api(node, 'GET', `/transfers/${id}`)).body.state as string
-const onHand = async (node: { url: string }) =>
-  (await api(node, 'GET', '/stock/BOLT-M8')).body.onHand as number
-
-async function sent(quantity: number): Promise<string> {
-  const [sur, norte] = await surAndNorte()
-  const body = { to: 'Norte', lines: [{ sku: 'BOLT-M8', quantity }] }
-  const { status, body: transfer } = await api(sur, 'POST', '/transfers', body)
-  if (status !== 201) throw new Error(`send refused: ${JSON.stringify(transfer)}`)
-  await delivered(sur, norte)
-  return transfer.id as string
-}
+const { nodes: surAndNorte, sent } = transferPair(t)
 
 t.test('a transfer refused before any receipt goes back to its sender', async (t) => {
   const [sur, norte] = await surAndNorte()

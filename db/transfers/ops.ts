@@ -312,7 +312,11 @@ export async function receive(
   return withSql(db, async (sql) => {
     onceEach(p.lines)
     const loaded = await load(sql, p.id)
-    const before = loaded && !S.undone(loaded.record) ? loaded : null
+    // An undone record stands for nothing, but a retried receipt of it is still that receipt,
+    // answered as before (its receipt id, from the same sender).
+    const retried = (r: S.TransferRecord) =>
+      r.receipts.some((x) => x.receiptId === p.receiptId) && (!p.from || p.from === r.peer)
+    const before = loaded && (!S.undone(loaded.record) || retried(loaded.record)) ? loaded : null
     if (before && p.from && before.record.direction === 'in' && before.record.peer !== p.from) {
       throw new DomainError(
         'VALIDATION_FAILED',

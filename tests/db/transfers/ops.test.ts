@@ -737,10 +737,16 @@ for (const first of ['the dispatch', 'a receipt naming the right sender'] as con
       const sent = await send(a, b) // its dispatch held up: B's replica of Norte has nothing
       const lines = [{ sku: 'ROPE', received: 10 }]
       const wrong = { id: sent.id, from: c.id, fromName: 'Este', lines, final: true }
-      await ok(b.knex, 'transfers.receive', wrong)
+      await ok(b.knex, 'transfers.receive', { ...wrong, receiptId: 'GRN-311' })
       t.match(await carry(b, c), [{ status: 'refused', code: 'NOT_FOUND' }])
       await ok(b.knex, 'transfers.reject', { id: sent.id, reason: 'not from Este' })
       t.same(await stock(b, 'ROPE'), { onHand: 0, inTransit: 0, sent: 0, received: 0 })
+      // The wrong receipt retried (a lost answer) is still that receipt: nothing booked again.
+      t.match(await ok(b.knex, 'transfers.receive', { ...wrong, receiptId: 'GRN-311' }), {
+        state: 'rejected',
+      })
+      t.same(await stock(b, 'ROPE'), { onHand: 0, inTransit: 0, sent: 0, received: 0 })
+      t.same(await carry(b, c), [], 'nothing sent to Este again')
 
       if (first === 'the dispatch') {
         t.match(await carry(a, b), [{ status: 'applied' }])

@@ -195,6 +195,25 @@ const en = {
   sentOut: 'sent',
   cameIn: 'came in',
   delivered: 'delivered',
+  stepTitles: {
+    reject: 'Reject this transfer',
+    undo: 'Undo these receipts',
+    cancel: 'Ask to cancel',
+    return: 'Book back what came back',
+  },
+  stepHints: {
+    reject: 'Nothing of it enters this stock; the sender books the goods back once they are there.',
+    undo: 'The sender has no such transfer with this warehouse: what these receipts put into stock is taken off again, so the goods can be received against the right transfer.',
+    cancel:
+      'The receiving warehouse decides: once it agrees (nothing received there yet), book the goods back here as they come back.',
+    return: 'Everything still due back enters this stock again.',
+  },
+  stepButtons: {
+    reject: 'Reject',
+    undo: 'Undo receipts',
+    cancel: 'Ask to cancel',
+    return: 'Book back',
+  },
   refusedByPeer: 'REFUSED by the peer',
   refusedHere: 'REFUSED here: it changed nothing',
   waiting: 'waiting',
@@ -436,6 +455,25 @@ const es: typeof en = {
   sentOut: 'enviado',
   cameIn: 'recibido',
   delivered: 'entregado',
+  stepTitles: {
+    reject: 'Rechazar este traspaso',
+    undo: 'Deshacer estas recepciones',
+    cancel: 'Pedir la anulación',
+    return: 'Devolver al stock lo que volvió',
+  },
+  stepHints: {
+    reject: 'Nada entra en este stock; el origen vuelve a darlo de alta cuando le llegue.',
+    undo: 'El origen no tiene ese traspaso con este almacén: lo que estas recepciones sumaron al stock se resta, para recibirlo contra el traspaso correcto.',
+    cancel:
+      'Decide el almacén de destino: si acepta (sin nada recibido allí), vuelva a dar de alta aquí la mercancía cuando vuelva.',
+    return: 'Todo lo que debía volver entra de nuevo en este stock.',
+  },
+  stepButtons: {
+    reject: 'Rechazar',
+    undo: 'Deshacer recepciones',
+    cancel: 'Pedir anulación',
+    return: 'Dar de alta',
+  },
   refusedByPeer: 'RECHAZADO por el otro almacén',
   refusedHere: 'RECHAZADO aquí: no cambió nada',
   waiting: 'esperando',

@@ -79,7 +79,7 @@ export function Transfers({ me, words, onRefused }: Props) {
     <main>
       <OfflineBanner connected={connected} words={words} />
       {opened ? (
-        <Story id={opened} version={story?.updatedAt} words={words} />
+        <Story id={opened} version={story?.updatedAt} words={words} mayAct={mayAct} />
       ) : (
         <>
           {mayAct && <SendForm words={words} onSent={upsert} />}
@@ -417,8 +417,90 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
   )
 }
 
-/** One transfer as this node knows it: its lines, its receipts, every message and its fate. */
-function Story({ id, version, words }: { id: string; version?: string; words: Words }) {
+type Step = 'reject' | 'undo' | 'cancel' | 'return'
+
+/**
+ * The step a person may take on this transfer here, if any: B rejects it before any receipt, or
+ * undoes receipts made before the dispatch that the sender refused, every one; A asks to cancel
+ * it while it is in transit, and books back what is coming back.
+ */
+function stepOn(t: TransferDetail): Step | null {
+  if (t.direction === 'out') {
+    if (t.state === 'in_transit') return 'cancel'
+    return t.state === 'returning' ? 'return' : null
+  }
+  if (t.state === 'announced' && t.receipts.length === 0) return 'reject'
+  const receipts = t.messages.filter((m) => m.kind === 'transfer.received')
+  const refused = receipts.length > 0 && receipts.every((m) => m.status === 'refused')
+  return t.state === 'unannounced' && refused ? 'undo' : null
+}
+
+/** The form of that step: a reason where one is asked for, and its button. */
+function StepForm(props: {
+  detail: TransferDetail
+  step: Step
+  words: Words
+  onDone(t: TransferDetail): void
+}) {
+  const { detail, step, words, onDone } = props
+  const [reason, setReason] = useState('')
+  const [problem, setProblem] = useState('')
+  const [busy, setBusy] = useState(false)
+  const asksWhy = step !== 'return'
+  async function take() {
+    setBusy(true)
+    try {
+      const path = step === 'undo' ? 'reject' : step
+      const url = `/transfers/${encodeURIComponent(detail.id)}/${path}`
+      onDone(await call<TransferDetail>(url, { method: 'POST', body: asksWhy ? { reason } : {} }))
+      setProblem('')
+    } catch (error) {
+      setProblem(problemOf(error, words))
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <form
+      class="transfer-step"
+      data-step={step}
+      aria-labelledby="step-title"
+      onSubmit={(e) => (e.preventDefault(), void take())}
+    >
+      <h3 id="step-title">{words.stepTitles[step]}</h3>
+      <p class="hint">{words.stepHints[step]}</p>
+      {asksWhy && (
+        <label>
+          {words.reason}
+          <input
+            name="reason"
+            required
+            maxLength={1000}
+            value={reason}
+            onInput={(e) => setReason(e.currentTarget.value)}
+          />
+        </label>
+      )}
+      <div class="actions">
+        <button type="submit" disabled={busy}>
+          {words.stepButtons[step]}
+        </button>
+      </div>
+      {problem && (
+        <p role="alert" class="problem">
+          {problem}
+        </p>
+      )}
+    </form>
+  )
+}
+
+/**
+ * One transfer as this node knows it: its lines, its receipts, every message and its fate, and
+ * the step it waits on here, for an operator.
+ */
+function Story(props: { id: string; version?: string; words: Words; mayAct: boolean }) {
+  const { id, version, words, mayAct } = props
   const [detail, setDetail] = useState<TransferDetail | null>(null)
   const [problem, setProblem] = useState('')
   useEffect(() => {
@@ -518,6 +600,15 @@ function Story({ id, version, words }: { id: string; version?: string; words: Wo
               </li>
             ))}
           </ol>
+          {mayAct && stepOn(detail) && (
+            <StepForm
+              key={`${detail.state}-${detail.updatedAt}`}
+              detail={detail}
+              step={stepOn(detail) as Step}
+              words={words}
+              onDone={setDetail}
+            />
+          )}
           {detail.receipts.length > 0 && (
             <>
               <h3>{words.receipts}</h3>

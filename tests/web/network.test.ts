@@ -149,6 +149,29 @@ t.test(
     t.equal(await asViewer.getByRole('heading', { name: /^Send/ }).count(), 0, 'no send form')
     await asViewer.close()
 
+    // Madrid rejects what Sevilla sent back, from the transfer's page; Sevilla's page then offers
+    // to book the 5 back, and does.
+    const storyAtMadrid = await signedIn(browser, node(madrid).url, `#/transfers/${backId}`)
+    const reject = storyAtMadrid.locator('form[data-step=reject]')
+    await reject.getByLabel('Reason').fill('not ordered')
+    await reject.getByRole('button', { name: 'Reject' }).click()
+    await storyAtMadrid.getByTestId('story-state').filter({ hasText: 'rejected' }).waitFor()
+    await storyAtMadrid.close()
+    await until(
+      async () =>
+        (await api(node(sevilla), 'GET', `/transfers/${backId}`)).body.state === 'returning',
+      10_000,
+      'Sevilla hears of the rejection'
+    )
+    await atSevilla.evaluate((id) => (location.hash = `#/transfers/${id}`), backId)
+    await atSevilla
+      .locator('form[data-step=return]')
+      .getByRole('button', { name: 'Book back' })
+      .click()
+    await atSevilla.getByTestId('story-state').filter({ hasText: 'closed' }).waitFor()
+    const sevillaBolts = await api(node(sevilla), 'GET', '/stock/BOLT-M8')
+    t.equal(sevillaBolts.body.onHand, 28, 'rejected and booked back: 28 on hand at Sevilla again')
+
     // Madrid: where is it, every figure live while both are up.
     const atMadrid = await signedIn(browser, node(madrid).url, '#/where')
     const sku = atMadrid.getByLabel('SKU')
@@ -158,7 +181,7 @@ t.test(
     const figure = (name: string, source: string) =>
       atMadrid.locator(`tr[data-warehouse="${name}"][data-source="${source}"] td.on-hand`)
     t.equal(await figure('Madrid', 'live').textContent(), '70 ea')
-    t.equal(await figure('Sevilla', 'live').textContent(), '23 ea')
+    t.equal(await figure('Sevilla', 'live').textContent(), '28 ea')
     // Its stock here over time: the receipt and the transfer out; a receipt now redraws it.
     const chart = atMadrid.getByTestId('stock-chart')
     t.equal(await chart.getAttribute('data-points'), '2', 'two movements drawn')
@@ -222,7 +245,7 @@ t.test(
     await atMadrid.getByLabel('SKU').fill('BOLT-M8')
     await atMadrid.keyboard.press('Enter')
     t.equal(await figure('Madrid', 'live').textContent(), '80 ea')
-    t.equal(await figure('Sevilla', 'replica').textContent(), '23 ea', 'from the replica')
+    t.equal(await figure('Sevilla', 'replica').textContent(), '28 ea', 'from the replica')
     t.match(
       await atMadrid.locator('tr[data-warehouse="Sevilla"] .badge').textContent(),
       /From its copy here, as of .* ago \(it is down\)/

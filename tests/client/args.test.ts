@@ -1,6 +1,7 @@
 import t from 'tap'
 import { CommandUsageError, parseCli } from '../../client/args.ts'
 import { UsageError } from '../../client/errors.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
 
 const parse = (argv: string[], env: Record<string, string> = {}) => parseCli(argv, env, '9.9.9')
 
@@ -15,7 +16,9 @@ const usage = (argv: string[]) => {
 }
 
 t.test('no command opens the menus, on the default URL unless told otherwise', async (t) => {
-  t.same(parse([]), {
+  // A data directory with no admin token in it: a node started in this checkout (npm start
+  // makes ./data) would otherwise give its token to the client.
+  t.same(parse([], { ALMACEN_DATA_DIR: tempDir(t) }), {
     mode: 'interactive',
     settings: { url: 'http://127.0.0.1:8080', json: false, timeoutMs: 10_000 },
   })

@@ -206,8 +206,10 @@ const en = {
     undo: 'The sender has no such transfer with this warehouse: what these receipts put into stock is taken off again, so the goods can be received against the right transfer.',
     cancel:
       'The receiving warehouse decides: once it agrees (nothing received there yet), book the goods back here as they come back.',
-    return: 'Everything still due back enters this stock again.',
+    return: 'Book back what has come back, line by line: it enters this stock again.',
   },
+  cameBack: 'came back',
+  nothingBack: 'Type how many came back of at least one line.',
   stepButtons: {
     reject: 'Reject',
     undo: 'Undo receipts',
@@ -466,8 +468,10 @@ const es: typeof en = {
     undo: 'El origen no tiene ese traspaso con este almacén: lo que estas recepciones sumaron al stock se resta, para recibirlo contra el traspaso correcto.',
     cancel:
       'Decide el almacén de destino: si acepta (sin nada recibido allí), vuelva a dar de alta aquí la mercancía cuando vuelva.',
-    return: 'Todo lo que debía volver entra de nuevo en este stock.',
+    return: 'Dé de alta lo que ha vuelto, línea a línea: entra de nuevo en este stock.',
   },
+  cameBack: 'ha vuelto',
+  nothingBack: 'Escriba cuánto ha vuelto de al menos una línea.',
   stepButtons: {
     reject: 'Rechazar',
     undo: 'Deshacer recepciones',

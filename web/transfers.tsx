@@ -8,6 +8,7 @@ import type {
   Transfer,
   TransferDetail,
   TransferLine,
+  TransferMessage,
   TransferPage,
 } from '../api/index.ts'
 import { agoSince } from './age.ts'
@@ -426,14 +427,22 @@ type Step = 'reject' | 'undo' | 'cancel' | 'return'
  */
 function stepOn(t: TransferDetail): Step | null {
   if (t.direction === 'out') {
-    if (t.state === 'in_transit') return 'cancel'
-    return t.state === 'returning' ? 'return' : null
+    if (t.lines.some((l) => l.toReturn > l.returned)) return 'return'
+    return t.state === 'in_transit' ? 'cancel' : null
   }
   if (t.state === 'announced' && t.receipts.length === 0) return 'reject'
+  // Undone only when the sender said it has no such transfer with this warehouse (NOT_FOUND).
   const receipts = t.messages.filter((m) => m.kind === 'transfer.received')
-  const refused = receipts.length > 0 && receipts.every((m) => m.status === 'refused')
-  return t.state === 'unannounced' && refused ? 'undo' : null
+  const denied = (m: TransferMessage) =>
+    m.status === 'refused' && (m.lastError ?? '').startsWith('refused by the peer: NOT_FOUND:')
+  return t.state === 'unannounced' && receipts.length > 0 && receipts.every(denied) ? 'undo' : null
 }
+
+/** What is still to be booked back of each line, at the sender. */
+const dueBack = (t: TransferDetail) =>
+  t.lines
+    .filter((l) => l.toReturn > l.returned)
+    .map((l) => ({ sku: l.sku, due: l.toReturn - l.returned }))
 
 /** The form of that step: a reason where one is asked for, and its button. */
 function StepForm(props: {
@@ -447,12 +456,20 @@ function StepForm(props: {
   const [problem, setProblem] = useState('')
   const [busy, setBusy] = useState(false)
   const asksWhy = step !== 'return'
+  const due = step === 'return' ? dueBack(detail) : []
+  const [counts, setCounts] = useState(due.map((l) => String(l.due)))
   async function take() {
+    const back = due.map((l, i) => ({ sku: l.sku, quantity: countOf(counts[i]) }))
+    const unread = back.findIndex((l) => Number.isNaN(l.quantity))
+    if (unread >= 0) return setProblem(`${back[unread].sku}: ${words.amountNotWhole}`)
+    const lines = back.filter((l) => l.quantity > 0)
+    if (step === 'return' && lines.length === 0) return setProblem(words.nothingBack)
     setBusy(true)
     try {
       const path = step === 'undo' ? 'reject' : step
       const url = `/transfers/${encodeURIComponent(detail.id)}/${path}`
-      onDone(await call<TransferDetail>(url, { method: 'POST', body: asksWhy ? { reason } : {} }))
+      const body = asksWhy ? { reason } : { lines }
+      onDone(await call<TransferDetail>(url, { method: 'POST', body }))
       setProblem('')
     } catch (error) {
       setProblem(problemOf(error, words))
@@ -469,6 +486,20 @@ function StepForm(props: {
     >
       <h3 id="step-title">{words.stepTitles[step]}</h3>
       <p class="hint">{words.stepHints[step]}</p>
+      {due.map((line, i) => (
+        <label key={line.sku}>
+          {line.sku}: {words.cameBack} ({words.due} {line.due})
+          <input
+            type="number"
+            name={`back-${line.sku}`}
+            min="0"
+            max={line.due}
+            step="1"
+            value={counts[i]}
+            onInput={(e) => setCounts(counts.map((c, j) => (j === i ? e.currentTarget.value : c)))}
+          />
+        </label>
+      ))}
       {asksWhy && (
         <label>
           {words.reason}

@@ -22,7 +22,7 @@ export const cancelTransfer: Command = {
     const result = await io.api.post<TransferDetail>(`${transferPath(id)}/cancel`, { reason }, key)
     if (io.json) return printJson(io, result)
     io.print(
-      `Asked ${result.peerName} to cancel transfer ${result.id}: it is ${result.state.replace(/_/g, ' ')}. Once ${result.peerName} agrees, book the goods back as they come back: almacen return-transfer ${result.id}`
+      `Asked ${result.peerName} to cancel transfer ${result.id}: the cancel waits on ${result.peerName}'s answer. Once ${result.peerName} agrees, book the goods back as they come back: almacen return-transfer ${result.id}`
     )
   },
 }

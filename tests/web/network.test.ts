@@ -164,10 +164,14 @@ t.test(
       'Sevilla hears of the rejection'
     )
     await atSevilla.evaluate((id) => (location.hash = `#/transfers/${id}`), backId)
-    await atSevilla
-      .locator('form[data-step=return]')
-      .getByRole('button', { name: 'Book back' })
-      .click()
+    // 3 are back first: booked, 2 still due; then the 2.
+    const bookBack = atSevilla.locator('form[data-step=return]')
+    t.equal(await bookBack.locator('input[name="back-BOLT-M8"]').inputValue(), '5', 'all 5 due')
+    await bookBack.locator('input[name="back-BOLT-M8"]').fill('3')
+    await bookBack.getByRole('button', { name: 'Book back' }).click()
+    await bookBack.locator('input[name="back-BOLT-M8"][max="2"]').waitFor()
+    t.equal((await api(node(sevilla), 'GET', '/stock/BOLT-M8')).body.onHand, 26, '3 booked back')
+    await bookBack.getByRole('button', { name: 'Book back' }).click()
     await atSevilla.getByTestId('story-state').filter({ hasText: 'closed' }).waitFor()
     const sevillaBolts = await api(node(sevilla), 'GET', '/stock/BOLT-M8')
     t.equal(sevillaBolts.body.onHand, 28, 'rejected and booked back: 28 on hand at Sevilla again')

@@ -21,7 +21,7 @@ t.test('a cancel Norte accepts lets the goods be booked back, in part then the r
   t.equal(asked.code, 0, asked.stderr)
   t.equal(
     asked.stdout,
-    `Asked Norte to cancel transfer ${id}: it is cancel requested. Once Norte agrees, book the goods back as they come back: almacen return-transfer ${id}\n`
+    `Asked Norte to cancel transfer ${id}: the cancel waits on Norte's answer. Once Norte agrees, book the goods back as they come back: almacen return-transfer ${id}\n`
   )
   await delivered(sur, norte)
   await delivered(norte, sur)

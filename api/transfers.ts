@@ -201,6 +201,8 @@ export interface TransferMessage {
    * peer's code and why; inbound, the sender was given them.
    */
   status: 'pending' | 'applied' | 'duplicate' | 'refused'
+  /** Outbound and refused: the code the peer refused it with (NOT_FOUND…); else null. */
+  code: string | null
   attempts: number
   nextAttemptAt: string | null
   lastError: string | null

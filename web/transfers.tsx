@@ -294,6 +294,39 @@ interface ReceiveProps {
 const countOf = (typed: string) => (typed.trim() === '' ? 0 : wholeOf(typed))
 
 /**
+ * The counts typed in a form's number fields, in order, and the fields: NaN where the browser
+ * could not read what was typed (its value is then ""), never taken as 0.
+ */
+function typedCounts(form: HTMLFormElement) {
+  const fields = [...form.querySelectorAll<HTMLInputElement>('input[type=number]')]
+  return { fields, counts: fields.map((f) => (f.validity.badInput ? NaN : countOf(f.value))) }
+}
+
+/** A whole number of a line, at most `max`, as a form's list of counts keeps it. */
+function CountField(props: {
+  name: string
+  max: number
+  counts: string[]
+  at: number
+  onCounts(counts: string[]): void
+  onKeyDown?(event: KeyboardEvent): void
+}) {
+  const { name, max, counts, at, onCounts, onKeyDown } = props
+  return (
+    <input
+      type="number"
+      name={name}
+      min="0"
+      max={max}
+      step="1"
+      value={counts[at]}
+      onInput={(e) => onCounts(counts.map((c, j) => (j === at ? e.currentTarget.value : c)))}
+      onKeyDown={onKeyDown}
+    />
+  )
+}
+
+/**
  * What arrived, line by line, with what is still due filled in: Enter moves on, Enter on the last
  * records. Less than due asks what to do with the rest (sent back, or written off by the sender).
  */
@@ -315,8 +348,7 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
     // A blank count is 0 (the rest is short); anything else must be a whole number, and is never
     // taken as 0: a final receipt would send back or write off what the count says is missing.
     // What the browser cannot read as a number has the value "", and says so.
-    const fields = [...form.current!.querySelectorAll<HTMLInputElement>('input[type=number]')]
-    const received = fields.map((field) => (field.validity.badInput ? NaN : countOf(field.value)))
+    const { fields, counts: received } = typedCounts(form.current!)
     const unread = received.findIndex(Number.isNaN)
     if (unread >= 0) {
       setProblem(`${due[unread].sku}: ${words.amountNotWhole}`)
@@ -363,16 +395,12 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
         <div class="receive-line" key={line.sku}>
           <label>
             {line.sku}: {words.arrived} ({words.due} {line.inTransit})
-            <input
-              type="number"
+            <CountField
               name={`received-${line.sku}`}
-              min="0"
               max={line.inTransit}
-              step="1"
-              value={counts[i]}
-              onInput={(e) =>
-                setCounts(counts.map((c, j) => (j === i ? e.currentTarget.value : c)))
-              }
+              counts={counts}
+              at={i}
+              onCounts={setCounts}
               onKeyDown={onKeyDown}
             />
           </label>
@@ -433,8 +461,7 @@ function stepOn(t: TransferDetail): Step | null {
   if (t.state === 'announced' && t.receipts.length === 0) return 'reject'
   // Undone only when the sender said it has no such transfer with this warehouse (NOT_FOUND).
   const receipts = t.messages.filter((m) => m.kind === 'transfer.received')
-  const denied = (m: TransferMessage) =>
-    m.status === 'refused' && (m.lastError ?? '').startsWith('refused by the peer: NOT_FOUND:')
+  const denied = (m: TransferMessage) => m.code === 'NOT_FOUND'
   return t.state === 'unannounced' && receipts.length > 0 && receipts.every(denied) ? 'undo' : null
 }
 
@@ -458,10 +485,15 @@ function StepForm(props: {
   const asksWhy = step !== 'return'
   const due = step === 'return' ? dueBack(detail) : []
   const [counts, setCounts] = useState(due.map((l) => String(l.due)))
+  const form = useRef<HTMLFormElement>(null)
   async function take() {
-    const back = due.map((l, i) => ({ sku: l.sku, quantity: countOf(counts[i]) }))
-    const unread = back.findIndex((l) => Number.isNaN(l.quantity))
-    if (unread >= 0) return setProblem(`${back[unread].sku}: ${words.amountNotWhole}`)
+    const { fields, counts: typed } = typedCounts(form.current!)
+    const back = due.map((l, i) => ({ sku: l.sku, quantity: typed[i] }))
+    const unread = typed.findIndex(Number.isNaN)
+    if (unread >= 0) {
+      setProblem(`${back[unread].sku}: ${words.amountNotWhole}`)
+      return fields[unread].select()
+    }
     const lines = back.filter((l) => l.quantity > 0)
     if (step === 'return' && lines.length === 0) return setProblem(words.nothingBack)
     setBusy(true)
@@ -479,6 +511,7 @@ function StepForm(props: {
   }
   return (
     <form
+      ref={form}
       class="transfer-step"
       data-step={step}
       aria-labelledby="step-title"
@@ -489,14 +522,12 @@ function StepForm(props: {
       {due.map((line, i) => (
         <label key={line.sku}>
           {line.sku}: {words.cameBack} ({words.due} {line.due})
-          <input
-            type="number"
+          <CountField
             name={`back-${line.sku}`}
-            min="0"
             max={line.due}
-            step="1"
-            value={counts[i]}
-            onInput={(e) => setCounts(counts.map((c, j) => (j === i ? e.currentTarget.value : c)))}
+            counts={counts}
+            at={i}
+            onCounts={setCounts}
           />
         </label>
       ))}

@@ -76,6 +76,8 @@ export interface TransferMessage {
   deliveredAt: string | null
   /** Outbound: `pending` until the peer answers, then its answer; inbound: applied or refused here. */
   status: 'pending' | 'applied' | 'duplicate' | 'refused'
+  /** Outbound and refused: the code the peer refused it with (NOT_FOUND…); else null. */
+  code: string | null
   attempts: number
   nextAttemptAt: string | null
   lastError: string | null

@@ -30,6 +30,8 @@ import {
   enqueueStatement,
   load,
   loadMany,
+  REFUSED_BY_PEER,
+  REFUSED_CODE,
   savedAs,
   saveStatements,
   view,
@@ -499,10 +501,8 @@ async function notSentHere(sql: Sql, record: S.TransferRecord): Promise<void> {
  */
 async function senderRefused(sql: Sql, id: string): Promise<boolean> {
   const [row] = await sql.all<{ refused: number; other: number }>(
-    `SELECT count(*) FILTER (WHERE status = 'refused'
-         AND last_error LIKE 'refused by the peer: NOT_FOUND:%') AS refused,
-       count(*) FILTER (WHERE status IS NOT 'refused'
-         OR last_error NOT LIKE 'refused by the peer: NOT_FOUND:%') AS other
+    `SELECT count(*) FILTER (WHERE ${REFUSED_CODE} IS 'NOT_FOUND') AS refused,
+       count(*) FILTER (WHERE ${REFUSED_CODE} IS NOT 'NOT_FOUND') AS other
      FROM outbox WHERE transfer_id = ? AND kind = 'transfer.received'`,
     [id]
   )
@@ -884,10 +884,10 @@ export async function settle(
       ? await sql.all(
           `UPDATE outbox SET delivered_at = j.value->>'at', status = j.value->>'status',
              last_error = CASE WHEN j.value->>'status' = 'refused'
-               THEN 'refused by the peer: ' || coalesce(j.value->>'problem', 'no reason given') END
+               THEN ? || coalesce(j.value->>'problem', 'no reason given') END
            FROM json_each(?) AS j
            WHERE outbox.id = j.value->>'id' AND outbox.delivered_at IS NULL RETURNING 1 AS n`,
-          [JSON.stringify(firsts)]
+          [REFUSED_BY_PEER, JSON.stringify(firsts)]
         )
       : []
     const tries = new Map<string, (typeof failed)[number] & { n: number }>()

@@ -244,19 +244,27 @@ export function view(loaded: Loaded): Transfer {
   }
 }
 
+/** How an outbox message's last_error begins when the peer refused it: then its code, `:`, why. */
+export const REFUSED_BY_PEER = 'refused by the peer: '
+
+/** The code a peer refused an outbox message with (SQL over an outbox row), else NULL. */
+export const REFUSED_CODE = `CASE WHEN status = 'refused' AND last_error LIKE '${REFUSED_BY_PEER}%:%'
+  THEN substr(last_error, ${REFUSED_BY_PEER.length + 1},
+    instr(substr(last_error, ${REFUSED_BY_PEER.length + 1}), ':') - 1) END`
+
 /** The transfer with every message of it (outbox and inbox, oldest first) and its receipts. */
 export async function detail(sql: Sql, id: string): Promise<TransferDetail | null> {
   const loaded = await load(sql, id)
   if (!loaded) return null
   const messages = await sql.all<TransferMessage>(
     `SELECT id, kind, 'outbound' AS direction, to_node AS peer, created_at AS createdAt,
-       delivered_at AS deliveredAt, coalesce(status, 'pending') AS status, attempts,
-       next_attempt_at AS nextAttemptAt,
+       delivered_at AS deliveredAt, coalesce(status, 'pending') AS status, ${REFUSED_CODE} AS code,
+       attempts, next_attempt_at AS nextAttemptAt,
        CASE WHEN status = 'refused' THEN coalesce(last_error, 'refused by the peer')
          ELSE last_error END AS lastError
      FROM outbox WHERE transfer_id = ?
      UNION ALL
-     SELECT id, kind, 'inbound', from_node, created_at, applied_at, status, 1, NULL,
+     SELECT id, kind, 'inbound', from_node, created_at, applied_at, status, NULL, 1, NULL,
        CASE WHEN status = 'refused' THEN 'refused here' END
      FROM inbox_log WHERE transfer_id = ?
      ORDER BY createdAt, id`,

@@ -15,6 +15,7 @@ function message(fields: Partial<TransferMessage>): TransferMessage {
     createdAt: '2026-12-03T04:00:00.000Z',
     deliveredAt: null,
     status: 'pending',
+    code: null,
     attempts: 0,
     nextAttemptAt: null,
     lastError: null,

@@ -695,6 +695,7 @@ t.test(
           kind: 'transfer.received',
           direction: 'outbound',
           status: 'refused',
+          code: 'NOT_FOUND',
           deliveredAt: String,
           lastError: `refused by the peer: NOT_FOUND: No transfer ${madeUp} here for transfer.received`,
         },
@@ -720,7 +721,7 @@ t.test(
     const sent = await send(a, b)
     await carry(a, b)
     const { messages } = await ok(b.knex, 'transfers.get', { id: sent.id })
-    t.match(messages, [{ direction: 'inbound', status: 'applied', lastError: null }])
+    t.match(messages, [{ direction: 'inbound', status: 'applied', code: null, lastError: null }])
     t.match((await ok(a.knex, 'transfers.get', { id: sent.id })).messages, [
       { direction: 'outbound', status: 'applied', lastError: null },
     ])

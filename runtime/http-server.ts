@@ -39,8 +39,11 @@ function refusal(status: number, code: string, message: string) {
   return { requestId, headers, body }
 }
 
-/** Once the node stops, a connection with no request for this long is closed. */
-const QUIET_MS = 200
+/**
+ * Once the node stops, a connection with no request for this long is closed: a request already on
+ * its way gets there and is answered, rather than meeting a reset.
+ */
+export const QUIET_MS = 200
 
 /** A TLS handshake not done in this long is cut (Node's default is 2 min); as headersTimeout. */
 const HANDSHAKE_MS = 10_000
@@ -117,7 +120,8 @@ export class HttpServer {
     listener: Listener,
     private readonly log: Logger,
     private readonly bodyLimit: BodyLimit = everywhere,
-    tls?: ServerTls
+    tls?: ServerTls,
+    private readonly quietMs = QUIET_MS
   ) {
     const peersShowCertificates = !!tls?.ca
     const serve: Listener = (req, res) => {
@@ -228,7 +232,7 @@ export class HttpServer {
     clearTimeout(connection.quiet)
     connection.quiet = setTimeout(() => {
       if (connection.inFlight === 0) socket.destroy()
-    }, QUIET_MS)
+    }, this.quietMs)
   }
 
   /**

@@ -74,6 +74,12 @@ export interface NodeOptions {
    * (tests/fixtures/in-process-worker.ts).
    */
   worker?: (options: SupervisorOptions) => DatabaseWorker
+  /**
+   * How long a stop leaves a quiet connection open for a request already on its way (QUIET_MS in
+   * runtime/http-server.ts). A test whose requests have all been answered when it stops its node
+   * passes 0: nothing is on its way, and each stop would otherwise wait that long for nothing.
+   */
+  quietMs?: number
 }
 
 /**
@@ -115,7 +121,7 @@ function removeStaleSockets(): void {
 export async function startNode(
   config: Config,
   log: Logger,
-  { worker: createWorker = (options) => new WorkerSupervisor(options) }: NodeOptions = {}
+  { worker: createWorker = (options) => new WorkerSupervisor(options), quietMs }: NodeOptions = {}
 ): Promise<RunningNode> {
   const { cert, key, ca } = config.tls ?? {}
   const serving: ServerTls | undefined = cert && key ? { cert, key, ca } : undefined
@@ -213,7 +219,7 @@ export async function startNode(
     const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
       app ? app(request, connectionOf(req.socket)) : restoring()
     )
-    http = new HttpServer(adapter, log, bodyLimits(routes), serving)
+    http = new HttpServer(adapter, log, bodyLimits(routes), serving, quietMs)
     const server = http.server
     // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
     server.requestTimeout = 30_000

@@ -203,6 +203,24 @@ async function startPair(options: BenchOptions): Promise<Pair> {
     30_000,
     'A sees B alive'
   )
+  // Each holds the other's ledger as it is now: B's catch-up of A's seeded 100,000 rows would
+  // otherwise share the machine with the first case measured.
+  await until(
+    async () => {
+      const states = await Promise.all(
+        [
+          [a, b],
+          [b, a],
+        ].map(async ([at, of]) => {
+          const r = await nodeFetch(`${at.url}/replicas/${of.id}`)
+          return r.ok ? ((await r.json()) as { state: string }).state : 'none'
+        })
+      )
+      return states.every((state) => state === 'live')
+    },
+    300_000,
+    "A and B hold each other's ledger"
+  )
   const arrivals = await Arrivals.open(b)
   return { nodes, a, b, links: [toA, toB], arrivals }
 }

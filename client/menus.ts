@@ -24,6 +24,7 @@ import { nodeIdentity } from './commands/node.ts'
 import { receiveGoods } from './commands/receive.ts'
 import { receiveIncoming } from './commands/receive-transfer.ts'
 import { sendGoods } from './commands/send.ts'
+import { transferStepInteractively } from './commands/transfer-step.ts'
 import { lowStock, onHand, stockOfOne } from './commands/stock.ts'
 import {
   incomingTransfersList,
@@ -50,6 +51,11 @@ const RECEIVED: Changes = {
   cancelled: 'Cancelled: nothing was received.',
   unconfirmed:
     "The node did not confirm it, so it may or may not have been recorded. Look at the transfer's story (Transfers › One transfer) before receiving it again.",
+}
+const STEPPED: Changes = {
+  cancelled: 'Cancelled: nothing was done.',
+  unconfirmed:
+    "The node did not confirm it, so it may or may not have been done. Look at the transfer's story (Transfers › One transfer) before doing it again.",
 }
 const PUBLISHED: Changes = {
   cancelled: 'Cancelled: nothing was published.',
@@ -109,7 +115,7 @@ export const MENUS: Menu[] = [
   {
     key: 'transfers',
     title: 'Transfers',
-    hint: 'send to another warehouse, receive, in and out',
+    hint: 'send to another warehouse, receive, put right, in and out',
     actions: [
       { key: 'send', title: 'Send goods to another warehouse', run: sendGoods, changes: SENT },
       {
@@ -117,6 +123,12 @@ export const MENUS: Menu[] = [
         title: 'Receive a transfer that arrived',
         run: receiveIncoming,
         changes: RECEIVED,
+      },
+      {
+        key: 'step',
+        title: 'Reject, cancel or book back a transfer',
+        run: transferStepInteractively,
+        changes: STEPPED,
       },
       { key: 'outgoing', title: 'Outgoing transfers', run: outgoingTransfers },
       { key: 'incoming', title: 'Incoming transfers', run: incomingTransfersList },

@@ -1,6 +1,8 @@
 // What the transfer commands share: SKU QTY pairs from the command line, a transfer's ID and a
-// --reason, the path of one transfer, and the transfers this warehouse still has to receive.
-import type { Transfer, TransferPage } from '../api/index.ts'
+// --reason, the path of one transfer, the transfers this warehouse still has to receive, and
+// those that may wait on a person's step.
+import type { Transfer, TransferDetail, TransferPage, TransferState } from '../api/index.ts'
+import { mayWaitOnStep, stepOn } from '../api/transfer-steps.ts'
 import type { Api } from './api.ts'
 import { optional, parsed, type Args } from './command.ts'
 import { UsageError } from './errors.ts'
@@ -47,10 +49,50 @@ export function skuQuantities(words: string[]): { sku: string; quantity: number 
 const WAITING = ['announced', 'partially_received'] as const
 
 /** Transfers from other warehouses that this one has still to receive, newest first. */
-export async function incomingTransfers(api: Api): Promise<Transfer[]> {
+export function incomingTransfers(api: Api): Promise<Transfer[]> {
+  return transfersIn(
+    api,
+    WAITING.map((state) => ['in', state] as const)
+  )
+}
+
+/**
+ * The states in which a transfer may wait on a person's step here (api/transfer-steps.ts): B
+ * rejects or undoes, A asks to cancel or books back what is coming back.
+ */
+const STEPS_WAIT_IN = [
+  ['in', 'announced'],
+  ['in', 'unannounced'],
+  ['out', 'in_transit'],
+  ['out', 'partially_received'],
+  ['out', 'cancel_requested'],
+  ['out', 'returning'],
+] as const
+
+/**
+ * Transfers that wait on a person's step here, newest first. An unannounced one (received before
+ * its sender's message) does only once the sender has refused its receipts: its messages say.
+ */
+export async function transfersWaitingOnStep(api: Api): Promise<Transfer[]> {
+  const listed = (await transfersIn(api, STEPS_WAIT_IN)).filter(mayWaitOnStep)
+  const undoable = await Promise.all(
+    listed.map(
+      async (t) =>
+        t.state !== 'unannounced' ||
+        stepOn(await api.get<TransferDetail>(transferPath(t.id))) === 'undo'
+    )
+  )
+  return listed.filter((_, i) => undoable[i])
+}
+
+/** The transfers in each (direction, state), up to 500 of each, newest first. */
+async function transfersIn(
+  api: Api,
+  states: readonly (readonly ['in' | 'out', TransferState])[]
+): Promise<Transfer[]> {
   const pages = await Promise.all(
-    WAITING.map((state) =>
-      api.get<TransferPage>('/transfers', { direction: 'in', state, limit: 500 })
+    states.map(([direction, state]) =>
+      api.get<TransferPage>('/transfers', { direction, state, limit: 500 })
     )
   )
   return pages.flatMap((p) => p.transfers).sort((a, b) => b.createdAt.localeCompare(a.createdAt))

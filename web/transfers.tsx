@@ -8,9 +8,9 @@ import type {
   Transfer,
   TransferDetail,
   TransferLine,
-  TransferMessage,
   TransferPage,
 } from '../api/index.ts'
+import { dueBack, stepOn, type TransferStep } from '../api/transfer-steps.ts'
 import { agoSince } from './age.ts'
 import { call, wholeOf } from './api.ts'
 import type { Words } from './i18n.ts'
@@ -446,35 +446,10 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
   )
 }
 
-type Step = 'reject' | 'undo' | 'cancel' | 'return'
-
-/**
- * The step a person may take on this transfer here, if any: B rejects it before any receipt, or
- * undoes receipts made before the dispatch that the sender refused, every one; A asks to cancel
- * it while it is in transit, and books back what is coming back.
- */
-function stepOn(t: TransferDetail): Step | null {
-  if (t.direction === 'out') {
-    if (t.lines.some((l) => l.toReturn > l.returned)) return 'return'
-    return t.state === 'in_transit' ? 'cancel' : null
-  }
-  if (t.state === 'announced' && t.receipts.length === 0) return 'reject'
-  // Undone only when the sender said it has no such transfer with this warehouse (NOT_FOUND).
-  const receipts = t.messages.filter((m) => m.kind === 'transfer.received')
-  const denied = (m: TransferMessage) => m.code === 'NOT_FOUND'
-  return t.state === 'unannounced' && receipts.length > 0 && receipts.every(denied) ? 'undo' : null
-}
-
-/** What is still to be booked back of each line, at the sender. */
-const dueBack = (t: TransferDetail) =>
-  t.lines
-    .filter((l) => l.toReturn > l.returned)
-    .map((l) => ({ sku: l.sku, due: l.toReturn - l.returned }))
-
 /** The form of that step: a reason where one is asked for, and its button. */
 function StepForm(props: {
   detail: TransferDetail
-  step: Step
+  step: TransferStep
   words: Words
   onDone(t: TransferDetail): void
 }) {
@@ -666,7 +641,7 @@ function Story(props: { id: string; version?: string; words: Words; mayAct: bool
             <StepForm
               key={`${detail.state}-${detail.updatedAt}`}
               detail={detail}
-              step={stepOn(detail) as Step}
+              step={stepOn(detail) as TransferStep}
               words={words}
               onDone={setDetail}
             />

@@ -21,8 +21,11 @@ export const cancelTransfer: Command = {
     const key = keyOf(args)
     const result = await io.api.post<TransferDetail>(`${transferPath(id)}/cancel`, { reason }, key)
     if (io.json) return printJson(io, result)
-    io.print(
-      `Asked ${result.peerName} to cancel transfer ${result.id}: the cancel waits on ${result.peerName}'s answer. Once ${result.peerName} agrees, book the goods back as they come back: almacen return-transfer ${result.id}`
-    )
+    io.print(askedToCancelSentence(result))
   },
+}
+
+/** What a cancel did, in one sentence: asked, and what comes next. */
+export function askedToCancelSentence(t: TransferDetail): string {
+  return `Asked ${t.peerName} to cancel transfer ${t.id}: the cancel waits on ${t.peerName}'s answer. Once ${t.peerName} agrees, book the goods back as they come back: almacen return-transfer ${t.id}`
 }

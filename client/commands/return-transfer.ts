@@ -34,9 +34,12 @@ export const returnTransfer: Command = {
     }
     const result = await io.api.post<TransferDetail>(`${transferPath(id)}/return`, body, key)
     if (io.json) return printJson(io, result)
-    const back = result.lines.filter((l) => l.returned).map((l) => `${l.sku} ×${l.returned}`)
-    io.print(
-      `Booked back into stock from transfer ${result.id}: ${back.join(', ') || 'nothing'} in all. It is ${stateOf(result)}.`
-    )
+    io.print(bookedBackSentence(result))
   },
+}
+
+/** What a return did, in one sentence: all that is booked back of the transfer, and its state. */
+export function bookedBackSentence(t: TransferDetail): string {
+  const back = t.lines.filter((l) => l.returned).map((l) => `${l.sku} ×${l.returned}`)
+  return `Booked back into stock from transfer ${t.id}: ${back.join(', ') || 'nothing'} in all. It is ${stateOf(t)}.`
 }

@@ -14,14 +14,6 @@ export interface PullTiming {
   maxBytes: number
   /** How long the owner may hold a request when this replica has everything. */
   waitMs: number
-  /**
-   * Once up to date, the least time from one request to the next: rows committed meanwhile come
-   * in one page. Without it a replica asked again as soon as each page was applied, one exchange
-   * per commit or two, and each is a signed round trip and a read in the owner's one worker, which
-   * its own writes wait behind; with four peers that halved the owner's receipts (bench,
-   * replication cost). It adds at most this much to the replication lag.
-   */
-  gatherMs: number
   /** How long an answer may take beyond that wait. */
   answerMs: number
   /** The first wait after a failure, doubled on each failure after it, up to `maxBackoffMs`. */
@@ -35,7 +27,6 @@ export const DEFAULT_PULL: PullTiming = {
   farBehind: 2000,
   maxBytes: 4 * 1024 * 1024,
   waitMs: 20_000,
-  gatherMs: 25,
   answerMs: 10_000,
   backoffMs: 250,
   maxBackoffMs: 30_000,
@@ -113,8 +104,6 @@ export class Puller {
   private upToDate = false
   private pageHead: LogPosition | undefined
   private lastContact: number | undefined
-  /** When the last request went to the owner (the clock's ms). */
-  private askedAt = 0
   private lastError: string | null = null
   /** Why the owner is not asked (membership's word), while paused. */
   private pausedBecause: string | null = null
@@ -240,10 +229,6 @@ export class Puller {
         const replica = await applied
         cursor = replica?.cursor
         if (replica?.state === 'broken') return this.broke(replica)
-        // Up to date: the next rows are gathered for a moment rather than asked for one by one
-        // (a wait that ended empty has waited long enough).
-        const gather = this.askedAt + this.deps.timing.gatherMs - this.deps.clock.now()
-        if (answer.events.length > 0 && gather > 0 && this.following) await this.sleep(gather)
       } catch (err) {
         this.failed(`the replica could not be stored: ${(err as Error).message}`)
         await restart()
@@ -259,7 +244,6 @@ export class Puller {
     const head = this.status().knownHead
     const behind = head ? head.events - after.events : 0
     const waitMs = this.upToDate && behind <= 0 ? timing.waitMs : 0
-    this.askedAt = this.deps.clock.now()
     return transport.call({
       kind: REPLICATION_MESSAGES.feed,
       address: owner.address,

@@ -47,17 +47,16 @@ function harness() {
       ),
     break: async () => undefined,
   }
-  const clock = new ManualClock()
   const puller = new Puller({
     owner: () => ({ id: 'A', name: 'A', address: 'http://127.0.0.1:1' }),
     transport,
     store,
-    clock,
+    clock: new ManualClock(),
     log: pino({ level: 'silent' }),
     timing: DEFAULT_PULL,
     gossipHead: () => undefined,
   })
-  return { asked, held, puller, clock }
+  return { asked, held, puller }
 }
 
 t.test(
@@ -82,36 +81,6 @@ t.test(
     t.same(last.after.events, 1, 'from what the store committed')
     puller.stop()
     last.answer({ events: [], head, upToDate: true })
-    await settle()
-  }
-)
-
-t.test(
-  'up to date, it gathers: the next request goes gatherMs after the last, or at once after an empty wait',
-  async (t) => {
-    const { asked, held, puller, clock } = harness()
-    const { gatherMs } = DEFAULT_PULL
-    const head = (events: number) => ({ events, ledger: { seq: 0, hash: '0'.repeat(64) } })
-    puller.resume()
-    await settle()
-    asked[0].answer({ events: [event(1)], head: head(1), upToDate: true })
-    await settle()
-    held[0]()
-    await settle()
-    t.equal(asked.length, 1, 'a page applied up to date: no request at once')
-    await clock.advance(gatherMs - 1)
-    t.equal(asked.length, 1, 'nor before gatherMs has passed since the last')
-    await clock.advance(1)
-    t.equal(asked.length, 2, 'then the next, for the rows committed meanwhile')
-    t.same(asked[1].after.events, 1)
-    // The owner held it until its wait ran out: nothing came, so nothing to gather for.
-    asked[1].answer({ events: [], head: head(1), upToDate: true })
-    await settle()
-    held[1]()
-    await settle()
-    t.equal(asked.length, 3, 'after an empty page it asks again at once')
-    puller.stop()
-    asked[2].answer({ events: [], head: head(1), upToDate: true })
     await settle()
   }
 )

@@ -1,5 +1,5 @@
 import t from 'tap'
-import handler from '../../../handlers/peer/feed.post.ts'
+import handler, { GATHER_MS } from '../../../handlers/peer/feed.post.ts'
 import type { FeedPage } from '../../../db/contract/index.ts'
 import type { Ctx } from '../../../runtime/index.ts'
 import { fakeCtx, refusal, request } from '../../fixtures/handler-kit.ts'
@@ -20,13 +20,14 @@ const pageOf = (events: FeedPage['events'], head = 4): FeedPage => ({
   upToDate: true,
 })
 
-/** An event hub whose log grows when the test says, and stops when it says. */
-function hub() {
+/** An event hub whose log grows when the test says, and stops when it says; its head is `head`. */
+function hub(head = after.events) {
   const stop = new AbortController()
   let grow = () => {}
   const waits: number[] = []
   const events: Partial<Ctx['events']> = {
     stopping: stop.signal,
+    head: () => head,
     next: (seq, signal) =>
       new Promise<void>((resolve) => {
         waits.push(seq)
@@ -72,6 +73,42 @@ t.test('never waits past waitMs, and not at all once the node stops', async (t) 
   stop()
   t.same(await held, pageOf([], 3))
   t.ok(Date.now() - stopping < 200, 'released at shutdown')
+})
+
+t.test(
+  'a little behind (a stream of writes): what commits in the next GATHER_MS comes in one page',
+  async (t) => {
+    const { events } = hub(after.events + 2)
+    let reads = 0
+    const feed = () => (++reads, pageOf([event(4), event(5), event(6)], 6))
+    const ctx = { ...fakeCtx({ 'events.feed': feed }, {}, events), peer: 'node-b' }
+    const started = Date.now()
+    const answer = call(ctx)
+    await new Promise((resolve) => setImmediate(resolve))
+    t.equal(reads, 0, 'two commits wait: it gathers before it reads')
+    t.same(await answer, pageOf([event(4), event(5), event(6)], 6))
+    t.equal(reads, 1, 'one read, after the gather')
+    t.ok(Date.now() - started >= GATHER_MS - 5, 'after GATHER_MS')
+  }
+)
+
+t.test('a page or more behind, it reads at once; a stop ends a gather at once', async (t) => {
+  const behind = hub(after.events + body.limit)
+  let reads = 0
+  const feed = () => (++reads, pageOf([event(4)]))
+  const catchingUp = call({ ...fakeCtx({ 'events.feed': feed }, {}, behind.events), peer: 'b' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(reads, 1, 'catching up: no gather')
+  await catchingUp
+
+  const stopping = hub(after.events + 2)
+  const gathering = call({ ...fakeCtx({ 'events.feed': feed }, {}, stopping.events), peer: 'b' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(reads, 1, 'gathering')
+  stopping.stop()
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(reads, 2, 'the stop ended the gather: read and answered')
+  t.same(await gathering, pageOf([event(4)]))
 })
 
 t.test('passes on FORKED, refuses unsigned and malformed requests', async (t) => {

@@ -17,12 +17,18 @@ export const dueBack = (t: Transfer) =>
     .map((l) => ({ sku: l.sku, due: l.toReturn - l.returned }))
 
 /**
- * Whether a transfer as listed (without its messages and receipts) may wait on a step here:
- * stepOn, on its detail, says which, if any.
+ * The step a transfer as listed (without its messages and receipts) may wait on here: stepOn, on
+ * its detail, says whether it does (an unannounced one waits on an undo only once its sender has
+ * refused every receipt).
  */
-export function mayWaitOnStep(t: Transfer): boolean {
-  if (t.direction === 'out') return t.state === 'in_transit' || dueBack(t).length > 0
-  return t.state === 'announced' || t.state === 'unannounced'
+export function listedStep(t: Transfer): TransferStep | null {
+  if (t.direction === 'out') {
+    if (dueBack(t).length > 0) return 'return'
+    return t.state === 'in_transit' ? 'cancel' : null
+  }
+  // Announced: nothing received yet (a receipt makes it partially_received or received).
+  if (t.state === 'announced') return 'reject'
+  return t.state === 'unannounced' ? 'undo' : null
 }
 
 /** The step a person may take on this transfer here, if any. */

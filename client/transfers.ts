@@ -2,7 +2,7 @@
 // --reason, the path of one transfer, the transfers this warehouse still has to receive, and
 // those that may wait on a person's step.
 import type { Transfer, TransferDetail, TransferPage, TransferState } from '../api/index.ts'
-import { mayWaitOnStep, stepOn } from '../api/transfer-steps.ts'
+import { listedStep, stepOn } from '../api/transfer-steps.ts'
 import type { Api } from './api.ts'
 import { optional, parsed, type Args } from './command.ts'
 import { UsageError } from './errors.ts'
@@ -74,7 +74,7 @@ const STEPS_WAIT_IN = [
  * its sender's message) does only once the sender has refused its receipts: its messages say.
  */
 export async function transfersWaitingOnStep(api: Api): Promise<Transfer[]> {
-  const listed = (await transfersIn(api, STEPS_WAIT_IN)).filter(mayWaitOnStep)
+  const listed = (await transfersIn(api, STEPS_WAIT_IN)).filter((t) => listedStep(t) !== null)
   const undoable = await Promise.all(
     listed.map(
       async (t) =>

@@ -1,7 +1,7 @@
 // Transfers › Reject, cancel or book back: the one step a transfer waits on at this warehouse
 // (api/transfer-steps.ts decides which, as for the web page), asked for and confirmed.
 import type { ReturnInput, TransferDetail } from '../../api/index.ts'
-import { dueBack, stepOn } from '../../api/transfer-steps.ts'
+import { dueBack, listedStep, stepOn, type TransferStep } from '../../api/transfer-steps.ts'
 import { askParsed, choose, confirm } from '../ask.ts'
 import { when } from '../format.ts'
 import * as input from '../input.ts'
@@ -20,12 +20,23 @@ const post = (io: Io, t: TransferDetail, step: string, body: unknown) =>
 const askReason = (io: Io) =>
   askParsed(io, 'Why? (both warehouses see it)', input.text(1000, true), 'The reason')
 
+/** What each listed transfer waits on, at the end of its line. */
+const STEP_WORDS: Record<TransferStep, string> = {
+  reject: 'reject?',
+  undo: 'undo refused receipts?',
+  cancel: 'ask to cancel?',
+  return: 'book back',
+}
+
 /** Transfers › Reject, cancel or book back. */
 export async function transferStepInteractively(io: Io) {
   const waiting = await transfersWaitingOnStep(io.api)
   if (!waiting.length) io.print('  No transfer waits on a step here.')
   const chosen = await choose(io, 'Which transfer?', [
-    ...waiting.map(transferChoice),
+    ...waiting.map((t) => {
+      const { title, value } = transferChoice(t)
+      return { title: `${title} → ${STEP_WORDS[listedStep(t) as TransferStep]}`, value }
+    }),
     { title: 'Another: type its id', value: TYPE_ID },
   ])
   const id =

@@ -122,7 +122,7 @@ async function lagRun(owner: BenchNode, replicas: BenchNode[], rate: number, sec
 }
 
 export async function runLag(
-  options: { nodes: number; rate: number; seconds: number; runs: number },
+  options: { nodes: number; rate: number; seconds: number; runs: number; warmupSeconds: number },
   say: (line: string) => void
 ): Promise<LagResult> {
   const nodes = new Nodes()
@@ -133,6 +133,13 @@ export async function runLag(
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ sku: 'LAG-1', name: 'Lag probe', unit: 'ea' }),
     })
+    // The same load first, not measured, as the HTTP part warms up each case: fresh processes
+    // (code not yet optimised, statements not yet compiled, caches cold) made every first run the
+    // slowest, its p99 2–8 times the others'.
+    const warm = await lagRun(owner, replicas, options.rate, options.warmupSeconds)
+    say(
+      `  warm-up, ${options.warmupSeconds} s (not counted): p50 ${warm.p50} ms, p99 ${warm.p99} ms`
+    )
     const runs: LagRun[] = []
     for (let i = 0; i < options.runs; i++) {
       const run = await lagRun(owner, replicas, options.rate, options.seconds)

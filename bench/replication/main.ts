@@ -21,7 +21,7 @@ type Say = (line: string) => void
 export interface ReplicationSettings {
   catchUpRows: number
   catchUpRuns: number
-  lag: { nodes: number; rate: number; seconds: number; runs: number }
+  lag: { nodes: number; rate: number; seconds: number; runs: number; warmupSeconds: number }
   stock: { sizes: number[]; queries: number }
   restoreRows: number
   restoreRuns: number
@@ -32,7 +32,7 @@ export function replicationSettings(options: BenchOptions): ReplicationSettings 
     ? {
         catchUpRows: 20_000,
         catchUpRuns: 1,
-        lag: { nodes: 5, rate: 500, seconds: 3, runs: 1 },
+        lag: { nodes: 5, rate: 500, seconds: 3, runs: 1, warmupSeconds: 1 },
         stock: { sizes: [5], queries: 10 },
         restoreRows: 20_000,
         restoreRuns: 1,
@@ -40,7 +40,7 @@ export function replicationSettings(options: BenchOptions): ReplicationSettings 
     : {
         catchUpRows: 100_000,
         catchUpRuns: options.runs,
-        lag: { nodes: 5, rate: 500, seconds: 10, runs: options.runs },
+        lag: { nodes: 5, rate: 500, seconds: 10, runs: options.runs, warmupSeconds: 3 },
         stock: { sizes: [5, 10, 20], queries: 30 },
         restoreRows: 1_000_000,
         restoreRuns: 1,

@@ -211,11 +211,13 @@ t.test(
       atMadrid.locator(`li[data-member="Sevilla"][data-state="${state}"]`)
     await sevillaIs('alive').waitFor()
     await atMadrid.locator('g[data-map-member="Sevilla"][data-state="alive"]').waitFor()
-    // Madrid's replica of Sevilla's ledger has the receipt before Sevilla goes away.
+    // Madrid's replica of Sevilla's ledger has Sevilla's last movement before Sevilla goes away
+    // ("0 rows behind" alone may be said before Madrid has heard of it).
+    const [last] = (await api(node(sevilla), 'GET', '/movements?limit=1')).body.movements
     await until(
       async () => {
         const { body } = await api(node(madrid), 'GET', `/replicas/${sevilla.id}`)
-        return body.state === 'live' && body.rowsBehind === 0 && body.cursor.ledger.seq > 0
+        return body.state === 'live' && body.rowsBehind === 0 && body.cursor.ledger.seq === last.seq
       },
       15_000,
       "Madrid's replica of Sevilla caught up"

@@ -4,13 +4,23 @@
 // looks like too.
 import { randomUUID } from 'node:crypto'
 import t from 'tap'
+import { openLink } from '../../fixtures/link.ts'
 import { QUICK_TIMING, until } from '../../fixtures/node-process.ts'
 import { api, startTestNode } from '../../fixtures/test-node.ts'
 
 const KEY = 'test-cluster-key-for-almacen-tests'
 
 async function network(t: Parameters<typeof startTestNode>[0]) {
-  const norte = await startTestNode(t, { name: 'Norte', clusterKey: KEY, timing: QUICK_TIMING })
+  // Norte is reached through a link the test can cut: a message to it then waits at Sur.
+  let norteUrl = ''
+  const toNorte = await openLink(t, () => norteUrl)
+  const norte = await startTestNode(t, {
+    name: 'Norte',
+    clusterKey: KEY,
+    timing: QUICK_TIMING,
+    advertise: toNorte.url,
+  })
+  norteUrl = norte.url
   const sur = await startTestNode(t, {
     name: 'Sur',
     clusterKey: KEY,
@@ -28,7 +38,7 @@ async function network(t: Parameters<typeof startTestNode>[0]) {
   )
   await api(norte, 'POST', '/items', { sku: 'ROPE', name: 'Rope', unit: 'm' })
   await api(norte, 'POST', '/movements', { type: 'receipt', sku: 'ROPE', quantity: 50 })
-  return { norte, sur }
+  return { norte, sur, toNorte }
 }
 
 t.test('a transfer over REST: sent once for a retried key, refused without a trace', async (t) => {
@@ -124,8 +134,10 @@ t.test('a transfer over REST: sent once for a retried key, refused without a tra
 t.test(
   'the receiver records a receipt before the dispatch arrives, naming the sender',
   async (t) => {
-    const { norte, sur } = await network(t)
+    const { norte, sur, toNorte } = await network(t)
     await api(sur, 'POST', '/items', { sku: 'ROPE', name: 'Rope', unit: 'm' })
+    // Norte cut off: its answer to the receipt waits, and the receipt stands meanwhile.
+    toNorte.cut('refuse')
     const id = randomUUID() // as the sender made it, printed on the delivery note
     const lines = [{ sku: 'ROPE', received: 6 }]
     t.match(await api(sur, 'POST', `/transfers/${id}/receive`, { lines, final: false }), {
@@ -159,6 +171,19 @@ t.test(
     t.match(await api(sur, 'GET', '/transfers?direction=in&state=unannounced'), {
       body: { transfers: [{ id }] },
     })
+    // Back in touch, Norte refuses it (it sent no such transfer): now the reject undoes it.
+    toNorte.heal()
+    const refused = async () =>
+      (await api(sur, 'GET', `/transfers/${id}`)).body.messages.some(
+        (m: { kind: string; status: string }) =>
+          m.kind === 'transfer.received' && m.status === 'refused'
+      )
+    await until(refused, 10_000, 'Norte refused the receipt')
+    t.match(await api(sur, 'POST', `/transfers/${id}/reject`, { reason: 'not ours' }), {
+      status: 200,
+      body: { state: 'rejected' },
+    })
+    t.match(await api(sur, 'GET', '/stock/ROPE'), { body: { onHand: 0 } })
   }
 )
 

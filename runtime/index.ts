@@ -66,6 +66,7 @@ export {
 export { httpErrorOf } from './peer-refusals.ts'
 export { newToken } from './tokens.ts'
 export { csvRows, parseCsv } from './csv.ts'
+export { anySignal } from './signals.ts'
 
 /**
  * Declares a handler, who may call it and what it takes:

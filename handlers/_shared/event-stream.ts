@@ -3,7 +3,7 @@
 // comment every so often so that proxies keep a quiet connection open, and an end when the client
 // goes or the node stops; or, when it cannot go on (its token revoked, a topic's grants changed,
 // the worker busy or restarting), an `end` event that says why, then the end.
-import { HttpError, type Ctx } from '../../runtime/index.ts'
+import { anySignal, HttpError, type Ctx } from '../../runtime/index.ts'
 
 /** Entries read from the worker at a time while a client catches up. */
 const PAGE = 200
@@ -76,12 +76,17 @@ export function sseStream(
   source: StreamSource,
   options: { after: number; signal: AbortSignal }
 ): ReadableStream<Uint8Array> {
-  const release = admit(ctx)
+  const unadmit = admit(ctx) // first: it may refuse, and then nothing is left listening
+  const ending = anySignal([options.signal, ctx.events.stopping])
+  const ended = ending.signal
+  const release = () => {
+    unadmit()
+    ending.release()
+  }
   // However it ends: the client gone (the request's signal), the stream closed or cancelled.
   options.signal.addEventListener('abort', release, { once: true })
   if (options.signal.aborted) release() // gone before the stream began
   const encoder = new TextEncoder()
-  const ended = AbortSignal.any([options.signal, ctx.events.stopping])
   let cursor = options.after
   let first = true
   /** One page, or one wait, as the client can take more. */

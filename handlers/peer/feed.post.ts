@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import {
+  anySignal,
   defineHandler,
   HttpError,
   REPLICATION_MESSAGES,
@@ -49,11 +50,12 @@ export default defineHandler(
       })
     }
     const until = Date.now() + waitMs
-    const waiting = ctx.events.head() - after.events
-    if (waiting > 0 && waiting < limit && !ctx.events.stopping.aborted) {
-      await sleep(GATHER_MS, undefined, {
-        signal: AbortSignal.any([ctx.events.stopping, request.signal]),
-      }).catch(() => undefined) // ended early: the node stops, or the peer went away
+    const behind = ctx.events.head() - after.events
+    if (behind > 0 && behind < limit) {
+      const gathering = anySignal([ctx.events.stopping, request.signal])
+      await sleep(GATHER_MS, undefined, { signal: gathering.signal })
+        .catch(() => undefined) // ended early: the node stops, or the peer went away
+        .finally(gathering.release)
     }
     for (;;) {
       const page = await ctx.db.send('events.feed', { after, limit, maxBytes })
@@ -61,10 +63,8 @@ export default defineHandler(
       if (page.events.length > 0 || left <= 0 || ctx.events.stopping.aborted) return page
       const timeout = new AbortController()
       const timer = setTimeout(() => timeout.abort(), left)
-      await ctx.events.next(
-        after.events,
-        AbortSignal.any([timeout.signal, ctx.events.stopping, request.signal])
-      )
+      const waiting = anySignal([timeout.signal, ctx.events.stopping, request.signal])
+      await ctx.events.next(after.events, waiting.signal).finally(waiting.release)
       clearTimeout(timer)
       if (request.signal.aborted) return page // the peer went away: nobody reads this
     }

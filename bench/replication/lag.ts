@@ -25,6 +25,8 @@ export interface LagResult {
   targetRate: number
   seconds: number
   pollMs: number
+  /** The same load first, not counted, and what it measured. */
+  warmup: { seconds: number; p50: number; p99: number }
   runs: LagRun[]
   /** Median of the runs' p50s; worst of their p99s and maxima. */
   p50: number
@@ -153,6 +155,7 @@ export async function runLag(
       targetRate: options.rate,
       seconds: options.seconds,
       pollMs: POLL_MS,
+      warmup: { seconds: options.warmupSeconds, p50: warm.p50, p99: warm.p99 },
       runs,
       p50: median(runs.map((r) => r.p50)),
       p99: Math.max(...runs.map((r) => r.p99)),

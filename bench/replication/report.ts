@@ -94,7 +94,7 @@ export function formatReplication(r: Report): string {
       `${catchUp.ratio ?? 'n/a'}`,
     ]),
     '',
-    `Replication lag, ${lag.targetRate} receipts/s at the owner for ${lag.seconds} s, N = ${lag.nodes}: from the 201 at the client to the first poll of GET /replicas/:owner (every ${lag.pollMs} ms on each replica) showing it in every replica, ms:`,
+    `Replication lag, ${lag.targetRate} receipts/s at the owner for ${lag.seconds} s, N = ${lag.nodes}: from the 201 at the client to the first poll of GET /replicas/:owner (every ${lag.pollMs} ms on each replica) showing it in every replica, ms${lag.warmup ? ` (after ${lag.warmup.seconds} s of the same load, not counted: p50 ${lag.warmup.p50}, p99 ${lag.warmup.p99})` : ''}:`,
     '',
     md(['run', 'receipts', 'rate /s', 'p50', 'p99', 'max']),
     rule(6),

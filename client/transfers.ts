@@ -69,20 +69,25 @@ const STEPS_WAIT_IN = [
   ['out', 'returning'],
 ] as const
 
+/** Requests for transfers' details in flight at once while the list is made. */
+const DETAILS_AT_ONCE = 4
+
 /**
  * Transfers that wait on a person's step here, newest first. An unannounced one (received before
  * its sender's message) does only once the sender has refused its receipts: its messages say.
  */
 export async function transfersWaitingOnStep(api: Api): Promise<Transfer[]> {
   const listed = (await transfersIn(api, STEPS_WAIT_IN)).filter((t) => listedStep(t) !== null)
-  const undoable = await Promise.all(
-    listed.map(
-      async (t) =>
-        t.state !== 'unannounced' ||
-        stepOn(await api.get<TransferDetail>(transferPath(t.id))) === 'undo'
-    )
-  )
-  return listed.filter((_, i) => undoable[i])
+  // The unannounced ones' details, a few at a time: a node is not sent hundreds of requests at
+  // once by one person opening a list.
+  const unannounced = listed.filter((t) => t.state === 'unannounced')
+  const refused = new Set<string>()
+  for (let i = 0; i < unannounced.length; i += DETAILS_AT_ONCE) {
+    const some = unannounced.slice(i, i + DETAILS_AT_ONCE)
+    const details = await Promise.all(some.map((t) => api.get<TransferDetail>(transferPath(t.id))))
+    for (const detail of details) if (stepOn(detail) === 'undo') refused.add(detail.id)
+  }
+  return listed.filter((t) => t.state !== 'unannounced' || refused.has(t.id))
 }
 
 /** The transfers in each (direction, state), up to 500 of each, newest first. */

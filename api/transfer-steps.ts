@@ -33,13 +33,11 @@ export function listedStep(t: Transfer): TransferStep | null {
 
 /** The step a person may take on this transfer here, if any. */
 export function stepOn(t: TransferDetail): TransferStep | null {
-  if (t.direction === 'out') {
-    if (dueBack(t).length > 0) return 'return'
-    return t.state === 'in_transit' ? 'cancel' : null
-  }
-  if (t.state === 'announced' && t.receipts.length === 0) return 'reject'
+  const step = listedStep(t)
+  if (step === 'reject') return t.receipts.length === 0 ? step : null
+  if (step !== 'undo') return step
   // Undone only when the sender said it has no such transfer with this warehouse (NOT_FOUND).
   const receipts = t.messages.filter((m) => m.kind === 'transfer.received')
   const denied = (m: TransferMessage) => m.code === 'NOT_FOUND'
-  return t.state === 'unannounced' && receipts.length > 0 && receipts.every(denied) ? 'undo' : null
+  return receipts.length > 0 && receipts.every(denied) ? step : null
 }

@@ -37,6 +37,15 @@ export const quantity: Parse<number> = (text) =>
 export const count: Parse<number> = (text) =>
   check(api.count, whole(text, false), 'must be a whole number, zero or more, such as 40')
 
+/** A count of at most `max`; `what` says what the most is ("the 7 on the way"). */
+export function countUpTo(max: number, what = String(max)): Parse<number> {
+  return (text) => {
+    const n = count(text)
+    if (n > max) throw new InputError(`must be at most ${what}`)
+    return n
+  }
+}
+
 /** A reorder point, or none: empty, "-" or "none" (stock is then never shown as low). */
 export const reorderPoint: Parse<number | null> = (text) =>
   ['', '-', 'none'].includes(text.trim().toLowerCase()) ? null : count(text)

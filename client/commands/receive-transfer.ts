@@ -119,11 +119,7 @@ async function askLine(io: Io, line: TransferLine, final: boolean): Promise<Rece
   const received = await askParsed(
     io,
     `${sku}: how many ${unit}arrived in good order? (${inTransit} on the way)`,
-    (text) => {
-      const n = input.count(text)
-      if (n > inTransit) throw new input.InputError(`must be at most the ${inTransit} on the way`)
-      return n
-    },
+    input.countUpTo(inTransit, `the ${inTransit} on the way`),
     'The quantity',
     String(inTransit)
   )
@@ -132,11 +128,7 @@ async function askLine(io: Io, line: TransferLine, final: boolean): Promise<Rece
   const damaged = await askParsed(
     io,
     `Of the other ${rest} ${unit.trimEnd()}, how many arrived damaged? (the rest ${final ? 'are missing' : 'are still to come'})`,
-    (text) => {
-      const n = input.count(text)
-      if (n > rest) throw new input.InputError(`must be at most ${rest}`)
-      return n
-    },
+    input.countUpTo(rest),
     'The number damaged',
     '0'
   )

@@ -83,11 +83,7 @@ async function bookBack(io: Io, t: TransferDetail) {
     const quantity = await askParsed(
       io,
       `${sku}: how many came back? (${due} due back)`,
-      (text) => {
-        const n = input.count(text)
-        if (n > due) throw new input.InputError(`must be at most the ${due} due back`)
-        return n
-      },
+      input.countUpTo(due, `the ${due} due back`),
       'The quantity',
       String(due)
     )

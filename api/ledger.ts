@@ -108,6 +108,11 @@ export interface RestoreReport {
   sources: RestoreSource[]
   lastSeenBy: { id: string; name: string; at: string } | null
   mayBeLost: string
+  /**
+   * The transfers rebuilt from their events, and the messages of this side's steps queued to
+   * their peers again (its outbox was lost). Absent from a report made before restores did this.
+   */
+  transfers?: { rebuilt: number; toldAgain: number }
   verified: { movements: number; balances: number }
   startedAt: string
   restoredAt: string

@@ -252,7 +252,7 @@ export async function startNode(
       identity.id = report.nodeId
       log.info(
         { report },
-        `restored: ledger row ${report.restoredTo.seq} from ${report.from.name}, verified; ${report.mayBeLost}`
+        `restored: ledger row ${report.restoredTo.seq} from ${report.from.name}, verified; ${report.transfers?.rebuilt ?? 0} transfers rebuilt, ${report.transfers?.toldAgain ?? 0} of their messages told their peers again; ${report.mayBeLost}`
       )
       return report
     }

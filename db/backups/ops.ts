@@ -11,6 +11,8 @@ import { DomainError } from '../domain-error.ts'
 import { EMPTY_LEDGER } from '../ledger/hash.ts'
 import { SqliteFile } from './file.ts'
 import { BACKUP_STAMP } from '../ledger/state.ts'
+import { withSql } from '../sql.ts'
+import { tellEverythingAgain } from '../transfers/rebuild.ts'
 
 /** Finished jobs remembered for `backups.status`, besides the one running. */
 const REMEMBERED = 20
@@ -181,6 +183,13 @@ export async function origin(db: Knex): Promise<C.Backup | null> {
   return row ? (JSON.parse(row.value) as C.Backup) : null
 }
 
+/**
+ * A database put back from a backup serves as it is (its peers held nothing more of its log):
+ * its transfers are told again to their peers, as after a restore (its outbox is the backup's,
+ * and what it took from them since is gone).
+ */
 export async function settle(db: Knex): Promise<{ settled: boolean }> {
-  return { settled: (await db('node_settings').where({ key: BACKUP_STAMP }).delete()) > 0 }
+  const settled = (await db('node_settings').where({ key: BACKUP_STAMP }).delete()) > 0
+  if (settled) await withSql(db, tellEverythingAgain)
+  return { settled }
 }

@@ -51,6 +51,9 @@ export const backupOps = {
    * hold of the node (null otherwise): the runtime catches it up before it serves.
    */
   'backups.origin': read(nothing).returns<Backup | null>(),
-  /** Forgets that the database was put back from a backup: a node with no peer has no tail to catch up. */
+  /**
+   * Forgets that the database was put back from a backup: a node with no peer has no tail to catch
+   * up. Its transfers are told again to their peers (db/transfers/rebuild.ts).
+   */
   'backups.settle': write(nothing).returns<{ settled: boolean }>(),
 }

@@ -90,6 +90,11 @@ export interface RestoreReport {
   /** The peer that last saw the warehouse's feed caught up, and when (its clock). */
   lastSeenBy: { id: string; name: string; at: string } | null
   mayBeLost: string
+  /**
+   * The transfers rebuilt from their events, and the messages of this side's steps queued to
+   * their peers again (its outbox was lost). Absent from a report made before restores did this.
+   */
+  transfers?: { rebuilt: number; toldAgain: number }
   verified: LedgerCheck['checked']
   startedAt: string
   restoredAt: string

@@ -160,6 +160,13 @@ const receiptLine = z.strictObject({
   reason: text.optional(),
 })
 
+/**
+ * On the first message a node restored from its peers' replicas tells again of a transfer
+ * (db/transfers/rebuild.ts): its peer, having taken it, tells its own side of that transfer
+ * again, which the restored node may have lost with its disk. Never on those answers: no loop.
+ */
+const again = { again: z.literal(true).optional() }
+
 /** Each kind's payload: validated by the inbox before anything is applied. */
 export const messagePayloads = {
   'transfer.dispatched': z.strictObject({
@@ -169,16 +176,18 @@ export const messagePayloads = {
       .min(1),
     reference: z.string().max(100),
     note: text,
+    ...again,
   }),
   'transfer.received': z.strictObject({
     receiptId: id,
     lines: z.array(receiptLine).min(1),
     final: z.boolean(),
+    ...again,
   }),
-  'transfer.rejected': z.strictObject({ reason: text }),
-  'transfer.cancel_requested': z.strictObject({ reason: text }),
-  'transfer.cancel_accepted': z.strictObject({}),
-  'transfer.cancel_refused': z.strictObject({ reason: text }),
+  'transfer.rejected': z.strictObject({ reason: text, ...again }),
+  'transfer.cancel_requested': z.strictObject({ reason: text, ...again }),
+  'transfer.cancel_accepted': z.strictObject({ ...again }),
+  'transfer.cancel_refused': z.strictObject({ reason: text, ...again }),
   // A peer names the topic and the id it is stored under here: both kept to the shapes this
   // node itself makes (dotted words, visible ASCII), its time to an ISO time.
   'message.federated': z.strictObject({

@@ -30,6 +30,7 @@ import {
   enqueueStatement,
   load,
   loadMany,
+  logged,
   REFUSED_BY_PEER,
   REFUSED_CODE,
   savedAs,
@@ -39,6 +40,7 @@ import {
 } from './store.ts'
 import { actorOf } from '../actor.ts'
 import { receiveFederated } from '../operations/topics.ts'
+import { senderOf } from './rebuild.ts'
 
 type Ok = Extract<S.Step, { ok: true }>
 
@@ -161,10 +163,13 @@ function planAll(steps: Decided[], run: LedgerRun): (Loaded | DomainError)[] {
   )
   for (const d of kept)
     if (d.step.effects.some((e) => 'send' in e)) failpoint(`${d.name}.after-outbox`)
-  const saved = kept.map((d) => savedAs(d.step.record, d.before, now))
+  // A step that changed nothing (an answer given again) leaves the record, its times and the log
+  // as they were.
+  const changed = kept.filter((d) => d.step.changed || d.before === null)
+  const saved = changed.map((d) => savedAs(d.step.record, d.before, now))
   run.write(
     ...saveStatements(
-      kept.map((d) => {
+      changed.map((d) => {
         // A record undone (S.undone) that a step started afresh: its lines and receipts go.
         const replaced = d.before !== null && S.undone(d.before.record) && !S.undone(d.step.record)
         const known = replaced ? [] : (d.before?.record.receipts ?? [])
@@ -182,11 +187,13 @@ function planAll(steps: Decided[], run: LedgerRun): (Loaded | DomainError)[] {
     ...saved.map((loaded) => ({
       type: 'transfer.changed' as const,
       subject: loaded.record.id,
-      data: view(loaded),
+      data: logged(loaded),
       createdAt: now,
     }))
   )
-  const byId = new Map(saved.map((loaded) => [loaded.record.id, loaded]))
+  const byId = new Map(
+    [...kept.map((d) => d.before), ...saved].flatMap((l) => (l ? [[l.record.id, l]] : []))
+  )
   return steps.map((d, i) => results[i] ?? (byId.get(d.step.record.id) as Loaded))
 }
 
@@ -577,10 +584,23 @@ async function learnItems(db: Knex, sql: Sql, messages: Message[]) {
 }
 
 /**
+ * A message told again by a restored peer that asks for this side's own in return (`again`):
+ * its step, and the messages of this side's steps of that transfer told again (S.toldAgain).
+ */
+async function answerAgain(sql: Sql, m: Message, step: S.Step): Promise<S.Step> {
+  if (!step.ok || m.payload.again !== true) return step
+  const told = S.toldAgain(step.record, await senderOf(sql, [step.record]))
+  return { ...step, effects: [...step.effects, ...told] }
+}
+
+/**
  * One message's step, on the record it names (refused if the sender is not its peer). A dispatch
  * taken names items the catalogue may lack: `learnItems` adds them before the step is written.
  */
-function stepOf(from: string, fromName: string, m: Message, before: Loaded | null): S.Step {
+function stepOf(from: string, fromName: string, told: Message, before: Loaded | null): S.Step {
+  // `again` asks something of this side (answerAgain); it is no part of the fact.
+  const { again: _, ...payload } = told.payload
+  const m = { ...told, payload }
   const record = before && !S.undone(before.record) ? before.record : null
   const theirs = !record || record.peer === from
   if (!theirs) {
@@ -660,7 +680,7 @@ async function applyOne(
             return { id: m.id, status: 'applied' }
           }
           const before = await load(sql, m.transferId)
-          const step = stepOf(from, fromName, m, before)
+          const step = await answerAgain(sql, m, stepOf(from, fromName, m, before))
           if (!step.ok) throw refusal(step)
           await learnItems(trx, sql, [m])
           if (step.changed || step.effects.length > 0) {
@@ -741,7 +761,11 @@ async function applyRun(
       const answers: InboxResult[] = []
       const taken: { m: Message; step: Ok }[] = []
       for (const m of messages) {
-        const step = stepOf(from, fromName, m, before.get(m.transferId) ?? null)
+        const step = await answerAgain(
+          sql,
+          m,
+          stepOf(from, fromName, m, before.get(m.transferId) ?? null)
+        )
         if (!step.ok) {
           answers.push({ id: m.id, status: 'refused', code: step.code, message: step.message })
           continue

@@ -629,6 +629,12 @@ function undoReceipts(current: TransferRecord, reason: string): Step {
   return { ok: true, record, effects, changed: true }
 }
 
+/** B's answer to a cancel asked after its receipts. */
+function refuseCancel(record: TransferRecord): Effect {
+  const reason = `goods were already received against it (${record.receipts.map((r) => r.receiptId).join(', ')})`
+  return { send: 'transfer.cancel_refused', payload: { reason } }
+}
+
 /**
  * A asks B to cancel. With no receipt, B accepts and will refuse any later one (T6); after a
  * receipt it refuses, and changes nothing. Asked again, it answers again the same way.
@@ -638,13 +644,7 @@ export function cancelRequested(
   input: { id: string; peer: string; peerName: string; reason: string }
 ): Step {
   if (current && current.receipts.length > 0) {
-    const reason = `goods were already received against it (${current.receipts.map((r) => r.receiptId).join(', ')})`
-    return {
-      ok: true,
-      record: current,
-      effects: [{ send: 'transfer.cancel_refused', payload: { reason } }],
-      changed: false,
-    }
+    return { ok: true, record: current, effects: [refuseCancel(current)], changed: false }
   }
   if (current?.state === 'rejected') return unchanged(current) // A learns it from the rejection
   const accepted: Effect[] = [{ send: 'transfer.cancel_accepted', payload: {} }]
@@ -657,4 +657,56 @@ export function cancelRequested(
   record.state = 'cancelled'
   record.reason = input.reason
   return { ok: true, record, effects: accepted, changed: true }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Told again.
+
+/** What a dispatch says of the sender and its items, which the record does not hold. */
+export type Sender = Pick<CreateInput, 'fromName' | 'items'>
+
+/**
+ * The messages of this side's own steps that its peer may lack, rebuilt from the record: for a
+ * node whose outbox and inbox were lost with its disk (restored from its peers' replicas of its
+ * log), or a peer that was. Each is a fact the peer's side takes once, whatever the message's id:
+ * a dispatch changes nothing once announced, a receipt counts once by its id, a rejection once,
+ * a cancel asked again is answered again, and an answer to a cancel counts only while A waits on
+ * one. A's: the dispatch while the transfer is open, and the cancel while it waits on it. B's: its
+ * rejection, its acceptance of a cancel, or every receipt (the sender counts each once) and the
+ * refusal of a cancel after them; nothing for receipts undone (their sender has no such transfer).
+ */
+export function toldAgain(record: TransferRecord, sender: Sender): Effect[] {
+  if (record.direction === 'out') {
+    if (record.state === 'closed') return []
+    const effects: Effect[] = [
+      {
+        send: 'transfer.dispatched',
+        payload: {
+          fromName: sender.fromName,
+          lines: record.lines
+            .filter((l) => l.sent > 0)
+            .map((l) => ({ sku: l.sku, quantity: l.sent, item: sender.items[l.sku] })),
+          reference: record.reference,
+          note: record.note,
+        },
+      },
+    ]
+    if (record.state === 'cancel_requested') {
+      effects.push({ send: 'transfer.cancel_requested', payload: { reason: record.reason ?? '' } })
+    }
+    return effects
+  }
+  if (undone(record)) return []
+  if (record.state === 'rejected') {
+    return [{ send: 'transfer.rejected', payload: { reason: record.reason ?? '' } }]
+  }
+  if (record.state === 'cancelled') return [{ send: 'transfer.cancel_accepted', payload: {} }]
+  const effects: Effect[] = record.receipts.map((r) => ({
+    send: 'transfer.received' as const,
+    payload: { receiptId: r.receiptId, lines: r.lines, final: r.final },
+  }))
+  // A cancel A may have asked, and whose refusal was lost: refused again (A takes it only while
+  // it waits on one).
+  if (record.receipts.length > 0) effects.push(refuseCancel(record))
+  return effects
 }

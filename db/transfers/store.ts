@@ -244,6 +244,19 @@ export function view(loaded: Loaded): Transfer {
   }
 }
 
+/**
+ * A transfer.changed event's data: the Transfer as GET /transfers/:id shows it, and the rest of
+ * the record (why goods come back, whether the dispatch arrived, every receipt with its lines), so
+ * that a node restored from its peers' replicas of its log rebuilds the record from it
+ * (db/transfers/rebuild.ts).
+ */
+export function logged(loaded: Loaded): LoggedTransfer {
+  const { cause, announced, receipts } = loaded.record
+  return { ...view(loaded), cause, announced, receipts }
+}
+
+export type LoggedTransfer = Transfer & Pick<TransferRecord, 'cause' | 'announced' | 'receipts'>
+
 /** How an outbox message's last_error begins when the peer refused it: then its code, `:`, why. */
 export const REFUSED_BY_PEER = 'refused by the peer: '
 

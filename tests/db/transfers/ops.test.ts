@@ -6,60 +6,17 @@ import t from 'tap'
 import type { Knex } from 'knex'
 import { pino } from 'pino'
 import { runBatch } from '../../../db/batch.ts'
-import {
-  PROTOCOL_VERSION,
-  type OpName,
-  type Payload,
-  type ReplyEnvelope,
-  type Result,
-} from '../../../db/contract/index.ts'
+import { PROTOCOL_VERSION, type Payload, type Result } from '../../../db/contract/index.ts'
 import type { OutboxMessage } from '../../../db/contract/transfers.ts'
 import { create as createItem } from '../../../db/operations/items.ts'
 import { record } from '../../../db/operations/movements.ts'
 import { verify } from '../../../db/operations/ledger.ts'
 import { ledgerState } from '../../../db/ledger/state.ts'
-import { ensureIdentity } from '../../../db/operations/node.ts'
 import { EMPTY_LEDGER } from '../../../db/ledger/hash.ts'
 import { testDb } from '../../fixtures/test-db.ts'
+import { call, carry, ok, side, stock, type Side } from '../../fixtures/transfer-sides.ts'
 
 const log = pino({ level: 'silent' })
-let counter = 0
-
-async function call<O extends OpName>(
-  knex: Knex,
-  op: O,
-  payload: Payload<O>,
-  key?: string
-): Promise<ReplyEnvelope> {
-  const env = {
-    v: PROTOCOL_VERSION,
-    id: `r-${++counter}`,
-    op,
-    payload,
-    deadline: Date.now() + 60_000,
-    ...(key ? { key } : {}),
-  }
-  const [reply] = await runBatch(knex, [env], { log })
-  return reply
-}
-
-async function ok<O extends OpName>(knex: Knex, op: O, payload: Payload<O>, key?: string) {
-  const reply = await call(knex, op, payload, key)
-  if (!reply.ok) throw new Error(`${op}: ${reply.error.code} ${reply.error.message}`)
-  return reply.data as Result<O>
-}
-
-interface Side {
-  knex: Knex
-  id: string
-  name: string
-}
-
-async function side(t: Parameters<typeof testDb>[0], name: string): Promise<Side> {
-  const knex = await testDb(t)
-  const { id } = await ensureIdentity(knex, name)
-  return { knex, id, name }
-}
 
 async function pair(t: Parameters<typeof testDb>[0]) {
   const a = await side(t, 'Norte')
@@ -73,46 +30,6 @@ async function pair(t: Parameters<typeof testDb>[0]) {
 
 const send = (a: Side, b: Side, lines = [{ sku: 'ROPE', quantity: 10 }], key?: string) =>
   ok(a.knex, 'transfers.create', { to: b.id, toName: b.name, lines, reference: 'PO-7' }, key)
-
-/** Carries `from`'s pending messages to `to` (all, or those `pick` keeps), and settles them. */
-async function carry(
-  from: Side,
-  to: Side,
-  pick: (m: OutboxMessage[]) => OutboxMessage[] = (m) => m
-) {
-  const { messages } = await ok(from.knex, 'outbox.pending', { to: to.id, limit: 100 })
-  const chosen = pick(messages)
-  if (chosen.length === 0) return []
-  const envelopes = chosen.map(({ id, kind, transferId, createdAt, payload }) => ({
-    id,
-    kind,
-    transferId,
-    createdAt,
-    payload,
-  }))
-  const { results } = await ok(to.knex, 'transfers.inboxV2', {
-    from: from.id,
-    fromName: from.name,
-    messages: envelopes,
-  })
-  const at = new Date().toISOString()
-  await ok(from.knex, 'outbox.settle', {
-    // As the relay settles them (network/transfers/lane.ts): a refusal with its code and words.
-    delivered: results.map((r) => ({
-      id: r.id,
-      status: r.status,
-      at,
-      ...(r.status === 'refused' && { problem: `${r.code}: ${r.message}` }),
-    })),
-    failed: [],
-  })
-  return results
-}
-
-const stock = async (s: Side, sku: string) => {
-  const { onHand, inTransit, sent, received } = await ok(s.knex, 'stock.get', { sku })
-  return { onHand, inTransit, sent, received }
-}
 
 const count = async (knex: Knex, table: string) =>
   Number((await knex(table).count({ n: '*' }).first())?.n)

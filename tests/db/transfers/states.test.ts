@@ -410,6 +410,76 @@ t.test('B: a cancel request is accepted without a receipt, refused after one (T6
   )
 })
 
+t.test(
+  'told again: each side rebuilds from its record what it told, and the other side takes it once',
+  async (t) => {
+    const sender = { fromName: 'Norte', items: { ROPE: ITEM } }
+    const told = (r: TransferRecord) => S.toldAgain(r, sender)
+    const a = sent().record
+    t.same(told(a), [
+      {
+        send: 'transfer.dispatched',
+        payload: {
+          fromName: 'Norte',
+          lines: [{ sku: 'ROPE', quantity: 10, item: ITEM }],
+          reference: 'PO-7',
+          note: '',
+        },
+      },
+    ])
+    const asked = ok(S.requestCancel(a, { reason: 'wrong rope' })).record
+    t.same(sends(told(asked)), ['transfer.dispatched', 'transfer.cancel_requested'])
+    t.same(told(asked)[1], { send: 'transfer.cancel_requested', payload: { reason: 'wrong rope' } })
+
+    // At B: nothing before a receipt; its receipts, and a cancel refused after them.
+    const b = ok(S.dispatched(null, dispatch())).record
+    t.same(told(b), [])
+    const part = ok(
+      S.receive(b, {
+        id: 'T1',
+        receiptId: 'R1',
+        lines: [{ sku: 'ROPE', received: 4 }],
+        final: false,
+      })
+    ).record
+    t.same(sends(told(part)), ['transfer.received', 'transfer.cancel_refused'])
+    // A waiting on its cancel, its answer lost: the receipt counts once, the refusal ends the wait.
+    let atA = asked
+    for (const e of told(part)) {
+      if (!('send' in e)) continue
+      const step =
+        e.send === 'transfer.received'
+          ? S.outReceived(atA, e.payload as never)
+          : S.cancelRefused(atA, e.payload as never)
+      atA = ok(step).record
+    }
+    t.match(atA, { state: 'partially_received', lines: [{ sku: 'ROPE', received: 4 }] })
+    const receipt = told(part)[0]
+    if (!('send' in receipt)) throw new Error('a receipt told again')
+    t.equal(ok(S.outReceived(atA, receipt.payload as never)).changed, false, 'once')
+    t.equal(ok(S.dispatched(part, dispatch())).changed, false, 'a dispatch told again: nothing')
+
+    const rejected = ok(S.reject(b, { reason: 'not ours' })).record
+    t.same(told(rejected), [{ send: 'transfer.rejected', payload: { reason: 'not ours' } }])
+    const cancelled = ok(
+      S.cancelRequested(b, { id: 'T1', peer: 'node-a', peerName: 'Norte', reason: 'x' })
+    ).record
+    t.same(told(cancelled), [{ send: 'transfer.cancel_accepted', payload: {} }])
+    t.equal(ok(S.cancelAccepted(a)).changed, false, 'an acceptance A did not wait on: nothing')
+    // Receipts undone because their sender has no such transfer: nothing to tell it.
+    const early = ok(S.receive(null, beforeDispatch(3))).record
+    t.same(sends(told(early)), ['transfer.received', 'transfer.cancel_refused'])
+    const undone = ok(S.reject(early, { reason: 'not from Norte' }, true)).record
+    t.same(told(undone), [])
+    // Closed at A: nothing.
+    const closed = ok(
+      S.outReceived(a, { receiptId: 'R9', lines: [{ sku: 'ROPE', received: 10 }], final: true })
+    ).record
+    t.match(closed, { state: 'closed' })
+    t.same(told(closed), [])
+  }
+)
+
 // ---------------------------------------------------------------------------------------------
 // Random histories: the two machines joined by message queues that deliver late, twice, and
 // interleaved with the people at both ends; the ledgers both sides would post are kept, and the
@@ -595,10 +665,26 @@ function history(seed: number) {
       throw new Error(`T6 ${where}`)
   }
 
+  // A disk lost: the side's record comes back from its log (here, whole), its outbox does not;
+  // it tells its peer again what it did (S.toldAgain), with messages the peer never saw.
+  const restore = () => {
+    const sender = { fromName: 'Norte', items: Object.fromEntries(skus.map((k) => [k, ITEM])) }
+    if (rnd() < 0.5) {
+      toB.length = 0
+      queue(toB, S.toldAgain(a, sender))
+      log.push('A restored')
+    } else if (b) {
+      toA.length = 0
+      queue(toA, S.toldAgain(b, sender))
+      log.push('B restored')
+    }
+  }
+
   for (let i = 0; i < 40; i++) {
     const r = rnd()
     if (r < 0.35) deliver(toB, delivered.toB, atB)
     else if (r < 0.7) deliver(toA, delivered.toA, atA)
+    else if (r < 0.75) restore()
     else people()
     check(`step ${i}`)
   }

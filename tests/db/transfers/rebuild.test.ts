@@ -1,0 +1,210 @@
+// A warehouse whose disk died gets its transfers back from its peers' replicas of its log: each
+// record as its latest transfer.changed event holds it, and the messages of its own steps queued
+// to its peers again (its outbox died with the disk), which they take once whatever their ids.
+// Through the worker's batch as the runtime sends it; messages carried by hand
+// (tests/fixtures/transfer-sides.ts).
+import t from 'tap'
+import type { FeedPosition } from '../../../db/contract/index.ts'
+import { EMPTY_LEDGER } from '../../../db/ledger/hash.ts'
+import { BACKUP_STAMP } from '../../../db/ledger/state.ts'
+import { create as createItem } from '../../../db/operations/items.ts'
+import { record } from '../../../db/operations/movements.ts'
+import { ensureIdentity } from '../../../db/operations/node.ts'
+import { testDb } from '../../fixtures/test-db.ts'
+import { carry, ok, side, stock, type Side } from '../../fixtures/transfer-sides.ts'
+
+/** `holder`'s replica of `owner`, brought up to the owner's head. */
+async function replicate(owner: Side, holder: Side) {
+  let after: FeedPosition = { events: 0, ledger: EMPTY_LEDGER }
+  for (;;) {
+    const page = await ok(owner.knex, 'events.feed', { after, limit: 50, maxBytes: 1_000_000 })
+    const applied = await ok(holder.knex, 'replicas.apply', {
+      nodeId: owner.id,
+      name: owner.name,
+      after,
+      ...page,
+    })
+    after = applied.replica.cursor
+    if (page.upToDate) return
+  }
+}
+
+/** A new database restored as `lost` from `holder`'s replica of it. */
+async function restored(t: Parameters<typeof testDb>[0], lost: Side, holder: Side) {
+  const knex = await testDb(t)
+  await ensureIdentity(knex, lost.name)
+  let after = await ok(knex, 'ledger.restoreBegin', { nodeId: lost.id })
+  for (;;) {
+    const page = await ok(holder.knex, 'replicas.feed', {
+      nodeId: lost.id,
+      after,
+      limit: 7,
+      maxBytes: 1e6,
+    })
+    if (page.events.length === 0) break
+    after = await ok(knex, 'ledger.restorePage', { nodeId: lost.id, after, events: page.events })
+  }
+  const report = await ok(knex, 'ledger.restoreFinish', {
+    nodeId: lost.id,
+    report: { from: { id: holder.id, name: holder.name } },
+  })
+  return { side: { knex, id: lost.id, name: lost.name }, report }
+}
+
+/** A transfer as both GET /transfers/:id shows it, without the messages (the outbox's own). */
+async function shown(s: Side, id: string) {
+  const { messages: _, ...rest } = await ok(s.knex, 'transfers.get', { id })
+  return rest
+}
+
+t.test(
+  'a restored node has every transfer as its log last held it, and tells its peers again what it did, which they take once',
+  async (t) => {
+    const a = await side(t, 'Norte')
+    const b = await side(t, 'Sur')
+    await createItem(a.knex, { sku: 'ROPE', name: 'Rope', unit: 'm', description: 'hemp' })
+    await createItem(a.knex, { sku: 'BOLT', name: 'Bolt', unit: 'ea' })
+    await record(a.knex, { type: 'receipt', sku: 'ROPE', quantity: 50 })
+    await record(a.knex, { type: 'receipt', sku: 'BOLT', quantity: 20 })
+    const to = (s: Side) => ({ to: s.id, toName: s.name, reference: 'PO-7' })
+    // T1 partly received at B, and A knows it.
+    const t1 = await ok(a.knex, 'transfers.create', {
+      ...to(b),
+      lines: [{ sku: 'ROPE', quantity: 10 }],
+    })
+    await carry(a, b)
+    await ok(b.knex, 'transfers.receive', {
+      id: t1.id,
+      receiptId: 'GRN-1',
+      lines: [{ sku: 'ROPE', received: 4 }],
+      final: false,
+    })
+    await carry(b, a)
+    // T3 received whole: closed at A.
+    const t3 = await ok(a.knex, 'transfers.create', {
+      ...to(b),
+      lines: [{ sku: 'ROPE', quantity: 5 }],
+    })
+    await carry(a, b)
+    await ok(b.knex, 'transfers.receive', {
+      id: t3.id,
+      receiptId: 'GRN-3',
+      lines: [{ sku: 'ROPE', received: 5 }],
+      final: true,
+    })
+    await carry(b, a)
+    // T4 from B to A, received whole at A: A's receipt never left A's outbox.
+    const t4 = await ok(b.knex, 'transfers.create', {
+      ...to(a),
+      lines: [{ sku: 'ROPE', quantity: 2 }],
+    })
+    await carry(b, a)
+    await ok(a.knex, 'transfers.receive', {
+      id: t4.id,
+      receiptId: 'GRN-4',
+      lines: [{ sku: 'ROPE', received: 2 }],
+      final: true,
+    })
+    // T2: its dispatch and then its cancel never left A's outbox.
+    const t2 = await ok(a.knex, 'transfers.create', {
+      ...to(b),
+      lines: [{ sku: 'BOLT', quantity: 4 }],
+    })
+    await ok(a.knex, 'transfers.cancel', { id: t2.id, reason: 'wrong bolts' })
+
+    await replicate(a, b)
+    const ids = [t1.id, t2.id, t3.id, t4.id]
+    const before = await Promise.all(ids.map((id) => shown(a, id)))
+    const stockBefore = [await stock(a, 'ROPE'), await stock(a, 'BOLT')]
+    const t3AtB = await shown(b, t3.id)
+    // After B's replica: B's final receipt of T1, which A applies (T1 closed) and then loses.
+    await ok(b.knex, 'transfers.receive', {
+      id: t1.id,
+      receiptId: 'GRN-2',
+      lines: [{ sku: 'ROPE', received: 6 }],
+      final: true,
+    })
+    await carry(b, a)
+    t.match(await shown(a, t1.id), { state: 'closed' })
+    const t1AtB = await shown(b, t1.id)
+
+    // A's disk dies; a new one is restored from B's replica of it.
+    const { side: c, report } = await restored(t, a, b)
+    t.same(await Promise.all(ids.map((id) => shown(c, id))), before, 'every transfer, as it was')
+    t.same([await stock(c, 'ROPE'), await stock(c, 'BOLT')], stockBefore, 'in transit too')
+    t.match(report, { transfers: { rebuilt: 4, toldAgain: 5 } })
+    t.match(await ok(c.knex, 'ledger.restoreReport', {}), { transfers: { rebuilt: 4 } })
+
+    const told = await carry(c, b)
+    t.same(
+      told.map((m) => [m.transferId, m.kind, m.status]),
+      [
+        [t1.id, 'transfer.dispatched', 'applied'],
+        [t4.id, 'transfer.received', 'applied'],
+        [t4.id, 'transfer.cancel_refused', 'applied'],
+        [t2.id, 'transfer.dispatched', 'applied'],
+        [t2.id, 'transfer.cancel_requested', 'applied'],
+      ],
+      'the open transfers told again in the order they were made; nothing of the closed one'
+    )
+    t.same(
+      [await shown(b, t1.id), await shown(b, t3.id)],
+      [t1AtB, t3AtB],
+      'what B had already is unchanged: no receipt or row twice'
+    )
+    t.match(await shown(b, t4.id), { state: 'closed', outcome: 'delivered' }, 'A’s lost receipt')
+    t.match(await shown(b, t2.id), { state: 'cancelled', reason: 'wrong bolts' })
+    // The first message of each transfer asked B for its side again: T1's receipts, the one A
+    // lost among them; T2's answer to the cancel.
+    const answers = await carry(b, c)
+    t.same(
+      answers.map((m) => [m.transferId, m.kind, m.status]),
+      [
+        [t1.id, 'transfer.received', 'applied'],
+        [t1.id, 'transfer.received', 'applied'],
+        [t1.id, 'transfer.cancel_refused', 'applied'],
+        [t2.id, 'transfer.cancel_accepted', 'applied'],
+      ]
+    )
+    t.match(await shown(c, t1.id), { state: 'closed', outcome: 'delivered' })
+    t.match(await shown(c, t2.id), { state: 'returning', lines: [{ sku: 'BOLT', toReturn: 4 }] })
+    t.same(await carry(c, b), [], 'nothing more to tell: the answers asked nothing')
+    t.same(await stock(c, 'ROPE'), { onHand: 37, inTransit: 0, sent: 15, received: 2 })
+    t.same(await stock(b, 'ROPE'), { onHand: 13, inTransit: 0, sent: 2, received: 15 })
+    t.match(await ok(c.knex, 'ledger.verify', {}), { ok: true })
+  }
+)
+
+t.test(
+  'a database put back from a backup that settles as it is tells its transfers again; settled once',
+  async (t) => {
+    const a = await side(t, 'Norte')
+    const b = await side(t, 'Sur')
+    await createItem(a.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
+    await record(a.knex, { type: 'receipt', sku: 'ROPE', quantity: 50 })
+    const to = { to: b.id, toName: b.name, lines: [{ sku: 'ROPE', quantity: 5 }] }
+    const done = await ok(a.knex, 'transfers.create', to)
+    const open = await ok(a.knex, 'transfers.create', to)
+    await carry(a, b)
+    await ok(b.knex, 'transfers.receive', {
+      id: done.id,
+      receiptId: 'GRN-1',
+      lines: [{ sku: 'ROPE', received: 5 }],
+      final: true,
+    })
+    await carry(b, a)
+    t.match(await shown(a, done.id), { state: 'closed' })
+    // As a database put back from a backup holds it (db/backups/ops.ts): its stamp.
+    await a.knex('node_settings').insert({ key: BACKUP_STAMP, value: '{}' })
+    t.same(await ok(a.knex, 'backups.settle', {}), { settled: true })
+    const told = await carry(a, b)
+    t.same(
+      told.map((m) => [m.transferId, m.kind, m.status]),
+      [[open.id, 'transfer.dispatched', 'applied']],
+      'the open one told again; the closed one nothing'
+    )
+    t.same(await carry(b, a), [], 'B had nothing of its own to tell of it')
+    t.same(await ok(a.knex, 'backups.settle', {}), { settled: false })
+    t.same(await carry(a, b), [], 'settled once: nothing told twice')
+  }
+)

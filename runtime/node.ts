@@ -86,6 +86,9 @@ export interface NodeOptions {
  * The URL peers use when none is configured: the bound address, or this machine's first IPv4;
  * https:// when the node serves TLS.
  */
+/** `n thing` or `n things`, for the log's sentences. */
+const count = (n: number, thing: string) => `${n} ${thing}${n === 1 ? '' : 's'}`
+
 function advertisedUrl(host: string, port: number, scheme: 'http' | 'https'): string {
   if (host !== '0.0.0.0' && host !== '::')
     return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
@@ -252,7 +255,7 @@ export async function startNode(
       identity.id = report.nodeId
       log.info(
         { report },
-        `restored: ledger row ${report.restoredTo.seq} from ${report.from.name}, verified; ${report.transfers?.rebuilt ?? 0} transfers rebuilt, ${report.transfers?.toldAgain ?? 0} of their messages told their peers again; ${report.mayBeLost}`
+        `restored: ledger row ${report.restoredTo.seq} from ${report.from.name}, verified; ${count(report.transfers?.rebuilt ?? 0, 'transfer')} rebuilt, ${count(report.transfers?.toldAgain ?? 0, 'message')} of them told their peers again; ${report.mayBeLost}`
       )
       return report
     }

@@ -2,7 +2,10 @@
 // server-sent events. Every change others must hear about is an event, in commit order.
 import { z } from 'zod'
 
-/** What the log records so far; the list only grows. `transfer.changed`: data is the Transfer. */
+/**
+ * What the log records so far; the list only grows. `transfer.changed`: data is the Transfer, with
+ * the rest of its record (`cause`, `announced`, `receipts` with their lines) for a restore.
+ */
 export const EVENT_TYPES = [
   'movement.recorded',
   'item.created',

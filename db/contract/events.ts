@@ -10,7 +10,10 @@ export type EventType =
   | 'item.created'
   | 'item.updated'
   | 'member.changed'
-  /** A transfer's record changed (subject: its id; data: the Transfer as GET /transfers/:id). */
+  /**
+   * A transfer's record changed (subject: its id; data: the Transfer as GET /transfers/:id, and
+   * the rest of the record a restore rebuilds it from: db/transfers/store.ts `logged`).
+   */
   | 'transfer.changed'
 
 /**

@@ -92,9 +92,15 @@ export interface RestoreReport {
   mayBeLost: string
   /**
    * The transfers rebuilt from their events, and the messages of this side's steps queued to
-   * their peers again (its outbox was lost). Absent from a report made before restores did this.
+   * their peers again (its outbox was lost). `outOfStep`: those whose record disagrees with the
+   * ledger (the replica ended inside the commit that changed it), not told again: look each up
+   * at its peer and put the stock right. Absent from a report made before restores did this.
    */
-  transfers?: { rebuilt: number; toldAgain: number }
+  transfers?: {
+    rebuilt: number
+    toldAgain: number
+    outOfStep: { id: string; peer: string | null; why: string }[]
+  }
   verified: LedgerCheck['checked']
   startedAt: string
   restoredAt: string

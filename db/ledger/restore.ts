@@ -11,7 +11,7 @@ import { DomainError } from '../domain-error.ts'
 import { decide, insertRows, same } from '../replicas/apply.ts'
 import { ownHead } from '../events/log.ts'
 import { withSql, type Sql } from '../sql.ts'
-import { rebuildTransfers, tellEverythingAgain } from '../transfers/rebuild.ts'
+import { outOfStep, rebuildTransfers, tellEverythingAgain } from '../transfers/rebuild.ts'
 import { conclude } from './jobs.ts'
 import { projectionSql } from './kinds.ts'
 import { MOVEMENT_ROW } from './row.ts'
@@ -209,17 +209,19 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
     }
     const { events } = await ownHead(sql)
     // The transfers changed since what the node held (nothing, or its backup) are rebuilt from
-    // their events, and what this side did told to their peers again (its outbox was lost).
+    // their events, and what this side did told to their peers again (its outbox was lost), but
+    // for those whose record disagrees with the ledger: listed for a person.
     const stamp = await setting(sql, BACKUP_STAMP)
     const held = stamp ? (JSON.parse(stamp) as C.Backup).events : 0
-    const rebuilt = await rebuildTransfers(sql, held)
-    const toldAgain = await tellEverythingAgain(sql)
+    const { rebuilt, incomplete } = await rebuildTransfers(sql, held)
+    const unsure = await outOfStep(sql, incomplete)
+    const toldAgain = await tellEverythingAgain(sql, new Set(unsure.map((u) => u.id)))
     const report = {
       ...p.report,
       nodeId: p.nodeId,
       restoredTo: { ...check.head, events },
       verified: check.checked,
-      transfers: { rebuilt: rebuilt.length, toldAgain },
+      transfers: { rebuilt: rebuilt.length, toldAgain, outOfStep: unsure },
       restoredAt: now,
     } as C.RestoreReport
     await setSetting(sql, 'id', p.nodeId)

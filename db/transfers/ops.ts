@@ -40,7 +40,7 @@ import {
 } from './store.ts'
 import { actorOf } from '../actor.ts'
 import { receiveFederated } from '../operations/topics.ts'
-import { senderOf } from './rebuild.ts'
+import { fitting, senderOf } from './rebuild.ts'
 
 type Ok = Extract<S.Step, { ok: true }>
 
@@ -589,7 +589,8 @@ async function learnItems(db: Knex, sql: Sql, messages: Message[]) {
  */
 async function answerAgain(sql: Sql, m: Message, step: S.Step): Promise<S.Step> {
   if (!step.ok || m.payload.again !== true) return step
-  const told = S.toldAgain(step.record, await senderOf(sql, [step.record]))
+  // Each within a message's size, or left out: never a reason to refuse the peer's own fact.
+  const told = fitting(S.toldAgain(step.record, await senderOf(sql, [step.record])))
   return { ...step, effects: [...step.effects, ...told] }
 }
 

@@ -3,8 +3,9 @@
 // as it stood (store.ts `logged`), so the latest of each transfer rebuilds it. What the log cannot
 // hold — the outbox, the inbox — is made good by telling the peers again what this side did
 // (states.ts `toldAgain`): each message is a fact their side takes once, whatever its id.
+import { MAX_MESSAGE_BYTES } from '../contract/transfers.ts'
 import type { Sql, Statement } from '../sql.ts'
-import { toldAgain, type Sender, type TransferRecord } from './states.ts'
+import { toldAgain, type Effect, type Sender, type TransferRecord } from './states.ts'
 import {
   enqueueStatement,
   loadMany,
@@ -19,32 +20,145 @@ const PER_STATEMENT = 500
 /**
  * Rebuilds the record of every transfer with a transfer.changed event after `afterEvent` (0: a
  * node restored whole; a backup's last event: one caught up from its backup) from its latest
- * event, replacing what the tables held. A receipt is dated by the first event that holds it (a
- * backup's own date kept). Events written before they held the whole record restore without
- * receipts, a cause, or at B an unannounced state. The ids rebuilt.
+ * event, replacing what the tables held; read 500 at a time. A receipt is dated by the first event
+ * that holds it (a backup's own date kept). The ids rebuilt, and those whose latest event was
+ * written before events held the whole record (no receipts, cause or announced): rebuilt as the
+ * view shows them, never to be told again (`outOfStep`).
  */
-export async function rebuildTransfers(sql: Sql, afterEvent: number): Promise<string[]> {
-  const events = await sql.all<{ subject: string; data: string; createdAt: string }>(
-    `SELECT subject, data, created_at AS createdAt FROM events
-     WHERE type = 'transfer.changed' AND seq > ? ORDER BY seq`,
+export async function rebuildTransfers(
+  sql: Sql,
+  afterEvent: number
+): Promise<{ rebuilt: string[]; incomplete: string[] }> {
+  const latest = await sql.all<{ seq: number }>(
+    `SELECT max(seq) AS seq FROM events WHERE type = 'transfer.changed' AND seq > ?
+     GROUP BY subject ORDER BY min(seq)`,
     [afterEvent]
   )
-  const latest = new Map<string, LoggedTransfer>()
-  const firstSeen = new Map<string, string>()
-  for (const e of events) {
-    const data = JSON.parse(e.data) as LoggedTransfer
-    latest.set(e.subject, data)
-    for (const r of data.receipts ?? []) {
-      const key = `${e.subject} ${r.receiptId}`
-      if (!firstSeen.has(key)) firstSeen.set(key, e.createdAt)
+  const seen = await sql.all<{ key: string; at: string }>(
+    `SELECT e.subject || ' ' || (r.value->>'receiptId') AS key, min(e.created_at) AS at
+     FROM events e, json_each(e.data, '$.receipts') r
+     WHERE e.type = 'transfer.changed' AND e.seq > ? GROUP BY 1`,
+    [afterEvent]
+  )
+  const firstSeen = new Map(seen.map((r) => [r.key, r.at]))
+  const rebuilt: string[] = []
+  const incomplete: string[] = []
+  for (let i = 0; i < latest.length; i += PER_STATEMENT) {
+    const seqs = latest.slice(i, i + PER_STATEMENT).map((r) => r.seq)
+    const rows = await sql.all<{ data: string }>(
+      'SELECT data FROM events WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq',
+      [JSON.stringify(seqs)]
+    )
+    const part = rows.map((r) => JSON.parse(r.data) as LoggedTransfer)
+    for (const t of part) {
+      rebuilt.push(t.id)
+      if (!Array.isArray(t.receipts) || t.announced === undefined) incomplete.push(t.id)
     }
-  }
-  const ids = [...latest.keys()]
-  for (let i = 0; i < ids.length; i += PER_STATEMENT) {
-    const part = ids.slice(i, i + PER_STATEMENT).map((id) => latest.get(id) as LoggedTransfer)
     await sql.script(await rebuildStatements(sql, part, firstSeen))
   }
-  return ids
+  return { rebuilt, incomplete }
+}
+
+/** A transfer a restore rebuilt but cannot vouch for, and does not tell again. */
+export interface OutOfStep {
+  id: string
+  peer: string | null
+  why: string
+}
+
+/**
+ * The transfers whose record and ledger rows disagree once rebuilt: a replica's page can end
+ * between a step's ledger rows (each a movement.recorded event) and its transfer.changed event,
+ * which comes last in the commit, so the record can lag the ledger by that step (a write-off
+ * posted, the receipt that made it not recorded), or be missing while its goods left. Telling
+ * such a transfer again would have its peer tell its side again, and the step be taken, and
+ * posted, twice: they are listed for a person instead. Also those rebuilt from events that did
+ * not hold the whole record (`incomplete`). Per line, at the sender: sent, returned and written
+ * off as the transfer_out, transfer_return and transfer_writeoff rows sum them; at the receiver,
+ * received as the transfer_in rows do.
+ */
+export async function outOfStep(sql: Sql, incomplete: readonly string[]): Promise<OutOfStep[]> {
+  const rows = await sql.all<{
+    id: string
+    sku: string
+    peer: string | null
+    sent: number
+    returned: number
+    writtenOff: number
+    received: number
+    first: number
+    last: number
+  }>(
+    `SELECT transfer_id AS id, sku, max(counterparty) AS peer,
+       sum(CASE WHEN type = 'transfer_out' THEN quantity ELSE 0 END) AS sent,
+       sum(CASE WHEN type = 'transfer_return' THEN quantity ELSE 0 END) AS returned,
+       sum(CASE WHEN type = 'transfer_writeoff' THEN quantity ELSE 0 END) AS writtenOff,
+       sum(CASE WHEN type = 'transfer_in' THEN delta ELSE 0 END) AS received,
+       min(seq) AS first, max(seq) AS last
+     FROM movements WHERE transfer_id IS NOT NULL GROUP BY transfer_id, sku`
+  )
+  const lines = await sql.all<{
+    id: string
+    sku: string
+    direction: 'out' | 'in'
+    peer: string
+    sent: number
+    returned: number
+    writtenOff: number
+    received: number
+  }>(
+    `SELECT l.transfer_id AS id, l.sku, t.direction, t.peer, l.sent, l.returned,
+       l.written_off AS writtenOff, l.received
+     FROM transfer_lines l JOIN transfers t ON t.id = l.transfer_id`
+  )
+  const found = new Map<string, OutOfStep>()
+  const flag = (id: string, peer: string | null, why: string) => {
+    if (!found.has(id)) found.set(id, { id, peer, why })
+  }
+  const recorded = new Map(lines.map((l) => [`${l.id} ${l.sku}`, l]))
+  const byLedger = new Map(rows.map((r) => [`${r.id} ${r.sku}`, r]))
+  for (const r of rows) {
+    const line = recorded.get(`${r.id} ${r.sku}`)
+    if (!line) {
+      flag(
+        r.id,
+        r.peer,
+        `ledger rows #${r.first}…#${r.last} (${r.sku}) name it, but its record was not in the replica restored from`
+      )
+      continue
+    }
+    const differ =
+      line.direction === 'out'
+        ? line.sent !== r.sent || line.returned !== r.returned || line.writtenOff !== r.writtenOff
+        : line.received !== r.received
+    if (differ) {
+      const what =
+        line.direction === 'out'
+          ? `sent ${r.sent}, returned ${r.returned}, written off ${r.writtenOff} by the ledger; ${line.sent}, ${line.returned}, ${line.writtenOff} by its record`
+          : `received ${r.received} by the ledger, ${line.received} by its record`
+      flag(
+        r.id,
+        line.peer,
+        `its record lags its ledger rows (${r.sku}: ${what}): the replica restored from ended inside the commit that changed it`
+      )
+    }
+  }
+  for (const line of lines) {
+    const moved =
+      line.direction === 'out' ? line.sent + line.returned + line.writtenOff : line.received
+    if (moved !== 0 && !byLedger.has(`${line.id} ${line.sku}`)) {
+      flag(line.id, line.peer, `its record names ${line.sku}, which no ledger row of it does`)
+    }
+  }
+  const peers = new Map(lines.map((l) => [l.id, l.peer]))
+  for (const id of incomplete) {
+    flag(
+      id,
+      peers.get(id) ?? null,
+      'its last change was logged before changes held the whole record (its receipts): rebuilt as it was shown'
+    )
+  }
+  return [...found.values()]
 }
 
 async function rebuildStatements(
@@ -105,17 +219,25 @@ async function rebuildStatements(
 }
 
 /**
- * After a restore, or a start on a backup: every transfer this node holds told again (tellAgain),
- * in the order they were made. It cannot know what its lost outbox had yet to deliver, nor which
- * of its peers' messages it had taken since: each peer takes the messages once, and answers the
- * first of each transfer with its own side of it (the contract's `again`). A transfer closed here
- * after it was sent from here tells nothing. How many were queued.
+ * After a restore, or a start on a backup: every transfer this node holds told again (tellAgain)
+ * but those in `skip` (outOfStep), the open ones first, each in the order they were made. It
+ * cannot know what its lost outbox had yet to deliver, nor which of its peers' messages it had
+ * taken since: each peer takes the messages once, and answers the first of each transfer with its
+ * own side of it (the contract's `again`). A transfer closed here after it was sent from here tells
+ * nothing; one received here tells its receipts (its sender may not have had the last). How many
+ * were queued.
  */
-export async function tellEverythingAgain(sql: Sql): Promise<number> {
-  const rows = await sql.all<{ id: string }>('SELECT id FROM transfers ORDER BY created_at, id')
+export async function tellEverythingAgain(
+  sql: Sql,
+  skip: ReadonlySet<string> = new Set()
+): Promise<number> {
+  const rows = await sql.all<{ id: string }>(
+    `SELECT id FROM transfers
+     ORDER BY state IN ('closed', 'received', 'rejected', 'cancelled'), created_at, id`
+  )
   return tellAgain(
     sql,
-    rows.map((r) => r.id)
+    rows.flatMap((r) => (skip.has(r.id) ? [] : [r.id]))
   )
 }
 
@@ -133,25 +255,44 @@ export async function tellAgain(sql: Sql, ids: string[]): Promise<number> {
     const records = part.flatMap((id) => loaded.get(id)?.record ?? [])
     const sender = await senderOf(sql, records)
     const messages: Outgoing[] = records.flatMap((record) =>
-      toldAgain(record, sender).flatMap((e, k) =>
-        'send' in e
-          ? [
-              {
-                to: record.peer,
-                kind: e.send,
-                transferId: record.id,
-                // The first asks the peer for its side of the transfer again (contract: again).
-                payload: k === 0 ? { ...e.payload, again: true } : e.payload,
-              },
-            ]
-          : []
-      )
+      fitting(toldAgain(record, sender)).map((e, k) => ({
+        to: record.peer,
+        kind: e.send,
+        transferId: record.id,
+        // The first asks the peer for its side of the transfer again (contract: again).
+        payload: k === 0 ? { ...e.payload, again: true } : e.payload,
+      }))
     )
     const queue = enqueueStatement(messages, now)
     if (queue) await sql.script([queue])
     queued += messages.length
   }
   return queued
+}
+
+type Send = Extract<Effect, { send: string }>
+
+/**
+ * The messages of `effects` as a peer takes them: each within MAX_MESSAGE_BYTES (a message told
+ * again is made from today's catalogue, whose descriptions may have grown since: a dispatch too
+ * large goes without them, and one still too large is left out rather than block its peer's lane).
+ */
+export function fitting(effects: Effect[]): Send[] {
+  const fits = (e: Send) =>
+    Buffer.byteLength(JSON.stringify(e.payload)) + 300 + 20 <= MAX_MESSAGE_BYTES
+  return effects.flatMap((e): Send[] => {
+    if (!('send' in e)) return []
+    if (fits(e)) return [e]
+    const lines = (e.payload.lines ?? []) as { item?: { description?: string } }[]
+    const bare: Send = {
+      ...e,
+      payload: {
+        ...e.payload,
+        lines: lines.map((l) => ({ ...l, item: l.item && { ...l.item, description: undefined } })),
+      },
+    }
+    return e.send === 'transfer.dispatched' && fits(bare) ? [bare] : []
+  })
 }
 
 /** This node as the dispatches of `records` describe it: its name, and their items. */

@@ -629,9 +629,16 @@ function undoReceipts(current: TransferRecord, reason: string): Step {
   return { ok: true, record, effects, changed: true }
 }
 
-/** B's answer to a cancel asked after its receipts. */
+/**
+ * B's answer to a cancel asked after its receipts, naming them: as many as keep the reason within
+ * what a message's reason may hold (1,000 characters; a receipt id up to 100).
+ */
 function refuseCancel(record: TransferRecord): Effect {
-  const reason = `goods were already received against it (${record.receipts.map((r) => r.receiptId).join(', ')})`
+  const ids = record.receipts.map((r) => r.receiptId)
+  let shown = ids.length
+  while (shown > 1 && ids.slice(0, shown).join(', ').length > 800) shown--
+  const more = shown < ids.length ? ` and ${ids.length - shown} more` : ''
+  const reason = `goods were already received against it (${ids.slice(0, shown).join(', ')}${more})`
   return { send: 'transfer.cancel_refused', payload: { reason } }
 }
 

@@ -11,13 +11,23 @@ import { create as createItem } from '../../../db/operations/items.ts'
 import { record } from '../../../db/operations/movements.ts'
 import { ensureIdentity } from '../../../db/operations/node.ts'
 import { testDb } from '../../fixtures/test-db.ts'
+import { appendEvents } from '../../../db/events/log.ts'
+import { withSql } from '../../../db/sql.ts'
+import { fitting, outOfStep, rebuildTransfers } from '../../../db/transfers/rebuild.ts'
+import type { Effect } from '../../../db/transfers/states.ts'
 import { carry, ok, side, stock, type Side } from '../../fixtures/transfer-sides.ts'
 
-/** `holder`'s replica of `owner`, brought up to the owner's head. */
-async function replicate(owner: Side, holder: Side) {
+/**
+ * `holder`'s replica of `owner`, brought up to the owner's head, or to `short` events before it
+ * (a page that ended there, the owner's disk lost before the next).
+ */
+async function replicate(owner: Side, holder: Side, short = 0) {
+  const { head } = await ok(owner.knex, 'events.list', { after: 0, limit: 1 })
   let after: FeedPosition = { events: 0, ledger: EMPTY_LEDGER }
   for (;;) {
-    const page = await ok(owner.knex, 'events.feed', { after, limit: 50, maxBytes: 1_000_000 })
+    const limit = Math.min(50, head - short - after.events)
+    if (limit <= 0) return
+    const page = await ok(owner.knex, 'events.feed', { after, limit, maxBytes: 1_000_000 })
     const applied = await ok(holder.knex, 'replicas.apply', {
       nodeId: owner.id,
       name: owner.name,
@@ -49,6 +59,15 @@ async function restored(t: Parameters<typeof testDb>[0], lost: Side, holder: Sid
     report: { from: { id: holder.id, name: holder.name } },
   })
   return { side: { knex, id: lost.id, name: lost.name }, report }
+}
+
+/** Norte, holding 50 ROPE, and Sur. */
+async function norteAndSur(t: Parameters<typeof testDb>[0]) {
+  const a = await side(t, 'Norte')
+  const b = await side(t, 'Sur')
+  await createItem(a.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
+  await record(a.knex, { type: 'receipt', sku: 'ROPE', quantity: 50 })
+  return { a, b }
 }
 
 /** A transfer as both GET /transfers/:id shows it, without the messages (the outbox's own). */
@@ -132,7 +151,7 @@ t.test(
     const { side: c, report } = await restored(t, a, b)
     t.same(await Promise.all(ids.map((id) => shown(c, id))), before, 'every transfer, as it was')
     t.same([await stock(c, 'ROPE'), await stock(c, 'BOLT')], stockBefore, 'in transit too')
-    t.match(report, { transfers: { rebuilt: 4, toldAgain: 5 } })
+    t.match(report, { transfers: { rebuilt: 4, toldAgain: 5, outOfStep: [] } })
     t.match(await ok(c.knex, 'ledger.restoreReport', {}), { transfers: { rebuilt: 4 } })
 
     const told = await carry(c, b)
@@ -140,12 +159,12 @@ t.test(
       told.map((m) => [m.transferId, m.kind, m.status]),
       [
         [t1.id, 'transfer.dispatched', 'applied'],
-        [t4.id, 'transfer.received', 'applied'],
-        [t4.id, 'transfer.cancel_refused', 'applied'],
         [t2.id, 'transfer.dispatched', 'applied'],
         [t2.id, 'transfer.cancel_requested', 'applied'],
+        [t4.id, 'transfer.received', 'applied'],
+        [t4.id, 'transfer.cancel_refused', 'applied'],
       ],
-      'the open transfers told again in the order they were made; nothing of the closed one'
+      'the open transfers first, then those settled here, each in the order they were made; nothing of the closed one'
     )
     t.same(
       [await shown(b, t1.id), await shown(b, t3.id)],
@@ -178,10 +197,7 @@ t.test(
 t.test(
   'a database put back from a backup that settles as it is tells its transfers again; settled once',
   async (t) => {
-    const a = await side(t, 'Norte')
-    const b = await side(t, 'Sur')
-    await createItem(a.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
-    await record(a.knex, { type: 'receipt', sku: 'ROPE', quantity: 50 })
+    const { a, b } = await norteAndSur(t)
     const to = { to: b.id, toName: b.name, lines: [{ sku: 'ROPE', quantity: 5 }] }
     const done = await ok(a.knex, 'transfers.create', to)
     const open = await ok(a.knex, 'transfers.create', to)
@@ -206,5 +222,148 @@ t.test(
     t.same(await carry(b, a), [], 'B had nothing of its own to tell of it')
     t.same(await ok(a.knex, 'backups.settle', {}), { settled: false })
     t.same(await carry(a, b), [], 'settled once: nothing told twice')
+  }
+)
+
+t.test(
+  'a replica that ended inside a step: that transfer is listed for a person, told nothing, and nothing is posted twice',
+  async (t) => {
+    const { a, b } = await norteAndSur(t)
+    const holder = await side(t, 'Este')
+    const to = { to: b.id, toName: b.name, lines: [{ sku: 'ROPE', quantity: 10 }] }
+    const open = await ok(a.knex, 'transfers.create', to)
+    const cut = await ok(a.knex, 'transfers.create', to)
+    await carry(a, b)
+    await ok(b.knex, 'transfers.receive', {
+      id: cut.id,
+      receiptId: 'GRN-1',
+      lines: [{ sku: 'ROPE', received: 7, short: 3, disposition: 'write_off' }],
+      final: true,
+    })
+    await carry(b, a)
+    t.match(await shown(a, cut.id), { state: 'closed', outcome: 'delivered_with_loss' })
+    // The receipt's commit: its write-off's movement.recorded event, then the transfer.changed
+    // event. The replica holds the first and not the second.
+    await replicate(a, holder, 1)
+    const { side: c, report } = await restored(t, a, holder)
+    t.match(report.transfers, {
+      rebuilt: 2,
+      toldAgain: 1,
+      outOfStep: [
+        {
+          id: cut.id,
+          peer: b.id,
+          why: /record lags its ledger rows \(ROPE: sent 10, returned 0, written off 3 by the ledger; 10, 0, 0 by its record\)/,
+        },
+      ],
+    })
+    t.match(await shown(c, cut.id), { state: 'in_transit' }, 'as the replica held it')
+    t.same(
+      (await carry(c, b)).map((m) => [m.transferId, m.kind]),
+      [[open.id, 'transfer.dispatched']],
+      'only the transfer in step is told again'
+    )
+    t.same(await carry(b, c), [], 'so Sur tells nothing of the receipt again')
+    const writeOffs = await c.knex('movements').where({ type: 'transfer_writeoff' })
+    t.equal(writeOffs.length, 1, 'one write-off, as the ledger held it')
+  }
+)
+
+t.test(
+  'a replica that ended between a transfer’s rows and its record: listed, with the rows that name it',
+  async (t) => {
+    const { a, b } = await norteAndSur(t)
+    const holder = await side(t, 'Este')
+    const sent = await ok(a.knex, 'transfers.create', {
+      to: b.id,
+      toName: b.name,
+      lines: [{ sku: 'ROPE', quantity: 10 }],
+    })
+    await replicate(a, holder, 1)
+    const { side: c, report } = await restored(t, a, holder)
+    t.match(report.transfers, {
+      rebuilt: 0,
+      toldAgain: 0,
+      outOfStep: [
+        {
+          id: sent.id,
+          peer: b.id,
+          why: /ledger rows #2…#2 \(ROPE\) name it, but its record was not in the replica restored from/,
+        },
+      ],
+    })
+    t.same(await stock(c, 'ROPE'), { onHand: 40, inTransit: 0, sent: 10, received: 0 })
+  }
+)
+
+t.test(
+  'a transfer whose last change was logged before changes held the whole record is rebuilt as shown, listed, and told nothing',
+  async (t) => {
+    const knex = await testDb(t)
+    await ensureIdentity(knex, 'Norte')
+    const at = '2026-11-01T10:00:00.000Z'
+    const line = { sku: 'ROPE', sent: 10, received: 4, damaged: 0, short: 0 }
+    const counts = { toWriteOff: 0, toReturn: 0, returned: 0, writtenOff: 0, inTransit: 6 }
+    // As events were written before they held cause, announced and receipts.
+    await appendEvents(knex, [
+      {
+        type: 'transfer.changed',
+        subject: 'T-OLD',
+        data: {
+          id: 'T-OLD',
+          direction: 'out',
+          peer: 'node-sur',
+          peerName: 'Sur',
+          state: 'partially_received',
+          outcome: null,
+          reference: 'PO-1',
+          note: '',
+          reason: null,
+          createdAt: at,
+          updatedAt: at,
+          closedAt: null,
+          lines: [{ ...line, ...counts }],
+        },
+        createdAt: at,
+      },
+    ])
+    const found = await withSql(knex, async (sql) => {
+      const { rebuilt, incomplete } = await rebuildTransfers(sql, 0)
+      return { rebuilt, incomplete, unsure: await outOfStep(sql, incomplete) }
+    })
+    t.same(found.rebuilt, ['T-OLD'])
+    t.same(found.incomplete, ['T-OLD'])
+    t.match(found.unsure, [{ id: 'T-OLD', peer: 'node-sur' }])
+    t.match(await ok(knex, 'transfers.get', { id: 'T-OLD' }), {
+      state: 'partially_received',
+      lines: [{ sku: 'ROPE', sent: 10, received: 4, inTransit: 6 }],
+      receipts: [],
+    })
+  }
+)
+
+t.test(
+  'a message told again fits one message: a dispatch goes without descriptions if it must, or not at all',
+  async (t) => {
+    const dispatch = (lines: number, name: string, description: string): Effect => ({
+      send: 'transfer.dispatched',
+      payload: {
+        fromName: 'Norte',
+        lines: Array.from({ length: lines }, (_, i) => ({
+          sku: `SKU-${i}`,
+          quantity: 1,
+          item: { name, unit: 'ea', description },
+        })),
+        reference: '',
+        note: '',
+      },
+    })
+    const small = dispatch(3, 'Rope', 'hemp')
+    t.same(fitting([small, { post: 'transfer_out', sku: 'ROPE', quantity: 1 }]), [small])
+    const [bare] = fitting([dispatch(40, 'Rope', 'd'.repeat(2000))])
+    t.ok(bare, 'sent without its descriptions')
+    const lines = bare.payload.lines as { item: object }[]
+    t.same(lines[0].item, { name: 'Rope', unit: 'ea' })
+    t.same(fitting([dispatch(400, 'n'.repeat(200), '')]), [], 'too large even so: left out')
   }
 )

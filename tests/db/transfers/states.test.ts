@@ -6,6 +6,7 @@ import t from 'tap'
 import * as S from '../../../db/transfers/states.ts'
 import type { Effect, Step, TransferRecord } from '../../../db/transfers/states.ts'
 import { lineView } from '../../../db/transfers/store.ts'
+import { messagePayloads } from '../../../db/contract/transfers.ts'
 
 const ITEM = { name: 'Rope', unit: 'm' }
 
@@ -479,6 +480,23 @@ t.test(
     t.same(told(closed), [])
   }
 )
+
+t.test('a cancel refused after many receipts names as many as its reason holds', async (t) => {
+  let b = ok(S.dispatched(null, dispatch([['ROPE', 100]]))).record
+  for (let i = 0; i < 40; i++) {
+    const receiptId = `${'R'.repeat(60)}-${i}`
+    b = ok(
+      S.receive(b, { id: 'T1', receiptId, lines: [{ sku: 'ROPE', received: 1 }], final: false })
+    ).record
+  }
+  const [answer] = ok(
+    S.cancelRequested(b, { id: 'T1', peer: 'node-a', peerName: 'Norte', reason: 'x' })
+  ).effects
+  const reason = 'send' in answer ? String(answer.payload.reason) : ''
+  t.ok(reason.length <= 1000, `${reason.length} characters`)
+  t.match(reason, /^goods were already received against it \(R+-0, R+-1, .* and \d+ more\)$/)
+  t.ok(messagePayloads['transfer.cancel_refused'].safeParse({ reason }).success, 'a peer takes it')
+})
 
 // ---------------------------------------------------------------------------------------------
 // Random histories: the two machines joined by message queues that deliver late, twice, and

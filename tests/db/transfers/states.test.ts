@@ -665,6 +665,17 @@ function history(seed: number) {
       if (line.returned > line.toReturn || line.writtenOff > line.toWriteOff)
         throw new Error(`T1' ${where}`)
     }
+    // Each side's lines agree with the rows it posted, which a restore checks them against
+    // (db/transfers/rebuild.ts outOfStep): at A what is sent less returned and written off, at B
+    // what is received.
+    for (const line of a.lines) {
+      if ((la.sent.get(line.sku) ?? 0) !== line.sent - line.returned - line.writtenOff)
+        throw new Error(`A's line ${line.sku} off its rows ${where}`)
+    }
+    for (const line of b?.lines ?? []) {
+      if ((lb.received.get(line.sku) ?? 0) !== line.received)
+        throw new Error(`B's line ${line.sku} off its rows ${where}`)
+    }
     // T4: never negative on hand.
     for (const l of [la, lb])
       for (const [, n] of l.onHand) if (n < 0) throw new Error(`T4 ${where}`)

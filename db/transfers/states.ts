@@ -335,9 +335,15 @@ export function requestCancel(current: TransferRecord, { reason }: { reason: str
   }
 }
 
-/** B agreed: it will refuse any receipt; everything sent is to come back. */
+/**
+ * B agreed: it will refuse any receipt; everything sent is to come back. Taken also in transit
+ * with nothing received: a sender restored after its disk died may have lost its request, and B
+ * tells its acceptance again (toldAgain); B accepts only a cancel asked, and never after a receipt.
+ */
 export function cancelAccepted(current: TransferRecord): Step {
-  if (current.state !== 'cancel_requested') return unchanged(current)
+  const lostRequest =
+    current.state === 'in_transit' && current.receipts.length === 0 && current.cause === null
+  if (current.state !== 'cancel_requested' && !lostRequest) return unchanged(current)
   const record = clone(current)
   for (const line of record.lines) line.toReturn += unaccounted(line)
   record.state = 'returning'

@@ -367,3 +367,78 @@ t.test(
     t.same(fitting([dispatch(400, 'n'.repeat(200), '')]), [], 'too large even so: left out')
   }
 )
+
+t.test(
+  'a record whose undone receipts gave way to the real dispatch is in step, though rows of another SKU name it',
+  async (t) => {
+    const wrong = await side(t, 'Norte')
+    const { a: sender, b } = await norteAndSur(t)
+    const holder = await side(t, 'Este')
+    await createItem(b.knex, { sku: 'BOLT', name: 'Bolt', unit: 'ea' })
+    const sent = await ok(sender.knex, 'transfers.create', {
+      to: b.id,
+      toName: b.name,
+      lines: [{ sku: 'ROPE', quantity: 10 }],
+    })
+    // The delivery note named the wrong sender: its receipt is refused, and undone.
+    await ok(b.knex, 'transfers.receive', {
+      id: sent.id,
+      from: wrong.id,
+      fromName: 'Oeste',
+      receiptId: 'GRN-W',
+      lines: [{ sku: 'BOLT', received: 3 }],
+      final: false,
+    })
+    t.match(await carry(b, wrong), [{ status: 'refused', code: 'NOT_FOUND' }])
+    await ok(b.knex, 'transfers.reject', { id: sent.id, reason: 'not from Oeste' })
+    await carry(sender, b)
+    await ok(b.knex, 'transfers.receive', {
+      id: sent.id,
+      receiptId: 'GRN-1',
+      lines: [{ sku: 'ROPE', received: 4 }],
+      final: false,
+    })
+    await replicate(b, holder)
+    const { report } = await restored(t, b, holder)
+    t.match(report.transfers, { rebuilt: 1, outOfStep: [] }, 'BOLT +3 −3 with no line: in step')
+  }
+)
+
+t.test(
+  'a replica that ended inside the commit turning early receipts into an excess: listed, nothing received twice',
+  async (t) => {
+    const { a, b } = await norteAndSur(t)
+    const holder = await side(t, 'Este')
+    await createItem(b.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
+    const sent = await ok(a.knex, 'transfers.create', {
+      to: b.id,
+      toName: b.name,
+      lines: [{ sku: 'ROPE', quantity: 10 }],
+    })
+    await ok(b.knex, 'transfers.receive', {
+      id: sent.id,
+      from: a.id,
+      fromName: a.name,
+      receiptId: 'GRN-1',
+      lines: [{ sku: 'ROPE', received: 12 }],
+      final: false,
+    })
+    await carry(a, b) // the dispatch: receipt +2 (the excess), transfer_in −2, the record
+    t.same(await stock(b, 'ROPE'), { onHand: 12, inTransit: 0, sent: 0, received: 10 })
+    // The replica holds the excess's receipt, not the transfer_in after it nor the record.
+    await replicate(b, holder, 2)
+    const { side: c, report } = await restored(t, b, holder)
+    t.match(report.transfers, {
+      toldAgain: 0,
+      outOfStep: [
+        { id: sent.id, peer: a.id, why: /receives an excess of it.*has not had the dispatch/ },
+      ],
+    })
+    t.same(
+      await carry(c, a),
+      [],
+      'told nothing: the dispatch told again would post the excess twice'
+    )
+    t.same(await stock(c, 'ROPE'), { onHand: 14, inTransit: 0, sent: 0, received: 12 })
+  }
+)

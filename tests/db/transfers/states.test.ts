@@ -466,7 +466,16 @@ t.test(
       S.cancelRequested(b, { id: 'T1', peer: 'node-a', peerName: 'Norte', reason: 'x' })
     ).record
     t.same(told(cancelled), [{ send: 'transfer.cancel_accepted', payload: {} }])
-    t.equal(ok(S.cancelAccepted(a)).changed, false, 'an acceptance A did not wait on: nothing')
+    // A restored without its request, still in transit: B's acceptance told again is taken.
+    t.match(ok(S.cancelAccepted(a)).record, {
+      state: 'returning',
+      cause: 'cancelled',
+      lines: [{ sku: 'ROPE', toReturn: 10 }],
+    })
+    const partly = ok(
+      S.outReceived(a, { receiptId: 'R1', lines: [{ sku: 'ROPE', received: 4 }], final: false })
+    ).record
+    t.equal(ok(S.cancelAccepted(partly)).changed, false, 'after a receipt: nothing')
     // Receipts undone because their sender has no such transfer: nothing to tell it.
     const early = ok(S.receive(null, beforeDispatch(3))).record
     t.same(sends(told(early)), ['transfer.received', 'transfer.cancel_refused'])

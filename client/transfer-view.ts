@@ -102,6 +102,7 @@ export function transferStory(t: TransferDetail, width?: number): string {
       ['Created', when(t.createdAt)],
       ['Last change', when(t.updatedAt)],
       ['Closed', t.closedAt ? when(t.closedAt) : null],
+      ['Out of step', t.outOfStep ? `since the restore, ${t.outOfStep}` : null],
     ]),
     '',
     linesTable(t.lines, width),

@@ -584,6 +584,12 @@ function Story(props: { id: string; version?: string; words: Words; mayAct: bool
                 <dd>{detail.reason}</dd>
               </>
             )}
+            {detail.outOfStep && (
+              <>
+                <dt>{words.outOfStep}</dt>
+                <dd>{detail.outOfStep}</dd>
+              </>
+            )}
           </dl>
           <table>
             <thead>

@@ -106,6 +106,11 @@ export interface TransferDetail extends Transfer {
   messages: TransferMessage[]
   /** The receipts recorded for it (at B its own, at A those B told it of), oldest first. */
   receipts: { receiptId: string; final: boolean; createdAt: string }[]
+  /**
+   * Why this node's record of it may lag its ledger since a restore (the restore report's
+   * transfers.outOfStep): it was not told again; compare it with the peer's record. Absent otherwise.
+   */
+  outOfStep?: string
 }
 
 /** The facts transfers exchange; each is a message from one side's outbox to the other's inbox. */

@@ -15,11 +15,10 @@ import { outOfStep, rebuildTransfers, tellEverythingAgain } from '../transfers/r
 import { conclude } from './jobs.ts'
 import { projectionSql } from './kinds.ts'
 import { MOVEMENT_ROW } from './row.ts'
-import { afterCommit, BACKUP_STAMP, ledgerState, WITNESS_HALT } from './state.ts'
+import { afterCommit, BACKUP_STAMP, ledgerState, RESTORE_REPORT, WITNESS_HALT } from './state.ts'
 import { LedgerVerifier } from './verifier.ts'
 
 const PENDING = 'restore_pending'
-const REPORT = 'restore_report'
 /** The last event a pending restore appended: any after it were not restored. */
 const RESTORED_EVENTS = 'restore_events'
 
@@ -225,7 +224,7 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
       restoredAt: now,
     } as C.RestoreReport
     await setSetting(sql, 'id', p.nodeId)
-    await setSetting(sql, REPORT, JSON.stringify(report))
+    await setSetting(sql, RESTORE_REPORT, JSON.stringify(report))
     // A backup caught up is the node's whole log again: its witnesses agree with it now.
     await sql.run('DELETE FROM node_settings WHERE key IN (?, ?, ?, ?)', [
       PENDING,
@@ -242,7 +241,7 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
 
 export function restoreReport(db: Knex): Promise<C.RestoreReport> {
   return withSql(db, async (sql) => {
-    const text = await setting(sql, REPORT)
+    const text = await setting(sql, RESTORE_REPORT)
     if (!text) throw new DomainError('NOT_FOUND', 'This node was never restored')
     return JSON.parse(text) as C.RestoreReport
   })

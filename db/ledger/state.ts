@@ -15,6 +15,12 @@ export const WITNESS_HALT = 'witness_halt'
  */
 export const BACKUP_STAMP = 'backup'
 
+/**
+ * The node_settings key of the report of the restore that rebuilt this node (restore.ts): read
+ * too by a transfer's detail, which says when the restore left it out of step.
+ */
+export const RESTORE_REPORT = 'restore_report'
+
 export interface VerifyJob {
   id: string
   verifier: LedgerVerifier

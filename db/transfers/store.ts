@@ -9,6 +9,7 @@ import type {
   TransferMessage,
   TransferMessageKind,
 } from '../contract/transfers.ts'
+import { RESTORE_REPORT } from '../ledger/state.ts'
 import type { Sql, Statement } from '../sql.ts'
 import { inTransit, type LineRecord, type ReceiptLine, type TransferRecord } from './states.ts'
 
@@ -288,9 +289,17 @@ export async function detail(sql: Sql, id: string): Promise<TransferDetail | nul
      WHERE transfer_id = ? ORDER BY n`,
     [id]
   )
+  // The restore report names the transfers it left out of step.
+  const [unsure] = await sql.all<{ why: string | null }>(
+    `SELECT j.value->>'why' AS why FROM node_settings s,
+       json_each(s.value, '$.transfers.outOfStep') j
+     WHERE s.key = ? AND j.value->>'id' = ?`,
+    [RESTORE_REPORT, id]
+  )
   return {
     ...view(loaded),
     messages,
     receipts: receipts.map((r) => ({ ...r, final: r.final === 1 })),
+    ...(unsure?.why ? { outOfStep: unsure.why } : {}),
   }
 }

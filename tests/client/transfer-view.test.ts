@@ -23,7 +23,7 @@ function message(fields: Partial<TransferMessage>): TransferMessage {
   }
 }
 
-function story(messages: TransferMessage[]): string {
+function story(messages: TransferMessage[], more: Partial<TransferDetail> = {}): string {
   const transfer: TransferDetail = {
     id: ID,
     direction: 'in',
@@ -40,6 +40,7 @@ function story(messages: TransferMessage[]): string {
     lines: [],
     messages,
     receipts: [],
+    ...more,
   }
   return transferStory(transfer, 200)
 }
@@ -94,3 +95,12 @@ t.test('delivered, and pending with its attempts and last error, as before', asy
   t.match(out, /dispatched +sent +delivered /)
   t.match(out, /received +sent +PENDING, 3 attempts: Norte not reached: connection refused/)
 })
+
+t.test(
+  'a transfer a restore left out of step says so, and why; others say nothing of it',
+  async (t) => {
+    const why = 'its record lags its ledger rows (ROPE: received 4 by the ledger, 0 by its record)'
+    t.match(story([], { outOfStep: why }), /Out of step: +since the restore, its record lags/)
+    t.notMatch(story([]), /Out of step/)
+  }
+)

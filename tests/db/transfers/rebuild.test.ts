@@ -258,6 +258,8 @@ t.test(
       ],
     })
     t.match(await shown(c, cut.id), { state: 'in_transit' }, 'as the replica held it')
+    t.match(await shown(c, cut.id), { outOfStep: /^its record lags its ledger rows/ }, 'says so')
+    t.notOk('outOfStep' in (await shown(c, open.id)), 'one in step says nothing')
     t.same(
       (await carry(c, b)).map((m) => [m.transferId, m.kind]),
       [[open.id, 'transfer.dispatched']],

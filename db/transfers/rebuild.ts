@@ -34,6 +34,7 @@ export async function rebuildTransfers(
      GROUP BY subject ORDER BY min(seq)`,
     [afterEvent]
   )
+  if (latest.length === 0) return { rebuilt: [], incomplete: [] }
   const seen = await sql.all<{ key: string; at: string }>(
     `SELECT e.subject || ' ' || (r.value->>'receiptId') AS key, min(e.created_at) AS at
      FROM events e, json_each(e.data, '$.receipts') r

@@ -163,13 +163,10 @@ function planAll(steps: Decided[], run: LedgerRun): (Loaded | DomainError)[] {
   )
   for (const d of kept)
     if (d.step.effects.some((e) => 'send' in e)) failpoint(`${d.name}.after-outbox`)
-  // A step that changed nothing (an answer given again) leaves the record, its times and the log
-  // as they were.
-  const changed = kept.filter((d) => d.step.changed || d.before === null)
-  const saved = changed.map((d) => savedAs(d.step.record, d.before, now))
+  const saved = kept.map((d) => savedAs(d.step.record, d.before, now))
   run.write(
     ...saveStatements(
-      changed.map((d) => {
+      kept.map((d) => {
         // A record undone (S.undone) that a step started afresh: its lines and receipts go.
         const replaced = d.before !== null && S.undone(d.before.record) && !S.undone(d.step.record)
         const known = replaced ? [] : (d.before?.record.receipts ?? [])
@@ -191,9 +188,7 @@ function planAll(steps: Decided[], run: LedgerRun): (Loaded | DomainError)[] {
       createdAt: now,
     }))
   )
-  const byId = new Map(
-    [...kept.map((d) => d.before), ...saved].flatMap((l) => (l ? [[l.record.id, l]] : []))
-  )
+  const byId = new Map(saved.map((loaded) => [loaded.record.id, loaded]))
   return steps.map((d, i) => results[i] ?? (byId.get(d.step.record.id) as Loaded))
 }
 
@@ -589,8 +584,14 @@ async function learnItems(db: Knex, sql: Sql, messages: Message[]) {
  */
 async function answerAgain(sql: Sql, m: Message, step: S.Step): Promise<S.Step> {
   if (!step.ok || m.payload.again !== true) return step
-  // Each within a message's size, or left out: never a reason to refuse the peer's own fact.
-  const told = fitting(S.toldAgain(step.record, await senderOf(sql, [step.record])))
+  // Each within a message's size, or left out: never a reason to refuse the peer's own fact. One
+  // the step sends already (a cancel answered) goes once.
+  const sent = new Set(
+    step.effects.flatMap((e) => ('send' in e ? [`${e.send} ${JSON.stringify(e.payload)}`] : []))
+  )
+  const told = fitting(S.toldAgain(step.record, await senderOf(sql, [step.record]))).filter(
+    (e) => !sent.has(`${e.send} ${JSON.stringify(e.payload)}`)
+  )
   return { ...step, effects: [...step.effects, ...told] }
 }
 

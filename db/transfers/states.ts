@@ -641,8 +641,11 @@ function undoReceipts(current: TransferRecord, reason: string): Step {
  */
 function refuseCancel(record: TransferRecord): Effect {
   const ids = record.receipts.map((r) => r.receiptId)
-  let shown = ids.length
-  while (shown > 1 && ids.slice(0, shown).join(', ').length > 800) shown--
+  let shown = 0
+  for (let length = 0; shown < ids.length; shown++) {
+    length += ids[shown].length + (shown > 0 ? 2 : 0)
+    if (length > 800 && shown > 0) break
+  }
   const more = shown < ids.length ? ` and ${ids.length - shown} more` : ''
   const reason = `goods were already received against it (${ids.slice(0, shown).join(', ')}${more})`
   return { send: 'transfer.cancel_refused', payload: { reason } }

@@ -166,9 +166,11 @@ t.test(
       ],
       'the open transfers first, then those settled here, each in the order they were made; nothing of the closed one'
     )
+    // Its last change is the time it answered (T1's told its receipts again).
+    const content = ({ updatedAt: _, ...rest }: Awaited<ReturnType<typeof shown>>) => rest
     t.same(
-      [await shown(b, t1.id), await shown(b, t3.id)],
-      [t1AtB, t3AtB],
+      [content(await shown(b, t1.id)), content(await shown(b, t3.id))],
+      [content(t1AtB), content(t3AtB)],
       'what B had already is unchanged: no receipt or row twice'
     )
     t.match(await shown(b, t4.id), { state: 'closed', outcome: 'delivered' }, 'A’s lost receipt')
@@ -444,3 +446,85 @@ t.test(
     t.same(await stock(c, 'ROPE'), { onHand: 14, inTransit: 0, sent: 0, received: 12 })
   }
 )
+
+t.test(
+  'the log holds the whole record; the system topics show the Transfer as the API does, so a large one still travels',
+  async (t) => {
+    const { a, b } = await norteAndSur(t)
+    await ok(a.knex, 'topics.subscribeV2', {
+      name: 'erp',
+      pattern: 'transfer.>',
+      visibilityTimeoutMs: 30_000,
+      maxDeliveries: 5,
+      since: null,
+      afterEvent: null,
+      afterMessage: null,
+    })
+    const sent = await ok(a.knex, 'transfers.create', {
+      to: b.id,
+      toName: b.name,
+      lines: [{ sku: 'ROPE', quantity: 10 }],
+    })
+    await carry(a, b)
+    await ok(b.knex, 'transfers.receive', {
+      id: sent.id,
+      receiptId: 'GRN-1',
+      lines: [{ sku: 'ROPE', received: 9, damaged: 1, disposition: 'return', reason: 'wet' }],
+      final: false,
+    })
+    await carry(b, a)
+    const { events } = await ok(a.knex, 'events.list', {
+      after: 0,
+      limit: 100,
+      types: ['transfer.changed'],
+    })
+    const last = events.at(-1)?.data as Record<string, unknown>
+    t.match(last, {
+      state: 'partially_received',
+      cause: null,
+      announced: true,
+      receipts: [{ receiptId: 'GRN-1', lines: [{ sku: 'ROPE', received: 9, reason: 'wet' }] }],
+    })
+    const { messages } = await ok(a.knex, 'queues.receive', { queue: 'erp', max: 10 })
+    const shown = messages.map((m) => (m.body as { data: Record<string, unknown> }).data)
+    t.equal(shown.length, 2, 'both changes')
+    const {
+      messages: _,
+      receipts: __,
+      ...view
+    } = await ok(a.knex, 'transfers.get', {
+      id: sent.id,
+    })
+    t.same(shown[1], view, 'the last as GET /transfers/:id shows it, nothing more')
+  }
+)
+
+t.test('a message asking again whose answer the step gives already gets it once', async (t) => {
+  const { a, b } = await norteAndSur(t)
+  const sent = await ok(a.knex, 'transfers.create', {
+    to: b.id,
+    toName: b.name,
+    lines: [{ sku: 'ROPE', quantity: 10 }],
+  })
+  await carry(a, b)
+  // As a restored sender tells it: its cancel, asking for B's side again.
+  await ok(b.knex, 'transfers.inboxV2', {
+    from: a.id,
+    fromName: a.name,
+    messages: [
+      {
+        id: 'cancel-again-1',
+        kind: 'transfer.cancel_requested',
+        transferId: sent.id,
+        createdAt: new Date().toISOString(),
+        payload: { reason: 'wrong rope', again: true },
+      },
+    ],
+  })
+  const { messages } = await ok(b.knex, 'outbox.pending', { to: a.id, limit: 10 })
+  t.same(
+    messages.map((m) => m.kind),
+    ['transfer.cancel_accepted'],
+    'one acceptance, not the step’s and its telling again'
+  )
+})

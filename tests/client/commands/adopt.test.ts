@@ -16,8 +16,15 @@ t.test(
     await api(norte, 'POST', '/items', { sku: 'GLUE', name: 'Glue', unit: 'kg' })
     await api(sur, 'POST', '/items', { sku: 'GLUE', name: 'Glue', unit: 'l' })
     const url = ['--url', sur.url]
+    // Both of Norte's items: Sur's own GLUE is listed before Norte's definition of it arrives.
     await until(
-      async () => (await api(sur, 'GET', '/network/items')).body.items.length === 2,
+      async () => {
+        const { items } = (await api(sur, 'GET', '/network/items')).body as {
+          items: { sku: string; origins: unknown[] }[]
+        }
+        const defined = (sku: string) => items.find((i) => i.sku === sku)?.origins.length ?? 0
+        return defined('ROPE-10') === 1 && defined('GLUE') === 2
+      },
       10_000,
       "Norte's items replicated to Sur"
     )

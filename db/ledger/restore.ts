@@ -29,6 +29,12 @@ async function setting(sql: Sql, key: string): Promise<string | null> {
   return row?.value ?? null
 }
 
+/** The backup this database was put back from, if it was (its stamp, db/backups/ops.ts). */
+async function backupStamp(sql: Sql): Promise<C.Backup | null> {
+  const stamp = await setting(sql, BACKUP_STAMP)
+  return stamp ? (JSON.parse(stamp) as C.Backup) : null
+}
+
 async function setSetting(sql: Sql, key: string, value: string): Promise<void> {
   await sql.run(
     `INSERT INTO node_settings (key, value) VALUES (?, ?)
@@ -85,8 +91,7 @@ async function restoredSoFar(sql: Sql, nodeId: string): Promise<number> {
        (SELECT max(seq) FROM movements) AS seq`
   )
   if (held.movements + held.items === 0) return 0
-  const stamp = await setting(sql, BACKUP_STAMP)
-  const backup = stamp ? (JSON.parse(stamp) as C.Backup) : null
+  const backup = await backupStamp(sql)
   if (!backup || backup.nodeId !== nodeId || (await setting(sql, 'id')) !== nodeId) {
     throw new DomainError(
       'CONFLICT',
@@ -210,8 +215,7 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
     // The transfers changed since what the node held (nothing, or its backup) are rebuilt from
     // their events, and what this side did told to their peers again (its outbox was lost), but
     // for those whose record disagrees with the ledger: listed for a person.
-    const stamp = await setting(sql, BACKUP_STAMP)
-    const held = stamp ? (JSON.parse(stamp) as C.Backup).events : 0
+    const held = (await backupStamp(sql))?.events ?? 0
     const { rebuilt, incomplete } = await rebuildTransfers(sql, held)
     const unsure = await outOfStep(sql, incomplete)
     const toldAgain = await tellEverythingAgain(sql, new Set(unsure.map((u) => u.id)))

@@ -28,9 +28,11 @@ import * as S from './states.ts'
 import {
   detail,
   enqueueStatement,
+  fitting,
   load,
   loadMany,
   logged,
+  messageBytes,
   REFUSED_BY_PEER,
   REFUSED_CODE,
   savedAs,
@@ -40,7 +42,7 @@ import {
 } from './store.ts'
 import { actorOf } from '../actor.ts'
 import { receiveFederated } from '../operations/topics.ts'
-import { fitting, senderOf } from './rebuild.ts'
+import { senderOf } from './rebuild.ts'
 
 type Ok = Extract<S.Step, { ok: true }>
 
@@ -68,8 +70,7 @@ function postingRefusal(refusals: DomainError[]): DomainError {
 
 /** Refuses a step whose message the peer could not read (MAX_MESSAGE_BYTES), before it writes. */
 function fitsOneMessage(id: string, e: { send: string; payload: unknown }) {
-  // The envelope adds the ids, the kind and the time: under 300 bytes.
-  const bytes = Buffer.byteLength(JSON.stringify(e.payload)) + 300
+  const bytes = messageBytes(e.payload)
   if (bytes <= MAX_MESSAGE_BYTES) return
   const kib = (n: number) => Math.ceil(n / 1024)
   throw new DomainError(

@@ -3,11 +3,11 @@
 // as it stood (store.ts `logged`), so the latest of each transfer rebuilds it. What the log cannot
 // hold — the outbox, the inbox — is made good by telling the peers again what this side did
 // (states.ts `toldAgain`): each message is a fact their side takes once, whatever its id.
-import { MAX_MESSAGE_BYTES } from '../contract/transfers.ts'
 import type { Sql, Statement } from '../sql.ts'
-import { toldAgain, type Effect, type Sender, type TransferRecord } from './states.ts'
+import { EXCESS_NOTE, toldAgain, type Sender, type TransferRecord } from './states.ts'
 import {
   enqueueStatement,
+  fitting,
   loadMany,
   saveStatements,
   type LoggedTransfer,
@@ -107,7 +107,8 @@ export async function outOfStep(sql: Sql, incomplete: readonly string[]): Promis
   // posted first, with the transfer_in below zero after it, once the dispatch has come.
   const excess = await sql.all<{ id: string; seq: number }>(
     `SELECT reference AS id, min(seq) AS seq FROM movements
-     WHERE type = 'receipt' AND note = 'excess on transfer ' || reference GROUP BY reference`
+     WHERE type = 'receipt' AND note = ? || reference GROUP BY reference`,
+    [EXCESS_NOTE]
   )
   const found = new Map<string, OutOfStep>()
   const record = new Map(records.map((r) => [r.id, r]))
@@ -249,8 +250,8 @@ export async function tellEverythingAgain(
 
 /**
  * Queues again, to each transfer's peer, the messages of this side's own steps the peer may lack
- * (states.ts `toldAgain`), for the transfers of `ids` that have any, in that order (the order of
- * their first events: the order they were made). How many were queued.
+ * (states.ts `toldAgain`), for the transfers of `ids` that have any, in that order. How many were
+ * queued.
  */
 export async function tellAgain(sql: Sql, ids: string[]): Promise<number> {
   let queued = 0
@@ -274,33 +275,6 @@ export async function tellAgain(sql: Sql, ids: string[]): Promise<number> {
     queued += messages.length
   }
   return queued
-}
-
-type Send = Extract<Effect, { send: string }>
-
-/**
- * The messages of `effects` as a peer takes them: each within MAX_MESSAGE_BYTES (a message told
- * again is made from today's catalogue, whose descriptions may have grown since: a dispatch too
- * large goes without them, and one still too large is left out rather than block its peer's lane).
- */
-export function fitting(effects: Effect[]): Send[] {
-  // The bound a step's message was held to when it was made (ops.ts fitsOneMessage), so none
-  // that fitted then is left out now: its envelope, with `again` on the first, is about 200 of
-  // those 300 bytes.
-  const fits = (e: Send) => Buffer.byteLength(JSON.stringify(e.payload)) + 300 <= MAX_MESSAGE_BYTES
-  return effects.flatMap((e): Send[] => {
-    if (!('send' in e)) return []
-    if (fits(e)) return [e]
-    const lines = (e.payload.lines ?? []) as { item?: { description?: string } }[]
-    const bare: Send = {
-      ...e,
-      payload: {
-        ...e.payload,
-        lines: lines.map((l) => ({ ...l, item: l.item && { ...l.item, description: undefined } })),
-      },
-    }
-    return e.send === 'transfer.dispatched' && fits(bare) ? [bare] : []
-  })
 }
 
 /** This node as the dispatches of `records` describe it: its name, and their items. */

@@ -97,6 +97,12 @@ const emptyLine = (sku: string): LineRecord => ({
   writtenOff: 0,
 })
 
+/**
+ * How the receipt of an excess B received against a transfer begins its note (the transfer's id
+ * follows, also its reference): B's own receipt, not the transfer's. A restore finds them by it.
+ */
+export const EXCESS_NOTE = 'excess on transfer '
+
 /** Still on the road as this side knows it. */
 export const inTransit = (l: LineRecord) =>
   Math.max(0, l.sent - l.received - l.writtenOff - l.returned)
@@ -479,7 +485,7 @@ export function dispatched(current: TransferRecord | null, input: DispatchInput)
   for (const [sku, before] of booked) {
     const excess = before - (record.lines.find((l) => l.sku === sku)?.received ?? 0)
     if (excess <= 0) continue
-    const note = `excess on transfer ${record.id}`
+    const note = `${EXCESS_NOTE}${record.id}`
     // The receipt first: B may have issued the goods since, and on hand never goes below zero.
     effects.push({ post: 'receipt', sku, quantity: excess, note, reference: record.id })
     effects.push({ post: 'transfer_in', sku, quantity: -excess, note })
@@ -542,7 +548,7 @@ export function receive(current: TransferRecord | null, input: ReceiveInput): St
     if (booked > 0) effects.push({ post: 'transfer_in', sku: given.sku, quantity: booked })
     const excess = given.received - booked
     if (excess > 0) {
-      const note = `excess on transfer ${record.id}`
+      const note = `${EXCESS_NOTE}${record.id}`
       effects.push({
         post: 'receipt',
         sku: given.sku,

@@ -2,16 +2,23 @@
 // outbox and the inbox log, and the views the API returns (Transfer, TransferDetail). Hand-written
 // SQL on the batch's connection (db/sql.ts), like the ledger's.
 import { randomUUID } from 'node:crypto'
-import type {
-  Transfer,
-  TransferDetail,
-  TransferLine,
-  TransferMessage,
-  TransferMessageKind,
+import {
+  MAX_MESSAGE_BYTES,
+  type Transfer,
+  type TransferDetail,
+  type TransferLine,
+  type TransferMessage,
+  type TransferMessageKind,
 } from '../contract/transfers.ts'
 import { RESTORE_REPORT } from '../ledger/state.ts'
 import type { Sql, Statement } from '../sql.ts'
-import { inTransit, type LineRecord, type ReceiptLine, type TransferRecord } from './states.ts'
+import {
+  inTransit,
+  type Effect,
+  type LineRecord,
+  type ReceiptLine,
+  type TransferRecord,
+} from './states.ts'
 
 interface TransferRow {
   id: string
@@ -197,6 +204,39 @@ export function enqueueStatement(messages: readonly Outgoing[], now: string): St
        ?1, ?1 FROM json_each(?2) ORDER BY key`,
     [now, JSON.stringify(rows)],
   ]
+}
+
+/**
+ * The bytes a message takes in a peer's request: its payload, and its envelope (the ids, the
+ * kind, the time, and `again` on one told again: about 200 bytes), counted as 300.
+ */
+export function messageBytes(payload: unknown): number {
+  return Buffer.byteLength(JSON.stringify(payload)) + 300
+}
+
+type Send = Extract<Effect, { send: string }>
+
+/**
+ * The messages of `effects` as a peer takes them, each within MAX_MESSAGE_BYTES: a step's
+ * messages are held to it when it is made (ops.ts), but a message told again is made from
+ * today's catalogue, whose descriptions may have grown since: a dispatch too large goes without
+ * them, and one still too large is left out rather than block its peer's lane.
+ */
+export function fitting(effects: Effect[]): Send[] {
+  const fits = (e: Send) => messageBytes(e.payload) <= MAX_MESSAGE_BYTES
+  return effects.flatMap((e): Send[] => {
+    if (!('send' in e)) return []
+    if (fits(e)) return [e]
+    const lines = (e.payload.lines ?? []) as { item?: { description?: string } }[]
+    const bare: Send = {
+      ...e,
+      payload: {
+        ...e.payload,
+        lines: lines.map((l) => ({ ...l, item: l.item && { ...l.item, description: undefined } })),
+      },
+    }
+    return e.send === 'transfer.dispatched' && fits(bare) ? [bare] : []
+  })
 }
 
 /**

@@ -14,7 +14,7 @@ import { verify } from '../../../db/operations/ledger.ts'
 import { ledgerState } from '../../../db/ledger/state.ts'
 import { EMPTY_LEDGER } from '../../../db/ledger/hash.ts'
 import { testDb } from '../../fixtures/test-db.ts'
-import { call, carry, ok, side, stock, type Side } from '../../fixtures/transfer-sides.ts'
+import { call, carry, ok, send, side, stock, type Side } from '../../fixtures/transfer-sides.ts'
 
 const log = pino({ level: 'silent' })
 
@@ -27,9 +27,6 @@ async function pair(t: Parameters<typeof testDb>[0]) {
   await record(a.knex, { type: 'receipt', sku: 'BOLT', quantity: 20 })
   return { a, b }
 }
-
-const send = (a: Side, b: Side, lines = [{ sku: 'ROPE', quantity: 10 }], key?: string) =>
-  ok(a.knex, 'transfers.create', { to: b.id, toName: b.name, lines, reference: 'PO-7' }, key)
 
 const count = async (knex: Knex, table: string) =>
   Number((await knex(table).count({ n: '*' }).first())?.n)

@@ -13,9 +13,10 @@ import { ensureIdentity } from '../../../db/operations/node.ts'
 import { testDb } from '../../fixtures/test-db.ts'
 import { appendEvents } from '../../../db/events/log.ts'
 import { withSql } from '../../../db/sql.ts'
-import { fitting, outOfStep, rebuildTransfers } from '../../../db/transfers/rebuild.ts'
+import { outOfStep, rebuildTransfers } from '../../../db/transfers/rebuild.ts'
+import { fitting } from '../../../db/transfers/store.ts'
 import type { Effect } from '../../../db/transfers/states.ts'
-import { carry, ok, side, stock, type Side } from '../../fixtures/transfer-sides.ts'
+import { carry, ok, send, side, stock, type Side } from '../../fixtures/transfer-sides.ts'
 
 /**
  * `holder`'s replica of `owner`, brought up to the owner's head, or to `short` events before it
@@ -85,12 +86,8 @@ t.test(
     await createItem(a.knex, { sku: 'BOLT', name: 'Bolt', unit: 'ea' })
     await record(a.knex, { type: 'receipt', sku: 'ROPE', quantity: 50 })
     await record(a.knex, { type: 'receipt', sku: 'BOLT', quantity: 20 })
-    const to = (s: Side) => ({ to: s.id, toName: s.name, reference: 'PO-7' })
     // T1 partly received at B, and A knows it.
-    const t1 = await ok(a.knex, 'transfers.create', {
-      ...to(b),
-      lines: [{ sku: 'ROPE', quantity: 10 }],
-    })
+    const t1 = await send(a, b, [{ sku: 'ROPE', quantity: 10 }])
     await carry(a, b)
     await ok(b.knex, 'transfers.receive', {
       id: t1.id,
@@ -100,10 +97,7 @@ t.test(
     })
     await carry(b, a)
     // T3 received whole: closed at A.
-    const t3 = await ok(a.knex, 'transfers.create', {
-      ...to(b),
-      lines: [{ sku: 'ROPE', quantity: 5 }],
-    })
+    const t3 = await send(a, b, [{ sku: 'ROPE', quantity: 5 }])
     await carry(a, b)
     await ok(b.knex, 'transfers.receive', {
       id: t3.id,
@@ -113,10 +107,7 @@ t.test(
     })
     await carry(b, a)
     // T4 from B to A, received whole at A: A's receipt never left A's outbox.
-    const t4 = await ok(b.knex, 'transfers.create', {
-      ...to(a),
-      lines: [{ sku: 'ROPE', quantity: 2 }],
-    })
+    const t4 = await send(b, a, [{ sku: 'ROPE', quantity: 2 }])
     await carry(b, a)
     await ok(a.knex, 'transfers.receive', {
       id: t4.id,
@@ -125,10 +116,7 @@ t.test(
       final: true,
     })
     // T2: its dispatch and then its cancel never left A's outbox.
-    const t2 = await ok(a.knex, 'transfers.create', {
-      ...to(b),
-      lines: [{ sku: 'BOLT', quantity: 4 }],
-    })
+    const t2 = await send(a, b, [{ sku: 'BOLT', quantity: 4 }])
     await ok(a.knex, 'transfers.cancel', { id: t2.id, reason: 'wrong bolts' })
 
     await replicate(a, b)
@@ -200,9 +188,8 @@ t.test(
   'a database put back from a backup that settles as it is tells its transfers again; settled once',
   async (t) => {
     const { a, b } = await norteAndSur(t)
-    const to = { to: b.id, toName: b.name, lines: [{ sku: 'ROPE', quantity: 5 }] }
-    const done = await ok(a.knex, 'transfers.create', to)
-    const open = await ok(a.knex, 'transfers.create', to)
+    const done = await send(a, b, [{ sku: 'ROPE', quantity: 5 }])
+    const open = await send(a, b, [{ sku: 'ROPE', quantity: 5 }])
     await carry(a, b)
     await ok(b.knex, 'transfers.receive', {
       id: done.id,
@@ -232,9 +219,8 @@ t.test(
   async (t) => {
     const { a, b } = await norteAndSur(t)
     const holder = await side(t, 'Este')
-    const to = { to: b.id, toName: b.name, lines: [{ sku: 'ROPE', quantity: 10 }] }
-    const open = await ok(a.knex, 'transfers.create', to)
-    const cut = await ok(a.knex, 'transfers.create', to)
+    const open = await send(a, b)
+    const cut = await send(a, b)
     await carry(a, b)
     await ok(b.knex, 'transfers.receive', {
       id: cut.id,
@@ -278,11 +264,7 @@ t.test(
   async (t) => {
     const { a, b } = await norteAndSur(t)
     const holder = await side(t, 'Este')
-    const sent = await ok(a.knex, 'transfers.create', {
-      to: b.id,
-      toName: b.name,
-      lines: [{ sku: 'ROPE', quantity: 10 }],
-    })
+    const sent = await send(a, b)
     await replicate(a, holder, 1)
     const { side: c, report } = await restored(t, a, holder)
     t.match(report.transfers, {
@@ -379,11 +361,7 @@ t.test(
     const { a: sender, b } = await norteAndSur(t)
     const holder = await side(t, 'Este')
     await createItem(b.knex, { sku: 'BOLT', name: 'Bolt', unit: 'ea' })
-    const sent = await ok(sender.knex, 'transfers.create', {
-      to: b.id,
-      toName: b.name,
-      lines: [{ sku: 'ROPE', quantity: 10 }],
-    })
+    const sent = await send(sender, b)
     // The delivery note named the wrong sender: its receipt is refused, and undone.
     await ok(b.knex, 'transfers.receive', {
       id: sent.id,
@@ -414,11 +392,7 @@ t.test(
     const { a, b } = await norteAndSur(t)
     const holder = await side(t, 'Este')
     await createItem(b.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
-    const sent = await ok(a.knex, 'transfers.create', {
-      to: b.id,
-      toName: b.name,
-      lines: [{ sku: 'ROPE', quantity: 10 }],
-    })
+    const sent = await send(a, b)
     await ok(b.knex, 'transfers.receive', {
       id: sent.id,
       from: a.id,
@@ -460,11 +434,7 @@ t.test(
       afterEvent: null,
       afterMessage: null,
     })
-    const sent = await ok(a.knex, 'transfers.create', {
-      to: b.id,
-      toName: b.name,
-      lines: [{ sku: 'ROPE', quantity: 10 }],
-    })
+    const sent = await send(a, b)
     await carry(a, b)
     await ok(b.knex, 'transfers.receive', {
       id: sent.id,
@@ -501,11 +471,7 @@ t.test(
 
 t.test('a message asking again whose answer the step gives already gets it once', async (t) => {
   const { a, b } = await norteAndSur(t)
-  const sent = await ok(a.knex, 'transfers.create', {
-    to: b.id,
-    toName: b.name,
-    lines: [{ sku: 'ROPE', quantity: 10 }],
-  })
+  const sent = await send(a, b)
   await carry(a, b)
   // As a restored sender tells it: its cancel, asking for B's side again.
   await ok(b.knex, 'transfers.inboxV2', {

@@ -20,6 +20,7 @@ import { machine } from '../report.ts'
 import { seedDatabase, skuOf } from '../seed.ts'
 import { ROOT } from '../server-process.ts'
 import { median } from '../summary.ts'
+import { cpuSeconds, processTree } from '../proc.ts'
 import { Nodes, until, type BenchNode } from '../replication/nodes.ts'
 import { nodeFetch } from '../../tests/fixtures/tokens.ts'
 
@@ -294,28 +295,121 @@ async function drain(pair: Pair, seconds: number, rate: number) {
   }
 }
 
-/** A's receipts at 50 connections alone, then with `rate` transfers/s flowing to B. */
+/** CPU (user + system) of A's runtime, A's worker and B (runtime and worker), in seconds so far. */
+function cpuOf(pair: Pair) {
+  const [aRuntime, ...aWorker] = processTree(pair.a.child.pid as number)
+  return {
+    aRuntime: cpuSeconds([aRuntime]),
+    aWorker: cpuSeconds(aWorker),
+    b: cpuSeconds(processTree(pair.b.child.pid as number)),
+  }
+}
+
+/** Seconds A's worker has spent in batches so far (its /metrics: reads and writes, commits included). */
+async function workerBusy(a: BenchNode): Promise<number> {
+  const text = await (await nodeFetch(`${a.url}/metrics`)).text()
+  return [
+    ...text.matchAll(/^almacen_db_batch_seconds_sum\{kind="(?:read|write)"\} (\S+)$/gm),
+  ].reduce((sum, m) => sum + Number(m[1]), 0)
+}
+
+type Spent = { aRuntime: number; aWorker: number; b: number; busy: number; seconds: number }
+
+/** What the processes spent while `work` ran: CPU per second (cores) and A's worker's busy share. */
+async function spending<T>(
+  pair: Pair,
+  work: () => Promise<T>
+): Promise<{ result: T; spent: Spent }> {
+  const [cpu, busy, at] = [cpuOf(pair), await workerBusy(pair.a), performance.now()]
+  const result = await work()
+  const seconds = (performance.now() - at) / 1000
+  const [cpu2, busy2] = [cpuOf(pair), await workerBusy(pair.a)]
+  const per = (x: number) => Math.round((x / seconds) * 100) / 100
+  return {
+    result,
+    spent: {
+      aRuntime: per(cpu2.aRuntime - cpu.aRuntime),
+      aWorker: per(cpu2.aWorker - cpu.aWorker),
+      b: per(cpu2.b - cpu.b),
+      busy: per(busy2 - busy),
+      seconds,
+    },
+  }
+}
+
+const medianOf = (spent: Spent[], key: keyof Spent) => median(spent.map((s) => s[key]))
+
+/**
+ * A's receipts at 50 connections alone, then with `rate` transfers/s flowing to B; and where the
+ * cost goes: each process's CPU in both, and what one transfer costs each of them with nothing
+ * else running (`rate` a second, no receipts), beside what one receipt costs A.
+ */
 async function cost(pair: Pair, options: BenchOptions, rate: number) {
   const load = { url: pair.a.url, connections: 50, items: ITEMS, kase: 'receipt' as const }
   await runLoad({ ...load, duration: options.warmup, runId: 'transfers-cost-warm' })
   const alone: number[] = []
   const withTransfers: number[] = []
+  const spentAlone: Spent[] = []
+  const spentWith: Spent[] = []
   for (let run = 0; run < options.runs; run++) {
-    alone.push((await runLoad({ ...load, duration: options.duration, runId: `tc-a-${run}` })).rps)
-    const flow = steady(pair.a, pair.b, rate, options.duration)
-    const loaded = await runLoad({ ...load, duration: options.duration, runId: `tc-t-${run}` })
-    const sent = await flow
-    withTransfers.push(loaded.rps)
+    const a = await spending(pair, () =>
+      runLoad({ ...load, duration: options.duration, runId: `tc-a-${run}` })
+    )
+    alone.push(a.result.rps)
+    spentAlone.push(a.spent)
+    const w = await spending(pair, async () => {
+      const flow = steady(pair.a, pair.b, rate, options.duration)
+      const loaded = await runLoad({ ...load, duration: options.duration, runId: `tc-t-${run}` })
+      return { loaded, sent: await flow }
+    })
+    withTransfers.push(w.result.loaded.rps)
+    spentWith.push(w.spent)
+    await pair.arrivals.all(
+      w.result.sent.map((s) => s.id),
+      60_000
+    )
+  }
+  // Transfers alone: sent, then until B has each, so that their whole path is counted.
+  const only = await spending(pair, async () => {
+    const sent = await steady(pair.a, pair.b, rate, Math.max(3, options.duration))
     await pair.arrivals.all(
       sent.map((s) => s.id),
       60_000
     )
-  }
+    return sent.length
+  })
+  const perTransfer = (cores: number) =>
+    Math.round(((cores * only.spent.seconds) / only.result) * 1000 * 100) / 100
+  const receiptsPerSecond = median(alone)
+  const perReceipt = (key: keyof Spent) =>
+    Math.round((medianOf(spentAlone, key) / receiptsPerSecond) * 1000 * 1000) / 1000
   return {
     rate,
     alone,
     withTransfers,
     ratio: Math.round((median(withTransfers) / median(alone)) * 100) / 100,
+    /** Cores used, medians of the runs: A's runtime, A's worker, B; A's worker busy share. */
+    cores: {
+      alone: Object.fromEntries(
+        (['aRuntime', 'aWorker', 'b', 'busy'] as const).map((k) => [k, medianOf(spentAlone, k)])
+      ),
+      withTransfers: Object.fromEntries(
+        (['aRuntime', 'aWorker', 'b', 'busy'] as const).map((k) => [k, medianOf(spentWith, k)])
+      ),
+    },
+    /** CPU ms (busy ms for A's worker's batches) per transfer with nothing else running, and per receipt. */
+    msPerTransfer: {
+      transfers: only.result,
+      aRuntime: perTransfer(only.spent.aRuntime),
+      aWorker: perTransfer(only.spent.aWorker),
+      aWorkerBusy: perTransfer(only.spent.busy),
+      b: perTransfer(only.spent.b),
+    },
+    msPerReceipt: {
+      aRuntime: perReceipt('aRuntime'),
+      aWorker: perReceipt('aWorker'),
+      aWorkerBusy: perReceipt('busy'),
+    },
   }
 }
 
@@ -365,6 +459,7 @@ async function measureTransfers(options: BenchOptions, say: Say) {
     say(
       `  alone ${c.alone.join(', ')} req/s; with transfers ${c.withTransfers.join(', ')} req/s: ${c.ratio}×`
     )
+    say(`  ${costWords(c)}`)
     return { settings, chaos: nemesis, senders, latency: lat, cut, cost: c }
   } finally {
     await stopPair(pair)
@@ -409,6 +504,15 @@ export function transferTargets(r: TransfersResult) {
   ]
 }
 
+/** Where the cost of transfers goes, in words (medians of the runs). */
+function costWords(c: Awaited<ReturnType<typeof cost>>): string {
+  const cores = (x: Record<string, number>) =>
+    `A's runtime ${x.aRuntime}, A's worker ${x.aWorker} (busy ${x.busy} of the time), B ${x.b}`
+  const t = c.msPerTransfer
+  const r = c.msPerReceipt
+  return `Cores used: alone ${cores(c.cores.alone)}; with transfers ${cores(c.cores.withTransfers)}. One transfer, ${c.rate}/s with nothing else running (${t.transfers} sent): CPU ${t.aRuntime} ms in A's runtime, ${t.aWorker} ms in A's worker (its batches ${t.aWorkerBusy} ms), ${t.b} ms in B; one receipt at 50 connections: ${r.aRuntime}, ${r.aWorker} (${r.aWorkerBusy}) ms.`
+}
+
 const md = (cells: unknown[]) => `| ${cells.join(' | ')} |`
 
 export function formatTransfers(r: TransfersResult & { date: string; command: string }): string {
@@ -427,6 +531,7 @@ export function formatTransfers(r: TransfersResult & { date: string; command: st
     `POST /transfers at A → B's event stream shows it, ${r.latency.rate}/s for ${r.latency.seconds} s: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms.`,
     `Link cut ${r.cut.cutSeconds} s while ${r.cut.transfers} transfers were sent: all at B ${r.cut.drainSeconds} s after it healed.`,
     `A's receipts @50: alone ${r.cost.alone.join(', ')} req/s; with ${r.cost.rate} transfers/s ${r.cost.withTransfers.join(', ')} req/s (${r.cost.ratio}×).`,
+    costWords(r.cost),
     '',
     md(['target', 'goal', 'measured', '']),
     md(['---', '---', '---', '---']),

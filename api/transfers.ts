@@ -228,7 +228,8 @@ export interface Transfer {
 /** GET /transfers/:id: the transfer with its messages and receipts. */
 export interface TransferDetail extends Transfer {
   messages: TransferMessage[]
-  receipts: { receiptId: string; final: boolean; createdAt: string }[] /**
+  receipts: { receiptId: string; final: boolean; createdAt: string }[]
+  /**
    * Why this node's record of it may lag its ledger since a restore (the restore report's
    * transfers.outOfStep): it was not told again; compare it with the peer's record. Absent otherwise.
    */

@@ -338,6 +338,10 @@ async function spending<T>(
 }
 
 const medianOf = (spent: Spent[], key: keyof Spent) => median(spent.map((s) => s[key]))
+const coresOf = (spent: Spent[]) =>
+  Object.fromEntries(
+    (['aRuntime', 'aWorker', 'b', 'busy'] as const).map((k) => [k, medianOf(spent, k)])
+  )
 
 /**
  * A's receipts at 50 connections alone, then with `rate` transfers/s flowing to B; and where the
@@ -389,14 +393,7 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
     withTransfers,
     ratio: Math.round((median(withTransfers) / median(alone)) * 100) / 100,
     /** Cores used, medians of the runs: A's runtime, A's worker, B; A's worker busy share. */
-    cores: {
-      alone: Object.fromEntries(
-        (['aRuntime', 'aWorker', 'b', 'busy'] as const).map((k) => [k, medianOf(spentAlone, k)])
-      ),
-      withTransfers: Object.fromEntries(
-        (['aRuntime', 'aWorker', 'b', 'busy'] as const).map((k) => [k, medianOf(spentWith, k)])
-      ),
-    },
+    cores: { alone: coresOf(spentAlone), withTransfers: coresOf(spentWith) },
     /** CPU ms (busy ms for A's worker's batches) per transfer with nothing else running, and per receipt. */
     msPerTransfer: {
       transfers: only.result,

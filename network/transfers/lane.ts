@@ -16,6 +16,13 @@ export interface RelayTiming {
   /** The wait after a first failure, doubled after each one after it, up to `maxBackoffMs`. */
   backoffMs: number
   maxBackoffMs: number
+  /**
+   * The least time from one exchange's start to the next one's, unless the last read left a
+   * backlog: under a steady stream the messages that come meanwhile go together, and with them
+   * the settle, the peer's inbox transaction and the page each side replicates of the other. A
+   * message after a quiet spell goes at once.
+   */
+  spacingMs: number
 }
 
 export const DEFAULT_RELAY: RelayTiming = {
@@ -23,6 +30,7 @@ export const DEFAULT_RELAY: RelayTiming = {
   answerMs: 10_000,
   backoffMs: 200,
   maxBackoffMs: 30_000,
+  spacingMs: 30,
 }
 
 export interface LaneDeps {
@@ -89,6 +97,10 @@ export class Lane {
   private hurry = false
   /** The reason last written to the outbox for a peer not a member (written once). */
   private recordedWait: string | null = null
+  /** When the last exchange began (clock time); null before the first. */
+  private lastStart: number | null = null
+  /** The last read left messages behind (a full batch): the next exchange need not wait. */
+  private backlog = false
 
   constructor(private readonly deps: LaneDeps) {}
 
@@ -136,6 +148,10 @@ export class Lane {
         continue
       }
       this.recordedWait = null
+      await this.spaced()
+      if (this.stopped) return
+      // Cleared again just before the read: a kick during the wait is a message it will see.
+      this.dirty = false
       let pending: OutboxMessage[]
       try {
         pending = await this.deps.store.pending(this.deps.peer, this.deps.timing.batch)
@@ -148,22 +164,37 @@ export class Lane {
         if (!this.dirty) await this.sleep(Infinity, true)
         continue
       }
+      const batch = fitting(pending)
+      this.backlog = pending.length >= this.deps.timing.batch || batch.batch.length < pending.length
+      let sent = false
       try {
-        await this.send(member, fitting(pending))
+        sent = await this.send(member, batch)
       } catch (err) {
         // Nothing the lane calls should throw; should it, the lane backs off rather than end.
         await this.backOff(`the attempt failed: ${(err as Error).message}`)
       }
+      // Everything the read found is delivered and nothing was put in since (every commit that
+      // puts a message in kicks the lane): the outbox holds nothing for the peer, so the lane
+      // goes idle without reading it again.
+      if (sent && !this.backlog && !this.dirty && !this.stopped) await this.sleep(Infinity, true)
     }
   }
 
-  /** One attempt: the batch to the peer, and what became of it recorded. */
+  /** Waits out what is left of the spacing since the last exchange began (see RelayTiming). */
+  private async spaced(): Promise<void> {
+    if (this.backlog || this.lastStart === null) return
+    const left = this.lastStart + this.deps.timing.spacingMs - this.deps.clock.now()
+    if (left > 0) await this.sleep(left, false)
+  }
+
+  /** One attempt: the batch to the peer, and what became of it recorded; true when delivered. */
   private async send(
     member: Member,
     { batch, bytes }: { batch: TransferMessageEnvelope[]; bytes: number }
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { transport, store, clock, self, timing } = this.deps
     this.hurry = false
+    this.lastStart = clock.now()
     failpoint('relay.before-send')
     const outcome = await transport.call({
       kind: TRANSFER_MESSAGES,
@@ -174,7 +205,7 @@ export class Lane {
     })
     // Abandoned: the batch stays pending, is sent again on the next start, and the peer's inbox
     // answers `duplicate` for whatever it had applied.
-    if (this.stopped) return
+    if (this.stopped) return false
     const results = outcome.ok ? resultsFor(batch, outcome.body) : undefined
     if (!results || 'problem' in results) {
       const why = outcome.ok
@@ -185,7 +216,8 @@ export class Lane {
         bytes > MAX_BATCH_BYTES
           ? `; message ${batch[0].id} is ${bytes} bytes, more than one request carries (${MAX_BATCH_BYTES}; a node reads 64 KiB): it and those after it to this peer wait until that changes`
           : ''
-      return this.backOff(`${member.name || member.id} not reached: ${why}${tooBig}`, batch)
+      await this.backOff(`${member.name || member.id} not reached: ${why}${tooBig}`, batch)
+      return false
     }
     failpoint('relay.after-answer-before-settle')
     const at = isoAt(clock)
@@ -203,7 +235,8 @@ export class Lane {
       })
     } catch (err) {
       // Answered but not recorded: sent again, and answered `duplicate`.
-      return this.backOff(`delivered, not recorded: ${(err as Error).message}`)
+      await this.backOff(`delivered, not recorded: ${(err as Error).message}`)
+      return false
     }
     const duplicates = results.filter((r) => r.status === 'duplicate').length
     if (duplicates > 0) {
@@ -222,6 +255,7 @@ export class Lane {
     this.failures = 0
     this.lastError = null
     this.retryAt = null
+    return true
   }
 
   /** After a failure: recorded on the batch (when there is one), then the back-off waited. */

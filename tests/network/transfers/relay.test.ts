@@ -4,6 +4,7 @@
 import t from 'tap'
 import { pino } from 'pino'
 import {
+  DEFAULT_RELAY,
   ProtocolError,
   Relay,
   TRANSFER_MESSAGES,
@@ -134,13 +135,51 @@ t.test('a message is sent the moment it is put in, never by polling', async (t) 
   // Nobody said anything was put in: a minute passes and it is not read.
   await cluster.run(60_000)
   t.notOk(delivered(a.disk), 'not sent without a wake')
+  const reads = a.disk.reads
   a.relay?.wake(B)
   const ms = await cluster.until(() => delivered(a.disk), 1000, 'delivered after the wake')
   t.ok(ms <= 10, `delivered ${ms} ms after the wake (two legs of 1 ms)`)
-  // Another, while the lane is idle again.
+  await cluster.run(1000)
+  t.equal(a.disk.reads - reads, 1, 'one read: all it found delivered, the lane goes idle')
+  // Another after a quiet spell: at once too.
   a.disk.enqueue(B)
   a.relay?.wake(B)
   t.ok((await cluster.until(() => delivered(a.disk), 1000, 'the second')) <= 10)
+})
+
+t.test('under a steady stream, what comes within the spacing goes in one exchange', async (t) => {
+  const { cluster, of } = await sites(t, ['A', 'B'])
+  const a = of('A')
+  const B = cluster.node('B').id
+  const batches: number[] = []
+  const inbox = of('B').answer
+  of('B').answer = (sender, message) => (
+    batches.push(message.messages.length),
+    inbox(sender, message)
+  )
+  // One message every 10 ms for a second, each woken as its commit would.
+  const started = cluster.clock.now()
+  const sentAt = new Map<string, number>()
+  for (let i = 0; i < 100; i++) {
+    sentAt.set(a.disk.enqueue(B).id, cluster.clock.now())
+    a.relay?.wake(B)
+    await cluster.run(10)
+  }
+  await cluster.until(() => delivered(a.disk), 1000, 'every message delivered')
+  const elapsed = cluster.clock.now() - started
+  t.ok(
+    batches.length <= elapsed / DEFAULT_RELAY.spacingMs + 2,
+    `${batches.length} exchanges in ${elapsed} ms: at most one per ${DEFAULT_RELAY.spacingMs} ms`
+  )
+  t.ok(Math.max(...batches) >= 3, `batches of ${batches}`)
+  const waits = a.disk
+    .rows(B)
+    .map((r) => Date.parse(r.deliveredAt as string) - (sentAt.get(r.id) as number))
+  t.ok(
+    waits.every((w) => w <= DEFAULT_RELAY.spacingMs + 10),
+    `each delivered within the spacing and a round trip: at most ${Math.max(...waits)} ms`
+  )
+  t.same(appliedFrom(of('B').disk, 'node-a'), [...sentAt.keys()], 'in order')
 })
 
 t.test(

@@ -90,10 +90,12 @@ export async function runBatch(
 }
 
 async function runSlots(db: Knex, run: Slot[], replies: ReplyEnvelope[], options: DispatchOptions) {
-  const out = await execute(
-    db,
-    run.map(([, env]) => env),
-    options
+  const envelopes = run.map(([, env]) => env)
+  const started = performance.now()
+  const out = await execute(db, envelopes, options)
+  workerMetrics(db).run(
+    envelopes.map((env) => env.op),
+    performance.now() - started
   )
   run.forEach(([index], k) => (replies[index] = out[k]))
 }

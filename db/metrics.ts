@@ -32,6 +32,18 @@ export class WorkerMetrics {
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [this.registry],
   })
+  private readonly opSeconds = new Counter({
+    name: 'almacen_db_op_seconds_total',
+    help: 'Time spent executing each operation, commits aside; a run of several operations shares its time among them by their envelopes',
+    labelNames: ['op'],
+    registers: [this.registry],
+  })
+  private readonly opEnvelopes = new Counter({
+    name: 'almacen_db_op_envelopes_total',
+    help: 'Envelopes executed, per operation',
+    labelNames: ['op'],
+    registers: [this.registry],
+  })
   private readonly failures = new Counter({
     name: 'almacen_db_batch_failures_total',
     help: 'Write batches whose transaction failed, so that nothing in them was applied',
@@ -43,6 +55,16 @@ export class WorkerMetrics {
     this.envelopes.observe({ kind }, size)
     this.seconds.observe({ kind }, ms / 1000)
     if (commitMs !== undefined) this.commits.observe(commitMs / 1000)
+  }
+
+  /** One run of envelopes executed together (db/batch.ts): its operations and its time (ms). */
+  run(ops: string[], ms: number): void {
+    const counts = new Map<string, number>()
+    for (const op of ops) counts.set(op, (counts.get(op) ?? 0) + 1)
+    for (const [op, n] of counts) {
+      this.opSeconds.inc({ op }, (ms / 1000) * (n / ops.length))
+      this.opEnvelopes.inc({ op }, n)
+    }
   }
 
   batchFailed(): void {

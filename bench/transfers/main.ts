@@ -305,36 +305,73 @@ function cpuOf(pair: Pair) {
   }
 }
 
-/** Seconds A's worker has spent in batches so far (its /metrics: reads and writes, commits included). */
-async function workerBusy(a: BenchNode): Promise<number> {
+/**
+ * From A's /metrics: the seconds its worker has spent in batches so far (reads and writes,
+ * commits included), and in each operation (commits aside).
+ */
+async function workerFigures(a: BenchNode): Promise<{ busy: number; ops: Map<string, number> }> {
   const text = await (await nodeFetch(`${a.url}/metrics`)).text()
-  return [
+  const busy = [
     ...text.matchAll(/^almacen_db_batch_seconds_sum\{kind="(?:read|write)"\} (\S+)$/gm),
   ].reduce((sum, m) => sum + Number(m[1]), 0)
+  const ops = new Map(
+    [...text.matchAll(/^almacen_db_op_seconds_total\{op="([^"]+)"\} (\S+)$/gm)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ])
+  )
+  return { busy, ops }
 }
 
 type Spent = { aRuntime: number; aWorker: number; b: number; busy: number; seconds: number }
 
-/** What the processes spent while `work` ran: CPU per second (cores) and A's worker's busy share. */
+/**
+ * What the processes spent while `work` ran: CPU per second (cores), A's worker's busy share,
+ * and the share of the time its worker spent in each operation.
+ */
 async function spending<T>(
   pair: Pair,
   work: () => Promise<T>
-): Promise<{ result: T; spent: Spent }> {
-  const [cpu, busy, at] = [cpuOf(pair), await workerBusy(pair.a), performance.now()]
+): Promise<{ result: T; spent: Spent; ops: Map<string, number> }> {
+  const [cpu, before, at] = [cpuOf(pair), await workerFigures(pair.a), performance.now()]
   const result = await work()
   const seconds = (performance.now() - at) / 1000
-  const [cpu2, busy2] = [cpuOf(pair), await workerBusy(pair.a)]
+  const [cpu2, after] = [cpuOf(pair), await workerFigures(pair.a)]
   const per = (x: number) => Math.round((x / seconds) * 100) / 100
+  const ops = new Map(
+    [...after.ops].map(([op, s]) => [op, (s - (before.ops.get(op) ?? 0)) / seconds])
+  )
   return {
     result,
     spent: {
       aRuntime: per(cpu2.aRuntime - cpu.aRuntime),
       aWorker: per(cpu2.aWorker - cpu.aWorker),
       b: per(cpu2.b - cpu.b),
-      busy: per(busy2 - busy),
+      busy: per(after.busy - before.busy),
       seconds,
     },
+    ops,
   }
+}
+
+/**
+ * The operations that took more of A's worker's time with the transfers than without, in ms per
+ * transfer (medians of the runs' shares), the largest first.
+ */
+function opsPerTransfer(
+  alone: Map<string, number>[],
+  withTransfers: Map<string, number>[],
+  rate: number
+) {
+  const names = new Set([...alone, ...withTransfers].flatMap((m) => [...m.keys()]))
+  return [...names]
+    .map((op) => {
+      const extra =
+        median(withTransfers.map((m) => m.get(op) ?? 0)) - median(alone.map((m) => m.get(op) ?? 0))
+      return { op, ms: Math.round((extra / rate) * 1000 * 1000) / 1000 }
+    })
+    .filter((o) => o.ms >= 0.01)
+    .sort((x, y) => y.ms - x.ms)
 }
 
 const medianOf = (spent: Spent[], key: keyof Spent) => median(spent.map((s) => s[key]))
@@ -355,12 +392,15 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
   const withTransfers: number[] = []
   const spentAlone: Spent[] = []
   const spentWith: Spent[] = []
+  const opsAlone: Map<string, number>[] = []
+  const opsWith: Map<string, number>[] = []
   for (let run = 0; run < options.runs; run++) {
     const a = await spending(pair, () =>
       runLoad({ ...load, duration: options.duration, runId: `tc-a-${run}` })
     )
     alone.push(a.result.rps)
     spentAlone.push(a.spent)
+    opsAlone.push(a.ops)
     const w = await spending(pair, async () => {
       const flow = steady(pair.a, pair.b, rate, options.duration)
       const loaded = await runLoad({ ...load, duration: options.duration, runId: `tc-t-${run}` })
@@ -368,6 +408,7 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
     })
     withTransfers.push(w.result.loaded.rps)
     spentWith.push(w.spent)
+    opsWith.push(w.ops)
     await pair.arrivals.all(
       w.result.sent.map((s) => s.id),
       60_000
@@ -394,6 +435,8 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
     ratio: Math.round((median(withTransfers) / median(alone)) * 100) / 100,
     /** Cores used, medians of the runs: A's runtime, A's worker, B; A's worker busy share. */
     cores: { alone: coresOf(spentAlone), withTransfers: coresOf(spentWith) },
+    /** The operations A's worker spent more time in with the transfers: ms per transfer. */
+    ops: opsPerTransfer(opsAlone, opsWith, rate),
     /** CPU ms (busy ms for A's worker's batches) per transfer with nothing else running, and per receipt. */
     msPerTransfer: {
       transfers: only.result,
@@ -507,7 +550,7 @@ function costWords(c: Awaited<ReturnType<typeof cost>>): string {
     `A's runtime ${x.aRuntime}, A's worker ${x.aWorker} (busy ${x.busy} of the time), B ${x.b}`
   const t = c.msPerTransfer
   const r = c.msPerReceipt
-  return `Cores used: alone ${cores(c.cores.alone)}; with transfers ${cores(c.cores.withTransfers)}. One transfer, ${c.rate}/s with nothing else running (${t.transfers} sent): CPU ${t.aRuntime} ms in A's runtime, ${t.aWorker} ms in A's worker (its batches ${t.aWorkerBusy} ms), ${t.b} ms in B; one receipt at 50 connections: ${r.aRuntime}, ${r.aWorker} (${r.aWorkerBusy}) ms.`
+  return `Cores used: alone ${cores(c.cores.alone)}; with transfers ${cores(c.cores.withTransfers)}. One transfer, ${c.rate}/s with nothing else running (${t.transfers} sent): CPU ${t.aRuntime} ms in A's runtime, ${t.aWorker} ms in A's worker (its batches ${t.aWorkerBusy} ms), ${t.b} ms in B; one receipt at 50 connections: ${r.aRuntime}, ${r.aWorker} (${r.aWorkerBusy}) ms. Among the receipts, what A's worker spent more on with the transfers, per transfer (commits aside): ${c.ops.map((o) => `${o.op} ${o.ms} ms`).join(', ') || 'nothing'}.`
 }
 
 const md = (cells: unknown[]) => `| ${cells.join(' | ')} |`

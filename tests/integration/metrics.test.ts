@@ -70,6 +70,12 @@ t.test(
     t.ok((valueOf(page, 'almacen_db_commit_seconds_count') ?? 0) >= 1, 'its commit timed')
     t.ok((valueOf(page, 'almacen_db_batch_seconds_count', { kind: 'read' }) ?? 0) >= 1)
     t.equal(valueOf(page, 'almacen_db_batch_failures_total'), 0)
+    t.equal(
+      valueOf(page, 'almacen_db_op_envelopes_total', { op: 'items.create' }),
+      1,
+      'where the worker spends its time, per operation: the one item created'
+    )
+    t.ok((valueOf(page, 'almacen_db_op_seconds_total', { op: 'items.create' }) ?? 0) > 0)
     t.equal(valueOf(page, 'almacen_worker_restarts_total'), 0)
 
     // The network as it stands: a node alone.

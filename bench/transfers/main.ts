@@ -306,11 +306,11 @@ function cpuOf(pair: Pair) {
 }
 
 /**
- * From A's /metrics: the seconds its worker has spent in batches so far (reads and writes,
+ * From a node's /metrics: the seconds its worker has spent in batches so far (reads and writes,
  * commits included), and in each operation (commits aside).
  */
-async function workerFigures(a: BenchNode): Promise<{ busy: number; ops: Map<string, number> }> {
-  const text = await (await nodeFetch(`${a.url}/metrics`)).text()
+async function workerFigures(node: BenchNode): Promise<{ busy: number; ops: Map<string, number> }> {
+  const text = await (await nodeFetch(`${node.url}/metrics`)).text()
   const busy = [
     ...text.matchAll(/^almacen_db_batch_seconds_sum\{kind="(?:read|write)"\} (\S+)$/gm),
   ].reduce((sum, m) => sum + Number(m[1]), 0)
@@ -332,15 +332,23 @@ type Spent = { aRuntime: number; aWorker: number; b: number; busy: number; secon
 async function spending<T>(
   pair: Pair,
   work: () => Promise<T>
-): Promise<{ result: T; spent: Spent; ops: Map<string, number> }> {
-  const [cpu, before, at] = [cpuOf(pair), await workerFigures(pair.a), performance.now()]
+): Promise<{ result: T; spent: Spent; ops: Map<string, number>; opsB: Map<string, number> }> {
+  const [cpu, before, beforeB, at] = [
+    cpuOf(pair),
+    await workerFigures(pair.a),
+    await workerFigures(pair.b),
+    performance.now(),
+  ]
   const result = await work()
   const seconds = (performance.now() - at) / 1000
-  const [cpu2, after] = [cpuOf(pair), await workerFigures(pair.a)]
+  const [cpu2, after, afterB] = [
+    cpuOf(pair),
+    await workerFigures(pair.a),
+    await workerFigures(pair.b),
+  ]
   const per = (x: number) => Math.round((x / seconds) * 100) / 100
-  const ops = new Map(
-    [...after.ops].map(([op, s]) => [op, (s - (before.ops.get(op) ?? 0)) / seconds])
-  )
+  const shares = (was: Map<string, number>, is: Map<string, number>) =>
+    new Map([...is].map(([op, s]) => [op, (s - (was.get(op) ?? 0)) / seconds]))
   return {
     result,
     spent: {
@@ -350,12 +358,13 @@ async function spending<T>(
       busy: per(after.busy - before.busy),
       seconds,
     },
-    ops,
+    ops: shares(before.ops, after.ops),
+    opsB: shares(beforeB.ops, afterB.ops),
   }
 }
 
 /**
- * The operations that took more of A's worker's time with the transfers than without, in ms per
+ * The operations that took more of a worker's time with the transfers than without, in ms per
  * transfer (medians of the runs' shares), the largest first.
  */
 function opsPerTransfer(
@@ -394,6 +403,8 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
   const spentWith: Spent[] = []
   const opsAlone: Map<string, number>[] = []
   const opsWith: Map<string, number>[] = []
+  const opsAloneB: Map<string, number>[] = []
+  const opsWithB: Map<string, number>[] = []
   for (let run = 0; run < options.runs; run++) {
     const a = await spending(pair, () =>
       runLoad({ ...load, duration: options.duration, runId: `tc-a-${run}` })
@@ -401,6 +412,7 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
     alone.push(a.result.rps)
     spentAlone.push(a.spent)
     opsAlone.push(a.ops)
+    opsAloneB.push(a.opsB)
     const w = await spending(pair, async () => {
       const flow = steady(pair.a, pair.b, rate, options.duration)
       const loaded = await runLoad({ ...load, duration: options.duration, runId: `tc-t-${run}` })
@@ -409,6 +421,7 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
     withTransfers.push(w.result.loaded.rps)
     spentWith.push(w.spent)
     opsWith.push(w.ops)
+    opsWithB.push(w.opsB)
     await pair.arrivals.all(
       w.result.sent.map((s) => s.id),
       60_000
@@ -435,8 +448,9 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
     ratio: Math.round((median(withTransfers) / median(alone)) * 100) / 100,
     /** Cores used, medians of the runs: A's runtime, A's worker, B; A's worker busy share. */
     cores: { alone: coresOf(spentAlone), withTransfers: coresOf(spentWith) },
-    /** The operations A's worker spent more time in with the transfers: ms per transfer. */
+    /** The operations A's worker (and B's) spent more time in with the transfers: ms per transfer. */
     ops: opsPerTransfer(opsAlone, opsWith, rate),
+    opsB: opsPerTransfer(opsAloneB, opsWithB, rate),
     /** CPU ms (busy ms for A's worker's batches) per transfer with nothing else running, and per receipt. */
     msPerTransfer: {
       transfers: only.result,
@@ -546,11 +560,13 @@ export function transferTargets(r: TransfersResult) {
 
 /** Where the cost of transfers goes, in words (medians of the runs). */
 function costWords(c: Awaited<ReturnType<typeof cost>>): string {
+  const words = (ops: { op: string; ms: number }[]) =>
+    ops.map((o) => `${o.op} ${o.ms} ms`).join(', ') || 'nothing'
   const cores = (x: Record<string, number>) =>
     `A's runtime ${x.aRuntime}, A's worker ${x.aWorker} (busy ${x.busy} of the time), B ${x.b}`
   const t = c.msPerTransfer
   const r = c.msPerReceipt
-  return `Cores used: alone ${cores(c.cores.alone)}; with transfers ${cores(c.cores.withTransfers)}. One transfer, ${c.rate}/s with nothing else running (${t.transfers} sent): CPU ${t.aRuntime} ms in A's runtime, ${t.aWorker} ms in A's worker (its batches ${t.aWorkerBusy} ms), ${t.b} ms in B; one receipt at 50 connections: ${r.aRuntime}, ${r.aWorker} (${r.aWorkerBusy}) ms. Among the receipts, what A's worker spent more on with the transfers, per transfer (commits aside): ${c.ops.map((o) => `${o.op} ${o.ms} ms`).join(', ') || 'nothing'}.`
+  return `Cores used: alone ${cores(c.cores.alone)}; with transfers ${cores(c.cores.withTransfers)}. One transfer, ${c.rate}/s with nothing else running (${t.transfers} sent): CPU ${t.aRuntime} ms in A's runtime, ${t.aWorker} ms in A's worker (its batches ${t.aWorkerBusy} ms), ${t.b} ms in B; one receipt at 50 connections: ${r.aRuntime}, ${r.aWorker} (${r.aWorkerBusy}) ms. Among the receipts, what each worker spent more on with the transfers, per transfer (commits aside): A's ${words(c.ops)}; B's ${words(c.opsB)}.`
 }
 
 const md = (cells: unknown[]) => `| ${cells.join(' | ')} |`

@@ -296,7 +296,11 @@ export const transferOps = {
   /** As transfers.inbox, and the messages of the topics a peer federates (message.federated). */
   'transfers.inboxV2': write(
     z.strictObject({ from: id, fromName: z.string(), messages: z.array(transferMessage).min(1) })
-  ).returns<{ results: InboxResult[] }>(),
+  ).returns<{
+    results: InboxResult[]
+    /** Applying them put messages in this node's outbox: the relay has something to carry. */
+    enqueued: boolean
+  }>(),
   /** The outbox's undelivered messages for one peer (all peers without `to`), oldest first. */
   'outbox.pending': read(
     z.strictObject({ to: id.optional(), limit: z.number().int().min(1) })

@@ -653,15 +653,20 @@ function stepOf(from: string, fromName: string, told: Message, before: Loaded | 
   return { ok: false, code: 'NOT_FOUND', message: `No transfer ${m.transferId} here for ${m.kind}` }
 }
 
+/** Whether a step puts a message in the outbox (an answer to its peer). */
+const sends = (step: Ok) => step.effects.some((e) => 'send' in e)
+
 /** Applies one message in its own savepoint: its effect and its stored answer, or neither. */
 async function applyOne(
   db: Knex,
   from: string,
   fromName: string,
   m: Message,
-  scope: string
+  scope: string,
+  out: { enqueued: boolean }
 ): Promise<InboxResult> {
   const checked = messagePayloads[m.kind].safeParse(m.payload)
+  let sent = false
   let answer: InboxResult
   if (!checked.success) {
     const problem = checked.error.issues[0]
@@ -688,6 +693,7 @@ async function applyOne(
           await learnItems(trx, sql, [m])
           if (step.changed || step.effects.length > 0) {
             await commit(trx, sql, before, step, `inbox.${m.kind}`, scope)
+            sent = sends(step)
           }
           return { id: m.id, status: 'applied' }
         })
@@ -697,6 +703,8 @@ async function applyOne(
         return { id: m.id, status: 'refused', code: err.code, message: err.message }
       })
   }
+  // Sent only when the savepoint stood: a refusal leaves nothing of its step.
+  if (sent && answer.status === 'applied') out.enqueued = true
   failpoint('inbox.after-apply')
   await withSql(db, (sql) => keepAnswers(sql, from, scope, [[m, answer]]))
   return answer
@@ -753,7 +761,8 @@ async function applyRun(
   from: string,
   fromName: string,
   messages: Message[],
-  scope: string
+  scope: string,
+  out: { enqueued: boolean }
 ): Promise<InboxResult[]> {
   return withSql(db, (sql) =>
     inSavepoint(sql, async () => {
@@ -793,6 +802,7 @@ async function applyRun(
         }))
       )
       if (results.some((r) => r instanceof DomainError)) throw new NotAsARun()
+      if (written.some(({ step }) => sends(step))) out.enqueued = true
       // Where applyOne passes it once per message: each, applied and not yet answered.
       for (const _ of messages) failpoint('inbox.after-apply')
       await keepAnswers(
@@ -825,10 +835,17 @@ function answeredAgain(m: Message, first: InboxResult): InboxResult {
   return first.status === 'refused' ? first : { id: m.id, status: 'duplicate' }
 }
 
+/**
+ * A peer's messages, each applied once; and whether applying them put messages in this node's
+ * outbox (an answer to the sender), so that the relay is woken only then
+ * (runtime/stages/wake-relay.ts): most batches, dispatches, put none. A federated topic's
+ * messages put in the outbox by the event log's trigger wake it through the worker's notice.
+ */
 export async function inbox(
   db: Knex,
   { from, fromName, messages }: Payload<'transfers.inboxV2'>
 ): Promise<Result<'transfers.inboxV2'>> {
+  const out = { enqueued: false }
   const scope = `peer:${from}`
   const earlier = await withSql(db, (sql) =>
     loadKeys(
@@ -847,9 +864,9 @@ export async function inbox(
   const run = fresh.map((i) => messages[i])
   if (asOneRun(run)) {
     try {
-      const answers = await applyRun(db, from, fromName, run, scope)
+      const answers = await applyRun(db, from, fromName, run, scope, out)
       fresh.forEach((i, k) => (results[i] = answers[k]))
-      return { results }
+      return { results, enqueued: out.enqueued }
     } catch (err) {
       if (!(err instanceof NotAsARun)) throw err
     }
@@ -862,11 +879,11 @@ export async function inbox(
       results[i] = answeredAgain(m, first)
       continue
     }
-    const answer = await applyOne(db, from, fromName, m, scope)
+    const answer = await applyOne(db, from, fromName, m, scope, out)
     seen.set(m.id, answer)
     results[i] = answer
   }
-  return { results }
+  return { results, enqueued: out.enqueued }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { signer } from '../_shared/peer.ts'
  * A peer's outbox, a batch at a time: each message applied once by this node's inbox, in the
  * same transaction as its answer, and answered (a message seen before gets `duplicate`). The
  * sender is the node that signed the request, never a field of it. The runtime signs the answer,
- * and wakes the relay: applying a message may have put answers in this node's outbox.
+ * and wakes the relay when applying the messages put answers in this node's outbox.
  */
 export default defineHandler(
   {
@@ -33,9 +33,9 @@ export default defineHandler(
   },
   async (_request, ctx, { body: { fromName, messages } }): Promise<TransferMessagesAnswer> => {
     const from = signer(ctx)
-    const answer = await ctx.db.send('transfers.inboxV2', { from, fromName, messages })
+    const { results } = await ctx.db.send('transfers.inboxV2', { from, fromName, messages })
     // A federated topic's messages are on their topics and subscriptions now: wake who waits.
     if (messages.some((m) => m.kind === 'message.federated')) ctx.queues.published()
-    return answer
+    return { results }
   }
 )

@@ -51,7 +51,10 @@ export function wakingRelay(db: Db, relay: RelayApi, lateWakesMs = LATE_COMMIT_W
       if (!ENQUEUING.has(op)) return db.send(op, payload, options)
       try {
         const data = await db.send(op, payload, options)
-        relay.wake(peerOf(op, payload, data))
+        // The inbox says whether it put anything in the outbox; most batches put nothing.
+        if ((data as { enqueued?: unknown } | undefined)?.enqueued !== false) {
+          relay.wake(peerOf(op, payload, data))
+        }
         return data
       } catch (err) {
         againIfLate(err, () => relay.wake(peerOf(op, payload)), lateWakesMs)

@@ -274,11 +274,12 @@ t.test(
       },
     }
     const events = await count(b.knex, 'events')
-    const { results } = await ok(b.knex, 'transfers.inboxV2', {
+    const { results, enqueued } = await ok(b.knex, 'transfers.inboxV2', {
       from: a.id,
       fromName: 'Norte',
       messages: [envelopes[0], stranger, envelopes[1], envelopes[2]] as never,
     })
+    t.equal(enqueued, false, 'dispatches answer in the exchange, not by a message of their own')
     t.match(results, [
       { id: envelopes[0].id, status: 'applied' },
       { id: stranger.id, status: 'refused', code: 'NOT_FOUND' },
@@ -319,6 +320,7 @@ t.test(
       { id: stranger.id, status: 'refused', code: 'NOT_FOUND' },
       { id: envelopes[0].id, status: 'duplicate' },
     ])
+    t.equal(again.enqueued, false, 'nothing put in the outbox: the relay is not woken')
     t.equal(await count(b.knex, 'transfers'), 3)
     t.equal(await count(b.knex, 'events'), events + 5)
     t.match(await verify(b.knex), { ok: true })
@@ -734,7 +736,7 @@ t.test('a cancel B accepts brings the goods back; B then refuses a receipt', asy
     ok: false,
     error: { code: 'INVALID_TRANSFER_STATE' },
   })
-  await carry(a, b)
+  t.equal((await carry(a, b)).enqueued, true, "B's acceptance waits in its outbox for A")
   t.match(await ok(b.knex, 'transfers.get', { id: sent.id }), { state: 'cancelled' })
   t.match(
     await call(b.knex, 'transfers.receive', {
@@ -754,6 +756,26 @@ t.test('a cancel B accepts brings the goods back; B then refuses a receipt', asy
   t.match(back, { state: 'closed', outcome: 'cancelled', lines: [{ returned: 10, inTransit: 0 }] })
   t.same(await stock(a, 'ROPE'), { onHand: 50, inTransit: 0, sent: 0, received: 0 })
 })
+
+t.test(
+  'cancels for two transfers in one batch: applied as one run, both answers queued',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const first = await send(a, b, [{ sku: 'ROPE', quantity: 1 }])
+    const second = await send(a, b, [{ sku: 'ROPE', quantity: 2 }])
+    t.equal((await carry(a, b)).enqueued, false, 'two dispatches: nothing to answer by message')
+    await ok(a.knex, 'transfers.cancel', { id: first.id, reason: 'wrong truck' })
+    await ok(a.knex, 'transfers.cancel', { id: second.id, reason: 'wrong truck' })
+    const carried = await carry(a, b)
+    t.match(carried, [{ status: 'applied' }, { status: 'applied' }])
+    t.equal(carried.enqueued, true, "B's two acceptances wait in its outbox for A")
+    const { messages } = await ok(b.knex, 'outbox.pending', { to: a.id, limit: 10 })
+    t.same(
+      messages.map((m) => m.kind),
+      ['transfer.cancel_accepted', 'transfer.cancel_accepted']
+    )
+  }
+)
 
 t.test('a cancel after B received is refused at A, or by B when the news crossed', async (t) => {
   const { a, b } = await pair(t)

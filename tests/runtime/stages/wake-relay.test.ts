@@ -41,6 +41,17 @@ t.test('the relay is told after each transfer write, with the peer it concerns',
   t.same(wakes, ['node-b', 'node-b', 'node-c'])
 })
 
+t.test('an inbox batch that put nothing in the outbox tells it nothing', async (t) => {
+  let enqueued = false
+  const { wakes, db } = setup(() => ({ results: [], enqueued }))
+  const batch = { from: 'node-c', fromName: 'C', messages: [] as never }
+  await db.send('transfers.inboxV2', batch)
+  t.same(wakes, [], 'dispatches applied, nothing to answer by message')
+  enqueued = true
+  await db.send('transfers.inboxV2', batch)
+  t.same(wakes, ['node-c'], 'a cancel answered: the relay carries the answer')
+})
+
 t.test('a read, another write, or a refused transfer write tells it nothing', async (t) => {
   const { wakes, db } = setup((op) => {
     if (op === 'transfers.cancel') throw errorFromCode('CONFLICT', 'already received')

@@ -333,19 +333,12 @@ async function spending<T>(
   pair: Pair,
   work: () => Promise<T>
 ): Promise<{ result: T; spent: Spent; ops: Map<string, number>; opsB: Map<string, number> }> {
-  const [cpu, before, beforeB, at] = [
-    cpuOf(pair),
-    await workerFigures(pair.a),
-    await workerFigures(pair.b),
-    performance.now(),
-  ]
+  // The scrapes outside the window: their CPU is not the work's, nor their time.
+  const [before, beforeB] = [await workerFigures(pair.a), await workerFigures(pair.b)]
+  const [cpu, at] = [cpuOf(pair), performance.now()]
   const result = await work()
-  const seconds = (performance.now() - at) / 1000
-  const [cpu2, after, afterB] = [
-    cpuOf(pair),
-    await workerFigures(pair.a),
-    await workerFigures(pair.b),
-  ]
+  const [cpu2, seconds] = [cpuOf(pair), (performance.now() - at) / 1000]
+  const [after, afterB] = [await workerFigures(pair.a), await workerFigures(pair.b)]
   const per = (x: number) => Math.round((x / seconds) * 100) / 100
   const shares = (was: Map<string, number>, is: Map<string, number>) =>
     new Map([...is].map(([op, s]) => [op, (s - (was.get(op) ?? 0)) / seconds]))

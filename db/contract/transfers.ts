@@ -298,7 +298,11 @@ export const transferOps = {
     z.strictObject({ from: id, fromName: z.string(), messages: z.array(transferMessage).min(1) })
   ).returns<{
     results: InboxResult[]
-    /** Applying them put messages in this node's outbox: the relay has something to carry. */
+    /**
+     * Applying them put answers in this node's outbox (or the batch came again, whose first
+     * answers may wait there): the relay has something to carry. A federated topic's messages,
+     * put there by the event log's trigger, are not counted: the worker's notice says so.
+     */
     enqueued: boolean
   }>(),
   /** The outbox's undelivered messages for one peer (all peers without `to`), oldest first. */

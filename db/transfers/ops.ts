@@ -836,8 +836,8 @@ function answeredAgain(m: Message, first: InboxResult): InboxResult {
 }
 
 /**
- * A peer's messages, each applied once; and whether applying them put messages in this node's
- * outbox (an answer to the sender), so that the relay is woken only then
+ * A peer's messages, each applied once; and whether applying them put answers in this node's
+ * outbox (or the batch came again), so that the relay is woken only then
  * (runtime/stages/wake-relay.ts): most batches, dispatches, put none. A federated topic's
  * messages put in the outbox by the event log's trigger wake it through the worker's notice.
  */
@@ -861,6 +861,9 @@ export async function inbox(
     if (!first?.ok) return void fresh.push(i)
     results[i] = answeredAgain(m, first.data as InboxResult)
   })
+  // Sent again: what the first time put in the outbox may never have been announced (its write
+  // committed after the runtime stopped waiting), so the relay is told now.
+  if (fresh.length < messages.length) out.enqueued = true
   const run = fresh.map((i) => messages[i])
   if (asOneRun(run)) {
     try {

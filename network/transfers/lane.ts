@@ -173,8 +173,9 @@ export class Lane {
         // Nothing the lane calls should throw; should it, the lane backs off rather than end.
         await this.backOff(`the attempt failed: ${(err as Error).message}`)
       }
-      // Everything the read found is delivered and nothing was put in since (every commit that
-      // puts a message in kicks the lane): the outbox holds nothing for the peer, so the lane
+      // Everything the read found is delivered and nothing was put in since (a commit that puts
+      // a message in kicks the lane; one whose answer timed out kicks it again later, and a
+      // worker's restart kicks every lane): the outbox holds nothing for the peer, so the lane
       // goes idle without reading it again.
       if (sent && !this.backlog && !this.dirty && !this.stopped) await this.sleep(Infinity, true)
     }
@@ -183,7 +184,9 @@ export class Lane {
   /** Waits out what is left of the spacing since the last exchange began (see RelayTiming). */
   private async spaced(): Promise<void> {
     if (this.backlog || this.lastStart === null) return
-    const left = this.lastStart + this.deps.timing.spacingMs - this.deps.clock.now()
+    const { spacingMs } = this.deps.timing
+    // Never more than the spacing: a wall clock set back would otherwise hold the lane that long.
+    const left = Math.min(spacingMs, this.lastStart + spacingMs - this.deps.clock.now())
     if (left > 0) await this.sleep(left, false)
   }
 

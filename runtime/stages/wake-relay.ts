@@ -51,7 +51,7 @@ export function wakingRelay(db: Db, relay: RelayApi, lateWakesMs = LATE_COMMIT_W
       if (!ENQUEUING.has(op)) return db.send(op, payload, options)
       try {
         const data = await db.send(op, payload, options)
-        // The inbox says whether it put anything in the outbox; most batches put nothing.
+        // The inbox says whether it put answers in the outbox; most batches put none.
         if ((data as { enqueued?: unknown } | undefined)?.enqueued !== false) {
           relay.wake(peerOf(op, payload, data))
         }

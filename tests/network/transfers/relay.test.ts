@@ -3,6 +3,7 @@
 // which applies each message id once per sender, as the worker's inbox does).
 import t from 'tap'
 import { pino } from 'pino'
+import type { Clock } from '../../../network/clock.ts'
 import {
   DEFAULT_RELAY,
   ProtocolError,
@@ -52,8 +53,16 @@ async function sites(t: Parameters<typeof formedCluster>[0], names: string[]) {
   return { cluster, site, of: (name: string) => site.get(name) as Site }
 }
 
-/** Starts a node's relay (at start, or after a restart) on its own disk. */
-async function relay(cluster: MockCluster, site: Map<string, Site>, name: string) {
+/**
+ * Starts a node's relay (at start, or after a restart) on its own disk; on its lane of the
+ * simulated clock, or on `clock` (made from that lane).
+ */
+async function relay(
+  cluster: MockCluster,
+  site: Map<string, Site>,
+  name: string,
+  clock: (lane: Clock) => Clock = (lane) => lane
+) {
   const node = cluster.node(name)
   const s = site.get(name) as Site
   s.disk.dead = false
@@ -63,12 +72,24 @@ async function relay(cluster: MockCluster, site: Map<string, Site>, name: string
     transport: node.transport,
     store: s.disk,
     log: pino({ level: 'silent' }),
-    clock: cluster.clock.lane(node.lane),
+    clock: clock(cluster.clock.lane(node.lane)),
     random: seeded(7),
     timing: TIMING,
   })
   await s.relay.open()
   return s.relay
+}
+
+/** Replaces a node's relay with one whose wall clock the test can set back by `back.ms`. */
+async function relayWithClock(cluster: MockCluster, site: Map<string, Site>, name: string) {
+  await site.get(name)?.relay?.close()
+  const back = { ms: 0 }
+  await relay(cluster, site, name, (lane) => ({
+    now: () => lane.now() - back.ms,
+    setTimeout: (run, ms) => lane.setTimeout(run, ms),
+    clearTimeout: (timer) => lane.clearTimeout(timer),
+  }))
+  return back
 }
 
 /** kill -9 of a node: its process, and with it its relay, is gone; its disks stay. */
@@ -145,6 +166,21 @@ t.test('a message is sent the moment it is put in, never by polling', async (t) 
   a.disk.enqueue(B)
   a.relay?.wake(B)
   t.ok((await cluster.until(() => delivered(a.disk), 1000, 'the second')) <= 10)
+})
+
+t.test('a wall clock set back never holds a message longer than the spacing', async (t) => {
+  const { cluster, site, of } = await sites(t, ['A', 'B'])
+  const a = of('A')
+  const B = cluster.node('B').id
+  const back = await relayWithClock(cluster, site, 'A')
+  a.disk.enqueue(B)
+  a.relay?.wake(B)
+  await cluster.until(() => delivered(a.disk), 1000, 'the first')
+  back.ms = 10 * 60_000
+  a.disk.enqueue(B)
+  a.relay?.wake(B)
+  const ms = await cluster.until(() => delivered(a.disk), 60_000, 'the second')
+  t.ok(ms <= DEFAULT_RELAY.spacingMs + 10, `delivered ${ms} ms after the wake`)
 })
 
 t.test('under a steady stream, what comes within the spacing goes in one exchange', async (t) => {

@@ -192,6 +192,8 @@ export class Puller {
           const replica = await this.deps.store.load(this.deps.owner().id)
           if (replica?.state === 'broken') return this.broke(replica)
           cursor = replica?.cursor ?? START
+          // Paused (or stopped) while the store answered: the owner is not asked.
+          if (!this.following) continue
         }
         const asked = next && same(next.after, cursor) ? next : undefined
         next = undefined

@@ -101,10 +101,13 @@ export class Replication implements ReplicationApi {
     const check = this.options.witnessAtStart
     if (!check || this.witnessed.has(member.id)) return
     this.witnessed.add(member.id)
-    const { transport, selfId, log } = this.options
+    const { transport, selfId, log, membership } = this.options
     try {
       const own = await check.own()
-      const report = await askWitnesses({ transport, selfId, peers: [member], own })
+      // No longer alive while the ledger was read: not asked now, but the next time it is.
+      const now = membership.snapshot().members.find((m) => m.id === member.id)
+      if (now?.state !== 'alive') return void this.witnessed.delete(member.id)
+      const report = await askWitnesses({ transport, selfId, peers: [now], own })
       for (const w of report.witnesses) {
         if (w.verdict === 'differs') await check.disagrees(w)
         else log.info({ witness: w }, `witness at start: ${w.message}`)

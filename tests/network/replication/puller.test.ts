@@ -36,8 +36,10 @@ function harness() {
   /** Applies the test has not let finish: each ends with the replica after its page. */
   const held: (() => void)[] = []
   let committed: Replica | undefined
+  /** Set by a test to hold the store's reads until it lets them go. */
+  const loading: { hold: Promise<void> | null } = { hold: null }
   const store: ReplicaStore = {
-    load: async () => committed,
+    load: async () => (await loading.hold, committed),
     apply: (page: PageToApply) =>
       new Promise((resolve) =>
         held.push(() => {
@@ -56,8 +58,26 @@ function harness() {
     timing: DEFAULT_PULL,
     gossipHead: () => undefined,
   })
-  return { asked, held, puller }
+  return { asked, held, puller, loading }
 }
+
+t.test('paused while its replica is read: the owner is not asked', async (t) => {
+  const { asked, puller, loading } = harness()
+  let release = () => undefined as void
+  loading.hold = new Promise<void>((resolve) => (release = resolve))
+  puller.resume()
+  await settle()
+  // Membership says the owner failed while the store answered.
+  puller.pause('membership says A failed')
+  release()
+  await settle()
+  t.equal(asked.length, 0, 'no request to a member declared failed')
+  t.match(puller.status(), { following: false, lastError: 'membership says A failed' })
+  puller.resume()
+  await settle()
+  t.equal(asked.length, 1, 'asked once it is alive again')
+  puller.stop()
+})
 
 t.test(
   'resumed while it waits for its last apply after a pause: it asks again, with no second resume',

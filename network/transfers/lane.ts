@@ -19,8 +19,8 @@ export interface RelayTiming {
   /**
    * The least time from one exchange's start to the next one's, unless the last read left a
    * backlog: under a steady stream the messages that come meanwhile go together, and with them
-   * the settle, the peer's inbox transaction and the page each side replicates of the other. A
-   * message after a quiet spell goes at once.
+   * the settle, the peer's inbox transaction and the page of the peer's log this node replicates
+   * after it. A message after a quiet spell goes at once.
    */
   spacingMs: number
 }

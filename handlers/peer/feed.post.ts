@@ -21,6 +21,15 @@ const { message } = REPLICATION_MESSAGES.feed
  */
 export const GATHER_MS = 25
 
+type Position = { events: number; ledger: { seq: number; hash: string } }
+
+/** Whether `after` is exactly `head`: the same event and the same last ledger row. */
+const atHead = (after: Position, head: Position | undefined) =>
+  head !== undefined &&
+  after.events === head.events &&
+  after.ledger.seq === head.ledger.seq &&
+  after.ledger.hash === head.ledger.hash
+
 /**
  * This node's event log after a position, for a peer's replica of it: a page, with the head.
  * 409 FORKED when the position's ledger row is not this ledger's. When the peer already has
@@ -57,16 +66,23 @@ export default defineHandler(
         .catch(() => undefined) // ended early: the node stops, or the peer went away
         .finally(gathering.release)
     }
+    const read = () => ctx.db.send('events.feed', { after, limit, maxBytes })
+    // Exactly at the head this node knows, its log's and its ledger's last row: a read now would
+    // find nothing (and nothing forked: that row is this ledger's), so the first read waits for
+    // the log to grow. A position anywhere else is read at once.
+    let page = atHead(after, ctx.events.position()) ? undefined : await read()
     for (;;) {
-      const page = await ctx.db.send('events.feed', { after, limit, maxBytes })
       const left = until - Date.now()
-      if (page.events.length > 0 || left <= 0 || ctx.events.stopping.aborted) return page
-      const timeout = new AbortController()
-      const timer = setTimeout(() => timeout.abort(), left)
-      const waiting = anySignal([timeout.signal, ctx.events.stopping, request.signal])
-      await ctx.events.next(after.events, waiting.signal).finally(waiting.release)
-      clearTimeout(timer)
-      if (request.signal.aborted) return page // the peer went away: nobody reads this
+      if (page && (page.events.length > 0 || left <= 0 || ctx.events.stopping.aborted)) return page
+      if (left > 0) {
+        const timeout = new AbortController()
+        const timer = setTimeout(() => timeout.abort(), left)
+        const waiting = anySignal([timeout.signal, ctx.events.stopping, request.signal])
+        await ctx.events.next(after.events, waiting.signal).finally(waiting.release)
+        clearTimeout(timer)
+      }
+      if (page && request.signal.aborted) return page // the peer went away: nobody reads this
+      page = await read()
     }
   }
 )

@@ -2,6 +2,7 @@ import t from 'tap'
 import handler, { GATHER_MS } from '../../../handlers/peer/feed.post.ts'
 import type { FeedPage } from '../../../db/contract/index.ts'
 import type { Ctx } from '../../../runtime/index.ts'
+import { errorFromCode } from '../../../runtime/errors.ts'
 import { fakeCtx, refusal, request } from '../../fixtures/handler-kit.ts'
 
 const genesis = { seq: 0, hash: '0'.repeat(64) }
@@ -20,14 +21,18 @@ const pageOf = (events: FeedPage['events'], head = 4): FeedPage => ({
   upToDate: true,
 })
 
-/** An event hub whose log grows when the test says, and stops when it says; its head is `head`. */
-function hub(head = after.events) {
+/**
+ * An event hub whose log grows when the test says, and stops when it says; its head is `head`,
+ * and its position (with the ledger's last row) `position`, unknown by default.
+ */
+function hub(head = after.events, position?: typeof after) {
   const stop = new AbortController()
   let grow = () => {}
   const waits: number[] = []
   const events: Partial<Ctx['events']> = {
     stopping: stop.signal,
     head: () => head,
+    position: () => position,
     next: (seq, signal) =>
       new Promise<void>((resolve) => {
         waits.push(seq)
@@ -58,6 +63,41 @@ t.test('when the peer has everything, waits for the log to grow, then answers', 
   grow()
   t.same(await answer, pageOf([event(4)]))
   t.equal(reads, 2)
+})
+
+t.test('exactly at the head this node knows: no read until the log grows', async (t) => {
+  const { events, waits, grow } = hub(after.events, after)
+  let reads = 0
+  const feed = () => (++reads, pageOf([event(4)]))
+  const ctx = { ...fakeCtx({ 'events.feed': feed }, {}, events), peer: 'node-b' }
+  const answer = call(ctx, { ...body, waitMs: 20_000 })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(waits, [3], 'it waits at once')
+  t.equal(reads, 0, 'nothing read: there is nothing after the head')
+  grow()
+  t.same(await answer, pageOf([event(4)]))
+  t.equal(reads, 1, 'one read, once the log grew')
+})
+
+t.test('at the head by its events but on another ledger row: read at once', async (t) => {
+  const { events, waits } = hub(after.events, {
+    ...after,
+    ledger: { seq: 1, hash: 'b'.repeat(64) },
+  })
+  const ctx = {
+    ...fakeCtx(
+      {
+        'events.feed': () => {
+          throw errorFromCode('FORKED', 'The position asked for is not in this log')
+        },
+      },
+      {},
+      events
+    ),
+    peer: 'node-b',
+  }
+  await t.rejects(call(ctx, { ...body, waitMs: 20_000 }), { code: 'FORKED' })
+  t.same(waits, [], 'a fork is told without waiting for the log to grow')
 })
 
 t.test('never waits past waitMs, and not at all once the node stops', async (t) => {

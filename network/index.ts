@@ -57,6 +57,7 @@ export { DEFAULT_TIMING, type Timing } from './membership/timing.ts'
 export type { MemberChange } from './membership/view.ts'
 export {
   logPosition,
+  samePosition,
   MAX_WAIT_MS,
   REPLICATION_MESSAGES,
   type FeedAnswer,

@@ -51,6 +51,7 @@ export {
   type PeerKind,
   type PeerMessage,
   REPLICATION_MESSAGES,
+  samePosition,
   MAX_WAIT_MS,
   type FeedAnswer,
   type HeldReplica,

@@ -325,14 +325,20 @@ async function workerFigures(node: BenchNode): Promise<{ busy: number; ops: Map<
 
 type Spent = { aRuntime: number; aWorker: number; b: number; busy: number; seconds: number }
 
+/** What `work` came to, and what the processes spent while it ran (see `spending`). */
+interface Spending<T> {
+  result: T
+  spent: Spent
+  /** The share of the time A's worker (`ops`) and B's (`opsB`) spent in each operation. */
+  ops: Map<string, number>
+  opsB: Map<string, number>
+}
+
 /**
  * What the processes spent while `work` ran: CPU per second (cores), A's worker's busy share,
- * and the share of the time its worker spent in each operation.
+ * and the share of the time each worker spent in each operation.
  */
-async function spending<T>(
-  pair: Pair,
-  work: () => Promise<T>
-): Promise<{ result: T; spent: Spent; ops: Map<string, number>; opsB: Map<string, number> }> {
+async function spending<T>(pair: Pair, work: () => Promise<T>): Promise<Spending<T>> {
   // The scrapes outside the window: their CPU is not the work's, nor their time.
   const [before, beforeB] = [await workerFigures(pair.a), await workerFigures(pair.b)]
   const [cpu, at] = [cpuOf(pair), performance.now()]
@@ -390,36 +396,28 @@ const coresOf = (spent: Spent[]) =>
 async function cost(pair: Pair, options: BenchOptions, rate: number) {
   const load = { url: pair.a.url, connections: 50, items: ITEMS, kase: 'receipt' as const }
   await runLoad({ ...load, duration: options.warmup, runId: 'transfers-cost-warm' })
-  const alone: number[] = []
-  const withTransfers: number[] = []
-  const spentAlone: Spent[] = []
-  const spentWith: Spent[] = []
-  const opsAlone: Map<string, number>[] = []
-  const opsWith: Map<string, number>[] = []
-  const opsAloneB: Map<string, number>[] = []
-  const opsWithB: Map<string, number>[] = []
+  const aloneRuns: Spending<{ rps: number }>[] = []
+  const withRuns: Spending<{ rps: number }>[] = []
   for (let run = 0; run < options.runs; run++) {
-    const a = await spending(pair, () =>
-      runLoad({ ...load, duration: options.duration, runId: `tc-a-${run}` })
+    aloneRuns.push(
+      await spending(pair, () =>
+        runLoad({ ...load, duration: options.duration, runId: `tc-a-${run}` })
+      )
     )
-    alone.push(a.result.rps)
-    spentAlone.push(a.spent)
-    opsAlone.push(a.ops)
-    opsAloneB.push(a.opsB)
     const w = await spending(pair, async () => {
       const flow = steady(pair.a, pair.b, rate, options.duration)
       const loaded = await runLoad({ ...load, duration: options.duration, runId: `tc-t-${run}` })
-      return { loaded, sent: await flow }
+      return { rps: loaded.rps, sent: await flow }
     })
-    withTransfers.push(w.result.loaded.rps)
-    spentWith.push(w.spent)
-    opsWith.push(w.ops)
-    opsWithB.push(w.opsB)
+    withRuns.push(w)
     await pair.arrivals.all(
       w.result.sent.map((s) => s.id),
       60_000
     )
   }
+  const alone = aloneRuns.map((r) => r.result.rps)
+  const withTransfers = withRuns.map((r) => r.result.rps)
+  const spentAlone = aloneRuns.map((r) => r.spent)
   // Transfers alone: sent, then until B has each, so that their whole path is counted.
   const only = await spending(pair, async () => {
     const sent = await steady(pair.a, pair.b, rate, Math.max(3, options.duration))
@@ -440,10 +438,21 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
     withTransfers,
     ratio: Math.round((median(withTransfers) / median(alone)) * 100) / 100,
     /** Cores used, medians of the runs: A's runtime, A's worker, B; A's worker busy share. */
-    cores: { alone: coresOf(spentAlone), withTransfers: coresOf(spentWith) },
+    cores: {
+      alone: coresOf(spentAlone),
+      withTransfers: coresOf(withRuns.map((r) => r.spent)),
+    },
     /** The operations A's worker (and B's) spent more time in with the transfers: ms per transfer. */
-    ops: opsPerTransfer(opsAlone, opsWith, rate),
-    opsB: opsPerTransfer(opsAloneB, opsWithB, rate),
+    ops: opsPerTransfer(
+      aloneRuns.map((r) => r.ops),
+      withRuns.map((r) => r.ops),
+      rate
+    ),
+    opsB: opsPerTransfer(
+      aloneRuns.map((r) => r.opsB),
+      withRuns.map((r) => r.opsB),
+      rate
+    ),
     /** CPU ms (busy ms for A's worker's batches) per transfer with nothing else running, and per receipt. */
     msPerTransfer: {
       transfers: only.result,

@@ -4,6 +4,7 @@ import {
   defineHandler,
   HttpError,
   REPLICATION_MESSAGES,
+  samePosition,
   type FeedAnswer,
 } from '../../runtime/index.ts'
 import { EXAMPLE_PAGE, signer } from '../_shared/peer.ts'
@@ -20,15 +21,6 @@ const { message } = REPLICATION_MESSAGES.feed
  * node that leaves (a wait on the puller's side did that: 6b0a5ac).
  */
 export const GATHER_MS = 25
-
-type Position = { events: number; ledger: { seq: number; hash: string } }
-
-/** Whether `after` is exactly `head`: the same event and the same last ledger row. */
-const atHead = (after: Position, head: Position | undefined) =>
-  head !== undefined &&
-  after.events === head.events &&
-  after.ledger.seq === head.ledger.seq &&
-  after.ledger.hash === head.ledger.hash
 
 /**
  * This node's event log after a position, for a peer's replica of it: a page, with the head.
@@ -70,7 +62,8 @@ export default defineHandler(
     // Exactly at the head this node knows, its log's and its ledger's last row: a read now would
     // find nothing (and nothing forked: that row is this ledger's), so the first read waits for
     // the log to grow. A position anywhere else is read at once.
-    let page = atHead(after, ctx.events.position()) ? undefined : await read()
+    const head = ctx.events.position()
+    let page = head && samePosition(after, head) ? undefined : await read()
     for (;;) {
       const left = until - Date.now()
       if (page && (page.events.length > 0 || left <= 0 || ctx.events.stopping.aborted)) return page

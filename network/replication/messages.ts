@@ -15,6 +15,10 @@ export const logPosition = z.object({
 })
 export type LogPosition = z.output<typeof logPosition>
 
+/** Whether two positions are the same: the same last event and the same last ledger row. */
+export const samePosition = (a: LogPosition, b: LogPosition) =>
+  a.events === b.events && a.ledger.seq === b.ledger.seq && a.ledger.hash === b.ledger.hash
+
 /** The most events a page holds, and the most time an owner holds a long-poll. */
 export const MAX_PAGE = 5000
 export const MAX_WAIT_MS = 30_000

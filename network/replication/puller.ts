@@ -2,7 +2,12 @@ import type { Logger } from 'pino'
 import type { Replica } from '../../db/contract/index.ts'
 import { isoAt, type Clock, type Timer } from '../clock.ts'
 import type { PeerOutcome, Transport } from '../transport/transport.ts'
-import { REPLICATION_MESSAGES, type FeedAnswer, type LogPosition } from './messages.ts'
+import {
+  REPLICATION_MESSAGES,
+  samePosition,
+  type FeedAnswer,
+  type LogPosition,
+} from './messages.ts'
 import type { ReplicaStore } from './store.ts'
 
 /** How a puller pages and waits. */
@@ -35,9 +40,6 @@ export const DEFAULT_PULL: PullTiming = {
 const START: LogPosition = { events: 0, ledger: { seq: 0, hash: '0'.repeat(64) } }
 
 type FeedOutcome = PeerOutcome<FeedAnswer>
-
-const same = (a: LogPosition, b: LogPosition) =>
-  a.events === b.events && a.ledger.seq === b.ledger.seq && a.ledger.hash === b.ledger.hash
 
 /** Where the replica will stand once a page is applied: its last event, its last ledger row. */
 export function positionAfter(cursor: LogPosition, page: FeedAnswer): LogPosition {
@@ -195,7 +197,7 @@ export class Puller {
           // Paused (or stopped) while the store answered: the owner is not asked.
           if (!this.following) continue
         }
-        const asked = next && same(next.after, cursor) ? next : undefined
+        const asked = next && samePosition(next.after, cursor) ? next : undefined
         next = undefined
         const answer = await this.answered(cursor, await (asked?.outcome ?? this.request(cursor)))
         if (this.stopped) return
@@ -218,7 +220,7 @@ export class Puller {
         if (before) {
           const replica = await before
           if (replica?.state === 'broken') return this.broke(replica)
-          if (!replica || !same(replica.cursor, cursor)) {
+          if (!replica || !samePosition(replica.cursor, cursor)) {
             await restart()
             continue
           }

@@ -41,7 +41,10 @@ export async function runBatch(
   const started = performance.now()
   let ran = started
   const runAll = async (db: Knex) => {
-    for (const run of writeRuns(writes, options)) await runSlots(db, run, replies, options)
+    const fresh = { untouched: true }
+    for (const run of writeRuns(writes, options)) {
+      await runSlots(db, run, replies, { ...options, fresh })
+    }
     for (const run of readRuns(reads, options)) await runSlots(db, run, replies, options)
     ran = performance.now()
     return replies

@@ -15,14 +15,20 @@ import {
 } from './idempotency.ts'
 import { postTogether, type LedgerWrite, type LedgerWritePart } from './ledger/record.ts'
 import { operations as defaultTable, type OperationTable } from './operations/index.ts'
+import type { RunOptions } from './operations/run.ts'
 import { failure, refusalOf, reply, type Outcome } from './outcome.ts'
-import { inSavepointOf, TransactionLost, withSql } from './sql.ts'
+import { asFirstWrite, inSavepointOf, TransactionLost, withSql, type Untouched } from './sql.ts'
 
 /** How envelopes are admitted and run: the log, and (in tests) another table or clock. */
 export interface DispatchOptions {
   log: Logger
   table?: OperationTable
   now?: () => number
+  /**
+   * The batch's transaction while nothing has written in it: the first run of writes takes it,
+   * and when that run is one envelope it runs bare (asFirstWrite), not in a savepoint.
+   */
+  fresh?: Untouched
 }
 
 /** The reply to an earlier use of an idempotency key: a replay, or a refusal if the request differs. */
@@ -60,6 +66,8 @@ export async function execute(
   if (!WRITE_OPS.has(envs[0].op)) {
     return (await perform(db, envs, options)).map((outcome, i) => reply(envs[i].id, outcome))
   }
+  const bare = options.fresh?.untouched === true
+  if (options.fresh) options.fresh.untouched = false
   const keys = envs.flatMap((env) => (env.key ? [env.key] : []))
   const earlier = keys.length ? await withSql(db, (sql) => loadKeys(sql, keys)) : new Map()
   const replies: ReplyEnvelope[] = new Array(envs.length)
@@ -73,7 +81,8 @@ export async function execute(
   const outcomes = await perform(
     db,
     fresh.map(({ index }) => envs[index]),
-    options
+    options,
+    bare
   )
   const records: KeyRecord[] = []
   fresh.forEach(({ index, print }, k) => {
@@ -87,11 +96,15 @@ export async function execute(
   return replies
 }
 
-/** Runs the operation for each envelope: a run at once if it can, else one by one. */
+/**
+ * Runs the operation for each envelope: a run at once if it can, else one by one. `bare`: the
+ * batch's transaction has written nothing yet, so one envelope alone needs no savepoint.
+ */
 async function perform(
   db: Knex,
   envs: RequestEnvelope[],
-  { log, table = defaultTable }: DispatchOptions
+  { log, table = defaultTable }: DispatchOptions,
+  bare = false
 ): Promise<Outcome[]> {
   if (envs.length === 0) return []
   noteActors(envs)
@@ -113,6 +126,7 @@ async function perform(
       log.warn({ err, op, size: envs.length }, 'a run failed; running its envelopes one by one')
     }
   }
+  if (envs.length === 1) return [await performOne(db, envs[0], operation, log, bare)]
   const outcomes: Outcome[] = []
   for (const env of envs) {
     outcomes.push(await performOne(db, env, table[env.op] as Operation, log))
@@ -136,7 +150,7 @@ function postingParts(envs: RequestEnvelope[], table: OperationTable): LedgerWri
 }
 
 type Operation = ((trx: Knex, payload: unknown) => Promise<unknown>) & {
-  run?: (db: Knex, payloads: unknown[]) => Promise<Outcome[]>
+  run?: (db: Knex, payloads: unknown[], options?: RunOptions) => Promise<Outcome[]>
   posting?: LedgerWrite<never>
 }
 
@@ -144,14 +158,20 @@ async function performOne(
   db: Knex,
   env: RequestEnvelope,
   operation: Operation,
-  log: Logger
+  log: Logger,
+  bare = false
 ): Promise<Outcome> {
   try {
     // A run form holds a savepoint of its own; any other write runs inside one, so a refused or
-    // failed write leaves nothing behind while the other writes of its batch commit.
-    if (operation.run) return (await operation.run(db, [env.payload]))[0]
+    // failed write leaves nothing behind while the other writes of its batch commit — or, first
+    // in its transaction, bare: a refusal or failure then rolls the transaction back.
+    if (operation.run) {
+      const run = operation.run
+      if (!bare) return (await run(db, [env.payload]))[0]
+      return (await asFirstWrite(db, (trx) => run(trx, [env.payload], { enclosed: true })))[0]
+    }
     const data = WRITE_OPS.has(env.op)
-      ? await inSavepointOf(db, (trx) => operation(trx, env.payload))
+      ? await (bare ? asFirstWrite : inSavepointOf)(db, (trx) => operation(trx, env.payload))
       : await operation(db, env.payload)
     return { ok: true, data }
   } catch (err) {

@@ -248,6 +248,33 @@ export class TransactionLost extends Error {
   }
 }
 
+/** A batch's write transaction while nothing has written in it (db/batch.ts makes one per batch). */
+export interface Untouched {
+  untouched: boolean
+}
+
+/**
+ * Runs `fn`, the first write of the transaction `db`, without a savepoint: if it throws, the
+ * transaction is rolled back and begun again, which undoes exactly what `fn` wrote (nothing was
+ * written before it), and the error is rethrown. A batch with one write, the most common, spares
+ * the two statements of a savepoint: each a trip to node-sqlite3's thread pool, 130-260 µs on this
+ * machine under load.
+ */
+export async function asFirstWrite<T>(db: Knex, fn: (trx: Knex) => Promise<T>): Promise<T> {
+  try {
+    return await fn(db)
+  } catch (err) {
+    await withSql(db, async (sql) => {
+      // A failure that ended the transaction left none to roll back: the BEGIN says whether one is.
+      await sql.run('ROLLBACK').catch(() => undefined)
+      await sql.run('BEGIN').catch((lost: unknown) => {
+        throw new TransactionLost(lost)
+      })
+    })
+    throw err
+  }
+}
+
 /**
  * Runs `fn` inside a savepoint of the transaction `db`, as SQL on its own connection: those
  * statements stay compiled, where knex's SAVEPOINT and RELEASE cost about 100 µs each, a fifth of

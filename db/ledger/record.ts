@@ -187,14 +187,19 @@ export interface LedgerWritePart {
  */
 export async function postTogether(
   db: Knex,
-  parts: readonly LedgerWritePart[]
+  parts: readonly LedgerWritePart[],
+  { enclosed = false }: { enclosed?: boolean } = {}
 ): Promise<Outcome[]> {
   const skus = parts.flatMap(({ posting, payloads }) =>
     payloads.flatMap((payload) => posting.skus(payload as never))
   )
   return withSql(db, (sql) =>
-    inLedgerRun(db, sql, skus, (run) =>
-      parts.flatMap(({ posting, payloads }) => posting.plan(payloads as never[], run))
+    inLedgerRun(
+      db,
+      sql,
+      skus,
+      (run) => parts.flatMap(({ posting, payloads }) => posting.plan(payloads as never[], run)),
+      { enclosed }
     )
   )
 }
@@ -202,16 +207,19 @@ export async function postTogether(
 /**
  * Opens a run on the state of `skus`, has `decide` decide on it, then stores everything decided
  * in one script, in a savepoint: what `decide` answered. A fault throws, having written nothing.
+ * A caller already inside a savepoint that a throw undoes (`enclosed`) spares this one its two
+ * statements; a fault then leaves what the script wrote until the caller's savepoint undoes it.
  */
 export async function inLedgerRun<T>(
   db: Knex,
   sql: Sql,
   skus: Iterable<string>,
-  decide: (run: LedgerRun) => T
+  decide: (run: LedgerRun) => T,
+  { enclosed = false }: { enclosed?: boolean } = {}
 ): Promise<T> {
   const run = await LedgerRun.open(sql, skus)
   const decided = decide(run)
-  await sql.script(await run.statements(db, sql), { savepoint: true })
+  await sql.script(await run.statements(db, sql), { savepoint: !enclosed })
   return decided
 }
 

@@ -7,6 +7,7 @@ import { DomainError } from '../domain-error.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
 import { inSavepointOf, withSql } from '../sql.ts'
 import { actorOf } from '../actor.ts'
+import type { RunOptions } from './run.ts'
 import { governsQueue, mayRead, mayUse, type GrantRow } from './grants.ts'
 import { MATCHES } from './patterns.ts'
 
@@ -239,13 +240,17 @@ const PUBLISHER_VIEW = `SELECT ${QUEUE_COLUMNS},
   FROM queues q WHERE q.name = ?2`
 
 /**
- * The publishes of a batch at once, in one savepoint (the worker's run form), each answered as
+ * The publishes of a batch at once, in one savepoint (the worker's run form; none when enclosed), each answered as
  * it would be alone: those to one queue share its lookup and their statements (the ids seen
  * before read at once, every new message inserted in one statement). A publish refused (no such
  * queue, not granted, the queue full) is refused alone and writes nothing.
  */
-publish.run = (db: Knex, payloads: C.Payload<'queues.publish'>[]): Promise<Published[]> =>
-  inSavepointOf(db, async (trx) => {
+publish.run = (
+  db: Knex,
+  payloads: C.Payload<'queues.publish'>[],
+  { enclosed = false }: RunOptions = {}
+): Promise<Published[]> => {
+  const all = async (trx: Knex): Promise<Published[]> => {
     const byQueue = new Map<string, number[]>()
     payloads.forEach((p, i) => byQueue.set(p.queue, [...(byQueue.get(p.queue) ?? []), i]))
     const outcomes: Published[] = new Array(payloads.length)
@@ -260,7 +265,9 @@ publish.run = (db: Knex, payloads: C.Payload<'queues.publish'>[]): Promise<Publi
       })
     }
     return outcomes
-  })
+  }
+  return enclosed ? all(db) : inSavepointOf(db, all)
+}
 
 type Published = Outcome<{ results: C.Published[] }>
 

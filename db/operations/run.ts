@@ -10,9 +10,10 @@ export type Operation<O extends OpName> = ((
 ) => Promise<Result<O>>) & {
   /**
    * The same operation over a run of payloads at once (a run of receipts is a few statements):
-   * an outcome for each, a refusal being one. It throws only on a fault, leaving nothing written.
+   * an outcome for each, a refusal being one. It throws only on a fault, leaving nothing written
+   * — unless `enclosed`: its caller undoes everything on a throw (RunOptions).
    */
-  run?: (db: Knex, payloads: Payload<O>[]) => Promise<Outcome<Result<O>>[]>
+  run?: (db: Knex, payloads: Payload<O>[], options?: RunOptions) => Promise<Outcome<Result<O>>[]>
   /**
    * How it posts to the ledger, for an operation that does: a batch runs its envelopes together
    * with the other ledger writes of the batch, on one state and in one script (`postTogether`).
@@ -20,9 +21,17 @@ export type Operation<O extends OpName> = ((
   posting?: LedgerWrite<Payload<O>>
 }
 
+/**
+ * How a run form is called. `enclosed`: the run is the first write of its transaction, which a
+ * throw rolls back whole (db/sql.ts asFirstWrite), so it need not hold a savepoint of its own.
+ */
+export interface RunOptions {
+  enclosed?: boolean
+}
+
 /** An operation whose run form is the whole of it: one payload is a run of one. */
 export function runOperation<O extends OpName>(
-  run: (db: Knex, payloads: Payload<O>[]) => Promise<Outcome[]>
+  run: (db: Knex, payloads: Payload<O>[], options?: RunOptions) => Promise<Outcome[]>
 ): Operation<O> {
   const one = async (db: Knex, payload: Payload<O>) => {
     const [outcome] = await run(db, [payload])
@@ -38,7 +47,7 @@ export function postingOperation<O extends OpName>(posting: LedgerWrite<Payload<
     payloads,
   })
   return Object.assign(
-    runOperation<O>((db, payloads) => postTogether(db, [part(payloads)])),
+    runOperation<O>((db, payloads, options) => postTogether(db, [part(payloads)], options)),
     { posting }
   )
 }

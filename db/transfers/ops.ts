@@ -21,7 +21,7 @@ import type { KindInput } from '../ledger/kinds.ts'
 import { inLedgerRun, type LedgerRun } from '../ledger/record.ts'
 import { create as createItem } from '../operations/items.ts'
 import { decodeCursor, page } from '../paging.ts'
-import { inSavepoint, withSql, type Sql } from '../sql.ts'
+import { inSavepoint, inSavepointOf, withSql, type Sql } from '../sql.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
 import { postingOperation } from '../operations/run.ts'
 import * as S from './states.ts'
@@ -118,12 +118,14 @@ function rowsOf({ step: { record, effects }, actor }: Decided): KindInput[] {
 /**
  * Writes what steps decided, each whole or refused whole (its stock short, its message too
  * large), the others going on (planAll): the rows, balances, records, outbox messages and a
- * transfer.changed event each go to SQLite in one script — one trip to its thread pool, in a
- * savepoint of its own. The record of each step as saved, or its refusal.
+ * transfer.changed event each go to SQLite in one script. The record of each step as saved, or
+ * its refusal. Every caller runs inside a savepoint that a throw undoes, with whatever it wrote
+ * before (an item learnt): the worker's for a REST step (db/execute.ts), applyOne's and
+ * applyRun's for the inbox. The script takes none of its own.
  */
 function commitAll(db: Knex, sql: Sql, steps: Decided[]): Promise<(Loaded | DomainError)[]> {
   const skus = steps.flatMap((d) => rowsOf(d).map((row) => row.sku))
-  return inLedgerRun(db, sql, skus, (run) => planAll(steps, run))
+  return inLedgerRun(db, sql, skus, (run) => planAll(steps, run), { enclosed: true })
 }
 
 /**
@@ -679,29 +681,27 @@ async function applyOne(
   } else {
     // A refusal throws inside the savepoint, so nothing of the message stays (an item learnt
     // from a refused dispatch, say); only its answer is kept.
-    answer = await db
-      .transaction((trx) =>
-        withSql(trx, async (sql): Promise<InboxResult> => {
-          if (m.kind === 'message.federated') {
-            const federated = messagePayloads[m.kind].parse(m.payload)
-            await receiveFederated(trx, { from, fromName }, federated)
-            return { id: m.id, status: 'applied' }
-          }
-          const before = await load(sql, m.transferId)
-          const step = await answerAgain(sql, m, stepOf(from, fromName, m, before))
-          if (!step.ok) throw refusal(step)
-          await learnItems(trx, sql, [m])
-          if (step.changed || step.effects.length > 0) {
-            await commit(trx, sql, before, step, `inbox.${m.kind}`, scope)
-            sent = sends(step)
-          }
+    answer = await inSavepointOf(db, (trx) =>
+      withSql(trx, async (sql): Promise<InboxResult> => {
+        if (m.kind === 'message.federated') {
+          const federated = messagePayloads[m.kind].parse(m.payload)
+          await receiveFederated(trx, { from, fromName }, federated)
           return { id: m.id, status: 'applied' }
-        })
-      )
-      .catch((err: unknown) => {
-        if (!(err instanceof DomainError)) throw err
-        return { id: m.id, status: 'refused', code: err.code, message: err.message }
+        }
+        const before = await load(sql, m.transferId)
+        const step = await answerAgain(sql, m, stepOf(from, fromName, m, before))
+        if (!step.ok) throw refusal(step)
+        await learnItems(trx, sql, [m])
+        if (step.changed || step.effects.length > 0) {
+          await commit(trx, sql, before, step, `inbox.${m.kind}`, scope)
+          sent = sends(step)
+        }
+        return { id: m.id, status: 'applied' }
       })
+    ).catch((err: unknown) => {
+      if (!(err instanceof DomainError)) throw err
+      return { id: m.id, status: 'refused', code: err.code, message: err.message }
+    })
   }
   // Sent only when the savepoint stood: a refusal leaves nothing of its step.
   if (sent && answer.status === 'applied') out.enqueued = true

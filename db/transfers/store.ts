@@ -12,13 +12,7 @@ import {
 } from '../contract/transfers.ts'
 import { RESTORE_REPORT } from '../ledger/state.ts'
 import type { Sql, Statement } from '../sql.ts'
-import {
-  inTransit,
-  type Effect,
-  type LineRecord,
-  type ReceiptLine,
-  type TransferRecord,
-} from './states.ts'
+import { inTransit, type Effect, type LineRecord, type TransferRecord } from './states.ts'
 
 interface TransferRow {
   id: string
@@ -40,8 +34,6 @@ interface TransferRow {
 const TRANSFER_COLUMNS = `id, direction, peer, peer_name AS peerName, state, outcome, reference,
   note, reason, cause, announced, created_at AS createdAt, updated_at AS updatedAt,
   closed_at AS closedAt`
-const LINE_COLUMNS = `transfer_id AS transferId, sku, sent, received, damaged, short,
-  to_write_off AS toWriteOff, to_return AS toReturn, returned, written_off AS writtenOff`
 
 /** A record as loaded, with the times its row holds. */
 export interface Loaded {
@@ -50,8 +42,6 @@ export interface Loaded {
   updatedAt: string
   closedAt: string | null
 }
-
-type LineRow = LineRecord & { transferId: string }
 
 function recordOf(row: TransferRow, lines: LineRecord[], receipts: TransferRecord['receipts']) {
   const { createdAt, updatedAt, closedAt, announced, ...rest } = row
@@ -63,39 +53,26 @@ function recordOf(row: TransferRow, lines: LineRecord[], receipts: TransferRecor
   }
 }
 
-/** The records of the ids given that exist, by id. */
+// A record's lines and receipts, each a JSON array, beside its row: one statement for a batch.
+const LINES_JSON = `(SELECT json_group_array(json_object('sku', l.sku, 'sent', l.sent,
+    'received', l.received, 'damaged', l.damaged, 'short', l.short, 'toWriteOff', l.to_write_off,
+    'toReturn', l.to_return, 'returned', l.returned, 'writtenOff', l.written_off) ORDER BY l.sku)
+  FROM transfer_lines l WHERE l.transfer_id = t.id) AS lines`
+const RECEIPTS_JSON = `(SELECT json_group_array(json_object('receiptId', r.receipt_id,
+    'final', json(CASE WHEN r.final = 1 THEN 'true' ELSE 'false' END), 'lines', json(r.lines))
+    ORDER BY r.n)
+  FROM transfer_receipts r WHERE r.transfer_id = t.id) AS receipts`
+
+/** The records of the ids given that exist, by id: their rows, lines and receipts at once. */
 export async function loadMany(sql: Sql, ids: string[]): Promise<Map<string, Loaded>> {
-  const json = JSON.stringify(ids)
-  const rows = await sql.all<TransferRow>(
-    `SELECT ${TRANSFER_COLUMNS} FROM transfers WHERE id IN (SELECT value FROM json_each(?))`,
-    [json]
-  )
-  const lines = await sql.all<LineRow>(
-    `SELECT ${LINE_COLUMNS} FROM transfer_lines
-     WHERE transfer_id IN (SELECT value FROM json_each(?)) ORDER BY transfer_id, sku`,
-    [json]
-  )
-  const receipts = await sql.all<{
-    transferId: string
-    receiptId: string
-    final: number
-    lines: string
-  }>(
-    `SELECT transfer_id AS transferId, receipt_id AS receiptId, final, lines FROM transfer_receipts
-     WHERE transfer_id IN (SELECT value FROM json_each(?)) ORDER BY transfer_id, n`,
-    [json]
+  const rows = await sql.all<TransferRow & { lines: string; receipts: string }>(
+    `SELECT ${TRANSFER_COLUMNS}, ${LINES_JSON}, ${RECEIPTS_JSON}
+     FROM transfers t WHERE t.id IN (SELECT value FROM json_each(?))`,
+    [JSON.stringify(ids)]
   )
   const out = new Map<string, Loaded>()
-  for (const row of rows) {
-    const own = lines.filter((l) => l.transferId === row.id).map(({ transferId: _, ...l }) => l)
-    const told = receipts
-      .filter((r) => r.transferId === row.id)
-      .map((r) => ({
-        receiptId: r.receiptId,
-        final: r.final === 1,
-        lines: JSON.parse(r.lines) as ReceiptLine[],
-      }))
-    out.set(row.id, recordOf(row, own, told))
+  for (const { lines, receipts, ...row } of rows) {
+    out.set(row.id, recordOf(row, JSON.parse(lines), JSON.parse(receipts)))
   }
   return out
 }

@@ -184,6 +184,54 @@ t.test('a read-only batch answers every envelope', async (t) => {
   ])
 })
 
+t.test(
+  'the first write of a batch, alone in its run, takes no savepoint: a refusal or a failure still leaves nothing of it',
+  async (t) => {
+    const knex = await testDb(t)
+    await ensureIdentity(knex, 'Sevilla')
+    const statements: string[] = []
+    const client = knex.client as {
+      acquireConnection(): Promise<{ on(event: 'trace', listener: (sql: string) => void): void }>
+      releaseConnection(connection: unknown): Promise<unknown>
+    }
+    const connection = await client.acquireConnection()
+    connection.on('trace', (sql) => statements.push(sql))
+    await client.releaseConnection(connection)
+    const table = failingCreate('BAD')
+    const savepoints = () => statements.filter((sql) => /^(SAVEPOINT|RELEASE)/i.test(sql))
+
+    t.match(await runBatch(knex, [item('A')], { log, table }), [{ ok: true }])
+    t.same(savepoints(), [], 'a batch of one write runs it in the transaction itself')
+
+    const events = await count(knex, 'events')
+    const replies = await runBatch(knex, [item('BAD'), receipt('A', 3)], { log, table })
+    t.same(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['INTERNAL', 'ok'],
+      'the first write fails; the next, in a savepoint of its own, commits'
+    )
+    t.same(
+      await knex('items').orderBy('sku').pluck('sku'),
+      ['A'],
+      'nothing of the failed write stays'
+    )
+    t.equal(await count(knex, 'balances'), 1)
+    t.equal(await count(knex, 'events'), events + 1, 'only the receipt is in the log')
+
+    const [again] = await runBatch(knex, [item('A')], { log, table })
+    t.match(again, { ok: false, error: { code: 'CONFLICT' } }, 'a refusal, first and alone')
+    t.equal(await count(knex, 'events'), events + 1, 'leaves nothing either')
+    const taken = savepoints().length
+    const [short] = await runBatch(knex, [issue('A', 9)], { log, table })
+    t.match(short, { ok: false, error: { code: 'INSUFFICIENT_STOCK' } }, 'a run form refuses')
+    const [next] = await runBatch(knex, [receipt('A', 2)], { log, table })
+    t.match(next, { ok: true, data: { balanceAfter: 5 } }, 'and the next batch commits')
+    t.equal(savepoints().length, taken, 'a run form first and alone takes no savepoint either')
+    t.same(await knex('movements').orderBy('seq').pluck('delta'), [3, 2], 'nothing of the refusal')
+    t.match(await operations['ledger.verify'](knex, {}), { ok: true })
+  }
+)
+
 t.test('a malformed envelope fails alone, with the id it had', async (t) => {
   const knex = await testDb(t)
   const broken = { ...item('B'), payload: undefined, key: 'k-1' }

@@ -93,11 +93,21 @@ export class LedgerRun {
   private readonly events: NewEvent[] = []
   private readonly writes: Statement[] = []
 
-  private constructor(readonly state: LoadedState) {}
+  private constructor(private readonly loaded: LoadedState | null) {}
 
-  /** A run on the state of `skus`, read with one statement. */
+  /**
+   * A run on the state of `skus`, read with one statement; on no SKU, a run that posts nothing
+   * (a transfer's step that moves no stock here, such as a dispatch arriving) and reads nothing.
+   */
   static async open(sql: Sql, skus: Iterable<string>): Promise<LedgerRun> {
-    return new LedgerRun(await loadState(sql, [...new Set(skus)]))
+    const wanted = [...new Set(skus)]
+    return new LedgerRun(wanted.length === 0 ? null : await loadState(sql, wanted))
+  }
+
+  /** The state the run decides on: only a run opened on SKUs has one. */
+  get state(): LoadedState {
+    if (!this.loaded) throw new Error('a ledger run opened on no SKU has no state to decide on')
+    return this.loaded
   }
 
   /**
@@ -106,8 +116,9 @@ export class LedgerRun {
    * disturbing no other. What they post is stored with the run.
    */
   post(groups: readonly (readonly KindInput[])[]): GroupPosting[] {
-    const { state } = this
     return groups.map((group): GroupPosting => {
+      if (group.length === 0) return { ok: true, movements: [] }
+      const { state } = this
       // What the group may move, kept to put back if any of its inputs is refused.
       const head = state.head
       const before = group.map(({ sku }) => [sku, state.stock.get(sku)] as const)

@@ -233,3 +233,22 @@ t.test(
     t.match(broken.replica, { state: 'broken', reason: 'chain_broken' })
   }
 )
+
+t.test('a run opened on no SKU reads nothing and posts nothing', async (t) => {
+  const knex = await warehouse(t)
+  const read: string[] = []
+  await withSql(knex, async (sql) => {
+    const watched = {
+      ...sql,
+      all: <T>(text: string, params?: unknown[]) => (read.push(text), sql.all<T>(text, params)),
+    }
+    const run = await LedgerRun.open(watched, [])
+    t.same(read, [], 'no state read: a dispatch arriving moves no stock here')
+    t.same(run.post([[], []]), [
+      { ok: true, movements: [] },
+      { ok: true, movements: [] },
+    ])
+    t.throws(() => run.post([[input('transfer_out', 'ROPE', 1)]]), /no SKU/)
+    t.same(await run.statements(knex, sql), [], 'and has nothing to write')
+  })
+})

@@ -71,7 +71,8 @@ export async function readRows(
   return rows
 }
 
-function verified({ hash, ...fields }: C.Movement): VerifiedRow {
+/** A row read whole, with the hash it re-hashes to. */
+export function verified({ hash, ...fields }: C.Movement): VerifiedRow {
   return { ...fields, hash, computed: hashMovement(fields) }
 }
 

@@ -11,7 +11,8 @@ import { DomainError } from '../domain-error.ts'
 import { hashMovement } from '../ledger/hash.ts'
 import { projected } from '../ledger/kinds.ts'
 import { MOVEMENT_ROW } from '../ledger/row.ts'
-import { headRows } from '../ledger/rows.ts'
+import { headRows, verified } from '../ledger/rows.ts'
+import type { VerifiedRow } from '../ledger/verify.ts'
 import { checkRow, LINK_CHECKS } from '../ledger/verify.ts'
 import { withSql, type Sql, type Statement } from '../sql.ts'
 import {
@@ -114,12 +115,76 @@ export function decide(cursor: FeedPosition, events: readonly LogEvent[]): Decid
   return { movements, items, cursor: { events: at, ledger: head } }
 }
 
+type Held = { sku: string; onHand: number; sent: number; received: number }
+
+/** What applying a page reads before it decides: the replica, its last two rows, its balances. */
+interface Standing {
+  replica: Replica
+  /** Newest first. */
+  head: VerifiedRow[]
+  /** The balances held of the page's SKUs (a SKU with none holds nothing yet). */
+  held: Held[]
+}
+
+// The replica, its own last two rows and its balances of some SKUs, in one statement: a page's
+// reads, which were three.
+const STANDING_SQL = `SELECT ${REPLICA_COLUMNS},
+  (SELECT json_group_array(json_object(${MOVEMENT_ROW.columns.map(([field, column]) => `'${field}', ${column}`).join(', ')}))
+    FROM (SELECT * FROM replica_movements m WHERE m.node_id = r.node_id ORDER BY seq DESC LIMIT 2))
+    AS head,
+  (SELECT json_group_array(json_object('sku', b.sku, 'onHand', b.on_hand, 'sent', b.sent,
+      'received', b.received))
+    FROM replica_balances b WHERE b.node_id = r.node_id AND b.sku IN (SELECT value FROM json_each(?)))
+    AS held
+  FROM replicas r WHERE r.node_id = ?`
+
+/**
+ * Where the replica of the page's owner stands, made if there is none (its first page): one
+ * statement for a replica there, or the reads one by one — for a first page, or rows whose
+ * values JSON cannot hold (a BLOB written behind the node's back).
+ */
+async function standing(sql: Sql, page: Page): Promise<Standing> {
+  const skus = new Set<string>()
+  for (const event of page.events) {
+    const sku = (event.data as { sku?: unknown } | null)?.sku
+    if (event.type === 'movement.recorded' && typeof sku === 'string') skus.add(sku)
+  }
+  const [row] = await sql
+    .all<ReplicaRow & { head: string; held: string }>(STANDING_SQL, [
+      JSON.stringify([...skus]),
+      page.nodeId,
+    ])
+    // Only a value JSON cannot hold fails here where the reads one by one would not.
+    .catch((err: Error) => {
+      if (/JSON|BLOB/i.test(err.message)) return []
+      throw err
+    })
+  if (row) {
+    const { head, held, ...replica } = row
+    return {
+      replica: toReplica(replica),
+      head: (JSON.parse(head) as Movement[]).map(verified),
+      held: JSON.parse(held),
+    }
+  }
+  const replica = await ensureReplica(sql, page.nodeId, page.name)
+  return {
+    replica,
+    head: await headRows(sql, { table: 'replica_movements', nodeId: replica.nodeId }),
+    held: await sql.all<Held>(
+      `SELECT sku, on_hand AS onHand, sent, received FROM replica_balances
+       WHERE node_id = ? AND sku IN (SELECT value FROM json_each(?))`,
+      [page.nodeId, JSON.stringify([...skus])]
+    ),
+  }
+}
+
 /**
  * The replica's own last rows still re-hash, link, and are what the cursor says: a row changed or
  * removed on this node's disk is caught before anything is built on it. Two rows, every page.
  */
-async function ownHeadProblem(sql: Sql, replica: Replica): Promise<string | null> {
-  const [last, before] = await headRows(sql, { table: 'replica_movements', nodeId: replica.nodeId })
+function ownHeadProblem({ replica, head }: Standing): string | null {
+  const [last, before] = head
   const held = last
     ? { seq: last.seq, hash: last.hash }
     : { seq: 0, hash: replica.cursor.ledger.hash }
@@ -199,14 +264,7 @@ const UPSERT_ITEMS = `INSERT INTO replica_items (node_id, sku, name, unit, descr
     updated_at = excluded.updated_at`
 
 /** The balances the page's rows move, from those held: the projection, row by row. */
-async function balancesAfter(sql: Sql, nodeId: string, movements: Decided['movements']) {
-  const skus = [...new Set(movements.map((m) => m.sku))]
-  type Held = { sku: string; onHand: number; sent: number; received: number }
-  const held = await sql.all<Held>(
-    `SELECT sku, on_hand AS onHand, sent, received FROM replica_balances
-     WHERE node_id = ? AND sku IN (SELECT value FROM json_each(?))`,
-    [nodeId, JSON.stringify(skus)]
-  )
+function balancesAfter(held: Held[], movements: Decided['movements']) {
   const moved = new Map<string, Held & { lastSeq: number; updatedAt: string }>()
   for (const b of held) moved.set(b.sku, { ...b, lastSeq: 0, updatedAt: '' })
   // Each SKU's balance is added to in place, row after row: no object per row.
@@ -230,11 +288,16 @@ async function balancesAfter(sql: Sql, nodeId: string, movements: Decided['movem
  * defines, and the cursor; the replica as it then stands. The caller's savepoint (every write
  * runs in one) undoes it all if a statement fails.
  */
-async function write(sql: Sql, page: Page, decided: Decided, now: string): Promise<Replica> {
+async function write(
+  sql: Sql,
+  page: Page,
+  decided: Decided,
+  held: Held[],
+  now: string
+): Promise<Replica> {
   const { nodeId } = page
   const { cursor } = decided
-  const balances =
-    decided.movements.length > 0 ? await balancesAfter(sql, nodeId, decided.movements) : []
+  const balances = decided.movements.length > 0 ? balancesAfter(held, decided.movements) : []
   const inserts = [
     ...rowInserts('replica_events', EVENT_COLUMNS, eventValues(nodeId, page.events)),
     ...rowInserts('replica_movements', MOVEMENT_COLUMNS, movementValues(nodeId, decided.movements)),
@@ -275,7 +338,8 @@ async function write(sql: Sql, page: Page, decided: Decided, now: string): Promi
 
 export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; applied: number }> {
   return withSql(db, async (sql) => {
-    const replica = await ensureReplica(sql, page.nodeId, page.name)
+    const at = await standing(sql, page)
+    const { replica } = at
     const who = replica.name || page.nodeId
     if (replica.state === 'broken') {
       throw new DomainError(
@@ -291,7 +355,7 @@ export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; a
         { cursor: replica.cursor }
       )
     }
-    const corrupt = await ownHeadProblem(sql, replica)
+    const corrupt = ownHeadProblem(at)
     if (corrupt)
       return { replica: await breakReplica(sql, page.nodeId, 'chain_broken', corrupt), applied: 0 }
     const decided = decide(replica.cursor, page.events)
@@ -299,7 +363,7 @@ export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; a
       const broken = await breakReplica(sql, page.nodeId, decided.reason, decided.message)
       return { replica: broken, applied: 0 }
     }
-    const stored = await write(sql, page, decided, new Date().toISOString())
+    const stored = await write(sql, page, decided, at.held, new Date().toISOString())
     return { replica: stored, applied: page.events.length }
   })
 }

@@ -294,6 +294,28 @@ t.test(
   }
 )
 
+t.test(
+  'a replica row holding what JSON cannot (a BLOB written behind the node) breaks the next page',
+  async (t) => {
+    const from = await owner(t)
+    const into = await testDb(t)
+    const page = await feed(from, START, 5)
+    await applyPage(into, START, page)
+    const { cursor } = await ok(into, 'replicas.get', { nodeId: 'norte' })
+    await into.raw('DROP TRIGGER replica_movements_append_only_update')
+    await into.raw(
+      `UPDATE replica_movements SET note = X'00ff' WHERE node_id = 'norte' AND seq = ?`,
+      [cursor.ledger.seq]
+    )
+    const next = await feed(from, cursor)
+    t.match(await applyPage(into, cursor, next), {
+      ok: true,
+      data: { applied: 0, replica: { state: 'broken', reason: 'chain_broken' } },
+    })
+    t.match((await ok(into, 'replicas.get', { nodeId: 'norte' })).lastError, /on this node's disk/)
+  }
+)
+
 t.test('the schema keeps replica rows numbered, chained and append-only', async (t) => {
   const from = await owner(t)
   const into = await testDb(t)

@@ -267,8 +267,9 @@ export async function asFirstWrite<T>(db: Knex, fn: (trx: Knex) => Promise<T>): 
     await withSql(db, async (sql) => {
       // A failure that ended the transaction left none to roll back: the BEGIN says whether one is.
       await sql.run('ROLLBACK').catch(() => undefined)
-      await sql.run('BEGIN').catch((lost: unknown) => {
-        throw new TransactionLost(lost)
+      // None could begin: the batch ends here, with the write's own failure as its cause.
+      await sql.run('BEGIN').catch(() => {
+        throw new TransactionLost(err)
       })
     })
     throw err

@@ -129,7 +129,7 @@ interface Standing {
 // The replica, its own last two rows and its balances of some SKUs, in one statement: a page's
 // reads, which were three.
 const STANDING_SQL = `SELECT ${REPLICA_COLUMNS},
-  (SELECT json_group_array(json_object(${MOVEMENT_ROW.columns.map(([field, column]) => `'${field}', ${column}`).join(', ')}))
+  (SELECT json_group_array(json_object(${MOVEMENT_ROW.columns.map(([field, column]) => `'${field}', ${column}`).join(', ')}) ORDER BY seq DESC)
     FROM (SELECT * FROM replica_movements m WHERE m.node_id = r.node_id ORDER BY seq DESC LIMIT 2))
     AS head,
   (SELECT json_group_array(json_object('sku', b.sku, 'onHand', b.on_hand, 'sent', b.sent,

@@ -15,9 +15,15 @@ import {
 } from './idempotency.ts'
 import { postTogether, type LedgerWrite, type LedgerWritePart } from './ledger/record.ts'
 import { operations as defaultTable, type OperationTable } from './operations/index.ts'
-import type { RunOptions } from './operations/run.ts'
 import { failure, refusalOf, reply, type Outcome } from './outcome.ts'
-import { asFirstWrite, inSavepointOf, TransactionLost, withSql, type Untouched } from './sql.ts'
+import {
+  asFirstWrite,
+  inSavepointOf,
+  TransactionLost,
+  withSql,
+  type RunOptions,
+  type Untouched,
+} from './sql.ts'
 
 /** How envelopes are admitted and run: the log, and (in tests) another table or clock. */
 export interface DispatchOptions {
@@ -126,10 +132,11 @@ async function perform(
       log.warn({ err, op, size: envs.length }, 'a run failed; running its envelopes one by one')
     }
   }
-  if (envs.length === 1) return [await performOne(db, envs[0], operation, log, bare)]
   const outcomes: Outcome[] = []
   for (const env of envs) {
-    outcomes.push(await performOne(db, env, table[env.op] as Operation, log))
+    outcomes.push(
+      await performOne(db, env, table[env.op] as Operation, log, bare && envs.length === 1)
+    )
   }
   return outcomes
 }

@@ -254,6 +254,14 @@ export interface Untouched {
 }
 
 /**
+ * How a write that would hold a savepoint of its own is called. `enclosed`: it runs inside one
+ * that a throw undoes already (its caller's, or asFirstWrite's transaction), so it takes none.
+ */
+export interface RunOptions {
+  enclosed?: boolean
+}
+
+/**
  * Runs `fn`, the first write of the transaction `db`, without a savepoint: if it throws, the
  * transaction is rolled back and begun again, which undoes exactly what `fn` wrote (nothing was
  * written before it), and the error is rethrown. A batch with one write, the most common, spares

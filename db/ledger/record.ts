@@ -9,7 +9,7 @@ import { actorOf } from '../actor.ts'
 import { DomainError } from '../domain-error.ts'
 import { appendStatement, type NewEvent } from '../events/log.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
-import { withSql, type Sql, type Statement } from '../sql.ts'
+import { withSql, type RunOptions, type Sql, type Statement } from '../sql.ts'
 import { EMPTY_LEDGER } from './hash.ts'
 import type { KindInput } from './kinds.ts'
 import { advance, post, type BalanceChange, type Posting, type PostingState } from './post.ts'
@@ -199,7 +199,7 @@ export interface LedgerWritePart {
 export async function postTogether(
   db: Knex,
   parts: readonly LedgerWritePart[],
-  { enclosed = false }: { enclosed?: boolean } = {}
+  { enclosed = false }: RunOptions = {}
 ): Promise<Outcome[]> {
   const skus = parts.flatMap(({ posting, payloads }) =>
     payloads.flatMap((payload) => posting.skus(payload as never))
@@ -226,7 +226,7 @@ export async function inLedgerRun<T>(
   sql: Sql,
   skus: Iterable<string>,
   decide: (run: LedgerRun) => T,
-  { enclosed = false }: { enclosed?: boolean } = {}
+  { enclosed = false }: RunOptions = {}
 ): Promise<T> {
   const run = await LedgerRun.open(sql, skus)
   const decided = decide(run)

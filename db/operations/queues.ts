@@ -5,9 +5,8 @@ import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
-import { inSavepointOf, withSql } from '../sql.ts'
+import { inSavepointOf, withSql, type RunOptions } from '../sql.ts'
 import { actorOf } from '../actor.ts'
-import type { RunOptions } from './run.ts'
 import { governsQueue, mayRead, mayUse, type GrantRow } from './grants.ts'
 import { MATCHES } from './patterns.ts'
 
@@ -240,10 +239,11 @@ const PUBLISHER_VIEW = `SELECT ${QUEUE_COLUMNS},
   FROM queues q WHERE q.name = ?2`
 
 /**
- * The publishes of a batch at once, in one savepoint (the worker's run form; none when enclosed), each answered as
- * it would be alone: those to one queue share its lookup and their statements (the ids seen
- * before read at once, every new message inserted in one statement). A publish refused (no such
- * queue, not granted, the queue full) is refused alone and writes nothing.
+ * The publishes of a batch at once, in one savepoint (the worker's run form; none when
+ * enclosed), each answered as it would be alone: those to one queue share its lookup and their
+ * statements (the ids seen before read at once, every new message inserted in one statement). A
+ * publish refused (no such queue, not granted, the queue full) is refused alone and writes
+ * nothing.
  */
 publish.run = (
   db: Knex,

@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import type { OpName, Payload, Result } from '../contract/index.ts'
 import { postTogether, type LedgerWrite, type LedgerWritePart } from '../ledger/record.ts'
 import { unwrap, type Outcome } from '../outcome.ts'
+import type { RunOptions } from '../sql.ts'
 
 /** An operation runs on the transaction (or connection) it is given, never on another. */
 export type Operation<O extends OpName> = ((
@@ -19,14 +20,6 @@ export type Operation<O extends OpName> = ((
    * with the other ledger writes of the batch, on one state and in one script (`postTogether`).
    */
   posting?: LedgerWrite<Payload<O>>
-}
-
-/**
- * How a run form is called. `enclosed`: the run is the first write of its transaction, which a
- * throw rolls back whole (db/sql.ts asFirstWrite), so it need not hold a savepoint of its own.
- */
-export interface RunOptions {
-  enclosed?: boolean
 }
 
 /** An operation whose run form is the whole of it: one payload is a run of one. */

@@ -272,15 +272,20 @@ t.test('a replica serves the log it holds, and the hashes it holds', async (t) =
   })
 })
 
+/** A replica of five events of norte's, its rows open to a change made on disk by hand. */
+async function replicaToDamage(t: Parameters<typeof testDb>[0]) {
+  const from = await owner(t)
+  const into = await testDb(t)
+  await applyPage(into, START, await feed(from, START, 5))
+  const { cursor } = await ok(into, 'replicas.get', { nodeId: 'norte' })
+  await into.raw('DROP TRIGGER replica_movements_append_only_update')
+  return { from, into, cursor }
+}
+
 t.test(
   'a replica row changed on disk is reported by verify and breaks the next page',
   async (t) => {
-    const from = await owner(t)
-    const into = await testDb(t)
-    const page = await feed(from, START, 5)
-    await applyPage(into, START, page)
-    const cursor = (await ok(into, 'replicas.get', { nodeId: 'norte' })).cursor
-    await into.raw('DROP TRIGGER replica_movements_append_only_update')
+    const { from, into, cursor } = await replicaToDamage(t)
     await into('replica_movements').where({ nodeId: 'norte', seq: 3 }).update({ delta: -1 })
     const check = await ok(into, 'replicas.verify', { nodeId: 'norte' })
     t.equal(check.ok, false)
@@ -297,12 +302,7 @@ t.test(
 t.test(
   'a replica row holding what JSON cannot (a BLOB written behind the node) breaks the next page',
   async (t) => {
-    const from = await owner(t)
-    const into = await testDb(t)
-    const page = await feed(from, START, 5)
-    await applyPage(into, START, page)
-    const { cursor } = await ok(into, 'replicas.get', { nodeId: 'norte' })
-    await into.raw('DROP TRIGGER replica_movements_append_only_update')
+    const { from, into, cursor } = await replicaToDamage(t)
     await into.raw(
       `UPDATE replica_movements SET note = X'00ff' WHERE node_id = 'norte' AND seq = ?`,
       [cursor.ledger.seq]

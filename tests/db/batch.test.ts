@@ -5,7 +5,7 @@ import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract/i
 import { runBatch } from '../../db/batch.ts'
 import { operations } from '../../db/operations/index.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
-import { testDb } from '../fixtures/test-db.ts'
+import { testDb, tracedStatements } from '../fixtures/test-db.ts'
 import { afterCreate, failingCreate } from './failing-table.ts'
 
 const log = pino({ level: 'silent' })
@@ -189,14 +189,7 @@ t.test(
   async (t) => {
     const knex = await testDb(t)
     await ensureIdentity(knex, 'Sevilla')
-    const statements: string[] = []
-    const client = knex.client as {
-      acquireConnection(): Promise<{ on(event: 'trace', listener: (sql: string) => void): void }>
-      releaseConnection(connection: unknown): Promise<unknown>
-    }
-    const connection = await client.acquireConnection()
-    connection.on('trace', (sql) => statements.push(sql))
-    await client.releaseConnection(connection)
+    const statements = await tracedStatements(knex)
     const table = failingCreate('BAD')
     const savepoints = () => statements.filter((sql) => /^(SAVEPOINT|RELEASE)/i.test(sql))
 

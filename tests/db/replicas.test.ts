@@ -13,7 +13,7 @@ import {
 import { dispatch } from '../../db/dispatch.ts'
 import { EMPTY_LEDGER } from '../../db/ledger/hash.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
-import { testDb } from '../fixtures/test-db.ts'
+import { testDb, tracedStatements } from '../fixtures/test-db.ts'
 
 const log = pino({ level: 'silent' })
 let counter = 0
@@ -153,6 +153,65 @@ t.test('texts a script could trip on are held exactly: quotes, a NUL, a comment'
   )
   t.match(await ok(into, 'replicas.verify', { nodeId: 'norte' }), { ok: true })
 })
+
+t.test(
+  'long runs of movement events are stored from their rows, and every event is held as sent',
+  async (t) => {
+    const from = await owner(t)
+    const receipts = (n: number, sku: string) =>
+      Array.from({ length: n }, () =>
+        envelope('movements.record', { type: 'receipt', sku, quantity: 1 })
+      )
+    // Three batches: a batch posts its movements together, before its other writes.
+    await runBatch(from, receipts(40, 'A'), { log })
+    await runBatch(from, [envelope('items.update', { sku: 'A', patch: { name: 'Bolt M8' } })], {
+      log,
+    })
+    await runBatch(from, receipts(45, 'B'), { log })
+    const into = await testDb(t)
+    const statements = await tracedStatements(into)
+    const page = await feed(from, START, 200)
+    // An event may say other than its row (an owner of another version): a subject, a time.
+    // Here the first of the 35 receipts of B, after the ten before it.
+    const update = page.events.findLastIndex((e) => e.type === 'item.updated')
+    const odd = update + 11
+    t.match(page.events[odd], { type: 'movement.recorded', subject: 'B' })
+    page.events[odd] = { ...page.events[odd], subject: 'other', createdAt: '2026-01-01T00:00:00Z' }
+    t.match(await applyPage(into, START, page), {
+      ok: true,
+      data: { applied: page.events.length },
+    })
+
+    const copies = statements.filter((sql) => /INSERT INTO replica_events[^]*SELECT/.test(sql))
+    // The 40 receipts of A, and the 34 of B after the odd event; the ten before it are too few
+    // to be copied apart.
+    t.equal(copies.length, 2, 'two runs copied from their rows')
+    const held = await into('replica_events')
+      .where({ node_id: 'norte' })
+      .orderBy('seq')
+      .select('seq', 'type', 'subject', 'data', 'created_at as createdAt')
+    t.same(
+      held.map(({ seq, type, subject, createdAt }) => ({ seq, type, subject, createdAt })),
+      page.events.map(({ seq, type, subject, createdAt }) => ({ seq, type, subject, createdAt })),
+      'every event in order, its subject and time as the page had them'
+    )
+    t.same(
+      held.filter((e) => e.type === 'movement.recorded').map((e) => e.data),
+      page.events
+        .filter((e) => e.type === 'movement.recorded')
+        .map((e) => String((e.data as { seq: number }).seq)),
+      "a movement's event keeps its row's seq"
+    )
+    const served = await ok(into, 'replicas.feed', {
+      nodeId: 'norte',
+      after: START,
+      limit: 200,
+      maxBytes: 1_000_000,
+    })
+    t.same(served.events, page.events, 'served again exactly as the owner sent it')
+    t.match(await ok(into, 'replicas.verify', { nodeId: 'norte' }), { ok: true })
+  }
+)
 
 t.test('a page applied twice is refused the second time and changes nothing', async (t) => {
   const from = await owner(t)

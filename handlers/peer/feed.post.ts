@@ -74,7 +74,12 @@ export default defineHandler(
         await ctx.events.next(after.events, waiting.signal).finally(waiting.release)
         clearTimeout(timer)
       }
-      if (page && request.signal.aborted) return page // the peer went away: nobody reads this
+      if (request.signal.aborted) {
+        // The peer went away: nobody reads this. A page read already goes as it is, and none is
+        // read for nobody (its puller asks again, from its cursor).
+        if (page) return page
+        throw new HttpError('CLIENT_CLOSED', 'The peer went away while its feed waited')
+      }
       page = await read()
     }
   }

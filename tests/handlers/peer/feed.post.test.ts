@@ -79,6 +79,20 @@ t.test('exactly at the head this node knows: no read until the log grows', async
   t.equal(reads, 1, 'one read, once the log grew')
 })
 
+t.test('at the head, a peer that goes away gets nothing read for it', async (t) => {
+  const { events, waits } = hub(after.events, after)
+  let reads = 0
+  const ctx = { ...fakeCtx({ 'events.feed': () => (++reads, pageOf([])) }, {}, events), peer: 'b' }
+  const gone = new AbortController()
+  const sent = { body: { ...body, waitMs: 20_000 }, signal: gone.signal }
+  const answer = handler(request('POST', '/peer/feed', sent), ctx)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(waits, [3], 'waiting at the head')
+  gone.abort()
+  await t.rejects(answer, { status: 499, code: 'CLIENT_CLOSED' })
+  t.equal(reads, 0, 'no page read for nobody')
+})
+
 t.test('at the head by its events but on another ledger row: read at once', async (t) => {
   const { events, waits } = hub(after.events, {
     ...after,

@@ -9,7 +9,7 @@ import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract/i
 import { databaseFile, knexConfig } from '../../db/knex-config.ts'
 import { EMPTY_LEDGER } from '../../db/ledger/hash.ts'
 import type { ReplicationResult } from '../../bench/replication/main.ts'
-import { replicationTargets } from '../../bench/replication/report.ts'
+import { formatReplication, replicationTargets } from '../../bench/replication/report.ts'
 import { seedDatabase } from '../../bench/seed.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
@@ -95,4 +95,29 @@ t.test('the targets are met by figures within them, and not by figures outside',
     null,
     'a quick run judges nothing'
   )
+})
+
+t.test('a network size that did not come up is reported, and fails the target', async (t) => {
+  const r = result({})
+  const why = 'replicas live: not within 120000 ms'
+  r.stock.sizes.push({ nodes: 20, notMeasured: why })
+  const stock = replicationTargets(r)[4]
+  t.match(stock, { met: false, measured: 'worst 40 ms; N = 20 not measured' })
+  r.stock.sizes = [{ nodes: 20, notMeasured: why }]
+  t.match(replicationTargets(r)[4], { met: false, measured: 'N = 20 not measured' })
+  const text = formatReplication({
+    ...r,
+    catchUp: { ...r.catchUp, rows: 100_000, runs: [] },
+    lag: { ...r.lag, runs: [], seconds: 10, pollMs: 20, max: 0 },
+    cost: {
+      ...r.cost,
+      cases: r.cost.cases.map((c) => ({ ...c, alone: [], withPeers: [], perCoreRatio: 1 })),
+    },
+    restore: { ...r.restore, runs: [], worst: 50 },
+    date: '2026-12-03T00:00:00.000Z',
+    command: 'npm run bench -- --part replication',
+    machine: { cores: 2, cpu: 'test', memoryGb: 1, kernel: 'test', node: 'v20' },
+    targets: replicationTargets(r),
+  } as Parameters<typeof formatReplication>[0])
+  t.match(text, `| 20 | not measured: ${why} |`)
 })

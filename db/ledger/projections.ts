@@ -8,10 +8,16 @@ import { OWN_LEDGER, whereOf, type RowSource } from './rows.ts'
 
 const SUMS = PROJECTIONS.map((p) => `sum(${projectionSql(p)}) AS ${p}`).join(', ')
 
-/** Each SKU's projections as its rows sum them (SKUs with rows only). */
-function sumsSql(source: RowSource): string {
+/**
+ * Each SKU's projections as its rows sum them (SKUs with rows only). `GROUP BY +sku` keeps SQLite
+ * off the SKU index, which does not hold the columns summed: walking it read each row from the
+ * table out of order (1.15 s for 300,000 rows, 50 SKUs); one pass over the table in its own order
+ * and a sort by SKU took 0.13 s (3.2 s against 0.7 s for 1M rows over 10,000 SKUs). `also`: more
+ * columns to read in the same pass.
+ */
+export function sumsSql(source: RowSource, also = ''): string {
   const { where } = whereOf(source)
-  return `SELECT sku, ${SUMS} FROM ${source.table} WHERE ${where} true GROUP BY sku`
+  return `SELECT sku, ${SUMS}${also} FROM ${source.table} WHERE ${where} true GROUP BY +sku`
 }
 
 const balancesOf = (source: RowSource) =>

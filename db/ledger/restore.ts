@@ -13,7 +13,8 @@ import { ownHead } from '../events/log.ts'
 import { withSql, type Sql } from '../sql.ts'
 import { outOfStep, rebuildTransfers, tellEverythingAgain } from '../transfers/rebuild.ts'
 import { conclude } from './jobs.ts'
-import { projectionSql } from './kinds.ts'
+import { sumsSql } from './projections.ts'
+import { OWN_LEDGER } from './rows.ts'
 import { MOVEMENT_ROW } from './row.ts'
 import { afterCommit, BACKUP_STAMP, ledgerState, RESTORE_REPORT, WITNESS_HALT } from './state.ts'
 import { LedgerVerifier } from './verifier.ts'
@@ -190,9 +191,8 @@ export function restorePage(db: Knex, page: C.Payload<'ledger.restorePage'>) {
 const SET_BALANCES = `INSERT INTO balances (sku, on_hand, sent, received, last_seq, updated_at)
   SELECT i.sku, coalesce(s.onHand, 0), coalesce(s.sent, 0), coalesce(s.received, 0), s.lastSeq,
     coalesce(m.created_at, i.created_at) FROM items i
-  LEFT JOIN (SELECT sku, sum(delta) AS onHand, max(seq) AS lastSeq,
-      sum(${projectionSql('sent')}) AS sent, sum(${projectionSql('received')}) AS received
-    FROM movements GROUP BY sku) s ON s.sku = i.sku
+  LEFT JOIN (${sumsSql(OWN_LEDGER, ', sum(delta) AS onHand, max(seq) AS lastSeq')}) s
+    ON s.sku = i.sku
   LEFT JOIN movements m ON m.seq = s.lastSeq WHERE true
   ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, sent = excluded.sent,
     received = excluded.received, last_seq = excluded.last_seq, updated_at = excluded.updated_at`

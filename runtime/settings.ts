@@ -4,7 +4,7 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
 import { normalizeHost } from './host-names.ts'
-import { DEFAULT_TIMING, type Timing } from '../network/index.ts'
+import { DEFAULT_TIMING, type Timing } from '../network/settings.ts'
 
 /** One setting: where it is read from, how it is checked, and what --help says of it. */
 export interface Setting<T> {

@@ -90,8 +90,10 @@ const RULES: Record<string, (ref: ImportRef, file: string) => string | undefined
       : `network/ never imports ${target} (the runtime hosts it; it does not reach back)`,
   runtime: ({ target }) => {
     if (target === undefined || under(target, 'runtime/', 'api/', 'lib/')) return
-    if (under(target, 'db/contract/', 'db/settings.ts', 'network/index.ts')) return
-    if (under(target, 'network/')) return 'the runtime uses network/ through network/index.ts'
+    if (under(target, 'db/contract/', 'db/settings.ts', 'network/index.ts', 'network/settings.ts'))
+      return
+    if (under(target, 'network/'))
+      return 'the runtime uses network/ through network/index.ts (its settings: network/settings.ts)'
     if (under(target, 'handlers/')) return 'the runtime loads handlers by scanning, never by import'
     return `runtime/ never imports ${target}`
   },
@@ -127,6 +129,38 @@ t.test('the tree keeps its layers, with no import cycle', async (t) => {
   const graph = await importGraph(ROOT, FOLDERS)
   t.ok(graph.size > 100, `${graph.size} files read`)
   t.same(problemsIn(graph), [])
+})
+
+t.test('npm start forks the database worker before it loads the rest of the node', async (t) => {
+  // What runtime/main.ts loads before its first line runs: everything it imports statically. The
+  // worker is forked from there; the HTTP side, the network, the handlers and the metrics load
+  // while it starts (runtime/node.ts imports them once it is forked).
+  const graph = await importGraph(ROOT, FOLDERS)
+  const files = new Set<string>()
+  const packages = new Set<string>()
+  const walk = (file: string) => {
+    if (files.has(file)) return
+    files.add(file)
+    for (const ref of graph.get(file) ?? []) {
+      if (ref.typeOnly || ref.dynamic) continue
+      if (ref.target) walk(ref.target)
+      else if (!isBuiltin(ref.specifier)) packages.add(packageOf(ref.specifier))
+    }
+  }
+  walk('runtime/main.ts')
+  t.ok(files.has('runtime/worker-supervisor.ts'), 'the worker is started from there')
+  const late = [
+    'network/index.ts',
+    'runtime/router.ts',
+    'runtime/http-server.ts',
+    'runtime/metrics.ts',
+  ]
+  t.same(
+    late.filter((file) => files.has(file)),
+    [],
+    `loaded before the fork: ${[...files].join(', ')}`
+  )
+  t.same([...packages].sort(), ['pino', 'zod'], 'the packages loaded before the fork')
 })
 
 t.test('nothing but the tests imports a handler', async (t) => {

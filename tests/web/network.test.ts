@@ -123,6 +123,9 @@ t.test(
     await atSevilla.getByRole('alert').filter({ hasText: 'Choose the warehouse' }).waitFor()
     const to = atSevilla.locator('select[name=to]')
     t.ok(await to.evaluate((e) => e === document.activeElement), 'nothing sent; To has the focus')
+    // The clerk reads the list before typing into it: the warehouses come from /members once the
+    // form is shown, and a name typed into the empty list before they arrive chooses nothing.
+    await to.locator('option', { hasText: /^Madrid/ }).waitFor({ state: 'attached' })
     await atSevilla.keyboard.type('Madrid')
     t.match(await to.locator('option:checked').textContent(), /^Madrid/, 'typed, Madrid is chosen')
     await atSevilla.keyboard.press('Tab')

@@ -150,7 +150,9 @@ function List(props: { rows: Transfer[]; words: Words; onReceive?(id: string): v
 
 /** Lines scanned one at a time (SKU, Enter, quantity, Enter), then sent to one warehouse. */
 function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }) {
-  const [members, setMembers] = useState<Network['members']>([])
+  // null until /members answers: the list is not known yet, which is not "no other warehouse".
+  const [peers, setPeers] = useState<Network['members'] | null>(null)
+  const members = peers ?? []
   const [lines, setLines] = useState<{ sku: string; quantity: number }[]>([])
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null)
   const [busy, setBusy] = useState(false)
@@ -160,8 +162,9 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
   const reference = useRef<HTMLInputElement>(null)
   useEffect(() => {
     call<Network>('/members').then(
-      (network) => setMembers(network.members.filter((m) => !m.self && m.state !== 'left')),
-      () => undefined
+      (network) => setPeers(network.members.filter((m) => !m.self && m.state !== 'left')),
+      // Said, not swallowed: an empty list would read as a warehouse alone in the network.
+      (error) => setOutcome({ ok: false, text: problemOf(error, words) })
     )
   }, [])
 
@@ -275,7 +278,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
           ))}
         </ul>
       )}
-      <p class="hint">{members.length === 0 ? words.noPeers : words.sendKeys}</p>
+      {peers && <p class="hint">{peers.length === 0 ? words.noPeers : words.sendKeys}</p>}
       <p role={outcome?.ok === false ? 'alert' : 'status'} class={outcome?.ok ? 'done' : 'problem'}>
         {outcome?.text}
       </p>

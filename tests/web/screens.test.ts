@@ -1,8 +1,8 @@
 // The warehouse's own screens in a real browser (Debian's chromium, driven by playwright-core)
 // against a real node: the nav bar and its hash routes, items searched, created and changed with
 // the keyboard, the history filtered and paged with a movement made through the API appearing
-// live, the ledger check explained (whole, then with a row edited on disk), and a viewer who sees
-// no form that writes. It saves docs/screenshots/items.png, history.png and verify.png.
+// live, the ledger check explained (whole, then with a row edited on disk), a viewer who sees
+// no form that writes, and the send form of a warehouse alone. It saves docs/screenshots/items.png, history.png and verify.png.
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
@@ -341,6 +341,37 @@ t.test('the warehouse screens, by keyboard, live, by role', { skip }, async (t) 
     t.pass('#/verify is not there for a viewer: the stock screen is shown instead')
     await page.close()
   })
+
+  t.test(
+    'the send form of a warehouse alone says so, and says why when it cannot tell',
+    async (t) => {
+      // The warehouses to send to come from /members: while it fails, the form says why, and
+      // never that this warehouse is alone.
+      const page = await browser.newPage({ locale: 'en-GB' })
+      page.setDefaultTimeout(10_000)
+      await page.route('**/members', (route) =>
+        route.fulfill({
+          status: 503,
+          json: { error: 'The database worker is not answering', code: 'UNAVAILABLE' },
+        })
+      )
+      await page.goto(node.url + '/#/transfers')
+      await page.getByLabel('API token').fill(ana)
+      await page.keyboard.press('Enter')
+      const send = page.locator('section[aria-labelledby=send-title]')
+      await send
+        .getByRole('alert')
+        .filter({ hasText: 'The database worker is not answering' })
+        .waitFor()
+      t.equal(await send.getByText('No other warehouse').count(), 0, 'not said to be alone')
+      await page.unroute('**/members')
+      await page.reload()
+      await send.getByText('No other warehouse in the network yet.').waitFor()
+      t.ok(await send.getByRole('button', { name: 'Send' }).isDisabled(), 'nothing to send to')
+      t.equal(await send.getByRole('alert').count(), 0, 'and no problem')
+      await page.close()
+    }
+  )
 
   t.test('an operator checks the ledger and reads what the result means', async (t) => {
     const page = await signedIn(browser, node.url, ana, '#/verify')

@@ -1,6 +1,8 @@
-// The catalogue: search as you type (GET /items); a scanned SKU and Enter opens that item. An
-// admin also adds items (POST /items) and changes them (PATCH /items/:sku); other roles see no
-// form. A refusal is the node's own sentence.
+// The catalogue: search as you type (GET /items); a scanned SKU and Enter opens that item, and
+// the search keeps the focus, its text selected, so the next scan opens the next one (were the
+// focus in the item's name, the next scan would rename it). An admin also adds items (POST
+// /items) and changes them (PATCH /items/:sku; Tab from the search reaches the opened item's
+// name); other roles see no form. A refusal is the node's own sentence.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Item, ItemInput, ItemPage, ItemPatch } from '../api/index.ts'
 import { call } from './api.ts'
@@ -20,6 +22,7 @@ export function Items({ me, words, onRefused }: ScreenProps) {
   const [problem, setProblem] = useState('')
   const [open, setOpen] = useState<Item | null>(null)
   const asked = useRef(0)
+  const scanned = useRef(0)
   const searchField = useRef<HTMLInputElement>(null)
   useEffect(() => searchField.current!.focus(), [])
 
@@ -49,20 +52,31 @@ export function Items({ me, words, onRefused }: ScreenProps) {
 
   /** A scan: the exact SKU, asked for by itself, however soon the Enter follows the typing. */
   async function openSku(event: KeyboardEvent) {
+    if (event.key === 'Escape' && open) return close()
     if (event.key !== 'Enter') return
     event.preventDefault()
-    const sku = event.currentTarget instanceof HTMLInputElement && event.currentTarget.value.trim()
+    const field = event.currentTarget as HTMLInputElement
+    const sku = field.value.trim()
     if (!sku) return
+    field.select() // the next scan replaces it, even while this one is being asked
+    const mine = ++scanned.current
     try {
-      setOpen(await call<Item>(`/items/${encodeURIComponent(sku)}`))
+      const item = await call<Item>(`/items/${encodeURIComponent(sku)}`)
+      if (mine !== scanned.current) return // a later scan's item is the one to show
+      setOpen(item)
       setProblem('')
     } catch (error) {
-      setProblem(problemOf(error, words))
+      if (mine === scanned.current) setProblem(problemOf(error, words))
     }
+  }
+  /** Back to the search, ready for the next scan. */
+  function toSearch() {
+    searchField.current!.focus()
+    searchField.current!.select()
   }
   function close() {
     setOpen(null)
-    searchField.current!.focus()
+    toSearch()
   }
 
   return (
@@ -95,7 +109,7 @@ export function Items({ me, words, onRefused }: ScreenProps) {
             item={open}
             admin={admin}
             words={words}
-            onSaved={setOpen}
+            onSaved={(item) => (setOpen(item), toSearch())}
             onClose={close}
           />
         )}
@@ -228,13 +242,13 @@ interface CardProps {
   onClose(): void
 }
 
-/** One item: its fields to change for an admin, to read for the others. Escape closes it. */
+/**
+ * One item: its fields to change for an admin, to read for the others. Escape closes it. It
+ * takes no focus when it opens: the search keeps it for the next scan.
+ */
 function ItemCard({ item, admin, words, onSaved, onClose }: CardProps) {
   const [outcome, setOutcome] = useState<Outcome>(null)
   const [busy, setBusy] = useState(false)
-  const card = useRef<HTMLElement>(null)
-  // The first field to change, or for a reader the item's heading (read out when focused).
-  useEffect(() => card.current!.querySelector<HTMLElement>(admin ? 'input' : 'h3')!.focus(), [])
 
   async function save(event: Event) {
     event.preventDefault()
@@ -261,7 +275,7 @@ function ItemCard({ item, admin, words, onSaved, onClose }: CardProps) {
   const escape = (event: KeyboardEvent) => event.key === 'Escape' && onClose()
 
   return (
-    <section ref={card} class="item-card" aria-labelledby="item-card-title" onKeyDown={escape}>
+    <section class="item-card" aria-labelledby="item-card-title" onKeyDown={escape}>
       <h3 id="item-card-title" tabIndex={-1}>
         {item.sku} · {item.name}
       </h3>

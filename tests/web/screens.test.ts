@@ -141,12 +141,24 @@ t.test('the warehouse screens, by keyboard, live, by role', { skip }, async (t) 
     await rows(page, 'table.items', ['BOLT-M10', 'BOLT-M8', 'NUT-M8', 'SCREW-4X30', 'WASHER-M8'])
     t.pass('the new item is in the list without a reload')
 
-    // Edit: a scan (the SKU and Enter at once) opens the item, its first field focused.
+    // A scan (the SKU and Enter at once) opens the item and leaves the search focused, its text
+    // selected: the next scan, however soon, opens the next item and changes nothing.
     await search.focus()
     await page.keyboard.type('nut-m8\n')
     const edit = page.getByRole('form', { name: 'Edit NUT-M8' })
     await edit.waitFor()
-    t.ok(await getsFocus(edit.getByLabel('Name')), 'the scanned item opens at its name')
+    t.ok(await isFocused(search), 'the scanned item opens; the search keeps the focus')
+    await page.keyboard.type('bolt-m8\n')
+    await page.getByRole('form', { name: 'Edit BOLT-M8' }).waitFor()
+    t.equal(await search.inputValue(), 'bolt-m8', 'the next scan replaced the last')
+    t.match((await api(node, 'GET', '/items/NUT-M8')).body, { name: 'Hex nut M8' }, 'unchanged')
+    t.match((await api(node, 'GET', '/items/BOLT-M8')).body, { name: 'Bolt M8 × 40' })
+
+    // Edit: Tab from the search reaches the opened item's name.
+    await page.keyboard.type('nut-m8\n')
+    await edit.waitFor()
+    await page.keyboard.press('Tab')
+    t.ok(await getsFocus(edit.getByLabel('Name')), 'Tab reaches its name')
     await edit.getByLabel('Name').fill('')
     await page.keyboard.press('Enter')
     const empty = await api(node, 'PATCH', '/items/NUT-M8', { name: '' })
@@ -164,6 +176,7 @@ t.test('the warehouse screens, by keyboard, live, by role', { skip }, async (t) 
     await page.keyboard.type('25')
     await page.keyboard.press('Enter')
     await page.getByRole('status').filter({ hasText: 'Saved NUT-M8' }).waitFor()
+    t.ok(await getsFocus(search), 'saved: back to the search for the next scan')
     t.match((await api(node, 'GET', '/items/NUT-M8')).body, {
       name: 'Hex nut M8 zinc',
       reorderPoint: 25,
@@ -185,7 +198,6 @@ t.test('the warehouse screens, by keyboard, live, by role', { skip }, async (t) 
       await rows(page, 'table.items', ['NUT-M8'])
       const form = { selector: 'form.item-form[aria-label="Edit NUT-M8"]' }
       openings.push(await timeFromEnter(page, form, () => page.keyboard.press('Enter')))
-      await getsFocus(edit.getByLabel('Name')) // Escape closes it from inside
       await page.keyboard.press('Escape')
       await edit.waitFor({ state: 'detached' })
     }

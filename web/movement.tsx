@@ -1,6 +1,6 @@
 // Receive, issue, count and adjust without a mouse, as with a barcode scanner: the SKU field has
 // the focus, Enter moves to the quantity, Enter there records; then the SKU field again for the
-// next scan. A count sends what was counted and the node records the difference; an adjustment
+// next scan, at once: what is typed while the node answers is the next movement. A count sends what was counted and the node records the difference; an adjustment
 // sends the signed change, with its reason as the note. A refusal (not enough on hand, no such
 // item) is the node's own sentence.
 import { useEffect, useRef, useState } from 'preact/hooks'
@@ -40,12 +40,16 @@ function doneText(kind: Kind, movement: Movement, words: Words): string {
 export function MovementForm(props: Props) {
   const { words } = props
   const [kind, setKind] = useState<Kind>('receipt')
-  const [busy, setBusy] = useState(false)
+  const [sending, setSending] = useState(0)
   const [outcome, setOutcome] = useState<Outcome | null>(null)
   const skuField = useRef<HTMLInputElement>(null)
   const quantityField = useRef<HTMLInputElement>(null)
   const referenceField = useRef<HTMLInputElement>(null)
   const noteField = useRef<HTMLInputElement>(null)
+  /** The movements entered and not yet answered, sent one after another in the order typed. */
+  const queue = useRef<Promise<void>>(Promise.resolve())
+  const kindNow = useRef(kind)
+  kindNow.current = kind
   useEffect(() => skuField.current!.focus(), [])
   const labels: Record<Kind, [kind: string, amount: string]> = {
     receipt: [words.receive, words.quantity],
@@ -53,8 +57,14 @@ export function MovementForm(props: Props) {
     count: [words.count, words.countedQuantity],
     adjust: [words.adjust, words.change],
   }
+  const fields = () => [skuField, quantityField, referenceField, noteField]
 
-  async function record() {
+  /**
+   * Enter on the amount: the movement is taken from the fields at once, which are emptied with
+   * the focus on the SKU for the next scan, and sent behind those entered before it. A scanner
+   * types on while the node answers, and nothing it types is lost or lands in the wrong field.
+   */
+  function record() {
     const sku = skuField.current!.value.trim()
     const amount = quantityField.current!.value.trim()
     // An empty field is not a count of zero: nothing is sent until a number is there.
@@ -66,27 +76,34 @@ export function MovementForm(props: Props) {
       setOutcome({ ok: false, text: words.amountNotWhole })
       return quantityField.current!.select()
     }
-    const reference = referenceField.current!.value.trim()
-    const note = noteField.current?.value.trim()
-    setBusy(true)
+    const typed = fields().map((field) => field.current?.value ?? '')
+    const entry = { kind, typed }
+    const body = {
+      ...bodyOf(kind, sku, wholeOf(amount)),
+      ...(typed[2].trim() ? { reference: typed[2].trim() } : {}),
+      ...(typed[3].trim() ? { note: typed[3].trim() } : {}),
+    }
+    for (const field of fields()) if (field.current) field.current.value = ''
+    skuField.current!.focus()
+    setSending((n) => n + 1)
+    queue.current = queue.current.then(() => send(entry, body))
+  }
+
+  async function send(entry: { kind: Kind; typed: string[] }, body: object) {
     try {
-      const body = {
-        ...bodyOf(kind, sku, wholeOf(amount)),
-        ...(reference ? { reference } : {}),
-        ...(note ? { note } : {}),
-      }
       const movement = await call<Movement>('/movements', { method: 'POST', body })
       await props.onRecorded(movement.sku)
-      setOutcome({ ok: true, text: doneText(kind, movement, words) })
-      for (const field of [skuField, quantityField, referenceField, noteField]) {
-        if (field.current) field.current.value = ''
-      }
-      skuField.current!.focus()
+      setOutcome({ ok: true, text: doneText(entry.kind, movement, words) })
     } catch (error) {
       setOutcome({ ok: false, text: error instanceof Refused ? error.message : words.offline })
-      quantityField.current!.select()
+      // Back in the fields to be put right, unless the clerk has typed on since.
+      const untouched = fields().every((field) => !field.current?.value)
+      if (untouched && kindNow.current === entry.kind) {
+        fields().forEach((field, i) => field.current && (field.current.value = entry.typed[i]))
+        quantityField.current!.select()
+      }
     } finally {
-      setBusy(false)
+      setSending((n) => n - 1)
     }
   }
 
@@ -95,16 +112,20 @@ export function MovementForm(props: Props) {
     if (event.key !== 'Enter') return
     event.preventDefault()
     const field = event.currentTarget as HTMLInputElement
-    if (field === skuField.current) return quantityField.current!.focus()
+    // An Enter on an empty SKU (a scanner's second Enter, say) waits there for the next scan.
+    if (field === skuField.current) {
+      if (field.value.trim()) quantityField.current!.focus()
+      return
+    }
     if (!skuField.current!.value.trim()) return skuField.current!.focus()
-    if (!busy) void record()
+    record()
   }
 
   const signed = kind === 'adjust'
   return (
     <section aria-labelledby="movement-title" class="movement">
       <h2 id="movement-title">{words.movement}</h2>
-      <form onSubmit={(e) => (e.preventDefault(), void record())}>
+      <form onSubmit={(e) => (e.preventDefault(), record())} aria-busy={sending > 0}>
         <fieldset class="kind">
           <legend class="visually-hidden">{words.movement}</legend>
           {KINDS.map((value) => (
@@ -152,9 +173,7 @@ export function MovementForm(props: Props) {
             <input ref={noteField} name="note" autocomplete="off" onKeyDown={onKeyDown} />
           </label>
         )}
-        <button type="submit" disabled={busy}>
-          {words.record}
-        </button>
+        <button type="submit">{words.record}</button>
       </form>
       <p class="hint">{kind === 'count' ? words.countKeys : words.keys}</p>
       <p role={outcome?.ok === false ? 'alert' : 'status'} class={outcome?.ok ? 'done' : 'problem'}>

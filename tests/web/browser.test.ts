@@ -193,6 +193,30 @@ t.test(
     }
     t.comment(summary('a receipt, Enter to the stock row showing it', receipts))
 
+    // Scans typed while the node is still answering the one before (each answer held back
+    // 300 ms here): every one is recorded, in the order typed, and nothing lands in a wrong field.
+    const before = (await api(node, 'GET', '/movements?limit=1')).body.movements[0].seq
+    await page.route('**/movements', async (route) => {
+      const answer = await route.fetch()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      await route.fulfill({ response: answer })
+    })
+    await page.keyboard.type('BOLT-M8\n1\nNUT-M8\n2\n\nBOLT-M8\n3\n')
+    await page.getByText('Received 3 × BOLT-M8: 24 on hand now').waitFor()
+    await page.unroute('**/movements')
+    const typedAhead = (await api(node, 'GET', `/movements?limit=3`)).body.movements
+    t.match(
+      typedAhead.reverse(),
+      [
+        { seq: before + 1, sku: 'BOLT-M8', quantity: 1 },
+        { seq: before + 2, sku: 'NUT-M8', quantity: 2 },
+        { seq: before + 3, sku: 'BOLT-M8', quantity: 3 },
+      ],
+      'three scans typed ahead: three receipts, in order (a second Enter is no scan)'
+    )
+    t.ok(await isFocused(page, 'input[name=sku]'), 'the SKU field has the focus')
+    t.equal(await page.locator('input[name=sku]').inputValue(), '', 'and is empty')
+
     // Made elsewhere: the row changes without a reload.
     const receipt = await api(node, 'POST', '/movements', {
       type: 'receipt',
@@ -200,7 +224,7 @@ t.test(
       quantity: 7,
     })
     t.equal(receipt.status, 201)
-    await onHand(page, 'NUT-M8', '7')
+    await onHand(page, 'NUT-M8', '9')
     t.pass('a receipt made through the API appears live')
     await page.getByLabel('Search by SKU or name').fill('nut')
     await page.locator('tr[data-sku="BOLT-M8"]').waitFor({ state: 'detached' })
@@ -222,7 +246,7 @@ t.test(
     node = await startTestNode(t, { name: 'Madrid', dataDir, port })
     await api(node, 'POST', '/movements', { type: 'receipt', sku: 'NUT-M8', quantity: 3 })
     await page.locator('.offline').waitFor({ state: 'detached' })
-    await onHand(page, 'NUT-M8', '10')
+    await onHand(page, 'NUT-M8', '12')
     t.pass('back: the page recovers by itself and shows what changed')
 
     await page.getByRole('button', { name: 'Español' }).click()

@@ -305,6 +305,55 @@ t.test('a consumer that goes away while it waits takes nothing from the queue', 
   t.match((await api(node, 'GET', '/queues/picks')).body, { ready: 0, inFlight: 1 })
 })
 
+t.test(
+  'a long poll takes nothing once its token is revoked, or its user disabled, while it waits',
+  async (t) => {
+    const node = await startTestNode(t)
+    await post(node, '/queues', { name: 'payroll' })
+    const reads = async () => {
+      const page = parseExposition(String((await api(node, 'GET', '/metrics')).body))
+      return samplesOf(page, 'almacen_db_batch_envelopes_sum', { kind: 'read' })[0].value
+    }
+    const cases: [string, (token: { id: string }) => Promise<unknown>, RegExp][] = [
+      ['revoked', (token) => post(node, `/tokens/${token.id}/revoke`), /was revoked at/],
+      [
+        'disabled',
+        () => api(node, 'PATCH', '/users/opa', { disabled: true }),
+        /The user opa is disabled/,
+      ],
+    ]
+    await post(node, '/users', { name: 'opa', role: 'operator' })
+    for (const [what, withdraw, said] of cases) {
+      await api(node, 'PATCH', '/users/opa', { disabled: false })
+      const token = (await post(node, '/tokens', { user: 'opa', name: what })).body
+      const before = await reads()
+      const waiting = api(
+        node,
+        'POST',
+        '/queues/payroll/receive',
+        { waitMs: 20_000 },
+        { authorization: `Bearer ${token.token}` }
+      )
+      // Once it waits: its peek is read (each scrape adds a read of its own, taken out).
+      let scrapes = 0
+      await until(async () => (await reads()) - before - ++scrapes >= 1, 10_000, 'it waits')
+      await withdraw(token)
+      await post(node, '/queues/payroll/messages', { id: `after-${what}`, body: 'salaries' })
+      t.match(
+        await waiting,
+        { status: 401, body: { code: 'UNAUTHENTICATED', error: said } },
+        `${what} while it waited: 401`
+      )
+      t.match(
+        (await api(node, 'GET', '/queues/payroll')).body,
+        { ready: 1, inFlight: 0 },
+        'and the message is still there for those who may have it'
+      )
+      await post(node, '/queues/payroll/purge', { confirm: 'payroll' })
+    }
+  }
+)
+
 t.test('a text body is a message as it is, its id in the query', async (t) => {
   const node = await startTestNode(t)
   await post(node, '/queues', { name: 'labels' })

@@ -60,6 +60,10 @@ export default defineHandler(
       ctx.events.stopping.removeEventListener('abort', stop)
       gone.removeEventListener('abort', stop)
       if (gone.aborted) break
+      // The request's token again, as a stream checks it before each page: a token revoked, or a
+      // user disabled or demoted, while this waited takes nothing. (At once when the holder is
+      // remembered, so a take still leaves in the publish's frame.)
+      await ctx.stillAdmitted()
       if (why !== 'take') continue
       // A publish of messages visible at once is on its way: take now, with no await before the
       // send, so that the take leaves in its frame and commits with it (runtime/queue-signals.ts).
@@ -72,6 +76,7 @@ export default defineHandler(
       if (took.messages.length > 0 || over) return took
     }
     if (gone.aborted) return { messages: [] } // nobody reads this answer
+    await ctx.stillAdmitted() // the peeks may have waited
     return ctx.db.send('queues.receive', { queue, max, visibilityMs }, { again })
   }
 )

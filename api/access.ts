@@ -23,7 +23,18 @@ export const userName = z
     error: 'must be 1-64 lower-case letters, digits, dots, dashes or underscores',
   })
 
-export const userInput = z.strictObject({ name: userName, role })
+/**
+ * The actor of the ledger rows the node makes itself (db/ledger/post.ts `SYSTEM`): no user may
+ * take the name, or their movements would read as the node's own.
+ */
+export const SYSTEM_ACTOR = 'system'
+
+export const userInput = z.strictObject({
+  name: userName.refine((name) => name !== SYSTEM_ACTOR, {
+    error: `"${SYSTEM_ACTOR}" is how the ledger names the node's own rows: choose another name`,
+  }),
+  role,
+})
 export const userChange = z
   .strictObject({ role: role.optional(), disabled: z.boolean().optional() })
   .refine((change) => change.role !== undefined || change.disabled !== undefined, {

@@ -2,7 +2,9 @@
 // the peer whose message made it, or the node itself; a replica keeps it, and a changed name
 // breaks the chain.
 import t from 'tap'
+import { SYSTEM_ACTOR } from '../../api/access.ts'
 import { hashMovement } from '../../db/ledger/hash.ts'
+import { SYSTEM } from '../../db/ledger/post.ts'
 import { startNetwork } from '../fixtures/client-kit.ts'
 import { until } from '../fixtures/node-process.ts'
 import { api } from '../fixtures/test-node.ts'
@@ -18,6 +20,17 @@ t.test(
   async (t) => {
     const [madrid, norte] = await startNetwork(t, ['Madrid', 'Norte'])
     const ana = await tokenFor(madrid, 'ana', 'operator')
+    // The node's own rows are "system": no user may take that name and pass for the node.
+    t.equal(SYSTEM_ACTOR, SYSTEM, 'the name the API keeps is the one the ledger writes')
+    t.match(await api(madrid, 'POST', '/users', { name: 'system', role: 'operator' }), {
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', error: /"system" is how the ledger names the node's own/ },
+    })
+    const users = (await api(madrid, 'GET', '/users')).body.users as { name: string }[]
+    t.notOk(
+      users.some((u) => u.name === 'system'),
+      'and none was made'
+    )
     const luis = await tokenFor(norte, 'luis', 'operator')
     await api(madrid, 'POST', '/items', { sku: 'BOLT-M8', name: 'Bolt', unit: 'ea' })
     const receipt = await api(

@@ -42,6 +42,13 @@ export const queueInput = z.strictObject({
 /** How deep a message's body may nest. */
 export const MAX_BODY_DEPTH = 64
 
+/**
+ * The headers the node writes on the messages it carries (db/operations/topics.ts and queues.ts):
+ * x-origin and x-origin-name on a federated message, x-dead-* on a dead letter, x-topic,
+ * x-topic-seq and x-event-seq on a topic's. Given by a publisher they would pass for the node's.
+ */
+const NODE_HEADER = /^x-(origin|dead-|topic|event-seq)/i
+
 export const queueMessageInput = z.strictObject({
   /**
    * Any JSON value, nested at most 64 deep: a message travels inside a federation hop's request
@@ -65,6 +72,16 @@ export const queueMessageInput = z.strictObject({
       { error: 'must map names to strings' }
     )
     .refine((h) => Object.keys(h).length <= 50, { error: 'must have at most 50 headers' })
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        if (!NODE_HEADER.test(name)) continue
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `is a header the node sets itself (where a message came from, why it was dead-lettered, its topic): a publisher may not give it`,
+        })
+      }
+    })
     .default({}),
   /** Hidden from consumers this long after it is published. */
   delayMs: duration(WEEK_MS, 'delay').default(0),

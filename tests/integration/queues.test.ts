@@ -413,6 +413,7 @@ const nested = (levels: number): unknown => (levels === 0 ? 1 : [nested(levels -
 t.test('bad requests are refused, naming the problem, and change nothing', async (t) => {
   const node = await startTestNode(t)
   await post(node, '/queues', { name: 'q' })
+  await post(node, '/topics', { name: 't' })
   const cases: [string, unknown, RegExp][] = [
     ['/queues', { name: 'bad name!' }, /name must be 1-100 letters/],
     ['/queues', { name: 'x.dead' }, /cannot end in \.dead/],
@@ -427,6 +428,16 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
       { body: 1, headers: { note: 'red\u001b[31m' } },
       /headers\.note must not hold control characters/,
     ],
+    // The headers the node sets itself: a publisher could pass a message off as federated from
+    // another warehouse, or as dead-lettered.
+    ...['x-origin', 'X-Origin-Name', 'x-dead-reason', 'x-topic', 'x-event-seq'].map(
+      (name): [string, unknown, RegExp] => [
+        '/queues/q/messages',
+        { body: 1, headers: { [name]: 'forged' } },
+        new RegExp(`headers\\.${name} is a header the node sets itself`),
+      ]
+    ),
+    ['/topics/t/messages', { body: 1, headers: { 'x-origin': 'B' } }, /headers\.x-origin is a/],
     ['/queues/q/receive', { max: 1000 }, /max must be at most 100/],
     ['/queues/q/receive', { waitMs: 60_000 }, /waitMs must be at most 20000 ms/],
     ['/queues/q/ack', { receipts: [] }, /receipts must name at least one receipt/],

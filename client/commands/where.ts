@@ -61,9 +61,13 @@ function totalLine(a: NetworkStockOne): string {
     )
     return `Total: the warehouses count it in different units, not added together: ${each.join(', ')}`
   }
-  const { onHand, liveOnHand, unit } = a.total
+  const { onHand, liveOnHand, unit, inTransit, onHandPlusInTransit } = a.total
   const live = liveOnHand === onHand ? '' : ` (${amount(liveOnHand ?? 0, unit)} of it live)`
-  return `Total: ${amount(onHand ?? 0, unit)}${live}`
+  // Goods on the road are the company's too: "how much do we have" counts them.
+  const road = inTransit
+    ? `, and ${amount(inTransit, unit)} in transit: ${amount(onHandPlusInTransit ?? 0, unit)} in all`
+    : ''
+  return `Total: ${amount(onHand ?? 0, unit)}${live}${road}`
 }
 
 /** The warning no one may miss: which warehouses are not live, and whether the deadline passed. */

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { whereIsIt } from '../../../client/commands/where.ts'
 import { almacen, seed, session, startNetwork, untilSeen } from '../../fixtures/client-kit.ts'
+import { api } from '../../fixtures/test-node.ts'
 
 const BOLT = { sku: 'BOLT-M8', name: 'Bolt M8', reorderPoint: 50 }
 
@@ -21,6 +22,16 @@ t.test('Where is it? shows each warehouse with its figure, live, and the total',
     ].join('\n'),
     'Total: 150 ea',
   ])
+
+  // Goods on the road count: sent from Madrid, not yet received at Sevilla.
+  const sent = await api(madrid, 'POST', '/transfers', {
+    to: 'Sevilla',
+    lines: [{ sku: 'BOLT-M8', quantity: 20 }],
+  })
+  t.equal(sent.status, 201)
+  const road = session(madrid.url, ['BOLT-M8'])
+  await whereIsIt(road.io)
+  t.equal(road.lines.at(-1), 'Total: 130 ea, and 20 ea in transit: 150 ea in all')
 })
 
 t.test(

@@ -1,5 +1,5 @@
-import type { Movement } from '../../api/index.ts'
-import type { Api } from '../api.ts'
+import type { Item, Movement } from '../../api/index.ts'
+import { skuPath, type Api } from '../api.ts'
 import { parsed, positionals, type Command } from '../command.ts'
 import { movementTable } from '../format.ts'
 import * as input from '../input.ts'
@@ -22,6 +22,8 @@ export const history: Command = {
   async run(io, args) {
     const [text] = positionals(args, [], ['SKU'])
     const sku = text === undefined ? undefined : parsed(input.sku, text, 'SKU')
+    // A mistyped SKU is no item, not one without movements: the node says so (exit 1).
+    if (sku) await io.api.get<Item>(`/items/${skuPath(sku)}`)
     const empty = sku ? `No movements of ${sku} yet.` : 'The ledger is empty.'
     await printList(io, args, 'movements', movementPages(io.api, sku), movementTable, empty)
   },

@@ -50,7 +50,7 @@ t.test("look-ups print aligned tables, and --json prints the node's JSON", async
     { sku: 'NUT-M8', name: 'Nut M8', reorderPoint: 100, onHand: 40 },
   ])
   const url = ['--url', node.url]
-  const [stock, low, one, items, history, json, itemsJson] = await Promise.all([
+  const [stock, low, one, items, history, json, itemsJson, typo] = await Promise.all([
     almacen(['stock', ...url]),
     almacen(['stock', '--low', ...url]),
     almacen(['stock', 'nut-m8', ...url]),
@@ -58,7 +58,13 @@ t.test("look-ups print aligned tables, and --json prints the node's JSON", async
     almacen(['history', 'BOLT-M8', ...url]),
     almacen(['stock', 'BOLT-M8', '--json', ...url]),
     almacen(['items', '--all', '--json', ...url]),
+    almacen(['history', 'BOLT-M9', ...url]),
   ])
+  t.match(
+    typo,
+    { code: 1, stdout: '', stderr: /No item with SKU BOLT-M9/ },
+    'the history of a mistyped SKU is an error, not an empty history'
+  )
   t.equal(
     stock.stdout,
     'SKU      NAME          ON HAND  UNIT  REORDER AT  LOW\n' +

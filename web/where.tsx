@@ -15,37 +15,45 @@ export function Where({ words, onRefused }: Props) {
   const field = useRef<HTMLInputElement>(null)
   const [answer, setAnswer] = useState<NetworkStockOne | null>(null)
   const [problem, setProblem] = useState('')
-  const [busy, setBusy] = useState(false)
+  const [asking, setAsking] = useState(0)
+  const asked = useRef(0)
   useEffect(() => field.current!.focus(), [])
 
+  /**
+   * A scan asks at once, and the field's text is selected as it leaves, so the next scan
+   * replaces it even while this answer is awaited (with a warehouse frozen, up to the deadline);
+   * the latest scan's answer is the one shown.
+   */
   async function ask(event: Event) {
     event.preventDefault()
     const sku = field.current!.value.trim()
     if (!sku) return
-    setBusy(true)
+    field.current!.select()
+    const mine = ++asked.current
+    setAsking((n) => n + 1)
     try {
-      setAnswer(await call<NetworkStockOne>(`/network/stock/${encodeURIComponent(sku)}`))
+      const answer = await call<NetworkStockOne>(`/network/stock/${encodeURIComponent(sku)}`)
+      if (mine !== asked.current) return
+      setAnswer(answer)
       setProblem('')
     } catch (error) {
+      if (mine !== asked.current) return
       setAnswer(null)
       setProblem(problemOf(error, words))
     } finally {
-      setBusy(false)
-      field.current!.select() // the next scan replaces it
+      setAsking((n) => n - 1)
     }
   }
 
   return (
     <main>
       <h2 id="where-title">{words.whereTitle}</h2>
-      <form class="where-form" onSubmit={ask} aria-labelledby="where-title">
+      <form class="where-form" onSubmit={ask} aria-labelledby="where-title" aria-busy={asking > 0}>
         <label>
           {words.sku}
           <input ref={field} name="where-sku" autocomplete="off" aria-describedby="where-hint" />
         </label>
-        <button type="submit" disabled={busy}>
-          {words.whereAsk}
-        </button>
+        <button type="submit">{words.whereAsk}</button>
       </form>
       <p id="where-hint" class="hint">
         {words.whereHint}

@@ -202,6 +202,19 @@ t.test(
       .filter({ hasText: 'No warehouse has an item NOPE-1' })
       .waitFor()
     t.pass("a SKU no warehouse has gets the node's sentence")
+    // Two scans back to back while the answers are slow (each held 300 ms here): the second is
+    // not lost in the first's text, and its answer is the one shown.
+    await atMadrid.route('**/network/stock/*', async (route) => {
+      const answer = await route.fetch()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      await route.fulfill({ response: answer })
+    })
+    await atMadrid.keyboard.type('NOPE-1\nBOLT-M8\n')
+    await atMadrid.locator('.where-answer[data-sku="BOLT-M8"]').waitFor()
+    await atMadrid.locator('form.where-form[aria-busy=false]').waitFor()
+    await atMadrid.unroute('**/network/stock/*')
+    t.equal(await sku.inputValue(), 'BOLT-M8', 'the second scan replaced the first')
+    t.equal(await atMadrid.getByRole('alert').count(), 0, "and the first's answer is not shown")
 
     await atMadrid.getByRole('button', { name: 'Español' }).click()
     await atMadrid.getByRole('heading', { name: 'Dónde está' }).waitFor()

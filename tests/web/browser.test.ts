@@ -9,7 +9,7 @@ import { chromium, type Page } from 'playwright-core'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { CHROMIUM, SHOTS, skip } from '../fixtures/chromium.ts'
-import { axeProblems, summary, timeFromEnter } from '../fixtures/page-checks.ts'
+import { axeProblems, slowAnswers, summary, timeFromEnter } from '../fixtures/page-checks.ts'
 
 t.test(
   'the page and its hashed assets are served with their caching headers and a strict CSP',
@@ -196,11 +196,7 @@ t.test(
     // Scans typed while the node is still answering the one before (each answer held back
     // 300 ms here): every one is recorded, in the order typed, and nothing lands in a wrong field.
     const before = (await api(node, 'GET', '/movements?limit=1')).body.movements[0].seq
-    await page.route('**/movements', async (route) => {
-      const answer = await route.fetch()
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      await route.fulfill({ response: answer })
-    })
+    await slowAnswers(page, '**/movements', 300)
     await page.keyboard.type('BOLT-M8\n1\nNUT-M8\n2\n\nBOLT-M8\n3\n')
     await page.getByText('Received 3 × BOLT-M8: 24 on hand now').waitFor()
     await page.unroute('**/movements')

@@ -9,7 +9,7 @@ import path from 'node:path'
 import t from 'tap'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { CHROMIUM, SHOTS, skip } from '../fixtures/chromium.ts'
-import { axeProblems } from '../fixtures/page-checks.ts'
+import { axeProblems, slowAnswers } from '../fixtures/page-checks.ts'
 import { until } from '../fixtures/node-process.ts'
 import { api } from '../fixtures/test-node.ts'
 import { tokenOf } from '../fixtures/tokens.ts'
@@ -204,11 +204,7 @@ t.test(
     t.pass("a SKU no warehouse has gets the node's sentence")
     // Two scans back to back while the answers are slow (each held 300 ms here): the second is
     // not lost in the first's text, and its answer is the one shown.
-    await atMadrid.route('**/network/stock/*', async (route) => {
-      const answer = await route.fetch()
-      await new Promise((resolve) => setTimeout(resolve, 300))
-      await route.fulfill({ response: answer })
-    })
+    await slowAnswers(atMadrid, '**/network/stock/*', 300)
     await atMadrid.keyboard.type('NOPE-1\nBOLT-M8\n')
     await atMadrid.locator('.where-answer[data-sku="BOLT-M8"]').waitFor()
     await atMadrid.locator('form.where-form[aria-busy=false]').waitFor()

@@ -18,6 +18,8 @@ import {
   readJson,
   readQuery,
   readText,
+  refuseBody,
+  refuseQuery,
 } from './input.ts'
 
 export type {
@@ -98,6 +100,9 @@ export function defineHandler<
       })
     }
     const asText = text && isType(request.headers.get('content-type') ?? '', text.type)
+    // What a route does not declare, it does not take: refused, never ignored.
+    if (!query) refuseQuery(request)
+    if (!body && !text) await refuseBody(request)
     const input = {
       query: query && readQuery(request, query),
       text: asText ? await readText(request, maxBodyBytes) : undefined,

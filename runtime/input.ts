@@ -39,6 +39,45 @@ export function validate<S extends z.ZodType>(
   return result.data
 }
 
+/**
+ * For a route that declares no query: any parameter is refused, each named (a typo of one the
+ * route takes elsewhere, or one meant for another route, is never silently ignored).
+ */
+export function refuseQuery(request: { query?: unknown }): void {
+  const names = Object.keys((request.query ?? {}) as Record<string, unknown>)
+  if (names.length === 0) return
+  throw invalid(
+    'query',
+    names.map((path) => ({ path, message: 'is not taken by this route' }))
+  )
+}
+
+/**
+ * For a route that declares no body: nothing, or `{}`, and nothing else. A body that is not
+ * JSON, or has fields, is refused before the route acts (a DELETE's `confirm`, say, meant for a
+ * route that takes one, must not pass for consent here).
+ */
+export async function refuseBody(request: Request): Promise<void> {
+  if (request.method === 'GET' || request.method === 'HEAD') return
+  const text = await readText(request)
+  if (text.trim() === '') return
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (err) {
+    throw new HttpError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`)
+  }
+  const isObject = value !== null && typeof value === 'object' && !Array.isArray(value)
+  const names = isObject ? Object.keys(value as object) : []
+  if (isObject && names.length === 0) return
+  throw invalid(
+    'request body',
+    names.length > 0
+      ? names.map((path) => ({ path, message: 'is not taken by this route' }))
+      : [{ path: '', message: 'must be empty or {}: this route takes no body' }]
+  )
+}
+
 // A body can be read once; the runtime may read it first (to check a peer's signature).
 const bodies = new WeakMap<Request, Promise<string>>()
 

@@ -41,13 +41,43 @@ t.test('refuses what does not fit before the handler runs', async (t) => {
   t.equal(ran, false)
 })
 
-t.test('reads no body when it declares none', async (t) => {
-  const handler = defineHandler({ access: 'admin' }, async (_request, _ctx, input) => input)
-  t.same(await handler(request('POST', '/x', { body: 'not json' }), fakeCtx()), {
-    body: undefined,
-    query: undefined,
-  })
-})
+t.test(
+  'a route that declares no body or query takes none, and refuses any before it acts',
+  async (t) => {
+    let ran = 0
+    const handler = defineHandler(
+      { access: 'admin' },
+      async (_request, _ctx, input) => (ran++, input)
+    )
+    for (const given of [undefined, '', ' \n', {}]) {
+      t.same(await handler(request('POST', '/x', { body: given }), fakeCtx()), {
+        body: undefined,
+        query: undefined,
+      })
+    }
+    t.equal(ran, 4, 'nothing, blanks or {}: taken')
+    await t.rejects(handler(request('POST', '/x', { body: 'not json' }), fakeCtx()), {
+      status: 400,
+      code: 'INVALID_JSON',
+    })
+    await t.rejects(handler(request('DELETE', '/x', { body: { confirm: 'q' } }), fakeCtx()), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      details: [{ path: 'confirm', message: 'is not taken by this route' }],
+    })
+    await t.rejects(handler(request('POST', '/x', { body: [1] }), fakeCtx()), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      details: [{ message: 'must be empty or {}: this route takes no body' }],
+    })
+    await t.rejects(handler(request('GET', '/x?limit=-1&foo=bar'), fakeCtx()), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      details: [{ path: 'limit' }, { path: 'foo', message: 'is not taken by this route' }],
+    })
+    t.equal(ran, 4, 'none of those ran it')
+  }
+)
 
 t.test('a route that also takes text gets it unparsed, within its own limit', async (t) => {
   const handler = defineHandler(

@@ -257,6 +257,9 @@ const en = {
   adjusted: 'Adjusted',
   amountMissing: 'Type a number first.',
   amountNotWhole: 'Type a whole number, such as 12.',
+  moreThanDue: 'is more than the',
+  onTheWayOnly:
+    'on the way: goods beyond what was sent are received on the Stock screen, not with this transfer.',
   // Transfers: the destination chosen, never assumed
   chooseWarehouse: 'Choose…',
   chooseWarehouseFirst: 'Choose the warehouse to send to first.',
@@ -520,6 +523,9 @@ const es: typeof en = {
   adjusted: 'Ajustado',
   amountMissing: 'Escriba antes un número.',
   amountNotWhole: 'Escriba un número entero, como 12.',
+  moreThanDue: 'es más de los',
+  onTheWayOnly:
+    'en camino: lo que exceda de lo enviado se recibe en la pantalla de existencias, no con este traspaso.',
   // Transfers: the destination chosen, never assumed
   chooseWarehouse: 'Elija…',
   chooseWarehouseFirst: 'Elija antes el almacén de destino.',

@@ -357,6 +357,15 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
       setProblem(`${due[unread].sku}: ${words.amountNotWhole}`)
       return fields[unread].select()
     }
+    // As the text client: a count over what is due is a typo until shown otherwise (the node
+    // would book the excess as a receipt of its own, and a 30 typed for 3 would add 27).
+    const over = received.findIndex((n, i) => n > due[i].inTransit)
+    if (over >= 0) {
+      setProblem(
+        `${due[over].sku}: ${received[over]} ${words.moreThanDue} ${due[over].inTransit} ${words.onTheWayOnly}`
+      )
+      return fields[over].select()
+    }
     setBusy(true)
     try {
       const lines = due.map((line: TransferLine, i) => {

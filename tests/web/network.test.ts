@@ -85,6 +85,20 @@ t.test(
       'announced',
       'a count typed as "2-" is refused in the page, and nothing is received'
     )
+    // A count over what is due (300 typed for 30) is a typo until shown otherwise: refused in
+    // the page, as the text client does, or the node would book 270 as a receipt of its own.
+    await due.selectText()
+    await atSevilla.keyboard.type('300')
+    await atSevilla.keyboard.press('Enter')
+    await atSevilla
+      .getByRole('alert')
+      .filter({ hasText: 'BOLT-M8: 300 is more than the 30 on the way' })
+      .waitFor()
+    t.equal(
+      (await api(node(sevilla), 'GET', `/transfers/${sent.body.id}`)).body.state,
+      'announced',
+      'a count over what is due is refused in the page, and nothing is received'
+    )
     await due.selectText()
     await atSevilla.keyboard.type('28')
     const rest = atSevilla.getByLabel('The rest')

@@ -73,7 +73,13 @@ export const receiveTransfer: Command = {
     const key = keyOf(args) // checked before anything is sent
     const given = skuQuantities(words).map(({ sku, quantity }) => ({ sku, received: quantity }))
     let lines: ReceiptLine[] = given
-    if (!given.length) {
+    if (given.length) {
+      const over = await overDue(io, id, given)
+      if (over) {
+        io.note(`almacen: ${over} Nothing was recorded.`)
+        return EXIT.refused
+      }
+    } else {
       const all = await everythingInTransit(io, id)
       if (!Array.isArray(all)) {
         io.note(`almacen: nothing of transfer ${id} is in transit here: it is ${stateOf(all)}.`)
@@ -84,6 +90,33 @@ export const receiveTransfer: Command = {
     const final = !given.length || Boolean(args.values.final)
     await record(io, id, { from, lines, final }, key)
   },
+}
+
+/**
+ * A line that counts more than is on its way here, said; undefined when none does, or when its
+ * sender's message has not come (then nothing is known to be due). As the menu asks: a count
+ * over what is due is a typo until shown otherwise (the node books goods beyond what was sent
+ * as a receipt of their own, so 30 typed for 3 would add 27).
+ */
+async function overDue(io: Io, id: string, given: ReceiptLine[]): Promise<string | undefined> {
+  let detail: TransferDetail
+  try {
+    detail = await getTransfer(io.api, id)
+  } catch (err) {
+    if (err instanceof NodeRefusal && err.status === 404) return undefined
+    throw err
+  }
+  // Only while goods are due: a transfer received in full, cancelled or rejected is the node's
+  // to refuse, in its own words.
+  const due = detail.lines.some((l) => l.inTransit > 0)
+  if (detail.direction !== 'in' || detail.state === 'unannounced' || !due) return undefined
+  for (const { sku, received } of given) {
+    const onTheWay = detail.lines.find((l) => l.sku === sku)?.inTransit ?? 0
+    if (received > onTheWay) {
+      return `${sku}: ${received} is more than the ${onTheWay} of transfer ${id} on the way here; goods beyond what was sent are received with "almacen receive", as a receipt of their own.`
+    }
+  }
+  return undefined
 }
 
 /** The item's unit for a question, when this node knows the item ("" when it does not). */

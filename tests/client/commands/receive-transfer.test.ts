@@ -105,6 +105,13 @@ t.test('receive-transfer ID SKU QTY receives part; --final says nothing more com
   t.equal(part.code, 0, part.stderr)
   t.match(part.stdout, `transfer ${transfer.id} is partially received.`)
   t.match(receipts().at(-1)!.body, { final: false, lines: [{ sku: 'BOLT-M8', received: 30 }] })
+  // 10 are still on the way: 100 is a typo until shown otherwise, and nothing is sent.
+  const typo = await almacen(['receive-transfer', transfer.id, 'BOLT-M8', '100', '--url', url])
+  t.match(typo, {
+    code: 1,
+    stderr: /BOLT-M8: 100 is more than the 10 of transfer .* on the way here.*Nothing was recorded/,
+  })
+  t.equal(receipts().length, 1, 'no receipt sent')
 
   const json = await almacen([
     'receive-transfer',

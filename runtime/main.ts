@@ -1,5 +1,6 @@
 // `npm start`: parse the configuration, start the node, stop cleanly on SIGTERM or Ctrl-C.
 import { ConfigError, USAGE, describeConfig, parseConfig } from './config.ts'
+import { DataDirInUse } from './data-dir-lock.ts'
 import { createLogger } from '../lib/logger.ts'
 import { VERSION, startNode, type RunningNode } from './node.ts'
 
@@ -70,7 +71,9 @@ node = await startNode(config, log).catch((err: NodeJS.ErrnoException) => {
     EADDRINUSE: `${where} is already in use (another almacen node, or another program): stop it, or choose another port with --port or ALMACEN_PORT`,
     EACCES: `${where} may not be used by this user (ports below 1024 need privileges): choose another with --port or ALMACEN_PORT`,
   }
-  const sentence = err.syscall === 'listen' ? refusals[err.code ?? ''] : undefined
+  // And the data directory, held by another node (or a knex command): said as the port is.
+  const held = err instanceof DataDirInUse ? err.message : undefined
+  const sentence = err.syscall === 'listen' ? refusals[err.code ?? ''] : held
   log.fatal({ err }, sentence ?? err.message)
   if (sentence) process.stderr.write(`almacen: ${sentence}\n`)
   process.exit(1)

@@ -41,6 +41,11 @@ t.test(
     const second = await run(['--port', '0', '--data-dir', dataDir])
     t.equal(second.code, 1)
     t.match(second.stdout, new RegExp(`in use by process ${first.child.pid}`))
+    t.equal(
+      second.stderr,
+      `almacen: The data directory ${dataDir} is in use by process ${first.child.pid}; stop that node or choose another --data-dir\n`,
+      'said as a sentence on stderr, as a busy port is, not only in the log'
+    )
     t.match(
       (await api(first, 'GET', '/health')).body,
       { status: 'ok' },

@@ -185,9 +185,10 @@ export function createApp(routes: LoadedRoute[], given: AppServices) {
     const { text } = route.handler as { text?: { type: string } }
     if (changesState(route.method.toUpperCase()))
       stages.push(text ? requireJsonOr(text.type) : requireJson)
-    const chain = [inOrder([...stages, decodeParams]), invoke(route.handler, context)]
-    router[route.method](route.path, ...chain)
-    if (route.method === 'get') router.head(route.path, ...chain)
+    const before = inOrder([...stages, decodeParams])
+    const answer = invoke(route.handler, context)
+    router[route.method](route.path, before, answer)
+    if (route.method === 'get') router.head(route.path, before, headOnly(answer))
   }
   // A peer is answered, signed, even about a route this node does not have (an older version).
   const [peerCatchAll, catchAll] = CATCH_ALL
@@ -196,5 +197,21 @@ export function createApp(routes: LoadedRoute[], given: AppServices) {
 
   return function handle(request: Request, connection?: PeerConnection): Promise<Response> {
     return router.fetch(request, openExchange(request, connection))
+  }
+}
+
+/**
+ * A GET route answering HEAD: its status and headers without its body. A body written as it goes
+ * (an event stream never ends) is cancelled at once, so a HEAD neither hangs nor holds one of
+ * its user's stream slots; a JSON answer's body node:http leaves out by itself.
+ */
+function headOnly(
+  answer: (request: IRequest, exchange: Exchange) => Promise<unknown>
+): (request: IRequest, exchange: Exchange) => Promise<unknown> {
+  return async (request, exchange) => {
+    const result = await answer(request, exchange)
+    if (!(result instanceof Response) || result.body === null) return result
+    await result.body.cancel()
+    return new Response(null, { status: result.status, headers: result.headers })
   }
 }

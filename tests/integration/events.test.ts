@@ -2,7 +2,7 @@
 // server-sent events that resume from the last id seen, through a real node.
 import t from 'tap'
 import { api, startTestNode } from '../fixtures/test-node.ts'
-import { nodeFetch } from '../fixtures/tokens.ts'
+import { nodeFetch, tokenOf } from '../fixtures/tokens.ts'
 import { STREAM_LIMITS } from '../../handlers/_shared/event-stream.ts'
 
 interface Sse {
@@ -253,3 +253,24 @@ t.test(
     t.equal(again?.response.status, 200, 'room again once a stream has gone')
   }
 )
+
+t.test('a HEAD of a stream answers its head at once, and holds none of its slots', async (t) => {
+  const saved = { ...STREAM_LIMITS }
+  Object.assign(STREAM_LIMITS, { perUser: 1, perNode: 1 })
+  t.teardown(() => Object.assign(STREAM_LIMITS, saved))
+  const node = await startTestNode(t)
+  const authorization = `Bearer ${tokenOf(node.url)}`
+  for (let i = 0; i < 3; i++) {
+    // A stream's body never ends: a HEAD that waited for it would time out here.
+    const head = await fetch(`${node.url}/events/stream`, {
+      method: 'HEAD',
+      headers: { authorization },
+      signal: AbortSignal.timeout(5000),
+    })
+    t.equal(head.status, 200, `HEAD ${i + 1}: answered`)
+    t.match(head.headers.get('content-type'), /^text\/event-stream/)
+  }
+  const stream = await follow(`${node.url}/events/stream`, { authorization })
+  t.teardown(stream.close)
+  t.equal(stream.response.status, 200, 'the one stream allowed is still free')
+})

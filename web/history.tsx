@@ -6,7 +6,7 @@ import type { LedgerType, MovementPage } from '../api/index.ts'
 import { call } from './api.ts'
 import type { Words } from './i18n.ts'
 import { useLive } from './live.ts'
-import { OfflineBanner, Problem, problemOf, type ScreenProps } from './screen.tsx'
+import { OfflineBanner, Problem, problemOf, useLatest, type ScreenProps } from './screen.tsx'
 
 const PAGE = 25
 
@@ -56,29 +56,28 @@ export function History({ words, onRefused }: ScreenProps) {
   // Movements recorded while an older page is shown.
   const [missed, setMissed] = useState(0)
   const [problem, setProblem] = useState('')
-  const asked = useRef(0)
+  const latest = useLatest()
   const cursor = cursors[cursors.length - 1]
   const atNewest = cursors.length === 1
 
   // The query of the page shown: rows are new only against the same query's earlier answer.
   const shownQuery = useRef('')
 
-  async function load(live: boolean) {
-    const mine = ++asked.current
+  function load(live: boolean) {
     const query = queryOf(filter, cursor)
-    try {
-      const next = await call<MovementPage>(`/movements?${query}`)
-      if (mine !== asked.current) return
-      const seen = new Set(page?.movements.map((m) => m.seq))
-      const arrived = next.movements.filter((m) => !seen.has(m.seq)).map((m) => m.seq)
-      const again = live && page !== null && shownQuery.current === query
-      setFresh(again ? new Set([...fresh, ...arrived]) : new Set())
-      shownQuery.current = query
-      setPage(next)
-      setProblem('')
-    } catch (error) {
-      if (mine === asked.current) setProblem(problemOf(error, words))
-    }
+    return latest(
+      call<MovementPage>(`/movements?${query}`),
+      (next) => {
+        const seen = new Set(page?.movements.map((m) => m.seq))
+        const arrived = next.movements.filter((m) => !seen.has(m.seq)).map((m) => m.seq)
+        const again = live && page !== null && shownQuery.current === query
+        setFresh(again ? new Set([...fresh, ...arrived]) : new Set())
+        shownQuery.current = query
+        setPage(next)
+        setProblem('')
+      },
+      (error) => setProblem(problemOf(error, words))
+    )
   }
   useEffect(() => void load(false), [filter, cursor])
   const connected = useLive({

@@ -8,7 +8,7 @@ import type { Item, ItemInput, ItemPage, ItemPatch } from '../api/index.ts'
 import { call } from './api.ts'
 import type { Words } from './i18n.ts'
 import { useLive } from './live.ts'
-import { mayDo, OfflineBanner, Problem, problemOf, type ScreenProps } from './screen.tsx'
+import { mayDo, OfflineBanner, Problem, problemOf, useLatest, type ScreenProps } from './screen.tsx'
 
 const PAGE = 50
 
@@ -21,26 +21,25 @@ export function Items({ me, words, onRefused }: ScreenProps) {
   const [next, setNext] = useState<string | null>(null)
   const [problem, setProblem] = useState('')
   const [open, setOpen] = useState<Item | null>(null)
-  const asked = useRef(0)
-  const scanned = useRef(0)
+  const listed = useLatest()
+  const scanned = useLatest()
   const searchField = useRef<HTMLInputElement>(null)
   useEffect(() => searchField.current!.focus(), [])
 
   /** The first page for `text`, or the page after `cursor`; an answer overtaken is dropped. */
-  async function load(text: string, cursor?: string) {
-    const mine = ++asked.current
+  function load(text: string, cursor?: string) {
     const query = new URLSearchParams({ limit: String(PAGE) })
     if (text.trim()) query.set('search', text.trim())
     if (cursor) query.set('cursor', cursor)
-    try {
-      const page = await call<ItemPage>(`/items?${query}`)
-      if (mine !== asked.current) return
-      setRows((before) => (cursor ? [...before, ...page.items] : page.items))
-      setNext(page.nextCursor)
-      setProblem('')
-    } catch (error) {
-      if (mine === asked.current) setProblem(problemOf(error, words))
-    }
+    return listed(
+      call<ItemPage>(`/items?${query}`),
+      (page) => {
+        setRows((before) => (cursor ? [...before, ...page.items] : page.items))
+        setNext(page.nextCursor)
+        setProblem('')
+      },
+      (error) => setProblem(problemOf(error, words))
+    )
   }
   useEffect(() => void load(search), [search])
   const connected = useLive({
@@ -59,15 +58,11 @@ export function Items({ me, words, onRefused }: ScreenProps) {
     const sku = field.value.trim()
     if (!sku) return
     field.select() // the next scan replaces it, even while this one is being asked
-    const mine = ++scanned.current
-    try {
-      const item = await call<Item>(`/items/${encodeURIComponent(sku)}`)
-      if (mine !== scanned.current) return // a later scan's item is the one to show
-      setOpen(item)
-      setProblem('')
-    } catch (error) {
-      if (mine === scanned.current) setProblem(problemOf(error, words))
-    }
+    await scanned(
+      call<Item>(`/items/${encodeURIComponent(sku)}`),
+      (item) => (setOpen(item), setProblem('')), // a later scan's item is the one to show
+      (error) => setProblem(problemOf(error, words))
+    )
   }
   /** Back to the search, ready for the next scan. */
   function toSearch() {

@@ -1,8 +1,9 @@
 // Receive, issue, count and adjust without a mouse, as with a barcode scanner: the SKU field has
 // the focus, Enter moves to the quantity, Enter there records; then the SKU field again for the
-// next scan, at once: what is typed while the node answers is the next movement. A count sends what was counted and the node records the difference; an adjustment
-// sends the signed change, with its reason as the note. A refusal (not enough on hand, no such
-// item) is the node's own sentence.
+// next scan, at once: what is typed while the node answers is the next movement. A count sends
+// what was counted and the node records the difference; an adjustment sends the signed change,
+// with its reason as the note. A refusal (not enough on hand, no such item) is the node's own
+// sentence.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Movement } from '../api/index.ts'
 import { call, Refused, wholeOf } from './api.ts'
@@ -78,10 +79,11 @@ export function MovementForm(props: Props) {
     }
     const typed = fields().map((field) => field.current?.value ?? '')
     const entry = { kind, typed }
+    const [reference, note] = typed.slice(2).map((text) => text.trim())
     const body = {
       ...bodyOf(kind, sku, wholeOf(amount)),
-      ...(typed[2].trim() ? { reference: typed[2].trim() } : {}),
-      ...(typed[3].trim() ? { note: typed[3].trim() } : {}),
+      ...(reference ? { reference } : {}),
+      ...(note ? { note } : {}),
     }
     for (const field of fields()) if (field.current) field.current.value = ''
     skuField.current!.focus()

@@ -1,5 +1,6 @@
-// What every screen of the web client takes, and what they share: who may see or do what, and
-// the banner that says the node cannot be reached.
+// What every screen of the web client takes, and what they share: who may see or do what, the
+// banner that says the node cannot be reached, and asks that a later one overtakes.
+import { useRef } from 'preact/hooks'
 import type { Me, RoleName } from '../api/index.ts'
 import { Refused } from './api.ts'
 import type { Words } from './i18n.ts'
@@ -42,4 +43,28 @@ export function Problem({ text }: { text: string }) {
       {text}
     </p>
   )
+}
+
+/**
+ * For asks that may overtake one another (a search typed on, a scan after a scan): `latest(ask,
+ * use, fail)` hands `use` the answer, or `fail` the error, only when no later ask was made
+ * through it meanwhile; an overtaken answer is dropped.
+ */
+export function useLatest() {
+  const asked = useRef(0)
+  return async function latest<T>(
+    ask: Promise<T>,
+    use: (answer: T) => void,
+    fail: (error: unknown) => void
+  ): Promise<void> {
+    const mine = ++asked.current
+    let answer: T
+    try {
+      answer = await ask
+    } catch (error) {
+      if (mine === asked.current) fail(error)
+      return
+    }
+    if (mine === asked.current) use(answer)
+  }
 }

@@ -7,7 +7,7 @@ import { ago } from './age.ts'
 import { call } from './api.ts'
 import { StockChart } from './chart.tsx'
 import type { Words } from './i18n.ts'
-import { problemOf, type ScreenProps } from './screen.tsx'
+import { problemOf, useLatest, type ScreenProps } from './screen.tsx'
 
 type Props = ScreenProps
 
@@ -16,7 +16,7 @@ export function Where({ words, onRefused }: Props) {
   const [answer, setAnswer] = useState<NetworkStockOne | null>(null)
   const [problem, setProblem] = useState('')
   const [asking, setAsking] = useState(0)
-  const asked = useRef(0)
+  const latest = useLatest()
   useEffect(() => field.current!.focus(), [])
 
   /**
@@ -29,17 +29,13 @@ export function Where({ words, onRefused }: Props) {
     const sku = field.current!.value.trim()
     if (!sku) return
     field.current!.select()
-    const mine = ++asked.current
     setAsking((n) => n + 1)
     try {
-      const answer = await call<NetworkStockOne>(`/network/stock/${encodeURIComponent(sku)}`)
-      if (mine !== asked.current) return
-      setAnswer(answer)
-      setProblem('')
-    } catch (error) {
-      if (mine !== asked.current) return
-      setAnswer(null)
-      setProblem(problemOf(error, words))
+      await latest(
+        call<NetworkStockOne>(`/network/stock/${encodeURIComponent(sku)}`),
+        (answer) => (setAnswer(answer), setProblem('')),
+        (error) => (setAnswer(null), setProblem(problemOf(error, words)))
+      )
     } finally {
       setAsking((n) => n - 1)
     }

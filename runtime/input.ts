@@ -61,12 +61,7 @@ export async function refuseBody(request: Request): Promise<void> {
   if (request.method === 'GET' || request.method === 'HEAD') return
   const text = await readText(request)
   if (text.trim() === '') return
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (err) {
-    throw new HttpError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`)
-  }
+  const value = parsedJson(text)
   const isObject = value !== null && typeof value === 'object' && !Array.isArray(value)
   const names = isObject ? Object.keys(value as object) : []
   if (isObject && names.length === 0) return
@@ -76,6 +71,15 @@ export async function refuseBody(request: Request): Promise<void> {
       ? names.map((path) => ({ path, message: 'is not taken by this route' }))
       : [{ path: '', message: 'must be empty or {}: this route takes no body' }]
   )
+}
+
+/** A body's text as JSON, or 400 INVALID_JSON saying why not. */
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new HttpError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`)
+  }
 }
 
 // A body can be read once; the runtime may read it first (to check a peer's signature).
@@ -167,12 +171,7 @@ export async function readJson<S extends z.ZodType>(
   const text = await readText(request, limit)
   if (text.trim() === '')
     throw new HttpError('INVALID_JSON', 'Request body is empty; expected a JSON object')
-  let value: unknown
-  try {
-    value = JSON.parse(text)
-  } catch (err) {
-    throw new HttpError('INVALID_JSON', `Request body is not valid JSON: ${(err as Error).message}`)
-  }
+  const value = parsedJson(text)
   if (nestingOf(text) > MAX_NESTING) {
     throw new HttpError(
       'VALIDATION_FAILED',

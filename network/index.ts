@@ -39,7 +39,12 @@ export {
   type PeerMessage,
 } from './membership/messages.ts'
 export { workerStore, type MemberStore, type WorkerCalls } from './membership/store.ts'
-export { composeStock, type Gathered, type ReplicaFigures } from './stock/answer.ts'
+export {
+  answerReserveMs,
+  composeStock,
+  type Gathered,
+  type ReplicaFigures,
+} from './stock/answer.ts'
 export {
   StockFanOut,
   type NotLive,

@@ -94,6 +94,12 @@ export interface Ctx {
    * it was revoked, expired or its user disabled or demoted since): for an answer that lasts.
    */
   stillAdmitted(): Promise<void>
+  /**
+   * How late this process's timers have fired lately (the 99th percentile over the last few
+   * seconds, ms; runtime/timer-lateness.ts): near 0 unless the machine is busy. An answer due by a
+   * deadline leaves itself that much more time to be sent in.
+   */
+  timersLateMs(): number
   /** Ends the request's connection at once, mid-answer: its client sees the answer broken off. */
   cutOff(): void
   /** The OpenAPI document of this node's routes, made from their declarations (runtime/openapi.ts). */

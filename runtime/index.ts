@@ -40,6 +40,7 @@ export { z } from 'zod'
 // What handlers need of the network: the membership as they see it, its peer exchanges (each
 // defined once, as a zod schema) and how the protocol's refusals read over HTTP.
 export {
+  answerReserveMs,
   composeStock,
   memberAddress,
   messageSchema,

@@ -196,6 +196,7 @@ export async function startNode(
       { HttpError, jsonResponse },
       { NodeMetrics },
       { Services },
+      { TimerLateness },
     ] = await Promise.all([
       import('@whatwg-node/server'),
       import('./router.ts'),
@@ -209,6 +210,7 @@ export async function startNode(
       import('./errors.ts'),
       import('./metrics.ts'),
       import('./services.ts'),
+      import('./timer-lateness.ts'),
     ])
     const db = new DbClient({ log, timeoutMs: config.dbTimeoutMs, maxInFlight: MAX_IN_FLIGHT })
     client = db
@@ -333,9 +335,11 @@ export async function startNode(
       // schedule first (after the scheduled backup in progress), then the relay
       // (an exchange in flight is abandoned, its messages sent again on the next start), then
       // replication (its pullers stop before the feeds they read end), then the event hub (the
-      // streams it feeds end before the network leaves and HTTP closes).
+      // streams it feeds end before the network leaves and HTTP closes); the timers' lateness,
+      // which deadlines read, is watched from the first to the last.
+      const lateness = new TimerLateness()
       const services = new Services(
-        [transport, membership, events, replication, network.relay, backups],
+        [lateness, transport, membership, events, replication, network.relay, backups],
         log
       )
       app = createApp(routes, {
@@ -349,6 +353,7 @@ export async function startNode(
         relay: network.relay,
         keys: network.keys,
         peers: stock,
+        timersLateMs: () => lateness.p99Ms(),
         peerAuth: transport.auth,
         names,
         status,

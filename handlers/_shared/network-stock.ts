@@ -1,6 +1,7 @@
 import type { NotLiveReason } from '../../api/index.ts'
 import type { Replica, ReplicaStock } from '../../db/contract/index.ts'
 import {
+  answerReserveMs,
   composeStock,
   MAX_FIGURES,
   type Ctx,
@@ -62,8 +63,9 @@ function replicaFigures(
  */
 export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
   const started = performance.now()
-  // What is gathered by then is composed and sent within the rest (a few ms on a busy machine).
-  const budgetMs = deadlineMs - Math.min(20, Math.floor(deadlineMs / 10))
+  // What is gathered by then is composed and sent within the rest: a few ms, more on a machine so
+  // busy that this node's timers fire late.
+  const budgetMs = deadlineMs - answerReserveMs(deadlineMs, ctx.timersLateMs())
   const member = { id: ctx.node.id, name: ctx.node.name }
   const skus = 'skus' in ask ? ask.skus : undefined
   const bounded = { timeoutMs: budgetMs }

@@ -127,6 +127,16 @@ function totals(figures: WarehouseFigure[]): Pick<SkuAcross, 'total' | 'byUnit' 
 }
 
 /**
+ * What of a deadline is kept to compose and send the answer in, ms: 20, and more on a machine so
+ * busy that this node's timers fire late (twice their recent 99th percentile, `lateMs`), as the
+ * answer itself then leaves late; never more than a tenth of the deadline. The rest is for asking.
+ */
+export function answerReserveMs(deadlineMs: number, lateMs: number): number {
+  const wanted = 20 + Math.ceil(2 * Math.max(0, lateMs))
+  return Math.min(wanted, Math.floor(deadlineMs / 10))
+}
+
+/**
  * The company-wide answer from what was gathered: each warehouse labelled with where its figures
  * come from, each SKU across the warehouses that have it, in SKU order, with its totals.
  */

@@ -41,11 +41,14 @@ export interface ContextServices {
   keys?: Ctx['keys']
   /** The queues' waiting receives (createApp makes them). */
   queues?: Ctx['queues']
+  /** How late the process's timers fire (runtime/timer-lateness.ts); a test's app says 0. */
+  timersLateMs?: () => number
 }
 
 const withoutNetwork = () =>
   Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network'))
 const NO_PEERS: Ctx['peers'] = { stock: withoutNetwork }
+const NEVER_LATE = () => 0
 const NO_RESTORE: Ctx['restore'] = withoutNetwork
 const NO_KEYS: Ctx['keys'] = {
   report: withoutNetwork,
@@ -110,6 +113,7 @@ function contextOf(exchange: Exchange, services: ContextServices): Ctx {
       await exchange.recheck?.()
     },
     cutOff: () => exchange.connection?.cutOff?.(),
+    timersLateMs: services.timersLateMs ?? NEVER_LATE,
     get log() {
       return (log ??= services.log.child({ requestId: exchange.requestId }))
     },

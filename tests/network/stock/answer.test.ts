@@ -1,5 +1,6 @@
 import t from 'tap'
 import {
+  answerReserveMs,
   composeStock,
   STOCK_EXCHANGE,
   type Gathered,
@@ -304,3 +305,16 @@ t.test('a warehouse from before transfers has nothing on the road', async (t) =>
   })
   t.same(answer.figures, [{ ...figure, inTransit: 0, sent: 0, received: 0 }])
 })
+
+t.test(
+  'keeps 20 ms of a deadline to answer in, more when timers fire late, at most a tenth',
+  async (t) => {
+    t.equal(answerReserveMs(1000, 0), 20, 'a quiet machine: 20 ms')
+    t.equal(answerReserveMs(2000, 0.4), 21, 'under a millisecond late: rounded up, twice')
+    t.equal(answerReserveMs(1000, 30), 80, 'timers 30 ms late: twice that, and the 20')
+    t.equal(answerReserveMs(1000, 400), 100, 'however late, a tenth of the deadline at most')
+    t.equal(answerReserveMs(10_000, 400), 820, 'a long deadline keeps what it needs')
+    t.equal(answerReserveMs(50, 0), 5, 'a short one keeps a tenth')
+    t.equal(answerReserveMs(1000, -3), 20, 'a figure below zero counts as on time')
+  }
+)

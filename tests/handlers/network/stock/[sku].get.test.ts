@@ -91,6 +91,21 @@ t.test('takes a deadline between 50 ms and 10 s, and names a bad one', async (t)
   })
 })
 
+t.test('leaves more of the deadline to answer in when its timers fire late', async (t) => {
+  const { ctx, asked } = ctxWith([BOLT], [sur(10)])
+  ctx.timersLateMs = () => 35
+  await handler(get('BOLT-M8', '?deadlineMs=1000'), ctx)
+  t.same(asked, [[{ skus: ['BOLT-M8'] }, 910]], 'asked for 1000 - (20 + 2 x 35) ms')
+  t.same(
+    ctx.sent.map((s) => s.options),
+    [{ timeoutMs: 910 }, { timeoutMs: 910 }, { timeoutMs: 910 }],
+    'its own figures and its replicas under the same bound'
+  )
+  ctx.timersLateMs = () => 250
+  await handler(get('BOLT-M8', '?deadlineMs=1000'), ctx)
+  t.same(asked.at(-1), [{ skus: ['BOLT-M8'] }, 900], 'never more than a tenth kept back')
+})
+
 t.test('says so when warehouses count the SKU in different units', async (t) => {
   const { ctx } = ctxWith([BOLT], [sur(2, 'box')])
   t.match(await handler(get('BOLT-M8'), ctx), {

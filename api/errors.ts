@@ -74,6 +74,8 @@ export const ERROR_STATUS = {
   DB_BUSY: 503,
   DB_UNAVAILABLE: 503,
   VERIFY_BUSY: 503,
+  /** A connection over the node's limits (--max-connections, --max-connections-per-client). */
+  TOO_MANY_CONNECTIONS: 503,
   /** The caller's deadline passed before the worker started the operation. */
   EXPIRED: 504,
   DB_TIMEOUT: 504,

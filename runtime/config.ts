@@ -29,6 +29,9 @@ export interface Config {
   allowedHosts?: string[]
   /** Reverse proxies whose X-Forwarded-For is believed for the client's address. */
   trustedProxies?: string[]
+  /** Connections held open at once, in all and from one address (runtime/http-server.ts). */
+  maxConnections?: number
+  maxConnectionsPerClient?: number
   clusterKey?: string
   logLevel: string
   /** How long a request waits for the database worker before 504. */
@@ -52,6 +55,7 @@ export interface Config {
 /** --help, in sections; each setting once, from SETTINGS. */
 const SECTIONS: [string, Key[]][] = [
   ['The node', ['port', 'host', 'dataDir', 'name', 'logLevel', 'trustedProxies']],
+  ['Connections', ['maxConnections', 'maxConnectionsPerClient']],
   ['The peer network', ['join', 'advertise', 'allowedHosts', 'clusterKey', 'clusterKeyFile']],
   ['TLS (see TLS in the README)', ['tlsCert', 'tlsKey', 'tlsCa', 'insecureHttp']],
   ['Membership timing, in ms (best the same on every node)', [...TIMINGS]],
@@ -233,6 +237,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'h
     advertise,
     ...(allowedHosts.length > 0 && { allowedHosts }),
     ...(trustedProxies.length > 0 && { trustedProxies }),
+    maxConnections: read('maxConnections', flags, env) as number,
+    maxConnectionsPerClient: read('maxConnectionsPerClient', flags, env) as number,
     clusterKey: key,
     logLevel: read('logLevel', flags, env) as string,
     dbTimeoutMs: read('dbTimeoutMs', flags, env) as number,

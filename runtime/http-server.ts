@@ -2,6 +2,7 @@
 // before a request is read, and a stop that closes every connection between two requests, never
 // under one.
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import {
   createServer,
   STATUS_CODES,
@@ -47,6 +48,68 @@ export const QUIET_MS = 200
 
 /** A TLS handshake not done in this long is cut (Node's default is 2 min); as headersTimeout. */
 const HANDSHAKE_MS = 10_000
+
+/**
+ * How many connections the node holds open at once, in all and from one client address; a
+ * connection over either is answered 503 TOO_MANY_CONNECTIONS at once and closed (over TLS, closed
+ * before its handshake). Keep-alive connections stay open 90 s when quiet (peers keep theirs), and
+ * each is a file descriptor: without a bound, one client opening thousands took a node to its
+ * open-file limit, where it could open nothing more, not even its peers' connections.
+ */
+export interface ConnectionLimits {
+  total: number
+  perClient: number
+  /** Addresses exempt from `perClient` (reverse proxies: many clients come through each). */
+  exempt: readonly string[]
+}
+
+export const UNLIMITED: ConnectionLimits = { total: Infinity, perClient: Infinity, exempt: [] }
+
+/**
+ * The limits a node's settings ask for, the total lowered to half the process's open-file limit
+ * when that is lower (the rest is for its database, its peers' connections, its backups), with
+ * a note saying so. Undefined settings are the defaults'.
+ */
+export function connectionLimits(
+  settings: {
+    maxConnections?: number
+    maxConnectionsPerClient?: number
+    trustedProxies?: string[]
+  },
+  openFiles: number | undefined
+): { limits: ConnectionLimits; note?: string } {
+  const asked = settings.maxConnections ?? 10_000
+  const room = openFiles === undefined ? Infinity : Math.max(16, Math.floor(openFiles / 2))
+  const limits = {
+    total: Math.min(asked, room),
+    perClient: settings.maxConnectionsPerClient ?? 1000,
+    exempt: settings.trustedProxies ?? [],
+  }
+  if (room >= asked) return { limits }
+  const note =
+    `the process may open ${openFiles} files (ulimit -n): ${limits.total} connections are held ` +
+    `open at most, not ${asked} (--max-connections); raise the limit (LimitNOFILE=) for more`
+  return { limits, note }
+}
+
+/** The process's open-file limit (the soft one), where the system says it (Linux). */
+export function openFileLimit(): number | undefined {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'))
+    const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0]
+    return soft && /^\d+$/.test(soft) ? Number(soft) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** A refused connection is closed this long after its answer at the latest. */
+const REFUSED_LINGER_MS = 1000
+
+/** Refusals are logged at once, then at most this often (with how many there were meanwhile). */
+const REFUSALS_LOG_EVERY_MS = 10_000
 
 /** A certificate and its key (PEM): the server speaks HTTPS only. */
 export interface ServerTls {
@@ -115,16 +178,23 @@ export class HttpServer {
   private readonly connections = new Map<Socket, Connection>()
   private draining = false
   private closingPeers = false
+  /** Every TCP connection open, in all and by client address; those refused for too many. */
+  private open = 0
+  private readonly openBy = new Map<string, number>()
+  private readonly refused = new WeakSet<Socket>()
+  private refusals = { unlogged: 0, loggedAt: -Infinity }
 
   constructor(
     listener: Listener,
     private readonly log: Logger,
     private readonly bodyLimit: BodyLimit = everywhere,
     tls?: ServerTls,
-    private readonly quietMs = QUIET_MS
+    private readonly quietMs = QUIET_MS,
+    private readonly limits: ConnectionLimits = UNLIMITED
   ) {
     const peersShowCertificates = !!tls?.ca
     const serve: Listener = (req, res) => {
+      if (this.refused.has(req.socket)) return // answered at the door (admit)
       if (!this.inOriginForm(req, res)) return
       if (this.declaresTooMuch(req)) return this.refuseTooLarge(req, res)
       if (peersShowCertificates && uncertifiedPeer(req)) return this.refuseUncertifiedPeer(req, res)
@@ -151,6 +221,8 @@ export class HttpServer {
       res.writeContinue()
       serve(req, res)
     })
+    // Before node:http's own listener: a connection over the limits is answered and closed.
+    this.server.prependListener('connection', (socket: Socket) => this.admit(socket, !!tls))
     // Over TLS, requests come on the TLS socket that wraps the TCP one: that one is tracked.
     this.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
       const connection: Connection = { inFlight: 0, peer: false }
@@ -165,6 +237,7 @@ export class HttpServer {
     // all, too slow to arrive) is answered in JSON as every refusal is, not with Node's bare
     // status line; then the connection is closed, as Node would.
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (this.refused.has(socket)) return void socket.destroy()
       this.refuseUnparsed(err, socket)
     })
     // A client that does not speak TLS, or refuses the certificate: its connection is closed.
@@ -216,6 +289,65 @@ export class HttpServer {
     const force = setTimeout(() => this.server.closeAllConnections(), timeoutMs)
     await closed
     clearTimeout(force)
+  }
+
+  /** How many connections are open now, in all. */
+  get openConnections(): number {
+    return this.open
+  }
+
+  /**
+   * Counts a new TCP connection, by its client's address, until it closes; refuses it when it is
+   * over the limits: 503 TOO_MANY_CONNECTIONS (plain HTTP; over TLS nothing can be said before a
+   * handshake, so it is closed), its requests never served, the connection closed once the
+   * answer is out.
+   */
+  private admit(socket: Socket, tls: boolean): void {
+    const address = socket.remoteAddress ?? ''
+    const fromHere = (this.openBy.get(address) ?? 0) + 1
+    this.open++
+    this.openBy.set(address, fromHere)
+    socket.once('close', () => {
+      this.open--
+      const left = (this.openBy.get(address) ?? 1) - 1
+      if (left > 0) this.openBy.set(address, left)
+      else this.openBy.delete(address)
+    })
+    const { total, perClient, exempt } = this.limits
+    const over =
+      this.open > total
+        ? `this node holds ${total} connections open at most (--max-connections)`
+        : fromHere > perClient && !exempt.includes(address)
+          ? `this node holds ${perClient} connections from one address open at most (--max-connections-per-client)`
+          : undefined
+    if (!over) return
+    this.refused.add(socket)
+    this.noteRefusal(address, over)
+    const linger = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref()
+    socket.once('close', () => clearTimeout(linger))
+    socket.on('error', () => undefined) // a reset from a client that did not wait: nothing to do
+    if (tls) return void socket.destroy()
+    const message = `Too many connections: ${over}. Close idle ones, or try again shortly`
+    const { headers, body } = refusal(503, 'TOO_MANY_CONNECTIONS', message)
+    const head = Object.entries({ ...headers, 'retry-after': '1' }).map(
+      ([name, value]) => `${name}: ${value}\r\n`
+    )
+    // Whatever the client sends is read and dropped: a close with unread data would be a reset,
+    // which can reach the client before the answer does.
+    socket.resume()
+    socket.end(`HTTP/1.1 503 ${STATUS_CODES[503]}\r\n${head.join('')}\r\n${body}`)
+  }
+
+  /** The first refusal is logged at once; later ones at most every REFUSALS_LOG_EVERY_MS. */
+  private noteRefusal(address: string, why: string): void {
+    const now = performance.now()
+    this.refusals.unlogged++
+    if (now - this.refusals.loggedAt < REFUSALS_LOG_EVERY_MS) return
+    this.log.warn(
+      { remote: address, refused: this.refusals.unlogged, open: this.open },
+      `connections refused: ${why}`
+    )
+    this.refusals = { unlogged: 0, loggedAt: now }
   }
 
   private track(connection: Connection, socket: Socket, res: ServerResponse): void {

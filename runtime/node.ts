@@ -192,7 +192,7 @@ export async function startNode(
       { DbClient },
       { EventHub },
       { HostNames },
-      { HttpServer },
+      { HttpServer, connectionLimits, openFileLimit },
       { HttpError, jsonResponse },
       { NodeMetrics },
       { Services },
@@ -252,7 +252,9 @@ export async function startNode(
     const adapter = createServerAdapter<{ req: IncomingMessage }>((request, { req }) =>
       app ? app(request, connectionOf(req.socket)) : restoring(jsonResponse)
     )
-    http = new HttpServer(adapter, log, bodyLimits(routes), serving, quietMs)
+    const connections = connectionLimits(config, openFileLimit())
+    if (connections.note) log.warn(connections.note)
+    http = new HttpServer(adapter, log, bodyLimits(routes), serving, quietMs, connections.limits)
     const server = http.server
     // Beyond Node's defaults: a client that stalls mid-request is cut off rather than held forever.
     server.requestTimeout = 30_000

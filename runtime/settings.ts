@@ -291,6 +291,26 @@ export const SETTINGS = {
       'scheduled backups kept; the oldest beyond it are removed (default 7; backups taken by ' +
       'hand are never removed by the node)',
   }),
+  maxConnections: setting({
+    flag: 'max-connections',
+    arg: '<n>',
+    env: 'ALMACEN_MAX_CONNECTIONS',
+    default: '10000',
+    schema: whole(16, 1_000_000),
+    help:
+      'connections held open at once (default 10000, and at most half the open-file limit); ' +
+      'one more is answered 503 TOO_MANY_CONNECTIONS and closed',
+  }),
+  maxConnectionsPerClient: setting({
+    flag: 'max-connections-per-client',
+    arg: '<n>',
+    env: 'ALMACEN_MAX_CONNECTIONS_PER_CLIENT',
+    default: '1000',
+    schema: whole(8, 1_000_000),
+    help:
+      'connections held open at once from one address (default 1000; --trusted-proxies are ' +
+      'exempt); one more is answered 503 TOO_MANY_CONNECTIONS and closed',
+  }),
   dbTimeoutMs: setting({
     flag: 'db-timeout-ms',
     arg: '<ms>',

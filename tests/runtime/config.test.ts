@@ -16,6 +16,8 @@ t.test('runs with no settings at all: port 8080, ./data, loopback, the host name
     advertise: undefined,
     clusterKey: undefined,
     logLevel: 'info',
+    maxConnections: 10_000,
+    maxConnectionsPerClient: 1000,
     dbTimeoutMs: 5000,
     workerNodeOptions: [],
     timing: {},
@@ -75,6 +77,17 @@ t.test('names the bad setting', async (t) => {
     message: /--join needs the cluster key/,
   })
   t.throws(() => parseConfig(['--advertise', 'a,b'], {}), { message: /--advertise/ })
+  t.throws(
+    () => parseConfig(['--max-connections', '0'], {}),
+    new ConfigError('--max-connections must be a whole number from 16 to 1000000, not "0"')
+  )
+  t.throws(() => parseConfig([], { ALMACEN_MAX_CONNECTIONS_PER_CLIENT: 'lots' }), {
+    message: /--max-connections-per-client must be a whole number/,
+  })
+  t.match(parseConfig(['--max-connections', '500', '--max-connections-per-client', '50'], {}), {
+    maxConnections: 500,
+    maxConnectionsPerClient: 50,
+  })
 })
 
 t.test('--restore takes no value, needs peers to ask, and --restore-id needs it', async (t) => {

@@ -1,0 +1,135 @@
+// How many connections a node holds open (--max-connections, --max-connections-per-client): one
+// over a limit is answered 503 TOO_MANY_CONNECTIONS and closed, the ones it holds go on being
+// served, a closed one makes room, and the operator reads why in the log.
+import { Agent, request, type IncomingHttpHeaders } from 'node:http'
+import { pino } from 'pino'
+import t from 'tap'
+import { connectionLimits } from '../../runtime/http-server.ts'
+import { until } from '../fixtures/node-process.ts'
+import { startTestNode } from '../fixtures/test-node.ts'
+
+interface Answer {
+  status: number
+  headers: IncomingHttpHeaders
+  body: any
+}
+
+/**
+ * A client with one kept connection from `from` (a loopback address): each GET goes on it, and
+ * it stays open between them until `close`.
+ */
+function client(port: number, from = '127.0.0.1') {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+  return {
+    get: (path = '/health') =>
+      new Promise<Answer>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path, agent, localAddress: from }, (res) => {
+          let text = ''
+          res.on('data', (chunk) => (text += chunk))
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode as number,
+              headers: res.headers,
+              body: JSON.parse(text),
+            })
+          )
+        })
+        req.on('error', reject)
+        req.end()
+      }),
+    close: () => agent.destroy(),
+  }
+}
+
+async function startLimited(
+  t: { teardown(fn: () => unknown): void },
+  limits: { total: number; perClient: number; proxies?: string[] }
+) {
+  const lines: any[] = []
+  const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) })
+  const node = await startTestNode(t, {
+    log,
+    logLevel: 'info',
+    maxConnections: limits.total,
+    maxConnectionsPerClient: limits.perClient,
+    trustedProxies: limits.proxies,
+  })
+  return { node, lines }
+}
+
+t.test(
+  'one connection over the limit is answered 503 and closed; the others stay served',
+  async (t) => {
+    const { node, lines } = await startLimited(t, { total: 3, perClient: 100 })
+    const held = [client(node.port), client(node.port), client(node.port)]
+    t.teardown(() => held.forEach((c) => c.close()))
+    for (const c of held) t.equal((await c.get()).status, 200, 'a connection within the limit')
+
+    const fourth = client(node.port)
+    t.teardown(fourth.close)
+    const refused = await fourth.get()
+    t.match(refused, {
+      status: 503,
+      headers: { connection: 'close', 'retry-after': '1', 'x-request-id': /\S/ },
+      body: {
+        status: 503,
+        code: 'TOO_MANY_CONNECTIONS',
+        error: /3 connections open at most \(--max-connections\)/,
+      },
+    })
+    t.match(
+      lines.filter((l) => l.msg.startsWith('connections refused')),
+      [{ level: 40, remote: '127.0.0.1', refused: 1, open: 4 }],
+      'the operator reads it in the log, once'
+    )
+    for (const c of held) t.equal((await c.get()).status, 200, 'those held are still served')
+
+    held[0].close()
+    await until(async () => (await client(node.port).get()).status === 200, 5000, 'room again')
+    t.pass('a closed connection makes room for a new one')
+  }
+)
+
+t.test(
+  'one address holds its share; another address, and a trusted proxy, are not held back',
+  async (t) => {
+    const { node } = await startLimited(t, { total: 100, perClient: 2, proxies: ['127.0.0.3'] })
+    const opened = (from: string, n: number) =>
+      Array.from({ length: n }, () => client(node.port, from))
+    const local = opened('127.0.0.1', 3)
+    const other = opened('127.0.0.2', 2)
+    const proxy = opened('127.0.0.3', 5)
+    t.teardown(() => [...local, ...other, ...proxy].forEach((c) => c.close()))
+    const statuses = async (clients: ReturnType<typeof client>[]) => {
+      const out: number[] = []
+      for (const c of clients) out.push((await c.get()).status)
+      return out
+    }
+    const [first, second, third] = await statuses(local)
+    t.same([first, second], [200, 200], 'two from 127.0.0.1')
+    t.equal(third, 503, 'the third from 127.0.0.1 refused')
+    const refused = await client(node.port).get()
+    t.match(refused.body, { code: 'TOO_MANY_CONNECTIONS', error: /2 connections from one address/ })
+    t.same(await statuses(other), [200, 200], '127.0.0.2 has its own share')
+    t.same(
+      await statuses(proxy),
+      [200, 200, 200, 200, 200],
+      'a trusted proxy has no share: many clients are behind it'
+    )
+  }
+)
+
+t.test('the total is at most half the open-file limit, and the node says so', async (t) => {
+  t.same(connectionLimits({}, 20_000).limits, { total: 10_000, perClient: 1000, exempt: [] })
+  t.same(connectionLimits({}, undefined), {
+    limits: { total: 10_000, perClient: 1000, exempt: [] },
+  })
+  const lowered = connectionLimits({ maxConnections: 5000, trustedProxies: ['10.0.0.9'] }, 1024)
+  t.same(lowered.limits, { total: 512, perClient: 1000, exempt: ['10.0.0.9'] })
+  t.match(lowered.note, /may open 1024 files .*512 connections are held open at most, not 5000/)
+  t.same(
+    connectionLimits({ maxConnections: 300 }, 1024).note,
+    undefined,
+    'room enough: nothing said'
+  )
+})

@@ -103,6 +103,8 @@ type Failure = {
   final?: boolean
   /** An http:// URL hung up on by a server that speaks TLS: the node serves HTTPS only. */
   https?: boolean
+  /** Nothing came back in time: the node may be up, but overloaded, paused or cut off. */
+  silent?: boolean
 }
 type Attempt = { done: true; status: number; body: any; text: string } | Failure
 
@@ -188,6 +190,7 @@ export function createApi(options: ApiOptions): Api {
         busy: false,
         final: isCertificateError(err) || https,
         https,
+        silent: timedOut,
       }
     } finally {
       clearTimeout(timer)
@@ -253,7 +256,15 @@ export function createApi(options: ApiOptions): Api {
           if (result.final) break
         }
         if (stop.signal.aborted) throw new Interrupted(method !== 'GET', sentKey)
-        const why = last.busy ? 'busy' : last.https ? 'https' : last.final ? 'untrusted' : undefined
+        const why = last.busy
+          ? 'busy'
+          : last.https
+            ? 'https'
+            : last.final
+              ? 'untrusted'
+              : last.silent
+                ? 'silent'
+                : undefined
         const unreachable = new NodeUnreachable(url, last.reason, sentKey, why)
         progress?.stop()
         if (!(await options.onUnreachable?.(unreachable))) throw unreachable

@@ -32,9 +32,15 @@ export class NodeUnreachable extends Error {
 
   /**
    * `why`: busy, it answered 503/504; untrusted, its TLS certificate was refused; https, an
-   * http:// URL where the node serves HTTPS only.
+   * http:// URL where the node serves HTTPS only; silent, nothing came back in time (whether
+   * anything listens there is not known: a node overloaded, paused or cut off looks the same).
    */
-  constructor(url: string, reason: string, key?: string, why?: 'busy' | 'untrusted' | 'https') {
+  constructor(
+    url: string,
+    reason: string,
+    key?: string,
+    why?: 'busy' | 'untrusted' | 'https' | 'silent'
+  ) {
     super(
       why === 'busy'
         ? `The almacen node at ${url} is up but did not answer (${reason}). Try again in a moment.`
@@ -42,7 +48,9 @@ export class NodeUnreachable extends Error {
           ? `Cannot talk to the almacen node at ${url} safely: ${reason}.`
           : why === 'https'
             ? `The almacen node at ${url} serves HTTPS only (plain HTTP: ${reason}): use ${url.replace(/^http:/, 'https:')}`
-            : `Cannot reach the almacen node at ${url} (${reason}). Is it running? (npm start)`
+            : why === 'silent'
+              ? `The almacen node at ${url} did not answer (${reason}): it may be overloaded, paused or cut off from here.`
+              : `Cannot reach the almacen node at ${url} (${reason}). Is it running? (npm start)`
     )
     this.name = 'NodeUnreachable'
     this.url = url

@@ -126,6 +126,11 @@ t.test('a node that never answers is given up on after the timeout of each try',
   const api = createApi({ url: fake.url, timeoutMs: 100, attempts: 2, backoffMs: 1 })
   const err = await failure(api.get('/node'))
   t.match(err, { name: 'NodeUnreachable', reason: 'no answer within 0.1 s' })
+  t.equal(
+    err.message,
+    `The almacen node at ${fake.url} did not answer (no answer within 0.1 s): it may be overloaded, paused or cut off from here.`,
+    'not "Is it running?": something took the request, and nothing came back'
+  )
   t.equal(fake.seen.length, 2)
 })
 

@@ -16,6 +16,7 @@ import type { TLSSocket } from 'node:tls'
 import type { Logger } from 'pino'
 import { ERROR_STATUS, type ErrorCode } from '../api/errors.ts'
 import { MAX_BODY_BYTES, tooLarge } from './input.ts'
+import { plainAddress } from './stages/client-address.ts'
 
 /** What a parser error (err.code) is answered with: code and sentence (the status, the code's). */
 const UNPARSED: Record<string, readonly [ErrorCode, string]> = {
@@ -67,8 +68,9 @@ export const UNLIMITED: ConnectionLimits = { total: Infinity, perClient: Infinit
 
 /**
  * The limits a node's settings ask for, the total lowered to half the process's open-file limit
- * when that is lower (the rest is for its database, its peers' connections, its backups), with
- * a note saying so. Undefined settings are the defaults'.
+ * when that is lower (the rest is for its database, its peers' connections, its backups), and
+ * one address's share to a quarter of the total, so that one client never holds all of it; with
+ * a note saying what was lowered. Undefined settings are the defaults'.
  */
 export function connectionLimits(
   settings: {
@@ -79,17 +81,28 @@ export function connectionLimits(
   openFiles: number | undefined
 ): { limits: ConnectionLimits; note?: string } {
   const asked = settings.maxConnections ?? 10_000
+  const askedEach = settings.maxConnectionsPerClient ?? 1000
   const room = openFiles === undefined ? Infinity : Math.max(16, Math.floor(openFiles / 2))
+  const total = Math.min(asked, room)
   const limits = {
-    total: Math.min(asked, room),
-    perClient: settings.maxConnectionsPerClient ?? 1000,
+    total,
+    perClient: Math.min(askedEach, Math.max(4, Math.floor(total / 4))),
     exempt: settings.trustedProxies ?? [],
   }
-  if (room >= asked) return { limits }
-  const note =
-    `the process may open ${openFiles} files (ulimit -n): ${limits.total} connections are held ` +
-    `open at most, not ${asked} (--max-connections); raise the limit (LimitNOFILE=) for more`
-  return { limits, note }
+  const notes: string[] = []
+  if (total < asked) {
+    notes.push(
+      `the process may open ${openFiles} files (ulimit -n): ${total} connections are held ` +
+        `open at most, not ${asked} (--max-connections); raise the limit (LimitNOFILE=) for more`
+    )
+  }
+  if (limits.perClient < askedEach) {
+    notes.push(
+      `one address may hold ${limits.perClient} connections, not ${askedEach} ` +
+        `(--max-connections-per-client): at most a quarter of the ${total} in all`
+    )
+  }
+  return notes.length ? { limits, note: notes.join('; ') } : { limits }
 }
 
 /** The process's open-file limit (the soft one), where the system says it (Linux). */
@@ -183,6 +196,7 @@ export class HttpServer {
   private readonly openBy = new Map<string, number>()
   private readonly refused = new WeakSet<Socket>()
   private refusals = { unlogged: 0, loggedAt: -Infinity }
+  private readonly exempt: ReadonlySet<string>
 
   constructor(
     listener: Listener,
@@ -192,6 +206,7 @@ export class HttpServer {
     private readonly quietMs = QUIET_MS,
     private readonly limits: ConnectionLimits = UNLIMITED
   ) {
+    this.exempt = new Set(limits.exempt.map(plainAddress))
     const peersShowCertificates = !!tls?.ca
     const serve: Listener = (req, res) => {
       if (this.refused.has(req.socket)) return // answered at the door (admit)
@@ -303,7 +318,8 @@ export class HttpServer {
    * answer is out.
    */
   private admit(socket: Socket, tls: boolean): void {
-    const address = socket.remoteAddress ?? ''
+    // As the log names it: an IPv4 client of a dual-stack socket without its `::ffff:`.
+    const address = plainAddress(socket.remoteAddress ?? '')
     const fromHere = (this.openBy.get(address) ?? 0) + 1
     this.open++
     this.openBy.set(address, fromHere)
@@ -313,11 +329,11 @@ export class HttpServer {
       if (left > 0) this.openBy.set(address, left)
       else this.openBy.delete(address)
     })
-    const { total, perClient, exempt } = this.limits
+    const { total, perClient } = this.limits
     const over =
       this.open > total
         ? `this node holds ${total} connections open at most (--max-connections)`
-        : fromHere > perClient && !exempt.includes(address)
+        : fromHere > perClient && !this.exempt.has(address)
           ? `this node holds ${perClient} connections from one address open at most (--max-connections-per-client)`
           : undefined
     if (!over) return

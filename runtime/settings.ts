@@ -308,8 +308,8 @@ export const SETTINGS = {
     default: '1000',
     schema: whole(8, 1_000_000),
     help:
-      'connections held open at once from one address (default 1000; --trusted-proxies are ' +
-      'exempt); one more is answered 503 TOO_MANY_CONNECTIONS and closed',
+      'connections held open at once from one address (default 1000, and at most a quarter of ' +
+      'the total; --trusted-proxies are exempt); one more is answered 503 TOO_MANY_CONNECTIONS',
   }),
   dbTimeoutMs: setting({
     flag: 'db-timeout-ms',

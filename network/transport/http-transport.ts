@@ -83,11 +83,13 @@ function judgeAnswer<K extends ExchangeKind>(
   if (!responder) {
     const code = (json as { code?: unknown } | undefined)?.code
     const said = typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''
-    return failure(
-      'bogus',
-      `answered ${status}${said} without a valid signature (another cluster key, or not an almacen node)`,
-      at
-    )
+    // A node refuses some requests at its door, before it reads them, and so unsigned: too many
+    // connections open there (503). Said as a possibility: nothing unsigned is believed.
+    const why =
+      status === 503
+        ? 'refused at its door before it was read (too many connections there?), or another cluster key, or not an almacen node'
+        : 'another cluster key, or not an almacen node'
+    return failure('bogus', `answered ${status}${said} without a valid signature (${why})`, at)
   }
   if (call.to !== ANY_RECEIVER && responder !== call.to) {
     return failure('wrong-node', `node ${responder} answered for ${call.to}`, at)

@@ -4,7 +4,7 @@
 import type { Stage } from './exchange.ts'
 
 /** `::ffff:10.0.0.7` (an IPv4 client on a dual-stack socket) as `10.0.0.7`. */
-const plain = (address: string) => address.trim().replace(/^::ffff:(?=\d+\.)/, '')
+export const plainAddress = (address: string) => address.trim().replace(/^::ffff:(?=\d+\.)/, '')
 
 /**
  * The client's address: the connection's peer, unless that is a trusted proxy; then the last
@@ -18,9 +18,9 @@ export function clientAddress(
   trusted: ReadonlySet<string>
 ): string | undefined {
   if (socket === undefined) return undefined
-  let client = plain(socket)
+  let client = plainAddress(socket)
   if (!trusted.has(client) || !forwardedFor) return client
-  const hops = forwardedFor.split(',').map(plain).filter(Boolean)
+  const hops = forwardedFor.split(',').map(plainAddress).filter(Boolean)
   for (let i = hops.length - 1; i >= 0; i--) {
     client = hops[i]
     if (!trusted.has(client)) return client
@@ -29,7 +29,7 @@ export function clientAddress(
 }
 
 export function withClientAddress(trustedProxies: readonly string[] = []): Stage {
-  const trusted = new Set(trustedProxies.map(plain))
+  const trusted = new Set(trustedProxies.map(plainAddress))
   return function withClientAddress(request, exchange) {
     exchange.client = clientAddress(
       exchange.connection?.address,

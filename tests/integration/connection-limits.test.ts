@@ -4,7 +4,7 @@
 import { Agent, request, type IncomingHttpHeaders } from 'node:http'
 import { pino } from 'pino'
 import t from 'tap'
-import { connectionLimits } from '../../runtime/http-server.ts'
+import { connectionLimits, HttpServer } from '../../runtime/http-server.ts'
 import { until } from '../fixtures/node-process.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
 
@@ -119,17 +119,36 @@ t.test(
   }
 )
 
-t.test('the total is at most half the open-file limit, and the node says so', async (t) => {
+t.test('an IPv4 client of a dual-stack socket is the address the settings name', async (t) => {
+  // Listening on an IPv4-mapped address, the node sees its clients as ::ffff:127.0.0.x.
+  const log = pino({ level: 'silent' })
+  const limits = { total: 100, perClient: 2, exempt: ['127.0.0.3'] }
+  const http = new HttpServer((_req, res) => res.end('{}'), log, undefined, undefined, 0, limits)
+  const { port } = await http.listen(0, '::ffff:127.0.0.1')
+  t.teardown(() => http.close(100))
+  const opened = (from: string, n: number) => Array.from({ length: n }, () => client(port, from))
+  const proxy = opened('127.0.0.3', 4)
+  const local = opened('127.0.0.1', 3)
+  t.teardown(() => [...proxy, ...local].forEach((c) => c.close()))
+  for (const c of proxy)
+    t.equal((await c.get('/')).status, 200, 'the trusted proxy, as ::ffff:127.0.0.3')
+  const statuses: number[] = []
+  for (const c of local) statuses.push((await c.get('/')).status)
+  t.same(statuses, [200, 200, 503], 'another address held to its share')
+})
+
+t.test('the total is at most half the open-file limit, one address a quarter of it', async (t) => {
   t.same(connectionLimits({}, 20_000).limits, { total: 10_000, perClient: 1000, exempt: [] })
   t.same(connectionLimits({}, undefined), {
     limits: { total: 10_000, perClient: 1000, exempt: [] },
   })
   const lowered = connectionLimits({ maxConnections: 5000, trustedProxies: ['10.0.0.9'] }, 1024)
-  t.same(lowered.limits, { total: 512, perClient: 1000, exempt: ['10.0.0.9'] })
+  t.same(lowered.limits, { total: 512, perClient: 128, exempt: ['10.0.0.9'] })
   t.match(lowered.note, /may open 1024 files .*512 connections are held open at most, not 5000/)
-  t.same(
-    connectionLimits({ maxConnections: 300 }, 1024).note,
-    undefined,
-    'room enough: nothing said'
-  )
+  t.match(lowered.note, /one address may hold 128 connections, not 1000 .*a quarter of the 512/)
+  const few = connectionLimits({ maxConnections: 16, maxConnectionsPerClient: 1_000_000 }, 20_000)
+  t.same(few.limits.perClient, 4, 'one address never holds them all')
+  t.match(few.note, /one address may hold 4 connections, not 1000000/)
+  const fits = connectionLimits({ maxConnections: 300, maxConnectionsPerClient: 50 }, 1024)
+  t.same(fits, { limits: { total: 300, perClient: 50, exempt: [] } }, 'room enough: nothing said')
 })

@@ -90,6 +90,17 @@ t.test('never believes an unsigned answer, however well formed', async (t) => {
   t.notOk('body' in outcome, 'nothing of it is handed on')
 })
 
+t.test('says an unsigned 503 may be a refusal at the door, not only another network', async (t) => {
+  const body = JSON.stringify({ status: 503, code: 'TOO_MANY_CONNECTIONS', error: 'Too many' })
+  const { address } = await server(t, () => ({ status: 503, body, unsigned: true }))
+  t.match(await client(t).join(address), {
+    ok: false,
+    reason: 'bogus',
+    message:
+      'answered 503 TOO_MANY_CONNECTIONS without a valid signature (refused at its door before it was read (too many connections there?), or another cluster key, or not an almacen node)',
+  })
+})
+
 t.test(
   'refuses a signed answer that was made for another request (a replayed answer)',
   async (t) => {

@@ -118,6 +118,13 @@ export function openFileLimit(): number | undefined {
   }
 }
 
+/**
+ * Connections beyond the total still taken from an address a peer has signed a request from (and
+ * never held to one address's share): a peer that restarts, or opens one more connection, while
+ * others fill the node is not shut out. A peer opens 8 at most to each node.
+ */
+export const PEER_ROOM = 256
+
 /** A refused connection is closed this long after its answer at the latest. */
 const REFUSED_LINGER_MS = 1000
 
@@ -197,6 +204,8 @@ export class HttpServer {
   private readonly refused = new WeakSet<Socket>()
   private refusals = { unlogged: 0, loggedAt: -Infinity }
   private readonly exempt: ReadonlySet<string>
+  /** Addresses a peer's signed request came from: PEER_ROOM beyond the total, no share. */
+  private readonly peerAddresses = new Set<string>()
 
   constructor(
     listener: Listener,
@@ -276,6 +285,7 @@ export class HttpServer {
   markPeer(socket: Socket): void {
     const connection = this.connections.get(socket)
     if (connection) connection.peer = true
+    if (socket.remoteAddress) this.peerAddresses.add(plainAddress(socket.remoteAddress))
   }
 
   /**
@@ -330,10 +340,11 @@ export class HttpServer {
       else this.openBy.delete(address)
     })
     const { total, perClient } = this.limits
+    const peerRoom = this.peerAddresses.has(address) && this.open <= total + PEER_ROOM
     const over =
-      this.open > total
+      this.open > total && !peerRoom
         ? `this node holds ${total} connections open at most (--max-connections)`
-        : fromHere > perClient && !this.exempt.has(address)
+        : fromHere > perClient && !this.exempt.has(address) && !this.peerAddresses.has(address)
           ? `this node holds ${perClient} connections from one address open at most (--max-connections-per-client)`
           : undefined
     if (!over) return

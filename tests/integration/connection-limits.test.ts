@@ -1,7 +1,13 @@
 // How many connections a node holds open (--max-connections, --max-connections-per-client): one
 // over a limit is answered 503 TOO_MANY_CONNECTIONS and closed, the ones it holds go on being
 // served, a closed one makes room, and the operator reads why in the log.
-import { Agent, request, type IncomingHttpHeaders } from 'node:http'
+import {
+  Agent,
+  request,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
 import { pino } from 'pino'
 import t from 'tap'
 import { connectionLimits, HttpServer } from '../../runtime/http-server.ts'
@@ -135,6 +141,33 @@ t.test('an IPv4 client of a dual-stack socket is the address the settings name',
   const statuses: number[] = []
   for (const c of local) statuses.push((await c.get('/')).status)
   t.same(statuses, [200, 200, 503], 'another address held to its share')
+})
+
+t.test('an address a peer signed from has room beyond the total', async (t) => {
+  const log = pino({ level: 'silent' })
+  const limits = { total: 2, perClient: 2, exempt: [] }
+  let http: HttpServer | undefined = undefined
+  // As the node does once a peer's signature checked out (runtime/stages/access.ts).
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/peer/signed') http?.markPeer(req.socket)
+    res.end('{}')
+  }
+  http = new HttpServer(listener, log, undefined, undefined, 0, limits)
+  const { port } = await http.listen(0, '127.0.0.1')
+  t.teardown(() => http?.close(100))
+  const peer = client(port, '127.0.0.5')
+  const others = [client(port, '127.0.0.6'), client(port, '127.0.0.7')]
+  const again = client(port, '127.0.0.5')
+  t.teardown(() => [peer, ...others, again].forEach((c) => c.close()))
+  t.equal((await peer.get('/peer/signed')).status, 200, "a peer's signed request")
+  t.equal((await others[0].get('/')).status, 200, 'the total reached')
+  t.equal((await others[1].get('/')).status, 503, 'a stranger refused')
+  t.equal((await again.get('/')).status, 200, "the peer's address: one more connection taken")
+  const more = Array.from({ length: 3 }, () => client(port, '127.0.0.5'))
+  t.teardown(() => more.forEach((c) => c.close()))
+  const statuses: number[] = []
+  for (const c of more) statuses.push((await c.get('/')).status)
+  t.same(statuses, [200, 200, 200], "and not held to one address's share (2 here)")
 })
 
 t.test('the total is at most half the open-file limit, one address a quarter of it', async (t) => {

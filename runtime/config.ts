@@ -88,7 +88,9 @@ function wrap(text: string, indent: string): string {
 
 function usageOf(s: Setting<unknown>): string {
   const flag = s.flag ? `--${s.flag}${s.arg ? ` ${s.arg}` : ''}` : ''
-  return `  ${flag.padEnd(28)}${s.env}\n${wrap(s.help, '      ')}`
+  // A flag longer than its column has the variable on a line of its own.
+  const head = flag.length < 28 ? flag.padEnd(28) : `${flag}\n  ${''.padEnd(28)}`
+  return `  ${head}${s.env}\n${wrap(s.help, '      ')}`
 }
 
 export const USAGE = `Usage: npm start -- [options]      (or, once built: node dist/runtime/main.js [options])

@@ -9,7 +9,8 @@ try {
   config = parseConfig(process.argv.slice(2), process.env)
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err
-  process.stderr.write(`almacen: ${err.message}\n\n${USAGE}`)
+  // The reason alone, where a service's log shows it: the usage would bury it under 90 lines.
+  process.stderr.write(`almacen: ${err.message}\n(npm start -- --help lists every setting)\n`)
   process.exit(2)
 }
 if (config === 'help' || config === 'version') {

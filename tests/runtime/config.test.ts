@@ -143,6 +143,11 @@ t.test('reads the extra host names clients may use, and refuses what is not one'
     })
   }
   t.match(USAGE, /--allowed-hosts <names>\s+ALMACEN_ALLOWED_HOSTS/)
+  t.match(
+    USAGE,
+    /\n {2}--max-connections-per-client <n>\n {30}ALMACEN_MAX_CONNECTIONS_PER_CLIENT\n/,
+    'a flag longer than its column: the variable on the next line'
+  )
 })
 
 t.test(

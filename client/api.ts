@@ -8,6 +8,8 @@ import {
   HUNG_UP,
   Interrupted,
   isCertificateError,
+  isFileError,
+  LocalFileError,
   NodeRefusal,
   NodeUnreachable,
   networkReason,
@@ -311,6 +313,8 @@ export function createApi(options: ApiOptions): Api {
       } catch (err) {
         if (err instanceof NodeRefusal) throw err
         if (stop.signal.aborted) throw new Interrupted(false, undefined)
+        // The file here could not be written: the node answered, and is not to blame.
+        if (isFileError(err)) throw new LocalFileError(file, err)
         const reason = networkReason(err)
         const why = isCertificateError(err)
           ? 'untrusted'

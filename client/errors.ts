@@ -70,6 +70,22 @@ export class NotThere extends Error {
   }
 }
 
+/**
+ * A file on this machine could not be written or read (a download's target in a folder that is
+ * not there, a full disk): the node is not at fault, and is not said to be (exit 1).
+ */
+export class LocalFileError extends Error {
+  constructor(file: string, err: NodeJS.ErrnoException) {
+    super(`Cannot write ${file} on this machine: ${err.code ?? ''} ${err.message}`.trim())
+    this.name = 'LocalFileError'
+  }
+}
+
+/** An error of the file system (it names the path), not of the network. */
+export function isFileError(err: unknown): err is NodeJS.ErrnoException {
+  return typeof (err as NodeJS.ErrnoException)?.path === 'string'
+}
+
 /** Bad arguments on the command line, found before anything is sent. */
 export class UsageError extends Error {
   constructor(message: string) {

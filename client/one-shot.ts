@@ -9,6 +9,7 @@ import {
   NodeRefusal,
   NodeUnreachable,
   NotThere,
+  LocalFileError,
   UsageError,
   exitCodeFor,
 } from './errors.ts'
@@ -67,7 +68,7 @@ export function describe(err: unknown, command?: Command): string {
     return `almacen${where}: ${err.message}\n${usage}See 'almacen${where} --help'.\n`
   }
   if (err instanceof NodeRefusal) return `almacen: ${err.message} (${err.code})\n`
-  if (err instanceof NotThere) return `almacen: ${err.message}\n`
+  if (err instanceof NotThere || err instanceof LocalFileError) return `almacen: ${err.message}\n`
   const retry = (key?: string) =>
     key
       ? `almacen: the outcome is unknown. To retry without applying it twice, run the same command with --key ${key}\n`
@@ -90,6 +91,7 @@ function asJson(err: unknown): Record<string, unknown> {
   }
   if (err instanceof UsageError) return { error: err.message, code: 'USAGE' }
   if (err instanceof NotThere) return { error: err.message, code: 'NOT_FOUND' }
+  if (err instanceof LocalFileError) return { error: err.message, code: 'LOCAL_FILE' }
   if (err instanceof Interrupted) return { error: 'interrupted', code: 'INTERRUPTED', key: err.key }
   return { error: (err as Error)?.message ?? String(err), code: 'CLIENT_ERROR' }
 }

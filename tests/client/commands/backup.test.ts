@@ -41,3 +41,22 @@ t.test(
     t.match(JSON.parse(json.stdout), { name: /^backup-/, head: { seq: 1 }, scheduled: false })
   }
 )
+
+t.test(
+  'a FILE that cannot be written here is said as such, and the node takes no backup for it',
+  async (t) => {
+    const dataDir = tempDir(t)
+    const node = await startTestNode(t, { dataDir })
+    const elsewhere = tempDir(t, 'elsewhere')
+    for (const file of [path.join(elsewhere, 'no-such-folder', 'x.sqlite'), elsewhere]) {
+      const run = await almacen(['backup', file, '--url', node.url])
+      t.equal(run.code, 1, 'refused here: not 3, the node is not in doubt')
+      t.match(run.stderr, new RegExp(`^almacen: Cannot write ${file} on this machine: E`))
+      t.notMatch(run.stderr, /Cannot reach|Is it running/)
+      const json = await almacen(['backup', file, '--json', '--url', node.url])
+      t.match(JSON.parse(json.stderr), { code: 'LOCAL_FILE' })
+    }
+    const taken = await readdir(path.join(dataDir, 'backups')).catch(() => [])
+    t.same(taken, [], 'no backup taken for a file that could not be written')
+  }
+)

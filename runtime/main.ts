@@ -1,8 +1,8 @@
 // `npm start`: parse the configuration, start the node, stop cleanly on SIGTERM or Ctrl-C.
 import { ConfigError, USAGE, describeConfig, parseConfig } from './config.ts'
-import { DataDirInUse } from './data-dir-lock.ts'
 import { createLogger } from '../lib/logger.ts'
 import { VERSION, startNode, type RunningNode } from './node.ts'
+import { startRefusal } from './start-refusal.ts'
 
 let config
 try {
@@ -66,15 +66,8 @@ node = await startNode(config, log).catch((err: NodeJS.ErrnoException) => {
     log.info({ signal: pending, why: err.message }, 'stopped before it had started')
     process.exit(0)
   }
-  // The port is the one setting the machine can refuse: said as a sentence, with what to do.
-  const where = `port ${config.port} on ${config.host}`
-  const refusals: Record<string, string> = {
-    EADDRINUSE: `${where} is already in use (another almacen node, or another program): stop it, or choose another port with --port or ALMACEN_PORT`,
-    EACCES: `${where} may not be used by this user (ports below 1024 need privileges): choose another with --port or ALMACEN_PORT`,
-  }
-  // And the data directory, held by another node (or a knex command): said as the port is.
-  const held = err instanceof DataDirInUse ? err.message : undefined
-  const sentence = err.syscall === 'listen' ? refusals[err.code ?? ''] : held
+  // What the machine refused (the port, the data directory, the database file): a sentence too.
+  const sentence = startRefusal(err, config)
   log.fatal({ err }, sentence ?? err.message)
   if (sentence) process.stderr.write(`almacen: ${sentence}\n`)
   process.exit(1)

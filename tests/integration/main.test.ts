@@ -1,4 +1,6 @@
 import t from 'tap'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { runMain as run, startProcess as startMain } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
@@ -86,6 +88,31 @@ t.test('a port in use is said as a sentence, with what to do, not as a stack', a
     started.stderr,
     new RegExp(
       `^almacen: port ${port} on 127\\.0\\.0\\.1 is already in use .*--port or ALMACEN_PORT\\n$`
+    )
+  )
+})
+
+t.test('a data directory that is a file, or a database that is not one, is said too', async (t) => {
+  const dir = tempDir(t)
+  const file = path.join(dir, 'not-a-folder')
+  writeFileSync(file, 'x')
+  const onFile = await run(['--port', '0', '--data-dir', file])
+  t.equal(onFile.code, 1)
+  t.match(
+    onFile.stderr,
+    new RegExp(
+      `^almacen: the data directory ${file} is a file, or inside one \\(EEXIST on ${file}\\): choose a folder with --data-dir or ALMACEN_DATA_DIR\\n$`
+    )
+  )
+
+  const broken = tempDir(t)
+  writeFileSync(path.join(broken, 'almacen.sqlite'), Buffer.alloc(8192, 7), { mode: 0o600 })
+  const notDb = await run(['--port', '0', '--data-dir', broken])
+  t.equal(notDb.code, 1)
+  t.match(
+    notDb.stderr,
+    new RegExp(
+      `^almacen: ${path.join(broken, 'almacen.sqlite')} is not a database almacen can read, or it is damaged \\(SQLITE_NOTADB\\): restore it from a backup \\(the README's Backups\\)`
     )
   )
 })

@@ -27,7 +27,7 @@ import { send } from './send.ts'
 import { stock } from './stock.ts'
 import { transfers } from './transfers.ts'
 import { keys } from './keys.ts'
-import { publish, queues, receiveMessages } from './messages.ts'
+import { peekMessages, publish, queues, receiveMessages } from './messages.ts'
 import { tokens, users } from './users.ts'
 import { verify } from './verify.ts'
 import { where } from './where.ts'
@@ -45,7 +45,7 @@ export const COMMAND_GROUPS: { title: string; commands: Command[] }[] = [
   { title: 'Bulk', commands: [importItems, exportList] },
   { title: 'Node', commands: [node, health, verify, backup] },
   { title: 'Peer network', commands: [members, join, leave, forceLeave, keys] },
-  { title: 'Messages', commands: [queues, publish, receiveMessages] },
+  { title: 'Messages', commands: [queues, publish, receiveMessages, peekMessages] },
   { title: 'Users and API tokens', commands: [users, tokens] },
 ]
 

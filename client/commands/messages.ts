@@ -145,7 +145,7 @@ export const receiveMessages: Command = {
   summary: 'take messages from a queue, and acknowledge them if asked',
   synopsis: 'QUEUE [--max N] [--wait S] [--ack]',
   description:
-    'Prints up to --max messages (1 by default) from QUEUE as JSON lines, waiting up to --wait seconds for one. Without --ack they are only borrowed: hidden from other consumers until the visibility timeout passes, then delivered again (a way to look at a dead-letter queue, QUEUE.dead, without emptying it). With --ack they are acknowledged once printed, and gone.',
+    "Prints up to --max messages (1 by default) from QUEUE as JSON lines, waiting up to --wait seconds for one. Without --ack they are only borrowed: hidden from other consumers until the visibility timeout passes, then delivered again; each take counts as a delivery, and a message taken the queue's number of times without an ack goes to its dead letters. With --ack they are acknowledged once printed, and gone. To look without taking, use almacen peek.",
   options: {
     max: { type: 'string', arg: 'N', help: 'at most this many (1 to 100)' },
     wait: { type: 'string', arg: 'S', help: 'seconds to wait for one (up to 20)' },
@@ -171,6 +171,30 @@ export const receiveMessages: Command = {
       if (!io.json) io.note(`Acknowledged ${messages.length}.`)
     }
     if (messages.length === 0 && !io.json) io.note(`No message in ${queue}.`)
+  },
+}
+
+export const peekMessages: Command = {
+  name: 'peek',
+  summary: 'look at the first messages of a queue, taking nothing',
+  synopsis: 'QUEUE [--max N]',
+  description:
+    'Prints the first --max messages (20 by default, up to 100) a take would get from QUEUE, as JSON lines, without taking them: nothing is hidden from consumers or counted as a delivery, so a queue or its dead letters (QUEUE.dead) stay exactly as they are.',
+  options: {
+    max: { type: 'string', arg: 'N', help: 'at most this many (1 to 100)' },
+  },
+  examples: ['almacen peek orders', 'almacen peek orders.dead --max 100'],
+  async run(io, args) {
+    const [queue] = positionals(args, ['QUEUE']) as [string]
+    const limit = whole(args.values.max, '--max', 20)
+    if (limit < 1 || limit > 100) throw new UsageError(`--max must be from 1 to 100, not ${limit}`)
+    const { messages } = await io.api.get<{ messages: QueueMessage[] }>(
+      `/queues/${encodeURIComponent(queue)}/messages`,
+      { limit }
+    )
+    if (io.json) return printJson(io, messages)
+    for (const m of messages) io.print(JSON.stringify(m))
+    if (messages.length === 0) io.note(`No message ready in ${queue}.`)
   },
 }
 

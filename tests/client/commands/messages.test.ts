@@ -32,6 +32,29 @@ t.test('make a queue, publish to it once, look, take and acknowledge, purge, del
     stdout: /QUEUE\s+READY\s+DELAYED\s+IN FLIGHT\s+DEAD\n.*orders\s+2\s+0\s+0\s+0\n/s,
   })
 
+  // Looked at as often as anyone likes: nothing taken, hidden or counted.
+  for (let i = 0; i < 6; i++) {
+    const peeked = await almacen(['peek', 'orders', ...at])
+    const lines = peeked.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+    t.match(
+      lines,
+      [
+        { id: 'o-1', body: { order: 1 }, deliveries: 0 },
+        { body: 'two', deliveries: 0 },
+      ],
+      `peek ${i + 1}: both, in order, never delivered`
+    )
+    t.equal(lines.length, 2)
+  }
+  t.match(await almacen(['queues', ...at]), { stdout: /orders\s+2\s+0\s+0\s+0\n/ })
+  t.match(await almacen(['peek', 'orders', '--max', '0', ...at]), {
+    code: 2,
+    stderr: /--max must be from 1 to 100, not 0/,
+  })
+
   const looked = await almacen(['take', 'orders', '--max', '1', ...at])
   t.match(JSON.parse(looked.stdout), { id: 'o-1', body: { order: 1 }, deliveries: 1 })
   const taken = await almacen(['take', 'orders', '--max', '10', '--ack', ...at])

@@ -20,7 +20,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { nodeArgs } from '../lib/build.ts'
-import { plan, WAREHOUSES, type DemoWarehouse } from './catalogue.ts'
+import { CATALOGUE, plan, WAREHOUSES, type DemoWarehouse } from './catalogue.ts'
 import { ADMIN_TOKEN_FILE } from '../api/access.ts'
 
 /** A data directory with this file is the demo's own: it is wiped at the next run. */
@@ -309,7 +309,7 @@ almacen demo: three warehouses on this machine, joined in one peer network.
 
 ${rows.join('\n')}
 
-Seeded through the REST API: ${counts.items} items and ${counts.movements} movements (data in ${shown(root)}, cluster key in ${shown(path.join(root, 'cluster.key'))}).
+Seeded through the REST API: a catalogue of ${CATALOGUE.length} SKUs (${counts.items} items across the three warehouses) and ${counts.movements} movements (data in ${shown(root)}, cluster key in ${shown(path.join(root, 'cluster.key'))}).
 
 Transfers made through the text client (almacen send, almacen receive-transfer):
   DN-1001  Madrid → Sevilla, 40 BOLT-M8: received at Sevilla, closed at Madrid.

@@ -78,7 +78,10 @@ t.test(
       out,
       new RegExp(`ALMACEN_DATA_DIR=\\S+ npm run -s client -- --url ${urls[0]} where BOLT-M8`)
     )
-    t.match(out, /Seeded through the REST API: \d+ items and \d+ movements/)
+    t.match(
+      out,
+      /Seeded through the REST API: a catalogue of 30 SKUs \(\d+ items across the three warehouses\) and 164 movements/
+    )
     t.match(out, /where BOLT-M8/, 'and the commands to try')
     // Two transfers through the client; the second sent while Bilbao was stopped.
     const moved = out.match(/DN-1002 .*\n.*reached Bilbao ([\d.]+) s after/)

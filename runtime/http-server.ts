@@ -316,11 +316,6 @@ export class HttpServer {
     clearTimeout(force)
   }
 
-  /** How many connections are open now, in all. */
-  get openConnections(): number {
-    return this.open
-  }
-
   /**
    * Counts a new TCP connection, by its client's address, until it closes; refuses it when it is
    * over the limits: 503 TOO_MANY_CONNECTIONS (plain HTTP; over TLS nothing can be said before a

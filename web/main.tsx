@@ -47,19 +47,30 @@ function useHash(): string {
   return hash
 }
 
+/** The screen a hash names: its first segment (#/transfers/<id> is one transfer on its screen). */
+const routeOf = (hash: string) => /^#\/[^/]*/.exec(hash)?.[0]
+
 /** The nav bar and the screen the hash names (the default one for any other hash). */
 function Screens({ warehouse, ...props }: ScreenProps & { warehouse: string }) {
   const { me, words } = props
   const hash = useHash()
-  // The screen is the hash's first segment: #/transfers/<id> is one transfer on its screen.
-  const route = /^#\/[^/]*/.exec(hash)?.[0]
+  const route = routeOf(hash)
   const shown = SCREENS.filter((screen) => mayDo(me, screen.least))
   const current = shown.find((screen) => screen.path === route) ?? shown[0]
   useEffect(() => {
-    if (route !== current.path) history.replaceState(null, '', current.path)
+    // A hash no screen of this role has reads as the default screen's. Only while the address
+    // still holds what this render saw: effects run after the paint, and a navigation since
+    // (a click, a link, the address typed) is newer, its hashchange on its way; writing over it
+    // sent the user back to the screen they had just left.
+    const addressed = routeOf(location.hash)
+    if (route !== current.path && addressed === route) {
+      history.replaceState(null, '', current.path)
+    }
+  }, [route, current])
+  useEffect(() => {
     // Which warehouse is in the tab's title too: a user may have one tab for each.
     document.title = [words[current.label], warehouse, 'almacen'].filter(Boolean).join(' · ')
-  }, [route, current, words, warehouse])
+  }, [current, words, warehouse])
   const Current = current.component
   return (
     <>

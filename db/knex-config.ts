@@ -6,6 +6,7 @@ import Sqlite3Dialect from 'knex/lib/dialects/sqlite3/index.js'
 import { CompiledMigrations } from './compiled-migrations.ts'
 import { queryKept } from './sql.ts'
 import { refuseLossyRollback } from './migration-guard.ts'
+import { DATABASE_FILE_NAME } from './settings.ts'
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
 /** True when running the built JavaScript (dist/), false when tsx runs the TypeScript. */
@@ -13,7 +14,7 @@ const BUILT = import.meta.url.endsWith('.js')
 
 /** Where a node keeps its database inside its data directory. */
 export function databaseFile(dataDir: string): string {
-  return path.join(path.resolve(dataDir), 'almacen.sqlite')
+  return path.join(path.resolve(dataDir), DATABASE_FILE_NAME)
 }
 
 // Set on every new connection: WAL lets readers run beside the writer, synchronous=FULL makes a

@@ -13,6 +13,9 @@ export interface WorkerSettings {
   logLevel: string
 }
 
+/** The database's file in a node's data directory (db/knex-config.ts databaseFile). */
+export const DATABASE_FILE_NAME = 'almacen.sqlite'
+
 /** The runtime's first message to the worker. */
 export interface StartMessage {
   type: 'start'

@@ -2,10 +2,8 @@
 // the fatal log line): a port in use, a data directory held, not this user's, a file, a full disk,
 // a database file that is not one. Anything else is left to the log line and its stack.
 import path from 'node:path'
+import { DATABASE_FILE_NAME } from '../db/settings.ts'
 import { DataDirInUse } from './data-dir-lock.ts'
-
-/** The database file in a data directory (db/knex-config.ts names it the same). */
-const DATABASE = 'almacen.sqlite'
 
 const OWNER =
   'run the node as the user who owns it, or give it to this one (chown -R); a knex command run ' +
@@ -49,7 +47,7 @@ export function startRefusal(
   }
   // The worker could not open its database (its error reaches here as a message).
   const sqlite = /\b(SQLITE_[A-Z]+)\b/.exec(err.message ?? '')?.[1]
-  const file = path.join(dir, DATABASE)
+  const file = path.join(dir, DATABASE_FILE_NAME)
   if (sqlite === 'SQLITE_NOTADB' || sqlite === 'SQLITE_CORRUPT') {
     return `${file} is not a database almacen can read, or it is damaged (${sqlite}): restore it from a backup (the README's Backups), or move it aside to start an empty one`
   }

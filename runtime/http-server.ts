@@ -16,6 +16,7 @@ import type { TLSSocket } from 'node:tls'
 import type { Logger } from 'pino'
 import { ERROR_STATUS, type ErrorCode } from '../api/errors.ts'
 import { MAX_BODY_BYTES, tooLarge } from './input.ts'
+import { SETTINGS } from './settings.ts'
 import { plainAddress } from './stages/client-address.ts'
 
 /** What a parser error (err.code) is answered with: code and sentence (the status, the code's). */
@@ -39,6 +40,12 @@ function refusal(status: number, code: string, message: string) {
     connection: 'close',
   }
   return { requestId, headers, body }
+}
+
+/** A whole HTTP/1.1 answer as bytes for a socket no request object is there for (at the door). */
+function rawAnswer(status: number, headers: Record<string, string>, body: string): string {
+  const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`)
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${body}`
 }
 
 /**
@@ -70,7 +77,7 @@ export const UNLIMITED: ConnectionLimits = { total: Infinity, perClient: Infinit
  * The limits a node's settings ask for, the total lowered to half the process's open-file limit
  * when that is lower (the rest is for its database, its peers' connections, its backups), and
  * one address's share to a quarter of the total, so that one client never holds all of it; with
- * a note saying what was lowered. Undefined settings are the defaults'.
+ * a note saying what was lowered. Undefined settings are the defaults' (runtime/settings.ts).
  */
 export function connectionLimits(
   settings: {
@@ -80,8 +87,9 @@ export function connectionLimits(
   },
   openFiles: number | undefined
 ): { limits: ConnectionLimits; note?: string } {
-  const asked = settings.maxConnections ?? 10_000
-  const askedEach = settings.maxConnectionsPerClient ?? 1000
+  const asked = settings.maxConnections ?? Number(SETTINGS.maxConnections.default)
+  const askedEach =
+    settings.maxConnectionsPerClient ?? Number(SETTINGS.maxConnectionsPerClient.default)
   const room = openFiles === undefined ? Infinity : Math.max(16, Math.floor(openFiles / 2))
   const total = Math.min(asked, room)
   const limits = {
@@ -351,13 +359,10 @@ export class HttpServer {
     if (tls) return void socket.destroy()
     const message = `Too many connections: ${over}. Close idle ones, or try again shortly`
     const { headers, body } = refusal(503, 'TOO_MANY_CONNECTIONS', message)
-    const head = Object.entries({ ...headers, 'retry-after': '1' }).map(
-      ([name, value]) => `${name}: ${value}\r\n`
-    )
     // Whatever the client sends is read and dropped: a close with unread data would be a reset,
     // which can reach the client before the answer does.
     socket.resume()
-    socket.end(`HTTP/1.1 503 ${STATUS_CODES[503]}\r\n${head.join('')}\r\n${body}`)
+    socket.end(rawAnswer(503, { ...headers, 'retry-after': '1' }, body))
   }
 
   /** The first refusal is logged at once; later ones at most every REFUSALS_LOG_EVERY_MS. */
@@ -444,13 +449,10 @@ export class HttpServer {
     const [code, message] = UNPARSED[err.code ?? ''] ?? UNPARSED.default
     const status = ERROR_STATUS[code]
     const { requestId, headers, body } = refusal(status, code, message)
-    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`)
     // Written, then closed both ways, as Node's own handler does: a request whose body was still
     // coming (a 408) must not go on to its handler once refused.
     socket.pause()
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${head.join('')}\r\n${body}`, () =>
-      socket.destroy()
-    )
+    socket.write(rawAnswer(status, headers, body), () => socket.destroy())
     this.log.info(
       { requestId, status, remote: socket.remoteAddress, reason: err.code },
       'request refused before it could be read'

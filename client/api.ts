@@ -13,6 +13,7 @@ import {
   NodeRefusal,
   NodeUnreachable,
   networkReason,
+  type Unreachable,
   type RefusalCode,
 } from './errors.ts'
 import { receiveFile, send, speaksTls, type Sent } from './http-request.ts'
@@ -96,17 +97,16 @@ export interface Hold {
   holdMs: number
 }
 
-/** `final`: trying again cannot help (the node's certificate is not trusted). */
+/**
+ * `final`: trying again cannot help (the node's certificate is not trusted, or it serves HTTPS
+ * only); `why`: how the failure is said if it is the last (NodeUnreachable).
+ */
 type Failure = {
   done: false
   reason: string
   wait: number
-  busy: boolean
   final?: boolean
-  /** An http:// URL hung up on by a server that speaks TLS: the node serves HTTPS only. */
-  https?: boolean
-  /** Nothing came back in time: the node may be up, but overloaded, paused or cut off. */
-  silent?: boolean
+  why?: Unreachable
 }
 type Attempt = { done: true; status: number; body: any; text: string } | Failure
 
@@ -180,19 +180,18 @@ export function createApi(options: ApiOptions): Api {
       }
       const retryAfter = Number(answer.headers['retry-after']) * 1000 || 0
       const said = typeof parsed?.error === 'string' ? parsed.error : answer.statusText
-      return { done: false, reason: said, wait: Math.min(retryAfter, 2000), busy: true }
+      return { done: false, reason: said, wait: Math.min(retryAfter, 2000), why: 'busy' }
     } catch (err) {
       const reason = timedOut ? `no answer within ${seconds(waitMs)} s` : networkReason(err)
       // Asked again, a node that serves HTTPS only would hang up again: said at once.
       const https = await servesHttps(reason)
+      const untrusted = isCertificateError(err)
       return {
         done: false,
         reason,
         wait: 0,
-        busy: false,
-        final: isCertificateError(err) || https,
-        https,
-        silent: timedOut,
+        final: untrusted || https,
+        why: https ? 'https' : untrusted ? 'untrusted' : timedOut ? 'silent' : undefined,
       }
     } finally {
       clearTimeout(timer)
@@ -217,7 +216,7 @@ export function createApi(options: ApiOptions): Api {
     const stop = new AbortController()
     const stopListening = options.interrupts?.(() => stop.abort())
     let since = Date.now()
-    let last: Failure = { done: false, reason: 'not tried', wait: 0, busy: false }
+    let last: Failure = { done: false, reason: 'not tried', wait: 0 }
     // A call without an answer for a few seconds says so, and how long it has been, every second.
     // A call the node holds (a long poll) is slow only past its hold, and has that much longer.
     const hold = form.holdMs ?? 0
@@ -258,16 +257,7 @@ export function createApi(options: ApiOptions): Api {
           if (result.final) break
         }
         if (stop.signal.aborted) throw new Interrupted(method !== 'GET', sentKey)
-        const why = last.busy
-          ? 'busy'
-          : last.https
-            ? 'https'
-            : last.final
-              ? 'untrusted'
-              : last.silent
-                ? 'silent'
-                : undefined
-        const unreachable = new NodeUnreachable(url, last.reason, sentKey, why)
+        const unreachable = new NodeUnreachable(url, last.reason, sentKey, last.why)
         progress?.stop()
         if (!(await options.onUnreachable?.(unreachable))) throw unreachable
         progress?.start()

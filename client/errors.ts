@@ -20,6 +20,9 @@ export class NodeRefusal extends Error {
   }
 }
 
+/** How a node that could not be reached is said (NodeUnreachable). */
+export type Unreachable = 'busy' | 'untrusted' | 'https' | 'silent'
+
 /**
  * The node could not be reached, or did not answer after every retry (network error, timeout,
  * 503, 504). For a write, the outcome is unknown: `key` is the Idempotency-Key that was sent, so
@@ -35,12 +38,7 @@ export class NodeUnreachable extends Error {
    * http:// URL where the node serves HTTPS only; silent, nothing came back in time (whether
    * anything listens there is not known: a node overloaded, paused or cut off looks the same).
    */
-  constructor(
-    url: string,
-    reason: string,
-    key?: string,
-    why?: 'busy' | 'untrusted' | 'https' | 'silent'
-  ) {
+  constructor(url: string, reason: string, key?: string, why?: Unreachable) {
     super(
       why === 'busy'
         ? `The almacen node at ${url} is up but did not answer (${reason}). Try again in a moment.`

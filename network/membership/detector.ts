@@ -49,6 +49,9 @@ export class Detector {
   private readonly prober: Prober
   /** The next round of each loop, pending. */
   private readonly loops = new Set<Timer>()
+  /** When each member was last probed out of turn, and the out-of-turn probes put off. */
+  private readonly outOfTurn = new Map<string, number>()
+  private readonly deferred = new Map<string, Timer>()
 
   constructor(private readonly deps: DetectorDeps) {
     this.prober = new Prober(deps)
@@ -90,8 +93,10 @@ export class Detector {
 
   stop(): void {
     this.running = false
-    for (const timer of this.loops) this.deps.clock.clearTimeout(timer)
+    for (const timer of [...this.loops, ...this.deferred.values()])
+      this.deps.clock.clearTimeout(timer)
     this.loops.clear()
+    this.deferred.clear()
     this.suspicions.stop()
   }
 
@@ -120,11 +125,28 @@ export class Detector {
     schedule(this.deps.random() * intervalMs)
   }
 
-  /** Probes a member now, out of turn (a connection to it closed). */
+  /**
+   * Probes a member out of turn (a connection to it closed): now, unless it was probed out of
+   * turn less than a probe interval ago; then once, when that interval is over. A path that
+   * closes every connection after one answer (a proxy without keep-alive) would otherwise have
+   * each probe's close start the next: hundreds of pings a second between idle nodes.
+   */
   checkSoon(id: string): void {
-    const member = this.deps.view.get(id)
-    if (this.running && member)
-      void this.probe(member).catch((err) => this.deps.log.warn({ err }, 'probe failed'))
+    if (!this.running || this.deferred.has(id)) return
+    const { clock, timing, log } = this.deps
+    const wait = (this.outOfTurn.get(id) ?? -Infinity) + timing.probeIntervalMs - clock.now()
+    const probe = () => {
+      const member = this.deps.view.get(id)
+      if (!this.running || !member) return
+      this.outOfTurn.set(id, clock.now())
+      void this.probe(member).catch((err) => log.warn({ err }, 'probe failed'))
+    }
+    if (wait <= 0) return probe()
+    const timer = clock.setTimeout(() => {
+      this.deferred.delete(id)
+      probe()
+    }, wait)
+    this.deferred.set(id, timer)
   }
 
   /**

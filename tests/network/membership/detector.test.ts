@@ -200,3 +200,39 @@ t.test(
     detector.stop()
   }
 )
+
+t.test(
+  'connections that close after every answer (a proxy without keep-alive) cost one extra probe an interval, and a crash is still seen',
+  async (t) => {
+    const cluster = await formed(t, 3)
+    const [a, d] = [cluster.node('A'), cluster.node('D')]
+    const pingsToD = () =>
+      cluster.net.traffic.filter(
+        (m) => m.from === a.address && m.to === d.address && m.leg === 'request'
+      ).length
+    // Every few milliseconds A hears that its connection to D closed, as it would when each
+    // exchange's connection is closed by the path once answered.
+    const closing = () => a.transport.lost({ id: d.id })
+    const before = pingsToD()
+    const seconds = 10
+    for (let ms = 0; ms < seconds * 1000; ms += 5) {
+      closing()
+      await cluster.run(5)
+    }
+    const sent = pingsToD() - before
+    // Its own round, now and then, plus at most one out of turn each interval.
+    const bound = 2 * Math.ceil((seconds * 1000) / probeIntervalMs) + 2
+    t.ok(sent <= bound, `${sent} requests from A to D in ${seconds} s (at most ${bound})`)
+    t.ok(cluster.sees(NAMES, allAlive), 'and nobody was failed')
+    cluster.crash('D')
+    const ms = await cluster.until(
+      () => {
+        closing()
+        return cluster.sees(['A'], { D: 'failed' })
+      },
+      10_000,
+      'D failed at A'
+    )
+    t.ok(ms < 3 * probeIntervalMs, `A failed the crashed D in ${ms} ms, closes going on`)
+  }
+)

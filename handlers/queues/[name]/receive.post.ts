@@ -40,13 +40,30 @@ export default defineHandler(
     const keyed = request.headers.get('idempotency-key') !== null
     // A take made already, which found nothing: the next is the same write again (Db.send).
     let again = false
+    const take = async () => {
+      const took = await ctx.db.send('queues.receive', { queue, max, visibilityMs }, { again })
+      again = true
+      return took
+    }
+    // Nothing taken by a take, yet: the wait goes on, unless it is over, or the request has an
+    // Idempotency-Key (which covers one take, the first).
+    const done = (took: QueueReceived) =>
+      took.messages.length > 0 || keyed || Date.now() >= until || ctx.events.stopping.aborted
     for (;;) {
       // Where the publishes and the log stand before looking: one that lands while the peek is
       // on its way wakes the wait at once, instead of being missed until the wait ends.
       const published = ctx.queues.version(queue)
       const head = ctx.events.head()
       const { ready, nextVisibleAt } = await ctx.db.send('queues.peek', { queue })
-      if (ready || Date.now() >= until || ctx.events.stopping.aborted || gone.aborted) break
+      if (gone.aborted) return { messages: [] } // nobody reads this answer
+      if (ready || Date.now() >= until || ctx.events.stopping.aborted) {
+        await ctx.stillAdmitted() // the peeks may have waited
+        // Something is there to take (a message published before, or visible again): another
+        // consumer may take it first, and then this one waits on rather than answering nothing.
+        const took = await take()
+        if (done(took)) return took
+        continue
+      }
       // A publish here, or an event of the log (a subscription's queue is filled with its events).
       const woken = new AbortController()
       const stop = () => woken.abort()
@@ -59,7 +76,7 @@ export default defineHandler(
       woken.abort()
       ctx.events.stopping.removeEventListener('abort', stop)
       gone.removeEventListener('abort', stop)
-      if (gone.aborted) break
+      if (gone.aborted) return { messages: [] }
       // The request's token again, as a stream checks it before each page: a token revoked, or a
       // user disabled or demoted, while this waited takes nothing. (At once when the holder is
       // remembered, so a take still leaves in the publish's frame.)
@@ -67,16 +84,10 @@ export default defineHandler(
       if (why !== 'take') continue
       // A publish of messages visible at once is on its way: take now, with no await before the
       // send, so that the take leaves in its frame and commits with it (runtime/queue-signals.ts).
-      const took = await ctx.db.send('queues.receive', { queue, max, visibilityMs }, { again })
-      again = true
       // Nothing taken: that publish was refused (its user may not publish here) or a duplicate,
-      // or another consumer took first. The wait goes on, unless it is over, or the request has
-      // an Idempotency-Key (which covers one take, this one).
-      const over = Date.now() >= until || ctx.events.stopping.aborted || keyed
-      if (took.messages.length > 0 || over) return took
+      // or another consumer took first.
+      const took = await take()
+      if (done(took)) return took
     }
-    if (gone.aborted) return { messages: [] } // nobody reads this answer
-    await ctx.stillAdmitted() // the peeks may have waited
-    return ctx.db.send('queues.receive', { queue, max, visibilityMs }, { again })
   }
 )

@@ -202,3 +202,32 @@ t.test('with an Idempotency-Key, the take that found nothing is the answer', asy
     ['queues.peek', 'queues.receive']
   )
 })
+
+t.test(
+  'a message ready when it looks (visible again) but taken first by another consumer: it waits on',
+  async (t) => {
+    let takes = 0
+    let peeks = 0
+    const ctx = fakeCtx(
+      {
+        // The first look finds a message visible again; by the take, another consumer has it.
+        'queues.peek': () => ({ ready: ++peeks === 1, nextVisibleAt: null }),
+        'queues.receive': () => ({ messages: ++takes === 1 ? [] : [delivered] }),
+      },
+      {},
+      quietLog
+    )
+    const answering = longPoll(ctx)
+    let answered = false
+    void answering.then(() => (answered = true))
+    while (peeks < 2 && !answered) await new Promise((resolve) => setImmediate(resolve))
+    // Answering the empty take would have the consumer ask again at once, with all the others.
+    t.equal(answered, false, 'no answer from the empty take')
+    ctx.queues.publishing('orders')
+    t.match(await answering, { status: 200, body: { messages: [{ id: 'o-1' }] } })
+    t.same(
+      ctx.sent.map((s) => s.op),
+      ['queues.peek', 'queues.receive', 'queues.peek', 'queues.receive']
+    )
+  }
+)

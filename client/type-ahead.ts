@@ -34,6 +34,12 @@ export class TypeAhead {
   private opening = 0
   /** What ends the open question's answer: Enter, and for a yes/no question its y or n too. */
   private ends = /[\r\n]/
+  /**
+   * A yes/no question was answered with its y or n: an Enter typed next, before the next question
+   * listens, belongs to that answer (the habit of y then Enter), not to the next question, whose
+   * default it would take. One typed once the next question listens is that question's.
+   */
+  private afterYesNo = false
   private readonly decoder = new StringDecoder('utf8')
 
   constructor(private readonly keyboard: Keyboard) {
@@ -65,6 +71,9 @@ export class TypeAhead {
     setImmediate(() => {
       if (!this.open || opening !== this.opening) return
       this.giving = true
+      this.dropYesNoEnter()
+      // From now on an Enter is this question's, whatever came before it.
+      this.afterYesNo = false
       this.pump()
     })
   }
@@ -72,6 +81,7 @@ export class TypeAhead {
   /** What was typed ahead is not for the questions to come (a choice refused): dropped. */
   drop(): void {
     this.pending = ''
+    this.afterYesNo = false
   }
 
   /** Its answer is in: what was typed after its Enter waits for the next question. */
@@ -87,7 +97,16 @@ export class TypeAhead {
     this.giving = this.open
   }
 
+  /** The Enter typed right after a y or n, if it is the next key: dropped with the flag. */
+  private dropYesNoEnter(): void {
+    if (!this.afterYesNo || !this.pending) return
+    this.afterYesNo = false
+    const enter = /^(\r\n|\r|\n)/.exec(this.pending)
+    if (enter) this.pending = this.pending.slice(enter[0].length)
+  }
+
   private pump(): void {
+    this.dropYesNoEnter()
     while (this.giving && this.pending) {
       const end = this.pending.search(this.ends)
       if (end < 0) {
@@ -95,9 +114,11 @@ export class TypeAhead {
         this.pending = ''
         return
       }
+      this.afterYesNo = !/[\r\n]/.test(this.pending[end])
       this.input.write(this.pending.slice(0, end + 1))
       this.pending = this.pending.slice(end + 1)
       this.giving = false // until this question closes and the next opens, or the line is refused
+      if (this.afterYesNo) return this.pump() // its Enter, if already typed, goes with it
     }
   }
 }

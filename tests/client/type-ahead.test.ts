@@ -97,3 +97,37 @@ t.test(
     t.equal(await read(), 'a\r')
   }
 )
+
+t.test(
+  'a yes/no question answered with y then Enter: the Enter is part of its answer, not the next',
+  async (t) => {
+    const { type, typeAhead, read } = keyboard()
+    type('y\r5\r')
+    typeAhead.opened(/[\r\nyYnN]/)
+    t.equal(await read(), 'y')
+    typeAhead.closed()
+    typeAhead.opened()
+    t.equal(await read(), '5\r', 'the next question gets its own line, not an empty one')
+    typeAhead.closed()
+    // An Enter typed on its own after the y or n, before the next question listens: the same.
+    typeAhead.opened(/[\r\nyYnN]/)
+    type('n')
+    t.equal(await read(), 'n')
+    typeAhead.closed()
+    type('\r')
+    typeAhead.opened()
+    t.equal(await read(), '', 'that Enter answered nothing')
+    type('PO-9\r')
+    t.equal(await read(), 'PO-9\r')
+    typeAhead.closed()
+    // Once the next question listens, an Enter is its own (a menu's choice, after a look).
+    typeAhead.opened(/[\r\nyYnN]/)
+    type('y')
+    t.equal(await read(), 'y')
+    typeAhead.closed()
+    typeAhead.opened()
+    t.equal(await read(), '')
+    type('\r')
+    t.equal(await read(), '\r', 'the question open now takes it')
+  }
+)

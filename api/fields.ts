@@ -29,8 +29,13 @@ export const sku = z
  * Control characters other than tab and line breaks: NUL, the terminal's escape (ESC) and the
  * rest of C0, DEL, and C1. Stored, they would go into every export, label and terminal that
  * shows the text: an ESC sequence in a note could rewrite what a person sees in the client.
+ * And the invisible characters that change what a text looks like without showing themselves:
+ * the bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069: a note could
+ * show its end first, as in "Trojan Source"), the zero-width space, word joiner and BOM (two
+ * names that look the same and are not). The marks that scripts need (LRM, RLM, ZWJ, ZWNJ) stay.
  */
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/
+const CONTROL =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u200B\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/
 
 /** Whether a text holds none of those control characters. */
 export const withoutControls = (s: string): boolean => !CONTROL.test(s)
@@ -50,7 +55,8 @@ export function text(max: number) {
     .trim()
     .max(max, { error: `must be at most ${max} characters` })
     .refine(withoutControls, {
-      error: 'must not contain control characters (tabs and line breaks aside)',
+      error:
+        'must not contain control characters (tabs and line breaks aside), direction overrides or zero-width spaces',
     })
 }
 

@@ -67,8 +67,18 @@ export const queueMessageInput = z.strictObject({
     .optional(),
   headers: z
     .record(
-      z.string().max(100).refine(withoutControls, { error: 'must not hold control characters' }),
-      z.string().max(1000).refine(withoutControls, { error: 'must not hold control characters' }),
+      z
+        .string()
+        .max(100)
+        .refine(withoutControls, {
+          error: 'must not hold control characters, direction overrides or zero-width spaces',
+        }),
+      z
+        .string()
+        .max(1000)
+        .refine(withoutControls, {
+          error: 'must not hold control characters, direction overrides or zero-width spaces',
+        }),
       { error: 'must map names to strings' }
     )
     .refine((h) => Object.keys(h).length <= 50, { error: 'must have at most 50 headers' })

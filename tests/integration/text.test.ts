@@ -49,8 +49,23 @@ t.test(
       status: 400,
       body: { details: [{ path: 'note', message: /^must not contain control characters/ }] },
     })
-    // What is valid is kept exactly as it was hashed: emoji, accents, tabs and line breaks.
-    const note = 'caja 😀 añadida\ttab\nline'
+    // So are the invisible characters that change how a text shows: a right-to-left override
+    // (a note that shows its end first), an isolate, a zero-width space in a name.
+    const overridden = { type: 'receipt', sku: 'TAPE', quantity: 5, note: 'ok \u202eexe.TXT' }
+    t.match(await api(node, 'POST', '/movements', overridden), {
+      status: 400,
+      body: { details: [{ path: 'note', message: /direction overrides or zero-width spaces$/ }] },
+    })
+    const isolate = { type: 'receipt', sku: 'TAPE', quantity: 5, reference: 'PO\u2066-1' }
+    t.match((await api(node, 'POST', '/movements', isolate)).body, {
+      details: [{ path: 'reference' }],
+    })
+    const lookalike = { sku: 'TAPE2', name: 'Tape\u200b', unit: 'roll' }
+    t.match((await api(node, 'POST', '/items', lookalike)).body, { details: [{ path: 'name' }] })
+    t.equal((await api(node, 'GET', '/items/TAPE2')).status, 404, 'no item was made')
+    // What is valid is kept exactly as it was hashed: emoji (joined ones too), accents, Hebrew
+    // with its direction mark, tabs and line breaks.
+    const note = 'caja 😀 añadida 👩\u200d🔧 שלום\u200f\ttab\nline'
     t.equal(
       (await api(node, 'POST', '/movements', { type: 'receipt', sku: 'TAPE', quantity: 5, note }))
         .status,

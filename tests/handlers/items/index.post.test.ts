@@ -98,7 +98,13 @@ const invalid: [string, unknown, { path: string; message: string | RegExp }[]][]
   [
     'a name with a NUL in it',
     { ...valid, name: 'Bolt\u0000M8' },
-    [{ path: 'name', message: 'must not contain control characters (tabs and line breaks aside)' }],
+    [
+      {
+        path: 'name',
+        message:
+          'must not contain control characters (tabs and line breaks aside), direction overrides or zero-width spaces',
+      },
+    ],
   ],
   [
     'a description with a terminal escape sequence',

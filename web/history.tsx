@@ -165,6 +165,7 @@ export function History({ words, onRefused }: ScreenProps) {
                   {words.balanceAfter}
                 </th>
                 <th scope="col">{words.referenceShort}</th>
+                <th scope="col">{words.note}</th>
                 <th scope="col">{words.actor}</th>
               </tr>
             </thead>
@@ -178,7 +179,12 @@ export function History({ words, onRefused }: ScreenProps) {
                   <td class="num">{m.delta > 0 ? `+${m.delta}` : m.delta}</td>
                   <td class="num">{m.balanceAfter}</td>
                   <td>{m.reference}</td>
-                  <td class="actor">{m.actor ?? '—'}</td>
+                  <td class="long" title={m.note || undefined}>
+                    {m.note}
+                  </td>
+                  <td class="actor long" title={m.actor ?? undefined}>
+                    {m.actor ?? '—'}
+                  </td>
                 </tr>
               ))}
             </tbody>

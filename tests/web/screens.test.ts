@@ -257,15 +257,18 @@ t.test('the warehouse screens, by keyboard, live, by role', { skip }, async (t) 
 
       // Made elsewhere: a receipt of bolts (filtered out) then an issue of nuts (shown), live.
       t.equal((await asUser(node, admin, 'POST', '/movements', receipt('BOLT-M8', 5))).status, 201)
-      const made = await asUser(node, admin, 'POST', '/movements', issue('NUT-M8', 2))
+      const made = await asUser(node, admin, 'POST', '/movements', {
+        ...issue('NUT-M8', 2),
+        note: 'two for the line 3 repair',
+      })
       t.equal(made.status, 201)
       const row = page.locator(`table.history tr[data-seq="${made.body.seq}"]`)
       await row.waitFor()
       t.match(await row.getAttribute('class'), /is-new/, 'the new row is marked')
       t.match(
         await row.textContent(),
-        /Issue.*NUT-M8.*-2.*admin/,
-        'with its type, SKU, change, actor'
+        /Issue.*NUT-M8.*-2.*two for the line 3 repair.*admin/,
+        'with its type, SKU, change, note (why), actor'
       )
       t.equal(
         await page.locator(`tr[data-seq="${made.body.seq - 1}"]`).count(),

@@ -90,6 +90,14 @@ t.test('a port in use is said as a sentence, with what to do, not as a stack', a
       `^almacen: port ${port} on 127\\.0\\.0\\.1 is already in use .*--port or ALMACEN_PORT\\n$`
     )
   )
+  // The log says it too, as the same sentence with the error's code: no stack above it.
+  const lines = started.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line))
+  const fatal = lines.find((line) => line.level === 60)
+  t.match(fatal, { code: 'EADDRINUSE', msg: /^port \d+ on 127\.0\.0\.1 is already in use/ })
+  t.notOk(started.stdout.includes('"stack"'), 'no stack in the log')
 })
 
 t.test('a data directory that is a file, or a database that is not one, is said too', async (t) => {

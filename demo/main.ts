@@ -55,7 +55,7 @@ function options() {
     },
   })
   if (values.help) {
-    console.log(`Usage: npm run demo [-- --data-dir DIR] [--port-base N]
+    console.log(`Usage: npm run demo -- [--data-dir DIR] [--port-base N]
 
 Starts three almacen warehouses on this machine (Madrid, Sevilla, Bilbao) on ports N, N+1, N+2
 (default 8081; 0 takes any free ports), with data directories under DIR (default ./demo-data,

@@ -225,7 +225,8 @@ function writeOffDue(record: TransferRecord, receiptId: string): Effect[] {
       post: 'transfer_writeoff',
       sku: line.sku,
       quantity: due,
-      note: `lost in transit: receipt ${receiptId} of ${who(record)}`,
+      // The row moves nothing on hand here (the goods left at dispatch): its note says how many.
+      note: `${due} lost in transit: receipt ${receiptId} of ${who(record)}`,
     })
   }
   return effects

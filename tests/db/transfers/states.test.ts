@@ -97,6 +97,11 @@ t.test('A: partial receipts, then a final one writes off what never came', async
     lines: [{ sent: 10, received: 7, damaged: 1, short: 2, toWriteOff: 3, writtenOff: 3 }],
   })
   t.same(posts(last.effects), ['transfer_writeoff ROPE 3'])
+  // A history shows the row's change on hand (none): its note says how many were lost.
+  t.match(
+    last.effects.find((e) => 'post' in e),
+    { note: /^3 lost in transit: receipt / }
+  )
   t.equal(S.inTransit(last.record.lines[0]), 0)
 })
 

@@ -379,6 +379,16 @@ async function main() {
     }
     const moved = await transfers(nodes, restart)
     console.log(instructions(nodes, root, counts, moved))
+    // A warehouse stopped from outside (a kill, a crash) is said, and the others go on.
+    for (const node of nodes) {
+      void node.exited.then((result) => {
+        if (stopping) return
+        const [code, signal] = result as [number | null, NodeJS.Signals | null]
+        console.log(
+          `\n${node.name} stopped (${signal ?? `exit code ${code}`}); the other warehouses go on. Ctrl-C stops them.`
+        )
+      })
+    }
   } catch (err) {
     console.error(`npm run demo: ${(err as Error).message}`)
     await stopAll()

@@ -101,6 +101,20 @@ t.test(
 
     pids = [group, ...descendants(group)]
     t.ok(pids.length >= 8, `${pids.length} processes: npm, the script, 3 nodes, 3 workers`)
+    // Bilbao stopped from outside, as the new user did: the demo says so, and goes on.
+    const bilbao = Number(out.match(/kill -STOP (\d+)/)?.[1])
+    process.kill(bilbao, 'SIGTERM')
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Bilbao's stop not said:\n${out}`)), 20_000)
+      const look = () => {
+        if (!out.includes('Bilbao stopped (')) return
+        child.stdout.off('data', look)
+        resolve(clearTimeout(timer))
+      }
+      child.stdout.on('data', look)
+      look()
+    })
+    t.match(out, /Bilbao stopped \((SIGTERM|exit code 0)\); the other warehouses go on/)
     process.kill(-group, 'SIGINT')
     let timer: NodeJS.Timeout | undefined
     const [code, signal] = await Promise.race([

@@ -166,6 +166,8 @@ const en = {
   noPeers: 'No other warehouse in the network yet.',
   sendKeys: 'SKU, Enter, quantity, Enter adds a line; Enter on an empty SKU sends.',
   memberStates: { alive: 'alive', suspect: 'suspect', failed: 'failed', left: 'left' },
+  /** Between a member's state and when it began: "alive since 3 min ago", "left 3 min ago". */
+  stateSince: { alive: 'since', suspect: 'since', failed: 'since', left: '' },
   receiveTitle: 'Receive',
   arrived: 'arrived',
   due: 'due',
@@ -432,6 +434,7 @@ const es: typeof en = {
   noPeers: 'Aún no hay otro almacén en la red.',
   sendKeys: 'SKU, Intro, cantidad, Intro añade una línea; Intro con el SKU vacío envía.',
   memberStates: { alive: 'activo', suspect: 'sospechoso', failed: 'caído', left: 'salió' },
+  stateSince: { alive: 'desde', suspect: 'desde', failed: 'desde', left: '' },
   receiveTitle: 'Recibir',
   arrived: 'llegado',
   due: 'esperado',

@@ -198,7 +198,14 @@ function Card(props: {
         <span class="mark" aria-hidden="true">
           {m.self ? '★' : stateMark[m.state]}
         </span>{' '}
-        {words.memberStates[m.state]} · {agoSince(m.stateChangedAt, words.locale)}
+        {[
+          words.memberStates[m.state],
+          // "failed now", not "failed since now", in its first second.
+          Date.now() - Date.parse(m.stateChangedAt) >= 1000 && words.stateSince[m.state],
+          agoSince(m.stateChangedAt, words.locale),
+        ]
+          .filter(Boolean)
+          .join(' ')}
       </p>
       {!m.self && (
         <dl>

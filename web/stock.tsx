@@ -114,6 +114,7 @@ export function StockList(props: { words: Words; rows: Map<string, Stock>; conne
             <th scope="col" class="num">
               {words.inTransit}
             </th>
+            <th scope="col">{words.unit}</th>
             <th scope="col">{words.low}</th>
           </tr>
         </thead>
@@ -124,6 +125,7 @@ export function StockList(props: { words: Words; rows: Map<string, Stock>; conne
               <td>{row.name}</td>
               <td class="num on-hand">{row.onHand}</td>
               <td class="num">{row.inTransit}</td>
+              <td class="unit">{row.unit}</td>
               <td>{row.low ? `${words.low} (${words.reorderAt} ${row.reorderPoint})` : ''}</td>
             </tr>
           ))}

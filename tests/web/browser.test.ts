@@ -83,6 +83,11 @@ t.test(
     await page.waitForFunction(() => document.title === 'Stock · Madrid · almacen')
     t.pass('the tab says which warehouse it is: Stock · Madrid · almacen')
     await page.locator('tr[data-sku="NUT-M8"]').waitFor()
+    t.equal(
+      await page.locator('tr[data-sku="NUT-M8"] td.unit').textContent(),
+      'pcs',
+      'each row says its unit (one warehouse counts in metres, another in rolls)'
+    )
 
     // Receive: the SKU field has the focus, Enter moves on, Enter records.
     t.ok(await isFocused(page, 'input[name=sku]'), 'the SKU field has the focus')

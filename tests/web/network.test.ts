@@ -258,6 +258,11 @@ t.test(
       .filter({ hasText: /0 rows behind · as of .+ ago/ })
       .waitFor()
     t.pass("Sevilla's card gives its round trip and how far behind and how old its replica is")
+    t.match(
+      await card.locator('.member-state').textContent(),
+      /alive since .+ ago$/,
+      'its state says since when (not taken for when it was last heard)'
+    )
     await kill(sevilla)
     await sevillaIs('failed').waitFor({ timeout: 20_000 })
     await atMadrid.locator('g[data-map-member="Sevilla"][data-state="failed"]').waitFor()

@@ -82,7 +82,7 @@ const rolesFrom = (needed: Role) => ROLES.slice(ROLES.indexOf(needed)).join(' or
 function admit(holder: TokenHolder | null, needed: Role): asserts holder is TokenHolder {
   if (holder === null) {
     throw unauthenticated(
-      'This token is not one this node issued (each warehouse issues its own tokens), or it was mistyped'
+      'This token is not one this node issued (each warehouse issues its own tokens; a node restored from a backup knows only the tokens it had then), or it was mistyped'
     )
   }
   if (holder.revokedAt !== null) {

@@ -54,6 +54,12 @@ function rawAnswer(status: number, headers: Record<string, string>, body: string
  */
 export const QUIET_MS = 200
 
+/**
+ * How often node:http looks for a request past headersTimeout or requestTimeout (its default,
+ * 30 s, cut a client sending its headers a byte at a time at 41 s, not at the 10 s set).
+ */
+export const TIMEOUT_CHECK_MS = 1000
+
 /** A TLS handshake not done in this long is cut (Node's default is 2 min); as headersTimeout. */
 const HANDSHAKE_MS = 10_000
 
@@ -240,12 +246,13 @@ export class HttpServer {
             cert: tls.cert,
             key: tls.key,
             handshakeTimeout: HANDSHAKE_MS,
+            connectionsCheckingInterval: TIMEOUT_CHECK_MS,
             // Asked for, not required: clients have none; peers' requests are refused without.
             ...(tls.ca && { ca: tls.ca, requestCert: true, rejectUnauthorized: false }),
           },
           serve
         )
-      : createServer(serve)
+      : createServer({ connectionsCheckingInterval: TIMEOUT_CHECK_MS }, serve)
     // `Expect: 100-continue` (curl sends it for large bodies): say no before the body is sent.
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       if (!this.inOriginForm(req, res)) return

@@ -185,3 +185,30 @@ t.test('the total is at most half the open-file limit, one address a quarter of 
   const fits = connectionLimits({ maxConnections: 300, maxConnectionsPerClient: 50 }, 1024)
   t.same(fits, { limits: { total: 300, perClient: 50, exempt: [] } }, 'room enough: nothing said')
 })
+
+t.test(
+  'a client that sends its headers a byte at a time is cut at headersTimeout, not 30 s later',
+  async (t) => {
+    const { connect } = await import('node:net')
+    const log = pino({ level: 'silent' })
+    const http = new HttpServer((_req, res) => res.end('{}'), log, undefined, undefined, 0)
+    http.server.headersTimeout = 1500 // the node's is 10 s (runtime/node.ts): the same check
+    const { port } = await http.listen(0, '127.0.0.1')
+    t.teardown(() => http.close(100))
+    const socket = connect(port, '127.0.0.1')
+    t.teardown(() => socket.destroy())
+    const started = performance.now()
+    let answer = ''
+    socket.on('data', (chunk) => (answer += chunk))
+    const closed = new Promise((resolve) => socket.on('close', resolve))
+    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ')
+    // One byte every 300 ms, never the end of the headers.
+    const drip = setInterval(() => socket.writable && socket.write('a'), 300)
+    t.teardown(() => clearInterval(drip))
+    await closed
+    const seconds = (performance.now() - started) / 1000
+    t.match(answer, /^HTTP\/1\.1 408/, 'answered 408 Request Timeout')
+    // Node looks for overdue requests every TIMEOUT_CHECK_MS (1 s); by its default, every 30 s.
+    t.ok(seconds < 1.5 + 5, `cut after ${seconds.toFixed(1)} s (headersTimeout 1.5 s)`)
+  }
+)

@@ -20,6 +20,11 @@ export const keyInput = z
       .max(512, { error: 'must be at most 512 characters' })
       .optional(),
     generate: z.literal(true, { error: 'must be true, to have the node make the key' }).optional(),
+    /**
+     * Installed on this node alone, not sent to the members: after a leak, on each node through
+     * its own API, so that the new key never crosses the network sealed under the leaked one.
+     */
+    here: z.boolean({ error: 'must be true or false' }).optional(),
   })
   .refine((input) => (input.key === undefined) !== (input.generate === undefined), {
     error: 'give the key (key) or ask the node to make one (generate: true), not both',

@@ -34,12 +34,19 @@ function showReport(io: Io, report: KeyringReport) {
 export const keys: Command = {
   name: 'keys',
   summary: 'the cluster keys, and their rotation (admin)',
-  synopsis: '[install [KEY] | use ID | remove ID]',
+  synopsis: '[install [KEY] [--here] | use ID | remove ID]',
   description:
-    "Without arguments, lists the cluster keys by id (never the keys themselves) with how many members hold each and sign with it. A rotation is three steps, each spread to every live member: install puts a new key on them (accepted from then on, signing nothing yet; without KEY the node makes one of 256 random bits and shows it this once: keep it for ALMACEN_CLUSTER_KEY on new nodes); use makes it the one every member signs with, and is refused until every member holds it; remove takes the old key off every member, and is refused while any member signs with it. A member that is down is named: bring it back and ask the step again. A key given on the command line is seen by other users of this machine (ps): prefer letting the node make it. Needs an admin's token.",
+    "Without arguments, lists the cluster keys by id (never the keys themselves) with how many members hold each and sign with it. A rotation is three steps, each spread to every live member: install puts a new key on them (accepted from then on, signing nothing yet; without KEY the node makes one of 256 random bits and shows it this once: keep it for ALMACEN_CLUSTER_KEY on new nodes); use makes it the one every member signs with, and is refused until every member holds it; remove takes the old key off every member, and is refused while any member signs with it. A member that is down is named: bring it back and ask the step again. A key given on the command line is seen by other users of this machine (ps): prefer letting the node make it. A new key travels to the members sealed under the key they share: after that key leaked, install the new one with --here on each node (its own --url), so that it never crosses the network, then use and remove as usual. Needs an admin's token.",
+  options: {
+    here: {
+      type: 'boolean',
+      help: 'install on this node alone, not on the members (after a leak: on each node in turn)',
+    },
+  },
   examples: [
     'almacen keys',
     'almacen keys install',
+    'almacen keys install --here --url https://sevilla.example:8443 KEY',
     'almacen keys use 3f9a0c1e8b7d6a5f',
     'almacen keys remove 0b9d4e7a2c614f3b',
   ],
@@ -57,7 +64,8 @@ export const keys: Command = {
     if (what === 'install') {
       const made = given === undefined ? randomBytes(32).toString('base64url') : undefined
       const key = (given ?? made) as string
-      const sent = await io.api.post<KeyInstalled>('/keys', { key }, null).catch((err) => {
+      const here = args.values.here === true
+      const sent = await io.api.post<KeyInstalled>('/keys', { key, here }, null).catch((err) => {
         // Sent, and no answer: the key may be on the network. Named, and a key made here shown,
         // so that it is not installed and lost.
         if (err instanceof NodeUnreachable || err instanceof Interrupted) {

@@ -5,6 +5,8 @@ import { defineHandler, httpErrorOf } from '../../runtime/index.ts'
  * The first step of a rotation: installs a key on this node and on every live member (sealed
  * under the key they share now). Installed, it is accepted from any member; it signs nothing
  * until it is made primary (POST /keys/:id/use). Given, or made here (generate) and shown once.
+ * With `here`, on this node alone: after a leak, each node is given the new key through its own
+ * API, since one sealed under the leaked key is as good as sent in the clear to its holder.
  */
 export default defineHandler(
   {
@@ -17,7 +19,7 @@ export default defineHandler(
   },
   async (_request, ctx, { body }): Promise<KeyInstalled> => {
     try {
-      return await ctx.keys.install(body.key)
+      return await ctx.keys.install(body.key, { here: body.here })
     } catch (err) {
       throw httpErrorOf(err)
     }

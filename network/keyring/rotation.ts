@@ -19,8 +19,11 @@ const STEP_TIMEOUT_MS = 5000
 /** The network's keys as handlers see them (ctx.keys). */
 export interface KeyringApi {
   report(): Promise<KeyringReport>
-  /** Installs a key (given, or made here when `secret` is undefined) on every live member. */
-  install(secret: string | undefined): Promise<KeyInstalled>
+  /**
+   * Installs a key (given, or made here when `secret` is undefined) on every live member; with
+   * `here`, on this node alone (the others are only listed).
+   */
+  install(secret: string | undefined, options?: { here?: boolean }): Promise<KeyInstalled>
   use(id: string): Promise<KeyringReport>
   remove(id: string): Promise<KeyringReport>
   /** A step another member asks of this one (POST /peer/keyring). */
@@ -45,12 +48,17 @@ export class KeyRotation implements KeyringApi {
     return this.everywhere({ op: 'list' }).then(summarise)
   }
 
-  async install(given: string | undefined): Promise<KeyInstalled> {
+  async install(given: string | undefined, { here = false } = {}): Promise<KeyInstalled> {
     const { keyring } = this.options
     const secret = given ?? newKey()
     // Here first: a key this node cannot take is refused before any member is told of it.
     await keyring.install(secret)
-    const report = summarise(await this.everywhere({ op: 'install', key: keyring.seal(secret) }))
+    // Sent sealed under the primary key: whoever holds that key and sees the traffic can open it.
+    // After a leak, each node installs it alone (`here`), and no member is sent it.
+    const message: KeyringMessage = here
+      ? { op: 'list' }
+      : { op: 'install', key: keyring.seal(secret) }
+    const report = summarise(await this.everywhere(message))
     return {
       id: signingKey(secret).id,
       ...(given === undefined && { generated: secret }),

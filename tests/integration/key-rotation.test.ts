@@ -208,3 +208,42 @@ t.test('bad requests change nothing and say why', async (t) => {
     { id: OLD, installedOn: 3, primaryOn: 3 },
   ])
 })
+
+t.test(
+  'after a leak: the new key installed on each node through its own API, never sent to a member',
+  async (t) => {
+    const ws = await network(t)
+    const [madrid, norte, sur] = ws
+    const first = await api(node(madrid), 'POST', '/keys', { generate: true, here: true })
+    t.equal(first.status, 200, JSON.stringify(first.body))
+    const { id: NEW, generated } = first.body
+    t.match(
+      first.body.keys,
+      [
+        { id: OLD, installedOn: 3 },
+        { id: NEW, installedOn: 1, primaryOn: 0 },
+      ],
+      'on Madrid alone: no member was sent it (sealed under the leaked key)'
+    )
+    t.match(await api(node(norte), 'POST', `/keys/${NEW}/use`), {
+      status: 409,
+      body: { code: 'KEY_NOT_EVERYWHERE' },
+    })
+    for (const w of [norte, sur]) {
+      const put = await api(node(w), 'POST', '/keys', { key: generated, here: true })
+      t.equal(put.status, 200, `${w.name}: ${JSON.stringify(put.body)}`)
+    }
+    const used = await api(node(sur), 'POST', `/keys/${NEW}/use`)
+    t.match(used.body.keys, [
+      { id: OLD, installedOn: 3, primaryOn: 0 },
+      { id: NEW, installedOn: 3, primaryOn: 3 },
+    ])
+    const removed = await api(node(norte), 'DELETE', `/keys/${OLD}`)
+    t.same(removed.body.keys, [{ id: NEW, installedOn: 3, primaryOn: 3 }])
+    for (const w of ws) {
+      t.match(await askWith(t, CLUSTER_KEY, w), { ok: false }, `${w.name} refuses the leaked key`)
+      t.match(await askWith(t, generated, w), { ok: true }, `${w.name} takes the new key`)
+    }
+    await allAlive(ws)
+  }
+)

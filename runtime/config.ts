@@ -183,11 +183,28 @@ const FLAGS = Object.fromEntries(
  * Parses flags and environment; throws ConfigError naming the bad setting. Returns 'help' or
  * 'version' when those were asked for.
  */
+/**
+ * `--port -5` as `--port=-5`: node's parser takes a value that starts with a dash for an option
+ * ("ambiguous"); joined, the setting's own check says what is wrong with it.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const flag = /^--([\w-]+)$/.exec(argv[i])?.[1]
+    const next = argv[i + 1]
+    if (flag && FLAGS[flag]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`)
+      i++
+    } else out.push(argv[i])
+  }
+  return out
+}
+
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'help' | 'version' {
   let flags
   try {
     flags = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       strict: true,
       options: {
         ...FLAGS,

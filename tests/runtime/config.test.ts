@@ -61,6 +61,12 @@ t.test('names the bad setting', async (t) => {
     () => parseConfig(['--port=-1'], {}),
     new ConfigError('--port must be a whole number from 0 to 65535, not "-1"')
   )
+  // Written apart, a negative value is the setting's to judge, not the parser's ("ambiguous").
+  t.throws(
+    () => parseConfig(['--backup-every-minutes', '-1'], {}),
+    new ConfigError('--backup-every-minutes must be a whole number from 0 to 525600, not "-1"')
+  )
+  t.throws(() => parseConfig(['--port', '-5', '--name', 'Vigo'], {}), { message: /not "-5"/ })
   t.throws(() => parseConfig([], { ALMACEN_PORT: '8o8o' }), { message: /--port/ })
   t.throws(() => parseConfig(['--join', 'ftp://x'], {}), {
     message: /--join expects http\(s\) URLs/,

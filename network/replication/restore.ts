@@ -104,13 +104,14 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
             peer: { id: null, name: null, address },
             replica: null,
             used: false,
-            problem: `did not answer (${outcome.reason}: ${outcome.message})`,
+            // "refused: connection refused" said once
+            problem: `did not answer (${outcome.message.includes(outcome.reason) ? '' : `${outcome.reason}: `}${outcome.message})`,
           },
         ]
   )
   if (answered.length === 0) {
     throw new RestoreError(
-      `No peer answered: ${silent.map((s) => `${s.peer.address} ${s.problem}`).join('; ')}`,
+      `No peer answered: ${silent.map((s) => `${s.peer.address} ${s.problem}`).join('; ')}. Start one of them (or give another's address with --join), then start this node again with --restore`,
       silent
     )
   }

@@ -99,9 +99,11 @@ t.test('a restore is refused, and says why, when no peer holds the node', async 
   t.equal(code, 1)
   t.ok(
     node.lines.some((l) =>
-      /No peer \(Centro\) holds a replica of a warehouse named "Norte"/.test(String(l.msg))
+      /^the restore did not start: no peer \(Centro\) holds a replica of a warehouse named "Norte"/.test(
+        String(l.msg)
+      )
     ),
-    'the log says why'
+    'the log says why, as a sentence'
   )
 })
 

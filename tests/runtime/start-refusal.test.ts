@@ -1,4 +1,5 @@
 import t from 'tap'
+import { RestoreError } from '../../network/replication/restore.ts'
 import { DataDirInUse } from '../../runtime/data-dir-lock.ts'
 import { startRefusal } from '../../runtime/start-refusal.ts'
 
@@ -41,6 +42,11 @@ t.test('says what the machine refused, and what to do', async (t) => {
     startedAt: '2026-12-04T00:00:00Z',
   } as never)
   t.equal(said(held), held.message)
+  // A restore that could not be made is said as the restore's own sentence.
+  t.equal(
+    said(new RestoreError('No peer answered: http://10.0.0.2:8080 did not answer (timeout)')),
+    'the restore did not start: no peer answered: http://10.0.0.2:8080 did not answer (timeout)'
+  )
 })
 
 t.test('leaves anything else to the log line and its stack', async (t) => {

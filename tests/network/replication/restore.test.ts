@@ -68,12 +68,12 @@ function network(peers: Record<string, FakePeer>) {
       throw new Error(op)
     },
   }
-  const restore = (nodeId?: string) =>
+  const restore = (nodeId?: string, addresses = Object.keys(peers)) =>
     restoreFromPeers({
       transport,
       db: db as never,
       log,
-      addresses: Object.keys(peers),
+      addresses,
       nodeId,
       name: 'Norte',
       selfId: 'T',
@@ -153,4 +153,13 @@ t.test('a name no peer knows, or two nodes of one name, are refused', async (t) 
   await t.rejects(two.restore(), /2 warehouses named "Norte" \(W, V\).*--restore-id/)
   const down = network({})
   await t.rejects(down.restore(), RestoreError, 'no address given: nothing to ask')
+  const silent = await down.restore(undefined, ['http://10.0.0.9:8080']).then(
+    () => undefined,
+    (err: Error) => err.message
+  )
+  t.match(
+    silent,
+    /^No peer answered: http:\/\/10\.0\.0\.9:8080 did not answer \(.+\)\. Start one of them .*--restore$/,
+    'who was asked, and what to do'
+  )
 })

@@ -3,7 +3,6 @@
 // a database file that is not one. Anything else is left to the log line and its stack.
 import path from 'node:path'
 import { DATABASE_FILE_NAME } from '../db/settings.ts'
-import { RestoreError } from '../network/replication/restore.ts'
 import { DataDirInUse } from './data-dir-lock.ts'
 
 const OWNER =
@@ -28,8 +27,9 @@ export function startRefusal(
   }
   // The data directory, held by another node (or a knex command).
   if (err instanceof DataDirInUse) return err.message
-  // A restore that could not be made (no peer answered, none holds the warehouse…): said so.
-  if (err instanceof RestoreError)
+  // A restore that could not be made (no peer answered, none holds the warehouse…): said so. By
+  // its name: this file is loaded before the worker's fork, network/ after it.
+  if (err.name === 'RestoreError')
     return `the restore did not start: ${err.message[0].toLowerCase()}${err.message.slice(1)}`
   // The file system refused the data directory or a file in it.
   if (typeof err.path === 'string') {

@@ -137,7 +137,8 @@ export class Detector {
     const wait = (this.outOfTurn.get(id) ?? -Infinity) + timing.probeIntervalMs - clock.now()
     const probe = () => {
       const member = this.deps.view.get(id)
-      if (!this.running || !member) return
+      // Put off, it may find the member failed or gone meanwhile: those have rounds of their own.
+      if (!this.running || (member?.state !== 'alive' && member?.state !== 'suspect')) return
       this.outOfTurn.set(id, clock.now())
       void this.probe(member).catch((err) => log.warn({ err }, 'probe failed'))
     }
@@ -280,6 +281,8 @@ export class Detector {
       const age = now - Date.parse(m.stateChangedAt)
       return age > (m.state === 'left' ? timing.reapLeftMs : timing.reapFailedMs)
     })
-    if (old.length > 0) await this.deps.forget(old.map((m) => m.id))
+    if (old.length === 0) return
+    await this.deps.forget(old.map((m) => m.id))
+    for (const { id } of old) this.outOfTurn.delete(id)
   }
 }

@@ -13,7 +13,7 @@ export interface EvidenceDeps {
   log: Logger
   /** False before the peer list is loaded, and while this node is out of the network. */
   listening(): boolean
-  /** Probes a member now, out of turn. */
+  /** Probes a member out of turn: now, or at most one probe interval from now (detector.ts). */
   checkSoon(id: string): void
 }
 
@@ -27,7 +27,8 @@ export class Evidence implements TransportEvents {
 
   /**
    * A connection to or from a member closed from its side: a crashed process closes them all at
-   * once, so look now rather than at the next probe round.
+   * once, so look soon rather than at the next probe round (now, unless it was looked at out of
+   * turn less than a probe interval ago).
    */
   lost(which: { id?: string; address?: string }): void {
     const { view } = this.deps

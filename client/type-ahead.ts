@@ -48,7 +48,7 @@ export class TypeAhead {
       if (!this.giving && text.includes(CTRL_C)) {
         // The question that has its answer is still deciding (a look-up): Ctrl-C goes to it, and
         // what was typed ahead goes with the question it was typed after.
-        this.pending = ''
+        this.drop()
         this.input.write(CTRL_C)
         return
       }

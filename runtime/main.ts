@@ -67,10 +67,11 @@ node = await startNode(config, log).catch((err: NodeJS.ErrnoException) => {
     process.exit(0)
   }
   // What the machine refused (the port, the data directory, the database file): a sentence too.
-  // Its log line says it with the error's code, not a stack: the cause is known, and a person
-  // reading the terminal meets the sentence, not a trace of the code that found it.
+  // Its log line says it with the error's type and code (SQLite's is in its message, which the
+  // sentence names), not a stack: the cause is known, and a person reading the terminal meets
+  // the sentence, not a trace of the code that found it.
   const sentence = startRefusal(err, config)
-  if (sentence) log.fatal({ code: err.code ?? (err as { code?: unknown }).code }, sentence)
+  if (sentence) log.fatal({ type: err.constructor.name, code: err.code }, sentence)
   else log.fatal({ err }, err.message)
   if (sentence) process.stderr.write(`almacen: ${sentence}\n`)
   process.exit(1)

@@ -200,8 +200,8 @@ function Card(props: {
         </span>{' '}
         {[
           words.memberStates[m.state],
-          // "failed now", not "failed since now", in its first second.
-          Date.now() - Date.parse(m.stateChangedAt) >= 1000 && words.stateSince[m.state],
+          // "failed now", not "failed since now", until ago() rounds it to a second.
+          Date.now() - Date.parse(m.stateChangedAt) >= 500 && words.stateSince[m.state],
           agoSince(m.stateChangedAt, words.locale),
         ]
           .filter(Boolean)

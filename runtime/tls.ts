@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { createSecureContext } from 'node:tls'
 import { X509Certificate } from 'node:crypto'
+import { isLoopback } from '../lib/loopback.ts'
 
 /** What TLS is configured with: the files' contents (PEM), and their names for the log. */
 export interface TlsSettings {
@@ -108,13 +109,7 @@ function unusableFor(x509: X509Certificate, calledByPeers: boolean): string | un
   return undefined
 }
 
-/** True for an address only this machine reaches: 127.0.0.0/8, ::1, localhost. */
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase()
-  if (bare === 'localhost' || bare === '::1' || bare === '0:0:0:0:0:0:0:1') return true
-  if (bare.startsWith('::ffff:')) return isLoopback(bare.slice('::ffff:'.length))
-  return isIP(bare) === 4 && bare.startsWith('127.')
-}
+export { isLoopback }
 
 /**
  * Why a node must not start serving plain HTTP at `host`, or undefined when it may: bound where

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { keyId, type KeyInstalled, type KeyringReport } from '../../api/index.ts'
 import { positionals, type Command } from '../command.ts'
 import { keyIdOf } from '../../lib/key-id.ts'
+import { isLoopback } from '../../lib/loopback.ts'
 import { Interrupted, NodeUnreachable, UsageError } from '../errors.ts'
 import { printJson, type Io } from '../io.ts'
 import { table } from '../table.ts'
@@ -31,12 +32,18 @@ function showReport(io: Io, report: KeyringReport) {
   }
 }
 
+/** A node the key can be sent to as it is: over HTTPS, or on this machine. */
+function privateWay(url: string): boolean {
+  const { protocol, hostname } = new URL(url)
+  return protocol === 'https:' || isLoopback(hostname)
+}
+
 export const keys: Command = {
   name: 'keys',
   summary: 'the cluster keys, and their rotation (admin)',
   synopsis: '[install [KEY] [--here] | use ID | remove ID]',
   description:
-    "Without arguments, lists the cluster keys by id (never the keys themselves) with how many members hold each and sign with it. A rotation is three steps, each spread to every live member: install puts a new key on them (accepted from then on, signing nothing yet; without KEY the node makes one of 256 random bits and shows it this once: keep it for ALMACEN_CLUSTER_KEY on new nodes); use makes it the one every member signs with, and is refused until every member holds it; remove takes the old key off every member, and is refused while any member signs with it. A member that is down is named: bring it back and ask the step again. A key given on the command line is seen by other users of this machine (ps): prefer letting the node make it. A new key travels to the members sealed under the key they share: after that key leaked, install the new one with --here on each node (its own --url), so that it never crosses the network, then use and remove as usual. Needs an admin's token.",
+    "Without arguments, lists the cluster keys by id (never the keys themselves) with how many members hold each and sign with it. A rotation is three steps, each spread to every live member: install puts a new key on them (accepted from then on, signing nothing yet; without KEY the node makes one of 256 random bits and shows it this once: keep it for ALMACEN_CLUSTER_KEY on new nodes); use makes it the one every member signs with, and is refused until every member holds it; remove takes the old key off every member, and is refused while any member signs with it. A member that is down is named: bring it back and ask the step again. A key given on the command line is seen by other users of this machine (ps): prefer letting the node make it. A new key travels to the members sealed under the key they share: after that key leaked, install the new one with --here on each node, run on that node's machine (--url http://127.0.0.1:PORT) or over https://, so that it never travels between members, then use and remove as usual. Needs an admin's token.",
   options: {
     here: {
       type: 'boolean',
@@ -46,7 +53,7 @@ export const keys: Command = {
   examples: [
     'almacen keys',
     'almacen keys install',
-    'almacen keys install --here --url https://sevilla.example:8443 KEY',
+    'almacen keys install --here --url http://127.0.0.1:8080 KEY',
     'almacen keys use 3f9a0c1e8b7d6a5f',
     'almacen keys remove 0b9d4e7a2c614f3b',
   ],
@@ -65,7 +72,14 @@ export const keys: Command = {
       const made = given === undefined ? randomBytes(32).toString('base64url') : undefined
       const key = (given ?? made) as string
       const here = args.values.here === true
-      const sent = await io.api.post<KeyInstalled>('/keys', { key, here }, null).catch((err) => {
+      // Alone on a node, the key goes to it as sent: only to itself (loopback) or over HTTPS.
+      if (here && !privateWay(io.api.url)) {
+        throw new UsageError(
+          `install --here sends the key to ${io.api.url} as it is: over http:// only to a node on this machine (--url http://127.0.0.1:PORT, run on each node's own machine), or over https://`
+        )
+      }
+      const body = here ? { key, here } : { key } // a node from before --here knows no `here`
+      const sent = await io.api.post<KeyInstalled>('/keys', body, null).catch((err) => {
         // Sent, and no answer: the key may be on the network. Named, and a key made here shown,
         // so that it is not installed and lost.
         if (err instanceof NodeUnreachable || err instanceof Interrupted) {

@@ -85,3 +85,17 @@ t.test(
     )
   }
 )
+
+t.test(
+  'keys install --here: on this node alone, and only where the key travels privately',
+  async (t) => {
+    const [madrid] = await startNetwork(t, ['Madrid', 'Sevilla'])
+    const here = await almacen(['keys', 'install', '--here', '--url', madrid.url])
+    t.equal(here.code, 0, here.stderr)
+    t.match(here.stdout, /^✔ Key [0-9a-f]{16} installed on 1 of 2 members\./, 'not sent to Sevilla')
+    // A node elsewhere over plain HTTP would get the key as it is: refused before anything is sent.
+    const far = await almacen(['keys', 'install', '--here', '--url', 'http://10.9.9.9:8080'])
+    t.same([far.code, far.stdout], [2, ''])
+    t.match(far.stderr, /--here sends the key to http:\/\/10\.9\.9\.9:8080 as it is/)
+  }
+)

@@ -255,6 +255,13 @@ export async function publishInteractively(io: Io) {
     'The message'
   )
   const id = await askOptional(io, 'Its id, to make a retry safe', idInput, 'The id')
+  // As every change the menus make: shown, and confirmed, before it is sent.
+  const shown = JSON.stringify(body)
+  const what = shown.length > 60 ? `${shown.slice(0, 59)}…` : shown
+  if (!(await confirm(io, `Publish ${what}${id ? ` as ${id}` : ''} to ${name}?`))) {
+    io.print('  Nothing published.')
+    return
+  }
   const result = await io.api.post<PublishedMessage>(
     `/queues/${encodeURIComponent(name)}/messages`,
     { body, ...(id && { id }) },

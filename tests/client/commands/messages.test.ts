@@ -117,7 +117,12 @@ t.test('Messages menu: make a queue, publish, look, dead letters, delete', async
   await createQueueInteractively(made.io)
   t.same(made.lines, ['✔ Made labels, and labels.dead for its dead letters.'])
 
-  const published = session(node.url, ['labels', '{"sku":"BOLT-M8"}', 'l-1'])
+  // Shown and confirmed before it is sent; a no sends nothing.
+  const withdrawn = session(node.url, ['labels', '{"sku":"BOLT-M8"}', 'l-0', false])
+  await publishInteractively(withdrawn.io)
+  t.same(withdrawn.lines, ['  Nothing published.'])
+  t.match((await api(node, 'GET', '/queues/labels')).body, { depth: 0 }, 'nothing was sent')
+  const published = session(node.url, ['labels', '{"sku":"BOLT-M8"}', 'l-1', true])
   await publishInteractively(published.io)
   t.same(published.unused(), [])
   t.same(published.lines, ['✔ Published l-1 to labels (message 1).'])

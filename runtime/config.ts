@@ -180,10 +180,6 @@ const FLAGS = Object.fromEntries(
 )
 
 /**
- * Parses flags and environment; throws ConfigError naming the bad setting. Returns 'help' or
- * 'version' when those were asked for.
- */
-/**
  * `--port -5` as `--port=-5`: node's parser takes a value that starts with a dash for an option
  * ("ambiguous"); joined, the setting's own check says what is wrong with it.
  */
@@ -200,6 +196,10 @@ function joinNegativeValues(argv: string[]): string[] {
   return out
 }
 
+/**
+ * Parses flags and environment; throws ConfigError naming the bad setting. Returns 'help' or
+ * 'version' when those were asked for.
+ */
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'help' | 'version' {
   let flags
   try {

@@ -49,6 +49,11 @@ export const MAX_BODY_DEPTH = 64
  */
 const NODE_HEADER = /^x-(origin|dead-|topic|event-seq)/i
 
+/** What a header's name or value must not hold (api/fields.ts: withoutControls). */
+const HIDDEN = {
+  error: 'must not hold control characters, direction overrides or zero-width spaces',
+}
+
 export const queueMessageInput = z.strictObject({
   /**
    * Any JSON value, nested at most 64 deep: a message travels inside a federation hop's request
@@ -67,18 +72,8 @@ export const queueMessageInput = z.strictObject({
     .optional(),
   headers: z
     .record(
-      z
-        .string()
-        .max(100)
-        .refine(withoutControls, {
-          error: 'must not hold control characters, direction overrides or zero-width spaces',
-        }),
-      z
-        .string()
-        .max(1000)
-        .refine(withoutControls, {
-          error: 'must not hold control characters, direction overrides or zero-width spaces',
-        }),
+      z.string().max(100).refine(withoutControls, HIDDEN),
+      z.string().max(1000).refine(withoutControls, HIDDEN),
       { error: 'must map names to strings' }
     )
     .refine((h) => Object.keys(h).length <= 50, { error: 'must have at most 50 headers' })

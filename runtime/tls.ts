@@ -109,8 +109,6 @@ function unusableFor(x509: X509Certificate, calledByPeers: boolean): string | un
   return undefined
 }
 
-export { isLoopback }
-
 /**
  * Why a node must not start serving plain HTTP at `host`, or undefined when it may: bound where
  * other machines reach it, with no certificate, and not told that this is intended.

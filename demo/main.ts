@@ -27,8 +27,11 @@ import { ADMIN_TOKEN_FILE } from '../api/access.ts'
 const MARKER = '.almacen-demo'
 const STOP_GRACE_MS = 15_000
 
+/** A node process's end: its exit code, or the signal that ended it. */
+type Exit = Promise<[code: number | null, signal: NodeJS.Signals | null]>
+
 /** Every node process started, from its spawn on: what a stop must end, started or not. */
-const spawned: { child: ChildProcess; exited: Promise<unknown> }[] = []
+const spawned: { child: ChildProcess; exited: Exit }[] = []
 
 interface Running {
   name: string
@@ -38,7 +41,7 @@ interface Running {
   /** Its first admin token, which it wrote in its data directory. */
   token: string
   log: string
-  exited: Promise<unknown>
+  exited: Exit
 }
 
 function fail(message: string): never {
@@ -97,7 +100,7 @@ async function startNode(
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ALMACEN_CLUSTER_KEY: key, ALMACEN_LOG_LEVEL: 'info' },
   })
-  const exited = once(child, 'exit')
+  const exited = once(child, 'exit') as Exit
   spawned.push({ child, exited })
   const file = createWriteStream(log)
   child.stderr?.pipe(file)
@@ -381,9 +384,8 @@ async function main() {
     console.log(instructions(nodes, root, counts, moved))
     // A warehouse stopped from outside (a kill, a crash) is said, and the others go on.
     for (const node of nodes) {
-      void node.exited.then((result) => {
+      void node.exited.then(([code, signal]) => {
         if (stopping) return
-        const [code, signal] = result as [number | null, NodeJS.Signals | null]
         console.log(
           `\n${node.name} stopped (${signal ?? `exit code ${code}`}); the other warehouses go on. Ctrl-C stops them.`
         )

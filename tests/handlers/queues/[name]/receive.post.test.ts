@@ -33,6 +33,18 @@ const longPoll = (ctx: Ctx, signal?: AbortSignal) =>
     ctx
   ).then(settle)
 
+/** A long poll under way: whether it has answered yet, and a wait until `done` holds or it has. */
+function underWay(answering: Promise<unknown>) {
+  let answered = false
+  void answering.then(() => (answered = true))
+  return {
+    answered: () => answered,
+    async until(done: () => boolean) {
+      while (!done() && !answered) await new Promise((resolve) => setImmediate(resolve))
+    },
+  }
+}
+
 /** What `answering` came to within 10 s, or 'still waiting'. */
 async function within10s(answering: Promise<unknown>) {
   const giveUp = new AbortController()
@@ -151,17 +163,14 @@ t.test(
       quietLog
     )
     const answering = longPoll(ctx)
-    let answered = false
-    void answering.then(() => (answered = true))
+    const poll = underWay(answering)
     /** Until the wait has looked at the queue `n` times, or has answered. */
-    const looked = async (n: number) => {
-      while (peeks < n && !answered) await new Promise((resolve) => setImmediate(resolve))
-    }
+    const looked = (n: number) => poll.until(() => peeks >= n)
     await looked(1)
     ctx.queues.publishing('orders')
     await looked(2)
     // Without the wait going on, the answer would be this empty take, 20 s early.
-    t.equal(answered, false, 'no answer from the empty take')
+    t.equal(poll.answered(), false, 'no answer from the empty take')
     t.equal(peeks, 2, 'it looked at the queue again, and waits')
     ctx.queues.publishing('orders')
     t.match(await answering, { status: 200, body: { messages: [{ id: 'o-1' }] } })
@@ -218,11 +227,10 @@ t.test(
       quietLog
     )
     const answering = longPoll(ctx)
-    let answered = false
-    void answering.then(() => (answered = true))
-    while (peeks < 2 && !answered) await new Promise((resolve) => setImmediate(resolve))
+    const poll = underWay(answering)
+    await poll.until(() => peeks >= 2)
     // Answering the empty take would have the consumer ask again at once, with all the others.
-    t.equal(answered, false, 'no answer from the empty take')
+    t.equal(poll.answered(), false, 'no answer from the empty take')
     ctx.queues.publishing('orders')
     t.match(await answering, { status: 200, body: { messages: [{ id: 'o-1' }] } })
     t.same(

@@ -131,3 +131,16 @@ t.test(
     t.equal(await read(), '\r', 'the question open now takes it')
   }
 )
+
+t.test('Ctrl-C after a y or n ends the y/n Enter rule with what it drops', async (t) => {
+  const { type, typeAhead, read } = keyboard()
+  typeAhead.opened(/[\r\nyYnN]/)
+  type('y')
+  t.equal(await read(), 'y')
+  type('\x03') // the answer is still deciding (a look-up): Ctrl-C goes to it
+  t.equal(await read(), '\x03')
+  typeAhead.closed()
+  type('\r')
+  typeAhead.opened()
+  t.equal(await read(), '\r', 'an Enter after the Ctrl-C is the next question’s, not dropped')
+})

@@ -283,6 +283,14 @@ export const transferOps = {
   }>(),
   'transfers.get': read(z.strictObject({ id })).returns<TransferDetail>(),
   /**
+   * What this node knows of a transfer id before a receipt names it: whether it holds a record of
+   * it, and which sender's ledger, as replicated here, shows it leaving (null: none does).
+   */
+  'transfers.known': read(z.strictObject({ id })).returns<{
+    here: boolean
+    sentBy: string | null
+  }>(),
+  /**
    * A peer's messages, each applied exactly once with its answer stored in the same transaction
    * (the idempotency store, scope `peer:<from>`, for ever): a duplicate gets its first answer.
    */

@@ -77,6 +77,7 @@ export const operations: OperationTable = {
   'transfers.return': transfers.bookReturn,
   'transfers.list': transfers.list,
   'transfers.get': transfers.get,
+  'transfers.known': transfers.known,
   'transfers.inbox': transfers.inbox,
   'transfers.inboxV2': transfers.inbox,
   'outbox.pending': transfers.pending,

@@ -523,6 +523,18 @@ export async function get(db: Knex, { id }: { id: string }): Promise<Result<'tra
   return withSql(db, (sql) => detailOf(sql, id))
 }
 
+export async function known(db: Knex, { id }: { id: string }): Promise<Result<'transfers.known'>> {
+  return withSql(db, async (sql) => {
+    const [here] = await sql.all<{ id: string }>('SELECT id FROM transfers WHERE id = ?', [id])
+    const [sent] = await sql.all<{ sender: string }>(
+      `SELECT node_id AS sender FROM replica_movements
+       WHERE type = 'transfer_out' AND transfer_id = ? LIMIT 1`,
+      [id]
+    )
+    return { here: here !== undefined, sentBy: sent?.sender ?? null }
+  })
+}
+
 export async function list(
   db: Knex,
   f: Payload<'transfers.list'>

@@ -136,9 +136,34 @@ t.test('the link cut both ways: sent and received meanwhile, settled once it hea
     10_000,
     "Norte's catalogue replicated at Sur"
   )
+  // While Sur's replica of Norte is live, an id Norte's ledger does not show leaving is a wrong
+  // one (a typo on the delivery note, or made up): refused, nothing received.
+  const madeUp = await api(
+    node(sur),
+    'POST',
+    `/transfers/${randomUUID()}/receive`,
+    { from: 'Norte', lines: [{ sku: 'NUT', received: 1000 }], final: true },
+    key()
+  )
+  t.match(madeUp, {
+    status: 400,
+    body: {
+      code: 'VALIDATION_FAILED',
+      error: /^Norte's ledger, replicated here .*shows no transfer/,
+    },
+  })
+  t.match((await api(node(sur), 'GET', '/transfers')).body, { transfers: [] })
   norte.link.cut('silent')
   sur.link.cut('silent')
   const sent = await send(norte, { to: 'Sur', lines: [{ sku: 'NUT', quantity: 7 }] })
+  // Sur cannot know of a transfer Norte made after its last news: once it sees Norte cut off
+  // (its replica stale), the delivery note is taken on trust.
+  const norteId = (await api(node(norte), 'GET', '/node')).body.id
+  await until(
+    async () => (await api(node(sur), 'GET', `/replicas/${norteId}`)).body.state === 'stale',
+    30_000,
+    "Sur's replica of Norte stale"
+  )
   // The truck beat the network: Sur receives against the delivery note's id.
   const early = await api(
     node(sur),

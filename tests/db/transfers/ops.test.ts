@@ -531,8 +531,18 @@ t.test(
     const toB = await send(a, b)
     const also = await send(a, b, [{ sku: 'BOLT', quantity: 2 }])
     const toC = await send(a, c)
+    const madeUp = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
+    t.strictSame(
+      await ok(b.knex, 'transfers.known', { id: toB.id }),
+      { here: false, sentBy: null },
+      'before the replica has it, B knows nothing of the transfer'
+    )
     await replicate(a, b)
     const lines = [{ sku: 'ROPE', received: 10 }]
+    // What the receive route asks before a receipt of an id unknown here (handlers/transfers/).
+    t.strictSame(await ok(b.knex, 'transfers.known', { id: toB.id }), { here: false, sentBy: a.id })
+    t.strictSame(await ok(b.knex, 'transfers.known', { id: madeUp }), { here: false, sentBy: null })
+    t.strictSame(await ok(a.knex, 'transfers.known', { id: toB.id }), { here: true, sentBy: null })
 
     // No `from`: the replica names the sender, and its catalogue the item.
     const first = await ok(b.knex, 'transfers.receive', { id: toB.id, lines, final: true })

@@ -297,7 +297,10 @@ const action = (path: string, body: unknown) =>
 t.test(
   'POST /transfers/:id/receive sends the receipt, the sender resolved when given',
   async (t) => {
-    const ctx = ctxWith({ 'transfers.receive': () => detail })
+    const ctx = ctxWith({
+      'transfers.known': () => ({ here: true, sentBy: null }),
+      'transfers.receive': () => detail,
+    })
     const body = {
       from: 'SUR',
       receiptId: 'GRN-1',
@@ -305,7 +308,8 @@ t.test(
       final: true,
     }
     t.strictSame(await receive(action('receive', body), ctx), detail)
-    t.strictSame(ctx.sent[0].payload, {
+    t.strictSame(ctx.sent[0], { op: 'transfers.known', payload: { id: 'T-1' }, options: undefined })
+    t.strictSame(ctx.sent[1].payload, {
       id: 'T-1',
       from: SUR,
       fromName: 'Sur',
@@ -371,6 +375,76 @@ t.test(
         'transfers.receive',
         { status, code, message }
       )
+    }
+  }
+)
+
+t.test(
+  "POST /transfers/:id/receive of an id unknown here is refused when the sender's replica is live and does not show it",
+  async (t) => {
+    const ID = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
+    const replica = {
+      nodeId: SUR,
+      name: 'Sur',
+      state: 'live' as const,
+      reason: null,
+      lastError: null,
+      cursor: { events: 40, ledger: { seq: 31, hash: 'a'.repeat(64) } },
+      head: { events: 40, ledger: { seq: 31 } },
+      caughtUpAt: '2026-12-31T10:00:00.000Z',
+      createdAt: '2026-12-31T09:00:00.000Z',
+      updatedAt: '2026-12-31T10:00:00.000Z',
+    }
+    const following = {
+      nodeId: SUR,
+      name: 'Sur',
+      following: true,
+      failing: false,
+      stopped: false,
+      knownHead: replica.cursor,
+      lastContactAt: '2026-12-31T10:00:00.000Z',
+      lastError: null,
+      upToDate: true,
+    }
+    const body = { from: 'Sur', lines: [{ sku: 'ROPE', received: 1000000 }], final: true }
+    const at = request('POST', `/transfers/${ID}/receive`, { body, params: { id: ID } })
+    const ctxOf = (known: { here: boolean; sentBy: string | null }, peer = following) =>
+      fakeCtx(
+        {
+          'transfers.known': () => known,
+          'replicas.get': () => replica,
+          'transfers.receive': () => detail,
+        },
+        membership,
+        {},
+        { peers: () => [peer] }
+      )
+    const live = ctxOf({ here: false, sentBy: null })
+    await t.rejects(async () => receive(at, live), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: `Sur's ledger, replicated here (row #31, up to date as of 2026-12-31T10:00:00.000Z), shows no transfer ${ID} leaving: check the transfer id and the sender on the delivery note`,
+      details: [{ path: 'id', message: 'is not a transfer Sur has sent' }],
+    })
+    t.notOk(
+      live.sent.some((s) => s.op === 'transfers.receive'),
+      'nothing is received: no stock comes from nowhere'
+    )
+    // Taken on trust, as before, while the sender cannot be reached (its replica stale) or its
+    // replica is behind; and always for a transfer known here or shown by a replica.
+    for (const [why, ctx] of [
+      ['the sender failing', ctxOf({ here: false, sentBy: null }, { ...following, failing: true })],
+      [
+        'the replica behind',
+        ctxOf(
+          { here: false, sentBy: null },
+          { ...following, knownHead: { events: 41, ledger: { seq: 32, hash: 'b'.repeat(64) } } }
+        ),
+      ],
+      ['a record here', ctxOf({ here: true, sentBy: null })],
+      ["the sender's replica showing it", ctxOf({ here: false, sentBy: SUR })],
+    ] as const) {
+      t.strictSame(await receive(at, ctx), detail, why)
     }
   }
 )

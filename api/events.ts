@@ -75,10 +75,28 @@ export interface EventPage {
 }
 
 /**
+ * Where a stream resumes (`after`): a seq. Given empty it is refused, not read as 0 (a replay of
+ * everything kept): left out, the stream starts from now.
+ */
+export const streamPosition = z
+  .string()
+  .trim()
+  .min(1, { error: 'must be a number (leave after out to start from now)' })
+  .pipe(
+    z.coerce
+      .number<string>({ error: 'must be a number' })
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'must not be negative' })
+  )
+
+/**
  * GET /events/stream: from `after` (or the Last-Event-ID header a reconnecting browser sends),
  * else from now; `types` as for GET /events.
  */
-export const eventStreamQuery = z.strictObject({ after: seq.optional(), types: types.optional() })
+export const eventStreamQuery = z.strictObject({
+  after: streamPosition.optional(),
+  types: types.optional(),
+})
 
 /** A Last-Event-ID header: the seq of the last event the client received. */
 export const lastEventId = seq

@@ -3,6 +3,7 @@
 // last `>` for one or more. System topics carry the node's own events and are never published to:
 // stock.<sku>, item.<sku>, transfer.<id>, member.<id>.
 import { z } from 'zod'
+import { streamPosition } from './events.ts'
 import { queueInput } from './queues.ts'
 
 /** The largest message a topic takes (body and headers, as JSON): it must fit a federation hop. */
@@ -75,10 +76,4 @@ export const federationInput = z.strictObject({
 })
 
 /** GET /topics/:pattern/stream: from after this topic message seq (or Last-Event-ID); else from now. */
-export const topicStreamQuery = z.strictObject({
-  after: z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(0, { error: 'must not be negative' })
-    .optional(),
-})
+export const topicStreamQuery = z.strictObject({ after: streamPosition.optional() })

@@ -30,6 +30,12 @@ export function follow(options: LiveOptions): () => void {
       stop.abort()
       return options.onRefused(body.error ?? `${response.status} ${response.statusText}`)
     }
+    if (response.status === 409 && lastId !== null) {
+      // Past the node's head (it was restored from a backup): what the node has now is read
+      // afresh on reconnecting, and the stream goes on from now.
+      lastId = null
+      throw new Error('event stream: resumed past the head')
+    }
     if (!response.ok || !response.body) throw new Error(`event stream: ${response.status}`)
     options.onConnected(true)
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()

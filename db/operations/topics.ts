@@ -304,7 +304,7 @@ export async function unfederate(trx: Knex, { pattern }: C.Payload<'federations.
   return { deleted: pattern }
 }
 
-/** The messages kept on the topics a pattern matches, after a seq; and the last seq of all. */
+/** The messages kept on the topics a pattern matches, after a seq; and the last seq given of all. */
 export async function feed(trx: Knex, input: C.Payload<'topics.feed'>) {
   const { pattern, after, limit } = input
   const { glob, dots, open } = compiled(pattern)
@@ -333,8 +333,10 @@ export async function feed(trx: Knex, input: C.Payload<'topics.feed'>) {
     headers: string
     publishedAt: string
   }[]
+  // The last seq ever given, kept or not: retention may have removed the newest messages too.
   const [{ head }] = (await trx.raw(
-    'SELECT coalesce(max(seq), 0) AS head FROM topic_messages'
+    `SELECT max(coalesce((SELECT max(seq) FROM topic_messages), 0),
+       coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'topic_messages'), 0)) AS head`
   )) as {
     head: number
   }[]

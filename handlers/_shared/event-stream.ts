@@ -51,6 +51,21 @@ function admit(ctx: Ctx): () => void {
   }
 }
 
+/**
+ * Refuses a stream asked to resume past the head of its log (`where`: the query's `after`, or the
+ * Last-Event-ID header): a position from another node, or from before this one was restored.
+ * Waiting there would skip every entry up to it without a word.
+ */
+export function refusePastHead(after: number, head: number, where: string, what: string): void {
+  if (after <= head) return
+  const problem = `is past the last ${what} here (${head})`
+  throw new HttpError(
+    'CONFLICT',
+    `${where} ${after} ${problem}: a position from another node, or from before this node was restored. Resume from ${head} or before, or leave it out to start from now`,
+    { details: [{ path: where, message: problem }] }
+  )
+}
+
 interface Options {
   after: number
   types?: string[]

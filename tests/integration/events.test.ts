@@ -152,6 +152,24 @@ t.test('a bad position is refused, and a stopping node ends its streams', async 
     status: 400,
     body: { code: 'VALIDATION_FAILED', details: [{ path: '' }] },
   })
+  t.match(await api(node, 'GET', '/events/stream?after='), {
+    status: 400,
+    body: { details: [{ path: 'after', message: /leave after out to start from now/ }] },
+  })
+  // Past the log's head (a position from another node, or from before a restore): waiting there
+  // would skip every event up to it without a word.
+  const { head } = (await api(node, 'GET', '/events?limit=1')).body
+  t.match(await api(node, 'GET', `/events/stream?after=${head + 1}`), {
+    status: 409,
+    body: {
+      code: 'CONFLICT',
+      error: new RegExp(`^after ${head + 1} is past the last event here \\(${head}\\)`),
+    },
+  })
+  t.match(
+    await api(node, 'GET', '/events/stream', undefined, { 'last-event-id': String(head + 50) }),
+    { status: 409, body: { details: [{ path: 'Last-Event-ID' }] } }
+  )
   const stream = await follow(`${node.url}/events/stream`)
   t.teardown(stream.close)
   const started = Date.now()

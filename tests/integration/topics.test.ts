@@ -235,6 +235,27 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
   t.same((await api(node, 'GET', '/topics')).body.subscriptions, [])
   await post(node, '/topics/orders/messages', { body: 1 })
   t.same((await api(node, 'GET', '/queues')).body.queues, [], 'and gets nothing after')
+
+  // A stream resumed past the last message given (another node's position, or from before a
+  // restore) would wait there, skipping everything up to it: refused; and an empty position is
+  // not read as 0 (everything kept, replayed).
+  t.match(await api(node, 'GET', '/topics/orders/stream?after=1000'), {
+    status: 409,
+    body: {
+      code: 'CONFLICT',
+      error:
+        /^after 1000 is past the last topic message here \(1\): .*leave it out to start from now$/,
+      details: [{ path: 'after' }],
+    },
+  })
+  t.match(await api(node, 'GET', '/topics/orders/stream', undefined, { 'last-event-id': '2' }), {
+    status: 409,
+    body: { details: [{ path: 'Last-Event-ID' }] },
+  })
+  t.match(await api(node, 'GET', '/topics/orders/stream?after='), {
+    status: 400,
+    body: { details: [{ path: 'after', message: /leave after out to start from now/ }] },
+  })
 })
 
 t.test('a live stream of the topics a pattern matches, resumed after a reconnection', async (t) => {

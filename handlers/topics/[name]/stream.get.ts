@@ -1,6 +1,6 @@
 import { lastEventId, topicPattern, topicStreamQuery } from '../../../api/index.ts'
 import { defineHandler, stream, validate } from '../../../runtime/index.ts'
-import { SSE_HEADERS, sseStream } from '../../_shared/event-stream.ts'
+import { refusePastHead, SSE_HEADERS, sseStream } from '../../_shared/event-stream.ts'
 
 /** What every topic's waiting streams are woken by: a publish to any topic (or a peer's). */
 const TOPICS = '*topics'
@@ -8,7 +8,8 @@ const TOPICS = '*topics'
 /**
  * The messages of the topics a pattern matches, live, as server-sent events (`id` is the topic
  * message's seq, `event` its topic, `data` the message): from `after`, or the Last-Event-ID a
- * reconnecting client sends, so it misses nothing the topics still keep; else from now. The node's
+ * reconnecting client sends, so it misses nothing the topics still keep (a position past the last
+ * message given is refused, 409); else from now. The node's
  * own events are on GET /events/stream; subscriptions (durable, with ack) get both. Topics kept
  * to granted users are streamed to those granted consume, and admins.
  */
@@ -28,6 +29,7 @@ export default defineHandler(
     const { head } = await read(0, 1)
     const after =
       resumed !== null ? validate(lastEventId, resumed, 'Last-Event-ID') : (query.after ?? head)
+    refusePastHead(after, head, resumed !== null ? 'Last-Event-ID' : 'after', 'topic message')
     let seen = -1 // the publishes counted when the last page was read: a wait misses none after it
     const source = {
       ahead: () => seen !== ctx.queues.version(),

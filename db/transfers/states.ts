@@ -495,6 +495,33 @@ export function dispatched(current: TransferRecord | null, input: DispatchInput)
   return { ok: true, record, effects, changed: true }
 }
 
+/**
+ * With what was sent known: damaged or short goods beyond what the line still has unaccounted
+ * for, once the goods received are counted first, are refused (they would be cut down to it,
+ * unsaid). Goods received beyond it are real goods, and B's own receipt (see receive).
+ */
+function beyondWhatIsLeft(record: TransferRecord, lines: ReceiptLine[]): Step | null {
+  for (const [index, given] of lines.entries()) {
+    const line = record.lines.find((l) => l.sku === given.sku)
+    const sent = line?.sent ?? 0
+    const left = line ? Math.max(0, unaccounted(line)) : 0
+    let rest = Math.max(0, left - given.received)
+    for (const field of ['damaged', 'short'] as const) {
+      const n = given[field] ?? 0
+      if (n > rest) {
+        const before = sent - left
+        const earlier = before > 0 ? `, ${before} accounted for by earlier receipts` : ''
+        const problem = `is more than the ${rest} left of the ${sent} sent${earlier}, after the ${Math.min(given.received, left)} received`
+        return refuse('VALIDATION_FAILED', `${given.sku}: ${n} ${field} ${problem}: count again`, [
+          { path: `lines.${index}.${field}`, message: problem },
+        ])
+      }
+      rest -= n
+    }
+  }
+  return null
+}
+
 export interface ReceiveInput {
   id: string
   /** A, when B receives before the dispatch has arrived. */
@@ -543,6 +570,10 @@ export function receive(current: TransferRecord | null, input: ReceiveInput): St
   const record: TransferRecord = current
     ? clone(current)
     : incoming(input.id, input.peer ?? '', input.peerName ?? '', 'unannounced', false)
+  if (record.announced) {
+    const over = beyondWhatIsLeft(record, input.lines)
+    if (over) return over
+  }
   const effects: Effect[] = []
   for (const given of input.lines) {
     const booked = account(lineOf(record, given.sku), given, record.announced)

@@ -262,6 +262,45 @@ t.test('B: the dispatch announces it; receipts move it to received', async (t) =
   )
 })
 
+t.test(
+  'B: damaged or short beyond what is left of what was sent is refused, not cut down',
+  async (t) => {
+    const b = ok(S.dispatched(null, dispatch())).record // ROPE: 10 sent
+    const part = ok(
+      S.receive(b, {
+        id: 'T1',
+        receiptId: 'R1',
+        lines: [{ sku: 'ROPE', received: 6 }],
+        final: false,
+      })
+    ).record
+    const receipt = (line: S.ReceiptLine) =>
+      S.receive(part, { id: 'T1', receiptId: 'R2', lines: [line], final: false })
+    t.match(receipt({ sku: 'ROPE', received: 3, damaged: 2, disposition: 'write_off' }), {
+      ok: false,
+      code: 'VALIDATION_FAILED',
+      message:
+        'ROPE: 2 damaged is more than the 1 left of the 10 sent, 6 accounted for by earlier receipts, after the 3 received: count again',
+      details: [{ path: 'lines.0.damaged' }],
+    })
+    t.match(receipt({ sku: 'ROPE', received: 0, damaged: 3, short: 2, disposition: 'return' }), {
+      ok: false,
+      details: [{ path: 'lines.0.short', message: /^is more than the 1 left of the 10 sent/ }],
+    })
+    // Within what is left it stands as given; more received than is left is B's own receipt.
+    t.match(
+      ok(receipt({ sku: 'ROPE', received: 2, damaged: 2, disposition: 'write_off' })).record,
+      {
+        lines: [{ received: 8, damaged: 2, toWriteOff: 2 }],
+      }
+    )
+    t.same(posts(ok(receipt({ sku: 'ROPE', received: 6 })).effects), [
+      'transfer_in ROPE 4',
+      'receipt ROPE 2',
+    ])
+  }
+)
+
 t.test('B: a final receipt short of what was sent leaves nothing to arrive, as at A', async (t) => {
   const b = ok(S.dispatched(null, dispatch())).record
   const part = ok(
@@ -633,14 +672,26 @@ function history(seed: number) {
         .filter((l) => l.received + (l.damaged ?? 0) > 0)
       if (lines.length === 0) return
       const id = rnd() < 0.1 && receipts > 0 ? `R${receipts}` : `R${++receipts}` // a retry
-      const step = S.receive(b, {
-        id: 'T1',
-        peer: 'node-a',
-        peerName: 'Norte',
-        receiptId: id,
-        lines,
-        final: rnd() < 0.3,
-      })
+      const final = rnd() < 0.3
+      const receipt = (given: typeof lines) =>
+        S.receive(b, {
+          id: 'T1',
+          peer: 'node-a',
+          peerName: 'Norte',
+          receiptId: id,
+          lines: given,
+          final,
+        })
+      let step = receipt(lines)
+      // More damaged than is left of what was sent: refused, and counted again (none damaged).
+      if (!step.ok && step.code === 'VALIDATION_FAILED') {
+        log.push(`B receive ${id} ${step.code}, counted again`)
+        const again = lines
+          .map(({ sku, received }) => ({ sku, received }))
+          .filter((l) => l.received > 0)
+        if (again.length === 0) return
+        step = receipt(again)
+      }
       log.push(`B receive ${id} ${step.ok ? 'ok' : step.code}`)
       if (!step.ok) return
       b = step.record
@@ -746,7 +797,8 @@ function history(seed: number) {
     const step = S.receive(b, {
       id: 'T1',
       receiptId: 'R-last',
-      lines: [{ sku: skus[0], received: 0, short: 1, disposition: 'write_off' }],
+      // Nothing more came: the final receipt marks what is left short (a short beyond it is refused).
+      lines: [{ sku: skus[0], received: 0 }],
       final: true,
     })
     if (step.ok) ((b = step.record), book(lb, step.effects), queue(toA, step.effects))

@@ -13,6 +13,11 @@ export const LEDGER_TYPES = [
   'transfer_writeoff',
 ] as const
 export type LedgerType = (typeof LEDGER_TYPES)[number]
+/**
+ * What GET /movements filters by: a ledger type, or `count` (the adjustments made by a count, as
+ * the clients name them; `adjustment` lists every adjustment, counts included).
+ */
+export const MOVEMENT_FILTER_TYPES = [...LEDGER_TYPES, 'count'] as const
 
 const common = { sku, reference: text(100).optional(), note: text(1000).optional() }
 
@@ -75,7 +80,9 @@ const instant = z
 export const movementsQuery = z
   .strictObject({
     sku: sku.optional(),
-    type: z.enum(LEDGER_TYPES, { error: `must be one of ${LEDGER_TYPES.join(', ')}` }).optional(),
+    type: z
+      .enum(MOVEMENT_FILTER_TYPES, { error: `must be one of ${MOVEMENT_FILTER_TYPES.join(', ')}` })
+      .optional(),
     from: instant.optional(),
     to: instant.optional(),
     order: z.enum(['asc', 'desc'], { error: 'must be asc or desc' }).optional(),

@@ -2,7 +2,7 @@
 // a page at a time, with who made each row. A movement recorded anywhere (this page, the text
 // client, another warehouse's transfer) appears without a reload.
 import { useEffect, useRef, useState } from 'preact/hooks'
-import type { LedgerType, MovementPage } from '../api/index.ts'
+import type { LedgerType, Movement, MovementPage } from '../api/index.ts'
 import { call } from './api.ts'
 import type { Words } from './i18n.ts'
 import { useLive } from './live.ts'
@@ -10,16 +10,24 @@ import { OfflineBanner, Problem, problemOf, useLatest, type ScreenProps } from '
 
 const PAGE = 25
 
-/** Every kind of ledger row, with the word that names it (a Record: none can be left out). */
-const TYPE_WORDS: Record<LedgerType, keyof Words> = {
+/**
+ * Every kind of ledger row, with the word that names it (a Record: none can be left out); and a
+ * count, an adjustment made by counting, named and filtered as one (as the text client does).
+ */
+const TYPE_WORDS: Record<LedgerType | 'count', keyof Words> = {
   receipt: 'typeReceipt',
   issue: 'typeIssue',
+  count: 'typeCount',
   adjustment: 'typeAdjustment',
   transfer_out: 'typeTransferOut',
   transfer_in: 'typeTransferIn',
   transfer_return: 'typeTransferReturn',
   transfer_writeoff: 'typeTransferWriteoff',
 }
+
+/** What a row is shown as: its type, or a count for an adjustment made by counting. */
+const kindOf = (m: Movement): LedgerType | 'count' =>
+  m.type === 'adjustment' && m.countedQuantity !== null ? 'count' : m.type
 
 interface Filter {
   sku: string
@@ -174,7 +182,7 @@ export function History({ words, onRefused }: ScreenProps) {
                 <tr key={m.seq} data-seq={m.seq} class={fresh.has(m.seq) ? 'is-new' : undefined}>
                   <td class="num">{m.seq}</td>
                   <td>{when.format(new Date(m.createdAt))}</td>
-                  <td>{words[TYPE_WORDS[m.type]] ?? m.type}</td>
+                  <td>{words[TYPE_WORDS[kindOf(m)]] ?? m.type}</td>
                   <td>{m.sku}</td>
                   <td class="num">{m.delta > 0 ? `+${m.delta}` : m.delta}</td>
                   <td class="num">{m.balanceAfter}</td>

@@ -34,7 +34,9 @@ export async function listRows(trx: Knex, filter: C.MovementFilter, source: RowS
   }
   if (source.nodeId !== undefined) add('node_id = ?', source.nodeId)
   if (filter.sku) add('sku = ?', filter.sku)
-  if (filter.type) add('type = ?', filter.type)
+  // A count is an adjustment made by counting: the clients show it, and filter it, as one.
+  if (filter.type === 'count') where.push("type = 'adjustment' AND counted_quantity IS NOT NULL")
+  else if (filter.type) add('type = ?', filter.type)
   if (filter.from) add('created_at >= ?', filter.from)
   if (filter.to) add('created_at < ?', filter.to)
   if (filter.cursor) {

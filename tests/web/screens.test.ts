@@ -279,6 +279,27 @@ t.test('the warehouse screens, by keyboard, live, by role', { skip }, async (t) 
       await page.screenshot({ path: path.join(SHOTS, 'history.png') })
       t.same(await axeProblems(page), [], 'the history: no serious or critical axe violation')
 
+      // A count (an adjustment made by counting) is named, and filtered, as one; here it finds
+      // what the records say, so it changes nothing the other screens show.
+      const { onHand } = (await api(node, 'GET', '/stock/NUT-M8')).body
+      const counted = await asUser(node, admin, 'POST', '/movements', {
+        type: 'adjustment',
+        sku: 'NUT-M8',
+        countedQuantity: onHand,
+      })
+      t.equal(counted.status, 201)
+      await filters.getByLabel('Type').selectOption({ label: 'Count' })
+      await filters.getByLabel('SKU').focus()
+      await page.keyboard.press('Enter')
+      const countRow = page.locator(`table.history tr[data-seq="${counted.body.seq}"]`)
+      await countRow.waitFor()
+      await page
+        .locator(`table.history tr[data-seq="${made.body.seq}"]`)
+        .waitFor({ state: 'detached' })
+      t.match(await countRow.textContent(), /\d:\d\dCountNUT-M8/, 'named a count')
+      t.equal(await page.locator('table.history tbody tr').count(), 1, 'the count alone')
+      await filters.getByLabel('Type').selectOption({ label: 'Issue' })
+
       const tomorrow = new Date(Date.now() + 86_400_000).toLocaleDateString('en-CA') // yyyy-mm-dd
       await filters.getByLabel('From (day)').fill(tomorrow)
       await filters.getByLabel('SKU').focus()

@@ -211,6 +211,20 @@ t.test('a movement for an unknown SKU is refused with NOT_FOUND and writes nothi
   t.equal(await movementCount(knex), 0)
 })
 
+t.test(
+  'a count is an adjustment made by counting: filtered as one, and among the adjustments',
+  async (t) => {
+    const knex = await withBolts(t)
+    await record(knex, { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
+    await record(knex, { type: 'adjustment', sku: 'BOLT-M8', countedQuantity: 8 })
+    await record(knex, { type: 'adjustment', sku: 'BOLT-M8', delta: -1 })
+    const seqs = async (type: string) =>
+      (await list(knex, { limit: 100, type })).movements.map((m) => m.seq)
+    t.same(await seqs('count'), [2])
+    t.same(await seqs('adjustment'), [3, 2])
+  }
+)
+
 t.test('movements.list', async (t) => {
   const knex = await withBolts(t)
   await create(knex, { sku: 'NUT-M8', name: 'Nut M8', unit: 'ea' })

@@ -82,7 +82,7 @@ const refused: [string, string, { path: string; message: string | RegExp }][] = 
     {
       path: 'type',
       message:
-        'must be one of receipt, issue, adjustment, transfer_out, transfer_in, transfer_return, transfer_writeoff',
+        'must be one of receipt, issue, adjustment, transfer_out, transfer_in, transfer_return, transfer_writeoff, count',
     },
   ],
   ['a malformed SKU', 'sku=BOLT%20M8', { path: 'sku', message: /^must be 1-64 letters/ }],

@@ -116,6 +116,8 @@ export interface Movement {
    * for a row a peer's message made, `system` for the node's own; null on rows from before.
    */
   actor?: string | null
+  /** For an actor `peer:<node id>` this node knows: that warehouse's name (not hashed; REST only). */
+  actorName?: string
 }
 
 export type MovementPage = Page<'movements', Movement>

@@ -70,7 +70,7 @@ const MOVEMENT_COLUMNS: Column<Movement>[] = [
   { header: 'CHANGE', value: (m) => signed(m.delta), align: 'right' },
   { header: 'BALANCE', value: (m) => m.balanceAfter },
   // Who made it; rows from before that was recorded say nothing.
-  { header: 'BY', value: (m) => m.actor ?? '', shrink: true },
+  { header: 'BY', value: (m) => m.actorName ?? m.actor ?? '', shrink: true },
   { header: 'REFERENCE', value: (m) => m.reference, shrink: true },
   { header: 'NOTE', value: (m) => m.note, shrink: true },
 ]

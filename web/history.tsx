@@ -191,7 +191,7 @@ export function History({ words, onRefused }: ScreenProps) {
                     {m.note}
                   </td>
                   <td class="actor long" title={m.actor ?? undefined}>
-                    {m.actor ?? '—'}
+                    {m.actorName ?? m.actor ?? '—'}
                   </td>
                 </tr>
               ))}

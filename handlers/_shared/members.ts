@@ -1,5 +1,8 @@
 // A member named by a person: its node id, or its warehouse name in any case when only one
-// member has that name. Transfers (to, from) and force-leave resolve names the same way.
+// member has that name. Transfers (to, from) and force-leave resolve names the same way. And the
+// other way: a ledger row a peer's message made (actor `peer:<node id>`) named by its warehouse.
+import type { MovementPage } from '../../api/index.ts'
+import type { Ctx } from '../../runtime/index.ts'
 
 export interface Named {
   id: string
@@ -16,4 +19,21 @@ export function memberNamed<M extends Named>(
   const member =
     members.find((m) => m.id === given) ?? (byName.length === 1 ? byName[0] : undefined)
   return { member, sameName: byName.length }
+}
+
+/**
+ * A page of ledger rows with `actorName` beside each actor `peer:<node id>` whose member this node
+ * knows: its warehouse name, for people to read (the actor itself, covered by the row's hash,
+ * stays as it is).
+ */
+export function withActorNames(ctx: Ctx, page: MovementPage): MovementPage {
+  if (!ctx.membership.opened || !page.movements.some((m) => m.actor?.startsWith('peer:'))) {
+    return page
+  }
+  const names = new Map(ctx.membership.snapshot().members.map((m) => [m.id, m.name]))
+  const movements = page.movements.map((m) => {
+    const name = m.actor?.startsWith('peer:') ? names.get(m.actor.slice(5)) : undefined
+    return name ? { ...m, actorName: name } : m
+  })
+  return { ...page, movements }
 }

@@ -1,4 +1,5 @@
 import { movementsQuery, type MovementPage } from '../../api/index.ts'
+import { withActorNames } from '../_shared/members.ts'
 import { defineHandler } from '../../runtime/index.ts'
 
 /** The ledger, newest first unless order=asc; filter by sku, type, and time (from inclusive, to exclusive). */
@@ -10,6 +11,6 @@ export default defineHandler(
     example: { query: { sku: 'BOLT-M8', type: 'receipt', from: '2026-11-01', order: 'asc' } },
   },
   async (_request, ctx, { query }): Promise<MovementPage> => {
-    return ctx.db.send('movements.list', query)
+    return withActorNames(ctx, await ctx.db.send('movements.list', query))
   }
 )

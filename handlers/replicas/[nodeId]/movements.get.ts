@@ -1,4 +1,5 @@
 import { movementsQuery, nodeIdParam, type MovementPage } from '../../../api/index.ts'
+import { withActorNames } from '../../_shared/members.ts'
 import { defineHandler, validate } from '../../../runtime/index.ts'
 
 /** A peer's ledger as this node's replica holds it: the filters and paging of GET /movements. */
@@ -14,6 +15,6 @@ export default defineHandler(
   },
   async (request, ctx, { query }): Promise<MovementPage> => {
     const nodeId = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
-    return ctx.db.send('replicas.movements', { nodeId, ...query })
+    return withActorNames(ctx, await ctx.db.send('replicas.movements', { nodeId, ...query }))
   }
 )

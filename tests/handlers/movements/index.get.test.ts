@@ -33,6 +33,33 @@ t.test('lists the ledger 50 movements a page when no filter is given', async (t)
   t.strictSame(ctx.sent, [{ op: 'movements.list', payload: { limit: 50 }, options: undefined }])
 })
 
+t.test("names the warehouse of a row a peer's message made, when it is a member", async (t) => {
+  const SUR = '00000000-0000-4000-8000-0000000000b2'
+  const rows = [
+    { ...issue, seq: 3, actor: `peer:${SUR}` },
+    { ...issue, seq: 2, actor: 'peer:00000000-0000-4000-8000-0000000000ff' },
+    { ...issue, seq: 1, actor: 'ana' },
+  ]
+  const members = [{ id: SUR, name: 'Sur' }]
+  const ctx = fakeCtx({ 'movements.list': () => ({ movements: rows, nextCursor: null }) }, {
+    opened: true,
+    snapshot: () => ({ members, participating: true }),
+  } as never)
+  const { body } = await settle(await handler(request('GET', '/movements'), ctx))
+  t.strictSame(
+    (body as { movements: (Movement & { actorName?: string })[] }).movements.map((m) => [
+      m.actor,
+      m.actorName,
+    ]),
+    [
+      [`peer:${SUR}`, 'Sur'],
+      ['peer:00000000-0000-4000-8000-0000000000ff', undefined],
+      ['ana', undefined],
+    ],
+    'the actor as hashed, and beside it the name of a peer this node knows'
+  )
+})
+
 t.test(
   'passes every filter normalised: SKU upper-cased, times as UTC ISO, limit as a number',
   async (t) => {

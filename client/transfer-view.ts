@@ -19,18 +19,32 @@ export function stateOf(t: Transfer): string {
   return t.outcome ? `${state} (${t.outcome.replace(/_/g, ' ')})` : state
 }
 
-const inTransit = (t: Transfer) => t.lines.reduce((sum, l) => sum + l.inTransit, 0)
+/**
+ * What is still on the road: a number when one SKU is, each SKU with its own otherwise (their
+ * units may differ: BOLT-M8 in ea and CABLE in m add up to nothing).
+ */
+export function onTheRoad(t: Transfer): string {
+  const due = t.lines.filter((l) => l.inTransit > 0)
+  return due.length <= 1 ? String(due[0]?.inTransit ?? 0) : stillDue(t)
+}
 
 /** "BOLT-M8 ×10, NUT-M8 ×5": what a transfer carries, as sent (or received, before the dispatch). */
 export const contents = (t: Transfer) =>
   t.lines.map((l) => `${l.sku} ×${l.sent || l.received}`).join(', ')
+
+/** "BOLT-M8 ×30": what of a transfer is still on its way, line by line. */
+export const stillDue = (t: Transfer) =>
+  t.lines
+    .filter((l) => l.inTransit > 0)
+    .map((l) => `${l.sku} ×${l.inTransit}`)
+    .join(', ')
 
 const LIST_COLUMNS: Column<Transfer>[] = [
   { header: 'ID', value: (t) => t.id },
   { header: 'WHEN', value: (t) => when(t.createdAt) },
   { header: 'WAREHOUSE', value: counterpart },
   { header: 'STATE', value: stateOf },
-  { header: 'IN TRANSIT', value: inTransit },
+  { header: 'IN TRANSIT', value: onTheRoad, shrink: true },
   { header: 'ITEMS', value: contents, shrink: true },
   { header: 'REFERENCE', value: (t) => t.reference, shrink: true },
 ]

@@ -15,7 +15,7 @@ import { printJson, type Io } from '../io.ts'
 import { table } from '../table.ts'
 import { linesTable, receivedSentence, stateOf } from '../transfer-view.ts'
 import { incomingTransfers, skuQuantities, transferPath } from '../transfers.ts'
-import { getTransfer, transferChoice } from './transfers.ts'
+import { getTransfer, receiveChoice } from './transfers.ts'
 
 type ReceiptLine = ReceiveInput['lines'][number]
 
@@ -138,7 +138,7 @@ async function chooseIncoming(io: Io): Promise<string> {
     const waiting = await incomingTransfers(io.api)
     if (!waiting.length) io.print('  Nothing is on its way here yet.')
     const chosen = await choose(io, 'Which transfer arrived?', [
-      ...waiting.map(transferChoice),
+      ...waiting.map(receiveChoice),
       { title: '↻ Look again', value: LOOK_AGAIN },
     ])
     if (chosen !== LOOK_AGAIN) return chosen

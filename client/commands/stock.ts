@@ -21,8 +21,12 @@ function stockDetails(s: Stock): string {
     ['SKU', s.sku],
     ['Name', s.name],
     ['On hand', `${s.onHand} ${s.unit}`],
-    // Sent from here on transfers not yet settled: out of on hand, not yet in the receiver's.
-    ['In transit', s.inTransit ? `${s.inTransit} ${s.unit} sent, not yet received` : null],
+    // Sent from here on transfers not yet settled: out of on hand, not yet in the receiver's, or
+    // received there and on their way back (a return disposition) until booked back here.
+    [
+      'In transit',
+      s.inTransit ? `${s.inTransit} ${s.unit} sent: not yet received, or coming back` : null,
+    ],
     ['Reorder at', `${reorderPoint(s.reorderPoint, s.unit)}${s.low ? '  (low: reorder now)' : ''}`],
     ['Last change', s.lastSeq ? `${when(s.updatedAt)} (ledger entry #${s.lastSeq})` : 'none yet'],
   ])

@@ -8,7 +8,14 @@ import * as input from '../input.ts'
 import { printJson, type Io } from '../io.ts'
 import { LIST_OPTIONS, printList } from '../list-options.ts'
 import { browse, pagesOf, SCREEN_ROWS } from '../pager.ts'
-import { contents, counterpart, stateOf, transferStory, transferTable } from '../transfer-view.ts'
+import {
+  contents,
+  counterpart,
+  stateOf,
+  stillDue,
+  transferStory,
+  transferTable,
+} from '../transfer-view.ts'
 import type { Transfer } from '../../api/index.ts'
 import { transferPath } from '../transfers.ts'
 
@@ -81,8 +88,13 @@ export async function incomingTransfersList(io: Io) {
 }
 
 /** A transfer as a line to choose from. */
-export const transferChoice = (t: Transfer) => ({
-  title: `${when(t.createdAt)}  ${counterpart(t)} · ${stateOf(t)} · ${contents(t)}${t.reference ? ` · ${t.reference}` : ''}`,
+export const transferChoice = (t: Transfer) => choiceOf(t, contents(t))
+
+/** An incoming transfer as a line to choose from: what of it is still on its way. */
+export const receiveChoice = (t: Transfer) => choiceOf(t, `${stillDue(t)} due`)
+
+const choiceOf = (t: Transfer, goods: string) => ({
+  title: `${when(t.createdAt)}  ${counterpart(t)} · ${stateOf(t)} · ${goods}${t.reference ? ` · ${t.reference}` : ''}`,
   value: t.id,
 })
 

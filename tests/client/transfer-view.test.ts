@@ -2,7 +2,8 @@
 // to it, a refusal never reading as delivered.
 import t from 'tap'
 import type { TransferDetail, TransferMessage } from '../../api/index.ts'
-import { transferStory } from '../../client/transfer-view.ts'
+import { onTheRoad, transferStory, transferTable } from '../../client/transfer-view.ts'
+import { receiveChoice, transferChoice } from '../../client/commands/transfers.ts'
 
 const ID = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
 
@@ -102,5 +103,54 @@ t.test(
     const why = 'its record lags its ledger rows (ROPE: received 4 by the ledger, 0 by its record)'
     t.match(story([], { outOfStep: why }), /Out of step: +since the restore, its record lags/)
     t.notMatch(story([]), /Out of step/)
+  }
+)
+
+t.test(
+  'the list says what is on the road per SKU when several are (their units may differ), and the receive choice what is still due',
+  async (t) => {
+    const line = (sku: string, sent: number, inTransit: number) => ({
+      sku,
+      sent,
+      received: sent - inTransit,
+      damaged: 0,
+      short: 0,
+      toWriteOff: 0,
+      toReturn: 0,
+      returned: 0,
+      writtenOff: 0,
+      inTransit,
+    })
+    const transfer = (lines: ReturnType<typeof line>[]): TransferDetail => ({
+      id: ID,
+      direction: 'in',
+      peer: 'node-a',
+      peerName: 'Norte',
+      state: 'partially_received',
+      outcome: null,
+      reference: 'DN-4',
+      note: '',
+      reason: null,
+      createdAt: '2026-12-03T04:00:00.000Z',
+      updatedAt: '2026-12-03T04:00:00.000Z',
+      closedAt: null,
+      lines,
+      messages: [],
+      receipts: [],
+    })
+    const two = transfer([line('BOLT-M8', 60, 10), line('CABLE', 100, 40)])
+    t.equal(onTheRoad(two), 'BOLT-M8 ×10, CABLE ×40', 'not 50: ea and m add up to nothing')
+    t.equal(onTheRoad(transfer([line('BOLT-M8', 60, 30), line('NUT-M8', 100, 0)])), '30')
+    t.equal(onTheRoad(transfer([line('BOLT-M8', 60, 0)])), '0')
+    t.match(
+      transferTable([two], 200),
+      /partially received +BOLT-M8 ×10, CABLE ×40 +BOLT-M8 ×60, CABLE ×100 +DN-4/
+    )
+    t.match(receiveChoice(two).title, /· BOLT-M8 ×10, CABLE ×40 due · DN-4$/)
+    t.match(
+      transferChoice(two).title,
+      /· BOLT-M8 ×60, CABLE ×100 · DN-4$/,
+      'what it carries, elsewhere'
+    )
   }
 )

@@ -10,6 +10,7 @@ import { MENUS } from '../../client/menus.ts'
 import { almacen, seed, session, startNetwork } from '../fixtures/client-kit.ts'
 import { delivered } from '../fixtures/delivered.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
+import { until } from '../fixtures/node-process.ts'
 
 const onHand = async (node: { url: string }, sku: string) =>
   (await api(node, 'GET', `/stock/${sku}`)).body.onHand as number
@@ -68,7 +69,7 @@ t.test(
     )
     t.match(
       (await almacen(['stock', 'BOLT-M8', ...atMadrid])).stdout,
-      'In transit:   40 ea sent, not yet received'
+      'In transit:   40 ea sent: not yet received, or coming back'
     )
     t.match(
       (await almacen(['history', 'BOLT-M8', ...atMadrid])).stdout,
@@ -96,12 +97,27 @@ t.test(
 t.test(
   'a transfer is received before its sender’s message, given its lines and --from',
   async (t) => {
-    const [, norte] = await startNetwork(t, ['Madrid', 'Norte'])
+    const [madrid, norte] = await startNetwork(t, ['Madrid', 'Norte'])
     const id = randomUUID()
     const atNorte = ['--url', norte.url]
     const bare = await almacen(['receive-transfer', id, ...atNorte])
     t.match(bare, { code: 1, stderr: /give what arrived \(SKU QTY…\) and --from WAREHOUSE/ })
     await seed(norte, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
+    const receipt = ['receive-transfer', id, 'BOLT-M8', '5', '--from', 'Madrid', ...atNorte]
+    // Madrid up, and its ledger here up to date without this id: a wrong one, refused.
+    t.match(await almacen(receipt), {
+      code: 1,
+      stderr:
+        /Madrid's ledger, replicated here .* shows no transfer .* leaving.*\(VALIDATION_FAILED\)/,
+    })
+    // Madrid stopped (its message and ledger cannot come): the delivery note is taken on trust.
+    const madridId = madrid.identity.id
+    await madrid.close()
+    await until(
+      async () => (await api(norte, 'GET', `/replicas/${madridId}`)).body.state === 'stale',
+      10_000,
+      "Norte's replica of Madrid stale"
+    )
     const run = await almacen([
       'receive-transfer',
       id,

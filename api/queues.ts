@@ -5,6 +5,12 @@ import { depthOf, withoutControls } from './fields.ts'
 
 /** The largest body of one message, as JSON text. */
 export const MAX_MESSAGE_BYTES = 64 * 1024
+/**
+ * What a route that publishes one message reads: a body at the message limit with its id and
+ * headers around it (50 headers of 1,000 characters), so that the message's own limit is the one
+ * a publisher meets, said as such.
+ */
+export const MAX_PUBLISH_REQUEST_BYTES = 2 * MAX_MESSAGE_BYTES
 /** The longest a receive waits for a message (long poll). */
 export const MAX_RECEIVE_WAIT_MS = 20_000
 export const DEFAULT_VISIBILITY_MS = 30_000

@@ -72,6 +72,9 @@ export const federationInput = z.strictObject({
     .array(z.string().min(1).max(64), { error: 'must be a list of warehouse names' })
     .min(1, { error: 'must name at least one warehouse (or leave peers out: every member)' })
     .max(100, { error: 'must name at most 100 warehouses' })
+    .refine((peers) => new Set(peers.map((p) => p.toLowerCase())).size === peers.length, {
+      error: 'must name each warehouse once',
+    })
     .optional(),
 })
 

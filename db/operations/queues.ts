@@ -587,6 +587,9 @@ async function take(
   return { messages, ...(deadLettered && { deadLettered }) }
 }
 
+/** A receipt as take makes them: the message's seq, a dot, and its random part (base64url). */
+const RECEIPT = /^[1-9][0-9]*\.[A-Za-z0-9_-]+$/
+
 /**
  * Applies `change` (a DELETE, or an UPDATE's SET clause with its values) to the messages the
  * receipts still hold, a statement for all of them (receipts are unique, and indexed); a receipt
@@ -630,8 +633,9 @@ async function byReceipt(
         : {
             receipt,
             ok: false,
-            problem:
-              'this delivery is over: the message was acknowledged already, or delivered again after its visibility timeout',
+            problem: RECEIPT.test(receipt)
+              ? 'this delivery is over: the message was acknowledged already, or delivered again after its visibility timeout'
+              : 'is not a receipt as this node gives them (<seq>.<code>, from a receive): check what was sent',
           }
     ),
   }

@@ -449,9 +449,27 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
       `${path} ${JSON.stringify(body)}`
     )
   }
-  const big = { body: 'x'.repeat(70 * 1024) }
+  // The message's own limit is the one a publisher meets: a body at it fits the request with its
+  // id and headers; one past it is refused by that limit, said as such; a request past twice it
+  // is refused at the door.
+  const atLimit = {
+    id: 'at-the-limit',
+    body: 'x'.repeat(64 * 1024 - 2),
+    headers: { source: 'erp' },
+  }
+  t.equal((await post(node, '/queues', { name: 'large' })).status, 201)
   t.match(
-    await post(node, '/queues/q/messages', big),
+    await post(node, '/queues/large/messages', atLimit),
+    { status: 201 },
+    'a body of 64 KiB as JSON'
+  )
+  t.equal((await api(node, 'DELETE', '/queues/large')).status, 200)
+  t.match(await post(node, '/queues/q/messages', { body: 'x'.repeat(70 * 1024) }), {
+    status: 400,
+    body: { error: /body is 71682 bytes as JSON; a message may be at most 65536/ },
+  })
+  t.match(
+    await post(node, '/queues/q/messages', { body: 'x'.repeat(130 * 1024) }),
     { status: 413 },
     'a body past the route limit'
   )
@@ -520,14 +538,18 @@ t.test(
     const receipts = second.body.messages.map((m: { receipt: string }) => m.receipt)
     const third = await post(node, '/queues/picks/receive', {
       max: 10,
-      ack: [...receipts, receipts[0], '9.never-given'],
+      ack: [...receipts, receipts[0], '9.never-given', 'garbage'],
     })
     t.same(
       third.body.acked.map((a: { ok: boolean }) => a.ok),
-      [true, true, false, false],
+      [true, true, false, false, false],
       'a receipt given twice is acknowledged once; one that holds nothing is named'
     )
     t.match(third.body.acked[3], { receipt: '9.never-given', problem: /this delivery is over/ })
+    t.match(third.body.acked[4], {
+      receipt: 'garbage',
+      problem: /^is not a receipt as this node gives them/,
+    })
     t.same(
       third.body.messages.map((m: { body: number }) => m.body),
       [5]

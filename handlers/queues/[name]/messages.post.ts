@@ -1,4 +1,4 @@
-import { queueMessageInput, queueTextQuery } from '../../../api/index.ts'
+import { MAX_PUBLISH_REQUEST_BYTES, queueMessageInput, queueTextQuery } from '../../../api/index.ts'
 import { created, defineHandler, validate } from '../../../runtime/index.ts'
 import { queueOf, toStored } from '../../_shared/queues.ts'
 
@@ -13,6 +13,7 @@ export default defineHandler(
     summary: 'Publishes a message to a queue (201, on disk)',
     query: queueTextQuery,
     body: queueMessageInput,
+    maxBodyBytes: MAX_PUBLISH_REQUEST_BYTES,
     text: {
       type: 'text/plain',
       description: 'The body of the message as it is (a label to print, a line of a file)',

@@ -1,4 +1,9 @@
-import { MAX_TOPIC_MESSAGE_BYTES, queueMessageInput, topicName } from '../../../api/index.ts'
+import {
+  MAX_PUBLISH_REQUEST_BYTES,
+  MAX_TOPIC_MESSAGE_BYTES,
+  queueMessageInput,
+  topicName,
+} from '../../../api/index.ts'
 import { created, defineHandler, HttpError, validate } from '../../../runtime/index.ts'
 import { toStored } from '../../_shared/queues.ts'
 
@@ -11,6 +16,7 @@ export default defineHandler(
     access: 'operator',
     summary: 'Publishes a message to a topic and its subscriptions (201, on disk)',
     body: queueMessageInput,
+    maxBodyBytes: MAX_PUBLISH_REQUEST_BYTES,
     example: { body: { id: 'order-1042', body: { order: 1042 }, headers: { source: 'erp' } } },
   },
   async (request, ctx, { body }) => {

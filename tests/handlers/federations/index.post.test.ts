@@ -28,10 +28,11 @@ t.test('carries a pattern to the peers named, or to every member', async (t) => 
   }
 })
 
-t.test('refuses a name no member has, and this warehouse itself, changing nothing', async (t) => {
+t.test('refuses a name no member has, this warehouse itself, or one twice, changing nothing', async (t) => {
   for (const [peers, message] of [
     [['Sevilla', 'Nowhere'], 'no member of this network is named Nowhere'],
     [['Test Warehouse'], 'Test Warehouse is this warehouse: name the others to carry to'],
+    [['Sevilla', 'sevilla'], 'must name each warehouse once'],
   ] as const) {
     const ctx = fakeCtx({}, membership)
     await t.rejects(handler(post({ pattern: 'stock.>', peers }), ctx), {

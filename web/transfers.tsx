@@ -43,6 +43,8 @@ export function Transfers({ me, words, onRefused }: Props) {
   const [loaded, setLoaded] = useState(false)
   const [opened, setOpened] = useState(openedId)
   const [receiving, setReceiving] = useState<string | null>(null)
+  // The last receipt recorded here, said once the form closes (the row alone changes quietly).
+  const [recorded, setRecorded] = useState<Transfer | null>(null)
   const mayAct = mayDo(me, 'operator')
 
   async function reload() {
@@ -88,16 +90,25 @@ export function Transfers({ me, words, onRefused }: Props) {
             <h2 id="incoming-title">
               {words.incoming} {connected && <span class="live-badge">● {words.live}</span>}
             </h2>
-            <List rows={incoming} words={words} onReceive={mayAct ? setReceiving : undefined} />
+            <List
+              rows={incoming}
+              words={words}
+              onReceive={mayAct ? (id) => (setRecorded(null), setReceiving(id)) : undefined}
+            />
             {toReceive && receivable(toReceive) && (
               <ReceiveForm
                 key={toReceive.id}
                 transfer={toReceive}
                 words={words}
-                onDone={(t) => (upsert(t), setReceiving(null))}
+                onDone={(t) => (upsert(t), setReceiving(null), setRecorded(t))}
                 onCancel={() => setReceiving(null)}
               />
             )}
+            <p role="status" class="done">
+              {recorded &&
+                !toReceive &&
+                `${words.receiptRecorded} ${label(recorded)} · ${recorded.peerName} · ${words.transferStates[recorded.state]}`}
+            </p>
           </section>
           <section aria-labelledby="outgoing-title">
             <h2 id="outgoing-title">{words.outgoing}</h2>
@@ -330,12 +341,14 @@ function CountField(props: {
 }
 
 /**
- * What arrived, line by line, with what is still due filled in: Enter moves on, Enter on the last
- * records. Less than due asks what to do with the rest (sent back, or written off by the sender).
+ * What arrived, line by line, with what is still due filled in, and of what arrived how much is
+ * damaged: Enter moves on, Enter on the last records. Damaged goods, and on a final receipt what
+ * did not come, are sent back or written off by the sender, as chosen for the line.
  */
 function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
   const due = transfer.lines.filter((l) => l.inTransit > 0)
   const [counts, setCounts] = useState(due.map((l) => String(l.inTransit)))
+  const [damaged, setDamaged] = useState(due.map(() => ''))
   const [dispositions, setDispositions] = useState(due.map(() => 'return'))
   const [final, setFinal] = useState(true)
   const [problem, setProblem] = useState('')
@@ -350,30 +363,44 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
   async function record() {
     // A blank count is 0 (the rest is short); anything else must be a whole number, and is never
     // taken as 0: a final receipt would send back or write off what the count says is missing.
-    // What the browser cannot read as a number has the value "", and says so.
-    const { fields, counts: received } = typedCounts(form.current!)
-    const unread = received.findIndex(Number.isNaN)
+    // What the browser cannot read as a number has the value "", and says so. The fields come
+    // in pairs: what of a line arrived, then how many of those are damaged.
+    const { fields, counts: typed } = typedCounts(form.current!)
+    const unread = typed.findIndex(Number.isNaN)
     if (unread >= 0) {
-      setProblem(`${due[unread].sku}: ${words.amountNotWhole}`)
+      setProblem(`${due[Math.floor(unread / 2)].sku}: ${words.amountNotWhole}`)
       return fields[unread].select()
     }
+    const arrived = due.map((_, i) => typed[2 * i])
+    const broken = due.map((_, i) => typed[2 * i + 1])
     // As the text client: a count over what is due is a typo until shown otherwise (the node
     // would book the excess as a receipt of its own, and a 30 typed for 3 would add 27).
-    const over = received.findIndex((n, i) => n > due[i].inTransit)
+    const over = due.findIndex((line, i) => arrived[i] > line.inTransit)
     if (over >= 0) {
       setProblem(
-        `${due[over].sku}: ${received[over]} ${words.moreThanDue} ${due[over].inTransit} ${words.onTheWayOnly}`
+        `${due[over].sku}: ${arrived[over]} ${words.moreThanDue} ${due[over].inTransit} ${words.onTheWayOnly}`
       )
-      return fields[over].select()
+      return fields[2 * over].select()
+    }
+    const tooBroken = due.findIndex((_, i) => broken[i] > arrived[i])
+    if (tooBroken >= 0) {
+      setProblem(
+        `${due[tooBroken].sku}: ${broken[tooBroken]} ${words.moreDamagedThanArrived} ${arrived[tooBroken]}`
+      )
+      return fields[2 * tooBroken + 1].select()
     }
     setBusy(true)
     try {
       const lines = due.map((line: TransferLine, i) => {
-        const short = Math.max(0, line.inTransit - received[i])
-        const rest = final && short > 0 ? { short, disposition: dispositions[i] } : {}
-        return { sku: line.sku, received: received[i], ...rest }
+        const short = final ? Math.max(0, line.inTransit - arrived[i]) : 0
+        const rest = {
+          ...(broken[i] > 0 && { damaged: broken[i] }),
+          ...(short > 0 && { short }),
+          ...((broken[i] > 0 || short > 0) && { disposition: dispositions[i] }),
+        }
+        return { sku: line.sku, received: arrived[i] - broken[i], ...rest }
       })
-      const body = { lines: lines.filter((l) => l.received > 0 || 'short' in l), final }
+      const body = { lines: lines.filter((l) => l.received > 0 || 'disposition' in l), final }
       const url = `/transfers/${encodeURIComponent(transfer.id)}/receive`
       onDone(await call<TransferDetail>(url, { method: 'POST', body }))
     } catch (error) {
@@ -416,9 +443,20 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
               onKeyDown={onKeyDown}
             />
           </label>
-          {final && countOf(counts[i]) < line.inTransit && (
+          <label>
+            {words.ofThemDamaged}
+            <CountField
+              name={`damaged-${line.sku}`}
+              max={line.inTransit}
+              counts={damaged}
+              at={i}
+              onCounts={setDamaged}
+              onKeyDown={onKeyDown}
+            />
+          </label>
+          {(countOf(damaged[i]) > 0 || (final && countOf(counts[i]) < line.inTransit)) && (
             <label>
-              {words.theRest}
+              {countOf(damaged[i]) > 0 ? words.damagedAndRest : words.theRest}
               <select
                 value={dispositions[i]}
                 onChange={(e) =>
@@ -455,6 +493,53 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
         </p>
       )}
     </form>
+  )
+}
+
+/**
+ * A transfer's lines, as the text client tells them: sent, received, in transit always; damaged,
+ * short, what is to be written off or sent back and what was, only when some line has them.
+ */
+const LINE_FIGURES: [keyof Words, keyof TransferLine][] = [
+  ['sentCol', 'sent'],
+  ['receivedCol', 'received'],
+  ['damagedCol', 'damaged'],
+  ['shortCol', 'short'],
+  ['toWriteOffCol', 'toWriteOff'],
+  ['toReturnCol', 'toReturn'],
+  ['returnedCol', 'returned'],
+  ['writtenOffCol', 'writtenOff'],
+  ['inTransit', 'inTransit'],
+]
+const ALWAYS = new Set<keyof TransferLine>(['sent', 'received', 'inTransit'])
+
+function LinesTable({ lines, words }: { lines: TransferLine[]; words: Words }) {
+  const shown = LINE_FIGURES.filter(([, f]) => ALWAYS.has(f) || lines.some((l) => l[f] !== 0))
+  return (
+    <table class="lines">
+      <thead>
+        <tr>
+          <th scope="col">{words.sku}</th>
+          {shown.map(([word, f]) => (
+            <th scope="col" class="num" key={f} data-figure={f}>
+              {words[word] as string}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {lines.map((l) => (
+          <tr key={l.sku}>
+            <td>{l.sku}</td>
+            {shown.map(([, f]) => (
+              <td class="num" key={f} data-figure={f}>
+                {l[f]}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
   )
 }
 
@@ -603,36 +688,7 @@ function Story(props: { id: string; version?: string; words: Words; mayAct: bool
               </>
             )}
           </dl>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{words.sku}</th>
-                <th scope="col" class="num">
-                  {words.sentCol}
-                </th>
-                <th scope="col" class="num">
-                  {words.receivedCol}
-                </th>
-                <th scope="col" class="num">
-                  {words.notAccepted}
-                </th>
-                <th scope="col" class="num">
-                  {words.inTransit}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {detail.lines.map((l) => (
-                <tr key={l.sku}>
-                  <td>{l.sku}</td>
-                  <td class="num">{l.sent}</td>
-                  <td class="num">{l.received}</td>
-                  <td class="num">{l.damaged + l.short}</td>
-                  <td class="num">{l.inTransit}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <LinesTable lines={detail.lines} words={words} />
           <h3>{words.messages}</h3>
           <ol class="messages">
             {detail.messages.map((m) => (

@@ -65,7 +65,8 @@ t.test(
 
     // Keyboard only: Tab reaches the row's Receive button, Enter opens the receipt with what is
     // due filled in and focused; 28 typed over it (2 are missing) asks what becomes of the rest
-    // (sent back, by default), and Enter records it.
+    // (sent back, by default); Enter moves on to how many of them are damaged, 1 typed, and Enter
+    // there, the last field, records it.
     for (let tabs = 0; (await focusedText(atSevilla)) !== 'Receive TR-1'; tabs++) {
       if (tabs > 40) throw new Error('Tab never reached the Receive TR-1 button')
       await atSevilla.keyboard.press('Tab')
@@ -79,6 +80,9 @@ t.test(
     // receipt would send all 30 back.
     await atSevilla.keyboard.type('2-')
     await atSevilla.keyboard.press('Enter')
+    const damaged = atSevilla.locator('input[name="damaged-BOLT-M8"]')
+    t.ok(await damaged.evaluate((e) => e === document.activeElement), 'Enter moves on')
+    await atSevilla.keyboard.press('Enter')
     await atSevilla.getByRole('alert').filter({ hasText: 'BOLT-M8: Type a whole number' }).waitFor()
     t.equal(
       (await api(node(sevilla), 'GET', `/transfers/${sent.body.id}`)).body.state,
@@ -89,6 +93,7 @@ t.test(
     // the page, as the text client does, or the node would book 270 as a receipt of its own.
     await due.selectText()
     await atSevilla.keyboard.type('300')
+    await atSevilla.keyboard.press('Enter')
     await atSevilla.keyboard.press('Enter')
     await atSevilla
       .getByRole('alert')
@@ -111,17 +116,38 @@ t.test(
       'transfers, one being received: no serious or critical axe violation'
     )
     await atSevilla.keyboard.press('Enter')
+    await atSevilla.keyboard.type('1')
+    await atSevilla.getByLabel('The damaged (and any missing)').waitFor()
+    await atSevilla.keyboard.press('Enter')
     await row.and(atSevilla.locator('[data-state=received]')).waitFor()
+    await atSevilla
+      .getByRole('status')
+      .filter({ hasText: 'Receipt recorded: TR-1 · Madrid · received' })
+      .waitFor()
     const bolts = await api(node(sevilla), 'GET', '/stock/BOLT-M8')
-    t.equal(bolts.body.onHand, 28, 'received with Enter: 28 on hand at Sevilla')
+    t.equal(bolts.body.onHand, 27, 'received with Enter: 27 in good order on hand at Sevilla')
     const story = await api(node(sevilla), 'GET', `/transfers/${sent.body.id}`)
-    t.match(story.body.lines, [{ sku: 'BOLT-M8', received: 28, short: 2, toReturn: 2 }])
+    t.match(story.body.lines, [{ sku: 'BOLT-M8', received: 27, damaged: 1, short: 2, toReturn: 3 }])
 
     // Its story, with the messages the two nodes exchanged.
     await row.getByRole('link', { name: 'TR-1' }).click()
     await atSevilla.locator('li[data-kind="transfer.dispatched"]').waitFor()
     await atSevilla.locator('li[data-kind="transfer.received"]').waitFor()
     t.match(await atSevilla.getByTestId('story-state').textContent(), /received/)
+    // Its lines as the text client tells them: what was damaged, what did not come, and what of
+    // both is to go back, each apart.
+    const figures = async (selector: string) =>
+      (await atSevilla.locator(`table.lines ${selector}`).allTextContents()).map((x) => x.trim())
+    t.same(await figures('th'), [
+      'SKU',
+      'Sent',
+      'Received',
+      'Damaged',
+      'Short',
+      'To return',
+      'In transit',
+    ])
+    t.same(await figures('td'), ['BOLT-M8', '30', '27', '1', '2', '3', '0'])
 
     // Sevilla sends 5 back from the form, keyboard only: SKU, Enter, quantity, Enter adds the
     // line, Enter on the empty SKU sends. With two warehouses to send to, none is assumed: the
@@ -187,11 +213,11 @@ t.test(
     await bookBack.locator('input[name="back-BOLT-M8"]').fill('3')
     await bookBack.getByRole('button', { name: 'Book back' }).click()
     await bookBack.locator('input[name="back-BOLT-M8"][max="2"]').waitFor()
-    t.equal((await api(node(sevilla), 'GET', '/stock/BOLT-M8')).body.onHand, 26, '3 booked back')
+    t.equal((await api(node(sevilla), 'GET', '/stock/BOLT-M8')).body.onHand, 25, '3 booked back')
     await bookBack.getByRole('button', { name: 'Book back' }).click()
     await atSevilla.getByTestId('story-state').filter({ hasText: 'closed' }).waitFor()
     const sevillaBolts = await api(node(sevilla), 'GET', '/stock/BOLT-M8')
-    t.equal(sevillaBolts.body.onHand, 28, 'rejected and booked back: 28 on hand at Sevilla again')
+    t.equal(sevillaBolts.body.onHand, 27, 'rejected and booked back: 27 on hand at Sevilla again')
 
     // Madrid: where is it, every figure live while both are up.
     const atMadrid = await signedIn(browser, node(madrid).url, '#/where')
@@ -202,7 +228,7 @@ t.test(
     const figure = (name: string, source: string) =>
       atMadrid.locator(`tr[data-warehouse="${name}"][data-source="${source}"] td.on-hand`)
     t.equal(await figure('Madrid', 'live').textContent(), '70 ea')
-    t.equal(await figure('Sevilla', 'live').textContent(), '28 ea')
+    t.equal(await figure('Sevilla', 'live').textContent(), '27 ea')
     // Its stock here over time: the receipt and the transfer out; a receipt now redraws it.
     const chart = atMadrid.getByTestId('stock-chart')
     t.equal(await chart.getAttribute('data-points'), '2', 'two movements drawn')
@@ -282,7 +308,7 @@ t.test(
     await atMadrid.getByLabel('SKU').fill('BOLT-M8')
     await atMadrid.keyboard.press('Enter')
     t.equal(await figure('Madrid', 'live').textContent(), '80 ea')
-    t.equal(await figure('Sevilla', 'replica').textContent(), '28 ea', 'from the replica')
+    t.equal(await figure('Sevilla', 'replica').textContent(), '27 ea', 'from the replica')
     t.match(
       await atMadrid.locator('tr[data-warehouse="Sevilla"] .badge').textContent(),
       /From its copy here, as of .* ago \(it is down\)/

@@ -48,11 +48,20 @@ async function everythingInTransit(io: Io, id: string): Promise<ReceiptLine[] | 
 export const receiveTransfer: Command = {
   name: 'receive-transfer',
   summary: 'record a transfer from another warehouse as arrived',
-  synopsis: 'ID [SKU QTY…] [--final] [--from WAREHOUSE] [--key KEY]',
+  synopsis: 'ID [SKU QTY…] [--damaged SKU=N,…] [--final] [--return] [--from W]',
   description:
-    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock; add --final when nothing more of the transfer will come. A transfer may be received before its sender's message has reached this node: then give the lines and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
+    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU in good order, into this warehouse's stock; --damaged the goods that arrived broken (not taken into stock); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
   options: {
     final: { type: 'boolean', help: 'nothing more of this transfer will come' },
+    damaged: {
+      type: 'string',
+      arg: 'SKU=N,…',
+      help: 'how many of each SKU arrived damaged (not taken into stock)',
+    },
+    return: {
+      type: 'boolean',
+      help: 'the damaged, and on a final receipt the missing, go back to the sender (default: written off)',
+    },
     from: {
       type: 'string',
       arg: 'WAREHOUSE',
@@ -64,6 +73,7 @@ export const receiveTransfer: Command = {
     'almacen receive-transfer 5b0c6a7e-3f0e-4b8e-9a51-0d6c1f3e2a10',
     'almacen receive-transfer 5b0c6a7e-3f0e-4b8e-9a51-0d6c1f3e2a10 BOLT-M8 30',
     'almacen receive-transfer 5b0c6a7e-3f0e-4b8e-9a51-0d6c1f3e2a10 BOLT-M8 40 --final --from Sur',
+    'almacen receive-transfer 5b0c6a7e-3f0e-4b8e-9a51-0d6c1f3e2a10 --damaged BOLT-M8=2 --return',
   ],
   async run(io, args) {
     const [text, ...words] = args.positionals
@@ -71,9 +81,20 @@ export const receiveTransfer: Command = {
     const id = parsed(input.transferId, text, 'ID')
     const from = optional(args, 'from', input.warehouse)
     const key = keyOf(args) // checked before anything is sent
-    const given = skuQuantities(words).map(({ sku, quantity }) => ({ sku, received: quantity }))
+    const given: ReceiptLine[] = skuQuantities(words).map(({ sku, quantity }) => ({
+      sku,
+      received: quantity,
+    }))
+    const damaged = damagedOf(args.values.damaged as string | undefined)
+    const disposition = args.values.return ? 'return' : 'write_off'
     let lines: ReceiptLine[] = given
     if (given.length) {
+      // What arrived in good order as given; the damaged beside it (a SKU with none good too).
+      for (const { sku, damaged: n } of damaged) {
+        const line = given.find((l) => l.sku === sku)
+        if (line) line.damaged = n
+        else given.push({ sku, received: 0, damaged: n })
+      }
       const over = await overDue(io, id, given)
       if (over) {
         io.note(`almacen: ${over} Nothing was recorded.`)
@@ -85,11 +106,62 @@ export const receiveTransfer: Command = {
         io.note(`almacen: nothing of transfer ${id} is in transit here: it is ${stateOf(all)}.`)
         return EXIT.refused
       }
+      // Everything arrived: the damaged among it are not taken into stock.
+      for (const { sku, damaged: n } of damaged) {
+        const line = all.find((l) => l.sku === sku)
+        if (!line || n > line.received) {
+          const due = line?.received ?? 0
+          io.note(
+            `almacen: ${sku}: ${n} damaged is more than the ${due} of transfer ${id} on the way here. Nothing was recorded.`
+          )
+          return EXIT.refused
+        }
+        Object.assign(line, { received: line.received - n, damaged: n })
+      }
       lines = all
     }
     const final = !given.length || Boolean(args.values.final)
+    lines = lines.map((l) => ((l.damaged ?? 0) > 0 ? { ...l, disposition } : l))
+    // Sent back, what did not come must be said line by line (a final receipt writes the rest off).
+    if (final && disposition === 'return') lines = await missingSentBack(io, id, lines)
     await record(io, id, { from, lines, final }, key)
   },
+}
+
+/** --damaged BOLT-M8=2,NUT-M8=1: the damaged count of each SKU. */
+function damagedOf(text: string | undefined): { sku: string; damaged: number }[] {
+  if (text === undefined) return []
+  const out: { sku: string; damaged: number }[] = []
+  for (const pair of text.split(',')) {
+    const [skuText, count, ...more] = pair.split('=')
+    if (count === undefined || more.length) {
+      throw new UsageError(`--damaged takes SKU=N pairs, comma-separated: "${pair}" is not one`)
+    }
+    const sku = parsed(input.sku, skuText, 'the SKU of --damaged')
+    if (out.some((d) => d.sku === sku)) throw new UsageError(`${sku} is given twice in --damaged`)
+    out.push({ sku, damaged: parsed(input.quantity, count, `the damaged count of ${sku}`) })
+  }
+  return out
+}
+
+/** The lines of a final receipt with what did not come of each due line marked short, to return. */
+async function missingSentBack(io: Io, id: string, lines: ReceiptLine[]): Promise<ReceiptLine[]> {
+  const detail = await getTransfer(io.api, id).catch((err: unknown) => {
+    if (err instanceof NodeRefusal && err.status === 404) return undefined // not announced yet
+    throw err
+  })
+  if (!detail || detail.state === 'unannounced') return lines
+  const out = [...lines]
+  for (const due of detail.lines.filter((l) => l.inTransit > 0)) {
+    const at = out.findIndex((l) => l.sku === due.sku)
+    const line = at >= 0 ? out[at] : { sku: due.sku, received: 0 }
+    const short = due.inTransit - line.received - (line.damaged ?? 0)
+    if (short <= 0) continue
+    const marked = { ...line, short, disposition: 'return' as const }
+    if (at >= 0) out[at] = marked
+    else out.push(marked)
+  }
+  return out
 }
 
 /**
@@ -110,10 +182,11 @@ async function overDue(io: Io, id: string, given: ReceiptLine[]): Promise<string
   // to refuse, in its own words.
   const due = detail.lines.some((l) => l.inTransit > 0)
   if (detail.direction !== 'in' || detail.state === 'unannounced' || !due) return undefined
-  for (const { sku, received } of given) {
+  for (const { sku, received, damaged = 0 } of given) {
     const onTheWay = detail.lines.find((l) => l.sku === sku)?.inTransit ?? 0
-    if (received > onTheWay) {
-      return `${sku}: ${received} is more than the ${onTheWay} of transfer ${id} on the way here; goods beyond what was sent are received with "almacen receive", as a receipt of their own.`
+    if (received + damaged > onTheWay) {
+      const counted = damaged ? `${received} in good order and ${damaged} damaged` : `${received}`
+      return `${sku}: ${counted} is more than the ${onTheWay} of transfer ${id} on the way here; goods beyond what was sent are received with "almacen receive", as a receipt of their own.`
     }
   }
   return undefined

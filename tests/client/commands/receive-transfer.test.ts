@@ -133,6 +133,66 @@ t.test('receive-transfer ID SKU QTY receives part; --final says nothing more com
   t.match(after, { code: 1, stderr: /has had its final receipt \(ALREADY_FINAL\)/ })
 })
 
+t.test(
+  'receive-transfer with --damaged and --return: broken goods and, on a final receipt, the missing go back',
+  async (t) => {
+    const { norte, url, receipts } = await norteRecorded(t)
+    const transfer = await sent([
+      ['BOLT-M8', 40],
+      ['NUT-M8', 3],
+    ])
+    const bolts = await stockAt(norte, 'BOLT-M8')
+    const args = ['BOLT-M8', '36', '--damaged', 'BOLT-M8=2,NUT-M8=1', '--final', '--return']
+    const run = await almacen(['receive-transfer', transfer.id, ...args, '--url', url])
+    t.equal(run.code, 0, run.stderr)
+    t.match(receipts().at(-1)!.body, {
+      final: true,
+      lines: [
+        { sku: 'BOLT-M8', received: 36, damaged: 2, short: 2, disposition: 'return' },
+        { sku: 'NUT-M8', received: 0, damaged: 1, short: 2, disposition: 'return' },
+      ],
+    })
+    t.match(run.stdout, /SKU +SENT +RECEIVED +DAMAGED +SHORT +TO RETURN +IN TRANSIT/)
+    t.match(run.stdout, /BOLT-M8 +40 +36 +2 +2 +4 +0\nNUT-M8 +3 +0 +1 +2 +3 +0/)
+    t.equal(await stockAt(norte, 'BOLT-M8'), bolts + 36, 'only the good ones into stock')
+
+    // Without SKU QTY everything arrived: the damaged among it written off by default.
+    const all = await sent([['BOLT-M8', 10]])
+    const whole = await almacen([
+      'receive-transfer',
+      all.id,
+      '--damaged',
+      'BOLT-M8=3',
+      '--url',
+      url,
+    ])
+    t.equal(whole.code, 0, whole.stderr)
+    t.match(receipts().at(-1)!.body, {
+      final: true,
+      lines: [{ sku: 'BOLT-M8', received: 7, damaged: 3, disposition: 'write_off' }],
+    })
+    const more = await sent([['BOLT-M8', 2]])
+    t.match(await almacen(['receive-transfer', more.id, '--damaged', 'BOLT-M8=3', '--url', url]), {
+      code: 1,
+      stderr:
+        /BOLT-M8: 3 damaged is more than the 2 of transfer .* on the way here\. Nothing was recorded/,
+    })
+    t.match(
+      await almacen([
+        'receive-transfer',
+        more.id,
+        'BOLT-M8',
+        '2',
+        '--damaged',
+        'BOLT-M8=1',
+        '--url',
+        url,
+      ]),
+      { code: 1, stderr: /BOLT-M8: 2 in good order and 1 damaged is more than the 2 of transfer/ }
+    )
+  }
+)
+
 t.test('bad arguments exit 2 naming the mistake, and nothing is sent', async (t) => {
   const { url, receipts } = await norteRecorded(t)
   const cases: [string[], RegExp][] = [
@@ -141,6 +201,9 @@ t.test('bad arguments exit 2 naming the mistake, and nothing is sent', async (t)
     [['ID-1', 'BOLT-M8', '-1'], /the QTY of BOLT-M8 must be a whole number greater than zero/],
     [['ID-1', 'BOLT-M8', '1', '--from', ''], /--from must name a warehouse/],
     [['ID-1', '--key', 'two words'], /--key must be 1-200 visible ASCII/],
+    [['ID-1', '--damaged', 'BOLT-M8'], /--damaged takes SKU=N pairs, comma-separated/],
+    [['ID-1', '--damaged', 'BOLT-M8=0'], /the damaged count of BOLT-M8 must be a whole number/],
+    [['ID-1', '--damaged', 'BOLT-M8=1,bolt-m8=2'], /BOLT-M8 is given twice in --damaged/],
   ]
   for (const [args, message] of cases) {
     const run = await almacen(['receive-transfer', ...args, '--url', url])

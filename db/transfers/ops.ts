@@ -430,9 +430,8 @@ async function knowItems(
       name: string
       unit: string
       description: string
-      reorderPoint: number | null
     }>(
-      `SELECT name, unit, description, reorder_point AS reorderPoint FROM replica_items
+      `SELECT name, unit, description FROM replica_items
        WHERE node_id = ? AND sku = ?`,
       [sender, sku]
     )

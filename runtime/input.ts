@@ -180,7 +180,7 @@ export async function readJson<S extends z.ZodType>(
     )
   }
   // Raw bytes were checked as UTF-8 above; a lone surrogate can only come from a \u escape.
-  if (text.includes('\\u') || text.includes('__proto__')) refuseMalformedText(value)
+  if (text.includes('\\u')) refuseMalformedText(value)
   return validate(schema, value, 'request body')
 }
 
@@ -217,8 +217,7 @@ const NOT_UNICODE = 'is not valid Unicode text (a lone surrogate)'
 /**
  * Text must be Unicode that SQLite can store as it is hashed: a lone surrogate (`"\ud800"`, half
  * an emoji cut at a length limit) would be written as bytes that read back as U+FFFD, and the
- * ledger row would fail verify forever. Refused at the root, where text enters, keys included;
- * and a field named `__proto__`, which the schemas would drop without a word.
+ * ledger row would fail verify forever. Refused at the root, where text enters, keys included.
  */
 function refuseMalformedText(value: unknown): void {
   const details: FieldProblem[] = []
@@ -233,10 +232,6 @@ function refuseMalformedText(value: unknown): void {
         const name = LONE_SURROGATE.test(key) ? JSON.stringify(key).slice(1, -1) : key
         const path = at ? `${at}.${name}` : name
         if (name !== key) details.push({ path, message: `is a field name that ${NOT_UNICODE}` })
-        // Parsed as an own field, but dropped by the schemas (a guard against prototype
-        // pollution): refused, not lost unsaid.
-        else if (key === '__proto__')
-          details.push({ path, message: 'is a field name no request may use' })
         walk(item, path)
       }
     }

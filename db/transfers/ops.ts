@@ -524,13 +524,14 @@ export async function get(db: Knex, { id }: { id: string }): Promise<Result<'tra
 
 export async function known(db: Knex, { id }: { id: string }): Promise<Result<'transfers.known'>> {
   return withSql(db, async (sql) => {
-    const [here] = await sql.all<{ id: string }>('SELECT id FROM transfers WHERE id = ?', [id])
+    // An undone record stands for nothing (see receive): the id is as unknown as before it.
+    const loaded = await load(sql, id)
     const [sent] = await sql.all<{ sender: string }>(
       `SELECT node_id AS sender FROM replica_movements
        WHERE type = 'transfer_out' AND transfer_id = ? LIMIT 1`,
       [id]
     )
-    return { here: here !== undefined, sentBy: sent?.sender ?? null }
+    return { here: loaded !== null && !S.undone(loaded.record), sentBy: sent?.sender ?? null }
   })
 }
 

@@ -108,25 +108,6 @@ t.test(
   }
 )
 
-t.test('refuses a field named __proto__, escaped or not, at any depth', async (t) => {
-  // The schemas drop it (zod's guard against prototype pollution): a header given under it was
-  // accepted and lost without a word.
-  const headers = z.object({ headers: z.record(z.string(), z.string()) })
-  for (const body of [
-    '{"headers":{"__proto__":{"x-origin":"forged"}}}',
-    '{"headers":{"\\u005f_proto__":"x"}}',
-  ]) {
-    await t.rejects(readJson(post(body), headers), {
-      status: 400,
-      code: 'VALIDATION_FAILED',
-      details: [{ path: 'headers.__proto__', message: 'is a field name no request may use' }],
-    })
-  }
-  t.same(await readJson(post('{"headers":{"proto":"__proto__"}}'), headers), {
-    headers: { proto: '__proto__' },
-  })
-})
-
 t.test('a body over the limit is refused without cancelling the stream it came on', async (t) => {
   // In the node the stream is the connection's request: cancelling it destroys the socket, and
   // the 413 is never sent (tests/integration/http-limits.test.ts shows it on a real socket).

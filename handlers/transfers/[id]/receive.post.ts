@@ -17,7 +17,10 @@ async function refuseUnknownToLiveSender(ctx: Ctx, id: string, sender: Warehouse
     if ((err as { code?: string }).code === 'NOT_FOUND') return undefined
     throw err
   })
+  // Followed now, its last exchange fine, its last page holding everything: a replica this node
+  // has not followed since it started stays `live` in the database, however long ago that was.
   const peer = ctx.replication.peers().find((p) => p.nodeId === sender.id)
+  if (!peer || !peer.following || peer.failing || !peer.upToDate) return
   const view = replicaView(stored, peer)
   if (view.state !== 'live') return
   const asOf = view.asOf ? `, up to date as of ${view.asOf}` : ''

@@ -408,7 +408,10 @@ t.test(
     }
     const body = { from: 'Sur', lines: [{ sku: 'ROPE', received: 1000000 }], final: true }
     const at = request('POST', `/transfers/${ID}/receive`, { body, params: { id: ID } })
-    const ctxOf = (known: { here: boolean; sentBy: string | null }, peer = following) =>
+    const ctxOf = (
+      known: { here: boolean; sentBy: string | null },
+      peer: typeof following | null = following
+    ) =>
       fakeCtx(
         {
           'transfers.known': () => known,
@@ -417,7 +420,7 @@ t.test(
         },
         membership,
         {},
-        { peers: () => [peer] }
+        { peers: () => (peer ? [peer] : []) }
       )
     const live = ctxOf({ here: false, sentBy: null })
     await t.rejects(async () => receive(at, live), {
@@ -434,6 +437,12 @@ t.test(
     // replica is behind; and always for a transfer known here or shown by a replica.
     for (const [why, ctx] of [
       ['the sender failing', ctxOf({ here: false, sentBy: null }, { ...following, failing: true })],
+      // Stored live, but not followed since this node started (the sender unreachable since).
+      ['the sender not followed now', ctxOf({ here: false, sentBy: null }, null)],
+      [
+        'its last page not up to date',
+        ctxOf({ here: false, sentBy: null }, { ...following, upToDate: false }),
+      ],
       [
         'the replica behind',
         ctxOf(

@@ -75,19 +75,23 @@ export interface EventPage {
 }
 
 /**
- * Where a stream resumes (`after`): a seq. Given empty it is refused, not read as 0 (a replay of
- * everything kept): left out, the stream starts from now.
+ * Where a stream resumes: a seq. Given empty it is refused, not read as 0 (a replay of everything
+ * kept): left out, the stream starts from now. `leaveOut` names what to leave out.
  */
-export const streamPosition = z
-  .string()
-  .trim()
-  .min(1, { error: 'must be a number (leave after out to start from now)' })
-  .pipe(
-    z.coerce
-      .number<string>({ error: 'must be a number' })
-      .int({ error: 'must be a whole number' })
-      .min(0, { error: 'must not be negative' })
-  )
+const position = (leaveOut: string) =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: `must be a number (leave ${leaveOut} out to start from now)` })
+    .pipe(
+      z.coerce
+        .number<string>({ error: 'must be a number' })
+        .int({ error: 'must be a whole number' })
+        .min(0, { error: 'must not be negative' })
+    )
+
+/** A stream's `after`. */
+export const streamPosition = position('after')
 
 /**
  * GET /events/stream: from `after` (or the Last-Event-ID header a reconnecting browser sends),
@@ -99,4 +103,4 @@ export const eventStreamQuery = z.strictObject({
 })
 
 /** A Last-Event-ID header: the seq of the last event the client received. */
-export const lastEventId = seq
+export const lastEventId = position('the header')

@@ -60,7 +60,7 @@ export const receiveTransfer: Command = {
     },
     return: {
       type: 'boolean',
-      help: 'the damaged, and on a final receipt the missing, go back to the sender (default: written off)',
+      help: "the damaged, and on a final receipt the missing (once the sender's message is here), go back to the sender (default: written off)",
     },
     from: {
       type: 'string',
@@ -150,7 +150,14 @@ async function missingSentBack(io: Io, id: string, lines: ReceiptLine[]): Promis
     if (err instanceof NodeRefusal && err.status === 404) return undefined // not announced yet
     throw err
   })
-  if (!detail || detail.state === 'unannounced') return lines
+  if (!detail || detail.state === 'unannounced') {
+    // What was sent is not known here yet: what did not come cannot be told, and the sender's
+    // rule for a final receipt (the rest written off) applies when its message comes.
+    io.note(
+      `almacen: what did not come of transfer ${id} cannot be marked to return before its sender's message has arrived: a final receipt has the rest written off by the sender. Only the damaged go back.`
+    )
+    return lines
+  }
   const out = [...lines]
   for (const due of detail.lines.filter((l) => l.inTransit > 0)) {
     const at = out.findIndex((l) => l.sku === due.sku)

@@ -91,7 +91,7 @@ export async function incomingTransfersList(io: Io) {
 export const transferChoice = (t: Transfer) => choiceOf(t, contents(t))
 
 /** An incoming transfer as a line to choose from: what of it is still on its way. */
-export const receiveChoice = (t: Transfer) => choiceOf(t, `${stillDue(t)} due`)
+export const receiveChoice = (t: Transfer) => choiceOf(t, `${stillDue(t) || 'nothing'} due`)
 
 const choiceOf = (t: Transfer, goods: string) => ({
   title: `${when(t.createdAt)}  ${counterpart(t)} · ${stateOf(t)} · ${goods}${t.reference ? ` · ${t.reference}` : ''}`,

@@ -511,7 +511,8 @@ function beyondWhatIsLeft(record: TransferRecord, lines: ReceiptLine[]): Step | 
       if (n > rest) {
         const before = sent - left
         const earlier = before > 0 ? `, ${before} accounted for by earlier receipts` : ''
-        const problem = `is more than the ${rest} left of the ${sent} sent${earlier}, after the ${Math.min(given.received, left)} received`
+        const damaged = field === 'short' && given.damaged ? ` and ${given.damaged} damaged` : ''
+        const problem = `is more than the ${rest} left of the ${sent} sent${earlier}, after the ${given.received} received${damaged}`
         return refuse('VALIDATION_FAILED', `${given.sku}: ${n} ${field} ${problem}: count again`, [
           { path: `lines.${index}.${field}`, message: problem },
         ])

@@ -152,6 +152,10 @@ t.test('a bad position is refused, and a stopping node ends its streams', async 
     status: 400,
     body: { code: 'VALIDATION_FAILED', details: [{ path: '' }] },
   })
+  t.match(await api(node, 'GET', '/events/stream', undefined, { 'last-event-id': '' }), {
+    status: 400,
+    body: { error: /leave the header out to start from now/ },
+  })
   t.match(await api(node, 'GET', '/events/stream?after='), {
     status: 400,
     body: { details: [{ path: 'after', message: /leave after out to start from now/ }] },

@@ -20,6 +20,13 @@ export interface Keyboard {
 
 /** Ctrl-C: never held, since it is how a person stops a question that is deciding. */
 const CTRL_C = '\x03'
+/**
+ * Ctrl-U, which empties the line in a shell, would go into the answer as a control character
+ * (prompts knows no Ctrl-U), and the answer then be refused for it: given as Ctrl-G, which
+ * prompts takes as "start this answer again".
+ */
+const CTRL_U = /\x15/g
+const START_AGAIN = '\x07'
 
 export class TypeAhead {
   /** What the questions read (prompts' `stdin`): not a terminal, so prompts sets no mode on it. */
@@ -44,7 +51,8 @@ export class TypeAhead {
 
   constructor(private readonly keyboard: Keyboard) {
     keyboard.on('data', (chunk) => {
-      const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
+      const typed = typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
+      const text = typed.replace(CTRL_U, START_AGAIN)
       if (!this.giving && text.includes(CTRL_C)) {
         // The question that has its answer is still deciding (a look-up): Ctrl-C goes to it, and
         // what was typed ahead goes with the question it was typed after.

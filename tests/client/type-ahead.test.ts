@@ -46,6 +46,16 @@ t.test('each question gets the keys typed for it, up to its Enter, and no more',
   t.same(modes, [true, false, true, false, true, false, true], 'raw while a question has the keys')
 })
 
+t.test(
+  'Ctrl-U starts the answer again (prompts is given its Ctrl-G), never typed into it',
+  async (t) => {
+    const { type, typeAhead, read } = keyboard()
+    typeAhead.opened()
+    type('wrong ref\x15PO-7\r')
+    t.equal(await read(), 'wrong ref\x07PO-7\r')
+  }
+)
+
 t.test('a refused answer drops what was typed after it; keys go to it again', async (t) => {
   const { type, typeAhead, read } = keyboard()
   typeAhead.opened()

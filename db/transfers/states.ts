@@ -123,8 +123,14 @@ const clone = (r: TransferRecord): TransferRecord => ({
  * Returns what is booked as received.
  */
 function account(line: LineRecord, given: ReceiptLine, clamp: boolean): number {
-  const within = (n: number | undefined) =>
-    clamp ? Math.min(Math.max(0, n ?? 0), Math.max(0, unaccounted(line))) : Math.max(0, n ?? 0)
+  // What is still unaccounted goes down as each is counted: received, then damaged, then short
+  // (toWriteOff and toReturn, which unaccounted reads, are only added to at the end).
+  let left = clamp ? Math.max(0, unaccounted(line)) : Infinity
+  const within = (n: number | undefined) => {
+    const counted = Math.min(Math.max(0, n ?? 0), left)
+    left -= counted
+    return counted
+  }
   const received = within(given.received)
   line.received += received
   const damaged = within(given.damaged)

@@ -343,6 +343,28 @@ t.test('B: a final receipt short of what was sent leaves nothing to arrive, as a
 })
 
 t.test(
+  'received before the dispatch with damaged and short: cut to what was sent one after the other, at both ends',
+  async (t) => {
+    // 10 sent; counted on trust before the dispatch came: 6 good, 3 damaged, 4 short (13).
+    const counted = {
+      ...beforeDispatch(6),
+      lines: [
+        { sku: 'ROPE', received: 6, damaged: 3, short: 4, disposition: 'write_off' as const },
+      ],
+      final: false,
+    }
+    const b = ok(S.dispatched(ok(S.receive(null, counted)).record, dispatch())).record
+    // Received first, then damaged, then short, each within what is left: 6 + 3 + 1 = 10, and
+    // the write-off is the 4 lost, not 7 (3 units once vanished from the company's books).
+    const told = { sent: 10, received: 6, damaged: 3, short: 1, toWriteOff: 4 }
+    t.match(b.lines, [told])
+    let a = sent().record
+    for (const r of b.receipts) a = ok(S.outReceived(a, r)).record
+    t.match(a.lines, [told], 'A counts the same receipt the same way')
+  }
+)
+
+t.test(
   'B: received before the dispatch arrived, then reconciled with an excess pair',
   async (t) => {
     t.match(

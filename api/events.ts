@@ -82,13 +82,10 @@ const position = (leaveOut: string) =>
   z
     .string()
     .trim()
-    .min(1, { error: `must be a number (leave ${leaveOut} out to start from now)` })
-    .pipe(
-      z.coerce
-        .number<string>({ error: 'must be a number' })
-        .int({ error: 'must be a whole number' })
-        .min(0, { error: 'must not be negative' })
-    )
+    .min(1, { error: `must be a number (leave ${leaveOut} out to start from now)`, abort: true })
+    // Digits only: 1e3, 0x2a, +43 and 43.0 are numbers to JavaScript, not positions.
+    .regex(/^[0-9]{1,15}$/, { error: 'must be a whole number, in digits' })
+    .transform(Number)
 
 /** A stream's `after`. */
 export const streamPosition = position('after')

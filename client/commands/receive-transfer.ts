@@ -50,7 +50,7 @@ export const receiveTransfer: Command = {
   summary: 'record a transfer from another warehouse as arrived',
   synopsis: 'ID [SKU QTY…] [--damaged SKU=N,…] [--final] [--return] [--from W]',
   description:
-    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU in good order, into this warehouse's stock; --damaged the goods that arrived broken (not taken into stock); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
+    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU in good order, into this warehouse's stock; --damaged the goods that arrived broken (not taken into stock); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines (or --damaged alone) and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
   options: {
     final: { type: 'boolean', help: 'nothing more of this transfer will come' },
     damaged: {
@@ -88,7 +88,9 @@ export const receiveTransfer: Command = {
     const damaged = damagedOf(args.values.damaged as string | undefined)
     const disposition = args.values.return ? 'return' : 'write_off'
     let lines: ReceiptLine[] = given
-    if (given.length) {
+    // Damaged alone, from a sender named: received before its message, nothing in good order.
+    const damagedOnly = !given.length && damaged.length > 0 && from !== undefined
+    if (given.length || damagedOnly) {
       // What arrived in good order as given; the damaged beside it (a SKU with none good too).
       for (const { sku, damaged: n } of damaged) {
         const line = given.find((l) => l.sku === sku)
@@ -120,7 +122,7 @@ export const receiveTransfer: Command = {
       }
       lines = all
     }
-    const final = !given.length || Boolean(args.values.final)
+    const final = (!given.length && !damagedOnly) || Boolean(args.values.final)
     lines = lines.map((l) => ((l.damaged ?? 0) > 0 ? { ...l, disposition } : l))
     // Sent back, what did not come must be said line by line (a final receipt writes the rest off).
     if (final && disposition === 'return') lines = await missingSentBack(io, id, lines)

@@ -283,8 +283,9 @@ export const transferOps = {
   }>(),
   'transfers.get': read(z.strictObject({ id })).returns<TransferDetail>(),
   /**
-   * What this node knows of a transfer id before a receipt names it: whether it holds a record of
-   * it, and which sender's ledger, as replicated here, shows it leaving (null: none does).
+   * What this node knows of a transfer id before a receipt names it: whether it knows the transfer
+   * (sent from here, or announced by its sender's message: not a record of receipts taken on
+   * trust), and which sender's ledger, as replicated here, shows it leaving (null: none does).
    */
   'transfers.known': read(z.strictObject({ id })).returns<{
     here: boolean

@@ -524,14 +524,17 @@ export async function get(db: Knex, { id }: { id: string }): Promise<Result<'tra
 
 export async function known(db: Knex, { id }: { id: string }): Promise<Result<'transfers.known'>> {
   return withSql(db, async (sql) => {
-    // An undone record stands for nothing (see receive): the id is as unknown as before it.
+    // Known here: sent from here, or announced by its sender's message. A record made by receipts
+    // on trust (never announced; undone, or refused and not yet undone) is checked as an unknown
+    // id would be: with its sender up, a made-up id is not received into again.
     const loaded = await load(sql, id)
     const [sent] = await sql.all<{ sender: string }>(
       `SELECT node_id AS sender FROM replica_movements
        WHERE type = 'transfer_out' AND transfer_id = ? LIMIT 1`,
       [id]
     )
-    return { here: loaded !== null && !S.undone(loaded.record), sentBy: sent?.sender ?? null }
+    const here = loaded !== null && (loaded.record.direction === 'out' || loaded.record.announced)
+    return { here, sentBy: sent?.sender ?? null }
   })
 }
 

@@ -16,8 +16,10 @@ export function memberNamed<M extends Named>(
 ): { member?: M; sameName: number } {
   const wanted = given.toLowerCase()
   const byName = members.filter((m) => m.name.toLowerCase() === wanted)
+  // Node ids are lower-case UUIDs: one typed in capitals is the same node.
   const member =
-    members.find((m) => m.id === given) ?? (byName.length === 1 ? byName[0] : undefined)
+    members.find((m) => m.id === given || m.id === wanted) ??
+    (byName.length === 1 ? byName[0] : undefined)
   return { member, sameName: byName.length }
 }
 

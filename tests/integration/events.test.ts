@@ -156,6 +156,16 @@ t.test('a bad position is refused, and a stopping node ends its streams', async 
     status: 400,
     body: { error: /leave the header out to start from now/ },
   })
+  for (const loose of ['1e3', '0x2a', '%2B43', '43.0']) {
+    t.match(
+      await api(node, 'GET', `/events/stream?after=${loose}`),
+      {
+        status: 400,
+        body: { details: [{ path: 'after', message: 'must be a whole number, in digits' }] },
+      },
+      `${loose}: a number to JavaScript, not a position`
+    )
+  }
   t.match(await api(node, 'GET', '/events/stream?after='), {
     status: 400,
     body: { details: [{ path: 'after', message: /leave after out to start from now/ }] },

@@ -171,6 +171,16 @@ t.test(
       final: true,
       lines: [{ sku: 'BOLT-M8', received: 7, damaged: 3, disposition: 'write_off' }],
     })
+    // Damaged alone, with --from (before the sender's message): nothing in good order.
+    const broken = await sent([['NUT-M8', 4]])
+    const onlyDamaged = ['--damaged', 'NUT-M8=4', '--from', 'Sur', '--final', '--url', url]
+    const none = await almacen(['receive-transfer', broken.id, ...onlyDamaged])
+    t.equal(none.code, 0, none.stderr)
+    t.match(receipts().at(-1)!.body, {
+      from: 'Sur',
+      final: true,
+      lines: [{ sku: 'NUT-M8', received: 0, damaged: 4, disposition: 'write_off' }],
+    })
     const more = await sent([['BOLT-M8', 2]])
     t.match(await almacen(['receive-transfer', more.id, '--damaged', 'BOLT-M8=3', '--url', url]), {
       code: 1,

@@ -552,6 +552,11 @@ t.test(
       peerName: 'Norte',
       lines: [{ received: 10 }],
     })
+    t.strictSame(
+      await ok(b.knex, 'transfers.known', { id: toB.id }),
+      { here: false, sentBy: a.id },
+      'received on trust is not known until its sender announces it'
+    )
 
     const wrong = await call(b.knex, 'transfers.receive', {
       id: also.id,

@@ -455,6 +455,20 @@ t.test(
     ] as const) {
       t.strictSame(await receive(at, ctx), detail, why)
     }
+    // A UUID in capitals is the same transfer, and a node id in capitals the same node.
+    const upper = ctxOf({ here: true, sentBy: null })
+    const shouted = { ...body, from: SUR.toUpperCase() }
+    await receive(
+      request('POST', `/transfers/${ID.toUpperCase()}/receive`, {
+        body: shouted,
+        params: { id: ID.toUpperCase() },
+      }),
+      upper
+    )
+    t.match(
+      upper.sent.map((s) => s.payload),
+      [{ id: ID }, { id: ID, from: SUR, fromName: 'Sur' }]
+    )
   }
 )
 

@@ -232,7 +232,7 @@ function writeOffDue(record: TransferRecord, receiptId: string): Effect[] {
       sku: line.sku,
       quantity: due,
       // The row moves nothing on hand here (the goods left at dispatch): its note says how many.
-      note: `${due} lost in transit: receipt ${receiptId} of ${who(record)}`,
+      note: `${due} written off, damaged or missing: receipt ${receiptId} of ${who(record)}`,
     })
   }
   return effects

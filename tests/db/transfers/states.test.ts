@@ -100,7 +100,7 @@ t.test('A: partial receipts, then a final one writes off what never came', async
   // A history shows the row's change on hand (none): its note says how many were lost.
   t.match(
     last.effects.find((e) => 'post' in e),
-    { note: /^3 lost in transit: receipt / }
+    { note: /^3 written off, damaged or missing: receipt / }
   )
   t.equal(S.inTransit(last.record.lines[0]), 0)
 })

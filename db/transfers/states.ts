@@ -529,6 +529,17 @@ function beyondWhatIsLeft(record: TransferRecord, lines: ReceiptLine[]): Step | 
   return null
 }
 
+/** Whether a receipt given again says what was recorded under its id: lines and final. */
+function sameReceipt(recorded: TransferRecord['receipts'][number], input: ReceiveInput): boolean {
+  const told = (lines: ReceiptLine[]) =>
+    JSON.stringify(
+      [...lines]
+        .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
+        .map((l) => [l.sku, l.received, l.damaged ?? 0, l.short ?? 0, l.disposition ?? null])
+    )
+  return recorded.final === input.final && told(recorded.lines) === told(input.lines)
+}
+
 export interface ReceiveInput {
   id: string
   /** A, when B receives before the dispatch has arrived. */
@@ -545,7 +556,17 @@ export interface ReceiveInput {
  * still expected is B's own receipt, never the transfer's.
  */
 export function receive(current: TransferRecord | null, input: ReceiveInput): Step {
-  if (current?.receipts.some((r) => r.receiptId === input.receiptId)) return unchanged(current)
+  const recorded = current?.receipts.find((r) => r.receiptId === input.receiptId)
+  if (current && recorded) {
+    // The same receipt again (a retry): as it was. The same id with other counts is another
+    // receipt under a taken id: said, never answered with the first as if it were this one.
+    if (sameReceipt(recorded, input)) return unchanged(current)
+    return refuse(
+      'CONFLICT',
+      `Receipt ${input.receiptId} of transfer ${current.id} was recorded with other lines: give this receipt an id of its own, or send it as it was recorded`,
+      { receipt: recorded }
+    )
+  }
   if (current && current.direction !== 'in') {
     return refuse(
       'INVALID_TRANSFER_STATE',

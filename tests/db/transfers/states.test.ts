@@ -251,6 +251,21 @@ t.test('B: the dispatch announces it; receipts move it to received', async (t) =
   t.match(
     S.receive(last.record, {
       id: 'T1',
+      receiptId: 'R2',
+      lines: [{ sku: 'ROPE', received: 4 }],
+      final: true,
+    }),
+    {
+      ok: false,
+      code: 'CONFLICT',
+      message:
+        'Receipt R2 of transfer T1 was recorded with other lines: give this receipt an id of its own, or send it as it was recorded',
+    },
+    'the same receipt id with other counts: said, not answered with the first'
+  )
+  t.match(
+    S.receive(last.record, {
+      id: 'T1',
       receiptId: 'R3',
       lines: [{ sku: 'ROPE', received: 1 }],
       final: true,

@@ -50,13 +50,13 @@ export const receiveTransfer: Command = {
   summary: 'record a transfer from another warehouse as arrived',
   synopsis: 'ID [SKU QTY…] [--damaged SKU=N,…] [--final] [--return] [--from W]',
   description:
-    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU in good order, into this warehouse's stock; --damaged the goods that arrived broken (not taken into stock); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines (or --damaged alone) and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
+    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock but for those --damaged names (how many of them arrived broken); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines (or --damaged alone) and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
   options: {
     final: { type: 'boolean', help: 'nothing more of this transfer will come' },
     damaged: {
       type: 'string',
       arg: 'SKU=N,…',
-      help: 'how many of each SKU arrived damaged (not taken into stock)',
+      help: 'how many of what arrived of each SKU are damaged (not taken into stock)',
     },
     return: {
       type: 'boolean',
@@ -91,11 +91,17 @@ export const receiveTransfer: Command = {
     // Damaged alone, from a sender named: received before its message, nothing in good order.
     const damagedOnly = !given.length && damaged.length > 0 && from !== undefined
     if (given.length || damagedOnly) {
-      // What arrived in good order as given; the damaged beside it (a SKU with none good too).
+      // What arrived as given, and how many of it are damaged (as the web page asks, and as
+      // without SKU QTY): those are not taken into stock. A SKU only in --damaged arrived all
+      // damaged.
       for (const { sku, damaged: n } of damaged) {
         const line = given.find((l) => l.sku === sku)
-        if (line) line.damaged = n
-        else given.push({ sku, received: 0, damaged: n })
+        if (!line) given.push({ sku, received: 0, damaged: n })
+        else if (n > line.received) {
+          throw new UsageError(
+            `${sku}: ${n} damaged is more than the ${line.received} that arrived`
+          )
+        } else Object.assign(line, { received: line.received - n, damaged: n })
       }
       const over = await overDue(io, id, given)
       if (over) {
@@ -194,7 +200,7 @@ async function overDue(io: Io, id: string, given: ReceiptLine[]): Promise<string
   for (const { sku, received, damaged = 0 } of given) {
     const onTheWay = detail.lines.find((l) => l.sku === sku)?.inTransit ?? 0
     if (received + damaged > onTheWay) {
-      const counted = damaged ? `${received} in good order and ${damaged} damaged` : `${received}`
+      const counted = damaged ? `${received + damaged} (${damaged} of them damaged)` : `${received}`
       return `${sku}: ${counted} is more than the ${onTheWay} of transfer ${id} on the way here; goods beyond what was sent are received with "almacen receive", as a receipt of their own.`
     }
   }

@@ -142,7 +142,8 @@ t.test(
       ['NUT-M8', 3],
     ])
     const bolts = await stockAt(norte, 'BOLT-M8')
-    const args = ['BOLT-M8', '36', '--damaged', 'BOLT-M8=2,NUT-M8=1', '--final', '--return']
+    // 38 BOLT-M8 arrived, 2 of them damaged; 1 NUT-M8 arrived, damaged; the rest is missing.
+    const args = ['BOLT-M8', '38', '--damaged', 'BOLT-M8=2,NUT-M8=1', '--final', '--return']
     const run = await almacen(['receive-transfer', transfer.id, ...args, '--url', url])
     t.equal(run.code, 0, run.stderr)
     t.match(receipts().at(-1)!.body, {
@@ -187,19 +188,16 @@ t.test(
       stderr:
         /BOLT-M8: 3 damaged is more than the 2 of transfer .* on the way here\. Nothing was recorded/,
     })
-    t.match(
-      await almacen([
-        'receive-transfer',
-        more.id,
-        'BOLT-M8',
-        '2',
-        '--damaged',
-        'BOLT-M8=1',
-        '--url',
-        url,
-      ]),
-      { code: 1, stderr: /BOLT-M8: 2 in good order and 1 damaged is more than the 2 of transfer/ }
-    )
+    const counted = (qty: string, damaged: string) =>
+      almacen(['receive-transfer', more.id, 'BOLT-M8', qty, '--damaged', damaged, '--url', url])
+    t.match(await counted('3', 'BOLT-M8=1'), {
+      code: 1,
+      stderr: /BOLT-M8: 3 \(1 of them damaged\) is more than the 2 of transfer/,
+    })
+    t.match(await counted('1', 'BOLT-M8=2'), {
+      code: 2,
+      stderr: /BOLT-M8: 2 damaged is more than the 1 that arrived/,
+    })
   }
 )
 

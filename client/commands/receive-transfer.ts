@@ -50,7 +50,7 @@ export const receiveTransfer: Command = {
   summary: 'record a transfer from another warehouse as arrived',
   synopsis: 'ID [SKU QTY…] [--damaged SKU=N,…] [--final] [--return] [--from W]',
   description:
-    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock but for those --damaged names (how many of them arrived broken); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines (or --damaged alone) and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
+    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock but for those --damaged names (how many of them arrived broken); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines (or --damaged alone: all that arrived, broken) and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
   options: {
     final: { type: 'boolean', help: 'nothing more of this transfer will come' },
     damaged: {
@@ -88,8 +88,9 @@ export const receiveTransfer: Command = {
     const damaged = damagedOf(args.values.damaged as string | undefined)
     const disposition = args.values.return ? 'return' : 'write_off'
     let lines: ReceiptLine[] = given
-    // Damaged alone, from a sender named: received before its message, nothing in good order.
-    const damagedOnly = !given.length && damaged.length > 0 && from !== undefined
+    // Damaged alone, before the sender's message (what was sent not known here): those are what
+    // arrived. Once it is known, --damaged alone counts among everything in transit.
+    const damagedOnly = !given.length && damaged.length > 0 && !(await announced(io, id))
     if (given.length || damagedOnly) {
       // What arrived as given, and how many of it are damaged (as the web page asks, and as
       // without SKU QTY): those are not taken into stock. A SKU only in --damaged arrived all
@@ -134,6 +135,15 @@ export const receiveTransfer: Command = {
     if (final && disposition === 'return') lines = await missingSentBack(io, id, lines)
     await record(io, id, { from, lines, final }, key)
   },
+}
+
+/** Whether this node knows what transfer `id` carries (its sender's message has come). */
+async function announced(io: Io, id: string): Promise<boolean> {
+  const detail = await getTransfer(io.api, id).catch((err: unknown) => {
+    if (err instanceof NodeRefusal && err.status === 404) return undefined
+    throw err
+  })
+  return detail !== undefined && detail.state !== 'unannounced'
 }
 
 /** --damaged BOLT-M8=2,NUT-M8=1: the damaged count of each SKU. */

@@ -290,6 +290,8 @@ export const transferOps = {
   'transfers.known': read(z.strictObject({ id })).returns<{
     here: boolean
     sentBy: string | null
+    /** The sender named by receipts taken on trust here (a record never announced), if any. */
+    onTrustFrom: string | null
   }>(),
   /**
    * A peer's messages, each applied exactly once with its answer stored in the same transaction

@@ -534,7 +534,8 @@ export async function known(db: Knex, { id }: { id: string }): Promise<Result<'t
       [id]
     )
     const here = loaded !== null && (loaded.record.direction === 'out' || loaded.record.announced)
-    return { here, sentBy: sent?.sender ?? null }
+    const onTrustFrom = loaded && !here && loaded.record.peer ? loaded.record.peer : null
+    return { here, sentBy: sent?.sender ?? null, onTrustFrom }
   })
 }
 

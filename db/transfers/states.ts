@@ -535,7 +535,12 @@ function sameReceipt(recorded: TransferRecord['receipts'][number], input: Receiv
     JSON.stringify(
       [...lines]
         .sort((a, b) => (a.sku < b.sku ? -1 : a.sku > b.sku ? 1 : 0))
-        .map((l) => [l.sku, l.received, l.damaged ?? 0, l.short ?? 0, l.disposition ?? null])
+        .map((l) => {
+          const rest = (l.damaged ?? 0) + (l.short ?? 0)
+          // A disposition or reason says nothing on a line with nothing damaged or short.
+          const said: unknown[] = [l.sku, l.received, l.damaged ?? 0, l.short ?? 0]
+          return rest > 0 ? [...said, l.disposition ?? null, l.reason ?? null] : said
+        })
     )
   return recorded.final === input.final && told(recorded.lines) === told(input.lines)
 }
@@ -557,7 +562,7 @@ export interface ReceiveInput {
  */
 export function receive(current: TransferRecord | null, input: ReceiveInput): Step {
   const recorded = current?.receipts.find((r) => r.receiptId === input.receiptId)
-  if (current && recorded) {
+  if (current && recorded && current.direction === 'in') {
     // The same receipt again (a retry): as it was. The same id with other counts is another
     // receipt under a taken id: said, never answered with the first as if it were this one.
     if (sameReceipt(recorded, input)) return unchanged(current)

@@ -18,7 +18,7 @@ export function memberNamed<M extends Named>(
   const byName = members.filter((m) => m.name.toLowerCase() === wanted)
   // Node ids are lower-case UUIDs: one typed in capitals is the same node.
   const member =
-    members.find((m) => m.id === given || m.id === wanted) ??
+    members.find((m) => m.id.toLowerCase() === wanted) ??
     (byName.length === 1 ? byName[0] : undefined)
   return { member, sameName: byName.length }
 }

@@ -19,7 +19,7 @@ export function member(ctx: Ctx, given: string, field: 'to' | 'from'): Warehouse
   if (!ctx.membership.opened) throw new HttpError('NOT_READY', 'This node is still starting')
   const self = ctx.node
   const wanted = given.toLowerCase()
-  if (given === self.id || wanted === self.name.toLowerCase()) {
+  if (wanted === self.id.toLowerCase() || wanted === self.name.toLowerCase()) {
     throw new HttpError(
       'INVALID_DESTINATION',
       field === 'to'

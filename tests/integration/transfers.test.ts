@@ -138,6 +138,9 @@ t.test('the link cut both ways: sent and received meanwhile, settled once it hea
   )
   // While Sur's replica of Norte is live, an id Norte's ledger does not show leaving is a wrong
   // one (a typo on the delivery note, or made up): refused, nothing received.
+  const norteId = (await api(node(norte), 'GET', '/node')).body.id
+  const replicaAtSur = async () => (await api(node(sur), 'GET', `/replicas/${norteId}`)).body.state
+  await until(async () => (await replicaAtSur()) === 'live', 10_000, "Sur's replica of Norte live")
   const madeUp = await api(
     node(sur),
     'POST',
@@ -158,9 +161,8 @@ t.test('the link cut both ways: sent and received meanwhile, settled once it hea
   const sent = await send(norte, { to: 'Sur', lines: [{ sku: 'NUT', quantity: 7 }] })
   // Sur cannot know of a transfer Norte made after its last news: once it sees Norte cut off
   // (its replica stale), the delivery note is taken on trust.
-  const norteId = (await api(node(norte), 'GET', '/node')).body.id
   await until(
-    async () => (await api(node(sur), 'GET', `/replicas/${norteId}`)).body.state === 'stale',
+    async () => (await replicaAtSur()) === 'stale',
     30_000,
     "Sur's replica of Norte stale"
   )

@@ -10,9 +10,13 @@ import { idOf, member, type Warehouse } from '../../_shared/transfers.ts'
  * (the sender refuses the receipt, and what was issued of it could never be undone). While the
  * sender cannot be reached, or its replica is behind, the note is still taken on trust.
  */
-async function refuseUnknownToLiveSender(ctx: Ctx, id: string, sender: Warehouse) {
-  const { here, sentBy } = await ctx.db.send('transfers.known', { id })
+async function refuseUnknownToLiveSender(ctx: Ctx, id: string, named: Warehouse | undefined) {
+  const { here, sentBy, onTrustFrom } = await ctx.db.send('transfers.known', { id })
   if (here || sentBy !== null) return
+  // The sender named, or the one the receipts taken on trust named (a later receipt may leave
+  // `from` out): none, and the worker asks for it.
+  const sender = named ?? (onTrustFrom ? warehouseOf(ctx, onTrustFrom) : undefined)
+  if (!sender) return
   const stored = await ctx.db.send('replicas.get', { nodeId: sender.id }).catch((err) => {
     if ((err as { code?: string }).code === 'NOT_FOUND') return undefined
     throw err
@@ -29,6 +33,14 @@ async function refuseUnknownToLiveSender(ctx: Ctx, id: string, sender: Warehouse
     `${sender.name}'s ledger, replicated here (row #${view.cursor.ledger.seq}${asOf}), shows no transfer ${id} leaving: check the transfer id and the sender on the delivery note`,
     { details: [{ path: 'id', message: `is not a transfer ${sender.name} has sent` }] }
   )
+}
+
+/** A member by its node id, named as membership knows it (its id when it is not a member now). */
+function warehouseOf(ctx: Ctx, nodeId: string): Warehouse {
+  const known = ctx.membership.opened
+    ? ctx.membership.snapshot().members.find((m) => m.id === nodeId)
+    : undefined
+  return { id: nodeId, name: known?.name ?? nodeId }
 }
 
 /**
@@ -56,7 +68,7 @@ export default defineHandler(
   async (request, ctx, { body: { from, ...input } }): Promise<TransferDetail> => {
     const id = idOf(request)
     const sender = from === undefined ? undefined : member(ctx, from, 'from')
-    if (sender) await refuseUnknownToLiveSender(ctx, id, sender)
+    await refuseUnknownToLiveSender(ctx, id, sender)
     return ctx.db.send('transfers.receive', {
       id,
       ...(sender ? { from: sender.id, fromName: sender.name } : {}),

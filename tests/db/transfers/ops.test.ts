@@ -534,15 +534,27 @@ t.test(
     const madeUp = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
     t.strictSame(
       await ok(b.knex, 'transfers.known', { id: toB.id }),
-      { here: false, sentBy: null },
+      { here: false, sentBy: null, onTrustFrom: null },
       'before the replica has it, B knows nothing of the transfer'
     )
     await replicate(a, b)
     const lines = [{ sku: 'ROPE', received: 10 }]
     // What the receive route asks before a receipt of an id unknown here (handlers/transfers/).
-    t.strictSame(await ok(b.knex, 'transfers.known', { id: toB.id }), { here: false, sentBy: a.id })
-    t.strictSame(await ok(b.knex, 'transfers.known', { id: madeUp }), { here: false, sentBy: null })
-    t.strictSame(await ok(a.knex, 'transfers.known', { id: toB.id }), { here: true, sentBy: null })
+    t.strictSame(await ok(b.knex, 'transfers.known', { id: toB.id }), {
+      here: false,
+      sentBy: a.id,
+      onTrustFrom: null,
+    })
+    t.strictSame(await ok(b.knex, 'transfers.known', { id: madeUp }), {
+      here: false,
+      sentBy: null,
+      onTrustFrom: null,
+    })
+    t.strictSame(await ok(a.knex, 'transfers.known', { id: toB.id }), {
+      here: true,
+      sentBy: null,
+      onTrustFrom: null,
+    })
 
     // No `from`: the replica names the sender, and its catalogue the item.
     const first = await ok(b.knex, 'transfers.receive', { id: toB.id, lines, final: true })
@@ -554,7 +566,7 @@ t.test(
     })
     t.strictSame(
       await ok(b.knex, 'transfers.known', { id: toB.id }),
-      { here: false, sentBy: a.id },
+      { here: false, sentBy: a.id, onTrustFrom: a.id },
       'received on trust is not known until its sender announces it'
     )
 
@@ -645,7 +657,11 @@ t.test(
     t.same(await carry(b, a), [], 'nothing more for the sender')
     // Undone, the record stands for nothing: a receipt against the id starts afresh, and the
     // receive route checks it as an id unknown here (a live sender's replica refuses it then).
-    t.strictSame(await ok(b.knex, 'transfers.known', { id: madeUp }), { here: false, sentBy: null })
+    t.strictSame(await ok(b.knex, 'transfers.known', { id: madeUp }), {
+      here: false,
+      sentBy: null,
+      onTrustFrom: a.id,
+    })
     t.match(await call(b.knex, 'transfers.receive', { id: madeUp, lines, final: true }), {
       ok: false,
       error: { code: 'VALIDATION_FAILED', details: [{ path: 'from' }] },

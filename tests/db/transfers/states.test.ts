@@ -666,6 +666,8 @@ function history(seed: number) {
   }
   queue(toB, created.effects)
   let receipts = 0
+  /** Each receipt as B's staff sent it, by id: a retry sends it again as it was. */
+  const sentReceipts = new Map<string, { lines: S.ReceiptLine[]; final: boolean }>()
   const log: string[] = []
 
   const atB = (m: Message) => {
@@ -714,8 +716,13 @@ function history(seed: number) {
         })
         .filter((l) => l.received + (l.damaged ?? 0) > 0)
       if (lines.length === 0) return
-      const id = rnd() < 0.1 && receipts > 0 ? `R${receipts}` : `R${++receipts}` // a retry
-      const final = rnd() < 0.3
+      // A retry: the last receipt sent again as it was sent (the same id with other lines is
+      // refused, CONFLICT, and changes nothing).
+      const retry = rnd() < 0.1 && receipts > 0 ? sentReceipts.get(`R${receipts}`) : undefined
+      const id = retry ? `R${receipts}` : `R${++receipts}`
+      const final = retry ? retry.final : rnd() < 0.3
+      if (retry) lines.splice(0, lines.length, ...retry.lines)
+      else sentReceipts.set(id, { lines, final })
       const receipt = (given: typeof lines) =>
         S.receive(b, {
           id: 'T1',

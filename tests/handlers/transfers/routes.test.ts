@@ -71,6 +71,8 @@ const transfer: Transfer = {
   ],
 }
 const detail: TransferDetail = { ...transfer, messages: [], receipts: [] }
+/** What the worker knows of a transfer sent or announced to it. */
+const KNOWN = { here: true, sentBy: null, onTrustFrom: null }
 
 const ctxWith = (replies: Replies) => fakeCtx(replies, membership)
 
@@ -298,7 +300,7 @@ t.test(
   'POST /transfers/:id/receive sends the receipt, the sender resolved when given',
   async (t) => {
     const ctx = ctxWith({
-      'transfers.known': () => ({ here: true, sentBy: null }),
+      'transfers.known': () => KNOWN,
       'transfers.receive': () => detail,
     })
     const body = {
@@ -317,9 +319,9 @@ t.test(
       lines: [{ sku: 'ROPE', received: 8, damaged: 2, disposition: 'return', reason: 'wet' }],
       final: true,
     })
-    const plain = ctxWith({ 'transfers.receive': () => detail })
+    const plain = ctxWith({ 'transfers.known': () => KNOWN, 'transfers.receive': () => detail })
     await receive(action('receive', { lines: [{ sku: 'ROPE', received: 1 }], final: false }), plain)
-    t.strictSame(plain.sent[0].payload, {
+    t.strictSame(plain.sent[1].payload, {
       id: 'T-1',
       lines: [{ sku: 'ROPE', received: 1 }],
       final: false,
@@ -368,13 +370,15 @@ t.test(
       ['TRANSFER_REJECTED', 409, 'Transfer T-1 was rejected here: its goods go back to Sur'],
       ['ALREADY_FINAL', 409, 'Transfer T-1 has had its final receipt'],
     ] as const) {
-      await assertPassesOn(
-        t,
-        receive,
-        action('receive', { lines: [{ sku: 'A', received: 1 }], final: true }),
-        'transfers.receive',
-        { status, code, message }
-      )
+      // The worker's refusal, passed on as it is (a known transfer: no check before it).
+      const refusing = ctxWith({
+        'transfers.known': () => KNOWN,
+        'transfers.receive': () => {
+          throw refusal(code, message)
+        },
+      })
+      const once = action('receive', { lines: [{ sku: 'A', received: 1 }], final: true })
+      await t.rejects(async () => receive(once, refusing), { status, code, message })
     }
   }
 )
@@ -409,12 +413,12 @@ t.test(
     const body = { from: 'Sur', lines: [{ sku: 'ROPE', received: 1000000 }], final: true }
     const at = request('POST', `/transfers/${ID}/receive`, { body, params: { id: ID } })
     const ctxOf = (
-      known: { here: boolean; sentBy: string | null },
+      known: { here: boolean; sentBy: string | null; onTrustFrom?: string | null },
       peer: typeof following | null = following
     ) =>
       fakeCtx(
         {
-          'transfers.known': () => known,
+          'transfers.known': () => ({ onTrustFrom: null, ...known }),
           'replicas.get': () => replica,
           'transfers.receive': () => detail,
         },
@@ -455,6 +459,22 @@ t.test(
     ] as const) {
       t.strictSame(await receive(at, ctx), detail, why)
     }
+    // Receipts already taken on trust from Sur: a later one that leaves `from` out is checked
+    // against Sur all the same (it would otherwise add to stock from nowhere).
+    const later = ctxOf({ here: false, sentBy: null, onTrustFrom: SUR })
+    const noFrom = { lines: [{ sku: 'ROPE', received: 5 }], final: false }
+    await t.rejects(
+      async () =>
+        receive(
+          request('POST', `/transfers/${ID}/receive`, { body: noFrom, params: { id: ID } }),
+          later
+        ),
+      { status: 400, message: /^Sur's ledger, replicated here .*shows no transfer/ }
+    )
+    t.notOk(
+      later.sent.some((s) => s.op === 'transfers.receive'),
+      'nothing received'
+    )
     // A UUID in capitals is the same transfer, and a node id in capitals the same node.
     const upper = ctxOf({ here: true, sentBy: null })
     const shouted = { ...body, from: SUR.toUpperCase() }

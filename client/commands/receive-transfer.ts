@@ -27,18 +27,27 @@ async function record(io: Io, id: string, body: ReceiveInput, key?: string, mark
   io.print(linesTable(result.lines, io.columns))
 }
 
+/** Transfer `id` as this node knows it, read once per command; undefined when it knows none. */
+type Here = () => Promise<TransferDetail | undefined>
+
+function transferHere(io: Io, id: string): Here {
+  let read: Promise<TransferDetail | undefined> | undefined
+  return () =>
+    (read ??= getTransfer(io.api, id).catch((err: unknown) => {
+      if (err instanceof NodeRefusal && err.status === 404) return undefined
+      throw err
+    }))
+}
+
 /** Everything of a transfer that is still on its way, as lines received in full. */
-async function everythingInTransit(io: Io, id: string): Promise<ReceiptLine[] | Transfer> {
-  let detail: TransferDetail
-  try {
-    detail = await getTransfer(io.api, id)
-  } catch (err) {
-    if (!(err instanceof NodeRefusal) || err.status !== 404) throw err
+async function everythingInTransit(id: string, here: Here): Promise<ReceiptLine[] | Transfer> {
+  const detail = await here()
+  if (!detail) {
     throw new NodeRefusal(
-      err.status,
-      err.code,
-      `${err.message.replace(/\.$/, '')}. If its sender's message has not arrived yet, give what arrived (SKU QTY…) and --from WAREHOUSE.`,
-      err.details
+      404,
+      'NOT_FOUND',
+      `No transfer ${id} here. If its sender's message has not arrived yet, give what arrived (SKU QTY…) and --from WAREHOUSE.`,
+      [{ path: 'id', message: `no transfer ${id}` }]
     )
   }
   const lines = detail.lines.filter((l) => l.inTransit > 0)
@@ -86,11 +95,12 @@ export const receiveTransfer: Command = {
       received: quantity,
     }))
     const damaged = damagedOf(args.values.damaged as string | undefined)
+    const here = transferHere(io, id)
     const disposition = args.values.return ? 'return' : 'write_off'
     let lines: ReceiptLine[] = given
     // Damaged alone, before the sender's message (what was sent not known here): those are what
     // arrived. Once it is known, --damaged alone counts among everything in transit.
-    const damagedOnly = !given.length && damaged.length > 0 && !(await announced(io, id))
+    const damagedOnly = !given.length && damaged.length > 0 && !announced(await here())
     if (given.length || damagedOnly) {
       // What arrived as given, and how many of it are damaged (as the web page asks, and as
       // without SKU QTY): those are not taken into stock. A SKU only in --damaged arrived all
@@ -104,13 +114,13 @@ export const receiveTransfer: Command = {
           )
         } else Object.assign(line, { received: line.received - n, damaged: n })
       }
-      const over = await overDue(io, id, given)
+      const over = overDue(id, given, await here())
       if (over) {
         io.note(`almacen: ${over} Nothing was recorded.`)
         return EXIT.refused
       }
     } else {
-      const all = await everythingInTransit(io, id)
+      const all = await everythingInTransit(id, here)
       if (!Array.isArray(all)) {
         io.note(`almacen: nothing of transfer ${id} is in transit here: it is ${stateOf(all)}.`)
         return EXIT.refused
@@ -132,19 +142,14 @@ export const receiveTransfer: Command = {
     const final = (!given.length && !damagedOnly) || Boolean(args.values.final)
     lines = lines.map((l) => ((l.damaged ?? 0) > 0 ? { ...l, disposition } : l))
     // Sent back, what did not come must be said line by line (a final receipt writes the rest off).
-    if (final && disposition === 'return') lines = await missingSentBack(io, id, lines)
+    if (final && disposition === 'return') lines = missingSentBack(io, id, lines, await here())
     await record(io, id, { from, lines, final }, key)
   },
 }
 
-/** Whether this node knows what transfer `id` carries (its sender's message has come). */
-async function announced(io: Io, id: string): Promise<boolean> {
-  const detail = await getTransfer(io.api, id).catch((err: unknown) => {
-    if (err instanceof NodeRefusal && err.status === 404) return undefined
-    throw err
-  })
-  return detail !== undefined && detail.state !== 'unannounced'
-}
+/** Whether this node knows what a transfer carries (its sender's message has come). */
+const announced = (detail: TransferDetail | undefined): detail is TransferDetail =>
+  detail !== undefined && detail.state !== 'unannounced'
 
 /** --damaged BOLT-M8=2,NUT-M8=1: the damaged count of each SKU. */
 function damagedOf(text: string | undefined): { sku: string; damaged: number }[] {
@@ -163,12 +168,13 @@ function damagedOf(text: string | undefined): { sku: string; damaged: number }[]
 }
 
 /** The lines of a final receipt with what did not come of each due line marked short, to return. */
-async function missingSentBack(io: Io, id: string, lines: ReceiptLine[]): Promise<ReceiptLine[]> {
-  const detail = await getTransfer(io.api, id).catch((err: unknown) => {
-    if (err instanceof NodeRefusal && err.status === 404) return undefined // not announced yet
-    throw err
-  })
-  if (!detail || detail.state === 'unannounced') {
+function missingSentBack(
+  io: Io,
+  id: string,
+  lines: ReceiptLine[],
+  detail: TransferDetail | undefined
+): ReceiptLine[] {
+  if (!announced(detail)) {
     // What was sent is not known here yet: what did not come cannot be told, and the sender's
     // rule for a final receipt (the rest written off) applies when its message comes.
     io.note(
@@ -195,18 +201,15 @@ async function missingSentBack(io: Io, id: string, lines: ReceiptLine[]): Promis
  * over what is due is a typo until shown otherwise (the node books goods beyond what was sent
  * as a receipt of their own, so 30 typed for 3 would add 27).
  */
-async function overDue(io: Io, id: string, given: ReceiptLine[]): Promise<string | undefined> {
-  let detail: TransferDetail
-  try {
-    detail = await getTransfer(io.api, id)
-  } catch (err) {
-    if (err instanceof NodeRefusal && err.status === 404) return undefined
-    throw err
-  }
+function overDue(
+  id: string,
+  given: ReceiptLine[],
+  detail: TransferDetail | undefined
+): string | undefined {
   // Only while goods are due: a transfer received in full, cancelled or rejected is the node's
   // to refuse, in its own words.
-  const due = detail.lines.some((l) => l.inTransit > 0)
-  if (detail.direction !== 'in' || detail.state === 'unannounced' || !due) return undefined
+  if (!announced(detail) || detail.direction !== 'in') return undefined
+  if (!detail.lines.some((l) => l.inTransit > 0)) return undefined
   for (const { sku, received, damaged = 0 } of given) {
     const onTheWay = detail.lines.find((l) => l.sku === sku)?.inTransit ?? 0
     if (received + damaged > onTheWay) {

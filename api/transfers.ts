@@ -60,8 +60,14 @@ const id = z
   .min(1, { error: 'must not be empty' })
   .max(100, { error: 'must be at most 100 characters' })
 
-/** A transfer's id in a path (/transfers/:id). */
-export const transferId = id
+/** A transfer id as senders make them: a UUID, written in lower case. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * A transfer's id in a path (/transfers/:id): a UUID in any case is the same transfer (a delivery
+ * note typed in capitals was a transfer of its own, received on trust, its stock from nowhere).
+ */
+export const transferId = id.transform((given) => (UUID.test(given) ? given.toLowerCase() : given))
 
 /** A line of what is sent: a SKU once, a quantity. */
 const transferLines = z

@@ -29,13 +29,18 @@ export function memberNamed<M extends Named>(
  * stays as it is).
  */
 export function withActorNames(ctx: Ctx, page: MovementPage): MovementPage {
-  if (!ctx.membership.opened || !page.movements.some((m) => m.actor?.startsWith('peer:'))) {
-    return page
-  }
-  const names = new Map(ctx.membership.snapshot().members.map((m) => [m.id, m.name]))
+  if (!page.movements.some((m) => m.actor?.startsWith('peer:'))) return page
+  const names = memberNames(ctx)
   const movements = page.movements.map((m) => {
     const name = m.actor?.startsWith('peer:') ? names.get(m.actor.slice(5)) : undefined
     return name ? { ...m, actorName: name } : m
   })
   return { ...page, movements }
+}
+
+/** Each member's warehouse name by its node id, as membership knows them now (none yet while starting). */
+export function memberNames(ctx: Ctx): Map<string, string> {
+  return ctx.membership.opened
+    ? new Map(ctx.membership.snapshot().members.map((m) => [m.id, m.name]))
+    : new Map()
 }

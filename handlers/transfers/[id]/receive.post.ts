@@ -1,5 +1,6 @@
 import { receiveInput, type TransferDetail } from '../../../api/index.ts'
 import { defineHandler, HttpError, type Ctx } from '../../../runtime/index.ts'
+import { memberNames } from '../../_shared/members.ts'
 import { replicaView } from '../../_shared/replica-view.ts'
 import { idOf, member, type Warehouse } from '../../_shared/transfers.ts'
 
@@ -15,7 +16,11 @@ async function refuseUnknownToLiveSender(ctx: Ctx, id: string, named: Warehouse 
   if (here || sentBy !== null) return
   // The sender named, or the one the receipts taken on trust named (a later receipt may leave
   // `from` out): none, and the worker asks for it.
-  const sender = named ?? (onTrustFrom ? warehouseOf(ctx, onTrustFrom) : undefined)
+  const sender =
+    named ??
+    (onTrustFrom
+      ? { id: onTrustFrom, name: memberNames(ctx).get(onTrustFrom) ?? onTrustFrom }
+      : undefined)
   if (!sender) return
   const stored = await ctx.db.send('replicas.get', { nodeId: sender.id }).catch((err) => {
     if ((err as { code?: string }).code === 'NOT_FOUND') return undefined
@@ -33,14 +38,6 @@ async function refuseUnknownToLiveSender(ctx: Ctx, id: string, named: Warehouse 
     `${sender.name}'s ledger, replicated here (row #${view.cursor.ledger.seq}${asOf}), shows no transfer ${id} leaving: check the transfer id and the sender on the delivery note`,
     { details: [{ path: 'id', message: `is not a transfer ${sender.name} has sent` }] }
   )
-}
-
-/** A member by its node id, named as membership knows it (its id when it is not a member now). */
-function warehouseOf(ctx: Ctx, nodeId: string): Warehouse {
-  const known = ctx.membership.opened
-    ? ctx.membership.snapshot().members.find((m) => m.id === nodeId)
-    : undefined
-  return { id: nodeId, name: known?.name ?? nodeId }
 }
 
 /**

@@ -123,23 +123,33 @@ const clone = (r: TransferRecord): TransferRecord => ({
  * Returns what is booked as received.
  */
 function account(line: LineRecord, given: ReceiptLine, clamp: boolean): number {
-  // What is still unaccounted goes down as each is counted: received, then damaged, then short
-  // (toWriteOff and toReturn, which unaccounted reads, are only added to at the end).
-  let left = clamp ? Math.max(0, unaccounted(line)) : Infinity
-  const within = (n: number | undefined) => {
-    const counted = Math.min(Math.max(0, n ?? 0), left)
-    left -= counted
-    return counted
+  const { received, damaged, short } = counted(
+    given,
+    clamp ? Math.max(0, unaccounted(line)) : Infinity
+  )
+  line.received += received.n
+  line.damaged += damaged.n
+  line.short += short.n
+  if (given.disposition === 'return') line.toReturn += damaged.n + short.n
+  else line.toWriteOff += damaged.n + short.n
+  return received.n
+}
+
+/**
+ * A receipt line counted within `left` (what the line has unaccounted): received, then damaged,
+ * then short, each cut to what is left once those before it are counted; with what was left
+ * for each (`left`). The one order both account() and the refusal of too much follow.
+ */
+function counted(given: ReceiptLine, left: number) {
+  const take = (n: number | undefined) => {
+    const before = left
+    const got = Math.min(Math.max(0, n ?? 0), left)
+    left -= got
+    return { n: got, left: before }
   }
-  const received = within(given.received)
-  line.received += received
-  const damaged = within(given.damaged)
-  line.damaged += damaged
-  const short = within(given.short)
-  line.short += short
-  if (given.disposition === 'return') line.toReturn += damaged + short
-  else line.toWriteOff += damaged + short
-  return received
+  const received = take(given.received)
+  const damaged = take(given.damaged)
+  return { received, damaged, short: take(given.short) }
 }
 
 /**
@@ -511,19 +521,18 @@ function beyondWhatIsLeft(record: TransferRecord, lines: ReceiptLine[]): Step | 
     const line = record.lines.find((l) => l.sku === given.sku)
     const sent = line?.sent ?? 0
     const left = line ? Math.max(0, unaccounted(line)) : 0
-    let rest = Math.max(0, left - given.received)
+    const within = counted(given, left)
     for (const field of ['damaged', 'short'] as const) {
       const n = given[field] ?? 0
-      if (n > rest) {
-        const before = sent - left
-        const earlier = before > 0 ? `, ${before} accounted for by earlier receipts` : ''
-        const damaged = field === 'short' && given.damaged ? ` and ${given.damaged} damaged` : ''
-        const problem = `is more than the ${rest} left of the ${sent} sent${earlier}, after the ${given.received} received${damaged}`
-        return refuse('VALIDATION_FAILED', `${given.sku}: ${n} ${field} ${problem}: count again`, [
-          { path: `lines.${index}.${field}`, message: problem },
-        ])
-      }
-      rest -= n
+      const rest = within[field].left
+      if (n <= rest) continue
+      const before = sent - left
+      const earlier = before > 0 ? `, ${before} accounted for by earlier receipts` : ''
+      const damaged = field === 'short' && given.damaged ? ` and ${given.damaged} damaged` : ''
+      const problem = `is more than the ${rest} left of the ${sent} sent${earlier}, after the ${given.received} received${damaged}`
+      return refuse('VALIDATION_FAILED', `${given.sku}: ${n} ${field} ${problem}: count again`, [
+        { path: `lines.${index}.${field}`, message: problem },
+      ])
     }
   }
   return null

@@ -1,6 +1,6 @@
 // How the node's records read on screen: one table shape per kind of record, and a sentence for
 // each movement, so the menus and the one-shot commands show the same thing the same way.
-import type { Movement } from '../api/index.ts'
+import { kindOf, type Movement } from '../api/index.ts'
 import type { Item, NetworkItem, Stock } from '../api/index.ts'
 import { table, type Column } from './table.ts'
 
@@ -40,8 +40,7 @@ export const reorderPoint = (point: number | null, unit: string) =>
 
 /** The ledger's word for a movement, except that a counted adjustment reads as a count. */
 export function kind(m: Movement): string {
-  if (m.type === 'adjustment' && m.countedQuantity !== null) return 'count'
-  return m.type.replace(/_/g, ' ') // transfer_out: "transfer out"
+  return kindOf(m).replace(/_/g, ' ') // transfer_out: "transfer out"
 }
 
 const ITEM_COLUMNS: Column<Item>[] = [

@@ -2,7 +2,7 @@
 // a page at a time, with who made each row. A movement recorded anywhere (this page, the text
 // client, another warehouse's transfer) appears without a reload.
 import { useEffect, useRef, useState } from 'preact/hooks'
-import type { LedgerType, Movement, MovementPage } from '../api/index.ts'
+import { kindOf, type LedgerType, type MovementPage } from '../api/index.ts'
 import { call } from './api.ts'
 import type { Words } from './i18n.ts'
 import { useLive } from './live.ts'
@@ -24,10 +24,6 @@ const TYPE_WORDS: Record<LedgerType | 'count', keyof Words> = {
   transfer_return: 'typeTransferReturn',
   transfer_writeoff: 'typeTransferWriteoff',
 }
-
-/** What a row is shown as: its type, or a count for an adjustment made by counting. */
-const kindOf = (m: Movement): LedgerType | 'count' =>
-  m.type === 'adjustment' && m.countedQuantity !== null ? 'count' : m.type
 
 interface Filter {
   sku: string

@@ -1,7 +1,14 @@
 // How transfers read on screen, the same in the menus and the one-shot commands: a list as a
 // table, one transfer's story (its lines, its messages and their delivery, its receipts), and a
 // sentence for what was just sent or received.
-import type { Transfer, TransferDetail, TransferLine, TransferMessage } from '../api/index.ts'
+import {
+  figuresShown,
+  type LineFigure,
+  type Transfer,
+  type TransferDetail,
+  type TransferLine,
+  type TransferMessage,
+} from '../api/index.ts'
 import { plural, when } from './format.ts'
 import { details, table, type Column } from './table.ts'
 
@@ -52,25 +59,23 @@ const LIST_COLUMNS: Column<Transfer>[] = [
 export const transferTable = (transfers: Transfer[], width?: number) =>
   table(transfers, LIST_COLUMNS, width)
 
-/** The quantities of a line, the columns shown only when some line has a figure in them. */
-const LINE_FIGURES: [string, keyof TransferLine][] = [
-  ['SENT', 'sent'],
-  ['RECEIVED', 'received'],
-  ['DAMAGED', 'damaged'],
-  ['SHORT', 'short'],
-  ['TO WRITE OFF', 'toWriteOff'],
-  ['TO RETURN', 'toReturn'],
-  ['RETURNED', 'returned'],
-  ['WRITTEN OFF', 'writtenOff'],
-  ['IN TRANSIT', 'inTransit'],
-]
-const ALWAYS = new Set(['sent', 'received', 'inTransit'])
+/** The header of each figure of a line (the columns: figuresShown). */
+const HEADERS: Record<LineFigure, string> = {
+  sent: 'SENT',
+  received: 'RECEIVED',
+  damaged: 'DAMAGED',
+  short: 'SHORT',
+  toWriteOff: 'TO WRITE OFF',
+  toReturn: 'TO RETURN',
+  returned: 'RETURNED',
+  writtenOff: 'WRITTEN OFF',
+  inTransit: 'IN TRANSIT',
+}
 
 export function linesTable(lines: TransferLine[], width?: number): string {
-  const shown = LINE_FIGURES.filter(([, f]) => ALWAYS.has(f) || lines.some((l) => l[f] !== 0))
   const columns: Column<TransferLine>[] = [
     { header: 'SKU', value: (l) => l.sku },
-    ...shown.map(([header, f]) => ({ header, value: (l: TransferLine) => l[f] as number })),
+    ...figuresShown(lines).map((f) => ({ header: HEADERS[f], value: (l: TransferLine) => l[f] })),
   ]
   return table(lines, columns, width)
 }

@@ -2,13 +2,15 @@
 // sent from another warehouse appears here without a reload, from the event stream), what went
 // out, and one transfer's story with the messages its two nodes exchanged (#/transfers/<id>).
 import { useEffect, useRef, useState } from 'preact/hooks'
-import type {
-  Network,
-  NodeEvent,
-  Transfer,
-  TransferDetail,
-  TransferLine,
-  TransferPage,
+import {
+  figuresShown,
+  type LineFigure,
+  type Network,
+  type NodeEvent,
+  type Transfer,
+  type TransferDetail,
+  type TransferLine,
+  type TransferPage,
 } from '../api/index.ts'
 import { dueBack, stepOn, type TransferStep } from '../api/transfer-steps.ts'
 import { agoSince } from './age.ts'
@@ -496,33 +498,30 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
   )
 }
 
-/**
- * A transfer's lines, as the text client tells them: sent, received, in transit always; damaged,
- * short, what is to be written off or sent back and what was, only when some line has them.
- */
-const LINE_FIGURES: [keyof Words, keyof TransferLine][] = [
-  ['sentCol', 'sent'],
-  ['receivedCol', 'received'],
-  ['damagedCol', 'damaged'],
-  ['shortCol', 'short'],
-  ['toWriteOffCol', 'toWriteOff'],
-  ['toReturnCol', 'toReturn'],
-  ['returnedCol', 'returned'],
-  ['writtenOffCol', 'writtenOff'],
-  ['inTransit', 'inTransit'],
-]
-const ALWAYS = new Set<keyof TransferLine>(['sent', 'received', 'inTransit'])
+/** The word heading each figure of a transfer's line (the columns: figuresShown). */
+const FIGURE_WORDS: Record<LineFigure, keyof Words> = {
+  sent: 'sentCol',
+  received: 'receivedCol',
+  damaged: 'damagedCol',
+  short: 'shortCol',
+  toWriteOff: 'toWriteOffCol',
+  toReturn: 'toReturnCol',
+  returned: 'returnedCol',
+  writtenOff: 'writtenOffCol',
+  inTransit: 'inTransit',
+}
 
+/** A transfer's lines as the text client tells them: sent, received, in transit, and any other some line has. */
 function LinesTable({ lines, words }: { lines: TransferLine[]; words: Words }) {
-  const shown = LINE_FIGURES.filter(([, f]) => ALWAYS.has(f) || lines.some((l) => l[f] !== 0))
+  const shown = figuresShown(lines)
   return (
     <table class="lines">
       <thead>
         <tr>
           <th scope="col">{words.sku}</th>
-          {shown.map(([word, f]) => (
+          {shown.map((f) => (
             <th scope="col" class="num" key={f} data-figure={f}>
-              {words[word] as string}
+              {words[FIGURE_WORDS[f]] as string}
             </th>
           ))}
         </tr>
@@ -531,7 +530,7 @@ function LinesTable({ lines, words }: { lines: TransferLine[]; words: Words }) {
         {lines.map((l) => (
           <tr key={l.sku}>
             <td>{l.sku}</td>
-            {shown.map(([, f]) => (
+            {shown.map((f) => (
               <td class="num" key={f} data-figure={f}>
                 {l[f]}
               </td>

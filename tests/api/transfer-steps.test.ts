@@ -3,20 +3,7 @@
 import t from 'tap'
 import type { TransferDetail, TransferLine, TransferMessage } from '../../api/index.ts'
 import { dueBack, listedStep, stepOn } from '../../api/transfer-steps.ts'
-
-const line = (figures: Partial<TransferLine> = {}): TransferLine => ({
-  sku: 'BOLT-M8',
-  sent: 10,
-  received: 0,
-  damaged: 0,
-  short: 0,
-  toWriteOff: 0,
-  toReturn: 0,
-  returned: 0,
-  writtenOff: 0,
-  inTransit: 10,
-  ...figures,
-})
+import { transferLine as line } from '../fixtures/transfer-line.ts'
 
 const receipt = (status: TransferMessage['status'], code: string | null = null) =>
   ({ kind: 'transfer.received', direction: 'outbound', status, code }) as TransferMessage

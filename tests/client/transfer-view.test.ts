@@ -1,9 +1,10 @@
 // One transfer's story as the text client prints it: each message's delivery says what happened
 // to it, a refusal never reading as delivered.
 import t from 'tap'
-import type { TransferDetail, TransferMessage } from '../../api/index.ts'
+import type { TransferDetail, TransferLine, TransferMessage } from '../../api/index.ts'
 import { onTheRoad, transferStory, transferTable } from '../../client/transfer-view.ts'
 import { receiveChoice, transferChoice } from '../../client/commands/transfers.ts'
+import { transferLine } from '../fixtures/transfer-line.ts'
 
 const ID = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
 
@@ -24,8 +25,9 @@ function message(fields: Partial<TransferMessage>): TransferMessage {
   }
 }
 
-function story(messages: TransferMessage[], more: Partial<TransferDetail> = {}): string {
-  const transfer: TransferDetail = {
+/** An incoming transfer from Norte, with what it is given. */
+function detail(more: Partial<TransferDetail> = {}): TransferDetail {
+  return {
     id: ID,
     direction: 'in',
     peer: 'node-a',
@@ -39,11 +41,14 @@ function story(messages: TransferMessage[], more: Partial<TransferDetail> = {}):
     updatedAt: '2026-12-03T04:00:00.000Z',
     closedAt: null,
     lines: [],
-    messages,
+    messages: [],
     receipts: [],
     ...more,
   }
-  return transferStory(transfer, 200)
+}
+
+function story(messages: TransferMessage[], more: Partial<TransferDetail> = {}): string {
+  return transferStory(detail({ messages, ...more }), 200)
 }
 
 t.test(
@@ -109,35 +114,10 @@ t.test(
 t.test(
   'the list says what is on the road per SKU when several are (their units may differ), and the receive choice what is still due',
   async (t) => {
-    const line = (sku: string, sent: number, inTransit: number) => ({
-      sku,
-      sent,
-      received: sent - inTransit,
-      damaged: 0,
-      short: 0,
-      toWriteOff: 0,
-      toReturn: 0,
-      returned: 0,
-      writtenOff: 0,
-      inTransit,
-    })
-    const transfer = (lines: ReturnType<typeof line>[]): TransferDetail => ({
-      id: ID,
-      direction: 'in',
-      peer: 'node-a',
-      peerName: 'Norte',
-      state: 'partially_received',
-      outcome: null,
-      reference: 'DN-4',
-      note: '',
-      reason: null,
-      createdAt: '2026-12-03T04:00:00.000Z',
-      updatedAt: '2026-12-03T04:00:00.000Z',
-      closedAt: null,
-      lines,
-      messages: [],
-      receipts: [],
-    })
+    const line = (sku: string, sent: number, inTransit: number) =>
+      transferLine({ sku, sent, received: sent - inTransit, inTransit })
+    const transfer = (lines: TransferLine[]) =>
+      detail({ state: 'partially_received', reference: 'DN-4', lines })
     const two = transfer([line('BOLT-M8', 60, 10), line('CABLE', 100, 40)])
     t.equal(onTheRoad(two), 'BOLT-M8 ×10, CABLE ×40', 'not 50: ea and m add up to nothing')
     t.equal(onTheRoad(transfer([line('BOLT-M8', 60, 30), line('NUT-M8', 100, 0)])), '30')

@@ -14,6 +14,7 @@ import bookReturn from '../../../handlers/transfers/[id]/return.post.ts'
 import type { Ctx, Handler } from '../../../runtime/index.ts'
 import { assertPassesOn, fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
 import type { Replies } from '../../fixtures/handler-kit.ts'
+import { transferLine } from '../../fixtures/transfer-line.ts'
 
 const SELF = '00000000-0000-4000-8000-000000000001'
 const SUR = '00000000-0000-4000-8000-0000000000b2'
@@ -55,20 +56,7 @@ const transfer: Transfer = {
   createdAt: '2026-12-31T10:00:00.000Z',
   updatedAt: '2026-12-31T10:00:00.000Z',
   closedAt: null,
-  lines: [
-    {
-      sku: 'ROPE',
-      sent: 10,
-      received: 0,
-      damaged: 0,
-      short: 0,
-      toWriteOff: 0,
-      toReturn: 0,
-      returned: 0,
-      writtenOff: 0,
-      inTransit: 10,
-    },
-  ],
+  lines: [transferLine({ sku: 'ROPE' })],
 }
 const detail: TransferDetail = { ...transfer, messages: [], receipts: [] }
 /** What the worker knows of a transfer sent or announced to it. */

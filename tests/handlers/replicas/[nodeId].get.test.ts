@@ -1,19 +1,9 @@
 import t from 'tap'
 import handler from '../../../handlers/replicas/[nodeId].get.ts'
 import { fakeCtx, request } from '../../fixtures/handler-kit.ts'
+import { storedReplica } from '../../fixtures/stored-replica.ts'
 
-const replica = {
-  nodeId: 'n1',
-  name: 'Norte',
-  state: 'live' as const,
-  reason: null,
-  lastError: null,
-  cursor: { events: 3, ledger: { seq: 2, hash: 'a'.repeat(64) } },
-  head: { events: 3, ledger: { seq: 2 } },
-  caughtUpAt: '2026-12-30T10:00:00.000Z',
-  createdAt: '2026-12-30T10:00:00.000Z',
-  updatedAt: '2026-12-30T10:00:00.000Z',
-}
+const replica = storedReplica()
 
 const ctx = () =>
   fakeCtx({ 'replicas.list': () => ({ replicas: [replica] }) }, {}, {}, { peers: () => [] })

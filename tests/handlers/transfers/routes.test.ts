@@ -14,6 +14,7 @@ import bookReturn from '../../../handlers/transfers/[id]/return.post.ts'
 import type { Ctx, Handler } from '../../../runtime/index.ts'
 import { assertPassesOn, fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
 import type { Replies } from '../../fixtures/handler-kit.ts'
+import { storedReplica } from '../../fixtures/stored-replica.ts'
 import { transferLine } from '../../fixtures/transfer-line.ts'
 
 const SELF = '00000000-0000-4000-8000-000000000001'
@@ -375,18 +376,13 @@ t.test(
   "POST /transfers/:id/receive of an id unknown here is refused when the sender's replica is live and does not show it",
   async (t) => {
     const ID = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
-    const replica = {
+    const replica = storedReplica({
       nodeId: SUR,
       name: 'Sur',
-      state: 'live' as const,
-      reason: null,
-      lastError: null,
       cursor: { events: 40, ledger: { seq: 31, hash: 'a'.repeat(64) } },
       head: { events: 40, ledger: { seq: 31 } },
       caughtUpAt: '2026-12-31T10:00:00.000Z',
-      createdAt: '2026-12-31T09:00:00.000Z',
-      updatedAt: '2026-12-31T10:00:00.000Z',
-    }
+    })
     const following = {
       nodeId: SUR,
       name: 'Sur',

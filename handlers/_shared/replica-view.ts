@@ -6,6 +6,8 @@ import type { Ctx } from '../../runtime/index.ts'
 
 type Peer = ReturnType<Ctx['replication']['peers']>[number]
 
+const UNFOLLOWED = 'not followed since this node started: membership has not seen it alive since'
+
 export function replicaView(replica: Replica | undefined, peer: Peer | undefined): ReplicaView {
   const nodeId = (replica?.nodeId ?? peer?.nodeId) as string
   const cursor = replica?.cursor ?? { events: 0, ledger: { seq: 0, hash: '0'.repeat(64) } }
@@ -18,8 +20,12 @@ export function replicaView(replica: Replica | undefined, peer: Peer | undefined
   const rowsBehind = Math.max(0, knownHead.ledger.seq - cursor.ledger.seq)
   const stored_ = replica?.state ?? 'never_synced'
   let state: ReplicaView['state'] = stored_
+  // Not followed since this node started (membership has not seen the owner alive since): the
+  // replica is as old as its as-of, whatever state its last page left in the database.
+  const unfollowed = !peer && stored_ !== 'never_synced' && stored_ !== 'broken'
   if (peer?.stopped || stored_ === 'broken') state = 'broken'
-  else if (peer && (!peer.following || peer.failing) && stored_ !== 'never_synced') state = 'stale'
+  else if (unfollowed || (peer && (!peer.following || peer.failing) && stored_ !== 'never_synced'))
+    state = 'stale'
   else if (state === 'live' && knownHead.events > cursor.events) state = 'catching_up'
   return {
     nodeId,
@@ -31,7 +37,7 @@ export function replicaView(replica: Replica | undefined, peer: Peer | undefined
     rowsBehind,
     asOf: replica?.caughtUpAt ?? null,
     lastContactAt: peer?.lastContactAt ?? null,
-    lastError: peer?.lastError ?? replica?.lastError ?? null,
+    lastError: peer?.lastError ?? replica?.lastError ?? (unfollowed ? UNFOLLOWED : null),
   }
 }
 

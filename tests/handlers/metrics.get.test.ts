@@ -3,6 +3,7 @@ import type { Member, Replica } from '../../db/contract/index.ts'
 import handler from '../../handlers/metrics.get.ts'
 import type { LaneStatus } from '../../runtime/index.ts'
 import { fakeCtx, refusal, request } from '../fixtures/handler-kit.ts'
+import { followedPeer } from '../fixtures/stored-replica.ts'
 import { parseExposition, samplesOf, valueOf } from '../fixtures/metrics-text.ts'
 
 const member = (id: string, name: string, state: Member['state']): Member => ({
@@ -51,7 +52,13 @@ function ctxWith(replies: Parameters<typeof fakeCtx>[0]) {
     replies,
     { snapshot: () => ({ members, participating: true }) },
     {},
-    { peers: () => [] }
+    // Followed now: their states are what their last pages stored.
+    {
+      peers: () => [
+        followedPeer('n1', { name: 'Sevilla', knownHead: null }),
+        followedPeer('n2', { name: 'Bilbao', knownHead: null }),
+      ],
+    }
   )
   ctx.relay = {
     wake: () => undefined,

@@ -1,12 +1,18 @@
 import t from 'tap'
 import handler from '../../../handlers/replicas/[nodeId].get.ts'
 import { fakeCtx, request } from '../../fixtures/handler-kit.ts'
-import { storedReplica } from '../../fixtures/stored-replica.ts'
+import { followedPeer, storedReplica } from '../../fixtures/stored-replica.ts'
 
 const replica = storedReplica()
 
+// Followed now: a replica not followed since the node started is stale.
 const ctx = () =>
-  fakeCtx({ 'replicas.list': () => ({ replicas: [replica] }) }, {}, {}, { peers: () => [] })
+  fakeCtx(
+    { 'replicas.list': () => ({ replicas: [replica] }) },
+    {},
+    {},
+    { peers: () => [followedPeer()] }
+  )
 const get = (nodeId: string) =>
   handler(request('GET', `/replicas/${nodeId}`, { params: { nodeId } }), ctx())
 

@@ -3,6 +3,7 @@ import handler from '../../../handlers/replicas/index.get.ts'
 import type { Replica } from '../../../db/contract/index.ts'
 import type { PeerReplication } from '../../../network/index.ts'
 import { fakeCtx, request } from '../../fixtures/handler-kit.ts'
+import { followedPeer } from '../../fixtures/stored-replica.ts'
 
 const hash = (c: string) => c.repeat(64)
 const replica = (nodeId: string, fields: Partial<Replica> = {}): Replica => ({
@@ -18,18 +19,12 @@ const replica = (nodeId: string, fields: Partial<Replica> = {}): Replica => ({
   updatedAt: '2026-12-30T10:00:00.000Z',
   ...fields,
 })
-const peer = (nodeId: string, fields: Partial<PeerReplication> = {}): PeerReplication => ({
-  nodeId,
-  name: nodeId.toUpperCase(),
-  following: true,
-  failing: false,
-  stopped: false,
-  knownHead: { events: 12, ledger: { seq: 10, hash: hash('a') } },
-  lastContactAt: '2026-12-30T10:00:01.000Z',
-  lastError: null,
-  upToDate: true,
-  ...fields,
-})
+const peer = (nodeId: string, fields: Partial<PeerReplication> = {}): PeerReplication =>
+  followedPeer(nodeId, {
+    name: nodeId.toUpperCase(),
+    knownHead: { events: 12, ledger: { seq: 10, hash: hash('a') } },
+    ...fields,
+  })
 
 async function list(replicas: Replica[], peers: PeerReplication[]) {
   const ctx = fakeCtx({ 'replicas.list': () => ({ replicas }) }, {}, {}, { peers: () => peers })
@@ -74,8 +69,10 @@ t.test(
     t.match(found.down, { state: 'stale', lastError: /refused/, asOf: '2026-12-30T10:00:00.000Z' })
     t.match(found.cut, { state: 'stale', lastError: /timeout/ })
     t.match(found.broken, { state: 'broken', reason: 'forked', lastError: 'the owner forked' })
+    // Not followed since this node started: stale, whatever its last page left stored.
     t.match(found.left, {
-      state: 'catching_up',
+      state: 'stale',
+      lastError: /not followed since this node started/,
       knownHead: { events: 40, ledger: { seq: 30, hash: null } },
       rowsBehind: 20,
       lastContactAt: null,

@@ -1,6 +1,7 @@
 // The node's event log: GET /events pages through it, GET /events/stream follows it live as
 // server-sent events. Every change others must hear about is an event, in commit order.
 import { z } from 'zod'
+import { queryWhole } from './fields.ts'
 
 /**
  * What the log records so far; the list only grows. `transfer.changed`: data is the Transfer, with
@@ -25,10 +26,7 @@ export interface NodeEvent<T = unknown> {
 }
 
 /** An event sequence number: 0 is "before the first event". */
-const seq = z.coerce
-  .number({ error: 'must be a number' })
-  .int({ error: 'must be a whole number' })
-  .min(0, { error: 'must not be negative' })
+const seq = queryWhole(0, Number.MAX_SAFE_INTEGER)
 
 /**
  * A comma-separated list of event types, such as movement.recorded,item.updated. A type the log
@@ -57,12 +55,7 @@ const types = z
 /** GET /events: the events after `after`, oldest first, `limit` at most, of the `types` given. */
 export const eventsQuery = z.strictObject({
   after: seq.default(0),
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(1, { error: 'must be at least 1' })
-    .max(500, { error: 'must be at most 500' })
-    .default(100),
+  limit: queryWhole(1, 500).default(100),
   types: types.optional(),
 })
 

@@ -93,14 +93,27 @@ export const delta = z
   .max(MAX_QUANTITY, { error: 'must be at most 1,000,000,000' })
   .refine((n) => n !== 0, { error: 'must not be zero' })
 
+/**
+ * A whole number in a query string, written in digits (a minus sign allowed, so that a negative
+ * is refused for its range): `1e3`, `0x2a`, `+43`, `43.0` and an empty value are numbers to
+ * JavaScript, not what anyone meant. `unit` follows the bounds in their messages (` ms`).
+ */
+export function queryWhole(min: number, max: number, unit = '') {
+  return z
+    .string()
+    .regex(/^-?[0-9]{1,15}$/, { error: 'must be a whole number, in digits' })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(min, { error: `must be at least ${min}${unit}` })
+        .max(max, { error: `must be at most ${max}${unit}` })
+    )
+}
+
 /** Paging for list routes: `limit` (1-500, default 50) and the `cursor` a previous page returned. */
 export const paging = {
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(1, { error: 'must be at least 1' })
-    .max(500, { error: 'must be at most 500' })
-    .default(50),
+  limit: queryWhole(1, 500).default(50),
   cursor: z.string().max(200, { error: 'must be at most 200 characters' }).optional(),
 }
 

@@ -3,17 +3,13 @@
 // warehouse's ledger as of some time, or none) and why it is not live, and the flags on top say
 // whether the answer is complete. Figures in different units are never added together.
 import { z } from 'zod'
+import { queryWhole } from './fields.ts'
 
 export const DEFAULT_DEADLINE_MS = 2000
 export const MIN_DEADLINE_MS = 50
 export const MAX_DEADLINE_MS = 10_000
 
-const deadlineMs = z.coerce
-  .number({ error: 'must be a number of milliseconds' })
-  .int({ error: 'must be a whole number of milliseconds' })
-  .min(MIN_DEADLINE_MS, { error: `must be at least ${MIN_DEADLINE_MS} ms` })
-  .max(MAX_DEADLINE_MS, { error: `must be at most ${MAX_DEADLINE_MS} ms` })
-  .default(DEFAULT_DEADLINE_MS)
+const deadlineMs = queryWhole(MIN_DEADLINE_MS, MAX_DEADLINE_MS, ' ms').default(DEFAULT_DEADLINE_MS)
 
 /** GET /network/stock/:sku */
 export const networkStockOneQuery = z.strictObject({ deadlineMs })

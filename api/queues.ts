@@ -1,7 +1,7 @@
 // Durable queues as the REST surface takes and gives them (/queues…). A message's body is any
 // JSON value; its id, given or made by the node, de-duplicates a publish sent again, forever.
 import { z } from 'zod'
-import { depthOf, withoutControls } from './fields.ts'
+import { depthOf, queryWhole, withoutControls } from './fields.ts'
 
 /** The largest body of one message, as JSON text. */
 export const MAX_MESSAGE_BYTES = 64 * 1024
@@ -167,12 +167,7 @@ export const grantsQuery = z.strictObject({
 
 /** GET /queues/:name/messages: the first messages a receive would get, looked at only. */
 export const queueBrowseQuery = z.strictObject({
-  limit: z.coerce
-    .number({ error: 'must be a number' })
-    .int({ error: 'must be a whole number' })
-    .min(1, { error: 'must be at least 1' })
-    .max(100, { error: 'must be at most 100' })
-    .default(20),
+  limit: queryWhole(1, 100).default(20),
 })
 
 /** POST /queues/:name/messages with a text/plain body: its id, for a retry taken once. */

@@ -34,19 +34,27 @@ t.test('an empty page keeps its place: the next page starts where this one did',
   t.same(ctx.sent[0].payload, { after: 12, limit: 100, types: undefined })
 })
 
-t.test('refuses a negative seq, a limit over 500 and an unknown parameter', async (t) => {
-  for (const [query, path] of [
-    ['after=-1', 'after'],
-    ['limit=501', 'limit'],
-    ['since=3', 'since'],
-  ]) {
-    await assertRefused(t, handler, request('GET', `/events?${query}`), {
-      status: 400,
-      code: 'VALIDATION_FAILED',
-      details: [{ path }],
-    })
+t.test(
+  'refuses a negative seq, a seq not in digits, a limit over 500 and an unknown parameter',
+  async (t) => {
+    for (const [query, path] of [
+      ['after=-1', 'after'],
+      ['limit=501', 'limit'],
+      ['since=3', 'since'],
+      // Numbers to JavaScript, not positions anyone wrote: 1e3 read as 1000 skipped 1000 events.
+      ['after=1e3', 'after'],
+      ['after=0x2a', 'after'],
+      ['after=', 'after'],
+      ['limit=+5', 'limit'],
+    ]) {
+      await assertRefused(t, handler, request('GET', `/events?${query}`), {
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        details: [{ path }],
+      })
+    }
   }
-})
+)
 
 t.test('refuses a type the log does not record, naming it and the ones it does', async (t) => {
   await assertRefused(t, handler, request('GET', '/events?types=item.created,movement.recoded'), {

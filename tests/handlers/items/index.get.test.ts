@@ -59,7 +59,7 @@ const refused: [string, string, { path: string; message: string }][] = [
   [
     'a limit that is not a number',
     '/items?limit=all',
-    { path: 'limit', message: 'must be a number' },
+    { path: 'limit', message: 'must be a whole number, in digits' },
   ],
   [
     'a search longer than 100 characters',

@@ -57,7 +57,7 @@ const refused: [string, string, { path: string; message: string }][] = [
   [
     'a limit that is not a number',
     '/stock?limit=ten',
-    { path: 'limit', message: 'must be a number' },
+    { path: 'limit', message: 'must be a whole number, in digits' },
   ],
   ['an unknown parameter', '/stock?sku=BOLT-M8', { path: 'sku', message: 'is not a known field' }],
 ]

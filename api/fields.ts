@@ -40,6 +40,14 @@ const CONTROL =
 /** Whether a text holds none of those control characters. */
 export const withoutControls = (s: string): boolean => !CONTROL.test(s)
 
+const CONTROLS = new RegExp(CONTROL.source, 'g')
+
+/**
+ * A text as a terminal may show it: each of those characters a visible U+FFFD. For what came from
+ * elsewhere (a peer's ledger, a name older than the rules) where an ESC would reach the screen.
+ */
+export const showable = (s: string): string => s.replace(CONTROLS, '\uFFFD')
+
 /** How deep the arrays and objects of a JSON value nest (0 for a string, a number…). */
 export function depthOf(value: unknown): number {
   if (value === null || typeof value !== 'object') return 0

@@ -1,5 +1,28 @@
 // The peer network as a client sees it: GET /members, POST /members/join, POST /members/leave.
 import { z } from 'zod'
+import { withoutControls } from './fields.ts'
+
+/**
+ * A warehouse's name: a letter or digit, then letters, digits, spaces, dots, dashes or
+ * underscores. What `--name` takes, and all a peer's messages may carry: a name goes into every
+ * member's tables, terminals, logs and metrics labels.
+ */
+export const WAREHOUSE_NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u
+export const WAREHOUSE_NAME_RULE =
+  'must be 1-64 letters, digits, spaces, dots, dashes or underscores'
+
+/** A name as a peer sends it ('' where it may not know one yet). */
+export const peerName = z.string().regex(WAREHOUSE_NAME, { error: WAREHOUSE_NAME_RULE })
+export const peerNameOrNone = peerName.or(z.literal(''))
+
+/** A node's id as a peer sends it: nodes make UUIDs; any visible ASCII up to 64 characters. */
+export const peerNodeId = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,64}$/, { error: 'must be 1-64 visible ASCII characters' })
+
+/** Free text a peer sends (an item's name): no control or invisible characters. */
+export const peerText = (max: number) =>
+  z.string().max(max).refine(withoutControls, { error: 'must not contain control characters' })
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
 // A host name or IPv4 address, or a bracketed IPv6 one; an optional port; nothing else.

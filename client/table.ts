@@ -1,5 +1,6 @@
 // Aligned plain-text tables, the way ls and ps print them: upper-case headers, two spaces between
 // columns, numbers right-aligned. No colours or borders, so output pipes cleanly into grep and cut.
+import { showable } from '../api/index.ts'
 
 export interface Column<Row> {
   header: string
@@ -51,7 +52,7 @@ export function table<Row>(rows: Row[], columns: Column<Row>[], maxWidth = Infin
     columns.map((c) => {
       const v = c.value(row)
       return {
-        text: v === null || v === undefined ? '' : String(v).replace(/\s+/g, ' '),
+        text: v === null || v === undefined ? '' : showable(String(v).replace(/\s+/g, ' ')),
         n: typeof v === 'number',
       }
     })

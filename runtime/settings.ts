@@ -3,6 +3,7 @@
 // a setting added here is parsed and documented at once.
 import { isIP } from 'node:net'
 import { z } from 'zod'
+import { WAREHOUSE_NAME, WAREHOUSE_NAME_RULE } from '../api/members.ts'
 import { normalizeHost } from './host-names.ts'
 import { DEFAULT_TIMING, type Timing } from '../network/settings.ts'
 
@@ -121,10 +122,8 @@ export const SETTINGS = {
     schema: z
       .string()
       .trim()
-      .refine((name) => /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,63}$/u.test(name), {
-        error: (issue) =>
-          'must be 1-64 letters, digits, spaces, dots, dashes or underscores, ' +
-          `not "${String(issue.input).trim()}"`,
+      .refine((name) => WAREHOUSE_NAME.test(name), {
+        error: (issue) => `${WAREHOUSE_NAME_RULE}, not "${String(issue.input).trim()}"`,
       }),
     help: "the warehouse's name, shown in messages and to its peers (default: the host name)",
   }),

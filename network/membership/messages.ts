@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { peerName, peerNodeId } from '../../api/members.ts'
 import { FAILURES, type ExchangeKind } from '../transport/transport.ts'
 import { logPosition } from '../replication/messages.ts'
 import { INCARNATIONS } from './incarnations.ts'
@@ -51,8 +52,8 @@ const memberState = z.enum(['alive', 'suspect', 'failed', 'left'])
 
 /** A member as it travels between nodes: the row, with its evidence as an age, not a clock time. */
 export const memberUpdate = z.object({
-  id: z.string().min(1).max(64),
-  name: z.string().min(1).max(64),
+  id: peerNodeId,
+  name: peerName,
   address: memberAddress,
   state: memberState,
   incarnation,

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { peerName, peerNameOrNone, peerNodeId } from '../../api/members.ts'
 import type { ExchangeKind } from '../transport/transport.ts'
 
 // The replication's exchanges, defined once as the membership's are (membership/messages.ts):
@@ -52,14 +53,14 @@ export const feedAnswer = z.object({
 })
 export type FeedAnswer = z.output<typeof feedAnswer>
 
-const nodeId = z.string().min(1).max(64)
+const nodeId = peerNodeId
 
 /**
  * POST /peer/replica-head: the replicas this node holds of a node, by its id or by its name (a
  * node being restored may know only its name). Read-only; may be addressed to any receiver.
  */
 export const replicaHeadMessage = z
-  .object({ node: nodeId.optional(), name: z.string().min(1).max(64).optional() })
+  .object({ node: nodeId.optional(), name: peerName.optional() })
   .refine((m) => m.node !== undefined || m.name !== undefined, {
     error: 'name the node (node) or its name (name)',
   })
@@ -68,7 +69,7 @@ export type ReplicaHeadMessage = z.output<typeof replicaHeadMessage>
 /** One replica as its holder tells it: how far it goes, whether it broke, since when complete. */
 export const heldReplica = z.object({
   nodeId,
-  name: z.string().max(64),
+  name: peerNameOrNone,
   state: z.string().max(32),
   reason: z.string().max(32).nullable(),
   position: logPosition,
@@ -78,7 +79,7 @@ export type HeldReplica = z.output<typeof heldReplica>
 
 export const replicaHeadAnswer = z.object({
   /** The holder's own name (its id is the answer's signer). */
-  name: z.string().max(64),
+  name: peerNameOrNone,
   replicas: z.array(heldReplica).max(100),
 })
 export type ReplicaHeadAnswer = z.output<typeof replicaHeadAnswer>

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { peerName, peerNodeId, peerText } from '../../api/members.ts'
 import { sku } from '../../api/fields.ts'
 import { MAX_DEADLINE_MS } from '../../api/network-stock.ts'
 import type { ExchangeKind } from '../transport/transport.ts'
@@ -32,8 +33,8 @@ const ledgerPosition = z.object({
 
 export const stockFigure = z.object({
   sku: z.string().min(1).max(64),
-  name: z.string().max(200),
-  unit: z.string().max(20),
+  name: peerText(200),
+  unit: peerText(20),
   onHand: z.int(),
   reorderPoint: z.int().min(0).nullable(),
   // A node from before transfers has none: none sent, none received, none on the road.
@@ -44,7 +45,7 @@ export const stockFigure = z.object({
 
 /** The answer: this node, its figures and the ledger head they are the projection of. */
 export const stockAnswer = z.object({
-  node: z.object({ id: z.string().min(1).max(64), name: z.string().min(1).max(64) }),
+  node: z.object({ id: peerNodeId, name: peerName }),
   /** When the figures were read, on the answering node's clock. */
   at: z.iso.datetime(),
   ledger: ledgerPosition,

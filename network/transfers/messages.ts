@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { peerNameOrNone } from '../../api/members.ts'
 import {
   MAX_MESSAGE_BYTES,
   transferMessage,
@@ -21,7 +22,7 @@ export const MAX_BATCH_BYTES = MAX_MESSAGE_BYTES
 
 export const transferMessagesMessage = z.object({
   /** The sender's name, for the receiver's record of a transfer it has not heard of yet. */
-  fromName: z.string().max(64),
+  fromName: peerNameOrNone,
   messages: z.array(transferMessage).min(1).max(MAX_BATCH),
 })
 export type TransferMessagesMessage = z.output<typeof transferMessagesMessage>

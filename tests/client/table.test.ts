@@ -77,6 +77,16 @@ t.test('line breaks and missing values never break the layout', async (t) => {
   t.equal(out, 'A          B\ntwo lines')
 })
 
+t.test('a control character from elsewhere reaches the terminal as a visible mark', async (t) => {
+  // A peer's name or a row older than the rules: an ESC would recolour or clear the screen.
+  const out = table(
+    [{ a: '\u001b[31mEVIL\u202eX\u0007' }],
+    [{ header: 'A', value: (r: { a: string }) => r.a }]
+  )
+  t.equal(out, 'A\n\uFFFD[31mEVIL\uFFFDX\uFFFD')
+  t.notMatch(out, /[\u001b\u0007\u202e]/)
+})
+
 t.test('details align their labels and leave out empty values', async (t) => {
   t.equal(
     details([

@@ -46,6 +46,33 @@ t.test('an incarnation is an integer below 2^32', async (t) => {
 })
 
 t.test(
+  'a member’s name and id as a peer sends them: what --name takes, visible ASCII',
+  async (t) => {
+    const member = { id: 'a', name: 'A', address: 'http://10.0.0.2:8080', state: 'alive' }
+    for (const name of ['Madrid', 'Sevilla Norte', 'Almacén 2', 'wh_3.b-1']) {
+      t.ok(memberUpdate.safeParse({ ...member, incarnation: 0, name }).success, name)
+    }
+    // A terminal escape, a right-to-left override and a bell went to every admin's screen.
+    for (const name of [
+      '\u001b[31mEVIL',
+      'EVIL\u202eSEVIL',
+      'bell\u0007',
+      ' Madrid',
+      '',
+      'x'.repeat(65),
+    ]) {
+      t.notOk(
+        memberUpdate.safeParse({ ...member, incarnation: 0, name }).success,
+        JSON.stringify(name)
+      )
+    }
+    for (const id of ['n\u001b[2J', 'a b', 'é', '', 'x'.repeat(65)]) {
+      t.notOk(memberUpdate.safeParse({ ...member, incarnation: 0, id }).success, JSON.stringify(id))
+    }
+  }
+)
+
+t.test(
   'a helper’s answer with a reason this node does not know yet reads as a failure',
   async (t) => {
     t.same(pingReqAnswer.parse({ result: 'a-newer-reason' }), { result: 'error' })

@@ -164,6 +164,11 @@ export interface ServerTls {
  * Undefined for a target that is not a URL path at all.
  */
 function originForm(target: string): string | undefined {
+  // A path starts with one slash. A second one, or a backslash (URL reads `\` as `/`), makes what
+  // follows a host name: `//peer/stock` was served, and logged, as /stock. A target that is no
+  // path is an absolute URL, or nothing this node serves.
+  if (/^[/\\][/\\]/.test(target)) return undefined
+  if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) return undefined
   try {
     const url = new URL(target, 'http://node')
     return url.pathname + url.search

@@ -215,7 +215,7 @@ t.test(
 )
 
 t.test(
-  'a Host header that is no host and port gets a 400 in JSON, not a 500 in text',
+  'a Host header that is no host and port, or a target that is no path, gets a 400 in JSON',
   async (t) => {
     const { node } = await startLogged(t)
     // `x/peer` would make the target /ping route as /peer/ping, past the checks made on /ping.
@@ -229,6 +229,21 @@ t.test(
         headers: { 'content-type': /application\/json/ },
         body: { code: 'BAD_REQUEST', error: /Host header is not a host name/ },
       })
+    }
+    // A target whose second character is a slash or a backslash names a host: //peer/stock was
+    // served, and logged, as /stock.
+    for (const target of ['//peer/stock', '/\\peer/stock', '//localhost/stock']) {
+      const { socket, received, closed } = open(node)
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`)
+      await within(closed, 5000, `the connection closed after GET ${target}`)
+      t.match(
+        parse(received()),
+        {
+          status: 'HTTP/1.1 400 Bad Request',
+          body: { code: 'BAD_REQUEST', error: /not a path this node serves/ },
+        },
+        target
+      )
     }
     // Host names and addresses as clients send them are read as before.
     for (const host of [`[::1]:${node.port}`, `LOCALHOST:${node.port}`, '127.0.0.1.']) {

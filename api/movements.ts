@@ -122,10 +122,6 @@ export interface Movement {
 
 export type MovementPage = Page<'movements', Movement>
 
-/** What a row is shown and filtered as: its type, or `count` for an adjustment made by counting. */
-export const kindOf = (m: Pick<Movement, 'type' | 'countedQuantity'>): LedgerType | 'count' =>
-  m.type === 'adjustment' && m.countedQuantity !== null ? 'count' : m.type
-
 /** Lines in one POST /movements/batch at most. */
 export const MAX_BATCH_LINES = 1000
 

@@ -192,25 +192,6 @@ export interface TransferLine {
   inTransit: number
 }
 
-/** A line's figures in the order the clients show them. */
-const LINE_FIGURES = [
-  'sent',
-  'received',
-  'damaged',
-  'short',
-  'toWriteOff',
-  'toReturn',
-  'returned',
-  'writtenOff',
-  'inTransit',
-] as const
-export type LineFigure = (typeof LINE_FIGURES)[number]
-const ALWAYS_SHOWN: ReadonlySet<LineFigure> = new Set(['sent', 'received', 'inTransit'])
-
-/** The figures a table of these lines shows: sent, received, in transit, and any other some line has. */
-export const figuresShown = (lines: TransferLine[]): LineFigure[] =>
-  LINE_FIGURES.filter((f) => ALWAYS_SHOWN.has(f) || lines.some((l) => l[f] !== 0))
-
 /** One message of a transfer, in this node's outbox (outbound) or inbox (inbound). */
 export interface TransferMessage {
   id: string

@@ -24,6 +24,14 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 })
+// The page validates nothing itself (the node does): zod, with its language packs, made the script
+// eight times its size when a screen imported a function from api/index.ts (api/shown.ts).
+const heavy = Object.keys(result.metafile.inputs).filter((file) => /node_modules\/zod\//.test(file))
+if (heavy.length > 0) {
+  throw new Error(
+    `the web client bundles zod (${heavy.length} files, such as ${heavy[0]}): import what it shows from api/shown.ts, and types only from api/index.ts`
+  )
+}
 const names = Object.keys(result.metafile.outputs).map((file) => path.basename(file))
 const script = names.find((name) => name.endsWith('.js'))
 const style = names.find((name) => name.endsWith('.css'))

@@ -2,7 +2,8 @@
 // a page at a time, with who made each row. A movement recorded anywhere (this page, the text
 // client, another warehouse's transfer) appears without a reload.
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { kindOf, type LedgerType, type MovementPage } from '../api/index.ts'
+import type { LedgerType, MovementPage } from '../api/index.ts'
+import { kindOf } from '../api/shown.ts'
 import { call } from './api.ts'
 import type { Words } from './i18n.ts'
 import { useLive } from './live.ts'

@@ -2,16 +2,15 @@
 // sent from another warehouse appears here without a reload, from the event stream), what went
 // out, and one transfer's story with the messages its two nodes exchanged (#/transfers/<id>).
 import { useEffect, useRef, useState } from 'preact/hooks'
-import {
-  figuresShown,
-  type LineFigure,
-  type Network,
-  type NodeEvent,
-  type Transfer,
-  type TransferDetail,
-  type TransferLine,
-  type TransferPage,
+import type {
+  Network,
+  NodeEvent,
+  Transfer,
+  TransferDetail,
+  TransferLine,
+  TransferPage,
 } from '../api/index.ts'
+import { figuresShown, type LineFigure } from '../api/shown.ts'
 import { dueBack, stepOn, type TransferStep } from '../api/transfer-steps.ts'
 import { agoSince } from './age.ts'
 import { call, wholeOf } from './api.ts'

@@ -260,6 +260,25 @@ const breaks: [string, (page: FeedPage) => void, string, RegExp][] = [
     'chain_broken',
     /carries no whole ledger row/,
   ],
+  ...(
+    [
+      ['a quantity in text', { quantity: '10' }],
+      ['a fractional change', { delta: 0.5 }],
+      ['no counted quantity', { countedQuantity: undefined }],
+      ['a number for a transfer id', { transferId: 7 }],
+    ] as const
+  ).map(([what, fields]): (typeof breaks)[number] => [
+    `a row with ${what}`,
+    (p) => Object.assign(p.events[2].data as object, fields),
+    'chain_broken',
+    /event 3 carries no whole ledger row/,
+  ]),
+  [
+    'an event with no data',
+    (p) => Object.assign(p.events[2], { data: null }),
+    'chain_broken',
+    /carries no whole ledger row/,
+  ],
 ]
 
 for (const [what, edit, reason, message] of breaks) {

@@ -96,8 +96,10 @@ export {
   MAX_BATCH,
   resultsFor,
   TRANSFER_MESSAGES,
+  TRANSFER_SENT,
   transferMessagesMessage,
   type TransferMessagesAnswer,
+  type TransferSentAnswer,
   type TransferMessagesMessage,
 } from './transfers/messages.ts'
 export { DEFAULT_RELAY, type LaneStatus, type RelayTiming } from './transfers/lane.ts'

@@ -61,6 +61,8 @@ export {
   type ReplicaHashesAnswer,
   type ReplicaHeadAnswer,
   TRANSFER_MESSAGES,
+  TRANSFER_SENT,
+  type TransferSentAnswer,
   type LaneStatus,
   type RelayApi,
   type TransferMessagesAnswer,

@@ -1,5 +1,6 @@
 import type { Member } from '../../db/contract/index.ts'
 import type { PeerFailure, Transport } from '../transport/transport.ts'
+import { TRANSFER_SENT } from '../transfers/messages.ts'
 import { STOCK_EXCHANGE, type StockAnswer, type StockAsk } from './messages.ts'
 
 /** Why a warehouse's figure is not live: the member is down or left, or it was asked and failed. */
@@ -10,8 +11,13 @@ export type WarehouseOutcome =
   | { member: Pick<Member, 'id' | 'name'>; answer: StockAnswer }
   | { member: Pick<Member, 'id' | 'name'>; reason: NotLive; detail: string }
 
-/** The company-wide stock question as handlers put it (ctx.peers). */
+/** The questions handlers put to other members under a deadline (ctx.peers). */
 export interface PeerStock {
+  /**
+   * Whether member `memberId` sent transfer `id` to this node, in its own words within
+   * `deadlineMs`; null when it is failed or left, does not answer in time, or cannot be believed.
+   */
+  transferSent(memberId: string, id: string, deadlineMs: number): Promise<boolean | null>
   /**
    * Asks every other member at once and resolves within `deadlineMs`, whatever they do: a
    * member that has not answered by then is `timed_out` (its call is cut). Members failed or
@@ -47,6 +53,23 @@ export class StockFanOut implements PeerStock {
     return Promise.all(others.map((m) => this.askOne(m, ask, deadlineAt)))
   }
 
+  async transferSent(memberId: string, id: string, deadlineMs: number): Promise<boolean | null> {
+    const m = this.options.members().find((member) => member.id === memberId)
+    if (!m || m.id === this.options.selfId || m.state === 'failed' || m.state === 'left')
+      return null
+    const call = this.options.transport
+      .call({
+        kind: TRANSFER_SENT,
+        address: m.address,
+        to: m.id,
+        body: { id },
+        timeoutMs: deadlineMs,
+      })
+      .then((outcome) => (outcome.ok ? outcome.body.sent : null))
+      .catch(() => null)
+    return within(call, deadlineMs, null)
+  }
+
   private async askOne(
     m: Member,
     ask: Omit<StockAsk, 'deadlineMs'>,
@@ -60,11 +83,6 @@ export class StockFanOut implements PeerStock {
     // Alive, or suspect (it may still answer: asking costs nothing but the deadline).
     const timeoutMs = Math.max(1, Math.floor(deadlineAt - performance.now()))
     const late = { member, reason: 'timed_out', detail: `no answer within the deadline` } as const
-    let timer: NodeJS.Timeout | undefined
-    // The transport cuts its call at timeoutMs; this bound holds even when it retries a reset.
-    const deadline = new Promise<typeof late>((resolve) => {
-      timer = setTimeout(() => resolve(late), timeoutMs)
-    })
     const call = this.options.transport
       .call({
         kind: STOCK_EXCHANGE,
@@ -78,10 +96,22 @@ export class StockFanOut implements PeerStock {
         return { member, reason: notLive(outcome), detail: outcome.message }
       })
       .catch((err: Error): WarehouseOutcome => ({ member, reason: 'refused', detail: err.message }))
-    try {
-      return await Promise.race([call, deadline])
-    } finally {
-      clearTimeout(timer)
-    }
+    return within(call, timeoutMs, late)
+  }
+}
+
+/**
+ * `call`'s outcome, or `late` once `ms` have passed: the transport cuts a call at its timeout, and
+ * this bound holds even when it retries a reset.
+ */
+async function within<T, L>(call: Promise<T>, ms: number, late: L): Promise<T | L> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<L>((resolve) => {
+    timer = setTimeout(() => resolve(late), ms)
+  })
+  try {
+    return await Promise.race([call, deadline])
+  } finally {
+    clearTimeout(timer)
   }
 }

@@ -46,6 +46,18 @@ export const TRANSFER_MESSAGES = {
 } as const satisfies ExchangeKind
 
 /**
+ * POST /peer/transfer-sent: whether the node asked sent transfer `id` to the asker, by its own
+ * records. A receipt of an id its receiver does not know asks the sender named on the delivery
+ * note; a sender that says no was not sent those goods, and a made-up id is refused.
+ */
+export const TRANSFER_SENT = {
+  path: '/peer/transfer-sent',
+  message: z.object({ id: z.string().min(1).max(100) }),
+  answer: z.object({ sent: z.boolean() }),
+} as const satisfies ExchangeKind
+export type TransferSentAnswer = z.output<typeof TRANSFER_SENT.answer>
+
+/**
  * The answer's result for each message sent, in the order sent; or why the answer cannot be
  * believed (a message without its result, a result for a message not sent, one given twice). A
  * delivery is recorded only on the peer's word about that very message.

@@ -47,7 +47,8 @@ export interface ContextServices {
 
 const withoutNetwork = () =>
   Promise.reject(new HttpError('NOT_READY', 'This node was started without its peer network'))
-const NO_PEERS: Ctx['peers'] = { stock: withoutNetwork }
+// No peer answers a node without a network: a receipt of an id unknown here is taken on trust.
+const NO_PEERS: Ctx['peers'] = { stock: withoutNetwork, transferSent: async () => null }
 const NEVER_LATE = () => 0
 const NO_RESTORE: Ctx['restore'] = withoutNetwork
 const NO_KEYS: Ctx['keys'] = {

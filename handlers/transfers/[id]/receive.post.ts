@@ -1,17 +1,21 @@
 import { receiveInput, type TransferDetail } from '../../../api/index.ts'
 import { defineHandler, HttpError, type Ctx } from '../../../runtime/index.ts'
 import { memberNames } from '../../_shared/members.ts'
-import { replicaView } from '../../_shared/replica-view.ts'
 import { idOf, member, type Warehouse } from '../../_shared/transfers.ts'
 
+/** How long a receipt of an id unknown here waits for the sender's word before taking it on trust. */
+export const ASK_SENDER_MS = 1500
+
 /**
- * A receipt before the dispatch (an id this node has no record of) takes the delivery note on
- * trust, unless the sender's ledger is here, up to date, and does not show the transfer leaving:
- * then the id or the sender is wrong, and goods booked against it would be stock from nowhere
- * (the sender refuses the receipt, and what was issued of it could never be undone). While the
- * sender cannot be reached, or its replica is behind, the note is still taken on trust.
+ * A receipt before the dispatch (an id this node has no record of, nor its replica of the sender)
+ * asks the sender named: one that says it sent no such transfer here means the id or the sender
+ * is wrong, and goods booked against it would be stock from nowhere (the sender refuses the
+ * receipt, and what was issued of it could never be undone). A sender failed, left, cut off or
+ * silent past ASK_SENDER_MS leaves the delivery note taken on trust, as the truck beat the
+ * network. Its replica here is not asked instead: up to date a moment ago, it may not be now (a
+ * sender frozen, a transfer made since).
  */
-async function refuseUnknownToLiveSender(ctx: Ctx, id: string, named: Warehouse | undefined) {
+async function refuseUnknownToSender(ctx: Ctx, id: string, named: Warehouse | undefined) {
   const { here, sentBy, onTrustFrom } = await ctx.db.send('transfers.known', { id })
   if (here || sentBy !== null) return
   // The sender named, or the one the receipts taken on trust named (a later receipt may leave
@@ -22,21 +26,11 @@ async function refuseUnknownToLiveSender(ctx: Ctx, id: string, named: Warehouse 
       ? { id: onTrustFrom, name: memberNames(ctx).get(onTrustFrom) ?? onTrustFrom }
       : undefined)
   if (!sender) return
-  const stored = await ctx.db.send('replicas.get', { nodeId: sender.id }).catch((err) => {
-    if ((err as { code?: string }).code === 'NOT_FOUND') return undefined
-    throw err
-  })
-  // Followed now, its last exchange fine, its last page holding everything: a replica this node
-  // has not followed since it started stays `live` in the database, however long ago that was.
-  const peer = ctx.replication.peers().find((p) => p.nodeId === sender.id)
-  if (!peer || !peer.following || peer.failing || !peer.upToDate) return
-  const view = replicaView(stored, peer)
-  if (view.state !== 'live') return
-  const asOf = view.asOf ? `, up to date as of ${view.asOf}` : ''
+  if ((await ctx.peers.transferSent(sender.id, id, ASK_SENDER_MS)) !== false) return
   throw new HttpError(
     'VALIDATION_FAILED',
-    `${sender.name}'s ledger, replicated here (row #${view.cursor.ledger.seq}${asOf}), shows no transfer ${id} leaving: check the transfer id and the sender on the delivery note`,
-    { details: [{ path: 'id', message: `is not a transfer ${sender.name} has sent` }] }
+    `${sender.name} says it sent no transfer ${id} to this warehouse: check the transfer id and the sender on the delivery note`,
+    { details: [{ path: 'id', message: `is not a transfer ${sender.name} has sent here` }] }
   )
 }
 
@@ -44,8 +38,8 @@ async function refuseUnknownToLiveSender(ctx: Ctx, id: string, named: Warehouse 
  * Records a receipt of a transfer at the receiving warehouse: what arrived enters on hand
  * (transfer_in rows), damaged and short go back to the sender with their disposition. Accepted
  * before the dispatch message has arrived, given `from` (the sender), which this node's replica
- * of the sender can tell instead (and then checks); refused when that replica is live and does
- * not show the transfer. A receipt id makes a
+ * of the sender can tell instead; refused when the sender, asked, says it sent no such transfer
+ * here. A receipt id makes a
  * repeated receipt harmless; `final` says nothing more will come.
  */
 export default defineHandler(
@@ -65,7 +59,7 @@ export default defineHandler(
   async (request, ctx, { body: { from, ...input } }): Promise<TransferDetail> => {
     const id = idOf(request)
     const sender = from === undefined ? undefined : member(ctx, from, 'from')
-    await refuseUnknownToLiveSender(ctx, id, sender)
+    await refuseUnknownToSender(ctx, id, sender)
     return ctx.db.send('transfers.receive', {
       id,
       ...(sender ? { from: sender.id, fromName: sender.name } : {}),

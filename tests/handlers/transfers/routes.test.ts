@@ -7,14 +7,13 @@ import type { Transfer, TransferDetail } from '../../../api/index.ts'
 import create from '../../../handlers/transfers/index.post.ts'
 import list from '../../../handlers/transfers/index.get.ts'
 import getOne from '../../../handlers/transfers/[id].get.ts'
-import receive from '../../../handlers/transfers/[id]/receive.post.ts'
+import receive, { ASK_SENDER_MS } from '../../../handlers/transfers/[id]/receive.post.ts'
 import reject from '../../../handlers/transfers/[id]/reject.post.ts'
 import cancel from '../../../handlers/transfers/[id]/cancel.post.ts'
 import bookReturn from '../../../handlers/transfers/[id]/return.post.ts'
 import type { Ctx, Handler } from '../../../runtime/index.ts'
 import { assertPassesOn, fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
 import type { Replies } from '../../fixtures/handler-kit.ts'
-import { storedReplica } from '../../fixtures/stored-replica.ts'
 import { transferLine } from '../../fixtures/transfer-line.ts'
 
 const SELF = '00000000-0000-4000-8000-000000000001'
@@ -373,78 +372,65 @@ t.test(
 )
 
 t.test(
-  "POST /transfers/:id/receive of an id unknown here is refused when the sender's replica is live and does not show it",
+  'POST /transfers/:id/receive of an id unknown here asks the sender, and is refused when it says it sent no such transfer here',
   async (t) => {
     const ID = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
-    const replica = storedReplica({
-      nodeId: SUR,
-      name: 'Sur',
-      cursor: { events: 40, ledger: { seq: 31, hash: 'a'.repeat(64) } },
-      head: { events: 40, ledger: { seq: 31 } },
-      caughtUpAt: '2026-12-31T10:00:00.000Z',
-    })
-    const following = {
-      nodeId: SUR,
-      name: 'Sur',
-      following: true,
-      failing: false,
-      stopped: false,
-      knownHead: replica.cursor,
-      lastContactAt: '2026-12-31T10:00:00.000Z',
-      lastError: null,
-      upToDate: true,
-    }
     const body = { from: 'Sur', lines: [{ sku: 'ROPE', received: 1000000 }], final: true }
     const at = request('POST', `/transfers/${ID}/receive`, { body, params: { id: ID } })
     const ctxOf = (
       known: { here: boolean; sentBy: string | null; onTrustFrom?: string | null },
-      peer: typeof following | null = following
-    ) =>
-      fakeCtx(
+      /** What Sur says when asked: null is no answer in time (or failed, left, cut off). */
+      says: boolean | null = false
+    ) => {
+      const asked: [string, string, number][] = []
+      const ctx = fakeCtx(
         {
           'transfers.known': () => ({ onTrustFrom: null, ...known }),
-          'replicas.get': () => replica,
           'transfers.receive': () => detail,
         },
         membership,
         {},
-        { peers: () => (peer ? [peer] : []) }
+        {},
+        {
+          transferSent: async (memberId: string, id: string, deadlineMs: number) => {
+            asked.push([memberId, id, deadlineMs])
+            return says
+          },
+        }
       )
-    const live = ctxOf({ here: false, sentBy: null })
-    await t.rejects(async () => receive(at, live), {
+      return Object.assign(ctx, { asked })
+    }
+    const denied = ctxOf({ here: false, sentBy: null })
+    await t.rejects(async () => receive(at, denied), {
       status: 400,
       code: 'VALIDATION_FAILED',
-      message: `Sur's ledger, replicated here (row #31, up to date as of 2026-12-31T10:00:00.000Z), shows no transfer ${ID} leaving: check the transfer id and the sender on the delivery note`,
-      details: [{ path: 'id', message: 'is not a transfer Sur has sent' }],
+      message: `Sur says it sent no transfer ${ID} to this warehouse: check the transfer id and the sender on the delivery note`,
+      details: [{ path: 'id', message: 'is not a transfer Sur has sent here' }],
     })
+    t.strictSame(denied.asked, [[SUR, ID, ASK_SENDER_MS]], 'Sur asked, under a deadline')
     t.notOk(
-      live.sent.some((s) => s.op === 'transfers.receive'),
+      denied.sent.some((s) => s.op === 'transfers.receive'),
       'nothing is received: no stock comes from nowhere'
     )
-    // Taken on trust, as before, while the sender cannot be reached (its replica stale) or its
-    // replica is behind; and always for a transfer known here or shown by a replica.
+    // Taken on trust while the sender does not answer (failed, left, cut off, frozen, too slow),
+    // or says it sent it (the dispatch message is on its way).
     for (const [why, ctx] of [
-      ['the sender failing', ctxOf({ here: false, sentBy: null }, { ...following, failing: true })],
-      // Stored live, but not followed since this node started (the sender unreachable since).
-      ['the sender not followed now', ctxOf({ here: false, sentBy: null }, null)],
-      [
-        'its last page not up to date',
-        ctxOf({ here: false, sentBy: null }, { ...following, upToDate: false }),
-      ],
-      [
-        'the replica behind',
-        ctxOf(
-          { here: false, sentBy: null },
-          { ...following, knownHead: { events: 41, ledger: { seq: 32, hash: 'b'.repeat(64) } } }
-        ),
-      ],
+      ['the sender silent', ctxOf({ here: false, sentBy: null }, null)],
+      ['the sender saying it sent it', ctxOf({ here: false, sentBy: null }, true)],
+    ] as const) {
+      t.strictSame(await receive(at, ctx), detail, why)
+      t.equal(ctx.asked.length, 1, `${why}: asked`)
+    }
+    // Known without asking: a record here, or the sender's ledger replicated here shows it leaving.
+    for (const [why, ctx] of [
       ['a record here', ctxOf({ here: true, sentBy: null })],
       ["the sender's replica showing it", ctxOf({ here: false, sentBy: SUR })],
     ] as const) {
       t.strictSame(await receive(at, ctx), detail, why)
+      t.equal(ctx.asked.length, 0, `${why}: the sender is not asked`)
     }
-    // Receipts already taken on trust from Sur: a later one that leaves `from` out is checked
-    // against Sur all the same (it would otherwise add to stock from nowhere).
+    // Receipts already taken on trust from Sur: a later one that leaves `from` out asks Sur all
+    // the same (it would otherwise add to stock from nowhere).
     const later = ctxOf({ here: false, sentBy: null, onTrustFrom: SUR })
     const noFrom = { lines: [{ sku: 'ROPE', received: 5 }], final: false }
     await t.rejects(
@@ -453,7 +439,7 @@ t.test(
           request('POST', `/transfers/${ID}/receive`, { body: noFrom, params: { id: ID } }),
           later
         ),
-      { status: 400, message: /^Sur's ledger, replicated here .*shows no transfer/ }
+      { status: 400, message: /^Sur says it sent no transfer/ }
     )
     t.notOk(
       later.sent.some((s) => s.op === 'transfers.receive'),

@@ -1,7 +1,7 @@
 // The scatter-gather over real HTTP: a live node, a port that accepts and never answers, a port
 // where nothing listens, a node of another cluster, and members known to be failed or left.
 import { createServer, type Socket } from 'node:net'
-import t from 'tap'
+import t, { type TAP } from 'tap'
 import type { Member } from '../../../db/contract/index.ts'
 import { HttpTransport, Keyring, StockFanOut } from '../../../network/index.ts'
 import { closedPort } from '../../fixtures/client-kit.ts'
@@ -27,24 +27,33 @@ async function silentServer(t: { teardown(fn: () => unknown): void }): Promise<s
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`
 }
 
+/**
+ * Members as this node ("self") lists them: Norte live, a silent peer (suspect), a closed port, a
+ * node of another cluster, one failed and one left; and the fan-out over real HTTP.
+ */
+async function network(t: Pick<TAP, 'teardown'>) {
+  const norte = await startTestNode(t, { name: 'Norte', clusterKey: CLUSTER_KEY })
+  const stranger = await startTestNode(t, { name: 'X', clusterKey: 'a-key-of-another-cluster' })
+  const members = [
+    member('self', 'http://127.0.0.1:1'),
+    member(norte.identity.id, norte.url),
+    member('silent', await silentServer(t), 'suspect'),
+    member('gone', await closedPort()),
+    member(stranger.identity.id, stranger.url),
+    member('failed', 'http://127.0.0.1:2', 'failed'),
+    member('left', 'http://127.0.0.1:3', 'left'),
+  ]
+  const transport = new HttpTransport({ keys: Keyring.of(CLUSTER_KEY), selfId: 'self' })
+  t.teardown(() => transport.close())
+  const fanOut = new StockFanOut({ transport, selfId: 'self', members: () => members })
+  return { norte, stranger, fanOut }
+}
+
 t.test(
   'asks every member at once and labels each outcome, never waiting past the deadline',
   async (t) => {
-    const norte = await startTestNode(t, { name: 'Norte', clusterKey: CLUSTER_KEY })
+    const { norte, stranger, fanOut } = await network(t)
     await api(norte, 'POST', '/items', { sku: 'BOLT-M8', name: 'Bolt', unit: 'ea' })
-    const stranger = await startTestNode(t, { name: 'X', clusterKey: 'a-key-of-another-cluster' })
-    const members = [
-      member('self', 'http://127.0.0.1:1'),
-      member(norte.identity.id, norte.url),
-      member('silent', await silentServer(t), 'suspect'),
-      member('gone', await closedPort()),
-      member(stranger.identity.id, stranger.url),
-      member('failed', 'http://127.0.0.1:2', 'failed'),
-      member('left', 'http://127.0.0.1:3', 'left'),
-    ]
-    const transport = new HttpTransport({ keys: Keyring.of(CLUSTER_KEY), selfId: 'self' })
-    t.teardown(() => transport.close())
-    const fanOut = new StockFanOut({ transport, selfId: 'self', members: () => members })
 
     for (const deadlineMs of [300, 800]) {
       const started = performance.now()
@@ -61,6 +70,29 @@ t.test(
       t.match(byId.get(stranger.identity.id), { reason: 'refused', detail: /signature/ })
       t.match(byId.get('failed'), { reason: 'down', detail: /failed since/ })
       t.match(byId.get('left'), { reason: 'left' })
+    }
+  }
+)
+
+t.test(
+  'whether a member sent a transfer: its word (false for an id it never sent here), or null when it cannot give one in time',
+  async (t) => {
+    const { norte, stranger, fanOut } = await network(t)
+    const id = '0f8e4c52-9a1b-4d2e-8c3f-5b6a7d8e9f01'
+    t.equal(await fanOut.transferSent(norte.identity.id, id, 1000), false, 'Norte: not sent here')
+    for (const who of [
+      'silent',
+      'gone',
+      stranger.identity.id,
+      'failed',
+      'left',
+      'self',
+      'unknown',
+    ]) {
+      const started = performance.now()
+      t.equal(await fanOut.transferSent(who, id, 300), null, `${who}: no word`)
+      const tookMs = performance.now() - started
+      t.ok(tookMs <= 300 + SLACK_MS, `${who}: within the deadline (${tookMs.toFixed(0)} ms)`)
     }
   }
 )

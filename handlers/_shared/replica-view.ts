@@ -6,6 +6,7 @@ import type { Ctx } from '../../runtime/index.ts'
 
 type Peer = ReturnType<Ctx['replication']['peers']>[number]
 
+const SUSPECT = 'membership suspects it: its last probes went unanswered'
 const UNFOLLOWED = 'not followed since this node started: membership has not seen it alive since'
 
 export function replicaView(replica: Replica | undefined, peer: Peer | undefined): ReplicaView {
@@ -23,8 +24,15 @@ export function replicaView(replica: Replica | undefined, peer: Peer | undefined
   // Not followed since this node started (membership has not seen the owner alive since): the
   // replica is as old as its as-of, whatever state its last page left in the database.
   const unfollowed = !peer && stored_ !== 'never_synced' && stored_ !== 'broken'
+  // Suspected by membership (its probes unanswered): frozen or cut off, perhaps, while the
+  // puller's long-poll still waits on it without knowing.
+  const suspect = peer?.memberState === 'suspect' && stored_ !== 'never_synced'
   if (peer?.stopped || stored_ === 'broken') state = 'broken'
-  else if (unfollowed || (peer && (!peer.following || peer.failing) && stored_ !== 'never_synced'))
+  else if (
+    unfollowed ||
+    suspect ||
+    (peer && (!peer.following || peer.failing) && stored_ !== 'never_synced')
+  )
     state = 'stale'
   else if (state === 'live' && knownHead.events > cursor.events) state = 'catching_up'
   return {
@@ -37,7 +45,11 @@ export function replicaView(replica: Replica | undefined, peer: Peer | undefined
     rowsBehind,
     asOf: replica?.caughtUpAt ?? null,
     lastContactAt: peer?.lastContactAt ?? null,
-    lastError: peer?.lastError ?? replica?.lastError ?? (unfollowed ? UNFOLLOWED : null),
+    lastError:
+      peer?.lastError ??
+      (suspect ? SUSPECT : null) ??
+      replica?.lastError ??
+      (unfollowed ? UNFOLLOWED : null),
   }
 }
 

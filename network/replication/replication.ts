@@ -35,6 +35,8 @@ export interface ReplicationOptions {
 export interface PeerReplication extends PullStatus {
   nodeId: string
   name: string
+  /** The owner's state to membership: a suspect one may be frozen while a long-poll waits on it. */
+  memberState?: Member['state']
 }
 
 /** Replication as handlers see it (ctx.replication). */
@@ -86,6 +88,7 @@ export class Replication implements ReplicationApi {
     return [...this.pullers.values()].map(({ puller, member }) => ({
       nodeId: member.id,
       name: member.name,
+      memberState: member.state,
       ...puller.status(),
     }))
   }

@@ -44,6 +44,7 @@ t.test(
         replica('cut'),
         replica('broken', { state: 'broken', reason: 'forked', lastError: 'the owner forked' }),
         replica('left', { state: 'catching_up', head: { events: 40, ledger: { seq: 30 } } }),
+        replica('frozen'),
       ],
       [
         peer('live'),
@@ -51,6 +52,8 @@ t.test(
         peer('down', { following: false, lastError: 'refused: connection refused', failing: true }),
         peer('cut', { failing: true, lastError: 'timeout: no answer in time' }),
         peer('broken', { stopped: true, following: false, lastError: 'the owner forked' }),
+        // Its long-poll still waits, no exchange has failed yet: membership's probes have.
+        peer('frozen', { memberState: 'suspect' }),
         peer('new', { knownHead: null, lastContactAt: null, lastError: 'refused', failing: true }),
       ]
     )
@@ -68,6 +71,11 @@ t.test(
     t.match(found.behind, { state: 'catching_up', knownHead: ahead, rowsBehind: 6 })
     t.match(found.down, { state: 'stale', lastError: /refused/, asOf: '2026-12-30T10:00:00.000Z' })
     t.match(found.cut, { state: 'stale', lastError: /timeout/ })
+    t.match(found.frozen, {
+      state: 'stale',
+      lastError: 'membership suspects it: its last probes went unanswered',
+      asOf: '2026-12-30T10:00:00.000Z',
+    })
     t.match(found.broken, { state: 'broken', reason: 'forked', lastError: 'the owner forked' })
     // Not followed since this node started: stale, whatever its last page left stored.
     t.match(found.left, {

@@ -157,4 +157,10 @@ export const replicaOps = {
   'events.feed': read(z.strictObject(page)).returns<FeedPage>(),
   /** The hashes of this node's own ledger rows at these seqs (those it has). */
   'ledger.hashes': read(z.strictObject({ seqs })).returns<Hashes>(),
+  /**
+   * A broken replica follows its owner again, from its cursor (the owner holds that row as the
+   * replica does: its ledger is back to this history). CONFLICT when the cursor is not the
+   * replica's; a replica not broken is left as it is. Every page after is checked as ever.
+   */
+  'replicas.mend': write(z.strictObject({ nodeId, cursor: feedPosition })).returns<Replica>(),
 }

@@ -18,6 +18,7 @@ import { withSql, type Sql, type Statement } from '../sql.ts'
 import {
   breakReplica,
   ensureReplica,
+  getReplica,
   REPLICA_COLUMNS,
   toReplica,
   type ReplicaRow,
@@ -434,6 +435,27 @@ export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; a
     }
     const stored = await write(sql, page, decided, at.held, new Date().toISOString())
     return { replica: stored, applied: page.events.length }
+  })
+}
+
+/** A broken replica made to follow its owner again from its cursor (replicas.mend). */
+export async function mendOne(db: Knex, p: Payload<'replicas.mend'>): Promise<Replica> {
+  return withSql(db, async (sql) => {
+    const replica = await getReplica(sql, p.nodeId)
+    if (replica.state !== 'broken') return replica
+    if (!same(replica.cursor, p.cursor)) {
+      throw new DomainError(
+        'CONFLICT',
+        `The replica of ${replica.name || p.nodeId} stands at event ${replica.cursor.events}, not ${p.cursor.events}: it is not mended from there`,
+        { cursor: replica.cursor }
+      )
+    }
+    await sql.run(
+      `UPDATE replicas SET state = 'catching_up', reason = NULL, last_error = NULL, updated_at = ?
+       WHERE node_id = ? AND state = 'broken'`,
+      [new Date().toISOString(), p.nodeId]
+    )
+    return getReplica(sql, p.nodeId)
   })
 }
 

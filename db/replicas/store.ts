@@ -80,7 +80,8 @@ export async function ensureReplica(sql: Sql, nodeId: string, name = ''): Promis
 }
 
 /**
- * Marks a replica broken: nothing more is applied to it until an operator re-seeds it. The first
+ * Marks a replica broken: nothing more is applied to it until it is mended (its owner holds its
+ * cursor row again: replicas.mend). The first
  * break's reason stands.
  */
 export async function breakReplica(

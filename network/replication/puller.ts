@@ -77,7 +77,10 @@ export interface PullStatus {
   following: boolean
   /** The last exchange with the owner failed (the replica is stale until one succeeds). */
   failing: boolean
-  /** Stopped for good: the replica broke (its reason is in the database). */
+  /**
+   * The replica broke (its reason is in the database): nothing is pulled until the owner, seen
+   * alive again, holds the replica's last row as it does (tried once each time).
+   */
   stopped: boolean
   /** The furthest head known: from gossip or from the owner's last page. */
   knownHead: LogPosition | null
@@ -91,12 +94,17 @@ export interface PullStatus {
  * Follows one peer's log into this node's replica of it: a page after the committed cursor, the
  * page applied (the store checks it), and again; big pages while far behind, a long-poll once up
  * to date. A failure backs off (doubling, up to a bound) and resumes from the committed cursor;
- * a broken or forked replica stops it for good, said at error level.
+ * a broken or forked replica stops it, said at error level, until the owner is seen alive again
+ * and holds the replica's last row as the replica does (its ledger restored to that history, or
+ * put back from a disk changed behind its back): then it is mended and followed on, every page
+ * checked as ever.
  */
 export class Puller {
   private following = false
   private stopped = false
   private broken = false
+  /** Whether mending a broken replica was tried since the last resume (once each). */
+  private mendTried = false
   private running: Promise<void> | null = null
   private wake: (() => void) | null = null
   /** A resume or stop came while the loop was not asleep: its next sleep ends at once. */
@@ -115,6 +123,7 @@ export class Puller {
   /** Follows the owner from now on, at once (membership sees it alive): no backoff left. */
   resume(): void {
     if (this.stopped) return
+    this.mendTried = false
     this.following = true
     this.pausedBecause = null
     this.backoff = 0
@@ -191,7 +200,8 @@ export class Puller {
       this.nudged = false // it follows: a resume meanwhile has nothing left to wake
       try {
         if (!cursor) {
-          const replica = await this.deps.store.load(this.deps.owner().id)
+          const loaded = await this.deps.store.load(this.deps.owner().id)
+          const replica = loaded?.state === 'broken' ? await this.mended(loaded) : loaded
           if (replica?.state === 'broken') return this.broke(replica)
           cursor = replica?.cursor ?? START
           // Paused (or stopped) while the store answered: the owner is not asked.
@@ -294,11 +304,34 @@ export class Puller {
     return applied
   }
 
+  /**
+   * A broken replica, mended if its owner now holds its last row as it does (asked once per
+   * resume): the owner's answer to a page after the replica's cursor is not FORKED. The page is
+   * not used; the loop asks again from the cursor, and checks what comes as ever.
+   */
+  private async mended(replica: Replica): Promise<Replica> {
+    if (this.mendTried) return replica
+    this.mendTried = true
+    const owner = this.deps.owner()
+    const outcome = await this.request(replica.cursor)
+    if (!outcome.ok) return replica
+    const mended = await this.deps.store.mend(owner.id, replica.cursor)
+    if (mended === 'conflict' || mended.state === 'broken') return replica
+    this.broken = false
+    this.failing = false
+    this.lastError = null
+    this.deps.log.warn(
+      { node: owner.id, was: replica.reason, cursor: replica.cursor },
+      `the replica of ${owner.name || owner.id}, broken (${replica.reason}), is followed again: its owner holds row ${replica.cursor.ledger.seq} as the replica does`
+    )
+    return mended
+  }
+
   private broke(replica: Pick<Replica, 'reason' | 'lastError'>): void {
-    this.stopped = true
     this.broken = true
     this.following = false
     this.failing = true
+    this.upToDate = false // the mend's question is answered at once, not long-polled
     this.lastError = replica.lastError
     const { id, name } = this.deps.owner()
     this.deps.log.error(

@@ -146,7 +146,7 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
       const { nodeId: _id, name: _name, ...replica } = held
       const problem =
         replica.state === 'broken'
-          ? `its replica is broken (${replica.reason}): it is never restored from`
+          ? `its replica is broken (${replica.reason}): restored from only when no other holds anything`
           : replica.position.events === 0
             ? 'its replica holds nothing yet'
             : null
@@ -156,13 +156,24 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
   ]
   const name = answered.flatMap((a) => a.replicas.filter((r) => r.nodeId === id))[0]?.name ?? o.name
 
-  // 3. The longest history the others agree with.
-  const chosen = await choose(
-    o,
-    id,
-    sources.filter((s): s is Candidate => s.problem === null && s.replica !== null),
-    timeoutMs
+  // 3. The longest history the others agree with. A broken replica only when no other holds
+  // anything: its rows are whole (a page that broke it was never applied), but its owner's ledger
+  // parted from it once, perhaps with an admin's accept (the rows it holds beyond were lost and
+  // counted again). When the owner's own disk was changed behind its back, every peer's replica
+  // broke on it, and they hold the warehouse's true ledger.
+  const whole = sources.filter((s): s is Candidate => s.problem === null && s.replica !== null)
+  const broken = sources.filter(
+    (s): s is Candidate => s.replica?.state === 'broken' && s.replica.position.events > 0
   )
+  const fallback = whole.length === 0 && broken.length > 0
+  const chosen = await choose(o, id, fallback ? broken : whole, timeoutMs)
+  if (chosen && fallback) {
+    o.log.warn(
+      { node: id, from: chosen.peer, reason: chosen.replica.reason },
+      `no peer holds a whole replica of node ${id}: restoring from ${chosen.peer.name}'s, broken (${chosen.replica.reason}) when the node's ledger parted from it; its rows are verified all the same`
+    )
+    chosen.problem = null
+  }
   if (!chosen) {
     const why = sources.map((s) => `${who(s)}: ${s.problem}`).join('; ')
     throw new RestoreError(

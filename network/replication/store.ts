@@ -20,6 +20,11 @@ export interface ReplicaStore {
   apply(page: PageToApply): Promise<Replica | 'conflict'>
   /** Breaks a replica from outside a page (the owner said the cursor forked). */
   break(nodeId: string, reason: BrokenReason, message: string): Promise<void>
+  /**
+   * A broken replica follows its owner again from `cursor` (the owner holds that row as it does);
+   * 'conflict' when the replica stands elsewhere.
+   */
+  mend(nodeId: string, cursor: LogPosition): Promise<Replica | 'conflict'>
 }
 
 const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code
@@ -47,6 +52,14 @@ export function workerReplicas(db: WorkerCalls): ReplicaStore {
     },
     async break(nodeId, reason, message) {
       await db.call('replicas.break', { nodeId, reason, message })
+    },
+    async mend(nodeId, cursor) {
+      try {
+        return (await db.call('replicas.mend', { nodeId, cursor })).data as Replica
+      } catch (err) {
+        if (codeOf(err) === 'CONFLICT') return 'conflict'
+        throw err
+      }
     },
   }
 }

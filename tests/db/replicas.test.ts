@@ -302,6 +302,25 @@ for (const [what, edit, reason, message] of breaks) {
       ok: false,
       error: { code: 'CONFLICT', message: /is broken/ },
     })
+    // Mended from its cursor (its owner holds that row as it does), it takes the good page, and
+    // only from there.
+    const elsewhere = { ...START, events: 3 }
+    t.match(await call(into, 'replicas.mend', { nodeId: 'norte', cursor: elsewhere }), {
+      ok: false,
+      error: { code: 'CONFLICT', message: /stands at event 0, not 3/ },
+    })
+    t.match(await ok(into, 'replicas.mend', { nodeId: 'norte', cursor: START }), {
+      state: 'catching_up',
+      reason: null,
+      lastError: null,
+      cursor: START,
+    })
+    t.match(await applyPage(into, START, good), { ok: true, data: { applied: good.events.length } })
+    t.match(
+      await ok(into, 'replicas.mend', { nodeId: 'norte', cursor: START }),
+      { state: 'live' },
+      'a replica not broken is left as it is'
+    )
   })
 }
 

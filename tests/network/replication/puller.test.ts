@@ -48,6 +48,7 @@ function harness() {
         })
       ),
     break: async () => undefined,
+    mend: async () => 'conflict',
   }
   const puller = new Puller({
     owner: () => ({ id: 'A', name: 'A', address: 'http://127.0.0.1:1' }),

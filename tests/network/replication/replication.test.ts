@@ -147,6 +147,15 @@ class MemoryReplicas implements ReplicaStore {
     const replica = this.replicas.get(nodeId)
     if (replica) Object.assign(replica, { state: 'broken', reason, lastError: message })
   }
+
+  async mend(nodeId: string, cursor: Replica['cursor']) {
+    const replica = this.replicas.get(nodeId)
+    if (!replica || !same(replica.cursor, cursor)) return 'conflict' as const
+    if (replica.state === 'broken') {
+      Object.assign(replica, { state: 'catching_up', reason: null, lastError: null })
+    }
+    return structuredClone(replica)
+  }
 }
 
 interface Site {
@@ -426,22 +435,54 @@ t.test(
   }
 )
 
-t.test('a forked owner breaks the replica, and its puller stops for good', async (t) => {
-  const { cluster, site } = await sites(t, ['A', 'B'])
-  await replicate(cluster, site, cluster.node('B'))
-  const a = site.get('A') as Site
-  a.log.receipts(5)
-  await cluster.until(() => holds(site, cluster, 'B', 'A'), 5000, 'caught up')
-  // A's disk is replaced by another history of the same length, then one more row.
-  a.log = new OwnerLog(cluster.clock, 'another history')
-  a.log.receipts(6)
-  await cluster.run(30_000)
-  const replica = site.get('B')?.disk.replicas.get(cluster.node('A').id)
-  t.match(replica, { state: 'broken', reason: 'forked', lastError: /does not hold/ })
-  const [status] = site.get('B')?.replication?.peers() ?? []
-  t.match(status, { stopped: true, lastError: /does not hold/ })
-  const asked = feedRequests(cluster, 'B', 'A').length
-  await cluster.run(120_000)
-  t.equal(feedRequests(cluster, 'B', 'A').length, asked, 'never asked again')
-  t.equal(site.get('B')?.disk.held.get(cluster.node('A').id)?.length, 5, 'nothing of it taken')
-})
+t.test(
+  'a forked owner breaks the replica and its puller stops, until the owner, back, holds its history again',
+  async (t) => {
+    const { cluster, site } = await sites(t, ['A', 'B'])
+    await replicate(cluster, site, cluster.node('B'))
+    const a = site.get('A') as Site
+    a.log.receipts(5)
+    await cluster.until(() => holds(site, cluster, 'B', 'A'), 5000, 'caught up')
+    const first = a.log
+    // A's disk is replaced by another history of the same length, then one more row.
+    a.log = new OwnerLog(cluster.clock, 'another history')
+    a.log.receipts(6)
+    await cluster.run(30_000)
+    const replica = site.get('B')?.disk.replicas.get(cluster.node('A').id)
+    t.match(replica, { state: 'broken', reason: 'forked', lastError: /does not hold/ })
+    const [status] = site.get('B')?.replication?.peers() ?? []
+    t.match(status, { stopped: true, lastError: /does not hold/ })
+    const asked = feedRequests(cluster, 'B', 'A').length
+    await cluster.run(120_000)
+    t.equal(feedRequests(cluster, 'B', 'A').length, asked, 'not asked again while A stays up')
+    t.equal(site.get('B')?.disk.held.get(cluster.node('A').id)?.length, 5, 'nothing of it taken')
+    // Restarted on another history still: asked once, and still broken.
+    cluster.crash('A')
+    await cluster.until(() => cluster.sees(['B'], { A: 'failed' }), 20_000, 'A failed')
+    await cluster.start('A')
+    serve(cluster, site, 'A')
+    await cluster.run(30_000)
+    t.match(site.get('B')?.disk.replicas.get(cluster.node('A').id), { state: 'broken' })
+    t.equal(feedRequests(cluster, 'B', 'A').length, asked + 1, 'one question on its return')
+    // Its disk put back as it was (the replica's history), it writes on; seen alive again, it holds
+    // the replica's last row as the replica does: mended, and followed on.
+    cluster.crash('A')
+    await cluster.until(() => cluster.sees(['B'], { A: 'failed' }), 20_000, 'A failed again')
+    a.log = first
+    first.receipts(3)
+    await cluster.start('A')
+    serve(cluster, site, 'A')
+    await cluster.until(() => holds(site, cluster, 'B', 'A'), 30_000, 'mended and caught up')
+    t.match(site.get('B')?.disk.replicas.get(cluster.node('A').id), {
+      state: 'live',
+      reason: null,
+      lastError: null,
+    })
+    t.match(site.get('B')?.replication?.peers()[0], { stopped: false, lastError: null })
+    t.same(
+      site.get('B')?.disk.held.get(cluster.node('A').id),
+      first.events,
+      'the first history, each event once'
+    )
+  }
+)

@@ -1,6 +1,6 @@
 // Which peer a restore pulls from, and what it refuses, with the peers and the worker faked: the
-// longest history the others agree with; a broken replica or a minority's other history named and
-// never used; a tie, an unknown name or an ambiguous one refused in words.
+// longest history the others agree with; a broken replica (but when all are) or a minority's other
+// history named and not used; a tie, an unknown name or an ambiguous one refused in words.
 import t from 'tap'
 import { pino } from 'pino'
 import { restoreFromPeers, RestoreError } from '../../../network/replication/restore.ts'
@@ -115,7 +115,7 @@ t.test('when the longest is the minority, the majority history is restored', asy
   t.same(feeds, ['C'])
 })
 
-t.test('a broken replica is never used, however long', async (t) => {
+t.test('a broken replica is not used while another holds anything, however long', async (t) => {
   const { restore, feeds } = network({
     b: { name: 'B', replicas: [held(60, h('b'), 'broken')], rows: {} },
     c: { name: 'C', replicas: [held(55, h('c'))], rows: {} },
@@ -124,6 +124,25 @@ t.test('a broken replica is never used, however long', async (t) => {
   t.same(feeds, ['C'])
   t.match(report.report.sources, [{ used: false, problem: /broken \(forked\)/ }, { used: true }])
 })
+
+t.test(
+  'when every replica broke (the node rewrote its own ledger), the longest broken one they agree with is used',
+  async (t) => {
+    // Each page that broke them was refused whole: what they hold is the ledger as it was.
+    const { restore, feeds } = network({
+      b: { name: 'B', replicas: [held(60, h('b'), 'broken')], rows: { 58: h('8') } },
+      c: { name: 'C', replicas: [held(58, h('8'), 'broken')], rows: {} },
+      d: { name: 'D', replicas: [], rows: {} },
+    })
+    const report = (await restore('W')) as unknown as { report: { sources: unknown[] } }
+    t.same(feeds, ['B'])
+    t.match(report.report.sources, [
+      { peer: { name: 'B' }, used: true, problem: null },
+      { peer: { name: 'C' }, used: false, problem: /broken \(forked\)/ },
+      { peer: { name: 'D' }, used: false, problem: 'holds no replica of it' },
+    ])
+  }
+)
 
 t.test('two histories held by as many peers each are refused, naming both sides', async (t) => {
   const { restore, feeds } = network({

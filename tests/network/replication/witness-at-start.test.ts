@@ -48,6 +48,7 @@ t.test(
         load: async () => undefined,
         apply: () => new Promise(() => {}),
         break: async () => undefined,
+        mend: async () => 'conflict',
       },
       log: pino({ level: 'silent' }),
       clock: new ManualClock(),

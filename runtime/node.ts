@@ -321,13 +321,27 @@ export async function startNode(
         join: config.join,
         timing: config.timing,
         ownHead: () => events?.position(),
-        // The start check's second half: a peer's replica that disagrees halts writes.
+        // The start check's second half: a peer's replica that disagrees halts writes, unless an
+        // admin accepted that very disagreement before (a node restored with rows lost).
         onWitnessDisagrees: async (witness) => {
+          const { data } = await db.call('ledger.witnessDiffers', {
+            peer: witness.peer.id,
+            holds: witness.holds ?? { seq: 0, hash: '' },
+            differsFrom: witness.differsFrom,
+            problem: witness.message,
+          })
+          const { accepted } = data as { accepted: { acceptedAt: string; reason: string } | null }
+          if (accepted) {
+            log.warn(
+              { witness, accepted },
+              `a witness disagrees with this ledger as it did when an admin accepted it (${accepted.acceptedAt}: ${accepted.reason}): ${witness.message}. Writes go on`
+            )
+            return
+          }
           log.error(
             { witness },
             `a witness disagrees with this ledger: ${witness.message}. Writes are refused until an admin acts`
           )
-          await db.call('ledger.witnessHalt', { problems: [witness.message] })
         },
       })
       const { transport, membership, replication, stock } = network

@@ -182,4 +182,17 @@ export const ledgerOps = {
   ).returns<LedgerStatus>(),
   /** The report of the restore that made this node, or NOT_FOUND when it was never restored. */
   'ledger.restoreReport': read(nothing).returns<RestoreReport>(),
+  /**
+   * A witness disagrees at the start check: the same halt as `ledger.witnessHalt`, the witness
+   * kept with it; unless an admin accepted that very disagreement (the witness, what it held,
+   * where it parted) before: then nothing halts, and the acceptance is answered.
+   */
+  'ledger.witnessDiffers': write(
+    z.strictObject({
+      peer: z.string().max(100),
+      holds: z.strictObject({ seq: z.int().min(0), hash: z.string().max(64) }),
+      differsFrom: z.int().min(0).nullable(),
+      problem: z.string().max(2000),
+    })
+  ).returns<{ accepted: { acceptedAt: string; reason: string } | null; status: LedgerStatus }>(),
 }

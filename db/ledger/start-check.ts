@@ -12,7 +12,13 @@ import { checkProjections } from './projections.ts'
 import { headRows, readAnchor, readBalances } from './rows.ts'
 import { checkBalances, checkHead, checkRow, LINK_CHECKS } from './verify.ts'
 import { pendingRestore } from './restore.ts'
-import { afterCommit, ledgerState, ledgerStatus, WITNESS_HALT } from './state.ts'
+import {
+  ACCEPTED_WITNESSES,
+  afterCommit,
+  ledgerState,
+  ledgerStatus,
+  WITNESS_HALT,
+} from './state.ts'
 
 type Halt = C.LedgerHalt
 
@@ -96,16 +102,55 @@ export async function checkHeadAndBalances(sql: Sql): Promise<HeadAndBalances> {
   return { problems, head, anchor, sums }
 }
 
-/** The witness halt kept on disk, if any. */
-async function storedWitnessHalt(sql: Sql): Promise<string[]> {
-  const [row] = await sql.all<{ value: string }>('SELECT value FROM node_settings WHERE key = ?', [
-    WITNESS_HALT,
-  ])
-  return row ? (JSON.parse(row.value) as { problems: string[] }).problems : []
+/** A witness's disagreement as kept: who, what it held, where it parted from this ledger. */
+type Disagreement = Omit<C.Payload<'ledger.witnessDiffers'>, 'problem'>
+type Accepted = Disagreement & { acceptedAt: string; reason: string }
+interface StoredHalt {
+  problems: string[]
+  /** The witnesses that halted it (a halt from before they were kept has none). */
+  witnesses?: Disagreement[]
 }
 
-/** Lifts the witness halt kept on disk (an acceptance), in the caller's transaction. */
-export async function clearWitnessHalt(db: Knex): Promise<void> {
+async function setting<T>(sql: Sql, key: string, none: T): Promise<T> {
+  const [row] = await sql.all<{ value: string }>('SELECT value FROM node_settings WHERE key = ?', [
+    key,
+  ])
+  return row ? (JSON.parse(row.value) as T) : none
+}
+
+/** The witness halt kept on disk, if any. */
+const storedWitnessHalt = (sql: Sql) => setting<StoredHalt>(sql, WITNESS_HALT, { problems: [] })
+
+const sameDisagreement = (a: Disagreement, b: Disagreement) =>
+  a.peer === b.peer &&
+  a.holds.seq === b.holds.seq &&
+  a.holds.hash === b.holds.hash &&
+  a.differsFrom === b.differsFrom
+
+/**
+ * Lifts the witness halt kept on disk (an acceptance), in the caller's transaction: the
+ * disagreements that made it are kept as accepted, so the same ones met at a later start halt
+ * nothing (a node restored with rows lost is accepted once, not at every restart).
+ */
+export async function clearWitnessHalt(
+  db: Knex,
+  acceptance?: { acceptedAt: string; reason: string }
+): Promise<void> {
+  if (acceptance) {
+    await withSql(db, async (sql) => {
+      const { witnesses = [] } = await storedWitnessHalt(sql)
+      if (witnesses.length === 0) return
+      const kept = await setting<Accepted[]>(sql, ACCEPTED_WITNESSES, [])
+      const added = witnesses
+        .filter((w) => !kept.some((k) => sameDisagreement(k, w)))
+        .map((w) => ({ ...w, ...acceptance }))
+      await sql.run(
+        `INSERT INTO node_settings (key, value) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [ACCEPTED_WITNESSES, JSON.stringify([...kept, ...added])]
+      )
+    })
+  }
   await db('node_settings').where({ key: WITNESS_HALT }).delete()
 }
 
@@ -134,7 +179,7 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
           `a restore of node ${restoring} was begun and not finished: start the node with --restore --restore-id ${restoring} to finish it`
         )
       }
-      witnessed = await storedWitnessHalt(sql)
+      witnessed = (await storedWitnessHalt(sql)).problems
       return found
     })
   } catch (err) {
@@ -189,16 +234,37 @@ export async function witnessed(
 /** Like `witnessed`, and kept on disk until an acceptance, so a restart does not lift it. */
 export async function witnessHalt(
   db: Knex,
-  { problems }: { problems: string[] }
+  { problems }: { problems: string[] },
+  witness?: Disagreement
 ): Promise<C.LedgerStatus> {
   const kept = await withSql(db, storedWitnessHalt)
-  const all = [...kept, ...problems.filter((p) => !kept.includes(p))]
+  const all = [...kept.problems, ...problems.filter((p) => !kept.problems.includes(p))]
+  const witnesses = [...(kept.witnesses ?? [])]
+  if (witness && !witnesses.some((w) => sameDisagreement(w, witness))) witnesses.push(witness)
   await db('node_settings')
-    .insert({ key: WITNESS_HALT, value: JSON.stringify({ problems: all }) })
+    .insert({ key: WITNESS_HALT, value: JSON.stringify({ problems: all, witnesses }) })
     .onConflict('key')
     .merge()
   const state = ledgerState(db)
   const halt = withWitness(state.halt, problems)
   afterCommit(db, () => (state.halt = halt))
   return { ...ledgerStatus(db), writes: 'refused', halt }
+}
+
+/**
+ * A witness disagrees at the start check (ledger.witnessDiffers): nothing halts when an admin
+ * accepted this very disagreement before; else the witness halt, with the witness kept.
+ */
+export async function witnessDiffers(
+  db: Knex,
+  { problem, ...witness }: C.Payload<'ledger.witnessDiffers'>
+): Promise<C.Result<'ledger.witnessDiffers'>> {
+  const accepted = (
+    await withSql(db, (sql) => setting<Accepted[]>(sql, ACCEPTED_WITNESSES, []))
+  ).find((a) => sameDisagreement(a, witness))
+  if (accepted) {
+    const { acceptedAt, reason } = accepted
+    return { accepted: { acceptedAt, reason }, status: ledgerStatus(db) }
+  }
+  return { accepted: null, status: await witnessHalt(db, { problems: [problem] }, witness) }
 }

@@ -10,6 +10,12 @@ import type { LedgerVerifier } from './verifier.ts'
 export const WITNESS_HALT = 'witness_halt'
 
 /**
+ * The node_settings key of the witnesses' disagreements an admin has accepted (each the witness,
+ * what it held, where it parted, and the acceptance): met again at a start, they halt nothing.
+ */
+export const ACCEPTED_WITNESSES = 'accepted_witnesses'
+
+/**
  * The node_settings key where a backup says what it is (db/backups/ops.ts): read when it is
  * listed, and when a node starts on it to catch up its own tail (restore.ts).
  */

@@ -122,7 +122,7 @@ export async function accept(
     anchorHash: anchor.hash,
     problems: JSON.stringify(problems),
   })
-  await clearWitnessHalt(db)
+  await clearWitnessHalt(db, { acceptedAt, reason })
   const state = ledgerState(db)
   afterCommit(db, () => {
     state.halt = null

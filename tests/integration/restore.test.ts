@@ -178,6 +178,22 @@ t.test(
     t.match(await api(url(a), 'POST', '/ledger/accept', { reason }), { status: 200 })
     await api(url(a), 'POST', '/movements', { type: 'issue', sku: 'SEED-0002', quantity: 1 })
     await until(holds(c, aId, 56), 20_000, 'C has the new movement')
+    // Restarted, A meets Centro's witness again, holding the same: accepted once, not halted again.
+    await stop(a)
+    await start(t, a)
+    await until(
+      async () =>
+        url(a).lines.some((l) => /as it did when an admin accepted it/.test(String(l.msg))),
+      20_000,
+      "A's start check meets Centro's witness again"
+    )
+    t.match(
+      await api(url(a), 'POST', '/movements', { type: 'issue', sku: 'SEED-0002', quantity: 1 }),
+      { status: 201 },
+      'A writes on after its restart'
+    )
+    t.match((await api(url(a), 'GET', '/health')).body.ledger, { writes: 'accepted' })
+    await until(holds(c, aId, 57), 20_000, 'C has it')
     const reports = await checkReplicas([url(a), url(c)], { complete: true })
     t.same(
       reports.flatMap((r) => r.problems),

@@ -223,6 +223,48 @@ t.test('an accepted head is not held against the node at its next start', async 
 })
 
 t.test(
+  'a witness disagreement an admin accepted halts nothing when met again at a later start; another does',
+  async (t) => {
+    const knex = await ledgerFile(t, 50)
+    const { log } = capture()
+    await checkLedgerAtStart(knex, log)
+    // Valencia holds rows this node lost with its disk (restored to 45, then wrote on).
+    const valencia = {
+      peer: 'valencia-id',
+      holds: { seq: 52, hash: 'c'.repeat(64) },
+      differsFrom: 46,
+      problem: "Valencia's copy and this ledger part at row 46",
+    }
+    const witnessed = (w: typeof valencia) =>
+      dispatch(knex, envelope('ledger.witnessDiffers', w), { log })
+    t.match(await witnessed(valencia), { ok: true, data: { accepted: null } })
+    t.match(await status(knex), { writes: 'refused', halt: { witnessed: true } })
+    const reason = 'rows 46-52 were lost with the disk; counted again by hand'
+    await accept(knex, { reason })
+    t.match(await status(knex), { writes: 'accepted' })
+    // A restart: the start check runs again, and Valencia is asked again, holding the same.
+    const restarted = reopen(t, knex)
+    await checkLedgerAtStart(restarted, log)
+    const again = (w: typeof valencia) =>
+      dispatch(restarted, envelope('ledger.witnessDiffers', w), { log })
+    t.match(await again(valencia), {
+      ok: true,
+      data: { accepted: { reason }, status: { writes: 'accepted' } },
+    })
+    t.match(await dispatch(restarted, receipt(), { log }), { ok: true }, 'writes go on')
+    // The same witness parting elsewhere (a row changed since), or another witness: halted.
+    for (const other of [
+      { ...valencia, differsFrom: 20, problem: "Valencia's copy and this ledger part at row 20" },
+      { ...valencia, peer: 'sevilla-id', problem: "Sevilla's copy …" },
+      { ...valencia, holds: { seq: 53, hash: 'd'.repeat(64) } },
+    ]) {
+      t.match(await again(other), { ok: true, data: { accepted: null } }, other.problem)
+    }
+    t.match(await status(restarted), { writes: 'refused', halt: { witnessed: true } })
+  }
+)
+
+t.test(
   'a ledger that cannot even be read through halts writes instead of stopping the node',
   async (t) => {
     const knex = await ledgerFile(t, 50)

@@ -47,6 +47,12 @@ export interface WarehouseStatus extends Provenance {
   detail: string | null
   /** It had more items than one answer carries: some of its figures are missing. */
   truncated: boolean
+  /**
+   * Why its figures may not be its ledger's true ones, though it answered: its writes are halted
+   * (a check found its ledger wrong), or this node's replica of it broke on what it served. Null
+   * when nothing disputes them. A disputed warehouse makes the answer incomplete.
+   */
+  disputed: string | null
 }
 
 /** One warehouse's figure for one SKU, with its provenance (freshness travels with the figure). */
@@ -106,7 +112,7 @@ export interface SkuAcross {
 export interface NetworkAnswer {
   warehouses: WarehouseStatus[]
   counts: { total: number; live: number; replica: number; missing: number }
-  /** Every warehouse answered live (and none cut its figures short). */
+  /** Every warehouse answered live (none cut its figures short, none disputed). */
   complete: boolean
   /** At least one warehouse did not answer within the deadline. */
   timedOut: boolean

@@ -122,6 +122,8 @@ const en = {
   whereLiveCount: 'live',
   whereSource: 'Figure',
   whereNotThere: 'not stocked there',
+  whereDisputed: 'disputed',
+  whereSomeDisputed: 'Some figures are disputed: a ledger halted, or its copy here broke',
   whereReplica: 'From its copy here, as of',
   whereNone: 'No figure',
   whereReasons: {
@@ -400,6 +402,8 @@ const es: typeof en = {
   whereLiveCount: 'en directo',
   whereSource: 'Cifra',
   whereNotThere: 'no lo tiene',
+  whereDisputed: 'en duda',
+  whereSomeDisputed: 'Hay cifras en duda: un libro detenido, o su copia aquí rota',
   whereReplica: 'De su copia aquí, de',
   whereNone: 'Sin cifra',
   whereReasons: {

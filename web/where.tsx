@@ -83,7 +83,9 @@ function Answer({ answer, words }: { answer: NetworkStockOne; words: Words }) {
       <p class={answer.complete ? 'hint' : 'problem'}>
         {answer.complete
           ? words.whereComplete
-          : `${words.whereIncomplete} (${answer.counts.live}/${answer.counts.total} ${words.whereLiveCount})`}{' '}
+          : answer.counts.live === answer.counts.total
+            ? words.whereSomeDisputed
+            : `${words.whereIncomplete} (${answer.counts.live}/${answer.counts.total} ${words.whereLiveCount})`}{' '}
         · {answer.tookMs} ms
       </p>
       <table>
@@ -131,9 +133,14 @@ function Provenance(props: { status: WarehouseStatus; hasFigure: boolean; words:
   const { status, words } = props
   const why = status.reason ? words.whereReasons[status.reason] : ''
   if (status.source === 'live') {
+    // Answered, but its ledger halted or its copy here broke: its figure may not be its own.
     return (
-      <span class="badge live">
+      <span
+        class={status.disputed ? 'badge none' : 'badge live'}
+        title={status.disputed ?? undefined}
+      >
         ● {words.live}
+        {status.disputed && ` · ${words.whereDisputed}`}
         {!props.hasFigure && ` · ${words.whereNotThere}`}
       </span>
     )

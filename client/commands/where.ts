@@ -26,7 +26,7 @@ export function age(ms: number): string {
 
 /** Where a warehouse's figure comes from, in words: live, or how old and why. */
 function sourceOf(w: WarehouseStatus): string {
-  if (w.source === 'live') return 'live'
+  if (w.source === 'live') return w.disputed ? `LIVE, DISPUTED: ${w.disputed}` : 'live'
   const why = REASONS[w.reason ?? 'down']
   // What happened, when it adds to the reason: "connection refused", a signature that failed.
   const said = w.detail && (w.reason === 'down' || w.reason === 'refused') ? ` (${w.detail})` : ''
@@ -77,6 +77,8 @@ export function incompleteLine(a: NetworkStockOne): string | undefined {
   const parts = [`${live} of ${total} warehouses answered live`]
   if (replica) parts.push(`${replica} from a replica`)
   if (missing) parts.push(`${missing} with no figure at all`)
+  const disputed = a.warehouses.filter((w) => w.disputed).length
+  if (disputed) parts.push(`${disputed} disputed (its ledger halted, or its copy here broke)`)
   const late = a.timedOut ? `; the deadline of ${a.deadlineMs} ms passed` : ''
   return `!! INCOMPLETE: ${parts.join(', ')}${late}. The total may be wrong.`
 }

@@ -11,6 +11,19 @@ import {
 
 type Ask = { skus: string[]; low?: true } | { all: true; low?: true }
 
+/**
+ * Why this warehouse's writes are halted (its ledger failed a check), for a network answer: its
+ * figures are what it holds, not what its ledger should say. Null when it writes; null too when
+ * the worker cannot say (the figures are read, or refused, on their own).
+ */
+export async function haltedHere(
+  ctx: Ctx,
+  options?: { timeoutMs: number }
+): Promise<string | null> {
+  const status = await ctx.db.send('ledger.status', {}, options).catch(() => null)
+  return status?.halt ? status.halt.problems.join('; ').slice(0, 4000) : null
+}
+
 /** Why this node's own figures are missing: its worker too slow, down, or refusing. */
 function ownReason(err: { code?: string }): NotLiveReason {
   if (err.code === 'DB_TIMEOUT' || err.code === 'EXPIRED') return 'timed_out'
@@ -69,15 +82,16 @@ export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
   const member = { id: ctx.node.id, name: ctx.node.name }
   const skus = 'skus' in ask ? ask.skus : undefined
   const bounded = { timeoutMs: budgetMs }
-  const own = ctx.db
-    .send('stock.figures', { skus, low: ask.low, limit: MAX_FIGURES }, bounded)
-    .then(
-      (read): WarehouseOutcome => ({
-        member,
-        answer: { node: member, at: new Date().toISOString(), ...read },
-      }),
-      (err): WarehouseOutcome => ({ member, reason: ownReason(err), detail: err.message })
-    )
+  const own = Promise.all([
+    ctx.db.send('stock.figures', { skus, low: ask.low, limit: MAX_FIGURES }, bounded),
+    haltedHere(ctx, bounded),
+  ]).then(
+    ([read, halted]): WarehouseOutcome => ({
+      member,
+      answer: { node: member, at: new Date().toISOString(), ...read, halted },
+    }),
+    (err): WarehouseOutcome => ({ member, reason: ownReason(err), detail: err.message })
+  )
   // Read at once, beside the question (hedged): no second round after a peer fails to answer.
   // Without replicas (a worker that cannot say) the answer stands on the live figures alone.
   const replicas = Promise.all([

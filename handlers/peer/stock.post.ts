@@ -1,4 +1,5 @@
 import { defineHandler, MAX_FIGURES, stockAsk, type StockAnswer } from '../../runtime/index.ts'
+import { haltedHere } from '../_shared/network-stock.ts'
 import { signer } from '../_shared/peer.ts'
 
 /**
@@ -15,11 +16,17 @@ export default defineHandler(
   },
   async (_request, ctx, { body: { skus, low, deadlineMs } }): Promise<StockAnswer> => {
     signer(ctx)
-    const read = await ctx.db.send(
-      'stock.figures',
-      { skus, low, limit: MAX_FIGURES },
-      deadlineMs === undefined ? undefined : { timeoutMs: deadlineMs }
-    )
-    return { node: { id: ctx.node.id, name: ctx.node.name }, at: new Date().toISOString(), ...read }
+    const bounded = deadlineMs === undefined ? undefined : { timeoutMs: deadlineMs }
+    // Its figures, and whether its ledger is halted (a check found it wrong): told beside them.
+    const [read, halted] = await Promise.all([
+      ctx.db.send('stock.figures', { skus, low, limit: MAX_FIGURES }, bounded),
+      haltedHere(ctx, bounded),
+    ])
+    return {
+      node: { id: ctx.node.id, name: ctx.node.name },
+      at: new Date().toISOString(),
+      ...read,
+      halted,
+    }
   }
 )

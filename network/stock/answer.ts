@@ -60,7 +60,15 @@ function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced 
       ageMs: 0,
       rowsBehind: 0,
     }
-    const status = { node, ...live, detail: null, truncated: answer.truncated }
+    const broke = g.replicas.find((r) => r.nodeId === outcome.member.id)?.warning
+    const disputed =
+      [
+        answer.halted && `its writes are halted: ${answer.halted}`,
+        !self && broke && `this node's replica of it ${broke.replace(/^its replica /, '')}`,
+      ]
+        .filter(Boolean)
+        .join('; ') || null
+    const status = { node, ...live, detail: null, truncated: answer.truncated, disputed }
     return { status, figures: answer.figures }
   }
   const { reason, detail } = outcome
@@ -74,7 +82,7 @@ function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced 
       ageMs: null,
       rowsBehind: null,
     }
-    return { status: { node, ...none, detail, truncated: false }, figures: [] }
+    return { status: { node, ...none, detail, truncated: false, disputed: null }, figures: [] }
   }
   const fromReplica: Provenance = {
     source: 'replica',
@@ -86,7 +94,7 @@ function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced 
   }
   const said = replica.warning ? `${detail}; ${replica.warning}` : detail
   return {
-    status: { node, ...fromReplica, detail: said, truncated: false },
+    status: { node, ...fromReplica, detail: said, truncated: false, disputed: null },
     figures: replica.figures,
   }
 }
@@ -149,7 +157,13 @@ export function composeStock(g: Gathered): { answer: NetworkAnswer; stock: SkuAc
   ]
   const skus = new Map<string, { name: string | null; figures: WarehouseFigure[] }>()
   for (const { status, figures } of sourced) {
-    const { node, detail: _detail, truncated: _truncated, ...provenance } = status
+    const {
+      node,
+      detail: _detail,
+      truncated: _truncated,
+      disputed: _disputed,
+      ...provenance
+    } = status
     for (const f of figures) {
       const entry = skus.get(f.sku) ?? { name: f.name, figures: [] }
       entry.name ??= f.name
@@ -175,7 +189,7 @@ export function composeStock(g: Gathered): { answer: NetworkAnswer; stock: SkuAc
   const answer: NetworkAnswer = {
     warehouses,
     counts,
-    complete: counts.live === counts.total && warehouses.every((w) => !w.truncated),
+    complete: counts.live === counts.total && warehouses.every((w) => !w.truncated && !w.disputed),
     timedOut: warehouses.some((w) => w.reason === 'timed_out'),
     deadlineMs: g.deadlineMs,
     tookMs: g.tookMs,

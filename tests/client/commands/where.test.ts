@@ -1,6 +1,7 @@
 // Where is it? and `almacen where`, against real nodes of one network.
 import t from 'tap'
-import { whereIsIt } from '../../../client/commands/where.ts'
+import { incompleteLine, whereIsIt } from '../../../client/commands/where.ts'
+import type { NetworkStockOne } from '../../../api/index.ts'
 import { almacen, seed, session, startNetwork, untilSeen } from '../../fixtures/client-kit.ts'
 import { api } from '../../fixtures/test-node.ts'
 
@@ -79,4 +80,30 @@ t.test('almacen where refuses a bad SKU (exit 2) and an unknown one (exit 1)', a
   const missing = await almacen(['where', 'GHOST', '--url', madrid.url])
   t.equal(missing.code, 1)
   t.match(missing.stderr, /No warehouse has an item GHOST/)
+})
+
+t.test('the warning counts a disputed warehouse, answered live or not', async (t) => {
+  const warehouse = (name: string, disputed: string | null) => ({
+    node: { id: name, name, self: false },
+    source: 'live' as const,
+    reason: null,
+    ledger: { seq: 1, hash: 'a'.repeat(64) },
+    asOf: null,
+    ageMs: 0,
+    rowsBehind: 0,
+    detail: null,
+    truncated: false,
+    disputed,
+  })
+  const answer = {
+    complete: false,
+    timedOut: false,
+    deadlineMs: 2000,
+    counts: { total: 2, live: 2, replica: 0, missing: 0 },
+    warehouses: [warehouse('Madrid', null), warehouse('Bilbao', 'its writes are halted: …')],
+  } as unknown as NetworkStockOne
+  t.equal(
+    incompleteLine(answer),
+    '!! INCOMPLETE: 2 of 2 warehouses answered live, 1 disputed (its ledger halted, or its copy here broke). The total may be wrong.'
+  )
 })

@@ -31,6 +31,7 @@ t.test('answers with this node, its figures and the ledger head they project', a
     ledger: HEAD,
     figures: [BOLT],
     truncated: false,
+    halted: null,
   })
   t.ok(Date.parse(answer.at) <= Date.now(), 'with the time it was read')
   t.same(
@@ -41,9 +42,32 @@ t.test('answers with this node, its figures and the ledger head they project', a
         payload: { skus: ['BOLT-M8'], low: true, limit: 5000 },
         options: { timeoutMs: 800 },
       },
+      { op: 'ledger.status', payload: {}, options: { timeoutMs: 800 } },
     ],
     'SKUs upper-cased, and the database not waited on past the caller’s deadline'
   )
+})
+
+t.test('says why its writes are halted, beside its figures', async (t) => {
+  const ctx = signedCtx()
+  const halt = {
+    since: '2026-12-01T10:00:00.000Z',
+    problems: ['row 410 does not hash to its hash', "Sevilla's copy parts at row 410"],
+    action: 'restore it',
+    witnessed: true,
+  }
+  Object.assign(
+    ctx,
+    fakeCtx({
+      'stock.figures': () => ({ figures: [BOLT], ledger: HEAD, truncated: false }),
+      'ledger.status': () => ({ writes: 'refused', halt, verify: null }),
+    }),
+    { peer: 'node-b' }
+  )
+  t.match(await handler(ask({ all: true }), ctx), {
+    figures: [BOLT],
+    halted: "row 410 does not hash to its hash; Sevilla's copy parts at row 410",
+  })
 })
 
 t.test('asks for every item with all: true', async (t) => {

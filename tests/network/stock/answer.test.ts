@@ -20,6 +20,7 @@ function live(id: string, name: string, figures: Row[]): WarehouseOutcome {
       node: { id, name },
       at: new Date(NOW - 5).toISOString(),
       ledger: { seq: 10, hash: HASH('a') },
+      halted: null,
       figures: figures.map(([sku, onHand, unit, sent = 0, received = 0]) => ({
         sku,
         name: `Item ${sku}`,
@@ -304,7 +305,48 @@ t.test('a warehouse from before transfers has nothing on the road', async (t) =>
     truncated: false,
   })
   t.same(answer.figures, [{ ...figure, inTransit: 0, sent: 0, received: 0 }])
+  t.equal(answer.halted, null, 'and no word of a halt: none')
 })
+
+t.test(
+  'a live figure is disputed, and the answer incomplete, when its warehouse is halted or a replica here broke on it',
+  async (t) => {
+    const sur = live('n-2', 'Sur', [['BOLT', 9, 'ea']])
+    if ('answer' in sur) sur.answer.halted = "Valencia's copy and this ledger part at row 410"
+    const norte = live('n-3', 'Norte', [['BOLT', 4, 'ea']])
+    const broken = {
+      nodeId: 'n-3',
+      ledger: { seq: 409, hash: HASH('b') },
+      asOf: null,
+      rowsBehind: null,
+      warning: 'its replica stopped at row 409 (forked)',
+      figures: [],
+    }
+    const { answer, stock } = composeStock(
+      gathered({
+        self: live('n-self', 'Centro', [['BOLT', 1, 'ea']]),
+        peers: [sur, norte],
+        replicas: [broken],
+      })
+    )
+    t.match(answer.warehouses, [
+      { node: { name: 'Centro' }, source: 'live', disputed: null },
+      {
+        node: { name: 'Norte' },
+        source: 'live',
+        disputed: "this node's replica of it stopped at row 409 (forked)",
+      },
+      {
+        node: { name: 'Sur' },
+        source: 'live',
+        disputed: "its writes are halted: Valencia's copy and this ledger part at row 410",
+      },
+    ])
+    t.equal(answer.complete, false, 'a client cannot miss it')
+    t.match(answer.counts, { live: 3, total: 3 })
+    t.match(stock[0], { total: { onHand: 14 } }, 'figures still shown, and summed')
+  }
+)
 
 t.test(
   'keeps 20 ms of a deadline to answer in, more when timers fire late, at most a tenth',

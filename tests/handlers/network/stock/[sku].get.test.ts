@@ -43,6 +43,7 @@ const sur = (onHand: number, unit = 'ea'): WarehouseOutcome => ({
     ledger: HEAD,
     figures: [{ ...BOLT, onHand, unit }],
     truncated: false,
+    halted: null,
   },
 })
 
@@ -98,8 +99,8 @@ t.test('leaves more of the deadline to answer in when its timers fire late', asy
   t.same(asked, [[{ skus: ['BOLT-M8'] }, 910]], 'asked for 1000 - (20 + 2 x 35) ms')
   t.same(
     ctx.sent.map((s) => s.options),
-    [{ timeoutMs: 910 }, { timeoutMs: 910 }, { timeoutMs: 910 }],
-    'its own figures and its replicas under the same bound'
+    [{ timeoutMs: 910 }, { timeoutMs: 910 }, { timeoutMs: 910 }, { timeoutMs: 910 }],
+    'its own figures, whether it is halted, and its replicas under the same bound'
   )
   ctx.timersLateMs = () => 250
   await handler(get('BOLT-M8', '?deadlineMs=1000'), ctx)
@@ -184,12 +185,13 @@ t.test(
       ctx.sent.map((s) => [s.op, s.options]),
       [
         ['stock.figures', { timeoutMs: 480 }],
+        ['ledger.status', { timeoutMs: 480 }],
         ['replicas.stock', { timeoutMs: 480 }],
         ['replicas.list', { timeoutMs: 480 }],
       ],
       'the replicas are read at once, beside the question, under the same deadline'
     )
-    t.same(ctx.sent[1].payload, { skus: ['BOLT-M8'], low: false })
+    t.same(ctx.sent[2].payload, { skus: ['BOLT-M8'], low: false })
     t.match(answer, {
       total: { onHand: 10, liveOnHand: 4, inTransit: 2, onHandPlusInTransit: 12 },
       counts: { total: 2, live: 1, replica: 1, missing: 0 },

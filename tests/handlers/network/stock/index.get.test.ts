@@ -100,6 +100,7 @@ t.test('low=true: a SKU low at one warehouse, totalled over every warehouse', as
           figures: [figure('BOLT', 100, 40, 0), figure('ROPE', 30, 0, 0)],
           ledger: HEAD,
           truncated: false,
+          halted: null,
         }
         return [{ member: node, answer }]
       },

@@ -123,6 +123,16 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
       answered.flatMap((a) => a.replicas.map((r) => r.nodeId)).filter((n) => n !== o.selfId)
     )
     const peers = answered.map((a) => a.name).join(', ')
+    const ofItself = answered.some((a) =>
+      a.replicas.some((r) => r.nodeId === o.selfId && r.position.ledger.seq > 0)
+    )
+    if (ids.size === 0 && ofItself) {
+      // The peers know this very node by its id: it was started with --restore on its own data.
+      throw new RestoreError(
+        `The peers (${peers}) hold replicas of this very node (${o.selfId}), not of a lost one: this data directory holds its ledger already. A restore fills an empty data directory (start the node on one), or catches up a backup of the node itself (start it on the backup, without --restore)`,
+        silent
+      )
+    }
     if (ids.size === 0) {
       throw new RestoreError(
         `No peer (${peers}) holds a replica of a warehouse named "${o.name}": check --name, or give its node id with --restore-id`,

@@ -162,6 +162,20 @@ t.test('a running node restored by name is not taken for itself', async (t) => {
   t.same(feeds, ['B'])
 })
 
+t.test(
+  'a node that holds its own ledger, started with --restore, is told so, not that no peer knows it',
+  async (t) => {
+    const { restore, feeds } = network({
+      b: { name: 'B', replicas: [{ ...held(806, h('b')), nodeId: 'T' }], rows: {} },
+    })
+    await t.rejects(restore(), {
+      name: 'RestoreError',
+      message: /replicas of this very node \(T\).*holds its ledger already/,
+    })
+    t.same(feeds, [], 'nothing pulled')
+  }
+)
+
 t.test('a name no peer knows, or two nodes of one name, are refused', async (t) => {
   const none = network({ b: { name: 'B', replicas: [], rows: {} } })
   await t.rejects(none.restore(), /No peer \(B\) holds a replica of a warehouse named "Norte"/)

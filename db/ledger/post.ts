@@ -56,9 +56,32 @@ function insufficient(
 }
 
 /**
+ * The most one item's on hand may reach: far beyond any warehouse (a movement is at most
+ * 1,000,000,000), and well within the integers JavaScript and SQLite hold exactly (2^53), even
+ * summed over a company's warehouses. Receipts of a billion each, repeated, reached 2e13 unrefused.
+ */
+export const MAX_ON_HAND = 1_000_000_000_000
+
+function beyondLimit(
+  kind: MovementKind<KindInput>,
+  input: KindInput,
+  { onHand, unit }: { onHand: number; unit: string },
+  delta: number,
+  warehouse: string
+): DomainError {
+  const what = kind.attempt({ input, unit, delta })
+  const limit = MAX_ON_HAND.toLocaleString('en')
+  return new DomainError(
+    'VALIDATION_FAILED',
+    `Cannot ${what} in ${warehouse}: on hand would be ${onHand + delta} ${unit}, more than the ${limit} one item may hold; check the quantity`,
+    [{ path: 'quantity', message: `would take on hand beyond ${limit}` }]
+  )
+}
+
+/**
  * Posts `input` on `state` at time `at`: the row that follows the head (the next seq, chained to
  * its hash) and the item's new balance, or a refusal (an unknown item; stock that would go below
- * zero). `state` is not changed: `advance` moves it past an accepted posting.
+ * zero, or beyond MAX_ON_HAND). `state` is not changed: `advance` moves it past an accepted posting.
  */
 export function post<I extends KindInput = MovementInput>(
   state: PostingState,
@@ -74,6 +97,9 @@ export function post<I extends KindInput = MovementInput>(
   const balanceAfter = current.onHand + delta
   if (balanceAfter < 0) {
     return { ok: false, refusal: insufficient(kind, input, current, delta, state.warehouse) }
+  }
+  if (balanceAfter > MAX_ON_HAND) {
+    return { ok: false, refusal: beyondLimit(kind, input, current, delta, state.warehouse) }
   }
   // The fields kinds carry, in the table's order: countedQuantity among the common ones (it came
   // first), the others after the hash.

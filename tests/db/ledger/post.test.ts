@@ -2,7 +2,7 @@
 import t from 'tap'
 import type { Movement, MovementInput } from '../../../db/contract/index.ts'
 import { EMPTY_LEDGER, GENESIS_HASH, hashMovement } from '../../../db/ledger/hash.ts'
-import { advance, post, type PostingState } from '../../../db/ledger/post.ts'
+import { advance, MAX_ON_HAND, post, type PostingState } from '../../../db/ledger/post.ts'
 import { MOVEMENT_ROW } from '../../../db/ledger/row.ts'
 import { random, randomInput } from '../random-movements.ts'
 
@@ -100,6 +100,26 @@ t.test('stock that would go below zero is refused with the sentence people act o
   })
   t.match(post(s, { type: 'issue', sku: 'BOLT', quantity: 10 }, AT), { ok: true })
 })
+
+t.test(
+  'stock that would go beyond what one item may hold is refused, before numbers lose their precision',
+  async (t) => {
+    const s = state({ BOLT: MAX_ON_HAND - 5 })
+    t.match(post(s, { type: 'receipt', sku: 'BOLT', quantity: 6 }, AT), {
+      ok: false,
+      refusal: {
+        code: 'VALIDATION_FAILED',
+        message: `Cannot receive 6 ea of BOLT in Madrid Norte: on hand would be ${MAX_ON_HAND + 1} ea, more than the 1,000,000,000,000 one item may hold; check the quantity`,
+        details: [{ path: 'quantity' }],
+      },
+    })
+    t.match(post(s, { type: 'receipt', sku: 'BOLT', quantity: 5 }, AT), {
+      ok: true,
+      movement: { balanceAfter: MAX_ON_HAND },
+    })
+    t.ok(Number.isSafeInteger(MAX_ON_HAND * 1000), 'summed over a thousand warehouses, still exact')
+  }
+)
 
 t.test('an item outside the state is refused as not found', async (t) => {
   t.match(post(state({}), { type: 'receipt', sku: 'GHOST', quantity: 1 }, AT), {

@@ -38,23 +38,6 @@ export interface BalanceChange {
 export type Posting =
   { ok: true; movement: Movement; balance: BalanceChange } | { ok: false; refusal: DomainError }
 
-function insufficient(
-  kind: MovementKind<KindInput>,
-  input: KindInput,
-  { onHand, unit }: { onHand: number; unit: string },
-  delta: number,
-  warehouse: string
-): DomainError {
-  const requested = -delta
-  const shortfall = requested - onHand
-  const what = kind.attempt({ input, unit, delta })
-  return new DomainError(
-    'INSUFFICIENT_STOCK',
-    `Cannot ${what} in ${warehouse}: only ${onHand} ${unit} on hand, short by ${shortfall}`,
-    { sku: input.sku, warehouse, onHand, requested, shortfall }
-  )
-}
-
 /**
  * The most one item's on hand may reach: far beyond any warehouse (a movement is at most
  * 1,000,000,000), and well within the integers JavaScript and SQLite hold exactly (2^53), even
@@ -62,18 +45,33 @@ function insufficient(
  */
 export const MAX_ON_HAND = 1_000_000_000_000
 
-function beyondLimit(
+/**
+ * Why a movement that would take on hand to `onHand + delta` is refused, or null when it is not:
+ * below zero (the shortfall), or beyond MAX_ON_HAND.
+ */
+function outOfBounds(
   kind: MovementKind<KindInput>,
   input: KindInput,
   { onHand, unit }: { onHand: number; unit: string },
   delta: number,
   warehouse: string
-): DomainError {
-  const what = kind.attempt({ input, unit, delta })
+): DomainError | null {
+  const after = onHand + delta
+  if (after >= 0 && after <= MAX_ON_HAND) return null
+  const what = `Cannot ${kind.attempt({ input, unit, delta })} in ${warehouse}`
+  if (after < 0) {
+    const requested = -delta
+    const shortfall = requested - onHand
+    return new DomainError(
+      'INSUFFICIENT_STOCK',
+      `${what}: only ${onHand} ${unit} on hand, short by ${shortfall}`,
+      { sku: input.sku, warehouse, onHand, requested, shortfall }
+    )
+  }
   const limit = MAX_ON_HAND.toLocaleString('en')
   return new DomainError(
     'VALIDATION_FAILED',
-    `Cannot ${what} in ${warehouse}: on hand would be ${onHand + delta} ${unit}, more than the ${limit} one item may hold; check the quantity`,
+    `${what}: on hand would be ${after} ${unit}, more than the ${limit} one item may hold; check the quantity`,
     [{ path: 'quantity', message: `would take on hand beyond ${limit}` }]
   )
 }
@@ -95,12 +93,8 @@ export function post<I extends KindInput = MovementInput>(
   if (!current) return { ok: false, refusal: itemNotFound(input.sku) }
   const delta = kind.delta(input, current.onHand)
   const balanceAfter = current.onHand + delta
-  if (balanceAfter < 0) {
-    return { ok: false, refusal: insufficient(kind, input, current, delta, state.warehouse) }
-  }
-  if (balanceAfter > MAX_ON_HAND) {
-    return { ok: false, refusal: beyondLimit(kind, input, current, delta, state.warehouse) }
-  }
+  const refusal = outOfBounds(kind, input, current, delta, state.warehouse)
+  if (refusal) return { ok: false, refusal }
   // The fields kinds carry, in the table's order: countedQuantity among the common ones (it came
   // first), the others after the hash.
   const carried: Record<string, unknown> = {}

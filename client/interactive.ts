@@ -35,6 +35,17 @@ export interface InteractiveOptions {
  */
 function menuApi(io: Io, options: InteractiveOptions, name: string | undefined, giveUp: string) {
   const progress = options.print ? undefined : createSpinner(process.stderr)
+  // Ctrl-C out of a wait for the node also drops what was typed during it: those lines were for
+  // the questions of the flow left, and would otherwise choose in the menu it goes back to (a
+  // scan's Enter started another receipt).
+  const { interrupts } = options
+  const leaving =
+    interrupts &&
+    ((stop: () => void) =>
+      interrupts(() => {
+        io.typeAhead?.left()
+        stop()
+      }))
   return createApi({
     url: options.url,
     token: options.token,
@@ -44,7 +55,7 @@ function menuApi(io: Io, options: InteractiveOptions, name: string | undefined, 
     attempts: progress ? Infinity : options.attempts,
     hint: `Ctrl-C to ${giveUp.toLowerCase()}`,
     progress,
-    interrupts: options.interrupts,
+    interrupts: leaving,
     onUnreachable: (err) => offerRetry(io, err, giveUp),
   })
 }

@@ -47,12 +47,18 @@ export class TypeAhead {
    * default it would take. One typed once the next question listens is that question's.
    */
   private afterYesNo = false
+  /**
+   * Keys are dropped until the next question opens: the flow they were typed for was left with
+   * Ctrl-C (a line already read can reach this node after the signal that left it).
+   */
+  private discarding = false
   private readonly decoder = new StringDecoder('utf8')
 
   constructor(private readonly keyboard: Keyboard) {
     keyboard.on('data', (chunk) => {
       const typed = typeof chunk === 'string' ? chunk : this.decoder.write(chunk)
       const text = typed.replace(CTRL_U, START_AGAIN)
+      if (this.discarding && !this.open) return
       if (!this.giving && text.includes(CTRL_C)) {
         // The question that has its answer is still deciding (a look-up): Ctrl-C goes to it, and
         // what was typed ahead goes with the question it was typed after.
@@ -75,6 +81,7 @@ export class TypeAhead {
     this.keyboard.setRawMode?.(true)
     this.ends = ends
     this.open = true
+    this.discarding = false
     const opening = ++this.opening
     setImmediate(() => {
       if (!this.open || opening !== this.opening) return
@@ -90,6 +97,15 @@ export class TypeAhead {
   drop(): void {
     this.pending = ''
     this.afterYesNo = false
+  }
+
+  /**
+   * The flow the keys were typed for was left (Ctrl-C out of a wait for the node): what was typed
+   * ahead is dropped, and so is what still arrives before the next question opens.
+   */
+  left(): void {
+    this.drop()
+    this.discarding = true
   }
 
   /** Its answer is in: what was typed after its Enter waits for the next question. */

@@ -154,3 +154,21 @@ t.test('Ctrl-C after a y or n ends the y/n Enter rule with what it drops', async
   typeAhead.opened()
   t.equal(await read(), '\r', 'an Enter after the Ctrl-C is the next question’s, not dropped')
 })
+
+t.test(
+  'a flow left with Ctrl-C: what was typed for it is dropped, and what still arrives before the next question',
+  async (t) => {
+    const { type, typeAhead, read } = keyboard()
+    typeAhead.opened()
+    type('y')
+    t.equal(await read(), 'y')
+    typeAhead.closed() // the receipt is sent; the node does not answer
+    type('NUT-M8\r') // a scan while it waits
+    typeAhead.left() // Ctrl-C: back to the menu
+    type('\r') // a line read before the signal, delivered after it
+    typeAhead.opened() // the menu
+    t.equal(await read(), '', 'the menu chooses nothing it was not asked to')
+    type('\r')
+    t.equal(await read(), '\r', 'keys typed once it asks are its own')
+  }
+)

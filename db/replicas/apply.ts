@@ -438,7 +438,10 @@ export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; a
   })
 }
 
-/** A broken replica made to follow its owner again from its cursor (replicas.mend). */
+/**
+ * A broken replica made to follow its owner again from its cursor (replicas.mend), unless its own
+ * last rows no longer check out on this disk: then it stays broken.
+ */
 export async function mendOne(db: Knex, p: Payload<'replicas.mend'>): Promise<Replica> {
   return withSql(db, async (sql) => {
     const replica = await getReplica(sql, p.nodeId)
@@ -450,6 +453,9 @@ export async function mendOne(db: Knex, p: Payload<'replicas.mend'>): Promise<Re
         { cursor: replica.cursor }
       )
     }
+    // Its own rows first: a replica its own disk broke stays broken, whatever its owner holds.
+    const head = await headRows(sql, { table: 'replica_movements', nodeId: p.nodeId })
+    if (ownHeadProblem({ replica, head, held: [] })) return replica
     await sql.run(
       `UPDATE replicas SET state = 'catching_up', reason = NULL, last_error = NULL, updated_at = ?
        WHERE node_id = ? AND state = 'broken'`,

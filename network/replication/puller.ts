@@ -202,6 +202,11 @@ export class Puller {
         if (!cursor) {
           const loaded = await this.deps.store.load(this.deps.owner().id)
           const replica = loaded?.state === 'broken' ? await this.mended(loaded) : loaded
+          if (replica === 'again') {
+            // The owner did not say (down, slow, stopping): asked again, backing off.
+            await this.sleep(this.nextBackoff())
+            continue
+          }
           if (replica?.state === 'broken') return this.broke(replica)
           cursor = replica?.cursor ?? START
           // Paused (or stopped) while the store answered: the owner is not asked.
@@ -305,16 +310,25 @@ export class Puller {
   }
 
   /**
-   * A broken replica, mended if its owner now holds its last row as it does (asked once per
-   * resume): the owner's answer to a page after the replica's cursor is not FORKED. The page is
-   * not used; the loop asks again from the cursor, and checks what comes as ever.
+   * A broken replica, mended if its owner now holds its last row as it does: its answer to a page
+   * after the replica's cursor is not FORKED. Asked until the owner says, yes or no, once per
+   * resume ('again': no word from it this time). The page is not used; the loop asks again from
+   * the cursor, and checks what comes as ever. Stopped or paused meanwhile, nothing is mended.
    */
-  private async mended(replica: Replica): Promise<Replica> {
+  private async mended(replica: Replica): Promise<Replica | 'again'> {
     if (this.mendTried) return replica
-    this.mendTried = true
     const owner = this.deps.owner()
     const outcome = await this.request(replica.cursor)
-    if (!outcome.ok) return replica
+    if (this.stopped || !this.following) return replica
+    if (!outcome.ok) {
+      if (outcome.code !== 'FORKED') {
+        this.failed(`${outcome.reason}: ${outcome.message}`)
+        return 'again'
+      }
+      this.mendTried = true
+      return replica
+    }
+    this.mendTried = true
     const mended = await this.deps.store.mend(owner.id, replica.cursor)
     if (mended === 'conflict' || mended.state === 'broken') return replica
     this.broken = false

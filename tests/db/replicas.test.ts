@@ -393,6 +393,11 @@ t.test(
       data: { applied: 0, replica: { state: 'broken', reason: 'chain_broken' } },
     })
     t.match((await ok(into, 'replicas.get', { nodeId: 'norte' })).lastError, /on this node's disk/)
+    // Its owner holds that row as it was; this disk does not: it is not mended.
+    t.match(await ok(into, 'replicas.mend', { nodeId: 'norte', cursor }), {
+      state: 'broken',
+      reason: 'chain_broken',
+    })
   }
 )
 

@@ -470,9 +470,16 @@ t.test(
     await cluster.until(() => cluster.sees(['B'], { A: 'failed' }), 20_000, 'A failed again')
     a.log = first
     first.receipts(3)
+    // It says nothing at first (stopping, say): asked again and again, never given up on.
+    first.refuse = 'NODE_STOPPING'
     await cluster.start('A')
     serve(cluster, site, 'A')
-    await cluster.until(() => holds(site, cluster, 'B', 'A'), 30_000, 'mended and caught up')
+    const before = feedRequests(cluster, 'B', 'A').length
+    await cluster.run(10_000)
+    t.ok(feedRequests(cluster, 'B', 'A').length - before >= 3, 'asked again, backing off')
+    t.match(site.get('B')?.disk.replicas.get(cluster.node('A').id), { state: 'broken' })
+    first.refuse = null
+    await cluster.until(() => holds(site, cluster, 'B', 'A'), 60_000, 'mended and caught up')
     t.match(site.get('B')?.disk.replicas.get(cluster.node('A').id), {
       state: 'live',
       reason: null,

@@ -2,7 +2,8 @@
 // replica is the backup, and its hash chain makes any holder's copy checkable). The node asks
 // the addresses it was given which of them hold a replica of it (by id, or by its name), picks
 // the longest history that the others' heads are prefixes of (a peer whose replica broke, or that
-// holds another history, is named and never used), pulls its own log from that replica into its
+// holds another history, is named and not used; but when every peer answered and every replica
+// broke forked, the longest of those, as the ledger was before it parted from them), pulls its own log from that replica into its
 // empty database page by page (the worker checks every row's hash and link), and has the worker
 // verify the whole chain and every balance before it takes the node id. Nothing here serves a
 // client: the runtime answers 503 RESTORING until this resolves.
@@ -156,7 +157,7 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
       const { nodeId: _id, name: _name, ...replica } = held
       const problem =
         replica.state === 'broken'
-          ? `its replica is broken (${replica.reason}): restored from only when no other holds anything`
+          ? `its replica is broken (${replica.reason}): not restored from while a peer holds a whole one`
           : replica.position.events === 0
             ? 'its replica holds nothing yet'
             : null
@@ -166,16 +167,21 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
   ]
   const name = answered.flatMap((a) => a.replicas.filter((r) => r.nodeId === id))[0]?.name ?? o.name
 
-  // 3. The longest history the others agree with. A broken replica only when no other holds
-  // anything: its rows are whole (a page that broke it was never applied), but its owner's ledger
-  // parted from it once, perhaps with an admin's accept (the rows it holds beyond were lost and
-  // counted again). When the owner's own disk was changed behind its back, every peer's replica
-  // broke on it, and they hold the warehouse's true ledger.
+  // 3. The longest history the others agree with. Broken replicas only when every peer given
+  // answered, none holds a whole one, and theirs broke forked (the node's ledger parted from
+  // them; any other break is no evidence of it): their rows are whole (a page that broke them was
+  // never applied), as the ledger was. When the node's own disk was rewritten, every peer that
+  // held the rows changed broke on them. A whole replica is always preferred: one left broken by
+  // an accepted rollback holds rows the warehouse no longer counts; and a peer that did not
+  // answer may hold a whole one, so none is used then.
   const whole = sources.filter((s): s is Candidate => s.problem === null && s.replica !== null)
   const broken = sources.filter(
-    (s): s is Candidate => s.replica?.state === 'broken' && s.replica.position.events > 0
+    (s): s is Candidate =>
+      s.replica?.state === 'broken' &&
+      s.replica.reason === 'forked' &&
+      s.replica.position.events > 0
   )
-  const fallback = whole.length === 0 && broken.length > 0
+  const fallback = whole.length === 0 && silent.length === 0 && broken.length > 0
   const chosen = await choose(o, id, fallback ? broken : whole, timeoutMs)
   if (chosen && fallback) {
     o.log.warn(

@@ -165,7 +165,7 @@ t.test(
     t.match(byName.Centro, {
       used: false,
       replica: { state: 'broken', reason: 'forked', position: { ledger: { seq: 60 } } },
-      problem: /broken \(forked\).*only when no other holds anything/,
+      problem: /broken \(forked\).*not restored from while a peer holds a whole one/,
     })
     t.match(byName.Sur, { used: true, problem: null })
     // Centro witnessed rows 51…60 that A acknowledged once and lost to its backup: the start

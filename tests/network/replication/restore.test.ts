@@ -144,6 +144,30 @@ t.test(
   }
 )
 
+t.test(
+  'broken replicas are not restored from while a peer given did not answer (it may hold a whole one), nor when they broke other than forked',
+  async (t) => {
+    const peers = {
+      b: { name: 'B', replicas: [held(60, h('b'), 'broken')], rows: {} },
+      c: { name: 'C', replicas: [held(58, h('8'), 'broken')], rows: {} },
+    }
+    const { restore, feeds } = network(peers)
+    await t.rejects(restore('W', ['b', 'c', 'http://10.0.0.9:8080']), {
+      name: 'RestoreError',
+      message: /No peer holds a replica of node W to restore from/,
+    })
+    const ownDisk = network({
+      b: {
+        name: 'B',
+        replicas: [{ ...held(60, h('b'), 'broken'), reason: 'chain_broken' }],
+        rows: {},
+      },
+    })
+    await t.rejects(ownDisk.restore('W'), { name: 'RestoreError' })
+    t.same([...feeds, ...ownDisk.feeds], [], 'nothing pulled')
+  }
+)
+
 t.test('two histories held by as many peers each are refused, naming both sides', async (t) => {
   const { restore, feeds } = network({
     b: { name: 'B', replicas: [held(10, h('b'))], rows: { 10: h('b') } },

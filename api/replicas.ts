@@ -39,3 +39,10 @@ export const nodeIdParam = z
   .string()
   .min(1, { error: 'must not be empty' })
   .max(64, { error: 'must be at most 64 characters' })
+
+/** POST /replicas/:nodeId/reseed: what was dropped, and the replica as it stood before. */
+export interface ReplicaReseed {
+  nodeId: string
+  dropped: { events: number; movements: number }
+  was: Pick<ReplicaView, 'state' | 'reason' | 'cursor'>
+}

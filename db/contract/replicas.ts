@@ -163,4 +163,12 @@ export const replicaOps = {
    * replica's; a replica not broken is left as it is. Every page after is checked as ever.
    */
   'replicas.mend': write(z.strictObject({ nodeId, cursor: feedPosition })).returns<Replica>(),
+  /**
+   * Drops a replica whole (its events, rows, balances, items and cursor), so that it is pulled
+   * afresh from its owner: for one its owner's ledger parted from for good. NOT_FOUND when none.
+   */
+  'replicas.reseed': write(z.strictObject({ nodeId })).returns<{
+    nodeId: string
+    dropped: { events: number; movements: number; was: Replica }
+  }>(),
 }

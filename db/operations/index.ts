@@ -15,7 +15,7 @@ import * as movements from './movements.ts'
 import * as node from './node.ts'
 import * as queues from './queues.ts'
 import * as topics from './topics.ts'
-import { apply, breakOne, mendOne } from '../replicas/apply.ts'
+import { apply, breakOne, mendOne, reseedOne } from '../replicas/apply.ts'
 import { ownFeed, ownHashes, replicaFeed, replicaHashes } from '../replicas/feed.ts'
 import * as replicas from '../replicas/read.ts'
 import type { Operation } from './run.ts'
@@ -60,6 +60,7 @@ export const operations: OperationTable = {
   'replicas.apply': apply,
   'replicas.break': breakOne,
   'replicas.mend': mendOne,
+  'replicas.reseed': reseedOne,
   'replicas.list': replicas.list,
   'replicas.get': replicas.get,
   'replicas.movements': replicas.movements,

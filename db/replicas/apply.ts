@@ -6,7 +6,14 @@
 // statements, in the batch's one transaction: a crash never loses or repeats a row.
 import type { Knex } from 'knex'
 import { z } from 'zod'
-import type { BrokenReason, FeedPosition, Movement, Payload, Replica } from '../contract/index.ts'
+import type {
+  BrokenReason,
+  FeedPosition,
+  Movement,
+  Payload,
+  Replica,
+  Result,
+} from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { hashMovement } from '../ledger/hash.ts'
 import { projected } from '../ledger/kinds.ts'
@@ -462,6 +469,48 @@ export async function mendOne(db: Knex, p: Payload<'replicas.mend'>): Promise<Re
       [new Date().toISOString(), p.nodeId]
     )
     return getReplica(sql, p.nodeId)
+  })
+}
+
+/**
+ * Drops a replica whole, to be pulled afresh (replicas.reseed). Its rows are append-only: the
+ * triggers let this one transaction delete them, naming the replica in node_settings while it
+ * does (migrations/20270125100000_replica_reseed.ts).
+ */
+export async function reseedOne(
+  db: Knex,
+  { nodeId }: Payload<'replicas.reseed'>
+): Promise<Result<'replicas.reseed'>> {
+  return withSql(db, async (sql) => {
+    const was = await getReplica(sql, nodeId)
+    const count = async (table: string) =>
+      (
+        await sql.all<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE node_id = ?`, [
+          nodeId,
+        ])
+      )[0].n
+    const dropped = {
+      events: await count('replica_events'),
+      movements: await count('replica_movements'),
+      was,
+    }
+    await sql.script(
+      [
+        [
+          `INSERT INTO node_settings (key, value) VALUES ('reseeding', ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+          [nodeId],
+        ],
+        ['DELETE FROM replica_events WHERE node_id = ?', [nodeId]],
+        ['DELETE FROM replica_movements WHERE node_id = ?', [nodeId]],
+        ['DELETE FROM replica_balances WHERE node_id = ?', [nodeId]],
+        ['DELETE FROM replica_items WHERE node_id = ?', [nodeId]],
+        ['DELETE FROM replicas WHERE node_id = ?', [nodeId]],
+        ["DELETE FROM node_settings WHERE key = 'reseeding'"],
+      ],
+      { savepoint: true }
+    )
+    return { nodeId, dropped }
   })
 }
 

@@ -132,6 +132,19 @@ export class Puller {
   }
 
   /**
+   * Its replica was dropped (reseeded): what it knew of the last exchange and of the break is
+   * forgotten; a running loop starts again from the store (nothing there: the start of the log).
+   */
+  forget(): void {
+    this.broken = false
+    this.failing = false
+    this.lastError = null
+    this.upToDate = false
+    this.pageHead = undefined
+    this.mendTried = false
+  }
+
+  /**
    * Stops asking the owner until resumed; `why` (membership's word: failed, left) is the replica's
    * last error unless an exchange failed with a more precise one, so a stale replica always says why.
    */

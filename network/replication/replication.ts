@@ -45,6 +45,11 @@ export interface ReplicationApi {
   peers(): PeerReplication[]
   /** What the alive peers hold of this node's ledger, compared with it (its witnesses). */
   witness(own: OwnLedger): Promise<WitnessReport>
+  /**
+   * The replica of `nodeId` was dropped (replicas.reseed): its puller forgets what it knew and
+   * follows the owner afresh, from the start of its log, if membership sees it alive.
+   */
+  refollow(nodeId: string): void
 }
 
 /**
@@ -91,6 +96,13 @@ export class Replication implements ReplicationApi {
       memberState: member.state,
       ...puller.status(),
     }))
+  }
+
+  refollow(nodeId: string): void {
+    const entry = this.pullers.get(nodeId)
+    if (!entry) return
+    entry.puller.forget()
+    if (entry.member.state === 'alive' && !this.out) entry.puller.resume()
   }
 
   witness(own: OwnLedger): Promise<WitnessReport> {

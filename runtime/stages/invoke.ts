@@ -68,6 +68,7 @@ const NO_WAITERS: Ctx['queues'] = new QueueWaiters()
 
 const NO_REPLICATION: Ctx['replication'] = {
   peers: () => [],
+  refollow: () => undefined,
   witness: async () => ({
     available: false,
     witnesses: [],

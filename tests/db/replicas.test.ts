@@ -434,7 +434,40 @@ t.test('the schema keeps replica rows numbered, chained and append-only', async 
   await t.rejects(into('replica_events').insert({ ...event, seq: 9 }), { message: /without gaps/ })
   await t.rejects(into('replica_events').delete(), { message: /append-only/ })
   await into('replica_events').insert({ ...event, nodeId: 'sur', seq: 1 })
+  // A reseed of another replica lets no delete of this one's rows through.
+  await into('node_settings').insert({ key: 'reseeding', value: 'sur' })
+  await t.rejects(into('replica_movements').where({ nodeId: 'norte' }).delete(), {
+    message: /append-only/,
+  })
 })
+
+t.test(
+  'replicas.reseed drops a replica whole, and it is pulled afresh from its owner',
+  async (t) => {
+    const from = await owner(t)
+    const into = await testDb(t)
+    await pullAll(from, into, 3)
+    await ok(into, 'replicas.break', { nodeId: 'norte', reason: 'forked', message: 'parted' })
+    const { dropped } = await ok(into, 'replicas.reseed', { nodeId: 'norte' })
+    t.match(dropped, { events: 7, movements: 4, was: { state: 'broken', reason: 'forked' } })
+    for (const table of [
+      'replica_events',
+      'replica_movements',
+      'replica_balances',
+      'replica_items',
+      'replicas',
+    ])
+      t.equal((await into(table).count({ n: '*' }))[0].n, 0, `nothing left in ${table}`)
+    t.equal(await into('node_settings').where({ key: 'reseeding' }).first(), undefined)
+    t.match(await call(into, 'replicas.reseed', { nodeId: 'norte' }), {
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    })
+    const cursor = await pullAll(from, into, 100)
+    t.match(await ok(into, 'replicas.get', { nodeId: 'norte' }), { state: 'live', cursor })
+    t.ok((await ok(into, 'replicas.verify', { nodeId: 'norte' })).ok, 'whole again')
+  }
+)
 
 t.test('replicas.movements pages and filters as movements.list does', async (t) => {
   const from = await owner(t)

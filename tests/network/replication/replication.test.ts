@@ -435,14 +435,20 @@ t.test(
   }
 )
 
+/** A and B, B replicating A, which holds 5 rows: B holds them all. */
+async function bFollowsA(t: Parameters<typeof formedCluster>[0]) {
+  const { cluster, site } = await sites(t, ['A', 'B'])
+  await replicate(cluster, site, cluster.node('B'))
+  const a = site.get('A') as Site
+  a.log.receipts(5)
+  await cluster.until(() => holds(site, cluster, 'B', 'A'), 5000, 'caught up')
+  return { cluster, site, a }
+}
+
 t.test(
   'a forked owner breaks the replica and its puller stops, until the owner, back, holds its history again',
   async (t) => {
-    const { cluster, site } = await sites(t, ['A', 'B'])
-    await replicate(cluster, site, cluster.node('B'))
-    const a = site.get('A') as Site
-    a.log.receipts(5)
-    await cluster.until(() => holds(site, cluster, 'B', 'A'), 5000, 'caught up')
+    const { cluster, site, a } = await bFollowsA(t)
     const first = a.log
     // A's disk is replaced by another history of the same length, then one more row.
     a.log = new OwnerLog(cluster.clock, 'another history')
@@ -491,5 +497,26 @@ t.test(
       first.events,
       'the first history, each event once'
     )
+  }
+)
+
+t.test(
+  "a replica dropped (reseeded) is followed afresh from the start of its owner's log",
+  async (t) => {
+    const { cluster, site, a } = await bFollowsA(t)
+    const b = site.get('B') as Site
+    const idA = cluster.node('A').id
+    // A's ledger parts from B's replica for good (an accepted rollback: another history).
+    a.log = new OwnerLog(cluster.clock, 'the accepted history')
+    a.log.receipts(7)
+    await cluster.run(30_000)
+    t.match(b.disk.replicas.get(idA), { state: 'broken', reason: 'forked' })
+    // An admin drops it (replicas.reseed empties the store's replica), and it follows again.
+    b.disk.replicas.delete(idA)
+    b.disk.held.delete(idA)
+    b.replication?.refollow(idA)
+    await cluster.until(() => holds(site, cluster, 'B', 'A'), 30_000, 'followed afresh')
+    t.same(b.disk.held.get(idA), a.log.events, 'the accepted history, each event once')
+    t.match(b.replication?.peers()[0], { stopped: false, failing: false, lastError: null })
   }
 )

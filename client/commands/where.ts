@@ -33,7 +33,8 @@ function sourceOf(w: WarehouseStatus): string {
   if (w.source === 'none') return `NO FIGURE: ${why}${said}`
   const old = w.ageMs === null ? 'never caught up' : `${age(w.ageMs)} old`
   const behind = w.rowsBehind ? `, ${plural(w.rowsBehind, 'movement')} behind` : ''
-  return `REPLICA, ${old}${behind}: ${why}${said}`
+  const disputed = w.disputed ? `; DISPUTED: ${w.disputed}` : ''
+  return `REPLICA, ${old}${behind}: ${why}${said}${disputed}`
 }
 
 const amount = (n: number, unit: string | null) => (unit ? `${n} ${unit}` : `${n} (unit unknown)`)
@@ -115,7 +116,7 @@ export const where: Command = {
   summary: 'where a SKU is in every warehouse, and the total',
   synopsis: 'SKU',
   description:
-    'Asks every warehouse of the peer network at once (2 s at most) for SKU: each one with its figure, live or from this node’s replica of its ledger (how old, and why it did not answer), then the total. Warehouses that count the SKU in different units are totalled per unit, never added. Exit 0 when every warehouse answered live; exit 1, with a warning, when any did not (the total may be wrong).',
+    'Asks every warehouse of the peer network at once (2 s at most) for SKU: each one with its figure, live or from this node’s replica of its ledger (how old, and why it did not answer), then the total. Warehouses that count the SKU in different units are totalled per unit, never added. Exit 0 when every warehouse answered live; exit 1, with a warning, when any did not, or one is disputed (its ledger halted, or its copy here broke: the total may be wrong).',
   examples: ['almacen where BOLT-M8', 'almacen where BOLT-M8 --json'],
   async run(io, args) {
     const [text] = positionals(args, ['SKU'])

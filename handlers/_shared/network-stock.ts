@@ -53,6 +53,7 @@ function replicaFigures(
         rowsBehind: head === undefined ? null : Math.max(0, head - r.ledger.seq),
         warning:
           r.state === 'broken' ? `its replica stopped at row ${r.ledger.seq} (${r.reason})` : null,
+        forked: r.state === 'broken' && r.reason === 'forked',
         figures: r.stock.map(({ sku, name, unit, onHand, sent, received, reorderPoint }) => ({
           sku,
           name,

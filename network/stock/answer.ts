@@ -28,6 +28,11 @@ export interface ReplicaFigures {
   rowsBehind: number | null
   /** Something a reader must know about the replica (it broke at some row, and why). */
   warning: string | null
+  /**
+   * It broke because the warehouse's ledger parted from it (forked): the warehouse's live figures
+   * come from another history than the one this node followed. Any other break is this node's.
+   */
+  forked?: boolean
   figures: Figure[]
 }
 
@@ -60,11 +65,12 @@ function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced 
       ageMs: 0,
       rowsBehind: 0,
     }
-    const broke = g.replicas.find((r) => r.nodeId === outcome.member.id)?.warning
+    const held = g.replicas.find((r) => r.nodeId === outcome.member.id)
+    const parted = !self && held?.forked && held.warning
     const disputed =
       [
         answer.halted && `its writes are halted: ${answer.halted}`,
-        !self && broke && `this node's replica of it ${broke.replace(/^its replica /, '')}`,
+        parted && `this node's replica of it ${parted.replace(/^its replica /, '')}`,
       ]
         .filter(Boolean)
         .join('; ') || null
@@ -94,7 +100,8 @@ function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced 
   }
   const said = replica.warning ? `${detail}; ${replica.warning}` : detail
   return {
-    status: { node, ...fromReplica, detail: said, truncated: false, disputed: null },
+    // A broken replica's figures are the ledger as it was when it stopped: say so beside them.
+    status: { node, ...fromReplica, detail: said, truncated: false, disputed: replica.warning },
     figures: replica.figures,
   }
 }

@@ -320,6 +320,7 @@ t.test(
       asOf: null,
       rowsBehind: null,
       warning: 'its replica stopped at row 409 (forked)',
+      forked: true,
       figures: [],
     }
     const { answer, stock } = composeStock(
@@ -345,6 +346,25 @@ t.test(
     t.equal(answer.complete, false, 'a client cannot miss it')
     t.match(answer.counts, { live: 3, total: 3 })
     t.match(stock[0], { total: { onHand: 14 } }, 'figures still shown, and summed')
+    // A replica this node's own disk broke says nothing of the warehouse's live figures; a
+    // figure read from a broken replica is the ledger as it was when it stopped.
+    const ownDisk = {
+      ...broken,
+      warning: 'its replica stopped at row 409 (chain_broken)',
+      forked: false,
+    }
+    const norteDown = {
+      member: { id: 'n-3', name: 'Norte' },
+      reason: 'down' as const,
+      detail: 'refused',
+    }
+    const live3 = composeStock(gathered({ peers: [norte], replicas: [ownDisk] }))
+    t.equal(live3.answer.warehouses[1].disputed, null)
+    const fromCopy = composeStock(gathered({ peers: [norteDown], replicas: [broken] }))
+    t.match(fromCopy.answer.warehouses[1], {
+      source: 'replica',
+      disputed: 'its replica stopped at row 409 (forked)',
+    })
   }
 )
 

@@ -61,7 +61,7 @@ const id = z
   .max(100, { error: 'must be at most 100 characters' })
 
 /** A transfer id as senders make them: a UUID, written in lower case. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
 /**
  * A transfer's id in a path (/transfers/:id): a UUID in any case is the same transfer (a delivery

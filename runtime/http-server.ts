@@ -171,6 +171,9 @@ function originForm(target: string): string | undefined {
   if (!target.startsWith('/') && !/^https?:\/\//i.test(target)) return undefined
   try {
     const url = new URL(target, 'http://node')
+    // Resolved (`/.//peer/stock`, `http://node//peer/stock`), a path must still start with one
+    // slash: the router would read another host name out of a second one.
+    if (url.pathname.startsWith('//')) return undefined
     return url.pathname + url.search
   } catch {
     return undefined

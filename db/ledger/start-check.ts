@@ -259,9 +259,13 @@ export async function witnessDiffers(
   db: Knex,
   { problem, ...witness }: C.Payload<'ledger.witnessDiffers'>
 ): Promise<C.Result<'ledger.witnessDiffers'>> {
+  // Where they part unknown this time (the witness did not answer for its hashes): the same
+  // witness holding the same rows is the disagreement accepted, not a new one.
   const accepted = (
     await withSql(db, (sql) => setting<Accepted[]>(sql, ACCEPTED_WITNESSES, []))
-  ).find((a) => sameDisagreement(a, witness))
+  ).find((a) =>
+    sameDisagreement(a, { ...witness, differsFrom: witness.differsFrom ?? a.differsFrom })
+  )
   if (accepted) {
     const { acceptedAt, reason } = accepted
     return { accepted: { acceptedAt, reason }, status: ledgerStatus(db) }

@@ -53,7 +53,7 @@ export const stockAnswer = z.object({
   /** More items matched than MAX_FIGURES: these are the first, in SKU order. */
   truncated: z.boolean(),
   /** Why its writes are halted (its ledger failed a check), or null; none from older nodes. */
-  halted: z.string().max(4000).nullable().default(null),
+  halted: peerText(4000).nullable().default(null),
 })
 export type StockAnswer = z.output<typeof stockAnswer>
 

@@ -232,7 +232,14 @@ t.test(
     }
     // A target whose second character is a slash or a backslash names a host: //peer/stock was
     // served, and logged, as /stock.
-    for (const target of ['//peer/stock', '/\\peer/stock', '//localhost/stock']) {
+    for (const target of [
+      '//peer/stock',
+      '/\\peer/stock',
+      '//localhost/stock',
+      '/.//peer/stock',
+      '/a/..//peer/stock',
+      'http://localhost//peer/stock',
+    ]) {
       const { socket, received, closed } = open(node)
       socket.write(`GET ${target} HTTP/1.1\r\nHost: localhost\r\n\r\n`)
       await within(closed, 5000, `the connection closed after GET ${target}`)

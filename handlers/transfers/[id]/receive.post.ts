@@ -1,4 +1,4 @@
-import { receiveInput, type TransferDetail } from '../../../api/index.ts'
+import { receiveInput, UUID, type TransferDetail } from '../../../api/index.ts'
 import { defineHandler, HttpError, type Ctx } from '../../../runtime/index.ts'
 import { memberNames } from '../../_shared/members.ts'
 import { idOf, member, type Warehouse } from '../../_shared/transfers.ts'
@@ -25,7 +25,8 @@ async function refuseUnknownToSender(ctx: Ctx, id: string, named: Warehouse | un
     (onTrustFrom
       ? { id: onTrustFrom, name: memberNames(ctx).get(onTrustFrom) ?? onTrustFrom }
       : undefined)
-  if (!sender) return
+  // An id no sender makes (not a UUID) is refused by the worker, at once: no sender is asked.
+  if (!sender || !UUID.test(id)) return
   if ((await ctx.peers.transferSent(sender.id, id, ASK_SENDER_MS)) !== false) return
   throw new HttpError(
     'VALIDATION_FAILED',

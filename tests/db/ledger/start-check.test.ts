@@ -232,7 +232,7 @@ t.test(
     const valencia = {
       peer: 'valencia-id',
       holds: { seq: 52, hash: 'c'.repeat(64) },
-      differsFrom: 46,
+      differsFrom: 46 as number | null,
       problem: "Valencia's copy and this ledger part at row 46",
     }
     const witnessed = (w: typeof valencia) =>
@@ -252,6 +252,11 @@ t.test(
       data: { accepted: { reason }, status: { writes: 'accepted' } },
     })
     t.match(await dispatch(restarted, receipt(), { log }), { ok: true }, 'writes go on')
+    t.match(
+      await again({ ...valencia, differsFrom: null }),
+      { ok: true, data: { accepted: { reason } } },
+      'where they part unknown this time (its hashes unanswered): the same witness, the same rows'
+    )
     // The same witness parting elsewhere (a row changed since), or another witness: halted.
     for (const other of [
       { ...valencia, differsFrom: 20, problem: "Valencia's copy and this ledger part at row 20" },

@@ -421,6 +421,13 @@ t.test(
       t.strictSame(await receive(at, ctx), detail, why)
       t.equal(ctx.asked.length, 1, `${why}: asked`)
     }
+    // An id no sender makes (not a UUID): refused by the worker at once, no sender asked.
+    const typo = ctxOf({ here: false, sentBy: null })
+    await receive(
+      request('POST', '/transfers/FAKE-001/receive', { body, params: { id: 'FAKE-001' } }),
+      typo
+    )
+    t.equal(typo.asked.length, 0, 'a malformed id: the sender is not asked')
     // Known without asking: a record here, or the sender's ledger replicated here shows it leaving.
     for (const [why, ctx] of [
       ['a record here', ctxOf({ here: true, sentBy: null })],

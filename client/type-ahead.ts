@@ -41,6 +41,8 @@ export class TypeAhead {
   private opening = 0
   /** What ends the open question's answer: Enter, and for a yes/no question its y or n too. */
   private ends = /[\r\n]/
+  /** The open question is a yes/no one: its answer is a y or an n alone, or Enter. */
+  private yesNo = false
   /**
    * A yes/no question was answered with its y or n: an Enter typed next, before the next question
    * listens, belongs to that answer (the habit of y then Enter), not to the next question, whose
@@ -80,6 +82,7 @@ export class TypeAhead {
   opened(ends = /[\r\n]/): void {
     this.keyboard.setRawMode?.(true)
     this.ends = ends
+    this.yesNo = ends.test('y')
     this.open = true
     this.discarding = false
     const opening = ++this.opening
@@ -132,6 +135,18 @@ export class TypeAhead {
   private pump(): void {
     this.dropYesNoEnter()
     while (this.giving && this.pending) {
+      if (this.yesNo) {
+        // A line that does not start with a y or an n (a scan, a word) is no answer to a yes/no
+        // question: prompts would skip its letters and take its Enter as the default, yes, so a
+        // scan meant for the next item confirmed this one. Dropped whole, once its Enter came.
+        // (A y or n first is the answer, and what follows it the next question's, as ever.)
+        const line = /^[^\r\n]*/.exec(this.pending)?.[0] ?? ''
+        if (line.length > 0 && !/^[yYnN]/.test(line)) {
+          if (line.length === this.pending.length) return // its Enter has not come yet
+          this.pending = this.pending.slice(line.length).replace(/^(\r\n|\r|\n)/, '')
+          continue
+        }
+      }
       const end = this.pending.search(this.ends)
       if (end < 0) {
         this.input.write(this.pending)

@@ -172,3 +172,21 @@ t.test(
     t.equal(await read(), '\r', 'keys typed once it asks are its own')
   }
 )
+
+t.test(
+  'a scan at a yes/no question is no answer: dropped whole, not taken as Enter, the default yes',
+  async (t) => {
+    const { type, typeAhead, read } = keyboard()
+    typeAhead.opened(/[\r\nyYnN]/)
+    type('BOLT') // a scan, its Enter not here yet: nothing given
+    t.equal(await read(), '')
+    type('-M8\r')
+    t.equal(await read(), '', 'the whole line dropped, its Enter with it')
+    type('\r')
+    t.equal(await read(), '\r', 'an Enter alone is an answer (the default)')
+    typeAhead.closed()
+    typeAhead.opened(/[\r\nyYnN]/)
+    type('7\rn')
+    t.equal(await read(), 'n', 'a line dropped, then the n after it answers')
+  }
+)

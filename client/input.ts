@@ -63,7 +63,8 @@ export const delta: Parse<number> = (text) => {
 
 /** How many rows a list asks for at once (the node's own bounds). */
 export const limit: Parse<number> = (text) =>
-  check(api.paging.limit, whole(text, false), 'must be a whole number from 1 to 500')
+  // The node's schema reads a query string's digits.
+  check(api.paging.limit, String(whole(text, false)), 'must be a whole number from 1 to 500')
 
 /** Free text with the node's length limit; surrounding spaces dropped. */
 export function text(max: number, required = false): Parse<string> {

@@ -179,11 +179,15 @@ t.test('migrate:down will not undo who made each row while the hashes cover it',
   const node = await nodeWithStock(t, dataDir)
   await node.close()
   const env = { ALMACEN_DATA_DIR: dataDir }
-  // The last six migrations showed transfers on the topics as the API does, indexed the
-  // replicas' transfers, matched topic patterns word by word, and made federation, the topics
-  // and the queues, empty here: they go. The one before added who made each row; every row of
-  // this ledger names its user, and its hash covers the name: without the column the ledger
-  // would no longer verify.
+  // The last seven migrations let a reseed delete a replica's rows, showed transfers on the
+  // topics as the API does, indexed the replicas' transfers, matched topic patterns word by
+  // word, and made federation, the topics and the queues, empty here: they go. The one before
+  // added who made each row; every row of this ledger names its user, and its hash covers the
+  // name: without the column the ledger would no longer verify.
+  t.match(await knexCli(['migrate:down'], env), {
+    code: 0,
+    stdout: /20270125100000_replica_reseed/,
+  })
   t.match(await knexCli(['migrate:down'], env), {
     code: 0,
     stdout: /20270120100000_transfer_events_on_topics_as_shown/,
@@ -208,7 +212,7 @@ t.test('migrate:down will not undo who made each row while the hashes cover it',
     stderr: /1 ledger rows record who made them.*ALMACEN_ALLOW_DATA_LOSS=1/s,
   })
   const latest = await knexCli(['migrate:latest'], env)
-  t.match(latest, { code: 0, stdout: /Batch 2 run: 6 migrations/ }, 'only the messaging again')
+  t.match(latest, { code: 0, stdout: /Batch 2 run: 7 migrations/ }, 'only those seven again')
   t.same(await tablesIn(dataDir), SCHEMA)
   const again = await startTestNode(t, { dataDir })
   t.match((await api(again, 'GET', '/movements')).body.movements, [{ actor: 'admin' }])

@@ -27,6 +27,8 @@ const CTRL_C = '\x03'
  */
 const CTRL_U = /\x15/g
 const START_AGAIN = '\x07'
+/** A key that is no text (Ctrl-C, Ctrl-D, Esc…): never held at a yes/no question. */
+const CONTROL_KEY = /^[\x00-\x08\x0b-\x1f\x7f]/
 
 export class TypeAhead {
   /** What the questions read (prompts' `stdin`): not a terminal, so prompts sets no mode on it. */
@@ -43,6 +45,13 @@ export class TypeAhead {
   private ends = /[\r\n]/
   /** The open question is a yes/no one: its answer is a y or an n alone, or Enter. */
   private yesNo = false
+  /**
+   * At a yes/no question, the start of a line that is no answer (not a y, an n, an Enter or a
+   * control key), held until its Enter drops it; a y or n typed after it, by hand, answers.
+   */
+  private held = ''
+  /** A line dropped there ended with a CR: an LF that follows is its, not an Enter of its own. */
+  private droppedCR = false
   /**
    * A yes/no question was answered with its y or n: an Enter typed next, before the next question
    * listens, belongs to that answer (the habit of y then Enter), not to the next question, whose
@@ -83,6 +92,8 @@ export class TypeAhead {
     this.keyboard.setRawMode?.(true)
     this.ends = ends
     this.yesNo = ends.test('y')
+    this.held = ''
+    this.droppedCR = false
     this.open = true
     this.discarding = false
     const opening = ++this.opening
@@ -100,6 +111,8 @@ export class TypeAhead {
   drop(): void {
     this.pending = ''
     this.afterYesNo = false
+    this.held = ''
+    this.droppedCR = false
   }
 
   /**
@@ -132,20 +145,52 @@ export class TypeAhead {
     if (enter) this.pending = this.pending.slice(enter[0].length)
   }
 
+  /**
+   * At a yes/no question, a line that does not start with a y or an n (a scan, a word) is no
+   * answer: prompts would skip its letters and take its Enter as the default, yes, so a scan
+   * meant for the next item confirmed this one. Such a line is held, and dropped whole once its
+   * Enter comes; a y or n typed after it, in a later chunk (a stray key, then the answer), drops
+   * it and answers. Control keys (Ctrl-C, Ctrl-D, Esc) are never held. True when `pending` was
+   * changed or is held (`held`); false when its start is for prompts as it is.
+   */
+  private notAnAnswer(): boolean {
+    if (this.droppedCR && this.pending.startsWith('\n')) this.pending = this.pending.slice(1)
+    this.droppedCR = false
+    if (this.held && this.pending.startsWith(this.held)) {
+      const next = this.pending[this.held.length]
+      if (next !== undefined && /[yYnN]/.test(next)) {
+        // The answer came after a stray key: the key goes.
+        this.pending = this.pending.slice(this.held.length)
+        this.held = ''
+        return true
+      }
+    }
+    this.held = ''
+    if (!this.pending || /^[yYnN\r\n]/.test(this.pending) || CONTROL_KEY.test(this.pending)) {
+      return false
+    }
+    const stop = this.pending.search(/[\r\n]|[\x00-\x08\x0b-\x1f\x7f]/)
+    if (stop < 0) {
+      this.held = this.pending
+      return true
+    }
+    const at = this.pending[stop]
+    if (at === '\r' || at === '\n') {
+      this.pending = this.pending.slice(stop + 1)
+      if (at === '\r') {
+        if (this.pending.startsWith('\n')) this.pending = this.pending.slice(1)
+        else this.droppedCR = this.pending === ''
+      }
+    } else this.pending = this.pending.slice(stop) // a control key: it goes to prompts next
+    return true
+  }
+
   private pump(): void {
     this.dropYesNoEnter()
     while (this.giving && this.pending) {
-      if (this.yesNo) {
-        // A line that does not start with a y or an n (a scan, a word) is no answer to a yes/no
-        // question: prompts would skip its letters and take its Enter as the default, yes, so a
-        // scan meant for the next item confirmed this one. Dropped whole, once its Enter came.
-        // (A y or n first is the answer, and what follows it the next question's, as ever.)
-        const line = /^[^\r\n]*/.exec(this.pending)?.[0] ?? ''
-        if (line.length > 0 && !/^[yYnN]/.test(line)) {
-          if (line.length === this.pending.length) return // its Enter has not come yet
-          this.pending = this.pending.slice(line.length).replace(/^(\r\n|\r|\n)/, '')
-          continue
-        }
+      if (this.yesNo && this.notAnAnswer()) {
+        if (this.held) return // the rest of its line has not come yet
+        continue
       }
       const end = this.pending.search(this.ends)
       if (end < 0) {

@@ -190,3 +190,28 @@ t.test(
     t.equal(await read(), 'n', 'a line dropped, then the n after it answers')
   }
 )
+
+t.test(
+  'at a yes/no question: Ctrl-C, Ctrl-D and Esc reach it at once; a stray key then a y or n answers; a scan split before its LF drops it all',
+  async (t) => {
+    for (const key of ['\x03', '\x04', '\x1b']) {
+      const { type, typeAhead, read } = keyboard()
+      typeAhead.opened(/[\r\nyYnN]/)
+      type(key)
+      t.equal(await read(), key, JSON.stringify(key))
+    }
+    const { type, typeAhead, read } = keyboard()
+    typeAhead.opened(/[\r\nyYnN]/)
+    type('x') // a stray key
+    t.equal(await read(), '')
+    type('n') // then the answer, by hand
+    t.equal(await read(), 'n', 'the stray key goes, the n answers')
+    typeAhead.closed()
+    typeAhead.opened(/[\r\nyYnN]/)
+    type('BOLT-M8\r') // a scan ending CR LF, its LF in the next chunk
+    type('\n')
+    t.equal(await read(), '', 'its LF is dropped with it, not taken as an Enter')
+    type('q\x03') // a stray key, then Ctrl-C: the Ctrl-C reaches the question
+    t.equal(await read(), '\x03')
+  }
+)

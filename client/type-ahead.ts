@@ -52,6 +52,8 @@ export class TypeAhead {
   private held = ''
   /** A line dropped there ended with a CR: an LF that follows is its, not an Enter of its own. */
   private droppedCR = false
+  /** Where, in `pending`, each chunk read after the first began: a y or n alone ends one. */
+  private chunks: number[] = []
   /**
    * A yes/no question was answered with its y or n: an Enter typed next, before the next question
    * listens, belongs to that answer (the habit of y then Enter), not to the next question, whose
@@ -77,6 +79,7 @@ export class TypeAhead {
         this.input.write(CTRL_C)
         return
       }
+      if (this.pending) this.chunks.push(this.pending.length)
       this.pending += text
       this.pump()
     })
@@ -110,6 +113,7 @@ export class TypeAhead {
   /** What was typed ahead is not for the questions to come (a choice refused): dropped. */
   drop(): void {
     this.pending = ''
+    this.chunks = []
     this.afterYesNo = false
     this.held = ''
     this.droppedCR = false
@@ -142,31 +146,39 @@ export class TypeAhead {
     if (!this.afterYesNo || !this.pending) return
     this.afterYesNo = false
     const enter = /^(\r\n|\r|\n)/.exec(this.pending)
-    if (enter) this.pending = this.pending.slice(enter[0].length)
+    if (enter) this.consume(enter[0].length)
   }
 
   /**
-   * At a yes/no question, a line that does not start with a y or an n (a scan, a word) is no
-   * answer: prompts would skip its letters and take its Enter as the default, yes, so a scan
-   * meant for the next item confirmed this one. Such a line is held, and dropped whole once its
-   * Enter comes; a y or n typed after it, in a later chunk (a stray key, then the answer), drops
-   * it and answers. Control keys (Ctrl-C, Ctrl-D, Esc) are never held. True when `pending` was
-   * changed or is held (`held`); false when its start is for prompts as it is.
+   * At a yes/no question, a line that is not a y or an n alone (a scan, a word) is no answer:
+   * prompts would skip its other letters and take its Enter as the default, yes, so a scan meant
+   * for the next item confirmed this one (and YOKE-10 answered yes with its Y, OKE-10 then
+   * choosing in the next menu). Such a line is held, and dropped whole once its Enter comes; a
+   * y or n typed after it, in a later chunk (a stray key, then the answer), drops it and answers.
+   * Control keys (Ctrl-C, Ctrl-D, Esc) are never held. True when `pending` was changed or is held
+   * (`held`); false when its start is for prompts as it is.
    */
   private notAnAnswer(): boolean {
-    if (this.droppedCR && this.pending.startsWith('\n')) this.pending = this.pending.slice(1)
+    if (this.droppedCR && this.pending.startsWith('\n')) this.consume(1)
     this.droppedCR = false
     if (this.held && this.pending.startsWith(this.held)) {
       const next = this.pending[this.held.length]
       if (next !== undefined && /[yYnN]/.test(next)) {
         // The answer came after a stray key: the key goes.
-        this.pending = this.pending.slice(this.held.length)
+        this.consume(this.held.length)
         this.held = ''
         return true
       }
     }
     this.held = ''
-    if (!this.pending || /^[yYnN\r\n]/.test(this.pending) || CONTROL_KEY.test(this.pending)) {
+    // An Enter, a control key, or a y or n alone (its Enter next, or the end of its chunk: typed
+    // by hand): for prompts as they are. A y or n with more after it in one burst is a scan.
+    if (!this.pending || /^[\r\n]/.test(this.pending) || CONTROL_KEY.test(this.pending))
+      return false
+    if (
+      /^[yYnN]($|[\r\n])/.test(this.pending) ||
+      (/^[yYnN]/.test(this.pending) && this.chunks[0] === 1)
+    ) {
       return false
     }
     const stop = this.pending.search(/[\r\n]|[\x00-\x08\x0b-\x1f\x7f]/)
@@ -176,13 +188,19 @@ export class TypeAhead {
     }
     const at = this.pending[stop]
     if (at === '\r' || at === '\n') {
-      this.pending = this.pending.slice(stop + 1)
+      this.consume(stop + 1)
       if (at === '\r') {
-        if (this.pending.startsWith('\n')) this.pending = this.pending.slice(1)
+        if (this.pending.startsWith('\n')) this.consume(1)
         else this.droppedCR = this.pending === ''
       }
-    } else this.pending = this.pending.slice(stop) // a control key: it goes to prompts next
+    } else this.consume(stop) // a control key: it goes to prompts next
     return true
+  }
+
+  /** The first `n` characters of `pending` are given or dropped. */
+  private consume(n: number): void {
+    this.pending = this.pending.slice(n)
+    this.chunks = this.chunks.map((at) => at - n).filter((at) => at > 0)
   }
 
   private pump(): void {
@@ -195,12 +213,12 @@ export class TypeAhead {
       const end = this.pending.search(this.ends)
       if (end < 0) {
         this.input.write(this.pending)
-        this.pending = ''
+        this.consume(this.pending.length)
         return
       }
       this.afterYesNo = !/[\r\n]/.test(this.pending[end])
       this.input.write(this.pending.slice(0, end + 1))
-      this.pending = this.pending.slice(end + 1)
+      this.consume(end + 1)
       this.giving = false // until this question closes and the next opens, or the line is refused
       if (this.afterYesNo) return this.pump() // its Enter, if already typed, goes with it
     }

@@ -72,13 +72,28 @@ t.test('a refused answer drops what was typed after it; keys go to it again', as
 
 t.test('a yes/no question answers with its y or n: what follows waits for the next', async (t) => {
   const { type, typeAhead, read } = keyboard()
-  type('ynext\r')
+  type('y')
+  type('next\r')
   typeAhead.opened(/[\r\nyYnN]/)
   t.equal(await read(), 'y')
   typeAhead.closed()
   typeAhead.opened()
   t.equal(await read(), 'next\r')
 })
+
+t.test(
+  'a scan that starts with y or n, in one burst, is no answer to a yes/no question either',
+  async (t) => {
+    const { type, typeAhead, read } = keyboard()
+    typeAhead.opened(/[\r\nyYnN]/)
+    type('YOKE-10\r')
+    t.equal(await read(), '', 'not a yes, and nothing of it for the next question')
+    type('NUT-M8\r')
+    t.equal(await read(), '', 'not a no')
+    type('n')
+    t.equal(await read(), 'n', 'an n alone answers')
+  }
+)
 
 t.test(
   'Ctrl-C reaches a question still deciding its answer, and drops what followed',

@@ -149,9 +149,13 @@ function Provenance(props: { status: WarehouseStatus; hasFigure: boolean; words:
     const age = status.ageMs === null ? '' : ` ${ago(status.ageMs, words.locale)}`
     const behind = status.rowsBehind ? ` · ${status.rowsBehind} ${words.rowsBehind}` : ''
     return (
-      <span class="badge replica" title={status.detail ?? undefined}>
+      <span
+        class={status.disputed ? 'badge none' : 'badge replica'}
+        title={[status.detail, status.disputed].filter(Boolean).join('; ') || undefined}
+      >
         {words.whereReplica}
         {age} ({why}){behind}
+        {status.disputed && ` · ${words.whereDisputed}`}
       </span>
     )
   }

@@ -164,8 +164,9 @@ export const replicaOps = {
    */
   'replicas.mend': write(z.strictObject({ nodeId, cursor: feedPosition })).returns<Replica>(),
   /**
-   * Drops a replica whole (its events, rows, balances, items and cursor), so that it is pulled
-   * afresh from its owner: for one its owner's ledger parted from for good. NOT_FOUND when none.
+   * Drops a broken replica whole (its events, rows, balances, items and cursor), so that it is
+   * pulled afresh from its owner: for one its owner's ledger parted from for good. NOT_FOUND when
+   * none; CONFLICT when it is not broken.
    */
   'replicas.reseed': write(z.strictObject({ nodeId })).returns<{
     nodeId: string

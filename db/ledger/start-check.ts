@@ -259,13 +259,12 @@ export async function witnessDiffers(
   db: Knex,
   { problem, ...witness }: C.Payload<'ledger.witnessDiffers'>
 ): Promise<C.Result<'ledger.witnessDiffers'>> {
-  // Where they part unknown this time (the witness did not answer for its hashes): the same
-  // witness holding the same rows is the disagreement accepted, not a new one.
+  // Where they part unknown this time (the witness did not answer for its hashes) is not the
+  // disagreement accepted: the rows before the accepted one may have been rewritten since, and
+  // the witness is the only check on that. It halts, as any other would.
   const accepted = (
     await withSql(db, (sql) => setting<Accepted[]>(sql, ACCEPTED_WITNESSES, []))
-  ).find((a) =>
-    sameDisagreement(a, { ...witness, differsFrom: witness.differsFrom ?? a.differsFrom })
-  )
+  ).find((a) => sameDisagreement(a, witness))
   if (accepted) {
     const { acceptedAt, reason } = accepted
     return { accepted: { acceptedAt, reason }, status: ledgerStatus(db) }

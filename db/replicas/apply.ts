@@ -483,6 +483,13 @@ export async function reseedOne(
 ): Promise<Result<'replicas.reseed'>> {
   return withSql(db, async (sql) => {
     const was = await getReplica(sql, nodeId)
+    if (was.state !== 'broken') {
+      throw new DomainError(
+        'CONFLICT',
+        `The replica of ${was.name || nodeId} is ${was.state.replace('_', ' ')}, not broken: nothing to reseed (it follows its owner as it is)`,
+        { state: was.state }
+      )
+    }
     const count = async (table: string) =>
       (
         await sql.all<{ n: number }>(`SELECT count(*) AS n FROM ${table} WHERE node_id = ?`, [

@@ -52,7 +52,9 @@ function replicaFigures(
         asOf: r.asOf,
         rowsBehind: head === undefined ? null : Math.max(0, head - r.ledger.seq),
         warning:
-          r.state === 'broken' ? `its replica stopped at row ${r.ledger.seq} (${r.reason})` : null,
+          r.state === 'broken'
+            ? `this node's replica of it stopped at row ${r.ledger.seq} (${r.reason})`
+            : null,
         forked: r.state === 'broken' && r.reason === 'forked',
         figures: r.stock.map(({ sku, name, unit, onHand, sent, received, reorderPoint }) => ({
           sku,

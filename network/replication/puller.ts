@@ -105,6 +105,11 @@ export class Puller {
   private broken = false
   /** Whether mending a broken replica was tried since the last resume (once each). */
   private mendTried = false
+  /**
+   * Counts the times the replica was dropped (forget): an answer to a question asked before a
+   * drop breaks nothing and mends nothing; the loop starts again from the store.
+   */
+  private epoch = 0
   private running: Promise<void> | null = null
   private wake: (() => void) | null = null
   /** A resume or stop came while the loop was not asleep: its next sleep ends at once. */
@@ -136,6 +141,7 @@ export class Puller {
    * forgotten; a running loop starts again from the store (nothing there: the start of the log).
    */
   forget(): void {
+    this.epoch++
     this.broken = false
     this.failing = false
     this.lastError = null
@@ -211,10 +217,15 @@ export class Puller {
         continue
       }
       this.nudged = false // it follows: a resume meanwhile has nothing left to wake
+      const epoch = this.epoch
       try {
         if (!cursor) {
           const loaded = await this.deps.store.load(this.deps.owner().id)
           const replica = loaded?.state === 'broken' ? await this.mended(loaded) : loaded
+          if (epoch !== this.epoch) {
+            await restart() // dropped meanwhile: from the store again
+            continue
+          }
           if (replica === 'again') {
             // The owner did not say (down, slow, stopping): asked again, backing off.
             await this.sleep(this.nextBackoff())
@@ -227,7 +238,11 @@ export class Puller {
         }
         const asked = next && samePosition(next.after, cursor) ? next : undefined
         next = undefined
-        const answer = await this.answered(cursor, await (asked?.outcome ?? this.request(cursor)))
+        const answer = await this.answered(
+          cursor,
+          await (asked?.outcome ?? this.request(cursor)),
+          epoch
+        )
         if (this.stopped) return
         if (answer === 'forked') return
         if (!answer) {
@@ -293,8 +308,11 @@ export class Puller {
   /** What the owner's answer means: a page; undefined after a failure; 'forked' (broken). */
   private async answered(
     after: LogPosition,
-    outcome: FeedOutcome
+    outcome: FeedOutcome,
+    epoch: number
   ): Promise<FeedAnswer | 'forked' | undefined> {
+    // Asked before the replica was dropped: its answer is about a cursor that is gone.
+    if (epoch !== this.epoch) return undefined
     const owner = this.deps.owner()
     if (outcome.ok) {
       this.lastContact = this.deps.clock.now()
@@ -331,8 +349,9 @@ export class Puller {
   private async mended(replica: Replica): Promise<Replica | 'again'> {
     if (this.mendTried) return replica
     const owner = this.deps.owner()
+    const epoch = this.epoch
     const outcome = await this.request(replica.cursor)
-    if (this.stopped || !this.following) return replica
+    if (this.stopped || !this.following || epoch !== this.epoch) return replica
     if (!outcome.ok) {
       if (outcome.code !== 'FORKED') {
         this.failed(`${outcome.reason}: ${outcome.message}`)

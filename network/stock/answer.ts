@@ -68,10 +68,7 @@ function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced 
     const held = g.replicas.find((r) => r.nodeId === outcome.member.id)
     const parted = !self && held?.forked && held.warning
     const disputed =
-      [
-        answer.halted && `its writes are halted: ${answer.halted}`,
-        parted && `this node's replica of it ${parted.replace(/^its replica /, '')}`,
-      ]
+      [answer.halted && `its writes are halted: ${answer.halted}`, parted]
         .filter(Boolean)
         .join('; ') || null
     const status = { node, ...live, detail: null, truncated: answer.truncated, disputed }
@@ -98,10 +95,9 @@ function source(outcome: WarehouseOutcome, self: boolean, g: Gathered): Sourced 
     ageMs: replica.asOf === null ? null : Math.max(0, g.now - Date.parse(replica.asOf)),
     rowsBehind: replica.rowsBehind,
   }
-  const said = replica.warning ? `${detail}; ${replica.warning}` : detail
   return {
     // A broken replica's figures are the ledger as it was when it stopped: say so beside them.
-    status: { node, ...fromReplica, detail: said, truncated: false, disputed: replica.warning },
+    status: { node, ...fromReplica, detail, truncated: false, disputed: replica.warning },
     figures: replica.figures,
   }
 }

@@ -447,6 +447,10 @@ t.test(
     const from = await owner(t)
     const into = await testDb(t)
     await pullAll(from, into, 3)
+    t.match(await call(into, 'replicas.reseed', { nodeId: 'norte' }), {
+      ok: false,
+      error: { code: 'CONFLICT', message: /is live, not broken: nothing to reseed/ },
+    })
     await ok(into, 'replicas.break', { nodeId: 'norte', reason: 'forked', message: 'parted' })
     const { dropped } = await ok(into, 'replicas.reseed', { nodeId: 'norte' })
     t.match(dropped, { events: 7, movements: 4, was: { state: 'broken', reason: 'forked' } })

@@ -1,11 +1,13 @@
 import { nodeIdParam, type ReplicaReseed } from '../../../api/index.ts'
-import { defineHandler, validate } from '../../../runtime/index.ts'
+import { defineHandler, HttpError, validate } from '../../../runtime/index.ts'
 
 /**
- * Drops this node's replica of a peer whole and follows the peer afresh from the start of its
- * log: for a replica its owner's ledger parted from for good (broken, forked, after a rollback
- * its admin accepted), which no mend can bring back. What it held is gone from this node; the
- * owner's ledger, pulled again, is checked row by row as ever.
+ * Drops this node's broken replica of a peer whole and follows the peer afresh from the start of
+ * its log: for a replica its owner's ledger parted from for good (forked, after a rollback its
+ * admin accepted), which no mend can bring back, or one this node's disk broke. Not for a replica
+ * that broke because the owner's disk was rewritten: that one holds the true ledger (a restore
+ * may need it). Refused while the owner is not alive, and for a replica not broken. What it held
+ * is gone from this node; the owner's ledger, pulled again, is checked row by row as ever.
  */
 export default defineHandler(
   {
@@ -14,6 +16,17 @@ export default defineHandler(
   },
   async (request, ctx): Promise<ReplicaReseed> => {
     const nodeId = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
+    // Only with its owner there to pull from: until then the replica is this node's only copy
+    // of that warehouse's ledger (and its figures while the warehouse is away).
+    const owner = ctx.membership.snapshot().members.find((m) => m.id === nodeId)
+    if (owner?.state !== 'alive') {
+      const who = owner?.name || nodeId
+      throw new HttpError(
+        'CONFLICT',
+        `${who} is ${owner ? owner.state : 'not a member'}: this replica is this node's only copy of its ledger; reseed it once ${who} is alive`,
+        { details: [{ path: 'nodeId', message: 'is not alive to pull from' }] }
+      )
+    }
     const { dropped } = await ctx.db.send('replicas.reseed', { nodeId })
     ctx.replication.refollow(nodeId)
     const { was } = dropped

@@ -187,7 +187,7 @@ t.test(
             ledger: { seq: 12, hash: HASH('d') },
             asOf: null,
             rowsBehind: null,
-            warning: 'its replica stopped at row 12 (chain_broken)',
+            warning: "this node's replica of it stopped at row 12 (chain_broken)",
             figures: [
               {
                 sku: 'OLD',
@@ -208,7 +208,8 @@ t.test(
       source: 'replica',
       asOf: null,
       ageMs: null,
-      detail: 'connection refused; its replica stopped at row 12 (chain_broken)',
+      detail: 'connection refused',
+      disputed: "this node's replica of it stopped at row 12 (chain_broken)",
     })
     t.match(stock[0], { sku: 'OLD', name: null, total: { onHand: 3, unit: null } })
   }
@@ -319,7 +320,7 @@ t.test(
       ledger: { seq: 409, hash: HASH('b') },
       asOf: null,
       rowsBehind: null,
-      warning: 'its replica stopped at row 409 (forked)',
+      warning: "this node's replica of it stopped at row 409 (forked)",
       forked: true,
       figures: [],
     }
@@ -350,7 +351,7 @@ t.test(
     // figure read from a broken replica is the ledger as it was when it stopped.
     const ownDisk = {
       ...broken,
-      warning: 'its replica stopped at row 409 (chain_broken)',
+      warning: "this node's replica of it stopped at row 409 (chain_broken)",
       forked: false,
     }
     const norteDown = {
@@ -363,7 +364,7 @@ t.test(
     const fromCopy = composeStock(gathered({ peers: [norteDown], replicas: [broken] }))
     t.match(fromCopy.answer.warehouses[1], {
       source: 'replica',
-      disputed: 'its replica stopped at row 409 (forked)',
+      disputed: "this node's replica of it stopped at row 409 (forked)",
     })
   }
 )

@@ -190,6 +190,13 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
     )
     chosen.problem = null
   }
+  if (!chosen && whole.length === 0 && broken.length > 0 && silent.length > 0) {
+    // Only broken replicas answered: one that did not may hold a whole one.
+    throw new RestoreError(
+      `Only broken replicas of node ${id} answered (${broken.map((s) => s.peer.name).join(', ')}); one is restored from only when every peer given answers, and ${silent.map(who).join(', ')} did not: start it, or leave it out of --join if it holds no replica`,
+      sources
+    )
+  }
   if (!chosen) {
     const why = sources.map((s) => `${who(s)}: ${s.problem}`).join('; ')
     throw new RestoreError(

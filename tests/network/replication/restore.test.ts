@@ -154,7 +154,8 @@ t.test(
     const { restore, feeds } = network(peers)
     await t.rejects(restore('W', ['b', 'c', 'http://10.0.0.9:8080']), {
       name: 'RestoreError',
-      message: /No peer holds a replica of node W to restore from/,
+      message:
+        /Only broken replicas of node W answered \(B, C\).*every peer given answers, and http:\/\/10\.0\.0\.9:8080 did not/,
     })
     const ownDisk = network({
       b: {

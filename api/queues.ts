@@ -92,7 +92,8 @@ export const queueMessageInput = z.strictObject({
     .refine((h) => Object.keys(h).length <= 50, { error: 'must have at most 50 headers' })
     .superRefine((headers, ctx) => {
       for (const name of Object.keys(headers)) {
-        if (!NODE_HEADER.test(name)) continue
+        // Spaced or not: a consumer that trims names would read ' x-origin' as the node's.
+        if (!NODE_HEADER.test(name.trim())) continue
         ctx.addIssue({
           code: 'custom',
           path: [name],

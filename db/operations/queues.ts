@@ -234,6 +234,8 @@ const KEEP_IDS = `INSERT INTO queue_message_ids (queue, message_id, seq)
  */
 const PUBLISHER_VIEW = `SELECT ${QUEUE_COLUMNS},
     ${GRANTS_OF_QUEUE} AS grants,
+    (SELECT s.pattern FROM topic_subscriptions s WHERE s.name = q.name) AS subscribes,
+    (SELECT p.name FROM queues p WHERE p.dead_letter_queue = q.name) AS deadOf,
     (SELECT json_group_array(json_array(i.message_id, i.seq)) FROM queue_message_ids i
       WHERE i.queue = q.name AND i.message_id IN (SELECT value FROM json_each(?1))) AS seen
   FROM queues q WHERE q.name = ?2`
@@ -290,12 +292,32 @@ async function publishAll(
   const ids = [...new Set(payloads.flatMap((p) => p.messages.map((m) => m.id)))]
   // Hand-written SQL on the transaction's connection (db/sql.ts): a knex statement costs about
   // 100 µs of its own, a few of these per group commit of publishes.
-  type Row = QueueRow & { grants: string; seen: string }
+  type Row = QueueRow & {
+    grants: string
+    seen: string
+    subscribes: string | null
+    deadOf: string | null
+  }
   const [row] = await withSql(trx, (sql) =>
     sql.all<Row>(PUBLISHER_VIEW, [JSON.stringify(ids), name])
   )
   if (!row) return payloads.map(() => ({ ok: false, cause: noQueue(name) }))
-  const { grants: granted, seen, ...queue } = row
+  const { grants: granted, seen, subscribes, deadOf, ...queue } = row
+  // A subscription's queue takes its topics' messages only, and a dead-letter queue what its
+  // queue gave up on: a message published into either by hand would pass for one of those (an
+  // event under a topic message's id, ahead of the real one; a dead letter never delivered).
+  const carried =
+    subscribes !== null
+      ? `Queue ${name} is a subscription to ${subscribes}: it takes its topics' messages only; publish to a topic instead`
+      : deadOf !== null
+        ? `Queue ${name} holds the messages queue ${deadOf} gave up on: publish to ${deadOf} instead`
+        : null
+  if (carried) {
+    const cause = new DomainError('CONFLICT', carried, [
+      { path: 'queue', message: 'takes no message published to it' },
+    ])
+    return payloads.map(() => ({ ok: false, cause }))
+  }
   const grants = JSON.parse(granted) as GrantRow[]
   const seqOf = new Map<string, number>(JSON.parse(seen) as [string, number][])
   // Each in turn: what it adds depends on what those admitted before it added.

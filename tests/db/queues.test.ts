@@ -9,6 +9,7 @@ import {
   publish,
   receive,
 } from '../../db/operations/queues.ts'
+import { subscribeV2 } from '../../db/operations/topics.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
 t.test('a node keeps at most MAX_QUEUES queues, and says so', async (t) => {
@@ -147,16 +148,22 @@ t.test(
       t.same(await receive(knex, { queue, max: 10 }), { messages: [] }, 'all moved by now')
       t.match(await get(knex, { name: `${queue}.dead` }), { depth: 150 })
     }
-    // A dead-letter queue moves nothing on: what it holds is delivered, past its TTL or not.
-    await publish(knex, { queue: 'labels.dead', messages: messages('d', 1, 10) })
+    // A dead-letter queue moves nothing on: what it holds is delivered, past its TTL or not
+    // (prices' messages went there past theirs).
     clock.advance(1000)
-    const [oldest] = (await receive(knex, { queue: 'labels.dead', max: 1 })).messages
-    t.match(oldest, { id: 'l0' })
+    const [oldest] = (await receive(knex, { queue: 'prices.dead', max: 1 })).messages
+    t.match(oldest, { id: 'p0' })
     t.match(
-      (await receive(knex, { queue: 'labels.dead', max: 200 })).messages.at(-1),
-      { id: 'd0' },
-      'an expired message published to the dead letters is delivered, not held for ever'
+      (await receive(knex, { queue: 'prices.dead', max: 200 })).messages.at(-1),
+      { id: 'p149' },
+      'expired messages in the dead letters are delivered, not held for ever'
     )
+    // Nobody publishes into it: a dead letter by hand would pass for one its queue gave up on.
+    await t.rejects(publish(knex, { queue: 'labels.dead', messages: messages('d', 1) }), {
+      code: 'CONFLICT',
+      message:
+        'Queue labels.dead holds the messages queue labels gave up on: publish to labels instead',
+    })
   }
 )
 
@@ -172,3 +179,27 @@ t.test('a queue whose dead letters could not be named is refused, naming the lim
   t.match(await create(knex, { name: 'q'.repeat(95), ...settings }), { name: 'q'.repeat(95) })
   t.match(await get(knex, { name: `${'q'.repeat(95)}.dead` }), { depth: 0 }, 'its dead letters too')
 })
+
+t.test(
+  "a subscription's queue takes its topics' messages only: nobody publishes into it",
+  async (t) => {
+    const knex = await testDb(t)
+    await subscribeV2(knex, {
+      name: 'erp',
+      pattern: 'stock.>',
+      visibilityTimeoutMs: 30_000,
+      maxDeliveries: 5,
+      since: null,
+      afterEvent: null,
+      afterMessage: null,
+    })
+    // A forged event under a topic message's id would be delivered ahead of the real one.
+    const forged = { id: 'event:435', body: '{"fake":true}', headers: {}, delayMs: 0, ttlMs: null }
+    await t.rejects(publish(knex, { queue: 'erp', messages: [forged] }), {
+      code: 'CONFLICT',
+      message:
+        "Queue erp is a subscription to stock.>: it takes its topics' messages only; publish to a topic instead",
+    })
+    t.match(await get(knex, { name: 'erp' }), { depth: 0 })
+  }
+)

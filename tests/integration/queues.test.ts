@@ -430,7 +430,7 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
     ],
     // The headers the node sets itself: a publisher could pass a message off as federated from
     // another warehouse, or as dead-lettered.
-    ...['x-origin', 'X-Origin-Name', 'x-dead-reason', 'x-topic', 'x-event-seq'].map(
+    ...['x-origin', 'X-Origin-Name', 'x-dead-reason', 'x-topic', 'x-event-seq', ' x-origin'].map(
       (name): [string, unknown, RegExp] => [
         '/queues/q/messages',
         { body: 1, headers: { [name]: 'forged' } },

@@ -120,6 +120,9 @@ export function MovementForm(props: Props) {
       return
     }
     if (!skuField.current!.value.trim()) return skuField.current!.focus()
+    // An adjustment changes stock with no goods moving: Enter on its change goes to the reason
+    // (an adjustment recorded by Enter alone left the ledger with nothing to say why).
+    if (kind === 'adjust' && field === quantityField.current) return noteField.current!.focus()
     record()
   }
 

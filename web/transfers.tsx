@@ -417,7 +417,10 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
     event.preventDefault()
     const fields = [...form.current!.querySelectorAll<HTMLInputElement>('input[type=number]')]
     const at = fields.indexOf(event.currentTarget as HTMLInputElement)
-    if (at >= 0 && at < fields.length - 1) return fields[at + 1].focus()
+    // Selected, as the first is: a count typed there replaces the figure filled in (10 then
+    // typed 10 read 1010).
+    const next = fields[at + 1]
+    if (at >= 0 && next) return (next.focus(), next.select())
     if (!busy) void record()
   }
 

@@ -486,8 +486,8 @@ const es: typeof en = {
     'transfer.cancel_accepted': 'Anulación aceptada',
     'transfer.cancel_refused': 'Anulación rehusada',
   },
-  sentOut: 'enviado',
-  cameIn: 'recibido',
+  sentOut: 'salió',
+  cameIn: 'llegó',
   delivered: 'entregado',
   stepTitles: {
     reject: 'Rechazar este traspaso',

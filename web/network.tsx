@@ -210,7 +210,12 @@ function Card(props: {
       {!m.self && (
         <dl>
           <dt>{words.roundTrip}</dt>
-          <dd data-testid="rtt">{m.rttMs === null ? '—' : `${Math.round(m.rttMs)} ms`}</dd>
+          {/* A failed or departed member's last round trip is no figure of how it answers now. */}
+          <dd data-testid="rtt">
+            {m.rttMs === null || m.state === 'failed' || m.state === 'left'
+              ? '—'
+              : `${Math.round(m.rttMs)} ms`}
+          </dd>
           <dt>{words.lastHeard}</dt>
           <dd>{heard ?? '—'}</dd>
           <dt>{words.replicaLag}</dt>

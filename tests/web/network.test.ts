@@ -293,6 +293,11 @@ t.test(
     await sevillaIs('failed').waitFor({ timeout: 20_000 })
     await atMadrid.locator('g[data-map-member="Sevilla"][data-state="failed"]').waitFor()
     t.pass('the map at Madrid shows Sevilla failed, without a reload')
+    t.equal(
+      await card.getByTestId('rtt').textContent(),
+      '—',
+      'no round trip for a failed member (its last one says nothing of it now)'
+    )
     await shot(atMadrid, 'network')
     t.same(
       await axeProblems(atMadrid),

@@ -20,6 +20,12 @@ const ON_TOPICS: ReadonlySet<OpName> = new Set(['topics.publish'])
  */
 const RECEIVING: ReadonlySet<OpName> = new Set(['queues.receive', 'queues.ackAndReceive'])
 
+/**
+ * A queue deleted: the receives waiting on it (and on its dead letters) are woken to find it
+ * gone (404), rather than wait on, and take from a new queue made under the same name.
+ */
+const DELETING: ReadonlySet<OpName> = new Set(['queues.delete'])
+
 /** Whether a publish makes messages visible as soon as it commits: some, none of them delayed. */
 const visibleAtOnce = ({ messages }: Payload<'queues.publish'>) =>
   messages.length > 0 && messages.every((m) => !m.delayMs)
@@ -34,6 +40,13 @@ export function wakingQueues(db: Db, queues: QueueSignals, lateWakesMs: number[]
         }
         if (deadLettered !== undefined) queues.published(deadLettered)
         return received as never
+      }
+      if (DELETING.has(op)) {
+        const deleted = await db.send(op, payload, options)
+        const { name } = payload as { name: string }
+        queues.published(name)
+        queues.published(`${name}.dead`)
+        return deleted
       }
       if (!ON_A_QUEUE.has(op) && !ON_TOPICS.has(op)) return db.send(op, payload, options)
       const queue = ON_A_QUEUE.has(op) ? (payload as { queue: string }).queue : undefined

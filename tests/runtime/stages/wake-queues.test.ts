@@ -31,6 +31,18 @@ t.test(
   }
 )
 
+t.test(
+  'a queue deleted wakes the receives waiting on it and on its dead letters: they find it gone',
+  async (t) => {
+    const { queues, db } = setup(() => ({ deleted: 'orders' }))
+    const [orders, dead, other] = ['orders', 'orders.dead', 'other'].map((q) => queues.version(q))
+    await db.send('queues.delete', { name: 'orders' } as never)
+    t.ok(queues.version('orders') > orders, 'the queue')
+    t.ok(queues.version('orders.dead') > dead, 'its dead letters')
+    t.equal(queues.version('other'), other, 'no other')
+  }
+)
+
 t.test('a read or a refused write wakes nobody', async (t) => {
   const { queues, db } = setup((op) => {
     if (op === 'queues.nack') throw errorFromCode('NOT_FOUND', 'no such queue')

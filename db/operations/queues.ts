@@ -235,7 +235,10 @@ const KEEP_IDS = `INSERT INTO queue_message_ids (queue, message_id, seq)
 const PUBLISHER_VIEW = `SELECT ${QUEUE_COLUMNS},
     ${GRANTS_OF_QUEUE} AS grants,
     (SELECT s.pattern FROM topic_subscriptions s WHERE s.name = q.name) AS subscribes,
-    (SELECT p.name FROM queues p WHERE p.dead_letter_queue = q.name) AS deadOf,
+    -- A dead-letter queue is named after its queue: that row is found by its key, no scan.
+    (SELECT p.name FROM queues p WHERE q.name LIKE '%${DEAD_SUFFIX}'
+      AND p.name = substr(q.name, 1, length(q.name) - ${DEAD_SUFFIX.length})
+      AND p.dead_letter_queue = q.name) AS deadOf,
     (SELECT json_group_array(json_array(i.message_id, i.seq)) FROM queue_message_ids i
       WHERE i.queue = q.name AND i.message_id IN (SELECT value FROM json_each(?1))) AS seen
   FROM queues q WHERE q.name = ?2`

@@ -106,13 +106,12 @@ export const receiveTransfer: Command = {
       // without SKU QTY): those are not taken into stock. A SKU only in --damaged arrived all
       // damaged.
       for (const { sku, damaged: n } of damaged) {
-        const line = given.find((l) => l.sku === sku)
-        if (!line) given.push({ sku, received: 0, damaged: n })
-        else if (n > line.received) {
-          throw new UsageError(
-            `${sku}: ${n} damaged is more than the ${line.received} that arrived`
-          )
-        } else Object.assign(line, { received: line.received - n, damaged: n })
+        if (!given.some((l) => l.sku === sku)) given.push({ sku, received: n })
+      }
+      const beyond = takeDamaged(given, damaged)
+      if (beyond) {
+        const { sku, n, due } = beyond
+        throw new UsageError(`${sku}: ${n} damaged is more than the ${due} that arrived`)
       }
       const over = overDue(id, given, await here())
       if (over) {
@@ -126,16 +125,13 @@ export const receiveTransfer: Command = {
         return EXIT.refused
       }
       // Everything arrived: the damaged among it are not taken into stock.
-      for (const { sku, damaged: n } of damaged) {
-        const line = all.find((l) => l.sku === sku)
-        if (!line || n > line.received) {
-          const due = line?.received ?? 0
-          io.note(
-            `almacen: ${sku}: ${n} damaged is more than the ${due} of transfer ${id} on the way here. Nothing was recorded.`
-          )
-          return EXIT.refused
-        }
-        Object.assign(line, { received: line.received - n, damaged: n })
+      const beyond = takeDamaged(all, damaged)
+      if (beyond) {
+        const { sku, n, due } = beyond
+        io.note(
+          `almacen: ${sku}: ${n} damaged is more than the ${due} of transfer ${id} on the way here. Nothing was recorded.`
+        )
+        return EXIT.refused
       }
       lines = all
     }
@@ -145,6 +141,23 @@ export const receiveTransfer: Command = {
     if (final && disposition === 'return') lines = missingSentBack(io, id, lines, await here())
     await record(io, id, { from, lines, final }, key)
   },
+}
+
+/**
+ * Moves each --damaged count out of what arrived of its SKU (those are not taken into stock); the
+ * first count beyond what arrived, if any (nothing is recorded then).
+ */
+function takeDamaged(
+  lines: ReceiptLine[],
+  damaged: { sku: string; damaged: number }[]
+): { sku: string; n: number; due: number } | undefined {
+  for (const { sku, damaged: n } of damaged) {
+    const line = lines.find((l) => l.sku === sku)
+    const due = line?.received ?? 0
+    if (!line || n > due) return { sku, n, due }
+    Object.assign(line, { received: due - n, damaged: n })
+  }
+  return undefined
 }
 
 /** Whether this node knows what a transfer carries (its sender's message has come). */

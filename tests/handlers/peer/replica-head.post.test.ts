@@ -2,20 +2,18 @@ import t from 'tap'
 import handler from '../../../handlers/peer/replica-head.post.ts'
 import type { Replica } from '../../../db/contract/index.ts'
 import { fakeCtx, request } from '../../fixtures/handler-kit.ts'
+import { storedReplica } from '../../fixtures/stored-replica.ts'
 
 const replica = (nodeId: string, name: string, state: Replica['state'] = 'live') =>
-  ({
+  storedReplica({
     nodeId,
     name,
     state,
     reason: state === 'broken' ? 'forked' : null,
-    lastError: null,
     cursor: { events: 9, ledger: { seq: 7, hash: 'a'.repeat(64) } },
     head: { events: 9, ledger: { seq: 7 } },
     caughtUpAt: '2026-11-30T10:00:00.000Z',
-    createdAt: '2026-11-30T09:00:00.000Z',
-    updatedAt: '2026-11-30T10:00:00.000Z',
-  }) as Replica
+  })
 
 const replicas = [replica('n-1', 'Norte'), replica('s-1', 'Sur', 'broken')]
 const ask = (body: unknown, peer = 'node-b') => {

@@ -3,22 +3,18 @@ import handler from '../../../handlers/replicas/index.get.ts'
 import type { Replica } from '../../../db/contract/index.ts'
 import type { PeerReplication } from '../../../network/index.ts'
 import { fakeCtx, request } from '../../fixtures/handler-kit.ts'
-import { followedPeer } from '../../fixtures/stored-replica.ts'
+import { followedPeer, storedReplica } from '../../fixtures/stored-replica.ts'
 
 const hash = (c: string) => c.repeat(64)
-const replica = (nodeId: string, fields: Partial<Replica> = {}): Replica => ({
-  nodeId,
-  name: nodeId.toUpperCase(),
-  state: 'live',
-  reason: null,
-  lastError: null,
-  cursor: { events: 12, ledger: { seq: 10, hash: hash('a') } },
-  head: { events: 12, ledger: { seq: 10 } },
-  caughtUpAt: '2026-12-30T10:00:00.000Z',
-  createdAt: '2026-12-30T09:00:00.000Z',
-  updatedAt: '2026-12-30T10:00:00.000Z',
-  ...fields,
-})
+const replica = (nodeId: string, fields: Partial<Replica> = {}): Replica =>
+  storedReplica({
+    nodeId,
+    name: nodeId.toUpperCase(),
+    cursor: { events: 12, ledger: { seq: 10, hash: hash('a') } },
+    head: { events: 12, ledger: { seq: 10 } },
+    caughtUpAt: '2026-12-30T10:00:00.000Z',
+    ...fields,
+  })
 const peer = (nodeId: string, fields: Partial<PeerReplication> = {}): PeerReplication =>
   followedPeer(nodeId, {
     name: nodeId.toUpperCase(),

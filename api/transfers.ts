@@ -139,21 +139,27 @@ const receiptLine = z
  * POST /transfers/:id/receive at the receiver. `from` (the sender's node id or name) is needed
  * only before the dispatch message has arrived, and then only while this node's replica of the
  * sender does not show the transfer leaving; `receiptId` makes a retried receipt harmless
- * even without an Idempotency-Key; `final` says nothing more will be received.
+ * even without an Idempotency-Key; `final` says nothing more will be received. A final receipt
+ * may list no lines: nothing more came, and the transfer is settled (what no receipt accounted
+ * for is short) — how a transfer received in instalments, each not final, is closed.
  */
-export const receiveInput = z.strictObject(
-  {
-    from: text(100).min(1, { error: 'must not be empty' }).optional(),
-    receiptId: id.optional(),
-    lines: z
-      .array(receiptLine, { error: 'must be a list of {sku, received, damaged?, short?}' })
-      .min(1, { error: 'must list at least one line' })
-      .max(500, { error: 'must list at most 500 lines' })
-      .superRefine((lines, ctx) => onceEach(lines, ctx)),
-    final: z.boolean({ error: 'must be true or false' }),
-  },
-  body
-)
+export const receiveInput = z
+  .strictObject(
+    {
+      from: text(100).min(1, { error: 'must not be empty' }).optional(),
+      receiptId: id.optional(),
+      lines: z
+        .array(receiptLine, { error: 'must be a list of {sku, received, damaged?, short?}' })
+        .max(500, { error: 'must list at most 500 lines' })
+        .superRefine((lines, ctx) => onceEach(lines, ctx)),
+      final: z.boolean({ error: 'must be true or false' }),
+    },
+    body
+  )
+  .refine((b) => b.final || b.lines.length > 0, {
+    error: 'must list at least one line (only a final receipt, nothing more to come, lists none)',
+    path: ['lines'],
+  })
 export type ReceiveInput = z.output<typeof receiveInput>
 
 /** POST /transfers/:id/reject (receiver, before any receipt) and /cancel (sender). */

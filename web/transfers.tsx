@@ -27,6 +27,13 @@ const TO_RECEIVE = new Set(['announced', 'unannounced', 'partially_received'])
 const receivable = (t: Transfer) =>
   TO_RECEIVE.has(t.state) && t.lines.some((line) => line.inTransit > 0)
 
+/**
+ * An incoming transfer received in instalments, none final, with nothing left on the road: a
+ * final receipt with no lines closes it (what no receipt accounted for is short).
+ */
+const closable = (t: Transfer) =>
+  t.state === 'partially_received' && t.lines.every((line) => line.inTransit === 0)
+
 /** The transfer the hash names (#/transfers/<id>), if any. */
 function openedId(): string | null {
   const match = /^#\/transfers\/(.+)$/.exec(location.hash)
@@ -47,6 +54,22 @@ export function Transfers({ me, words, onRefused }: Props) {
   // The last receipt recorded here, said once the form closes (the row alone changes quietly).
   const [recorded, setRecorded] = useState<Transfer | null>(null)
   const mayAct = mayDo(me, 'operator')
+  const [closeProblem, setCloseProblem] = useState('')
+
+  async function close(id: string) {
+    setCloseProblem('')
+    try {
+      const url = `/transfers/${encodeURIComponent(id)}/receive`
+      const done = await call<TransferDetail>(url, {
+        method: 'POST',
+        body: { lines: [], final: true },
+      })
+      upsert(done)
+      setRecorded(done)
+    } catch (error) {
+      setCloseProblem(problemOf(error, words))
+    }
+  }
 
   async function reload() {
     const [inbound, outbound] = await Promise.all([
@@ -95,6 +118,7 @@ export function Transfers({ me, words, onRefused }: Props) {
               rows={incoming}
               words={words}
               onReceive={mayAct ? (id) => (setRecorded(null), setReceiving(id)) : undefined}
+              onClose={mayAct ? (id) => (setRecorded(null), close(id)) : undefined}
             />
             {toReceive && receivable(toReceive) && (
               <ReceiveForm
@@ -110,6 +134,11 @@ export function Transfers({ me, words, onRefused }: Props) {
                 !toReceive &&
                 `${words.receiptRecorded} ${label(recorded)} · ${recorded.peerName} · ${words.transferStates[recorded.state]}`}
             </p>
+            {closeProblem && (
+              <p role="alert" class="problem">
+                {closeProblem}
+              </p>
+            )}
           </section>
           <section aria-labelledby="outgoing-title">
             <h2 id="outgoing-title">{words.outgoing}</h2>
@@ -121,8 +150,13 @@ export function Transfers({ me, words, onRefused }: Props) {
   )
 }
 
-function List(props: { rows: Transfer[]; words: Words; onReceive?(id: string): void }) {
-  const { rows, words, onReceive } = props
+function List(props: {
+  rows: Transfer[]
+  words: Words
+  onReceive?(id: string): void
+  onClose?(id: string): void
+}) {
+  const { rows, words, onReceive, onClose } = props
   if (rows.length === 0) return <p class="hint">{words.noTransfers}</p>
   return (
     <table class="transfers">
@@ -149,6 +183,11 @@ function List(props: { rows: Transfer[]; words: Words; onReceive?(id: string): v
                 {receivable(t) && (
                   <button type="button" onClick={() => onReceive(t.id)}>
                     {words.receive} {label(t)}
+                  </button>
+                )}
+                {onClose && closable(t) && (
+                  <button type="button" onClick={() => onClose(t.id)}>
+                    {words.closeTransfer} {label(t)}
                   </button>
                 )}
               </td>

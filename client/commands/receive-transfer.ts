@@ -59,7 +59,7 @@ export const receiveTransfer: Command = {
   summary: 'record a transfer from another warehouse as arrived',
   synopsis: 'ID [SKU QTY…] [--damaged SKU=N,…] [--final] [--return] [--from W]',
   description:
-    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock but for those --damaged names (how many of them arrived broken); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines (or --damaged alone: all that arrived, broken) and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
+    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt; with nothing in transit, it closes a transfer received in instalments). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock but for those --damaged names (how many of them arrived broken); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines (or --damaged alone: all that arrived, broken) and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
   options: {
     final: { type: 'boolean', help: 'nothing more of this transfer will come' },
     damaged: {
@@ -120,6 +120,13 @@ export const receiveTransfer: Command = {
       }
     } else {
       const all = await everythingInTransit(id, here)
+      // Received in instalments, each not final: nothing is on the road, and a final receipt
+      // with no lines closes it (what no receipt accounted for is short).
+      const closing = !Array.isArray(all) && all.state === 'partially_received'
+      if (closing && damaged.length === 0) {
+        await record(io, id, { from, lines: [], final: true }, key)
+        return
+      }
       if (!Array.isArray(all)) {
         io.note(`almacen: nothing of transfer ${id} is in transit here: it is ${stateOf(all)}.`)
         return EXIT.refused

@@ -219,6 +219,41 @@ t.test(
     const sevillaBolts = await api(node(sevilla), 'GET', '/stock/BOLT-M8')
     t.equal(sevillaBolts.body.onHand, 27, 'rejected and booked back: 27 on hand at Sevilla again')
 
+    // Bilbao's nuts came to Sevilla in two loads, each booked as not the last: nothing is on the
+    // road, and the row offers to close the transfer; closed, it reads received.
+    await stock(bilbao, ['NUT-M8'], 10)
+    const nuts = await api(node(bilbao), 'POST', '/transfers', {
+      to: 'Sevilla',
+      lines: [{ sku: 'NUT-M8', quantity: 10 }],
+      reference: 'TR-3',
+    })
+    await until(
+      async () => (await api(node(sevilla), 'GET', `/transfers/${nuts.body.id}`)).status === 200,
+      10_000,
+      'Sevilla hears of the nuts'
+    )
+    for (const received of [4, 6]) {
+      const lines = [{ sku: 'NUT-M8', received }]
+      const load = await api(node(sevilla), 'POST', `/transfers/${nuts.body.id}/receive`, {
+        lines,
+        final: false,
+      })
+      t.equal(load.status, 200, `${received} nuts booked, not the last load`)
+    }
+    await atSevilla.getByRole('link', { name: 'All transfers' }).click()
+    await atSevilla.getByRole('button', { name: 'Nothing more to come: close TR-3' }).click()
+    const nutsRow = atSevilla.locator(`tr[data-transfer="${nuts.body.id}"]`)
+    await nutsRow.and(atSevilla.locator('[data-state=received]')).waitFor()
+    await atSevilla
+      .getByRole('status')
+      .filter({ hasText: 'Receipt recorded: TR-3 · Bilbao · received' })
+      .waitFor()
+    t.equal(
+      await atSevilla.getByRole('button', { name: /^Nothing more to come/ }).count(),
+      0,
+      'closed: nothing left to close'
+    )
+
     // Madrid: where is it, every figure live while both are up.
     const atMadrid = await signedIn(browser, node(madrid).url, '#/where')
     const sku = atMadrid.getByLabel('SKU')

@@ -57,14 +57,38 @@ export default defineHandler(
       },
     },
   },
-  async (request, ctx, { body: { from, ...input } }): Promise<TransferDetail> => {
+  async (request, ctx, { body: { from, lines, ...input } }): Promise<TransferDetail> => {
     const id = idOf(request)
     const sender = from === undefined ? undefined : member(ctx, from, 'from')
     await refuseUnknownToSender(ctx, id, sender)
     return ctx.db.send('transfers.receive', {
       id,
       ...(sender ? { from: sender.id, fromName: sender.name } : {}),
+      lines: lines.length > 0 ? lines : await nothingMore(ctx, id),
       ...input,
     })
   }
 )
+
+/**
+ * A final receipt that lists nothing, as the worker takes it: each SKU of the transfer known here,
+ * none of it received. Unknown here (no dispatch, no receipt yet), it has nothing to close.
+ */
+async function nothingMore(ctx: Ctx, id: string) {
+  const known = await ctx.db.send('transfers.get', { id }).catch((err: unknown) => {
+    if (err instanceof HttpError && err.status === 404) return undefined
+    throw err
+  })
+  if (!known || known.lines.length === 0) {
+    throw new HttpError(
+      'VALIDATION_FAILED',
+      `Transfer ${id} is not known here yet: a receipt before its dispatch lists what arrived`,
+      {
+        details: [
+          { path: 'lines', message: 'must list what arrived: the transfer is not known here' },
+        ],
+      }
+    )
+  }
+  return known.lines.map(({ sku }) => ({ sku, received: 0 }))
+}

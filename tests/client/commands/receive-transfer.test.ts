@@ -204,6 +204,24 @@ t.test(
   }
 )
 
+t.test('receive-transfer ID closes a transfer that came in instalments, none final', async (t) => {
+  const { url, receipts } = await norteRecorded(t)
+  const transfer = await sent([['BOLT-M8', 12]])
+  for (const n of ['5', '7']) {
+    const part = await almacen(['receive-transfer', transfer.id, 'BOLT-M8', n, '--url', url])
+    t.equal(part.code, 0, part.stderr)
+  }
+  const closing = await almacen(['receive-transfer', transfer.id, '--url', url])
+  t.equal(closing.code, 0, closing.stderr)
+  t.match(
+    closing.stdout,
+    `Received nothing into stock from Sur: transfer ${transfer.id} is received.`
+  )
+  t.match(receipts().at(-1)!.body, { final: true, lines: [] })
+  const again = await almacen(['receive-transfer', transfer.id, '--url', url])
+  t.match(again, { code: 1, stderr: /nothing of transfer .* is in transit here: it is received/ })
+})
+
 t.test('bad arguments exit 2 naming the mistake, and nothing is sent', async (t) => {
   const { url, receipts } = await norteRecorded(t)
   const cases: [string[], RegExp][] = [

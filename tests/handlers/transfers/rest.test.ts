@@ -202,3 +202,46 @@ t.test(
     })
   }
 )
+
+t.test(
+  'a transfer received in instalments is closed by a final receipt with no lines',
+  async (t) => {
+    const { norte, sur } = await network(t)
+    const sent = await api(norte, 'POST', '/transfers', {
+      to: 'Sur',
+      lines: [{ sku: 'ROPE', quantity: 10 }],
+    })
+    const { id } = sent.body
+    const known = async () => (await api(sur, 'GET', `/transfers/${id}`)).status === 200
+    await until(known, 10_000, 'the dispatch reached Sur')
+    for (const received of [6, 4]) {
+      const lines = [{ sku: 'ROPE', received }]
+      t.match(await api(sur, 'POST', `/transfers/${id}/receive`, { lines, final: false }), {
+        status: 200,
+        body: { state: 'partially_received' },
+      })
+    }
+    t.match(await api(sur, 'POST', `/transfers/${id}/receive`, { lines: [], final: false }), {
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', details: [{ path: 'lines' }] },
+    })
+    t.match(
+      await api(sur, 'POST', `/transfers/${randomUUID()}/receive`, { lines: [], final: true }),
+      {
+        status: 400,
+        body: { code: 'VALIDATION_FAILED', details: [{ path: 'lines' }] },
+      }
+    )
+    t.match(await api(sur, 'POST', `/transfers/${id}/receive`, { lines: [], final: true }), {
+      status: 200,
+      body: { state: 'received', lines: [{ sku: 'ROPE', received: 10, inTransit: 0 }] },
+    })
+    t.match(await api(sur, 'GET', '/stock/ROPE'), { body: { onHand: 10 } })
+    const closed = async () => {
+      const { body } = await api(norte, 'GET', `/transfers/${id}`)
+      return body.state === 'closed' && body.outcome === 'delivered'
+    }
+    await until(closed, 10_000, 'Norte closed it, delivered in full')
+    t.match(await api(norte, 'GET', '/stock/ROPE'), { body: { onHand: 40, inTransit: 0 } })
+  }
+)

@@ -12,7 +12,8 @@ const { message } = REPLICATION_MESSAGES.replicaHead
  * The replicas this node holds of a node, named by its id or by its name: how far each goes,
  * whether it broke, since when it is known complete. A node being restored asks it at the
  * addresses it was given (addressed to any receiver: it knows no id yet); a node verifying its
- * ledger asks its peers what they hold of it (its witnesses). Read-only.
+ * ledger asks its peers what they hold of it (its witnesses). Each says how this node's
+ * membership sees the node it replicates. Read-only.
  */
 export default defineHandler(
   {
@@ -24,6 +25,9 @@ export default defineHandler(
   async (_request, ctx, { body: { node, name } }): Promise<ReplicaHeadAnswer> => {
     signer(ctx)
     const { replicas } = await ctx.db.send('replicas.list', {})
+    const members = ctx.membership.opened
+      ? new Map(ctx.membership.snapshot().members.map((m) => [m.id, m.state]))
+      : new Map()
     const held: HeldReplica[] = replicas
       .filter(
         (r) => (node === undefined || r.nodeId === node) && (name === undefined || r.name === name)
@@ -35,6 +39,7 @@ export default defineHandler(
         reason: r.reason,
         position: r.cursor,
         caughtUpAt: r.caughtUpAt,
+        member: members.get(r.nodeId) ?? null,
       }))
     return { name: ctx.node.name, replicas: held }
   }

@@ -74,6 +74,12 @@ export const heldReplica = z.object({
   reason: z.string().max(32).nullable(),
   position: logPosition,
   caughtUpAt: z.string().max(64).nullable(),
+  /**
+   * The node as the holder's membership sees it (alive, suspect, failed, left), or null when it
+   * is no member there: a restore refuses to take the id of a node its peers see running. Absent
+   * from a holder of an older version.
+   */
+  member: z.enum(['alive', 'suspect', 'failed', 'left']).nullable().optional(),
 })
 export type HeldReplica = z.output<typeof heldReplica>
 

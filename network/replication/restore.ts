@@ -149,6 +149,7 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
     nodeId = [...ids][0]
   }
   const id = nodeId
+  refuseRunning(id, answered)
   const sources: RestoreSource[] = [
     ...answered.map((a): RestoreSource => {
       const held = a.replicas.find((r) => r.nodeId === id)
@@ -232,6 +233,28 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
     { timeoutMs: o.verifyTimeoutMs ?? 600_000 }
   )
   return data as RestoreReport
+}
+
+/**
+ * Refuses to restore a node that runs: one that answered itself, or one a peer's membership sees
+ * alive or suspect. Its id would be this node's for good, and two nodes under one id each write
+ * as that warehouse (its company figures then come from whichever answers).
+ */
+function refuseRunning(
+  id: string,
+  answered: { id: string; name: string; address: string; replicas: HeldReplica[] }[]
+): void {
+  const itself = answered.find((a) => a.id === id)
+  const seen = answered.flatMap((a) =>
+    a.replicas
+      .filter((r) => r.nodeId === id && (r.member === 'alive' || r.member === 'suspect'))
+      .map((r) => `${a.name} sees it ${r.member}`)
+  )
+  if (!itself && seen.length === 0) return
+  const why = itself ? `it answered at ${itself.address}` : seen.join(', ')
+  throw new RestoreError(
+    `Node ${id} is running (${why}): a restore takes the id of a warehouse whose disk is lost, and two nodes under one id would each write as it. Stop it first (its peers see it failed within seconds), then restore`
+  )
 }
 
 /**

@@ -211,6 +211,16 @@ t.test(
     await Promise.all([start(t, a), start(t, b)])
     await until(holds(b, aId, 300), 30_000, 'B holds A')
     const ledger = await ledgerOf(a)
+    // An empty node that asks for A's id while A runs is refused: two nodes would write as A.
+    const d = await site(t, 'Oeste', [b])
+    await start(t, d)
+    const own = (await api(url(d), 'GET', '/node')).body.id
+    t.match(await api(url(d), 'POST', '/ledger/restore', { nodeId: aId }), {
+      status: 409,
+      body: { code: 'CONFLICT', error: new RegExp(`Node ${aId} is running`) },
+    })
+    t.equal((await api(url(d), 'GET', '/node')).body.id, own, 'D keeps its own id')
+    await stop(d)
     await lose(a)
     a.join = [address(b)]
     await start(t, a) // a new empty node, with an id of its own, in the network

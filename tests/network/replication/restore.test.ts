@@ -221,3 +221,32 @@ t.test('a name no peer knows, or two nodes of one name, are refused', async (t) 
     'who was asked, and what to do'
   )
 })
+
+t.test(
+  'a node that runs is not restored: seen alive or suspect by a peer, or answering itself',
+  async (t) => {
+    for (const member of ['alive', 'suspect'] as const) {
+      const { restore, feeds } = network({
+        b: { name: 'B', replicas: [{ ...held(9, h('b')), member }], rows: {} },
+        c: { name: 'C', replicas: [{ ...held(9, h('b')), member: 'failed' }], rows: {} },
+      })
+      await t.rejects(restore('W'), {
+        name: 'RestoreError',
+        message: new RegExp(`Node W is running \\(B sees it ${member}\\).*Stop it first`),
+      })
+      t.same(feeds, [], `${member}: nothing pulled`)
+    }
+    const itself = network({
+      W: { name: 'Norte', replicas: [], rows: {} },
+      b: { name: 'B', replicas: [held(9, h('b'))], rows: {} },
+    })
+    await t.rejects(itself.restore('W'), /Node W is running \(it answered at W\)/)
+    t.same(itself.feeds, [])
+    const gone = network({
+      b: { name: 'B', replicas: [{ ...held(9, h('b')), member: 'failed' }], rows: { 9: h('b') } },
+      c: { name: 'C', replicas: [{ ...held(9, h('b')), member: null }], rows: { 9: h('b') } },
+    })
+    await gone.restore('W')
+    t.same(gone.feeds, ['B'], 'failed to one peer, unknown to another: restored')
+  }
+)

@@ -47,7 +47,8 @@ export const MAX_ON_HAND = 1_000_000_000_000
 
 /**
  * Why a movement that would take on hand to `onHand + delta` is refused, or null when it is not:
- * below zero (the shortfall), or beyond MAX_ON_HAND.
+ * below zero (the shortfall), or up beyond MAX_ON_HAND. One that takes on hand down is never
+ * refused for the bound: an item held beyond it (from before the bound) can still be issued.
  */
 function outOfBounds(
   kind: MovementKind<KindInput>,
@@ -57,7 +58,7 @@ function outOfBounds(
   warehouse: string
 ): DomainError | null {
   const after = onHand + delta
-  if (after >= 0 && after <= MAX_ON_HAND) return null
+  if (after >= 0 && (after <= MAX_ON_HAND || delta <= 0)) return null
   const what = `Cannot ${kind.attempt({ input, unit, delta })} in ${warehouse}`
   if (after < 0) {
     const requested = -delta

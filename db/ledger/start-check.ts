@@ -121,7 +121,13 @@ async function setting<T>(sql: Sql, key: string, none: T): Promise<T> {
 /** The witness halt kept on disk, if any. */
 const storedWitnessHalt = (sql: Sql) => setting<StoredHalt>(sql, WITNESS_HALT, { problems: [] })
 
+/**
+ * Whether two disagreements are one: the same witness, holding the same row, parting from this
+ * ledger at the same row. One whose parting row is unknown (the witness did not answer for its
+ * hashes) is never the same as any: it could part anywhere.
+ */
 const sameDisagreement = (a: Disagreement, b: Disagreement) =>
+  a.differsFrom !== null &&
   a.peer === b.peer &&
   a.holds.seq === b.holds.seq &&
   a.holds.hash === b.holds.hash &&

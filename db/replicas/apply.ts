@@ -22,6 +22,7 @@ import { headRows, verified } from '../ledger/rows.ts'
 import type { VerifiedRow } from '../ledger/verify.ts'
 import { checkRow, LINK_CHECKS } from '../ledger/verify.ts'
 import { withSql, type Sql, type Statement } from '../sql.ts'
+import { verify as verifyReplica } from './read.ts'
 import {
   breakReplica,
   ensureReplica,
@@ -445,6 +446,8 @@ export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; a
   })
 }
 
+const NOT_MENDED = '; not mended: '
+
 /**
  * A broken replica made to follow its owner again from its cursor (replicas.mend), unless its own
  * last rows no longer check out on this disk: then it stays broken.
@@ -461,8 +464,20 @@ export async function mendOne(db: Knex, p: Payload<'replicas.mend'>): Promise<Re
       )
     }
     // Its own rows first: a replica its own disk broke stays broken, whatever its owner holds.
+    // Its last rows, then all of them: a row changed further back (what a verify broke it for)
+    // would be built on, and the verify's finding undone.
     const head = await headRows(sql, { table: 'replica_movements', nodeId: p.nodeId })
     if (ownHeadProblem({ replica, head, held: [] })) return replica
+    const check = await verifyReplica(db, { nodeId: p.nodeId })
+    if (!check.ok) {
+      const [found] = check.differences
+      const said = replica.lastError?.includes(NOT_MENDED) ?? false
+      const message = `${replica.lastError ?? replica.reason}${NOT_MENDED}verify finds ${found.message} on this node's disk (reseed it)`
+      if (!said) {
+        await sql.run('UPDATE replicas SET last_error = ? WHERE node_id = ?', [message, p.nodeId])
+      }
+      return getReplica(sql, p.nodeId)
+    }
     await sql.run(
       `UPDATE replicas SET state = 'catching_up', reason = NULL, last_error = NULL, updated_at = ?
        WHERE node_id = ? AND state = 'broken'`,

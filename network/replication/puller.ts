@@ -195,7 +195,7 @@ export class Puller {
     let cursor: LogPosition | undefined
     // While catching up, the next page is asked for while this one is applied: the owner reads
     // as the replica writes. It is used only if it follows the page before.
-    let next: { after: LogPosition; outcome: Promise<FeedOutcome> } | undefined
+    let next: { after: LogPosition; outcome: Promise<FeedOutcome>; epoch: number } | undefined
     // While catching up, a page also goes to the store before the one before it is committed, so
     // that the store (the worker) does not wait for each page's hop: `cursor` is then where the
     // replica will stand once `pending` is applied. The store checks every page against what is
@@ -236,7 +236,9 @@ export class Puller {
           // Paused (or stopped) while the store answered: the owner is not asked.
           if (!this.following) continue
         }
-        const asked = next && samePosition(next.after, cursor) ? next : undefined
+        // Asked before the replica was dropped: about a cursor that is gone.
+        const asked =
+          next && next.epoch === epoch && samePosition(next.after, cursor) ? next : undefined
         next = undefined
         const answer = await this.answered(
           cursor,
@@ -252,7 +254,7 @@ export class Puller {
         }
         const after = positionAfter(cursor, answer)
         if (!answer.upToDate) {
-          next = { after, outcome: this.request(after) }
+          next = { after, outcome: this.request(after), epoch }
           next.outcome.catch(() => undefined)
         }
         const applied = this.apply(cursor, answer)
@@ -262,6 +264,10 @@ export class Puller {
         pending = undefined
         if (before) {
           const replica = await before
+          if (epoch !== this.epoch) {
+            await restart() // dropped meanwhile: what it says is of the replica that was
+            continue
+          }
           if (replica?.state === 'broken') return this.broke(replica)
           if (!replica || !samePosition(replica.cursor, cursor)) {
             await restart()
@@ -274,6 +280,10 @@ export class Puller {
           continue
         }
         const replica = await applied
+        if (epoch !== this.epoch) {
+          await restart()
+          continue
+        }
         cursor = replica?.cursor
         if (replica?.state === 'broken') return this.broke(replica)
       } catch (err) {
@@ -360,8 +370,13 @@ export class Puller {
       this.mendTried = true
       return replica
     }
+    // Tried once the store has said: a store that failed (its worker restarting) is asked again.
+    const mended = await this.deps.store.mend(owner.id, replica.cursor).catch((err: Error) => {
+      this.failed(`the replica could not be mended: ${err.message}`)
+      return 'again' as const
+    })
+    if (mended === 'again') return mended
     this.mendTried = true
-    const mended = await this.deps.store.mend(owner.id, replica.cursor)
     if (mended === 'conflict' || mended.state === 'broken') return replica
     this.broken = false
     this.failing = false

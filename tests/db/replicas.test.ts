@@ -402,6 +402,31 @@ t.test(
 )
 
 t.test(
+  'a replica that verify broke for a row changed on disk, far from its last ones, is not mended',
+  async (t) => {
+    const from = await owner(t)
+    const into = await testDb(t)
+    await applyPage(into, START, await feed(from, START))
+    const { cursor } = await ok(into, 'replicas.get', { nodeId: 'norte' })
+    t.equal(cursor.ledger.seq, 4, 'four rows: the first is not among the last two')
+    await into.raw('DROP TRIGGER replica_movements_append_only_update')
+    await into('replica_movements').where({ nodeId: 'norte', seq: 1 }).update({ delta: 99 })
+    const message = "verify found the replica's row 1 changed on this node's disk"
+    await ok(into, 'replicas.break', { nodeId: 'norte', reason: 'chain_broken', message })
+    // Its owner holds the cursor's row as the replica does: mended, it would build on row 1.
+    const kept = await ok(into, 'replicas.mend', { nodeId: 'norte', cursor })
+    t.match(kept, {
+      state: 'broken',
+      reason: 'chain_broken',
+      lastError:
+        /^verify found the replica's row 1 changed .*; not mended: verify finds movement 1 was changed after it was written on this node's disk \(reseed it\)$/,
+    })
+    const again = await ok(into, 'replicas.mend', { nodeId: 'norte', cursor })
+    t.equal(again.lastError, kept.lastError, 'said once, however often it is asked')
+  }
+)
+
+t.test(
   'a replica row holding what JSON cannot (a BLOB written behind the node) breaks the next page',
   async (t) => {
     const { from, into, cursor } = await replicaToDamage(t)

@@ -118,6 +118,17 @@ t.test(
       movement: { balanceAfter: MAX_ON_HAND },
     })
     t.ok(Number.isSafeInteger(MAX_ON_HAND * 1000), 'summed over a thousand warehouses, still exact')
+    // An item held beyond the bound from before it: issued and counted down, never up again.
+    const over = state({ BOLT: 20 * MAX_ON_HAND })
+    t.match(post(over, { type: 'issue', sku: 'BOLT', quantity: 1 }, AT), {
+      ok: true,
+      movement: { balanceAfter: 20 * MAX_ON_HAND - 1 },
+    })
+    t.match(post(over, { type: 'adjustment', sku: 'BOLT', countedQuantity: 7 }, AT), { ok: true })
+    t.match(post(over, { type: 'receipt', sku: 'BOLT', quantity: 1 }, AT), {
+      ok: false,
+      refusal: { code: 'VALIDATION_FAILED' },
+    })
   }
 )
 

@@ -266,6 +266,24 @@ t.test(
       t.match(await again(other), { ok: true, data: { accepted: null } }, other.problem)
     }
     t.match(await status(restarted), { writes: 'refused', halt: { witnessed: true } })
+
+    // A disagreement accepted while where it parted was unknown halts again at the next start,
+    // wherever the ledger parts then: what was accepted said nothing of which rows.
+    await accept(restarted, { reason: 'the rest of Valencia, as above' })
+    const unknown = { ...valencia, peer: 'bilbao-id', differsFrom: null, problem: 'Bilbao …' }
+    const third = reopen(t, restarted)
+    await checkLedgerAtStart(third, log)
+    const atThird = (w: typeof valencia) =>
+      dispatch(third, envelope('ledger.witnessDiffers', w), { log })
+    t.match(await atThird(unknown), { ok: true, data: { accepted: null } })
+    await accept(third, { reason: 'Bilbao, not knowing where' })
+    const fourth = reopen(t, third)
+    await checkLedgerAtStart(fourth, log)
+    t.match(
+      await dispatch(fourth, envelope('ledger.witnessDiffers', unknown), { log }),
+      { ok: true, data: { accepted: null } },
+      'an acceptance of an unknown parting row covers no later start'
+    )
   }
 )
 

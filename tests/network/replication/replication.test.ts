@@ -148,7 +148,14 @@ class MemoryReplicas implements ReplicaStore {
     if (replica) Object.assign(replica, { state: 'broken', reason, lastError: message })
   }
 
+  /** Mends that fail before any is done, as a worker restarting would fail them. */
+  mendFailures = 0
+
   async mend(nodeId: string, cursor: Replica['cursor']) {
+    if (this.mendFailures > 0) {
+      this.mendFailures--
+      throw new Error('the database worker did not answer')
+    }
     const replica = this.replicas.get(nodeId)
     if (!replica || !same(replica.cursor, cursor)) return 'conflict' as const
     if (replica.state === 'broken') {
@@ -484,8 +491,11 @@ t.test(
     await cluster.run(10_000)
     t.ok(feedRequests(cluster, 'B', 'A').length - before >= 3, 'asked again, backing off')
     t.match(site.get('B')?.disk.replicas.get(cluster.node('A').id), { state: 'broken' })
+    // Its answer comes, and the store fails the mend twice (its worker restarting): tried again.
+    ;(site.get('B') as Site).disk.mendFailures = 2
     first.refuse = null
     await cluster.until(() => holds(site, cluster, 'B', 'A'), 60_000, 'mended and caught up')
+    t.equal((site.get('B') as Site).disk.mendFailures, 0, 'both failures met on the way')
     t.match(site.get('B')?.disk.replicas.get(cluster.node('A').id), {
       state: 'live',
       reason: null,

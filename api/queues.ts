@@ -84,9 +84,21 @@ export const queueMessageInput = z.strictObject({
     })
     .pipe(
       z.record(
-        z.string().max(100).refine(withoutControls, HIDDEN),
+        // An HTTP field name (RFC 9110's token): no empty name, no spaces, nothing outside ASCII
+        // (an x‐origin spelled with U+2010 passed for the node's own header).
+        z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, {
+          error: "must be 1-100 letters, digits or - _ . ! # $ % & ' * + ^ ` | ~ (a header name)",
+        }),
         z.string().max(1000).refine(withoutControls, HIDDEN),
-        { error: 'must map names to strings' }
+        {
+          // A name refused says why (zod's own word for a bad key is "Invalid key in record").
+          error: (issue) =>
+            issue.code === 'invalid_type'
+              ? 'must map names to strings'
+              : issue.code === 'invalid_key'
+                ? issue.issues[0]?.message
+                : undefined,
+        }
       )
     )
     .refine((h) => Object.keys(h).length <= 50, { error: 'must have at most 50 headers' })

@@ -39,6 +39,7 @@ export const nodeIdParam = z
   .string()
   .min(1, { error: 'must not be empty' })
   .max(64, { error: 'must be at most 64 characters' })
+  .regex(/^[\x21-\x7e]+$/, { error: 'must be a node id: visible ASCII, no spaces' })
 
 /** POST /replicas/:nodeId/reseed: what was dropped, and the replica as it stood before. */
 export interface ReplicaReseed {

@@ -502,7 +502,7 @@ export async function reseedOne(
       throw new DomainError(
         'CONFLICT',
         `The replica of ${was.name || nodeId} is ${was.state.replace('_', ' ')}, not broken: nothing to reseed (it follows its owner as it is)`,
-        { state: was.state }
+        [{ path: 'nodeId', message: `its replica is ${was.state}, not broken` }]
       )
     }
     const count = async (table: string) =>

@@ -1,5 +1,6 @@
 import { nodeIdParam, type ReplicaReseed } from '../../../api/index.ts'
 import { defineHandler, HttpError, validate } from '../../../runtime/index.ts'
+import { memberNamed } from '../../_shared/members.ts'
 
 /**
  * Drops this node's broken replica of a peer whole and follows the peer afresh from the start of
@@ -15,10 +16,15 @@ export default defineHandler(
     summary: "Drops a peer's replica and follows the peer afresh from the start of its log",
   },
   async (request, ctx): Promise<ReplicaReseed> => {
-    const nodeId = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
+    const given = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
+    const { members } = ctx.membership.snapshot()
+    // A warehouse's name (in any case) stands for its id, as a transfer's `to` does.
+    const nodeId = memberNamed(members, given).member?.id ?? given
+    // A replica this node does not hold is 404, whatever membership says of the id.
+    await ctx.db.send('replicas.get', { nodeId })
     // Only with its owner there to pull from: until then the replica is this node's only copy
     // of that warehouse's ledger (and its figures while the warehouse is away).
-    const owner = ctx.membership.snapshot().members.find((m) => m.id === nodeId)
+    const owner = members.find((m) => m.id === nodeId)
     if (owner?.state !== 'alive') {
       const who = owner?.name || nodeId
       throw new HttpError(

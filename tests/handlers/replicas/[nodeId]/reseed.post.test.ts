@@ -5,11 +5,18 @@ import { storedReplica } from '../../../fixtures/stored-replica.ts'
 
 const member = (id: string, state: string) => ({ id, name: id.toUpperCase(), state })
 
+/** Replicas held here: n1 and n9 (not n7). */
+const HELD = ['n1', 'n9']
+
 const reseed = (nodeId: string, reply: () => unknown, state = 'alive') => {
   const refollowed: string[] = []
   const members = [member('n1', state), member('n9', 'alive')]
+  const get = ({ nodeId: id }: { nodeId: string }) => {
+    if (!HELD.includes(id)) throw refusal('NOT_FOUND', `This node holds no replica of node ${id}`)
+    return storedReplica({ nodeId: id, state: 'broken', reason: 'forked' })
+  }
   const ctx = fakeCtx(
-    { 'replicas.reseed': reply as never },
+    { 'replicas.get': get as never, 'replicas.reseed': reply as never },
     { snapshot: () => ({ members, participating: true }) as never },
     {},
     { refollow: (id: string) => void refollowed.push(id) }
@@ -31,9 +38,14 @@ t.test('drops the replica, follows its owner afresh, and says what was dropped',
   })
   t.same(
     ctx.sent.map((s) => [s.op, s.payload]),
-    [['replicas.reseed', { nodeId: 'n1' }]]
+    [
+      ['replicas.get', { nodeId: 'n1' }],
+      ['replicas.reseed', { nodeId: 'n1' }],
+    ]
   )
   t.same(refollowed, ['n1'], 'its puller starts again')
+  const named = reseed('N1', () => ({ nodeId: 'n1', dropped: { events: 0, movements: 0, was } }))
+  t.match(await named.answer, { nodeId: 'n1' }, "a warehouse's name stands for its id")
 })
 
 t.test(
@@ -46,10 +58,11 @@ t.test(
         code: 'CONFLICT',
         message: `N1 is ${state}: this replica is this node's only copy of its ledger; reseed it once N1 is alive`,
       })
-      t.same(away.ctx.sent, [], 'nothing dropped')
+      t.notOk(
+        away.ctx.sent.some((s) => s.op === 'replicas.reseed'),
+        'nothing dropped'
+      )
     }
-    const stranger = reseed('n7', () => ({}))
-    await t.rejects(stranger.answer, { status: 409, message: /n7 is not a member/ })
   }
 )
 
@@ -59,7 +72,15 @@ t.test('a replica this node does not hold: 404, nothing followed; a bad id: 400'
   })
   await t.rejects(none.answer, { status: 404, code: 'NOT_FOUND' })
   t.same(none.refollowed, [])
-  const bad = reseed('x'.repeat(65), () => ({}))
-  await t.rejects(bad.answer, { status: 400, code: 'VALIDATION_FAILED' })
-  t.same(bad.ctx.sent, [])
+  const stranger = reseed('n7', () => ({}))
+  await t.rejects(stranger.answer, {
+    status: 404,
+    message: 'This node holds no replica of node n7',
+  })
+  t.notOk(stranger.ctx.sent.some((s) => s.op === 'replicas.reseed'))
+  for (const id of ['x'.repeat(65), 'bad id', 'n1\u001b[31m', 'n1\n']) {
+    const bad = reseed(id, () => ({}))
+    await t.rejects(bad.answer, { status: 400, code: 'VALIDATION_FAILED' }, JSON.stringify(id))
+    t.same(bad.ctx.sent, [])
+  }
 })

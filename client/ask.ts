@@ -63,3 +63,16 @@ export async function choose<T>(
 ): Promise<T> {
   return ask<T>(io, { type: 'select', message, choices, initial, hint })
 }
+
+/**
+ * A choice that may also be made by typing the start of an entry's name and Enter (a
+ * warehouse), as the web page's list has it; a line that names none, or several, chooses nothing.
+ */
+export async function chooseByName<T>(
+  io: Io,
+  message: string,
+  choices: (Choice & { value: T })[]
+): Promise<T> {
+  const hint = 'type its name, or ↑↓, then Enter; Ctrl-C goes back'
+  return ask<T>(io, { type: 'select', message, choices, hint, byName: true } as never)
+}

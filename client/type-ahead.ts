@@ -46,6 +46,17 @@ export class TypeAhead {
   /** The open question is a yes/no one: its answer is a y or an n alone, or Enter. */
   private yesNo = false
   /**
+   * The open question is a choice from a list (a menu): arrows and Enter answer it, and a space
+   * alone; a line of text does not (prompts ignores its letters and takes its Enter, or a space
+   * in it, for the highlighted entry: a scan meant for the next question chose in the menu).
+   */
+  private choice = false
+  /**
+   * The entries of a choice that may be chosen by name (a warehouse): a line typed there that
+   * starts one entry's title, and no other's, chooses it.
+   */
+  private named: string[] = []
+  /**
    * At a yes/no question, the start of a line that is no answer (not a y, an n, an Enter or a
    * control key), held until its Enter drops it; a y or n typed after it, by hand, answers.
    */
@@ -91,10 +102,12 @@ export class TypeAhead {
    * otherwise answer before anyone heard it, and the menus would wait for ever). `ends` is what
    * ends its answer.
    */
-  opened(ends = /[\r\n]/): void {
+  opened(ends = /[\r\n]/, choice: boolean | string[] = false): void {
     this.keyboard.setRawMode?.(true)
     this.ends = ends
     this.yesNo = ends.test('y')
+    this.choice = choice !== false
+    this.named = Array.isArray(choice) ? choice : []
     this.held = ''
     this.droppedCR = false
     this.open = true
@@ -163,7 +176,7 @@ export class TypeAhead {
     this.droppedCR = false
     if (this.held && this.pending.startsWith(this.held)) {
       const next = this.pending[this.held.length]
-      if (next !== undefined && /[yYnN]/.test(next)) {
+      if (next !== undefined && /[yYnN]/.test(next) && !this.choice) {
         // The answer came after a stray key: the key goes.
         this.consume(this.held.length)
         this.held = ''
@@ -171,16 +184,14 @@ export class TypeAhead {
       }
     }
     this.held = ''
-    // An Enter, a control key, or a y or n alone (its Enter next, or the end of its chunk: typed
-    // by hand): for prompts as they are. A y or n with more after it in one burst is a scan.
+    // An Enter, a control key (an arrow is one: Esc and its letters), or a yes/no question's y or
+    // n alone, a menu's space alone (its Enter next, or the end of its chunk: typed by hand): for
+    // prompts as they are. One with more after it in one burst is a scan.
     if (!this.pending || /^[\r\n]/.test(this.pending) || CONTROL_KEY.test(this.pending))
       return false
-    if (
-      /^[yYnN]($|[\r\n])/.test(this.pending) ||
-      (/^[yYnN]/.test(this.pending) && this.chunks[0] === 1)
-    ) {
-      return false
-    }
+    const answers = this.choice ? this.pending[0] === ' ' : /[yYnN]/.test(this.pending[0])
+    const alone = this.pending.length === 1 || /[\r\n]/.test(this.pending[1])
+    if (answers && (alone || this.chunks[0] === 1)) return false
     const stop = this.pending.search(/[\r\n]|[\x00-\x08\x0b-\x1f\x7f]/)
     if (stop < 0) {
       this.held = this.pending
@@ -188,13 +199,30 @@ export class TypeAhead {
     }
     const at = this.pending[stop]
     if (at === '\r' || at === '\n') {
+      const line = this.pending.slice(0, stop)
       this.consume(stop + 1)
       if (at === '\r') {
         if (this.pending.startsWith('\n')) this.consume(1)
         else this.droppedCR = this.pending === ''
       }
+      this.chooseNamed(line)
     } else this.consume(stop) // a control key: it goes to prompts next
     return true
+  }
+
+  /**
+   * A line typed at a choice by name: the one entry whose title it starts (in any case) is
+   * chosen, as its keys would choose it (Ctrl-A to the first entry, Down to it, Enter).
+   */
+  private chooseNamed(line: string): void {
+    const typed = line.trim().toLowerCase()
+    if (!typed) return
+    const matches = this.named.flatMap((title, i) =>
+      title.toLowerCase().startsWith(typed) ? [i] : []
+    )
+    if (matches.length !== 1) return
+    this.input.write(`\x01${'\x1b[B'.repeat(matches[0])}\r`)
+    this.giving = false // answered: until this question closes and the next opens
   }
 
   /** The first `n` characters of `pending` are given or dropped. */
@@ -206,7 +234,7 @@ export class TypeAhead {
   private pump(): void {
     this.dropYesNoEnter()
     while (this.giving && this.pending) {
-      if (this.yesNo && this.notAnAnswer()) {
+      if ((this.yesNo || this.choice) && this.notAnAnswer()) {
         if (this.held) return // the rest of its line has not come yet
         continue
       }
@@ -242,6 +270,9 @@ export function throughTypeAhead<Q extends { validate?: unknown; type?: unknown 
 ) {
   let opened = false
   const ends = question.type === 'confirm' ? /[\r\nyYnN]/ : /[\r\n]/
+  const { choices, byName } = question as { choices?: { title: string }[]; byName?: boolean }
+  const choice =
+    question.type !== 'select' ? false : byName ? (choices ?? []).map((c) => c.title) : true
   const validate = question.validate as ((value: unknown) => unknown) | undefined
   return {
     ...question,
@@ -249,7 +280,7 @@ export function throughTypeAhead<Q extends { validate?: unknown; type?: unknown 
     onRender(this: Rendered) {
       if (!opened) {
         opened = true
-        typeAhead.opened(ends)
+        typeAhead.opened(ends, choice)
       }
       if (this.done || this.aborted || this.exited) typeAhead.closed()
     },

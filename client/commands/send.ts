@@ -1,5 +1,5 @@
 import type { Network, Stock, Transfer, TransferInput } from '../../api/index.ts'
-import { askParsed, choose, confirm } from '../ask.ts'
+import { askParsed, chooseByName, confirm } from '../ask.ts'
 import { KEY_OPTION, keyOf, optional, parsed, type Args, type Command } from '../command.ts'
 import { UsageError } from '../errors.ts'
 import { plural } from '../format.ts'
@@ -80,7 +80,7 @@ async function chooseDestination(io: Io) {
     )
     return null
   }
-  const id = await choose(
+  const id = await chooseByName(
     io,
     'Send to which warehouse?',
     peers.map((m) => ({

@@ -96,6 +96,58 @@ t.test(
 )
 
 t.test(
+  "a line of text at a menu chooses nothing: its Enter is not the highlighted entry's",
+  async (t) => {
+    const { type, typeAhead, read } = keyboard()
+    typeAhead.opened(/[\r\n]/, true)
+    type('BOLT-M10\r')
+    t.equal(await read(), '', 'a scan: dropped with its Enter')
+    type('NUT M8\r')
+    t.equal(await read(), '', 'one with a space, which prompts takes as a choice: dropped too')
+    type('BOLT')
+    t.equal(await read(), '', 'held until its Enter')
+    type('-M8\r')
+    t.equal(await read(), '', 'and dropped whole, however it came')
+    type('\x1b[B')
+    t.equal(await read(), '\x1b[B', 'an arrow is for the menu')
+    type('\r')
+    t.equal(await read(), '\r', 'and an Enter of its own chooses')
+    typeAhead.closed()
+    typeAhead.opened(/[\r\n]/, true)
+    type(' ')
+    t.equal(await read(), ' ', 'a space alone chooses, as prompts has it')
+    typeAhead.closed()
+    typeAhead.opened()
+    type('BOLT-M8\r')
+    t.equal(await read(), 'BOLT-M8\r', 'a question that takes text takes the line')
+  }
+)
+
+t.test(
+  'a choice by name: a line that starts one entry chooses it; any other, nothing',
+  async (t) => {
+    const { type, typeAhead, read } = keyboard()
+    const titles = ['Bilbao', 'Sevilla (failed: it gets the transfer when back)', 'Segovia']
+    typeAhead.opened(/[\r\n]/, titles)
+    type('sevilla\r')
+    t.equal(await read(), '\x01\x1b[B\r', 'Ctrl-A to the first, Down once, Enter')
+    type('5\r')
+    t.equal(await read(), '', 'answered: what follows waits for the next question')
+    typeAhead.closed()
+    typeAhead.opened()
+    t.equal(await read(), '5\r')
+    typeAhead.closed()
+    typeAhead.opened(/[\r\n]/, titles)
+    type('SE\r')
+    t.equal(await read(), '', 'Sevilla or Segovia: nothing chosen')
+    type('Madrid\r')
+    t.equal(await read(), '', 'no such warehouse: nothing chosen')
+    type(' BIL\r')
+    t.equal(await read(), '\x01\r', 'the first, in any case, spaces aside')
+  }
+)
+
+t.test(
   'Ctrl-C reaches a question still deciding its answer, and drops what followed',
   async (t) => {
     const { type, typeAhead, read } = keyboard()

@@ -40,6 +40,11 @@ export interface Witness {
   /** For `differs`: the first seq where the chains part. */
   differsFrom: number | null
   message: string
+  /**
+   * For `differs`: an admin accepted this very disagreement (POST /ledger/accept, after the halt
+   * it made), when and why. An accepted one fails no verify.
+   */
+  accepted?: { acceptedAt: string; reason: string }
 }
 
 export interface WitnessReport {

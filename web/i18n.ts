@@ -105,6 +105,7 @@ const en = {
     'No other warehouse could vouch for these movements: the ledger was judged by itself, which is not a failure.',
   witnessAgrees: 'agrees',
   witnessDiffers: 'differs',
+  acceptedOn: 'accepted on',
   witnessSilent: 'no answer',
   // Company-wide screens (web-network): navigation, where.tsx, transfers.tsx, network.tsx
   locale: 'en',
@@ -386,6 +387,7 @@ const es: typeof en = {
     'Ningún otro almacén pudo dar fe de estos movimientos: el libro se juzgó por sí solo, lo que no es un fallo.',
   witnessAgrees: 'coincide',
   witnessDiffers: 'difiere',
+  acceptedOn: 'aceptado el',
   witnessSilent: 'sin respuesta',
   // Company-wide screens (web-network): navigation, where.tsx, transfers.tsx, network.tsx
   locale: 'es',

@@ -95,6 +95,8 @@ function Result({ check, words }: { check: LedgerCheck; words: Words }) {
             {witnesses.witnesses.map((w) => (
               <li key={w.peer.id}>
                 <strong>{w.peer.name}</strong>: {words[VERDICT[w.verdict]]} — {w.message}
+                {w.accepted &&
+                  ` (${words.acceptedOn} ${w.accepted.acceptedAt.slice(0, 16).replace('T', ' ')}: ${w.accepted.reason})`}
               </li>
             ))}
           </ul>

@@ -14,6 +14,12 @@ async function check(io: Io): Promise<boolean> {
     return result.ok
   }
   const { movements, balances } = result.checked
+  // Disagreements an admin accepted (a rollback on purpose) fail nothing, and are said.
+  for (const w of result.witnesses?.witnesses ?? []) {
+    if (!w.accepted) continue
+    const at = w.accepted.acceptedAt.slice(0, 16).replace('T', ' ')
+    io.print(`  ${w.message}: accepted on ${at} (${w.accepted.reason}).`)
+  }
   if (result.ok) {
     io.print(
       `✔ The ledger checks out: ${plural(movements, 'movement')} and ${plural(balances, 'balance')} agree, and the hash chain is unbroken (last entry #${result.head.seq}).`

@@ -195,4 +195,21 @@ export const ledgerOps = {
       problem: z.string().max(2000),
     })
   ).returns<{ accepted: { acceptedAt: string; reason: string } | null; status: LedgerStatus }>(),
+  /**
+   * Of the disagreements a verify met (the witness, what it held, where it parted), those an
+   * admin accepted before, each with when and why; a verify reports them as accepted.
+   */
+  'ledger.acceptedWitnesses': read(
+    z.strictObject({
+      disagreements: z
+        .array(
+          z.strictObject({
+            peer: z.string().max(100),
+            holds: z.strictObject({ seq: z.int().min(0), hash: z.string().max(64) }),
+            differsFrom: z.int().min(0).nullable(),
+          })
+        )
+        .max(100),
+    })
+  ).returns<{ accepted: ({ acceptedAt: string; reason: string } | null)[] }>(),
 }

@@ -257,6 +257,20 @@ export async function witnessHalt(
   return { ...ledgerStatus(db), writes: 'refused', halt }
 }
 
+/** Each disagreement given, with its acceptance if an admin accepted that very one (or null). */
+export async function acceptedWitnesses(
+  db: Knex,
+  { disagreements }: C.Payload<'ledger.acceptedWitnesses'>
+): Promise<C.Result<'ledger.acceptedWitnesses'>> {
+  const kept = await withSql(db, (sql) => setting<Accepted[]>(sql, ACCEPTED_WITNESSES, []))
+  return {
+    accepted: disagreements.map((d) => {
+      const found = kept.find((a) => sameDisagreement(a, d))
+      return found ? { acceptedAt: found.acceptedAt, reason: found.reason } : null
+    }),
+  }
+}
+
 /**
  * A witness disagrees at the start check (ledger.witnessDiffers): nothing halts when an admin
  * accepted this very disagreement before; else the witness halt, with the witness kept.

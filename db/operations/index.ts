@@ -5,7 +5,7 @@ import * as backups from '../backups/ops.ts'
 import * as catalogue from './catalogue.ts'
 import * as grants from './grants.ts'
 import { restoreBegin, restoreFinish, restorePage, restoreReport } from '../ledger/restore.ts'
-import { witnessDiffers, witnessed, witnessHalt } from '../ledger/start-check.ts'
+import { acceptedWitnesses, witnessDiffers, witnessed, witnessHalt } from '../ledger/start-check.ts'
 import { importItems } from './import.ts'
 import * as items from './items.ts'
 import * as ledger from './ledger.ts'
@@ -53,6 +53,7 @@ export const operations: OperationTable = {
   'ledger.witnessed': witnessed,
   'ledger.witnessHalt': witnessHalt,
   'ledger.witnessDiffers': witnessDiffers,
+  'ledger.acceptedWitnesses': acceptedWitnesses,
   'members.list': members.list,
   'members.apply': members.apply,
   'members.reap': members.reap,

@@ -112,7 +112,9 @@ export async function accept(
   const anchor = found.anchor ?? { seq: -1, hash: '' }
   await db('ledger_head').insert({ id: 1, seq: head.seq, hash: head.hash }).onConflict('id').merge()
   const acceptedAt = new Date().toISOString()
-  const problems = found.problems.map((p) => p.message)
+  // What did not check out now, and what the halt it lifts said (a witness's word among it).
+  const halted = ledgerState(db).halt?.problems ?? []
+  const problems = [...new Set([...found.problems.map((p) => p.message), ...halted])]
   await db('ledger_acceptances').insert({
     acceptedAt,
     reason,

@@ -6,7 +6,8 @@ import { gone, verifyLedger } from '../_shared/verify-ledger.ts'
  * Replays the whole ledger against the hash chain, the head anchor and every balance, and reports
  * each difference; then compares it with what the alive peers hold of it (its witnesses), which a
  * ledger edited and re-hashed, or cut short, on this node's disk cannot fool. It runs in small
- * steps, so the node keeps serving meanwhile. No peer to ask is said, and is not a failure.
+ * steps, so the node keeps serving meanwhile. No peer to ask is said, and is not a failure; nor
+ * is a disagreement an admin accepted, said with when and why.
  */
 export default defineHandler(
   {
@@ -21,7 +22,21 @@ export default defineHandler(
       head: check.head,
       hashes: async (seqs) => (await ctx.db.send('ledger.hashes', { seqs })).hashes,
     })
-    const differing = witnesses.witnesses.filter((w) => w.verdict === 'differs')
+    const differs = witnesses.witnesses.filter((w) => w.verdict === 'differs')
+    // A disagreement an admin accepted (a rollback on purpose) is said as such, and fails nothing.
+    if (differs.length > 0) {
+      const disagreements = differs.map((w) => ({
+        peer: w.peer.id,
+        holds: w.holds ?? { seq: 0, hash: '' },
+        differsFrom: w.differsFrom,
+      }))
+      const { accepted } = await ctx.db.send('ledger.acceptedWitnesses', { disagreements })
+      differs.forEach((w, i) => {
+        const acceptance = accepted[i]
+        if (acceptance) w.accepted = acceptance
+      })
+    }
+    const differing = differs.filter((w) => !w.accepted)
     return {
       ...check,
       ok: check.ok && differing.length === 0,

@@ -53,3 +53,34 @@ t.test(
     t.notMatch(run.stderr, /--key|outcome is unknown/)
   }
 )
+
+t.test('a witness disagreement an admin accepted is said, with when and why', async (t) => {
+  const s = session('http://127.0.0.1:9', [])
+  const answer = {
+    ok: true,
+    differences: [],
+    checked: { movements: 52, balances: 4 },
+    head: { seq: 52, hash: 'abc' },
+    witnesses: {
+      available: true,
+      summary: '1 of 1 witnesses disagree',
+      witnesses: [
+        {
+          peer: { id: 'n-2', name: 'Valencia' },
+          holds: { seq: 52, hash: 'def' },
+          caughtUpAt: null,
+          verdict: 'differs',
+          differsFrom: 46,
+          message: "Valencia's copy and this ledger part at row 46",
+          accepted: { acceptedAt: '2026-12-04T10:07:31.000Z', reason: 'rows lost with the disk' },
+        },
+      ],
+    },
+  }
+  s.io.api = { post: async () => answer } as unknown as Api
+  await verifyLedger(s.io)
+  t.match(
+    s.output(),
+    "  Valencia's copy and this ledger part at row 46: accepted on 2026-12-04 10:07 (rows lost with the disk).\n✔ The ledger checks out"
+  )
+})

@@ -240,7 +240,11 @@ t.test(
     t.match(await witnessed(valencia), { ok: true, data: { accepted: null } })
     t.match(await status(knex), { writes: 'refused', halt: { witnessed: true } })
     const reason = 'rows 46-52 were lost with the disk; counted again by hand'
-    await accept(knex, { reason })
+    t.match(
+      await accept(knex, { reason }),
+      { problems: [valencia.problem] },
+      'the acceptance names what the halt it lifted said'
+    )
     t.match(await status(knex), { writes: 'accepted' })
     // A restart: the start check runs again, and Valencia is asked again, holding the same.
     const restarted = reopen(t, knex)
@@ -252,6 +256,18 @@ t.test(
       data: { accepted: { reason }, status: { writes: 'accepted' } },
     })
     t.match(await dispatch(restarted, receipt(), { log }), { ok: true }, 'writes go on')
+    // A verify asks which of the disagreements it met were accepted: this one, not another.
+    const { problem: _, ...disagreement } = valencia
+    t.match(
+      await dispatch(
+        restarted,
+        envelope('ledger.acceptedWitnesses', {
+          disagreements: [disagreement, { ...disagreement, differsFrom: 20 }],
+        }),
+        { log }
+      ),
+      { ok: true, data: { accepted: [{ reason }, null] } }
+    )
     t.match(
       await again({ ...valencia, differsFrom: null }),
       { ok: true, data: { accepted: null } },

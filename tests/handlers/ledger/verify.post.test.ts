@@ -309,7 +309,12 @@ t.test(
       message: "Centro's copy and this ledger part at row 9",
     }
     const ctx = fakeCtx(
-      { ...jobOf(0), 'ledger.verifyFinish': () => clean, 'ledger.hashes': () => ({ hashes: [] }) },
+      {
+        ...jobOf(0),
+        'ledger.verifyFinish': () => clean,
+        'ledger.hashes': () => ({ hashes: [] }),
+        'ledger.acceptedWitnesses': () => ({ accepted: [null] }),
+      },
       {},
       {},
       {
@@ -328,6 +333,47 @@ t.test(
       witnesses: { available: true, witnesses: [differs] },
     })
     t.same(asked, [head, []], "compared from the verified head, with this node's own hashes")
-    t.match(ctx.sent.at(-1), { op: 'ledger.hashes', payload: { seqs: [9] } })
+    t.match(ctx.sent.at(-2), { op: 'ledger.hashes', payload: { seqs: [9] } })
+    t.match(ctx.sent.at(-1), {
+      op: 'ledger.acceptedWitnesses',
+      payload: { disagreements: [{ peer: 'n-2', holds: differs.holds, differsFrom: 9 }] },
+    })
+  }
+)
+
+t.test(
+  'a disagreement an admin accepted is said as accepted, with when and why, and fails nothing',
+  async (t) => {
+    const differs = {
+      peer: { id: 'n-2', name: 'Centro' },
+      holds: { seq: 14, hash: 'd'.repeat(64) },
+      caughtUpAt: null,
+      verdict: 'differs' as const,
+      differsFrom: 9,
+      message: "Centro's copy and this ledger part at row 9",
+    }
+    const acceptance = { acceptedAt: '2026-12-04T10:00:00.000Z', reason: 'rolled back on purpose' }
+    const ctx = fakeCtx(
+      {
+        ...jobOf(0),
+        'ledger.verifyFinish': () => clean,
+        'ledger.acceptedWitnesses': () => ({ accepted: [acceptance] }),
+      },
+      {},
+      {},
+      {
+        witness: async () => ({
+          available: true,
+          witnesses: [{ ...differs }],
+          summary: '1 of 1 witnesses disagree',
+        }),
+      }
+    )
+    const body = (await handler(request('POST', '/ledger/verify'), ctx)) as LedgerCheck
+    t.match(body, {
+      ok: true,
+      differences: [],
+      witnesses: { witnesses: [{ ...differs, accepted: acceptance }] },
+    })
   }
 )

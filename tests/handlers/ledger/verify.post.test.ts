@@ -296,18 +296,20 @@ const clean: LedgerCheck = {
   head,
 }
 
+/** Centro, whose replica of this ledger parts from it at row 9. */
+const differs = {
+  peer: { id: 'n-2', name: 'Centro' },
+  holds: { seq: 14, hash: 'd'.repeat(64) },
+  caughtUpAt: null,
+  verdict: 'differs' as const,
+  differsFrom: 9,
+  message: "Centro's copy and this ledger part at row 9",
+}
+
 t.test(
   'a witness that disagrees makes the verify fail, naming the peer and where the chains part',
   async (t) => {
     const asked: unknown[] = []
-    const differs = {
-      peer: { id: 'n-2', name: 'Centro' },
-      holds: { seq: 14, hash: 'd'.repeat(64) },
-      caughtUpAt: null,
-      verdict: 'differs' as const,
-      differsFrom: 9,
-      message: "Centro's copy and this ledger part at row 9",
-    }
     const ctx = fakeCtx(
       {
         ...jobOf(0),
@@ -344,14 +346,6 @@ t.test(
 t.test(
   'a disagreement an admin accepted is said as accepted, with when and why, and fails nothing',
   async (t) => {
-    const differs = {
-      peer: { id: 'n-2', name: 'Centro' },
-      holds: { seq: 14, hash: 'd'.repeat(64) },
-      caughtUpAt: null,
-      verdict: 'differs' as const,
-      differsFrom: 9,
-      message: "Centro's copy and this ledger part at row 9",
-    }
     const acceptance = { acceptedAt: '2026-12-04T10:00:00.000Z', reason: 'rolled back on purpose' }
     const ctx = fakeCtx(
       {

@@ -125,6 +125,13 @@ export interface RestoreReport {
     outOfStep: { id: string; peer: string | null; why: string }[]
   }
   verified: { movements: number; balances: number }
+  /**
+   * Restored from replicas that broke forked (no peer held a whole one): the ledger as it was
+   * before it parted from them, which is also what an accepted rollback left behind. Writes are
+   * halted until an admin, having checked which history is the warehouse's, accepts it
+   * (POST /ledger/accept). Absent otherwise.
+   */
+  confirm?: string
   startedAt: string
   restoredAt: string
 }

@@ -285,6 +285,7 @@ export async function startNode(
         selfId: identity.id,
       }).finally(() => asking.close())
       identity.id = report.nodeId
+      if (report.confirm) log.warn({ confirm: report.confirm }, `writes halted: ${report.confirm}`)
       log.info(
         { report },
         `restored: ledger row ${report.restoredTo.seq} from ${report.from.name}, verified; ${count(report.transfers?.rebuilt ?? 0, 'transfer')} rebuilt, ${count(report.transfers?.toldAgain ?? 0, 'message')} of them told their peers again; ${report.mayBeLost}`

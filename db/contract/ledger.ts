@@ -102,6 +102,8 @@ export interface RestoreReport {
     outOfStep: { id: string; peer: string | null; why: string }[]
   }
   verified: LedgerCheck['checked']
+  /** Restored from replicas that broke forked: writes halt until an admin accepts (api/ledger.ts). */
+  confirm?: string
   startedAt: string
   restoredAt: string
 }

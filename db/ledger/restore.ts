@@ -197,6 +197,10 @@ const SET_BALANCES = `INSERT INTO balances (sku, on_hand, sent, received, last_s
   ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, sent = excluded.sent,
     received = excluded.received, last_seq = excluded.last_seq, updated_at = excluded.updated_at`
 
+/** What to do about a ledger restored from replicas that broke forked (report.confirm). */
+const CONFIRM =
+  "Check which history is the warehouse's (GET /ledger/restore, the peers' admins, the paper trail); if it is the one restored, an admin accepts it with POST /ledger/accept and a reason."
+
 export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish'>) {
   const report = await withSql(db, async (sql) => {
     await requirePending(sql, p.nodeId)
@@ -236,10 +240,20 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
       BACKUP_STAMP,
       WITNESS_HALT,
     ])
+    // Restored from broken replicas: halted, kept on disk as a witness's halt is, until accepted.
+    if (report.confirm) {
+      await sql.run('INSERT INTO node_settings (key, value) VALUES (?, ?)', [
+        WITNESS_HALT,
+        JSON.stringify({ problems: [report.confirm] }),
+      ])
+    }
     return report
   })
   const state = ledgerState(db)
-  afterCommit(db, () => (state.halt = null))
+  const halt = report.confirm
+    ? { since: report.restoredAt, problems: [report.confirm], action: CONFIRM, witnessed: true }
+    : null
+  afterCommit(db, () => (state.halt = halt))
   return report
 }
 

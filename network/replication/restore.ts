@@ -225,6 +225,11 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
       ? { id: seen.peer.id, name: seen.peer.name ?? '', at: seen.replica?.caughtUpAt as string }
       : null,
     mayBeLost: `writes acknowledged after ledger row ${position.ledger.seq} (event ${position.events}), if any, were not replicated to the peer restored from and are lost`,
+    // From replicas that broke forked: what the node's ledger was before it parted from them,
+    // its own disk rewritten, or an accepted rollback (which those replicas cannot tell apart).
+    ...(fallback && {
+      confirm: `restored from ${chosen.peer.name}'s replica, which broke forked, as every peer's did: the ledger as it was before it parted from them. If its own disk was rewritten, that is the true ledger; if an admin rolled it back and accepted that, these are rows the warehouse no longer counts. Check which, then accept (POST /ledger/accept) or restore another way`,
+    }),
     startedAt,
   }
   const { data } = await o.db.call(

@@ -272,3 +272,25 @@ t.test(
     )
   }
 )
+
+t.test(
+  'a ledger restored from replicas that broke forked halts writes, at every start, until accepted',
+  async (t) => {
+    const { peer, id } = await ownerAndPeer(t)
+    const into = await testDb(t)
+    await ok(into, 'ledger.restoreBegin', { nodeId: id })
+    await restore(into, peer, id)
+    const confirm = "restored from B's replica, which broke forked, as every peer's did"
+    const report = await ok(into, 'ledger.restoreFinish', { nodeId: id, report: { confirm } })
+    t.equal(report.confirm, confirm, 'the report says so')
+    t.match(ledgerState(into).halt, { problems: [confirm], action: /accepts it/ })
+    const write = () => call(into, 'movements.record', { type: 'receipt', sku: 'A', quantity: 1 })
+    t.match(await write(), { ok: false, error: { code: 'LEDGER_HALTED' } })
+    // A restart does not lift it: it is kept on disk, as a witness's halt is.
+    ledgerState(into).halt = null
+    await checkLedgerAtStart(into, log)
+    t.match(ledgerState(into).halt?.problems, [confirm])
+    await ok(into, 'ledger.accept', { reason: 'checked with the paper trail: this is ours' })
+    t.match(await write(), { ok: true }, 'accepted: writes go on')
+  }
+)

@@ -89,6 +89,7 @@ t.test('the longest replica the others agree with is used; a minority fork is na
   })
   const report = (await restore()) as unknown as { report: Record<string, never> }
   t.same(feeds, ['B'], 'pulled from B')
+  t.notOk('confirm' in report.report, 'from a whole replica: nothing to confirm')
   const sources = report.report.sources as unknown as {
     peer: { name: string }
     used: boolean
@@ -134,13 +135,17 @@ t.test(
       c: { name: 'C', replicas: [held(58, h('8'), 'broken')], rows: {} },
       d: { name: 'D', replicas: [], rows: {} },
     })
-    const report = (await restore('W')) as unknown as { report: { sources: unknown[] } }
+    const report = (await restore('W')) as unknown as {
+      report: { sources: unknown[]; confirm?: string }
+    }
     t.same(feeds, ['B'])
     t.match(report.report.sources, [
       { peer: { name: 'B' }, used: true, problem: null },
       { peer: { name: 'C' }, used: false, problem: /broken \(forked\)/ },
       { peer: { name: 'D' }, used: false, problem: 'holds no replica of it' },
     ])
+    // Which history is true (a disk rewritten, or a rollback accepted) is a person's to say.
+    t.match(report.report.confirm, /^restored from B's replica, which broke forked.*accept/)
   }
 )
 

@@ -31,3 +31,24 @@ export async function ensureFirstAdmin(db: DbClient, dataDir: string, log: Logge
     )
   }
 }
+
+/**
+ * A new admin token at this start (--new-admin-token), written to the same file: for whoever runs
+ * the node when no admin's token works any more. Running the node is already the keys to its
+ * data, so this gives no one more than they hold. The log says for whom and where, never what.
+ */
+export async function newAdminToken(db: DbClient, dataDir: string, log: Logger): Promise<void> {
+  const made = newToken()
+  const file = path.resolve(dataDir, ADMIN_TOKEN_FILE)
+  await writePrivately(file, `${made.token}\n`)
+  const { data } = await db.call('access.recover', {
+    id: made.id,
+    name: 'admin token made at start (--new-admin-token)',
+    hash: made.hash,
+  })
+  const { user } = data as { user: string }
+  log.warn(
+    { file, user, tokenId: made.id },
+    `--new-admin-token: a new API token for the admin ${user}, written to ${file} (readable by this user only); start without the flag from now on`
+  )
+}

@@ -44,6 +44,8 @@ export interface Config {
   restore?: boolean
   /** The node id to restore; by default the one the peers know by this node's name. */
   restoreId?: string
+  /** A new admin token at this start, written to the data directory (--new-admin-token). */
+  newAdminToken?: boolean
   /** The certificate, key and CA read from --tls-cert, --tls-key, --tls-ca. */
   tls?: TlsSettings
   /** Plain HTTP on an address other machines reach, on purpose (--insecure-http). */
@@ -54,7 +56,7 @@ export interface Config {
 
 /** --help, in sections; each setting once, from SETTINGS. */
 const SECTIONS: [string, Key[]][] = [
-  ['The node', ['port', 'host', 'dataDir', 'name', 'logLevel', 'trustedProxies']],
+  ['The node', ['port', 'host', 'dataDir', 'name', 'logLevel', 'trustedProxies', 'newAdminToken']],
   ['Connections', ['maxConnections', 'maxConnectionsPerClient']],
   ['The peer network', ['join', 'advertise', 'allowedHosts', 'clusterKey', 'clusterKeyFile']],
   ['TLS (see TLS in the README)', ['tlsCert', 'tlsKey', 'tlsCa', 'insecureHttp']],
@@ -268,6 +270,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'h
       keep: read('backupKeep', flags, env) as number,
     },
     ...(restore && { restore, ...(restoreId && { restoreId }) }),
+    ...(read('newAdminToken', flags, env) === true && { newAdminToken: true }),
     ...(tls && { tls }),
     ...(insecureHttp && { insecureHttp }),
   }

@@ -188,7 +188,7 @@ export async function startNode(
       { bodyLimits, createApp, loadRoutes },
       { createNetwork, HttpTransport, Keyring, restoreFromPeers, RestoreError },
       { catchUpBackup, NodeBackups, NO_SCHEDULE },
-      { ensureFirstAdmin },
+      { ensureFirstAdmin, newAdminToken },
       { DbClient },
       { EventHub },
       { HostNames },
@@ -224,6 +224,7 @@ export async function startNode(
     })
     const [ready, routes] = await Promise.all([starting, loadRoutes(HANDLERS_DIR)])
     await ensureFirstAdmin(db, config.dataDir, log)
+    if (config.newAdminToken) await newAdminToken(db, config.dataDir, log)
     const { keyring, note } = await Keyring.load(config.dataDir, config.clusterKey)
     if (note) log.warn(note)
     const identity: NodeIdentity = {

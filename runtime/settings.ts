@@ -270,6 +270,17 @@ export const SETTINGS = {
       'the node id to restore (GET /replicas on a peer lists them); by default the one the ' +
       "peers' replicas know by --name",
   }),
+  newAdminToken: setting({
+    flag: 'new-admin-token',
+    boolean: true,
+    env: 'ALMACEN_NEW_ADMIN_TOKEN',
+    default: 'false',
+    schema: yesNo(),
+    help:
+      'at this start, a new API token for an admin, written to <data-dir>/admin-token: for ' +
+      "whoever runs the node when no admin's token works any more (the user admin is enabled " +
+      'again, or made, when no admin is)',
+  }),
   backupEveryMinutes: setting({
     flag: 'backup-every-minutes',
     arg: '<n>',

@@ -68,4 +68,11 @@ export const accessOps = {
   'access.bootstrap': write(tokenRow.omit({ user: true, expiresAt: true })).returns<{
     created: boolean
   }>(),
+  /**
+   * Whoever runs the node asked for a new admin token (--new-admin-token): a token for the first
+   * enabled admin; with none, the user admin enabled again as an admin, or made. Its user.
+   */
+  'access.recover': write(tokenRow.omit({ user: true, expiresAt: true })).returns<{
+    user: string
+  }>(),
 }

@@ -95,6 +95,7 @@ export const operations: OperationTable = {
   'tokens.revoke': access.revokeToken,
   'tokens.lookup': access.lookupToken,
   'access.bootstrap': access.bootstrap,
+  'access.recover': access.recover,
   'backups.start': backups.start,
   'backups.status': backups.status,
   'backups.list': backups.list,

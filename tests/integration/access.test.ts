@@ -4,6 +4,8 @@
 import t from 'tap'
 import { HANDLERS_DIR } from '../../runtime/node.ts'
 import { loadRoutes } from '../../runtime/router.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
+import { rememberToken } from '../fixtures/tokens.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
 const ROLES = ['viewer', 'operator', 'admin'] as const
@@ -152,6 +154,42 @@ t.test(
       await api(node, 'POST', '/tokens', { user: 'nobody', name: 'x' }),
       { status: 404, body: { details: [{ path: 'user', message: 'no user named nobody' }] } },
       'a token for no user names the field that is wrong'
+    )
+  }
+)
+
+t.test(
+  'the last admin with a working token stays one; locked out anyway, the node makes a new admin token at start',
+  async (t) => {
+    const dataDir = tempDir(t)
+    const node = await startTestNode(t, { name: 'Madrid', dataDir })
+    const first = rememberToken(node.url, dataDir) as string
+    // Another admin, never given a token, is no one to manage the node.
+    t.equal((await api(node, 'POST', '/users', { name: 'eva', role: 'admin' })).status, 201)
+    t.match(await api(node, 'PATCH', '/users/admin', { disabled: true }), {
+      status: 409,
+      body: { error: /admin is the last admin with a working token/ },
+    })
+    const given = await api(node, 'POST', '/tokens', { user: 'eva', name: 'laptop' })
+    t.equal(given.status, 201)
+    const asEva = { authorization: `Bearer ${given.body.token}` }
+    t.match(await api(node, 'PATCH', '/users/admin', { disabled: true }, asEva), {
+      status: 200,
+      body: { disabledAt: /Z$/ },
+    })
+    // Eva's token is revoked by Eva herself: nobody can manage the node now.
+    t.equal((await api(node, 'POST', `/tokens/${given.body.id}/revoke`, {}, asEva)).status, 200)
+    t.match(await api(node, 'GET', '/users', undefined, asEva), { status: 401 })
+    await node.close()
+    // Whoever runs the node starts it once with --new-admin-token.
+    const again = await startTestNode(t, { name: 'Madrid', dataDir, newAdminToken: true })
+    const made = rememberToken(again.url, dataDir) as string
+    t.not(made, first, 'a new token in the file')
+    t.match(await api(again, 'GET', '/me'), { status: 200, body: { user: 'eva', role: 'admin' } })
+    t.match(
+      await api(again, 'GET', '/me', undefined, { authorization: `Bearer ${first}` }),
+      { status: 401 },
+      'the disabled admin stays disabled'
     )
   }
 )

@@ -98,7 +98,7 @@ const EXIT_STATUS: [string, string][] = [
   ['2', 'usage error: a missing or malformed argument; nothing was sent'],
   [
     '3',
-    'the node could not be reached, or did not answer within --timeout. For a change (receive, issue…) the outcome is unknown: run the same command again with the --key shown, and it is applied at most once',
+    'the node could not be reached, or did not answer within --timeout. For a change (receive, issue…) that was sent the outcome is unknown: run the same command again with the --key shown, and it is applied at most once; one never sent says "nothing was sent"',
   ],
   ['130', 'interrupted with Ctrl-C; for a change that was sent, stderr names its --key as for 3'],
 ]

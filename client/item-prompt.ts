@@ -14,6 +14,9 @@ export interface Suggestion {
 /** The value of the one suggestion shown when the node does not answer: never a valid SKU. */
 export const UNREACHABLE = '\u0000unreachable'
 
+/** Leads the answer when a whole SKU typed is one the node said it does not have: then the SKU. */
+export const ABSENT = '\u0000absent:'
+
 /** What the picker knows when Enter is pressed. */
 export interface EnterState {
   /** The text typed. */
@@ -185,6 +188,9 @@ class ItemPrompt extends Base {
         if (step.choose === '') this.suggestions = []
         const row = this.suggestions.findIndex((s) => s.value === step.choose)
         if (row >= 0) this.select = row // the line left on screen names the item chosen
+        // Nothing chosen, and what was typed is a SKU the node has no item for: said by name.
+        const typed = this.input.trim().toUpperCase()
+        if (step.choose === undefined && this.absent === typed) return `${ABSENT}${typed}`
         return step.choose
       }
       if ('wait' in step) {

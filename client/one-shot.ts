@@ -73,7 +73,13 @@ export function describe(err: unknown, command?: Command): string {
     key
       ? `almacen: the outcome is unknown. To retry without applying it twice, run the same command with --key ${key}\n`
       : ''
-  if (err instanceof NodeUnreachable) return `almacen: ${err.message}\n${retry(err.key)}`
+  if (err instanceof NodeUnreachable) {
+    // A command that changes something (it takes --key) whose change was never sent: a look-up
+    // before it went unanswered. Safe to run again as it is.
+    const unsent =
+      !err.key && command?.options?.key ? 'almacen: nothing was sent, so nothing changed.\n' : ''
+    return `almacen: ${err.message}\n${retry(err.key)}${unsent}`
+  }
   if (err instanceof Interrupted) {
     const unknown = err.unconfirmed && !err.key ? ' before the node confirmed it' : ''
     return `almacen: interrupted${unknown}\n${retry(err.key)}`

@@ -6,7 +6,13 @@ import { skuPath, type Api } from './api.ts'
 import { ask } from './ask.ts'
 import { Cancelled, NodeRefusal } from './errors.ts'
 import type { Io } from './io.ts'
-import { ITEM_PROMPT, UNREACHABLE, type ItemQuestion, type Suggestion } from './item-prompt.ts'
+import {
+  ABSENT,
+  ITEM_PROMPT,
+  UNREACHABLE,
+  type ItemQuestion,
+  type Suggestion,
+} from './item-prompt.ts'
 
 const SHOWN = 10
 
@@ -80,6 +86,13 @@ async function pick(io: Io, message: string, endOnEmpty: boolean): Promise<Stock
       ...question,
     } as never)
     if (endOnEmpty && sku === '') return undefined
+    if (sku?.startsWith(ABSENT)) {
+      io.typeAhead?.drop() // what was typed after it was meant for the questions after the item
+      io.print(
+        `  No item ${sku.slice(ABSENT.length)} in this warehouse's catalogue: check the code, or add it (Items › Add an item).`
+      )
+      continue
+    }
     if (!sku || sku === UNREACHABLE) {
       // No item chosen: what was typed after it was meant for the questions after the item.
       io.typeAhead?.drop()

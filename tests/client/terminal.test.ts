@@ -211,7 +211,7 @@ t.test(
     term.press('Enter') // Receive goods
     await term.nth('Item received (type to search)', 3)
     term.type('nope-1\r7\r')
-    await term.until('No item chosen')
+    await term.until("No item NOPE-1 in this warehouse's catalogue: check the code")
     // Were the 7 and its Enter given to the item question asked again, this would not be it.
     term.type('bolt-m8\r1\rPO-7\r\r\r')
     await term.until('✔ Received 1 ea of BOLT-M8 (PO-7). On hand now: 41 ea.')

@@ -3,7 +3,7 @@ import { receiveGoods } from '../../../client/commands/receive.ts'
 import { runAction } from '../../../client/menu-loop.ts'
 import { MENUS } from '../../../client/menus.ts'
 import { droppingProxy } from '../../fixtures/dropping-proxy.ts'
-import { CTRL_C, seed, session } from '../../fixtures/client-kit.ts'
+import { almacen, closedPort, CTRL_C, seed, session } from '../../fixtures/client-kit.ts'
 import { api, startTestNode } from '../../fixtures/test-node.ts'
 
 const ledger = async (node: { url: string }) =>
@@ -86,3 +86,24 @@ t.test('an answer lost on the way back is retried on request and recorded once',
   t.match(await ledger(node), [{ quantity: 40 }])
   t.equal((await ledger(node)).length, 1, 'recorded once')
 })
+
+t.test(
+  'a receive whose look-up gets no answer says nothing was sent: safe to run again as it is',
+  async (t) => {
+    const run = await almacen([
+      'receive',
+      'BOLT-M8',
+      '1',
+      '--url',
+      await closedPort(),
+      '--timeout',
+      '1',
+    ])
+    t.equal(run.code, 3)
+    t.match(
+      run.stderr,
+      /Cannot reach the almacen node.*\nalmacen: nothing was sent, so nothing changed\.\n$/
+    )
+    t.notMatch(run.stderr, /--key|outcome is unknown/)
+  }
+)

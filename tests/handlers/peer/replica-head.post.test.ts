@@ -16,13 +16,21 @@ const replica = (nodeId: string, name: string, state: Replica['state'] = 'live')
   })
 
 const replicas = [replica('n-1', 'Norte'), replica('s-1', 'Sur', 'broken')]
+/** Norte is alive to this node's membership; Sur is no member it knows. */
+const membership = {
+  opened: true,
+  snapshot: () => ({ members: [{ id: 'n-1', name: 'Norte', state: 'alive' }] }) as never,
+}
 const ask = (body: unknown, peer = 'node-b') => {
-  const ctx = { ...fakeCtx({ 'replicas.list': () => ({ replicas }) }), peer: peer || undefined }
+  const ctx = {
+    ...fakeCtx({ 'replicas.list': () => ({ replicas }) }, membership),
+    peer: peer || undefined,
+  }
   return handler(request('POST', '/peer/replica-head', { body }), ctx)
 }
 
 t.test(
-  "tells the replicas held of a node named by id or by name, with this node's name",
+  "tells the replicas held of a node named by id or by name, with this node's name and how its membership sees each",
   async (t) => {
     t.same(await ask({ name: 'Norte' }), {
       name: 'Test Warehouse',
@@ -34,11 +42,12 @@ t.test(
           reason: null,
           position: { events: 9, ledger: { seq: 7, hash: 'a'.repeat(64) } },
           caughtUpAt: '2026-11-30T10:00:00.000Z',
+          member: 'alive',
         },
       ],
     })
     t.match(await ask({ node: 's-1' }), {
-      replicas: [{ nodeId: 's-1', state: 'broken', reason: 'forked' }],
+      replicas: [{ nodeId: 's-1', state: 'broken', reason: 'forked', member: null }],
     })
     t.same((await ask({ name: 'Este' })).replicas, [], 'none: an empty list')
   }

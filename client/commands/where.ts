@@ -2,7 +2,7 @@ import type { NetworkStockOne, WarehouseFigure, WarehouseStatus } from '../../ap
 import { skuPath } from '../api.ts'
 import { askParsed } from '../ask.ts'
 import { parsed, positionals, type Command } from '../command.ts'
-import { EXIT } from '../errors.ts'
+import { EXIT, NodeRefusal } from '../errors.ts'
 import { plural } from '../format.ts'
 import * as input from '../input.ts'
 import { printJson, type Io } from '../io.ts'
@@ -125,8 +125,26 @@ export const where: Command = {
   },
 }
 
-/** Where is it? (main menu). */
+/** A SKU, or nothing (Enter on nothing: done). */
+const skuOrNothing = (text: string) => (text.trim() === '' ? '' : input.sku(text))
+
+/**
+ * Where is it? (main menu): one SKU after another, each answered before the next is asked (a
+ * scanner's codes, one by one), until Enter on nothing goes back to the menu.
+ */
 export async function whereIsIt(io: Io) {
-  const sku = await askParsed(io, 'SKU', input.sku, 'SKU')
-  await lookUp(io, sku)
+  for (let asked = 0; ; asked++) {
+    const message =
+      asked === 0 ? 'SKU (Enter on nothing: back)' : 'Next SKU (Enter on nothing: back)'
+    const sku = await askParsed(io, message, skuOrNothing, 'SKU')
+    if (!sku) return
+    try {
+      await lookUp(io, sku)
+    } catch (err) {
+      // A code no warehouse has: said, and the next one asked for.
+      if (!(err instanceof NodeRefusal)) throw err
+      io.typeAhead?.drop()
+      io.print(`✖ ${err.message}`)
+    }
+  }
 }

@@ -11,7 +11,7 @@ t.test('Where is it? shows each warehouse with its figure, live, and the total',
   const [madrid, sevilla] = await startNetwork(t, ['Madrid', 'Sevilla'])
   await seed(madrid, [{ ...BOLT, onHand: 120 }])
   await seed(sevilla, [{ ...BOLT, onHand: 30 }])
-  const s = session(madrid.url, ['bolt-m8'])
+  const s = session(madrid.url, ['bolt-m8', ''])
   await whereIsIt(s.io)
   t.same(s.unused(), [])
   t.same(s.lines, [
@@ -30,9 +30,16 @@ t.test('Where is it? shows each warehouse with its figure, live, and the total',
     lines: [{ sku: 'BOLT-M8', quantity: 20 }],
   })
   t.equal(sent.status, 201)
-  const road = session(madrid.url, ['BOLT-M8'])
+  // Two codes scanned one after the other, each answered; Enter on nothing goes back.
+  const road = session(madrid.url, ['BOLT-M8', 'NUT-M8', ''])
   await whereIsIt(road.io)
-  t.equal(road.lines.at(-1), 'Total: 130 ea, and 20 ea in transit: 150 ea in all')
+  t.same(road.unused(), [])
+  t.match(road.lines, [
+    'BOLT-M8 Bolt M8: 2 warehouses',
+    /./,
+    'Total: 130 ea, and 20 ea in transit: 150 ea in all',
+    '✖ No warehouse has an item NUT-M8',
+  ])
 })
 
 t.test(

@@ -90,6 +90,16 @@ const bodies = new WeakMap<Request, Promise<string>>()
  * declares its own); the same text on every call.
  */
 export function readText(request: Request, limit = MAX_BODY_BYTES): Promise<string> {
+  // A body the node would read as it came, not as its sender meant it (gzip taken as text).
+  const encoding = request.headers.get('content-encoding')?.trim().toLowerCase()
+  if (encoding && encoding !== 'identity') {
+    return Promise.reject(
+      new HttpError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Encoding ${encoding} is not taken: send the body as it is, without an encoding`
+      )
+    )
+  }
   let text = bodies.get(request)
   if (!text) {
     text = readOnce(request, limit)

@@ -48,11 +48,21 @@ async function topicInfo(trx: Knex, topic: TopicRow): Promise<C.TopicInfo> {
   return { ...topic, ...row, messages: Number(row.messages) }
 }
 
+/** Topics a node keeps at most, as it keeps at most MAX_QUEUES queues: each holds its messages. */
+export const MAX_TOPICS = 1000
+
 export async function create(trx: Knex, input: C.Payload<'topics.create'>) {
   if (await trx('topics').where({ name: input.name }).first()) {
     throw new DomainError('CONFLICT', `There is already a topic named ${input.name}`, [
       { path: 'name', message: 'taken' },
     ])
+  }
+  const [{ n }] = await trx('topics').count({ n: '*' })
+  if (Number(n) >= MAX_TOPICS) {
+    throw new DomainError(
+      'CONFLICT',
+      `This node keeps ${MAX_TOPICS} topics already, the most it takes: delete one first`
+    )
   }
   const topic: TopicRow = { ...input, createdAt: new Date().toISOString() }
   await trx('topics').insert(topic)

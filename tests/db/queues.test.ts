@@ -9,7 +9,7 @@ import {
   publish,
   receive,
 } from '../../db/operations/queues.ts'
-import { subscribeV2 } from '../../db/operations/topics.ts'
+import { create as createTopic, MAX_TOPICS, subscribeV2 } from '../../db/operations/topics.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
 t.test('a node keeps at most MAX_QUEUES queues, and says so', async (t) => {
@@ -23,6 +23,19 @@ t.test('a node keeps at most MAX_QUEUES queues, and says so', async (t) => {
     message: `This node keeps ${MAX_QUEUES} queues already, the most it takes: delete one first`,
   })
   t.notOk(await knex('queues').where({ name: 'one-more' }).first(), 'nothing made')
+})
+
+t.test('a node keeps at most MAX_TOPICS topics, and says so', async (t) => {
+  const knex = await testDb(t)
+  const settings = { retentionMs: 86_400_000, retentionCount: 100_000 }
+  await knex.transaction(async (trx) => {
+    for (let i = 0; i < MAX_TOPICS; i++) await createTopic(trx, { name: `t${i}`, ...settings })
+  })
+  await t.rejects(createTopic(knex, { name: 'one-more', ...settings }), {
+    code: 'CONFLICT',
+    message: `This node keeps ${MAX_TOPICS} topics already, the most it takes: delete one first`,
+  })
+  t.notOk(await knex('topics').where({ name: 'one-more' }).first(), 'nothing made')
 })
 
 t.test(

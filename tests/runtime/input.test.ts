@@ -55,6 +55,19 @@ t.test('refuses what is not JSON, or too big, with the status that says why', as
     },
   })
   await t.rejects(readJson(post(stream), schema), { status: 413, code: 'PAYLOAD_TOO_LARGE' })
+  // An encoded body would be read as the bytes came: refused, saying so; identity is no encoding.
+  const json = { 'content-type': 'application/json' }
+  await t.rejects(
+    readJson(post('{"sku":"A","quantity":2}', { ...json, 'content-encoding': 'gzip' }), schema),
+    { status: 415, message: /^Content-Encoding gzip is not taken/ }
+  )
+  t.same(
+    await readJson(
+      post('{"sku":"A","quantity":2}', { ...json, 'content-encoding': 'identity' }),
+      schema
+    ),
+    { sku: 'A', quantity: 2 }
+  )
 })
 
 t.test('lists every problem with its field path', async (t) => {

@@ -1,6 +1,6 @@
 // The peer network as a client sees it: GET /members, POST /members/join, POST /members/leave.
 import { z } from 'zod'
-import { withoutControls } from './fields.ts'
+import { showable, withoutControls } from './fields.ts'
 
 /**
  * A warehouse's name: a letter or digit, then letters, digits, spaces, dots, dashes or
@@ -23,6 +23,13 @@ export const peerNodeId = z
 /** Free text a peer sends (an item's name): no control or invisible characters. */
 export const peerText = (max: number) =>
   z.string().max(max).refine(withoutControls, { error: 'must not contain control characters' })
+
+/**
+ * Free text a peer sends to be shown (an item's name in its stock answer): a control or
+ * invisible character in it shows as U+FFFD, the rest as it is. A name from before the rules
+ * (31c80be) costs one mark, not the whole answer of that warehouse.
+ */
+export const peerShownText = (max: number) => z.string().max(max).transform(showable)
 
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
 // A host name or IPv4 address, or a bracketed IPv6 one; an optional port; nothing else.

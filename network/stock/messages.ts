@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { peerName, peerNodeId, peerText } from '../../api/members.ts'
+import { peerName, peerNodeId, peerShownText } from '../../api/members.ts'
 import { sku } from '../../api/fields.ts'
 import { MAX_DEADLINE_MS } from '../../api/network-stock.ts'
 import type { ExchangeKind } from '../transport/transport.ts'
@@ -33,8 +33,8 @@ const ledgerPosition = z.object({
 
 export const stockFigure = z.object({
   sku: z.string().min(1).max(64),
-  name: peerText(200),
-  unit: peerText(20),
+  name: peerShownText(200),
+  unit: peerShownText(20),
   onHand: z.int(),
   reorderPoint: z.int().min(0).nullable(),
   // A node from before transfers has none: none sent, none received, none on the road.
@@ -53,7 +53,7 @@ export const stockAnswer = z.object({
   /** More items matched than MAX_FIGURES: these are the first, in SKU order. */
   truncated: z.boolean(),
   /** Why its writes are halted (its ledger failed a check), or null; none from older nodes. */
-  halted: peerText(4000).nullable().default(null),
+  halted: peerShownText(4000).nullable().default(null),
 })
 export type StockAnswer = z.output<typeof stockAnswer>
 

@@ -310,6 +310,23 @@ t.test('a warehouse from before transfers has nothing on the road', async (t) =>
 })
 
 t.test(
+  "an item's name from before the rules on names shows its hidden characters marked, and costs nothing else",
+  async (t) => {
+    const figure = { sku: 'BOLT', name: 'Bolt\u200b M8\u001b[31m', unit: 'ea', onHand: 3 }
+    const answer = STOCK_EXCHANGE.answer.parse({
+      node: { id: 'n-2', name: 'Sur' },
+      at: new Date(NOW).toISOString(),
+      ledger: { seq: 1, hash: HASH('a') },
+      figures: [{ ...figure, reorderPoint: null }],
+      truncated: false,
+      halted: 'row 3\u0007 changed',
+    })
+    t.match(answer.figures, [{ name: 'Bolt\ufffd M8\ufffd[31m', onHand: 3 }])
+    t.equal(answer.halted, 'row 3\ufffd changed')
+  }
+)
+
+t.test(
   'a live figure is disputed, and the answer incomplete, when its warehouse is halted or a replica here broke on it',
   async (t) => {
     const sur = live('n-2', 'Sur', [['BOLT', 9, 'ea']])

@@ -202,9 +202,14 @@ export const peekMessages: Command = {
 // The Messages menu.
 
 /** One of the node's queues, chosen from its list (dead-letter queues too when asked). */
-async function chooseQueue(io: Io, message: string, dead = false): Promise<string | undefined> {
+async function chooseQueue(
+  io: Io,
+  message: string,
+  dead = false,
+  except = new Set<string>()
+): Promise<string | undefined> {
   const { queues: all } = await io.api.get<{ queues: QueueView[] }>('/queues')
-  const shown = all.filter((q) => (q.maxDeliveries === null) === dead)
+  const shown = all.filter((q) => (q.maxDeliveries === null) === dead && !except.has(q.name))
   if (shown.length === 0) {
     io.print(dead ? '  No queue has dead letters yet.' : '  No queue yet: Messages › Make a queue.')
     return undefined
@@ -246,7 +251,11 @@ export async function createQueueInteractively(io: Io) {
 
 /** Messages › Publish. */
 export async function publishInteractively(io: Io) {
-  const name = await chooseQueue(io, 'Publish to which queue?')
+  // A subscription's queue takes its topics' messages only (the node refuses a publish there):
+  // not offered, rather than refused once the message is typed.
+  const { subscriptions } = await io.api.get<{ subscriptions: { name: string }[] }>('/topics')
+  const taken = new Set(subscriptions.map((s) => s.name))
+  const name = await chooseQueue(io, 'Publish to which queue?', false, taken)
   if (name === undefined) return
   const body = await askParsed(
     io,

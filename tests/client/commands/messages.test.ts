@@ -122,10 +122,19 @@ t.test('Messages menu: make a queue, publish, look, dead letters, delete', async
   await publishInteractively(withdrawn.io)
   t.same(withdrawn.lines, ['  Nothing published.'])
   t.match((await api(node, 'GET', '/queues/labels')).body, { depth: 0 }, 'nothing was sent')
+  // A subscription's queue takes its topics' messages only: it is not offered.
+  t.equal((await api(node, 'POST', '/topics/stock.%3E/subscriptions', { name: 'erp' })).status, 201)
   const published = session(node.url, ['labels', '{"sku":"BOLT-M8"}', 'l-1', true])
+  const offered: unknown[] = []
+  const asked = published.io.prompts
+  published.io.prompts = ((question: { choices?: { value: unknown }[] }, ...rest: unknown[]) => {
+    offered.push(...(question.choices ?? []).map((c) => c.value))
+    return (asked as (...args: unknown[]) => unknown)(question, ...rest)
+  }) as unknown as typeof asked
   await publishInteractively(published.io)
   t.same(published.unused(), [])
   t.same(published.lines, ['✔ Published l-1 to labels (message 1).'])
+  t.same(offered, ['labels'], 'labels offered, erp not')
 
   const looked = session(node.url, ['labels'])
   await peekQueue(looked.io)

@@ -217,9 +217,13 @@ export class TypeAhead {
   private chooseNamed(line: string): void {
     const typed = line.trim().toLowerCase()
     if (!typed) return
-    const matches = this.named.flatMap((title, i) =>
-      title.toLowerCase().startsWith(typed) ? [i] : []
-    )
+    // A whole name chooses its entry even when it starts another's (Sevilla, Sevilla-Este); a
+    // start alone chooses only when it fits one entry.
+    const whole = this.named.flatMap((title, i) => (nameOf(title) === typed ? [i] : []))
+    const matches =
+      whole.length > 0
+        ? whole
+        : this.named.flatMap((title, i) => (title.toLowerCase().startsWith(typed) ? [i] : []))
     if (matches.length !== 1) return
     this.input.write(`\x01${'\x1b[B'.repeat(matches[0])}\r`)
     this.giving = false // answered: until this question closes and the next opens
@@ -252,6 +256,13 @@ export class TypeAhead {
     }
   }
 }
+
+/** An entry's name, in lower case: its title up to what follows it ("Sevilla (failed: …)"). */
+const nameOf = (title: string) =>
+  title
+    .replace(/\s+\(.*$/, '')
+    .trim()
+    .toLowerCase()
 
 /** The state of a prompts question that onRender reads (`this` is the prompt). */
 interface Rendered {

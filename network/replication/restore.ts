@@ -149,7 +149,8 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
     nodeId = [...ids][0]
   }
   const id = nodeId
-  refuseRunning(id, answered)
+  // A node catching up its own backup restores its own id: it is the one that runs.
+  if (id !== o.selfId) refuseRunning(id, answered)
   const sources: RestoreSource[] = [
     ...answered.map((a): RestoreSource => {
       const held = a.replicas.find((r) => r.nodeId === id)

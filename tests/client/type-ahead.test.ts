@@ -144,6 +144,14 @@ t.test(
     t.equal(await read(), '', 'no such warehouse: nothing chosen')
     type(' BIL\r')
     t.equal(await read(), '\x01\r', 'the first, in any case, spaces aside')
+    typeAhead.closed()
+    // A whole name that starts another's: its own entry (Sevilla, not Sevilla-Este).
+    typeAhead.opened(/[\r\n]/, [
+      'Sevilla-Este',
+      'Sevilla (suspect: it gets the transfer when back)',
+    ])
+    type('sevilla\r')
+    t.equal(await read(), '\x01\x1b[B\r')
   }
 )
 

@@ -253,5 +253,11 @@ t.test(
     })
     await gone.restore('W')
     t.same(gone.feeds, ['B'], 'failed to one peer, unknown to another: restored')
+    // A node started on its own backup catches up its own id: it is the one seen alive.
+    const own = network({
+      b: { name: 'B', replicas: [{ ...held(9, h('b')), nodeId: 'T', member: 'alive' }], rows: {} },
+    })
+    await own.restore('T')
+    t.same(own.feeds, ['B'], 'its own backup caught up')
   }
 )

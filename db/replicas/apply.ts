@@ -463,6 +463,8 @@ export async function mendOne(db: Knex, p: Payload<'replicas.mend'>): Promise<Re
         { cursor: replica.cursor }
       )
     }
+    // Found before not to check out on this disk: it stays broken, and is not verified again.
+    if (replica.lastError?.includes(NOT_MENDED)) return replica
     // Its own rows first: a replica its own disk broke stays broken, whatever its owner holds.
     // Its last rows, then all of them: a row changed further back (what a verify broke it for)
     // would be built on, and the verify's finding undone.

@@ -15,7 +15,11 @@ export interface MemberStore {
 
 /** The database worker as the store needs it (runtime/db-client.ts's DbClient is one). */
 export interface WorkerCalls {
-  call<O extends OpName>(op: O, payload: Payload<O>): Promise<{ data: unknown }>
+  call<O extends OpName>(
+    op: O,
+    payload: Payload<O>,
+    options?: { timeoutMs?: number }
+  ): Promise<{ data: unknown }>
 }
 
 /** The peer list in the node's SQLite database, through its worker. */

@@ -27,6 +27,9 @@ export interface ReplicaStore {
   mend(nodeId: string, cursor: LogPosition): Promise<Replica | 'conflict'>
 }
 
+/** How long a mend may take: it verifies the whole replica (a million rows in seconds). */
+const MEND_MS = 120_000
+
 const codeOf = (err: unknown) => (err as { code?: unknown } | null)?.code
 
 /** The replicas in the node's SQLite database, through its worker. */
@@ -55,7 +58,9 @@ export function workerReplicas(db: WorkerCalls): ReplicaStore {
     },
     async mend(nodeId, cursor) {
       try {
-        return (await db.call('replicas.mend', { nodeId, cursor })).data as Replica
+        // A mend verifies the whole replica first, in one step: longer than a query may take.
+        const mending = await db.call('replicas.mend', { nodeId, cursor }, { timeoutMs: MEND_MS })
+        return mending.data as Replica
       } catch (err) {
         if (codeOf(err) === 'CONFLICT') return 'conflict'
         throw err

@@ -174,6 +174,18 @@ export class TypeAhead {
   private notAnAnswer(): boolean {
     if (this.droppedCR && this.pending.startsWith('\n')) this.consume(1)
     this.droppedCR = false
+    // At a choice by name, Backspace takes back a letter of the name typed so far.
+    if (this.named.length) {
+      const end = this.pending.search(/[\r\n]/)
+      const line = end < 0 ? this.pending : this.pending.slice(0, end)
+      if (/[\x7f\b]/.test(line)) {
+        let edited = ''
+        for (const c of line) edited = /[\x7f\b]/.test(c) ? edited.slice(0, -1) : edited + c
+        this.pending = edited + (end < 0 ? '' : this.pending.slice(end))
+        this.chunks = []
+        this.held = ''
+      }
+    }
     if (this.held && this.pending.startsWith(this.held)) {
       const next = this.pending[this.held.length]
       if (next !== undefined && /[yYnN]/.test(next) && !this.choice) {
@@ -189,7 +201,7 @@ export class TypeAhead {
     // prompts as they are. One with more after it in one burst is a scan.
     if (!this.pending || /^[\r\n]/.test(this.pending) || CONTROL_KEY.test(this.pending))
       return false
-    const answers = this.choice ? this.pending[0] === ' ' : /[yYnN]/.test(this.pending[0])
+    const answers = (this.choice ? this.moves() : /[yYnN]/).test(this.pending[0])
     const alone = this.pending.length === 1 || /[\r\n]/.test(this.pending[1])
     if (answers && (alone || this.chunks[0] === 1)) return false
     const stop = this.pending.search(/[\r\n]|[\x00-\x08\x0b-\x1f\x7f]/)
@@ -208,6 +220,14 @@ export class TypeAhead {
       this.chooseNamed(line)
     } else this.consume(stop) // a control key: it goes to prompts next
     return true
+  }
+
+  /**
+   * The keys alone that answer or move a menu besides arrows and Enter: a space chooses, Tab and
+   * prompts' j and k move (a name may start with j or k: not at a choice by name).
+   */
+  private moves(): RegExp {
+    return this.named.length ? /[ \t]/ : /[ \tjk]/
   }
 
   /**

@@ -141,9 +141,9 @@ export async function whereIsIt(io: Io) {
     try {
       await lookUp(io, sku)
     } catch (err) {
-      // A code no warehouse has: said, and the next one asked for.
-      if (!(err instanceof NodeRefusal)) throw err
-      io.typeAhead?.drop()
+      // A code no warehouse has: said, and the next one asked for (each scan stands alone: the
+      // codes scanned after it are kept for the questions to come).
+      if (!(err instanceof NodeRefusal) || err.status !== 404) throw err
       io.print(`✖ ${err.message}`)
     }
   }

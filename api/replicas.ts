@@ -2,6 +2,7 @@
 // GET /replicas/:nodeId/movements (a peer's ledger as this node holds it), POST
 // /replicas/:nodeId/verify (its chain and balances checked here).
 import { z } from 'zod'
+import { withoutControls } from './fields.ts'
 
 /**
  * `never_synced`: nothing received yet; `catching_up`: the owner has more (rowsBehind); `live`:
@@ -34,12 +35,17 @@ export interface ReplicaList {
   replicas: ReplicaView[]
 }
 
-/** A node id in the path. */
-export const nodeIdParam = z
+/**
+ * A node in a path (/replicas/:nodeId…): its id, or a warehouse's name as --name takes it
+ * (spaces, any script); no control characters.
+ */
+export const nodeIdOrName = z
   .string()
   .min(1, { error: 'must not be empty' })
   .max(64, { error: 'must be at most 64 characters' })
-  .regex(/^[\x21-\x7e]+$/, { error: 'must be a node id: visible ASCII, no spaces' })
+  .refine((s) => withoutControls(s) && !/[\t\r\n]/.test(s), {
+    error: 'must be a node id or a warehouse name',
+  })
 
 /** POST /replicas/:nodeId/reseed: what was dropped, and the replica as it stood before. */
 export interface ReplicaReseed {

@@ -1,8 +1,8 @@
 // A member named by a person: its node id, or its warehouse name in any case when only one
 // member has that name. Transfers (to, from) and force-leave resolve names the same way. And the
 // other way: a ledger row a peer's message made (actor `peer:<node id>`) named by its warehouse.
-import type { MovementPage } from '../../api/index.ts'
-import type { Ctx } from '../../runtime/index.ts'
+import { nodeIdOrName, type MovementPage } from '../../api/index.ts'
+import { validate, type Ctx } from '../../runtime/index.ts'
 
 export interface Named {
   id: string
@@ -43,4 +43,15 @@ export function memberNames(ctx: Ctx): Map<string, string> {
   return ctx.membership.opened
     ? new Map(ctx.membership.snapshot().members.map((m) => [m.id, m.name]))
     : new Map()
+}
+
+/**
+ * The node a replica path names (/replicas/:nodeId…): its id, or a member's warehouse name in any
+ * case (GET /replicas/Sevilla). Checked as a node id or a name; unknown, it stays as given (the
+ * worker says whether a replica of it is held).
+ */
+export function replicaNode(ctx: Ctx, given: string): string {
+  const checked = validate(nodeIdOrName, given, 'node id or name in the path')
+  const members = ctx.membership.opened ? ctx.membership.snapshot().members : []
+  return memberNamed(members, checked).member?.id ?? checked
 }

@@ -37,6 +37,11 @@ export default defineHandler(
       })
     }
     const differing = differs.filter((w) => !w.accepted)
+    const accepted = differs.length - differing.length
+    if (accepted > 0) {
+      const those = accepted === differs.length ? 'each of them' : `${accepted} of them`
+      witnesses.summary = `${witnesses.summary}; an admin accepted ${those} (see accepted)`
+    }
     return {
       ...check,
       ok: check.ok && differing.length === 0,

@@ -1,6 +1,6 @@
-import { movementsQuery, nodeIdParam, type MovementPage } from '../../../api/index.ts'
-import { withActorNames } from '../../_shared/members.ts'
-import { defineHandler, validate } from '../../../runtime/index.ts'
+import { movementsQuery, type MovementPage } from '../../../api/index.ts'
+import { replicaNode, withActorNames } from '../../_shared/members.ts'
+import { defineHandler } from '../../../runtime/index.ts'
 
 /** A peer's ledger as this node's replica holds it: the filters and paging of GET /movements. */
 export default defineHandler(
@@ -14,7 +14,7 @@ export default defineHandler(
     },
   },
   async (request, ctx, { query }): Promise<MovementPage> => {
-    const nodeId = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
+    const nodeId = replicaNode(ctx, request.params.nodeId)
     return withActorNames(ctx, await ctx.db.send('replicas.movements', { nodeId, ...query }))
   }
 )

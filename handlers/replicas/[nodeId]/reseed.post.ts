@@ -1,6 +1,6 @@
-import { nodeIdParam, type ReplicaReseed } from '../../../api/index.ts'
-import { defineHandler, HttpError, validate } from '../../../runtime/index.ts'
-import { memberNamed } from '../../_shared/members.ts'
+import type { ReplicaReseed } from '../../../api/index.ts'
+import { defineHandler, HttpError } from '../../../runtime/index.ts'
+import { replicaNode } from '../../_shared/members.ts'
 
 /**
  * Drops this node's broken replica of a peer whole and follows the peer afresh from the start of
@@ -16,10 +16,9 @@ export default defineHandler(
     summary: "Drops a peer's replica and follows the peer afresh from the start of its log",
   },
   async (request, ctx): Promise<ReplicaReseed> => {
-    const given = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
-    const { members } = ctx.membership.snapshot()
     // A warehouse's name (in any case) stands for its id, as a transfer's `to` does.
-    const nodeId = memberNamed(members, given).member?.id ?? given
+    const nodeId = replicaNode(ctx, request.params.nodeId)
+    const { members } = ctx.membership.snapshot()
     // A replica this node does not hold is 404, whatever membership says of the id.
     await ctx.db.send('replicas.get', { nodeId })
     // Only with its owner there to pull from: until then the replica is this node's only copy

@@ -1,5 +1,6 @@
-import { nodeIdParam, type LedgerCheck } from '../../../api/index.ts'
-import { defineHandler, validate } from '../../../runtime/index.ts'
+import type { LedgerCheck } from '../../../api/index.ts'
+import { defineHandler } from '../../../runtime/index.ts'
+import { replicaNode } from '../../_shared/members.ts'
 
 const CHAIN = new Set(['hash', 'chain', 'gap', 'head'])
 
@@ -14,7 +15,7 @@ export default defineHandler(
     summary: "Checks a peer's replica as a ledger verify checks the node's own",
   },
   async (request, ctx): Promise<LedgerCheck> => {
-    const nodeId = validate(nodeIdParam, request.params.nodeId, 'node id in the path')
+    const nodeId = replicaNode(ctx, request.params.nodeId)
     const check = await ctx.db.send('replicas.verify', { nodeId })
     const broken = check.differences.find((d) => CHAIN.has(d.kind))
     if (broken) {

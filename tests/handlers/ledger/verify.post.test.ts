@@ -367,7 +367,10 @@ t.test(
     t.match(body, {
       ok: true,
       differences: [],
-      witnesses: { witnesses: [{ ...differs, accepted: acceptance }] },
+      witnesses: {
+        witnesses: [{ ...differs, accepted: acceptance }],
+        summary: '1 of 1 witnesses disagree; an admin accepted each of them (see accepted)',
+      },
     })
   }
 )

@@ -6,18 +6,22 @@ import { storedReplica } from '../../../fixtures/stored-replica.ts'
 const member = (id: string, state: string) => ({ id, name: id.toUpperCase(), state })
 
 /** Replicas held here: n1 and n9 (not n7). */
-const HELD = ['n1', 'n9']
+const HELD = ['n1', 'n9', 'n5']
 
 const reseed = (nodeId: string, reply: () => unknown, state = 'alive') => {
   const refollowed: string[] = []
-  const members = [member('n1', state), member('n9', 'alive')]
+  const members = [
+    member('n1', state),
+    member('n9', 'alive'),
+    { id: 'n5', name: 'Las Palmas', state: 'alive' },
+  ]
   const get = ({ nodeId: id }: { nodeId: string }) => {
     if (!HELD.includes(id)) throw refusal('NOT_FOUND', `This node holds no replica of node ${id}`)
     return storedReplica({ nodeId: id, state: 'broken', reason: 'forked' })
   }
   const ctx = fakeCtx(
     { 'replicas.get': get as never, 'replicas.reseed': reply as never },
-    { snapshot: () => ({ members, participating: true }) as never },
+    { opened: true, snapshot: () => ({ members, participating: true }) as never },
     {},
     { refollow: (id: string) => void refollowed.push(id) }
   )
@@ -78,7 +82,15 @@ t.test('a replica this node does not hold: 404, nothing followed; a bad id: 400'
     message: 'This node holds no replica of node n7',
   })
   t.notOk(stranger.ctx.sent.some((s) => s.op === 'replicas.reseed'))
-  for (const id of ['x'.repeat(65), 'bad id', 'n1\u001b[31m', 'n1\n']) {
+  t.match(
+    await reseed('las palmas', () => ({
+      nodeId: 'n5',
+      dropped: { events: 0, movements: 0, was: storedReplica({ nodeId: 'n5' }) },
+    })).answer,
+    { nodeId: 'n5' },
+    'a name with a space'
+  )
+  for (const id of ['x'.repeat(65), 'n1\u001b[31m', 'n1\n', 'n1\u202e']) {
     const bad = reseed(id, () => ({}))
     await t.rejects(bad.answer, { status: 400, code: 'VALIDATION_FAILED' }, JSON.stringify(id))
     t.same(bad.ctx.sent, [])

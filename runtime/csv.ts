@@ -40,6 +40,9 @@ export function parseCsv(text: string): CsvRecord[] {
       info: true,
       skip_empty_lines: true,
       relax_column_count: true,
+      // Every line end ends a record, whichever the file began with: left to find one, the parser
+      // took a bare LF in a CRLF file as part of a field (two lines read as one item, unsaid).
+      record_delimiter: ['\r\n', '\n', '\r'],
     }) as unknown as { record: string[]; info: { lines: number } }[]
     // `lines` is where a record ends, as the parser counts: its start is that less the breaks
     // inside its fields. The parser counts a CRLF inside quotes as two lines where an editor
@@ -68,6 +71,8 @@ export function parseCsv(text: string): CsvRecord[] {
 export function csvRows(rows: readonly (readonly unknown[])[]): string {
   return stringify(rows as unknown[][], {
     record_delimiter: '\r\n',
+    // A line break of any kind inside a field is quoted: a reader ends a record at each.
+    quoted_match: /[\r\n]/,
     cast: {
       boolean: (value) => String(value),
       string: (value) => (FORMULA.test(value) ? `'${value}` : value),

@@ -61,3 +61,17 @@ t.test(
     )
   }
 )
+
+t.test(
+  'every line end ends a record, mixed in one file; one inside quotes stays in its field',
+  async (t) => {
+    const text = 'sku,name,unit\r\nM3,first half\nM4,ea\r\nM5,"two\r\nlines",ea\rM6,x,ea\n'
+    t.same(parseCsv(text), [
+      { line: 1, fields: ['sku', 'name', 'unit'] },
+      { line: 2, fields: ['M3', 'first half'] },
+      { line: 3, fields: ['M4', 'ea'] },
+      { line: 4, fields: ['M5', 'two\r\nlines', 'ea'] },
+      { line: 6, fields: ['M6', 'x', 'ea'] },
+    ])
+  }
+)

@@ -22,11 +22,17 @@ export function toErrorResponse(log: Logger) {
 
 /**
  * Every answer names its request; a replayed one says so. While the node stops, every answer to
- * a client closes its connection, also to requests that came in before the stop.
+ * a client closes its connection, also to requests that came in before the stop. An answer that
+ * says nothing of caching is kept by none (a backup, a list of users: what a token was shown),
+ * and none is sniffed for another type than it says.
  */
 export function markAnswer(status: { stopping: boolean }): Finally {
   return function markAnswer(response, _request, exchange) {
     response.headers.set('x-request-id', exchange.requestId)
+    if (!response.headers.has('cache-control')) response.headers.set('cache-control', 'no-store')
+    if (!response.headers.has('x-content-type-options')) {
+      response.headers.set('x-content-type-options', 'nosniff')
+    }
     if (exchange.replayed) response.headers.set('idempotent-replayed', 'true')
     if (status.stopping && !exchange.toPeer) response.headers.set('connection', 'close')
     return response

@@ -44,6 +44,8 @@ t.test('hands each handler its decoded params, the query and a context', async (
   t.equal(response.status, 200)
   t.same(await response.json(), { ok: true })
   t.equal(response.headers.get('x-request-id'), 'abc-123')
+  t.equal(response.headers.get('cache-control'), 'no-store', 'kept by no cache')
+  t.equal(response.headers.get('x-content-type-options'), 'nosniff')
   t.match(seen, {
     params: { sku: 'café' },
     query: { limit: '5' },

@@ -135,6 +135,8 @@ export interface NetworkOptions {
   ownHead?: () => LogPosition | undefined
   /** A witness that disagrees with this node's ledger at start: halt its writes. */
   onWitnessDisagrees?: (witness: Witness) => Promise<void>
+  /** Another process runs under this node's id (membership heard of it at another address). */
+  onImpostor?: (claim: { address: string; incarnation: number; from?: string }) => void
 }
 
 export interface Network {
@@ -168,7 +170,8 @@ async function ownLedger(db: WorkerCalls): Promise<OwnLedger> {
 
 /** A node's network: its HTTP transport and its membership over it. */
 export function createNetwork(options: NetworkOptions): Network {
-  const { db, log, identity, keys, tls, join, timing, ownHead, onWitnessDisagrees } = options
+  const { db, log, identity, keys, tls, join, timing, ownHead, onWitnessDisagrees, onImpostor } =
+    options
   const transport = new HttpTransport({ keys, selfId: identity.id, tls })
   const membership = new Membership({
     store: workerStore(db),
@@ -178,6 +181,7 @@ export function createNetwork(options: NetworkOptions): Network {
     join,
     timing,
     ownHead,
+    ...(onImpostor && { onImpostor }),
   })
   const replication = new Replication({
     selfId: identity.id,

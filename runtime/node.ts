@@ -312,6 +312,8 @@ export async function startNode(
       })
     }
 
+    /** Addresses heard running under this node's id: each halts writes once. */
+    const impostors = new Set<string>()
     /** The node's network and routes under its identity as it stands; opened once it listens. */
     const openNetwork = async () => {
       const network = createNetwork({
@@ -325,6 +327,18 @@ export async function startNode(
         ownHead: () => events?.position(),
         // The start check's second half: a peer's replica that disagrees halts writes, unless an
         // admin accepted that very disagreement before (a node restored with rows lost).
+        // Another process runs under this node's id (a frozen node restored elsewhere, then
+        // thawed; a data directory copied): two writers as one warehouse fork its ledger. Writes
+        // halt here, kept on disk, until an admin has stopped the one that should not run.
+        onImpostor: (claim) => {
+          if (impostors.has(claim.address)) return
+          impostors.add(claim.address)
+          const problem = `another node at ${claim.address} runs under this node's id (${identity.id}): two nodes writing as one warehouse fork its ledger. Stop the one that should not run (the restored one is the warehouse now), then accept here (POST /ledger/accept)`
+          log.error({ claim }, problem)
+          db.call('ledger.witnessHalt', { problems: [problem] }).catch((err: Error) =>
+            log.error({ err }, 'the halt for another node under this id could not be written')
+          )
+        },
         onWitnessDisagrees: async (witness) => {
           const { data } = await db.call('ledger.witnessDiffers', {
             peer: witness.peer.id,

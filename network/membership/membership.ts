@@ -30,6 +30,8 @@ export interface MembershipOptions {
   random?: () => number
   /** This node's log head, which rides on what it says of itself (replication's lag). */
   ownHead?: () => LogPosition | undefined
+  /** Another process runs under this node's id, at `address` (merge.ts, MergerDeps.impostor). */
+  onImpostor?: (claim: { address: string; incarnation: number; from?: string }) => void
 }
 
 /**
@@ -100,6 +102,7 @@ export class Membership implements MembershipApi {
       leaving: () => this.leaving,
       spread,
       detector: this.detector,
+      ...(options.onImpostor && { impostor: options.onImpostor }),
     })
     this.inbound = new Inbound({
       view,

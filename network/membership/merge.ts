@@ -14,6 +14,12 @@ export interface MergerDeps {
   spread(members: Member[]): void
   /** The failure detector's part in news: accusations to check first, suspects to time. */
   detector: { verify(accusation: MemberUpdate): void; track(member: Member): void }
+  /**
+   * News that this node's own id is alive at another address, newer than its own word: another
+   * process runs under this id (a frozen node restored elsewhere, then thawed; a data directory
+   * copied).
+   */
+  impostor?(claim: { address: string; incarnation: number; from?: string }): void
 }
 
 /**
@@ -40,6 +46,16 @@ export class Merger {
     let refuteAt: number | undefined
     const judgedAt = view.self.incarnation
     for (const update of updates) {
+      // Alive, newer than this node's own word, elsewhere: what another process running under
+      // this id says of itself (a failed or stale record of a former address is no such word).
+      if (
+        update.id === view.selfId &&
+        update.address !== view.self.address &&
+        update.state === 'alive' &&
+        newer(update.incarnation, judgedAt)
+      ) {
+        this.deps.impostor?.({ address: update.address, incarnation: update.incarnation, from })
+      }
       const verdict = judge(update, {
         selfId: view.selfId,
         selfIncarnation: judgedAt,

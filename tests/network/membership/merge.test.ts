@@ -25,7 +25,7 @@ const b: MemberUpdate = {
   incarnation: 1,
 }
 
-function setUp(leaving: () => boolean) {
+function setUp(leaving: () => boolean, impostors: unknown[] = []) {
   const disk = new MemoryStore()
   const view = new MemberView(disk, self.id, systemClock)
   view.load([self])
@@ -42,6 +42,7 @@ function setUp(leaving: () => boolean) {
         onDisk: members.every((m) => disk.rows.get(m.id)?.incarnation === m.incarnation),
       }),
     detector: { verify: (accusation) => verified.push(accusation), track: () => undefined },
+    impostor: (claim) => impostors.push(claim),
   })
   return { view, merger, spread, verified }
 }
@@ -97,3 +98,23 @@ t.test('an accusation older than this node’s own word is checked, not believed
   t.same(verified, [stale], 'handed to the detector to ask B itself')
   t.equal(view.get('b')?.state, 'alive')
 })
+
+t.test(
+  'news that this id is alive at another address, newer than its own word, is another process under it',
+  async (t) => {
+    const impostors: unknown[] = []
+    const { view, merger } = setUp(() => false, impostors)
+    await merger.writeSelf((current) => ({ ...(current as Member), state: 'alive' }))
+    const own = view.toUpdate(view.self)
+    const elsewhere = 'http://127.0.0.1:9'
+    // A former address's record, failed or as old as this node's word: no one runs there.
+    await merger.merge([{ ...own, address: elsewhere, state: 'failed', incarnation: 9 }])
+    await merger.merge([{ ...own, address: elsewhere, incarnation: own.incarnation }])
+    // The same address said alive anew: this node's own word, spread back.
+    await merger.merge([{ ...own, incarnation: own.incarnation + 3 }], { from: 'b' })
+    t.same(impostors, [], 'none of those')
+    const claim = { ...own, address: elsewhere, incarnation: view.self.incarnation + 1 }
+    await merger.merge([claim], { from: 'b' })
+    t.same(impostors, [{ address: elsewhere, incarnation: claim.incarnation, from: 'b' }])
+  }
+)

@@ -24,6 +24,9 @@ import type { Services } from './services.ts'
 import { certificateMismatch } from './tls.ts'
 import { WorkerSupervisor, type SupervisorOptions, type WorkerReady } from './worker-supervisor.ts'
 
+/** How often writes are halted again for another process heard under this node's id. */
+const IMPOSTOR_AGAIN_MS = 60_000
+
 export const HANDLERS_DIR = fileURLToPath(new URL('../handlers', import.meta.url))
 export const VERSION: string = JSON.parse(
   // From runtime/ under tsx, from dist/runtime/ when built.
@@ -284,6 +287,7 @@ export async function startNode(
         nodeId,
         name: identity.name,
         selfId: identity.id,
+        advertise,
       }).finally(() => asking.close())
       identity.id = report.nodeId
       if (report.confirm) log.warn({ confirm: report.confirm }, `writes halted: ${report.confirm}`)
@@ -312,8 +316,8 @@ export async function startNode(
       })
     }
 
-    /** Addresses heard running under this node's id: each halts writes once. */
-    const impostors = new Set<string>()
+    /** Addresses heard running under this node's id, and when each last halted writes. */
+    const impostors = new Map<string, number>()
     /** The node's network and routes under its identity as it stands; opened once it listens. */
     const openNetwork = async () => {
       const network = createNetwork({
@@ -331,8 +335,11 @@ export async function startNode(
         // thawed; a data directory copied): two writers as one warehouse fork its ledger. Writes
         // halt here, kept on disk, until an admin has stopped the one that should not run.
         onImpostor: (claim) => {
-          if (impostors.has(claim.address)) return
-          impostors.add(claim.address)
+          // Once a minute at most for each address: an acceptance made while the other still
+          // runs is met by the next word of it.
+          const now = Date.now()
+          if (now - (impostors.get(claim.address) ?? -Infinity) < IMPOSTOR_AGAIN_MS) return
+          impostors.set(claim.address, now)
           const problem = `another node at ${claim.address} runs under this node's id (${identity.id}): two nodes writing as one warehouse fork its ledger. Stop the one that should not run (the restored one is the warehouse now), then accept here (POST /ledger/accept)`
           log.error({ claim }, problem)
           db.call('ledger.witnessHalt', { problems: [problem] }).catch((err: Error) =>

@@ -214,11 +214,12 @@ export function haltRefusal(db: Knex, op: string): DomainError | null {
   if (!halt || !HALTED_OPS.has(op as C.OpName)) return null
   const shown = halt.problems.slice(0, 3).join('; ')
   const more = halt.problems.length > 3 ? ` (and ${halt.problems.length - 3} more)` : ''
-  return new DomainError(
-    'LEDGER_HALTED',
-    `Writes are refused: the ledger did not check out when the node started (${shown}${more}). ${halt.action}`,
-    halt
-  )
+  // A halt a witness, a restore or another process under this id set: said as it is, not as the
+  // start check's.
+  const why = halt.witnessed
+    ? `${shown}${more}`
+    : `the ledger did not check out when the node started (${shown}${more})`
+  return new DomainError('LEDGER_HALTED', `Writes are refused: ${why}. ${halt.action}`, halt)
 }
 
 export const WITNESS_ACTION =

@@ -25,9 +25,9 @@ export default defineHandler(
   async (_request, ctx, { body: { node, name } }): Promise<ReplicaHeadAnswer> => {
     signer(ctx)
     const { replicas } = await ctx.db.send('replicas.list', {})
-    const members = ctx.membership.opened
-      ? new Map(ctx.membership.snapshot().members.map((m) => [m.id, m.state]))
-      : new Map()
+    const members = new Map(
+      ctx.membership.opened ? ctx.membership.snapshot().members.map((m) => [m.id, m]) : []
+    )
     const held: HeldReplica[] = replicas
       .filter(
         (r) => (node === undefined || r.nodeId === node) && (name === undefined || r.name === name)
@@ -39,7 +39,8 @@ export default defineHandler(
         reason: r.reason,
         position: r.cursor,
         caughtUpAt: r.caughtUpAt,
-        member: members.get(r.nodeId) ?? null,
+        member: members.get(r.nodeId)?.state ?? null,
+        memberAddress: members.get(r.nodeId)?.address ?? null,
       }))
     return { name: ctx.node.name, replicas: held }
   }

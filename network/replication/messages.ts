@@ -80,6 +80,8 @@ export const heldReplica = z.object({
    * from a holder of an older version.
    */
   member: z.enum(['alive', 'suspect', 'failed', 'left']).nullable().optional(),
+  /** Where the holder's membership has that node (its advertised address), when a member. */
+  memberAddress: z.string().max(300).nullable().optional(),
 })
 export type HeldReplica = z.output<typeof heldReplica>
 

@@ -39,6 +39,8 @@ export interface RestoreOptions {
   name: string
   /** This node's id as it stands (a running empty node's own): never the one restored. */
   selfId: string
+  /** The address this node advertises: where its peers may see its own id running (a catch-up). */
+  advertise?: string
   /** Events per page pulled. */
   page?: number
   /** How long one peer exchange may take. */
@@ -149,8 +151,9 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
     nodeId = [...ids][0]
   }
   const id = nodeId
-  // A node catching up its own backup restores its own id: it is the one that runs.
-  if (id !== o.selfId) refuseRunning(id, answered)
+  // A node catching up its own backup restores its own id: seen running at its own address, that
+  // is itself; seen running anywhere else, a copy of it runs there.
+  refuseRunning(id, answered, id === o.selfId ? o.advertise : undefined)
   const sources: RestoreSource[] = [
     ...answered.map((a): RestoreSource => {
       const held = a.replicas.find((r) => r.nodeId === id)
@@ -248,13 +251,19 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
  */
 function refuseRunning(
   id: string,
-  answered: { id: string; name: string; address: string; replicas: HeldReplica[] }[]
+  answered: { id: string; name: string; address: string; replicas: HeldReplica[] }[],
+  ownAddress?: string
 ): void {
   const itself = answered.find((a) => a.id === id)
   const seen = answered.flatMap((a) =>
     a.replicas
       .filter((r) => r.nodeId === id && (r.member === 'alive' || r.member === 'suspect'))
-      .map((r) => `${a.name} sees it ${r.member}`)
+      // This very node, catching up its own backup, seen where it runs.
+      .filter(
+        (r) =>
+          ownAddress === undefined || (r.memberAddress != null && r.memberAddress !== ownAddress)
+      )
+      .map((r) => `${a.name} sees it ${r.member}${r.memberAddress ? ` at ${r.memberAddress}` : ''}`)
   )
   if (!itself && seen.length === 0) return
   const why = itself ? `it answered at ${itself.address}` : seen.join(', ')

@@ -19,7 +19,10 @@ const replicas = [replica('n-1', 'Norte'), replica('s-1', 'Sur', 'broken')]
 /** Norte is alive to this node's membership; Sur is no member it knows. */
 const membership = {
   opened: true,
-  snapshot: () => ({ members: [{ id: 'n-1', name: 'Norte', state: 'alive' }] }) as never,
+  snapshot: () =>
+    ({
+      members: [{ id: 'n-1', name: 'Norte', state: 'alive', address: 'http://10.0.0.7:8080' }],
+    }) as never,
 }
 const ask = (body: unknown, peer = 'node-b') => {
   const ctx = {
@@ -43,11 +46,14 @@ t.test(
           position: { events: 9, ledger: { seq: 7, hash: 'a'.repeat(64) } },
           caughtUpAt: '2026-11-30T10:00:00.000Z',
           member: 'alive',
+          memberAddress: 'http://10.0.0.7:8080',
         },
       ],
     })
     t.match(await ask({ node: 's-1' }), {
-      replicas: [{ nodeId: 's-1', state: 'broken', reason: 'forked', member: null }],
+      replicas: [
+        { nodeId: 's-1', state: 'broken', reason: 'forked', member: null, memberAddress: null },
+      ],
     })
     t.same((await ask({ name: 'Este' })).replicas, [], 'none: an empty list')
   }

@@ -68,7 +68,7 @@ function network(peers: Record<string, FakePeer>) {
       throw new Error(op)
     },
   }
-  const restore = (nodeId?: string, addresses = Object.keys(peers)) =>
+  const restore = (nodeId?: string, addresses = Object.keys(peers), advertise?: string) =>
     restoreFromPeers({
       transport,
       db: db as never,
@@ -77,6 +77,7 @@ function network(peers: Record<string, FakePeer>) {
       nodeId,
       name: 'Norte',
       selfId: 'T',
+      advertise,
     })
   return { restore, feeds }
 }
@@ -253,11 +254,26 @@ t.test(
     })
     await gone.restore('W')
     t.same(gone.feeds, ['B'], 'failed to one peer, unknown to another: restored')
-    // A node started on its own backup catches up its own id: it is the one seen alive.
-    const own = network({
-      b: { name: 'B', replicas: [{ ...held(9, h('b')), nodeId: 'T', member: 'alive' }], rows: {} },
+    // A node started on its own backup catches up its own id: seen alive where it runs, that is
+    // itself; seen alive at another address, a copy of it runs there.
+    const ownAt = (memberAddress: string | null) =>
+      network({
+        b: {
+          name: 'B',
+          replicas: [{ ...held(9, h('b')), nodeId: 'T', member: 'alive', memberAddress }],
+          rows: {},
+        },
+      })
+    const here = ownAt('http://10.0.0.5:8080')
+    await here.restore('T', ['b'], 'http://10.0.0.5:8080')
+    t.same(here.feeds, ['B'], 'its own backup caught up')
+    const unsaid = ownAt(null)
+    await unsaid.restore('T', ['b'], 'http://10.0.0.5:8080')
+    t.same(unsaid.feeds, ['B'], 'a holder that does not say where: caught up')
+    const copy = ownAt('http://10.0.0.6:8080')
+    await t.rejects(copy.restore('T', ['b'], 'http://10.0.0.5:8080'), {
+      message: /Node T is running \(B sees it alive at http:\/\/10\.0\.0\.6:8080\)/,
     })
-    await own.restore('T')
-    t.same(own.feeds, ['B'], 'its own backup caught up')
+    t.same(copy.feeds, [], 'a copy running elsewhere: nothing pulled')
   }
 )

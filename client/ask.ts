@@ -71,8 +71,10 @@ export async function choose<T>(
 export async function chooseByName<T>(
   io: Io,
   message: string,
-  choices: (Choice & { value: T })[]
+  choices: (Choice & { value: T; name: string })[]
 ): Promise<T> {
   const hint = 'type its name, or ↑↓, then Enter; Ctrl-C goes back'
-  return ask<T>(io, { type: 'select', message, choices, hint, byName: true } as never)
+  const byName = choices.map((c) => c.name)
+  const shown = choices.map(({ name: _, ...c }) => c)
+  return ask<T>(io, { type: 'select', message, choices: shown, hint, byName } as never)
 }

@@ -174,11 +174,12 @@ export class TypeAhead {
   private notAnAnswer(): boolean {
     if (this.droppedCR && this.pending.startsWith('\n')) this.consume(1)
     this.droppedCR = false
-    // At a choice by name, Backspace takes back a letter of the name typed so far.
+    // At a choice by name, Backspace takes back a letter of the name typed so far (not in a
+    // line with an arrow's Esc: that goes to the menu as it came).
     if (this.named.length) {
       const end = this.pending.search(/[\r\n]/)
       const line = end < 0 ? this.pending : this.pending.slice(0, end)
-      if (/[\x7f\b]/.test(line)) {
+      if (/[\x7f\b]/.test(line) && !line.includes('\x1b')) {
         let edited = ''
         for (const c of line) edited = /[\x7f\b]/.test(c) ? edited.slice(0, -1) : edited + c
         this.pending = edited + (end < 0 ? '' : this.pending.slice(end))
@@ -239,11 +240,11 @@ export class TypeAhead {
     if (!typed) return
     // A whole name chooses its entry even when it starts another's (Sevilla, Sevilla-Este); a
     // start alone chooses only when it fits one entry.
-    const whole = this.named.flatMap((title, i) => (nameOf(title) === typed ? [i] : []))
+    const whole = this.named.flatMap((name, i) => (name.toLowerCase() === typed ? [i] : []))
     const matches =
       whole.length > 0
         ? whole
-        : this.named.flatMap((title, i) => (title.toLowerCase().startsWith(typed) ? [i] : []))
+        : this.named.flatMap((name, i) => (name.toLowerCase().startsWith(typed) ? [i] : []))
     if (matches.length !== 1) return
     this.input.write(`\x01${'\x1b[B'.repeat(matches[0])}\r`)
     this.giving = false // answered: until this question closes and the next opens
@@ -277,13 +278,6 @@ export class TypeAhead {
   }
 }
 
-/** An entry's name, in lower case: its title up to what follows it ("Sevilla (failed: …)"). */
-const nameOf = (title: string) =>
-  title
-    .replace(/\s+\(.*$/, '')
-    .trim()
-    .toLowerCase()
-
 /** The state of a prompts question that onRender reads (`this` is the prompt). */
 interface Rendered {
   done?: boolean
@@ -301,9 +295,9 @@ export function throughTypeAhead<Q extends { validate?: unknown; type?: unknown 
 ) {
   let opened = false
   const ends = question.type === 'confirm' ? /[\r\nyYnN]/ : /[\r\n]/
-  const { choices, byName } = question as { choices?: { title: string }[]; byName?: boolean }
-  const choice =
-    question.type !== 'select' ? false : byName ? (choices ?? []).map((c) => c.title) : true
+  // A choice by name carries each entry's name (its title may say more: "Sevilla (failed…)").
+  const { byName } = question as { byName?: string[] }
+  const choice = question.type !== 'select' ? false : (byName ?? true)
   const validate = question.validate as ((value: unknown) => unknown) | undefined
   return {
     ...question,

@@ -87,6 +87,7 @@ async function chooseDestination(io: Io) {
       title:
         m.state === 'alive' ? m.name : `${m.name} (${m.state}: it gets the transfer when back)`,
       value: m.id,
+      name: m.name,
     }))
   )
   return peers.find((m) => m.id === id)!

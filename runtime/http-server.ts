@@ -197,11 +197,23 @@ function uncertifiedPeer(req: IncomingMessage): boolean {
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void
 
+/**
+ * How long a connection kept alive between requests must have been idle before it is closed to
+ * make room for a new one, when an address's share or the total is full.
+ */
+export const RECLAIM_IDLE_MS = 5_000
+
 interface Connection {
   inFlight: number
   /** It carried a peer's request: kept until the node has left the network (see drainClients). */
   peer: boolean
   quiet?: NodeJS.Timeout
+  /** Requests it has carried: one that carried some and carries none now is idle (kept alive). */
+  served: number
+  /** Since when it carries none (performance.now()). */
+  idleSince: number
+  /** The client's address, as admit counts it. */
+  address: string
 }
 
 /** The largest body a request may declare, by method and path (router.ts bodyLimits). */
@@ -235,7 +247,8 @@ export class HttpServer {
     private readonly bodyLimit: BodyLimit = everywhere,
     tls?: ServerTls,
     private readonly quietMs = QUIET_MS,
-    private readonly limits: ConnectionLimits = UNLIMITED
+    private readonly limits: ConnectionLimits = UNLIMITED,
+    private readonly reclaimIdleMs = RECLAIM_IDLE_MS
   ) {
     this.exempt = new Set(limits.exempt.map(plainAddress))
     const peersShowCertificates = !!tls?.ca
@@ -272,7 +285,13 @@ export class HttpServer {
     this.server.prependListener('connection', (socket: Socket) => this.admit(socket, !!tls))
     // Over TLS, requests come on the TLS socket that wraps the TCP one: that one is tracked.
     this.server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
-      const connection: Connection = { inFlight: 0, peer: false }
+      const connection: Connection = {
+        inFlight: 0,
+        peer: false,
+        served: 0,
+        idleSince: performance.now(),
+        address: plainAddress(socket.remoteAddress ?? ''),
+      }
       this.connections.set(socket, connection)
       socket.once('close', () => {
         clearTimeout(connection.quiet)
@@ -366,6 +385,11 @@ export class HttpServer {
           ? `this node holds ${perClient} connections from one address open at most (--max-connections-per-client)`
           : undefined
     if (!over) return
+    // Room is made by closing the connection idle longest (from this address when its share is
+    // what is full): one kept alive between requests holds nothing, and a client opens another
+    // when it needs one. A process that only opened connections and left them idle held every
+    // local client out.
+    if (this.closeIdle(this.open > total ? undefined : address)) return
     this.refused.add(socket)
     this.noteRefusal(address, over)
     const linger = setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref()
@@ -378,6 +402,25 @@ export class HttpServer {
     // which can reach the client before the answer does.
     socket.resume()
     socket.end(rawAnswer(503, { ...headers, 'retry-after': '1' }, body))
+  }
+
+  /**
+   * Closes the client connection (of `address`, if given) that carried a request and has been idle
+   * the longest, at least reclaimIdleMs; false when there is none (every one busy, used a moment
+   * ago, or never used yet). Peers' are kept.
+   */
+  private closeIdle(address?: string): boolean {
+    let oldest: [Socket, Connection] | undefined
+    const idleBefore = performance.now() - this.reclaimIdleMs
+    for (const entry of this.connections) {
+      const [, c] = entry
+      if (c.inFlight > 0 || c.served === 0 || c.peer || c.idleSince > idleBefore) continue
+      if (address !== undefined && c.address !== address) continue
+      if (!oldest || c.idleSince < oldest[1].idleSince) oldest = entry
+    }
+    if (!oldest) return false
+    oldest[0].destroy()
+    return true
   }
 
   /** The first refusal is logged at once; later ones at most every REFUSALS_LOG_EVERY_MS. */
@@ -394,9 +437,11 @@ export class HttpServer {
 
   private track(connection: Connection, socket: Socket, res: ServerResponse): void {
     connection.inFlight++
+    connection.served++
     clearTimeout(connection.quiet)
     res.once('close', () => {
       connection.inFlight--
+      if (connection.inFlight === 0) connection.idleSince = performance.now()
       if (this.draining) this.closeWhenQuiet(socket, connection)
     })
   }

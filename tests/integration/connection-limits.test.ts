@@ -170,6 +170,46 @@ t.test('an address a peer signed from has room beyond the total', async (t) => {
   t.same(statuses, [200, 200, 200], "and not held to one address's share (2 here)")
 })
 
+t.test(
+  'a connection kept alive and idle a while is closed to make room; one never used is not',
+  async (t) => {
+    const { connect } = await import('node:net')
+    const log = pino({ level: 'silent' })
+    const limits = { total: 100, perClient: 2, exempt: [] }
+    const reclaimMs = 200
+    const http = new HttpServer(
+      (_req, res) => res.end('{}'),
+      log,
+      undefined,
+      undefined,
+      0,
+      limits,
+      reclaimMs
+    )
+    const { port } = await http.listen(0, '127.0.0.1')
+    t.teardown(() => http.close(100))
+    // Two connections from 127.0.0.9 that never send a request hold its share.
+    const quiet = Array.from({ length: 2 }, () =>
+      connect({ port, host: '127.0.0.1', localAddress: '127.0.0.9' })
+    )
+    t.teardown(() => quiet.forEach((s) => s.destroy()))
+    await Promise.all(quiet.map((s) => new Promise((resolve) => s.once('connect', resolve))))
+    const quietSince = performance.now()
+    // Two kept alive from 127.0.0.1, each after one request.
+    const held = [client(port), client(port)]
+    const third = client(port)
+    t.teardown(() => [...held, third].forEach((c) => c.close()))
+    for (const c of held) t.equal((await c.get('/')).status, 200)
+    t.equal((await third.get('/')).status, 503, 'idle a moment only: held, the new one refused')
+    await until(async () => (await third.get('/')).status === 200, 5000, 'room made')
+    t.pass('idle past the limit: the oldest is closed, and the new one served')
+    t.ok(performance.now() - quietSince >= reclaimMs, '127.0.0.9 has held its two as long')
+    const fromNine = client(port, '127.0.0.9')
+    t.teardown(fromNine.close)
+    t.equal((await fromNine.get('/')).status, 503, 'never used: not closed to make room')
+  }
+)
+
 t.test('the total is at most half the open-file limit, one address a quarter of it', async (t) => {
   t.same(connectionLimits({}, 20_000).limits, { total: 10_000, perClient: 1000, exempt: [] })
   t.same(connectionLimits({}, undefined), {

@@ -37,6 +37,9 @@ function refusal(status: number, code: string, message: string) {
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(Buffer.byteLength(body)),
     'x-request-id': requestId,
+    // As every answer the router marks (runtime/stages/respond.ts markAnswer).
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
     connection: 'close',
   }
   return { requestId, headers, body }

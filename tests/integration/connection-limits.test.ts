@@ -76,7 +76,13 @@ t.test(
     const refused = await fourth.get()
     t.match(refused, {
       status: 503,
-      headers: { connection: 'close', 'retry-after': '1', 'x-request-id': /\S/ },
+      headers: {
+        connection: 'close',
+        'retry-after': '1',
+        'x-request-id': /\S/,
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      },
       body: {
         status: 503,
         code: 'TOO_MANY_CONNECTIONS',

@@ -2,7 +2,7 @@
 // GET /replicas/:nodeId/movements (a peer's ledger as this node holds it), POST
 // /replicas/:nodeId/verify (its chain and balances checked here).
 import { z } from 'zod'
-import { withoutControls } from './fields.ts'
+import { peerName, peerNodeId } from './members.ts'
 
 /**
  * `never_synced`: nothing received yet; `catching_up`: the owner has more (rowsBehind); `live`:
@@ -39,13 +39,9 @@ export interface ReplicaList {
  * A node in a path (/replicas/:nodeId…): its id, or a warehouse's name as --name takes it
  * (spaces, any script); no control characters.
  */
-export const nodeIdOrName = z
-  .string()
-  .min(1, { error: 'must not be empty' })
-  .max(64, { error: 'must be at most 64 characters' })
-  .refine((s) => withoutControls(s) && !/[\t\r\n]/.test(s), {
-    error: 'must be a node id or a warehouse name',
-  })
+export const nodeIdOrName = z.union([peerNodeId, peerName], {
+  error: 'must be a node id or a warehouse name',
+})
 
 /** POST /replicas/:nodeId/reseed: what was dropped, and the replica as it stood before. */
 export interface ReplicaReseed {

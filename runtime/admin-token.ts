@@ -16,14 +16,7 @@ import { writePrivately } from '../lib/private-file.ts'
 export async function ensureFirstAdmin(db: DbClient, dataDir: string, log: Logger): Promise<void> {
   const { users } = (await db.call('users.list', {})).data as { users: unknown[] }
   if (users.length > 0) return
-  const made = newToken()
-  const file = path.resolve(dataDir, ADMIN_TOKEN_FILE)
-  await writePrivately(file, `${made.token}\n`)
-  const { data } = await db.call('access.bootstrap', {
-    id: made.id,
-    name: 'first admin token',
-    hash: made.hash,
-  })
+  const { file, data } = await adminToken(db, dataDir, 'access.bootstrap', 'first admin token')
   if ((data as { created: boolean }).created) {
     log.info(
       { file },
@@ -38,17 +31,29 @@ export async function ensureFirstAdmin(db: DbClient, dataDir: string, log: Logge
  * data, so this gives no one more than they hold. The log says for whom and where, never what.
  */
 export async function newAdminToken(db: DbClient, dataDir: string, log: Logger): Promise<void> {
+  const name = 'admin token made at start (--new-admin-token)'
+  const { file, data, tokenId } = await adminToken(db, dataDir, 'access.recover', name)
+  const { user } = data as { user: string }
+  log.warn(
+    { file, user, tokenId },
+    `--new-admin-token: a new API token for the admin ${user}, written to ${file} (readable by this user only); start without the flag from now on`
+  )
+}
+
+/**
+ * A new token written to the data directory's admin-token file, then stored by `op` (which says
+ * whose it is). The file goes first: a crash between the two leaves a token that does not work,
+ * and the start that follows writes another.
+ */
+async function adminToken(
+  db: DbClient,
+  dataDir: string,
+  op: 'access.bootstrap' | 'access.recover',
+  name: string
+) {
   const made = newToken()
   const file = path.resolve(dataDir, ADMIN_TOKEN_FILE)
   await writePrivately(file, `${made.token}\n`)
-  const { data } = await db.call('access.recover', {
-    id: made.id,
-    name: 'admin token made at start (--new-admin-token)',
-    hash: made.hash,
-  })
-  const { user } = data as { user: string }
-  log.warn(
-    { file, user, tokenId: made.id },
-    `--new-admin-token: a new API token for the admin ${user}, written to ${file} (readable by this user only); start without the flag from now on`
-  )
+  const { data } = await db.call(op, { id: made.id, name, hash: made.hash })
+  return { file, data, tokenId: made.id }
 }

@@ -337,7 +337,7 @@ export async function startNode(
         onImpostor: (claim) => {
           // Once a minute at most for each address: an acceptance made while the other still
           // runs is met by the next word of it.
-          const now = Date.now()
+          const now = performance.now()
           if (now - (impostors.get(claim.address) ?? -Infinity) < IMPOSTOR_AGAIN_MS) return
           impostors.set(claim.address, now)
           const problem = `another node at ${claim.address} runs under this node's id (${identity.id}): two nodes writing as one warehouse fork its ledger. Stop the one that should not run (the restored one is the warehouse now), then accept here (POST /ledger/accept)`

@@ -51,7 +51,7 @@ export class Messaging {
 
   constructor(private readonly options: MessagingOptions) {
     if (options.nodes.length === 0) throw new Error('Messaging needs at least one node')
-    this.apis = options.nodes.map((node) => this.api(node.url, options.timeoutMs ?? 5000))
+    this.apis = options.nodes.map((_, index) => this.api(index, options.timeoutMs ?? 5000))
   }
 
   /** Publishes to a queue: on disk at the node that answers 201. */
@@ -151,7 +151,9 @@ export class Messaging {
     const results: { receipt: string; ok: boolean }[] = []
     for (const url of new Set(deliveries.map((d) => d.node))) {
       const receipts = deliveries.filter((d) => d.node === url).map((d) => d.receipt)
-      const api = this.apis[this.options.nodes.findIndex((n) => n.url === url)]
+      // A delivery names its node as the client's Api wrote it (no trailing slash).
+      const api = this.apis.find((a) => a.url === url)
+      if (!api) throw new Error(`A delivery names ${url}, which is not among this client's nodes`)
       const path = `/queues/${encodeURIComponent(queue)}/${verb}`
       const answer = await api.post<{ results: typeof results }>(path, { receipts, ...extra }, null)
       results.push(...answer.results)
@@ -165,7 +167,7 @@ export class Messaging {
     for (let tried = 0; tried < this.apis.length; tried++) {
       const api = this.apis[this.at]
       try {
-        return await (extraMs > 0 ? this.withWait(api, extraMs, call) : call(api))
+        return await (extraMs > 0 ? this.withWait(this.at, extraMs, call) : call(api))
       } catch (err) {
         if (!(err instanceof NodeUnreachable)) throw err // a refusal is the node's word: not retried
         last = err
@@ -175,12 +177,14 @@ export class Messaging {
     throw last
   }
 
-  private withWait<T>(api: Api, extraMs: number, call: (api: Api) => Promise<T>): Promise<T> {
-    return call(this.api(api.url, (this.options.timeoutMs ?? 5000) + extraMs))
+  /** `call` on the node at `index` with `extraMs` more to answer in (a long poll's wait). */
+  private withWait<T>(index: number, extraMs: number, call: (api: Api) => Promise<T>): Promise<T> {
+    return call(this.api(index, (this.options.timeoutMs ?? 5000) + extraMs))
   }
 
-  private api(url: string, timeoutMs: number): Api {
-    const token = this.options.nodes.find((n) => n.url === url)?.token
+  /** The node at `index` of the options, with its own token. */
+  private api(index: number, timeoutMs: number): Api {
+    const { url, token } = this.options.nodes[index]
     return createApi({ url, token, ca: this.options.ca, timeoutMs, attempts: 1 })
   }
 }

@@ -133,20 +133,25 @@ const receipts = z
   .min(1, { error: 'must name at least one receipt' })
   .max(1000, { error: 'must name at most 1000 receipts' })
 
-export const queueReceiveInput = z.strictObject({
-  max: z.int().min(1).max(100, { error: 'must be at most 100' }).default(1),
-  /** Waits this long for a message when none is ready (a long poll); not with `ack`. */
-  waitMs: duration(MAX_RECEIVE_WAIT_MS, 'wait').default(0),
-  /** This receive's visibility timeout, instead of the queue's. */
-  visibilityMs: duration(12 * 3600 * 1000, 'visibility')
-    .min(1)
-    .optional(),
-  /**
-   * Receipts to acknowledge first, in the same write: a consumer acks what it has handled and
-   * takes the next messages in one request. The answer comes at once, with `acked`.
-   */
-  ack: receipts.optional(),
-})
+export const queueReceiveInput = z
+  .strictObject({
+    max: z.int().min(1).max(100, { error: 'must be at most 100' }).default(1),
+    /** Waits this long for a message when none is ready (a long poll); not with `ack`. */
+    waitMs: duration(MAX_RECEIVE_WAIT_MS, 'wait').default(0),
+    /** This receive's visibility timeout, instead of the queue's. */
+    visibilityMs: duration(12 * 3600 * 1000, 'visibility')
+      .min(1)
+      .optional(),
+    /**
+     * Receipts to acknowledge first, in the same write: a consumer acks what it has handled and
+     * takes the next messages in one request. The answer comes at once, with `acked`.
+     */
+    ack: receipts.optional(),
+  })
+  .refine((input) => !(input.ack && input.waitMs > 0), {
+    path: ['waitMs'],
+    error: 'cannot go with ack: a receive that acknowledges answers at once, with what is ready',
+  })
 
 export const queueAckInput = z.strictObject({ receipts })
 export const queueNackInput = z.strictObject({

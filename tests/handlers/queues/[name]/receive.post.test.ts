@@ -121,29 +121,39 @@ t.test('with no wait, one receive and no peek', async (t) => {
   )
 })
 
-t.test('with acks: one write that acks and takes, at once, whatever the wait', async (t) => {
-  const ctx = fakeCtx({
-    'queues.ackAndReceive': () => ({ acked: [{ receipt: '1.abc', ok: true }], messages: [] }),
-  })
-  const answer = await handler(
-    request('POST', '/queues/orders/receive', {
-      params: { name: 'orders' },
-      body: { max: 5, waitMs: 20_000, ack: ['1.abc'] },
-    }),
-    ctx
-  ).then(settle)
-  t.match(answer, { status: 200, body: { messages: [], acked: [{ receipt: '1.abc', ok: true }] } })
-  t.same(
-    ctx.sent.map(({ op, payload }) => ({ op, payload })),
-    [
-      {
-        op: 'queues.ackAndReceive',
-        payload: { queue: 'orders', receipts: ['1.abc'], max: 5, visibilityMs: undefined },
-      },
-    ],
-    'no peek, no wait'
-  )
-})
+t.test(
+  'with acks: one write that acks and takes, at once; a wait with them is refused',
+  async (t) => {
+    const ctx = fakeCtx({
+      'queues.ackAndReceive': () => ({ acked: [{ receipt: '1.abc', ok: true }], messages: [] }),
+    })
+    const receive = (body: object) =>
+      handler(request('POST', '/queues/orders/receive', { params: { name: 'orders' }, body }), ctx)
+        .then(settle)
+        .catch((err: { status?: number; code?: string; details?: unknown }) => err)
+    // A consumer that sent both would believe it waited, and ask again at once, again and again.
+    t.match(await receive({ max: 5, waitMs: 20_000, ack: ['1.abc'] }), {
+      status: 400,
+      details: [{ path: 'waitMs', message: /cannot go with ack/ }],
+    })
+    t.same(ctx.sent, [], 'nothing acknowledged, nothing taken')
+    const answer = await receive({ max: 5, ack: ['1.abc'] })
+    t.match(answer, {
+      status: 200,
+      body: { messages: [], acked: [{ receipt: '1.abc', ok: true }] },
+    })
+    t.same(
+      ctx.sent.map(({ op, payload }) => ({ op, payload })),
+      [
+        {
+          op: 'queues.ackAndReceive',
+          payload: { queue: 'orders', receipts: ['1.abc'], max: 5, visibilityMs: undefined },
+        },
+      ],
+      'no peek, no wait'
+    )
+  }
+)
 
 t.test(
   'woken to take by a publish that brought nothing (refused, a duplicate), it waits on',

@@ -659,7 +659,7 @@ async function byReceipt(
             receipt,
             ok: false,
             problem: RECEIPT.test(receipt)
-              ? 'this delivery is over: the message was acknowledged already, or delivered again after its visibility timeout'
+              ? "no delivery of this queue holds it: the message was acknowledged already, delivered again after its visibility timeout, or the receipt is another queue's"
               : 'is not a receipt as this node gives them (<seq>.<code>, from a receive): check what was sent',
           }
     ),

@@ -70,8 +70,14 @@ t.test(
       results: [{ receipt: first.receipt, ok: true }],
     })
     t.match((await post(node, '/queues/orders/ack', { receipts: [first.receipt] })).body, {
-      results: [{ ok: false, problem: /acknowledged already, or delivered again/ }],
+      results: [{ ok: false, problem: /acknowledged already, delivered again/ }],
     })
+    // A receipt taken to another queue acknowledges nothing there, and says it may be another's.
+    t.equal((await post(node, '/queues', { name: 'returns' })).status, 201)
+    t.match((await post(node, '/queues/returns/ack', { receipts: [third.receipt] })).body, {
+      results: [{ ok: false, problem: /or the receipt is another queue's/ }],
+    })
+    t.match((await api(node, 'GET', '/queues/orders')).body, { inFlight: 2 }, 'still in flight')
     // Not acknowledged: back after the visibility timeout (each its own), with another receipt.
     const again: Awaited<ReturnType<typeof receive>> = []
     await until(
@@ -557,7 +563,10 @@ t.test(
       [true, true, false, false, false],
       'a receipt given twice is acknowledged once; one that holds nothing is named'
     )
-    t.match(third.body.acked[3], { receipt: '9.never-given', problem: /this delivery is over/ })
+    t.match(third.body.acked[3], {
+      receipt: '9.never-given',
+      problem: /no delivery of this queue holds it/,
+    })
     t.match(third.body.acked[4], {
       receipt: 'garbage',
       problem: /^is not a receipt as this node gives them/,
@@ -566,13 +575,20 @@ t.test(
       third.body.messages.map((m: { body: number }) => m.body),
       [5]
     )
-    const started = Date.now()
-    const last = await post(node, '/queues/picks/receive', {
+    // A receive with acks answers at once: a wait with them is refused, not left out silently.
+    const waiting = await post(node, '/queues/picks/receive', {
       waitMs: 20_000,
       ack: [third.body.messages[0].receipt],
     })
+    t.match(waiting, {
+      status: 400,
+      body: { details: [{ path: 'waitMs', message: /cannot go with ack/ }] },
+    })
+    t.match((await api(node, 'GET', '/queues/picks')).body, { depth: 1, inFlight: 1 })
+    const last = await post(node, '/queues/picks/receive', {
+      ack: [third.body.messages[0].receipt],
+    })
     t.match(last, { status: 200, body: { acked: [{ ok: true }], messages: [] } })
-    t.ok(Date.now() - started < 10_000, 'with acks, the answer does not wait for a message')
     t.match((await api(node, 'GET', '/queues/picks')).body, { depth: 0, inFlight: 0 })
 
     const before = (await api(node, 'GET', '/queues/picks')).body

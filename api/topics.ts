@@ -29,7 +29,8 @@ export const topicPattern = z
 
 export const topicInput = z.strictObject({
   name: topicName.refine(
-    (name) => !(SYSTEM_TOPICS as readonly string[]).includes(name.split('.')[0]),
+    // In any case: STOCK.x would read as a system topic, and match no subscription to stock.>.
+    (name) => !(SYSTEM_TOPICS as readonly string[]).includes(name.split('.')[0].toLowerCase()),
     {
       error: `must not start with ${SYSTEM_TOPICS.join(', ')}: those are the node's system topics`,
     }

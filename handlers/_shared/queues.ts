@@ -7,14 +7,19 @@ export function queueOf(request: HandlerRequest): string {
 }
 
 /**
- * A message as the worker stores it: its body as JSON text (refused past MAX_MESSAGE_BYTES) and
- * an id, the one given or a new one, so that every message can be told from a copy of itself.
+ * A message as the worker stores it: its body as JSON text (refused past `limit`: a queue's
+ * MAX_MESSAGE_BYTES unless told) and an id, the one given or a new one, so that every message can
+ * be told from a copy of itself.
  */
-export function toStored(message: QueueMessageInput, path = 'body') {
+export function toStored(
+  message: QueueMessageInput,
+  path = 'body',
+  limit = { bytes: MAX_MESSAGE_BYTES, of: 'a message' }
+) {
   const body = JSON.stringify(message.body)
   const bytes = Buffer.byteLength(body)
-  if (bytes > MAX_MESSAGE_BYTES) {
-    const problem = `is ${bytes} bytes as JSON; a message may be at most ${MAX_MESSAGE_BYTES}`
+  if (bytes > limit.bytes) {
+    const problem = `is ${bytes} bytes as JSON; ${limit.of} may be at most ${limit.bytes}`
     throw new HttpError('VALIDATION_FAILED', `Invalid message: ${path} ${problem}`, {
       details: [{ path, message: problem }],
     })

@@ -192,6 +192,10 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
     status: 400,
     body: { error: /system topics/ },
   })
+  t.match(await post(node, '/topics', { name: 'Stock.extra' }), {
+    status: 400,
+    body: { error: /system topics/ },
+  })
   t.match(await post(node, '/topics', { name: 'bad..name' }), {
     status: 400,
     body: { error: /dotted words/ },
@@ -223,6 +227,13 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
     status: 400,
     body: { error: /takes no delayMs or ttlMs/ },
   })
+  // A body past a queue's limit is told the topic's, as one past the topic's alone is.
+  for (const bytes of [50_000, 70_000]) {
+    t.match(await post(node, '/topics/orders/messages', { body: 'x'.repeat(bytes) }), {
+      status: 400,
+      body: { details: [{ path: 'body', message: /a topic's message may be at most 49152$/ }] },
+    })
+  }
   t.match(await post(node, '/topics', { name: 'orders' }), { status: 409 })
   t.same((await api(node, 'GET', '/topics')).body.subscriptions, [])
 

@@ -21,7 +21,16 @@ export default defineHandler(
   },
   async (request, ctx, { body }) => {
     const topic = validate(topicName, request.params.name, 'topic in the path')
-    const { id, body: text, headers, delayMs, ttlMs } = toStored(body)
+    const {
+      id,
+      body: text,
+      headers,
+      delayMs,
+      ttlMs,
+    } = toStored(body, 'body', {
+      bytes: MAX_TOPIC_MESSAGE_BYTES,
+      of: "a topic's message",
+    })
     if (delayMs !== 0 || ttlMs !== null) {
       throw new HttpError(
         'VALIDATION_FAILED',

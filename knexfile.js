@@ -4,7 +4,7 @@
 // The CLI claims the data directory as a node does: it refuses to touch the database of a running
 // node (a rollback under a running node once dropped its whole schema), and no node starts on
 // the directory until the command has ended.
-import { readdirSync } from 'node:fs'
+import { existsSync, readdirSync } from 'node:fs'
 import { register } from 'tsx/esm/api'
 
 register()
@@ -36,6 +36,21 @@ const { privateDataDir } = await import('./runtime/data-dir.ts')
 // The node's own setting (runtime/settings.ts): its variable and its default, read as the node does.
 const { SETTINGS } = await import('./runtime/settings.ts')
 const dataDir = process.env[SETTINGS.dataDir.env] || SETTINGS.dataDir.default
+
+// A question about the migrations where there is no database yet is answered without making one:
+// SQLite would create the file (and knex its tables) to say that nothing is applied.
+const QUESTIONS = ['migrate:status', 'migrate:list', 'migrate:currentVersion']
+if (QUESTIONS.some((command) => process.argv.includes(command))) {
+  const file = databaseFile(dataDir)
+  if (!existsSync(file)) {
+    const pending = readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith('.ts'))
+    process.stdout.write(
+      `No database at ${file} yet (nothing was made): all ${pending.length} migrations are ` +
+        'pending. npm start, or npx knex migrate:latest, makes it and applies them.\n'
+    )
+    process.exit(0)
+  }
+}
 
 // As the node does: 0700, and 0600 for the database should this command create it.
 for (const { path, was } of await privateDataDir(dataDir)) {

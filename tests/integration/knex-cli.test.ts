@@ -174,6 +174,17 @@ t.test(
   }
 )
 
+t.test('a status where no node has run yet says so, and makes nothing', async (t) => {
+  const dataDir = path.join(tempDir(t), 'data')
+  for (const command of ['migrate:status', 'migrate:list']) {
+    const status = await knexCli([command], { ALMACEN_DATA_DIR: dataDir })
+    t.equal(status.code, 0)
+    t.match(status.stdout, `No database at ${databaseFile(dataDir)} yet (nothing was made)`)
+    t.match(status.stdout, `all ${MIGRATIONS} migrations are pending`)
+    t.notOk(existsSync(dataDir), 'no directory, no database')
+  }
+})
+
 t.test('migrate:down will not undo who made each row while the hashes cover it', async (t) => {
   const dataDir = tempDir(t)
   const node = await nodeWithStock(t, dataDir)

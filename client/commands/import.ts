@@ -36,9 +36,25 @@ function summary(report: ImportReport): string {
   return `Imported ${report.lines} lines: ${counts.join(', ')}.`
 }
 
-/** Each refused line: its number, its SKU, and why. */
-function printRefused(io: Io, problems: { line: number; sku?: string; error: string }[]) {
-  for (const p of problems) io.note(`  line ${p.line}${p.sku ? ` (${p.sku})` : ''}: ${p.error}`)
+type FieldProblem = { path: string; message: string }
+
+/** A field's problem on a line already named: `sku: must be…`, not `line 4.sku: must be…`. */
+const fieldProblem = (line: number, { path, message }: FieldProblem) => {
+  const field = path.replace(new RegExp(`^line ${line}\\.?`), '')
+  return field ? `${field}: ${message}` : message
+}
+
+/** Each refused line: its number, its SKU, and why (each field's problem, when named). */
+function printRefused(
+  io: Io,
+  problems: { line: number; sku?: string; error: string; details?: FieldProblem[] }[]
+) {
+  for (const p of problems) {
+    const why = p.details?.length
+      ? p.details.map((d) => fieldProblem(p.line, d)).join('; ')
+      : p.error
+    io.note(`  line ${p.line}${p.sku ? ` (${p.sku})` : ''}: ${why}`)
+  }
 }
 
 export const importItems: Command = {
@@ -85,7 +101,7 @@ export const importItems: Command = {
         io.note('Nothing was imported. The lines refused:')
         printRefused(
           io,
-          lines.map((d) => ({ line: d.line, error: `${d.path}: ${d.message}` }))
+          lines.map((d) => ({ line: d.line, error: fieldProblem(d.line, d) }))
         )
       }
       throw err

@@ -175,9 +175,12 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
   const started = performance.now()
   let problems: string[]
   let witnessed: string[] = []
+  let head = 0
   try {
     problems = await withSql(knex, async (sql) => {
-      const found = (await checkHeadAndBalances(sql)).problems.map((p) => p.message)
+      const checked = await checkHeadAndBalances(sql)
+      head = checked.head.seq
+      const found = checked.problems.map((p) => p.message)
       const restoring = await pendingRestore(sql)
       // Its log is a prefix of the restored node's, not a ledger of its own to write on.
       if (restoring) {
@@ -194,7 +197,9 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
   }
   const ms = Math.round(performance.now() - started)
   if (problems.length === 0 && witnessed.length === 0) {
-    log.info({ ms }, 'ledger head and balances check out')
+    // Whose ledger this is shows in the count: a data directory of an earlier run, say.
+    const held = head === 0 ? 'empty' : `${head} movement${head === 1 ? '' : 's'}`
+    log.info({ ms, head }, `ledger head and balances check out (${held})`)
     return
   }
   const own = problems.length

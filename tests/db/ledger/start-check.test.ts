@@ -57,7 +57,9 @@ t.test(
     const knex = await ledgerFile(t, 500)
     const { log, lines } = capture()
     await checkLedgerAtStart(knex, log)
-    t.match(lines, [{ level: 30, msg: 'ledger head and balances check out' }])
+    t.match(lines, [
+      { level: 30, head: 500, msg: 'ledger head and balances check out (500 movements)' },
+    ])
     t.match(await status(knex), { writes: 'accepted', halt: null })
     t.match(await dispatch(knex, receipt(), { log }), { ok: true, data: { seq: 501 } })
   }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto'
 import { readFileSync, unlinkSync } from 'node:fs'
-import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:net'
 import path from 'node:path'
 
 /** True when a process with this pid runs (a zombie does not count). */
@@ -17,27 +19,72 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** The refusal to claim a data directory that a running process holds. */
+/** The refusal to claim a data directory that a running process holds (0: not known yet). */
 export class DataDirInUse extends Error {
   constructor(
     readonly dataDir: string,
     readonly pid: number
   ) {
     super(
-      `The data directory ${dataDir} is in use by process ${pid}; stop that node or choose another --data-dir`
+      `The data directory ${dataDir} is in use by ${pid ? `process ${pid}` : 'another process, starting now'}; stop that node or choose another --data-dir`
     )
     this.name = 'DataDirInUse'
   }
 }
 
 /**
- * Claims a data directory for this process, so two nodes never share one database. A lock left by
- * a process that no longer runs (a crash, kill -9) is taken over.
+ * The kernel's claim on a directory: a Unix socket in Linux's abstract namespace named after the
+ * directory's real path, which one process at a time can hold and the kernel lets go however the
+ * process ends (kill -9 included). 'taken' when another holds it; null where there is no such
+ * namespace (not Linux), and the pid file alone claims the directory.
+ */
+async function kernelClaim(dataDir: string): Promise<Server | 'taken' | null> {
+  if (process.platform !== 'linux') return null
+  const where = createHash('sha256')
+    .update(await realpath(dataDir))
+    .digest('hex')
+  const server = createServer()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(`\0almacen-data-dir-${where}`, resolve)
+    })
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return 'taken'
+    return null
+  }
+  server.unref() // it holds the name, not the process
+  return server
+}
+
+/**
+ * The process the pid file names while it runs: the holder of the kernel's claim writes it just
+ * after taking the claim, so a claim taken a moment ago may name nobody yet (0 after a second).
+ */
+async function holderOf(file: string): Promise<number> {
+  const until = performance.now() + 1000
+  for (;;) {
+    const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
+    if (holder && alive(holder)) return holder // this process too: a claim of its own, made before
+    if (performance.now() >= until) return 0
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/**
+ * Claims a data directory for this process, so two nodes never share one database: the kernel's
+ * claim (kernelClaim), and the pid file that names the holder. A pid file left by a process that
+ * no longer runs (a crash, kill -9) is taken over — by one process only, the one holding the
+ * kernel's claim: two that found the same dead pid at once both took it over before.
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true })
   const file = path.join(dataDir, 'almacen.pid')
   const mine = String(process.pid)
+  const claim = await kernelClaim(dataDir)
+  if (claim === 'taken') throw new DataDirInUse(path.resolve(dataDir), await holderOf(file))
+  const letGo = () =>
+    new Promise<void>((resolve) => (claim ? claim.close(() => resolve()) : resolve()))
   for (;;) {
     try {
       await writeFile(file, mine, { flag: 'wx' })
@@ -45,7 +92,10 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
+      // A live holder without the kernel's claim: a node where there is none, or in another
+      // network namespace (each has its own abstract sockets).
       if (holder && holder !== process.pid && alive(holder)) {
+        await letGo()
         throw new DataDirInUse(path.resolve(dataDir), holder)
       }
       await unlink(file).catch(() => undefined)
@@ -54,6 +104,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   return async function releaseDataDir() {
     const holder = (await readFile(file, 'utf8').catch(() => '')).trim()
     if (holder === mine) await unlink(file).catch(() => undefined)
+    await letGo()
   }
 }
 

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { DataDirInUse, lockDataDir, releaseDataDirSync } from '../../runtime/data-dir-lock.ts'
+import { fromRoot } from '../fixtures/root.ts'
 
 t.test('claims the directory, and releases it', async (t) => {
   const dir = t.testdir()
@@ -46,4 +47,63 @@ t.test('takes over a lock left by a process that died', async (t) => {
   const release = await lockDataDir(dir)
   t.equal(readFileSync(path.join(dir, 'almacen.pid'), 'utf8'), String(process.pid))
   await release()
+})
+
+/** A pid file left by a process that has ended. */
+async function deadPidFile(dir: string) {
+  const dead = spawn(process.execPath, ['-e', '0'])
+  await once(dead, 'exit')
+  writeFileSync(path.join(dir, 'almacen.pid'), String(dead.pid))
+}
+
+t.test('two claims at once over a dead pid file: one wins, the other is refused', async (t) => {
+  const dir = t.testdir()
+  await deadPidFile(dir)
+  const claims = await Promise.allSettled([lockDataDir(dir), lockDataDir(dir)])
+  t.equal(claims.filter((c) => c.status === 'fulfilled').length, 1)
+  const [refused] = claims.filter((c) => c.status === 'rejected')
+  t.match(refused, { reason: { name: 'DataDirInUse' } })
+  const [won] = claims.filter((c) => c.status === 'fulfilled')
+  if (won?.status === 'fulfilled') await won.value()
+  await lockDataDir(dir).then((release) => release(), t.fail)
+})
+
+t.test('two processes claiming at the same moment: one holds it, whatever was left', async (t) => {
+  // Each loads the lock, says so, and claims when told; the one that wins holds it until its
+  // input ends. Told together, both claim at once over the same dead pid file.
+  const script = `
+    const { lockDataDir } = await import(${JSON.stringify(fromRoot('runtime/data-dir-lock.ts'))})
+    process.stdout.write('ready\\n')
+    await new Promise((resolve) => process.stdin.once('data', resolve))
+    const outcome = await lockDataDir(process.argv[1]).then(() => 'won', (err) => err.name)
+    process.stdout.write(outcome + '\\n')
+    process.stdin.resume()
+    await new Promise((resolve) => process.stdin.once('end', resolve))
+    process.exit(0)`
+  for (let round = 0; round < 3; round++) {
+    const dir = t.testdir()
+    await deadPidFile(dir)
+    const children = [0, 1].map(() =>
+      spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir])
+    )
+    const lines = children.map((child) => {
+      const said: string[] = []
+      let waiter: (() => void) | undefined
+      child.stdout.setEncoding('utf8')
+      child.stdout.on('data', (chunk: string) => {
+        said.push(...chunk.split('\n').filter(Boolean))
+        waiter?.()
+      })
+      return async (count: number) => {
+        while (said.length < count) await new Promise<void>((resolve) => (waiter = resolve))
+        return said[count - 1]
+      }
+    })
+    t.same(await Promise.all(lines.map((line) => line(1))), ['ready', 'ready'])
+    for (const child of children) child.stdin.write('go\n')
+    const outcomes = await Promise.all(lines.map((line) => line(2)))
+    t.same([...outcomes].sort(), ['DataDirInUse', 'won'], `round ${round}: ${outcomes}`)
+    for (const child of children) child.stdin.end()
+    await Promise.all(children.map((child) => once(child, 'exit')))
+  }
 })

@@ -150,6 +150,9 @@ export type BatchAnswer = { line: number; key: string; status: number; replayed:
 /** What POST /movements/batch answers: one answer per line, in order. */
 export interface BatchResult {
   applied: number
+  /** Lines refused (4xx): not recorded. */
   refused: number
+  /** Lines the database did not answer (503, 504): recorded or not; send them again. */
+  unknown: number
   answers: BatchAnswer[]
 }

@@ -4,12 +4,16 @@ import {
   type BatchResult,
   type Movement,
 } from '../../api/index.ts'
-import { defineHandler } from '../../runtime/index.ts'
+import { defineHandler, HttpError } from '../../runtime/index.ts'
+
+/** A line's outcome not known: the database did not answer it (it may be recorded or not). */
+const UNANSWERED = new Set(['DB_UNAVAILABLE', 'DB_TIMEOUT'])
 
 /**
  * Many movements at once, each recorded as POST /movements would record it under its own
  * idempotency key: one answer per line, in order; a line sent before answers its first outcome.
- * The lines are independent: a refused line does not stop the others.
+ * The lines are independent: a refused line does not stop the others. A line the database did not
+ * answer (503, 504) is `unknown`, not refused: it may be recorded; sent again, it is recorded once.
  */
 export default defineHandler(
   {
@@ -38,6 +42,22 @@ export default defineHandler(
       return { ...line, status, code, error, ...(details !== undefined && { details }) }
     })
     const applied = answers.filter((a) => a.status === 201).length
-    return { applied, refused: answers.length - applied, answers }
+    const unknown = answers.filter((a) => 'code' in a && UNANSWERED.has(a.code))
+    // Not one line known: the request failed as a whole, and says so with its status (a client
+    // that reads the status alone must not take it for a batch of refusals).
+    const [first] = unknown
+    if (unknown.length === answers.length && first && 'code' in first) {
+      throw new HttpError(
+        first.code as 'DB_UNAVAILABLE' | 'DB_TIMEOUT',
+        `No line is known to be recorded (${first.error}): send the batch again with the same keys, and each line is recorded once`,
+        { headers: { 'retry-after': '1' } }
+      )
+    }
+    return {
+      applied,
+      refused: answers.length - applied - unknown.length,
+      unknown: unknown.length,
+      answers,
+    }
   }
 )

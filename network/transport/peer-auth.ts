@@ -32,6 +32,8 @@ export interface PeerAuthOptions {
 export class PeerAuth {
   /** Nonce → when its request's timestamp leaves the window (insertion order, roughly by time). */
   private readonly seen = new Map<string, number>()
+  /** Each sender's latest request taken: when it was signed, by its clock. */
+  private readonly latest = new Map<string, number>()
   readonly acceptingSince = Date.now()
 
   constructor(private readonly options: PeerAuthOptions) {}
@@ -82,7 +84,11 @@ export class PeerAuth {
     }
     const skewMs = now - signed.time
     if (Math.abs(skewMs) > MAX_SKEW_MS) {
-      onClockSkew(signed.sender, skewMs)
+      // Signed before the sender's latest request taken here: an old request sent again (a replay
+      // of a captured one), which says nothing of the sender's clock now.
+      if (signed.time > (this.latest.get(signed.sender) ?? -Infinity)) {
+        onClockSkew(signed.sender, skewMs)
+      }
       throw new ProtocolError(
         'CLOCK_SKEW',
         `The request's clock is ${describeSkew(skewMs)} this node's; peers must agree within ${MAX_SKEW_MS / 1000} s (keep their clocks set by NTP)`,
@@ -103,6 +109,7 @@ export class PeerAuth {
       throw new ProtocolError('BUSY', 'Too many node-to-node requests at once; try again shortly')
     }
     this.seen.set(signed.nonce, signed.time + MAX_SKEW_MS)
+    this.latest.set(signed.sender, Math.max(signed.time, this.latest.get(signed.sender) ?? 0))
   }
 
   // Entries come in about the order of their timestamps; one that lingers a little behind a later

@@ -97,6 +97,17 @@ t.test(
 )
 
 t.test(
+  'an old request sent again is refused as out of the window, and says nothing of the clock',
+  async (t) => {
+    const { auth, skews } = receiver()
+    const captured = arriving('node-b', '/peer/gossip', -45_000) // signed 45 s ago, held back
+    t.equal(admit(auth, arriving('node-b')), 'node-a', 'node-a talks to this node now')
+    t.throws(() => admit(auth, captured), { code: 'CLOCK_SKEW' })
+    t.same(skews, [], "node-a's clock is not said to be off")
+  }
+)
+
+t.test(
   'refuses a request signed before this process started: its nonce cannot be checked',
   async (t) => {
     const earlier = arriving('node-b', '/peer/gossip', -2000)

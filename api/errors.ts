@@ -81,6 +81,8 @@ export const ERROR_STATUS = {
   DB_TIMEOUT: 504,
   /** None of the members asked answered (POST /members/join). */
   PEER_UNREACHABLE: 502,
+  /** The disk that holds the database is full: nothing was applied; free space, then retry. */
+  DISK_FULL: 507,
   // A fault of the node, never of the request.
   INTERNAL: 500,
   UNKNOWN_OP: 500,

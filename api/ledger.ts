@@ -76,6 +76,8 @@ export interface LedgerStatus {
   writes: 'accepted' | 'refused'
   halt: LedgerHalt | null
   verify: { job: string; checked: number; of: number; startedAt: string } | null
+  /** Writes fail: the disk that holds the database is full (since the first that failed). */
+  diskFull?: { since: string; message: string }
 }
 
 /** POST /ledger/accept: the ledger accepted as it stands. */

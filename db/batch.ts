@@ -6,6 +6,7 @@ import {
   type RequestEnvelope,
 } from './contract/index.ts'
 import { failpoint, failpointsArmed } from '../lib/failpoint.ts'
+import { DISK_FULL_MESSAGE, isDiskFull, noteCommitted, noteDiskFull } from './disk-full.ts'
 import { admit, type DispatchOptions } from './dispatch.ts'
 import { execute } from './execute.ts'
 import { workerMetrics } from './metrics.ts'
@@ -59,6 +60,8 @@ export async function runBatch(
     const committed = await knex.transaction(runAll)
     const done = performance.now()
     metrics.batch('write', envelopes.length, done - started, done - ran)
+    // A write on disk: there is space (again).
+    if (writes.some(([index]) => committed[index]?.ok)) noteCommitted()
     if (failpointsArmed()) {
       // Committed, no reply sent yet: a crash here is a write applied whose caller never heard.
       for (const [index, env] of writes) {
@@ -77,16 +80,16 @@ export async function runBatch(
       { err, size: envelopes.length },
       'batch transaction failed; nothing in it was applied'
     )
-    for (const [index, env] of [...writes, ...reads]) {
-      replies[index] = {
-        v: PROTOCOL_VERSION,
-        id: env.id,
-        ok: false,
-        error: {
-          code: 'INTERNAL',
+    const full = isDiskFull(err)
+    if (full) noteDiskFull(DISK_FULL_MESSAGE)
+    const error = full
+      ? { code: 'DISK_FULL' as const, message: DISK_FULL_MESSAGE }
+      : {
+          code: 'INTERNAL' as const,
           message: 'The transaction could not be committed; nothing was applied',
-        },
-      }
+        }
+    for (const [index, env] of [...writes, ...reads]) {
+      replies[index] = { v: PROTOCOL_VERSION, id: env.id, ok: false, error }
     }
     return replies
   }

@@ -47,13 +47,15 @@ export interface KeyRecord extends Remembered {
 }
 
 /**
- * Whether an outcome is kept under its key. A fault (INTERNAL) is not: nothing was applied, and a
- * retry must run. Nor is a write refused while the ledger is halted: a retry after an admin has
- * acted must apply.
+ * Whether an outcome is kept under its key. A fault (INTERNAL, DISK_FULL) is not: nothing was
+ * applied, and a retry must run. Nor is a write refused while the ledger is halted: a retry after
+ * an admin has acted must apply.
  */
 export function storable(outcome: Outcome): boolean {
-  return outcome.ok || (outcome.error.code !== 'INTERNAL' && outcome.error.code !== 'LEDGER_HALTED')
+  return outcome.ok || !NOT_KEPT.has(outcome.error.code)
 }
+
+const NOT_KEPT = new Set(['INTERNAL', 'DISK_FULL', 'LEDGER_HALTED'])
 
 interface KeyRow {
   key: string

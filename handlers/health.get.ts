@@ -3,8 +3,9 @@ import { defineHandler, json } from '../runtime/index.ts'
 
 /**
  * Liveness: the HTTP side answers, and the database worker answers within a second, with the
- * ledger's state: writes refused since start (and why), and the verify running, if any. A node
- * whose ledger is halted still serves reads: 200, status "degraded".
+ * ledger's state: writes refused since start (and why), writes failing on a full disk, and the
+ * verify running, if any. A node whose ledger is halted, or whose disk is full, still serves
+ * reads: 200, status "degraded".
  */
 export default defineHandler(
   { access: 'public', summary: 'Liveness: the node, its database worker and its ledger' },
@@ -19,7 +20,7 @@ export default defineHandler(
       return json(unavailable, 503, { 'retry-after': '1' })
     }
     const ms = Math.round((performance.now() - started) * 100) / 100
-    const status = ledger.writes === 'refused' ? 'degraded' : 'ok'
+    const status = ledger.writes === 'refused' || ledger.diskFull ? 'degraded' : 'ok'
     return { status, worker: { ok: true, ms }, ledger } satisfies Health
   }
 )

@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'UNKNOWN_OP'
   | 'SCHEMA_MISSING'
   | 'INTERNAL'
+  /** The disk that holds the database is full (SQLite's SQLITE_FULL): nothing was applied. */
+  | 'DISK_FULL'
   | 'LEDGER_HALTED'
   | 'LEDGER_BROKEN'
   | 'VERIFY_BUSY'

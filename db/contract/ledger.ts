@@ -53,6 +53,8 @@ export interface LedgerStatus {
   writes: 'accepted' | 'refused'
   halt: LedgerHalt | null
   verify: { job: string; checked: number; of: number; startedAt: string } | null
+  /** Writes fail: the disk that holds the database is full (since the first that failed). */
+  diskFull?: { since: string; message: string }
 }
 
 /** An admin's acceptance of the ledger as it stands (POST /ledger/accept). */

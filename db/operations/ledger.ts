@@ -2,6 +2,7 @@ import type { Knex } from 'knex'
 import { ping } from './node.ts'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
+import { diskFull } from '../disk-full.ts'
 import { conclude, scan } from '../ledger/jobs.ts'
 import { setProjections } from '../ledger/projections.ts'
 import { readAnchor } from '../ledger/rows.ts'
@@ -136,5 +137,6 @@ export async function accept(
 /** Whether writes are halted and why, and the verify job in progress: memory only, at once. */
 export async function status(db: Knex): Promise<C.LedgerStatus> {
   await ping(db) // /health asks this: a database that lost its tables is not healthy
-  return ledgerStatus(db)
+  const full = diskFull()
+  return full ? { ...ledgerStatus(db), diskFull: full } : ledgerStatus(db)
 }

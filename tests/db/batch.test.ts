@@ -304,3 +304,46 @@ t.test('20 issues of 1 against 10 on hand: exactly 10 succeed and stock ends at 
     checked: { movements: 11 },
   })
 })
+
+t.test(
+  'a full disk: each write fails as DISK_FULL, kept under no key, and the status says so until a write commits',
+  async (t) => {
+    const knex = await testDb(t)
+    await runBatch(knex, [item('FULL')], { log })
+    // SQLite's own limit on the file's pages: past it, a write fails as on a disk with no space.
+    const [{ pageCount: pages }] = await knex.raw('PRAGMA page_count')
+    await knex.raw(`PRAGMA max_page_count = ${pages}`)
+    const receipts = (round: string) =>
+      Array.from({ length: 40 }, (_, i) =>
+        envelope(
+          'movements.record',
+          { type: 'receipt', sku: 'FULL', quantity: 1, note: `${round} ${i} `.repeat(40) },
+          `full-${i}`
+        )
+      )
+    const replies = await runBatch(knex, receipts('first'), { log })
+    t.ok(replies.length > 0)
+    for (const reply of replies) {
+      t.match(reply, {
+        ok: false,
+        error: { code: 'DISK_FULL', message: /^The disk that holds the database is full/ },
+      })
+    }
+    t.equal(await count(knex, 'movements'), 0)
+    const status = await runBatch(knex, [envelope('ledger.status', {})], { log })
+    t.match(status[0], {
+      ok: true,
+      data: { writes: 'accepted', diskFull: { since: /^\d{4}-/, message: /is full/ } },
+    })
+
+    await knex.raw('PRAGMA max_page_count = 1000000000') // space again
+    const again = await runBatch(knex, receipts('again'), { log })
+    t.ok(
+      again.every((reply) => reply.ok && !('replayed' in reply && reply.replayed)),
+      'the same keys apply now: nothing was kept under them'
+    )
+    t.equal(await count(knex, 'movements'), 40)
+    const after = await runBatch(knex, [envelope('ledger.status', {})], { log })
+    t.notOk((after[0] as { data: { diskFull?: unknown } }).data.diskFull, 'space again')
+  }
+)

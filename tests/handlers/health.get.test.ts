@@ -33,6 +33,19 @@ t.test(
   }
 )
 
+t.test(
+  'reports a full disk: still 200 (reads are served), status degraded, and since when',
+  async (t) => {
+    const diskFull = { since: '2026-11-23T10:00:00.000Z', message: 'The disk … is full' }
+    const ctx = fakeCtx({
+      'ledger.status': () => ({ writes: 'accepted', halt: null, verify: null, diskFull }),
+    })
+    const { status, body } = await settle(await handler(request('GET', '/health'), ctx))
+    t.equal(status, 200)
+    t.match(body, { status: 'degraded', ledger: { writes: 'accepted', diskFull } })
+  }
+)
+
 t.test('reports how long the worker took to answer', async (t) => {
   const ctx = fakeCtx({
     'ledger.status': async () => {

@@ -1,0 +1,29 @@
+// A disk out of space, as the worker last met it: SQLite's SQLITE_FULL on a write, until a write
+// commits again. Writes fail meanwhile (507 DISK_FULL, nothing applied); GET /health says so.
+
+let full: { since: string; message: string } | null = null
+
+/** Whether `err` is SQLite's "database or disk is full". */
+export function isDiskFull(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown }
+  return code === 'SQLITE_FULL' || /\bSQLITE_FULL\b/.test(String(message ?? ''))
+}
+
+/** What a write refused for want of space answers (and is never kept under its key). */
+export const DISK_FULL_MESSAGE =
+  'The disk that holds the database is full: nothing was applied. Free space on it, then send the same request again'
+
+/** A write failed for want of space: kept from the first such failure until a write commits. */
+export function noteDiskFull(message: string): void {
+  full ??= { since: new Date().toISOString(), message }
+}
+
+/** A write committed: there is space again. */
+export function noteCommitted(): void {
+  full = null
+}
+
+/** Since when writes have failed for want of space, if they do. */
+export function diskFull(): { since: string; message: string } | null {
+  return full
+}

@@ -19,14 +19,14 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** The refusal to claim a data directory that a running process holds (0: not known yet). */
+/** The refusal to claim a data directory that a running process holds. */
 export class DataDirInUse extends Error {
   constructor(
     readonly dataDir: string,
     readonly pid: number
   ) {
     super(
-      `The data directory ${dataDir} is in use by ${pid ? `process ${pid}` : 'another process, starting now'}; stop that node or choose another --data-dir`
+      `The data directory ${dataDir} is in use by process ${pid}; stop that node or choose another --data-dir`
     )
     this.name = 'DataDirInUse'
   }
@@ -36,14 +36,18 @@ export class DataDirInUse extends Error {
  * The kernel's claim on a directory: a Unix socket in Linux's abstract namespace named after the
  * directory's real path, which one process at a time can hold and the kernel lets go however the
  * process ends (kill -9 included). 'taken' when another holds it; null where there is no such
- * namespace (not Linux), and the pid file alone claims the directory.
+ * namespace (not Linux), and the pid file alone claims the directory. One network namespace
+ * each: a node in another (a container sharing the volume) is told by the pid file alone.
  */
 async function kernelClaim(dataDir: string): Promise<Server | 'taken' | null> {
   if (process.platform !== 'linux') return null
-  const where = createHash('sha256')
-    .update(await realpath(dataDir))
-    .digest('hex')
-  const server = createServer()
+  const real = await realpath(dataDir).catch(() => null)
+  if (real === null) return null
+  const where = createHash('sha256').update(real).digest('hex')
+  // It serves nobody: a connection (any local user may make one) is closed at once, so none can
+  // hold the node's stop or its file handles.
+  const server = createServer((socket) => socket.destroy())
+  server.maxConnections = 0
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -59,7 +63,8 @@ async function kernelClaim(dataDir: string): Promise<Server | 'taken' | null> {
 
 /**
  * The process the pid file names while it runs: the holder of the kernel's claim writes it just
- * after taking the claim, so a claim taken a moment ago may name nobody yet (0 after a second).
+ * after taking the claim, so a claim taken a moment ago may name nobody yet (0 after a second:
+ * the name is held by something that is not a node).
  */
 async function holderOf(file: string): Promise<number> {
   const until = performance.now() + 1000
@@ -75,36 +80,48 @@ async function holderOf(file: string): Promise<number> {
  * Claims a data directory for this process, so two nodes never share one database: the kernel's
  * claim (kernelClaim), and the pid file that names the holder. A pid file left by a process that
  * no longer runs (a crash, kill -9) is taken over — by one process only, the one holding the
- * kernel's claim: two that found the same dead pid at once both took it over before.
+ * kernel's claim: two that found the same dead pid at once both took it over before. A name
+ * held by something that never names itself in the pid file (not a node: another user's process,
+ * say, since an abstract socket has no permissions) is not let keep the node from starting: the
+ * pid file alone claims the directory then, as where there is no kernel claim.
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true })
   const file = path.join(dataDir, 'almacen.pid')
   const mine = String(process.pid)
   const claim = await kernelClaim(dataDir)
-  if (claim === 'taken') throw new DataDirInUse(path.resolve(dataDir), await holderOf(file))
-  const letGo = () =>
-    new Promise<void>((resolve) => (claim ? claim.close(() => resolve()) : resolve()))
-  for (;;) {
-    try {
-      await writeFile(file, mine, { flag: 'wx' })
-      break
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
-      // A live holder without the kernel's claim: a node where there is none, or in another
-      // network namespace (each has its own abstract sockets).
-      if (holder && holder !== process.pid && alive(holder)) {
-        await letGo()
-        throw new DataDirInUse(path.resolve(dataDir), holder)
+  if (claim === 'taken') {
+    const holder = await holderOf(file)
+    if (holder) throw new DataDirInUse(path.resolve(dataDir), holder)
+  }
+  // Closing lets the name go at once (nobody is connected to wait for).
+  const letGo = () => {
+    if (claim && claim !== 'taken') claim.close()
+  }
+  try {
+    for (;;) {
+      try {
+        await writeFile(file, mine, { flag: 'wx' })
+        break
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+        const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
+        // A live holder without the kernel's claim: a node where there is none, or in another
+        // network namespace (each has its own abstract sockets).
+        if (holder && holder !== process.pid && alive(holder)) {
+          throw new DataDirInUse(path.resolve(dataDir), holder)
+        }
+        await unlink(file).catch(() => undefined)
       }
-      await unlink(file).catch(() => undefined)
     }
+  } catch (err) {
+    letGo()
+    throw err
   }
   return async function releaseDataDir() {
     const holder = (await readFile(file, 'utf8').catch(() => '')).trim()
     if (holder === mine) await unlink(file).catch(() => undefined)
-    await letGo()
+    letGo()
   }
 }
 

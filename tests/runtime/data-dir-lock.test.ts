@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import { connect, createServer } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
 import { DataDirInUse, lockDataDir, releaseDataDirSync } from '../../runtime/data-dir-lock.ts'
@@ -107,3 +109,39 @@ t.test('two processes claiming at the same moment: one holds it, whatever was le
     await Promise.all(children.map((child) => once(child, 'exit')))
   }
 })
+
+/** The kernel's claim on `dir`, as lockDataDir names it (runtime/data-dir-lock.ts). */
+const claimName = (dir: string) =>
+  `\0almacen-data-dir-${createHash('sha256').update(realpathSync(dir)).digest('hex')}`
+
+t.test(
+  'a connection to the claim is closed at once, and cannot hold the release',
+  { skip: process.platform !== 'linux' && 'abstract sockets are Linux only' },
+  async (t) => {
+    const dir = t.testdir()
+    const release = await lockDataDir(dir)
+    const client = connect(claimName(dir))
+    client.on('error', () => undefined)
+    await once(client, 'close')
+    const stray = connect(claimName(dir)) // connected, or refused: either way not held
+    stray.on('error', () => undefined)
+    const strayClosed = once(stray, 'close')
+    await release()
+    await strayClosed
+    await lockDataDir(dir).then((again) => again(), t.fail)
+  }
+)
+
+t.test(
+  'a claim held by a process that is no node does not keep the node from its directory',
+  { skip: process.platform !== 'linux' && 'abstract sockets are Linux only' },
+  async (t) => {
+    const dir = t.testdir()
+    const squatter = createServer()
+    await new Promise<void>((resolve) => squatter.listen(claimName(dir), resolve))
+    t.teardown(() => squatter.close())
+    const release = await lockDataDir(dir)
+    t.equal(readFileSync(path.join(dir, 'almacen.pid'), 'utf8'), String(process.pid))
+    await release()
+  }
+)

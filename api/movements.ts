@@ -152,7 +152,7 @@ export interface BatchResult {
   applied: number
   /** Lines refused (4xx): not recorded. */
   refused: number
-  /** Lines the database did not answer (503, 504): recorded or not; send them again. */
-  unknown: number
+  /** Lines the node could not settle (5xx): recorded or not, send them again with their keys. */
+  retry: number
   answers: BatchAnswer[]
 }

@@ -4,16 +4,14 @@ import {
   type BatchResult,
   type Movement,
 } from '../../api/index.ts'
-import { defineHandler, HttpError } from '../../runtime/index.ts'
-
-/** A line's outcome not known: the database did not answer it (it may be recorded or not). */
-const UNANSWERED = new Set(['DB_UNAVAILABLE', 'DB_TIMEOUT'])
+import { defineHandler, HttpError, type ErrorCode } from '../../runtime/index.ts'
 
 /**
  * Many movements at once, each recorded as POST /movements would record it under its own
  * idempotency key: one answer per line, in order; a line sent before answers its first outcome.
- * The lines are independent: a refused line does not stop the others. A line the database did not
- * answer (503, 504) is `unknown`, not refused: it may be recorded; sent again, it is recorded once.
+ * The lines are independent: a refused line does not stop the others. A line the node could not
+ * settle (5xx: its database down, busy, slow, its disk full) is to `retry`, not refused: recorded
+ * or not, it is recorded once when sent again with its key.
  */
 export default defineHandler(
   {
@@ -42,21 +40,21 @@ export default defineHandler(
       return { ...line, status, code, error, ...(details !== undefined && { details }) }
     })
     const applied = answers.filter((a) => a.status === 201).length
-    const unknown = answers.filter((a) => 'code' in a && UNANSWERED.has(a.code))
-    // Not one line known: the request failed as a whole, and says so with its status (a client
+    const retry = answers.filter((a) => a.status >= 500)
+    // Not one line settled: the request failed as a whole, and says so with its status (a client
     // that reads the status alone must not take it for a batch of refusals).
-    const [first] = unknown
-    if (unknown.length === answers.length && first && 'code' in first) {
+    const [first] = retry
+    if (retry.length === answers.length && first && 'code' in first) {
       throw new HttpError(
-        first.code as 'DB_UNAVAILABLE' | 'DB_TIMEOUT',
+        first.code as ErrorCode,
         `No line is known to be recorded (${first.error}): send the batch again with the same keys, and each line is recorded once`,
         { headers: { 'retry-after': '1' } }
       )
     }
     return {
       applied,
-      refused: answers.length - applied - unknown.length,
-      unknown: unknown.length,
+      refused: answers.length - applied - retry.length,
+      retry: retry.length,
       answers,
     }
   }

@@ -17,7 +17,7 @@ const refused: Reply = {
   code: 'INSUFFICIENT_STOCK',
   error: 'BOLT-M8 has 0 on hand',
 }
-const unanswered = (code: 'DB_UNAVAILABLE' | 'DB_TIMEOUT', status: number): Reply => ({
+const unanswered = (code: 'DB_UNAVAILABLE' | 'DB_TIMEOUT' | 'DB_BUSY', status: number): Reply => ({
   ok: false,
   replayed: false,
   status,
@@ -40,23 +40,30 @@ function batch(replies: Reply[]) {
     .catch((err: { status: number; code: string; message: string; headers?: unknown }) => err)
 }
 
-t.test('lines the database did not answer are unknown, not refused', async (t) => {
-  const answer = await batch([recorded, refused, unanswered('DB_TIMEOUT', 504)])
+t.test('lines the node could not settle are to retry, not refused', async (t) => {
+  const full: Reply = { ok: false, replayed: false, status: 507, code: 'DISK_FULL', error: 'full' }
+  const answer = await batch([recorded, refused, unanswered('DB_TIMEOUT', 504), full])
   t.match(answer, {
     status: 200,
     body: {
       applied: 1,
       refused: 1,
-      unknown: 1,
-      answers: [{ status: 201 }, { status: 409 }, { status: 504, code: 'DB_TIMEOUT' }],
+      retry: 2,
+      answers: [
+        { status: 201 },
+        { status: 409 },
+        { status: 504, code: 'DB_TIMEOUT' },
+        { status: 507 },
+      ],
     },
   })
 })
 
-t.test('a batch with no line answered fails as a whole, with the database status', async (t) => {
+t.test("a batch with no line settled fails as a whole, with the first line's status", async (t) => {
   for (const [code, status] of [
     ['DB_UNAVAILABLE', 503],
     ['DB_TIMEOUT', 504],
+    ['DB_BUSY', 503],
   ] as const) {
     const answer = await batch([unanswered(code, status), unanswered(code, status)])
     t.match(answer, {

@@ -6,10 +6,17 @@ import {
   type RequestEnvelope,
 } from './contract/index.ts'
 import { failpoint, failpointsArmed } from '../lib/failpoint.ts'
-import { DISK_FULL_MESSAGE, isDiskFull, noteCommitted, noteDiskFull } from './disk-full.ts'
+import {
+  DISK_FULL_MESSAGE,
+  diskFull,
+  isDiskFull,
+  noteCommitted,
+  noteDiskFull,
+} from './disk-full.ts'
 import { admit, type DispatchOptions } from './dispatch.ts'
 import { execute } from './execute.ts'
 import { workerMetrics } from './metrics.ts'
+import { TransactionLost } from './sql.ts'
 import { operations } from './operations/index.ts'
 
 type Slot = [index: number, env: RequestEnvelope]
@@ -56,12 +63,18 @@ export async function runBatch(
     metrics.batch('read', envelopes.length, ran - started)
     return replies
   }
+  // While writes fail for want of space: whether this batch puts anything on disk (a write that
+  // changes nothing, a replayed key, commits on a full disk too, and says nothing of space).
+  const watching = diskFull() !== null
+  const changesBefore = watching ? await totalChanges(knex) : 0
   try {
     const committed = await knex.transaction(runAll)
     const done = performance.now()
     metrics.batch('write', envelopes.length, done - started, done - ran)
-    // A write on disk: there is space (again).
-    if (writes.some(([index]) => committed[index]?.ok)) noteCommitted()
+    if (watching) {
+      const refused = committed.some((r) => !r.ok && r.error.code === 'DISK_FULL')
+      if (!refused && (await totalChanges(knex)) > changesBefore) noteCommitted()
+    }
     if (failpointsArmed()) {
       // Committed, no reply sent yet: a crash here is a write applied whose caller never heard.
       for (const [index, env] of writes) {
@@ -80,7 +93,8 @@ export async function runBatch(
       { err, size: envelopes.length },
       'batch transaction failed; nothing in it was applied'
     )
-    const full = isDiskFull(err)
+    const failure = err instanceof TransactionLost ? err.failure : err
+    const full = isDiskFull(failure) || isDiskFull(err)
     if (full) noteDiskFull(DISK_FULL_MESSAGE)
     const error = full
       ? { code: 'DISK_FULL' as const, message: DISK_FULL_MESSAGE }
@@ -88,8 +102,16 @@ export async function runBatch(
           code: 'INTERNAL' as const,
           message: 'The transaction could not be committed; nothing was applied',
         }
-    for (const [index, env] of [...writes, ...reads]) {
+    for (const [index, env] of writes) {
       replies[index] = { v: PROTOCOL_VERSION, id: env.id, ok: false, error }
+    }
+    // The reads again, on what is committed: a failed commit (a full disk) leaves reads served.
+    try {
+      for (const run of readRuns(reads, options)) await runSlots(knex, run, replies, options)
+    } catch {
+      for (const [index, env] of reads) {
+        replies[index] = { v: PROTOCOL_VERSION, id: env.id, ok: false, error }
+      }
     }
     return replies
   }
@@ -173,4 +195,10 @@ function readRuns(reads: Slot[], options: DispatchOptions): Slot[][] {
     else together.set(slot[1].op, [slot])
   }
   return [...together.values(), ...alone]
+}
+
+/** Rows changed on this connection since it opened (SQLite's total_changes()). */
+async function totalChanges(knex: Knex): Promise<number> {
+  const rows = (await knex.raw('SELECT total_changes() AS n')) as { n: number }[]
+  return rows[0]?.n ?? 0
 }

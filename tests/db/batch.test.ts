@@ -254,14 +254,17 @@ t.test('the same key twice in one batch applies once and replays the second', as
 })
 
 t.test(
-  'when the batch transaction cannot commit, every envelope is told nothing applied',
+  'when the batch transaction cannot commit, every write is told nothing applied; reads are served',
   async (t) => {
     const knex = await testDb(t)
+    await runBatch(knex, [item('Z'), receipt('Z', 3)], { log })
     // A failure outside any one operation's savepoint: the idempotency record cannot be written.
     await knex.schema.renameTable('idempotency_keys', 'idempotency_keys_gone')
-    const envelopes = [item('A'), { ...item('B'), key: 'k-1' }]
+    const read = envelope('stock.get', { sku: 'Z' })
+    const envelopes = [item('A'), { ...item('B'), key: 'k-1' }, read]
     const replies = await runBatch(knex, envelopes, { log })
-    t.same(replies, [
+    t.match(replies[2], { id: read.id, ok: true, data: { sku: 'Z', onHand: 3 } })
+    t.same(replies.slice(0, 2), [
       {
         v: PROTOCOL_VERSION,
         id: envelopes[0].id,
@@ -281,7 +284,11 @@ t.test(
         },
       },
     ])
-    t.equal(await count(knex, 'items'), 0, 'the first write was rolled back with the rest')
+    t.equal(
+      await count(knex, 'items'),
+      1,
+      'the first write was rolled back with the rest (Z alone)'
+    )
   }
 )
 
@@ -309,10 +316,27 @@ t.test(
   'a full disk: each write fails as DISK_FULL, kept under no key, and the status says so until a write commits',
   async (t) => {
     const knex = await testDb(t)
-    await runBatch(knex, [item('FULL')], { log })
+    const before = envelope(
+      'movements.record',
+      { type: 'receipt', sku: 'FULL', quantity: 1 },
+      'pre'
+    )
+    await runBatch(knex, [item('FULL'), before], { log })
     // SQLite's own limit on the file's pages: past it, a write fails as on a disk with no space.
     const [{ pageCount: pages }] = await knex.raw('PRAGMA page_count')
     await knex.raw(`PRAGMA max_page_count = ${pages}`)
+    // What room its pages have left is used up first.
+    for (let filling = 0; ; filling++) {
+      const note = `fill ${filling} `.repeat(100)
+      const [reply] = await runBatch(
+        knex,
+        [envelope('movements.record', { type: 'receipt', sku: 'FULL', quantity: 1, note })],
+        { log }
+      )
+      if (!reply.ok) break
+      if (filling > 10_000) throw new Error('the pages never filled')
+    }
+    const filled = await count(knex, 'movements')
     const receipts = (round: string) =>
       Array.from({ length: 40 }, (_, i) =>
         envelope(
@@ -329,7 +353,11 @@ t.test(
         error: { code: 'DISK_FULL', message: /^The disk that holds the database is full/ },
       })
     }
-    t.equal(await count(knex, 'movements'), 0)
+    t.equal(await count(knex, 'movements'), filled)
+    // A write answered without changing anything (a key replayed) says nothing of space.
+    t.match(await runBatch(knex, [{ ...before, id: 'again' }], { log }), [
+      { ok: true, replayed: true },
+    ])
     const status = await runBatch(knex, [envelope('ledger.status', {})], { log })
     t.match(status[0], {
       ok: true,
@@ -342,7 +370,7 @@ t.test(
       again.every((reply) => reply.ok && !('replayed' in reply && reply.replayed)),
       'the same keys apply now: nothing was kept under them'
     )
-    t.equal(await count(knex, 'movements'), 40)
+    t.equal(await count(knex, 'movements'), filled + 40)
     const after = await runBatch(knex, [envelope('ledger.status', {})], { log })
     t.notOk((after[0] as { data: { diskFull?: unknown } }).data.diskFull, 'space again')
   }

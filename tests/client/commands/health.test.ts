@@ -42,3 +42,25 @@ t.test('a node whose ledger is halted is not healthy: it says why, and exits 1',
   t.equal(json.code, 1)
   t.same(JSON.parse(json.stdout), degraded)
 })
+
+t.test('a node whose disk is full says so, and exits 1', async (t) => {
+  const diskFull = { since: '2026-12-02T10:00:00.000Z', message: 'The disk … is full: free space' }
+  const degraded = {
+    status: 'degraded',
+    worker: { ok: true, ms: 1.5 },
+    ledger: { writes: 'accepted', halt: null, verify: null, diskFull },
+  }
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(degraded))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const run = await almacen(['health', '--url', url])
+  t.equal(run.code, 1)
+  t.match(
+    run.stdout,
+    /^✖ The node at .* is up .*, but its writes fail since 2026-12-02T10:00:00.000Z: the disk is full\.\n  The disk … is full: free space\n$/
+  )
+})

@@ -32,8 +32,8 @@ export interface PeerAuthOptions {
 export class PeerAuth {
   /** Nonce → when its request's timestamp leaves the window (insertion order, roughly by time). */
   private readonly seen = new Map<string, number>()
-  /** Each sender's latest request taken: when it was signed, by its clock. */
-  private readonly latest = new Map<string, number>()
+  /** Each sender's latest request taken: when it was signed (its clock), and taken (this one's). */
+  private readonly latest = new Map<string, { signed: number; taken: number }>()
   readonly acceptingSince = Date.now()
 
   constructor(private readonly options: PeerAuthOptions) {}
@@ -84,11 +84,12 @@ export class PeerAuth {
     }
     const skewMs = now - signed.time
     if (Math.abs(skewMs) > MAX_SKEW_MS) {
-      // Signed before the sender's latest request taken here: an old request sent again (a replay
-      // of a captured one), which says nothing of the sender's clock now.
-      if (signed.time > (this.latest.get(signed.sender) ?? -Infinity)) {
-        onClockSkew(signed.sender, skewMs)
-      }
+      // Signed before the sender's latest request, taken here within the window: an old request
+      // sent again (a replay of a captured one), which says nothing of the sender's clock now. A
+      // sender whose clock stepped back is said once nothing of it has been taken for a window.
+      const latest = this.latest.get(signed.sender)
+      const replayed = latest && signed.time <= latest.signed && now - latest.taken <= MAX_SKEW_MS
+      if (!replayed) onClockSkew(signed.sender, skewMs)
       throw new ProtocolError(
         'CLOCK_SKEW',
         `The request's clock is ${describeSkew(skewMs)} this node's; peers must agree within ${MAX_SKEW_MS / 1000} s (keep their clocks set by NTP)`,
@@ -109,7 +110,8 @@ export class PeerAuth {
       throw new ProtocolError('BUSY', 'Too many node-to-node requests at once; try again shortly')
     }
     this.seen.set(signed.nonce, signed.time + MAX_SKEW_MS)
-    this.latest.set(signed.sender, Math.max(signed.time, this.latest.get(signed.sender) ?? 0))
+    const before = this.latest.get(signed.sender)?.signed ?? 0
+    this.latest.set(signed.sender, { signed: Math.max(signed.time, before), taken: now })
   }
 
   // Entries come in about the order of their timestamps; one that lingers a little behind a later

@@ -104,6 +104,15 @@ t.test(
     t.equal(admit(auth, arriving('node-b')), 'node-a', 'node-a talks to this node now')
     t.throws(() => admit(auth, captured), { code: 'CLOCK_SKEW' })
     t.same(skews, [], "node-a's clock is not said to be off")
+    // Nothing taken from node-a for a window: its clock stepped back, and that is said.
+    const realNow = Date.now
+    Date.now = () => realNow() + MAX_SKEW_MS + 1000
+    try {
+      t.throws(() => admit(auth, arriving('node-b', '/peer/gossip', -45_000)))
+    } finally {
+      Date.now = realNow
+    }
+    t.equal(skews.length, 1, 'a clock stepped back is said once nothing newer is being taken')
   }
 )
 

@@ -8,6 +8,9 @@ import {
 import { NOT_A_MEMBER } from './joining.ts'
 import type { MemberView } from './view.ts'
 
+/** How often a request with a key this node lacks is said again (per key). */
+const UNKNOWN_KEY_EVERY_MS = 15 * 60_000
+
 export interface EvidenceDeps {
   view: MemberView
   log: Logger
@@ -23,6 +26,9 @@ export interface EvidenceDeps {
  * problem shown with the member (GET /members) and logged once, until an exchange goes well.
  */
 export class Evidence implements TransportEvents {
+  /** Each cluster key this node lacks that a request named, and when that was last said. */
+  private readonly unknownKeys = new Map<string, number>()
+
   constructor(private readonly deps: EvidenceDeps) {}
 
   /**
@@ -61,6 +67,25 @@ export class Evidence implements TransportEvents {
   /** A member's signed request came with its clock this far behind ours (negative: ahead). */
   skewed(sender: string, skewMs: number): void {
     this.troubled(sender, 'clock-skew', `clock is ${describeSkew(skewMs)} this node's`)
+  }
+
+  /**
+   * A request in a member's name with a cluster key this node lacks: what a node that missed a key
+   * rotation sees (down, or restored with the old key), its peers all failing it meanwhile. Said
+   * at error level, once a key a quarter of an hour; nothing else, since no key checked it.
+   */
+  unknownKey(sender: string, keyId: string): void {
+    const member = this.deps.view.get(sender)
+    if (!member) return
+    const now = performance.now()
+    const said = this.unknownKeys.get(keyId)
+    if (said !== undefined && now - said < UNKNOWN_KEY_EVERY_MS) return
+    if (this.unknownKeys.size >= 16) this.unknownKeys.clear() // a flood of made-up ids
+    this.unknownKeys.set(keyId, now)
+    this.deps.log.error(
+      { member: sender, memberName: member.name, keyId },
+      `a request in ${member.name}'s name is signed with cluster key ${keyId}, which this node does not hold: if the network rotated its key while this node was away, install the current key here (POST /keys {"key": …, "here": true}, or ALMACEN_CLUSTER_KEY); until then the members that sign with it refuse this node, and it them`
+    )
   }
 
   /** Records a problem with a member, in its list entry and (once) in the log. */

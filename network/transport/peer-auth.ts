@@ -1,6 +1,14 @@
 import { Response } from '@whatwg-node/server'
 import type { Keyring } from '../keyring/keyring.ts'
-import { MAX_SKEW_MS, signAnswer, verifyRequest, type SignedRequest } from './signing.ts'
+import {
+  KEY_HEADER,
+  KEY_ID,
+  MAX_SKEW_MS,
+  SENDER_HEADER,
+  signAnswer,
+  verifyRequest,
+  type SignedRequest,
+} from './signing.ts'
 import { ANY_RECEIVER, ANY_RECEIVER_PATHS, describeSkew, ProtocolError } from './transport.ts'
 
 /** Beyond this many nonces in the window, requests are refused rather than memory grown. */
@@ -12,6 +20,8 @@ export interface PeerAuthOptions {
   selfId: string
   /** A signed request came with a clock this far behind this node's (negative: ahead). */
   onClockSkew(sender: string, skewMs: number): void
+  /** A request named a cluster key not installed here (the sender's id unchecked). */
+  onUnknownKey?(sender: string, keyId: string): void
 }
 
 /**
@@ -61,6 +71,9 @@ export class PeerAuth {
         'This node has no cluster key, so it takes no node-to-node requests'
       )
     }
+    const id = request.headers.get(KEY_HEADER) ?? ''
+    const sender = request.headers.get(SENDER_HEADER) ?? ''
+    if (KEY_ID.test(id) && sender && !keys.secret(id)) this.options.onUnknownKey?.(sender, id)
     return verifyRequest((id) => keys.secret(id), request, path, body)
   }
 

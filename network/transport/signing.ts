@@ -16,7 +16,10 @@ const HEADER = {
 
 const TIME = /^\d{1,15}$/
 const NONCE = /^[\w-]{16,64}$/
-const KEY_ID = /^[0-9a-f]{16}$/
+export const KEY_ID = /^[0-9a-f]{16}$/
+/** The headers naming a request's sender and the key it says it was signed with. */
+export const SENDER_HEADER = HEADER.node
+export const KEY_HEADER = HEADER.key
 
 // The first line keeps a request's signature from ever passing for an answer's, and back; the
 // key's id is signed too.

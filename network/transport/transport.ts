@@ -77,6 +77,11 @@ export interface TransportEvents {
   answered?(to: string, outcome: PeerOutcome<unknown>): void
   /** A peer's signed request came with its clock this far behind this node's (negative: ahead). */
   skewed?(sender: string, skewMs: number): void
+  /**
+   * A request named a cluster key this node does not hold, in `sender`'s name (unchecked: nothing
+   * else signed it). The network may have rotated its key while this node was away.
+   */
+  unknownKey?(sender: string, keyId: string): void
 }
 
 export interface Transport {
@@ -162,5 +167,9 @@ export class Watchers implements Required<TransportEvents> {
 
   skewed(sender: string, skewMs: number): void {
     for (const w of this.all) w.skewed?.(sender, skewMs)
+  }
+
+  unknownKey(sender: string, keyId: string): void {
+    for (const w of this.all) w.unknownKey?.(sender, keyId)
   }
 }

@@ -96,6 +96,21 @@ t.test(
   }
 )
 
+t.test('a request naming a key not installed here is refused, and the key is told', async (t) => {
+  const unknown: [string, string][] = []
+  const auth = new PeerAuth({
+    keys: Keyring.of(signingKey('another-cluster-key-of-enough-length').secret),
+    selfId: 'node-b',
+    onClockSkew: () => undefined,
+    onUnknownKey: (sender, keyId) => unknown.push([sender, keyId]),
+  })
+  t.throws(() => admit(auth, arriving('node-b')), {
+    code: 'UNAUTHENTICATED',
+    message: /not installed on this node/,
+  })
+  t.same(unknown, [['node-a', key.id]])
+})
+
 t.test(
   'an old request sent again is refused as out of the window, and says nothing of the clock',
   async (t) => {

@@ -298,12 +298,28 @@ export async function startNode(
       return report
     }
     const backups = new NodeBackups(db, config.dataDir, config.backup ?? NO_SCHEDULE, log)
-    if (config.restore) {
+    // A restore begun here and not finished (the node stopped or was killed mid-way) goes on:
+    // opened under the identity it gives up, the node joined its network as a second member of
+    // the warehouse's name.
+    const { nodeId: unfinished } = config.restore
+      ? { nodeId: null }
+      : ((await db.call('ledger.pendingRestore', {})).data as { nodeId: string | null })
+    if (unfinished && config.join.length === 0) {
+      // Said as a restore's refusal (runtime/start-refusal.ts), in a sentence on the terminal.
+      throw Object.assign(
+        new Error(
+          `A restore of node ${unfinished} was begun in ${config.dataDir} and not finished: start again with --restore --restore-id ${unfinished} and --join naming a peer`
+        ),
+        { name: 'RestoreError' }
+      )
+    }
+    if (config.restore || unfinished) {
+      if (unfinished) log.warn({ nodeId: unfinished }, `resuming the restore of node ${unfinished}`)
       log.info(
         { url },
         `listening on ${url} while restoring: clients get 503 RESTORING until the ledger is verified`
       )
-      await restore(config.join, config.restoreId)
+      await restore(config.join, config.restoreId ?? unfinished ?? undefined)
     } else {
       await catchUpBackup({
         db,

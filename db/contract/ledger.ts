@@ -216,4 +216,6 @@ export const ledgerOps = {
         .max(100),
     })
   ).returns<{ accepted: ({ acceptedAt: string; reason: string } | null)[] }>(),
+  /** The node whose restore was begun here and not finished (a restart resumes it), or null. */
+  'ledger.pendingRestore': read(nothing).returns<{ nodeId: string | null }>(),
 }

@@ -49,6 +49,11 @@ export function pendingRestore(sql: Sql): Promise<string | null> {
   return setting(sql, PENDING)
 }
 
+/** ledger.pendingRestore: the restore begun here and not finished, if any. */
+export function pendingRestoreOf(db: Knex): Promise<{ nodeId: string | null }> {
+  return withSql(db, async (sql) => ({ nodeId: await pendingRestore(sql) }))
+}
+
 async function requirePending(sql: Sql, nodeId: string): Promise<void> {
   const pending = await pendingRestore(sql)
   if (pending !== nodeId) {

@@ -4,7 +4,13 @@ import * as access from './access.ts'
 import * as backups from '../backups/ops.ts'
 import * as catalogue from './catalogue.ts'
 import * as grants from './grants.ts'
-import { restoreBegin, restoreFinish, restorePage, restoreReport } from '../ledger/restore.ts'
+import {
+  pendingRestoreOf,
+  restoreBegin,
+  restoreFinish,
+  restorePage,
+  restoreReport,
+} from '../ledger/restore.ts'
 import { acceptedWitnesses, witnessDiffers, witnessed, witnessHalt } from '../ledger/start-check.ts'
 import { importItems } from './import.ts'
 import * as items from './items.ts'
@@ -54,6 +60,7 @@ export const operations: OperationTable = {
   'ledger.witnessHalt': witnessHalt,
   'ledger.witnessDiffers': witnessDiffers,
   'ledger.acceptedWitnesses': acceptedWitnesses,
+  'ledger.pendingRestore': pendingRestoreOf,
   'members.list': members.list,
   'members.apply': members.apply,
   'members.reap': members.reap,

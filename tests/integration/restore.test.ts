@@ -3,8 +3,12 @@
 // with the same node id, the same ledger (seqs and hashes) and balances, serve nothing before it
 // is verified, and go on replicating to its peers. A peer holding a forked replica is named and
 // never used. After each, the replica checker (tests/fixtures/replica-check.ts).
-import { cp, rm } from 'node:fs/promises'
+import { cp, mkdir, rm } from 'node:fs/promises'
+import knexFactory from 'knex'
 import t from 'tap'
+import { databaseFile, knexConfig } from '../../db/knex-config.ts'
+import { restoreBegin } from '../../db/ledger/restore.ts'
+import { ensureIdentity } from '../../db/operations/node.ts'
 import { checkReplicas } from '../fixtures/replica-check.ts'
 import { seedLedger } from '../fixtures/seed-ledger.ts'
 import {
@@ -85,6 +89,45 @@ t.test(
     t.same(
       reports.flatMap((r) => r.problems),
       []
+    )
+  }
+)
+
+t.test(
+  'a restore begun and not finished goes on at the next start, never opened under another id',
+  async (t) => {
+    const a = await site(t, 'Norte')
+    const b = await site(t, 'Centro', [a])
+    const aId = await seedLedger(a.dir, { name: 'Norte', items: 3, movements: 60 })
+    await Promise.all([start(t, a), start(t, b)])
+    await until(holds(b, aId, 60), 30_000, 'B holds A')
+    const ledger = await ledgerOf(a)
+    await lose(a)
+    // The first step of a restore on the empty directory, as --restore takes it; then the process
+    // gone (killed mid-way).
+    await mkdir(a.dir, { recursive: true })
+    const knex = knexFactory(knexConfig(databaseFile(a.dir)))
+    try {
+      await knex.migrate.latest()
+      await ensureIdentity(knex, 'Norte')
+      await restoreBegin(knex, { nodeId: aId })
+    } finally {
+      await knex.destroy()
+    }
+    a.join = [address(b)]
+    await start(t, a) // no --restore
+    await served(t, a)
+    t.ok(
+      url(a).lines.some((l) => String(l.msg) === `resuming the restore of node ${aId}`),
+      'the log says it goes on'
+    )
+    t.equal((await api(url(a), 'GET', '/node')).body.id, aId, 'the restored id')
+    t.same(await ledgerOf(a), ledger, 'the same ledger')
+    const { members } = (await api(url(b), 'GET', '/members')).body
+    t.same(
+      members.filter((m: { name: string }) => m.name === 'Norte').map((m: { id: string }) => m.id),
+      [aId],
+      'no second Norte in the network'
     )
   }
 )

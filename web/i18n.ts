@@ -184,6 +184,8 @@ const en = {
   sendBack: 'is sent back',
   writeOff: 'is written off',
   finalReceipt: 'Nothing more will come',
+  missingAsk:
+    'missing. Choose whether the missing are written off or sent back, or untick “Nothing more will come”; then Record.',
   cancel: 'Cancel',
   receiveKeys: 'Enter moves on; Enter on the last records; Escape closes.',
   allTransfers: 'All transfers',
@@ -465,6 +467,8 @@ const es: typeof en = {
   sendBack: 'se devuelve',
   writeOff: 'se da de baja',
   finalReceipt: 'No llegará nada más',
+  missingAsk:
+    'faltan. Elija si lo que falta se da de baja o se devuelve, o desmarque «No llegará nada más»; luego Registrar.',
   cancel: 'Cancelar',
   receiveKeys: 'Intro pasa al siguiente; Intro en el último registra; Escape cierra.',
   allTransfers: 'Todos los traspasos',

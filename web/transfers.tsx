@@ -389,8 +389,12 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
   const due = transfer.lines.filter((l) => l.inTransit > 0)
   const [counts, setCounts] = useState(due.map((l) => String(l.inTransit)))
   const [damaged, setDamaged] = useState(due.map(() => ''))
-  const [dispositions, setDispositions] = useState(due.map(() => 'return'))
+  // Written off unless chosen otherwise, as in the text client: goods that did not come may never
+  // have left, and sent back they would be on the road to the sender.
+  const [dispositions, setDispositions] = useState(due.map(() => 'write_off'))
   const [final, setFinal] = useState(true)
+  /** Whether what a final receipt leaves missing was shown, with its choice, before recording. */
+  const [shortShown, setShortShown] = useState(false)
   const [problem, setProblem] = useState('')
   const [busy, setBusy] = useState(false)
   const form = useRef<HTMLFormElement>(null)
@@ -428,6 +432,16 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
         `${due[tooBroken].sku}: ${broken[tooBroken]} ${words.moreDamagedThanArrived} ${arrived[tooBroken]}`
       )
       return fields[2 * tooBroken + 1].select()
+    }
+    // A final receipt with goods missing is not recorded from the keys alone: what becomes of
+    // them (and whether this is the last receipt) is asked first, the choice in view.
+    const missing = final ? due.findIndex((line, i) => arrived[i] < line.inTransit) : -1
+    if (missing >= 0 && !shortShown) {
+      setShortShown(true)
+      setProblem(
+        `${due[missing].sku}: ${due[missing].inTransit - arrived[missing]} ${words.missingAsk}`
+      )
+      return form.current!.querySelector<HTMLSelectElement>('select')?.focus()
     }
     setBusy(true)
     try {

@@ -236,11 +236,18 @@ export function savedAs(record: TransferRecord, before: Loaded | null, now: stri
 /**
  * A line as this side shows it. At the sender, in transit is what left and is not settled (what
  * is to come back stays in it until booked back); at the receiver, what is still to arrive: what
- * no receipt has accounted for, so a final receipt leaves nothing on its way to it.
+ * no receipt has accounted for, so a final receipt leaves nothing on its way to it, nor does a
+ * transfer rejected or cancelled there (its goods go back to the sender).
  */
-export function lineView(line: LineRecord, direction: 'out' | 'in'): TransferLine {
+export function lineView(
+  line: LineRecord,
+  direction: 'out' | 'in',
+  state?: TransferRecord['state']
+): TransferLine {
+  if (direction === 'out') return { ...line, inTransit: inTransit(line) }
+  const ended = state === 'rejected' || state === 'cancelled'
   const toArrive = Math.max(0, line.sent - line.received - line.toWriteOff - line.toReturn)
-  return { ...line, inTransit: direction === 'out' ? inTransit(line) : toArrive }
+  return { ...line, inTransit: ended ? 0 : toArrive }
 }
 
 export function view(loaded: Loaded): Transfer {
@@ -258,7 +265,7 @@ export function view(loaded: Loaded): Transfer {
     createdAt,
     updatedAt,
     closedAt,
-    lines: record.lines.map((line) => lineView(line, record.direction)),
+    lines: record.lines.map((line) => lineView(line, record.direction, record.state)),
   }
 }
 

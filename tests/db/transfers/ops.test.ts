@@ -770,7 +770,11 @@ t.test('a cancel B accepts brings the goods back; B then refuses a receipt', asy
     error: { code: 'INVALID_TRANSFER_STATE' },
   })
   t.equal((await carry(a, b)).enqueued, true, "B's acceptance waits in its outbox for A")
-  t.match(await ok(b.knex, 'transfers.get', { id: sent.id }), { state: 'cancelled' })
+  t.match(
+    await ok(b.knex, 'transfers.get', { id: sent.id }),
+    { state: 'cancelled', lines: [{ sku: 'ROPE', sent: 10, inTransit: 0 }] },
+    'nothing is on its way to B any more'
+  )
   t.match(
     await call(b.knex, 'transfers.receive', {
       id: sent.id,
@@ -838,6 +842,7 @@ t.test('a rejection at B, before any receipt, lets A book everything back', asyn
   t.match(await ok(b.knex, 'transfers.reject', { id: sent.id, reason: 'not ordered' }), {
     state: 'rejected',
     reason: 'not ordered',
+    lines: [{ sku: 'ROPE', sent: 10, inTransit: 0 }],
   })
   await carry(b, a)
   t.match(await ok(a.knex, 'transfers.return', { id: sent.id }), {

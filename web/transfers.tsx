@@ -223,10 +223,12 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     const given = sku.current!.value.trim()
     const count = wholeOf(quantity.current!.value)
     if (!given || !Number.isInteger(count) || count < 1) return false
-    setLines((before) => [
-      ...before.filter((l) => l.sku !== given),
-      { sku: given, quantity: count },
-    ])
+    // Scanned again: more of it goes (a second scan is a second lot), as in the text client.
+    setLines((before) =>
+      before.some((l) => l.sku === given)
+        ? before.map((l) => (l.sku === given ? { ...l, quantity: l.quantity + count } : l))
+        : [...before, { sku: given, quantity: count }]
+    )
     sku.current!.value = ''
     quantity.current!.value = ''
     sku.current!.focus()
@@ -243,7 +245,12 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     const pending = sku.current!.value.trim()
       ? [{ sku: sku.current!.value.trim(), quantity: wholeOf(quantity.current!.value) }]
       : []
-    const all = [...lines.filter((l) => !pending.some((p) => p.sku === l.sku)), ...pending]
+    const all = lines.map((l) => ({ ...l }))
+    for (const p of pending) {
+      const same = all.find((l) => l.sku === p.sku)
+      if (same) same.quantity += p.quantity
+      else all.push(p)
+    }
     setBusy(true)
     try {
       const ref = reference.current!.value.trim()

@@ -104,27 +104,34 @@ async function askLines(io: Io): Promise<Line[]> {
       io.print(`  Nothing to send: there are 0 ${unit} of ${sku} on hand.`)
       continue
     }
+    // Scanned again: more of it goes (a scanner's second scan is a second lot, not a correction).
     const earlier = lines.findIndex((l) => l.item.sku === sku)
+    const had = earlier >= 0 ? lines[earlier].quantity : 0
     if (earlier >= 0) {
-      const had = `${lines[earlier].quantity} ${unit}`
-      io.print(`  ${sku} is on this transfer already (${had}): the quantity now replaces it.`)
+      io.print(
+        `  ${sku} is on this transfer already (${had} ${unit}): the quantity is added to it.`
+      )
     }
-    io.print(`  On hand now: ${onHand} ${unit}`)
+    const left = onHand - had
+    io.print(`  On hand now: ${onHand} ${unit}${had ? ` (${left} not on this transfer yet)` : ''}`)
     const quantity = await askParsed(
       io,
       `How many ${unit} of ${sku} go?`,
       (text) => {
         const n = input.quantity(text)
         // Caught here to save a round trip; the node checks again when it records the transfer.
-        if (n > onHand) {
-          throw new input.InputError(`must be at most ${onHand}: only ${onHand} ${unit} on hand`)
+        if (n > left) {
+          const rest = had ? ` (${had} of them on this transfer already)` : ''
+          throw new input.InputError(
+            `must be at most ${left}: only ${onHand} ${unit} on hand${rest}`
+          )
         }
         return n
       },
       'The quantity'
     )
-    if (earlier >= 0) lines.splice(earlier, 1)
-    lines.push({ item, quantity })
+    if (earlier >= 0) lines[earlier].quantity += quantity
+    else lines.push({ item, quantity })
   }
 }
 

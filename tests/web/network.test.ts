@@ -166,11 +166,11 @@ t.test(
     // line, Enter on the empty SKU sends. With two warehouses to send to, none is assumed: the
     // form asks, the letters of one choose it, Tab back and Enter sends.
     await atSevilla.getByRole('link', { name: 'All transfers' }).click()
+    // Scanned twice, 2 then 3: a second lot, added to the line.
     await atSevilla.getByLabel('SKU').focus()
-    await atSevilla.keyboard.type('BOLT-M8')
-    await atSevilla.keyboard.press('Enter')
-    await atSevilla.keyboard.type('5')
-    await atSevilla.keyboard.press('Enter')
+    await atSevilla.keyboard.type('BOLT-M8\n2\n')
+    await atSevilla.getByRole('list', { name: 'Goods' }).getByText('BOLT-M8 × 2').waitFor()
+    await atSevilla.keyboard.type('BOLT-M8\n3\n')
     await atSevilla.getByRole('list', { name: 'Goods' }).getByText('BOLT-M8 × 5').waitFor()
     await atSevilla.keyboard.press('Enter')
     await atSevilla.getByRole('alert').filter({ hasText: 'Choose the warehouse' }).waitFor()

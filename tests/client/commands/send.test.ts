@@ -182,8 +182,9 @@ t.test(
       'WASHER-6',
       '20', // more than the 10 boxes on hand: asked again
       '3',
-      'PIN-2', // again: the new quantity replaces the first
-      '45',
+      'PIN-2', // again: a second lot, added to the first
+      '61', // more than the 60 not on the transfer yet: asked again
+      '5',
       '', // done
       'DN-9',
       '',
@@ -193,8 +194,10 @@ t.test(
     t.same(s.unused(), [])
     const out = s.output()
     t.match(out, 'The quantity must be at most 10: only 10 box on hand')
-    t.match(out, 'PIN-2 is on this transfer already (40 ea): the quantity now replaces it.')
-    t.match(out, /WASHER-6 +Washer 6 +3 +box\nPIN-2 +Pin 2 mm +45 +ea/)
+    t.match(out, 'PIN-2 is on this transfer already (40 ea): the quantity is added to it.')
+    t.match(out, 'On hand now: 100 ea (60 not on this transfer yet)')
+    t.match(out, 'must be at most 60: only 100 ea on hand (40 of them on this transfer already)')
+    t.match(out, /PIN-2 +Pin 2 mm +45 +ea\nWASHER-6 +Washer 6 +3 +box/)
     t.match(
       out,
       /✔ Sent PIN-2 ×45, WASHER-6 ×3 to Norte \(DN-9\): transfer [0-9a-f-]{36}, in transit\./
@@ -208,8 +211,8 @@ t.test(
         to: norte.identity.id,
         reference: 'DN-9',
         lines: [
-          { sku: 'WASHER-6', quantity: 3 },
           { sku: 'PIN-2', quantity: 45 },
+          { sku: 'WASHER-6', quantity: 3 },
         ],
       },
     })

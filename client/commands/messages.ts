@@ -218,7 +218,10 @@ async function chooseQueue(
     io,
     message,
     shown.map((q) => ({
-      title: `${q.name}  (${q.ready} ready, ${q.inFlight} in flight, ${q.deadLetters} dead)`,
+      // A dead-letter queue's own messages are its dead letters: it has none of its own.
+      title: dead
+        ? `${q.name}  (${q.ready} dead letter${q.ready === 1 ? '' : 's'}${q.inFlight ? `, ${q.inFlight} in flight` : ''})`
+        : `${q.name}  (${q.ready} ready, ${q.inFlight} in flight, ${q.deadLetters} dead)`,
       value: q.name,
     }))
   )
@@ -227,10 +230,12 @@ async function chooseQueue(
 function showQueueMessage(io: Io, name: string, messages: QueueMessage[]) {
   if (messages.length === 0) return io.print(`  ${name} has no message ready.`)
   for (const m of messages) {
+    // A dead letter says why it is one; how often it was taken from the dead letters, if ever.
     const why = m.headers['x-dead-reason']
-    io.print(
-      `  #${m.seq} ${m.id} · ${m.publishedAt.slice(0, 19).replace('T', ' ')} · delivered ${m.deliveries}×${why ? ` · ${why}` : ''}`
-    )
+    const taken = why
+      ? `${m.deliveries > 0 ? ` · taken here ${m.deliveries}×` : ''} · ${why}`
+      : ` · delivered ${m.deliveries}×`
+    io.print(`  #${m.seq} ${m.id} · ${m.publishedAt.slice(0, 19).replace('T', ' ')}${taken}`)
     io.print(`    ${JSON.stringify(m.body)}`)
   }
 }

@@ -463,7 +463,7 @@ async function deadLetter(trx: Knex, queue: QueueRow, now: number): Promise<stri
   for (const row of dead) {
     const reason =
       row.deliveries >= maxDeliveries
-        ? `delivered ${row.deliveries} times without an ack`
+        ? `delivered ${row.deliveries} time${row.deliveries === 1 ? '' : 's'} without an ack`
         : `expired at ${new Date(row.expiresAt as number).toISOString()} before it was consumed`
     const headers = {
       ...JSON.parse(row.headers),

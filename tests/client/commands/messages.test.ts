@@ -157,7 +157,7 @@ t.test('Messages menu: make a queue, publish, look, dead letters, delete', async
   await api(node, 'POST', '/queues/jobs/receive', {}) // moves it
   const dead = session(node.url, ['jobs.dead'])
   await deadLetters(dead.io)
-  t.match(dead.output(), /j-1 · .* · delivered 0× · delivered 1 times without an ack\n {4}"print"/)
+  t.match(dead.output(), /j-1 · [\d: -]+ · delivered 1 time without an ack\n {4}"print"/)
 
   const kept = session(node.url, ['labels', false])
   await deleteQueueInteractively(kept.io)

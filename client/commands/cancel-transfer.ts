@@ -25,7 +25,14 @@ export const cancelTransfer: Command = {
   },
 }
 
-/** What a cancel did, in one sentence: asked, and what comes next. */
-export function askedToCancelSentence(t: TransferDetail): string {
-  return `Asked ${t.peerName} to cancel transfer ${t.id}: the cancel waits on ${t.peerName}'s answer. Once ${t.peerName} agrees, book the goods back as they come back: almacen return-transfer ${t.id}`
+/**
+ * What a cancel did, in one sentence: asked, and what comes next, in the words of where it was
+ * asked (the menu's entry, or the one-shot command).
+ */
+export function askedToCancelSentence(t: TransferDetail, from: 'menu' | 'command' = 'command') {
+  const next =
+    from === 'menu'
+      ? 'Transfers › Reject, cancel or book back a transfer'
+      : `almacen return-transfer ${t.id}`
+  return `Asked ${t.peerName} to cancel transfer ${t.id}: the cancel waits on ${t.peerName}'s answer. Once ${t.peerName} agrees, book the goods back as they come back: ${next}`
 }

@@ -71,7 +71,8 @@ export async function transferStepInteractively(io: Io) {
   // Not undone by another step: No unless the person says Yes.
   if (!(await confirm(io, question, false))) return io.print('Nothing done.')
   if (step === 'cancel') {
-    return io.print(`✔ ${askedToCancelSentence(await post(io, t, 'cancel', { reason }))}`)
+    const asked = await post(io, t, 'cancel', { reason })
+    return io.print(`✔ ${askedToCancelSentence(asked, 'menu')}`)
   }
   io.print(`✔ ${rejectedSentence(await post(io, t, 'reject', { reason }))}`)
 }

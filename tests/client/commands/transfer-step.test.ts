@@ -65,7 +65,10 @@ t.test(
     const yes = session(sur.url, [id, 'wrong warehouse', true])
     await runAction(yes.io, step)
     t.same(yes.unused(), [])
-    t.match(yes.output(), `✔ Asked Norte to cancel transfer ${id}`)
+    t.match(
+      yes.output(),
+      `✔ Asked Norte to cancel transfer ${id}: the cancel waits on Norte's answer. Once Norte agrees, book the goods back as they come back: Transfers › Reject, cancel or book back a transfer`
+    )
     t.equal(await stateAt(sur, id), 'cancel_requested')
   }
 )

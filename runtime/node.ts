@@ -300,17 +300,17 @@ export async function startNode(
     const backups = new NodeBackups(db, config.dataDir, config.backup ?? NO_SCHEDULE, log)
     // A restore begun here and not finished (the node stopped or was killed mid-way) goes on:
     // opened under the identity it gives up, the node joined its network as a second member of
-    // the warehouse's name.
-    const { nodeId: unfinished } = config.restore
-      ? { nodeId: null }
-      : ((await db.call('ledger.pendingRestore', {})).data as { nodeId: string | null })
+    // the warehouse's name. (A backup's catch-up of its own id is catchUpBackup's, below.)
+    const pending = (await db.call('ledger.pendingRestore', {})).data as { nodeId: string | null }
+    const unfinished = pending.nodeId !== identity.id ? pending.nodeId : null
+    if (unfinished && config.restoreId && config.restoreId !== unfinished) {
+      throw new RestoreError(
+        `A restore of node ${unfinished} was begun in ${config.dataDir} and not finished: it goes on as ${unfinished} (--restore-id ${unfinished}), not ${config.restoreId}; to restore ${config.restoreId}, start on an empty data directory`
+      )
+    }
     if (unfinished && config.join.length === 0) {
-      // Said as a restore's refusal (runtime/start-refusal.ts), in a sentence on the terminal.
-      throw Object.assign(
-        new Error(
-          `A restore of node ${unfinished} was begun in ${config.dataDir} and not finished: start again with --restore --restore-id ${unfinished} and --join naming a peer`
-        ),
-        { name: 'RestoreError' }
+      throw new RestoreError(
+        `A restore of node ${unfinished} was begun in ${config.dataDir} and not finished: start again with --restore --restore-id ${unfinished} and --join naming a peer`
       )
     }
     if (config.restore || unfinished) {
@@ -319,7 +319,15 @@ export async function startNode(
         { url },
         `listening on ${url} while restoring: clients get 503 RESTORING until the ledger is verified`
       )
-      await restore(config.join, config.restoreId ?? unfinished ?? undefined)
+      await restore(config.join, config.restoreId ?? unfinished ?? undefined).catch((err) => {
+        // Running elsewhere meanwhile: this directory is a restore abandoned, not one to finish.
+        if (unfinished && err instanceof RestoreError && / is running \(/.test(err.message)) {
+          throw new RestoreError(
+            `${err.message}. This data directory (${config.dataDir}) holds a restore of it begun and not finished: if the warehouse runs elsewhere now, move this directory aside rather than finish it`
+          )
+        }
+        throw err
+      })
     } else {
       await catchUpBackup({
         db,

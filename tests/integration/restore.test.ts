@@ -27,7 +27,7 @@ import {
 } from '../fixtures/sites.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { until } from '../fixtures/node-process.ts'
-import { api } from '../fixtures/test-node.ts'
+import { api, startTestNode } from '../fixtures/test-node.ts'
 
 t.test(
   'a node whose data directory was deleted comes back from its peers with the same id, ledger and balances, and replicates again',
@@ -129,6 +129,25 @@ t.test(
       [aId],
       'no second Norte in the network'
     )
+  }
+)
+
+t.test(
+  "a catch-up of the node's own log begun and not finished is not taken for another's restore",
+  async (t) => {
+    // What a backup put back leaves while it catches up from its peers (runtime/backups.ts): a
+    // restore of the node's own id, pending. A start with no --join is its catch-up's to handle.
+    const dataDir = tempDir(t)
+    const knex = knexFactory(knexConfig(databaseFile(dataDir)))
+    try {
+      await knex.migrate.latest()
+      const { id } = await ensureIdentity(knex, 'Norte')
+      await restoreBegin(knex, { nodeId: id })
+    } finally {
+      await knex.destroy()
+    }
+    const node = await startTestNode(t, { dataDir })
+    t.equal((await api(node, 'GET', '/health')).status, 200, 'it starts, and answers')
   }
 )
 

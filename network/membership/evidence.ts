@@ -8,7 +8,7 @@ import {
 import { NOT_A_MEMBER } from './joining.ts'
 import type { MemberView } from './view.ts'
 
-/** How often a request with a key this node lacks is said again (per key). */
+/** How often a request with a key this node lacks is said again (in all). */
 const UNKNOWN_KEY_EVERY_MS = 15 * 60_000
 
 export interface EvidenceDeps {
@@ -26,8 +26,9 @@ export interface EvidenceDeps {
  * problem shown with the member (GET /members) and logged once, until an exchange goes well.
  */
 export class Evidence implements TransportEvents {
-  /** Each cluster key this node lacks that a request named, and when that was last said. */
-  private readonly unknownKeys = new Map<string, number>()
+  /** When a request with a key this node lacks was last said, and how many came since. */
+  private unknownKeySaid: number | undefined
+  private unknownKeysSince = 0
 
   constructor(private readonly deps: EvidenceDeps) {}
 
@@ -70,21 +71,26 @@ export class Evidence implements TransportEvents {
   }
 
   /**
-   * A request in a member's name with a cluster key this node lacks: what a node that missed a key
-   * rotation sees (down, or restored with the old key), its peers all failing it meanwhile. Said
-   * at error level, once a key a quarter of an hour; nothing else, since no key checked it.
+   * A request that says it comes from a member names a cluster key this node lacks: this node or
+   * that member missed a key rotation (down, or restored with an old key), and until the one
+   * behind installs the network's key the two refuse each other. Said at error level at most once
+   * a quarter of an hour in all, with how many more came meanwhile: nothing checked it, and a
+   * stranger may send any key id in any member's name.
    */
-  unknownKey(sender: string, keyId: string): void {
+  unknownKey(sender: string, keyId: string, held: string[]): void {
     const member = this.deps.view.get(sender)
     if (!member) return
     const now = performance.now()
-    const said = this.unknownKeys.get(keyId)
-    if (said !== undefined && now - said < UNKNOWN_KEY_EVERY_MS) return
-    if (this.unknownKeys.size >= 16) this.unknownKeys.clear() // a flood of made-up ids
-    this.unknownKeys.set(keyId, now)
+    if (this.unknownKeySaid !== undefined && now - this.unknownKeySaid < UNKNOWN_KEY_EVERY_MS) {
+      this.unknownKeysSince++
+      return
+    }
+    const more = this.unknownKeysSince
+    this.unknownKeySaid = now
+    this.unknownKeysSince = 0
     this.deps.log.error(
-      { member: sender, memberName: member.name, keyId },
-      `a request in ${member.name}'s name is signed with cluster key ${keyId}, which this node does not hold: if the network rotated its key while this node was away, install the current key here (POST /keys {"key": …, "here": true}, or ALMACEN_CLUSTER_KEY); until then the members that sign with it refuse this node, and it them`
+      { member: sender, memberName: member.name, keyId, held, more },
+      `a request that says it comes from ${member.name} names cluster key ${keyId}, which this node does not hold (it holds ${held.join(', ') || 'none'}): this node or ${member.name} missed a key rotation. Compare GET /keys on both; stop the one behind, delete its keyring.json, and start it with ALMACEN_CLUSTER_KEY set to the network's current key${more ? `; ${more} more such requests since this was last said` : ''}`
     )
   }
 

@@ -164,7 +164,7 @@ export class HttpTransport implements Transport {
       keys: options.keys,
       selfId: options.selfId,
       onClockSkew: (sender, skewMs) => this.watchers.skewed(sender, skewMs),
-      onUnknownKey: (sender, keyId) => this.watchers.unknownKey(sender, keyId),
+      onUnknownKey: (sender, keyId, held) => this.watchers.unknownKey(sender, keyId, held),
     })
   }
 

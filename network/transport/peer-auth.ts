@@ -21,7 +21,7 @@ export interface PeerAuthOptions {
   /** A signed request came with a clock this far behind this node's (negative: ahead). */
   onClockSkew(sender: string, skewMs: number): void
   /** A request named a cluster key not installed here (the sender's id unchecked). */
-  onUnknownKey?(sender: string, keyId: string): void
+  onUnknownKey?(sender: string, keyId: string, held: string[]): void
 }
 
 /**
@@ -73,7 +73,13 @@ export class PeerAuth {
     }
     const id = request.headers.get(KEY_HEADER) ?? ''
     const sender = request.headers.get(SENDER_HEADER) ?? ''
-    if (KEY_ID.test(id) && sender && !keys.secret(id)) this.options.onUnknownKey?.(sender, id)
+    if (KEY_ID.test(id) && sender && !keys.secret(id)) {
+      this.options.onUnknownKey?.(
+        sender,
+        id,
+        keys.list().map((k) => k.id)
+      )
+    }
     return verifyRequest((id) => keys.secret(id), request, path, body)
   }
 

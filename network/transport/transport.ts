@@ -78,10 +78,10 @@ export interface TransportEvents {
   /** A peer's signed request came with its clock this far behind this node's (negative: ahead). */
   skewed?(sender: string, skewMs: number): void
   /**
-   * A request named a cluster key this node does not hold, in `sender`'s name (unchecked: nothing
-   * else signed it). The network may have rotated its key while this node was away.
+   * A request named a cluster key this node does not hold (`held`: the ids it does), saying it
+   * comes from `sender` (unchecked: nothing signed it). This node or the sender missed a rotation.
    */
-  unknownKey?(sender: string, keyId: string): void
+  unknownKey?(sender: string, keyId: string, held: string[]): void
 }
 
 export interface Transport {
@@ -169,7 +169,7 @@ export class Watchers implements Required<TransportEvents> {
     for (const w of this.all) w.skewed?.(sender, skewMs)
   }
 
-  unknownKey(sender: string, keyId: string): void {
-    for (const w of this.all) w.unknownKey?.(sender, keyId)
+  unknownKey(sender: string, keyId: string, held: string[]): void {
+    for (const w of this.all) w.unknownKey?.(sender, keyId, held)
   }
 }

@@ -97,18 +97,18 @@ t.test(
 )
 
 t.test('a request naming a key not installed here is refused, and the key is told', async (t) => {
-  const unknown: [string, string][] = []
+  const unknown: [string, string, string[]][] = []
   const auth = new PeerAuth({
     keys: Keyring.of(signingKey('another-cluster-key-of-enough-length').secret),
     selfId: 'node-b',
     onClockSkew: () => undefined,
-    onUnknownKey: (sender, keyId) => unknown.push([sender, keyId]),
+    onUnknownKey: (sender, keyId, held) => unknown.push([sender, keyId, held]),
   })
   t.throws(() => admit(auth, arriving('node-b')), {
     code: 'UNAUTHENTICATED',
     message: /not installed on this node/,
   })
-  t.same(unknown, [['node-a', key.id]])
+  t.same(unknown, [['node-a', key.id, [signingKey('another-cluster-key-of-enough-length').id]]])
 })
 
 t.test(

@@ -224,9 +224,11 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     const count = wholeOf(quantity.current!.value)
     if (!given || !Number.isInteger(count) || count < 1) return false
     // Scanned again: more of it goes (a second scan is a second lot), as in the text client.
+    // SKUs are one whatever their case (the node's catalogue): s1 scanned after S1 is S1 again.
+    const same = (l: { sku: string }) => l.sku.toUpperCase() === given.toUpperCase()
     setLines((before) =>
-      before.some((l) => l.sku === given)
-        ? before.map((l) => (l.sku === given ? { ...l, quantity: l.quantity + count } : l))
+      before.some(same)
+        ? before.map((l) => (same(l) ? { ...l, quantity: l.quantity + count } : l))
         : [...before, { sku: given, quantity: count }]
     )
     sku.current!.value = ''
@@ -247,7 +249,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
       : []
     const all = lines.map((l) => ({ ...l }))
     for (const p of pending) {
-      const same = all.find((l) => l.sku === p.sku)
+      const same = all.find((l) => l.sku.toUpperCase() === p.sku.toUpperCase())
       if (same) same.quantity += p.quantity
       else all.push(p)
     }
@@ -400,8 +402,11 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
   // have left, and sent back they would be on the road to the sender.
   const [dispositions, setDispositions] = useState(due.map(() => 'write_off'))
   const [final, setFinal] = useState(true)
-  /** Whether what a final receipt leaves missing was shown, with its choice, before recording. */
-  const [shortShown, setShortShown] = useState(false)
+  /**
+   * What a final receipt would leave missing, as last shown with its choice (a key of the lines
+   * and counts): recorded only once what is missing now was shown.
+   */
+  const [shortShown, setShortShown] = useState('')
   const [problem, setProblem] = useState('')
   const [busy, setBusy] = useState(false)
   const form = useRef<HTMLFormElement>(null)
@@ -441,14 +446,21 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
       return fields[2 * tooBroken + 1].select()
     }
     // A final receipt with goods missing is not recorded from the keys alone: what becomes of
-    // them (and whether this is the last receipt) is asked first, the choice in view.
-    const missing = final ? due.findIndex((line, i) => arrived[i] < line.inTransit) : -1
-    if (missing >= 0 && !shortShown) {
-      setShortShown(true)
-      setProblem(
-        `${due[missing].sku}: ${due[missing].inTransit - arrived[missing]} ${words.missingAsk}`
-      )
-      return form.current!.querySelector<HTMLSelectElement>('select')?.focus()
+    // them (and whether this is the last receipt) is asked first, the choice in view; asked again
+    // when what is missing changes.
+    const missing = final
+      ? due.flatMap((line, i) =>
+          arrived[i] < line.inTransit
+            ? [{ i, text: `${line.sku}: ${line.inTransit - arrived[i]}` }]
+            : []
+        )
+      : []
+    const shown = missing.map((m) => m.text).join(', ')
+    if (missing.length > 0 && shown !== shortShown) {
+      setShortShown(shown)
+      setProblem(`${shown} ${words.missingAsk}`)
+      const row = form.current!.querySelectorAll('.receive-line')[missing[0].i]
+      return row?.querySelector<HTMLSelectElement>('select')?.focus()
     }
     setBusy(true)
     try {

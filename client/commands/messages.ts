@@ -220,7 +220,7 @@ async function chooseQueue(
     shown.map((q) => ({
       // A dead-letter queue's own messages are its dead letters: it has none of its own.
       title: dead
-        ? `${q.name}  (${q.ready} dead letter${q.ready === 1 ? '' : 's'}${q.inFlight ? `, ${q.inFlight} in flight` : ''})`
+        ? `${q.name}  (${q.ready + q.inFlight} dead letter${q.ready + q.inFlight === 1 ? '' : 's'}${q.inFlight ? `, ${q.inFlight} taken` : ''})`
         : `${q.name}  (${q.ready} ready, ${q.inFlight} in flight, ${q.deadLetters} dead)`,
       value: q.name,
     }))

@@ -113,6 +113,10 @@ async function askLines(io: Io): Promise<Line[]> {
       )
     }
     const left = onHand - had
+    if (left <= 0) {
+      io.print(`  All ${onHand} ${unit} of ${sku} on hand are on this transfer already.`)
+      continue
+    }
     io.print(`  On hand now: ${onHand} ${unit}${had ? ` (${left} not on this transfer yet)` : ''}`)
     const quantity = await askParsed(
       io,

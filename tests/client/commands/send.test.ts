@@ -185,6 +185,10 @@ t.test(
       'PIN-2', // again: a second lot, added to the first
       '61', // more than the 60 not on the transfer yet: asked again
       '5',
+      'WASHER-6', // again: the 7 left
+      '7',
+      'WASHER-6', // all 10 are on the transfer: not asked, the next item is
+
       '', // done
       'DN-9',
       '',
@@ -197,14 +201,15 @@ t.test(
     t.match(out, 'PIN-2 is on this transfer already (40 ea): the quantity is added to it.')
     t.match(out, 'On hand now: 100 ea (60 not on this transfer yet)')
     t.match(out, 'must be at most 60: only 100 ea on hand (40 of them on this transfer already)')
-    t.match(out, /PIN-2 +Pin 2 mm +45 +ea\nWASHER-6 +Washer 6 +3 +box/)
+    t.match(out, 'All 10 box of WASHER-6 on hand are on this transfer already.')
+    t.match(out, /PIN-2 +Pin 2 mm +45 +ea\nWASHER-6 +Washer 6 +10 +box/)
     t.match(
       out,
-      /✔ Sent PIN-2 ×45, WASHER-6 ×3 to Norte \(DN-9\): transfer [0-9a-f-]{36}, in transit\./
+      /✔ Sent PIN-2 ×45, WASHER-6 ×10 to Norte \(DN-9\): transfer [0-9a-f-]{36}, in transit\./
     )
     t.equal(madrid.sent().length, 1)
     t.equal(await onHand(node, 'PIN-2'), 55)
-    t.equal(await onHand(node, 'WASHER-6'), 7)
+    t.equal(await onHand(node, 'WASHER-6'), 0)
     t.match(madrid.sent()[0], {
       key: /^[0-9a-f-]{36}$/,
       body: {
@@ -212,7 +217,7 @@ t.test(
         reference: 'DN-9',
         lines: [
           { sku: 'PIN-2', quantity: 45 },
-          { sku: 'WASHER-6', quantity: 3 },
+          { sku: 'WASHER-6', quantity: 10 },
         ],
       },
     })

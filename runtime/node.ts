@@ -301,8 +301,18 @@ export async function startNode(
     // A restore begun here and not finished (the node stopped or was killed mid-way) goes on:
     // opened under the identity it gives up, the node joined its network as a second member of
     // the warehouse's name. (A backup's catch-up of its own id is catchUpBackup's, below.)
-    const pending = (await db.call('ledger.pendingRestore', {})).data as { nodeId: string | null }
+    const pending = (await db.call('ledger.pendingRestore', {})).data as {
+      nodeId: string | null
+      asked: boolean
+    }
     const unfinished = pending.nodeId !== identity.id ? pending.nodeId : null
+    // Asked, stopped before its peers said whose (killed while it asked them): asked again.
+    const askedOnly = pending.asked && pending.nodeId === null && !config.restore
+    if (askedOnly && config.join.length === 0) {
+      throw new RestoreError(
+        `A restore was asked of this node (${config.dataDir}) and not finished: start again with --restore and --join naming a peer`
+      )
+    }
     if (unfinished && config.restoreId && config.restoreId !== unfinished) {
       throw new RestoreError(
         `A restore of node ${unfinished} was begun in ${config.dataDir} and not finished: it goes on as ${unfinished} (--restore-id ${unfinished}), not ${config.restoreId}; to restore ${config.restoreId}, start on an empty data directory`
@@ -313,8 +323,11 @@ export async function startNode(
         `A restore of node ${unfinished} was begun in ${config.dataDir} and not finished: start again with --restore --restore-id ${unfinished} and --join naming a peer`
       )
     }
-    if (config.restore || unfinished) {
+    if (config.restore || unfinished || askedOnly) {
       if (unfinished) log.warn({ nodeId: unfinished }, `resuming the restore of node ${unfinished}`)
+      if (askedOnly) log.warn('resuming the restore asked of this node')
+      // Kept before the peers are asked: a stop from here on is a restore to finish, not a node.
+      if (config.restore) await db.call('ledger.restoreAsked', {})
       log.info(
         { url },
         `listening on ${url} while restoring: clients get 503 RESTORING until the ledger is verified`

@@ -216,6 +216,11 @@ export const ledgerOps = {
         .max(100),
     })
   ).returns<{ accepted: ({ acceptedAt: string; reason: string } | null)[] }>(),
-  /** The node whose restore was begun here and not finished (a restart resumes it), or null. */
-  'ledger.pendingRestore': read(nothing).returns<{ nodeId: string | null }>(),
+  /**
+   * The node whose restore was begun here and not finished (a restart resumes it), or null; and
+   * whether a restore was asked here, its node perhaps not known yet.
+   */
+  'ledger.pendingRestore': read(nothing).returns<{ nodeId: string | null; asked: boolean }>(),
+  /** A restore is asked of this node (--restore), before its peers are asked whose: kept. */
+  'ledger.restoreAsked': write(nothing).returns<{ asked: true }>(),
 }

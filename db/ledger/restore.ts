@@ -20,6 +20,8 @@ import { afterCommit, BACKUP_STAMP, ledgerState, RESTORE_REPORT, WITNESS_HALT } 
 import { LedgerVerifier } from './verifier.ts'
 
 const PENDING = 'restore_pending'
+/** A restore was asked here (--restore), its node not known yet: it goes on at the next start. */
+const ASKED = 'restore_asked'
 /** The last event a pending restore appended: any after it were not restored. */
 const RESTORED_EVENTS = 'restore_events'
 
@@ -49,9 +51,20 @@ export function pendingRestore(sql: Sql): Promise<string | null> {
   return setting(sql, PENDING)
 }
 
-/** ledger.pendingRestore: the restore begun here and not finished, if any. */
-export function pendingRestoreOf(db: Knex): Promise<{ nodeId: string | null }> {
-  return withSql(db, async (sql) => ({ nodeId: await pendingRestore(sql) }))
+/** ledger.pendingRestore: the restore begun (or asked) here and not finished, if any. */
+export function pendingRestoreOf(db: Knex): Promise<{ nodeId: string | null; asked: boolean }> {
+  return withSql(db, async (sql) => ({
+    nodeId: await pendingRestore(sql),
+    asked: (await setting(sql, ASKED)) !== null,
+  }))
+}
+
+/** ledger.restoreAsked: a restore is asked of this node, before its peers are asked whose. */
+export function restoreAsked(db: Knex): Promise<{ asked: true }> {
+  return withSql(db, async (sql) => {
+    await setSetting(sql, ASKED, new Date().toISOString())
+    return { asked: true as const }
+  })
 }
 
 async function requirePending(sql: Sql, nodeId: string): Promise<void> {
@@ -239,8 +252,9 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
     await setSetting(sql, 'id', p.nodeId)
     await setSetting(sql, RESTORE_REPORT, JSON.stringify(report))
     // A backup caught up is the node's whole log again: its witnesses agree with it now.
-    await sql.run('DELETE FROM node_settings WHERE key IN (?, ?, ?, ?)', [
+    await sql.run('DELETE FROM node_settings WHERE key IN (?, ?, ?, ?, ?)', [
       PENDING,
+      ASKED,
       RESTORED_EVENTS,
       BACKUP_STAMP,
       WITNESS_HALT,

@@ -185,7 +185,7 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
       // Its log is a prefix of the restored node's, not a ledger of its own to write on.
       if (restoring) {
         found.unshift(
-          `a restore of node ${restoring} was begun and not finished: start the node with --restore --restore-id ${restoring} to finish it`
+          `a restore of node ${restoring} was begun and not finished: start the node again with --join naming a peer (it goes on with it) to finish it`
         )
       }
       witnessed = (await storedWitnessHalt(sql)).problems

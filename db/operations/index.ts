@@ -6,6 +6,7 @@ import * as catalogue from './catalogue.ts'
 import * as grants from './grants.ts'
 import {
   pendingRestoreOf,
+  restoreAsked,
   restoreBegin,
   restoreFinish,
   restorePage,
@@ -61,6 +62,7 @@ export const operations: OperationTable = {
   'ledger.witnessDiffers': witnessDiffers,
   'ledger.acceptedWitnesses': acceptedWitnesses,
   'ledger.pendingRestore': pendingRestoreOf,
+  'ledger.restoreAsked': restoreAsked,
   'members.list': members.list,
   'members.apply': members.apply,
   'members.reap': members.reap,

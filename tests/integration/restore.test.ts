@@ -7,7 +7,7 @@ import { cp, mkdir, rm } from 'node:fs/promises'
 import knexFactory from 'knex'
 import t from 'tap'
 import { databaseFile, knexConfig } from '../../db/knex-config.ts'
-import { restoreBegin } from '../../db/ledger/restore.ts'
+import { restoreAsked, restoreBegin } from '../../db/ledger/restore.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
 import { checkReplicas } from '../fixtures/replica-check.ts'
 import { seedLedger } from '../fixtures/seed-ledger.ts'
@@ -129,6 +129,23 @@ t.test(
       [aId],
       'no second Norte in the network'
     )
+
+    // Earlier still: asked (--restore), stopped before the peers said whose. The next start
+    // asks them again, by the warehouse's name.
+    await lose(a)
+    await mkdir(a.dir, { recursive: true })
+    const asked = knexFactory(knexConfig(databaseFile(a.dir)))
+    try {
+      await asked.migrate.latest()
+      await ensureIdentity(asked, 'Norte')
+      await restoreAsked(asked)
+    } finally {
+      await asked.destroy()
+    }
+    await start(t, a)
+    await served(t, a)
+    t.equal((await api(url(a), 'GET', '/node')).body.id, aId, 'restored again, by name')
+    t.same(await ledgerOf(a), ledger)
   }
 )
 

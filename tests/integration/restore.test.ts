@@ -4,7 +4,7 @@
 // is verified, and go on replicating to its peers. A peer holding a forked replica is named and
 // never used. After each, the replica checker (tests/fixtures/replica-check.ts).
 import { cp, mkdir, rm } from 'node:fs/promises'
-import knexFactory from 'knex'
+import knexFactory, { type Knex } from 'knex'
 import t from 'tap'
 import { databaseFile, knexConfig } from '../../db/knex-config.ts'
 import { restoreAsked, restoreBegin } from '../../db/ledger/restore.ts'
@@ -28,6 +28,19 @@ import {
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { until } from '../fixtures/node-process.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
+
+/** An empty node named Norte: its database migrated, its id made, then `then` done to it. */
+async function emptyNode(dir: string, then: (knex: Knex, id: string) => Promise<unknown>) {
+  await mkdir(dir, { recursive: true })
+  const knex = knexFactory(knexConfig(databaseFile(dir)))
+  try {
+    await knex.migrate.latest()
+    const { id } = await ensureIdentity(knex, 'Norte')
+    await then(knex, id)
+  } finally {
+    await knex.destroy()
+  }
+}
 
 t.test(
   'a node whose data directory was deleted comes back from its peers with the same id, ledger and balances, and replicates again',
@@ -105,15 +118,7 @@ t.test(
     await lose(a)
     // The first step of a restore on the empty directory, as --restore takes it; then the process
     // gone (killed mid-way).
-    await mkdir(a.dir, { recursive: true })
-    const knex = knexFactory(knexConfig(databaseFile(a.dir)))
-    try {
-      await knex.migrate.latest()
-      await ensureIdentity(knex, 'Norte')
-      await restoreBegin(knex, { nodeId: aId })
-    } finally {
-      await knex.destroy()
-    }
+    await emptyNode(a.dir, (knex) => restoreBegin(knex, { nodeId: aId }))
     a.join = [address(b)]
     await start(t, a) // no --restore
     await served(t, a)
@@ -133,15 +138,7 @@ t.test(
     // Earlier still: asked (--restore), stopped before the peers said whose. The next start
     // asks them again, by the warehouse's name.
     await lose(a)
-    await mkdir(a.dir, { recursive: true })
-    const asked = knexFactory(knexConfig(databaseFile(a.dir)))
-    try {
-      await asked.migrate.latest()
-      await ensureIdentity(asked, 'Norte')
-      await restoreAsked(asked)
-    } finally {
-      await asked.destroy()
-    }
+    await emptyNode(a.dir, restoreAsked)
     await start(t, a)
     await served(t, a)
     t.equal((await api(url(a), 'GET', '/node')).body.id, aId, 'restored again, by name')
@@ -155,14 +152,7 @@ t.test(
     // What a backup put back leaves while it catches up from its peers (runtime/backups.ts): a
     // restore of the node's own id, pending. A start with no --join is its catch-up's to handle.
     const dataDir = tempDir(t)
-    const knex = knexFactory(knexConfig(databaseFile(dataDir)))
-    try {
-      await knex.migrate.latest()
-      const { id } = await ensureIdentity(knex, 'Norte')
-      await restoreBegin(knex, { nodeId: id })
-    } finally {
-      await knex.destroy()
-    }
+    await emptyNode(dataDir, (knex, id) => restoreBegin(knex, { nodeId: id }))
     const node = await startTestNode(t, { dataDir })
     t.equal((await api(node, 'GET', '/health')).status, 200, 'it starts, and answers')
   }

@@ -21,7 +21,7 @@ import type { NodeInfo, RestoreReport } from '../db/contract/index.ts'
 import type { PeerConnection } from './router.ts'
 import type { Membership, RelayApi } from '../network/index.ts'
 import type { Services } from './services.ts'
-import { certificateMismatch } from './tls.ts'
+import { certificateMismatch, certificateNotFromCa } from './tls.ts'
 import { WorkerSupervisor, type SupervisorOptions, type WorkerReady } from './worker-supervisor.ts'
 
 /** How often writes are halted again for another process heard under this node's id. */
@@ -137,6 +137,8 @@ export async function startNode(
       config.advertise ?? advertisedUrl(config.host, 0, scheme)
     )
     if (mismatch) throw new Error(mismatch)
+    const stranger = serving.ca ? certificateNotFromCa(serving.cert, serving.ca) : undefined
+    if (stranger) log.warn(stranger)
   }
   const tightened = await privateDataDir(config.dataDir)
   if (tightened.length > 0) log.warn({ tightened }, 'made the data directory private: it was open')

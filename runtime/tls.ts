@@ -138,3 +138,25 @@ export function certificateMismatch(cert: string, advertise: string): string | u
     'Make one whose subjectAltName holds that name or address, or set --advertise to one it names'
   )
 }
+
+/**
+ * Why peers that check this node's certificate against the company CA would refuse it, if they
+ * would: not issued and signed by that CA (nor by any certificate of a CA bundle). Checked against
+ * the certificates the CA file holds directly: a certificate signed by an intermediate that the CA
+ * file does not hold is reported, and the node starts all the same (said as a warning).
+ */
+export function certificateNotFromCa(cert: string, ca: string): string | undefined {
+  const own = new X509Certificate(cert)
+  const authorities = (
+    ca.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
+  ).map((pem) => new X509Certificate(pem))
+  if (
+    authorities.some((authority) => own.checkIssued(authority) && own.verify(authority.publicKey))
+  ) {
+    return undefined
+  }
+  return (
+    `the certificate (--tls-cert) was not signed by the CA (--tls-ca) that this node and its ` +
+    `peers check certificates against: every peer would refuse it. Its issuer is ${own.issuer.replace(/\n/g, ', ')}`
+  )
+}

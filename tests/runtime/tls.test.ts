@@ -3,7 +3,7 @@ import path from 'node:path'
 import t from 'tap'
 import { ConfigError, USAGE, describeConfig, parseConfig } from '../../runtime/config.ts'
 import { isLoopback } from '../../lib/loopback.ts'
-import { certificateMismatch, plainHttpRefusal } from '../../runtime/tls.ts'
+import { certificateMismatch, certificateNotFromCa, plainHttpRefusal } from '../../runtime/tls.ts'
 import { makeCa } from '../fixtures/certificates.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 
@@ -139,4 +139,14 @@ t.test('the certificate must name the host peers reach the node at', async (t) =
   const named = ca.issue('bilbao', { altNames: 'DNS:bilbao.example.com' })
   t.equal(certificateMismatch(named.cert, 'https://bilbao.example.com:8443'), undefined)
   t.match(certificateMismatch(named.cert, 'https://vigo.example.com:8443'), /does not name vigo/)
+})
+
+t.test("the certificate must be the CA's, or every peer refuses it: said at start", async (t) => {
+  t.equal(certificateNotFromCa(node.cert, ca.cert), undefined)
+  const other = makeCa(t.testdir(), 'elsewhere')
+  t.equal(certificateNotFromCa(node.cert, `${other.cert}\n${ca.cert}`), undefined, 'in a bundle')
+  t.match(
+    certificateNotFromCa(other.issue('stray').cert, ca.cert),
+    /^the certificate \(--tls-cert\) was not signed by the CA \(--tls-ca\) .* every peer would refuse it\. Its issuer is CN=elsewhere-test-CA/
+  )
 })

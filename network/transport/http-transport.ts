@@ -85,10 +85,15 @@ function judgeAnswer<K extends ExchangeKind>(
     const said = typeof code === 'string' ? ` ${code.slice(0, 64)}` : ''
     // A node refuses some requests at its door, before it reads them, and so unsigned: too many
     // connections open there (503). Said as a possibility: nothing unsigned is believed.
+    // Its unsigned word, said as its word: a node restoring or stopping answers before any key.
     const why =
-      status === 503
-        ? 'refused at its door before it was read (too many connections there?), or another cluster key, or not an almacen node'
-        : 'another cluster key, or not an almacen node'
+      code === 'RESTORING'
+        ? 'it says it is restoring its ledger, and serves once that is verified'
+        : code === 'NODE_STOPPING'
+          ? 'it says it is stopping'
+          : status === 503
+            ? 'refused at its door before it was read (too many connections there?), or another cluster key, or not an almacen node'
+            : 'another cluster key, or not an almacen node'
     return failure('bogus', `answered ${status}${said} without a valid signature (${why})`, at)
   }
   if (call.to !== ANY_RECEIVER && responder !== call.to) {

@@ -101,6 +101,21 @@ t.test('says an unsigned 503 may be a refusal at the door, not only another netw
   })
 })
 
+t.test('says what an unsigned 503 says it is, restoring or stopping, as its word', async (t) => {
+  for (const [code, words] of [
+    ['RESTORING', 'it says it is restoring its ledger, and serves once that is verified'],
+    ['NODE_STOPPING', 'it says it is stopping'],
+  ]) {
+    const body = JSON.stringify({ status: 503, code, error: 'Not now' })
+    const { address } = await server(t, () => ({ status: 503, body, unsigned: true }))
+    t.match(await client(t).join(address), {
+      ok: false,
+      reason: 'bogus',
+      message: `answered 503 ${code} without a valid signature (${words})`,
+    })
+  }
+})
+
 t.test(
   'refuses a signed answer that was made for another request (a replayed answer)',
   async (t) => {

@@ -312,7 +312,7 @@ export async function startNode(
     const askedOnly = pending.asked && pending.nodeId === null && !config.restore
     if (askedOnly && config.join.length === 0) {
       throw new RestoreError(
-        `A restore was asked of this node (${config.dataDir}) and not finished: start again with --restore and --join naming a peer`
+        `A restore was asked of this node (${config.dataDir}) and not finished: start again with --restore and --join naming a peer (or, to start it as a new warehouse instead, remove that directory: it holds nothing yet)`
       )
     }
     if (unfinished && config.restoreId && config.restoreId !== unfinished) {
@@ -339,6 +339,13 @@ export async function startNode(
         if (unfinished && err instanceof RestoreError && / is running \(/.test(err.message)) {
           throw new RestoreError(
             `${err.message}. This data directory (${config.dataDir}) holds a restore of it begun and not finished: if the warehouse runs elsewhere now, move this directory aside rather than finish it`
+          )
+        }
+        // A restore that cannot be made (no peer holds that warehouse): the directory asks for it
+        // at each start until it is finished, or removed.
+        if ((askedOnly || config.restore) && err instanceof RestoreError) {
+          throw new RestoreError(
+            `${err.message} (the data directory ${config.dataDir} asks for this restore at each start until it is finished: to start a new warehouse there instead, remove it)`
           )
         }
         throw err

@@ -174,6 +174,18 @@ t.test('a restore is refused, and says why, when no peer holds the node', async 
     ),
     'the log says why, as a sentence'
   )
+  t.ok(
+    node.lines.some((l) =>
+      /asks for this restore at each start until it is finished: to start a new warehouse there instead, remove it\)$/.test(
+        String(l.msg)
+      )
+    ),
+    'and what its directory does now'
+  )
+  // A plain start asks for it again: the directory was given to a restore, not to a new node.
+  const again = await start(t, a)
+  t.equal(await again.exited, 1)
+  t.ok(again.lines.some((l) => /^the restore did not start: no peer/.test(String(l.msg))))
 })
 
 t.test(

@@ -312,7 +312,7 @@ export async function startNode(
     const askedOnly = pending.asked && pending.nodeId === null && !config.restore
     if (askedOnly && config.join.length === 0) {
       throw new RestoreError(
-        `A restore was asked of this node (${config.dataDir}) and not finished: start again with --restore and --join naming a peer (or, to start it as a new warehouse instead, remove that directory: it holds nothing yet)`
+        `A restore was asked of this node (${config.dataDir}) and not finished: start again with --join naming a peer, and it goes on (or, to start a new warehouse there instead, remove that directory: it holds nothing yet)`
       )
     }
     if (unfinished && config.restoreId && config.restoreId !== unfinished) {
@@ -322,7 +322,7 @@ export async function startNode(
     }
     if (unfinished && config.join.length === 0) {
       throw new RestoreError(
-        `A restore of node ${unfinished} was begun in ${config.dataDir} and not finished: start again with --restore --restore-id ${unfinished} and --join naming a peer`
+        `A restore of node ${unfinished} was begun in ${config.dataDir} and not finished: start again with --join naming a peer, and it goes on`
       )
     }
     if (config.restore || unfinished || askedOnly) {

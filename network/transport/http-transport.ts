@@ -52,6 +52,16 @@ function header(res: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? undefined : value
 }
 
+/**
+ * What an unsigned refusal of this node's signature says, quoted as its word (a node that holds
+ * another cluster key names the key it was not given): printable, and short.
+ */
+function refusalWords(code: unknown, json: unknown): string {
+  const error = (json as { error?: unknown } | undefined)?.error
+  if (code !== 'UNAUTHENTICATED' || typeof error !== 'string') return ''
+  return `; it says: "${error.replace(/[^\x20-\x7e]/g, '?').slice(0, 160)}"`
+}
+
 function parse(text: string): unknown {
   try {
     return JSON.parse(text)
@@ -93,7 +103,7 @@ function judgeAnswer<K extends ExchangeKind>(
           ? 'it says it is stopping'
           : status === 503
             ? 'refused at its door before it was read (too many connections there?), or another cluster key, or not an almacen node'
-            : 'another cluster key, or not an almacen node'
+            : `another cluster key, or not an almacen node${refusalWords(code, json)}`
     return failure('bogus', `answered ${status}${said} without a valid signature (${why})`, at)
   }
   if (call.to !== ANY_RECEIVER && responder !== call.to) {

@@ -101,6 +101,22 @@ t.test('says an unsigned 503 may be a refusal at the door, not only another netw
   })
 })
 
+t.test("quotes an unsigned 401's words: a node naming the key it was not given", async (t) => {
+  const body = JSON.stringify({
+    status: 401,
+    code: 'UNAUTHENTICATED',
+    error:
+      'The request is signed with cluster key 0123456789abcdef, which is not installed on this node\u001b[2J',
+  })
+  const { address } = await server(t, () => ({ status: 401, body, unsigned: true }))
+  t.match(await client(t).join(address), {
+    ok: false,
+    reason: 'bogus',
+    message:
+      'answered 401 UNAUTHENTICATED without a valid signature (another cluster key, or not an almacen node; it says: "The request is signed with cluster key 0123456789abcdef, which is not installed on this node?[2J")',
+  })
+})
+
 t.test('says what an unsigned 503 says it is, restoring or stopping, as its word', async (t) => {
   for (const [code, words] of [
     ['RESTORING', 'it says it is restoring its ledger, and serves once that is verified'],

@@ -18,6 +18,7 @@ import {
   holds,
   ledgerOf,
   lose,
+  norteHeldByCentro,
   replicaOf,
   served,
   site,
@@ -109,11 +110,7 @@ t.test(
 t.test(
   'a restore begun and not finished goes on at the next start, never opened under another id',
   async (t) => {
-    const a = await site(t, 'Norte')
-    const b = await site(t, 'Centro', [a])
-    const aId = await seedLedger(a.dir, { name: 'Norte', items: 3, movements: 60 })
-    await Promise.all([start(t, a), start(t, b)])
-    await until(holds(b, aId, 60), 30_000, 'B holds A')
+    const { a, b, aId } = await norteHeldByCentro(t, 3, 60)
     const ledger = await ledgerOf(a)
     await lose(a)
     // The first step of a restore on the empty directory, as --restore takes it; then the process
@@ -286,11 +283,7 @@ t.test(
 t.test(
   'POST /ledger/restore on a running empty node rebuilds it as the lost node; on a node that holds a ledger it is refused',
   async (t) => {
-    const a = await site(t, 'Norte')
-    const b = await site(t, 'Centro', [a])
-    const aId = await seedLedger(a.dir, { name: 'Norte', items: 3, movements: 300 })
-    await Promise.all([start(t, a), start(t, b)])
-    await until(holds(b, aId, 300), 30_000, 'B holds A')
+    const { a, b, aId } = await norteHeldByCentro(t, 3, 300)
     const ledger = await ledgerOf(a)
     // An empty node that asks for A's id while A runs is refused: two nodes would write as A.
     const d = await site(t, 'Oeste', [b])

@@ -4,18 +4,23 @@
 import t from 'tap'
 import { checkReplicas } from '../fixtures/replica-check.ts'
 import { seedLedger } from '../fixtures/seed-ledger.ts'
-import { halted, holds, rehashFrom, site, start, stop, url } from '../fixtures/sites.ts'
+import {
+  halted,
+  holds,
+  norteHeldByCentro,
+  rehashFrom,
+  site,
+  start,
+  stop,
+  url,
+} from '../fixtures/sites.ts'
 import { until } from '../fixtures/node-process.ts'
 import { api } from '../fixtures/test-node.ts'
 
 t.test(
   'a ledger re-hashed on its own disk is caught by its witnesses at start and at verify; with no peer up it is said plainly',
   async (t) => {
-    const a = await site(t, 'Norte')
-    const b = await site(t, 'Centro', [a])
-    const aId = await seedLedger(a.dir, { name: 'Norte', items: 4, movements: 100 })
-    await Promise.all([start(t, a), start(t, b)])
-    await until(holds(b, aId, 100), 30_000, 'B holds A')
+    const { a, b, aId } = await norteHeldByCentro(t, 4, 100)
     await stop(a)
     rehashFrom(a, 60)
     await start(t, a)

@@ -1,9 +1,20 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { nodeHealth } from '../../../client/commands/health.ts'
 import { almacen, session } from '../../fixtures/client-kit.ts'
 import { startTestNode } from '../../fixtures/test-node.ts'
+
+/** A node that answers /health with `health`, whatever is asked: its URL. */
+async function answering(t: Test, health: unknown): Promise<string> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(health))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
 
 t.test('Health says the node and its database answer', async (t) => {
   const node = await startTestNode(t)
@@ -24,13 +35,7 @@ t.test('a node whose ledger is halted is not healthy: it says why, and exits 1',
     worker: { ok: true, ms: 1.5 },
     ledger: { writes: 'refused', halt, verify: null },
   }
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(JSON.stringify(degraded))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => server.close())
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const url = await answering(t, degraded)
   const run = await almacen(['health', '--url', url])
   t.equal(run.code, 1, 'not 0: a monitor must notice')
   t.match(
@@ -50,13 +55,7 @@ t.test('a node whose disk is full says so, and exits 1', async (t) => {
     worker: { ok: true, ms: 1.5 },
     ledger: { writes: 'accepted', halt: null, verify: null, diskFull },
   }
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' })
-    res.end(JSON.stringify(degraded))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => server.close())
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const url = await answering(t, degraded)
   const run = await almacen(['health', '--url', url])
   t.equal(run.code, 1)
   t.match(

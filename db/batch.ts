@@ -6,13 +6,7 @@ import {
   type RequestEnvelope,
 } from './contract/index.ts'
 import { failpoint, failpointsArmed } from '../lib/failpoint.ts'
-import {
-  DISK_FULL_MESSAGE,
-  diskFull,
-  isDiskFull,
-  noteCommitted,
-  noteDiskFull,
-} from './disk-full.ts'
+import { diskFull, diskFullError, isDiskFull, noteCommitted } from './disk-full.ts'
 import { admit, type DispatchOptions } from './dispatch.ts'
 import { execute } from './execute.ts'
 import { workerMetrics } from './metrics.ts'
@@ -93,11 +87,8 @@ export async function runBatch(
       { err, size: envelopes.length },
       'batch transaction failed; nothing in it was applied'
     )
-    const failure = err instanceof TransactionLost ? err.failure : err
-    const full = isDiskFull(failure) || isDiskFull(err)
-    if (full) noteDiskFull(DISK_FULL_MESSAGE)
-    const error = full
-      ? { code: 'DISK_FULL' as const, message: DISK_FULL_MESSAGE }
+    const error = isDiskFull(err instanceof TransactionLost ? err.failure : err)
+      ? diskFullError()
       : {
           code: 'INTERNAL' as const,
           message: 'The transaction could not be committed; nothing was applied',

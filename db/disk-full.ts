@@ -10,12 +10,16 @@ export function isDiskFull(err: unknown): boolean {
 }
 
 /** What a write refused for want of space answers (and is never kept under its key). */
-export const DISK_FULL_MESSAGE =
+const DISK_FULL_MESSAGE =
   'The disk that holds the database is full: nothing was applied. Free space on it, then send the same request again'
 
-/** A write failed for want of space: kept from the first such failure until a write commits. */
-export function noteDiskFull(message: string): void {
-  full ??= { since: new Date().toISOString(), message }
+/**
+ * A write failed for want of space: noted from the first such failure until a write commits, and
+ * the wire error its caller gets.
+ */
+export function diskFullError() {
+  full ??= { since: new Date().toISOString(), message: DISK_FULL_MESSAGE }
+  return { code: 'DISK_FULL' as const, message: DISK_FULL_MESSAGE }
 }
 
 /** A write committed: there is space again. */

@@ -4,7 +4,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { WRITE_OPS, type ReplyEnvelope, type RequestEnvelope } from './contract/index.ts'
 import { noteActors } from './actor.ts'
-import { DISK_FULL_MESSAGE, isDiskFull, noteDiskFull } from './disk-full.ts'
+import { diskFullError, isDiskFull } from './disk-full.ts'
 import { DomainError } from './domain-error.ts'
 import {
   fingerprint,
@@ -187,8 +187,7 @@ async function performOne(
     if (err instanceof DomainError) return refusalOf(err)
     if (isDiskFull(err)) {
       log.error({ err, op: env.op, id: env.id }, 'operation failed: the disk is full')
-      noteDiskFull(DISK_FULL_MESSAGE)
-      return failure('DISK_FULL', DISK_FULL_MESSAGE)
+      return { ok: false, error: diskFullError() }
     }
     log.error({ err, op: env.op, id: env.id }, 'operation failed')
     return failure('INTERNAL', 'The database worker failed to execute the operation')

@@ -336,7 +336,7 @@ export async function startNode(
       )
       await restore(config.join, config.restoreId ?? unfinished ?? undefined).catch((err) => {
         // Running elsewhere meanwhile: this directory is a restore abandoned, not one to finish.
-        if (unfinished && err instanceof RestoreError && / is running \(/.test(err.message)) {
+        if (unfinished && err instanceof RestoreError && err.kind === 'running') {
           throw new RestoreError(
             `${err.message}. This data directory (${config.dataDir}) holds a restore of it begun and not finished: if the warehouse runs elsewhere now, move this directory aside rather than finish it`
           )

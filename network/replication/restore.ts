@@ -53,7 +53,9 @@ export interface RestoreOptions {
 export class RestoreError extends Error {
   constructor(
     message: string,
-    readonly sources: RestoreSource[] = []
+    readonly sources: RestoreSource[] = [],
+    /** 'running': the node to restore runs (a holder sees it, or it answered itself). */
+    readonly kind?: 'running'
   ) {
     super(message)
     this.name = 'RestoreError'
@@ -268,7 +270,9 @@ function refuseRunning(
   if (!itself && seen.length === 0) return
   const why = itself ? `it answered at ${itself.address}` : seen.join(', ')
   throw new RestoreError(
-    `Node ${id} is running (${why}): a restore takes the id of a warehouse whose disk is lost, and two nodes under one id would each write as it. Stop it first (its peers see it failed within seconds), then restore`
+    `Node ${id} is running (${why}): a restore takes the id of a warehouse whose disk is lost, and two nodes under one id would each write as it. Stop it first (its peers see it failed within seconds), then restore`,
+    [],
+    'running'
   )
 }
 

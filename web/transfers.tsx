@@ -199,12 +199,25 @@ function List(props: {
   )
 }
 
+type Lot = { sku: string; quantity: number }
+
+/**
+ * The lines with a lot scanned: a SKU on them already gets more (a second scan is a second lot,
+ * as in the text client), whatever its case (the node's catalogue upper-cases SKUs).
+ */
+function withLot(lines: Lot[], lot: Lot): Lot[] {
+  const same = (l: Lot) => l.sku.toUpperCase() === lot.sku.toUpperCase()
+  return lines.some(same)
+    ? lines.map((l) => (same(l) ? { ...l, quantity: l.quantity + lot.quantity } : l))
+    : [...lines, lot]
+}
+
 /** Lines scanned one at a time (SKU, Enter, quantity, Enter), then sent to one warehouse. */
 function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }) {
   // null until /members answers: the list is not known yet, which is not "no other warehouse".
   const [peers, setPeers] = useState<Network['members'] | null>(null)
   const members = peers ?? []
-  const [lines, setLines] = useState<{ sku: string; quantity: number }[]>([])
+  const [lines, setLines] = useState<Lot[]>([])
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null)
   const [busy, setBusy] = useState(false)
   const to = useRef<HTMLSelectElement>(null)
@@ -223,14 +236,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     const given = sku.current!.value.trim()
     const count = wholeOf(quantity.current!.value)
     if (!given || !Number.isInteger(count) || count < 1) return false
-    // Scanned again: more of it goes (a second scan is a second lot), as in the text client.
-    // SKUs are one whatever their case (the node's catalogue): s1 scanned after S1 is S1 again.
-    const same = (l: { sku: string }) => l.sku.toUpperCase() === given.toUpperCase()
-    setLines((before) =>
-      before.some(same)
-        ? before.map((l) => (same(l) ? { ...l, quantity: l.quantity + count } : l))
-        : [...before, { sku: given, quantity: count }]
-    )
+    setLines((before) => withLot(before, { sku: given, quantity: count }))
     sku.current!.value = ''
     quantity.current!.value = ''
     sku.current!.focus()
@@ -247,12 +253,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     const pending = sku.current!.value.trim()
       ? [{ sku: sku.current!.value.trim(), quantity: wholeOf(quantity.current!.value) }]
       : []
-    const all = lines.map((l) => ({ ...l }))
-    for (const p of pending) {
-      const same = all.find((l) => l.sku.toUpperCase() === p.sku.toUpperCase())
-      if (same) same.quantity += p.quantity
-      else all.push(p)
-    }
+    const all = pending.reduce(withLot, lines)
     setBusy(true)
     try {
       const ref = reference.current!.value.trim()

@@ -382,6 +382,12 @@ t.test('a text body is a message as it is, its id in the query', async (t) => {
       status: 415,
     }
   )
+  t.match(
+    await api(node, 'POST', '/queues/labels/messages?id=l-2', { body: 'x' }),
+    { status: 400, body: { code: 'VALIDATION_FAILED', details: [{ path: 'id' }] } },
+    'a JSON message gives its id in its body: one in the query is refused, not dropped'
+  )
+  t.match((await api(node, 'GET', '/queues/labels')).body, { ready: 0 }, 'nothing published')
 })
 
 t.test('a batch publishes many in one commit, each with its own result', async (t) => {

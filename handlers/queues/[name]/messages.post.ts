@@ -1,5 +1,5 @@
 import { MAX_PUBLISH_REQUEST_BYTES, queueMessageInput, queueTextQuery } from '../../../api/index.ts'
-import { created, defineHandler, validate } from '../../../runtime/index.ts'
+import { created, defineHandler, HttpError, validate } from '../../../runtime/index.ts'
 import { queueOf, toStored } from '../../_shared/queues.ts'
 
 /**
@@ -25,6 +25,14 @@ export default defineHandler(
   },
   async (request, ctx, { query, body, text }) => {
     const queue = queueOf(request)
+    // A JSON message carries its own id: one in the query too would be dropped without a word,
+    // and a retry that counted on it taken twice.
+    if (text === undefined && query.id !== undefined) {
+      const problem = `is for a plain-text body; a JSON message gives its id in it: {"id": "${query.id}", "body": …}`
+      throw new HttpError('VALIDATION_FAILED', `Invalid message: id in the query ${problem}`, {
+        details: [{ path: 'id', message: problem }],
+      })
+    }
     const message =
       text !== undefined
         ? validate(queueMessageInput, { body: text, ...(query.id && { id: query.id }) }, 'body')

@@ -218,6 +218,48 @@ export async function receiveFederated(
   await prune(trx, { name: topic, ...(own ?? DEFAULT_RETENTION) }, kept.seq, Date.now())
 }
 
+/** The last topic message seq ever given, kept or not: retention may have removed the newest too. */
+async function messagesHead(trx: Knex): Promise<number> {
+  const [{ head }] = (await trx.raw(
+    `SELECT max(coalesce((SELECT max(seq) FROM topic_messages), 0),
+       coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'topic_messages'), 0)) AS head`
+  )) as { head: number }[]
+  return head
+}
+
+/** How far a subscription's clock may be ahead of this node's when it says `since`. */
+const SINCE_SKEW_MS = 60_000
+
+/**
+ * Refuses a start point past what this node has: an event or a topic message after the last one
+ * here, or a time ahead of its clock. Taken as "from now", it would hand over what comes before
+ * it, which was not asked for, without a word (the streams refuse the same positions).
+ */
+async function refuseStartPastHead(trx: Knex, input: C.Payload<'topics.subscribeV2'>) {
+  const past = (where: string, after: number | string, head: number | string, what: string) => {
+    const problem = `is past the last ${what} here (${head})`
+    return new DomainError(
+      'CONFLICT',
+      `${where} ${after} ${problem}: a position from another node, or from before this node was restored. Start from ${head} or before, or leave ${where} out to start from now`,
+      [{ path: where, message: problem }]
+    )
+  }
+  const { since, afterEvent, afterMessage } = input
+  if (since !== null && Date.parse(since) > Date.now() + SINCE_SKEW_MS) {
+    throw past('since', since, new Date().toISOString(), 'moment (the time on its clock)')
+  }
+  if (afterEvent !== null) {
+    const [{ head }] = (await trx.raw('SELECT coalesce(max(seq), 0) AS head FROM events')) as {
+      head: number
+    }[]
+    if (afterEvent > head) throw past('afterEvent', afterEvent, head, 'event')
+  }
+  if (afterMessage !== null) {
+    const head = await messagesHead(trx)
+    if (afterMessage > head) throw past('afterMessage', afterMessage, head, 'topic message')
+  }
+}
+
 export function subscribe(trx: Knex, input: C.Payload<'topics.subscribe'>) {
   return subscribeV2(trx, { ...input, afterMessage: null })
 }
@@ -225,6 +267,7 @@ export function subscribe(trx: Knex, input: C.Payload<'topics.subscribe'>) {
 export async function subscribeV2(trx: Knex, input: C.Payload<'topics.subscribeV2'>) {
   const { name, pattern, since, afterEvent, afterMessage } = input
   const { visibilityTimeoutMs, maxDeliveries } = input
+  await refuseStartPastHead(trx, input)
   await createQueue(trx, { name, visibilityTimeoutMs, maxDeliveries })
   const row = { name, pattern, createdAt: new Date().toISOString() }
   await trx('topicSubscriptions').insert({ ...row, ...compiled(pattern) })
@@ -343,13 +386,7 @@ export async function feed(trx: Knex, input: C.Payload<'topics.feed'>) {
     headers: string
     publishedAt: string
   }[]
-  // The last seq ever given, kept or not: retention may have removed the newest messages too.
-  const [{ head }] = (await trx.raw(
-    `SELECT max(coalesce((SELECT max(seq) FROM topic_messages), 0),
-       coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'topic_messages'), 0)) AS head`
-  )) as {
-    head: number
-  }[]
+  const head = await messagesHead(trx)
   return {
     messages: rows.map((r) => ({ ...r, body: JSON.parse(r.body), headers: JSON.parse(r.headers) })),
     head,

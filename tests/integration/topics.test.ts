@@ -168,8 +168,32 @@ t.test(
       ['item.NUT', 'stock.NUT', 'labels'],
       'with afterEvent too: the events after it and the messages after seq 4, by time'
     )
-    await subscribe(node, 'labels', { name: 'after-all', afterMessage: 99 })
+    await subscribe(node, 'labels', { name: 'after-all', afterMessage: 5 })
     t.same(await drain(node, 'after-all'), [], 'after the last one: nothing yet')
+    // Past what this node has, a start would hand over what comes before it unasked.
+    const events = (await api(node, 'GET', '/events?limit=1')).body.head
+    for (const [start, path, head] of [
+      [{ afterMessage: 99 }, 'afterMessage', 5],
+      [{ afterEvent: events + 50 }, 'afterEvent', events],
+      [{ since: new Date(Date.now() + 3_600_000).toISOString() }, 'since', undefined],
+    ] as const) {
+      t.match(
+        await subscribe(node, 'labels', { name: 'too-far', ...start }),
+        {
+          status: 409,
+          body: {
+            code: 'CONFLICT',
+            error:
+              head === undefined
+                ? /is past the last moment/
+                : new RegExp(`past the last .* here \\(${head}\\)`),
+            details: [{ path }],
+          },
+        },
+        `${path} past the head: refused, naming it`
+      )
+    }
+    t.equal((await api(node, 'GET', '/queues/too-far')).status, 404, 'and no queue made')
   }
 )
 

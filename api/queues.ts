@@ -167,15 +167,27 @@ export const queueExtendInput = z.strictObject({
 /** POST /queues/:name/purge: the queue's name again, so that no purge happens by mistake. */
 export const queuePurgeInput = z.strictObject({ confirm: z.string({ error: 'must be a string' }) })
 
-/** POST /grants: what one user may do with one queue or topic (the others' grants unchanged). */
-export const grantInput = z.strictObject({
+/** DELETE /grants/:kind/:name/:user: whose grant on which queue or topic. */
+export const grantTarget = z.strictObject({
   kind: z.enum(['queue', 'topic'], { error: 'must be queue or topic' }),
   name: z.string().min(1).max(100),
   user: z.string().min(1).max(64),
-  publish: z.boolean().default(false),
-  consume: z.boolean().default(false),
-  manage: z.boolean().default(false),
 })
+
+/** POST /grants: what one user may do with one queue or topic (the others' grants unchanged). */
+export const grantInput = grantTarget
+  .extend({
+    publish: z.boolean().default(false),
+    consume: z.boolean().default(false),
+    manage: z.boolean().default(false),
+  })
+  .refine((g) => g.publish || g.consume || g.manage, {
+    // The first grant keeps a queue to the users granted: one granting nothing would lock every
+    // operator out without anyone being let in.
+    error:
+      'grants nothing: give publish, consume or manage as true (DELETE /grants/:kind/:name/:user takes a grant away)',
+    path: ['publish'],
+  })
 
 /** GET /grants: those on one kind, or one queue or topic. */
 export const grantsQuery = z.strictObject({

@@ -627,6 +627,19 @@ t.test('a queue kept to granted users: each may only what it was granted', async
   })
 
   t.match(
+    await post(node, '/grants', { kind: 'queue', name: 'orders', user: 'erp' }),
+    {
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', error: /grants nothing/, details: [{ path: 'publish' }] },
+    },
+    'a grant of nothing is refused: as the first grant it would lock every operator out'
+  )
+  t.same(
+    (await api(node, 'GET', '/grants?kind=queue&name=orders')).body,
+    { grants: [] },
+    'nothing granted: the queue is still open to operators'
+  )
+  t.match(
     await post(node, '/grants', { kind: 'queue', name: 'orders', user: 'erp', consume: true }),
     {
       status: 200,
@@ -749,10 +762,13 @@ t.test('a queue kept to granted users: each may only what it was granted', async
     { status: 200 },
     'no grant left: the roles decide'
   )
-  t.match(await post(node, '/grants', { kind: 'queue', name: 'nope', user: 'erp' }), {
-    status: 404,
-    body: { error: 'No queue named nope' },
-  })
+  t.match(
+    await post(node, '/grants', { kind: 'queue', name: 'nope', user: 'erp', consume: true }),
+    {
+      status: 404,
+      body: { error: 'No queue named nope' },
+    }
+  )
 })
 
 t.test('a dead-letter queue is kept as its queue is: the same grants govern it', async (t) => {

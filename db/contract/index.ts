@@ -23,6 +23,7 @@ export {
   REPLICA_STATES,
   type BrokenReason,
   type FeedPage,
+  type FeedPageText,
   type FeedPosition,
   type Hashes,
   type Replica,

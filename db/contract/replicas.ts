@@ -49,6 +49,17 @@ export interface FeedPage {
   upToDate: boolean
 }
 
+/**
+ * A FeedPage as its JSON text, built in the worker from the stored rows: each event's data goes
+ * out as it is stored, never parsed, and the feed routes send the text as they get it.
+ */
+export interface FeedPageText {
+  /** The page (a FeedPage) as JSON. */
+  text: string
+  /** How many events it holds. */
+  events: number
+}
+
 /** What replicas.stock tells of one SKU in one replica. */
 export interface ReplicaStockLine {
   sku: string
@@ -172,4 +183,8 @@ export const replicaOps = {
     nodeId: string
     dropped: { events: number; movements: number; was: Replica }
   }>(),
+  /** events.feed's page as its JSON text: what the feed route serves. */
+  'events.feedText': read(z.strictObject(page)).returns<FeedPageText>(),
+  /** replicas.feed's page as its JSON text: what the replica feed route serves. */
+  'replicas.feedText': read(z.strictObject({ nodeId, ...page })).returns<FeedPageText>(),
 }

@@ -23,7 +23,14 @@ import * as node from './node.ts'
 import * as queues from './queues.ts'
 import * as topics from './topics.ts'
 import { apply, breakOne, mendOne, reseedOne } from '../replicas/apply.ts'
-import { ownFeed, ownHashes, replicaFeed, replicaHashes } from '../replicas/feed.ts'
+import {
+  ownFeed,
+  ownFeedText,
+  ownHashes,
+  replicaFeed,
+  replicaFeedText,
+  replicaHashes,
+} from '../replicas/feed.ts'
 import * as replicas from '../replicas/read.ts'
 import type { Operation } from './run.ts'
 import * as stock from './stock.ts'
@@ -80,6 +87,8 @@ export const operations: OperationTable = {
   'replicas.hashes': replicaHashes,
   'replicas.stock': replicas.stock,
   'events.feed': ownFeed,
+  'events.feedText': ownFeedText,
+  'replicas.feedText': replicaFeedText,
   'ledger.hashes': ownHashes,
   'items.network': catalogue.network,
   'items.adopt': catalogue.adopt,

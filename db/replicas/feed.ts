@@ -2,7 +2,13 @@
 // with the log's head. Served from this node's own log (events.feed, what peers replicate) or
 // from its replica of a peer's (replicas.feed: the rows chain, so any holder may serve them).
 import type { Knex } from 'knex'
-import type { FeedPage, Hashes, LogEvent, Payload } from '../contract/index.ts'
+import type {
+  FeedPage,
+  FeedPageText,
+  FeedPosition,
+  Hashes,
+  Payload,
+} from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { headOf, OWN_HEAD, type EventRow, type HeadRow } from '../events/log.ts'
 import { GENESIS_HASH } from '../ledger/hash.ts'
@@ -80,14 +86,27 @@ function pageSql(source: LogSource): string {
     ORDER BY p.seq`
 }
 
-async function page(
+type PageRow = HeadRow & { ours: string | null } & ({ seq: null } | EventRow)
+
+/** A page's rows as read, with the log's head, and whether they reach it. */
+interface PageRead {
+  head: FeedPosition
+  rows: EventRow[]
+  upToDate: boolean
+}
+
+/**
+ * The rows of a page of a log after a position, with its head: the events up to `limit`, cut once
+ * their data pass `maxBytes` (one at least); null when the source has no head. FORKED when the
+ * position is not in the log.
+ */
+async function pageRows(
   sql: Sql,
   source: LogSource,
-  { after, limit, maxBytes }: Omit<Payload<'events.feed'>, never>
-): Promise<FeedPage | null> {
+  { after, limit, maxBytes }: Payload<'events.feed'>
+): Promise<PageRead | null> {
   const { params } = whereOf(source.ledger)
-  type Row = HeadRow & { ours: string | null } & ({ seq: null } | EventRow)
-  const rows = await sql.all<Row>(pageSql(source), [
+  const rows = await sql.all<PageRow>(pageSql(source), [
     ...params,
     after.ledger.seq,
     ...source.headParams,
@@ -106,22 +125,63 @@ async function page(
       { seq: after.ledger.seq, hash: ours, head }
     )
   }
-  const events: LogEvent[] = []
+  const kept: EventRow[] = []
   let bytes = 0
   for (const row of rows) {
     if (row.seq === null) break // the empty page's one row
     bytes += row.data.length
-    if (events.length > 0 && bytes > maxBytes) break
-    const { seq, type, subject, data, createdAt } = row
-    events.push({ seq, type, subject, data: JSON.parse(data), createdAt })
+    if (kept.length > 0 && bytes > maxBytes) break
+    kept.push(row)
   }
-  const last = events.at(-1)?.seq ?? after.events
-  return { events, head, upToDate: last >= head.events }
+  const last = kept.at(-1)?.seq ?? after.events
+  return { head, rows: kept, upToDate: last >= head.events }
 }
+
+/** A page read, then put as `format` says; null when the source has no head. */
+const served =
+  <T>(format: (read: PageRead) => T) =>
+  async (sql: Sql, source: LogSource, asked: Payload<'events.feed'>): Promise<T | null> => {
+    const read = await pageRows(sql, source, asked)
+    return read ? format(read) : null
+  }
+
+const page = served<FeedPage>(({ rows, head, upToDate }) => ({
+  events: rows.map(({ seq, type, subject, data, createdAt }) => ({
+    seq,
+    type,
+    subject,
+    data: JSON.parse(data),
+    createdAt,
+  })),
+  head,
+  upToDate,
+}))
+
+/**
+ * The same page as its JSON text, each event's data spliced in as stored (the log's and the
+ * replica's data are JSON, checked as they are written): nothing parsed and serialized again, in
+ * the worker or in the route that serves it.
+ */
+const pageText = served<FeedPageText>(({ rows, head, upToDate }) => {
+  const str = JSON.stringify
+  const events = rows.map(
+    (e) =>
+      `{"seq":${e.seq},"type":${str(e.type)},"subject":${str(e.subject)},"data":${e.data},"createdAt":${str(e.createdAt)}}`
+  )
+  return {
+    text: `{"events":[${events.join(',')}],"head":${str(head)},"upToDate":${upToDate}}`,
+    events: events.length,
+  }
+})
 
 /** This node's own log after a position (events.feed). */
 export function ownFeed(db: Knex, payload: Payload<'events.feed'>): Promise<FeedPage> {
   return withSql(db, async (sql) => (await page(sql, OWN_LOG, payload)) as FeedPage)
+}
+
+/** events.feed as its JSON text (events.feedText). */
+export function ownFeedText(db: Knex, payload: Payload<'events.feedText'>): Promise<FeedPageText> {
+  return withSql(db, async (sql) => (await pageText(sql, OWN_LOG, payload)) as FeedPageText)
 }
 
 /** A peer's log as this node's replica holds it (replicas.feed). */
@@ -129,6 +189,19 @@ export function replicaFeed(db: Knex, payload: Payload<'replicas.feed'>): Promis
   const { nodeId, ...asked } = payload
   return withSql(db, async (sql) => {
     const served = await page(sql, replicaLog(nodeId), asked)
+    if (!served) throw replicaNotFound(nodeId)
+    return served
+  })
+}
+
+/** replicas.feed as its JSON text (replicas.feedText). */
+export function replicaFeedText(
+  db: Knex,
+  payload: Payload<'replicas.feedText'>
+): Promise<FeedPageText> {
+  const { nodeId, ...asked } = payload
+  return withSql(db, async (sql) => {
+    const served = await pageText(sql, replicaLog(nodeId), asked)
     if (!served) throw replicaNotFound(nodeId)
     return served
   })

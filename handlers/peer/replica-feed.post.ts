@@ -1,4 +1,4 @@
-import { defineHandler, REPLICATION_MESSAGES, type FeedAnswer } from '../../runtime/index.ts'
+import { defineHandler, REPLICATION_MESSAGES, text } from '../../runtime/index.ts'
 import { EXAMPLE_PAGE, signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.replicaFeed
@@ -20,8 +20,10 @@ export default defineHandler(
       },
     },
   },
-  async (_request, ctx, { body: { node, after, limit, maxBytes } }): Promise<FeedAnswer> => {
+  async (_request, ctx, { body: { node, after, limit, maxBytes } }): Promise<Response> => {
     signer(ctx)
-    return ctx.db.send('replicas.feed', { nodeId: node, after, limit, maxBytes })
+    // The page as the worker wrote it, sent as it is (nothing parsed and serialized again here).
+    const page = await ctx.db.send('replicas.feedText', { nodeId: node, after, limit, maxBytes })
+    return text(page.text, 'application/json; charset=utf-8')
   }
 )

@@ -369,6 +369,54 @@ t.test('a replica serves the log it holds, and the hashes it holds', async (t) =
   })
 })
 
+t.test('a page as its text is the same page: from the owner and from a replica', async (t) => {
+  const from = await owner(t)
+  const into = await testDb(t)
+  await pullAll(from, into, 100)
+  const asText = async <O extends 'events.feedText' | 'replicas.feedText'>(
+    knex: Knex,
+    op: O,
+    payload: Payload<O>
+  ) => {
+    const { text, events } = (await ok(knex, op, payload)) as { text: string; events: number }
+    const page = JSON.parse(text) as FeedPage
+    t.equal(events, page.events.length, 'it says how many events it holds')
+    return page
+  }
+  const second = (await feed(from, START, 3)).events[2]
+  const at = { events: 3, ledger: { seq: 1, hash: (second.data as { hash: string }).hash } }
+  for (const [after, limit, maxBytes] of [
+    [START, 100, 1_000_000],
+    [START, 3, 1_000_000],
+    [at, 100, 1_000_000],
+    [START, 100, 1],
+    [{ events: 7, ledger: (await feed(from, START)).head.ledger }, 100, 1_000_000],
+  ] as const) {
+    const asked = { after, limit, maxBytes }
+    const own = await ok(from, 'events.feed', asked)
+    t.same(await asText(from, 'events.feedText', asked), own, `the owner's, after ${after.events}`)
+    t.same(
+      await asText(into, 'replicas.feedText', { nodeId: 'norte', ...asked }),
+      own,
+      `the replica's, after ${after.events}`
+    )
+  }
+  const forked = { events: 4, ledger: { seq: 2, hash: 'e'.repeat(64) } }
+  for (const [knex, op, extra] of [
+    [from, 'events.feedText', {}],
+    [into, 'replicas.feedText', { nodeId: 'norte' }],
+  ] as const) {
+    t.match(await call(knex, op, { ...extra, after: forked, limit: 10, maxBytes: 1000 } as never), {
+      ok: false,
+      error: { code: 'FORKED', details: { seq: 2 } },
+    })
+  }
+  t.match(
+    await call(into, 'replicas.feedText', { nodeId: 'sur', after: START, limit: 1, maxBytes: 1 }),
+    { ok: false, error: { code: 'NOT_FOUND' } }
+  )
+})
+
 /** A replica of five events of norte's, its rows open to a change made on disk by hand. */
 async function replicaToDamage(t: Parameters<typeof testDb>[0]) {
   const from = await owner(t)

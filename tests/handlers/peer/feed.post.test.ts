@@ -1,6 +1,6 @@
 import t from 'tap'
 import handler, { GATHER_MS } from '../../../handlers/peer/feed.post.ts'
-import type { FeedPage } from '../../../db/contract/index.ts'
+import type { FeedPage, FeedPageText } from '../../../db/contract/index.ts'
 import type { Ctx } from '../../../runtime/index.ts'
 import { errorFromCode } from '../../../runtime/errors.ts'
 import { fakeCtx, refusal, request } from '../../fixtures/handler-kit.ts'
@@ -20,6 +20,11 @@ const pageOf = (events: FeedPage['events'], head = 4): FeedPage => ({
   head: { events: head, ledger: after.ledger },
   upToDate: true,
 })
+/** The worker's events.feedText for what `read` gives (a page as its text), or its refusal. */
+const asText = (read: () => FeedPage) => (): FeedPageText => {
+  const page = read()
+  return { text: JSON.stringify(page), events: page.events.length }
+}
 
 /**
  * An event hub whose log grows when the test says, and stops when it says; its head is `head`,
@@ -43,11 +48,18 @@ function hub(head = after.events, position?: typeof after) {
   return { events, waits, grow: () => grow(), stop: () => stop.abort() }
 }
 
-const call = (ctx: Ctx, sent: unknown = body) =>
-  handler(request('POST', '/peer/feed', { body: sent }), ctx)
+/** The handler's answer: the page's text, sent as the worker wrote it, read back. */
+const call = async (ctx: Ctx, sent: unknown = body) => {
+  const answer = await handler(request('POST', '/peer/feed', { body: sent }), ctx)
+  t.equal(answer.headers.get('content-type'), 'application/json; charset=utf-8')
+  return answer.json()
+}
 
 t.test('answers a page of the log after the position, with the head, at once', async (t) => {
-  const ctx = { ...fakeCtx({ 'events.feed': () => pageOf([event(4)]) }), peer: 'node-b' }
+  const ctx = {
+    ...fakeCtx({ 'events.feedText': asText(() => pageOf([event(4)])) }),
+    peer: 'node-b',
+  }
   t.same(await call(ctx, { ...body, waitMs: 20_000, newerField: 1 }), pageOf([event(4)]))
   t.same(ctx.sent[0].payload, { after, limit: 500, maxBytes: 1_000_000 })
 })
@@ -56,7 +68,7 @@ t.test('when the peer has everything, waits for the log to grow, then answers', 
   const { events, waits, grow } = hub()
   let reads = 0
   const feed = () => (++reads === 1 ? pageOf([], 3) : pageOf([event(4)]))
-  const ctx = { ...fakeCtx({ 'events.feed': feed }, {}, events), peer: 'node-b' }
+  const ctx = { ...fakeCtx({ 'events.feedText': asText(feed) }, {}, events), peer: 'node-b' }
   const answer = call(ctx, { ...body, waitMs: 20_000 })
   await new Promise((resolve) => setImmediate(resolve))
   t.same(waits, [3], 'it waits on the event hub for what comes after its position')
@@ -69,7 +81,7 @@ t.test('exactly at the head this node knows: no read until the log grows', async
   const { events, waits, grow } = hub(after.events, after)
   let reads = 0
   const feed = () => (++reads, pageOf([event(4)]))
-  const ctx = { ...fakeCtx({ 'events.feed': feed }, {}, events), peer: 'node-b' }
+  const ctx = { ...fakeCtx({ 'events.feedText': asText(feed) }, {}, events), peer: 'node-b' }
   const answer = call(ctx, { ...body, waitMs: 20_000 })
   await new Promise((resolve) => setImmediate(resolve))
   t.same(waits, [3], 'it waits at once')
@@ -82,7 +94,10 @@ t.test('exactly at the head this node knows: no read until the log grows', async
 t.test('at the head, a peer that goes away gets nothing read for it', async (t) => {
   const { events, waits } = hub(after.events, after)
   let reads = 0
-  const ctx = { ...fakeCtx({ 'events.feed': () => (++reads, pageOf([])) }, {}, events), peer: 'b' }
+  const ctx = {
+    ...fakeCtx({ 'events.feedText': asText(() => (++reads, pageOf([]))) }, {}, events),
+    peer: 'b',
+  }
   const gone = new AbortController()
   const sent = { body: { ...body, waitMs: 20_000 }, signal: gone.signal }
   const answer = handler(request('POST', '/peer/feed', sent), ctx)
@@ -101,7 +116,7 @@ t.test('at the head by its events but on another ledger row: read at once', asyn
   const ctx = {
     ...fakeCtx(
       {
-        'events.feed': () => {
+        'events.feedText': () => {
           throw errorFromCode('FORKED', 'The position asked for is not in this log')
         },
       },
@@ -116,7 +131,10 @@ t.test('at the head by its events but on another ledger row: read at once', asyn
 
 t.test('never waits past waitMs, and not at all once the node stops', async (t) => {
   const { events, stop } = hub()
-  const ctx = { ...fakeCtx({ 'events.feed': () => pageOf([], 3) }, {}, events), peer: 'node-b' }
+  const ctx = {
+    ...fakeCtx({ 'events.feedText': asText(() => pageOf([], 3)) }, {}, events),
+    peer: 'node-b',
+  }
   const started = Date.now()
   t.same(await call(ctx, { ...body, waitMs: 150 }), pageOf([], 3))
   const took = Date.now() - started
@@ -135,7 +153,7 @@ t.test(
     const { events } = hub(after.events + 2)
     let reads = 0
     const feed = () => (++reads, pageOf([event(4), event(5), event(6)], 6))
-    const ctx = { ...fakeCtx({ 'events.feed': feed }, {}, events), peer: 'node-b' }
+    const ctx = { ...fakeCtx({ 'events.feedText': asText(feed) }, {}, events), peer: 'node-b' }
     const started = Date.now()
     const answer = call(ctx)
     await new Promise((resolve) => setImmediate(resolve))
@@ -150,13 +168,19 @@ t.test('a page or more behind, it reads at once; a stop ends a gather at once', 
   const behind = hub(after.events + body.limit)
   let reads = 0
   const feed = () => (++reads, pageOf([event(4)]))
-  const catchingUp = call({ ...fakeCtx({ 'events.feed': feed }, {}, behind.events), peer: 'b' })
+  const catchingUp = call({
+    ...fakeCtx({ 'events.feedText': asText(feed) }, {}, behind.events),
+    peer: 'b',
+  })
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(reads, 1, 'catching up: no gather')
   await catchingUp
 
   const stopping = hub(after.events + 2)
-  const gathering = call({ ...fakeCtx({ 'events.feed': feed }, {}, stopping.events), peer: 'b' })
+  const gathering = call({
+    ...fakeCtx({ 'events.feedText': asText(feed) }, {}, stopping.events),
+    peer: 'b',
+  })
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(reads, 1, 'gathering')
   stopping.stop()
@@ -169,7 +193,7 @@ t.test('passes on FORKED, refuses unsigned and malformed requests', async (t) =>
   const forked = refusal('FORKED', 'not in this log', { seq: 1, hash: null, head: genesis })
   const ctx = {
     ...fakeCtx({
-      'events.feed': () => {
+      'events.feedText': () => {
         throw forked
       },
     }),

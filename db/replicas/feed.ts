@@ -2,13 +2,7 @@
 // with the log's head. Served from this node's own log (events.feed, what peers replicate) or
 // from its replica of a peer's (replicas.feed: the rows chain, so any holder may serve them).
 import type { Knex } from 'knex'
-import type {
-  FeedPage,
-  FeedPageText,
-  FeedPosition,
-  Hashes,
-  Payload,
-} from '../contract/index.ts'
+import type { FeedPage, FeedPageText, FeedPosition, Hashes, Payload } from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { headOf, OWN_HEAD, type EventRow, type HeadRow } from '../events/log.ts'
 import { GENESIS_HASH } from '../ledger/hash.ts'

@@ -228,6 +228,16 @@ export async function startNode(
       if (outbox) relay?.wake()
     })
     const [ready, routes] = await Promise.all([starting, loadRoutes(HANDLERS_DIR)])
+    // Kept as soon as the database is open, before anything else is made here (an admin, a token,
+    // a member list): a stop from here on is a restore to finish at the next start, not a new
+    // warehouse under the lost one's name. A node holding its own ledger refuses it.
+    if (config.restore) {
+      await db.call('ledger.restoreAsked', {}).catch((err: unknown) => {
+        throw err instanceof HttpError && err.code === 'CONFLICT'
+          ? new RestoreError(err.message)
+          : err
+      })
+    }
     await ensureFirstAdmin(db, config.dataDir, log)
     if (config.newAdminToken) await newAdminToken(db, config.dataDir, log)
     const { keyring, note } = await Keyring.load(config.dataDir, config.clusterKey)
@@ -328,8 +338,6 @@ export async function startNode(
     if (config.restore || unfinished || askedOnly) {
       if (unfinished) log.warn({ nodeId: unfinished }, `resuming the restore of node ${unfinished}`)
       if (askedOnly) log.warn('resuming the restore asked of this node')
-      // Kept before the peers are asked: a stop from here on is a restore to finish, not a node.
-      if (config.restore) await db.call('ledger.restoreAsked', {})
       log.info(
         { url },
         `listening on ${url} while restoring: clients get 503 RESTORING until the ledger is verified`

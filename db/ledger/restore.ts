@@ -59,9 +59,25 @@ export function pendingRestoreOf(db: Knex): Promise<{ nodeId: string | null; ask
   }))
 }
 
-/** ledger.restoreAsked: a restore is asked of this node, before its peers are asked whose. */
+/**
+ * ledger.restoreAsked: a restore is asked of this node, before its peers are asked whose. Refused
+ * (CONFLICT, nothing recorded) on a node that holds a ledger of its own, neither put back from a
+ * backup nor a restore under way: recorded, the directory would ask for a restore at every start
+ * that a restore refuses, and the warehouse would not start again.
+ */
 export function restoreAsked(db: Knex): Promise<{ asked: true }> {
   return withSql(db, async (sql) => {
+    const [held] = await sql.all<{ movements: number; items: number }>(
+      'SELECT (SELECT count(*) FROM movements) AS movements, (SELECT count(*) FROM items) AS items'
+    )
+    const under = (await pendingRestore(sql)) ?? (await setting(sql, ASKED))
+    if (held.movements + held.items > 0 && under === null && !(await backupStamp(sql))) {
+      throw new DomainError(
+        'CONFLICT',
+        `This data directory holds a warehouse's own ledger (${held.movements} movements, ${held.items} items): a restore only fills an empty one. Start the node without --restore to run this warehouse; to restore a lost one, start on an empty data directory`,
+        held
+      )
+    }
     await setSetting(sql, ASKED, new Date().toISOString())
     return { asked: true as const }
   })

@@ -155,6 +155,26 @@ t.test(
   }
 )
 
+t.test(
+  'a node holding its own ledger started with --restore by mistake is refused, records nothing, and starts again as it was',
+  async (t) => {
+    const { a, b, aId } = await norteHeldByCentro(t, 3, 20)
+    const ledger = await ledgerOf(a)
+    await stop(a)
+    // Refused as soon as its database is open, before it listens.
+    await t.rejects(
+      start(t, a, ['--restore', '--join', address(b)]),
+      /exited with 1 before listening: almacen: the restore did not start: this data directory holds a warehouse's own ledger \(20 movements, 3 items\): a restore only fills an empty one. Start the node without --restore/,
+      'refused, saying why and what to do'
+    )
+    // Before, the directory then asked for a restore at every start, and said it held nothing.
+    await start(t, a)
+    await served(t, a)
+    t.equal((await api(url(a), 'GET', '/node')).body.id, aId, 'the same warehouse')
+    t.same(await ledgerOf(a), ledger, 'its ledger untouched')
+  }
+)
+
 t.test('a restore is refused, and says why, when no peer holds the node', async (t) => {
   const b = await site(t, 'Centro')
   await start(t, b)

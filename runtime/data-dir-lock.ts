@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import { readFileSync, unlinkSync } from 'node:fs'
-import { mkdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises'
+import { readFileSync, statSync, unlinkSync } from 'node:fs'
+import { link, mkdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import path from 'node:path'
 
@@ -16,6 +16,35 @@ export function alive(pid: number): boolean {
     return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return true // no /proc: trust kill(0)
+  }
+}
+
+/** When a process started, in ms since the epoch (to 10 ms); undefined without /proc. */
+function startedAt(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Field 22, starttime, in clock ticks (USER_HZ, 100 on Linux) since the boot; the fields
+    // after the command's ")" start at field 3.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1])
+    return Number.isFinite(ticks) && Number.isFinite(boot) ? boot * 1000 + ticks * 10 : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Whether the live process `holder` can be the one that wrote the pid file: not one started after
+ * the file was written (its pid given again to another process, after a restart of the machine
+ * say), which would keep the node from its directory for as long as that process runs.
+ */
+function wrote(holder: number, file: string): boolean {
+  const started = startedAt(holder)
+  if (started === undefined) return true
+  try {
+    return started <= statSync(file).mtimeMs + 1000
+  } catch {
+    return true // gone meanwhile: asked again
   }
 }
 
@@ -70,7 +99,8 @@ async function holderOf(file: string): Promise<number> {
   const until = performance.now() + 1000
   for (;;) {
     const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
-    if (holder && alive(holder)) return holder // this process too: a claim of its own, made before
+    // This process too: a claim of its own, made before.
+    if (holder && alive(holder) && wrote(holder, file)) return holder
     if (performance.now() >= until) return 0
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
@@ -98,17 +128,21 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   const letGo = () => {
     if (claim && claim !== 'taken') claim.close()
   }
+  // Written aside, then linked into place: the pid file appears with its pid in it, never empty
+  // (another start reading it empty took it for a dead claim and removed the winner's).
+  const aside = `${file}.${mine}`
   try {
+    await writeFile(aside, mine)
     for (;;) {
       try {
-        await writeFile(file, mine, { flag: 'wx' })
+        await link(aside, file)
         break
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
         const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
         // A live holder without the kernel's claim: a node where there is none, or in another
         // network namespace (each has its own abstract sockets).
-        if (holder && holder !== process.pid && alive(holder)) {
+        if (holder && holder !== process.pid && alive(holder) && wrote(holder, file)) {
           throw new DataDirInUse(path.resolve(dataDir), holder)
         }
         await unlink(file).catch(() => undefined)
@@ -117,6 +151,8 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   } catch (err) {
     letGo()
     throw err
+  } finally {
+    await unlink(aside).catch(() => undefined)
   }
   return async function releaseDataDir() {
     const holder = (await readFile(file, 'utf8').catch(() => '')).trim()

@@ -1,7 +1,14 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createHash } from 'node:crypto'
-import { existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { connect, createServer } from 'node:net'
 import path from 'node:path'
 import t from 'tap'
@@ -50,6 +57,42 @@ t.test('takes over a lock left by a process that died', async (t) => {
   t.equal(readFileSync(path.join(dir, 'almacen.pid'), 'utf8'), String(process.pid))
   await release()
 })
+
+t.test(
+  'a pid file naming a live process that started after it was written is taken over: the pid went to another process',
+  { skip: process.platform !== 'linux' && 'process start times are read from /proc' },
+  async (t) => {
+    const dir = t.testdir()
+    const file = path.join(dir, 'almacen.pid')
+    // What a restart of the machine leaves: the node's pid file, and its pid now another's.
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
+    t.teardown(() => other.kill())
+    await once(other, 'spawn')
+    writeFileSync(file, String(other.pid))
+    const beforeIt = new Date(Date.now() - 3_600_000)
+    utimesSync(file, beforeIt, beforeIt)
+    const release = await lockDataDir(dir)
+    t.equal(readFileSync(file, 'utf8'), String(process.pid), 'taken over')
+    await release()
+    // The same process, written after it started: its claim, refused as ever.
+    writeFileSync(file, String(other.pid))
+    await t.rejects(lockDataDir(dir), { name: 'DataDirInUse', pid: other.pid })
+  }
+)
+
+t.test(
+  'the pid written aside to be linked into place leaves nothing beside the pid file',
+  async (t) => {
+    const dir = t.testdir()
+    const release = await lockDataDir(dir)
+    t.same(
+      readdirSync(dir),
+      ['almacen.pid'],
+      'the pid written aside was linked into place, and removed'
+    )
+    await release()
+  }
+)
 
 /** A pid file left by a process that has ended. */
 async function deadPidFile(dir: string) {

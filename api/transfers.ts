@@ -177,6 +177,13 @@ export const returnInput = z.strictObject(
 )
 export type ReturnInput = z.output<typeof returnInput>
 
+/**
+ * POST /transfers/:id/write-off at the sender: what a receipt marked to come back and will not
+ * (all still due, without lines), written off.
+ */
+export const writeOffInput = returnInput
+export type WriteOffInput = z.output<typeof writeOffInput>
+
 /** One SKU of a transfer as this side knows it. Whole numbers in the item's unit. */
 export interface TransferLine {
   sku: string

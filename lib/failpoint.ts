@@ -20,6 +20,7 @@
 //   transfers.reject.after-outbox   B: the rejected message is in the outbox
 //   transfers.cancel.after-outbox   A: the cancel_requested message is in the outbox
 //   transfers.return.after-post     A: the transfer_return rows are posted
+//   transfers.writeOff.after-post   A: the transfer_writeoff rows of goods not come back are posted
 //   inbox.<kind>.after-post         either side: a peer's message (e.g. inbox.transfer.received)
 //   inbox.<kind>.after-outbox       has posted its rows / queued its answer message (B's
 //                                   cancel_accepted), inside the message's own savepoint

@@ -229,6 +229,10 @@ const en = {
   },
   cameBack: 'came back',
   nothingBack: 'Type how many came back of at least one line.',
+  writeOffDue: 'Write off: will not come back',
+  writeOffAsk: (what: string) =>
+    `Write off ${what}, all still due back? It leaves the stock in transit for good. Press again to write it off.`,
+  writeOffSure: 'Yes, write it off',
   stepButtons: {
     reject: 'Reject',
     undo: 'Undo receipts',
@@ -512,6 +516,10 @@ const es: typeof en = {
   },
   cameBack: 'ha vuelto',
   nothingBack: 'Escriba cuánto ha vuelto de al menos una línea.',
+  writeOffDue: 'Dar de baja: no va a volver',
+  writeOffAsk: (what: string) =>
+    `¿Dar de baja ${what}, todo lo pendiente de volver? Sale del stock en tránsito para siempre. Pulse otra vez para darlo de baja.`,
+  writeOffSure: 'Sí, darlo de baja',
   stepButtons: {
     reject: 'Rechazar',
     undo: 'Deshacer recepciones',

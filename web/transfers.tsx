@@ -631,7 +631,27 @@ function StepForm(props: {
   const asksWhy = step !== 'return'
   const due = step === 'return' ? dueBack(detail) : []
   const [counts, setCounts] = useState(due.map((l) => String(l.due)))
+  // Due back by a receipt (not a rejection or a cancel, whose goods come back whole): what will
+  // not come back may be written off, asked twice.
+  const mayWriteOff = step === 'return' && detail.receipts.length > 0
+  const [writingOff, setWritingOff] = useState(false)
   const form = useRef<HTMLFormElement>(null)
+  async function writeOff() {
+    if (!writingOff) {
+      setProblem('')
+      return setWritingOff(true)
+    }
+    setBusy(true)
+    try {
+      const url = `/transfers/${encodeURIComponent(detail.id)}/write-off`
+      onDone(await call<TransferDetail>(url, { method: 'POST', body: {} }))
+      setWritingOff(false)
+    } catch (error) {
+      setProblem(problemOf(error, words))
+    } finally {
+      setBusy(false)
+    }
+  }
   async function take() {
     const { fields, counts: typed } = typedCounts(form.current!)
     const back = due.map((l, i) => ({ sku: l.sku, quantity: typed[i] }))
@@ -693,7 +713,23 @@ function StepForm(props: {
         <button type="submit" disabled={busy}>
           {words.stepButtons[step]}
         </button>
+        {mayWriteOff && (
+          <button
+            type="button"
+            class="secondary"
+            name="write-off"
+            disabled={busy}
+            onClick={() => void writeOff()}
+          >
+            {writingOff ? words.writeOffSure : words.writeOffDue}
+          </button>
+        )}
       </div>
+      {writingOff && (
+        <p role="alert" class="problem">
+          {words.writeOffAsk(due.map((l) => `${l.sku} ×${l.due}`).join(', '))}
+        </p>
+      )}
       {problem && (
         <p role="alert" class="problem">
           {problem}

@@ -10,7 +10,7 @@ import { linesTable, stateOf } from '../transfer-view.ts'
 import { transferPath, transfersWaitingOnStep } from '../transfers.ts'
 import { askedToCancelSentence } from './cancel-transfer.ts'
 import { rejectedSentence } from './reject-transfer.ts'
-import { bookedBackSentence } from './return-transfer.ts'
+import { bookedBackSentence, writtenOffSentence } from './return-transfer.ts'
 import { getTransfer, transferChoice, TYPE_ID } from './transfers.ts'
 
 const post = (io: Io, t: TransferDetail, step: string, body: unknown) =>
@@ -77,7 +77,7 @@ export async function transferStepInteractively(io: Io) {
   io.print(`✔ ${rejectedSentence(await post(io, t, 'reject', { reason }))}`)
 }
 
-/** How many of each line came back, then booked back into stock. */
+/** How many of each line came back, booked back into stock; then what of the rest will not. */
 async function bookBack(io: Io, t: TransferDetail) {
   const lines: NonNullable<ReturnInput['lines']> = []
   for (const { sku, due } of dueBack(t)) {
@@ -90,10 +90,37 @@ async function bookBack(io: Io, t: TransferDetail) {
     )
     if (quantity > 0) lines.push({ sku, quantity })
   }
-  if (!lines.length) return io.print('Nothing came back: nothing booked.')
-  const what = lines.map((l) => `${l.sku} ×${l.quantity}`).join(', ')
-  if (!(await confirm(io, `Book ${what} back into this warehouse's stock?`))) {
-    return io.print('Nothing booked.')
+  let now = t
+  if (!lines.length) io.print('Nothing came back: nothing booked.')
+  else {
+    const what = lines.map((l) => `${l.sku} ×${l.quantity}`).join(', ')
+    if (!(await confirm(io, `Book ${what} back into this warehouse's stock?`))) {
+      return io.print('Nothing booked.')
+    }
+    now = await post(io, t, 'return', { lines })
+    io.print(`✔ ${bookedBackSentence(now)}`)
   }
-  io.print(`✔ ${bookedBackSentence(await post(io, t, 'return', { lines }))}`)
+  await writeOffLeft(io, now)
+}
+
+/**
+ * What is still due back after a receipt sent it back: coming still, or written off (missing, lost
+ * on the way) so that it leaves the stock in transit. A rejected or cancelled transfer's goods
+ * come back whole: nothing is asked.
+ */
+async function writeOffLeft(io: Io, t: TransferDetail) {
+  const left = dueBack(t)
+  // No receipt here: rejected or cancelled before one, its goods come back whole.
+  if (!left.length || t.receipts.length === 0) return
+  const what = left.map((l) => `${l.sku} ×${l.due}`).join(', ')
+  const coming = await choose(io, `Still due back: ${what}. Will it come back?`, [
+    { title: 'Yes, it is still coming: leave it due back', value: true },
+    { title: 'No, it will not (missing, lost): write it off', value: false },
+  ])
+  if (coming) return io.print(`Still due back: ${what}.`)
+  // Not undone by another step: No unless the person says Yes.
+  if (!(await confirm(io, `Write off ${what}? It leaves the stock in transit for good.`, false))) {
+    return io.print('Nothing written off.')
+  }
+  io.print(`✔ ${writtenOffSentence(await post(io, t, 'write-off', {}))}`)
 }

@@ -336,4 +336,11 @@ export const transferOps = {
   ).returns<{ delivered: number; failed: number }>(),
   /** How many messages wait in the outbox, per destination (those with any): the map's depth. */
   'outbox.depth': read(nothing).returns<{ outbox: { peer: string; pending: number }[] }>(),
+  /**
+   * At A: writes off (transfer_writeoff rows) what a receipt marked to come back and will not, all
+   * that is due without lines; the transfer closes once nothing more is due.
+   */
+  'transfers.writeOff': write(
+    z.strictObject({ id, lines: lines.optional(), note: text.optional() })
+  ).returns<TransferDetail>(),
 }

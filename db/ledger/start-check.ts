@@ -31,6 +31,7 @@ export const HALTED_OPS: ReadonlySet<C.OpName> = new Set<C.OpName>([
   'transfers.create',
   'transfers.receive',
   'transfers.return',
+  'transfers.writeOff',
   'transfers.inbox',
   'transfers.inboxV2',
 ])

@@ -97,6 +97,7 @@ export const operations: OperationTable = {
   'transfers.reject': transfers.reject,
   'transfers.cancel': transfers.cancel,
   'transfers.return': transfers.bookReturn,
+  'transfers.writeOff': transfers.writeOff,
   'transfers.list': transfers.list,
   'transfers.get': transfers.get,
   'transfers.known': transfers.known,

@@ -447,7 +447,7 @@ async function knowItems(
 }
 
 /** A step on a record that must exist, by REST: its detail after. */
-function onRecord<O extends 'transfers.cancel' | 'transfers.return'>(
+function onRecord<O extends 'transfers.cancel' | 'transfers.return' | 'transfers.writeOff'>(
   name: O,
   take: (record: S.TransferRecord, p: Payload<O>) => S.Step
 ) {
@@ -516,6 +516,10 @@ export const cancel = onRecord('transfers.cancel', (record, p) => S.requestCance
 export const bookReturn = onRecord('transfers.return', (record, p) => {
   if (p.lines) onceEach(p.lines)
   return S.bookReturn(record, p)
+})
+export const writeOff = onRecord('transfers.writeOff', (record, p) => {
+  if (p.lines) onceEach(p.lines)
+  return S.writeOffDueBack(record, p)
 })
 
 export async function get(db: Knex, { id }: { id: string }): Promise<Result<'transfers.get'>> {

@@ -383,18 +383,22 @@ export function cancelRefused(current: TransferRecord, { reason }: { reason: str
   return { ok: true, record, effects: [], changed: true }
 }
 
+type DueBackInput = { lines?: { sku: string; quantity: number }[]; note?: string }
+
 /**
- * POST /transfers/:id/return at A: books back (transfer_return rows) goods that came back, all
- * that is due without lines. Closes the transfer once nothing more is due and no receipt is to come.
+ * What is asked of goods due back to A (to come back after a rejection, an accepted cancel or a
+ * return disposition, and not yet booked back): the lines given, or all that is due; or the
+ * refusal. `verb` and `done` say what is done with them, for the refusals.
  */
-export function bookReturn(
+function dueBackAsked(
   current: TransferRecord,
-  input: { lines?: { sku: string; quantity: number }[]; note?: string }
-): Step {
+  input: DueBackInput,
+  [verb, done]: readonly [string, string]
+): { sku: string; quantity: number }[] | Step {
   if (current.direction !== 'out') {
     return refuse(
       'INVALID_TRANSFER_STATE',
-      `Transfer ${current.id} comes from ${who(current)}: goods are booked back by their sender`
+      `Transfer ${current.id} comes from ${who(current)}: goods are ${done} by their sender`
     )
   }
   const due = new Map(current.lines.map((l) => [l.sku, l.toReturn - l.returned]))
@@ -410,7 +414,7 @@ export function bookReturn(
   if (over.length > 0) {
     return refuse(
       'EXCEEDS_IN_TRANSIT',
-      `Cannot book back more than is to come back: ${over
+      `Cannot ${verb} more than is to come back: ${over
         .map((l) => `${l.sku} ${l.quantity} of ${Math.max(0, due.get(l.sku) ?? 0)}`)
         .join(', ')}`,
       over.map((l) => ({
@@ -420,14 +424,64 @@ export function bookReturn(
       }))
     )
   }
+  return asked
+}
+
+/** Closes A's record once a final receipt (or a rejection, a cancel) came and nothing is due back. */
+function closeIfSettled(record: TransferRecord): void {
+  const finished = record.receipts.some((r) => r.final) || record.cause !== null
+  if (finished && !returnDue(record)) close(record)
+}
+
+/**
+ * POST /transfers/:id/return at A: books back (transfer_return rows) goods that came back, all
+ * that is due without lines. Closes the transfer once nothing more is due and no receipt is to come.
+ */
+export function bookReturn(current: TransferRecord, input: DueBackInput): Step {
+  const asked = dueBackAsked(current, input, ['book back', 'booked back'])
+  if (!Array.isArray(asked)) return asked
   const record = clone(current)
   const effects: Effect[] = []
   for (const { sku, quantity } of asked) {
     lineOf(record, sku).returned += quantity
     effects.push({ post: 'transfer_return', sku, quantity, note: input.note })
   }
-  const finished = record.receipts.some((r) => r.final) || record.cause !== null
-  if (finished && !returnDue(record)) close(record)
+  closeIfSettled(record)
+  return { ok: true, record, effects, changed: true }
+}
+
+/**
+ * POST /transfers/:id/write-off at A: goods a receipt marked to come back that will not (missing
+ * ones the receiver marked to return, damaged ones lost on the way back) are written off (transfer_writeoff
+ * rows, which move nothing on hand: the goods left at dispatch), all that is due without lines.
+ * Without it they would stay in transit for ever. Closes the transfer as bookReturn does.
+ */
+export function writeOffDueBack(current: TransferRecord, input: DueBackInput): Step {
+  // Refused or cancelled whole, the goods were never taken in there: they come back as they left.
+  if (current.direction === 'out' && current.cause !== null) {
+    return refuse(
+      'INVALID_TRANSFER_STATE',
+      `Transfer ${current.id} was ${current.cause} by ${who(current)}: its goods come back whole; book them back as they arrive`
+    )
+  }
+  const asked = dueBackAsked(current, input, ['write off', 'written off'])
+  if (!Array.isArray(asked)) return asked
+  const record = clone(current)
+  const effects: Effect[] = []
+  for (const { sku, quantity } of asked) {
+    const line = lineOf(record, sku)
+    line.toReturn -= quantity
+    line.toWriteOff += quantity
+    line.writtenOff += quantity
+    const said = input.note ? `: ${input.note}` : ''
+    effects.push({
+      post: 'transfer_writeoff',
+      sku,
+      quantity,
+      note: `${quantity} written off, due back from ${who(record)} and not come back${said}`,
+    })
+  }
+  closeIfSettled(record)
   return { ok: true, record, effects, changed: true }
 }
 

@@ -205,6 +205,23 @@ t.test(
     t.equal(await asViewer.getByRole('heading', { name: /^Send/ }).count(), 0, 'no send form')
     await asViewer.close()
 
+    // At Madrid, TR-1's 3 to come back (1 damaged, 2 missing) will not: written off from its
+    // page, asked twice; then nothing of it is on the road.
+    const tr1 = async () => (await api(node(madrid), 'GET', `/transfers/${sent.body.id}`)).body
+    await until(async () => (await tr1()).state === 'returning', 10_000, 'Madrid hears of it')
+    const lostAtMadrid = await signedIn(browser, node(madrid).url, `#/transfers/${sent.body.id}`)
+    const dueBackForm = lostAtMadrid.locator('form[data-step=return]')
+    await dueBackForm.getByRole('button', { name: 'Write off: will not come back' }).click()
+    await lostAtMadrid
+      .getByRole('alert')
+      .filter({ hasText: 'Write off BOLT-M8 ×3, all still due back?' })
+      .waitFor()
+    t.equal((await tr1()).state, 'returning', 'nothing written off on the first press')
+    await dueBackForm.getByRole('button', { name: 'Yes, write it off' }).click()
+    await lostAtMadrid.getByTestId('story-state').filter({ hasText: 'closed' }).waitFor()
+    t.match((await tr1()).lines, [{ sku: 'BOLT-M8', writtenOff: 3, inTransit: 0 }])
+    await lostAtMadrid.close()
+
     // Madrid rejects what Sevilla sent back, from the transfer's page; Sevilla's page then offers
     // to book the 5 back, and does.
     const storyAtMadrid = await signedIn(browser, node(madrid).url, `#/transfers/${backId}`)
@@ -277,11 +294,12 @@ t.test(
       atMadrid.locator(`tr[data-warehouse="${name}"][data-source="${source}"] td.on-hand`)
     t.equal(await figure('Madrid', 'live').textContent(), '70 ea')
     t.equal(await figure('Sevilla', 'live').textContent(), '27 ea')
-    // Its stock here over time: the receipt and the transfer out; a receipt now redraws it.
+    // Its stock here over time: the receipt, the transfer out and the write-off of what did not
+    // come back (on hand unchanged); a receipt now redraws it.
     const chart = atMadrid.getByTestId('stock-chart')
-    t.equal(await chart.getAttribute('data-points'), '2', 'two movements drawn')
+    t.equal(await chart.getAttribute('data-points'), '3', 'three movements drawn')
     await api(node(madrid), 'POST', '/movements', { type: 'receipt', sku: 'BOLT-M8', quantity: 10 })
-    await atMadrid.locator('[data-testid=stock-chart][data-points="3"]').waitFor()
+    await atMadrid.locator('[data-testid=stock-chart][data-points="4"]').waitFor()
     t.pass('a receipt made meanwhile is drawn without asking again')
     await atMadrid.keyboard.type('NOPE-1') // the field kept the focus, its text selected
     await atMadrid.keyboard.press('Enter')
@@ -366,7 +384,7 @@ t.test(
       await atMadrid.locator('tr[data-warehouse="Sevilla"] .badge').textContent(),
       /From its copy here, as of .* ago \(it is down\)/
     )
-    await atMadrid.locator('[data-testid=stock-chart][data-points="3"]').waitFor()
+    await atMadrid.locator('[data-testid=stock-chart][data-points="4"]').waitFor()
     await shot(atMadrid, 'where')
     t.same(
       await axeProblems(atMadrid),

@@ -52,3 +52,33 @@ t.test('a cancel is refused once Norte has received', async (t) => {
   t.match(run, { code: 1, stdout: '', stderr: /\(ALREADY_RECEIVED\)/ })
   t.match(await stateAt(sur, id), 'closed')
 })
+
+t.test('what a receipt sent back and never came is written off with --write-off', async (t) => {
+  const [sur, norte] = await surAndNorte()
+  const id = await sent(5)
+  const receipt = {
+    lines: [{ sku: 'BOLT-M8', received: 3, short: 2, disposition: 'return' }],
+    final: true,
+  }
+  t.equal((await api(norte, 'POST', `/transfers/${id}/receive`, receipt)).status, 200)
+  await delivered(norte, sur)
+  t.equal(await stateAt(sur, id), 'returning')
+  const run = await almacen([
+    'return-transfer',
+    id,
+    '--write-off',
+    '--note',
+    'lost',
+    '--url',
+    sur.url,
+  ])
+  t.equal(run.code, 0, run.stderr)
+  t.match(
+    run.stdout,
+    `Written off from transfer ${id}: BOLT-M8 ×2 in all, damaged or missing. It is closed (`
+  )
+  t.match(await almacen(['return-transfer', id, '--write-off', '--url', sur.url]), {
+    code: 1,
+    stderr: /has nothing to come back/,
+  })
+})

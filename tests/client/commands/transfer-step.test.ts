@@ -95,6 +95,33 @@ t.test('Sur books back what Norte sent back with a part receipt', async (t) => {
 })
 
 t.test(
+  'Sur books back the damaged that came back and writes off the missing that never will',
+  async (t) => {
+    const [sur, norte] = await surAndNorte()
+    const id = await sent(5)
+    const final = {
+      lines: [{ sku: 'BOLT-M8', received: 2, damaged: 1, short: 2, disposition: 'return' }],
+      final: true,
+    }
+    t.equal((await api(norte, 'POST', `/transfers/${id}/receive`, final)).status, 200)
+    await delivered(norte, sur)
+    const before = await boltsAt(sur)
+    const inTransit = async () => (await api(sur, 'GET', '/stock/BOLT-M8')).body.inTransit
+    const onTheRoad = await inTransit()
+    // One came back; the other two will not: written off, confirmed (No by default).
+    const s = session(sur.url, [id, '1', true, false, true])
+    await runAction(s.io, step)
+    t.same(s.unused(), [])
+    t.match(s.output(), `✔ Booked back into stock from transfer ${id}: BOLT-M8 ×1 in all.`)
+    t.match(s.output(), `✔ Written off from transfer ${id}: BOLT-M8 ×2 in all, damaged or missing.`)
+    t.equal(await boltsAt(sur), before + 1)
+    t.equal(await stateAt(sur, id), 'closed')
+    t.equal(await inTransit(), onTheRoad - 3, 'none of it on the road any more')
+    t.notOk((await offered(sur.url)).includes(id), 'nothing is due back any more')
+  }
+)
+
+t.test(
   'Norte undoes receipts Sur refused; a transfer with no step is said to have none',
   async (t) => {
     const [, norte] = await surAndNorte()

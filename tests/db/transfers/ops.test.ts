@@ -886,6 +886,47 @@ t.test('a final receipt with damage: write off at A, or back to A', async (t) =>
 })
 
 t.test(
+  'goods marked to come back that never do are written off at A: out of transit, the transfer closed',
+  async (t) => {
+    const { a, b } = await pair(t)
+    const sent = await send(a, b)
+    await carry(a, b)
+    await ok(b.knex, 'transfers.receive', {
+      id: sent.id,
+      lines: [{ sku: 'ROPE', received: 6, damaged: 1, short: 3, disposition: 'return' }],
+      final: true,
+    })
+    await carry(b, a)
+    t.same(await stock(a, 'ROPE'), { onHand: 40, inTransit: 4, sent: 10, received: 0 })
+    t.match(await call(b.knex, 'transfers.writeOff', { id: sent.id }), {
+      ok: false,
+      error: { code: 'INVALID_TRANSFER_STATE', message: /goods are written off by their sender/ },
+    })
+    // The damaged one comes back; the three missing are not found.
+    await ok(a.knex, 'transfers.return', { id: sent.id, lines: [{ sku: 'ROPE', quantity: 1 }] })
+    const off = await ok(a.knex, 'transfers.writeOff', { id: sent.id, note: 'not at the dock' })
+    t.match(off, {
+      state: 'closed',
+      outcome: 'partially_returned',
+      lines: [{ sku: 'ROPE', received: 6, returned: 1, writtenOff: 3, inTransit: 0 }],
+    })
+    t.same(await stock(a, 'ROPE'), { onHand: 41, inTransit: 0, sent: 6, received: 0 })
+    const { movements } = await ok(a.knex, 'movements.list', { sku: 'ROPE', limit: 10 })
+    t.match(movements[0], {
+      type: 'transfer_writeoff',
+      quantity: 3,
+      delta: 0,
+      note: '3 written off, due back from Sur and not come back: not at the dock',
+    })
+    t.match(await call(a.knex, 'transfers.writeOff', { id: sent.id }), {
+      ok: false,
+      error: { code: 'INVALID_TRANSFER_STATE', message: /has nothing to come back/ },
+    })
+    t.match(await verify(a.knex), { ok: true })
+  }
+)
+
+t.test(
   'transfers.list filters by direction, state, peer and SKU, newest first, in pages',
   async (t) => {
     const { a, b } = await pair(t)

@@ -128,6 +128,51 @@ t.test('A: goods B sends back keep it returning until booked back', async (t) =>
   t.match(S.bookReturn(all.record, {}), { ok: false, code: 'INVALID_TRANSFER_STATE' })
 })
 
+t.test(
+  'A: what a receipt marked to come back and never came is written off, and the transfer closes',
+  async (t) => {
+    const a = sent().record
+    const receipt = {
+      receiptId: 'R1',
+      lines: [{ sku: 'ROPE', received: 6, damaged: 1, short: 3, disposition: 'return' as const }],
+      final: true,
+    }
+    const returning = ok(S.outReceived(a, receipt)).record
+    t.match(returning, { state: 'returning', lines: [{ toReturn: 4, returned: 0 }] })
+    t.match(S.writeOffDueBack(returning, { lines: [{ sku: 'ROPE', quantity: 5 }] }), {
+      ok: false,
+      code: 'EXCEEDS_IN_TRANSIT',
+      message: 'Cannot write off more than is to come back: ROPE 5 of 4',
+    })
+    // The damaged one comes back; the three missing never will.
+    const back = ok(S.bookReturn(returning, { lines: [{ sku: 'ROPE', quantity: 1 }] })).record
+    t.match(back, { state: 'returning' })
+    const lost = ok(S.writeOffDueBack(back, { note: 'not found at the dock' }))
+    t.same(posts(lost.effects), ['transfer_writeoff ROPE 3'])
+    t.match(
+      lost.effects.find((e) => 'post' in e),
+      {
+        note: '3 written off, due back from Sur and not come back: not found at the dock',
+      }
+    )
+    t.match(lost.record, {
+      state: 'closed',
+      outcome: 'partially_returned',
+      lines: [{ sent: 10, received: 6, returned: 1, toReturn: 1, toWriteOff: 3, writtenOff: 3 }],
+    })
+    t.equal(S.inTransit(lost.record.lines[0]), 0, 'nothing left on the road')
+    t.match(S.writeOffDueBack(lost.record, {}), { ok: false, code: 'INVALID_TRANSFER_STATE' })
+
+    // Refused whole, the goods were never taken in: they come back as they left.
+    const rejected = ok(S.outRejected(sent().record, { reason: 'not ours' })).record
+    t.match(S.writeOffDueBack(rejected, {}), {
+      ok: false,
+      code: 'INVALID_TRANSFER_STATE',
+      message: /was rejected by Sur: its goods come back whole/,
+    })
+  }
+)
+
 t.test('A: a cancel only asks; accepted, the goods come back; refused, it goes on', async (t) => {
   const a = sent().record
   const asked = ok(S.requestCancel(a, { reason: 'wrong truck' }))
@@ -756,8 +801,10 @@ function history(seed: number) {
       log.push(`A cancel ${step.ok ? 'ok' : step.code}`)
       if (step.ok) ((a = step.record), queue(toB, step.effects))
     } else {
-      const step = S.bookReturn(a, {})
-      log.push(`A return ${step.ok ? 'ok' : step.code}`)
+      // What is due back comes back, or (a receipt's, lost on the way) is written off at A.
+      const writeOff = rnd() < 0.25
+      const step = writeOff ? S.writeOffDueBack(a, {}) : S.bookReturn(a, {})
+      log.push(`A ${writeOff ? 'write-off' : 'return'} ${step.ok ? 'ok' : step.code}`)
       if (step.ok) ((a = step.record), book(la, step.effects))
     }
   }

@@ -11,6 +11,7 @@ import receive, { ASK_SENDER_MS } from '../../../handlers/transfers/[id]/receive
 import reject from '../../../handlers/transfers/[id]/reject.post.ts'
 import cancel from '../../../handlers/transfers/[id]/cancel.post.ts'
 import bookReturn from '../../../handlers/transfers/[id]/return.post.ts'
+import writeOff from '../../../handlers/transfers/[id]/write-off.post.ts'
 import type { Ctx, Handler } from '../../../runtime/index.ts'
 import { assertPassesOn, fakeCtx, refusal, request, settle } from '../../fixtures/handler-kit.ts'
 import type { Replies } from '../../fixtures/handler-kit.ts'
@@ -501,6 +502,32 @@ t.test('POST /transfers/:id/reject and /cancel need a reason; cancel answers 202
     message: 'Transfer T-1 cannot be rejected: goods were already received against it',
   })
 })
+
+t.test(
+  'POST /transfers/:id/write-off writes off what will not come back: all that is due, or the lines given',
+  async (t) => {
+    t.equal(writeOff.access, 'operator')
+    const ctx = ctxWith({ 'transfers.writeOff': () => detail })
+    await writeOff(action('write-off', {}), ctx)
+    await writeOff(
+      action('write-off', { lines: [{ sku: 'rope', quantity: 2 }], note: 'lost' }),
+      ctx
+    )
+    t.strictSame(
+      ctx.sent.map((s) => s.payload),
+      [{ id: 'T-1' }, { id: 'T-1', lines: [{ sku: 'ROPE', quantity: 2 }], note: 'lost' }]
+    )
+    await refused(t, writeOff, action('write-off', { lines: [{ sku: 'ROPE', quantity: 0 }] }), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+    })
+    await assertPassesOn(t, writeOff, action('write-off', {}), 'transfers.writeOff', {
+      status: 409,
+      code: 'INVALID_TRANSFER_STATE',
+      message: 'Transfer T-1 has nothing to come back (closed)',
+    })
+  }
+)
 
 t.test('POST /transfers/:id/return books back all that is due, or the lines given', async (t) => {
   const ctx = ctxWith({ 'transfers.return': () => detail })

@@ -67,8 +67,16 @@ export class NodeBackups implements BackupsApi, Service {
       job = (await this.db.call('backups.status', { name: job.name })).data as BackupJob
     }
     if (job.state === 'failed' || !job.backup) {
-      // Said to the admin who asked: a full disk, a folder it may not write to…
-      throw new HttpError('INTERNAL', job.message ?? `The backup ${job.name} failed`)
+      const why = job.message ?? `The backup ${job.name} failed`
+      // A full disk is said as one (507, as a write refused for want of space is): free space,
+      // then take it again. Anything else (a folder it may not write to…) as it came.
+      if (/\bSQLITE_FULL\b|\bENOSPC\b/.test(why)) {
+        throw new HttpError(
+          'DISK_FULL',
+          `${why}. The disk that holds the data directory is full: free space on it, then take the backup again`
+        )
+      }
+      throw new HttpError('INTERNAL', why)
     }
     this.log.info({ backup: job.backup, ms: job.ms }, `backup ${job.name} taken in ${job.ms} ms`)
     return job.backup

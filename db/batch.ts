@@ -6,7 +6,7 @@ import {
   type RequestEnvelope,
 } from './contract/index.ts'
 import { failpoint, failpointsArmed } from '../lib/failpoint.ts'
-import { diskFull, diskFullError, isDiskFull, noteCommitted } from './disk-full.ts'
+import { diskFull, diskFullError, isDiskFull, logDiskFull, noteCommitted } from './disk-full.ts'
 import { admit, type DispatchOptions } from './dispatch.ts'
 import { execute } from './execute.ts'
 import { workerMetrics } from './metrics.ts'
@@ -83,11 +83,12 @@ export async function runBatch(
     // writes, uncommitted, and answer with them. Ended here; when the transaction is gone
     // already, SQLite says there is none, which is fine.
     await knex.raw('ROLLBACK').catch(() => undefined)
-    options.log.error(
-      { err, size: envelopes.length },
-      'batch transaction failed; nothing in it was applied'
-    )
-    const error = isDiskFull(err instanceof TransactionLost ? err.failure : err)
+    const full = isDiskFull(err instanceof TransactionLost ? err.failure : err)
+    const fields = { err, size: envelopes.length }
+    const said = 'batch transaction failed; nothing in it was applied'
+    if (full) logDiskFull(options.log, fields, said)
+    else options.log.error(fields, said)
+    const error = full
       ? diskFullError()
       : {
           code: 'INTERNAL' as const,

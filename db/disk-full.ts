@@ -1,7 +1,28 @@
 // A disk out of space, as the worker last met it: SQLite's SQLITE_FULL on a write, until a write
 // commits again. Writes fail meanwhile (507 DISK_FULL, nothing applied); GET /health says so.
 
+import type { Logger } from 'pino'
+
 let full: { since: string; message: string } | null = null
+
+/**
+ * How often a run of writes refused for want of space is logged: the first at once, then a line
+ * at most this often with how many were refused since (each was a line, 1,722 in 8 s, on a disk
+ * with no room for them).
+ */
+export const DISK_FULL_LOG_EVERY_MS = 60_000
+const told = { at: -Infinity, refused: 0 }
+
+/** Logs a write refused for want of space, as DISK_FULL_LOG_EVERY_MS says. */
+export function logDiskFull(log: Logger, fields: Record<string, unknown>, what: string): void {
+  told.refused++
+  const now = performance.now()
+  if (now - told.at < DISK_FULL_LOG_EVERY_MS) return
+  const refused = told.refused
+  Object.assign(told, { at: now, refused: 0 })
+  const since = refused > 1 ? ` (${refused} refused so since the last such line)` : ''
+  log.error({ ...fields, refused }, `${what}: the disk is full${since}`)
+}
 
 /** Whether `err` is SQLite's "database or disk is full". */
 export function isDiskFull(err: unknown): boolean {
@@ -25,6 +46,7 @@ export function diskFullError() {
 /** A write committed: there is space again. */
 export function noteCommitted(): void {
   full = null
+  told.at = -Infinity // a new run of refusals is said at once
 }
 
 /** Since when writes have failed for want of space, if they do. */

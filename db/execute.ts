@@ -4,7 +4,7 @@ import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 import { WRITE_OPS, type ReplyEnvelope, type RequestEnvelope } from './contract/index.ts'
 import { noteActors } from './actor.ts'
-import { diskFullError, isDiskFull } from './disk-full.ts'
+import { diskFullError, isDiskFull, logDiskFull } from './disk-full.ts'
 import { DomainError } from './domain-error.ts'
 import {
   fingerprint,
@@ -186,7 +186,7 @@ async function performOne(
     if (err instanceof TransactionLost) throw err // the batch fails whole (db/batch.ts)
     if (err instanceof DomainError) return refusalOf(err)
     if (isDiskFull(err)) {
-      log.error({ err, op: env.op, id: env.id }, 'operation failed: the disk is full')
+      logDiskFull(log, { err, op: env.op, id: env.id }, 'operation failed')
       return { ok: false, error: diskFullError() }
     }
     log.error({ err, op: env.op, id: env.id }, 'operation failed')

@@ -316,6 +316,9 @@ t.test(
   'a full disk: each write fails as DISK_FULL, kept under no key, and the status says so until a write commits',
   async (t) => {
     const knex = await testDb(t)
+    // What the worker logs: a run of refusals is one line, not one each (they filled its disk).
+    const said: string[] = []
+    const log = pino({ level: 'error' }, { write: (line: string) => void said.push(line) })
     const before = envelope(
       'movements.record',
       { type: 'receipt', sku: 'FULL', quantity: 1 },
@@ -354,6 +357,11 @@ t.test(
       })
     }
     t.equal(await count(knex, 'movements'), filled)
+    t.equal(
+      said.filter((line) => line.includes('the disk is full')).length,
+      1,
+      '41 writes refused for want of space: one error line'
+    )
     // A write answered without changing anything (a key replayed) says nothing of space.
     t.match(await runBatch(knex, [{ ...before, id: 'again' }], { log }), [
       { ok: true, replayed: true },

@@ -168,7 +168,10 @@ const en = {
   sentTo: 'Sent to',
   remove: 'Remove',
   noPeers: 'No other warehouse in the network yet.',
-  sendKeys: 'SKU, Enter, quantity, Enter adds a line; Enter on an empty SKU sends.',
+  sendKeys:
+    'SKU, Enter, quantity, Enter adds a line; Enter on an empty SKU asks to send, Enter again sends.',
+  sendAsk: (lines: number, to: string) =>
+    `Send ${lines === 1 ? '1 line' : `${lines} lines`} to ${to}? Enter again (or Send) sends them; go on scanning to add more.`,
   memberStates: { alive: 'alive', suspect: 'suspect', failed: 'failed', left: 'left' },
   /** Between a member's state and when it began: "alive since 3 min ago", "left 3 min ago". */
   stateSince: { alive: 'since', suspect: 'since', failed: 'since', left: '' },
@@ -456,7 +459,10 @@ const es: typeof en = {
   sentTo: 'Enviado a',
   remove: 'Quitar',
   noPeers: 'Aún no hay otro almacén en la red.',
-  sendKeys: 'SKU, Intro, cantidad, Intro añade una línea; Intro con el SKU vacío envía.',
+  sendKeys:
+    'SKU, Intro, cantidad, Intro añade una línea; Intro con el SKU vacío pregunta, otro Intro envía.',
+  sendAsk: (lines: number, to: string) =>
+    `¿Enviar ${lines === 1 ? '1 línea' : `${lines} líneas`} a ${to}? Otro Intro (o Enviar) las envía; siga escaneando para añadir más.`,
   memberStates: { alive: 'activo', suspect: 'sospechoso', failed: 'caído', left: 'salió' },
   stateSince: { alive: 'desde', suspect: 'desde', failed: 'desde', left: '' },
   receiveTitle: 'Recibir',

@@ -218,12 +218,16 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
   const [peers, setPeers] = useState<Network['members'] | null>(null)
   const members = peers ?? []
   const [lines, setLines] = useState<Lot[]>([])
-  const [outcome, setOutcome] = useState<{ ok: boolean; text: string } | null>(null)
+  // A question (asking) is neither done nor a problem: said as a status, in plain words.
+  const [outcome, setOutcome] = useState<{ ok: boolean; text: string; asking?: boolean } | null>(
+    null
+  )
   const [busy, setBusy] = useState(false)
   const to = useRef<HTMLSelectElement>(null)
   const sku = useRef<HTMLInputElement>(null)
   const quantity = useRef<HTMLInputElement>(null)
   const reference = useRef<HTMLInputElement>(null)
+  const submit = useRef<HTMLButtonElement>(null)
   useEffect(() => {
     call<Network>('/members').then(
       (network) => setPeers(network.members.filter((m) => !m.self && m.state !== 'left')),
@@ -237,19 +241,35 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     const count = wholeOf(quantity.current!.value)
     if (!given || !Number.isInteger(count) || count < 1) return false
     setLines((before) => withLot(before, { sku: given, quantity: count }))
+    setOutcome((was) => (was?.asking ? null : was)) // scanning on: the question is not answered
     sku.current!.value = ''
     quantity.current!.value = ''
     sku.current!.focus()
     return true
   }
 
+  /** With two or more warehouses to choose from, none is assumed: false, and the list focused. */
+  function chosen(): boolean {
+    if (to.current!.value) return true
+    setOutcome({ ok: false, text: words.chooseWarehouseFirst })
+    to.current!.focus()
+    return false
+  }
+
+  /**
+   * An empty scan asks before the goods leave: a scanner's stray Enter after the last quantity
+   * must not send them. Send has the focus, so Enter again sends.
+   */
+  function askToSend() {
+    if (!chosen()) return
+    const name = to.current!.selectedOptions[0]?.textContent?.replace(/ \(.*\)$/, '') ?? ''
+    setOutcome({ ok: true, asking: true, text: words.sendAsk(lines.length, name) })
+    submit.current!.focus()
+  }
+
   async function send() {
-    // With two or more warehouses to choose from, none is assumed: Enter must not send to the
-    // first of a list the clerk never looked at.
-    if (!to.current!.value) {
-      setOutcome({ ok: false, text: words.chooseWarehouseFirst })
-      return to.current!.focus()
-    }
+    // Enter must not send to the first of a list the clerk never looked at.
+    if (!chosen()) return
     const pending = sku.current!.value.trim()
       ? [{ sku: sku.current!.value.trim(), quantity: wholeOf(quantity.current!.value) }]
       : []
@@ -278,7 +298,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     event.preventDefault()
     if (event.currentTarget === sku.current) {
       if (sku.current!.value.trim()) return quantity.current!.focus()
-      if (lines.length > 0 && !busy) void send() // an empty scan sends what is listed
+      if (lines.length > 0 && !busy) askToSend() // an empty scan asks to send what is listed
       return
     }
     addLine()
@@ -319,7 +339,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
           {words.reference}
           <input ref={reference} name="send-reference" autocomplete="off" />
         </label>
-        <button type="submit" disabled={busy || members.length === 0}>
+        <button ref={submit} type="submit" disabled={busy || members.length === 0}>
           {words.send}
         </button>
       </form>
@@ -340,7 +360,10 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
         </ul>
       )}
       {peers && <p class="hint">{peers.length === 0 ? words.noPeers : words.sendKeys}</p>}
-      <p role={outcome?.ok === false ? 'alert' : 'status'} class={outcome?.ok ? 'done' : 'problem'}>
+      <p
+        role={outcome?.ok === false ? 'alert' : 'status'}
+        class={outcome?.asking ? 'asking' : outcome?.ok ? 'done' : 'problem'}
+      >
         {outcome?.text}
       </p>
     </section>

@@ -163,8 +163,8 @@ t.test(
     t.same(await figures('td'), ['BOLT-M8', '30', '27', '1', '2', '3', '0'])
 
     // Sevilla sends 5 back from the form, keyboard only: SKU, Enter, quantity, Enter adds the
-    // line, Enter on the empty SKU sends. With two warehouses to send to, none is assumed: the
-    // form asks, the letters of one choose it, Tab back and Enter sends.
+    // line, Enter on the empty SKU asks, Enter again sends. With two warehouses to send to, none
+    // is assumed: the form asks, the letters of one choose it, Tab back and Enter asks.
     await atSevilla.getByRole('link', { name: 'All transfers' }).click()
     // Scanned twice, 2 then 3: a second lot, added to the line.
     await atSevilla.getByLabel('SKU').focus()
@@ -182,6 +182,18 @@ t.test(
     await atSevilla.keyboard.type('Madrid')
     t.match(await to.locator('option:checked').textContent(), /^Madrid/, 'typed, Madrid is chosen')
     await atSevilla.keyboard.press('Tab')
+    await atSevilla.keyboard.press('Enter')
+    // A scanner's stray Enter after the last quantity sends nothing: it asks, Send focused.
+    await atSevilla
+      .getByRole('status')
+      .filter({ hasText: 'Send 1 line to Madrid? Enter again (or Send) sends them' })
+      .waitFor()
+    t.equal(await focusedText(atSevilla), 'Send', 'Send has the focus')
+    t.equal(
+      (await api(node(sevilla), 'GET', '/transfers?direction=out')).body.transfers.length,
+      0,
+      'nothing sent on the first Enter'
+    )
     await atSevilla.keyboard.press('Enter')
     await atSevilla.getByText(/^Sent to Madrid: /).waitFor()
     const back = atSevilla.locator(

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync, statSync, unlinkSync } from 'node:fs'
 import { link, mkdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
@@ -36,7 +36,11 @@ function startedAt(pid: number): number | undefined {
 /**
  * Whether the live process `holder` can be the one that wrote the pid file: not one started after
  * the file was written (its pid given again to another process, after a restart of the machine
- * say), which would keep the node from its directory for as long as that process runs.
+ * say), which would keep the node from its directory for as long as that process runs. Asked only
+ * by a process holding the kernel's claim: a node running in this network namespace holds it, so
+ * the holder named is no node of this namespace whatever the clocks say (the start time is
+ * today's wall clock, the file's mtime the wall clock of its writing: a clock stepped forward in
+ * between makes a holder look younger than its file).
  */
 function wrote(holder: number, file: string): boolean {
   const started = startedAt(holder)
@@ -100,7 +104,7 @@ async function holderOf(file: string): Promise<number> {
   for (;;) {
     const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
     // This process too: a claim of its own, made before.
-    if (holder && alive(holder) && wrote(holder, file)) return holder
+    if (holder && alive(holder)) return holder
     if (performance.now() >= until) return 0
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
@@ -130,7 +134,8 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   }
   // Written aside, then linked into place: the pid file appears with its pid in it, never empty
   // (another start reading it empty took it for a dead claim and removed the winner's).
-  const aside = `${file}.${mine}`
+  // Named apart from any other start's, in this pid namespace or another (containers, pid 1).
+  const aside = `${file}.${mine}.${randomBytes(4).toString('hex')}`
   try {
     await writeFile(aside, mine)
     for (;;) {
@@ -142,7 +147,8 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
         const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim())
         // A live holder without the kernel's claim: a node where there is none, or in another
         // network namespace (each has its own abstract sockets).
-        if (holder && holder !== process.pid && alive(holder) && wrote(holder, file)) {
+        const ours = claim !== null && claim !== 'taken'
+        if (holder && holder !== process.pid && alive(holder) && (!ours || wrote(holder, file))) {
           throw new DataDirInUse(path.resolve(dataDir), holder)
         }
         await unlink(file).catch(() => undefined)

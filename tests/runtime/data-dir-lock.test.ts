@@ -81,6 +81,37 @@ t.test(
 )
 
 t.test(
+  "a live node's claim holds though its pid file looks older than it (a clock stepped forward)",
+  { skip: process.platform !== 'linux' && 'abstract sockets are Linux only' },
+  async (t) => {
+    const dir = t.testdir()
+    const script = `
+      const { lockDataDir } = await import(${JSON.stringify(fromRoot('runtime/data-dir-lock.ts'))})
+      await lockDataDir(process.argv[1])
+      process.stdout.write('held\\n')
+      setTimeout(() => {}, 60_000)`
+    const holder = spawn(process.execPath, [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script,
+      dir,
+    ])
+    t.teardown(() => holder.kill())
+    holder.stdout.setEncoding('utf8')
+    await once(holder.stdout, 'data')
+    // Written before the clock was put an hour forward: the holder now seems to have started
+    // after it.
+    const file = path.join(dir, 'almacen.pid')
+    const beforeIt = new Date(Date.now() - 3_600_000)
+    utimesSync(file, beforeIt, beforeIt)
+    await t.rejects(lockDataDir(dir), { name: 'DataDirInUse', pid: holder.pid })
+    t.equal(readFileSync(file, 'utf8'), String(holder.pid), 'its pid file stays')
+  }
+)
+
+t.test(
   'the pid written aside to be linked into place leaves nothing beside the pid file',
   async (t) => {
     const dir = t.testdir()

@@ -10,6 +10,7 @@ import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
+import { dropVoidRestoreAsk } from './ledger/restore.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
 
 /**
@@ -25,6 +26,7 @@ export async function openDatabase(
   try {
     const [, applied] = await knex.migrate.latest()
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
+    await dropVoidRestoreAsk(knex, log)
     const identity = await ensureIdentity(knex, name)
     // Before serving: a ledger whose head or balances do not check out halts writes (reads go on).
     await checkLedgerAtStart(knex, log)

@@ -6,6 +6,7 @@
 // finishes. The finish sets the balances from the rows, verifies everything, and only then takes
 // the restored node's id.
 import type { Knex } from 'knex'
+import type { Logger } from 'pino'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { decide, insertRows, same } from '../replicas/apply.ts'
@@ -60,6 +61,39 @@ export function pendingRestoreOf(db: Knex): Promise<{ nodeId: string | null; ask
 }
 
 /**
+ * A restore asked of a directory that holds a warehouse's own ledger (no restore under way, no
+ * backup put back) is void: an earlier version recorded the ask before its restore was refused,
+ * and every start after it asked for a restore that none could make, so the warehouse did not
+ * start again. Dropped when the worker opens the database, and said.
+ */
+export async function dropVoidRestoreAsk(db: Knex, log: Logger): Promise<void> {
+  await withSql(db, async (sql) => {
+    if ((await setting(sql, ASKED)) === null) return
+    const held = await unrestorable(sql)
+    if (!held) return
+    await sql.run('DELETE FROM node_settings WHERE key = ?', [ASKED])
+    log.warn(
+      held,
+      `a restore asked of this data directory by an earlier start is dropped: it holds its own ledger (${held.movements} movements, ${held.items} items), which a restore would never replace`
+    )
+  })
+}
+
+/**
+ * What a node holds that no restore may fill: movements or items, with no restore under way and
+ * not a backup of this very node put back (whose tail a restore catches up); null otherwise.
+ */
+async function unrestorable(sql: Sql): Promise<{ movements: number; items: number } | null> {
+  if ((await pendingRestore(sql)) !== null) return null
+  const [held] = await sql.all<{ movements: number; items: number }>(
+    'SELECT (SELECT count(*) FROM movements) AS movements, (SELECT count(*) FROM items) AS items'
+  )
+  if (held.movements + held.items === 0) return null
+  const backup = await backupStamp(sql)
+  return backup && backup.nodeId === (await setting(sql, 'id')) ? null : held
+}
+
+/**
  * ledger.restoreAsked: a restore is asked of this node, before its peers are asked whose. Refused
  * (CONFLICT, nothing recorded) on a node that holds a ledger of its own, neither put back from a
  * backup nor a restore under way: recorded, the directory would ask for a restore at every start
@@ -67,11 +101,8 @@ export function pendingRestoreOf(db: Knex): Promise<{ nodeId: string | null; ask
  */
 export function restoreAsked(db: Knex): Promise<{ asked: true }> {
   return withSql(db, async (sql) => {
-    const [held] = await sql.all<{ movements: number; items: number }>(
-      'SELECT (SELECT count(*) FROM movements) AS movements, (SELECT count(*) FROM items) AS items'
-    )
-    const under = (await pendingRestore(sql)) ?? (await setting(sql, ASKED))
-    if (held.movements + held.items > 0 && under === null && !(await backupStamp(sql))) {
+    const held = await unrestorable(sql)
+    if (held) {
       throw new DomainError(
         'CONFLICT',
         `This data directory holds a warehouse's own ledger (${held.movements} movements, ${held.items} items): a restore only fills an empty one. Start the node without --restore to run this warehouse; to restore a lost one, start on an empty data directory`,

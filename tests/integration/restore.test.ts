@@ -168,8 +168,20 @@ t.test(
       'refused, saying why and what to do'
     )
     // Before, the directory then asked for a restore at every start, and said it held nothing.
+    // One an earlier version left so is freed at its next start, said in the log.
+    const knex = knexFactory(knexConfig(databaseFile(a.dir)))
+    await knex('node_settings').insert({ key: 'restore_asked', value: new Date().toISOString() })
+    await knex.destroy()
     await start(t, a)
     await served(t, a)
+    t.ok(
+      url(a).lines.some((l) =>
+        /^a restore asked of this data directory by an earlier start is dropped: it holds its own ledger \(20 movements, 3 items\)/.test(
+          String(l.msg)
+        )
+      ),
+      'a trapped directory is freed, and the log says so'
+    )
     t.equal((await api(url(a), 'GET', '/node')).body.id, aId, 'the same warehouse')
     t.same(await ledgerOf(a), ledger, 'its ledger untouched')
   }

@@ -159,7 +159,7 @@ function List(props: {
   const { rows, words, onReceive, onClose } = props
   if (rows.length === 0) return <p class="hint">{words.noTransfers}</p>
   return (
-    <table class="transfers">
+    <table class="transfers cards">
       <thead>
         <tr>
           <th scope="col">{words.transfer}</th>
@@ -172,14 +172,18 @@ function List(props: {
       <tbody>
         {rows.map((t) => (
           <tr key={t.id} data-transfer={t.id} data-state={t.state}>
-            <td>
+            <td data-label={words.transfer}>
               <a href={`#/transfers/${encodeURIComponent(t.id)}`}>{label(t)}</a>
             </td>
-            <td>{t.peerName}</td>
-            <td>{t.lines.map((l) => `${l.sku} × ${l.sent || l.inTransit}`).join(', ')}</td>
-            <td class="state">{words.transferStates[t.state]}</td>
+            <td data-label={words.warehouse}>{t.peerName}</td>
+            <td data-label={words.goods}>
+              {t.lines.map((l) => `${l.sku} × ${l.sent || l.inTransit}`).join(', ')}
+            </td>
+            <td class="state" data-label={words.state}>
+              {words.transferStates[t.state]}
+            </td>
             {onReceive && (
-              <td>
+              <td class="action">
                 {receivable(t) && (
                   <button type="button" onClick={() => onReceive(t.id)}>
                     {words.receive} {label(t)}
@@ -613,7 +617,7 @@ const FIGURE_WORDS: Record<LineFigure, keyof Words> = {
 function LinesTable({ lines, words }: { lines: TransferLine[]; words: Words }) {
   const shown = figuresShown(lines)
   return (
-    <table class="lines">
+    <table class="lines cards">
       <thead>
         <tr>
           <th scope="col">{words.sku}</th>
@@ -627,9 +631,9 @@ function LinesTable({ lines, words }: { lines: TransferLine[]; words: Words }) {
       <tbody>
         {lines.map((l) => (
           <tr key={l.sku}>
-            <td>{l.sku}</td>
+            <td class="sku">{l.sku}</td>
             {shown.map((f) => (
-              <td class="num" key={f} data-figure={f}>
+              <td class="num" key={f} data-figure={f} data-label={words[FIGURE_WORDS[f]] as string}>
                 {l[f]}
               </td>
             ))}

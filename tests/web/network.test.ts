@@ -67,6 +67,12 @@ t.test(
     // due filled in and focused; 28 typed over it (2 are missing) asks what becomes of the rest
     // (sent back, by default); Enter moves on to how many of them are damaged, 1 typed, and Enter
     // there, the last field, records it.
+    // On a phone the transfer is a card: its Receive button and its goods are in view.
+    await atSevilla.setViewportSize({ width: 390, height: 760 })
+    const onPhone = await atSevilla.getByRole('button', { name: 'Receive TR-1' }).boundingBox()
+    t.ok(onPhone && onPhone.x + onPhone.width <= 390, 'Receive within a phone screen')
+    t.ok(await row.getByText('BOLT-M8 × 30').isVisible(), 'and what is coming')
+    await atSevilla.setViewportSize({ width: 1000, height: 760 })
     for (let tabs = 0; (await focusedText(atSevilla)) !== 'Receive TR-1'; tabs++) {
       if (tabs > 40) throw new Error('Tab never reached the Receive TR-1 button')
       await atSevilla.keyboard.press('Tab')

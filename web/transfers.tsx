@@ -671,11 +671,13 @@ function StepForm(props: {
     setBusy(true)
     try {
       const url = `/transfers/${encodeURIComponent(detail.id)}/write-off`
-      onDone(await call<TransferDetail>(url, { method: 'POST', body: {} }))
-      setWritingOff(false)
+      // What the question named, not whatever is due when the request lands.
+      const lines = due.map(({ sku, due: quantity }) => ({ sku, quantity }))
+      onDone(await call<TransferDetail>(url, { method: 'POST', body: { lines } }))
     } catch (error) {
       setProblem(problemOf(error, words))
     } finally {
+      setWritingOff(false) // asked again before another try
       setBusy(false)
     }
   }

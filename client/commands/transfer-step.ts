@@ -122,5 +122,7 @@ async function writeOffLeft(io: Io, t: TransferDetail) {
   if (!(await confirm(io, `Write off ${what}? It leaves the stock in transit for good.`, false))) {
     return io.print('Nothing written off.')
   }
-  io.print(`✔ ${writtenOffSentence(await post(io, t, 'write-off', {}))}`)
+  // What was shown and confirmed, not whatever is due when the request lands.
+  const lines = left.map(({ sku, due }) => ({ sku, quantity: due }))
+  io.print(`✔ ${writtenOffSentence(await post(io, t, 'write-off', { lines }))}`)
 }

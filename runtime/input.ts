@@ -100,6 +100,16 @@ export function readText(request: Request, limit = MAX_BODY_BYTES): Promise<stri
       )
     )
   }
+  // Every body is read as UTF-8: one said to be in another character set would be misread.
+  const charset = charsetOf(request.headers.get('content-type') ?? '')
+  if (charset && !/^utf-?8$/.test(charset)) {
+    return Promise.reject(
+      new HttpError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `charset ${charset} is not taken: send the body as UTF-8 (charset=utf-8, or no charset)`
+      )
+    )
+  }
   let text = bodies.get(request)
   if (!text) {
     text = readOnce(request, limit)
@@ -154,6 +164,21 @@ export function tooLarge(limit = MAX_BODY_BYTES): HttpError {
 /** True for `application/json`, with or without parameters (`; charset=utf-8`). */
 export function isJsonType(contentType: string): boolean {
   return isType(contentType, 'application/json')
+}
+
+/** The charset a content type names (`text/plain; charset="UTF-16"` → utf-16), if any. */
+export function charsetOf(contentType: string): string | undefined {
+  for (const parameter of contentType.split(';').slice(1)) {
+    const [name, ...value] = parameter.split('=')
+    if (name.trim().toLowerCase() === 'charset') {
+      return value
+        .join('=')
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .toLowerCase()
+    }
+  }
+  return undefined
 }
 
 /** True when the content type is `type`, with or without parameters. */

@@ -68,6 +68,29 @@ t.test('refuses what is not JSON, or too big, with the status that says why', as
     ),
     { sku: 'A', quantity: 2 }
   )
+  // Every body is read as UTF-8: one said to be in another character set would be misread.
+  for (const charset of ['utf-16', 'latin1', '"UTF-16LE"']) {
+    await t.rejects(
+      readJson(
+        post('{"sku":"A","quantity":2}', {
+          'content-type': `application/json; charset=${charset}`,
+        }),
+        schema
+      ),
+      { status: 415, message: /^charset .* is not taken: send the body as UTF-8/ },
+      charset
+    )
+  }
+  for (const charset of ['UTF-8', 'utf8', '"utf-8"']) {
+    t.same(
+      await readJson(
+        post('{"sku":"A","quantity":2}', { 'content-type': `application/json;charset=${charset}` }),
+        schema
+      ),
+      { sku: 'A', quantity: 2 },
+      charset
+    )
+  }
 })
 
 t.test('lists every problem with its field path', async (t) => {

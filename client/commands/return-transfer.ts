@@ -9,7 +9,7 @@ import { skuQuantities, transferPath } from '../transfers.ts'
 
 export const returnTransfer: Command = {
   name: 'return-transfer',
-  summary: 'book back goods of a transfer that came back (or write off those that will not)',
+  summary: 'book back goods of a transfer that came back (or write them off)',
   synopsis: 'ID [SKU QTY…] [--write-off] [--note TEXT] [--key KEY]',
   description:
     "Books goods of a transfer sent from here back into this warehouse's stock once they are back: after the receiving warehouse rejected it, agreed to cancel it, or sent some back with a receipt. Without SKU QTY: everything still due back. With --write-off, goods a receipt sent back that will not come (missing, or lost on the way) are written off instead: they leave the stock in transit. Refused (exit 1) for more than is due back.",
@@ -24,7 +24,7 @@ export const returnTransfer: Command = {
   examples: [
     'almacen return-transfer 5b0c6a7e-3f0e-4b8e-9a51-0d6c1f3e2a10',
     "almacen return-transfer 5b0c6a7e-3f0e-4b8e-9a51-0d6c1f3e2a10 BOLT-M8 5 --note 'on the van'",
-    "almacen return-transfer 5b0c6a7e-3f0e-4b8e-9a51-0d6c1f3e2a10 BOLT-M8 2 --write-off --note 'not found'",
+    'almacen return-transfer 5b0c6a7e-3f0e-4b8e-9a51-0d6c1f3e2a10 --write-off --note lost',
   ],
   async run(io, args) {
     const [text, ...words] = args.positionals

@@ -58,5 +58,9 @@ export function startRefusal(
   if (sqlite && /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH)$/.test(sqlite)) {
     return `${file} cannot be opened for writing by this user (${sqlite}): ${OWNER}`
   }
+  // Opening writes (migrations, the node's identity, the start's checks): a full disk stops it.
+  if (sqlite === 'SQLITE_FULL') {
+    return `the disk of the data directory ${dir} is full (${sqlite} as ${file} was opened): make room, then start again`
+  }
   return undefined
 }

@@ -33,6 +33,14 @@ t.test('says what the machine refused, and what to do', async (t) => {
     ),
     /^\/var\/lib\/almacen\/almacen.sqlite cannot be opened for writing by this user \(SQLITE_CANTOPEN\)/
   )
+  t.equal(
+    said(
+      new Error(
+        'The database worker failed to start: COMMIT; - SQLITE_FULL: database or disk is full'
+      )
+    ),
+    'the disk of the data directory /var/lib/almacen is full (SQLITE_FULL as /var/lib/almacen/almacen.sqlite was opened): make room, then start again'
+  )
   t.match(
     said(new Error('… SQLITE_CORRUPT: database disk image is malformed')),
     /is damaged \(SQLITE_CORRUPT\): restore it from a backup/

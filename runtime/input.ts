@@ -207,12 +207,19 @@ export async function readJson<S extends z.ZodType>(
   if (text.trim() === '')
     throw new HttpError('INVALID_JSON', 'Request body is empty; expected a JSON object')
   const value = parsedJson(text)
-  if (nestingOf(text) > MAX_NESTING) {
+  const { deepest, repeated } = shapeOf(text)
+  if (deepest > MAX_NESTING) {
     throw new HttpError(
       'VALIDATION_FAILED',
       `Request body is nested more than ${MAX_NESTING} levels deep`,
       { details: [{ path: '', message: `is nested more than ${MAX_NESTING} levels deep` }] }
     )
+  }
+  if (repeated !== undefined) {
+    const problem = `is given twice in one object`
+    throw new HttpError('VALIDATION_FAILED', `Request body: ${repeated} ${problem}`, {
+      details: [{ path: repeated, message: problem }],
+    })
   }
   // Raw bytes were checked as UTF-8 above; a lone surrogate can only come from a \u escape.
   if (text.includes('\\u')) refuseMalformedText(value)
@@ -228,21 +235,49 @@ export async function readJson<S extends z.ZodType>(
 export const MAX_NESTING = 100
 
 /** How deep the arrays and objects of valid JSON text nest (brackets in strings aside). */
-function nestingOf(text: string): number {
+/**
+ * How deep a JSON text nests, and the first key given twice in one object, if any (JSON.parse
+ * keeps the last; a proxy or a log that reads the first would see another request). The text is
+ * JSON already parsed: strings end where they should.
+ */
+function shapeOf(text: string): { deepest: number; repeated?: string } {
   let depth = 0
   let deepest = 0
-  let inString = false
+  // Per open bracket down to MAX_NESTING: an object's keys so far, or null for an array.
+  const keys: (Set<string> | null)[] = []
+  let expectKey = false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c)
-        i++ // a backslash: the next character is escaped
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth)
-    else if (c === 0x5d || c === 0x7d) depth--
+    if (c === 0x22) {
+      let end = i + 1
+      let escaped = false
+      while (end < text.length && text.charCodeAt(end) !== 0x22) {
+        if (text.charCodeAt(end) === 0x5c) {
+          escaped = true
+          end += 2 // the escaped character with it
+        } else end++
+      }
+      const object = expectKey ? keys[depth - 1] : null
+      if (object) {
+        // Read as JSON only when escaped: "\u0061" and "a" are one key.
+        const key = escaped
+          ? (JSON.parse(text.slice(i, end + 1)) as string)
+          : text.slice(i + 1, end)
+        if (object.has(key)) return { deepest, repeated: key }
+        object.add(key)
+      }
+      expectKey = false
+      i = end
+    } else if (c === 0x7b || c === 0x5b) {
+      deepest = Math.max(deepest, ++depth)
+      if (depth <= MAX_NESTING + 1) keys[depth - 1] = c === 0x7b ? new Set() : null
+      expectKey = c === 0x7b
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--
+      expectKey = false
+    } else if (c === 0x2c) expectKey = keys[depth - 1] != null
   }
-  return deepest
+  return { deepest }
 }
 
 // In unicode mode a surrogate pair is one code point, so this matches only a lone half.

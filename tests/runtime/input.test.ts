@@ -177,3 +177,33 @@ t.test('a body nested deeper than 100 levels is refused, brackets in strings asi
   const brackets = `{"note":"${'[{'.repeat(200)}\\"]"}`
   t.same(await readJson(post(brackets), anything), JSON.parse(brackets), 'text is not nesting')
 })
+
+t.test('a key given twice in one object is refused: no request reads two ways', async (t) => {
+  const anything = z.unknown()
+  for (const [body, key] of [
+    ['{"type":"receipt","sku":"A","quantity":1,"type":"issue"}', 'type'],
+    ['{"lines":[{"sku":"A","n":1},{"sku":"B","n":2,"sku":"C"}]}', 'sku'],
+    ['{"a":{"b":1},"a":2}', 'a'],
+    ['{"\\u0061":1,"a":2}', 'a'],
+  ]) {
+    await t.rejects(
+      readJson(post(body), anything),
+      {
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        message: `Request body: ${key} is given twice in one object`,
+        details: [{ path: key }],
+      },
+      body
+    )
+  }
+  // The same key in sibling objects, a key's name as a value, commas and colons in strings.
+  for (const body of [
+    '{"lines":[{"sku":"A"},{"sku":"B"}]}',
+    '{"a":"a","b":{"a":1},"c":["a","a"]}',
+    '{"note":"x\\",\\"note\\":\\"y","n":{"note":1}}',
+    '[{"a":1},{"a":2}]',
+  ]) {
+    t.same(await readJson(post(body), anything), JSON.parse(body), body)
+  }
+})

@@ -10,6 +10,7 @@ import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
+import { diskFull, isDiskFull, noteCommitted } from './disk-full.ts'
 import { dropVoidRestoreAsk } from './ledger/restore.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
 
@@ -45,18 +46,27 @@ export async function openDatabase(
  */
 export const REST_AFTER_MS = 10_000
 
+/**
+ * While writes fail for want of space and nothing is asked, how often the worker tries a write of
+ * its own (a time in node_settings) to learn whether there is room again: its commit ends the
+ * full-disk flag, so an idle node's /health stops saying degraded once space is freed, rather
+ * than at its next write.
+ */
+export const DISK_PROBE_MS = 30_000
+
 /** Binds the worker's Router socket at `endpoint` and serves the database on it. */
 export async function serve(
   endpoint: string,
   knex: Knex,
   log: Logger,
-  restAfterMs = REST_AFTER_MS
+  restAfterMs = REST_AFTER_MS,
+  diskProbeMs = DISK_PROBE_MS
 ): Promise<WorkerLoop> {
   // sendTimeout: a reply to a runtime that is gone must fail, not wait for a peer that will
   // never read it (that would hold the batch, and the database, forever).
   const router = new Router({ mandatory: true, linger: 0, sendTimeout: 5000 })
   await router.bind(endpoint)
-  const loop = new WorkerLoop(router, knex, log, restAfterMs)
+  const loop = new WorkerLoop(router, knex, log, restAfterMs, diskProbeMs)
   void loop.receive()
   return loop
 }
@@ -76,12 +86,14 @@ export class WorkerLoop {
   /** The last head of the event log told to the runtimes. */
   private noticed = 0
   private resting: NodeJS.Timeout | undefined
+  private probing: NodeJS.Timeout | undefined
 
   constructor(
     private readonly router: Router,
     private readonly knex: Knex,
     private readonly log: Logger,
-    private readonly restAfterMs = REST_AFTER_MS
+    private readonly restAfterMs = REST_AFTER_MS,
+    private readonly diskProbeMs = DISK_PROBE_MS
   ) {}
 
   async receive(): Promise<void> {
@@ -105,6 +117,7 @@ export class WorkerLoop {
         clearTimeout(this.resting)
         this.resting = setTimeout(() => this.rest(), this.restAfterMs)
         this.resting.unref()
+        this.probeLater()
       },
       (err) => {
         // A fault outside any operation: exit and let the runtime start a fresh worker.
@@ -130,6 +143,43 @@ export class WorkerLoop {
       }
       this.draining = null
       if (this.queue.length > 0 && !this.stopped) this.draining = this.drained()
+      else this.probeLater()
+    })()
+  }
+
+  /** While writes fail for want of space: a probe after diskProbeMs (one at a time). */
+  private probeLater(): void {
+    clearTimeout(this.probing)
+    if (!diskFull() || this.stopped) return
+    this.probing = setTimeout(() => this.probe(), this.diskProbeMs)
+    this.probing.unref()
+  }
+
+  /**
+   * A write nobody asked for, to learn whether the disk has room again: its commit ends the
+   * full-disk flag. It holds the loop as a batch does; a batch running instead tells as much.
+   */
+  private probe(): void {
+    if (this.draining || this.stopped || !diskFull()) return
+    this.draining = (async () => {
+      try {
+        await this.knex.transaction((trx) =>
+          trx.raw(
+            `INSERT INTO node_settings (key, value) VALUES ('disk_checked_at', ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+            [new Date().toISOString()]
+          )
+        )
+        noteCommitted()
+        this.log.info('the disk has room again: a write committed')
+      } catch (err) {
+        // A failed COMMIT leaves SQLite's transaction open (db/batch.ts): ended here.
+        await this.knex.raw('ROLLBACK').catch(() => undefined)
+        if (!isDiskFull(err)) this.log.warn({ err }, 'the disk could not be checked for room')
+      }
+      this.draining = null
+      if (this.queue.length > 0 && !this.stopped) this.draining = this.drained()
+      else this.probeLater()
     })()
   }
 
@@ -204,6 +254,7 @@ export class WorkerLoop {
   async stop(runtimeGone: boolean): Promise<void> {
     this.stopped = true
     clearTimeout(this.resting)
+    clearTimeout(this.probing)
     this.queue.length = 0
     if (runtimeGone) {
       this.delivering = false

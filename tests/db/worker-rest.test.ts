@@ -9,6 +9,7 @@ import t from 'tap'
 import { databaseFile } from '../../db/knex-config.ts'
 import { openDatabase, serve } from '../../db/worker-loop.ts'
 import { DbClient } from '../../runtime/db-client.ts'
+import { until } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 
 t.test('an idle worker gives its compiled statements back, then compiles them again', async (t) => {
@@ -56,3 +57,41 @@ t.test('an idle worker gives its compiled statements back, then compiles them ag
   await restsBeyond(seen)
   t.ok((rested.at(-1) as number) > 0, 'rests again after the next spell of work')
 })
+
+t.test(
+  'an idle worker whose writes failed for want of space learns by itself that there is room again',
+  async (t) => {
+    const dir = tempDir(t)
+    const log = pino({ level: 'silent' })
+    const { knex } = await openDatabase(databaseFile(dir), 'Full', log)
+    const endpoint = `ipc://${path.join(tmpdir(), `almacen-full-${process.pid}-${Date.now()}`)}`
+    t.teardown(() => rmSync(endpoint.slice('ipc://'.length), { force: true }))
+    const loop = await serve(endpoint, knex, log, 60_000, 30)
+    t.teardown(async () => {
+      await loop.stop(false)
+      await knex.destroy()
+    })
+    const db = new DbClient({ log, timeoutMs: 5000, maxInFlight: 10 })
+    db.connect(endpoint)
+    t.teardown(() => db.disconnect('test over'))
+    await db.call('items.create', { sku: 'ROPE', name: 'Rope', unit: 'm' })
+    // SQLite's own limit on the file's pages: past it, a write fails as on a disk with no space.
+    const [{ pageCount }] = await knex.raw('PRAGMA page_count')
+    await knex.raw(`PRAGMA max_page_count = ${pageCount}`)
+    let failed = false
+    for (let i = 0; !failed; i++) {
+      if (i > 10_000) throw new Error('the pages never filled')
+      const note = `fill ${i} `.repeat(100)
+      await db
+        .call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1, note })
+        .catch((err: { code?: string }) => (failed = err.code === 'DISK_FULL'))
+    }
+    const status = async () => (await db.call('ledger.status', {})).data as { diskFull?: unknown }
+    t.ok((await status()).diskFull, 'full')
+    const [{ n: movements }] = await knex.raw('SELECT count(*) AS n FROM movements')
+    await knex.raw('PRAGMA max_page_count = 1000000000') // space again; nobody writes
+    await until(async () => !(await status()).diskFull, 5000, 'the flag ends with no write asked')
+    const [{ n: after }] = await knex.raw('SELECT count(*) AS n FROM movements')
+    t.equal(after, movements, 'no movement was written to learn it')
+  }
+)

@@ -11,6 +11,11 @@ export interface WorkerSettings {
   /** The ZeroMQ endpoint to bind, ipc://… */
   endpoint: string
   logLevel: string
+  /**
+   * The node was started with --restore: a database opened for the first time records the ask
+   * before anything else is made in it (db/ledger/restore.ts askRestoreOnFirstOpen).
+   */
+  restore?: boolean
 }
 
 /** The database's file in a node's data directory (db/knex-config.ts databaseFile). */

@@ -11,7 +11,7 @@ import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
 import { diskFull, isDiskFull, noteCommitted } from './disk-full.ts'
-import { dropVoidRestoreAsk } from './ledger/restore.ts'
+import { askRestoreOnFirstOpen, dropVoidRestoreAsk } from './ledger/restore.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
 
 /**
@@ -21,13 +21,15 @@ import { ensureIdentity, type Identity } from './operations/node.ts'
 export async function openDatabase(
   filename: string,
   name: string,
-  log: Logger
+  log: Logger,
+  { restore = false }: { restore?: boolean } = {}
 ): Promise<{ knex: Knex; identity: Identity }> {
   const knex = knexFactory(knexConfig(filename))
   try {
     const [, applied] = await knex.migrate.latest()
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated')
     await dropVoidRestoreAsk(knex, log)
+    if (restore) await askRestoreOnFirstOpen(knex)
     const identity = await ensureIdentity(knex, name)
     // Before serving: a ledger whose head or balances do not check out halts writes (reads go on).
     await checkLedgerAtStart(knex, log)

@@ -9,7 +9,12 @@ import type { StartMessage, WorkerSettings } from './settings.ts'
 import { openDatabase, serve } from './worker-loop.ts'
 
 async function main(settings: WorkerSettings, log: Logger): Promise<void> {
-  const { knex, identity } = await openDatabase(databaseFile(settings.dataDir), settings.name, log)
+  const { knex, identity } = await openDatabase(
+    databaseFile(settings.dataDir),
+    settings.name,
+    log,
+    { restore: settings.restore }
+  )
   workerMetrics(knex).collectProcess()
   const loop = await serve(settings.endpoint, knex, log)
 
@@ -35,6 +40,9 @@ async function main(settings: WorkerSettings, log: Logger): Promise<void> {
   // The runtime is gone (even by kill -9): commit the batch in hand and leave at once, before a
   // restarted runtime starts its own worker on this database.
   process.on('disconnect', () => void stop('runtime gone', true))
+  // Gone while the database opened (before the listener): nobody to serve, and a send to it
+  // would throw ERR_IPC_CHANNEL_CLOSED.
+  if (!process.connected) return void stop('runtime gone before the worker was ready', true)
   process.send?.({ type: 'ready', id: identity.id, name: identity.name, pid: process.pid })
 }
 
@@ -44,7 +52,7 @@ process.once('message', function start({ settings }: StartMessage) {
   const log = createLogger(settings.logLevel, { node: settings.name, process: 'worker' })
   main(settings, log).catch((err) => {
     log.fatal({ err }, 'database worker failed to start')
-    process.send?.({ type: 'fatal', message: String(err?.message ?? err) })
+    if (process.connected) process.send?.({ type: 'fatal', message: String(err?.message ?? err) })
     process.exit(1)
   })
 })

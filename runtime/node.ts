@@ -163,6 +163,7 @@ export async function startNode(
       name: config.name,
       endpoint,
       logLevel: config.logLevel,
+      restore: config.restore === true,
     },
     nodeOptions: config.workerNodeOptions,
     log,

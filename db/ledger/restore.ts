@@ -61,6 +61,18 @@ export function pendingRestoreOf(db: Knex): Promise<{ nodeId: string | null; ask
 }
 
 /**
+ * A restore asked (--restore) of a database opened for the first time, with no node identity yet:
+ * recorded as soon as its tables are made, before its identity, so that a start killed from then
+ * on is a restore to finish at the next start, never a new warehouse under the lost one's name.
+ * A database that has an identity is the runtime's to ask for (ledger.restoreAsked).
+ */
+export async function askRestoreOnFirstOpen(db: Knex): Promise<void> {
+  await withSql(db, async (sql) => {
+    if ((await setting(sql, 'id')) === null) await setSetting(sql, ASKED, new Date().toISOString())
+  })
+}
+
+/**
  * A restore asked of a directory that holds a warehouse's own ledger (no restore under way, no
  * backup put back) is void: an earlier version recorded the ask before its restore was refused,
  * and every start after it asked for a restore that none could make, so the warehouse did not

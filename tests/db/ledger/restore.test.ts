@@ -17,6 +17,10 @@ import { checkLedgerAtStart } from '../../../db/ledger/start-check.ts'
 import { ledgerState } from '../../../db/ledger/state.ts'
 import { ensureIdentity } from '../../../db/operations/node.ts'
 import { testDb } from '../../fixtures/test-db.ts'
+import { tempDir } from '../../fixtures/temp-dir.ts'
+import { databaseFile } from '../../../db/knex-config.ts'
+import { openDatabase } from '../../../db/worker-loop.ts'
+import { pendingRestoreOf } from '../../../db/ledger/restore.ts'
 
 const log = pino({ level: 'silent' })
 let counter = 0
@@ -292,5 +296,28 @@ t.test(
     t.match(ledgerState(into).halt?.problems, [confirm])
     await ok(into, 'ledger.accept', { reason: 'checked with the paper trail: this is ours' })
     t.match(await write(), { ok: true }, 'accepted: writes go on')
+  }
+)
+
+t.test(
+  'a restore asked of a database opened for the first time is recorded before its identity',
+  async (t) => {
+    const log = pino({ level: 'silent' })
+    const opened = async (dir: string, restore: boolean) => {
+      const { knex } = await openDatabase(databaseFile(dir), 'Toledo', log, { restore })
+      try {
+        return await pendingRestoreOf(knex)
+      } finally {
+        await knex.destroy()
+      }
+    }
+    // Killed after this open, its next start asks for the restore to be finished.
+    const fresh = tempDir(t)
+    t.same(await opened(fresh, true), { nodeId: null, asked: true }, 'a fresh one: asked')
+    t.same(await opened(tempDir(t), false), { nodeId: null, asked: false }, 'without --restore')
+    // One that had an identity already is the runtime's to ask for (ledger.restoreAsked).
+    const known = tempDir(t)
+    await opened(known, false)
+    t.same(await opened(known, true), { nodeId: null, asked: false }, 'not a first open')
   }
 )

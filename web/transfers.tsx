@@ -231,7 +231,6 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
   const sku = useRef<HTMLInputElement>(null)
   const quantity = useRef<HTMLInputElement>(null)
   const reference = useRef<HTMLInputElement>(null)
-  const submit = useRef<HTMLButtonElement>(null)
   useEffect(() => {
     call<Network>('/members').then(
       (network) => setPeers(network.members.filter((m) => !m.self && m.state !== 'left')),
@@ -262,13 +261,14 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
 
   /**
    * An empty scan asks before the goods leave: a scanner's stray Enter after the last quantity
-   * must not send them. Send has the focus, so Enter again sends.
+   * must not send them. The focus stays where scanning goes on: the next scan adds a line (and
+   * drops the question), Enter again on the empty SKU sends.
    */
   function askToSend() {
     if (!chosen()) return
     const name = to.current!.selectedOptions[0]?.textContent?.replace(/ \(.*\)$/, '') ?? ''
     setOutcome({ ok: true, asking: true, text: words.sendAsk(lines.length, name) })
-    submit.current!.focus()
+    sku.current!.focus()
   }
 
   async function send() {
@@ -302,8 +302,14 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     event.preventDefault()
     if (event.currentTarget === sku.current) {
       if (sku.current!.value.trim()) return quantity.current!.focus()
-      if (lines.length > 0 && !busy) askToSend() // an empty scan asks to send what is listed
-      return
+      if (lines.length === 0 || busy) return
+      // An empty scan asks to send what is listed; asked already, it sends.
+      return outcome?.asking ? void send() : askToSend()
+    }
+    if (event.currentTarget === reference.current) {
+      // A scanned delivery note's Enter asks too, rather than sending at once.
+      if (lines.length === 0 || busy) return
+      return outcome?.asking ? void send() : askToSend()
     }
     addLine()
   }
@@ -341,9 +347,9 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
         </label>
         <label>
           {words.reference}
-          <input ref={reference} name="send-reference" autocomplete="off" />
+          <input ref={reference} name="send-reference" autocomplete="off" onKeyDown={onKeyDown} />
         </label>
-        <button ref={submit} type="submit" disabled={busy || members.length === 0}>
+        <button type="submit" disabled={busy || members.length === 0}>
           {words.send}
         </button>
       </form>

@@ -101,12 +101,15 @@ export function readText(request: Request, limit = MAX_BODY_BYTES): Promise<stri
     )
   }
   // Every body is read as UTF-8: one said to be in another character set would be misread.
-  const charset = charsetOf(request.headers.get('content-type') ?? '')
-  if (charset && !/^utf-?8$/.test(charset)) {
+  // One charset at most, and that one UTF-8 (an empty one, or two, say nothing clear).
+  const charsets = charsetsOf(request.headers.get('content-type') ?? '')
+  const other = charsets.find((c) => !/^utf-?8$/.test(c))
+  if (other !== undefined || charsets.length > 1) {
+    const said = other === undefined ? charsets.join(' and ') : other || '(empty)'
     return Promise.reject(
       new HttpError(
         'UNSUPPORTED_MEDIA_TYPE',
-        `charset ${charset} is not taken: send the body as UTF-8 (charset=utf-8, or no charset)`
+        `charset ${said} is not taken: send the body as UTF-8 (charset=utf-8 once, or no charset)`
       )
     )
   }
@@ -166,19 +169,22 @@ export function isJsonType(contentType: string): boolean {
   return isType(contentType, 'application/json')
 }
 
-/** The charset a content type names (`text/plain; charset="UTF-16"` → utf-16), if any. */
-export function charsetOf(contentType: string): string | undefined {
+/** The charsets a content type names (`text/plain; charset="UTF-16"` → [utf-16]), if any. */
+export function charsetsOf(contentType: string): string[] {
+  const found: string[] = []
   for (const parameter of contentType.split(';').slice(1)) {
     const [name, ...value] = parameter.split('=')
     if (name.trim().toLowerCase() === 'charset') {
-      return value
-        .join('=')
-        .trim()
-        .replace(/^"(.*)"$/, '$1')
-        .toLowerCase()
+      found.push(
+        value
+          .join('=')
+          .trim()
+          .replace(/^"(.*)"$/, '$1')
+          .toLowerCase()
+      )
     }
   }
-  return undefined
+  return found
 }
 
 /** True when the content type is `type`, with or without parameters. */

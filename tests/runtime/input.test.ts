@@ -69,7 +69,14 @@ t.test('refuses what is not JSON, or too big, with the status that says why', as
     { sku: 'A', quantity: 2 }
   )
   // Every body is read as UTF-8: one said to be in another character set would be misread.
-  for (const charset of ['utf-16', 'latin1', '"UTF-16LE"']) {
+  for (const charset of [
+    'utf-16',
+    'latin1',
+    '"UTF-16LE"',
+    '',
+    'utf-8; charset=utf-16',
+    'utf-8; charset=utf-8',
+  ]) {
     await t.rejects(
       readJson(
         post('{"sku":"A","quantity":2}', {

@@ -185,8 +185,7 @@ export const grantInput = grantTarget
     // The first grant keeps a queue to the users granted: one granting nothing would lock every
     // operator out without anyone being let in.
     error:
-      'grants nothing: give publish, consume or manage as true (DELETE /grants/:kind/:name/:user takes a grant away)',
-    path: ['publish'],
+      'A grant must give publish, consume or manage (as true); DELETE /grants/:kind/:name/:user takes a grant away',
   })
 
 /** GET /grants: those on one kind, or one queue or topic. */

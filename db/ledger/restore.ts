@@ -86,10 +86,14 @@ export async function dropVoidRestoreAsk(db: Knex, log: Logger): Promise<void> {
     await sql.run('DELETE FROM node_settings WHERE key = ?', [ASKED])
     log.warn(
       held,
-      `a restore asked of this data directory by an earlier start is dropped: it holds its own ledger (${held.movements} movements, ${held.items} items), which a restore would never replace`
+      `a restore asked of this data directory by an earlier start is dropped: it holds its own ledger (${counted(held)}), which a restore would never replace`
     )
   })
 }
+
+/** "20 movements, 1 item". */
+const counted = ({ movements, items }: { movements: number; items: number }) =>
+  `${movements} movement${movements === 1 ? '' : 's'}, ${items} item${items === 1 ? '' : 's'}`
 
 /**
  * What a node holds that no restore may fill: movements or items, with no restore under way and
@@ -117,7 +121,7 @@ export function restoreAsked(db: Knex): Promise<{ asked: true }> {
     if (held) {
       throw new DomainError(
         'CONFLICT',
-        `This data directory holds a warehouse's own ledger (${held.movements} movements, ${held.items} items): a restore only fills an empty one. Start the node without --restore to run this warehouse; to restore a lost one, start on an empty data directory`,
+        `This data directory holds a warehouse's own ledger (${counted(held)}): a restore only fills an empty one. Start the node without --restore to run this warehouse; to restore a lost one, start on an empty data directory`,
         held
       )
     }

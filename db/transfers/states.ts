@@ -410,6 +410,15 @@ function dueBackAsked(
   }
   const asked =
     input.lines ?? [...due].filter(([, n]) => n > 0).map(([sku, quantity]) => ({ sku, quantity }))
+  const strangers = asked.filter((l) => !due.has(l.sku))
+  if (strangers.length > 0) {
+    const skus = strangers.map((l) => l.sku)
+    return refuse(
+      'VALIDATION_FAILED',
+      `${skus.join(', ')} ${skus.length === 1 ? 'is' : 'are'} not on transfer ${current.id}`,
+      strangers.map((l) => ({ path: 'lines', message: `${l.sku} is not on this transfer` }))
+    )
+  }
   const over = asked.filter((l) => l.quantity > (due.get(l.sku) ?? 0))
   if (over.length > 0) {
     return refuse(

@@ -139,6 +139,11 @@ t.test(
     }
     const returning = ok(S.outReceived(a, receipt)).record
     t.match(returning, { state: 'returning', lines: [{ toReturn: 4, returned: 0 }] })
+    t.match(S.writeOffDueBack(returning, { lines: [{ sku: 'HAMMER', quantity: 1 }] }), {
+      ok: false,
+      code: 'VALIDATION_FAILED',
+      message: `HAMMER is not on transfer ${returning.id}`,
+    })
     t.match(S.writeOffDueBack(returning, { lines: [{ sku: 'ROPE', quantity: 5 }] }), {
       ok: false,
       code: 'EXCEEDS_IN_TRANSIT',

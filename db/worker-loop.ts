@@ -149,17 +149,23 @@ export class WorkerLoop {
     })()
   }
 
-  /** While writes fail for want of space: a probe after diskProbeMs (one at a time). */
+  /**
+   * While writes fail for want of space: a probe after diskProbeMs, one at a time. A timer set
+   * stays set: batches that only read (a health check every 10 s) must not push it back for ever.
+   */
   private probeLater(): void {
-    clearTimeout(this.probing)
-    if (!diskFull() || this.stopped) return
-    this.probing = setTimeout(() => this.probe(), this.diskProbeMs)
+    if (this.probing || !diskFull() || this.stopped) return
+    this.probing = setTimeout(() => {
+      this.probing = undefined
+      this.probe()
+    }, this.diskProbeMs)
     this.probing.unref()
   }
 
   /**
    * A write nobody asked for, to learn whether the disk has room again: its commit ends the
-   * full-disk flag. It holds the loop as a batch does; a batch running instead tells as much.
+   * full-disk flag. It holds the loop as a batch does; with a batch or a rest running, it is
+   * tried again after them.
    */
   private probe(): void {
     if (this.draining || this.stopped || !diskFull()) return

@@ -244,7 +244,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     const count = wholeOf(quantity.current!.value)
     if (!given || !Number.isInteger(count) || count < 1) return false
     setLines((before) => withLot(before, { sku: given, quantity: count }))
-    setOutcome((was) => (was?.asking ? null : was)) // scanning on: the question is not answered
+    unask() // scanning on: the question is not answered
     sku.current!.value = ''
     quantity.current!.value = ''
     sku.current!.focus()
@@ -258,6 +258,9 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     to.current!.focus()
     return false
   }
+
+  /** The question is for what it named: a change of warehouse, lines or reference drops it. */
+  const unask = () => setOutcome((was) => (was?.asking ? null : was))
 
   /**
    * An empty scan asks before the goods leave: a scanner's stray Enter after the last quantity
@@ -320,7 +323,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
       <form onSubmit={(e) => (e.preventDefault(), void send())}>
         <label>
           {words.sendTo}
-          <select ref={to} name="to" required>
+          <select ref={to} name="to" required onChange={unask}>
             {members.length > 1 && <option value="">{words.chooseWarehouse}</option>}
             {members.map((m) => (
               <option key={m.id} value={m.id}>
@@ -347,7 +350,13 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
         </label>
         <label>
           {words.reference}
-          <input ref={reference} name="send-reference" autocomplete="off" onKeyDown={onKeyDown} />
+          <input
+            ref={reference}
+            name="send-reference"
+            autocomplete="off"
+            onKeyDown={onKeyDown}
+            onInput={unask}
+          />
         </label>
         <button type="submit" disabled={busy || members.length === 0}>
           {words.send}
@@ -361,7 +370,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
               <button
                 type="button"
                 class="link"
-                onClick={() => setLines(lines.filter((x) => x !== l))}
+                onClick={() => (unask(), setLines(lines.filter((x) => x !== l)))}
               >
                 {words.remove} {l.sku}
               </button>

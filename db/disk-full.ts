@@ -1,6 +1,7 @@
 // A disk out of space, as the worker last met it: SQLite's SQLITE_FULL on a write, until a write
 // commits again. Writes fail meanwhile (507 DISK_FULL, nothing applied); GET /health says so.
 
+import type { Knex } from 'knex'
 import type { Logger } from 'pino'
 
 let full: { since: string; message: string } | null = null
@@ -52,4 +53,26 @@ export function noteCommitted(): void {
 /** Since when writes have failed for want of space, if they do. */
 export function diskFull(): { since: string; message: string } | null {
   return full
+}
+
+/**
+ * A write nobody asked for (the time in node_settings), to learn whether the disk has room
+ * again: its commit ends the flag. Never throws.
+ */
+export async function probeForRoom(knex: Knex, log: Logger): Promise<void> {
+  try {
+    await knex.transaction((trx) =>
+      trx.raw(
+        `INSERT INTO node_settings (key, value) VALUES ('disk_checked_at', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [new Date().toISOString()]
+      )
+    )
+    noteCommitted()
+    log.info('the disk has room again: a write committed')
+  } catch (err) {
+    // A failed COMMIT leaves SQLite's transaction open (db/batch.ts): ended here.
+    await knex.raw('ROLLBACK').catch(() => undefined)
+    if (!isDiskFull(err)) log.warn({ err }, 'the disk could not be checked for room')
+  }
 }

@@ -10,7 +10,7 @@ import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
-import { diskFull, isDiskFull, noteCommitted } from './disk-full.ts'
+import { diskFull, probeForRoom } from './disk-full.ts'
 import { askRestoreOnFirstOpen, dropVoidRestoreAsk } from './ledger/restore.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
 
@@ -134,8 +134,7 @@ export class WorkerLoop {
    * does (what arrives meanwhile waits, and is drained after it).
    */
   private rest(): void {
-    if (this.draining || this.stopped) return
-    this.draining = (async () => {
+    this.holdLoop(async () => {
       try {
         const statements = await forgetCompiled(this.knex)
         await this.knex.raw('PRAGMA shrink_memory')
@@ -143,10 +142,7 @@ export class WorkerLoop {
       } catch (err) {
         this.log.warn({ err }, 'idle: memory could not be given back')
       }
-      this.draining = null
-      if (this.queue.length > 0 && !this.stopped) this.draining = this.drained()
-      else this.probeLater()
-    })()
+    })
   }
 
   /**
@@ -157,34 +153,20 @@ export class WorkerLoop {
     if (this.probing || !diskFull() || this.stopped) return
     this.probing = setTimeout(() => {
       this.probing = undefined
-      this.probe()
+      // With a batch or a rest running, it is tried again after them.
+      if (diskFull()) this.holdLoop(() => probeForRoom(this.knex, this.log))
     }, this.diskProbeMs)
     this.probing.unref()
   }
 
   /**
-   * A write nobody asked for, to learn whether the disk has room again: its commit ends the
-   * full-disk flag. It holds the loop as a batch does; with a batch or a rest running, it is
-   * tried again after them.
+   * Runs `work` (which must not throw) holding the loop as a batch does: what arrives meanwhile
+   * waits, and is drained after it. Not while a batch or other work holds it, nor once stopped.
    */
-  private probe(): void {
-    if (this.draining || this.stopped || !diskFull()) return
+  private holdLoop(work: () => Promise<void>): void {
+    if (this.draining || this.stopped) return
     this.draining = (async () => {
-      try {
-        await this.knex.transaction((trx) =>
-          trx.raw(
-            `INSERT INTO node_settings (key, value) VALUES ('disk_checked_at', ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-            [new Date().toISOString()]
-          )
-        )
-        noteCommitted()
-        this.log.info('the disk has room again: a write committed')
-      } catch (err) {
-        // A failed COMMIT leaves SQLite's transaction open (db/batch.ts): ended here.
-        await this.knex.raw('ROLLBACK').catch(() => undefined)
-        if (!isDiskFull(err)) this.log.warn({ err }, 'the disk could not be checked for room')
-      }
+      await work()
       this.draining = null
       if (this.queue.length > 0 && !this.stopped) this.draining = this.drained()
       else this.probeLater()

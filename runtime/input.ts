@@ -170,7 +170,7 @@ export function isJsonType(contentType: string): boolean {
 }
 
 /** The charsets a content type names (`text/plain; charset="UTF-16"` → [utf-16]), if any. */
-export function charsetsOf(contentType: string): string[] {
+function charsetsOf(contentType: string): string[] {
   const found: string[] = []
   for (const parameter of contentType.split(';').slice(1)) {
     const [name, ...value] = parameter.split('=')

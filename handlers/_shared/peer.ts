@@ -3,6 +3,7 @@ import {
   HttpError,
   httpErrorOf,
   messageSchema,
+  text,
   type Ctx,
   type PeerKind,
   type PeerMessage,
@@ -16,6 +17,13 @@ export function signer(ctx: Ctx): string {
   if (!ctx.peer) throw new HttpError('UNAUTHENTICATED', 'Node-to-node requests must be signed')
   return ctx.peer
 }
+
+/**
+ * A feed page as the worker wrote it (events.feedText, replicas.feedText), sent as it is: nothing
+ * parsed and serialized again here. The runtime signs it.
+ */
+export const feedAnswer = (page: { text: string }) =>
+  text(page.text, 'application/json; charset=utf-8')
 
 /**
  * A node-to-node route for one of the membership's exchanges: the runtime has checked the

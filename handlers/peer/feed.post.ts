@@ -5,9 +5,8 @@ import {
   HttpError,
   REPLICATION_MESSAGES,
   samePosition,
-  text,
 } from '../../runtime/index.ts'
-import { EXAMPLE_PAGE, signer } from '../_shared/peer.ts'
+import { EXAMPLE_PAGE, feedAnswer, signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.feed
 
@@ -58,9 +57,7 @@ export default defineHandler(
         .catch(() => undefined) // ended early: the node stops, or the peer went away
         .finally(gathering.release)
     }
-    // The page as the worker wrote it, sent as it is (nothing parsed and serialized again here).
     const read = () => ctx.db.send('events.feedText', { after, limit, maxBytes })
-    const served = (page: { text: string }) => text(page.text, 'application/json; charset=utf-8')
     // Exactly at the head this node knows, its log's and its ledger's last row: a read now would
     // find nothing (and nothing forked: that row is this ledger's), so the first read waits for
     // the log to grow. A position anywhere else is read at once.
@@ -68,7 +65,8 @@ export default defineHandler(
     let page = head && samePosition(after, head) ? undefined : await read()
     for (;;) {
       const left = until - Date.now()
-      if (page && (page.events > 0 || left <= 0 || ctx.events.stopping.aborted)) return served(page)
+      if (page && (page.events > 0 || left <= 0 || ctx.events.stopping.aborted))
+        return feedAnswer(page)
       if (left > 0) {
         const timeout = new AbortController()
         const timer = setTimeout(() => timeout.abort(), left)
@@ -79,7 +77,7 @@ export default defineHandler(
       if (request.signal.aborted) {
         // The peer went away: nobody reads this. A page read already goes as it is, and none is
         // read for nobody (its puller asks again, from its cursor).
-        if (page) return served(page)
+        if (page) return feedAnswer(page)
         throw new HttpError('CLIENT_CLOSED', 'The peer went away while its feed waited')
       }
       page = await read()

@@ -1,5 +1,5 @@
-import { defineHandler, REPLICATION_MESSAGES, text } from '../../runtime/index.ts'
-import { EXAMPLE_PAGE, signer } from '../_shared/peer.ts'
+import { defineHandler, REPLICATION_MESSAGES } from '../../runtime/index.ts'
+import { EXAMPLE_PAGE, feedAnswer, signer } from '../_shared/peer.ts'
 
 const { message } = REPLICATION_MESSAGES.replicaFeed
 
@@ -22,8 +22,8 @@ export default defineHandler(
   },
   async (_request, ctx, { body: { node, after, limit, maxBytes } }): Promise<Response> => {
     signer(ctx)
-    // The page as the worker wrote it, sent as it is (nothing parsed and serialized again here).
-    const page = await ctx.db.send('replicas.feedText', { nodeId: node, after, limit, maxBytes })
-    return text(page.text, 'application/json; charset=utf-8')
+    return feedAnswer(
+      await ctx.db.send('replicas.feedText', { nodeId: node, after, limit, maxBytes })
+    )
   }
 )

@@ -39,12 +39,11 @@ async function topicNamed(trx: Knex, name: string): Promise<TopicRow> {
 }
 
 async function topicInfo(trx: Knex, topic: TopicRow): Promise<C.TopicInfo> {
-  const row = (await trx('topicMessages')
-    .where({ topic: topic.name })
-    .count({ messages: '*' })
-    .min({ firstSeq: 'seq' })
-    .max({ lastSeq: 'seq' })
-    .first()) as { messages: number; firstSeq: number | null; lastSeq: number | null }
+  const [row] = (await trx.raw(
+    `SELECT count(*) AS messages, min(seq) AS firstSeq, max(seq) AS lastSeq
+     FROM topic_messages m WHERE m.topic = ? AND ${RETAINED}`,
+    [topic.name, Date.now()]
+  )) as { messages: number; firstSeq: number | null; lastSeq: number | null }[]
   return { ...topic, ...row, messages: Number(row.messages) }
 }
 
@@ -112,8 +111,7 @@ export async function publish(trx: Knex, input: C.Payload<'topics.publish'>) {
     messages.map(({ id, body, headers }) => ({ messageId: id, body, headers, publishedAt }))
   )
   const results = messages.map(({ id }, i) => ({ id, ...kept[i] }))
-  const last = results.reduce((most, r) => Math.max(most, r.seq), 0)
-  await prune(trx, topic, last, now)
+  await prune(trx, topic, now)
   return { results }
 }
 
@@ -170,16 +168,17 @@ async function keepAll(
   }))
 }
 
-/** Retention: what is older than retentionMs, or beyond the last retentionCount, goes. */
-async function prune(trx: Knex, topic: Retention & { name: string }, last: number, now: number) {
-  await trx('topicMessages')
-    .where({ topic: topic.name })
-    .where((q) =>
-      q
-        .where('publishedAt', '<', new Date(now - topic.retentionMs).toISOString())
-        .orWhere('seq', '<=', last - topic.retentionCount)
-    )
-    .delete()
+/**
+ * Retention: what is older than retentionMs, or beyond the topic's own last retentionCount, goes.
+ * The count is of this topic's messages: seqs are numbered across every topic (and the messages
+ * peers federate here), so `last - retentionCount` would keep fewer the busier the others are.
+ */
+async function prune(trx: Knex, topic: Retention & { name: string }, now: number) {
+  await trx.raw(
+    `DELETE FROM topic_messages WHERE topic = ? AND (published_at < ? OR seq <= coalesce(
+       (SELECT seq FROM topic_messages WHERE topic = ? ORDER BY seq DESC LIMIT 1 OFFSET ?), 0))`,
+    [topic.name, new Date(now - topic.retentionMs).toISOString(), topic.name, topic.retentionCount]
+  )
 }
 
 /** What a topic keeps when it has no row here (one a peer federates, not made on this node). */
@@ -187,6 +186,16 @@ const DEFAULT_RETENTION: Retention = {
   retentionMs: 7 * 24 * 3600 * 1000,
   retentionCount: 100_000,
 }
+
+/**
+ * Whether a topic message (`m`) is within its topic's retention at `?` (ms since the epoch, bound
+ * by the caller): a quiet topic is pruned only at its next publish, and what has expired
+ * meanwhile must not be counted or handed out. A topic with no row here (one a peer federates)
+ * keeps DEFAULT_RETENTION.
+ */
+const RETAINED = `m.published_at >= strftime('%Y-%m-%dT%H:%M:%fZ', (? - coalesce(
+    (SELECT retention_ms FROM topics WHERE name = m.topic), ${DEFAULT_RETENTION.retentionMs})) / 1000.0,
+  'unixepoch')`
 
 /**
  * A message a peer federates to this node (its inbox applies it once): published on the same
@@ -215,7 +224,7 @@ export async function receiveFederated(
   ])
   if (kept.duplicate) return
   const own = (await trx('topics').where({ name: topic }).first()) as TopicRow | undefined
-  await prune(trx, { name: topic, ...(own ?? DEFAULT_RETENTION) }, kept.seq, Date.now())
+  await prune(trx, { name: topic, ...(own ?? DEFAULT_RETENTION) }, Date.now())
 }
 
 /** The last topic message seq ever given, kept or not: retention may have removed the newest too. */
@@ -293,7 +302,7 @@ export async function subscribeV2(trx: Knex, input: C.Payload<'topics.subscribeV
            json_set(m.headers, '$."x-topic"', m.topic, '$."x-topic-seq"', CAST(m.seq AS TEXT)),
            m.published_at, 1, m.seq
          FROM topic_messages m, topic_subscriptions s
-         WHERE s.name = ? AND ${fromMessages} AND ${MATCHES('m.topic')}
+         WHERE s.name = ? AND ${fromMessages} AND ${MATCHES('m.topic')} AND ${RETAINED}
        ) ORDER BY at, source, n`,
       [
         name,
@@ -302,6 +311,7 @@ export async function subscribeV2(trx: Knex, input: C.Payload<'topics.subscribeV
         ...(afterEvent !== null ? [afterEvent] : since !== null ? [since] : []),
         name,
         ...(afterMessage !== null ? [afterMessage] : since !== null ? [since] : []),
+        now,
       ]
     )
   }
@@ -375,9 +385,9 @@ export async function feed(trx: Knex, input: C.Payload<'topics.feed'>) {
   )
   const rows = (await trx.raw(
     `SELECT seq, topic, message_id AS id, body, headers, published_at AS publishedAt
-     FROM topic_messages, (SELECT ? AS glob, ? AS dots, ? AS open) s
-     WHERE seq > ? AND ${MATCHES('topic')} ORDER BY seq LIMIT ?`,
-    [glob, dots, open ? 1 : 0, after, limit]
+     FROM topic_messages m, (SELECT ? AS glob, ? AS dots, ? AS open) s
+     WHERE seq > ? AND ${MATCHES('topic')} AND ${RETAINED} ORDER BY seq LIMIT ?`,
+    [glob, dots, open ? 1 : 0, after, Date.now(), limit]
   )) as {
     seq: number
     topic: string

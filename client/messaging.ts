@@ -95,11 +95,24 @@ export class Messaging {
    * Takes messages from a queue (a subscription's, say) as they come, one handler call each: a
    * handler that resolves acknowledges it, one that throws gives it back (to come again after
    * `retryMs`). Returns the function that stops it; a node that does not answer is moved past.
+   * A node's refusal (the queue deleted, the token revoked or its grant withdrawn) ends it: never
+   * as an unhandled rejection that would end the program, but through `onEnd`, called once with
+   * the refusal, and the stop function, which then rejects with it.
    */
   subscribe(
     queue: string,
     handler: (message: Delivery) => Promise<void> | void,
-    { max = 10, waitMs = 20_000, retryMs = 1000 } = {}
+    {
+      max = 10,
+      waitMs = 20_000,
+      retryMs = 1000,
+      onEnd,
+    }: {
+      max?: number
+      waitMs?: number
+      retryMs?: number
+      onEnd?: (refusal: Error) => void
+    } = {}
   ): () => Promise<void> {
     let stopped = false
     const running = (async () => {
@@ -128,6 +141,8 @@ export class Messaging {
         }
       }
     })()
+    // Handled here, so that a refusal nobody stops for does not end the process.
+    running.catch((err: Error) => onEnd?.(err))
     return async () => {
       stopped = true
       await running

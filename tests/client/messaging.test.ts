@@ -99,3 +99,24 @@ t.test('a handled message whose ack gets no answer is not given back', async (t)
     'handled, so never given back'
   )
 })
+
+t.test('a refusal ends a subscription through onEnd and stop, never the program', async (t) => {
+  // A node that refuses every receive, as one whose queue was deleted would.
+  const node = createServer((req, res) => {
+    req.resume()
+    res.writeHead(404, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ status: 404, error: 'No queue named nope', code: 'NOT_FOUND' }))
+  })
+  await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => node.close())
+  const url = `http://127.0.0.1:${(node.address() as AddressInfo).port}`
+  const messaging = new Messaging({ nodes: [{ url, token: 't' }], timeoutMs: 1000 })
+  let ended!: (refusal: Error) => void
+  const end = new Promise<Error>((resolve) => (ended = resolve))
+  const stop = messaging.subscribe('nope', () => undefined, { onEnd: ended })
+  t.match(await end, { name: 'NodeRefusal', status: 404, message: /No queue named nope/ })
+  await t.rejects(stop(), { name: 'NodeRefusal', status: 404 }, 'stop says why it ended')
+  // Without onEnd too, nothing is left unhandled (tap fails a test on an unhandled rejection).
+  const quiet = messaging.subscribe('nope', () => undefined)
+  await t.rejects(quiet(), { name: 'NodeRefusal' })
+})

@@ -856,6 +856,28 @@ function answeredAgain(m: Message, first: InboxResult): InboxResult {
 }
 
 /**
+ * Whether `m` says what the message answered under its id said (`fingerprint`, as keepAnswers
+ * stored it): the same kind and payload, `again` aside, since a restored peer tells its messages
+ * again under their ids with `again` added (answerAgain).
+ */
+function sameMessage(m: Message, stored: string): boolean {
+  const { again: _, ...fact } = m.payload
+  return (
+    stored === fingerprint(m.kind, fact) || stored === fingerprint(m.kind, { ...fact, again: true })
+  )
+}
+
+/** A message under an id answered before with another kind or payload: refused, never "duplicate". */
+function reusedId(m: Message): InboxResult {
+  return {
+    id: m.id,
+    status: 'refused',
+    code: 'IDEMPOTENCY_KEY_REUSED',
+    message: `Message ${m.id} was taken before with another kind or payload: an id names one message`,
+  }
+}
+
+/**
  * A peer's messages, each applied once; and whether applying them put answers in this node's
  * outbox (or the batch came again), so that the relay is woken only then
  * (runtime/stages/wake-relay.ts): most batches, dispatches, put none. A federated topic's
@@ -877,9 +899,11 @@ export async function inbox(
   const results: InboxResult[] = new Array(messages.length)
   const fresh: number[] = []
   messages.forEach((m, i) => {
-    const first = earlier.get(m.id)?.outcome
-    if (!first?.ok) return void fresh.push(i)
-    results[i] = answeredAgain(m, first.data as InboxResult)
+    const before = earlier.get(m.id)
+    if (!before?.outcome.ok) return void fresh.push(i)
+    results[i] = sameMessage(m, before.fingerprint)
+      ? answeredAgain(m, before.outcome.data as InboxResult)
+      : reusedId(m)
   })
   // Sent again: what the first time put in the outbox may never have been announced (its write
   // committed after the runtime stopped waiting), so the relay is told now.
@@ -894,16 +918,17 @@ export async function inbox(
       if (!(err instanceof NotAsARun)) throw err
     }
   }
-  const seen = new Map<string, InboxResult>()
+  const seen = new Map<string, { answer: InboxResult; m: Message }>()
   for (const i of fresh) {
     const m = messages[i]
     const first = seen.get(m.id)
     if (first) {
-      results[i] = answeredAgain(m, first)
+      const same = sameMessage(m, fingerprint(first.m.kind, first.m.payload))
+      results[i] = same ? answeredAgain(m, first.answer) : reusedId(m)
       continue
     }
     const answer = await applyOne(db, from, fromName, m, scope, out)
-    seen.set(m.id, answer)
+    seen.set(m.id, { answer, m })
     results[i] = answer
   }
   return { results, enqueued: out.enqueued }

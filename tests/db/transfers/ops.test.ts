@@ -365,6 +365,35 @@ t.test(
       { id: messages[0].id, status: 'duplicate' },
     ])
     t.equal(await count(b.knex, 'transfers'), 1)
+    // Told again by a restored A, which asks for B's side in return: the same message.
+    const again = { ...envelope, payload: { ...envelope.payload, again: true } }
+    const retold = await ok(b.knex, 'transfers.inbox', {
+      from: a.id,
+      fromName: 'Norte',
+      messages: [again] as never,
+    })
+    t.same(retold.results, [{ id: messages[0].id, status: 'duplicate' }])
+    // Its id with another payload (a key holder's forgery, or a bug): refused, never a duplicate
+    // that would tell the sender it was taken; nothing changes.
+    const payload = envelope.payload as { lines: { sku: string; quantity: number }[] }
+    const altered = {
+      ...envelope,
+      payload: { ...payload, lines: payload.lines.map((l) => ({ ...l, quantity: 4000 })) },
+    }
+    for (const batch of [[altered], [envelope, altered]]) {
+      const told = await ok(b.knex, 'transfers.inbox', {
+        from: a.id,
+        fromName: 'Norte',
+        messages: batch as never,
+      })
+      t.match(told.results[batch.length - 1], {
+        id: messages[0].id,
+        status: 'refused',
+        code: 'IDEMPOTENCY_KEY_REUSED',
+        message: /taken before with another kind or payload/,
+      })
+    }
+    t.match(await ok(b.knex, 'transfers.get', { id: sent.id }), { lines: [{ sent: 10 }] })
     t.match(await ok(a.knex, 'transfers.get', { id: sent.id }), {
       messages: [{ deliveredAt: /^\d{4}-/ }],
     })

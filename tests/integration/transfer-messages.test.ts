@@ -18,13 +18,18 @@ import { CLUSTER_KEY, until } from '../fixtures/node-process.ts'
 const log = pino({ level: 'silent' })
 
 /** Node B's HTTP side: the peer route over an inbox in memory; every request it took, captured. */
-async function receiver(t: { teardown(fn: () => unknown): void }) {
+async function receiver(
+  t: { teardown(fn: () => unknown): void },
+  added: Record<string, string> = {}
+) {
   const inbox = new MemoryTransfers()
   const transport = new HttpTransport({ keys: Keyring.of(CLUSTER_KEY), selfId: 'node-b' })
   const wakes: (string | undefined)[] = []
+  const keys: (string | undefined)[] = []
   const db = {
-    async call(op: string, payload: any) {
+    async call(op: string, payload: any, options: { key?: string } = {}) {
       if (op !== 'transfers.inboxV2') throw new Error(`unexpected ${op}`)
+      keys.push(options.key)
       return { data: await inbox.inbox(payload.from, payload.fromName, payload.messages) }
     },
   }
@@ -41,13 +46,18 @@ async function receiver(t: { teardown(fn: () => unknown): void }) {
   const adapter = createServerAdapter(async (request: Request) => {
     const headers = Object.fromEntries(request.headers)
     captured.push({ headers, body: await request.clone().text() })
-    return app(request)
+    // Headers put in on the way (`added`), as someone between the nodes could: unsigned.
+    if (Object.keys(added).length === 0) return app(request)
+    const body = await request.text()
+    return app(
+      new Request(request.url, { method: 'POST', headers: { ...headers, ...added }, body })
+    )
   })
   const server: Server = createServer(adapter)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise((resolve) => server.close(resolve)))
   const address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  return { inbox, wakes, captured, address }
+  return { inbox, wakes, keys, captured, address }
 }
 
 t.test(
@@ -103,3 +113,27 @@ t.test(
     t.equal(b.inbox.arrivals.length, 1, 'the inbox saw the batch once')
   }
 )
+
+t.test('an Idempotency-Key put on a signed batch on the way is not used', async (t) => {
+  const b = await receiver(t, { 'idempotency-key': 'K1' })
+  const outbox = new MemoryTransfers()
+  outbox.enqueue('node-b')
+  const transport = new HttpTransport({ keys: Keyring.of(CLUSTER_KEY), selfId: 'node-a' })
+  const member = { id: 'node-b', name: 'B', address: b.address, state: 'alive' } as never
+  const relay = new Relay({
+    identity: { id: 'node-a', name: 'A' },
+    membership: { snapshot: () => ({ members: [member] }), onChange: () => () => undefined },
+    transport,
+    store: outbox,
+    log,
+  })
+  t.teardown(async () => {
+    await relay.close()
+    await transport.close()
+  })
+  await relay.open()
+  await until(() => outbox.rows().every((r) => r.deliveredAt), 10_000, 'the batch is delivered')
+  t.equal(b.captured[0].headers['idempotency-key'], undefined, 'sent without one')
+  t.same(b.keys, [undefined], "the inbox's write carries no key: the messages' own ids rule")
+  t.ok(outbox.rows().every((r) => r.status === 'applied'))
+})

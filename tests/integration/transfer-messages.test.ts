@@ -60,27 +60,36 @@ async function receiver(
   return { inbox, wakes, keys, captured, address }
 }
 
+/** Node A's relay (signed HTTP) delivering what `outbox` holds to B at `address`, until all is. */
+async function deliver(
+  t: { teardown(fn: () => unknown): void },
+  outbox: MemoryTransfers,
+  address: string
+) {
+  const transport = new HttpTransport({ keys: Keyring.of(CLUSTER_KEY), selfId: 'node-a' })
+  const member = { id: 'node-b', name: 'B', address, state: 'alive' } as never
+  const relay = new Relay({
+    identity: { id: 'node-a', name: 'A' },
+    membership: { snapshot: () => ({ members: [member] }), onChange: () => () => undefined },
+    transport,
+    store: outbox,
+    log,
+  })
+  t.teardown(async () => {
+    await relay.close()
+    await transport.close()
+  })
+  await relay.open()
+  await until(() => outbox.rows().every((r) => r.deliveredAt), 10_000, 'the batch is delivered')
+}
+
 t.test(
   'a batch goes signed, is applied by its signer, and a captured copy is refused',
   async (t) => {
     const b = await receiver(t)
     const outbox = new MemoryTransfers()
     const sent = [outbox.enqueue('node-b').id, outbox.enqueue('node-b').id]
-    const transport = new HttpTransport({ keys: Keyring.of(CLUSTER_KEY), selfId: 'node-a' })
-    const member = { id: 'node-b', name: 'B', address: b.address, state: 'alive' } as never
-    const relay = new Relay({
-      identity: { id: 'node-a', name: 'A' },
-      membership: { snapshot: () => ({ members: [member] }), onChange: () => () => undefined },
-      transport,
-      store: outbox,
-      log,
-    })
-    t.teardown(async () => {
-      await relay.close()
-      await transport.close()
-    })
-    await relay.open()
-    await until(() => outbox.rows().every((r) => r.deliveredAt), 10_000, 'the batch is delivered')
+    await deliver(t, outbox, b.address)
     t.same(
       b.inbox.applied.map((a) => [a.from, a.message.id]),
       sent.map((id) => ['node-a', id]),
@@ -118,21 +127,7 @@ t.test('an Idempotency-Key put on a signed batch on the way is not used', async 
   const b = await receiver(t, { 'idempotency-key': 'K1' })
   const outbox = new MemoryTransfers()
   outbox.enqueue('node-b')
-  const transport = new HttpTransport({ keys: Keyring.of(CLUSTER_KEY), selfId: 'node-a' })
-  const member = { id: 'node-b', name: 'B', address: b.address, state: 'alive' } as never
-  const relay = new Relay({
-    identity: { id: 'node-a', name: 'A' },
-    membership: { snapshot: () => ({ members: [member] }), onChange: () => () => undefined },
-    transport,
-    store: outbox,
-    log,
-  })
-  t.teardown(async () => {
-    await relay.close()
-    await transport.close()
-  })
-  await relay.open()
-  await until(() => outbox.rows().every((r) => r.deliveredAt), 10_000, 'the batch is delivered')
+  await deliver(t, outbox, b.address)
   t.equal(b.captured[0].headers['idempotency-key'], undefined, 'sent without one')
   t.same(b.keys, [undefined], "the inbox's write carries no key: the messages' own ids rule")
   t.ok(outbox.rows().every((r) => r.status === 'applied'))

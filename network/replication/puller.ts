@@ -118,6 +118,14 @@ export class Puller {
   private failing = false
   private upToDate = false
   private pageHead: LogPosition | undefined
+  /**
+   * The head gossip said when the last page was applied: a page says more about the owner than
+   * any word on membership before it. A head that gossip says only after a page is believed over
+   * it, when ahead; the one before is not, so that a head the owner never reached (a key holder's
+   * forgery, or an owner's log put back shorter from a backup) does not keep the puller asking
+   * without waiting, page after empty page.
+   */
+  private gossipAtPage: LogPosition | undefined
   private lastContact: number | undefined
   private lastError: string | null = null
   /** Why the owner is not asked (membership's word), while paused. */
@@ -147,6 +155,7 @@ export class Puller {
     this.lastError = null
     this.upToDate = false
     this.pageHead = undefined
+    this.gossipAtPage = undefined
     this.mendTried = false
   }
 
@@ -178,7 +187,14 @@ export class Puller {
   status(): PullStatus {
     const gossip = this.deps.gossipHead()
     const page = this.pageHead
-    const knownHead = !page || (gossip && gossip.events > page.events) ? gossip : page
+    const said = this.gossipAtPage
+    const newer =
+      gossip !== undefined &&
+      (said === undefined ||
+        gossip.events !== said.events ||
+        gossip.ledger.seq !== said.ledger.seq ||
+        gossip.ledger.hash !== said.ledger.hash)
+    const knownHead = !page || (newer && gossip.events > page.events) ? gossip : page
     return {
       following: this.following,
       failing: this.failing,
@@ -343,6 +359,7 @@ export class Puller {
     const applied = await this.deps.store.apply({ ...page, nodeId: id, name, after })
     if (applied === 'conflict') return undefined // reloaded from the store on the next turn
     this.pageHead = page.head
+    this.gossipAtPage = this.deps.gossipHead()
     this.upToDate = page.upToDate
     this.failing = false
     this.lastError = null

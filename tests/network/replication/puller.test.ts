@@ -12,6 +12,7 @@ import type { PeerOutcome, Transport } from '../../../network/transport/transpor
 /** A feed request the test has not answered yet. */
 interface Asked {
   after: LogPosition
+  waitMs: number
   answer(page: FeedAnswer): void
 }
 
@@ -22,13 +23,14 @@ async function settle() {
 
 const event = (seq: number) => ({ seq, type: 'item.changed', data: null }) as unknown as LogEvent
 
-function harness() {
+function harness(gossip: { head?: LogPosition } = {}) {
   const asked: Asked[] = []
   const transport = {
-    call: (call: { body: { after: LogPosition } }) =>
+    call: (call: { body: { after: LogPosition; waitMs: number } }) =>
       new Promise<PeerOutcome<FeedAnswer>>((resolve) =>
         asked.push({
           after: call.body.after,
+          waitMs: call.body.waitMs,
           answer: (body) => resolve({ ok: true, body, rttMs: 1, responder: 'A' }),
         })
       ),
@@ -57,7 +59,7 @@ function harness() {
     clock: new ManualClock(),
     log: pino({ level: 'silent' }),
     timing: DEFAULT_PULL,
-    gossipHead: () => undefined,
+    gossipHead: () => gossip.head,
   })
   return { asked, held, puller, loading }
 }
@@ -102,6 +104,36 @@ t.test(
     t.same(last.after.events, 1, 'from what the store committed')
     puller.stop()
     last.answer({ events: [], head, upToDate: true })
+    await settle()
+  }
+)
+
+t.test(
+  "a head gossip said before the owner's page said less is not believed over the page",
+  async (t) => {
+    // Signed under A's id by any key holder, or said by an A whose log was put back shorter.
+    const position = (events: number) => ({ events, ledger: { seq: 0, hash: '0'.repeat(64) } })
+    const gossip = { head: position(1_000_000_000) }
+    const { asked, held, puller } = harness(gossip)
+    puller.resume()
+    await settle()
+    t.same(
+      asked.map((a) => a.waitMs),
+      [0],
+      'far behind, as far as it knows: asked at once'
+    )
+    asked[0].answer({ events: [event(1)], head: position(1), upToDate: true })
+    await settle()
+    held[0]()
+    await settle()
+    t.equal(asked.length, 2)
+    t.equal(asked[1].waitMs, DEFAULT_PULL.waitMs, 'the owner said it has no more: a long poll')
+    t.same(puller.status().knownHead, position(1), 'the page, not the head said before it')
+    // A head said after the page is news, and believed when ahead.
+    gossip.head = position(5)
+    t.same(puller.status().knownHead, position(5))
+    puller.stop()
+    asked[1].answer({ events: [], head: position(1), upToDate: true })
     await settle()
   }
 )

@@ -6,8 +6,11 @@
 export interface WorkerSettings {
   /** Where the database lives (almacen.sqlite in it). */
   dataDir: string
-  /** The warehouse's name: a new database's node identity is created with it. */
-  name: string
+  /**
+   * The warehouse's name, when given (--name): it replaces the stored one. Without, the stored
+   * name stands, and a new database takes the host name.
+   */
+  name?: string
   /** The ZeroMQ endpoint to bind, ipc://… */
   endpoint: string
   logLevel: string

@@ -20,7 +20,7 @@ import { ensureIdentity, type Identity } from './operations/node.ts'
  */
 export async function openDatabase(
   filename: string,
-  name: string,
+  name: string | undefined,
   log: Logger,
   { restore = false }: { restore?: boolean } = {}
 ): Promise<{ knex: Knex; identity: Identity }> {

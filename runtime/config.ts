@@ -3,7 +3,6 @@
 // table. The database worker gets its part as one settings object (db/settings.ts), the
 // membership its timings.
 import { readFileSync } from 'node:fs'
-import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
 import type { z } from 'zod'
 import type { BackupSchedule } from './backups.ts'
@@ -21,7 +20,11 @@ export interface Config {
   port: number
   host: string
   dataDir: string
-  name: string
+  /**
+   * The warehouse's name, when given. Without one a node keeps the name its data directory holds,
+   * and a new one takes the host name (db/operations/node.ts ensureIdentity).
+   */
+  name?: string
   join: string[]
   /** The URL other nodes reach this one at; by default derived from --host and the port. */
   advertise?: string
@@ -253,7 +256,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): Config | 'h
     port: read('port', flags, env) as number,
     host,
     dataDir: read('dataDir', flags, env) as string,
-    name: read('name', flags, env, hostname()) as string,
+    name: read('name', flags, env),
     join,
     advertise,
     ...(allowedHosts.length > 0 && { allowedHosts }),

@@ -125,7 +125,7 @@ export const SETTINGS = {
       .refine((name) => WAREHOUSE_NAME.test(name), {
         error: (issue) => `${WAREHOUSE_NAME_RULE}, not "${String(issue.input).trim()}"`,
       }),
-    help: "the warehouse's name, shown in messages and to its peers (default: the host name)",
+    help: "the warehouse's name, shown to its peers (default: the one it had; at first, the host name)",
   }),
   logLevel: setting({
     flag: 'log-level',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
@@ -10,15 +11,23 @@ export interface Identity {
   name: string
 }
 
-/** The node's id is made on first start and kept; its name follows the configuration. */
-export async function ensureIdentity(knex: Knex, name: string): Promise<Identity> {
+/**
+ * The node's id is made on first start and kept. Its name is the one given, kept for the starts
+ * that give none: a restart without --name is the same warehouse to its peers, not one renamed
+ * after the machine. A first start without one takes the host name.
+ */
+export async function ensureIdentity(knex: Knex, given?: string): Promise<Identity> {
   return knex.transaction(async (trx) => {
     let id = (await NodeSetting.query(trx).findById('id'))?.value
     if (!id) {
       id = randomUUID()
       await NodeSetting.query(trx).insert({ key: 'id', value: id })
     }
-    await trx('node_settings').insert({ key: 'name', value: name }).onConflict('key').merge()
+    const stored = (await NodeSetting.query(trx).findById('name'))?.value
+    const name = given ?? stored ?? hostname()
+    if (name !== stored) {
+      await trx('node_settings').insert({ key: 'name', value: name }).onConflict('key').merge()
+    }
     return { id, name }
   })
 }

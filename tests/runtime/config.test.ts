@@ -1,17 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs'
-import { hostname } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
 import { mainHelp } from '../../client/help.ts'
 import { ConfigError, USAGE, describeConfig, parseConfig } from '../../runtime/config.ts'
 import { ROOT } from '../fixtures/root.ts'
 
-t.test('runs with no settings at all: port 8080, ./data, loopback, the host name', async (t) => {
+t.test('runs with no settings at all: port 8080, ./data, loopback, no name (kept, or the host name)', async (t) => {
   t.same(parseConfig([], {}), {
     port: 8080,
     host: '127.0.0.1',
     dataDir: './data',
-    name: hostname(),
+    name: undefined,
     join: [],
     advertise: undefined,
     clusterKey: undefined,

@@ -2,8 +2,10 @@
 // deep the transfers' outbox is. The runtime asks for them at each scrape (node.metrics) and
 // serves them with its own at GET /metrics: the worker is a process of its own, with no port.
 import type { Knex } from 'knex'
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { WorkerFigures } from './contract/index.ts'
+import { diskFull } from './disk-full.ts'
+import { ledgerStatus } from './ledger/state.ts'
 import { withSql } from './sql.ts'
 import { list as listQueues } from './operations/queues.ts'
 
@@ -49,6 +51,24 @@ export class WorkerMetrics {
     help: 'Write batches whose transaction failed, so that nothing in them was applied',
     registers: [this.registry],
   })
+
+  // What makes GET /health say "degraded" (its answer is still 200: reads go on), for an alert.
+  private readonly writesRefused = new Gauge({
+    name: 'almacen_ledger_writes_refused',
+    help: 'Whether the ledger refuses writes (1): halted at start or by a verify; /health says degraded',
+    registers: [this.registry],
+  })
+  private readonly full = new Gauge({
+    name: 'almacen_disk_full',
+    help: "Whether writes fail for want of space on the data directory's disk (1); /health says degraded",
+    registers: [this.registry],
+  })
+
+  /** The ledger's state as /health reads it, set at each scrape. */
+  ledger(writesRefused: boolean, full: boolean): void {
+    this.writesRefused.set(writesRefused ? 1 : 0)
+    this.full.set(full ? 1 : 0)
+  }
 
   /** One batch done: its size, its time (ms) and, for a write batch, its commit's (ms). */
   batch(kind: BatchKind, size: number, ms: number, commitMs?: number): void {
@@ -97,7 +117,9 @@ export function workerMetrics(db: Knex): WorkerMetrics {
 export async function metricsOp(db: Knex): Promise<WorkerFigures> {
   const { outbox } = await outboxDepth(db)
   const { queues } = await listQueues(db)
-  return { text: await workerMetrics(db).exposition(), outbox, queues }
+  const metrics = workerMetrics(db)
+  metrics.ledger(ledgerStatus(db).writes === 'refused', diskFull() !== null)
+  return { text: await metrics.exposition(), outbox, queues }
 }
 
 /** outbox.depth: the messages not yet delivered, counted now per destination. */

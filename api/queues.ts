@@ -75,6 +75,10 @@ export const queueMessageInput = z.strictObject({
   id: z
     .string({ error: 'must be a string' })
     .regex(/^[\x21-\x7e]{1,200}$/, { error: 'must be 1-200 visible ASCII characters' })
+    // The node's own events carry event:<seq> in a subscription's queue, beside what is published.
+    .refine((id) => !id.startsWith('event:'), {
+      error: "must not start with event: (the ids of the node's own events)",
+    })
     .optional(),
   headers: z
     .unknown()

@@ -1,6 +1,7 @@
 // Messages from the command line: the queues with what they hold, a message published, messages
 // taken (and acknowledged when asked). For scripts and for looking at a dead-letter queue.
 import {
+  MAX_RECEIVE_WAIT_MS,
   queueName,
   type DeliveredMessage,
   type PublishedMessage,
@@ -33,14 +34,24 @@ const jsonInput: Parse<unknown> = (text) => {
   }
 }
 
-const whole = (text: string | boolean | undefined, label: string, fallback: number) => {
+const whole = (
+  text: string | boolean | undefined,
+  label: string,
+  fallback: number,
+  most = Infinity
+) => {
   if (text === undefined) return fallback
   const n = Number(text)
   if (typeof text !== 'string' || !Number.isInteger(n) || n < 0) {
     throw new UsageError(`${label} must be a whole number, not "${String(text)}"`)
   }
+  // Said here in the flag's own unit: the node would refuse it in its own (waitMs, in ms).
+  if (n > most) throw new UsageError(`${label} must be at most ${most}, not ${n}`)
   return n
 }
+
+/** The longest a receive waits, in seconds: what the node takes as waitMs. */
+const MOST_WAIT_S = MAX_RECEIVE_WAIT_MS / 1000
 
 function showQueues(io: Io, queues: QueueView[]) {
   io.print(
@@ -155,7 +166,7 @@ export const receiveMessages: Command = {
   async run(io, args) {
     const [queue] = positionals(args, ['QUEUE']) as [string]
     const max = whole(args.values.max, '--max', 1)
-    const waitMs = whole(args.values.wait, '--wait', 0) * 1000
+    const waitMs = whole(args.values.wait, '--wait', 0, MOST_WAIT_S) * 1000
     const path = `/queues/${encodeURIComponent(queue)}`
     // The node holds the receive up to --wait: the client's --timeout is for the answer after it.
     const { messages } = await io.api.post<{ messages: DeliveredMessage[] }>(

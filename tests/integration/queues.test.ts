@@ -433,6 +433,8 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
     ['/queues/q/messages', {}, /body/],
     ['/queues/q/messages', { body: 1, delayMs: -5 }, /delayMs must not be negative/],
     ['/queues/q/messages', { body: 1, id: '' }, /id must be 1-200 visible ASCII/],
+    // A subscription's queue holds the node's events as event:<seq> beside what is published.
+    ['/topics/t/messages', { body: 1, id: 'event:1' }, /id must not start with event:/],
     // 65 levels: with a federation hop's envelope around it, more than a peer takes (100).
     ['/queues/q/messages', { body: nested(65) }, /body must not nest more than 64 levels deep/],
     [

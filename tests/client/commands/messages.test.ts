@@ -54,6 +54,11 @@ t.test('make a queue, publish to it once, look, take and acknowledge, purge, del
     code: 2,
     stderr: /--max must be from 1 to 100, not 0/,
   })
+  // In seconds, as the flag says, not in the node's milliseconds.
+  t.match(await almacen(['take', 'orders', '--wait', '100', ...at]), {
+    code: 2,
+    stderr: /--wait must be at most 20, not 100/,
+  })
 
   const looked = await almacen(['take', 'orders', '--max', '1', ...at])
   t.match(JSON.parse(looked.stdout), { id: 'o-1', body: { order: 1 }, deliveries: 1 })

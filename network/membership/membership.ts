@@ -243,7 +243,9 @@ export class Membership implements MembershipApi {
       { rejoin }
     )
     const outcome = await this.gossip.announce([self], this.timing.leaveDeadlineMs)
-    this.log.info(outcome, 'left the peer network')
+    // A node alone (never joined, or every other member gone) had no network to leave.
+    const alone = outcome.acked.length === 0 && outcome.missed.length === 0
+    if (!alone) this.log.info(outcome, 'left the peer network')
     return outcome
   }
 

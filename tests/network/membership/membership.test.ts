@@ -258,3 +258,16 @@ t.test(
     t.equal(starting.opened, false)
   }
 )
+
+t.test('a node alone when it stops says nothing of leaving a network', async (t) => {
+  const cluster = new MockCluster()
+  t.teardown(() => cluster.stop())
+  await cluster.start('A')
+  const a = cluster.node('A')
+  await cluster.finish(a.membership.close(), 5000, 'the stop')
+  t.same(
+    a.log.filter((l) => l.msg === 'left the peer network'),
+    [],
+    'it never had one'
+  )
+})

@@ -220,9 +220,15 @@ async function chooseQueue(
   except = new Set<string>()
 ): Promise<string | undefined> {
   const { queues: all } = await io.api.get<{ queues: QueueView[] }>('/queues')
-  const shown = all.filter((q) => (q.maxDeliveries === null) === dead && !except.has(q.name))
+  // Dead letters: only the queues that hold some (every queue has a dead-letter queue).
+  const shown = all.filter(
+    (q) =>
+      (q.maxDeliveries === null) === dead &&
+      !except.has(q.name) &&
+      (!dead || q.ready + q.inFlight > 0)
+  )
   if (shown.length === 0) {
-    io.print(dead ? '  No queue has dead letters yet.' : '  No queue yet: Messages › Make a queue.')
+    io.print(dead ? '  No queue has dead letters.' : '  No queue yet: Messages › Make a queue.')
     return undefined
   }
   return choose(
@@ -314,11 +320,17 @@ export async function peekQueue(io: Io) {
 export async function deadLetters(io: Io) {
   const name = await chooseQueue(io, 'Dead letters of which queue?', true)
   if (name === undefined) return
-  const { messages } = await io.api.get<{ messages: QueueMessage[] }>(
-    `/queues/${encodeURIComponent(name)}/messages`,
-    { limit: 20 }
+  const path = `/queues/${encodeURIComponent(name)}`
+  const { messages } = await io.api.get<{ messages: QueueMessage[] }>(`${path}/messages`, {
+    limit: 20,
+  })
+  if (messages.length > 0) return showQueueMessage(io, name, messages)
+  // Listed for its dead letters, but none ready: someone has taken them and not acknowledged.
+  const { inFlight } = await io.api.get<QueueView>(path)
+  if (inFlight === 0) return showQueueMessage(io, name, messages)
+  io.print(
+    `  ${name}: its ${inFlight} dead letter${inFlight === 1 ? ' is' : 's are'} taken (delivered, not acknowledged); if not acknowledged, each shows here again when its visibility timeout ends.`
   )
-  showQueueMessage(io, name, messages)
 }
 
 /** Messages › Delete a queue. */

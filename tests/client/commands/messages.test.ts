@@ -150,6 +150,11 @@ t.test('Messages menu: make a queue, publish, look, dead letters, delete', async
     'nothing taken'
   )
 
+  // Every queue has a dead-letter queue: none with a letter in it is offered.
+  const none = session(node.url, [])
+  await deadLetters(none.io)
+  t.same(none.lines, ['  No queue has dead letters.'])
+
   // Make one dead: delivered once without an ack, with one delivery allowed.
   await api(node, 'POST', '/queues', { name: 'jobs', visibilityTimeoutMs: 1, maxDeliveries: 1 })
   await api(node, 'POST', '/queues/jobs/messages', { id: 'j-1', body: 'print' })
@@ -163,6 +168,11 @@ t.test('Messages menu: make a queue, publish, look, dead letters, delete', async
   const dead = session(node.url, ['jobs.dead'])
   await deadLetters(dead.io)
   t.match(dead.output(), /j-1 · [\d: -]+ · delivered 1 time without an ack\n {4}"print"/)
+  // Taken from the dead letters and not acknowledged: said so, not "no message ready".
+  await api(node, 'POST', '/queues/jobs.dead/receive', { visibilityMs: 60_000 })
+  const taken = session(node.url, ['jobs.dead'])
+  await deadLetters(taken.io)
+  t.match(taken.output(), /jobs\.dead: its 1 dead letter is taken \(delivered, not acknowledged\)/)
 
   const kept = session(node.url, ['labels', false])
   await deleteQueueInteractively(kept.io)

@@ -39,10 +39,11 @@ async function topicNamed(trx: Knex, name: string): Promise<TopicRow> {
 }
 
 async function topicInfo(trx: Knex, topic: TopicRow): Promise<C.TopicInfo> {
+  // What its retention keeps now (RETAINED, its cutoff worked out once for this topic).
   const [row] = (await trx.raw(
     `SELECT count(*) AS messages, min(seq) AS firstSeq, max(seq) AS lastSeq
-     FROM topic_messages m WHERE m.topic = ? AND ${RETAINED}`,
-    [topic.name, Date.now()]
+     FROM topic_messages WHERE topic = ? AND published_at >= ?`,
+    [topic.name, new Date(Date.now() - topic.retentionMs).toISOString()]
   )) as { messages: number; firstSeq: number | null; lastSeq: number | null }[]
   return { ...topic, ...row, messages: Number(row.messages) }
 }
@@ -172,12 +173,31 @@ async function keepAll(
  * Retention: what is older than retentionMs, or beyond the topic's own last retentionCount, goes.
  * The count is of this topic's messages: seqs are numbered across every topic (and the messages
  * peers federate here), so `last - retentionCount` would keep fewer the busier the others are.
+ * Each step reads along the topic's (topic, seq) index no further than it must: the expired walk
+ * stops at the first message kept (published_at follows seq, but for a peer's late message, which
+ * readers leave out by RETAINED until a later prune), and the count is looked for only when the
+ * topic's span of seqs is wider than what it keeps.
  */
 async function prune(trx: Knex, topic: Retention & { name: string }, now: number) {
+  const { name } = topic
+  const cutoff = new Date(now - topic.retentionMs).toISOString()
+  const [kept] = (await trx.raw(
+    `SELECT seq FROM topic_messages WHERE topic = ? AND published_at >= ? ORDER BY seq LIMIT 1`,
+    [name, cutoff]
+  )) as { seq: number }[]
+  await trx.raw(`DELETE FROM topic_messages WHERE topic = ? AND seq < ?`, [
+    name,
+    kept ? kept.seq : Number.MAX_SAFE_INTEGER,
+  ])
+  if (!kept) return
+  const [{ last }] = (await trx.raw(`SELECT max(seq) AS last FROM topic_messages WHERE topic = ?`, [
+    name,
+  ])) as { last: number }[]
+  if (last - kept.seq + 1 <= topic.retentionCount) return // it cannot hold more than it keeps
   await trx.raw(
-    `DELETE FROM topic_messages WHERE topic = ? AND (published_at < ? OR seq <= coalesce(
-       (SELECT seq FROM topic_messages WHERE topic = ? ORDER BY seq DESC LIMIT 1 OFFSET ?), 0))`,
-    [topic.name, new Date(now - topic.retentionMs).toISOString(), topic.name, topic.retentionCount]
+    `DELETE FROM topic_messages WHERE topic = ? AND seq <= coalesce(
+       (SELECT seq FROM topic_messages WHERE topic = ? ORDER BY seq DESC LIMIT 1 OFFSET ?), 0)`,
+    [name, name, topic.retentionCount]
   )
 }
 

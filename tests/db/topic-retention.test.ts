@@ -63,5 +63,14 @@ t.test(
       ['new'],
       'a subscription from long ago gets what is kept'
     )
+    // The topic's next publish deletes it.
+    await publish(knex, { topic: 'short.lived', messages: [message('newer')] })
+    const rows = (await knex('topicMessages').where({ topic: 'short.lived' }).orderBy('seq')) as {
+      messageId: string
+    }[]
+    t.same(
+      rows.map((m) => m.messageId),
+      ['new', 'newer']
+    )
   }
 )

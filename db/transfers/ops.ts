@@ -745,7 +745,7 @@ async function keepAnswers(
     answered.map(([m, answer]) => ({
       key: m.id,
       op: m.kind,
-      fingerprint: fingerprint(m.kind, m.payload),
+      fingerprint: fingerprintOf(m),
       outcome: { ok: true as const, data: answer },
     })),
     scope
@@ -855,15 +855,21 @@ function answeredAgain(m: Message, first: InboxResult): InboxResult {
   return first.status === 'refused' ? first : { id: m.id, status: 'duplicate' }
 }
 
+/** What keepAnswers keeps of a message to know it again: its kind, payload and transfer. */
+const fingerprintOf = (m: Message) => fingerprint(m.kind, m.payload, m.transferId)
+
 /**
- * Whether `m` says what the message answered under its id said (`fingerprint`, as keepAnswers
- * stored it): the same kind and payload, `again` aside, since a restored peer tells its messages
- * again under their ids with `again` added (answerAgain).
+ * Whether `m` says what the message answered under its id said (`stored`, as keepAnswers kept
+ * it): the same kind, transfer and payload as sent, or with `again` added or taken away, since a
+ * restored peer tells its messages again under their ids with it (answerAgain). An answer kept
+ * before the transfer was part of it is matched without it.
  */
 function sameMessage(m: Message, stored: string): boolean {
   const { again: _, ...fact } = m.payload
-  return (
-    stored === fingerprint(m.kind, fact) || stored === fingerprint(m.kind, { ...fact, again: true })
+  return [m.payload, fact, { ...fact, again: true }].some(
+    (payload) =>
+      stored === fingerprint(m.kind, payload, m.transferId) ||
+      stored === fingerprint(m.kind, payload)
   )
 }
 
@@ -923,7 +929,7 @@ export async function inbox(
     const m = messages[i]
     const first = seen.get(m.id)
     if (first) {
-      const same = sameMessage(m, fingerprint(first.m.kind, first.m.payload))
+      const same = sameMessage(m, fingerprintOf(first.m))
       results[i] = same ? answeredAgain(m, first.answer) : reusedId(m)
       continue
     }

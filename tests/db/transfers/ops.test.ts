@@ -380,7 +380,8 @@ t.test(
       ...envelope,
       payload: { ...payload, lines: payload.lines.map((l) => ({ ...l, quantity: 4000 })) },
     }
-    for (const batch of [[altered], [envelope, altered]]) {
+    const elsewhere = { ...envelope, transferId: 'another-transfer' }
+    for (const batch of [[altered], [envelope, altered], [elsewhere]]) {
       const told = await ok(b.knex, 'transfers.inbox', {
         from: a.id,
         fromName: 'Norte',

@@ -129,9 +129,6 @@ function authenticatePeer(peers: PeerAuthenticator): Stage {
       throw httpErrorOf(err) // the protocol's refusal, with its status from the catalogue
     }
     exchange.connection?.from(exchange.peer)
-    // The signature does not cover an Idempotency-Key header: a peer's messages carry their own
-    // ids, signed, and one added on the way must not decide how the request is applied.
-    exchange.key = undefined
   }
 }
 

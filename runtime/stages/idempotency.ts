@@ -11,6 +11,9 @@ import { HttpError } from '../errors.ts'
 import type { Exchange, Stage } from './exchange.ts'
 
 export const withIdempotencyKey: Stage = function withIdempotencyKey(request, exchange) {
+  // Not for node-to-node requests: their signature does not cover the header, and a peer's
+  // messages carry their own signed ids. One put in on the way, well formed or not, is ignored.
+  if (exchange.toPeer) return
   const key = request.headers.get('idempotency-key')
   if (key === null) return
   if (!IDEMPOTENCY_KEY.test(key)) {

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createServerAdapter } from '@whatwg-node/server'
 import { pino } from 'pino'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import handler from '../../handlers/peer/transfer-messages.post.ts'
 import { HttpTransport, Keyring, Relay } from '../../network/index.ts'
 import type { DbClient } from '../../runtime/db-client.ts'
@@ -124,11 +124,16 @@ t.test(
 )
 
 t.test('an Idempotency-Key put on a signed batch on the way is not used', async (t) => {
-  const b = await receiver(t, { 'idempotency-key': 'K1' })
+  // Well formed, it would decide how the batch is applied; malformed, it would be refused 400.
+  for (const key of ['K1', 'a b']) await keyAdded(t, key)
+})
+
+async function keyAdded(t: Test, key: string) {
+  const b = await receiver(t, { 'idempotency-key': key })
   const outbox = new MemoryTransfers()
   outbox.enqueue('node-b')
   await deliver(t, outbox, b.address)
   t.equal(b.captured[0].headers['idempotency-key'], undefined, 'sent without one')
-  t.same(b.keys, [undefined], "the inbox's write carries no key: the messages' own ids rule")
+  t.same(b.keys, [undefined], `${key}: the inbox's write carries no key, the messages' ids rule`)
   t.ok(outbox.rows().every((r) => r.status === 'applied'))
-})
+}

@@ -97,7 +97,8 @@ export class Messaging {
    * `retryMs`). Returns the function that stops it; a node that does not answer is moved past.
    * A node's refusal (the queue deleted, the token revoked or its grant withdrawn) ends it: never
    * as an unhandled rejection that would end the program, but through `onEnd`, called once with
-   * the refusal, and the stop function, which then rejects with it.
+   * the refusal (without one, a process warning says it), and the stop function, which then
+   * rejects with it.
    */
   subscribe(
     queue: string,
@@ -141,8 +142,16 @@ export class Messaging {
         }
       }
     })()
-    // Handled here, so that a refusal nobody stops for does not end the process.
-    running.catch((err: Error) => onEnd?.(err))
+    // Handled here, so that a refusal nobody stops for does not end the process; but never
+    // silent: without onEnd (or with one that throws) it is a process warning on stderr.
+    running.catch((err: Error) => {
+      try {
+        if (onEnd) return onEnd(err)
+      } catch (thrown) {
+        process.emitWarning(`almacen: the onEnd of a subscription to ${queue} threw: ${thrown}`)
+      }
+      process.emitWarning(`almacen: the subscription to ${queue} ended: ${err.message}`)
+    })
     return async () => {
       stopped = true
       await running

@@ -116,7 +116,10 @@ t.test('a refusal ends a subscription through onEnd and stop, never the program'
   const stop = messaging.subscribe('nope', () => undefined, { onEnd: ended })
   t.match(await end, { name: 'NodeRefusal', status: 404, message: /No queue named nope/ })
   await t.rejects(stop(), { name: 'NodeRefusal', status: 404 }, 'stop says why it ended')
-  // Without onEnd too, nothing is left unhandled (tap fails a test on an unhandled rejection).
+  // Without onEnd too, nothing is left unhandled (tap fails a test on an unhandled rejection),
+  // and nothing is silent: a process warning says it ended, and why.
+  const warned = new Promise<Error>((resolve) => process.once('warning', resolve))
   const quiet = messaging.subscribe('nope', () => undefined)
+  t.match(await warned, { message: /the subscription to nope ended: No queue named nope/ })
   await t.rejects(quiet(), { name: 'NodeRefusal' })
 })

@@ -15,6 +15,8 @@ async function main(settings: WorkerSettings, log: Logger): Promise<void> {
     log,
     { restore: settings.restore }
   )
+  // Started without --name: its log lines name the node as its database does from here on.
+  if (settings.name === undefined) log.setBindings({ node: identity.name })
   workerMetrics(knex).collectProcess()
   const loop = await serve(settings.endpoint, knex, log)
 

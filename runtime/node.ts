@@ -229,6 +229,8 @@ export async function startNode(
       if (outbox) relay?.wake()
     })
     const [ready, routes] = await Promise.all([starting, loadRoutes(HANDLERS_DIR)])
+    // Started without --name: the log names the node as its data directory does from here on.
+    if (config.name === undefined) log.setBindings({ node: ready.name })
     // Kept as soon as the database is open, before anything else is made here (an admin, a token,
     // a member list): a stop from here on is a restore to finish at the next start, not a new
     // warehouse under the lost one's name. A node holding its own ledger refuses it.

@@ -188,12 +188,7 @@ export class Puller {
     const gossip = this.deps.gossipHead()
     const page = this.pageHead
     const said = this.gossipAtPage
-    const newer =
-      gossip !== undefined &&
-      (said === undefined ||
-        gossip.events !== said.events ||
-        gossip.ledger.seq !== said.ledger.seq ||
-        gossip.ledger.hash !== said.ledger.hash)
+    const newer = gossip !== undefined && (said === undefined || !samePosition(gossip, said))
     const knownHead = !page || (newer && gossip.events > page.events) ? gossip : page
     return {
       following: this.following,

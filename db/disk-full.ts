@@ -3,6 +3,8 @@
 
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
+import { setSetting } from './node-settings.ts'
+import { withSql } from './sql.ts'
 
 let full: { since: string; message: string } | null = null
 
@@ -62,11 +64,7 @@ export function diskFull(): { since: string; message: string } | null {
 export async function probeForRoom(knex: Knex, log: Logger): Promise<void> {
   try {
     await knex.transaction((trx) =>
-      trx.raw(
-        `INSERT INTO node_settings (key, value) VALUES ('disk_checked_at', ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        [new Date().toISOString()]
-      )
+      withSql(trx, (sql) => setSetting(sql, 'disk_checked_at', new Date().toISOString()))
     )
     noteCommitted()
     log.info('the disk has room again: a write committed')

@@ -12,6 +12,7 @@ import { DomainError } from '../domain-error.ts'
 import { decide, insertRows, same } from '../replicas/apply.ts'
 import { ownHead } from '../events/log.ts'
 import { withSql, type Sql } from '../sql.ts'
+import { setSetting, setting } from '../node-settings.ts'
 import { outOfStep, rebuildTransfers, tellEverythingAgain } from '../transfers/rebuild.ts'
 import { conclude } from './jobs.ts'
 import { sumsSql } from './projections.ts'
@@ -26,25 +27,10 @@ const ASKED = 'restore_asked'
 /** The last event a pending restore appended: any after it were not restored. */
 const RESTORED_EVENTS = 'restore_events'
 
-async function setting(sql: Sql, key: string): Promise<string | null> {
-  const [row] = await sql.all<{ value: string }>('SELECT value FROM node_settings WHERE key = ?', [
-    key,
-  ])
-  return row?.value ?? null
-}
-
 /** The backup this database was put back from, if it was (its stamp, db/backups/ops.ts). */
 async function backupStamp(sql: Sql): Promise<C.Backup | null> {
   const stamp = await setting(sql, BACKUP_STAMP)
   return stamp ? (JSON.parse(stamp) as C.Backup) : null
-}
-
-async function setSetting(sql: Sql, key: string, value: string): Promise<void> {
-  await sql.run(
-    `INSERT INTO node_settings (key, value) VALUES (?, ?)
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-    [key, value]
-  )
 }
 
 /** The restore of which node was begun here and not finished, if any. */

@@ -7,6 +7,7 @@ import type { Logger } from 'pino'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { withSql, type Sql } from '../sql.ts'
+import { setSetting } from '../node-settings.ts'
 import { EMPTY_LEDGER, type LedgerHead } from './hash.ts'
 import { checkProjections } from './projections.ts'
 import { headRows, readAnchor, readBalances } from './rows.ts'
@@ -151,11 +152,7 @@ export async function clearWitnessHalt(
       const added = witnesses
         .filter((w) => !kept.some((k) => sameDisagreement(k, w)))
         .map((w) => ({ ...w, ...acceptance }))
-      await sql.run(
-        `INSERT INTO node_settings (key, value) VALUES (?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        [ACCEPTED_WITNESSES, JSON.stringify([...kept, ...added])]
-      )
+      await setSetting(sql, ACCEPTED_WITNESSES, JSON.stringify([...kept, ...added]))
     })
   }
   await db('node_settings').where({ key: WITNESS_HALT }).delete()

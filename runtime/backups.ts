@@ -70,7 +70,7 @@ export class NodeBackups implements BackupsApi, Service {
       const why = job.message ?? `The backup ${job.name} failed`
       // A full disk is said as one (507, as a write refused for want of space is): free space,
       // then take it again. Anything else (a folder it may not write to…) as it came.
-      if (/\bSQLITE_FULL\b|\bENOSPC\b/.test(why)) {
+      if (job.diskFull) {
         throw new HttpError(
           'DISK_FULL',
           `${why}. The disk that holds the data directory is full: free space on it, then take the backup again`

@@ -7,6 +7,7 @@ import path from 'node:path'
 import type { Knex } from 'knex'
 import { BACKUP_NAME } from '../contract/index.ts'
 import type * as C from '../contract/index.ts'
+import { isDiskFull } from '../disk-full.ts'
 import { DomainError } from '../domain-error.ts'
 import { EMPTY_LEDGER } from '../ledger/hash.ts'
 import { SqliteFile } from './file.ts'
@@ -56,14 +57,22 @@ export async function start(
       Object.assign(job, { state: 'done', backup })
       if (scheduled && keep) await prune(backupsDir(file), keep)
     })
-    .catch((err: Error) => {
-      Object.assign(job, { state: 'failed', message: `The backup failed: ${err.message}` })
-    })
+    .catch((err: Error) => Object.assign(job, failedJob(err)))
     .finally(() => {
       job.ms = Math.round(performance.now() - began)
       own.running = false
     })
   return { ...job }
+}
+
+/** What a backup that threw says of itself: why, and whether for want of space. */
+export function failedJob(err: Error): Pick<C.BackupJob, 'state' | 'message' | 'diskFull'> {
+  const full = isDiskFull(err) || (err as NodeJS.ErrnoException).code === 'ENOSPC'
+  return {
+    state: 'failed',
+    message: `The backup failed: ${err.message}`,
+    ...(full && { diskFull: true as const }),
+  }
 }
 
 /** Copies, stamps and only then names the copy: a listed backup is always a finished one. */

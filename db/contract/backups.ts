@@ -24,6 +24,8 @@ export interface BackupJob {
   startedAt: string
   backup?: Backup
   message?: string
+  /** Failed for want of space on the disk (SQLITE_FULL, ENOSPC): the runtime answers 507. */
+  diskFull?: true
   /** How long the copy took, once finished. */
   ms?: number
 }

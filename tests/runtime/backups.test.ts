@@ -20,7 +20,7 @@ t.test('a backup that failed for want of space is 507 DISK_FULL, saying what to 
     'The backup failed: SQLITE_FULL: database or disk is full',
     'The backup failed: ENOSPC: no space left on device, write',
   ]) {
-    await t.rejects(backups({ state: 'failed', message }).take(), {
+    await t.rejects(backups({ state: 'failed', message, diskFull: true }).take(), {
       status: 507,
       code: 'DISK_FULL',
       message: /is full: free space on it, then take the backup again$/,

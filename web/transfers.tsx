@@ -303,14 +303,11 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
   function onKeyDown(event: KeyboardEvent) {
     if (event.key !== 'Enter') return
     event.preventDefault()
-    if (event.currentTarget === sku.current) {
-      if (sku.current!.value.trim()) return quantity.current!.focus()
-      if (lines.length === 0 || busy) return
-      // An empty scan asks to send what is listed; asked already, it sends.
-      return outcome?.asking ? void send() : askToSend()
-    }
-    if (event.currentTarget === reference.current) {
-      // A scanned delivery note's Enter asks too, rather than sending at once.
+    const onSku = event.currentTarget === sku.current
+    if (onSku && sku.current!.value.trim()) return quantity.current!.focus()
+    // An empty scan, or a scanned delivery note's Enter, asks to send what is listed; asked
+    // already, it sends.
+    if (onSku || event.currentTarget === reference.current) {
       if (lines.length === 0 || busy) return
       return outcome?.asking ? void send() : askToSend()
     }

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import t from 'tap'
 import type { DbClient } from '../../../runtime/db-client.ts'
@@ -12,15 +11,7 @@ const REQUESTS = 'almacen_http_request_duration_seconds'
 /** An app whose log lines are kept, with its metrics. */
 function app() {
   const lines: { ms?: number; url?: string }[] = []
-  const log = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()))
-        done()
-      },
-    })
-  )
+  const log = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) })
   const metrics = new NodeMetrics()
   const fetch = createApp(
     [

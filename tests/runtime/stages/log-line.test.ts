@@ -1,6 +1,5 @@
 // What a request's log line says, and at which level: what people do at info; what a monitoring
 // system polls (/health, /metrics) at debug while it answers 2xx, and at info once it does not.
-import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import t from 'tap'
 import type { DbClient } from '../../../runtime/db-client.ts'
@@ -10,15 +9,7 @@ import { node, route, send } from '../../fixtures/app-kit.ts'
 
 t.test('polled routes log at debug while they answer 2xx; the rest at info', async (t) => {
   const lines: { level: number; url: string; status: number }[] = []
-  const log = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString()))
-        done()
-      },
-    })
-  )
+  const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) })
   let healthy = true
   const fetch = createApp(
     [

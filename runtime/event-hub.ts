@@ -13,6 +13,11 @@ export interface EventFeed {
   position(): { events: number; ledger: { seq: number; hash: string } } | undefined
   /** Resolves once the log has grown past `after`, or when `signal` aborts or the node stops. */
   next(after: number, signal?: AbortSignal): Promise<void>
+  /**
+   * How fast the log grows: events a second over the last whole second or more measured (0
+   * until a second has passed; a log that stopped growing counts its quiet time).
+   */
+  perSecond(): number
   /** Aborted when the node stops: long-lived answers (streams) end, so HTTP can close. */
   readonly stopping: AbortSignal
 }
@@ -29,9 +34,29 @@ export class EventHub implements Service, EventFeed {
   private readonly waiters = new Set<Waiter>()
   private readonly stop = new AbortController()
   private readonly unsubscribe: () => void
+  /** Where the second being measured began (ms, on `now`), and the head then. */
+  private measuring = { at: -Infinity, head: 0 }
+  private rate = 0
 
-  constructor(private readonly db: DbClient) {
+  constructor(
+    private readonly db: DbClient,
+    private readonly now: () => number = () => performance.now()
+  ) {
     this.unsubscribe = db.onEvents((head, ledger) => this.grew(head, ledger))
+  }
+
+  perSecond(): number {
+    this.measure()
+    return this.rate
+  }
+
+  /** Once a second or more has passed since the last measure, the rate over it. */
+  private measure(): void {
+    const at = this.now()
+    const elapsed = at - this.measuring.at
+    if (elapsed < 1000) return
+    this.rate = Math.round(((this.known - this.measuring.head) * 1000) / elapsed)
+    this.measuring = { at, head: this.known }
   }
 
   get stopping(): AbortSignal {
@@ -48,6 +73,8 @@ export class EventHub implements Service, EventFeed {
 
   async open(): Promise<void> {
     await this.refresh()
+    // The log as it stood at start is no growth.
+    this.measuring = { at: this.now(), head: this.known }
   }
 
   /**
@@ -84,6 +111,7 @@ export class EventHub implements Service, EventFeed {
     if (head < this.known || (head === this.known && this.ledger)) return
     if (ledger && (!this.ledger || ledger.seq >= this.ledger.seq)) this.ledger = ledger
     if (head === this.known) return
+    this.measure()
     this.known = head
     for (const waiter of [...this.waiters]) if (waiter.after < head) waiter.wake()
   }

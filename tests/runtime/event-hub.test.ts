@@ -84,3 +84,24 @@ t.test('the position peers replicate from: the log head with the ledger’s last
   notice(8) // an item change: the ledger stands where it was
   t.same(hub.position(), { events: 8, ledger: { seq: 3, hash: 'c'.repeat(64) } })
 })
+
+t.test('how fast the log grows: over each second or more, its quiet time counted', async (t) => {
+  const { db, notice } = fakeDb(100)
+  let now = 0
+  const hub = new EventHub(db, () => now)
+  await hub.open()
+  t.equal(hub.perSecond(), 0, 'the log as it stood at start is no growth')
+  notice(600)
+  now = 500
+  t.equal(hub.perSecond(), 0, 'not measured before a second has passed')
+  now = 1000
+  notice(1600) // measured at this notice: 500 events in the second before it
+  t.equal(hub.perSecond(), 500)
+  now = 2000
+  t.equal(hub.perSecond(), 1000, 'the 1,000 of the next second')
+  now = 6000
+  t.equal(hub.perSecond(), 0, 'four quiet seconds')
+  notice(1700)
+  now = 16_000
+  t.equal(hub.perSecond(), 10, '100 events in 10 s')
+})

@@ -1,5 +1,9 @@
 import t from 'tap'
-import handler, { GATHER_MS } from '../../../handlers/peer/feed.post.ts'
+import handler, {
+  GATHER_MS,
+  HEAVY_GATHER_MS,
+  HEAVY_PER_SECOND,
+} from '../../../handlers/peer/feed.post.ts'
 import type { FeedPage, FeedPageText } from '../../../db/contract/index.ts'
 import type { Ctx } from '../../../runtime/index.ts'
 import { errorFromCode } from '../../../runtime/errors.ts'
@@ -28,9 +32,10 @@ const asText = (read: () => FeedPage) => (): FeedPageText => {
 
 /**
  * An event hub whose log grows when the test says, and stops when it says; its head is `head`,
- * and its position (with the ledger's last row) `position`, unknown by default.
+ * and its position (with the ledger's last row) `position`, unknown by default; growing by
+ * `perSecond` events a second.
  */
-function hub(head = after.events, position?: typeof after) {
+function hub(head = after.events, position?: typeof after, perSecond = 0) {
   const stop = new AbortController()
   let grow = () => {}
   const waits: number[] = []
@@ -38,6 +43,7 @@ function hub(head = after.events, position?: typeof after) {
     stopping: stop.signal,
     head: () => head,
     position: () => position,
+    perSecond: () => perSecond,
     next: (seq, signal) =>
       new Promise<void>((resolve) => {
         waits.push(seq)
@@ -163,6 +169,24 @@ t.test(
     t.ok(Date.now() - started >= GATHER_MS - 5, 'after GATHER_MS')
   }
 )
+
+t.test('under a heavy stream of writes, the gather is HEAVY_GATHER_MS', async (t) => {
+  for (const [perSecond, gather] of [
+    [HEAVY_PER_SECOND, HEAVY_GATHER_MS],
+    [HEAVY_PER_SECOND - 1, GATHER_MS],
+  ]) {
+    const { events } = hub(after.events + 2, undefined, perSecond)
+    let reads = 0
+    const feed = () => (++reads, pageOf([event(4), event(5)], 5))
+    const ctx = { ...fakeCtx({ 'events.feedText': asText(feed) }, {}, events), peer: 'node-b' }
+    const started = Date.now()
+    const answer = call(ctx)
+    await new Promise((resolve) => setTimeout(resolve, GATHER_MS * 2))
+    t.equal(reads, perSecond >= HEAVY_PER_SECOND ? 0 : 1, `${perSecond}/s: read after ${gather}`)
+    t.same(await answer, pageOf([event(4), event(5)], 5))
+    t.ok(Date.now() - started >= gather - 5, `${perSecond}/s: answered after ${gather} ms`)
+  }
+})
 
 t.test('a page or more behind, it reads at once; a stop ends a gather at once', async (t) => {
   const behind = hub(after.events + body.limit)

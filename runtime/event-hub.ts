@@ -1,7 +1,7 @@
 // The runtime's side of the event log (db/events/): it knows the log's head from the notices the
 // worker sends after each commit that grew it, and wakes whoever waits for what comes next (the
 // live event stream now; replication's feed, the outbox relay and topics later). Nothing polls.
-import type { FeedPage } from '../db/contract/index.ts'
+import type { FeedPage, FeedPageText, Payload } from '../db/contract/index.ts'
 import type { DbClient } from './db-client.ts'
 import type { Service } from './services.ts'
 
@@ -18,6 +18,12 @@ export interface EventFeed {
    * until a second has passed; a log that stopped growing counts its quiet time).
    */
   perSecond(): number
+  /**
+   * A page of the log after a position, as its JSON text (events.feedText). Asked for while the
+   * same page is being read, it is that read's: peers that ask at the same moment from the same
+   * position (their pages cut on one beat under a heavy stream) cost the worker one read.
+   */
+  pageText(asked: Payload<'events.feedText'>): Promise<FeedPageText>
   /** Aborted when the node stops: long-lived answers (streams) end, so HTTP can close. */
   readonly stopping: AbortSignal
 }
@@ -37,6 +43,8 @@ export class EventHub implements Service, EventFeed {
   /** Where the second being measured began (ms, on `now`), and the head then. */
   private measuring = { at: -Infinity, head: 0 }
   private rate = 0
+  /** The pages being read, by what was asked. */
+  private readonly reading = new Map<string, Promise<FeedPageText>>()
 
   constructor(
     private readonly db: DbClient,
@@ -48,6 +56,19 @@ export class EventHub implements Service, EventFeed {
   perSecond(): number {
     this.measure()
     return this.rate
+  }
+
+  pageText(asked: Payload<'events.feedText'>): Promise<FeedPageText> {
+    const { after, limit, maxBytes } = asked
+    const key = JSON.stringify([after.events, after.ledger.seq, after.ledger.hash, limit, maxBytes])
+    const reading = this.reading.get(key)
+    if (reading) return reading
+    const read = this.db
+      .call('events.feedText', { after, limit, maxBytes })
+      .then(({ data }) => data as FeedPageText)
+      .finally(() => this.reading.delete(key))
+    this.reading.set(key, read)
+    return read
   }
 
   /** Once a second or more has passed since the last measure, the rate over it. */

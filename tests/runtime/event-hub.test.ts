@@ -105,3 +105,40 @@ t.test('how fast the log grows: over each second or more, its quiet time counted
   now = 16_000
   t.equal(hub.perSecond(), 10, '100 events in 10 s')
 })
+
+t.test(
+  'a page asked for while the same page is read is that read: one trip to the worker',
+  async (t) => {
+    const { db } = fakeDb(10)
+    const hub = new EventHub(db)
+    await hub.open()
+    const asked: unknown[] = []
+    const answers: ((text: string) => void)[] = []
+    db.call = ((op: string, payload: unknown) => {
+      asked.push(payload)
+      return new Promise((resolve) =>
+        answers.push((text) => resolve({ data: { text, events: 1 }, replayed: false }))
+      )
+    }) as typeof db.call
+    const at = (events: number) => ({
+      after: { events, ledger: { seq: 1, hash: 'a'.repeat(64) } },
+      limit: 500,
+      maxBytes: 1000,
+    })
+    const first = hub.pageText(at(5))
+    const same = hub.pageText(at(5))
+    const other = hub.pageText(at(6))
+    t.equal(asked.length, 2, 'the same position twice: one read; another position: its own')
+    answers[0]('five')
+    answers[1]('six')
+    t.same(await Promise.all([first, same, other]), [
+      { text: 'five', events: 1 },
+      { text: 'five', events: 1 },
+      { text: 'six', events: 1 },
+    ])
+    const later = hub.pageText(at(5))
+    t.equal(asked.length, 3, 'asked again once read: read again (the log may have grown)')
+    answers[2]('five again')
+    t.same(await later, { text: 'five again', events: 1 })
+  }
+)

@@ -41,9 +41,9 @@ export const HEAVY_GATHER_MS = 200
  * This node's event log after a position, for a peer's replica of it: a page, with the head.
  * 409 FORKED when the position's ledger row is not this ledger's. When the peer already has
  * everything, the answer waits (up to waitMs) for the log to grow: no polling, and released at
- * once when the node stops; when it is a little behind, the answer gathers (GATHER_MS, or
- * HEAVY_GATHER_MS under a heavy stream). The
- * runtime signs the answer; the puller validates it.
+ * once when the node stops; when it is a little behind, the answer gathers (GATHER_MS; under a
+ * heavy stream, until the next beat of HEAVY_GATHER_MS). The runtime signs the answer; the
+ * puller validates it.
  */
 export default defineHandler(
   {

@@ -9,6 +9,7 @@ import {
   type ReplyEnvelope,
   type RequestEnvelope,
 } from '../db/contract/index.ts'
+import { whenHolds } from '../lib/when-holds.ts'
 import { HttpError, errorFromCode } from './errors.ts'
 
 export interface DbReply<T> {
@@ -65,6 +66,8 @@ export class DbClient {
   private flushQueued = false
   private nextId = 0
   private readonly eventListeners = new Set<EventsListener>()
+  /** Told each time a call leaves `pending` (writesSettled). */
+  private readonly leaving = new Set<() => void>()
 
   constructor(private readonly options: DbClientOptions) {}
 
@@ -74,6 +77,22 @@ export class DbClient {
 
   get inFlight(): number {
     return this.pending.size
+  }
+
+  /**
+   * Resolves once no write is in flight (at once when none is), or after `timeoutMs` whatever:
+   * a stopping node's writes are committed, or known to have failed, before its peers are given
+   * their last pages.
+   */
+  writesSettled(timeoutMs: number): Promise<void> {
+    const noWrite = () => ![...this.pending.values()].some((call) => call.write)
+    return whenHolds(noWrite, this.leaving, timeoutMs)
+  }
+
+  /** A call is no longer in flight: answered, timed out, or cut off. */
+  private settled(id: string): void {
+    this.pending.delete(id)
+    for (const check of [...this.leaving]) check()
   }
 
   /**
@@ -107,7 +126,7 @@ export class DbClient {
     if (dealer) dealer.close()
     for (const [id, call] of this.pending) {
       clearTimeout(call.timer)
-      this.pending.delete(id)
+      this.settled(id)
       const unknown = call.write ? '; a write in flight may or may not have been applied' : ''
       call.reject(unavailable(`${reason}${unknown}`, retry(call)))
     }
@@ -144,7 +163,7 @@ export class DbClient {
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.pending.delete(id)
+        this.settled(id)
         reject(
           new HttpError(
             'DB_TIMEOUT',
@@ -217,7 +236,7 @@ export class DbClient {
   private settleOne(reply: ReplyEnvelope): void {
     const call = this.pending.get(reply.id)
     if (!call) return // its caller already timed out
-    this.pending.delete(reply.id)
+    this.settled(reply.id)
     clearTimeout(call.timer)
     if (reply.ok) {
       call.resolve({ data: reply.data, replayed: reply.replayed === true })

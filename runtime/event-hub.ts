@@ -2,6 +2,7 @@
 // worker sends after each commit that grew it, and wakes whoever waits for what comes next (the
 // live event stream now; replication's feed, the outbox relay and topics later). Nothing polls.
 import type { FeedPage, FeedPageText, Payload } from '../db/contract/index.ts'
+import { whenHolds } from '../lib/when-holds.ts'
 import type { DbClient } from './db-client.ts'
 import type { Service } from './services.ts'
 
@@ -24,6 +25,8 @@ export interface EventFeed {
    * position (their pages cut on one beat under a heavy stream) cost the worker one read.
    */
   pageText(asked: Payload<'events.feedText'>): Promise<FeedPageText>
+  /** A peer asked for the log after `events` (its replica holds everything up to there). */
+  asked(peer: string, events: number): void
   /** Aborted when the node stops: long-lived answers (streams) end, so HTTP can close. */
   readonly stopping: AbortSignal
 }
@@ -45,6 +48,10 @@ export class EventHub implements Service, EventFeed {
   private rate = 0
   /** The pages being read, by what was asked. */
   private readonly reading = new Map<string, Promise<FeedPageText>>()
+  /** Each peer's last ask of the feed: where its replica stood, and when (ms, on `now`). */
+  private readonly asks = new Map<string, { events: number; at: number }>()
+  /** Told of each ask (peersCaughtUp). */
+  private readonly askListeners = new Set<() => void>()
 
   constructor(
     private readonly db: DbClient,
@@ -69,6 +76,26 @@ export class EventHub implements Service, EventFeed {
       .finally(() => this.reading.delete(key))
     this.reading.set(key, read)
     return read
+  }
+
+  asked(peer: string, events: number): void {
+    this.asks.set(peer, { events, at: this.now() })
+    for (const listener of [...this.askListeners]) listener()
+  }
+
+  /**
+   * Resolves once every peer that asked for the log within `recentMs` has asked from its head
+   * (its replica holds this node's last row), or after `timeoutMs` whatever: a node that stops
+   * waits for the peers that follow it before it leaves (a peer that hears it left asks no more).
+   */
+  peersCaughtUp(timeoutMs: number, recentMs = 30_000): Promise<void> {
+    const caughtUp = () => {
+      const since = this.now() - recentMs
+      for (const { events, at } of this.asks.values())
+        if (at >= since && events < this.known) return false
+      return true
+    }
+    return whenHolds(caughtUp, this.askListeners, timeoutMs)
   }
 
   /** Once a second or more has passed since the last measure, the rate over it. */
@@ -137,9 +164,17 @@ export class EventHub implements Service, EventFeed {
     for (const waiter of [...this.waiters]) if (waiter.after < head) waiter.wake()
   }
 
-  async close(): Promise<void> {
+  /**
+   * The first step of a stop: every wait ends (streams end, each feed answers at once) while the
+   * log's head is still followed.
+   */
+  release(): void {
     this.stop.abort()
     for (const waiter of [...this.waiters]) waiter.wake()
+  }
+
+  async close(): Promise<void> {
+    this.release()
     this.unsubscribe()
   }
 }

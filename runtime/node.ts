@@ -532,6 +532,7 @@ export async function startNode(
           http: running,
           status,
           services: () => current.services,
+          events: () => events,
           worker,
           db,
           releaseDataDir,
@@ -550,6 +551,7 @@ interface Parts {
   http: HttpServer
   status: { stopping: boolean }
   services: () => Services
+  events: () => EventHub | undefined
   worker: DatabaseWorker
   db: DbClient
   releaseDataDir: () => Promise<void>
@@ -557,14 +559,22 @@ interface Parts {
 
 /**
  * How a node stops, in this order: clients are turned away while peers are still answered; the
- * services close (membership leaves, and every member hears "left", never "failed"; then the
+ * writes in flight settle; the peers following this node's log get its last rows (up to 2 s);
+ * the services close (membership leaves, and every member hears "left", never "failed"; then the
  * transport); HTTP closes; the worker stops; the data directory is released.
  */
-async function shutdown({ http, status, services, worker, db, releaseDataDir }: Parts) {
+async function shutdown({ http, status, services, events, worker, db, releaseDataDir }: Parts) {
   // From now on clients get 503 NODE_STOPPING, every answer to them closes its connection, and
   // their quiet connections are closed.
   status.stopping = true
   http.drainClients()
+  // The writes already taken are committed (or have failed) before the feeds give the peers their
+  // last pages, so no acknowledged write is left out of their replicas when this node leaves.
+  await db.writesSettled(5_000)
+  // Every feed answers at once from now on: the peers that follow this node get its last rows
+  // before they hear it left (then they ask no more).
+  events()?.release()
+  await events()?.peersCaughtUp(2_000)
   // Leave while this node still answers its peers.
   await services().close()
   // Requests in flight get up to 10 s to finish; connections still open after that are cut.

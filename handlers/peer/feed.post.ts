@@ -58,10 +58,15 @@ export default defineHandler(
     },
   },
   async (request, ctx, { body: { after, limit, maxBytes, waitMs } }): Promise<Response> => {
-    signer(ctx)
-    // A wait in flight is released when the node stops; one asked after that is refused, so the
-    // peer backs off instead of asking again at once until the node has closed.
+    ctx.events.asked(signer(ctx), after.events)
+    const read = () => ctx.events.pageText({ after, limit, maxBytes })
+    // A wait in flight is released when the node stops. Asked after that, a peer still gets what
+    // it lacks, at once, so that it holds every row this node committed before it leaves (more
+    // than a page may be left when a heavy stream stops); one that has everything is refused, so
+    // it backs off instead of asking again at once until the node has closed.
     if (ctx.events.stopping.aborted) {
+      const last = await read()
+      if (last.events > 0) return feedAnswer(last)
       throw new HttpError('NODE_STOPPING', 'This node is stopping; try again in a few seconds', {
         headers: { 'retry-after': '1' },
       })
@@ -76,7 +81,6 @@ export default defineHandler(
         .catch(() => undefined) // ended early: the node stops, or the peer went away
         .finally(gathering.release)
     }
-    const read = () => ctx.events.pageText({ after, limit, maxBytes })
     // Exactly at the head this node knows, its log's and its ledger's last row: a read now would
     // find nothing (and nothing forked: that row is this ledger's), so the first read waits for
     // the log to grow. A position anywhere else is read at once.

@@ -13,7 +13,7 @@ import {
   type NodeProcess,
 } from '../fixtures/node-process.ts'
 import { checkReplicas } from '../fixtures/replica-check.ts'
-import { seedLedger } from '../fixtures/seed-ledger.ts'
+import { seededSku, seedLedger } from '../fixtures/seed-ledger.ts'
 import { freePort } from '../fixtures/free-port.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
@@ -175,4 +175,43 @@ t.test('replica rows changed on disk break the replica, and no row is taken afte
     ].sort(),
     'the checker flags exactly the two replicas changed on disk'
   )
+})
+
+t.test('a node stopped in a stream of writes: its peers hold every row it committed', async (t) => {
+  const a = await site(t, 'Norte')
+  const b = await site(t, 'Centro', [a])
+  const c = await site(t, 'Sur', [a])
+  const aId = await seedLedger(a.dir, { name: 'Norte', items: 20, movements: 100 })
+  for (const s of [a, b, c]) await start(t, s)
+  const held = async (s: Site) => (await replicaOf(s, aId))?.cursor.ledger.seq ?? 0
+  await until(async () => (await held(b)) === 100 && (await held(c)) === 100, 20_000, 'caught up')
+  // Twenty clients, each writing one receipt after another until the node turns them away.
+  let acknowledged = 0
+  const writer = async (w: number) => {
+    for (let n = 0; ; n++) {
+      const body = { type: 'receipt', sku: seededSku((w + n) % 20), quantity: 1 }
+      const { status } = await api(url(a), 'POST', '/movements', body).catch(() => ({ status: 0 }))
+      if (status !== 201) return
+      acknowledged++
+    }
+  }
+  const writers = Array.from({ length: 20 }, (_, w) => writer(w))
+  await until(async () => acknowledged >= 300, 20_000, 'a stream of writes')
+  url(a).child.kill('SIGTERM') // a graceful stop: Norte leaves the network
+  t.equal(await url(a).exited, 0, 'Norte stopped cleanly')
+  await Promise.all(writers)
+  const { stdout } = await runToEnd(
+    'sqlite3',
+    [path.join(a.dir, 'almacen.sqlite'), 'SELECT max(seq) FROM movements'],
+    {}
+  )
+  const last = Number(stdout.trim())
+  t.ok(last >= 100 + acknowledged, `Norte's last row ${last}, ${acknowledged} acknowledged`)
+  // Norte is gone: a row its peers do not hold now is one they will not get from it.
+  await until(
+    async () => (await held(b)) === last && (await held(c)) === last,
+    5_000,
+    "both peers hold Norte's last row"
+  )
+  t.pass(`Centro and Sur hold row ${last}`)
 })

@@ -233,3 +233,29 @@ t.test('a notice from the worker reaches every events listener and settles no ca
   t.same([first, second], [[1], [1, 2]], 'an unsubscribed listener hears no more')
   t.equal(db.inFlight, 0)
 })
+
+t.test(
+  'writesSettled waits for the writes in flight, not the reads, and no longer than asked',
+  async (t) => {
+    // A worker that never answers: calls leave `pending` only when they time out or are cut off.
+    const db = client(t, await fakeWorker(t, () => []))
+    const settledAt = async (timeoutMs: number) => {
+      const started = Date.now()
+      await db.writesSettled(timeoutMs)
+      return Date.now() - started
+    }
+    const read = db.call('items.get', { sku: 'S1' }, { timeoutMs: 5000 }).catch(() => undefined)
+    t.ok((await settledAt(5000)) < 1000, 'a read in flight is not waited for')
+    const write = db
+      .call('items.create', { sku: 'S2', name: 'Rope', unit: 'm' }, { timeoutMs: 300 })
+      .catch((err: Error) => err)
+    const waited = await settledAt(5000)
+    t.match(await write, { code: 'DB_TIMEOUT' })
+    t.ok(waited >= 250 && waited < 3000, 'waited until the write left (its timeout here)')
+    const cut = db.call('items.create', { sku: 'S3', name: 'Rope', unit: 'm' }, { timeoutMs: 5000 })
+    cut.catch(() => undefined)
+    t.ok((await settledAt(100)) >= 95, 'a write that stays: no longer than asked')
+    db.disconnect('test over')
+    await read
+  }
+)

@@ -142,3 +142,38 @@ t.test(
     t.same(await later, { text: 'five again', events: 1 })
   }
 )
+
+t.test(
+  'a stop waits for the peers that follow the log to ask from its head, and no longer',
+  async (t) => {
+    const { db, notice } = fakeDb(10)
+    let now = 0
+    const hub = new EventHub(db, () => now)
+    await hub.open()
+    hub.asked('b', 10)
+    hub.asked('c', 8)
+    now = 40_000
+    hub.asked('d', 10) // a peer that asked 40 s ago (c) no longer follows: not waited for
+    t.equal(await settled(hub.peersCaughtUp(5000)), true, 'every recent ask was from the head')
+    notice(12)
+    const waiting = hub.peersCaughtUp(5000)
+    t.equal(await settled(waiting), false, 'the log grew: b and d hold 10 of 12')
+    const waiter = hub.next(12)
+    hub.release()
+    t.equal(await settled(waiter), true, 'released: every wait ends, so the feeds answer')
+    t.equal(hub.stopping.aborted, true)
+    hub.asked('b', 12)
+    t.equal(await settled(waiting), false, 'd still holds 10')
+    hub.asked('d', 12)
+    t.equal(await settled(waiting), true, 'both asked from the head')
+    notice(13) // the head is still followed after release
+    t.equal(hub.head(), 13)
+    const bounded = Date.now()
+    await hub.peersCaughtUp(50)
+    t.ok(
+      Date.now() - bounded >= 45,
+      'a peer that never asks again is waited for no longer than said'
+    )
+    await hub.close()
+  }
+)

@@ -250,16 +250,23 @@ t.test('passes on FORKED, refuses unsigned and malformed requests', async (t) =>
 })
 
 t.test(
-  'asked once the node is stopping: refused, so the peer backs off, reading nothing',
+  'asked once the node is stopping: what the peer lacks at once; with everything, refused',
   async (t) => {
     const { events, stop } = hub()
     stop()
-    const ctx = { ...fakeCtx({}, {}, events), peer: 'node-b' }
+    // A heavy stream stopped with more than a page still to give: the peer gets it, with no wait.
+    const pages = [pageOf([event(4)], 600), pageOf([], 600)]
+    const ctx = {
+      ...fakeCtx({ 'events.feedText': asText(() => pages.shift() ?? pageOf([])) }, {}, events),
+      peer: 'node-b',
+    }
+    t.same(await call(ctx, { ...body, waitMs: 20_000 }), pageOf([event(4)], 600))
+    // Once it has everything, refused, so it backs off rather than ask again at once.
     await t.rejects(call(ctx, { ...body, waitMs: 20_000 }), {
       status: 503,
       code: 'NODE_STOPPING',
       headers: { 'retry-after': '1' },
     })
-    t.same(ctx.sent, [])
+    t.equal(ctx.sent.length, 2, 'one read each')
   }
 )

@@ -84,15 +84,21 @@ export class EventHub implements Service, EventFeed {
   }
 
   /**
-   * Resolves once every peer that asked for the log within `recentMs` has asked from its head
-   * (its replica holds this node's last row), or after `timeoutMs` whatever: a node that stops
-   * waits for the peers that follow it before it leaves (a peer that hears it left asks no more).
+   * Resolves once every peer `following` that asked for the log within `recentMs` has asked from
+   * its head (its replica holds this node's last row), or after `timeoutMs` whatever: a node that
+   * stops waits for the peers that follow it before it leaves (a peer that hears it left asks no
+   * more). A peer not `following` (gone, or failed to membership) is not waited for.
    */
-  peersCaughtUp(timeoutMs: number, recentMs = 30_000): Promise<void> {
+  peersCaughtUp(
+    timeoutMs: number,
+    following: (peer: string) => boolean = () => true,
+    recentMs = 30_000
+  ): Promise<void> {
     const caughtUp = () => {
       const since = this.now() - recentMs
-      for (const { events, at } of this.asks.values())
-        if (at >= since && events < this.known) return false
+      for (const [peer, { events, at }] of this.asks) {
+        if (at >= since && events < this.known && following(peer)) return false
+      }
       return true
     }
     return whenHolds(caughtUp, this.askListeners, timeoutMs)

@@ -533,6 +533,11 @@ export async function startNode(
           status,
           services: () => current.services,
           events: () => events,
+          alive: () =>
+            current.membership
+              .snapshot()
+              .members.filter((m) => m.state === 'alive')
+              .map((m) => m.id),
           worker,
           db,
           releaseDataDir,
@@ -552,6 +557,8 @@ interface Parts {
   status: { stopping: boolean }
   services: () => Services
   events: () => EventHub | undefined
+  /** The members alive to this node now (the peers a stop waits for). */
+  alive: () => string[]
   worker: DatabaseWorker
   db: DbClient
   releaseDataDir: () => Promise<void>
@@ -563,7 +570,8 @@ interface Parts {
  * the services close (membership leaves, and every member hears "left", never "failed"; then the
  * transport); HTTP closes; the worker stops; the data directory is released.
  */
-async function shutdown({ http, status, services, events, worker, db, releaseDataDir }: Parts) {
+async function shutdown(parts: Parts) {
+  const { http, status, services, events, alive, worker, db, releaseDataDir } = parts
   // From now on clients get 503 NODE_STOPPING, every answer to them closes its connection, and
   // their quiet connections are closed.
   status.stopping = true
@@ -574,7 +582,8 @@ async function shutdown({ http, status, services, events, worker, db, releaseDat
   // Every feed answers at once from now on: the peers that follow this node get its last rows
   // before they hear it left (then they ask no more).
   events()?.release()
-  await events()?.peersCaughtUp(2_000)
+  const following = new Set(alive())
+  await events()?.peersCaughtUp(2_000, (peer) => following.has(peer))
   // Leave while this node still answers its peers.
   await services().close()
   // Requests in flight get up to 10 s to finish; connections still open after that are cut.

@@ -168,6 +168,11 @@ t.test(
     t.equal(await settled(waiting), true, 'both asked from the head')
     notice(13) // the head is still followed after release
     t.equal(hub.head(), 13)
+    const following = (peer: string) => peer !== 'b'
+    const alive = hub.peersCaughtUp(5000, following)
+    t.equal(await settled(alive), false, 'd, which membership sees alive, holds 12 of 13')
+    hub.asked('d', 13)
+    t.equal(await settled(alive), true, 'b holds 12 but is gone (left, failed): not waited for')
     const bounded = Date.now()
     await hub.peersCaughtUp(50)
     t.ok(

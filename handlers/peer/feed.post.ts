@@ -25,8 +25,8 @@ export const GATHER_MS = 25
  * While the log grows by HEAVY_PER_SECOND events a second or more (this node takes writes about as
  * fast as it can), the gather ends on the next beat of HEAVY_GATHER_MS on the clock: each peer
  * gets about five pages a second of hundreds of rows, rather than one every 90 ms or so, and
- * peers that follow the head ask for the same page at the same moment, read once
- * (ctx.events.pageText). Whatever its size, a page costs the node a read in the worker its writes
+ * peers that follow the head mostly ask for the same page together, read once for those that do
+ * (ctx.events.pageText; timers run on the loop's clock, a few ms behind Date.now()). Whatever its size, a page costs the node a read in the worker its writes
  * wait behind, and the replica a transaction. With 4 peers on this machine replicating from a
  * node taking receipts at 50 connections (three pairs of runs, each way in turn), the peers spent
  * 76–106 µs of CPU per row replicated against 109–131, and the node took 1,430–1,951 receipts a

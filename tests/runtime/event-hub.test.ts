@@ -150,10 +150,11 @@ t.test(
     let now = 0
     const hub = new EventHub(db, () => now)
     await hub.open()
-    hub.asked('b', 10)
     hub.asked('c', 8)
     now = 40_000
-    hub.asked('d', 10) // a peer that asked 40 s ago (c) no longer follows: not waited for
+    hub.asked('b', 10)
+    hub.asked('d', 10)
+    // c, behind, asked 40 s ago: it no longer follows, and is not waited for.
     t.equal(await settled(hub.peersCaughtUp(5000)), true, 'every recent ask was from the head')
     notice(12)
     const waiting = hub.peersCaughtUp(5000)

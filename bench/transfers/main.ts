@@ -410,24 +410,42 @@ const coresOf = (spent: Spent[]) =>
   )
 
 /**
+ * The pairs of runs (alone, then with transfers) and the seconds of each run that the cost is
+ * read from, at the least: the bench's default of 3 pairs of 2 s read 0.95× and 0.84× in two
+ * runs back to back (pairs from 0.67 to 1.08), where 7 pairs of 3 s on the same machine read
+ * 0.77×, every pair between 0.69 and 0.83 (scratch, 2026-12-05). `--quick` keeps its own.
+ */
+export const COST_PAIRS = 7
+export const COST_SECONDS = 3
+
+/** The median of the pairs' ratios, each run with transfers over the run alone just before it. */
+export function pairedRatio(alone: number[], withTransfers: number[]): number {
+  const ratios = withTransfers.map((w, i) => w / alone[i])
+  return Math.round(median(ratios) * 100) / 100
+}
+
+const pairRatios = (c: { alone: number[]; withTransfers: number[] }) =>
+  c.withTransfers.map((w, i) => (w / c.alone[i]).toFixed(2))
+
+/**
  * A's receipts at 50 connections alone, then with `rate` transfers/s flowing to B; and where the
  * cost goes: each process's CPU in both, and what one transfer costs each of them with nothing
  * else running (`rate` a second, no receipts), beside what one receipt costs A.
  */
 async function cost(pair: Pair, options: BenchOptions, rate: number) {
   const load = { url: pair.a.url, connections: 50, items: ITEMS, kase: 'receipt' as const }
+  const pairs = options.quick ? options.runs : Math.max(options.runs, COST_PAIRS)
+  const seconds = options.quick ? options.duration : Math.max(options.duration, COST_SECONDS)
   await runLoad({ ...load, duration: options.warmup, runId: 'transfers-cost-warm' })
   const aloneRuns: Spending<{ rps: number }>[] = []
   const withRuns: Spending<{ rps: number }>[] = []
-  for (let run = 0; run < options.runs; run++) {
+  for (let run = 0; run < pairs; run++) {
     aloneRuns.push(
-      await spending(pair, () =>
-        runLoad({ ...load, duration: options.duration, runId: `tc-a-${run}` })
-      )
+      await spending(pair, () => runLoad({ ...load, duration: seconds, runId: `tc-a-${run}` }))
     )
     const w = await spending(pair, async () => {
-      const flow = steady(pair.a, pair.b, rate, options.duration)
-      const loaded = await runLoad({ ...load, duration: options.duration, runId: `tc-t-${run}` })
+      const flow = steady(pair.a, pair.b, rate, seconds)
+      const loaded = await runLoad({ ...load, duration: seconds, runId: `tc-t-${run}` })
       return { rps: loaded.rps, sent: await flow }
     })
     withRuns.push(w)
@@ -457,7 +475,7 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
     rate,
     alone,
     withTransfers,
-    ratio: Math.round((median(withTransfers) / median(alone)) * 100) / 100,
+    ratio: pairedRatio(alone, withTransfers),
     /** Cores used, medians of the runs: A's runtime, A's worker, B; A's worker busy share. */
     cores: {
       alone: coresOf(spentAlone),
@@ -534,7 +552,7 @@ async function measureTransfers(options: BenchOptions, say: Say) {
     say(`A's receipts @50, alone and with ${settings.cost.rate} transfers/s to B:`)
     const c = await cost(pair, options, settings.cost.rate)
     say(
-      `  alone ${c.alone.join(', ')} req/s; with transfers ${c.withTransfers.join(', ')} req/s: ${c.ratio}×`
+      `  alone ${c.alone.join(', ')} req/s; with transfers ${c.withTransfers.join(', ')} req/s; each pair ${pairRatios(c).join(', ')}: ${c.ratio}×`
     )
     say(`  ${costWords(c)}`)
     return { settings, chaos: nemesis, senders, latency: lat, cut, cost: c }
@@ -609,7 +627,7 @@ export function formatTransfers(r: TransfersResult & { date: string; command: st
     '',
     `POST /transfers at A → B's event stream shows it, ${r.latency.rate}/s for ${r.latency.seconds} s: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms.`,
     `Link cut ${r.cut.cutSeconds} s while ${r.cut.transfers} transfers were sent: all at B ${r.cut.drainSeconds} s after it healed.`,
-    `A's receipts @50: alone ${r.cost.alone.join(', ')} req/s; with ${r.cost.rate} transfers/s ${r.cost.withTransfers.join(', ')} req/s (${r.cost.ratio}×).`,
+    `A's receipts @50, ${r.cost.alone.length} pairs of runs: alone ${r.cost.alone.join(', ')} req/s; with ${r.cost.rate} transfers/s ${r.cost.withTransfers.join(', ')} req/s; each pair ${pairRatios(r.cost).join(', ')} (median ${r.cost.ratio}×).`,
     costWords(r.cost),
     '',
     md(['target', 'goal', 'measured', '']),

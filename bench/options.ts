@@ -43,8 +43,9 @@ export interface BenchOptions {
 export const USAGE = `Usage: npm run bench -- [options]
 
   --quick               a smoke run: small database, 1 run of 1 s per case
-  --runs <n>            measured runs per case and connection count (default 3)
-  --duration <s>        seconds per run (default 2)
+  --runs <n>            measured runs per case and connection count (default 3; the
+                        transfers part's cost takes at least 7 pairs, but with --quick)
+  --duration <s>        seconds per run (default 2; the transfers part's cost at least 3 s)
   --warmup <s>          unmeasured load before each case and connection count (default 0.5)
   --conns <list>        connection counts (default 1,10,50)
   --cases <list>        ${CASES.join(',')} (default all)

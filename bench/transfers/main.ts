@@ -424,8 +424,9 @@ export function pairedRatio(alone: number[], withTransfers: number[]): number {
   return Math.round(median(ratios) * 100) / 100
 }
 
+/** Each pair's ratio, rounded as `pairedRatio` rounds their median. */
 const pairRatios = (c: { alone: number[]; withTransfers: number[] }) =>
-  c.withTransfers.map((w, i) => (w / c.alone[i]).toFixed(2))
+  c.withTransfers.map((w, i) => Math.round((w / c.alone[i]) * 100) / 100)
 
 /**
  * A's receipts at 50 connections alone, then with `rate` transfers/s flowing to B; and where the
@@ -473,6 +474,8 @@ async function cost(pair: Pair, options: BenchOptions, rate: number) {
     Math.round((medianOf(spentAlone, key) / receiptsPerSecond) * 1000 * 1000) / 1000
   return {
     rate,
+    /** Seconds each run of a pair lasted. */
+    seconds,
     alone,
     withTransfers,
     ratio: pairedRatio(alone, withTransfers),
@@ -627,7 +630,7 @@ export function formatTransfers(r: TransfersResult & { date: string; command: st
     '',
     `POST /transfers at A → B's event stream shows it, ${r.latency.rate}/s for ${r.latency.seconds} s: p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, max ${r.latency.max} ms.`,
     `Link cut ${r.cut.cutSeconds} s while ${r.cut.transfers} transfers were sent: all at B ${r.cut.drainSeconds} s after it healed.`,
-    `A's receipts @50, ${r.cost.alone.length} pairs of runs: alone ${r.cost.alone.join(', ')} req/s; with ${r.cost.rate} transfers/s ${r.cost.withTransfers.join(', ')} req/s; each pair ${pairRatios(r.cost).join(', ')} (median ${r.cost.ratio}×).`,
+    `A's receipts @50, ${r.cost.alone.length} pair${r.cost.alone.length === 1 ? '' : 's'} of runs of ${r.cost.seconds} s: alone ${r.cost.alone.join(', ')} req/s; with ${r.cost.rate} transfers/s ${r.cost.withTransfers.join(', ')} req/s; each pair ${pairRatios(r.cost).join(', ')} (median ${r.cost.ratio}×).`,
     costWords(r.cost),
     '',
     md(['target', 'goal', 'measured', '']),

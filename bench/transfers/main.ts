@@ -418,15 +418,20 @@ const coresOf = (spent: Spent[]) =>
 export const COST_PAIRS = 7
 export const COST_SECONDS = 3
 
-/** The median of the pairs' ratios, each run with transfers over the run alone just before it. */
+const hundredths = (x: number) => Math.round(x * 100) / 100
+
+/** Each pair's ratio: the run with transfers over the run alone just before it. */
+const ratiosOf = (alone: number[], withTransfers: number[]) =>
+  withTransfers.map((w, i) => w / alone[i])
+
+/** The median of the pairs' ratios. */
 export function pairedRatio(alone: number[], withTransfers: number[]): number {
-  const ratios = withTransfers.map((w, i) => w / alone[i])
-  return Math.round(median(ratios) * 100) / 100
+  return hundredths(median(ratiosOf(alone, withTransfers)))
 }
 
-/** Each pair's ratio, rounded as `pairedRatio` rounds their median. */
+/** Each pair's ratio, as printed beside their median. */
 const pairRatios = (c: { alone: number[]; withTransfers: number[] }) =>
-  c.withTransfers.map((w, i) => Math.round((w / c.alone[i]) * 100) / 100)
+  ratiosOf(c.alone, c.withTransfers).map(hundredths)
 
 /**
  * A's receipts at 50 connections alone, then with `rate` transfers/s flowing to B; and where the

@@ -26,8 +26,9 @@ export const GATHER_MS = 25
  * fast as it can), the gather ends on the next beat of HEAVY_GATHER_MS on the clock: each peer
  * gets about five pages a second of hundreds of rows, rather than one every 90 ms or so, and
  * peers that follow the head mostly ask for the same page together, read once for those that do
- * (ctx.events.pageText; timers run on the loop's clock, a few ms behind Date.now()). Whatever its size, a page costs the node a read in the worker its writes
- * wait behind, and the replica a transaction. With 4 peers on this machine replicating from a
+ * (ctx.events.pageText; timers run on the loop's clock, a few ms behind Date.now()). Whatever
+ * its size, a page costs the node a read in the worker its writes wait behind, and the replica a
+ * transaction. With 4 peers on this machine replicating from a
  * node taking receipts at 50 connections (three pairs of runs, each way in turn), the peers spent
  * 76–106 µs of CPU per row replicated against 109–131, and the node took 1,430–1,951 receipts a
  * second against 1,320–1,582; on the beat, its worker spent 0.11–0.13 s in 6 s reading pages

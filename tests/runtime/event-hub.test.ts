@@ -23,13 +23,19 @@ function fakeDb(head: number) {
   }
 }
 
+/** An event hub opened on a fakeDb whose log's head is `head`, on the clock `now` if given. */
+async function openHub(head: number, now?: () => number) {
+  const fake = fakeDb(head)
+  const hub = new EventHub(fake.db, now)
+  await hub.open()
+  return { ...fake, hub }
+}
+
 const settled = (promise: Promise<unknown>) =>
   Promise.race([promise.then(() => true), new Promise((r) => setImmediate(r, false))])
 
 t.test('waiters wake on the worker’s notice that the log grew past them, not before', async (t) => {
-  const { db, notice } = fakeDb(5)
-  const hub = new EventHub(db)
-  await hub.open()
+  const { notice, hub } = await openHub(5)
   t.equal(hub.head(), 5, 'the head read from the log at start')
   t.equal(await settled(hub.next(4)), true, 'something after 4 is there already')
   const after5 = hub.next(5)
@@ -44,9 +50,7 @@ t.test('waiters wake on the worker’s notice that the log grew past them, not b
 })
 
 t.test('a waiter’s own signal, and the node stopping, end the wait', async (t) => {
-  const { db } = fakeDb(0)
-  const hub = new EventHub(db)
-  await hub.open()
+  const { hub } = await openHub(0)
   const gone = new AbortController()
   const client = hub.next(0, gone.signal)
   const other = hub.next(0)
@@ -63,9 +67,7 @@ t.test('a waiter’s own signal, and the node stopping, end the wait', async (t)
 t.test(
   'refresh reads the head from the log: a commit whose notice was lost is found',
   async (t) => {
-    const { db } = fakeDb(3)
-    const hub = new EventHub(db)
-    await hub.open()
+    const { db, hub } = await openHub(3)
     const waiting = hub.next(3)
     db.log.head = 4 // committed by a worker that died before its notice
     t.equal(await settled(waiting), false)
@@ -75,9 +77,7 @@ t.test(
 )
 
 t.test('the position peers replicate from: the log head with the ledger’s last row', async (t) => {
-  const { db, notice } = fakeDb(5)
-  const hub = new EventHub(db)
-  await hub.open()
+  const { notice, hub } = await openHub(5)
   t.same(hub.position(), { events: 5, ledger: { seq: 1, hash: 'a'.repeat(64) } }, 'read at start')
   notice(7, { seq: 3, hash: 'c'.repeat(64) })
   t.same(hub.position(), { events: 7, ledger: { seq: 3, hash: 'c'.repeat(64) } })
@@ -86,10 +86,8 @@ t.test('the position peers replicate from: the log head with the ledger’s last
 })
 
 t.test('how fast the log grows: over each second or more, its quiet time counted', async (t) => {
-  const { db, notice } = fakeDb(100)
   let now = 0
-  const hub = new EventHub(db, () => now)
-  await hub.open()
+  const { notice, hub } = await openHub(100, () => now)
   t.equal(hub.perSecond(), 0, 'the log as it stood at start is no growth')
   notice(600)
   now = 500
@@ -109,9 +107,7 @@ t.test('how fast the log grows: over each second or more, its quiet time counted
 t.test(
   'a page asked for while the same page is read is that read: one trip to the worker',
   async (t) => {
-    const { db } = fakeDb(10)
-    const hub = new EventHub(db)
-    await hub.open()
+    const { db, hub } = await openHub(10)
     const asked: unknown[] = []
     const answers: ((text: string) => void)[] = []
     db.call = ((op: string, payload: unknown) => {
@@ -146,10 +142,8 @@ t.test(
 t.test(
   'a stop waits for the peers that follow the log to ask from its head, and no longer',
   async (t) => {
-    const { db, notice } = fakeDb(10)
     let now = 0
-    const hub = new EventHub(db, () => now)
-    await hub.open()
+    const { notice, hub } = await openHub(10, () => now)
     hub.asked('c', 8)
     now = 40_000
     hub.asked('b', 10)

@@ -8,7 +8,7 @@ import { create } from '../../db/operations/items.ts'
 import { record } from '../../db/operations/movements.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
 import * as ledger from '../../migrations/20261122190100_create_ledger.ts'
-import { BEFORE_MESSAGING, downTo, testDb } from '../fixtures/test-db.ts'
+import { BEFORE_MESSAGING, TABLES, downTo, testDb } from '../fixtures/test-db.ts'
 
 const TRANSFER_TABLES = ['inbox_log', 'outbox', 'transfer_lines', 'transfer_receipts', 'transfers']
 const ACCESS_TABLES = ['api_tokens', 'users']
@@ -16,38 +16,6 @@ const ACCESS_TABLES = ['api_tokens', 'users']
 const MIGRATIONS = readdirSync(MIGRATIONS_DIR).filter((file) => /\.(ts|js)$/.test(file)).length
 const QUEUE_TABLES = ['messaging_grants', 'queue_message_ids', 'queue_messages', 'queues']
 const TOPIC_TABLES = ['topic_message_ids', 'topic_messages', 'topic_subscriptions', 'topics']
-const TABLES = [
-  'api_tokens',
-  'balances',
-  'events',
-  'federations',
-  'idempotency_keys',
-  'inbox_log',
-  'items',
-  'ledger_acceptances',
-  'ledger_head',
-  'members',
-  'messaging_grants',
-  'movements',
-  'node_settings',
-  'outbox',
-  'queue_message_ids',
-  'queue_messages',
-  'queues',
-  'replica_balances',
-  'replica_events',
-  'replica_items',
-  'replica_movements',
-  'replicas',
-  'topic_message_ids',
-  'topic_messages',
-  'topic_subscriptions',
-  'topics',
-  'transfer_lines',
-  'transfer_receipts',
-  'transfers',
-  'users',
-]
 
 async function tables(knex: Knex): Promise<string[]> {
   const rows: { name: string }[] = await knex('sqlite_master')

@@ -2,85 +2,19 @@
 // ALMACEN_DATA_DIR), beside real nodes: it must never drop a warehouse's data by accident. The CLI
 // runs as a process; a node runs in this one (its claim on the directory is the runtime's), except
 // where a node's start as a process is the point.
+// The rollbacks, which must not drop a ledger, are in knex-rollback.test.ts.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import path from 'node:path'
-import { pathToFileURL } from 'node:url'
 import knexFactory from 'knex'
 import t from 'tap'
 import { databaseFile, knexConfig } from '../../db/knex-config.ts'
-import { runToEnd, startProcess } from '../fixtures/node-process.ts'
+import { KNEXFILE, MIGRATIONS, knexCli, nodeWithStock } from '../fixtures/knex-cli.ts'
+import { startProcess } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
-import { api, startTestNode } from '../fixtures/test-node.ts'
+import { api } from '../fixtures/test-node.ts'
 import { ROOT, fromRoot } from '../fixtures/root.ts'
-
-/** What `npx knex` runs. */
-const KNEX = path.join(ROOT, 'node_modules/.bin/knex')
-const KNEXFILE = pathToFileURL(fromRoot('knexfile.js')).href
-
-function knexCli(args: string[], env: Record<string, string>) {
-  return runToEnd(KNEX, args, { cwd: ROOT, env: { ...process.env, ...env } })
-}
-
-/** The tables of a stopped node's database, read straight from its file. */
-async function tablesIn(dataDir: string): Promise<string[]> {
-  const knex = knexFactory(knexConfig(databaseFile(dataDir)))
-  try {
-    const rows: { name: string }[] = await knex('sqlite_master')
-      .where({ type: 'table' })
-      .whereNot('name', 'like', 'sqlite_%')
-      .orderBy('name')
-      .select('name')
-    return rows.map((row) => row.name)
-  } finally {
-    await knex.destroy()
-  }
-}
-
-const MIGRATIONS = readdirSync(fromRoot('migrations')).length
-
-const SCHEMA = [
-  'api_tokens',
-  'balances',
-  'events',
-  'federations',
-  'idempotency_keys',
-  'inbox_log',
-  'items',
-  'knex_migrations',
-  'knex_migrations_lock',
-  'ledger_acceptances',
-  'ledger_head',
-  'members',
-  'messaging_grants',
-  'movements',
-  'node_settings',
-  'outbox',
-  'queue_message_ids',
-  'queue_messages',
-  'queues',
-  'replica_balances',
-  'replica_events',
-  'replica_items',
-  'replica_movements',
-  'replicas',
-  'topic_message_ids',
-  'topic_messages',
-  'topic_subscriptions',
-  'topics',
-  'transfer_lines',
-  'transfer_receipts',
-  'transfers',
-  'users',
-]
-
-async function nodeWithStock(t: Parameters<typeof startTestNode>[0], dataDir: string) {
-  const node = await startTestNode(t, { dataDir })
-  await api(node, 'POST', '/items', { sku: 'ROPE', name: 'Rope', unit: 'm' })
-  await api(node, 'POST', '/movements', { type: 'receipt', sku: 'ROPE', quantity: 25 })
-  return node
-}
 
 t.test('every knex command refuses while a node runs on the directory, naming it', async (t) => {
   const dataDir = tempDir(t)
@@ -132,48 +66,6 @@ t.test(
   }
 )
 
-t.test(
-  'a rollback that would drop the ledger is refused, naming it, until it is forced',
-  async (t) => {
-    const dataDir = tempDir(t)
-    const node = await nodeWithStock(t, dataDir)
-    await node.close()
-    const env = { ALMACEN_DATA_DIR: dataDir }
-
-    const status = await knexCli(['migrate:status'], env)
-    t.equal(status.code, 0)
-    t.match(
-      status.stdout,
-      new RegExp(
-        `Found ${MIGRATIONS} Completed Migration file/files\\.[\\s\\S]*No Pending Migration`
-      )
-    )
-    const latest = await knexCli(['migrate:latest'], env)
-    t.equal(latest.code, 0)
-    t.match(latest.stdout, 'Already up to date')
-
-    const refused = await knexCli(['migrate:rollback'], env)
-    t.equal(refused.code, 1)
-    t.match(refused.stderr, /Refusing to roll back: it would drop .*movements \(1 row: the ledger/)
-    t.match(refused.stderr, /node_settings \(\d+ rows: this node's identity/)
-    t.match(refused.stderr, 'run the rollback again with ALMACEN_ALLOW_DATA_LOSS=1')
-    t.same(await tablesIn(dataDir), SCHEMA)
-    t.notOk(existsSync(path.join(dataDir, 'almacen.pid')), 'the CLI let go after its error')
-
-    const again = await startTestNode(t, { dataDir })
-    t.match((await api(again, 'GET', '/stock/ROPE')).body, { onHand: 25 })
-    t.equal(again.identity.id, node.identity.id, 'the same node, not a new identity')
-    await again.close()
-
-    const forced = await knexCli(['migrate:rollback'], { ...env, ALMACEN_ALLOW_DATA_LOSS: '1' })
-    t.equal(forced.code, 0)
-    t.match(forced.stdout, `Batch 1 rolled back: ${MIGRATIONS} migrations`)
-    t.same(await tablesIn(dataDir), ['knex_migrations', 'knex_migrations_lock'])
-    t.equal((await knexCli(['migrate:latest'], env)).code, 0)
-    t.same(await tablesIn(dataDir), SCHEMA)
-  }
-)
-
 t.test('a status where no node has run yet says so, and makes nothing', async (t) => {
   const dataDir = path.join(tempDir(t), 'data')
   for (const command of ['migrate:status', 'migrate:list']) {
@@ -183,52 +75,6 @@ t.test('a status where no node has run yet says so, and makes nothing', async (t
     t.match(status.stdout, `all ${MIGRATIONS} migrations are pending`)
     t.notOk(existsSync(dataDir), 'no directory, no database')
   }
-})
-
-t.test('migrate:down will not undo who made each row while the hashes cover it', async (t) => {
-  const dataDir = tempDir(t)
-  const node = await nodeWithStock(t, dataDir)
-  await node.close()
-  const env = { ALMACEN_DATA_DIR: dataDir }
-  // The last seven migrations let a reseed delete a replica's rows, showed transfers on the
-  // topics as the API does, indexed the replicas' transfers, matched topic patterns word by
-  // word, and made federation, the topics and the queues, empty here: they go. The one before
-  // added who made each row; every row of this ledger names its user, and its hash covers the
-  // name: without the column the ledger would no longer verify.
-  t.match(await knexCli(['migrate:down'], env), {
-    code: 0,
-    stdout: /20270125100000_replica_reseed/,
-  })
-  t.match(await knexCli(['migrate:down'], env), {
-    code: 0,
-    stdout: /20270120100000_transfer_events_on_topics_as_shown/,
-  })
-  t.match(await knexCli(['migrate:down'], env), {
-    code: 0,
-    stdout: /20270115100000_replica_transfers_sent/,
-  })
-  t.match(await knexCli(['migrate:down'], env), {
-    code: 0,
-    stdout: /20270112100000_topic_patterns_word_by_word/,
-  })
-  t.match(await knexCli(['migrate:down'], env), {
-    code: 0,
-    stdout: /20270110100200_create_federations/,
-  })
-  t.match(await knexCli(['migrate:down'], env), { code: 0, stdout: /20270110100100_create_topics/ })
-  t.match(await knexCli(['migrate:down'], env), { code: 0, stdout: /20270110100000_create_queues/ })
-  const refused = await knexCli(['migrate:down'], env)
-  t.match(refused, {
-    code: 1,
-    stderr: /1 ledger rows record who made them.*ALMACEN_ALLOW_DATA_LOSS=1/s,
-  })
-  const latest = await knexCli(['migrate:latest'], env)
-  t.match(latest, { code: 0, stdout: /Batch 2 run: 7 migrations/ }, 'only those seven again')
-  t.same(await tablesIn(dataDir), SCHEMA)
-  const again = await startTestNode(t, { dataDir })
-  t.match((await api(again, 'GET', '/movements')).body.movements, [{ actor: 'admin' }])
-  t.match((await api(again, 'GET', '/stock/ROPE')).body, { onHand: 25, inTransit: 0, sent: 0 })
-  t.match((await api(again, 'POST', '/ledger/verify')).body, { ok: true })
 })
 
 t.test('/health fails, naming them, when tables go from under a running node', async (t) => {

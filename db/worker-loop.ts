@@ -5,7 +5,13 @@ import knexFactory, { type Knex } from 'knex'
 import type { Logger } from 'pino'
 import { Router } from 'zeromq'
 import { runBatch } from './batch.ts'
-import { PROTOCOL_VERSION, type Notice, type ReplyEnvelope } from './contract/index.ts'
+import {
+  FramedText,
+  PROTOCOL_VERSION,
+  TEXT_FRAME,
+  type Notice,
+  type ReplyEnvelope,
+} from './contract/index.ts'
 import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
@@ -194,7 +200,7 @@ export class WorkerLoop {
       for (const { sender, replies: out } of bySender.values()) {
         if (!this.delivering) break
         try {
-          await this.router.send([sender, JSON.stringify(out.length === 1 ? out[0] : out)])
+          await this.router.send([sender, ...framesOf(out)])
         } catch (err) {
           // mandatory: the runtime that asked is gone (it restarted); its caller saw a 503.
           if (this.delivering) {
@@ -253,6 +259,20 @@ export class WorkerLoop {
     await this.draining
     if (!this.router.closed) this.router.close()
   }
+}
+
+/**
+ * The frames of a sender's replies: the replies' (one, or an array), then the text of each
+ * FramedText among them as it is, each reply naming its frame.
+ */
+export function framesOf(replies: ReplyEnvelope[]): string[] {
+  const texts: string[] = []
+  const wire = replies.map((reply) => {
+    if (!reply.ok || !(reply.data instanceof FramedText)) return reply
+    texts.push(reply.data.text)
+    return { ...reply, data: { events: reply.data.events, [TEXT_FRAME]: texts.length } }
+  })
+  return [JSON.stringify(wire.length === 1 ? wire[0] : wire), ...texts]
 }
 
 /** A frame holds one envelope or an array of them; one that does not parse is refused alone. */

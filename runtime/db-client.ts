@@ -7,6 +7,7 @@ import {
   type OpName,
   type Payload,
   type ReplyEnvelope,
+  TEXT_FRAME,
   type RequestEnvelope,
 } from '../db/contract/index.ts'
 import { whenHolds } from '../lib/when-holds.ts'
@@ -208,18 +209,19 @@ export class DbClient {
 
   private async receive(dealer: Dealer): Promise<void> {
     try {
-      for await (const [frame] of dealer) this.settle(frame)
+      for await (const [frame, ...texts] of dealer) this.settle(frame, texts)
     } catch (err) {
       if (this.dealer === dealer)
         this.options.log.error({ err }, 'receiving from the database worker failed')
     }
   }
 
-  private settle(frame: Buffer): void {
+  /** The replies' frame, and the texts of any FramedText among them (envelope.ts). */
+  private settle(frame: Buffer, texts: Buffer[]): void {
     const replies = JSON.parse(frame.toString()) as ReplyEnvelope | ReplyEnvelope[] | Notice
-    if (Array.isArray(replies)) for (const reply of replies) this.settleOne(reply)
+    if (Array.isArray(replies)) for (const reply of replies) this.settleOne(reply, texts)
     else if ('notice' in replies) this.noticed(replies)
-    else this.settleOne(replies)
+    else this.settleOne(replies, texts)
   }
 
   private noticed(notice: Notice): void {
@@ -233,19 +235,39 @@ export class DbClient {
     }
   }
 
-  private settleOne(reply: ReplyEnvelope): void {
+  private settleOne(reply: ReplyEnvelope, texts: Buffer[]): void {
     const call = this.pending.get(reply.id)
     if (!call) return // its caller already timed out
     this.settled(reply.id)
     clearTimeout(call.timer)
-    if (reply.ok) {
-      call.resolve({ data: reply.data, replayed: reply.replayed === true })
+    const data = reply.ok ? withText(reply.data, texts) : undefined
+    if (data instanceof Error) {
+      call.reject(data)
+    } else if (reply.ok) {
+      call.resolve({ data, replayed: reply.replayed === true })
     } else {
       const err = errorFromCode(reply.error.code, reply.error.message, reply.error.details)
       if (reply.replayed) Object.assign(err, { replayed: true })
       call.reject(err)
     }
   }
+}
+
+/**
+ * A reply's data with the text of its frame put back, when it came as a FramedText; an error when
+ * that frame did not come (a worker and runtime of different builds).
+ */
+function withText(data: unknown, texts: Buffer[]): unknown {
+  if (typeof data !== 'object' || data === null || !(TEXT_FRAME in data)) return data
+  const { [TEXT_FRAME]: frame, ...rest } = data as Record<string, unknown>
+  const text = texts[(frame as number) - 1]
+  if (!text) {
+    return errorFromCode(
+      'INTERNAL',
+      `The worker's reply names text frame ${String(frame)}, which did not come`
+    )
+  }
+  return { ...rest, text }
 }
 
 /**

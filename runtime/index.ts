@@ -140,9 +140,11 @@ export function json(body: unknown, status = 200, headers?: Record<string, strin
   return jsonResponse(body, status, headers)
 }
 
-/** A text response: the body as given, with its content type. */
-export function text(body: string, contentType: string, status = 200): Response {
-  return new Response(body, { status, headers: { 'content-type': contentType } })
+/** A text response: the body as given (text, or its UTF-8 bytes), with its content type. */
+export function text(body: string | Uint8Array, contentType: string, status = 200): Response {
+  // A Buffer's type allows a SharedArrayBuffer under it, which BodyInit's does not; ours never is.
+  const init = body as string | Uint8Array<ArrayBuffer>
+  return new Response(init, { status, headers: { 'content-type': contentType } })
 }
 
 /** An HTML page, which may load nothing from anywhere (no script, its style inline). */

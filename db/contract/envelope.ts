@@ -44,8 +44,8 @@ export interface WireError {
 /**
  * Framing: one ZeroMQ frame carries one envelope, or a JSON array of envelopes sent together
  * (under load the runtime sends every call of an event-loop turn in one frame). The worker answers
- * with one frame per sender per batch, holding one reply or an array of replies; callers match
- * replies by `id`, never by position.
+ * with one frame per sender per batch, holding one reply or an array of replies (followed by the
+ * texts of any FramedText among them); callers match replies by `id`, never by position.
  */
 export interface RequestEnvelope<O extends OpName = OpName> {
   v: number
@@ -66,6 +66,23 @@ export interface RequestEnvelope<O extends OpName = OpName> {
 export type ReplyEnvelope =
   | { v: number; id: string; ok: true; data: unknown; replayed?: boolean }
   | { v: number; id: string; ok: false; error: WireError; replayed?: boolean }
+
+/**
+ * A reply's data whose text travels as it is, in a ZeroMQ frame of its own after the replies'
+ * frame (a feed page: up to megabytes of JSON): never escaped into the envelope by the worker nor
+ * parsed out of it by the runtime, which gets its bytes. On the wire the reply's data is
+ * `{ events, [TEXT_FRAME]: n }`, the text being the nth frame after the replies'; the runtime
+ * puts `{ events, text }` back, `text` a Buffer.
+ */
+export class FramedText {
+  constructor(
+    readonly text: string,
+    readonly events: number
+  ) {}
+}
+
+/** The key of a reply's data that names the frame its text came in (see FramedText). */
+export const TEXT_FRAME = '$textFrame'
 
 /**
  * Sent by the worker unasked, in a frame of its own, to every runtime it has heard from: after a

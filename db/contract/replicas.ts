@@ -54,8 +54,11 @@ export interface FeedPage {
  * out as it is stored, never parsed, and the feed routes send the text as they get it.
  */
 export interface FeedPageText {
-  /** The page (a FeedPage) as JSON. */
-  text: string
+  /**
+   * The page (a FeedPage) as JSON: a string where the worker writes it, its bytes once it has
+   * reached the runtime (it travels as a FramedText, envelope.ts).
+   */
+  text: string | Uint8Array
   /** How many events it holds. */
   events: number
 }

@@ -2,7 +2,14 @@
 // with the log's head. Served from this node's own log (events.feed, what peers replicate) or
 // from its replica of a peer's (replicas.feed: the rows chain, so any holder may serve them).
 import type { Knex } from 'knex'
-import type { FeedPage, FeedPageText, FeedPosition, Hashes, Payload } from '../contract/index.ts'
+import {
+  FramedText,
+  type FeedPage,
+  type FeedPageText,
+  type FeedPosition,
+  type Hashes,
+  type Payload,
+} from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { headOf, OWN_HEAD, type EventRow, type HeadRow } from '../events/log.ts'
 import { GENESIS_HASH } from '../ledger/hash.ts'
@@ -162,10 +169,10 @@ const pageText = served<FeedPageText>(({ rows, head, upToDate }) => {
     (e) =>
       `{"seq":${e.seq},"type":${str(e.type)},"subject":${str(e.subject)},"data":${e.data},"createdAt":${str(e.createdAt)}}`
   )
-  return {
-    text: `{"events":[${events.join(',')}],"head":${str(head)},"upToDate":${upToDate}}`,
-    events: events.length,
-  }
+  return new FramedText(
+    `{"events":[${events.join(',')}],"head":${str(head)},"upToDate":${upToDate}}`,
+    events.length
+  )
 })
 
 /** This node's own log after a position (events.feed). */

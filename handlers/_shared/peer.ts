@@ -19,10 +19,11 @@ export function signer(ctx: Ctx): string {
 }
 
 /**
- * A feed page as the worker wrote it (events.feedText, replicas.feedText), sent as it is: nothing
- * parsed and serialized again here. The runtime signs it.
+ * A feed page as the worker wrote it (events.feedText, replicas.feedText), its bytes sent as
+ * they came from the worker: nothing parsed, serialized or decoded again here. The runtime signs
+ * it.
  */
-export const feedAnswer = (page: { text: string }) =>
+export const feedAnswer = (page: { text: string | Uint8Array }) =>
   text(page.text, 'application/json; charset=utf-8')
 
 /**

@@ -54,7 +54,7 @@ export class PeerAuth {
   }
 
   /** Signs an answer to a request whose signature checked out. */
-  sign(signed: SignedRequest, status: number, body: string): Record<string, string> {
+  sign(signed: SignedRequest, status: number, body: string | Uint8Array): Record<string, string> {
     return signAnswer(signed.key, {
       responder: this.options.selfId,
       request: signed.signature,
@@ -167,8 +167,10 @@ export class PeerExchange {
    */
   async answer(response: Response): Promise<Response> {
     if (!this.signed) return response
-    const body = await response.text()
-    const signed = new Response(body === '' ? null : body, {
+    // Its bytes, read once: signed as they are and written as they are (a feed page is
+    // megabytes, never decoded to text here).
+    const body = new Uint8Array(await response.arrayBuffer())
+    const signed = new Response(body.byteLength === 0 ? null : body, {
       status: response.status,
       headers: response.headers,
     })

@@ -23,7 +23,12 @@ export const KEY_HEADER = HEADER.key
 
 // The first line keeps a request's signature from ever passing for an answer's, and back; the
 // key's id is signed too.
-function sign(key: SigningKey, kind: 'request' | 'answer', fields: string[], body: string): string {
+function sign(
+  key: SigningKey,
+  kind: 'request' | 'answer',
+  fields: string[],
+  body: string | Uint8Array
+): string {
   const digest = createHash('sha256').update(body).digest('hex')
   return createHmac('sha256', key.secret)
     .update([`almacen-${kind}`, key.id, ...fields, digest].join('\n'))
@@ -135,7 +140,8 @@ export interface AnswerToSign {
   /** The signature of the request answered: an answer counts for that request only. */
   request: string
   status: number
-  body: string
+  /** As text, or its UTF-8 bytes (the same signature). */
+  body: string | Uint8Array
 }
 
 /**

@@ -4,7 +4,15 @@ import path from 'node:path'
 import { pino } from 'pino'
 import t from 'tap'
 import { Router } from 'zeromq'
-import type { ReplyEnvelope, RequestEnvelope } from '../../db/contract/index.ts'
+import {
+  TEXT_FRAME,
+  type FeedPage,
+  type FeedPageText,
+  type ReplyEnvelope,
+  type RequestEnvelope,
+} from '../../db/contract/index.ts'
+import { GENESIS_HASH } from '../../db/ledger/hash.ts'
+import { openDatabase, serve } from '../../db/worker-loop.ts'
 import { DbClient } from '../../runtime/db-client.ts'
 
 type Answer = (envelope: RequestEnvelope) => ReplyEnvelope[]
@@ -257,5 +265,72 @@ t.test(
     t.ok((await settledAt(100)) >= 95, 'a write that stays: no longer than asked')
     db.disconnect('test over')
     await read
+  }
+)
+
+t.test(
+  "a feed page reaches the caller as the worker wrote it, its bytes, beside its frame's other replies",
+  async (t) => {
+    // The real worker loop on a database in memory: a feed page's text travels in a frame of its
+    // own (FramedText), never escaped into the replies' JSON nor parsed out of it.
+    const log = pino({ level: 'silent' })
+    const { knex } = await openDatabase(':memory:', 'Norte', log)
+    const endpoint = `ipc://${path.join(tmpdir(), `almacen-test-${process.pid}-feed.ipc`)}`
+    const loop = await serve(endpoint, knex, log)
+    t.teardown(async () => {
+      await loop.stop(false)
+      await knex.destroy()
+      rmSync(endpoint.slice('ipc://'.length), { force: true })
+    })
+    const db = client(t, endpoint)
+    // Quotes, a backslash and a non-ASCII letter: what escaping into JSON, or decoding, would change.
+    await db.call('items.create', { sku: 'CAÑA', name: 'Caña "de" pescar \\ 2 m', unit: 'ea' })
+    await db.call('movements.record', { type: 'receipt', sku: 'CAÑA', quantity: 7 })
+    const asked = {
+      after: { events: 0, ledger: { seq: 0, hash: GENESIS_HASH } },
+      limit: 100,
+      maxBytes: 1_000_000,
+    }
+    // Asked in one turn: one frame out, one frame of replies back, the page's text after it.
+    const [text, page, info, again] = await Promise.all([
+      db.call('events.feedText', asked),
+      db.call('events.feed', asked),
+      db.call('node.info', {}),
+      db.call('events.feedText', { ...asked, limit: 1 }),
+    ])
+    const { text: bytes, events } = text.data as FeedPageText
+    t.ok(Buffer.isBuffer(bytes), 'the text comes as bytes')
+    t.same(JSON.parse(String(bytes)), page.data, 'the same page as events.feed gives')
+    t.equal(events, (page.data as FeedPage).events.length)
+    t.match(info.data, { name: 'Norte', counts: { movements: 1, items: 1 } }, 'the others intact')
+    const first = again.data as FeedPageText
+    t.same(
+      JSON.parse(String(first.text)).events,
+      (page.data as FeedPage).events.slice(0, 1),
+      'two pages in one frame: each gets its own text'
+    )
+    t.equal(first.events, 1)
+  }
+)
+
+t.test(
+  'a reply that names a text frame which did not come fails its call, and no other',
+  async (t) => {
+    const endpoint = await fakeWorker(t, (e) => [
+      e.op === 'events.feedText'
+        ? { v: 1, id: e.id, ok: true, data: { events: 1, [TEXT_FRAME]: 1 } }
+        : echo(e)[0],
+    ])
+    const db = client(t, endpoint)
+    const asked = {
+      after: { events: 0, ledger: { seq: 0, hash: GENESIS_HASH } },
+      limit: 1,
+      maxBytes: 1,
+    }
+    await t.rejects(db.call('events.feedText', asked), {
+      code: 'INTERNAL',
+      message: /names text frame 1, which did not come/,
+    })
+    t.same((await db.call('items.get', { sku: 'S1' })).data, { sku: 'S1' }, 'the client goes on')
   }
 )

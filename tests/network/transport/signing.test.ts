@@ -144,5 +144,15 @@ t.test(
     t.equal(check({ body: '{"ok":false}' }), undefined, 'not with another body')
     t.equal(check({}, { 'x-almacen-node': 'node-c' }), undefined, 'not from another responder')
     t.equal(check({}, { 'x-almacen-signature': '' }), undefined, 'not unsigned')
+    // A feed page is signed as the bytes the worker sent (PeerExchange.answer): the same
+    // signature as its text, checked by a receiver that reads text.
+    const page = '{"events":[{"name":"Caña \\"2 m\\""}]}'
+    const fromBytes = signAnswer(key, { ...answer, body: Buffer.from(page) })
+    const bytesChecked = verifyAnswer(key, asked.signature, {
+      status: 200,
+      header: (name) => fromBytes[name],
+      body: page,
+    })
+    t.equal(bytesChecked, 'node-b', 'an answer signed as its UTF-8 bytes checks out as its text')
   }
 )

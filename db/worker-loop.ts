@@ -5,13 +5,7 @@ import knexFactory, { type Knex } from 'knex'
 import type { Logger } from 'pino'
 import { Router } from 'zeromq'
 import { runBatch } from './batch.ts'
-import {
-  FramedText,
-  PROTOCOL_VERSION,
-  TEXT_FRAME,
-  type Notice,
-  type ReplyEnvelope,
-} from './contract/index.ts'
+import { FramedText, PROTOCOL_VERSION, type Notice, type ReplyEnvelope } from './contract/index.ts'
 import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
@@ -270,7 +264,7 @@ export function framesOf(replies: ReplyEnvelope[]): string[] {
   const wire = replies.map((reply) => {
     if (!reply.ok || !(reply.data instanceof FramedText)) return reply
     texts.push(reply.data.text)
-    return { ...reply, data: { events: reply.data.events, [TEXT_FRAME]: texts.length } }
+    return { ...reply, data: { events: reply.data.events }, textFrame: texts.length }
   })
   return [JSON.stringify(wire.length === 1 ? wire[0] : wire), ...texts]
 }

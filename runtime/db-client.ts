@@ -7,7 +7,6 @@ import {
   type OpName,
   type Payload,
   type ReplyEnvelope,
-  TEXT_FRAME,
   type RequestEnvelope,
 } from '../db/contract/index.ts'
 import { whenHolds } from '../lib/when-holds.ts'
@@ -240,7 +239,7 @@ export class DbClient {
     if (!call) return // its caller already timed out
     this.settled(reply.id)
     clearTimeout(call.timer)
-    const data = reply.ok ? withText(reply.data, texts) : undefined
+    const data = reply.ok ? withText(reply, texts) : undefined
     if (data instanceof Error) {
       call.reject(data)
     } else if (reply.ok) {
@@ -254,20 +253,22 @@ export class DbClient {
 }
 
 /**
- * A reply's data with the text of its frame put back, when it came as a FramedText; an error when
- * that frame did not come (a worker and runtime of different builds).
+ * A reply's data, with the text of the frame it names put back when it came as a FramedText; an
+ * error when that frame did not come (a worker and runtime of different builds).
  */
-function withText(data: unknown, texts: Buffer[]): unknown {
-  if (typeof data !== 'object' || data === null || !(TEXT_FRAME in data)) return data
-  const { [TEXT_FRAME]: frame, ...rest } = data as Record<string, unknown>
-  const text = texts[(frame as number) - 1]
+function withText(
+  { data, textFrame: frame }: Extract<ReplyEnvelope, { ok: true }>,
+  texts: Buffer[]
+): unknown {
+  if (frame === undefined) return data
+  const text = texts[frame - 1]
   if (!text) {
     return errorFromCode(
       'INTERNAL',
       `The worker's reply names text frame ${String(frame)}, which did not come`
     )
   }
-  return { ...rest, text }
+  return { ...(data as object), text }
 }
 
 /**

@@ -64,15 +64,23 @@ export interface RequestEnvelope<O extends OpName = OpName> {
 }
 
 export type ReplyEnvelope =
-  | { v: number; id: string; ok: true; data: unknown; replayed?: boolean }
+  | {
+      v: number
+      id: string
+      ok: true
+      data: unknown
+      replayed?: boolean
+      /** The data's text came in this frame after the replies' (1 the first): a FramedText. */
+      textFrame?: number
+    }
   | { v: number; id: string; ok: false; error: WireError; replayed?: boolean }
 
 /**
  * A reply's data whose text travels as it is, in a ZeroMQ frame of its own after the replies'
  * frame (a feed page: up to megabytes of JSON): never escaped into the envelope by the worker nor
  * parsed out of it by the runtime, which gets its bytes. On the wire the reply's data is
- * `{ events, [TEXT_FRAME]: n }`, the text being the nth frame after the replies'; the runtime
- * puts `{ events, text }` back, `text` a Buffer.
+ * `{ events }` and the reply names the frame (`textFrame`, beside the data, never in it); the
+ * runtime puts `{ events, text }` back, `text` a Buffer.
  */
 export class FramedText {
   constructor(
@@ -80,9 +88,6 @@ export class FramedText {
     readonly events: number
   ) {}
 }
-
-/** The key of a reply's data that names the frame its text came in (see FramedText). */
-export const TEXT_FRAME = '$textFrame'
 
 /**
  * Sent by the worker unasked, in a frame of its own, to every runtime it has heard from: after a

@@ -168,8 +168,10 @@ export class PeerExchange {
   async answer(response: Response): Promise<Response> {
     if (!this.signed) return response
     // Its bytes, read once: signed as they are and written as they are (a feed page is
-    // megabytes, never decoded to text here).
-    const body = new Uint8Array(await response.arrayBuffer())
+    // megabytes, never decoded to text here). @whatwg-node's Response gives a Buffer already,
+    // taken as it is, not copied; its type allows a SharedArrayBuffer under it, ours never is.
+    const read = (await response.arrayBuffer()) as ArrayBuffer | Uint8Array<ArrayBuffer>
+    const body = read instanceof Uint8Array ? read : new Uint8Array(read)
     const signed = new Response(body.byteLength === 0 ? null : body, {
       status: response.status,
       headers: response.headers,

@@ -1,5 +1,6 @@
 import t from 'tap'
 import { errorResponse } from '../../../runtime/errors.ts'
+import { text } from '../../../runtime/index.ts'
 import { httpErrorOf } from '../../../runtime/peer-refusals.ts'
 import { Keyring, signingKey } from '../../../network/keyring/keyring.ts'
 import { PeerAuth } from '../../../network/transport/peer-auth.ts'
@@ -176,5 +177,29 @@ t.test(
       { status: 401, responder: undefined },
       'a request that is not signed with the key gets nothing signed'
     )
+  }
+)
+
+t.test(
+  'an answer given as bytes (a feed page from the worker) goes out as those bytes, signed',
+  async (t) => {
+    const { auth } = receiver()
+    const r = arriving('node-b')
+    const exchange = auth.exchange(r.request, r.path)
+    exchange.admit(body)
+    const page = '{"events":[{"seq":1,"data":{"name":"Caña \\"2 m\\""}}],"upToDate":true}'
+    const answered = await exchange.answer(
+      text(Buffer.from(page), 'application/json; charset=utf-8') as never
+    )
+    t.equal(answered.status, 200)
+    t.equal(answered.headers.get('content-type'), 'application/json; charset=utf-8')
+    const bytes = Buffer.from(await answered.arrayBuffer())
+    t.same(bytes, Buffer.from(page), 'the same bytes')
+    const responder = verifyAnswer(key, r.signature, {
+      status: answered.status,
+      header: (name) => answered.headers.get(name) ?? undefined,
+      body: bytes.toString(),
+    })
+    t.equal(responder, 'node-b', 'signed, as its text checks it')
   }
 )

@@ -29,11 +29,12 @@ COPY web web
 COPY ops/container-healthcheck.js ops/
 # The compiler, the TypeScript runner and the web client's bundler and UI library are dependencies
 # (the service builds on its own machine), but the built node needs none of them (the page is
-# bundled into dist/web): drop them from what the runtime stage copies, with sqlite3's
+# bundled into dist/web; the worker into dist/db/worker.js, whose source map stays, for
+# ALMACEN_WORKER_NODE_OPTIONS=--enable-source-maps): drop them from what the runtime stage copies, with sqlite3's
 # sources and object files and zeromq's binaries for other systems (the .node files stay).
 RUN npm run build --silent \
   && npm uninstall --no-save --omit=dev --no-audit --no-fund typescript tsx esbuild preact \
-  && find dist -name '*.map' -delete \
+  && find dist -name '*.map' ! -path dist/db/worker.js.map -delete \
   && rm -rf node_modules/sqlite3/deps node_modules/sqlite3/src node_modules/sqlite3/build/Release/obj* \
   && find node_modules/zeromq/build -mindepth 1 -maxdepth 1 -type d ! -name linux -exec rm -rf {} +
 

@@ -239,36 +239,23 @@ export class DbClient {
     if (!call) return // its caller already timed out
     this.settled(reply.id)
     clearTimeout(call.timer)
-    const data = reply.ok ? withText(reply, texts) : undefined
-    if (data instanceof Error) {
-      call.reject(data)
-    } else if (reply.ok) {
-      call.resolve({ data, replayed: reply.replayed === true })
-    } else {
+    if (!reply.ok) {
       const err = errorFromCode(reply.error.code, reply.error.message, reply.error.details)
       if (reply.replayed) Object.assign(err, { replayed: true })
-      call.reject(err)
+      return call.reject(err)
     }
+    const replayed = reply.replayed === true
+    const frame = reply.textFrame
+    if (frame === undefined) return call.resolve({ data: reply.data, replayed })
+    // A FramedText: the frame it names holds its text (a worker and a runtime of different
+    // builds could disagree about that).
+    const text = texts[frame - 1]
+    if (!text) {
+      const why = `The worker's reply names text frame ${String(frame)}, which did not come`
+      return call.reject(errorFromCode('INTERNAL', why))
+    }
+    call.resolve({ data: { ...(reply.data as object), text }, replayed })
   }
-}
-
-/**
- * A reply's data, with the text of the frame it names put back when it came as a FramedText; an
- * error when that frame did not come (a worker and runtime of different builds).
- */
-function withText(
-  { data, textFrame: frame }: Extract<ReplyEnvelope, { ok: true }>,
-  texts: Buffer[]
-): unknown {
-  if (frame === undefined) return data
-  const text = texts[frame - 1]
-  if (!text) {
-    return errorFromCode(
-      'INTERNAL',
-      `The worker's reply names text frame ${String(frame)}, which did not come`
-    )
-  }
-  return { ...(data as object), text }
 }
 
 /**

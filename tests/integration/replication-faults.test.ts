@@ -6,7 +6,7 @@
 // replication-disk.test.ts (two files, so that neither nears tap's timeout).
 import t from 'tap'
 import { until } from '../fixtures/node-process.ts'
-import { checkReplicas } from '../fixtures/replica-check.ts'
+import { replicasWhole } from '../fixtures/replica-check.ts'
 import { seedLedger } from '../fixtures/seed-ledger.ts'
 import { kill, replicaOf, site, start, url } from '../fixtures/sites.ts'
 import { api } from '../fixtures/test-node.ts'
@@ -51,11 +51,7 @@ t.test('the owner killed with kill -9 mid-catch-up: the replica waits, then resu
     'B resumes and catches up'
   )
   t.match(await replicaOf(b, aId), { state: 'live', rowsBehind: 0 })
-  const reports = await checkReplicas([url(a), url(b)], { complete: true })
-  t.same(
-    reports.flatMap((r) => r.problems),
-    []
-  )
+  await replicasWhole(t, [url(a), url(b)])
 })
 
 t.test('the puller killed with its node mid-catch-up resumes from its disk', async (t) => {
@@ -70,9 +66,5 @@ t.test('the puller killed with its node mid-catch-up resumes from its disk', asy
     30_000,
     'B catches up'
   )
-  const reports = await checkReplicas([url(a), url(b)], { complete: true })
-  t.same(
-    reports.flatMap((r) => r.problems),
-    []
-  )
+  await replicasWhole(t, [url(a), url(b)])
 })

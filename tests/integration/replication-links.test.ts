@@ -6,7 +6,7 @@
 import t from 'tap'
 import { openLink } from '../fixtures/link.ts'
 import { until } from '../fixtures/node-process.ts'
-import { checkReplicas } from '../fixtures/replica-check.ts'
+import { replicasWhole } from '../fixtures/replica-check.ts'
 import { seedLedger } from '../fixtures/seed-ledger.ts'
 import { site, start, url, type Site } from '../fixtures/sites.ts'
 import { api } from '../fixtures/test-node.ts'
@@ -66,10 +66,9 @@ t.test(
       )
     })
     t.match(await replicaOf(b, aId), { state: 'live', rowsBehind: 0, lastError: null })
-    const reports = await checkReplicas([url(a), url(b)], { complete: true })
-    t.same(
-      reports.flatMap((r) => r.problems),
-      [],
+    await replicasWhole(
+      t,
+      [url(a), url(b)],
       'the replica is its owner ledger, no row missing or repeated, balances its projection'
     )
   }

@@ -5,7 +5,7 @@
 // those interrupted, are in restore.test.ts (two files, so that neither nears tap's timeout).
 import { cp, rm } from 'node:fs/promises'
 import t from 'tap'
-import { checkReplicas } from '../fixtures/replica-check.ts'
+import { replicasWhole } from '../fixtures/replica-check.ts'
 import { seedLedger } from '../fixtures/seed-ledger.ts'
 import {
   address,
@@ -142,11 +142,7 @@ t.test(
     )
     t.match((await api(url(a), 'GET', '/health')).body.ledger, { writes: 'accepted' })
     await until(holds(c, aId, 57), 20_000, 'C has it')
-    const reports = await checkReplicas([url(a), url(c)], { complete: true })
-    t.same(
-      reports.flatMap((r) => r.problems),
-      []
-    )
+    await replicasWhole(t, [url(a), url(c)])
   }
 )
 
@@ -191,10 +187,6 @@ t.test(
     t.same(await ledgerOf(a), ledger, 'nothing changed')
     await api(url(a), 'POST', '/movements', { type: 'receipt', sku: 'SEED-0001', quantity: 1 })
     await until(holds(b, aId, 301), 20_000, 'B has the new movement')
-    const reports = await checkReplicas([url(a), url(b)], { complete: true })
-    t.same(
-      reports.flatMap((r) => r.problems),
-      []
-    )
+    await replicasWhole(t, [url(a), url(b)])
   }
 )

@@ -5,10 +5,10 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { chromium, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
-import { CHROMIUM, SHOTS, skip } from '../fixtures/chromium.ts'
+import { BROWSER_TEST, launchChromium, SHOTS } from '../fixtures/chromium.ts'
 import { axeProblems, slowAnswers, summary, timeFromEnter } from '../fixtures/page-checks.ts'
 
 t.test(
@@ -35,7 +35,7 @@ t.test(
 
 t.test(
   'a clerk signs in, receives and issues with the keyboard, sees stock change live, and is signed out when the token is revoked',
-  { skip },
+  BROWSER_TEST,
   async (t) => {
     const dataDir = tempDir(t)
     let node = await startTestNode(t, { name: 'Madrid', dataDir })
@@ -49,8 +49,7 @@ t.test(
       const made = await api(node, 'POST', '/items', { sku, name, unit: 'pcs', reorderPoint: 10 })
       t.equal(made.status, 201, `item ${sku} made`)
     }
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-    t.teardown(() => browser.close())
+    const browser = await launchChromium(t)
     const page = await browser.newPage({ viewport: { width: 1000, height: 700 }, locale: 'en-GB' })
     page.setDefaultTimeout(10_000)
     mkdirSync(SHOTS, { recursive: true })

@@ -7,8 +7,8 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
-import { CHROMIUM, SHOTS, skip } from '../fixtures/chromium.ts'
+import type { Browser, Page } from 'playwright-core'
+import { BROWSER_TEST, launchChromium, SHOTS } from '../fixtures/chromium.ts'
 import { axeProblems, slowAnswers } from '../fixtures/page-checks.ts'
 import { until } from '../fixtures/node-process.ts'
 import { api } from '../fixtures/test-node.ts'
@@ -32,7 +32,7 @@ async function focusedText(page: Page): Promise<string> {
 
 t.test(
   'a transfer from Madrid appears live at Sevilla and is received with the keyboard; the map at Madrid follows Sevilla down and back',
-  { skip },
+  BROWSER_TEST,
   async (t) => {
     // Three, as the demo runs: the send form then has two warehouses to choose from.
     const [madrid, sevilla, bilbao] = await warehouses(t, ['Madrid', 'Sevilla', 'Bilbao'])
@@ -41,8 +41,7 @@ t.test(
     await allAlive([madrid, sevilla, bilbao])
     await stock(madrid, ['BOLT-M8'], 100)
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-    t.teardown(() => browser.close())
+    const browser = await launchChromium(t)
     mkdirSync(SHOTS, { recursive: true })
     const shot = (page: Page, name: string) =>
       page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true })

@@ -7,15 +7,21 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import t, { type Test } from 'tap'
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
+import type { Browser, Locator, Page } from 'playwright-core'
 import { databaseFile } from '../../db/knex-config.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { tokenOf } from '../fixtures/tokens.ts'
-import { CHROMIUM, SHOTS, skip } from '../fixtures/chromium.ts'
-import { axeProblems, summary, timeFromEnter, type Drawn } from '../fixtures/page-checks.ts'
+import { BROWSER_TEST, launchChromium, SHOTS } from '../fixtures/chromium.ts'
+import {
+  awaited,
+  axeProblems,
+  summary,
+  timeFromEnter,
+  type Drawn,
+} from '../fixtures/page-checks.ts'
 
-t.test('the warehouse screens, by keyboard, live, by role', { skip }, async (t) => {
+t.test('the warehouse screens, by keyboard, live, by role', BROWSER_TEST, async (t) => {
   const dataDir = tempDir(t)
   let node = await startTestNode(t, { name: 'Madrid', dataDir })
   const admin = tokenOf(node.url)!
@@ -36,8 +42,7 @@ t.test('the warehouse screens, by keyboard, live, by role', { skip }, async (t) 
     t.equal((await asUser(node, ana, 'POST', '/movements', body)).status, 201)
   }
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
-  t.teardown(() => browser.close())
+  const browser = await launchChromium(t)
   mkdirSync(SHOTS, { recursive: true })
 
   t.test('an admin reaches the screens from the nav bar by keyboard, #/stock first', async (t) => {
@@ -553,33 +558,34 @@ async function timeSearch(page: Page, text: string, expected: readonly string[])
   await page.evaluate(
     ([text, want]) => {
       const field = document.querySelector<HTMLInputElement>('input[name=search]')!
-      const body = document.querySelector('table.items tbody')!
       let typed = 0
       field.addEventListener('input', () => (typed = performance.now()))
-      ;(window as unknown as { shown: Promise<unknown> }).shown = new Promise((resolve) => {
-        const watch = new MutationObserver(() => {
-          const skus = [...body.querySelectorAll('tr')].map((row) => row.dataset.sku).join()
-          if (!typed || skus !== want || field.value !== text) return
-          watch.disconnect()
+      // Looked at once a frame, until it holds.
+      ;(window as unknown as { awaited: Promise<unknown> }).awaited = (async () => {
+        for (;;) {
+          await new Promise((frame) => requestAnimationFrame(frame))
+          const skus = [...document.querySelectorAll<HTMLElement>('table.items tbody tr')]
+            .map((row) => row.dataset.sku)
+            .join()
+          if (!typed || skus !== want || field.value !== text) continue
           const asked = performance
             .getEntriesByType('resource')
             .filter((e) => new URL(e.name).searchParams.get('search') === text)
-            .at(-1) as PerformanceResourceTiming
-          requestAnimationFrame(() =>
-            resolve({
-              total: Math.round(performance.now() - typed),
-              request: Math.round(asked.responseEnd - asked.startTime),
-            })
-          )
-        })
-        watch.observe(body, { childList: true, subtree: true, characterData: true })
-      })
+            .at(-1) as PerformanceResourceTiming | undefined
+          if (!asked) throw new Error(`no GET /items for "${text}" was timed`)
+          return {
+            total: Math.round(performance.now() - typed),
+            request: Math.round(asked.responseEnd - asked.startTime),
+          }
+        }
+      })()
     },
     [text, expected.join()]
   )
   await page.locator('input[name=search]').focus()
   await page.keyboard.type(text)
-  return page.evaluate(
-    () => (window as unknown as { shown: Promise<{ total: number; request: number }> }).shown
+  return awaited<{ total: number; request: number }>(
+    page,
+    `the items ${expected.join(', ')} for the search "${text}"`
   )
 }

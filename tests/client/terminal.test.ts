@@ -23,7 +23,7 @@ function terminal(t: { teardown(fn: () => unknown): void }, command: string) {
   const dir = mkdtempSync(path.join(tmpdir(), 'almacen-tmux-'))
   const socket = path.join(dir, 'socket')
   const tmux = (...args: string[]) =>
-    execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8' })
+    execFileSync('tmux', ['-S', socket, ...args], { encoding: 'utf8', timeout: 5000 })
   tmux('new-session', '-d', '-s', 'client', '-x', '110', '-y', '45', '-c', ROOT, command)
   t.teardown(() => {
     spawnSync('tmux', ['-S', socket, 'kill-server'])

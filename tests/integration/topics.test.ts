@@ -105,12 +105,14 @@ t.test('a * matches one word, even before a last >: in subscriptions and streams
   const stop = new AbortController()
   const response = await fetch(`${node.url}/topics/*.eu.%3E/stream?after=0`, {
     headers: { authorization: `Bearer ${tokenOf(node.url)}` },
-    signal: stop.signal,
+    signal: AbortSignal.any([stop.signal, AbortSignal.timeout(30_000)]),
   })
   const reader = response.body!.getReader()
   let text = ''
   while ((text.match(/^id: /gm) ?? []).length < 2) {
-    text += new TextDecoder().decode((await reader.read()).value)
+    const { value, done } = await reader.read()
+    if (done) throw new Error(`the stream ended after: ${text}`)
+    text += new TextDecoder().decode(value)
   }
   stop.abort()
   t.same(
@@ -301,7 +303,7 @@ t.test('a live stream of the topics a pattern matches, resumed after a reconnect
   t.teardown(() => stop.abort())
   const response = await fetch(`${node.url}/topics/orders.*/stream`, {
     headers: { authorization: `Bearer ${tokenOf(node.url)}` },
-    signal: stop.signal,
+    signal: AbortSignal.any([stop.signal, AbortSignal.timeout(30_000)]),
   })
   t.equal(response.headers.get('content-type'), 'text/event-stream; charset=utf-8')
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
@@ -341,11 +343,15 @@ t.test('a live stream of the topics a pattern matches, resumed after a reconnect
   t.teardown(() => again.abort())
   const resumed = await fetch(`${node.url}/topics/orders.*/stream`, {
     headers: { authorization: `Bearer ${tokenOf(node.url)}`, 'last-event-id': String(got[0].id) },
-    signal: again.signal,
+    signal: AbortSignal.any([again.signal, AbortSignal.timeout(30_000)]),
   })
   const rest = resumed.body!.pipeThrough(new TextDecoderStream()).getReader()
   let more = ''
-  while (!more.includes('"e-2"')) more += (await rest.read()).value
+  while (!more.includes('"e-2"')) {
+    const { value, done } = await rest.read()
+    if (done) throw new Error(`the resumed stream ended after: ${more}`)
+    more += value
+  }
   t.same(
     [...more.matchAll(/"id":"([^"]+)"/g)].map((m) => m[1]),
     ['u-1', 'e-2'],

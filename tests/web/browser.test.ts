@@ -282,7 +282,11 @@ async function scan(page: Page, sku: string, amount: string): Promise<void> {
 async function chooseKind(page: Page, kind: string): Promise<void> {
   const radio = page.getByRole('radio', { name: kind })
   await page.keyboard.press('Shift+Tab')
-  while (!(await radio.isChecked())) await page.keyboard.press('ArrowRight')
+  // Four kinds: more presses than that and the focus is not on them.
+  for (let presses = 0; !(await radio.isChecked()); presses++) {
+    if (presses === 8) throw new Error(`ArrowRight never reached the kind ${kind}`)
+    await page.keyboard.press('ArrowRight')
+  }
   await page.keyboard.press('Tab')
 }
 

@@ -18,7 +18,7 @@ import {
   url,
   type Site,
 } from '../fixtures/sites.ts'
-import { until } from '../fixtures/node-process.ts'
+import { exitOf, until } from '../fixtures/node-process.ts'
 import { api } from '../fixtures/test-node.ts'
 
 const receipt = (n: number) => ({ type: 'receipt', sku: 'ROPE', quantity: 1, reference: `R-${n}` })
@@ -99,7 +99,7 @@ t.test(
     await stop(b)
     await putBack(a, backup.name)
     const node = await start(t, a)
-    const code = await node.exited
+    const code = await exitOf(node)
     t.not(code, 0, 'the node stops')
     const said = node.lines
       .map((l) => String(l.msg ?? '') + String((l.err as { message?: string })?.message ?? ''))

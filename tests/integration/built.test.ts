@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import t from 'tap'
-import { BUILT_MAIN, CLUSTER_KEY, startProcess, until } from '../fixtures/node-process.ts'
+import { BUILT_MAIN, CLUSTER_KEY, exitOf, startProcess, until } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
 
@@ -41,7 +41,7 @@ t.test(
         ?.state
     await until(async () => (await stateOfB()) === 'alive', 8000, 'B joined')
     process.kill(-(b.child.pid as number), 'SIGTERM')
-    t.equal(await b.exited, 0, 'B stopped cleanly')
+    t.equal(await exitOf(b), 0, 'B stopped cleanly')
     t.ok(
       b.lines.some((l) => l.msg === 'left the peer network' && (l.acked as string[]).length === 1),
       'A acknowledged the leave'

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { runMain as run, startProcess as startMain } from '../fixtures/node-process.ts'
+import { exitOf, runMain as run, startProcess as startMain } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
 
@@ -25,13 +25,13 @@ t.test(
       201
     )
     node.child.kill('SIGTERM')
-    t.equal(await node.exited, 0, 'the node exited cleanly')
+    t.equal(await exitOf(node), 0, 'the node exited cleanly')
     t.ok(node.lines.some((l) => l.msg === 'stopped'))
 
     const again = await startMain(t, ['--port', '0', '--data-dir', dataDir])
     t.match((await api(again, 'GET', '/stock/ROPE')).body, { onHand: 25 }, 'the receipt is on disk')
     again.child.kill('SIGINT')
-    t.equal(await again.exited, 0, 'Ctrl-C stops it cleanly too')
+    t.equal(await exitOf(again), 0, 'Ctrl-C stops it cleanly too')
   }
 )
 

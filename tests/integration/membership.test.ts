@@ -5,6 +5,7 @@ import t from 'tap'
 import {
   CLUSTER_KEY,
   QUICK_TIMING_ARGS,
+  exitOf,
   startProcess,
   until,
   type NodeProcess,
@@ -104,7 +105,7 @@ t.test('a graceful leave is seen as left by every member and never as failed', a
     }
   })()
   b.child.kill('SIGTERM')
-  t.equal(await b.exited, 0, 'the leaving node stops cleanly')
+  t.equal(await exitOf(b), 0, 'the leaving node stops cleanly')
   await until(() => sees([a, c], { B: 'left' }), BOUND_MS, 'the leave is seen')
   // Nothing can follow "left" but news B itself sends at a newer incarnation (rules.ts ranks
   // left above failed), so the watch ends here; the in-process tests (tests/network/) watch a

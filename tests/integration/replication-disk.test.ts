@@ -5,7 +5,7 @@
 // mid-catch-up are in replication-faults.test.ts.
 import path from 'node:path'
 import t from 'tap'
-import { runToEnd, until } from '../fixtures/node-process.ts'
+import { exitOf, runToEnd, until } from '../fixtures/node-process.ts'
 import { checkReplicas } from '../fixtures/replica-check.ts'
 import { seededSku, seedLedger } from '../fixtures/seed-ledger.ts'
 import { kill, replicaOf, site, start, url, type Site } from '../fixtures/sites.ts'
@@ -90,7 +90,7 @@ t.test('a node stopped in a stream of writes: its peers hold every row it commit
   const writers = Array.from({ length: 20 }, (_, w) => writer(w))
   await until(async () => acknowledged >= 300, 20_000, 'a stream of writes')
   url(a).child.kill('SIGTERM') // a graceful stop: Norte leaves the network
-  t.equal(await url(a).exited, 0, 'Norte stopped cleanly')
+  t.equal(await exitOf(url(a)), 0, 'Norte stopped cleanly')
   await Promise.all(writers)
   const { stdout } = await runToEnd(
     'sqlite3',

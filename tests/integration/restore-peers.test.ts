@@ -22,7 +22,7 @@ import {
   url,
 } from '../fixtures/sites.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
-import { until } from '../fixtures/node-process.ts'
+import { exitOf, until } from '../fixtures/node-process.ts'
 import { api } from '../fixtures/test-node.ts'
 
 t.test('a restore is refused, and says why, when no peer holds the node', async (t) => {
@@ -31,7 +31,7 @@ t.test('a restore is refused, and says why, when no peer holds the node', async 
   const a = await site(t, 'Norte', [b])
   const started = start(t, a, ['--restore'])
   const node = await started
-  const code = await node.exited
+  const code = await exitOf(node)
   t.equal(code, 1)
   t.ok(
     node.lines.some((l) =>
@@ -51,7 +51,7 @@ t.test('a restore is refused, and says why, when no peer holds the node', async 
   )
   // A plain start asks for it again: the directory was given to a restore, not to a new node.
   const again = await start(t, a)
-  t.equal(await again.exited, 1)
+  t.equal(await exitOf(again), 1)
   t.ok(again.lines.some((l) => /^the restore did not start: no peer/.test(String(l.msg))))
 })
 

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { Agent, request } from 'node:http'
 import { connect } from 'node:net'
 import t from 'tap'
-import { startProcess, until } from '../fixtures/node-process.ts'
+import { exitOf, startProcess, until } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
@@ -40,7 +40,7 @@ t.test('a SIGTERM while the node starts stops it cleanly once it is up', async (
     }
   )
   const closed = once(node.child, 'close')
-  t.equal(await node.exited, 0, 'it exits 0, as after any stop: the signal did not kill it')
+  t.equal(await exitOf(node), 0, 'it exits 0, as after any stop: the signal did not kill it')
   await closed
   const said = node.lines.map((l) => l.msg)
   t.ok(said.includes('stopping once the node has started'), 'the signal came while it started')
@@ -98,7 +98,7 @@ t.test(
     await until(() => answers.length >= 20, 5000, 'the client is under way')
     const killedAt = Date.now()
     node.child.kill('SIGTERM')
-    t.equal(await node.exited, 0, 'the node stopped cleanly')
+    t.equal(await exitOf(node), 0, 'the node stopped cleanly')
     const tookMs = Date.now() - killedAt
     t.ok(tookMs < 2000, `and exited in ${tookMs} ms, well before the 10 s force-close`)
     await loop

@@ -41,6 +41,8 @@ function client(port: number, from = '127.0.0.1') {
           )
         })
         req.on('error', reject)
+        // Every answer here is prompt: none within 15 s fails the call, where it waited for ever.
+        req.setTimeout(15_000, () => req.destroy(new Error(`no answer to GET ${path} in 15 s`)))
         req.end()
       }),
     close: () => agent.destroy(),

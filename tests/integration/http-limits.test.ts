@@ -116,10 +116,11 @@ t.test(
     while (!pushing.socket.destroyed && sent < 100_000_000) {
       sent += piece.length
       if (!pushing.socket.write(piece)) {
-        await new Promise((resolve) => {
+        const room = new Promise((resolve) => {
           pushing.socket.once('drain', resolve)
           pushing.socket.once('close', resolve)
         })
+        await within(room, 5000, 'room to write, or the connection closed')
       }
     }
     await within(pushing.closed, 5000, 'the connection closed')

@@ -53,13 +53,16 @@ t.test(
     )
     t.teardown(() => cli.kill('SIGKILL'))
     const exited = once(cli, 'exit')
-    await once(cli.stdout, 'data')
+    await once(cli.stdout, 'data', { signal: AbortSignal.timeout(30_000) })
     await t.rejects(startProcess(t, ['--port', '0', '--data-dir', dataDir]), {
       message: new RegExp(`exited with 1 before listening: .*in use by process ${cli.pid}`),
     })
 
     cli.kill('SIGINT') // Ctrl-C: no 'exit' event, so the knexfile releases on the signal
-    t.match(await exited, [null, 'SIGINT'], 'it still dies of the signal')
+    const late = new Promise<never>((_, reject) => {
+      setTimeout(() => reject(new Error('not dead 10 s after SIGINT')), 10_000).unref()
+    })
+    t.match(await Promise.race([exited, late]), [null, 'SIGINT'], 'it still dies of the signal')
     t.notOk(existsSync(path.join(dataDir, 'almacen.pid')), 'and its claim went with it')
     const node = await startProcess(t, ['--port', '0', '--data-dir', dataDir])
     t.match((await api(node, 'GET', '/health')).body, { status: 'ok' })

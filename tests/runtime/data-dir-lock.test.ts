@@ -159,19 +159,30 @@ t.test('two processes claiming at the same moment: one holds it, whatever was le
   for (let round = 0; round < 3; round++) {
     const dir = t.testdir()
     await deadPidFile(dir)
+    // Killed at 60 s if still there, and at the test's end: a claimant that hangs is not waited
+    // for by the line it never says (its end ends the wait).
     const children = [0, 1].map(() =>
-      spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir])
+      spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dir], {
+        timeout: 60_000,
+        killSignal: 'SIGKILL',
+      })
     )
+    t.teardown(() => children.forEach((child) => child.kill('SIGKILL')))
     const lines = children.map((child) => {
       const said: string[] = []
       let waiter: (() => void) | undefined
+      let ended = false
       child.stdout.setEncoding('utf8')
       child.stdout.on('data', (chunk: string) => {
         said.push(...chunk.split('\n').filter(Boolean))
         waiter?.()
       })
+      child.on('close', () => ((ended = true), waiter?.())) // its output all read
       return async (count: number) => {
-        while (said.length < count) await new Promise<void>((resolve) => (waiter = resolve))
+        while (said.length < count) {
+          if (ended) throw new Error(`a claimant ended having said: ${said.join(' / ')}`)
+          await new Promise<void>((resolve) => (waiter = resolve))
+        }
         return said[count - 1]
       }
     })

@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net'
 import { pino } from 'pino'
 import t from 'tap'
 import type { RunningNode } from '../../runtime/node.ts'
-import { until } from '../fixtures/node-process.ts'
+import { until, within } from '../fixtures/node-process.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
 import { nodeFetch, tokenOf } from '../fixtures/tokens.ts'
 
@@ -51,16 +51,6 @@ const head = (path: string, headers: string[]) =>
     '',
     '',
   ].join('\r\n')
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)
-    }),
-  ]).finally(() => clearTimeout(timer)) // a pending timer would hold the process open for `ms`
-}
 
 /** The status line, the headers (lower-cased) and the JSON body of the one answer received. */
 function parse(text: string) {

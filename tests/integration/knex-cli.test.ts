@@ -11,7 +11,7 @@ import knexFactory from 'knex'
 import t from 'tap'
 import { databaseFile, knexConfig } from '../../db/knex-config.ts'
 import { KNEXFILE, MIGRATIONS, knexCli, nodeWithStock } from '../fixtures/knex-cli.ts'
-import { startProcess } from '../fixtures/node-process.ts'
+import { startProcess, within } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { api } from '../fixtures/test-node.ts'
 import { ROOT, fromRoot } from '../fixtures/root.ts'
@@ -59,10 +59,8 @@ t.test(
     })
 
     cli.kill('SIGINT') // Ctrl-C: no 'exit' event, so the knexfile releases on the signal
-    const late = new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error('not dead 10 s after SIGINT')), 10_000).unref()
-    })
-    t.match(await Promise.race([exited, late]), [null, 'SIGINT'], 'it still dies of the signal')
+    const died = await within(exited, 10_000, 'its death of SIGINT')
+    t.match(died, [null, 'SIGINT'], 'it still dies of the signal')
     t.notOk(existsSync(path.join(dataDir, 'almacen.pid')), 'and its claim went with it')
     const node = await startProcess(t, ['--port', '0', '--data-dir', dataDir])
     t.match((await api(node, 'GET', '/health')).body, { status: 'ok' })

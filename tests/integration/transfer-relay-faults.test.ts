@@ -5,7 +5,7 @@
 // the branch, it is skipped, saying so.
 import { existsSync } from 'node:fs'
 import t, { type TAP } from 'tap'
-import { until, type NodeProcess } from '../fixtures/node-process.ts'
+import { until, within, type NodeProcess } from '../fixtures/node-process.ts'
 import { fromRoot } from '../fixtures/root.ts'
 import { site, start, type Site } from '../fixtures/sites.ts'
 import { api } from '../fixtures/test-node.ts'
@@ -18,12 +18,7 @@ type Test = Pick<TAP, 'teardown' | 'equal' | 'same' | 'match'>
 /** The node killed itself at its failpoint: its worker goes with its group. */
 async function died(t: Test, s: Site): Promise<void> {
   const node = s.node as NodeProcess
-  await Promise.race([
-    node.exited,
-    new Promise((_, reject) => {
-      setTimeout(() => reject(new Error(`${s.name} did not die at its failpoint`)), 20_000).unref()
-    }),
-  ])
+  await within(node.exited, 20_000, `${s.name}'s death at its failpoint`)
   t.equal(node.child.signalCode, 'SIGKILL', `${s.name} was killed at its failpoint`)
   try {
     process.kill(-(node.child.pid as number), 'SIGKILL')

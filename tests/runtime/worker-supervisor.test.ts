@@ -9,6 +9,7 @@ import { WORKER_PID_FILE } from '../../runtime/worker-pid.ts'
 import type { StartMessage } from '../../db/settings.ts'
 import {
   WORKER_SCRIPT,
+  WORKER_MALLOC_ARENAS,
   WorkerSupervisor,
   workerExecArgv,
   type WorkerReady,
@@ -159,5 +160,22 @@ t.test(
       environment.some((line) => line.startsWith('PATH=')),
       'the rest of it is kept'
     )
+    t.ok(
+      environment.includes(`MALLOC_ARENA_MAX=${WORKER_MALLOC_ARENAS}`),
+      "it allocates in glibc's two arenas"
+    )
   }
 )
+
+t.test("a number of malloc arenas in the environment is the worker's", async (t) => {
+  process.env.MALLOC_ARENA_MAX = '4'
+  t.teardown(() => delete process.env.MALLOC_ARENA_MAX)
+  const sup = supervisor(t, t.testdir(), [])
+  t.teardown(() => sup.stop())
+  const ready = await sup.start()
+  const environment = readFileSync(`/proc/${ready.pid}/environ`, 'utf8').split('\0')
+  t.same(
+    environment.filter((line) => line.startsWith('MALLOC_ARENA_MAX=')),
+    ['MALLOC_ARENA_MAX=4']
+  )
+})

@@ -15,10 +15,32 @@ export function decodeCursor<T extends string | number>(
   } catch {
     // fall through to the refusal below
   }
-  throw new DomainError('BAD_REQUEST', 'cursor is not one this node gave out', [
+  throw notACursor()
+}
+
+/**
+ * The position of a page ordered on several text columns, as `page` was given it: the JSON text
+ * of `count` strings. Anything else is refused as a cursor this node did not give out.
+ */
+export function decodeCursorStrings(cursor: string, count: number): string[] {
+  try {
+    const position: unknown = JSON.parse(decodeCursor<string>(cursor, 'string'))
+    if (
+      Array.isArray(position) &&
+      position.length === count &&
+      position.every((p) => typeof p === 'string')
+    )
+      return position
+  } catch {
+    // fall through to the refusal below
+  }
+  throw notACursor()
+}
+
+const notACursor = () =>
+  new DomainError('BAD_REQUEST', 'cursor is not one this node gave out', [
     { path: 'cursor', message: 'is not a cursor from a previous page' },
   ])
-}
 
 /** Splits a fetched `limit + 1` rows into the page and the cursor of the next one. */
 export function page<T>(rows: T[], limit: number, position: (row: T) => string | number) {

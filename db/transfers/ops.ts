@@ -20,7 +20,7 @@ import { fingerprint, loadKeys, storeKeys } from '../idempotency.ts'
 import type { KindInput } from '../ledger/kinds.ts'
 import { inLedgerRun, type LedgerRun } from '../ledger/record.ts'
 import { create as createItem } from '../operations/items.ts'
-import { decodeCursor, page } from '../paging.ts'
+import { decodeCursorStrings, page } from '../paging.ts'
 import { inSavepoint, inSavepointOf, withSql, type Sql } from '../sql.ts'
 import { refusalOf, type Outcome } from '../outcome.ts'
 import { postingOperation } from '../operations/run.ts'
@@ -561,7 +561,7 @@ export async function list(
       params.push(f.sku)
     }
     if (f.cursor) {
-      const [at, id] = JSON.parse(decodeCursor<string>(f.cursor, 'string')) as [string, string]
+      const [at, id] = decodeCursorStrings(f.cursor, 2)
       where.push('(t.created_at, t.id) < (?, ?)')
       params.push(at, id)
     }

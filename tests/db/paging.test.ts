@@ -1,5 +1,5 @@
 import t from 'tap'
-import { decodeCursor, encodeCursor, page } from '../../db/paging.ts'
+import { decodeCursor, decodeCursorStrings, encodeCursor, page } from '../../db/paging.ts'
 
 t.test('a cursor decodes to the position it was made from, keeping its kind', async (t) => {
   t.equal(decodeCursor(encodeCursor('BOLT-M8'), 'string'), 'BOLT-M8')
@@ -21,6 +21,20 @@ t.test(
     t.throws(() => decodeCursor('not base64 json', 'string'), refusal)
     t.throws(() => decodeCursor(Buffer.from('null').toString('base64url'), 'string'), refusal)
     t.throws(() => decodeCursor(Buffer.from('{"q":1}').toString('base64url'), 'number'), refusal)
+  }
+)
+
+t.test(
+  'a cursor of several columns decodes to its strings, and anything else is refused',
+  async (t) => {
+    const refusal = { name: 'DomainError', code: 'BAD_REQUEST' }
+    const made = page(['x', 'y'], 1, (r) => JSON.stringify(['2026-12-05T17:00:00.000Z', r]))
+    t.same(decodeCursorStrings(made.nextCursor!, 2), ['2026-12-05T17:00:00.000Z', 'x'])
+    // Each a cursor of a string, as decodeCursor takes it, whose string is not two strings.
+    for (const text of ['x', 'null', '{}', '[]', '["a"]', '["a", 1]', '["a", "b", "c"]']) {
+      t.throws(() => decodeCursorStrings(encodeCursor(text), 2), refusal, text)
+    }
+    t.throws(() => decodeCursorStrings(encodeCursor(7), 2), refusal)
   }
 )
 

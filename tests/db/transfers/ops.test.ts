@@ -977,6 +977,12 @@ t.test(
     const rest = await ok(a.knex, 'transfers.list', { limit: 2, cursor: first.nextCursor ?? '' })
     t.equal(rest.transfers.length, 1)
     t.equal(rest.nextCursor, null)
+    // A cursor made by hand, not of a page: refused as a bad request, not an internal error.
+    const forged = Buffer.from(JSON.stringify({ p: 'x' })).toString('base64url')
+    t.match(await call(a.knex, 'transfers.list', { limit: 2, cursor: forged }), {
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: 'cursor is not one this node gave out' },
+    })
     t.same(
       new Set([...first.transfers, ...rest.transfers].map((x) => x.id)),
       new Set([one.id, two.id, three.id])

@@ -30,8 +30,8 @@ const seq = queryWhole(0, Number.MAX_SAFE_INTEGER)
 
 /**
  * A comma-separated list of event types, such as movement.recorded,item.updated. A type the log
- * does not record is refused by name: a typo would otherwise match nothing, and a stream wait
- * silently for ever.
+ * does not record is refused by name, and a list that names none (`types=`, `types=,`): either
+ * would otherwise match nothing, and a stream wait silently for ever.
  */
 const types = z
   .string()
@@ -42,7 +42,13 @@ const types = z
       .map((type) => type.trim())
       .filter(Boolean)
     const unknown = asked.filter((type) => !EVENT_TYPES.includes(type))
-    if (unknown.length > 0) {
+    if (asked.length === 0) {
+      ctx.issues.push({
+        code: 'custom',
+        input: list,
+        message: `names no event type (it records ${EVENT_TYPES.join(', ')}); leave it out for every type`,
+      })
+    } else if (unknown.length > 0) {
       ctx.issues.push({
         code: 'custom',
         input: list,

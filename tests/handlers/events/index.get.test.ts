@@ -69,3 +69,19 @@ t.test('refuses a type the log does not record, naming it and the ones it does',
     ],
   })
 })
+
+t.test('refuses a list of types that names none, which would match nothing', async (t) => {
+  for (const query of ['types=', 'types=,', 'types=%20,%20']) {
+    await assertRefused(t, handler, request('GET', `/events?${query}`), {
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      details: [
+        {
+          path: 'types',
+          message:
+            'names no event type (it records movement.recorded, item.created, item.updated, member.changed, transfer.changed); leave it out for every type',
+        },
+      ],
+    })
+  }
+})

@@ -89,8 +89,9 @@ export interface StreamSource {
 export function sseStream(
   ctx: Ctx,
   source: StreamSource,
-  options: { after: number; signal: AbortSignal }
+  options: { after: number; signal: AbortSignal; keepAliveMs?: number }
 ): ReadableStream<Uint8Array> {
+  const keepAliveMs = options.keepAliveMs ?? KEEP_ALIVE_MS
   const unadmit = admit(ctx) // first: it may refuse, and then nothing is left listening
   const ending = anySignal([options.signal, ctx.events.stopping])
   const ended = ending.signal
@@ -121,11 +122,20 @@ export function sseStream(
           .join('')
         return controller.enqueue(encoder.encode(text))
       }
-      const quiet = await Promise.race([
-        source.next(cursor, ended).then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(resolve, KEEP_ALIVE_MS, true).unref()),
-      ])
-      if (quiet) return controller.enqueue(encoder.encode(': keep-alive\n\n'))
+      // The wait ends with the stream, or when the keep-alive is due: a wait left behind, as a
+      // race against the timer left each one, held the source's waiter and a listener on the
+      // stream for as long as the log was quiet, four a minute.
+      const keepAlive = new AbortController()
+      const timer = setTimeout(() => keepAlive.abort(), keepAliveMs).unref()
+      const waiting = anySignal([ended, keepAlive.signal])
+      try {
+        await source.next(cursor, waiting.signal)
+      } finally {
+        clearTimeout(timer)
+        waiting.release()
+      }
+      if (keepAlive.signal.aborted && !ended.aborted && !source.ahead(cursor))
+        return controller.enqueue(encoder.encode(': keep-alive\n\n'))
     }
   }
 

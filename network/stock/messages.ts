@@ -57,8 +57,21 @@ export const stockAnswer = z.object({
 })
 export type StockAnswer = z.output<typeof stockAnswer>
 
+/**
+ * The most bytes a figure takes as JSON: a 64-character SKU; a name of 200 and a unit of 20
+ * characters, each at most 6 bytes (a character JSON escapes as \uXXXX); five whole numbers of
+ * up to 17 characters; the field names and punctuation. The transport's default of 1 MiB was
+ * too little: 5,000 items with SKUs of 21 characters and names of 100 take about 1.1 MB, and a
+ * warehouse answering all of them had its answer cut off as bogus (not counted, and a problem
+ * recorded against its address).
+ */
+const MAX_FIGURE_BYTES = 64 + 6 * (200 + 20) + 5 * 17 + 120
+
 export const STOCK_EXCHANGE = {
   path: '/peer/stock',
   message: stockAsk,
   answer: stockAnswer,
+  // Every figure at its largest, and the rest of the answer (its halted text at 6 bytes a
+  // character) well within 64 KiB: about 8.1 MB.
+  maxAnswerBytes: MAX_FIGURES * MAX_FIGURE_BYTES + 64 * 1024,
 } as const satisfies ExchangeKind

@@ -2,6 +2,7 @@ import t from 'tap'
 import {
   answerReserveMs,
   composeStock,
+  MAX_FIGURES,
   STOCK_EXCHANGE,
   type Gathered,
   type WarehouseOutcome,
@@ -398,3 +399,33 @@ t.test(
     t.equal(answerReserveMs(1000, -3), 20, 'a figure below zero counts as on time')
   }
 )
+
+t.test('the largest answer the schema lets a warehouse send is read whole', async (t) => {
+  // Each character of the name and unit one that JSON escapes as \uXXXX (6 bytes), and every
+  // number at its longest.
+  const escaped = (n: number) => '\u0001'.repeat(n)
+  const big = -Number.MAX_SAFE_INTEGER
+  const answer = {
+    node: { id: '00000000-0000-4000-8000-000000000001', name: 'North' },
+    at: new Date(NOW).toISOString(),
+    ledger: { seq: Number.MAX_SAFE_INTEGER, hash: HASH('a') },
+    figures: Array.from({ length: MAX_FIGURES }, (_, i) => ({
+      sku: `S${String(i).padStart(63, '0')}`,
+      name: escaped(200),
+      unit: escaped(20),
+      onHand: big,
+      reorderPoint: Number.MAX_SAFE_INTEGER,
+      inTransit: big,
+      sent: Number.MAX_SAFE_INTEGER,
+      received: Number.MAX_SAFE_INTEGER,
+    })),
+    truncated: true,
+    halted: escaped(4000),
+  }
+  t.ok(STOCK_EXCHANGE.answer.safeParse(answer).success, 'an answer the schema takes')
+  const bytes = Buffer.byteLength(JSON.stringify(answer))
+  t.ok(
+    bytes <= STOCK_EXCHANGE.maxAnswerBytes,
+    `${bytes} bytes within the ${STOCK_EXCHANGE.maxAnswerBytes} read`
+  )
+})

@@ -412,6 +412,40 @@ t.test('a batch publishes many in one commit, each with its own result', async (
   )
 })
 
+t.test(
+  'a publish without an id, sent again with its Idempotency-Key, is answered as the first was',
+  async (t) => {
+    const node = await startTestNode(t)
+    await post(node, '/queues', { name: 'orders' })
+    await post(node, '/topics', { name: 'orders.eu' })
+    const key = (k: string) => ({ 'idempotency-key': k })
+    for (const path of ['/queues/orders/messages', '/topics/orders.eu/messages']) {
+      const first = await api(node, 'POST', path, { body: { order: 1 } }, key(`one:${path}`))
+      t.equal(first.status, 201, path)
+      const again = await api(node, 'POST', path, { body: { order: 1 } }, key(`one:${path}`))
+      t.equal(again.status, 201, `${path}: the retry`)
+      t.same(again.body, first.body, `${path}: the first answer`)
+      t.equal(again.headers.get('idempotent-replayed'), 'true')
+      // The key with another message is still a reuse of it.
+      const other = await api(node, 'POST', path, { body: { order: 2 } }, key(`one:${path}`))
+      t.match(other, { status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED' } })
+    }
+    const batch = { messages: [{ body: 'a' }, { body: 'b' }] }
+    const first = await api(node, 'POST', '/queues/orders/messages/batch', batch, key('two'))
+    const again = await api(node, 'POST', '/queues/orders/messages/batch', batch, key('two'))
+    t.equal(again.status, 200)
+    t.same(again.body, first.body, 'a batch: the first answer')
+    const ids = first.body.results.map((r: { id: string }) => r.id)
+    t.equal(new Set(ids).size, 2, 'each message of the batch its own id')
+    const got = await receive(node, 'orders', { max: 10 })
+    t.same(
+      got.map((m) => m.body),
+      [{ order: 1 }, 'a', 'b'],
+      'each taken once'
+    )
+  }
+)
+
 /** A new operator, and the Authorization header of a token made for them. */
 async function operator(node: Node, name: string) {
   await post(node, '/users', { name, role: 'operator' })

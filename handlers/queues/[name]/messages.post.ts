@@ -1,6 +1,6 @@
 import { MAX_PUBLISH_REQUEST_BYTES, queueMessageInput, queueTextQuery } from '../../../api/index.ts'
 import { created, defineHandler, HttpError, validate } from '../../../runtime/index.ts'
-import { queueOf, toStored } from '../../_shared/queues.ts'
+import { queueOf, toStored, unnamedId } from '../../_shared/queues.ts'
 
 /**
  * Publishes one message: JSON (the message with its body, id and headers), or plain text (the
@@ -37,7 +37,7 @@ export default defineHandler(
       text !== undefined
         ? validate(queueMessageInput, { body: text, ...(query.id && { id: query.id }) }, 'body')
         : body
-    const stored = toStored(message as NonNullable<typeof body>)
+    const stored = toStored(message as NonNullable<typeof body>, unnamedId(request))
     const { results } = await ctx.db.send('queues.publish', { queue, messages: [stored] })
     return created(results[0])
   }

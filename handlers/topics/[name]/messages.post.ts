@@ -5,7 +5,7 @@ import {
   topicName,
 } from '../../../api/index.ts'
 import { created, defineHandler, HttpError, validate } from '../../../runtime/index.ts'
-import { toStored } from '../../_shared/queues.ts'
+import { toStored, unnamedId } from '../../_shared/queues.ts'
 
 /**
  * Publishes a message to a topic (201: on disk, and in the queue of every subscription whose
@@ -27,7 +27,7 @@ export default defineHandler(
       headers,
       delayMs,
       ttlMs,
-    } = toStored(body, 'body', {
+    } = toStored(body, unnamedId(request), 'body', {
       bytes: MAX_TOPIC_MESSAGE_BYTES,
       of: "a topic's message",
     })

@@ -1,6 +1,6 @@
 import { queueBatchInput } from '../../../../api/index.ts'
 import { defineHandler } from '../../../../runtime/index.ts'
-import { queueOf, toStored } from '../../../_shared/queues.ts'
+import { queueOf, toStored, unnamedId } from '../../../_shared/queues.ts'
 
 /**
  * Publishes up to 1000 messages in one commit, each with its own id and result (a duplicate id is
@@ -23,7 +23,9 @@ export default defineHandler(
   },
   async (request, ctx, { body }) => {
     const queue = queueOf(request)
-    const messages = body.messages.map((m, i) => toStored(m, `messages.${i}.body`))
+    const messages = body.messages.map((m, i) =>
+      toStored(m, unnamedId(request, i), `messages.${i}.body`)
+    )
     return ctx.db.send('queues.publish', { queue, messages })
   }
 )

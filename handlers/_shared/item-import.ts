@@ -39,7 +39,9 @@ function columnsOf(header: string[]): string[] {
 
 /** The items of a CSV file, each with its line; a record of the wrong width is a problem. */
 export function csvLines(text: string): { lines: RawLine[]; problems: ImportProblem[] } {
-  const [header, ...records] = parseCsv(text)
+  // The header and one item more than an import takes, at most: a file of millions of short
+  // lines is refused without building an object for each on the runtime's thread.
+  const [header, ...records] = parseCsv(text, MAX_IMPORT_ITEMS + 2)
   if (!header)
     refuseFile(
       `The file is empty: its first line must be a header such as ${ITEM_COLUMNS.join(',')}`
@@ -47,7 +49,9 @@ export function csvLines(text: string): { lines: RawLine[]; problems: ImportProb
   const columns = columnsOf(header.fields)
   if (records.length === 0) refuseFile('The file has no items after its header', 'line 2')
   if (records.length > MAX_IMPORT_ITEMS) {
-    refuseFile(`The file has ${records.length} items; an import takes ${MAX_IMPORT_ITEMS} at most`)
+    refuseFile(
+      `The file has more than ${MAX_IMPORT_ITEMS} items; an import takes ${MAX_IMPORT_ITEMS} at most`
+    )
   }
   const lines: RawLine[] = []
   const problems: ImportProblem[] = []

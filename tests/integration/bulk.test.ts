@@ -147,6 +147,19 @@ t.test('the header is required and its columns known', async (t) => {
   t.match(open.body.error, /The CSV cannot be read/)
 })
 
+t.test('a file of more items than an import takes is refused whole', async (t) => {
+  const node = await startTestNode(t)
+  // 50,001 items; then a 16 MB file of short lines, of which no more than that is read.
+  const many = `sku,name,unit\n${'A,B,ea\n'.repeat(50_001)}`
+  const lines = `sku,name,unit\n${'x\n'.repeat(8_000_000)}`
+  for (const file of [many, lines]) {
+    const refused = await api(node, 'POST', '/items/import', file, CSV)
+    t.equal(refused.status, 400)
+    t.equal(refused.body.error, 'The file has more than 50000 items; an import takes 50000 at most')
+  }
+  t.same((await api(node, 'GET', '/items')).body.items, [], 'nothing imported')
+})
+
 t.test('imports JSON, each item checked on its own', async (t) => {
   const node = await startTestNode(t)
   const items = [

@@ -75,3 +75,12 @@ t.test(
     ])
   }
 )
+
+t.test('with a most, no more records are read than that', async (t) => {
+  const text = `sku,name\n${'A,B\n'.repeat(1000)}`
+  t.equal(parseCsv(text).length, 1001)
+  t.same(
+    parseCsv(text, 3).map((r) => r.line),
+    [1, 2, 3]
+  )
+})

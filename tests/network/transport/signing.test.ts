@@ -94,6 +94,18 @@ t.test(
       () => verifyRequest(keys, request({ ...headers, 'x-almacen-nonce': 'short' }), path, body),
       { ...refused, message: /malformed/ }
     )
+    // Whatever a key holder signs, a sender is a node id: no per-sender state for 8 KB of one.
+    for (const [name, value] of [
+      ['x-almacen-node', 'n'.repeat(65)],
+      ['x-almacen-node', 'node a'],
+      ['x-almacen-to', 'é'],
+    ]) {
+      t.throws(
+        () => verifyRequest(keys, request({ ...headers, [name]: value }), path, body),
+        { ...refused, message: /not a node id/ },
+        `${name}: ${value.slice(0, 10)}`
+      )
+    }
     // The right signature in another spelling: Buffer.from(hex) would read both as the same bytes.
     const signed = headers['x-almacen-signature']
     for (const spelling of [signed.toUpperCase(), `${signed}zz`, `${signed}0`]) {

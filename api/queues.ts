@@ -60,6 +60,9 @@ const HIDDEN = {
   error: 'must not hold control characters, direction overrides or zero-width spaces',
 }
 
+/** A node id (a UUID, as nodes make theirs) and a slash: the start of a federated message's id. */
+const FEDERATED_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//i
+
 export const queueMessageInput = z.strictObject({
   /**
    * Any JSON value, nested at most 64 deep: a message travels inside a federation hop's request
@@ -78,6 +81,11 @@ export const queueMessageInput = z.strictObject({
     // The node's own events carry event:<seq> in a subscription's queue, beside what is published.
     .refine((id) => !id.startsWith('event:'), {
       error: "must not start with event: (the ids of the node's own events)",
+    })
+    // A message federated from another warehouse is kept as <its node id>/<its id>: published
+    // here first under that id, it would be taken for the peer's, which would then be dropped.
+    .refine((id) => !FEDERATED_ID.test(id), {
+      error: 'must not start with a node id and / (how a message federated from that node is kept)',
     })
     .optional(),
   headers: z

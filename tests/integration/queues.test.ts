@@ -469,6 +469,12 @@ t.test('bad requests are refused, naming the problem, and change nothing', async
     ['/queues/q/messages', { body: 1, id: '' }, /id must be 1-200 visible ASCII/],
     // A subscription's queue holds the node's events as event:<seq> beside what is published.
     ['/topics/t/messages', { body: 1, id: 'event:1' }, /id must not start with event:/],
+    // A peer's message federated here is kept as <its node id>/<its id>: not to be pre-empted.
+    [
+      '/topics/t/messages',
+      { body: 1, id: '0b9d4e7a-2c61-4f3b-8e15-7a4c9d2f6b30/order-1042' },
+      /id must not start with a node id and \//,
+    ],
     // 65 levels: with a federation hop's envelope around it, more than a peer takes (100).
     ['/queues/q/messages', { body: nested(65) }, /body must not nest more than 64 levels deep/],
     [

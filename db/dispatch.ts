@@ -55,6 +55,15 @@ function payloadProblems(op: OpName, payload: unknown) {
  * Given the database, a write that a halted ledger refuses is refused here too (and, like every
  * refusal here, not stored under its idempotency key: a retry after the halt is lifted applies).
  */
+/**
+ * A field of an envelope in a refusal: a string or number as it is, anything else by its type. An
+ * object's own toString could throw (`{"toString": 0}`), failing the batch instead of the envelope.
+ */
+const shown = (value: unknown) =>
+  typeof value === 'string' || typeof value === 'number'
+    ? String(value)
+    : `(${value === null ? 'null' : typeof value})`
+
 export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>, db?: Knex): Admission {
   const table = options.table ?? defaultTable
   const env = raw as RequestEnvelope
@@ -65,10 +74,10 @@ export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>, db?: 
   })
   if (!env || typeof env !== 'object' || !id) return refuse('BAD_REQUEST', 'The envelope has no id')
   if (env.v !== PROTOCOL_VERSION) {
-    return refuse('BAD_REQUEST', `Protocol version ${env.v} is not ${PROTOCOL_VERSION}`)
+    return refuse('BAD_REQUEST', `Protocol version ${shown(env.v)} is not ${PROTOCOL_VERSION}`)
   }
   if (typeof env.op !== 'string' || !Object.hasOwn(table, env.op)) {
-    return refuse('UNKNOWN_OP', `Unknown operation ${String(env.op)}`)
+    return refuse('UNKNOWN_OP', `Unknown operation ${shown(env.op)}`)
   }
   if (typeof env.payload !== 'object' || env.payload === null) {
     return refuse('BAD_REQUEST', 'The envelope has no payload object')
@@ -88,6 +97,9 @@ export function admit(raw: unknown, options: Omit<DispatchOptions, 'log'>, db?: 
   }
   if (env.actor != null && (typeof env.actor !== 'string' || env.actor.length > 200)) {
     return refuse('BAD_REQUEST', 'The actor is not a string of at most 200 characters')
+  }
+  if (env.deadline !== undefined && !Number.isFinite(env.deadline)) {
+    return refuse('BAD_REQUEST', 'The deadline is not a number')
   }
   if ((options.now ?? Date.now)() > env.deadline) {
     return refuse('EXPIRED', 'The caller stopped waiting before the operation started')

@@ -106,6 +106,29 @@ t.test('refuses an envelope of another protocol version', async (t) => {
   })
 })
 
+t.test(
+  'an envelope whose fields cannot be made text or numbers is refused alone, never thrown',
+  async (t) => {
+    const knex = await testDb(t)
+    // JSON can carry these: an object whose toString and valueOf are not functions.
+    const opaque = JSON.parse('{"toString": 0, "valueOf": 0}')
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ v: opaque }, 'BAD_REQUEST', `Protocol version (object) is not ${PROTOCOL_VERSION}`],
+      [{ op: opaque }, 'UNKNOWN_OP', 'Unknown operation (object)'],
+      [{ deadline: opaque }, 'BAD_REQUEST', 'The deadline is not a number'],
+      [{ deadline: 'soon' }, 'BAD_REQUEST', 'The deadline is not a number'],
+    ]
+    for (const [extra, code, message] of cases) {
+      const env = { ...envelope('node.ping', {}), ...extra }
+      t.match(await dispatch(knex, env, { log }), {
+        id: env.id,
+        ok: false,
+        error: { code, message },
+      })
+    }
+  }
+)
+
 t.test('refuses an unknown operation, including names inherited by every object', async (t) => {
   const knex = await testDb(t)
   for (const op of ['items.destroy', 'toString', '__proto__', 'constructor', 42]) {

@@ -27,6 +27,9 @@ type Halt = C.LedgerHalt
 export const HALTED_OPS: ReadonlySet<C.OpName> = new Set<C.OpName>([
   'items.create',
   'items.update',
+  // Items made or changed many at once, or taken from a peer's catalogue (which creates one).
+  'items.import',
+  'items.adopt',
   'movements.record',
   // Transfers post ledger rows (the inbox too: a final receipt's write-offs at A, B's receipts).
   'transfers.create',

@@ -95,6 +95,12 @@ t.test(
     t.match(await dispatch(knex, envelope('items.create', item), { log }), refused)
     const patch = { sku: SKU, patch: { name: 'Renamed' } }
     t.match(await dispatch(knex, envelope('items.update', patch), { log }), refused)
+    const fileLines = [{ line: 2, item }]
+    const imported = envelope('items.import', { lines: fileLines, mode: 'all', existing: 'update' })
+    t.match(await dispatch(knex, imported, { log }), refused, 'an import')
+    const adopt = envelope('items.adopt', { sku: 'PEER-1', from: 'peer-node' })
+    t.match(await dispatch(knex, adopt, { log }), refused, 'an adoption')
+    t.notOk(await knex('items').where({ sku: 'NEW-1' }).first(), 'no item made')
     const batch = await runBatch(knex, [receipt(), envelope('stock.get', { sku: SKU })], { log })
     t.match(batch, [refused, { ok: true, data: { sku: SKU, onHand: stock.onHand + 1000 } }])
     const members = envelope('members.apply', { members: [] })

@@ -39,7 +39,7 @@ export const NO_SCHEDULE: BackupSchedule = { everyMs: 0, keep: 0 }
 
 export class NodeBackups implements BackupsApi, Service {
   readonly name = 'backups'
-  private timer: NodeJS.Timeout | undefined
+  private timer: { cancel(): void } | undefined
   private scheduled: Promise<unknown> | undefined
 
   constructor(
@@ -114,17 +114,51 @@ export class NodeBackups implements BackupsApi, Service {
       this.scheduled = this.takeScheduled()
         .catch((err) => this.log.error({ err }, 'the scheduled backup failed'))
         .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, everyMs).unref()
+          if (this.timer) this.timer = longTimeout(tick, everyMs)
         })
     }
-    this.timer = setTimeout(tick, everyMs).unref()
+    this.timer = longTimeout(tick, everyMs)
   }
 
   /** Stops the schedule, after the scheduled backup in progress if there is one. */
   async close(): Promise<void> {
-    clearTimeout(this.timer)
+    this.timer?.cancel()
     this.timer = undefined
     await this.scheduled
+  }
+}
+
+/** setTimeout's longest delay, 2^31 - 1 ms (about 24.8 days): a longer one fires after 1 ms. */
+export const LONGEST_TIMEOUT_MS = 2 ** 31 - 1
+
+/**
+ * `fn` after `ms`, however long (a backup every 4 weeks is 40,320 min): waited for in steps no
+ * longer than `longest`. Given to setTimeout at once, a longer wait fired after 1 ms, and the
+ * backups ran back to back. Its timers do not hold the process open.
+ */
+export function longTimeout(
+  fn: () => void,
+  ms: number,
+  set: (step: () => void, ms: number) => { unref(): unknown } = setTimeout,
+  longest = LONGEST_TIMEOUT_MS
+): { cancel(): void } {
+  let timer: ReturnType<typeof set>
+  let cancelled = false
+  const wait = (left: number) => {
+    const step = Math.min(left, longest)
+    timer = set(() => {
+      if (cancelled) return
+      if (left > step) wait(left - step)
+      else fn()
+    }, step)
+    timer.unref()
+  }
+  wait(ms)
+  return {
+    cancel() {
+      cancelled = true
+      clearTimeout(timer as NodeJS.Timeout)
+    },
   }
 }
 

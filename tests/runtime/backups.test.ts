@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import t from 'tap'
 import type { BackupJob } from '../../db/contract/index.ts'
 import type { DbClient } from '../../runtime/db-client.ts'
-import { NodeBackups, NO_SCHEDULE } from '../../runtime/backups.ts'
+import { longTimeout, NodeBackups, NO_SCHEDULE } from '../../runtime/backups.ts'
 
 /** A worker whose backup job ends as `ended` (its start answers running). */
 function backups(ended: Partial<BackupJob>) {
@@ -35,4 +35,28 @@ t.test('a backup that failed otherwise is said as it came, 500', async (t) => {
     code: 'INTERNAL',
     message,
   })
+})
+
+t.test('a wait longer than a timer can hold is waited for in steps, then runs once', async (t) => {
+  // A fake setTimeout: each timer recorded with its delay, run when the test says.
+  const timers: { step: () => void; ms: number }[] = []
+  const set = (step: () => void, ms: number) => (timers.push({ step, ms }), { unref: () => 0 })
+  let ran = 0
+  longTimeout(() => ran++, 35, set, 10)
+  for (let i = 0; i < 4; i++) {
+    t.equal(ran, 0, `not before the wait is over (timer ${i + 1})`)
+    timers[i].step()
+  }
+  t.same(
+    timers.map((x) => x.ms),
+    [10, 10, 10, 5]
+  )
+  t.equal(ran, 1)
+  // Cancelled between steps: nothing more is set, nothing runs.
+  const cancelled = longTimeout(() => ran++, 25, set, 10)
+  timers[4].step()
+  cancelled.cancel()
+  timers[5].step()
+  t.equal(timers.length, 6)
+  t.equal(ran, 1)
 })

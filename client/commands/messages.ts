@@ -134,7 +134,9 @@ export const publish: Command = {
     const kind = args.values.topic ? 'topics' : 'queues'
     const message = { body, ...(typeof id === 'string' && { id }), ...(delayMs && { delayMs }) }
     const path = `/${kind}/${encodeURIComponent(queue)}/messages`
-    const result = await io.api.post<PublishedMessage>(path, message, null).catch(async (err) => {
+    // With a key, reused on each of the client's own retries: a message without an id is given
+    // one by the node from the key, so a retry after a lost answer is taken once.
+    const result = await io.api.post<PublishedMessage>(path, message).catch(async (err) => {
       // No queue of that name: if it is a topic's, say how to publish to it.
       if (kind === 'queues' && err instanceof NodeRefusal && err.status === 404) {
         const topic = await io.api.get(`/topics/${encodeURIComponent(queue)}`).catch(() => null)
@@ -169,10 +171,12 @@ export const receiveMessages: Command = {
     const waitMs = whole(args.values.wait, '--wait', 0, MOST_WAIT_S) * 1000
     const path = `/queues/${encodeURIComponent(queue)}`
     // The node holds the receive up to --wait: the client's --timeout is for the answer after it.
+    // With a key: a retry after a lost answer is answered with the take it made, not a second
+    // take (the first hidden until its visibility timeout, counted as a delivery).
     const { messages } = await io.api.post<{ messages: DeliveredMessage[] }>(
       `${path}/receive`,
       { max, waitMs },
-      null,
+      undefined,
       { holdMs: waitMs }
     )
     if (io.json) printJson(io, messages)
@@ -293,10 +297,11 @@ export async function publishInteractively(io: Io) {
     io.print('  Nothing published.')
     return
   }
+  // With a key (the node makes a message's id from it when none is given): taken once, however
+  // often the client tries.
   const result = await io.api.post<PublishedMessage>(
     `/queues/${encodeURIComponent(name)}/messages`,
-    { body, ...(id && { id }) },
-    null
+    { body, ...(id && { id }) }
   )
   io.print(
     result.duplicate

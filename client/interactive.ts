@@ -5,7 +5,7 @@ import { createApi } from './api.ts'
 import { ctrlC } from './ctrl-c.ts'
 import { choose } from './ask.ts'
 import type { NodeInfo } from '../api/index.ts'
-import { Cancelled, EXIT, Interrupted, NodeUnreachable } from './errors.ts'
+import { Cancelled, EXIT, Interrupted, NodeRefusal, NodeUnreachable } from './errors.ts'
 import { fit } from './format.ts'
 import type { Io, Prompter } from './io.ts'
 import { mainMenu } from './menu-loop.ts'
@@ -108,7 +108,17 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   } catch (err) {
     if (err instanceof Interrupted) return EXIT.interrupted
     if (err instanceof NodeUnreachable || err instanceof Cancelled) return EXIT.unreachable
+    // Refused (no token, a wrong one), or an answer that is no node's (a proxy's error page): said
+    // in a line, as a one-shot command says it, never a stack trace.
+    if (err instanceof NodeRefusal) {
+      io.print(`✖ ${err.message} (${err.code})`)
+      return EXIT.refused
+    }
     throw err
+  }
+  if (typeof node?.name !== 'string') {
+    io.print(`✖ ${io.api.url} answered, but not as an almacen node does (GET /node has no name)`)
+    return EXIT.refused
   }
   // From here on the node is called by its warehouse's name: "Madrid has not answered for 3 s".
   io.api = menuApi(io, options, node.name, 'Go back')

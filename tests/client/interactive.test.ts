@@ -1,3 +1,6 @@
+import { createServer } from 'node:http'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
 import prompts from 'prompts'
 import t from 'tap'
 import { EXIT } from '../../client/errors.ts'
@@ -82,5 +85,41 @@ t.test(
     t.equal(code, EXIT.ok)
     t.equal(lines.filter((l) => l.startsWith('✖ Cannot reach')).length, 1)
     t.match(lines.join('\n'), `almacen · Madrid · ${url}`)
+  }
+)
+
+t.test(
+  'a node that refuses at start, or answers as no node does, is said in a line: exit 1',
+  async (t) => {
+    const node = await startTestNode(t, { name: 'Madrid' })
+    const lines: string[] = []
+    const wrong = await runInteractive({
+      url: node.url,
+      token: 'not-a-token',
+      prompts,
+      print: (l) => lines.push(l),
+      attempts: 1,
+    })
+    t.equal(wrong, EXIT.refused)
+    t.match(lines, [/^✖ .* \(UNAUTHENTICATED\)$/])
+    // A proxy's error page, and an answer with nothing in it.
+    for (const [status, body] of [
+      [502, '<html><body>Bad Gateway</body></html>'],
+      [200, ''],
+    ] as const) {
+      const server = createServer((_req, res) => {
+        res.writeHead(status, { 'content-type': 'text/html' })
+        res.end(body)
+      })
+      server.listen(0, '127.0.0.1')
+      await once(server, 'listening')
+      t.teardown(() => server.close())
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const said: string[] = []
+      const code = await runInteractive({ url, prompts, print: (l) => said.push(l), attempts: 1 })
+      t.equal(code, EXIT.refused, `${status}`)
+      t.equal(said.length, 1, `${status}: one line`)
+      t.match(said[0], /^✖ /)
+    }
   }
 )

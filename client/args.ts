@@ -82,16 +82,23 @@ function settingsFrom(values: Record<string, unknown>, env: NodeJS.ProcessEnv): 
   }
   const timeout = (values.timeout as string | undefined) ?? '10'
   const seconds = Number(timeout)
-  if (!/^\d+(\.\d+)?$/.test(timeout) || seconds <= 0 || seconds > 600) {
+  if (!/^\d+(\.\d+)?$/.test(timeout) || seconds < 0.1 || seconds > 600) {
     throw new UsageError(`--timeout must be a number of seconds from 0.1 to 600, not "${timeout}"`)
   }
-  const token = tokenFor(url, values.token as string | undefined, env)
+  // Around it, white space a file or a paste left (a CRLF's \r); inside, what a header can carry:
+  // a token Node would not send was retried as a node that did not answer, then "unreachable".
+  const token = tokenFor(url, values.token as string | undefined, env)?.trim()
+  if (token && !/^[\x21-\x7e]+$/.test(token)) {
+    throw new UsageError(
+      '--token (or ALMACEN_TOKEN) must be the token as the node gave it: letters, digits and signs, no spaces or quotes outside ASCII'
+    )
+  }
   const ca = caFrom((values.ca as string | undefined) ?? (env.ALMACEN_CA || undefined))
   return {
     url,
     json: Boolean(values.json),
     timeoutMs: Math.round(seconds * 1000),
-    token,
+    token: token || undefined,
     ...(ca && { ca }),
   }
 }

@@ -68,4 +68,22 @@ t.test('mistakes are usage errors that say what is wrong', async (t) => {
   t.equal(usage(['stock', '--low=yes']).message, '--low takes no value')
   t.match(usage(['--url', 'ftp://x']).message, /--url must be an http\(s\) URL/)
   t.match(usage(['node', '--timeout', '0']).message, /--timeout must be a number of seconds/)
+  // Below its own least (0.0004 s rounded to a deadline of 0 ms: nothing was ever sent).
+  t.match(usage(['node', '--timeout', '0.05']).message, /from 0\.1 to 600/)
+  t.match(parse(['node', '--timeout', '0.1']), { settings: { timeoutMs: 100 } })
+})
+
+t.test('a token is sent as given, less the white space around it, or refused', async (t) => {
+  const url = ['--url', 'http://127.0.0.1:9']
+  // A CRLF file's \r, or a line end from $(cat token.txt): taken off.
+  t.match(parse(['node', ...url], { ALMACEN_TOKEN: 'alm_abc123\r\n' }), {
+    settings: { token: 'alm_abc123' },
+  })
+  // Smart quotes from a paste, or a space inside: no header could carry it.
+  for (const token of ['“alm_abc123”', 'alm abc']) {
+    t.throws(() => parse(['node', ...url, '--token', token]), {
+      name: 'UsageError',
+      message: /--token \(or ALMACEN_TOKEN\) must be the token as the node gave it/,
+    })
+  }
 })

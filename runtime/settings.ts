@@ -67,6 +67,9 @@ const httpUrl = z
 
 const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$|^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?$/i
 
+/** A host name (as HOST_NAME's first form), for an address to bind that is not an IP address. */
+const BIND_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$/i
+
 const hostName = z
   .string()
   .regex(HOST_NAME, {
@@ -104,7 +107,12 @@ export const SETTINGS = {
     arg: '<addr>',
     env: 'ALMACEN_HOST',
     default: '127.0.0.1',
-    schema: z.string(),
+    // An address or name to bind, as Node's listen takes it: an IPv6 address without brackets,
+    // no port. Unchecked, 127.0.0.1:8080 was taken for a public address, and [::1] failed to bind.
+    schema: z.string().refine((host) => isIP(host) !== 0 || BIND_NAME.test(host), {
+      error: (issue) =>
+        `expects an address or host name of this machine such as 127.0.0.1, 0.0.0.0 or :: (no port or brackets), not "${issue.input}"`,
+    }),
     help: 'address to bind (default 127.0.0.1; 0.0.0.0 for every interface)',
   }),
   dataDir: setting({

@@ -23,6 +23,9 @@ export function startRefusal(
     if (err.code === 'EACCES') {
       return `${where} may not be used by this user (ports below 1024 need privileges): choose another with --port or ALMACEN_PORT`
     }
+    if (err.code === 'EADDRNOTAVAIL') {
+      return `${config.host} is not an address of this machine: bind to one of its addresses (0.0.0.0 for all of them) with --host or ALMACEN_HOST`
+    }
     return undefined
   }
   // The data directory, held by another node (or a knex command).

@@ -5,24 +5,27 @@ import { mainHelp } from '../../client/help.ts'
 import { ConfigError, USAGE, describeConfig, parseConfig } from '../../runtime/config.ts'
 import { ROOT } from '../fixtures/root.ts'
 
-t.test('runs with no settings at all: port 8080, ./data, loopback, no name (kept, or the host name)', async (t) => {
-  t.same(parseConfig([], {}), {
-    port: 8080,
-    host: '127.0.0.1',
-    dataDir: './data',
-    name: undefined,
-    join: [],
-    advertise: undefined,
-    clusterKey: undefined,
-    logLevel: 'info',
-    maxConnections: 10_000,
-    maxConnectionsPerClient: 1000,
-    dbTimeoutMs: 5000,
-    workerNodeOptions: [],
-    timing: {},
-    backup: { everyMs: 0, keep: 7 },
-  })
-})
+t.test(
+  'runs with no settings at all: port 8080, ./data, loopback, no name (kept, or the host name)',
+  async (t) => {
+    t.same(parseConfig([], {}), {
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: './data',
+      name: undefined,
+      join: [],
+      advertise: undefined,
+      clusterKey: undefined,
+      logLevel: 'info',
+      maxConnections: 10_000,
+      maxConnectionsPerClient: 1000,
+      dbTimeoutMs: 5000,
+      workerNodeOptions: [],
+      timing: {},
+      backup: { everyMs: 0, keep: 7 },
+    })
+  }
+)
 
 t.test('reads ALMACEN_* variables, and flags win over them', async (t) => {
   const env = {
@@ -71,6 +74,13 @@ t.test('names the bad setting', async (t) => {
     message: /--join expects http\(s\) URLs/,
   })
   t.throws(() => parseConfig(['--name', ''], {}), { message: /--name must be/ })
+  // A port with the address, a space, brackets: refused at once, naming the setting.
+  for (const host of ['127.0.0.1:8080', '127.0.0.1 ', '[::1]', 'http://127.0.0.1']) {
+    t.throws(() => parseConfig([], { ALMACEN_HOST: host }), {
+      message: /^--host expects an address or host name of this machine/,
+    })
+  }
+  t.match(parseConfig(['--host', '::1'], {}), { host: '::1' })
   t.throws(() => parseConfig(['--log-level', 'loud'], {}), {
     message: /--log-level must be one of/,
   })

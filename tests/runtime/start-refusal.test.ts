@@ -17,6 +17,10 @@ t.test('says what the machine refused, and what to do', async (t) => {
     said(Object.assign(new Error('x'), { code: 'EACCES', syscall: 'listen' })),
     /ports below 1024 need privileges/
   )
+  t.equal(
+    said(Object.assign(new Error('x'), { code: 'EADDRNOTAVAIL', syscall: 'listen' })),
+    '127.0.0.1 is not an address of this machine: bind to one of its addresses (0.0.0.0 for all of them) with --host or ALMACEN_HOST'
+  )
   t.match(
     said(fsError('EACCES', 'open', '/var/lib/almacen/almacen.pid')),
     /^the data directory \/var\/lib\/almacen may not be used by this user \(EACCES on \/var\/lib\/almacen\/almacen.pid\): run the node as the user who owns it, or give it to this one \(chown -R\); a knex command run as root/

@@ -16,9 +16,10 @@ export const peerName = z.string().regex(WAREHOUSE_NAME, { error: WAREHOUSE_NAME
 export const peerNameOrNone = peerName.or(z.literal(''))
 
 /** A node's id as a peer sends it: nodes make UUIDs; any visible ASCII up to 64 characters. */
+export const NODE_ID = /^[\x21-\x7e]{1,64}$/
 export const peerNodeId = z
   .string()
-  .regex(/^[\x21-\x7e]{1,64}$/, { error: 'must be 1-64 visible ASCII characters' })
+  .regex(NODE_ID, { error: 'must be 1-64 visible ASCII characters' })
 
 /** Free text a peer sends (an item's name): no control or invisible characters. */
 export const peerText = (max: number) =>

@@ -2,6 +2,7 @@
 // JSON value; its id, given or made by the node, de-duplicates a publish sent again, forever.
 import { z } from 'zod'
 import { depthOf, queryWhole, withoutControls } from './fields.ts'
+import { UUID } from './transfers.ts'
 
 /** The largest body of one message, as JSON text. */
 export const MAX_MESSAGE_BYTES = 64 * 1024
@@ -60,8 +61,11 @@ const HIDDEN = {
   error: 'must not hold control characters, direction overrides or zero-width spaces',
 }
 
-/** A node id (a UUID, as nodes make theirs) and a slash: the start of a federated message's id. */
-const FEDERATED_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\//i
+/** Whether an id starts as a federated message's does: a node id (a UUID, as nodes make theirs) and /. */
+function federatedId(id: string): boolean {
+  const slash = id.indexOf('/')
+  return slash > 0 && UUID.test(id.slice(0, slash))
+}
 
 export const queueMessageInput = z.strictObject({
   /**
@@ -84,7 +88,7 @@ export const queueMessageInput = z.strictObject({
     })
     // A message federated from another warehouse is kept as <its node id>/<its id>: published
     // here first under that id, it would be taken for the peer's, which would then be dropped.
-    .refine((id) => !FEDERATED_ID.test(id), {
+    .refine((id) => !federatedId(id), {
       error: 'must not start with a node id and / (how a message federated from that node is kept)',
     })
     .optional(),

@@ -65,10 +65,10 @@ const httpUrl = z
   })
   .transform((url) => url.replace(/\/+$/, ''))
 
-const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$|^\[?[0-9a-f:.]*:[0-9a-f:.]*\]?$/i
-
-/** A host name (as HOST_NAME's first form), for an address to bind that is not an IP address. */
-const BIND_NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$/i
+/** A host name, or an IPv4 address written as one. */
+const NAME = /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.?)+$/i
+/** A name, or an IPv6 address with or without brackets (a host as a client writes it). */
+const HOST_NAME = new RegExp(`${NAME.source}|^\\[?[0-9a-f:.]*:[0-9a-f:.]*\\]?$`, 'i')
 
 const hostName = z
   .string()
@@ -109,7 +109,7 @@ export const SETTINGS = {
     default: '127.0.0.1',
     // An address or name to bind, as Node's listen takes it: an IPv6 address without brackets,
     // no port. Unchecked, 127.0.0.1:8080 was taken for a public address, and [::1] failed to bind.
-    schema: z.string().refine((host) => isIP(host) !== 0 || BIND_NAME.test(host), {
+    schema: z.string().refine((host) => isIP(host) !== 0 || NAME.test(host), {
       error: (issue) =>
         `expects an address or host name of this machine such as 127.0.0.1, 0.0.0.0 or :: (no port or brackets), not "${issue.input}"`,
     }),

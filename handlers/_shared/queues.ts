@@ -13,21 +13,21 @@ export function queueOf(request: HandlerRequest): string {
  * exactly what the first request did, and is answered as it was: a new id in each made the retry
  * a different request, refused 422 as a reuse of the key.
  */
-export function unnamedId(request: HandlerRequest, index?: number): () => string {
+export function unnamedId(request: HandlerRequest, index?: number): string {
   const key = request.headers.get('idempotency-key')
-  if (key === null) return () => crypto.randomUUID()
+  if (key === null) return crypto.randomUUID()
   const hash = createHash('sha256').update(key).digest('base64url').slice(0, 32)
-  return () => (index === undefined ? `key:${hash}` : `key:${hash}:${index}`)
+  return index === undefined ? `key:${hash}` : `key:${hash}:${index}`
 }
 
 /**
  * A message as the worker stores it: its body as JSON text (refused past `limit`: a queue's
- * MAX_MESSAGE_BYTES unless told) and an id, the one given or `unnamed`'s, so that every message
+ * MAX_MESSAGE_BYTES unless told) and an id, the one given or `unnamed`, so that every message
  * can be told from a copy of itself.
  */
 export function toStored(
   message: QueueMessageInput,
-  unnamed: () => string,
+  unnamed: string,
   path = 'body',
   limit = { bytes: MAX_MESSAGE_BYTES, of: 'a message' }
 ) {
@@ -40,7 +40,7 @@ export function toStored(
     })
   }
   return {
-    id: message.id ?? unnamed(),
+    id: message.id ?? unnamed,
     body,
     headers: message.headers,
     delayMs: message.delayMs,

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { NODE_ID } from '../../api/members.ts'
 import type { SigningKey } from '../keyring/keyring.ts'
 import { ProtocolError } from './transport.ts'
 
@@ -15,8 +16,6 @@ const HEADER = {
 } as const
 
 const TIME = /^\d{1,15}$/
-/** A node's id as members are known by (api/members.ts's peerNodeId), or `*` for any receiver. */
-const NODE = /^[\x21-\x7e]{1,64}$/
 const NONCE = /^[\w-]{16,64}$/
 export const KEY_ID = /^[0-9a-f]{16}$/
 /** The headers naming a request's sender and the key it says it was signed with. */
@@ -121,7 +120,8 @@ export function verifyRequest(
   ]
   if (!sender || !to || !time || !nonce || !id || !given)
     throw refuse('Node-to-node requests must be signed with the cluster key')
-  if (![sender, to].every((node) => NODE.test(node)))
+  // A node's id as members are known by, or `*` (any receiver).
+  if (![sender, to].every((node) => NODE_ID.test(node)))
     throw refuse('The request is signed, but its sender or receiver is not a node id')
   if (!TIME.test(time) || !NONCE.test(nonce) || !KEY_ID.test(id))
     throw refuse("The request is signed, but its time, nonce or key's id is malformed")

@@ -143,15 +143,20 @@ t.test('the worker runs on the settings it is sent, whatever its environment say
   await once(worker, 'exit')
 })
 
+/** The environment a worker started by a supervisor runs with, a line each. */
+async function workerEnvironment(t: { teardown(fn: () => unknown): void; testdir(): string }) {
+  const sup = supervisor(t, t.testdir(), [])
+  t.teardown(() => sup.stop())
+  const ready = await sup.start()
+  return readFileSync(`/proc/${ready.pid}/environ`, 'utf8').split('\0')
+}
+
 t.test(
   "the worker gets none of the node's settings in its environment, least of all the key",
   async (t) => {
     process.env.ALMACEN_CLUSTER_KEY = 'not-for-the-worker-0123456789'
     t.teardown(() => delete process.env.ALMACEN_CLUSTER_KEY)
-    const sup = supervisor(t, t.testdir(), [])
-    t.teardown(() => sup.stop())
-    const ready = await sup.start()
-    const environment = readFileSync(`/proc/${ready.pid}/environ`, 'utf8').split('\0')
+    const environment = await workerEnvironment(t)
     t.same(
       environment.filter((line) => line.startsWith('ALMACEN_')),
       []
@@ -170,10 +175,7 @@ t.test(
 t.test("a number of malloc arenas in the environment is the worker's", async (t) => {
   process.env.MALLOC_ARENA_MAX = '4'
   t.teardown(() => delete process.env.MALLOC_ARENA_MAX)
-  const sup = supervisor(t, t.testdir(), [])
-  t.teardown(() => sup.stop())
-  const ready = await sup.start()
-  const environment = readFileSync(`/proc/${ready.pid}/environ`, 'utf8').split('\0')
+  const environment = await workerEnvironment(t)
   t.same(
     environment.filter((line) => line.startsWith('MALLOC_ARENA_MAX=')),
     ['MALLOC_ARENA_MAX=4']

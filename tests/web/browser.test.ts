@@ -219,6 +219,32 @@ t.test(
     t.ok(await isFocused(page, 'input[name=sku]'), 'the SKU field has the focus')
     t.equal(await page.locator('input[name=sku]').inputValue(), '', 'and is empty')
 
+    // A receipt the node records whose answer is lost on the way back: the fields come back, and
+    // Enter again sends it with the same Idempotency-Key, so it is recorded once, not twice.
+    let lost = 0
+    await page.route('**/movements', async (route) => {
+      if (route.request().method() !== 'POST' || lost++ > 0) return route.continue()
+      await route.fetch() // reaches the node, which records it
+      await route.abort('connectionreset')
+    })
+    const beforeLost = (await api(node, 'GET', '/movements?limit=1')).body.movements[0].seq
+    await page.keyboard.type('NUT-M8\n5\n')
+    await page.waitForFunction(
+      () => (document.querySelector('input[name=quantity]') as HTMLInputElement).value === '5'
+    )
+    t.equal(
+      (await api(node, 'GET', '/movements?limit=1')).body.movements[0].seq,
+      beforeLost + 1,
+      'the node recorded the receipt whose answer was lost'
+    )
+    await page.keyboard.press('Enter')
+    await page.getByText('Received 5 × NUT-M8: 7 on hand now').waitFor()
+    await page.unroute('**/movements')
+    const afterLost = (await api(node, 'GET', `/movements?limit=2`)).body.movements
+    t.equal(lost, 2, 'sent twice')
+    t.equal(afterLost[0].seq, beforeLost + 1, 'the receipt sent again was recorded once')
+    t.match(afterLost[0], { sku: 'NUT-M8', quantity: 5 })
+
     // Made elsewhere: the row changes without a reload.
     const receipt = await api(node, 'POST', '/movements', {
       type: 'receipt',
@@ -226,7 +252,7 @@ t.test(
       quantity: 7,
     })
     t.equal(receipt.status, 201)
-    await onHand(page, 'NUT-M8', '9')
+    await onHand(page, 'NUT-M8', '14')
     t.pass('a receipt made through the API appears live')
     await page.getByLabel('Search by SKU or name').fill('nut')
     await page.locator('tr[data-sku="BOLT-M8"]').waitFor({ state: 'detached' })
@@ -248,7 +274,7 @@ t.test(
     node = await startTestNode(t, { name: 'Madrid', dataDir, port })
     await api(node, 'POST', '/movements', { type: 'receipt', sku: 'NUT-M8', quantity: 3 })
     await page.locator('.offline').waitFor({ state: 'detached' })
-    await onHand(page, 'NUT-M8', '12')
+    await onHand(page, 'NUT-M8', '17')
     t.pass('back: the page recovers by itself and shows what changed')
 
     await page.getByRole('button', { name: 'Español' }).click()

@@ -45,16 +45,33 @@ export function useLiveStock(onRefused: (sentence: string) => void): LiveStock {
   }
 
   useEffect(() => {
+    // The SKUs that events named while the latest reload was on its way: its pages may have been
+    // read before those changes, and a row refreshed meanwhile would be put back as it was.
+    let reload: Set<string> | undefined
     // Each (re)connection reloads everything: what changed while away is then shown.
     return follow({
       types: CHANGES,
       onRefused,
       onConnected(open) {
         setConnected(open)
-        if (open) loadAll().then(setRows, () => setConnected(false))
+        if (!open) return
+        const during = new Set<string>()
+        reload = during
+        loadAll().then(
+          (loaded) => {
+            if (reload !== during) return // a later reload answers instead
+            reload = undefined
+            setRows(loaded)
+            for (const sku of during) void refresh(sku)
+          },
+          () => setConnected(false)
+        )
       },
       onEvent(event: NodeEvent) {
-        for (const sku of skusOf(event)) void refresh(sku)
+        for (const sku of skusOf(event)) {
+          reload?.add(sku)
+          void refresh(sku)
+        }
       },
     })
   }, [])

@@ -474,8 +474,9 @@ export async function startNode(
      * POST /ledger/restore on a running node with no movement or item: its network closes (it
      * leaves under the identity it gives up, and nothing more is logged meanwhile), every request
      * gets 503 RESTORING, the ledger is rebuilt and verified, and the network opens again under
-     * the restored id. A restore that fails reopens it as it was (the worker halts writes while a
-     * restore is pending: a second one resumes it).
+     * the restored id. A restore that fails reopens it as it was, but for the restore pending in
+     * the worker: writes are refused and the log is not served to peers as this node's own until a
+     * start with --join finishes it (db/ledger/restore.ts).
      */
     let underWay: Promise<RestoreReport> | null = null
     async function restoreRunning(nodeId?: string): Promise<RestoreReport> {

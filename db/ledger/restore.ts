@@ -18,7 +18,14 @@ import { conclude } from './jobs.ts'
 import { sumsSql } from './projections.ts'
 import { OWN_LEDGER } from './rows.ts'
 import { MOVEMENT_ROW } from './row.ts'
-import { afterCommit, BACKUP_STAMP, ledgerState, RESTORE_REPORT, WITNESS_HALT } from './state.ts'
+import {
+  afterCommit,
+  BACKUP_STAMP,
+  ledgerState,
+  RESTORE_REPORT,
+  unfinishedRestore,
+  WITNESS_HALT,
+} from './state.ts'
 import { LedgerVerifier } from './verifier.ts'
 
 const PENDING = 'restore_pending'
@@ -128,8 +135,9 @@ async function requirePending(sql: Sql, nodeId: string): Promise<void> {
   }
 }
 
-export function restoreBegin(db: Knex, { nodeId }: { nodeId: string }) {
-  return withSql(db, async (sql) => {
+export async function restoreBegin(db: Knex, { nodeId }: { nodeId: string }) {
+  let another = false
+  const head = await withSql(db, async (sql) => {
     const pending = await pendingRestore(sql)
     if (pending && pending !== nodeId) {
       throw new DomainError(
@@ -144,8 +152,24 @@ export function restoreBegin(db: Knex, { nodeId }: { nodeId: string }) {
     // The restored log must be the node's own, seq for seq: events appended here that were not
     // restored (a running node's membership changes, under the identity it gives up) go.
     await dropEventsAfter(sql, Number(await setting(sql, RESTORED_EVENTS)))
+    another = (await setting(sql, 'id')) !== nodeId
     return ownHead(sql)
   })
+  // Another node's (not a backup of this one catching up its own log): until it finishes, whether
+  // this restore fails or the node stops, the log here is a part of that node's, nothing to write
+  // on (a running node goes on serving when a restore fails), and not this node's own log to
+  // serve to its peers.
+  if (!another) return head
+  const state = ledgerState(db)
+  afterCommit(db, () => {
+    state.restoring = nodeId
+    state.halt ??= {
+      since: new Date().toISOString(),
+      problems: [unfinishedRestore(nodeId)],
+      action: 'Nothing is written here until then.',
+    }
+  })
+  return head
 }
 
 /**
@@ -321,7 +345,10 @@ export async function restoreFinish(db: Knex, p: C.Payload<'ledger.restoreFinish
   const halt = report.confirm
     ? { since: report.restoredAt, problems: [report.confirm], action: CONFIRM, witnessed: true }
     : null
-  afterCommit(db, () => (state.halt = halt))
+  afterCommit(db, () => {
+    state.halt = halt
+    state.restoring = null
+  })
   return report
 }
 

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { withSql, type Sql } from '../sql.ts'
-import { setSetting } from '../node-settings.ts'
+import { setSetting, setting as settingText } from '../node-settings.ts'
 import { EMPTY_LEDGER, type LedgerHead } from './hash.ts'
 import { checkProjections } from './projections.ts'
 import { headRows, readAnchor, readBalances } from './rows.ts'
@@ -18,6 +18,7 @@ import {
   afterCommit,
   ledgerState,
   ledgerStatus,
+  unfinishedRestore,
   WITNESS_HALT,
 } from './state.ts'
 
@@ -183,12 +184,11 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
       head = checked.head.seq
       const found = checked.problems.map((p) => p.message)
       const restoring = await pendingRestore(sql)
-      // Its log is a prefix of the restored node's, not a ledger of its own to write on.
-      if (restoring) {
-        found.unshift(
-          `a restore of node ${restoring} was begun and not finished: start the node again with --join naming a peer (it goes on with it) to finish it`
-        )
-      }
+      // Its log is a prefix of the restored node's, not a ledger of its own to write on (nor to
+      // serve as its own, unless it is: a backup of this node catching up).
+      const own = await settingText(sql, 'id')
+      ledgerState(knex).restoring = restoring && restoring !== own ? restoring : null
+      if (restoring) found.unshift(unfinishedRestore(restoring))
       witnessed = (await storedWitnessHalt(sql)).problems
       return found
     })
@@ -216,15 +216,16 @@ export async function checkLedgerAtStart(knex: Knex, log: Logger): Promise<void>
 
 /** The refusal of a write while the ledger is halted, or null. */
 export function haltRefusal(db: Knex, op: string): DomainError | null {
-  const { halt } = ledgerState(db)
+  const { halt, restoring } = ledgerState(db)
   if (!halt || !HALTED_OPS.has(op as C.OpName)) return null
   const shown = halt.problems.slice(0, 3).join('; ')
   const more = halt.problems.length > 3 ? ` (and ${halt.problems.length - 3} more)` : ''
   // A halt a witness, a restore or another process under this id set: said as it is, not as the
   // start check's.
-  const why = halt.witnessed
-    ? `${shown}${more}`
-    : `the ledger did not check out when the node started (${shown}${more})`
+  const why =
+    halt.witnessed || restoring
+      ? `${shown}${more}`
+      : `the ledger did not check out when the node started (${shown}${more})`
   return new DomainError('LEDGER_HALTED', `Writes are refused: ${why}. ${halt.action}`, halt)
 }
 

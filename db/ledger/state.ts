@@ -41,11 +41,20 @@ export interface VerifyJob {
   lastStepAt: number
 }
 
+/** What a restore begun and not finished leaves, and how to finish it. */
+export const unfinishedRestore = (nodeId: string) =>
+  `a restore of node ${nodeId} was begun and not finished: start the node again with --join naming a peer (it goes on with it) to finish it`
+
 export interface LedgerState {
   halt: C.LedgerHalt | null
   job: VerifyJob | null
   /** The last finished verify, its state as of `at` (Date.now()). */
   verified: { at: number; verifier: LedgerVerifier } | null
+  /**
+   * The node a restore begun here and not finished is of: the log here is a part of that node's,
+   * neither this node's own to write on nor to serve as its own (db/ledger/restore.ts).
+   */
+  restoring: string | null
 }
 
 // Per database handle, not per process: tests open several databases in one process. A
@@ -55,7 +64,7 @@ const states = new WeakMap<object, LedgerState>()
 export function ledgerState(db: Knex): LedgerState {
   const key = db.client.config as object
   let state = states.get(key)
-  if (!state) states.set(key, (state = { halt: null, job: null, verified: null }))
+  if (!state) states.set(key, (state = { halt: null, job: null, verified: null, restoring: null }))
   return state
 }
 

@@ -13,6 +13,7 @@ import {
 import { DomainError } from '../domain-error.ts'
 import { headOf, OWN_HEAD, type EventRow, type HeadRow } from '../events/log.ts'
 import { GENESIS_HASH } from '../ledger/hash.ts'
+import { ledgerState } from '../ledger/state.ts'
 import { MOVEMENT_ROW } from '../ledger/row.ts'
 import { OWN_LEDGER, whereOf, type RowSource } from '../ledger/rows.ts'
 import { withSql, type Sql } from '../sql.ts'
@@ -176,13 +177,32 @@ const pageText = served<FeedPageText>(({ rows, head, upToDate }) => {
 })
 
 /** This node's own log after a position (events.feed). */
-export function ownFeed(db: Knex, payload: Payload<'events.feed'>): Promise<FeedPage> {
+export async function ownFeed(db: Knex, payload: Payload<'events.feed'>): Promise<FeedPage> {
+  notRestoring(db)
   return withSql(db, async (sql) => (await page(sql, OWN_LOG, payload)) as FeedPage)
 }
 
 /** events.feed as its JSON text (events.feedText). */
-export function ownFeedText(db: Knex, payload: Payload<'events.feedText'>): Promise<FeedPageText> {
+export async function ownFeedText(
+  db: Knex,
+  payload: Payload<'events.feedText'>
+): Promise<FeedPageText> {
+  notRestoring(db)
   return withSql(db, async (sql) => (await pageText(sql, OWN_LOG, payload)) as FeedPageText)
+}
+
+/**
+ * A restore begun here and not finished: the log here is a part of the restored node's, which its
+ * peers would take for this node's own (their replicas of it would hold another node's history).
+ */
+function notRestoring(db: Knex): void {
+  const { restoring } = ledgerState(db)
+  if (restoring) {
+    throw new DomainError(
+      'CONFLICT',
+      `This node is being restored as ${restoring}: its log is served once the restore finishes`
+    )
+  }
 }
 
 /** A peer's log as this node's replica holds it (replicas.feed). */

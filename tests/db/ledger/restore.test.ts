@@ -221,6 +221,37 @@ t.test('a restore cut short halts writes at start and resumes where the log stan
 })
 
 t.test(
+  'a restore begun on a running node: writes refused and its log not served as its own, until it finishes',
+  async (t) => {
+    const { owner, peer, id } = await ownerAndPeer(t)
+    const into = await testDb(t)
+    const feed = () => call(into, 'events.feed', { after: START, limit: 10, maxBytes: 1e6 })
+    t.match(await feed(), { ok: true }, 'served before')
+    let after = await ok(into, 'ledger.restoreBegin', { nodeId: id })
+    const page = await ok(peer, 'replicas.feed', { nodeId: id, after, limit: 6, maxBytes: 1e6 })
+    after = await ok(into, 'ledger.restorePage', { nodeId: id, after, events: page.events })
+    // The restore fails here (a peer gone, a page refused): the node serves on, as it is.
+    const write = () => call(into, 'movements.record', { type: 'receipt', sku: 'A', quantity: 1 })
+    t.match(await write(), {
+      ok: false,
+      error: { code: 'LEDGER_HALTED', message: /restore of node .* was begun and not finished/ },
+    })
+    t.match(await feed(), {
+      ok: false,
+      error: {
+        code: 'CONFLICT',
+        message: `This node is being restored as ${id}: its log is served once the restore finishes`,
+      },
+    })
+    await restore(into, peer, id)
+    await ok(into, 'ledger.restoreFinish', { nodeId: id, report: {} })
+    t.match(await feed(), { ok: true }, 'served once it finishes')
+    t.match(await write(), { ok: true }, 'and written on')
+    t.ok(owner)
+  }
+)
+
+t.test(
   'a page that does not follow or does not chain is refused and changes nothing',
   async (t) => {
     const { peer, id } = await ownerAndPeer(t)

@@ -98,9 +98,13 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
       return { address, outcome }
     })
   )
-  const answered = asked.flatMap(({ address, outcome }) =>
-    outcome.ok ? [{ address, id: outcome.responder, ...outcome.body }] : []
-  )
+  // A peer reached at two addresses (joined at one, advertising another) answers twice, signed
+  // by the same id: one vote, not two (a fork of one against one is a tie, refused).
+  const answered = asked
+    .flatMap(({ address, outcome }) =>
+      outcome.ok ? [{ address, id: outcome.responder, ...outcome.body }] : []
+    )
+    .filter((a, i, all) => all.findIndex((b) => b.id === a.id) === i)
   const silent: RestoreSource[] = asked.flatMap(({ address, outcome }) =>
     outcome.ok
       ? []

@@ -31,13 +31,14 @@ const held = (seq: number, hash: string, state = 'live', name = 'Norte'): HeldRe
   caughtUpAt: '2026-11-30T10:00:00.000Z',
 })
 
-function network(peers: Record<string, FakePeer>) {
+/** `aliases`: another address each peer answers at too (its answers signed by the same id). */
+function network(peers: Record<string, FakePeer>, aliases: Record<string, string> = {}) {
   const feeds: string[] = []
   const transport: Transport = {
     canTalk: true,
     watch: () => () => undefined,
     async call(call: PeerCall<ExchangeKind>): Promise<PeerOutcome<never>> {
-      const id = call.address
+      const id = aliases[call.address] ?? call.address
       const peer = peers[id]
       if (!peer) return { ok: false, reason: 'refused', message: 'nothing listens', at: 0 }
       const body = call.body as Record<string, unknown>
@@ -182,6 +183,21 @@ t.test('two histories held by as many peers each are refused, naming both sides'
   })
   await t.rejects(restore(), { name: 'RestoreError', message: /two histories.*B against C/ })
   t.same(feeds, [], 'nothing pulled')
+})
+
+t.test('a peer reached at two addresses counts once', async (t) => {
+  const { restore, feeds } = network(
+    {
+      b: { name: 'B', replicas: [held(10, h('b'))], rows: { 10: h('b') } },
+      c: { name: 'C', replicas: [held(10, h('c'))], rows: { 10: h('c') } },
+    },
+    { 'b-advertised': 'b' }
+  )
+  await t.rejects(restore(undefined, ['b', 'b-advertised', 'c']), {
+    name: 'RestoreError',
+    message: /two histories.*B against C/,
+  })
+  t.same(feeds, [], 'nothing pulled: B is one vote, not two')
 })
 
 t.test('a running node restored by name is not taken for itself', async (t) => {

@@ -360,8 +360,8 @@ function balancesAfter(held: Held[], movements: Decided['movements']) {
 
 /**
  * Stores a decided page (db/sql.ts): its events, rows, the balances they move, the items it
- * defines, and the cursor; the replica as it then stands. The caller's savepoint (every write
- * runs in one) undoes it all if a statement fails.
+ * defines, and the cursor; the replica as it then stands. A statement that fails undoes the
+ * page's rows (their own savepoint, which `apply` relies on to record why) and the caller's.
  */
 async function write(
   sql: Sql,
@@ -380,15 +380,19 @@ async function write(
     ]),
     ...eventInserts(nodeId, page.events),
   ]
-  await sql.script([
-    ...inserts,
-    ...(balances.length > 0
-      ? [[UPSERT_BALANCES, [nodeId, JSON.stringify(balances)]] as const]
-      : []),
-    ...(decided.items.size > 0
-      ? [[UPSERT_ITEMS, [nodeId, JSON.stringify([...decided.items.values()])]] as const]
-      : []),
-  ])
+  // In a savepoint: a row that breaks a table's rule takes the page's other rows back with it.
+  await sql.script(
+    [
+      ...inserts,
+      ...(balances.length > 0
+        ? [[UPSERT_BALANCES, [nodeId, JSON.stringify(balances)]] as const]
+        : []),
+      ...(decided.items.size > 0
+        ? [[UPSERT_ITEMS, [nodeId, JSON.stringify([...decided.items.values()])]] as const]
+        : []),
+    ],
+    { savepoint: true }
+  )
   // The cursor moved, and the replica read back as it stands, in one statement.
   const [row] = await sql.all<ReplicaRow>(
     `UPDATE replicas SET events_seq = ?, ledger_seq = ?, ledger_hash = ?, state = ?,
@@ -441,8 +445,17 @@ export async function apply(db: Knex, page: Page): Promise<{ replica: Replica; a
       const broken = await breakReplica(sql, page.nodeId, decided.reason, decided.message)
       return { replica: broken, applied: 0 }
     }
-    const stored = await write(sql, page, decided, at.held, new Date().toISOString())
-    return { replica: stored, applied: page.events.length }
+    try {
+      const stored = await write(sql, page, decided, at.held, new Date().toISOString())
+      return { replica: stored, applied: page.events.length }
+    } catch (err) {
+      // Rows that chain and hash, and still break a rule the tables keep (goods returned that
+      // were never sent, say): the owner's ledger is not one this node can hold. Its page was
+      // rolled back; the replica stops, saying why, rather than asking for it again for ever.
+      if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT') throw err
+      const why = `a row of the page breaks a rule of the ledger's tables (${(err as Error).message}); nothing of the page was applied`
+      return { replica: await breakReplica(sql, page.nodeId, 'chain_broken', why), applied: 0 }
+    }
   })
 }
 

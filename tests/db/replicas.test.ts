@@ -11,7 +11,7 @@ import {
   type Result,
 } from '../../db/contract/index.ts'
 import { dispatch } from '../../db/dispatch.ts'
-import { EMPTY_LEDGER } from '../../db/ledger/hash.ts'
+import { EMPTY_LEDGER, hashMovement, type Unhashed } from '../../db/ledger/hash.ts'
 import { ensureIdentity } from '../../db/operations/node.ts'
 import { testDb, tracedStatements } from '../fixtures/test-db.ts'
 
@@ -323,6 +323,44 @@ for (const [what, edit, reason, message] of breaks) {
     )
   })
 }
+
+t.test(
+  'a row that chains and hashes but breaks a rule of the tables breaks the replica, nothing applied',
+  async (t) => {
+    const from = await owner(t)
+    const into = await testDb(t)
+    // The last row made a return of rope never sent, and hashed again: sent would go below 0.
+    const page = await tampered(from, (p) => {
+      const last = p.events.findLast((e) => e.type === 'movement.recorded')!
+      const { hash: _hash, ...row } = last.data as Unhashed & { hash: string }
+      const unhashed = {
+        ...row,
+        type: 'transfer_return',
+        transferId: '0b5c1c2e-7f4d-4c3a-9e8b-1a2b3c4d5e6f',
+        delta: 2,
+        quantity: 2,
+        countedQuantity: null,
+        balanceAfter: 9,
+      }
+      last.data = { ...unhashed, hash: hashMovement(unhashed) }
+    })
+    const reply = await applyPage(into, START, page)
+    t.match(reply, {
+      ok: true,
+      data: { applied: 0, replica: { state: 'broken', reason: 'chain_broken' } },
+    })
+    const replica = await ok(into, 'replicas.get', { nodeId: 'norte' })
+    t.match(replica.lastError, /breaks a rule of the ledger's tables .*sent/)
+    t.same(replica.cursor, START)
+    for (const table of [
+      'replica_events',
+      'replica_movements',
+      'replica_balances',
+      'replica_items',
+    ])
+      t.equal((await into(table).count({ n: '*' }))[0].n, 0, `nothing in ${table}`)
+  }
+)
 
 t.test('the owner feed refuses a position its ledger does not have, as FORKED', async (t) => {
   const from = await owner(t)

@@ -106,10 +106,22 @@ export class NodeBackups implements BackupsApi, Service {
     })
   }
 
-  /** Starts the schedule, if one is set: the first backup one interval after the start. */
+  /**
+   * Starts the schedule, if one is set: the next backup one interval after the newest scheduled
+   * one (see `firstScheduledIn`), not after the start, so that a node restarted more often than
+   * its interval still takes them.
+   */
   async open(): Promise<void> {
     const { everyMs } = this.schedule
     if (everyMs <= 0) return
+    const held = await this.list().catch((err) => {
+      this.log.error(
+        { err },
+        'the backups held could not be listed: the next one is an interval away'
+      )
+      return null
+    })
+    const firstMs = held ? firstScheduledIn(everyMs, held, Date.now()) : everyMs
     const tick = () => {
       this.scheduled = this.takeScheduled()
         .catch((err) => this.log.error({ err }, 'the scheduled backup failed'))
@@ -117,7 +129,7 @@ export class NodeBackups implements BackupsApi, Service {
           if (this.timer) this.timer = longTimeout(tick, everyMs)
         })
     }
-    this.timer = longTimeout(tick, everyMs)
+    this.timer = longTimeout(tick, firstMs)
   }
 
   /** Stops the schedule, after the scheduled backup in progress if there is one. */
@@ -126,6 +138,22 @@ export class NodeBackups implements BackupsApi, Service {
     this.timer = undefined
     await this.scheduled
   }
+}
+
+/** A node with no scheduled backup yet takes its first this soon after it starts (or sooner). */
+export const FIRST_SCHEDULED_MS = 10 * 60_000
+
+/**
+ * The wait before the next scheduled backup, given those held: one interval after the newest
+ * scheduled one (none when that is past); with none, FIRST_SCHEDULED_MS or the interval.
+ */
+export function firstScheduledIn(everyMs: number, held: Backup[], now: number): number {
+  const taken = held
+    .filter((b) => b.name.startsWith('scheduled-'))
+    .map((b) => Date.parse(b.takenAt))
+    .filter((at) => Number.isFinite(at))
+  if (taken.length === 0) return Math.min(everyMs, FIRST_SCHEDULED_MS)
+  return Math.min(everyMs, Math.max(0, Math.max(...taken) + everyMs - now))
 }
 
 /** setTimeout's longest delay, 2^31 - 1 ms (about 24.8 days): a longer one fires after 1 ms. */

@@ -37,6 +37,8 @@ export const HALTED_OPS: ReadonlySet<C.OpName> = new Set<C.OpName>([
   'transfers.receive',
   'transfers.return',
   'transfers.writeOff',
+  // A rejection after receipts on trust books them off (transfer_in rows of the opposite sign).
+  'transfers.reject',
   'transfers.inbox',
   'transfers.inboxV2',
 ])

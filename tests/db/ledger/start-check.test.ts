@@ -101,6 +101,13 @@ t.test(
     const adopt = envelope('items.adopt', { sku: 'PEER-1', from: 'peer-node' })
     t.match(await dispatch(knex, adopt, { log }), refused, 'an adoption')
     t.notOk(await knex('items').where({ sku: 'NEW-1' }).first(), 'no item made')
+    // A rejection may book receipts taken on trust off the ledger: refused before it is looked at.
+    const reject = { id: '0b5c1c2e-7f4d-4c3a-9e8b-1a2b3c4d5e6f', reason: 'not ordered' }
+    t.match(
+      await dispatch(knex, envelope('transfers.reject', reject), { log }),
+      refused,
+      'a rejection'
+    )
     const batch = await runBatch(knex, [receipt(), envelope('stock.get', { sku: SKU })], { log })
     t.match(batch, [refused, { ok: true, data: { sku: SKU, onHand: stock.onHand + 1000 } }])
     const members = envelope('members.apply', { members: [] })

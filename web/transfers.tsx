@@ -21,7 +21,25 @@ import { follow } from './live.ts'
 type Props = ScreenProps
 
 /** Incoming states in which goods may still be expected here. */
-const TO_RECEIVE = new Set(['announced', 'unannounced', 'partially_received'])
+const OPEN_IN = ['announced', 'unannounced', 'partially_received'] as const
+const TO_RECEIVE = new Set<string>(OPEN_IN)
+/** Outgoing states not yet closed. */
+const OPEN_OUT = ['in_transit', 'partially_received', 'cancel_requested', 'returning'] as const
+
+/** Every transfer this way in this state, page after page. */
+async function everyOne(direction: 'in' | 'out', state: string): Promise<Transfer[]> {
+  const rows: Transfer[] = []
+  let cursor: string | null = null
+  do {
+    const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''
+    const page = await call<TransferPage>(
+      `/transfers?direction=${direction}&state=${state}&limit=500${after}`
+    )
+    rows.push(...page.transfers)
+    cursor = page.nextCursor
+  } while (cursor)
+  return rows
+}
 
 /** An incoming transfer with something still due on it (known once its dispatch has arrived). */
 const receivable = (t: Transfer) =>
@@ -71,12 +89,18 @@ export function Transfers({ me, words, onRefused }: Props) {
     }
   }
 
+  // The latest hundred each way, and every one still open here however old: one waiting to be
+  // received (or closed) must not drop off the list because a hundred newer ones came after it.
   async function reload() {
-    const [inbound, outbound] = await Promise.all([
-      call<TransferPage>('/transfers?direction=in&limit=100'),
-      call<TransferPage>('/transfers?direction=out&limit=100'),
+    const lists = await Promise.all([
+      ...(['in', 'out'] as const).map(async (direction) => {
+        const page = await call<TransferPage>(`/transfers?direction=${direction}&limit=100`)
+        return page.transfers
+      }),
+      ...OPEN_IN.map((state) => everyOne('in', state)),
+      ...OPEN_OUT.map((state) => everyOne('out', state)),
     ])
-    setRows(new Map([...inbound.transfers, ...outbound.transfers].map((t) => [t.id, t])))
+    setRows(new Map(lists.flat().map((t) => [t.id, t])))
     setLoaded(true)
   }
   const upsert = (t: Transfer) => setRows((before) => new Map(before).set(t.id, t))

@@ -26,8 +26,9 @@ type Props = ScreenProps
 
 interface MapState {
   network: Network | null
-  replicas: Map<string, ReplicaView>
-  lanes: Map<string, LaneView>
+  /** null: not known (the node did not give them, this time). */
+  replicas: Map<string, ReplicaView> | null
+  lanes: Map<string, LaneView> | null
 }
 
 export function NetworkMap({ words, onRefused }: Props) {
@@ -39,16 +40,20 @@ export function NetworkMap({ words, onRefused }: Props) {
   const [connected, setConnected] = useState(true)
 
   async function reload() {
+    // The members, whatever becomes of the figures beside them: a figure not given is shown as
+    // not known, never as none (a peer with messages waiting shown as 0 waiting).
     const [network, replicas, lanes] = await Promise.all([
       call<Network>('/members'),
-      call<ReplicaList>('/replicas').catch(() => ({ replicas: [] })),
-      call<LaneList>('/network/lanes').catch(() => ({ lanes: [] })),
+      call<ReplicaList>('/replicas').then(
+        ({ replicas }) => new Map(replicas.map((r) => [r.nodeId, r])),
+        () => null
+      ),
+      call<LaneList>('/network/lanes').then(
+        ({ lanes }) => new Map(lanes.map((l) => [l.peer, l])),
+        () => null
+      ),
     ])
-    setState({
-      network,
-      replicas: new Map(replicas.replicas.map((r) => [r.nodeId, r])),
-      lanes: new Map(lanes.lanes.map((l) => [l.peer, l])),
-    })
+    setState({ network, replicas, lanes })
   }
 
   useEffect(() => {
@@ -101,8 +106,8 @@ export function NetworkMap({ words, onRefused }: Props) {
           <Card
             key={m.id}
             member={m}
-            replica={state.replicas.get(m.id)}
-            lane={state.lanes.get(m.id)}
+            replica={state.replicas?.get(m.id)}
+            lane={state.lanes && (state.lanes.get(m.id) ?? 'none')}
             words={words}
           />
         ))}
@@ -184,7 +189,8 @@ const stateMark: Record<NetworkMember['state'], string> = {
 function Card(props: {
   member: NetworkMember
   replica?: ReplicaView
-  lane?: LaneView
+  /** `none`: no message was ever sent it; null: not known; absent for this node itself. */
+  lane?: LaneView | 'none' | null
   words: Words
 }) {
   const { member: m, replica, lane, words } = props
@@ -231,9 +237,11 @@ function Card(props: {
           </dd>
           <dt>{words.outboxDepth}</dt>
           <dd data-testid="outbox">
-            {lane
-              ? `${lane.pending}${lane.failures ? ` · ${lane.failures} ${words.failures}` : ''}`
-              : '0'}
+            {lane === null || lane === undefined
+              ? '—'
+              : lane === 'none'
+                ? '0'
+                : `${lane.pending}${lane.failures ? ` · ${lane.failures} ${words.failures}` : ''}`}
           </dd>
         </dl>
       )}

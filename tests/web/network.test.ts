@@ -61,6 +61,18 @@ t.test(
     const row = atSevilla.locator(`tr[data-transfer="${sent.body.id}"]`)
     await row.and(atSevilla.locator('[data-state=announced]')).waitFor()
     t.pass('the transfer appears on Sevilla’s incoming list without a reload')
+    // Reloaded when a hundred newer transfers have come (the latest lists answered empty here):
+    // still listed, as it is still to be received.
+    const latest = (url: URL) =>
+      url.pathname === '/transfers' && url.searchParams.get('limit') === '100'
+    await atSevilla.route(latest, (route) =>
+      route.fulfill({ contentType: 'application/json', body: '{"transfers":[],"nextCursor":null}' })
+    )
+    await atSevilla.reload()
+    await atSevilla.locator('section[aria-labelledby=incoming-title][aria-busy=false]').waitFor()
+    await row.and(atSevilla.locator('[data-state=announced]')).waitFor()
+    await atSevilla.unroute(latest)
+    t.pass('a transfer still to be received stays listed however many came after it')
 
     // Keyboard only: Tab reaches the row's Receive button, Enter opens the receipt with what is
     // due filled in and focused; 28 typed over it (2 are missing) asks what becomes of the rest
@@ -371,6 +383,16 @@ t.test(
       .filter({ hasText: /0 rows behind · as of .+ ago/ })
       .waitFor()
     t.pass("Sevilla's card gives its round trip and how far behind and how old its replica is")
+    // Its messages waiting: a figure the node does not give (a 503 here) is not known, not 0.
+    const outbox = (text: RegExp) => card.getByTestId('outbox').filter({ hasText: text }).waitFor()
+    await outbox(/^\d+/)
+    await atMadrid.route('**/network/lanes', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"busy"}' })
+    )
+    await outbox(/^—$/)
+    await atMadrid.unroute('**/network/lanes')
+    await outbox(/^\d+/)
+    t.pass('messages waiting the node did not say are shown as not known, not as 0 waiting')
     t.match(
       await card.locator('.member-state').textContent(),
       /alive since .+ ago$/,

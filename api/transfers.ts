@@ -3,7 +3,7 @@
 // worker's contract (db/contract/transfers.ts), which this folder cannot import (it loads in a
 // browser); tests/api/transfers.test.ts checks the two agree.
 import { z } from 'zod'
-import { count, paging, quantity, sku, text, type Page } from './fields.ts'
+import { count, paging, quantity, sku, text, withoutControls, type Page } from './fields.ts'
 
 /** A's side (direction `out`): from when the goods leave until the transfer is closed. */
 export const TRANSFER_OUT_STATES = [
@@ -53,12 +53,19 @@ export const TRANSFER_MESSAGE_KINDS = [
 ] as const
 export type TransferMessageKind = (typeof TRANSFER_MESSAGE_KINDS)[number]
 
-/** An id as the node makes them (a UUID) or a caller chooses (a receipt id): 1-100 characters. */
+/**
+ * An id as the node makes them (a UUID) or a caller chooses (a receipt id): 1-100 characters, no
+ * control characters (a receipt id goes to the other warehouse and is shown there, in a terminal).
+ */
 const id = z
   .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
   .trim()
   .min(1, { error: 'must not be empty' })
   .max(100, { error: 'must be at most 100 characters' })
+  .refine((s) => withoutControls(s) && !/[\t\n\r]/.test(s), {
+    error:
+      'must not contain control characters (tabs and line breaks too), direction overrides or zero-width spaces',
+  })
 
 /** A transfer id as senders make them: a UUID, written in lower case. */
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i

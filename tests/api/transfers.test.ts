@@ -73,6 +73,16 @@ t.test('a receipt line that is damaged or short says what to do with it', async 
   ])
 })
 
+t.test('a receipt id, which goes to the other warehouse, holds no control character', async (t) => {
+  const lines = [{ sku: 'A', received: 1 }]
+  for (const receiptId of ['GRN\u001b[2J', 'GRN\n1', 'GRN\t1', 'GRN\u202e1']) {
+    t.same(problems(api.receiveInput, { receiptId, lines, final: false }), [
+      'receiptId must not contain control characters (tabs and line breaks too), direction overrides or zero-width spaces',
+    ])
+  }
+  t.same(problems(api.receiveInput, { receiptId: 'GRN 2026/17', lines, final: false }), [])
+})
+
 t.test('a body that is not an object is told so', async (t) => {
   for (const schema of [api.transferInput, api.receiveInput, api.rejectInput, api.returnInput]) {
     t.same(problems(schema, [1, 2]), [' must be a JSON object'])

@@ -617,6 +617,9 @@ function sameReceipt(recorded: TransferRecord['receipts'][number], input: Receiv
   return recorded.final === input.final && told(recorded.lines) === told(input.lines)
 }
 
+/** Receipts one transfer takes, its final one included. */
+export const MAX_RECEIPTS = 200
+
 export interface ReceiveInput {
   id: string
   /** A, when B receives before the dispatch has arrived. */
@@ -664,6 +667,15 @@ export function receive(current: TransferRecord | null, input: ReceiveInput): St
   }
   if (current?.receipts.some((r) => r.final)) {
     return refuse('ALREADY_FINAL', `Transfer ${current.id} has had its final receipt`)
+  }
+  // Each change of a transfer logs it with its receipts, lines and all (and the other side
+  // records them too): one received in instalments without end would grow its events past what a
+  // peer's feed carries. The last receipt a transfer takes is its final one.
+  if (current && !input.final && current.receipts.length >= MAX_RECEIPTS - 1) {
+    return refuse(
+      'CONFLICT',
+      `Transfer ${current.id} has had ${current.receipts.length} receipts, as many as it takes before its final one: record what else came as its final receipt (final: true)`
+    )
   }
   if (!current && !input.peer) {
     return refuse(

@@ -327,6 +327,26 @@ t.test('B: the dispatch announces it; receipts move it to received', async (t) =
   )
 })
 
+t.test('B: a transfer takes so many receipts, the last of them its final one', async (t) => {
+  let b = ok(S.dispatched(null, dispatch([['ROPE', 1000]]))).record
+  const one = (i: number, final = false) => ({
+    id: 'T1',
+    receiptId: `R${i}`,
+    lines: [{ sku: 'ROPE', received: 1 }],
+    final,
+  })
+  for (let i = 1; i < S.MAX_RECEIPTS; i++) b = ok(S.receive(b, one(i))).record
+  t.match(S.receive(b, one(S.MAX_RECEIPTS)), {
+    ok: false,
+    code: 'CONFLICT',
+    message: `Transfer T1 has had ${S.MAX_RECEIPTS - 1} receipts, as many as it takes before its final one: record what else came as its final receipt (final: true)`,
+  })
+  t.equal(ok(S.receive(b, one(1))).changed, false, 'a receipt given again is still its answer')
+  const last = ok(S.receive(b, one(S.MAX_RECEIPTS, true))).record
+  t.match(last, { state: 'received' })
+  t.equal(last.receipts.length, S.MAX_RECEIPTS)
+})
+
 t.test(
   'B: damaged or short beyond what is left of what was sent is refused, not cut down',
   async (t) => {

@@ -10,6 +10,7 @@ import { Response } from '@whatwg-node/server'
 import type { Logger } from 'pino'
 import type { RestoreSource } from '../api/ledger.ts'
 import { BACKUP_NAME, type Backup, type BackupJob, type Member } from '../db/contract/index.ts'
+import { KEYRING_FILE } from '../network/index.ts'
 import type { DbClient } from './db-client.ts'
 import { HttpError } from './errors.ts'
 import { unfailing } from './unfailing.ts'
@@ -238,7 +239,7 @@ async function catchUp(o: CatchUp, put: string): Promise<void> {
   if (addresses.length === 0) {
     // The backup may be older than the node's peers: they know it, it does not know them.
     throw new Error(
-      `This database was ${put}, which knows no peer, but the node has the cluster key: peers that joined after the backup may hold rows written after it. Start it with --join and a peer's URL to catch them up (or, if it never had a peer, once without the cluster key).`
+      `This database was ${put}, which knows no peer, but the node has the cluster key: peers that joined after the backup may hold rows written after it. Start it with --join and a peer's URL to catch them up (or, if it never had a peer, once without the cluster key, and without ${KEYRING_FILE} in its data directory if the keys were ever rotated).`
     )
   }
   o.log.warn(
@@ -254,7 +255,7 @@ async function catchUp(o: CatchUp, put: string): Promise<void> {
   } catch (err) {
     if (nothingHeld(err)) return
     throw new Error(
-      `This database was ${put}; its peers may hold rows written after it, and catching them up failed: ${(err as Error).message}. Start the node again once its peers answer.`,
+      `This database was ${put}; its peers may hold rows written after it, and catching them up failed: ${(err as Error).message}. Start the node again once its peers answer (were they gone for good: start it once without the cluster key, and without ${KEYRING_FILE} in its data directory if the keys were ever rotated; it then serves the backup as it is, and what they held after it is lost).`,
       { cause: err }
     )
   }

@@ -106,7 +106,8 @@ t.test(
       .join('\n')
     t.match(
       said,
-      /put back from backup .*catching them up failed.*Start the node again once its peers answer/s
+      /put back from backup .*catching them up failed.*Start the node again once its peers answer \(were they gone for good: start it once without the cluster key, and without keyring\.json in its data directory if the keys were ever rotated/s,
+      'it says what to do, and how to serve the backup as it is'
     )
   }
 )

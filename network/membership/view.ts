@@ -163,9 +163,11 @@ export class MemberView {
   toRow(update: MemberUpdate): Member {
     const { id, name, address, state, incarnation, evidenceAgeMs } = update
     const now = this.clock.now()
+    // Never before 1970: an age the schema takes (up to 2^53 ms) would be no date at all, and
+    // the news it came with would fail, and the rest of its message with it.
     const evidenceAt =
       state === 'suspect' || state === 'failed'
-        ? isoAt(this.clock, now - (evidenceAgeMs ?? 0))
+        ? isoAt(this.clock, Math.max(0, now - (evidenceAgeMs ?? 0)))
         : null
     return {
       id,

@@ -95,3 +95,10 @@ t.test('turns evidence times into ages for the wire', async (t) => {
   )
   t.notOk('evidenceAgeMs' in view.toUpdate(member('b', 'alive', 1)))
 })
+
+t.test('an evidence age older than any date is taken as 1970, not thrown on', async (t) => {
+  const view = new MemberView(heldDb().db, 'me', systemClock)
+  const { evidenceAt: _at, ...suspect } = member('b', 'suspect', 1)
+  const update = { ...suspect, evidenceAgeMs: Number.MAX_SAFE_INTEGER }
+  t.equal(view.toRow(update).evidenceAt, '1970-01-01T00:00:00.000Z')
+})

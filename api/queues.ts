@@ -67,74 +67,83 @@ function federatedId(id: string): boolean {
   return slash > 0 && UUID.test(id.slice(0, slash))
 }
 
-export const queueMessageInput = z.strictObject({
-  /**
-   * Any JSON value, nested at most 64 deep: a message travels inside a federation hop's request
-   * (several levels more), which a peer refuses past 100 levels (runtime/input.ts).
-   */
-  body: z
-    .unknown()
-    .refine((body) => body !== undefined, { error: 'is required' })
-    .refine((body) => depthOf(body) <= MAX_BODY_DEPTH, {
-      error: `must not nest more than ${MAX_BODY_DEPTH} levels deep`,
-    }),
-  /** Sent again with the same id, the message is taken once (in this queue, ever). */
-  id: z
-    .string({ error: 'must be a string' })
-    .regex(/^[\x21-\x7e]{1,200}$/, { error: 'must be 1-200 visible ASCII characters' })
-    // The node's own events carry event:<seq> in a subscription's queue, beside what is published.
-    .refine((id) => !id.startsWith('event:'), {
-      error: "must not start with event: (the ids of the node's own events)",
-    })
-    // A message federated from another warehouse is kept as <its node id>/<its id>: published
-    // here first under that id, it would be taken for the peer's, which would then be dropped.
-    .refine((id) => !federatedId(id), {
-      error: 'must not start with a node id and / (how a message federated from that node is kept)',
-    })
-    .optional(),
-  headers: z
-    .unknown()
-    // A header named __proto__ is parsed as an own field, but a record drops it without a word.
-    .refine((h) => h === null || typeof h !== 'object' || !Object.hasOwn(h, '__proto__'), {
-      error: 'must not name a header __proto__',
-    })
-    .pipe(
-      z.record(
-        // An HTTP field name (RFC 9110's token): no empty name, no spaces, nothing outside ASCII
-        // (an x‐origin spelled with U+2010 passed for the node's own header).
-        z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, {
-          error: "must be 1-100 letters, digits or - _ . ! # $ % & ' * + ^ ` | ~ (a header name)",
-        }),
-        z.string().max(1000).refine(withoutControls, HIDDEN),
-        {
-          // A name refused says why (zod's own word for a bad key is "Invalid key in record").
-          error: (issue) =>
-            issue.code === 'invalid_type'
-              ? 'must map names to strings'
-              : issue.code === 'invalid_key'
-                ? issue.issues[0]?.message
-                : undefined,
-        }
+export const queueMessageInput = z
+  .strictObject({
+    /**
+     * Any JSON value, nested at most 64 deep: a message travels inside a federation hop's request
+     * (several levels more), which a peer refuses past 100 levels (runtime/input.ts).
+     */
+    body: z
+      .unknown()
+      .refine((body) => body !== undefined, { error: 'is required' })
+      .refine((body) => depthOf(body) <= MAX_BODY_DEPTH, {
+        error: `must not nest more than ${MAX_BODY_DEPTH} levels deep`,
+      }),
+    /** Sent again with the same id, the message is taken once (in this queue, ever). */
+    id: z
+      .string({ error: 'must be a string' })
+      .regex(/^[\x21-\x7e]{1,200}$/, { error: 'must be 1-200 visible ASCII characters' })
+      // The node's own events carry event:<seq> in a subscription's queue, beside what is published.
+      .refine((id) => !id.startsWith('event:'), {
+        error: "must not start with event: (the ids of the node's own events)",
+      })
+      // A message federated from another warehouse is kept as <its node id>/<its id>: published
+      // here first under that id, it would be taken for the peer's, which would then be dropped.
+      .refine((id) => !federatedId(id), {
+        error:
+          'must not start with a node id and / (how a message federated from that node is kept)',
+      })
+      .optional(),
+    headers: z
+      .unknown()
+      // A header named __proto__ is parsed as an own field, but a record drops it without a word.
+      .refine((h) => h === null || typeof h !== 'object' || !Object.hasOwn(h, '__proto__'), {
+        error: 'must not name a header __proto__',
+      })
+      .pipe(
+        z.record(
+          // An HTTP field name (RFC 9110's token): no empty name, no spaces, nothing outside ASCII
+          // (an x‐origin spelled with U+2010 passed for the node's own header).
+          z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, {
+            error: "must be 1-100 letters, digits or - _ . ! # $ % & ' * + ^ ` | ~ (a header name)",
+          }),
+          z.string().max(1000).refine(withoutControls, HIDDEN),
+          {
+            // A name refused says why (zod's own word for a bad key is "Invalid key in record").
+            error: (issue) =>
+              issue.code === 'invalid_type'
+                ? 'must map names to strings'
+                : issue.code === 'invalid_key'
+                  ? issue.issues[0]?.message
+                  : undefined,
+          }
+        )
       )
-    )
-    .refine((h) => Object.keys(h).length <= 50, { error: 'must have at most 50 headers' })
-    .superRefine((headers, ctx) => {
-      for (const name of Object.keys(headers)) {
-        // Spaced or not: a consumer that trims names would read ' x-origin' as the node's.
-        if (!NODE_HEADER.test(name.trim())) continue
-        ctx.addIssue({
-          code: 'custom',
-          path: [name],
-          message: `is a header the node sets itself (where a message came from, why it was dead-lettered, its topic): a publisher may not give it`,
-        })
-      }
-    })
-    .default({}),
-  /** Hidden from consumers this long after it is published. */
-  delayMs: duration(WEEK_MS, 'delay').default(0),
-  /** Dead-lettered if not consumed within this long. */
-  ttlMs: duration(WEEK_MS, 'time to live').min(1, { error: 'must be at least 1 ms' }).optional(),
-})
+      .refine((h) => Object.keys(h).length <= 50, { error: 'must have at most 50 headers' })
+      .superRefine((headers, ctx) => {
+        for (const name of Object.keys(headers)) {
+          // Spaced or not: a consumer that trims names would read ' x-origin' as the node's.
+          if (!NODE_HEADER.test(name.trim())) continue
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: `is a header the node sets itself (where a message came from, why it was dead-lettered, its topic): a publisher may not give it`,
+          })
+        }
+      })
+      .default({}),
+    /** Hidden from consumers this long after it is published. */
+    delayMs: duration(WEEK_MS, 'delay').default(0),
+    /** Dead-lettered if not consumed within this long of its publish. */
+    ttlMs: duration(WEEK_MS, 'time to live').min(1, { error: 'must be at least 1 ms' }).optional(),
+  })
+  // Both count from the publish: a message that lives no longer than it is hidden would be
+  // dead-lettered, expired, the first time a consumer could see it.
+  .refine((m) => m.ttlMs === undefined || m.ttlMs > m.delayMs, {
+    error:
+      'must be longer than delayMs: both count from the publish, and the message would expire before it is visible',
+    path: ['ttlMs'],
+  })
 export type QueueMessageInput = z.output<typeof queueMessageInput>
 
 export const queueBatchInput = z.strictObject({

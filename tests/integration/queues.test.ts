@@ -174,6 +174,25 @@ t.test(
     )
     t.equal((await receive(node, 'jobs')).length, 0, 'past its TTL: not delivered')
     t.match((await receive(node, 'jobs.dead'))[0].headers, { 'x-dead-reason': /^expired at / })
+
+    // Both count from the publish: one that would expire before it is visible is refused.
+    t.match(
+      await post(node, '/queues/jobs/messages', { body: 3, delayMs: 60_000, ttlMs: 30_000 }),
+      {
+        status: 400,
+        body: {
+          code: 'VALIDATION_FAILED',
+          details: [
+            {
+              path: 'ttlMs',
+              message:
+                'must be longer than delayMs: both count from the publish, and the message would expire before it is visible',
+            },
+          ],
+        },
+      }
+    )
+    t.match((await api(node, 'GET', '/queues/jobs')).body, { delayed: 0 }, 'nothing stored')
   }
 )
 

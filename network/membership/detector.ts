@@ -59,12 +59,14 @@ export class Detector {
       view: deps.view,
       clock: deps.clock,
       timing: deps.timing,
-      // A store that is down (the worker restarting) refuses the write: said, never unhandled; the
-      // suspect is declared again by the next round that still finds it silent.
+      // A store that is down (the worker restarting) refuses the write: said, never unhandled,
+      // and the suspect timed again (a probe round that finds it silent changes nothing).
       expired: (suspect, lastWordAt) =>
-        void this.declare(suspect, 'failed', lastWordAt).catch((err) =>
+        void this.declare(suspect, 'failed', lastWordAt).catch((err) => {
           deps.log.warn({ err, member: suspect.id }, 'could not declare a suspect failed')
-        ),
+          const now = deps.view.get(suspect.id)
+          if (now) this.suspicions.track(now)
+        }),
     })
   }
 

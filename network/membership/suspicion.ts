@@ -23,8 +23,14 @@ export class Suspicions {
 
   constructor(private readonly deps: SuspicionDeps) {}
 
+  /**
+   * Times every suspect in the view: those loaded at start and those left untimed by a stop (a
+   * leave, then a join): a silent suspect is failed only by its timer (a probe round that finds
+   * it silent changes nothing), so one left untimed would stay a suspect for good.
+   */
   start(): void {
     this.running = true
+    for (const member of this.deps.view.all()) this.track(member)
   }
 
   stop(): void {

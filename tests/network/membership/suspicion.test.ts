@@ -1,0 +1,54 @@
+// The suspicion timers (network/membership/suspicion.ts) on a fake clock: a silent suspect is
+// failed only by its timer, so every suspect the view holds is timed once timing starts.
+import t from 'tap'
+import type { Member } from '../../../db/contract/index.ts'
+import { ManualClock } from '../../../network/manual-clock.ts'
+import { Suspicions } from '../../../network/membership/suspicion.ts'
+import type { MemberView } from '../../../network/membership/view.ts'
+
+const suspect: Member = {
+  id: 'b',
+  name: 'B',
+  address: 'http://127.0.0.1:9',
+  state: 'suspect',
+  incarnation: 3,
+  evidenceAt: null,
+  stateChangedAt: '2026-12-01T00:00:00.000Z',
+} as Member
+
+function timed() {
+  const clock = new ManualClock()
+  const view = {
+    all: () => [suspect],
+    get: (id: string) => (id === suspect.id ? suspect : undefined),
+    contact: () => undefined,
+  } as unknown as MemberView
+  const failed: string[] = []
+  const suspicions = new Suspicions({
+    view,
+    clock,
+    timing: { suspicionMs: 1000, lateMs: 500 },
+    expired: (member) => failed.push(member.id),
+  })
+  return { clock, suspicions, failed }
+}
+
+t.test('a suspect the view holds when timing starts is failed after the period', async (t) => {
+  const { clock, suspicions, failed } = timed()
+  suspicions.start() // a start with the suspect loaded from the store
+  await clock.advance(999)
+  t.same(failed, [], 'not before the period')
+  await clock.advance(1)
+  t.same(failed, ['b'])
+})
+
+t.test('a stop and a start (a leave, then a join) leave no suspect untimed', async (t) => {
+  const { clock, suspicions, failed } = timed()
+  suspicions.start()
+  suspicions.stop()
+  await clock.advance(5000)
+  t.same(failed, [], 'nothing while stopped')
+  suspicions.start()
+  await clock.advance(1000)
+  t.same(failed, ['b'])
+})

@@ -178,7 +178,6 @@ const pageText = served<FeedPageText>(({ rows, head, upToDate }) => {
 
 /** This node's own log after a position (events.feed). */
 export async function ownFeed(db: Knex, payload: Payload<'events.feed'>): Promise<FeedPage> {
-  notRestoring(db)
   return withSql(db, async (sql) => (await page(sql, OWN_LOG, payload)) as FeedPage)
 }
 
@@ -194,6 +193,9 @@ export async function ownFeedText(
 /**
  * A restore begun here and not finished: the log here is a part of the restored node's, which its
  * peers would take for this node's own (their replicas of it would hold another node's history).
+ * Checked on events.feedText, what /peer/feed serves, only: the node's own reads of its log
+ * (events.feed: its event hub, the network's check of its ledger as it opens) go on, so a node
+ * whose restore failed opens again and serves.
  */
 function notRestoring(db: Knex): void {
   const { restoring } = ledgerState(db)

@@ -225,7 +225,9 @@ t.test(
   async (t) => {
     const { owner, peer, id } = await ownerAndPeer(t)
     const into = await testDb(t)
-    const feed = () => call(into, 'events.feed', { after: START, limit: 10, maxBytes: 1e6 })
+    // What /peer/feed serves (events.feedText), and the node's own read of its log (events.feed).
+    const feed = () => call(into, 'events.feedText', { after: START, limit: 10, maxBytes: 1e6 })
+    const own = () => call(into, 'events.feed', { after: START, limit: 10, maxBytes: 1e6 })
     t.match(await feed(), { ok: true }, 'served before')
     let after = await ok(into, 'ledger.restoreBegin', { nodeId: id })
     const page = await ok(peer, 'replicas.feed', { nodeId: id, after, limit: 6, maxBytes: 1e6 })
@@ -243,6 +245,7 @@ t.test(
         message: `This node is being restored as ${id}: its log is served once the restore finishes`,
       },
     })
+    t.match(await own(), { ok: true }, "the node's own reads of its log go on: it opens again")
     await restore(into, peer, id)
     await ok(into, 'ledger.restoreFinish', { nodeId: id, report: {} })
     t.match(await feed(), { ok: true }, 'served once it finishes')

@@ -24,54 +24,54 @@ export class Refused extends Error {
 /** No answer at all: the node is down or the network is. */
 export class Unreachable extends Error {}
 
-/**
- * The Idempotency-Keys of writes whose outcome is unknown (no answer came, or the node answered
- * 5xx), by method, path and body: the same write sent again (the clerk pressing Enter on the
- * fields put back) carries the same key, so one whose first answer was lost is applied once, and
- * the retry gets that first answer. Any answer that settles the write forgets its key; a write
- * typed again after that is a new one. The most recent few are kept.
- */
-const unsettled = new Map<string, string>()
-const UNSETTLED_KEPT = 100
-
 /** 128 random bits: `crypto.randomUUID` exists only on https or localhost, a node may be neither. */
 function newKey(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16))
   return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`
 }
 
+/**
+ * One write's Idempotency-Key as a person sends it: the same while its outcome is unknown (no
+ * answer came, or the node answered 5xx), so that the write sent again (a form sent again, the
+ * fields put back and Enter) is applied once and gets the first answer; a new one once an answer
+ * settled it. Never shared by two writes a person meant as two (two scans of the same carton).
+ */
+export class WriteKey {
+  private key: string | null = null
+  /** The key to send now. */
+  take(): string {
+    return (this.key ??= newKey())
+  }
+  /** The write is settled: the next one sent with this is another write. */
+  settled(): void {
+    this.key = null
+  }
+}
+
+/** Every POST and PATCH carries an Idempotency-Key: `key`'s, or one of its own. */
 export async function call<T>(
   path: string,
-  init: { method?: string; body?: unknown; token?: string } = {}
+  init: { method?: string; body?: unknown; token?: string; key?: WriteKey } = {}
 ): Promise<T> {
   const method = init.method ?? 'GET'
   const headers: Record<string, string> = { accept: 'application/json' }
   const bearer = init.token ?? token.get()
   if (bearer) headers.authorization = `Bearer ${bearer}`
   if (init.body !== undefined) headers['content-type'] = 'application/json'
-  const text = init.body === undefined ? undefined : JSON.stringify(init.body)
-  const write = method === 'POST' || method === 'PATCH' ? `${method} ${path} ${text}` : undefined
-  if (write !== undefined) {
-    headers['idempotency-key'] = unsettled.get(write) ?? newKey()
-    unsettled.delete(write)
-  }
-  // Kept again (as the newest) when this try ends with its outcome unknown.
-  const unknown = () => {
-    if (write === undefined) return
-    unsettled.set(write, headers['idempotency-key'])
-    for (const oldest of unsettled.keys()) {
-      if (unsettled.size <= UNSETTLED_KEPT) break
-      unsettled.delete(oldest)
-    }
-  }
+  const write = method === 'POST' || method === 'PATCH'
+  const key = init.key ?? new WriteKey()
+  if (write) headers['idempotency-key'] = key.take()
   let response: Response
   try {
-    response = await fetch(path, { method, headers, body: text })
+    response = await fetch(path, {
+      method,
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    })
   } catch {
-    unknown()
     throw new Unreachable()
   }
-  if (response.status >= 500) unknown()
+  if (response.status < 500) key.settled()
   const body = await response.json().catch(() => undefined)
   if (!response.ok) {
     const error = body as Partial<ErrorBody> | undefined

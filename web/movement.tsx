@@ -6,7 +6,7 @@
 // sentence.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Movement } from '../api/index.ts'
-import { call, Refused, wholeOf } from './api.ts'
+import { call, Refused, wholeOf, WriteKey } from './api.ts'
 import type { Words } from './i18n.ts'
 
 const KINDS = ['receipt', 'issue', 'count', 'adjust'] as const
@@ -50,6 +50,8 @@ export function MovementForm(props: Props) {
   /** The movements entered and not yet answered, sent one after another in the order typed. */
   const queue = useRef<Promise<void>>(Promise.resolve())
   const kindNow = useRef(kind)
+  /** The write whose fields were put back: Enter on them unchanged sends it again, same key. */
+  const putBack = useRef<{ kind: Kind; typed: string[]; key: WriteKey } | null>(null)
   kindNow.current = kind
   useEffect(() => skuField.current!.focus(), [])
   const labels: Record<Kind, [kind: string, amount: string]> = {
@@ -78,7 +80,10 @@ export function MovementForm(props: Props) {
       return quantityField.current!.select()
     }
     const typed = fields().map((field) => field.current?.value ?? '')
-    const entry = { kind, typed }
+    const again = putBack.current
+    putBack.current = null
+    const same = again?.kind === kind && again.typed.every((text, i) => text === typed[i])
+    const entry = { kind, typed, key: again && same ? again.key : new WriteKey() }
     const [reference, note] = typed.slice(2).map((text) => text.trim())
     const body = {
       ...bodyOf(kind, sku, wholeOf(amount)),
@@ -91,9 +96,9 @@ export function MovementForm(props: Props) {
     queue.current = queue.current.then(() => send(entry, body))
   }
 
-  async function send(entry: { kind: Kind; typed: string[] }, body: object) {
+  async function send(entry: { kind: Kind; typed: string[]; key: WriteKey }, body: object) {
     try {
-      const movement = await call<Movement>('/movements', { method: 'POST', body })
+      const movement = await call<Movement>('/movements', { method: 'POST', body, key: entry.key })
       await props.onRecorded(movement.sku)
       setOutcome({ ok: true, text: doneText(entry.kind, movement, words) })
     } catch (error) {
@@ -103,6 +108,8 @@ export function MovementForm(props: Props) {
       if (untouched && kindNow.current === entry.kind) {
         fields().forEach((field, i) => field.current && (field.current.value = entry.typed[i]))
         quantityField.current!.select()
+        // Its outcome may be unknown (no answer): sent again as it is, it is the same write.
+        putBack.current = entry
       }
     } finally {
       setSending((n) => n - 1)

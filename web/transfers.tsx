@@ -13,7 +13,7 @@ import type {
 import { figuresShown, type LineFigure } from '../api/shown.ts'
 import { dueBack, stepOn, type TransferStep } from '../api/transfer-steps.ts'
 import { agoSince } from './age.ts'
-import { call, wholeOf } from './api.ts'
+import { call, wholeOf, WriteKey } from './api.ts'
 import type { Words } from './i18n.ts'
 import { mayDo, OfflineBanner, problemOf, type ScreenProps } from './screen.tsx'
 import { follow } from './live.ts'
@@ -74,13 +74,18 @@ export function Transfers({ me, words, onRefused }: Props) {
   const mayAct = mayDo(me, 'operator')
   const [closeProblem, setCloseProblem] = useState('')
 
+  // A Close sent again after no answer is the same write (WriteKey), per transfer.
+  const closing = useRef(new Map<string, WriteKey>())
   async function close(id: string) {
     setCloseProblem('')
+    const key = closing.current.get(id) ?? new WriteKey()
+    closing.current.set(id, key)
     try {
       const url = `/transfers/${encodeURIComponent(id)}/receive`
       const done = await call<TransferDetail>(url, {
         method: 'POST',
         body: { lines: [], final: true },
+        key,
       })
       upsert(done)
       setRecorded(done)
@@ -242,6 +247,8 @@ function withLot(lines: Lot[], lot: Lot): Lot[] {
 
 /** Lines scanned one at a time (SKU, Enter, quantity, Enter), then sent to one warehouse. */
 function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }) {
+  // Sent again after no answer, the same transfer (WriteKey); a new one once it was answered.
+  const key = useRef(new WriteKey())
   // null until /members answers: the list is not known yet, which is not "no other warehouse".
   const [peers, setPeers] = useState<Network['members'] | null>(null)
   const members = peers ?? []
@@ -309,7 +316,7 @@ function SendForm({ words, onSent }: { words: Words; onSent(t: Transfer): void }
     try {
       const ref = reference.current!.value.trim()
       const body = { to: to.current!.value, lines: all, ...(ref ? { reference: ref } : {}) }
-      const sent = await call<Transfer>('/transfers', { method: 'POST', body })
+      const sent = await call<Transfer>('/transfers', { method: 'POST', body, key: key.current })
       onSent(sent)
       setOutcome({ ok: true, text: `${words.sentTo} ${sent.peerName}: ${label(sent)}` })
       setLines([])
@@ -459,6 +466,7 @@ function CountField(props: {
  * did not come, are sent back or written off by the sender, as chosen for the line.
  */
 function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
+  const key = useRef(new WriteKey()) // a receipt recorded again after no answer: the same one
   const due = transfer.lines.filter((l) => l.inTransit > 0)
   const [counts, setCounts] = useState(due.map((l) => String(l.inTransit)))
   const [damaged, setDamaged] = useState(due.map(() => ''))
@@ -539,7 +547,7 @@ function ReceiveForm({ transfer, words, onDone, onCancel }: ReceiveProps) {
       })
       const body = { lines: lines.filter((l) => l.received > 0 || 'disposition' in l), final }
       const url = `/transfers/${encodeURIComponent(transfer.id)}/receive`
-      onDone(await call<TransferDetail>(url, { method: 'POST', body }))
+      onDone(await call<TransferDetail>(url, { method: 'POST', body, key: key.current }))
     } catch (error) {
       setProblem(problemOf(error, words))
     } finally {
@@ -688,6 +696,7 @@ function StepForm(props: {
   onDone(t: TransferDetail): void
 }) {
   const { detail, step, words, onDone } = props
+  const key = useRef(new WriteKey()) // the step sent again after no answer: the same write
   const [reason, setReason] = useState('')
   const [problem, setProblem] = useState('')
   const [busy, setBusy] = useState(false)
@@ -709,7 +718,7 @@ function StepForm(props: {
       const url = `/transfers/${encodeURIComponent(detail.id)}/write-off`
       // What the question named, not whatever is due when the request lands.
       const lines = due.map(({ sku, due: quantity }) => ({ sku, quantity }))
-      onDone(await call<TransferDetail>(url, { method: 'POST', body: { lines } }))
+      onDone(await call<TransferDetail>(url, { method: 'POST', body: { lines }, key: key.current }))
     } catch (error) {
       setProblem(problemOf(error, words))
     } finally {
@@ -732,7 +741,7 @@ function StepForm(props: {
       const path = step === 'undo' ? 'reject' : step
       const url = `/transfers/${encodeURIComponent(detail.id)}/${path}`
       const body = asksWhy ? { reason } : { lines }
-      onDone(await call<TransferDetail>(url, { method: 'POST', body }))
+      onDone(await call<TransferDetail>(url, { method: 'POST', body, key: key.current }))
       setProblem('')
     } catch (error) {
       setProblem(problemOf(error, words))

@@ -7,7 +7,7 @@ import type { MemberView } from './view.ts'
 export interface SuspicionDeps {
   view: MemberView
   clock: Clock
-  timing: Pick<Timing, 'suspicionMs' | 'lateMs'>
+  timing: Pick<Timing, 'suspicionMs' | 'lateMs' | 'probeIntervalMs'>
   /** A suspect stayed silent for the whole period: fail it (its last word was at `lastWordAt`). */
   expired(suspect: Member, lastWordAt: number): void
 }
@@ -26,11 +26,15 @@ export class Suspicions {
   /**
    * Times every suspect in the view: those loaded at start and those left untimed by a stop (a
    * leave, then a join): a silent suspect is failed only by its timer (a probe round that finds
-   * it silent changes nothing), so one left untimed would stay a suspect for good.
+   * it silent changes nothing), so one left untimed would stay a suspect for good. Their period
+   * is longer by a round of probes over every member: a stored suspicion is news to nobody, and
+   * the suspect refutes it when this node's probe (which says it is suspected) reaches it.
    */
   start(): void {
     this.running = true
-    for (const member of this.deps.view.all()) this.track(member)
+    const members = this.deps.view.all()
+    const roundMs = members.length * this.deps.timing.probeIntervalMs
+    for (const member of members) this.track(member, roundMs)
   }
 
   stop(): void {
@@ -39,8 +43,8 @@ export class Suspicions {
     this.timers.clear()
   }
 
-  /** A member changed: time it if it is a suspect, stop timing it otherwise. */
-  track(member: Member): void {
+  /** A member changed: time it if it is a suspect (`extraMs` longer), stop timing it otherwise. */
+  track(member: Member, extraMs = 0): void {
     const { clock, timing, view } = this.deps
     const timer = this.timers.get(member.id)
     if (member.state !== 'suspect') {
@@ -49,7 +53,8 @@ export class Suspicions {
       return
     }
     if (timer || !this.running) return
-    const due = clock.now() + timing.suspicionMs
+    const periodMs = timing.suspicionMs + extraMs
+    const due = clock.now() + periodMs
     const expire = () => {
       this.timers.delete(member.id)
       const now = view.get(member.id)
@@ -65,6 +70,6 @@ export class Suspicions {
         view.contact(now.id)?.at ?? (now.evidenceAt ? Date.parse(now.evidenceAt) : clock.now())
       this.deps.expired(now, lastWord)
     }
-    this.timers.set(member.id, clock.setTimeout(expire, timing.suspicionMs))
+    this.timers.set(member.id, clock.setTimeout(expire, periodMs))
   }
 }

@@ -45,10 +45,27 @@ export async function set(trx: Knex, grant: C.Payload<'grants.set'>): Promise<C.
       { path: 'name', message: `no ${kind} named ${name}` },
     ])
   }
-  if (!(await trx('users').where({ name: user }).first())) {
+  const holder = (await trx('users').where({ name: user }).first()) as
+    { role: string; disabledAt: string | null } | undefined
+  if (!holder) {
     throw new DomainError('NOT_FOUND', `No user named ${user}`, [
       { path: 'user', message: `no user named ${user}` },
     ])
+  }
+  // Once a queue or topic has a grant, only those granted (and admins) use it: one to a user who
+  // cannot (a viewer publishes and consumes nothing; a disabled user signs in to nothing) would
+  // keep every operator out and give nobody its use.
+  const cannot = holder.disabledAt
+    ? 'is disabled'
+    : holder.role === 'viewer'
+      ? 'is a viewer, who may neither publish nor consume'
+      : null
+  if (cannot) {
+    throw new DomainError(
+      'CONFLICT',
+      `${user} ${cannot}: a grant to them would keep every operator out of ${kind} ${name} and give nobody its use`,
+      [{ path: 'user', message: cannot }]
+    )
   }
   await trx('messagingGrants')
     .insert({ kind, name, userName: user, publish, consume, manage })

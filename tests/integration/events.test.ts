@@ -198,6 +198,7 @@ t.test(
     const node = await startTestNode(t)
     t.equal((await api(node, 'POST', '/users', { name: 'vic', role: 'viewer' })).status, 201)
     t.equal((await api(node, 'POST', '/users', { name: 'olga', role: 'operator' })).status, 201)
+    t.equal((await api(node, 'POST', '/users', { name: 'otto', role: 'operator' })).status, 201)
     const viewer = (await api(node, 'POST', '/tokens', { user: 'vic', name: 'screen' })).body
     const operator = (await api(node, 'POST', '/tokens', { user: 'olga', name: 'screen' })).body
     await api(node, 'POST', '/items', { sku: 'BOLT-M8', name: 'Bolt', unit: 'ea' })
@@ -227,11 +228,11 @@ t.test(
     const granted = await api(node, 'POST', '/grants', {
       kind: 'topic',
       name: 'orders',
-      user: 'vic',
+      user: 'otto',
       consume: true,
     })
-    t.equal(granted.status, 200, 'vic alone may read orders now')
-    await api(node, 'POST', '/topics/orders/messages', { body: { secret: 'for vic only' } })
+    t.equal(granted.status, 200, 'otto alone may read orders now')
+    await api(node, 'POST', '/topics/orders/messages', { body: { secret: 'for otto only' } })
     t.match(await topic.end(), { error: 'FORBIDDEN' }, 'the topic stream ends, saying why')
     t.equal(topic.seen.length, 0, 'the message was not sent to the operator')
     t.match(await api(node, 'GET', '/health'), { status: 200 }, 'and the node serves on')

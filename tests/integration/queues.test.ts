@@ -695,6 +695,22 @@ t.test('a queue kept to granted users: each may only what it was granted', async
     },
     'a grant of nothing is refused: as the first grant it would lock every operator out'
   )
+  // Nor to a user who cannot use it: a viewer, a disabled user.
+  await post(node, '/users', { name: 'auditor', role: 'viewer' })
+  await post(node, '/users', { name: 'gone', role: 'operator' })
+  t.equal((await api(node, 'PATCH', '/users/gone', { disabled: true })).status, 200)
+  for (const [user, why] of [
+    ['auditor', 'is a viewer, who may neither publish nor consume'],
+    ['gone', 'is disabled'],
+  ]) {
+    t.match(await post(node, '/grants', { kind: 'queue', name: 'orders', user, consume: true }), {
+      status: 409,
+      body: {
+        code: 'CONFLICT',
+        error: `${user} ${why}: a grant to them would keep every operator out of queue orders and give nobody its use`,
+      },
+    })
+  }
   t.same(
     (await api(node, 'GET', '/grants?kind=queue&name=orders')).body,
     { grants: [] },

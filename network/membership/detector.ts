@@ -85,6 +85,15 @@ export class Detector {
     this.running = true
     this.generation++
     this.suspicions.start()
+    // The suspects first (popped from the end): a stored suspicion is news to nobody, and this
+    // node's probe, which says it is suspected, is how a live suspect learns of it and refutes.
+    const { view, random } = this.deps
+    const others = shuffle(
+      view.others('alive', 'suspect').map((m) => m.id),
+      random
+    )
+    const suspected = (id: string) => view.get(id)?.state === 'suspect'
+    this.order = [...others.filter((id) => !suspected(id)), ...others.filter(suspected)]
     const { probeIntervalMs, reconnectIntervalMs, syncIntervalMs, reapIntervalMs } =
       this.deps.timing
     this.every(probeIntervalMs, () => this.probeNext())

@@ -5,7 +5,7 @@
 // name); other roles see no form. A refusal is the node's own sentence.
 import { useEffect, useRef, useState } from 'preact/hooks'
 import type { Item, ItemInput, ItemPage, ItemPatch } from '../api/index.ts'
-import { call } from './api.ts'
+import { call, WriteKey } from './api.ts'
 import type { Words } from './i18n.ts'
 import { useLive } from './live.ts'
 import { mayDo, OfflineBanner, Problem, problemOf, useLatest, type ScreenProps } from './screen.tsx'
@@ -190,6 +190,7 @@ function valuesOf(form: HTMLFormElement): Record<string, string> {
 const reorderOf = (text: string) => (text === '' ? null : Number(text))
 
 function NewItem({ words }: { words: Words }) {
+  const key = useRef(new WriteKey()) // created again after no answer: the same item, once
   const [outcome, setOutcome] = useState<Outcome>(null)
   const [busy, setBusy] = useState(false)
   async function create(event: Event) {
@@ -201,7 +202,7 @@ function NewItem({ words }: { words: Words }) {
     if (reorderPoint) body.reorderPoint = reorderOf(reorderPoint)
     setBusy(true)
     try {
-      const item = await call<Item>('/items', { method: 'POST', body })
+      const item = await call<Item>('/items', { method: 'POST', body, key: key.current })
       setOutcome({ ok: true, text: `${words.created} ${item.sku}` })
       form.reset()
       ;(form.elements.namedItem('sku') as HTMLInputElement).focus() // the next one
@@ -242,6 +243,7 @@ interface CardProps {
  * takes no focus when it opens: the search keeps it for the next scan.
  */
 function ItemCard({ item, admin, words, onSaved, onClose }: CardProps) {
+  const key = useRef(new WriteKey()) // saved again after no answer: the same change
   const [outcome, setOutcome] = useState<Outcome>(null)
   const [busy, setBusy] = useState(false)
 
@@ -258,7 +260,7 @@ function ItemCard({ item, admin, words, onSaved, onClose }: CardProps) {
     setBusy(true)
     try {
       const path = `/items/${encodeURIComponent(item.sku)}`
-      const saved = await call<Item>(path, { method: 'PATCH', body: patch })
+      const saved = await call<Item>(path, { method: 'PATCH', body: patch, key: key.current })
       setOutcome({ ok: true, text: `${words.saved} ${saved.sku}` })
       onSaved(saved)
     } catch (error) {

@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { Knex } from 'knex'
 import { pino } from 'pino'
 import { runBatch } from '../../db/batch.ts'
@@ -227,6 +227,23 @@ t.test('a page applied twice is refused the second time and changes nothing', as
   t.equal((await into('replica_events').count({ n: '*' }))[0].n, 3)
 })
 
+/** `page` applied breaks the replica for `reason`, saying `message`, and nothing of it is held. */
+async function brokenAndEmpty(
+  t: Test,
+  into: Knex,
+  page: FeedPage,
+  reason: string,
+  message: RegExp
+) {
+  const reply = await applyPage(into, START, page)
+  t.match(reply, { ok: true, data: { applied: 0, replica: { state: 'broken', reason } } })
+  const replica = await ok(into, 'replicas.get', { nodeId: 'norte' })
+  t.match(replica.lastError, message)
+  t.same(replica.cursor, START)
+  for (const table of ['replica_events', 'replica_movements', 'replica_balances', 'replica_items'])
+    t.equal((await into(table).count({ n: '*' }))[0].n, 0, `nothing in ${table}`)
+}
+
 /** A page of the owner's whole log with one event changed by `edit`. */
 async function tampered(from: Knex, edit: (page: FeedPage) => void) {
   const page = await feed(from, START)
@@ -285,18 +302,7 @@ for (const [what, edit, reason, message] of breaks) {
   t.test(`${what} breaks the replica, and nothing of its page is applied`, async (t) => {
     const from = await owner(t)
     const into = await testDb(t)
-    const reply = await applyPage(into, START, await tampered(from, edit))
-    t.match(reply, { ok: true, data: { applied: 0, replica: { state: 'broken', reason } } })
-    const replica = await ok(into, 'replicas.get', { nodeId: 'norte' })
-    t.match(replica.lastError, message)
-    t.same(replica.cursor, START)
-    for (const table of [
-      'replica_events',
-      'replica_movements',
-      'replica_balances',
-      'replica_items',
-    ])
-      t.equal((await into(table).count({ n: '*' }))[0].n, 0, `nothing in ${table}`)
+    await brokenAndEmpty(t, into, await tampered(from, edit), reason, message)
     const good = await feed(from, START)
     t.match(await applyPage(into, START, good), {
       ok: false,
@@ -344,21 +350,13 @@ t.test(
       }
       last.data = { ...unhashed, hash: hashMovement(unhashed) }
     })
-    const reply = await applyPage(into, START, page)
-    t.match(reply, {
-      ok: true,
-      data: { applied: 0, replica: { state: 'broken', reason: 'chain_broken' } },
-    })
-    const replica = await ok(into, 'replicas.get', { nodeId: 'norte' })
-    t.match(replica.lastError, /breaks a rule of the ledger's tables .*sent/)
-    t.same(replica.cursor, START)
-    for (const table of [
-      'replica_events',
-      'replica_movements',
-      'replica_balances',
-      'replica_items',
-    ])
-      t.equal((await into(table).count({ n: '*' }))[0].n, 0, `nothing in ${table}`)
+    await brokenAndEmpty(
+      t,
+      into,
+      page,
+      'chain_broken',
+      /breaks a rule of the ledger's tables .*sent/
+    )
   }
 )
 

@@ -9,7 +9,13 @@ import type { Page } from 'playwright-core'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 import { BROWSER_TEST, launchChromium, SHOTS } from '../fixtures/chromium.ts'
-import { axeProblems, slowAnswers, summary, timeFromEnter } from '../fixtures/page-checks.ts'
+import {
+  axeProblems,
+  loseFirstAnswer,
+  slowAnswers,
+  summary,
+  timeFromEnter,
+} from '../fixtures/page-checks.ts'
 
 t.test(
   'the page and its hashed assets are served with their caching headers and a strict CSP',
@@ -221,12 +227,7 @@ t.test(
 
     // A receipt the node records whose answer is lost on the way back: the fields come back, and
     // Enter again sends it with the same Idempotency-Key, so it is recorded once, not twice.
-    let lost = 0
-    await page.route('**/movements', async (route) => {
-      if (route.request().method() !== 'POST' || lost++ > 0) return route.continue()
-      await route.fetch() // reaches the node, which records it
-      await route.abort('connectionreset')
-    })
+    const lost = await loseFirstAnswer(page, '**/movements')
     const beforeLost = (await api(node, 'GET', '/movements?limit=1')).body.movements[0].seq
     await page.keyboard.type('NUT-M8\n5\n')
     await page.waitForFunction(
@@ -241,22 +242,16 @@ t.test(
     await page.getByText('Received 5 × NUT-M8: 7 on hand now').waitFor()
     await page.unroute('**/movements')
     const afterLost = (await api(node, 'GET', `/movements?limit=2`)).body.movements
-    t.equal(lost, 2, 'sent twice')
+    t.equal(lost.posts(), 2, 'sent twice')
     t.equal(afterLost[0].seq, beforeLost + 1, 'the receipt sent again was recorded once')
     t.match(afterLost[0], { sku: 'NUT-M8', quantity: 5 })
 
     // Two cartons of the same scanned one after the other, the first one's answer lost: two
     // writes, both recorded (a retry's key is its own, never the next identical scan's); Enter
     // on the first's fields, put back, is that first write again, recorded once.
-    let lostAgain = 0
     let typed = () => {}
-    const bothTyped = new Promise<void>((resolve) => (typed = resolve))
-    await page.route('**/movements', async (route) => {
-      if (route.request().method() !== 'POST' || lostAgain++ > 0) return route.continue()
-      await route.fetch()
-      await bothTyped // the first one's answer lost once the second scan is in
-      await route.abort('connectionreset')
-    })
+    // The first one's answer lost once the second scan is in.
+    await loseFirstAnswer(page, '**/movements', new Promise<void>((resolve) => (typed = resolve)))
     await page.keyboard.type('NUT-M8\n1\nNUT-M8\n1\n')
     typed()
     await page.getByText('Received 1 × NUT-M8: 9 on hand now').waitFor()

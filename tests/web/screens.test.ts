@@ -11,6 +11,7 @@ import { BROWSER_TEST, SHOTS } from '../fixtures/chromium.ts'
 import {
   awaited,
   axeProblems,
+  loseFirstAnswer,
   summary,
   timeFromEnter,
   type Drawn,
@@ -120,12 +121,7 @@ t.test('the warehouse screens, by keyboard, live', BROWSER_TEST, async (t) => {
     await create.getByLabel('SKU').focus()
     // The node makes it, and its answer is lost: Enter again is the same write, answered as the
     // first was ("Created"), not a second item refused as one the catalogue has.
-    let made = 0
-    await page.route('**/items', async (route) => {
-      if (route.request().method() !== 'POST' || made++ > 0) return route.continue()
-      await route.fetch()
-      await route.abort('connectionreset')
-    })
+    const made = await loseFirstAnswer(page, '**/items')
     await typeFields(page, ['washer-m8', 'Washer M8', 'pcs', '200', 'Zinc, DIN 125'])
     await page.keyboard.press('Enter')
     await create.getByRole('alert').filter({ hasText: 'The node cannot be reached' }).waitFor()
@@ -133,7 +129,7 @@ t.test('the warehouse screens, by keyboard, live', BROWSER_TEST, async (t) => {
     await page.keyboard.press('Enter')
     await create.getByRole('status').filter({ hasText: 'Created WASHER-M8' }).waitFor()
     await page.unroute('**/items')
-    t.equal(made, 2, 'sent again after its answer was lost: the first answer')
+    t.equal(made.posts(), 2, 'sent again after its answer was lost: the first answer')
     t.ok(await isFocused(create.getByLabel('SKU')), 'the SKU field has the focus for the next one')
     t.match((await api(node, 'GET', '/items/WASHER-M8')).body, {
       name: 'Washer M8',

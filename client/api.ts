@@ -72,9 +72,20 @@ export interface Api {
    * not reported as an outcome to retry with a key.
    */
   post<T>(path: string, body: unknown, key?: string | null, hold?: Hold): Promise<T>
+  /**
+   * POST to a route that takes no Idempotency-Key and is not safe to send twice (a token made, a
+   * backup taken): sent again only when it never reached the node (the connection was refused).
+   * A try whose outcome is unknown throws NodeUnreachable carrying `check`, what to look at
+   * before asking again.
+   */
+  postOnce<T>(path: string, body: unknown, check: string): Promise<T>
   patch<T>(path: string, body: unknown, key?: string): Promise<T>
-  /** DELETE, with no key: what it removes stays removed when it is sent again. */
-  delete<T>(path: string): Promise<T>
+  /**
+   * DELETE with a fresh Idempotency-Key, reused on every retry: a retry after a lost answer gets
+   * the first answer, not a "no such" for what it removed. null for a route that takes no key
+   * (what it removes stays removed: a retry is refused, never applied twice).
+   */
+  delete<T>(path: string, key?: null): Promise<T>
   /** POST of a body as text in its own type (a CSV file), with a fresh key as post. */
   postText<T>(path: string, text: string, type: string, key?: string): Promise<T>
   /** GET of an answer as text, not JSON (an export); refusals are still NodeRefusals. */
@@ -107,6 +118,8 @@ type Failure = {
   wait: number
   final?: boolean
   why?: Unreachable
+  /** The request never reached the node (no connection was made): sending it again is safe. */
+  unsent?: boolean
 }
 type Attempt = { done: true; status: number; body: any; text: string } | Failure
 
@@ -114,7 +127,25 @@ type Attempt = { done: true; status: number; body: any; text: string } | Failure
 interface Form extends Partial<Hold> {
   text?: { body: string; type: string }
   answerAsText?: boolean
+  /** Not safe to send twice: see Api.postOnce. */
+  once?: string
 }
+
+/** Network errors from before a connection was made: the request never left. */
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
+
+/**
+ * An answer that is not the node's own (its errors are JSON with a code): a proxy in front of it
+ * (502, 503, 504 from nginx or a TLS terminator) answering for a node that went away, perhaps
+ * after it wrote. Its outcome is unknown, as a lost answer's.
+ */
+const fromProxy = (status: number, parsed: any) => status >= 500 && typeof parsed?.code !== 'string'
 
 /** 2.5 for 2500 ms: a tenth of a second is as fine as a person reads it. */
 const seconds = (ms: number) => Math.round(ms / 100) / 10
@@ -175,21 +206,28 @@ export function createApi(options: ApiOptions): Api {
         ca: options.ca,
       })
       const parsed = parse(answer.text)
-      if (answer.status !== 503 && answer.status !== 504) {
+      if (answer.status !== 503 && answer.status !== 504 && !fromProxy(answer.status, parsed)) {
         return { done: true, status: answer.status, body: parsed, text: answer.text }
       }
       const retryAfter = Number(answer.headers['retry-after']) * 1000 || 0
+      const wait = Math.min(retryAfter, 2000)
+      if (fromProxy(answer.status, parsed)) {
+        const reason = `HTTP ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`
+        return { done: false, reason, wait, why: 'proxy' }
+      }
       const said = typeof parsed?.error === 'string' ? parsed.error : answer.statusText
-      return { done: false, reason: said, wait: Math.min(retryAfter, 2000), why: 'busy' }
+      return { done: false, reason: said, wait, why: 'busy' }
     } catch (err) {
       const reason = timedOut ? `no answer within ${seconds(waitMs)} s` : networkReason(err)
       // Asked again, a node that serves HTTPS only would hang up again: said at once.
       const https = await servesHttps(reason)
       const untrusted = isCertificateError(err)
+      const code = (err as { code?: unknown })?.code
       return {
         done: false,
         reason,
         wait: 0,
+        unsent: !timedOut && typeof code === 'string' && NEVER_SENT.has(code),
         final: untrusted || https,
         why: https ? 'https' : untrusted ? 'untrusted' : timedOut ? 'silent' : undefined,
       }
@@ -255,6 +293,10 @@ export function createApi(options: ApiOptions): Api {
           }
           last = result
           if (result.final) break
+          // Not safe to send twice, and perhaps done: said, never sent again.
+          if (form.once !== undefined && !result.unsent && !stop.signal.aborted) {
+            throw new NodeUnreachable(url, result.reason, undefined, result.why, form.once)
+          }
         }
         if (stop.signal.aborted) throw new Interrupted(method !== 'GET', sentKey)
         const unreachable = new NodeUnreachable(url, last.reason, sentKey, last.why)
@@ -285,6 +327,7 @@ export function createApi(options: ApiOptions): Api {
     getText: (path, query = {}) =>
       call<string>('GET', withQuery(path, query), undefined, undefined, { answerAsText: true }),
     post: (path, body, key, hold) => call('POST', path, body, key, hold),
+    postOnce: (path, body, check) => call('POST', path, body, null, { once: check }),
     async download(path, file) {
       const stop = new AbortController()
       const stopListening = options.interrupts?.(() => stop.abort())
@@ -319,7 +362,7 @@ export function createApi(options: ApiOptions): Api {
     postText: (path, text, type, key) =>
       call('POST', path, undefined, key, { text: { body: text, type } }),
     patch: (path, body, key) => call('PATCH', path, body, key),
-    delete: (path) => call('DELETE', path, undefined, null),
+    delete: (path, key) => call('DELETE', path, undefined, key),
     quiet: (patient) =>
       createApi({
         url,

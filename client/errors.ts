@@ -21,7 +21,7 @@ export class NodeRefusal extends Error {
 }
 
 /** How a node that could not be reached is said (NodeUnreachable). */
-export type Unreachable = 'busy' | 'untrusted' | 'https' | 'silent'
+export type Unreachable = 'busy' | 'untrusted' | 'https' | 'silent' | 'proxy'
 
 /**
  * The node could not be reached, or did not answer after every retry (network error, timeout,
@@ -32,13 +32,19 @@ export class NodeUnreachable extends Error {
   readonly url: string
   readonly reason: string
   readonly key?: string
+  /**
+   * A change sent with no key that cannot be sent twice (a token made, a backup taken), whose
+   * outcome is unknown: what to look at before asking again.
+   */
+  readonly unconfirmed?: string
 
   /**
    * `why`: busy, it answered 503/504; untrusted, its TLS certificate was refused; https, an
    * http:// URL where the node serves HTTPS only; silent, nothing came back in time (whether
-   * anything listens there is not known: a node overloaded, paused or cut off looks the same).
+   * anything listens there is not known: a node overloaded, paused or cut off looks the same);
+   * proxy, something in front of the node answered a 5xx of its own (its node away or gone).
    */
-  constructor(url: string, reason: string, key?: string, why?: Unreachable) {
+  constructor(url: string, reason: string, key?: string, why?: Unreachable, unconfirmed?: string) {
     super(
       why === 'busy'
         ? `The almacen node at ${url} is up but did not answer (${reason}). Try again in a moment.`
@@ -48,12 +54,15 @@ export class NodeUnreachable extends Error {
             ? `The almacen node at ${url} serves HTTPS only (plain HTTP: ${reason}): use ${url.replace(/^http:/, 'https:')}`
             : why === 'silent'
               ? `The almacen node at ${url} did not answer (${reason}): it may be overloaded, paused or cut off from here.`
-              : `Cannot reach the almacen node at ${url} (${reason}). Is it running? (npm start)`
+              : why === 'proxy'
+                ? `The almacen node at ${url} did not answer: what stands in front of it answered ${reason}. Is the node running behind it?`
+                : `Cannot reach the almacen node at ${url} (${reason}). Is it running? (npm start)`
     )
     this.name = 'NodeUnreachable'
     this.url = url
     this.reason = reason
     this.key = key
+    this.unconfirmed = unconfirmed
   }
 }
 

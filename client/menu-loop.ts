@@ -97,7 +97,12 @@ function backOut(err: unknown): undefined {
 /** A failed action in words: the node's own sentence, or what to do about a node that is away. */
 export function explain(err: unknown): string {
   if (err instanceof NodeRefusal) return err.message
-  if (err instanceof NodeUnreachable) return err.key ? UNCONFIRMED : err.message
+  if (err instanceof NodeUnreachable) {
+    if (err.unconfirmed) {
+      return `The node did not confirm it, so it may or may not have been done: ${err.unconfirmed}`
+    }
+    return err.key ? UNCONFIRMED : err.message
+  }
   if (process.env.ALMACEN_DEBUG) return (err as Error)?.stack ?? String(err)
   return `Something unexpected went wrong: ${(err as Error)?.message ?? err}. Set ALMACEN_DEBUG=1 to see the details.`
 }

@@ -78,7 +78,10 @@ export function describe(err: unknown, command?: Command): string {
     // before it went unanswered. Safe to run again as it is.
     const unsent =
       !err.key && command?.options?.key ? 'almacen: nothing was sent, so nothing changed.\n' : ''
-    return `almacen: ${err.message}\n${retry(err.key)}${unsent}`
+    const unconfirmed = err.unconfirmed
+      ? `almacen: the node did not confirm it, so it may or may not have been done: ${err.unconfirmed}\n`
+      : ''
+    return `almacen: ${err.message}\n${retry(err.key)}${unsent}${unconfirmed}`
   }
   if (err instanceof Interrupted) {
     const unknown = err.unconfirmed && !err.key ? ' before the node confirmed it' : ''

@@ -36,7 +36,12 @@ export const backup: Command = {
   async run(io, args) {
     const [file] = positionals(args, [], ['FILE'])
     if (file) await canWrite(file)
-    const taken = await io.api.post<Backup>('/backup', {}, null)
+    // Not sent twice: each request takes another whole copy of the database.
+    const taken = await io.api.postOnce<Backup>(
+      '/backup',
+      {},
+      'list the backups (GET /backups) before taking another'
+    )
     const fetched = file ? await io.api.download(`/backups/${taken.name}`, file) : undefined
     if (io.json) return printJson(io, fetched ? { ...taken, file } : taken)
     io.print(

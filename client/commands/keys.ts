@@ -101,7 +101,7 @@ export const keys: Command = {
     } else if (what === 'use') {
       report = await io.api.post<KeyringReport>(`/keys/${id(given)}/use`, undefined, null)
     } else if (what === 'remove') {
-      report = await io.api.delete<KeyringReport>(`/keys/${id(given)}`)
+      report = await io.api.delete<KeyringReport>(`/keys/${id(given)}`, null)
     } else {
       throw new UsageError(`there is no "keys ${what}": use install, use or remove`)
     }

@@ -89,11 +89,7 @@ export const queues: Command = {
       return io.json ? printJson(io, made) : showQueues(io, [made])
     }
     if (what === 'purge') {
-      const { purged } = await io.api.post<{ purged: number }>(
-        `${path}/purge`,
-        { confirm: name },
-        null
-      )
+      const { purged } = await io.api.post<{ purged: number }>(`${path}/purge`, { confirm: name })
       return io.json
         ? printJson(io, { purged })
         : io.print(`✔ Purged ${purged} messages from ${name}.`)

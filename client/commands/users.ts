@@ -123,7 +123,12 @@ export const tokens: Command = {
       if (second === undefined) throw new UsageError('missing NAME: what the token is for')
       const body = { user: name(first), name: second, expiresAt: args.values.expires }
       // No Idempotency-Key: the node refuses one here (a replay could not show the token again).
-      const made = await io.api.post<TokenView & { token: string }>('/tokens', body, null)
+      // Nor sent twice: a second token would be made, and never shown.
+      const made = await io.api.postOnce<TokenView & { token: string }>(
+        '/tokens',
+        body,
+        `look for it with "almacen tokens --user ${body.user}", and revoke it if it is there`
+      )
       if (io.json) return printJson(io, made)
       io.print(made.token)
       io.note(

@@ -65,12 +65,69 @@ t.test("a refusal carries the node's sentence and code, and a 4xx is never retri
 
 t.test('an answer that is not JSON is described, never shown raw', async (t) => {
   const fake = await fakeNode(t, (_req, res) => {
-    res.writeHead(502, { 'content-type': 'text/html' })
-    res.end('<html>Bad Gateway</html>')
+    res.writeHead(400, { 'content-type': 'text/html' })
+    res.end('<html>Bad Request</html>')
   })
   const err = await failure(createApi({ url: fake.url }).get('/node'))
-  t.match(err, { status: 502, code: 'HTTP_502', message: 'the node answered HTTP 502' })
+  t.match(err, { status: 400, code: 'HTTP_400', message: 'the node answered HTTP 400' })
 })
+
+t.test(
+  "a proxy's 5xx is an answer lost, not a refusal: tried again with the same key",
+  async (t) => {
+    // nginx in front of a node that died mid-answer, perhaps after it recorded the receipt.
+    const fake = await fakeNode(t, (_req, res, n) => {
+      if (n > 1) return json(res, 201, { seq: 1 })
+      res.writeHead(502, { 'content-type': 'text/html' })
+      res.end('<html>502 Bad Gateway</html>')
+    })
+    const api = createApi({ url: fake.url, backoffMs: 1 })
+    t.same(await api.post('/movements', { type: 'receipt' }), { seq: 1 })
+    t.equal(fake.seen.length, 2)
+    t.equal(fake.seen[1].key, fake.seen[0].key, 'the same key')
+    const away = await fakeNode(t, (_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' })
+      res.end('<html>502 Bad Gateway</html>')
+    })
+    const err = await failure(createApi({ url: away.url, backoffMs: 1 }).post('/movements', {}))
+    t.type(err, NodeUnreachable, "the outcome is unknown, as a lost answer's")
+    t.ok(err.key, 'with the key to send it again with')
+    t.match(err.message, /what stands in front of it answered HTTP 502 Bad Gateway/)
+  }
+)
+
+t.test('a write that cannot be sent twice is sent once when its outcome is unknown', async (t) => {
+  const fake = await fakeNode(t, (_req, res) =>
+    json(res, 504, { error: 'The database did not answer', code: 'DB_TIMEOUT' })
+  )
+  const api = createApi({ url: fake.url, backoffMs: 1 })
+  const err = await failure(api.postOnce('/backup', {}, 'list the backups'))
+  t.type(err, NodeUnreachable)
+  t.equal(fake.seen.length, 1, 'not sent again: a second backup would be taken')
+  t.equal(fake.seen[0].key, undefined, 'with no key')
+  t.equal(err.unconfirmed, 'list the backups')
+  // Never reached: sent again, as any call.
+  const closed = createApi({ url: await closedPort(), backoffMs: 1, attempts: 2 })
+  const refused = await failure(closed.postOnce('/backup', {}, 'list the backups'))
+  t.equal(refused.unconfirmed, undefined, 'a refused connection sent nothing')
+  t.match(refused.reason, /connection refused/)
+})
+
+t.test(
+  'a DELETE carries a key, the same on a retry: what it removed is not "not found"',
+  async (t) => {
+    const fake = await fakeNode(t, (_req, res, n) =>
+      n < 2 ? json(res, 503, { error: 'busy', code: 'DB_UNAVAILABLE' }) : json(res, 200, {})
+    )
+    const api = createApi({ url: fake.url, backoffMs: 1 })
+    await api.delete('/queues/orders')
+    t.equal(fake.seen.length, 2)
+    t.ok(fake.seen[0].key, 'a key is sent')
+    t.equal(fake.seen[1].key, fake.seen[0].key)
+    await api.delete('/keys/k2', null)
+    t.equal(fake.seen[2].key, undefined, 'none for a route that takes none')
+  }
+)
 
 t.test('a 503 is retried with the same Idempotency-Key until the node answers', async (t) => {
   const fake = await fakeNode(t, (_req, res, n) =>
@@ -164,7 +221,9 @@ t.test('when every try fails, the caller may try again, with the same key', asyn
 
 t.test('a slow call says, every second, how long the node has not answered and why', async (t) => {
   const fake = await fakeNode(t, (_req, res, n) =>
-    n === 1 ? json(res, 503, { error: 'busy' }) : setTimeout(() => json(res, 200, {}), 1300)
+    n === 1
+      ? json(res, 503, { error: 'busy', code: 'DB_BUSY' })
+      : setTimeout(() => json(res, 200, {}), 1300)
   )
   const events: string[] = []
   const progress = {
@@ -203,7 +262,7 @@ t.test('a long poll is slow only past its hold, and its deadline is longer by it
 
 t.test('with no limit on tries, a call waits for the node however long it takes', async (t) => {
   const fake = await fakeNode(t, (_req, res, n) =>
-    n < 6 ? json(res, 503, { error: 'busy' }) : json(res, 201, { seq: 1 })
+    n < 6 ? json(res, 503, { error: 'busy', code: 'DB_BUSY' }) : json(res, 201, { seq: 1 })
   )
   const api = createApi({ url: fake.url, attempts: Infinity, backoffMs: 1 })
   t.same(await api.post('/movements', {}), { seq: 1 })
@@ -261,7 +320,7 @@ t.test(
 )
 
 t.test('a wait between tries that would end past the deadline is not waited', async (t) => {
-  const busy = await fakeNode(t, (_req, res) => json(res, 503, { error: 'busy' }))
+  const busy = await fakeNode(t, (_req, res) => json(res, 503, { error: 'busy', code: 'DB_BUSY' }))
   // The next try would come 2 s after the first: past the 0.3 s deadline, so none comes.
   const api = createApi({ url: busy.url, attempts: Infinity, backoffMs: 5000, deadlineMs: 300 })
   const started = Date.now()

@@ -102,10 +102,11 @@ t.test(
     })
     t.equal(wrong, EXIT.refused)
     t.match(lines, [/^✖ .* \(UNAUTHENTICATED\)$/])
-    // A proxy's error page, and an answer with nothing in it.
-    for (const [status, body] of [
-      [502, '<html><body>Bad Gateway</body></html>'],
-      [200, ''],
+    // A proxy's error page (its node away: unreachable, as one that does not answer), and an
+    // answer with nothing in it.
+    for (const [status, body, exit] of [
+      [502, '<html><body>Bad Gateway</body></html>', EXIT.unreachable],
+      [200, '', EXIT.refused],
     ] as const) {
       const server = createServer((_req, res) => {
         res.writeHead(status, { 'content-type': 'text/html' })
@@ -117,7 +118,7 @@ t.test(
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
       const said: string[] = []
       const code = await runInteractive({ url, prompts, print: (l) => said.push(l), attempts: 1 })
-      t.equal(code, EXIT.refused, `${status}`)
+      t.equal(code, exit, `${status}`)
       t.equal(said.length, 1, `${status}: one line`)
       t.match(said[0], /^✖ /)
     }

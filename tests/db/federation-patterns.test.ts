@@ -31,3 +31,33 @@ t.test('a federated pattern carries only the topics whose words it matches in pl
     'not orders.fr.eu.x, nor eu.x'
   )
 })
+
+t.test('a federated message gets an id never given before, whatever the counters do', async (t) => {
+  // A node restored from its peers, or put back from a backup, counts its topic messages from
+  // where that copy left them: ids made from that count were ones its peers had already taken,
+  // and refused for ever (db/transfers/ops.ts reusedId).
+  const knex = await testDb(t)
+  await knex('members').insert({
+    id: 'node-sevilla',
+    name: 'Sevilla',
+    address: 'http://127.0.0.1:1',
+    state: 'alive',
+    incarnation: 0,
+    stateChangedAt: new Date().toISOString(),
+  })
+  await federate(knex, { pattern: 'orders', peers: ['Sevilla'] })
+  await create(knex, { name: 'orders', retentionMs: 60_000, retentionCount: 100 })
+  const ids: string[] = []
+  for (const id of ['first', 'after the restore']) {
+    await publish(knex, { topic: 'orders', messages: [{ id, body: '1', headers: {} }] })
+    const [row] = (await knex('outbox').orderBy('seq', 'desc').limit(1)) as { id: string }[]
+    ids.push(row.id)
+    // The count starts again, as in a database restored with no topic messages.
+    await knex.raw(`DELETE FROM sqlite_sequence WHERE name = 'topic_messages'`)
+    await knex('topicMessages').delete()
+    await knex('topicMessageIds').delete()
+  }
+  t.equal(ids.length, 2)
+  t.not(ids[0], ids[1], 'two messages, two ids')
+  t.match(ids[0], /^federated:topic:[0-9a-f]{32}:node-sevilla$/)
+})

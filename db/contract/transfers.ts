@@ -194,9 +194,11 @@ export const messagePayloads = {
   'transfer.cancel_accepted': z.strictObject({ ...again }),
   'transfer.cancel_refused': z.strictObject({ reason: text, ...again }),
   // A peer names the topic and the id it is stored under here: both kept to the shapes this
-  // node itself makes (dotted words, visible ASCII), its time to an ISO time.
+  // node itself makes (dotted words, visible ASCII), its time to an ISO time. A word may start
+  // with a dash or an underscore, as a topic's name may (api/topics.ts): `_audit` was refused
+  // here, and its every message lost.
   'message.federated': z.strictObject({
-    topic: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/),
+    topic: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/),
     id: z.string().regex(/^[\x21-\x7e]{1,200}$/),
     body: z.unknown(),
     headers: z.record(z.string().max(100), z.string().max(1000)),

@@ -70,6 +70,8 @@ t.test(
         federated(1, 'orders*[x]', 'o-1'),
         federated(2, 'orders', 'with space'),
         federated(3, 'orders', 'o-3'),
+        // A name this node takes for a topic of its own (api/topics.ts), so one a peer sends.
+        federated(4, '_audit.-x', 'o-4'),
       ],
     }
     const envelope = { v: PROTOCOL_VERSION, id: 'r', op: 'transfers.inboxV2' as const, payload }
@@ -81,6 +83,7 @@ t.test(
           { id: 'f-1', status: 'refused', code: 'VALIDATION_FAILED' },
           { id: 'f-2', status: 'refused', code: 'VALIDATION_FAILED' },
           { id: 'f-3', status: 'applied' },
+          { id: 'f-4', status: 'applied' },
         ],
       },
     })
@@ -89,7 +92,10 @@ t.test(
         m.topic,
         m.messageId,
       ]),
-      [['orders', 'norte-id/o-3']]
+      [
+        ['orders', 'norte-id/o-3'],
+        ['_audit.-x', 'norte-id/o-4'],
+      ]
     )
   }
 )

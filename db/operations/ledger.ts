@@ -7,7 +7,7 @@ import { conclude, scan } from '../ledger/jobs.ts'
 import { setProjections } from '../ledger/projections.ts'
 import { readAnchor } from '../ledger/rows.ts'
 import { checkHeadAndBalances, clearWitnessHalt } from '../ledger/start-check.ts'
-import { afterCommit, ledgerState, ledgerStatus } from '../ledger/state.ts'
+import { afterCommit, ledgerState, ledgerStatus, unfinishedRestore } from '../ledger/state.ts'
 import { LedgerVerifier } from '../ledger/verifier.ts'
 import { withSql } from '../sql.ts'
 
@@ -73,6 +73,7 @@ async function setBalances(
  * whole ledger itself. Lifts a halt: after it, everything checks out.
  */
 export async function rebuild(db: Knex): Promise<C.LedgerRebuild> {
+  refuseWhileRestoring(db, 'a rebuild')
   const state = ledgerState(db)
   const { verified } = state
   const verifier =
@@ -95,6 +96,20 @@ export async function rebuild(db: Knex): Promise<C.LedgerRebuild> {
 }
 
 /**
+ * A restore of another node begun and not finished: the log here is a part of that node's. A
+ * rebuild or an acceptance would lift the halt, and this node would write on it under its own id
+ * (and then hold seqs the restore's rest needs): refused until the restore finishes.
+ */
+function refuseWhileRestoring(db: Knex, what: string): void {
+  const { restoring } = ledgerState(db)
+  if (restoring === null) return
+  throw new DomainError(
+    'LEDGER_HALTED',
+    `Refused: ${unfinishedRestore(restoring)}. Until then ${what} would let this node write on a part of another node's log.`
+  )
+}
+
+/**
  * Accepts the ledger as it stands, an admin's explicit decision: the anchor moves to the last
  * movement, every balance is set to what the ledger sums to, the acceptance is recorded with its
  * reason and what did not check out, and a halt is lifted. A broken chain stays broken (a verify
@@ -104,6 +119,7 @@ export async function accept(
   db: Knex,
   { reason }: { reason: string }
 ): Promise<C.LedgerAcceptance> {
+  refuseWhileRestoring(db, 'an acceptance')
   const found = await withSql(db, checkHeadAndBalances)
   const sums = new Map(found.sums.map((s) => [s.sku, s.onHand]))
   const lastSeqs = new Map(found.sums.map((s) => [s.sku, s.lastSeq]))

@@ -246,6 +246,17 @@ t.test(
       },
     })
     t.match(await own(), { ok: true }, "the node's own reads of its log go on: it opens again")
+    // Neither a rebuild nor an acceptance makes the part of another node's log this one's own.
+    for (const [op, payload] of [
+      ['ledger.rebuild', {}],
+      ['ledger.accept', { reason: 'carry on' }],
+    ] as const) {
+      t.match(await call(into, op, payload), {
+        ok: false,
+        error: { code: 'LEDGER_HALTED', message: /restore of node .* was begun and not finished/ },
+      })
+    }
+    t.match(await write(), { ok: false, error: { code: 'LEDGER_HALTED' } }, 'still refused')
     await restore(into, peer, id)
     await ok(into, 'ledger.restoreFinish', { nodeId: id, report: {} })
     t.match(await feed(), { ok: true }, 'served once it finishes')

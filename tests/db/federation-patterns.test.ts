@@ -1,12 +1,13 @@
 // The federation's trigger matches topic patterns as the subscriptions do: a `*` is one word,
 // even before a last `>` (migrations/20270112100000_topic_patterns_word_by_word.ts).
+import type { Knex } from 'knex'
 import t from 'tap'
 import { create, federate, publish } from '../../db/operations/topics.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
-t.test('a federated pattern carries only the topics whose words it matches in place', async (t) => {
-  const knex = await testDb(t)
-  await knex('members').insert({
+/** Sevilla, a member alive, the peer the federations below name. */
+const sevilla = (knex: Knex) =>
+  knex('members').insert({
     id: 'node-sevilla',
     name: 'Sevilla',
     address: 'http://127.0.0.1:1',
@@ -14,6 +15,10 @@ t.test('a federated pattern carries only the topics whose words it matches in pl
     incarnation: 0,
     stateChangedAt: new Date().toISOString(),
   })
+
+t.test('a federated pattern carries only the topics whose words it matches in place', async (t) => {
+  const knex = await testDb(t)
+  await sevilla(knex)
   await federate(knex, { pattern: '*.eu.>', peers: ['Sevilla'] })
   for (const name of ['orders.eu.x', 'orders.fr.eu.x', 'a.eu.b.c', 'eu.x']) {
     await create(knex, { name, retentionMs: 60_000, retentionCount: 100 })
@@ -37,14 +42,7 @@ t.test('a federated message gets an id never given before, whatever the counters
   // where that copy left them: ids made from that count were ones its peers had already taken,
   // and refused for ever (db/transfers/ops.ts reusedId).
   const knex = await testDb(t)
-  await knex('members').insert({
-    id: 'node-sevilla',
-    name: 'Sevilla',
-    address: 'http://127.0.0.1:1',
-    state: 'alive',
-    incarnation: 0,
-    stateChangedAt: new Date().toISOString(),
-  })
+  await sevilla(knex)
   await federate(knex, { pattern: 'orders', peers: ['Sevilla'] })
   await create(knex, { name: 'orders', retentionMs: 60_000, retentionCount: 100 })
   const ids: string[] = []

@@ -22,8 +22,12 @@ export const networkStockQuery = z.strictObject({
 
 /** `live`: asked now; `replica`: from this node's replica of its ledger; `none`: no figure. */
 export type FigureSource = 'live' | 'replica' | 'none'
-/** Why a warehouse is not live: failed (down), left, asked and silent, or its answer refused. */
-export type NotLiveReason = 'down' | 'timed_out' | 'left' | 'refused'
+/**
+ * Why a warehouse is not live: failed (down), left, asked and silent, or its answer refused; or no
+ * longer a member (`reaped`: forgotten 24 h after it left, 72 h after it failed), answered from
+ * this node's replica of its ledger.
+ */
+export type NotLiveReason = 'down' | 'timed_out' | 'left' | 'refused' | 'reaped'
 
 /** Where a warehouse's figures come from, and how fresh they are. */
 export interface Provenance {

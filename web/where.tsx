@@ -131,7 +131,8 @@ function Row(props: { status: WarehouseStatus; figure?: WarehouseFigure; words: 
 
 function Provenance(props: { status: WarehouseStatus; hasFigure: boolean; words: Words }) {
   const { status, words } = props
-  const why = status.reason ? words.whereReasons[status.reason] : ''
+  // The page comes from the node that answers, but say a reason it has no words for as it is.
+  const why = status.reason ? (words.whereReasons[status.reason] ?? status.reason) : ''
   if (status.source === 'live') {
     // Answered, but its ledger halted or its copy here broke: its figure may not be its own.
     return (

@@ -13,6 +13,7 @@ const REASONS: Record<NonNullable<WarehouseStatus['reason']>, string> = {
   timed_out: 'did not answer in time',
   left: 'left the network',
   refused: 'refused to answer',
+  reaped: 'no longer a member',
 }
 
 /** "45 s", "3 min", "2 h", "4 d": how old a replica's figure is. */
@@ -27,7 +28,8 @@ export function age(ms: number): string {
 /** Where a warehouse's figure comes from, in words: live, or how old and why. */
 function sourceOf(w: WarehouseStatus): string {
   if (w.source === 'live') return w.disputed ? `LIVE, DISPUTED: ${w.disputed}` : 'live'
-  const why = REASONS[w.reason ?? 'down']
+  // A reason newer than this client is shown as the node names it.
+  const why = REASONS[w.reason ?? 'down'] ?? w.reason
   // What happened, when it adds to the reason: "connection refused", a signature that failed.
   const said = w.detail && (w.reason === 'down' || w.reason === 'refused') ? ` (${w.detail})` : ''
   if (w.source === 'none') return `NO FIGURE: ${why}${said}`

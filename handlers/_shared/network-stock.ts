@@ -48,6 +48,7 @@ function replicaFigures(
       const head = heads.get(r.nodeId)
       return {
         nodeId: r.nodeId,
+        name: r.name,
         ledger: r.ledger,
         asOf: r.asOf,
         rowsBehind: head === undefined ? null : Math.max(0, head - r.ledger.seq),
@@ -74,8 +75,8 @@ function replicaFigures(
 /**
  * Asks this warehouse (its database), every other member (ctx.peers) and this node's replicas of
  * them, all at once and each bounded by the deadline, and composes the company-wide answer: a
- * warehouse that does not answer live is answered from its replica, labelled. Never waits past
- * `deadlineMs`.
+ * warehouse that does not answer live, or is no longer a member, is answered from its replica,
+ * labelled. Never waits past `deadlineMs`.
  */
 export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
   const started = performance.now()

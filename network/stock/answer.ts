@@ -21,6 +21,8 @@ type Figure = Omit<StockAnswer['figures'][number], 'name' | 'unit' | 'inTransit'
 /** This node's replica of a warehouse's ledger, as its projection answers for the SKUs asked. */
 export interface ReplicaFigures {
   nodeId: string
+  /** The warehouse's name as the replica knows it (said for one that is no longer a member). */
+  name: string
   ledger: { seq: number; hash: string }
   /** When the replica was last caught up with the warehouse, on this node's clock; null: never. */
   asOf: string | null
@@ -154,9 +156,20 @@ export function answerReserveMs(deadlineMs: number, lateMs: number): number {
 export function composeStock(g: Gathered): { answer: NetworkAnswer; stock: SkuAcross[] } {
   const byName = (a: WarehouseOutcome, b: WarehouseOutcome) =>
     a.member.name.localeCompare(b.member.name) || a.member.id.localeCompare(b.member.id)
+  // A warehouse no longer a member (reaped long after it left or failed) is asked nothing, but its
+  // goods are still the company's: it is answered from the replica this node keeps of its ledger,
+  // as a member that left is, rather than dropped from the totals without a word.
+  const asked = new Set([g.self, ...g.peers].map((o) => o.member.id))
+  const reaped = g.replicas
+    .filter((r) => !asked.has(r.nodeId))
+    .map((r): WarehouseOutcome => ({
+      member: { id: r.nodeId, name: r.name },
+      reason: 'reaped',
+      detail: 'no longer a member: forgotten long after it left or failed',
+    }))
   const sourced = [
     source(g.self, true, g),
-    ...[...g.peers].sort(byName).map((outcome) => source(outcome, false, g)),
+    ...[...g.peers, ...reaped].sort(byName).map((outcome) => source(outcome, false, g)),
   ]
   const skus = new Map<string, { name: string | null; figures: WarehouseFigure[] }>()
   for (const { status, figures } of sourced) {

@@ -3,8 +3,11 @@ import type { PeerFailure, Transport } from '../transport/transport.ts'
 import { TRANSFER_SENT } from '../transfers/messages.ts'
 import { STOCK_EXCHANGE, type StockAnswer, type StockAsk } from './messages.ts'
 
-/** Why a warehouse's figure is not live: the member is down or left, or it was asked and failed. */
-export type NotLive = 'down' | 'timed_out' | 'left' | 'refused'
+/**
+ * Why a warehouse's figure is not live: the member is down or left, or it was asked and failed;
+ * or it is no longer a member (reaped), so nobody asks it, and only a replica of it is left.
+ */
+export type NotLive = 'down' | 'timed_out' | 'left' | 'refused' | 'reaped'
 
 /** How asking one member ended: its answer, or why there is none (and what happened, in words). */
 export type WarehouseOutcome =

@@ -118,6 +118,7 @@ t.test(
         replicas: [
           {
             nodeId: 'n-2',
+            name: 'Sur',
             ledger: { seq: 40, hash: HASH('b') },
             asOf: new Date(NOW - 90_000).toISOString(),
             rowsBehind: 3,
@@ -166,6 +167,69 @@ t.test(
   }
 )
 
+t.test(
+  'answers a warehouse that is no longer a member from its replica, and counts it in the totals',
+  async (t) => {
+    // Oeste left more than 24 h ago and was reaped: nobody asks it, but this node still holds
+    // its ledger. Before the reap it was a `left` member, answered the same way.
+    const oeste = {
+      nodeId: 'n-4',
+      name: 'Oeste',
+      ledger: { seq: 30, hash: HASH('e') },
+      asOf: new Date(NOW - 25 * 3600_000).toISOString(),
+      rowsBehind: 0,
+      warning: null,
+      figures: [
+        {
+          sku: 'BOLT',
+          name: 'Bolt',
+          unit: 'ea',
+          onHand: 8,
+          reorderPoint: null,
+          inTransit: null,
+          sent: 0,
+          received: 0,
+        },
+      ],
+    }
+    const { answer, stock } = composeStock(
+      gathered({
+        self: live('n-self', 'Centro', [['BOLT', 4, 'ea']]),
+        peers: [live('n-2', 'Sur', [['BOLT', 10, 'ea']])],
+        replicas: [oeste],
+      })
+    )
+    t.match(answer, {
+      counts: { total: 3, live: 2, replica: 1, missing: 0 },
+      complete: false,
+      timedOut: false,
+    })
+    t.match(answer.warehouses, [
+      { node: { name: 'Centro', self: true }, source: 'live' },
+      {
+        node: { id: 'n-4', name: 'Oeste', self: false },
+        source: 'replica',
+        reason: 'reaped',
+        detail: /no longer a member/,
+        ledger: { seq: 30 },
+        ageMs: 25 * 3600_000,
+      },
+      { node: { name: 'Sur' }, source: 'live' },
+    ])
+    t.match(stock[0], {
+      total: { onHand: 22, liveOnHand: 14, unit: 'ea' },
+      figures: [
+        { node: { name: 'Centro' } },
+        { node: { name: 'Oeste' }, source: 'replica', reason: 'reaped', onHand: 8 },
+        { node: { name: 'Sur' } },
+      ],
+    })
+    // This node's own ledger is never a warehouse of its own replicas.
+    const own = { ...oeste, nodeId: 'n-self', name: 'Centro' }
+    t.match(composeStock(gathered({ replicas: [own] })).answer.counts, { total: 1, live: 1 })
+  }
+)
+
 t.test('an answer cut short by its size is not complete', async (t) => {
   const self = live('n-self', 'Centro', [['BOLT', 4, 'ea']])
   if ('answer' in self) self.answer.truncated = true
@@ -185,6 +249,7 @@ t.test(
         replicas: [
           {
             nodeId: 'n-2',
+            name: 'Sur',
             ledger: { seq: 12, hash: HASH('d') },
             asOf: null,
             rowsBehind: null,
@@ -251,6 +316,7 @@ t.test(
         replicas: [
           {
             nodeId: 'n-2',
+            name: 'Sur',
             ledger: { seq: 9, hash: HASH('c') },
             asOf: new Date(NOW - 1000).toISOString(),
             rowsBehind: 0,
@@ -335,6 +401,7 @@ t.test(
     const norte = live('n-3', 'Norte', [['BOLT', 4, 'ea']])
     const broken = {
       nodeId: 'n-3',
+      name: 'Norte',
       ledger: { seq: 409, hash: HASH('b') },
       asOf: null,
       rowsBehind: null,

@@ -241,3 +241,58 @@ t.test('a live warehouse is never shown from its replica', async (t) => {
     counts: { live: 2, replica: 0 },
   })
 })
+
+t.test(
+  'answers a warehouse no longer a member (reaped) from this node’s replica of it, in the total',
+  async (t) => {
+    const asOf = new Date(Date.now() - 30 * 3600_000).toISOString()
+    const oeste = {
+      nodeId: 'n-oeste',
+      name: 'Oeste',
+      state: 'stale',
+      reason: null,
+      ledger: { seq: 12, hash: 'e'.repeat(64) },
+      events: 15,
+      asOf,
+      stock: [{ ...BOLT, onHand: 7, sent: 0, received: 0, low: false, lastSeq: 12 }],
+    }
+    const ctx = fakeCtx(
+      {
+        'stock.figures': () => ({ figures: [BOLT], ledger: HEAD, truncated: false }),
+        'replicas.stock': () => ({ replicas: [oeste] }) as never,
+        'replicas.list': () => ({ replicas: [] }),
+      },
+      {},
+      {},
+      { peers: () => [] },
+      // Oeste is not a member any more: the peers asked are Sur alone.
+      { stock: async () => [sur(10)] }
+    )
+    const answer = await handler(get('BOLT-M8'), ctx)
+    t.match(answer, {
+      total: { onHand: 21, liveOnHand: 14, unit: 'ea' },
+      counts: { total: 3, live: 2, replica: 1, missing: 0 },
+      complete: false,
+      timedOut: false,
+    })
+    t.match(
+      answer.warehouses.map((w) => [w.node.name, w.source, w.reason]),
+      [
+        [/./, 'live', null],
+        ['Oeste', 'replica', 'reaped'],
+        ['Sur', 'live', null],
+      ]
+    )
+    t.match(answer.figures, [
+      { source: 'live' },
+      {
+        node: { id: 'n-oeste', name: 'Oeste' },
+        source: 'replica',
+        reason: 'reaped',
+        asOf,
+        onHand: 7,
+      },
+      { node: { name: 'Sur' }, source: 'live' },
+    ])
+  }
+)

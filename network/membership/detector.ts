@@ -80,6 +80,11 @@ export class Detector {
     return this.prober.probeFor(target)
   }
 
+  /** Between a start and a stop. */
+  get started(): boolean {
+    return this.running
+  }
+
   start(): void {
     if (this.running) return
     this.running = true

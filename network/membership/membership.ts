@@ -55,6 +55,8 @@ export class Membership implements MembershipApi {
   private readonly unwatch: () => void
   /** Out of the network: leaving, left, or kept out by an operator's leave. */
   private leaving = false
+  /** The leave under way: a leave asked meanwhile waits for it. */
+  private leavingNow: Promise<LeaveOutcome> | undefined
   private isOpen = false
   /** Set when close() begins: joins asked from then on are refused, those in flight awaited. */
   private stopping = false
@@ -235,13 +237,35 @@ export class Membership implements MembershipApi {
   }
 
   async leave({ rejoin }: { rejoin: boolean }): Promise<LeaveOutcome> {
+    // Two at once: the second is told what became of the first, its failure included, rather
+    // than that the node has left while that is still unsure.
+    if (this.leavingNow) return { ...(await this.leavingNow), alreadyLeft: true }
     if (this.leaving) return { acked: [], missed: [], alreadyLeft: true }
+    this.leavingNow = this.leaveNow(rejoin)
+    try {
+      return await this.leavingNow
+    } finally {
+      this.leavingNow = undefined
+    }
+  }
+
+  private async leaveNow(rejoin: boolean): Promise<LeaveOutcome> {
+    const detecting = this.detector.started
     this.leaving = true
     this.detector.stop()
-    const [self] = await this.merger.writeSelf(
-      (current) => ({ ...(current as Member), state: 'left', stateChangedAt: isoAt(this.clock) }),
-      { rejoin }
-    )
+    const [self] = await this.merger
+      .writeSelf(
+        (current) => ({ ...(current as Member), state: 'left', stateChangedAt: isoAt(this.clock) }),
+        { rejoin }
+      )
+      .catch((err: unknown) => {
+        // Nothing was saved and no member told: this node is still one, so it goes on as one.
+        // Otherwise a retry would answer that it had left, it would stop probing (and be seen
+        // failed), rejoin by itself at its next start, and skip its goodbye when it stops.
+        this.leaving = false
+        if (detecting) this.detector.start()
+        throw err
+      })
     const outcome = await this.gossip.announce([self], this.timing.leaveDeadlineMs)
     // A node alone (never joined, or every other member gone) had no network to leave.
     const alone = outcome.acked.length === 0 && outcome.missed.length === 0

@@ -162,6 +162,54 @@ t.test(
 )
 
 t.test(
+  'a leave the store refuses keeps the node a member, and a leave tried again does leave',
+  async (t) => {
+    const cluster = await formed(t)
+    const c = cluster.node('C')
+    const others = NAMES.filter((n) => n !== 'C')
+    c.disk.refuseNext = new Error('DB_UNAVAILABLE')
+    const first = c.membership.leave({ rejoin: false })
+    const meanwhile = c.membership.leave({ rejoin: false })
+    meanwhile.catch(() => undefined) // observed below
+    await t.rejects(cluster.finish(first, 5000, 'the refused leave'), { message: 'DB_UNAVAILABLE' })
+    await t.rejects(meanwhile, { message: 'DB_UNAVAILABLE' }, 'a leave asked meanwhile fails too')
+    t.equal(c.membership.snapshot().participating, true, 'still taking part')
+    t.equal(c.disk.rows.get(c.id)?.state, 'alive', 'nothing of the leave on its disk')
+    t.equal(c.disk.rejoin, true)
+    const pings = () =>
+      cluster.net.traffic.filter(
+        (m) => m.from === c.address && m.path === '/peer/ping' && m.leg === 'request'
+      ).length
+    const before = pings()
+    await cluster.run(DEFAULT_TIMING.probeIntervalMs * 5)
+    t.ok(pings() > before, 'it goes on probing')
+    t.ok(cluster.sees(NAMES, allAlive), 'every member still sees it alive')
+
+    const { value: left } = await cluster.finish(
+      c.membership.leave({ rejoin: false }),
+      5000,
+      'the leave tried again'
+    )
+    t.notOk(left.alreadyLeft, 'it leaves now, not before')
+    t.same(left.acked.sort(), others.map((n) => cluster.node(n).id).sort(), 'every member told')
+    t.equal(c.disk.rows.get(c.id)?.state, 'left', 'left on its disk')
+    t.equal(c.disk.rejoin, false, 'and stays out after a restart')
+    t.ok(cluster.sees(others, { C: 'left' }), 'seen as left by all')
+    t.equal(c.membership.snapshot().participating, false)
+  }
+)
+
+t.test('a leave asked while another is under way waits for it and tells its outcome', async (t) => {
+  const cluster = await formed(t)
+  const c = cluster.node('C')
+  const first = c.membership.leave({ rejoin: false })
+  const second = c.membership.leave({ rejoin: false })
+  const { value: outcome } = await cluster.finish(first, 5000, 'the leave')
+  t.same(await second, { ...outcome, alreadyLeft: true }, 'the same acknowledgements')
+  t.equal(outcome.acked.length, NAMES.length - 1)
+})
+
+t.test(
   'a node that left and rejoins ends newer than anything said about it meanwhile',
   async (t) => {
     const cluster = await formed(t)

@@ -7,7 +7,11 @@ import { defineHandler, httpErrorOf, validate } from '../../runtime/index.ts'
  * live member cannot be asked whether it does.
  */
 export default defineHandler(
-  { access: 'admin', summary: 'Removes a cluster key from every live member' },
+  {
+    access: 'admin',
+    summary: 'Removes a cluster key from every live member',
+    keyless: 'a key removed stays removed; sent again, GET /keys shows whether it went',
+  },
   async (request, ctx): Promise<KeyringReport> => {
     const id = validate(keyId, request.params.id, 'id')
     try {

@@ -11,6 +11,7 @@ export default defineHandler(
   {
     access: 'admin',
     summary: "Rebuilds this (empty) node's ledger from its peers' replicas",
+    keyless: 'a node restored, or being restored, says so when asked again',
     body: restoreInput,
     example: { body: { nodeId: '6f1c2a5e-7d7b-4f0e-9a43-2b8f1e0c9d11' } },
   },

@@ -11,6 +11,7 @@ export default defineHandler(
   {
     access: 'admin',
     summary: 'Joins the peer network through any of these nodes',
+    keyless: 'the same change however often it is asked',
     body: joinInput,
     example: { body: { addresses: ['http://10.0.4.12:8080'] } },
   },

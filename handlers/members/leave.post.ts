@@ -6,7 +6,11 @@ import { defineHandler } from '../../runtime/index.ts'
  * POST /members/join.
  */
 export default defineHandler(
-  { access: 'admin', summary: 'Takes this warehouse out of the peer network' },
+  {
+    access: 'admin',
+    summary: 'Takes this warehouse out of the peer network',
+    keyless: 'sent again, it answers alreadyLeft: true',
+  },
   async (_request, ctx) => {
     const { acked, missed, alreadyLeft } = await ctx.membership.leave({ rejoin: false })
     return { left: true, alreadyLeft: alreadyLeft === true, acknowledgedBy: acked, missed }

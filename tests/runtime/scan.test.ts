@@ -1,5 +1,9 @@
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { ScanError, routeOf, scanHandlers } from '../../runtime/scan.ts'
+import { ROOT } from '../fixtures/root.ts'
 
 const handler = "export default () => 'ok'\n"
 
@@ -66,3 +70,23 @@ t.test('stops on two files for one route, naming both', async (t) => {
       /handlers\/items\/\[sku\]\.get\.ts and handlers\/items\/\[id\]\.get\.ts both define GET \/items\/:sku|handlers\/items\/\[id\]\.get\.ts and handlers\/items\/\[sku\]\.get\.ts both define GET/,
   })
 })
+
+t.test(
+  "every route that changes something keeps its Idempotency-Key in the worker's write, or refuses one",
+  async (t) => {
+    // A key sent to a route whose change happens outside the worker (membership, the keyring, a
+    // restore) was taken and did nothing: a retry with it got a second answer (409 "already
+    // left"), not the first. Such a route declares `keyless`, and a key is refused with 400.
+    const routes = await scanHandlers(path.join(ROOT, 'handlers'))
+    const silent: string[] = []
+    for (const route of routes) {
+      if (route.method === 'get' || route.path.startsWith('/peer/')) continue
+      const { default: declared } = await import(pathToFileURL(route.absolute).href)
+      const source = await readFile(route.absolute, 'utf8')
+      if (declared.keyless === undefined && !/\bdb\.send(Each)?\(/.test(source)) {
+        silent.push(`${route.method.toUpperCase()} ${route.path} (${route.file})`)
+      }
+    }
+    t.same(silent, [], 'no route takes a key it cannot keep')
+  }
+)

@@ -10,6 +10,7 @@ export default defineHandler(
   {
     access: 'admin',
     summary: 'Makes an installed cluster key the one every live member signs with',
+    keyless: 'the same change however often it is asked',
   },
   async (request, ctx): Promise<KeyringReport> => {
     const id = validate(keyId, request.params.id, 'id')

@@ -8,7 +8,11 @@ import { memberNamed } from '../../_shared/members.ts'
  * by itself. The member is named by its id or its warehouse name (in any case).
  */
 export default defineHandler(
-  { access: 'admin', summary: 'Marks a failed member as left, on every member' },
+  {
+    access: 'admin',
+    summary: 'Marks a failed member as left, on every member',
+    keyless: 'a member marked left stays left; sent again, GET /members shows whether it is',
+  },
   async (request, ctx): Promise<ForcedLeave> => {
     if (!ctx.membership.opened) throw new HttpError('NOT_READY', 'This node is still starting')
     const named = request.params.id

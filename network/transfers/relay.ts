@@ -22,11 +22,6 @@ export interface RelayOptions {
   /** Where the back-off's jitter comes from; seeded in tests. */
   random?: () => number
   timing?: Partial<RelayTiming>
-  /**
-   * How many pending messages are read at start (and on a wake naming no peer) to find the
-   * peers that have some; members are looked at anyway.
-   */
-  discover?: number
 }
 
 /** The relay as the runtime and handlers see it (ctx.relay). */
@@ -127,12 +122,13 @@ export class Relay implements RelayApi {
         do {
           this.lookAgain = false
           try {
-            const pending = await this.options.store.pending(
-              undefined,
-              this.options.discover ?? 1000
-            )
+            // The peers only, counted per peer: a wake naming none comes with every publish and
+            // every commit that appends events, and reading the messages themselves (up to a
+            // thousand, payloads and all) each time cost the worker most while a peer was cut
+            // off with a backlog, when the warehouse must keep working alone.
+            const waiting = await this.options.store.waiting()
             if (this.stopped) return
-            for (const to of new Set(pending.map((m) => m.to))) this.lane(to).kick()
+            for (const to of waiting) this.lane(to).kick()
           } catch (err) {
             // Each member's lane reads its own part anyway; only a non-member's would be missed.
             this.options.log.warn({ err }, 'the outbox could not be looked over')

@@ -20,6 +20,8 @@ export type Settlement = Payload<'outbox.settle'>
 export interface TransferStore {
   /** The undelivered messages for `to` (every peer without it), oldest first, at most `limit`. */
   pending(to: string | undefined, limit: number): Promise<OutboxMessage[]>
+  /** The peers the outbox holds undelivered messages for: their ids only, never the messages. */
+  waiting(): Promise<string[]>
   settle(settlement: Settlement): Promise<void>
   /** A peer's messages, each applied once; a duplicate gets its first answer. */
   inbox(
@@ -35,6 +37,11 @@ export function workerTransfers(db: WorkerCalls): TransferStore {
     async pending(to, limit) {
       const { data } = await db.call('outbox.pending', to === undefined ? { limit } : { to, limit })
       return (data as { messages: OutboxMessage[] }).messages
+    },
+    async waiting() {
+      const { data } = await db.call('outbox.depth', {})
+      const { outbox } = data as { outbox: { peer: string; pending: number }[] }
+      return outbox.filter((o) => o.pending > 0).map((o) => o.peer)
     },
     async settle(settlement) {
       await db.call('outbox.settle', settlement)

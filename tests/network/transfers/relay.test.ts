@@ -479,8 +479,14 @@ t.test(
     const { cluster, site, of } = await sites(t, ['A', 'B'])
     const a = of('A')
     const message = a.disk.enqueue('node-x')
+    // A wake naming no peer looks for the peers, not at their messages: under a backlog for a
+    // peer cut off, reading them on each commit cost the worker most.
+    const read: (string | undefined)[] = []
+    const pending = a.disk.pending.bind(a.disk)
+    a.disk.pending = (to, limit) => (read.push(to), pending(to, limit))
     a.relay?.wake()
     await cluster.run(60_000)
+    t.notOk(read.includes(undefined), 'no message read but by its own lane')
     t.match(a.disk.rows()[0], {
       deliveredAt: null,
       attempts: 1,
@@ -626,12 +632,10 @@ t.test(
   async (t) => {
     // The worker answers a batch's calls in one frame: the look-over's read and a write that put
     // a message in the outbox settle in one turn, and the write's wake comes right after.
-    const reads: ((rows: { to: string }[]) => void)[] = []
+    const reads: ((peers: string[]) => void)[] = []
     const store = {
-      pending: (peer: string | undefined) =>
-        peer === undefined
-          ? new Promise((resolve) => reads.push(resolve))
-          : new Promise(() => undefined), // the lanes' own reads: not what is tested
+      waiting: () => new Promise((resolve) => reads.push(resolve)),
+      pending: () => new Promise(() => undefined), // the lanes' own reads: not what is tested
       settle: async () => undefined,
     }
     const relay = new Relay({
@@ -643,11 +647,11 @@ t.test(
     } as never)
     await relay.open()
     t.equal(reads.length, 1, 'the outbox is looked over at open')
-    ;(reads.shift() as (rows: { to: string }[]) => void)([])
+    ;(reads.shift() as (peers: string[]) => void)([])
     await Promise.resolve().then(() => relay.wake())
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve))
     t.equal(reads.length, 1, 'and once more after the wake')
-    reads.shift()?.([{ to: 'X' }])
+    reads.shift()?.(['X'])
     for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve))
     t.same(
       relay.peers().map((p) => p.peer),

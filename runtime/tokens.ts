@@ -20,6 +20,9 @@ export interface NewToken {
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex')
 
+/** What every token this node makes looks like (newToken): anything else is no token of ours. */
+const TOKEN_SHAPE = new RegExp(`^${TOKEN_PREFIX}[A-Za-z0-9_-]{43}$`)
+
 /** A fresh token: 256 random bits. */
 export function newToken(): NewToken {
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url')
@@ -62,6 +65,10 @@ export class TokenHolders {
 
   /** Asks the worker who holds the token (by its hash), and remembers it. */
   async lookup(token: string): Promise<TokenHolder | null> {
+    // Not one this node could have made: known to be nobody's without asking. A stranger sending
+    // any text as a token on every request would otherwise have the worker read for each, beside
+    // the staff's requests, without ever being let in.
+    if (!TOKEN_SHAPE.test(token)) return null
     const asked = this.generation
     const holder = await this.ask(hashToken(token))
     if (asked === this.generation) {

@@ -3,10 +3,10 @@ import { created, defineHandler, validate } from '../../../runtime/index.ts'
 
 /**
  * Makes a durable subscription to the topics a pattern matches (the path's name: orders.eu,
- * stock.*, transfer.>): a queue of its own, named by the body, that gets a copy of every message
- * published to them and every event of the node on a system topic they match, from now, or from
- * `since`, or `afterEvent` and/or `afterMessage`. It is consumed as that queue is:
- * POST /queues/:name/receive and ack.
+ * stock.>, transfer.*; a SKU's dots are words, so stock.* misses M8.ZINC): a queue of its own,
+ * named by the body, that gets a copy of every message published to them and every event of the
+ * node on a system topic they match, from now, or from `since`, or `afterEvent` and/or
+ * `afterMessage`. It is consumed as that queue is: POST /queues/:name/receive and ack.
  */
 export default defineHandler(
   {

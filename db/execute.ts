@@ -20,6 +20,7 @@ import { failure, refusalOf, reply, type Outcome } from './outcome.ts'
 import {
   asFirstWrite,
   inSavepointOf,
+  stillInTransaction,
   TransactionLost,
   withSql,
   type RunOptions,
@@ -129,6 +130,9 @@ async function perform(
       return await postTogether(db, postingParts(envs, table))
     } catch (err) {
       if (err instanceof TransactionLost) throw err // the batch fails whole (db/batch.ts)
+      // Ended by SQLite before any savepoint of the run (in a read of its state): one by one, each
+      // write would commit on its own while the batch answered that nothing was applied.
+      if (!(await stillInTransaction(db))) throw new TransactionLost(err)
       // The run left nothing behind: one by one, only the culprit fails.
       log.warn({ err, op, size: envs.length }, 'a run failed; running its envelopes one by one')
     }

@@ -248,6 +248,24 @@ export class TransactionLost extends Error {
   }
 }
 
+/**
+ * Whether the batch's transaction `db` is still open. A failure SQLite answers by ending the
+ * transaction (a full disk, an I/O error) may come outside any savepoint, in a read before one;
+ * after it, each statement would commit on its own. A BEGIN fails inside a transaction and
+ * succeeds outside one (then rolled back at once). For the failure path only: one statement more.
+ */
+export async function stillInTransaction(db: Knex): Promise<boolean> {
+  if (!db.isTransaction) return true
+  return withSql(db, async (sql) => {
+    const begun = await sql.run('BEGIN').then(
+      () => true,
+      () => false
+    )
+    if (begun) await sql.run('ROLLBACK').catch(() => undefined)
+    return !begun
+  })
+}
+
 /** A batch's write transaction while nothing has written in it (db/batch.ts makes one per batch). */
 export interface Untouched {
   untouched: boolean

@@ -383,3 +383,34 @@ t.test(
     t.notOk((after[0] as { data: { diskFull?: unknown } }).data.diskFull, 'space again')
   }
 )
+
+t.test(
+  'a run whose transaction SQLite ended before its savepoint fails whole: no write commits alone',
+  async (t) => {
+    const knex = await testDb(t)
+    await ensureIdentity(knex, 'Sevilla')
+    await runBatch(knex, [item('A')], { log })
+    // As an I/O error in the run's first read does: SQLite rolls the transaction back, and the
+    // run fails with a plain error, outside any savepoint of its own.
+    const record = operations['movements.record']
+    let runs = 0
+    const table = {
+      ...operations,
+      'movements.record': Object.assign((trx: Knex, p: never) => record(trx, p), record, {
+        run: async (trx: Knex, payloads: never[], options?: object) => {
+          if (++runs > 1) return record.run?.(trx, payloads, options)
+          await trx.raw('ROLLBACK')
+          throw new Error('disk I/O error')
+        },
+      }),
+    } as typeof operations
+    const replies = await runBatch(knex, [receipt('A', 1), receipt('A', 2)], { log, table })
+    t.same(
+      replies.map((r) => (r.ok ? 'ok' : r.error.code)),
+      ['INTERNAL', 'INTERNAL'],
+      'both are told nothing was applied'
+    )
+    t.equal(await count(knex, 'movements'), 0, 'and nothing was: none committed on its own')
+    t.match(await runBatch(knex, [receipt('A', 3)], { log }), [{ ok: true }], 'the next commits')
+  }
+)

@@ -211,6 +211,9 @@ export class Detector {
       const sentAt = this.deps.clock.now()
       const direct = await this.prober.ping(target)
       if (direct.ok || !this.running || this.frozenSince(sentAt)) return
+      // Refused, signed by it, as sent before it started (it has just restarted, and this node's
+      // clock is behind its own within the skew allowed): its own word that it is up.
+      if (direct.code === 'TOO_EARLY') return
       // What answered at that address settles it: no second opinion.
       const answers = DECISIVE.has(direct.reason) ? [] : await this.prober.indirect(target)
       const indirect = answers.map(

@@ -5,6 +5,8 @@ import t from 'tap'
 import { pino } from 'pino'
 import { DEFAULT_TIMING } from '../../../network/index.ts'
 import { Detector } from '../../../network/membership/detector.ts'
+import { PEER_MESSAGES } from '../../../network/membership/messages.ts'
+import { ProtocolError } from '../../../network/transport/transport.ts'
 import { formedCluster, type MockCluster } from '../../fixtures/mock-cluster.ts'
 
 const NAMES = ['A', 'B', 'C', 'D', 'E']
@@ -234,5 +236,26 @@ t.test(
       'D failed at A'
     )
     t.ok(ms < 3 * probeIntervalMs, `A failed the crashed D in ${ms} ms, closes going on`)
+  }
+)
+
+t.test(
+  'a member that refuses probes as signed before it started (it has just restarted, its clock ahead) is alive',
+  async (t) => {
+    // Its peers' clocks are behind its own, within the skew allowed: for that long after its start,
+    // each request they sign is older than its start and refused TOO_EARLY, signed by it. That
+    // refusal is its own word: it is up.
+    const cluster = await formed(t)
+    const others = NAMES.filter((n) => n !== 'D')
+    const seen = watchAll(cluster, others, 'D')
+    const d = cluster.node('D')
+    for (const kind of Object.values(PEER_MESSAGES)) {
+      d.routes.set(kind, async () => {
+        throw new ProtocolError('TOO_EARLY', 'The request was signed before this node started')
+      })
+    }
+    await cluster.run(4 * suspicionMs)
+    for (const o of others) t.same(seen[o], [], `${o} never suspected it`)
+    t.ok(cluster.sees(others, { D: 'alive' }))
   }
 )

@@ -4,6 +4,7 @@ import {
   WRITE_OPS,
   type ReplyEnvelope,
   type RequestEnvelope,
+  type WireError,
 } from './contract/index.ts'
 import { failpoint, failpointsArmed } from '../lib/failpoint.ts'
 import { diskFull, diskFullError, isDiskFull, logDiskFull, noteCommitted } from './disk-full.ts'
@@ -26,6 +27,9 @@ type Slot = [index: number, env: RequestEnvelope]
  * flight at once, so any order among them is one the callers could have seen, and this one lets
  * the receipts and transfers of a batch, and all its stock reads, each go to SQLite as one run — a
  * relay's settle arriving among receipts no longer cuts their run in two.
+ *
+ * Reads that change the worker's memory (a verify job's steps: Operation.afterCommit) run after
+ * the commit instead, on what is committed: memory is not rolled back with a COMMIT that fails.
  */
 export async function runBatch(
   knex: Knex,
@@ -35,36 +39,54 @@ export async function runBatch(
   const replies: ReplyEnvelope[] = new Array(envelopes.length)
   const writes: Slot[] = []
   const reads: Slot[] = []
+  /** Reads that change the worker's memory: run after the commit, on what is committed. */
+  const afterwards: Slot[] = []
+  const listOf = (env: RequestEnvelope) =>
+    WRITE_OPS.has(env.op) ? writes : tableOf(options)[env.op].afterCommit ? afterwards : reads
   envelopes.forEach((raw, index) => {
     const admission = admit(raw, options, knex)
     if (!admission.ok) replies[index] = admission.reply
-    else (WRITE_OPS.has(admission.env.op) ? writes : reads).push([index, admission.env])
+    else listOf(admission.env).push([index, admission.env])
   })
   const started = performance.now()
   let ran = started
+  const runReads = async (db: Knex, slots: Slot[]) => {
+    for (const run of readRuns(slots, options)) await runSlots(db, run, replies, options)
+  }
+  /** Reads on what is committed, outside any transaction; should that fail, each told `error`. */
+  const serveReads = async (slots: Slot[], error: WireError) => {
+    try {
+      await runReads(knex, slots)
+    } catch {
+      for (const [index, env] of slots) {
+        replies[index] = { v: PROTOCOL_VERSION, id: env.id, ok: false, error }
+      }
+    }
+  }
   const runAll = async (db: Knex) => {
     const fresh = { untouched: true }
     for (const run of writeRuns(writes, options)) {
       await runSlots(db, run, replies, { ...options, fresh })
     }
-    for (const run of readRuns(reads, options)) await runSlots(db, run, replies, options)
+    await runReads(db, reads)
     ran = performance.now()
     return replies
   }
   const metrics = workerMetrics(knex)
   if (writes.length === 0) {
     await runAll(knex)
-    metrics.batch('read', envelopes.length, ran - started)
+    await runReads(knex, afterwards)
+    metrics.batch('read', envelopes.length, performance.now() - started)
     return replies
   }
   // While writes fail for want of space: whether this batch puts anything on disk (a write that
   // changes nothing, a replayed key, commits on a full disk too, and says nothing of space).
   const watching = diskFull() !== null
   const changesBefore = watching ? await totalChanges(knex) : 0
+  let done: number
   try {
     const committed = await knex.transaction(runAll)
-    const done = performance.now()
-    metrics.batch('write', envelopes.length, done - started, done - ran)
+    done = performance.now()
     if (watching) {
       const refused = committed.some((r) => !r.ok && r.error.code === 'DISK_FULL')
       if (!refused && (await totalChanges(knex)) > changesBefore) noteCommitted()
@@ -75,7 +97,6 @@ export async function runBatch(
         if (committed[index]?.ok) failpoint(`${env.op}.after-commit`)
       }
     }
-    return committed
   } catch (err) {
     metrics.batchFailed()
     // A COMMIT that fails (a deferred constraint, a full disk, a lock) leaves SQLite's
@@ -98,15 +119,16 @@ export async function runBatch(
       replies[index] = { v: PROTOCOL_VERSION, id: env.id, ok: false, error }
     }
     // The reads again, on what is committed: a failed commit (a full disk) leaves reads served.
-    try {
-      for (const run of readRuns(reads, options)) await runSlots(knex, run, replies, options)
-    } catch {
-      for (const [index, env] of reads) {
-        replies[index] = { v: PROTOCOL_VERSION, id: env.id, ok: false, error }
-      }
-    }
+    await serveReads([...reads, ...afterwards], error)
     return replies
   }
+  // Outside the try: whatever these reads meet, the writes before them are committed.
+  await serveReads(afterwards, {
+    code: 'INTERNAL',
+    message: 'The database worker failed to execute the operation',
+  })
+  metrics.batch('write', envelopes.length, performance.now() - started, done - ran)
+  return replies
 }
 
 async function runSlots(db: Knex, run: Slot[], replies: ReplyEnvelope[], options: DispatchOptions) {
@@ -120,8 +142,10 @@ async function runSlots(db: Knex, run: Slot[], replies: ReplyEnvelope[], options
   run.forEach(([index], k) => (replies[index] = out[k]))
 }
 
+const tableOf = (options: DispatchOptions) => options.table ?? operations
+
 function hasRunForm(env: RequestEnvelope, options: DispatchOptions): boolean {
-  return (options.table ?? operations)[env.op].run !== undefined
+  return tableOf(options)[env.op].run !== undefined
 }
 
 /**

@@ -6,6 +6,10 @@
 // many rows have piled up behind that head, the job catches up in steps too. The finish then
 // reads the last few rows appended, the head anchor and every balance in one envelope: nothing
 // runs between those reads, so the balances are compared against a state that really existed.
+//
+// A batch runs these operations only once its writes have committed (afterCommitOperation in
+// db/operations/run.ts): inside its transaction a step could take in rows that a failed COMMIT
+// takes back, and nothing would take them out of the job again.
 import { randomUUID } from 'node:crypto'
 import type { Knex } from 'knex'
 import type * as C from '../contract/index.ts'

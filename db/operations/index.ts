@@ -32,7 +32,7 @@ import {
   replicaHashes,
 } from '../replicas/feed.ts'
 import * as replicas from '../replicas/read.ts'
-import type { Operation } from './run.ts'
+import { afterCommitOperation, type Operation } from './run.ts'
 import * as stock from './stock.ts'
 import * as transfers from '../transfers/ops.ts'
 
@@ -54,10 +54,10 @@ export const operations: OperationTable = {
   'movements.list': movements.list,
   'ledger.verify': ledger.verify,
   'ledger.rebuild': ledger.rebuild,
-  'ledger.verifyStart': ledger.verifyStart,
-  'ledger.verifyStep': ledger.verifyStep,
-  'ledger.verifyFinish': ledger.verifyFinish,
-  'ledger.verifyCancel': ledger.verifyCancel,
+  'ledger.verifyStart': afterCommitOperation(ledger.verifyStart),
+  'ledger.verifyStep': afterCommitOperation(ledger.verifyStep),
+  'ledger.verifyFinish': afterCommitOperation(ledger.verifyFinish),
+  'ledger.verifyCancel': afterCommitOperation(ledger.verifyCancel),
   'ledger.accept': ledger.accept,
   'ledger.status': ledger.status,
   'ledger.restoreBegin': restoreBegin,

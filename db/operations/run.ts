@@ -20,6 +20,12 @@ export type Operation<O extends OpName> = ((
    * with the other ledger writes of the batch, on one state and in one script (`postTogether`).
    */
   posting?: LedgerWrite<Payload<O>>
+  /**
+   * For a read that changes the worker's memory (a verify job's steps): a batch runs it after its
+   * COMMIT, on what is committed, never inside the transaction — there it could take in rows that
+   * a failed COMMIT takes back, and memory is not rolled back with them (`afterCommitOperation`).
+   */
+  afterCommit?: true
 }
 
 /** An operation whose run form is the whole of it: one payload is a run of one. */
@@ -43,4 +49,13 @@ export function postingOperation<O extends OpName>(posting: LedgerWrite<Payload<
     runOperation<O>((db, payloads, options) => postTogether(db, [part(payloads)], options)),
     { posting }
   )
+}
+
+/** A read that a batch runs once it has committed (Operation.afterCommit). */
+export function afterCommitOperation<O extends OpName>(
+  read: (db: Knex, payload: Payload<O>) => Promise<Result<O>>
+): Operation<O> {
+  return Object.assign((db: Knex, payload: Payload<O>) => read(db, payload), {
+    afterCommit: true as const,
+  })
 }

@@ -13,6 +13,7 @@ import {
   verifyStep,
 } from '../../../db/operations/ledger.ts'
 import { ledgerFile } from '../../fixtures/ledger-file.ts'
+import { afterCreate } from '../failing-table.ts'
 
 /** Steps a started job until the worker says it is ready, returning every progress seen. */
 async function stepToReady(knex: Knex, first: VerifyProgress, between?: () => Promise<void>) {
@@ -98,5 +99,80 @@ t.test(
     })
     await verifyFinish(knex, { job: (await stepToReady(knex, second)).at(-1)?.job as string })
     t.ok(await verifyStart(knex), 'free again after a finish')
+  }
+)
+
+/**
+ * Runs `envelopes` in one batch with an item whose write is refused only at COMMIT (a deferred
+ * foreign key, as a full disk shows only there): nothing of the batch is applied.
+ */
+async function failedBatch(knex: Knex, envelopes: RequestEnvelope[]) {
+  await knex.raw('CREATE TABLE IF NOT EXISTS parents (id INTEGER PRIMARY KEY)')
+  await knex.raw(`CREATE TABLE IF NOT EXISTS children (id INTEGER PRIMARY KEY,
+    parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)`)
+  const table = afterCreate('ORPHAN', (trx) => trx.raw('INSERT INTO children VALUES (1, 42)'))
+  const orphan = envelopeOf('items.create', { sku: 'ORPHAN', name: 'x', unit: 'ea' })
+  const replies = await runBatch(knex, [...envelopes, orphan], { log, table })
+  return replies.slice(0, -1)
+}
+
+function envelopeOf(op: string, payload: object): RequestEnvelope {
+  return { v: 1, id: `e${++n}`, op, payload, deadline: Date.now() + 60_000 } as RequestEnvelope
+}
+
+const receipt = (quantity: number) =>
+  envelopeOf('movements.record', { type: 'receipt', sku: 'SKU-000001', quantity })
+
+async function lastSeqOf(knex: Knex): Promise<number> {
+  return (await knex('movements').max({ seq: 'seq' }).first())?.seq
+}
+
+t.test(
+  'a step caught in a batch whose COMMIT fails leaves the job as it was: the rows written after are checked',
+  async (t) => {
+    const knex = await ledgerFile(t, 100)
+    const started = await verifyStart(knex)
+    t.match(started, { checked: 100, ready: true })
+    // More rows than a finish takes at once: a step that sees them catches up to them, and one
+    // inside the batch's transaction would see them before its COMMIT fails.
+    const step = envelopeOf('ledger.verifyStep', { job: started.job })
+    const replies = await failedBatch(knex, [...receipts(2100), step])
+    t.match(replies.slice(0, -1), Array(2100).fill({ ok: false, error: { code: 'INTERNAL' } }))
+    t.match(replies.at(-1), { ok: true, data: { job: started.job, checked: 100, ready: true } })
+    t.equal(await lastSeqOf(knex), 100, 'nothing of the failed batch was committed')
+
+    t.match(await runBatch(knex, [receipt(7), receipt(3)], { log }), [{ ok: true }, { ok: true }])
+    const steps = await stepToReady(knex, await verifyStep(knex, { job: started.job }))
+    const result = await verifyFinish(knex, { job: steps[0].job })
+    t.match(result, { ok: true, differences: [], checked: { movements: 102 } })
+    t.same(result.head, await knex('movements').orderBy('seq', 'desc').first('seq', 'hash'))
+  }
+)
+
+t.test(
+  'a start caught in a batch whose COMMIT fails is answered on what was committed, not VERIFY_BUSY',
+  async (t) => {
+    const knex = await ledgerFile(t, 100)
+    const [, start] = await failedBatch(knex, [receipt(5), envelopeOf('ledger.verifyStart', {})])
+    t.match(start, { ok: true, data: { checked: 100, of: 100, ready: true } })
+    const { job } = (start as { data?: VerifyProgress }).data ?? { job: '' }
+    await runBatch(knex, [receipt(7)], { log })
+    t.match(await verifyFinish(knex, { job }), { ok: true, checked: { movements: 101 } })
+  }
+)
+
+t.test(
+  'a finish caught in a batch whose COMMIT fails is answered on what was committed, not NOT_FOUND',
+  async (t) => {
+    const knex = await ledgerFile(t, 100)
+    const { job } = await verifyStart(knex)
+    const [, finish] = await failedBatch(knex, [
+      receipt(9),
+      envelopeOf('ledger.verifyFinish', { job }),
+    ])
+    t.match(finish, { ok: true, data: { ok: true, checked: { movements: 100 } } })
+    t.match(await verifyStart(knex), { ready: true }, 'the job is over: another may start')
+    await runBatch(knex, [receipt(2)], { log })
+    t.match(await verify(knex), { ok: true, checked: { movements: 101 } })
   }
 )

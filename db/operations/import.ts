@@ -6,11 +6,8 @@ import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { appendEvents, type NewEvent } from '../events/log.ts'
 import { withSql, type Sql } from '../sql.ts'
-import { newItem, PATCHABLE, unitChangeRefused } from './items.ts'
-
-interface Existing extends C.Item {
-  moved: number
-}
+import { newItem, PATCHABLE } from './items.ts'
+import { countedOf, unitChangeRefused, type Counted } from './unit-rule.ts'
 
 type Judged =
   | { kind: 'create'; item: C.Item }
@@ -18,10 +15,10 @@ type Judged =
   | { kind: 'unchanged' | 'skipped' }
   | { kind: 'refused'; refusal: C.ImportRefusal }
 
-async function existingOf(sql: Sql, skus: string[]): Promise<Map<string, Existing>> {
-  const rows = await sql.all<Existing>(
+async function existingOf(sql: Sql, skus: string[]): Promise<Map<string, C.Item>> {
+  const rows = await sql.all<C.Item>(
     `SELECT sku, name, unit, description, reorder_point AS reorderPoint, created_at AS createdAt,
-       updated_at AS updatedAt, EXISTS (SELECT 1 FROM movements m WHERE m.sku = i.sku) AS moved
+       updated_at AS updatedAt
      FROM items i WHERE sku IN (SELECT value FROM json_each(?))`,
     [JSON.stringify(skus)]
   )
@@ -31,8 +28,9 @@ async function existingOf(sql: Sql, skus: string[]): Promise<Map<string, Existin
 /** What one line comes to, as items.create or items.update would decide it. */
 function judge(
   { line, item: input }: C.ImportInput['lines'][number],
-  before: Existing | undefined,
+  item: C.Item | undefined,
   existing: C.ImportInput['existing'],
+  counted: Counted,
   now: string
 ): Judged {
   const { sku } = input
@@ -40,21 +38,26 @@ function judge(
     kind: 'refused',
     refusal: { line, sku, code: 'CONFLICT', error },
   })
-  if (!before) return { kind: 'create', item: newItem(input, now) }
+  if (!item) return { kind: 'create', item: newItem(input, now) }
   if (existing === 'refuse') return refuse(`An item with SKU ${sku} already exists`)
   if (existing === 'skip') return { kind: 'skipped' }
-  const { moved, ...item } = before
   const changed = PATCHABLE.filter((f) => input[f] !== undefined && input[f] !== item[f])
   if (changed.length === 0) return { kind: 'unchanged' }
-  if (changed.includes('unit') && moved) {
-    return refuse(unitChangeRefused(sku, item.unit, input.unit as string))
-  }
+  const refused = changed.includes('unit')
+    ? unitChangeRefused(sku, item.unit, input.unit as string, counted)
+    : null
+  if (refused) return refuse(refused)
   const patch = Object.fromEntries(changed.map((f) => [f, input[f]]))
   return { kind: 'update', item: { ...item, ...patch, updatedAt: now } }
 }
 
 /** Judges every line: a SKU seen on an earlier line of the file is refused on the later one. */
-function judgeAll(input: C.ImportInput, found: Map<string, Existing>, now: string): Judged[] {
+function judgeAll(
+  input: C.ImportInput,
+  found: Map<string, C.Item>,
+  counted: Counted,
+  now: string
+): Judged[] {
   const firstLine = new Map<string, number>()
   return input.lines.map((line) => {
     const first = firstLine.get(line.item.sku)
@@ -66,7 +69,7 @@ function judgeAll(input: C.ImportInput, found: Map<string, Existing>, now: strin
       }
     }
     firstLine.set(line.item.sku, line.line)
-    return judge(line, found.get(line.item.sku), input.existing, now)
+    return judge(line, found.get(line.item.sku), input.existing, counted, now)
   })
 }
 
@@ -110,11 +113,14 @@ async function apply(db: Knex, sql: Sql, created: C.Item[], updated: C.Item[], n
 export async function importItems(db: Knex, input: C.ImportInput): Promise<C.ImportOutcome> {
   return withSql(db, async (sql) => {
     const now = new Date().toISOString()
-    const found = await existingOf(
-      sql,
-      input.lines.map((l) => l.item.sku)
-    )
-    const judged = judgeAll(input, found, now)
+    const skus = input.lines.map((l) => l.item.sku)
+    const found = await existingOf(sql, skus)
+    // Only the items whose unit a line would change: what fixes their units.
+    const unitChanged = skus.filter((sku, i) => {
+      const unit = input.lines[i].item.unit
+      return unit !== undefined && found.has(sku) && found.get(sku)?.unit !== unit
+    })
+    const judged = judgeAll(input, found, await countedOf(sql, unitChanged), now)
     const refused = judged.flatMap((j) => (j.kind === 'refused' ? [j.refusal] : []))
     if (input.mode === 'all' && refused.length > 0) {
       throw new DomainError(

@@ -5,6 +5,8 @@ import { appendEvents } from '../events/log.ts'
 import { Balance } from '../models/balance.ts'
 import { Item } from '../models/item.ts'
 import { decodeCursor, page } from '../paging.ts'
+import { withSql } from '../sql.ts'
+import { countedOf, unitChangeRefused } from './unit-rule.ts'
 
 function toItem(row: C.Item): C.Item {
   const { sku, name, unit, description, reorderPoint, createdAt, updatedAt } = row
@@ -52,11 +54,6 @@ export async function get(trx: Knex, { sku }: { sku: string }): Promise<C.Item> 
 /** What a patch (or an import's update) may change. */
 export const PATCHABLE = ['name', 'unit', 'description', 'reorderPoint'] as const
 
-/** Why an item's unit cannot change: its movements are counted in the old one. */
-export function unitChangeRefused(sku: string, from: string, to: string): string {
-  return `The unit of ${sku} cannot change from ${from} to ${to}: it already has movements counted in ${from}`
-}
-
 /** Only the fields an item patch may change, and only those given a value. */
 function changesOf(patch: C.ItemPatch): C.ItemPatch {
   return Object.fromEntries(
@@ -71,11 +68,13 @@ export async function update(
   const patch = changesOf(given)
   const item = await get(trx, { sku })
   if (patch.unit !== undefined && patch.unit !== item.unit) {
-    const moved = await trx('movements').where({ sku }).first('seq')
-    if (moved) {
-      throw new DomainError('CONFLICT', unitChangeRefused(sku, item.unit, patch.unit), [
-        { path: 'unit', message: 'cannot change once the item has movements' },
-      ])
+    const counted = await withSql(trx, (sql) => countedOf(sql, [sku]))
+    const refused = unitChangeRefused(sku, item.unit, patch.unit, counted)
+    if (refused) {
+      const why = counted.moved.has(sku)
+        ? 'cannot change once the item has movements'
+        : 'cannot change while a transfer not yet settled counts the item in another unit'
+      throw new DomainError('CONFLICT', refused, [{ path: 'unit', message: why }])
     }
   }
   const updated = { ...item, ...patch, updatedAt: new Date().toISOString() }

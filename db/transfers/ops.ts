@@ -353,7 +353,10 @@ export async function receive(
       final: p.final,
     })
     if (!step.ok) throw refusal(step)
-    if (step.changed) await commit(db, sql, loaded, step, 'transfers.receive', actorOf(p))
+    if (step.changed) {
+      if (sender) await sameUnits(sql, p, sender, fromName || step.record.peerName || sender)
+      await commit(db, sql, loaded, step, 'transfers.receive', actorOf(p))
+    }
     return detailOf(sql, p.id)
   })
 }
@@ -444,6 +447,51 @@ async function knowItems(
     }
     await createItem(db, { sku, ...theirs })
   }
+}
+
+/**
+ * Refuses a receipt that would book goods in another unit than the transfer counts them in: the
+ * unit its dispatch named (kept on its lines), or before the dispatch the sender's catalogue as
+ * this node's replica holds it. Nothing is booked; this node's unit may still change to the
+ * transfer's while the item has no movements (db/operations/unit-rule.ts).
+ */
+async function sameUnits(
+  sql: Sql,
+  p: Payload<'transfers.receive'>,
+  sender: string,
+  senderName: string
+) {
+  const differ = await sql.all<{
+    index: number
+    sku: string
+    ours: string
+    theirs: string
+    by: string
+  }>(
+    `SELECT j.key AS "index", i.sku, i.unit AS ours, coalesce(l.unit, r.unit) AS theirs,
+       CASE WHEN l.unit IS NULL THEN 'replica' ELSE 'dispatch' END AS by
+     FROM json_each(?) j JOIN items i ON i.sku = j.value
+     LEFT JOIN transfer_lines l ON l.transfer_id = ? AND l.sku = i.sku
+     LEFT JOIN replica_items r ON r.node_id = ? AND r.sku = i.sku
+     WHERE coalesce(l.unit, r.unit) <> i.unit ORDER BY j.key`,
+    [JSON.stringify(p.lines.map((l) => l.sku)), p.id, sender]
+  )
+  if (differ.length === 0) return
+  const source = (by: string) =>
+    by === 'dispatch'
+      ? `its dispatch from ${senderName}`
+      : `${senderName}'s catalogue, as replicated here`
+  const each = differ.map(
+    (d) => `${d.sku} in ${d.theirs} (${source(d.by)}), but ${d.sku} is counted in ${d.ours} here`
+  )
+  throw new DomainError(
+    'CONFLICT',
+    `Transfer ${p.id} counts ${each.join('; ')}: nothing was booked. Change the unit here to the transfer's while the item has no movements, or settle with ${senderName} how the goods are counted`,
+    differ.map((d) => ({
+      path: `lines.${d.index}.sku`,
+      message: `counted in ${d.theirs} by the transfer, in ${d.ours} here`,
+    }))
+  )
 }
 
 /** A step on a record that must exist, by REST: its detail after. */
@@ -602,6 +650,28 @@ async function learnItems(db: Knex, sql: Sql, messages: Message[]) {
 }
 
 /**
+ * Keeps on the lines the dispatches among `messages` wrote the unit each counts its item in, as
+ * A named it: this node's own may differ (an item it had before), and a receipt is then refused
+ * (sameUnits) rather than booked in the wrong unit. After the step is written: its lines exist.
+ */
+async function keepUnits(sql: Sql, messages: Message[]) {
+  const units = messages.flatMap((m) =>
+    m.kind === 'transfer.dispatched'
+      ? messagePayloads[m.kind]
+          .parse(m.payload)
+          .lines.map(({ sku, item }) => ({ id: m.transferId, sku, unit: item.unit }))
+      : []
+  )
+  if (units.length === 0) return
+  await sql.run(
+    `UPDATE transfer_lines SET unit = j.value->>'unit' FROM json_each(?) AS j
+     WHERE transfer_lines.transfer_id = j.value->>'id' AND transfer_lines.sku = j.value->>'sku'
+       AND transfer_lines.transfer_id IN (SELECT id FROM transfers WHERE direction = 'in')`,
+    [JSON.stringify(units)]
+  )
+}
+
+/**
  * A message told again by a restored peer that asks for this side's own in return (`again`):
  * its step, and the messages of this side's steps of that transfer told again (S.toldAgain).
  */
@@ -716,6 +786,7 @@ async function applyOne(
           await commit(trx, sql, before, step, `inbox.${m.kind}`, scope)
           sent = sends(step)
         }
+        await keepUnits(sql, [m])
         return { id: m.id, status: 'applied' }
       })
     ).catch((err: unknown) => {
@@ -822,6 +893,10 @@ async function applyRun(
         }))
       )
       if (results.some((r) => r instanceof DomainError)) throw new NotAsARun()
+      await keepUnits(
+        sql,
+        taken.map(({ m }) => m)
+      )
       if (written.some(({ step }) => sends(step))) out.enqueued = true
       // Where applyOne passes it once per message: each, applied and not yet answered.
       for (const _ of messages) failpoint('inbox.after-apply')

@@ -5,6 +5,7 @@
 import type { Knex } from 'knex'
 import type { EventType, FeedPosition, LogEvent, Notice } from '../contract/index.ts'
 import { EMPTY_LEDGER } from '../ledger/hash.ts'
+import { afterTransaction } from '../ledger/state.ts'
 import { withSql, type Sql, type Statement } from '../sql.ts'
 
 export interface NewEvent {
@@ -73,9 +74,16 @@ export async function appendStatement(
   return [APPEND, [JSON.stringify(events)]]
 }
 
-/** The federation rules changed: read again whether there is any, at the next append. */
+/**
+ * The federation rules change in this transaction: read again whether there is any, at the next
+ * append, and once more after the transaction ends. An append later in it reads the rules as they
+ * stand in it, which a COMMIT that fails takes back: kept, "no rules" would outlive a removal
+ * rolled back, and what the triggers put in the outbox would no longer wake the relay.
+ */
 export function forgetFederating(db: Knex): void {
-  federating.delete(db.client.config as object)
+  const key = db.client.config as object
+  federating.delete(key)
+  afterTransaction(db, () => federating.delete(key))
 }
 
 /** Whether appends since the last call may have put federated messages in the outbox. */

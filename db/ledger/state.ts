@@ -84,6 +84,14 @@ export function afterCommit(db: Knex, fn: () => void): void {
   else fn()
 }
 
+/** As afterCommit, but whether the transaction commits or rolls back. */
+export function afterTransaction(db: Knex, fn: () => void): void {
+  let top = db as unknown as Transactor
+  while (top.parentTransaction) top = top.parentTransaction
+  if (top.executionPromise) top.executionPromise.then(fn, fn)
+  else fn()
+}
+
 /** Whether writes are halted and why, and the verify job in progress, as the node holds them. */
 export function ledgerStatus(db: Knex): C.LedgerStatus {
   const { halt, job } = ledgerState(db)

@@ -1,9 +1,25 @@
 // The federation's trigger matches topic patterns as the subscriptions do: a `*` is one word,
 // even before a last `>` (migrations/20270112100000_topic_patterns_word_by_word.ts).
 import type { Knex } from 'knex'
+import { pino } from 'pino'
 import t from 'tap'
+import { runBatch } from '../../db/batch.ts'
+import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract/index.ts'
+import { takeOutboxGrew } from '../../db/events/log.ts'
+import { ensureIdentity } from '../../db/operations/node.ts'
 import { create, federate, publish } from '../../db/operations/topics.ts'
 import { testDb } from '../fixtures/test-db.ts'
+import { afterCreate } from './failing-table.ts'
+
+const log = pino({ level: 'silent' })
+let counter = 0
+const envelope = <O extends OpName>(op: O, payload: Payload<O>) => ({
+  v: PROTOCOL_VERSION,
+  id: `f-${++counter}`,
+  op,
+  payload,
+  deadline: Date.now() + 60_000,
+})
 
 /** Sevilla, a member alive, the peer the federations below name. */
 const sevilla = (knex: Knex) =>
@@ -59,3 +75,54 @@ t.test('a federated message gets an id never given before, whatever the counters
   t.not(ids[0], ids[1], 'two messages, two ids')
   t.match(ids[0], /^federated:topic:[0-9a-f]{32}:node-sevilla$/)
 })
+
+t.test(
+  'a federation removed in a batch whose COMMIT fails still wakes the relay for what it carries',
+  async (t) => {
+    const knex = await testDb(t)
+    await ensureIdentity(knex, 'Madrid')
+    await sevilla(knex)
+    await federate(knex, { pattern: 'stock.>', peers: ['Sevilla'] })
+    await runBatch(knex, [envelope('items.create', { sku: 'A', name: 'A', unit: 'ea' })], { log })
+    takeOutboxGrew(knex)
+    // The removal, then a receipt that reads "no rules" in the same transaction, then a write
+    // that fails at COMMIT (a deferred foreign key): the removal is taken back.
+    await knex.raw('CREATE TABLE parents (id INTEGER PRIMARY KEY)')
+    await knex.raw(`CREATE TABLE children (id INTEGER PRIMARY KEY,
+      parent INTEGER REFERENCES parents (id) DEFERRABLE INITIALLY DEFERRED)`)
+    const table = afterCreate('ORPHAN', (trx) => trx.raw('INSERT INTO children VALUES (1, 42)'))
+    const failed = await runBatch(
+      knex,
+      [
+        envelope('federations.delete', { pattern: 'stock.>' }),
+        envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 1 }),
+        envelope('items.create', { sku: 'ORPHAN', name: 'O', unit: 'ea' }),
+      ],
+      { log, table }
+    )
+    t.match(failed, [{ ok: false }, { ok: false }, { ok: false }])
+    t.equal(
+      await knex('federations')
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      1
+    )
+    takeOutboxGrew(knex)
+    await runBatch(
+      knex,
+      [envelope('movements.record', { type: 'receipt', sku: 'A', quantity: 2 })],
+      {
+        log,
+      }
+    )
+    t.equal(
+      await knex('outbox')
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      1
+    )
+    t.ok(takeOutboxGrew(knex), 'the relay is told the outbox grew')
+  }
+)

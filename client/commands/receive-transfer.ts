@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto'
 import type {
   Disposition,
   Item,
@@ -59,7 +60,7 @@ export const receiveTransfer: Command = {
   summary: 'record a transfer from another warehouse as arrived',
   synopsis: 'ID [SKU QTY…] [--damaged SKU=N,…] [--final] [--return] [--from W]',
   description:
-    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt; with nothing in transit, it closes a transfer received in instalments). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock but for those --damaged names (how many of them arrived broken); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines (or --damaged alone: all that arrived, broken) and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit.",
+    "Without SKU QTY: everything of transfer ID still in transit arrived, and nothing more will come (a final receipt; with nothing in transit, it closes a transfer received in instalments). With SKU QTY pairs: what arrived of each SKU, into this warehouse's stock but for those --damaged names (how many of them arrived broken); add --final when nothing more of the transfer will come. Damaged goods, and on a final receipt what did not come, are written off by the sender, or with --return sent back to it. A transfer may be received before its sender's message has reached this node: then give the lines (or --damaged alone: all that arrived, broken) and --from, the sending warehouse (not needed once this node's replica of the sender shows the transfer leaving, and checked against it). Refused (exit 1) for a transfer cancelled, rejected or already received in full, or for more than is in transit. The receipt's id is its --key (a digest of a key over 100 characters): run again with the --key of a receipt whose outcome was unknown (exit 3), it says that receipt was recorded, if it was, and records nothing again.",
   options: {
     final: { type: 'boolean', help: 'nothing more of this transfer will come' },
     damaged: {
@@ -89,13 +90,19 @@ export const receiveTransfer: Command = {
     if (text === undefined) throw new UsageError('missing ID')
     const id = parsed(input.transferId, text, 'ID')
     const from = optional(args, 'from', input.warehouse)
-    const key = keyOf(args) // checked before anything is sent
+    const givenKey = keyOf(args) // checked before anything is sent
+    const key = givenKey ?? randomUUID()
+    const receiptId = receiptIdOf(key)
     const given: ReceiptLine[] = skuQuantities(words).map(({ sku, quantity }) => ({
       sku,
       received: quantity,
     }))
     const damaged = damagedOf(args.values.damaged as string | undefined)
     const here = transferHere(io, id)
+    // Run again after an unknown outcome: the transfer has changed if the receipt was recorded,
+    // so a request rebuilt from it now would not be the first one. Its receipt id tells.
+    const done = givenKey === undefined ? undefined : recordedAs(await here(), receiptId)
+    if (done) return alreadyRecorded(io, done, key)
     const disposition = args.values.return ? 'return' : 'write_off'
     let lines: ReceiptLine[] = given
     // Damaged alone, before the sender's message (what was sent not known here): those are what
@@ -124,7 +131,7 @@ export const receiveTransfer: Command = {
       // with no lines closes it (what no receipt accounted for is short).
       const closing = !Array.isArray(all) && all.state === 'partially_received'
       if (closing && damaged.length === 0) {
-        await record(io, id, { from, lines: [], final: true }, key)
+        await record(io, id, { from, receiptId, lines: [], final: true }, key)
         return
       }
       if (!Array.isArray(all)) {
@@ -146,8 +153,31 @@ export const receiveTransfer: Command = {
     lines = lines.map((l) => ((l.damaged ?? 0) > 0 ? { ...l, disposition } : l))
     // Sent back, what did not come must be said line by line (a final receipt writes the rest off).
     if (final && disposition === 'return') lines = missingSentBack(io, id, lines, await here())
-    await record(io, id, { from, lines, final }, key)
+    await record(io, id, { from, receiptId, lines, final }, key)
   },
+}
+
+/**
+ * The receipt id of a one-shot receipt, from its Idempotency-Key: the node lists the receipt ids
+ * of a transfer, so a run again with the same --key finds whether its receipt was recorded. A key
+ * longer than a receipt id may be (100) gives its digest.
+ */
+const receiptIdOf = (key: string) =>
+  key.length <= 100 ? key : `key-sha256-${createHash('sha256').update(key).digest('hex')}`
+
+/** The transfer, when it came here and has a receipt with this id. */
+const recordedAs = (detail: TransferDetail | undefined, receiptId: string) =>
+  detail?.direction === 'in' && detail.receipts.some((r) => r.receiptId === receiptId)
+    ? detail
+    : undefined
+
+/** A receipt run again with its key, found recorded: said, as done (exit 0). */
+function alreadyRecorded(io: Io, detail: TransferDetail, key: string) {
+  if (io.json) return printJson(io, detail)
+  io.print(
+    `The receipt sent with --key ${key} was recorded: transfer ${detail.id} from ${detail.peerName} is ${stateOf(detail)}. Nothing recorded again.`
+  )
+  io.print(linesTable(detail.lines, io.columns))
 }
 
 /**

@@ -222,6 +222,49 @@ t.test('receive-transfer ID closes a transfer that came in instalments, none fin
   t.match(again, { code: 1, stderr: /nothing of transfer .* is in transit here: it is received/ })
 })
 
+t.test(
+  'receive-transfer run again with its --key after a lost answer says it was recorded, and records nothing twice',
+  async (t) => {
+    const [, norte] = await surAndNorte()
+    const lost = await droppingProxy(t, norte.url, (req) => req.method === 'POST')
+    const { url, receipts } = await norteRecorded(t)
+    const cases: [string, string[], number][] = [
+      ['everything in transit', [], 40],
+      ['part of it', ['BOLT-M8', '30'], 30],
+      [
+        'final, the damaged and missing sent back',
+        ['BOLT-M8', '38', '--damaged', 'BOLT-M8=2', '--final', '--return'],
+        36,
+      ],
+    ]
+    for (const [what, args, into] of cases) {
+      const transfer = await sent([['BOLT-M8', 40]])
+      const bolts = await stockAt(norte, 'BOLT-M8')
+      const key = `GRN-${transfer.id.slice(0, 8)}`
+      const first = ['receive-transfer', transfer.id, ...args, '--key', key]
+      const unknown = await almacen([...first, '--url', lost.url, '--timeout', '1'])
+      t.equal(unknown.code, 3, `${what}: the answer was lost`)
+      t.equal(await stockAt(norte, 'BOLT-M8'), bolts + into, `${what}: the node recorded it`)
+      t.match(JSON.parse(lost.seen.at(-1)!.body), { receiptId: key }, 'its receipt id is the key')
+
+      const again = await almacen([...first, '--url', url])
+      t.equal(again.code, 0, `${what}: ${again.stderr}`)
+      t.match(
+        again.stdout,
+        `The receipt sent with --key ${key} was recorded: transfer ${transfer.id} from Sur is`
+      )
+      t.same(receipts(), [], `${what}: nothing sent again`)
+      t.equal(await stockAt(norte, 'BOLT-M8'), bolts + into, `${what}: recorded once`)
+    }
+
+    // A key whose receipt the node never got: the receipt is made, carrying it.
+    const transfer = await sent([['BOLT-M8', 5]])
+    const run = await almacen(['receive-transfer', transfer.id, '--key', 'GRN-NEW', '--url', url])
+    t.equal(run.code, 0, run.stderr)
+    t.match(receipts(), [{ key: 'GRN-NEW', body: { receiptId: 'GRN-NEW', final: true } }])
+  }
+)
+
 t.test('bad arguments exit 2 naming the mistake, and nothing is sent', async (t) => {
   const { url, receipts } = await norteRecorded(t)
   const cases: [string[], RegExp][] = [

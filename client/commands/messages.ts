@@ -3,6 +3,7 @@
 import {
   MAX_RECEIVE_WAIT_MS,
   queueName,
+  queryWhole,
   type DeliveredMessage,
   type PublishedMessage,
   type QueueMessage,
@@ -34,20 +35,24 @@ const jsonInput: Parse<unknown> = (text) => {
   }
 }
 
+/**
+ * A count from the command line, in digits alone as the node reads one in a query string:
+ * `1e3`, `0x10`, ` 7 ` and an empty value are numbers to JavaScript, not what anyone meant.
+ */
 const whole = (
   text: string | boolean | undefined,
   label: string,
   fallback: number,
-  most = Infinity
+  most = Number.MAX_SAFE_INTEGER
 ) => {
   if (text === undefined) return fallback
-  const n = Number(text)
-  if (typeof text !== 'string' || !Number.isInteger(n) || n < 0) {
-    throw new UsageError(`${label} must be a whole number, not "${String(text)}"`)
-  }
+  const checked = queryWhole(0, most).safeParse(text)
+  if (checked.success) return checked.data
   // Said here in the flag's own unit: the node would refuse it in its own (waitMs, in ms).
-  if (n > most) throw new UsageError(`${label} must be at most ${most}, not ${n}`)
-  return n
+  if (checked.error.issues[0].code === 'too_big') {
+    throw new UsageError(`${label} must be at most ${most}, not ${String(text)}`)
+  }
+  throw new UsageError(`${label} must be a whole number, not "${String(text)}"`)
 }
 
 /** The longest a receive waits, in seconds: what the node takes as waitMs. */

@@ -8,7 +8,7 @@ import {
   peekQueue,
   publishInteractively,
 } from '../../../client/commands/messages.ts'
-import { almacen, session } from '../../fixtures/client-kit.ts'
+import { almacen, closedPort, session } from '../../fixtures/client-kit.ts'
 import { until } from '../../fixtures/node-process.ts'
 import { api, startTestNode } from '../../fixtures/test-node.ts'
 
@@ -114,6 +114,29 @@ t.test(
     const took = Date.now() - started
     t.match(waited, { code: 0, stdout: '', stderr: /No message in orders\./ })
     t.ok(took >= 1900, `it waited the 2 s asked (${took} ms), beyond the 1.5 s --timeout`)
+  }
+)
+
+t.test(
+  '--max, --wait and --delay take digits alone: 1e3, 0x10, " 7 " and "" are usage errors, nothing sent',
+  async (t) => {
+    // A node that is not there: anything sent would end in exit 3, not 2.
+    const at = ['--url', await closedPort(), '--timeout', '0.5']
+    for (const text of ['1e3', '0x10', ' 7 ', '', '7.0', '+7', '-1']) {
+      for (const args of [
+        ['take', 'orders', '--max', text],
+        ['take', 'orders', '--wait', text],
+        ['peek', 'orders', '--max', text],
+        ['post', 'orders', '1', '--delay', text],
+      ]) {
+        const run = await almacen([...args, ...at])
+        t.match(
+          run,
+          { code: 2, stderr: `${args.at(-2)} must be a whole number, not "${text}"` },
+          args.join(' ')
+        )
+      }
+    }
   }
 )
 

@@ -40,6 +40,11 @@ export interface EnterState {
   failed?: boolean
   /** Enter on nothing typed ends a list of items (a transfer's lines) instead of choosing one. */
   endOnEmpty?: boolean
+  /**
+   * Enter came ahead of the list for the text as typed, or straight after the text (a scanner's
+   * way): no list was in front of the person, so no row of one is the answer for a code.
+   */
+  ahead?: boolean
 }
 
 export type EnterStep =
@@ -52,21 +57,32 @@ export type EnterStep =
 
 const SKU = /^[A-Z0-9][A-Z0-9._-]{0,63}$/
 
+/** Whether the suggestions for `listFor` answer the text as typed. */
+const answers = (listFor: string | undefined, input: string) =>
+  listFor !== undefined && listFor.trim() === input.trim()
+
 /**
  * What Enter does. The typed text, when it is exactly a SKU, is the answer: in the list in hand,
- * or, when that list is behind the text (or cut short), after asking the node. Otherwise only a
- * list that answers the text as typed may decide, on its highlighted row. A highlight the person
- * moved on that list wins over an exact SKU: they chose it, with the list in front of them.
+ * or, when that list is behind the text (or cut short), after asking the node. A code typed ahead
+ * of its list that the node has no item for is said as such, never another item chosen.
+ * Otherwise only a list that answers the text as typed may decide, on its highlighted row. A
+ * highlight the person moved on that list wins over an exact SKU: they chose it, with the list in
+ * front of them.
  */
 export function onEnter(state: EnterState): EnterStep {
   const typed = state.input.trim().toUpperCase()
-  const current = state.listFor !== undefined && state.listFor.trim() === state.input.trim()
+  const current = answers(state.listFor, state.input)
   if (current && state.moved) return { choose: state.values[state.select] }
   // Nothing typed and no row picked: the person is done (the first row is not a choice made).
   if (state.endOnEmpty && !typed) return { choose: '' }
   if (typed && state.values.includes(typed)) return { choose: typed }
-  if (SKU.test(typed) && state.absent !== typed && (!current || state.full || state.failed)) {
+  const unseen = !current || state.ahead
+  if (SKU.test(typed) && state.absent !== typed && (unseen || state.full || state.failed)) {
     return { lookup: typed }
+  }
+  // Scanned (M8): the suggestions for it (BOLT-M8…) are not what was meant.
+  if (SKU.test(typed) && state.absent === typed && unseen) {
+    return { choose: undefined }
   }
   if (!current) return { wait: true }
   return { choose: state.values[state.select] }
@@ -77,7 +93,10 @@ export interface ItemQuestion {
   suggest(input: string): Promise<Suggestion[]>
   /** Inside an object: prompts calls any function-valued option before it asks. */
   item: {
-    /** The item whose SKU is exactly `sku`, or undefined (none, or the node did not say). */
+    /**
+     * The item whose SKU is exactly `sku`, or undefined when the node says it has none; rejects
+     * when the node does not say.
+     */
     exact(sku: string): Promise<Suggestion | undefined>
   }
   limit: number
@@ -110,6 +129,10 @@ const Base = require('prompts/lib/elements/autocomplete.js') as AutocompleteClas
 /** Keys that change the text or move the highlight: held off while Enter is being decided. */
 const EDITS = ['_', 'delete', 'deleteForward', 'up', 'down', 'next', 'first', 'last']
 const MOVES = ['up', 'down', 'next', 'first', 'last', 'nextPage', 'prevPage']
+const TYPING = ['_', 'delete', 'deleteForward']
+
+/** An Enter this soon after the text changed is a scanner's: no one has read a list by then. */
+const SCAN_MS = 30
 
 const sameValues = (a: Suggestion[], b: Suggestion[]) =>
   a.length === b.length && a.every((s, i) => s.value === b[i].value)
@@ -124,6 +147,8 @@ class ItemPrompt extends Base {
   declare absent: string | undefined
   declare exact: ItemQuestion['item']['exact']
   declare endOnEmpty: boolean
+  declare typedAt: number
+  declare ahead: boolean
 
   constructor(options: ItemQuestion) {
     super(options)
@@ -135,6 +160,7 @@ class ItemPrompt extends Base {
       self[name] = (...args) => {
         if (this.deciding) return
         key(...args)
+        if (TYPING.includes(name)) this.typedAt = Date.now()
         // Typing starts afresh: a highlight moved on the old list means nothing for the new.
         this.moved = MOVES.includes(name)
       }
@@ -162,6 +188,7 @@ class ItemPrompt extends Base {
   submit() {
     if (this.deciding) return
     this.deciding = true
+    this.ahead = !answers(this.listFor, this.input) || Date.now() - (this.typedAt ?? 0) < SCAN_MS
     void this.decide().then((value) => {
       this.deciding = false
       if (this.closed) return // Ctrl-C while deciding
@@ -182,12 +209,16 @@ class ItemPrompt extends Base {
         absent: this.absent,
         failed: this.suggestions.some((s) => s.value === UNREACHABLE),
         endOnEmpty: this.endOnEmpty,
+        ahead: this.ahead,
       })
       if ('choose' in step) {
         // Done: the line left on screen shows nothing typed, not the first row's item.
         if (step.choose === '') this.suggestions = []
         const row = this.suggestions.findIndex((s) => s.value === step.choose)
-        if (row >= 0) this.select = row // the line left on screen names the item chosen
+        // The line left on screen names the item chosen, or shows what was typed: never a row
+        // that was not chosen.
+        if (row >= 0) this.select = row
+        else this.suggestions = []
         // Nothing chosen, and what was typed is a SKU the node has no item for: said by name.
         const typed = this.input.trim().toUpperCase()
         if (step.choose === undefined && this.absent === typed) return `${ABSENT}${typed}`
@@ -197,7 +228,15 @@ class ItemPrompt extends Base {
         await this.arriving
         continue
       }
-      const found = await this.exact(step.lookup)
+      let found: Suggestion | undefined
+      try {
+        found = await this.exact(step.lookup)
+      } catch {
+        // No answer is not "no such item": said as the node not answering, and no other item
+        // chosen for the code.
+        this.suggestions = []
+        return UNREACHABLE
+      }
       if (!found) {
         this.absent = step.lookup
         continue

@@ -36,9 +36,10 @@ export function suggestItems(api: Api) {
 }
 
 /**
- * The item whose SKU is exactly what was typed, as a suggestion; undefined when unknown. Asked
- * when Enter is pressed on it: it waits the ordinary timeout, not a suggestion's 3 s, so that a
- * slow node does not lose a scan.
+ * The item whose SKU is exactly what was typed, as a suggestion; undefined when the node says it
+ * has no such item, and a rejection when it does not answer (that is no "absent"). Asked when
+ * Enter is pressed on it: it waits the ordinary timeout, not a suggestion's 3 s, so that a slow
+ * node does not lose a scan.
  */
 export function exactItem(api: Api) {
   const quiet = api.quiet('patient')
@@ -46,8 +47,9 @@ export function exactItem(api: Api) {
     try {
       const item = await quiet.get<Item>(`/items/${skuPath(sku)}`)
       return { title: `${item.sku}  ${item.name}`, value: item.sku }
-    } catch {
-      return undefined // no such item, or no answer: the suggestions decide
+    } catch (err) {
+      if (err instanceof NodeRefusal && err.status === 404) return undefined
+      throw err
     }
   }
 }

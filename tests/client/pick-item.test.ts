@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createApi } from '../../client/api.ts'
 import { Cancelled } from '../../client/errors.ts'
-import { pickItem, suggestItems } from '../../client/pick-item.ts'
+import { exactItem, pickItem, suggestItems } from '../../client/pick-item.ts'
 import { CTRL_C, seed, session } from '../fixtures/client-kit.ts'
 import { startTestNode } from '../fixtures/test-node.ts'
 import { tokenOf } from '../fixtures/tokens.ts'
@@ -38,6 +38,19 @@ t.test('a node that does not answer shows as one suggestion that is not a SKU', 
   const suggestions = await suggestItems(createApi({ url: 'http://127.0.0.1:9' }))('bolt')
   t.match(suggestions, [{ title: '(the node does not answer: press Enter)' }])
 })
+
+t.test(
+  'an exact look-up tells an item the node has not from a node that does not answer',
+  async (t) => {
+    const node = await startTestNode(t)
+    await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
+    const exact = exactItem(createApi({ url: node.url, token: tokenOf(node.url) }))
+    t.same(await exact('BOLT-M8'), { title: 'BOLT-M8  Bolt M8 zinc', value: 'BOLT-M8' })
+    t.equal(await exact('M8'), undefined, 'no such item')
+    const away = exactItem(createApi({ url: 'http://127.0.0.1:9', timeoutMs: 500 }))
+    await t.rejects(away('BOLT-M8'), 'no answer is not "no such item"')
+  }
+)
 
 t.test(
   'picking returns the item with its stock; nothing chosen is explained and asked again',

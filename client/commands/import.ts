@@ -25,6 +25,15 @@ async function fileText(file: string): Promise<string> {
   }
 }
 
+/** A .json file's content; a file that is not JSON is the caller's mistake, and nothing is sent. */
+function jsonOf(file: string, text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new UsageError(`${file} is not JSON: ${(err as Error).message}`)
+  }
+}
+
 function summary(report: ImportReport): string {
   const counts = [
     `${report.created} created`,
@@ -90,11 +99,13 @@ export const importItems: Command = {
     if (existing) query.set('existing', existing)
     const path = `/items/import${query.size ? `?${query}` : ''}`
     const text = await fileText(file!)
+    const json = file!.toLowerCase().endsWith('.json') ? jsonOf(file!, text) : undefined
     let report: ImportReport
     try {
-      report = file!.toLowerCase().endsWith('.json')
-        ? await io.api.post<ImportReport>(path, JSON.parse(text), keyOf(args))
-        : await io.api.postText<ImportReport>(path, text, 'text/csv', keyOf(args))
+      report =
+        json !== undefined
+          ? await io.api.post<ImportReport>(path, json, keyOf(args))
+          : await io.api.postText<ImportReport>(path, text, 'text/csv', keyOf(args))
     } catch (err) {
       const lines = err instanceof NodeRefusal && Array.isArray(err.details) ? err.details : []
       if (!io.json && lines.some((d) => typeof d?.line === 'number')) {

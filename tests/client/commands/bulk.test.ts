@@ -69,3 +69,15 @@ t.test('almacen export writes the stock and the items, to a file or stdout', asy
     reorderPoint: 50,
   })
 })
+
+t.test('a .json file that is not JSON is a usage error, and nothing is sent', async (t) => {
+  const node = await startTestNode(t)
+  const file = path.join(tempDir(t), 'items.json')
+  await writeFile(file, '{"items": [{"sku": "BOLT-M8",')
+  const run = await almacen(['import', 'items', file, '--url', node.url])
+  t.equal(run.code, 2, run.stderr)
+  t.match(run.stderr, `almacen import: ${file} is not JSON: `)
+  t.match(run.stderr, 'usage: almacen import')
+  const { body } = await api(node, 'GET', '/items')
+  t.same(body.items, [], 'nothing imported')
+})

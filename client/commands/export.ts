@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { positionals, type Command } from '../command.ts'
-import { UsageError } from '../errors.ts'
+import { isFileError, LocalFileError, UsageError } from '../errors.ts'
 
 const WHAT = { items: '/items/export', stock: '/stock/export' } as const
 
@@ -25,7 +25,9 @@ export const exportList: Command = {
     }
     const text = await io.api.getText(WHAT[what], { format })
     if (file === undefined) return void io.print(text.replace(/\r?\n$/, ''))
-    await writeFile(file, text)
+    await writeFile(file, text).catch((err: unknown) => {
+      throw isFileError(err) ? new LocalFileError(file, err) : err
+    })
     io.note(`Wrote the ${what === 'items' ? 'catalogue' : 'stock'} to ${file}.`)
   },
 }

@@ -81,3 +81,16 @@ t.test('a .json file that is not JSON is a usage error, and nothing is sent', as
   const { body } = await api(node, 'GET', '/items')
   t.same(body.items, [], 'nothing imported')
 })
+
+t.test('an export whose file cannot be written says so about this machine', async (t) => {
+  const node = await startTestNode(t)
+  const file = path.join(tempDir(t), 'no-such-folder', 'stock.csv')
+  const run = await almacen(['export', 'stock', file, '--url', node.url])
+  t.same(run, {
+    code: 1,
+    stdout: '',
+    stderr: `almacen: Cannot write ${file} on this machine: ENOENT ENOENT: no such file or directory, open '${file}'\n`,
+  })
+  const json = await almacen(['export', 'stock', file, '--json', '--url', node.url])
+  t.match(JSON.parse(json.stderr), { code: 'LOCAL_FILE', error: /^Cannot write / })
+})

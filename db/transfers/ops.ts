@@ -353,10 +353,7 @@ export async function receive(
       final: p.final,
     })
     if (!step.ok) throw refusal(step)
-    if (step.changed) {
-      if (sender) await sameUnits(sql, p, sender, fromName || step.record.peerName || sender)
-      await commit(db, sql, loaded, step, 'transfers.receive', actorOf(p))
-    }
+    if (step.changed) await commit(db, sql, loaded, step, 'transfers.receive', actorOf(p))
     return detailOf(sql, p.id)
   })
 }
@@ -447,51 +444,6 @@ async function knowItems(
     }
     await createItem(db, { sku, ...theirs })
   }
-}
-
-/**
- * Refuses a receipt that would book goods in another unit than the transfer counts them in: the
- * unit its dispatch named (kept on its lines), or before the dispatch the sender's catalogue as
- * this node's replica holds it. Nothing is booked; this node's unit may still change to the
- * transfer's while the item has no movements (db/operations/unit-rule.ts).
- */
-async function sameUnits(
-  sql: Sql,
-  p: Payload<'transfers.receive'>,
-  sender: string,
-  senderName: string
-) {
-  const differ = await sql.all<{
-    index: number
-    sku: string
-    ours: string
-    theirs: string
-    by: string
-  }>(
-    `SELECT j.key AS "index", i.sku, i.unit AS ours, coalesce(l.unit, r.unit) AS theirs,
-       CASE WHEN l.unit IS NULL THEN 'replica' ELSE 'dispatch' END AS by
-     FROM json_each(?) j JOIN items i ON i.sku = j.value
-     LEFT JOIN transfer_lines l ON l.transfer_id = ? AND l.sku = i.sku
-     LEFT JOIN replica_items r ON r.node_id = ? AND r.sku = i.sku
-     WHERE coalesce(l.unit, r.unit) <> i.unit ORDER BY j.key`,
-    [JSON.stringify(p.lines.map((l) => l.sku)), p.id, sender]
-  )
-  if (differ.length === 0) return
-  const source = (by: string) =>
-    by === 'dispatch'
-      ? `its dispatch from ${senderName}`
-      : `${senderName}'s catalogue, as replicated here`
-  const each = differ.map(
-    (d) => `${d.sku} in ${d.theirs} (${source(d.by)}), but ${d.sku} is counted in ${d.ours} here`
-  )
-  throw new DomainError(
-    'CONFLICT',
-    `Transfer ${p.id} counts ${each.join('; ')}: nothing was booked. Change the unit here to the transfer's while the item has no movements, or settle with ${senderName} how the goods are counted`,
-    differ.map((d) => ({
-      path: `lines.${d.index}.sku`,
-      message: `counted in ${d.theirs} by the transfer, in ${d.ours} here`,
-    }))
-  )
 }
 
 /** A step on a record that must exist, by REST: its detail after. */

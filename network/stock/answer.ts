@@ -163,7 +163,7 @@ export function composeStock(g: Gathered): { answer: NetworkAnswer; stock: SkuAc
   const reaped = g.replicas
     .filter((r) => !asked.has(r.nodeId))
     .map((r): WarehouseOutcome => ({
-      member: { id: r.nodeId, name: r.name },
+      member: { id: r.nodeId, name: r.name || r.nodeId },
       reason: 'reaped',
       detail: 'no longer a member: forgotten long after it left or failed',
     }))
@@ -202,10 +202,13 @@ export function composeStock(g: Gathered): { answer: NetworkAnswer; stock: SkuAc
     replica: count('replica'),
     missing: count('none'),
   }
+  // Complete: every member answered live, whole and undisputed. One no longer a member is not
+  // one missing: a warehouse closed for good would otherwise leave every answer incomplete.
+  const members = warehouses.filter((w) => w.reason !== 'reaped')
   const answer: NetworkAnswer = {
     warehouses,
     counts,
-    complete: counts.live === counts.total && warehouses.every((w) => !w.truncated && !w.disputed),
+    complete: members.every((w) => w.source === 'live' && !w.truncated && !w.disputed),
     timedOut: warehouses.some((w) => w.reason === 'timed_out'),
     deadlineMs: g.deadlineMs,
     tookMs: g.tookMs,

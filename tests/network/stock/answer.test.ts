@@ -201,7 +201,9 @@ t.test(
     )
     t.match(answer, {
       counts: { total: 3, live: 2, replica: 1, missing: 0 },
-      complete: false,
+      // Every member answered: one no longer a member is not one missing, or a warehouse
+      // decommissioned would leave every answer incomplete for ever.
+      complete: true,
       timedOut: false,
     })
     t.match(answer.warehouses, [
@@ -227,6 +229,9 @@ t.test(
     // This node's own ledger is never a warehouse of its own replicas.
     const own = { ...oeste, nodeId: 'n-self', name: 'Centro' }
     t.match(composeStock(gathered({ replicas: [own] })).answer.counts, { total: 1, live: 1 })
+    // A replica whose owner's name was never learnt is named by its id.
+    const unnamed = composeStock(gathered({ replicas: [{ ...oeste, name: '' }] })).answer
+    t.match(unnamed.warehouses.at(-1), { node: { id: 'n-4', name: 'n-4' }, reason: 'reaped' })
   }
 )
 

@@ -339,6 +339,11 @@ export const transferOps = {
   /** How many messages wait in the outbox, per destination (those with any): the map's depth. */
   'outbox.depth': read(nothing).returns<{ outbox: { peer: string; pending: number }[] }>(),
   /**
+   * The destinations with messages waiting, and nothing more: one index seek per peer, however
+   * long the backlog (outbox.depth counts every message). The relay's look-over asks it.
+   */
+  'outbox.waiting': read(nothing).returns<{ peers: string[] }>(),
+  /**
    * At A: writes off (transfer_writeoff rows) what a receipt marked to come back and will not, all
    * that is due without lines; the transfer closes once nothing more is due.
    */

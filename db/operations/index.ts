@@ -106,6 +106,7 @@ export const operations: OperationTable = {
   'outbox.pending': transfers.pending,
   'outbox.settle': transfers.settle,
   'outbox.depth': outboxDepth,
+  'outbox.waiting': transfers.waiting,
   'users.list': access.listUsers,
   'users.create': access.createUser,
   'users.update': access.updateUser,

@@ -995,6 +995,23 @@ export async function pending(
   })
 }
 
+/**
+ * outbox.waiting: the peers with undelivered messages, found by skipping from one peer to the next
+ * on the outbox_pending index (to_node, seq WHERE delivered_at IS NULL): a seek per peer, never a
+ * walk through a backlog that a peer cut off for a day may have grown to hundreds of thousands.
+ */
+export async function waiting(db: Knex): Promise<Result<'outbox.waiting'>> {
+  const rows = await withSql(db, (sql) => sql.all<{ peer: string }>(PEERS_WAITING))
+  return { peers: rows.map((r) => r.peer) }
+}
+
+export const PEERS_WAITING = `WITH RECURSIVE next (peer) AS (
+    SELECT min(to_node) FROM outbox WHERE delivered_at IS NULL
+    UNION ALL
+    SELECT (SELECT min(to_node) FROM outbox WHERE delivered_at IS NULL AND to_node > next.peer)
+    FROM next WHERE next.peer IS NOT NULL)
+  SELECT peer FROM next WHERE peer IS NOT NULL`
+
 export async function settle(
   db: Knex,
   { delivered, failed }: Payload<'outbox.settle'>

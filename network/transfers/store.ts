@@ -39,9 +39,8 @@ export function workerTransfers(db: WorkerCalls): TransferStore {
       return (data as { messages: OutboxMessage[] }).messages
     },
     async waiting() {
-      const { data } = await db.call('outbox.depth', {})
-      const { outbox } = data as { outbox: { peer: string; pending: number }[] }
-      return outbox.filter((o) => o.pending > 0).map((o) => o.peer)
+      const { data } = await db.call('outbox.waiting', {})
+      return (data as { peers: string[] }).peers
     },
     async settle(settlement) {
       await db.call('outbox.settle', settlement)

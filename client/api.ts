@@ -141,6 +141,22 @@ const NEVER_SENT = new Set([
 ])
 
 /**
+ * The node's own 503s and 504s that say it did nothing (not ready, restoring, stopping, too busy
+ * to take it, its deadline gone before the worker began): as good as never sent. Not
+ * DB_UNAVAILABLE nor DB_TIMEOUT: a write in flight then may or may not have been applied.
+ */
+const NOTHING_DONE = new Set([
+  'NOT_READY',
+  'NODE_STOPPING',
+  'RESTORING',
+  'BUSY',
+  'DB_BUSY',
+  'VERIFY_BUSY',
+  'TOO_MANY_CONNECTIONS',
+  'EXPIRED',
+])
+
+/**
  * An answer that is not the node's own (its errors are JSON with a code): a proxy in front of it
  * (502, 503, 504 from nginx or a TLS terminator) answering for a node that went away, perhaps
  * after it wrote. Its outcome is unknown, as a lost answer's.
@@ -216,7 +232,7 @@ export function createApi(options: ApiOptions): Api {
         return { done: false, reason, wait, why: 'proxy' }
       }
       const said = typeof parsed?.error === 'string' ? parsed.error : answer.statusText
-      return { done: false, reason: said, wait, why: 'busy' }
+      return { done: false, reason: said, wait, why: 'busy', unsent: NOTHING_DONE.has(parsed.code) }
     } catch (err) {
       const reason = timedOut ? `no answer within ${seconds(waitMs)} s` : networkReason(err)
       // Asked again, a node that serves HTTPS only would hang up again: said at once.

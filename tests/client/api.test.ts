@@ -106,6 +106,13 @@ t.test('a write that cannot be sent twice is sent once when its outcome is unkno
   t.equal(fake.seen.length, 1, 'not sent again: a second backup would be taken')
   t.equal(fake.seen[0].key, undefined, 'with no key')
   t.equal(err.unconfirmed, 'list the backups')
+  // Answered by the node as nothing done (not ready yet): sent again, as any call.
+  const starting = await fakeNode(t, (_req, res, n) =>
+    n < 2 ? json(res, 503, { error: 'Starting', code: 'NOT_READY' }) : json(res, 201, { name: 'b' })
+  )
+  const later = createApi({ url: starting.url, backoffMs: 1 })
+  t.same(await later.postOnce('/backup', {}, 'list the backups'), { name: 'b' })
+  t.equal(starting.seen.length, 2)
   // Never reached: sent again, as any call.
   const closed = createApi({ url: await closedPort(), backoffMs: 1, attempts: 2 })
   const refused = await failure(closed.postOnce('/backup', {}, 'list the backups'))

@@ -110,6 +110,9 @@ t.test(
 
 /** The item prompt in a fake terminal: keys are written to `keys`; resolves to its answer. */
 function itemPrompt(question: Partial<ItemQuestion>) {
+  // A real prompt: prompts answers from its injected list whenever there is one, even empty, and
+  // a test file before this one in the same process (tests/one-process/) may have left one.
+  delete (prompts as unknown as { _injected?: unknown[] })._injected
   const keys = new PassThrough()
   const out = Object.assign(new PassThrough(), { columns: 80 })
   out.resume()

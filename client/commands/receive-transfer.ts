@@ -99,15 +99,27 @@ export const receiveTransfer: Command = {
     }))
     const damaged = damagedOf(args.values.damaged as string | undefined)
     const here = transferHere(io, id)
-    // Run again after an unknown outcome: the transfer has changed if the receipt was recorded,
-    // so a request rebuilt from it now would not be the first one. Its receipt id tells.
-    const done = givenKey === undefined ? undefined : recordedAs(await here(), receiptId)
-    if (done) return alreadyRecorded(io, done, key)
     const disposition = args.values.return ? 'return' : 'write_off'
     let lines: ReceiptLine[] = given
     // Damaged alone, before the sender's message (what was sent not known here): those are what
     // arrived. Once it is known, --damaged alone counts among everything in transit.
     const damagedOnly = !given.length && damaged.length > 0 && !announced(await here())
+    const final = (!given.length && !damagedOnly) || Boolean(args.values.final)
+    // Run again after an unknown outcome: the transfer has changed if the receipt was recorded,
+    // so a request rebuilt from it now would not be the first one. Its receipt id tells.
+    const done = givenKey === undefined ? undefined : recordedAs(await here(), receiptId)
+    const first = done?.receipts.find((r) => r.receiptId === receiptId)
+    if (done && first?.final !== final) {
+      // Not this command run again: the key names another receipt of the transfer.
+      io.note(
+        `almacen: --key ${key} names another receipt of transfer ${id}, ${first?.final ? 'a final one' : 'one not final'}: nothing was recorded. A new receipt takes a new key.`
+      )
+      return EXIT.refused
+    }
+    // A final one closed what this run would count: said as done. One not final is sent again as
+    // it was given (below, not held to what is in transit now): the node answers the first
+    // receipt's answer if it is the same, and refuses another under the same key.
+    if (done && final) return alreadyRecorded(io, done, key)
     if (given.length || damagedOnly) {
       // What arrived as given, and how many of it are damaged (as the web page asks, and as
       // without SKU QTY): those are not taken into stock. A SKU only in --damaged arrived all
@@ -120,7 +132,7 @@ export const receiveTransfer: Command = {
         const { sku, n, due } = beyond
         throw new UsageError(`${sku}: ${n} damaged is more than the ${due} that arrived`)
       }
-      const over = overDue(id, given, await here())
+      const over = done ? undefined : overDue(id, given, await here())
       if (over) {
         io.note(`almacen: ${over} Nothing was recorded.`)
         return EXIT.refused
@@ -149,7 +161,6 @@ export const receiveTransfer: Command = {
       }
       lines = all
     }
-    const final = (!given.length && !damagedOnly) || Boolean(args.values.final)
     lines = lines.map((l) => ((l.damaged ?? 0) > 0 ? { ...l, disposition } : l))
     // Sent back, what did not come must be said line by line (a final receipt writes the rest off).
     if (final && disposition === 'return') lines = missingSentBack(io, id, lines, await here())

@@ -230,7 +230,6 @@ t.test(
     const { url, receipts } = await norteRecorded(t)
     const cases: [string, string[], number][] = [
       ['everything in transit', [], 40],
-      ['part of it', ['BOLT-M8', '30'], 30],
       [
         'final, the damaged and missing sent back',
         ['BOLT-M8', '38', '--damaged', 'BOLT-M8=2', '--final', '--return'],
@@ -257,11 +256,34 @@ t.test(
       t.equal(await stockAt(norte, 'BOLT-M8'), bolts + into, `${what}: recorded once`)
     }
 
+    // Part of it, not final: sent again as given (not held to what is in transit now), and the
+    // node answers the first receipt's answer; another receipt under the same key is refused.
+    const part = await sent([['BOLT-M8', 40]])
+    const bolts = await stockAt(norte, 'BOLT-M8')
+    const first = ['receive-transfer', part.id, 'BOLT-M8', '30', '--key', 'GRN-PART']
+    t.equal((await almacen([...first, '--url', lost.url, '--timeout', '1'])).code, 3)
+    t.equal(await stockAt(norte, 'BOLT-M8'), bolts + 30, 'the node recorded it')
+    const again = await almacen([...first, '--url', url])
+    t.equal(again.code, 0, again.stderr)
+    t.match(receipts(), [{ key: 'GRN-PART', body: { receiptId: 'GRN-PART', final: false } }])
+    t.equal(await stockAt(norte, 'BOLT-M8'), bolts + 30, 'recorded once')
+    const next = ['receive-transfer', part.id, 'BOLT-M8', '10', '--key', 'GRN-PART', '--url', url]
+    const reused = await almacen(next)
+    t.equal(reused.code, 1, 'the next delivery under the same key is not taken as done')
+    t.match(reused.stderr, /IDEMPOTENCY_KEY_REUSED/)
+    const closing = await almacen(['receive-transfer', part.id, '--key', 'GRN-PART', '--url', url])
+    t.equal(closing.code, 1)
+    t.match(closing.stderr, `--key GRN-PART names another receipt of transfer ${part.id}`)
+    t.equal(await stockAt(norte, 'BOLT-M8'), bolts + 30, 'nothing more recorded')
+    const sentAgain = receipts().length
+
     // A key whose receipt the node never got: the receipt is made, carrying it.
     const transfer = await sent([['BOLT-M8', 5]])
     const run = await almacen(['receive-transfer', transfer.id, '--key', 'GRN-NEW', '--url', url])
     t.equal(run.code, 0, run.stderr)
-    t.match(receipts(), [{ key: 'GRN-NEW', body: { receiptId: 'GRN-NEW', final: true } }])
+    t.match(receipts().slice(sentAgain), [
+      { key: 'GRN-NEW', body: { receiptId: 'GRN-NEW', final: true } },
+    ])
   }
 )
 

@@ -83,7 +83,8 @@ function Answer({ answer, words }: { answer: NetworkStockOne; words: Words }) {
       <p class={answer.complete ? 'hint' : 'problem'}>
         {answer.complete
           ? words.whereComplete
-          : answer.counts.live === answer.counts.total
+          : // Every member live (one no longer a member is answered from its replica): disputed.
+            answer.warehouses.every((w) => w.source === 'live' || w.reason === 'reaped')
             ? words.whereSomeDisputed
             : `${words.whereIncomplete} (${answer.counts.live}/${answer.counts.total} ${words.whereLiveCount})`}{' '}
         · {answer.tookMs} ms

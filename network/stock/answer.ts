@@ -202,13 +202,16 @@ export function composeStock(g: Gathered): { answer: NetworkAnswer; stock: SkuAc
     replica: count('replica'),
     missing: count('none'),
   }
-  // Complete: every member answered live, whole and undisputed. One no longer a member is not
-  // one missing: a warehouse closed for good would otherwise leave every answer incomplete.
+  // Complete: every member answered live, and no figure is cut short or disputed. One no longer
+  // a member is not one missing (a warehouse closed for good would otherwise leave every answer
+  // incomplete), but its replica, broken, still disputes its figures in the totals.
   const members = warehouses.filter((w) => w.reason !== 'reaped')
   const answer: NetworkAnswer = {
     warehouses,
     counts,
-    complete: members.every((w) => w.source === 'live' && !w.truncated && !w.disputed),
+    complete:
+      members.every((w) => w.source === 'live') &&
+      warehouses.every((w) => !w.truncated && !w.disputed),
     timedOut: warehouses.some((w) => w.reason === 'timed_out'),
     deadlineMs: g.deadlineMs,
     tookMs: g.tookMs,

@@ -229,6 +229,11 @@ t.test(
     // This node's own ledger is never a warehouse of its own replicas.
     const own = { ...oeste, nodeId: 'n-self', name: 'Centro' }
     t.match(composeStock(gathered({ replicas: [own] })).answer.counts, { total: 1, live: 1 })
+    // Its replica broke: its figures, in the totals, are disputed, and the answer incomplete.
+    const broken = { ...oeste, warning: 'its chain broke at row 31' }
+    const disputed = composeStock(gathered({ replicas: [broken] })).answer
+    t.match(disputed.warehouses.at(-1), { reason: 'reaped', disputed: /chain broke/ })
+    t.equal(disputed.complete, false)
     // A replica whose owner's name was never learnt is named by its id.
     const unnamed = composeStock(gathered({ replicas: [{ ...oeste, name: '' }] })).answer
     t.match(unnamed.warehouses.at(-1), { node: { id: 'n-4', name: 'n-4' }, reason: 'reaped' })

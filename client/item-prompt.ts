@@ -133,6 +133,12 @@ const TYPING = ['_', 'delete', 'deleteForward']
 
 /** An Enter this soon after the text changed is a scanner's: no one has read a list by then. */
 const SCAN_MS = 30
+/**
+ * Nor this soon after the list for the text was shown: a scanner that types a key every 30 ms or
+ * more, or whose Enter comes in a packet of its own, meets a quick node's list already in hand,
+ * and no person reads a list and decides on it in a fifth of a second.
+ */
+const READ_MS = 200
 
 const sameValues = (a: Suggestion[], b: Suggestion[]) =>
   a.length === b.length && a.every((s, i) => s.value === b[i].value)
@@ -148,6 +154,8 @@ class ItemPrompt extends Base {
   declare exact: ItemQuestion['item']['exact']
   declare endOnEmpty: boolean
   declare typedAt: number
+  /** When the list for `listFor` was shown. */
+  declare shownAt: number
   declare ahead: boolean
 
   constructor(options: ItemQuestion) {
@@ -176,6 +184,7 @@ class ItemPrompt extends Base {
       if (this.completing !== asked) return // a later text's list is on its way
       const changed = !sameValues(list, this.suggestions)
       this.suggestions = list.map(({ title, value }) => ({ title, value }))
+      if (this.listFor !== input) this.shownAt = Date.now()
       this.listFor = input
       this.completing = false
       if (changed) this.moved = false
@@ -188,7 +197,11 @@ class ItemPrompt extends Base {
   submit() {
     if (this.deciding) return
     this.deciding = true
-    this.ahead = !answers(this.listFor, this.input) || Date.now() - (this.typedAt ?? 0) < SCAN_MS
+    const now = Date.now()
+    this.ahead =
+      !answers(this.listFor, this.input) ||
+      now - (this.typedAt ?? 0) < SCAN_MS ||
+      now - (this.shownAt ?? 0) < READ_MS
     void this.decide().then((value) => {
       this.deciding = false
       if (this.closed) return // Ctrl-C while deciding

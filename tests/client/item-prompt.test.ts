@@ -152,6 +152,14 @@ t.test('a scanned code that is no item is answered as absent, never another item
   await new Promise(setImmediate)
   quick.keys.write('\r')
   t.equal(await quick.answer, `${ABSENT}M8`)
+  // A scanner that types a key every 40 ms, and sends its Enter as late: the quick node's list
+  // for M8 is in hand well before it, but no one could have read it.
+  const paced = itemPrompt({ suggest: async () => M8 })
+  for (const key of ['M', '8', '\r']) {
+    await later(40, null)
+    paced.keys.write(key)
+  }
+  t.equal(await paced.answer, `${ABSENT}M8`)
 })
 
 t.test('a look-up the node did not answer is not taken as "no such item"', async (t) => {
@@ -166,7 +174,7 @@ t.test('a look-up the node did not answer is not taken as "no such item"', async
 t.test('a person who typed a search and saw its list chooses the highlighted row', async (t) => {
   const first = itemPrompt({ suggest: slowSearch })
   first.keys.write('m8')
-  await later(100, null) // the list is on screen, and read
+  await later(400, null) // the list is on screen, and read
   first.keys.write('\r')
   t.equal(await first.answer, 'BOLT-M8')
   // Browsing with the arrow keys: the row moved to.

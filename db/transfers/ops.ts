@@ -603,8 +603,8 @@ async function learnItems(db: Knex, sql: Sql, messages: Message[]) {
 
 /**
  * Keeps on the lines the dispatches among `messages` wrote the unit each counts its item in, as
- * A named it: this node's own may differ (an item it had before), and a receipt is then refused
- * (sameUnits) rather than booked in the wrong unit. After the step is written: its lines exist.
+ * A named it: while the transfer is not settled, this node's unit of the item may not change to
+ * another (db/operations/unit-rule.ts). After the step is written: its lines exist.
  */
 async function keepUnits(sql: Sql, messages: Message[]) {
   const units = messages.flatMap((m) =>

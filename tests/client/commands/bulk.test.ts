@@ -93,4 +93,12 @@ t.test('an export whose file cannot be written says so about this machine', asyn
   })
   const json = await almacen(['export', 'stock', file, '--json', '--url', node.url])
   t.match(JSON.parse(json.stderr), { code: 'LOCAL_FILE', error: /^Cannot write / })
+  // A full disk: the file opens, and the write fails with a code alone, no path.
+  const full = await almacen(['export', 'stock', '/dev/full', '--url', node.url])
+  t.same(full, {
+    code: 1,
+    stdout: '',
+    stderr:
+      'almacen: Cannot write /dev/full on this machine: ENOSPC ENOSPC: no space left on device, write\n',
+  })
 })

@@ -83,14 +83,20 @@ export class NotThere extends Error {
  */
 export class LocalFileError extends Error {
   constructor(file: string, err: NodeJS.ErrnoException) {
-    super(`Cannot write ${file} on this machine: ${err.code ?? ''} ${err.message}`.trim())
+    // Node's own sentence starts with the code ("ENOSPC: no space left on device, write").
+    const said = err.code && !err.message.startsWith(err.code) ? `${err.code} ` : ''
+    super(`Cannot write ${file} on this machine: ${said}${err.message}`)
     this.name = 'LocalFileError'
   }
 }
 
-/** An error of the file system (it names the path), not of the network. */
+/** Codes only a file system gives, which a write's error carries with no path (a full disk). */
+const FILE_SYSTEM = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS'])
+
+/** An error of the file system (it names the path, or is a full disk's), not of the network. */
 export function isFileError(err: unknown): err is NodeJS.ErrnoException {
-  return typeof (err as NodeJS.ErrnoException)?.path === 'string'
+  const e = err as NodeJS.ErrnoException
+  return typeof e?.path === 'string' || FILE_SYSTEM.has(e?.code ?? '')
 }
 
 /** Bad arguments on the command line, found before anything is sent. */

@@ -26,11 +26,7 @@ export const exportList: Command = {
     const text = await io.api.getText(WHAT[what], { format })
     if (file === undefined) return void io.print(text.replace(/\r?\n$/, ''))
     await writeFile(file, text).catch((err: unknown) => {
-      // Any error of the file system: one from opening names the path, one from writing (a full
-      // disk, ENOSPC) only its code.
-      const code = (err as NodeJS.ErrnoException)?.code
-      const local = isFileError(err) || (typeof code === 'string' && /^E[A-Z]+$/.test(code))
-      throw local ? new LocalFileError(file, err as NodeJS.ErrnoException) : err
+      throw isFileError(err) ? new LocalFileError(file, err) : err
     })
     io.note(`Wrote the ${what === 'items' ? 'catalogue' : 'stock'} to ${file}.`)
   },

@@ -108,18 +108,24 @@ export const receiveTransfer: Command = {
     // Run again after an unknown outcome: the transfer has changed if the receipt was recorded,
     // so a request rebuilt from it now would not be the first one. Its receipt id tells.
     const done = givenKey === undefined ? undefined : recordedAs(await here(), receiptId)
-    const first = done?.receipts.find((r) => r.receiptId === receiptId)
-    if (done && first?.final !== final) {
-      // Not this command run again: the key names another receipt of the transfer.
-      io.note(
-        `almacen: --key ${key} names another receipt of transfer ${id}, ${first?.final ? 'a final one' : 'one not final'}: nothing was recorded. A new receipt takes a new key.`
-      )
-      return EXIT.refused
-    }
-    // A final one closed what this run would count: said as done. One not final is sent again as
-    // it was given (below, not held to what is in transit now): the node answers the first
+    // Lines given, and nothing made of the transfer's state (the missing, sent back): sent again
+    // as given (below, not held to what is in transit now), so the node answers the first
     // receipt's answer if it is the same, and refuses another under the same key.
-    if (done && final) return alreadyRecorded(io, done, key)
+    const asGiven = given.length > 0 && !(args.values.final && args.values.return)
+    if (done && !asGiven) {
+      // Made of the state, which the first run changed: its receipt found is this run's, unless
+      // it is plainly another (a final run's key on a receipt not final, or the reverse). A run
+      // of damaged alone is final or not as the sender's message had come: not judged so.
+      const first = done.receipts.find((r) => r.receiptId === receiptId)
+      const damagedAlone = !given.length && damaged.length > 0
+      if (!damagedAlone && first?.final !== final) {
+        io.note(
+          `almacen: --key ${key} names another receipt of transfer ${id}, ${first?.final ? 'a final one' : 'one not final'}: nothing was recorded. A new receipt takes a new key.`
+        )
+        return EXIT.refused
+      }
+      return alreadyRecorded(io, done, key)
+    }
     if (given.length || damagedOnly) {
       // What arrived as given, and how many of it are damaged (as the web page asks, and as
       // without SKU QTY): those are not taken into stock. A SKU only in --damaged arrived all

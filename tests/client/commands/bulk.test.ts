@@ -89,7 +89,7 @@ t.test('an export whose file cannot be written says so about this machine', asyn
   t.same(run, {
     code: 1,
     stdout: '',
-    stderr: `almacen: Cannot write ${file} on this machine: ENOENT ENOENT: no such file or directory, open '${file}'\n`,
+    stderr: `almacen: Cannot write ${file} on this machine: ENOENT: no such file or directory, open '${file}'\n`,
   })
   const json = await almacen(['export', 'stock', file, '--json', '--url', node.url])
   t.match(JSON.parse(json.stderr), { code: 'LOCAL_FILE', error: /^Cannot write / })
@@ -99,6 +99,6 @@ t.test('an export whose file cannot be written says so about this machine', asyn
     code: 1,
     stdout: '',
     stderr:
-      'almacen: Cannot write /dev/full on this machine: ENOSPC ENOSPC: no space left on device, write\n',
+      'almacen: Cannot write /dev/full on this machine: ENOSPC: no space left on device, write\n',
   })
 })

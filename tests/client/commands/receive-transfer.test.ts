@@ -275,6 +275,15 @@ t.test(
     t.equal(closing.code, 1)
     t.match(closing.stderr, `--key GRN-PART names another receipt of transfer ${part.id}`)
     t.equal(await stockAt(norte, 'BOLT-M8'), bolts + 30, 'nothing more recorded')
+    // A final receipt with its lines given, then another under its key: the node judges it.
+    const whole = await sent([['BOLT-M8', 40]])
+    const final = ['receive-transfer', whole.id, 'BOLT-M8', '40', '--final', '--key', 'GRN-FIN']
+    t.equal((await almacen([...final, '--url', url])).code, 0)
+    const other = ['receive-transfer', whole.id, 'BOLT-M8', '39', '--final', '--key', 'GRN-FIN']
+    const refused = await almacen([...other, '--url', url])
+    t.equal(refused.code, 1, 'not said recorded: its lines are not the first')
+    t.match(refused.stderr, /IDEMPOTENCY_KEY_REUSED/)
+    t.equal(await stockAt(norte, 'BOLT-M8'), bolts + 70, 'the first only')
     const sentAgain = receipts().length
 
     // A key whose receipt the node never got: the receipt is made, carrying it.

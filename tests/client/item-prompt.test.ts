@@ -174,7 +174,7 @@ t.test('a look-up the node did not answer is not taken as "no such item"', async
 t.test('a person who typed a search and saw its list chooses the highlighted row', async (t) => {
   const first = itemPrompt({ suggest: slowSearch })
   first.keys.write('m8')
-  await later(400, null) // the list is on screen, and read
+  await later(800, null) // the list is on screen, and read (0.2 s and more after it came)
   first.keys.write('\r')
   t.equal(await first.answer, 'BOLT-M8')
   // Browsing with the arrow keys: the row moved to.

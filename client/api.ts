@@ -95,7 +95,10 @@ export interface Api {
    * of at most 3 s; `patient`, of the ordinary timeout (a look-up the person pressed Enter for).
    */
   quiet(patient?: 'patient'): Api
-  /** A file the node serves (GET `path`), written into `file`: one try, no timeout. */
+  /**
+   * A file the node serves (GET `path`), written into `file`: one try, however long it takes,
+   * given up once nothing comes for the per-attempt timeout.
+   */
   download(path: string, file: string): Promise<{ bytes: number }>
 }
 
@@ -354,7 +357,7 @@ export function createApi(options: ApiOptions): Api {
         if (options.token) headers.authorization = `Bearer ${options.token}`
         const answer = await receiveFile(
           new URL(url + path),
-          { headers, signal: stop.signal, ca: options.ca },
+          { headers, signal: stop.signal, ca: options.ca, idleMs: timeoutMs },
           file
         )
         if (answer.status !== 200) settle(answer.status, parse(answer.text), !options.token)

@@ -84,7 +84,7 @@ export async function send(url: URL, { method, headers, body, signal, ca }: Sent
  */
 export async function receiveFile(
   url: URL,
-  { headers, signal, ca }: Omit<Sent, 'method' | 'body'>,
+  { headers, signal, ca, idleMs }: Omit<Sent, 'method' | 'body'> & { idleMs: number },
   file: string
 ): Promise<Answer & { bytes: number }> {
   const [{ createWriteStream }, { rename, rm }, { pipeline }] = await Promise.all([
@@ -128,6 +128,13 @@ export async function receiveFile(
           reject(err)
         })
     })
+    // However large the copy, a node that sends nothing for this long has stalled: given up, as
+    // a call that goes unanswered is, rather than leaving a backup job waiting for ever.
+    req.setTimeout(idleMs, () =>
+      req.destroy(
+        Object.assign(new Error(`nothing came for ${idleMs / 1000} s`), { code: 'ETIMEDOUT' })
+      )
+    )
     req.on('error', reject)
     req.end()
   })

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import path from 'node:path'
 import t from 'tap'
 import { closedPort } from '../fixtures/client-kit.ts'
 import { createApi } from '../../client/api.ts'
@@ -353,4 +355,18 @@ t.test('Ctrl-C stops a call: a change sent is reported unconfirmed, with its key
   t.match(write, { name: 'Interrupted', unconfirmed: true, key: 'k-1' })
   t.match(unkeyed, { name: 'Interrupted', unconfirmed: true, key: undefined })
   t.same(stops, [], 'each call stopped listening when it ended')
+})
+
+t.test('a download that stalls is given up once nothing comes for the timeout', async (t) => {
+  // A backup job at night must end: before, it waited for ever on a node that stopped sending.
+  const fake = await fakeNode(t, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' })
+    res.write(Buffer.alloc(1000)) // then nothing, the connection kept open
+  })
+  const file = path.join(t.testdir(), 'copy.sqlite')
+  const api = createApi({ url: fake.url, timeoutMs: 300 })
+  const err = await failure(api.download('/backups/b.sqlite', file))
+  t.type(err, NodeUnreachable)
+  t.match(err.reason, /timed out/)
+  t.notOk(existsSync(file), 'no file that looks whole')
 })

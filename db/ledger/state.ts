@@ -78,18 +78,20 @@ interface Transactor {
  * that memory never runs ahead of the database: a batch that fails to commit leaves no trace.
  */
 export function afterCommit(db: Knex, fn: () => void): void {
-  let top = db as unknown as Transactor
-  while (top.parentTransaction) top = top.parentTransaction
-  if (top.executionPromise) top.executionPromise.then(fn, () => undefined)
-  else fn()
+  whenEnded(db, fn, () => undefined)
 }
 
 /** As afterCommit, but whether the transaction commits or rolls back. */
 export function afterTransaction(db: Knex, fn: () => void): void {
+  whenEnded(db, fn, fn)
+}
+
+/** Once the outermost transaction around `db` ends: `committed` or `rolledBack` (at once, none). */
+function whenEnded(db: Knex, committed: () => void, rolledBack: () => void): void {
   let top = db as unknown as Transactor
   while (top.parentTransaction) top = top.parentTransaction
-  if (top.executionPromise) top.executionPromise.then(fn, fn)
-  else fn()
+  if (top.executionPromise) top.executionPromise.then(committed, rolledBack)
+  else committed()
 }
 
 /** Whether writes are halted and why, and the verify job in progress, as the node holds them. */

@@ -16,7 +16,15 @@ import { withSql } from '../../../db/sql.ts'
 import { outOfStep, rebuildTransfers } from '../../../db/transfers/rebuild.ts'
 import { fitting } from '../../../db/transfers/store.ts'
 import type { Effect } from '../../../db/transfers/states.ts'
-import { carry, ok, send, side, stock, type Side } from '../../fixtures/transfer-sides.ts'
+import {
+  carry,
+  norteAndSur,
+  ok,
+  send,
+  side,
+  stock,
+  type Side,
+} from '../../fixtures/transfer-sides.ts'
 
 /**
  * `holder`'s replica of `owner`, brought up to the owner's head, or to `short` events before it
@@ -63,13 +71,8 @@ async function restored(t: Parameters<typeof testDb>[0], lost: Side, holder: Sid
 }
 
 /** Norte, holding 50 ROPE, and Sur. */
-async function norteAndSur(t: Parameters<typeof testDb>[0]) {
-  const a = await side(t, 'Norte')
-  const b = await side(t, 'Sur')
-  await createItem(a.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
-  await record(a.knex, { type: 'receipt', sku: 'ROPE', quantity: 50 })
-  return { a, b }
-}
+const ropeAtNorte = (t: Parameters<typeof testDb>[0]) =>
+  norteAndSur(t, { sku: 'ROPE', name: 'Rope', unit: 'm', quantity: 50 })
 
 /** A transfer as both GET /transfers/:id shows it, without the messages (the outbox's own). */
 async function shown(s: Side, id: string) {
@@ -187,7 +190,7 @@ t.test(
 t.test(
   'a database put back from a backup that settles as it is tells its transfers again; settled once',
   async (t) => {
-    const { a, b } = await norteAndSur(t)
+    const { a, b } = await ropeAtNorte(t)
     const done = await send(a, b, [{ sku: 'ROPE', quantity: 5 }])
     const open = await send(a, b, [{ sku: 'ROPE', quantity: 5 }])
     await carry(a, b)
@@ -217,7 +220,7 @@ t.test(
 t.test(
   'a replica that ended inside a step: that transfer is listed for a person, told nothing, and nothing is posted twice',
   async (t) => {
-    const { a, b } = await norteAndSur(t)
+    const { a, b } = await ropeAtNorte(t)
     const holder = await side(t, 'Este')
     const open = await send(a, b)
     const cut = await send(a, b)
@@ -262,7 +265,7 @@ t.test(
 t.test(
   'a replica that ended between a transfer’s rows and its record: listed, with the rows that name it',
   async (t) => {
-    const { a, b } = await norteAndSur(t)
+    const { a, b } = await ropeAtNorte(t)
     const holder = await side(t, 'Este')
     const sent = await send(a, b)
     await replicate(a, holder, 1)
@@ -358,7 +361,7 @@ t.test(
   'a record whose undone receipts gave way to the real dispatch is in step, though rows of another SKU name it',
   async (t) => {
     const wrong = await side(t, 'Norte')
-    const { a: sender, b } = await norteAndSur(t)
+    const { a: sender, b } = await ropeAtNorte(t)
     const holder = await side(t, 'Este')
     await createItem(b.knex, { sku: 'BOLT', name: 'Bolt', unit: 'ea' })
     const sent = await send(sender, b)
@@ -389,7 +392,7 @@ t.test(
 t.test(
   'a replica that ended inside the commit turning early receipts into an excess: listed, nothing received twice',
   async (t) => {
-    const { a, b } = await norteAndSur(t)
+    const { a, b } = await ropeAtNorte(t)
     const holder = await side(t, 'Este')
     await createItem(b.knex, { sku: 'ROPE', name: 'Rope', unit: 'm' })
     const sent = await send(a, b)
@@ -424,7 +427,7 @@ t.test(
 t.test(
   'the log holds the whole record; the system topics show the Transfer as the API does, so a large one still travels',
   async (t) => {
-    const { a, b } = await norteAndSur(t)
+    const { a, b } = await ropeAtNorte(t)
     await ok(a.knex, 'topics.subscribeV2', {
       name: 'erp',
       pattern: 'transfer.>',
@@ -470,7 +473,7 @@ t.test(
 )
 
 t.test('a message asking again whose answer the step gives already gets it once', async (t) => {
-  const { a, b } = await norteAndSur(t)
+  const { a, b } = await ropeAtNorte(t)
   const sent = await send(a, b)
   await carry(a, b)
   // As a restored sender tells it: its cancel, asking for B's side again.

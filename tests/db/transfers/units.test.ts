@@ -8,15 +8,11 @@ import t from 'tap'
 import type { Knex } from 'knex'
 import { create as createItem } from '../../../db/operations/items.ts'
 import { record } from '../../../db/operations/movements.ts'
-import { call, carry, ok, send, side } from '../../fixtures/transfer-sides.ts'
+import { call, carry, norteAndSur, ok, send } from '../../fixtures/transfer-sides.ts'
 
-async function pair(t: Parameters<typeof side>[0]) {
-  const a = await side(t, 'Norte')
-  const b = await side(t, 'Sur')
-  await createItem(a.knex, { sku: 'BOLT', name: 'Bolt', unit: 'ea' })
-  await record(a.knex, { type: 'receipt', sku: 'BOLT', quantity: 20 })
-  return { a, b }
-}
+/** Norte, holding 20 BOLT in ea, and Sur. */
+const pair = (t: Parameters<typeof norteAndSur>[0]) =>
+  norteAndSur(t, { sku: 'BOLT', name: 'Bolt', unit: 'ea', quantity: 20 })
 
 const rows = (knex: Knex) => knex('movements').where({ sku: 'BOLT' }).select('type', 'quantity')
 const unitOf = async (knex: Knex) => (await ok(knex, 'items.get', { sku: 'BOLT' })).unit

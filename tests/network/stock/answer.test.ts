@@ -37,6 +37,40 @@ function live(id: string, name: string, figures: Row[]): WarehouseOutcome {
   }
 }
 
+/** This node's replica of a warehouse, holding one figure of BOLT in ea, caught up `ageMs` ago. */
+function replicaOf(
+  nodeId: string,
+  name: string,
+  {
+    seq,
+    hash,
+    ageMs,
+    onHand,
+    sent,
+  }: { seq: number; hash: string; ageMs: number; onHand: number; sent: number }
+) {
+  return {
+    nodeId,
+    name,
+    ledger: { seq, hash: HASH(hash) },
+    asOf: new Date(NOW - ageMs).toISOString(),
+    rowsBehind: 0,
+    warning: null as string | null,
+    figures: [
+      {
+        sku: 'BOLT',
+        name: 'Bolt',
+        unit: 'ea',
+        onHand,
+        reorderPoint: null,
+        inTransit: null,
+        sent,
+        received: 0,
+      },
+    ],
+  }
+}
+
 function gathered(over: Partial<Gathered>): Gathered {
   return {
     self: live('n-self', 'Centro', []),
@@ -172,26 +206,13 @@ t.test(
   async (t) => {
     // Oeste left more than 24 h ago and was reaped: nobody asks it, but this node still holds
     // its ledger. Before the reap it was a `left` member, answered the same way.
-    const oeste = {
-      nodeId: 'n-4',
-      name: 'Oeste',
-      ledger: { seq: 30, hash: HASH('e') },
-      asOf: new Date(NOW - 25 * 3600_000).toISOString(),
-      rowsBehind: 0,
-      warning: null,
-      figures: [
-        {
-          sku: 'BOLT',
-          name: 'Bolt',
-          unit: 'ea',
-          onHand: 8,
-          reorderPoint: null,
-          inTransit: null,
-          sent: 0,
-          received: 0,
-        },
-      ],
-    }
+    const oeste = replicaOf('n-4', 'Oeste', {
+      seq: 30,
+      hash: 'e',
+      ageMs: 25 * 3600_000,
+      onHand: 8,
+      sent: 0,
+    })
     const { answer, stock } = composeStock(
       gathered({
         self: live('n-self', 'Centro', [['BOLT', 4, 'ea']]),
@@ -323,28 +344,7 @@ t.test(
       gathered({
         self: live('n-self', 'Centro', [['BOLT', 2, 'ea', 0, 3]]),
         peers: [{ member: { id: 'n-2', name: 'Sur' }, reason: 'down', detail: 'refused' }],
-        replicas: [
-          {
-            nodeId: 'n-2',
-            name: 'Sur',
-            ledger: { seq: 9, hash: HASH('c') },
-            asOf: new Date(NOW - 1000).toISOString(),
-            rowsBehind: 0,
-            warning: null,
-            figures: [
-              {
-                sku: 'BOLT',
-                name: 'Bolt',
-                unit: 'ea',
-                onHand: 5,
-                reorderPoint: null,
-                inTransit: null,
-                sent: 5,
-                received: 0,
-              },
-            ],
-          },
-        ],
+        replicas: [replicaOf('n-2', 'Sur', { seq: 9, hash: 'c', ageMs: 1000, onHand: 5, sent: 5 })],
       })
     )
     t.match(stock[0], {

@@ -153,7 +153,7 @@ function hasRunForm(env: RequestEnvelope, options: DispatchOptions): boolean {
  * ledger, every such write of the batch (db/execute.ts: one state, one script for all of them).
  */
 function runKind(env: RequestEnvelope, options: DispatchOptions): string {
-  return (options.table ?? operations)[env.op].posting ? 'ledger' : env.op
+  return tableOf(options)[env.op].posting ? 'ledger' : env.op
 }
 
 /**

@@ -23,7 +23,7 @@ const toToken = ({ userName, ...row }: TokenRow): C.ApiToken => ({ ...row, user:
 const TOKEN_COLUMNS = ['id', 'userName', 'name', 'createdAt', 'expiresAt', 'revokedAt']
 
 /** The user named `name`, given in the request's `field`; NOT_FOUND names that field. */
-async function userNamed(trx: Knex, name: string, field: 'name' | 'user'): Promise<UserRow> {
+export async function userNamed(trx: Knex, name: string, field: 'name' | 'user'): Promise<UserRow> {
   const user = (await trx('users').where({ name }).first()) as UserRow | undefined
   if (!user) {
     throw new DomainError('NOT_FOUND', `No user named ${name}`, [

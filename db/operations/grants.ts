@@ -5,6 +5,7 @@ import { actorOf } from '../actor.ts'
 import type * as C from '../contract/index.ts'
 import { DomainError } from '../domain-error.ts'
 import { withSql } from '../sql.ts'
+import { userNamed } from './access.ts'
 
 type Kind = C.Grant['kind']
 type Action = 'publish' | 'consume' | 'manage'
@@ -45,13 +46,7 @@ export async function set(trx: Knex, grant: C.Payload<'grants.set'>): Promise<C.
       { path: 'name', message: `no ${kind} named ${name}` },
     ])
   }
-  const holder = (await trx('users').where({ name: user }).first()) as
-    { role: string; disabledAt: string | null } | undefined
-  if (!holder) {
-    throw new DomainError('NOT_FOUND', `No user named ${user}`, [
-      { path: 'user', message: `no user named ${user}` },
-    ])
-  }
+  const holder = await userNamed(trx, user, 'user')
   // Once a queue or topic has a grant, only those granted (and admins) use it: one to a user who
   // cannot (a viewer publishes and consumes nothing; a disabled user signs in to nothing) would
   // keep every operator out and give nobody its use.

@@ -584,14 +584,23 @@ export async function list(
 
 type Message = TransferMessageEnvelope
 
+/** The lines of the dispatches among `messages`, each with its transfer's id. */
+function dispatchedLines(messages: Message[]) {
+  return messages.flatMap((m) =>
+    m.kind === 'transfer.dispatched'
+      ? messagePayloads[m.kind]
+          .parse(m.payload)
+          .lines.map((line) => ({ ...line, transferId: m.transferId }))
+      : []
+  )
+}
+
 /**
  * Each SKU the dispatches among `messages` carry that this node lacks enters its catalogue, as A
  * describes it.
  */
 async function learnItems(db: Knex, sql: Sql, messages: Message[]) {
-  const lines = messages.flatMap((m) =>
-    m.kind === 'transfer.dispatched' ? messagePayloads[m.kind].parse(m.payload).lines : []
-  )
+  const lines = dispatchedLines(messages)
   if (lines.length === 0) return
   const have = await skusHere(sql, lines)
   for (const { sku, item } of lines) {
@@ -607,13 +616,11 @@ async function learnItems(db: Knex, sql: Sql, messages: Message[]) {
  * another (db/operations/unit-rule.ts). After the step is written: its lines exist.
  */
 async function keepUnits(sql: Sql, messages: Message[]) {
-  const units = messages.flatMap((m) =>
-    m.kind === 'transfer.dispatched'
-      ? messagePayloads[m.kind]
-          .parse(m.payload)
-          .lines.map(({ sku, item }) => ({ id: m.transferId, sku, unit: item.unit }))
-      : []
-  )
+  const units = dispatchedLines(messages).map(({ transferId, sku, item }) => ({
+    id: transferId,
+    sku,
+    unit: item.unit,
+  }))
   if (units.length === 0) return
   await sql.run(KEEP_UNITS, [JSON.stringify(units)])
 }

@@ -2,12 +2,10 @@ import type { Member } from '../../db/contract/index.ts'
 import type { PeerFailure, Transport } from '../transport/transport.ts'
 import { TRANSFER_SENT } from '../transfers/messages.ts'
 import { STOCK_EXCHANGE, type StockAnswer, type StockAsk } from './messages.ts'
+import type { NotLiveReason } from '../../api/network-stock.ts'
 
-/**
- * Why a warehouse's figure is not live: the member is down or left, or it was asked and failed;
- * or it is no longer a member (reaped), so nobody asks it, and only a replica of it is left.
- */
-export type NotLive = 'down' | 'timed_out' | 'left' | 'refused' | 'reaped'
+/** Why a warehouse's figure is not live, as the API says it (api/network-stock.ts). */
+export type NotLive = NotLiveReason
 
 /** How asking one member ended: its answer, or why there is none (and what happened, in words). */
 export type WarehouseOutcome =

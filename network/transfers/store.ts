@@ -18,8 +18,8 @@ export type Settlement = Payload<'outbox.settle'>
  * inbox applies each message once, whatever the relay does.
  */
 export interface TransferStore {
-  /** The undelivered messages for `to` (every peer without it), oldest first, at most `limit`. */
-  pending(to: string | undefined, limit: number): Promise<OutboxMessage[]>
+  /** The undelivered messages for `to`, oldest first, at most `limit`. */
+  pending(to: string, limit: number): Promise<OutboxMessage[]>
   /** The peers the outbox holds undelivered messages for: their ids only, never the messages. */
   waiting(): Promise<string[]>
   settle(settlement: Settlement): Promise<void>
@@ -35,7 +35,7 @@ export interface TransferStore {
 export function workerTransfers(db: WorkerCalls): TransferStore {
   return {
     async pending(to, limit) {
-      const { data } = await db.call('outbox.pending', to === undefined ? { limit } : { to, limit })
+      const { data } = await db.call('outbox.pending', { to, limit })
       return (data as { messages: OutboxMessage[] }).messages
     },
     async waiting() {

@@ -225,12 +225,13 @@ export function createApi(options: ApiOptions): Api {
         ca: options.ca,
       })
       const parsed = parse(answer.text)
-      if (answer.status !== 503 && answer.status !== 504 && !fromProxy(answer.status, parsed)) {
+      const proxy = fromProxy(answer.status, parsed)
+      if (answer.status !== 503 && answer.status !== 504 && !proxy) {
         return { done: true, status: answer.status, body: parsed, text: answer.text }
       }
       const retryAfter = Number(answer.headers['retry-after']) * 1000 || 0
       const wait = Math.min(retryAfter, 2000)
-      if (fromProxy(answer.status, parsed)) {
+      if (proxy) {
         const reason = `HTTP ${answer.status}${answer.statusText ? ` ${answer.statusText}` : ''}`
         return { done: false, reason, wait, why: 'proxy' }
       }

@@ -101,9 +101,10 @@ export const receiveTransfer: Command = {
     const here = transferHere(io, id)
     const disposition = args.values.return ? 'return' : 'write_off'
     let lines: ReceiptLine[] = given
+    const damagedAlone = !given.length && damaged.length > 0
     // Damaged alone, before the sender's message (what was sent not known here): those are what
     // arrived. Once it is known, --damaged alone counts among everything in transit.
-    const damagedOnly = !given.length && damaged.length > 0 && !announced(await here())
+    const damagedOnly = damagedAlone && !announced(await here())
     const final = (!given.length && !damagedOnly) || Boolean(args.values.final)
     // Run again after an unknown outcome: the transfer has changed if the receipt was recorded,
     // so a request rebuilt from it now would not be the first one. Its receipt id tells.
@@ -116,15 +117,13 @@ export const receiveTransfer: Command = {
       // Made of the state, which the first run changed: its receipt found is this run's, unless
       // it is plainly another (a final run's key on a receipt not final, or the reverse). A run
       // of damaged alone is final or not as the sender's message had come: not judged so.
-      const first = done.receipts.find((r) => r.receiptId === receiptId)
-      const damagedAlone = !given.length && damaged.length > 0
-      if (!damagedAlone && first?.final !== final) {
+      if (!damagedAlone && done.receipt.final !== final) {
         io.note(
-          `almacen: --key ${key} names another receipt of transfer ${id}, ${first?.final ? 'a final one' : 'one not final'}: nothing was recorded. A new receipt takes a new key.`
+          `almacen: --key ${key} names another receipt of transfer ${id}, ${done.receipt.final ? 'a final one' : 'one not final'}: nothing was recorded. A new receipt takes a new key.`
         )
         return EXIT.refused
       }
-      return alreadyRecorded(io, done, key)
+      return alreadyRecorded(io, done.detail, key)
     }
     if (given.length || damagedOnly) {
       // What arrived as given, and how many of it are damaged (as the web page asks, and as
@@ -182,11 +181,11 @@ export const receiveTransfer: Command = {
 const receiptIdOf = (key: string) =>
   key.length <= 100 ? key : `key-sha256-${createHash('sha256').update(key).digest('hex')}`
 
-/** The transfer, when it came here and has a receipt with this id. */
-const recordedAs = (detail: TransferDetail | undefined, receiptId: string) =>
-  detail?.direction === 'in' && detail.receipts.some((r) => r.receiptId === receiptId)
-    ? detail
-    : undefined
+/** The transfer, when it came here, and its receipt with this id, when it has one. */
+function recordedAs(detail: TransferDetail | undefined, receiptId: string) {
+  const receipt = detail?.receipts.find((r) => r.receiptId === receiptId)
+  return detail?.direction === 'in' && receipt ? { detail, receipt } : undefined
+}
 
 /** A receipt run again with its key, found recorded: said, as done (exit 0). */
 function alreadyRecorded(io: Io, detail: TransferDetail, key: string) {

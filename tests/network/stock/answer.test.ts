@@ -151,24 +151,8 @@ t.test(
         ],
         replicas: [
           {
-            nodeId: 'n-2',
-            name: 'Sur',
-            ledger: { seq: 40, hash: HASH('b') },
-            asOf: new Date(NOW - 90_000).toISOString(),
+            ...replicaOf('n-2', 'Sur', { seq: 40, hash: 'b', ageMs: 90_000, onHand: 6, sent: 0 }),
             rowsBehind: 3,
-            warning: null,
-            figures: [
-              {
-                sku: 'BOLT',
-                name: 'Bolt',
-                unit: 'ea',
-                onHand: 6,
-                reorderPoint: null,
-                inTransit: null,
-                sent: 0,
-                received: 0,
-              },
-            ],
           },
         ],
       })

@@ -96,3 +96,20 @@ export async function call<T>(
 export function wholeOf(text: string): number {
   return /^[+-]?\d+$/.test(text.trim()) ? Number(text) : NaN
 }
+
+/** Every row of a paged list (`path` already holding its query), page after page of 500. */
+export async function allPages<Row, P extends { nextCursor: string | null }>(
+  path: string,
+  rowsOf: (page: P) => Row[]
+): Promise<Row[]> {
+  const rows: Row[] = []
+  const join = path.includes('?') ? '&' : '?'
+  let cursor: string | null = null
+  do {
+    const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''
+    const page: P = await call<P>(`${path}${join}limit=500${after}`)
+    rows.push(...rowsOf(page))
+    cursor = page.nextCursor
+  } while (cursor)
+  return rows
+}

@@ -2,7 +2,7 @@
 // client, curl, a transfer) changes its row here without a reload.
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import type { NodeEvent, Stock, StockPage } from '../api/index.ts'
-import { call } from './api.ts'
+import { allPages, call } from './api.ts'
 import { follow } from './live.ts'
 import type { Words } from './i18n.ts'
 
@@ -17,16 +17,8 @@ export interface LiveStock {
 }
 
 async function loadAll(): Promise<Map<string, Stock>> {
-  const rows = new Map<string, Stock>()
-  let cursor: string | undefined
-  do {
-    const page = await call<StockPage>(
-      `/stock?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
-    )
-    for (const row of page.stock) rows.set(row.sku, row)
-    cursor = page.nextCursor ?? undefined
-  } while (cursor)
-  return rows
+  const rows = await allPages('/stock', (page: StockPage) => page.stock)
+  return new Map(rows.map((row) => [row.sku, row]))
 }
 
 /** `onRefused`: the node no longer takes the token. */

@@ -13,7 +13,7 @@ import type {
 import { figuresShown, type LineFigure } from '../api/shown.ts'
 import { dueBack, stepOn, type TransferStep } from '../api/transfer-steps.ts'
 import { agoSince } from './age.ts'
-import { call, wholeOf, WriteKey } from './api.ts'
+import { allPages, call, wholeOf, WriteKey } from './api.ts'
 import type { Words } from './i18n.ts'
 import { mayDo, OfflineBanner, problemOf, type ScreenProps } from './screen.tsx'
 import { follow } from './live.ts'
@@ -27,18 +27,9 @@ const TO_RECEIVE = new Set<string>(OPEN_IN)
 const OPEN_OUT = ['in_transit', 'partially_received', 'cancel_requested', 'returning'] as const
 
 /** Every transfer this way in this state, page after page. */
-async function everyOne(direction: 'in' | 'out', state: string): Promise<Transfer[]> {
-  const rows: Transfer[] = []
-  let cursor: string | null = null
-  do {
-    const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''
-    const page = await call<TransferPage>(
-      `/transfers?direction=${direction}&state=${state}&limit=500${after}`
-    )
-    rows.push(...page.transfers)
-    cursor = page.nextCursor
-  } while (cursor)
-  return rows
+function everyOne(direction: 'in' | 'out', state: string): Promise<Transfer[]> {
+  const path = `/transfers?direction=${direction}&state=${state}`
+  return allPages(path, (page: TransferPage) => page.transfers)
 }
 
 /** An incoming transfer with something still due on it (known once its dispatch has arrived). */

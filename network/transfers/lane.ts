@@ -1,6 +1,10 @@
 import type { Logger } from 'pino'
 import type { Member } from '../../db/contract/index.ts'
-import type { OutboxMessage, TransferMessageEnvelope } from '../../db/contract/transfers.ts'
+import type {
+  InboxResult,
+  OutboxMessage,
+  TransferMessageEnvelope,
+} from '../../db/contract/transfers.ts'
 import { failpoint } from '../../lib/failpoint.ts'
 import { isoAt, type Clock, type Timer } from '../clock.ts'
 import type { Transport } from '../transport/transport.ts'
@@ -104,6 +108,13 @@ export class Lane {
   private lastStart: number | null = null
   /** The last read left messages behind (a full batch): the next exchange need not wait. */
   private backlog = false
+  /**
+   * Messages the peer answered for, their delivery being recorded: reads skip them until the
+   * record commits (see `record`).
+   */
+  private readonly recording = new Set<string>()
+  /** A record that failed since the loop last looked: the lane backs off on it. */
+  private recordFailed: string | null = null
 
   constructor(private readonly deps: LaneDeps) {}
 
@@ -143,32 +154,52 @@ export class Lane {
   }
 
   private async run(): Promise<void> {
+    // Under a backlog, the next batch is read while this one is with the peer, and a batch's
+    // delivery is recorded while the next one goes (`record`): the lane no longer waits twice an
+    // exchange in the worker's queue behind the writes that fill the outbox. Batches still go one
+    // at a time, each after the peer answered the one before, so the peer applies them in order.
+    let ahead: Promise<OutboxMessage[]> | undefined
+    const dropAhead = () => {
+      ahead?.catch(() => undefined)
+      ahead = undefined
+    }
     while (!this.stopped) {
-      this.dirty = false
+      if (!ahead) this.dirty = false
       const member = this.deps.member()
       if (!member) {
+        dropAhead()
         await this.waitForMembership()
         continue
       }
+      if (this.recordFailed !== null) {
+        const why = this.recordFailed
+        this.recordFailed = null
+        dropAhead()
+        await this.backOff(why)
+        continue
+      }
       this.recordedWait = null
-      await this.spaced()
+      if (!ahead) await this.spaced()
       if (this.stopped) return
-      // Cleared again just before the read: a kick during the wait is a message it will see.
-      this.dirty = false
       let pending: OutboxMessage[]
       try {
-        pending = await this.deps.store.pending(this.deps.peer, this.deps.timing.batch)
+        pending = await (ahead ?? this.read())
       } catch (err) {
+        ahead = undefined
         await this.backOff(`the outbox could not be read: ${(err as Error).message}`)
         continue
       }
+      ahead = undefined
       if (this.stopped) return
+      // Read around a delivery whose record then failed: read again, after the back-off.
+      if (this.recordFailed !== null) continue
       if (pending.length === 0) {
         if (!this.dirty) await this.sleep(Infinity, true)
         continue
       }
       const batch = fitting(pending)
       this.backlog = pending.length >= this.deps.timing.batch || batch.batch.length < pending.length
+      if (this.backlog) ahead = this.read(batch.batch)
       let sent = false
       try {
         sent = await this.send(member, batch)
@@ -176,12 +207,25 @@ export class Lane {
         // Nothing the lane calls should throw; should it, the lane backs off rather than end.
         await this.backOff(`the attempt failed: ${(err as Error).message}`)
       }
+      if (!sent) dropAhead()
       // Everything the read found is delivered and nothing was put in since (a commit that puts
       // a message in kicks the lane; one whose answer timed out kicks it again later, and a
-      // worker's restart kicks every lane): the outbox holds nothing for the peer, so the lane
-      // goes idle without reading it again.
+      // worker's restart kicks every lane; a record that fails kicks it too): the outbox holds
+      // nothing for the peer, so the lane goes idle without reading it again.
       if (sent && !this.backlog && !this.dirty && !this.stopped) await this.sleep(Infinity, true)
     }
+  }
+
+  /**
+   * The oldest pending messages, a batch at most: those with the peer now (`withPeer`) and those
+   * whose delivery is being recorded left out. A kick from now on is news to this read.
+   */
+  private async read(withPeer: TransferMessageEnvelope[] = []): Promise<OutboxMessage[]> {
+    this.dirty = false
+    const skip = new Set([...this.recording, ...withPeer.map((m) => m.id)])
+    const { batch } = this.deps.timing
+    const pending = await this.deps.store.pending(this.deps.peer, batch + skip.size)
+    return pending.filter((m) => !skip.has(m.id)).slice(0, batch)
   }
 
   /** Waits out what is left of the spacing since the last exchange began (see RelayTiming). */
@@ -226,42 +270,63 @@ export class Lane {
       return false
     }
     failpoint('relay.after-answer-before-settle')
-    const at = isoAt(clock)
-    try {
-      await store.settle({
-        delivered: results.map(({ id, status, code, message }) => ({
-          id,
-          status,
-          at,
-          ...(status === 'refused' && {
-            problem: `${code ?? 'REFUSED'}: ${message ?? ''}`.slice(0, 1000),
-          }),
-        })),
-        failed: [],
-      })
-    } catch (err) {
-      // Answered but not recorded: sent again, and answered `duplicate`.
-      await this.backOff(`delivered, not recorded: ${(err as Error).message}`)
-      return false
-    }
-    const duplicates = results.filter((r) => r.status === 'duplicate').length
-    if (duplicates > 0) {
-      this.deps.log.info(
-        { peer: member.id, duplicates },
-        `${member.name || member.id} had applied ${duplicates} of these ${results.length} messages already (sent again after a lost answer or a crash): answered duplicate, applied once`
-      )
-    }
-    for (const r of results.filter((r) => r.status === 'refused')) {
-      this.deps.log.warn(
-        { peer: member.id, message: r.id, code: r.code, problem: r.message },
-        `${member.name || member.id} refused transfer message ${r.id}: ${r.code} ${r.message ?? ''}`
-      )
-    }
-    this.delivered += results.length
     this.failures = 0
     this.lastError = null
     this.retryAt = null
+    this.record(member, results)
     return true
+  }
+
+  /**
+   * The peer's answers recorded in the outbox while the lane goes on; reads skip the messages
+   * until the record commits. Should it fail (the worker restarting), they are read again and
+   * sent again after a back-off, and the peer answers `duplicate`: applied once.
+   */
+  private record(member: Member, results: InboxResult[]): void {
+    const { store, clock, log } = this.deps
+    const ids = results.map((r) => r.id)
+    for (const id of ids) this.recording.add(id)
+    const at = isoAt(clock)
+    const settled = store.settle({
+      delivered: results.map(({ id, status, code, message }) => ({
+        id,
+        status,
+        at,
+        ...(status === 'refused' && {
+          problem: `${code ?? 'REFUSED'}: ${message ?? ''}`.slice(0, 1000),
+        }),
+      })),
+      failed: [],
+    })
+    const done = () => {
+      for (const id of ids) this.recording.delete(id)
+    }
+    settled.then(
+      () => {
+        done()
+        this.delivered += results.length
+        const duplicates = results.filter((r) => r.status === 'duplicate').length
+        if (duplicates > 0) {
+          log.info(
+            { peer: member.id, duplicates },
+            `${member.name || member.id} had applied ${duplicates} of these ${results.length} messages already (sent again after a lost answer or a crash): answered duplicate, applied once`
+          )
+        }
+        for (const r of results.filter((r) => r.status === 'refused')) {
+          log.warn(
+            { peer: member.id, message: r.id, code: r.code, problem: r.message },
+            `${member.name || member.id} refused transfer message ${r.id}: ${r.code} ${r.message ?? ''}`
+          )
+        }
+      },
+      (err: Error) => {
+        done()
+        if (this.stopped) return
+        // Answered but not recorded: sent again, and answered `duplicate`.
+        this.recordFailed = `delivered, not recorded: ${err.message}`
+        this.kick()
+      }
+    )
   }
 
   /** After a failure: recorded on the batch (when there is one), then the back-off waited. */

@@ -124,6 +124,69 @@ t.test('each peer gets its messages in order, in batches of at most 100', async 
   t.ok(a.disk.rows().every((r) => r.status === 'applied' && r.attempts === 0))
 })
 
+t.test(
+  'under a backlog, each batch goes once the one before is answered, not once it is recorded',
+  async (t) => {
+    const { cluster, of } = await sites(t, ['A', 'B'])
+    const a = of('A')
+    const B = cluster.node('B').id
+    const sent = Array.from({ length: 250 }, () => a.disk.enqueue(B).id)
+    // Each delivery's record is held (a worker busy with the writes that fill the outbox).
+    const settle = a.disk.settle.bind(a.disk)
+    const held: (() => void)[] = []
+    a.disk.settle = (settlement) =>
+      new Promise((resolve, reject) =>
+        held.push(() => void settle(settlement).then(resolve, reject))
+      )
+    a.relay?.wake(B)
+    await cluster.until(
+      () => appliedFrom(of('B').disk, 'node-a').length === 250,
+      1000,
+      'B has every batch'
+    )
+    t.equal(held.length, 3, "three batches' deliveries wait to be recorded")
+    t.ok(
+      a.disk.rows(B).every((r) => r.deliveredAt === null),
+      'none recorded yet'
+    )
+    for (const release of held.splice(0)) release()
+    await cluster.until(() => delivered(a.disk), 1000, 'each recorded')
+    t.same(appliedFrom(of('B').disk, 'node-a'), sent, 'applied once each, in order')
+    t.ok(
+      a.disk.rows().every((r) => r.status === 'applied'),
+      'none sent twice'
+    )
+  }
+)
+
+t.test(
+  'a delivery whose record fails is sent again after a back-off, and answered duplicate',
+  async (t) => {
+    const { cluster, of } = await sites(t, ['A', 'B'])
+    const a = of('A')
+    const B = cluster.node('B').id
+    const settle = a.disk.settle.bind(a.disk)
+    let refusals = 0
+    a.disk.settle = async (settlement) => {
+      if (settlement.delivered.length > 0 && refusals === 0) {
+        refusals++
+        throw new Error('The database worker is unavailable (restarting)')
+      }
+      return settle(settlement)
+    }
+    // One message, no backlog: the lane went idle after the answer, and the failure wakes it.
+    const id = a.disk.enqueue(B).id
+    a.relay?.wake(B)
+    await cluster.until(() => delivered(a.disk), 5000, 'recorded once the worker answers')
+    t.equal(refusals, 1)
+    t.same(appliedFrom(of('B').disk, 'node-a'), [id], 'applied once')
+    t.same(
+      of('B').disk.arrivals.map((x) => x.results.map((r) => r.status)),
+      [['applied'], ['duplicate']]
+    )
+  }
+)
+
 t.test('a batch stays within what a node reads of a request body', async (t) => {
   const { cluster, of } = await sites(t, ['A', 'B'])
   const a = of('A')

@@ -199,7 +199,11 @@ export class Lane {
       }
       const batch = fitting(pending)
       this.backlog = pending.length >= this.deps.timing.batch || batch.batch.length < pending.length
-      if (this.backlog) ahead = this.read(batch.batch)
+      if (this.backlog) {
+        ahead = this.read(batch.batch)
+        // Handled here: it fails (a worker restarting) while the batch is with the peer.
+        ahead.catch(() => undefined)
+      }
       let sent = false
       try {
         sent = await this.send(member, batch)
@@ -270,9 +274,6 @@ export class Lane {
       return false
     }
     failpoint('relay.after-answer-before-settle')
-    this.failures = 0
-    this.lastError = null
-    this.retryAt = null
     this.record(member, results)
     return true
   }
@@ -305,6 +306,12 @@ export class Lane {
       () => {
         done()
         this.delivered += results.length
+        // Only now, so a record failing again and again backs off further each time; and not
+        // during a back-off that began since (the lane's last word on the peer stands).
+        if (this.retryAt === null) {
+          this.failures = 0
+          this.lastError = null
+        }
         const duplicates = results.filter((r) => r.status === 'duplicate').length
         if (duplicates > 0) {
           log.info(

@@ -187,6 +187,57 @@ t.test(
   }
 )
 
+t.test(
+  'a read ahead that fails while its batch is with the peer is read again, and crashes nothing',
+  async (t) => {
+    const { cluster, of } = await sites(t, ['A', 'B'])
+    const a = of('A')
+    const B = cluster.node('B').id
+    const sent = Array.from({ length: 250 }, () => a.disk.enqueue(B).id)
+    const pending = a.disk.pending.bind(a.disk)
+    let reads = 0
+    a.disk.pending = async (to, limit) => {
+      if (++reads === 2) throw new Error('The database worker is unavailable (restarting)')
+      return pending(to, limit)
+    }
+    // B answers a while later: the read ahead has failed long before.
+    const inbox = of('B').answer
+    of('B').answer = async (sender, message) => {
+      await new Promise<void>((resolve) => cluster.clock.setTimeout(resolve, 50))
+      return inbox(sender, message)
+    }
+    const unhandled: unknown[] = []
+    const note = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', note)
+    t.teardown(() => void process.off('unhandledRejection', note))
+    a.relay?.wake(B)
+    await cluster.until(() => delivered(a.disk), 10_000, 'the outbox drains')
+    t.same(unhandled, [], 'no rejection left unhandled')
+    t.same(appliedFrom(of('B').disk, 'node-a'), sent, 'applied once each, in order')
+  }
+)
+
+t.test('a record that fails again and again backs off further each time', async (t) => {
+  const { cluster, of } = await sites(t, ['A', 'B'])
+  const a = of('A')
+  const B = cluster.node('B').id
+  const settle = a.disk.settle.bind(a.disk)
+  a.disk.settle = async (settlement) => {
+    if (settlement.delivered.length > 0) throw new Error('SQLITE_FULL: database or disk is full')
+    return settle(settlement)
+  }
+  a.disk.enqueue(B)
+  a.relay?.wake(B)
+  await cluster.run(10_000)
+  // 200 ms doubling (half of it jittered): about seven attempts in 10 s, not one every 150 ms.
+  const attempts = of('B').disk.arrivals.length
+  t.ok(attempts <= 10, `${attempts} attempts in 10 s`)
+  t.match(
+    a.relay?.peers().find((p) => p.peer === B),
+    { lastError: /delivered, not recorded: SQLITE_FULL/ }
+  )
+})
+
 t.test('a batch stays within what a node reads of a request body', async (t) => {
   const { cluster, of } = await sites(t, ['A', 'B'])
   const a = of('A')

@@ -483,19 +483,24 @@ export async function startNode(
       if (underWay || status.stopping) {
         throw new HttpError('CONFLICT', 'A restore is under way, or the node is stopping')
       }
-      const { counts } = (await db.call('node.info', {})).data as NodeInfo
-      if (counts.movements + counts.items > 0) {
-        throw new HttpError(
-          'CONFLICT',
-          `This node holds ${counts.movements} movements and ${counts.items} items: a restore only fills an empty node`
-        )
-      }
-      const peers = current.membership.snapshot().members.filter((m) => m.id !== identity.id)
-      const addresses = [...new Set([...config.join, ...peers.map((m) => m.address)])]
-      if (addresses.length === 0) {
-        throw new HttpError('CONFLICT', 'This node knows no peer to restore from: join them first')
-      }
-      underWay = (async () => {
+      // Claimed before the first await: a second request meanwhile (a double submit, two admins)
+      // is refused above, never a second restore into the same database beside this one.
+      const run = (async () => {
+        const { counts } = (await db.call('node.info', {})).data as NodeInfo
+        if (counts.movements + counts.items > 0) {
+          throw new HttpError(
+            'CONFLICT',
+            `This node holds ${counts.movements} movements and ${counts.items} items: a restore only fills an empty node`
+          )
+        }
+        const peers = current.membership.snapshot().members.filter((m) => m.id !== identity.id)
+        const addresses = [...new Set([...config.join, ...peers.map((m) => m.address)])]
+        if (addresses.length === 0) {
+          throw new HttpError(
+            'CONFLICT',
+            'This node knows no peer to restore from: join them first'
+          )
+        }
         app = undefined
         await current.services.close()
         try {
@@ -504,8 +509,9 @@ export async function startNode(
           current = await openNetwork()
         }
       })()
+      underWay = run
       try {
-        return await underWay
+        return await run
       } catch (err) {
         throw err instanceof RestoreError ? new HttpError('CONFLICT', err.message) : err
       } finally {

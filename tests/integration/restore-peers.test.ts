@@ -170,8 +170,30 @@ t.test(
       status: 400,
     })
 
-    const restored = await api(url(a), 'POST', '/ledger/restore', {})
+    // Asked twice while the worker is held (stopped, as a busy disk would hold it) under the
+    // first's question: one restore runs, the other is refused at once, not run beside it.
+    const workerPid = url(a).lines.findLast((l) => l.msg === 'database worker ready')
+      ?.workerPid as number
+    process.kill(workerPid, 'SIGSTOP')
+    t.teardown(() => {
+      try {
+        process.kill(workerPid, 'SIGCONT')
+      } catch {
+        // gone with its node
+      }
+    })
+    const asked = [0, 1].map(() => api(url(a), 'POST', '/ledger/restore', {}))
+    let timer: NodeJS.Timeout | undefined
+    const early = await Promise.race([
+      ...asked,
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 3000))),
+    ])
+    clearTimeout(timer)
+    process.kill(workerPid, 'SIGCONT')
+    t.match(early, { status: 409, body: { code: 'CONFLICT', error: /A restore is under way/ } })
+    const [restored, second] = (await Promise.all(asked)).sort((x, y) => x.status - y.status)
     t.match(restored, { status: 200, body: { nodeId: aId, restoredTo: { seq: 300 } } })
+    t.equal(second.status, 409)
     t.equal((await api(url(a), 'GET', '/node')).body.id, aId, 'the lost node id')
     t.same(await ledgerOf(a), ledger)
     t.same((await api(url(a), 'GET', '/ledger/restore')).body, restored.body)

@@ -111,7 +111,11 @@ export class Replication implements ReplicationApi {
     return askWitnesses({ transport, selfId, peers, own })
   }
 
-  /** The start check's witness: asked once, the first time the peer is seen alive. */
+  /**
+   * The start check's witness: asked once, the first time the peer is seen alive. One that gave
+   * no word (silent: down, timed out, no replica yet) is asked again the next time membership
+   * sees it alive, so a peer stored alive but down at start still witnesses when it is back.
+   */
   private async witnessOnce(member: Member): Promise<void> {
     const check = this.options.witnessAtStart
     if (!check || this.witnessed.has(member.id)) return
@@ -124,6 +128,7 @@ export class Replication implements ReplicationApi {
       if (now?.state !== 'alive') return void this.witnessed.delete(member.id)
       const report = await askWitnesses({ transport, selfId, peers: [now], own })
       for (const w of report.witnesses) {
+        if (w.verdict === 'silent') this.witnessed.delete(member.id)
         if (w.verdict === 'differs') await check.disagrees(w)
         else log.info({ witness: w }, `witness at start: ${w.message}`)
       }

@@ -76,3 +76,75 @@ t.test(
     )
   }
 )
+
+t.test(
+  'a peer stored alive but down at start is asked again when it is back, and its word heard',
+  async (t) => {
+    // Stored alive: what membership loads at start, before any probe has found the peer down.
+    let members: Member[] = [peer('alive')]
+    const listeners: ((change: MemberChange) => void)[] = []
+    const change = (member: Member) => {
+      const previous = members.find((m) => m.id === member.id)
+      members = [...members.filter((m) => m.id !== member.id), member]
+      for (const listener of listeners) listener({ member, previous })
+    }
+    let down = true
+    let asked = 0
+    // Down at first (no answer); once back, it holds row 1 of this ledger with another hash.
+    const transport = {
+      call: async (call: { kind: { path: string } }) => {
+        if (call.kind.path !== '/peer/replica-head') return new Promise(() => {})
+        asked++
+        if (down) return { ok: false, reason: 'timeout', message: 'no answer', at: 0 }
+        const ledger = { seq: 1, hash: 'f'.repeat(64) }
+        const replica = {
+          nodeId: 'node-self',
+          name: 'Self',
+          state: 'live',
+          reason: null,
+          position: { events: 1, ledger },
+          caughtUpAt: null,
+        }
+        return { ok: true, body: { name: 'X', replicas: [replica] }, rttMs: 1, responder: 'node-x' }
+      },
+    } as unknown as Transport
+    const row = { seq: 1, hash: 'a'.repeat(64) }
+    const own: OwnLedger = { head: row, hashes: async () => [row] }
+    const disagreements: { verdict: string; differsFrom: number | null }[] = []
+    const replication = new Replication({
+      selfId: 'node-self',
+      membership: {
+        snapshot: () => ({ members }),
+        onChange: (listener) => (listeners.push(listener), () => undefined),
+        headOf: () => undefined,
+      },
+      transport,
+      store: {
+        load: async () => undefined,
+        apply: () => new Promise(() => {}),
+        break: async () => undefined,
+        mend: async () => 'conflict',
+      },
+      log: pino({ level: 'silent' }),
+      clock: new ManualClock(),
+      witnessAtStart: {
+        own: async () => own,
+        disagrees: async (w) => void disagreements.push(w),
+      },
+    })
+    await replication.open()
+    t.teardown(() => replication.close())
+    await settle()
+    t.equal(asked, 1, 'asked at start, as stored alive')
+    t.same(disagreements, [], 'no word is no evidence')
+    change(peer('failed'))
+    down = false
+    change(peer('alive'))
+    await settle()
+    t.equal(asked, 2, 'asked again once membership sees it alive again')
+    t.match(disagreements, [{ verdict: 'differs', differsFrom: 1 }], 'its disagreement is heard')
+    change({ ...peer('alive'), incarnation: 2 })
+    await settle()
+    t.equal(asked, 2, 'a peer that answered is not asked again')
+  }
+)

@@ -94,6 +94,7 @@ function App() {
   const [lang, setLang] = useState<Lang>(initialLang)
   const [me, setMe] = useState<Me | null>(null)
   const [checking, setChecking] = useState(token.get() !== null)
+  const [unreachable, setUnreachable] = useState(false)
   const [warehouse, setWarehouse] = useState('')
   const words = dictionaries[lang]
 
@@ -101,12 +102,32 @@ function App() {
     document.documentElement.lang = lang
     localStorage.setItem('almacen.lang', lang)
   }, [lang])
-  // A token kept from earlier in this tab: still good?
+  // A token kept from earlier in this tab: still good? Only a 401 says no. A node restarting,
+  // busy or out of reach says nothing of the token, which is shown once and cannot be typed
+  // again: it is kept, and asked about every second (as the event stream retries) until answered.
   useEffect(() => {
     if (!checking) return
-    call<Me>('/me')
-      .then(setMe, () => token.clear())
-      .finally(() => setChecking(false))
+    let stopped = false
+    async function checkToken(): Promise<void> {
+      while (!stopped) {
+        try {
+          setMe(await call<Me>('/me'))
+          break
+        } catch (error) {
+          if (error instanceof Refused && error.status === 401) {
+            token.clear()
+            break
+          }
+          setUnreachable(true)
+          await new Promise((resolve) => setTimeout(resolve, 1000))
+        }
+      }
+      setChecking(false)
+    }
+    void checkToken()
+    return () => {
+      stopped = true
+    }
   }, [])
 
   // Its name once signed in (GET /node needs a token); until then, its address.
@@ -125,7 +146,13 @@ function App() {
     setFarewell(sentence)
     setMe(null)
   }
-  if (checking) return null
+  if (checking) {
+    return unreachable ? (
+      <main>
+        <OfflineBanner words={words} connected={false} />
+      </main>
+    ) : null
+  }
   return (
     <>
       <header>

@@ -18,6 +18,11 @@ export const keyInput = z
         error: `must be at least ${MIN_KEY_LENGTH} characters: it is all that guards the network`,
       })
       .max(512, { error: 'must be at most 512 characters' })
+      // Sent to the members sealed, at most 768 bytes (network/keyring/keyring.ts): counted in
+      // bytes too, so a key of many-byte characters is refused here, not by every member.
+      .refine((key) => new TextEncoder().encode(key).length <= 512, {
+        error: 'must be at most 512 bytes in UTF-8',
+      })
       .optional(),
     generate: z.literal(true, { error: 'must be true, to have the node make the key' }).optional(),
     /**

@@ -102,9 +102,10 @@ function App() {
     document.documentElement.lang = lang
     localStorage.setItem('almacen.lang', lang)
   }, [lang])
-  // A token kept from earlier in this tab: still good? Only a 401 says no. A node restarting,
-  // busy or out of reach says nothing of the token, which is shown once and cannot be typed
-  // again: it is kept, and asked about every second (as the event stream retries) until answered.
+  // A token kept from earlier in this tab: still good? A refusal says no. A node restarting,
+  // busy (5xx, 429) or out of reach says nothing of the token, which is shown once and cannot be
+  // typed again: it is kept, and asked about every second (as the event stream retries) until
+  // answered.
   useEffect(() => {
     if (!checking) return
     let stopped = false
@@ -114,7 +115,9 @@ function App() {
           setMe(await call<Me>('/me'))
           break
         } catch (error) {
-          if (error instanceof Refused && error.status === 401) {
+          // A refusal that is no passing trouble (401, or a 4xx a proxy gives for ever): signed
+          // out, as before, rather than a notice that the node cannot be reached, which it was.
+          if (error instanceof Refused && error.status < 500 && error.status !== 429) {
             token.clear()
             break
           }

@@ -52,18 +52,20 @@ t.test('a reload while the node cannot answer keeps the sign-in', BROWSER_TEST, 
     await page.close()
   })
 
-  t.test('a token the node refuses signs the page out', async (t) => {
-    const page = await signedIn(browser, node.url, admin)
-    await page.route('**/me', (route) =>
-      route.fulfill({
-        status: 401,
-        json: { status: 401, error: 'The token was revoked', code: 'UNAUTHORIZED' },
-      })
-    )
-    await page.reload()
-    await page.getByLabel('API token').waitFor()
-    t.equal(await kept(page), null, 'the token is gone from the tab')
-    await page.close()
+  t.test('a token the node (or a proxy before it) refuses signs the page out', async (t) => {
+    for (const status of [401, 403]) {
+      const page = await signedIn(browser, node.url, admin)
+      await page.route('**/me', (route) =>
+        route.fulfill({
+          status,
+          json: { status, error: 'The token was revoked', code: 'UNAUTHORIZED' },
+        })
+      )
+      await page.reload()
+      await page.getByLabel('API token').waitFor()
+      t.equal(await kept(page), null, `${status}: the token is gone from the tab`)
+      await page.close()
+    }
   })
 })
 

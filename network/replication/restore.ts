@@ -223,6 +223,15 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
 
   // 4. Its log, page by page, from there.
   const position = await pull(o, id, chosen, timeoutMs)
+  // A holder that served less than it said it holds (its replica dropped meanwhile, or a key
+  // holder's lie): the restore is not finished on its word; what was pulled stays, to resume.
+  const said = chosen.replica.position
+  if (position.events < said.events) {
+    throw new RestoreError(
+      `${chosen.peer.name} said it holds node ${id}'s log up to event ${said.events} (ledger row ${said.ledger.seq}) but served it only up to event ${position.events} (row ${position.ledger.seq}); start the restore again to resume it, or restore from another peer by giving only its address with --join`,
+      sources
+    )
+  }
 
   // 5. Verified whole by the worker, which only then takes the node id.
   const seen = sources

@@ -4,7 +4,8 @@
 import t from 'tap'
 import { pino } from 'pino'
 import { restoreFromPeers, RestoreError } from '../../../network/replication/restore.ts'
-import type { HeldReplica } from '../../../network/replication/messages.ts'
+import type { HeldReplica, LogPosition } from '../../../network/replication/messages.ts'
+import { positionAfter } from '../../../network/replication/puller.ts'
 import type {
   ExchangeKind,
   PeerCall,
@@ -20,6 +21,8 @@ interface FakePeer {
   replicas: HeldReplica[]
   /** seq → hash of its replica's rows of node W. */
   rows: Record<number, string>
+  /** How far its feed serves the replica it announces (all of it unless said). */
+  serves?: LogPosition
 }
 
 const held = (seq: number, hash: string, state = 'live', name = 'Norte'): HeldReplica => ({
@@ -54,9 +57,19 @@ function network(peers: Record<string, FakePeer>, aliases: Record<string, string
           const seqs = body.seqs as number[]
           return ok({ hashes: seqs.map((seq) => ({ seq, hash: peer.rows[seq] })) })
         }
-        case '/peer/replica-feed':
+        case '/peer/replica-feed': {
           feeds.push(peer.name)
-          return ok({ events: [], head: peer.replicas[0].position, upToDate: true })
+          // One page to where it serves to: the last row's event is all the pull reads of it.
+          const held = (peer.replicas.find((r) => r.nodeId === body.node) ?? peer.replicas[0])
+            .position
+          const to = peer.serves ?? held
+          const after = body.after as LogPosition
+          const events =
+            after.events < to.events
+              ? [{ seq: to.events, type: 'movement.recorded', data: to.ledger }]
+              : []
+          return ok({ events, head: held, upToDate: true })
+        }
       }
       throw new Error(`unexpected ${call.kind.path}`)
     },
@@ -65,6 +78,10 @@ function network(peers: Record<string, FakePeer>, aliases: Record<string, string
     async call(op: string, payload: unknown) {
       if (op === 'ledger.restoreBegin')
         return { data: { events: 0, ledger: { seq: 0, hash: h('0') } } }
+      if (op === 'ledger.restorePage') {
+        const page = payload as { after: LogPosition; events: never[] }
+        return { data: positionAfter(page.after, { events: page.events } as never) }
+      }
       if (op === 'ledger.restoreFinish') return { data: payload }
       throw new Error(op)
     },
@@ -291,5 +308,25 @@ t.test(
       message: /Node T is running \(B sees it alive at http:\/\/10\.0\.0\.6:8080\)/,
     })
     t.same(copy.feeds, [], 'a copy running elsewhere: nothing pulled')
+  }
+)
+
+t.test(
+  'a holder that serves less than it said it holds is not restored from to the end',
+  async (t) => {
+    const { restore, feeds } = network({
+      b: {
+        name: 'B',
+        replicas: [held(9, h('b'))],
+        rows: { 9: h('b') },
+        serves: { events: 7, ledger: { seq: 5, hash: h('5') } },
+      },
+    })
+    await t.rejects(restore('W'), {
+      name: 'RestoreError',
+      message:
+        /B said it holds node W's log up to event 11 \(ledger row 9\) but served it only up to event 7 \(row 5\); start the restore again/,
+    })
+    t.same(feeds, ['B'])
   }
 )

@@ -13,10 +13,15 @@ export async function writePrivately(file: string, text: string): Promise<void> 
     await handle.close()
   }
   await rename(partial, file)
-  const dir = await open(path.dirname(file), 'r')
+  await syncDirectory(path.dirname(file))
+}
+
+/** Makes the names last put in `dir` (a rename's) survive a power cut. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
   try {
-    await dir.sync()
+    await handle.sync()
   } finally {
-    await dir.close()
+    await handle.close()
   }
 }

@@ -9,6 +9,7 @@ import { BACKUP_NAME } from '../contract/index.ts'
 import type * as C from '../contract/index.ts'
 import { isDiskFull } from '../disk-full.ts'
 import { DomainError } from '../domain-error.ts'
+import { syncDirectory } from '../../lib/private-file.ts'
 import { EMPTY_LEDGER } from '../ledger/hash.ts'
 import { SqliteFile } from './file.ts'
 import { BACKUP_STAMP } from '../ledger/state.ts'
@@ -130,6 +131,8 @@ async function take(
     }
     const target = path.join(dir, name)
     await rename(partial, target)
+    // Its name too lasts through a power cut: a backup answered 201 is one the node still lists.
+    await syncDirectory(dir)
     return { ...stamp, bytes: (await stat(target)).size }
   } catch (err) {
     await rm(partial, { force: true })

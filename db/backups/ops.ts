@@ -132,7 +132,9 @@ async function take(
     const target = path.join(dir, name)
     await rename(partial, target)
     // Its name too lasts through a power cut: a backup answered 201 is one the node still lists.
-    await syncDirectory(dir)
+    // Where the directory cannot be synced (some mounts refuse it) the copy is whole and named
+    // all the same: it is not called failed for that, nor left out of pruning.
+    await syncDirectory(dir).catch(() => undefined)
     return { ...stamp, bytes: (await stat(target)).size }
   } catch (err) {
     await rm(partial, { force: true })

@@ -228,7 +228,7 @@ export async function restoreFromPeers(o: RestoreOptions): Promise<RestoreReport
   const said = chosen.replica.position
   if (position.events < said.events) {
     throw new RestoreError(
-      `${chosen.peer.name} said it holds node ${id}'s log up to event ${said.events} (ledger row ${said.ledger.seq}) but served it only up to event ${position.events} (row ${position.ledger.seq}); start the restore again to resume it, or restore from another peer by giving only its address with --join`,
+      `${chosen.peer.name} said it holds node ${id}'s log up to event ${said.events} (ledger row ${said.ledger.seq}) but served it only up to event ${position.events} (row ${position.ledger.seq}); start the node with --restore again to resume it, or to restore from another peer give only its address with --join`,
       sources
     )
   }

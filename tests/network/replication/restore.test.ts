@@ -325,7 +325,7 @@ t.test(
     await t.rejects(restore('W'), {
       name: 'RestoreError',
       message:
-        /B said it holds node W's log up to event 11 \(ledger row 9\) but served it only up to event 7 \(row 5\); start the restore again/,
+        /B said it holds node W's log up to event 11 \(ledger row 9\) but served it only up to event 7 \(row 5\); start the node with --restore again/,
     })
     t.same(feeds, ['B'])
   }

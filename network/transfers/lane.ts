@@ -159,37 +159,33 @@ export class Lane {
     // exchange in the worker's queue behind the writes that fill the outbox. Batches still go one
     // at a time, each after the peer answered the one before, so the peer applies them in order.
     let ahead: Promise<OutboxMessage[]> | undefined
-    const dropAhead = () => {
-      ahead?.catch(() => undefined)
-      ahead = undefined
-    }
     while (!this.stopped) {
       if (!ahead) this.dirty = false
       const member = this.deps.member()
       if (!member) {
-        dropAhead()
+        ahead = undefined
         await this.waitForMembership()
         continue
       }
       if (this.recordFailed !== null) {
         const why = this.recordFailed
         this.recordFailed = null
-        dropAhead()
+        ahead = undefined
         await this.backOff(why)
         continue
       }
       this.recordedWait = null
       if (!ahead) await this.spaced()
       if (this.stopped) return
+      const reading = ahead ?? this.read()
+      ahead = undefined
       let pending: OutboxMessage[]
       try {
-        pending = await (ahead ?? this.read())
+        pending = await reading
       } catch (err) {
-        ahead = undefined
         await this.backOff(`the outbox could not be read: ${(err as Error).message}`)
         continue
       }
-      ahead = undefined
       if (this.stopped) return
       // Read around a delivery whose record then failed: read again, after the back-off.
       if (this.recordFailed !== null) continue
@@ -201,7 +197,8 @@ export class Lane {
       this.backlog = pending.length >= this.deps.timing.batch || batch.batch.length < pending.length
       if (this.backlog) {
         ahead = this.read(batch.batch)
-        // Handled here: it fails (a worker restarting) while the batch is with the peer.
+        // Handled here, once: it may fail (a worker restarting) while the batch is with the peer,
+        // and it may be dropped unread; the loop's await still sees its failure.
         ahead.catch(() => undefined)
       }
       let sent = false
@@ -211,7 +208,7 @@ export class Lane {
         // Nothing the lane calls should throw; should it, the lane backs off rather than end.
         await this.backOff(`the attempt failed: ${(err as Error).message}`)
       }
-      if (!sent) dropAhead()
+      if (!sent) ahead = undefined // read around a batch that is to go again
       // Everything the read found is delivered and nothing was put in since (a commit that puts
       // a message in kicks the lane; one whose answer timed out kicks it again later, and a
       // worker's restart kicks every lane; a record that fails kicks it too): the outbox holds

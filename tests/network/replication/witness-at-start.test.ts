@@ -1,11 +1,11 @@
 // The start check's witness on its own: a membership and a transport the test drives by hand,
 // and this node's ledger read as slowly as the test says.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { pino } from 'pino'
 import type { Member } from '../../../db/contract/index.ts'
 import type { MemberChange } from '../../../network/membership/view.ts'
 import { ManualClock } from '../../../network/manual-clock.ts'
-import { Replication } from '../../../network/replication/replication.ts'
+import { Replication, type ReplicationOptions } from '../../../network/replication/replication.ts'
 import type { OwnLedger } from '../../../network/replication/witnesses.ts'
 import type { Transport } from '../../../network/transport/transport.ts'
 
@@ -16,16 +16,49 @@ async function settle() {
 const peer = (state: Member['state']) =>
   ({ id: 'node-x', name: 'X', address: 'http://127.0.0.1:1', state }) as Member
 
+/**
+ * An open Replication with the start check on `transport`, its membership starting from
+ * `members`; `change(member)` is membership saying the member changed.
+ */
+async function witnessing(
+  t: Test,
+  start: Member[],
+  transport: Transport,
+  witnessAtStart: ReplicationOptions['witnessAtStart']
+) {
+  let members = start
+  const listeners: ((change: MemberChange) => void)[] = []
+  const change = (member: Member) => {
+    const previous = members.find((m) => m.id === member.id)
+    members = [...members.filter((m) => m.id !== member.id), member]
+    for (const listener of listeners) listener({ member, previous })
+  }
+  const replication = new Replication({
+    selfId: 'node-self',
+    membership: {
+      snapshot: () => ({ members }),
+      onChange: (listener) => (listeners.push(listener), () => undefined),
+      headOf: () => undefined,
+    },
+    transport,
+    store: {
+      load: async () => undefined,
+      apply: () => new Promise(() => {}),
+      break: async () => undefined,
+      mend: async () => 'conflict',
+    },
+    log: pino({ level: 'silent' }),
+    clock: new ManualClock(),
+    witnessAtStart,
+  })
+  await replication.open()
+  t.teardown(() => replication.close())
+  return change
+}
+
 t.test(
   'a peer that failed while the ledger was read is not asked, until it is alive again',
   async (t) => {
-    let members: Member[] = []
-    const listeners: ((change: MemberChange) => void)[] = []
-    const change = (member: Member) => {
-      const previous = members.find((m) => m.id === member.id)
-      members = [...members.filter((m) => m.id !== member.id), member]
-      for (const listener of listeners) listener({ member, previous })
-    }
     const paths: string[] = []
     // Never answers: what matters is what is asked.
     const transport = {
@@ -36,29 +69,10 @@ t.test(
     } as unknown as Transport
     const own: OwnLedger = { head: { seq: 0, hash: '0'.repeat(64) }, hashes: async () => [] }
     let release: () => void = () => undefined
-    const replication = new Replication({
-      selfId: 'node-self',
-      membership: {
-        snapshot: () => ({ members }),
-        onChange: (listener) => (listeners.push(listener), () => undefined),
-        headOf: () => undefined,
-      },
-      transport,
-      store: {
-        load: async () => undefined,
-        apply: () => new Promise(() => {}),
-        break: async () => undefined,
-        mend: async () => 'conflict',
-      },
-      log: pino({ level: 'silent' }),
-      clock: new ManualClock(),
-      witnessAtStart: {
-        own: () => new Promise<OwnLedger>((resolve) => (release = () => resolve(own))),
-        disagrees: async () => undefined,
-      },
+    const change = await witnessing(t, [], transport, {
+      own: () => new Promise<OwnLedger>((resolve) => (release = () => resolve(own))),
+      disagrees: async () => undefined,
     })
-    await replication.open()
-    t.teardown(() => replication.close())
     change(peer('alive'))
     await settle()
     change(peer('failed'))
@@ -80,14 +94,6 @@ t.test(
 t.test(
   'a peer stored alive but down at start is asked again when it is back, and its word heard',
   async (t) => {
-    // Stored alive: what membership loads at start, before any probe has found the peer down.
-    let members: Member[] = [peer('alive')]
-    const listeners: ((change: MemberChange) => void)[] = []
-    const change = (member: Member) => {
-      const previous = members.find((m) => m.id === member.id)
-      members = [...members.filter((m) => m.id !== member.id), member]
-      for (const listener of listeners) listener({ member, previous })
-    }
     let down = true
     let asked = 0
     // Down at first (no answer); once back, it holds row 1 of this ledger with another hash.
@@ -111,29 +117,11 @@ t.test(
     const row = { seq: 1, hash: 'a'.repeat(64) }
     const own: OwnLedger = { head: row, hashes: async () => [row] }
     const disagreements: { verdict: string; differsFrom: number | null }[] = []
-    const replication = new Replication({
-      selfId: 'node-self',
-      membership: {
-        snapshot: () => ({ members }),
-        onChange: (listener) => (listeners.push(listener), () => undefined),
-        headOf: () => undefined,
-      },
-      transport,
-      store: {
-        load: async () => undefined,
-        apply: () => new Promise(() => {}),
-        break: async () => undefined,
-        mend: async () => 'conflict',
-      },
-      log: pino({ level: 'silent' }),
-      clock: new ManualClock(),
-      witnessAtStart: {
-        own: async () => own,
-        disagrees: async (w) => void disagreements.push(w),
-      },
+    // Stored alive: what membership loads at start, before any probe has found the peer down.
+    const change = await witnessing(t, [peer('alive')], transport, {
+      own: async () => own,
+      disagrees: async (w) => void disagreements.push(w),
     })
-    await replication.open()
-    t.teardown(() => replication.close())
     await settle()
     t.equal(asked, 1, 'asked at start, as stored alive')
     t.same(disagreements, [], 'no word is no evidence')

@@ -101,6 +101,23 @@ function crash(cluster: MockCluster, site: Map<string, Site>, name: string) {
 const delivered = (disk: MemoryTransfers, to?: string) =>
   disk.rows(to).every((r) => r.deliveredAt !== null)
 
+/**
+ * `disk`'s records of deliveries fail with `error` (the worker restarting, a full disk) while
+ * `refuse(n)` says so, `n` the ones refused so far (counted in what it returns).
+ */
+function refuseRecords(disk: MemoryTransfers, error: string, refuse: (n: number) => boolean) {
+  const settle = disk.settle.bind(disk)
+  const refused = { n: 0 }
+  disk.settle = async (settlement) => {
+    if (settlement.delivered.length > 0 && refuse(refused.n)) {
+      refused.n++
+      throw new Error(error)
+    }
+    return settle(settlement)
+  }
+  return refused
+}
+
 /** The ids applied by `disk`'s inbox, from `from`, in the order applied. */
 const appliedFrom = (disk: MemoryTransfers, from: string) =>
   disk.applied.filter((a) => a.from === from).map((a) => a.message.id)
@@ -165,20 +182,16 @@ t.test(
     const { cluster, of } = await sites(t, ['A', 'B'])
     const a = of('A')
     const B = cluster.node('B').id
-    const settle = a.disk.settle.bind(a.disk)
-    let refusals = 0
-    a.disk.settle = async (settlement) => {
-      if (settlement.delivered.length > 0 && refusals === 0) {
-        refusals++
-        throw new Error('The database worker is unavailable (restarting)')
-      }
-      return settle(settlement)
-    }
+    const refused = refuseRecords(
+      a.disk,
+      'The database worker is unavailable (restarting)',
+      (n) => n === 0
+    )
     // One message, no backlog: the lane went idle after the answer, and the failure wakes it.
     const id = a.disk.enqueue(B).id
     a.relay?.wake(B)
     await cluster.until(() => delivered(a.disk), 5000, 'recorded once the worker answers')
-    t.equal(refusals, 1)
+    t.equal(refused.n, 1)
     t.same(appliedFrom(of('B').disk, 'node-a'), [id], 'applied once')
     t.same(
       of('B').disk.arrivals.map((x) => x.results.map((r) => r.status)),
@@ -221,11 +234,7 @@ t.test('a record that fails again and again backs off further each time', async 
   const { cluster, of } = await sites(t, ['A', 'B'])
   const a = of('A')
   const B = cluster.node('B').id
-  const settle = a.disk.settle.bind(a.disk)
-  a.disk.settle = async (settlement) => {
-    if (settlement.delivered.length > 0) throw new Error('SQLITE_FULL: database or disk is full')
-    return settle(settlement)
-  }
+  refuseRecords(a.disk, 'SQLITE_FULL: database or disk is full', () => true)
   a.disk.enqueue(B)
   a.relay?.wake(B)
   await cluster.run(10_000)

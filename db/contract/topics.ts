@@ -23,6 +23,11 @@ export interface SubscriptionInfo {
   name: string
   pattern: string
   createdAt: string
+  /**
+   * Messages it did not get because its queue held the most a queue holds (1,000,000): copies
+   * are not made into a full subscription, so a forgotten one cannot fill the disk.
+   */
+  missed: number
   queue: QueueInfo
 }
 

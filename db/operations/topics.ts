@@ -10,7 +10,7 @@ import { DomainError } from '../domain-error.ts'
 import { forgetFederating } from '../events/log.ts'
 import { mayRead, mayUse } from './grants.ts'
 import { compiled, MATCHES } from './patterns.ts'
-import { create as createQueue, infoOf, queueNamed } from './queues.ts'
+import { create as createQueue, infoOf, MAX_DEPTH, queueNamed } from './queues.ts'
 
 interface Retention {
   retentionMs: number
@@ -26,6 +26,8 @@ interface SubscriptionRow {
   name: string
   pattern: string
   createdAt: string
+  /** Copies not made because its queue held MAX_DEPTH messages (the triggers count them). */
+  missed: number
 }
 
 async function topicNamed(trx: Knex, name: string): Promise<TopicRow> {
@@ -70,15 +72,16 @@ export async function create(trx: Knex, input: C.Payload<'topics.create'>) {
 }
 
 async function subscriptionInfo(trx: Knex, row: SubscriptionRow): Promise<C.SubscriptionInfo> {
-  const { name, pattern, createdAt } = row
-  return { name, pattern, createdAt, queue: await infoOf(trx, await queueNamed(trx, name)) }
+  const { name, pattern, createdAt, missed } = row
+  const queue = await infoOf(trx, await queueNamed(trx, name))
+  return { name, pattern, createdAt, missed: Number(missed), queue }
 }
 
 export async function list(trx: Knex) {
   const topics = (await trx('topics').orderBy('name')) as TopicRow[]
   const subscriptions = (await trx('topicSubscriptions')
     .orderBy('name')
-    .select('name', 'pattern', 'createdAt')) as SubscriptionRow[]
+    .select('name', 'pattern', 'createdAt', 'missed')) as SubscriptionRow[]
   return {
     topics: await Promise.all(topics.map((t) => topicInfo(trx, t))),
     subscriptions: await Promise.all(subscriptions.map((s) => subscriptionInfo(trx, s))),
@@ -300,42 +303,61 @@ export async function subscribeV2(trx: Knex, input: C.Payload<'topics.subscribeV
   await createQueue(trx, { name, visibilityTimeoutMs, maxDeliveries })
   const row = { name, pattern, createdAt: new Date().toISOString() }
   await trx('topicSubscriptions').insert({ ...row, ...compiled(pattern) })
-  if (since !== null || afterEvent !== null || afterMessage !== null) {
-    // What is kept from the start point, oldest first: events of the log and topic messages.
-    const now = Date.now()
-    const fromEvents =
-      afterEvent !== null ? 'e.seq > ?' : since !== null ? 'e.created_at >= ?' : '0'
-    const fromMessages =
-      afterMessage !== null ? 'm.seq > ?' : since !== null ? 'm.published_at >= ?' : '0'
-    await trx.raw(
-      `INSERT INTO queue_messages (queue, message_id, body, headers, published_at, visible_at, deliveries)
-       SELECT ?, id, body, headers, at, ?, 0 FROM (
-         SELECT 'event:' || e.seq AS id,
-           json_object('type', e.type, 'subject', e.subject, 'seq', e.seq, 'data', json(e.data),
-             'createdAt', e.created_at) AS body,
-           json_object('x-topic', e.topic, 'x-event-seq', CAST(e.seq AS TEXT)) AS headers,
-           e.created_at AS at, 0 AS source, e.seq AS n
-         FROM event_topics e, topic_subscriptions s
-         WHERE s.name = ? AND ${fromEvents} AND ${MATCHES('e.topic')}
-         UNION ALL
-         SELECT m.message_id, m.body,
-           json_set(m.headers, '$."x-topic"', m.topic, '$."x-topic-seq"', CAST(m.seq AS TEXT)),
-           m.published_at, 1, m.seq
-         FROM topic_messages m, topic_subscriptions s
-         WHERE s.name = ? AND ${fromMessages} AND ${MATCHES('m.topic')} AND ${RETAINED}
-       ) ORDER BY at, source, n`,
-      [
-        name,
-        now,
-        name,
-        ...(afterEvent !== null ? [afterEvent] : since !== null ? [since] : []),
-        name,
-        ...(afterMessage !== null ? [afterMessage] : since !== null ? [since] : []),
-        now,
-      ]
-    )
-  }
-  return subscriptionInfo(trx, row)
+  await fillFromStart(trx, input)
+  const stored = (await trx('topicSubscriptions').where({ name }).first()) as SubscriptionRow
+  return subscriptionInfo(trx, stored)
+}
+
+/**
+ * Fills a new subscription from its start point (if it has one), oldest first: events of the log
+ * and topic messages. Its queue takes `most` of them (MAX_DEPTH), as the triggers copy no more
+ * into a full one: the rest are counted in its `missed`.
+ */
+export async function fillFromStart(
+  trx: Knex,
+  input: Pick<C.Payload<'topics.subscribeV2'>, 'name' | 'since' | 'afterEvent' | 'afterMessage'>,
+  most = MAX_DEPTH
+): Promise<void> {
+  const { name, since, afterEvent, afterMessage } = input
+  if (since === null && afterEvent === null && afterMessage === null) return
+  const now = Date.now()
+  const fromEvents = afterEvent !== null ? 'e.seq > ?' : since !== null ? 'e.created_at >= ?' : '0'
+  const fromMessages =
+    afterMessage !== null ? 'm.seq > ?' : since !== null ? 'm.published_at >= ?' : '0'
+  const kept = `SELECT 'event:' || e.seq AS id,
+      json_object('type', e.type, 'subject', e.subject, 'seq', e.seq, 'data', json(e.data),
+        'createdAt', e.created_at) AS body,
+      json_object('x-topic', e.topic, 'x-event-seq', CAST(e.seq AS TEXT)) AS headers,
+      e.created_at AS at, 0 AS source, e.seq AS n
+    FROM event_topics e, topic_subscriptions s
+    WHERE s.name = ? AND ${fromEvents} AND ${MATCHES('e.topic')}
+    UNION ALL
+    SELECT m.message_id, m.body,
+      json_set(m.headers, '$."x-topic"', m.topic, '$."x-topic-seq"', CAST(m.seq AS TEXT)),
+      m.published_at, 1, m.seq
+    FROM topic_messages m, topic_subscriptions s
+    WHERE s.name = ? AND ${fromMessages} AND ${MATCHES('m.topic')} AND ${RETAINED}`
+  const bindings = [
+    name,
+    ...(afterEvent !== null ? [afterEvent] : since !== null ? [since] : []),
+    name,
+    ...(afterMessage !== null ? [afterMessage] : since !== null ? [since] : []),
+    now,
+  ]
+  await trx.raw(
+    `INSERT INTO queue_messages (queue, message_id, body, headers, published_at, visible_at, deliveries)
+     SELECT ?, id, body, headers, at, ?, 0 FROM (${kept}) ORDER BY at, source, n LIMIT ?`,
+    [name, now, ...bindings, most]
+  )
+  const { depth } = await queueNamed(trx, name)
+  if (depth < most) return
+  // Full: count what did not fit (only then, since it reads everything from the start again).
+  const [{ n }] = (await trx.raw(`SELECT count(*) AS n FROM (${kept})`, bindings)) as {
+    n: number
+  }[]
+  await trx('topicSubscriptions')
+    .where({ name })
+    .update({ missed: Math.max(0, Number(n) - depth) })
 }
 
 interface FederationRow {

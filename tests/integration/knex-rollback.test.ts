@@ -56,13 +56,15 @@ t.test('migrate:down will not undo who made each row while the hashes cover it',
   const node = await nodeWithStock(t, dataDir)
   await node.close()
   const env = { ALMACEN_DATA_DIR: dataDir }
-  // The last nine migrations kept the unit a dispatch counts each line in, gave federated topic
-  // messages ids that are never given twice, let a reseed delete a replica's rows, showed
-  // transfers on the topics as the API does, indexed the replicas' transfers, matched topic
-  // patterns word by word, and made federation, the topics and the queues, empty here: they go.
+  // The last ten migrations bounded what a subscription takes, kept the unit a dispatch counts
+  // each line in, gave federated topic messages ids that are never given twice, let a reseed
+  // delete a replica's rows, showed transfers on the topics as the API does, indexed the
+  // replicas' transfers, matched topic patterns word by word, and made federation, the topics and
+  // the queues, empty here: they go.
   // The one before added who made each row; every row of this ledger names its user, and its
   // hash covers the name: without the column the ledger would no longer verify.
   for (const migration of [
+    '20270205100000_subscriptions_capped',
     '20270201100001_transfer_lines_unit',
     '20270201100000_federated_topic_ids_unique',
     '20270125100000_replica_reseed',
@@ -81,7 +83,7 @@ t.test('migrate:down will not undo who made each row while the hashes cover it',
     stderr: /1 ledger rows record who made them.*ALMACEN_ALLOW_DATA_LOSS=1/s,
   })
   const latest = await knexCli(['migrate:latest'], env)
-  t.match(latest, { code: 0, stdout: /Batch 2 run: 9 migrations/ }, 'only those nine again')
+  t.match(latest, { code: 0, stdout: /Batch 2 run: 10 migrations/ }, 'only those ten again')
   t.same(await tablesIn(dataDir), SCHEMA)
   const again = await startTestNode(t, { dataDir })
   t.match((await api(again, 'GET', '/movements')).body.movements, [{ actor: 'admin' }])

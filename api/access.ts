@@ -10,6 +10,19 @@ import { requiredText } from './fields.ts'
  */
 export const ADMIN_TOKEN_FILE = 'admin-token'
 
+/**
+ * The file in a node's data directory that says where it listens, written once it does:
+ * `{"scheme":"http","port":8080}`. The local client sends ADMIN_TOKEN_FILE's token only to that
+ * port, while the node that wrote it (almacen.pid) runs: not to whatever listens on a mistyped one.
+ */
+export const LISTENING_FILE = 'almacen.listening'
+
+/** What LISTENING_FILE holds. */
+export interface Listening {
+  scheme: 'http' | 'https'
+  port: number
+}
+
 export const ROLE_NAMES = ['viewer', 'operator', 'admin'] as const
 export type RoleName = (typeof ROLE_NAMES)[number]
 

@@ -411,7 +411,8 @@ function settle<T>(status: number, body: any, tokenless = false): T {
 const NO_TOKEN =
   'This needs an API token, and none was given: pass one with --token or ALMACEN_TOKEN. For a ' +
   `node on this machine (a localhost or 127.x URL) the client reads its first admin token from ${ADMIN_TOKEN_FILE} in the ` +
-  "node's data directory: ./data from where you are, or the directory ALMACEN_DATA_DIR names"
+  "node's data directory (./data from where you are, or the directory ALMACEN_DATA_DIR names), " +
+  'and sends it only to the port that node listens on while it runs'
 
 /** Path segment for a SKU. */
 export const skuPath = (sku: string) => encodeURIComponent(sku)

@@ -23,6 +23,8 @@ import type { Membership, RelayApi } from '../network/index.ts'
 import type { Services } from './services.ts'
 import { certificateMismatch, certificateNotFromCa } from './tls.ts'
 import { WorkerSupervisor, type SupervisorOptions, type WorkerReady } from './worker-supervisor.ts'
+import { LISTENING_FILE, type Listening } from '../api/access.ts'
+import { writePrivately } from '../lib/private-file.ts'
 
 /** How often writes are halted again for another process heard under this node's id. */
 const IMPOSTOR_AGAIN_MS = 60_000
@@ -283,6 +285,9 @@ export async function startNode(
     const address = await http.listen(config.port, config.host)
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `${scheme}://${host}:${address.port}`
+    // Where the local client may send the admin token (client/token.ts).
+    const listening: Listening = { scheme, port: address.port }
+    await writePrivately(path.join(config.dataDir, LISTENING_FILE), JSON.stringify(listening))
     const advertise = config.advertise ?? advertisedUrl(config.host, address.port, scheme)
     // Said at once: the node may wait a while on its peers (a join, a restore) before it is ready.
     log.info({ url, advertise }, `bound to ${url}, advertised to peers as ${advertise}`)

@@ -8,6 +8,7 @@ import t from 'tap'
 import { almacen, closedPort, seed } from '../fixtures/client-kit.ts'
 import { droppingProxy } from '../fixtures/dropping-proxy.ts'
 import { until } from '../fixtures/node-process.ts'
+import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 
 const ledger = async (node: { url: string }) =>
@@ -228,5 +229,30 @@ t.test(
     t.match(who, { code: 0, stdout: /^Warehouse: +Sevilla\n/ })
     t.match(health, { code: 0, stdout: /^✔ The node at .* is up/ })
     t.match(verify, { code: 0, stdout: /^✔ The ledger checks out/ })
+  }
+)
+
+t.test(
+  'the local node’s admin token goes to its port, not to what listens on a mistyped one',
+  async (t) => {
+    const dataDir = tempDir(t)
+    const node = await startTestNode(t, { name: 'Madrid', dataDir })
+    // What a stranger's program on another port of this machine would be sent.
+    const heard: (string | undefined)[] = []
+    const stranger = createServer((req, res) => {
+      heard.push(req.headers.authorization)
+      res.writeHead(401, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ code: 'UNAUTHORIZED', message: 'A token is needed' }))
+    })
+    stranger.listen(0, '127.0.0.1')
+    await once(stranger, 'listening')
+    t.teardown(() => stranger.close())
+    const mistyped = `http://127.0.0.1:${(stranger.address() as AddressInfo).port}`
+    // The data directory's token, not one the tests hand out.
+    const env = { ALMACEN_DATA_DIR: dataDir, ALMACEN_TOKEN: '' }
+
+    t.match(await almacen(['stock', '--url', node.url], env), { code: 0 }, 'the node: taken')
+    t.match(await almacen(['stock', '--url', mistyped], env), { code: 1 })
+    t.same(heard, [undefined], 'asked once, with no token')
   }
 )

@@ -25,6 +25,7 @@ t.test('a new node makes its data directory 0700 and its database 0600', async (
     'almacen.sqlite-wal',
     'almacen.sqlite-shm',
     'almacen.pid',
+    'almacen.listening',
   ]) {
     t.equal(modeOf(path.join(dataDir, file)), '600', file)
   }

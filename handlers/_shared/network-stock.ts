@@ -81,8 +81,9 @@ function replicaFigures(
 export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
   const started = performance.now()
   // What is gathered by then is composed and sent within the rest: a few ms, more on a machine so
-  // busy that this node's timers fire late.
-  const budgetMs = deadlineMs - answerReserveMs(deadlineMs, ctx.timersLateMs())
+  // busy that this node's timers fire late, and more for a large answer (the cut-off below).
+  const lateMs = ctx.timersLateMs()
+  const budgetMs = deadlineMs - answerReserveMs(deadlineMs, lateMs)
   const member = { id: ctx.node.id, name: ctx.node.name }
   const skus = 'skus' in ask ? ask.skus : undefined
   const bounded = { timeoutMs: budgetMs }
@@ -105,7 +106,49 @@ export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
     ([stock, list]) => replicaFigures(stock.replicas, list.replicas, ctx.replication),
     (err) => (ctx.log.warn({ err }, 'replicas unread for a network answer'), [])
   )
-  const [self, peers, held] = await Promise.all([own, ctx.peers.stock(ask, budgetMs), replicas])
-  const tookMs = Math.round(performance.now() - started)
-  return composeStock({ self, peers, replicas: held, now: Date.now(), deadlineMs, tookMs })
+  // How many figures the answer will hold, known once this node's own read and its replicas are
+  // (each peer answers about as many as its replica holds): a peer that has not answered by then
+  // is cut off sooner, leaving the time to compose and send that many.
+  const cutoff = new Cutoff(started, deadlineMs, lateMs)
+  void own.then((outcome) => 'answer' in outcome && cutoff.expect(outcome.answer.figures.length))
+  void replicas.then((held) => cutoff.expect(held.reduce((n, r) => n + r.figures.length, 0)))
+  try {
+    const asked = ctx.peers.stock(ask, budgetMs, cutoff.reached)
+    const [self, peers, held] = await Promise.all([own, asked, replicas])
+    const tookMs = Math.round(performance.now() - started)
+    return composeStock({ self, peers, replicas: held, now: Date.now(), deadlineMs, tookMs })
+  } finally {
+    cutoff.cancel()
+  }
+}
+
+/** When the peers still asking are cut off: the deadline less what composing the answer takes. */
+class Cutoff {
+  private figures = 0
+  private timer: NodeJS.Timeout | undefined
+  private done = false
+  private cut!: () => void
+  readonly reached = new Promise<void>((resolve) => (this.cut = resolve))
+
+  constructor(
+    private readonly started: number,
+    private readonly deadlineMs: number,
+    private readonly lateMs: number
+  ) {}
+
+  /** `figures` more are expected in the answer: the cut-off comes sooner by their cost. */
+  expect(figures: number): void {
+    if (this.done) return
+    this.figures += figures
+    const reserve = answerReserveMs(this.deadlineMs, this.lateMs, this.figures)
+    const inMs = this.deadlineMs - reserve - (performance.now() - this.started)
+    clearTimeout(this.timer)
+    if (inMs <= 0) this.cut()
+    else this.timer = setTimeout(this.cut, inMs)
+  }
+
+  cancel(): void {
+    this.done = true
+    clearTimeout(this.timer)
+  }
 }

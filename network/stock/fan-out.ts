@@ -21,10 +21,15 @@ export interface PeerStock {
   transferSent(memberId: string, id: string, deadlineMs: number): Promise<boolean | null>
   /**
    * Asks every other member at once and resolves within `deadlineMs`, whatever they do: a
-   * member that has not answered by then is `timed_out` (its call is cut). Members failed or
-   * left are not asked: their outcome is known at once.
+   * member that has not answered by then is `timed_out` (its call is cut), and so is one that
+   * has not once `cutoff` resolves (the answer then needs the rest of the deadline). Members
+   * failed or left are not asked: their outcome is known at once.
    */
-  stock(ask: Omit<StockAsk, 'deadlineMs'>, deadlineMs: number): Promise<WarehouseOutcome[]>
+  stock(
+    ask: Omit<StockAsk, 'deadlineMs'>,
+    deadlineMs: number,
+    cutoff?: Promise<unknown>
+  ): Promise<WarehouseOutcome[]>
 }
 
 /** A transport failure as the reason a figure is not live. */
@@ -47,11 +52,15 @@ export interface StockFanOutOptions {
 export class StockFanOut implements PeerStock {
   constructor(private readonly options: StockFanOutOptions) {}
 
-  stock(ask: Omit<StockAsk, 'deadlineMs'>, deadlineMs: number): Promise<WarehouseOutcome[]> {
+  stock(
+    ask: Omit<StockAsk, 'deadlineMs'>,
+    deadlineMs: number,
+    cutoff?: Promise<unknown>
+  ): Promise<WarehouseOutcome[]> {
     const { selfId, members } = this.options
     const deadlineAt = performance.now() + deadlineMs
     const others = members().filter((m) => m.id !== selfId)
-    return Promise.all(others.map((m) => this.askOne(m, ask, deadlineAt)))
+    return Promise.all(others.map((m) => this.askOne(m, ask, deadlineAt, cutoff)))
   }
 
   async transferSent(memberId: string, id: string, deadlineMs: number): Promise<boolean | null> {
@@ -74,7 +83,8 @@ export class StockFanOut implements PeerStock {
   private async askOne(
     m: Member,
     ask: Omit<StockAsk, 'deadlineMs'>,
-    deadlineAt: number
+    deadlineAt: number,
+    cutoff?: Promise<unknown>
   ): Promise<WarehouseOutcome> {
     const member = { id: m.id, name: m.name }
     if (m.state === 'left') return { member, reason: 'left', detail: `left at ${m.stateChangedAt}` }
@@ -97,21 +107,27 @@ export class StockFanOut implements PeerStock {
         return { member, reason: notLive(outcome), detail: outcome.message }
       })
       .catch((err: Error): WarehouseOutcome => ({ member, reason: 'refused', detail: err.message }))
-    return within(call, timeoutMs, late)
+    return within(call, timeoutMs, late, cutoff)
   }
 }
 
 /**
- * `call`'s outcome, or `late` once `ms` have passed: the transport cuts a call at its timeout, and
- * this bound holds even when it retries a reset.
+ * `call`'s outcome, or `late` once `ms` have passed or `cutoff` resolved: the transport cuts a
+ * call at its timeout, and this bound holds even when it retries a reset.
  */
-async function within<T, L>(call: Promise<T>, ms: number, late: L): Promise<T | L> {
+async function within<T, L>(
+  call: Promise<T>,
+  ms: number,
+  late: L,
+  cutoff?: Promise<unknown>
+): Promise<T | L> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<L>((resolve) => {
     timer = setTimeout(() => resolve(late), ms)
   })
+  const cut = cutoff?.then(() => late) ?? deadline
   try {
-    return await Promise.race([call, deadline])
+    return await Promise.race([call, deadline, cut])
   } finally {
     clearTimeout(timer)
   }

@@ -449,7 +449,7 @@ t.test(
 )
 
 t.test(
-  'keeps 20 ms of a deadline to answer in, more when timers fire late, at most a tenth',
+  'keeps 20 ms of a deadline to answer in, more when timers fire late (at most a tenth) and for a large answer (at most half)',
   async (t) => {
     t.equal(answerReserveMs(1000, 0), 20, 'a quiet machine: 20 ms')
     t.equal(answerReserveMs(2000, 0.4), 21, 'under a millisecond late: rounded up, twice')
@@ -458,6 +458,10 @@ t.test(
     t.equal(answerReserveMs(10_000, 400), 820, 'a long deadline keeps what it needs')
     t.equal(answerReserveMs(50, 0), 5, 'a short one keeps a tenth')
     t.equal(answerReserveMs(1000, -3), 20, 'a figure below zero counts as on time')
+    t.equal(answerReserveMs(2000, 0, 5000), 60, 'one warehouse of 5,000 SKUs: 8 µs a figure more')
+    t.equal(answerReserveMs(2000, 0, 100_000), 820, '20 warehouses of 5,000: 800 ms more')
+    t.equal(answerReserveMs(2000, 30, 100_000), 880, 'and the lateness as before')
+    t.equal(answerReserveMs(1000, 0, 100_000), 500, 'never more than half the deadline')
   }
 )
 

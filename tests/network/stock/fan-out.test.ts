@@ -96,3 +96,22 @@ t.test(
     }
   }
 )
+
+t.test(
+  'a cut-off answers the members still asked as timed out, the others as they are',
+  async (t) => {
+    const { norte, fanOut } = await network(t)
+    await api(norte, 'POST', '/items', { sku: 'BOLT-M8', name: 'Bolt', unit: 'ea' })
+    let cut!: () => void
+    const cutoff = new Promise<void>((resolve) => (cut = resolve))
+    const asked = fanOut.stock({ skus: ['BOLT-M8'] }, 8000, cutoff)
+    // Norte answers within moments; the silent member never does: the cut-off ends the wait.
+    setTimeout(cut, 500)
+    const started = performance.now()
+    const outcomes = await asked
+    t.ok(performance.now() - started < 5000, 'not the 8 s of its deadline')
+    const byId = new Map(outcomes.map((o) => [o.member.id, o]))
+    t.match(byId.get(norte.identity.id), { answer: { node: { name: 'Norte' } } })
+    t.match(byId.get('silent'), { reason: 'timed_out' })
+  }
+)

@@ -135,3 +135,60 @@ t.test('refuses a bad low or deadline, naming it, and asks nobody', async (t) =>
     t.same([c.asked, c.sent], [[], []])
   }
 })
+
+t.test(
+  'a large answer cuts off the peers still asked sooner, to be composed within the deadline',
+  async (t) => {
+    const line = (i: number) => ({
+      sku: `SKU-${String(i).padStart(5, '0')}`,
+      name: `Item ${i}`,
+      unit: 'ea',
+      reorderPoint: null,
+      onHand: i,
+      sent: 0,
+      received: 0,
+      low: false,
+      lastSeq: 1,
+    })
+    const lines = Array.from({ length: 5000 }, (_, i) => line(i))
+    // 19 warehouses of 5,000 SKUs held here, and this one's own 5,000: 100,000 figures.
+    const replica = (n: number) => ({
+      nodeId: `n-${n}`,
+      name: `W${n}`,
+      state: 'live' as const,
+      reason: null,
+      ledger: HEAD,
+      events: 3,
+      asOf: new Date().toISOString(),
+      stock: lines,
+    })
+    const own = lines.map(({ low: _low, lastSeq: _seq, ...f }) => ({ ...f, inTransit: 0 }))
+    let cutAfterMs: number | null = null
+    const started = performance.now()
+    const c = fakeCtx(
+      {
+        'stock.figures': () => ({ figures: own, ledger: HEAD, truncated: false }),
+        'replicas.stock': () => ({ replicas: Array.from({ length: 19 }, (_, n) => replica(n)) }),
+        'replicas.list': () => ({ replicas: [] }),
+      },
+      {},
+      {},
+      { peers: () => [] },
+      {
+        // Every peer silent: answered timed out at the cut-off, or at the peers' deadline.
+        async stock(_ask, deadlineMs, cutoff) {
+          const late = new Promise((resolve) => setTimeout(resolve, deadlineMs))
+          await Promise.race([late, cutoff?.then(() => (cutAfterMs = performance.now() - started))])
+          return [{ member: { id: 'n-0', name: 'W0' }, reason: 'timed_out', detail: 'no answer' }]
+        },
+      }
+    )
+    const answer = await handler(request('GET', '/network/stock?deadlineMs=1000'), c)
+    t.ok(cutAfterMs !== null, 'cut off before the peers’ deadline')
+    // Half of the 1,000 ms kept to compose 100,000 figures (8 µs each, at most half): cut near
+    // 500 ms, where 980 ms would have been waited for.
+    t.ok(cutAfterMs !== null && cutAfterMs < 800, `cut off after ${cutAfterMs} ms`)
+    t.match(answer, { counts: { live: 1 }, timedOut: true, deadlineMs: 1000 })
+    t.equal(answer.stock.length, 5000)
+  }
+)

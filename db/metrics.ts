@@ -119,7 +119,13 @@ export async function metricsOp(db: Knex): Promise<WorkerFigures> {
   const { queues } = await listQueues(db)
   const metrics = workerMetrics(db)
   metrics.ledger(ledgerStatus(db).writes === 'refused', diskFull() !== null)
-  return { text: await metrics.exposition(), outbox, queues }
+  const subscriptions = (await db('topicSubscriptions')
+    .select('name', 'missed')
+    .orderBy('name')) as {
+    name: string
+    missed: number
+  }[]
+  return { text: await metrics.exposition(), outbox, queues, subscriptions }
 }
 
 /** outbox.depth: the messages not yet delivered, counted now per destination. */

@@ -5,10 +5,12 @@ import type { Knex } from 'knex'
 // (20270110100100, made again in 20270112100000) copied into them without a bound, so a
 // subscription nobody consumed any more, fed by every movement or by a peer's federated topic,
 // grew until the disk was full, and then every write of the warehouse was refused. A full
-// subscription's copies are counted instead, in its `missed`; what it holds stays, oldest first,
-// so a consumer that catches up knows where its gap starts (the seq of the last it got) and can
-// read on from the event log or the topic. The same bound holds for a new subscription's first
-// fill (db/operations/topics.ts).
+// subscription's copies are counted instead, in its `missed`, and once it has missed one it takes
+// no more, consumed or not: what it holds ends where its gap starts, so its consumer, once it has
+// read it all, reads on from the event log or the topic at the last seq it got, and makes it
+// again from there. (Taking copies again once consumed below the bound would put the new ones
+// after the gap with nothing to say it is there.) The same bound holds for a new subscription's
+// first fill (db/operations/topics.ts).
 
 /** The most messages a queue holds: MAX_DEPTH of db/operations/queues.ts when this was written. */
 const MOST = 1_000_000
@@ -27,10 +29,17 @@ const MATCHES = (topic: string, r: string) =>
   `${topic} GLOB ${r}.glob AND (${DOTS(topic)} = ${r}.dots OR (${r}.open AND ${DOTS(topic)} > ${r}.dots AND ${IN_PLACE(topic, r)}))`
 const NOW_MS = `CAST(unixepoch('subsec') * 1000 AS INTEGER)`
 
-/** The subscriptions (`s`) of the topic `topic` whose queue holds fewer than MOST, or MOST and more. */
-const SUBSCRIBED = (from: string, topic: string, where: string, full: boolean) =>
-  `FROM ${from}topic_subscriptions s, queues q
-    WHERE ${where} AND ${MATCHES(topic, 's')} AND q.name = s.name AND q.depth ${full ? '>=' : '<'} ${MOST}`
+/**
+ * The subscriptions (`s`) of the topic `topic` that take a copy (none missed, and fewer than MOST
+ * held), or that miss it. The depth is read per subscription, not joined: with no statistics
+ * SQLite would scan every queue (the dead-letter queues too) for each event.
+ */
+const SUBSCRIBED = (from: string, topic: string, where: string, full: boolean) => {
+  const depth = `(SELECT depth FROM queues q WHERE q.name = s.name)`
+  const takes = `s.missed = 0 AND ${depth} < ${MOST}`
+  return `FROM ${from}topic_subscriptions s
+    WHERE ${where} AND ${MATCHES(topic, 's')} AND ${full ? `NOT (${takes})` : takes}`
+}
 
 /** The two triggers: bounded (and counting what a full one misses), or as 20270112100000 made them. */
 async function triggers(knex: Knex, bounded: boolean): Promise<void> {

@@ -131,6 +131,14 @@ export class NodeMetrics {
         messages.set({ queue: q.name, state: 'dead_letters' }, q.deadLetters)
       }
     }
+    if (figures.worker?.subscriptions) {
+      const missed = gauge(
+        'almacen_subscription_missed_messages',
+        'Messages each subscription did not get because it was full (1,000,000): it takes no more',
+        ['subscription']
+      )
+      for (const s of figures.worker.subscriptions) missed.set({ subscription: s.name }, s.missed)
+    }
     const own = await Registry.merge([this.registry, processMetrics(), scrape]).metrics()
     return figures.worker ? `${own}\n${figures.worker.text}` : own
   }

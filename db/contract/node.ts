@@ -15,6 +15,8 @@ export interface WorkerFigures {
   outbox: { peer: string; pending: number }[]
   /** Each queue's messages by state, as GET /queues counts them. */
   queues?: { name: string; ready: number; delayed: number; inFlight: number; deadLetters: number }[]
+  /** Each subscription's messages missed because it was full (GET /topics' `missed`). */
+  subscriptions?: { name: string; missed: number }[]
 }
 
 export const nodeOps = {

@@ -25,7 +25,8 @@ export interface SubscriptionInfo {
   createdAt: string
   /**
    * Messages it did not get because its queue held the most a queue holds (1,000,000): copies
-   * are not made into a full subscription, so a forgotten one cannot fill the disk.
+   * are not made into a full subscription, so a forgotten one cannot fill the disk; once it has
+   * missed one it takes no more (make it again from where its consumer got to).
    */
   missed: number
   queue: QueueInfo

@@ -7,7 +7,8 @@ import type { Knex } from 'knex'
 import { pino } from 'pino'
 import { runBatch } from '../../db/batch.ts'
 import { PROTOCOL_VERSION, type OpName, type Payload } from '../../db/contract/index.ts'
-import { MAX_DEPTH, receive } from '../../db/operations/queues.ts'
+import { metricsOp } from '../../db/metrics.ts'
+import { ack, MAX_DEPTH, receive } from '../../db/operations/queues.ts'
 import { create, fillFromStart, list, publish, subscribeV2 } from '../../db/operations/topics.ts'
 import { testDb } from '../fixtures/test-db.ts'
 
@@ -70,6 +71,22 @@ t.test('a full subscription gets no more of the movements, and counts them', asy
     got.messages.map((m) => (m.body as { data: { quantity: number } }).data.quantity),
     [5],
     'what it holds is what came before the bound, the first movement'
+  )
+
+  // Consumed below the bound, it still takes nothing: what it holds ends where its gap starts.
+  await ack(knex, { queue: 'erp', receipts: got.messages.map((m) => m.receipt) })
+  t.equal(await depthOf(knex, 'erp'), MAX_DEPTH - 1)
+  await run(knex, 'movements.record', { type: 'receipt', sku: 'BOLT', quantity: 1 })
+  t.equal(await depthOf(knex, 'erp'), MAX_DEPTH - 1, 'no copy after a miss')
+  t.equal(await missedOf(knex, 'erp'), 3)
+  t.equal(await depthOf(knex, 'dashboard'), 4)
+  t.same(
+    (await metricsOp(knex)).subscriptions,
+    [
+      { name: 'dashboard', missed: 0 },
+      { name: 'erp', missed: 3 },
+    ],
+    'for /metrics'
   )
 })
 

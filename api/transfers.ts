@@ -272,6 +272,8 @@ export interface LaneView {
   pending: number
   /** Messages it answered for since this node started. */
   delivered: number
+  /** Of those, the ones it refused (marked so in the outbox, with why, and logged). */
+  refused: number
   /** Attempts failed in a row; 0 after an answer. */
   failures: number
   lastError: string | null

@@ -16,7 +16,7 @@ export interface ScrapeFigures {
   /** Each peer's replica as GET /replicas shows it; null when the worker did not answer. */
   replicas: { nodeId: string; name: string; state: string; rowsBehind: number }[] | null
   /** The relay's lanes, one per destination peer. */
-  lanes: { peer: string; name: string; failures: number }[]
+  lanes: { peer: string; name: string; failures: number; refused: number }[]
 }
 
 /** What the node's figures are read from besides the requests: its database worker. */
@@ -103,8 +103,14 @@ export class NodeMetrics {
       'Failed attempts in a row to carry the outbox to a peer (0 once it answers)',
       ['peer', 'name']
     )
+    const refused = gauge(
+      'almacen_relay_refused_messages',
+      'Messages a peer answered with a refusal since this node started (kept in the outbox as refused)',
+      ['peer', 'name']
+    )
     for (const lane of figures.lanes) {
       failures.set({ peer: lane.peer, name: lane.name }, lane.failures)
+      refused.set({ peer: lane.peer, name: lane.name }, lane.refused)
     }
     if (figures.worker) {
       const pending = gauge(

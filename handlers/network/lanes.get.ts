@@ -24,6 +24,7 @@ export default defineHandler(
         name,
         pending,
         delivered: 0,
+        refused: 0,
         failures: 0,
         lastError: null,
         nextAttemptAt: null,

@@ -59,6 +59,11 @@ export interface LaneStatus {
   name: string
   /** Messages the peer answered for since this node started. */
   delivered: number
+  /**
+   * Of those, the ones it refused (each stays in the outbox marked refused, with why, and is
+   * logged): a federated message or a transfer step the peer will not apply.
+   */
+  refused: number
   /** Attempts failed in a row; 0 after an answer. */
   failures: number
   lastError: string | null
@@ -98,6 +103,7 @@ export class Lane {
   private sleeping: { idle: boolean; wake: () => void } | null = null
   private failures = 0
   private delivered = 0
+  private refused = 0
   private lastError: string | null = null
   private retryAt: number | null = null
   /** Membership saw the peer alive since the last attempt: no back-off before the next one. */
@@ -147,6 +153,7 @@ export class Lane {
       peer,
       name: this.deps.member()?.name ?? '',
       delivered: this.delivered,
+      refused: this.refused,
       failures: this.failures,
       lastError: this.lastError,
       nextAttemptAt: this.retryAt === null ? null : isoAt(clock, this.retryAt),
@@ -303,6 +310,7 @@ export class Lane {
       () => {
         done()
         this.delivered += results.length
+        this.refused += results.filter((r) => r.status === 'refused').length
         // Only now, so a record failing again and again backs off further each time; and not
         // during a back-off that began since (the lane's last word on the peer stands).
         if (this.retryAt === null) {

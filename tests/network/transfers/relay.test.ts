@@ -675,6 +675,11 @@ t.test(
     t.match(refusal, { status: 'refused', problem: 'ALREADY_RECEIVED: received before the cancel' })
     await cluster.run(60_000)
     t.equal(of('B').disk.arrivals.length, 1, 'sent once')
+    t.match(
+      a.relay?.peers().find((p) => p.peer === B),
+      { delivered: 2, refused: 1, failures: 0 },
+      'counted apart, for GET /network/lanes and /metrics'
+    )
   }
 )
 

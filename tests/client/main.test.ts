@@ -10,7 +10,7 @@ import t from 'tap'
 import { tokenOf } from '../fixtures/tokens.ts'
 import { almacen, almacenProcess, closedPort, runNode, seed } from '../fixtures/client-kit.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
-import { startTestNode } from '../fixtures/test-node.ts'
+import { api, startTestNode } from '../fixtures/test-node.ts'
 import { ROOT, fromRoot } from '../fixtures/root.ts'
 
 t.test('bad arguments exit 2 with what is wrong, before anything is sent', async (t) => {
@@ -116,6 +116,28 @@ t.test('a reader that stops early ends the command quietly, with exit 0', async 
   t.equal(code, 0)
   t.equal(stderr, '', 'no EPIPE, no stack')
 })
+
+t.test(
+  'a command that fails says so in its exit status, though no one reads its words',
+  async (t) => {
+    const node = await startTestNode(t)
+    await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
+    // `almacen issue BOLT-M8 5 2>&1 | true` in a script with pipefail: nothing on hand to issue.
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'client/main.ts'), 'issue', 'BOLT-M8', '5'],
+      {
+        env: { ...process.env, ALMACEN_URL: node.url, ALMACEN_TOKEN: tokenOf(node.url) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }
+    )
+    child.stdout.destroy()
+    child.stderr.destroy()
+    const [code] = await once(child, 'close')
+    t.equal(code, 1, 'refused: 1, as when its words are read')
+    t.match(await api(node, 'GET', '/stock/BOLT-M8'), { body: { onHand: 0 } })
+  }
+)
 
 t.test(
   'without a command and without a terminal, the process says to give a command and exits 2',

@@ -12,15 +12,21 @@ export const ADMIN_TOKEN_FILE = 'admin-token'
 
 /**
  * The file in a node's data directory that says where it listens, written once it does:
- * `{"scheme":"http","port":8080}`. The local client sends ADMIN_TOKEN_FILE's token only to that
- * port, while the node that wrote it (almacen.pid) runs: not to whatever listens on a mistyped one.
+ * `{"scheme":"http","host":"127.0.0.1","port":8080,"pid":4242}`. The local client sends
+ * ADMIN_TOKEN_FILE's token only to that address and port, and only while the process that wrote
+ * it runs and holds the directory (almacen.pid): not to whatever listens on a mistyped port, on
+ * another loopback address, or on the port once the node has let it go.
  */
 export const LISTENING_FILE = 'almacen.listening'
 
 /** What LISTENING_FILE holds. */
 export interface Listening {
   scheme: 'http' | 'https'
+  /** The address bound, as the server reports it: 127.0.0.1, ::1, 0.0.0.0, ::… */
+  host: string
   port: number
+  /** The node's runtime, which wrote the file. */
+  pid: number
 }
 
 export const ROLE_NAMES = ['viewer', 'operator', 'admin'] as const

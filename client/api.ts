@@ -17,6 +17,7 @@ import {
   type RefusalCode,
 } from './errors.ts'
 import { receiveFile, send, speaksTls, type Sent } from './http-request.ts'
+import { tokenNow, type TokenSource } from './token.ts'
 
 /** Something that shows a call is in progress (a spinner on a terminal); all optional. */
 export interface Progress {
@@ -27,8 +28,11 @@ export interface Progress {
 
 export interface ApiOptions {
   url: string
-  /** Sent as `Authorization: Bearer`: the node refuses its client routes without one. */
-  token?: string
+  /**
+   * Sent as `Authorization: Bearer`: the node refuses its client routes without one. The local
+   * node's is read before each try (client/token.ts), and sent only while it listens there.
+   */
+  token?: TokenSource
   /** The CA (PEM) an https:// node's certificate may be signed by (--ca). */
   ca?: string
   /** What to call the node when it is slow to answer (default: "The node at URL"). */
@@ -265,7 +269,14 @@ export function createApi(options: ApiOptions): Api {
     form: Form = {}
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' }
-    if (options.token) headers.authorization = `Bearer ${options.token}`
+    /** Whether the last try sent a token (the local node's is asked again before each). */
+    const authorize = () => {
+      const token = tokenNow(options.token)
+      if (token) headers.authorization = `Bearer ${token}`
+      else delete headers.authorization
+      return token !== undefined
+    }
+    let sentToken = false
     const body = form.text?.body ?? (payload === undefined ? undefined : JSON.stringify(payload))
     // Even with no body: the node refuses a request that changes something in any other type.
     if (method !== 'GET') headers['content-type'] = form.text?.type ?? 'application/json'
@@ -304,12 +315,13 @@ export function createApi(options: ApiOptions): Api {
           }
           const left = deadlineMs + hold - (Date.now() - since)
           if (left <= 0 || stop.signal.aborted) break
+          sentToken = authorize()
           const request = { method, headers, body }
           const result = await attempt(request, path, Math.min(timeoutMs + hold, left), stop.signal)
           if (result.done) {
             const ok = result.status >= 200 && result.status < 300
             if (ok && form.answerAsText) return result.text as T
-            return settle<T>(result.status, result.body, !options.token)
+            return settle<T>(result.status, result.body, !sentToken)
           }
           last = result
           if (result.final) break
@@ -355,13 +367,14 @@ export function createApi(options: ApiOptions): Api {
         const headers: Record<string, string> = {
           accept: 'application/octet-stream, application/json',
         }
-        if (options.token) headers.authorization = `Bearer ${options.token}`
+        const token = tokenNow(options.token)
+        if (token) headers.authorization = `Bearer ${token}`
         const answer = await receiveFile(
           new URL(url + path),
           { headers, signal: stop.signal, ca: options.ca, idleMs: timeoutMs },
           file
         )
-        if (answer.status !== 200) settle(answer.status, parse(answer.text), !options.token)
+        if (answer.status !== 200) settle(answer.status, parse(answer.text), !token)
         return { bytes: answer.bytes }
       } catch (err) {
         if (err instanceof NodeRefusal) throw err
@@ -410,9 +423,9 @@ function settle<T>(status: number, body: any, tokenless = false): T {
 /** A node asked for a token, and the client had none to send (client/token.ts). */
 const NO_TOKEN =
   'This needs an API token, and none was given: pass one with --token or ALMACEN_TOKEN. For a ' +
-  `node on this machine (a localhost or 127.x URL) the client reads its first admin token from ${ADMIN_TOKEN_FILE} in the ` +
+  `node on this machine (a 127.x or [::1] URL, not localhost) the client reads its first admin token from ${ADMIN_TOKEN_FILE} in the ` +
   "node's data directory (./data from where you are, or the directory ALMACEN_DATA_DIR names), " +
-  'and sends it only to the port that node listens on while it runs'
+  'and sends it only to the address and port that node listens on, while it runs'
 
 /** Path segment for a SKU. */
 export const skuPath = (sku: string) => encodeURIComponent(sku)

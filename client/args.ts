@@ -6,14 +6,14 @@ import type { Args, Command } from './command.ts'
 import { findCommand } from './commands/index.ts'
 import { UsageError } from './errors.ts'
 import { commandHelp, mainHelp } from './help.ts'
-import { tokenFor } from './token.ts'
+import { tokenFor, type TokenSource } from './token.ts'
 
 export interface Settings {
   url: string
   json: boolean
   timeoutMs: number
-  /** The API token sent (client/token.ts), if one was found. */
-  token?: string
+  /** The API token sent (client/token.ts), if one was found: the local node's is read at each try. */
+  token?: TokenSource
   /** The CA (PEM) from --ca or ALMACEN_CA: an https:// node's certificate may be signed by it. */
   ca?: string
 }
@@ -87,8 +87,9 @@ function settingsFrom(values: Record<string, unknown>, env: NodeJS.ProcessEnv): 
   }
   // Around it, white space a file or a paste left (a CRLF's \r); inside, what a header can carry:
   // a token Node would not send was retried as a node that did not answer, then "unreachable".
-  const token = tokenFor(url, values.token as string | undefined, env)?.trim()
-  if (token && !/^[\x21-\x7e]+$/.test(token)) {
+  const found = tokenFor(url, values.token as string | undefined, env)
+  const token = typeof found === 'string' ? found.trim() : found
+  if (typeof token === 'string' && token && !/^[\x21-\x7e]+$/.test(token)) {
     throw new UsageError(
       '--token (or ALMACEN_TOKEN) must be the token as the node gave it: letters, digits and signs, no spaces or quotes outside ASCII'
     )

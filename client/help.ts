@@ -71,7 +71,7 @@ const GLOBAL_OPTIONS: [string, string][] = [
   ['--url URL', 'the node to talk to (default http://127.0.0.1:8080, or ALMACEN_URL)'],
   [
     '--token TOKEN',
-    'the API token to send (or ALMACEN_TOKEN); for the node on this machine, by default its first admin token, from ALMACEN_DATA_DIR (./data)/admin-token, sent only to the port that node listens on while it runs',
+    'the API token to send (or ALMACEN_TOKEN); for the node on this machine, by default its first admin token, from ALMACEN_DATA_DIR (./data)/admin-token, sent only to the address (127.0.0.1, not localhost) and port that node listens on, while it runs',
   ],
   [
     '--ca FILE',

@@ -2,6 +2,7 @@
 // node does not answer, greets with the warehouse's name, then hands over to the menu loop.
 import prompts from 'prompts'
 import { createApi } from './api.ts'
+import type { TokenSource } from './token.ts'
 import { ctrlC } from './ctrl-c.ts'
 import { choose } from './ask.ts'
 import type { NodeInfo } from '../api/index.ts'
@@ -15,7 +16,7 @@ import { TypeAhead } from './type-ahead.ts'
 
 export interface InteractiveOptions {
   url: string
-  token?: string
+  token?: TokenSource
   /** The CA (PEM) an https:// node's certificate may be signed by (--ca). */
   ca?: string
   timeoutMs?: number

@@ -1,13 +1,22 @@
 // Which API token the client sends: --token, else ALMACEN_TOKEN, else — for the node on this
 // machine only — the first admin token that node wrote in its data directory (ALMACEN_DATA_DIR,
-// ./data by default). A token file is never sent to a node elsewhere, nor to another port of this
-// machine than the one that node says it listens on (LISTENING_FILE) while it runs: a mistyped
-// port, where anything may listen, gets no token.
-import { readFileSync } from 'node:fs'
+// ./data by default). That one goes only where the node says it listens (LISTENING_FILE): the
+// address it bound and its port, asked again before every try, and only while the process that
+// said so runs and holds the directory. A mistyped port, another loopback address on the same
+// port, or the port once the node has let it go, where anything may listen, get no token.
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { isIP } from 'node:net'
 import path from 'node:path'
 import { ADMIN_TOKEN_FILE, LISTENING_FILE, type Listening } from '../api/access.ts'
+import { alive, startedAt } from '../lib/processes.ts'
 
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
+/** A token, or where to read it before each try (the local node's: sent while it listens there). */
+export type TokenSource = string | (() => string | undefined)
+
+/** The token to send now. */
+export const tokenNow = (token: TokenSource | undefined): string | undefined =>
+  typeof token === 'function' ? token() : token
+
 /** The node's pid file in its data directory (runtime/data-dir-lock.ts). */
 const PID_FILE = 'almacen.pid'
 
@@ -15,37 +24,49 @@ export function tokenFor(
   url: string,
   given: string | undefined,
   env: NodeJS.ProcessEnv
-): string | undefined {
+): TokenSource | undefined {
   if (given) return given
   if (env.ALMACEN_TOKEN) return env.ALMACEN_TOKEN
   const target = new URL(url)
-  if (!LOOPBACK.test(target.hostname)) return undefined
   const dataDir = env.ALMACEN_DATA_DIR || 'data'
+  // A name is never resolved here: `localhost` may reach ::1 where the node listens on 127.0.0.1.
+  if (loopbackLiteral(target.hostname) === undefined) return undefined
+  if (!existsSync(path.join(dataDir, ADMIN_TOKEN_FILE))) return undefined
+  return () => localToken(dataDir, target)
+}
+
+/** The admin token of the node of `dataDir`, if it runs and listens where `target` points. */
+export function localToken(dataDir: string, target: URL): string | undefined {
   try {
-    if (!listensAt(dataDir, target)) return undefined
+    const file = path.join(dataDir, LISTENING_FILE)
+    const listening = JSON.parse(readFileSync(file, 'utf8')) as Listening
+    const holder = Number(readFileSync(path.join(dataDir, PID_FILE), 'utf8'))
+    if (listening.pid !== holder || !alive(holder)) return undefined
+    // Not a process given the pid again after the node's end: started before it wrote the file.
+    const started = startedAt(holder)
+    if (started !== undefined && started > statSync(file).mtimeMs + 1000) return undefined
+    const scheme = target.protocol.replace(/:$/, '')
+    const port = Number(target.port || (scheme === 'https' ? 443 : 80))
+    if (listening.scheme !== scheme || listening.port !== port) return undefined
+    if (!reaches(listening.host, loopbackLiteral(target.hostname))) return undefined
     return readFileSync(path.join(dataDir, ADMIN_TOKEN_FILE), 'utf8').trim()
   } catch {
     return undefined // no node on this machine, or not this user's: the node will say what it needs
   }
 }
 
-/** Whether the node of `dataDir` runs and listens at `target`'s scheme and port. */
-function listensAt(dataDir: string, target: URL): boolean {
-  const { scheme, port } = JSON.parse(
-    readFileSync(path.join(dataDir, LISTENING_FILE), 'utf8')
-  ) as Listening
-  const targetScheme = target.protocol.replace(/:$/, '')
-  const targetPort = Number(target.port || (targetScheme === 'https' ? 443 : 80))
-  if (scheme !== targetScheme || port !== targetPort) return false
-  const pid = Number(readFileSync(path.join(dataDir, PID_FILE), 'utf8'))
-  return Number.isInteger(pid) && pid > 0 && running(pid)
+/** A loopback address written as one (127.x.x.x, ::1), bare; undefined for anything else. */
+function loopbackLiteral(hostname: string): string | undefined {
+  const bare = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase()
+  if (isIP(bare) === 4 && bare.startsWith('127.')) return bare
+  if (bare === '::1') return bare
+  return undefined
 }
 
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
+/** Whether a connection to `address` reaches a server bound to `bound`. */
+function reaches(bound: string, address: string | undefined): boolean {
+  if (address === undefined) return false
+  if (bound === '0.0.0.0') return isIP(address) === 4
+  if (bound === '::') return true // both families, on a dual-stack machine as Node binds it
+  return bound.toLowerCase() === address
 }

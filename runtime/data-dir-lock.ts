@@ -1,37 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync, statSync, unlinkSync } from 'node:fs'
+import { alive, startedAt } from '../lib/processes.ts'
+
+export { alive }
 import { link, mkdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import path from 'node:path'
-
-/** True when a process with this pid runs (a zombie does not count). */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  // A killed process nobody has reaped yet (a zombie) still answers kill(0), but holds nothing.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return true // no /proc: trust kill(0)
-  }
-}
-
-/** When a process started, in ms since the epoch (to 10 ms); undefined without /proc. */
-function startedAt(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Field 22, starttime, in clock ticks (USER_HZ, 100 on Linux) since the boot; the fields
-    // after the command's ")" start at field 3.
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
-    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1])
-    return Number.isFinite(ticks) && Number.isFinite(boot) ? boot * 1000 + ticks * 10 : undefined
-  } catch {
-    return undefined
-  }
-}
 
 /**
  * Whether the live process `holder` can be the one that wrote the pid file: not one started after

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import type { IncomingMessage, Server } from 'node:http'
 import type { Socket } from 'node:net'
 import { networkInterfaces, tmpdir } from 'node:os'
@@ -24,7 +24,6 @@ import type { Services } from './services.ts'
 import { certificateMismatch, certificateNotFromCa } from './tls.ts'
 import { WorkerSupervisor, type SupervisorOptions, type WorkerReady } from './worker-supervisor.ts'
 import { LISTENING_FILE, type Listening } from '../api/access.ts'
-import { writePrivately } from '../lib/private-file.ts'
 
 /** How often writes are halted again for another process heard under this node's id. */
 const IMPOSTOR_AGAIN_MS = 60_000
@@ -285,9 +284,22 @@ export async function startNode(
     const address = await http.listen(config.port, config.host)
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     const url = `${scheme}://${host}:${address.port}`
-    // Where the local client may send the admin token (client/token.ts).
-    const listening: Listening = { scheme, port: address.port }
-    await writePrivately(path.join(config.dataDir, LISTENING_FILE), JSON.stringify(listening))
+    // Where the local client may send the admin token (client/token.ts). Best effort, unsynced:
+    // it says where this process listens, stale after any crash, and a client without it sends
+    // no token (the node then says it needs one).
+    const listening: Listening = {
+      scheme,
+      host: address.address,
+      port: address.port,
+      pid: process.pid,
+    }
+    try {
+      writeFileSync(path.join(config.dataDir, LISTENING_FILE), JSON.stringify(listening), {
+        mode: 0o600,
+      })
+    } catch (err) {
+      log.warn({ err }, `${LISTENING_FILE} not written: the local client will send no admin token`)
+    }
     const advertise = config.advertise ?? advertisedUrl(config.host, address.port, scheme)
     // Said at once: the node may wait a while on its peers (a join, a restore) before it is ready.
     log.info({ url, advertise }, `bound to ${url}, advertised to peers as ${advertise}`)

@@ -1,48 +1,101 @@
-// The token the client sends: the local node's first admin token only to the port that node says
-// it listens on, while it runs — a listener on a mistyped port of this machine gets nothing.
-import { writeFileSync } from 'node:fs'
+// The token the client sends: the local node's first admin token only to the address and port
+// that node says it listens on, asked before each try, while the process that said so runs and
+// holds the directory — a listener on a mistyped port, on another loopback address, or on the
+// port once the node has let it go gets nothing.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { ADMIN_TOKEN_FILE, LISTENING_FILE } from '../../api/access.ts'
-import { tokenFor } from '../../client/token.ts'
+import { tokenFor, tokenNow } from '../../client/token.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
+
+const TOKEN = 'secret-admin-token'
 
 function dataDir(
   t: { teardown(fn: () => unknown): void },
-  listening: object | null,
-  pid: number | null = process.pid
+  listening: Record<string, unknown> | null,
+  holder: number | null = process.pid
 ) {
   const dir = tempDir(t)
-  writeFileSync(path.join(dir, ADMIN_TOKEN_FILE), 'secret-admin-token\n')
-  if (listening) writeFileSync(path.join(dir, LISTENING_FILE), JSON.stringify(listening))
-  if (pid !== null) writeFileSync(path.join(dir, 'almacen.pid'), String(pid))
+  writeFileSync(path.join(dir, ADMIN_TOKEN_FILE), `${TOKEN}\n`)
+  if (listening) {
+    writeFileSync(
+      path.join(dir, LISTENING_FILE),
+      JSON.stringify({ pid: process.pid, ...listening })
+    )
+  }
+  if (holder !== null) writeFileSync(path.join(dir, 'almacen.pid'), String(holder))
   return dir
 }
 
-t.test('the local node’s token goes to its own port only', async (t) => {
-  const dir = dataDir(t, { scheme: 'http', port: 8080 })
-  const env = { ALMACEN_DATA_DIR: dir }
-  t.equal(tokenFor('http://127.0.0.1:8080', undefined, env), 'secret-admin-token')
-  t.equal(tokenFor('http://localhost:8080/', undefined, env), 'secret-admin-token')
-  t.equal(tokenFor('http://127.0.0.1:8008', undefined, env), undefined, 'a mistyped port')
-  t.equal(tokenFor('https://127.0.0.1:8080', undefined, env), undefined, 'another scheme')
-  t.equal(tokenFor('http://127.0.0.1', undefined, env), undefined, 'port 80 is not 8080')
-  t.equal(tokenFor('http://10.0.0.5:8080', undefined, env), undefined, 'another machine')
-  t.equal(tokenFor('http://127.0.0.1:8008', 'given', env), 'given', '--token wins, anywhere')
-  t.equal(tokenFor('http://127.0.0.1:8008', undefined, { ...env, ALMACEN_TOKEN: 'env' }), 'env')
+const sent = (url: string, dir: string, env: Record<string, string> = {}) =>
+  tokenNow(tokenFor(url, undefined, { ALMACEN_DATA_DIR: dir, ...env }))
+
+t.test('the local node’s token goes to the address and port it listens on only', async (t) => {
+  const dir = dataDir(t, { scheme: 'http', host: '127.0.0.1', port: 8080 })
+  t.equal(sent('http://127.0.0.1:8080', dir), TOKEN)
+  t.equal(sent('http://127.0.0.1:8080/', dir), TOKEN)
+  t.equal(sent('http://127.0.0.1:8008', dir), undefined, 'a mistyped port')
+  t.equal(sent('https://127.0.0.1:8080', dir), undefined, 'another scheme')
+  t.equal(sent('http://127.0.0.1', dir), undefined, 'port 80 is not 8080')
+  t.equal(sent('http://127.0.0.2:8080', dir), undefined, 'another loopback address')
+  t.equal(sent('http://[::1]:8080', dir), undefined, 'the same port on IPv6, anyone’s')
+  t.equal(sent('http://localhost:8080', dir), undefined, 'a name, which may resolve to ::1')
+  t.equal(sent('http://10.0.0.5:8080', dir), undefined, 'another machine')
+  t.equal(tokenFor('http://127.0.0.1:8008', 'given', {}), 'given', '--token wins, anywhere')
+  t.equal(tokenFor('http://127.0.0.1:8008', undefined, { ALMACEN_TOKEN: 'env' }), 'env')
 })
 
-t.test('a node over TLS on 443, named without a port', async (t) => {
-  const dir = dataDir(t, { scheme: 'https', port: 443 })
-  t.equal(tokenFor('https://localhost', undefined, { ALMACEN_DATA_DIR: dir }), 'secret-admin-token')
-})
+t.test(
+  'a node bound to every address is reached on each loopback address of its family',
+  async (t) => {
+    const v4 = dataDir(t, { scheme: 'http', host: '0.0.0.0', port: 8080 })
+    t.equal(sent('http://127.0.0.1:8080', v4), TOKEN)
+    t.equal(sent('http://127.0.0.5:8080', v4), TOKEN)
+    t.equal(sent('http://[::1]:8080', v4), undefined, '::1 is not bound by 0.0.0.0')
+    const both = dataDir(t, { scheme: 'http', host: '::', port: 8080 })
+    t.equal(sent('http://[::1]:8080', both), TOKEN)
+    t.equal(sent('http://127.0.0.1:8080', both), TOKEN)
+    const tls = dataDir(t, { scheme: 'https', host: '::1', port: 443 })
+    t.equal(sent('https://[::1]', tls), TOKEN, 'https with no port: 443')
+  }
+)
 
-t.test('no token when the node is not running or never said where it listens', async (t) => {
-  const stopped = dataDir(t, { scheme: 'http', port: 8080 }, null)
-  t.equal(tokenFor('http://127.0.0.1:8080', undefined, { ALMACEN_DATA_DIR: stopped }), undefined)
-  // A pid no process has (the largest Linux gives is 2^22).
-  const crashed = dataDir(t, { scheme: 'http', port: 8080 }, 2 ** 22 + 1)
-  t.equal(tokenFor('http://127.0.0.1:8080', undefined, { ALMACEN_DATA_DIR: crashed }), undefined)
+t.test('no token once the node that said where it listens is gone', async (t) => {
+  const stopped = dataDir(t, { scheme: 'http', host: '127.0.0.1', port: 8080 }, null)
+  t.equal(sent('http://127.0.0.1:8080', stopped), undefined, 'no pid file: stopped')
+  // Another run holds the directory (starting, not yet listening): the file is the last run's.
+  const starting = dataDir(t, { scheme: 'http', host: '127.0.0.1', port: 8080, pid: 1 })
+  t.equal(sent('http://127.0.0.1:8080', starting), undefined)
+  const crashed = dataDir(
+    t,
+    { scheme: 'http', host: '127.0.0.1', port: 8080, pid: 2 ** 22 + 1 },
+    2 ** 22 + 1
+  )
+  t.equal(sent('http://127.0.0.1:8080', crashed), undefined, 'a pid no process has')
   const older = dataDir(t, null)
-  t.equal(tokenFor('http://127.0.0.1:8080', undefined, { ALMACEN_DATA_DIR: older }), undefined)
+  t.equal(sent('http://127.0.0.1:8080', older), undefined, 'a node that never said')
+
+  // The pid given again to another process after the node's end: it started after the file.
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
+  t.teardown(() => child.kill())
+  await once(child, 'spawn')
+  const reused = dataDir(
+    t,
+    { scheme: 'http', host: '127.0.0.1', port: 8080, pid: child.pid },
+    child.pid ?? 0
+  )
+  const before = new Date(Date.now() - 60_000)
+  utimesSync(path.join(reused, LISTENING_FILE), before, before)
+  t.equal(sent('http://127.0.0.1:8080', reused), undefined)
+})
+
+t.test('asked before each try: the token stops once the node stops', async (t) => {
+  const dir = dataDir(t, { scheme: 'http', host: '127.0.0.1', port: 8080 })
+  const source = tokenFor('http://127.0.0.1:8080', undefined, { ALMACEN_DATA_DIR: dir })
+  t.equal(tokenNow(source), TOKEN)
+  writeFileSync(path.join(dir, 'almacen.pid'), '1') // another run took the directory
+  t.equal(tokenNow(source), undefined)
 })

@@ -1,0 +1,33 @@
+// Whether a process runs, and since when: the node's data directory lock (runtime/data-dir-lock.ts)
+// and the client, which sends the local node's admin token only to the node that wrote where it
+// listens (client/token.ts), ask the same way.
+import { readFileSync } from 'node:fs'
+
+/** True when a process with this pid runs (a zombie does not count). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  // A killed process nobody has reaped yet (a zombie) still answers kill(0), but holds nothing.
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true // no /proc: trust kill(0)
+  }
+}
+
+/** When a process started, in ms since the epoch (to 10 ms); undefined without /proc. */
+export function startedAt(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Field 22, starttime, in clock ticks (USER_HZ, 100 on Linux) since the boot; the fields
+    // after the command's ")" start at field 3.
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1])
+    return Number.isFinite(ticks) && Number.isFinite(boot) ? boot * 1000 + ticks * 10 : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -110,8 +110,12 @@ export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
   // (each peer answers about as many as its replica holds): a peer that has not answered by then
   // is cut off sooner, leaving the time to compose and send that many.
   const cutoff = new Cutoff(started, deadlineMs, lateMs)
-  void own.then((outcome) => 'answer' in outcome && cutoff.expect(outcome.answer.figures.length))
-  void replicas.then((held) => cutoff.expect(held.reduce((n, r) => n + r.figures.length, 0)))
+  // (A failure of either is the answer's, below: here it only leaves the estimate as it is.)
+  const ignore = () => undefined
+  own.then((o) => 'answer' in o && cutoff.expect(o.answer.figures.length)).catch(ignore)
+  replicas
+    .then((held) => cutoff.expect(held.reduce((n, r) => n + r.figures.length, 0)))
+    .catch(ignore)
   try {
     const asked = ctx.peers.stock(ask, budgetMs, cutoff.reached)
     const [self, peers, held] = await Promise.all([own, asked, replicas])

@@ -94,6 +94,11 @@ export class StockFanOut implements PeerStock {
     // Alive, or suspect (it may still answer: asking costs nothing but the deadline).
     const timeoutMs = Math.max(1, Math.floor(deadlineAt - performance.now()))
     const late = { member, reason: 'timed_out', detail: `no answer within the deadline` } as const
+    const cut = {
+      member,
+      reason: 'timed_out',
+      detail: 'no answer in the time left to ask (the rest kept to compose a large answer)',
+    } as const
     const call = this.options.transport
       .call({
         kind: STOCK_EXCHANGE,
@@ -107,27 +112,27 @@ export class StockFanOut implements PeerStock {
         return { member, reason: notLive(outcome), detail: outcome.message }
       })
       .catch((err: Error): WarehouseOutcome => ({ member, reason: 'refused', detail: err.message }))
-    return within(call, timeoutMs, late, cutoff)
+    return within(call, timeoutMs, late, cutoff && cutoff.then(() => cut))
   }
 }
 
 /**
- * `call`'s outcome, or `late` once `ms` have passed or `cutoff` resolved: the transport cuts a
- * call at its timeout, and this bound holds even when it retries a reset.
+ * `call`'s outcome, or `late` once `ms` have passed, or what `cutoff` resolves to when it does
+ * first: the transport cuts a call at its timeout, and this bound holds even when it retries a
+ * reset.
  */
-async function within<T, L>(
+async function within<T, L, C = L>(
   call: Promise<T>,
   ms: number,
   late: L,
-  cutoff?: Promise<unknown>
-): Promise<T | L> {
+  cutoff?: Promise<C>
+): Promise<T | L | C> {
   let timer: NodeJS.Timeout | undefined
   const deadline = new Promise<L>((resolve) => {
     timer = setTimeout(() => resolve(late), ms)
   })
-  const cut = cutoff?.then(() => late) ?? deadline
   try {
-    return await Promise.race([call, deadline, cut])
+    return await Promise.race([call, deadline, ...(cutoff ? [cutoff] : [])])
   } finally {
     clearTimeout(timer)
   }

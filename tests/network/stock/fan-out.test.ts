@@ -112,6 +112,6 @@ t.test(
     t.ok(performance.now() - started < 5000, 'not the 8 s of its deadline')
     const byId = new Map(outcomes.map((o) => [o.member.id, o]))
     t.match(byId.get(norte.identity.id), { answer: { node: { name: 'Norte' } } })
-    t.match(byId.get('silent'), { reason: 'timed_out' })
+    t.match(byId.get('silent'), { reason: 'timed_out', detail: /time left to ask/ })
   }
 )

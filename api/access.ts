@@ -27,6 +27,8 @@ export interface Listening {
   port: number
   /** The node's runtime, which wrote the file. */
   pid: number
+  /** When it started, in clock ticks since the boot (lib/processes.ts startTicks), if known. */
+  started?: number
 }
 
 export const ROLE_NAMES = ['viewer', 'operator', 'admin'] as const

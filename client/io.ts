@@ -21,6 +21,11 @@ export interface Io {
   canAsk: boolean
   /** The keys typed ahead, each line kept for the question it was typed for (the menus). */
   typeAhead?: TypeAhead
+  /**
+   * Whether everything printed so far has been taken by stdout's reader (false once it has gone:
+   * a closed pipe). Without it (the menus, a recording), taken.
+   */
+  printed?: () => Promise<boolean>
 }
 
 /** Where the client writes: a terminal, a pipe or a file (or, in tests, a recording). */

@@ -51,6 +51,7 @@ export async function runOneShot(
     json: settings.json,
     columns: stdout.isTTY ? (stdout.columns ?? 80) : Infinity,
     canAsk: Boolean(stdin.isTTY),
+    printed: () => flushed(stdout),
   }
   try {
     return (await command.run(io, args)) ?? 0
@@ -58,6 +59,17 @@ export async function runOneShot(
     stderr.write(settings.json ? `${JSON.stringify(asJson(err))}\n` : describe(err, command))
     return exitCodeFor(err)
   }
+}
+
+/** Whether what was written to `out` has gone to its reader: false once the reader has gone. */
+function flushed(out: Output): Promise<boolean> {
+  const stream = out as Output & Partial<NodeJS.WritableStream & { destroyed: boolean }>
+  if (stream.destroyed) return Promise.resolve(false)
+  // A recording (tests) takes every write at once; a stream says when a write has gone, in order.
+  if (typeof stream.once !== 'function') return Promise.resolve(true)
+  return new Promise((resolve) => {
+    stream.write('', (err?: Error | null) => resolve(!err && !stream.destroyed))
+  })
 }
 
 /** An error for people: one line saying what, and for a usage error where to read more. */

@@ -4,11 +4,11 @@
 // address it bound and its port, asked again before every try, and only while the process that
 // said so runs and holds the directory. A mistyped port, another loopback address on the same
 // port, or the port once the node has let it go, where anything may listen, get no token.
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
 import { ADMIN_TOKEN_FILE, LISTENING_FILE, type Listening } from '../api/access.ts'
-import { alive, startedAt } from '../lib/processes.ts'
+import { alive, startTicks } from '../lib/processes.ts'
 
 /** A token, or where to read it before each try (the local node's: sent while it listens there). */
 export type TokenSource = string | (() => string | undefined)
@@ -42,9 +42,10 @@ export function localToken(dataDir: string, target: URL): string | undefined {
     const listening = JSON.parse(readFileSync(file, 'utf8')) as Listening
     const holder = Number(readFileSync(path.join(dataDir, PID_FILE), 'utf8'))
     if (listening.pid !== holder || !alive(holder)) return undefined
-    // Not a process given the pid again after the node's end: started before it wrote the file.
-    const started = startedAt(holder)
-    if (started !== undefined && started > statSync(file).mtimeMs + 1000) return undefined
+    // Not a process given the pid again after the node's end: the one that wrote the file, by
+    // its start in ticks since the boot (the wall clock may have been stepped since).
+    const started = startTicks(holder)
+    if (started !== undefined && listening.started !== started) return undefined
     const scheme = target.protocol.replace(/:$/, '')
     const port = Number(target.port || (scheme === 'https' ? 443 : 80))
     if (listening.scheme !== scheme || listening.port !== port) return undefined

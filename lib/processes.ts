@@ -18,6 +18,20 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * When a process started, in clock ticks since the boot (field 22 of /proc/PID/stat): unlike
+ * startedAt, not moved by a step of the wall clock. Undefined without /proc.
+ */
+export function startTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+    return Number.isFinite(ticks) ? ticks : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** When a process started, in ms since the epoch (to 10 ms); undefined without /proc. */
 export function startedAt(pid: number): number | undefined {
   try {

@@ -12,6 +12,7 @@ import type { NodeIdentity } from './context.ts'
 // network, the handlers) is imported once the worker is forked, and loads while it starts.
 import type { NodeBackups } from './backups.ts'
 import { alive, lockDataDir } from './data-dir-lock.ts'
+import { startTicks } from '../lib/processes.ts'
 import { privateDataDir } from './data-dir.ts'
 import type { DbClient } from './db-client.ts'
 import type { EventHub } from './event-hub.ts'
@@ -292,6 +293,7 @@ export async function startNode(
       host: address.address,
       port: address.port,
       pid: process.pid,
+      started: startTicks(process.pid),
     }
     try {
       writeFileSync(path.join(config.dataDir, LISTENING_FILE), JSON.stringify(listening), {

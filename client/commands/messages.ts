@@ -12,7 +12,7 @@ import {
 import { askOptional, askParsed, choose, confirm } from '../ask.ts'
 import { positionals, type Command } from '../command.ts'
 import { InputError, type Parse } from '../input.ts'
-import { NodeRefusal, UsageError } from '../errors.ts'
+import { NodeRefusal, NotThere, UsageError } from '../errors.ts'
 import { printJson, type Io } from '../io.ts'
 import { table } from '../table.ts'
 
@@ -183,6 +183,13 @@ export const receiveMessages: Command = {
     if (io.json) printJson(io, messages)
     else for (const m of messages) io.print(JSON.stringify(m))
     if (args.values.ack && messages.length > 0) {
+      // Acknowledged only once printed: a reader that has gone (`take --ack | consumer`, the
+      // consumer dead) leaves them to come back after the visibility timeout.
+      if (io.printed && !(await io.printed())) {
+        throw new NotThere(
+          `the output was closed before ${messages.length === 1 ? 'the message was' : `the ${messages.length} messages were`} written: nothing acknowledged, taken again after ${queue}'s visibility timeout`
+        )
+      }
       await io.api.post(`${path}/ack`, { receipts: messages.map((m) => m.receipt) }, null)
       if (!io.json) io.note(`Acknowledged ${messages.length}.`)
     }

@@ -117,6 +117,31 @@ t.test('a reader that stops early ends the command quietly, with exit 0', async 
   t.equal(stderr, '', 'no EPIPE, no stack')
 })
 
+t.test('take --ack acknowledges nothing its reader did not take', async (t) => {
+  const node = await startTestNode(t)
+  t.equal((await api(node, 'POST', '/queues', { name: 'orders' })).status, 201)
+  for (const order of [1, 2, 3]) {
+    await api(node, 'POST', '/queues/orders/messages', { body: { order } })
+  }
+  // `almacen take orders --max 3 --ack | consumer`, the consumer gone before the messages come.
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'client/main.ts'), 'take', 'orders', '--max', '3', '--ack'],
+    {
+      env: { ...process.env, ALMACEN_URL: node.url, ALMACEN_TOKEN: tokenOf(node.url) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
+  let stderr = ''
+  child.stderr.on('data', (c) => (stderr += c))
+  child.stdout.destroy()
+  const [code] = await once(child, 'close')
+  t.equal(code, 1)
+  t.match(stderr, /output was closed before the 3 messages were written: nothing acknowledged/)
+  const { body } = await api(node, 'GET', '/queues/orders')
+  t.match(body, { inFlight: 3 }, 'taken, not acknowledged: back after the visibility timeout')
+})
+
 t.test(
   'a command that fails says so in its exit status, though no one reads its words',
   async (t) => {

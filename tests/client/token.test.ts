@@ -4,11 +4,12 @@
 // port once the node has let it go gets nothing.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { utimesSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { ADMIN_TOKEN_FILE, LISTENING_FILE } from '../../api/access.ts'
 import { tokenFor, tokenNow } from '../../client/token.ts'
+import { startTicks } from '../../lib/processes.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 
 const TOKEN = 'secret-admin-token'
@@ -23,7 +24,7 @@ function dataDir(
   if (listening) {
     writeFileSync(
       path.join(dir, LISTENING_FILE),
-      JSON.stringify({ pid: process.pid, ...listening })
+      JSON.stringify({ pid: process.pid, started: startTicks(process.pid), ...listening })
     )
   }
   if (holder !== null) writeFileSync(path.join(dir, 'almacen.pid'), String(holder))
@@ -78,18 +79,16 @@ t.test('no token once the node that said where it listens is gone', async (t) =>
   const older = dataDir(t, null)
   t.equal(sent('http://127.0.0.1:8080', older), undefined, 'a node that never said')
 
-  // The pid given again to another process after the node's end: it started after the file.
+  // The pid given again to another process after the node's end: not the one that wrote it.
   const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'])
   t.teardown(() => child.kill())
   await once(child, 'spawn')
-  const reused = dataDir(
-    t,
-    { scheme: 'http', host: '127.0.0.1', port: 8080, pid: child.pid },
-    child.pid ?? 0
-  )
-  const before = new Date(Date.now() - 60_000)
-  utimesSync(path.join(reused, LISTENING_FILE), before, before)
+  const pid = child.pid ?? 0
+  const listening = { scheme: 'http', host: '127.0.0.1', port: 8080, pid }
+  const reused = dataDir(t, { ...listening, started: (startTicks(pid) ?? 0) - 1 }, pid)
   t.equal(sent('http://127.0.0.1:8080', reused), undefined)
+  const same = dataDir(t, { ...listening, started: startTicks(pid) }, pid)
+  t.equal(sent('http://127.0.0.1:8080', same), TOKEN, 'the writer itself, by its start')
 })
 
 t.test('asked before each try: the token stops once the node stops', async (t) => {

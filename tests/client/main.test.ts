@@ -13,6 +13,14 @@ import { tempDir } from '../fixtures/temp-dir.ts'
 import { api, startTestNode } from '../fixtures/test-node.ts'
 import { ROOT, fromRoot } from '../fixtures/root.ts'
 
+/** `almacen ARGS` as a child process against `node`, its stdout and stderr piped to the test. */
+function clientProcess(node: { url: string }, args: string[]) {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'client/main.ts'), ...args], {
+    env: { ...process.env, ALMACEN_URL: node.url, ALMACEN_TOKEN: tokenOf(node.url) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
 t.test('bad arguments exit 2 with what is wrong, before anything is sent', async (t) => {
   const url = await closedPort() // anything sent would end in exit 3 instead
   const runs = await Promise.all(
@@ -101,14 +109,7 @@ t.test('a reader that stops early ends the command quietly, with exit 0', async 
   const node = await startTestNode(t)
   await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
   // `almacen items --all --json | head -c 100`, where head has gone before the answer comes.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'client/main.ts'), 'items', '--all', '--json'],
-    {
-      env: { ...process.env, ALMACEN_URL: node.url, ALMACEN_TOKEN: tokenOf(node.url) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }
-  )
+  const child = clientProcess(node, ['items', '--all', '--json'])
   let stderr = ''
   child.stderr.on('data', (c) => (stderr += c))
   child.stdout.destroy()
@@ -124,14 +125,7 @@ t.test('take --ack acknowledges nothing its reader did not take', async (t) => {
     await api(node, 'POST', '/queues/orders/messages', { body: { order } })
   }
   // `almacen take orders --max 3 --ack | consumer`, the consumer gone before the messages come.
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'client/main.ts'), 'take', 'orders', '--max', '3', '--ack'],
-    {
-      env: { ...process.env, ALMACEN_URL: node.url, ALMACEN_TOKEN: tokenOf(node.url) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }
-  )
+  const child = clientProcess(node, ['take', 'orders', '--max', '3', '--ack'])
   let stderr = ''
   child.stderr.on('data', (c) => (stderr += c))
   child.stdout.destroy()
@@ -148,14 +142,7 @@ t.test(
     const node = await startTestNode(t)
     await seed(node, [{ sku: 'BOLT-M8', name: 'Bolt M8 zinc' }])
     // `almacen issue BOLT-M8 5 2>&1 | true` in a script with pipefail: nothing on hand to issue.
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'client/main.ts'), 'issue', 'BOLT-M8', '5'],
-      {
-        env: { ...process.env, ALMACEN_URL: node.url, ALMACEN_TOKEN: tokenOf(node.url) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }
-    )
+    const child = clientProcess(node, ['issue', 'BOLT-M8', '5'])
     child.stdout.destroy()
     child.stderr.destroy()
     const [code] = await once(child, 'close')

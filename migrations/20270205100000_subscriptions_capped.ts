@@ -53,12 +53,17 @@ async function triggers(knex: Knex, bounded: boolean): Promise<void> {
     bounded
       ? SUBSCRIBED('', 'NEW.topic', '1', full)
       : `FROM topic_subscriptions s WHERE ${MATCHES('NEW.topic', 's')}`
+  // Run only when there is a subscription: a restore appends a million events. With none, an
+  // event's insert took 5.2-7.9 µs with the two statements below, 3.2-4.7 with the one before
+  // them, 2.5-2.9 with this WHEN (100,000 events in one statement, three runs; zz-evtrig.ts).
+  const only = bounded ? 'WHEN EXISTS (SELECT 1 FROM topic_subscriptions)' : ''
   // The count first: the copies below fill a queue to MOST, which is not a miss.
   const missed = (from: string) =>
     bounded
       ? `UPDATE topic_subscriptions SET missed = missed + 1 WHERE name IN (SELECT s.name ${from});`
       : ''
   await knex.raw(`CREATE TRIGGER events_to_subscriptions AFTER INSERT ON events
+    ${only}
     BEGIN
       ${missed(events(true))}
       INSERT INTO queue_messages (queue, message_id, body, headers, published_at, visible_at, deliveries)
@@ -70,6 +75,7 @@ async function triggers(knex: Knex, bounded: boolean): Promise<void> {
       ${events(false)};
     END`)
   await knex.raw(`CREATE TRIGGER topic_messages_to_subscriptions AFTER INSERT ON topic_messages
+    ${only}
     BEGIN
       ${missed(messages(true))}
       INSERT INTO queue_messages (queue, message_id, body, headers, published_at, visible_at, deliveries)

@@ -57,14 +57,23 @@ export function diskFull(): { since: string; message: string } | null {
   return full
 }
 
+/** What the probe writes, and takes away in the same transaction: room for several movements. */
+export const PROBE_BYTES = 8192
+
 /**
- * A write nobody asked for (the time in node_settings), to learn whether the disk has room
- * again: its commit ends the flag. Never throws.
+ * A write nobody asked for, to learn whether the disk has room again: its commit ends the flag.
+ * It needs room for PROBE_BYTES (a row of that size, deleted before the commit, which leaves its
+ * pages free for the next writes): the time in node_settings alone fitted in a page with room
+ * where a movement did not, and ended the flag while receipts were still refused. Never throws.
  */
 export async function probeForRoom(knex: Knex, log: Logger): Promise<void> {
   try {
     await knex.transaction((trx) =>
-      withSql(trx, (sql) => setSetting(sql, 'disk_checked_at', new Date().toISOString()))
+      withSql(trx, async (sql) => {
+        await setSetting(sql, 'disk_room_probe', 'x'.repeat(PROBE_BYTES))
+        await sql.run('DELETE FROM node_settings WHERE key = ?', ['disk_room_probe'])
+        await setSetting(sql, 'disk_checked_at', new Date().toISOString())
+      })
     )
     noteCommitted()
     log.info('the disk has room again: a write committed')

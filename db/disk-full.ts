@@ -57,14 +57,18 @@ export function diskFull(): { since: string; message: string } | null {
   return full
 }
 
-/** What the probe writes, and takes away in the same transaction: room for several movements. */
+/** What the probe writes, and takes away in the same transaction: two overflow pages' worth. */
 export const PROBE_BYTES = 8192
 
 /**
  * A write nobody asked for, to learn whether the disk has room again: its commit ends the flag.
- * It needs room for PROBE_BYTES (a row of that size, deleted before the commit, which leaves its
- * pages free for the next writes): the time in node_settings alone fitted in a page with room
- * where a movement did not, and ended the flag while receipts were still refused. Never throws.
+ * Besides the time in node_settings, a row of PROBE_BYTES deleted before the commit: it needs two
+ * pages new or free (on 4 KiB pages), which it leaves free for the next writes. The time alone
+ * fitted in a page with room where a movement did not, and ended the flag while receipts were
+ * still refused. It is not a measure of a movement's room: one may need more pages (a long note,
+ * a large transfer, a batch), and on a real disk what a write needs is room in the WAL for every
+ * page it changes, so the flag can still end while some writes are refused (each sets it again).
+ * Never throws.
  */
 export async function probeForRoom(knex: Knex, log: Logger): Promise<void> {
   try {

@@ -86,9 +86,9 @@ t.test(
         .catch((err: { code?: string }) => (failed = err.code === 'DISK_FULL'))
     }
     const status = async () => (await db.call('ledger.status', {})).data as { diskFull?: unknown }
-    // Still full once the probe (30 ms after the refusal) has had time to run: it needs room for
-    // more than a movement, and a small write of its own no longer ends the flag (it did, and on
-    // a loaded machine before this look: CI, once).
+    // Still full once the probe (30 ms after the refusal) has had time to run: it needs two free
+    // pages, where the fill left none, and a small write of its own no longer ends the flag (it
+    // did, and on a loaded machine before this look: CI, once).
     await new Promise((resolve) => setTimeout(resolve, 200))
     t.ok((await status()).diskFull, 'full, the probe run or not')
     const [{ n: movements }] = await knex.raw('SELECT count(*) AS n FROM movements')

@@ -19,6 +19,9 @@ export const ADMIN_TOKEN_FILE = 'admin-token'
  */
 export const LISTENING_FILE = 'almacen.listening'
 
+/** The file in a node's data directory naming the process that holds it (runtime/data-dir-lock.ts). */
+export const PID_FILE = 'almacen.pid'
+
 /** What LISTENING_FILE holds. */
 export interface Listening {
   scheme: 'http' | 'https'

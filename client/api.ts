@@ -274,7 +274,7 @@ export function createApi(options: ApiOptions): Api {
       const token = tokenNow(options.token)
       if (token) headers.authorization = `Bearer ${token}`
       else delete headers.authorization
-      return token !== undefined
+      return Boolean(token)
     }
     let sentToken = false
     const body = form.text?.body ?? (payload === undefined ? undefined : JSON.stringify(payload))

@@ -77,6 +77,14 @@ export class NotThere extends Error {
   }
 }
 
+/** What was printed never reached its reader (a closed pipe): what depended on it not done (exit 1). */
+export class OutputClosed extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'OutputClosed'
+  }
+}
+
 /**
  * A file on this machine could not be written or read (a download's target in a folder that is
  * not there, a full disk): the node is not at fault, and is not said to be (exit 1).

@@ -9,6 +9,7 @@ import {
   NodeRefusal,
   NodeUnreachable,
   NotThere,
+  OutputClosed,
   LocalFileError,
   UsageError,
   exitCodeFor,
@@ -80,7 +81,9 @@ export function describe(err: unknown, command?: Command): string {
     return `almacen${where}: ${err.message}\n${usage}See 'almacen${where} --help'.\n`
   }
   if (err instanceof NodeRefusal) return `almacen: ${err.message} (${err.code})\n`
-  if (err instanceof NotThere || err instanceof LocalFileError) return `almacen: ${err.message}\n`
+  if (err instanceof NotThere || err instanceof LocalFileError || err instanceof OutputClosed) {
+    return `almacen: ${err.message}\n`
+  }
   const retry = (key?: string) =>
     key
       ? `almacen: the outcome is unknown. To retry without applying it twice, run the same command with --key ${key}\n`
@@ -113,6 +116,7 @@ function asJson(err: unknown): Record<string, unknown> {
   if (err instanceof UsageError) return { error: err.message, code: 'USAGE' }
   if (err instanceof NotThere) return { error: err.message, code: 'NOT_FOUND' }
   if (err instanceof LocalFileError) return { error: err.message, code: 'LOCAL_FILE' }
+  if (err instanceof OutputClosed) return { error: err.message, code: 'OUTPUT_CLOSED' }
   if (err instanceof Interrupted) return { error: 'interrupted', code: 'INTERRUPTED', key: err.key }
   return { error: (err as Error)?.message ?? String(err), code: 'CLIENT_ERROR' }
 }

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
-import { ADMIN_TOKEN_FILE, LISTENING_FILE, type Listening } from '../api/access.ts'
+import { ADMIN_TOKEN_FILE, LISTENING_FILE, PID_FILE, type Listening } from '../api/access.ts'
 import { alive, startTicks } from '../lib/processes.ts'
 
 /** A token, or where to read it before each try (the local node's: sent while it listens there). */
@@ -16,9 +16,6 @@ export type TokenSource = string | (() => string | undefined)
 /** The token to send now. */
 export const tokenNow = (token: TokenSource | undefined): string | undefined =>
   typeof token === 'function' ? token() : token
-
-/** The node's pid file in its data directory (runtime/data-dir-lock.ts). */
-const PID_FILE = 'almacen.pid'
 
 export function tokenFor(
   url: string,

@@ -121,10 +121,7 @@ export async function metricsOp(db: Knex): Promise<WorkerFigures> {
   metrics.ledger(ledgerStatus(db).writes === 'refused', diskFull() !== null)
   const subscriptions = (await db('topicSubscriptions')
     .select('name', 'missed')
-    .orderBy('name')) as {
-    name: string
-    missed: number
-  }[]
+    .orderBy('name')) as NonNullable<WorkerFigures['subscriptions']>
   return { text: await metrics.exposition(), outbox, queues, subscriptions }
 }
 

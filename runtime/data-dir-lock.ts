@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync, statSync, unlinkSync } from 'node:fs'
 import { alive, startedAt } from '../lib/processes.ts'
-
-export { alive }
+import { PID_FILE } from '../api/access.ts'
 import { link, mkdir, readFile, realpath, unlink, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import path from 'node:path'
@@ -95,7 +94,7 @@ async function holderOf(file: string): Promise<number> {
  */
 export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
   await mkdir(dataDir, { recursive: true })
-  const file = path.join(dataDir, 'almacen.pid')
+  const file = path.join(dataDir, PID_FILE)
   const mine = String(process.pid)
   const claim = await kernelClaim(dataDir)
   if (claim === 'taken') {
@@ -143,7 +142,7 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
 
 /** releaseDataDir for process.on('exit'), where nothing asynchronous runs any more. */
 export function releaseDataDirSync(dataDir: string): void {
-  const file = path.join(dataDir, 'almacen.pid')
+  const file = path.join(dataDir, PID_FILE)
   try {
     if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file)
   } catch {

@@ -11,8 +11,8 @@ import type { NodeIdentity } from './context.ts'
 // What the worker's start needs, and no more: the rest of the node (its HTTP side, metrics, the
 // network, the handlers) is imported once the worker is forked, and loads while it starts.
 import type { NodeBackups } from './backups.ts'
-import { alive, lockDataDir } from './data-dir-lock.ts'
-import { startTicks } from '../lib/processes.ts'
+import { lockDataDir } from './data-dir-lock.ts'
+import { alive, startTicks } from '../lib/processes.ts'
 import { privateDataDir } from './data-dir.ts'
 import type { DbClient } from './db-client.ts'
 import type { EventHub } from './event-hub.ts'

@@ -3,7 +3,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from 'pino'
-import { alive } from './data-dir-lock.ts'
+import { alive } from '../lib/processes.ts'
 
 /** In the data directory: the pid of the worker that runs on it. */
 export const WORKER_PID_FILE = 'almacen-worker.pid'

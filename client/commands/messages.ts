@@ -12,7 +12,7 @@ import {
 import { askOptional, askParsed, choose, confirm } from '../ask.ts'
 import { positionals, type Command } from '../command.ts'
 import { InputError, type Parse } from '../input.ts'
-import { NodeRefusal, NotThere, UsageError } from '../errors.ts'
+import { NodeRefusal, OutputClosed, UsageError } from '../errors.ts'
 import { printJson, type Io } from '../io.ts'
 import { table } from '../table.ts'
 
@@ -186,7 +186,7 @@ export const receiveMessages: Command = {
       // Acknowledged only once printed: a reader that has gone (`take --ack | consumer`, the
       // consumer dead) leaves them to come back after the visibility timeout.
       if (io.printed && !(await io.printed())) {
-        throw new NotThere(
+        throw new OutputClosed(
           `the output was closed before ${messages.length === 1 ? 'the message was' : `the ${messages.length} messages were`} written: nothing acknowledged, taken again after ${queue}'s visibility timeout`
         )
       }

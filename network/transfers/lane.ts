@@ -309,8 +309,9 @@ export class Lane {
     settled.then(
       () => {
         done()
+        const refusals = results.filter((r) => r.status === 'refused')
         this.delivered += results.length
-        this.refused += results.filter((r) => r.status === 'refused').length
+        this.refused += refusals.length
         // Only now, so a record failing again and again backs off further each time; and not
         // during a back-off that began since (the lane's last word on the peer stands).
         if (this.retryAt === null) {
@@ -324,7 +325,7 @@ export class Lane {
             `${member.name || member.id} had applied ${duplicates} of these ${results.length} messages already (sent again after a lost answer or a crash): answered duplicate, applied once`
           )
         }
-        for (const r of results.filter((r) => r.status === 'refused')) {
+        for (const r of refusals) {
           log.warn(
             { peer: member.id, message: r.id, code: r.code, problem: r.message },
             `${member.name || member.id} refused transfer message ${r.id}: ${r.code} ${r.message ?? ''}`

@@ -2,7 +2,7 @@
 // process group, for Ctrl-C), and must reach the node, which leaves the network and exits.
 import { existsSync } from 'node:fs'
 import t from 'tap'
-import { alive } from '../../runtime/data-dir-lock.ts'
+import { alive } from '../../lib/processes.ts'
 import {
   BUILT_MAIN,
   CLUSTER_KEY,

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { alive } from '../../runtime/data-dir-lock.ts'
+import { alive } from '../../lib/processes.ts'
 import type { RunningNode } from '../../runtime/node.ts'
 import { startProcess, until } from '../fixtures/node-process.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'

@@ -86,12 +86,17 @@ export async function replicaSeq(holder: BenchNode, owner: BenchNode): Promise<n
   return ((await response.json()) as ReplicaView).cursor.ledger.seq
 }
 
-/** Waits (bounded) until `check` holds, trying every 50 ms. */
-export async function until(check: () => Promise<boolean>, withinMs: number, what: string) {
+/** Waits (bounded) until `check` holds, trying every `everyMs`. */
+export async function until(
+  check: () => Promise<boolean>,
+  withinMs: number,
+  what: string,
+  everyMs = 50
+) {
   const deadline = Date.now() + withinMs
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
   throw new Error(`${what}: not within ${withinMs} ms`)
 }

@@ -94,8 +94,9 @@ export class WorkerMetrics {
   /**
    * The worker process's own figures (memory, CPU, event loop), named almacen_worker_…. Its event
    * loop is sampled every 50 ms, not prom-client's 10: each sample wakes an idle process, and with
-   * the runtime's two samplers at 50 ms too an idle node took 16–17 ms of CPU a second, against
-   * 22–24 (scratch, one node alone, two runs each way).
+   * the runtime's two samplers at 50 ms too a node alone, idle 60–90 s after its start, took 4.3 ms
+   * of CPU a second against 14.1 (README, The peer network). The lag figures are each tick's
+   * interval, so an idle loop's now read about 0.05 s.
    */
   collectProcess(): void {
     collectDefaultMetrics({

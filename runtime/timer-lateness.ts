@@ -3,8 +3,9 @@ import type { Service } from './services.ts'
 
 /**
  * How often the loop is sampled, and how long one window of samples lasts. Every 50 ms, not 10: an
- * idle process is woken by each sample (db/metrics.ts), and a window still holds 100 of them, so
- * its 99th percentile is about the longest of them.
+ * idle process is woken by each sample (db/metrics.ts: what it cost). A window holds up to 100
+ * samples, so its 99th percentile is the second-longest (the longest under 50 samples); a stall is
+ * read up to 50 ms short, and one shorter than 50 ms only when a tick falls in it.
  */
 const RESOLUTION_MS = 50
 const WINDOW_MS = 5000

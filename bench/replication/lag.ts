@@ -57,14 +57,18 @@ export async function startNetwork(nodes: Nodes, n: number, prefix: string) {
   )
   const all = [first, ...rest]
   const live = async (holder: BenchNode) => {
-    const { replicas } = (await (await nodeFetch(`${holder.url}/replicas`)).json()) as {
+    const answer = await nodeFetch(`${holder.url}/replicas`, {
+      signal: AbortSignal.timeout(10_000),
+    })
+    const { replicas } = (await answer.json()) as {
       replicas: { state: string }[]
     }
     return replicas.length === n - 1 && replicas.every((r) => r.state === 'live')
   }
-  // Each node asked every 250 ms × n (about 4 requests a second in all): asked every 50 ms, 20
+  // Each node asked every 250 ms × n (at most 4 requests a second in all): asked every 50 ms, 20
   // nodes on 2 cores did not have every replica live within 120 s, their CPU going to the
-  // asking; asked every 10 s, they had within 90 (scratch, 2026-12-06).
+  // asking; asked every 10 s, they had within about 90 (scratch, 2026-12-06); every 5 s, within
+  // 60 s in one run and not within 240 s in another (replicas went stale under suspicion).
   await until(
     async () => (await Promise.all(all.map(live))).every(Boolean),
     240_000,

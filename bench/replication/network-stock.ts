@@ -87,8 +87,9 @@ export async function runNetworkStock(
 ): Promise<StockAtSize[]> {
   const out: StockAtSize[] = []
   for (const n of options.sizes) {
-    // A size that cannot be measured (20 nodes on 2 cores have taken over 150 s to have every
-    // replica live) is reported with its error, failing its target, and the part goes on.
+    // A size that cannot be measured (20 nodes on 2 cores have taken over 240 s to have every
+    // replica live: startNetwork) is reported with its error, failing its target, and the part
+    // goes on.
     const result = await atSize(n, options.queries).catch((err: Error): StockAtSize => ({
       nodes: n,
       notMeasured: err.message,

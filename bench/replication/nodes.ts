@@ -98,5 +98,7 @@ export async function until(
     if (await check().catch(() => false)) return
     await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
+  // Once more after the last wait: what held during it counts.
+  if (await check().catch(() => false)) return
   throw new Error(`${what}: not within ${withinMs} ms`)
 }

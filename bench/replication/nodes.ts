@@ -86,7 +86,11 @@ export async function replicaSeq(holder: BenchNode, owner: BenchNode): Promise<n
   return ((await response.json()) as ReplicaView).cursor.ledger.seq
 }
 
-/** Waits (bounded) until `check` holds, trying every `everyMs`. */
+/**
+ * Waits (bounded) until `check` holds, trying every `everyMs`. A check that does not answer (a
+ * frozen node's fetch) counts as false after 10 s or when the time is up, whichever is first (the
+ * last look gets 1 s): the wait ends within `withinMs` and 2 s and `everyMs`.
+ */
 export async function until(
   check: () => Promise<boolean>,
   withinMs: number,
@@ -94,11 +98,25 @@ export async function until(
   everyMs = 50
 ) {
   const deadline = Date.now() + withinMs
+  const holds = async () => {
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(
+        () => resolve(false),
+        Math.max(1000, Math.min(10_000, deadline - Date.now()))
+      )
+    })
+    try {
+      return await Promise.race([check().catch(() => false), late])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
   while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return
+    if (await holds()) return
     await new Promise((resolve) => setTimeout(resolve, everyMs))
   }
   // Once more after the last wait: what held during it counts.
-  if (await check().catch(() => false)) return
+  if (await holds()) return
   throw new Error(`${what}: not within ${withinMs} ms`)
 }

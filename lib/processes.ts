@@ -25,6 +25,7 @@ export function alive(pid: number): boolean {
 export function startTicks(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The fields after the command's ")" start at field 3.
     const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
     return Number.isFinite(ticks) ? ticks : undefined
   } catch {
@@ -34,13 +35,12 @@ export function startTicks(pid: number): number | undefined {
 
 /** When a process started, in ms since the epoch (to 10 ms); undefined without /proc. */
 export function startedAt(pid: number): number | undefined {
+  const ticks = startTicks(pid)
+  if (ticks === undefined) return undefined
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Field 22, starttime, in clock ticks (USER_HZ, 100 on Linux) since the boot; the fields
-    // after the command's ")" start at field 3.
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19])
+    // Ticks are USER_HZ, 100 on Linux; btime is the boot in seconds since the epoch.
     const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1])
-    return Number.isFinite(ticks) && Number.isFinite(boot) ? boot * 1000 + ticks * 10 : undefined
+    return Number.isFinite(boot) ? boot * 1000 + ticks * 10 : undefined
   } catch {
     return undefined
   }

@@ -45,6 +45,7 @@ export {
   type Gathered,
   type ReplicaFigures,
 } from './stock/answer.ts'
+export { Cutoff } from './stock/cutoff.ts'
 export {
   StockFanOut,
   type NotLive,

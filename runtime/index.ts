@@ -42,6 +42,7 @@ export { z } from 'zod'
 export {
   answerReserveMs,
   composeStock,
+  Cutoff,
   memberAddress,
   messageSchema,
   MAX_FIGURES,

@@ -3,6 +3,7 @@ import type { Replica, ReplicaStock } from '../../db/contract/index.ts'
 import {
   answerReserveMs,
   composeStock,
+  Cutoff,
   MAX_FIGURES,
   type Ctx,
   type ReplicaFigures,
@@ -123,36 +124,5 @@ export async function gatherStock(ctx: Ctx, ask: Ask, deadlineMs: number) {
     return composeStock({ self, peers, replicas: held, now: Date.now(), deadlineMs, tookMs })
   } finally {
     cutoff.cancel()
-  }
-}
-
-/** When the peers still asking are cut off: the deadline less what composing the answer takes. */
-class Cutoff {
-  private figures = 0
-  private timer: NodeJS.Timeout | undefined
-  private done = false
-  private cut!: () => void
-  readonly reached = new Promise<void>((resolve) => (this.cut = resolve))
-
-  constructor(
-    private readonly started: number,
-    private readonly deadlineMs: number,
-    private readonly lateMs: number
-  ) {}
-
-  /** `figures` more are expected in the answer: the cut-off comes sooner by their cost. */
-  expect(figures: number): void {
-    if (this.done) return
-    this.figures += figures
-    const reserve = answerReserveMs(this.deadlineMs, this.lateMs, this.figures)
-    const inMs = this.deadlineMs - reserve - (performance.now() - this.started)
-    clearTimeout(this.timer)
-    if (inMs <= 0) this.cut()
-    else this.timer = setTimeout(this.cut, inMs)
-  }
-
-  cancel(): void {
-    this.done = true
-    clearTimeout(this.timer)
   }
 }

@@ -7,7 +7,7 @@ import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { ADMIN_TOKEN_FILE, LISTENING_FILE } from '../../api/access.ts'
+import { ADMIN_TOKEN_FILE, LISTENING_FILE, PID_FILE } from '../../api/access.ts'
 import { tokenFor, tokenNow } from '../../client/token.ts'
 import { startTicks } from '../../lib/processes.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
@@ -27,7 +27,7 @@ function dataDir(
       JSON.stringify({ pid: process.pid, started: startTicks(process.pid), ...listening })
     )
   }
-  if (holder !== null) writeFileSync(path.join(dir, 'almacen.pid'), String(holder))
+  if (holder !== null) writeFileSync(path.join(dir, PID_FILE), String(holder))
   return dir
 }
 
@@ -95,6 +95,6 @@ t.test('asked before each try: the token stops once the node stops', async (t) =
   const dir = dataDir(t, { scheme: 'http', host: '127.0.0.1', port: 8080 })
   const source = tokenFor('http://127.0.0.1:8080', undefined, { ALMACEN_DATA_DIR: dir })
   t.equal(tokenNow(source), TOKEN)
-  writeFileSync(path.join(dir, 'almacen.pid'), '1') // another run took the directory
+  writeFileSync(path.join(dir, PID_FILE), '1') // another run took the directory
   t.equal(tokenNow(source), undefined)
 })

@@ -25,7 +25,7 @@ const lane = (peer: string, name: string, failures: number): LaneStatus => ({
   peer,
   name,
   delivered: 0,
-  refused: failures,
+  refused: failures * 2, // apart from failures, so a swap shows
   failures,
   lastError: failures ? 'refused' : null,
   nextAttemptAt: null,
@@ -104,7 +104,7 @@ t.test(
       'a lane with nothing to carry reads 0, not nothing'
     )
     t.equal(valueOf(page, 'almacen_relay_lane_failures', { peer: 'n2' }), 3)
-    t.equal(valueOf(page, 'almacen_relay_refused_messages', { peer: 'n2' }), 3)
+    t.equal(valueOf(page, 'almacen_relay_refused_messages', { peer: 'n2' }), 6)
     t.equal(valueOf(page, 'almacen_db_batch_failures_total'), 2, "the worker's own figures")
     t.equal(valueOf(page, 'almacen_db_up'), 1)
   }

@@ -183,6 +183,16 @@ export async function startNode(
     },
   })
   let http: HttpServer | undefined
+  // Removed before the port is let go (a stop, a failed start): from then on another program may
+  // listen there, and the local client must not send it the admin token.
+  const listeningFile = path.join(config.dataDir, LISTENING_FILE)
+  const forgetListening = () => {
+    try {
+      rmSync(listeningFile, { force: true })
+    } catch {
+      // Not this process's to remove (another user's directory): the stop goes on.
+    }
+  }
   let events: EventHub | undefined
   let relay: RelayApi | undefined
   try {
@@ -296,9 +306,7 @@ export async function startNode(
       started: startTicks(process.pid),
     }
     try {
-      writeFileSync(path.join(config.dataDir, LISTENING_FILE), JSON.stringify(listening), {
-        mode: 0o600,
-      })
+      writeFileSync(listeningFile, JSON.stringify(listening), { mode: 0o600 })
     } catch (err) {
       log.warn({ err }, `${LISTENING_FILE} not written: the local client will send no admin token`)
     }
@@ -567,9 +575,11 @@ export async function startNode(
           worker,
           db,
           releaseDataDir,
+          forgetListening,
         })),
     }
   } catch (err) {
+    forgetListening()
     http?.server.close()
     await worker.stop()
     client?.disconnect('start-up failed')
@@ -588,6 +598,8 @@ interface Parts {
   worker: DatabaseWorker
   db: DbClient
   releaseDataDir: () => Promise<void>
+  /** Removes the file that tells the local client where this node listens. */
+  forgetListening: () => void
 }
 
 /**
@@ -599,8 +611,9 @@ interface Parts {
 async function shutdown(parts: Parts) {
   const { http, status, services, events, alive, worker, db, releaseDataDir } = parts
   // From now on clients get 503 NODE_STOPPING, every answer to them closes its connection, and
-  // their quiet connections are closed.
+  // their quiet connections are closed; the local client sends the admin token no more.
   status.stopping = true
+  parts.forgetListening()
   http.drainClients()
   // The writes already taken are committed (or have failed) before the feeds give the peers their
   // last pages, so no acknowledged write is left out of their replicas when this node leaves.

@@ -2,9 +2,13 @@
 // test's process; main.test.ts runs the process itself): what lands on stdout and stderr, and the
 // exit status.
 import { once } from 'node:events'
+import { existsSync } from 'node:fs'
+import path from 'node:path'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
+import { LISTENING_FILE } from '../../api/access.ts'
+import { tokenFor, tokenNow } from '../../client/token.ts'
 import { almacen, closedPort, seed } from '../fixtures/client-kit.ts'
 import { droppingProxy } from '../fixtures/dropping-proxy.ts'
 import { until } from '../fixtures/node-process.ts'
@@ -256,3 +260,16 @@ t.test(
     t.same(heard, [undefined], 'asked once, with no token')
   }
 )
+
+t.test('a stopping node says no more where it listens before it lets its port go', async (t) => {
+  const dataDir = tempDir(t)
+  const node = await startTestNode(t, { name: 'Bilbao', dataDir })
+  const source = tokenFor(node.url, undefined, { ALMACEN_DATA_DIR: dataDir })
+  t.type(tokenNow(source), 'string', 'while it runs, its port gets the admin token')
+  // The stop's first steps run at once; the port is let go only after the writes settle and
+  // the peers catch up: whatever listens there next gets no token from then on.
+  const closing = node.close()
+  t.notOk(existsSync(path.join(dataDir, LISTENING_FILE)), 'forgotten as the stop begins')
+  t.equal(tokenNow(source), undefined, 'no token for its port any more')
+  await closing
+})

@@ -7,7 +7,13 @@ import {
   type WireError,
 } from './contract/index.ts'
 import { failpoint, failpointsArmed } from '../lib/failpoint.ts'
-import { diskFull, diskFullError, isDiskFull, logDiskFull, noteCommitted } from './disk-full.ts'
+import {
+  diskFull,
+  diskFullError,
+  isDiskFull,
+  logDiskFull,
+  noteWroteWhileFull,
+} from './disk-full.ts'
 import { admit, type DispatchOptions } from './dispatch.ts'
 import { execute } from './execute.ts'
 import { workerMetrics } from './metrics.ts'
@@ -80,7 +86,8 @@ export async function runBatch(
     return replies
   }
   // While writes fail for want of space: whether this batch puts anything on disk (a write that
-  // changes nothing, a replayed key, commits on a full disk too, and says nothing of space).
+  // changes nothing, a replayed key, commits on a full disk too, and says nothing of space); one
+  // that does has the probe tried at once (db/disk-full.ts), which alone ends the flag.
   const watching = diskFull() !== null
   const changesBefore = watching ? await totalChanges(knex) : 0
   let done: number
@@ -89,7 +96,7 @@ export async function runBatch(
     done = performance.now()
     if (watching) {
       const refused = committed.some((r) => !r.ok && r.error.code === 'DISK_FULL')
-      if (!refused && (await totalChanges(knex)) > changesBefore) noteCommitted()
+      if (!refused && (await totalChanges(knex)) > changesBefore) noteWroteWhileFull()
     }
     if (failpointsArmed()) {
       // Committed, no reply sent yet: a crash here is a write applied whose caller never heard.

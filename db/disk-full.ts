@@ -1,5 +1,6 @@
-// A disk out of space, as the worker last met it: SQLite's SQLITE_FULL on a write, until a write
-// commits again. Writes fail meanwhile (507 DISK_FULL, nothing applied); GET /health says so.
+// A disk out of space, as the worker last met it: SQLite's SQLITE_FULL on a write, until the
+// worker's probe (a write of its own that needs two free pages) commits. Writes fail meanwhile
+// (507 DISK_FULL, nothing applied); GET /health says so.
 
 import type { Knex } from 'knex'
 import type { Logger } from 'pino'
@@ -7,6 +8,8 @@ import { setSetting } from './node-settings.ts'
 import { withSql } from './sql.ts'
 
 let full: { since: string; message: string } | null = null
+/** A batch's writes committed while the flag was up: the probe is tried at once, not in 30 s. */
+let wroteWhileFull = false
 
 /**
  * How often a run of writes refused for want of space is logged: the first at once, then a line
@@ -38,18 +41,36 @@ const DISK_FULL_MESSAGE =
   'The disk that holds the database is full: nothing was applied. Free space on it, then send the same request again'
 
 /**
- * A write failed for want of space: noted from the first such failure until a write commits, and
- * the wire error its caller gets.
+ * A write failed for want of space: noted from the first such failure until the probe commits,
+ * and the wire error its caller gets.
  */
 export function diskFullError() {
   full ??= { since: new Date().toISOString(), message: DISK_FULL_MESSAGE }
   return { code: 'DISK_FULL' as const, message: DISK_FULL_MESSAGE }
 }
 
-/** A write committed: there is space again. */
-export function noteCommitted(): void {
+/** The probe committed: there is space again. */
+export function noteRoom(): void {
   full = null
+  wroteWhileFull = false
   told.at = -Infinity // a new run of refusals is said at once
+}
+
+/**
+ * A batch committed changes, none refused, while the flag was up. It does not end the flag: a
+ * small write (an ack, a setting) fits in a page with room where a movement does not, and ending
+ * the flag on it told /health "ok" while receipts were still refused, until the next refusal set
+ * it again. It has the probe tried at once (probeSoon), which ends the flag if it fits.
+ */
+export function noteWroteWhileFull(): void {
+  if (full) wroteWhileFull = true
+}
+
+/** Whether a write committed while the flag was up since the last ask (the probe's cue). */
+export function probeSoon(): boolean {
+  const soon = wroteWhileFull
+  wroteWhileFull = false
+  return soon
 }
 
 /** Since when writes have failed for want of space, if they do. */
@@ -61,7 +82,8 @@ export function diskFull(): { since: string; message: string } | null {
 export const PROBE_BYTES = 8192
 
 /**
- * A write nobody asked for, to learn whether the disk has room again: its commit ends the flag.
+ * A write nobody asked for, to learn whether the disk has room again: its commit ends the flag,
+ * and nothing else does.
  * Besides the time in node_settings, a row of PROBE_BYTES deleted before the commit: it needs two
  * pages new or free (on 4 KiB pages), which it leaves free for the next writes. The time alone
  * fitted in a page with room where a movement did not, and ended the flag while receipts were
@@ -79,7 +101,7 @@ export async function probeForRoom(knex: Knex, log: Logger): Promise<void> {
         await setSetting(sql, 'disk_checked_at', new Date().toISOString())
       })
     )
-    noteCommitted()
+    noteRoom()
     log.info('the disk has room again: a write committed')
   } catch (err) {
     // A failed COMMIT leaves SQLite's transaction open (db/batch.ts): ended here.

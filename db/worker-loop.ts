@@ -10,7 +10,7 @@ import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
-import { diskFull, probeForRoom } from './disk-full.ts'
+import { diskFull, probeForRoom, probeSoon } from './disk-full.ts'
 import { askRestoreOnFirstOpen, dropVoidRestoreAsk } from './ledger/restore.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
 
@@ -49,10 +49,10 @@ export async function openDatabase(
 export const REST_AFTER_MS = 10_000
 
 /**
- * While writes fail for want of space and nothing is asked, how often the worker tries a write of
- * its own (a time in node_settings) to learn whether there is room again: its commit ends the
- * full-disk flag, so an idle node's /health stops saying degraded once space is freed, rather
- * than at its next write.
+ * While writes fail for want of space, how often the worker tries a write of its own
+ * (probeForRoom, db/disk-full.ts) to learn whether there is room again: its commit alone ends the
+ * full-disk flag, so an idle node's /health stops saying degraded once space is freed. After a
+ * batch whose writes committed meanwhile it is tried at once, not on this beat.
  */
 export const DISK_PROBE_MS = 30_000
 
@@ -146,11 +146,18 @@ export class WorkerLoop {
   }
 
   /**
-   * While writes fail for want of space: a probe after diskProbeMs, one at a time. A timer set
+   * While writes fail for want of space: a probe after diskProbeMs, one at a time, or at once
+   * after a batch whose writes committed (there may be room again: the probe says). A timer set
    * stays set: batches that only read (a health check every 10 s) must not push it back for ever.
    */
   private probeLater(): void {
-    if (this.probing || !diskFull() || this.stopped) return
+    if (!diskFull() || this.stopped) return
+    if (probeSoon()) {
+      clearTimeout(this.probing)
+      this.probing = undefined
+      return this.holdLoop(() => probeForRoom(this.knex, this.log))
+    }
+    if (this.probing) return
     this.probing = setTimeout(() => {
       this.probing = undefined
       // With a batch or a rest running, it is tried again after them.

@@ -1,7 +1,7 @@
 // What makes /health say "degraded" is in the worker's figures too, for an alert: GET /health
 // answers 200 while reads go on, so a check of its status code alone never sees it.
 import t from 'tap'
-import { diskFullError, noteCommitted } from '../../db/disk-full.ts'
+import { diskFullError, noteRoom } from '../../db/disk-full.ts'
 import { ledgerState } from '../../db/ledger/state.ts'
 import { metricsOp } from '../../db/metrics.ts'
 import { parseExposition, valueOf } from '../fixtures/metrics-text.ts'
@@ -25,7 +25,7 @@ t.test('writes refused and a full disk each show as a gauge of 1', async (t) => 
   try {
     t.same(await gauges(), [0, 1], 'the disk full')
   } finally {
-    noteCommitted()
+    noteRoom()
   }
   t.same(await gauges(), [0, 0], 'room again')
 })

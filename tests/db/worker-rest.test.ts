@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { databaseFile } from '../../db/knex-config.ts'
 import { openDatabase, serve } from '../../db/worker-loop.ts'
 import { DbClient } from '../../runtime/db-client.ts'
@@ -57,35 +57,58 @@ t.test('an idle worker gives its compiled statements back, then compiles them ag
   t.ok((rested.at(-1) as number) > 0, 'rests again after the next spell of work')
 })
 
+/** A worker on a fresh database whose disk is full: its movements refused, DISK_FULL said. */
+async function fullWorker(t: Test, diskProbeMs: number) {
+  const dir = tempDir(t)
+  const log = pino({ level: 'silent' })
+  const { knex } = await openDatabase(databaseFile(dir), 'Full', log)
+  const endpoint = `ipc://${path.join(tmpdir(), `almacen-full-${process.pid}-${Date.now()}`)}`
+  t.teardown(() => rmSync(endpoint.slice('ipc://'.length), { force: true }))
+  const loop = await serve(endpoint, knex, log, 60_000, diskProbeMs)
+  t.teardown(async () => {
+    await loop.stop(false)
+    await knex.destroy()
+  })
+  const db = new DbClient({ log, timeoutMs: 5000, maxInFlight: 10 })
+  db.connect(endpoint)
+  t.teardown(() => db.disconnect('test over'))
+  await db.call('items.create', { sku: 'ROPE', name: 'Rope', unit: 'm' })
+  // SQLite's own limit on the file's pages: past it, a write fails as on a disk with no space.
+  const [{ pageCount }] = await knex.raw('PRAGMA page_count')
+  await knex.raw(`PRAGMA max_page_count = ${pageCount}`)
+  let failed = false
+  for (let i = 0; !failed; i++) {
+    if (i > 10_000) throw new Error('the pages never filled')
+    const note = `fill ${i} `.repeat(100)
+    await db
+      .call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1, note })
+      .catch((err: { code?: string }) => (failed = err.code === 'DISK_FULL'))
+  }
+  const status = async () => (await db.call('ledger.status', {})).data as { diskFull?: unknown }
+  return { knex, db, status }
+}
+
+t.test(
+  'a write that commits once space is freed has the worker probe at once: the flag ends then, not at the next beat',
+  async (t) => {
+    const { knex, db, status } = await fullWorker(t, 60_000)
+    t.ok((await status()).diskFull, 'full')
+    await knex.raw('PRAGMA max_page_count = 1000000000') // space again
+    await db.call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1 })
+    // The probe runs as the loop next rests from its batches: before the beat of 60 s by far.
+    const started = Date.now()
+    while ((await status()).diskFull) {
+      if (Date.now() - started > 5000) throw new Error('the flag did not end after a write')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    t.pass('the flag ended once the probe after the write committed')
+  }
+)
+
 t.test(
   'a worker whose writes failed for want of space learns by itself that there is room again, reads coming or not',
   async (t) => {
-    const dir = tempDir(t)
-    const log = pino({ level: 'silent' })
-    const { knex } = await openDatabase(databaseFile(dir), 'Full', log)
-    const endpoint = `ipc://${path.join(tmpdir(), `almacen-full-${process.pid}-${Date.now()}`)}`
-    t.teardown(() => rmSync(endpoint.slice('ipc://'.length), { force: true }))
-    const loop = await serve(endpoint, knex, log, 60_000, 30)
-    t.teardown(async () => {
-      await loop.stop(false)
-      await knex.destroy()
-    })
-    const db = new DbClient({ log, timeoutMs: 5000, maxInFlight: 10 })
-    db.connect(endpoint)
-    t.teardown(() => db.disconnect('test over'))
-    await db.call('items.create', { sku: 'ROPE', name: 'Rope', unit: 'm' })
-    // SQLite's own limit on the file's pages: past it, a write fails as on a disk with no space.
-    const [{ pageCount }] = await knex.raw('PRAGMA page_count')
-    await knex.raw(`PRAGMA max_page_count = ${pageCount}`)
-    let failed = false
-    for (let i = 0; !failed; i++) {
-      if (i > 10_000) throw new Error('the pages never filled')
-      const note = `fill ${i} `.repeat(100)
-      await db
-        .call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1, note })
-        .catch((err: { code?: string }) => (failed = err.code === 'DISK_FULL'))
-    }
-    const status = async () => (await db.call('ledger.status', {})).data as { diskFull?: unknown }
+    const { knex, status } = await fullWorker(t, 30)
     // Still full once the probe (30 ms after the refusal) has had time to run: it needs two free
     // pages, where the fill left none, and a small write of its own no longer ends the flag (it
     // did, and on a loaded machine before this look: CI, once).

@@ -4,7 +4,7 @@
 // address it bound and its port, asked again before every try, and only while the process that
 // said so runs and holds the directory. A mistyped port, another loopback address on the same
 // port, or the port once the node has let it go, where anything may listen, get no token.
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import path from 'node:path'
 import { ADMIN_TOKEN_FILE, LISTENING_FILE, PID_FILE, type Listening } from '../api/access.ts'
@@ -28,7 +28,8 @@ export function tokenFor(
   const dataDir = env.ALMACEN_DATA_DIR || 'data'
   // A name is never resolved here: `localhost` may reach ::1 where the node listens on 127.0.0.1.
   if (loopbackLiteral(target.hostname) === undefined) return undefined
-  if (!existsSync(path.join(dataDir, ADMIN_TOKEN_FILE))) return undefined
+  // Asked before each try even when no node has run here yet: a client started first (the menus
+  // waiting for the node) sends the token once the node has written it and listens.
   return () => localToken(dataDir, target)
 }
 

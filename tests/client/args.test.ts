@@ -1,6 +1,7 @@
 import t from 'tap'
 import { CommandUsageError, parseCli } from '../../client/args.ts'
 import { UsageError } from '../../client/errors.ts'
+import { tokenNow, type TokenSource } from '../../client/token.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 
 const parse = (argv: string[], env: Record<string, string> = {}) => parseCli(argv, env, '9.9.9')
@@ -18,10 +19,14 @@ const usage = (argv: string[]) => {
 t.test('no command opens the menus, on the default URL unless told otherwise', async (t) => {
   // A data directory with no admin token in it: a node started in this checkout (npm start
   // makes ./data) would otherwise give its token to the client.
-  t.same(parse([], { ALMACEN_DATA_DIR: tempDir(t) }), {
+  const parsed = parse([], { ALMACEN_DATA_DIR: tempDir(t) })
+  t.match(parsed, {
     mode: 'interactive',
     settings: { url: 'http://127.0.0.1:8080', json: false, timeoutMs: 10_000 },
   })
+  const { token, ...rest } = (parsed as { settings: { token?: TokenSource } }).settings
+  t.same(Object.keys(rest).sort(), ['json', 'timeoutMs', 'url'])
+  t.equal(tokenNow(token), undefined, 'no token sent: no node has run there')
   t.match(parse([], { ALMACEN_URL: 'http://10.0.0.5:8080' }), {
     settings: { url: 'http://10.0.0.5:8080' },
   })

@@ -98,3 +98,26 @@ t.test('asked before each try: the token stops once the node stops', async (t) =
   writeFileSync(path.join(dir, PID_FILE), '1') // another run took the directory
   t.equal(tokenNow(source), undefined)
 })
+
+t.test(
+  'a client started before its node’s first run sends the token once the node runs',
+  async (t) => {
+    // The menus wait for a node that is not up yet: its data directory is still empty.
+    const dir = tempDir(t)
+    const source = tokenFor('http://127.0.0.1:8080', undefined, { ALMACEN_DATA_DIR: dir })
+    t.equal(tokenNow(source), undefined, 'no node yet: no token')
+    writeFileSync(path.join(dir, ADMIN_TOKEN_FILE), `${TOKEN}\n`)
+    writeFileSync(
+      path.join(dir, LISTENING_FILE),
+      JSON.stringify({
+        pid: process.pid,
+        started: startTicks(process.pid),
+        scheme: 'http',
+        host: '127.0.0.1',
+        port: 8080,
+      })
+    )
+    writeFileSync(path.join(dir, PID_FILE), String(process.pid))
+    t.equal(tokenNow(source), TOKEN, 'the node ran, wrote its token and listens: sent')
+  }
+)

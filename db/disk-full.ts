@@ -8,7 +8,7 @@ import { setSetting } from './node-settings.ts'
 import { withSql } from './sql.ts'
 
 let full: { since: string; message: string } | null = null
-/** A batch's writes committed while the flag was up: the probe is tried at once, not in 30 s. */
+/** A batch's writes committed while the flag was up, since the last probe began. */
 let wroteWhileFull = false
 
 /**
@@ -60,17 +60,15 @@ export function noteRoom(): void {
  * A batch committed changes, none refused, while the flag was up. It does not end the flag: a
  * small write (an ack, a setting) fits in a page with room where a movement does not, and ending
  * the flag on it told /health "ok" while receipts were still refused, until the next refusal set
- * it again. It has the probe tried at once (probeSoon), which ends the flag if it fits.
+ * it again. It cues the probe (db/worker-loop.ts), which ends the flag if it fits.
  */
 export function noteWroteWhileFull(): void {
   if (full) wroteWhileFull = true
 }
 
-/** Whether a write committed while the flag was up since the last ask (the probe's cue). */
-export function probeSoon(): boolean {
-  const soon = wroteWhileFull
-  wroteWhileFull = false
-  return soon
+/** Whether a write committed while the flag was up since the last probe began: the probe's cue. */
+export function wroteSinceProbe(): boolean {
+  return wroteWhileFull
 }
 
 /** Since when writes have failed for want of space, if they do. */
@@ -93,6 +91,7 @@ export const PROBE_BYTES = 8192
  * Never throws.
  */
 export async function probeForRoom(knex: Knex, log: Logger): Promise<void> {
+  wroteWhileFull = false // what committed before it is what it answers for
   try {
     await knex.transaction((trx) =>
       withSql(trx, async (sql) => {

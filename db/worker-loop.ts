@@ -10,7 +10,7 @@ import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
-import { diskFull, probeForRoom, probeSoon } from './disk-full.ts'
+import { diskFull, probeForRoom, wroteSinceProbe } from './disk-full.ts'
 import { askRestoreOnFirstOpen, dropVoidRestoreAsk } from './ledger/restore.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
 
@@ -51,10 +51,17 @@ export const REST_AFTER_MS = 10_000
 /**
  * While writes fail for want of space, how often the worker tries a write of its own
  * (probeForRoom, db/disk-full.ts) to learn whether there is room again: its commit alone ends the
- * full-disk flag, so an idle node's /health stops saying degraded once space is freed. After a
- * batch whose writes committed meanwhile it is tried at once, not on this beat.
+ * full-disk flag, so an idle node's /health stops saying degraded once space is freed. Cued by a
+ * batch whose writes committed meanwhile, it is tried sooner (PROBE_GAP_MS).
  */
 export const DISK_PROBE_MS = 30_000
+
+/**
+ * At most one probe in this long while batches whose writes commit keep cueing it on a disk still
+ * full (each probe there fails, a transaction rolled back): tried between two batches, or as soon
+ * as the loop is free.
+ */
+export const PROBE_GAP_MS = 1000
 
 /** Binds the worker's Router socket at `endpoint` and serves the database on it. */
 export async function serve(
@@ -88,7 +95,12 @@ export class WorkerLoop {
   /** The last head of the event log told to the runtimes. */
   private noticed = 0
   private resting: NodeJS.Timeout | undefined
+  /** The probe's timer, and when it fires (ms, performance.now()). */
   private probing: NodeJS.Timeout | undefined
+  private probeAt = Infinity
+  /** When the last probe began; whether its timer fired while the loop was busy. */
+  private probedAt = -Infinity
+  private probeDue = false
 
   constructor(
     private readonly router: Router,
@@ -146,23 +158,46 @@ export class WorkerLoop {
   }
 
   /**
-   * While writes fail for want of space: a probe after diskProbeMs, one at a time, or at once
-   * after a batch whose writes committed (there may be room again: the probe says). A timer set
-   * stays set: batches that only read (a health check every 10 s) must not push it back for ever.
+   * While writes fail for want of space, whether the probe is to run now: its timer fired while
+   * the loop was busy, or a batch's writes committed since the last probe (there may be room
+   * again: the probe says), PROBE_GAP_MS or more after it.
+   */
+  private probeWanted(): boolean {
+    if (!diskFull() || this.stopped) return false
+    if (this.probeDue) return true
+    return wroteSinceProbe() && performance.now() - this.probedAt >= PROBE_GAP_MS
+  }
+
+  private async probe(): Promise<void> {
+    this.probeDue = false
+    this.probedAt = performance.now()
+    await probeForRoom(this.knex, this.log)
+  }
+
+  /**
+   * Once the loop is free, while writes fail for want of space: the probe now if wanted, else its
+   * timer, after diskProbeMs or, cued by a write, at the end of its gap. A timer set is never put
+   * back: batches that only read (a health check every 10 s) must not delay it for ever; and one
+   * that fires while a batch runs has the probe run between batches (drain), not after them all.
    */
   private probeLater(): void {
     if (!diskFull() || this.stopped) return
-    if (probeSoon()) {
-      clearTimeout(this.probing)
-      this.probing = undefined
-      return this.holdLoop(() => probeForRoom(this.knex, this.log))
-    }
-    if (this.probing) return
-    this.probing = setTimeout(() => {
-      this.probing = undefined
-      // With a batch or a rest running, it is tried again after them.
-      if (diskFull()) this.holdLoop(() => probeForRoom(this.knex, this.log))
-    }, this.diskProbeMs)
+    if (this.probeWanted()) return this.holdLoop(() => this.probe())
+    const at = wroteSinceProbe()
+      ? this.probedAt + PROBE_GAP_MS
+      : performance.now() + this.diskProbeMs
+    if (this.probing && this.probeAt <= at) return
+    clearTimeout(this.probing)
+    this.probeAt = at
+    this.probing = setTimeout(
+      () => {
+        this.probing = undefined
+        this.probeAt = Infinity
+        this.probeDue = true
+        this.holdLoop(() => this.probe()) // busy: drain runs it between its batches
+      },
+      Math.max(0, at - performance.now())
+    )
     this.probing.unref()
   }
 
@@ -210,6 +245,8 @@ export class WorkerLoop {
         }
       }
       await this.notice()
+      // A stream of batches with no gap between them must not hold the probe off for its length.
+      if (this.queue.length > 0 && this.probeWanted()) await this.probe()
     }
     this.draining = null
   }

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
+import { diskFull } from '../../db/disk-full.ts'
 import { databaseFile } from '../../db/knex-config.ts'
 import { openDatabase, serve } from '../../db/worker-loop.ts'
 import { DbClient } from '../../runtime/db-client.ts'
@@ -58,7 +59,7 @@ t.test('an idle worker gives its compiled statements back, then compiles them ag
 })
 
 /** A worker on a fresh database whose disk is full: its movements refused, DISK_FULL said. */
-async function fullWorker(t: Test, diskProbeMs: number) {
+async function fullWorker(t: Test, diskProbeMs: number, maxInFlight = 10) {
   const dir = tempDir(t)
   const log = pino({ level: 'silent' })
   const { knex } = await openDatabase(databaseFile(dir), 'Full', log)
@@ -69,7 +70,7 @@ async function fullWorker(t: Test, diskProbeMs: number) {
     await loop.stop(false)
     await knex.destroy()
   })
-  const db = new DbClient({ log, timeoutMs: 5000, maxInFlight: 10 })
+  const db = new DbClient({ log, timeoutMs: 20_000, maxInFlight })
   db.connect(endpoint)
   t.teardown(() => db.disconnect('test over'))
   await db.call('items.create', { sku: 'ROPE', name: 'Rope', unit: 'm' })
@@ -95,13 +96,33 @@ t.test(
     t.ok((await status()).diskFull, 'full')
     await knex.raw('PRAGMA max_page_count = 1000000000') // space again
     await db.call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1 })
-    // The probe runs as the loop next rests from its batches: before the beat of 60 s by far.
+    // The probe runs once the loop is free after the write's batch: before the beat of 60 s by far.
     const started = Date.now()
     while ((await status()).diskFull) {
       if (Date.now() - started > 5000) throw new Error('the flag did not end after a write')
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
     t.pass('the flag ended once the probe after the write committed')
+  }
+)
+
+t.test(
+  'under a stream of writes with no gap between batches, the probe runs between them: the flag ends while the stream goes on',
+  async (t) => {
+    const { knex, db } = await fullWorker(t, 60_000, 1_000_000)
+    await knex.raw('PRAGMA max_page_count = 1000000000') // space again
+    // Sent faster than the worker commits them (this process is the worker too): its queue is
+    // never empty until the sending stops, so a probe that waited for an empty queue never ran.
+    const sent: Promise<unknown>[] = []
+    const started = Date.now()
+    while (diskFull() && Date.now() - started < 4000) {
+      for (let i = 0; i < 20; i++) {
+        sent.push(db.call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1 }))
+      }
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    t.equal(diskFull(), null, `the flag ended while writes were still being sent (${sent.length})`)
+    await Promise.all(sent)
   }
 )
 

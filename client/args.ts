@@ -12,7 +12,10 @@ export interface Settings {
   url: string
   json: boolean
   timeoutMs: number
-  /** The API token sent (client/token.ts), if one was found: the local node's is read at each try. */
+  /**
+   * The API token sent (client/token.ts): --token or ALMACEN_TOKEN; for a loopback URL, else, the
+   * local node's, read before each try (none while no node there has written it and listens).
+   */
   token?: TokenSource
   /** The CA (PEM) from --ca or ALMACEN_CA: an https:// node's certificate may be signed by it. */
   ca?: string

@@ -63,19 +63,26 @@ export const DISK_PROBE_MS = 30_000
  */
 export const PROBE_GAP_MS = 1000
 
+/** How the loop rests and probes; the defaults are the worker's (tests shorten them). */
+export interface LoopTiming {
+  restAfterMs?: number
+  diskProbeMs?: number
+  /** The probe for room (a test counts its calls). */
+  probeRoom?: (knex: Knex, log: Logger) => Promise<void>
+}
+
 /** Binds the worker's Router socket at `endpoint` and serves the database on it. */
 export async function serve(
   endpoint: string,
   knex: Knex,
   log: Logger,
-  restAfterMs = REST_AFTER_MS,
-  diskProbeMs = DISK_PROBE_MS
+  timing: LoopTiming = {}
 ): Promise<WorkerLoop> {
   // sendTimeout: a reply to a runtime that is gone must fail, not wait for a peer that will
   // never read it (that would hold the batch, and the database, forever).
   const router = new Router({ mandatory: true, linger: 0, sendTimeout: 5000 })
   await router.bind(endpoint)
-  const loop = new WorkerLoop(router, knex, log, restAfterMs, diskProbeMs)
+  const loop = new WorkerLoop(router, knex, log, timing)
   void loop.receive()
   return loop
 }
@@ -102,13 +109,20 @@ export class WorkerLoop {
   private probedAt = -Infinity
   private probeDue = false
 
+  private readonly restAfterMs: number
+  private readonly diskProbeMs: number
+  private readonly probeRoom: (knex: Knex, log: Logger) => Promise<void>
+
   constructor(
     private readonly router: Router,
     private readonly knex: Knex,
     private readonly log: Logger,
-    private readonly restAfterMs = REST_AFTER_MS,
-    private readonly diskProbeMs = DISK_PROBE_MS
-  ) {}
+    timing: LoopTiming = {}
+  ) {
+    this.restAfterMs = timing.restAfterMs ?? REST_AFTER_MS
+    this.diskProbeMs = timing.diskProbeMs ?? DISK_PROBE_MS
+    this.probeRoom = timing.probeRoom ?? probeForRoom
+  }
 
   async receive(): Promise<void> {
     try {
@@ -168,10 +182,19 @@ export class WorkerLoop {
     return wroteSinceProbe() && performance.now() - this.probedAt >= PROBE_GAP_MS
   }
 
+  /** The probe; its timer, if set, is spent (the next is set after it: probeLater, drain). */
   private async probe(): Promise<void> {
     this.probeDue = false
     this.probedAt = performance.now()
-    await probeForRoom(this.knex, this.log)
+    clearTimeout(this.probing)
+    this.probing = undefined
+    this.probeAt = Infinity
+    await this.probeRoom(this.knex, this.log)
+  }
+
+  /** When the probe is next due: at the end of its gap when a write cued it, else on the beat. */
+  private probeNextAt(): number {
+    return wroteSinceProbe() ? this.probedAt + PROBE_GAP_MS : performance.now() + this.diskProbeMs
   }
 
   /**
@@ -183,9 +206,11 @@ export class WorkerLoop {
   private probeLater(): void {
     if (!diskFull() || this.stopped) return
     if (this.probeWanted()) return this.holdLoop(() => this.probe())
-    const at = wroteSinceProbe()
-      ? this.probedAt + PROBE_GAP_MS
-      : performance.now() + this.diskProbeMs
+    this.arm(this.probeNextAt())
+  }
+
+  /** The probe's timer, for `at` (ms, performance.now()), unless one is set for sooner. */
+  private arm(at: number): void {
     if (this.probing && this.probeAt <= at) return
     clearTimeout(this.probing)
     this.probeAt = at
@@ -193,6 +218,7 @@ export class WorkerLoop {
       () => {
         this.probing = undefined
         this.probeAt = Infinity
+        if (!diskFull() || this.stopped) return // room again meanwhile: nothing to learn
         this.probeDue = true
         this.holdLoop(() => this.probe()) // busy: drain runs it between its batches
       },
@@ -245,8 +271,12 @@ export class WorkerLoop {
         }
       }
       await this.notice()
-      // A stream of batches with no gap between them must not hold the probe off for its length.
-      if (this.queue.length > 0 && this.probeWanted()) await this.probe()
+      // A stream of batches with no gap between them must not hold the probe off for its length:
+      // run here when wanted, else set for when it will be (the flag may have come in this batch).
+      if (this.queue.length > 0 && diskFull() && !this.stopped) {
+        if (this.probeWanted()) await this.probe()
+        else this.arm(this.probeNextAt())
+      }
     }
     this.draining = null
   }

@@ -6,9 +6,9 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import t, { type Test } from 'tap'
-import { diskFull } from '../../db/disk-full.ts'
+import { diskFull, diskFullError, noteRoom } from '../../db/disk-full.ts'
 import { databaseFile } from '../../db/knex-config.ts'
-import { openDatabase, serve } from '../../db/worker-loop.ts'
+import { openDatabase, PROBE_GAP_MS, serve } from '../../db/worker-loop.ts'
 import { DbClient } from '../../runtime/db-client.ts'
 import { tempDir } from '../fixtures/temp-dir.ts'
 
@@ -30,7 +30,7 @@ t.test('an idle worker gives its compiled statements back, then compiles them ag
   const { knex } = await openDatabase(databaseFile(dir), 'Rest', log)
   const endpoint = `ipc://${path.join(tmpdir(), `almacen-rest-${process.pid}-${Date.now()}`)}`
   t.teardown(() => rmSync(endpoint.slice('ipc://'.length), { force: true }))
-  const loop = await serve(endpoint, knex, log, 20)
+  const loop = await serve(endpoint, knex, log, { restAfterMs: 20 })
   t.teardown(async () => {
     await loop.stop(false)
     await knex.destroy()
@@ -65,7 +65,7 @@ async function fullWorker(t: Test, diskProbeMs: number, maxInFlight = 10) {
   const { knex } = await openDatabase(databaseFile(dir), 'Full', log)
   const endpoint = `ipc://${path.join(tmpdir(), `almacen-full-${process.pid}-${Date.now()}`)}`
   t.teardown(() => rmSync(endpoint.slice('ipc://'.length), { force: true }))
-  const loop = await serve(endpoint, knex, log, 60_000, diskProbeMs)
+  const loop = await serve(endpoint, knex, log, { restAfterMs: 60_000, diskProbeMs })
   t.teardown(async () => {
     await loop.stop(false)
     await knex.destroy()
@@ -123,6 +123,76 @@ t.test(
     }
     t.equal(diskFull(), null, `the flag ended while writes were still being sent (${sent.length})`)
     await Promise.all(sent)
+  }
+)
+
+/** Calls kept unanswered at once by probesUnderStream: more than a batch (MAX_BATCH) waits. */
+const IN_FLIGHT = 1000
+
+/**
+ * A worker whose probe only counts (the disk is not full: its flag is set by hand), and a client
+ * that keeps IN_FLIGHT calls of `op` unanswered (this process is the worker too) for `ms`:
+ * when each probe began.
+ */
+async function probesUnderStream(t: Test, diskProbeMs: number, op: 'write' | 'read', ms: number) {
+  const dir = tempDir(t)
+  const log = pino({ level: 'silent' })
+  const { knex } = await openDatabase(databaseFile(dir), 'Probed', log)
+  const endpoint = `ipc://${path.join(tmpdir(), `almacen-probed-${process.pid}-${Date.now()}`)}`
+  t.teardown(() => rmSync(endpoint.slice('ipc://'.length), { force: true }))
+  const probes: number[] = []
+  const probeRoom = async () => void probes.push(performance.now())
+  const loop = await serve(endpoint, knex, log, { restAfterMs: 60_000, diskProbeMs, probeRoom })
+  t.teardown(async () => {
+    await loop.stop(false)
+    await knex.destroy()
+  })
+  const db = new DbClient({ log, timeoutMs: 20_000, maxInFlight: 1_000_000 })
+  db.connect(endpoint)
+  t.teardown(() => db.disconnect('test over'))
+  await db.call('items.create', { sku: 'ROPE', name: 'Rope', unit: 'm' })
+  diskFullError() // as a refused write sets it
+  t.teardown(noteRoom) // the flag is this process's: the next test starts without it
+  const sent: Promise<unknown>[] = []
+  const started = performance.now()
+  // Kept at IN_FLIGHT unanswered, topped up at every turn: the worker's queue is never empty.
+  let inFlight = 0
+  while (performance.now() - started < ms) {
+    for (; inFlight < IN_FLIGHT; inFlight++) {
+      const call =
+        op === 'write'
+          ? db.call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1 })
+          : db.call('ledger.status', {})
+      sent.push(call.finally(() => inFlight--))
+    }
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  const during = probes.filter((at) => at < performance.now())
+  await Promise.all(sent)
+  return { during, started }
+}
+
+t.test(
+  'writes that commit on a disk still full have it probed at most once a second',
+  async (t) => {
+    const { during } = await probesUnderStream(t, 60_000, 'write', 2500)
+    t.ok(during.length >= 2 && during.length <= 4, `${during.length} probes in 2.5 s of writes`)
+    const gaps = during.slice(1).map((at, i) => at - during[i])
+    t.ok(
+      gaps.every((gap) => gap >= PROBE_GAP_MS - 5),
+      `the gaps: ${gaps.map(Math.round).join(', ')} ms`
+    )
+  }
+)
+
+t.test(
+  "the probe's beat falls due between the batches of a drain that does not end: it runs there",
+  async (t) => {
+    const { during, started } = await probesUnderStream(t, 200, 'read', 1500)
+    const inStream = during.filter((at) => at >= started)
+    // Each beat falls due while a batch runs; it is set again after the next batch, so the probes
+    // come a little less often than every 200 ms. Left to the end of the drain, there were none.
+    t.ok(inStream.length >= 1, `${inStream.length} probes in 1.5 s of reads, one due every 200 ms`)
   }
 )
 

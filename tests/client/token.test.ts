@@ -14,12 +14,13 @@ import { tempDir } from '../fixtures/temp-dir.ts'
 
 const TOKEN = 'secret-admin-token'
 
+/** A node's data directory as it runs (the files it writes), in `dir` or a new one. */
 function dataDir(
   t: { teardown(fn: () => unknown): void },
   listening: Record<string, unknown> | null,
-  holder: number | null = process.pid
+  holder: number | null = process.pid,
+  dir = tempDir(t)
 ) {
-  const dir = tempDir(t)
   writeFileSync(path.join(dir, ADMIN_TOKEN_FILE), `${TOKEN}\n`)
   if (listening) {
     writeFileSync(
@@ -106,18 +107,7 @@ t.test(
     const dir = tempDir(t)
     const source = tokenFor('http://127.0.0.1:8080', undefined, { ALMACEN_DATA_DIR: dir })
     t.equal(tokenNow(source), undefined, 'no node yet: no token')
-    writeFileSync(path.join(dir, ADMIN_TOKEN_FILE), `${TOKEN}\n`)
-    writeFileSync(
-      path.join(dir, LISTENING_FILE),
-      JSON.stringify({
-        pid: process.pid,
-        started: startTicks(process.pid),
-        scheme: 'http',
-        host: '127.0.0.1',
-        port: 8080,
-      })
-    )
-    writeFileSync(path.join(dir, PID_FILE), String(process.pid))
+    dataDir(t, { scheme: 'http', host: '127.0.0.1', port: 8080 }, process.pid, dir)
     t.equal(tokenNow(source), TOKEN, 'the node ran, wrote its token and listens: sent')
   }
 )

@@ -71,6 +71,11 @@ export function wroteSinceProbe(): boolean {
   return wroteWhileFull
 }
 
+/** A probe begins (db/worker-loop.ts): what committed before it is what it answers for. */
+export function probeBegins(): void {
+  wroteWhileFull = false
+}
+
 /** Since when writes have failed for want of space, if they do. */
 export function diskFull(): { since: string; message: string } | null {
   return full
@@ -91,7 +96,6 @@ export const PROBE_BYTES = 8192
  * Never throws.
  */
 export async function probeForRoom(knex: Knex, log: Logger): Promise<void> {
-  wroteWhileFull = false // what committed before it is what it answers for
   try {
     await knex.transaction((trx) =>
       withSql(trx, async (sql) => {

@@ -10,7 +10,7 @@ import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
-import { diskFull, probeForRoom, wroteSinceProbe } from './disk-full.ts'
+import { diskFull, probeBegins, probeForRoom, wroteSinceProbe } from './disk-full.ts'
 import { askRestoreOnFirstOpen, dropVoidRestoreAsk } from './ledger/restore.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
 
@@ -189,6 +189,7 @@ export class WorkerLoop {
     clearTimeout(this.probing)
     this.probing = undefined
     this.probeAt = Infinity
+    probeBegins()
     await this.probeRoom(this.knex, this.log)
   }
 

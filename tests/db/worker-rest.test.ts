@@ -130,18 +130,20 @@ t.test(
 const IN_FLIGHT = 1000
 
 /**
- * A worker whose probe only counts (the disk is not full: its flag is set by hand), and a client
- * that keeps IN_FLIGHT calls of `op` unanswered (this process is the worker too) for `ms`:
- * when each probe began.
+ * A worker whose probe only records when it began (and, with `room`, ends the flag as a probe
+ * that commits does); the disk is not full: the flag is set by hand, as a refused write sets it.
  */
-async function probesUnderStream(t: Test, diskProbeMs: number, op: 'write' | 'read', ms: number) {
+async function probedWorker(t: Test, diskProbeMs: number, room = false) {
   const dir = tempDir(t)
   const log = pino({ level: 'silent' })
   const { knex } = await openDatabase(databaseFile(dir), 'Probed', log)
   const endpoint = `ipc://${path.join(tmpdir(), `almacen-probed-${process.pid}-${Date.now()}`)}`
   t.teardown(() => rmSync(endpoint.slice('ipc://'.length), { force: true }))
   const probes: number[] = []
-  const probeRoom = async () => void probes.push(performance.now())
+  const probeRoom = async () => {
+    probes.push(performance.now())
+    if (room) noteRoom()
+  }
   const loop = await serve(endpoint, knex, log, { restAfterMs: 60_000, diskProbeMs, probeRoom })
   t.teardown(async () => {
     await loop.stop(false)
@@ -151,31 +153,39 @@ async function probesUnderStream(t: Test, diskProbeMs: number, op: 'write' | 're
   db.connect(endpoint)
   t.teardown(() => db.disconnect('test over'))
   await db.call('items.create', { sku: 'ROPE', name: 'Rope', unit: 'm' })
-  diskFullError() // as a refused write sets it
+  diskFullError()
   t.teardown(noteRoom) // the flag is this process's: the next test starts without it
+  return { db, probes }
+}
+
+/**
+ * Keeps IN_FLIGHT calls of `op` unanswered for `ms` (this process is the worker too: its queue
+ * is never empty meanwhile), topped up at every turn; the probes begun by then.
+ */
+async function probesUnderStream(t: Test, diskProbeMs: number, op: 'write' | 'read', ms: number) {
+  const { db, probes } = await probedWorker(t, diskProbeMs)
   const sent: Promise<unknown>[] = []
   const started = performance.now()
-  // Kept at IN_FLIGHT unanswered, topped up at every turn: the worker's queue is never empty.
   let inFlight = 0
   while (performance.now() - started < ms) {
     for (; inFlight < IN_FLIGHT; inFlight++) {
       const call =
         op === 'write'
           ? db.call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1 })
-          : db.call('ledger.status', {})
+          : db.call('node.ping', {})
       sent.push(call.finally(() => inFlight--))
     }
     await new Promise((resolve) => setImmediate(resolve))
   }
-  const during = probes.filter((at) => at < performance.now())
+  const during = [...probes] // not those of the backlog, answered after
   await Promise.all(sent)
-  return { during, started }
+  return during
 }
 
 t.test(
   'writes that commit on a disk still full have it probed at most once a second',
   async (t) => {
-    const { during } = await probesUnderStream(t, 60_000, 'write', 2500)
+    const during = await probesUnderStream(t, 60_000, 'write', 2500)
     t.ok(during.length >= 2 && during.length <= 4, `${during.length} probes in 2.5 s of writes`)
     const gaps = during.slice(1).map((at, i) => at - during[i])
     t.ok(
@@ -186,15 +196,28 @@ t.test(
 )
 
 t.test(
-  "the probe's beat falls due between the batches of a drain that does not end: it runs there",
+  "the probe's 200 ms beat, falling due during an endless stream of reads, has it run during the stream",
   async (t) => {
-    const { during, started } = await probesUnderStream(t, 200, 'read', 1500)
-    const inStream = during.filter((at) => at >= started)
-    // Each beat falls due while a batch runs; it is set again after the next batch, so the probes
-    // come a little less often than every 200 ms. Left to the end of the drain, there were none.
-    t.ok(inStream.length >= 1, `${inStream.length} probes in 1.5 s of reads, one due every 200 ms`)
+    const during = await probesUnderStream(t, 200, 'read', 2000)
+    // Each beat falls due while a batch runs and is set again after the next batch: the probes
+    // come less often than every 200 ms. Left to the end of the stream, there were none.
+    t.ok(during.length >= 1, `${during.length} probes in 2 s of reads, one due every 200 ms`)
   }
 )
+
+t.test('a probe spends the timer set before it: none runs once there is room', async (t) => {
+  const { db, probes } = await probedWorker(t, 100, true)
+  await db.call('node.ping', {}) // the loop free with the flag up: its timer set, for 100 ms on
+  await db.call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1 }) // cues it
+  const until = Date.now() + 5000
+  while (probes.length === 0 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  t.equal(diskFull(), null, 'the cued probe ended the flag')
+  // Four beats of the timer set before the probe: a timer left set would have probed again.
+  await new Promise((resolve) => setTimeout(resolve, 400))
+  t.equal(probes.length, 1, 'one probe, none after it')
+})
 
 t.test(
   'a worker whose writes failed for want of space learns by itself that there is room again, reads coming or not',

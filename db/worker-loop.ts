@@ -10,7 +10,7 @@ import { grownPosition, takeOutboxGrew } from './events/log.ts'
 import { forgetCompiled } from './sql.ts'
 import { knexConfig } from './knex-config.ts'
 import { checkLedgerAtStart } from './ledger/start-check.ts'
-import { diskFull, probeBegins, probeForRoom, wroteSinceProbe } from './disk-full.ts'
+import { DiskProbe, type ProbeRoom } from './disk-probe.ts'
 import { askRestoreOnFirstOpen, dropVoidRestoreAsk } from './ledger/restore.ts'
 import { ensureIdentity, type Identity } from './operations/node.ts'
 
@@ -48,27 +48,12 @@ export async function openDatabase(
  */
 export const REST_AFTER_MS = 10_000
 
-/**
- * While writes fail for want of space, how often the worker tries a write of its own
- * (probeForRoom, db/disk-full.ts) to learn whether there is room again: its commit alone ends the
- * full-disk flag, so an idle node's /health stops saying degraded once space is freed. Cued by a
- * batch whose writes committed meanwhile, it is tried sooner (PROBE_GAP_MS).
- */
-export const DISK_PROBE_MS = 30_000
-
-/**
- * At most one probe in this long while batches whose writes commit keep cueing it on a disk still
- * full (each probe there fails, a transaction rolled back): tried between two batches, or as soon
- * as the loop is free.
- */
-export const PROBE_GAP_MS = 1000
-
 /** How the loop rests and probes; the defaults are the worker's (tests shorten them). */
 export interface LoopTiming {
   restAfterMs?: number
+  /** While writes fail for want of space: the probe's beat (db/disk-probe.ts), and the probe. */
   diskProbeMs?: number
-  /** The probe for room (a test counts its calls). */
-  probeRoom?: (knex: Knex, log: Logger) => Promise<void>
+  probeRoom?: ProbeRoom
 }
 
 /** Binds the worker's Router socket at `endpoint` and serves the database on it. */
@@ -102,16 +87,9 @@ export class WorkerLoop {
   /** The last head of the event log told to the runtimes. */
   private noticed = 0
   private resting: NodeJS.Timeout | undefined
-  /** The probe's timer, and when it fires (ms, performance.now()). */
-  private probing: NodeJS.Timeout | undefined
-  private probeAt = Infinity
-  /** When the last probe began; whether its timer fired while the loop was busy. */
-  private probedAt = -Infinity
-  private probeDue = false
-
   private readonly restAfterMs: number
-  private readonly diskProbeMs: number
-  private readonly probeRoom: (knex: Knex, log: Logger) => Promise<void>
+  /** While writes fail for want of space: when to probe for room. */
+  private readonly probe: DiskProbe
 
   constructor(
     private readonly router: Router,
@@ -120,8 +98,8 @@ export class WorkerLoop {
     timing: LoopTiming = {}
   ) {
     this.restAfterMs = timing.restAfterMs ?? REST_AFTER_MS
-    this.diskProbeMs = timing.diskProbeMs ?? DISK_PROBE_MS
-    this.probeRoom = timing.probeRoom ?? probeForRoom
+    const hold = (work: () => Promise<void>) => this.holdLoop(work)
+    this.probe = new DiskProbe(knex, log, hold, timing.diskProbeMs, timing.probeRoom)
   }
 
   async receive(): Promise<void> {
@@ -145,7 +123,7 @@ export class WorkerLoop {
         clearTimeout(this.resting)
         this.resting = setTimeout(() => this.rest(), this.restAfterMs)
         this.resting.unref()
-        this.probeLater()
+        this.probe.whenFree()
       },
       (err) => {
         // A fault outside any operation: exit and let the runtime start a fresh worker.
@@ -172,63 +150,6 @@ export class WorkerLoop {
   }
 
   /**
-   * While writes fail for want of space, whether the probe is to run now: its timer fired while
-   * the loop was busy, or a batch's writes committed since the last probe (there may be room
-   * again: the probe says), PROBE_GAP_MS or more after it.
-   */
-  private probeWanted(): boolean {
-    if (!diskFull() || this.stopped) return false
-    if (this.probeDue) return true
-    return wroteSinceProbe() && performance.now() - this.probedAt >= PROBE_GAP_MS
-  }
-
-  /** The probe; its timer, if set, is spent (the next is set after it: probeLater, drain). */
-  private async probe(): Promise<void> {
-    this.probeDue = false
-    this.probedAt = performance.now()
-    clearTimeout(this.probing)
-    this.probing = undefined
-    this.probeAt = Infinity
-    probeBegins()
-    await this.probeRoom(this.knex, this.log)
-  }
-
-  /** When the probe is next due: at the end of its gap when a write cued it, else on the beat. */
-  private probeNextAt(): number {
-    return wroteSinceProbe() ? this.probedAt + PROBE_GAP_MS : performance.now() + this.diskProbeMs
-  }
-
-  /**
-   * Once the loop is free, while writes fail for want of space: the probe now if wanted, else its
-   * timer, after diskProbeMs or, cued by a write, at the end of its gap. A timer set is never put
-   * back: batches that only read (a health check every 10 s) must not delay it for ever; and one
-   * that fires while a batch runs has the probe run between batches (drain), not after them all.
-   */
-  private probeLater(): void {
-    if (!diskFull() || this.stopped) return
-    if (this.probeWanted()) return this.holdLoop(() => this.probe())
-    this.arm(this.probeNextAt())
-  }
-
-  /** The probe's timer, for `at` (ms, performance.now()), unless one is set for sooner. */
-  private arm(at: number): void {
-    if (this.probing && this.probeAt <= at) return
-    clearTimeout(this.probing)
-    this.probeAt = at
-    this.probing = setTimeout(
-      () => {
-        this.probing = undefined
-        this.probeAt = Infinity
-        if (!diskFull() || this.stopped) return // room again meanwhile: nothing to learn
-        this.probeDue = true
-        this.holdLoop(() => this.probe()) // busy: drain runs it between its batches
-      },
-      Math.max(0, at - performance.now())
-    )
-    this.probing.unref()
-  }
-
-  /**
    * Runs `work` (which must not throw) holding the loop as a batch does: what arrives meanwhile
    * waits, and is drained after it. Not while a batch or other work holds it, nor once stopped.
    */
@@ -238,7 +159,7 @@ export class WorkerLoop {
       await work()
       this.draining = null
       if (this.queue.length > 0 && !this.stopped) this.draining = this.drained()
-      else this.probeLater()
+      else this.probe.whenFree()
     })()
   }
 
@@ -272,12 +193,7 @@ export class WorkerLoop {
         }
       }
       await this.notice()
-      // A stream of batches with no gap between them must not hold the probe off for its length:
-      // run here when wanted, else set for when it will be (the flag may have come in this batch).
-      if (this.queue.length > 0 && diskFull() && !this.stopped) {
-        if (this.probeWanted()) await this.probe()
-        else this.arm(this.probeNextAt())
-      }
+      if (this.queue.length > 0 && !this.stopped) await this.probe.between()
     }
     this.draining = null
   }
@@ -319,7 +235,7 @@ export class WorkerLoop {
   async stop(runtimeGone: boolean): Promise<void> {
     this.stopped = true
     clearTimeout(this.resting)
-    clearTimeout(this.probing)
+    this.probe.stop()
     this.queue.length = 0
     if (runtimeGone) {
       this.delivering = false

@@ -87,7 +87,7 @@ export async function runBatch(
   }
   // While writes fail for want of space: whether this batch puts anything on disk (a write that
   // changes nothing, a replayed key, commits on a full disk too, and says nothing of space); one
-  // that does has the probe tried at once (db/disk-full.ts), which alone ends the flag.
+  // that does cues the probe (db/disk-probe.ts: within a second), which alone ends the flag.
   const watching = diskFull() !== null
   const changesBefore = watching ? await totalChanges(knex) : 0
   let done: number

@@ -23,13 +23,16 @@ export const PROBE_GAP_MS = 1000
 /** The probe itself: probeForRoom, or a test's. Never throws. */
 export type ProbeRoom = (knex: Knex, log: Logger) => Promise<void>
 
+/**
+ * One deadline: when the flag is first seen up, a beat away; a write that commits brings it to
+ * the end of the gap after the last probe; a probe sets it a beat on. The loop asks after each
+ * batch (between) and once it is free (whenFree); a timer only wakes an idle loop for it.
+ */
 export class DiskProbe {
-  /** The timer, and when it fires (ms, performance.now()). */
-  private timer: NodeJS.Timeout | undefined
-  private timerAt = Infinity
-  /** When the last probe began; whether the timer fired while the loop was busy. */
+  /** When the next probe is due (ms, performance.now()), while the flag is up. */
+  private dueAt: number | undefined
   private probedAt = -Infinity
-  private due = false
+  private timer: NodeJS.Timeout | undefined
   private stopped = false
 
   constructor(
@@ -41,25 +44,21 @@ export class DiskProbe {
     private readonly probeRoom: ProbeRoom = probeForRoom
   ) {}
 
-  /**
-   * The loop is free: the probe now if wanted, else its timer. A timer set is never put back:
-   * batches that only read (a health check every 10 s) must not delay it for ever.
-   */
+  /** The loop is free: the probe now if due, else the timer that wakes it then. */
   whenFree(): void {
-    if (!diskFull() || this.stopped) return
-    if (this.wanted()) return this.hold(() => this.run())
-    this.arm(this.nextAt())
+    clearTimeout(this.timer)
+    if (this.due()) return this.hold(() => this.run())
+    if (this.dueAt === undefined) return
+    this.timer = setTimeout(() => this.whenFree(), Math.max(0, this.dueAt - performance.now()))
+    this.timer.unref()
   }
 
   /**
    * Between two batches of a drain: a stream of batches with no gap between them must not hold
-   * the probe off for its length. The probe now if wanted, else its timer (the flag may have come
-   * in the batch just run).
+   * the probe off for its length.
    */
   async between(): Promise<void> {
-    if (!diskFull() || this.stopped) return
-    if (this.wanted()) await this.run()
-    else this.arm(this.nextAt())
+    if (this.due()) await this.run()
   }
 
   stop(): void {
@@ -67,46 +66,21 @@ export class DiskProbe {
     clearTimeout(this.timer)
   }
 
-  /**
-   * Whether to probe now: the timer fired while the loop was busy, or a batch's writes committed
-   * since the last probe (there may be room again: the probe says), PROBE_GAP_MS or more after it.
-   */
-  private wanted(): boolean {
-    if (this.due) return true
-    return wroteSinceProbe() && performance.now() - this.probedAt >= PROBE_GAP_MS
+  /** Whether the probe is due now, the deadline brought up to date with the flag and the cue. */
+  private due(): boolean {
+    if (!diskFull() || this.stopped) {
+      this.dueAt = undefined // room again: the next flag starts a beat of its own
+      return false
+    }
+    this.dueAt ??= performance.now() + this.beatMs
+    if (wroteSinceProbe()) this.dueAt = Math.min(this.dueAt, this.probedAt + PROBE_GAP_MS)
+    return performance.now() >= this.dueAt
   }
 
-  /** When the probe is next due: at the end of its gap when a write cued it, else on the beat. */
-  private nextAt(): number {
-    return wroteSinceProbe() ? this.probedAt + PROBE_GAP_MS : performance.now() + this.beatMs
-  }
-
-  /** The probe; the timer, if set, is spent (the next is set after it: whenFree, between). */
   private async run(): Promise<void> {
-    this.due = false
     this.probedAt = performance.now()
-    clearTimeout(this.timer)
-    this.timer = undefined
-    this.timerAt = Infinity
+    this.dueAt = this.probedAt + this.beatMs
     probeBegins()
     await this.probeRoom(this.knex, this.log)
-  }
-
-  /** The timer, for `at` (ms, performance.now()), unless one is set for sooner. */
-  private arm(at: number): void {
-    if (this.timer && this.timerAt <= at) return
-    clearTimeout(this.timer)
-    this.timerAt = at
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined
-        this.timerAt = Infinity
-        if (!diskFull() || this.stopped) return // room again meanwhile: nothing to learn
-        this.due = true
-        this.hold(() => this.run()) // busy: the drain runs it between its batches
-      },
-      Math.max(0, at - performance.now())
-    )
-    this.timer.unref()
   }
 }

@@ -382,7 +382,7 @@ t.test(
     t.equal(await count(knex, 'movements'), filled + 40)
     // Writes that commit do not end the flag: a small one fits where a movement does not (an ack
     // in a page with room), and ended it while receipts were still refused. The probe does, which
-    // the worker's loop runs at once after such a batch (tests/db/worker-rest.test.ts).
+    // such a batch cues (within a second: tests/db/disk-probe.test.ts).
     const diskFullNow = async () =>
       (
         (await runBatch(knex, [envelope('ledger.status', {})], { log }))[0] as {

@@ -141,9 +141,10 @@ t.test(
               state: 'alive',
               incarnation: 0,
             },
-            // Newer than B's own: taken, it would have A record B as left (the wrap of the
-            // incarnation space is the next test's).
-            { ...bBefore, state: 'left', incarnation: bBefore.incarnation + 1 },
+            // Newer than B's own, even after a few refutations of passing suspicions on a loaded
+            // machine: taken, it would have A record B as left (the wrap of the incarnation space
+            // is the next test's).
+            { ...bBefore, state: 'left', incarnation: bBefore.incarnation + 8 },
           ],
         }
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(forged))

@@ -60,7 +60,7 @@ export function noteRoom(): void {
  * A batch committed changes, none refused, while the flag was up. It does not end the flag: a
  * small write (an ack, a setting) fits in a page with room where a movement does not, and ending
  * the flag on it told /health "ok" while receipts were still refused, until the next refusal set
- * it again. It cues the probe (db/worker-loop.ts), which ends the flag if it fits.
+ * it again. It cues the probe (db/disk-probe.ts), which ends the flag if it fits.
  */
 export function noteWroteWhileFull(): void {
   if (full) wroteWhileFull = true
@@ -71,7 +71,7 @@ export function wroteSinceProbe(): boolean {
   return wroteWhileFull
 }
 
-/** A probe begins (db/worker-loop.ts): what committed before it is what it answers for. */
+/** A probe begins (db/disk-probe.ts): what committed before it is what it answers for. */
 export function probeBegins(): void {
   wroteWhileFull = false
 }

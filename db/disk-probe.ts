@@ -69,7 +69,7 @@ export class DiskProbe {
   /** Whether the probe is due now, the deadline brought up to date with the flag and the cue. */
   private due(): boolean {
     if (!diskFull() || this.stopped) {
-      this.dueAt = undefined // room again: the next flag starts a beat of its own
+      this.dueAt = undefined // room again: a flag seen up after this starts a beat of its own
       return false
     }
     this.dueAt ??= performance.now() + this.beatMs

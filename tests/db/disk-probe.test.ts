@@ -126,22 +126,32 @@ t.test(
   "the probe's 200 ms beat, falling due during an endless stream of reads, has it run during the stream",
   async (t) => {
     const during = await probesUnderStream(t, 200, 'read', 2000)
-    // Each beat falls due while a batch runs and is set again after the next batch: the probes
-    // come less often than every 200 ms. Left to the end of the stream, there were none.
+    // Each probe sets the next a beat on, and it runs after the batch in which it falls due: the
+    // probes come a little less often than every 200 ms. Left to the end of the stream, none.
     t.ok(during.length >= 1, `${during.length} probes in 2 s of reads, one due every 200 ms`)
   }
 )
 
-t.test('a probe spends the timer set before it: none runs once there is room', async (t) => {
+t.test('an idle worker probes on its beat while the flag is up, with nothing asked', async (t) => {
+  const { db, probes } = await probedWorker(t, 100)
+  await db.call('node.ping', {}) // a batch ends with the flag up, as one a refusal raised it in
+  const until = Date.now() + 5000
+  while (probes.length < 3 && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  t.ok(probes.length >= 3, `${probes.length} probes with nothing asked, one due every 100 ms`)
+})
+
+t.test('once a probe finds room, no probe follows', async (t) => {
   const { db, probes } = await probedWorker(t, 100, true)
-  await db.call('node.ping', {}) // the loop free with the flag up: its timer set, for 100 ms on
+  await db.call('node.ping', {}) // the loop free with the flag up: a probe due 100 ms on
   await db.call('movements.record', { type: 'receipt', sku: 'ROPE', quantity: 1 }) // cues it
   const until = Date.now() + 5000
   while (probes.length === 0 && Date.now() < until) {
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
-  t.equal(diskFull(), null, 'the cued probe ended the flag')
-  // Four beats of the timer set before the probe: a timer left set would have probed again.
+  t.equal(diskFull(), null, 'a probe ended the flag')
+  // Four beats: a deadline kept after the flag ended would have had the worker probe again.
   await new Promise((resolve) => setTimeout(resolve, 400))
   t.equal(probes.length, 1, 'one probe, none after it')
 })

@@ -215,6 +215,13 @@ t.test(
       ofB.some((e) => e.data.state === 'left'),
       'A never recorded B as left'
     )
+    // Eight refutations or more since B's incarnation was read would have made the forgery older
+    // than B, and the check above unable to fail: so said, not passed in silence.
+    const bNow = (await record(a, b.identity.id)) as Member
+    t.ok(
+      bNow.incarnation < bBefore.incarnation + 8,
+      `B at incarnation ${bNow.incarnation}: the forgery was newer than B`
+    )
 
     // A member in name whose address answers unsigned, and one whose address drops every request
     // (a member that is down, which keeps being probed so that it is noticed when it is back).

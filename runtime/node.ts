@@ -609,11 +609,12 @@ interface Parts {
  * transport); HTTP closes; the worker stops; the data directory is released.
  */
 async function shutdown(parts: Parts) {
-  const { http, status, services, events, alive, worker, db, releaseDataDir } = parts
+  const { http, status, services, events, alive, worker, db, releaseDataDir, forgetListening } =
+    parts
   // From now on clients get 503 NODE_STOPPING, every answer to them closes its connection, and
   // their quiet connections are closed; the local client sends the admin token no more.
   status.stopping = true
-  parts.forgetListening()
+  forgetListening()
   http.drainClients()
   // The writes already taken are committed (or have failed) before the feeds give the peers their
   // last pages, so no acknowledged write is left out of their replicas when this node leaves.

@@ -7,9 +7,9 @@ import type { Service } from './services.ts'
  * samples, so its 99th percentile is the second-longest from 51 samples (the longest up to 50):
  * one stall alone is read only while its window holds 50 samples or fewer, and it takes two for a
  * window to keep it, unless the stall fills half the window (at 10 ms, about 499 samples, it took
- * six). A stall is read up to 50 ms short; one shorter than
- * 50 ms only when a tick falls in it; none in the 50 ms where a window rolls (reset() starts the
- * intervals anew). What this is for, lateness that lasts on a busy machine, it reads.
+ * six). A stall is read up to 50 ms short; one shorter than 50 ms only when a tick falls in it;
+ * none in the 50 ms where a window rolls (reset() starts the intervals anew). What this is for,
+ * lateness that lasts on a busy machine, it reads.
  */
 const RESOLUTION_MS = 50
 const WINDOW_MS = 5000
